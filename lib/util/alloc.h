@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one allocation wrapper. Every allocation in libuiommu goes through it
+ * so a test can make the N-th call fail (the kernel's fail-nth idea) and
+ * prove that each error path unwinds cleanly and leaks nothing.
+ */
+#ifndef UIOMMU_UTIL_ALLOC_H
+#define UIOMMU_UTIL_ALLOC_H
+
+#include <stddef.h>
+
+void *ualloc(size_t size);
+void *uzalloc(size_t size);
+void *ucalloc(size_t n, size_t size);
+/* Zeroed memory aligned to @align (a power of two). Free with ufree(). */
+void *ualloc_aligned(size_t align, size_t size);
+void ufree(void *p);
+
+/*
+ * Fault injection, per thread: after ualloc_fail_nth(n) with n > 0 the n-th
+ * allocation from now on this thread fails (returns NULL) once. n = 0
+ * disarms. ualloc_fail_nth_pending() returns how many calls remain before the
+ * failure, or 0 when it has fired or nothing is armed.
+ */
+void ualloc_fail_nth(unsigned long n);
+unsigned long ualloc_fail_nth_pending(void);
+/* Allocations made by this thread so far (for sweeps that count calls). */
+unsigned long ualloc_count(void);
+
+#endif

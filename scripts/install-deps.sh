@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install the Debian packages uiommu needs to build and test. Does nothing when
+# every package is already present; needs root (or sudo) only when something
+# is missing.
+set -eu
+
+pkgs="meson ninja-build pkg-config gcc make libcmocka-dev libjansson-dev
+systemtap-sdt-dev clang libclang-rt-14-dev libfuzzer-14-dev libglib2.0-dev
+liburcu-dev"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root to install:$missing" >&2; exit 1; }
+	sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
