@@ -18,6 +18,7 @@
  * byte-swapped for big-endian formats (TCE).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -25,12 +26,110 @@
 #include "util/alloc.h"
 #include "util/bits.h"
 
+/*
+ * The host port's table cache. Page-table pages come and go in bursts (a
+ * leaf table per 2 MiB mapped, freed again by unmap's empty-table reclaim),
+ * and a trip through malloc costs far more than the table work itself: an
+ * aligned allocation, a memset of the whole page, and often page faults,
+ * because free() gives the top of the heap back to the kernel. So freed
+ * tables are kept on a per-thread free list per size class and handed out
+ * again as they are.
+ *
+ * They need no memset: a table leaves the tree only once all its entries
+ * are zero (pt_engine.h clears every entry before it frees a table, which is
+ * the struct pt_mem contract). host_free_table() checks that anyway, with a
+ * word-parallel scan of memory that is hot in the cache, and clears a table
+ * that breaks the rule, so a bug elsewhere cannot leak old descriptors into
+ * a new table. The free list is linked through the first word of each
+ * table, which host_alloc_table() zeroes again.
+ *
+ * Per thread, so no lock: a table freed by another thread than the one that
+ * allocated it simply joins that thread's list. Each thread keeps at most
+ * HOST_CACHE_BYTES; a thread's cache is released when the thread exits.
+ * Allocations from the cache still count for fail-nth injection
+ * (ualloc_should_fail), so error paths stay testable.
+ */
+#define HOST_CACHE_MIN_SHIFT 9	/* 512 B */
+#define HOST_CACHE_MAX_SHIFT 16 /* 64 KiB */
+#define HOST_CACHE_CLASSES   (HOST_CACHE_MAX_SHIFT - HOST_CACHE_MIN_SHIFT + 1)
+#define HOST_CACHE_BYTES     (8u << 20)
+
+struct host_cache {
+	void *head[HOST_CACHE_CLASSES];
+	size_t bytes;
+	bool registered;
+};
+
+static _Thread_local struct host_cache host_cache;
+static pthread_key_t host_cache_key;
+static pthread_once_t host_cache_once = PTHREAD_ONCE_INIT;
+
+static void host_cache_drain(void *arg)
+{
+	struct host_cache *hc = arg;
+
+	for (unsigned int i = 0; i < HOST_CACHE_CLASSES; i++) {
+		while (hc->head[i]) {
+			void *p = hc->head[i];
+
+			hc->head[i] = *(void **)p;
+			ufree(p);
+		}
+	}
+	hc->bytes = 0;
+	hc->registered = false;
+}
+
+static void host_cache_key_init(void)
+{
+	if (pthread_key_create(&host_cache_key, host_cache_drain))
+		host_cache_key = (pthread_key_t)-1;
+}
+
+/* Size class of a table size, or -1 when it is not cached. */
+static int host_cache_class(size_t size)
+{
+	if (size < (1u << HOST_CACHE_MIN_SHIFT) || size > (1u << HOST_CACHE_MAX_SHIFT) ||
+	    (size & (size - 1)))
+		return -1;
+	return (int)ilog2_u64(size) - HOST_CACHE_MIN_SHIFT;
+}
+
+typedef uint64_t zero_v2 __attribute__((vector_size(16), may_alias));
+
+/* Word-parallel zero test; @p is aligned to @size, a power of two >= 512. */
+static bool table_is_zero(const void *p, size_t size)
+{
+	const zero_v2 *v = p;
+
+	for (size_t i = 0; i < size / 16; i += 8) {
+		zero_v2 a = (v[i] | v[i + 1]) | (v[i + 2] | v[i + 3]);
+		zero_v2 b = (v[i + 4] | v[i + 5]) | (v[i + 6] | v[i + 7]);
+
+		a |= b;
+		if (a[0] | a[1])
+			return false;
+	}
+	return true;
+}
+
 static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
 {
-	void *p = ualloc_aligned(size < 64 ? 64 : size, size);
+	int cls = host_cache_class(size);
+	void *p;
 
-	if (!p)
-		return -ENOMEM;
+	if (cls >= 0 && host_cache.head[cls]) {
+		if (ualloc_should_fail())
+			return -ENOMEM;
+		p = host_cache.head[cls];
+		host_cache.head[cls] = *(void **)p;
+		*(void **)p = NULL;
+		host_cache.bytes -= size;
+	} else {
+		p = ualloc_aligned(size < 64 ? 64 : size, size);
+		if (!p)
+			return -ENOMEM;
+	}
 	*ptr = p;
 	*pa = (uint64_t)(uintptr_t)p;
 	return 0;
@@ -38,7 +137,26 @@ static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void 
 
 static void host_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
 {
-	ufree(ptr);
+	int cls = host_cache_class(size);
+
+	if (cls < 0 || host_cache.bytes + size > HOST_CACHE_BYTES) {
+		ufree(ptr);
+		return;
+	}
+	if (!host_cache.registered) {
+		pthread_once(&host_cache_once, host_cache_key_init);
+		if (host_cache_key == (pthread_key_t)-1 ||
+		    pthread_setspecific(host_cache_key, &host_cache)) {
+			ufree(ptr);
+			return;
+		}
+		host_cache.registered = true;
+	}
+	if (!table_is_zero(ptr, size))
+		memset(ptr, 0, size);
+	*(void **)ptr = host_cache.head[cls];
+	host_cache.head[cls] = ptr;
+	host_cache.bytes += size;
 }
 
 struct pt_mem pt_mem_host = {

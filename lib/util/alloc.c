@@ -57,6 +57,11 @@ void *ualloc_aligned(size_t align, size_t size)
 	return p;
 }
 
+int ualloc_should_fail(void)
+{
+	return should_fail();
+}
+
 void ufree(void *p)
 {
 	free(p);

@@ -24,6 +24,12 @@ void ufree(void *p);
  */
 void ualloc_fail_nth(unsigned long n);
 unsigned long ualloc_fail_nth_pending(void);
+/*
+ * For caches that hand out memory without calling the wrappers above (the
+ * host page-table cache): count one allocation and return true when
+ * fail-nth injection says it must fail, so injection reaches them too.
+ */
+int ualloc_should_fail(void);
 /* Allocations made by this thread so far (for sweeps that count calls). */
 unsigned long ualloc_count(void);
 
