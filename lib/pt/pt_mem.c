@@ -8,7 +8,9 @@
  * only ever used for tables this library built, whose descriptors point at
  * memory the program handed us.
  *
- * An arena is one buffer shown at a chosen base. Its tables come from a
+ * An arena is one buffer shown at a chosen base (reserved lazily: only the
+ * pages something touches become resident, so an arena can stand for a
+ * large guest address space). Its tables come from a
  * first-fit bitmap of 4 KiB units; an allocation of n units is aligned to
  * its own (power-of-two rounded) size, as the architectures require of
  * tables. Anything that reads through an arena port is bounded by it: a
@@ -168,7 +170,8 @@ int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
 	if (!size || !IS_ALIGNED(base, ARENA_UNIT) || !IS_ALIGNED(size, ARENA_UNIT) ||
 	    range_wraps(base, size))
 		return -EINVAL;
-	a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (a->buf == MAP_FAILED) {
 		a->buf = NULL;
 		return -ENOMEM;
