@@ -203,9 +203,8 @@ s2_walk(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step, enum xla
 
 	st = fmt->walk_begin(c, x->root2, ipa, access, &w, &pf);
 	while (likely(st == PT_STEP_TABLE)) {
-		uint64_t d;
-
 		int level = pt_level(c, w.depth);
+		uint64_t d;
 
 		if (unlikely(!read_desc(c, x->mem, w.desc_addr, &d)))
 			return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w.desc_addr);

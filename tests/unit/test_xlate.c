@@ -640,6 +640,21 @@ static void test_nested_permissions(void **state)
 	assert_int_equal(run(&e, 0x3000, PT_PROT_W | PT_PROT_U), PT_OK);
 	assert_int_equal(e.res.prot, PT_PROT_RW | PT_PROT_U);
 
+	/*
+	 * Fetching stage-1 tables needs stage-2 read permission only: with
+	 * every stage-1 table page read-only at stage 2 (and no hardware
+	 * update to make), a write still translates.
+	 */
+	for (int lvl = 0; lvl < 4; lvl++) {
+		uint64_t tipa, *s2pte;
+
+		desc_at(&e.s1, 0x3000, lvl, &tipa);
+		s2pte = leaf3(&e.s2, tipa, NULL);
+		*s2pte &= ~S2_AP_W;
+	}
+	assert_int_equal(run(&e, 0x3000, PT_PROT_W), PT_OK);
+	assert_int_equal(e.res.pa, DATA_PA + 0x3000);
+
 	/* Execute: stage 1 maps XN, so X is a stage-1 fault; S2 XN alone is a stage-2 fault. */
 	assert_int_equal(run(&e, 0x3000, PT_PROT_X), PT_FAULT_PERMISSION);
 	assert_int_equal(e.f.stage, 1);
@@ -1015,6 +1030,51 @@ static void test_nested_hw_ad_stage2_rules(void **state)
 }
 
 /*
+ * A lost race, made deterministic: one descriptor word is both the stage-1
+ * leaf (in the stage-1 L3 table page, PA HBASE + 0x10000, index 4) and the
+ * stage-2 leaf of that leaf's own output IPA X = HBASE + 0x4000 (identity
+ * at stage 2: S2 L1[1] -> L2c @HBASE+0x6000, L2c[0] -> the same page, whose
+ * index 4 is X's L3 index). The word X | 0x37f has AF clear:
+ *   as stage 1: page, AttrIndx 7 / NS, AP[1] (RW + EL0), SH;
+ *   as stage 2: page, MemAttr 0xf, S2AP read-only, SH.
+ * The stage-1 walk defers setting AF; the final stage-2 walk sets AF in the
+ * same word first; the stage-1 swap then finds the word changed and the
+ * whole translation restarts, with a fresh record, and needs no update.
+ */
+static void test_nested_lost_race_restarts(void **state)
+{
+	struct pt_arena a;
+	struct pt_cfg s1c, s2c;
+	struct xlate_cfg xc;
+	struct xlate_result res;
+	struct xlate_fault f;
+	struct xlate_record rec;
+	const uint64_t x = HBASE + 0x4000, word = (HBASE + 0x4000) | 0x37f;
+	uint64_t *shared;
+
+	build_4over4(&a, &s1c, &s2c, &xc);
+	s1c = mk(PT_VMSA_S1, 12, 48, 48, 0, PT_CFG_HW_AD);
+	s2c = mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_HW_AD);
+	*hp(&a, HBASE + 0x1000 + 1 * 8) = (HBASE + 0x6000) | 3;
+	*hp(&a, HBASE + 0x6000) = s1_tab_pa(3) | 3;
+	shared = hp(&a, s1_tab_pa(3) + 4 * 8);
+	*shared = word;
+
+	assert_int_equal(xlate(&xc, N_IOVA, PT_PROT_R, &res, &f, &rec), PT_OK);
+	assert_int_equal(*shared, word | S1_AF);
+	assert_int_equal(res.pa, x + 0xabc);
+	assert_int_equal(res.ipa, x + 0xabc);
+	/* Neither stage sets XN; stage 2 is read-only. */
+	assert_int_equal(res.prot, PT_PROT_R | PT_PROT_X | PT_PROT_U);
+	/* Only the successful attempt is recorded, and its last read is the shared word. */
+	assert_int_equal(rec.n, 24);
+	expect_read(&rec, 19, 1, 3, 3, s1_tab_pa(3) + 0x20, 0x80003020);
+	expect_read(&rec, 23, 2, 3, 4, s1_tab_pa(3) + 0x20, x + 0xabc);
+	assert_int_equal(rec.r[23].value, word | S1_AF);
+	pt_arena_destroy(&a);
+}
+
+/*
  * Lost races: another thread keeps rewriting the stage-1 leaf (toggling a
  * software bit and clearing AF) while translations try to set AF. Each
  * translation either succeeds with the right address or, after running
@@ -1093,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_xlate_s2_cd),
 		cmocka_unit_test(test_nested_hw_access_dirty),
 		cmocka_unit_test(test_nested_hw_ad_stage2_rules),
+		cmocka_unit_test(test_nested_lost_race_restarts),
 		cmocka_unit_test(test_nested_ad_race_restarts),
 	};
 
