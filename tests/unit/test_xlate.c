@@ -1137,6 +1137,104 @@ static void test_nested_ad_race_restarts(void **state)
 	env_destroy(&e);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* x86 first stage over VT-d second stage                                 */
+
+/*
+ * The VT-d nested configuration (PGTT = nested): an x86-64 first stage
+ * whose table pointers and output are GPAs, over a second stage mapping
+ * guest RAM with 4K pages. Levels are numbered bottom-up (PTE = 1).
+ */
+static void test_nested_x86_over_vtd_ss(void **state)
+{
+	struct pt_cfg s1c = mk(PT_X86, 12, 48, 52, 0, 0);
+	struct pt_cfg s2c = mk(PT_VTD_SS, 12, 48, 52, 0, PT_CFG_NO_BLOCKS);
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	assert_int_equal(pt_map(&e.s1, 0x12345000, DATA_IPA + 0x3000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(run(&e, 0x12345678, PT_PROT_W), PT_OK);
+	/* (4 + 1) * (4 + 1) - 1 = 24 reads. */
+	assert_int_equal(e.rec.n, 24);
+	assert_int_equal(e.res.pa, DATA_PA + 0x3678);
+	assert_int_equal(e.res.ipa, DATA_IPA + 0x3678);
+	assert_int_equal(e.res.size, 0x1000);
+	assert_int_equal(e.res.s1_level, 1);
+	assert_int_equal(e.res.s2_level, 1);
+	/*
+	 * Order: for each stage-1 step d (levels 4..1), four stage-2 reads
+	 * (levels 4..1) of the descriptor's GPA, then the stage-1 read; then
+	 * four stage-2 reads of the output GPA.
+	 */
+	for (unsigned int d = 0; d < 4; d++) {
+		for (unsigned int k = 0; k < 4; k++) {
+			const struct xlate_read *r = &e.rec.r[d * 5 + k];
+
+			assert_int_equal(r->stage, 2);
+			assert_int_equal(r->level, 4 - (int)k);
+			assert_int_equal(r->s1_step, (int)d);
+		}
+		assert_int_equal(e.rec.r[d * 5 + 4].stage, 1);
+		assert_int_equal(e.rec.r[d * 5 + 4].level, 4 - (int)d);
+		/* The stage-1 descriptor lives in the table half of guest RAM. */
+		assert_true(e.rec.r[d * 5 + 4].ipa >= GRAM_IPA &&
+			    e.rec.r[d * 5 + 4].ipa < DATA_IPA);
+		assert_int_equal(e.rec.r[d * 5 + 4].addr - GRAM_PA,
+				 e.rec.r[d * 5 + 4].ipa - GRAM_IPA);
+	}
+	for (unsigned int k = 0; k < 4; k++) {
+		assert_int_equal(e.rec.r[20 + k].stage, 2);
+		assert_int_equal(e.rec.r[20 + k].s1_step, 4);
+		assert_int_equal(e.rec.r[20 + k].ipa, DATA_IPA + 0x3678);
+	}
+
+	/* First-stage read-only page, write: stage 1 permission fault at level 1. */
+	assert_int_equal(pt_map(&e.s1, 0x20000000, DATA_IPA + 0x4000, 0x1000, PT_PROT_R), 0);
+	assert_int_equal(run(&e, 0x20000010, PT_PROT_W), PT_FAULT_PERMISSION);
+	expect_fault(&e.f, 1, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION, 0x20000010, 0);
+	assert_int_equal(run(&e, 0x20000010, PT_PROT_R), PT_OK);
+
+	/* Second stage read-only under a first-stage RW page: stage 2, class IN. */
+	assert_int_equal(pt_unmap(&e.s2, DATA_IPA + 0x8000, 0x1000, NULL), 0);
+	assert_int_equal(pt_map(&e.s2, DATA_IPA + 0x8000, DATA_PA + 0x8000, 0x1000, PT_PROT_R), 0);
+	assert_int_equal(pt_map(&e.s1, 0x30000000, DATA_IPA + 0x8000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(run(&e, 0x30000020, PT_PROT_W), PT_FAULT_PERMISSION);
+	expect_fault(&e.f, 2, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION, 0x30000020,
+		     DATA_IPA + 0x8020);
+	assert_int_equal(run(&e, 0x30000020, PT_PROT_R), PT_OK);
+
+	/* Not mapped at the first stage: translation fault at the first missing level. */
+	assert_int_equal(run(&e, 0x7000000000ULL, PT_PROT_R), PT_FAULT_TRANSLATION);
+	assert_int_equal(e.f.stage, 1);
+	assert_int_equal(e.f.level, 3);
+
+	/* The page holding the first-stage root unmapped at the second stage: TT fault. */
+	assert_int_equal(pt_unmap(&e.s2, e.s1.root & ~0xfffULL, 0x1000, NULL), 0);
+	assert_int_equal(run(&e, 0x12345678, PT_PROT_R), PT_FAULT_TRANSLATION);
+	expect_fault(&e.f, 2, XLATE_CLASS_TT, 1, PT_FAULT_TRANSLATION, 0x12345678,
+		     e.s1.root + ((0x12345678ULL >> 39) & 511) * 8);
+	env_destroy(&e);
+}
+
+/* 5-level over 5-level (57-bit): (5 + 1) * (5 + 1) - 1 = 35 reads. */
+static void test_nested_x86_5_over_vtd_ss_5(void **state)
+{
+	struct pt_cfg s1c = mk(PT_X86, 12, 57, 52, 0, 0);
+	struct pt_cfg s2c = mk(PT_VTD_SS, 12, 57, 52, 0, PT_CFG_NO_BLOCKS);
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	assert_int_equal(pt_map(&e.s1, 0x100000000000000ULL, DATA_IPA, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(run(&e, 0x100000000000abcULL, PT_PROT_R), PT_OK);
+	assert_int_equal(e.rec.n, 35);
+	assert_int_equal(e.res.pa, DATA_PA + 0xabc);
+	assert_int_equal(e.rec.r[0].level, 5);
+	assert_int_equal(e.rec.r[5].stage, 1);
+	assert_int_equal(e.rec.r[5].level, 5);
+	env_destroy(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1155,6 +1253,8 @@ int main(void)
 		cmocka_unit_test(test_nested_hw_ad_stage2_rules),
 		cmocka_unit_test(test_nested_lost_race_restarts),
 		cmocka_unit_test(test_nested_ad_race_restarts),
+		cmocka_unit_test(test_nested_x86_over_vtd_ss),
+		cmocka_unit_test(test_nested_x86_5_over_vtd_ss_5),
 	};
 
 	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
