@@ -165,6 +165,18 @@ unsigned int bench_samples(unsigned int n, unsigned int min)
 	return n < min ? min : n;
 }
 
+unsigned int bench_samples_for(double ns_per_sample, unsigned int min, unsigned int max)
+{
+	double budget = bench_opts.quick ? 1e8 : 2e9;
+	double n = ns_per_sample > 0 ? budget / ns_per_sample : max;
+
+	if (bench_opts.quick && max / 20 > min)
+		max /= 20;
+	if (n > max)
+		n = max;
+	return n < min ? min : (unsigned int)n;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -51,6 +51,12 @@ double bench_ns(uint64_t ticks);
 /* Samples: scale a requested count down in --quick mode (at least @min). */
 unsigned int bench_samples(unsigned int n, unsigned int min);
 
+/*
+ * Samples that fit the time budget of one workload (about 2 s, 0.1 s with
+ * --quick) when one sample takes @ns_per_sample: between @min and @max.
+ */
+unsigned int bench_samples_for(double ns_per_sample, unsigned int min, unsigned int max);
+
 struct bench_stats {
 	double p50, p99, min, mean;
 	unsigned int n;

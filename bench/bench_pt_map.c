@@ -213,8 +213,33 @@ static void run_wl(const struct bcfg *b, const struct pt_cfg *c, const struct wl
 		}
 	}
 
-	samples = bench_samples(10000, 200);
-	warm_up = samples / 10 + 10;
+	/*
+	 * A pilot batch over all K ranges sets the batch size actually used (a
+	 * batch of maps should last about 4 us, so the timer does not matter)
+	 * and the number of samples that fits the time budget.
+	 */
+	{
+		uint64_t t0 = bench_ticks(), t1, t2, unmapped;
+		double per_map, per_all;
+
+		for (uint64_t k = 0; k < K; k++)
+			if ((ret = map_range(&t, iova[k], size, E, w->split)))
+				die("map", desc, ret);
+		t1 = bench_ticks();
+		for (uint64_t k = 0; k < K; k++)
+			if ((ret = unmap_range(&t, iova[k], size, E, w->split, &unmapped)))
+				die("unmap", desc, ret);
+		t2 = bench_ticks();
+		per_map = bench_ns(t1 - t0) / (double)K;
+		per_all = bench_ns(t2 - t0) / (double)K;
+		if (per_map * (double)K > 4000 && per_map > 0) {
+			uint64_t k = (uint64_t)(4000 / per_map) + 1;
+
+			K = k < K ? k : K;
+		}
+		samples = bench_samples_for(per_all * (double)K, 200, 10000);
+	}
+	warm_up = samples / 10 + 5;
 	vm = calloc(samples, sizeof(double));
 	vu = calloc(samples, sizeof(double));
 	if (!vm || !vu)

@@ -5,7 +5,7 @@ set -eu
 build=${1:-build}
 mkdir -p bench/out
 for b in "$build"/bench/bench_*; do
-	[ -x "$b" ] || continue
+	[ -f "$b" ] && [ -x "$b" ] || continue
 	echo "== $(basename "$b")"
 	"$b" | tee "bench/out/$(basename "$b").json"
 done
