@@ -125,8 +125,11 @@ enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *
 			if (w.wb_valid) {
 				int ret = pt_mem_cas_desc(cfg, mem, w.wb_addr, w.wb_old, w.wb_new);
 
-				if (ret == -EAGAIN)
-					break; /* restart */
+				if (ret == -EAGAIN) {
+					/* Changed under us: restart, even after a leaf. */
+					st = PT_STEP_TABLE;
+					break;
+				}
 				if (ret) {
 					*fault = (struct pt_fault){ .reason = PT_FAULT_EXT_ABORT,
 								    .level = pt_level(cfg, w.depth),

@@ -184,6 +184,7 @@ struct pt_arena {
 	uint64_t base, size;
 	uint64_t *used;	  /* bitmap of 4 KiB units */
 	uint64_t nr_units;
+	uint64_t hint;	  /* first unit worth searching */
 	uint64_t tables_live;
 };
 

@@ -8,7 +8,9 @@
  * only ever used for tables this library built, whose descriptors point at
  * memory the program handed us.
  *
- * An arena is one buffer shown at a chosen base. Its tables come from a
+ * An arena is one buffer shown at a chosen base (reserved lazily: only the
+ * pages something touches become resident, so an arena can stand for a
+ * large guest address space). Its tables come from a
  * first-fit bitmap of 4 KiB units; an allocation of n units is aligned to
  * its own (power-of-two rounded) size, as the architectures require of
  * tables. Anything that reads through an arena port is bounded by it: a
@@ -118,26 +120,44 @@ static void arena_mark(struct pt_arena *a, uint64_t first, uint64_t n, bool used
 	}
 }
 
+/* First fit in units [from, to), aligned to @step units; skips full bitmap words. */
+static bool arena_search(struct pt_arena *a, uint64_t from, uint64_t to, uint64_t step,
+			 uint64_t n, uint64_t *found)
+{
+	uint64_t first = (ALIGN_UP(a->base + from * ARENA_UNIT, step * ARENA_UNIT) - a->base) /
+			 ARENA_UNIT;
+
+	while (first + n <= to) {
+		if (step == 1 && a->used[first / 64] == ~0ULL) {
+			first = ALIGN_DOWN(first, 64) + 64;
+			continue;
+		}
+		if (arena_range_free(a, first, n)) {
+			*found = first;
+			return true;
+		}
+		first += step;
+	}
+	return false;
+}
+
 int pt_arena_alloc(struct pt_arena *a, uint64_t size, uint64_t align, uint64_t *pa)
 {
 	uint64_t n = ALIGN_UP(size ? size : 1, ARENA_UNIT) / ARENA_UNIT;
-	uint64_t step, first;
+	uint64_t first;
 
 	if (align < ARENA_UNIT)
 		align = ARENA_UNIT;
 	if (!is_pow2(align))
 		return -EINVAL;
-	/* Units are counted from a->base, so align the physical address. */
-	first = (ALIGN_UP(a->base, align) - a->base) / ARENA_UNIT;
-	step = align / ARENA_UNIT;
-	for (; first + n <= a->nr_units; first += step) {
-		if (arena_range_free(a, first, n)) {
-			arena_mark(a, first, n, true);
-			*pa = a->base + first * ARENA_UNIT;
-			return 0;
-		}
-	}
-	return -ENOMEM;
+	/* Search from the rotor first, then wrap around to the start. */
+	if (!arena_search(a, a->hint, a->nr_units, align / ARENA_UNIT, n, &first) &&
+	    !arena_search(a, 0, MIN(a->hint + n, a->nr_units), align / ARENA_UNIT, n, &first))
+		return -ENOMEM;
+	arena_mark(a, first, n, true);
+	a->hint = first + n;
+	*pa = a->base + first * ARENA_UNIT;
+	return 0;
 }
 
 static int arena_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
@@ -158,7 +178,11 @@ static void arena_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t 
 {
 	struct pt_arena *a = container_of(mem, struct pt_arena, mem);
 
-	arena_mark(a, (pa - a->base) / ARENA_UNIT, ALIGN_UP(size, ARENA_UNIT) / ARENA_UNIT, false);
+	uint64_t first = (pa - a->base) / ARENA_UNIT;
+
+	arena_mark(a, first, ALIGN_UP(size, ARENA_UNIT) / ARENA_UNIT, false);
+	if (first < a->hint)
+		a->hint = first;
 	a->tables_live--;
 }
 
@@ -168,7 +192,8 @@ int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
 	if (!size || !IS_ALIGNED(base, ARENA_UNIT) || !IS_ALIGNED(size, ARENA_UNIT) ||
 	    range_wraps(base, size))
 		return -EINVAL;
-	a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (a->buf == MAP_FAILED) {
 		a->buf = NULL;
 		return -ENOMEM;

@@ -1,94 +1,404 @@
 // SPDX-License-Identifier: MIT
 /*
- * xlate.c - a plain nested walk behind lib/xlate/xlate.h, no caches.
+ * xlate.c - the translation engine: one stage, or stage 1 over stage 2.
  *
- * This is a stand-in written on the cli branch so that `uiommu walk` can be
- * built and tested before the real translation engine lands; the engine's
- * own file replaces it at merge and the CLI relies only on the header.
+ * What it owns. The walk itself: which descriptor is read next, through
+ * which stage its address goes first, how the two leaves combine, which
+ * write-backs the formats ask for and where they land, and how a failure
+ * is reported (stage, SMMUv3 class, level, reason, addresses). It owns no
+ * memory and no tables: descriptors are decoded by the format code of
+ * lib/pt (pt_fmt walk_begin / walk_step), one descriptor at a time, and
+ * every byte is read through the pt_mem port of the configuration. The
+ * engine never names a descriptor bit, so any pair of formats nests
+ * (VMSA stage 1 over VMSA stage 2, x86 first stage over VT-d second stage).
  *
- * Stage 1 runs over IPAs: before each stage-1 descriptor is read, its
- * address goes through a full stage-2 walk (class TT), and the stage-1
- * output goes through one more (class IN). Every descriptor read is
- * appended to the record in the order it happens, so a 4-level stage 1
- * over an L-level stage 2 records 4 * (L + 1) + L reads when no leaf is a
- * block. Hardware A/D updates are done with a compare-and-swap on the
- * physical address that was read; a lost race restarts the stage walk a
- * bounded number of times and is then reported as a walk abort.
+ * The nested walk. A stage-1 walk starts at its root, an IPA. Before each
+ * stage-1 descriptor is read, its IPA (the root entry first, then each
+ * address a table descriptor yields) is translated by a full stage-2 walk
+ * asking for read permission; the stage-1 descriptor is then read at the
+ * resulting PA. When the stage-1 leaf is found its output IPA goes through
+ * stage 2 once more, with the request's own access (less PT_PROT_U, which
+ * only stage 1 knows). With no caches an n-level stage 1 over an m-level
+ * stage 2 reads (n + 1)(m + 1) - 1 descriptors, 24 for 4 over 4.
+ *
+ * Results. pa is the stage-2 output for the stage-1 output IPA; size is the
+ * smaller of the two leaves, so that [pa & ~(size - 1), + size) is one
+ * contiguous run that both stages map the same way; prot is the
+ * intersection of both stages' permissions. A stage that is off reports
+ * level -1, size 0 and every permission; with both off the translation is
+ * the identity over one 4 KiB page with every permission.
+ *
+ * Faults, following hw.md §1.7-1.8 (SMMUv3 event fields):
+ *  - stage 2 while fetching a stage-1 descriptor: stage 2, class TT,
+ *    ipa = the descriptor's IPA;
+ *  - stage 2 on the final IPA: stage 2, class IN, ipa = that IPA;
+ *  - stage 1 decode faults: stage 1, class IN, ipa = 0;
+ *  - a stage-1 descriptor that cannot be read (or written back) at its PA:
+ *    stage 1, class TT, walk abort, ipa = its IPA (its PA with stage 2 off);
+ *  - a stage-2 descriptor that cannot be read: stage 2, walk abort, with
+ *    the class of the walk it served.
+ * input_addr is always the IOVA (for xlate_s2, the caller's input address).
+ * desc_addr is the physical address of the descriptor involved (the one
+ * that failed, for a walk abort), 0 when the fault came before any read.
+ *
+ * Hardware access / dirty updates. A format step that wants its
+ * descriptor updated says so in the walk (wb_valid, wb_addr, old, new); the
+ * engine compare-and-swaps the descriptor in memory at its physical
+ * address. Stage-2 descriptors are updated as soon as their step asks.
+ * A stage-1 descriptor lives in guest memory, and the update is a write
+ * into it, so stage 2 must allow writing there: when the stage-2 leaf that
+ * served the fetch is not writable, the engine walks stage 2 again for the
+ * descriptor's IPA with write access (which faults as stage 2, class TT,
+ * or lets stage 2 mark that page dirty) before the swap. A stage-1 leaf is
+ * updated only after the final stage-2 walk has succeeded, so a transaction
+ * that faults at stage 2 leaves no access or dirty mark at stage 1. A swap
+ * that loses a race (-EAGAIN) restarts the whole translation with a fresh
+ * record; after XLATE_ATTEMPTS lost races the translation is reported as a
+ * walk abort at the descriptor that kept changing.
+ *
+ * Record. Every descriptor read is appended in order: stage, level, the
+ * stage-1 depth it serves (s1_step; nlevels of stage 1 for the final IPA,
+ * 0 when stage 1 is off, -1 for xlate_s2), the physical address read, the
+ * IPA involved and the value. rec->n counts every read; entries past
+ * XLATE_MAX_READS are counted only.
+ *
+ * Invariants. Every read goes through cfg->mem and is bounded by it: a
+ * guest-written descriptor can only lead to memory that stage 2 maps, and
+ * never outside @mem. A walk reads at most nlevels descriptors per stage-2
+ * walk and per stage-1 walk, so a translation is bounded even over tables
+ * that loop. Nothing is allocated.
+ *
+ * Concurrency. Walkers take no lock. Descriptors are loaded with acquire
+ * order (a table linked by a descriptor is fully visible once that
+ * descriptor is), and updated only by compare-and-swap. Tables may change
+ * under a walk; the walk then sees either the old or the new descriptor at
+ * each step, as hardware does, and a table freed during a walk is the
+ * owner's grace-period problem, not ours. The configuration, formats and
+ * memory port must stay valid for the duration of a call.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "util/bits.h"
 #include "xlate/xlate.h"
 
-#define XLATE_RETRIES 8
-#define PROT_ALL      (PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U)
+/* Lost compare-and-swap races tolerated before a translation gives up. */
+#define XLATE_ATTEMPTS 8
 
-static void rec_add(struct xlate_record *rec, int stage, int level, int s1_step, uint64_t addr,
-		    uint64_t ipa, uint64_t value)
+#define PROT_ALL (PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U)
+
+/* What one stage of work came to. */
+enum xw {
+	XW_OK = 0,
+	XW_FAULT, /* x->fault is filled */
+	XW_RETRY, /* a write-back lost a race: restart; x->fault says where */
+};
+
+struct xctx {
+	const struct pt_mem *mem;
+	const struct pt_cfg *c1, *c2;
+	uint64_t root1, root2;
+	struct xlate_record *rec;
+	struct xlate_fault *fault;
+	uint64_t input; /* reported as input_addr */
+};
+
+/* A stage-1 descriptor update waiting for the translation to succeed. */
+struct s1_wb {
+	uint64_t ipa;	   /* the descriptor's IPA (its PA with stage 2 off) */
+	uint64_t pa;	   /* where it was read, when ipa is the address that was read */
+	uint64_t read_ipa; /* the IPA of the descriptor that was read */
+	uint64_t old, val;
+	unsigned int s2_prot; /* stage-2 permissions of the page it was read from */
+	int level, step;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Memory and record                                                      */
+
+/*
+ * pt_mem_read_desc(), inlined: the hot loop reads 24 descriptors and this
+ * saves a call per read. Same checks: aligned, inside one region.
+ */
+static inline bool read_desc(const struct pt_cfg *c, const struct pt_mem *mem, uint64_t pa,
+			     uint64_t *val)
 {
+	const uint64_t *p;
+	uint64_t v;
+
+	if (unlikely(pa & 7))
+		return false;
+	p = pt_mem_ptr(mem, pa, 8);
+	if (unlikely(!p))
+		return false;
+	v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	*val = unlikely(c->fmt->big_endian) ? __builtin_bswap64(v) : v;
+	return true;
+}
+
+static inline void rec_read(struct xlate_record *rec, int stage, int level, int s1_step,
+			    uint64_t addr, uint64_t ipa, uint64_t val)
+{
+	unsigned int n;
+
 	if (!rec)
 		return;
-	if (rec->n < XLATE_MAX_READS)
-		rec->r[rec->n] = (struct xlate_read){.stage = (uint8_t)stage,
-						     .level = (int8_t)level,
-						     .s1_step = (int8_t)s1_step,
-						     .addr = addr,
-						     .ipa = ipa,
-						     .value = value};
-	rec->n++;
+	n = rec->n++;
+	if (n < XLATE_MAX_READS)
+		rec->r[n] = (struct xlate_read){ .stage = (uint8_t)stage,
+						 .level = (int8_t)level,
+						 .s1_step = (int8_t)s1_step,
+						 .addr = addr,
+						 .ipa = ipa,
+						 .value = val };
 }
 
-static void fault_fill(struct xlate_fault *f, int stage, enum xlate_class cls,
-		       const struct pt_fault *pf, uint64_t input, uint64_t ipa)
+static enum xw set_fault(struct xctx *x, int stage, enum xlate_class cls, int level,
+			 enum pt_fault_reason reason, uint64_t ipa, uint64_t desc_addr)
 {
-	*f = (struct xlate_fault){.stage = stage,
-				  .cls = cls,
-				  .level = pf->level,
-				  .reason = pf->reason,
-				  .input_addr = input,
-				  .ipa = ipa,
-				  .desc_addr = pf->desc_addr};
+	*x->fault = (struct xlate_fault){ .stage = stage,
+					  .cls = cls,
+					  .level = level,
+					  .reason = reason,
+					  .input_addr = x->input,
+					  .ipa = ipa,
+					  .desc_addr = desc_addr };
+	return XW_FAULT;
 }
 
-/* Stage 2 alone: @ipa to a physical address, recording reads under @s1_step. */
-static enum pt_fault_reason walk_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
-				    int s1_step, struct pt_leaf *leaf, struct pt_fault *pf,
-				    struct xlate_record *rec)
+/*
+ * Swap a descriptor at @pa. XW_OK, XW_RETRY (lost a race; the fault says
+ * where, should the retries run out) or XW_FAULT (not in memory).
+ */
+static enum xw write_back(struct xctx *x, const struct pt_cfg *c, int stage,
+			  enum xlate_class cls, int level, uint64_t ipa, uint64_t pa, uint64_t old,
+			  uint64_t val)
 {
-	const struct pt_cfg *c = cfg->s2.cfg;
+	int ret = pt_mem_cas_desc(c, x->mem, pa, old, val);
 
-	for (int attempt = 0; attempt < XLATE_RETRIES; attempt++) {
+	if (likely(!ret))
+		return XW_OK;
+	set_fault(x, stage, cls, level, PT_FAULT_EXT_ABORT, ipa, pa);
+	return ret == -EAGAIN ? XW_RETRY : XW_FAULT;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stage 2                                                                */
+
+/*
+ * Walk stage 2 for @ipa. Faults are reported as stage 2 with class @cls;
+ * reads are recorded as serving stage-1 depth @s1_step.
+ */
+static inline __attribute__((always_inline)) enum xw
+s2_walk(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step, enum xlate_class cls,
+	struct pt_leaf *leaf)
+{
+	const struct pt_cfg *c = x->c2;
+	const struct pt_fmt *fmt = c->fmt;
+	struct pt_walk w;
+	struct pt_fault pf;
+	enum pt_step st;
+
+	st = fmt->walk_begin(c, x->root2, ipa, access, &w, &pf);
+	while (likely(st == PT_STEP_TABLE)) {
+		int level = pt_level(c, w.depth);
+		uint64_t d;
+
+		if (unlikely(!read_desc(c, x->mem, w.desc_addr, &d)))
+			return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w.desc_addr);
+		rec_read(x->rec, 2, level, s1_step, w.desc_addr, ipa, d);
+		w.wb_valid = false;
+		st = fmt->walk_step(&w, d, leaf, &pf);
+		if (unlikely(w.wb_valid)) {
+			enum xw r = write_back(x, c, 2, cls, level, ipa, w.wb_addr, w.wb_old,
+					       w.wb_new);
+
+			if (r)
+				return r;
+		}
+	}
+	if (likely(st == PT_STEP_LEAF))
+		return XW_OK;
+	return set_fault(x, 2, cls, pf.level, pf.reason, ipa, pf.desc_addr);
+}
+
+/* The same, out of line, for the paths that are not the hot loop. */
+static __attribute__((noinline)) enum xw s2_walk_cold(struct xctx *x, uint64_t ipa,
+						       unsigned int access, int s1_step,
+						       enum xlate_class cls, struct pt_leaf *leaf)
+{
+	return s2_walk(x, ipa, access, s1_step, cls, leaf);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stage 1                                                                */
+
+/*
+ * Update a stage-1 descriptor. Through stage 2 this is a write to guest
+ * memory: it needs stage-2 write permission for the descriptor's page,
+ * which a second stage-2 walk (write access) checks, and grants where the
+ * stage-2 format can mark the page dirty, when the fetch's leaf was not
+ * writable or the update is not to the descriptor just read.
+ */
+static enum xw s1_write_back(struct xctx *x, const struct s1_wb *wb)
+{
+	uint64_t pa = wb->pa;
+
+	if (x->c2 && (wb->ipa != wb->read_ipa || !(wb->s2_prot & PT_PROT_W))) {
+		struct pt_leaf l2;
+		enum xw r = s2_walk_cold(x, wb->ipa, PT_PROT_W, wb->step, XLATE_CLASS_TT, &l2);
+
+		if (r)
+			return r;
+		pa = l2.oa;
+	} else if (!x->c2) {
+		pa = wb->ipa;
+	}
+	return write_back(x, x->c1, 1, XLATE_CLASS_TT, wb->level, wb->ipa, pa, wb->old, wb->val);
+}
+
+static inline void fill_res(struct xlate_result *res, uint64_t pa, uint64_t ipa,
+			    const struct pt_leaf *l1, const struct pt_leaf *l2)
+{
+	unsigned int p1 = l1 ? l1->prot : PROT_ALL;
+	/* Stage 2 never restricts unprivileged access: stage 1 decides U. */
+	unsigned int p2 = l2 ? l2->prot | PT_PROT_U : PROT_ALL;
+	uint64_t s1 = l1 ? l1->size : 0, s2 = l2 ? l2->size : 0;
+
+	res->pa = pa;
+	res->ipa = ipa;
+	res->s1_prot = p1;
+	res->s2_prot = p2;
+	res->prot = p1 & p2;
+	res->s1_level = l1 ? l1->level : -1;
+	res->s2_level = l2 ? l2->level : -1;
+	res->s1_size = s1;
+	res->s2_size = s2;
+	if (l1 && l2)
+		res->size = MIN(s1, s2);
+	else if (l1 || l2)
+		res->size = s1 | s2;
+	else
+		res->size = 4096;
+}
+
+/* One attempt at the whole translation. */
+static enum xw xlate_once(struct xctx *x, uint64_t iova, unsigned int access,
+			  struct xlate_result *res)
+{
+	const struct pt_cfg *c1 = x->c1;
+	struct pt_leaf l1, l2;
+	struct s1_wb pend;
+	bool pending = false;
+	uint64_t ipa = iova;
+	enum xw r;
+
+	if (c1) {
+		const struct pt_fmt *fmt = c1->fmt;
 		struct pt_walk w;
-		enum pt_step st = pt_walk_begin(c, cfg->s2.root, ipa, access, &w, pf);
-		bool restart = false;
+		struct pt_fault pf;
+		enum pt_step st;
 
-		while (st == PT_STEP_TABLE) {
-			uint64_t desc;
+		st = fmt->walk_begin(c1, x->root1, iova, access, &w, &pf);
+		if (unlikely(st == PT_STEP_FAULT)) /* input out of range, root too large */
+			return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, 0);
+		while (likely(st == PT_STEP_TABLE)) {
+			int level = pt_level(c1, w.depth), step = (int)w.depth;
+			uint64_t d, dipa = w.desc_addr, dpa;
+			unsigned int s2_prot = PROT_ALL;
 
-			if (pt_mem_read_desc(c, cfg->mem, w.desc_addr, &desc)) {
-				*pf = (struct pt_fault){.reason = PT_FAULT_EXT_ABORT,
-							.level = pt_level(c, w.depth),
-							.desc_addr = w.desc_addr};
-				return PT_FAULT_EXT_ABORT;
+			if (x->c2) {
+				r = s2_walk(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2);
+				if (unlikely(r))
+					return r;
+				dpa = l2.oa;
+				s2_prot = l2.prot;
+			} else {
+				dpa = dipa;
 			}
-			rec_add(rec, 2, pt_level(c, w.depth), s1_step, w.desc_addr, ipa, desc);
+			if (unlikely(!read_desc(c1, x->mem, dpa, &d)))
+				return set_fault(x, 1, XLATE_CLASS_TT, level, PT_FAULT_EXT_ABORT,
+						 dipa, dpa);
+			rec_read(x->rec, 1, level, step, dpa, dipa, d);
 			w.wb_valid = false;
-			st = pt_walk_step(&w, desc, leaf, pf);
-			if (w.wb_valid) {
-				int ret =
-					pt_mem_cas_desc(c, cfg->mem, w.wb_addr, w.wb_old, w.wb_new);
-
-				if (ret == -EAGAIN) {
-					restart = true;
-					break;
+			st = fmt->walk_step(&w, d, &l1, &pf);
+			if (unlikely(w.wb_valid)) {
+				pend = (struct s1_wb){ .ipa = w.wb_addr,
+						       .pa = dpa,
+						       .read_ipa = dipa,
+						       .old = w.wb_old,
+						       .val = w.wb_new,
+						       .s2_prot = s2_prot,
+						       .level = level,
+						       .step = step };
+				if (st == PT_STEP_LEAF) {
+					pending = true; /* once the whole translation succeeds */
+				} else {
+					r = s1_write_back(x, &pend);
+					if (r)
+						return r;
 				}
 			}
+			if (unlikely(st == PT_STEP_FAULT)) /* at the descriptor just read */
+				return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, dpa);
 		}
-		if (restart)
-			continue;
-		return st == PT_STEP_LEAF ? PT_OK : pf->reason;
+		ipa = l1.oa;
 	}
-	*pf = (struct pt_fault){.reason = PT_FAULT_EXT_ABORT, .level = c->start_level};
+
+	if (x->c2) {
+		int step = c1 ? (int)c1->nlevels : 0;
+
+		r = s2_walk(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2);
+		if (unlikely(r))
+			return r;
+	}
+	if (unlikely(pending)) {
+		r = s1_write_back(x, &pend);
+		if (r)
+			return r;
+	}
+	fill_res(res, x->c2 ? l2.oa : ipa, ipa, c1 ? &l1 : NULL, x->c2 ? &l2 : NULL);
+	return XW_OK;
+}
+
+static void ctx_init(struct xctx *x, const struct xlate_cfg *cfg, struct xlate_fault *fault,
+		     struct xlate_record *rec, uint64_t input)
+{
+	x->mem = cfg->mem;
+	x->c1 = cfg->s1.cfg;
+	x->c2 = cfg->s2.cfg;
+	x->root1 = cfg->s1.root;
+	x->root2 = cfg->s2.root;
+	x->rec = rec;
+	x->fault = fault;
+	x->input = input;
+}
+
+enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+			   struct xlate_result *res, struct xlate_fault *fault,
+			   struct xlate_record *rec)
+{
+	struct xlate_fault fdummy;
+	struct xlate_result rdummy;
+	struct xctx x;
+
+	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, iova);
+	if (!res)
+		res = &rdummy;
+	for (int attempt = 0; attempt < XLATE_ATTEMPTS; attempt++) {
+		enum xw r;
+
+		if (rec)
+			rec->n = 0;
+		r = xlate_once(&x, iova, access, res);
+		if (likely(r == XW_OK))
+			return PT_OK;
+		if (r == XW_FAULT)
+			return x.fault->reason;
+	}
+	/* The last race filled the fault: a walk abort at the descriptor that kept changing. */
 	return PT_FAULT_EXT_ABORT;
 }
 
@@ -96,125 +406,31 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 			      enum xlate_class cls, uint64_t input_addr, uint64_t *pa,
 			      struct xlate_fault *fault, struct xlate_record *rec)
 {
+	struct xlate_fault fdummy;
 	struct pt_leaf leaf;
-	struct pt_fault pf;
+	struct xctx x;
 
+	if (rec)
+		rec->n = 0;
 	if (!cfg->s2.cfg) {
 		*pa = ipa;
 		return PT_OK;
 	}
-	if (walk_s2(cfg, ipa, access, 0, &leaf, &pf, rec)) {
-		fault_fill(fault, 2, cls, &pf, input_addr, ipa);
-		return pf.reason;
-	}
-	*pa = leaf.oa;
-	return PT_OK;
-}
+	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, input_addr);
+	for (int attempt = 0; attempt < XLATE_ATTEMPTS; attempt++) {
+		enum xw r;
 
-/* Stage 1 over stage 2 (or over physical memory when stage 2 is off). */
-static enum pt_fault_reason walk_s1(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-				    struct pt_leaf *leaf, struct xlate_fault *fault,
-				    struct xlate_record *rec)
-{
-	const struct pt_cfg *c = cfg->s1.cfg;
-	struct pt_fault pf;
-
-	for (int attempt = 0; attempt < XLATE_RETRIES; attempt++) {
-		struct pt_walk w;
-		enum pt_step st = pt_walk_begin(c, cfg->s1.root, iova, access, &w, &pf);
-		bool restart = false;
-
-		while (st == PT_STEP_TABLE) {
-			uint64_t pa = w.desc_addr, desc;
-
-			if (cfg->s2.cfg) {
-				struct pt_leaf l2;
-				struct pt_fault f2;
-
-				if (walk_s2(cfg, w.desc_addr, PT_PROT_R, (int)w.depth, &l2, &f2,
-					    rec)) {
-					fault_fill(fault, 2, XLATE_CLASS_TT, &f2, iova,
-						   w.desc_addr);
-					return f2.reason;
-				}
-				pa = l2.oa;
-			}
-			if (pt_mem_read_desc(c, cfg->mem, pa, &desc)) {
-				pf = (struct pt_fault){.reason = PT_FAULT_EXT_ABORT,
-						       .level = pt_level(c, w.depth),
-						       .desc_addr = pa};
-				fault_fill(fault, 1, XLATE_CLASS_TT, &pf, iova, w.desc_addr);
-				return PT_FAULT_EXT_ABORT;
-			}
-			rec_add(rec, 1, pt_level(c, w.depth), (int)w.depth, pa, w.desc_addr, desc);
-			w.wb_valid = false;
-			st = pt_walk_step(&w, desc, leaf, &pf);
-			if (w.wb_valid && pt_mem_cas_desc(c, cfg->mem, pa, w.wb_old, w.wb_new)) {
-				restart = true;
-				break;
-			}
-		}
-		if (restart)
-			continue;
-		if (st == PT_STEP_LEAF)
+		if (rec)
+			rec->n = 0;
+		r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
+		if (likely(r == XW_OK)) {
+			*pa = leaf.oa;
 			return PT_OK;
-		fault_fill(fault, 1, XLATE_CLASS_IN, &pf, iova, 0);
-		return pf.reason;
-	}
-	pf = (struct pt_fault){.reason = PT_FAULT_EXT_ABORT, .level = c->start_level};
-	fault_fill(fault, 1, XLATE_CLASS_TT, &pf, iova, 0);
-	return PT_FAULT_EXT_ABORT;
-}
-
-enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-			   struct xlate_result *res, struct xlate_fault *fault,
-			   struct xlate_record *rec)
-{
-	struct pt_leaf l1 = {0}, l2 = {0};
-	struct pt_fault pf;
-	enum pt_fault_reason r;
-	int final_step = cfg->s1.cfg ? (int)cfg->s1.cfg->nlevels : 0;
-
-	if (rec)
-		rec->n = 0;
-	memset(res, 0, sizeof(*res));
-
-	res->ipa = iova;
-	res->s1_prot = PROT_ALL;
-	res->s1_level = -1;
-	if (cfg->s1.cfg) {
-		r = walk_s1(cfg, iova, access, &l1, fault, rec);
-		if (r)
-			return r;
-		res->ipa = l1.oa;
-		res->s1_prot = l1.prot;
-		res->s1_level = l1.level;
-		res->s1_size = l1.size;
-	}
-
-	res->pa = res->ipa;
-	res->s2_prot = PROT_ALL;
-	res->s2_level = -1;
-	if (cfg->s2.cfg) {
-		r = walk_s2(cfg, res->ipa, access, final_step, &l2, &pf, rec);
-		if (r) {
-			fault_fill(fault, 2, XLATE_CLASS_IN, &pf, iova, res->ipa);
-			return r;
 		}
-		res->pa = l2.oa;
-		res->s2_prot = l2.prot;
-		res->s2_level = l2.level;
-		res->s2_size = l2.size;
+		if (r == XW_FAULT)
+			return x.fault->reason;
 	}
-
-	res->prot = res->s1_prot & res->s2_prot;
-	if (res->s1_size && res->s2_size)
-		res->size = res->s1_size < res->s2_size ? res->s1_size : res->s2_size;
-	else if (res->s1_size || res->s2_size)
-		res->size = res->s1_size | res->s2_size;
-	else
-		res->size = 4096;
-	return PT_OK;
+	return PT_FAULT_EXT_ABORT;
 }
 
 const char *xlate_class_name(enum xlate_class cls)

@@ -46,7 +46,7 @@ struct xlate_result {
 	unsigned int prot;   /* PT_PROT_* allowed by both stages */
 	unsigned int s1_prot, s2_prot; /* each stage's own (all bits when that stage is off) */
 	int s1_level, s2_level;	       /* leaf levels (-1 when that stage is off) */
-	uint64_t s1_size, s2_size;
+	uint64_t s1_size, s2_size;     /* leaf sizes (0 when that stage is off) */
 };
 
 struct xlate_fault {
@@ -64,7 +64,8 @@ struct xlate_fault {
 struct xlate_read {
 	uint8_t stage;	  /* 1 or 2 */
 	int8_t level;	  /* architectural level of the descriptor */
-	int8_t s1_step;	  /* depth of the stage-1 step this read serves; nlevels(s1) = final IPA */
+	int8_t s1_step;	  /* depth of the stage-1 step this read serves; nlevels(s1) = final IPA
+			   * (0 with stage 1 off); -1 for xlate_s2 */
 	uint64_t addr;	  /* physical address read */
 	uint64_t ipa;	  /* stage 1: the descriptor's IPA; stage 2: the IPA being translated */
 	uint64_t value;	  /* the descriptor, CPU byte order */
@@ -77,8 +78,9 @@ struct xlate_record {
 
 /*
  * Translate @iova for @access (PT_PROT_*). Returns PT_OK with *res filled,
- * or the fault reason with *fault filled. @rec, when not NULL, gets every
- * descriptor read in order (it is reset first).
+ * or the fault reason with *fault filled (@res and @fault may be NULL).
+ * @rec, when not NULL, gets every descriptor read in order (it is reset
+ * first).
  */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
