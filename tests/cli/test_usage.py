@@ -66,7 +66,7 @@ USAGE_ERRORS = [
       "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
 ]
 
-t = Tap(len(USAGE_ERRORS) * 2 + 7)
+t = Tap(len(USAGE_ERRORS) * 2 + 8)
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""
@@ -74,6 +74,15 @@ for args, want in USAGE_ERRORS:
          f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}")
     t.ok(args == [] or "--help' for more information." in err,
          f"... points at --help: uiommu {' '.join(args)}", err)
+
+# A format whose back end is not built yet is a failure (1), not a usage error;
+# once it is built, the same command fails on the missing file instead.
+rc, out, err = run(uiommu, "walk", "--image", "no-such-image.bin", "--format", "tce", "--root",
+                   "0", "--iova", "0")
+t.ok(rc == 1 and out == "" and err in (
+    "uiommu walk: --format tce: tce page tables are not supported by this build yet\n",
+    "uiommu walk: --image: no-such-image.bin: No such file or directory\n"),
+     "a format this build cannot walk: exit 1 and says so", err)
 
 rc, out, err = run(uiommu, "--version")
 t.ok(rc == 0 and out.startswith("uiommu ") and err == "", "--version", out)

@@ -7,6 +7,7 @@ S2AP read = bit 6, write = bit 7), then walked single-stage and nested.
 """
 import json
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -137,4 +138,6 @@ t.ok(rc == 1 and out == "" and err == f"uiommu walk: --image: {tmp}/missing.bin:
 rc, out, err = run(uiommu, "walk", "--image", f"{s1img}@{P:#x}", "--s2-image", f"{s2img}@{P:#x}",
                    *args)
 t.ok(rc == 1 and out == "" and "overlaps --image" in err, "overlapping images: exit 1", err)
+if not t.failed:
+    shutil.rmtree(tmp)
 t.done()

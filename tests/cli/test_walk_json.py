@@ -41,7 +41,7 @@ def h(x):
     return int(x, 16)
 
 
-t = Tap(42)
+t = Tap(47)
 
 # --- a 4K page: the full 19-read nested walk -------------------------------
 rc, d, err = walk(DEMO, 0x80_4020_1000)
@@ -172,6 +172,28 @@ d = d or {"reads": [], "result": {}}
 t.ok(rc == 0 and d.get("stage1") is None and len(d["reads"]) == 2
      and d["result"].get("output_address") == "0x80112345",
      "stage 2 alone (64K, 2 levels): IPA 0x12345 -> PA 0x80112345", d["result"])
+
+# --- VT-d nesting: x86 4-level first stage over a 4-level second stage ----------------
+# Guest RAM IPA 0x0-0x1ffffff at PA 0x1_0000_0000; x86 levels 4..1 over VT-d SS
+# levels 4..1 with 4K pages only: (4 + 1) * (4 + 1) - 1 = 24 reads.
+X = "scenarios/x86-vtd-4level.json"
+rc, d, err = walk(X, 0x7f12_3456_7abc, "rwu")
+d = d or {"reads": [], "result": {}}
+t.ok(rc == 0 and len(d["reads"]) == 24, "x86 over vtd-ss: 24 reads", err or len(d["reads"]))
+t.ok([r["level"] for r in d["reads"][:5]] == [4, 3, 2, 1, 4]
+     and [r["stage"] for r in d["reads"]] == [2, 2, 2, 2, 1] * 4 + [2, 2, 2, 2],
+     "x86 over vtd-ss: levels count down, four stage-2 reads per step", d["reads"][:5])
+t.ok(d["result"].get("ipa") == "0x1000abc" and d["result"].get("output_address") == "0x101000abc",
+     "x86 over vtd-ss: iova 0x7f1234567abc -> ipa 0x1000abc -> pa 0x101000abc", d["result"])
+rc, d, err = walk(X, 0x7f12_3460_1234, "ru")
+d = d or {"reads": [], "result": {}}
+t.ok(rc == 0 and len(d["reads"]) == 19 and d["result"].get("stage1", {}).get("level") == 2
+     and d["result"].get("output_address") == "0x101201234",
+     "x86 2M page (PDE.PS): 3 * 5 + 4 = 19 reads, pa 0x101201234", d["result"])
+rc, d, err = walk(X, 0x7f12_3480_0000, "ru")
+f = (d or {}).get("fault", {})
+t.ok(rc == 1 and f.get("stage") == 1 and f.get("level") == 1 and f.get("reason") == "permission",
+     "x86: a user access to a supervisor page is a stage-1 permission fault at L1", f)
 
 # --- the human report of the demo --------------------------------------------------
 rc, out, err = run(uiommu, "walk", DEMO, "--iova", "0x8040201000")

@@ -350,7 +350,7 @@ void walk_print_text(FILE *f, const struct walk_report *w)
 
 	fprintf(f, "%s%s%s\n", w->source, w->description ? ": " : "",
 		w->description ? w->description : "");
-	fprintf(f, "Walk of iova 0x%llx for %s", (unsigned long long)w->iova,
+	fprintf(f, "Walk of iova 0x%llx, access %s", (unsigned long long)w->iova,
 		prot_letters(w->access, a));
 	if (w->pasid >= 0)
 		fprintf(f, ", pasid %ld", w->pasid);
