@@ -34,9 +34,9 @@ TRACE_EVENT(xlate_fault,
 	    (int stage, int cls, int level, int reason, uint64_t iova, uint64_t ipa),
 	    (stage, cls, level, reason, iova, ipa),
 	    "stage=%d class=%d level=%d reason=%d iova=0x%" PRIx64 " ipa=0x%" PRIx64)
-/* lib/xlate: a completed walk and the descriptor reads it made. */
+/* lib/xlate: a completed translation (access as PT_PROT_* bits). */
 TRACE_EVENT(xlate_walk,
-	    (uint64_t iova, unsigned int reads),
-	    (iova, reads),
-	    "iova=0x%" PRIx64 " reads=%u")
+	    (uint64_t iova, unsigned int access, uint64_t pa, uint64_t size),
+	    (iova, access, pa, size),
+	    "iova=0x%" PRIx64 " access=0x%x pa=0x%" PRIx64 " size=0x%" PRIx64)
 /* clang-format on */

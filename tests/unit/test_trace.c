@@ -54,7 +54,7 @@ static void fire_all(void)
 	trace_pt_map("vmsa-s1", 0x1000, 0x80002000, 0x1000, 0x3, 0);
 	trace_pt_unmap("vmsa-s2", 0x200000, 0x200000, 0x1000);
 	trace_xlate_fault(2, 1, 3, 1, 0xdead000, 0x4000);
-	trace_xlate_walk(0x123000, 20);
+	trace_xlate_walk(0x123000, 3, 0x456000, 0x1000);
 }
 
 /* UIOMMU_TRACE="pt_*, -pt_unmap,xlate_w*" (set in main). */
@@ -79,9 +79,9 @@ static void test_env_patterns(void **state)
 	trace_pt_unmap("vmsa-s2", 0x200000, 0x200000, 0x1000);
 	trace_xlate_fault(2, 1, 3, 1, 0xdead000, 0x4000);
 	assert_int_equal(cap.n, 1);
-	trace_xlate_walk(0x123000, 20);
+	trace_xlate_walk(0x123000, 3, 0x456000, 0x1000);
 	assert_int_equal(cap.n, 2);
-	assert_string_equal(cap.last, "xlate_walk iova=0x123000 reads=20");
+	assert_string_equal(cap.last, "xlate_walk iova=0x123000 access=0x3 pa=0x456000 size=0x1000");
 }
 
 static void test_disabled_is_silent(void **state)
@@ -101,7 +101,7 @@ static void test_enable_patterns(void **state)
 	assert_int_equal(trace_enable("xlate_*"), 2);
 	fire_all();
 	assert_int_equal(cap.n, 2);
-	assert_string_equal(cap.last, "xlate_walk iova=0x123000 reads=20");
+	assert_string_equal(cap.last, "xlate_walk iova=0x123000 access=0x3 pa=0x456000 size=0x1000");
 
 	/* Left to right: enable all, then take one away. Blanks around commas are fine. */
 	cap.n = 0;
