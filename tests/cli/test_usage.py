@@ -15,7 +15,7 @@ DEMO = "scenarios/nested-4k.json"
 
 # (arguments, expected first line of stderr)
 USAGE_ERRORS = [
-    ([], "usage: uiommu [-v] [--version] [--help] COMMAND [ARGS]"),
+    ([], "usage: uiommu [-v] [--trace PATTERNS] [--version] [--help] COMMAND [ARGS]"),
     (["frob"], "uiommu: unknown command 'frob'"),
     (["--frob"], "uiommu: unknown option '--frob'"),
     (["help", "frob"], "uiommu help: unknown command 'frob'"),
@@ -66,7 +66,7 @@ USAGE_ERRORS = [
       "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
 ]
 
-t = Tap(len(USAGE_ERRORS) * 2 + 8)
+t = Tap(len(USAGE_ERRORS) * 2 + 10)
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""
@@ -83,6 +83,15 @@ t.ok(rc == 1 and out == "" and err in (
     "uiommu walk: --format tce: tce page tables are not supported by this build yet\n",
     "uiommu walk: --image: no-such-image.bin: No such file or directory\n"),
      "a format this build cannot walk: exit 1 and says so", err)
+
+rc, out, err = run(uiommu, "walk", DEMO, "--iova", "0x8040201000", "--trace", "nomatch*")
+t.ok(rc == 2 and out == "" and err.startswith("uiommu walk: --trace: 'nomatch*' matches no trace "
+                                              "event (events: "),
+     "--trace with a pattern that matches nothing is a usage error", err)
+rc, out, err = run(uiommu, "--trace", "xlate_*,-xlate_fault", "walk", DEMO, "--iova",
+                   "0x8040201000", "--json")
+t.ok(rc == 0 and out.lstrip().startswith("{") and "xlate_walk iova=0x8040201000" in err,
+     "--trace xlate_* logs the walk to stderr, stdout stays JSON", err)
 
 rc, out, err = run(uiommu, "--version")
 t.ok(rc == 0 and out.startswith("uiommu ") and err == "", "--version", out)

@@ -28,6 +28,13 @@ struct cli_cmd {
 /* -v given before the command (each subcommand may add its own). */
 extern int cli_verbose;
 
+/*
+ * --trace PATTERNS: enable trace events (util/trace.h) by comma-separated
+ * globs, "-glob" to disable; their lines go to stderr. A usage error of
+ * @cmd when a pattern is too long or nothing matches.
+ */
+void cli_trace(const char *cmd, const char *patterns);
+
 /* Print "uiommu CMD: message" and a pointer to --help, then exit(2). */
 _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

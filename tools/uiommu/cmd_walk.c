@@ -71,6 +71,7 @@ void cmd_walk_usage(FILE *f)
 		"                           instead of its \"stage1\"\n"
 		"  -j, --json               print one JSON object instead of the text report\n"
 		"  -v, --verbose            also print every mapping of the scenario's tables\n"
+		"      --trace PATTERNS     log matching trace events to stderr (\"xlate_*\")\n"
 		"  -h, --help               show this help\n"
 		"\n"
 		"Memory image mode:\n"
@@ -115,6 +116,7 @@ static const struct option walk_longopts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
+	{"trace", required_argument, NULL, 't'},
 	{"image", required_argument, NULL, OPT_IMAGE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"root", required_argument, NULL, OPT_ROOT},
@@ -472,6 +474,9 @@ int cmd_walk(int argc, char **argv)
 		case 'h':
 			cmd_walk_usage(stdout);
 			return 0;
+		case 't':
+			cli_trace(CMD, optarg);
+			break;
 		default:
 			if (c >= OPT_S2)
 				set_stage_opt(&o.s2, c - OPT_S2, optarg);

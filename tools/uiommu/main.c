@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "util/trace.h"
 
 #define CLI_CMD(n, s)                                                              \
 	{                                                                          \
@@ -84,6 +85,22 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	return c;
 }
 
+void cli_trace(const char *cmd, const char *patterns)
+{
+	char list[512];
+	size_t n = 0;
+	int ret = trace_enable(patterns);
+
+	if (ret > 0)
+		return;
+	if (ret < 0)
+		cli_usage_error(cmd, "--trace: a pattern in '%s' is too long", patterns);
+	for (unsigned int i = 0; i < trace_event_count() && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				      trace_event_name(i));
+	cli_usage_error(cmd, "--trace: '%s' matches no trace event (events: %s)", patterns, list);
+}
+
 static const struct cli_cmd *find_command(const char *name)
 {
 	for (size_t i = 0; i < NR_COMMANDS; i++)
@@ -94,7 +111,7 @@ static const struct cli_cmd *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: uiommu [-v] [--version] [--help] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: uiommu [-v] [--trace PATTERNS] [--version] [--help] COMMAND [ARGS]\n\n"
 		   "uiommu - the Linux nested-IOMMU stack in userspace.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
@@ -102,6 +119,9 @@ static void usage(FILE *f)
 	fprintf(f, "  %-8s %s\n", "help", "show the help of a command");
 	fprintf(f, "\nOptions:\n"
 		   "  -v, --verbose   more detail (repeat for more)\n"
+		   "      --trace PATTERNS\n"
+		   "                  log trace events matching comma-separated globs to stderr\n"
+		   "                  (\"xlate_*,pt_map\"; \"-glob\" disables; also UIOMMU_TRACE)\n"
 		   "  -V, --version   print the version and exit\n"
 		   "  -h, --help      show this help and exit\n\n"
 		   "Run 'uiommu help COMMAND' or 'uiommu COMMAND --help' for a command's options.\n"
@@ -135,6 +155,7 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
+		{"trace", required_argument, NULL, 't'},
 		{0},
 	};
 	const struct cli_cmd *cmd;
@@ -152,6 +173,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 't':
+			cli_trace(NULL, optarg);
+			break;
 		}
 	}
 	if (optind >= argc) {
