@@ -13,6 +13,7 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
+#include "util/trace.h"
 
 static const struct pt_fmt *const formats[PT_NR_FORMATS] = {
 	[PT_VMSA_S1] = &pt_fmt_vmsa_s1, [PT_VMSA_S2] = &pt_fmt_vmsa_s2,
@@ -183,14 +184,19 @@ void pt_table_destroy(struct pt_table *t)
 
 int pt_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot)
 {
-	return t->cfg.fmt->map(t, iova, pa, size, prot);
+	int ret = t->cfg.fmt->map(t, iova, pa, size, prot);
+
+	trace_pt_map(t->cfg.fmt->name, iova, pa, size, prot, ret);
+	return ret;
 }
 
 int pt_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
-	uint64_t dummy;
+	uint64_t dummy, *done = unmapped ? unmapped : &dummy;
+	int ret = t->cfg.fmt->unmap(t, iova, size, done);
 
-	return t->cfg.fmt->unmap(t, iova, size, unmapped ? unmapped : &dummy);
+	trace_pt_unmap(t->cfg.fmt->name, iova, size, *done);
+	return ret;
 }
 
 int pt_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)

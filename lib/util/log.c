@@ -6,6 +6,7 @@
  * overrides it. The handler pointer is set before threads start (library
  * initialisation or the CLI's main), so it is read without a lock.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 static void default_handler(enum ulog_level level, const char *msg, void *arg)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
 
 	fprintf(stderr, "uiommu: %s: %s\n", names[level], msg);
 }
@@ -51,14 +52,24 @@ enum ulog_level ulog_get_level(void)
 	return (enum ulog_level)cur_level;
 }
 
+void ulog_emit(enum ulog_level level, const char *msg)
+{
+	int saved = errno;
+
+	handler(level, msg, handler_arg);
+	errno = saved;
+}
+
 void ulogv(enum ulog_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
+	int saved = errno;
 
 	if ((int)level > (int)ulog_get_level())
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	handler(level, buf, handler_arg);
+	errno = saved;
 }
 
 void ulog(enum ulog_level level, const char *fmt, ...)

@@ -82,6 +82,7 @@
 #include <string.h>
 
 #include "util/bits.h"
+#include "util/trace.h"
 #include "xlate/xlate.h"
 
 /* Lost compare-and-swap races tolerated before a translation gives up. */
@@ -393,13 +394,17 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 		if (rec)
 			rec->n = 0;
 		r = xlate_once(&x, iova, access, res);
-		if (likely(r == XW_OK))
+		if (likely(r == XW_OK)) {
+			trace_xlate_walk(iova, access, res->pa, res->size);
 			return PT_OK;
+		}
 		if (r == XW_FAULT)
-			return x.fault->reason;
+			goto fault;
 	}
-	/* The last race filled the fault: a walk abort at the descriptor that kept changing. */
-	return PT_FAULT_EXT_ABORT;
+fault:
+	trace_xlate_fault(x.fault->stage, x.fault->cls, x.fault->level, x.fault->reason, iova,
+			  x.fault->ipa);
+	return x.fault->reason;
 }
 
 enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace-events.h - every trace point of libuiommu, in one list.
+ *
+ *	TRACE_EVENT(name, (prototype), (arguments), "printf format")
+ *
+ * util/trace.h expands this list several times (into an enum of IDs, a
+ * table of names and the trace_<name>() inline functions), so the file has
+ * no include guard and must contain nothing but TRACE_EVENT lines and
+ * comments. Rules for an event:
+ *  - the name starts with its layer's prefix (pt_, xlate_, smmu_, vtd_,
+ *    iopt_, iommufd_, vfio_ ...) so patterns like "smmu_*" select a layer;
+ *  - 1 to 12 arguments of integer or pointer type (a USDT probe carries at
+ *    most 12; strings are passed as pointers and printed with %s);
+ *  - the format names every argument ("iova=0x%" PRIx64 ...), and the
+ *    compiler checks it against the prototype.
+ * A USDT probe uiommu:<name> fires with the arguments in order.
+ */
+/* clang-format off */
+
+/* lib/pt: one call of pt_map / pt_unmap on an owned table; @fmt is pt_format_name(). */
+TRACE_EVENT(pt_map,
+	    (const char *fmt, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+	     int ret),
+	    (fmt, iova, pa, size, prot, ret),
+	    "fmt=%s iova=0x%" PRIx64 " pa=0x%" PRIx64 " size=0x%" PRIx64 " prot=0x%x ret=%d")
+TRACE_EVENT(pt_unmap,
+	    (const char *fmt, uint64_t iova, uint64_t size, uint64_t unmapped),
+	    (fmt, iova, size, unmapped),
+	    "fmt=%s iova=0x%" PRIx64 " size=0x%" PRIx64 " unmapped=0x%" PRIx64)
+
+/* lib/xlate: a translation that faulted (enum xlate_class, enum pt_fault_reason as numbers). */
+TRACE_EVENT(xlate_fault,
+	    (int stage, int cls, int level, int reason, uint64_t iova, uint64_t ipa),
+	    (stage, cls, level, reason, iova, ipa),
+	    "stage=%d class=%d level=%d reason=%d iova=0x%" PRIx64 " ipa=0x%" PRIx64)
+/* lib/xlate: a completed translation (access as PT_PROT_* bits). */
+TRACE_EVENT(xlate_walk,
+	    (uint64_t iova, unsigned int access, uint64_t pa, uint64_t size),
+	    (iova, access, pa, size),
+	    "iova=0x%" PRIx64 " access=0x%x pa=0x%" PRIx64 " size=0x%" PRIx64)
+/* clang-format on */

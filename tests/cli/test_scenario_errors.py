@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+"""
+Scenario loader errors: every tests/data/bad-*.json must make `uiommu walk`
+exit 1 with nothing on stdout and exactly the one-line message of the
+matching .err file (file:line:column: path: what was expected, got what).
+Run from the source root so that the file names in messages are relative.
+"""
+import glob
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Tap, run  # noqa: E402
+
+uiommu = sys.argv[1]
+files = sorted(glob.glob("tests/data/bad-*.json"))
+t = Tap(len(files) + 1)
+t.ok(len(files) >= 20, f"{len(files)} bad scenario files found")
+for f in files:
+    with open(f[:-5] + ".err") as e:
+        want = e.read()
+    rc, out, err = run(uiommu, "walk", f, "--iova", "0x1000")
+    t.ok(rc == 1 and out == "" and err == want,
+         f"{os.path.basename(f)}: {want.strip()}",
+         f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}\nwanted: {want!r}")
+t.done()

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""
+The command line itself: help and version go to stdout with exit 0; usage
+errors exit 2 with one message (and a pointer to --help) on stderr and
+nothing on stdout.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Tap, run  # noqa: E402
+
+uiommu = sys.argv[1]
+DEMO = "scenarios/nested-4k.json"
+
+# (arguments, expected first line of stderr)
+USAGE_ERRORS = [
+    ([], "usage: uiommu [-v] [--trace PATTERNS] [--version] [--help] COMMAND [ARGS]"),
+    (["frob"], "uiommu: unknown command 'frob'"),
+    (["--frob"], "uiommu: unknown option '--frob'"),
+    (["help", "frob"], "uiommu help: unknown command 'frob'"),
+    (["walk"], "uiommu walk: expected a SCENARIO file or --image FILE[@BASE]"),
+    (["walk", DEMO], "uiommu walk: missing --iova ADDR"),
+    (["walk", DEMO, "--iova"], "uiommu walk: option '--iova' needs an argument"),
+    (["walk", DEMO, "--iova", "0x12g"],
+     "uiommu walk: --iova: expected a number such as 4096, 0x1000 or 4K, got '0x12g'"),
+    (["walk", DEMO, "--iova", "0x1_0000_0000_0000_0000"],
+     "uiommu walk: --iova: 0x1_0000_0000_0000_0000 does not fit in 64 bits"),
+    (["walk", DEMO, "--iova", "0", "--access", "rq"],
+     "uiommu walk: --access: expected r, w and/or x (plus u for an unprivileged access), "
+     "got 'rq'"),
+    (["walk", DEMO, "--iova", "0", "--bogus"], "uiommu walk: unknown option '--bogus'"),
+    (["walk", DEMO, "-z"], "uiommu walk: unknown option '-z'"),
+    (["walk", DEMO, "extra", "--iova", "0"], "uiommu walk: unexpected argument 'extra'"),
+    (["walk", DEMO, "--iova", "0", "--pasid", "0x100000"],
+     "uiommu walk: --pasid: expected a PASID from 0 to 1048575, got 0x100000"),
+    (["walk", DEMO, "--iova", "0", "--format", "vmsa-s1"],
+     "uiommu walk: --format is for --image mode, not with a scenario file"),
+    (["walk", "--image", "x.bin", "--iova", "0"],
+     "uiommu walk: missing --format FMT for --image"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s3", "--root", "0", "--iova", "0"],
+     "uiommu walk: --format: expected vmsa-s1, vmsa-s2, x86, vtd-ss or tce, got 'vmsa-s3'"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--iova", "0"],
+     "uiommu walk: missing --root ADDR"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--granule", "8K",
+      "--iova", "0"], "uiommu walk: --granule: expected 4K, 16K or 64K, got 8K"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s2", "--root", "0", "--ias", "40",
+      "--sl0", "0", "--iova", "0"],
+     "uiommu walk: --sl0: 0 is not valid for vmsa-s2 with granule 4K, ias 40, oas 48"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--sl0", "1",
+      "--iova", "0"], "uiommu walk: --sl0 applies to vmsa-s2 only"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--s2-root", "0",
+      "--iova", "0"], "uiommu walk: --s2-root needs --s2-format"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--s2-format",
+      "vmsa-s1", "--s2-root", "0", "--iova", "0"],
+     "uiommu walk: --s2-format: expected vmsa-s2 or vtd-ss, got 'vmsa-s1'"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s2", "--root", "0", "--s2-format",
+      "vmsa-s2", "--s2-root", "0", "--iova", "0"],
+     "uiommu walk: --format: expected vmsa-s1, x86 or tce, got 'vmsa-s2'"),
+    (["walk", "--image", "x.bin@0x1003", "--format", "vmsa-s1", "--root", "0", "--iova", "0"],
+     "uiommu walk: --image: base 0x1003 is not 8-byte aligned"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--flags",
+      "hw-ad,fast", "--iova", "0"],
+     "uiommu walk: --flags: expected hw-ad, affd, no-1g, no-2m or no-blocks, got 'fast'"),
+    (["walk", "--image", "x.bin", "--format", "vmsa-s1", "--root", "0", "--iova", "0",
+      "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
+]
+
+t = Tap(len(USAGE_ERRORS) * 2 + 10)
+for args, want in USAGE_ERRORS:
+    rc, out, err = run(uiommu, *args)
+    first = err.splitlines()[0] if err else ""
+    t.ok(rc == 2 and out == "" and first == want, f"usage error: uiommu {' '.join(args)}",
+         f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}")
+    t.ok(args == [] or "--help' for more information." in err,
+         f"... points at --help: uiommu {' '.join(args)}", err)
+
+# A format whose back end is not built yet is a failure (1), not a usage error;
+# once it is built, the same command fails on the missing file instead.
+rc, out, err = run(uiommu, "walk", "--image", "no-such-image.bin", "--format", "tce", "--root",
+                   "0", "--iova", "0")
+t.ok(rc == 1 and out == "" and err in (
+    "uiommu walk: --format tce: tce page tables are not supported by this build yet\n",
+    "uiommu walk: --image: no-such-image.bin: No such file or directory\n"),
+     "a format this build cannot walk: exit 1 and says so", err)
+
+rc, out, err = run(uiommu, "walk", DEMO, "--iova", "0x8040201000", "--trace", "nomatch*")
+t.ok(rc == 2 and out == "" and err.startswith("uiommu walk: --trace: 'nomatch*' matches no trace "
+                                              "event (events: "),
+     "--trace with a pattern that matches nothing is a usage error", err)
+rc, out, err = run(uiommu, "--trace", "xlate_*,-xlate_fault", "walk", DEMO, "--iova",
+                   "0x8040201000", "--json")
+t.ok(rc == 0 and out.lstrip().startswith("{") and "xlate_walk iova=0x8040201000" in err,
+     "--trace xlate_* logs the walk to stderr, stdout stays JSON", err)
+
+rc, out, err = run(uiommu, "--version")
+t.ok(rc == 0 and out.startswith("uiommu ") and err == "", "--version", out)
+rc, out, err = run(uiommu, "--help")
+t.ok(rc == 0 and "  walk " in out and "help" in out and err == "", "--help lists walk", out)
+rc, out, err = run(uiommu, "help", "walk")
+t.ok(rc == 0 and out.startswith("usage: uiommu walk SCENARIO.json") and "--s2-format" in out,
+     "help walk", out)
+rc, out2, err = run(uiommu, "walk", "--help")
+t.ok(rc == 0 and out2 == out, "walk --help is the same text", out2)
+rc, out, err = run(uiommu, "help")
+t.ok(rc == 0 and "Commands:" in out, "help alone", out)
+rc, out, err = run(uiommu, "-v", "walk", DEMO, "--iova", "0x8040201000")
+t.ok(rc == 0 and "stage1: vmsa-s1 table" in out and "Nested walk, 19 reads:" in out,
+     "-v before the command lists the tables, then walks", out[:400])
+rc, out, err = run(uiommu, "walk", DEMO, "-i", "0x8040201000", "-a", "r", "-j", "-v")
+t.ok(rc == 0 and out.lstrip().startswith("{") and "stage1: vmsa-s1 table" in err,
+     "-v with --json keeps stdout JSON (the tables go to stderr)", err[:200])
+t.done()

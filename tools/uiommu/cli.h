@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uiommu command line: a table of subcommands (main.c) and what every
+ * subcommand shares. Adding a subcommand: write cmd_NAME.c with
+ * cmd_NAME() and cmd_NAME_usage(), declare them here, and add one CLI_CMD
+ * line to the table in main.c (and the file to meson.build).
+ *
+ * Conventions (reference/style.md §2): human output by default, --json
+ * for programs, -v repeats; exit 0 on success, 1 on failure, 2 on a usage
+ * error; messages through err(3)/errx(3), prefixed "uiommu CMD:".
+ */
+#ifndef UIOMMU_TOOLS_CLI_H
+#define UIOMMU_TOOLS_CLI_H
+
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	/* argv[0] is the command's name; returns the exit status. */
+	int (*run)(int argc, char **argv);
+	/* The full help text of the command. */
+	void (*usage)(FILE *f);
+};
+
+/* -v given before the command (each subcommand may add its own). */
+extern int cli_verbose;
+
+/*
+ * --trace PATTERNS: enable trace events (util/trace.h) by comma-separated
+ * globs, "-glob" to disable; their lines go to stderr. A usage error of
+ * @cmd when a pattern is too long or nothing matches.
+ */
+void cli_trace(const char *cmd, const char *patterns);
+
+/* Print "uiommu CMD: message" and a pointer to --help, then exit(2). */
+_Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * getopt_long wrapper for subcommands: reports unknown options and missing
+ * arguments as usage errors of @cmd (getopt's own messages are off).
+ */
+struct option;
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+int cmd_walk(int argc, char **argv);
+void cmd_walk_usage(FILE *f);
+
+#endif

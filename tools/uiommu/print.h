@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Walk reports: the 2-D nested walk grid, every read, and the result or
+ * fault, for people (text) or programs (one JSON object).
+ */
+#ifndef UIOMMU_TOOLS_PRINT_H
+#define UIOMMU_TOOLS_PRINT_H
+
+#include <stdio.h>
+
+#include "xlate/xlate.h"
+
+struct walk_report {
+	const char *source;	 /* scenario file, or "image FILE@BASE" */
+	const char *description; /* scenario description, or NULL */
+	const char *s1_name;	 /* "stage1", "pasids.5", "--format": where stage 1 came from */
+	const struct xlate_cfg *xc;
+	uint64_t iova;
+	unsigned int access; /* PT_PROT_* */
+	long pasid;	     /* -1: none */
+	const struct xlate_record *rec;
+	enum pt_fault_reason reason; /* PT_OK: res is valid, else fault */
+	const struct xlate_result *res;
+	const struct xlate_fault *fault;
+};
+
+void walk_print_text(FILE *f, const struct walk_report *w);
+/* 0, or -ENOMEM when the JSON document could not be built. */
+int walk_print_json(FILE *f, const struct walk_report *w);
+
+#endif
