@@ -295,6 +295,7 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 {
 	const struct pt_cfg *c = &t->cfg;
 	uint64_t *table = t->root_ptr;
+	bool fresh = false; /* @table was allocated by this descent: all zero */
 
 	for (unsigned int d = 0;; d++) {
 		unsigned int idx = pt_index(c, d, iova);
@@ -306,13 +307,15 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 			uint64_t desc = fmt_mk_leaf(c, d, pa, prot);
 			uint64_t *p = &table[idx];
 
-			for (uint64_t k = 0; k < n; k++) {
-				if (unlikely(fmt_load(&p[k]))) {
-					*done += k * esz;
-					return -EEXIST;
-				}
+			/*
+			 * Check the whole run first (a vector scan, or nothing for a
+			 * fresh table), then store it without a test per entry.
+			 * Zero is zero in either byte order.
+			 */
+			if (!fresh && unlikely(!eng_range_zero(table, idx, idx + (unsigned int)n)))
+				return -EEXIST;
+			for (uint64_t k = 0; k < n; k++)
 				fmt_store(&p[k], desc + k * esz);
-			}
 			*done += n * esz;
 			return 0;
 		}
@@ -325,6 +328,7 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 				return ret;
 			fmt_store(&table[idx], fmt_mk_table(c, d, cpa));
 			table = child;
+			fresh = true;
 		} else if (fmt_is_table(c, d, e)) {
 			table = eng_child(t, d, e);
 		} else {

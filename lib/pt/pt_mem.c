@@ -4,7 +4,7 @@
  * lives in this process.
  *
  * The host port is the identity: one region covering the whole address
- * space with a zero host pointer, tables from the allocation wrapper. It is
+ * space with a zero host pointer, tables from the allocator below. It is
  * only ever used for tables this library built, whose descriptors point at
  * memory the program handed us.
  *
@@ -29,63 +29,95 @@
 #include "util/bits.h"
 
 /*
- * The host port's table cache. Page-table pages come and go in bursts (a
- * leaf table per 2 MiB mapped, freed again by unmap's empty-table reclaim),
- * and a trip through malloc costs far more than the table work itself: an
- * aligned allocation, a memset of the whole page, and often page faults,
- * because free() gives the top of the heap back to the kernel. So freed
- * tables are kept on a per-thread free list per size class and handed out
- * again as they are.
+ * The host port's table allocator. Page-table pages come and go in bursts
+ * (a leaf table per 2 MiB mapped, freed again by unmap's empty-table
+ * reclaim), and a trip through malloc costs far more than the table work
+ * itself: an aligned allocation, a memset of the whole page, and a page
+ * fault per page of fresh memory.
  *
- * They need no memset: a table leaves the tree only once all its entries
- * are zero (pt_engine.h clears every entry before it frees a table, which is
- * the struct pt_mem contract). host_free_table() checks that anyway, with a
+ * So tables of 512 B to 64 KiB are carved from 2 MiB chunks mapped
+ * anonymously with transparent huge pages requested: the kernel hands the
+ * chunk over zeroed (no memset) and faults it in as one huge page where it
+ * can. Freed tables go on a per-thread free list per size class and are
+ * handed out again as they are. They need no memset either: a table leaves
+ * the tree only once all its entries are zero (the struct pt_mem contract,
+ * kept by pt_engine.h). host_free_table() checks that anyway with a
  * word-parallel scan of memory that is hot in the cache, and clears a table
  * that breaks the rule, so a bug elsewhere cannot leak old descriptors into
  * a new table. The free list is linked through the first word of each
  * table, which host_alloc_table() zeroes again.
  *
- * Per thread, so no lock: a table freed by another thread than the one that
- * allocated it simply joins that thread's list. Each thread keeps at most
- * HOST_CACHE_BYTES; a thread's cache is released when the thread exits.
- * Allocations from the cache still count for fail-nth injection
- * (ualloc_should_fail), so error paths stay testable.
+ * Per thread, so no lock on the hot path: a table freed by another thread
+ * than the one that allocated it simply joins that thread's list. When a
+ * thread exits, its lists and the unused rest of its chunk move to a shared
+ * pool (under a mutex), where any thread looks before it maps a new chunk,
+ * so nothing is stranded. Chunk memory is kept for reuse, never unmapped:
+ * the host's table memory is its peak table footprint, as with any
+ * allocator that does not return memory to the kernel. Larger tables (wide
+ * concatenated roots) come from the allocation wrapper. Every allocation
+ * still counts for fail-nth injection (ualloc_should_fail), so error paths
+ * stay testable.
  */
 #define HOST_CACHE_MIN_SHIFT 9	/* 512 B */
 #define HOST_CACHE_MAX_SHIFT 16 /* 64 KiB */
 #define HOST_CACHE_CLASSES   (HOST_CACHE_MAX_SHIFT - HOST_CACHE_MIN_SHIFT + 1)
-#define HOST_CACHE_BYTES     (8u << 20)
+#define HOST_CHUNK	     (2ULL << 20)
 
 struct host_cache {
 	void *head[HOST_CACHE_CLASSES];
-	size_t bytes;
+	uint8_t *chunk_cur, *chunk_end; /* the unused rest of this thread's chunk */
 	bool registered;
 };
 
 static _Thread_local struct host_cache host_cache;
 static pthread_key_t host_cache_key;
 static pthread_once_t host_cache_once = PTHREAD_ONCE_INIT;
+static bool host_cache_key_ok;
 
+/* Tables given back by threads that exited; guarded by host_pool_lock. */
+static pthread_mutex_t host_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *host_pool[HOST_CACHE_CLASSES];
+
+static void push(void **head, void *p)
+{
+	*(void **)p = *head;
+	*head = p;
+}
+
+static void *pop(void **head)
+{
+	void *p = *head;
+
+	if (p) {
+		*head = *(void **)p;
+		*(void **)p = NULL;
+	}
+	return p;
+}
+
+/* Thread exit: lists and the rest of the chunk go to the shared pool. */
 static void host_cache_drain(void *arg)
 {
 	struct host_cache *hc = arg;
+	const size_t min = 1u << HOST_CACHE_MIN_SHIFT;
 
+	pthread_mutex_lock(&host_pool_lock);
 	for (unsigned int i = 0; i < HOST_CACHE_CLASSES; i++) {
-		while (hc->head[i]) {
-			void *p = hc->head[i];
+		void *p;
 
-			hc->head[i] = *(void **)p;
-			ufree(p);
-		}
+		while ((p = pop(&hc->head[i])))
+			push(&host_pool[i], p);
 	}
-	hc->bytes = 0;
+	for (; hc->chunk_cur && hc->chunk_cur + min <= hc->chunk_end; hc->chunk_cur += min)
+		push(&host_pool[0], hc->chunk_cur);
+	pthread_mutex_unlock(&host_pool_lock);
+	hc->chunk_cur = hc->chunk_end = NULL;
 	hc->registered = false;
 }
 
 static void host_cache_key_init(void)
 {
-	if (pthread_key_create(&host_cache_key, host_cache_drain))
-		host_cache_key = (pthread_key_t)-1;
+	host_cache_key_ok = !pthread_key_create(&host_cache_key, host_cache_drain);
 }
 
 /* Size class of a table size, or -1 when it is not cached. */
@@ -115,23 +147,79 @@ static bool table_is_zero(const void *p, size_t size)
 	return true;
 }
 
+/* A fresh zeroed chunk, aligned to its size so huge pages can back it. */
+static uint8_t *host_chunk_new(void)
+{
+	uint8_t *raw = mmap(NULL, 2 * HOST_CHUNK, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *p;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (uint8_t *)ALIGN_UP((uintptr_t)raw, HOST_CHUNK);
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	munmap(p + HOST_CHUNK, (size_t)(raw + 2 * HOST_CHUNK - (p + HOST_CHUNK)));
+	madvise(p, HOST_CHUNK, MADV_HUGEPAGE);
+	return p;
+}
+
+/* Make sure the thread's exit hook will drain @hc; false if it cannot. */
+static bool host_cache_register(struct host_cache *hc)
+{
+	if (likely(hc->registered))
+		return true;
+	pthread_once(&host_cache_once, host_cache_key_init);
+	if (!host_cache_key_ok || pthread_setspecific(host_cache_key, hc))
+		return false;
+	hc->registered = true;
+	return true;
+}
+
+static void *host_carve(struct host_cache *hc, size_t size, int cls)
+{
+	uint8_t *p;
+
+	/* A thread that cannot register its exit hook would strand its chunk. */
+	if (!host_cache_register(hc))
+		return NULL;
+	p = (uint8_t *)ALIGN_UP((uintptr_t)hc->chunk_cur, size);
+	if (!hc->chunk_cur || p + size > hc->chunk_end) {
+		void *pooled;
+
+		pthread_mutex_lock(&host_pool_lock);
+		pooled = pop(&host_pool[cls]);
+		pthread_mutex_unlock(&host_pool_lock);
+		if (pooled)
+			return pooled;
+		/* The old chunk's tail is dropped into the smallest class. */
+		for (; hc->chunk_cur && hc->chunk_cur + 512 <= hc->chunk_end; hc->chunk_cur += 512)
+			push(&hc->head[0], hc->chunk_cur);
+		p = host_chunk_new();
+		if (!p)
+			return NULL;
+		hc->chunk_end = p + HOST_CHUNK;
+	}
+	hc->chunk_cur = p + size;
+	return p;
+}
+
 static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
 {
 	int cls = host_cache_class(size);
 	void *p;
 
-	if (cls >= 0 && host_cache.head[cls]) {
+	if (cls < 0) {
+		p = ualloc_aligned(size < 64 ? 64 : size, size);
+	} else {
 		if (ualloc_should_fail())
 			return -ENOMEM;
-		p = host_cache.head[cls];
-		host_cache.head[cls] = *(void **)p;
-		*(void **)p = NULL;
-		host_cache.bytes -= size;
-	} else {
-		p = ualloc_aligned(size < 64 ? 64 : size, size);
+		p = pop(&host_cache.head[cls]);
 		if (!p)
-			return -ENOMEM;
+			p = host_carve(&host_cache, size, cls);
 	}
+	if (!p)
+		return -ENOMEM;
 	*ptr = p;
 	*pa = (uint64_t)(uintptr_t)p;
 	return 0;
@@ -141,24 +229,19 @@ static void host_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t s
 {
 	int cls = host_cache_class(size);
 
-	if (cls < 0 || host_cache.bytes + size > HOST_CACHE_BYTES) {
+	if (cls < 0) {
 		ufree(ptr);
 		return;
 	}
-	if (!host_cache.registered) {
-		pthread_once(&host_cache_once, host_cache_key_init);
-		if (host_cache_key == (pthread_key_t)-1 ||
-		    pthread_setspecific(host_cache_key, &host_cache)) {
-			ufree(ptr);
-			return;
-		}
-		host_cache.registered = true;
-	}
 	if (!table_is_zero(ptr, size))
 		memset(ptr, 0, size);
-	*(void **)ptr = host_cache.head[cls];
-	host_cache.head[cls] = ptr;
-	host_cache.bytes += size;
+	if (likely(host_cache_register(&host_cache))) {
+		push(&host_cache.head[cls], ptr);
+		return;
+	}
+	pthread_mutex_lock(&host_pool_lock);
+	push(&host_pool[cls], ptr);
+	pthread_mutex_unlock(&host_pool_lock);
 }
 
 struct pt_mem pt_mem_host = {
