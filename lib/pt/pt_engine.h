@@ -35,6 +35,7 @@
 #define UIOMMU_PT_ENGINE_H
 
 #include <errno.h>
+#include <string.h>
 
 #include "pt/pt.h"
 #include "util/bits.h"
@@ -156,6 +157,40 @@ static int eng_check_input(const struct pt_cfg *c, uint64_t iova, uint64_t size)
  * Unmap (clear = true) or only prune empty tables (clear = false) in
  * [start, last], which lies inside the span of @table at @depth.
  */
+/*
+ * Free a subtree that is no longer linked (its parent entry was cleared in
+ * one store) and return the bytes it mapped. Walkers can no longer reach
+ * it, so its entries are read and zeroed with plain accesses: a count and a
+ * memset per table instead of one atomic store per entry.
+ */
+static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int depth,
+			    uint64_t pa)
+{
+	const struct pt_cfg *c = &t->cfg;
+	unsigned int n = 1u << c->bits[depth];
+	uint64_t bytes = 0, leaves = 0;
+
+	if (depth == c->nlevels - 1) {
+		for (unsigned int i = 0; i < n; i++)
+			leaves += table[i] != 0;
+	} else {
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t e = fmt_load(&table[i]);
+
+			if (!e)
+				continue;
+			if (fmt_is_table(c, depth, e))
+				bytes += eng_reclaim(t, eng_child(t, depth, e), depth + 1,
+						     fmt_table_pa(c, depth, e));
+			else
+				leaves++;
+		}
+	}
+	memset(table, 0, (size_t)n * 8);
+	eng_free_table(t, depth, pa, table);
+	return bytes + leaves * pt_entry_size(c, depth);
+}
+
 static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned int depth,
 				uint64_t start, uint64_t last, bool clear)
 {
@@ -187,15 +222,21 @@ static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned in
 			continue;
 		if (fmt_is_table(c, depth, e)) {
 			uint64_t *child = eng_child(t, depth, e);
-			uint64_t n = eng_unmap_level(t, child, depth + 1, s, l, clear);
+			uint64_t n;
+
+			if (clear && whole) {
+				/* Unlink the whole subtree in one store, then reclaim it. */
+				fmt_store(&table[i], 0);
+				unmapped += eng_reclaim(t, child, depth + 1, fmt_table_pa(c, depth, e));
+				continue;
+			}
+			n = eng_unmap_level(t, child, depth + 1, s, l, clear);
 			bool empty;
 
 			unmapped += n;
 			if (clear && !n)
 				continue; /* nothing changed below: it was not empty before */
-			if (clear && whole)
-				empty = true; /* every entry of the child was cleared */
-			else if (clear)
+			if (clear)
 				empty = eng_child_empty_after(t, child, depth + 1, s, l);
 			else
 				empty = eng_table_empty(child, 1u << c->bits[depth + 1]);
