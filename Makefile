@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check check-asan bench install clean format
+.PHONY: all deps build demo check check-asan bench install clean format fuzz
 
 all: build
 
@@ -31,6 +31,25 @@ check-asan: deps
 	ninja -C $(BUILD)-asan
 	./scripts/run-tests.sh $(BUILD)-asan
 
+# libFuzzer runs of the page-table walkers (clang build in $(BUILD)-fuzz/).
+# New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
+# $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86
+FUZZ_ARGS ?=
+fuzz: deps
+	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz $(MESON_OPTS) \
+		-Dfuzzers=enabled -Dbuildtype=debugoptimized
+	ninja -C $(BUILD)-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)-fuzz/fuzz-corpus/$$t $(BUILD)-fuzz/fuzz-artifacts; \
+		echo "== $$t: $(FUZZ_SECONDS) s"; \
+		$(BUILD)-fuzz/tests/fuzz/$${t}_libfuzzer -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=16424 -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)-fuzz/fuzz-artifacts/$$t- $(FUZZ_ARGS) \
+			$(BUILD)-fuzz/fuzz-corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
 bench: build
 	./scripts/bench.sh $(BUILD)
 
@@ -41,4 +60,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -109,6 +109,7 @@ enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *
 	for (int attempt = 0; attempt < 8; attempt++) {
 		struct pt_walk w;
 		enum pt_step st = pt_walk_begin(cfg, root, iova, access, &w, fault);
+		bool restart = false;
 
 		while (st == PT_STEP_TABLE) {
 			uint64_t desc;
@@ -127,8 +128,8 @@ enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *
 				int ret = pt_mem_cas_desc(cfg, mem, w.wb_addr, w.wb_old, w.wb_new);
 
 				if (ret == -EAGAIN) {
-					/* Changed under us: restart, even after a leaf. */
-					st = PT_STEP_TABLE;
+					/* st may be LEAF: the update was lost, so do not finish on it. */
+					restart = true;
 					break;
 				}
 				if (ret) {
@@ -139,6 +140,8 @@ enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *
 				}
 			}
 		}
+		if (restart)
+			continue;
 		if (st == PT_STEP_LEAF)
 			return PT_OK;
 		if (st == PT_STEP_FAULT)

@@ -592,6 +592,50 @@ static void test_walk_hw_access_dirty(void **state)
 	pt_arena_destroy(&a);
 }
 
+/* A concurrent writer: on the n-th read, OR @bits into the descriptor just read. */
+struct racer {
+	struct pt_arena *a;
+	unsigned int n, at;
+	uint64_t bits;
+};
+
+static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
+{
+	struct racer *r = arg;
+
+	if (++r->n == r->at)
+		*at(r->a, addr) |= r->bits;
+}
+
+static void test_walk_hw_ad_race(void **state)
+{
+	struct pt_cfg c = mk(PT_VMSA_S1, 12, 48, 48, 0);
+	struct pt_arena a;
+	struct pt_leaf leaf;
+	struct pt_fault f;
+	struct racer r = { .a = &a, .at = 4, .bits = 1ULL << 52 };
+	uint64_t *pte;
+
+	c.flags = PT_CFG_HW_AD;
+	assert_int_equal(pt_cfg_init(&c), 0);
+	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
+	build_chain(&a);
+	pte = at(&a, BASE + 0x3000 + 8);
+	/*
+	 * AF clear: the walk must set it. Another writer sets the contiguous
+	 * bit between the walk's read and its compare-and-swap, so the CAS
+	 * fails; the walk starts again (4 + 4 reads) and sets AF on the new
+	 * value rather than finishing without it.
+	 */
+	*pte = 0x5000ULL | 0x303;
+	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, race_read, &r),
+			 PT_OK);
+	assert_int_equal(r.n, 8);
+	assert_int_equal(*pte, 0x5000ULL | 0x703 | (1ULL << 52));
+	assert_int_equal(leaf.oa, 0x5000);
+	pt_arena_destroy(&a);
+}
+
 static void test_walk_s2_concat(void **state)
 {
 	struct pt_cfg c = mk(PT_VMSA_S2, 12, 40, 48, 1);
@@ -636,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_splits_and_frees),
 		cmocka_unit_test(test_walk_faults),
 		cmocka_unit_test(test_walk_hw_access_dirty),
+		cmocka_unit_test(test_walk_hw_ad_race),
 		cmocka_unit_test(test_walk_s2_concat),
 	};
 
