@@ -41,35 +41,7 @@
 #include "pt/pt.h"
 #include "util/bits.h"
 
-#define D_VALID	      BIT(0)
-#define D_TABLE	      BIT(1) /* table at levels 0-2, page at level 3 */
-#define D_TYPE_MASK   GENMASK(1, 0)
-#define D_ATTRINDX    GENMASK(4, 2)
-#define D_S2_MEMATTR  GENMASK(5, 2)
-#define D_AP1	      BIT(6) /* stage 1: EL0 access; stage 2: S2AP read */
-#define D_AP2	      BIT(7) /* stage 1: read-only;  stage 2: S2AP write */
-#define D_SH	      GENMASK(9, 8)
-#define D_AF	      BIT(10)
-#define D_NG	      BIT(11)
-#define D_DBM	      BIT(51)
-#define D_CONT	      BIT(52)
-#define D_PXN	      BIT(53)
-#define D_UXN	      BIT(54) /* stage 2: XN[1] */
-#define D_PXNTABLE    BIT(59)
-#define D_UXNTABLE    BIT(60)
-#define D_APTABLE0    BIT(61) /* no EL0 access below */
-#define D_APTABLE1    BIT(62) /* no write access below */
-#define D_ADDR_TOP    47
-
-static inline bool is_s2(const struct pt_cfg *c)
-{
-	return c->format == PT_VMSA_S2;
-}
-
-static inline unsigned int last_depth(const struct pt_cfg *c)
-{
-	return c->nlevels - 1;
-}
+#include "pt/vmsa_walk.h"
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                          */
@@ -182,35 +154,22 @@ static inline void fmt_store(uint64_t *p, uint64_t v)
 
 static inline bool fmt_is_table(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return depth < last_depth(c) && (d & D_TYPE_MASK) == (D_VALID | D_TABLE);
+	return depth < vmsa_last_depth(c) && (d & D_TYPE_MASK) == (D_VALID | D_TABLE);
 }
 
 static inline uint64_t fmt_table_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & GENMASK(D_ADDR_TOP, c->granule_shift);
+	return vmsa_table_pa(c, depth, d);
 }
 
 static inline uint64_t fmt_leaf_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & GENMASK(D_ADDR_TOP, c->shift[depth]);
+	return vmsa_leaf_pa(c, depth, d);
 }
 
 static inline unsigned int fmt_leaf_prot(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	unsigned int prot;
-
-	if (is_s2(c)) {
-		prot = PT_PROT_U;
-		prot |= d & D_AP1 ? PT_PROT_R : 0;
-		prot |= d & D_AP2 ? PT_PROT_W : 0;
-		prot |= d & D_UXN ? 0 : PT_PROT_X;
-	} else {
-		prot = PT_PROT_R;
-		prot |= d & D_AP2 ? 0 : PT_PROT_W;
-		prot |= d & D_AP1 ? PT_PROT_U : 0;
-		prot |= d & D_PXN ? 0 : PT_PROT_X;
-	}
-	return prot;
+	return vmsa_leaf_prot(c, depth, d);
 }
 
 static inline uint64_t fmt_mk_table(const struct pt_cfg *c, unsigned int depth, uint64_t pa)
@@ -223,9 +182,9 @@ static inline uint64_t fmt_mk_leaf(const struct pt_cfg *c, unsigned int depth, u
 {
 	uint64_t d = pa | D_VALID | D_AF | D_SH;
 
-	if (depth == last_depth(c))
+	if (depth == vmsa_last_depth(c))
 		d |= D_TABLE;
-	if (is_s2(c)) {
+	if (vmsa_is_s2(c)) {
 		d |= FIELD_PREP(D_S2_MEMATTR, 0xf); /* normal, write-back */
 		d |= prot & PT_PROT_R ? D_AP1 : 0;
 		d |= prot & PT_PROT_W ? D_AP2 : 0;
@@ -243,140 +202,22 @@ static inline uint64_t fmt_mk_leaf(const struct pt_cfg *c, unsigned int depth, u
 static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
 	d &= ~D_TYPE_MASK & ~D_CONT;
-	return d | D_VALID | (depth + 1 == last_depth(c) ? D_TABLE : 0);
+	return d | D_VALID | (depth + 1 == vmsa_last_depth(c) ? D_TABLE : 0);
 }
 
 #include "pt/pt_engine.h"
 
-/* ---------------------------------------------------------------------- */
-/* Walk                                                                   */
-
-static enum pt_step fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
-static enum pt_step vmsa_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				    unsigned int access, struct pt_walk *w, struct pt_fault *f)
-{
-	uint64_t base;
-
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
-	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_ADDR_SIZE, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	/* Base address bits below the (concatenated) table size are RES0: ignore them. */
-	base = root & ~(uint64_t)(pt_table_size(c, 0) - 1);
-	w->desc_addr = base + (uint64_t)pt_index(c, 0, iova) * 8;
-	return PT_STEP_TABLE;
-}
-
-static enum pt_step vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				   struct pt_fault *f)
-{
-	const struct pt_cfg *c = w->cfg;
-	unsigned int depth = w->depth;
-	bool last = depth == last_depth(c);
-	unsigned int prot, need;
-	uint64_t oa;
-
-	if (!(d & D_VALID))
-		return fault_at(w, f, PT_FAULT_TRANSLATION, d);
-
-	if (!last && (d & D_TABLE)) {
-		uint64_t next = fmt_table_pa(c, depth, d);
-
-		if (next >> c->oas)
-			return fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
-		if (!is_s2(c)) {
-			if (d & D_APTABLE1)
-				w->prot &= ~PT_PROT_W;
-			if (d & D_APTABLE0)
-				w->prot &= ~PT_PROT_U;
-			if (d & D_PXNTABLE)
-				w->prot &= ~PT_PROT_X;
-			/* UXNTable only matters to unprivileged execution; folded below. */
-			if ((d & D_UXNTABLE) && (w->access & PT_PROT_U))
-				w->prot &= ~PT_PROT_X;
-		}
-		w->depth++;
-		w->desc_addr = next + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
-		return PT_STEP_TABLE;
-	}
-
-	/* A leaf: a page at level 3, a block above it where the granule allows. */
-	if (last ? !(d & D_TABLE) : !(c->leaf_ok & BIT(depth)))
-		return fault_at(w, f, PT_FAULT_TRANSLATION, d);
-
-	oa = fmt_leaf_pa(c, depth, d);
-	if (oa >> c->oas)
-		return fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
-
-	prot = fmt_leaf_prot(c, depth, d) & w->prot;
-	if (!is_s2(c) && (w->access & PT_PROT_U) && (d & D_UXN))
-		prot &= ~PT_PROT_X;
-	if (!is_s2(c) && (w->access & PT_PROT_U) && !(prot & PT_PROT_U))
-		prot = 0; /* EL0 has no access at all */
-
-	if (!(d & D_AF) && !(c->flags & PT_CFG_AFFD)) {
-		if (!(c->flags & PT_CFG_HW_AD))
-			return fault_at(w, f, PT_FAULT_ACCESS, d);
-		w->wb_valid = true;
-		w->wb_addr = w->desc_addr;
-		w->wb_old = d;
-		w->wb_new = d | D_AF;
-	}
-
-	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
-	if ((need & PT_PROT_W) && !(prot & PT_PROT_W) && (c->flags & PT_CFG_HW_AD) &&
-	    (d & D_DBM) && (w->prot & PT_PROT_W) &&
-	    (!(w->access & PT_PROT_U) || (prot & PT_PROT_U))) {
-		/* Dirty state: DBM makes a clean-writable descriptor writable on first write. */
-		uint64_t nd = (w->wb_valid ? w->wb_new : d) | D_AF;
-
-		nd = is_s2(c) ? nd | D_AP2 : nd & ~D_AP2;
-		w->wb_valid = true;
-		w->wb_addr = w->desc_addr;
-		w->wb_old = d;
-		w->wb_new = nd;
-		prot |= PT_PROT_W;
-	}
-	if (need & ~prot) {
-		w->wb_valid = false;
-		return fault_at(w, f, PT_FAULT_PERMISSION, d);
-	}
-
-	leaf->size = pt_entry_size(c, depth);
-	leaf->oa = oa | (w->iova & (leaf->size - 1));
-	leaf->prot = is_s2(c) ? prot | PT_PROT_U : prot;
-	leaf->level = pt_level(c, depth);
-	leaf->desc = d;
-	leaf->desc_addr = w->desc_addr;
-	return PT_STEP_LEAF;
-}
-
 static void vmsa_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf, size_t len)
 {
 	unsigned int depth = (unsigned int)(level - c->start_level);
-	bool last = depth >= last_depth(c);
+	bool last = depth >= vmsa_last_depth(c);
 
 	if (!(d & D_VALID)) {
 		snprintf(buf, len, "invalid");
 		return;
 	}
 	if (!last && (d & D_TABLE)) {
-		if (is_s2(c))
+		if (vmsa_is_s2(c))
 			snprintf(buf, len, "table next=0x%llx",
 				 (unsigned long long)fmt_table_pa(c, depth, d));
 		else
@@ -391,7 +232,7 @@ static void vmsa_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf
 			 level);
 		return;
 	}
-	if (is_s2(c))
+	if (vmsa_is_s2(c))
 		snprintf(buf, len, "%s oa=0x%llx S2AP=%c%c MemAttr=0x%x SH=%u AF=%u%s%s",
 			 last ? "page" : "block", (unsigned long long)fmt_leaf_pa(c, depth, d),
 			 d & D_AP1 ? 'r' : '-', d & D_AP2 ? 'w' : '-',

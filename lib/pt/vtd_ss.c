@@ -42,24 +42,7 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
-
-#define SS_R	  BIT(0)
-#define SS_W	  BIT(1)
-#define SS_X	  BIT(2)
-#define SS_EMT	  GENMASK(5, 3)
-#define SS_IPAT	  BIT(6)
-#define SS_PS	  BIT(7)
-#define SS_A	  BIT(8)
-#define SS_D	  BIT(9)
-#define SS_SNP	  BIT(11)
-#define SS_ADDR	  GENMASK(51, 12)
-#define SS_TM	  BIT(62)
-#define SS_EMT_WB 6
-
-static inline unsigned int last_depth(const struct pt_cfg *c)
-{
-	return c->nlevels - 1;
-}
+#include "pt/vtd_ss_walk.h"
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                          */
@@ -94,20 +77,6 @@ static int vtd_ss_cfg_init(struct pt_cfg *c)
 }
 
 /* Reserved bits of a present (R or W) descriptor at @depth. */
-static uint64_t ss_rsvd(const struct pt_cfg *c, unsigned int depth, uint64_t d)
-{
-	int level = pt_level(c, depth);
-	uint64_t m = SS_TM | (c->oas < 52 ? GENMASK(51, c->oas) : 0);
-
-	if (level >= 4)
-		m |= SS_PS | SS_SNP;
-	else if (level >= 2 && (d & SS_PS))
-		m |= (c->leaf_ok & BIT(depth)) ? GENMASK(c->shift[depth] - 1, 12) : SS_PS;
-	else if (level >= 2)
-		m |= SS_SNP; /* a table pointer */
-	return m;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Engine helpers (see pt_engine.h)                                       */
 
@@ -123,32 +92,22 @@ static inline void fmt_store(uint64_t *p, uint64_t v)
 
 static inline bool fmt_is_table(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return depth < last_depth(c) && !(d & SS_PS);
+	return vtd_ss_is_table(c, depth, d);
 }
 
 static inline uint64_t fmt_table_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & SS_ADDR;
+	return vtd_ss_table_pa(c, depth, d);
 }
 
 static inline uint64_t fmt_leaf_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & GENMASK(51, c->shift[depth]);
-}
-
-static inline unsigned int ss_prot(uint64_t d)
-{
-	unsigned int prot = PT_PROT_U;
-
-	prot |= d & SS_R ? PT_PROT_R : 0;
-	prot |= d & SS_W ? PT_PROT_W : 0;
-	prot |= d & SS_X ? PT_PROT_X : 0;
-	return prot;
+	return vtd_ss_leaf_pa(c, depth, d);
 }
 
 static inline unsigned int fmt_leaf_prot(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return ss_prot(d);
+	return vtd_ss_leaf_prot(c, depth, d);
 }
 
 static inline uint64_t fmt_mk_table(const struct pt_cfg *c, unsigned int depth, uint64_t pa)
@@ -161,7 +120,7 @@ static inline uint64_t fmt_mk_leaf(const struct pt_cfg *c, unsigned int depth, u
 {
 	uint64_t d = pa | FIELD_PREP(SS_EMT, SS_EMT_WB);
 
-	if (depth != last_depth(c))
+	if (depth != vtd_ss_last_depth(c))
 		d |= SS_PS;
 	d |= prot & PT_PROT_R ? SS_R : 0;
 	d |= prot & PT_PROT_W ? SS_W : 0;
@@ -174,91 +133,15 @@ static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth
 {
 	uint64_t attrs = d & ~SS_ADDR;
 
-	if (depth + 1 == last_depth(c))
+	if (depth + 1 == vtd_ss_last_depth(c))
 		attrs &= ~SS_PS;
-	return fmt_leaf_pa(c, depth, d) | attrs;
+	return vtd_ss_leaf_pa(c, depth, d) | attrs;
 }
 
 #include "pt/pt_engine.h"
 
 /* ---------------------------------------------------------------------- */
 /* Walk                                                                   */
-
-static enum pt_step fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
-static void request_wb(struct pt_walk *w, uint64_t old, uint64_t val)
-{
-	if (val == old)
-		return;
-	w->wb_valid = true;
-	w->wb_addr = w->desc_addr;
-	w->wb_old = old;
-	w->wb_new = val;
-}
-
-static enum pt_step vtd_ss_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				      unsigned int access, struct pt_walk *w, struct pt_fault *f)
-{
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
-	/* Above the AGAW (fault reason 0x04 in the VT-d model). */
-	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	/* SSPTPTR bits above the address width are reserved. */
-	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_RESERVED, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	w->desc_addr = (root & SS_ADDR) + (uint64_t)pt_index(c, 0, iova) * 8;
-	return PT_STEP_TABLE;
-}
-
-static enum pt_step vtd_ss_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				     struct pt_fault *f)
-{
-	const struct pt_cfg *c = w->cfg;
-	unsigned int depth = w->depth;
-	unsigned int need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
-
-	if (!(d & (SS_R | SS_W)))
-		return fault_at(w, f, PT_FAULT_TRANSLATION, d);
-	if (d & ss_rsvd(c, depth, d))
-		return fault_at(w, f, PT_FAULT_RESERVED, d);
-
-	/* Stacked rights: fault at the first level that lacks one the access needs. */
-	w->prot &= ss_prot(d);
-	if (need & ~w->prot)
-		return fault_at(w, f, PT_FAULT_PERMISSION, d);
-
-	if (fmt_is_table(c, depth, d)) {
-		if (c->flags & PT_CFG_HW_AD)
-			request_wb(w, d, d | SS_A);
-		w->depth++;
-		w->desc_addr =
-			fmt_table_pa(c, depth, d) + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
-		return PT_STEP_TABLE;
-	}
-
-	if (c->flags & PT_CFG_HW_AD)
-		request_wb(w, d, d | SS_A | (need & PT_PROT_W ? SS_D : 0));
-	leaf->size = pt_entry_size(c, depth);
-	leaf->oa = fmt_leaf_pa(c, depth, d) | (w->iova & (leaf->size - 1));
-	leaf->prot = w->prot;
-	leaf->level = pt_level(c, depth);
-	leaf->desc = d;
-	leaf->desc_addr = w->desc_addr;
-	return PT_STEP_LEAF;
-}
 
 static void vtd_ss_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf, size_t len)
 {
@@ -280,7 +163,7 @@ static void vtd_ss_decode(const struct pt_cfg *c, int level, uint64_t d, char *b
 	rsvd = d & ss_rsvd(c, depth, d);
 	if (fmt_is_table(c, depth, d)) {
 		n = snprintf(buf, len, "%s table next=0x%llx %c%c%c A=%u", names[level - 1],
-			     (unsigned long long)fmt_table_pa(c, depth, d), d & SS_R ? 'r' : '-',
+			     (unsigned long long)vtd_ss_table_pa(c, depth, d), d & SS_R ? 'r' : '-',
 			     d & SS_W ? 'w' : '-', d & SS_X ? 'x' : '-', !!(d & SS_A));
 	} else {
 		const char *kind = level == 1 ? "4K page" : level == 2 ? "2M page" : "1G page";
@@ -288,7 +171,7 @@ static void vtd_ss_decode(const struct pt_cfg *c, int level, uint64_t d, char *b
 		if (!(c->leaf_ok & BIT(depth)))
 			kind = "PS (reserved here)";
 		n = snprintf(buf, len, "%s %s oa=0x%llx %c%c%c EMT=%u A=%u D=%u%s%s",
-			     names[level - 1], kind, (unsigned long long)fmt_leaf_pa(c, depth, d),
+			     names[level - 1], kind, (unsigned long long)vtd_ss_leaf_pa(c, depth, d),
 			     d & SS_R ? 'r' : '-', d & SS_W ? 'w' : '-', d & SS_X ? 'x' : '-',
 			     (unsigned int)FIELD_GET(SS_EMT, d), !!(d & SS_A), !!(d & SS_D),
 			     d & SS_IPAT ? " IPAT" : "", d & SS_SNP ? " SNP" : "");

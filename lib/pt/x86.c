@@ -42,25 +42,7 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
-
-#define X86_P	    BIT(0)
-#define X86_RW	    BIT(1)
-#define X86_US	    BIT(2)
-#define X86_PWT	    BIT(3)
-#define X86_PCD	    BIT(4)
-#define X86_A	    BIT(5)
-#define X86_D	    BIT(6)
-#define X86_PS	    BIT(7) /* PDPTE / PDE; in a PTE this bit is PAT */
-#define X86_PAT_PTE BIT(7)
-#define X86_G	    BIT(8)
-#define X86_PAT_LG  BIT(12)
-#define X86_XD	    BIT(63)
-#define X86_ADDR    GENMASK(51, 12)
-
-static inline unsigned int last_depth(const struct pt_cfg *c)
-{
-	return c->nlevels - 1;
-}
+#include "pt/x86_walk.h"
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                          */
@@ -98,18 +80,6 @@ static int x86_cfg_init(struct pt_cfg *c)
  * allowed at its level is itself reserved; a large leaf reserves the
  * address bits between PAT (bit 12) and its alignment.
  */
-static uint64_t x86_rsvd(const struct pt_cfg *c, unsigned int depth, uint64_t d)
-{
-	int level = pt_level(c, depth);
-	uint64_t m = c->oas < 52 ? GENMASK(51, c->oas) : 0;
-
-	if (level >= 4)
-		m |= X86_PS;
-	else if (level >= 2 && (d & X86_PS))
-		m |= (c->leaf_ok & BIT(depth)) ? GENMASK(c->shift[depth] - 1, 13) : X86_PS;
-	return m;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Engine helpers (see pt_engine.h)                                       */
 
@@ -125,27 +95,22 @@ static inline void fmt_store(uint64_t *p, uint64_t v)
 
 static inline bool fmt_is_table(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return depth < last_depth(c) && !(d & X86_PS);
+	return x86_is_table(c, depth, d);
 }
 
 static inline uint64_t fmt_table_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & X86_ADDR;
+	return x86_table_pa(c, depth, d);
 }
 
 static inline uint64_t fmt_leaf_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return d & GENMASK(51, c->shift[depth]);
+	return x86_leaf_pa(c, depth, d);
 }
 
 static inline unsigned int fmt_leaf_prot(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	unsigned int prot = PT_PROT_R;
-
-	prot |= d & X86_RW ? PT_PROT_W : 0;
-	prot |= d & X86_US ? PT_PROT_U : 0;
-	prot |= d & X86_XD ? 0 : PT_PROT_X;
-	return prot;
+	return x86_leaf_prot(c, depth, d);
 }
 
 static inline uint64_t fmt_mk_table(const struct pt_cfg *c, unsigned int depth, uint64_t pa)
@@ -158,7 +123,7 @@ static inline uint64_t fmt_mk_leaf(const struct pt_cfg *c, unsigned int depth, u
 {
 	uint64_t d = pa | X86_P | X86_A;
 
-	if (depth != last_depth(c))
+	if (depth != x86_last_depth(c))
 		d |= X86_PS;
 	if (prot & PT_PROT_W)
 		d |= X86_RW | X86_D;
@@ -179,104 +144,19 @@ static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth
 	uint64_t attrs = d & ~X86_ADDR;
 	bool pat = d & X86_PAT_LG;
 
-	if (depth + 1 == last_depth(c)) {
+	if (depth + 1 == x86_last_depth(c)) {
 		attrs &= ~X86_PS;
 		attrs |= pat ? X86_PAT_PTE : 0;
 	} else {
 		attrs |= pat ? X86_PAT_LG : 0;
 	}
-	return fmt_leaf_pa(c, depth, d) | attrs;
+	return x86_leaf_pa(c, depth, d) | attrs;
 }
 
 #include "pt/pt_engine.h"
 
 /* ---------------------------------------------------------------------- */
 /* Walk                                                                   */
-
-static enum pt_step fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
-static void request_wb(struct pt_walk *w, uint64_t old, uint64_t val)
-{
-	if (val == old)
-		return;
-	w->wb_valid = true;
-	w->wb_addr = w->desc_addr;
-	w->wb_old = old;
-	w->wb_new = val;
-}
-
-static enum pt_step x86_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				   unsigned int access, struct pt_walk *w, struct pt_fault *f)
-{
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
-	/* Not sign-extended: the upper half is non-canonical for DMA. */
-	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	/* FSPTPTR bits above the address width are reserved. */
-	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_RESERVED, .level = c->start_level };
-		return PT_STEP_FAULT;
-	}
-	w->desc_addr = (root & X86_ADDR) + (uint64_t)pt_index(c, 0, iova) * 8;
-	return PT_STEP_TABLE;
-}
-
-static enum pt_step x86_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				  struct pt_fault *f)
-{
-	const struct pt_cfg *c = w->cfg;
-	unsigned int depth = w->depth;
-	unsigned int need;
-
-	if (!(d & X86_P))
-		return fault_at(w, f, PT_FAULT_TRANSLATION, d);
-	if (d & x86_rsvd(c, depth, d))
-		return fault_at(w, f, PT_FAULT_RESERVED, d);
-
-	if (!(d & X86_RW))
-		w->prot &= ~PT_PROT_W;
-	if (!(d & X86_US))
-		w->prot &= ~PT_PROT_U;
-	if (d & X86_XD)
-		w->prot &= ~PT_PROT_X;
-
-	if (fmt_is_table(c, depth, d)) {
-		if (c->flags & PT_CFG_HW_AD)
-			request_wb(w, d, d | X86_A);
-		w->depth++;
-		w->desc_addr =
-			fmt_table_pa(c, depth, d) + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
-		return PT_STEP_TABLE;
-	}
-
-	/* A leaf: a PTE, or a PS = 1 entry at a level x86_rsvd() accepted. */
-	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
-	if ((w->access & PT_PROT_U) && !(w->prot & PT_PROT_U))
-		return fault_at(w, f, PT_FAULT_PERMISSION, d);
-	if (need & ~w->prot)
-		return fault_at(w, f, PT_FAULT_PERMISSION, d);
-	if (c->flags & PT_CFG_HW_AD)
-		request_wb(w, d, d | X86_A | (need & PT_PROT_W ? X86_D : 0));
-
-	leaf->size = pt_entry_size(c, depth);
-	leaf->oa = fmt_leaf_pa(c, depth, d) | (w->iova & (leaf->size - 1));
-	leaf->prot = w->prot;
-	leaf->level = pt_level(c, depth);
-	leaf->desc = d;
-	leaf->desc_addr = w->desc_addr;
-	return PT_STEP_LEAF;
-}
 
 static void x86_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf, size_t len)
 {
@@ -297,19 +177,19 @@ static void x86_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf,
 	rsvd = d & x86_rsvd(c, depth, d);
 	if (fmt_is_table(c, depth, d)) {
 		n = snprintf(buf, len, "%s table next=0x%llx %s %s A=%u%s%s%s", names[level - 1],
-			     (unsigned long long)fmt_table_pa(c, depth, d),
+			     (unsigned long long)x86_table_pa(c, depth, d),
 			     d & X86_RW ? "rw" : "ro", d & X86_US ? "user" : "supervisor",
 			     !!(d & X86_A), d & X86_PWT ? " PWT" : "", d & X86_PCD ? " PCD" : "",
 			     d & X86_XD ? " XD" : "");
 	} else {
-		bool large = depth != last_depth(c);
+		bool large = depth != x86_last_depth(c);
 		bool pat = large ? d & X86_PAT_LG : d & X86_PAT_PTE;
 		const char *kind = level == 1 ? "4K page" : level == 2 ? "2M page" : "1G page";
 
 		if (!(c->leaf_ok & BIT(depth)))
 			kind = "PS (reserved here)";
 		n = snprintf(buf, len, "%s %s oa=0x%llx %s %s A=%u D=%u%s%s%s%s%s",
-			     names[level - 1], kind, (unsigned long long)fmt_leaf_pa(c, depth, d),
+			     names[level - 1], kind, (unsigned long long)x86_leaf_pa(c, depth, d),
 			     d & X86_RW ? "rw" : "ro", d & X86_US ? "user" : "supervisor",
 			     !!(d & X86_A), !!(d & X86_D), d & X86_PWT ? " PWT" : "",
 			     d & X86_PCD ? " PCD" : "", pat ? " PAT" : "", d & X86_G ? " G" : "",

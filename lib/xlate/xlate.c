@@ -81,6 +81,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "pt/pt_walk_inline.h"
 #include "util/bits.h"
 #include "util/trace.h"
 #include "xlate/xlate.h"
@@ -197,12 +198,11 @@ s2_walk(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step, enum xla
 	struct pt_leaf *leaf)
 {
 	const struct pt_cfg *c = x->c2;
-	const struct pt_fmt *fmt = c->fmt;
 	struct pt_walk w;
 	struct pt_fault pf;
 	enum pt_step st;
 
-	st = fmt->walk_begin(c, x->root2, ipa, access, &w, &pf);
+	st = pt_walk_begin_inline(c, x->root2, ipa, access, &w, &pf);
 	while (likely(st == PT_STEP_TABLE)) {
 		int level = pt_level(c, w.depth);
 		uint64_t d;
@@ -211,7 +211,7 @@ s2_walk(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step, enum xla
 			return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w.desc_addr);
 		rec_read(x->rec, 2, level, s1_step, w.desc_addr, ipa, d);
 		w.wb_valid = false;
-		st = fmt->walk_step(&w, d, leaf, &pf);
+		st = pt_walk_step_inline(&w, d, leaf, &pf);
 		if (unlikely(w.wb_valid)) {
 			enum xw r = write_back(x, c, 2, cls, level, ipa, w.wb_addr, w.wb_old,
 					       w.wb_new);
@@ -297,12 +297,11 @@ static enum xw xlate_once(struct xctx *x, uint64_t iova, unsigned int access,
 	enum xw r;
 
 	if (c1) {
-		const struct pt_fmt *fmt = c1->fmt;
 		struct pt_walk w;
 		struct pt_fault pf;
 		enum pt_step st;
 
-		st = fmt->walk_begin(c1, x->root1, iova, access, &w, &pf);
+		st = pt_walk_begin_inline(c1, x->root1, iova, access, &w, &pf);
 		if (unlikely(st == PT_STEP_FAULT)) /* input out of range, root too large */
 			return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, 0);
 		while (likely(st == PT_STEP_TABLE)) {
@@ -324,7 +323,7 @@ static enum xw xlate_once(struct xctx *x, uint64_t iova, unsigned int access,
 						 dipa, dpa);
 			rec_read(x->rec, 1, level, step, dpa, dipa, d);
 			w.wb_valid = false;
-			st = fmt->walk_step(&w, d, &l1, &pf);
+			st = pt_walk_step_inline(&w, d, &l1, &pf);
 			if (unlikely(w.wb_valid)) {
 				pend = (struct s1_wb){ .ipa = w.wb_addr,
 						       .pa = dpa,
