@@ -263,6 +263,38 @@ enum pt_step {
 	PT_STEP_FAULT,	   /* *fault is filled */
 };
 
+/* Helpers for format walk decoders. */
+
+/* Fresh walk state for @iova: depth 0, nothing restricted yet. */
+static inline void pt_walk_init(struct pt_walk *w, const struct pt_cfg *cfg, uint64_t iova,
+				unsigned int access)
+{
+	*w = (struct pt_walk){ .cfg = cfg, .iova = iova, .access = access, .depth = 0,
+			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
+}
+
+/* Fault at the descriptor just decoded (at w->desc_addr, level of w->depth). */
+static inline enum pt_step pt_walk_fault(const struct pt_walk *w, struct pt_fault *f,
+					 enum pt_fault_reason reason, uint64_t desc)
+{
+	f->reason = reason;
+	f->level = pt_level(w->cfg, w->depth);
+	f->desc_addr = w->desc_addr;
+	f->desc = desc;
+	return PT_STEP_FAULT;
+}
+
+/* Ask the caller to compare-and-swap the descriptor just decoded from @old to @val. */
+static inline void pt_walk_request_wb(struct pt_walk *w, uint64_t old, uint64_t val)
+{
+	if (val == old)
+		return;
+	w->wb_valid = true;
+	w->wb_addr = w->desc_addr;
+	w->wb_old = old;
+	w->wb_new = val;
+}
+
 /*
  * Start a walk of the tables at @root for @iova. Returns PT_STEP_TABLE with
  * w->desc_addr at the root descriptor, or PT_STEP_FAULT when the input is

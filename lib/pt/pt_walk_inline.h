@@ -34,8 +34,7 @@ pt_walk_begin_inline(const struct pt_cfg *cfg, uint64_t root, uint64_t iova, uns
 }
 
 static inline __attribute__((always_inline)) enum pt_step
-pt_walk_step_inline(struct pt_walk *w, uint64_t desc, struct pt_leaf *leaf,
-		    struct pt_fault *fault)
+pt_walk_step_inline(struct pt_walk *w, uint64_t desc, struct pt_leaf *leaf, struct pt_fault *fault)
 {
 	switch (w->cfg->format) {
 	case PT_VMSA_S1:

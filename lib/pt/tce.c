@@ -188,23 +188,13 @@ static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth
 /* ---------------------------------------------------------------------- */
 /* Walk                                                                   */
 
-static enum pt_step fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
 static enum pt_step tce_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
 				   unsigned int access, struct pt_walk *w, struct pt_fault *f)
 {
 	uint64_t base;
 
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_U };
+	pt_walk_init(w, c, iova, access);
+	w->prot &= ~PT_PROT_X; /* TCE has no execute permission */
 	/* Outside the window: nothing is read. */
 	if (iova < c->iova_base || ((iova - c->iova_base) >> c->ias)) {
 		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
@@ -228,13 +218,13 @@ static enum pt_step tce_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf 
 	uint64_t oa;
 
 	if (!(d & TCE_RW))
-		return fault_at(w, f, PT_FAULT_TRANSLATION, d);
+		return pt_walk_fault(w, f, PT_FAULT_TRANSLATION, d);
 
 	if (depth < last_depth(c)) {
 		uint64_t next = fmt_table_pa(c, depth, d);
 
 		if (beyond_oas(c, next))
-			return fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
+			return pt_walk_fault(w, f, PT_FAULT_ADDR_SIZE, d);
 		w->depth++;
 		w->desc_addr = next + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
 		return PT_STEP_TABLE;
@@ -242,12 +232,12 @@ static enum pt_step tce_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf 
 
 	oa = fmt_leaf_pa(c, depth, d);
 	if (beyond_oas(c, oa))
-		return fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
+		return pt_walk_fault(w, f, PT_FAULT_ADDR_SIZE, d);
 
 	prot = fmt_leaf_prot(c, depth, d) & w->prot;
 	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	if (need & ~prot)
-		return fault_at(w, f, PT_FAULT_PERMISSION, d);
+		return pt_walk_fault(w, f, PT_FAULT_PERMISSION, d);
 
 	leaf->size = pt_entry_size(c, depth);
 	leaf->oa = oa | ((w->iova - c->iova_base) & (leaf->size - 1));

@@ -16,25 +16,25 @@
 #include "pt/pt.h"
 #include "util/bits.h"
 
-#define D_VALID	      BIT(0)
-#define D_TABLE	      BIT(1) /* table at levels 0-2, page at level 3 */
-#define D_TYPE_MASK   GENMASK(1, 0)
-#define D_ATTRINDX    GENMASK(4, 2)
-#define D_S2_MEMATTR  GENMASK(5, 2)
-#define D_AP1	      BIT(6) /* stage 1: EL0 access; stage 2: S2AP read */
-#define D_AP2	      BIT(7) /* stage 1: read-only;  stage 2: S2AP write */
-#define D_SH	      GENMASK(9, 8)
-#define D_AF	      BIT(10)
-#define D_NG	      BIT(11)
-#define D_DBM	      BIT(51)
-#define D_CONT	      BIT(52)
-#define D_PXN	      BIT(53)
-#define D_UXN	      BIT(54) /* stage 2: XN[1] */
-#define D_PXNTABLE    BIT(59)
-#define D_UXNTABLE    BIT(60)
-#define D_APTABLE0    BIT(61) /* no EL0 access below */
-#define D_APTABLE1    BIT(62) /* no write access below */
-#define D_ADDR_TOP    47
+#define D_VALID	     BIT(0)
+#define D_TABLE	     BIT(1) /* table at levels 0-2, page at level 3 */
+#define D_TYPE_MASK  GENMASK(1, 0)
+#define D_ATTRINDX   GENMASK(4, 2)
+#define D_S2_MEMATTR GENMASK(5, 2)
+#define D_AP1	     BIT(6) /* stage 1: EL0 access; stage 2: S2AP read */
+#define D_AP2	     BIT(7) /* stage 1: read-only;  stage 2: S2AP write */
+#define D_SH	     GENMASK(9, 8)
+#define D_AF	     BIT(10)
+#define D_NG	     BIT(11)
+#define D_DBM	     BIT(51)
+#define D_CONT	     BIT(52)
+#define D_PXN	     BIT(53)
+#define D_UXN	     BIT(54) /* stage 2: XN[1] */
+#define D_PXNTABLE   BIT(59)
+#define D_UXNTABLE   BIT(60)
+#define D_APTABLE0   BIT(61) /* no EL0 access below */
+#define D_APTABLE1   BIT(62) /* no write access below */
+#define D_ADDR_TOP   47
 static inline bool vmsa_is_s2(const struct pt_cfg *c)
 {
 	return c->format == PT_VMSA_S2;
@@ -73,29 +73,19 @@ static inline unsigned int vmsa_leaf_prot(const struct pt_cfg *c, unsigned int d
 	return prot;
 }
 
-static inline enum pt_step vmsa_fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
 static inline enum pt_step vmsa_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				    unsigned int access, struct pt_walk *w, struct pt_fault *f)
+					   unsigned int access, struct pt_walk *w,
+					   struct pt_fault *f)
 {
 	uint64_t base;
 
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
+	pt_walk_init(w, c, iova, access);
 	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_TRANSLATION, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_ADDR_SIZE, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_ADDR_SIZE, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	/* Base address bits below the (concatenated) table size are RES0: ignore them. */
@@ -105,8 +95,7 @@ static inline enum pt_step vmsa_walk_begin(const struct pt_cfg *c, uint64_t root
 }
 
 static inline __attribute__((always_inline)) enum pt_step
-vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				   struct pt_fault *f)
+vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fault *f)
 {
 	const struct pt_cfg *c = w->cfg;
 	unsigned int depth = w->depth;
@@ -115,13 +104,13 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 	uint64_t oa;
 
 	if (!(d & D_VALID))
-		return vmsa_fault_at(w, f, PT_FAULT_TRANSLATION, d);
+		return pt_walk_fault(w, f, PT_FAULT_TRANSLATION, d);
 
 	if (!last && (d & D_TABLE)) {
 		uint64_t next = vmsa_table_pa(c, depth, d);
 
 		if (next >> c->oas)
-			return vmsa_fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
+			return pt_walk_fault(w, f, PT_FAULT_ADDR_SIZE, d);
 		if (!vmsa_is_s2(c)) {
 			if (d & D_APTABLE1)
 				w->prot &= ~PT_PROT_W;
@@ -140,11 +129,11 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 
 	/* A leaf: a page at level 3, a block above it where the granule allows. */
 	if (last ? !(d & D_TABLE) : !(c->leaf_ok & BIT(depth)))
-		return vmsa_fault_at(w, f, PT_FAULT_TRANSLATION, d);
+		return pt_walk_fault(w, f, PT_FAULT_TRANSLATION, d);
 
 	oa = vmsa_leaf_pa(c, depth, d);
 	if (oa >> c->oas)
-		return vmsa_fault_at(w, f, PT_FAULT_ADDR_SIZE, d);
+		return pt_walk_fault(w, f, PT_FAULT_ADDR_SIZE, d);
 
 	prot = vmsa_leaf_prot(c, depth, d) & w->prot;
 	if (!vmsa_is_s2(c) && (w->access & PT_PROT_U) && (d & D_UXN))
@@ -154,30 +143,23 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 
 	if (!(d & D_AF) && !(c->flags & PT_CFG_AFFD)) {
 		if (!(c->flags & PT_CFG_HW_AD))
-			return vmsa_fault_at(w, f, PT_FAULT_ACCESS, d);
-		w->wb_valid = true;
-		w->wb_addr = w->desc_addr;
-		w->wb_old = d;
-		w->wb_new = d | D_AF;
+			return pt_walk_fault(w, f, PT_FAULT_ACCESS, d);
+		pt_walk_request_wb(w, d, d | D_AF);
 	}
 
 	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
-	if ((need & PT_PROT_W) && !(prot & PT_PROT_W) && (c->flags & PT_CFG_HW_AD) &&
-	    (d & D_DBM) && (w->prot & PT_PROT_W) &&
-	    (!(w->access & PT_PROT_U) || (prot & PT_PROT_U))) {
+	if ((need & PT_PROT_W) && !(prot & PT_PROT_W) && (c->flags & PT_CFG_HW_AD) && (d & D_DBM) &&
+	    (w->prot & PT_PROT_W) && (!(w->access & PT_PROT_U) || (prot & PT_PROT_U))) {
 		/* Dirty state: DBM makes a clean-writable descriptor writable on first write. */
 		uint64_t nd = (w->wb_valid ? w->wb_new : d) | D_AF;
 
 		nd = vmsa_is_s2(c) ? nd | D_AP2 : nd & ~D_AP2;
-		w->wb_valid = true;
-		w->wb_addr = w->desc_addr;
-		w->wb_old = d;
-		w->wb_new = nd;
+		pt_walk_request_wb(w, d, nd);
 		prot |= PT_PROT_W;
 	}
 	if (need & ~prot) {
 		w->wb_valid = false;
-		return vmsa_fault_at(w, f, PT_FAULT_PERMISSION, d);
+		return pt_walk_fault(w, f, PT_FAULT_PERMISSION, d);
 	}
 
 	leaf->size = pt_entry_size(c, depth);

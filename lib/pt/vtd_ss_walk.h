@@ -73,39 +73,19 @@ static inline unsigned int vtd_ss_leaf_prot(const struct pt_cfg *c, unsigned int
 	return ss_prot(d);
 }
 
-static inline enum pt_step vtd_ss_fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
-static inline void vtd_ss_request_wb(struct pt_walk *w, uint64_t old, uint64_t val)
-{
-	if (val == old)
-		return;
-	w->wb_valid = true;
-	w->wb_addr = w->desc_addr;
-	w->wb_old = old;
-	w->wb_new = val;
-}
-
 static inline enum pt_step vtd_ss_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				      unsigned int access, struct pt_walk *w, struct pt_fault *f)
+					     unsigned int access, struct pt_walk *w,
+					     struct pt_fault *f)
 {
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
+	pt_walk_init(w, c, iova, access);
 	/* Above the AGAW (fault reason 0x04 in the VT-d model). */
 	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_TRANSLATION, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	/* SSPTPTR bits above the address width are reserved. */
 	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_RESERVED, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_RESERVED, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	w->desc_addr = (root & SS_ADDR) + (uint64_t)pt_index(c, 0, iova) * 8;
@@ -113,26 +93,25 @@ static inline enum pt_step vtd_ss_walk_begin(const struct pt_cfg *c, uint64_t ro
 }
 
 static inline __attribute__((always_inline)) enum pt_step
-vtd_ss_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				     struct pt_fault *f)
+vtd_ss_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fault *f)
 {
 	const struct pt_cfg *c = w->cfg;
 	unsigned int depth = w->depth;
 	unsigned int need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 
 	if (!(d & (SS_R | SS_W)))
-		return vtd_ss_fault_at(w, f, PT_FAULT_TRANSLATION, d);
+		return pt_walk_fault(w, f, PT_FAULT_TRANSLATION, d);
 	if (d & ss_rsvd(c, depth, d))
-		return vtd_ss_fault_at(w, f, PT_FAULT_RESERVED, d);
+		return pt_walk_fault(w, f, PT_FAULT_RESERVED, d);
 
 	/* Stacked rights: fault at the first level that lacks one the access needs. */
 	w->prot &= ss_prot(d);
 	if (need & ~w->prot)
-		return vtd_ss_fault_at(w, f, PT_FAULT_PERMISSION, d);
+		return pt_walk_fault(w, f, PT_FAULT_PERMISSION, d);
 
 	if (vtd_ss_is_table(c, depth, d)) {
 		if (c->flags & PT_CFG_HW_AD)
-			vtd_ss_request_wb(w, d, d | SS_A);
+			pt_walk_request_wb(w, d, d | SS_A);
 		w->depth++;
 		w->desc_addr =
 			vtd_ss_table_pa(c, depth, d) + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
@@ -140,7 +119,7 @@ vtd_ss_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 	}
 
 	if (c->flags & PT_CFG_HW_AD)
-		vtd_ss_request_wb(w, d, d | SS_A | (need & PT_PROT_W ? SS_D : 0));
+		pt_walk_request_wb(w, d, d | SS_A | (need & PT_PROT_W ? SS_D : 0));
 	leaf->size = pt_entry_size(c, depth);
 	leaf->oa = vtd_ss_leaf_pa(c, depth, d) | (w->iova & (leaf->size - 1));
 	leaf->prot = w->prot;

@@ -67,39 +67,19 @@ static inline unsigned int x86_leaf_prot(const struct pt_cfg *c, unsigned int de
 	return prot;
 }
 
-static inline enum pt_step x86_fault_at(struct pt_walk *w, struct pt_fault *f, enum pt_fault_reason r,
-			     uint64_t desc)
-{
-	f->reason = r;
-	f->level = pt_level(w->cfg, w->depth);
-	f->desc_addr = w->desc_addr;
-	f->desc = desc;
-	return PT_STEP_FAULT;
-}
-
-static inline void x86_request_wb(struct pt_walk *w, uint64_t old, uint64_t val)
-{
-	if (val == old)
-		return;
-	w->wb_valid = true;
-	w->wb_addr = w->desc_addr;
-	w->wb_old = old;
-	w->wb_new = val;
-}
-
 static inline enum pt_step x86_walk_begin(const struct pt_cfg *c, uint64_t root, uint64_t iova,
-				   unsigned int access, struct pt_walk *w, struct pt_fault *f)
+					  unsigned int access, struct pt_walk *w,
+					  struct pt_fault *f)
 {
-	*w = (struct pt_walk){ .cfg = c, .iova = iova, .access = access, .depth = 0,
-			       .prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U };
+	pt_walk_init(w, c, iova, access);
 	/* Not sign-extended: the upper half is non-canonical for DMA. */
 	if (iova >> c->ias) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_TRANSLATION, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_TRANSLATION, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	/* FSPTPTR bits above the address width are reserved. */
 	if (root >> c->oas) {
-		*f = (struct pt_fault){ .reason = PT_FAULT_RESERVED, .level = c->start_level };
+		*f = (struct pt_fault){.reason = PT_FAULT_RESERVED, .level = c->start_level};
 		return PT_STEP_FAULT;
 	}
 	w->desc_addr = (root & X86_ADDR) + (uint64_t)pt_index(c, 0, iova) * 8;
@@ -107,17 +87,16 @@ static inline enum pt_step x86_walk_begin(const struct pt_cfg *c, uint64_t root,
 }
 
 static inline __attribute__((always_inline)) enum pt_step
-x86_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
-				  struct pt_fault *f)
+x86_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fault *f)
 {
 	const struct pt_cfg *c = w->cfg;
 	unsigned int depth = w->depth;
 	unsigned int need;
 
 	if (!(d & X86_P))
-		return x86_fault_at(w, f, PT_FAULT_TRANSLATION, d);
+		return pt_walk_fault(w, f, PT_FAULT_TRANSLATION, d);
 	if (d & x86_rsvd(c, depth, d))
-		return x86_fault_at(w, f, PT_FAULT_RESERVED, d);
+		return pt_walk_fault(w, f, PT_FAULT_RESERVED, d);
 
 	if (!(d & X86_RW))
 		w->prot &= ~PT_PROT_W;
@@ -128,7 +107,7 @@ x86_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 
 	if (x86_is_table(c, depth, d)) {
 		if (c->flags & PT_CFG_HW_AD)
-			x86_request_wb(w, d, d | X86_A);
+			pt_walk_request_wb(w, d, d | X86_A);
 		w->depth++;
 		w->desc_addr =
 			x86_table_pa(c, depth, d) + (uint64_t)pt_index(c, w->depth, w->iova) * 8;
@@ -138,11 +117,11 @@ x86_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf,
 	/* A leaf: a PTE, or a PS = 1 entry at a level x86_rsvd() accepted. */
 	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	if ((w->access & PT_PROT_U) && !(w->prot & PT_PROT_U))
-		return x86_fault_at(w, f, PT_FAULT_PERMISSION, d);
+		return pt_walk_fault(w, f, PT_FAULT_PERMISSION, d);
 	if (need & ~w->prot)
-		return x86_fault_at(w, f, PT_FAULT_PERMISSION, d);
+		return pt_walk_fault(w, f, PT_FAULT_PERMISSION, d);
 	if (c->flags & PT_CFG_HW_AD)
-		x86_request_wb(w, d, d | X86_A | (need & PT_PROT_W ? X86_D : 0));
+		pt_walk_request_wb(w, d, d | X86_A | (need & PT_PROT_W ? X86_D : 0));
 
 	leaf->size = pt_entry_size(c, depth);
 	leaf->oa = x86_leaf_pa(c, depth, d) | (w->iova & (leaf->size - 1));
