@@ -10,6 +10,8 @@
  *
  *   uint64_t fmt_load(const uint64_t *p)          atomic load, CPU byte order
  *   void     fmt_store(uint64_t *p, uint64_t v)   atomic release store
+ *            (both provided here for little-endian formats; a format with
+ *            another byte order defines them and PT_ENGINE_OWN_ACCESS)
  *   bool     fmt_is_table(cfg, depth, desc)       a non-zero desc links a table
  *   uint64_t fmt_table_pa(cfg, depth, desc)       address of that table
  *   uint64_t fmt_leaf_pa(cfg, depth, desc)        output address of a leaf
@@ -39,6 +41,18 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
+
+#ifndef PT_ENGINE_OWN_ACCESS
+static inline uint64_t fmt_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void fmt_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+#endif
 
 static inline void *eng_table_ptr(const struct pt_table *t, uint64_t pa, unsigned int depth)
 {

@@ -183,6 +183,7 @@ static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth
 	return d;
 }
 
+#define PT_ENGINE_OWN_ACCESS /* big-endian entries: fmt_load / fmt_store above */
 #include "pt/pt_engine.h"
 
 /* ---------------------------------------------------------------------- */

@@ -142,16 +142,6 @@ static int vmsa_s2_cfg_init(struct pt_cfg *c)
 /* ---------------------------------------------------------------------- */
 /* Engine helpers (see pt_engine.h)                                       */
 
-static inline uint64_t fmt_load(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static inline void fmt_store(uint64_t *p, uint64_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
 static inline bool fmt_is_table(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
 	return depth < vmsa_last_depth(c) && (d & D_TYPE_MASK) == (D_VALID | D_TABLE);
