@@ -55,6 +55,17 @@ static void fire_all(void)
 	trace_pt_unmap("vmsa-s2", 0x200000, 0x200000, 0x1000);
 	trace_xlate_fault(2, 1, 3, 1, 0xdead000, 0x4000);
 	trace_xlate_walk(0x123000, 3, 0x456000, 0x1000);
+	trace_iommufd_open(3);
+	trace_iommufd_ioctl(0x85, 0);
+	trace_iommufd_vfio_ioctl(0x3b71, -19);
+	trace_iommufd_object_alloc(1, 5);
+	trace_iommufd_object_destroy(1, 5, 0);
+	trace_iopt_map(0x1000, 0x2000, 0x7, 0);
+	trace_iopt_unmap(0x1000, 0x2fff, 0x2000, 0);
+	trace_iopt_pin((void *)0x7f0000000000, 4, 0);
+	trace_iopt_unpin((void *)0x7f0000000000, 4);
+	trace_iopt_domain_add((void *)0x1234, 0x800, 0);
+	trace_iopt_domain_remove((void *)0x1234);
 }
 
 /* UIOMMU_TRACE="pt_*, -pt_unmap,xlate_w*" (set in main). */
