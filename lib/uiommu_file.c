@@ -28,7 +28,7 @@ struct uiommu_path {
 };
 
 static const struct uiommu_path uiommu_paths[] = {
-	{ "/dev/iommu", iommufd_fops_open },
+	{"/dev/iommu", iommufd_fops_open},
 };
 
 static inline long ret_errno(long rc)
@@ -119,8 +119,8 @@ UIOMMU_EXPORT int uiommu_poll(struct uiommu_file *file, short events)
 	}
 	ufile_get(file);
 	/* Linux's DEFAULT_POLLMASK for files without a poll method. */
-	mask = file->ops->poll ? file->ops->poll(file) :
-				 (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+	mask = file->ops->poll ? file->ops->poll(file)
+			       : (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
 	ufile_put(file);
 	return (int)(mask & ((unsigned short)events | POLLERR | POLLHUP));
 }
@@ -136,8 +136,8 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 		return MAP_FAILED;
 	}
 	ufile_get(file);
-	rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out) :
-			       -ENODEV;
+	rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
+			     : -ENODEV;
 	ufile_put(file);
 	if (rc) {
 		errno = -rc;

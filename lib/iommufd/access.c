@@ -34,8 +34,7 @@
 #include "iommufd/io_pagetable.h"
 
 /* Under access->ioas_lock. Moves the users reference from the old IOAS to the new one. */
-static int iommufd_access_change_ioas(struct iommufd_access *access,
-				      struct iommufd_ioas *new_ioas)
+static int iommufd_access_change_ioas(struct iommufd_access *access, struct iommufd_ioas *new_ioas)
 {
 	struct iommufd_ioas *cur_ioas = access->ioas;
 	int rc;
@@ -109,7 +108,6 @@ static struct iommufd_access *iommufd_access_create_common(struct iommufd_ctx *i
 	/* The creating driver is a user until iommufd_access_destroy(). */
 	refcount_inc(&access->obj.users);
 	pthread_mutex_init(&access->ioas_lock, NULL);
-	INIT_LIST_HEAD(&access->iopt_item);
 	access->ictx = ictx;
 	return access;
 }
@@ -207,38 +205,37 @@ int iommufd_access_replace(struct iommufd_access *access, uint32_t ioas_id)
 
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova, uint64_t length)
 {
-	struct iommufd_access *batch[16], *access;
-	unsigned int skip = 0;
+	struct iommufd_access *batch[16];
+	unsigned int pos = 0;
 
 	/*
 	 * The callbacks unpin, which takes iova_rwsem: collect a batch of
-	 * accesses with references under the lock, call them without it.
-	 * An access missed because the list changed meanwhile keeps its area
+	 * accesses with references under the lock, call them without it. An
+	 * access missed because the array changed meanwhile keeps its area
 	 * busy, and the UNMAP loop simply asks again.
 	 */
 	for (;;) {
-		unsigned int n = 0, pos = 0;
+		unsigned int n = 0;
+		bool more;
 
 		pthread_rwlock_rdlock(&iopt->iova_rwsem);
-		list_for_each_entry(access, &iopt->access_list, iopt_item) {
-			if (pos++ < skip)
-				continue;
-			if (n == ARRAY_SIZE(batch))
-				break;
+		for (; pos < iopt->naccesses && n < ARRAY_SIZE(batch); pos++) {
+			struct iommufd_access *access = iopt->accesses[pos];
+
 			if (access->internal || !access->ops || !access->ops->unmap ||
 			    !iommufd_lock_obj(&access->obj))
 				continue;
 			batch[n++] = access;
 		}
+		more = pos < iopt->naccesses;
 		pthread_rwlock_unlock(&iopt->iova_rwsem);
 
 		for (unsigned int i = 0; i != n; i++) {
 			batch[i]->ops->unmap(batch[i]->data, iova, length);
 			iommufd_put_object(batch[i]->ictx, &batch[i]->obj);
 		}
-		if (n < ARRAY_SIZE(batch))
+		if (!more)
 			break;
-		skip = pos - 1;
 	}
 }
 
@@ -265,12 +262,10 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, ui
 	iopt = &access->ioas_unpin->iopt;
 
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
-		iopt_area_remove_access(area, iopt_area_iova_to_index(area, iter.cur_iova),
-					iopt_area_iova_to_index(area,
-								MIN(last_iova,
-								    iopt_area_last_iova(area))),
-					access->internal);
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) iopt_area_remove_access(
+		area, iopt_area_iova_to_index(area, iter.cur_iova),
+		iopt_area_iova_to_index(area, MIN(last_iova, iopt_area_last_iova(area))),
+		access->internal);
 	if (!iopt_area_contig_done(&iter))
 		ulog_warn("iommufd: unpin of a range that is not mapped");
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
@@ -322,7 +317,8 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova, uint6
 	iopt = &access->ioas->iopt;
 
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
+	{
 		uint64_t last = MIN(last_iova, iopt_area_last_iova(area));
 		uint64_t last_index = iopt_area_iova_to_index(area, last);
 		uint64_t index = iopt_area_iova_to_index(area, iter.cur_iova);
@@ -354,11 +350,11 @@ err_remove:
 	if (iova < iter.cur_iova) {
 		last_iova = iter.cur_iova - 1;
 		iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
-			iopt_area_remove_access(area, iopt_area_iova_to_index(area, iter.cur_iova),
-						iopt_area_iova_to_index(area,
-									MIN(last_iova,
-									    iopt_area_last_iova(area))),
-						access->internal);
+			iopt_area_remove_access(
+				area, iopt_area_iova_to_index(area, iter.cur_iova),
+				iopt_area_iova_to_index(area,
+							MIN(last_iova, iopt_area_last_iova(area))),
+				access->internal);
 	}
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_mutex_unlock(&access->ioas_lock);
@@ -388,7 +384,8 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, 
 	iopt = &access->ioas->iopt;
 
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
+	{
 		uint64_t last = MIN(last_iova, iopt_area_last_iova(area));
 		uint64_t bytes = (last - iter.cur_iova) + 1;
 

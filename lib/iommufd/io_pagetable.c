@@ -103,7 +103,8 @@ void iopt_iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
 		done += n;
 	}
 	if (done != size)
-		ulog_warn("iommufd: domain unmapped 0x%" PRIx64 " of 0x%" PRIx64 " bytes at 0x%" PRIx64,
+		ulog_warn("iommufd: domain unmapped 0x%" PRIx64 " of 0x%" PRIx64
+			  " bytes at 0x%" PRIx64,
 			  done, size, iova);
 }
 
@@ -211,8 +212,8 @@ static uint64_t roundup_pow_of_two(uint64_t x)
  * Fit @length bytes at the first @align-aligned address (plus the source's
  * in-page offset) of [*start, last]; update *start.
  */
-static bool alloc_iova_check_range(uint64_t *start, uint64_t last, uint64_t length,
-				   uint64_t align, uint64_t page_offset)
+static bool alloc_iova_check_range(uint64_t *start, uint64_t last, uint64_t length, uint64_t align,
+				   uint64_t page_offset)
 {
 	uint64_t aligned_start;
 
@@ -258,7 +259,8 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova, uint64_t a
 		return -EINVAL;
 
 	interval_tree_for_each_span(&allowed_span, &iopt->allowed_itree, PAGE_SIZE,
-				    UINT64_MAX - PAGE_SIZE) {
+				    UINT64_MAX - PAGE_SIZE)
+	{
 		if (interval_tree_empty(&iopt->allowed_itree)) {
 			allowed_span.start_used = PAGE_SIZE;
 			allowed_span.last_used = UINT64_MAX - PAGE_SIZE;
@@ -272,7 +274,8 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova, uint64_t a
 
 		interval_tree_for_each_double_span(&used_span, &iopt->reserved_itree,
 						   &iopt->area_itree, allowed_span.start_used,
-						   allowed_span.last_used) {
+						   allowed_span.last_used)
+		{
 			if (used_span.is_used)
 				continue;
 			if (!alloc_iova_check_range(&used_span.start_hole, used_span.last_hole,
@@ -366,7 +369,8 @@ void iopt_free_pages_list(struct io_pagetable *iopt, struct list_head *pages_lis
 
 	if (iopt)
 		pthread_rwlock_wrlock(&iopt->iova_rwsem);
-	list_for_each_entry_safe(elm, n, pages_list, next) {
+	list_for_each_entry_safe(elm, n, pages_list, next)
+	{
 		if (elm->area)
 			iopt_abort_area(iopt, elm->area);
 		if (elm->pages)
@@ -387,7 +391,8 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt, struct list_head *pa
 	uint64_t iova;
 	int rc;
 
-	list_for_each_entry(elm, pages_list, next) {
+	list_for_each_entry(elm, pages_list, next)
+	{
 		elm->area = uzalloc(sizeof(*elm->area));
 		if (!elm->area)
 			return -ENOMEM;
@@ -399,9 +404,9 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt, struct list_head *pa
 	if (flags & IOPT_ALLOC_IOVA) {
 		/* The first slice decides the alignment. */
 		elm = list_first_entry(pages_list, struct iopt_pages_list, next);
-		uint64_t start = elm->start_byte + (elm->pages->type == IOPT_ADDRESS_USER ?
-							    (uintptr_t)elm->pages->base :
-							    elm->pages->file_start);
+		uint64_t start = elm->start_byte + (elm->pages->type == IOPT_ADDRESS_USER
+							    ? (uintptr_t)elm->pages->base
+							    : elm->pages->file_start);
 
 		rc = iopt_alloc_iova(iopt, dst_iova, start, length);
 		if (rc)
@@ -413,7 +418,8 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt, struct list_head *pa
 	}
 
 	iova = *dst_iova;
-	list_for_each_entry(elm, pages_list, next) {
+	list_for_each_entry(elm, pages_list, next)
+	{
 		rc = iopt_insert_area(iopt, elm->area, elm->pages, iova, elm->start_byte,
 				      elm->length, iommu_prot);
 		if (rc)
@@ -435,13 +441,15 @@ int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list, uint
 	if (rc)
 		goto out_unlock;
 
-	list_for_each_entry(elm, pages_list, next) {
+	list_for_each_entry(elm, pages_list, next)
+	{
 		rc = iopt_area_fill_domains(elm->area, elm->pages);
 		if (rc)
 			goto err_unfill;
 	}
 	/* Success: the areas own the pages references now. */
-	list_for_each_entry(elm, pages_list, next) {
+	list_for_each_entry(elm, pages_list, next)
+	{
 		elm->area->pages = elm->pages;
 		elm->pages = NULL;
 		elm->area = NULL;
@@ -449,7 +457,8 @@ int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list, uint
 	goto out_unlock;
 
 err_unfill:
-	list_for_each_entry(undo, pages_list, next) {
+	list_for_each_entry(undo, pages_list, next)
+	{
 		if (undo == elm)
 			break;
 		iopt_area_unfill_domains(undo->area, undo->pages);
@@ -463,7 +472,7 @@ static int iopt_map_common(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 			   struct iopt_pages *pages, uint64_t *iova, uint64_t length,
 			   uint64_t start_byte, int iommu_prot, unsigned int flags)
 {
-	struct iopt_pages_list elm = { 0 };
+	struct iopt_pages_list elm = {0};
 	LIST_HEAD(pages_list);
 	int rc;
 
@@ -503,8 +512,8 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 			       (uintptr_t)uptr - (uintptr_t)pages->base, iommu_prot, flags);
 }
 
-int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova,
-			int fd, uint64_t start, uint64_t length, int iommu_prot, unsigned int flags)
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
+			uint64_t start, uint64_t length, int iommu_prot, unsigned int flags)
 {
 	struct iopt_pages *pages;
 
@@ -531,7 +540,8 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		return -EOVERFLOW;
 
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
+	{
 		uint64_t last = MIN(last_iova, iopt_area_last_iova(area));
 		struct iopt_pages_list *elm;
 
@@ -603,7 +613,8 @@ again:
 			iommufd_access_notify_unmap(iopt, area_first, length);
 			/* Something does not answer unmap requests. */
 			if (++tries > 100) {
-				ulog_warn("iommufd: an access keeps 0x%" PRIx64 " pinned", area_first);
+				ulog_warn("iommufd: an access keeps 0x%" PRIx64 " pinned",
+					  area_first);
 				rc = -EDEADLK;
 				goto out_unmapped;
 			}
@@ -626,8 +637,7 @@ out_unmapped:
 	return rc;
 }
 
-int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
-		    uint64_t *unmapped)
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length, uint64_t *unmapped)
 {
 	uint64_t last;
 
@@ -680,8 +690,7 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, struct interval_tree_root *al
 	return 0;
 }
 
-int iopt_reserve_iova_locked(struct io_pagetable *iopt, uint64_t start, uint64_t last,
-			     void *owner)
+int iopt_reserve_iova_locked(struct io_pagetable *iopt, uint64_t start, uint64_t last, void *owner)
 {
 	struct iopt_reserved *reserved;
 
@@ -763,7 +772,6 @@ void iopt_init_table(struct io_pagetable *iopt)
 	iopt->area_itree = INTERVAL_TREE_ROOT_INIT;
 	iopt->allowed_itree = INTERVAL_TREE_ROOT_INIT;
 	iopt->reserved_itree = INTERVAL_TREE_ROOT_INIT;
-	INIT_LIST_HEAD(&iopt->access_list);
 	/*
 	 * A table without domains uses the whole 64-bit IOVA space with no
 	 * alignment restriction.
@@ -779,13 +787,14 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	/* Test reservations (owner NULL) go with the table. */
 	iopt_remove_reserved_iova_locked(iopt, NULL);
 	if (!interval_tree_empty(&iopt->reserved_itree) || iopt->next_domain_id ||
-	    !list_empty(&iopt->access_list) || !interval_tree_empty(&iopt->area_itree))
+	    iopt->naccesses || !interval_tree_empty(&iopt->area_itree))
 		ulog_warn("iommufd: IOAS destroyed while still in use");
 	while ((node = interval_tree_first(&iopt->reserved_itree))) {
 		interval_tree_remove(node, &iopt->reserved_itree);
 		ufree(container_of(node, struct iopt_reserved, node));
 	}
 	ufree(iopt->domains);
+	ufree(iopt->accesses);
 	pthread_rwlock_destroy(&iopt->iova_rwsem);
 }
 
@@ -810,7 +819,6 @@ static uint64_t domain_min_pgsize(struct iommu_domain *domain)
 
 static int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 {
-	struct iommufd_access *access;
 	uint64_t new_iova_alignment;
 	unsigned int i;
 	int rc;
@@ -818,8 +826,8 @@ static int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 	new_iova_alignment = iopt->disable_large_pages ? PAGE_SIZE : 1;
 	for (i = 0; i != iopt->next_domain_id; i++)
 		new_iova_alignment = MAX(domain_min_pgsize(iopt->domains[i]), new_iova_alignment);
-	list_for_each_entry(access, &iopt->access_list, iopt_item)
-		new_iova_alignment = MAX(access->iova_alignment, new_iova_alignment);
+	for (i = 0; i != iopt->naccesses; i++)
+		new_iova_alignment = MAX(iopt->accesses[i]->iova_alignment, new_iova_alignment);
 
 	if (new_iova_alignment > iopt->iova_alignment) {
 		rc = iopt_check_iova_alignment(iopt, new_iova_alignment);
@@ -1086,21 +1094,46 @@ out_unlock:
 
 int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
 {
-	int rc;
+	int rc = 0;
 
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
-	list_add_tail(&access->iopt_item, &iopt->access_list);
+	if (iopt->naccesses == iopt->accesses_cap) {
+		unsigned int cap = iopt->accesses_cap ? iopt->accesses_cap * 2 : 4;
+		struct iommufd_access **n = ucalloc(cap, sizeof(*n));
+
+		if (!n) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		if (iopt->naccesses)
+			memcpy(n, iopt->accesses, iopt->naccesses * sizeof(*n));
+		ufree(iopt->accesses);
+		iopt->accesses = n;
+		iopt->accesses_cap = cap;
+	}
+	iopt->accesses[iopt->naccesses++] = access;
 	rc = iopt_calculate_iova_alignment(iopt);
 	if (rc)
-		list_del_init(&access->iopt_item);
+		iopt->accesses[--iopt->naccesses] = NULL;
+out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	return rc;
 }
 
 void iopt_remove_access(struct io_pagetable *iopt, struct iommufd_access *access)
 {
+	unsigned int i;
+
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
-	list_del_init(&access->iopt_item);
+	for (i = 0; i != iopt->naccesses; i++)
+		if (iopt->accesses[i] == access)
+			break;
+	if (i == iopt->naccesses) {
+		ulog_warn("iommufd: removing an access the IOAS does not have");
+	} else {
+		iopt->accesses[i] = iopt->accesses[--iopt->naccesses];
+		iopt->accesses[iopt->naccesses] = NULL;
+	}
 	if (iopt_calculate_iova_alignment(iopt))
 		ulog_warn("iommufd: alignment could not drop after an access left");
 	pthread_rwlock_unlock(&iopt->iova_rwsem);

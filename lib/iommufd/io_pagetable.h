@@ -126,7 +126,8 @@ static inline uint64_t iopt_area_last_index(const struct iopt_area *area)
 /* Byte offset into the pages array of @iova (inside the area). */
 static inline uint64_t iopt_area_start_byte(const struct iopt_area *area, uint64_t iova)
 {
-	return (iova - iopt_area_iova(area)) + area->page_offset + iopt_area_index(area) * PAGE_SIZE;
+	return (iova - iopt_area_iova(area)) + area->page_offset +
+	       iopt_area_index(area) * PAGE_SIZE;
 }
 
 static inline uint64_t iopt_area_iova_to_index(const struct iopt_area *area, uint64_t iova)
@@ -134,17 +135,17 @@ static inline uint64_t iopt_area_iova_to_index(const struct iopt_area *area, uin
 	return iopt_area_start_byte(area, iova) / PAGE_SIZE;
 }
 
-#define IOPT_ITER_FNS(name, type, tree)                                                         \
-	static inline type *iopt_##name##_iter_first(struct io_pagetable *iopt, uint64_t start, \
-						     uint64_t last)                             \
-	{                                                                                       \
+#define IOPT_ITER_FNS(name, type, tree)                                                            \
+	static inline type *iopt_##name##_iter_first(struct io_pagetable *iopt, uint64_t start,    \
+						     uint64_t last)                                \
+	{                                                                                          \
 		struct interval_tree_node *n = interval_tree_iter_first(&iopt->tree, start, last); \
-		return n ? container_of(n, type, node) : NULL;                                  \
-	}                                                                                       \
-	static inline type *iopt_##name##_iter_next(type *prev, uint64_t start, uint64_t last)  \
-	{                                                                                       \
-		struct interval_tree_node *n = interval_tree_iter_next(&prev->node, start, last); \
-		return n ? container_of(n, type, node) : NULL;                                  \
+		return n ? container_of(n, type, node) : NULL;                                     \
+	}                                                                                          \
+	static inline type *iopt_##name##_iter_next(type *prev, uint64_t start, uint64_t last)     \
+	{                                                                                          \
+		struct interval_tree_node *n = interval_tree_iter_next(&prev->node, start, last);  \
+		return n ? container_of(n, type, node) : NULL;                                     \
 	}
 
 IOPT_ITER_FNS(area, struct iopt_area, area_itree)
@@ -174,7 +175,7 @@ static inline bool iopt_area_contig_done(struct iopt_area_contig_iter *iter)
 	return iopt_area_last_iova(iter->area) >= iter->last_iova;
 }
 
-#define iopt_for_each_contig_area(iter, area, iopt, iova, last_iova)             \
+#define iopt_for_each_contig_area(iter, area, iopt, iova, last_iova)              \
 	for ((area) = iopt_area_contig_init(iter, iopt, iova, last_iova); (area); \
 	     (area) = iopt_area_contig_next(iter))
 
@@ -211,8 +212,8 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t 
 			 void **out_pages, unsigned int flags, bool lock_area);
 void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index, uint64_t last_index,
 			     bool unlock_area);
-int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data,
-			 uint64_t length, unsigned int flags);
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data, uint64_t length,
+			 unsigned int flags);
 
 /* CHANGE_PROCESS needs the address type of every area. */
 static inline bool iopt_area_is_file(const struct iopt_area *area)

@@ -105,7 +105,8 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	ranges = u64_to_user_ptr(cmd->allowed_iovas);
 	cmd->num_iovas = 0;
 	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
-	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX) {
+	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX)
+	{
 		if (!span.is_hole)
 			continue;
 		if (cmd->num_iovas < max_iovas) {
@@ -297,8 +298,7 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 
 	if (cmd->flags & ~IOAS_MAP_FLAGS)
 		return -EOPNOTSUPP;
-	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
-	    cmd->dst_iova >= UINT64_MAX)
+	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX || cmd->dst_iova >= UINT64_MAX)
 		return -EOVERFLOW;
 	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
@@ -514,7 +514,7 @@ static int iommufd_take_all_iova_rwsem(struct iommufd_ctx *ictx, struct ioas_set
 int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_change_process *cmd = ucmd->cmd;
-	struct ioas_set set = { 0 };
+	struct ioas_set set = {0};
 	int rc;
 
 	if (cmd->__reserved)

@@ -122,8 +122,8 @@
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* Kernel-style refcount helpers on the atomic counters below. */
-#define refcount_inc(p) atomic_fetch_add_explicit((p), 1, memory_order_relaxed)
-#define refcount_dec(p) atomic_fetch_sub_explicit((p), 1, memory_order_acq_rel)
+#define refcount_inc(p)	 atomic_fetch_add_explicit((p), 1, memory_order_relaxed)
+#define refcount_dec(p)	 atomic_fetch_sub_explicit((p), 1, memory_order_acq_rel)
 #define refcount_read(p) atomic_load_explicit((p), memory_order_acquire)
 
 /* IOMMU_CACHE: the kernel's "coherent" mapping bit, always set by iommufd. */
@@ -184,8 +184,8 @@ struct iommufd_ctx {
 	/* Read by IOAS creation, written by CHANGE_PROCESS (all IOAS locks taken). */
 	pthread_rwlock_t ioas_creation_lock;
 
-	uint8_t account_mode;	 /* IOPT_PAGES_ACCOUNT_*; under lock */
-	uint8_t no_iommu_mode;	 /* VFIO no-IOMMU compat; under lock */
+	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
+	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
 };
 
@@ -256,20 +256,19 @@ bool iommufd_lock_obj(struct iommufd_object *obj);
 void iommufd_ref_to_users(struct iommufd_object *obj);
 
 enum {
-	REMOVE_WAIT = 1 << 0,		/* wait for in-flight (short-term) users */
-	REMOVE_OBJ_TOMBSTONE = 1 << 1,	/* keep the ID reserved (ENOENT) until close */
+	REMOVE_WAIT = 1 << 0,	       /* wait for in-flight (short-term) users */
+	REMOVE_OBJ_TOMBSTONE = 1 << 1, /* keep the ID reserved (ENOENT) until close */
 };
 /*
  * Remove an object from the table and destroy it. @to_destroy NULL: by @id,
  * as IOMMU_DESTROY (ENOENT, EBUSY). Otherwise the caller gives its own users
  * reference on @to_destroy, which this consumes.
  */
-int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_destroy,
-			  uint32_t id, unsigned int flags);
+int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_destroy, uint32_t id,
+			  unsigned int flags);
 
 /* A driver destroys an object it owns (it holds one users reference). */
-static inline void iommufd_object_destroy_user(struct iommufd_ctx *ictx,
-					       struct iommufd_object *obj)
+static inline void iommufd_object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	if (iommufd_object_remove(ictx, obj, obj->id, REMOVE_WAIT))
 		ulog_warn("iommufd: object %u still busy at destroy", obj->id);
@@ -353,8 +352,9 @@ struct io_pagetable {
 	struct iommu_domain **domains;
 	unsigned int next_domain_id;
 	unsigned int domains_cap;
-	/* Accesses attached to this IOAS. */
-	struct list_head access_list;
+	/* Accesses attached to this IOAS (an access may sit in two during a replace). */
+	struct iommufd_access **accesses;
+	unsigned int naccesses, accesses_cap;
 	/* Every IOVA and length must be a multiple of this (power of two). */
 	uint64_t iova_alignment;
 	bool disable_large_pages;
@@ -390,8 +390,8 @@ void iopt_destroy_table(struct io_pagetable *iopt);
 int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova,
 			void *uptr, uint64_t length, int iommu_prot, unsigned int flags);
 /* The same for @length bytes of the file @fd (a memfd) from byte @start. */
-int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova,
-			int fd, uint64_t start, uint64_t length, int iommu_prot, unsigned int flags);
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
+			uint64_t start, uint64_t length, int iommu_prot, unsigned int flags);
 /*
  * COPY in two steps, so the ioctl can look the destination up between them:
  * take references on the slices of pages mapped at [iova, iova + length)
@@ -409,8 +409,7 @@ void iopt_free_pages_list(struct io_pagetable *iopt, struct list_head *pages_lis
  * out gives ENOENT (areas removed before it stay removed). *unmapped gets
  * the bytes removed; nothing there is success with *unmapped = 0.
  */
-int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
-		    uint64_t *unmapped);
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length, uint64_t *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
 /* Split the areas containing each of @iovas so that a cut falls after it (VFIO type1). */
 int iopt_cut_iova(struct io_pagetable *iopt, uint64_t *iovas, size_t num_iovas);
@@ -424,8 +423,7 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, struct interval_tree_root *al
  * _locked variants need iova_rwsem held for writing.
  */
 int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last, void *owner);
-int iopt_reserve_iova_locked(struct io_pagetable *iopt, uint64_t start, uint64_t last,
-			     void *owner);
+int iopt_reserve_iova_locked(struct io_pagetable *iopt, uint64_t start, uint64_t last, void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
 /*
  * Reserve every reserved region of @dev (owner @dev), all or nothing
@@ -481,8 +479,6 @@ struct iommufd_access {
 	const struct iommufd_access_ops *ops;
 	void *data;
 	uint64_t iova_alignment;
-	/* On io_pagetable::access_list of ioas; under that iopt's iova_rwsem. */
-	struct list_head iopt_item;
 	bool internal; /* created by the library for itself (HW queues): locks areas */
 };
 

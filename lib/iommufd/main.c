@@ -69,24 +69,26 @@ struct iommufd_object_ops {
  * allocated (EOPNOTSUPP).
  */
 static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
-	[IOMMUFD_OBJ_NONE] = { .name = "none" },
-	[IOMMUFD_OBJ_DEVICE] = { .name = "device" },
-	[IOMMUFD_OBJ_HWPT_PAGING] = { .name = "hwpt_paging" },
-	[IOMMUFD_OBJ_HWPT_NESTED] = { .name = "hwpt_nested" },
-	[IOMMUFD_OBJ_IOAS] = {
-		.name = "ioas",
-		.destroy = iommufd_ioas_destroy,
-	},
-	[IOMMUFD_OBJ_ACCESS] = {
-		.name = "access",
-		.destroy = iommufd_access_destroy_object,
-	},
-	[IOMMUFD_OBJ_FAULT] = { .name = "fault" },
-	[IOMMUFD_OBJ_VIOMMU] = { .name = "viommu" },
-	[IOMMUFD_OBJ_VDEVICE] = { .name = "vdevice" },
-	[IOMMUFD_OBJ_VEVENTQ] = { .name = "veventq" },
-	[IOMMUFD_OBJ_HW_QUEUE] = { .name = "hw_queue" },
-	[IOMMUFD_OBJ_SELFTEST] = { .name = "selftest" },
+	[IOMMUFD_OBJ_NONE] = {.name = "none"},
+	[IOMMUFD_OBJ_DEVICE] = {.name = "device"},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {.name = "hwpt_paging"},
+	[IOMMUFD_OBJ_HWPT_NESTED] = {.name = "hwpt_nested"},
+	[IOMMUFD_OBJ_IOAS] =
+		{
+			.name = "ioas",
+			.destroy = iommufd_ioas_destroy,
+		},
+	[IOMMUFD_OBJ_ACCESS] =
+		{
+			.name = "access",
+			.destroy = iommufd_access_destroy_object,
+		},
+	[IOMMUFD_OBJ_FAULT] = {.name = "fault"},
+	[IOMMUFD_OBJ_VIOMMU] = {.name = "viommu"},
+	[IOMMUFD_OBJ_VDEVICE] = {.name = "vdevice"},
+	[IOMMUFD_OBJ_VEVENTQ] = {.name = "veventq"},
+	[IOMMUFD_OBJ_HW_QUEUE] = {.name = "hw_queue"},
+	[IOMMUFD_OBJ_SELFTEST] = {.name = "selftest"},
 };
 
 const char *iommufd_object_type_name(enum iommufd_object_type type)
@@ -137,7 +139,8 @@ struct iommufd_object *iommufd_object_alloc_ucmd_raw(struct iommufd_ucmd *ucmd, 
 	struct iommufd_object *obj;
 
 	/* One new object per command, and only types the dispatcher can abort. */
-	if (ucmd->new_obj || ((unsigned int)type < IOMMUFD_OBJ_MAX && iommufd_object_ops[type].abort))
+	if (ucmd->new_obj ||
+	    ((unsigned int)type < IOMMUFD_OBJ_MAX && iommufd_object_ops[type].abort))
 		return ERR_PTR(-EOPNOTSUPP);
 	obj = iommufd_object_alloc_raw(ucmd->ictx, size, type);
 	if (!IS_ERR(obj))
@@ -180,9 +183,8 @@ bool iommufd_lock_obj(struct iommufd_object *obj)
 	do {
 		if (!users)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&obj->users, &users, users + 1,
-							memory_order_acquire,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&obj->users, &users, users + 1, memory_order_acquire, memory_order_relaxed));
 	refcount_inc(&obj->shortterm_users);
 	return true;
 }
@@ -233,8 +235,8 @@ static void iommufd_object_dec_wait_locked(struct iommufd_ctx *ictx, struct iomm
 		pthread_cond_wait(&ictx->destroy_wait, &ictx->lock);
 }
 
-int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_destroy,
-			  uint32_t id, unsigned int flags)
+int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_destroy, uint32_t id,
+			  unsigned int flags)
 {
 	struct iommufd_object *obj;
 	unsigned int one = 1;
@@ -377,12 +379,12 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                                 \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                                              \
-		.size = sizeof(_struct),                                                      \
-		.min_size = offsetofend(_struct, _last),                                      \
-		.ioctl_num = _ioctl,                                                          \
-		.execute = _fn,                                                               \
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)            \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {         \
+		.size = sizeof(_struct),                 \
+		.min_size = offsetofend(_struct, _last), \
+		.ioctl_num = _ioctl,                     \
+		.execute = _fn,                          \
 	}
 
 /* Slots up to IOMMU_TEST_CMD (0xa0); empty slots answer ENOTTY. */
@@ -420,7 +422,7 @@ static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, 
 {
 	struct iommufd_ctx *ictx = file->private_data;
 	const struct iommufd_ioctl_op *op;
-	struct iommufd_ucmd ucmd = { 0 };
+	struct iommufd_ucmd ucmd = {0};
 	union ucmd_buffer buf;
 	/* The kernel's ioctl number is an unsigned int. */
 	unsigned int cmd = (unsigned int)request;

@@ -88,7 +88,7 @@ static _Atomic uint64_t acct_mm_pinned;
 
 static bool capget_capable(int cap)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2];
 
 	memset(data, 0, sizeof(data));
@@ -135,9 +135,9 @@ static int iopt_pages_update_pinned(struct iopt_pages *pages, uint64_t npages, b
 	if (!npages)
 		return 0;
 	if (!pages->account_decided) {
-		pages->account_mode = iommufd_capable(IOMMUFD_CAP_IPC_LOCK) ?
-					      IOPT_PAGES_ACCOUNT_NONE :
-					      pages->account_req;
+		pages->account_mode = iommufd_capable(IOMMUFD_CAP_IPC_LOCK)
+					      ? IOPT_PAGES_ACCOUNT_NONE
+					      : pages->account_req;
 		pages->account_decided = true;
 	}
 	switch (pages->account_mode) {
@@ -254,7 +254,8 @@ static int iopt_pages_pin(struct iopt_pages *pages, uint64_t start, uint64_t las
 	int rc;
 
 	interval_tree_for_each_double_span(&span, &pages->access_itree, &pages->domains_itree,
-					   start, last) {
+					   start, last)
+	{
 		if (span.is_used)
 			continue;
 		rc = iopt_pages_check(pages, span.start_hole, span.last_hole);
@@ -284,7 +285,8 @@ static void iopt_pages_unpin(struct iopt_pages *pages, uint64_t start, uint64_t 
 	uint64_t npages = 0;
 
 	interval_tree_for_each_double_span(&span, &pages->access_itree, &pages->domains_itree,
-					   start, last) {
+					   start, last)
+	{
 		if (!span.is_used)
 			npages += span.last_hole - span.start_hole + 1;
 	}
@@ -618,8 +620,8 @@ out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
 }
 
-int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data,
-			 uint64_t length, unsigned int flags)
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data, uint64_t length,
+			 unsigned int flags)
 {
 	void *host;
 
@@ -644,7 +646,8 @@ unsigned int iopt_pages_pin_count(uintptr_t addr)
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&pages_list_lock);
-	list_for_each_entry(pages, &pages_list, all_item) {
+	list_for_each_entry(pages, &pages_list, all_item)
+	{
 		uintptr_t base = (uintptr_t)pages->base;
 
 		if (!base || page < base || page - base >= pages->npages * PAGE_SIZE)
@@ -663,7 +666,8 @@ unsigned int iopt_pages_file_pin_count(uint64_t dev, uint64_t ino, uint64_t pgof
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&pages_list_lock);
-	list_for_each_entry(pages, &pages_list, all_item) {
+	list_for_each_entry(pages, &pages_list, all_item)
+	{
 		uint64_t first = pages->file_start / PAGE_SIZE;
 
 		if (pages->type != IOPT_ADDRESS_FILE || pages->file_dev != dev ||

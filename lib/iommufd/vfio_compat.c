@@ -218,7 +218,7 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx, void *arg)
 			 * first, so the unmap below removes exactly the range.
 			 * An IOVA of 0 needs no cut before it.
 			 */
-			uint64_t iovas[] = { unmap.iova + unmap.size - 1, unmap.iova - 1 };
+			uint64_t iovas[] = {unmap.iova + unmap.size - 1, unmap.iova - 1};
 
 			rc = iopt_cut_iova(&ioas->iopt, iovas, unmap.iova ? 2 : 1);
 			if (rc)
@@ -321,15 +321,17 @@ static uint64_t iommufd_get_pagesizes(struct iommufd_ioas *ioas)
 static int iommufd_fill_cap_iova(struct iommufd_ioas *ioas, void *cur, size_t avail)
 {
 	struct vfio_iommu_type1_info_cap_iova_range cap_iovas = {
-		.header = {
-			.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
-			.version = 1,
-		},
+		.header =
+			{
+				.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+				.version = 1,
+			},
 	};
 	struct vfio_iommu_type1_info_cap_iova_range *ucap = cur;
 	struct interval_tree_span_iter span;
 
-	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX) {
+	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX)
+	{
 		struct vfio_iova_range range;
 
 		if (!span.is_hole)
@@ -350,10 +352,11 @@ static int iommufd_fill_cap_iova(struct iommufd_ioas *ioas, void *cur, size_t av
 static int iommufd_fill_cap_dma_avail(struct iommufd_ioas *ioas, void *cur, size_t avail)
 {
 	struct vfio_iommu_type1_info_dma_avail cap_dma = {
-		.header = {
-			.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-			.version = 1,
-		},
+		.header =
+			{
+				.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+				.version = 1,
+			},
 		/*
 		 * There is no per-container entry limit (VFIO's is 65535):
 		 * report U32_MAX, as Linux's iommufd does.
@@ -368,14 +371,14 @@ static int iommufd_fill_cap_dma_avail(struct iommufd_ioas *ioas, void *cur, size
 
 static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx, void *arg)
 {
-	typedef int (*fill_cap_fn)(struct iommufd_ioas *ioas, void *cur, size_t avail);
+	typedef int (*fill_cap_fn)(struct iommufd_ioas * ioas, void *cur, size_t avail);
 	static const fill_cap_fn fill_fns[] = {
 		iommufd_fill_cap_dma_avail,
 		iommufd_fill_cap_iova,
 	};
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	struct vfio_info_cap_header *last_cap = NULL;
-	struct vfio_iommu_type1_info info = { 0 };
+	struct vfio_iommu_type1_info info = {0};
 	struct iommufd_ioas *ioas;
 	size_t total_cap_size;
 	int rc;

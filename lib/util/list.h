@@ -17,8 +17,11 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
-#define LIST_HEAD(name)	     struct list_head name = LIST_HEAD_INIT(name)
+#define LIST_HEAD_INIT(name)     \
+	{                        \
+		&(name), &(name) \
+	}
+#define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *list)
 {
@@ -69,13 +72,13 @@ static inline bool list_empty(const struct list_head *head)
 	(list_empty(ptr) ? NULL : list_first_entry(ptr, type, member))
 #define list_next_entry(pos, member) list_entry((pos)->member.next, __typeof__(*(pos)), member)
 
-#define list_for_each_entry(pos, head, member)                                 \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);         \
-	     &pos->member != (head); pos = list_next_entry(pos, member))
+#define list_for_each_entry(pos, head, member)                                                 \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); &pos->member != (head); \
+	     pos = list_next_entry(pos, member))
 
-#define list_for_each_entry_safe(pos, n, head, member)                         \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),         \
-	    n = list_next_entry(pos, member);                                  \
+#define list_for_each_entry_safe(pos, n, head, member)                 \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member), \
+	    n = list_next_entry(pos, member);                          \
 	     &pos->member != (head); pos = n, n = list_next_entry(n, member))
 
 #endif

@@ -86,7 +86,7 @@ typedef uint64_t __attribute__((may_alias, aligned(1))) u64_unaligned;
 
 /* dst or src may be NULL-ish user addresses: only ever touched here. */
 __attribute__((noinline, no_sanitize_address)) static void raw_copy(void *dst, const void *src,
-								     size_t n)
+								    size_t n)
 {
 	volatile u64_unaligned *d8 = dst;
 	const volatile u64_unaligned *s8 = src;

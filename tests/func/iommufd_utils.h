@@ -26,10 +26,12 @@
 
 #include "tap.h"
 
+#ifndef PAGE_SIZE
 #define PAGE_SIZE 4096UL
-#define HUGEPAGE_SIZE (2UL << 20)
-#define BUFFER_SIZE (16 * PAGE_SIZE)
-#define ARRAY_SIZE_T(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+#define HUGEPAGE_SIZE		  (2UL << 20)
+#define BUFFER_SIZE		  (16 * PAGE_SIZE)
+#define ARRAY_SIZE_T(a)		  (sizeof(a) / sizeof((a)[0]))
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 static struct uiommu_file *self_file;
@@ -38,20 +40,20 @@ static void *buffer; /* BUFFER_SIZE bytes, 2 MiB aligned, MAP_SHARED | MAP_ANONY
 /* errno of a call that returned -1, 0 on success (the value is ignored). */
 #define IOCTL_ERRNO(req, arg) (uiommu_ioctl(self_file, (req), (arg)) ? errno : 0)
 
-#define CHECK_ERRNO(expected, call)                                                        \
-	do {                                                                               \
-		int rc_ = (call);                                                          \
-		int e_ = errno;                                                            \
+#define CHECK_ERRNO(expected, call)                                                          \
+	do {                                                                                 \
+		int rc_ = (call);                                                            \
+		int e_ = errno;                                                              \
 		TAP_CHECK(rc_ == -1 && e_ == (expected), "%s: rc %d errno %d (%s), want %s", \
-			  #call, rc_, rc_ == -1 ? e_ : 0, rc_ == -1 ? strerror(e_) : "-",   \
-			  strerror(expected));                                             \
+			  #call, rc_, rc_ == -1 ? e_ : 0, rc_ == -1 ? strerror(e_) : "-",    \
+			  strerror(expected));                                               \
 	} while (0)
 
-#define CHECK_OK(call)                                                                     \
-	do {                                                                               \
-		int rc_ = (call);                                                          \
-		TAP_CHECK(rc_ == 0, "%s: rc %d errno %d (%s)", #call, rc_, errno,          \
-			  strerror(errno));                                                \
+#define CHECK_OK(call)                                                            \
+	do {                                                                      \
+		int rc_ = (call);                                                 \
+		TAP_CHECK(rc_ == 0, "%s: rc %d errno %d (%s)", #call, rc_, errno, \
+			  strerror(errno));                                       \
 	} while (0)
 
 static inline void buffer_init(void)
@@ -66,8 +68,8 @@ static inline void buffer_init(void)
 		printf("Bail out! posix_memalign\n");
 		exit(1);
 	}
-	buffer = mmap(p, BUFFER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
-		      -1, 0);
+	buffer = mmap(p, BUFFER_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (buffer != p) {
 		printf("Bail out! mmap buffer\n");
 		exit(1);
@@ -91,7 +93,7 @@ static inline void iommufd_teardown(void)
 
 static inline int _ioas_alloc(uint32_t *id)
 {
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_ioas_alloc cmd = {.size = sizeof(cmd)};
 	int rc = uiommu_ioctl(self_file, IOMMU_IOAS_ALLOC, &cmd);
 
 	if (!rc)
@@ -110,7 +112,7 @@ static inline uint32_t ioas_alloc(void)
 
 static inline int _destroy(uint32_t id)
 {
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+	struct iommu_destroy cmd = {.size = sizeof(cmd), .id = id};
 
 	return uiommu_ioctl(self_file, IOMMU_DESTROY, &cmd);
 }
@@ -152,8 +154,7 @@ static inline void ioas_map_fixed(uint32_t ioas_id, void *buf, uint64_t length, 
 	TAP_CHECK(v == iova, "fixed map moved: 0x%llx", (unsigned long long)v);
 }
 
-static inline int _ioas_unmap(uint32_t ioas_id, uint64_t iova, uint64_t length,
-			      uint64_t *out_len)
+static inline int _ioas_unmap(uint32_t ioas_id, uint64_t iova, uint64_t length, uint64_t *out_len)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -177,8 +178,8 @@ static inline void ioas_unmap(uint32_t ioas_id, uint64_t iova, uint64_t length)
 		  (unsigned long long)length);
 }
 
-static inline int _iova_ranges(uint32_t ioas_id, struct iommu_iova_range *ranges,
-			       uint32_t *num, uint64_t *align)
+static inline int _iova_ranges(uint32_t ioas_id, struct iommu_iova_range *ranges, uint32_t *num,
+			       uint64_t *align)
 {
 	struct iommu_ioas_iova_ranges cmd = {
 		.size = sizeof(cmd),

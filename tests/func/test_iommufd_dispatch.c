@@ -14,7 +14,7 @@
 
 static void test_cmd_fail(void *arg)
 {
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = 0 };
+	struct iommu_destroy cmd = {.size = sizeof(cmd), .id = 0};
 
 	iommufd_setup();
 	/* Object id 0 is never valid. */
@@ -32,9 +32,10 @@ static void test_cmd_fail(void *arg)
 	/* Past the table: VFIO compat again. */
 	CHECK_ERRNO(ENOTTY, uiommu_ioctl(self_file, _IO(IOMMUFD_TYPE, 0xc0), &cmd));
 	/* Right nr, wrong full request number (direction / size / type bits). */
-	CHECK_ERRNO(ENOTTY, uiommu_ioctl(self_file, _IOWR(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY,
-							   struct iommu_destroy),
-					 &cmd));
+	CHECK_ERRNO(ENOTTY,
+		    uiommu_ioctl(self_file,
+				 _IOWR(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY, struct iommu_destroy),
+				 &cmd));
 	CHECK_ERRNO(ENOTTY, uiommu_ioctl(self_file, _IO('Q', IOMMUFD_CMD_DESTROY), &cmd));
 	/* The request is an unsigned int in the kernel: high bits are dropped. */
 	CHECK_ERRNO(ENOENT, uiommu_ioctl(self_file, (1UL << 32) | IOMMU_DESTROY, &cmd));
@@ -79,30 +80,28 @@ static void test_fault_edges(void *arg)
  * non-zero extra byte is E2BIG; sizeof and sizeof + 1 with a zero byte give
  * the same result.
  */
-#define TEST_LENGTH(_struct, _ioctl, _last)                                                    \
-	do {                                                                                   \
-		size_t min_size = offsetofend(struct _struct, _last);                          \
-		struct {                                                                       \
-			struct _struct cmd;                                                    \
-			uint8_t extra;                                                         \
-		} __attribute__((packed)) c = { .cmd = { .size = min_size - 1 },               \
-						.extra = UINT8_MAX };                          \
-		int rc1, rc2, e1, e2;                                                          \
-                                                                                               \
-		CHECK_ERRNO(EINVAL, uiommu_ioctl(self_file, _ioctl, &c));                      \
-		c.cmd.size = sizeof(struct _struct) + 1;                                       \
-		CHECK_ERRNO(E2BIG, uiommu_ioctl(self_file, _ioctl, &c));                       \
-		c.cmd.size = sizeof(struct _struct);                                           \
-		rc1 = uiommu_ioctl(self_file, _ioctl, &c);                                     \
-		e1 = errno;                                                                    \
-		c.cmd.size = sizeof(struct _struct) + 1;                                       \
-		c.extra = 0;                                                                   \
-		rc2 = uiommu_ioctl(self_file, _ioctl, &c);                                     \
-		e2 = errno;                                                                    \
-		TAP_CHECK(rc1 == rc2 && (rc1 == 0 || e1 == e2),                                \
-			  #_ioctl ": sizeof gives %d/%d, sizeof+1 gives %d/%d", rc1, e1, rc2,  \
-			  e2);                                                                 \
-		tested++;                                                                      \
+#define TEST_LENGTH(_struct, _ioctl, _last)                                                        \
+	do {                                                                                       \
+		size_t min_size = offsetofend(struct _struct, _last);                              \
+		struct {                                                                           \
+			struct _struct cmd;                                                        \
+			uint8_t extra;                                                             \
+		} __attribute__((packed)) c = {.cmd = {.size = min_size - 1}, .extra = UINT8_MAX}; \
+		int rc1, rc2, e1, e2;                                                              \
+                                                                                                   \
+		CHECK_ERRNO(EINVAL, uiommu_ioctl(self_file, _ioctl, &c));                          \
+		c.cmd.size = sizeof(struct _struct) + 1;                                           \
+		CHECK_ERRNO(E2BIG, uiommu_ioctl(self_file, _ioctl, &c));                           \
+		c.cmd.size = sizeof(struct _struct);                                               \
+		rc1 = uiommu_ioctl(self_file, _ioctl, &c);                                         \
+		e1 = errno;                                                                        \
+		c.cmd.size = sizeof(struct _struct) + 1;                                           \
+		c.extra = 0;                                                                       \
+		rc2 = uiommu_ioctl(self_file, _ioctl, &c);                                         \
+		e2 = errno;                                                                        \
+		TAP_CHECK(rc1 == rc2 && (rc1 == 0 || e1 == e2),                                    \
+			  #_ioctl ": sizeof gives %d/%d, sizeof+1 gives %d/%d", rc1, e1, rc2, e2); \
+		tested++;                                                                          \
 	} while (0)
 
 static void test_cmd_length(void *arg)
@@ -130,7 +129,7 @@ static void test_cmd_ex_fail(void *arg)
 	struct {
 		struct iommu_destroy cmd;
 		uint64_t future;
-	} cmd = { .cmd = { .size = sizeof(cmd), .id = 0 } };
+	} cmd = {.cmd = {.size = sizeof(cmd), .id = 0}};
 
 	iommufd_setup();
 	/* Object id is invalid and the command is longer. */
@@ -170,36 +169,39 @@ static void test_reserved_fields(void *arg)
 	iommufd_setup();
 	ioas = ioas_alloc();
 	{
-		struct iommu_ioas_alloc a = { .size = sizeof(a), .flags = 1 };
+		struct iommu_ioas_alloc a = {.size = sizeof(a), .flags = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_ALLOC, &a));
 	}
 	{
-		struct iommu_ioas_iova_ranges r = { .size = sizeof(r), .ioas_id = ioas,
-						    .__reserved = 1 };
+		struct iommu_ioas_iova_ranges r = {
+			.size = sizeof(r), .ioas_id = ioas, .__reserved = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_IOVA_RANGES, &r));
 	}
 	{
-		struct iommu_ioas_allow_iovas a = { .size = sizeof(a), .ioas_id = ioas,
-						    .__reserved = 1 };
+		struct iommu_ioas_allow_iovas a = {
+			.size = sizeof(a), .ioas_id = ioas, .__reserved = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_ALLOW_IOVAS, &a));
 	}
 	{
-		struct iommu_ioas_map m = { .size = sizeof(m), .flags = MAP_RW, .ioas_id = ioas,
-					    .__reserved = 1, .user_va = (uintptr_t)buffer,
-					    .length = PAGE_SIZE };
+		struct iommu_ioas_map m = {.size = sizeof(m),
+					   .flags = MAP_RW,
+					   .ioas_id = ioas,
+					   .__reserved = 1,
+					   .user_va = (uintptr_t)buffer,
+					   .length = PAGE_SIZE};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_MAP, &m));
 	}
 	{
-		struct iommu_option o = { .size = sizeof(o), .__reserved = 1 };
+		struct iommu_option o = {.size = sizeof(o), .__reserved = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_OPTION, &o));
 	}
 	{
-		struct iommu_vfio_ioas v = { .size = sizeof(v), .__reserved = 1 };
+		struct iommu_vfio_ioas v = {.size = sizeof(v), .__reserved = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &v));
 		v.__reserved = 0;
@@ -207,7 +209,7 @@ static void test_reserved_fields(void *arg)
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &v));
 	}
 	{
-		struct iommu_ioas_change_process c = { .size = sizeof(c), .__reserved = 1 };
+		struct iommu_ioas_change_process c = {.size = sizeof(c), .__reserved = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_CHANGE_PROCESS, &c));
 	}
@@ -240,7 +242,7 @@ static void test_ids(void *arg)
 	TAP_CHECK_EQ(ioas_alloc(), 9, "then the next");
 	/* A failed ioctl consumes no ID. */
 	{
-		struct iommu_ioas_alloc a = { .size = sizeof(a), .flags = 1 };
+		struct iommu_ioas_alloc a = {.size = sizeof(a), .flags = 1};
 
 		CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_IOAS_ALLOC, &a));
 	}
@@ -269,7 +271,7 @@ static void test_close_frees(void *arg)
 			ioas_map_fixed(a, buffer, PAGE_SIZE, (i + 1) * PAGE_SIZE);
 		ioas_map(b, buffer, BUFFER_SIZE);
 		{
-			struct iommu_iova_range r = { .start = 1 << 20, .last = (2 << 20) - 1 };
+			struct iommu_iova_range r = {.start = 1 << 20, .last = (2 << 20) - 1};
 
 			CHECK_OK(_allow_iovas(b, &r, 1));
 		}
@@ -298,7 +300,7 @@ static void test_file_api(void *arg)
 	TAP_CHECK_EQ(uiommu_poll(self_file, POLLIN | POLLOUT), POLLIN | POLLOUT, "poll");
 	TAP_CHECK_EQ(uiommu_poll(self_file, POLLPRI), 0, "poll pri");
 	{
-		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+		struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
 
 		TAP_CHECK_EQ(poll(&p, 1, 0), 1, "poll(2)");
 		TAP_CHECK_EQ(p.revents, POLLIN | POLLOUT, "poll(2) revents");
@@ -315,8 +317,7 @@ static void test_file_api(void *arg)
 				  MAP_FAILED &&
 			  errno == EPERM,
 		  "exec");
-	TAP_CHECK(uiommu_mmap(self_file, NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, 0) ==
-				  MAP_FAILED &&
+	TAP_CHECK(uiommu_mmap(self_file, NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, 0) == MAP_FAILED &&
 			  errno == ENXIO,
 		  "no region");
 
@@ -325,7 +326,7 @@ static void test_file_api(void *arg)
 	TAP_CHECK(f2, "second open");
 	TAP_CHECK(!(fcntl(uiommu_file_fd(f2), F_GETFD) & FD_CLOEXEC), "no O_CLOEXEC");
 	{
-		struct iommu_ioas_alloc a = { .size = sizeof(a) };
+		struct iommu_ioas_alloc a = {.size = sizeof(a)};
 
 		CHECK_OK(uiommu_ioctl(f2, IOMMU_IOAS_ALLOC, &a));
 		TAP_CHECK_EQ(a.out_ioas_id, 1, "own ID space");
@@ -349,14 +350,14 @@ int main(void)
 		const char *name;
 		void (*fn)(void *);
 	} tests[] = {
-		{ "cmd_fail: ENOENT, EFAULT, ENOTTY ladder", test_cmd_fail },
-		{ "fault edges: straddling and read-only structs", test_fault_edges },
-		{ "cmd_length: min_size-1, sizeof+1 (E2BIG / zero tail)", test_cmd_length },
-		{ "cmd_ex_fail: a longer struct with a future field", test_cmd_ex_fail },
-		{ "reserved fields and unknown flags: EOPNOTSUPP", test_reserved_fields },
-		{ "object ids: lowest free, reuse, failed ioctls", test_ids },
-		{ "close frees objects and mappings", test_close_frees },
-		{ "file API: fd, from_fd, read/write, poll, mmap", test_file_api },
+		{"cmd_fail: ENOENT, EFAULT, ENOTTY ladder", test_cmd_fail},
+		{"fault edges: straddling and read-only structs", test_fault_edges},
+		{"cmd_length: min_size-1, sizeof+1 (E2BIG / zero tail)", test_cmd_length},
+		{"cmd_ex_fail: a longer struct with a future field", test_cmd_ex_fail},
+		{"reserved fields and unknown flags: EOPNOTSUPP", test_reserved_fields},
+		{"object ids: lowest free, reuse, failed ioctls", test_ids},
+		{"close frees objects and mappings", test_close_frees},
+		{"file API: fd, from_fd, read/write, poll, mmap", test_file_api},
 	};
 
 	tap_plan(ARRAY_SIZE_T(tests));
