@@ -31,11 +31,12 @@ check-asan: deps
 	ninja -C $(BUILD)-asan
 	./scripts/run-tests.sh $(BUILD)-asan
 
-# libFuzzer runs of the page-table walkers (clang build in $(BUILD)-fuzz/).
+# libFuzzer runs of the page-table walkers and the iommufd dispatcher (clang
+# build in $(BUILD)-fuzz/).
 # New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
 # $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86
+FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86 fuzz_iommufd
 FUZZ_ARGS ?=
 fuzz: deps
 	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz $(MESON_OPTS) \
