@@ -405,7 +405,7 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt, struct list_head *pa
 		/* The first slice decides the alignment. */
 		elm = list_first_entry(pages_list, struct iopt_pages_list, next);
 		uint64_t start = elm->start_byte + (elm->pages->type == IOPT_ADDRESS_USER
-							    ? (uintptr_t)elm->pages->base
+							    ? elm->pages->base
 							    : elm->pages->file_start);
 
 		rc = iopt_alloc_iova(iopt, dst_iova, start, length);
@@ -509,7 +509,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 	if (IS_ERR(pages))
 		return (int)PTR_ERR(pages);
 	return iopt_map_common(ictx, iopt, pages, iova, length,
-			       (uintptr_t)uptr - (uintptr_t)pages->base, iommu_prot, flags);
+			       (uintptr_t)uptr - pages->base, iommu_prot, flags);
 }
 
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,

@@ -67,7 +67,7 @@ struct iopt_pages {
 	/* Guards every field below that changes after creation. */
 	pthread_mutex_t mutex;
 	/* Host address of page index 0: the user range, or our mapping of the file. */
-	uint8_t *base;
+	uintptr_t base;
 	size_t npages;
 	/* Pages pinned now; and how many of them are charged (npinned once settled). */
 	size_t npinned;
@@ -198,7 +198,7 @@ static inline void iopt_put_pages(struct iopt_pages *pages)
 /* Host address of byte @start_byte of @pages. */
 static inline void *iopt_pages_host(const struct iopt_pages *pages, uint64_t start_byte)
 {
-	return pages->base + start_byte;
+	return (void *)(pages->base + start_byte);
 }
 
 int iopt_area_fill_domains(struct iopt_area *area, struct iopt_pages *pages);

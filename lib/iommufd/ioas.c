@@ -115,7 +115,8 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 				.last = span.last_hole,
 			};
 
-			if (copy_to_user(&ranges[cmd->num_iovas], &elm, sizeof(elm))) {
+			if (copy_to_user(uptr_add(ranges, (uint64_t)cmd->num_iovas * sizeof(elm)),
+					 &elm, sizeof(elm))) {
 				rc = -EFAULT;
 				goto out_put;
 			}
@@ -151,7 +152,8 @@ static int iommufd_ioas_load_iovas(struct interval_tree_root *itree,
 		struct iommu_iova_range range;
 		struct iopt_allowed *allowed;
 
-		if (copy_from_user(&range, ranges + i, sizeof(range)))
+		if (copy_from_user(&range, uptr_add(ranges, (uint64_t)i * sizeof(range)),
+				   sizeof(range)))
 			return -EFAULT;
 		if (range.start >= range.last)
 			return -EINVAL;

@@ -329,7 +329,7 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 	/* Only val64 is written back. */
-	if (copy_to_user(&((struct iommu_option *)ucmd->ubuffer)->val64, &cmd->val64,
+	if (copy_to_user(uptr_add(ucmd->ubuffer, offsetof(struct iommu_option, val64)), &cmd->val64,
 			 sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;

@@ -186,14 +186,14 @@ static bool have_populate(void)
 }
 
 /* Without MADV_POPULATE_*: at least refuse unmapped ranges (mincore). */
-static int check_mapped_mincore(uint8_t *addr, size_t len)
+static int check_mapped_mincore(uintptr_t addr, size_t len)
 {
 	unsigned char vec[256];
 
 	while (len) {
 		size_t n = len < sizeof(vec) * PAGE_SIZE ? len : sizeof(vec) * PAGE_SIZE;
 
-		if (mincore(addr, n, vec))
+		if (mincore((void *)addr, n, vec))
 			return -EFAULT;
 		addr += n;
 		len -= n;
@@ -207,7 +207,7 @@ static int check_mapped_mincore(uint8_t *addr, size_t len)
  */
 static int iopt_pages_check(struct iopt_pages *pages, uint64_t start, uint64_t last)
 {
-	uint8_t *addr = pages->base + start * PAGE_SIZE;
+	uintptr_t addr = pages->base + start * PAGE_SIZE;
 	size_t len = (last - start + 1) * PAGE_SIZE;
 	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 	int tries = 0;
@@ -216,7 +216,7 @@ static int iopt_pages_check(struct iopt_pages *pages, uint64_t start, uint64_t l
 		return -EINVAL;
 	if (!have_populate())
 		return check_mapped_mincore(addr, len);
-	while (madvise(addr, len, advice)) {
+	while (madvise((void *)addr, len, advice)) {
 		switch (errno) {
 		case EINTR:
 		case EAGAIN:
@@ -260,14 +260,14 @@ static int iopt_pages_pin(struct iopt_pages *pages, uint64_t start, uint64_t las
 			continue;
 		rc = iopt_pages_check(pages, span.start_hole, span.last_hole);
 		if (rc) {
-			trace_iopt_pin(pages->base + span.start_hole * PAGE_SIZE,
+			trace_iopt_pin((void *)(pages->base + span.start_hole * PAGE_SIZE),
 				       span.last_hole - span.start_hole + 1, rc);
 			return rc;
 		}
 		npages += span.last_hole - span.start_hole + 1;
 	}
 	rc = iopt_pages_update_pinned(pages, npages, true);
-	trace_iopt_pin(pages->base + start * PAGE_SIZE, npages, rc);
+	trace_iopt_pin((void *)(pages->base + start * PAGE_SIZE), npages, rc);
 	if (rc)
 		return rc;
 	pages->npinned += npages;
@@ -295,7 +295,7 @@ static void iopt_pages_unpin(struct iopt_pages *pages, uint64_t start, uint64_t 
 	pages->npinned -= npages;
 	iopt_pages_update_pinned(pages, npages, false);
 	pages->last_npinned = pages->npinned;
-	trace_iopt_unpin(pages->base + start * PAGE_SIZE, npages);
+	trace_iopt_unpin((void *)(pages->base + start * PAGE_SIZE), npages);
 }
 
 /* ------------------------------------------------------------------ */
@@ -340,7 +340,7 @@ struct iopt_pages *iopt_alloc_user_pages(void *uptr, uint64_t length, bool writa
 	pages = iopt_alloc_pages((uintptr_t)uptr - down, length, writable);
 	if (IS_ERR(pages))
 		return pages;
-	pages->base = (uint8_t *)down;
+	pages->base = down;
 	pages->type = IOPT_ADDRESS_USER;
 	iopt_pages_publish(pages);
 	return pages;
@@ -391,7 +391,7 @@ struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length
 		alias = NULL;
 		pages->file_pinnable = false;
 	}
-	pages->base = alias;
+	pages->base = (uintptr_t)alias;
 	iopt_pages_publish(pages);
 	return pages;
 }
@@ -406,7 +406,7 @@ void iopt_release_pages(struct iopt_pages *pages)
 	    !interval_tree_empty(&pages->domains_itree))
 		ulog_warn("iommufd: pages released while still pinned (%zu pages)", pages->npinned);
 	if (pages->type == IOPT_ADDRESS_FILE && pages->base)
-		munmap(pages->base, pages->alias_len);
+		munmap((void *)pages->base, pages->alias_len);
 	pthread_mutex_destroy(&pages->mutex);
 	ufree(pages);
 }
@@ -585,7 +585,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t 
 	}
 	if (out_pages)
 		for (uint64_t i = start_index; i <= last_index; i++)
-			*out_pages++ = pages->base + i * PAGE_SIZE;
+			*out_pages++ = (void *)(pages->base + i * PAGE_SIZE);
 	area->num_accesses++;
 	if (lock_area)
 		area->num_locks++;
@@ -648,7 +648,7 @@ unsigned int iopt_pages_pin_count(uintptr_t addr)
 	pthread_mutex_lock(&pages_list_lock);
 	list_for_each_entry(pages, &pages_list, all_item)
 	{
-		uintptr_t base = (uintptr_t)pages->base;
+		uintptr_t base = pages->base;
 
 		if (!base || page < base || page - base >= pages->npages * PAGE_SIZE)
 			continue;

@@ -339,7 +339,9 @@ static int iommufd_fill_cap_iova(struct iommufd_ioas *ioas, void *cur, size_t av
 		range.start = span.start_hole;
 		range.end = span.last_hole;
 		if (avail >= sizeof(cap_iovas) + sizeof(range) * (cap_iovas.nr_iovas + 1) &&
-		    copy_to_user(&ucap->iova_ranges[cap_iovas.nr_iovas], &range, sizeof(range)))
+		    copy_to_user(uptr_add(ucap, sizeof(cap_iovas) + (uint64_t)cap_iovas.nr_iovas *
+									    sizeof(range)),
+				 &range, sizeof(range)))
 			return -EFAULT;
 		cap_iovas.nr_iovas++;
 	}
@@ -403,7 +405,7 @@ static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx, void *arg)
 		int cap_size;
 
 		if (info.argsz > total_cap_size)
-			cap_size = fill_fns[i](ioas, (uint8_t *)arg + total_cap_size,
+			cap_size = fill_fns[i](ioas, uptr_add(arg, total_cap_size),
 					       info.argsz - total_cap_size);
 		else
 			cap_size = fill_fns[i](ioas, NULL, 0);
@@ -416,12 +418,14 @@ static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx, void *arg)
 		if (last_cap && info.argsz >= total_cap_size) {
 			uint32_t next = (uint32_t)total_cap_size;
 
-			if (copy_to_user(&last_cap->next, &next, sizeof(next))) {
+			if (copy_to_user(
+				    uptr_add(last_cap, offsetof(struct vfio_info_cap_header, next)),
+				    &next, sizeof(next))) {
 				rc = -EFAULT;
 				goto out_put;
 			}
 		}
-		last_cap = (struct vfio_info_cap_header *)((uint8_t *)arg + total_cap_size);
+		last_cap = uptr_add(arg, total_cap_size);
 		total_cap_size += cap_size;
 	}
 

@@ -84,33 +84,25 @@ static void uaccess_install(void)
 
 typedef uint64_t __attribute__((may_alias, aligned(1))) u64_unaligned;
 
-/* dst or src may be NULL-ish user addresses: only ever touched here. */
-__attribute__((noinline, no_sanitize_address)) static void raw_copy(void *dst, const void *src,
-								    size_t n)
+/*
+ * dst or src may be NULL-ish user addresses: only ever touched here, and
+ * only through integer arithmetic (pointer arithmetic on NULL is undefined).
+ */
+__attribute__((noinline, no_sanitize_address)) static void raw_copy(uintptr_t d, uintptr_t s,
+								     size_t n)
 {
-	volatile u64_unaligned *d8 = dst;
-	const volatile u64_unaligned *s8 = src;
-	volatile uint8_t *d;
-	const volatile uint8_t *s;
-
-	for (; n >= 8; n -= 8)
-		*d8++ = *s8++;
-	d = (volatile uint8_t *)d8;
-	s = (const volatile uint8_t *)s8;
-	while (n--)
-		*d++ = *s++;
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		*(volatile u64_unaligned *)d = *(const volatile u64_unaligned *)s;
+	for (; n; n--, d++, s++)
+		*(volatile uint8_t *)d = *(const volatile uint8_t *)s;
 }
 
-__attribute__((noinline, no_sanitize_address)) static void raw_zero(void *dst, size_t n)
+__attribute__((noinline, no_sanitize_address)) static void raw_zero(uintptr_t d, size_t n)
 {
-	volatile u64_unaligned *d8 = dst;
-	volatile uint8_t *d;
-
-	for (; n >= 8; n -= 8)
-		*d8++ = 0;
-	d = (volatile uint8_t *)d8;
-	while (n--)
-		*d++ = 0;
+	for (; n >= 8; n -= 8, d += 8)
+		*(volatile u64_unaligned *)d = 0;
+	for (; n; n--, d++)
+		*(volatile uint8_t *)d = 0;
 }
 
 /* Reject ranges that wrap: access_ok(). */
@@ -134,9 +126,9 @@ static int guarded_copy(void *dst, const void *src, size_t n, const void *user, 
 	}
 	guard.active = 1;
 	if (zero)
-		raw_zero(dst, n);
+		raw_zero((uintptr_t)dst, n);
 	else
-		raw_copy(dst, src, n);
+		raw_copy((uintptr_t)dst, (uintptr_t)src, n);
 	guard.active = 0;
 	return 0;
 }

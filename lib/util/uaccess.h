@@ -41,6 +41,15 @@ int clear_user(void *udst, size_t n);
  */
 int copy_struct_from_user(void *dst, size_t ksize, const void *usrc, size_t usize);
 
+/*
+ * A user address @off bytes after @p. User pointers may be NULL or wild, so
+ * they are offset as integers (pointer arithmetic on NULL is undefined).
+ */
+static inline void *uptr_add(const void *p, uint64_t off)
+{
+	return (void *)((uintptr_t)p + (uintptr_t)off);
+}
+
 /* The user pointer carried in a __u64 field. */
 static inline void *u64_to_user_ptr(uint64_t v)
 {
