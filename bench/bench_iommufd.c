@@ -84,7 +84,7 @@ static void die(const char *what, int err)
 
 static uint32_t ioas_alloc(void)
 {
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_ioas_alloc cmd = {.size = sizeof(cmd)};
 
 	if (uiommu_ioctl(file, IOMMU_IOAS_ALLOC, &cmd))
 		die("IOAS_ALLOC", errno);
@@ -93,8 +93,8 @@ static uint32_t ioas_alloc(void)
 
 static void ptd_attach(struct pt_domain *p, uint32_t ioas_id)
 {
-	struct pt_cfg cfg = { .format = PT_VMSA_S2, .granule_shift = 12, .ias = 48, .oas = 48,
-			      .sl0 = -1 };
+	struct pt_cfg cfg = {
+		.format = PT_VMSA_S2, .granule_shift = 12, .ias = 48, .oas = 48, .sl0 = -1};
 	struct iommufd_ctx *ictx = iommufd_ctx_from_file(file);
 	int rc;
 
@@ -156,8 +156,8 @@ static int unmap(uint32_t ioas, uint64_t iova, uint64_t len)
 	return uiommu_ioctl(file, IOMMU_IOAS_UNMAP, &cmd);
 }
 
-static void emit(const char *name, const char *domain, const char *extra_key,
-		 const char *extra_val, struct bench_stats *st, double bytes_per_op)
+static void emit(const char *name, const char *domain, const char *extra_key, const char *extra_val,
+		 struct bench_stats *st, double bytes_per_op)
 {
 	struct bench_json j;
 
@@ -218,7 +218,7 @@ static void fixed_cost(bool with_domain)
 static void scale(void)
 {
 	const uint64_t N = bench_opts.quick ? 100000 : 1000000;
-	static const uint64_t marks[] = { 1000, 100000, 1000000 };
+	static const uint64_t marks[] = {1000, 100000, 1000000};
 	const unsigned int W = 1000; /* calls timed at each mark */
 	uint32_t ioas;
 	void *page;
@@ -325,8 +325,10 @@ static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
 	}
 	ioas = ioas_alloc();
 	if (small_iopte) {
-		struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES,
-					  .op = IOMMU_OPTION_OP_SET, .object_id = ioas };
+		struct iommu_option o = {.size = sizeof(o),
+					 .option_id = IOMMU_OPTION_HUGE_PAGES,
+					 .op = IOMMU_OPTION_OP_SET,
+					 .object_id = ioas};
 
 		if (uiommu_ioctl(file, IOMMU_OPTION, &o))
 			die("option", errno);
@@ -351,8 +353,8 @@ static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
 	bench_stats(vu, reps, &su);
 	emit(small_iopte ? "iommufd_map_1g_iopte4k" : "iommufd_map_1g", "pt-vmsa-s2", "backing",
 	     backing, &sm, (double)len);
-	emit(small_iopte ? "iommufd_unmap_1g_iopte4k" : "iommufd_unmap_1g", "pt-vmsa-s2",
-	     "backing", backing, &su, (double)len);
+	emit(small_iopte ? "iommufd_unmap_1g_iopte4k" : "iommufd_unmap_1g", "pt-vmsa-s2", "backing",
+	     backing, &su, (double)len);
 	ptd_detach(&ptd);
 	free(vm);
 	free(vu);

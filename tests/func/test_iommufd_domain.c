@@ -722,6 +722,58 @@ static void test_access_outlives_fd(void *arg)
 	iommufd_access_destroy(ta.access);
 }
 
+/* Tombstones: the ID reads as ENOENT and is not reused until close. */
+static void test_tombstone(void *arg)
+{
+	struct iommufd_access *access;
+	uint32_t id, ioas;
+
+	iommufd_setup();
+	ioas = ioas_alloc();
+	access = iommufd_access_create(test_ictx(), &rw_ops, NULL, &id);
+	TAP_CHECK(!IS_ERR(access), "create");
+	TAP_CHECK_EQ(id, ioas + 1, "id");
+	iommufd_object_tombstone_user(test_ictx(), &access->obj);
+	CHECK_ERRNO(ENOENT, _destroy(id));
+	TAP_CHECK_EQ(ioas_alloc(), id + 1, "the tombstone's ID is not reused");
+	CHECK_OK(_destroy(ioas));
+	TAP_CHECK_EQ(ioas_alloc(), ioas, "other IDs are");
+	iommufd_teardown();
+	/* A new context starts from 1 again. */
+	iommufd_setup();
+	TAP_CHECK_EQ(ioas_alloc(), 1, "fresh");
+	iommufd_teardown();
+}
+
+/*
+ * Close destroys leaf-first: an access the context owns alone (the driver
+ * gave up its reference) holds the IOAS, so the first pass can only take
+ * the access, the second the IOAS.
+ */
+static void test_close_leaf_first(void *arg)
+{
+	struct iommufd_access *access;
+	struct iommufd_ioas *ioas_obj;
+	uint32_t ioas;
+
+	iommufd_setup();
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, 4 * PAGE_SIZE, 1 << 20);
+	for (int i = 0; i < 3; i++) {
+		access = iommufd_access_create_internal(test_ictx());
+		TAP_CHECK(!IS_ERR(access), "create");
+		ioas_obj = iommufd_get_ioas(test_ictx(), ioas);
+		TAP_CHECK(!IS_ERR(ioas_obj), "get");
+		TAP_CHECK_EQ(iommufd_access_attach_internal(access, ioas_obj), 0, "attach");
+		iommufd_put_object(test_ictx(), &ioas_obj->obj);
+		/* The driver's reference goes: only the table holds the access now. */
+		refcount_dec(&access->obj.users);
+	}
+	CHECK_ERRNO(EBUSY, _destroy(ioas));
+	iommufd_teardown();
+	TAP_CHECK_EQ(iopt_pages_pin_count((uintptr_t)buffer), 0, "nothing pinned");
+}
+
 int main(void)
 {
 	static const struct {
@@ -739,6 +791,8 @@ int main(void)
 		{"access rw: every offset, ENOENT, EPERM, EFAULT", test_access_rw},
 		{"internal access locks areas (EBUSY)", test_access_internal},
 		{"an access keeps its context after close", test_access_outlives_fd},
+		{"tombstones: ENOENT, ID kept until close", test_tombstone},
+		{"close destroys leaf-first", test_close_leaf_first},
 	};
 
 	tap_plan(ARRAY_SIZE_T(tests));

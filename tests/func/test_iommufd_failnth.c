@@ -71,8 +71,8 @@ static int s_ioas2(void)
 static int s_allow(void)
 {
 	struct iommu_iova_range r[2] = {
-		{ .start = 1 << 24, .last = (1 << 25) - 1 },
-		{ .start = 1 << 26, .last = (1 << 27) - 1 },
+		{.start = 1 << 24, .last = (1 << 25) - 1},
+		{.start = 1 << 26, .last = (1 << 27) - 1},
 	};
 
 	return _allow_iovas(st.ioas2, r, 2);
@@ -89,8 +89,8 @@ static int s_map_fixed(void)
 static int s_map_auto(void)
 {
 	st.auto_iova = 0;
-	return _ioas_map(st.ioas1, (uint8_t *)buffer + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
-			 &st.auto_iova, MAP_RW);
+	return _ioas_map(st.ioas1, (uint8_t *)buffer + 4 * PAGE_SIZE, 4 * PAGE_SIZE, &st.auto_iova,
+			 MAP_RW);
 }
 
 static int s_map_file(void)
@@ -179,13 +179,16 @@ static int s_access_done(void)
 
 static int s_vfio(void)
 {
-	struct iommu_vfio_ioas v = { .size = sizeof(v), .ioas_id = st.ioas2,
-				     .op = IOMMU_VFIO_IOAS_SET };
+	struct iommu_vfio_ioas v = {
+		.size = sizeof(v), .ioas_id = st.ioas2, .op = IOMMU_VFIO_IOAS_SET};
 	struct vfio_map {
 		uint32_t argsz, flags;
 		uint64_t vaddr, iova, size;
-	} m = { .argsz = sizeof(m), .flags = 3, .vaddr = (uintptr_t)buffer, .iova = 1 << 26,
-		.size = PAGE_SIZE };
+	} m = {.argsz = sizeof(m),
+	       .flags = 3,
+	       .vaddr = (uintptr_t)buffer,
+	       .iova = 1 << 26,
+	       .size = PAGE_SIZE};
 
 	if (uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &v))
 		return -1;
@@ -200,7 +203,7 @@ static int s_unmap_dma(void)
 	struct {
 		uint32_t argsz, flags;
 		uint64_t iova, size;
-	} u = { .argsz = sizeof(u), .iova = 1 << 26, .size = PAGE_SIZE };
+	} u = {.argsz = sizeof(u), .iova = 1 << 26, .size = PAGE_SIZE};
 
 	return uiommu_ioctl(self_file, _IO(';', 100 + 14), &u);
 }
@@ -239,29 +242,29 @@ static const struct step {
 	const char *name;
 	int (*fn)(void);
 } steps[] = {
-	{ "open", s_open },
-	{ "IOAS_ALLOC", s_ioas1 },
-	{ "IOAS_ALLOC 2", s_ioas2 },
-	{ "ALLOW_IOVAS", s_allow },
-	{ "MAP fixed", s_map_fixed },
-	{ "MAP auto", s_map_auto },
-	{ "MAP_FILE", s_map_file },
-	{ "COPY", s_copy },
-	{ "IOVA_RANGES", s_ranges },
-	{ "attach domain", s_attach },
-	{ "MAP with a domain", s_map_domain },
-	{ "OPTION", s_option },
-	{ "access create+attach", s_access },
-	{ "access pin", s_pin },
-	{ "access rw", s_rw },
-	{ "access unpin+destroy", s_access_done },
-	{ "VFIO_IOAS + SET_IOMMU + MAP_DMA", s_vfio },
-	{ "UNMAP_DMA", s_unmap_dma },
-	{ "COPY with a domain", s_copy_domain },
-	{ "UNMAP (with an access gone)", s_unmap },
-	{ "detach domain", s_detach },
-	{ "UNMAP all", s_unmap_all },
-	{ "DESTROY", s_destroy },
+	{"open", s_open},
+	{"IOAS_ALLOC", s_ioas1},
+	{"IOAS_ALLOC 2", s_ioas2},
+	{"ALLOW_IOVAS", s_allow},
+	{"MAP fixed", s_map_fixed},
+	{"MAP auto", s_map_auto},
+	{"MAP_FILE", s_map_file},
+	{"COPY", s_copy},
+	{"IOVA_RANGES", s_ranges},
+	{"attach domain", s_attach},
+	{"MAP with a domain", s_map_domain},
+	{"OPTION", s_option},
+	{"access create+attach", s_access},
+	{"access pin", s_pin},
+	{"access rw", s_rw},
+	{"access unpin+destroy", s_access_done},
+	{"VFIO_IOAS + SET_IOMMU + MAP_DMA", s_vfio},
+	{"UNMAP_DMA", s_unmap_dma},
+	{"COPY with a domain", s_copy_domain},
+	{"UNMAP (with an access gone)", s_unmap},
+	{"detach domain", s_detach},
+	{"UNMAP all", s_unmap_all},
+	{"DESTROY", s_destroy},
 };
 
 static void teardown_all(void)
@@ -293,7 +296,7 @@ static void fresh(void)
 /* The context is usable: every IOAS answers IOVA_RANGES. */
 static void check_consistent(void)
 {
-	uint32_t ids[2] = { st.ioas1, st.ioas2 };
+	uint32_t ids[2] = {st.ioas1, st.ioas2};
 	struct iommu_iova_range r[8];
 
 	if (!self_file)

@@ -18,7 +18,7 @@ static struct test_domain td;
 
 static int _vfio_ioas(uint16_t op, uint32_t *id)
 {
-	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd), .ioas_id = *id, .op = op };
+	struct iommu_vfio_ioas cmd = {.size = sizeof(cmd), .ioas_id = *id, .op = op};
 	int rc = uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &cmd);
 
 	*id = cmd.ioas_id;
@@ -57,10 +57,10 @@ static int unmap_dma(uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out
 
 static void test_no_ioas(void *arg)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .iova = APERTURE_START, .size = PAGE_SIZE };
-	struct vfio_iommu_type1_dma_map map = { .iova = APERTURE_START, .size = PAGE_SIZE,
-						.vaddr = 0 };
-	struct vfio_iommu_type1_info info = { 0 };
+	struct vfio_iommu_type1_dma_unmap unmap = {.iova = APERTURE_START, .size = PAGE_SIZE};
+	struct vfio_iommu_type1_dma_map map = {
+		.iova = APERTURE_START, .size = PAGE_SIZE, .vaddr = 0};
+	struct vfio_iommu_type1_info info = {0};
 	uint32_t id = 0;
 
 	iommufd_setup();
@@ -70,10 +70,11 @@ static void test_no_ioas(void *arg)
 	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU), 1, "v1");
 	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL), 1, "unmap all");
 	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU), 0, "tce");
-	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU), 0, "noiommu");
-	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION,
-				  __VFIO_RESERVED_TYPE1_NESTING_IOMMU),
-		     0, "nesting");
+	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU), 0,
+		     "noiommu");
+	TAP_CHECK_EQ(
+		uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, __VFIO_RESERVED_TYPE1_NESTING_IOMMU),
+		0, "nesting");
 	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), 0, "vaddr");
 	TAP_CHECK_EQ(uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, 12345), 0, "unknown");
 	CHECK_ERRNO(ENODEV, uiommu_ioctl(self_file, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
@@ -173,8 +174,8 @@ static void check_cap_chain(const uint8_t *buf, const struct vfio_iommu_type1_in
 	TAP_CHECK(info->argsz >= info->cap_offset + sizeof(*cap), "cap_offset");
 	cap = (const void *)(buf + info->cap_offset);
 	for (;;) {
-		size_t cap_size = cap->next ? (size_t)(buf + cap->next - (const uint8_t *)cap) :
-					      (size_t)(buf + info->argsz - (const uint8_t *)cap);
+		size_t cap_size = cap->next ? (size_t)(buf + cap->next - (const uint8_t *)cap)
+					    : (size_t)(buf + info->argsz - (const uint8_t *)cap);
 
 		switch (cap->id) {
 		case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
@@ -185,8 +186,8 @@ static void check_cap_chain(const uint8_t *buf, const struct vfio_iommu_type1_in
 			TAP_CHECK_EQ(cap_size, sizeof(*r) + sizeof(r->iova_ranges[0]), "size");
 			TAP_CHECK_EQ(r->iova_ranges[0].start, with_domain ? APERTURE_START : 0,
 				     "start");
-			TAP_CHECK_EQ(r->iova_ranges[0].end, with_domain ? APERTURE_LAST : UINT64_MAX,
-				     "end");
+			TAP_CHECK_EQ(r->iova_ranges[0].end,
+				     with_domain ? APERTURE_LAST : UINT64_MAX, "end");
 			seen |= 1;
 			break;
 		}
@@ -219,16 +220,16 @@ static void get_info_sweep(bool with_domain)
 	struct vfio_iommu_type1_info *info = (void *)buf;
 	uint32_t full;
 
-#define GET_INFO(sz)                                                                          \
-	do {                                                                                  \
-		memset(buf, 0xaa, sizeof(buf));                                               \
-		memset(buf, 0, MIN((size_t)(sz), sizeof(*info)));                            \
-		info->argsz = (sz);                                                           \
-		CHECK_OK(uiommu_ioctl(self_file, VFIO_IOMMU_GET_INFO, buf));                 \
-		TAP_CHECK(is_filled(buf + (sz), 0xaa, sizeof(buf) - (sz)),                    \
-			  "argsz %u: wrote past argsz", (unsigned int)(sz));                  \
-		TAP_CHECK_EQ(info->flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS,     \
-			     "flags");                                                        \
+#define GET_INFO(sz)                                                                      \
+	do {                                                                              \
+		memset(buf, 0xaa, sizeof(buf));                                           \
+		memset(buf, 0, MIN((size_t)(sz), sizeof(*info)));                         \
+		info->argsz = (sz);                                                       \
+		CHECK_OK(uiommu_ioctl(self_file, VFIO_IOMMU_GET_INFO, buf));              \
+		TAP_CHECK(is_filled(buf + (sz), 0xaa, sizeof(buf) - (sz)),                \
+			  "argsz %u: wrote past argsz", (unsigned int)(sz));              \
+		TAP_CHECK_EQ(info->flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, \
+			     "flags");                                                    \
 	} while (0)
 
 	/* Pre-cap ABI: 16 bytes. */
@@ -339,8 +340,8 @@ static void test_map_v2(void *arg)
 	CHECK_ERRNO(EEXIST, map_dma(APERTURE_START, buffer, PAGE_SIZE, RW));
 	CHECK_ERRNO(EINVAL, map_dma(0, buffer, PAGE_SIZE, RW));
 	CHECK_ERRNO(EINVAL, map_dma(APERTURE_START + BUFFER_SIZE, buffer, 100, RW));
-	CHECK_ERRNO(EFAULT, map_dma(APERTURE_START + BUFFER_SIZE, (void *)(1UL << 40), PAGE_SIZE,
-				    RW));
+	CHECK_ERRNO(EFAULT,
+		    map_dma(APERTURE_START + BUFFER_SIZE, (void *)(1UL << 40), PAGE_SIZE, RW));
 	/* SET_IOMMU TYPE1 now: huge pages cannot be disabled over mappings. */
 	CHECK_ERRNO(EINVAL, uiommu_ioctl(self_file, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
 	/* The compat IOAS is a normal IOAS: IOMMU_IOAS_UNMAP sees the maps. */
@@ -378,8 +379,7 @@ static void test_map_v1(void *arg)
 	TAP_CHECK_EQ(out, 2 * PAGE_SIZE, "hole");
 	TAP_CHECK_EQ(test_domain_phys(&td, APERTURE_START + 4 * PAGE_SIZE), 0, "hole unmapped");
 	check_domain_map(&td, APERTURE_START, buf, 4 * PAGE_SIZE);
-	check_domain_map(&td, APERTURE_START + 6 * PAGE_SIZE, buf + 6 * PAGE_SIZE,
-			 10 * PAGE_SIZE);
+	check_domain_map(&td, APERTURE_START + 6 * PAGE_SIZE, buf + 6 * PAGE_SIZE, 10 * PAGE_SIZE);
 	/* A range spanning the hole: both sides go. */
 	CHECK_OK(unmap_dma(APERTURE_START + 2 * PAGE_SIZE, 6 * PAGE_SIZE, 0, &out));
 	TAP_CHECK_EQ(out, 4 * PAGE_SIZE, "around the hole");
@@ -416,11 +416,11 @@ int main(void)
 		const char *name;
 		void (*fn)(void *);
 	} tests[] = {
-		{ "no compat IOAS: EINVAL then ENODEV; VFIO_IOAS get/set/clear", test_no_ioas },
-		{ "GET_INFO at every argsz, capability chain", test_get_info },
-		{ "type1v2: map, unmap, unmap-all, no cutting (ENOENT)", test_map_v2 },
-		{ "type1: huge pages off, cutting", test_map_v1 },
-		{ "SET_IOMMU rules", test_set_iommu },
+		{"no compat IOAS: EINVAL then ENODEV; VFIO_IOAS get/set/clear", test_no_ioas},
+		{"GET_INFO at every argsz, capability chain", test_get_info},
+		{"type1v2: map, unmap, unmap-all, no cutting (ENOENT)", test_map_v2},
+		{"type1: huge pages off, cutting", test_map_v1},
+		{"SET_IOMMU rules", test_set_iommu},
 	};
 
 	srand(1);

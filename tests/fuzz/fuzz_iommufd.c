@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SCRATCH_SIZE (64 * 1024)
 
-static uint8_t *scratch;	/* 64 KiB, page aligned: pointer targets */
-static uint8_t argbuf[4096];	/* the ioctl argument */
+static uint8_t *scratch;     /* 64 KiB, page aligned: pointer targets */
+static uint8_t argbuf[4096]; /* the ioctl argument */
 static int memfd = -1;
 
 struct req {
@@ -50,20 +50,20 @@ struct req {
 
 #define NOF -1
 static const struct req reqs[] = {
-	{ IOMMU_DESTROY, 8, 8, { NOF, NOF }, { 4, NOF, NOF }, NOF, false },
-	{ IOMMU_IOAS_ALLOC, 12, 12, { NOF, NOF }, { NOF, NOF, NOF }, NOF, false },
-	{ IOMMU_IOAS_ALLOW_IOVAS, 24, 24, { 16, NOF }, { 4, NOF, NOF }, 8, false },
-	{ IOMMU_IOAS_COPY, 40, 40, { NOF, NOF }, { 8, 12, NOF }, NOF, false },
-	{ IOMMU_IOAS_IOVA_RANGES, 32, 32, { 16, NOF }, { 4, NOF, NOF }, 8, false },
-	{ IOMMU_IOAS_MAP, 40, 40, { 16, NOF }, { 8, NOF, NOF }, NOF, false },
-	{ IOMMU_IOAS_UNMAP, 24, 24, { NOF, NOF }, { 4, NOF, NOF }, NOF, false },
-	{ IOMMU_OPTION, 24, 24, { NOF, NOF }, { 12, NOF, NOF }, NOF, false },
-	{ IOMMU_VFIO_IOAS, 12, 12, { NOF, NOF }, { 4, NOF, NOF }, NOF, false },
-	{ IOMMU_IOAS_MAP_FILE, 40, 40, { NOF, NOF }, { 8, NOF, NOF }, NOF, false },
-	{ IOMMU_IOAS_CHANGE_PROCESS, 8, 8, { NOF, NOF }, { NOF, NOF, NOF }, NOF, false },
-	{ VFIO_IOMMU_MAP_DMA, 32, 32, { 8, NOF }, { NOF, NOF, NOF }, NOF, true },
-	{ VFIO_IOMMU_UNMAP_DMA, 24, 24, { NOF, NOF }, { NOF, NOF, NOF }, NOF, true },
-	{ VFIO_IOMMU_GET_INFO, 24, 16, { NOF, NOF }, { NOF, NOF, NOF }, NOF, true },
+	{IOMMU_DESTROY, 8, 8, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_ALLOC, 12, 12, {NOF, NOF}, {NOF, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_ALLOW_IOVAS, 24, 24, {16, NOF}, {4, NOF, NOF}, 8, false},
+	{IOMMU_IOAS_COPY, 40, 40, {NOF, NOF}, {8, 12, NOF}, NOF, false},
+	{IOMMU_IOAS_IOVA_RANGES, 32, 32, {16, NOF}, {4, NOF, NOF}, 8, false},
+	{IOMMU_IOAS_MAP, 40, 40, {16, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_UNMAP, 24, 24, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_OPTION, 24, 24, {NOF, NOF}, {12, NOF, NOF}, NOF, false},
+	{IOMMU_VFIO_IOAS, 12, 12, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_MAP_FILE, 40, 40, {NOF, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_CHANGE_PROCESS, 8, 8, {NOF, NOF}, {NOF, NOF, NOF}, NOF, false},
+	{VFIO_IOMMU_MAP_DMA, 32, 32, {8, NOF}, {NOF, NOF, NOF}, NOF, true},
+	{VFIO_IOMMU_UNMAP_DMA, 24, 24, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
+	{VFIO_IOMMU_GET_INFO, 24, 16, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
 };
 
 struct input {
@@ -110,8 +110,8 @@ static void setup_once(void)
 {
 	if (scratch)
 		return;
-	scratch = mmap(NULL, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-		       0);
+	scratch =
+		mmap(NULL, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (scratch == MAP_FAILED)
 		__builtin_trap();
 	memfd = memfd_create("fuzz", MFD_CLOEXEC);
@@ -176,7 +176,8 @@ static void run_one(struct input *in)
 		if (request == IOMMU_IOAS_MAP || request == IOMMU_IOAS_MAP_FILE ||
 		    request == IOMMU_IOAS_COPY)
 			put64(argbuf + (request == IOMMU_IOAS_COPY ? 16 : 24),
-			      rd64(argbuf + (request == IOMMU_IOAS_COPY ? 16 : 24)) % (SCRATCH_SIZE * 2));
+			      rd64(argbuf + (request == IOMMU_IOAS_COPY ? 16 : 24)) %
+				      (SCRATCH_SIZE * 2));
 		if (request == IOMMU_IOAS_MAP_FILE)
 			put32(argbuf + 12, argbuf[12] & 1 ? (uint32_t)memfd : argbuf[12]);
 		if (request == VFIO_IOMMU_MAP_DMA)
@@ -204,7 +205,7 @@ static void run_one(struct input *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct input in = {data, size};
 	static struct test_domain td;
 	struct iommufd_pin_stats ps;
 	unsigned int files;
@@ -229,8 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((setup & 1) && _test_domain_attach(&td, 1))
 		__builtin_trap();
 	if (setup & 2) {
-		struct iommu_vfio_ioas v = { .size = sizeof(v), .ioas_id = 1,
-					     .op = IOMMU_VFIO_IOAS_SET };
+		struct iommu_vfio_ioas v = {
+			.size = sizeof(v), .ioas_id = 1, .op = IOMMU_VFIO_IOAS_SET};
 
 		if (uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &v))
 			__builtin_trap();
