@@ -75,12 +75,12 @@ void cmd_trace_usage(FILE *f)
 		"                    [--sweep [--svg OUT.svg] [--csv OUT.csv]] [--json]\n"
 		"\n"
 		"Replay a DMA trace through the scenario's nested translation with IOTLB, walk\n"
-		"and IPA caches, and report hit rates, descriptor reads and time per translation.\n"
+		"and IPA caches; report hit rates, descriptor reads and time per translation.\n"
 		"TRACE.csv has one transaction a line, iova,len,r|w[,pasid] ('#' comments;\n"
 		"'-' reads stdin); a transaction is split into one translation per page.\n"
 		"\n"
 		"Options:\n"
-		"      --iotlb N[,WAYS]     IOTLB entries and ways (default 4096,4; 0 turns it off)\n"
+		"      --iotlb N[,WAYS]     IOTLB entries and ways (default 4096,4; 0: off)\n"
 		"      --walk-cache N       walk-cache entries per stage and level (default 256)\n"
 		"      --ipa-cache N        IPA (stage-2 result) cache entries (default 1024)\n"
 		"      --repl POLICY        replacement: lru (default) or random\n"
@@ -89,7 +89,7 @@ void cmd_trace_usage(FILE *f)
 		"                           scenario's \"stage1\")\n"
 		"      --sweep              replay once per IOTLB size, 16 to 64K entries (WAYS\n"
 		"                           of --iotlb, its N ignored), and report each\n"
-		"      --svg FILE           with --sweep: plot miss rate and reads per translation\n"
+		"      --svg FILE           with --sweep: plot miss rate and reads/translation\n"
 		"      --csv FILE           with --sweep: the same figures as CSV\n"
 		"  -j, --json               print one JSON object instead of the text report\n"
 		"  -h, --help               show this help\n"
@@ -227,7 +227,16 @@ static int line_ctx(void *arg, bool has_pasid, uint32_t pasid, uint16_t *ctx, ch
 
 	if (!has_pasid) {
 		if (e->dflt < 0) {
-			snprintf(msg, len, "no PASID on this line and %s", e->dflt_err);
+			size_t n = (size_t)snprintf(msg, len,
+						    "no PASID on this line, no --pasid, and %s "
+						    "has no \"stage1\" (its PASIDs: ",
+						    e->sc->file);
+
+			for (unsigned int i = 0; i < e->sc->nr_pasids && n < len; i++)
+				n += (size_t)snprintf(msg + n, len - n, "%s%u", i ? ", " : "",
+						      e->sc->pasids[i].pasid);
+			if (n < len)
+				snprintf(msg + n, len - n, ")");
 			return -1;
 		}
 		*ctx = (uint16_t)e->dflt;
