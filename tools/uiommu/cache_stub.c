@@ -36,3 +36,29 @@ void xlate_cache_get_stats(const struct xlate_cache *c, struct xlate_cache_stats
 {
 	memset(s, 0, sizeof(*s));
 }
+
+void xlate_cache_reset_stats(struct xlate_cache *c)
+{
+}
+
+void xlate_inv_all(struct xlate_cache *c)
+{
+}
+
+void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
+{
+}
+
+void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
+{
+}
+
+void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64_t iova,
+		     uint64_t size, unsigned int flags, int ttl)
+{
+}
+
+void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t size,
+		   unsigned int flags, int ttl)
+{
+}
