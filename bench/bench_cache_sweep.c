@@ -115,7 +115,7 @@ static int new_cache(unsigned int iotlb, struct xlate_cache **c)
 	struct xlate_cache_params p;
 
 	xlate_cache_params_default(&p);
-	p.iotlb = (struct xlate_cache_geom){ iotlb, 4 };
+	p.iotlb = (struct xlate_cache_geom){iotlb, 4};
 	p.repl = XLATE_REPL_LRU;
 	return xlate_cache_new(&p, c);
 }
@@ -269,14 +269,15 @@ static uint64_t flushall_misses(const uint32_t *pages, unsigned int n, uint32_t 
 
 static void miss_rates(struct xsetup *s)
 {
-	static const unsigned int sizes[] = { 256, 1024, 4096, 16384, 65536 };
-	static const char *const kinds[] = { "random", "zipfian", "sequential" };
+	static const unsigned int sizes[] = {256, 1024, 4096, 16384, 65536};
+	static const char *const kinds[] = {"random", "zipfian", "sequential"};
 
 	for (unsigned int si = 0; si < ARRAY_SIZE(sizes); si++) {
 		for (unsigned int k = 0; k < ARRAY_SIZE(kinds); k++) {
 			unsigned int size = sizes[si];
 			uint64_t npages = k == 1 ? MIN(16ULL * size, XS_4K_PAGES) : 2ULL * size;
-			unsigned int n = (unsigned int)MIN(MAX(32ULL * size, 1ULL << 20), 2ULL << 20);
+			unsigned int n =
+				(unsigned int)MIN(MAX(32ULL * size, 1ULL << 20), 2ULL << 20);
 			uint32_t *pages = malloc(n * sizeof(*pages));
 			uint64_t *addr = malloc(n * sizeof(*addr)), lru_miss = 0;
 			struct xlate_cache *cache;
@@ -378,7 +379,7 @@ static void reach_2m(struct xsetup *s)
 
 int main(int argc, char **argv)
 {
-	static const enum xs_mode modes[] = { XS_S1, XS_NESTED };
+	static const enum xs_mode modes[] = {XS_S1, XS_NESTED};
 	struct xlate_cache *probe;
 	int ret;
 

@@ -63,7 +63,7 @@ static int new_cache(unsigned int iotlb, struct xlate_cache **c)
 	struct xlate_cache_params p;
 
 	xlate_cache_params_default(&p);
-	p.iotlb = (struct xlate_cache_geom){ iotlb, 4 };
+	p.iotlb = (struct xlate_cache_geom){iotlb, 4};
 	p.repl = XLATE_REPL_LRU;
 	return xlate_cache_new(&p, c);
 }
@@ -79,12 +79,12 @@ static void fill(const struct xlate_cfg *xc, const struct xsetup *s, uint64_t fi
 
 enum op { OP_PAGE, OP_PAGE_HINT, OP_RANGE256, OP_RANGE64K, OP_IPA256, OP_ASID, OP_VMID, OP_ALL };
 
-static const char *const op_names[] = { "page", "page_leaf_ttl3", "range_256", "range_64k",
-					"ipa_range_256", "asid", "vmid", "all" };
+static const char *const op_names[] = {"page",		"page_leaf_ttl3", "range_256", "range_64k",
+				       "ipa_range_256", "asid",		  "vmid",      "all"};
 
 /* Operations a sample and pages each removes (0: the whole cache). */
-static const unsigned int op_batch[] = { 64, 64, 8, 1, 8, 1, 1, 1 };
-static const uint64_t op_pages[] = { 1, 1, 256, 65536, 256, 0, 0, 0 };
+static const unsigned int op_batch[] = {64, 64, 8, 1, 8, 1, 1, 1};
+static const uint64_t op_pages[] = {1, 1, 256, 65536, 256, 0, 0, 0};
 
 /* The IPA of 4K page @i in the nested setup: 4K region pages sit at IPA 4K + i * 4K. */
 static uint64_t page_ipa(uint64_t i)
@@ -125,9 +125,9 @@ static void do_op(enum op op, struct xlate_cache *c, const struct xlate_tag *tag
 
 static void inval(struct xsetup *s, unsigned int size, enum op op)
 {
-	unsigned int nsamples = op_pages[op] == 1 ? bench_samples(2000, 100)
-			      : op_batch[op] > 1  ? bench_samples(1000, 50)
-						  : bench_samples(size >= 16384 ? 100 : 300, 20);
+	unsigned int nsamples = op_pages[op] == 1  ? bench_samples(2000, 100)
+				: op_batch[op] > 1 ? bench_samples(1000, 50)
+						   : bench_samples(size >= 16384 ? 100 : 300, 20);
 	struct xlate_cache *c;
 	struct xlate_cfg xc = s->xc;
 	struct xlate_cache_stats cs;
@@ -306,7 +306,7 @@ static void seq_stream(struct xsetup *s, uint64_t step)
 
 int main(int argc, char **argv)
 {
-	static const unsigned int sizes[] = { 1024, 4096, 16384, 65536 };
+	static const unsigned int sizes[] = {1024, 4096, 16384, 65536};
 	struct xlate_cache *probe;
 	struct xsetup s;
 	int ret;

@@ -42,7 +42,7 @@
 #define BATCH	   256	      /* translations a timed sample */
 #define IOTLB_SIZE 4096
 
-static const unsigned int working_sets[] = { 64, 256, 1024, 4096 };
+static const unsigned int working_sets[] = {64, 256, 1024, 4096};
 
 struct work {
 	struct xsetup *s;
@@ -145,7 +145,7 @@ static void measure(enum variant v, const struct xlate_cfg *xc, struct qiotlb *q
 
 	t0 = bench_ticks();
 	for (unsigned int i = 0; i < 8; i++, pos += BATCH) /* warm-up, and an estimate */
-		bench_keep(v == V_QEMU	  ? qemu(q, xc, stream, pos, BATCH)
+		bench_keep(v == V_QEMU	   ? qemu(q, xc, stream, pos, BATCH)
 			   : v == V_SINGLE ? ours(xc, stream, pos, BATCH)
 					   : ours16(xc, stream, pos, BATCH));
 	t1 = bench_ticks();
@@ -157,7 +157,7 @@ static void measure(enum variant v, const struct xlate_cfg *xc, struct qiotlb *q
 	}
 	for (unsigned int i = 0; i < nsamples; i++, pos += BATCH) {
 		t0 = bench_ticks();
-		bench_keep(v == V_QEMU	  ? qemu(q, xc, stream, pos, BATCH)
+		bench_keep(v == V_QEMU	   ? qemu(q, xc, stream, pos, BATCH)
 			   : v == V_SINGLE ? ours(xc, stream, pos, BATCH)
 					   : ours16(xc, stream, pos, BATCH));
 		t1 = bench_ticks();
@@ -256,7 +256,7 @@ static void run_ours(struct work *w, struct xlate_cache *cache, double qemu_hit,
 
 int main(int argc, char **argv)
 {
-	static const char *const mixes[] = { "4k", "mixed" };
+	static const char *const mixes[] = {"4k", "mixed"};
 	struct xlate_cache_params p;
 	struct xlate_cache *cache = NULL;
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -264,12 +264,14 @@ int main(int argc, char **argv)
 
 	bench_init(argc, argv, "bench_iotlb");
 	xlate_cache_params_default(&p);
-	p.iotlb = (struct xlate_cache_geom){ IOTLB_SIZE, 4 };
+	p.iotlb = (struct xlate_cache_geom){IOTLB_SIZE, 4};
 	p.repl = XLATE_REPL_LRU;
 	ret = xlate_cache_new(&p, &cache);
 	if (ret)
-		fprintf(stderr, "bench_iotlb: no translation caches (%s): only the QEMU-style "
-				"baseline runs\n", strerror(-ret));
+		fprintf(stderr,
+			"bench_iotlb: no translation caches (%s): only the QEMU-style "
+			"baseline runs\n",
+			strerror(-ret));
 
 	for (enum xs_mode m = XS_S1; m <= XS_NESTED; m++) {
 		struct xsetup s;
@@ -285,8 +287,8 @@ int main(int argc, char **argv)
 		nocache = s.xc;
 		for (unsigned int x = 0; x < ARRAY_SIZE(mixes); x++) {
 			for (unsigned int i = 0; i < ARRAY_SIZE(working_sets); i++) {
-				struct work w = { .s = &s, .leaves = mixes[x],
-						  .ws = working_sets[i] };
+				struct work w = {
+					.s = &s, .leaves = mixes[x], .ws = working_sets[i]};
 				double qh, q256;
 
 				if (make_stream(&w, &rng)) {

@@ -138,11 +138,11 @@ enum pt_fault_reason qiotlb_translate(struct qiotlb *q, const struct xlate_cfg *
 	struct qkey key, *k;
 
 	for (int level = q->start_level; level <= 3; level++) {
-		key = (struct qkey){ .iova = iova & ~q->level_mask[level],
-				     .asid = asid,
-				     .vmid = xc->tag.vmid,
-				     .tg = q->tg,
-				     .level = (uint8_t)level };
+		key = (struct qkey){.iova = iova & ~q->level_mask[level],
+				    .asid = asid,
+				    .vmid = xc->tag.vmid,
+				    .tg = q->tg,
+				    .level = (uint8_t)level};
 		q->st.probes++;
 		e = g_hash_table_lookup(q->h, &key);
 		if (e && (e->perm & access) == access) {
@@ -169,8 +169,11 @@ enum pt_fault_reason qiotlb_translate(struct qiotlb *q, const struct xlate_cfg *
 	e->translated_addr = res.pa & ~e->addr_mask;
 	e->perm = res.prot;
 	e->granule = q->tg;
-	*k = (struct qkey){ .iova = e->iova, .asid = asid, .vmid = xc->tag.vmid, .tg = q->tg,
-			    .level = e->level };
+	*k = (struct qkey){.iova = e->iova,
+			   .asid = asid,
+			   .vmid = xc->tag.vmid,
+			   .tg = q->tg,
+			   .level = e->level};
 	g_hash_table_insert(q->h, k, e);
 	*pa = res.pa;
 	return PT_OK;
@@ -183,5 +186,5 @@ void qiotlb_get_stats(const struct qiotlb *q, struct qiotlb_stats *s)
 
 void qiotlb_reset_stats(struct qiotlb *q)
 {
-	q->st = (struct qiotlb_stats){ 0 };
+	q->st = (struct qiotlb_stats){0};
 }

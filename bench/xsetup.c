@@ -24,15 +24,15 @@
 #include "util/bits.h"
 #include "xsetup.h"
 
-#define HBASE	     (4ULL << 30)
-#define DATA_END     ((8ULL << 30) + (2ULL << 20)) /* bytes of data from HBASE */
-#define ARENA_SIZE   (9ULL << 30)
-#define RAM4K_SIZE   (2ULL << 30)
-#define GTABLES	     (3ULL << 29) /* 1.5G: the guest's stage-1 tables */
-#define IOVA_4K	     0x1000000000ULL
-#define IOVA_2M	     0x2000000000ULL
-#define IPA_4K	     0x1000ULL
-#define IPA_2M	     ((2ULL << 30) + (2ULL << 20))
+#define HBASE	   (4ULL << 30)
+#define DATA_END   ((8ULL << 30) + (2ULL << 20)) /* bytes of data from HBASE */
+#define ARENA_SIZE (9ULL << 30)
+#define RAM4K_SIZE (2ULL << 30)
+#define GTABLES	   (3ULL << 29) /* 1.5G: the guest's stage-1 tables */
+#define IOVA_4K	   0x1000000000ULL
+#define IOVA_2M	   0x2000000000ULL
+#define IPA_4K	   0x1000ULL
+#define IPA_2M	   ((2ULL << 30) + (2ULL << 20))
 
 const char *xs_mode_name(enum xs_mode m)
 {
@@ -111,10 +111,9 @@ int xs_build(struct xsetup *s, enum xs_mode mode)
 
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
-	s->s1c = (struct pt_cfg){ .format = PT_VMSA_S1, .granule_shift = 12, .ias = 48,
-				  .oas = 48 };
-	s->s2c = (struct pt_cfg){ .format = PT_VMSA_S2, .granule_shift = 12, .ias = 48,
-				  .oas = 48, .sl0 = 2 };
+	s->s1c = (struct pt_cfg){.format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48};
+	s->s2c = (struct pt_cfg){
+		.format = PT_VMSA_S2, .granule_shift = 12, .ias = 48, .oas = 48, .sl0 = 2};
 	ret = pt_cfg_init(&s->s1c);
 	if (!ret)
 		ret = pt_cfg_init(&s->s2c);
@@ -143,7 +142,7 @@ int xs_build(struct xsetup *s, enum xs_mode mode)
 		if (mode == XS_NESTED) {
 			s->guest.mem.nr_regions = 1;
 			s->guest.mem.region[0] = (struct pt_mem_region){
-				.base = 0, .size = RAM4K_SIZE, .host = s->host.buf + 4096 };
+				.base = 0, .size = RAM4K_SIZE, .host = s->host.buf + 4096};
 			s->guest.mem.alloc_table = guest_alloc_table;
 			s->guest.mem.free_table = guest_free_table;
 			s->guest.next = GTABLES;
@@ -165,7 +164,7 @@ int xs_build(struct xsetup *s, enum xs_mode mode)
 		s->xc.s1.root = s->s1.root;
 	}
 	s->xc.mem = &s->host.mem;
-	s->xc.tag = (struct xlate_tag){ .vmid = mode == XS_S1 ? 0 : 1, .asid = 1 };
+	s->xc.tag = (struct xlate_tag){.vmid = mode == XS_S1 ? 0 : 1, .asid = 1};
 	return 0;
 }
 

@@ -15,10 +15,10 @@
 void xlate_cache_params_default(struct xlate_cache_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->iotlb = (struct xlate_cache_geom){ 4096, 4 };
-	p->walk[0] = p->walk[1] = (struct xlate_cache_geom){ 256, 4 };
-	p->ipa = (struct xlate_cache_geom){ 1024, 4 };
-	p->cfg = (struct xlate_cache_geom){ 64, 4 };
+	p->iotlb = (struct xlate_cache_geom){4096, 4};
+	p->walk[0] = p->walk[1] = (struct xlate_cache_geom){256, 4};
+	p->ipa = (struct xlate_cache_geom){1024, 4};
+	p->cfg = (struct xlate_cache_geom){64, 4};
 	p->repl = XLATE_REPL_LRU;
 }
 

@@ -60,12 +60,12 @@
 
 #define CMD "trace"
 
-#define STAGE1_ASID	 0x100000u /* the "stage1" key's ASID: not a PASID */
-#define SWEEP_MIN	 16u
-#define SWEEP_MAX	 65536u
-#define SWEEP_POINTS	 13 /* 16 .. 64K */
-#define CACHE_MAX	 (1u << 20)
-#define DEFAULT_WAYS	 4u
+#define STAGE1_ASID  0x100000u /* the "stage1" key's ASID: not a PASID */
+#define SWEEP_MIN    16u
+#define SWEEP_MAX    65536u
+#define SWEEP_POINTS 13 /* 16 .. 64K */
+#define CACHE_MAX    (1u << 20)
+#define DEFAULT_WAYS 4u
 
 void cmd_trace_usage(FILE *f)
 {
@@ -164,16 +164,16 @@ static void opt_iotlb(struct trace_opts *o, const char *arg)
 struct tctx {
 	const struct sc_stage *s1; /* NULL: stage 2 only */
 	struct xlate_cfg xc;
-	unsigned int page_shift;   /* the input stage's smallest page */
-	bool present;		   /* the scenario has it */
+	unsigned int page_shift; /* the input stage's smallest page */
+	bool present;		 /* the scenario has it */
 };
 
 struct env {
 	struct scenario *sc;
-	long pasid;	       /* --pasid, or -1 */
-	unsigned int nctx;     /* 1 + nr_pasids: [0] is "stage1" (or stage 2 only) */
+	long pasid;	   /* --pasid, or -1 */
+	unsigned int nctx; /* 1 + nr_pasids: [0] is "stage1" (or stage 2 only) */
 	struct tctx *ctx;
-	int dflt;	       /* context of lines without a PASID; -1 with dflt_err */
+	int dflt; /* context of lines without a PASID; -1 with dflt_err */
 	char dflt_err[512];
 };
 
@@ -218,8 +218,7 @@ static int env_init(struct env *e, struct scenario *sc, long pasid)
 }
 
 /* trace_ctx_fn: a line's PASID (or none) to a context. */
-static int line_ctx(void *arg, bool has_pasid, uint32_t pasid, uint16_t *ctx, char *msg,
-		    size_t len)
+static int line_ctx(void *arg, bool has_pasid, uint32_t pasid, uint16_t *ctx, char *msg, size_t len)
 {
 	struct env *e = arg;
 	const struct sc_stage *st;
@@ -281,8 +280,7 @@ static int replay(struct env *e, const struct trace *t, const struct xlate_cache
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (p && (p->iotlb.entries || p->walk[0].entries || p->walk[1].entries ||
-		  p->ipa.entries)) {
+	if (p && (p->iotlb.entries || p->walk[0].entries || p->walk[1].entries || p->ipa.entries)) {
 		ret = xlate_cache_new(p, &cache);
 		if (ret)
 			return ret;
@@ -476,8 +474,7 @@ static json_t *jcounters(const struct xlate_cache_counters *k)
 
 static json_t *jgeom(const struct xlate_cache_geom *g)
 {
-	return json_pack("{sI sI}", "entries", (json_int_t)g->entries, "ways",
-			 (json_int_t)g->ways);
+	return json_pack("{sI sI}", "entries", (json_int_t)g->entries, "ways", (json_int_t)g->ways);
 }
 
 static json_t *jfaults(const struct replay *r)
@@ -617,18 +614,17 @@ static void write_svg(const struct trace_opts *o, const struct trace *t, const s
 		.npoints = sw->n,
 		.x = sw->size,
 		.npanels = 2,
-		.panel = {
-			{ .ylabel = "IOTLB miss rate (%)",
-			  .nseries = 1,
-			  .series = { { "IOTLB miss rate", "#1f77b4", sw->miss, false } } },
-			{ .ylabel = "descriptor reads per translation",
-			  .nseries = 2,
-			  .series = { { "with the caches", "#d62728", sw->reads, false },
-				      { "no caches", "#7f7f7f", sw->nocache, true } } },
-		},
 	};
+	struct plot_panel *top = &pl.panel[0], *bottom = &pl.panel[1];
 	FILE *f;
 
+	top->ylabel = "IOTLB miss rate (%)";
+	top->nseries = 1;
+	top->series[0] = (struct plot_series){"IOTLB miss rate", "#1f77b4", sw->miss, false};
+	bottom->ylabel = "descriptor reads per translation";
+	bottom->nseries = 2;
+	bottom->series[0] = (struct plot_series){"with the caches", "#d62728", sw->reads, false};
+	bottom->series[1] = (struct plot_series){"no caches", "#7f7f7f", sw->nocache, true};
 	snprintf(title, sizeof(title), "IOTLB size sweep: %s on %s", t->file, o->scenario);
 	sweep_subtitle(o, t, sw, sub, sizeof(sub));
 	f = fopen(o->svg, "w");
@@ -675,8 +671,8 @@ static int sweep_report(const struct trace_opts *o, const struct env *e, const s
 			printf("  %8s %11.2f%% %12llu %12.3f\n",
 			       plot_pow2_label(sw->size[i], lab, sizeof(lab)), sw->miss[i],
 			       (unsigned long long)sw->r[i].stats.iotlb.misses, sw->reads[i]);
-		printf("\n  no caches: %.3f reads per translation; %llu faults\n",
-		       sw->nocache[0], (unsigned long long)sw->nc.faults);
+		printf("\n  no caches: %.3f reads per translation; %llu faults\n", sw->nocache[0],
+		       (unsigned long long)sw->nc.faults);
 		return 0;
 	}
 	root = jhead(o, e, t);

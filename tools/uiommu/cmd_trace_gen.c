@@ -138,9 +138,9 @@ int cmd_trace_gen(int argc, char **argv)
 		if (kind != TG_ZIPFIAN)
 			cli_usage_error(CMD, "--theta applies to zipfian only");
 		if (cli_parse_double(theta, &th) || !(th > 0 && th <= TG_THETA_MAX))
-			cli_usage_error(CMD,
-					"--theta: expected a number above 0 and at most 10, got '%s'",
-					theta);
+			cli_usage_error(
+				CMD, "--theta: expected a number above 0 and at most 10, got '%s'",
+				theta);
 	}
 	if (seed)
 		s = cli_opt_u64(CMD, "--seed", seed);

@@ -126,19 +126,23 @@ static void panel(FILE *f, const struct plot *p, const struct plot_panel *pn, in
 			break;
 		fprintf(f,
 			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n"
-			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
+			"dominant-baseline=\"middle\">"
 			"%.*f</text>\n",
 			LEFT, y, LEFT + PLOT_W, y, LEFT - 8, y, decimals, v);
 	}
 	for (unsigned int i = 0; i < p->npoints; i++) {
 		double x = x_pos(p, i);
 
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eeeeee\"/>\n",
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eeeeee\"/>\n",
 			x, y0, x, y1);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333333\"/>\n",
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333333\"/>\n",
 			x, y1, x, y1 + 5);
 		fprintf(f,
-			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"xtick\">%s</text>\n",
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+			"class=\"xtick\">%s</text>\n",
 			x, y1 + 20, plot_pow2_label(p->x[i], lab, sizeof(lab)));
 	}
 	/* Frame and axis labels. */
@@ -218,13 +222,17 @@ int svg_plot_write(FILE *f, const struct plot *p)
 	fprintf(f, "<title>");
 	xml_text(f, p->title);
 	fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-	fprintf(f, "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"17\" "
-		   "font-weight=\"bold\" class=\"title\">", W / 2);
+	fprintf(f,
+		"<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"17\" "
+		"font-weight=\"bold\" class=\"title\">",
+		W / 2);
 	xml_text(f, p->title);
 	fprintf(f, "</text>\n");
 	if (p->subtitle) {
-		fprintf(f, "<text x=\"%d\" y=\"54\" text-anchor=\"middle\" fill=\"#444444\" "
-			   "class=\"subtitle\">", W / 2);
+		fprintf(f,
+			"<text x=\"%d\" y=\"54\" text-anchor=\"middle\" fill=\"#444444\" "
+			"class=\"subtitle\">",
+			W / 2);
 		xml_text(f, p->subtitle);
 		fprintf(f, "</text>\n");
 	}

@@ -16,10 +16,10 @@
 #define PLOT_MAX_PANELS 3
 
 struct plot_series {
-	const char *label;  /* in the legend */
-	const char *color;  /* SVG colour, e.g. "#1f77b4" */
-	const double *y;    /* one value a point (NaN: no point there) */
-	bool dashed;	    /* a reference line: dashed, no markers */
+	const char *label; /* in the legend */
+	const char *color; /* SVG colour, e.g. "#1f77b4" */
+	const double *y;   /* one value a point (NaN: no point there) */
+	bool dashed;	   /* a reference line: dashed, no markers */
 };
 
 struct plot_panel {

@@ -124,8 +124,10 @@ static enum line_result parse_line(char *line, struct trace_op *op, bool *has_pa
 		return LINE_OTHER;
 	}
 	if (iova > UINT64_MAX - (len - 1)) {
-		snprintf(why, wlen, "0x%llx + %llu bytes runs past the end of the 64-bit "
-			 "address space", (unsigned long long)iova, (unsigned long long)len);
+		snprintf(why, wlen,
+			 "0x%llx + %llu bytes runs past the end of the 64-bit "
+			 "address space",
+			 (unsigned long long)iova, (unsigned long long)len);
 		return LINE_OTHER;
 	}
 	if (strcmp(field[2], "r") && strcmp(field[2], "w"))

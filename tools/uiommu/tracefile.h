@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRACE_MAX_LEN (1ULL << 32) /* bytes one transaction may move */
+#define TRACE_MAX_LEN	(1ULL << 32) /* bytes one transaction may move */
 #define TRACE_MAX_PASID 0xfffffu
 
 struct trace_op {
