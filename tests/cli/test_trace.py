@@ -95,7 +95,7 @@ USAGE = [
     ([DEMO, "t.csv", "--frob"], "uiommu trace: unknown option '--frob'"),
 ]
 
-t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 9)
+t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 13)
 
 # --- Trace-file errors: one line on stderr, exit 1, nothing on stdout. ---
 for i, (text, scen, extra, want) in enumerate(BAD_TRACES):
@@ -205,11 +205,63 @@ zipf = tfile("zipf.csv", p.stdout)
 rc, out, err = run(uiommu, "trace", TRACE4K, zipf)
 have_caches = not (rc == 1 and "not in this build" in err)
 if not have_caches:
-    for d in ["default caches replay", "sweep: svg", "sweep: svg points", "sweep: svg labels",
+    for d in ["hand-worked replay: reads", "hand-worked replay: IOTLB and IPA cache",
+              "hand-worked replay: walk caches", "hand-worked replay: text table",
+              "default caches replay", "sweep: svg", "sweep: svg points", "sweep: svg labels",
               "sweep: csv", "sweep: json", "sweep: text", "sweep: miss rate never rises",
               "sweep: largest IOTLB reads fewer descriptors than the smallest"]:
         t.skip(d, "the translation caches are not in this build yet")
     t.done()
+
+# Worked out by hand on nested-4k (4-level stage 1 at IPA 0x4000_0000.. over a
+# 3-level stage 2, 4K pages), default caches. Walk caches are probed from the
+# deepest level up (each probe a hit or a miss); stage-1 table IPAs and the
+# output IPA go through the IPA cache first, and everything is filled as it is
+# walked, so later steps of the same translation use it.
+#  A 0x8040200000 cold. Root IPA 0x4000_0000: S2 walk-cache probes at depth 1
+#    and 0 miss, 3 S2 reads (fills S2 depth 0 for 1G @0, depth 1 for 2M
+#    @0x4000_0000), 1 S1 read. L1, L2, L3 tables (IPA 0x4000_1000, _2000,
+#    _3000): IPA misses, S2 depth-1 hits, 1 + 1 reads each. Output IPA
+#    0x4081_0000: IPA miss, S2 depth 1 miss (2M @0x4080_0000), depth 0 hit, 2
+#    reads. S1 probes at depth 2, 1, 0 all miss. 4 + 3 x 2 + 2 = 12 reads.
+#  B the same page: IOTLB hit, 0 reads.
+#  C 0x8040201000: S1 depth-2 hit (the L3 table), its IPA an IPA hit: 1 read;
+#    output 0x4081_1000: IPA miss, S2 depth-1 hit: 1 read. 2 reads.
+#  D 0x8040400000, a 2M block at stage-1 level 2: S1 depth 2 miss, depth 1
+#    hit; the L2 table's IPA hits: 1 read; output 0x40a0_0000: IPA miss, S2
+#    depth 1 miss, depth 0 hit: 2 reads. 3 reads (the IOTLB entry is 4K: stage
+#    2 maps 4K pages).
+#  E 0x8040401000: as D, but the S2 depth-1 entry of 0x40a0_0000 now hits. 2.
+#  F 0x8040602000: S1 depth 2 miss, depth 1 hit, L2 read (IPA hit); the new L3
+#    table (IPA 0x4000_4000) is an IPA miss, S2 depth-1 hit: 1 + 1 reads; the
+#    output 0x2000_0000 misses the IPA cache and both S2 depths and faults at
+#    the S2 root. A walk that faults after using cached state is settled by an
+#    uncached walk, whose reads are what counts: 16 + 1 = 17.
+# Reads 12 + 0 + 2 + 3 + 2 + 17 = 36. IOTLB 1 hit, 5 misses. IPA: hits C, D,
+# E, F (one each), misses A 5, C, D, E 1 each, F 2: 4 / 10. S1 walk cache:
+# depth 0 0/1, depth 1 (A miss, D E F hit) 3/1, depth 2 (C hit; A D E F miss)
+# 1/4. S2: depth 0 (A: 1 hit, 1 miss; D hit; F miss) 2/2, depth 1 (A 3/2, C, E,
+# F-table hits, D and F-output misses) 6/4.
+HAND = tfile("hand.csv", "0x8040200000,4,r\n0x8040200000,4,r\n0x8040201000,4,r\n"
+             "0x8040400000,4,r\n0x8040401000,4,r\n0x8040602000,4,r\n")
+rc, out, err = run(uiommu, "trace", DEMO, HAND, "--json")
+j = json.loads(out) if rc == 0 else {}
+c = j.get("caches") or {}
+t.ok(j.get("translations") == 6 and j.get("reads", {}).get("total") == 36 and
+     j.get("faults", {}).get("total") == 1, "hand-worked replay: reads", out + err)
+t.ok((c.get("iotlb", {}).get("hits"), c.get("iotlb", {}).get("misses"),
+      c.get("ipa", {}).get("hits"), c.get("ipa", {}).get("misses")) == (1, 5, 4, 10),
+     "hand-worked replay: IOTLB and IPA cache", c)
+walk = {(w["stage"], w["depth"], w["table_level"]): (w["hits"], w["misses"])
+        for w in c.get("walk", [])}
+t.ok(walk == {(1, 0, 1): (0, 1), (1, 1, 2): (3, 1), (1, 2, 3): (1, 4),
+              (2, 0, 2): (2, 2), (2, 1, 3): (6, 4)}, "hand-worked replay: walk caches", walk)
+rc, out, err = run(uiommu, "trace", DEMO, HAND)
+t.ok(rc == 0 and
+     "  IOTLB                           6            1            5    16.67%\n" in out and
+     "  walk S1 (L3 tables)             5            1            4    20.00%\n" in out and
+     "reads          36 descriptors, 6.000 per translation (no caches: 18.167)" in out,
+     "hand-worked replay: text table", out)
 
 t.ok(rc == 0 and "IOTLB" in out, "default caches replay", out + err)
 svg = os.path.join(tmp.name, "sweep.svg")

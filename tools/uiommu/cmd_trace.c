@@ -366,7 +366,10 @@ static const char *short_geom(const struct xlate_cache_geom *g, char *buf, size_
 	return buf;
 }
 
-/* A walk-cache row's architectural level: depth @d of the context's stage. */
+/*
+ * Walk-cache entries of depth @d hold tables of the next level: the
+ * architectural level of depth d + 1 in the context's stage.
+ */
 static int walk_level(const struct env *e, int stage, unsigned int d)
 {
 	const struct tctx *c = &e->ctx[e->dflt >= 0 ? e->dflt : 0];
@@ -374,7 +377,7 @@ static int walk_level(const struct env *e, int stage, unsigned int d)
 
 	for (unsigned int i = 0; !cfg && i < e->nctx; i++)
 		cfg = stage == 1 ? e->ctx[i].xc.s1.cfg : e->ctx[i].xc.s2.cfg;
-	return cfg ? pt_level(cfg, d) : (int)d;
+	return cfg ? pt_level(cfg, d + 1) : (int)d + 1;
 }
 
 static void text_row(const char *name, const struct xlate_cache_counters *k)
@@ -383,9 +386,9 @@ static void text_row(const char *name, const struct xlate_cache_counters *k)
 	double hr = rate(k->hits, n);
 
 	if (isnan(hr))
-		printf("  %-14s %12llu %12llu %12llu %9s\n", name, 0ULL, 0ULL, 0ULL, "-");
+		printf("  %-20s %12llu %12llu %12llu %9s\n", name, 0ULL, 0ULL, 0ULL, "-");
 	else
-		printf("  %-14s %12llu %12llu %12llu %8.2f%%\n", name, (unsigned long long)n,
+		printf("  %-20s %12llu %12llu %12llu %8.2f%%\n", name, (unsigned long long)n,
 		       (unsigned long long)k->hits, (unsigned long long)k->misses, 100 * hr);
 }
 
@@ -433,7 +436,7 @@ static void report_text(const struct trace_opts *o, const struct env *e, const s
 	faults_text(r);
 	caches_line(o, r->cached);
 	if (r->cached) {
-		printf("\n  %-14s %12s %12s %12s %9s\n", "cache", "lookups", "hits", "misses",
+		printf("\n  %-20s %12s %12s %12s %9s\n", "cache", "lookups", "hits", "misses",
 		       "hit rate");
 		text_row("IOTLB", &s->iotlb);
 		for (int st = 0; st < 2; st++)
@@ -442,7 +445,7 @@ static void report_text(const struct trace_opts *o, const struct env *e, const s
 
 				if (!k->hits && !k->misses)
 					continue;
-				snprintf(name, sizeof(name), "walk S%d L%d", st + 1,
+				snprintf(name, sizeof(name), "walk S%d (L%d tables)", st + 1,
 					 walk_level(e, st + 1, d));
 				text_row(name, k);
 			}
@@ -523,7 +526,8 @@ static int report_json(const struct trace_opts *o, const struct env *e, const st
 					continue;
 				row = jcounters(k);
 				json_object_set_new(row, "stage", json_integer(st + 1));
-				json_object_set_new(row, "level",
+				json_object_set_new(row, "depth", json_integer(d));
+				json_object_set_new(row, "table_level",
 						    json_integer(walk_level(e, st + 1, d)));
 				json_array_append_new(walk, row);
 			}
