@@ -344,15 +344,15 @@ static const char *repl_name(enum xlate_repl r)
 	return r == XLATE_REPL_RANDOM ? "random" : "lru";
 }
 
-/* "4096 entries 4-way" or "off". */
+/* "4096 (4-way)", "4096 (fully associative)" or "off". */
 static const char *geom_str(const struct xlate_cache_geom *g, char *buf, size_t len)
 {
 	if (!g->entries)
 		snprintf(buf, len, "off");
 	else if (g->ways)
-		snprintf(buf, len, "%u entries %u-way", g->entries, g->ways);
+		snprintf(buf, len, "%u (%u-way)", g->entries, g->ways);
 	else
-		snprintf(buf, len, "%u entries", g->entries);
+		snprintf(buf, len, "%u (fully associative)", g->entries);
 	return buf;
 }
 
@@ -410,16 +410,15 @@ static void faults_text(const struct replay *r)
 static void caches_line(const struct trace_opts *o, bool cached)
 {
 	const struct xlate_cache_params *p = &o->params;
-	char a[48], b[48], c[48], d[48];
+	char a[48], b[48], d[48];
 
 	if (!cached) {
 		printf("caches         off\n");
 		return;
 	}
-	printf("caches         IOTLB %s; walk S1 %s and S2 %s a level; IPA %s; %s\n",
+	printf("caches         IOTLB %s; walk %s a stage and level; IPA %s; %s\n",
 	       geom_str(&p->iotlb, a, sizeof(a)), geom_str(&p->walk[0], b, sizeof(b)),
-	       geom_str(&p->walk[1], c, sizeof(c)), geom_str(&p->ipa, d, sizeof(d)),
-	       repl_name(p->repl));
+	       geom_str(&p->ipa, d, sizeof(d)), repl_name(p->repl));
 }
 
 static void report_text(const struct trace_opts *o, const struct env *e, const struct trace *t,
