@@ -604,12 +604,12 @@ static void sweep_subtitle(const struct trace_opts *o, const struct trace *t,
 		 "IPA cache %s \u00b7 %s replacement",
 		 (unsigned long long)sw->r[0].translations, sw->ways,
 		 short_geom(&p->walk[0], b, sizeof(b)), short_geom(&p->ipa, c, sizeof(c)),
-		 repl_name(p->repl));
+		 p->repl == XLATE_REPL_RANDOM ? "random" : "LRU");
 }
 
 static void write_svg(const struct trace_opts *o, const struct trace *t, const struct sweep *sw)
 {
-	char title[512], sub[512];
+	char title[512], sub[512], ref[64];
 	struct plot pl = {
 		.title = title,
 		.subtitle = sub,
@@ -627,7 +627,8 @@ static void write_svg(const struct trace_opts *o, const struct trace *t, const s
 	bottom->ylabel = "descriptor reads per translation";
 	bottom->nseries = 2;
 	bottom->series[0] = (struct plot_series){"with the caches", "#d62728", sw->reads, false};
-	bottom->series[1] = (struct plot_series){"no caches", "#7f7f7f", sw->nocache, true};
+	snprintf(ref, sizeof(ref), "no caches: %.2f", sw->nocache[0]);
+	bottom->series[1] = (struct plot_series){ref, "#7f7f7f", sw->nocache, true};
 	snprintf(title, sizeof(title), "IOTLB size sweep: %s on %s", t->file, o->scenario);
 	sweep_subtitle(o, t, sw, sub, sizeof(sub));
 	f = fopen(o->svg, "w");

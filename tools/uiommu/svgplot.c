@@ -16,7 +16,10 @@
  * <title> giving its coordinates (a tooltip in a browser), grouped per
  * series in <g class="series" data-label="...">, so that tests and scripts
  * can read the plot back with an XML parser. Reference lines (dashed) have
- * no points.
+ * no points and do not stretch the y axis: one that lies above it is left
+ * out of the panel and its legend entry says so, so that a far-off
+ * reference (24 reads with no caches) does not flatten the curve that was
+ * measured (a fraction of one read with them).
  */
 #include <errno.h>
 #include <math.h>
@@ -110,10 +113,13 @@ static void panel(FILE *f, const struct plot *p, const struct plot_panel *pn, in
 	int decimals, y1 = y0 + PANEL_H;
 	char lab[32];
 
-	for (unsigned int s = 0; s < pn->nseries; s++)
-		for (unsigned int i = 0; i < p->npoints; i++)
-			if (isfinite(pn->series[s].y[i]) && pn->series[s].y[i] > max)
-				max = pn->series[s].y[i];
+	/* The measured series set the axis; a reference line only when there is nothing else. */
+	for (int pass = 0; pass < 2 && !(max > 0); pass++)
+		for (unsigned int s = 0; s < pn->nseries; s++)
+			for (unsigned int i = 0; i < p->npoints; i++)
+				if ((pass || !pn->series[s].dashed) && isfinite(pn->series[s].y[i]) &&
+				    pn->series[s].y[i] > max)
+					max = pn->series[s].y[i];
 	nice_axis(max, &top, &step, &decimals);
 
 	fprintf(f, "<g class=\"panel\">\n");
@@ -166,14 +172,17 @@ static void panel(FILE *f, const struct plot *p, const struct plot_panel *pn, in
 	/* Series, then the legend beside the panel. */
 	for (unsigned int s = 0; s < pn->nseries; s++) {
 		const struct plot_series *se = &pn->series[s];
-		bool pen = false;
+		bool pen = false, above = false;
+
+		for (unsigned int i = 0; i < p->npoints; i++)
+			above |= isfinite(se->y[i]) && se->y[i] > top;
 
 		fprintf(f, "<g class=\"series\" data-label=\"");
 		xml_text(f, se->label);
 		fprintf(f, "\">\n<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"",
 			se->color, se->dashed ? " stroke-dasharray=\"6,4\"" : "");
 		for (unsigned int i = 0; i < p->npoints; i++) {
-			if (!isfinite(se->y[i])) {
+			if (!isfinite(se->y[i]) || se->y[i] > top) {
 				pen = false;
 				continue;
 			}
@@ -205,7 +214,13 @@ static void panel(FILE *f, const struct plot *p, const struct plot_panel *pn, in
 		fprintf(f, "<text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\">",
 			LEFT + PLOT_W + 52, y0 + 14 + 20 * (int)s);
 		xml_text(f, se->label);
-		fprintf(f, "</text></g>\n");
+		fprintf(f, "</text>");
+		if (above) /* off the top of the axis: said in the legend instead */
+			fprintf(f,
+				"<text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\" "
+				"fill=\"#666666\" font-size=\"11\">(above the axis)</text>",
+				LEFT + PLOT_W + 52, y0 + 14 + 20 * (int)s + 15);
+		fprintf(f, "</g>\n");
 	}
 	fprintf(f, "</g>\n");
 }
