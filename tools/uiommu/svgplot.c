@@ -117,8 +117,8 @@ static void panel(FILE *f, const struct plot *p, const struct plot_panel *pn, in
 	for (int pass = 0; pass < 2 && !(max > 0); pass++)
 		for (unsigned int s = 0; s < pn->nseries; s++)
 			for (unsigned int i = 0; i < p->npoints; i++)
-				if ((pass || !pn->series[s].dashed) && isfinite(pn->series[s].y[i]) &&
-				    pn->series[s].y[i] > max)
+				if ((pass || !pn->series[s].dashed) &&
+				    isfinite(pn->series[s].y[i]) && pn->series[s].y[i] > max)
 					max = pn->series[s].y[i];
 	nice_axis(max, &top, &step, &decimals);
 
