@@ -368,16 +368,37 @@ static const char *short_geom(const struct xlate_cache_geom *g, char *buf, size_
 
 /*
  * Walk-cache entries of depth @d hold tables of the next level: the
- * architectural level of depth d + 1 in the context's stage.
+ * architectural level of depth d + 1 of the stage. -1 when the scenario's
+ * stage 1s (PASIDs with different granules) disagree on it.
  */
 static int walk_level(const struct env *e, int stage, unsigned int d)
 {
-	const struct tctx *c = &e->ctx[e->dflt >= 0 ? e->dflt : 0];
-	const struct pt_cfg *cfg = stage == 1 ? c->xc.s1.cfg : c->xc.s2.cfg;
+	int level = -1;
 
-	for (unsigned int i = 0; !cfg && i < e->nctx; i++)
-		cfg = stage == 1 ? e->ctx[i].xc.s1.cfg : e->ctx[i].xc.s2.cfg;
-	return cfg ? pt_level(cfg, d + 1) : (int)d + 1;
+	for (unsigned int i = 0; i < e->nctx; i++) {
+		const struct pt_cfg *cfg = stage == 1 ? e->ctx[i].xc.s1.cfg : e->ctx[i].xc.s2.cfg;
+		int l;
+
+		if (!e->ctx[i].present || !cfg || d + 1 >= cfg->nlevels)
+			continue;
+		l = pt_level(cfg, d + 1);
+		if (level >= 0 && l != level)
+			return -1;
+		level = l;
+	}
+	return level;
+}
+
+/* "walk S1 (L3 tables)", or "walk S1 (depth 2)" when the level is not one. */
+static const char *walk_name(const struct env *e, int stage, unsigned int d, char *buf, size_t len)
+{
+	int level = walk_level(e, stage, d);
+
+	if (level >= 0)
+		snprintf(buf, len, "walk S%d (L%d tables)", stage, level);
+	else
+		snprintf(buf, len, "walk S%d (depth %u)", stage, d);
+	return buf;
 }
 
 static void text_row(const char *name, const struct xlate_cache_counters *k)
@@ -444,9 +465,7 @@ static void report_text(const struct trace_opts *o, const struct env *e, const s
 
 				if (!k->hits && !k->misses)
 					continue;
-				snprintf(name, sizeof(name), "walk S%d (L%d tables)", st + 1,
-					 walk_level(e, st + 1, d));
-				text_row(name, k);
+				text_row(walk_name(e, st + 1, d, name, sizeof(name)), k);
 			}
 		if (s->ipa.hits || s->ipa.misses || o->params.ipa.entries)
 			text_row("IPA", &s->ipa);
@@ -520,14 +539,16 @@ static int report_json(const struct trace_opts *o, const struct env *e, const st
 			for (unsigned int d = 0; d < PT_MAX_LEVELS; d++) {
 				const struct xlate_cache_counters *k = &s->walk[st][d];
 				json_t *row;
+				int level;
 
 				if (!k->hits && !k->misses)
 					continue;
 				row = jcounters(k);
 				json_object_set_new(row, "stage", json_integer(st + 1));
 				json_object_set_new(row, "depth", json_integer(d));
+				level = walk_level(e, st + 1, d);
 				json_object_set_new(row, "table_level",
-						    json_integer(walk_level(e, st + 1, d)));
+						    level >= 0 ? json_integer(level) : json_null());
 				json_array_append_new(walk, row);
 			}
 		caches = json_pack("{so so so so}", "config", jconfig(o), "iotlb",
