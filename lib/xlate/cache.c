@@ -331,34 +331,22 @@ struct xc_match {
 	uint8_t ttl_word, ttl_shift;
 };
 
-static bool match(const uint64_t *e, const struct xc_match *m)
+static inline __attribute__((always_inline)) bool match(const uint64_t *e,
+							 const struct xc_match *m)
 {
 	if ((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0 || (xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
 		return false;
 	return m->ttl < 0 || (int8_t)(xc_ld(&e[m->ttl_word]) >> m->ttl_shift) == m->ttl;
 }
 
-/*
- * Remove the entries of one set that match. The scan runs first without the
- * lock (see the essay for why it cannot miss an entry filled under an older
- * sequence); only a set with a candidate is locked.
- */
-static void xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash,
-		      const struct xc_match *m)
+static __attribute__((noinline)) void xc_remove_locked(struct xlate_cache *c, struct xc_cset *s,
+							struct xc_hdr *h, const struct xc_match *m)
 {
-	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
-	uint64_t *e0 = xc_ways(h), *e = e0;
-	unsigned int n = 0, w;
+	uint64_t *e = xc_ways(h);
+	unsigned int n = 0;
 
-	while (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) & 1)
-		xc_cpu_relax();
-	for (w = 0; w < s->ways; w++, e += s->nw)
-		if (match(e, m))
-			break;
-	if (w == s->ways)
-		return;
 	set_lock(h);
-	for (e = e0, w = 0; w < s->ways; w++, e += s->nw) {
+	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
 		if (match(e, m)) {
 			st(&e[XC_K0], 0);
 			n++;
@@ -367,6 +355,29 @@ static void xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash,
 	set_unlock(h);
 	while (n--)
 		xc_count(c, s->grp, XC_INVAL);
+}
+
+/*
+ * Remove the entries of one set that match. The scan runs first without the
+ * lock (see the essay for why it cannot miss an entry filled under an older
+ * sequence); only a set with a candidate is locked.
+ */
+static inline __attribute__((always_inline)) void
+xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const struct xc_match *m)
+{
+	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
+	uint64_t *e = xc_ways(h);
+	unsigned int w;
+
+	while (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) & 1)
+		xc_cpu_relax();
+	/* Candidates by key0 alone; xc_remove_locked() checks the rest. */
+	for (w = 0; w < s->ways; w++, e += s->nw)
+		if (!((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0))
+			break;
+	if (likely(w == s->ways))
+		return;
+	xc_remove_locked(c, s, h, m);
 }
 
 /*
@@ -622,8 +633,10 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 
 	if (!c->cfg.sets || len > XLATE_CFGC_BYTES)
 		return;
-	if (cfgc_miss.c == c && cfgc_miss.sid == sid && cfgc_miss.ssid == ssid)
+	if (cfgc_miss.c == c && cfgc_miss.sid == sid && cfgc_miss.ssid == ssid) {
 		s0 = cfgc_miss.seq;
+		cfgc_miss.c = NULL;
+	}
 	e[XC_K0] = XC_K0_VALID;
 	e[XC_K1] = ((uint64_t)sid << 32) | ssid;
 	e[XC_STAMP] = s0;

@@ -145,9 +145,11 @@ static inline uint64_t xc_mix(uint64_t x)
  * hardware TLBs, consecutive pages go to consecutive sets, so a sequential
  * stream fills a cache evenly; the VMID and size only rotate the start.
  */
+#define XC_HASH_VMID 0x9e3779b1u
+#define XC_HASH_LG   0x632be5abu
 static inline uint64_t xc_hash(uint64_t base, unsigned int lg, uint32_t vmid)
 {
-	return (base >> lg) + (uint64_t)vmid * 0x9e3779b1u + (uint64_t)lg * 0x632be5abu;
+	return (base >> lg) + (uint64_t)vmid * XC_HASH_VMID + (uint64_t)lg * XC_HASH_LG;
 }
 
 static inline uint32_t xc_set_of(const struct xc_cset *s, uint64_t h)
@@ -169,7 +171,7 @@ static inline uint64_t *xc_ways(struct xc_hdr *h)
 
 static inline unsigned int xc_asid_slot(uint32_t vmid, uint32_t asid)
 {
-	return (unsigned int)(xc_mix(((uint64_t)vmid << 32) | asid) & (XC_ASID_SLOTS - 1));
+	return (unsigned int)((((uint64_t)vmid << 32 | asid) * 0x9e3779b97f4a7c15ULL) >> 52);
 }
 
 static inline unsigned int xc_sid_slot(uint32_t sid)
@@ -379,25 +381,47 @@ xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova
 {
 	const struct xc_cset *s = &c->iotlb;
 	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+	uint64_t low = (user ? XC_K0_USER : 0) | XC_K0_VALID;
+	uint64_t hv = xc_hash(0, 0, (uint32_t)(k1 >> 32) & 0xffff);
 
+	/*
+	 * xc_probe() by hand and in one attempt: the words go straight to
+	 * registers, and a set that a writer holds or changed under us is a
+	 * miss for this size (the walk is always correct).
+	 */
 	while (m) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(m);
-		uint64_t base = iova & ~mask_bits(lg);
-		uint32_t set = xc_set_of(s, xc_hash(base, lg, vmid));
-		uint64_t v[4];
-		int way = xc_probe(s, set, xc_key0(base, lg, user), k1, v, 4);
+		uint64_t page = iova >> lg, base = page << lg;
+		uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | low;
+		uint32_t set = xc_set_of(s, hv + page + (uint64_t)lg * XC_HASH_LG);
+		struct xc_hdr *h = xc_hdr(s, set);
+		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		const uint64_t *e = xc_ways(h);
+		uint64_t stamp, pa, ipa, meta;
+		unsigned int w;
 
 		m &= m - 1;
-		if (way >= 0 && likely(xc_live(c, XC_KIND_TLB, k1, v[0]))) {
-			xc_touch(s, set, (unsigned int)way);
-			hit->base = base;
-			hit->lg = lg;
-			hit->pa = v[XC_TLB_PA - XC_STAMP];
-			hit->ipa = v[XC_TLB_IPA - XC_STAMP];
-			hit->meta = v[XC_TLB_META - XC_STAMP];
-			return true;
-		}
+		for (w = 0; w < s->ways; w++, e += XC_TLB_NW)
+			if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == k1)
+				break;
+		if (w == s->ways)
+			continue;
+		stamp = xc_ld(&e[XC_STAMP]);
+		pa = xc_ld(&e[XC_TLB_PA]);
+		ipa = xc_ld(&e[XC_TLB_IPA]);
+		meta = xc_ld(&e[XC_TLB_META]);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
+			continue;
+		if (unlikely(!xc_live(c, XC_KIND_TLB, k1, stamp)))
+			continue;
+		xc_touch(s, set, w);
+		hit->base = base;
+		hit->lg = lg;
+		hit->pa = pa;
+		hit->ipa = ipa;
+		hit->meta = meta;
+		return true;
 	}
 	return false;
 }

@@ -754,9 +754,10 @@ static void ctx_init(struct xctx *x, const struct xlate_cfg *cfg, struct xlate_f
 	}
 }
 
-enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-			   struct xlate_result *res, struct xlate_fault *fault,
-			   struct xlate_record *rec)
+/* Everything but an IOTLB hit: the walk, its retries, and the fault report. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res, struct xlate_fault *fault, struct xlate_record *rec)
 {
 	struct xlate_fault fdummy;
 	struct xlate_result rdummy;
@@ -765,10 +766,6 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 
 	if (!res)
 		res = &rdummy;
-	if (cfg->cache && tlb_hit(cfg, iova, access, res, rec)) {
-		trace_xlate_walk(iova, access, res->pa, res->size);
-		return PT_OK;
-	}
 	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, iova, access);
 	/*
 	 * epoch_enter() belongs here once table pages are retired through
@@ -809,6 +806,35 @@ fault:
 	trace_xlate_fault(x.fault->stage, x.fault->cls, x.fault->level, x.fault->reason, iova,
 			  x.fault->ipa);
 	return x.fault->reason;
+}
+
+/* xlate() for a caller that wants no result: the same, with one on the stack. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_nores(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	    struct xlate_fault *fault, struct xlate_record *rec)
+{
+	struct xlate_result res;
+
+	if (tlb_hit(cfg, iova, access, &res, rec)) {
+		trace_xlate_walk(iova, access, res.pa, res.size);
+		return PT_OK;
+	}
+	return xlate_walk(cfg, iova, access, &res, fault, rec);
+}
+
+enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+			   struct xlate_result *res, struct xlate_fault *fault,
+			   struct xlate_record *rec)
+{
+	if (cfg->cache) {
+		if (unlikely(!res))
+			return xlate_nores(cfg, iova, access, fault, rec);
+		if (tlb_hit(cfg, iova, access, res, rec)) {
+			trace_xlate_walk(iova, access, res->pa, res->size);
+			return PT_OK;
+		}
+	}
+	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
 enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
