@@ -275,6 +275,422 @@ static void test_stream_4k(void **state)
 	env_destroy(&e);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* Permissions and faults on hits                                         */
+
+#define S1_AF	(1ULL << 10)
+#define S1_AP2	(1ULL << 7) /* read-only */
+#define S2_AP_W (1ULL << 7) /* S2AP write */
+#define D_DBM	(1ULL << 51)
+#define X86_A	(1ULL << 5)
+#define X86_D	(1ULL << 6)
+
+/* The same translation without caches: result or fault must be identical. */
+static void expect_like_uncached(struct env *e, uint64_t iova, unsigned int access,
+				 enum pt_fault_reason got)
+{
+	struct xlate_cfg xc = e->xc;
+	struct xlate_result res;
+	struct xlate_fault f;
+	struct xlate_record rec;
+	enum pt_fault_reason want;
+
+	xc.cache = NULL;
+	memset(&res, 0, sizeof(res));
+	memset(&f, 0, sizeof(f));
+	want = xlate(&xc, iova, access, &res, &f, &rec);
+	assert_int_equal(got, want);
+	if (want == PT_OK) {
+		assert_true(env_res_equal(&e->res, &res));
+		return;
+	}
+	assert_int_equal(e->f.stage, f.stage);
+	assert_int_equal(e->f.cls, f.cls);
+	assert_int_equal(e->f.level, f.level);
+	assert_int_equal(e->f.reason, f.reason);
+	assert_int_equal(e->f.input_addr, f.input_addr);
+	assert_int_equal(e->f.ipa, f.ipa);
+	assert_int_equal(e->f.desc_addr, f.desc_addr);
+	/* The record is the uncached walk's that settled the fault. */
+	assert_int_equal(e->rec.n, rec.n);
+	assert_int_equal(e->rec.nhits, 0);
+}
+
+/*
+ * A page first cached by a read, then written: stage-1 read-only (fault
+ * stage 1, class IN, level 3, at the stage-1 leaf's PA) and stage-2
+ * read-only (stage 2, IN, level 3, at the IPA), reported exactly as the
+ * uncached walk reports them; reads keep hitting the IOTLB meanwhile.
+ */
+static void test_perm_faults_on_hits(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct xlate_cache_stats st;
+	uint64_t s1addr = 0;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&e.s1, 0x2000, e.data_ipa + 0x2000, 0x1000, PT_PROT_R), 0);
+	assert_int_equal(pt_unmap(&e.s2, e.data_ipa + 0x1000, 0x1000, NULL), 0);
+	assert_int_equal(pt_map(&e.s2, e.data_ipa + 0x1000, e.data_pa + 0x1000, 0x1000, PT_PROT_R),
+			 0);
+	env_desc_at(&e.s1, 0x2000, 3, &s1addr);
+
+	/* Stage 1 read-only. */
+	assert_int_equal(env_run(&e, 0x2010, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, 0x2020, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.prot, PT_PROT_R);
+	assert_int_equal(env_run(&e, 0x2030, PT_PROT_W), PT_FAULT_PERMISSION);
+	assert_int_equal(e.f.stage, 1);
+	assert_int_equal(e.f.cls, XLATE_CLASS_IN);
+	assert_int_equal(e.f.level, 3);
+	assert_int_equal(e.f.ipa, 0);
+	assert_int_equal(e.f.desc_addr, s1addr - GRAM_IPA + e.gram_pa);
+	expect_like_uncached(&e, 0x2030, PT_PROT_W, PT_FAULT_PERMISSION);
+	assert_int_equal(env_run(&e, 0x2040, PT_PROT_R | PT_PROT_W), PT_FAULT_PERMISSION);
+	assert_int_equal(env_run(&e, 0x2050, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+
+	/* Stage 2 read-only under stage-1 RW. */
+	assert_int_equal(env_run(&e, 0x1010, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, 0x1010, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.s1_prot, PT_PROT_RW);
+	assert_int_equal(e.res.s2_prot, PT_PROT_R | PT_PROT_U);
+	assert_int_equal(env_run(&e, 0x1234, PT_PROT_W), PT_FAULT_PERMISSION);
+	assert_int_equal(e.f.stage, 2);
+	assert_int_equal(e.f.cls, XLATE_CLASS_IN);
+	assert_int_equal(e.f.level, 3);
+	assert_int_equal(e.f.ipa, e.data_ipa + 0x1234);
+	expect_like_uncached(&e, 0x1234, PT_PROT_W, PT_FAULT_PERMISSION);
+
+	/* Execute: both stages map XN (pt_map without X); stage 1 refuses first. */
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_X), PT_FAULT_PERMISSION);
+	assert_int_equal(e.f.stage, 1);
+	expect_like_uncached(&e, 0x1000, PT_PROT_X, PT_FAULT_PERMISSION);
+
+	/*
+	 * Unprivileged: a page without EL0 access, cached by a privileged
+	 * read, is refused to an unprivileged one (its entry is per U).
+	 */
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R | PT_PROT_U), PT_FAULT_PERMISSION);
+	assert_int_equal(e.f.stage, 1);
+	expect_like_uncached(&e, 0x1000, PT_PROT_R | PT_PROT_U, PT_FAULT_PERMISSION);
+
+	/* Faults are never cached: each costs a walk, the good reads still hit. */
+	xlate_cache_get_stats(e.xc.cache, &st);
+	assert_int_equal(st.iotlb.hits, 3);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/*
+ * Hardware access and dirty state through the caches (VMSA HTTU with DBM
+ * at both stages): a read sets the access flags and is then answered by
+ * the IOTLB; the first write is not (the entry from a read may not stand
+ * for a write that must mark pages dirty): it walks, marks both leaves
+ * dirty, and refills; later writes hit. Every answer is the uncached one.
+ */
+static void test_hw_ad_vmsa(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, PT_CFG_HW_AD);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_HW_AD | PT_CFG_NO_BLOCKS);
+	uint64_t *s1leaf, *s2data, s1v, s2dv;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
+	s1leaf = env_desc_at(&e.s1, 0x1000, 3, NULL);
+	s2data = env_desc_at(&e.s2, e.data_ipa + 0x1000, 3, NULL);
+	s1v = (*s1leaf & ~S1_AF) | S1_AP2 | D_DBM;
+	s2dv = (*s2data & ~S1_AF & ~S2_AP_W) | D_DBM;
+	*s1leaf = s1v;
+	*s2data = s2dv;
+
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(*s1leaf, s1v | S1_AF);
+	assert_int_equal(*s2data, s2dv | S1_AF);
+	assert_int_equal(e.res.prot & PT_PROT_W, 0);
+	expect_like_uncached(&e, 0x1000, PT_PROT_R, PT_OK);
+	assert_int_equal(env_run(&e, 0x1008, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+
+	assert_int_equal(env_run(&e, 0x1010, PT_PROT_W), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_int_equal(*s1leaf, (s1v | S1_AF) & ~S1_AP2);
+	assert_int_equal(*s2data, s2dv | S1_AF | S2_AP_W);
+	assert_int_equal(e.res.prot & PT_PROT_W, PT_PROT_W);
+	expect_like_uncached(&e, 0x1010, PT_PROT_W, PT_OK);
+	assert_int_equal(env_run(&e, 0x1018, PT_PROT_W), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(env_run(&e, 0x1018, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	expect_like_uncached(&e, 0x1018, PT_PROT_R, PT_OK);
+
+	/* The guest cleans the page (dirty state off) and invalidates: writes walk again. */
+	*s1leaf |= S1_AP2;
+	xlate_inv_range(e.xc.cache, 0, 0, 0x1000, 0x1000, XLATE_INV_LEAF, 3);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_W), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_int_equal(*s1leaf & S1_AP2, 0);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/*
+ * x86 first stage over VT-d second stage, both with A/D: the same rules.
+ * x86 reports W for a read of a writable page whose D bit is clear, and so
+ * does the hit; but a write after that read must set D in both leaves.
+ */
+static void test_hw_ad_x86_vtd(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_X86, 12, 48, 52, 0, PT_CFG_HW_AD);
+	struct pt_cfg s2c = env_mk(PT_VTD_SS, 12, 48, 52, 0, PT_CFG_HW_AD | PT_CFG_NO_BLOCKS);
+	uint64_t *s1leaf, *s2data;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	e.xc.tag = (struct xlate_tag){ .vmid = 12, .asid = 0x345 };
+	assert_int_equal(pt_map(&e.s1, 0x12345000, e.data_ipa + 0x3000, 0x1000, PT_PROT_RW), 0);
+	s1leaf = env_desc_at(&e.s1, 0x12345000, 1, NULL);
+	s2data = env_desc_at(&e.s2, e.data_ipa + 0x3000, 1, NULL);
+	*s1leaf &= ~(X86_A | X86_D);
+	*s2data &= ~(X86_A | X86_D); /* VT-d SS: A bit 8, D bit 9 */
+	*s2data &= ~(3ULL << 8);
+
+	assert_int_equal(env_run(&e, 0x12345678, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.reads, 13); /* as in test_hand_counts_4k */
+	assert_true(*s1leaf & X86_A);
+	assert_false(*s1leaf & X86_D);
+	assert_int_equal(e.res.prot & PT_PROT_W, PT_PROT_W);
+	expect_like_uncached(&e, 0x12345678, PT_PROT_R, PT_OK);
+	assert_int_equal(env_run(&e, 0x12345678, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.prot & PT_PROT_W, PT_PROT_W);
+
+	assert_int_equal(env_run(&e, 0x12345678, PT_PROT_W), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_true(*s1leaf & X86_D);
+	assert_true(*s2data & (1ULL << 9));
+	assert_int_equal(env_run(&e, 0x12345000, PT_PROT_W), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	expect_like_uncached(&e, 0x12345000, PT_PROT_W, PT_OK);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/*
+ * A fault found through cached state is settled by an uncached walk: the
+ * guest unmaps a whole 2 MiB of stage 1, freeing its L3 table (zeroed),
+ * and invalidates nothing. The stage-1 walk cache still points at that
+ * table, whose entry reads as invalid at level 3; the tables say level 2
+ * (the L2 descriptor is gone). The fault reported is the tables' one.
+ */
+static void test_fault_settled_uncached(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, PT_CFG_NO_BLOCKS);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, 0);
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	assert_int_equal(pt_map(&e.s1, 0x200000, e.data_ipa, 0x200000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&e.s1, 0x400000, e.data_ipa, 0x1000, PT_PROT_RW), 0); /* keeps L2 */
+	assert_int_equal(env_run(&e, 0x200000, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, 0x201000, PT_PROT_R), PT_OK);
+	assert_int_equal(e.rec.hit[0].cache, XLATE_CACHE_WALK_S1);
+	assert_int_equal(pt_unmap(&e.s1, 0x200000, 0x200000, NULL), 0);
+
+	/* Stale, and allowed to be: the IOTLB still has the page (no invalidation yet). */
+	assert_int_equal(env_run(&e, 0x200000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	/* A page only the walk cache knows: the fault of the tables, level 2. */
+	assert_int_equal(env_run(&e, 0x202000, PT_PROT_R), PT_FAULT_TRANSLATION);
+	assert_int_equal(e.f.stage, 1);
+	assert_int_equal(e.f.level, 2);
+	expect_like_uncached(&e, 0x202000, PT_PROT_R, PT_FAULT_TRANSLATION);
+	/* After the invalidation nothing of it is left. */
+	xlate_inv_range(e.xc.cache, 0, 0, 0x200000, 0x200000, 0, -1);
+	assert_int_equal(env_run(&e, 0x200000, PT_PROT_R), PT_FAULT_TRANSLATION);
+	assert_int_equal(e.f.level, 2);
+	assert_int_equal(e.rec.nhits, 0);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/* xlate_s2 (a model fetching its CD through stage 2) uses the IPA cache. */
+static void test_xlate_s2_cached(void **state)
+{
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct xlate_record rec;
+	struct xlate_fault f;
+	uint64_t pa = 0;
+	struct env e;
+
+	env_init(&e, NULL, &s2c);
+	e.xc.cache = new_cache();
+	assert_int_equal(xlate_s2(&e.xc, GRAM_IPA + 0x3040, PT_PROT_R, XLATE_CLASS_CD, 0x3040, &pa,
+				  &f, &rec),
+			 PT_OK);
+	assert_int_equal(pa, e.gram_pa + 0x3040);
+	assert_int_equal(rec.n, 4);
+	assert_int_equal(xlate_s2(&e.xc, GRAM_IPA + 0x3080, PT_PROT_R, XLATE_CLASS_CD, 0x3080, &pa,
+				  &f, &rec),
+			 PT_OK);
+	assert_int_equal(pa, e.gram_pa + 0x3080);
+	assert_int_equal(rec.n, 0);
+	assert_int_equal(rec.nhits, 1);
+	expect_hit(&rec, 0, XLATE_CACHE_IPA, 2, 3, -1, GRAM_IPA + 0x3080, pa);
+	/* A neighbour: the walk cache gives its L3 table, one read. */
+	assert_int_equal(xlate_s2(&e.xc, GRAM_IPA + 0x4000, PT_PROT_R, XLATE_CLASS_CD, 0, &pa, &f,
+				  &rec),
+			 PT_OK);
+	assert_int_equal(rec.n, 1);
+	/* Unmapped at stage 2 and invalidated: the fault, class as given. */
+	assert_int_equal(pt_unmap(&e.s2, GRAM_IPA + 0x3000, 0x1000, NULL), 0);
+	xlate_inv_ipa(e.xc.cache, 0, GRAM_IPA + 0x3000, 0x1000, XLATE_INV_LEAF, 3);
+	assert_int_equal(xlate_s2(&e.xc, GRAM_IPA + 0x3080, PT_PROT_R, XLATE_CLASS_CD, 0x77, &pa,
+				  &f, &rec),
+			 PT_FAULT_TRANSLATION);
+	assert_int_equal(f.stage, 2);
+	assert_int_equal(f.cls, XLATE_CLASS_CD);
+	assert_int_equal(f.level, 3);
+	assert_int_equal(f.input_addr, 0x77);
+	/* The stage-2-only IOTLB entry goes with the IPA invalidation too. */
+	assert_int_equal(env_run(&e, GRAM_IPA + 0x5000, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, GRAM_IPA + 0x5000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.s1_level, -1);
+	assert_int_equal(e.res.s1_size, 0);
+	assert_int_equal(e.res.s1_prot, PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U);
+	expect_like_uncached(&e, GRAM_IPA + 0x5000, PT_PROT_R, PT_OK);
+	assert_int_equal(pt_unmap(&e.s2, GRAM_IPA + 0x5000, 0x1000, NULL), 0);
+	xlate_inv_ipa(e.xc.cache, 0, GRAM_IPA + 0x5000, 0x1000, XLATE_INV_LEAF, -1);
+	assert_int_equal(env_run(&e, GRAM_IPA + 0x5000, PT_PROT_R), PT_FAULT_TRANSLATION);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/*
+ * Contexts: two address spaces (ASIDs 1 and 2 of VMID 5) with their own
+ * stage-1 tables over the same stage 2 share one cache, each seeing its
+ * own mappings; a stage-1-only context (VMID 0) alongside.
+ */
+static void test_contexts(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, 0);
+	struct pt_table other;
+	struct xlate_cfg xc2;
+	struct xlate_result r2;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	e.xc.tag = (struct xlate_tag){ .vmid = 5, .asid = 1 };
+	assert_int_equal(pt_table_init(&other, &s1c, &e.g.mem), 0);
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&other, 0x1000, e.data_ipa + 0x7000, 0x1000, PT_PROT_RW), 0);
+	xc2 = e.xc;
+	xc2.s1.root = other.root;
+	xc2.tag.asid = 2;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+		assert_int_equal(e.res.pa, e.data_pa + 0x1000);
+		assert_int_equal(xlate(&xc2, 0x1000, PT_PROT_R, &r2, NULL, NULL), PT_OK);
+		assert_int_equal(r2.pa, e.data_pa + 0x7000);
+		assert_int_equal(r2.iotlb_hit, i == 1);
+	}
+	/* Flushing ASID 2 leaves ASID 1 alone; flushing the VMID takes both. */
+	xlate_inv_asid(e.xc.cache, 5, 2);
+	assert_int_equal(xlate(&xc2, 0x1000, PT_PROT_R, &r2, NULL, NULL), PT_OK);
+	assert_false(r2.iotlb_hit);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	xlate_inv_vmid(e.xc.cache, 5);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_int_equal(xlate(&xc2, 0x1000, PT_PROT_R, &r2, NULL, NULL), PT_OK);
+	assert_false(r2.iotlb_hit);
+	/* A caller that wants no result still gets the IOTLB. */
+	assert_int_equal(xlate(&xc2, 0x1000, PT_PROT_R, NULL, NULL, NULL), PT_OK);
+	pt_table_destroy(&other);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+
+	/* Stage 1 alone. */
+	env_init(&e, &s1c, NULL);
+	e.xc.cache = new_cache();
+	assert_int_equal(pt_map(&e.s1, 0x5000, e.data_pa, 0x1000, PT_PROT_R | PT_PROT_U), 0);
+	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R | PT_PROT_U), PT_OK);
+	assert_int_equal(e.res.reads, 4);
+	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R | PT_PROT_U), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.pa, e.data_pa + 0xabc);
+	assert_int_equal(e.res.ipa, e.data_pa + 0xabc);
+	assert_int_equal(e.res.s2_level, -1);
+	assert_int_equal(e.res.s2_size, 0);
+	expect_like_uncached(&e, 0x5abc, PT_PROT_R | PT_PROT_U, PT_OK);
+	/*
+	 * Privileged access: its own entries (VMSA's UXNTable makes stage-1
+	 * permissions depend on the privilege), so a walk, then hits too.
+	 */
+	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_int_equal(e.res.reads, 4);
+	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	xlate_inv_range(e.xc.cache, 0, 0, 0x5000, 0x1000, XLATE_INV_LEAF, -1);
+	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+/* Some caches off: only the ones present are used. */
+static void test_partial_caches(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct xlate_cache_params p;
+	struct env e;
+
+	/* IOTLB off: a repeat is one read per stage (walk caches + IPA cache). */
+	xlate_cache_params_default(&p);
+	p.iotlb.entries = 0;
+	env_init(&e, &s1c, &s2c);
+	assert_int_equal(xlate_cache_new(&p, &e.xc.cache), 0);
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.reads, 13);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_false(e.res.iotlb_hit);
+	assert_int_equal(e.res.reads, 1); /* the stage-1 leaf; the output IPA from the IPA cache */
+	xlate_cache_free(e.xc.cache);
+
+	/* Only the IOTLB: the first walk is the full 24 reads. */
+	xlate_cache_params_default(&p);
+	p.walk[0].entries = p.walk[1].entries = p.ipa.entries = 0;
+	assert_int_equal(xlate_cache_new(&p, &e.xc.cache), 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.reads, 24);
+	assert_int_equal(e.rec.nhits, 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +698,13 @@ int main(void)
 		cmocka_unit_test(test_hand_counts_2m),
 		cmocka_unit_test(test_stream_2m),
 		cmocka_unit_test(test_stream_4k),
+		cmocka_unit_test(test_perm_faults_on_hits),
+		cmocka_unit_test(test_hw_ad_vmsa),
+		cmocka_unit_test(test_hw_ad_x86_vtd),
+		cmocka_unit_test(test_fault_settled_uncached),
+		cmocka_unit_test(test_xlate_s2_cached),
+		cmocka_unit_test(test_contexts),
+		cmocka_unit_test(test_partial_caches),
 	};
 
 	return cmocka_run_group_tests_name("xlate_cache", tests, NULL, NULL);
