@@ -19,10 +19,14 @@
  *    slot. Flushing a context is one store of the new sequence into its
  *    stamp; entries die without being visited. Stamps are 64-bit and never
  *    wrap.
- *  - Every invalidation first advances c->seq (seq_cst), and a fill goes in
- *    only if, under its set's lock, c->seq still equals the value its walk
- *    started under. So nothing a walk read before an invalidation began is
- *    inserted after it.
+ *  - Every invalidation first advances c->seq (seq_cst); a range
+ *    invalidation then records the new value as the "last" sequence of its
+ *    scope (the VMID, or the hashed (VMID, ASID) slot for one ASID), and a
+ *    fill goes in only if, under its set's lock, no scope that can hold its
+ *    entry has a last sequence newer than the one its walk started under.
+ *    So nothing a walk read before an invalidation began is inserted after
+ *    it, while invalidations of other contexts leave fills alone. (Flushes
+ *    need no such check: the entry's stamp is older than the flush's.)
  *  - Each cache keeps a mask of the entry sizes it may hold (bit lg: entries
  *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its
  *    sequence check; an invalidation reads the mask after advancing the
@@ -46,17 +50,22 @@
  *    sees the writer's odd count: a reader never uses a torn entry. The hit
  *    path takes no lock and writes nothing but the LRU order (only when the
  *    hit way was not already the most recent) and its own counter shard.
- *  - Fill vs invalidation (range removal). Invalidator I: seq++ (seq_cst),
- *    then for each set it must search, a seq_cst load of the set count
+ *  - Fill vs invalidation (range removal). Invalidator I: seq++ and the
+ *    store of its scope's last sequence (seq_cst), then it reads the size
+ *    mask, and for each set it must search a seq_cst load of the set count
  *    (waiting while odd), a scan, and under the set lock the removal. Fill
- *    J: set its size bit, lock the set, load c->seq (seq_cst), insert only
- *    if unchanged. If J's load saw the old sequence it precedes I's
- *    increment in the single total order of seq_cst operations, and so does
- *    J's lock; I's load of the set count then either precedes J's lock (so
- *    J's own sequence load, after its lock, follows I's increment and sees
- *    the new value: contradiction) or reads J's unlock or later (acquire:
- *    I sees J's entry). Hence I finds every entry filled under an older
- *    sequence, and fills that lose the race are dropped.
+ *    J, whose walk read seq = s0 (acquire) before its first descriptor
+ *    read: set its size bit, lock the set, load its scopes' last sequences
+ *    (seq_cst), insert only if none is newer than s0. In the single total
+ *    order of seq_cst operations: if I read the mask before J set its bit,
+ *    I's last store precedes J's load, which sees it (dropped when J began
+ *    before I). Otherwise I searches J's set: if I's load of the set count
+ *    precedes J's lock, J's last load follows I's store and sees it again;
+ *    if it reads J's unlock or later (acquire), I sees J's entry and
+ *    removes it. Hence I finds every entry filled under an older sequence,
+ *    and fills that lose the race are dropped. A walk that read s0 after
+ *    I's increment read the tables after the unmap that preceded I (the
+ *    increment is a release, s0's load an acquire), so its fill is good.
  *  - Fill vs flush: the entry carries the old sequence as its stamp; the
  *    flush stored a stamp past it. A walk that read the new sequence (an
  *    acquire load, before its first descriptor read) happens after the
@@ -168,6 +177,7 @@ void xlate_cache_free(struct xlate_cache *c)
 			cset_free(&c->walk[st][d]);
 	ufree(c->vm_mem);
 	ufree(c->asid);
+	ufree(c->asid_last);
 	ufree(c->sid);
 	ufree(c->shard);
 	ufree(c);
@@ -194,9 +204,10 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 	/* Lazily zeroed by the system: only the VMIDs in use cost pages. */
 	c->vm_mem = ucalloc(1, (size_t)XC_VMIDS * sizeof(struct xc_vm) + 64);
 	c->asid = ucalloc(XC_ASID_SLOTS, sizeof(uint64_t));
+	c->asid_last = ucalloc(XC_ASID_SLOTS, sizeof(uint64_t));
 	c->sid = ucalloc(XC_SID_SLOTS, sizeof(uint64_t));
 	c->shard = ualloc_aligned(64, XC_SHARDS * sizeof(struct xc_shard));
-	if (!c->vm_mem || !c->asid || !c->sid || !c->shard) {
+	if (!c->vm_mem || !c->asid || !c->asid_last || !c->sid || !c->shard) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -264,6 +275,32 @@ static unsigned int victim(struct xlate_cache *c, const struct xc_cset *s, struc
 	return (unsigned int)(x % s->ways);
 }
 
+static bool not_newer(const uint64_t *last, uint64_t s0)
+{
+	return __atomic_load_n(last, __ATOMIC_SEQ_CST) <= s0;
+}
+
+/* No range invalidation that can remove an entry of @kind / @k1 began since @s0. */
+static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	switch (kind) {
+	case XC_KIND_TLB:
+		if (k1 & XC_K1_S2ONLY)
+			return not_newer(&c->vm[vmid].last, s0);
+		/* fall through */
+	case XC_KIND_S1:
+		return not_newer(&c->vm[vmid].last, s0) &&
+		       not_newer(&c->asid_last[xc_asid_slot(vmid, (uint32_t)k1)], s0);
+	case XC_KIND_S2:
+		return not_newer(&c->vm[vmid].last, s0);
+	case XC_KIND_CFG:
+		return not_newer(&c->cfg_last, s0);
+	}
+	return false;
+}
+
 /*
  * Insert @ent (s->nw words; its stamp is @s0) covering 2^@lg bytes into the
  * set of @hash, unless an invalidation began since @s0. An entry with the
@@ -281,7 +318,7 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, c
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
 		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
 	set_lock(h);
-	if (__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) != s0) {
+	if (!fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0)) {
 		set_unlock(h);
 		return;
 	}
@@ -465,6 +502,12 @@ static void stamp(uint64_t *p, uint64_t s)
 	__atomic_store_n(p, s, __ATOMIC_RELEASE);
 }
 
+/* A range invalidation's scope: before it reads a size mask (see the essay). */
+static void stamp_sc(uint64_t *p, uint64_t s)
+{
+	__atomic_store_n(p, s, __ATOMIC_SEQ_CST);
+}
+
 void xlate_inv_all(struct xlate_cache *c)
 {
 	uint64_t s;
@@ -514,6 +557,9 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 		return;
 	last = range_last(iova, size);
 	s = inv_begin(c);
+	stamp_sc(asid == XLATE_ANY_ASID ? &c->vm[vmid].last
+					: &c->asid_last[xc_asid_slot(vmid, asid)],
+		 s);
 	/* Combined entries of this ASID (or any), never stage-2-only ones (IPA entries). */
 	m = (struct xc_match){ .m0 = ~XC_K0_USER,
 			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
@@ -550,6 +596,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 		return;
 	last = range_last(ipa, size);
 	s = inv_begin(c);
+	stamp_sc(&c->vm[vmid].last, s);
 	m = (struct xc_match){ .m0 = ~0ULL,
 			       .k1 = xc_key1(vmid, 0),
 			       .m1 = ~0ULL,
@@ -651,10 +698,12 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
 			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
 
-	if (ssid == UINT32_MAX)
+	if (ssid == UINT32_MAX) {
 		stamp(&c->sid[xc_sid_slot(sid)], s);
-	else if (c->cfg.sets)
+	} else if (c->cfg.sets) {
+		stamp_sc(&c->cfg_last, s);
 		xc_remove(c, &c->cfg, cfgc_hash(sid, ssid), &m);
+	}
 }
 
 void xlate_cfgc_inv_all(struct xlate_cache *c)

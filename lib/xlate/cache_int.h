@@ -104,7 +104,7 @@ struct xc_vm {
 	uint64_t comb; /* combined IOTLB entries */
 	uint64_t s1;   /* stage-1 walk-cache entries */
 	uint64_t s2;   /* stage-2 walk cache, IPA cache, stage-2-only IOTLB entries */
-	uint64_t spare;
+	uint64_t last; /* sequence of the last range invalidation of the whole VMID */
 };
 
 struct xc_shard {
@@ -119,6 +119,8 @@ struct xlate_cache {
 	uint64_t cfg_all;
 	struct xc_vm *vm;  /* [XC_VMIDS] */
 	uint64_t *asid;	   /* [XC_ASID_SLOTS], hashed (VMID, ASID) */
+	uint64_t *asid_last; /* [XC_ASID_SLOTS]: last range invalidation of one ASID */
+	uint64_t cfg_last;   /* last removal from the configuration cache */
 	uint64_t *sid;	   /* [XC_SID_SLOTS], hashed SID */
 	struct xc_cset iotlb, ipa, cfg;
 	struct xc_cset walk[2][XC_WALK_DEPTHS];

@@ -170,8 +170,8 @@ static void test_alloc_failures(void **state)
 		assert_null(c);
 	}
 	ualloc_fail_nth(0);
-	/* iotlb, ipa, cfg and 2 x 5 walk caches, the struct, VMID, ASID, SID stamps, shards. */
-	assert_int_equal(n, 1 + 4 + 3 + 10 + 1);
+	/* The struct, VMID, ASID (2), SID stamps, shards; iotlb, ipa, cfg, 2 x 5 walk caches. */
+	assert_int_equal(n, 1 + 5 + 3 + 10 + 1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -750,24 +750,52 @@ static void test_ipa_rules(void **state)
 	}
 }
 
-/* A fill whose walk began before an invalidation is dropped. */
+/*
+ * A fill whose walk began before a range invalidation that could have
+ * removed its entry is dropped; invalidations of other contexts leave it
+ * alone; a flush in between leaves it dead.
+ */
 static void test_fill_after_invalidation_dropped(void **state)
 {
 	struct xlate_cache *c = mk_cache(4096, 4, XLATE_REPL_LRU, 1);
 	struct xc_ipa_hit ih;
 	uint64_t s0;
 
+	/* Any ASID of VMID 1, somewhere else: both the IOTLB and the IPA fill are dropped. */
 	s0 = xc_begin(c);
-	xlate_inv_range(c, 9, 9, 0x123000, 0x1000, 0, -1); /* anywhere, any context */
+	xlate_inv_range(c, 1, XLATE_ANY_ASID, 0x123000, 0x1000, 0, -1);
 	xc_tlb_fill(c, s0, xc_key1(1, 1), false, 0x1000, 12, 0xa000, 0xa000,
 		    xc_tlb_meta(RW, RW, RW, 3, 3, 12, 12));
 	xc_ipa_fill(c, s0, 1, 0x1000, 12, 0xa000, RW, RW, 3);
 	assert_int_equal(tlb_get(c, 1, 1, 0x1000), ~0ULL);
 	assert_false(xc_ipa_lookup(c, 1, 0x1000, &ih));
+	/* ASID 1 of VMID 1: the IOTLB fill of (1, 1) is dropped, the stage-2 one is not. */
+	s0 = xc_begin(c);
+	xlate_inv_range(c, 1, 1, 0x123000, 0x1000, 0, -1);
+	xc_tlb_fill(c, s0, xc_key1(1, 1), false, 0x1000, 12, 0xa000, 0xa000,
+		    xc_tlb_meta(RW, RW, RW, 3, 3, 12, 12));
+	xc_ipa_fill(c, s0, 1, 0x1000, 12, 0xa000, RW, RW, 3);
+	assert_int_equal(tlb_get(c, 1, 1, 0x1000), ~0ULL);
+	assert_true(xc_ipa_lookup(c, 1, 0x1000, &ih));
+	/* An IPA range of VMID 1 drops both. */
+	s0 = xc_begin(c);
+	xlate_inv_ipa(c, 1, 0x900000, 0x1000, 0, -1);
+	xc_tlb_fill(c, s0, xc_key1(1, 1), false, 0x1000, 12, 0xa000, 0xa000,
+		    xc_tlb_meta(RW, RW, RW, 3, 3, 12, 12));
+	xc_ipa_fill(c, s0, 1, 0x2000, 12, 0xb000, RW, RW, 3);
+	assert_int_equal(tlb_get(c, 1, 1, 0x1000), ~0ULL);
+	assert_false(xc_ipa_lookup(c, 1, 0x2000, &ih));
+	/* Other ASIDs and other VMIDs: the fill goes in. */
+	s0 = xc_begin(c);
+	xlate_inv_range(c, 1, 2, 0x1000, 0x1000, 0, -1);
+	xlate_inv_range(c, 2, 1, 0x1000, 0x1000, 0, -1);
+	xlate_inv_ipa(c, 2, 0x1000, 0x1000, 0, -1);
+	xc_tlb_fill(c, s0, xc_key1(1, 1), false, 0x1000, 12, 0xa000, 0xa000,
+		    xc_tlb_meta(RW, RW, RW, 3, 3, 12, 12));
+	assert_int_equal(tlb_get(c, 1, 1, 0x1000), 0xa000);
+
 	/* A flush in between: the entry carries the old sequence and is dead. */
 	s0 = xc_begin(c);
-	tlb_put(c, 1, 1, 0x1000, 12, 0xa000, 3);
-	assert_int_equal(tlb_get(c, 1, 1, 0x1000), 0xa000);
 	xlate_inv_asid(c, 1, 1);
 	xc_tlb_fill(c, s0, xc_key1(1, 1), false, 0x2000, 12, 0xb000, 0xb000,
 		    xc_tlb_meta(RW, RW, RW, 3, 3, 12, 12));
