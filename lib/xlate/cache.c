@@ -19,19 +19,25 @@
  *    slot. Flushing a context is one store of the new sequence into its
  *    stamp; entries die without being visited. Stamps are 64-bit and never
  *    wrap.
- *  - Every invalidation first advances c->seq (seq_cst); a range
- *    invalidation then records the new value as the "last" sequence of its
- *    scope (the VMID, or the hashed (VMID, ASID) slot for one ASID), and a
- *    fill goes in only if, under its set's lock, no scope that can hold its
- *    entry has a last sequence newer than the one its walk started under.
- *    So nothing a walk read before an invalidation began is inserted after
- *    it, while invalidations of other contexts leave fills alone. (Flushes
- *    need no such check: the entry's stamp is older than the flush's.)
+ *  - Every invalidation has a scope: everything (xlate_inv_all), one VMID
+ *    (inv_vmid, inv_ipa, inv_range for any ASID), one hashed (VMID, ASID)
+ *    slot (inv_asid, inv_range for one ASID), or the configuration cache.
+ *    It announces itself in its scope (pend = its sequence), then advances
+ *    c->seq, does its work (flush stamps, removals), and ends (done = its
+ *    sequence). A walk reads c->seq as it starts (s0, acquire, before any
+ *    descriptor or cache read), then checks that none of its scopes has an
+ *    invalidation under way (pend == done); if one has, it fills nothing.
+ *    A fill goes in only if, under its set's lock, none of the scopes that
+ *    can hold its entry announced an invalidation newer than s0. So nothing
+ *    a walk read before an invalidation (tables before the unmap, or cache
+ *    entries the invalidation removes) is inserted after it began, while
+ *    invalidations of other contexts leave fills alone.
  *  - Each cache keeps a mask of the entry sizes it may hold (bit lg: entries
- *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its
- *    sequence check; an invalidation reads the mask after advancing the
- *    sequence. Bits are cleared only by xlate_inv_all, before it advances
- *    the sequence (every entry then present is dead). Lookups and range
+ *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its scope
+ *    check; an invalidation reads the mask after advancing the sequence.
+ *    Bits are cleared only by xlate_inv_all while it is under way: every
+ *    entry present then is about to die, and no walk fills until it ends
+ *    (after which fills set their bits again). Lookups and range
  *    invalidations probe only the sizes in the mask, so a 4K-only workload
  *    probes once and a range invalidation costs (pages of the range) x
  *    (sizes present); past the number of sets it becomes a flush.
@@ -50,27 +56,26 @@
  *    sees the writer's odd count: a reader never uses a torn entry. The hit
  *    path takes no lock and writes nothing but the LRU order (only when the
  *    hit way was not already the most recent) and its own counter shard.
- *  - Fill vs invalidation (range removal). Invalidator I: seq++ and the
- *    store of its scope's last sequence (seq_cst), then it reads the size
- *    mask, and for each set it must search a seq_cst load of the set count
- *    (waiting while odd), a scan, and under the set lock the removal. Fill
- *    J, whose walk read seq = s0 (acquire) before its first descriptor
- *    read: set its size bit, lock the set, load its scopes' last sequences
- *    (seq_cst), insert only if none is newer than s0. In the single total
- *    order of seq_cst operations: if I read the mask before J set its bit,
- *    I's last store precedes J's load, which sees it (dropped when J began
- *    before I). Otherwise I searches J's set: if I's load of the set count
- *    precedes J's lock, J's last load follows I's store and sees it again;
- *    if it reads J's unlock or later (acquire), I sees J's entry and
- *    removes it. Hence I finds every entry filled under an older sequence,
- *    and fills that lose the race are dropped. A walk that read s0 after
- *    I's increment read the tables after the unmap that preceded I (the
- *    increment is a release, s0's load an acquire), so its fill is good.
- *  - Fill vs flush: the entry carries the old sequence as its stamp; the
- *    flush stored a stamp past it. A walk that read the new sequence (an
- *    acquire load, before its first descriptor read) happens after the
- *    invalidation began, hence after the unmap that preceded it: it reads
- *    the new tables, and its entry is rightly live.
+ *  - Fill vs invalidation. Invalidator I: pend = S' and seq = S' (both
+ *    seq_cst, in that order), then it reads the size mask, and for each set
+ *    it must search a seq_cst load of the set count (waiting while odd), a
+ *    scan, and under the set lock the removal; flush stamps; done = S'
+ *    (release). Fill J of a walk that read seq = s0: set its size bit, lock
+ *    the set, load its scopes' pend (seq_cst), insert only if none exceeds
+ *    s0. In the single total order of seq_cst operations:
+ *     - s0 >= S' (the walk read I's sequence): its scope check, made after
+ *       s0, sees I's pend; it fills only if it also saw I's done, which
+ *       happens after I's removals and stamps (release / acquire), so its
+ *       cache reads saw them, and its table reads follow the unmap that
+ *       preceded I.
+ *     - s0 < S': if J's pend load sees S', J drops its fill. Otherwise it
+ *       precedes I's pend store, and so do J's bit and lock: I's mask read
+ *       sees the bit, I searches J's set, and I's load of the set count
+ *       follows J's lock, so it waits for J's unlock (acquire) and sees
+ *       J's entry to remove it. A flush needs no search: J's entry carries
+ *       s0 < S', which the flush stamp makes dead.
+ *    Hence no entry older than an invalidation survives it, whether the
+ *    walk that made it read a stale table or a stale cache entry.
  *  - Hit after invalidation: the contract is that a translation that starts
  *    after the invalidation returned sees its effect. Its set loads
  *    (acquire) read the removal's unlock or later; its stamp loads read the
@@ -79,7 +84,8 @@
  *    dead, and the walk it falls back to reads the new tables.
  *  - Invalidations of one cache are serialised by the caller (one thread per
  *    IOMMU, cache.h); they may run concurrently with any number of
- *    translations and fills. The flush-stamp stores are then monotonic.
+ *    translations and fills. The sequence, pend / done and flush stamps are
+ *    then monotonic, written by that one thread.
  *  - Counters: each thread adds to its own shard (of XC_SHARDS, assigned on
  *    first use) with a relaxed load and store; totals are summed on demand.
  *    With more concurrent threads than shards two threads may share one and
@@ -176,8 +182,7 @@ void xlate_cache_free(struct xlate_cache *c)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
 			cset_free(&c->walk[st][d]);
 	ufree(c->vm_mem);
-	ufree(c->asid);
-	ufree(c->asid_last);
+	ufree(c->as);
 	ufree(c->sid);
 	ufree(c->shard);
 	ufree(c);
@@ -203,11 +208,10 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 	c->seq = 1; /* stamps start at 0: every fill is newer than "never flushed" */
 	/* Lazily zeroed by the system: only the VMIDs in use cost pages. */
 	c->vm_mem = ucalloc(1, (size_t)XC_VMIDS * sizeof(struct xc_vm) + 64);
-	c->asid = ucalloc(XC_ASID_SLOTS, sizeof(uint64_t));
-	c->asid_last = ucalloc(XC_ASID_SLOTS, sizeof(uint64_t));
+	c->as = ualloc_aligned(64, XC_ASID_SLOTS * sizeof(struct xc_as));
 	c->sid = ucalloc(XC_SID_SLOTS, sizeof(uint64_t));
 	c->shard = ualloc_aligned(64, XC_SHARDS * sizeof(struct xc_shard));
-	if (!c->vm_mem || !c->asid || !c->asid_last || !c->sid || !c->shard) {
+	if (!c->vm_mem || !c->as || !c->sid || !c->shard) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -275,30 +279,23 @@ static unsigned int victim(struct xlate_cache *c, const struct xc_cset *s, struc
 	return (unsigned int)(x % s->ways);
 }
 
-static bool not_newer(const uint64_t *last, uint64_t s0)
+static bool not_newer(const struct xc_scope *sc, uint64_t s0)
 {
-	return __atomic_load_n(last, __ATOMIC_SEQ_CST) <= s0;
+	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
 }
 
-/* No range invalidation that can remove an entry of @kind / @k1 began since @s0. */
+/* No invalidation that can remove an entry of @kind / @k1 began since @s0. */
 static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
-	switch (kind) {
-	case XC_KIND_TLB:
-		if (k1 & XC_K1_S2ONLY)
-			return not_newer(&c->vm[vmid].last, s0);
-		/* fall through */
-	case XC_KIND_S1:
-		return not_newer(&c->vm[vmid].last, s0) &&
-		       not_newer(&c->asid_last[xc_asid_slot(vmid, (uint32_t)k1)], s0);
-	case XC_KIND_S2:
-		return not_newer(&c->vm[vmid].last, s0);
-	case XC_KIND_CFG:
-		return not_newer(&c->cfg_last, s0);
-	}
-	return false;
+	if (kind == XC_KIND_CFG)
+		return not_newer(&c->cfg_sc, s0) && not_newer(&c->gsc, s0);
+	if (!not_newer(&c->gsc, s0) || !not_newer(&c->vm[vmid].sc, s0))
+		return false;
+	if (kind == XC_KIND_S1 || (kind == XC_KIND_TLB && !(k1 & XC_K1_S2ONLY)))
+		return not_newer(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc, s0);
+	return true;
 }
 
 /*
@@ -491,10 +488,26 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 /* ---------------------------------------------------------------------- */
 /* Invalidation                                                           */
 
-/* Begin an invalidation: the new sequence, which is also the flush stamp. */
-static uint64_t inv_begin(struct xlate_cache *c)
+/*
+ * Begin an invalidation in scope @sc: announce it there, then advance the
+ * sequence. Returns the new sequence, which is also the flush stamp. The
+ * announcement comes first so that a walk that reads the new sequence also
+ * sees the invalidation under way and fills nothing (it may still use
+ * entries the invalidation is about to remove).
+ */
+uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
 {
-	return __atomic_add_fetch(&c->seq, 1, __ATOMIC_SEQ_CST);
+	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&sc->pend, s, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->seq, s, __ATOMIC_SEQ_CST);
+	return s;
+}
+
+/* Every entry the invalidation removes or kills is gone: walks may fill again. */
+void xc_inv_end(struct xc_scope *sc, uint64_t s)
+{
+	__atomic_store_n(&sc->done, s, __ATOMIC_RELEASE);
 }
 
 static void stamp(uint64_t *p, uint64_t s)
@@ -502,41 +515,44 @@ static void stamp(uint64_t *p, uint64_t s)
 	__atomic_store_n(p, s, __ATOMIC_RELEASE);
 }
 
-/* A range invalidation's scope: before it reads a size mask (see the essay). */
-static void stamp_sc(uint64_t *p, uint64_t s)
+static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 {
-	__atomic_store_n(p, s, __ATOMIC_SEQ_CST);
+	return &c->as[xc_asid_slot(vmid, asid)].sc;
 }
 
 void xlate_inv_all(struct xlate_cache *c)
 {
-	uint64_t s;
+	uint64_t s = xc_inv_begin(c, &c->gsc);
 
-	/* Before the sequence moves: every entry present now is dead once it has. */
+	/* Every entry present now is dead once the stamp is stored: forget their sizes. */
 	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_SEQ_CST);
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
 			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
-	s = inv_begin(c);
 	stamp(&c->all, s);
+	xc_inv_end(&c->gsc, s);
 }
 
 void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 {
-	uint64_t s = inv_begin(c);
+	struct xc_vm *vm = &c->vm[vmid];
+	uint64_t s = xc_inv_begin(c, &vm->sc);
 
-	stamp(&c->vm[vmid].comb, s);
-	stamp(&c->vm[vmid].s1, s);
-	stamp(&c->vm[vmid].s2, s);
+	stamp(&vm->comb, s);
+	stamp(&vm->s1, s);
+	stamp(&vm->s2, s);
+	xc_inv_end(&vm->sc, s);
 }
 
 void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 {
-	uint64_t s = inv_begin(c);
+	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
+	uint64_t s = xc_inv_begin(c, &as->sc);
 
-	stamp(&c->asid[xc_asid_slot(vmid, asid)], s);
+	stamp(&as->stamp, s);
+	xc_inv_end(&as->sc, s);
 }
 
 static uint64_t range_last(uint64_t addr, uint64_t size)
@@ -549,6 +565,7 @@ static uint64_t range_last(uint64_t addr, uint64_t size)
 void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64_t iova,
 		     uint64_t size, unsigned int flags, int ttl)
 {
+	struct xc_scope *sc;
 	uint64_t s, last;
 	struct xc_match m;
 	bool ok;
@@ -556,10 +573,8 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 	if (!size)
 		return;
 	last = range_last(iova, size);
-	s = inv_begin(c);
-	stamp_sc(asid == XLATE_ANY_ASID ? &c->vm[vmid].last
-					: &c->asid_last[xc_asid_slot(vmid, asid)],
-		 s);
+	sc = asid == XLATE_ANY_ASID ? &c->vm[vmid].sc : asid_scope(c, vmid, asid);
+	s = xc_inv_begin(c, sc);
 	/* Combined entries of this ASID (or any), never stage-2-only ones (IPA entries). */
 	m = (struct xc_match){ .m0 = ~XC_K0_USER,
 			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
@@ -574,15 +589,14 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
 			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, m);
 	}
-	if (ok)
-		return;
 	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
-	if (asid == XLATE_ANY_ASID) {
+	if (!ok && asid == XLATE_ANY_ASID) {
 		stamp(&c->vm[vmid].comb, s);
 		stamp(&c->vm[vmid].s1, s);
-	} else {
-		stamp(&c->asid[xc_asid_slot(vmid, asid)], s);
+	} else if (!ok) {
+		stamp(&c->as[xc_asid_slot(vmid, asid)].stamp, s);
 	}
+	xc_inv_end(sc, s);
 }
 
 void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t size,
@@ -595,8 +609,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	if (!size)
 		return;
 	last = range_last(ipa, size);
-	s = inv_begin(c);
-	stamp_sc(&c->vm[vmid].last, s);
+	s = xc_inv_begin(c, &c->vm[vmid].sc);
 	m = (struct xc_match){ .m0 = ~0ULL,
 			       .k1 = xc_key1(vmid, 0),
 			       .m1 = ~0ULL,
@@ -628,6 +641,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	 */
 	if (c->params.ipa_inval_conservative)
 		stamp(&c->vm[vmid].comb, s);
+	xc_inv_end(&c->vm[vmid].sc, s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -638,6 +652,7 @@ static __thread struct {
 	const struct xlate_cache *c;
 	uint32_t sid, ssid;
 	uint64_t seq;
+	bool may_fill;
 } cfgc_miss __attribute__((tls_model("initial-exec")));
 
 static uint64_t cfgc_hash(uint32_t sid, uint32_t ssid)
@@ -659,6 +674,7 @@ bool xlate_cfgc_lookup(struct xlate_cache *c, uint32_t sid, uint32_t ssid, void 
 	cfgc_miss.sid = sid;
 	cfgc_miss.ssid = ssid;
 	cfgc_miss.seq = xc_begin(c);
+	cfgc_miss.may_fill = xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->cfg_sc);
 	set = xc_set_of(s, cfgc_hash(sid, ssid));
 	way = xc_probe(s, set, XC_K0_VALID, k1, v, XC_CFG_NW - XC_STAMP);
 	if (way < 0 || !xc_live(c, XC_KIND_CFG, k1, v[0])) {
@@ -677,13 +693,17 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 {
 	uint64_t e[XC_CFG_NW] = { 0 };
 	uint64_t s0 = xc_begin(c);
+	bool may_fill = xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->cfg_sc);
 
 	if (!c->cfg.sets || len > XLATE_CFGC_BYTES)
 		return;
 	if (cfgc_miss.c == c && cfgc_miss.sid == sid && cfgc_miss.ssid == ssid) {
 		s0 = cfgc_miss.seq;
+		may_fill = cfgc_miss.may_fill;
 		cfgc_miss.c = NULL;
 	}
+	if (!may_fill)
+		return;
 	e[XC_K0] = XC_K0_VALID;
 	e[XC_K1] = ((uint64_t)sid << 32) | ssid;
 	e[XC_STAMP] = s0;
@@ -694,21 +714,23 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 
 void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 {
-	uint64_t s = inv_begin(c);
+	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
 	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
 			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
 
-	if (ssid == UINT32_MAX) {
+	if (ssid == UINT32_MAX)
 		stamp(&c->sid[xc_sid_slot(sid)], s);
-	} else if (c->cfg.sets) {
-		stamp_sc(&c->cfg_last, s);
+	else if (c->cfg.sets)
 		xc_remove(c, &c->cfg, cfgc_hash(sid, ssid), &m);
-	}
+	xc_inv_end(&c->cfg_sc, s);
 }
 
 void xlate_cfgc_inv_all(struct xlate_cache *c)
 {
-	stamp(&c->cfg_all, inv_begin(c));
+	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
+
+	stamp(&c->cfg_all, s);
+	xc_inv_end(&c->cfg_sc, s);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -99,12 +99,30 @@ struct xc_cset {
 	uint64_t sizes;	   /* atomic: bit lg set when entries covering 2^lg bytes may exist */
 };
 
-/* Flush stamps of one VMID: an entry filled under a smaller sequence is dead. */
+/*
+ * An invalidation scope (everything, one VMID, one hashed ASID slot, the
+ * configuration cache): the sequence of the last invalidation that began
+ * in it (stored before the sequence advances) and of the last that ended.
+ * pend != done: one is under way, and walks in that scope fill nothing.
+ */
+struct xc_scope {
+	uint64_t pend, done;
+};
+
+/* One VMID: its flush stamps (an entry filled under a smaller sequence is dead). */
 struct xc_vm {
 	uint64_t comb; /* combined IOTLB entries */
 	uint64_t s1;   /* stage-1 walk-cache entries */
 	uint64_t s2;   /* stage-2 walk cache, IPA cache, stage-2-only IOTLB entries */
-	uint64_t last; /* sequence of the last range invalidation of the whole VMID */
+	struct xc_scope sc;
+	uint64_t spare[3];
+};
+
+/* One hashed (VMID, ASID) slot. */
+struct xc_as {
+	uint64_t stamp; /* flush stamp of its stage-1 entries */
+	struct xc_scope sc;
+	uint64_t spare;
 };
 
 struct xc_shard {
@@ -112,16 +130,20 @@ struct xc_shard {
 } __attribute__((aligned(64)));
 
 struct xlate_cache {
-	/* The invalidation sequence: bumped first by every invalidation. Own line. */
+	/*
+	 * The invalidation sequence, advanced by every invalidation, and the
+	 * global scope (xlate_inv_all). Written only by invalidations; read
+	 * by walks as they start. Own line.
+	 */
 	uint64_t seq __attribute__((aligned(64)));
+	struct xc_scope gsc;
 	/* Read-mostly from here on: flush stamps and the caches' geometry. */
 	uint64_t all __attribute__((aligned(64)));
 	uint64_t cfg_all;
-	struct xc_vm *vm;  /* [XC_VMIDS] */
-	uint64_t *asid;	   /* [XC_ASID_SLOTS], hashed (VMID, ASID) */
-	uint64_t *asid_last; /* [XC_ASID_SLOTS]: last range invalidation of one ASID */
-	uint64_t cfg_last;   /* last removal from the configuration cache */
-	uint64_t *sid;	   /* [XC_SID_SLOTS], hashed SID */
+	struct xc_scope cfg_sc; /* the configuration cache's invalidations */
+	struct xc_vm *vm;	/* [XC_VMIDS] */
+	struct xc_as *as;	/* [XC_ASID_SLOTS], hashed (VMID, ASID) */
+	uint64_t *sid;		/* [XC_SID_SLOTS], hashed SID: flush stamps of all its substreams */
 	struct xc_cset iotlb, ipa, cfg;
 	struct xc_cset walk[2][XC_WALK_DEPTHS];
 	struct xc_shard *shard; /* [XC_SHARDS] */
@@ -214,10 +236,10 @@ static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint6
 		if (k1 & XC_K1_S2ONLY)
 			return stamp >= xc_ld(&vm->s2);
 		return stamp >= xc_ld(&vm->comb) &&
-		       stamp >= xc_ld(&c->asid[xc_asid_slot(vmid, (uint32_t)k1)]);
+		       stamp >= xc_ld(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].stamp);
 	case XC_KIND_S1:
 		return stamp >= xc_ld(&vm->s1) &&
-		       stamp >= xc_ld(&c->asid[xc_asid_slot(vmid, (uint32_t)k1)]);
+		       stamp >= xc_ld(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].stamp);
 	case XC_KIND_S2:
 		return stamp >= xc_ld(&vm->s2);
 	case XC_KIND_CFG:
@@ -309,7 +331,8 @@ static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int 
 extern __thread unsigned int xc_shard_tls __attribute__((tls_model("initial-exec")));
 unsigned int xc_shard_assign(void);
 
-static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned int ctr)
+static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
+			      uint64_t n)
 {
 	unsigned int i = xc_shard_tls;
 	uint64_t *p;
@@ -317,7 +340,12 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 	if (unlikely(!i))
 		i = xc_shard_assign();
 	p = &c->shard[i - 1].v[grp][ctr];
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned int ctr)
+{
+	xc_count_n(c, grp, ctr, 1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -327,6 +355,26 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 static inline uint64_t xc_begin(const struct xlate_cache *c)
 {
 	return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+}
+
+static inline bool xc_scope_quiet(const struct xc_scope *sc)
+{
+	return __atomic_load_n(&sc->pend, __ATOMIC_ACQUIRE) ==
+	       __atomic_load_n(&sc->done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * After xc_begin(): may a walk in context @k1 (xc_key1(); only the VMID
+ * matters without @asid) fill what it finds? Not while an invalidation in
+ * one of its scopes is under way: it may still be using entries that the
+ * invalidation has yet to remove.
+ */
+static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t k1, bool asid)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	return xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->vm[vmid].sc) &&
+	       (!asid || xc_scope_quiet(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc));
 }
 
 /* A decoded IOTLB hit. */
@@ -373,40 +421,92 @@ static inline uint64_t xc_tlb_meta(unsigned int p1, unsigned int p2, unsigned in
 }
 
 /*
- * IOTLB lookup for @iova in context @k1 (xc_key1(), with XC_K1_S2ONLY for a
- * stage-2-only context). Probes each entry size present, smallest first.
- * Counts nothing: the caller decides whether the entry served.
+ * The oldest stamp a live IOTLB entry of context @k1 may carry: the newest
+ * of the flushes that cover it. One floor serves any number of lookups
+ * that start together (a batch starts when its call does).
  */
+static inline uint64_t xc_tlb_floor(const struct xlate_cache *c, uint64_t k1)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+	const struct xc_vm *vm = &c->vm[vmid];
+	uint64_t f = xc_ld(&c->all), v;
+
+	if (k1 & XC_K1_S2ONLY) {
+		v = xc_ld(&vm->s2);
+	} else {
+		uint64_t a = xc_ld(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].stamp);
+
+		v = xc_ld(&vm->comb);
+		v = v > a ? v : a;
+	}
+	return f > v ? f : v;
+}
+
+/*
+ * What IOTLB lookups for one context need, read once: the geometry (so the
+ * compiler keeps it in registers across a batch), the key, the size mask
+ * and the flush floor.
+ */
+struct xc_tlb_ctx {
+	uint8_t *sets;
+	uint32_t stride, ways, set_mask, nsets;
+	bool lru;
+	uint64_t k1, low, hv, sizes, floor;
+};
+
+/* False when the IOTLB holds nothing (or is off). */
 static inline __attribute__((always_inline)) bool
-xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
-	      struct xc_tlb_hit *hit)
+xc_tlb_ctx_init(const struct xlate_cache *c, uint64_t k1, bool user, struct xc_tlb_ctx *t)
 {
 	const struct xc_cset *s = &c->iotlb;
-	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	uint64_t low = (user ? XC_K0_USER : 0) | XC_K0_VALID;
-	uint64_t hv = xc_hash(0, 0, (uint32_t)(k1 >> 32) & 0xffff);
 
-	/*
-	 * xc_probe() by hand and in one attempt: the words go straight to
-	 * registers, and a set that a writer holds or changed under us is a
-	 * miss for this size (the walk is always correct).
-	 */
+	t->sizes = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	if (!t->sizes)
+		return false;
+	t->sets = s->sets;
+	t->stride = s->stride;
+	t->ways = s->ways;
+	t->set_mask = s->set_mask;
+	t->nsets = s->nsets;
+	t->lru = s->lru;
+	t->k1 = k1;
+	t->low = (user ? XC_K0_USER : 0) | XC_K0_VALID;
+	t->hv = (uint64_t)((uint32_t)(k1 >> 32) & 0xffff) * XC_HASH_VMID;
+	t->floor = xc_tlb_floor(c, k1);
+	return true;
+}
+
+/*
+ * IOTLB lookup for @iova in the context of @t, among the entry sizes it may
+ * hold, smallest first, accepting entries stamped at or after its floor.
+ * xc_probe() by hand and in one attempt: the words go straight to
+ * registers, and a set that a writer holds or changed under us is a miss
+ * for this size (the walk is always correct). Counts nothing: the caller
+ * decides whether the entry served.
+ */
+static inline __attribute__((always_inline)) bool
+xc_tlb_probe(const struct xc_tlb_ctx *t, uint64_t iova, struct xc_tlb_hit *hit)
+{
+	uint64_t m = t->sizes;
+
 	while (m) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(m);
 		uint64_t page = iova >> lg, base = page << lg;
-		uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | low;
-		uint32_t set = xc_set_of(s, hv + page + (uint64_t)lg * XC_HASH_LG);
-		struct xc_hdr *h = xc_hdr(s, set);
+		uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | t->low;
+		uint64_t hsh = t->hv + page + (uint64_t)lg * XC_HASH_LG;
+		uint32_t set = likely(t->set_mask) ? (uint32_t)(hsh & t->set_mask)
+						   : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
+		struct xc_hdr *h = (struct xc_hdr *)(t->sets + (size_t)set * t->stride);
 		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 		const uint64_t *e = xc_ways(h);
 		uint64_t stamp, pa, ipa, meta;
 		unsigned int w;
 
 		m &= m - 1;
-		for (w = 0; w < s->ways; w++, e += XC_TLB_NW)
-			if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == k1)
+		for (w = 0; w < t->ways; w++, e += XC_TLB_NW)
+			if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == t->k1)
 				break;
-		if (w == s->ways)
+		if (w == t->ways)
 			continue;
 		stamp = xc_ld(&e[XC_STAMP]);
 		pa = xc_ld(&e[XC_TLB_PA]);
@@ -415,9 +515,14 @@ xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
 			continue;
-		if (unlikely(!xc_live(c, XC_KIND_TLB, k1, stamp)))
+		if (unlikely(stamp < t->floor))
 			continue;
-		xc_touch(s, set, w);
+		if (t->lru) {
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+
+			if ((o & 15) != w)
+				__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
+		}
 		hit->base = base;
 		hit->lg = lg;
 		hit->pa = pa;
@@ -426,6 +531,16 @@ xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova
 		return true;
 	}
 	return false;
+}
+
+/* One IOTLB lookup for @iova in context @k1 (xc_key1(), | XC_K1_S2ONLY without stage 1). */
+static inline __attribute__((always_inline)) bool
+xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+	      struct xc_tlb_hit *hit)
+{
+	struct xc_tlb_ctx t;
+
+	return xc_tlb_ctx_init(c, k1, user, &t) && xc_tlb_probe(&t, iova, hit);
 }
 
 /* IPA cache lookup: (VMID, IPA) -> stage-2 leaf. */
@@ -493,7 +608,19 @@ static inline bool xc_walk_lookup(const struct xlate_cache *c, int stage, unsign
 	return true;
 }
 
-/* Fills: each goes in only if no invalidation began since @s0 (xc_begin()). */
+/*
+ * An invalidation in scope @sc: xc_inv_begin() announces it and returns its
+ * sequence (also its flush stamp); xc_inv_end() says its work is done.
+ * (Every xlate_inv_* is bracketed so; tests use them to hold one open.)
+ */
+uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc);
+void xc_inv_end(struct xc_scope *sc, uint64_t s);
+
+/*
+ * Fills, for walks that started at @s0 (xc_begin()) and were allowed to
+ * (xc_may_fill()): each goes in only if no invalidation that could remove
+ * it began since.
+ */
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta);
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,

@@ -84,7 +84,9 @@
  * translation succeeded (after the deferred stage-1 update). Every fill
  * carries the invalidation sequence read (acquire) before the attempt's
  * first descriptor read, and cache.c drops it if an invalidation began
- * since. Faults are never cached; when a walk that used cached state
+ * since, and an attempt that starts while an invalidation of its context
+ * is under way fills nothing (xc_may_fill: it may be using entries that
+ * invalidation has yet to remove). Faults are never cached; when a walk that used cached state
  * faults, the translation is settled by an uncached walk, so a fault is
  * reported exactly (stage, class, level, addresses) as without caches, and
  * a stale cached table cannot produce a fault the tables no longer hold.
@@ -138,6 +140,7 @@ struct xctx {
 	uint32_t vmid;
 	bool user;	    /* stage-1 entries: an unprivileged access */
 	bool wc1, wc2;	    /* the walk caches serve this stage */
+	bool fill;	    /* this attempt may fill the caches (xc_may_fill) */
 	bool used;	    /* this attempt used cached state */
 };
 
@@ -492,7 +495,7 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 			if (r)
 				return r;
 		}
-		if (st == PT_STEP_TABLE && x->wc2) {
+		if (st == PT_STEP_TABLE && x->wc2 && x->fill) {
 			unsigned int lg = c->shift[depth];
 
 			xc_walk_fill(x->cache, x->s0, 1, depth, x->k1_s2, false,
@@ -501,7 +504,7 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 	}
 	if (unlikely(st != PT_STEP_LEAF))
 		return set_fault(x, 2, cls, pf.level, pf.reason, ipa, pf.desc_addr);
-	if (x->cache->ipa.sets) {
+	if (x->cache->ipa.sets && x->fill) {
 		unsigned int grant = leaf->prot;
 
 		/* A read may not stand for a write that must set dirty state. */
@@ -645,7 +648,7 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 			}
 			if (unlikely(st == PT_STEP_FAULT))
 				return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, dpa);
-			if (st == PT_STEP_TABLE && x->wc1) {
+			if (st == PT_STEP_TABLE && x->wc1 && x->fill) {
 				unsigned int lg = c1->shift[depth];
 
 				xc_walk_fill(x->cache, x->s0, 0, depth, x->k1, x->user,
@@ -669,9 +672,44 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 			return r;
 	}
 	fill_res(res, x->c2 ? l2.oa : ipa, ipa, c1 ? &l1 : NULL, x->c2 ? &l2 : NULL);
-	if (x->cache->iotlb.sets)
+	if (x->cache->iotlb.sets && x->fill)
 		tlb_fill(x, iova, access, res);
 	return XW_OK;
+}
+
+/* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
+static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
+			   bool *user)
+{
+	if (likely(cfg->s1.cfg)) {
+		*k1 = xc_key1(cfg->tag.vmid, cfg->tag.asid);
+		*user = access & PT_PROT_U;
+		return true;
+	}
+	*k1 = xc_key1(cfg->tag.vmid, 0) | XC_K1_S2ONLY;
+	*user = false;
+	return cfg->s2.cfg;
+}
+
+/* *res from an IOTLB hit, exactly as the walk that made the entry filled it. */
+static inline __attribute__((always_inline)) void
+tlb_res(const struct xlate_cfg *cfg, uint64_t iova, const struct xc_tlb_hit *h,
+	struct xlate_result *res)
+{
+	uint64_t meta = h->meta, size = 1ULL << h->lg, off = iova & (size - 1);
+
+	res->pa = h->pa + off;
+	res->ipa = h->ipa + off;
+	res->size = size;
+	res->s1_prot = xc_tlb_p1(meta);
+	res->s2_prot = xc_tlb_p2(meta);
+	res->prot = res->s1_prot & res->s2_prot;
+	res->s1_level = xc_tlb_l1(meta);
+	res->s2_level = xc_tlb_l2(meta);
+	res->s1_size = cfg->s1.cfg ? 1ULL << xc_tlb_lg1(meta) : 0;
+	res->s2_size = cfg->s2.cfg ? 1ULL << xc_tlb_lg2(meta) : 0;
+	res->reads = 0;
+	res->iotlb_hit = true;
 }
 
 /*
@@ -683,40 +721,19 @@ tlb_hit(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	struct xlate_result *res, struct xlate_record *rec)
 {
 	struct xlate_cache *xc = cfg->cache;
-	const bool s1 = cfg->s1.cfg, s2 = cfg->s2.cfg;
 	struct xc_tlb_hit h;
-	uint64_t k1, size, off, meta;
-	bool user = false;
+	uint64_t k1;
+	bool user;
 
-	if (likely(s1)) {
-		k1 = xc_key1(cfg->tag.vmid, cfg->tag.asid);
-		user = access & PT_PROT_U;
-	} else if (s2) {
-		k1 = xc_key1(cfg->tag.vmid, 0) | XC_K1_S2ONLY;
-	} else {
+	if (unlikely(!tlb_key(cfg, access, &k1, &user)))
 		return false;
-	}
 	if (unlikely(!xc_tlb_lookup(xc, k1, user, iova, &h)) ||
 	    unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_grant(h.meta))) {
 		if (xc->iotlb.sets)
 			xc_count(xc, XC_G_IOTLB, XC_MISS);
 		return false;
 	}
-	meta = h.meta;
-	size = 1ULL << h.lg;
-	off = iova & (size - 1);
-	res->pa = h.pa + off;
-	res->ipa = h.ipa + off;
-	res->size = size;
-	res->s1_prot = xc_tlb_p1(meta);
-	res->s2_prot = xc_tlb_p2(meta);
-	res->prot = res->s1_prot & res->s2_prot;
-	res->s1_level = xc_tlb_l1(meta);
-	res->s2_level = xc_tlb_l2(meta);
-	res->s1_size = s1 ? 1ULL << xc_tlb_lg1(meta) : 0;
-	res->s2_size = s2 ? 1ULL << xc_tlb_lg2(meta) : 0;
-	res->reads = 0;
-	res->iotlb_hit = true;
+	tlb_res(cfg, iova, &h, res);
 	xc_count(xc, XC_G_IOTLB, XC_HIT);
 	if (rec) {
 		rec->n = 0;
@@ -783,6 +800,7 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
+			x.fill = xc_may_fill(x.cache, x.k1, x.c1);
 			r = xlate_once_cached(&x, iova, access, res);
 		} else {
 			r = xlate_once(&x, iova, access, res);
@@ -837,6 +855,43 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
+unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
+			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
+			 enum pt_fault_reason *ret)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	struct xlate_cache *xc = cfg->cache;
+	unsigned int ok = 0, hits = 0;
+	struct xc_tlb_ctx t = { 0 };
+	bool on = false, user;
+	uint64_t k1;
+
+	if (xc && tlb_key(cfg, access, &k1, &user))
+		on = xc_tlb_ctx_init(xc, k1, user, &t);
+	for (unsigned int i = 0; i < n; i++) {
+		struct xc_tlb_hit h;
+
+		if (on && xc_tlb_probe(&t, iova[i], &h) &&
+		    likely(!(need & ~xc_tlb_grant(h.meta)))) {
+			tlb_res(cfg, iova[i], &h, &res[i]);
+			trace_xlate_walk(iova[i], access, res[i].pa, res[i].size);
+			ret[i] = PT_OK;
+			hits++;
+			ok++;
+			continue;
+		}
+		ret[i] = xlate_walk(cfg, iova[i], access, &res[i], fault ? &fault[i] : NULL, NULL);
+		ok += ret[i] == PT_OK;
+	}
+	if (on) {
+		xc_count_n(xc, XC_G_IOTLB, XC_HIT, hits);
+		xc_count_n(xc, XC_G_IOTLB, XC_MISS, n - hits);
+	} else if (xc && xc->iotlb.sets) {
+		xc_count_n(xc, XC_G_IOTLB, XC_MISS, n);
+	}
+	return ok;
+}
+
 enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
 			      enum xlate_class cls, uint64_t input_addr, uint64_t *pa,
 			      struct xlate_fault *fault, struct xlate_record *rec)
@@ -865,6 +920,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
+			x.fill = xc_may_fill(x.cache, x.k1_s2, false);
 			r = s2_xlate(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
 		} else {
 			r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);

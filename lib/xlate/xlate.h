@@ -115,6 +115,18 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 			   struct xlate_record *rec);
 
 /*
+ * Translate @n addresses for @access, each exactly as xlate() would:
+ * ret[i] gets its outcome, res[i] its result, fault[i] (when @fault is not
+ * NULL) its fault. With caches the context's IOTLB state is read once for
+ * the whole batch (which starts when the call does), so hits cost a
+ * fraction of separate calls; misses walk one by one. Returns how many
+ * translated.
+ */
+unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
+			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
+			 enum pt_fault_reason *ret);
+
+/*
  * Translate @ipa through stage 2 only, as a model does to fetch its own
  * structures (CD, PASID entries) in nested mode. A fault is reported with
  * stage 2, class @cls and input address @input_addr. With stage 2 off the

@@ -170,8 +170,8 @@ static void test_alloc_failures(void **state)
 		assert_null(c);
 	}
 	ualloc_fail_nth(0);
-	/* The struct, VMID, ASID (2), SID stamps, shards; iotlb, ipa, cfg, 2 x 5 walk caches. */
-	assert_int_equal(n, 1 + 5 + 3 + 10 + 1);
+	/* The struct, VMID, ASID, SID stamps, shards; iotlb, ipa, cfg, 2 x 5 walk caches. */
+	assert_int_equal(n, 1 + 4 + 3 + 10 + 1);
 }
 
 /* ---------------------------------------------------------------------- */

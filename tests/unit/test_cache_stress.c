@@ -202,8 +202,12 @@ static void run_phase(bool phase2, bool conservative)
 	env_init_sized(e, &s1c, &s2c, 0x2000000, 0x400000);
 	xlate_cache_params_default(&prm);
 	prm.ipa_inval_conservative = conservative;
-	/* Small enough that fills evict all the time. */
-	prm.iotlb = (struct xlate_cache_geom){ 64, 4 };
+	/*
+	 * Small enough that fills evict all the time; in phase 2 an IOTLB
+	 * smaller than the pages, so that walks through the IPA cache (the
+	 * stage-2 state that changes) and their IOTLB fills are frequent.
+	 */
+	prm.iotlb = (struct xlate_cache_geom){ phase2 ? 4 : 64, 4 };
 	prm.ipa = (struct xlate_cache_geom){ 32, 4 };
 	prm.walk[0] = prm.walk[1] = (struct xlate_cache_geom){ 16, 4 };
 	assert_int_equal(xlate_cache_new(&prm, &e->xc.cache), 0);

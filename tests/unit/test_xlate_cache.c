@@ -691,6 +691,62 @@ static void test_partial_caches(void **state)
 	env_destroy(&e);
 }
 
+/*
+ * The window of an invalidation: between its start (the sequence moves)
+ * and its end, a walk may meet entries it has yet to remove (here a stale
+ * IPA-cache entry: stage 2 moved a page, the IPA invalidation is under way).
+ * Such a walk may answer stale (the invalidation has not returned) but must
+ * fill nothing, or the stale answer would outlive the invalidation. Walks
+ * of other contexts fill as usual.
+ */
+static void test_no_fill_during_invalidation(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct xlate_cache_stats a, b;
+	struct xlate_cache *c;
+	struct xlate_cfg other;
+	uint64_t s;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = c = new_cache();
+	e.xc.tag = (struct xlate_tag){ .vmid = 4, .asid = 1 };
+	other = e.xc;
+	other.tag.vmid = 5;
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK); /* IPA cache: data_ipa */
+	/* Stage 2 moves that page, and the host begins invalidating it. */
+	assert_int_equal(pt_unmap(&e.s2, e.data_ipa, 0x1000, NULL), 0);
+	assert_int_equal(pt_map(&e.s2, e.data_ipa, e.data_pa + 0x5000, 0x1000, PT_PROT_RW), 0);
+	xlate_inv_asid(c, 4, 1); /* (the IOTLB forgets the page: the walk below must walk) */
+	s = xc_inv_begin(c, &c->vm[4].sc);
+
+	xlate_cache_get_stats(c, &a);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.pa, e.data_pa); /* stale, from the IPA cache: allowed */
+	assert_false(e.res.iotlb_hit);
+	xlate_cache_get_stats(c, &b);
+	assert_int_equal(b.iotlb.fills, a.iotlb.fills);
+	assert_int_equal(b.ipa.fills, a.ipa.fills);
+	/* Another VMID is not held up. */
+	assert_int_equal(xlate(&other, 0x2000, PT_PROT_R, &e.res, NULL, NULL), PT_OK);
+	xlate_cache_get_stats(c, &a);
+	assert_int_equal(a.iotlb.fills, b.iotlb.fills + 1);
+
+	/* It ends; the real invalidations follow: fresh answers, filled again. */
+	xc_inv_end(&c->vm[4].sc, s);
+	xlate_inv_ipa(c, 4, e.data_ipa, 0x1000, XLATE_INV_LEAF, 3);
+	xlate_inv_vmid(c, 4);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	assert_true(e.res.iotlb_hit);
+	assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	xlate_cache_free(c);
+	env_destroy(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_xlate_s2_cached),
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_partial_caches),
+		cmocka_unit_test(test_no_fill_during_invalidation),
 	};
 
 	return cmocka_run_group_tests_name("xlate_cache", tests, NULL, NULL);
