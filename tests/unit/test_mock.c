@@ -517,7 +517,7 @@ static uint64_t resolve_plus(void *arg, uint64_t uva)
 static void test_check_map(void **state)
 {
 	struct udev *dev = mkdev(0);
-	struct iommu_domain *d = paging_ok(dev, 0), *n;
+	struct iommu_domain *d = paging_ok(dev, IOMMU_HWPT_ALLOC_NEST_PARENT), *n;
 	uint8_t *buf = ualloc_aligned(4096, 16384);
 	uint64_t u = (uintptr_t)buf, delta = 0x1000000;
 	int err;
@@ -784,11 +784,18 @@ static void test_nested_alloc(void **state)
 	n = ops()->domain_alloc_nested(dev, parent, IOMMU_HWPT_ALLOC_PASID, &data, &err);
 	assert_non_null(n);
 	check_iotlb(n, 0x1234, 0x1234, 0x1234, 0x1234);
-	/* Nesting on a nested domain, or on nothing. */
+	/* Nesting on a nested domain, on nothing, on a paging domain that is no parent. */
 	assert_null(nested(dev, n, 0, 0, &err));
 	assert_int_equal(err, -EINVAL);
 	assert_null(nested(dev, NULL, 0, 0, &err));
 	assert_int_equal(err, -EINVAL);
+	{
+		struct iommu_domain *np = paging_ok(dev, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+
+		assert_null(nested(dev, np, 0, 0, &err));
+		assert_int_equal(err, -EINVAL);
+		np->ops->free(np);
+	}
 	n->ops->free(n);
 
 	/* Flags, types, sizes. */
@@ -1294,6 +1301,10 @@ static void test_viommu_alloc(void **state)
 	assert_int_equal(err, -EOPNOTSUPP);
 	n = nested(dev, parent, 0, 0, &err);
 	assert_non_null(n);
+	assert_null(viommu_new(dev, n, NULL, &err));
+	assert_int_equal(err, -EINVAL);
+	n->ops->free(n);
+	n = paging_ok(dev, 0);
 	assert_null(viommu_new(dev, n, NULL, &err));
 	assert_int_equal(err, -EINVAL);
 	n->ops->free(n);

@@ -42,7 +42,10 @@
  * a full huge page from wherever the range starts).
  *
  * Nested domains (domain_alloc_nested, and a vIOMMU's alloc_domain_nested).
- * The parent must be a mock paging domain (EINVAL); flags: PASID only
+ * The parent must be a mock paging domain allocated with NEST_PARENT
+ * (EINVAL; Linux's core checks the flag, the model checks it too, with the
+ * same errno, so that it never nests on a table that was not meant to be
+ * a stage 2); flags: PASID only
  * (EOPNOTSUPP); data: IOMMU_HWPT_DATA_SELFTEST only (EOPNOTSUPP), at least
  * the iotlb field (EINVAL). All four IOTLB entries start at data.iotlb.
  * cache_invalidate_user takes an array of struct iommu_hwpt_invalidate_
@@ -78,6 +81,12 @@ bool mock_domain_is_paging(const struct iommu_domain *domain)
 bool mock_domain_is_nested(const struct iommu_domain *domain)
 {
 	return domain && domain->ops == &mock_nested_ops && domain->type == IOMMU_DOMAIN_NESTED;
+}
+
+bool mock_domain_is_nesting_parent(const struct iommu_domain *domain)
+{
+	return mock_domain_is_paging(domain) &&
+	       (to_mock_domain(domain)->alloc_flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -373,7 +382,7 @@ struct iommu_domain *mock_domain_alloc_nested(struct udev *dev, struct iommu_dom
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	if (!mock_domain_is_paging(parent)) {
+	if (!mock_domain_is_nesting_parent(parent)) {
 		*err = -EINVAL;
 		return NULL;
 	}

@@ -119,6 +119,7 @@ static inline struct mock_nested *to_mock_nested(const struct iommu_domain *d)
 }
 
 /* mock_domain.c */
+bool mock_domain_is_nesting_parent(const struct iommu_domain *domain);
 struct iommu_domain *mock_domain_alloc_paging(struct udev *dev, uint32_t flags,
 					      const struct iommu_user_data *data, int *err);
 struct iommu_domain *mock_domain_alloc_nested(struct udev *dev, struct iommu_domain *parent,

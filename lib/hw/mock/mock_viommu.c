@@ -6,8 +6,8 @@
  *
  * Allocation (iommu_ops.viommu_alloc). Only the selftest type (else
  * EOPNOTSUPP, which the core also gives for DEFAULT); the parent must be a
- * mock paging domain (EINVAL; that it is a NEST_PARENT one is the core's
- * check). Vendor data is optional: struct iommu_viommu_selftest, at least
+ * mock paging domain allocated with NEST_PARENT (EINVAL, as the core also
+ * says). Vendor data is optional: struct iommu_viommu_selftest, at least
  * up to out_data (EINVAL), of the vIOMMU's type. With data, the vIOMMU gets
  * a zeroed two-page region whose first u32 is in_data, published through
  * iommu_viommu.mmap_* for the core to offer as mmap(); the data is written
@@ -283,7 +283,7 @@ struct iommu_viommu *mock_viommu_alloc(struct udev *dev, struct iommu_domain *pa
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	if (!mock_domain_is_paging(parent)) {
+	if (!mock_domain_is_nesting_parent(parent)) {
 		*err = -EINVAL;
 		return NULL;
 	}
