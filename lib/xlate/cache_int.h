@@ -494,8 +494,9 @@ xc_tlb_probe(const struct xc_tlb_ctx *t, uint64_t iova, struct xc_tlb_hit *hit)
 		uint64_t page = iova >> lg, base = page << lg;
 		uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | t->low;
 		uint64_t hsh = t->hv + page + (uint64_t)lg * XC_HASH_LG;
-		uint32_t set = likely(t->set_mask) ? (uint32_t)(hsh & t->set_mask)
-						   : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
+		uint32_t set = likely(t->set_mask)
+				       ? (uint32_t)(hsh & t->set_mask)
+				       : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
 		struct xc_hdr *h = (struct xc_hdr *)(t->sets + (size_t)set * t->stride);
 		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 		const uint64_t *e = xc_ways(h);

@@ -510,8 +510,9 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 		/* A read may not stand for a write that must set dirty state. */
 		if ((c->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
 			grant &= ~PT_PROT_W;
-		xc_ipa_fill(x->cache, x->s0, x->vmid, ipa & ~(leaf->size - 1), ilog2_u64(leaf->size),
-			    leaf->oa & ~(leaf->size - 1), leaf->prot, grant, leaf->level);
+		xc_ipa_fill(x->cache, x->s0, x->vmid, ipa & ~(leaf->size - 1),
+			    ilog2_u64(leaf->size), leaf->oa & ~(leaf->size - 1), leaf->prot, grant,
+			    leaf->level);
 	}
 	return XW_OK;
 }

@@ -369,7 +369,8 @@ static void put(struct xlate_cache *c, const struct ment *m)
 		break;
 	case M_TLB_S2:
 		xc_tlb_fill(c, xc_begin(c), xc_key1(m->vmid, 0) | XC_K1_S2ONLY, false, m->base,
-			    m->lg, m->out, m->base, xc_tlb_meta(15, RW, RW, -1, m->level, 0, m->lg));
+			    m->lg, m->out, m->base,
+			    xc_tlb_meta(15, RW, RW, -1, m->level, 0, m->lg));
 		break;
 	case M_IPA:
 		xc_ipa_fill(c, xc_begin(c), m->vmid, m->base, m->lg, m->out, RW, R, m->level);
@@ -377,8 +378,8 @@ static void put(struct xlate_cache *c, const struct ment *m)
 	case M_W1:
 	case M_W2:
 		xc_walk_fill(c, xc_begin(c), m->kind == M_W2, m->depth,
-			     xc_key1(m->vmid, m->kind == M_W1 ? m->asid : 0), m->user, m->base, m->lg,
-			     m->out, R | W);
+			     xc_key1(m->vmid, m->kind == M_W1 ? m->asid : 0), m->user, m->base,
+			     m->lg, m->out, R | W);
 		break;
 	default:
 		break;
@@ -572,7 +573,8 @@ static void run_model(bool conservative, uint64_t seed)
 		for (unsigned int v = 0; v < 3; v++)
 			for (unsigned int v2 = 0; v2 < 3; v2++)
 				for (uint32_t j = 0; j < k; j++)
-					if (xc_asid_slot(vmids[v], a) == xc_asid_slot(vmids[v2], asids[j]))
+					if (xc_asid_slot(vmids[v], a) ==
+					    xc_asid_slot(vmids[v2], asids[j]))
 						ok = false;
 		for (unsigned int v = 0; v < 3; v++)
 			for (unsigned int v2 = v + 1; v2 < 3; v2++)

@@ -126,8 +126,8 @@ static void *reader(void *arg)
 		}
 		if (rg < 0 || ((uint64_t)rg + gens - d % gens) % gens > g + 1 - d) {
 			snprintf(sh->msg, sizeof(sh->msg),
-				 "reader %u: page %u: got ipa 0x%llx pa 0x%llx (gen %ld mod %u, iotlb "
-				 "%d): the first live generation was %llu, the current %llu",
+				 "reader %u: page %u: got ipa 0x%llx pa 0x%llx (gen %ld mod %u, "
+				 "iotlb %d): the first live generation was %llu, the current %llu",
 				 id, p, (unsigned long long)res.ipa, (unsigned long long)res.pa, rg,
 				 gens, res.iotlb_hit, (unsigned long long)d, (unsigned long long)g);
 			__atomic_store_n(&sh->bad, 1, __ATOMIC_RELEASE);
@@ -230,8 +230,9 @@ static void run_phase(bool phase2, bool conservative)
 		assert_int_equal(pt_map(&e->s2, S2IPA(0) + 0x100000, e->data_pa, 0x1000, PT_PROT_R),
 				 0); /* keeps the stage-2 L3 table */
 		for (unsigned int q = 0; q < NP2; q++) {
-			assert_int_equal(pt_map(&e->s2, S2IPA(q), sh->pa2 + (uint64_t)q * GENS2 * 0x1000,
-						0x1000, PT_PROT_RW), 0);
+			assert_int_equal(pt_map(&e->s2, S2IPA(q),
+						sh->pa2 + (uint64_t)q * GENS2 * 0x1000, 0x1000,
+						PT_PROT_RW), 0);
 			assert_int_equal(pt_map(&e->s1, IOVA(q), S2IPA(q), 0x1000, PT_PROT_RW), 0);
 		}
 	}

@@ -747,6 +747,64 @@ static void test_no_fill_during_invalidation(void **state)
 	env_destroy(&e);
 }
 
+/*
+ * xlate_batch: every answer exactly as xlate() gives it, hits and misses
+ * and faults mixed, counted once each; without caches too.
+ */
+static void test_batch(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, 0);
+	uint64_t iova[8] = { 0x1000, 0x2000, 0x1008, 0x9000, 0x3000, 0x2ff0, 0x1000, 0x3000 };
+	struct xlate_result res[8], one;
+	struct xlate_fault fault[8], f1;
+	enum pt_fault_reason ret[8];
+	struct xlate_cache_stats st;
+	struct xlate_cfg plain;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	plain = e.xc;
+	plain.cache = NULL;
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&e.s1, 0x3000, e.data_ipa + 0x5000, 0x1000, PT_PROT_R), 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_W), PT_OK); /* the IOTLB holds 0x1000 */
+	xlate_cache_reset_stats(e.xc.cache);
+
+	/* Writes: 0x1000 hits twice, 0x9000 is unmapped, 0x3000 read-only (twice). */
+	memset(fault, 0, sizeof(fault));
+	assert_int_equal(xlate_batch(&e.xc, iova, 8, PT_PROT_W, res, fault, ret), 5);
+	for (int i = 0; i < 8; i++) {
+		memset(&f1, 0, sizeof(f1));
+		assert_int_equal(ret[i], xlate(&plain, iova[i], PT_PROT_W, &one, &f1, NULL));
+		if (ret[i] == PT_OK) {
+			assert_true(env_res_equal(&res[i], &one));
+		} else {
+			assert_int_equal(fault[i].stage, f1.stage);
+			assert_int_equal(fault[i].level, f1.level);
+			assert_int_equal(fault[i].reason, f1.reason);
+			assert_int_equal(fault[i].input_addr, iova[i]);
+		}
+	}
+	assert_true(res[0].iotlb_hit && res[2].iotlb_hit && res[6].iotlb_hit);
+	assert_false(res[1].iotlb_hit);
+	assert_true(res[5].iotlb_hit); /* 0x2000's page: the walk for res[1] filled it */
+	assert_int_equal(ret[3], PT_FAULT_TRANSLATION);
+	assert_int_equal(ret[4], PT_FAULT_PERMISSION);
+	xlate_cache_get_stats(e.xc.cache, &st);
+	assert_int_equal(st.iotlb.hits, 4);
+	assert_int_equal(st.iotlb.misses, 4);
+
+	/* Without caches: the same answers. */
+	assert_int_equal(xlate_batch(&plain, iova, 8, PT_PROT_R, res, NULL, ret), 7);
+	assert_int_equal(ret[3], PT_FAULT_TRANSLATION);
+	assert_int_equal(res[7].pa, e.data_pa + 0x5000);
+	assert_false(res[0].iotlb_hit);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_partial_caches),
 		cmocka_unit_test(test_no_fill_during_invalidation),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests_name("xlate_cache", tests, NULL, NULL);

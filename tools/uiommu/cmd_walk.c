@@ -65,8 +65,8 @@ struct image_stage {
 void cmd_walk_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: uiommu walk SCENARIO.json --iova ADDR... [--pasid N] [--access ACC] [--json]\n"
-		"                   [--cache] [--iotlb N[,WAYS]] [--walk-cache N[,WAYS]]\n"
+		"usage: uiommu walk SCENARIO.json --iova ADDR... [--pasid N] [--access ACC]\n"
+		"                   [--json] [--cache] [--iotlb N[,WAYS]] [--walk-cache N[,WAYS]]\n"
 		"       uiommu walk --image FILE[@BASE] --format FMT --root ADDR --iova ADDR\n"
 		"                   [stage options] [--s2-format FMT --s2-root ADDR ...]\n"
 		"\n"

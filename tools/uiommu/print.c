@@ -443,9 +443,9 @@ static void print_walk(FILE *f, const struct walk_report *w)
 			w->rec->n == 1 ? "" : "s");
 		print_grid(f, w);
 		if (xc->s1.cfg && xc->s2.cfg)
-			fprintf(f, "  Each row is a stage-1 step: its S2 cells are the stage-2 walk "
-				   "of the row's IPA,\n  the S1 cell the stage-1 descriptor read at "
-				   "the PA it gave; #n is the order of the reads.\n");
+			fprintf(f, "  Each row is a stage-1 step: its S2 cells are the stage-2 "
+				   "walk of the row's IPA,\n  the S1 cell the stage-1 descriptor "
+				   "read at the PA it gave; #n is the order of the reads.\n");
 		fprintf(f, "\nReads in order (step: the stage-1 step each read serves):\n");
 		print_reads(f, w);
 	}
