@@ -673,7 +673,7 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 			return r;
 	}
 	fill_res(res, x->c2 ? l2.oa : ipa, ipa, c1 ? &l1 : NULL, x->c2 ? &l2 : NULL);
-	if (x->cache->iotlb.sets && x->fill)
+	if (x->cache->iotlb.sets && x->fill && (c1 || x->c2))
 		tlb_fill(x, iova, access, res);
 	return XW_OK;
 }
@@ -911,6 +911,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 		return PT_OK;
 	}
 	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, input_addr, 0);
+	/* epoch_enter() here too, with xlate_walk's (util/epoch.h). */
 	while (attempt < XLATE_ATTEMPTS) {
 		enum xw r;
 

@@ -676,6 +676,20 @@ static void test_partial_caches(void **state)
 	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
 	assert_false(e.res.iotlb_hit);
 	assert_int_equal(e.res.reads, 1); /* the stage-1 leaf; the output IPA from the IPA cache */
+
+	/* Both stages off: the identity, nothing cached. */
+	{
+		struct xlate_cfg off = e.xc;
+		struct xlate_cache_stats st;
+
+		off.s1.cfg = off.s2.cfg = NULL;
+		assert_int_equal(xlate(&off, 0x1234, PT_PROT_W, &e.res, NULL, &e.rec), PT_OK);
+		assert_int_equal(xlate(&off, 0x1234, PT_PROT_W, &e.res, NULL, &e.rec), PT_OK);
+		assert_int_equal(e.res.pa, 0x1234);
+		assert_false(e.res.iotlb_hit);
+		xlate_cache_get_stats(e.xc.cache, &st);
+		assert_int_equal(st.iotlb.fills, 0);
+	}
 	xlate_cache_free(e.xc.cache);
 
 	/* Only the IOTLB: the first walk is the full 24 reads. */
