@@ -83,16 +83,27 @@
  * update), the IPA cache after each stage-2 leaf, the IOTLB after the whole
  * translation succeeded (after the deferred stage-1 update). Every fill
  * carries the invalidation sequence read (acquire) before the attempt's
- * first descriptor read, and cache.c drops it if an invalidation began
- * since, and an attempt that starts while an invalidation of its context
- * is under way fills nothing (xc_may_fill: it may be using entries that
- * invalidation has yet to remove). Faults are never cached; when a walk that used cached state
- * faults, the translation is settled by an uncached walk, so a fault is
- * reported exactly (stage, class, level, addresses) as without caches, and
- * a stale cached table cannot produce a fault the tables no longer hold.
- * The record lists the hits (rec->hit) beside the reads; res->reads counts
- * the reads, res->iotlb_hit says the IOTLB answered. The uncached path is
- * the code below unchanged (xlate_once, s2_walk).
+ * first descriptor or cache read; cache.c drops it if an invalidation that
+ * could remove it began since, and an attempt that starts while an
+ * invalidation of its context is under way fills nothing (xc_may_fill: it
+ * may be using entries that invalidation has yet to remove). Faults are
+ * never cached; when a walk that used cached state faults, the translation
+ * is settled by an uncached walk, so a fault is reported exactly (stage,
+ * class, level, addresses) as without caches, and a stale cached table
+ * cannot produce a fault the tables no longer hold. The record lists the
+ * hits (rec->hit) beside the reads; res->reads counts the reads,
+ * res->iotlb_hit says the IOTLB answered. xlate_batch() reads the
+ * context's IOTLB state once for many addresses. The uncached path is the
+ * code below unchanged (xlate_once, s2_walk), reached through one more
+ * test of cfg->cache.
+ *
+ * The hit path's ordering: the set's sequence count is loaded (acquire)
+ * before and re-checked (after an acquire fence) after the entry's words;
+ * the flush stamps that decide whether the entry is live are loaded once
+ * per call (or batch). A translation that starts after an invalidation
+ * returned is ordered after it by the caller, so it sees the removal (the
+ * set's unlock, a release) or the flush stamp, and falls back to a walk of
+ * the current tables (cache.c has the whole argument).
  *
  * Concurrency. Walkers take no lock. Descriptors are loaded with acquire
  * order (a table linked by a descriptor is fully visible once that
