@@ -451,6 +451,15 @@ static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t f
 	return true;
 }
 
+bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
+		       struct xc_tlb_hit *hit)
+{
+	for (; m; m &= m - 1)
+		if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
+			return true;
+	return false;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Fills (from xlate.c)                                                   */
 

@@ -485,53 +485,69 @@ xc_tlb_ctx_init(const struct xlate_cache *c, uint64_t k1, bool user, struct xc_t
  * decides whether the entry served.
  */
 static inline __attribute__((always_inline)) bool
+xc_tlb_probe_lg(const struct xc_tlb_ctx *t, uint64_t iova, unsigned int lg, struct xc_tlb_hit *hit)
+{
+	uint64_t page = iova >> lg, base = page << lg;
+	uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | t->low;
+	uint64_t hsh = t->hv + page + (uint64_t)lg * XC_HASH_LG;
+	uint32_t set = likely(t->set_mask)
+			       ? (uint32_t)(hsh & t->set_mask)
+			       : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
+	struct xc_hdr *h = (struct xc_hdr *)(t->sets + (size_t)set * t->stride);
+	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	const uint64_t *e = xc_ways(h);
+	uint64_t stamp, pa, ipa, meta;
+	unsigned int w;
+
+	for (w = 0; w < t->ways; w++, e += XC_TLB_NW)
+		if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == t->k1)
+			break;
+	if (w == t->ways)
+		return false;
+	stamp = xc_ld(&e[XC_STAMP]);
+	pa = xc_ld(&e[XC_TLB_PA]);
+	ipa = xc_ld(&e[XC_TLB_IPA]);
+	meta = xc_ld(&e[XC_TLB_META]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
+		return false;
+	if (unlikely(stamp < t->floor))
+		return false;
+	if (t->lru) {
+		uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+
+		if ((o & 15) != w)
+			__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
+	}
+	hit->base = base;
+	hit->lg = lg;
+	hit->pa = pa;
+	hit->ipa = ipa;
+	hit->meta = meta;
+	return true;
+}
+
+/* The sizes after the smallest, out of line: most lookups stop at the first. */
+bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
+		       struct xc_tlb_hit *hit);
+
+/*
+ * IOTLB lookup for @iova in the context of @t, among the entry sizes it may
+ * hold, smallest first, accepting entries stamped at or after its floor.
+ * xc_probe() by hand and in one attempt: the words go straight to
+ * registers, and a set that a writer holds or changed under us is a miss
+ * for this size (the walk is always correct). Counts nothing: the caller
+ * decides whether the entry served.
+ */
+static inline __attribute__((always_inline)) bool
 xc_tlb_probe(const struct xc_tlb_ctx *t, uint64_t iova, struct xc_tlb_hit *hit)
 {
 	uint64_t m = t->sizes;
 
-	while (m) {
-		unsigned int lg = (unsigned int)__builtin_ctzll(m);
-		uint64_t page = iova >> lg, base = page << lg;
-		uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | t->low;
-		uint64_t hsh = t->hv + page + (uint64_t)lg * XC_HASH_LG;
-		uint32_t set = likely(t->set_mask)
-				       ? (uint32_t)(hsh & t->set_mask)
-				       : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
-		struct xc_hdr *h = (struct xc_hdr *)(t->sets + (size_t)set * t->stride);
-		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-		const uint64_t *e = xc_ways(h);
-		uint64_t stamp, pa, ipa, meta;
-		unsigned int w;
-
-		m &= m - 1;
-		for (w = 0; w < t->ways; w++, e += XC_TLB_NW)
-			if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == t->k1)
-				break;
-		if (w == t->ways)
-			continue;
-		stamp = xc_ld(&e[XC_STAMP]);
-		pa = xc_ld(&e[XC_TLB_PA]);
-		ipa = xc_ld(&e[XC_TLB_IPA]);
-		meta = xc_ld(&e[XC_TLB_META]);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
-			continue;
-		if (unlikely(stamp < t->floor))
-			continue;
-		if (t->lru) {
-			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-
-			if ((o & 15) != w)
-				__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
-		}
-		hit->base = base;
-		hit->lg = lg;
-		hit->pa = pa;
-		hit->ipa = ipa;
-		hit->meta = meta;
+	if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
 		return true;
-	}
-	return false;
+	m &= m - 1;
+	return unlikely(m) && xc_tlb_probe_more(t, iova, m, hit);
 }
 
 /* One IOTLB lookup for @iova in context @k1 (xc_key1(), | XC_K1_S2ONLY without stage 1). */

@@ -725,6 +725,73 @@ tlb_res(const struct xlate_cfg *cfg, uint64_t iova, const struct xc_tlb_hit *h,
 }
 
 /*
+ * The common IOTLB hit, straight-line: stage 1 on, the smallest entry size
+ * present, a power-of-two number of sets, the entry in way 0 or 1 of its
+ * set, no record. Anything else (or a miss) goes to tlb_hit(), which does
+ * the same for every case. Same protocol as xc_tlb_probe().
+ */
+static inline __attribute__((always_inline)) bool
+tlb_hit_fast(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	     struct xlate_result *res)
+{
+	struct xlate_cache *xc = cfg->cache;
+	const struct xc_cset *s = &xc->iotlb;
+	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	uint64_t k1 = xc_key1(cfg->tag.vmid, cfg->tag.asid);
+	unsigned int lg = (unsigned int)__builtin_ctzll(m | BIT(63));
+	uint64_t page = iova >> lg, k0, stamp, pa, ipa, meta, size, off;
+	const uint64_t *e;
+	struct xc_hdr *h;
+	uint32_t sq;
+
+	if (unlikely(!m || !s->set_mask || !cfg->s1.cfg))
+		return false;
+	h = xc_hdr(s, (uint32_t)((page + (uint64_t)cfg->tag.vmid * XC_HASH_VMID +
+				  (uint64_t)lg * XC_HASH_LG) & s->set_mask));
+	k0 = (page << lg) | (uint64_t)lg << XC_K0_LG_SHIFT |
+	     (access & PT_PROT_U ? XC_K0_USER : 0) | XC_K0_VALID;
+	sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	e = xc_ways(h);
+	if (xc_ld(&e[XC_K0]) != k0 || xc_ld(&e[XC_K1]) != k1) {
+		e += XC_TLB_NW;
+		if (s->ways < 2 || xc_ld(&e[XC_K0]) != k0 || xc_ld(&e[XC_K1]) != k1)
+			return false;
+	}
+	stamp = xc_ld(&e[XC_STAMP]);
+	pa = xc_ld(&e[XC_TLB_PA]);
+	ipa = xc_ld(&e[XC_TLB_IPA]);
+	meta = xc_ld(&e[XC_TLB_META]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)) ||
+	    unlikely(stamp < xc_tlb_floor(xc, k1)) ||
+	    unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_grant(meta)))
+		return false;
+	if (s->lru) {
+		uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+		unsigned int w = e == xc_ways(h) ? 0 : 1;
+
+		if ((o & 15) != w)
+			__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
+	}
+	size = 1ULL << lg;
+	off = iova & (size - 1);
+	res->pa = pa + off;
+	res->ipa = ipa + off;
+	res->size = size;
+	res->s1_prot = xc_tlb_p1(meta);
+	res->s2_prot = xc_tlb_p2(meta);
+	res->prot = res->s1_prot & res->s2_prot;
+	res->s1_level = xc_tlb_l1(meta);
+	res->s2_level = xc_tlb_l2(meta);
+	res->s1_size = 1ULL << xc_tlb_lg1(meta);
+	res->s2_size = cfg->s2.cfg ? 1ULL << xc_tlb_lg2(meta) : 0;
+	res->reads = 0;
+	res->iotlb_hit = true;
+	xc_count(xc, XC_G_IOTLB, XC_HIT);
+	return true;
+}
+
+/*
  * The IOTLB hit path: no lock, no store but the LRU order and a counter.
  * Fills *res exactly as the walk that made the entry did.
  */
@@ -838,18 +905,20 @@ fault:
 	return x.fault->reason;
 }
 
-/* xlate() for a caller that wants no result: the same, with one on the stack. */
+/* xlate() with caches past the straight-line hit: every IOTLB case, then the walk. */
 static __attribute__((noinline)) enum pt_fault_reason
-xlate_nores(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	    struct xlate_fault *fault, struct xlate_record *rec)
+xlate_cached(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	     struct xlate_result *res, struct xlate_fault *fault, struct xlate_record *rec)
 {
-	struct xlate_result res;
+	struct xlate_result dummy;
 
-	if (tlb_hit(cfg, iova, access, &res, rec)) {
-		trace_xlate_walk(iova, access, res.pa, res.size);
+	if (!res)
+		res = &dummy;
+	if (tlb_hit(cfg, iova, access, res, rec)) {
+		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;
 	}
-	return xlate_walk(cfg, iova, access, &res, fault, rec);
+	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
@@ -857,12 +926,11 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 			   struct xlate_record *rec)
 {
 	if (cfg->cache) {
-		if (unlikely(!res))
-			return xlate_nores(cfg, iova, access, fault, rec);
-		if (tlb_hit(cfg, iova, access, res, rec)) {
+		if (likely(res && !rec) && tlb_hit_fast(cfg, iova, access, res)) {
 			trace_xlate_walk(iova, access, res->pa, res->size);
 			return PT_OK;
 		}
+		return xlate_cached(cfg, iova, access, res, fault, rec);
 	}
 	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
