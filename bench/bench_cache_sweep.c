@@ -390,9 +390,9 @@ int main(int argc, char **argv)
 	bench_init(argc, argv, "bench_cache_sweep");
 	ret = new_cache(4096, &probe);
 	if (ret) {
-		fprintf(stderr, "bench_cache_sweep: no translation caches (%s): nothing to run\n",
+		fprintf(stderr, "bench_cache_sweep: cannot create the caches (%s)\n",
 			strerror(-ret));
-		return 0;
+		return 1;
 	}
 	xlate_cache_free(probe);
 	for (unsigned int m = 0; m < ARRAY_SIZE(modes); m++) {

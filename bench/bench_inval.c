@@ -347,9 +347,8 @@ int main(int argc, char **argv)
 	measure_overhead();
 	ret = new_cache(1024, &probe);
 	if (ret) {
-		fprintf(stderr, "bench_inval: no translation caches (%s): nothing to run\n",
-			strerror(-ret));
-		return 0;
+		fprintf(stderr, "bench_inval: cannot create the caches (%s)\n", strerror(-ret));
+		return 1;
 	}
 	xlate_cache_free(probe);
 

@@ -44,7 +44,7 @@ def pct(v):
 
 
 def w4(rows):
-    print("| mode | leaves | working set | ours p50 (min) | loop of 16, per translation | "
+    print("| mode | leaves | working set | ours p50 (min) | xlate_batch of 16, per translation | "
           "IOTLB hit rate | QEMU-style hit path p50 | speedup | QEMU-style at 256 entries p50 "
           "(hit rate) |")
     print("|---|---|---|---|---|---|---|---|---|")

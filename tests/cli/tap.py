@@ -22,10 +22,6 @@ class Tap:
                 print(f"# {line}", flush=True)
         return cond
 
-    def skip(self, desc, reason):
-        self.n += 1
-        print(f"ok {self.n} - {desc} # SKIP {reason}", flush=True)
-
     def done(self):
         if self.n != self.plan:
             print(f"# planned {self.plan} tests but ran {self.n}", flush=True)

@@ -735,13 +735,6 @@ static int sweep_report(const struct trace_opts *o, const struct env *e, const s
 
 /* ---------------------------------------------------------------------- */
 
-static const char *replay_err(int ret)
-{
-	return ret == -ENOSYS ? "the translation caches are not in this build yet (use "
-				"--iotlb 0 --walk-cache 0 --ipa-cache 0)"
-			      : strerror(-ret);
-}
-
 static int run(const struct trace_opts *o)
 {
 	struct env e = {0};
@@ -765,7 +758,7 @@ static int run(const struct trace_opts *o)
 			errx(1, "out of memory");
 		ret = run_sweep(o, &e, &t, sw);
 		if (ret)
-			errx(1, "%s", replay_err(ret));
+			errx(1, "replay: %s", strerror(-ret));
 		if (o->svg)
 			write_svg(o, &t, sw);
 		if (o->csv)
@@ -782,7 +775,7 @@ static int run(const struct trace_opts *o)
 		if (!ret)
 			ret = replay(&e, &t, &o->params, false, &tm);
 		if (ret)
-			errx(1, "%s", replay_err(ret));
+			errx(1, "replay: %s", strerror(-ret));
 		if (o->json) {
 			if (report_json(o, &e, &t, &r, &nc, &tm))
 				errx(1, "out of memory building the JSON report");
