@@ -15,15 +15,18 @@
  *                THP-backed (2M) and 4K-backed, then its UNMAP; throughput
  *                in GB/s. Plus 1 GiB with huge pages off (4K IOPTEs).
  *
- * THE DOMAIN: the mock IOMMU model (lib/hw/mock) had not landed when this
- * was written, so the domain here is the benchmark's own "pt domain": a
- * paging domain whose map_pages / unmap_pages are lib/pt's VMSA stage-2 4K
- * tables (pgsize 4K | 2M | 1G, real table walks and allocations). It is
- * labelled "pt-vmsa-s2" in the output. Host addresses are what the domain
- * maps (DESIGN.md §1), and host memory is contiguous, so 4K-backed memory
- * still gets 2M IOPTEs where IOVA and address line up, as Linux would with
- * physically contiguous pages; the 4K-backed figure therefore measures the
- * per-page pinning check, and the "iopte-4k" row measures 4K IOPTEs.
+ * The domains, named in the output's "domain" parameter:
+ *   pt-vmsa-s2  the benchmark's own paging domain whose map_pages /
+ *               unmap_pages are lib/pt's VMSA stage-2 4K tables (pgsize
+ *               4K | 2M | 1G): real table walks and allocations;
+ *   mock        the mock IOMMU model (lib/hw/mock), DEFAULT domain: 2 KiB
+ *               pages, aperture [16 MiB, 2 GiB);
+ *   mock-huge   the mock's v6.19 HUGE domain: 4 KiB | 1 MiB pages.
+ * Host addresses are what a domain maps (DESIGN.md §1), and host memory is
+ * contiguous, so 4K-backed memory still gets the largest IOPTEs where IOVA
+ * and address line up, as Linux would with physically contiguous pages; the
+ * 4K-backed figure therefore measures the per-page pinning check, and the
+ * "iopte-4k" row (huge pages off) measures 4K IOPTEs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +38,10 @@
 #include <linux/iommufd.h>
 #include <uiommu/uiommu.h>
 
+#include <linux/iommufd_test.h>
+
 #include "bench.h"
+#include "hw/mock/mock.h"
 #include "iommufd/io_pagetable.h"
 #include "pt/pt.h"
 
@@ -45,10 +51,18 @@
 
 static struct uiommu_file *file;
 
+/* The domain under the IOAS: lib/pt VMSA stage 2, or the mock IOMMU model. */
+enum dom_kind { DOM_NONE, DOM_PT, DOM_MOCK, DOM_MOCK_HUGE };
+
+static const char *const dom_names[] = {"none", "pt-vmsa-s2", "mock", "mock-huge"};
+
 struct pt_domain {
 	struct iommu_domain dom;
 	struct pt_table t;
 	struct iommufd_ioas *ioas;
+	enum dom_kind kind;
+	struct iommu_domain *mock;
+	struct udev *dev;
 };
 
 static int ptd_map(struct iommu_domain *d, uint64_t iova, uint64_t paddr, size_t pgsize,
@@ -91,30 +105,48 @@ static uint32_t ioas_alloc(void)
 	return cmd.out_ioas_id;
 }
 
-static void ptd_attach(struct pt_domain *p, uint32_t ioas_id)
+static void ptd_attach(struct pt_domain *p, uint32_t ioas_id, enum dom_kind kind)
 {
 	struct pt_cfg cfg = {
 		.format = PT_VMSA_S2, .granule_shift = 12, .ias = 48, .oas = 48, .sl0 = -1};
 	struct iommufd_ctx *ictx = iommufd_ctx_from_file(file);
-	int rc;
+	struct iommu_domain *dom;
+	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->kind = kind;
 	if (IS_ERR(ictx))
 		die("ctx", EBADF);
-	rc = pt_cfg_init(&cfg);
-	if (!rc)
-		rc = pt_table_init(&p->t, &cfg, &pt_mem_host);
-	if (rc)
-		die("pt table", -rc);
-	p->dom.type = IOMMU_DOMAIN_PAGING;
-	p->dom.ops = &ptd_ops;
-	p->dom.pgsize_bitmap = (4 * KIB) | (2 * MIB) | GIB;
-	p->dom.aperture_start = 0;
-	p->dom.aperture_end = (1ULL << 48) - 1;
+	if (kind == DOM_PT) {
+		rc = pt_cfg_init(&cfg);
+		if (!rc)
+			rc = pt_table_init(&p->t, &cfg, &pt_mem_host);
+		if (rc)
+			die("pt table", -rc);
+		p->dom.type = IOMMU_DOMAIN_PAGING;
+		p->dom.ops = &ptd_ops;
+		p->dom.pgsize_bitmap = (4 * KIB) | (2 * MIB) | GIB;
+		p->dom.aperture_start = 0;
+		p->dom.aperture_end = (1ULL << 48) - 1;
+		dom = &p->dom;
+	} else {
+		struct iommu_hwpt_selftest data = {.pagetable_type = MOCK_IOMMUPT_HUGE};
+		struct iommu_user_data ud = {
+			.type = IOMMU_HWPT_DATA_SELFTEST, .uptr = &data, .len = sizeof(data)};
+
+		p->dev = mock_dev_create(0, &rc);
+		if (!p->dev)
+			die("mock device", -rc);
+		p->mock = mock_iommu_device()->ops->domain_alloc_paging_flags(
+			p->dev, 0, kind == DOM_MOCK_HUGE ? &ud : NULL, &rc);
+		if (!p->mock)
+			die("mock domain", -rc);
+		dom = p->mock;
+	}
 	p->ioas = iommufd_get_ioas(ictx, ioas_id);
 	if (IS_ERR(p->ioas))
 		die("get IOAS", ENOENT);
-	rc = iopt_table_add_domain(&p->ioas->iopt, &p->dom);
+	rc = iopt_table_add_domain(&p->ioas->iopt, dom);
 	if (rc)
 		die("attach", -rc);
 	iommufd_ref_to_users(&p->ioas->obj);
@@ -123,9 +155,14 @@ static void ptd_attach(struct pt_domain *p, uint32_t ioas_id)
 
 static void ptd_detach(struct pt_domain *p)
 {
-	iopt_table_remove_domain(&p->ioas->iopt, &p->dom);
+	iopt_table_remove_domain(&p->ioas->iopt, p->kind == DOM_PT ? &p->dom : p->mock);
 	refcount_dec(&p->ioas->obj.users);
-	pt_table_destroy(&p->t);
+	if (p->kind == DOM_PT) {
+		pt_table_destroy(&p->t);
+	} else {
+		p->mock->ops->free(p->mock);
+		mock_dev_destroy(p->dev);
+	}
 }
 
 static int map(uint32_t ioas, void *va, uint64_t len, uint64_t *iova, uint32_t flags)
@@ -172,9 +209,9 @@ static void emit(const char *name, const char *domain, const char *extra_key, co
 }
 
 /* MAP + UNMAP of one page, K pairs per sample; reported per call. */
-static void fixed_cost(bool with_domain)
+static void fixed_cost(enum dom_kind kind)
 {
-	const char *desc = with_domain ? "map+unmap 1x4K pt-vmsa-s2" : "map+unmap 1x4K none";
+	char desc[64];
 	const unsigned int K = 256;
 	unsigned int n = bench_samples(4000, 200);
 	double *v = calloc(n, sizeof(double));
@@ -183,6 +220,7 @@ static void fixed_cost(bool with_domain)
 	uint32_t ioas;
 	void *page;
 
+	snprintf(desc, sizeof(desc), "map+unmap 1x4K %s", dom_names[kind]);
 	if (!bench_want(desc) || !v) {
 		free(v);
 		return;
@@ -190,8 +228,8 @@ static void fixed_cost(bool with_domain)
 	page = aligned_alloc(4096, 4096);
 	memset(page, 1, 4096);
 	ioas = ioas_alloc();
-	if (with_domain)
-		ptd_attach(&ptd, ioas);
+	if (kind != DOM_NONE)
+		ptd_attach(&ptd, ioas, kind);
 	for (unsigned int s = 0; s <= n; s++) {
 		uint64_t t0 = bench_ticks();
 
@@ -206,9 +244,8 @@ static void fixed_cost(bool with_domain)
 			v[s - 1] = bench_ns(bench_ticks() - t0) / (2.0 * K);
 	}
 	bench_stats(v, n, &st);
-	emit("iommufd_map_unmap_fixed_cost", with_domain ? "pt-vmsa-s2" : "none", "per", "call",
-	     &st, 0);
-	if (with_domain)
+	emit("iommufd_map_unmap_fixed_cost", dom_names[kind], "per", "call", &st, 0);
+	if (kind != DOM_NONE)
 		ptd_detach(&ptd);
 	free(page);
 	free(v);
@@ -308,7 +345,7 @@ static void *prefaulted(uint64_t len, bool huge)
 }
 
 /* MAP / UNMAP of @len bytes with a pt domain. */
-static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
+static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte, enum dom_kind kind)
 {
 	unsigned int reps = bench_samples(10, 3);
 	double *vm = calloc(reps, sizeof(double)), *vu = calloc(reps, sizeof(double));
@@ -317,7 +354,8 @@ static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
 	struct bench_stats sm, su;
 	uint32_t ioas;
 
-	snprintf(desc, sizeof(desc), "bulk 1G %s%s", backing, small_iopte ? " iopte-4k" : "");
+	snprintf(desc, sizeof(desc), "bulk 1G %s %s%s", dom_names[kind], backing,
+		 small_iopte ? " iopte-4k" : "");
 	if (!bench_want(desc) || !vm || !vu) {
 		free(vm);
 		free(vu);
@@ -333,7 +371,7 @@ static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
 		if (uiommu_ioctl(file, IOMMU_OPTION, &o))
 			die("option", errno);
 	}
-	ptd_attach(&ptd, ioas);
+	ptd_attach(&ptd, ioas, kind);
 	for (unsigned int r = 0; r <= reps; r++) {
 		uint64_t iova = 1ULL << 32, t0, t1, t2;
 
@@ -351,10 +389,10 @@ static void bulk(const char *backing, void *buf, uint64_t len, bool small_iopte)
 	}
 	bench_stats(vm, reps, &sm);
 	bench_stats(vu, reps, &su);
-	emit(small_iopte ? "iommufd_map_1g_iopte4k" : "iommufd_map_1g", "pt-vmsa-s2", "backing",
-	     backing, &sm, (double)len);
-	emit(small_iopte ? "iommufd_unmap_1g_iopte4k" : "iommufd_unmap_1g", "pt-vmsa-s2", "backing",
-	     backing, &su, (double)len);
+	emit(small_iopte ? "iommufd_map_1g_iopte4k" : "iommufd_map_1g", dom_names[kind],
+	     "backing", backing, &sm, (double)len);
+	emit(small_iopte ? "iommufd_unmap_1g_iopte4k" : "iommufd_unmap_1g", dom_names[kind],
+	     "backing", backing, &su, (double)len);
 	ptd_detach(&ptd);
 	free(vm);
 	free(vu);
@@ -369,8 +407,9 @@ int main(int argc, char **argv)
 	if (!file)
 		die("open /dev/iommu", errno);
 
-	fixed_cost(false);
-	fixed_cost(true);
+	fixed_cost(DOM_NONE);
+	fixed_cost(DOM_PT);
+	fixed_cost(DOM_MOCK);
 	scale();
 	/* A fresh context: the 1 M areas above go with the old one. */
 	uiommu_close(file);
@@ -381,9 +420,11 @@ int main(int argc, char **argv)
 	if (bench_want("bulk 1G")) {
 		thp = prefaulted(GIB, true);
 		small = prefaulted(GIB, false);
-		bulk("2M", thp, GIB, false);
-		bulk("4K", small, GIB, false);
-		bulk("4K", small, GIB, true);
+		bulk("2M", thp, GIB, false, DOM_PT);
+		bulk("4K", small, GIB, false, DOM_PT);
+		bulk("4K", small, GIB, true, DOM_PT);
+		bulk("2M", thp, GIB, false, DOM_MOCK_HUGE);
+		bulk("4K", small, GIB, false, DOM_MOCK_HUGE);
 	}
 	uiommu_close(file);
 	return 0;

@@ -543,5 +543,12 @@ unsigned int iopt_pages_pin_count(uintptr_t addr);
  * maps a memfd the program shares with MAP_FILE.
  */
 unsigned int iopt_pages_file_pin_count(uint64_t dev, uint64_t ino, uint64_t pgoff);
+/*
+ * The host address (the library's own mapping) of byte @offset of the file
+ * (@dev, @ino) if some MAP_FILE covers it, else 0: what MD_CHECK_MAP's
+ * resolve function needs for a user address inside a mapping of that memfd
+ * (the selftest finds dev/ino/offset of the user address in /proc/self/maps).
+ */
+uintptr_t iopt_pages_file_host(uint64_t dev, uint64_t ino, uint64_t offset);
 
 #endif

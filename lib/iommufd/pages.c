@@ -680,3 +680,21 @@ unsigned int iopt_pages_file_pin_count(uint64_t dev, uint64_t ino, uint64_t pgof
 	pthread_mutex_unlock(&pages_list_lock);
 	return n;
 }
+
+uintptr_t iopt_pages_file_host(uint64_t dev, uint64_t ino, uint64_t offset)
+{
+	struct iopt_pages *pages;
+	uintptr_t host = 0;
+
+	pthread_mutex_lock(&pages_list_lock);
+	list_for_each_entry(pages, &pages_list, all_item) {
+		if (pages->type != IOPT_ADDRESS_FILE || !pages->base || pages->file_dev != dev ||
+		    pages->file_ino != ino || offset < pages->file_start ||
+		    offset - pages->file_start >= pages->alias_len)
+			continue;
+		host = pages->base + (offset - pages->file_start);
+		break;
+	}
+	pthread_mutex_unlock(&pages_list_lock);
+	return host;
+}

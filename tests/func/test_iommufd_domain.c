@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <linux/iommufd_test.h>
+
+#include "hw/mock/mock.h"
 #include "iommufd_internal.h"
 
 #define APERTURE_START (1ULL << 24)
@@ -774,6 +777,129 @@ static void test_close_leaf_first(void *arg)
 	TAP_CHECK_EQ(iopt_pages_pin_count((uintptr_t)buffer), 0, "nothing pinned");
 }
 
+/* The file-alias resolver for mock_domain_check_map(). */
+struct file_id {
+	uint64_t dev, ino;
+	uintptr_t user;
+};
+
+static uint64_t resolve_file(void *arg, uint64_t uva)
+{
+	struct file_id *f = arg;
+
+	return iopt_pages_file_host(f->dev, f->ino, uva - f->user);
+}
+
+/* The real mock IOMMU (lib/hw/mock) behind an IOAS: MD_CHECK_MAP semantics. */
+static void test_mock_domain(void *arg)
+{
+	const struct iommu_ops *ops = mock_iommu_device()->ops;
+	struct iommu_domain *dom, *huge;
+	struct udev *dev;
+	uint32_t ioas, num;
+	uint64_t iova, align;
+	struct iommu_iova_range r;
+	int err, mfd;
+	uint8_t *user;
+
+	dev = mock_dev_create(0, &err);
+	TAP_CHECK(dev, "mock device: %d", err);
+	dom = ops->domain_alloc_paging_flags(dev, 0, NULL, &err);
+	TAP_CHECK(dom, "mock domain: %d", err);
+
+	iommufd_setup();
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, MOCK_APERTURE_START);
+	{
+		struct iommufd_ioas *o = iommufd_get_ioas(test_ictx(), ioas);
+
+		TAP_CHECK(!IS_ERR(o), "get");
+		TAP_CHECK_EQ(iopt_table_add_domain(&o->iopt, dom), 0, "attach the mock");
+		iommufd_put_object(test_ictx(), &o->obj);
+	}
+	/* The selftest's iova_ranges with a mock domain. */
+	num = 1;
+	CHECK_OK(_iova_ranges(ioas, &r, &num, &align));
+	TAP_CHECK(r.start == MOCK_APERTURE_START && r.last == MOCK_APERTURE_LAST, "aperture");
+	TAP_CHECK_EQ(align, MOCK_PAGE_SIZE, "2 KiB alignment");
+	TAP_CHECK_EQ(mock_domain_check_map(dom, MOCK_APERTURE_START, BUFFER_SIZE, (uintptr_t)buffer,
+					   NULL, NULL),
+		     0, "MD_CHECK_MAP of the existing area");
+	/* Sub-page (2 KiB) offsets, every alignment the mock allows. */
+	for (uint64_t start = 0; start < PAGE_SIZE; start += MOCK_PAGE_SIZE) {
+		for (uint64_t len = MOCK_PAGE_SIZE; len <= 3 * PAGE_SIZE; len += MOCK_PAGE_SIZE) {
+			iova = 0;
+			CHECK_OK(_ioas_map(ioas, (uint8_t *)buffer + start, len, &iova, MAP_RW));
+			TAP_CHECK_EQ(mock_domain_check_map(dom, iova, len,
+							   (uintptr_t)buffer + start, NULL, NULL),
+				     0, "check map start %llu len %llu", (unsigned long long)start,
+				     (unsigned long long)len);
+			ioas_unmap(ioas, iova, len);
+		}
+	}
+	/* A 1K length is below the mock's granule. */
+	iova = 0;
+	CHECK_ERRNO(EINVAL, _ioas_map(ioas, buffer, 1024, &iova, MAP_RW));
+
+	/* MAP_FILE: the domain maps the library's alias of the memfd. */
+	mfd = memfd_create("mock", MFD_CLOEXEC);
+	TAP_CHECK(mfd >= 0 && !ftruncate(mfd, 4 * PAGE_SIZE), "memfd");
+	user = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	TAP_CHECK(user != MAP_FAILED, "mmap");
+	iova = 0;
+	CHECK_OK(_map_file(ioas, mfd, PAGE_SIZE, 2 * PAGE_SIZE, &iova, MAP_RW));
+	{
+		struct file_id f = {.user = (uintptr_t)user};
+		struct stat st;
+
+		TAP_CHECK(!fstat(mfd, &st), "fstat");
+		f.dev = st.st_dev;
+		f.ino = st.st_ino;
+		TAP_CHECK_EQ(mock_domain_check_map(dom, iova, 2 * PAGE_SIZE,
+						   (uintptr_t)user + PAGE_SIZE, resolve_file, &f),
+			     0, "check map through the alias");
+		/* Without the resolver the user address is not what the domain maps. */
+		TAP_CHECK_EQ(mock_domain_check_map(dom, iova, 2 * PAGE_SIZE,
+						   (uintptr_t)user + PAGE_SIZE, NULL, NULL),
+			     -EINVAL, "user address is not the alias");
+	}
+	munmap(user, 4 * PAGE_SIZE);
+	close(mfd);
+
+	/* A second, HUGE mock domain (4K | 1M pages): areas get 1 MiB leaves where they can. */
+	{
+		struct iommu_hwpt_selftest data = {.pagetable_type = MOCK_IOMMUPT_HUGE};
+		struct iommu_user_data ud = {
+			.type = IOMMU_HWPT_DATA_SELFTEST, .uptr = &data, .len = sizeof(data)};
+		struct iommufd_ioas *o = iommufd_get_ioas(test_ictx(), ioas);
+
+		huge = ops->domain_alloc_paging_flags(dev, 0, &ud, &err);
+		TAP_CHECK(huge, "huge mock domain: %d", err);
+		TAP_CHECK(!IS_ERR(o), "get");
+		TAP_CHECK_EQ(iopt_table_add_domain(&o->iopt, huge), 0, "attach the huge mock");
+		TAP_CHECK_EQ(mock_domain_check_map(huge, MOCK_APERTURE_START, BUFFER_SIZE,
+						   (uintptr_t)buffer, NULL, NULL),
+			     0, "filled");
+		num = 1;
+		CHECK_OK(_iova_ranges(ioas, &r, &num, &align));
+		TAP_CHECK_EQ(align, PAGE_SIZE, "4 KiB alignment now");
+		iopt_table_remove_domain(&o->iopt, huge);
+		iommufd_put_object(test_ictx(), &o->obj);
+		huge->ops->free(huge);
+	}
+
+	ioas_unmap(ioas, MOCK_APERTURE_START, BUFFER_SIZE);
+	{
+		struct iommufd_ioas *o = iommufd_get_ioas(test_ictx(), ioas);
+
+		iopt_table_remove_domain(&o->iopt, dom);
+		iommufd_put_object(test_ictx(), &o->obj);
+	}
+	dom->ops->free(dom);
+	mock_dev_destroy(dev);
+	iommufd_teardown();
+}
+
 int main(void)
 {
 	static const struct {
@@ -793,6 +919,7 @@ int main(void)
 		{"an access keeps its context after close", test_access_outlives_fd},
 		{"tombstones: ENOENT, ID kept until close", test_tombstone},
 		{"close destroys leaf-first", test_close_leaf_first},
+		{"the mock IOMMU's domains behind an IOAS (MD_CHECK_MAP)", test_mock_domain},
 	};
 
 	tap_plan(ARRAY_SIZE_T(tests));
