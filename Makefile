@@ -33,7 +33,8 @@ check-asan: deps
 
 # ThreadSanitizer over the tests that run threads against each other (readers
 # translating through the caches while a writer maps, unmaps and invalidates).
-TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads
+TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
+	iommufd_objs_threads
 check-tsan: deps
 	[ -f $(BUILD)-tsan/build.ninja ] || meson setup $(BUILD)-tsan $(MESON_OPTS) \
 		-Db_sanitize=thread -Db_lundef=false

@@ -613,6 +613,11 @@ struct iommufd_hwpt_paging {
 	struct iommufd_ioas *ioas; /* users reference */
 	bool auto_domain;	   /* made by an attach to an IOAS; dies with its last device */
 	bool nest_parent;	   /* allocated with NEST_PARENT */
+	/*
+	 * DMA through it snoops CPU caches (VFIO_DMA_CC_IOMMU). The core maps
+	 * with IOMMU_CACHE and every model here is coherent, so always true.
+	 */
+	bool enforce_cache_coherency;
 	/* On ioas->hwpt_list and added to the io_pagetable; hwpt_item under ioas->mutex. */
 	bool in_iopt;
 	struct list_head hwpt_item;
