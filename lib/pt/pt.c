@@ -165,6 +165,18 @@ int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *m
 		return -EINVAL;
 	t->cfg = *cfg;
 	t->mem = mem;
+	t->direct = mem->nr_regions == 1;
+	if (t->direct)
+		t->host_delta = (uintptr_t)mem->region[0].host - (uintptr_t)mem->region[0].base;
+	/* Counters only when every non-root table of the format has one. */
+	t->counted = mem->count.max_size && cfg->nlevels > 1;
+	for (unsigned int d = 1; d < cfg->nlevels; d++) {
+		sz = pt_table_size(cfg, d);
+		if (sz < mem->count.min_size || sz > mem->count.max_size || sz / 8 > UINT16_MAX)
+			t->counted = false;
+	}
+	if (t->counted)
+		t->count = mem->count;
 	sz = pt_table_size(cfg, 0);
 	ret = mem->alloc_table(mem, sz, &t->root, &t->root_ptr);
 	if (ret)
@@ -200,6 +212,11 @@ int pt_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmappe
 
 	trace_pt_unmap(t->cfg.fmt->name, iova, size, *done);
 	return ret;
+}
+
+int pt_table_check(const struct pt_table *t, FILE *err)
+{
+	return t->cfg.fmt->check(t, err);
 }
 
 int pt_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)
