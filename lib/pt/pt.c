@@ -178,7 +178,7 @@ int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *m
 	if (t->counted)
 		t->count = mem->count;
 	sz = pt_table_size(cfg, 0);
-	ret = mem->alloc_table(mem, sz, &t->root, &t->root_ptr);
+	ret = mem->alloc_table(mem, sz, 0, &t->root, &t->root_ptr);
 	if (ret)
 		return ret;
 	t->nr_tables = 1;

@@ -180,16 +180,25 @@ static inline struct pt_count *pt_count_of(const struct pt_count_map *m, const v
 	return (struct pt_count *)(m->base | (p & ~m->mask)) + (((p - m->bias) & m->mask) >> m->shift);
 }
 
+/*
+ * alloc_table flag: the caller writes every entry of the new table before
+ * it reads one or links the table, so its entries need not be zeroed (the
+ * counter still must be). A port may ignore it.
+ */
+#define PT_ALLOC_OVERWRITE (1u << 0)
+
 struct pt_mem {
 	unsigned int nr_regions;
 	struct pt_mem_region region[PT_MEM_MAX_REGIONS];
 	/*
 	 * Table pages for pt_map: zeroed, aligned to their size (at least 64
 	 * bytes), with *ptr the host pointer of *pa in the regions above; a
-	 * table with a counter (below) comes with it zeroed too. Return 0 and
-	 * fill *pa / *ptr, or -ENOMEM.
+	 * table with a counter (below) comes with it zeroed too. @flags:
+	 * PT_ALLOC_OVERWRITE (the port may skip zeroing the entries). Return 0
+	 * and fill *pa / *ptr, or -ENOMEM.
 	 */
-	int (*alloc_table)(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr);
+	int (*alloc_table)(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			   void **ptr);
 	/*
 	 * A table that left the tree. Without a counter it is all zeroes.
 	 * With one, the counter is exact (valid = its non-zero entries) and

@@ -67,6 +67,9 @@ static inline void fmt_store(uint64_t *p, uint64_t v)
 }
 #endif
 
+/* The single-leaf paths are inlined into eng_map() / eng_unmap() whatever the heuristics say. */
+#define eng_always_inline inline __attribute__((always_inline))
+
 /*
  * Host pointer of the table at @pa (at @depth). Every table in the tree was
  * handed out by the port, so on a one-region port it is inside that region
@@ -103,11 +106,13 @@ static inline void eng_cnt_link(const struct pt_table *t, const void *table, uns
 	}
 }
 
-static int eng_alloc_table(struct pt_table *t, unsigned int depth, uint64_t *pa, uint64_t **ptr)
+/* A new table at @depth; PT_ALLOC_OVERWRITE when the caller writes every entry before use. */
+static int eng_alloc_table(struct pt_table *t, unsigned int depth, unsigned int flags, uint64_t *pa,
+			   uint64_t **ptr)
 {
 	size_t sz = pt_table_size(&t->cfg, depth);
 	void *p;
-	int ret = t->mem->alloc_table(t->mem, sz, pa, &p);
+	int ret = t->mem->alloc_table(t->mem, sz, flags, pa, &p);
 
 	if (ret)
 		return ret;
@@ -127,6 +132,24 @@ static void eng_free_table(struct pt_table *t, unsigned int depth, uint64_t pa, 
 	t->mem->free_table(t->mem, pa, ptr, sz);
 	t->nr_tables--;
 	t->table_bytes -= sz;
+}
+
+/*
+ * Store the run of @n leaves @desc, @desc + @esz, ... from @p (the address
+ * field is linear), four a step: one atomic store each, no test.
+ */
+static inline void eng_store_run(uint64_t *p, uint64_t n, uint64_t desc, uint64_t esz)
+{
+	uint64_t k = 0;
+
+	for (; k + 4 <= n; k += 4, desc += 4 * esz) {
+		fmt_store(&p[k], desc);
+		fmt_store(&p[k + 1], desc + esz);
+		fmt_store(&p[k + 2], desc + 2 * esz);
+		fmt_store(&p[k + 3], desc + 3 * esz);
+	}
+	for (; k < n; k++, desc += esz)
+		fmt_store(&p[k], desc);
 }
 
 /* Two descriptors, for word-parallel scans (SSE2 / NEON width, any -march). */
@@ -230,17 +253,29 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 
 	if (cnt) {
 		unsigned int left = cnt->tables;
+		uint64_t below = 0; /* leaves of children that link no table */
 
 		leaves = (uint64_t)(cnt->valid - cnt->tables);
 		for (unsigned int i = 0; left && i < n; i++) {
 			uint64_t e = fmt_load(&table[i]);
+			uint64_t *child, cpa;
+			const struct pt_count *ccnt;
 
-			if (e && fmt_is_table(c, depth, e)) {
-				left--;
-				bytes += eng_reclaim(t, eng_child(t, depth, e), depth + 1,
-						     fmt_table_pa(c, depth, e));
+			if (!e || !fmt_is_table(c, depth, e))
+				continue;
+			left--;
+			child = eng_child(t, depth, e);
+			cpa = fmt_table_pa(c, depth, e);
+			ccnt = pt_count_of(&t->count, child);
+			if (ccnt->tables) {
+				bytes += eng_reclaim(t, child, depth + 1, cpa);
+			} else {
+				/* Such as every last-level table: its counter is all there is to read. */
+				below += ccnt->valid;
+				eng_free_table(t, depth + 1, cpa, child);
 			}
 		}
+		bytes += below * pt_entry_size(c, depth + 1);
 	} else if (depth == c->nlevels - 1) {
 		for (unsigned int i = 0; i < n; i++)
 			leaves += table[i] != 0;
@@ -264,6 +299,35 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 }
 
 /*
+ * Clear entries [i, ie] of a table that walkers can see (one atomic store
+ * each, no branch) and return how many were non-zero. Four a step, with
+ * independent counts.
+ */
+static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned int ie)
+{
+	uint64_t n = 0, n1 = 0, n2 = 0, n3 = 0;
+
+	for (; i + 3 <= ie; i += 4) {
+		uint64_t e0 = fmt_load(&table[i]), e1 = fmt_load(&table[i + 1]);
+		uint64_t e2 = fmt_load(&table[i + 2]), e3 = fmt_load(&table[i + 3]);
+
+		fmt_store(&table[i], 0);
+		fmt_store(&table[i + 1], 0);
+		fmt_store(&table[i + 2], 0);
+		fmt_store(&table[i + 3], 0);
+		n += e0 != 0;
+		n1 += e1 != 0;
+		n2 += e2 != 0;
+		n3 += e3 != 0;
+	}
+	for (; i <= ie; i++) {
+		n += fmt_load(&table[i]) != 0;
+		fmt_store(&table[i], 0);
+	}
+	return n + n1 + n2 + n3;
+}
+
+/*
  * Unmap (clear = true) or only prune empty tables (clear = false) in
  * [start, last], which lies inside the span of @table at @depth.
  */
@@ -274,40 +338,25 @@ static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned in
 	unsigned int i = pt_index(c, depth, start), ie = pt_index(c, depth, last);
 	uint64_t esz = pt_entry_size(c, depth);
 	struct pt_count *cnt = eng_cnt(t, table, depth);
-	uint64_t ebase, unmapped = 0;
+	uint64_t ebase, unmapped = 0, gone = 0, gone_tables = 0;
 
-	if (depth == c->nlevels - 1) {
-		/*
-		 * Pages: the range covers each entry whole. Count and clear, no
-		 * branches, four entries a step with independent counts.
-		 */
-		uint64_t n = 0, n1 = 0, n2 = 0, n3 = 0;
+	/*
+	 * Only leaves in the range, each covered whole: last-level pages, or
+	 * any level when the counter says the table links no table (a block
+	 * the range cuts was split into a table beforehand). Count and clear.
+	 */
+	if (depth == c->nlevels - 1 || (cnt && !cnt->tables)) {
+		uint64_t n;
 
 		if (!clear)
 			return 0;
-		for (; i + 3 <= ie; i += 4) {
-			uint64_t e0 = fmt_load(&table[i]), e1 = fmt_load(&table[i + 1]);
-			uint64_t e2 = fmt_load(&table[i + 2]), e3 = fmt_load(&table[i + 3]);
-
-			fmt_store(&table[i], 0);
-			fmt_store(&table[i + 1], 0);
-			fmt_store(&table[i + 2], 0);
-			fmt_store(&table[i + 3], 0);
-			n += e0 != 0;
-			n1 += e1 != 0;
-			n2 += e2 != 0;
-			n3 += e3 != 0;
-		}
-		for (; i <= ie; i++) {
-			n += fmt_load(&table[i]) != 0;
-			fmt_store(&table[i], 0);
-		}
-		n += n1 + n2 + n3;
+		n = eng_clear_run(table, i, ie);
 		if (cnt)
 			cnt->valid -= (uint16_t)n;
 		return n * esz;
 	}
 
+	/* The counter is updated once at the end: stores below would make each update a reload. */
 	ebase = ALIGN_DOWN(start - c->iova_base, esz) + c->iova_base;
 	for (; i <= ie; i++, ebase += esz) {
 		uint64_t e = fmt_load(&table[i]);
@@ -325,7 +374,8 @@ static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned in
 			if (clear && whole) {
 				/* Unlink the whole subtree in one store, then reclaim it. */
 				fmt_store(&table[i], 0);
-				eng_cnt_link(t, table, depth, -1);
+				gone++;
+				gone_tables++;
 				unmapped += eng_reclaim(t, child, depth + 1, fmt_table_pa(c, depth, e));
 				continue;
 			}
@@ -342,16 +392,20 @@ static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned in
 				empty = eng_child_empty_after(t, child, depth + 1, s, l);
 			if (empty) {
 				fmt_store(&table[i], 0);
-				eng_cnt_link(t, table, depth, -1);
+				gone++;
+				gone_tables++;
 				eng_free_table(t, depth + 1, fmt_table_pa(c, depth, e), child);
 			}
 		} else if (clear && whole) {
 			fmt_store(&table[i], 0);
-			if (cnt)
-				cnt->valid--;
+			gone++;
 			unmapped += esz;
 		}
 		/* A leaf the range only cuts was split by eng_split_at() beforehand. */
+	}
+	if (cnt) {
+		cnt->valid -= (uint16_t)gone;
+		cnt->tables -= (uint16_t)gone_tables;
 	}
 	return unmapped;
 }
@@ -394,12 +448,11 @@ static int eng_split_at(struct pt_table *t, uint64_t *table, unsigned int depth,
 			uint64_t csz = pt_entry_size(c, d + 1);
 			unsigned int n = 1u << c->bits[d + 1];
 			struct pt_count *pcnt = eng_cnt(t, table, d);
-			int ret = eng_alloc_table(t, d + 1, &cpa, &child);
+			int ret = eng_alloc_table(t, d + 1, PT_ALLOC_OVERWRITE, &cpa, &child);
 
 			if (ret)
 				return ret;
-			for (unsigned int k = 0; k < n; k++)
-				fmt_store(&child[k], first + (uint64_t)k * csz);
+			eng_store_run(child, n, first, csz);
 			if (t->counted)
 				*pt_count_of(&t->count, child) = (struct pt_count){ (uint16_t)n, 0 };
 			/* The child is complete before it becomes visible. */
@@ -472,8 +525,7 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 			if (!fresh && !(cnt && !cnt->valid) &&
 			    unlikely(!eng_range_zero(table, idx, idx + (unsigned int)n)))
 				return -EEXIST;
-			for (uint64_t k = 0; k < n; k++)
-				fmt_store(&p[k], desc + k * esz);
+			eng_store_run(p, n, desc, esz);
 			if (cnt)
 				cnt->valid += (uint16_t)n;
 			*done += n * esz;
@@ -481,11 +533,28 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 		}
 		e = fmt_load(&table[idx]);
 		if (!e) {
-			uint64_t cpa, *child;
-			int ret = eng_alloc_table(t, d + 1, &cpa, &child);
+			uint64_t cpa, *child, cesz = pt_entry_size(c, d + 1);
+			/* The new table will be one run of leaves from its first entry to its last. */
+			bool full = eng_leaf_allowed(c, d + 1) && !((iova | pa) & (cesz - 1)) &&
+				    !((iova - c->iova_base) & (esz - 1)) && size >= esz;
+			int ret = eng_alloc_table(t, d + 1, full ? PT_ALLOC_OVERWRITE : 0, &cpa,
+						  &child);
 
 			if (ret)
 				return ret;
+			if (full) {
+				/* Written whole, then linked: no zeroing, no scan. */
+				unsigned int n = 1u << c->bits[d + 1];
+				uint64_t desc = fmt_mk_leaf(c, d + 1, pa, prot);
+
+				eng_store_run(child, n, desc, cesz);
+				if (t->counted)
+					pt_count_of(&t->count, child)->valid = (uint16_t)n;
+				fmt_store(&table[idx], fmt_mk_table(c, d, cpa));
+				eng_cnt_link(t, table, d, 1);
+				*done += esz;
+				return 0;
+			}
 			fmt_store(&table[idx], fmt_mk_table(c, d, cpa));
 			eng_cnt_link(t, table, d, 1);
 			table = child;
@@ -499,20 +568,31 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 }
 
 /*
- * The rest of eng_map_page() when the entry of @table (at @d) on the page's
+ * The depth whose leaves are @size bytes, when the format allows a leaf
+ * there and blocks are not turned off, else -1.
+ */
+static inline int eng_leaf_depth(const struct pt_cfg *c, uint64_t size)
+{
+	for (unsigned int d = 0; d < c->nlevels; d++)
+		if (size == pt_entry_size(c, d))
+			return eng_leaf_allowed(c, d) ? (int)d : -1;
+	return -1;
+}
+
+/*
+ * The rest of eng_map_one() when the entry of @table (at @d) on the leaf's
  * path is zero: every table below is new. A failed allocation frees the
  * tables this call linked, as eng_map()'s rollback would.
  */
-static __attribute__((noinline)) int eng_map_page_new(struct pt_table *t, uint64_t *table,
-						      unsigned int d, uint64_t iova, uint64_t pa,
-						      unsigned int prot)
+static __attribute__((noinline)) int eng_map_one_new(struct pt_table *t, uint64_t *table,
+						     unsigned int d, unsigned int depth,
+						     uint64_t iova, uint64_t pa, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int last = c->nlevels - 1;
 
-	for (; d < last; d++) {
+	for (; d < depth; d++) {
 		uint64_t cpa, *child;
-		int ret = eng_alloc_table(t, d + 1, &cpa, &child);
+		int ret = eng_alloc_table(t, d + 1, 0, &cpa, &child);
 
 		if (ret) {
 			eng_unmap_level(t, t->root_ptr, 0, iova, iova, false);
@@ -522,60 +602,51 @@ static __attribute__((noinline)) int eng_map_page_new(struct pt_table *t, uint64
 		eng_cnt_link(t, table, d, 1);
 		table = child;
 	}
-	fmt_store(&table[pt_index(c, last, iova)], fmt_mk_leaf(c, last, pa, prot));
+	fmt_store(&table[pt_index(c, depth, iova)], fmt_mk_leaf(c, depth, pa, prot));
 	if (t->counted)
 		pt_count_of(&t->count, table)->valid++;
 	return 0;
 }
 
 /*
- * One page: the common single-page map, with none of the general descent's
- * choices (a page is only ever a last-level leaf). Returns 0, -EEXIST or
- * -ENOMEM, with nothing changed on error.
+ * One leaf at @depth (checked: allowed there, aligned): the common
+ * single-page or single-block map, with none of the general descent's
+ * choices. Same result as eng_map_range(): above @depth the range is
+ * smaller than an entry, so it only descends; any entry at @depth (a
+ * leaf, or a table, which is never empty) means -EEXIST. Returns 0,
+ * -EEXIST or -ENOMEM, with nothing changed on error.
  */
-static inline int eng_map_page(struct pt_table *t, uint64_t iova, uint64_t pa, unsigned int prot)
+static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					 uint64_t pa, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int last = c->nlevels - 1;
 	uint64_t *table = t->root_ptr, *p;
 
-	for (unsigned int d = 0; d < last; d++) {
+	for (unsigned int d = 0; d < depth; d++) {
 		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
 
 		if (unlikely(!e))
-			return eng_map_page_new(t, table, d, iova, pa, prot);
+			return eng_map_one_new(t, table, d, depth, iova, pa, prot);
 		if (unlikely(!fmt_is_table(c, d, e)))
-			return -EEXIST; /* a block maps the page */
+			return -EEXIST; /* a block maps the range */
 		table = eng_child(t, d, e);
 	}
-	p = &table[pt_index(c, last, iova)];
+	p = &table[pt_index(c, depth, iova)];
 	if (unlikely(fmt_load(p)))
 		return -EEXIST;
-	fmt_store(p, fmt_mk_leaf(c, last, pa, prot));
-	if (t->counted && last)
+	fmt_store(p, fmt_mk_leaf(c, depth, pa, prot));
+	if (t->counted && depth)
 		pt_count_of(&t->count, table)->valid++;
 	return 0;
 }
 
-static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
-		   unsigned int prot)
+/* Any range (checked): runs of the largest leaves alignment allows, all or nothing. */
+static __attribute__((noinline)) int eng_map_range(struct pt_table *t, uint64_t iova, uint64_t pa,
+						   uint64_t size, unsigned int prot)
 {
-	const struct pt_cfg *c = &t->cfg;
 	uint64_t done = 0;
 	int ret;
 
-	ret = eng_check_input(c, iova, size);
-	if (ret)
-		return ret;
-	if ((pa & (pt_page_size(c) - 1)) || !(prot & PT_PROT_RW))
-		return -EINVAL;
-	if (range_wraps(pa, size))
-		return -EOVERFLOW;
-	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
-		return -ERANGE;
-
-	if (size == pt_page_size(c))
-		return eng_map_page(t, iova, pa, prot);
 	while (done < size) {
 		ret = eng_map_run(t, iova + done, pa + done, size - done, prot, &done);
 		if (unlikely(ret)) {
@@ -587,6 +658,32 @@ static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size
 		}
 	}
 	return 0;
+}
+
+static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
+		   unsigned int prot)
+{
+	const struct pt_cfg *c = &t->cfg;
+	unsigned int last = c->nlevels - 1;
+	int ret, d;
+
+	ret = eng_check_input(c, iova, size);
+	if (ret)
+		return ret;
+	if ((pa & (pt_page_size(c) - 1)) || !(prot & PT_PROT_RW))
+		return -EINVAL;
+	if (range_wraps(pa, size))
+		return -EOVERFLOW;
+	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
+		return -ERANGE;
+
+	/* One page, or one block whose alignment allows it: the short path. */
+	if (likely(size == pt_page_size(c)))
+		return eng_map_one(t, last, iova, pa, prot);
+	if (is_pow2(size) && !((iova - c->iova_base) & (size - 1)) && !(pa & (size - 1)) &&
+	    (d = eng_leaf_depth(c, size)) >= 0)
+		return eng_map_one(t, (unsigned int)d, iova, pa, prot);
+	return eng_map_range(t, iova, pa, size, prot);
 }
 
 /*
@@ -622,49 +719,59 @@ static void eng_unmap_climb(struct pt_table *t, uint64_t *const *path, uint64_t 
 }
 
 /*
- * One page, when no block covers it: a walk down, one store, and with
- * counters one decrement to know whether the leaf table is now empty.
- * Returns 1 when a block covers the page (the general path splits it),
- * else 0 with *unmapped set.
+ * One entry at @depth, [iova, last] (checked and aligned), when no block
+ * above covers it: a walk down, one store, and with counters one decrement
+ * to know whether the table is now empty. A table there is unlinked and
+ * reclaimed. Returns 1 when a block above @depth covers the range (the
+ * general path splits it), else 0 with *unmapped set.
  */
-static inline int eng_unmap_page(struct pt_table *t, uint64_t iova, uint64_t *unmapped)
+static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					   uint64_t last, uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int last = c->nlevels - 1;
-	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e;
+	struct pt_count *cnt;
 
-	for (unsigned int d = 0; d < last; d++) {
-		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
-
+	for (unsigned int d = 0; d < depth; d++) {
+		e = fmt_load(&table[pt_index(c, d, iova)]);
 		if (!e)
 			return 0;
-		if (!fmt_is_table(c, d, e))
+		if (unlikely(!fmt_is_table(c, d, e)))
 			return 1;
 		path[d] = table;
 		table = eng_child(t, d, e);
 	}
-	p = &table[pt_index(c, last, iova)];
-	if (!fmt_load(p))
+	p = &table[pt_index(c, depth, iova)];
+	e = fmt_load(p);
+	if (!e)
 		return 0;
 	fmt_store(p, 0);
-	*unmapped = pt_entry_size(c, last);
-	if (last && (!t->counted || !--pt_count_of(&t->count, table)->valid))
-		eng_unmap_climb(t, path, table, last, iova, iova);
+	cnt = eng_cnt(t, table, depth);
+	if (unlikely(fmt_is_table(c, depth, e))) {
+		if (cnt)
+			cnt->tables--;
+		*unmapped = eng_reclaim(t, eng_child(t, depth, e), depth + 1,
+					fmt_table_pa(c, depth, e));
+	} else {
+		*unmapped = pt_entry_size(c, depth);
+	}
+	if (depth && (!cnt || !--cnt->valid))
+		eng_unmap_climb(t, path, table, depth, iova, last);
 	return 0;
 }
 
 /*
- * Unmap in three steps. First descend from the root while the whole range
- * lies in one entry that links a table and does not cover that entry whole:
- * the table reached covers the range, and no block above it can be cut (a
- * block would have ended the descent). Then split the blocks the range cuts
- * at either end, below that table only (all or nothing: a failed allocation
- * undoes the splits), and clear the range there, unlinking each table it
- * covers whole in one store. Last, climb back up the path, freeing each
- * table the unmap left empty. A one-page unmap thus walks the tree once, not
- * three times, and takes a shorter path still when no block covers it.
+ * Any range (checked), in three steps. First descend from the root while
+ * the whole range lies in one entry that links a table and does not cover
+ * that entry whole: the table reached covers the range, and no block above
+ * it can be cut (a block would have ended the descent). Then split the
+ * blocks the range cuts at either end, below that table only (all or
+ * nothing: a failed allocation undoes the splits), and clear the range
+ * there, unlinking each table it covers whole in one store. Last, climb
+ * back up the path, freeing each table the unmap left empty.
  */
-static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+static __attribute__((noinline)) int eng_unmap_range(struct pt_table *t, uint64_t iova,
+						     uint64_t size, uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
 	uint64_t last = iova + size - 1, n;
@@ -673,12 +780,6 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 	unsigned int d = 0;
 	int ret;
 
-	*unmapped = 0;
-	ret = eng_check_input(c, iova, size);
-	if (ret)
-		return ret;
-	if (size == pt_page_size(c) && !eng_unmap_page(t, iova, unmapped))
-		return 0;
 	for (; d < c->nlevels - 1; d++) {
 		unsigned int i = pt_index(c, d, iova);
 		uint64_t esz = pt_entry_size(c, d);
@@ -713,6 +814,34 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 	if (n)
 		eng_unmap_climb(t, path, table, d, iova, last);
 	return 0;
+}
+
+/*
+ * A one-page unmap, or one of exactly a block (whatever maps it), takes
+ * eng_unmap_one() and walks the tree once; anything else, or a block above
+ * that needs splitting, takes eng_unmap_range().
+ */
+static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+{
+	const struct pt_cfg *c = &t->cfg;
+	int ret;
+
+	*unmapped = 0;
+	ret = eng_check_input(c, iova, size);
+	if (ret)
+		return ret;
+	if (likely(size == pt_page_size(c))) {
+		if (!eng_unmap_one(t, c->nlevels - 1, iova, iova, unmapped))
+			return 0;
+	} else if (is_pow2(size) && !((iova - c->iova_base) & (size - 1))) {
+		for (unsigned int d = 0; d + 1 < c->nlevels; d++)
+			if (size == pt_entry_size(c, d)) {
+				if (!eng_unmap_one(t, d, iova, iova + size - 1, unmapped))
+					return 0;
+				break;
+			}
+	}
+	return eng_unmap_range(t, iova, size, unmapped);
 }
 
 static int eng_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)

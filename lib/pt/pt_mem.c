@@ -53,8 +53,10 @@
  * counter of a table exact while the table is in a tree, and does not
  * zero a subtree that unmap frees (its tables go back with their entries),
  * so host_alloc_table() zeroes a table whose counter says it holds
- * entries, and resets the counter. A table freed because unmap emptied it
- * has a zero counter and needs no memset at either end. Tables without a
+ * entries, and resets the counter; it skips the memset when the engine is
+ * about to write every entry anyway (PT_ALLOC_OVERWRITE: a new last-level
+ * table a map fills, a split). A table freed because unmap emptied it has a
+ * zero counter and needs no memset at either end. Tables without a
  * counter are all zeroes when freed (the struct pt_mem contract, kept by
  * pt_engine.h); host_free_table() checks that with a word-parallel scan of
  * memory that is hot in the cache and clears a table that breaks the rule,
@@ -231,7 +233,8 @@ static void *host_carve(struct host_cache *hc, size_t size, int cls)
 	return p;
 }
 
-static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int host_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			    void **ptr)
 {
 	int cls = host_cache_class(size);
 	void *p;
@@ -247,8 +250,8 @@ static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void 
 		if (p && size >= HOST_COUNT_MIN) {
 			struct pt_count *cnt = pt_count_of(&host_count_map, p);
 
-			/* Freed with its entries (a reclaimed subtree): zero it now. */
-			if (cnt->valid)
+			/* Freed with its entries (a reclaimed subtree): zero it now, if needed. */
+			if (cnt->valid && !(flags & PT_ALLOC_OVERWRITE))
 				memset(p, 0, size);
 			*cnt = (struct pt_count){ 0, 0 };
 		}
@@ -405,7 +408,8 @@ int pt_arena_alloc(struct pt_arena *a, uint64_t size, uint64_t align, uint64_t *
 	return 0;
 }
 
-static int arena_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int arena_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			     void **ptr)
 {
 	struct pt_arena *a = container_of(mem, struct pt_arena, mem);
 	uint64_t align = size <= ARENA_UNIT ? ARENA_UNIT : (1ULL << (64 - __builtin_clzll(size - 1)));

@@ -70,16 +70,25 @@ static bool has_counter(size_t size)
 	       size <= cmem.mem.count.max_size;
 }
 
-static int count_alloc(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+/*
+ * Tables are handed out zeroed, with a zero counter; with PT_ALLOC_OVERWRITE
+ * the entries may be anything, so they are scribbled over here: the caller
+ * must write every one before it links the table.
+ */
+static int count_alloc(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+		       void **ptr)
 {
-	int ret = pt_mem_host.alloc_table(&pt_mem_host, size, pa, ptr);
+	int ret = pt_mem_host.alloc_table(&pt_mem_host, size, flags, pa, ptr);
 
 	if (!ret) {
-		const uint64_t *p = *ptr;
+		uint64_t *p = *ptr;
 
-		for (size_t i = 0; i < size / 8; i++)
-			if (p[i])
+		for (size_t i = 0; i < size / 8; i++) {
+			if (p[i] && !(flags & PT_ALLOC_OVERWRITE))
 				cmem.dirty_frees += 1000000; /* a table handed out not zeroed */
+			if (flags & PT_ALLOC_OVERWRITE)
+				p[i] = 0x5a5a5a5a5a5a5a5aULL ^ i;
+		}
 		if (has_counter(size)) {
 			const struct pt_count *cnt = pt_count_of(&cmem.mem.count, *ptr);
 
