@@ -177,7 +177,8 @@ static inline struct pt_count *pt_count_of(const struct pt_count_map *m, const v
 {
 	uintptr_t p = (uintptr_t)ptr;
 
-	return (struct pt_count *)(m->base | (p & ~m->mask)) + (((p - m->bias) & m->mask) >> m->shift);
+	return (struct pt_count *)(m->base | (p & ~m->mask)) +
+	       (((p - m->bias) & m->mask) >> m->shift);
 }
 
 /*

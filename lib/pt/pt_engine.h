@@ -270,7 +270,7 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 			if (ccnt->tables) {
 				bytes += eng_reclaim(t, child, depth + 1, cpa);
 			} else {
-				/* Such as every last-level table: its counter is all there is to read. */
+				/* Every last-level table is one: only its counter is read. */
 				below += ccnt->valid;
 				eng_free_table(t, depth + 1, cpa, child);
 			}
@@ -454,7 +454,8 @@ static int eng_split_at(struct pt_table *t, uint64_t *table, unsigned int depth,
 				return ret;
 			eng_store_run(child, n, first, csz);
 			if (t->counted)
-				*pt_count_of(&t->count, child) = (struct pt_count){ (uint16_t)n, 0 };
+				*pt_count_of(&t->count, child) =
+					(struct pt_count){ (uint16_t)n, 0 };
 			/* The child is complete before it becomes visible. */
 			fmt_store(p, fmt_mk_table(c, d, cpa));
 			/* Block -> table: still one valid entry, now one more table. */
@@ -534,7 +535,7 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 		e = fmt_load(&table[idx]);
 		if (!e) {
 			uint64_t cpa, *child, cesz = pt_entry_size(c, d + 1);
-			/* The new table will be one run of leaves from its first entry to its last. */
+			/* Will the new table be one run of leaves, first entry to last? */
 			bool full = eng_leaf_allowed(c, d + 1) && !((iova | pa) & (cesz - 1)) &&
 				    !((iova - c->iova_base) & (esz - 1)) && size >= esz;
 			int ret = eng_alloc_table(t, d + 1, full ? PT_ALLOC_OVERWRITE : 0, &cpa,
@@ -706,7 +707,8 @@ static void eng_unmap_climb(struct pt_table *t, uint64_t *const *path, uint64_t 
 				break;
 		} else {
 			uint64_t span = pt_entry_size(c, d - 1);
-			bool whole = !((iova - c->iova_base) & (span - 1)) && last - iova == span - 1;
+			bool whole = !((iova - c->iova_base) & (span - 1)) &&
+				     last - iova == span - 1;
 
 			if (!whole && !eng_child_empty_after(t, table, d, iova, last))
 				break;
@@ -936,8 +938,9 @@ static int eng_check_fail(struct eng_check_ctx *x, const char *what, unsigned in
 			  uint64_t pa, uint64_t a, uint64_t b)
 {
 	if (x->err)
-		fprintf(x->err, "pt_table_check: %s: table 0x%llx at depth %u: %llu vs %llu\n", what,
-			(unsigned long long)pa, depth, (unsigned long long)a, (unsigned long long)b);
+		fprintf(x->err, "pt_table_check: %s: table 0x%llx at depth %u: %llu vs %llu\n",
+			what, (unsigned long long)pa, depth, (unsigned long long)a,
+			(unsigned long long)b);
 	return -EUCLEAN;
 }
 

@@ -81,14 +81,13 @@
 #define HOST_COUNT_MIN	     (1u << HOST_COUNT_SHIFT)
 #define HOST_CHUNK_HDR	     ((HOST_CHUNK >> HOST_COUNT_SHIFT) * sizeof(struct pt_count))
 
-static const struct pt_count_map host_count_map = {
-	.base = 0,
-	.bias = 0,
-	.mask = HOST_CHUNK - 1,
-	.shift = HOST_COUNT_SHIFT,
-	.min_size = HOST_COUNT_MIN,
-	.max_size = 1u << HOST_CACHE_MAX_SHIFT,
-};
+#define HOST_COUNT_MAP                                                                       \
+	{                                                                                    \
+		.base = 0, .bias = 0, .mask = HOST_CHUNK - 1, .shift = HOST_COUNT_SHIFT,     \
+		.min_size = HOST_COUNT_MIN, .max_size = 1u << HOST_CACHE_MAX_SHIFT,          \
+	}
+
+static const struct pt_count_map host_count_map = HOST_COUNT_MAP;
 
 struct host_cache {
 	void *head[HOST_CACHE_CLASSES];
@@ -288,7 +287,7 @@ struct pt_mem pt_mem_host = {
 	.region = { { .base = 0, .size = UINT64_MAX, .host = NULL } },
 	.alloc_table = host_alloc_table,
 	.free_table = host_free_table,
-	.count = host_count_map,
+	.count = HOST_COUNT_MAP,
 };
 
 void *pt_mem_ptr_slow(const struct pt_mem *mem, uint64_t pa, uint64_t len)
