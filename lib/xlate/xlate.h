@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "pt/pt.h"
+#include "xlate/cache.h"
 
 enum xlate_class {
 	XLATE_CLASS_CD = 0, /* fetching configuration (CD, PASID entry) through stage 2 */
@@ -37,6 +38,8 @@ struct xlate_stage {
 struct xlate_cfg {
 	struct xlate_stage s1, s2;
 	const struct pt_mem *mem;
+	struct xlate_cache *cache; /* NULL: nothing is cached (every translation walks) */
+	struct xlate_tag tag;	   /* the context's VMID / ASID in the caches */
 };
 
 struct xlate_result {
@@ -71,9 +74,23 @@ struct xlate_read {
 	uint64_t value;	  /* the descriptor, CPU byte order */
 };
 
+/* A cache lookup that hit and so replaced reads. */
+struct xlate_hit {
+	uint8_t cache;	/* enum xlate_cache_id */
+	uint8_t stage;	/* 1 or 2 (walk caches), 0 otherwise */
+	int8_t level;	/* walk caches: the level whose table the hit supplied */
+	int8_t s1_step; /* as in struct xlate_read */
+	uint64_t addr;	/* the looked-up input: IOVA or IPA */
+	uint64_t out;	/* what it gave: table address, PA, or output address */
+};
+
+#define XLATE_MAX_HITS 16
+
 struct xlate_record {
 	unsigned int n; /* reads made; entries past XLATE_MAX_READS are counted, not stored */
 	struct xlate_read r[XLATE_MAX_READS];
+	unsigned int nhits; /* cache hits, in order; past XLATE_MAX_HITS counted only */
+	struct xlate_hit hit[XLATE_MAX_HITS];
 };
 
 /*

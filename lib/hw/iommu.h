@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/hw/iommu.h - the driver-ops interface between the iommufd core and
+ * the IOMMU models (mock, smmuv3, vtd, spapr).
+ *
+ * The iommufd core is model-agnostic: it sees a model only through these
+ * structures, as Linux's iommufd sees a driver only through struct
+ * iommu_ops and struct iommu_domain_ops. The names follow Linux's so the
+ * two can be read side by side; the semantics are the ones the uAPI needs
+ * (reference iommufd.md §4), written here.
+ *
+ *  struct iommu_device  one IOMMU instance (an SMMU, a VT-d unit, the mock)
+ *  struct udev          an emulated device behind one IOMMU instance (the
+ *                       "struct device" of this world): stream / requester
+ *                       id, PASID width, reserved regions
+ *  struct iommu_domain  a translation context a device (or a device PASID)
+ *                       is attached to: paging (IOVA -> PA, owned by the
+ *                       core through map/unmap), nested (a user stage 1 on a
+ *                       paging parent), or the built-in blocked domain
+ *
+ * Addresses. A "physical address" given to map_pages() is a host virtual
+ * address of this process (DESIGN.md §1): the core maps user memory that a
+ * program handed to IOMMU_IOAS_MAP.
+ *
+ * Errors: functions return 0 or a negative errno; allocators return NULL
+ * and put the negative errno in *err. Models never abort on bad input.
+ *
+ * Locking: the core serialises every call on one domain that changes it
+ * (map, unmap, attach, invalidate, dirty) with the owning context's lock;
+ * models must allow concurrent translation (DMA) while that happens.
+ */
+#ifndef UIOMMU_HW_IOMMU_H
+#define UIOMMU_HW_IOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct iommu_device;
+struct iommu_domain;
+struct udev;
+
+/* Permissions of a mapping (same values as PT_PROT_*). */
+#define IOMMU_READ  0x1
+#define IOMMU_WRITE 0x2
+#define IOMMU_NOEXEC 0x8 /* (no execute requests are issued by our devices) */
+
+enum iommu_domain_type {
+	IOMMU_DOMAIN_BLOCKED = 0,
+	IOMMU_DOMAIN_PAGING,
+	IOMMU_DOMAIN_NESTED,
+};
+
+/* Flags of domain_alloc_paging_flags (values of the uAPI's IOMMU_HWPT_ALLOC_*). */
+#define IOMMU_DOMAIN_NEST_PARENT    (1u << 0)
+#define IOMMU_DOMAIN_DIRTY_TRACKING (1u << 1)
+#define IOMMU_DOMAIN_PASID	    (1u << 3)
+
+/* A user-supplied blob for a driver (HWPT / vIOMMU allocation data). */
+struct iommu_user_data {
+	unsigned int type; /* enum iommu_hwpt_data_type / iommu_viommu_type */
+	const void *uptr;  /* user memory (this process) */
+	size_t len;
+};
+
+/* An array of user entries (HWPT / vIOMMU invalidation requests). */
+struct iommu_user_data_array {
+	unsigned int type;
+	void *uptr;
+	size_t entry_len;
+	uint32_t entry_num; /* in: entries given; out: entries fully handled */
+};
+
+/*
+ * Copy entry @index of @array into @dst (@dst_len bytes, the driver's
+ * struct), checking the type (-EINVAL), the length: at least @min_len
+ * (the end of the driver's first mandatory field) and at most @dst_len
+ * (-EINVAL); a NULL pointer gives -EFAULT. Bytes beyond entry_len are
+ * zeroed.
+ */
+int iommu_copy_struct_from_user_array(void *dst, size_t dst_len, size_t min_len,
+				      const struct iommu_user_data_array *array,
+				      unsigned int type, uint32_t index);
+/* The same for a single blob. */
+int iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
+				const struct iommu_user_data *data, unsigned int type);
+
+/* Dirty bitmap being filled by read_and_clear_dirty (owned by the core). */
+struct iommu_dirty_bitmap;
+void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, uint64_t length);
+#define IOMMU_DIRTY_NO_CLEAR (1u << 0)
+
+/* An I/O page fault (PRI page request) as the model reports it. */
+struct iopf_fault {
+	uint32_t flags;	 /* IOMMU_PGFAULT_FLAGS_* of the uAPI */
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;	 /* IOMMU_PGFAULT_PERM_* */
+	uint64_t addr;
+	uint32_t length;
+};
+
+struct iommu_page_response {
+	uint32_t pasid, grpid;
+	uint32_t code; /* IOMMUFD_PAGE_RESP_SUCCESS / _INVALID */
+};
+
+/*
+ * How a model reports asynchronous events to the core: a page request for
+ * a domain that has a fault queue, and vIOMMU events (vEVENTs). The core
+ * installs these on a domain / vIOMMU; a model calls them from its DMA
+ * path. Return 0, or -errno when nobody listens (the model then answers
+ * the request itself, e.g. with a response code of INVALID).
+ */
+struct iommu_event_sink {
+	int (*report_iopf)(struct iommu_domain *domain, struct udev *dev,
+			   const struct iopf_fault *fault);
+	void *priv;
+};
+
+struct iommu_domain_ops {
+	int (*attach_dev)(struct iommu_domain *domain, struct udev *dev);
+	/* Attach @domain to (@dev, @pasid); @old is the domain being replaced or NULL. */
+	int (*set_dev_pasid)(struct iommu_domain *domain, struct udev *dev, uint32_t pasid,
+			     struct iommu_domain *old);
+
+	/* Paging: map @pgcount pages of @pgsize at @iova to @paddr; *mapped gets bytes done. */
+	int (*map_pages)(struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
+			 size_t pgsize, size_t pgcount, int prot, size_t *mapped);
+	/* Paging: unmap; returns bytes unmapped. Includes the IOTLB invalidation. */
+	size_t (*unmap_pages)(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
+			      size_t pgcount);
+	/* Paging: the PA for @iova, 0 if none. */
+	uint64_t (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova);
+
+	/* Nested: process user invalidation entries; array->entry_num is written back. */
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array);
+
+	/* Dirty tracking (paging domains allocated with DIRTY_TRACKING). */
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova, size_t size,
+				    unsigned long flags, struct iommu_dirty_bitmap *dirty);
+
+	void (*free)(struct iommu_domain *domain);
+};
+
+struct iommu_domain {
+	enum iommu_domain_type type;
+	const struct iommu_domain_ops *ops;
+	struct iommu_device *iommu;
+	uint64_t pgsize_bitmap;		 /* page sizes map_pages accepts */
+	uint64_t aperture_start, aperture_end; /* inclusive: the IOVA range it translates */
+	struct iommu_domain *parent;	 /* nested: the stage-2 (NEST_PARENT) domain */
+	bool dirty_ops;			 /* set_dirty_tracking / read_and_clear_dirty usable */
+	struct iommu_event_sink *sink;	 /* installed by the core, may be NULL */
+	void *iommufd_hwpt;		 /* back pointer for the core */
+};
+
+/* A reserved IOVA region of a device (e.g. an MSI doorbell window). */
+struct iommu_resv_region {
+	uint64_t start, last;
+};
+
+struct udev {
+	const char *name;
+	struct iommu_device *iommu;
+	uint32_t sid;		   /* stream id / requester id */
+	unsigned int max_pasid_log2; /* 0: no PASID */
+	bool no_dirty;		   /* the IOMMU cannot track dirty state for it */
+	bool is_pci;
+	unsigned int nr_resv;
+	const struct iommu_resv_region *resv;
+	void *iommu_priv; /* the model's per-device state */
+	void *iommufd_priv; /* the core's (bound idev) */
+};
+
+/*
+ * vIOMMU: a slice of a physical IOMMU for one VM, on a NEST_PARENT paging
+ * domain (reference iommufd.md §4.7). The core owns the object; the model
+ * supplies the behaviour.
+ */
+struct iommu_viommu;
+struct iommu_viommu_ops {
+	/* Nested domain owned by the vIOMMU (pt_id = vIOMMU in HWPT_ALLOC). */
+	struct iommu_domain *(*alloc_domain_nested)(struct iommu_viommu *viommu, uint32_t flags,
+						    const struct iommu_user_data *data, int *err);
+	int (*cache_invalidate)(struct iommu_viommu *viommu, struct iommu_user_data_array *array);
+	int (*vdevice_init)(struct iommu_viommu *viommu, struct udev *dev, uint64_t virt_id);
+	void (*vdevice_destroy)(struct iommu_viommu *viommu, struct udev *dev, uint64_t virt_id);
+	/* HW queues (type, index, the pinned guest queue as host memory). */
+	int (*hw_queue_init)(struct iommu_viommu *viommu, unsigned int type, unsigned int index,
+			     void *base, uint64_t length);
+	void (*hw_queue_destroy)(struct iommu_viommu *viommu, unsigned int index);
+	void (*destroy)(struct iommu_viommu *viommu);
+};
+
+struct iommu_viommu {
+	const struct iommu_viommu_ops *ops;
+	struct iommu_device *iommu;
+	struct iommu_domain *parent; /* the NEST_PARENT domain */
+	unsigned int type;	     /* enum iommu_viommu_type */
+	/* Report a vEVENT (type, payload) for the core to queue; 0 or -errno. */
+	int (*report_event)(struct iommu_viommu *viommu, unsigned int type, const void *data,
+			    size_t len);
+	void *iommufd_priv;
+	void *priv; /* the model's */
+};
+
+struct iommu_ops {
+	const char *name;
+	/* Vendor info blob for GET_HW_INFO; *type gets its type. Returns bytes copied to @buf. */
+	int (*hw_info)(struct udev *dev, unsigned int req_type, void *buf, size_t len,
+		       unsigned int *type, size_t *full_len);
+	uint64_t (*capabilities)(struct udev *dev); /* IOMMU_HW_CAP_* */
+
+	struct iommu_domain *(*domain_alloc_paging_flags)(struct udev *dev, uint32_t flags,
+							  const struct iommu_user_data *data,
+							  int *err);
+	struct iommu_domain *(*domain_alloc_nested)(struct udev *dev, struct iommu_domain *parent,
+						    uint32_t flags,
+						    const struct iommu_user_data *data, int *err);
+	/* Detach (@dev or @dev's @pasid) to blocking; never fails. */
+	void (*block_dev)(struct udev *dev);
+	void (*remove_dev_pasid)(struct udev *dev, uint32_t pasid, struct iommu_domain *domain);
+	int (*page_response)(struct udev *dev, const struct iopf_fault *fault,
+			     const struct iommu_page_response *resp);
+
+	/* vIOMMU support: allocate one of @type; NULL + -EOPNOTSUPP when unsupported. */
+	struct iommu_viommu *(*viommu_alloc)(struct udev *dev, struct iommu_domain *parent,
+					     unsigned int type, const struct iommu_user_data *data,
+					     int *err);
+};
+
+struct iommu_device {
+	const struct iommu_ops *ops;
+	const char *name;
+	void *priv;
+};
+
+#endif

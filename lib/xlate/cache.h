@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/xlate/cache.h - translation caches: IOTLB, walk caches, IPA cache and
+ * a configuration cache slot, with architectural invalidation.
+ *
+ * One struct xlate_cache belongs to one IOMMU instance (an SMMU, a VT-d
+ * unit, a mock). A translation names its context with a tag: VMID (or
+ * VT-d DID) and ASID (or PASID). xlate() consults the caches of its
+ * xlate_cfg when one is given and fills them on a miss.
+ *
+ * What is cached (modelled on real SMMUs; gem5's SMMUv3 model is the
+ * feature anchor, reference perf.md §4):
+ *  - IOTLB: combined results of the whole translation, keyed by (VMID,
+ *    ASID, input page of the leaf size). An entry keeps both stages'
+ *    permissions and the smaller of the two leaf sizes, and the IPA, so a
+ *    hit answers like the walk would and a permission fault on a hit still
+ *    says which stage refused.
+ *  - Walk caches, per stage and per level: the address of the next-level
+ *    table for an input prefix (stage 1: (VMID, ASID, IOVA prefix); stage
+ *    2: (VMID, IPA prefix)), plus the permission limits accumulated above
+ *    it, so a walk can start below the cached level.
+ *  - IPA cache: stage-2 results (VMID, IPA page) -> PA page, used for the
+ *    stage-1 table fetches and the final IPA of nested walks.
+ *  - Configuration cache: slots a model uses for decoded STE/CD or
+ *    context/PASID entries, keyed by (stream id, substream id), with the
+ *    same invalidation machinery (xlate_cfgc_*).
+ *
+ * Structure: each cache is set-associative with a configurable number of
+ * entries, ways and replacement (LRU or random); a full set evicts one
+ * entry, never the whole cache. Counters per cache: hits, misses, fills,
+ * evictions, invalidations.
+ *
+ * Invalidation:
+ *  - all, by VMID, by ASID within a VMID: O(1), by bumping a generation
+ *    number that entries carry (ASID generations live in a hashed array;
+ *    two contexts that share a slot invalidate each other, which is
+ *    allowed: invalidating more than asked is always architecturally
+ *    correct);
+ *  - by input range for one ASID or for all ASIDs of a VMID, with the
+ *    leaf-only hint (walk-cache entries survive) and the TTL hint (only
+ *    entries of that level): cost in proportion to the pages of the range
+ *    times the leaf sizes present, and a range larger than the cache is
+ *    turned into the ASID / VMID flush, so cost never grows with capacity;
+ *  - by IPA range for a VMID: stage-2 walk-cache and IPA-cache entries.
+ *    Combined (IOTLB) entries built over that IPA are, by the architecture,
+ *    only guaranteed gone after a stage-1 invalidation of the VMID (SMMU:
+ *    CMD_TLBI_S2_IPA followed by CMD_TLBI_NH_ALL / S12_VMALL); with
+ *    params.ipa_inval_conservative they are removed too (VMID flush of
+ *    combined entries).
+ *
+ * Concurrency: many threads translate while one thread (per IOMMU) maps,
+ * unmaps and invalidates. A hit takes no lock: a reader checks a set's
+ * sequence count before and after reading its ways. Fills and
+ * invalidations of a set take its lock. A walk that raced an invalidation
+ * must not insert what it read: every invalidation first advances the
+ * cache's invalidation sequence, and a fill only goes in if the sequence
+ * is still the one the walk started under (checked under the set lock).
+ * Guarantee: once pt_unmap() and the matching invalidation have returned,
+ * no translation that starts afterwards returns the old page. Table pages
+ * that leave a tree are reused only after a grace period (util/epoch.h),
+ * so a walker still inside an old table reads stale but valid memory.
+ */
+#ifndef UIOMMU_XLATE_CACHE_H
+#define UIOMMU_XLATE_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pt/pt.h"
+
+struct xlate_cache;
+
+enum xlate_repl {
+	XLATE_REPL_LRU = 0,
+	XLATE_REPL_RANDOM,
+};
+
+struct xlate_cache_geom {
+	unsigned int entries; /* 0: this cache is off */
+	unsigned int ways;    /* 0: fully associative up to 16 ways, else a divisor of entries */
+};
+
+struct xlate_cache_params {
+	struct xlate_cache_geom iotlb;
+	struct xlate_cache_geom walk[2]; /* [0] stage 1, [1] stage 2; entries per level */
+	struct xlate_cache_geom ipa;
+	struct xlate_cache_geom cfg;
+	enum xlate_repl repl;
+	uint64_t seed;		      /* random replacement: fixed seed, reproducible */
+	bool ipa_inval_conservative;  /* IPA invalidation also drops combined entries */
+};
+
+/* Sensible defaults: 4K-entry 4-way IOTLB, 256-entry walk caches, 1K IPA cache, LRU. */
+void xlate_cache_params_default(struct xlate_cache_params *p);
+
+int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out);
+void xlate_cache_free(struct xlate_cache *c);
+
+/* The context a translation runs in. */
+struct xlate_tag {
+	uint16_t vmid; /* VMID (SMMU) or DID (VT-d); 0 when there is no stage 2 */
+	uint32_t asid; /* ASID (SMMU) or PASID (VT-d) */
+};
+
+#define XLATE_INV_LEAF	  (1u << 0) /* leaf-only: walk-cache entries are kept */
+#define XLATE_ANY_ASID	  UINT32_MAX /* xlate_inv_range: every ASID of the VMID (TLBI VAA) */
+
+void xlate_inv_all(struct xlate_cache *c);
+void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid);
+void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid);
+/* @ttl: the level of the leaf being invalidated (architectural numbering), or -1. */
+void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64_t iova,
+		     uint64_t size, unsigned int flags, int ttl);
+void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t size,
+		   unsigned int flags, int ttl);
+
+/* Counters of one cache. */
+struct xlate_cache_counters {
+	uint64_t hits, misses, fills, evictions, invalidated;
+};
+
+enum xlate_cache_id {
+	XLATE_CACHE_IOTLB = 0,
+	XLATE_CACHE_WALK_S1, /* per level: see stats.walk[stage][depth] */
+	XLATE_CACHE_WALK_S2,
+	XLATE_CACHE_IPA,
+	XLATE_CACHE_CFG,
+};
+
+struct xlate_cache_stats {
+	struct xlate_cache_counters iotlb, ipa, cfg;
+	struct xlate_cache_counters walk[2][PT_MAX_LEVELS]; /* by stage, then depth */
+};
+
+void xlate_cache_get_stats(const struct xlate_cache *c, struct xlate_cache_stats *s);
+void xlate_cache_reset_stats(struct xlate_cache *c);
+const char *xlate_cache_name(enum xlate_cache_id id);
+
+/*
+ * Configuration cache: a model stores a decoded structure (up to
+ * XLATE_CFGC_BYTES) under (sid, ssid) and looks it up on the next
+ * transaction; invalidated by xlate_cfgc_inv (one stream / substream,
+ * UINT32_MAX for all substreams), xlate_cfgc_inv_all, and xlate_inv_all.
+ */
+#define XLATE_CFGC_BYTES 128
+bool xlate_cfgc_lookup(struct xlate_cache *c, uint32_t sid, uint32_t ssid, void *buf);
+void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const void *buf,
+		       unsigned int len);
+void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid);
+void xlate_cfgc_inv_all(struct xlate_cache *c);
+
+#endif
