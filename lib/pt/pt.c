@@ -13,7 +13,6 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
-#include "util/trace.h"
 
 static const struct pt_fmt *const formats[PT_NR_FORMATS] = {
 	[PT_VMSA_S1] = &pt_fmt_vmsa_s1, [PT_VMSA_S2] = &pt_fmt_vmsa_s2,
@@ -197,21 +196,15 @@ void pt_table_destroy(struct pt_table *t)
 	t->table_bytes = 0;
 }
 
+/* The format's map and unmap fire the trace points themselves: these are plain tail calls. */
 int pt_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot)
 {
-	int ret = t->cfg.fmt->map(t, iova, pa, size, prot);
-
-	trace_pt_map(t->cfg.fmt->name, iova, pa, size, prot, ret);
-	return ret;
+	return t->cfg.fmt->map(t, iova, pa, size, prot);
 }
 
 int pt_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
-	uint64_t dummy, *done = unmapped ? unmapped : &dummy;
-	int ret = t->cfg.fmt->unmap(t, iova, size, done);
-
-	trace_pt_unmap(t->cfg.fmt->name, iova, size, *done);
-	return ret;
+	return t->cfg.fmt->unmap(t, iova, size, unmapped);
 }
 
 int pt_table_check(const struct pt_table *t, FILE *err)

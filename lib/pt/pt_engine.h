@@ -54,6 +54,7 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
+#include "util/trace.h"
 
 #ifndef PT_ENGINE_OWN_ACCESS
 static inline uint64_t fmt_load(const uint64_t *p)
@@ -661,8 +662,8 @@ static __attribute__((noinline)) int eng_map_range(struct pt_table *t, uint64_t 
 	return 0;
 }
 
-static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
-		   unsigned int prot)
+static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
+					     uint64_t size, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
 	unsigned int last = c->nlevels - 1;
@@ -685,6 +686,16 @@ static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size
 	    (d = eng_leaf_depth(c, size)) >= 0)
 		return eng_map_one(t, (unsigned int)d, iova, pa, prot);
 	return eng_map_range(t, iova, pa, size, prot);
+}
+
+/* pt_map() of this format (the trace point is here, so that pt_map() is a tail call). */
+static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
+		   unsigned int prot)
+{
+	int ret = eng_map_checked(t, iova, pa, size, prot);
+
+	trace_pt_map(t->cfg.fmt->name, iova, pa, size, prot, ret);
+	return ret;
 }
 
 /*
@@ -823,7 +834,8 @@ static __attribute__((noinline)) int eng_unmap_range(struct pt_table *t, uint64_
  * eng_unmap_one() and walks the tree once; anything else, or a block above
  * that needs splitting, takes eng_unmap_range().
  */
-static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova, uint64_t size,
+					       uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
 	int ret;
@@ -844,6 +856,18 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 			}
 	}
 	return eng_unmap_range(t, iova, size, unmapped);
+}
+
+/* pt_unmap() of this format; @unmapped may be NULL. */
+static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+{
+	uint64_t done;
+	int ret = eng_unmap_checked(t, iova, size, &done);
+
+	if (unmapped)
+		*unmapped = done;
+	trace_pt_unmap(t->cfg.fmt->name, iova, size, done);
+	return ret;
 }
 
 static int eng_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)
