@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check check-asan bench install clean format fuzz
+.PHONY: all deps build demo check check-asan check-tsan bench install clean format fuzz
 
 all: build
 
@@ -30,6 +30,15 @@ check-asan: deps
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 	ninja -C $(BUILD)-asan
 	./scripts/run-tests.sh $(BUILD)-asan
+
+# ThreadSanitizer over the tests that run threads against each other (readers
+# translating through the caches while a writer maps, unmaps and invalidates).
+TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property
+check-tsan: deps
+	[ -f $(BUILD)-tsan/build.ninja ] || meson setup $(BUILD)-tsan $(MESON_OPTS) \
+		-Db_sanitize=thread -Db_lundef=false
+	ninja -C $(BUILD)-tsan
+	TSAN_OPTIONS=halt_on_error=1 ./scripts/run-tests.sh $(BUILD)-tsan $(TSAN_TESTS)
 
 # libFuzzer runs of the page-table walkers (clang build in $(BUILD)-fuzz/).
 # New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
@@ -60,4 +69,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz

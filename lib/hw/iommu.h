@@ -85,10 +85,57 @@ int iommu_copy_struct_from_user_array(void *dst, size_t dst_len, size_t min_len,
 int iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
 				const struct iommu_user_data *data, unsigned int type);
 
-/* Dirty bitmap being filled by read_and_clear_dirty (owned by the core). */
-struct iommu_dirty_bitmap;
+/*
+ * Copy a whole array at once, the way drivers that take every entry before
+ * acting on any do (Linux's iommu_copy_struct_from_full_user_array): @dst
+ * holds entry_num entries of @dst_entry_len bytes. Wrong type or entry_num
+ * 0: -EINVAL. Each entry is copied like copy_struct_from_user(): a shorter
+ * entry is zero-extended, a longer one must have only zero bytes past
+ * @dst_entry_len (-E2BIG otherwise); a NULL pointer gives -EFAULT. Nothing
+ * is acted on by the helper, so a failure means no entry was handled.
+ */
+int iommu_copy_struct_from_full_user_array(void *dst, size_t dst_entry_len,
+					   const struct iommu_user_data_array *array,
+					   unsigned int type);
+/*
+ * Report driver data back through @data (vIOMMU allocation output): the
+ * type must match and data->len lie in [@min_len, @src_len] (-EINVAL);
+ * data->len bytes of @src are written to data->uptr (-EFAULT if NULL).
+ * The blob's memory is the caller's in/out buffer, hence the cast inside.
+ */
+int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *src,
+			      size_t src_len, size_t min_len, unsigned int type);
+
+/*
+ * A user dirty bitmap being filled by read_and_clear_dirty. The core sets
+ * it up with iommu_dirty_bitmap_init() for IOMMU_HWPT_GET_DIRTY_BITMAP;
+ * models only call iommu_dirty_bitmap_record(). Bit n stands for the
+ * page_size bytes of IOVA at iova + n * page_size; the bitmap is little-
+ * endian u64 words at any byte address, and bits are only ever ORed in.
+ * With data NULL nothing is written: read_and_clear_dirty then only
+ * clears (how the core wipes stale state when tracking is switched on).
+ */
+struct iommu_dirty_bitmap {
+	uint8_t *data;	      /* the user bitmap, or NULL */
+	uint64_t iova;	      /* IOVA of bit 0 */
+	uint64_t last;	      /* last IOVA the bitmap covers (inclusive) */
+	unsigned int pgshift; /* log2(page_size) */
+	uint64_t nr_records;  /* record calls that set at least one bit (statistics) */
+};
+/* -EINVAL: page_size not a power of two, length 0, or iova + length - 1 wraps. */
+int iommu_dirty_bitmap_init(struct iommu_dirty_bitmap *dirty, void *data, uint64_t iova,
+			    uint64_t length, uint64_t page_size);
+/* Set the bits of every page that [iova, iova + length) touches, clipped to the bitmap. */
 void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, uint64_t length);
 #define IOMMU_DIRTY_NO_CLEAR (1u << 0)
+
+/*
+ * A fresh offset for a region a model offers for mmap() on the iommufd
+ * (struct iommu_viommu.mmap_*): unique in the process, a multiple of 64
+ * KiB (so of any host page size), never 0. The core keys its mmap table by
+ * it; the model reports it to userspace in its vendor data.
+ */
+uint64_t iommu_mmap_offset_alloc(uint64_t length);
 
 /* An I/O page fault (PRI page request) as the model reports it. */
 struct iopf_fault {
@@ -191,7 +238,13 @@ struct iommu_viommu_ops {
 	/* HW queues (type, index, the pinned guest queue as host memory). */
 	int (*hw_queue_init)(struct iommu_viommu *viommu, unsigned int type, unsigned int index,
 			     void *base, uint64_t length);
-	void (*hw_queue_destroy)(struct iommu_viommu *viommu, unsigned int index);
+	/*
+	 * -EBUSY, with nothing changed, while another queue depends on queue
+	 * @index (Linux: iommufd_hw_queue_depend()); the core then fails
+	 * IOMMU_DESTROY with EBUSY. Destroying in reverse order of creation
+	 * always succeeds.
+	 */
+	int (*hw_queue_destroy)(struct iommu_viommu *viommu, unsigned int index);
 	void (*destroy)(struct iommu_viommu *viommu);
 };
 
@@ -203,6 +256,16 @@ struct iommu_viommu {
 	/* Report a vEVENT (type, payload) for the core to queue; 0 or -errno. */
 	int (*report_event)(struct iommu_viommu *viommu, unsigned int type, const void *data,
 			    size_t len);
+	/*
+	 * A region of host memory the model offers for mmap() on the iommufd
+	 * (mmap_len 0: none), at mmap_offset from iommu_mmap_offset_alloc().
+	 * Set by viommu_alloc; the core maps it for userspace and keeps the
+	 * vIOMMU busy while it is mapped. Page aligned, mmap_len a multiple
+	 * of the host page size.
+	 */
+	void *mmap_base;
+	uint64_t mmap_len;
+	uint64_t mmap_offset;
 	void *iommufd_priv;
 	void *priv; /* the model's */
 };

@@ -11,10 +11,15 @@
  * What is cached (modelled on real SMMUs; gem5's SMMUv3 model is the
  * feature anchor, reference perf.md §4):
  *  - IOTLB: combined results of the whole translation, keyed by (VMID,
- *    ASID, input page of the leaf size). An entry keeps both stages'
- *    permissions and the smaller of the two leaf sizes, and the IPA, so a
- *    hit answers like the walk would and a permission fault on a hit still
- *    says which stage refused.
+ *    ASID, input page of the leaf size, and whether the access was
+ *    unprivileged: VMSA's UXNTable makes stage-1 permissions depend on it).
+ *    An entry keeps both stages' permissions, levels and leaf sizes, the
+ *    smaller leaf size and the IPA, so a hit answers exactly like the walk
+ *    would. An access the entry does not grant (including a first write
+ *    where a stage tracks dirty state in hardware) walks, and the walk
+ *    reports any fault, so a fault on a hit says which stage refused, with
+ *    the walk's level and addresses. A stage-2-only context's entries are
+ *    stage-2 entries (IPA = input address).
  *  - Walk caches, per stage and per level: the address of the next-level
  *    table for an input prefix (stage 1: (VMID, ASID, IOVA prefix); stage
  *    2: (VMID, IPA prefix)), plus the permission limits accumulated above
@@ -37,26 +42,35 @@
  *    allowed: invalidating more than asked is always architecturally
  *    correct);
  *  - by input range for one ASID or for all ASIDs of a VMID, with the
- *    leaf-only hint (walk-cache entries survive) and the TTL hint (only
- *    entries of that level): cost in proportion to the pages of the range
- *    times the leaf sizes present, and a range larger than the cache is
- *    turned into the ASID / VMID flush, so cost never grows with capacity;
- *  - by IPA range for a VMID: stage-2 walk-cache and IPA-cache entries.
- *    Combined (IOTLB) entries built over that IPA are, by the architecture,
- *    only guaranteed gone after a stage-1 invalidation of the VMID (SMMU:
- *    CMD_TLBI_S2_IPA followed by CMD_TLBI_NH_ALL / S12_VMALL); with
- *    params.ipa_inval_conservative they are removed too (VMID flush of
- *    combined entries).
+ *    leaf-only hint (walk-cache entries survive) and the TTL hint (leaf
+ *    entries of other levels survive; TTL names the leaf, so a non-leaf
+ *    invalidation still removes the walk-cache entries above it): cost in
+ *    proportion to the pages of the range times the leaf sizes present,
+ *    and a range that would take more probes than a cache has sets is
+ *    turned into the ASID flush (for any ASID: the VMID's stage-1 entries),
+ *    so cost never grows with capacity;
+ *  - by IPA range for a VMID: stage-2 walk-cache, IPA-cache and
+ *    stage-2-only IOTLB entries (too large a range: the VMID's stage-2
+ *    entries). Combined (IOTLB) entries built over that IPA are, by the
+ *    architecture, only guaranteed gone after a stage-1 invalidation of
+ *    the VMID (SMMU: CMD_TLBI_S2_IPA followed by CMD_TLBI_NH_ALL /
+ *    S12_VMALL); with params.ipa_inval_conservative they are removed too
+ *    (VMID flush of combined entries).
  *
  * Concurrency: many threads translate while one thread (per IOMMU) maps,
- * unmaps and invalidates. A hit takes no lock: a reader checks a set's
- * sequence count before and after reading its ways. Fills and
- * invalidations of a set take its lock. A walk that raced an invalidation
- * must not insert what it read: every invalidation first advances the
- * cache's invalidation sequence, and a fill only goes in if the sequence
- * is still the one the walk started under (checked under the set lock).
- * Guarantee: once pt_unmap() and the matching invalidation have returned,
- * no translation that starts afterwards returns the old page. Table pages
+ * unmaps and invalidates: the invalidations of one cache must not run
+ * concurrently with each other. A hit takes no lock: a reader checks a
+ * set's sequence count before and after reading its ways. Fills and
+ * removals of a set take its lock. A walk that raced an invalidation must
+ * not insert what it read: every invalidation announces itself in its
+ * scope (all, a VMID, an ASID, the configuration cache), then advances the
+ * cache's invalidation sequence; a walk that starts while one of its
+ * scopes has an invalidation under way fills nothing (it may be using
+ * entries about to be removed), and a fill only goes in if none of its
+ * scopes announced an invalidation since the walk began (checked under the
+ * set lock). Invalidations of other contexts leave fills alone. Guarantee:
+ * once pt_unmap() and the matching invalidation have returned, no
+ * translation that starts afterwards returns the old page. Table pages
  * that leave a tree are reused only after a grace period (util/epoch.h),
  * so a walker still inside an old table reads stale but valid memory.
  */
@@ -114,7 +128,11 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t size,
 		   unsigned int flags, int ttl);
 
-/* Counters of one cache. */
+/*
+ * Counters of one cache. evictions: live entries replaced for space;
+ * invalidated: entries removed by range invalidations (flushes kill
+ * entries without visiting them, so they are not counted).
+ */
 struct xlate_cache_counters {
 	uint64_t hits, misses, fills, evictions, invalidated;
 };
@@ -141,6 +159,10 @@ const char *xlate_cache_name(enum xlate_cache_id id);
  * XLATE_CFGC_BYTES) under (sid, ssid) and looks it up on the next
  * transaction; invalidated by xlate_cfgc_inv (one stream / substream,
  * UINT32_MAX for all substreams), xlate_cfgc_inv_all, and xlate_inv_all.
+ * An insert that follows a missed lookup of the same (sid, ssid) on the
+ * same thread is dropped if an invalidation of the configuration cache
+ * came in between (the structure was read before it): look up, fetch and
+ * decode, insert.
  */
 #define XLATE_CFGC_BYTES 128
 bool xlate_cfgc_lookup(struct xlate_cache *c, uint32_t sid, uint32_t ssid, void *buf);

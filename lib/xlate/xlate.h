@@ -19,6 +19,7 @@
 #ifndef UIOMMU_XLATE_H
 #define UIOMMU_XLATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pt/pt.h"
@@ -50,6 +51,8 @@ struct xlate_result {
 	unsigned int s1_prot, s2_prot; /* each stage's own (all bits when that stage is off) */
 	int s1_level, s2_level;	       /* leaf levels (-1 when that stage is off) */
 	uint64_t s1_size, s2_size;     /* leaf sizes (0 when that stage is off) */
+	unsigned int reads;	       /* descriptors read (0 on an IOTLB hit) */
+	bool iotlb_hit;		       /* answered by the IOTLB */
 };
 
 struct xlate_fault {
@@ -96,12 +99,32 @@ struct xlate_record {
 /*
  * Translate @iova for @access (PT_PROT_*). Returns PT_OK with *res filled,
  * or the fault reason with *fault filled (@res and @fault may be NULL).
- * @rec, when not NULL, gets every descriptor read in order (it is reset
- * first).
+ * @rec, when not NULL, gets every descriptor read in order and every cache
+ * hit that replaced reads (it is reset first).
+ *
+ * With cfg->cache, the IOTLB is looked up first (cfg->tag names the
+ * context); a miss walks starting below the deepest level the walk caches
+ * know, translating table IPAs and the output IPA through the IPA cache,
+ * and fills what it walked. Results equal the uncached walk's (tables
+ * being left unchanged, or changed and invalidated); faults are never
+ * cached, and a walk that faults after using cached state is settled by an
+ * uncached walk, so faults are reported exactly as without caches.
  */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
 			   struct xlate_record *rec);
+
+/*
+ * Translate @n addresses for @access, each exactly as xlate() would:
+ * ret[i] gets its outcome, res[i] its result, fault[i] (when @fault is not
+ * NULL) its fault. With caches the context's IOTLB state is read once for
+ * the whole batch (which starts when the call does), so hits cost a
+ * fraction of separate calls; misses walk one by one. Returns how many
+ * translated.
+ */
+unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
+			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
+			 enum pt_fault_reason *ret);
 
 /*
  * Translate @ipa through stage 2 only, as a model does to fetch its own

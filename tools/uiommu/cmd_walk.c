@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd_walk.c - `uiommu walk`: translate one address and show every read.
+ * cmd_walk.c - `uiommu walk`: translate addresses and show every read.
  *
- * Two sources of tables, one walk:
+ * Two sources of tables, one series of walks:
  *  - a scenario file (scenario.c builds memory, stage 2, guest RAM and the
  *    guest's stage-1 tables; --pasid picks among several stage 1s);
  *  - raw memory images (--image FILE@BASE, and --s2-image for a nested
  *    walk), with the stage configuration given as options.
- * Either way the result is a struct xlate_cfg, and the walk itself is one
- * call to xlate() with a record; print.c turns the record into the report.
+ * Either way the result is a struct xlate_cfg, and each --iova is one call
+ * to xlate() with a record, in order; print.c turns each record into a
+ * report. With --cache (or any cache size option) the walks share one set
+ * of translation caches (lib/xlate/cache.h), so later walks show which
+ * caches answered in place of reads, and the caches' counters follow.
  *
  * Everything the command line alone can show to be wrong (unknown option,
  * bad number, a configuration the format refuses) is a usage error, exit 2,
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +43,17 @@ struct stage_opts {
 	const char *field[SF_NR]; /* granule, ias, oas, sl0, levels, window-base */
 };
 
+#define MAX_IOVAS 256
+
 struct walk_opts {
 	const char *scenario;
-	uint64_t iova;
+	uint64_t iova[MAX_IOVAS];
+	unsigned int niova;
 	unsigned int access;
 	long pasid;
 	bool json;
+	bool cache;		       /* walks share caches */
+	struct xlate_cache_params cp;
 	struct stage_opts s1, s2;
 };
 
@@ -56,20 +65,29 @@ struct image_stage {
 void cmd_walk_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: uiommu walk SCENARIO.json --iova ADDR [--pasid N] [--access ACC] [--json]\n"
+		"usage: uiommu walk SCENARIO.json --iova ADDR... [--pasid N] [--access ACC]\n"
+		"                   [--json] [--cache] [--iotlb N[,WAYS]] [--walk-cache N[,WAYS]]\n"
 		"       uiommu walk --image FILE[@BASE] --format FMT --root ADDR --iova ADDR\n"
 		"                   [stage options] [--s2-format FMT --s2-root ADDR ...]\n"
 		"\n"
-		"Translate one input address and show every descriptor read: the 2-D nested\n"
+		"Translate input addresses and show every descriptor read: the 2-D nested\n"
 		"walk of a scenario's stage 1 over its stage 2, or tables in a raw memory image.\n"
 		"\n"
 		"Options:\n"
-		"  -i, --iova ADDR          the input address to translate (required)\n"
+		"  -i, --iova ADDR          an input address to translate (required; repeat it\n"
+		"                           to walk several addresses in order)\n"
 		"  -a, --access ACC         the access to check: r, w, x, combined (e.g. rw),\n"
 		"                           plus u for an unprivileged access (default r)\n"
 		"  -p, --pasid N            walk the stage 1 of the scenario's \"pasids\" entry N\n"
 		"                           instead of its \"stage1\"\n"
 		"  -j, --json               print one JSON object instead of the text report\n"
+		"                           (an array of them for several --iova)\n"
+		"  -c, --cache              walk through translation caches shared by the walks\n"
+		"                           (IOTLB 4096,4; walk caches 256,4 per level; IPA cache\n"
+		"                           1024,4), showing which cache answered\n"
+		"      --iotlb N[,WAYS], --walk-cache N[,WAYS], --ipa-cache N[,WAYS]\n"
+		"                           caches on, with this size and associativity (0: that\n"
+		"                           cache off; walk caches: entries per level)\n"
 		"  -v, --verbose            also print every mapping of the scenario's tables\n"
 		"      --trace PATTERNS     log matching trace events to stderr (\"xlate_*\")\n"
 		"  -h, --help               show this help\n"
@@ -101,6 +119,9 @@ void cmd_walk_usage(FILE *f)
 /* Options                                                                */
 
 enum {
+	OPT_IOTLB = 200,
+	OPT_WALK_CACHE,
+	OPT_IPA_CACHE,
 	OPT_IMAGE = 256,
 	OPT_FORMAT,
 	OPT_ROOT,
@@ -117,6 +138,10 @@ static const struct option walk_longopts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"trace", required_argument, NULL, 't'},
+	{"cache", no_argument, NULL, 'c'},
+	{"iotlb", required_argument, NULL, OPT_IOTLB},
+	{"walk-cache", required_argument, NULL, OPT_WALK_CACHE},
+	{"ipa-cache", required_argument, NULL, OPT_IPA_CACHE},
 	{"image", required_argument, NULL, OPT_IMAGE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"root", required_argument, NULL, OPT_ROOT},
@@ -200,6 +225,31 @@ static uint64_t opt_u64(const char *name, const char *arg)
 		cli_usage_error(CMD, "%s: expected a number such as 4096, 0x1000 or 4K, got '%s'",
 				name, arg);
 	return v;
+}
+
+/* "N" or "N,WAYS": a cache geometry that xlate_cache_new() accepts. */
+static struct xlate_cache_geom opt_geom(const char *name, const char *arg)
+{
+	struct xlate_cache_geom g = {0};
+	const char *comma = strchr(arg, ',');
+	char num[64];
+	uint64_t n, ways = 0;
+
+	if ((size_t)(comma ? comma - arg : (ptrdiff_t)strlen(arg)) >= sizeof(num))
+		goto bad;
+	snprintf(num, sizeof(num), "%.*s", comma ? (int)(comma - arg) : (int)strlen(arg), arg);
+	if (parse_u64(num, &n) || (comma && parse_u64(comma + 1, &ways)))
+		goto bad;
+	if (n > (1u << 24) || ways > 16 || (n && ways && n % ways) || (!n && ways))
+		goto bad;
+	g.entries = (unsigned int)n;
+	g.ways = (unsigned int)ways;
+	return g;
+bad:
+	cli_usage_error(CMD,
+			"%s: expected ENTRIES[,WAYS] (entries up to 16M, 1 to 16 ways dividing "
+			"them), got '%s'",
+			name, arg);
 }
 
 static unsigned int opt_flags(const char *name, const char *arg)
@@ -318,28 +368,56 @@ static void stage_from_opts(const struct stage_opts *so, enum stage_kind kind,
 /* ---------------------------------------------------------------------- */
 /* The walk                                                               */
 
-static int run_walk(const struct walk_opts *o, struct walk_report *rep)
+/* Walk every --iova in order (through caches shared by the walks when asked). */
+static int run_walk(const struct walk_opts *o, struct walk_report *rep, struct xlate_cfg *xc)
 {
+	struct xlate_cache *cache = NULL;
 	struct xlate_record rec;
 	struct xlate_result res;
 	struct xlate_fault fault;
+	json_t *all = NULL;
+	bool faulted = false;
+	int ret;
 
-	rep->iova = o->iova;
+	if (o->cache) {
+		ret = xlate_cache_new(&o->cp, &cache);
+		if (ret)
+			errx(1, "cannot create the caches: %s", strerror(-ret));
+		xc->cache = cache;
+	}
+	if (o->json && o->niova > 1 && !(all = json_array()))
+		errx(1, "out of memory building the JSON report");
+	rep->xc = xc;
 	rep->access = o->access;
 	rep->pasid = o->pasid;
 	rep->rec = &rec;
 	rep->res = &res;
 	rep->fault = &fault;
-	rep->reason = xlate(rep->xc, o->iova, o->access, &res, &fault, &rec);
-	if (o->json) {
-		if (walk_print_json(stdout, rep))
-			errx(1, "out of memory building the JSON report");
-	} else {
-		walk_print_text(stdout, rep);
+	for (unsigned int i = 0; i < o->niova; i++) {
+		rep->iova = o->iova[i];
+		rep->reason = xlate(xc, o->iova[i], o->access, &res, &fault, &rec);
+		faulted |= rep->reason != PT_OK;
+		if (all) {
+			if (json_array_append_new(all, walk_json(rep)))
+				errx(1, "out of memory building the JSON report");
+		} else if (o->json) {
+			if (walk_print_json(stdout, rep))
+				errx(1, "out of memory building the JSON report");
+		} else if (i == 0) {
+			walk_print_text(stdout, rep);
+		} else {
+			walk_print_text_walk(stdout, rep);
+		}
 	}
+	if (all && walk_print_json_doc(stdout, all))
+		errx(1, "out of memory building the JSON report");
+	if (cache && !o->json)
+		walk_print_cache_stats(stdout, cache, xc, o->niova);
+	xc->cache = NULL;
+	xlate_cache_free(cache);
 	if (fflush(stdout))
 		err(1, "stdout");
-	return rep->reason == PT_OK ? 0 : 1;
+	return faulted ? 1 : 0;
 }
 
 static int walk_scenario(const struct walk_opts *o)
@@ -362,10 +440,9 @@ static int walk_scenario(const struct walk_opts *o)
 	if (cli_verbose)
 		scenario_dump(sc, o->json ? stderr : stdout);
 	scenario_xlate_cfg(sc, s1, &xc);
-	rep.xc = &xc;
 	rep.description = sc->description;
 	rep.s1_name = s1 ? s1->path : NULL;
-	ret = run_walk(o, &rep);
+	ret = run_walk(o, &rep, &xc);
 	scenario_free(sc);
 	return ret;
 }
@@ -432,9 +509,8 @@ static int walk_image(const struct walk_opts *o)
 			 (unsigned long long)img2.base);
 	snprintf(name, sizeof(name), "--format %s", pt_format_name(s1.cfg.format));
 	rep.source = source;
-	rep.xc = &xc;
 	rep.s1_name = xc.s1.cfg ? name : NULL;
-	ret = run_walk(o, &rep);
+	ret = run_walk(o, &rep, &xc);
 	memimage_close(&img1);
 	memimage_close(&img2);
 	return ret;
@@ -442,17 +518,38 @@ static int walk_image(const struct walk_opts *o)
 
 int cmd_walk(int argc, char **argv)
 {
-	struct walk_opts o = {.access = PT_PROT_R, .pasid = -1};
-	const char *iova = NULL, *pasid = NULL;
+	static struct walk_opts o;
+	const char *iova[MAX_IOVAS], *pasid = NULL;
 	char b1[32], b2[32];
 	int c;
 
+	memset(&o, 0, sizeof(o));
+	o.access = PT_PROT_R;
+	o.pasid = -1;
 	o.s1.prefix = "";
 	o.s2.prefix = "s2-";
-	while ((c = cli_getopt(CMD, argc, argv, "i:a:p:jvh", walk_longopts)) != -1) {
+	xlate_cache_params_default(&o.cp);
+	while ((c = cli_getopt(CMD, argc, argv, "i:a:p:jcvh", walk_longopts)) != -1) {
 		switch (c) {
 		case 'i':
-			iova = optarg;
+			if (o.niova == MAX_IOVAS)
+				cli_usage_error(CMD, "--iova: at most %d addresses", MAX_IOVAS);
+			iova[o.niova++] = optarg;
+			break;
+		case 'c':
+			o.cache = true;
+			break;
+		case OPT_IOTLB:
+			o.cp.iotlb = opt_geom("--iotlb", optarg);
+			o.cache = true;
+			break;
+		case OPT_WALK_CACHE:
+			o.cp.walk[0] = o.cp.walk[1] = opt_geom("--walk-cache", optarg);
+			o.cache = true;
+			break;
+		case OPT_IPA_CACHE:
+			o.cp.ipa = opt_geom("--ipa-cache", optarg);
+			o.cache = true;
 			break;
 		case 'a':
 			if (parse_prot(optarg, &o.access) ||
@@ -501,9 +598,10 @@ int cmd_walk(int argc, char **argv)
 	if (!o.scenario && stage_opts_any(&o.s2) && !o.s2.format)
 		cli_usage_error(CMD, "%s needs --s2-format",
 				stage_opts_first(&o.s2, b2, sizeof(b2)));
-	if (!iova)
+	if (!o.niova)
 		cli_usage_error(CMD, "missing --iova ADDR");
-	o.iova = opt_u64("--iova", iova);
+	for (unsigned int i = 0; i < o.niova; i++)
+		o.iova[i] = opt_u64("--iova", iova[i]);
 	if (pasid) {
 		uint64_t p = opt_u64("--pasid", pasid);
 

@@ -16,6 +16,12 @@
  * the descriptor, then the outcome. Columns are sized to their widest cell
  * so the output stays aligned for 32-bit and 64-bit values alike.
  *
+ * With caches (walks in a series share them), a cache hit that replaced
+ * reads is marked in the grid where those reads would have been ("walk
+ * cache" in the cell above the table it supplied, "ipa cache" in a row's
+ * first stage-2 cell) and listed under the reads; an IOTLB hit replaces
+ * the whole grid. After the series come the caches' counters.
+ *
  * The JSON report carries the same facts with addresses as "0x..."
  * strings (JSON numbers cannot hold every 64-bit value exactly).
  */
@@ -130,6 +136,16 @@ static unsigned int nr_stored(const struct xlate_record *rec)
 	return rec->n < XLATE_MAX_READS ? rec->n : XLATE_MAX_READS;
 }
 
+static unsigned int nr_hits(const struct xlate_record *rec)
+{
+	return rec->nhits < XLATE_MAX_HITS ? rec->nhits : XLATE_MAX_HITS;
+}
+
+static bool iotlb_hit(const struct walk_report *w)
+{
+	return w->reason == PT_OK && w->res->iotlb_hit;
+}
+
 static int last_level(const struct pt_cfg *c)
 {
 	return pt_level(c, c->nlevels - 1);
@@ -239,6 +255,32 @@ static void print_grid(FILE *f, const struct walk_report *w)
 		seen[row] = true;
 	}
 
+	for (unsigned int i = 0; i < nr_hits(w->rec); i++) {
+		const struct xlate_hit *h = &w->rec->hit[i];
+		unsigned int row = (unsigned int)h->s1_step, d;
+
+		if (h->s1_step < 0 || row > final)
+			continue;
+		if (h->cache == XLATE_CACHE_IPA && s2) {
+			table_set(&t, row + 1, 2, "ipa cache");
+		} else if (h->cache == XLATE_CACHE_WALK_S2 && s2) {
+			d = stage_depth(s2, h->level);
+			if (d < 1 || d > s2cols)
+				continue;
+			table_set(&t, row + 1, 2 + d - 1, "walk cache");
+		} else if (h->cache == XLATE_CACHE_WALK_S1 && s1 && row >= 1) {
+			/* The table of step @row came from the cache: step row - 1's descriptor. */
+			table_set(&t, row, s1col, "walk cache");
+			seen[row - 1] = true;
+			continue;
+		} else {
+			continue;
+		}
+		if (!*table_get(&t, row + 1, 1))
+			table_set(&t, row + 1, 1, "%s", hex(h->addr, b, sizeof(b)));
+		seen[row] = true;
+	}
+
 	if (w->reason == PT_OK) {
 		seen[final] = true;
 		table_set(&t, final + 1, 1, "%s", hex(w->res->ipa, b, sizeof(b)));
@@ -312,7 +354,7 @@ static void print_outcome(FILE *f, const struct walk_report *w)
 	if (w->reason == PT_OK) {
 		const struct xlate_result *res = w->res;
 
-		fprintf(f, "Result: translated\n");
+		fprintf(f, "Result: translated%s\n", res->iotlb_hit ? " (IOTLB hit)" : "");
 		fprintf(f, "  iova 0x%llx", (unsigned long long)w->iova);
 		if (xc->s1.cfg && xc->s2.cfg)
 			fprintf(f, " -> ipa 0x%llx", (unsigned long long)res->ipa);
@@ -343,18 +385,100 @@ static void print_outcome(FILE *f, const struct walk_report *w)
 	fprintf(f, "  access         %s\n", prot_letters(w->access, p));
 }
 
-void walk_print_text(FILE *f, const struct walk_report *w)
+static const char *hit_gave(const struct xlate_hit *h)
+{
+	switch (h->cache) {
+	case XLATE_CACHE_WALK_S1:
+		return "table ipa";
+	case XLATE_CACHE_WALK_S2:
+		return "table pa";
+	default:
+		return "pa";
+	}
+}
+
+static void print_hits(FILE *f, const struct walk_report *w)
+{
+	unsigned int n = nr_hits(w->rec);
+	char a[32], b[32];
+	struct table t;
+
+	if (table_init(&t, n + 1, 7))
+		return;
+	table_set(&t, 0, 0, "#");
+	table_set(&t, 0, 1, "cache");
+	table_set(&t, 0, 2, "stage");
+	table_set(&t, 0, 3, "level");
+	table_set(&t, 0, 4, "step");
+	table_set(&t, 0, 5, "looked up");
+	table_set(&t, 0, 6, "gave");
+	for (unsigned int i = 0; i < n; i++) {
+		const struct xlate_hit *h = &w->rec->hit[i];
+
+		table_set(&t, i + 1, 0, "%u", i + 1);
+		table_set(&t, i + 1, 1, "%s", xlate_cache_name((enum xlate_cache_id)h->cache));
+		if (h->stage)
+			table_set(&t, i + 1, 2, "S%u", h->stage);
+		if (h->level >= 0)
+			table_set(&t, i + 1, 3, "L%d", h->level);
+		if (h->s1_step >= 0)
+			table_set(&t, i + 1, 4, "%d", h->s1_step);
+		table_set(&t, i + 1, 5, "%s", hex(h->addr, a, sizeof(a)));
+		table_set(&t, i + 1, 6, "%s %s", hit_gave(h), hex(h->out, b, sizeof(b)));
+	}
+	table_print(f, &t, "  ");
+	table_free(&t);
+}
+
+/* Everything from the walk on: grid, reads, cache hits, outcome. */
+static void print_walk(FILE *f, const struct walk_report *w)
 {
 	const struct xlate_cfg *xc = w->xc;
+
+	if (iotlb_hit(w)) {
+		fprintf(f, "\nIOTLB hit: no descriptor read.\n");
+	} else {
+		fprintf(f, "\n%s walk, %u read%s:\n",
+			xc->s1.cfg && xc->s2.cfg ? "Nested" : "Single-stage", w->rec->n,
+			w->rec->n == 1 ? "" : "s");
+		print_grid(f, w);
+		if (xc->s1.cfg && xc->s2.cfg)
+			fprintf(f, "  Each row is a stage-1 step: its S2 cells are the stage-2 "
+				   "walk of the row's IPA,\n  the S1 cell the stage-1 descriptor "
+				   "read at the PA it gave; #n is the order of the reads.\n");
+		fprintf(f, "\nReads in order (step: the stage-1 step each read serves):\n");
+		print_reads(f, w);
+	}
+	if (xc->cache && !iotlb_hit(w)) {
+		fprintf(f, "\nCache hits, in order (each replaced reads):\n");
+		if (w->rec->nhits)
+			print_hits(f, w);
+		else
+			fprintf(f, "  (none)\n");
+	}
+	fputc('\n', f);
+	print_outcome(f, w);
+}
+
+static void print_walk_line(FILE *f, const struct walk_report *w)
+{
 	char a[8];
 
-	fprintf(f, "%s%s%s\n", w->source, w->description ? ": " : "",
-		w->description ? w->description : "");
 	fprintf(f, "Walk of iova 0x%llx, access %s", (unsigned long long)w->iova,
 		prot_letters(w->access, a));
 	if (w->pasid >= 0)
 		fprintf(f, ", pasid %ld", w->pasid);
-	fprintf(f, "\n\n");
+	fputc('\n', f);
+}
+
+void walk_print_text(FILE *f, const struct walk_report *w)
+{
+	const struct xlate_cfg *xc = w->xc;
+
+	fprintf(f, "%s%s%s\n", w->source, w->description ? ": " : "",
+		w->description ? w->description : "");
+	print_walk_line(f, w);
+	fputc('\n', f);
 	if (xc->s1.cfg)
 		describe_stage(f, "stage 1", w->s1_name, xc->s1.cfg, xc->s1.root, !!xc->s2.cfg);
 	else
@@ -363,18 +487,66 @@ void walk_print_text(FILE *f, const struct walk_report *w)
 		describe_stage(f, "stage 2", NULL, xc->s2.cfg, xc->s2.root, false);
 	else
 		fprintf(f, "  stage 2  off\n");
+	print_walk(f, w);
+}
 
-	fprintf(f, "\n%s walk, %u read%s:\n", xc->s1.cfg && xc->s2.cfg ? "Nested" : "Single-stage",
-		w->rec->n, w->rec->n == 1 ? "" : "s");
-	print_grid(f, w);
-	if (xc->s1.cfg && xc->s2.cfg)
-		fprintf(f, "  Each row is a stage-1 step: its S2 cells are the stage-2 walk of the "
-			   "row's IPA,\n  the S1 cell the stage-1 descriptor read at the PA it "
-			   "gave; #n is the order of the reads.\n");
-	fprintf(f, "\nReads in order (step: the stage-1 step each read serves):\n");
-	print_reads(f, w);
+void walk_print_text_walk(FILE *f, const struct walk_report *w)
+{
 	fputc('\n', f);
-	print_outcome(f, w);
+	print_walk_line(f, w);
+	print_walk(f, w);
+}
+
+static void stats_row(struct table *t, unsigned int *r, const char *name,
+		      const struct xlate_cache_counters *k)
+{
+	if (!(k->hits | k->misses | k->fills | k->evictions | k->invalidated))
+		return;
+	table_set(t, *r, 0, "%s", name);
+	table_set(t, *r, 1, "%llu", (unsigned long long)k->hits);
+	table_set(t, *r, 2, "%llu", (unsigned long long)k->misses);
+	table_set(t, *r, 3, "%llu", (unsigned long long)k->fills);
+	table_set(t, *r, 4, "%llu", (unsigned long long)k->evictions);
+	table_set(t, *r, 5, "%llu", (unsigned long long)k->invalidated);
+	(*r)++;
+}
+
+void walk_print_cache_stats(FILE *f, const struct xlate_cache *c, const struct xlate_cfg *xc,
+			    unsigned int walks)
+{
+	struct xlate_cache_stats st;
+	unsigned int r = 1;
+	struct table t;
+	char name[32];
+
+	xlate_cache_get_stats(c, &st);
+	if (table_init(&t, 4 + 2 * PT_MAX_LEVELS, 6))
+		return;
+	table_set(&t, 0, 0, "cache");
+	table_set(&t, 0, 1, "hits");
+	table_set(&t, 0, 2, "misses");
+	table_set(&t, 0, 3, "fills");
+	table_set(&t, 0, 4, "evictions");
+	table_set(&t, 0, 5, "invalidated");
+	stats_row(&t, &r, "iotlb", &st.iotlb);
+	for (int s = 0; s < 2; s++) {
+		const struct pt_cfg *cfg = s ? xc->s2.cfg : xc->s1.cfg;
+
+		/* Walk-cache entries at depth d give the tables of the next level. */
+		for (int d = 0; d < PT_MAX_LEVELS; d++) {
+			if (cfg && (unsigned int)d + 1 < cfg->nlevels)
+				snprintf(name, sizeof(name), "walk-s%d (L%d tables)", s + 1,
+					 pt_level(cfg, (unsigned int)d + 1));
+			else
+				snprintf(name, sizeof(name), "walk-s%d depth %d", s + 1, d);
+			stats_row(&t, &r, name, &st.walk[s][d]);
+		}
+	}
+	stats_row(&t, &r, "ipa", &st.ipa);
+	t.rows = r;
+	fprintf(f, "\nCaches after %u walk%s:\n", walks, walks == 1 ? "" : "s");
+	table_print(f, &t, "  ");
+	table_free(&t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -412,12 +584,30 @@ static json_t *json_leaf(int level, uint64_t size, unsigned int prot)
 			 "permissions", jprot(prot));
 }
 
-int walk_print_json(FILE *f, const struct walk_report *w)
+static json_t *json_hits(const struct walk_report *w)
+{
+	json_t *hits = json_array();
+
+	for (unsigned int i = 0; hits && i < nr_hits(w->rec); i++) {
+		const struct xlate_hit *h = &w->rec->hit[i];
+
+		json_array_append_new(
+			hits, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "cache",
+					xlate_cache_name((enum xlate_cache_id)h->cache), "stage",
+					h->stage ? json_integer(h->stage) : json_null(), "level",
+					h->level >= 0 ? json_integer(h->level) : json_null(),
+					"s1_step",
+					h->s1_step >= 0 ? json_integer(h->s1_step) : json_null(),
+					"address", jhex(h->addr), "out", jhex(h->out)));
+	}
+	return hits;
+}
+
+json_t *walk_json(const struct walk_report *w)
 {
 	const struct xlate_cfg *xc = w->xc;
 	json_t *o, *reads, *out;
 	char dec[CELL];
-	int ret;
 
 	reads = json_array();
 	for (unsigned int i = 0; reads && i < nr_stored(w->rec); i++) {
@@ -451,16 +641,30 @@ int walk_print_json(FILE *f, const struct walk_report *w)
 				jhex(w->fault->input_addr), "ipa", jhex(w->fault->ipa),
 				"descriptor_address", jhex(w->fault->desc_addr));
 
-	o = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:o, s:o}", "source", w->source, "iova",
-		      jhex(w->iova), "access", prot_letters(w->access, (char[8]){0}), "pasid",
+	o = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:o, s:b, s:o, s:o}", "source",
+		      w->source, "iova", jhex(w->iova), "access",
+		      prot_letters(w->access, (char[8]){0}), "pasid",
 		      w->pasid >= 0 ? json_integer(w->pasid) : json_null(), "stage1",
 		      json_stage(xc->s1.cfg, xc->s1.root), "stage2",
 		      json_stage(xc->s2.cfg, xc->s2.root), "read_count", (int)w->rec->n, "reads",
-		      reads, w->reason == PT_OK ? "result" : "fault", out);
-	if (!o)
+		      reads, "iotlb_hit", iotlb_hit(w), "hits", json_hits(w),
+		      w->reason == PT_OK ? "result" : "fault", out);
+	return o;
+}
+
+int walk_print_json_doc(FILE *f, json_t *doc)
+{
+	int ret;
+
+	if (!doc)
 		return -ENOMEM;
-	ret = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
-	json_decref(o);
+	json_decref(doc);
 	return ret ? -ENOMEM : 0;
+}
+
+int walk_print_json(FILE *f, const struct walk_report *w)
+{
+	return walk_print_json_doc(f, walk_json(w));
 }

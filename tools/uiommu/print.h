@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Walk reports: the 2-D nested walk grid, every read, and the result or
- * fault, for people (text) or programs (one JSON object).
+ * Walk reports: the 2-D nested walk grid, every read, the cache hits that
+ * replaced reads, and the result or fault, for people (text) or programs
+ * (one JSON object per walk).
  */
 #ifndef UIOMMU_TOOLS_PRINT_H
 #define UIOMMU_TOOLS_PRINT_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "xlate/xlate.h"
@@ -24,8 +26,19 @@ struct walk_report {
 	const struct xlate_fault *fault;
 };
 
+/* The whole report: source, stages, then the walk (walk_print_text_walk). */
 void walk_print_text(FILE *f, const struct walk_report *w);
+/* One more walk over the same configuration: the walk and its outcome only. */
+void walk_print_text_walk(FILE *f, const struct walk_report *w);
+/* Counters of every cache that was used (after a series of walks with caches). */
+void walk_print_cache_stats(FILE *f, const struct xlate_cache *c, const struct xlate_cfg *xc,
+			    unsigned int walks);
+
+/* The JSON object of one walk; NULL when out of memory. */
+json_t *walk_json(const struct walk_report *w);
 /* 0, or -ENOMEM when the JSON document could not be built. */
 int walk_print_json(FILE *f, const struct walk_report *w);
+/* Print @doc (an object, or an array of them) and drop it; 0 or -ENOMEM. */
+int walk_print_json_doc(FILE *f, json_t *doc);
 
 #endif

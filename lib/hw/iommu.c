@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommu.c - the helpers lib/hw/iommu.h promises to both sides of the
+ * driver-ops interface: copying vendor blobs and arrays in from user
+ * memory (and results back out), writing user dirty bitmaps, and handing
+ * out mmap offsets for model regions.
+ *
+ * User memory. Everything here runs in the process whose memory the
+ * pointers name (DESIGN.md §1), so a copy is a memcpy. What the kernel's
+ * copy_from_user() turns into EFAULT we catch where it can be caught
+ * without a system call: a pointer into the first page (NULL plus an
+ * offset, the case programs and the selftest actually produce) and a range
+ * that wraps the address space. Any other unmapped address is the core's
+ * to reject before it hands a pointer down (it owns the ioctl arguments);
+ * the helpers do not probe.
+ *
+ * Blob rules (the kernel's, iommufd.md §1.1): the type must match (EINVAL);
+ * the length must be at least the driver's original size, the end of its
+ * first mandatory field, and at most the driver's struct (EINVAL); bytes
+ * the caller did not supply read as zero. The "full array" copy is the one
+ * exception in the kernel and here: it follows copy_struct_from_user(),
+ * where a longer entry is fine if its extra bytes are zero (E2BIG if not),
+ * and a shorter one has no minimum.
+ *
+ * Dirty bitmaps are written a byte at a time: bit n of a little-endian
+ * array of u64 words is bit n % 8 of byte n / 8 whatever the alignment, so
+ * a bitmap at an odd address (the selftest uses base + 0xff1) needs no
+ * special case, and bits are ORed in, never cleared. Whole bytes in the
+ * middle of a run are set with memset, which keeps a 1 GiB huge leaf at
+ * 2 KiB per bit (64 KiB of bitmap) cheap.
+ *
+ * No state and no locks, except the mmap offset counter, which is one
+ * atomic add.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/iommu.h"
+#include "util/bits.h"
+
+/* The lowest page: no user pointer lands there (mmap_min_addr is at least 4 KiB). */
+#define USER_NULL_PAGE 4096u
+
+static bool user_range_bad(const void *uptr, size_t len)
+{
+	uintptr_t p = (uintptr_t)uptr;
+
+	if (!len)
+		return false;
+	return p < USER_NULL_PAGE || p + (len - 1) < p;
+}
+
+static int user_read(void *dst, const void *uptr, size_t len)
+{
+	if (user_range_bad(uptr, len))
+		return -EFAULT;
+	if (len)
+		memcpy(dst, uptr, len);
+	return 0;
+}
+
+/* Copy @ulen user bytes into a @klen-byte struct, zero-extending a short one. */
+static int copy_zero_extend(void *dst, size_t klen, const void *uptr, size_t ulen)
+{
+	int ret = user_read(dst, uptr, ulen);
+
+	if (ret)
+		return ret;
+	if (ulen < klen)
+		memset((uint8_t *)dst + ulen, 0, klen - ulen);
+	return 0;
+}
+
+int iommu_copy_struct_from_user(void *dst, size_t dst_len, size_t min_len,
+				const struct iommu_user_data *data, unsigned int type)
+{
+	if (!dst || !data)
+		return -EINVAL;
+	if (data->type != type)
+		return -EINVAL;
+	if (data->len < min_len || data->len > dst_len)
+		return -EINVAL;
+	return copy_zero_extend(dst, dst_len, data->uptr, data->len);
+}
+
+int iommu_copy_struct_from_user_array(void *dst, size_t dst_len, size_t min_len,
+				      const struct iommu_user_data_array *array,
+				      unsigned int type, uint32_t index)
+{
+	struct iommu_user_data one;
+	uintptr_t base, off;
+
+	if (!dst || !array || !array->entry_num || index >= array->entry_num)
+		return -EINVAL;
+	base = (uintptr_t)array->uptr;
+	/*
+	 * A NULL array stays NULL at every index (the copy then faults, after
+	 * the type and length checks, as in the kernel); so does a wrap.
+	 */
+	if (base < USER_NULL_PAGE ||
+	    __builtin_mul_overflow((uintptr_t)array->entry_len, (uintptr_t)index, &off) ||
+	    __builtin_add_overflow(base, off, &off))
+		off = 0;
+	one = (struct iommu_user_data){ .type = array->type, .uptr = (const void *)off,
+					.len = array->entry_len };
+	return iommu_copy_struct_from_user(dst, dst_len, min_len, &one, type);
+}
+
+/* true when the @len bytes at @p are all zero */
+static bool user_bytes_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+int iommu_copy_struct_from_full_user_array(void *dst, size_t dst_entry_len,
+					   const struct iommu_user_data_array *array,
+					   unsigned int type)
+{
+	const uint8_t *src;
+	size_t ulen;
+
+	if (!dst || !array)
+		return -EINVAL;
+	if (array->type != type || !array->entry_num)
+		return -EINVAL;
+	ulen = array->entry_len;
+	src = array->uptr;
+	{
+		size_t total;
+
+		if (__builtin_mul_overflow(ulen, (size_t)array->entry_num, &total) ||
+		    user_range_bad(src, total))
+			return -EFAULT;
+	}
+	for (uint32_t i = 0; i < array->entry_num; i++, src += ulen) {
+		uint8_t *d = (uint8_t *)dst + (size_t)i * dst_entry_len;
+
+		if (ulen > dst_entry_len) {
+			if (!user_bytes_zero(src + dst_entry_len, ulen - dst_entry_len))
+				return -E2BIG;
+			memcpy(d, src, dst_entry_len);
+		} else {
+			int ret = copy_zero_extend(d, dst_entry_len, src, ulen);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *src,
+			      size_t src_len, size_t min_len, unsigned int type)
+{
+	if (!data || !src)
+		return -EINVAL;
+	if (data->type != type)
+		return -EINVAL;
+	if (data->len < min_len || data->len > src_len)
+		return -EINVAL;
+	if (user_range_bad(data->uptr, data->len))
+		return -EFAULT;
+	if (data->len)
+		memcpy((void *)(uintptr_t)data->uptr, src, data->len);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Dirty bitmaps                                                          */
+
+int iommu_dirty_bitmap_init(struct iommu_dirty_bitmap *dirty, void *data, uint64_t iova,
+			    uint64_t length, uint64_t page_size)
+{
+	if (!dirty || !is_pow2(page_size) || !length || range_wraps(iova, length))
+		return -EINVAL;
+	*dirty = (struct iommu_dirty_bitmap){ .data = data, .iova = iova,
+					      .last = iova + (length - 1),
+					      .pgshift = ilog2_u64(page_size) };
+	return 0;
+}
+
+/* OR bits [first, last] into the byte array @map. */
+static void set_bit_run(uint8_t *map, uint64_t first, uint64_t last)
+{
+	uint64_t fb = first >> 3, lb = last >> 3;
+	uint8_t head = (uint8_t)(0xffu << (first & 7));
+	uint8_t tail = (uint8_t)(0xffu >> (7 - (last & 7)));
+
+	if (fb == lb) {
+		map[fb] |= head & tail;
+		return;
+	}
+	map[fb] |= head;
+	if (lb > fb + 1)
+		memset(map + fb + 1, 0xff, (size_t)(lb - fb - 1));
+	map[lb] |= tail;
+}
+
+void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, uint64_t length)
+{
+	uint64_t s, l;
+
+	if (!dirty || !dirty->data || !length)
+		return;
+	s = iova;
+	l = range_wraps(iova, length) ? UINT64_MAX : iova + (length - 1);
+	if (l < dirty->iova || s > dirty->last)
+		return;
+	s = MAX(s, dirty->iova);
+	l = MIN(l, dirty->last);
+	set_bit_run(dirty->data, (s - dirty->iova) >> dirty->pgshift,
+		    (l - dirty->iova) >> dirty->pgshift);
+	dirty->nr_records++;
+}
+
+/* ---------------------------------------------------------------------- */
+/* mmap offsets                                                           */
+
+#define MMAP_OFFSET_UNIT_SHIFT 16
+
+uint64_t iommu_mmap_offset_alloc(uint64_t length)
+{
+	static uint64_t next_unit = 1;
+	uint64_t units = (length + (1ULL << MMAP_OFFSET_UNIT_SHIFT) - 1) >> MMAP_OFFSET_UNIT_SHIFT;
+
+	if (!units)
+		units = 1;
+	return __atomic_fetch_add(&next_unit, units, __ATOMIC_RELAXED) << MMAP_OFFSET_UNIT_SHIFT;
+}

@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cache.c - the translation caches: IOTLB, per-stage per-level walk caches,
+ * IPA cache and configuration cache, their fills, invalidation and
+ * statistics (the contract is cache.h; the layout is cache_int.h).
+ *
+ * What it owns. One struct xlate_cache per IOMMU instance: five kinds of
+ * set-associative cache built from one generic structure (struct xc_cset,
+ * entries of a few 64-bit words: key0, key1, stamp, value), the flush
+ * stamps that make whole-context invalidation O(1), the invalidation
+ * sequence, and per-thread counter shards. It reads no page tables: xlate.c
+ * looks entries up inline and hands this file what its walks found.
+ *
+ * Invariants.
+ *  - An entry is live when its valid bit is set and its stamp (the
+ *    invalidation sequence its walk started under) is at least every flush
+ *    stamp that covers it: the global one, its VMID's (per kind: combined,
+ *    stage-1 walk, stage 2), and for stage-1 entries its (VMID, ASID)
+ *    slot. Flushing a context is one store of the new sequence into its
+ *    stamp; entries die without being visited. Stamps are 64-bit and never
+ *    wrap.
+ *  - Every invalidation has a scope: everything (xlate_inv_all), one VMID
+ *    (inv_vmid, inv_ipa, inv_range for any ASID), one hashed (VMID, ASID)
+ *    slot (inv_asid, inv_range for one ASID), or the configuration cache.
+ *    It announces itself in its scope (pend = its sequence), then advances
+ *    c->seq, does its work (flush stamps, removals), and ends (done = its
+ *    sequence). A walk reads c->seq as it starts (s0, acquire, before any
+ *    descriptor or cache read), then checks that none of its scopes has an
+ *    invalidation under way (pend == done); if one has, it fills nothing.
+ *    A fill goes in only if, under its set's lock, none of the scopes that
+ *    can hold its entry announced an invalidation newer than s0. So nothing
+ *    a walk read before an invalidation (tables before the unmap, or cache
+ *    entries the invalidation removes) is inserted after it began, while
+ *    invalidations of other contexts leave fills alone.
+ *  - Each cache keeps a mask of the entry sizes it may hold (bit lg: entries
+ *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its scope
+ *    check; an invalidation reads the mask after advancing the sequence.
+ *    Bits are cleared only by xlate_inv_all while it is under way: every
+ *    entry present then is about to die, and no walk fills until it ends
+ *    (after which fills set their bits again). Lookups and range
+ *    invalidations probe only the sizes in the mask, so a 4K-only workload
+ *    probes once and a range invalidation costs (pages of the range) x
+ *    (sizes present); past the number of sets it becomes a flush.
+ *  - A full set evicts one way: a free one, else a dead one, else the LRU
+ *    (or a random) way. Nothing ever flushes a whole cache for space.
+ *
+ * Locks and memory ordering.
+ *  - A set's header holds a sequence count whose odd values mean "locked":
+ *    writers (fills, removals) take it by compare-and-swap from even to
+ *    odd, issue a release fence, store the words (relaxed atomics), and
+ *    release with a store of the next even value. Readers (the hit path,
+ *    xc_probe) load it (acquire), read the words (relaxed), issue an acquire
+ *    fence and load it again; a changed or odd count means retry, then
+ *    miss. If a reader read any word a writer stored, the writer's release
+ *    fence synchronises with the reader's acquire fence, so the second load
+ *    sees the writer's odd count: a reader never uses a torn entry. The hit
+ *    path takes no lock and writes nothing but the LRU order (only when the
+ *    hit way was not already the most recent) and its own counter shard.
+ *  - Fill vs invalidation. Invalidator I: pend = S' and seq = S' (both
+ *    seq_cst, in that order), then it reads the size mask, and for each set
+ *    it must search a seq_cst load of the set count (waiting while odd), a
+ *    scan, and under the set lock the removal; flush stamps; done = S'
+ *    (release). Fill J of a walk that read seq = s0: set its size bit, lock
+ *    the set, load its scopes' pend (seq_cst), insert only if none exceeds
+ *    s0. In the single total order of seq_cst operations:
+ *     - s0 >= S' (the walk read I's sequence): its scope check, made after
+ *       s0, sees I's pend; it fills only if it also saw I's done, which
+ *       happens after I's removals and stamps (release / acquire), so its
+ *       cache reads saw them, and its table reads follow the unmap that
+ *       preceded I.
+ *     - s0 < S': if J's pend load sees S', J drops its fill. Otherwise it
+ *       precedes I's pend store, and so do J's bit and lock: I's mask read
+ *       sees the bit, I searches J's set, and I's load of the set count
+ *       follows J's lock, so it waits for J's unlock (acquire) and sees
+ *       J's entry to remove it. A flush needs no search: J's entry carries
+ *       s0 < S', which the flush stamp makes dead.
+ *    Hence no entry older than an invalidation survives it, whether the
+ *    walk that made it read a stale table or a stale cache entry.
+ *  - Hit after invalidation: the contract is that a translation that starts
+ *    after the invalidation returned sees its effect. Its set loads
+ *    (acquire) read the removal's unlock or later; its stamp loads read the
+ *    flush's store or later (the caller's synchronisation that orders the
+ *    two calls is the happens-before edge). So the old entry is gone or
+ *    dead, and the walk it falls back to reads the new tables.
+ *  - Invalidations of one cache are serialised by the caller (one thread per
+ *    IOMMU, cache.h); they may run concurrently with any number of
+ *    translations and fills. The sequence, pend / done and flush stamps are
+ *    then monotonic, written by that one thread.
+ *  - Counters: each thread adds to its own shard (of XC_SHARDS, assigned on
+ *    first use) with a relaxed load and store; totals are summed on demand.
+ *    With more concurrent threads than shards two threads may share one and
+ *    lose an increment now and then; counters are statistics, never used
+ *    for correctness.
+ *
+ * Table pages are not this file's concern: an entry names a table's
+ * address, and a walk that follows a stale entry before the invalidation
+ * returned may read a table that is being retired. util/epoch.h's grace
+ * period (bracketing walks in xlate.c) covers that.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "xlate/cache_int.h"
+
+__thread unsigned int xc_shard_tls __attribute__((tls_model("initial-exec")));
+static unsigned int xc_shard_next;
+
+unsigned int xc_shard_assign(void)
+{
+	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED);
+
+	xc_shard_tls = i % XC_SHARDS + 1;
+	return xc_shard_tls;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parameters, allocation                                                 */
+
+void xlate_cache_params_default(struct xlate_cache_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->iotlb = (struct xlate_cache_geom){ .entries = 4096, .ways = 4 };
+	p->walk[0] = (struct xlate_cache_geom){ .entries = 256, .ways = 4 };
+	p->walk[1] = (struct xlate_cache_geom){ .entries = 256, .ways = 4 };
+	p->ipa = (struct xlate_cache_geom){ .entries = 1024, .ways = 4 };
+	p->cfg = (struct xlate_cache_geom){ .entries = 64, .ways = 4 };
+	p->repl = XLATE_REPL_LRU;
+	p->seed = 1;
+}
+
+#define XC_MAX_ENTRIES (1u << 24)
+
+static int geom_check(const struct xlate_cache_geom *g)
+{
+	unsigned int ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
+
+	if (!g->entries)
+		return 0;
+	if (g->entries > XC_MAX_ENTRIES || ways > XC_MAX_WAYS || g->entries % ways)
+		return -EINVAL;
+	return 0;
+}
+
+static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsigned int nw,
+		     enum xc_kind kind, unsigned int grp, bool lru)
+{
+	memset(s, 0, sizeof(*s));
+	s->grp = (uint16_t)grp;
+	s->kind = (uint8_t)kind;
+	s->lru = lru;
+	s->nw = nw;
+	if (!g->entries)
+		return 0;
+	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
+	s->nsets = g->entries / s->ways;
+	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
+	s->stride = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * nw * 8, 64);
+	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
+	if (!s->sets)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->nsets; i++)
+		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
+	return 0;
+}
+
+static void cset_free(struct xc_cset *s)
+{
+	ufree(s->sets);
+	s->sets = NULL;
+}
+
+void xlate_cache_free(struct xlate_cache *c)
+{
+	if (!c)
+		return;
+	cset_free(&c->iotlb);
+	cset_free(&c->ipa);
+	cset_free(&c->cfg);
+	for (int st = 0; st < 2; st++)
+		for (int d = 0; d < XC_WALK_DEPTHS; d++)
+			cset_free(&c->walk[st][d]);
+	ufree(c->vm_mem);
+	ufree(c->as);
+	ufree(c->sid);
+	ufree(c->shard);
+	ufree(c);
+}
+
+int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out)
+{
+	struct xlate_cache *c;
+	bool lru = p->repl == XLATE_REPL_LRU;
+	int ret = 0;
+
+	*out = NULL;
+	if (p->repl != XLATE_REPL_LRU && p->repl != XLATE_REPL_RANDOM)
+		return -EINVAL;
+	if (geom_check(&p->iotlb) || geom_check(&p->ipa) || geom_check(&p->cfg) ||
+	    geom_check(&p->walk[0]) || geom_check(&p->walk[1]))
+		return -EINVAL;
+	c = ualloc_aligned(64, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->params = *p;
+	c->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
+	c->seq = 1; /* stamps start at 0: every fill is newer than "never flushed" */
+	/* Lazily zeroed by the system: only the VMIDs in use cost pages. */
+	c->vm_mem = ucalloc(1, (size_t)XC_VMIDS * sizeof(struct xc_vm) + 64);
+	c->as = ualloc_aligned(64, XC_ASID_SLOTS * sizeof(struct xc_as));
+	c->sid = ucalloc(XC_SID_SLOTS, sizeof(uint64_t));
+	c->shard = ualloc_aligned(64, XC_SHARDS * sizeof(struct xc_shard));
+	if (!c->vm_mem || !c->as || !c->sid || !c->shard) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	c->vm = (struct xc_vm *)ALIGN_UP((uintptr_t)c->vm_mem, 64);
+	ret = cset_init(&c->iotlb, &p->iotlb, XC_TLB_NW, XC_KIND_TLB, XC_G_IOTLB, lru);
+	if (!ret)
+		ret = cset_init(&c->ipa, &p->ipa, XC_IPA_NW, XC_KIND_S2, XC_G_IPA, lru);
+	if (!ret)
+		ret = cset_init(&c->cfg, &p->cfg, XC_CFG_NW, XC_KIND_CFG, XC_G_CFG, lru);
+	for (int st = 0; st < 2 && !ret; st++)
+		for (int d = 0; d < XC_WALK_DEPTHS && !ret; d++)
+			ret = cset_init(&c->walk[st][d], &p->walk[st], XC_WALK_NW,
+					st ? XC_KIND_S2 : XC_KIND_S1,
+					XC_G_WALK + st * PT_MAX_LEVELS + d, lru);
+	if (ret)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	xlate_cache_free(c);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sets: lock, insert, remove                                             */
+
+static void set_lock(struct xc_hdr *h)
+{
+	for (;;) {
+		uint32_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+
+		if (!(s & 1) && __atomic_compare_exchange_n(&h->seq, &s, s + 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+		xc_cpu_relax();
+	}
+	/* Readers that see a word stored below see the odd count on their re-check. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void set_unlock(struct xc_hdr *h)
+{
+	__atomic_store_n(&h->seq, __atomic_load_n(&h->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
+static void st(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static unsigned int victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h)
+{
+	uint64_t x;
+
+	if (s->lru)
+		return (unsigned int)(__atomic_load_n(&h->lru, __ATOMIC_RELAXED) >>
+				      (4 * (s->ways - 1))) & 15;
+	/* xorshift64; racing fills may reuse a state, which only repeats a choice. */
+	x = __atomic_load_n(&c->rng, __ATOMIC_RELAXED);
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	__atomic_store_n(&c->rng, x, __ATOMIC_RELAXED);
+	return (unsigned int)(x % s->ways);
+}
+
+static bool not_newer(const struct xc_scope *sc, uint64_t s0)
+{
+	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
+}
+
+/* No invalidation that can remove an entry of @kind / @k1 began since @s0. */
+static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	if (kind == XC_KIND_CFG)
+		return not_newer(&c->cfg_sc, s0) && not_newer(&c->gsc, s0);
+	if (!not_newer(&c->gsc, s0) || !not_newer(&c->vm[vmid].sc, s0))
+		return false;
+	if (kind == XC_KIND_S1 || (kind == XC_KIND_TLB && !(k1 & XC_K1_S2ONLY)))
+		return not_newer(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc, s0);
+	return true;
+}
+
+/*
+ * Insert @ent (s->nw words; its stamp is @s0) covering 2^@lg bytes into the
+ * set of @hash, unless an invalidation began since @s0. An entry with the
+ * same keys is overwritten in place.
+ */
+static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const uint64_t *ent,
+		      unsigned int lg, uint64_t s0)
+{
+	uint32_t set = xc_set_of(s, hash);
+	struct xc_hdr *h = xc_hdr(s, set);
+	uint64_t *e0 = xc_ways(h), *e;
+	int way = -1, free_way = -1, dead_way = -1;
+	bool evict = false;
+
+	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
+		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
+	set_lock(h);
+	if (!fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0)) {
+		set_unlock(h);
+		return;
+	}
+	e = e0;
+	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
+		uint64_t k0 = e[XC_K0];
+
+		if (k0 == ent[XC_K0] && e[XC_K1] == ent[XC_K1]) {
+			way = (int)w;
+			break;
+		}
+		if (!(k0 & XC_K0_VALID)) {
+			if (free_way < 0)
+				free_way = (int)w;
+		} else if (dead_way < 0 && !xc_live(c, (enum xc_kind)s->kind, e[XC_K1],
+						     e[XC_STAMP])) {
+			dead_way = (int)w;
+		}
+	}
+	if (way < 0) {
+		if (free_way >= 0) {
+			way = free_way;
+		} else if (dead_way >= 0) {
+			way = dead_way;
+		} else {
+			way = (int)victim(c, s, h);
+			evict = true;
+		}
+	}
+	e = e0 + (size_t)way * s->nw;
+	st(&e[XC_K0], 0);
+	for (unsigned int i = XC_K1; i < s->nw; i++)
+		st(&e[i], ent[i]);
+	st(&e[XC_K0], ent[XC_K0]);
+	if (s->lru)
+		xc_touch(s, set, (unsigned int)way);
+	set_unlock(h);
+	xc_count(c, s->grp, XC_FILL);
+	if (evict)
+		xc_count(c, s->grp, XC_EVICT);
+}
+
+/* What a removal matches: keys under masks, and optionally a level field. */
+struct xc_match {
+	uint64_t k0, m0, k1, m1;
+	int ttl;		/* -1: any */
+	uint8_t ttl_word, ttl_shift;
+};
+
+static inline __attribute__((always_inline)) bool match(const uint64_t *e,
+							 const struct xc_match *m)
+{
+	if ((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0 || (xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
+		return false;
+	return m->ttl < 0 || (int8_t)(xc_ld(&e[m->ttl_word]) >> m->ttl_shift) == m->ttl;
+}
+
+static __attribute__((noinline)) void xc_remove_locked(struct xlate_cache *c, struct xc_cset *s,
+							struct xc_hdr *h, const struct xc_match *m)
+{
+	uint64_t *e = xc_ways(h);
+	unsigned int n = 0;
+
+	set_lock(h);
+	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
+		if (match(e, m)) {
+			st(&e[XC_K0], 0);
+			n++;
+		}
+	}
+	set_unlock(h);
+	while (n--)
+		xc_count(c, s->grp, XC_INVAL);
+}
+
+/*
+ * Remove the entries of one set that match. The scan runs first without the
+ * lock (see the essay for why it cannot miss an entry filled under an older
+ * sequence); only a set with a candidate is locked.
+ */
+static inline __attribute__((always_inline)) void
+xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const struct xc_match *m)
+{
+	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
+	uint64_t *e = xc_ways(h);
+	unsigned int w;
+
+	while (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) & 1)
+		xc_cpu_relax();
+	/* Candidates by key0 alone; xc_remove_locked() checks the rest. */
+	for (w = 0; w < s->ways; w++, e += s->nw)
+		if (!((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0))
+			break;
+	if (likely(w == s->ways))
+		return;
+	xc_remove_locked(c, s, h, m);
+}
+
+/*
+ * Remove matching entries of every size present that cover any byte of
+ * [first, last]. @m->k0 is completed per probe (base | lg | valid). Returns
+ * false, having removed nothing, when that would take more probes than the
+ * cache has sets: the caller flushes instead, so the cost never grows with
+ * the capacity.
+ */
+static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first,
+			    uint64_t last, uint32_t vmid, struct xc_match m)
+{
+	uint64_t sizes, mask, total = 0;
+
+	if (!s->sets)
+		return true;
+	sizes = __atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST);
+	for (mask = sizes; mask; mask &= mask - 1) {
+		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+
+		total += (last >> lg) - (first >> lg) + 1;
+		if (total > s->nsets || total == 0)
+			return false;
+	}
+	for (mask = sizes; mask; mask &= mask - 1) {
+		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+
+		for (uint64_t p = first >> lg;; p++) {
+			uint64_t base = p << lg;
+
+			m.k0 = base | ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
+			xc_remove(c, s, xc_hash(base, lg, vmid), &m);
+			if (p == last >> lg)
+				break;
+		}
+	}
+	return true;
+}
+
+bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
+		       struct xc_tlb_hit *hit)
+{
+	for (; m; m &= m - 1)
+		if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fills (from xlate.c)                                                   */
+
+void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta)
+{
+	uint64_t e[XC_TLB_NW] = { xc_key0(base, lg, user), k1, s0, pa, ipa, meta };
+
+	if (c->iotlb.sets)
+		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg,
+			  s0);
+}
+
+void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
+		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level)
+{
+	uint64_t meta = (prot & 15) | (uint64_t)(grant & 15) << 8 |
+			(uint64_t)(uint8_t)level << XC_IPA_LVL_SHIFT;
+	uint64_t e[XC_IPA_NW] = { xc_key0(base, lg, false), xc_key1(vmid, 0), s0, pa, meta };
+
+	if (c->ipa.sets)
+		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), e, lg, s0);
+}
+
+void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
+		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot)
+{
+	struct xc_cset *s = &c->walk[stage][depth];
+	uint64_t e[XC_WALK_NW] = { xc_key0(base, lg, user), k1, s0, table, prot & 15 };
+
+	if (s->sets)
+		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg, s0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Invalidation                                                           */
+
+/*
+ * Begin an invalidation in scope @sc: announce it there, then advance the
+ * sequence. Returns the new sequence, which is also the flush stamp. The
+ * announcement comes first so that a walk that reads the new sequence also
+ * sees the invalidation under way and fills nothing (it may still use
+ * entries the invalidation is about to remove).
+ */
+uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
+{
+	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&sc->pend, s, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->seq, s, __ATOMIC_SEQ_CST);
+	return s;
+}
+
+/* Every entry the invalidation removes or kills is gone: walks may fill again. */
+void xc_inv_end(struct xc_scope *sc, uint64_t s)
+{
+	__atomic_store_n(&sc->done, s, __ATOMIC_RELEASE);
+}
+
+static void stamp(uint64_t *p, uint64_t s)
+{
+	__atomic_store_n(p, s, __ATOMIC_RELEASE);
+}
+
+static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
+{
+	return &c->as[xc_asid_slot(vmid, asid)].sc;
+}
+
+void xlate_inv_all(struct xlate_cache *c)
+{
+	uint64_t s = xc_inv_begin(c, &c->gsc);
+
+	/* Every entry present now is dead once the stamp is stored: forget their sizes. */
+	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_SEQ_CST);
+	for (int st = 0; st < 2; st++)
+		for (int d = 0; d < XC_WALK_DEPTHS; d++)
+			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
+	stamp(&c->all, s);
+	xc_inv_end(&c->gsc, s);
+}
+
+void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
+{
+	struct xc_vm *vm = &c->vm[vmid];
+	uint64_t s = xc_inv_begin(c, &vm->sc);
+
+	stamp(&vm->comb, s);
+	stamp(&vm->s1, s);
+	stamp(&vm->s2, s);
+	xc_inv_end(&vm->sc, s);
+}
+
+void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
+{
+	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
+	uint64_t s = xc_inv_begin(c, &as->sc);
+
+	stamp(&as->stamp, s);
+	xc_inv_end(&as->sc, s);
+}
+
+static uint64_t range_last(uint64_t addr, uint64_t size)
+{
+	uint64_t last = addr + (size - 1);
+
+	return last < addr ? UINT64_MAX : last;
+}
+
+void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64_t iova,
+		     uint64_t size, unsigned int flags, int ttl)
+{
+	struct xc_scope *sc;
+	uint64_t s, last;
+	struct xc_match m;
+	bool ok;
+
+	if (!size)
+		return;
+	last = range_last(iova, size);
+	sc = asid == XLATE_ANY_ASID ? &c->vm[vmid].sc : asid_scope(c, vmid, asid);
+	s = xc_inv_begin(c, sc);
+	/* Combined entries of this ASID (or any), never stage-2-only ones (IPA entries). */
+	m = (struct xc_match){ .m0 = ~XC_K0_USER,
+			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
+			       .m1 = asid == XLATE_ANY_ASID ? ~XC_K1_ASID : ~0ULL,
+			       .ttl = ttl < 0 ? -1 : ttl,
+			       .ttl_word = XC_TLB_META,
+			       .ttl_shift = XC_TLB_L1_SHIFT };
+	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, m);
+	if (!(flags & XLATE_INV_LEAF)) {
+		/* Walk caches: every level; TTL names the leaf, not the tables above it. */
+		m.ttl = -1;
+		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
+			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, m);
+	}
+	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
+	if (!ok && asid == XLATE_ANY_ASID) {
+		stamp(&c->vm[vmid].comb, s);
+		stamp(&c->vm[vmid].s1, s);
+	} else if (!ok) {
+		stamp(&c->as[xc_asid_slot(vmid, asid)].stamp, s);
+	}
+	xc_inv_end(sc, s);
+}
+
+void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t size,
+		   unsigned int flags, int ttl)
+{
+	uint64_t s, last;
+	struct xc_match m;
+	bool ok;
+
+	if (!size)
+		return;
+	last = range_last(ipa, size);
+	s = xc_inv_begin(c, &c->vm[vmid].sc);
+	m = (struct xc_match){ .m0 = ~0ULL,
+			       .k1 = xc_key1(vmid, 0),
+			       .m1 = ~0ULL,
+			       .ttl = ttl < 0 ? -1 : ttl,
+			       .ttl_word = XC_IPA_META,
+			       .ttl_shift = XC_IPA_LVL_SHIFT };
+	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, m);
+	/* Stage-2-only IOTLB entries are stage-2 results: IPA = input address. */
+	m.k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
+	m.m0 = ~XC_K0_USER;
+	m.ttl_word = XC_TLB_META;
+	m.ttl_shift = XC_TLB_L2_SHIFT;
+	if (ok)
+		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, m);
+	if (!(flags & XLATE_INV_LEAF)) {
+		m.k1 = xc_key1(vmid, 0);
+		m.m0 = ~0ULL;
+		m.ttl = -1;
+		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
+			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, m);
+	}
+	if (!ok)
+		stamp(&c->vm[vmid].s2, s);
+	/*
+	 * Combined entries built over this IPA: the architecture removes them
+	 * only with a later stage-1 invalidation of the VMID (TLBI_S2_IPA is
+	 * followed by NH_ALL or S12_VMALL); the conservative option drops them
+	 * now.
+	 */
+	if (c->params.ipa_inval_conservative)
+		stamp(&c->vm[vmid].comb, s);
+	xc_inv_end(&c->vm[vmid].sc, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Configuration cache                                                    */
+
+/* The sequence a configuration fetch started under: the last miss of this thread. */
+static __thread struct {
+	const struct xlate_cache *c;
+	uint32_t sid, ssid;
+	uint64_t seq;
+	bool may_fill;
+} cfgc_miss __attribute__((tls_model("initial-exec")));
+
+static uint64_t cfgc_hash(uint32_t sid, uint32_t ssid)
+{
+	return xc_mix(((uint64_t)sid << 32) | ssid);
+}
+
+bool xlate_cfgc_lookup(struct xlate_cache *c, uint32_t sid, uint32_t ssid, void *buf)
+{
+	struct xc_cset *s = &c->cfg;
+	uint64_t k1 = ((uint64_t)sid << 32) | ssid;
+	uint64_t v[XC_CFG_NW - XC_STAMP];
+	uint32_t set;
+	int way;
+
+	if (!s->sets)
+		return false;
+	cfgc_miss.c = c;
+	cfgc_miss.sid = sid;
+	cfgc_miss.ssid = ssid;
+	cfgc_miss.seq = xc_begin(c);
+	cfgc_miss.may_fill = xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->cfg_sc);
+	set = xc_set_of(s, cfgc_hash(sid, ssid));
+	way = xc_probe(s, set, XC_K0_VALID, k1, v, XC_CFG_NW - XC_STAMP);
+	if (way < 0 || !xc_live(c, XC_KIND_CFG, k1, v[0])) {
+		xc_count(c, XC_G_CFG, XC_MISS);
+		return false;
+	}
+	xc_touch(s, set, (unsigned int)way);
+	xc_count(c, XC_G_CFG, XC_HIT);
+	memcpy(buf, &v[2], MIN(v[1], XLATE_CFGC_BYTES));
+	cfgc_miss.c = NULL;
+	return true;
+}
+
+void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const void *buf,
+		       unsigned int len)
+{
+	uint64_t e[XC_CFG_NW] = { 0 };
+	uint64_t s0 = xc_begin(c);
+	bool may_fill = xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->cfg_sc);
+
+	if (!c->cfg.sets || len > XLATE_CFGC_BYTES)
+		return;
+	if (cfgc_miss.c == c && cfgc_miss.sid == sid && cfgc_miss.ssid == ssid) {
+		s0 = cfgc_miss.seq;
+		may_fill = cfgc_miss.may_fill;
+		cfgc_miss.c = NULL;
+	}
+	if (!may_fill)
+		return;
+	e[XC_K0] = XC_K0_VALID;
+	e[XC_K1] = ((uint64_t)sid << 32) | ssid;
+	e[XC_STAMP] = s0;
+	e[XC_V0] = len;
+	memcpy(&e[XC_V0 + 1], buf, len);
+	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), e, 0, s0);
+}
+
+void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
+{
+	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
+	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
+			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
+
+	if (ssid == UINT32_MAX)
+		stamp(&c->sid[xc_sid_slot(sid)], s);
+	else if (c->cfg.sets)
+		xc_remove(c, &c->cfg, cfgc_hash(sid, ssid), &m);
+	xc_inv_end(&c->cfg_sc, s);
+}
+
+void xlate_cfgc_inv_all(struct xlate_cache *c)
+{
+	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
+
+	stamp(&c->cfg_all, s);
+	xc_inv_end(&c->cfg_sc, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Statistics                                                             */
+
+static void sum_group(const struct xlate_cache *c, unsigned int grp,
+		      struct xlate_cache_counters *out)
+{
+	uint64_t t[XC_NCTR] = { 0 };
+
+	for (unsigned int i = 0; i < XC_SHARDS; i++)
+		for (unsigned int k = 0; k < XC_NCTR; k++)
+			t[k] += __atomic_load_n(&c->shard[i].v[grp][k], __ATOMIC_RELAXED);
+	out->hits = t[XC_HIT];
+	out->misses = t[XC_MISS];
+	out->fills = t[XC_FILL];
+	out->evictions = t[XC_EVICT];
+	out->invalidated = t[XC_INVAL];
+}
+
+void xlate_cache_get_stats(const struct xlate_cache *c, struct xlate_cache_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	sum_group(c, XC_G_IOTLB, &s->iotlb);
+	sum_group(c, XC_G_IPA, &s->ipa);
+	sum_group(c, XC_G_CFG, &s->cfg);
+	for (int st = 0; st < 2; st++)
+		for (int d = 0; d < PT_MAX_LEVELS; d++)
+			sum_group(c, XC_G_WALK + st * PT_MAX_LEVELS + d, &s->walk[st][d]);
+}
+
+void xlate_cache_reset_stats(struct xlate_cache *c)
+{
+	for (unsigned int i = 0; i < XC_SHARDS; i++)
+		for (unsigned int g = 0; g < XC_NGRP; g++)
+			for (unsigned int k = 0; k < XC_NCTR; k++)
+				__atomic_store_n(&c->shard[i].v[g][k], 0, __ATOMIC_RELAXED);
+}
+
+const char *xlate_cache_name(enum xlate_cache_id id)
+{
+	switch (id) {
+	case XLATE_CACHE_IOTLB:
+		return "iotlb";
+	case XLATE_CACHE_WALK_S1:
+		return "walk-s1";
+	case XLATE_CACHE_WALK_S2:
+		return "walk-s2";
+	case XLATE_CACHE_IPA:
+		return "ipa";
+	case XLATE_CACHE_CFG:
+		return "cfg";
+	}
+	return "?";
+}
