@@ -12,6 +12,7 @@
 #ifndef UIOMMU_TOOLS_CLI_H
 #define UIOMMU_TOOLS_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -47,7 +48,16 @@ struct option;
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
+/* cliopt.c: an option's number (parse_u64 spellings), else a usage error of @cmd. */
+uint64_t cli_opt_u64(const char *cmd, const char *name, const char *arg);
+/* A plain non-negative decimal fraction ("0.99", "1", ".5"): 0 or -EINVAL. */
+int cli_parse_double(const char *arg, double *out);
+
 int cmd_walk(int argc, char **argv);
 void cmd_walk_usage(FILE *f);
+int cmd_trace(int argc, char **argv);
+void cmd_trace_usage(FILE *f);
+int cmd_trace_gen(int argc, char **argv);
+void cmd_trace_gen_usage(FILE *f);
 
 #endif

@@ -33,6 +33,9 @@
 
 static const struct cli_cmd commands[] = {
 	CLI_CMD(walk, "walk the page tables for one address and show every read"),
+	CLI_CMD(trace, "replay a DMA trace through the IOTLB and walk caches"),
+	{ .name = "trace-gen", .summary = "write a synthetic DMA trace (sequential, random, zipfian)",
+	  .run = cmd_trace_gen, .usage = cmd_trace_gen_usage },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -115,8 +118,8 @@ static void usage(FILE *f)
 		   "uiommu - the Linux nested-IOMMU stack in userspace.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "  %-8s %s\n", "help", "show the help of a command");
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "show the help of a command");
 	fprintf(f, "\nOptions:\n"
 		   "  -v, --verbose   more detail (repeat for more)\n"
 		   "      --trace PATTERNS\n"
