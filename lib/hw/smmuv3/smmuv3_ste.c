@@ -234,7 +234,7 @@ static enum smmuv3_event_type fault_event(const struct smmuv3_txn *t, const stru
 	ev->rnw = !(t->access & PT_PROT_W);
 	ev->ind = !!(t->access & PT_PROT_X);
 	ev->pnu = !(t->access & PT_PROT_U);
-	ev->ttrnw = f->cls != XLATE_CLASS_IN; /* the SMMU's own access was a read */
+	ev->ttrnw = f->cls == XLATE_CLASS_TT; /* the table access was a read (no HTTU writes) */
 	ev->input = t->addr;
 	if (ev->type == SMMU_EVT_F_WALK_EABT)
 		ev->addr2 = f->desc_addr & SMMU_MASK(51, 3);
