@@ -225,7 +225,8 @@ static void test_evtq_wrap_overflow(void **state)
 
 	smmu_env_init(&t, NULL, NULL);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(sm_xlate(&t, (uint32_t)i, SMMU_NO_SSID, 0, PT_PROT_R, &r), -EFAULT);
+		assert_int_equal(sm_xlate(&t, (uint32_t)i, SMMU_NO_SSID, 0, PT_PROT_R, &r),
+				 -EFAULT);
 	assert_true(r.recorded);
 	assert_int_equal(sm_r32(&t, SMMU_EVENTQ_PROD), 0x8 | 0); /* full: wrap differs */
 	assert_int_equal(sm_xlate(&t, 9, SMMU_NO_SSID, 0, PT_PROT_R, &r), -EFAULT);

@@ -143,6 +143,34 @@ static void test_nested(void **state)
 	}
 }
 
+/*
+ * 4-level stage 1 over 4-level stage 2 (48-bit IPA, S2SL0 2 = level 0,
+ * pages only), no caches: lib/xlate reads (4 + 1) * (4 + 1) - 1 = 24
+ * descriptors, and the SMMU gives the same answer for every access.
+ */
+static void test_nested_24(void **state)
+{
+	struct pt_cfg c1 = s1_cfg(), c2 = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct smmuv3_params p;
+	struct xlate_result xr;
+	struct xlate_record rec;
+	struct smmu_env t;
+	uint64_t cd_ipa;
+
+	smmuv3_params_default(&p);
+	p.no_cache = true;
+	smmu_env_init_p(&t, &c1, &c2, &p);
+	cd_ipa = t.e.data_ipa + 0x100000;
+	cd_set(sm_hp(&t, t.e.gram_pa + (cd_ipa - GRAM_IPA)), cd0_std(ASID), t.e.s1.root);
+	ste_set(&t, SID, STE0_V | STE0_CFG(7) | cd_ipa, 0, ste2_std(VMID, 48, 2), t.e.s2.root);
+	assert_int_equal(pt_map(&t.e.s1, IOVA, t.e.data_ipa, 0x4000, PT_PROT_RW), 0);
+	assert_int_equal(xlate(&t.e.xc, IOVA + 0x2010, PT_PROT_R, &xr, NULL, &rec), PT_OK);
+	assert_int_equal(rec.n, 24);
+	for (uint64_t off = 0; off < 0x4000; off += 0x404)
+		expect_same(&t, IOVA + off, off & 0x400 ? PT_PROT_W : PT_PROT_R);
+	smmu_env_destroy(&t);
+}
+
 /* Config 0b100 bypasses; 0b000..0b011 abort without an event. */
 static void test_bypass_abort(void **state)
 {
@@ -413,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_s1_only),
 		cmocka_unit_test(test_s2_only),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_nested_24),
 		cmocka_unit_test(test_bypass_abort),
 		cmocka_unit_test(test_bad_ste),
 		cmocka_unit_test(test_stream_table),

@@ -229,7 +229,7 @@ uint32_t smmuv3_q_log2(uint64_t base)
 }
 
 /* Physical address of entry @idx of a queue whose base register is @base. */
-static uint64_t q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize)
+uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize)
 {
 	uint32_t log2 = smmuv3_q_log2(base);
 	uint64_t bytes = ((uint64_t)esize << log2) < 32 ? 32 : (uint64_t)esize << log2;
@@ -275,7 +275,7 @@ bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e)
 		s->stats.events_lost++;
 		goto out;
 	}
-	if (!smmuv3_write_qw(s, q_entry_addr(q->base, prod, SMMU_EVT_SIZE), qw, 4)) {
+	if (!smmuv3_write_qw(s, smmuv3_q_entry_addr(q->base, prod, SMMU_EVT_SIZE), qw, 4)) {
 		s->stats.events_dropped++;
 		smmuv3_gerror_raise(s, SMMU_GERROR_EVENTQ_ABT_ERR);
 		goto out;

@@ -181,9 +181,9 @@ struct smmuv3_txn {
 
 struct smmuv3_result {
 	uint64_t pa;
-	uint64_t size;	      /* bytes around pa translated alike (the smaller leaf); 4K in bypass */
+	uint64_t size;	      /* bytes around pa translated alike (smaller leaf); 4K in bypass */
 	unsigned int prot;    /* PT_PROT_* allowed */
-	enum smmuv3_event_type event; /* why it was terminated (NONE: no event type, e.g. abort STE) */
+	enum smmuv3_event_type event; /* why it was terminated (NONE: abort without event) */
 	bool recorded;	      /* the event was written to the event queue */
 	bool iotlb_hit;
 };

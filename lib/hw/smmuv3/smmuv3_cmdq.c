@@ -58,9 +58,8 @@ static void inv_range(struct smmuv3 *s, bool ipa, uint16_t vmid, uint32_t asid,
 		unsigned int shift = 10 + 2 * tg; /* 1: 4K, 2: 16K, 3: 64K */
 
 		addr &= ~((1ULL << shift) - 1);
+		/* at most 32 << (31 + 16) bytes: no overflow */
 		size = ((uint64_t)num + 1) << (scale + shift);
-		if (scale + shift >= 64 || size >> (scale + shift) != (uint64_t)num + 1)
-			size = UINT64_MAX - addr + 1;
 		if (ttl)
 			lvl = (int)ttl;
 	} else {
@@ -194,10 +193,7 @@ void smmuv3_cmdq_run(struct smmuv3 *s)
 		return;
 	while ((q->cons & ptr_mask) != (q->prod & ptr_mask) && budget--) {
 		uint32_t cons = q->cons & ptr_mask;
-		uint64_t bytes = ((uint64_t)SMMU_CMD_SIZE << log2) < 32 ? 32
-								      : (uint64_t)SMMU_CMD_SIZE << log2;
-		uint64_t addr = ((q->base & SMMU_MASK(51, 5)) & ~(bytes - 1)) +
-				(uint64_t)(cons & (wrap - 1)) * SMMU_CMD_SIZE;
+		uint64_t addr = smmuv3_q_entry_addr(q->base, cons, SMMU_CMD_SIZE);
 		enum smmuv3_cerror err;
 		uint64_t cmd[2];
 

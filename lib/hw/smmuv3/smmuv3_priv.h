@@ -90,6 +90,8 @@ _Static_assert(sizeof(struct smmuv3_dcfg) <= XLATE_CFGC_BYTES, "dcfg fits the co
 
 /* smmuv3.c */
 uint32_t smmuv3_q_log2(uint64_t base);
+/* Physical address of entry @idx (index bits only) of the queue with base register @base. */
+uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize);
 /* Read @n little-endian qwords at physical @pa; false when outside memory. */
 bool smmuv3_read_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n);
 bool smmuv3_write32(struct smmuv3 *s, uint64_t pa, uint32_t v);

@@ -321,7 +321,8 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 			return e;
 		if (!(l1 & 1))
 			goto bad_ssid;
-		ptr = (l1 & SMMU_MASK(51, 12)) + (uint64_t)(ssid & ((1u << split) - 1)) * SMMU_CD_SIZE;
+		ptr = (l1 & SMMU_MASK(51, 12)) +
+		      (uint64_t)(ssid & ((1u << split) - 1)) * SMMU_CD_SIZE;
 	} else {
 		ptr += (uint64_t)ssid * SMMU_CD_SIZE;
 	}
