@@ -59,8 +59,8 @@
 /* ------------------------------------------------------------------ */
 /* Bind / unbind                                                      */
 
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct udev *dev,
-					   uint32_t *id, bool hold_ctx)
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct udev *dev, uint32_t *id,
+					   bool hold_ctx)
 {
 	struct iommufd_device *idev;
 
@@ -197,8 +197,8 @@ struct iommufd_hw_pagetable *iommufd_device_attached_hwpt(struct iommufd_device 
 }
 
 /* The PASID rules (Linux's iommufd_hwpt_pasid_compat()). Under idev->lock. */
-static int iommufd_hwpt_pasid_compat(struct iommufd_hw_pagetable *hwpt,
-				     struct iommufd_device *idev, uint32_t pasid)
+static int iommufd_hwpt_pasid_compat(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
+				     uint32_t pasid)
 {
 	if (pasid == IOMMU_NO_PASID) {
 		if (hwpt->pasid_compat)
@@ -230,9 +230,8 @@ static struct iommufd_viommu *hwpt_viommu(struct iommufd_hw_pagetable *hwpt)
  * The model's side of attaching (@idev, @pasid) to @hwpt, replacing @old
  * (NULL for a first attach): its attach is a replace.
  */
-static int iommufd_hwpt_model_attach(struct iommufd_hw_pagetable *hwpt,
-				     struct iommufd_device *idev, uint32_t pasid,
-				     struct iommufd_hw_pagetable *old)
+static int iommufd_hwpt_model_attach(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
+				     uint32_t pasid, struct iommufd_hw_pagetable *old)
 {
 	struct iommufd_viommu *viommu = hwpt_viommu(hwpt);
 	struct iommu_domain *domain = hwpt->domain;
@@ -416,11 +415,9 @@ typedef struct iommufd_hw_pagetable *(*attach_fn)(struct iommufd_device *idev, u
  * Attach or replace to an IOAS: reuse an auto HWPT the device accepts, else
  * make one. Returns what the attach step returned.
  */
-static struct iommufd_hw_pagetable *iommufd_device_auto_get_domain(struct iommufd_device *idev,
-								   uint32_t pasid,
-								   struct iommufd_ioas *ioas,
-								   uint32_t *pt_id,
-								   attach_fn do_attach)
+static struct iommufd_hw_pagetable *
+iommufd_device_auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
+			       struct iommufd_ioas *ioas, uint32_t *pt_id, attach_fn do_attach)
 {
 	bool immediate_attach = do_attach == iommufd_device_do_attach;
 	struct iommufd_hw_pagetable *destroy_hwpt;
@@ -449,8 +446,8 @@ static struct iommufd_hw_pagetable *iommufd_device_auto_get_domain(struct iommuf
 		goto out_unlock;
 	}
 
-	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid, 0, immediate_attach,
-						NULL);
+	hwpt_paging =
+		iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid, 0, immediate_attach, NULL);
 	if (IS_ERR(hwpt_paging)) {
 		destroy_hwpt = (struct iommufd_hw_pagetable *)hwpt_paging;
 		goto out_unlock;

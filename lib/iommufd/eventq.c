@@ -48,9 +48,8 @@ static struct iommufd_veventq *iommufd_viommu_find_veventq(struct iommufd_viommu
 {
 	struct iommufd_veventq *veventq;
 
-	list_for_each_entry(veventq, &viommu->veventqs, node)
-		if (veventq->type == type)
-			return veventq;
+	list_for_each_entry(veventq, &viommu->veventqs,
+			    node) if (veventq->type == type) return veventq;
 	return NULL;
 }
 

@@ -52,7 +52,7 @@ struct iommufd_fault_group {
 	struct iommufd_hw_pagetable *hwpt;
 	uint32_t attach_pasid; /* the attachment it came through (0: the RID) */
 	uint32_t grpid;
-	uint32_t cookie;       /* 0 until read */
+	uint32_t cookie; /* 0 until read */
 	unsigned int nfaults, cap;
 	struct iopf_fault *faults;
 };
@@ -325,9 +325,9 @@ static ssize_t iommufd_fault_fops_write(struct uiommu_file *file, const void *bu
 			rc = -EINVAL;
 			break;
 		}
-		group = response.cookie && response.cookie <= IDR_MAX ?
-				idr_remove(&fault->response, (int)response.cookie) :
-				NULL;
+		group = response.cookie && response.cookie <= IDR_MAX
+				? idr_remove(&fault->response, (int)response.cookie)
+				: NULL;
 		if (!group) {
 			rc = -EINVAL;
 			break;
@@ -390,8 +390,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	INIT_LIST_HEAD(&fault->partial);
 	idr_init(&fault->response);
 
-	file = ufile_create(&iommufd_fault_fops, fault, UFILE_BACKING_EVENTFD,
-			    O_RDWR | O_CLOEXEC, &err);
+	file = ufile_create(&iommufd_fault_fops, fault, UFILE_BACKING_EVENTFD, O_RDWR | O_CLOEXEC,
+			    &err);
 	if (!file)
 		return err;
 	/* The fd holds the object and the context. */

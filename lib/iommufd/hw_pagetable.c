@@ -211,11 +211,10 @@ out_abort:
 	return ERR_PTR(rc);
 }
 
-static struct iommufd_hwpt_nested *iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
-							     struct iommufd_hwpt_paging *parent,
-							     struct iommufd_device *idev,
-							     uint32_t flags,
-							     const struct iommu_user_data *user_data)
+static struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx, struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, uint32_t flags,
+			  const struct iommu_user_data *user_data)
 {
 	const struct iommu_ops *ops = idev->dev->iommu->ops;
 	struct iommufd_hwpt_nested *hwpt_nested;
@@ -226,8 +225,7 @@ static struct iommufd_hwpt_nested *iommufd_hwpt_nested_alloc(struct iommufd_ctx 
 	    !ops->domain_alloc_nested)
 		return ERR_PTR(-EOPNOTSUPP);
 	/* A stage 2 meant for nesting, of the same driver, made by the user. */
-	if (parent->auto_domain || !parent->nest_parent ||
-	    parent->common.domain->iommu->ops != ops)
+	if (parent->auto_domain || !parent->nest_parent || parent->common.domain->iommu->ops != ops)
 		return ERR_PTR(-EINVAL);
 
 	hwpt = hwpt_alloc_obj(ictx, sizeof(*hwpt_nested), IOMMUFD_OBJ_HWPT_NESTED);
@@ -238,8 +236,9 @@ static struct iommufd_hwpt_nested *iommufd_hwpt_nested_alloc(struct iommufd_ctx 
 	refcount_inc(&parent->common.obj.users);
 	hwpt_nested->parent = parent;
 
-	hwpt->domain = ops->domain_alloc_nested(idev->dev, parent->common.domain,
-						flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &err);
+	hwpt->domain =
+		ops->domain_alloc_nested(idev->dev, parent->common.domain,
+					 flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &err);
 	if (!hwpt->domain) {
 		rc = err ? err : -ENOMEM;
 		goto out_abort;

@@ -508,8 +508,8 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 	pages = iopt_alloc_user_pages(uptr, length, iommu_prot & IOMMU_WRITE);
 	if (IS_ERR(pages))
 		return (int)PTR_ERR(pages);
-	return iopt_map_common(ictx, iopt, pages, iova, length,
-			       (uintptr_t)uptr - pages->base, iommu_prot, flags);
+	return iopt_map_common(ictx, iopt, pages, iova, length, (uintptr_t)uptr - pages->base,
+			       iommu_prot, flags);
 }
 
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
@@ -1208,9 +1208,8 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt, struct iommu_domai
 		{
 			uint64_t alast = MIN(last, iopt_area_last_iova(area));
 
-			(void)domain->ops->read_and_clear_dirty(domain, iter.cur_iova,
-								alast - iter.cur_iova + 1, flags,
-								&dirty);
+			(void)domain->ops->read_and_clear_dirty(
+				domain, iter.cur_iova, alast - iter.cur_iova + 1, flags, &dirty);
 		}
 		if (!dirty.nr_records)
 			continue;

@@ -718,8 +718,8 @@ static inline struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ictx
  * alive while bound (a VFIO device does; the selftest's mock device object
  * lives in the context itself and must not).
  */
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct udev *dev,
-					   uint32_t *id, bool hold_ctx);
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct udev *dev, uint32_t *id,
+					   bool hold_ctx);
 /* Undo the bind: force-destroys the device's vDEVICE (a tombstone), detaches nothing. */
 void iommufd_device_unbind(struct iommufd_device *idev);
 /*
@@ -826,12 +826,12 @@ struct iommufd_vdevice {
 
 struct iommufd_hw_queue {
 	struct iommufd_object obj;
-	struct iommufd_viommu *viommu;	/* users reference */
-	struct iommufd_access *access;	/* internal access pinning the queue memory */
-	struct iommufd_hw_queue *prev;	/* the queue this one depends on, users reference */
-	struct list_head node;		/* viommu->hw_queues, under viommu->lock */
+	struct iommufd_viommu *viommu; /* users reference */
+	struct iommufd_access *access; /* internal access pinning the queue memory */
+	struct iommufd_hw_queue *prev; /* the queue this one depends on, users reference */
+	struct list_head node;	       /* viommu->hw_queues, under viommu->lock */
 	unsigned int type, index;
-	uint64_t base_addr, length;	/* in the nesting parent's IOVA space */
+	uint64_t base_addr, length; /* in the nesting parent's IOVA space */
 	bool initialized;
 };
 

@@ -71,9 +71,13 @@ struct iommufd_object_ops {
 };
 
 /*
- * One row per object type. hw_pagetable.c, device.c, fault.c, viommu.c and
- * selftest.c add theirs here; a type without a destroy callback cannot be
- * allocated (EOPNOTSUPP).
+ * One row per object type, each implemented in the file of its name
+ * (hw_pagetable.c, device.c, ioas.c, access.c, fault.c, viommu.c, eventq.c,
+ * selftest.c). A type without a destroy callback cannot be allocated
+ * (EOPNOTSUPP); pre_destroy runs when a waiting remover finds short-term
+ * holders left (the device's: force-destroy its vDEVICE); a type with an
+ * abort callback is allocated and published by hand, never by the
+ * dispatcher.
  */
 static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_NONE] = {.name = "none"},
@@ -705,7 +709,8 @@ static void iommufd_ctx_release(struct iommufd_ctx *ictx)
 	/* Tombstones and anything leaked above. */
 	idr_destroy(&ictx->objects);
 	while (!list_empty(&ictx->mmaps)) {
-		struct iommufd_mmap *immap = list_first_entry(&ictx->mmaps, struct iommufd_mmap, node);
+		struct iommufd_mmap *immap =
+			list_first_entry(&ictx->mmaps, struct iommufd_mmap, node);
 
 		list_del(&immap->node);
 		ufree(immap);

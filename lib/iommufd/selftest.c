@@ -143,11 +143,11 @@ static int umaps_read(struct umaps *m)
 				m->v = nv;
 				cap *= 2;
 			}
-			m->v[m->n++] = (struct umap){ .start = (uintptr_t)start,
-						      .end = (uintptr_t)end,
-						      .offset = off,
-						      .dev = makedev(maj, min),
-						      .ino = ino };
+			m->v[m->n++] = (struct umap){.start = (uintptr_t)start,
+						     .end = (uintptr_t)end,
+						     .offset = off,
+						     .dev = makedev(maj, min),
+						     .ino = ino};
 		}
 		line = next;
 	}
@@ -430,8 +430,8 @@ static struct iommufd_hw_pagetable *get_md_pagetable(struct iommufd_ctx *ictx, u
 	if (IS_ERR(obj))
 		return (struct iommufd_hw_pagetable *)obj;
 	hwpt = to_hwpt(obj);
-	ok = type == IOMMUFD_OBJ_HWPT_PAGING ? mock_domain_is_paging(hwpt->domain) :
-					       mock_domain_is_nested(hwpt->domain);
+	ok = type == IOMMUFD_OBJ_HWPT_PAGING ? mock_domain_is_paging(hwpt->domain)
+					     : mock_domain_is_nested(hwpt->domain);
 	if (!ok) {
 		iommufd_put_object(ictx, obj);
 		return ERR_PTR(-EINVAL);
@@ -482,8 +482,8 @@ static int iommufd_test_md_check_pa(struct iommufd_ucmd *ucmd, struct iommu_test
 	rc = umaps_read(&maps);
 	if (rc)
 		goto out_put;
-	arg = (struct check_map_arg){ .domain = hwpt->domain, .iova = iova, .uptr = uptr,
-				      .maps = &maps };
+	arg = (struct check_map_arg){
+		.domain = hwpt->domain, .iova = iova, .uptr = uptr, .maps = &maps};
 	rc = mock_domain_check_map(hwpt->domain, iova, length, uptr, check_map_resolve, &arg);
 	umaps_free(&maps);
 out_put:
@@ -751,9 +751,9 @@ static int iommufd_test_create_access(struct iommufd_ucmd *ucmd, struct iommu_te
 	}
 
 	access = iommufd_access_create(ucmd->ictx,
-				       flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES ?
-					       &selftest_access_ops_pin :
-					       &selftest_access_ops,
+				       flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
+					       ? &selftest_access_ops_pin
+					       : &selftest_access_ops,
 				       staccess, &id);
 	if (IS_ERR(access)) {
 		rc = (int)PTR_ERR(access);
@@ -886,7 +886,8 @@ static int iommufd_test_access_pages(struct iommufd_ucmd *ucmd, struct iommu_tes
 
 	pthread_mutex_lock(&staccess->lock);
 	rc = iommufd_access_pin_pages(staccess->access, iova, length, pages,
-				      flags & MOCK_FLAGS_ACCESS_WRITE ? IOMMUFD_ACCESS_RW_WRITE : 0);
+				      flags & MOCK_FLAGS_ACCESS_WRITE ? IOMMUFD_ACCESS_RW_WRITE
+								      : 0);
 	if (rc)
 		goto out_unlock;
 

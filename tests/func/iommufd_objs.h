@@ -475,8 +475,8 @@ static inline int _veventq_alloc(uint32_t viommu_id, uint32_t type, uint32_t dep
 	return rc;
 }
 
-static inline int _hw_queue_alloc(uint32_t viommu_id, uint32_t type, uint32_t index,
-				  uint64_t iova, uint64_t length, uint32_t *hw_queue_id)
+static inline int _hw_queue_alloc(uint32_t viommu_id, uint32_t type, uint32_t index, uint64_t iova,
+				  uint64_t length, uint32_t *hw_queue_id)
 {
 	struct iommu_hw_queue_alloc cmd = {
 		.size = sizeof(cmd),

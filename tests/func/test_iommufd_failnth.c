@@ -254,7 +254,6 @@ static int s_destroy(void)
 	return _destroy(st.ioas2);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* The object model                                                   */
 
@@ -329,11 +328,11 @@ static int s_iopf(void)
 static int s_invalidate(void)
 {
 	struct iommu_hwpt_invalidate_selftest inv[2] = {{.iotlb_id = 1},
-						       {.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL}};
+							{.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL}};
 	uint32_t num = 2;
 
-	return _hwpt_invalidate(st.nested, inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				sizeof(inv[0]), &num);
+	return _hwpt_invalidate(st.nested, inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(inv[0]),
+				&num);
 }
 
 static int s_replace_nested(void)
@@ -344,8 +343,8 @@ static int s_replace_nested(void)
 static int s_viommu(void)
 {
 	struct iommu_viommu_selftest data = {.in_data = 5};
-	int rc = _viommu_alloc(st.idev, st.parent, IOMMU_VIOMMU_TYPE_SELFTEST, &data,
-			       sizeof(data), &st.viommu);
+	int rc = _viommu_alloc(st.idev, st.parent, IOMMU_VIOMMU_TYPE_SELFTEST, &data, sizeof(data),
+			       &st.viommu);
 
 	st.mmap_off = data.out_mmap_offset;
 	st.mmap_len = data.out_mmap_length;
@@ -410,8 +409,8 @@ static int s_viommu_invalidate(void)
 	struct iommu_viommu_invalidate_selftest inv = {.vdev_id = 0x99};
 	uint32_t num = 1;
 
-	return _hwpt_invalidate(st.viommu, &inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-				sizeof(inv), &num);
+	return _hwpt_invalidate(st.viommu, &inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, sizeof(inv),
+				&num);
 }
 
 static int s_hw_queue0(void)
@@ -438,8 +437,8 @@ static int s_dirty(void)
 	    _dirty(st.dirty, MOCK_APERTURE_START, 8 * MOCK_PAGE_SIZE, MOCK_PAGE_SIZE, bits, &nr))
 		return -1;
 	memset(bits, 0, sizeof(bits));
-	return _get_dirty_bitmap(st.dirty, MOCK_APERTURE_START, 8 * MOCK_PAGE_SIZE,
-				 MOCK_PAGE_SIZE, bits, 0);
+	return _get_dirty_bitmap(st.dirty, MOCK_APERTURE_START, 8 * MOCK_PAGE_SIZE, MOCK_PAGE_SIZE,
+				 bits, 0);
 }
 
 static int s_pasid_dev(void)
@@ -503,10 +502,10 @@ static int s_model_teardown(void)
 	/* Back to an auto HWPT (which may need memory). */
 	if (st.vnested && _mock_domain_replace(st.stdev, st.ioas3, NULL))
 		return -1;
-	if (drop(&st.vnested) || drop(&st.vdev) || drop_fd(&st.veventq_fd) ||
-	    drop(&st.veventq) || drop(&st.viommu) || drop(&st.nested) || drop(&st.iopf) ||
-	    drop_fd(&st.fault_fd) || drop(&st.fault_id) || drop(&st.parent) ||
-	    drop_fd(&st.access_fd) || drop(&st.stdev) || drop(&st.ioas3))
+	if (drop(&st.vnested) || drop(&st.vdev) || drop_fd(&st.veventq_fd) || drop(&st.veventq) ||
+	    drop(&st.viommu) || drop(&st.nested) || drop(&st.iopf) || drop_fd(&st.fault_fd) ||
+	    drop(&st.fault_id) || drop(&st.parent) || drop_fd(&st.access_fd) || drop(&st.stdev) ||
+	    drop(&st.ioas3))
 		return -1;
 	return 0;
 }

@@ -152,8 +152,7 @@ static void test_read_write(void *arg)
 	TAP_CHECK(f[0].cookie == 1 && f[1].cookie == 2 && f[0].grpid == 3 && f[1].grpid == 4 &&
 			  f[0].flags == IOMMU_PGFAULT_FLAGS_LAST_PAGE,
 		  "cookies %u %u flags %#x", f[0].cookie, f[1].cookie, f[0].flags);
-	resp[0] = (struct iommu_hwpt_page_response){.cookie = 2,
-						    .code = IOMMUFD_PAGE_RESP_INVALID};
+	resp[0] = (struct iommu_hwpt_page_response){.cookie = 2, .code = IOMMUFD_PAGE_RESP_INVALID};
 	resp[1] = (struct iommu_hwpt_page_response){.cookie = 1};
 	TAP_CHECK_EQ(uiommu_write(ff, resp, sizeof(resp)), (ssize_t)sizeof(resp), "both");
 	TAP_CHECK_EQ(mock_dev_page_responses(dev, &last), nresp + 3, "answered");

@@ -31,8 +31,8 @@ static void test_mock_domain_lifetime(void *arg)
 	ioas = ioas_alloc();
 	a = mock_domain(ioas, 0);
 	/* IDs in the kernel's order: stdev, idev, auto HWPT. */
-	TAP_CHECK(a.stdev == ioas + 1 && a.idev == ioas + 2 && a.hwpt == ioas + 3,
-		  "ids %u %u %u", a.stdev, a.idev, a.hwpt);
+	TAP_CHECK(a.stdev == ioas + 1 && a.idev == ioas + 2 && a.hwpt == ioas + 3, "ids %u %u %u",
+		  a.stdev, a.idev, a.hwpt);
 	num = 1;
 	CHECK_OK(_iova_ranges(ioas, &r, &num, &align));
 	TAP_CHECK(num == 1 && r.start == MOCK_APERTURE_START && r.last == MOCK_APERTURE_LAST &&
@@ -107,7 +107,7 @@ static void test_hwpt_alloc_errors(void *arg)
 	cmd.data_type = IOMMU_HWPT_DATA_SELFTEST; /* data type without data */
 	CHECK_ERRNO(EINVAL, uiommu_ioctl(self_file, IOMMU_HWPT_ALLOC, &cmd));
 
-	CHECK_ERRNO(ENOENT, _hwpt_alloc(ioas, ioas, 0, &hwpt));	    /* dev_id not a device */
+	CHECK_ERRNO(ENOENT, _hwpt_alloc(ioas, ioas, 0, &hwpt)); /* dev_id not a device */
 	CHECK_ERRNO(ENOENT, _hwpt_alloc(9999, ioas, 0, &hwpt));
 	CHECK_ERRNO(EINVAL, _hwpt_alloc(d.idev, d.idev, 0, &hwpt)); /* pt_id a device */
 	CHECK_ERRNO(EINVAL, _hwpt_alloc(d.idev, 9999, 0, &hwpt));   /* pt_id missing */
@@ -121,8 +121,8 @@ static void test_hwpt_alloc_errors(void *arg)
 	{
 		uint32_t blob = 0;
 
-		CHECK_ERRNO(EOPNOTSUPP,
-			    _hwpt_alloc_data(d.idev, ioas, 0, 0, 0x1234, &blob, sizeof(blob), &hwpt));
+		CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(d.idev, ioas, 0, 0, 0x1234, &blob,
+							 sizeof(blob), &hwpt));
 	}
 	/* Dirty tracking needs a device that can track. */
 	nd = mock_domain(ioas, MOCK_FLAGS_DEVICE_NO_DIRTY);
@@ -150,9 +150,9 @@ static void test_hwpt_alloc_errors(void *arg)
 						     &data, 3, &hwpt));
 		CHECK_ERRNO(EFAULT, _hwpt_alloc_data(d.idev, ioas, 0, 0, IOMMU_HWPT_DATA_SELFTEST,
 						     NULL, sizeof(data), &hwpt));
-		CHECK_ERRNO(EFAULT,
-			    _hwpt_alloc_data(d.idev, ioas, 0, 0, IOMMU_HWPT_DATA_SELFTEST,
-					     (void *)(uintptr_t)0x10000000000ULL, sizeof(data), &hwpt));
+		CHECK_ERRNO(EFAULT, _hwpt_alloc_data(d.idev, ioas, 0, 0, IOMMU_HWPT_DATA_SELFTEST,
+						     (void *)(uintptr_t)0x10000000000ULL,
+						     sizeof(data), &hwpt));
 		/* v6.19 page-table type: a huge domain with 4 KiB pages. */
 		hwpt = 0;
 		CHECK_OK(_hwpt_alloc_data(d.idev, ioas, 0, 0, IOMMU_HWPT_DATA_SELFTEST, &data,
@@ -193,27 +193,25 @@ static void test_nested(void *arg)
 
 	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_NONE, &data,
 					     sizeof(data), &hwpt));
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(d.idev, parent, 0, 0,
-						 IOMMU_HWPT_DATA_SELFTEST + 1, &data,
-						 sizeof(data), &hwpt));
-	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_SELFTEST,
-					     &data, min_len - 1, &hwpt));
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_SELFTEST + 1,
+						 &data, sizeof(data), &hwpt));
+	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_SELFTEST, &data,
+					     min_len - 1, &hwpt));
 	CHECK_ERRNO(EFAULT, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_SELFTEST, NULL,
 					     sizeof(data), &hwpt));
 	/* A longer blob than the driver knows is refused too. */
 	{
 		uint8_t big[sizeof(data) + 1] = {0};
 
-		CHECK_ERRNO(EINVAL, _hwpt_alloc_data(d.idev, parent, 0, 0,
-						     IOMMU_HWPT_DATA_SELFTEST, big, sizeof(big),
-						     &hwpt));
+		CHECK_ERRNO(EINVAL, _hwpt_alloc_data(d.idev, parent, 0, 0, IOMMU_HWPT_DATA_SELFTEST,
+						     big, sizeof(big), &hwpt));
 	}
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(d.idev, parent, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
-						 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-						 &hwpt));
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(d.idev, parent, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-						 0, IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
-						 &hwpt));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc_data(d.idev, parent, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+				     IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &hwpt));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc_data(d.idev, parent, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+				     IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &hwpt));
 	/* Parents: NEST_PARENT, not auto (EINVAL). */
 	CHECK_ERRNO(EINVAL, _hwpt_alloc_nested(d.idev, not_parent, 0, 0, &hwpt));
 	CHECK_ERRNO(EINVAL, _hwpt_alloc_nested(d.idev, d.hwpt, 0, 0, &hwpt));
@@ -294,39 +292,39 @@ static void test_invalidate(void *arg)
 	num = 0;
 	CHECK_OK(_hwpt_invalidate(nested[0], NULL, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0, &num));
 	num = 0;
-	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], inv,
-					     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
-					     sizeof(*inv), &num));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+				     sizeof(*inv), &num));
 	num = 1;
-	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], inv,
-					     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
-					     sizeof(*inv), &num));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+				     sizeof(*inv), &num));
 	TAP_CHECK_EQ(num, 0, "entry_num");
 	num = 1;
 	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
 					     sizeof(*inv) + 1, &num));
 	TAP_CHECK_EQ(num, 0, "entry_num");
 	num = 1;
-	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 1,
-					     &num));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 1, &num));
 	num = 1;
 	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], NULL, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
 					     sizeof(*inv), &num));
 	num = 1;
-	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0,
-					     &num));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 0, &num));
 	TAP_CHECK_EQ(num, 0, "entry_num");
 	/* A wild array pointer: EFAULT, nothing handled. */
 	num = 1;
-	CHECK_ERRNO(EFAULT, _hwpt_invalidate(nested[0], (void *)(uintptr_t)0x10000000000ULL,
-					     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(*inv),
-					     &num));
+	CHECK_ERRNO(EFAULT,
+		    _hwpt_invalidate(nested[0], (void *)(uintptr_t)0x10000000000ULL,
+				     IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(*inv), &num));
 	TAP_CHECK_EQ(num, 0, "entry_num");
 	num = 1;
 	inv[0].flags = 0xffffffff;
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_invalidate(nested[0], inv,
-						 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-						 sizeof(*inv), &num));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				     sizeof(*inv), &num));
 	TAP_CHECK_EQ(num, 0, "entry_num");
 	num = 1;
 	inv[0].flags = 0;
@@ -340,9 +338,9 @@ static void test_invalidate(void *arg)
 	inv[0] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = 0};
 	inv[1] = (struct iommu_hwpt_invalidate_selftest){.flags = 0xffffffff, .iotlb_id = 1};
 	num = 2;
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_invalidate(nested[0], inv,
-						 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-						 sizeof(*inv), &num));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				     sizeof(*inv), &num));
 	TAP_CHECK_EQ(num, 1, "entry_num");
 	CHECK_OK(_check_iotlb(nested[0], 0, 0));
 	CHECK_OK(_check_iotlb(nested[0], 1, IOMMU_TEST_IOTLB_DEFAULT));
@@ -355,22 +353,22 @@ static void test_invalidate(void *arg)
 	/* Shorter entries are zero-extended. */
 	inv[0] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = 1};
 	num = 1;
-	CHECK_OK(_hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				  sizeof(*inv), &num));
+	CHECK_OK(_hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(*inv),
+				  &num));
 	TAP_CHECK_EQ(num, 1, "entry_num");
 	CHECK_OK(_check_iotlb(nested[0], 1, 0));
 	inv[0] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = 2};
 	inv[1] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = 3};
 	num = 2;
-	CHECK_OK(_hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				  sizeof(*inv), &num));
+	CHECK_OK(_hwpt_invalidate(nested[0], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(*inv),
+				  &num));
 	TAP_CHECK_EQ(num, 2, "entry_num");
 	check_iotlb_all(nested[0], 0);
 	/* FLAG_ALL on the other HWPT; the first is unaffected by it. */
 	inv[0] = (struct iommu_hwpt_invalidate_selftest){.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL};
 	num = 1;
-	CHECK_OK(_hwpt_invalidate(nested[1], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				  sizeof(*inv), &num));
+	CHECK_OK(_hwpt_invalidate(nested[1], inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(*inv),
+				  &num));
 	check_iotlb_all(nested[1], 0);
 	iommufd_teardown();
 }
@@ -421,17 +419,17 @@ static void test_reserved_regions(void *arg)
 			  r[1].start == msi_window[0].last + 1,
 		  "hole for the window");
 	iova = msi_window[0].start;
-	CHECK_ERRNO(EINVAL, _ioas_map(ioas, buffer, PAGE_SIZE, &iova,
-				      MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
-	CHECK_ERRNO(EADDRINUSE, _allow_iovas(ioas, (struct iommu_iova_range[]){
-							{msi_window[0].start, msi_window[0].last}},
+	CHECK_ERRNO(EINVAL,
+		    _ioas_map(ioas, buffer, PAGE_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	CHECK_ERRNO(EADDRINUSE, _allow_iovas(ioas,
+					     (struct iommu_iova_range[]){
+						     {msi_window[0].start, msi_window[0].last}},
 					     1));
 
 	/* Replace to an IOAS with a conflicting area: EADDRINUSE, nothing changed. */
 	ioas_map_fixed(ioas2, buffer, PAGE_SIZE, msi_window[0].start);
 	hwpt2 = ioas2;
-	TAP_CHECK_EQ(iommufd_device_replace(idev, IOMMU_NO_PASID, &hwpt2), -EADDRINUSE,
-		     "replace");
+	TAP_CHECK_EQ(iommufd_device_replace(idev, IOMMU_NO_PASID, &hwpt2), -EADDRINUSE, "replace");
 	TAP_CHECK(iommufd_device_attached_hwpt(idev, IOMMU_NO_PASID)->obj.id == pt,
 		  "still on the old HWPT");
 	num = 3;
@@ -483,8 +481,8 @@ static void test_replace_rules(void *arg)
 	/* A dirty-tracking HWPT refuses a NO_DIRTY device: replace fails, nothing changes. */
 	dirty_hwpt = hwpt_alloc(d.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 	CHECK_ERRNO(EINVAL, _mock_domain_replace(nodirty.stdev, dirty_hwpt, NULL));
-	CHECK_ERRNO(EINVAL, _mock_domain_flags(dirty_hwpt, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL,
-					       NULL));
+	CHECK_ERRNO(EINVAL,
+		    _mock_domain_flags(dirty_hwpt, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL, NULL));
 	CHECK_OK(_check_map(d.hwpt, MOCK_APERTURE_START, PAGE_SIZE, buffer));
 	CHECK_ERRNO(EBUSY, _destroy(d.hwpt));
 	/* Move d to the other IOAS: its own auto HWPT there; the old one stays for nodirty. */
@@ -705,7 +703,8 @@ int main(void)
 	} tests[] = {
 		{"MOCK_DOMAIN: IDs, auto HWPT shared and freed with its last device, EBUSY",
 		 test_mock_domain_lifetime},
-		{"HWPT_ALLOC: errnos, write-back, fault queue, NEST_PARENT", test_hwpt_alloc_errors},
+		{"HWPT_ALLOC: errnos, write-back, fault queue, NEST_PARENT",
+		 test_hwpt_alloc_errors},
 		{"nested HWPTs: errnos, parents, attach/replace/busy", test_nested},
 		{"HWPT_INVALIDATE: errnos and entry_num write-back", test_invalidate},
 		{"reserved regions: EADDRINUSE, moved by replace, released by detach",

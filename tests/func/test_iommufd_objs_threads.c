@@ -103,8 +103,8 @@ static void *worker(void *arg)
 				if (!rc)
 					hwpt = 0;
 			} else {
-				rc = _hwpt_alloc_nested(d.idev, (r >> 16) & 1 ? sh.viommu : sh.parent,
-							0, 0, &hwpt);
+				rc = _hwpt_alloc_nested(
+					d.idev, (r >> 16) & 1 ? sh.viommu : sh.parent, 0, 0, &hwpt);
 			}
 			break;
 		case 7: {
@@ -220,7 +220,8 @@ static void test_threads(void *arg)
 	drain_faults();
 	CHECK_OK(_check_map(sh.parent, MOCK_APERTURE_START, BUFFER_SIZE, buffer));
 	{
-		struct iommu_hwpt_invalidate_selftest inv = {.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL};
+		struct iommu_hwpt_invalidate_selftest inv = {
+			.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL};
 		uint32_t num = 1;
 
 		CHECK_OK(_hwpt_invalidate(sh.iopf, &inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,

@@ -75,8 +75,8 @@ static void test_add_reserved_op(void *arg)
 	CHECK_OK(_iova_ranges(ioas, r, &num, NULL));
 	TAP_CHECK(num == 2 && r[0].last == (2 << 20) - 1 && r[1].start == 3 << 20, "hole");
 	iova = 2 << 20;
-	CHECK_ERRNO(EINVAL, _ioas_map(ioas, buffer, PAGE_SIZE, &iova,
-				      MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	CHECK_ERRNO(EINVAL,
+		    _ioas_map(ioas, buffer, PAGE_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
 	/* Reservations go with the IOAS. */
 	CHECK_OK(_destroy(ioas));
 	iommufd_teardown();
@@ -243,12 +243,12 @@ static void test_access(void *arg)
 	CHECK_ERRNO(ENOMEM, _access_pages(afd, iova, (16 << 20) + 1, buffer, 0, &item));
 	CHECK_ERRNO(EOPNOTSUPP, _access_pages(afd, iova, PAGE_SIZE, buffer, 2, &item));
 	CHECK_ERRNO(EBADFD, _access_pages(9999, iova, PAGE_SIZE, buffer, 0, &item));
-	CHECK_ERRNO(EBADFD, _access_pages(uiommu_file_fd(self_file), iova, PAGE_SIZE, buffer, 0,
-					  &item));
+	CHECK_ERRNO(EBADFD,
+		    _access_pages(uiommu_file_fd(self_file), iova, PAGE_SIZE, buffer, 0, &item));
 	CHECK_ERRNO(ENOENT, _access_pages(afd, iova + 4 * PAGE_SIZE, PAGE_SIZE, buffer, 0, &item));
 	CHECK_ERRNO(EINVAL, _access_pages(afd, iova, 0, buffer, 0, &item));
-	CHECK_ERRNO(EBADE, _access_pages(afd, iova, PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE, 0,
-					 &item));
+	CHECK_ERRNO(EBADE,
+		    _access_pages(afd, iova, PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE, 0, &item));
 	CHECK_OK(_check_refs(buffer, 4 * PAGE_SIZE, 0));
 
 	/* Pin two ranges: pages pinned once each. */
@@ -365,9 +365,8 @@ static void dirty_round(uint32_t hwpt, uint64_t length, uint64_t iova, uint64_t 
 	memset(bitmap, 0, bytes);
 	CHECK_OK(_get_dirty_bitmap(hwpt, iova, length, page_size, bitmap, flags));
 	for (uint64_t i = 0; i < nbits; i++)
-		TAP_CHECK(bit(bitmap, i) ==
-				  ((i % pteset) < npte &&
-				   (flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)),
+		TAP_CHECK(bit(bitmap, i) == ((i % pteset) < npte &&
+					     (flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)),
 			  "second read, bit %llu", (unsigned long long)i);
 }
 
@@ -395,8 +394,7 @@ static void dirty_variant(uint64_t size, bool huge)
 		dirty_round(hwpt, size, MOCK_APERTURE_START, page_size, pte, bitmap, flags);
 		dirty_round(hwpt, size, MOCK_APERTURE_START, page_size, pte,
 			    bitmap + MOCK_PAGE_SIZE, flags);
-		dirty_round(hwpt, size, MOCK_APERTURE_START, page_size, pte, bitmap + 0xff1,
-			    flags);
+		dirty_round(hwpt, size, MOCK_APERTURE_START, page_size, pte, bitmap + 0xff1, flags);
 		/* NO_CLEAR left everything dirty: clear it for the next round. */
 		CHECK_OK(_get_dirty_bitmap(hwpt, MOCK_APERTURE_START, size, page_size, bitmap, 0));
 	}
@@ -408,8 +406,8 @@ static void dirty_variant(uint64_t size, bool huge)
 
 static void test_dirty_sizes(void *arg)
 {
-	static const uint64_t sizes[] = {8 << 10, 16 << 10, 64 << 10, 128 << 10, 320 << 10,
-					 4 << 20};
+	static const uint64_t sizes[] = {8 << 10,   16 << 10,  64 << 10,
+					 128 << 10, 320 << 10, 4 << 20};
 
 	for (size_t i = 0; i < ARRAY_SIZE_T(sizes); i++)
 		dirty_variant(sizes[i], false);
@@ -436,11 +434,11 @@ static void test_dirty_errors(void *arg)
 	nested = hwpt_alloc_nested(d.idev, parent, 0);
 
 	/* SET_DIRTY_TRACKING. */
-	st = (struct iommu_hwpt_set_dirty_tracking){.size = sizeof(st), .flags = 2,
-						    .hwpt_id = hwpt};
+	st = (struct iommu_hwpt_set_dirty_tracking){
+		.size = sizeof(st), .flags = 2, .hwpt_id = hwpt};
 	CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_HWPT_SET_DIRTY_TRACKING, &st));
-	st = (struct iommu_hwpt_set_dirty_tracking){.size = sizeof(st), .hwpt_id = hwpt,
-						    .__reserved = 1};
+	st = (struct iommu_hwpt_set_dirty_tracking){
+		.size = sizeof(st), .hwpt_id = hwpt, .__reserved = 1};
 	CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_HWPT_SET_DIRTY_TRACKING, &st));
 	CHECK_ERRNO(EOPNOTSUPP, _set_dirty_tracking(plain, true));
 	CHECK_ERRNO(ENOENT, _set_dirty_tracking(nested, true));
@@ -500,8 +498,8 @@ static void test_dirty_errors(void *arg)
 
 	/* A range sticking out of the areas: the mapped part's bits, success. */
 	memset(bitmap, 0, sizeof(bitmap));
-	CHECK_OK(_get_dirty_bitmap(hwpt, A + BUFFER_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
-				   MOCK_PAGE_SIZE, bitmap, 0));
+	CHECK_OK(_get_dirty_bitmap(hwpt, A + BUFFER_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, MOCK_PAGE_SIZE,
+				   bitmap, 0));
 	TAP_CHECK_EQ(bitmap[0], 0x3, "bits of the mapped part only");
 	/* Bits are only ORed in. */
 	bitmap[0] = 0xf0;

@@ -56,16 +56,16 @@ static void test_viommu_alloc(void *arg)
 					  .dev_id = v.d.idev,
 					  .hwpt_id = v.parent};
 	CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_VIOMMU_ALLOC, &cmd));
-	CHECK_ERRNO(EOPNOTSUPP, _viommu_alloc(v.d.idev, v.parent, IOMMU_VIOMMU_TYPE_DEFAULT, NULL,
-					      0, &viommu));
-	CHECK_ERRNO(ENOENT, _viommu_alloc(9999, v.parent, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0,
-					  &viommu));
-	CHECK_ERRNO(ENOENT, _viommu_alloc(v.d.idev, 0, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0,
-					  &viommu));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _viommu_alloc(v.d.idev, v.parent, IOMMU_VIOMMU_TYPE_DEFAULT, NULL, 0, &viommu));
+	CHECK_ERRNO(ENOENT,
+		    _viommu_alloc(9999, v.parent, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0, &viommu));
+	CHECK_ERRNO(ENOENT,
+		    _viommu_alloc(v.d.idev, 0, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0, &viommu));
 	CHECK_ERRNO(ENOENT, _viommu_alloc(v.d.idev, v.nested, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0,
 					  &viommu));
-	CHECK_ERRNO(EINVAL, _viommu_alloc(v.d.idev, hwpt, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0,
-					  &viommu));
+	CHECK_ERRNO(EINVAL,
+		    _viommu_alloc(v.d.idev, hwpt, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0, &viommu));
 	CHECK_ERRNO(EOPNOTSUPP, _viommu_alloc(v.d.idev, v.parent, 0xdead, NULL, 0, &viommu));
 	/* Driver data: too short, NULL. */
 	{
@@ -81,11 +81,11 @@ static void test_viommu_alloc(void *arg)
 	CHECK_ERRNO(EBUSY, _destroy(v.parent));
 	CHECK_ERRNO(EBUSY, _destroy(v.viommu));
 	/* A nested HWPT on a vIOMMU: flags and data rules. */
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_nested(v.d.idev, v.viommu,
-						   IOMMU_HWPT_ALLOC_NEST_PARENT, 0, &nested));
-	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_nested(v.d.idev, v.viommu,
-						   IOMMU_HWPT_FAULT_ID_VALID | (1u << 31), 0,
-						   &nested));
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_nested(v.d.idev, v.viommu, IOMMU_HWPT_ALLOC_NEST_PARENT,
+						   0, &nested));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc_nested(v.d.idev, v.viommu, IOMMU_HWPT_FAULT_ID_VALID | (1u << 31),
+				       0, &nested));
 	CHECK_ERRNO(ENOENT, _hwpt_alloc_nested(v.d.idev, v.viommu, IOMMU_HWPT_FAULT_ID_VALID,
 					       UINT32_MAX, &nested));
 	CHECK_OK(_destroy(v.nested));
@@ -226,48 +226,48 @@ static void test_vdevice(void *arg)
 						     sizeof(*inv), &num));
 		TAP_CHECK_EQ(num, 0, "entry_num");
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, inv,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-						     sizeof(*inv) + 1, &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv) + 1, &num));
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, inv,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, 1,
-						     &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     1, &num));
 		inv[0] = (struct iommu_viommu_invalidate_selftest){.flags = 0xffffffff,
 								   .vdev_id = 0x99};
 		num = 1;
-		CHECK_ERRNO(EOPNOTSUPP, _hwpt_invalidate(v.viommu, inv,
-							 IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-							 sizeof(*inv), &num));
+		CHECK_ERRNO(EOPNOTSUPP,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv), &num));
 		TAP_CHECK_EQ(num, 0, "entry_num");
 		inv[0] = (struct iommu_viommu_invalidate_selftest){.vdev_id = 0x99};
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, NULL,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-						     sizeof(*inv), &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, NULL, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv), &num));
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, inv,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, 0,
-						     &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     0, &num));
 		inv[0].cache_id = MOCK_DEV_CACHE_ID_MAX + 1;
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, inv,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-						     sizeof(*inv), &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv), &num));
 		inv[0] = (struct iommu_viommu_invalidate_selftest){.vdev_id = 0x9};
 		num = 1;
-		CHECK_ERRNO(EINVAL, _hwpt_invalidate(v.viommu, inv,
-						     IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-						     sizeof(*inv), &num));
+		CHECK_ERRNO(EINVAL,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv), &num));
 		TAP_CHECK_EQ(num, 0, "entry_num");
 		/* First done, second refused. */
 		inv[0] = (struct iommu_viommu_invalidate_selftest){.vdev_id = 0x99, .cache_id = 0};
 		inv[1] = (struct iommu_viommu_invalidate_selftest){
 			.flags = 0xffffffff, .vdev_id = 0x99, .cache_id = 1};
 		num = 2;
-		CHECK_ERRNO(EOPNOTSUPP, _hwpt_invalidate(v.viommu, inv,
-							 IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-							 sizeof(*inv), &num));
+		CHECK_ERRNO(EOPNOTSUPP,
+			    _hwpt_invalidate(v.viommu, inv, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(*inv), &num));
 		TAP_CHECK_EQ(num, 1, "entry_num");
 		CHECK_OK(_check_dev_cache(d2.idev, 0, 0));
 		CHECK_OK(_check_dev_cache(d2.idev, 1, IOMMU_TEST_DEV_CACHE_DEFAULT));
@@ -331,7 +331,8 @@ static void test_veventq(void *arg)
 	cmd.flags = 0;
 	cmd.__reserved = 1;
 	CHECK_ERRNO(EOPNOTSUPP, uiommu_ioctl(self_file, IOMMU_VEVENTQ_ALLOC, &cmd));
-	CHECK_ERRNO(EOPNOTSUPP, _veventq_alloc(v.viommu, IOMMU_VEVENTQ_TYPE_DEFAULT, 2, NULL, NULL));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _veventq_alloc(v.viommu, IOMMU_VEVENTQ_TYPE_DEFAULT, 2, NULL, NULL));
 	CHECK_ERRNO(EINVAL, _veventq_alloc(v.viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 0, NULL, NULL));
 	CHECK_ERRNO(ENOENT, _veventq_alloc(v.parent, IOMMU_VEVENTQ_TYPE_SELFTEST, 2, NULL, NULL));
 	TAP_CHECK_EQ(next_free_id(), next, "no ID consumed");
@@ -397,8 +398,8 @@ static void test_veventq(void *arg)
 
 	/* The sequence wraps from INT_MAX to 0. */
 	{
-		struct iommufd_object *o = iommufd_get_object(test_ictx(), veventq,
-							      IOMMUFD_OBJ_VEVENTQ);
+		struct iommufd_object *o =
+			iommufd_get_object(test_ictx(), veventq, IOMMUFD_OBJ_VEVENTQ);
 		struct iommufd_veventq *q = container_of(o, struct iommufd_veventq, obj);
 
 		TAP_CHECK(!IS_ERR(o), "veventq");
@@ -444,12 +445,12 @@ static void test_hw_queue(void *arg)
 	}
 	CHECK_ERRNO(EOPNOTSUPP, _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_DEFAULT, 0, iova,
 						PAGE_SIZE, &q[0]));
-	CHECK_ERRNO(EINVAL, _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, 0,
-					    &q[0]));
+	CHECK_ERRNO(EINVAL,
+		    _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, 0, &q[0]));
 	CHECK_ERRNO(EOVERFLOW, _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0,
 					       ~(uint64_t)0, PAGE_SIZE, &q[0]));
-	CHECK_ERRNO(ENOENT, _hw_queue_alloc(9999, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE,
-					    &q[0]));
+	CHECK_ERRNO(ENOENT,
+		    _hw_queue_alloc(9999, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE, &q[0]));
 	/* Not mapped. */
 	CHECK_ERRNO(ENOENT, _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova,
 					    PAGE_SIZE, &q[0]));
@@ -469,7 +470,8 @@ static void test_hw_queue(void *arg)
 	TAP_CHECK_EQ(next_free_id(), next, "no ID consumed");
 	TAP_CHECK_EQ(iopt_pages_pin_count((uintptr_t)buffer), 1, "pinned by the domains only");
 
-	CHECK_OK(_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE, &q[0]));
+	CHECK_OK(
+		_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE, &q[0]));
 	CHECK_ERRNO(EEXIST, _hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova,
 					    PAGE_SIZE, &q3));
 	/* The queue's area is locked; the other is not. */
@@ -506,8 +508,10 @@ static void test_hw_queue(void *arg)
 
 	/* Closing the context with both queues alive destroys them in order. */
 	iova = ioas_map(v.ioas, buffer, PAGE_SIZE);
-	CHECK_OK(_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE, &q[0]));
-	CHECK_OK(_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 1, iova, PAGE_SIZE, &q[1]));
+	CHECK_OK(
+		_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, PAGE_SIZE, &q[0]));
+	CHECK_OK(
+		_hw_queue_alloc(v.viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 1, iova, PAGE_SIZE, &q[1]));
 	iommufd_teardown();
 	TAP_CHECK_EQ(iopt_pages_pin_count((uintptr_t)buffer), 0, "nothing pinned");
 }
