@@ -370,8 +370,16 @@ static void dirty_round(uint32_t hwpt, uint64_t length, uint64_t iova, uint64_t 
 			  "second read, bit %llu", (unsigned long long)i);
 }
 
-static void dirty_variant(uint64_t size, bool huge)
+/* How the 1 MiB IOPTEs come: none, the 6.12 device flag, or the v6.19 page-table type. */
+enum dirty_kind {
+	DIRTY_SMALL,
+	DIRTY_HUGE_IOVA,
+	DIRTY_IOMMUPT_HUGE,
+};
+
+static void dirty_variant(uint64_t size, enum dirty_kind kind)
 {
+	bool huge = kind != DIRTY_SMALL;
 	uint64_t page_size = MOCK_PAGE_SIZE, pte = huge ? MOCK_HUGE_PAGE_SIZE : MOCK_PAGE_SIZE;
 	size_t bsize = (size_t)(size / page_size / 8) + PAGE_SIZE + 16;
 	uint32_t ioas, hwpt;
@@ -384,9 +392,22 @@ static void dirty_variant(uint64_t size, bool huge)
 	memset(buf, 0, size);
 	iommufd_setup();
 	ioas = ioas_alloc();
-	d = mock_domain(ioas, huge ? MOCK_FLAGS_DEVICE_HUGE_IOVA : 0);
+	if (kind == DIRTY_SMALL) {
+		/* As the v6.19 selftest: PAGE_SIZE IOPTEs, so a set bit dirties one. */
+		uint64_t off = 0;
+
+		CHECK_OK(_option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &off));
+	}
+	d = mock_domain(ioas, kind == DIRTY_HUGE_IOVA ? MOCK_FLAGS_DEVICE_HUGE_IOVA : 0);
 	ioas_map_fixed(ioas, buf, size, MOCK_APERTURE_START);
-	hwpt = hwpt_alloc(d.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	if (kind == DIRTY_IOMMUPT_HUGE) {
+		struct iommu_hwpt_selftest data = {.pagetable_type = MOCK_IOMMUPT_HUGE};
+
+		CHECK_OK(_hwpt_alloc_data(d.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+					  IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &hwpt));
+	} else {
+		hwpt = hwpt_alloc(d.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	}
 	CHECK_OK(_set_dirty_tracking(hwpt, true));
 	for (int nc = 0; nc < 2; nc++) {
 		uint32_t flags = nc ? IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0;
@@ -410,8 +431,9 @@ static void test_dirty_sizes(void *arg)
 					 128 << 10, 320 << 10, 4 << 20};
 
 	for (size_t i = 0; i < ARRAY_SIZE_T(sizes); i++)
-		dirty_variant(sizes[i], false);
-	dirty_variant(4 << 20, true);
+		dirty_variant(sizes[i], DIRTY_SMALL);
+	dirty_variant(4 << 20, DIRTY_HUGE_IOVA);
+	dirty_variant(4 << 20, DIRTY_IOMMUPT_HUGE);
 }
 
 static void test_dirty_errors(void *arg)
@@ -516,6 +538,23 @@ static void test_dirty_errors(void *arg)
 	CHECK_OK(_get_dirty_bitmap(hwpt, A, 4 * PAGE_SIZE, MOCK_PAGE_SIZE, bitmap, 0));
 	TAP_CHECK(!bitmap[0], "clean after enable: %#x", bitmap[0]);
 
+	/* A PASID of a tracking device on a dirty HWPT; not for a NO_DIRTY device. */
+	{
+		uint32_t ph = hwpt_alloc(d.idev, ioas,
+					 IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+		struct mock_dev_ids p = mock_domain(ph, MOCK_FLAGS_DEVICE_PASID);
+		struct mock_dev_ids q =
+			mock_domain(ioas, MOCK_FLAGS_DEVICE_PASID | MOCK_FLAGS_DEVICE_NO_DIRTY);
+
+		CHECK_OK(_pasid_attach(p.stdev, 100, ph));
+		CHECK_OK(_set_dirty_tracking(ph, true));
+		CHECK_OK(_set_dirty_tracking(ph, false));
+		CHECK_OK(_pasid_detach(p.stdev, 100));
+		CHECK_ERRNO(EINVAL, _pasid_attach(q.stdev, 100, ph));
+		CHECK_OK(_destroy(p.stdev));
+		CHECK_OK(_destroy(q.stdev));
+		CHECK_OK(_destroy(ph));
+	}
 	/* Enforcement: NO_DIRTY devices cannot use a dirty HWPT. */
 	CHECK_ERRNO(EINVAL, _mock_domain_flags(hwpt, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL, NULL));
 	{
