@@ -237,6 +237,8 @@ static inline void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa, uint64_t l
  * deterministic "host" memory and tests. pt_arena_reserve() takes a range
  * out of the table allocator (guest RAM that holds data rather than tables).
  */
+struct pt_arena_side;
+
 struct pt_arena {
 	struct pt_mem mem;
 	uint8_t *buf;
@@ -245,10 +247,22 @@ struct pt_arena {
 	struct pt_count *counts; /* per 4 KiB unit: the counter of the table starting there */
 	uint64_t nr_units;
 	uint64_t hint;	  /* first unit worth searching */
-	uint64_t tables_live;
+	uint64_t tables_live; /* tables handed out and not freed (freed: in limbo or free) */
+	bool own_buf;	  /* buf was mapped by pt_arena_init (else the caller's) */
+	/*
+	 * Freed tables waiting for their grace period (util/epoch.h): a list
+	 * through one entry per 4 KiB unit in @side (mapped at the first
+	 * table that has to wait), unit + 1 of the first and last, and how
+	 * many; their units stay marked used until then.
+	 */
+	struct pt_arena_side *side;
+	uint64_t limbo_head, limbo_tail, limbo_n, limbo_poll_at;
+	uint64_t poison_lo, poison_hi; /* ASan: units poisoned since init, [lo, hi) */
 };
 
 int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size);
+/* The same over @size bytes of the caller's memory at @buf (zeroed; destroy leaves it mapped). */
+int pt_arena_init_at(struct pt_arena *a, uint64_t base, uint64_t size, void *buf);
 void pt_arena_destroy(struct pt_arena *a);
 int pt_arena_reserve(struct pt_arena *a, uint64_t pa, uint64_t size);
 /* Allocate @size bytes aligned to @align from the arena (data, not tables). */
