@@ -32,8 +32,9 @@ check-asan: deps
 	./scripts/run-tests.sh $(BUILD)-asan
 
 # ThreadSanitizer over the tests that run threads against each other (readers
-# translating through the caches while a writer maps, unmaps and invalidates).
-TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads
+# translating through the caches while a writer maps, unmaps, invalidates and
+# frees tables; util/epoch with membarrier and with reader fences).
+TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads epoch epoch_fence
 check-tsan: deps
 	[ -f $(BUILD)-tsan/build.ninja ] || meson setup $(BUILD)-tsan $(MESON_OPTS) \
 		-Db_sanitize=thread -Db_lundef=false

@@ -20,8 +20,12 @@
  *	t = E += 1 (atomic); membarrier(PRIVATE_EXPEDITED); scan the records:
  *	min = the smallest active value seen (or "none").
  * A callback is safe to run when min >= t, or when its stamp s has
- * s + 2 <= min. The queue is taken and the advance made under gp_lock, so
- * one advance (bump and membarrier) completes before the next begins.
+ * s + 2 <= min. One that must wait goes back to the queue with t in
+ * place of s + 2 (when smaller): that bump followed its retirement, so
+ * the next poll lets it go once every open section is at t or later. The
+ * queue is taken and the advance made under gp_lock, so one advance (bump
+ * and membarrier) completes before the next begins. (node->epoch holds
+ * that threshold: s + 2, then t.)
  *
  * Why that is enough. membarrier(2) makes every other running thread of
  * the process execute a full barrier before it returns (a thread that is
@@ -56,11 +60,12 @@
  * after its bump and one before it reads E for a stamp, and the same
  * argument goes through with those fences in place of the forced barriers.
  *
- * Rule s + 2 <= min matters when readers keep entering: the advance that
- * takes E past t also frees everything stamped two epochs back, whatever
- * the readers that entered just before the bump are doing. Rule min >= t
- * frees everything taken from the queue when every reader is idle or
- * entered after the bump, the common case.
+ * The first rule frees everything taken from the queue when every reader
+ * is idle or entered after the bump, the common case. The second matters
+ * when readers keep entering: a callback another thread queued is freed
+ * by the first advance that every open section postdates by two epochs,
+ * and one put back by a poll by the first scan that finds every section at
+ * that poll's bump or later (the v >= t case above, with the earlier t).
  *
  * Nobody else. The registry counts its records (nr_registered). A thread
  * registers (once, at its first section) by adding itself to the registry
@@ -424,10 +429,12 @@ static unsigned int epoch_poll_locked(const struct epoch_rec *r)
 	min = epoch_scan();
 	for (struct epoch_node *n = list, *next; n; n = next) {
 		next = n->next;
-		if (min >= t || n->epoch + 2 <= min) {
+		if (min >= t || min >= n->epoch) {
 			*rt = n;
 			rt = &n->next;
 		} else {
+			/* This bump followed its retirement: a section at t or later is safe. */
+			n->epoch = MIN(n->epoch, t);
 			*kt = n;
 			kt = &n->next;
 			nkeep++;
@@ -516,7 +523,7 @@ void epoch_retire_node(struct epoch_node *node, epoch_fn fn, void *arg)
 			epoch_poll();
 		return;
 	}
-	node->epoch = epoch_stamp();
+	node->epoch = epoch_stamp() + 2;
 	epoch_enqueue(node, &node->next, 1);
 	epoch_poll_try(r);
 }
@@ -597,7 +604,7 @@ void epoch_release(void)
 		epoch_run(list);
 		return;
 	}
-	s = epoch_stamp();
+	s = epoch_stamp() + 2;
 	for (struct epoch_node *p = list; p; p = p->next)
 		p->epoch = s;
 	epoch_enqueue(list, tail, n);
