@@ -10,14 +10,22 @@
  *
  * An arena is one buffer shown at a chosen base (reserved lazily: only the
  * pages something touches become resident, so an arena can stand for a
- * large guest address space). Its tables come from a
+ * large guest address space), or the caller's memory (pt_arena_init_at:
+ * guest RAM that holds a guest's own tables). Its tables come from a
  * first-fit bitmap of 4 KiB units; an allocation of n units is aligned to
  * its own (power-of-two rounded) size, as the architectures require of
  * tables. Beside the bitmap, an array (as lazily resident as the buffer)
  * holds the struct pt_count of the table that starts at each unit; a table
  * is zeroed whenever it is handed out, so it may come back with entries.
- * Anything that reads through an arena port is bounded by it: a
- * descriptor pointing outside gives a walk abort, never a stray read.
+ * A freed table's units are cleared only after its grace period (the
+ * arena's limbo list, below). Anything that reads through an arena port
+ * is bounded by it: a descriptor pointing outside gives a walk abort,
+ * never a stray read.
+ *
+ * Both ports hand a freed table back only after the walks that could
+ * still be inside it are over (util/epoch.h); under AddressSanitizer the
+ * free table memory is poisoned until it is handed out again, so a walk
+ * that outlives its protection is reported.
  *
  * Descriptor reads and CAS are 64-bit aligned atomics (acquire / acq_rel),
  * byte-swapped for big-endian formats (TCE).
@@ -82,12 +90,13 @@
  * table a map fills, a split). A table freed because unmap emptied it has a
  * zero counter and needs no memset at either end. Tables without a
  * counter are all zeroes when freed (the struct pt_mem contract, kept by
- * pt_engine.h); host_free_table() checks that with a word-parallel scan of
- * memory that is hot in the cache and clears a table that breaks the rule,
- * so a bug elsewhere cannot leak old descriptors into a new table.
+ * pt_engine.h); host_reuse_table() checks that with a word-parallel scan
+ * and clears a table that breaks the rule, so a bug elsewhere cannot leak
+ * old descriptors into a new table.
  *
  * Per thread, so no lock on the hot path: a table freed by another thread
- * than the one that allocated it simply joins that thread's list. When a
+ * than the one that allocated it simply joins the list of the thread that
+ * runs its reclamation callback (usually the one that freed it). When a
  * thread exits, its lists and the unused rest of its chunk move to a shared
  * pool (under a mutex), where any thread looks before it maps a new chunk,
  * so nothing is stranded. Chunk memory is kept for reuse, never unmapped:
@@ -106,12 +115,14 @@
  * the zero check of a small table). The queue node of a table of 4 KiB or
  * more is in its chunk's header, beside the counters: a struct epoch_node
  * per 4 KiB unit (16 KiB of the 2 MiB), so retiring allocates nothing.
- * Smaller tables and the allocation wrapper's large ones use
- * epoch_retire(), which allocates a node (or waits for a grace period
- * when it cannot). With no other thread that has ever walked (epoch
- * alone) the callback runs at once: a single-threaded program pays a
- * function call and a load per free. An allocation that finds its free
- * list empty while enough tables wait polls the reclamation first.
+ * The chunk header (counters and nodes, 18 KiB) is why the first table of
+ * 4 KiB or more starts 20 KiB into a chunk. Smaller tables and the
+ * allocation wrapper's large ones use epoch_retire(), which allocates a
+ * node (or waits for a grace period when it cannot). With no other thread
+ * that has ever walked (epoch_alone) the callback runs at once: a
+ * single-threaded program pays a call and a load per free. An allocation
+ * that finds its free list empty while tables wait polls the reclamation
+ * first (then skips that for a few allocations if it freed nothing here).
  */
 #define HOST_CACHE_MIN_SHIFT 9	/* 512 B */
 #define HOST_CACHE_MAX_SHIFT 16 /* 64 KiB */

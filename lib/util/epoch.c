@@ -174,9 +174,18 @@ static void epoch_init(void)
 		ulog_debug("epoch: no membarrier(2), readers fence");
 }
 
-static inline void epoch_setup(void)
+static bool epoch_ready; /* epoch_init() has run (release, after it) */
+
+static void epoch_init_once(void)
 {
 	pthread_once(&epoch_once, epoch_init);
+	__atomic_store_n(&epoch_ready, true, __ATOMIC_RELEASE);
+}
+
+static inline void epoch_setup(void)
+{
+	if (unlikely(!__atomic_load_n(&epoch_ready, __ATOMIC_ACQUIRE)))
+		epoch_init_once();
 }
 
 /* A full barrier on every thread of the process (membarrier), or on this one. */
@@ -292,7 +301,7 @@ bool epoch_uses_membarrier(void)
 /* Grace periods                                                          */
 
 /* No other thread can be reading (see "Nobody else"); the caller is outside a section. */
-static bool epoch_nobody_else(const struct epoch_rec *r)
+static inline __attribute__((always_inline)) bool epoch_nobody_else(const struct epoch_rec *r)
 {
 	if (r->depth)
 		return false;
@@ -501,10 +510,10 @@ unsigned int epoch_pending(void)
 /* ---------------------------------------------------------------------- */
 /* Retiring                                                               */
 
-void epoch_retire_node(struct epoch_node *node, epoch_fn fn, void *arg)
+static __attribute__((noinline)) void epoch_queue_node(struct epoch_rec *r,
+						       struct epoch_node *node, epoch_fn fn,
+						       void *arg)
 {
-	struct epoch_rec *r = &epoch_self;
-
 	node->fn = fn;
 	node->arg = arg;
 	node->next = NULL;
@@ -516,16 +525,23 @@ void epoch_retire_node(struct epoch_node *node, epoch_fn fn, void *arg)
 		r->nheld++;
 		return;
 	}
-	epoch_setup();
-	if (epoch_nobody_else(r)) {
-		fn(arg);
-		if (__atomic_load_n(&q_len, __ATOMIC_RELAXED))
-			epoch_poll();
-		return;
-	}
 	node->epoch = epoch_stamp() + 2;
 	epoch_enqueue(node, &node->next, 1);
 	epoch_poll_try(r);
+}
+
+void epoch_retire_node(struct epoch_node *node, epoch_fn fn, void *arg)
+{
+	struct epoch_rec *r = &epoch_self;
+
+	epoch_setup();
+	if (likely(!r->hold) && epoch_nobody_else(r)) {
+		fn(arg);
+		if (unlikely(__atomic_load_n(&q_len, __ATOMIC_RELAXED)))
+			epoch_poll();
+		return;
+	}
+	epoch_queue_node(r, node, fn, arg);
 }
 
 /* epoch_retire()'s node, with the caller's function behind it. */

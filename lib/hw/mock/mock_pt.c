@@ -301,15 +301,20 @@ bool mock_pt_set_dirty(struct pt_table *t, uint64_t iova)
 int mock_pt_leaf_info(const struct pt_table *t, uint64_t iova, uint64_t *size, bool *dirty)
 {
 	unsigned int depth;
-	uint64_t *p = leaf_slot(t, iova, &depth);
+	uint64_t *p;
+	int ret = -ENOENT;
 
-	if (!p)
-		return -ENOENT;
-	if (size)
-		*size = pt_entry_size(&t->cfg, depth);
-	if (dirty)
-		*dirty = fmt_load(p) & MPT_D;
-	return 0;
+	epoch_enter(); /* a walk, like translate() */
+	p = leaf_slot(t, iova, &depth);
+	if (p) {
+		if (size)
+			*size = pt_entry_size(&t->cfg, depth);
+		if (dirty)
+			*dirty = fmt_load(p) & MPT_D;
+		ret = 0;
+	}
+	epoch_exit();
+	return ret;
 }
 
 static void dirty_level(struct pt_table *t, uint64_t *table, unsigned int depth, uint64_t start,
