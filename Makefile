@@ -35,9 +35,11 @@ check-asan: deps
 # translating through the caches while a writer maps, unmaps, invalidates and
 # frees tables; util/epoch with membarrier and with reader fences).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads epoch epoch_fence
+# GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
+# read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps
 	[ -f $(BUILD)-tsan/build.ninja ] || meson setup $(BUILD)-tsan $(MESON_OPTS) \
-		-Db_sanitize=thread -Db_lundef=false
+		-Db_sanitize=thread -Db_lundef=false -Dc_args=-Wno-tsan
 	ninja -C $(BUILD)-tsan
 	TSAN_OPTIONS=halt_on_error=1 ./scripts/run-tests.sh $(BUILD)-tsan $(TSAN_TESTS)
 
