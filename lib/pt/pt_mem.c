@@ -468,7 +468,7 @@ struct arena_limbo {
 
 struct pt_arena_side {
 	unsigned long refs;
-	unsigned long ready; /* callbacks run and not yet collected */
+	unsigned long ready; /* callbacks run since the last collection */
 	size_t bytes;
 	struct arena_limbo e[];
 };
@@ -536,9 +536,14 @@ static void arena_limbo_done(void *arg)
 /* Release every table in limbo whose callback has run. */
 static void arena_collect(struct pt_arena *a)
 {
-	uint64_t *pp = &a->limbo_head, u, tail = 0, n = 0;
+	uint64_t *pp = &a->limbo_head, u, tail = 0;
 
-	if (!a->limbo_n || !__atomic_load_n(&a->side->ready, __ATOMIC_ACQUIRE))
+	/*
+	 * A callback sets its entry's flag, then counts: once the count is
+	 * taken, every flag it counted is visible (and one set after is
+	 * counted again, for the next collection).
+	 */
+	if (!a->limbo_n || !__atomic_exchange_n(&a->side->ready, 0, __ATOMIC_ACQ_REL))
 		return;
 	while ((u = *pp)) {
 		struct arena_limbo *e = &a->side->e[u - 1];
@@ -547,14 +552,12 @@ static void arena_collect(struct pt_arena *a)
 			*pp = e->next;
 			arena_release(a, u - 1, e->units);
 			a->limbo_n--;
-			n++;
 		} else {
 			tail = u;
 			pp = &e->next;
 		}
 	}
 	a->limbo_tail = tail;
-	__atomic_sub_fetch(&a->side->ready, n, __ATOMIC_RELAXED);
 }
 
 /*

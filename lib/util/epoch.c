@@ -112,8 +112,8 @@
 #endif
 #endif
 #ifndef MEMBARRIER_CMD_QUERY
-#define MEMBARRIER_CMD_QUERY			   0
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED	   (1 << 3)
+#define MEMBARRIER_CMD_QUERY			  0
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED	  (1 << 3)
 #define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
 #endif
 
@@ -121,11 +121,11 @@
 #define EPOCH_POLL_BATCH 64
 
 struct epoch_rec {
-	unsigned long active;	/* 0: outside a section; else E as read on entry */
-	unsigned int depth;	/* section nesting (owner only) */
-	unsigned int hold;	/* epoch_hold() nesting (owner only) */
-	bool registered;	/* on the registry, with an exit hook */
-	bool anon;		/* no exit hook: sections counted in anon_active */
+	unsigned long active; /* 0: outside a section; else E as read on entry */
+	unsigned int depth;   /* section nesting (owner only) */
+	unsigned int hold;    /* epoch_hold() nesting (owner only) */
+	bool registered;      /* on the registry, with an exit hook */
+	bool anon;	      /* no exit hook: sections counted in anon_active */
 	unsigned int nheld;
 	struct epoch_node *held, **held_tail; /* retired under a hold */
 	struct epoch_rec *next, **pprev;      /* the registry (reg_lock) */
@@ -155,6 +155,9 @@ static unsigned int q_len;
 static unsigned int q_poll_at = EPOCH_POLL_BATCH;
 
 static void epoch_thread_exit(void *arg);
+static void epoch_fork_prepare(void);
+static void epoch_fork_parent(void);
+static void epoch_fork_child(void);
 
 static void epoch_init(void)
 {
@@ -162,6 +165,7 @@ static void epoch_init(void)
 	long q;
 
 	epoch_key_ok = !pthread_key_create(&epoch_key, epoch_thread_exit);
+	pthread_atfork(epoch_fork_prepare, epoch_fork_parent, epoch_fork_child);
 	epoch_nohook = env && strstr(env, "nohook");
 	if (env && strstr(env, "fence")) {
 		epoch_fenced = true;
@@ -370,8 +374,7 @@ static bool epoch_older_than(unsigned long t)
 /* ---------------------------------------------------------------------- */
 /* The queue                                                              */
 
-static void epoch_enqueue(struct epoch_node *first, struct epoch_node **last_next,
-			  unsigned int n)
+static void epoch_enqueue(struct epoch_node *first, struct epoch_node **last_next, unsigned int n)
 {
 	*last_next = NULL;
 	pthread_mutex_lock(&q_lock);
@@ -395,8 +398,7 @@ static struct epoch_node *epoch_take(void)
 }
 
 /* Put back what must wait, ahead of what was queued since (it is older). */
-static void epoch_requeue(struct epoch_node *first, struct epoch_node **last_next,
-			  unsigned int n)
+static void epoch_requeue(struct epoch_node *first, struct epoch_node **last_next, unsigned int n)
 {
 	pthread_mutex_lock(&q_lock);
 	*last_next = q_head;
@@ -472,8 +474,8 @@ unsigned int epoch_poll(void)
 /* A retiring writer's poll: not when another thread is polling already. */
 static void epoch_poll_try(const struct epoch_rec *r)
 {
-	if (r->depth ||
-	    __atomic_load_n(&q_len, __ATOMIC_RELAXED) < __atomic_load_n(&q_poll_at, __ATOMIC_RELAXED))
+	if (r->depth || __atomic_load_n(&q_len, __ATOMIC_RELAXED) <
+				__atomic_load_n(&q_poll_at, __ATOMIC_RELAXED))
 		return;
 	if (!pthread_mutex_trylock(&gp_lock))
 		epoch_poll_locked(r);
@@ -510,9 +512,8 @@ unsigned int epoch_pending(void)
 /* ---------------------------------------------------------------------- */
 /* Retiring                                                               */
 
-static __attribute__((noinline)) void epoch_queue_node(struct epoch_rec *r,
-						       struct epoch_node *node, epoch_fn fn,
-						       void *arg)
+static __attribute__((noinline)) void epoch_queue_node(struct epoch_rec *r, struct epoch_node *node,
+						       epoch_fn fn, void *arg)
 {
 	node->fn = fn;
 	node->arg = arg;
@@ -648,4 +649,47 @@ static void epoch_thread_exit(void *arg)
 	__atomic_sub_fetch(&nr_registered, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&reg_lock);
 	r->registered = false;
+}
+
+/*
+ * fork(): the child has one thread, the one that forked. The records of the
+ * others stay on the registry as memory, but those threads are gone, some
+ * maybe in the middle of a section that will never end: the child's
+ * registry is its one thread. Its address space is new to membarrier(2),
+ * so it registers again, and falls back to fences if it cannot (safe: no
+ * other thread exists yet, and the ones it creates start after this).
+ */
+static void epoch_fork_prepare(void)
+{
+	pthread_mutex_lock(&gp_lock);
+	pthread_mutex_lock(&q_lock);
+	pthread_mutex_lock(&reg_lock);
+}
+
+static void epoch_fork_parent(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&q_lock);
+	pthread_mutex_unlock(&gp_lock);
+}
+
+static void epoch_fork_child(void)
+{
+	struct epoch_rec *r = &epoch_self;
+
+	registry = NULL;
+	if (r->registered) {
+		r->next = NULL;
+		r->pprev = &registry;
+		registry = r;
+	}
+	nr_registered = r->registered;
+	nr_anon = r->anon;
+	anon_active = r->anon && r->depth;
+	if (!epoch_fenced &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		epoch_fenced = true;
+	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&q_lock);
+	pthread_mutex_unlock(&gp_lock);
 }

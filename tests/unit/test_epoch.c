@@ -6,10 +6,10 @@
  * across the writer's calls, then closed) and check when a callback may
  * run: never while a section that began before the retirement is open,
  * soon after it closes, and not held back by sections that began later.
- * Then nesting, holds, thread exit, epoch_barrier(), epoch_retire() under
- * fail-nth (its barrier fallback), and a stress test where readers follow
- * a pointer that writers keep replacing and freeing for real (ASan reports
- * a read after the free; TSan a free not ordered after the reads).
+ * Then nesting, holds, thread exit, fork, epoch_barrier(), epoch_retire()
+ * under fail-nth (its barrier fallback), and a stress test where readers
+ * follow a pointer that writers keep replacing and freeing for real (ASan
+ * reports a read after the free; TSan a free not ordered after the reads).
  *
  * The program runs three times (tests/unit/meson.build): with membarrier
  * (when the kernel has it), with UIOMMU_EPOCH=fence (readers fence), and
@@ -24,11 +24,24 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util/alloc.h"
 #include "util/epoch.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN 1
+#endif
+#endif
+#ifndef TSAN
+#define TSAN 0
+#endif
 
 static bool nohook(void)
 {
@@ -39,7 +52,7 @@ static bool nohook(void)
 
 static void sleep_ms(unsigned int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
@@ -143,7 +156,7 @@ static void reader_stop(struct reader *r)
 /* One thread: retiring outside a section is immediate (unless counted globally). */
 static void test_alone(void **state)
 {
-	struct cb c = { 0 };
+	struct cb c = {0};
 	struct epoch_node n;
 
 	assert_false(epoch_in_section());
@@ -161,7 +174,7 @@ static void test_alone(void **state)
 /* One thread inside a section: the callback waits for the exit. */
 static void test_own_section(void **state)
 {
-	struct cb c = { 0 };
+	struct cb c = {0};
 
 	epoch_enter();
 	assert_true(epoch_in_section());
@@ -181,7 +194,7 @@ static void test_own_section(void **state)
 static void test_reader_blocks(void **state)
 {
 	struct reader r;
-	struct cb c = { 0 };
+	struct cb c = {0};
 	struct epoch_node n;
 
 	reader_start(&r);
@@ -210,7 +223,7 @@ static void test_reader_blocks(void **state)
 static void test_later_reader_does_not_block(void **state)
 {
 	struct reader a, b;
-	struct cb c = { 0 };
+	struct cb c = {0};
 
 	reader_start(&a);
 	reader_start(&b);
@@ -251,7 +264,7 @@ static void test_later_reader_does_not_block(void **state)
 static void test_nesting(void **state)
 {
 	struct reader r;
-	struct cb c = { 0 };
+	struct cb c = {0};
 
 	reader_start(&r);
 	c.reader_state = &r.state;
@@ -305,7 +318,7 @@ static void *exit_later(void *arg)
 static void test_barrier(void **state)
 {
 	struct reader r;
-	struct cb c = { 0 };
+	struct cb c = {0};
 	struct delayed_exit d;
 	pthread_t th;
 
@@ -313,7 +326,7 @@ static void test_barrier(void **state)
 	c.reader_state = &r.state;
 	reader_cmd(&r, R_ENTER, R_INSIDE);
 	epoch_retire(cb_fn, &c);
-	d = (struct delayed_exit){ &r, 50 };
+	d = (struct delayed_exit){&r, 50};
 	assert_int_equal(pthread_create(&th, NULL, exit_later, &d), 0);
 	epoch_barrier();
 	assert_int_equal(ran(&c), 1);
@@ -326,14 +339,14 @@ static void test_barrier(void **state)
 static void test_retire_failnth(void **state)
 {
 	struct reader r;
-	struct cb c = { 0 };
+	struct cb c = {0};
 	struct delayed_exit d;
 	pthread_t th;
 
 	reader_start(&r);
 	c.reader_state = &r.state;
 	reader_cmd(&r, R_ENTER, R_INSIDE);
-	d = (struct delayed_exit){ &r, 50 };
+	d = (struct delayed_exit){&r, 50};
 	assert_int_equal(pthread_create(&th, NULL, exit_later, &d), 0);
 	ualloc_fail_nth(1);
 	epoch_retire(cb_fn, &c);
@@ -353,7 +366,7 @@ static void test_retire_failnth(void **state)
 static void test_hold(void **state)
 {
 	struct reader r;
-	struct cb c = { 0 };
+	struct cb c = {0};
 	struct epoch_node n;
 
 	epoch_hold();
@@ -362,7 +375,7 @@ static void test_hold(void **state)
 	epoch_poll();
 	assert_int_equal(ran(&c), 0);
 	assert_int_equal(epoch_pending(), 0); /* held, not queued */
-	epoch_hold(); /* nests */
+	epoch_hold();			      /* nests */
 	epoch_release();
 	assert_int_equal(ran(&c), 0);
 	epoch_release();
@@ -416,7 +429,7 @@ static void *exiting_fn(void *arg)
 static void test_thread_exit(void **state)
 {
 	struct reader r;
-	struct exiting x = { 0 };
+	struct exiting x = {0};
 	pthread_t th;
 
 	reader_start(&r);
@@ -431,6 +444,65 @@ static void test_thread_exit(void **state)
 	reader_stop(&r);
 	if (!nohook())
 		assert_true(epoch_alone());
+}
+
+/*
+ * fork() while another thread is inside a section: the child has only the
+ * forking thread, so nothing holds its callbacks back, and it can run
+ * threads of its own (membarrier registered again for its address space).
+ */
+static void *child_reader(void *arg)
+{
+	epoch_enter();
+	epoch_exit();
+	return NULL;
+}
+
+static int child_main(void)
+{
+	struct cb c = {0};
+	pthread_t th;
+
+	alarm(20); /* a hang is a failure */
+	epoch_enter();
+	epoch_retire(cb_fn, &c);
+	epoch_exit();
+	epoch_barrier();
+	if (ran(&c) != 1 || epoch_pending())
+		return 1;
+	/* ThreadSanitizer cannot start threads after a multi-threaded fork. */
+	if (!TSAN && pthread_create(&th, NULL, child_reader, NULL))
+		return 2;
+	if (!TSAN)
+		pthread_join(th, NULL);
+	epoch_retire(cb_fn, &c);
+	epoch_enter();
+	epoch_retire(cb_fn, &c);
+	epoch_exit();
+	epoch_poll();
+	epoch_barrier();
+	return ran(&c) == 3 && !epoch_pending() ? 0 : 3;
+}
+
+static void test_fork(void **state)
+{
+	struct reader r;
+	int status;
+	pid_t pid;
+
+	reader_start(&r);
+	reader_cmd(&r, R_ENTER, R_INSIDE);
+	pid = fork();
+	if (!pid)
+		_exit(child_main());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	/* The reader leaves first: a failure must not leave a section open. */
+	reader_cmd(&r, R_EXIT, R_OUTSIDE);
+	reader_stop(&r);
+	assert_true(pid > 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -492,9 +564,9 @@ static void *st_reader(void *arg)
 		if (nest)
 			epoch_enter();
 		for (int k = 0; k < 4; k++) {
-			struct obj *o = __atomic_load_n(&st.slot[(x >> 8) % ST_WRITERS]
-							       [(x >> (16 + k)) % ST_SLOTS],
-							__ATOMIC_ACQUIRE);
+			struct obj *o = __atomic_load_n(
+				&st.slot[(x >> 8) % ST_WRITERS][(x >> (16 + k)) % ST_SLOTS],
+				__ATOMIC_ACQUIRE);
 			uint64_t sum = 0;
 
 			if (o->magic != LIVE)
@@ -614,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_retire_failnth),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_thread_exit),
+		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_stress),
 	};
 
