@@ -5,20 +5,24 @@
  * statistics (the contract is cache.h; the layout is cache_int.h).
  *
  * What it owns. One struct xlate_cache per IOMMU instance: five kinds of
- * set-associative cache built from one generic structure (struct xc_cset,
- * entries of a few 64-bit words: key0, key1, stamp, value), the flush
- * stamps that make whole-context invalidation O(1), the invalidation
- * sequence, and per-thread counter shards. It reads no page tables: xlate.c
- * looks entries up inline and hands this file what its walks found.
+ * set-associative cache built from one generic structure (struct xc_cset:
+ * per set a tag block with every way's key0, then the entries: key1,
+ * stamp, value words), the flush stamps that make whole-context
+ * invalidation O(1), the invalidation sequence, and per-thread counter
+ * shards. It reads no page tables: xlate.c looks entries up inline and
+ * hands this file what its walks found.
  *
  * Invariants.
- *  - An entry is live when its valid bit is set and its stamp (the
- *    invalidation sequence its walk started under) is at least every flush
- *    stamp that covers it: the global one, its VMID's (per kind: combined,
- *    stage-1 walk, stage 2), and for stage-1 entries its (VMID, ASID)
- *    slot. Flushing a context is one store of the new sequence into its
- *    stamp; entries die without being visited. Stamps are 64-bit and never
- *    wrap.
+ *  - An entry is live when its tag (key0) has the valid bit and its stamp
+ *    (the invalidation sequence its walk started under) is at least every
+ *    flush stamp that covers it: the global one, its VMID's (per kind:
+ *    combined, stage-1 walk, stage 2), and for stage-1 entries its (VMID,
+ *    ASID) slot. Flushing a context is one store of the new sequence into
+ *    its stamp; entries die without being visited. Stamps are 64-bit and
+ *    never wrap. tlb_flushed is the newest flush stamp that covers any
+ *    IOTLB entry (every such flush stores it after its own stamp), so an
+ *    IOTLB entry stamped at or after it is live without looking further:
+ *    the hit path's liveness test is one load until the next flush.
  *  - Every invalidation has a scope: everything (xlate_inv_all), one VMID
  *    (inv_vmid, inv_ipa, inv_range for any ASID), one hashed (VMID, ASID)
  *    slot (inv_asid, inv_range for one ASID), or the configuration cache.
@@ -34,54 +38,77 @@
  *    invalidations of other contexts leave fills alone.
  *  - Each cache keeps a mask of the entry sizes it may hold (bit lg: entries
  *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its scope
- *    check; an invalidation reads the mask after advancing the sequence.
+ *    check; an invalidation reads the mask after its announcement's fence.
  *    Bits are cleared only by xlate_inv_all while it is under way: every
  *    entry present then is about to die, and no walk fills until it ends
  *    (after which fills set their bits again). Lookups and range
  *    invalidations probe only the sizes in the mask, so a 4K-only workload
  *    probes once and a range invalidation costs (pages of the range) x
- *    (sizes present); past the number of sets it becomes a flush.
+ *    (sizes present) probes of one tag line each; past the number of sets
+ *    it becomes a flush.
  *  - A full set evicts one way: a free one, else a dead one, else the LRU
  *    (or a random) way. Nothing ever flushes a whole cache for space.
  *
  * Locks and memory ordering.
  *  - A set's header holds a sequence count whose odd values mean "locked":
- *    writers (fills, removals) take it by compare-and-swap from even to
- *    odd, issue a release fence, store the words (relaxed atomics), and
- *    release with a store of the next even value. Readers (the hit path,
- *    xc_probe) load it (acquire), read the words (relaxed), issue an acquire
- *    fence and load it again; a changed or odd count means retry, then
- *    miss. If a reader read any word a writer stored, the writer's release
- *    fence synchronises with the reader's acquire fence, so the second load
- *    sees the writer's odd count: a reader never uses a torn entry. The hit
- *    path takes no lock and writes nothing but the LRU order (only when the
- *    hit way was not already the most recent) and its own counter shard.
- *  - Fill vs invalidation. Invalidator I: pend = S' and seq = S' (both
- *    seq_cst, in that order), then it reads the size mask, and for each set
- *    it must search a seq_cst load of the set count (waiting while odd), a
- *    scan, and under the set lock the removal; flush stamps; done = S'
- *    (release). Fill J of a walk that read seq = s0: set its size bit, lock
- *    the set, load its scopes' pend (seq_cst), insert only if none exceeds
- *    s0. In the single total order of seq_cst operations:
- *     - s0 >= S' (the walk read I's sequence): its scope check, made after
- *       s0, sees I's pend; it fills only if it also saw I's done, which
- *       happens after I's removals and stamps (release / acquire), so its
- *       cache reads saw them, and its table reads follow the unmap that
- *       preceded I.
- *     - s0 < S': if J's pend load sees S', J drops its fill. Otherwise it
- *       precedes I's pend store, and so do J's bit and lock: I's mask read
- *       sees the bit, I searches J's set, and I's load of the set count
- *       follows J's lock, so it waits for J's unlock (acquire) and sees
- *       J's entry to remove it. A flush needs no search: J's entry carries
- *       s0 < S', which the flush stamp makes dead.
+ *    fills take it by compare-and-swap from even to odd, issue a release
+ *    fence, store the words (relaxed atomics: the way's tag is zeroed
+ *    first and written last), and release with a store of the next even
+ *    value. Readers (the hit paths, xc_probe) load it (acquire), read tags
+ *    and words (relaxed), issue an acquire fence and load it again; a
+ *    changed or odd count means retry or miss. If a reader read any word a
+ *    fill stored, the fill's release fence synchronises with the reader's
+ *    acquire fence, so the second load sees the fill's odd count: a reader
+ *    never uses a torn entry. The hit path takes no lock and writes nothing
+ *    but the LRU order (only when the hit way was not already the most
+ *    recent), its own counter shard and the caller's result (which a hit
+ *    that fails the second load leaves to the walk it falls back to).
+ *  - Removals take no lock. The invalidator waits for the set's count to be
+ *    even (acquire), scans the tag line, and removes a matching way with
+ *    one relaxed store of 0 to its tag. That is enough because:
+ *     - readers: a removal changes one word, the tag, so no reader sees a
+ *       torn entry; a reader that read the tag before the store is
+ *       concurrent with the invalidation and may return the old answer;
+ *     - fills: any fill that may carry something the invalidation must
+ *       remove has either finished before the invalidator read the set's
+ *       count (then the scan sees it) or drops itself (next point); so a
+ *       fill racing with the removal is a fresh one, and a zero that lands
+ *       on its way removes a fresh entry (removing more than asked is
+ *       always allowed) or is overwritten by the fill's own tag store
+ *       (the old entry is replaced anyway).
+ *  - Fill vs invalidation. Invalidator I: pend = S' (relaxed), seq = S'
+ *    (release), a seq_cst fence F; then it reads the size mask, and for
+ *    each set it must search loads the set count (waiting while odd),
+ *    scans the tags and removes; flush stamps; done = S' (release). Fill J
+ *    of a walk that read seq = s0: set its size bit (seq_cst), lock the
+ *    set (seq_cst), load its scopes' pend (seq_cst), insert only if none
+ *    exceeds s0. In the single total order S of seq_cst operations and
+ *    fences:
+ *     - s0 >= S' (the walk read I's sequence, a release store after pend):
+ *       its scope check, made after s0, sees I's pend; it fills only if it
+ *       also saw I's done, which happens after I's removals and stamps
+ *       (release / acquire), so its cache reads saw them, and its table
+ *       reads follow the unmap that preceded I.
+ *     - s0 < S': if J's pend load follows F in S, it reads I's pend (a
+ *       seq_cst load after a seq_cst fence reads the stores sequenced
+ *       before that fence, or later ones) and J drops its fill. Otherwise
+ *       it precedes F, and so do J's bit and lock (sequenced before it):
+ *       I's loads, sequenced after F, read them or later values, so I sees
+ *       the bit, searches J's set, and reads the set count as J's lock or
+ *       later: it waits for J's unlock (acquire) and sees J's tag to
+ *       remove it. A flush needs no search: J's entry carries s0 < S',
+ *       which the flush stamp makes dead.
  *    Hence no entry older than an invalidation survives it, whether the
- *    walk that made it read a stale table or a stale cache entry.
+ *    walk that made it read a stale table or a stale cache entry. (One
+ *    fence replaces the two seq_cst stores the announcement would
+ *    otherwise need; flushes pay it too, which costs little.)
  *  - Hit after invalidation: the contract is that a translation that starts
- *    after the invalidation returned sees its effect. Its set loads
- *    (acquire) read the removal's unlock or later; its stamp loads read the
- *    flush's store or later (the caller's synchronisation that orders the
- *    two calls is the happens-before edge). So the old entry is gone or
- *    dead, and the walk it falls back to reads the new tables.
+ *    after the invalidation returned sees its effect. Its tag loads read
+ *    the removal's store of 0 or later; its stamp loads (tlb_flushed, then
+ *    the context's stamps) read the flush's stores or later (the caller's
+ *    synchronisation that orders the two calls is the happens-before
+ *    edge). So the old entry is gone or dead, and the walk it falls back
+ *    to reads the new tables.
  *  - Invalidations of one cache are serialised by the caller (one thread per
  *    IOMMU, cache.h); they may run concurrently with any number of
  *    translations and fills. The sequence, pend / done and flush stamps are
@@ -104,15 +131,22 @@
 #include "util/alloc.h"
 #include "xlate/cache_int.h"
 
-__thread unsigned int xc_shard_tls __attribute__((tls_model("initial-exec")));
+_Static_assert(offsetof(struct xlate_cache, tlb_flushed) / 64 ==
+		       offsetof(struct xlate_cache, iotlb) / 64 &&
+	       offsetof(struct xlate_cache, shard) / 64 == offsetof(struct xlate_cache, iotlb) / 64,
+	       "the IOTLB hit path's fields share one line");
+_Static_assert(sizeof(struct xc_tlb_img) == XC_TLB_IMGW * 8, "IOTLB image words");
+_Static_assert(sizeof(struct xc_ipa_meta) == 8, "IPA meta word");
+
+__thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
 static unsigned int xc_shard_next;
 
-unsigned int xc_shard_assign(void)
+uint32_t xc_shard_assign(void)
 {
-	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED);
+	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED) % XC_SHARDS;
 
-	xc_shard_tls = i % XC_SHARDS + 1;
-	return xc_shard_tls;
+	xc_shard_off = (uint32_t)(i * sizeof(struct xc_shard)) + XC_SHARD_BIAS;
+	return xc_shard_off;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -156,7 +190,8 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
 	s->nsets = g->entries / s->ways;
 	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
-	s->stride = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * nw * 8, 64);
+	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 8, 64);
+	s->stride = (uint32_t)ALIGN_UP(s->tagb + (size_t)s->ways * nw * 8, 64);
 	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
 	if (!s->sets)
 		return -ENOMEM;
@@ -299,16 +334,16 @@ static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, u
 }
 
 /*
- * Insert @ent (s->nw words; its stamp is @s0) covering 2^@lg bytes into the
- * set of @hash, unless an invalidation began since @s0. An entry with the
- * same keys is overwritten in place.
+ * Insert the entry @ent (s->nw words: key1, stamp = @s0, values) under key0
+ * @k0, covering 2^@lg bytes, into the set of @hash, unless an invalidation
+ * began since @s0. An entry with the same keys is overwritten in place.
  */
-static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const uint64_t *ent,
-		      unsigned int lg, uint64_t s0)
+static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+		      const uint64_t *ent, unsigned int lg, uint64_t s0)
 {
 	uint32_t set = xc_set_of(s, hash);
 	struct xc_hdr *h = xc_hdr(s, set);
-	uint64_t *e0 = xc_ways(h), *e;
+	uint64_t *tag = xc_tags(h), *e;
 	int way = -1, free_way = -1, dead_way = -1;
 	bool evict = false;
 
@@ -319,21 +354,22 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, c
 		set_unlock(h);
 		return;
 	}
-	e = e0;
-	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
-		uint64_t k0 = e[XC_K0];
+	for (unsigned int w = 0; w < s->ways; w++) {
+		uint64_t t = xc_ld(&tag[w]);
 
-		if (k0 == ent[XC_K0] && e[XC_K1] == ent[XC_K1]) {
+		if (!(t & XC_K0_VALID)) {
+			if (free_way < 0)
+				free_way = (int)w;
+			continue;
+		}
+		e = xc_entry(s, h, w);
+		if (t == k0 && xc_ld(&e[XC_K1]) == ent[XC_K1]) {
 			way = (int)w;
 			break;
 		}
-		if (!(k0 & XC_K0_VALID)) {
-			if (free_way < 0)
-				free_way = (int)w;
-		} else if (dead_way < 0 && !xc_live(c, (enum xc_kind)s->kind, e[XC_K1],
-						     e[XC_STAMP])) {
+		if (dead_way < 0 &&
+		    !xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]), xc_ld(&e[XC_STAMP])))
 			dead_way = (int)w;
-		}
 	}
 	if (way < 0) {
 		if (free_way >= 0) {
@@ -345,73 +381,68 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, c
 			evict = true;
 		}
 	}
-	e = e0 + (size_t)way * s->nw;
-	st(&e[XC_K0], 0);
-	for (unsigned int i = XC_K1; i < s->nw; i++)
+	e = xc_entry(s, h, (unsigned int)way);
+	st(&tag[way], 0);
+	for (unsigned int i = 0; i < s->nw; i++)
 		st(&e[i], ent[i]);
-	st(&e[XC_K0], ent[XC_K0]);
+	st(&tag[way], k0);
 	if (s->lru)
-		xc_touch(s, set, (unsigned int)way);
+		xc_touch_hdr(h, (unsigned int)way);
 	set_unlock(h);
 	xc_count(c, s->grp, XC_FILL);
 	if (evict)
 		xc_count(c, s->grp, XC_EVICT);
 }
 
-/* What a removal matches: keys under masks, and optionally a level field. */
+/*
+ * What a removal matches: key0 and key1 under masks, and optionally a
+ * level: the int32 at byte @ttl_byte of entry word @ttl_word.
+ */
 struct xc_match {
 	uint64_t k0, m0, k1, m1;
 	int ttl;		/* -1: any */
-	uint8_t ttl_word, ttl_shift;
+	uint8_t ttl_word, ttl_byte;
 };
 
-static inline __attribute__((always_inline)) bool match(const uint64_t *e,
-							 const struct xc_match *m)
+static inline __attribute__((always_inline)) bool match_entry(const uint64_t *e,
+							       const struct xc_match *m)
 {
-	if ((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0 || (xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
+	uint64_t v;
+	int32_t level;
+
+	if ((xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
 		return false;
-	return m->ttl < 0 || (int8_t)(xc_ld(&e[m->ttl_word]) >> m->ttl_shift) == m->ttl;
-}
-
-static __attribute__((noinline)) void xc_remove_locked(struct xlate_cache *c, struct xc_cset *s,
-							struct xc_hdr *h, const struct xc_match *m)
-{
-	uint64_t *e = xc_ways(h);
-	unsigned int n = 0;
-
-	set_lock(h);
-	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
-		if (match(e, m)) {
-			st(&e[XC_K0], 0);
-			n++;
-		}
-	}
-	set_unlock(h);
-	while (n--)
-		xc_count(c, s->grp, XC_INVAL);
+	if (m->ttl < 0)
+		return true;
+	v = xc_ld(&e[m->ttl_word]);
+	memcpy(&level, (const uint8_t *)&v + m->ttl_byte, sizeof(level));
+	return level == m->ttl;
 }
 
 /*
- * Remove the entries of one set that match. The scan runs first without the
- * lock (see the essay for why it cannot miss an entry filled under an older
- * sequence); only a set with a candidate is locked.
+ * Remove the entries of one set that match; returns how many. No lock:
+ * the set's tag line is scanned once the set's count is even, and a
+ * removal is one store of 0 to its tag (cache.c's essay has why that is
+ * enough). Only a candidate by key0 costs a read of its entry.
  */
-static inline __attribute__((always_inline)) void
-xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const struct xc_match *m)
+static inline __attribute__((always_inline)) unsigned int
+xc_remove(struct xc_cset *s, uint64_t hash, const struct xc_match *m)
 {
 	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
-	uint64_t *e = xc_ways(h);
-	unsigned int w;
+	uint64_t *tag = xc_tags(h);
+	unsigned int n = 0;
 
-	while (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) & 1)
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
 		xc_cpu_relax();
-	/* Candidates by key0 alone; xc_remove_locked() checks the rest. */
-	for (w = 0; w < s->ways; w++, e += s->nw)
-		if (!((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0))
-			break;
-	if (likely(w == s->ways))
-		return;
-	xc_remove_locked(c, s, h, m);
+	for (unsigned int w = 0; w < s->ways; w++) {
+		if ((xc_ld(&tag[w]) ^ m->k0) & m->m0)
+			continue;
+		if (!match_entry(xc_entry(s, h, w), m))
+			continue;
+		st(&tag[w], 0);
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -425,10 +456,11 @@ static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t f
 			    uint64_t last, uint32_t vmid, struct xc_match m)
 {
 	uint64_t sizes, mask, total = 0;
+	unsigned int n = 0;
 
 	if (!s->sets)
 		return true;
-	sizes = __atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST);
+	sizes = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
 	for (mask = sizes; mask; mask &= mask - 1) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
 
@@ -438,26 +470,44 @@ static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t f
 	}
 	for (mask = sizes; mask; mask &= mask - 1) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+		uint64_t low = ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
 
 		for (uint64_t p = first >> lg;; p++) {
 			uint64_t base = p << lg;
 
-			m.k0 = base | ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
-			xc_remove(c, s, xc_hash(base, lg, vmid), &m);
+			m.k0 = base | low;
+			n += xc_remove(s, xc_hash(base, lg, vmid), &m);
 			if (p == last >> lg)
 				break;
 		}
 	}
+	if (n)
+		xc_count_n(c, s->grp, XC_INVAL, n);
 	return true;
 }
 
-bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
-		       struct xc_tlb_hit *hit)
+/* ---------------------------------------------------------------------- */
+/* IOTLB lookups (tests, and xlate()'s general case)                      */
+
+#define SZ4(k) (1ULL << (k)), (1ULL << ((k) + 1)), (1ULL << ((k) + 2)), (1ULL << ((k) + 3))
+const uint64_t xc_lg_size[64] = { 0,	   2,	   4,	    8,	     SZ4(4),  SZ4(8),  SZ4(12),
+				  SZ4(16), SZ4(20), SZ4(24), SZ4(28), SZ4(32), SZ4(36), SZ4(40),
+				  SZ4(44), SZ4(48), SZ4(52), SZ4(56), SZ4(60) };
+
+bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		   struct xc_tlb_hit *hit)
 {
-	for (; m; m &= m - 1)
-		if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
-			return true;
-	return false;
+	struct xc_tlb_key k = xc_tlb_key_of(k1, user);
+	uint64_t m = __atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED);
+	struct xc_tlb_img img;
+
+	if (!xc_tlb_probe_all(&c->iotlb, &k, m, iova, hit) || !xc_tlb_live(c, k1, hit->stamp))
+		return false;
+	xc_tlb_touch(c->iotlb.lru, hit);
+	img = xc_tlb_img_get((uint64_t[]){ hit->img0, hit->img1, hit->img2, hit->img3 });
+	hit->meta = xc_tlb_meta(img.s1_prot, img.s2_prot, img.grant, img.s1_level, img.s2_level,
+				img.lg1, img.lg2);
+	return true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -466,32 +516,48 @@ bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta)
 {
-	uint64_t e[XC_TLB_NW] = { xc_key0(base, lg, user), k1, s0, pa, ipa, meta };
+	unsigned int lg1 = xc_tlb_lg1(meta);
+	struct xc_tlb_img img = {
+		.prot = xc_tlb_p1(meta) & xc_tlb_p2(meta),
+		.s1_prot = xc_tlb_p1(meta),
+		.s2_prot = xc_tlb_p2(meta),
+		.s1_level = xc_tlb_l1(meta),
+		.s2_level = xc_tlb_l2(meta),
+		.grant = (uint8_t)xc_tlb_grant(meta),
+		.lg1 = (uint8_t)lg1,
+		.lg2 = (uint8_t)xc_tlb_lg2(meta),
+		.s1_size = lg1 ? 1ULL << lg1 : 0,
+	};
+	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
 
+	memcpy(&e[XC_TLB_IMG], &img, sizeof(img));
 	if (c->iotlb.sets)
-		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg,
-			  s0);
+		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
+			  xc_key0(base, lg, user), e, lg, s0);
 }
 
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level)
 {
-	uint64_t meta = (prot & 15) | (uint64_t)(grant & 15) << 8 |
-			(uint64_t)(uint8_t)level << XC_IPA_LVL_SHIFT;
-	uint64_t e[XC_IPA_NW] = { xc_key0(base, lg, false), xc_key1(vmid, 0), s0, pa, meta };
+	struct xc_ipa_meta meta = { .level = level,
+				    .prot = (uint8_t)(prot & 15),
+				    .grant = (uint8_t)(grant & 15) };
+	uint64_t e[XC_IPA_NW] = { xc_key1(vmid, 0), s0, pa };
 
+	memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
 	if (c->ipa.sets)
-		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), e, lg, s0);
+		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), xc_key0(base, lg, false), e, lg, s0);
 }
 
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
 		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot)
 {
 	struct xc_cset *s = &c->walk[stage][depth];
-	uint64_t e[XC_WALK_NW] = { xc_key0(base, lg, user), k1, s0, table, prot & 15 };
+	uint64_t e[XC_WALK_NW] = { k1, s0, table, prot & 15 };
 
 	if (s->sets)
-		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg, s0);
+		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
+			  xc_key0(base, lg, user), e, lg, s0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -499,17 +565,19 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 
 /*
  * Begin an invalidation in scope @sc: announce it there, then advance the
- * sequence. Returns the new sequence, which is also the flush stamp. The
- * announcement comes first so that a walk that reads the new sequence also
- * sees the invalidation under way and fills nothing (it may still use
- * entries the invalidation is about to remove).
+ * sequence (release: a walk that reads the new sequence sees the
+ * announcement, and fills nothing: it may still use entries the
+ * invalidation is about to remove), then a full fence, which orders both
+ * stores before every load of what fills wrote (size masks, set counts).
+ * Returns the new sequence, which is also the flush stamp.
  */
 uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
 {
 	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
 
-	__atomic_store_n(&sc->pend, s, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->seq, s, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sc->pend, s, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->seq, s, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return s;
 }
 
@@ -522,6 +590,13 @@ void xc_inv_end(struct xc_scope *sc, uint64_t s)
 static void stamp(uint64_t *p, uint64_t s)
 {
 	__atomic_store_n(p, s, __ATOMIC_RELEASE);
+}
+
+/* A flush stamp that can kill IOTLB entries: also the newest such flush. */
+static void stamp_tlb(struct xlate_cache *c, uint64_t *p, uint64_t s)
+{
+	stamp(p, s);
+	stamp(&c->tlb_flushed, s);
 }
 
 static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
@@ -540,7 +615,7 @@ void xlate_inv_all(struct xlate_cache *c)
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
 			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
-	stamp(&c->all, s);
+	stamp_tlb(c, &c->all, s);
 	xc_inv_end(&c->gsc, s);
 }
 
@@ -551,7 +626,7 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 
 	stamp(&vm->comb, s);
 	stamp(&vm->s1, s);
-	stamp(&vm->s2, s);
+	stamp_tlb(c, &vm->s2, s);
 	xc_inv_end(&vm->sc, s);
 }
 
@@ -560,7 +635,7 @@ void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
 	uint64_t s = xc_inv_begin(c, &as->sc);
 
-	stamp(&as->stamp, s);
+	stamp_tlb(c, &as->stamp, s);
 	xc_inv_end(&as->sc, s);
 }
 
@@ -589,8 +664,8 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
 			       .m1 = asid == XLATE_ANY_ASID ? ~XC_K1_ASID : ~0ULL,
 			       .ttl = ttl < 0 ? -1 : ttl,
-			       .ttl_word = XC_TLB_META,
-			       .ttl_shift = XC_TLB_L1_SHIFT };
+			       .ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s1_level) / 8,
+			       .ttl_byte = offsetof(struct xc_tlb_img, s1_level) % 8 };
 	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		/* Walk caches: every level; TTL names the leaf, not the tables above it. */
@@ -600,10 +675,10 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 	}
 	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
 	if (!ok && asid == XLATE_ANY_ASID) {
-		stamp(&c->vm[vmid].comb, s);
+		stamp_tlb(c, &c->vm[vmid].comb, s);
 		stamp(&c->vm[vmid].s1, s);
 	} else if (!ok) {
-		stamp(&c->as[xc_asid_slot(vmid, asid)].stamp, s);
+		stamp_tlb(c, &c->as[xc_asid_slot(vmid, asid)].stamp, s);
 	}
 	xc_inv_end(sc, s);
 }
@@ -624,13 +699,13 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 			       .m1 = ~0ULL,
 			       .ttl = ttl < 0 ? -1 : ttl,
 			       .ttl_word = XC_IPA_META,
-			       .ttl_shift = XC_IPA_LVL_SHIFT };
+			       .ttl_byte = offsetof(struct xc_ipa_meta, level) };
 	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, m);
 	/* Stage-2-only IOTLB entries are stage-2 results: IPA = input address. */
 	m.k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
 	m.m0 = ~XC_K0_USER;
-	m.ttl_word = XC_TLB_META;
-	m.ttl_shift = XC_TLB_L2_SHIFT;
+	m.ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s2_level) / 8;
+	m.ttl_byte = offsetof(struct xc_tlb_img, s2_level) % 8;
 	if (ok)
 		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, m);
 	if (!(flags & XLATE_INV_LEAF)) {
@@ -641,7 +716,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, m);
 	}
 	if (!ok)
-		stamp(&c->vm[vmid].s2, s);
+		stamp_tlb(c, &c->vm[vmid].s2, s);
 	/*
 	 * Combined entries built over this IPA: the architecture removes them
 	 * only with a later stage-1 invalidation of the VMID (TLBI_S2_IPA is
@@ -649,7 +724,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	 * now.
 	 */
 	if (c->params.ipa_inval_conservative)
-		stamp(&c->vm[vmid].comb, s);
+		stamp_tlb(c, &c->vm[vmid].comb, s);
 	xc_inv_end(&c->vm[vmid].sc, s);
 }
 
@@ -713,12 +788,11 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 	}
 	if (!may_fill)
 		return;
-	e[XC_K0] = XC_K0_VALID;
 	e[XC_K1] = ((uint64_t)sid << 32) | ssid;
 	e[XC_STAMP] = s0;
 	e[XC_V0] = len;
 	memcpy(&e[XC_V0 + 1], buf, len);
-	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), e, 0, s0);
+	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, 0, s0);
 }
 
 void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
@@ -727,10 +801,14 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
 			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
 
-	if (ssid == UINT32_MAX)
+	if (ssid == UINT32_MAX) {
 		stamp(&c->sid[xc_sid_slot(sid)], s);
-	else if (c->cfg.sets)
-		xc_remove(c, &c->cfg, cfgc_hash(sid, ssid), &m);
+	} else if (c->cfg.sets) {
+		unsigned int n = xc_remove(&c->cfg, cfgc_hash(sid, ssid), &m);
+
+		if (n)
+			xc_count_n(c, XC_G_CFG, XC_INVAL, n);
+	}
 	xc_inv_end(&c->cfg_sc, s);
 }
 
