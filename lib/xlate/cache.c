@@ -334,17 +334,20 @@ static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, u
 }
 
 /*
- * Insert the entry @ent (s->nw words: key1, stamp = @s0, values) under key0
- * @k0, covering 2^@lg bytes, into the set of @hash, unless an invalidation
- * began since @s0. An entry with the same keys is overwritten in place.
+ * Insert the entry @ent (@nw words, s->nw: key1, stamp = @s0, values) under
+ * key0 @k0, covering 2^@lg bytes, into the set of @hash, unless an
+ * invalidation began since @s0. An entry with the same keys is overwritten
+ * in place; else a free way, else a dead one, else the victim. Inline, so
+ * that each cache's copy of the words is unrolled.
  */
-static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
-		      const uint64_t *ent, unsigned int lg, uint64_t s0)
+static inline __attribute__((always_inline)) void
+xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+	  const uint64_t *ent, unsigned int nw, unsigned int lg, uint64_t s0)
 {
 	uint32_t set = xc_set_of(s, hash);
 	struct xc_hdr *h = xc_hdr(s, set);
 	uint64_t *tag = xc_tags(h), *e;
-	int way = -1, free_way = -1, dead_way = -1;
+	int way = -1, free_way = -1;
 	bool evict = false;
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
@@ -354,36 +357,48 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, u
 		set_unlock(h);
 		return;
 	}
+	/* The tag line: the same key (confirmed by key1), else the first free way. */
 	for (unsigned int w = 0; w < s->ways; w++) {
 		uint64_t t = xc_ld(&tag[w]);
 
 		if (!(t & XC_K0_VALID)) {
 			if (free_way < 0)
 				free_way = (int)w;
-			continue;
-		}
-		e = xc_entry(s, h, w);
-		if (t == k0 && xc_ld(&e[XC_K1]) == ent[XC_K1]) {
+		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == ent[XC_K1]) {
 			way = (int)w;
 			break;
 		}
-		if (dead_way < 0 &&
-		    !xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]), xc_ld(&e[XC_STAMP])))
-			dead_way = (int)w;
+	}
+	if (way < 0)
+		way = free_way;
+	/*
+	 * A dead way before the victim. h->live remembers the newest flush
+	 * this set's ways were all seen live after: until the next flush there
+	 * is nothing to look for (an entry that arrives dead, from a walk that
+	 * began before a flush, is then just an ordinary victim).
+	 */
+	if (way < 0) {
+		uint32_t fl = (uint32_t)xc_ld(&c->flushed);
+
+		if (__atomic_load_n(&h->live, __ATOMIC_RELAXED) != fl) {
+			for (unsigned int w = 0; way < 0 && w < s->ways; w++) {
+				e = xc_entry(s, h, w);
+				if (!xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]),
+					     xc_ld(&e[XC_STAMP])))
+					way = (int)w;
+			}
+			if (way < 0)
+				__atomic_store_n(&h->live, fl, __ATOMIC_RELAXED);
+		}
 	}
 	if (way < 0) {
-		if (free_way >= 0) {
-			way = free_way;
-		} else if (dead_way >= 0) {
-			way = dead_way;
-		} else {
-			way = (int)victim(c, s, h);
-			evict = true;
-		}
+		way = (int)victim(c, s, h);
+		evict = true;
 	}
 	e = xc_entry(s, h, (unsigned int)way);
 	st(&tag[way], 0);
-	for (unsigned int i = 0; i < s->nw; i++)
+#pragma GCC unroll 8
+	for (unsigned int i = 0; i < nw; i++)
 		st(&e[i], ent[i]);
 	st(&tag[way], k0);
 	if (s->lru)
@@ -399,7 +414,7 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, u
  * level: the int32 at byte @ttl_byte of entry word @ttl_word.
  */
 struct xc_match {
-	uint64_t k0, m0, k1, m1;
+	uint64_t m0, k1, m1;
 	int ttl;		/* -1: any */
 	uint8_t ttl_word, ttl_byte;
 };
@@ -419,65 +434,100 @@ static inline __attribute__((always_inline)) bool match_entry(const uint64_t *e,
 	return level == m->ttl;
 }
 
+/* 1 when the tag at @t is @k0 under the mask @m0, else 0. */
+static inline unsigned int tag_is(const uint64_t *t, uint64_t k0, uint64_t m0)
+{
+	return ((xc_ld(t) ^ k0) & m0) == 0;
+}
+
+/* Remove way @w of set @h (entries of @nw words after @tagb bytes) if it matches. */
+static inline __attribute__((always_inline)) unsigned int
+remove_way(struct xc_hdr *h, uint32_t tagb, uint32_t nw, unsigned int w, uint64_t k0,
+	   const struct xc_match *m)
+{
+	uint64_t *tag = &xc_tags(h)[w];
+
+	if (likely(!tag_is(tag, k0, m->m0)) ||
+	    !match_entry((const uint64_t *)((uint8_t *)h + tagb) + (size_t)w * nw, m))
+		return 0;
+	st(tag, 0);
+	return 1;
+}
+
 /*
- * Remove the entries of one set that match; returns how many. No lock:
- * the set's tag line is scanned once the set's count is even, and a
- * removal is one store of 0 to its tag (cache.c's essay has why that is
- * enough). Only a candidate by key0 costs a read of its entry.
+ * Remove the entries of set @h that match (@k0 for key0, the rest from @m);
+ * returns how many. No lock: the set's tag line is scanned once the set's
+ * count is even, and a removal is one store of 0 to its tag (the essay has
+ * why that is enough). Only a candidate by key0 costs a read of its entry.
  */
 static inline __attribute__((always_inline)) unsigned int
-xc_remove(struct xc_cset *s, uint64_t hash, const struct xc_match *m)
+xc_remove(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
 {
-	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
-	uint64_t *tag = xc_tags(h);
 	unsigned int n = 0;
 
 	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
 		xc_cpu_relax();
-	for (unsigned int w = 0; w < s->ways; w++) {
-		if ((xc_ld(&tag[w]) ^ m->k0) & m->m0)
-			continue;
-		if (!match_entry(xc_entry(s, h, w), m))
-			continue;
-		st(&tag[w], 0);
-		n++;
-	}
+	for (unsigned int w = 0; w < s->ways; w++)
+		n += remove_way(h, s->tagb, s->nw, w, k0, m);
 	return n;
+}
+
+/* The same for a set of 4 ways (unrolled). */
+static inline __attribute__((always_inline)) unsigned int
+xc_remove4(struct xc_hdr *h, uint32_t tagb, uint32_t nw, uint64_t k0, const struct xc_match *m)
+{
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
+		xc_cpu_relax();
+	return remove_way(h, tagb, nw, 0, k0, m) + remove_way(h, tagb, nw, 1, k0, m) +
+	       remove_way(h, tagb, nw, 2, k0, m) + remove_way(h, tagb, nw, 3, k0, m);
 }
 
 /*
  * Remove matching entries of every size present that cover any byte of
- * [first, last]. @m->k0 is completed per probe (base | lg | valid). Returns
- * false, having removed nothing, when that would take more probes than the
- * cache has sets: the caller flushes instead, so the cost never grows with
- * the capacity.
+ * [first, last] (@m: key0's mask, key1 and its mask, the level). Returns
+ * false when that would take more probes than the cache has sets (having
+ * removed at most what the sizes before the one that overflowed held): the
+ * caller flushes instead, so the cost never grows with the capacity.
+ * Consecutive pages of one size go to consecutive sets, so with a
+ * power-of-two number of sets the walk steps from set to set.
  */
-static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first,
-			    uint64_t last, uint32_t vmid, struct xc_match m)
+static inline __attribute__((always_inline)) bool
+xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64_t last,
+		uint32_t vmid, const struct xc_match *mp)
 {
-	uint64_t sizes, mask, total = 0;
+	const struct xc_match mm = *mp, *m = &mm; /* in registers, whatever the stores alias */
+	uint64_t sizes, total = 0;
 	unsigned int n = 0;
 
 	if (!s->sets)
 		return true;
 	sizes = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	for (mask = sizes; mask; mask &= mask - 1) {
-		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+	for (; sizes; sizes &= sizes - 1) {
+		unsigned int lg = (unsigned int)__builtin_ctzll(sizes);
+		uint64_t low = ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
+		uint64_t p = first >> lg, pl = last >> lg, hash = xc_hash(p << lg, lg, vmid);
 
-		total += (last >> lg) - (first >> lg) + 1;
+		total += pl - p + 1;
 		if (total > s->nsets || total == 0)
 			return false;
-	}
-	for (mask = sizes; mask; mask &= mask - 1) {
-		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
-		uint64_t low = ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
+		if (likely(s->set_mask && s->ways == 4)) {
+			const uint32_t stride = s->stride, tagb = s->tagb, nw = s->nw;
+			uint8_t *end = s->sets + (size_t)s->nsets * stride;
+			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
-		for (uint64_t p = first >> lg;; p++) {
-			uint64_t base = p << lg;
-
-			m.k0 = base | low;
-			n += xc_remove(s, xc_hash(base, lg, vmid), &m);
-			if (p == last >> lg)
+			for (;; p++) {
+				n += xc_remove4((struct xc_hdr *)h, tagb, nw, p << lg | low, m);
+				if (p == pl)
+					break;
+				h += stride;
+				if (h == end)
+					h = s->sets;
+			}
+			continue;
+		}
+		for (;; p++, hash++) {
+			n += xc_remove(s, xc_hdr(s, xc_set_of(s, hash)), p << lg | low, m);
+			if (p == pl)
 				break;
 		}
 	}
@@ -533,7 +583,7 @@ void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uin
 	memcpy(&e[XC_TLB_IMG], &img, sizeof(img));
 	if (c->iotlb.sets)
 		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, lg, s0);
+			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0);
 }
 
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
@@ -546,7 +596,8 @@ void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t bas
 
 	memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
 	if (c->ipa.sets)
-		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), xc_key0(base, lg, false), e, lg, s0);
+		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), xc_key0(base, lg, false), e, XC_IPA_NW,
+			  lg, s0);
 }
 
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
@@ -557,7 +608,7 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 
 	if (s->sets)
 		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, lg, s0);
+			  xc_key0(base, lg, user), e, XC_WALK_NW, lg, s0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -587,16 +638,18 @@ void xc_inv_end(struct xc_scope *sc, uint64_t s)
 	__atomic_store_n(&sc->done, s, __ATOMIC_RELEASE);
 }
 
-static void stamp(uint64_t *p, uint64_t s)
+/* A flush stamp, then the newest flush of any kind (xc_live()'s first test). */
+static void stamp(struct xlate_cache *c, uint64_t *p, uint64_t s)
 {
 	__atomic_store_n(p, s, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->flushed, s, __ATOMIC_RELEASE);
 }
 
-/* A flush stamp that can kill IOTLB entries: also the newest such flush. */
+/* A flush stamp that can kill IOTLB entries: also the newest such flush (the hit path's). */
 static void stamp_tlb(struct xlate_cache *c, uint64_t *p, uint64_t s)
 {
-	stamp(p, s);
-	stamp(&c->tlb_flushed, s);
+	stamp(c, p, s);
+	__atomic_store_n(&c->tlb_flushed, s, __ATOMIC_RELEASE);
 }
 
 static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
@@ -624,8 +677,8 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 	struct xc_vm *vm = &c->vm[vmid];
 	uint64_t s = xc_inv_begin(c, &vm->sc);
 
-	stamp(&vm->comb, s);
-	stamp(&vm->s1, s);
+	stamp(c, &vm->comb, s);
+	stamp(c, &vm->s1, s);
 	stamp_tlb(c, &vm->s2, s);
 	xc_inv_end(&vm->sc, s);
 }
@@ -666,17 +719,17 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 			       .ttl = ttl < 0 ? -1 : ttl,
 			       .ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s1_level) / 8,
 			       .ttl_byte = offsetof(struct xc_tlb_img, s1_level) % 8 };
-	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, m);
+	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		/* Walk caches: every level; TTL names the leaf, not the tables above it. */
 		m.ttl = -1;
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
-			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, m);
+			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, &m);
 	}
 	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
 	if (!ok && asid == XLATE_ANY_ASID) {
 		stamp_tlb(c, &c->vm[vmid].comb, s);
-		stamp(&c->vm[vmid].s1, s);
+		stamp(c, &c->vm[vmid].s1, s);
 	} else if (!ok) {
 		stamp_tlb(c, &c->as[xc_asid_slot(vmid, asid)].stamp, s);
 	}
@@ -700,20 +753,20 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 			       .ttl = ttl < 0 ? -1 : ttl,
 			       .ttl_word = XC_IPA_META,
 			       .ttl_byte = offsetof(struct xc_ipa_meta, level) };
-	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, m);
+	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, &m);
 	/* Stage-2-only IOTLB entries are stage-2 results: IPA = input address. */
 	m.k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
 	m.m0 = ~XC_K0_USER;
 	m.ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s2_level) / 8;
 	m.ttl_byte = offsetof(struct xc_tlb_img, s2_level) % 8;
 	if (ok)
-		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, m);
+		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		m.k1 = xc_key1(vmid, 0);
 		m.m0 = ~0ULL;
 		m.ttl = -1;
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
-			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, m);
+			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, &m);
 	}
 	if (!ok)
 		stamp_tlb(c, &c->vm[vmid].s2, s);
@@ -792,19 +845,20 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 	e[XC_STAMP] = s0;
 	e[XC_V0] = len;
 	memcpy(&e[XC_V0 + 1], buf, len);
-	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, 0, s0);
+	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, XC_CFG_NW, 0, s0);
 }
 
 void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 {
 	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
-	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
-			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
+	struct xc_match m = { .m0 = ~0ULL, .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL,
+			      .ttl = -1 };
 
 	if (ssid == UINT32_MAX) {
-		stamp(&c->sid[xc_sid_slot(sid)], s);
+		stamp(c, &c->sid[xc_sid_slot(sid)], s);
 	} else if (c->cfg.sets) {
-		unsigned int n = xc_remove(&c->cfg, cfgc_hash(sid, ssid), &m);
+		struct xc_hdr *h = xc_hdr(&c->cfg, xc_set_of(&c->cfg, cfgc_hash(sid, ssid)));
+		unsigned int n = xc_remove(&c->cfg, h, XC_K0_VALID, &m);
 
 		if (n)
 			xc_count_n(c, XC_G_CFG, XC_INVAL, n);
@@ -816,7 +870,7 @@ void xlate_cfgc_inv_all(struct xlate_cache *c)
 {
 	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
 
-	stamp(&c->cfg_all, s);
+	stamp(c, &c->cfg_all, s);
 	xc_inv_end(&c->cfg_sc, s);
 }
 

@@ -115,7 +115,7 @@ enum { XC_HIT = 0, XC_MISS, XC_FILL, XC_EVICT, XC_INVAL, XC_NCTR };
 
 struct xc_hdr {
 	uint32_t seq;	/* odd while a writer holds the set (it is the set's lock) */
-	uint32_t spare;
+	uint32_t live;	/* fills: (uint32_t)c->flushed when every way was last seen live */
 	uint64_t lru;	/* nibble r = the way of recency rank r (0 = most recent) */
 };
 
@@ -179,6 +179,7 @@ struct xlate_cache {
 	struct xc_shard *shard; /* [XC_SHARDS] */
 	/* Read-mostly from here on: flush stamps and the other caches' geometry. */
 	uint64_t all __attribute__((aligned(64)));
+	uint64_t flushed; /* the newest flush stamp of any kind: an entry stamped after it is live */
 	uint64_t cfg_all;
 	struct xc_scope cfg_sc; /* the configuration cache's invalidations */
 	struct xc_vm *vm;	/* [XC_VMIDS] */
@@ -268,6 +269,9 @@ static inline uint64_t xc_key1(uint32_t vmid, uint32_t asid)
  * Is an entry with @k1 filled under @stamp still live? Flush stamps only
  * grow; the loads are relaxed: a translation that must see a flush starts
  * after the flush returned, which orders the stamp's store before them.
+ * An entry stamped at or after the newest flush of any kind is live (one
+ * load, the common case); the others compare with the stamps that cover
+ * them.
  */
 static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
 			   uint64_t stamp)
@@ -275,6 +279,8 @@ static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint6
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 	const struct xc_vm *vm = &c->vm[vmid];
 
+	if (likely(stamp >= xc_ld(&c->flushed)))
+		return true;
 	if (stamp < xc_ld(&c->all))
 		return false;
 	switch (kind) {
@@ -343,6 +349,51 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 			return way;
 	}
 	return -1;
+}
+
+/*
+ * xc_probe() for a set of 4 ways (the default geometry of the walk and IPA
+ * caches): the tags compared unrolled, three words out (stamp and two
+ * values), one attempt (a set a writer holds or changed is a miss).
+ */
+static inline __attribute__((always_inline)) int
+xc_probe4(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64_t *out)
+{
+	struct xc_hdr *h = xc_hdr(s, set);
+	const uint64_t *tag = xc_tags(h), *e;
+	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	unsigned int w;
+
+	if (xc_ld(&tag[0]) == k0)
+		w = 0;
+	else if (xc_ld(&tag[1]) == k0)
+		w = 1;
+	else if (xc_ld(&tag[2]) == k0)
+		w = 2;
+	else if (xc_ld(&tag[3]) == k0)
+		w = 3;
+	else
+		return -1;
+	e = xc_entry(s, h, w);
+	if (unlikely(xc_ld(&e[XC_K1]) != k1))
+		return xc_probe(s, set, k0, k1, out, 3);
+	out[0] = xc_ld(&e[XC_STAMP]);
+	out[1] = xc_ld(&e[XC_V0]);
+	out[2] = xc_ld(&e[XC_V0 + 1]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
+		return -1;
+	return (int)w;
+}
+
+/* xc_probe() of the set @set, three words out, by the geometry's fastest way. */
+static inline __attribute__((always_inline)) int xc_probe3(const struct xc_cset *s, uint32_t set,
+							   uint64_t k0, uint64_t k1,
+							   uint64_t *out)
+{
+	if (likely(s->ways == 4))
+		return xc_probe4(s, set, k0, k1, out);
+	return xc_probe(s, set, k0, k1, out, 3);
 }
 
 /* Move @way to the front of an LRU order (nibble permutation). */
@@ -796,7 +847,7 @@ static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uin
 		uint64_t base = ipa & ~mask_bits(lg);
 		uint32_t set = xc_set_of(s, xc_hash(base, lg, vmid));
 		uint64_t v[3];
-		int way = xc_probe(s, set, xc_key0(base, lg, false), k1, v, 3);
+		int way = xc_probe3(s, set, xc_key0(base, lg, false), k1, v);
 
 		m &= m - 1;
 		if (way >= 0 && xc_live(c, XC_KIND_S2, k1, v[0])) {
@@ -834,7 +885,7 @@ static inline bool xc_walk_lookup(const struct xlate_cache *c, int stage, unsign
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
 		return false;
 	set = xc_set_of(s, xc_hash(base, lg, vmid));
-	way = xc_probe(s, set, xc_key0(base, lg, user), k1, v, 3);
+	way = xc_probe3(s, set, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
 		return false;
 	xc_touch(s, set, (unsigned int)way);
