@@ -241,6 +241,9 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 	c->params = *p;
 	c->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
 	c->seq = 1; /* stamps start at 0: every fill is newer than "never flushed" */
+	/* As if an invalidation numbered 1 had ended (xc_may_fill()). */
+	c->gsc.pend = c->gsc.done = 1;
+	c->cur = &c->gsc;
 	/* Lazily zeroed by the system: only the VMIDs in use cost pages. */
 	c->vm_mem = ucalloc(1, (size_t)XC_VMIDS * sizeof(struct xc_vm) + 64);
 	c->as = ualloc_aligned(64, XC_ASID_SLOTS * sizeof(struct xc_as));
@@ -563,6 +566,17 @@ bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t
 /* ---------------------------------------------------------------------- */
 /* Fills (from xlate.c)                                                   */
 
+void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
+{
+	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
+
+	memcpy(&e[XC_TLB_IMG], img, sizeof(*img));
+	if (c->iotlb.sets)
+		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
+			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0);
+}
+
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta)
 {
@@ -578,12 +592,8 @@ void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uin
 		.lg2 = (uint8_t)xc_tlb_lg2(meta),
 		.s1_size = lg1 ? 1ULL << lg1 : 0,
 	};
-	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
 
-	memcpy(&e[XC_TLB_IMG], &img, sizeof(img));
-	if (c->iotlb.sets)
-		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0);
+	xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, &img);
 }
 
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
@@ -626,6 +636,7 @@ uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
 {
 	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
 
+	__atomic_store_n(&c->cur, sc, __ATOMIC_RELAXED);
 	__atomic_store_n(&sc->pend, s, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->seq, s, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

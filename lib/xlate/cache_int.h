@@ -168,6 +168,7 @@ struct xlate_cache {
 	 */
 	uint64_t seq __attribute__((aligned(64)));
 	struct xc_scope gsc;
+	const struct xc_scope *cur; /* the scope of the latest invalidation to begin */
 	/*
 	 * What an IOTLB hit reads, in one line: the IOTLB's geometry and size
 	 * mask, the newest flush stamp that can kill an IOTLB entry (an entry
@@ -351,32 +352,57 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 	return -1;
 }
 
+/* A cache's geometry, read once so that the compiler keeps it in registers. */
+struct xc_geom {
+	uint8_t *sets;
+	uint32_t set_mask, nsets, stride, tagb, nw, ways;
+	bool lru;
+};
+
+static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const struct xc_cset *s)
+{
+	return (struct xc_geom){ .sets = s->sets,
+				 .set_mask = s->set_mask,
+				 .nsets = s->nsets,
+				 .stride = s->stride,
+				 .tagb = s->tagb,
+				 .nw = s->nw,
+				 .ways = s->ways,
+				 .lru = s->lru };
+}
+
+static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_set(const struct xc_geom *g,
+									uint64_t hash)
+{
+	uint32_t set = likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
+					   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+
+	return (struct xc_hdr *)(g->sets + (size_t)set * g->stride);
+}
+
 /*
- * xc_probe() for a set of 4 ways (the default geometry of the walk and IPA
- * caches): the tags compared unrolled, three words out (stamp and two
- * values), one attempt (a set a writer holds or changed is a miss).
+ * xc_probe() with the geometry in registers, three words out (stamp and
+ * two values), one attempt (a set a writer holds or changed is a miss: the
+ * walk is always correct); 4 ways (the default) compared unrolled.
  */
 static inline __attribute__((always_inline)) int
-xc_probe4(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64_t *out)
+xc_probe_g(const struct xc_geom *g, struct xc_hdr *h, uint64_t k0, uint64_t k1, uint64_t *out)
 {
-	struct xc_hdr *h = xc_hdr(s, set);
-	const uint64_t *tag = xc_tags(h), *e;
+	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)((uint8_t *)h + g->tagb), *e;
 	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 	unsigned int w;
 
-	if (xc_ld(&tag[0]) == k0)
+	if (likely(g->ways == 4) && likely(xc_ld(&tag[0]) == k0) &&
+	    likely(xc_ld(&e0[XC_K1]) == k1)) {
 		w = 0;
-	else if (xc_ld(&tag[1]) == k0)
-		w = 1;
-	else if (xc_ld(&tag[2]) == k0)
-		w = 2;
-	else if (xc_ld(&tag[3]) == k0)
-		w = 3;
-	else
-		return -1;
-	e = xc_entry(s, h, w);
-	if (unlikely(xc_ld(&e[XC_K1]) != k1))
-		return xc_probe(s, set, k0, k1, out, 3);
+	} else {
+		for (w = 0; w < g->ways; w++)
+			if (xc_ld(&tag[w]) == k0 && xc_ld(&e0[(size_t)w * g->nw + XC_K1]) == k1)
+				break;
+		if (w == g->ways)
+			return -1;
+	}
+	e = e0 + (size_t)w * g->nw;
 	out[0] = xc_ld(&e[XC_STAMP]);
 	out[1] = xc_ld(&e[XC_V0]);
 	out[2] = xc_ld(&e[XC_V0 + 1]);
@@ -384,16 +410,6 @@ xc_probe4(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint6
 	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
 		return -1;
 	return (int)w;
-}
-
-/* xc_probe() of the set @set, three words out, by the geometry's fastest way. */
-static inline __attribute__((always_inline)) int xc_probe3(const struct xc_cset *s, uint32_t set,
-							   uint64_t k0, uint64_t k1,
-							   uint64_t *out)
-{
-	if (likely(s->ways == 4))
-		return xc_probe4(s, set, k0, k1, out);
-	return xc_probe(s, set, k0, k1, out, 3);
 }
 
 /* Move @way to the front of an LRU order (nibble permutation). */
@@ -473,15 +489,23 @@ static inline bool xc_scope_quiet(const struct xc_scope *sc)
 }
 
 /*
- * After xc_begin(): may a walk in context @k1 (xc_key1(); only the VMID
- * matters without @asid) fill what it finds? Not while an invalidation in
- * one of its scopes is under way: it may still be using entries that the
- * invalidation has yet to remove.
+ * After xc_begin() returned @s0: may a walk in context @k1 (xc_key1(); only
+ * the VMID matters without @asid) fill what it finds? Not while an
+ * invalidation in one of its scopes is under way: it may still be using
+ * entries that the invalidation has yet to remove. Invalidations are
+ * serialised, so when the one numbered @s0 (the latest to begin before the
+ * walk did) has ended, none that began before the walk is under way: one
+ * load of the latest scope's done, usually; the scopes one by one when
+ * that does not settle it. (Invalidations that begin later are the fill's
+ * check's business.)
  */
-static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t k1, bool asid)
+static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t s0, uint64_t k1, bool asid)
 {
+	const struct xc_scope *cur = __atomic_load_n(&c->cur, __ATOMIC_RELAXED);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
+	if (likely(__atomic_load_n(&cur->done, __ATOMIC_ACQUIRE) == s0))
+		return true;
 	return xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->vm[vmid].sc) &&
 	       (!asid || xc_scope_quiet(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc));
 }
@@ -624,6 +648,9 @@ static inline struct xc_tlb_key xc_tlb_key_of(uint64_t k1, bool user)
 		.hv = (uint64_t)((uint32_t)(k1 >> 32) & 0xffff) * XC_HASH_VMID,
 	};
 }
+
+/* The smallest page, which the hit paths probe first with constant shifts. */
+#define XC_TLB_LG_4K 12
 
 /* What a probe for entries of 2^lg bytes adds to the key: computed once per size. */
 struct xc_tlb_sz {
@@ -838,23 +865,23 @@ struct xc_ipa_hit {
 static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa,
 				 struct xc_ipa_hit *hit)
 {
-	const struct xc_cset *s = &c->ipa;
-	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	const struct xc_geom g = xc_geom_of(&c->ipa);
+	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
 	uint64_t k1 = xc_key1(vmid, 0);
 
-	while (m) {
+	for (; m; m &= m - 1) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(m);
 		uint64_t base = ipa & ~mask_bits(lg);
-		uint32_t set = xc_set_of(s, xc_hash(base, lg, vmid));
+		struct xc_hdr *h = xc_geom_set(&g, xc_hash(base, lg, vmid));
 		uint64_t v[3];
-		int way = xc_probe3(s, set, xc_key0(base, lg, false), k1, v);
+		int way = xc_probe_g(&g, h, xc_key0(base, lg, false), k1, v);
 
-		m &= m - 1;
 		if (way >= 0 && xc_live(c, XC_KIND_S2, k1, v[0])) {
 			struct xc_ipa_meta meta;
 
 			memcpy(&meta, &v[XC_IPA_META - XC_STAMP], sizeof(meta));
-			xc_touch(s, set, (unsigned int)way);
+			if (g.lru)
+				xc_touch_hdr(h, (unsigned int)way);
 			hit->base = base;
 			hit->lg = lg;
 			hit->pa = v[XC_IPA_PA - XC_STAMP];
@@ -877,18 +904,20 @@ static inline bool xc_walk_lookup(const struct xlate_cache *c, int stage, unsign
 				  uint64_t *table, unsigned int *prot)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
+	const struct xc_geom g = xc_geom_of(s);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-	uint32_t set;
+	struct xc_hdr *h;
 	uint64_t v[3];
 	int way;
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
 		return false;
-	set = xc_set_of(s, xc_hash(base, lg, vmid));
-	way = xc_probe3(s, set, xc_key0(base, lg, user), k1, v);
+	h = xc_geom_set(&g, xc_hash(base, lg, vmid));
+	way = xc_probe_g(&g, h, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
 		return false;
-	xc_touch(s, set, (unsigned int)way);
+	if (g.lru)
+		xc_touch_hdr(h, (unsigned int)way);
 	*table = v[XC_WALK_TABLE - XC_STAMP];
 	*prot = v[XC_WALK_META - XC_STAMP] & 15;
 	return true;
@@ -909,6 +938,9 @@ void xc_inv_end(struct xc_scope *sc, uint64_t s);
  */
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta);
+/* The same with the answer already laid out (xlate.c builds it from its result). */
+void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img);
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level);
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,

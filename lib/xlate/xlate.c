@@ -131,6 +131,16 @@
 #include "xlate/cache_int.h"
 #include "xlate/xlate.h"
 
+/*
+ * An IOTLB entry's answer starts with these fields of struct xlate_result,
+ * in this order (struct xc_tlb_img): a hit copies them as they are.
+ */
+#define RES_OFF(f) offsetof(struct xlate_result, f)
+_Static_assert(RES_OFF(s1_prot) == RES_OFF(prot) + 4 && RES_OFF(s2_prot) == RES_OFF(prot) + 8 &&
+		       RES_OFF(s1_level) == RES_OFF(prot) + 12 &&
+		       RES_OFF(s2_level) == RES_OFF(prot) + 16 && RES_OFF(prot) % 8 == 0,
+	       "struct xlate_result and struct xc_tlb_img disagree");
+
 /* Lost compare-and-swap races tolerated before a translation gives up. */
 #define XLATE_ATTEMPTS 8
 
@@ -591,19 +601,21 @@ static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
 {
 	const struct pt_cfg *c1 = x->c1, *c2 = x->c2;
 	uint64_t size = res->size, off = iova & (size - 1);
-	unsigned int grant = res->prot;
-	uint64_t meta;
+	struct xc_tlb_img img = { .grant = (uint8_t)res->prot,
+				  .lg1 = (uint8_t)(c1 ? ilog2_u64(res->s1_size) : 0),
+				  .lg2 = (uint8_t)(c2 ? ilog2_u64(res->s2_size) : 0),
+				  .s1_size = res->s1_size };
 
 	/* A TCE window not aligned to its page: pages are not aligned IOVA ranges. */
 	if (c1 && (c1->iova_base & (size - 1)))
 		return;
 	if (!(access & PT_PROT_W) &&
 	    ((c1 && (c1->flags & PT_CFG_HW_AD)) || (c2 && (c2->flags & PT_CFG_HW_AD))))
-		grant &= ~PT_PROT_W;
-	meta = xc_tlb_meta(res->s1_prot, res->s2_prot, grant, res->s1_level, res->s2_level,
-			   c1 ? ilog2_u64(res->s1_size) : 0, c2 ? ilog2_u64(res->s2_size) : 0);
-	xc_tlb_fill(x->cache, x->s0, c1 ? x->k1 : x->k1_s2 | XC_K1_S2ONLY, c1 && x->user,
-		    iova - off, ilog2_u64(size), res->pa - off, res->ipa - off, meta);
+		img.grant &= (uint8_t)~PT_PROT_W;
+	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
+	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
+	xc_tlb_fill_img(x->cache, x->s0, c1 ? x->k1 : x->k1_s2 | XC_K1_S2ONLY, c1 && x->user,
+			iova - off, ilog2_u64(size), res->pa - off, res->ipa - off, &img);
 }
 
 /* xlate_once() with the caches: see the file comment. */
@@ -710,15 +722,6 @@ static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uin
 	return cfg->s2.cfg;
 }
 
-/*
- * An IOTLB entry's answer starts with these fields of struct xlate_result,
- * in this order (struct xc_tlb_img): a hit copies them as they are.
- */
-#define RES_OFF(f) offsetof(struct xlate_result, f)
-_Static_assert(RES_OFF(s1_prot) == RES_OFF(prot) + 4 && RES_OFF(s2_prot) == RES_OFF(prot) + 8 &&
-		       RES_OFF(s1_level) == RES_OFF(prot) + 12 &&
-		       RES_OFF(s2_level) == RES_OFF(prot) + 16 && RES_OFF(prot) % 8 == 0,
-	       "struct xlate_result and struct xc_tlb_img disagree");
 
 /* *res from an IOTLB hit, exactly as the walk that made the entry filled it. */
 static inline __attribute__((always_inline)) void tlb_res(uint64_t iova, const struct xc_tlb_hit *h,
@@ -829,6 +832,17 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	    unlikely(!off))
 		return TF_GENERAL;
 	k = xc_tlb_key_of(k1, user);
+	/*
+	 * 4K pages first with constant shifts (when 4K is the smallest size
+	 * present, as it usually is), so that the set's address does not wait
+	 * for the size mask; then the other sizes, smallest first.
+	 */
+	if (likely((m & -m) == BIT(XC_TLB_LG_4K))) {
+		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
+		if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+			goto found;
+		m &= m - 1;
+	}
 	for (;; m &= m - 1) {
 		if (!m)
 			return TF_MISS;
@@ -836,6 +850,7 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 		if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p))
 			break;
 	}
+found:
 	switch (tlb_copy(&p, &z, iova, tlb_need(access), xc_ld(&xc->tlb_flushed), res)) {
 	case TC_OK:
 		break;
@@ -935,7 +950,7 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
-			x.fill = xc_may_fill(x.cache, x.k1, x.c1);
+			x.fill = xc_may_fill(x.cache, x.s0, x.k1, x.c1);
 			r = xlate_once_cached(&x, iova, access, res);
 		} else {
 			r = xlate_once(&x, iova, access, res);
@@ -1175,7 +1190,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
-			x.fill = xc_may_fill(x.cache, x.k1_s2, false);
+			x.fill = xc_may_fill(x.cache, x.s0, x.k1_s2, false);
 			r = s2_xlate(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
 		} else {
 			r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
