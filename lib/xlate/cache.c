@@ -19,10 +19,11 @@
  *    combined, stage-1 walk, stage 2), and for stage-1 entries its (VMID,
  *    ASID) slot. Flushing a context is one store of the new sequence into
  *    its stamp; entries die without being visited. Stamps are 64-bit and
- *    never wrap. tlb_flushed is the newest flush stamp that covers any
- *    IOTLB entry (every such flush stores it after its own stamp), so an
- *    IOTLB entry stamped at or after it is live without looking further:
- *    the hit path's liveness test is one load until the next flush.
+ *    never wrap. c->flushed is the newest flush stamp of any kind, and
+ *    tlb_flushed the newest that covers any IOTLB entry (every flush stores
+ *    them after its own stamp), so an entry stamped at or after them is
+ *    live without looking further: the liveness test of the hit path and
+ *    of the walk and IPA caches is one load until the next flush.
  *  - Every invalidation has a scope: everything (xlate_inv_all), one VMID
  *    (inv_vmid, inv_ipa, inv_range for any ASID), one hashed (VMID, ASID)
  *    slot (inv_asid, inv_range for one ASID), or the configuration cache.
@@ -31,6 +32,10 @@
  *    sequence). A walk reads c->seq as it starts (s0, acquire, before any
  *    descriptor or cache read), then checks that none of its scopes has an
  *    invalidation under way (pend == done); if one has, it fills nothing.
+ *    (Invalidations are serialised and numbered by the sequence, and each
+ *    records its scope in c->cur before advancing it: when the scope read
+ *    there has done == s0, invalidation s0 has ended, and with it every
+ *    one that began before the walk, so the scopes need no visit.)
  *    A fill goes in only if, under its set's lock, none of the scopes that
  *    can hold its entry announced an invalidation newer than s0. So nothing
  *    a walk read before an invalidation (tables before the unmap, or cache
@@ -47,7 +52,11 @@
  *    (sizes present) probes of one tag line each; past the number of sets
  *    it becomes a flush.
  *  - A full set evicts one way: a free one, else a dead one, else the LRU
- *    (or a random) way. Nothing ever flushes a whole cache for space.
+ *    (or a random) way. Nothing ever flushes a whole cache for space. A
+ *    set's header remembers (32 bits of) the newest flush after which all
+ *    its ways were seen live, so a fill looks for a dead way only after a
+ *    flush the set has not seen: the entry lines it would read are not
+ *    touched in between. (Only the choice of way rests on it.)
  *
  * Locks and memory ordering.
  *  - A set's header holds a sequence count whose odd values mean "locked":
