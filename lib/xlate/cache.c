@@ -331,11 +331,18 @@ static bool not_newer(const struct xc_scope *sc, uint64_t s0)
 	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
 }
 
-/* No invalidation that can remove an entry of @kind / @k1 began since @s0. */
-static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+/*
+ * No invalidation that can remove an entry of @kind / @k1 began since @s0:
+ * none at all when the sequence is still @s0 (the usual case, one load),
+ * else none in the entry's scopes.
+ */
+static inline __attribute__((always_inline)) bool
+fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
+	if (likely(__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == s0))
+		return true;
 	if (kind == XC_KIND_CFG)
 		return not_newer(&c->cfg_sc, s0) && not_newer(&c->gsc, s0);
 	if (!not_newer(&c->gsc, s0) || !not_newer(&c->vm[vmid].sc, s0))
@@ -370,6 +377,7 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 		return;
 	}
 	/* The tag line: the same key (confirmed by key1), else the first free way. */
+#pragma GCC unroll 4
 	for (unsigned int w = 0; w < s->ways; w++) {
 		uint64_t t = xc_ld(&tag[w]);
 

@@ -392,9 +392,26 @@ xc_probe_g(const struct xc_geom *g, struct xc_hdr *h, uint64_t k0, uint64_t k1, 
 	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 	unsigned int w;
 
-	if (likely(g->ways == 4) && likely(xc_ld(&tag[0]) == k0) &&
-	    likely(xc_ld(&e0[XC_K1]) == k1)) {
-		w = 0;
+	if (likely(g->ways == 4)) {
+		if (xc_ld(&tag[0]) == k0)
+			w = 0;
+		else if (xc_ld(&tag[1]) == k0)
+			w = 1;
+		else if (xc_ld(&tag[2]) == k0)
+			w = 2;
+		else if (xc_ld(&tag[3]) == k0)
+			w = 3;
+		else
+			return -1;
+		if (unlikely(xc_ld(&e0[(size_t)w * g->nw + XC_K1]) != k1)) {
+			/* The same input in another context: the ways after it. */
+			for (w++; w < 4; w++)
+				if (xc_ld(&tag[w]) == k0 &&
+				    xc_ld(&e0[(size_t)w * g->nw + XC_K1]) == k1)
+					break;
+			if (w == 4)
+				return -1;
+		}
 	} else {
 		for (w = 0; w < g->ways; w++)
 			if (xc_ld(&tag[w]) == k0 && xc_ld(&e0[(size_t)w * g->nw + XC_K1]) == k1)
@@ -899,9 +916,9 @@ static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uin
  * descriptor at that depth points to for the input region [base, + 2^lg).
  * Stage-1 entries are per (VMID, ASID, U); stage-2 entries per VMID.
  */
-static inline bool xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth,
-				  uint64_t k1, bool user, uint64_t base, unsigned int lg,
-				  uint64_t *table, unsigned int *prot)
+static inline __attribute__((always_inline)) bool
+xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
+	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
 	const struct xc_geom g = xc_geom_of(s);

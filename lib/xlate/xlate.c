@@ -595,11 +595,15 @@ static enum pt_step s1_begin_cached(struct xctx *x, uint64_t iova, unsigned int 
 	return pt_walk_begin_inline(c, x->root1, iova, access, w, pf);
 }
 
-/* Fill the IOTLB with a translation that just succeeded. */
-static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
-		     const struct xlate_result *res)
+/*
+ * Fill the IOTLB with a translation that just succeeded: in context @k1
+ * (stage 1 on: combined, else stage-2-only), for a walk that began at @s0.
+ */
+static inline __attribute__((always_inline)) void
+tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, bool user,
+	     const struct pt_cfg *c1, const struct pt_cfg *c2, uint64_t iova, unsigned int access,
+	     const struct xlate_result *res)
 {
-	const struct pt_cfg *c1 = x->c1, *c2 = x->c2;
 	uint64_t size = res->size, off = iova & (size - 1);
 	struct xc_tlb_img img = { .grant = (uint8_t)res->prot,
 				  .lg1 = (uint8_t)(c1 ? ilog2_u64(res->s1_size) : 0),
@@ -614,8 +618,14 @@ static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
 		img.grant &= (uint8_t)~PT_PROT_W;
 	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
 	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
-	xc_tlb_fill_img(x->cache, x->s0, c1 ? x->k1 : x->k1_s2 | XC_K1_S2ONLY, c1 && x->user,
-			iova - off, ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+	xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
+			ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+}
+
+static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
+		     const struct xlate_result *res)
+{
+	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res);
 }
 
 /* xlate_once() with the caches: see the file comment. */
@@ -706,6 +716,104 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 	if (x->cache->iotlb.sets && x->fill && (c1 || x->c2))
 		tlb_fill(x, iova, access, res);
 	return XW_OK;
+}
+
+/*
+ * The usual IOTLB miss with warm caches, short: stage 1 resumed at its
+ * leaf level from the deepest walk-cache level, the leaf table's IPA
+ * answered by the IPA cache, one descriptor read, and the output IPA (with
+ * stage 2) answered by the IPA cache or by one read below the deepest
+ * stage-2 walk-cache level. The same steps as xlate_once_cached() takes
+ * then, without its generality; the moment anything else would happen (a
+ * walk-cache miss, a table, a fault, a descriptor update, an invalidation
+ * under way) it gives up having counted and filled nothing (false), and
+ * the general walk starts over. On success it counts and fills what the
+ * general walk would have, in the same order.
+ */
+static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+		       struct xlate_result *res)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	struct xlate_cache *xc = cfg->cache;
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const uint32_t vmid = cfg->tag.vmid;
+	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
+	bool user = access & PT_PROT_U, s2_walked = false;
+	unsigned int depth, depth2 = 0, lg, prot, reads = 1;
+	struct pt_leaf l1, l2;
+	struct xc_ipa_hit ih;
+	struct pt_fault pf;
+	struct pt_walk w;
+
+	if (!c1 || c1->iova_base || c1->nlevels < 2 || !xc->walk[0][0].sets ||
+	    (c2 && !xc->ipa.sets))
+		return false;
+	s0 = xc_begin(xc);
+	if (!xc_may_fill(xc, s0, k1, true))
+		return false;
+	depth = c1->nlevels - 2;
+	lg = c1->shift[depth];
+	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &prot))
+		return false;
+	walk_resume(&w, c1, iova, access, depth + 1, table, prot);
+	dpa = w.desc_addr;
+	if (c2) {
+		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
+			return false;
+		dpa = ih.pa | (dpa & mask_bits(ih.lg));
+	}
+	if (unlikely(!read_desc(c1, cfg->mem, dpa, &d)))
+		return false;
+	w.wb_valid = false;
+	if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+		return false;
+	ipa = l1.oa;
+	if (c2 && xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
+		l2 = (struct pt_leaf){ .oa = ih.pa | (ipa & mask_bits(ih.lg)),
+				       .size = 1ULL << ih.lg,
+				       .prot = ih.prot,
+				       .level = ih.level };
+	} else if (c2) {
+		/* The output IPA below the deepest stage-2 walk-cache level. */
+		if (c2->iova_base || c2->nlevels < 2 || !xc->walk[1][0].sets)
+			return false;
+		depth2 = c2->nlevels - 2;
+		lg = c2->shift[depth2];
+		if (!xc_walk_lookup(xc, 1, depth2, xc_key1(vmid, 0), false, ipa & ~mask_bits(lg),
+				    lg, &table, &prot))
+			return false;
+		walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
+		if (unlikely(!read_desc(c2, cfg->mem, w.desc_addr, &d)))
+			return false;
+		w.wb_valid = false;
+		if (pt_walk_step_inline(&w, d, &l2, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+			return false;
+		s2_walked = true;
+		reads++;
+	}
+	/* What the general walk would have counted and filled, in its order. */
+	xc_count(xc, XC_G_WALK + depth, XC_HIT);
+	if (c2)
+		xc_count(xc, XC_G_IPA, XC_HIT);
+	if (s2_walked) {
+		unsigned int grant = l2.prot;
+
+		xc_count(xc, XC_G_IPA, XC_MISS);
+		xc_count(xc, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT);
+		/* A read may not stand for a write that must set dirty state. */
+		if ((c2->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
+			grant &= ~PT_PROT_W;
+		xc_ipa_fill(xc, s0, vmid, ipa & ~(l2.size - 1), ilog2_u64(l2.size),
+			    l2.oa & ~(l2.size - 1), l2.prot, grant, l2.level);
+	} else if (c2) {
+		xc_count(xc, XC_G_IPA, XC_HIT);
+	}
+	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
+	res->reads = reads;
+	res->iotlb_hit = false;
+	if (xc->iotlb.sets)
+		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res);
+	return true;
 }
 
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
@@ -1001,6 +1109,10 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 
 	if (xc->iotlb.sets)
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
+	if (walk_short(cfg, iova, access, res)) {
+		trace_xlate_walk(iova, access, res->pa, res->size);
+		return PT_OK;
+	}
 	return xlate_walk(cfg, iova, access, res, fault, NULL);
 }
 
