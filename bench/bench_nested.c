@@ -44,7 +44,8 @@ struct guest {
 	uint64_t next, limit;
 };
 
-static int guest_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int guest_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			     void **ptr)
 {
 	struct guest *g = container_of(mem, struct guest, mem);
 	uint64_t sz = ALIGN_UP(size, 4096), off = ALIGN_UP(g->next, sz);

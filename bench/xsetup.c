@@ -52,7 +52,8 @@ uint64_t xs_rand(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-static int guest_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int guest_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			     void **ptr)
 {
 	struct xs_guest *g = container_of(mem, struct xs_guest, mem);
 	uint64_t sz = ALIGN_UP(size, 4096), off;

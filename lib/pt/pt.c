@@ -13,7 +13,6 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
-#include "util/trace.h"
 
 static const struct pt_fmt *const formats[PT_NR_FORMATS] = {
 	[PT_VMSA_S1] = &pt_fmt_vmsa_s1, [PT_VMSA_S2] = &pt_fmt_vmsa_s2,
@@ -165,8 +164,20 @@ int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *m
 		return -EINVAL;
 	t->cfg = *cfg;
 	t->mem = mem;
+	t->direct = mem->nr_regions == 1;
+	if (t->direct)
+		t->host_delta = (uintptr_t)mem->region[0].host - (uintptr_t)mem->region[0].base;
+	/* Counters only when every non-root table of the format has one. */
+	t->counted = mem->count.max_size && cfg->nlevels > 1;
+	for (unsigned int d = 1; d < cfg->nlevels; d++) {
+		sz = pt_table_size(cfg, d);
+		if (sz < mem->count.min_size || sz > mem->count.max_size || sz / 8 > UINT16_MAX)
+			t->counted = false;
+	}
+	if (t->counted)
+		t->count = mem->count;
 	sz = pt_table_size(cfg, 0);
-	ret = mem->alloc_table(mem, sz, &t->root, &t->root_ptr);
+	ret = mem->alloc_table(mem, sz, 0, &t->root, &t->root_ptr);
 	if (ret)
 		return ret;
 	t->nr_tables = 1;
@@ -185,21 +196,20 @@ void pt_table_destroy(struct pt_table *t)
 	t->table_bytes = 0;
 }
 
+/* The format's map and unmap fire the trace points themselves: these are plain tail calls. */
 int pt_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot)
 {
-	int ret = t->cfg.fmt->map(t, iova, pa, size, prot);
-
-	trace_pt_map(t->cfg.fmt->name, iova, pa, size, prot, ret);
-	return ret;
+	return t->cfg.fmt->map(t, iova, pa, size, prot);
 }
 
 int pt_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
-	uint64_t dummy, *done = unmapped ? unmapped : &dummy;
-	int ret = t->cfg.fmt->unmap(t, iova, size, done);
+	return t->cfg.fmt->unmap(t, iova, size, unmapped);
+}
 
-	trace_pt_unmap(t->cfg.fmt->name, iova, size, *done);
-	return ret;
+int pt_table_check(const struct pt_table *t, FILE *err)
+{
+	return t->cfg.fmt->check(t, err);
 }
 
 int pt_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)

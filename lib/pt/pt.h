@@ -38,7 +38,10 @@
  * a non-root table is never empty. Callers serialise map/unmap on one
  * table; walkers may run concurrently: every descriptor store is one aligned
  * 64-bit atomic store with release order, and a new table is fully written
- * before the descriptor that links it is stored.
+ * before the descriptor that links it is stored. A memory port may keep a
+ * count of the non-zero entries of each table it hands out (struct
+ * pt_count_map): unmap then knows in O(1) whether it emptied a table, and
+ * frees a wholly unmapped subtree without reading its last-level tables.
  */
 #ifndef UIOMMU_PT_H
 #define UIOMMU_PT_H
@@ -140,16 +143,72 @@ struct pt_mem_region {
 	uint8_t *host;	/* where the bytes live in this process */
 };
 
+/*
+ * Occupancy of one table: how many of its entries are non-zero, and how
+ * many of those link a table. Kept by the map / unmap engine (the writer,
+ * which callers serialise), never read by walkers.
+ */
+struct pt_count {
+	uint16_t valid;
+	uint16_t tables;
+};
+
+/*
+ * Where a memory port keeps the struct pt_count of each table it hands out
+ * (optional). A table of min_size..max_size bytes whose host pointer is p
+ * has its counter at
+ *
+ *	(struct pt_count *)(base | (p & ~mask)) + (((p - bias) & mask) >> shift)
+ *
+ * which says both "an array at the start of a naturally aligned chunk"
+ * (base 0, bias 0, mask = chunk size - 1: the host port) and "an array
+ * parallel to a buffer" (base = the array, bias = the buffer, mask all
+ * ones: the arena). max_size = 0: the port keeps no counters. No two
+ * tables of min_size..max_size bytes may share a counter, and max_size / 8
+ * entries must fit a uint16_t.
+ */
+struct pt_count_map {
+	uintptr_t base, bias, mask;
+	unsigned int shift;
+	uint32_t min_size, max_size;
+};
+
+static inline struct pt_count *pt_count_of(const struct pt_count_map *m, const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+
+	return (struct pt_count *)(m->base | (p & ~m->mask)) +
+	       (((p - m->bias) & m->mask) >> m->shift);
+}
+
+/*
+ * alloc_table flag: the caller writes every entry of the new table before
+ * it reads one or links the table, so its entries need not be zeroed (the
+ * counter still must be). A port may ignore it.
+ */
+#define PT_ALLOC_OVERWRITE (1u << 0)
+
 struct pt_mem {
 	unsigned int nr_regions;
 	struct pt_mem_region region[PT_MEM_MAX_REGIONS];
 	/*
 	 * Table pages for pt_map: zeroed, aligned to their size (at least 64
-	 * bytes). Return 0 and fill *pa / *ptr, or -ENOMEM.
+	 * bytes), with *ptr the host pointer of *pa in the regions above; a
+	 * table with a counter (below) comes with it zeroed too. @flags:
+	 * PT_ALLOC_OVERWRITE (the port may skip zeroing the entries). Return 0
+	 * and fill *pa / *ptr, or -ENOMEM.
 	 */
-	int (*alloc_table)(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr);
-	/* A table that left the tree; it is all zeroes when freed by unmap. */
+	int (*alloc_table)(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			   void **ptr);
+	/*
+	 * A table that left the tree. Without a counter it is all zeroes.
+	 * With one, the counter is exact (valid = its non-zero entries) and
+	 * the entries are left as they were: unmap does not zero a subtree it
+	 * frees, so the port zeroes the table before handing it out again,
+	 * and only when its counter says it has to.
+	 */
 	void (*free_table)(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size);
+	struct pt_count_map count;
 	void *priv;
 };
 
@@ -174,15 +233,16 @@ static inline void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa, uint64_t l
 /*
  * An arena: @size bytes of zeroed host memory presented at physical address
  * @base, with a first-fit page allocator for tables (4 KiB units, naturally
- * aligned). Used for guest memory, the CLI's deterministic "host" memory and
- * tests. pt_arena_reserve() takes a range out of the table allocator (guest
- * RAM that holds data rather than tables).
+ * aligned) and a table counter per unit. Used for guest memory, the CLI's
+ * deterministic "host" memory and tests. pt_arena_reserve() takes a range
+ * out of the table allocator (guest RAM that holds data rather than tables).
  */
 struct pt_arena {
 	struct pt_mem mem;
 	uint8_t *buf;
 	uint64_t base, size;
 	uint64_t *used;	  /* bitmap of 4 KiB units */
+	struct pt_count *counts; /* per 4 KiB unit: the counter of the table starting there */
 	uint64_t nr_units;
 	uint64_t hint;	  /* first unit worth searching */
 	uint64_t tables_live;
@@ -333,10 +393,29 @@ struct pt_table {
 	void *root_ptr;
 	uint64_t nr_tables;   /* live table allocations, root included */
 	uint64_t table_bytes; /* their bytes */
+	/*
+	 * Set by pt_table_init: counted when the port has a counter for every
+	 * non-root table size of this format (the root never has one: unmap
+	 * never frees it); direct when the port is one region, so a table's
+	 * host pointer is its address + host_delta.
+	 */
+	bool counted, direct;
+	uintptr_t host_delta;
+	struct pt_count_map count;
 };
 
 int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *mem);
 void pt_table_destroy(struct pt_table *t);
+
+/*
+ * Consistency check for tests: walk every table and verify that no non-root
+ * table is empty, that nr_tables / table_bytes match the tables reached,
+ * that each table's host pointer is what the port says, and, when the
+ * table is counted, that every counter equals its table's contents.
+ * Returns 0, or -EUCLEAN after printing the first problem to @err (if
+ * not NULL).
+ */
+int pt_table_check(const struct pt_table *t, FILE *err);
 
 /*
  * Map [iova, iova + size) to [pa, pa + size) with @prot (PT_PROT_*, R or W
@@ -395,6 +474,7 @@ struct pt_fmt {
 	int (*for_each_leaf)(const struct pt_table *t, uint64_t start, uint64_t last,
 			     pt_leaf_fn fn, void *arg);
 	void (*free_all)(struct pt_table *t);
+	int (*check)(const struct pt_table *t, FILE *err);
 };
 
 extern const struct pt_fmt pt_fmt_vmsa_s1, pt_fmt_vmsa_s2, pt_fmt_x86, pt_fmt_vtd_ss,

@@ -32,6 +32,19 @@
  * rolls back to it); a table is completely written before the descriptor
  * linking it is stored; a block is replaced by an equivalent table in one
  * store. Callers serialise map and unmap on one table.
+ *
+ * Counters. When the memory port keeps a struct pt_count per table (and
+ * t->counted says every non-root table of this format has one), every
+ * store that turns an entry of a non-root table zero <-> non-zero also
+ * updates its counter: valid counts non-zero entries, tables those that
+ * link a table. A new table starts at {0, 0}; a split's child starts full.
+ * Then "did this unmap empty the table?" is one compare instead of a scan,
+ * and a subtree unlinked whole is freed without reading its last-level
+ * tables (their bytes are valid x entry size) and without zeroing any of
+ * them (the port zeroes a table with a non-zero counter when it hands it
+ * out again: struct pt_mem). Counters are plain memory that only the
+ * writer touches; walkers never see them. Without counters the engine
+ * scans, as it always did, and frees only all-zero tables.
  */
 #ifndef UIOMMU_PT_ENGINE_H
 #define UIOMMU_PT_ENGINE_H
@@ -41,6 +54,7 @@
 
 #include "pt/pt.h"
 #include "util/bits.h"
+#include "util/trace.h"
 
 #ifndef PT_ENGINE_OWN_ACCESS
 static inline uint64_t fmt_load(const uint64_t *p)
@@ -54,8 +68,18 @@ static inline void fmt_store(uint64_t *p, uint64_t v)
 }
 #endif
 
+/* The single-leaf paths are inlined into eng_map() / eng_unmap() whatever the heuristics say. */
+#define eng_always_inline inline __attribute__((always_inline))
+
+/*
+ * Host pointer of the table at @pa (at @depth). Every table in the tree was
+ * handed out by the port, so on a one-region port it is inside that region
+ * and needs no bounds check.
+ */
 static inline void *eng_table_ptr(const struct pt_table *t, uint64_t pa, unsigned int depth)
 {
+	if (likely(t->direct))
+		return (void *)(uintptr_t)(pa + t->host_delta);
 	return pt_mem_ptr(t->mem, pa, pt_table_size(&t->cfg, depth));
 }
 
@@ -64,20 +88,44 @@ static inline uint64_t *eng_child(const struct pt_table *t, unsigned int depth, 
 	return eng_table_ptr(t, fmt_table_pa(&t->cfg, depth, desc), depth + 1);
 }
 
-static int eng_alloc_table(struct pt_table *t, unsigned int depth, uint64_t *pa, uint64_t **ptr)
+/* Counter of @table at @depth, or NULL: the root, or a table without one. */
+static inline struct pt_count *eng_cnt(const struct pt_table *t, const void *table,
+				       unsigned int depth)
+{
+	return t->counted && depth ? pt_count_of(&t->count, table) : NULL;
+}
+
+/* An entry of @table (at @depth) went zero -> table descriptor (+1) or back (-1). */
+static inline void eng_cnt_link(const struct pt_table *t, const void *table, unsigned int depth,
+				int delta)
+{
+	struct pt_count *cnt = eng_cnt(t, table, depth);
+
+	if (cnt) {
+		cnt->valid += delta;
+		cnt->tables += delta;
+	}
+}
+
+/* A new table at @depth; PT_ALLOC_OVERWRITE when the caller writes every entry before use. */
+static int eng_alloc_table(struct pt_table *t, unsigned int depth, unsigned int flags, uint64_t *pa,
+			   uint64_t **ptr)
 {
 	size_t sz = pt_table_size(&t->cfg, depth);
 	void *p;
-	int ret = t->mem->alloc_table(t->mem, sz, pa, &p);
+	int ret = t->mem->alloc_table(t->mem, sz, flags, pa, &p);
 
 	if (ret)
 		return ret;
 	*ptr = p;
+	if (t->counted && depth)
+		*pt_count_of(&t->count, p) = (struct pt_count){ 0, 0 };
 	t->nr_tables++;
 	t->table_bytes += sz;
 	return 0;
 }
 
+/* With counters, @ptr may still hold entries; its counter says how many. */
 static void eng_free_table(struct pt_table *t, unsigned int depth, uint64_t pa, uint64_t *ptr)
 {
 	size_t sz = pt_table_size(&t->cfg, depth);
@@ -85,6 +133,24 @@ static void eng_free_table(struct pt_table *t, unsigned int depth, uint64_t pa, 
 	t->mem->free_table(t->mem, pa, ptr, sz);
 	t->nr_tables--;
 	t->table_bytes -= sz;
+}
+
+/*
+ * Store the run of @n leaves @desc, @desc + @esz, ... from @p (the address
+ * field is linear), four a step: one atomic store each, no test.
+ */
+static inline void eng_store_run(uint64_t *p, uint64_t n, uint64_t desc, uint64_t esz)
+{
+	uint64_t k = 0;
+
+	for (; k + 4 <= n; k += 4, desc += 4 * esz) {
+		fmt_store(&p[k], desc);
+		fmt_store(&p[k + 1], desc + esz);
+		fmt_store(&p[k + 2], desc + 2 * esz);
+		fmt_store(&p[k + 3], desc + 3 * esz);
+	}
+	for (; k < n; k++, desc += esz)
+		fmt_store(&p[k], desc);
 }
 
 /* Two descriptors, for word-parallel scans (SSE2 / NEON width, any -march). */
@@ -121,12 +187,13 @@ static inline bool eng_table_empty(const uint64_t *tab, unsigned int n)
 }
 
 /*
- * Is @child (a table at @depth) empty after an unmap cleared [s, l] in it?
- * The entries strictly inside the range are zero by then (each was a leaf
- * the range covered, or a table it covered whole, which was freed), so look
- * first at the entries just outside the range, where a neighbouring mapping
- * usually is, then at the two ends of the range (tables the range only cut),
- * and scan the rest of the table only when all of them are zero.
+ * Without counters: is @child (a table at @depth) empty after an unmap
+ * cleared [s, l] in it? The entries strictly inside the range are zero by
+ * then (each was a leaf the range covered, or a table it covered whole,
+ * which was freed), so look first at the entries just outside the range,
+ * where a neighbouring mapping usually is, then at the two ends of the
+ * range (tables the range only cut), and scan the rest of the table only
+ * when all of them are zero.
  */
 static inline bool eng_child_empty_after(const struct pt_table *t, const uint64_t *child,
 					 unsigned int depth, uint64_t s, uint64_t l)
@@ -150,7 +217,7 @@ static inline bool eng_leaf_allowed(const struct pt_cfg *c, unsigned int depth)
 }
 
 /* Check alignment, wrap and range of an input range; 0 or -errno. */
-static int eng_check_input(const struct pt_cfg *c, uint64_t iova, uint64_t size)
+static inline int eng_check_input(const struct pt_cfg *c, uint64_t iova, uint64_t size)
 {
 	uint64_t pgmask = pt_page_size(c) - 1;
 	uint64_t rel_last;
@@ -168,25 +235,52 @@ static int eng_check_input(const struct pt_cfg *c, uint64_t iova, uint64_t size)
 }
 
 /*
- * Unmap (clear = true) or only prune empty tables (clear = false) in
- * [start, last], which lies inside the span of @table at @depth.
- */
-/*
  * Free a subtree that is no longer linked (its parent entry was cleared in
  * one store) and return the bytes it mapped. Walkers can no longer reach
- * it, so its entries are read and zeroed with plain accesses: a count and a
- * memset per table instead of one atomic store per entry.
+ * it, so its entries are read with plain accesses.
+ *
+ * With counters, nothing is zeroed (the port does it on reuse) and a table
+ * is read only as far as its last child table: a table without children,
+ * such as every last-level table, is not read at all. Without, each table
+ * is counted and cleared with a memset.
  */
 static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int depth,
 			    uint64_t pa)
 {
 	const struct pt_cfg *c = &t->cfg;
 	unsigned int n = 1u << c->bits[depth];
+	struct pt_count *cnt = eng_cnt(t, table, depth);
 	uint64_t bytes = 0, leaves = 0;
 
-	if (depth == c->nlevels - 1) {
+	if (cnt) {
+		unsigned int left = cnt->tables;
+		uint64_t below = 0; /* leaves of children that link no table */
+
+		leaves = (uint64_t)(cnt->valid - cnt->tables);
+		for (unsigned int i = 0; left && i < n; i++) {
+			uint64_t e = fmt_load(&table[i]);
+			uint64_t *child, cpa;
+			const struct pt_count *ccnt;
+
+			if (!e || !fmt_is_table(c, depth, e))
+				continue;
+			left--;
+			child = eng_child(t, depth, e);
+			cpa = fmt_table_pa(c, depth, e);
+			ccnt = pt_count_of(&t->count, child);
+			if (ccnt->tables) {
+				bytes += eng_reclaim(t, child, depth + 1, cpa);
+			} else {
+				/* Every last-level table is one: only its counter is read. */
+				below += ccnt->valid;
+				eng_free_table(t, depth + 1, cpa, child);
+			}
+		}
+		bytes += below * pt_entry_size(c, depth + 1);
+	} else if (depth == c->nlevels - 1) {
 		for (unsigned int i = 0; i < n; i++)
 			leaves += table[i] != 0;
+		memset(table, 0, (size_t)n * 8);
 	} else {
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t e = fmt_load(&table[i]);
@@ -199,33 +293,71 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 			else
 				leaves++;
 		}
+		memset(table, 0, (size_t)n * 8);
 	}
-	memset(table, 0, (size_t)n * 8);
 	eng_free_table(t, depth, pa, table);
 	return bytes + leaves * pt_entry_size(c, depth);
 }
 
+/*
+ * Clear entries [i, ie] of a table that walkers can see (one atomic store
+ * each, no branch) and return how many were non-zero. Four a step, with
+ * independent counts.
+ */
+static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned int ie)
+{
+	uint64_t n = 0, n1 = 0, n2 = 0, n3 = 0;
+
+	for (; i + 3 <= ie; i += 4) {
+		uint64_t e0 = fmt_load(&table[i]), e1 = fmt_load(&table[i + 1]);
+		uint64_t e2 = fmt_load(&table[i + 2]), e3 = fmt_load(&table[i + 3]);
+
+		fmt_store(&table[i], 0);
+		fmt_store(&table[i + 1], 0);
+		fmt_store(&table[i + 2], 0);
+		fmt_store(&table[i + 3], 0);
+		n += e0 != 0;
+		n1 += e1 != 0;
+		n2 += e2 != 0;
+		n3 += e3 != 0;
+	}
+	for (; i <= ie; i++) {
+		n += fmt_load(&table[i]) != 0;
+		fmt_store(&table[i], 0);
+	}
+	return n + n1 + n2 + n3;
+}
+
+/*
+ * Unmap (clear = true) or only prune empty tables (clear = false) in
+ * [start, last], which lies inside the span of @table at @depth.
+ */
 static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned int depth,
 				uint64_t start, uint64_t last, bool clear)
 {
 	const struct pt_cfg *c = &t->cfg;
 	unsigned int i = pt_index(c, depth, start), ie = pt_index(c, depth, last);
 	uint64_t esz = pt_entry_size(c, depth);
-	uint64_t ebase, unmapped = 0;
+	struct pt_count *cnt = eng_cnt(t, table, depth);
+	uint64_t ebase, unmapped = 0, gone = 0, gone_tables = 0;
 
-	if (depth == c->nlevels - 1) {
-		/* Pages: the range covers each entry whole. Count and clear, no branches. */
-		uint64_t n = 0;
+	/*
+	 * Only leaves in the range, each covered whole: last-level pages, or
+	 * any level when the counter says the table links no table (a block
+	 * the range cuts was split into a table beforehand). Count and clear.
+	 */
+	if (depth == c->nlevels - 1 || (cnt && !cnt->tables)) {
+		uint64_t n;
 
 		if (!clear)
 			return 0;
-		for (; i <= ie; i++) {
-			n += fmt_load(&table[i]) != 0;
-			fmt_store(&table[i], 0);
-		}
+		n = eng_clear_run(table, i, ie);
+		if (cnt)
+			cnt->valid -= (uint16_t)n;
 		return n * esz;
 	}
 
+	/* The counter is updated once at the end: stores below would make each update a reload. */
 	ebase = ALIGN_DOWN(start - c->iova_base, esz) + c->iova_base;
 	for (; i <= ie; i++, ebase += esz) {
 		uint64_t e = fmt_load(&table[i]);
@@ -236,33 +368,45 @@ static uint64_t eng_unmap_level(struct pt_table *t, uint64_t *table, unsigned in
 			continue;
 		if (fmt_is_table(c, depth, e)) {
 			uint64_t *child = eng_child(t, depth, e);
+			struct pt_count *ccnt;
 			uint64_t n;
+			bool empty;
 
 			if (clear && whole) {
 				/* Unlink the whole subtree in one store, then reclaim it. */
 				fmt_store(&table[i], 0);
+				gone++;
+				gone_tables++;
 				unmapped += eng_reclaim(t, child, depth + 1, fmt_table_pa(c, depth, e));
 				continue;
 			}
 			n = eng_unmap_level(t, child, depth + 1, s, l, clear);
-			bool empty;
-
 			unmapped += n;
-			if (clear && !n)
-				continue; /* nothing changed below: it was not empty before */
-			if (clear)
-				empty = eng_child_empty_after(t, child, depth + 1, s, l);
-			else
+			ccnt = eng_cnt(t, child, depth + 1);
+			if (ccnt)
+				empty = !ccnt->valid;
+			else if (!clear)
 				empty = eng_table_empty(child, 1u << c->bits[depth + 1]);
+			else if (!n)
+				continue; /* nothing changed below: it was not empty before */
+			else
+				empty = eng_child_empty_after(t, child, depth + 1, s, l);
 			if (empty) {
 				fmt_store(&table[i], 0);
+				gone++;
+				gone_tables++;
 				eng_free_table(t, depth + 1, fmt_table_pa(c, depth, e), child);
 			}
 		} else if (clear && whole) {
 			fmt_store(&table[i], 0);
+			gone++;
 			unmapped += esz;
 		}
 		/* A leaf the range only cuts was split by eng_split_at() beforehand. */
+	}
+	if (cnt) {
+		cnt->valid -= (uint16_t)gone;
+		cnt->tables -= (uint16_t)gone_tables;
 	}
 	return unmapped;
 }
@@ -279,6 +423,7 @@ struct eng_split_log {
 		uint64_t old;	  /* the block descriptor */
 		uint64_t cpa;	  /* the table that replaced it */
 		uint64_t *child;
+		struct pt_count *pcnt; /* counter of the table holding @slot, or NULL */
 		unsigned int depth; /* depth of that table */
 	} e[2 * (PT_MAX_LEVELS - 1)];
 };
@@ -303,18 +448,25 @@ static int eng_split_at(struct pt_table *t, uint64_t *table, unsigned int depth,
 			uint64_t cpa, *child, first = fmt_split_leaf(c, d, e);
 			uint64_t csz = pt_entry_size(c, d + 1);
 			unsigned int n = 1u << c->bits[d + 1];
-			int ret = eng_alloc_table(t, d + 1, &cpa, &child);
+			struct pt_count *pcnt = eng_cnt(t, table, d);
+			int ret = eng_alloc_table(t, d + 1, PT_ALLOC_OVERWRITE, &cpa, &child);
 
 			if (ret)
 				return ret;
-			for (unsigned int k = 0; k < n; k++)
-				fmt_store(&child[k], first + (uint64_t)k * csz);
+			eng_store_run(child, n, first, csz);
+			if (t->counted)
+				*pt_count_of(&t->count, child) =
+					(struct pt_count){ (uint16_t)n, 0 };
 			/* The child is complete before it becomes visible. */
 			fmt_store(p, fmt_mk_table(c, d, cpa));
+			/* Block -> table: still one valid entry, now one more table. */
+			if (pcnt)
+				pcnt->tables++;
 			log->e[log->n].slot = p;
 			log->e[log->n].old = e;
 			log->e[log->n].cpa = cpa;
 			log->e[log->n].child = child;
+			log->e[log->n].pcnt = pcnt;
 			log->e[log->n].depth = d + 1;
 			log->n++;
 			table = child;
@@ -333,9 +485,12 @@ static void eng_split_undo(struct pt_table *t, struct eng_split_log *log)
 		unsigned int n = 1u << t->cfg.bits[log->e[i].depth];
 
 		fmt_store(log->e[i].slot, log->e[i].old);
-		/* Freed tables are all zeroes (struct pt_mem). */
-		for (unsigned int k = 0; k < n; k++)
-			fmt_store(&log->e[i].child[k], 0);
+		if (log->e[i].pcnt)
+			log->e[i].pcnt->tables--;
+		/* Freed tables are all zeroes, unless counted (struct pt_mem). */
+		if (!t->counted)
+			for (unsigned int k = 0; k < n; k++)
+				fmt_store(&log->e[i].child[k], 0);
 		eng_free_table(t, log->e[i].depth, log->e[i].cpa, log->e[i].child);
 	}
 }
@@ -361,27 +516,49 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 			uint64_t n = MIN(size >> c->shift[d], (1ULL << c->bits[d]) - idx);
 			uint64_t desc = fmt_mk_leaf(c, d, pa, prot);
 			uint64_t *p = &table[idx];
+			struct pt_count *cnt = eng_cnt(t, table, d);
 
 			/*
-			 * Check the whole run first (a vector scan, or nothing for a
-			 * fresh table), then store it without a test per entry.
-			 * Zero is zero in either byte order.
+			 * Check the whole run first (nothing to check in a fresh
+			 * table or one counted empty; else a vector scan), then
+			 * store it without a test per entry. Zero is zero in
+			 * either byte order.
 			 */
-			if (!fresh && unlikely(!eng_range_zero(table, idx, idx + (unsigned int)n)))
+			if (!fresh && !(cnt && !cnt->valid) &&
+			    unlikely(!eng_range_zero(table, idx, idx + (unsigned int)n)))
 				return -EEXIST;
-			for (uint64_t k = 0; k < n; k++)
-				fmt_store(&p[k], desc + k * esz);
+			eng_store_run(p, n, desc, esz);
+			if (cnt)
+				cnt->valid += (uint16_t)n;
 			*done += n * esz;
 			return 0;
 		}
 		e = fmt_load(&table[idx]);
 		if (!e) {
-			uint64_t cpa, *child;
-			int ret = eng_alloc_table(t, d + 1, &cpa, &child);
+			uint64_t cpa, *child, cesz = pt_entry_size(c, d + 1);
+			/* Will the new table be one run of leaves, first entry to last? */
+			bool full = eng_leaf_allowed(c, d + 1) && !((iova | pa) & (cesz - 1)) &&
+				    !((iova - c->iova_base) & (esz - 1)) && size >= esz;
+			int ret = eng_alloc_table(t, d + 1, full ? PT_ALLOC_OVERWRITE : 0, &cpa,
+						  &child);
 
 			if (ret)
 				return ret;
+			if (full) {
+				/* Written whole, then linked: no zeroing, no scan. */
+				unsigned int n = 1u << c->bits[d + 1];
+				uint64_t desc = fmt_mk_leaf(c, d + 1, pa, prot);
+
+				eng_store_run(child, n, desc, cesz);
+				if (t->counted)
+					pt_count_of(&t->count, child)->valid = (uint16_t)n;
+				fmt_store(&table[idx], fmt_mk_table(c, d, cpa));
+				eng_cnt_link(t, table, d, 1);
+				*done += esz;
+				return 0;
+			}
 			fmt_store(&table[idx], fmt_mk_table(c, d, cpa));
+			eng_cnt_link(t, table, d, 1);
 			table = child;
 			fresh = true;
 		} else if (fmt_is_table(c, d, e)) {
@@ -392,22 +569,85 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 	}
 }
 
-static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
-		   unsigned int prot)
+/*
+ * The depth whose leaves are @size bytes, when the format allows a leaf
+ * there and blocks are not turned off, else -1.
+ */
+static inline int eng_leaf_depth(const struct pt_cfg *c, uint64_t size)
+{
+	for (unsigned int d = 0; d < c->nlevels; d++)
+		if (size == pt_entry_size(c, d))
+			return eng_leaf_allowed(c, d) ? (int)d : -1;
+	return -1;
+}
+
+/*
+ * The rest of eng_map_one() when the entry of @table (at @d) on the leaf's
+ * path is zero: every table below is new. A failed allocation frees the
+ * tables this call linked, as eng_map()'s rollback would.
+ */
+static __attribute__((noinline)) int eng_map_one_new(struct pt_table *t, uint64_t *table,
+						     unsigned int d, unsigned int depth,
+						     uint64_t iova, uint64_t pa, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
+
+	for (; d < depth; d++) {
+		uint64_t cpa, *child;
+		int ret = eng_alloc_table(t, d + 1, 0, &cpa, &child);
+
+		if (ret) {
+			eng_unmap_level(t, t->root_ptr, 0, iova, iova, false);
+			return ret;
+		}
+		fmt_store(&table[pt_index(c, d, iova)], fmt_mk_table(c, d, cpa));
+		eng_cnt_link(t, table, d, 1);
+		table = child;
+	}
+	fmt_store(&table[pt_index(c, depth, iova)], fmt_mk_leaf(c, depth, pa, prot));
+	if (t->counted)
+		pt_count_of(&t->count, table)->valid++;
+	return 0;
+}
+
+/*
+ * One leaf at @depth (checked: allowed there, aligned): the common
+ * single-page or single-block map, with none of the general descent's
+ * choices. Same result as eng_map_range(): above @depth the range is
+ * smaller than an entry, so it only descends; any entry at @depth (a
+ * leaf, or a table, which is never empty) means -EEXIST. Returns 0,
+ * -EEXIST or -ENOMEM, with nothing changed on error.
+ */
+static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					 uint64_t pa, unsigned int prot)
+{
+	const struct pt_cfg *c = &t->cfg;
+	uint64_t *table = t->root_ptr, *p;
+
+	for (unsigned int d = 0; d < depth; d++) {
+		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
+
+		if (unlikely(!e))
+			return eng_map_one_new(t, table, d, depth, iova, pa, prot);
+		if (unlikely(!fmt_is_table(c, d, e)))
+			return -EEXIST; /* a block maps the range */
+		table = eng_child(t, d, e);
+	}
+	p = &table[pt_index(c, depth, iova)];
+	if (unlikely(fmt_load(p)))
+		return -EEXIST;
+	fmt_store(p, fmt_mk_leaf(c, depth, pa, prot));
+	if (t->counted && depth)
+		pt_count_of(&t->count, table)->valid++;
+	return 0;
+}
+
+/* Any range (checked): runs of the largest leaves alignment allows, all or nothing. */
+static __attribute__((noinline)) int eng_map_range(struct pt_table *t, uint64_t iova, uint64_t pa,
+						   uint64_t size, unsigned int prot)
+{
 	uint64_t done = 0;
 	int ret;
-
-	ret = eng_check_input(c, iova, size);
-	if (ret)
-		return ret;
-	if ((pa & (pt_page_size(c) - 1)) || !(prot & PT_PROT_RW))
-		return -EINVAL;
-	if (range_wraps(pa, size))
-		return -EOVERFLOW;
-	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
-		return -ERANGE;
 
 	while (done < size) {
 		ret = eng_map_run(t, iova + done, pa + done, size - done, prot, &done);
@@ -422,16 +662,129 @@ static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size
 	return 0;
 }
 
+static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
+					     uint64_t size, unsigned int prot)
+{
+	const struct pt_cfg *c = &t->cfg;
+	unsigned int last = c->nlevels - 1;
+	int ret, d;
+
+	ret = eng_check_input(c, iova, size);
+	if (ret)
+		return ret;
+	if ((pa & (pt_page_size(c) - 1)) || !(prot & PT_PROT_RW))
+		return -EINVAL;
+	if (range_wraps(pa, size))
+		return -EOVERFLOW;
+	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
+		return -ERANGE;
+
+	/* One page, or one block whose alignment allows it: the short path. */
+	if (likely(size == pt_page_size(c)))
+		return eng_map_one(t, last, iova, pa, prot);
+	if (is_pow2(size) && !((iova - c->iova_base) & (size - 1)) && !(pa & (size - 1)) &&
+	    (d = eng_leaf_depth(c, size)) >= 0)
+		return eng_map_one(t, (unsigned int)d, iova, pa, prot);
+	return eng_map_range(t, iova, pa, size, prot);
+}
+
+/* pt_map() of this format (the trace point is here, so that pt_map() is a tail call). */
+static int eng_map(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t size,
+		   unsigned int prot)
+{
+	int ret = eng_map_checked(t, iova, pa, size, prot);
+
+	trace_pt_map(t->cfg.fmt->name, iova, pa, size, prot, ret);
+	return ret;
+}
+
 /*
- * Unmap in three steps. First descend from the root while the whole range
- * lies in one entry that links a table: the table reached covers the range,
- * and no block above it can be cut (a block would have ended the descent).
- * Then split the blocks the range cuts at either end, below that table only
- * (all or nothing: a failed allocation undoes the splits), and clear the
- * range there. Last, climb back up the path, freeing each table the unmap
- * left empty. A one-page unmap thus walks the tree once, not three times.
+ * After an unmap of [iova, last] that cleared something below @table (at
+ * depth @d, on the path of @iova: path[k] is its ancestor at depth k), free
+ * each table on the way up that it left empty.
  */
-static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+static void eng_unmap_climb(struct pt_table *t, uint64_t *const *path, uint64_t *table,
+			    unsigned int d, uint64_t iova, uint64_t last)
+{
+	const struct pt_cfg *c = &t->cfg;
+
+	for (; d > 0; d--) {
+		uint64_t *parent = path[d - 1];
+		unsigned int i = pt_index(c, d - 1, iova);
+		uint64_t e = fmt_load(&parent[i]);
+
+		if (t->counted) {
+			if (pt_count_of(&t->count, table)->valid)
+				break;
+		} else {
+			uint64_t span = pt_entry_size(c, d - 1);
+			bool whole = !((iova - c->iova_base) & (span - 1)) &&
+				     last - iova == span - 1;
+
+			if (!whole && !eng_child_empty_after(t, table, d, iova, last))
+				break;
+		}
+		fmt_store(&parent[i], 0);
+		eng_cnt_link(t, parent, d - 1, -1);
+		eng_free_table(t, d, fmt_table_pa(c, d - 1, e), table);
+		table = parent;
+	}
+}
+
+/*
+ * One entry at @depth, [iova, last] (checked and aligned), when no block
+ * above covers it: a walk down, one store, and with counters one decrement
+ * to know whether the table is now empty. A table there is unlinked and
+ * reclaimed. Returns 1 when a block above @depth covers the range (the
+ * general path splits it), else 0 with *unmapped set.
+ */
+static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					   uint64_t last, uint64_t *unmapped)
+{
+	const struct pt_cfg *c = &t->cfg;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e;
+	struct pt_count *cnt;
+
+	for (unsigned int d = 0; d < depth; d++) {
+		e = fmt_load(&table[pt_index(c, d, iova)]);
+		if (!e)
+			return 0;
+		if (unlikely(!fmt_is_table(c, d, e)))
+			return 1;
+		path[d] = table;
+		table = eng_child(t, d, e);
+	}
+	p = &table[pt_index(c, depth, iova)];
+	e = fmt_load(p);
+	if (!e)
+		return 0;
+	fmt_store(p, 0);
+	cnt = eng_cnt(t, table, depth);
+	if (unlikely(fmt_is_table(c, depth, e))) {
+		if (cnt)
+			cnt->tables--;
+		*unmapped = eng_reclaim(t, eng_child(t, depth, e), depth + 1,
+					fmt_table_pa(c, depth, e));
+	} else {
+		*unmapped = pt_entry_size(c, depth);
+	}
+	if (depth && (!cnt || !--cnt->valid))
+		eng_unmap_climb(t, path, table, depth, iova, last);
+	return 0;
+}
+
+/*
+ * Any range (checked), in three steps. First descend from the root while
+ * the whole range lies in one entry that links a table and does not cover
+ * that entry whole: the table reached covers the range, and no block above
+ * it can be cut (a block would have ended the descent). Then split the
+ * blocks the range cuts at either end, below that table only (all or
+ * nothing: a failed allocation undoes the splits), and clear the range
+ * there, unlinking each table it covers whole in one store. Last, climb
+ * back up the path, freeing each table the unmap left empty.
+ */
+static __attribute__((noinline)) int eng_unmap_range(struct pt_table *t, uint64_t iova,
+						     uint64_t size, uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
 	uint64_t last = iova + size - 1, n;
@@ -440,12 +793,9 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 	unsigned int d = 0;
 	int ret;
 
-	*unmapped = 0;
-	ret = eng_check_input(c, iova, size);
-	if (ret)
-		return ret;
 	for (; d < c->nlevels - 1; d++) {
 		unsigned int i = pt_index(c, d, iova);
+		uint64_t esz = pt_entry_size(c, d);
 		uint64_t e;
 
 		if (i != pt_index(c, d, last))
@@ -455,6 +805,8 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 			return 0; /* nothing is mapped anywhere in the range */
 		if (!fmt_is_table(c, d, e))
 			break;
+		if (!((iova - c->iova_base) & (esz - 1)) && size == esz)
+			break; /* covered whole: unlinked from here */
 		path[d] = table;
 		table = eng_child(t, d, e);
 	}
@@ -472,23 +824,50 @@ static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t 
 	}
 	n = eng_unmap_level(t, table, d, iova, last, true);
 	*unmapped = n;
-
-	/* Free the tables on the path that are now empty, deepest first. */
-	while (n && d > 0) {
-		uint64_t *parent = path[d - 1];
-		unsigned int i = pt_index(c, d - 1, iova);
-		uint64_t e = fmt_load(&parent[i]);
-		uint64_t span = pt_entry_size(c, d - 1);
-		bool whole = !((iova - c->iova_base) & (span - 1)) && last - iova == span - 1;
-
-		if (!whole && !eng_child_empty_after(t, table, d, iova, last))
-			break;
-		fmt_store(&parent[i], 0);
-		eng_free_table(t, d, fmt_table_pa(c, d - 1, e), table);
-		table = parent;
-		d--;
-	}
+	if (n)
+		eng_unmap_climb(t, path, table, d, iova, last);
 	return 0;
+}
+
+/*
+ * A one-page unmap, or one of exactly a block (whatever maps it), takes
+ * eng_unmap_one() and walks the tree once; anything else, or a block above
+ * that needs splitting, takes eng_unmap_range().
+ */
+static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova, uint64_t size,
+					       uint64_t *unmapped)
+{
+	const struct pt_cfg *c = &t->cfg;
+	int ret;
+
+	*unmapped = 0;
+	ret = eng_check_input(c, iova, size);
+	if (ret)
+		return ret;
+	if (likely(size == pt_page_size(c))) {
+		if (!eng_unmap_one(t, c->nlevels - 1, iova, iova, unmapped))
+			return 0;
+	} else if (is_pow2(size) && !((iova - c->iova_base) & (size - 1))) {
+		for (unsigned int d = 0; d + 1 < c->nlevels; d++)
+			if (size == pt_entry_size(c, d)) {
+				if (!eng_unmap_one(t, d, iova, iova + size - 1, unmapped))
+					return 0;
+				break;
+			}
+	}
+	return eng_unmap_range(t, iova, size, unmapped);
+}
+
+/* pt_unmap() of this format; @unmapped may be NULL. */
+static int eng_unmap(struct pt_table *t, uint64_t iova, uint64_t size, uint64_t *unmapped)
+{
+	uint64_t done;
+	int ret = eng_unmap_checked(t, iova, size, &done);
+
+	if (unmapped)
+		*unmapped = done;
+	trace_pt_unmap(t->cfg.fmt->name, iova, size, done);
+	return ret;
 }
 
 static int eng_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)
@@ -555,29 +934,95 @@ static int eng_for_each_leaf(const struct pt_table *t, uint64_t start, uint64_t 
 	return eng_for_each_level(t, t->root_ptr, 0, start, last, fn, arg);
 }
 
-static void eng_free_level(struct pt_table *t, uint64_t *table, unsigned int depth)
+/* Empty the root and free everything below it (pt_table_destroy frees the root). */
+static void eng_free_all(struct pt_table *t)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int n = 1u << c->bits[depth];
+	uint64_t *root = t->root_ptr;
+	unsigned int n = 1u << c->bits[0];
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t e = fmt_load(&table[i]);
+		uint64_t e = fmt_load(&root[i]);
 
-		if (e && depth + 1 < c->nlevels && fmt_is_table(c, depth, e)) {
-			uint64_t *child = eng_child(t, depth, e);
-
-			eng_free_level(t, child, depth + 1);
-			fmt_store(&table[i], 0);
-			eng_free_table(t, depth + 1, fmt_table_pa(c, depth, e), child);
-		} else if (e) {
-			fmt_store(&table[i], 0);
-		}
+		if (!e)
+			continue;
+		fmt_store(&root[i], 0);
+		if (c->nlevels > 1 && fmt_is_table(c, 0, e))
+			eng_reclaim(t, eng_child(t, 0, e), 1, fmt_table_pa(c, 0, e));
 	}
 }
 
-static void eng_free_all(struct pt_table *t)
+/* pt_table_check(): the tables reached, and the first problem. */
+struct eng_check_ctx {
+	uint64_t tables, bytes;
+	FILE *err;
+};
+
+static int eng_check_fail(struct eng_check_ctx *x, const char *what, unsigned int depth,
+			  uint64_t pa, uint64_t a, uint64_t b)
 {
-	eng_free_level(t, t->root_ptr, 0);
+	if (x->err)
+		fprintf(x->err, "pt_table_check: %s: table 0x%llx at depth %u: %llu vs %llu\n",
+			what, (unsigned long long)pa, depth, (unsigned long long)a,
+			(unsigned long long)b);
+	return -EUCLEAN;
+}
+
+static int eng_check_level(const struct pt_table *t, const uint64_t *table, unsigned int depth,
+			   uint64_t pa, struct eng_check_ctx *x)
+{
+	const struct pt_cfg *c = &t->cfg;
+	unsigned int n = 1u << c->bits[depth];
+	size_t sz = pt_table_size(c, depth);
+	unsigned int valid = 0, tables = 0;
+	const struct pt_count *cnt;
+
+	x->tables++;
+	x->bytes += sz;
+	if (pt_mem_ptr(t->mem, pa, sz) != table)
+		return eng_check_fail(x, "host pointer vs the memory port", depth, pa,
+				      (uintptr_t)table, (uintptr_t)pt_mem_ptr(t->mem, pa, sz));
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t e = fmt_load(&table[i]);
+		int ret;
+
+		if (!e)
+			continue;
+		valid++;
+		if (depth + 1 < c->nlevels && fmt_is_table(c, depth, e)) {
+			tables++;
+			ret = eng_check_level(t, eng_child(t, depth, e), depth + 1,
+					      fmt_table_pa(c, depth, e), x);
+			if (ret)
+				return ret;
+		}
+	}
+	if (depth && !valid)
+		return eng_check_fail(x, "empty non-root table", depth, pa, 0, 1);
+	cnt = eng_cnt(t, table, depth);
+	if (cnt && cnt->valid != valid)
+		return eng_check_fail(x, "counter of valid entries vs the entries", depth, pa,
+				      cnt->valid, valid);
+	if (cnt && cnt->tables != tables)
+		return eng_check_fail(x, "counter of table entries vs the entries", depth, pa,
+				      cnt->tables, tables);
+	return 0;
+}
+
+static int eng_check(const struct pt_table *t, FILE *err)
+{
+	struct eng_check_ctx x = { .err = err };
+	int ret = eng_check_level(t, t->root_ptr, 0, t->root, &x);
+
+	if (ret)
+		return ret;
+	if (x.tables != t->nr_tables)
+		return eng_check_fail(&x, "nr_tables vs the tables reached", 0, t->root,
+				      t->nr_tables, x.tables);
+	if (x.bytes != t->table_bytes)
+		return eng_check_fail(&x, "table_bytes vs the tables reached", 0, t->root,
+				      t->table_bytes, x.bytes);
+	return 0;
 }
 
 #endif

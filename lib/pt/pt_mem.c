@@ -13,7 +13,10 @@
  * large guest address space). Its tables come from a
  * first-fit bitmap of 4 KiB units; an allocation of n units is aligned to
  * its own (power-of-two rounded) size, as the architectures require of
- * tables. Anything that reads through an arena port is bounded by it: a
+ * tables. Beside the bitmap, an array (as lazily resident as the buffer)
+ * holds the struct pt_count of the table that starts at each unit; a table
+ * is zeroed whenever it is handed out, so it may come back with entries.
+ * Anything that reads through an arena port is bounded by it: a
  * descriptor pointing outside gives a walk abort, never a stray read.
  *
  * Descriptor reads and CAS are 64-bit aligned atomics (acquire / acq_rel),
@@ -39,13 +42,25 @@
  * anonymously with transparent huge pages requested: the kernel hands the
  * chunk over zeroed (no memset) and faults it in as one huge page where it
  * can. Freed tables go on a per-thread free list per size class and are
- * handed out again as they are. They need no memset either: a table leaves
- * the tree only once all its entries are zero (the struct pt_mem contract,
- * kept by pt_engine.h). host_free_table() checks that anyway with a
- * word-parallel scan of memory that is hot in the cache, and clears a table
- * that breaks the rule, so a bug elsewhere cannot leak old descriptors into
- * a new table. The free list is linked through the first word of each
+ * handed out again. The free list is linked through the first word of each
  * table, which host_alloc_table() zeroes again.
+ *
+ * Counters. A chunk is aligned to its size, so its first 2 KiB can hold a
+ * struct pt_count for each of its 512 units of 4 KiB, found from any table
+ * pointer by masking (pt_mem_host.count): tables of 4 KiB and more each
+ * start a unit of their own and have a counter; smaller tables (and wide
+ * roots from the allocation wrapper) have none. The engine keeps the
+ * counter of a table exact while the table is in a tree, and does not
+ * zero a subtree that unmap frees (its tables go back with their entries),
+ * so host_alloc_table() zeroes a table whose counter says it holds
+ * entries, and resets the counter; it skips the memset when the engine is
+ * about to write every entry anyway (PT_ALLOC_OVERWRITE: a new last-level
+ * table a map fills, a split). A table freed because unmap emptied it has a
+ * zero counter and needs no memset at either end. Tables without a
+ * counter are all zeroes when freed (the struct pt_mem contract, kept by
+ * pt_engine.h); host_free_table() checks that with a word-parallel scan of
+ * memory that is hot in the cache and clears a table that breaks the rule,
+ * so a bug elsewhere cannot leak old descriptors into a new table.
  *
  * Per thread, so no lock on the hot path: a table freed by another thread
  * than the one that allocated it simply joins that thread's list. When a
@@ -62,6 +77,17 @@
 #define HOST_CACHE_MAX_SHIFT 16 /* 64 KiB */
 #define HOST_CACHE_CLASSES   (HOST_CACHE_MAX_SHIFT - HOST_CACHE_MIN_SHIFT + 1)
 #define HOST_CHUNK	     (2ULL << 20)
+#define HOST_COUNT_SHIFT     12 /* a counter per 4 KiB unit of a chunk */
+#define HOST_COUNT_MIN	     (1u << HOST_COUNT_SHIFT)
+#define HOST_CHUNK_HDR	     ((HOST_CHUNK >> HOST_COUNT_SHIFT) * sizeof(struct pt_count))
+
+#define HOST_COUNT_MAP                                                                       \
+	{                                                                                    \
+		.base = 0, .bias = 0, .mask = HOST_CHUNK - 1, .shift = HOST_COUNT_SHIFT,     \
+		.min_size = HOST_COUNT_MIN, .max_size = 1u << HOST_CACHE_MAX_SHIFT,          \
+	}
+
+static const struct pt_count_map host_count_map = HOST_COUNT_MAP;
 
 struct host_cache {
 	void *head[HOST_CACHE_CLASSES];
@@ -178,7 +204,7 @@ static bool host_cache_register(struct host_cache *hc)
 
 static void *host_carve(struct host_cache *hc, size_t size, int cls)
 {
-	uint8_t *p;
+	uint8_t *p, *chunk;
 
 	/* A thread that cannot register its exit hook would strand its chunk. */
 	if (!host_cache_register(hc))
@@ -195,16 +221,19 @@ static void *host_carve(struct host_cache *hc, size_t size, int cls)
 		/* The old chunk's tail is dropped into the smallest class. */
 		for (; hc->chunk_cur && hc->chunk_cur + 512 <= hc->chunk_end; hc->chunk_cur += 512)
 			push(&hc->head[0], hc->chunk_cur);
-		p = host_chunk_new();
-		if (!p)
+		chunk = host_chunk_new();
+		if (!chunk)
 			return NULL;
-		hc->chunk_end = p + HOST_CHUNK;
+		hc->chunk_end = chunk + HOST_CHUNK;
+		/* The counters come first. */
+		p = (uint8_t *)ALIGN_UP((uintptr_t)chunk + HOST_CHUNK_HDR, size);
 	}
 	hc->chunk_cur = p + size;
 	return p;
 }
 
-static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int host_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			    void **ptr)
 {
 	int cls = host_cache_class(size);
 	void *p;
@@ -217,6 +246,14 @@ static int host_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void 
 		p = pop(&host_cache.head[cls]);
 		if (!p)
 			p = host_carve(&host_cache, size, cls);
+		if (p && size >= HOST_COUNT_MIN) {
+			struct pt_count *cnt = pt_count_of(&host_count_map, p);
+
+			/* Freed with its entries (a reclaimed subtree): zero it now, if needed. */
+			if (cnt->valid && !(flags & PT_ALLOC_OVERWRITE))
+				memset(p, 0, size);
+			*cnt = (struct pt_count){ 0, 0 };
+		}
 	}
 	if (!p)
 		return -ENOMEM;
@@ -233,7 +270,8 @@ static void host_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t s
 		ufree(ptr);
 		return;
 	}
-	if (!table_is_zero(ptr, size))
+	/* A table with a counter may come back with entries: see host_alloc_table(). */
+	if (size < HOST_COUNT_MIN && !table_is_zero(ptr, size))
 		memset(ptr, 0, size);
 	if (likely(host_cache_register(&host_cache))) {
 		push(&host_cache.head[cls], ptr);
@@ -249,6 +287,7 @@ struct pt_mem pt_mem_host = {
 	.region = { { .base = 0, .size = UINT64_MAX, .host = NULL } },
 	.alloc_table = host_alloc_table,
 	.free_table = host_free_table,
+	.count = HOST_COUNT_MAP,
 };
 
 void *pt_mem_ptr_slow(const struct pt_mem *mem, uint64_t pa, uint64_t len)
@@ -302,6 +341,13 @@ int pt_mem_cas_desc(const struct pt_cfg *cfg, const struct pt_mem *mem, uint64_t
 /* Arena                                                                  */
 
 #define ARENA_UNIT 4096ULL
+/* Largest table with a counter: 32768 entries, so that the count fits 16 bits. */
+#define ARENA_COUNT_MAX (256u << 10)
+
+static size_t arena_counts_bytes(const struct pt_arena *a)
+{
+	return ALIGN_UP(a->nr_units * sizeof(struct pt_count), 4096);
+}
 
 static bool arena_range_free(const struct pt_arena *a, uint64_t first, uint64_t n)
 {
@@ -361,7 +407,8 @@ int pt_arena_alloc(struct pt_arena *a, uint64_t size, uint64_t align, uint64_t *
 	return 0;
 }
 
-static int arena_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int arena_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			     void **ptr)
 {
 	struct pt_arena *a = container_of(mem, struct pt_arena, mem);
 	uint64_t align = size <= ARENA_UNIT ? ARENA_UNIT : (1ULL << (64 - __builtin_clzll(size - 1)));
@@ -370,7 +417,9 @@ static int arena_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void
 	if (ret)
 		return ret;
 	*ptr = a->buf + (*pa - a->base);
+	/* Always zeroed: a table may come back with entries (struct pt_mem). */
 	memset(*ptr, 0, ALIGN_UP(size, ARENA_UNIT));
+	a->counts[(*pa - a->base) / ARENA_UNIT] = (struct pt_count){ 0, 0 };
 	a->tables_live++;
 	return 0;
 }
@@ -401,9 +450,13 @@ int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
 	}
 	a->nr_units = size / ARENA_UNIT;
 	a->used = ucalloc((a->nr_units + 63) / 64, sizeof(uint64_t));
-	if (!a->used) {
-		munmap(a->buf, size);
-		a->buf = NULL;
+	/* Counters, like the buffer, only become resident where tables are. */
+	a->counts = mmap(NULL, arena_counts_bytes(a), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->counts == MAP_FAILED)
+		a->counts = NULL;
+	if (!a->used || !a->counts) {
+		pt_arena_destroy(a);
 		return -ENOMEM;
 	}
 	a->base = base;
@@ -412,13 +465,23 @@ int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
 	a->mem.region[0] = (struct pt_mem_region){ .base = base, .size = size, .host = a->buf };
 	a->mem.alloc_table = arena_alloc_table;
 	a->mem.free_table = arena_free_table;
+	a->mem.count = (struct pt_count_map){
+		.base = (uintptr_t)a->counts,
+		.bias = (uintptr_t)a->buf,
+		.mask = UINTPTR_MAX,
+		.shift = 12,
+		.min_size = 64,
+		.max_size = ARENA_COUNT_MAX,
+	};
 	return 0;
 }
 
 void pt_arena_destroy(struct pt_arena *a)
 {
 	if (a->buf)
-		munmap(a->buf, a->size);
+		munmap(a->buf, a->size ? a->size : a->nr_units * ARENA_UNIT);
+	if (a->counts)
+		munmap(a->counts, arena_counts_bytes(a));
 	ufree(a->used);
 	memset(a, 0, sizeof(*a));
 }

@@ -248,6 +248,7 @@ const struct pt_fmt pt_fmt_vmsa_s1 = {
 	.iova_to_phys = eng_iova_to_phys,
 	.for_each_leaf = eng_for_each_leaf,
 	.free_all = eng_free_all,
+	.check = eng_check,
 };
 
 const struct pt_fmt pt_fmt_vmsa_s2 = {
@@ -261,4 +262,5 @@ const struct pt_fmt pt_fmt_vmsa_s2 = {
 	.iova_to_phys = eng_iova_to_phys,
 	.for_each_leaf = eng_for_each_leaf,
 	.free_all = eng_free_all,
+	.check = eng_check,
 };

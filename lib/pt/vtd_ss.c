@@ -181,4 +181,5 @@ const struct pt_fmt pt_fmt_vtd_ss = {
 	.iova_to_phys = eng_iova_to_phys,
 	.for_each_leaf = eng_for_each_leaf,
 	.free_all = eng_free_all,
+	.check = eng_check,
 };

@@ -39,4 +39,50 @@ TRACE_EVENT(xlate_walk,
 	    (uint64_t iova, unsigned int access, uint64_t pa, uint64_t size),
 	    (iova, access, pa, size),
 	    "iova=0x%" PRIx64 " access=0x%x pa=0x%" PRIx64 " size=0x%" PRIx64)
+/* lib/iommufd: the /dev/iommu file, its ioctls and objects. */
+TRACE_EVENT(iommufd_open,
+	    (int fd),
+	    (fd),
+	    "fd=%d")
+TRACE_EVENT(iommufd_ioctl,
+	    (unsigned int nr, int ret),
+	    (nr, ret),
+	    "nr=0x%x ret=%d")
+TRACE_EVENT(iommufd_vfio_ioctl,
+	    (unsigned int cmd, long ret),
+	    (cmd, ret),
+	    "cmd=0x%x ret=%ld")
+TRACE_EVENT(iommufd_object_alloc,
+	    (unsigned int id, unsigned int type),
+	    (id, type),
+	    "id=%u type=%u")
+TRACE_EVENT(iommufd_object_destroy,
+	    (unsigned int id, unsigned int type, int aborted),
+	    (id, type, aborted),
+	    "id=%u type=%u aborted=%d")
+/* lib/iommufd: io_pagetable areas, pinning and domains. */
+TRACE_EVENT(iopt_map,
+	    (uint64_t iova, uint64_t length, int prot, int ret),
+	    (iova, length, prot, ret),
+	    "iova=0x%" PRIx64 " length=0x%" PRIx64 " prot=0x%x ret=%d")
+TRACE_EVENT(iopt_unmap,
+	    (uint64_t iova, uint64_t last, uint64_t unmapped, int ret),
+	    (iova, last, unmapped, ret),
+	    "iova=0x%" PRIx64 " last=0x%" PRIx64 " unmapped=0x%" PRIx64 " ret=%d")
+TRACE_EVENT(iopt_pin,
+	    (const void *host, uint64_t npages, int ret),
+	    (host, npages, ret),
+	    "host=%p npages=%" PRIu64 " ret=%d")
+TRACE_EVENT(iopt_unpin,
+	    (const void *host, uint64_t npages),
+	    (host, npages),
+	    "host=%p npages=%" PRIu64)
+TRACE_EVENT(iopt_domain_add,
+	    (const void *domain, uint64_t alignment, int ret),
+	    (domain, alignment, ret),
+	    "domain=%p alignment=0x%" PRIx64 " ret=%d")
+TRACE_EVENT(iopt_domain_remove,
+	    (const void *domain),
+	    (domain),
+	    "domain=%p")
 /* clang-format on */

@@ -7,6 +7,8 @@
  * A standard sequence, laid out from each configuration's own geometry so
  * it means the same thing for every format:
  *   - pt_table_init (the root allocation);
+ *   - one page where no table exists yet (the single-page path allocating
+ *     a table at every level below the root);
  *   - a few pages across the boundary of two root entries (new tables on
  *     both sides, down to the last level);
  *   - one block of each block size, near the top of the input space, each
@@ -29,9 +31,14 @@
  *
  * The tables come from a counting memory port that forwards to the host
  * port: its live count must equal nr_tables after every call and be zero
- * after pt_table_destroy, and every table handed back must be all zeroes
- * (the pt_mem contract). Under `make check-asan` LeakSanitizer also checks
- * that nothing is left behind in the allocator.
+ * after pt_table_destroy, every table handed out must be all zeroes, and
+ * every table handed back must keep the pt_mem contract: all zeroes, or,
+ * with the host port's per-table counters, a counter equal to the entries
+ * left in it. pt_table_check() after every call verifies the counters of the
+ * live tables and that no non-root table is empty. Each configuration runs
+ * twice: with the host port's counters and with a copy of the port that
+ * has none (the engine's scanning fallback). Under `make check-asan`
+ * LeakSanitizer also checks that nothing is left behind in the allocator.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,39 +64,70 @@ struct count_mem {
 
 static struct count_mem cmem;
 
-static int count_alloc(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static bool has_counter(size_t size)
 {
-	int ret = pt_mem_host.alloc_table(&pt_mem_host, size, pa, ptr);
+	return cmem.mem.count.max_size && size >= cmem.mem.count.min_size &&
+	       size <= cmem.mem.count.max_size;
+}
+
+/*
+ * Tables are handed out zeroed, with a zero counter; with PT_ALLOC_OVERWRITE
+ * the entries may be anything, so they are scribbled over here: the caller
+ * must write every one before it links the table.
+ */
+static int count_alloc(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+		       void **ptr)
+{
+	int ret = pt_mem_host.alloc_table(&pt_mem_host, size, flags, pa, ptr);
 
 	if (!ret) {
-		const uint64_t *p = *ptr;
+		uint64_t *p = *ptr;
 
-		for (size_t i = 0; i < size / 8; i++)
-			if (p[i])
+		for (size_t i = 0; i < size / 8; i++) {
+			if (p[i] && !(flags & PT_ALLOC_OVERWRITE))
 				cmem.dirty_frees += 1000000; /* a table handed out not zeroed */
+			if (flags & PT_ALLOC_OVERWRITE)
+				p[i] = 0x5a5a5a5a5a5a5a5aULL ^ i;
+		}
+		if (has_counter(size)) {
+			const struct pt_count *cnt = pt_count_of(&cmem.mem.count, *ptr);
+
+			if (cnt->valid || cnt->tables)
+				cmem.dirty_frees += 1000000; /* nor its counter */
+		}
 		cmem.live++;
 	}
 	return ret;
 }
 
+/* All zeroes, or (with a counter) exactly as many entries as the counter says. */
 static void count_free(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
 {
 	const uint64_t *p = ptr;
+	unsigned int nz = 0;
 
 	for (size_t i = 0; i < size / 8; i++)
-		if (p[i]) {
+		nz += p[i] != 0;
+	if (has_counter(size)) {
+		const struct pt_count *cnt = pt_count_of(&cmem.mem.count, ptr);
+
+		if (cnt->valid != nz || cnt->tables > cnt->valid)
 			cmem.dirty_frees++;
-			break;
-		}
+	} else if (nz) {
+		cmem.dirty_frees++;
+	}
 	cmem.live--;
 	pt_mem_host.free_table(&pt_mem_host, pa, ptr, size);
 }
 
-static void count_mem_init(void)
+/* The host port with its counters, or a copy without (the scanning fallback). */
+static void count_mem_init(bool counters)
 {
 	cmem.mem = pt_mem_host;
 	cmem.mem.alloc_table = count_alloc;
 	cmem.mem.free_table = count_free;
+	if (!counters)
+		cmem.mem.count = (struct pt_count_map){ 0 };
 	cmem.live = 0;
 	cmem.dirty_frees = 0;
 }
@@ -151,6 +189,8 @@ static void state_expect(const struct pt_table *t, const struct state *want, con
 		     "%s: live tables in the memory port vs nr_tables after op %u (fail_nth %lu)",
 		     what, op, nth);
 	TAP_CHECK_EQ(cmem.dirty_frees, 0, "a table was freed (or handed out) not zeroed");
+	TAP_CHECK_EQ(pt_table_check(t, stderr), 0, "%s: pt_table_check after op %u (fail_nth %lu)",
+		     what, op, nth);
 	TAP_CHECK_EQ(now.n, want->n, "%s: number of leaves after op %u (fail_nth %lu)", what, op,
 		     nth);
 	for (size_t i = 0; i < now.n; i++)
@@ -205,6 +245,9 @@ static void build_seq(const struct pt_cfg *c, struct seq *q)
 	/* A one-level table has no root-entry boundary that needs tables: start at base. */
 	uint64_t cross = base + (e0 > 2 * P ? e0 : 2 * P);
 
+	/* Under the second root entry, away from the pages across the boundary. */
+	add(q, MAP, cross + 2 * MAX(pt_entry_size(c, n > 1 ? 1 : 0), 4 * P), P, pa_base + 64 * P, 0,
+	    "one page, new tables below the root");
 	add(q, MAP, cross - 2 * P, 4 * P, pa_base, 0, "pages across two root entries");
 	for (unsigned int k = 0; k < nb; k++)
 		add(q, MAP, top - (2 * k + 2) * lmax, blocks[k], pa_base + (2 * k + 2) * lmax, 0,
@@ -244,6 +287,12 @@ struct fn_spec {
 	struct pt_cfg cfg;
 };
 
+/* A test point: a configuration, with or without the port's counters. */
+struct fn_run {
+	const struct fn_spec *spec;
+	bool counters;
+};
+
 #define VMSA(st, g, ias_, sl0_) \
 	{ .format = PT_VMSA_##st, .granule_shift = (g), .ias = (ias_), .oas = 48, .sl0 = (sl0_) }
 #define FMT(f, ias_) { .format = (f), .ias = (ias_), .oas = 48, .sl0 = -1 }
@@ -268,7 +317,8 @@ static const struct fn_spec specs[] = {
 
 static void run_spec(void *arg)
 {
-	const struct fn_spec *sp = arg;
+	const struct fn_run *run = arg;
+	const struct fn_spec *sp = run->spec;
 	struct pt_cfg c = sp->cfg;
 	static struct state ref[MAX_STEPS + 1], before;
 	uint64_t ref_unmapped[MAX_STEPS];
@@ -284,8 +334,11 @@ static void run_spec(void *arg)
 	build_seq(&c, &q);
 
 	/* Reference run. */
-	count_mem_init();
+	count_mem_init(run->counters);
 	TAP_CHECK_EQ(pt_table_init(&t, &c, &cmem.mem), 0, "pt_table_init");
+	/* Every non-root size here has a counter; a one-level table has no non-root table. */
+	TAP_CHECK_EQ(t.counted, run->counters && c.nlevels > 1,
+		     "counted tables with the host port's counters");
 	snap(&t, &ref[0]);
 	for (unsigned int i = 0; i < q.n; i++) {
 		unsigned long a0 = ualloc_count();
@@ -296,6 +349,7 @@ static void run_spec(void *arg)
 			max_allocs = ualloc_count() - a0;
 		snap(&t, &ref[i + 1]);
 		TAP_CHECK_EQ(cmem.live, (long long)t.nr_tables, "live tables, op %u", i);
+		TAP_CHECK_EQ(pt_table_check(&t, stderr), 0, "pt_table_check, op %u", i);
 	}
 	TAP_CHECK_EQ(t.nr_tables, 1, "tables after unmapping everything");
 	pt_table_destroy(&t);
@@ -306,7 +360,7 @@ static void run_spec(void *arg)
 	for (nth = 1;; nth++) {
 		bool fired_any = false;
 
-		count_mem_init();
+		count_mem_init(run->counters);
 		ualloc_fail_nth(nth);
 		ret = pt_table_init(&t, &c, &cmem.mem);
 		if (ualloc_fail_nth_pending() == 0) {
@@ -350,8 +404,8 @@ static void run_spec(void *arg)
 	}
 	TAP_CHECK(nth > max_allocs, "sweep stopped at %lu, but an op made %lu allocations", nth,
 		  max_allocs);
-	tap_diag("%s: %u ops, up to %lu allocations in one call, %lu failures injected",
-		 sp->name, q.n, max_allocs, injected);
+	tap_diag("%s%s: %u ops, up to %lu allocations in one call, %lu failures injected",
+		 sp->name, run->counters ? "" : " (no counters)", q.n, max_allocs, injected);
 	for (unsigned int i = 0; i <= q.n; i++)
 		state_free(&ref[i]);
 	state_free(&before);
@@ -359,8 +413,18 @@ static void run_spec(void *arg)
 
 int main(void)
 {
-	tap_plan(ARRAY_SIZE(specs));
-	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
-		tap_run(specs[i].name, run_spec, (void *)&specs[i]);
+	static struct fn_run runs[2 * ARRAY_SIZE(specs)];
+	static char names[2 * ARRAY_SIZE(specs)][64];
+
+	tap_plan(2 * ARRAY_SIZE(specs));
+	for (size_t i = 0; i < 2 * ARRAY_SIZE(specs); i++) {
+		const struct fn_spec *sp = &specs[i % ARRAY_SIZE(specs)];
+		bool counters = i < ARRAY_SIZE(specs);
+
+		runs[i] = (struct fn_run){ sp, counters };
+		snprintf(names[i], sizeof(names[i]), "%s%s", sp->name,
+			 counters ? "" : " no-counters");
+		tap_run(names[i], run_spec, &runs[i]);
+	}
 	return tap_done();
 }

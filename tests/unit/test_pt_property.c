@@ -41,6 +41,13 @@
  * UIOMMU_SEED overrides the seed of every point, UIOMMU_PROP_ONLY runs one
  * configuration (by name), UIOMMU_PROP_OPS changes the sequence length.
  *
+ * Every configuration runs three times, with the same seed, on three
+ * memory ports: the host port (per-table counters in its chunks), a copy of
+ * it without counters (the engine's scanning fallback), and an arena (its
+ * own counter array). After every step pt_table_check() walks each table:
+ * every counter must equal the entries of its table, no non-root table may
+ * be empty, and nr_tables / table_bytes must match the tables reached.
+ *
  * Configurations of formats that pt_cfg_init() refuses with -EOPNOTSUPP
  * (not written yet) are TAP skips, so they run as soon as the format lands.
  */
@@ -327,9 +334,21 @@ struct tbl {
 	uint64_t leaf_size[PT_MAX_LEVELS]; /* ascending */
 };
 
+/* Where the tables of a run live. */
+enum mem_mode { MEM_HOST, MEM_HOST_NO_COUNT, MEM_ARENA, NR_MEM_MODES };
+
+static const char *const mem_mode_suffix[NR_MEM_MODES] = { "", " no-counters", " arena" };
+
+#define ARENA_BASE (1ULL << 44)
+#define ARENA_SIZE (256 * MIB)
+
 struct prop {
 	const struct prop_spec *s;
 	const char *name;
+	enum mem_mode mode;
+	struct pt_mem host_no_count;
+	struct pt_arena arena;
+	bool arena_live;
 	uint64_t seed;
 	struct rng rng;
 	struct model m;
@@ -932,17 +951,47 @@ static void learn_prot(struct prop *p, struct tbl *tb)
 	pt_table_destroy(&scratch);
 }
 
+static struct pt_mem *prop_mem(struct prop *p)
+{
+	switch (p->mode) {
+	case MEM_HOST_NO_COUNT:
+		p->host_no_count = pt_mem_host;
+		p->host_no_count.count = (struct pt_count_map){ 0 };
+		return &p->host_no_count;
+	case MEM_ARENA:
+		if (!p->arena_live) {
+			TAP_CHECK_EQ(pt_arena_init(&p->arena, ARENA_BASE, ARENA_SIZE), 0,
+				     "pt_arena_init");
+			p->arena_live = true;
+		}
+		return &p->arena.mem;
+	default:
+		return &pt_mem_host;
+	}
+}
+
 static void tbl_init(struct prop *p, struct tbl *tb, const struct pt_cfg *in)
 {
 	struct pt_cfg c = *in;
 	int ret = pt_cfg_init(&c);
+	struct pt_mem *mem;
+	bool want_counted;
 
 	if (ret == -EOPNOTSUPP)
 		tap_skip("not implemented (%s)", pt_format_name(in->format));
 	TAP_CHECK_EQ(ret, 0, "pt_cfg_init");
-	TAP_CHECK_EQ(pt_table_init(&tb->t, &c, &pt_mem_host), 0, "pt_table_init");
+	mem = prop_mem(p);
+	TAP_CHECK_EQ(pt_table_init(&tb->t, &c, mem), 0, "pt_table_init");
 	tb->live = true;
 	tb->nleaf = leaf_sizes(&c, tb->leaf_size);
+	/* Counted exactly when the port has a counter for every non-root table size. */
+	want_counted = mem->count.max_size && c.nlevels > 1;
+	for (unsigned int d = 1; d < c.nlevels; d++)
+		if (pt_table_size(&c, d) < mem->count.min_size ||
+		    pt_table_size(&c, d) > mem->count.max_size)
+			want_counted = false;
+	TAP_CHECK_EQ(tb->t.counted, want_counted, "pt_table_init: counted");
+	TAP_CHECK_EQ(pt_table_check(&tb->t, stderr), 0, "pt_table_check of a new table");
 }
 
 static void prop_free(struct prop *p)
@@ -950,7 +999,19 @@ static void prop_free(struct prop *p)
 	for (unsigned int t = 0; t < 2; t++)
 		if (p->tb[t].live)
 			pt_table_destroy(&p->tb[t].t);
+	if (p->arena_live) {
+		TAP_CHECK_EQ(p->arena.tables_live, 0, "arena tables left after pt_table_destroy");
+		pt_arena_destroy(&p->arena);
+	}
 	free(p->m.e);
+}
+
+/* The counters and the never-empty invariant, in every table. */
+static void check_tables(struct prop *p)
+{
+	for (unsigned int t = 0; t < p->ntb; t++)
+		TAP_CHECK_EQ(pt_table_check(&p->tb[t].t, stderr), 0, "pt_table_check of table %u",
+			     t);
 }
 
 static unsigned long env_ulong(const char *name, unsigned long def)
@@ -969,9 +1030,17 @@ static unsigned int default_ops(void)
 #endif
 }
 
+/* A test point: a configuration on one of the memory ports. */
+struct prop_run {
+	const struct prop_spec *s;
+	enum mem_mode mode;
+	char name[96];
+};
+
 static void run_spec(void *arg)
 {
-	const struct prop_spec *s = arg;
+	const struct prop_run *run = arg;
+	const struct prop_spec *s = run->s;
 	static struct prop p; /* static: survives the longjmp of a failed check */
 	const char *seed_env = getenv("UIOMMU_SEED");
 	unsigned int ops;
@@ -980,7 +1049,8 @@ static void run_spec(void *arg)
 	prop_free(&p);
 	memset(&p, 0, sizeof(p));
 	p.s = s;
-	p.name = s->name;
+	p.name = run->name;
+	p.mode = run->mode;
 	p.seed = seed_env && *seed_env ? strtoull(seed_env, NULL, 0) : name_hash(s->name);
 	rng_seed(&p.rng, p.seed);
 	tap.on_fail = prop_on_fail;
@@ -1013,6 +1083,7 @@ static void run_spec(void *arg)
 			do_unmap(&p);
 		else
 			do_bad(&p);
+		check_tables(&p);
 		if (p.step % FULL_EVERY == 0 || p.step == ops) {
 			for (unsigned int t = 0; t < p.ntb; t++)
 				check_full(&p, &p.tb[t]);
@@ -1034,9 +1105,10 @@ static void run_spec(void *arg)
 		TAP_CHECK_EQ(t_->table_bytes, pt_table_size(&t_->cfg, 0), "table bytes left");
 		check_full(&p, &p.tb[t]);
 	}
+	check_tables(&p);
 	tap_diag("%s: seed 0x%016" PRIx64 ", %u steps: %lu maps (%lu -EEXIST), %lu unmaps "
 		 "(0x%" PRIx64 " bytes), %lu rejected calls; up to %lu leaves in %lu tables",
-		 s->name, p.seed, ops, p.n_map, p.n_eexist, p.n_unmap, p.bytes_unmapped, p.n_bad,
+		 p.name, p.seed, ops, p.n_map, p.n_eexist, p.n_unmap, p.bytes_unmapped, p.n_bad,
 		 p.max_leaves, p.max_tables);
 	prop_free(&p);
 	memset(&p, 0, sizeof(p));
@@ -1047,12 +1119,23 @@ int main(void)
 	const char *only = getenv("UIOMMU_PROP_ONLY");
 	unsigned int n = 0;
 
+	static struct prop_run runs[NR_MEM_MODES * ARRAY_SIZE(specs)];
+
 	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
 		if (!only || !*only || !strcmp(only, specs[i].name))
-			n++;
+			n += NR_MEM_MODES;
 	tap_plan(n);
-	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
-		if (!only || !*only || !strcmp(only, specs[i].name))
-			tap_run(specs[i].name, run_spec, (void *)&specs[i]);
+	for (unsigned int m = 0; m < NR_MEM_MODES; m++)
+		for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+			struct prop_run *r = &runs[m * ARRAY_SIZE(specs) + i];
+
+			if (only && *only && strcmp(only, specs[i].name))
+				continue;
+			r->s = &specs[i];
+			r->mode = (enum mem_mode)m;
+			snprintf(r->name, sizeof(r->name), "%s%s", specs[i].name,
+				 mem_mode_suffix[m]);
+			tap_run(r->name, run_spec, r);
+		}
 	return tap_done();
 }

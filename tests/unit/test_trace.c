@@ -57,6 +57,35 @@ static void fire_all(void)
 	trace_xlate_walk(0x123000, 3, 0x456000, 0x1000);
 }
 
+/* Every lib/iommufd event, once (their USDT notes are checked by check_usdt.py). */
+static void fire_iommufd(void)
+{
+	trace_iommufd_open(3);
+	trace_iommufd_ioctl(0x85, 0);
+	trace_iommufd_vfio_ioctl(0x3b71, -19);
+	trace_iommufd_object_alloc(1, 5);
+	trace_iommufd_object_destroy(1, 5, 0);
+	trace_iopt_map(0x1000, 0x2000, 0x7, 0);
+	trace_iopt_unmap(0x1000, 0x2fff, 0x2000, 0);
+	trace_iopt_pin((void *)0x7f0000000000, 4, 0);
+	trace_iopt_unpin((void *)0x7f0000000000, 4);
+	trace_iopt_domain_add((void *)0x1234, 0x800, 0);
+	trace_iopt_domain_remove((void *)0x1234);
+}
+
+static void test_iommufd_events(void **state)
+{
+	trace_disable_all();
+	assert_int_equal(trace_enable("iommufd_*,iopt_*"), 11);
+	fire_iommufd();
+	assert_int_equal(cap.n, 11);
+	assert_string_equal(cap.last, "iopt_domain_remove domain=0x1234");
+	cap.n = 0;
+	trace_disable_all();
+	fire_iommufd();
+	assert_int_equal(cap.n, 0);
+}
+
 /* UIOMMU_TRACE="pt_*, -pt_unmap,xlate_w*" (set in main). */
 static void test_env_patterns(void **state)
 {
@@ -106,7 +135,7 @@ static void test_enable_patterns(void **state)
 	/* Left to right: enable all, then take one away. Blanks around commas are fine. */
 	cap.n = 0;
 	trace_disable_all();
-	assert_int_equal(trace_enable("* , -xlate_walk"), 5);
+	assert_int_equal(trace_enable("* , -xlate_walk"), TRACE_NR_EVENTS + 1);
 	fire_all();
 	assert_int_equal(cap.n, 3);
 	assert_string_equal(
@@ -161,7 +190,7 @@ static void test_level_and_errno(void **state)
 static void test_names(void **state)
 {
 	assert_int_equal(trace_event_count(), TRACE_NR_EVENTS);
-	assert_int_equal(TRACE_NR_EVENTS, 4);
+	assert_int_equal(TRACE_NR_EVENTS, 15);
 	assert_string_equal(trace_event_name(TRACE_EV_pt_map), "pt_map");
 	assert_string_equal(trace_event_name(TRACE_EV_xlate_walk), "xlate_walk");
 	assert_null(trace_event_name(TRACE_NR_EVENTS));
@@ -177,6 +206,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enable_patterns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_and_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iommufd_events, setup, teardown),
 		cmocka_unit_test(test_names),
 	};
 

@@ -43,7 +43,8 @@ struct guest {
 	uint64_t limit;
 };
 
-static inline int guest_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static inline int guest_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags,
+				    uint64_t *pa, void **ptr)
 {
 	struct guest *g = (struct guest *)mem;
 	uint64_t sz = size < 4096 ? 4096 : size;

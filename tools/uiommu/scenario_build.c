@@ -99,7 +99,8 @@ static void guest_reserve(struct sc_guest *g, uint64_t ipa, uint64_t size)
 	}
 }
 
-static int guest_alloc_table(struct pt_mem *mem, size_t size, uint64_t *pa, void **ptr)
+static int guest_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags, uint64_t *pa,
+			     void **ptr)
 {
 	struct sc_guest *g = container_of(mem, struct sc_guest, mem);
 	uint64_t align = size <= GPAGE ? GPAGE : 1ULL << (64 - __builtin_clzll(size - 1));

@@ -217,6 +217,7 @@ const struct pt_fmt mock_pt_fmt = {
 	.iova_to_phys = eng_iova_to_phys,
 	.for_each_leaf = eng_for_each_leaf,
 	.free_all = eng_free_all,
+	.check = eng_check,
 };
 
 /* ---------------------------------------------------------------------- */

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smmuv3.c - the SMMUv3 model's instance: register file, queues, event
+ * records and interrupts.
+ *
+ * What it owns. The programmer's view of one SMMU: the ID registers
+ * (what the model implements: stage 1 and/or stage 2 and so nesting,
+ * AArch64 tables little endian only, 4K/16K/64K granules, 48-bit OAS,
+ * 16-bit ASIDs and VMIDs, linear and 2-level stream tables, 2-level CD
+ * tables, range invalidation, MSI for CMD_SYNC; no ATS, no PRI, no stall,
+ * no HTTU), the control registers and their acknowledgements, the global
+ * error pair, the stream table base, the command and event queues with
+ * their wrap bits and the event queue's overflow flag, and the translation
+ * caches (one struct xlate_cache) that smmuv3_ste.c fills and
+ * smmuv3_cmdq.c invalidates.
+ *
+ * Registers behave as IHI 0070 describes, with these choices: CR0ACK and
+ * IRQ_CTRLACK follow their registers at once (updates take no time);
+ * page 1 aliases page 0 (so EVENTQ_PROD/CONS are at 0x100a8/0x100ac as the
+ * architecture places them, and at 0xa8/0xac too); an 8-byte access is
+ * the two 4-byte accesses low then high; a write to a base register or to
+ * a queue index the architecture makes read-only while its enable is set
+ * (STRTAB_* with SMMUEN, CMDQ_BASE/CONS with CMDQEN, EVENTQ_BASE/PROD
+ * with EVENTQEN) is ignored; reserved values of LOG2SIZE beyond IDR1 are
+ * taken as the IDR1 maximum.
+ *
+ * Global errors: an error is active while its GERROR bit differs from the
+ * GERRORN bit; a new error toggles GERROR only when not already active,
+ * and raises the GERROR interrupt when IRQ_CTRL.GERROR_IRQEN. While
+ * CMDQ_ERR is active the command queue is not consumed; acknowledging it
+ * (GERRORN) resumes consumption from CMDQ_CONS, which still points at the
+ * command that failed (a driver rewrites that slot first).
+ *
+ * Event queue: a record is written at PROD and PROD advances; when the
+ * queue is full the record is lost, EVENTQ_PROD.OVFLG is toggled unless
+ * an overflow is already unacknowledged (OVFLG != EVENTQ_CONS.OVACKFLG),
+ * and stats.events_lost counts it, so nothing is lost silently. With
+ * EVENTQEN = 0 records are dropped (counted). A write that aborts raises
+ * GERROR.EVENTQ_ABT_ERR.
+ *
+ * Concurrency: one mutex (s->lock) serialises register accesses, command
+ * consumption (and so every cache invalidation, which lib/xlate requires
+ * to be serialised) and event writes. Translations take it only to read
+ * the few registers they need and to write an event; the walk and the
+ * cache lookups run without it (lib/xlate's caches are safe for
+ * concurrent readers against one invalidating thread).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_priv.h"
+
+void smmuv3_params_default(struct smmuv3_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->s1p = true;
+	p->s2p = true;
+	p->sidsize = 16;
+	p->ssidsize = 20;
+	xlate_cache_params_default(&p->cache);
+}
+
+static void smmuv3_init_idr(struct smmuv3 *s)
+{
+	uint32_t idr0 = 0;
+
+	if (s->p.s2p)
+		idr0 |= 1u << 0;	/* S2P */
+	if (s->p.s1p)
+		idr0 |= 1u << 1;	/* S1P */
+	idr0 |= 2u << 2;		/* TTF: AArch64 tables only */
+	idr0 |= 1u << 4;		/* COHACC */
+	idr0 |= 1u << 12;		/* ASID16 */
+	idr0 |= 1u << 13;		/* MSI */
+	idr0 |= 1u << 18;		/* VMID16 */
+	idr0 |= 1u << 19;		/* CD2L: 2-level CD tables */
+	idr0 |= 2u << 21;		/* TTENDIAN: little endian only */
+	idr0 |= 1u << 24;		/* STALL_MODEL: stall not supported */
+	idr0 |= 1u << 26;		/* TERM_MODEL: terminate = abort */
+	idr0 |= 1u << 27;		/* ST_LEVEL: 2-level stream table */
+	s->idr[0] = idr0;
+	s->idr[1] = s->p.sidsize | s->p.ssidsize << 6 | SMMU_Q_MAX_LOG2 << 16 |
+		    SMMU_Q_MAX_LOG2 << 21;
+	s->idr[2] = 0;
+	s->idr[3] = 1u << 10;		/* RIL */
+	s->idr[4] = 0;
+	s->idr[5] = SMMU_OAS_ENC | 1u << 4 | 1u << 5 | 1u << 6; /* OAS 48, 4K, 16K, 64K */
+}
+
+void smmuv3_reset(struct smmuv3 *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->cr0 = s->cr1 = s->cr2 = 0;
+	s->gbpa = 0x1000; /* SHCFG = use incoming; ABORT = 0 */
+	s->irq_ctrl = 0;
+	s->gerror = s->gerrorn = 0;
+	s->gerror_irq_cfg0 = s->evtq_irq_cfg0 = 0;
+	s->gerror_irq_cfg1 = s->gerror_irq_cfg2 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
+	s->strtab_base = 0;
+	s->strtab_base_cfg = 0;
+	memset(&s->cmdq, 0, sizeof(s->cmdq));
+	memset(&s->evtq, 0, sizeof(s->evtq));
+	if (s->cache)
+		xlate_inv_all(s->cache);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct smmuv3 **out)
+{
+	struct smmuv3 *s;
+	int ret;
+
+	if (!p || !mem || !out || (!p->s1p && !p->s2p) || p->sidsize < 1 || p->sidsize > 32 ||
+	    p->ssidsize > 20)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->p = *p;
+	s->mem = mem;
+	if (!p->no_cache) {
+		ret = xlate_cache_new(&p->cache, &s->cache);
+		if (ret) {
+			free(s);
+			return ret;
+		}
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	smmuv3_init_idr(s);
+	smmuv3_reset(s);
+	*out = s;
+	return 0;
+}
+
+void smmuv3_free(struct smmuv3 *s)
+{
+	if (!s)
+		return;
+	if (s->cache)
+		xlate_cache_free(s->cache);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+struct xlate_cache *smmuv3_cache(struct smmuv3 *s)
+{
+	return s->cache;
+}
+
+void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *st)
+{
+	pthread_mutex_lock(&s->lock);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Memory                                                                  */
+
+bool smmuv3_read_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n)
+{
+	uint64_t *p;
+
+	if (pa & 7)
+		return false;
+	p = pt_mem_ptr(s->mem, pa, (uint64_t)n * 8);
+	if (!p)
+		return false;
+	for (unsigned int i = 0; i < n; i++)
+		qw[i] = le64toh(__atomic_load_n(&p[i], __ATOMIC_ACQUIRE));
+	return true;
+}
+
+static bool smmuv3_write_qw(struct smmuv3 *s, uint64_t pa, const uint64_t *qw, unsigned int n)
+{
+	uint64_t *p;
+
+	if (pa & 7)
+		return false;
+	p = pt_mem_ptr(s->mem, pa, (uint64_t)n * 8);
+	if (!p)
+		return false;
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&p[i], htole64(qw[i]), __ATOMIC_RELEASE);
+	return true;
+}
+
+bool smmuv3_write32(struct smmuv3 *s, uint64_t pa, uint32_t v)
+{
+	uint32_t *p;
+
+	if (pa & 3)
+		return false;
+	p = pt_mem_ptr(s->mem, pa, 4);
+	if (!p)
+		return false;
+	__atomic_store_n(p, htole32(v), __ATOMIC_RELEASE);
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Interrupts, global errors, event queue                                  */
+
+void smmuv3_irq(struct smmuv3 *s, enum smmuv3_irq line)
+{
+	s->stats.irqs[line]++;
+	if (s->p.irq)
+		s->p.irq(s->p.irq_opaque, line);
+}
+
+void smmuv3_gerror_raise(struct smmuv3 *s, uint32_t bits)
+{
+	uint32_t fresh = bits & ~(s->gerror ^ s->gerrorn); /* not already active */
+
+	if (!fresh)
+		return;
+	s->gerror ^= fresh;
+	if (s->irq_ctrl & SMMU_IRQ_GERROR_EN)
+		smmuv3_irq(s, SMMU_IRQ_GERROR);
+}
+
+uint32_t smmuv3_q_log2(uint64_t base)
+{
+	uint32_t l = base & 0x1f;
+
+	return l > SMMU_Q_MAX_LOG2 ? SMMU_Q_MAX_LOG2 : l;
+}
+
+/* Physical address of entry @idx of a queue whose base register is @base. */
+uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize)
+{
+	uint32_t log2 = smmuv3_q_log2(base);
+	uint64_t bytes = ((uint64_t)esize << log2) < 32 ? 32 : (uint64_t)esize << log2;
+	uint64_t addr = base & SMMU_MASK(51, 5);
+
+	return (addr & ~(bytes - 1)) + (uint64_t)(idx & ((1u << log2) - 1)) * esize;
+}
+
+static void encode_event(const struct smmuv3_event *e, uint64_t qw[4])
+{
+	bool ssv = e->ssid != SMMU_NO_SSID;
+
+	qw[0] = (uint64_t)e->type | (uint64_t)ssv << 11 |
+		(ssv ? (uint64_t)(e->ssid & 0xfffff) << 12 : 0) | (uint64_t)e->sid << 32;
+	qw[1] = (uint64_t)e->pnu << 33 | (uint64_t)e->ind << 34 | (uint64_t)e->rnw << 35 |
+		(uint64_t)e->s2 << 39 | (uint64_t)(e->cls & 3) << 40 | (uint64_t)e->ttrnw << 44;
+	qw[2] = e->input;
+	qw[3] = e->addr2;
+}
+
+bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e)
+{
+	struct smmuv3_queue *q = &s->evtq;
+	uint32_t log2, wrap, ptr_mask, prod, cons;
+	bool written = false;
+	uint64_t qw[4];
+
+	encode_event(e, qw);
+	pthread_mutex_lock(&s->lock);
+	if (!(s->cr0 & SMMU_CR0_EVENTQEN)) {
+		s->stats.events_dropped++;
+		goto out;
+	}
+	log2 = smmuv3_q_log2(q->base);
+	wrap = 1u << log2;
+	ptr_mask = (wrap << 1) - 1;
+	prod = q->prod & ptr_mask;
+	cons = q->cons & ptr_mask;
+	if ((prod ^ cons) == wrap) {
+		/* Full: lost; flag the overflow unless one is unacknowledged. */
+		if (!((q->prod ^ q->cons) & SMMU_Q_OVFLG))
+			q->prod ^= SMMU_Q_OVFLG;
+		s->stats.events_lost++;
+		goto out;
+	}
+	if (!smmuv3_write_qw(s, smmuv3_q_entry_addr(q->base, prod, SMMU_EVT_SIZE), qw, 4)) {
+		s->stats.events_dropped++;
+		smmuv3_gerror_raise(s, SMMU_GERROR_EVENTQ_ABT_ERR);
+		goto out;
+	}
+	q->prod = (q->prod & SMMU_Q_OVFLG) | ((prod + 1) & ptr_mask);
+	s->stats.events++;
+	written = true;
+	if (s->irq_ctrl & SMMU_IRQ_EVENTQ_EN)
+		smmuv3_irq(s, SMMU_IRQ_EVTQ);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return written;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Registers                                                               */
+
+#define CR0_MASK	(SMMU_CR0_SMMUEN | SMMU_CR0_EVENTQEN | SMMU_CR0_CMDQEN)
+#define CR1_MASK	0xfffu
+#define CR2_MASK	0x6u /* RECINVSID, PTM; E2H is RES0 without HYP */
+#define GBPA_MASK	0x1f3f1fu
+#define IRQ_CTRL_MASK	(SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN) /* no PRI */
+#define GERROR_MASK	0x1fdu
+#define STRTAB_BASE_MASK (SMMU_MASK(51, 6) | 1ULL << 62)
+#define STRTAB_CFG_MASK	(0x3ffffu & ~0xf800u) /* LOG2SIZE [5:0], SPLIT [10:6], FMT [17:16] */
+#define Q_BASE_MASK	(SMMU_MASK(51, 5) | 1ULL << 62 | 0x1f)
+#define Q_PTR_MASK	0xfffffu /* wrap + index for LOG2SIZE up to 19 */
+#define IRQ_CFG0_MASK	SMMU_MASK(51, 2)
+
+static uint32_t lo32(uint64_t v) { return (uint32_t)v; }
+static uint32_t hi32(uint64_t v) { return (uint32_t)(v >> 32); }
+
+static void set_half(uint64_t *reg, bool high, uint32_t v, uint64_t mask)
+{
+	uint64_t n = high ? ((*reg & 0xffffffffULL) | (uint64_t)v << 32)
+			  : ((*reg & ~0xffffffffULL) | v);
+
+	*reg = n & mask;
+}
+
+static uint32_t read32(struct smmuv3 *s, uint32_t off)
+{
+	switch (off) {
+	case SMMU_IDR0: case SMMU_IDR1: case SMMU_IDR2:
+	case SMMU_IDR3: case SMMU_IDR4: case SMMU_IDR5:
+		return s->idr[off / 4];
+	case SMMU_IIDR:
+		return 0;
+	case SMMU_AIDR:
+		return 2; /* SMMUv3.2 (range invalidation) */
+	case SMMU_CR0:
+	case SMMU_CR0ACK:
+		return s->cr0;
+	case SMMU_CR1:
+		return s->cr1;
+	case SMMU_CR2:
+		return s->cr2;
+	case SMMU_STATUSR:
+		return 0;
+	case SMMU_GBPA:
+		return s->gbpa;
+	case SMMU_IRQ_CTRL:
+	case SMMU_IRQ_CTRLACK:
+		return s->irq_ctrl;
+	case SMMU_GERROR:
+		return s->gerror;
+	case SMMU_GERRORN:
+		return s->gerrorn;
+	case SMMU_GERROR_IRQ_CFG0:	return lo32(s->gerror_irq_cfg0);
+	case SMMU_GERROR_IRQ_CFG0 + 4:	return hi32(s->gerror_irq_cfg0);
+	case SMMU_GERROR_IRQ_CFG1:	return s->gerror_irq_cfg1;
+	case SMMU_GERROR_IRQ_CFG2:	return s->gerror_irq_cfg2;
+	case SMMU_STRTAB_BASE:		return lo32(s->strtab_base);
+	case SMMU_STRTAB_BASE + 4:	return hi32(s->strtab_base);
+	case SMMU_STRTAB_BASE_CFG:	return s->strtab_base_cfg;
+	case SMMU_CMDQ_BASE:		return lo32(s->cmdq.base);
+	case SMMU_CMDQ_BASE + 4:	return hi32(s->cmdq.base);
+	case SMMU_CMDQ_PROD:		return s->cmdq.prod;
+	case SMMU_CMDQ_CONS:		return s->cmdq.cons;
+	case SMMU_EVENTQ_BASE:		return lo32(s->evtq.base);
+	case SMMU_EVENTQ_BASE + 4:	return hi32(s->evtq.base);
+	case SMMU_EVENTQ_PROD:		return s->evtq.prod;
+	case SMMU_EVENTQ_CONS:		return s->evtq.cons;
+	case SMMU_EVENTQ_IRQ_CFG0:	return lo32(s->evtq_irq_cfg0);
+	case SMMU_EVENTQ_IRQ_CFG0 + 4:	return hi32(s->evtq_irq_cfg0);
+	case SMMU_EVENTQ_IRQ_CFG1:	return s->evtq_irq_cfg1;
+	case SMMU_EVENTQ_IRQ_CFG2:	return s->evtq_irq_cfg2;
+	default:
+		return 0;
+	}
+}
+
+static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
+{
+	bool smmuen = s->cr0 & SMMU_CR0_SMMUEN;
+	bool cmdqen = s->cr0 & SMMU_CR0_CMDQEN;
+	bool evtqen = s->cr0 & SMMU_CR0_EVENTQEN;
+	uint32_t was;
+
+	switch (off) {
+	case SMMU_CR0:
+		was = s->cr0;
+		s->cr0 = v & CR0_MASK;
+		if ((s->cr0 & ~was) & SMMU_CR0_CMDQEN)
+			smmuv3_cmdq_run(s);
+		break;
+	case SMMU_CR1:
+		s->cr1 = v & CR1_MASK;
+		break;
+	case SMMU_CR2:
+		s->cr2 = v & CR2_MASK;
+		break;
+	case SMMU_GBPA:
+		if (v & SMMU_GBPA_UPDATE)
+			s->gbpa = v & GBPA_MASK;
+		break;
+	case SMMU_IRQ_CTRL:
+		s->irq_ctrl = v & IRQ_CTRL_MASK;
+		break;
+	case SMMU_GERRORN:
+		was = s->gerror ^ s->gerrorn;
+		s->gerrorn = v & GERROR_MASK;
+		if ((was & ~(s->gerror ^ s->gerrorn)) & SMMU_GERROR_CMDQ_ERR)
+			smmuv3_cmdq_run(s);
+		break;
+	case SMMU_GERROR_IRQ_CFG0:
+	case SMMU_GERROR_IRQ_CFG0 + 4:
+		set_half(&s->gerror_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
+		break;
+	case SMMU_GERROR_IRQ_CFG1:
+		s->gerror_irq_cfg1 = v;
+		break;
+	case SMMU_GERROR_IRQ_CFG2:
+		s->gerror_irq_cfg2 = v & 0x3f;
+		break;
+	case SMMU_STRTAB_BASE:
+	case SMMU_STRTAB_BASE + 4:
+		if (!smmuen)
+			set_half(&s->strtab_base, off & 4, v, STRTAB_BASE_MASK);
+		break;
+	case SMMU_STRTAB_BASE_CFG:
+		if (!smmuen)
+			s->strtab_base_cfg = v & STRTAB_CFG_MASK;
+		break;
+	case SMMU_CMDQ_BASE:
+	case SMMU_CMDQ_BASE + 4:
+		if (!cmdqen)
+			set_half(&s->cmdq.base, off & 4, v, Q_BASE_MASK);
+		break;
+	case SMMU_CMDQ_PROD:
+		s->cmdq.prod = v & Q_PTR_MASK;
+		smmuv3_cmdq_run(s);
+		break;
+	case SMMU_CMDQ_CONS:
+		if (!cmdqen)
+			s->cmdq.cons = (s->cmdq.cons & SMMU_CMDQ_CONS_ERR_MASK) | (v & Q_PTR_MASK);
+		break;
+	case SMMU_EVENTQ_BASE:
+	case SMMU_EVENTQ_BASE + 4:
+		if (!evtqen)
+			set_half(&s->evtq.base, off & 4, v, Q_BASE_MASK);
+		break;
+	case SMMU_EVENTQ_PROD:
+		if (!evtqen)
+			s->evtq.prod = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	case SMMU_EVENTQ_CONS:
+		s->evtq.cons = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	case SMMU_EVENTQ_IRQ_CFG0:
+	case SMMU_EVENTQ_IRQ_CFG0 + 4:
+		set_half(&s->evtq_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
+		break;
+	case SMMU_EVENTQ_IRQ_CFG1:
+		s->evtq_irq_cfg1 = v;
+		break;
+	case SMMU_EVENTQ_IRQ_CFG2:
+		s->evtq_irq_cfg2 = v & 0x3f;
+		break;
+	default:
+		break; /* RO or no register: write ignored */
+	}
+}
+
+static int check_access(uint64_t off, unsigned int size)
+{
+	if ((size != 4 && size != 8) || (off & (size - 1)) || off >= SMMU_MMIO_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+int smmuv3_mmio_read(struct smmuv3 *s, uint64_t off, unsigned int size, uint64_t *val)
+{
+	uint32_t o;
+
+	if (check_access(off, size) || !val)
+		return -EINVAL;
+	o = (uint32_t)off & 0xffff;
+	pthread_mutex_lock(&s->lock);
+	*val = read32(s, o);
+	if (size == 8)
+		*val |= (uint64_t)read32(s, o + 4) << 32;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int smmuv3_mmio_write(struct smmuv3 *s, uint64_t off, unsigned int size, uint64_t val)
+{
+	uint32_t o;
+
+	if (check_access(off, size))
+		return -EINVAL;
+	o = (uint32_t)off & 0xffff;
+	pthread_mutex_lock(&s->lock);
+	write32(s, o, (uint32_t)val);
+	if (size == 8)
+		write32(s, o + 4, (uint32_t)(val >> 32));
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}

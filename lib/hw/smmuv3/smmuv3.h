@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/hw/smmuv3 - a model of an Arm SMMUv3 (IHI 0070): its register file,
+ * stream table, context descriptors, command queue and event queue, with
+ * translation through lib/xlate and its caches.
+ *
+ * The model is driven the way hardware is: a driver programs registers
+ * with 32/64-bit MMIO accesses (smmuv3_mmio_read / _write), builds stream
+ * tables, context descriptors, page tables and queues in memory, and a
+ * device issues transactions (smmuv3_translate). Every memory access the
+ * SMMU itself makes (STE, CD, L1 descriptors, queue entries, page tables,
+ * MSI writes) goes through the pt_mem port given at creation (physical
+ * memory); in nested configurations the CD pointer and stage-1 tables are
+ * IPAs and are translated through stage 2 first.
+ *
+ * Guest input never crashes the model: a bad STE is C_BAD_STE, a bad
+ * command is CMDQ_ERR with CMDQ_CONS.ERR = ILL, a read outside memory is
+ * a fetch abort, each as the architecture says.
+ */
+#ifndef UIOMMU_HW_SMMUV3_H
+#define UIOMMU_HW_SMMUV3_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pt/pt.h"
+#include "xlate/cache.h"
+
+/* Register offsets (page 1, at 0x10000, aliases page 0). */
+#define SMMU_IDR0		0x00
+#define SMMU_IDR1		0x04
+#define SMMU_IDR2		0x08
+#define SMMU_IDR3		0x0c
+#define SMMU_IDR4		0x10
+#define SMMU_IDR5		0x14
+#define SMMU_IIDR		0x18
+#define SMMU_AIDR		0x1c
+#define SMMU_CR0		0x20
+#define SMMU_CR0ACK		0x24
+#define SMMU_CR1		0x28
+#define SMMU_CR2		0x2c
+#define SMMU_STATUSR		0x40
+#define SMMU_GBPA		0x44
+#define SMMU_IRQ_CTRL		0x50
+#define SMMU_IRQ_CTRLACK	0x54
+#define SMMU_GERROR		0x60
+#define SMMU_GERRORN		0x64
+#define SMMU_GERROR_IRQ_CFG0	0x68
+#define SMMU_GERROR_IRQ_CFG1	0x70
+#define SMMU_GERROR_IRQ_CFG2	0x74
+#define SMMU_STRTAB_BASE	0x80
+#define SMMU_STRTAB_BASE_CFG	0x88
+#define SMMU_CMDQ_BASE		0x90
+#define SMMU_CMDQ_PROD		0x98
+#define SMMU_CMDQ_CONS		0x9c
+#define SMMU_EVENTQ_BASE	0xa0
+#define SMMU_EVENTQ_PROD	0xa8
+#define SMMU_EVENTQ_CONS	0xac
+#define SMMU_EVENTQ_IRQ_CFG0	0xb0
+#define SMMU_EVENTQ_IRQ_CFG1	0xb8
+#define SMMU_EVENTQ_IRQ_CFG2	0xbc
+#define SMMU_MMIO_SIZE		0x20000
+
+/* CR0 / CR0ACK */
+#define SMMU_CR0_SMMUEN		(1u << 0)
+#define SMMU_CR0_EVENTQEN	(1u << 2)
+#define SMMU_CR0_CMDQEN		(1u << 3)
+/* CR2 */
+#define SMMU_CR2_RECINVSID	(1u << 1)
+/* GBPA */
+#define SMMU_GBPA_ABORT		(1u << 20)
+#define SMMU_GBPA_UPDATE	(1u << 31)
+/* IRQ_CTRL */
+#define SMMU_IRQ_GERROR_EN	(1u << 0)
+#define SMMU_IRQ_EVENTQ_EN	(1u << 2)
+/* GERROR / GERRORN */
+#define SMMU_GERROR_CMDQ_ERR	   (1u << 0)
+#define SMMU_GERROR_EVENTQ_ABT_ERR (1u << 2)
+#define SMMU_GERROR_MSI_CMDQ_ABT   (1u << 4)
+/* Queue PROD / CONS */
+#define SMMU_Q_OVFLG		(1u << 31) /* EVENTQ_PROD.OVFLG, EVENTQ_CONS.OVACKFLG */
+#define SMMU_CMDQ_CONS_ERR_SHIFT 24
+#define SMMU_CMDQ_CONS_ERR_MASK	(0x7fu << 24)
+
+/* CMDQ_CONS.ERR */
+enum smmuv3_cerror {
+	SMMU_CERROR_NONE = 0,
+	SMMU_CERROR_ILL = 1,
+	SMMU_CERROR_ABT = 2,
+	SMMU_CERROR_ATC_INV_SYNC = 3,
+};
+
+/* Event record types (word 0 [7:0]). */
+enum smmuv3_event_type {
+	SMMU_EVT_NONE = 0x00,
+	SMMU_EVT_F_UUT = 0x01,
+	SMMU_EVT_C_BAD_STREAMID = 0x02,
+	SMMU_EVT_F_STE_FETCH = 0x03,
+	SMMU_EVT_C_BAD_STE = 0x04,
+	SMMU_EVT_F_STREAM_DISABLED = 0x06,
+	SMMU_EVT_C_BAD_SUBSTREAMID = 0x08,
+	SMMU_EVT_F_CD_FETCH = 0x09,
+	SMMU_EVT_C_BAD_CD = 0x0a,
+	SMMU_EVT_F_WALK_EABT = 0x0b,
+	SMMU_EVT_F_TRANSLATION = 0x10,
+	SMMU_EVT_F_ADDR_SIZE = 0x11,
+	SMMU_EVT_F_ACCESS = 0x12,
+	SMMU_EVT_F_PERMISSION = 0x13,
+};
+
+/* Command opcodes (word 0 [7:0]). */
+enum smmuv3_cmd_op {
+	SMMU_CMD_PREFETCH_CONFIG = 0x01,
+	SMMU_CMD_PREFETCH_ADDR = 0x02,
+	SMMU_CMD_CFGI_STE = 0x03,
+	SMMU_CMD_CFGI_STE_RANGE = 0x04, /* CFGI_ALL is Range = 31 */
+	SMMU_CMD_CFGI_CD = 0x05,
+	SMMU_CMD_CFGI_CD_ALL = 0x06,
+	SMMU_CMD_TLBI_NH_ALL = 0x10,
+	SMMU_CMD_TLBI_NH_ASID = 0x11,
+	SMMU_CMD_TLBI_NH_VA = 0x12,
+	SMMU_CMD_TLBI_NH_VAA = 0x13,
+	SMMU_CMD_TLBI_S12_VMALL = 0x28,
+	SMMU_CMD_TLBI_S2_IPA = 0x2a,
+	SMMU_CMD_TLBI_NSNH_ALL = 0x30,
+	SMMU_CMD_ATC_INV = 0x40,
+	SMMU_CMD_PRI_RESP = 0x41,
+	SMMU_CMD_RESUME = 0x44,
+	SMMU_CMD_STALL_TERM = 0x45,
+	SMMU_CMD_SYNC = 0x46,
+};
+
+/* Interrupt lines (wired); MSIs are writes to memory. */
+enum smmuv3_irq {
+	SMMU_IRQ_EVTQ = 0,
+	SMMU_IRQ_PRIQ,
+	SMMU_IRQ_CMD_SYNC,
+	SMMU_IRQ_GERROR,
+	SMMU_NR_IRQS
+};
+
+struct smmuv3_params {
+	bool s1p, s2p;	     /* stages implemented (IDR0.S1P / S2P); nesting when both */
+	unsigned int sidsize;  /* IDR1.SIDSIZE, 1..32 (default 16) */
+	unsigned int ssidsize; /* IDR1.SSIDSIZE, 0..20 (default 20) */
+	struct xlate_cache_params cache; /* entries 0 everywhere: caches off */
+	bool no_cache;	     /* no xlate cache at all: every translation walks */
+	/* Wired interrupt: called with the instance lock held; must not call back in. */
+	void (*irq)(void *opaque, enum smmuv3_irq line);
+	void *irq_opaque;
+};
+
+/* Defaults: both stages, SIDSIZE 16, SSIDSIZE 20, default caches. */
+void smmuv3_params_default(struct smmuv3_params *p);
+
+struct smmuv3;
+
+/* @mem: the SMMU's view of physical memory (tables, queues, MSI targets). */
+int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct smmuv3 **out);
+void smmuv3_free(struct smmuv3 *s);
+/* Back to reset values (registers); caches are flushed. */
+void smmuv3_reset(struct smmuv3 *s);
+
+/*
+ * Register access as a driver performs it: @size 4 or 8, naturally
+ * aligned, inside the 128 KiB window (page 1 aliases page 0). Offsets
+ * that name no register read as zero and ignore writes. -EINVAL for an
+ * access that no bus would deliver (size, alignment, out of window).
+ */
+int smmuv3_mmio_read(struct smmuv3 *s, uint64_t off, unsigned int size, uint64_t *val);
+int smmuv3_mmio_write(struct smmuv3 *s, uint64_t off, unsigned int size, uint64_t val);
+
+/* A transaction as a device issues it. */
+#define SMMU_NO_SSID UINT32_MAX
+struct smmuv3_txn {
+	uint32_t sid;
+	uint32_t ssid;	     /* SMMU_NO_SSID: no substream (SSV = 0) */
+	uint64_t addr;
+	unsigned int access; /* PT_PROT_R or PT_PROT_W, plus PT_PROT_X (InD), PT_PROT_U (!PnU) */
+};
+
+struct smmuv3_result {
+	uint64_t pa;
+	uint64_t size;	      /* bytes around pa translated alike (smaller leaf); 4K in bypass */
+	unsigned int prot;    /* PT_PROT_* allowed */
+	enum smmuv3_event_type event; /* why it was terminated (NONE: abort without event) */
+	bool recorded;	      /* the event was written to the event queue */
+	bool iotlb_hit;
+};
+
+/*
+ * Translate one transaction. 0 with r->pa, or -EFAULT when the SMMU
+ * terminates it (r->event says why; r->recorded whether an event record
+ * was queued). Safe to call from many threads alongside register
+ * accesses.
+ */
+int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
+
+struct smmuv3_stats {
+	uint64_t events;      /* records written to the event queue */
+	uint64_t events_lost; /* records that found the queue full (overflow) */
+	uint64_t events_dropped; /* records not written: EVENTQEN = 0 or queue write abort */
+	uint64_t cmds;	      /* commands consumed */
+	uint64_t irqs[SMMU_NR_IRQS];
+};
+void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *st);
+struct xlate_cache *smmuv3_cache(struct smmuv3 *s);
+
+#endif

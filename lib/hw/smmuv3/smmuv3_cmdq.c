@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smmuv3_cmdq.c - the command queue: consumption and each command's effect.
+ *
+ * What it owns. Reading commands between CMDQ_CONS and CMDQ_PROD when the
+ * driver moves PROD (or enables the queue, or acknowledges CMDQ_ERR),
+ * decoding them, and applying them to the translation caches: CFGI_* to
+ * the configuration cache (decoded STE/CD), TLBI_* to the IOTLB, walk
+ * caches and IPA cache, CMD_SYNC's completion signal.
+ *
+ * Architecture (IHI 0070 §4): commands are consumed in order; CONS moves
+ * past a command once it has taken effect, so when CMD_SYNC is consumed
+ * everything before it is visible. An opcode the model does not know, a
+ * command for a stage that is not implemented, SSec = 1, CMD_SYNC with a
+ * reserved CS, or reserved TG encodings are CERROR_ILL; a queue read that
+ * aborts is CERROR_ABT. On an error consumption stops with CONS at the
+ * failing command, CMDQ_CONS.ERR holds the reason and GERROR.CMDQ_ERR is
+ * toggled (interrupt if enabled); GERRORN resumes it.
+ *
+ * Invalidation scope: lib/xlate's calls may invalidate more than asked
+ * (always allowed). TLBI_NH_ALL drops the VMID's entries of both stages;
+ * TLBI_NH_ASID the ASID's in that VMID; TLBI_NH_VA / VAA the range (any
+ * ASID for VAA), honouring Leaf and the TTL hint; TLBI_S12_VMALL the
+ * VMID; TLBI_S2_IPA stage-2 state of the IPA range (combined entries are
+ * by the architecture removed only by a following NH/S12 invalidation);
+ * TLBI_NSNH_ALL everything (the configuration cache included). CFGI_STE
+ * drops the stream's configurations (all substreams); CFGI_STE_RANGE the
+ * 2^(Range+1) aligned streams (Range 31: all, CFGI_ALL); CFGI_CD the
+ * substream's and the no-substream entry of the stream; CFGI_CD_ALL all
+ * substreams of the stream.
+ *
+ * Range invalidation (SMMUv3.2 RIL): TG = 0 names one address (any leaf
+ * containing it); TG != 0 names (NUM + 1) << SCALE pages of the granule
+ * TG selects (1: 4K, 2: 16K, 3: 64K), TTL the leaf level (0: unknown).
+ *
+ * Accepted as no-ops: PREFETCH_CONFIG / PREFETCH_ADDR (prefetches are
+ * hints), and ATC_INV, PRI_RESP, RESUME, STALL_TERM, which have nothing to
+ * act on while ATS, PRI and stall are not modelled (IDR0 advertises none
+ * of them; they will be given their effect with those features).
+ *
+ * Concurrency: runs under the instance lock, so invalidations never run
+ * concurrently with each other (as lib/xlate requires).
+ */
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_priv.h"
+
+static void inv_range(struct smmuv3 *s, bool ipa, uint16_t vmid, uint32_t asid,
+		      const uint64_t cmd[2])
+{
+	unsigned int num = SMMU_BITS(cmd[0], 16, 12), scale = SMMU_BITS(cmd[0], 24, 20);
+	unsigned int tg = SMMU_BITS(cmd[1], 11, 10), ttl = SMMU_BITS(cmd[1], 9, 8);
+	unsigned int flags = (cmd[1] & 1) ? XLATE_INV_LEAF : 0;
+	uint64_t addr = cmd[1] & SMMU_MASK(63, 12), size;
+	int lvl = -1;
+
+	if (tg) {
+		unsigned int shift = 10 + 2 * tg; /* 1: 4K, 2: 16K, 3: 64K */
+
+		addr &= ~((1ULL << shift) - 1);
+		/* at most 32 << (31 + 16) bytes: no overflow */
+		size = ((uint64_t)num + 1) << (scale + shift);
+		if (ttl)
+			lvl = (int)ttl;
+	} else {
+		size = 1ULL << 12;
+	}
+	if (!s->cache)
+		return;
+	if (ipa)
+		xlate_inv_ipa(s->cache, vmid, addr, size, flags, lvl);
+	else
+		xlate_inv_range(s->cache, vmid, asid, addr, size, flags, lvl);
+}
+
+static void cfgi_ste_range(struct smmuv3 *s, uint32_t sid, unsigned int range)
+{
+	uint64_t n, first;
+
+	if (!s->cache)
+		return;
+	if (range >= 31 || range + 1 >= s->p.sidsize || range >= 12) {
+		xlate_cfgc_inv_all(s->cache); /* more than asked: allowed */
+		return;
+	}
+	n = 1ULL << (range + 1);
+	first = sid & ~(n - 1);
+	for (uint64_t i = 0; i < n; i++)
+		xlate_cfgc_inv(s->cache, (uint32_t)(first + i), UINT32_MAX);
+}
+
+/* Execute one command; CERROR_NONE or the error that stops the queue. */
+static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
+{
+	unsigned int op = cmd[0] & 0xff;
+	uint32_t sid = (uint32_t)(cmd[0] >> 32);
+	uint16_t vmid = (uint16_t)(cmd[0] >> 32);
+	uint16_t asid = (uint16_t)(cmd[0] >> 48);
+	struct xlate_cache *c = s->cache;
+
+	if (cmd[0] >> 10 & 1) /* SSec: Secure commands on the Non-secure queue */
+		return SMMU_CERROR_ILL;
+	switch (op) {
+	case SMMU_CMD_PREFETCH_CONFIG:
+	case SMMU_CMD_PREFETCH_ADDR:
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_CFGI_STE:
+		if (c)
+			xlate_cfgc_inv(c, sid, UINT32_MAX);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_CFGI_STE_RANGE:
+		cfgi_ste_range(s, sid, cmd[1] & 0x1f);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_CFGI_CD:
+		if (c) {
+			xlate_cfgc_inv(c, sid, SMMU_BITS(cmd[0], 31, 12));
+			xlate_cfgc_inv(c, sid, SMMU_CFGC_NO_SSID);
+		}
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_CFGI_CD_ALL:
+		if (c)
+			xlate_cfgc_inv(c, sid, UINT32_MAX);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_TLBI_NH_ALL:
+	case SMMU_CMD_TLBI_NH_ASID:
+	case SMMU_CMD_TLBI_NH_VA:
+	case SMMU_CMD_TLBI_NH_VAA:
+		if (!s->p.s1p)
+			return SMMU_CERROR_ILL;
+		if (!s->p.s2p)
+			vmid = 0;
+		if (op == SMMU_CMD_TLBI_NH_ALL) {
+			if (c)
+				xlate_inv_vmid(c, vmid);
+		} else if (op == SMMU_CMD_TLBI_NH_ASID) {
+			if (c)
+				xlate_inv_asid(c, vmid, asid);
+		} else {
+			inv_range(s, false, vmid, op == SMMU_CMD_TLBI_NH_VA ? asid : XLATE_ANY_ASID,
+				  cmd);
+		}
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_TLBI_S12_VMALL:
+		if (!s->p.s2p)
+			return SMMU_CERROR_ILL;
+		if (c)
+			xlate_inv_vmid(c, vmid);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_TLBI_S2_IPA:
+		if (!s->p.s2p)
+			return SMMU_CERROR_ILL;
+		inv_range(s, true, vmid, 0, cmd);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_TLBI_NSNH_ALL:
+		if (c)
+			xlate_inv_all(c);
+		return SMMU_CERROR_NONE;
+	case SMMU_CMD_ATC_INV:
+	case SMMU_CMD_PRI_RESP:
+	case SMMU_CMD_RESUME:
+	case SMMU_CMD_STALL_TERM:
+		return SMMU_CERROR_NONE; /* not modelled yet: see the header comment */
+	case SMMU_CMD_SYNC: {
+		unsigned int cs = SMMU_BITS(cmd[0], 13, 12);
+		uint64_t msi_addr = cmd[1] & SMMU_MASK(51, 2);
+
+		if (cs == 3)
+			return SMMU_CERROR_ILL;
+		if (cs == 1) { /* SIG_IRQ: MSI write when an address is given, else the wire */
+			if (msi_addr) {
+				if (!smmuv3_write32(s, msi_addr, (uint32_t)(cmd[0] >> 32)))
+					smmuv3_gerror_raise(s, SMMU_GERROR_MSI_CMDQ_ABT);
+			} else {
+				smmuv3_irq(s, SMMU_IRQ_CMD_SYNC);
+			}
+		}
+		/* SIG_NONE / SIG_SEV: completion is CONS moving past the command. */
+		return SMMU_CERROR_NONE;
+	}
+	default:
+		return SMMU_CERROR_ILL;
+	}
+}
+
+void smmuv3_cmdq_run(struct smmuv3 *s)
+{
+	struct smmuv3_queue *q = &s->cmdq;
+	uint32_t log2 = smmuv3_q_log2(q->base);
+	uint32_t wrap = 1u << log2, ptr_mask = (wrap << 1) - 1;
+	unsigned int budget = wrap; /* one lap at most per kick */
+
+	if (!(s->cr0 & SMMU_CR0_CMDQEN) || ((s->gerror ^ s->gerrorn) & SMMU_GERROR_CMDQ_ERR))
+		return;
+	while ((q->cons & ptr_mask) != (q->prod & ptr_mask) && budget--) {
+		uint32_t cons = q->cons & ptr_mask;
+		uint64_t addr = smmuv3_q_entry_addr(q->base, cons, SMMU_CMD_SIZE);
+		enum smmuv3_cerror err;
+		uint64_t cmd[2];
+
+		err = smmuv3_read_qw(s, addr, cmd, 2) ? cmd_exec(s, cmd) : SMMU_CERROR_ABT;
+		if (err != SMMU_CERROR_NONE) {
+			q->cons = (q->cons & ~SMMU_CMDQ_CONS_ERR_MASK) |
+				  (uint32_t)err << SMMU_CMDQ_CONS_ERR_SHIFT;
+			smmuv3_gerror_raise(s, SMMU_GERROR_CMDQ_ERR);
+			return;
+		}
+		s->stats.cmds++;
+		q->cons = (q->cons & ~ptr_mask) | ((cons + 1) & ptr_mask);
+	}
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smmuv3_priv.h - the SMMUv3 model's internals shared by smmuv3.c (registers,
+ * queues, events), smmuv3_ste.c (stream table, STE/CD, translation) and
+ * smmuv3_cmdq.c (commands). Bit positions are given on 64-bit words
+ * (qwords) as the architecture lays out STEs, CDs, commands and events.
+ */
+#ifndef UIOMMU_HW_SMMUV3_PRIV_H
+#define UIOMMU_HW_SMMUV3_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hw/smmuv3/smmuv3.h"
+#include "xlate/xlate.h"
+
+#define SMMU_BITS(v, hi, lo) (((v) >> (lo)) & ((2ULL << ((hi) - (lo))) - 1))
+#define SMMU_MASK(hi, lo)    (((2ULL << ((hi) - (lo))) - 1) << (lo))
+
+#define SMMU_OAS_BITS	48 /* IDR5.OAS = 0b101 */
+#define SMMU_OAS_ENC	5
+#define SMMU_Q_MAX_LOG2 19 /* IDR1.CMDQS / EVENTQS */
+#define SMMU_STE_SIZE	64
+#define SMMU_CD_SIZE	64
+#define SMMU_CMD_SIZE	16
+#define SMMU_EVT_SIZE	32
+
+struct smmuv3_queue {
+	uint64_t base; /* register as written */
+	uint32_t prod, cons;
+};
+
+/* Fields of a transaction's event record before it is encoded. */
+struct smmuv3_event {
+	enum smmuv3_event_type type;
+	uint32_t sid, ssid; /* ssid SMMU_NO_SSID: SSV = 0 */
+	bool s2, rnw, ind, pnu, ttrnw;
+	unsigned int cls;   /* enum xlate_class */
+	uint64_t input;	    /* InputAddr (qword 2) */
+	uint64_t addr2;	    /* IPA or FetchAddr (qword 3), already masked */
+};
+
+struct smmuv3 {
+	struct smmuv3_params p;
+	const struct pt_mem *mem;
+	struct xlate_cache *cache;
+	pthread_mutex_t lock; /* registers, queues, command consumption, event writes */
+
+	uint32_t idr[6];
+	uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
+	uint64_t gerror_irq_cfg0, evtq_irq_cfg0;
+	uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
+	uint64_t strtab_base;
+	uint32_t strtab_base_cfg;
+	struct smmuv3_queue cmdq, evtq;
+
+	struct smmuv3_stats stats;
+};
+
+/*
+ * A decoded STE (and CD) as kept in the configuration cache: what a
+ * transaction needs, small enough for XLATE_CFGC_BYTES. pt_cfgs are
+ * rebuilt from these fields (pt_cfg_init is a few comparisons).
+ */
+enum smmuv3_cfg_kind {
+	SMMU_CFG_ABORT = 1, /* STE.Config 0b0xx, or S1DSS terminate: abort, no event */
+	SMMU_CFG_BYPASS,    /* STE.Config 0b100, or S1DSS bypass for this stream */
+	SMMU_CFG_TRANSLATE,
+};
+
+struct smmuv3_stage_cfg {
+	uint8_t granule_shift, ias, oas, flags;
+	int8_t sl0;
+	uint64_t root;
+};
+
+struct smmuv3_dcfg {
+	uint8_t kind;
+	bool s1, s2;	    /* stages enabled */
+	bool s1_record, s2_record; /* CD.R, STE.S2R */
+	bool epd0;	    /* stage 1: TTB0 walks disabled */
+	uint16_t vmid;
+	uint16_t asid;
+	uint16_t s1_event;  /* abort-with-event decided at decode: F_STREAM_DISABLED (S1DSS) */
+	struct smmuv3_stage_cfg st[2];
+};
+
+_Static_assert(sizeof(struct smmuv3_dcfg) <= XLATE_CFGC_BYTES, "dcfg fits the config cache");
+
+/* smmuv3.c */
+uint32_t smmuv3_q_log2(uint64_t base);
+/* Physical address of entry @idx (index bits only) of the queue with base register @base. */
+uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize);
+/* Read @n little-endian qwords at physical @pa; false when outside memory. */
+bool smmuv3_read_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n);
+bool smmuv3_write32(struct smmuv3 *s, uint64_t pa, uint32_t v);
+/* Queue an event record (takes the lock); true when it was written. */
+bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e);
+void smmuv3_gerror_raise(struct smmuv3 *s, uint32_t bits);		  /* lock held */
+void smmuv3_irq(struct smmuv3 *s, enum smmuv3_irq line);		  /* lock held */
+
+/* smmuv3_cmdq.c: consume commands (lock held). */
+void smmuv3_cmdq_run(struct smmuv3 *s);
+
+/* Configuration cache key of a transaction without substream (SSIDs have 20 bits). */
+#define SMMU_CFGC_NO_SSID 0x100000u
+
+#endif

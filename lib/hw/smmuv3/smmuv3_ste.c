@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smmuv3_ste.c - stream table, STE and CD decoding, and translation.
+ *
+ * What it owns. The path of a transaction: SMMUEN / GBPA, the stream
+ * table lookup (linear, or 2-level through an L1STD), the STE's
+ * validation and decoding, the substream and CD table (single CD, linear
+ * or 2-level through L1CDs, fetched through stage 2 when stage 2 is on),
+ * the CD's validation and decoding into a stage-1 pt_cfg, the walk through
+ * lib/xlate with the instance's caches, and the event record a terminated
+ * transaction produces.
+ *
+ * Architecture (IHI 0070), and where the model is stricter than QEMU:
+ *  - Stream table: SID beyond LOG2SIZE (capped at IDR1.SIDSIZE), an
+ *    L1STD whose Span is 0, reserved (>= 12) or larger than SPLIT + 1,
+ *    or a SID beyond the L2 array (2^(Span-1) STEs) are C_BAD_STREAMID,
+ *    recorded when CR2.RECINVSID. A read that aborts is F_STE_FETCH
+ *    with the address. Reserved SPLIT values act as the next lower legal
+ *    one (6, 8, 10); reserved FMT values as linear.
+ *  - STE: V = 0 is C_BAD_STE; Config 0b0xx aborts without an event,
+ *    0b100 bypasses. ILLEGAL (C_BAD_STE): a stage not implemented,
+ *    S1Fmt 0b11 or S1DSS 0b11 with substreams, S1CDMax > SSIDSIZE,
+ *    STRW != 0 (no EL2), EATS != 0 (no ATS), and for stage 2: S2AA64 = 0,
+ *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
+ *    granule or needing more than 16 concatenated tables, S2S = 1 (no
+ *    stall), S2HA/S2HD (no HTTU), S2TTB beyond the effective S2PS.
+ *  - CD: V = 0, ENDI = 1, AA64 = 0, TG0 0b11, T0SZ outside 16..39,
+ *    HA/HD (no HTTU), S = 1 (no stall), A = 0 (TERM_MODEL = 1), TTB0
+ *    beyond the effective IPS: C_BAD_CD. A read that aborts is
+ *    F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
+ *    beyond S1CDMax, any SSID with S1CDMax = 0, and SSID 0 with
+ *    S1DSS = SSID0. A transaction without SSID on a substream STE follows
+ *    S1DSS: terminate (F_STREAM_DISABLED), bypass stage 1, or CD 0.
+ *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
+ *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
+ *    (S2 = 0, class IN); otherwise stage 2 checks it against S2T0SZ.
+ *  - Nested: the CD pointer (and L1CD pointer) is an IPA, translated
+ *    through stage 2 with class CD; TTB0 and every stage-1 table address
+ *    go through stage 2 inside lib/xlate with class TT; the output IPA
+ *    with class IN.
+ *  - Faults of the walk become F_TRANSLATION, F_ADDR_SIZE, F_ACCESS,
+ *    F_PERMISSION or F_WALK_EABT records: S2 says which stage, CLASS the
+ *    access, InputAddr the transaction's address, IPA (bits [51:12]) the
+ *    IPA a stage-2 fault was translating, FetchAddr (bits [51:3]) the
+ *    descriptor a walk abort failed to read. Stage-1 faults are recorded
+ *    when CD.R, stage-2 faults (class CD included) when STE.S2R;
+ *    F_WALK_EABT and configuration errors always.
+ * Not modelled yet: TTB1 (addresses outside TTB0's range fault as
+ * translation faults), TBI, stall, HTTU, ATS, PRI, secure streams.
+ *
+ * Caching: a successful decode (including abort, bypass and S1DSS
+ * outcomes) is stored in the configuration cache under (SID, SSID, or
+ * SMMU_CFGC_NO_SSID) until a CFGI_* command; errors are never cached, so
+ * every transaction that meets a bad structure gets its event. The
+ * translation is cached by lib/xlate under tag {S2VMID, ASID} (S2VMID
+ * tags stage-1-only contexts too, stage 2 being implemented).
+ *
+ * Concurrency: runs without the instance lock except to read the
+ * registers it needs (snapshot) and to queue an event.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_priv.h"
+
+struct regs_snap {
+	uint32_t cr0, cr2, gbpa, strtab_cfg;
+	uint64_t strtab_base;
+};
+
+static const uint8_t ps_bits[8] = { 32, 36, 40, 42, 44, 48, 48, 48 };
+
+/* Effective IPS / S2PS: values above IDR5.OAS (48 bits) act as OAS. */
+static unsigned int eff_ps(unsigned int enc)
+{
+	unsigned int b = ps_bits[enc & 7];
+
+	return b > SMMU_OAS_BITS ? SMMU_OAS_BITS : b;
+}
+
+static int stage_pt_cfg(const struct smmuv3_stage_cfg *sc, enum pt_format f, struct pt_cfg *c)
+{
+	*c = (struct pt_cfg){ .format = f, .granule_shift = sc->granule_shift, .ias = sc->ias,
+			      .oas = sc->oas, .sl0 = sc->sl0, .flags = sc->flags };
+	return pt_cfg_init(c);
+}
+
+static void ev_config(struct smmuv3_event *ev, enum smmuv3_event_type type,
+		      const struct smmuv3_txn *t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->sid = t->sid;
+	ev->ssid = t->ssid;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stream table                                                            */
+
+static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap *r,
+					const struct smmuv3_txn *t, uint64_t ste[8],
+					struct smmuv3_event *ev)
+{
+	unsigned int log2 = r->strtab_cfg & 0x3f, split = SMMU_BITS(r->strtab_cfg, 10, 6);
+	unsigned int fmt = SMMU_BITS(r->strtab_cfg, 17, 16);
+	uint64_t base = r->strtab_base & SMMU_MASK(51, 6), addr;
+
+	if (log2 > s->p.sidsize)
+		log2 = s->p.sidsize;
+	if (log2 < 32 && (t->sid >> log2)) {
+		ev_config(ev, SMMU_EVT_C_BAD_STREAMID, t);
+		return SMMU_EVT_C_BAD_STREAMID;
+	}
+	if (fmt == 1) {
+		unsigned int l1_bits, span;
+		uint64_t l1, l1_bytes;
+
+		split = split >= 10 ? 10 : split >= 8 ? 8 : 6;
+		l1_bits = log2 > split ? log2 - split : 0;
+		l1_bytes = (8ULL << l1_bits) < 64 ? 64 : 8ULL << l1_bits;
+		addr = (base & ~(l1_bytes - 1)) + (uint64_t)(t->sid >> split) * 8;
+		if (!smmuv3_read_qw(s, addr, &l1, 1)) {
+			ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
+			ev->addr2 = addr & SMMU_MASK(51, 3);
+			return SMMU_EVT_F_STE_FETCH;
+		}
+		span = l1 & 0x1f;
+		if (!span || span >= 12 || span - 1 > split ||
+		    (t->sid & ((1u << split) - 1)) >= (1u << (span - 1))) {
+			ev_config(ev, SMMU_EVT_C_BAD_STREAMID, t);
+			return SMMU_EVT_C_BAD_STREAMID;
+		}
+		addr = (l1 & SMMU_MASK(51, 6) & ~((1ULL << (span + 5)) - 1)) +
+		       (uint64_t)(t->sid & ((1u << split) - 1)) * SMMU_STE_SIZE;
+	} else {
+		addr = (base & ~((1ULL << (log2 + 6)) - 1)) + (uint64_t)t->sid * SMMU_STE_SIZE;
+	}
+	if (!smmuv3_read_qw(s, addr, ste, 8)) {
+		ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
+		ev->addr2 = addr & SMMU_MASK(51, 3);
+		return SMMU_EVT_F_STE_FETCH;
+	}
+	return SMMU_EVT_NONE;
+}
+
+/* Stage-2 fields of an STE (qwords 2 and 3); false: ILLEGAL. */
+static bool ste_decode_s2(const uint64_t ste[8], struct smmuv3_dcfg *d)
+{
+	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
+	unsigned int t0sz = SMMU_BITS(ste[2], 37, 32), sl0 = SMMU_BITS(ste[2], 39, 38);
+	unsigned int tg = SMMU_BITS(ste[2], 47, 46), ps = SMMU_BITS(ste[2], 50, 48);
+	struct smmuv3_stage_cfg *sc = &d->st[1];
+	struct pt_cfg c;
+
+	if (!(ste[2] >> 51 & 1) ||	/* S2AA64 = 0: AArch32 tables (IDR0.TTF AArch64 only) */
+	    (ste[2] >> 52 & 1) ||	/* S2ENDI = 1: big endian (IDR0.TTENDIAN LE only) */
+	    (ste[2] >> 55 & 3) ||	/* S2HD / S2HA: no HTTU */
+	    (ste[2] >> 57 & 1) ||	/* S2S: no stall */
+	    tg == 3 || t0sz < 16 || t0sz > 39)
+		return false;
+	sc->granule_shift = tg_shift[tg];
+	sc->ias = 64 - t0sz;
+	sc->oas = eff_ps(ps);
+	sc->sl0 = (int8_t)sl0;
+	sc->flags = (ste[2] >> 53 & 1) ? PT_CFG_AFFD : 0;
+	sc->root = ste[3] & SMMU_MASK(51, 4);
+	if (sc->root >> sc->oas)
+		return false;
+	if (stage_pt_cfg(sc, PT_VMSA_S2, &c))
+		return false;
+	d->s2_record = ste[2] >> 58 & 1;
+	return true;
+}
+
+/* Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). */
+static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
+{
+	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
+	unsigned int t0sz = SMMU_BITS(cd[0], 5, 0), tg0 = SMMU_BITS(cd[0], 7, 6);
+	struct smmuv3_stage_cfg *sc = &d->st[0];
+	struct pt_cfg c;
+
+	if (!(cd[0] >> 31 & 1) ||	/* V */
+	    (cd[0] >> 15 & 1) ||	/* ENDI */
+	    !(cd[0] >> 41 & 1) ||	/* AA64 */
+	    (cd[0] >> 42 & 3) ||	/* HD, HA: no HTTU */
+	    (cd[0] >> 44 & 1) ||	/* S: no stall */
+	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
+	    tg0 == 3 || t0sz < 16 || t0sz > 39)
+		return false;
+	sc->granule_shift = tg_shift[tg0];
+	sc->ias = 64 - t0sz;
+	sc->oas = eff_ps(SMMU_BITS(cd[0], 34, 32));
+	sc->sl0 = -1;
+	sc->flags = (cd[0] >> 35 & 1) ? PT_CFG_AFFD : 0;
+	sc->root = cd[1] & SMMU_MASK(51, 4);
+	if (sc->root >> sc->oas)
+		return false;
+	if (stage_pt_cfg(sc, PT_VMSA_S1, &c))
+		return false;
+	d->epd0 = cd[0] >> 14 & 1;
+	d->s1_record = cd[0] >> 45 & 1;
+	d->asid = (uint16_t)(cd[0] >> 48);
+	return true;
+}
+
+/* The event of a failed walk (or stage-2 fetch): its type and fields; recording per R / S2R. */
+static enum smmuv3_event_type fault_event(const struct smmuv3_txn *t, const struct smmuv3_dcfg *d,
+					  enum pt_fault_reason reason, const struct xlate_fault *f,
+					  struct smmuv3_event *ev, bool *record)
+{
+	memset(ev, 0, sizeof(*ev));
+	switch (reason) {
+	case PT_FAULT_ACCESS:
+		ev->type = SMMU_EVT_F_ACCESS;
+		break;
+	case PT_FAULT_PERMISSION:
+		ev->type = SMMU_EVT_F_PERMISSION;
+		break;
+	case PT_FAULT_ADDR_SIZE:
+		ev->type = SMMU_EVT_F_ADDR_SIZE;
+		break;
+	case PT_FAULT_EXT_ABORT:
+		ev->type = SMMU_EVT_F_WALK_EABT;
+		break;
+	default:
+		ev->type = SMMU_EVT_F_TRANSLATION;
+		break;
+	}
+	ev->sid = t->sid;
+	ev->ssid = t->ssid;
+	ev->s2 = f->stage == 2;
+	ev->cls = f->cls;
+	ev->rnw = !(t->access & PT_PROT_W);
+	ev->ind = !!(t->access & PT_PROT_X);
+	ev->pnu = !(t->access & PT_PROT_U);
+	ev->ttrnw = f->cls == XLATE_CLASS_TT; /* the table access was a read (no HTTU writes) */
+	ev->input = t->addr;
+	if (ev->type == SMMU_EVT_F_WALK_EABT)
+		ev->addr2 = f->desc_addr & SMMU_MASK(51, 3);
+	else if (ev->s2)
+		ev->addr2 = f->ipa & SMMU_MASK(51, 12);
+	*record = ev->type == SMMU_EVT_F_WALK_EABT || (ev->s2 ? d->s2_record : d->s1_record);
+	return ev->type;
+}
+
+/*
+ * Read @n qwords of a structure at @addr, an IPA when stage 2 is on.
+ * NONE, or the event (stage-2 fault with class CD, or F_CD_FETCH).
+ */
+static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn *t,
+				      struct smmuv3_dcfg *d, uint64_t addr, uint64_t *qw,
+				      unsigned int n, struct smmuv3_event *ev, bool *record)
+{
+	uint64_t pa = addr;
+
+	if (d->s2) {
+		struct pt_cfg s2c;
+		struct xlate_cfg xc = { .mem = s->mem, .cache = s->cache,
+					.tag = { .vmid = d->vmid, .asid = 0 } };
+		struct xlate_fault f;
+		enum pt_fault_reason r;
+
+		stage_pt_cfg(&d->st[1], PT_VMSA_S2, &s2c);
+		xc.s2 = (struct xlate_stage){ &s2c, d->st[1].root };
+		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, NULL);
+		if (r != PT_OK)
+			return fault_event(t, d, r, &f, ev, record);
+	}
+	if (!smmuv3_read_qw(s, pa, qw, n)) {
+		ev_config(ev, SMMU_EVT_F_CD_FETCH, t);
+		ev->addr2 = pa & SMMU_MASK(51, 3);
+		*record = true;
+		return SMMU_EVT_F_CD_FETCH;
+	}
+	return SMMU_EVT_NONE;
+}
+
+/* Stage 1 of a translating STE: substream, CD fetch, CD decode. */
+static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv3_txn *t,
+					    const uint64_t ste[8], struct smmuv3_dcfg *d,
+					    struct smmuv3_event *ev, bool *record)
+{
+	unsigned int fmt = SMMU_BITS(ste[0], 5, 4), cdmax = SMMU_BITS(ste[0], 63, 59);
+	unsigned int s1dss = SMMU_BITS(ste[1], 1, 0);
+	uint64_t ptr = ste[0] & SMMU_MASK(51, 6), cd[8];
+	bool ssv = t->ssid != SMMU_NO_SSID;
+	uint32_t ssid = ssv ? t->ssid : 0;
+	enum smmuv3_event_type e;
+
+	*record = true;
+	if (cdmax > s->p.ssidsize || (cdmax && (fmt == 3 || s1dss == 3))) {
+		ev_config(ev, SMMU_EVT_C_BAD_STE, t);
+		return SMMU_EVT_C_BAD_STE;
+	}
+	if (!cdmax) {
+		if (ssv)
+			goto bad_ssid;
+	} else if (!ssv) {
+		if (s1dss == 0) {		/* terminate, with F_STREAM_DISABLED */
+			d->kind = SMMU_CFG_ABORT;
+			d->s1_event = SMMU_EVT_F_STREAM_DISABLED;
+			return SMMU_EVT_NONE;
+		}
+		if (s1dss == 1) {		/* stage 1 bypassed */
+			d->s1 = false;
+			if (!d->s2)
+				d->kind = SMMU_CFG_BYPASS;
+			return SMMU_EVT_NONE;
+		}
+		/* S1DSS = SSID0: use CD 0 */
+	} else if (ssid >> cdmax || (s1dss == 2 && ssid == 0)) {
+		goto bad_ssid;
+	}
+	if (cdmax && fmt != 0) {
+		unsigned int split = fmt == 1 ? 8 : 10;
+		uint64_t l1;
+
+		e = cd_read(s, t, d, ptr + (uint64_t)(ssid >> split) * 8, &l1, 1, ev, record);
+		if (e)
+			return e;
+		if (!(l1 & 1))
+			goto bad_ssid;
+		ptr = (l1 & SMMU_MASK(51, 12)) +
+		      (uint64_t)(ssid & ((1u << split) - 1)) * SMMU_CD_SIZE;
+	} else {
+		ptr += (uint64_t)ssid * SMMU_CD_SIZE;
+	}
+	e = cd_read(s, t, d, ptr, cd, 8, ev, record);
+	if (e)
+		return e;
+	if (!cd_decode(cd, d)) {
+		*record = true;
+		ev_config(ev, SMMU_EVT_C_BAD_CD, t);
+		return SMMU_EVT_C_BAD_CD;
+	}
+	return SMMU_EVT_NONE;
+bad_ssid:
+	ev_config(ev, SMMU_EVT_C_BAD_SUBSTREAMID, t);
+	return SMMU_EVT_C_BAD_SUBSTREAMID;
+}
+
+static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r,
+				     const struct smmuv3_txn *t, struct smmuv3_dcfg *d,
+				     struct smmuv3_event *ev, bool *record)
+{
+	unsigned int config;
+	uint64_t ste[8];
+	enum smmuv3_event_type e;
+
+	memset(d, 0, sizeof(*d));
+	*record = true;
+	e = ste_fetch(s, r, t, ste, ev);
+	if (e) {
+		if (e == SMMU_EVT_C_BAD_STREAMID)
+			*record = r->cr2 & SMMU_CR2_RECINVSID;
+		return e;
+	}
+	if (!(ste[0] & 1))
+		goto bad_ste;
+	config = SMMU_BITS(ste[0], 3, 1);
+	if (!(config & 4)) {
+		d->kind = SMMU_CFG_ABORT;
+		return SMMU_EVT_NONE;
+	}
+	if (config == 4) {
+		d->kind = SMMU_CFG_BYPASS;
+		return SMMU_EVT_NONE;
+	}
+	d->kind = SMMU_CFG_TRANSLATE;
+	d->s1 = config & 1;
+	d->s2 = config & 2;
+	if ((d->s1 && !s->p.s1p) || (d->s2 && !s->p.s2p))
+		goto bad_ste;
+	if (SMMU_BITS(ste[1], 29, 28) ||	/* EATS: no ATS */
+	    SMMU_BITS(ste[1], 31, 30))		/* STRW: NS-EL1 only (no HYP) */
+		goto bad_ste;
+	if (s->p.s2p)
+		d->vmid = (uint16_t)ste[2];
+	if (d->s2 && !ste_decode_s2(ste, d))
+		goto bad_ste;
+	if (d->s1)
+		return ste_decode_s1(s, t, ste, d, ev, record);
+	return SMMU_EVT_NONE;
+bad_ste:
+	ev_config(ev, SMMU_EVT_C_BAD_STE, t);
+	return SMMU_EVT_C_BAD_STE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Translation                                                             */
+
+static int terminate(struct smmuv3 *s, struct smmuv3_result *res, const struct smmuv3_event *ev,
+		     bool record)
+{
+	res->event = ev->type;
+	res->recorded = record && smmuv3_record_event(s, ev);
+	return -EFAULT;
+}
+
+static int bypass(const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	res->pa = t->addr;
+	res->size = 4096;
+	res->prot = PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U;
+	return 0;
+}
+
+int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	uint32_t key = t->ssid == SMMU_NO_SSID ? SMMU_CFGC_NO_SSID : t->ssid;
+	struct pt_cfg s1c, s2c;
+	struct smmuv3_event ev;
+	struct smmuv3_dcfg d;
+	struct xlate_result xr;
+	struct xlate_fault f;
+	struct xlate_cfg xc;
+	struct regs_snap r;
+	enum pt_fault_reason pr;
+	bool record;
+
+	memset(res, 0, sizeof(*res));
+	if (t->ssid != SMMU_NO_SSID && t->ssid > 0xfffff)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	r = (struct regs_snap){ s->cr0, s->cr2, s->gbpa, s->strtab_base_cfg, s->strtab_base };
+	pthread_mutex_unlock(&s->lock);
+
+	if (!(r.cr0 & SMMU_CR0_SMMUEN)) {
+		if (r.gbpa & SMMU_GBPA_ABORT)
+			return -EFAULT; /* abort, no event */
+		return bypass(t, res);
+	}
+	if (!s->cache || !xlate_cfgc_lookup(s->cache, t->sid, key, &d)) {
+		if (decode(s, &r, t, &d, &ev, &record))
+			return terminate(s, res, &ev, record);
+		if (s->cache)
+			xlate_cfgc_insert(s->cache, t->sid, key, &d, sizeof(d));
+	}
+	switch (d.kind) {
+	case SMMU_CFG_ABORT:
+		if (d.s1_event) {
+			ev_config(&ev, d.s1_event, t);
+			return terminate(s, res, &ev, true);
+		}
+		return -EFAULT;
+	case SMMU_CFG_BYPASS:
+		return bypass(t, res);
+	default:
+		break;
+	}
+
+	xc = (struct xlate_cfg){ .mem = s->mem, .cache = s->cache,
+				 .tag = { .vmid = d.vmid, .asid = d.s1 ? d.asid : 0 } };
+	if (d.s2) {
+		stage_pt_cfg(&d.st[1], PT_VMSA_S2, &s2c);
+		xc.s2 = (struct xlate_stage){ &s2c, d.st[1].root };
+	}
+	memset(&f, 0, sizeof(f));
+	if (d.s1) {
+		stage_pt_cfg(&d.st[0], PT_VMSA_S1, &s1c);
+		xc.s1 = (struct xlate_stage){ &s1c, d.st[0].root };
+		if (d.epd0) {
+			/* TTB0 walks disabled: a stage-1 translation fault */
+			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
+						  .input_addr = t->addr };
+			fault_event(t, &d, PT_FAULT_TRANSLATION, &f, &ev, &record);
+			return terminate(s, res, &ev, record);
+		}
+	} else if (t->addr >> SMMU_OAS_BITS) {
+		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
+		f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
+					  .input_addr = t->addr };
+		fault_event(t, &d, PT_FAULT_ADDR_SIZE, &f, &ev, &record);
+		return terminate(s, res, &ev, d.s2_record);
+	}
+	pr = xlate(&xc, t->addr, t->access, &xr, &f, NULL);
+	if (pr != PT_OK) {
+		fault_event(t, &d, pr, &f, &ev, &record);
+		return terminate(s, res, &ev, record);
+	}
+	res->pa = xr.pa;
+	res->size = xr.size;
+	res->prot = xr.prot;
+	res->iotlb_hit = xr.iotlb_hit;
+	return 0;
+}

@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iommufd_private.h - the contract inside lib/iommufd.
+ *
+ * Everything a file of lib/iommufd needs from the others: the context and
+ * object model (main.c), ucmd/respond for ioctl handlers, the IOAS and its
+ * io_pagetable seams for domains and reserved regions (ioas.c,
+ * io_pagetable.c), and the access API (access.c). The names are Linux's
+ * (drivers/iommu/iommufd/iommufd_private.h) so the two read side by side;
+ * the semantics are those of reference iommufd.md §1.1 and §4.
+ *
+ * ---------------------------------------------------------------------
+ * Objects and their life cycle
+ * ---------------------------------------------------------------------
+ * Every user-visible object embeds struct iommufd_object as its FIRST
+ * member (iommufd_object_alloc() checks that at compile time) and has a
+ * type whose destroy/abort callbacks are listed in iommufd_object_ops[] in
+ * main.c. IDs come from the context's table, lowest free first, from 1.
+ *
+ * Creating an object from an ioctl (the usual way):
+ *
+ *	hwpt = iommufd_object_alloc_ucmd(ucmd, hwpt, IOMMUFD_OBJ_HWPT_PAGING);
+ *	if (IS_ERR(hwpt))
+ *		return PTR_ERR(hwpt);
+ *	... initialise; any failure: return -errno, and the dispatcher calls
+ *	    the type's abort (or destroy) callback and frees the object ...
+ *	cmd->out_hwpt_id = hwpt->obj.id;
+ *	return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+ *
+ * The ID is reserved at allocation but the object is invisible (lookups
+ * give ENOENT) until the dispatcher publishes it after the handler returned
+ * 0 (iommufd_object_finalize()). A failed ioctl therefore leaves no object
+ * behind and no visible ID consumed. Objects made outside an ioctl use
+ * iommufd_object_alloc() and call finalize / abort / abort_and_destroy
+ * themselves. A type with an abort callback cannot use the _ucmd variant
+ * (the same rule as Linux).
+ *
+ * Two reference counts per object:
+ *   users           long-term edges. The table holds 1; every object or
+ *                   attachment that depends on this one holds 1 more
+ *                   (HWPT -> IOAS, access -> IOAS, device -> HWPT ...), taken
+ *                   with refcount_inc(&obj->users) and dropped with
+ *                   refcount_dec(&obj->users). IOMMU_DESTROY succeeds only
+ *                   when users == 1 (only the table), else EBUSY.
+ *   shortterm_users in-flight uses (an ioctl between iommufd_get_object()
+ *                   and iommufd_put_object()). Biased by 1 while the object
+ *                   is in the table; destroy waits for it to reach 0.
+ * iommufd_get_object() takes one of each; iommufd_put_object() drops both.
+ * To keep a looked-up object long-term, take a users reference before the
+ * put (or use iommufd_ref_to_users(), which keeps the users reference and
+ * drops only the short-term one).
+ *
+ * Destruction: IOMMU_DESTROY, iommufd_object_destroy_user() (a driver
+ * destroying its own object, waiting for in-flight users) and
+ * iommufd_object_tombstone_user() (the same, but the ID stays reserved and
+ * reads as ENOENT until the context is closed). Closing the context
+ * destroys every object whose users == 1, repeatedly, leaf-first, until
+ * none remains; a reference leak shows as a warning and leaked memory.
+ *
+ * ---------------------------------------------------------------------
+ * Locks (order: top to bottom; never take one above while holding one below)
+ * ---------------------------------------------------------------------
+ *   iommufd_access::ioas_lock     which IOAS an access uses
+ *   iommufd_ioas::mutex           the IOAS's HWPT list (hw_pagetable.c)
+ *   iommufd_ctx::ioas_creation_lock  held for writing by CHANGE_PROCESS
+ *   io_pagetable::iova_rwsem      everything in the io_pagetable: areas,
+ *                                 allowed and reserved trees, domains,
+ *                                 accesses, alignment (Linux has a separate
+ *                                 domains_rwsem; here it is this one lock)
+ *   iopt_pages::mutex             pinning state of one iopt_pages
+ *   iommufd_ctx::lock             the object table, object state changes,
+ *                                 vfio_ioas, account_mode (a leaf: never
+ *                                 held across a callback)
+ * Callbacks into models (domain ops) run under iova_rwsem; access unmap
+ * callbacks run with no lock held.
+ *
+ * ---------------------------------------------------------------------
+ * Adding an ioctl or an object type (hw_pagetable.c, device.c, fault.c,
+ * viommu.c, selftest.c)
+ * ---------------------------------------------------------------------
+ *  - add the struct to union ucmd_buffer and an IOCTL_OP() line to
+ *    iommufd_ioctl_ops[] in main.c (the slot exists; empty slots answer
+ *    ENOTTY, as a kernel without that command would);
+ *  - add the type's row to iommufd_object_ops[] in main.c;
+ *  - declare the handler and callbacks below, next to their file's section.
+ *
+ * Errors: 0 or a negative errno everywhere; pointers are ERR_PTR(). Every
+ * allocation goes through util/alloc.h (fail-nth), every access to program
+ * memory through util/uaccess.h (EFAULT, never a crash).
+ */
+#ifndef UIOMMU_IOMMUFD_PRIVATE_H
+#define UIOMMU_IOMMUFD_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/iommufd.h>
+
+#include "hw/iommu.h"
+#include "util/bits.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/idr.h"
+#include "util/interval_tree.h"
+#include "util/list.h"
+#include "util/log.h"
+#include "util/uaccess.h"
+
+/*
+ * The host page size the pinning model works in. The library refuses to open
+ * /dev/iommu on a host whose page size differs (iommufd_fops_open()).
+ */
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+/* The largest automatic IOVA alignment: the THP (PMD) size (Linux HPAGE_SIZE). */
+#define HPAGE_SIZE (2UL << 20)
+
+#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* Kernel-style refcount helpers on the atomic counters below. */
+#define refcount_inc(p)	 atomic_fetch_add_explicit((p), 1, memory_order_relaxed)
+#define refcount_dec(p)	 atomic_fetch_sub_explicit((p), 1, memory_order_acq_rel)
+#define refcount_read(p) atomic_load_explicit((p), memory_order_acquire)
+
+/* IOMMU_CACHE: the kernel's "coherent" mapping bit, always set by iommufd. */
+#define IOMMU_CACHE 0x4
+
+struct iommufd_ctx;
+struct iommufd_ioas;
+struct iommufd_access;
+struct io_pagetable;
+struct iopt_area;
+struct iopt_pages;
+
+/* ------------------------------------------------------------------ */
+/* Capabilities and accounting (pages.c)                              */
+
+/* The capabilities the library checks (values of <linux/capability.h>). */
+#define IOMMUFD_CAP_IPC_LOCK	 14
+#define IOMMUFD_CAP_SYS_RESOURCE 24
+#define IOMMUFD_CAP_SYS_RAWIO	 17
+/*
+ * True when the calling thread has @cap in its effective set (capget(2)).
+ * A function pointer so unit tests can substitute a fixed answer.
+ */
+extern bool (*iommufd_capable)(int cap);
+
+enum {
+	IOPT_PAGES_ACCOUNT_NONE = 0,
+	IOPT_PAGES_ACCOUNT_USER = 1,
+	IOPT_PAGES_ACCOUNT_MM = 2,
+	IOPT_PAGES_ACCOUNT_MODE_NUM = 3,
+};
+
+/*
+ * Pages pinned by every context of the process, as the kernel would show
+ * them: charged to the user (USER mode), to the mm's locked_vm (MM mode),
+ * and the mm's pinned_vm (VmPin:, every mode but NONE). For a future
+ * /proc/<pid>/status synthesis and for tests.
+ */
+struct iommufd_pin_stats {
+	uint64_t user_locked_vm;
+	uint64_t mm_locked_vm;
+	uint64_t mm_pinned_vm;
+};
+void iommufd_pin_stats(struct iommufd_pin_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* The context and objects (main.c)                                    */
+
+struct iommufd_ctx {
+	struct uiommu_file *file;
+
+	/* The object table, object state transitions, vfio_ioas, account_mode. */
+	pthread_mutex_t lock;
+	/* Signalled when an object being destroyed loses its last short-term user. */
+	pthread_cond_t destroy_wait;
+	struct idr objects;
+
+	/* Read by IOAS creation, written by CHANGE_PROCESS (all IOAS locks taken). */
+	pthread_rwlock_t ioas_creation_lock;
+
+	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
+	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
+	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
+};
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
+	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_MAX,
+};
+
+struct iommufd_object {
+	/* In-flight uses, +1 bias while in the table. */
+	atomic_uint shortterm_users;
+	/* Long-term references: the table's and one per dependent edge. */
+	atomic_uint users;
+	enum iommufd_object_type type;
+	unsigned int id;
+};
+
+/* The object type's name, for logs ("ioas", "hwpt_paging" ...). */
+const char *iommufd_object_type_name(enum iommufd_object_type type);
+
+struct iommufd_object *iommufd_object_alloc_raw(struct iommufd_ctx *ictx, size_t size,
+						enum iommufd_object_type type);
+
+/*
+ * Allocate a zeroed @ptr-typed object of @type with a reserved ID (users =
+ * 1). Returns it or ERR_PTR(-ENOMEM / -ENOSPC / -EOPNOTSUPP).
+ */
+#define iommufd_object_alloc(ictx, ptr, type)                                                  \
+	({                                                                                     \
+		_Static_assert(offsetof(__typeof__(*(ptr)), obj) == 0, "obj must come first"); \
+		(__typeof__(ptr))iommufd_object_alloc_raw(ictx, sizeof(*(ptr)), type);         \
+	})
+
+/* Publish @obj: lookups find it from now on. Cannot fail. */
+void iommufd_object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/* Undo iommufd_object_alloc() of an object that needs no destroy: free ID and memory. */
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/* Undo it for an initialised object: the type's abort (else destroy), then abort. */
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/*
+ * The object @id of @type (IOMMUFD_OBJ_ANY: any) with a users and a
+ * short-term reference, or ERR_PTR(-ENOENT) (absent, reserved, a tombstone,
+ * another type, or being destroyed).
+ */
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
+					  enum iommufd_object_type type);
+/* Drop what iommufd_get_object() took. */
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/*
+ * Take both references on an object known to be alive (e.g. reached through
+ * another object's pointer) under ictx->lock. False if it is being destroyed.
+ */
+bool iommufd_lock_obj(struct iommufd_object *obj);
+/* Keep the users reference of a get, drop the short-term one. */
+void iommufd_ref_to_users(struct iommufd_object *obj);
+
+enum {
+	REMOVE_WAIT = 1 << 0,	       /* wait for in-flight (short-term) users */
+	REMOVE_OBJ_TOMBSTONE = 1 << 1, /* keep the ID reserved (ENOENT) until close */
+};
+/*
+ * Remove an object from the table and destroy it. @to_destroy NULL: by @id,
+ * as IOMMU_DESTROY (ENOENT, EBUSY). Otherwise the caller gives its own users
+ * reference on @to_destroy, which this consumes.
+ */
+int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_destroy, uint32_t id,
+			  unsigned int flags);
+
+/* A driver destroys an object it owns (it holds one users reference). */
+static inline void iommufd_object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	if (iommufd_object_remove(ictx, obj, obj->id, REMOVE_WAIT))
+		ulog_warn("iommufd: object %u still busy at destroy", obj->id);
+}
+
+/* The same, leaving a tombstone in the ID table. */
+static inline void iommufd_object_tombstone_user(struct iommufd_ctx *ictx,
+						 struct iommufd_object *obj)
+{
+	if (iommufd_object_remove(ictx, obj, obj->id, REMOVE_WAIT | REMOVE_OBJ_TOMBSTONE))
+		ulog_warn("iommufd: object %u still busy at tombstone", obj->id);
+}
+
+/* Keep the context (and its file) alive: the kernel's iommufd_ctx_get/put. */
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
+/* The context of an iommufd file, with a reference; ERR_PTR(-EBADF) otherwise. */
+struct iommufd_ctx *iommufd_ctx_from_file(struct uiommu_file *file);
+
+/* Open /dev/iommu: a new context and its file (uiommu_open()). */
+struct uiommu_file *iommufd_fops_open(int flags, int *err);
+
+/* ------------------------------------------------------------------ */
+/* ioctl handlers                                                      */
+
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	void *ubuffer;			/* the program's struct */
+	uint32_t user_size;		/* its first u32 */
+	void *cmd;			/* our copy, zero-extended to our size */
+	struct iommufd_object *new_obj; /* finalized / aborted by the dispatcher */
+};
+
+/*
+ * Copy the (updated) command back over the program's struct: min(user size,
+ * @cmd_len) bytes. 0 or -EFAULT.
+ */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+struct iommufd_object *iommufd_object_alloc_ucmd_raw(struct iommufd_ucmd *ucmd, size_t size,
+						     enum iommufd_object_type type);
+#define iommufd_object_alloc_ucmd(ucmd, ptr, type)                                             \
+	({                                                                                     \
+		_Static_assert(offsetof(__typeof__(*(ptr)), obj) == 0, "obj must come first"); \
+		(__typeof__(ptr))iommufd_object_alloc_ucmd_raw(ucmd, sizeof(*(ptr)), type);    \
+	})
+
+/* main.c */
+int iommufd_option(struct iommufd_ucmd *ucmd);
+/* ioas.c */
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+int iommufd_option_rlimit_mode(struct iommu_option *cmd, struct iommufd_ctx *ictx);
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
+/* vfio_compat.c */
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
+
+/* ------------------------------------------------------------------ */
+/* io_pagetable and IOAS (io_pagetable.c, ioas.c)                      */
+
+/*
+ * An IO address space's page table: which IOVA ranges map which iopt_pages
+ * (areas), which ranges may never be used (reserved: domain apertures,
+ * device reserved regions, test reservations), which ranges the user
+ * restricted automatic allocation to (allowed), and the domains and accesses
+ * that see it. All fields are guarded by iova_rwsem.
+ */
+struct io_pagetable {
+	pthread_rwlock_t iova_rwsem;
+	struct interval_tree_root area_itree;	  /* iopt_area::node */
+	struct interval_tree_root allowed_itree;  /* iopt_allowed::node */
+	struct interval_tree_root reserved_itree; /* iopt_reserved::node */
+	/* Attached paging domains, densely packed in [0, next_domain_id). */
+	struct iommu_domain **domains;
+	unsigned int next_domain_id;
+	unsigned int domains_cap;
+	/* Accesses attached to this IOAS (an access may sit in two during a replace). */
+	struct iommufd_access **accesses;
+	unsigned int naccesses, accesses_cap;
+	/* Every IOVA and length must be a multiple of this (power of two). */
+	uint64_t iova_alignment;
+	bool disable_large_pages;
+};
+
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct io_pagetable iopt;
+	/* Guards hwpt_list (owned by hw_pagetable.c). */
+	pthread_mutex_t mutex;
+	struct list_head hwpt_list;
+};
+
+static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return (struct iommufd_ioas *)iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
+}
+
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx);
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+
+void iopt_init_table(struct io_pagetable *iopt);
+void iopt_destroy_table(struct io_pagetable *iopt);
+
+/* IOPT_ALLOC_IOVA: choose the IOVA (*iova is output); otherwise *iova is fixed. */
+#define IOPT_ALLOC_IOVA 1
+
+/*
+ * Map @length bytes of this process's memory at @uptr with @iommu_prot
+ * (IOMMU_READ/WRITE/CACHE). Pinned (checked and accounted) and loaded into
+ * every attached domain now if there is one; otherwise lazily.
+ */
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova,
+			void *uptr, uint64_t length, int iommu_prot, unsigned int flags);
+/* The same for @length bytes of the file @fd (a memfd) from byte @start. */
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
+			uint64_t start, uint64_t length, int iommu_prot, unsigned int flags);
+/*
+ * COPY in two steps, so the ioctl can look the destination up between them:
+ * take references on the slices of pages mapped at [iova, iova + length)
+ * (EINVAL length 0, EOVERFLOW, ENOENT unless covered by contiguous areas),
+ * then map them into @dst; the pages are shared, not copied, and stay pinned
+ * once. Always free the list afterwards (it drops what was not used).
+ */
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct list_head *pages_list);
+int iopt_map_pages(struct io_pagetable *iopt, struct list_head *pages_list, uint64_t length,
+		   uint64_t *dst_iova, int iommu_prot, unsigned int flags);
+void iopt_free_pages_list(struct io_pagetable *iopt, struct list_head *pages_list);
+/*
+ * Remove every area inside [iova, iova + length - 1]; an area that sticks
+ * out gives ENOENT (areas removed before it stay removed). *unmapped gets
+ * the bytes removed; nothing there is success with *unmapped = 0.
+ */
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length, uint64_t *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+/* Split the areas containing each of @iovas so that a cut falls after it (VFIO type1). */
+int iopt_cut_iova(struct io_pagetable *iopt, uint64_t *iovas, size_t num_iovas);
+
+/* Replace the allowed list with @allowed (a tree of iopt_allowed, swapped in). */
+int iopt_set_allow_iova(struct io_pagetable *iopt, struct interval_tree_root *allowed);
+
+/*
+ * Reserved ranges, tagged by @owner (a domain, a device, NULL for tests).
+ * EADDRINUSE when the range intersects an area or an allowed range.
+ * _locked variants need iova_rwsem held for writing.
+ */
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last, void *owner);
+int iopt_reserve_iova_locked(struct io_pagetable *iopt, uint64_t start, uint64_t last, void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, void *owner);
+/*
+ * Reserve every reserved region of @dev (owner @dev), all or nothing
+ * (EADDRINUSE when one intersects an area or an allowed range).
+ */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt, struct udev *dev);
+
+/*
+ * Attach a paging domain: everything outside its aperture becomes reserved
+ * (owner @domain), the IOAS alignment rises to its smallest page size (more
+ * than PAGE_SIZE: EINVAL; an existing area misaligned for it: EADDRINUSE),
+ * and every area is mapped into it (pinning first if it is the first
+ * domain). On failure nothing changed.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
+/* Unmap every area from @domain (unpinning if it was the last), drop its reservations. */
+void iopt_table_remove_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
+
+/* HUGE_PAGES option (and VFIO type1 v1): map with PAGE_SIZE IOPTEs only. */
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/* Accesses (access.c calls these). */
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
+void iopt_remove_access(struct io_pagetable *iopt, struct iommufd_access *access);
+
+/* ------------------------------------------------------------------ */
+/* Accesses: in-library CPU users of an IOAS (access.c)               */
+
+#define IOMMUFD_ACCESS_RW_READ	0
+#define IOMMUFD_ACCESS_RW_WRITE (1 << 0)
+/* Set by kernel threads in Linux; accepted and ignored here. */
+#define IOMMUFD_ACCESS_RW_KTHREAD (1 << 1)
+
+struct iommufd_access_ops {
+	/* The user pins pages (pin_pages): it needs unmap and raises alignment to PAGE_SIZE. */
+	bool needs_pin_pages;
+	/*
+	 * [iova, iova + length) is being unmapped: unpin everything pinned
+	 * there (iommufd_access_unpin_pages()) before returning. Called with no
+	 * lock held, possibly from another thread's UNMAP.
+	 */
+	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+};
+
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	/* Guards ioas and ioas_unpin. */
+	pthread_mutex_t ioas_lock;
+	struct iommufd_ioas *ioas;	 /* pin/rw use this; NULL when detached */
+	struct iommufd_ioas *ioas_unpin; /* unpin uses this (survives a racing detach) */
+	const struct iommufd_access_ops *ops;
+	void *data;
+	uint64_t iova_alignment;
+	bool internal; /* created by the library for itself (HW queues): locks areas */
+};
+
+/*
+ * Create an access for a driver (emulated device, selftest access fd). The
+ * object is published; the driver holds one users reference until
+ * iommufd_access_destroy(). *id gets the object ID.
+ */
+struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,
+					     const struct iommufd_access_ops *ops, void *data,
+					     uint32_t *id);
+/* An access for the library's own objects (HW queues): pins lock areas (UNMAP: EBUSY). */
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx);
+void iommufd_access_destroy(struct iommufd_access *access);
+int iommufd_access_attach(struct iommufd_access *access, uint32_t ioas_id);
+int iommufd_access_attach_internal(struct iommufd_access *access, struct iommufd_ioas *ioas);
+int iommufd_access_replace(struct iommufd_access *access, uint32_t ioas_id);
+void iommufd_access_detach(struct iommufd_access *access);
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+
+/*
+ * Pin [iova, iova + length): iova and the area offsets must be page aligned
+ * (EINVAL), the range fully mapped (ENOENT) with the needed permission
+ * (EPERM). out_pages[i] gets the host address of page i. Undo with
+ * iommufd_access_unpin_pages() with the same iova and length.
+ */
+int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova, uint64_t length,
+			     void **out_pages, unsigned int flags);
+void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, uint64_t length);
+/*
+ * Copy between @data and [iova, iova + length) through the IOAS's areas:
+ * ENOENT not fully mapped, EPERM missing permission, EINVAL while the area
+ * is being unmapped, EFAULT when the backing memory is gone.
+ */
+int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, size_t length,
+		      unsigned int flags);
+/* UNMAP is removing [iova, iova + length): ask every access of @iopt to let go. */
+void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova, uint64_t length);
+
+/* ------------------------------------------------------------------ */
+/* VFIO compatibility (vfio_compat.c)                                  */
+
+/* The compat IOAS ID (ENODEV when none). */
+int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, uint32_t *out_ioas_id);
+/* Make sure a compat IOAS exists (attaching the first VFIO group does this). */
+int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx);
+int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx);
+
+/* ------------------------------------------------------------------ */
+/* Test support                                                       */
+
+/*
+ * Pins held on the host page at @addr (a user address or a file alias):
+ * the number of iopt_pages, over every context of the process, that pin it.
+ * What IOMMU_TEST_OP_MD_CHECK_REFS compares with (Linux: page refcount /
+ * GUP_PIN_COUNTING_BIAS). File-backed pages are found by (device, inode,
+ * offset) when @addr lies in a file mapping the library made.
+ */
+unsigned int iopt_pages_pin_count(uintptr_t addr);
+/*
+ * The same for page @pgoff of the file (@dev, @ino): for a user address that
+ * maps a memfd the program shares with MAP_FILE.
+ */
+unsigned int iopt_pages_file_pin_count(uint64_t dev, uint64_t ino, uint64_t pgoff);
+/*
+ * The host address (the library's own mapping) of byte @offset of the file
+ * (@dev, @ino) if some MAP_FILE covers it, else 0: what MD_CHECK_MAP's
+ * resolve function needs for a user address inside a mapping of that memfd
+ * (the selftest finds dev/ino/offset of the user address in /proc/self/maps).
+ */
+uintptr_t iopt_pages_file_host(uint64_t dev, uint64_t ino, uint64_t offset);
+
+#endif

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_iommufd.c - libFuzzer target over the /dev/iommu dispatcher.
+ *
+ * Each input is a fresh context and a program of ioctls decoded from the
+ * bytes:
+ *
+ *   byte 0      setup: bit 0 attaches a test paging domain (2 KiB / 4 KiB /
+ *               1 MiB pages, aperture 16 MiB .. 2 GiB - 1) to IOAS 1, bit 1
+ *               sets IOAS 1 as the VFIO compat IOAS, bit 2 turns its huge
+ *               pages off
+ *   then records:
+ *     op        which request: one of the iommufd / VFIO requests, or a
+ *               raw request number from the next 4 bytes
+ *     mode      how the struct's size field is set: ours, our minimum - 1,
+ *               ours + a few bytes, or the raw bytes; and whether pointer
+ *               fields are pointed into a scratch buffer (most of the time)
+ *               or left as the input gives them, and whether the argument
+ *               itself is valid, NULL or a wild pointer
+ *     payload   the struct bytes (up to 96)
+ *
+ * Object IDs in the payload are folded to 0..5 so that they mostly name
+ * live objects; array counts are capped at 64 so a run stays short.
+ *
+ * After the program, the context must still answer IOVA_RANGES for every
+ * IOAS and unmap everything, close must leave no file, pin or charge
+ * behind, and nothing may crash: any violation is __builtin_trap().
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#include "../func/iommufd_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define SCRATCH_SIZE (64 * 1024)
+
+static uint8_t *scratch;     /* 64 KiB, page aligned: pointer targets */
+static uint8_t argbuf[4096]; /* the ioctl argument */
+static int memfd = -1;
+
+struct req {
+	unsigned long request;
+	size_t size, min;
+	/* Offsets of u64 pointer fields, of u32 id fields, of a u32 count field (or -1). */
+	int ptr[2], ids[3], count;
+	bool vfio_argsz; /* VFIO struct: the first u32 is argsz */
+};
+
+#define NOF -1
+static const struct req reqs[] = {
+	{IOMMU_DESTROY, 8, 8, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_ALLOC, 12, 12, {NOF, NOF}, {NOF, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_ALLOW_IOVAS, 24, 24, {16, NOF}, {4, NOF, NOF}, 8, false},
+	{IOMMU_IOAS_COPY, 40, 40, {NOF, NOF}, {8, 12, NOF}, NOF, false},
+	{IOMMU_IOAS_IOVA_RANGES, 32, 32, {16, NOF}, {4, NOF, NOF}, 8, false},
+	{IOMMU_IOAS_MAP, 40, 40, {16, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_UNMAP, 24, 24, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_OPTION, 24, 24, {NOF, NOF}, {12, NOF, NOF}, NOF, false},
+	{IOMMU_VFIO_IOAS, 12, 12, {NOF, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_MAP_FILE, 40, 40, {NOF, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_IOAS_CHANGE_PROCESS, 8, 8, {NOF, NOF}, {NOF, NOF, NOF}, NOF, false},
+	{VFIO_IOMMU_MAP_DMA, 32, 32, {8, NOF}, {NOF, NOF, NOF}, NOF, true},
+	{VFIO_IOMMU_UNMAP_DMA, 24, 24, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
+	{VFIO_IOMMU_GET_INFO, 24, 16, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
+};
+
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t get8(struct input *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+static uint32_t get32(struct input *in)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)get8(in) << (8 * i);
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void setup_once(void)
+{
+	if (scratch)
+		return;
+	scratch =
+		mmap(NULL, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED)
+		__builtin_trap();
+	memfd = memfd_create("fuzz", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, 16 * 4096))
+		__builtin_trap();
+	/* The library logs warnings for refused pins etc.; keep the fuzzer quiet. */
+	ulog_set_level(ULOG_ERR);
+}
+
+static void run_one(struct input *in)
+{
+	uint8_t op = get8(in), mode = get8(in);
+	const struct req *r = NULL;
+	unsigned long request;
+	size_t size, n;
+	void *arg = argbuf;
+
+	if (op % 16 < ARRAY_SIZE_T(reqs)) {
+		r = &reqs[op % 16];
+		request = r->request;
+	} else if (op % 16 == 15) {
+		request = get32(in);
+	} else {
+		/* Near-misses of valid requests: other nr, type, direction bits. */
+		request = _IO(IOMMUFD_TYPE, 0x80 + (get8(in) % 0x30)) |
+			  ((unsigned long)(get8(in) & 3) << 30);
+	}
+
+	memset(argbuf, 0, 256);
+	n = get8(in) % 97;
+	for (size_t i = 0; i < n; i++)
+		argbuf[i] = get8(in);
+
+	size = r ? r->size : 40;
+	switch (mode & 3) {
+	case 0:
+		break;
+	case 1:
+		size = r ? r->min - 1 : 7;
+		break;
+	case 2:
+		size += get8(in) % 24;
+		break;
+	case 3:
+		size = get32(in) % 8192;
+		break;
+	}
+	if ((mode & 3) != 3 || !r)
+		put32(argbuf, (uint32_t)size);
+
+	if (r && !(mode & 4)) {
+		/* Fold IDs, point pointers into scratch, cap counts and lengths. */
+		for (int i = 0; i < 3; i++)
+			if (r->ids[i] != NOF)
+				put32(argbuf + r->ids[i], argbuf[r->ids[i]] % 6);
+		for (int i = 0; i < 2; i++)
+			if (r->ptr[i] != NOF)
+				put64(argbuf + r->ptr[i],
+				      (uintptr_t)scratch + rd64(argbuf + r->ptr[i]) % SCRATCH_SIZE);
+		if (r->count != NOF)
+			put32(argbuf + r->count, argbuf[r->count] % 65);
+		if (request == IOMMU_IOAS_MAP || request == IOMMU_IOAS_MAP_FILE ||
+		    request == IOMMU_IOAS_COPY)
+			put64(argbuf + (request == IOMMU_IOAS_COPY ? 16 : 24),
+			      rd64(argbuf + (request == IOMMU_IOAS_COPY ? 16 : 24)) %
+				      (SCRATCH_SIZE * 2));
+		if (request == IOMMU_IOAS_MAP_FILE)
+			put32(argbuf + 12, argbuf[12] & 1 ? (uint32_t)memfd : argbuf[12]);
+		if (request == VFIO_IOMMU_MAP_DMA)
+			put64(argbuf + 24, rd64(argbuf + 24) % (SCRATCH_SIZE * 2));
+	}
+	if (r && r->vfio_argsz && (mode & 3) == 0)
+		put32(argbuf, (uint32_t)(r->size + (mode >> 6)));
+
+	switch ((mode >> 3) & 7) {
+	case 6:
+		arg = NULL;
+		break;
+	case 7:
+		arg = (void *)(uintptr_t)(0x1000 + get32(in));
+		break;
+	default:
+		break;
+	}
+	/* Requests that take a value (VFIO_CHECK_EXTENSION, SET_IOMMU) get a small one. */
+	if ((request & 0xff) < 0x80 && !r && (mode & 0x20))
+		arg = (void *)(uintptr_t)(get8(in) % 12);
+
+	uiommu_ioctl(self_file, request, arg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = {data, size};
+	static struct test_domain td;
+	struct iommufd_pin_stats ps;
+	unsigned int files;
+	uint8_t setup;
+	uint32_t ioas;
+
+	setup_once();
+	files = ufile_count();
+	self_file = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (!self_file)
+		__builtin_trap();
+	if (_ioas_alloc(&ioas) || ioas != 1)
+		__builtin_trap();
+	setup = get8(&in);
+	test_domain_init(&td, 2048 | 4096 | (1ULL << 20), 1ULL << 24, (1ULL << 31) - 1);
+	if (setup & 4) {
+		uint64_t v = 0;
+
+		if (_option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, 1, &v))
+			__builtin_trap();
+	}
+	if ((setup & 1) && _test_domain_attach(&td, 1))
+		__builtin_trap();
+	if (setup & 2) {
+		struct iommu_vfio_ioas v = {
+			.size = sizeof(v), .ioas_id = 1, .op = IOMMU_VFIO_IOAS_SET};
+
+		if (uiommu_ioctl(self_file, IOMMU_VFIO_IOAS, &v))
+			__builtin_trap();
+	}
+
+	for (unsigned int i = 0; in.n && i < 64; i++)
+		run_one(&in);
+
+	/* The context is consistent: every IOAS answers and can be emptied. */
+	for (uint32_t id = 1; id < 6; id++) {
+		struct iommu_iova_range ranges[4];
+		uint32_t num = 4;
+
+		if (_iova_ranges(id, ranges, &num, NULL) && errno != ENOENT && errno != EMSGSIZE)
+			__builtin_trap();
+		if (_ioas_unmap(id, 0, UINT64_MAX, NULL) && errno != ENOENT)
+			__builtin_trap();
+	}
+	if (td.ioas) {
+		iopt_table_remove_domain(&td.ioas->iopt, &td.dom);
+		refcount_dec(&td.ioas->obj.users);
+		td.ioas = NULL;
+		if (!interval_tree_empty(&td.runs))
+			__builtin_trap();
+	}
+	if (uiommu_close(self_file))
+		__builtin_trap();
+	self_file = NULL;
+	iommufd_pin_stats(&ps);
+	if (ufile_count() != files || ps.mm_pinned_vm || ps.user_locked_vm || ps.mm_locked_vm ||
+	    iopt_pages_pin_count((uintptr_t)scratch))
+		__builtin_trap();
+	return 0;
+}
