@@ -90,18 +90,20 @@
  *    each set it must search loads the set count (waiting while odd),
  *    scans the tags and removes; flush stamps; done = S' (release). Fill J
  *    of a walk that read seq = s0: set its size bit (seq_cst), lock the
- *    set (seq_cst), load its scopes' pend (seq_cst), insert only if none
- *    exceeds s0. In the single total order S of seq_cst operations and
- *    fences:
+ *    set (seq_cst), load c->seq (seq_cst) and, unless it still reads s0
+ *    (no invalidation at all began since), its scopes' pend (seq_cst);
+ *    insert only if none exceeds s0. In the single total order S of
+ *    seq_cst operations and fences:
  *     - s0 >= S' (the walk read I's sequence, a release store after pend):
  *       its scope check, made after s0, sees I's pend; it fills only if it
  *       also saw I's done, which happens after I's removals and stamps
  *       (release / acquire), so its cache reads saw them, and its table
  *       reads follow the unmap that preceded I.
- *     - s0 < S': if J's pend load follows F in S, it reads I's pend (a
- *       seq_cst load after a seq_cst fence reads the stores sequenced
- *       before that fence, or later ones) and J drops its fill. Otherwise
- *       it precedes F, and so do J's bit and lock (sequenced before it):
+ *     - s0 < S': if J's seq load follows F in S, it reads S' or later
+ *       (a seq_cst load after a seq_cst fence reads the stores sequenced
+ *       before that fence, or later ones), not s0, so J loads the pends,
+ *       which follow F too: it reads I's and drops its fill. Otherwise
+ *       J's seq load precedes F, and so do J's bit and lock:
  *       I's loads, sequenced after F, read them or later values, so I sees
  *       the bit, searches J's set, and reads the set count as J's lock or
  *       later: it waits for J's unlock (acquire) and sees J's tag to

@@ -93,7 +93,11 @@
  * cannot produce a fault the tables no longer hold. The record lists the
  * hits (rec->hit) beside the reads; res->reads counts the reads,
  * res->iotlb_hit says the IOTLB answered. xlate_batch() reads the
- * context's IOTLB state once for many addresses. The uncached path is the
+ * context's IOTLB state once for many addresses. A miss without a record
+ * first tries walk_short(), the usual warm case in a few steps (stage 1
+ * from the deepest walk-cache level, IPA-cache answers, at most one
+ * stage-2 read), which counts and fills exactly what the general walk
+ * would and otherwise leaves everything to it. The uncached path is the
  * code below unchanged (xlate_once, s2_walk), reached through one more
  * test of cfg->cache.
  *
