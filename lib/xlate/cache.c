@@ -201,7 +201,7 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
 	s->nsets = g->entries / s->ways;
 	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
-	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 8, 64);
+	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 12, 64);
 	s->stride = (uint32_t)ALIGN_UP(s->tagb + (size_t)s->ways * nw * 8, 64);
 	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
 	if (!s->sets)
@@ -356,14 +356,15 @@ fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 
 /*
  * Insert the entry @ent (@nw words, s->nw: key1, stamp = @s0, values) under
- * key0 @k0, covering 2^@lg bytes, into the set of @hash, unless an
+ * key0 @k0, covering 2^@lg bytes, with the level a TTL hint would name
+ * (xc_fp()), into the set of @hash, unless an
  * invalidation began since @s0. An entry with the same keys is overwritten
  * in place; else a free way, else a dead one, else the victim. Inline, so
  * that each cache's copy of the words is unrolled.
  */
 static inline __attribute__((always_inline)) void
 xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
-	  const uint64_t *ent, unsigned int nw, unsigned int lg, uint64_t s0)
+	  const uint64_t *ent, unsigned int nw, unsigned int lg, uint64_t s0, int level)
 {
 	uint32_t set = xc_set_of(s, hash);
 	struct xc_hdr *h = xc_hdr(s, set);
@@ -422,6 +423,7 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 #pragma GCC unroll 8
 	for (unsigned int i = 0; i < nw; i++)
 		st(&e[i], ent[i]);
+	__atomic_store_n(&xc_fps(h, s->ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
 	st(&tag[way], k0);
 	if (s->lru)
 		xc_touch_hdr(h, (unsigned int)way);
@@ -433,27 +435,30 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 
 /*
  * What a removal matches: key0 and key1 under masks, and optionally a
- * level: the int32 at byte @ttl_byte of entry word @ttl_word.
+ * level (the one a TTL hint names, kept in the fingerprint).
  */
 struct xc_match {
 	uint64_t m0, k1, m1;
 	int ttl;		/* -1: any */
-	uint8_t ttl_word, ttl_byte;
+	uint32_t fp, fpm;	/* the same as a fingerprint and its mask (match_fp()) */
 };
 
-static inline __attribute__((always_inline)) bool match_entry(const uint64_t *e,
-							       const struct xc_match *m)
+/*
+ * Complete @m with the fingerprint it matches: VMID and stage-2 flag
+ * always, the ASID's flush slot when it names an ASID, the level when it
+ * has one.
+ */
+static inline __attribute__((always_inline)) void match_fp(struct xc_match *m)
 {
-	uint64_t v;
-	int32_t level;
+	m->fp = xc_fp(m->k1, m->ttl);
+	m->fpm = XC_FP_VMID | XC_FP_S2 | ((m->m1 & XC_K1_ASID) == XC_K1_ASID ? XC_FP_SLOT : 0) |
+		 (m->ttl >= 0 ? XC_FP_LEVEL : 0);
+}
 
-	if ((xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
-		return false;
-	if (m->ttl < 0)
-		return true;
-	v = xc_ld(&e[m->ttl_word]);
-	memcpy(&level, (const uint8_t *)&v + m->ttl_byte, sizeof(level));
-	return level == m->ttl;
+/* Key1 of the entry at @e against @m, exactly (the configuration cache's removals). */
+static inline bool match_entry(const uint64_t *e, const struct xc_match *m)
+{
+	return !((xc_ld(&e[XC_K1]) ^ m->k1) & m->m1);
 }
 
 /* 1 when the tag at @t is @k0 under the mask @m0, else 0. */
@@ -462,15 +467,18 @@ static inline unsigned int tag_is(const uint64_t *t, uint64_t k0, uint64_t m0)
 	return ((xc_ld(t) ^ k0) & m0) == 0;
 }
 
-/* Remove way @w of set @h (entries of @nw words after @tagb bytes) if it matches. */
+/*
+ * Remove way @w of set @h (of @ways ways) if its tag and fingerprint match:
+ * the tag line alone decides.
+ */
 static inline __attribute__((always_inline)) unsigned int
-remove_way(struct xc_hdr *h, uint32_t tagb, uint32_t nw, unsigned int w, uint64_t k0,
+remove_way(struct xc_hdr *h, unsigned int ways, unsigned int w, uint64_t k0,
 	   const struct xc_match *m)
 {
 	uint64_t *tag = &xc_tags(h)[w];
 
 	if (likely(!tag_is(tag, k0, m->m0)) ||
-	    !match_entry((const uint64_t *)((uint8_t *)h + tagb) + (size_t)w * nw, m))
+	    ((__atomic_load_n(&xc_fps(h, ways)[w], __ATOMIC_RELAXED) ^ m->fp) & m->fpm))
 		return 0;
 	st(tag, 0);
 	return 1;
@@ -490,18 +498,37 @@ xc_remove(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0, const struct x
 	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
 		xc_cpu_relax();
 	for (unsigned int w = 0; w < s->ways; w++)
-		n += remove_way(h, s->tagb, s->nw, w, k0, m);
+		n += remove_way(h, s->ways, w, k0, m);
 	return n;
 }
 
 /* The same for a set of 4 ways (unrolled). */
 static inline __attribute__((always_inline)) unsigned int
-xc_remove4(struct xc_hdr *h, uint32_t tagb, uint32_t nw, uint64_t k0, const struct xc_match *m)
+xc_remove4(struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
 {
 	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
 		xc_cpu_relax();
-	return remove_way(h, tagb, nw, 0, k0, m) + remove_way(h, tagb, nw, 1, k0, m) +
-	       remove_way(h, tagb, nw, 2, k0, m) + remove_way(h, tagb, nw, 3, k0, m);
+	return remove_way(h, 4, 0, k0, m) + remove_way(h, 4, 1, k0, m) +
+	       remove_way(h, 4, 2, k0, m) + remove_way(h, 4, 3, k0, m);
+}
+
+/* The configuration cache: key1 compared exactly (in the entry: SIDs are 32 bits). */
+static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0,
+				    const struct xc_match *m)
+{
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
+		xc_cpu_relax();
+	for (unsigned int w = 0; w < s->ways; w++) {
+		uint64_t *tag = &xc_tags(h)[w];
+
+		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, h, w), m)) {
+			st(tag, 0);
+			n++;
+		}
+	}
+	return n;
 }
 
 /*
@@ -532,13 +559,21 @@ xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64
 		total += pl - p + 1;
 		if (total > s->nsets || total == 0)
 			return false;
+		if (p == pl) {
+			/* One page of this size (a single-page invalidation): one set. */
+			struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
+
+			n += likely(s->ways == 4) ? xc_remove4(h, p << lg | low, m)
+						   : xc_remove(s, h, p << lg | low, m);
+			continue;
+		}
 		if (likely(s->set_mask && s->ways == 4)) {
-			const uint32_t stride = s->stride, tagb = s->tagb, nw = s->nw;
+			const uint32_t stride = s->stride;
 			uint8_t *end = s->sets + (size_t)s->nsets * stride;
 			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
 			for (;; p++) {
-				n += xc_remove4((struct xc_hdr *)h, tagb, nw, p << lg | low, m);
+				n += xc_remove4((struct xc_hdr *)h, p << lg | low, m);
 				if (p == pl)
 					break;
 				h += stride;
@@ -593,7 +628,8 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 	memcpy(&e[XC_TLB_IMG], img, sizeof(*img));
 	if (c->iotlb.sets)
 		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0);
+			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0,
+			  k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
 }
 
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
@@ -626,7 +662,7 @@ void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t bas
 	memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
 	if (c->ipa.sets)
 		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), xc_key0(base, lg, false), e, XC_IPA_NW,
-			  lg, s0);
+			  lg, s0, level);
 }
 
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
@@ -637,7 +673,7 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 
 	if (s->sets)
 		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, XC_WALK_NW, lg, s0);
+			  xc_key0(base, lg, user), e, XC_WALK_NW, lg, s0, -1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -746,13 +782,13 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 	m = (struct xc_match){ .m0 = ~XC_K0_USER,
 			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
 			       .m1 = asid == XLATE_ANY_ASID ? ~XC_K1_ASID : ~0ULL,
-			       .ttl = ttl < 0 ? -1 : ttl,
-			       .ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s1_level) / 8,
-			       .ttl_byte = offsetof(struct xc_tlb_img, s1_level) % 8 };
+			       .ttl = ttl < 0 ? -1 : ttl };
+	match_fp(&m);
 	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		/* Walk caches: every level; TTL names the leaf, not the tables above it. */
 		m.ttl = -1;
+		match_fp(&m);
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
 			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, &m);
 	}
@@ -780,21 +816,20 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	m = (struct xc_match){ .m0 = ~0ULL,
 			       .k1 = xc_key1(vmid, 0),
 			       .m1 = ~0ULL,
-			       .ttl = ttl < 0 ? -1 : ttl,
-			       .ttl_word = XC_IPA_META,
-			       .ttl_byte = offsetof(struct xc_ipa_meta, level) };
+			       .ttl = ttl < 0 ? -1 : ttl };
+	match_fp(&m);
 	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, &m);
 	/* Stage-2-only IOTLB entries are stage-2 results: IPA = input address. */
 	m.k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
 	m.m0 = ~XC_K0_USER;
-	m.ttl_word = XC_TLB_IMG + offsetof(struct xc_tlb_img, s2_level) / 8;
-	m.ttl_byte = offsetof(struct xc_tlb_img, s2_level) % 8;
+	match_fp(&m);
 	if (ok)
 		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		m.k1 = xc_key1(vmid, 0);
 		m.m0 = ~0ULL;
 		m.ttl = -1;
+		match_fp(&m);
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
 			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, &m);
 	}
@@ -875,7 +910,7 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 	e[XC_STAMP] = s0;
 	e[XC_V0] = len;
 	memcpy(&e[XC_V0 + 1], buf, len);
-	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, XC_CFG_NW, 0, s0);
+	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, XC_CFG_NW, 0, s0, -1);
 }
 
 void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
@@ -888,7 +923,7 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 		stamp(c, &c->sid[xc_sid_slot(sid)], s);
 	} else if (c->cfg.sets) {
 		struct xc_hdr *h = xc_hdr(&c->cfg, xc_set_of(&c->cfg, cfgc_hash(sid, ssid)));
-		unsigned int n = xc_remove(&c->cfg, h, XC_K0_VALID, &m);
+		unsigned int n = xc_remove_exact(&c->cfg, h, XC_K0_VALID, &m);
 
 		if (n)
 			xc_count_n(c, XC_G_CFG, XC_INVAL, n);

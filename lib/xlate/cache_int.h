@@ -13,17 +13,20 @@
  *			  the LRU order of the ways
  *	u64 tag[ways]	  key0 of each way: input base (aligned to 2^lg) |
  *			  lg << 2 | U << 1 | valid; 0 is a free way
+ *	u32 fp[ways]	  what invalidations match besides key0 (xc_fp()):
+ *			  VMID, the stage-2-only flag, the level, the ASID's
+ *			  flush slot
  *	(padding to tagb bytes, a multiple of 64)
  *	entry[ways]	  nw 64-bit words each:
  *	  word 0  key1	  VMID << 32 | ASID (or SID << 32 | SSID), plus flags
  *	  word 1  stamp	  the invalidation sequence the fill's walk started under
  *	  word 2+ value	  per cache (see the XC_TLB_* / XC_IPA_* / XC_WALK_* words)
  *
- * The tags of up to six ways share the header's cache line, so a lookup
+ * The tags of four ways share the header's cache line, so a lookup
  * compares every way's key0 in one line and reads one entry, and a range
- * invalidation skips a set that holds nothing of the range without
- * leaving that line. An IOTLB entry is 8 words, one line. See cache.c for
- * the protocol.
+ * invalidation decides from that line alone (key0 and the fingerprint)
+ * which ways go. An IOTLB entry is 8 words, one line. See cache.c for the
+ * protocol.
  */
 #ifndef UIOMMU_XLATE_CACHE_INT_H
 #define UIOMMU_XLATE_CACHE_INT_H
@@ -47,7 +50,7 @@
 enum { XC_K1 = 0, XC_STAMP, XC_V0 };
 
 #define XC_K0_VALID    BIT(0)
-#define XC_K0_USER     BIT(1) /* stage-1 entries: filled by an unprivileged access */
+#define XC_K0_USER     BIT(1) /* stage-1 entries: filled by an unprivileged access (bit 1!) */
 #define XC_K0_LG_SHIFT 2      /* bits 7:2: log2 of the bytes the entry covers */
 #define XC_K1_S2ONLY   BIT(63) /* IOTLB: a stage-2-only context's entry (an IPA entry) */
 #define XC_K1_ASID     0xffffffffULL
@@ -235,6 +238,12 @@ static inline uint64_t *xc_tags(struct xc_hdr *h)
 	return (uint64_t *)(h + 1);
 }
 
+/* The fingerprints of a set's @ways ways (after the tags). */
+static inline uint32_t *xc_fps(struct xc_hdr *h, unsigned int ways)
+{
+	return (uint32_t *)(xc_tags(h) + ways);
+}
+
 /* The entry (key1, stamp, values) of way @w. */
 static inline uint64_t *xc_entry(const struct xc_cset *s, struct xc_hdr *h, unsigned int w)
 {
@@ -244,6 +253,27 @@ static inline uint64_t *xc_entry(const struct xc_cset *s, struct xc_hdr *h, unsi
 static inline unsigned int xc_asid_slot(uint32_t vmid, uint32_t asid)
 {
 	return (unsigned int)((((uint64_t)vmid << 32 | asid) * 0x9e3779b97f4a7c15ULL) >> 52);
+}
+
+/*
+ * An entry's fingerprint: VMID [31:16], key1's stage-2-only flag [15], the
+ * level a TTL hint names plus one [14:12] (the stage-1 leaf's for combined
+ * IOTLB entries, the stage-2 leaf's for stage-2 ones; 0 when none), and
+ * the (VMID, ASID) flush slot [11:0]. Range invalidations compare it
+ * instead of reading the entry: exact but for ASIDs that share a flush
+ * slot, which already invalidate each other (xlate_inv_asid); removing
+ * more than asked is always allowed.
+ */
+#define XC_FP_VMID  0xffff0000u
+#define XC_FP_S2	    0x8000u
+#define XC_FP_LEVEL 0x7000u
+#define XC_FP_SLOT  0x0fffu
+static inline uint32_t xc_fp(uint64_t k1, int level)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	return vmid << 16 | (k1 & XC_K1_S2ONLY ? XC_FP_S2 : 0) |
+	       ((uint32_t)(level + 1) & 7) << 12 | xc_asid_slot(vmid, (uint32_t)k1);
 }
 
 static inline unsigned int xc_sid_slot(uint32_t sid)
@@ -661,7 +691,7 @@ static inline struct xc_tlb_key xc_tlb_key_of(uint64_t k1, bool user)
 {
 	return (struct xc_tlb_key){
 		.k1 = k1,
-		.low = (user ? XC_K0_USER : 0) | XC_K0_VALID,
+		.low = (uint64_t)user << 1 | XC_K0_VALID, /* XC_K0_USER is bit 1 */
 		.hv = (uint64_t)((uint32_t)(k1 >> 32) & 0xffff) * XC_HASH_VMID,
 	};
 }
