@@ -73,8 +73,10 @@
  *    recent), its own counter shard and the caller's result (which a hit
  *    that fails the second load leaves to the walk it falls back to).
  *  - Removals take no lock. The invalidator waits for the set's count to be
- *    even (acquire), scans the tag line, and removes a matching way with
- *    one relaxed store of 0 to its tag. That is enough because:
+ *    even (acquire), scans the tag line (key0 and the fingerprint, which a
+ *    fill writes before the tag, so a finished fill's pair is whole), and
+ *    removes a matching way with one relaxed store of 0 to its tag. That
+ *    is enough because:
  *     - readers: a removal changes one word, the tag, so no reader sees a
  *       torn entry; a reader that read the tag before the store is
  *       concurrent with the invalidation and may return the old answer;
