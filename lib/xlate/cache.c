@@ -628,6 +628,8 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
 
 	memcpy(&e[XC_TLB_IMG], img, sizeof(*img));
+	__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
+			 __ATOMIC_RELAXED);
 	if (c->iotlb.sets)
 		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
 			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0,

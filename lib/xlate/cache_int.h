@@ -45,6 +45,8 @@
 #define XC_ASID_SLOTS  4096
 #define XC_SID_SLOTS   1024
 #define XC_SHARDS      16
+#define XC_HINTS       4096 /* IOTLB size hints (struct xlate_cache) */
+#define XC_HINT_SHIFT  21
 
 /* Entry words (key0 lives in the set's tag block). */
 enum { XC_K1 = 0, XC_STAMP, XC_V0 };
@@ -195,6 +197,14 @@ struct xlate_cache {
 	struct xlate_cache_params params;
 	/* Random replacement state (xorshift64), racy by design. Own line. */
 	uint64_t rng __attribute__((aligned(64)));
+	/*
+	 * IOTLB size hints: per hashed 2 MiB input region, the log2 size of
+	 * the entry last filled or found there (0: none). With more than one
+	 * entry size present the hit path probes the hinted size first, so a
+	 * mix of 4K pages and 2M blocks costs one probe and no mispredicted
+	 * branch. Racy by design: a hint only orders probes.
+	 */
+	uint8_t hint[XC_HINTS] __attribute__((aligned(64)));
 };
 
 /* ---------------------------------------------------------------------- */
@@ -889,6 +899,12 @@ static inline __attribute__((always_inline)) void xc_tlb_touch(bool lru,
 {
 	if (lru)
 		xc_touch_hdr(hit->h, hit->way);
+}
+
+/* The size hint of the region of @iova in the context of @k (see struct xlate_cache). */
+static inline uint8_t *xc_hint(const struct xlate_cache *c, uint64_t hv, uint64_t iova)
+{
+	return (uint8_t *)&c->hint[((iova >> XC_HINT_SHIFT) + hv) & (XC_HINTS - 1)];
 }
 
 /* xc_lg_size[lg] = 2^lg, but 0 for lg = 0 (a stage that is off). */

@@ -949,19 +949,32 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	 * present, as it usually is), so that the set's address does not wait
 	 * for the size mask; then the other sizes, smallest first.
 	 */
-	if (likely((m & -m) == BIT(XC_TLB_LG_4K))) {
+	if (likely(m == BIT(XC_TLB_LG_4K))) {
 		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
 		if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
 			goto found;
-		m &= m - 1;
+		return TF_MISS;
 	}
-	for (;; m &= m - 1) {
-		if (!m)
-			return TF_MISS;
-		z = xc_tlb_sz_of(&k, (unsigned int)__builtin_ctzll(m));
-		if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p))
-			break;
+	/* More sizes: the one hinted for this region first, then the others. */
+	if (likely(m)) {
+		uint8_t *hint = xc_hint(xc, k.hv, iova);
+		unsigned int lg = __atomic_load_n(hint, __ATOMIC_RELAXED) & 63;
+
+		if (likely(m & BIT(lg))) {
+			z = xc_tlb_sz_of(&k, lg);
+			if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+				goto found;
+			m &= ~BIT(lg);
+		}
+		for (; m; m &= m - 1) {
+			z = xc_tlb_sz_of(&k, (unsigned int)__builtin_ctzll(m));
+			if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)) {
+				__atomic_store_n(hint, (uint8_t)z.lg, __ATOMIC_RELAXED);
+				goto found;
+			}
+		}
 	}
+	return TF_MISS;
 found:
 	switch (tlb_copy(&p, &z, iova, tlb_need(access), xc_ld(&xc->tlb_flushed), res)) {
 	case TC_OK:
@@ -1147,10 +1160,12 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
  */
 #define BATCH_SIZES 4
 struct batch {
+	const struct xlate_cache *c;
 	struct xc_cset s;
 	struct xc_tlb_key k;
 	struct xc_tlb_sz z[BATCH_SIZES];
 	unsigned int nz;
+	uint8_t zi[64]; /* zi[lg] = 1 + the index of size lg in z, 0 when absent */
 	uint64_t m, floor;
 	unsigned int access, n;
 	const uint64_t *iova;
@@ -1175,6 +1190,39 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 	enum pt_fault_reason *ret = b->ret;
 	const bool lru = b->s.lru;
 
+	if (likely(xc_tlb_geom4(&b->s) && b->nz > 1 && b->nz <= BATCH_SIZES)) {
+		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
+		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
+		uint8_t *sets = b->s.sets;
+
+		/* Several sizes: the one hinted for the region first (tlb_hit_fast()). */
+		for (; i < n; i++) {
+			uint64_t in = iova[i];
+			unsigned int j = b->zi[*xc_hint(b->c, b->k.hv, in) & 63];
+			const struct xc_tlb_sz *z = j ? &z0[j - 1] : z0, *hz = z;
+			struct xc_tlb_pos p;
+
+			bool hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+
+			for (const struct xc_tlb_sz *zz = z0; unlikely(!hit) && zz < zend; zz++) {
+				if (zz == hz)
+					continue;
+				z = zz;
+				hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+				if (hit)
+					__atomic_store_n(xc_hint(b->c, b->k.hv, in), (uint8_t)z->lg,
+							 __ATOMIC_RELAXED);
+			}
+			if (unlikely(!hit))
+				return i;
+			if (tlb_copy(&p, z, in, needw, floor, &res[i]) != TC_OK)
+				return i;
+			xc_tlb_touch(lru, &(struct xc_tlb_hit){ .h = p.h, .way = p.way });
+			TRACE_USDT(xlate_walk, in, access, res[i].pa, res[i].size);
+			ret[i] = PT_OK;
+		}
+		return i;
+	}
 	if (likely(xc_tlb_geom4(&b->s) && b->nz <= BATCH_SIZES)) {
 		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
 		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
@@ -1222,6 +1270,7 @@ unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsi
 
 	/* With the trace on, each hit is traced as it is found: one by one. */
 	if (xc && tlb_key(cfg, access, &k1, &user) && !trace_event_enabled(TRACE_EV_xlate_walk)) {
+		b.c = xc;
 		b.s = xc->iotlb;
 		b.k = xc_tlb_key_of(k1, user);
 		b.floor = xc_tlb_floor(xc, k1);
@@ -1241,10 +1290,15 @@ unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsi
 
 			if (m != b.m) {
 				b.m = m;
-				for (b.nz = 0; m; m &= m - 1, b.nz++)
-					if (b.nz < BATCH_SIZES)
-						b.z[b.nz] = xc_tlb_sz_of(
-							&b.k, (unsigned int)__builtin_ctzll(m));
+				memset(b.zi, 0, sizeof(b.zi));
+				for (b.nz = 0; m; m &= m - 1, b.nz++) {
+					unsigned int lg = (unsigned int)__builtin_ctzll(m);
+
+					if (b.nz >= BATCH_SIZES)
+						continue;
+					b.z[b.nz] = xc_tlb_sz_of(&b.k, lg);
+					b.zi[lg] = (uint8_t)(b.nz + 1);
+				}
 			}
 			if (b.m) {
 				unsigned int j = batch_hits(&b, i);
