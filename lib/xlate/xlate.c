@@ -102,7 +102,11 @@
  * test of cfg->cache.
  *
  * The hit path (tlb_hit_fast() inline in xlate(), batch_hits() for
- * xlate_batch()): the set's sequence count is loaded (acquire), the way is
+ * xlate_batch()): the sizes are probed 4K alone with constant shifts, or
+ * with several sizes present the one hinted for the input's region first
+ * (cache_int.h: a racy byte per region, so a mix of pages and blocks
+ * costs one probe; any hint gives the same answers, only in more probes);
+ * the set's sequence count is loaded (acquire), the way is
  * found by key0 in the set's tag line and key1 in its entry, the stamp is
  * checked (against the newest IOTLB flush for one call, whose test is one
  * load; against the context's floor, read once, for a batch) and the
@@ -921,8 +925,10 @@ enum tlb_fast {
 
 /*
  * The IOTLB hit of xlate() without a record, inline in xlate(): the
- * context's key, a probe of each entry size present (smallest first), the
- * stamp against the newest IOTLB flush, the access against the grant. No
+ * context's key, a probe of each entry size present (4K alone with
+ * constant shifts; with several sizes the one hinted for the region
+ * first), the stamp against the newest IOTLB flush, the access against
+ * the grant. No
  * call and no store but the LRU order (only when the way was not the most
  * recent), the result and this thread's counter; what it cannot settle
  * that way it leaves to tlb_hit() (TF_GENERAL).
@@ -945,9 +951,8 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 		return TF_GENERAL;
 	k = xc_tlb_key_of(k1, user);
 	/*
-	 * 4K pages first with constant shifts (when 4K is the smallest size
-	 * present, as it usually is), so that the set's address does not wait
-	 * for the size mask; then the other sizes, smallest first.
+	 * 4K pages alone (the usual case): constant shifts, so the set's
+	 * address does not wait for the size mask.
 	 */
 	if (likely(m == BIT(XC_TLB_LG_4K))) {
 		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
