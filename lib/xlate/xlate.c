@@ -105,7 +105,9 @@
  * xlate_batch()): the sizes are probed 4K alone with constant shifts, or
  * with several sizes present the one hinted for the input's region first
  * (cache_int.h: a racy byte per region, so a mix of pages and blocks
- * costs one probe; any hint gives the same answers, only in more probes);
+ * costs one probe; a wrong hint costs probes, not answers: live entries of
+ * two sizes over one address exist only when tables changed without an
+ * invalidation, and then either answer is one a TLB may give);
  * the set's sequence count is loaded (acquire), the way is
  * found by key0 in the set's tag line and key1 in its entry, the stamp is
  * checked (against the newest IOTLB flush for one call, whose test is one
