@@ -925,8 +925,8 @@ struct xc_ipa_hit {
 	int level;
 };
 
-static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa,
-				 struct xc_ipa_hit *hit)
+static inline __attribute__((always_inline)) bool
+xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
 {
 	const struct xc_geom g = xc_geom_of(&c->ipa);
 	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
