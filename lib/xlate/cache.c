@@ -533,6 +533,9 @@ static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, u
 	return n;
 }
 
+#define XC_REMOVE_AHEAD 16	  /* sets prefetched ahead in a big cache */
+#define XC_REMOVE_BIG	(1u << 20) /* bytes of sets past which a cache is big */
+
 /*
  * Remove matching entries of every size present that cover any byte of
  * [first, last] (@m: key0's mask, key1 and its mask, the level). Returns
@@ -572,9 +575,20 @@ xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64
 		if (likely(s->set_mask && s->ways == 4)) {
 			const uint32_t stride = s->stride;
 			uint8_t *end = s->sets + (size_t)s->nsets * stride;
+			const bool big = (size_t)s->nsets * stride > XC_REMOVE_BIG;
 			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
 			for (;; p++) {
+				/*
+				 * A cache larger than a core's L2 lives in L3 or
+				 * memory: the sets ahead load while this one is
+				 * searched.
+				 */
+				if (big && pl - p > XC_REMOVE_AHEAD) {
+					uint8_t *a = h + XC_REMOVE_AHEAD * stride;
+
+					__builtin_prefetch(a < end ? a : a - (end - s->sets), 1);
+				}
 				n += xc_remove4((struct xc_hdr *)h, p << lg | low, m);
 				if (p == pl)
 					break;
