@@ -1297,14 +1297,15 @@ unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsi
 
 			if (m != b.m) {
 				b.m = m;
-				memset(b.zi, 0, sizeof(b.zi));
-				for (b.nz = 0; m; m &= m - 1, b.nz++) {
-					unsigned int lg = (unsigned int)__builtin_ctzll(m);
-
-					if (b.nz >= BATCH_SIZES)
-						continue;
-					b.z[b.nz] = xc_tlb_sz_of(&b.k, lg);
-					b.zi[lg] = (uint8_t)(b.nz + 1);
+				for (b.nz = 0; m; m &= m - 1, b.nz++)
+					if (b.nz < BATCH_SIZES)
+						b.z[b.nz] = xc_tlb_sz_of(
+							&b.k, (unsigned int)__builtin_ctzll(m));
+				/* Several sizes: where each is in z, for the hints. */
+				if (b.nz > 1) {
+					memset(b.zi, 0, sizeof(b.zi));
+					for (unsigned int j = 0; j < b.nz && j < BATCH_SIZES; j++)
+						b.zi[b.z[j].lg] = (uint8_t)(j + 1);
 				}
 			}
 			if (b.m) {
