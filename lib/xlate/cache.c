@@ -357,6 +357,27 @@ fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 }
 
 /*
+ * The way of set @h (@ways ways, @tag its tags) that holds (@k0, @k1), or
+ * -1; *free_way: the first free one. Inline, so 4 ways unroll.
+ */
+static inline __attribute__((always_inline)) int
+insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsigned int ways,
+	    uint64_t k0, uint64_t k1, int *free_way)
+{
+	for (unsigned int w = 0; w < ways; w++) {
+		uint64_t t = xc_ld(&tag[w]);
+
+		if (!(t & XC_K0_VALID)) {
+			if (*free_way < 0)
+				*free_way = (int)w;
+		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == k1) {
+			return (int)w;
+		}
+	}
+	return -1;
+}
+
+/*
  * Insert the entry @ent (@nw words, s->nw: key1, stamp = @s0, values) under
  * key0 @k0, covering 2^@lg bytes, with the level a TTL hint would name
  * (xc_fp()), into the set of @hash, unless an
@@ -382,18 +403,10 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 		return;
 	}
 	/* The tag line: the same key (confirmed by key1), else the first free way. */
-#pragma GCC unroll 4
-	for (unsigned int w = 0; w < s->ways; w++) {
-		uint64_t t = xc_ld(&tag[w]);
-
-		if (!(t & XC_K0_VALID)) {
-			if (free_way < 0)
-				free_way = (int)w;
-		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == ent[XC_K1]) {
-			way = (int)w;
-			break;
-		}
-	}
+	if (likely(s->ways == 4))
+		way = insert_scan(s, h, tag, 4, k0, ent[XC_K1], &free_way);
+	else
+		way = insert_scan(s, h, tag, s->ways, k0, ent[XC_K1], &free_way);
 	if (way < 0)
 		way = free_way;
 	/*
@@ -417,8 +430,22 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 		}
 	}
 	if (way < 0) {
-		way = (int)victim(c, s, h);
 		evict = true;
+		if (s->lru) {
+			/* The least recent way, which becomes the most recent: a rotation. */
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+			unsigned int last = 4 * (s->ways - 1);
+
+			way = (int)(o >> last) & 15;
+			__atomic_store_n(&h->lru,
+					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
+						 (uint64_t)way,
+					 __ATOMIC_RELAXED);
+		} else {
+			way = (int)victim(c, s, h);
+		}
+	} else if (s->lru) {
+		xc_touch_hdr(h, (unsigned int)way);
 	}
 	e = xc_entry(s, h, (unsigned int)way);
 	st(&tag[way], 0);
@@ -427,12 +454,8 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 		st(&e[i], ent[i]);
 	__atomic_store_n(&xc_fps(h, s->ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
 	st(&tag[way], k0);
-	if (s->lru)
-		xc_touch_hdr(h, (unsigned int)way);
 	set_unlock(h);
-	xc_count(c, s->grp, XC_FILL);
-	if (evict)
-		xc_count(c, s->grp, XC_EVICT);
+	xc_count_fill(c, s->grp, evict);
 }
 
 /*

@@ -530,6 +530,22 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 	xc_count_n(c, grp, ctr, 1);
 }
 
+/* A fill, and an eviction with it when @evict: one shard lookup for both. */
+static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
+{
+	uint32_t off = xc_shard_off;
+	uint64_t *p;
+
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	p = (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS) + grp * XC_NCTR;
+	__atomic_store_n(&p[XC_FILL], __atomic_load_n(&p[XC_FILL], __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	if (evict)
+		__atomic_store_n(&p[XC_EVICT], __atomic_load_n(&p[XC_EVICT], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Entry points for xlate.c and tests                                     */
 
