@@ -105,12 +105,19 @@ __attribute__((noinline, no_sanitize_address)) static void raw_zero(uintptr_t d,
 		*(volatile uint8_t *)d = 0;
 }
 
-/* Reject ranges that wrap: access_ok(). */
+/*
+ * access_ok(): reject ranges that wrap, and anything in the first page,
+ * which is never mapped in a Linux process (mmap_min_addr): a NULL or
+ * near-NULL user pointer is answered -EFAULT without a load, so the
+ * guarded copy only ever faults on addresses the C rules allow us to form.
+ */
+#define UACCESS_MIN_ADDR 4096u
+
 static inline int range_ok(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return a + n >= a;
+	return a >= UACCESS_MIN_ADDR && a + n >= a;
 }
 
 static int guarded_copy(void *dst, const void *src, size_t n, const void *user, int zero)
