@@ -5,20 +5,25 @@
  * statistics (the contract is cache.h; the layout is cache_int.h).
  *
  * What it owns. One struct xlate_cache per IOMMU instance: five kinds of
- * set-associative cache built from one generic structure (struct xc_cset,
- * entries of a few 64-bit words: key0, key1, stamp, value), the flush
- * stamps that make whole-context invalidation O(1), the invalidation
- * sequence, and per-thread counter shards. It reads no page tables: xlate.c
- * looks entries up inline and hands this file what its walks found.
+ * set-associative cache built from one generic structure (struct xc_cset:
+ * per set a tag block with every way's key0, then the entries: key1,
+ * stamp, value words), the flush stamps that make whole-context
+ * invalidation O(1), the invalidation sequence, and per-thread counter
+ * shards. It reads no page tables: xlate.c looks entries up inline and
+ * hands this file what its walks found.
  *
  * Invariants.
- *  - An entry is live when its valid bit is set and its stamp (the
- *    invalidation sequence its walk started under) is at least every flush
- *    stamp that covers it: the global one, its VMID's (per kind: combined,
- *    stage-1 walk, stage 2), and for stage-1 entries its (VMID, ASID)
- *    slot. Flushing a context is one store of the new sequence into its
- *    stamp; entries die without being visited. Stamps are 64-bit and never
- *    wrap.
+ *  - An entry is live when its tag (key0) has the valid bit and its stamp
+ *    (the invalidation sequence its walk started under) is at least every
+ *    flush stamp that covers it: the global one, its VMID's (per kind:
+ *    combined, stage-1 walk, stage 2), and for stage-1 entries its (VMID,
+ *    ASID) slot. Flushing a context is one store of the new sequence into
+ *    its stamp; entries die without being visited. Stamps are 64-bit and
+ *    never wrap. c->flushed is the newest flush stamp of any kind, and
+ *    tlb_flushed the newest that covers any IOTLB entry (every flush stores
+ *    them after its own stamp), so an entry stamped at or after them is
+ *    live without looking further: the liveness test of the hit path and
+ *    of the walk and IPA caches is one load until the next flush.
  *  - Every invalidation has a scope: everything (xlate_inv_all), one VMID
  *    (inv_vmid, inv_ipa, inv_range for any ASID), one hashed (VMID, ASID)
  *    slot (inv_asid, inv_range for one ASID), or the configuration cache.
@@ -27,6 +32,10 @@
  *    sequence). A walk reads c->seq as it starts (s0, acquire, before any
  *    descriptor or cache read), then checks that none of its scopes has an
  *    invalidation under way (pend == done); if one has, it fills nothing.
+ *    (Invalidations are serialised and numbered by the sequence, and each
+ *    records its scope in c->cur before advancing it: when the scope read
+ *    there has done == s0, invalidation s0 has ended, and with it every
+ *    one that began before the walk, so the scopes need no visit.)
  *    A fill goes in only if, under its set's lock, none of the scopes that
  *    can hold its entry announced an invalidation newer than s0. So nothing
  *    a walk read before an invalidation (tables before the unmap, or cache
@@ -34,54 +43,85 @@
  *    invalidations of other contexts leave fills alone.
  *  - Each cache keeps a mask of the entry sizes it may hold (bit lg: entries
  *    covering 2^lg bytes). A fill sets its bit (seq_cst) before its scope
- *    check; an invalidation reads the mask after advancing the sequence.
+ *    check; an invalidation reads the mask after its announcement's fence.
  *    Bits are cleared only by xlate_inv_all while it is under way: every
  *    entry present then is about to die, and no walk fills until it ends
  *    (after which fills set their bits again). Lookups and range
  *    invalidations probe only the sizes in the mask, so a 4K-only workload
  *    probes once and a range invalidation costs (pages of the range) x
- *    (sizes present); past the number of sets it becomes a flush.
+ *    (sizes present) probes of one tag line each; past the number of sets
+ *    it becomes a flush.
  *  - A full set evicts one way: a free one, else a dead one, else the LRU
- *    (or a random) way. Nothing ever flushes a whole cache for space.
+ *    (or a random) way. Nothing ever flushes a whole cache for space. A
+ *    set's header remembers (32 bits of) the newest flush after which all
+ *    its ways were seen live, so a fill looks for a dead way only after a
+ *    flush the set has not seen: the entry lines it would read are not
+ *    touched in between. (Only the choice of way rests on it.)
  *
  * Locks and memory ordering.
  *  - A set's header holds a sequence count whose odd values mean "locked":
- *    writers (fills, removals) take it by compare-and-swap from even to
- *    odd, issue a release fence, store the words (relaxed atomics), and
- *    release with a store of the next even value. Readers (the hit path,
- *    xc_probe) load it (acquire), read the words (relaxed), issue an acquire
- *    fence and load it again; a changed or odd count means retry, then
- *    miss. If a reader read any word a writer stored, the writer's release
- *    fence synchronises with the reader's acquire fence, so the second load
- *    sees the writer's odd count: a reader never uses a torn entry. The hit
- *    path takes no lock and writes nothing but the LRU order (only when the
- *    hit way was not already the most recent) and its own counter shard.
- *  - Fill vs invalidation. Invalidator I: pend = S' and seq = S' (both
- *    seq_cst, in that order), then it reads the size mask, and for each set
- *    it must search a seq_cst load of the set count (waiting while odd), a
- *    scan, and under the set lock the removal; flush stamps; done = S'
- *    (release). Fill J of a walk that read seq = s0: set its size bit, lock
- *    the set, load its scopes' pend (seq_cst), insert only if none exceeds
- *    s0. In the single total order of seq_cst operations:
- *     - s0 >= S' (the walk read I's sequence): its scope check, made after
- *       s0, sees I's pend; it fills only if it also saw I's done, which
- *       happens after I's removals and stamps (release / acquire), so its
- *       cache reads saw them, and its table reads follow the unmap that
- *       preceded I.
- *     - s0 < S': if J's pend load sees S', J drops its fill. Otherwise it
- *       precedes I's pend store, and so do J's bit and lock: I's mask read
- *       sees the bit, I searches J's set, and I's load of the set count
- *       follows J's lock, so it waits for J's unlock (acquire) and sees
- *       J's entry to remove it. A flush needs no search: J's entry carries
- *       s0 < S', which the flush stamp makes dead.
+ *    fills take it by compare-and-swap from even to odd, issue a release
+ *    fence, store the words (relaxed atomics: the way's tag is zeroed
+ *    first and written last), and release with a store of the next even
+ *    value. Readers (the hit paths, xc_probe) load it (acquire), read tags
+ *    and words (relaxed), issue an acquire fence and load it again; a
+ *    changed or odd count means retry or miss. If a reader read any word a
+ *    fill stored, the fill's release fence synchronises with the reader's
+ *    acquire fence, so the second load sees the fill's odd count: a reader
+ *    never uses a torn entry. The hit path takes no lock and writes nothing
+ *    but the LRU order (only when the hit way was not already the most
+ *    recent), its own counter shard and the caller's result (which a hit
+ *    that fails the second load leaves to the walk it falls back to).
+ *  - Removals take no lock. The invalidator waits for the set's count to be
+ *    even (acquire), scans the tag line (key0 and the fingerprint, which a
+ *    fill writes before the tag, so a finished fill's pair is whole), and
+ *    removes a matching way with one relaxed store of 0 to its tag. That
+ *    is enough because:
+ *     - readers: a removal changes one word, the tag, so no reader sees a
+ *       torn entry; a reader that read the tag before the store is
+ *       concurrent with the invalidation and may return the old answer;
+ *     - fills: any fill that may carry something the invalidation must
+ *       remove has either finished before the invalidator read the set's
+ *       count (then the scan sees it) or drops itself (next point); so a
+ *       fill racing with the removal is a fresh one, and a zero that lands
+ *       on its way removes a fresh entry (removing more than asked is
+ *       always allowed) or is overwritten by the fill's own tag store
+ *       (the old entry is replaced anyway).
+ *  - Fill vs invalidation. Invalidator I: pend = S' (relaxed), seq = S'
+ *    (release), a seq_cst fence F; then it reads the size mask, and for
+ *    each set it must search loads the set count (waiting while odd),
+ *    scans the tags and removes; flush stamps; done = S' (release). Fill J
+ *    of a walk that read seq = s0: set its size bit (seq_cst), lock the
+ *    set (seq_cst), load c->seq (seq_cst) and, unless it still reads s0
+ *    (no invalidation at all began since), its scopes' pend (seq_cst);
+ *    insert only if none exceeds s0. In the single total order S of
+ *    seq_cst operations and fences:
+ *     - s0 >= S' (the walk read I's sequence, a release store after pend):
+ *       its scope check, made after s0, sees I's pend; it fills only if it
+ *       also saw I's done, which happens after I's removals and stamps
+ *       (release / acquire), so its cache reads saw them, and its table
+ *       reads follow the unmap that preceded I.
+ *     - s0 < S': if J's seq load follows F in S, it reads S' or later
+ *       (a seq_cst load after a seq_cst fence reads the stores sequenced
+ *       before that fence, or later ones), not s0, so J loads the pends,
+ *       which follow F too: it reads I's and drops its fill. Otherwise
+ *       J's seq load precedes F, and so do J's bit and lock:
+ *       I's loads, sequenced after F, read them or later values, so I sees
+ *       the bit, searches J's set, and reads the set count as J's lock or
+ *       later: it waits for J's unlock (acquire) and sees J's tag to
+ *       remove it. A flush needs no search: J's entry carries s0 < S',
+ *       which the flush stamp makes dead.
  *    Hence no entry older than an invalidation survives it, whether the
- *    walk that made it read a stale table or a stale cache entry.
+ *    walk that made it read a stale table or a stale cache entry. (One
+ *    fence replaces the two seq_cst stores the announcement would
+ *    otherwise need; flushes pay it too, which costs little.)
  *  - Hit after invalidation: the contract is that a translation that starts
- *    after the invalidation returned sees its effect. Its set loads
- *    (acquire) read the removal's unlock or later; its stamp loads read the
- *    flush's store or later (the caller's synchronisation that orders the
- *    two calls is the happens-before edge). So the old entry is gone or
- *    dead, and the walk it falls back to reads the new tables.
+ *    after the invalidation returned sees its effect. Its tag loads read
+ *    the removal's store of 0 or later; its stamp loads (tlb_flushed, then
+ *    the context's stamps) read the flush's stores or later (the caller's
+ *    synchronisation that orders the two calls is the happens-before
+ *    edge). So the old entry is gone or dead, and the walk it falls back
+ *    to reads the new tables.
  *  - Invalidations of one cache are serialised by the caller (one thread per
  *    IOMMU, cache.h); they may run concurrently with any number of
  *    translations and fills. The sequence, pend / done and flush stamps are
@@ -106,15 +146,22 @@
 #include "util/alloc.h"
 #include "xlate/cache_int.h"
 
-__thread unsigned int xc_shard_tls __attribute__((tls_model("initial-exec")));
+_Static_assert(offsetof(struct xlate_cache, tlb_flushed) / 64 ==
+		       offsetof(struct xlate_cache, iotlb) / 64 &&
+	       offsetof(struct xlate_cache, shard) / 64 == offsetof(struct xlate_cache, iotlb) / 64,
+	       "the IOTLB hit path's fields share one line");
+_Static_assert(sizeof(struct xc_tlb_img) == XC_TLB_IMGW * 8, "IOTLB image words");
+_Static_assert(sizeof(struct xc_ipa_meta) == 8, "IPA meta word");
+
+__thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
 static unsigned int xc_shard_next;
 
-unsigned int xc_shard_assign(void)
+uint32_t xc_shard_assign(void)
 {
-	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED);
+	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED) % XC_SHARDS;
 
-	xc_shard_tls = i % XC_SHARDS + 1;
-	return xc_shard_tls;
+	xc_shard_off = (uint32_t)(i * sizeof(struct xc_shard)) + XC_SHARD_BIAS;
+	return xc_shard_off;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -158,7 +205,8 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
 	s->nsets = g->entries / s->ways;
 	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
-	s->stride = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * nw * 8, 64);
+	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 12, 64);
+	s->stride = (uint32_t)ALIGN_UP(s->tagb + (size_t)s->ways * nw * 8, 64);
 	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
 	if (!s->sets)
 		return -ENOMEM;
@@ -208,6 +256,9 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 	c->params = *p;
 	c->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
 	c->seq = 1; /* stamps start at 0: every fill is newer than "never flushed" */
+	/* As if an invalidation numbered 1 had ended (xc_may_fill()). */
+	c->gsc.pend = c->gsc.done = 1;
+	c->cur = &c->gsc;
 	/* Lazily zeroed by the system: only the VMIDs in use cost pages. */
 	c->vm_mem = ucalloc(1, (size_t)XC_VMIDS * sizeof(struct xc_vm) + 64);
 	c->as = ualloc_aligned(64, XC_ASID_SLOTS * sizeof(struct xc_as));
@@ -286,11 +337,18 @@ static bool not_newer(const struct xc_scope *sc, uint64_t s0)
 	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
 }
 
-/* No invalidation that can remove an entry of @kind / @k1 began since @s0. */
-static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+/*
+ * No invalidation that can remove an entry of @kind / @k1 began since @s0:
+ * none at all when the sequence is still @s0 (the usual case, one load),
+ * else none in the entry's scopes.
+ */
+static inline __attribute__((always_inline)) bool
+fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
+	if (likely(__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == s0))
+		return true;
 	if (kind == XC_KIND_CFG)
 		return not_newer(&c->cfg_sc, s0) && not_newer(&c->gsc, s0);
 	if (!not_newer(&c->gsc, s0) || !not_newer(&c->vm[vmid].sc, s0))
@@ -301,17 +359,42 @@ static bool fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, u
 }
 
 /*
- * Insert @ent (s->nw words; its stamp is @s0) covering 2^@lg bytes into the
- * set of @hash, unless an invalidation began since @s0. An entry with the
- * same keys is overwritten in place.
+ * The way of set @h (@ways ways, @tag its tags) that holds (@k0, @k1), or
+ * -1; *free_way: the first free one. Inline, so 4 ways unroll.
  */
-static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const uint64_t *ent,
-		      unsigned int lg, uint64_t s0)
+static inline __attribute__((always_inline)) int
+insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsigned int ways,
+	    uint64_t k0, uint64_t k1, int *free_way)
+{
+	for (unsigned int w = 0; w < ways; w++) {
+		uint64_t t = xc_ld(&tag[w]);
+
+		if (!(t & XC_K0_VALID)) {
+			if (*free_way < 0)
+				*free_way = (int)w;
+		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == k1) {
+			return (int)w;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Insert the entry @ent (@nw words, s->nw: key1, stamp = @s0, values) under
+ * key0 @k0, covering 2^@lg bytes, with the level a TTL hint would name
+ * (xc_fp()), into the set of @hash, unless an
+ * invalidation began since @s0. An entry with the same keys is overwritten
+ * in place; else a free way, else a dead one, else the victim. Inline, so
+ * that each cache's copy of the words is unrolled.
+ */
+static inline __attribute__((always_inline)) void
+xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+	  const uint64_t *ent, unsigned int nw, unsigned int lg, uint64_t s0, int level)
 {
 	uint32_t set = xc_set_of(s, hash);
 	struct xc_hdr *h = xc_hdr(s, set);
-	uint64_t *e0 = xc_ways(h), *e;
-	int way = -1, free_way = -1, dead_way = -1;
+	uint64_t *tag = xc_tags(h), *e;
+	int way = -1, free_way = -1;
 	bool evict = false;
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
@@ -321,179 +404,319 @@ static void xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, c
 		set_unlock(h);
 		return;
 	}
-	e = e0;
-	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
-		uint64_t k0 = e[XC_K0];
+	/* The tag line: the same key (confirmed by key1), else the first free way. */
+	if (likely(s->ways == 4))
+		way = insert_scan(s, h, tag, 4, k0, ent[XC_K1], &free_way);
+	else
+		way = insert_scan(s, h, tag, s->ways, k0, ent[XC_K1], &free_way);
+	if (way < 0)
+		way = free_way;
+	/*
+	 * A dead way before the victim. h->live remembers the newest flush
+	 * this set's ways were all seen live after: until the next flush there
+	 * is nothing to look for (an entry that arrives dead, from a walk that
+	 * began before a flush, is then just an ordinary victim).
+	 */
+	if (way < 0) {
+		uint32_t fl = (uint32_t)xc_ld(&c->flushed);
 
-		if (k0 == ent[XC_K0] && e[XC_K1] == ent[XC_K1]) {
-			way = (int)w;
-			break;
-		}
-		if (!(k0 & XC_K0_VALID)) {
-			if (free_way < 0)
-				free_way = (int)w;
-		} else if (dead_way < 0 && !xc_live(c, (enum xc_kind)s->kind, e[XC_K1],
-						     e[XC_STAMP])) {
-			dead_way = (int)w;
+		if (__atomic_load_n(&h->live, __ATOMIC_RELAXED) != fl) {
+			for (unsigned int w = 0; way < 0 && w < s->ways; w++) {
+				e = xc_entry(s, h, w);
+				if (!xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]),
+					     xc_ld(&e[XC_STAMP])))
+					way = (int)w;
+			}
+			if (way < 0)
+				__atomic_store_n(&h->live, fl, __ATOMIC_RELAXED);
 		}
 	}
 	if (way < 0) {
-		if (free_way >= 0) {
-			way = free_way;
-		} else if (dead_way >= 0) {
-			way = dead_way;
+		evict = true;
+		if (s->lru) {
+			/* The least recent way, which becomes the most recent: a rotation. */
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+			unsigned int last = 4 * (s->ways - 1);
+
+			way = (int)(o >> last) & 15;
+			__atomic_store_n(&h->lru,
+					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
+						 (uint64_t)way,
+					 __ATOMIC_RELAXED);
 		} else {
 			way = (int)victim(c, s, h);
-			evict = true;
 		}
+	} else if (s->lru) {
+		xc_touch_hdr(h, (unsigned int)way);
 	}
-	e = e0 + (size_t)way * s->nw;
-	st(&e[XC_K0], 0);
-	for (unsigned int i = XC_K1; i < s->nw; i++)
+	e = xc_entry(s, h, (unsigned int)way);
+	st(&tag[way], 0);
+#pragma GCC unroll 8
+	for (unsigned int i = 0; i < nw; i++)
 		st(&e[i], ent[i]);
-	st(&e[XC_K0], ent[XC_K0]);
-	if (s->lru)
-		xc_touch(s, set, (unsigned int)way);
+	__atomic_store_n(&xc_fps(h, s->ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
+	st(&tag[way], k0);
 	set_unlock(h);
-	xc_count(c, s->grp, XC_FILL);
-	if (evict)
-		xc_count(c, s->grp, XC_EVICT);
+	xc_count_fill(c, s->grp, evict);
 }
 
-/* What a removal matches: keys under masks, and optionally a level field. */
+/*
+ * What a removal matches: key0 and key1 under masks, and optionally a
+ * level (the one a TTL hint names, kept in the fingerprint).
+ */
 struct xc_match {
-	uint64_t k0, m0, k1, m1;
+	uint64_t m0, k1, m1;
 	int ttl;		/* -1: any */
-	uint8_t ttl_word, ttl_shift;
+	uint32_t fp, fpm;	/* the same as a fingerprint and its mask (match_fp()) */
 };
 
-static inline __attribute__((always_inline)) bool match(const uint64_t *e,
-							 const struct xc_match *m)
+/*
+ * Complete @m with the fingerprint it matches: VMID and stage-2 flag
+ * always, the ASID's flush slot when it names an ASID, the level when it
+ * has one.
+ */
+static inline __attribute__((always_inline)) void match_fp(struct xc_match *m)
 {
-	if ((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0 || (xc_ld(&e[XC_K1]) ^ m->k1) & m->m1)
-		return false;
-	return m->ttl < 0 || (int8_t)(xc_ld(&e[m->ttl_word]) >> m->ttl_shift) == m->ttl;
+	m->fp = xc_fp(m->k1, m->ttl);
+	m->fpm = XC_FP_VMID | XC_FP_S2 | ((m->m1 & XC_K1_ASID) == XC_K1_ASID ? XC_FP_SLOT : 0) |
+		 (m->ttl >= 0 ? XC_FP_LEVEL : 0);
 }
 
-static __attribute__((noinline)) void xc_remove_locked(struct xlate_cache *c, struct xc_cset *s,
-							struct xc_hdr *h, const struct xc_match *m)
+/* Key1 of the entry at @e against @m, exactly (the configuration cache's removals). */
+static inline bool match_entry(const uint64_t *e, const struct xc_match *m)
 {
-	uint64_t *e = xc_ways(h);
+	return !((xc_ld(&e[XC_K1]) ^ m->k1) & m->m1);
+}
+
+/* 1 when the tag at @t is @k0 under the mask @m0, else 0. */
+static inline unsigned int tag_is(const uint64_t *t, uint64_t k0, uint64_t m0)
+{
+	return ((xc_ld(t) ^ k0) & m0) == 0;
+}
+
+/*
+ * Remove way @w of set @h (of @ways ways) if its tag and fingerprint match:
+ * the tag line alone decides.
+ */
+static inline __attribute__((always_inline)) unsigned int
+remove_way(struct xc_hdr *h, unsigned int ways, unsigned int w, uint64_t k0,
+	   const struct xc_match *m)
+{
+	uint64_t *tag = &xc_tags(h)[w];
+
+	if (likely(!tag_is(tag, k0, m->m0)) ||
+	    ((__atomic_load_n(&xc_fps(h, ways)[w], __ATOMIC_RELAXED) ^ m->fp) & m->fpm))
+		return 0;
+	st(tag, 0);
+	return 1;
+}
+
+/*
+ * Remove the entries of set @h that match (@k0 for key0, the rest from @m);
+ * returns how many. No lock: the set's tag line is scanned once the set's
+ * count is even, and a removal is one store of 0 to its tag (the essay has
+ * why that is enough). Only a candidate by key0 costs a read of its entry.
+ */
+static inline __attribute__((always_inline)) unsigned int
+xc_remove(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
+{
 	unsigned int n = 0;
 
-	set_lock(h);
-	for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
-		if (match(e, m)) {
-			st(&e[XC_K0], 0);
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
+		xc_cpu_relax();
+	for (unsigned int w = 0; w < s->ways; w++)
+		n += remove_way(h, s->ways, w, k0, m);
+	return n;
+}
+
+/* The same for a set of 4 ways (unrolled). */
+static inline __attribute__((always_inline)) unsigned int
+xc_remove4(struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
+{
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
+		xc_cpu_relax();
+	return remove_way(h, 4, 0, k0, m) + remove_way(h, 4, 1, k0, m) +
+	       remove_way(h, 4, 2, k0, m) + remove_way(h, 4, 3, k0, m);
+}
+
+/* The configuration cache: key1 compared exactly (in the entry: SIDs are 32 bits). */
+static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0,
+				    const struct xc_match *m)
+{
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
+		xc_cpu_relax();
+	for (unsigned int w = 0; w < s->ways; w++) {
+		uint64_t *tag = &xc_tags(h)[w];
+
+		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, h, w), m)) {
+			st(tag, 0);
 			n++;
 		}
 	}
-	set_unlock(h);
-	while (n--)
-		xc_count(c, s->grp, XC_INVAL);
+	return n;
 }
 
-/*
- * Remove the entries of one set that match. The scan runs first without the
- * lock (see the essay for why it cannot miss an entry filled under an older
- * sequence); only a set with a candidate is locked.
- */
-static inline __attribute__((always_inline)) void
-xc_remove(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, const struct xc_match *m)
-{
-	struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
-	uint64_t *e = xc_ways(h);
-	unsigned int w;
-
-	while (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) & 1)
-		xc_cpu_relax();
-	/* Candidates by key0 alone; xc_remove_locked() checks the rest. */
-	for (w = 0; w < s->ways; w++, e += s->nw)
-		if (!((xc_ld(&e[XC_K0]) ^ m->k0) & m->m0))
-			break;
-	if (likely(w == s->ways))
-		return;
-	xc_remove_locked(c, s, h, m);
-}
+#define XC_REMOVE_AHEAD 16	  /* sets prefetched ahead in a big cache */
+#define XC_REMOVE_BIG	(1u << 20) /* bytes of sets past which a cache is big */
 
 /*
  * Remove matching entries of every size present that cover any byte of
- * [first, last]. @m->k0 is completed per probe (base | lg | valid). Returns
- * false, having removed nothing, when that would take more probes than the
- * cache has sets: the caller flushes instead, so the cost never grows with
- * the capacity.
+ * [first, last] (@m: key0's mask, key1 and its mask, the level). Returns
+ * false when that would take more probes than the cache has sets (having
+ * removed at most what the sizes before the one that overflowed held): the
+ * caller flushes instead, so the cost never grows with the capacity.
+ * Consecutive pages of one size go to consecutive sets, so with a
+ * power-of-two number of sets the walk steps from set to set.
  */
-static bool xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first,
-			    uint64_t last, uint32_t vmid, struct xc_match m)
+static inline __attribute__((always_inline)) bool
+xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64_t last,
+		uint32_t vmid, const struct xc_match *mp)
 {
-	uint64_t sizes, mask, total = 0;
+	const struct xc_match mm = *mp, *m = &mm; /* in registers, whatever the stores alias */
+	uint64_t sizes, total = 0;
+	unsigned int n = 0;
 
 	if (!s->sets)
 		return true;
-	sizes = __atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST);
-	for (mask = sizes; mask; mask &= mask - 1) {
-		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+	sizes = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	for (; sizes; sizes &= sizes - 1) {
+		unsigned int lg = (unsigned int)__builtin_ctzll(sizes);
+		uint64_t low = ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
+		uint64_t p = first >> lg, pl = last >> lg, hash = xc_hash(p << lg, lg, vmid);
 
-		total += (last >> lg) - (first >> lg) + 1;
+		total += pl - p + 1;
 		if (total > s->nsets || total == 0)
 			return false;
-	}
-	for (mask = sizes; mask; mask &= mask - 1) {
-		unsigned int lg = (unsigned int)__builtin_ctzll(mask);
+		if (p == pl) {
+			/* One page of this size (a single-page invalidation): one set. */
+			struct xc_hdr *h = xc_hdr(s, xc_set_of(s, hash));
 
-		for (uint64_t p = first >> lg;; p++) {
-			uint64_t base = p << lg;
+			n += likely(s->ways == 4) ? xc_remove4(h, p << lg | low, m)
+						   : xc_remove(s, h, p << lg | low, m);
+			continue;
+		}
+		if (likely(s->set_mask && s->ways == 4)) {
+			const uint32_t stride = s->stride;
+			uint8_t *end = s->sets + (size_t)s->nsets * stride;
+			const bool big = (size_t)s->nsets * stride > XC_REMOVE_BIG;
+			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
-			m.k0 = base | ((uint64_t)lg << XC_K0_LG_SHIFT) | XC_K0_VALID;
-			xc_remove(c, s, xc_hash(base, lg, vmid), &m);
-			if (p == last >> lg)
+			for (;; p++) {
+				/*
+				 * A cache larger than a core's L2 lives in L3 or
+				 * memory: the sets ahead load while this one is
+				 * searched.
+				 */
+				if (big && pl - p > XC_REMOVE_AHEAD) {
+					uint8_t *a = h + XC_REMOVE_AHEAD * stride;
+
+					__builtin_prefetch(a < end ? a : a - (end - s->sets), 1);
+				}
+				n += xc_remove4((struct xc_hdr *)h, p << lg | low, m);
+				if (p == pl)
+					break;
+				h += stride;
+				if (h == end)
+					h = s->sets;
+			}
+			continue;
+		}
+		for (;; p++, hash++) {
+			n += xc_remove(s, xc_hdr(s, xc_set_of(s, hash)), p << lg | low, m);
+			if (p == pl)
 				break;
 		}
 	}
+	if (n)
+		xc_count_n(c, s->grp, XC_INVAL, n);
 	return true;
 }
 
-bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
-		       struct xc_tlb_hit *hit)
+/* ---------------------------------------------------------------------- */
+/* IOTLB lookups (tests, and xlate()'s general case)                      */
+
+#define SZ4(k) (1ULL << (k)), (1ULL << ((k) + 1)), (1ULL << ((k) + 2)), (1ULL << ((k) + 3))
+const uint64_t xc_lg_size[64] = { 0,	   2,	   4,	    8,	     SZ4(4),  SZ4(8),  SZ4(12),
+				  SZ4(16), SZ4(20), SZ4(24), SZ4(28), SZ4(32), SZ4(36), SZ4(40),
+				  SZ4(44), SZ4(48), SZ4(52), SZ4(56), SZ4(60) };
+
+bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		   struct xc_tlb_hit *hit)
 {
-	for (; m; m &= m - 1)
-		if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
-			return true;
-	return false;
+	struct xc_tlb_key k = xc_tlb_key_of(k1, user);
+	uint64_t m = __atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED);
+	struct xc_tlb_img img;
+
+	if (!xc_tlb_probe_all(&c->iotlb, &k, m, iova, hit) || !xc_tlb_live(c, k1, hit->stamp))
+		return false;
+	xc_tlb_touch(c->iotlb.lru, hit);
+	img = xc_tlb_img_get((uint64_t[]){ hit->img0, hit->img1, hit->img2, hit->img3 });
+	hit->meta = xc_tlb_meta(img.s1_prot, img.s2_prot, img.grant, img.s1_level, img.s2_level,
+				img.lg1, img.lg2);
+	return true;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Fills (from xlate.c)                                                   */
 
+void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
+{
+	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
+
+	memcpy(&e[XC_TLB_IMG], img, sizeof(*img));
+	__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
+			 __ATOMIC_RELAXED);
+	if (c->iotlb.sets)
+		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
+			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0,
+			  k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
+}
+
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta)
 {
-	uint64_t e[XC_TLB_NW] = { xc_key0(base, lg, user), k1, s0, pa, ipa, meta };
+	unsigned int lg1 = xc_tlb_lg1(meta);
+	struct xc_tlb_img img = {
+		.prot = xc_tlb_p1(meta) & xc_tlb_p2(meta),
+		.s1_prot = xc_tlb_p1(meta),
+		.s2_prot = xc_tlb_p2(meta),
+		.s1_level = xc_tlb_l1(meta),
+		.s2_level = xc_tlb_l2(meta),
+		.grant = (uint8_t)xc_tlb_grant(meta),
+		.lg1 = (uint8_t)lg1,
+		.lg2 = (uint8_t)xc_tlb_lg2(meta),
+		.s1_size = lg1 ? 1ULL << lg1 : 0,
+	};
 
-	if (c->iotlb.sets)
-		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg,
-			  s0);
+	xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, &img);
 }
 
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level)
 {
-	uint64_t meta = (prot & 15) | (uint64_t)(grant & 15) << 8 |
-			(uint64_t)(uint8_t)level << XC_IPA_LVL_SHIFT;
-	uint64_t e[XC_IPA_NW] = { xc_key0(base, lg, false), xc_key1(vmid, 0), s0, pa, meta };
+	struct xc_ipa_meta meta = { .level = level,
+				    .prot = (uint8_t)(prot & 15),
+				    .grant = (uint8_t)(grant & 15) };
+	uint64_t e[XC_IPA_NW] = { xc_key1(vmid, 0), s0, pa };
 
+	memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
 	if (c->ipa.sets)
-		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), e, lg, s0);
+		xc_insert(c, &c->ipa, xc_hash(base, lg, vmid), xc_key0(base, lg, false), e, XC_IPA_NW,
+			  lg, s0, level);
 }
 
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
 		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot)
 {
 	struct xc_cset *s = &c->walk[stage][depth];
-	uint64_t e[XC_WALK_NW] = { xc_key0(base, lg, user), k1, s0, table, prot & 15 };
+	uint64_t e[XC_WALK_NW] = { k1, s0, table, prot & 15 };
 
 	if (s->sets)
-		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff), e, lg, s0);
+		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
+			  xc_key0(base, lg, user), e, XC_WALK_NW, lg, s0, -1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -501,17 +724,20 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 
 /*
  * Begin an invalidation in scope @sc: announce it there, then advance the
- * sequence. Returns the new sequence, which is also the flush stamp. The
- * announcement comes first so that a walk that reads the new sequence also
- * sees the invalidation under way and fills nothing (it may still use
- * entries the invalidation is about to remove).
+ * sequence (release: a walk that reads the new sequence sees the
+ * announcement, and fills nothing: it may still use entries the
+ * invalidation is about to remove), then a full fence, which orders both
+ * stores before every load of what fills wrote (size masks, set counts).
+ * Returns the new sequence, which is also the flush stamp.
  */
 uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
 {
 	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
 
-	__atomic_store_n(&sc->pend, s, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->seq, s, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->cur, sc, __ATOMIC_RELAXED);
+	__atomic_store_n(&sc->pend, s, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->seq, s, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return s;
 }
 
@@ -521,9 +747,18 @@ void xc_inv_end(struct xc_scope *sc, uint64_t s)
 	__atomic_store_n(&sc->done, s, __ATOMIC_RELEASE);
 }
 
-static void stamp(uint64_t *p, uint64_t s)
+/* A flush stamp, then the newest flush of any kind (xc_live()'s first test). */
+static void stamp(struct xlate_cache *c, uint64_t *p, uint64_t s)
 {
 	__atomic_store_n(p, s, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->flushed, s, __ATOMIC_RELEASE);
+}
+
+/* A flush stamp that can kill IOTLB entries: also the newest such flush (the hit path's). */
+static void stamp_tlb(struct xlate_cache *c, uint64_t *p, uint64_t s)
+{
+	stamp(c, p, s);
+	__atomic_store_n(&c->tlb_flushed, s, __ATOMIC_RELEASE);
 }
 
 static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
@@ -542,7 +777,7 @@ void xlate_inv_all(struct xlate_cache *c)
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
 			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
-	stamp(&c->all, s);
+	stamp_tlb(c, &c->all, s);
 	xc_inv_end(&c->gsc, s);
 }
 
@@ -551,9 +786,9 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 	struct xc_vm *vm = &c->vm[vmid];
 	uint64_t s = xc_inv_begin(c, &vm->sc);
 
-	stamp(&vm->comb, s);
-	stamp(&vm->s1, s);
-	stamp(&vm->s2, s);
+	stamp(c, &vm->comb, s);
+	stamp(c, &vm->s1, s);
+	stamp_tlb(c, &vm->s2, s);
 	xc_inv_end(&vm->sc, s);
 }
 
@@ -562,7 +797,7 @@ void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
 	uint64_t s = xc_inv_begin(c, &as->sc);
 
-	stamp(&as->stamp, s);
+	stamp_tlb(c, &as->stamp, s);
 	xc_inv_end(&as->sc, s);
 }
 
@@ -590,22 +825,22 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 	m = (struct xc_match){ .m0 = ~XC_K0_USER,
 			       .k1 = xc_key1(vmid, asid == XLATE_ANY_ASID ? 0 : asid),
 			       .m1 = asid == XLATE_ANY_ASID ? ~XC_K1_ASID : ~0ULL,
-			       .ttl = ttl < 0 ? -1 : ttl,
-			       .ttl_word = XC_TLB_META,
-			       .ttl_shift = XC_TLB_L1_SHIFT };
-	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, m);
+			       .ttl = ttl < 0 ? -1 : ttl };
+	match_fp(&m);
+	ok = xc_remove_range(c, &c->iotlb, iova, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		/* Walk caches: every level; TTL names the leaf, not the tables above it. */
 		m.ttl = -1;
+		match_fp(&m);
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
-			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, m);
+			ok = xc_remove_range(c, &c->walk[0][d], iova, last, vmid, &m);
 	}
 	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
 	if (!ok && asid == XLATE_ANY_ASID) {
-		stamp(&c->vm[vmid].comb, s);
-		stamp(&c->vm[vmid].s1, s);
+		stamp_tlb(c, &c->vm[vmid].comb, s);
+		stamp(c, &c->vm[vmid].s1, s);
 	} else if (!ok) {
-		stamp(&c->as[xc_asid_slot(vmid, asid)].stamp, s);
+		stamp_tlb(c, &c->as[xc_asid_slot(vmid, asid)].stamp, s);
 	}
 	xc_inv_end(sc, s);
 }
@@ -624,26 +859,25 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	m = (struct xc_match){ .m0 = ~0ULL,
 			       .k1 = xc_key1(vmid, 0),
 			       .m1 = ~0ULL,
-			       .ttl = ttl < 0 ? -1 : ttl,
-			       .ttl_word = XC_IPA_META,
-			       .ttl_shift = XC_IPA_LVL_SHIFT };
-	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, m);
+			       .ttl = ttl < 0 ? -1 : ttl };
+	match_fp(&m);
+	ok = xc_remove_range(c, &c->ipa, ipa, last, vmid, &m);
 	/* Stage-2-only IOTLB entries are stage-2 results: IPA = input address. */
 	m.k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
 	m.m0 = ~XC_K0_USER;
-	m.ttl_word = XC_TLB_META;
-	m.ttl_shift = XC_TLB_L2_SHIFT;
+	match_fp(&m);
 	if (ok)
-		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, m);
+		ok = xc_remove_range(c, &c->iotlb, ipa, last, vmid, &m);
 	if (!(flags & XLATE_INV_LEAF)) {
 		m.k1 = xc_key1(vmid, 0);
 		m.m0 = ~0ULL;
 		m.ttl = -1;
+		match_fp(&m);
 		for (int d = 0; d < XC_WALK_DEPTHS && ok; d++)
-			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, m);
+			ok = xc_remove_range(c, &c->walk[1][d], ipa, last, vmid, &m);
 	}
 	if (!ok)
-		stamp(&c->vm[vmid].s2, s);
+		stamp_tlb(c, &c->vm[vmid].s2, s);
 	/*
 	 * Combined entries built over this IPA: the architecture removes them
 	 * only with a later stage-1 invalidation of the VMID (TLBI_S2_IPA is
@@ -651,7 +885,7 @@ void xlate_inv_ipa(struct xlate_cache *c, uint16_t vmid, uint64_t ipa, uint64_t 
 	 * now.
 	 */
 	if (c->params.ipa_inval_conservative)
-		stamp(&c->vm[vmid].comb, s);
+		stamp_tlb(c, &c->vm[vmid].comb, s);
 	xc_inv_end(&c->vm[vmid].sc, s);
 }
 
@@ -715,24 +949,28 @@ void xlate_cfgc_insert(struct xlate_cache *c, uint32_t sid, uint32_t ssid, const
 	}
 	if (!may_fill)
 		return;
-	e[XC_K0] = XC_K0_VALID;
 	e[XC_K1] = ((uint64_t)sid << 32) | ssid;
 	e[XC_STAMP] = s0;
 	e[XC_V0] = len;
 	memcpy(&e[XC_V0 + 1], buf, len);
-	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), e, 0, s0);
+	xc_insert(c, &c->cfg, cfgc_hash(sid, ssid), XC_K0_VALID, e, XC_CFG_NW, 0, s0, -1);
 }
 
 void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 {
 	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
-	struct xc_match m = { .k0 = XC_K0_VALID, .m0 = ~0ULL,
-			      .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL, .ttl = -1 };
+	struct xc_match m = { .m0 = ~0ULL, .k1 = ((uint64_t)sid << 32) | ssid, .m1 = ~0ULL,
+			      .ttl = -1 };
 
-	if (ssid == UINT32_MAX)
-		stamp(&c->sid[xc_sid_slot(sid)], s);
-	else if (c->cfg.sets)
-		xc_remove(c, &c->cfg, cfgc_hash(sid, ssid), &m);
+	if (ssid == UINT32_MAX) {
+		stamp(c, &c->sid[xc_sid_slot(sid)], s);
+	} else if (c->cfg.sets) {
+		struct xc_hdr *h = xc_hdr(&c->cfg, xc_set_of(&c->cfg, cfgc_hash(sid, ssid)));
+		unsigned int n = xc_remove_exact(&c->cfg, h, XC_K0_VALID, &m);
+
+		if (n)
+			xc_count_n(c, XC_G_CFG, XC_INVAL, n);
+	}
 	xc_inv_end(&c->cfg_sc, s);
 }
 
@@ -740,7 +978,7 @@ void xlate_cfgc_inv_all(struct xlate_cache *c)
 {
 	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
 
-	stamp(&c->cfg_all, s);
+	stamp(c, &c->cfg_all, s);
 	xc_inv_end(&c->cfg_sc, s);
 }
 

@@ -60,23 +60,24 @@
  * Concurrency: many threads translate while one thread (per IOMMU) maps,
  * unmaps and invalidates: the invalidations of one cache must not run
  * concurrently with each other. A hit takes no lock: a reader checks a
- * set's sequence count before and after reading its ways. Fills and
- * removals of a set take its lock. A walk that raced an invalidation must
- * not insert what it read: every invalidation announces itself in its
- * scope (all, a VMID, an ASID, the configuration cache), then advances the
- * cache's invalidation sequence; a walk that starts while one of its
- * scopes has an invalidation under way fills nothing (it may be using
- * entries about to be removed), and a fill only goes in if none of its
- * scopes announced an invalidation since the walk began (checked under the
- * set lock). Invalidations of other contexts leave fills alone. Guarantee:
- * once pt_unmap() and the matching invalidation have returned, no
- * translation that starts afterwards returns the old page. Table pages
- * that leave a tree are reused only after a grace period (util/epoch.h),
- * so a walker still inside an old table reads stale but valid memory. The
- * walk caches name tables too, until the invalidation: an owner whose
- * unmaps free tables brackets each unmap and its invalidation with
- * epoch_hold() / epoch_release(), so that those tables' grace period
- * starts only when no cache entry leads to them any more.
+ * set's sequence count before and after reading its ways. Fills take the
+ * set's lock; a removal is one store to the way's tag. A walk that raced
+ * an invalidation must not insert what it read: every invalidation
+ * announces itself in its scope (all, a VMID, an ASID, the configuration
+ * cache), then advances the cache's invalidation sequence; a walk that
+ * starts while one of its scopes has an invalidation under way fills
+ * nothing (it may be using entries about to be removed), and a fill only
+ * goes in if none of its scopes announced an invalidation since the walk
+ * began (checked under the set lock). Invalidations of other contexts
+ * leave fills alone. Guarantee: once pt_unmap() and the matching
+ * invalidation have returned, no translation that starts afterwards
+ * returns the old page. Table pages that leave a tree are reused only
+ * after a grace period (util/epoch.h), so a walker still inside an old
+ * table reads stale but valid memory. The walk caches name tables too,
+ * until the invalidation: an owner whose unmaps free tables brackets each
+ * unmap and its invalidation with epoch_hold() / epoch_release(), so that
+ * those tables' grace period starts only when no cache entry leads to
+ * them any more.
  */
 #ifndef UIOMMU_XLATE_CACHE_H
 #define UIOMMU_XLATE_CACHE_H

@@ -6,22 +6,35 @@
  * include it to drive the caches with synthetic entries.
  *
  * One generic structure serves every cache (struct xc_cset): a
- * set-associative array of entries of nw 64-bit words,
+ * set-associative array. Each set (64-byte aligned, stride bytes) is a tag
+ * block followed by its ways' entries:
  *
- *	word 0  key0   input base (aligned to 2^lg) | lg << 2 | U << 1 | valid
- *	word 1  key1   VMID << 32 | ASID (or SID << 32 | SSID), plus flags
- *	word 2  stamp  the invalidation sequence the fill's walk started under
- *	word 3+ value  per cache (see the XC_TLB_* / XC_IPA_* / XC_WALK_* words)
+ *	struct xc_hdr	  a sequence count that is also the set's lock, and
+ *			  the LRU order of the ways
+ *	u64 tag[ways]	  key0 of each way: input base (aligned to 2^lg) |
+ *			  lg << 2 | U << 1 | valid; 0 is a free way
+ *	u32 fp[ways]	  what invalidations match besides key0 (xc_fp()):
+ *			  VMID, the stage-2-only flag, the level, the ASID's
+ *			  flush slot
+ *	(padding to tagb bytes, a multiple of 64)
+ *	entry[ways]	  nw 64-bit words each:
+ *	  word 0  key1	  VMID << 32 | ASID (or SID << 32 | SSID), plus flags
+ *	  word 1  stamp	  the invalidation sequence the fill's walk started under
+ *	  word 2+ value	  per cache (see the XC_TLB_* / XC_IPA_* / XC_WALK_* words)
  *
- * Each set starts with a header (a sequence count that is also the set's
- * lock, and the LRU order) followed by its ways; sets are 64-byte aligned.
- * See cache.c for the protocol.
+ * The tags of four ways share the header's cache line, so a lookup
+ * compares every way's key0 in one line and reads one entry, and a range
+ * invalidation decides from that line alone (key0 and the fingerprint)
+ * which ways go. An IOTLB entry is 8 words, one line. See cache.c for the
+ * protocol.
  */
 #ifndef UIOMMU_XLATE_CACHE_INT_H
 #define UIOMMU_XLATE_CACHE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/bits.h"
 #include "xlate/cache.h"
@@ -32,37 +45,59 @@
 #define XC_ASID_SLOTS  4096
 #define XC_SID_SLOTS   1024
 #define XC_SHARDS      16
+#define XC_HINTS       4096 /* IOTLB size hints (struct xlate_cache) */
+#define XC_HINT_SHIFT  21
 
-/* Entry words. */
-enum { XC_K0 = 0, XC_K1, XC_STAMP, XC_V0 };
+/* Entry words (key0 lives in the set's tag block). */
+enum { XC_K1 = 0, XC_STAMP, XC_V0 };
 
 #define XC_K0_VALID    BIT(0)
-#define XC_K0_USER     BIT(1) /* stage-1 entries: filled by an unprivileged access */
+#define XC_K0_USER     BIT(1) /* stage-1 entries: filled by an unprivileged access (bit 1!) */
 #define XC_K0_LG_SHIFT 2      /* bits 7:2: log2 of the bytes the entry covers */
 #define XC_K1_S2ONLY   BIT(63) /* IOTLB: a stage-2-only context's entry (an IPA entry) */
 #define XC_K1_ASID     0xffffffffULL
 
-/* IOTLB: nw = 6; value words. */
-#define XC_TLB_NW  6
-#define XC_TLB_PA  3 /* output base */
-#define XC_TLB_IPA 4 /* stage-1 output base */
-#define XC_TLB_META 5
-/* meta: p1 [3:0], p2 [7:4], grant [11:8], l1 [23:16], l2 [31:24], lg1 [37:32], lg2 [45:40] */
-#define XC_TLB_L1_SHIFT 16
-#define XC_TLB_L2_SHIFT 24
+/*
+ * IOTLB: nw = 8 (one cache line): key1, stamp, output base, stage-1 output
+ * base, then the answer as struct xc_tlb_img (4 words).
+ */
+#define XC_TLB_NW   8
+#define XC_TLB_PA   2 /* output base */
+#define XC_TLB_IPA  3 /* stage-1 output base */
+#define XC_TLB_IMG  4 /* struct xc_tlb_img */
+#define XC_TLB_IMGW 4
 
-/* IPA cache: nw = 5. meta: prot [3:0], grant [11:8], level [23:16]. */
-#define XC_IPA_NW	 5
-#define XC_IPA_PA	 3
-#define XC_IPA_META	 4
-#define XC_IPA_LVL_SHIFT 16
+/*
+ * The answer of an IOTLB entry. Its first 20 bytes are laid out as the
+ * fields of struct xlate_result from prot to s2_level (xlate.c checks the
+ * offsets), so a hit copies them with three stores; the rest is what a hit
+ * checks (grant) or computes (the stage-2 leaf size) and the stage-1 leaf
+ * size. Stored as 64-bit words (atomically), built and read with memcpy,
+ * so it is the same on either byte order.
+ */
+struct xc_tlb_img {
+	uint32_t prot, s1_prot, s2_prot;
+	int32_t s1_level, s2_level;
+	uint8_t grant, lg1, lg2, spare; /* lg: log2 of a stage's leaf size, 0 when it is off */
+	uint64_t s1_size;
+};
 
-/* Walk caches: nw = 5; the next table's address and the permission limit above it. */
-#define XC_WALK_NW    5
-#define XC_WALK_TABLE 3
-#define XC_WALK_META  4
+/* IPA cache: nw = 4. The meta word is struct xc_ipa_meta. */
+#define XC_IPA_NW   4
+#define XC_IPA_PA   2
+#define XC_IPA_META 3
 
-/* Configuration cache: nw = 3 + 1 + XLATE_CFGC_BYTES / 8 (length, then the bytes). */
+struct xc_ipa_meta {
+	int32_t level;
+	uint8_t prot, grant, spare[2];
+};
+
+/* Walk caches: nw = 4; the next table's address and the permission limit above it. */
+#define XC_WALK_NW    4
+#define XC_WALK_TABLE 2
+#define XC_WALK_META  3
+
+/* Configuration cache: nw = 2 + 1 + XLATE_CFGC_BYTES / 8 (length, then the bytes). */
 #define XC_CFG_NW (XC_V0 + 1 + XLATE_CFGC_BYTES / 8)
 
 /* Which flush stamps decide whether an entry is still live. */
@@ -85,7 +120,7 @@ enum { XC_HIT = 0, XC_MISS, XC_FILL, XC_EVICT, XC_INVAL, XC_NCTR };
 
 struct xc_hdr {
 	uint32_t seq;	/* odd while a writer holds the set (it is the set's lock) */
-	uint32_t spare;
+	uint32_t live;	/* fills: (uint32_t)c->flushed when every way was last seen live */
 	uint64_t lru;	/* nibble r = the way of recency rank r (0 = most recent) */
 };
 
@@ -93,6 +128,7 @@ struct xc_cset {
 	uint8_t *sets;	   /* nsets * stride bytes, 64-byte aligned; NULL: cache off */
 	uint32_t nsets, ways, nw, stride;
 	uint32_t set_mask; /* nsets - 1 when nsets is a power of two (> 1), else 0 */
+	uint32_t tagb;	   /* bytes of a set's tag block: where way 0's entry starts */
 	uint16_t grp;	   /* counter group */
 	uint8_t kind;	   /* enum xc_kind */
 	uint8_t lru;	   /* replacement is LRU (else random) */
@@ -137,20 +173,38 @@ struct xlate_cache {
 	 */
 	uint64_t seq __attribute__((aligned(64)));
 	struct xc_scope gsc;
-	/* Read-mostly from here on: flush stamps and the caches' geometry. */
+	const struct xc_scope *cur; /* the scope of the latest invalidation to begin */
+	/*
+	 * What an IOTLB hit reads, in one line: the IOTLB's geometry and size
+	 * mask, the newest flush stamp that can kill an IOTLB entry (an entry
+	 * stamped at or after it is live without looking further), and the
+	 * counter shards.
+	 */
+	struct xc_cset iotlb __attribute__((aligned(64)));
+	uint64_t tlb_flushed;
+	struct xc_shard *shard; /* [XC_SHARDS] */
+	/* Read-mostly from here on: flush stamps and the other caches' geometry. */
 	uint64_t all __attribute__((aligned(64)));
+	uint64_t flushed; /* the newest flush stamp of any kind: an entry stamped after it is live */
 	uint64_t cfg_all;
 	struct xc_scope cfg_sc; /* the configuration cache's invalidations */
 	struct xc_vm *vm;	/* [XC_VMIDS] */
 	struct xc_as *as;	/* [XC_ASID_SLOTS], hashed (VMID, ASID) */
 	uint64_t *sid;		/* [XC_SID_SLOTS], hashed SID: flush stamps of all its substreams */
-	struct xc_cset iotlb, ipa, cfg;
+	struct xc_cset ipa, cfg;
 	struct xc_cset walk[2][XC_WALK_DEPTHS];
-	struct xc_shard *shard; /* [XC_SHARDS] */
 	void *vm_mem;
 	struct xlate_cache_params params;
 	/* Random replacement state (xorshift64), racy by design. Own line. */
 	uint64_t rng __attribute__((aligned(64)));
+	/*
+	 * IOTLB size hints: per hashed 2 MiB input region, the log2 size of
+	 * the entry last filled or found there (0: none). With more than one
+	 * entry size present the hit path probes the hinted size first, so a
+	 * mix of 4K pages and 2M blocks costs one probe and no mispredicted
+	 * branch. Racy by design: a hint only orders probes.
+	 */
+	uint8_t hint[XC_HINTS] __attribute__((aligned(64)));
 };
 
 /* ---------------------------------------------------------------------- */
@@ -188,14 +242,48 @@ static inline struct xc_hdr *xc_hdr(const struct xc_cset *s, uint32_t set)
 	return (struct xc_hdr *)(s->sets + (size_t)set * s->stride);
 }
 
-static inline uint64_t *xc_ways(struct xc_hdr *h)
+/* The key0 tags of a set's ways. */
+static inline uint64_t *xc_tags(struct xc_hdr *h)
 {
 	return (uint64_t *)(h + 1);
+}
+
+/* The fingerprints of a set's @ways ways (after the tags). */
+static inline uint32_t *xc_fps(struct xc_hdr *h, unsigned int ways)
+{
+	return (uint32_t *)(xc_tags(h) + ways);
+}
+
+/* The entry (key1, stamp, values) of way @w. */
+static inline uint64_t *xc_entry(const struct xc_cset *s, struct xc_hdr *h, unsigned int w)
+{
+	return (uint64_t *)((uint8_t *)h + s->tagb) + (size_t)w * s->nw;
 }
 
 static inline unsigned int xc_asid_slot(uint32_t vmid, uint32_t asid)
 {
 	return (unsigned int)((((uint64_t)vmid << 32 | asid) * 0x9e3779b97f4a7c15ULL) >> 52);
+}
+
+/*
+ * An entry's fingerprint: VMID [31:16], key1's stage-2-only flag [15], the
+ * level a TTL hint names plus one [14:12] (the stage-1 leaf's for combined
+ * IOTLB entries, the stage-2 leaf's for stage-2 ones; 0 when none), and
+ * the (VMID, ASID) flush slot [11:0]. Range invalidations compare it
+ * instead of reading the entry: exact but for ASIDs that share a flush
+ * slot, which already invalidate each other (xlate_inv_asid); removing
+ * more than asked is always allowed.
+ */
+#define XC_FP_VMID  0xffff0000u
+#define XC_FP_S2	    0x8000u
+#define XC_FP_LEVEL 0x7000u
+#define XC_FP_SLOT  0x0fffu
+static inline uint32_t xc_fp(uint64_t k1, int level)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	return vmid << 16 | (k1 & XC_K1_S2ONLY ? XC_FP_S2 : 0) |
+	       ((uint32_t)(level + 1) & 7) << 12 | xc_asid_slot(vmid, (uint32_t)k1);
 }
 
 static inline unsigned int xc_sid_slot(uint32_t sid)
@@ -222,6 +310,9 @@ static inline uint64_t xc_key1(uint32_t vmid, uint32_t asid)
  * Is an entry with @k1 filled under @stamp still live? Flush stamps only
  * grow; the loads are relaxed: a translation that must see a flush starts
  * after the flush returned, which orders the stamp's store before them.
+ * An entry stamped at or after the newest flush of any kind is live (one
+ * load, the common case); the others compare with the stamps that cover
+ * them.
  */
 static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
 			   uint64_t stamp)
@@ -229,6 +320,8 @@ static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint6
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 	const struct xc_vm *vm = &c->vm[vmid];
 
+	if (likely(stamp >= xc_ld(&c->flushed)))
+		return true;
 	if (stamp < xc_ld(&c->all))
 		return false;
 	switch (kind) {
@@ -269,19 +362,23 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 	 unsigned int nout)
 {
 	struct xc_hdr *h = xc_hdr(s, set);
-	const uint64_t *e0 = xc_ways(h);
+	const uint64_t *tag = xc_tags(h);
 
 	for (int tries = 0; tries < 4; tries++) {
 		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-		const uint64_t *e = e0;
 		int way = -1;
 
 		if (unlikely(sq & 1)) {
 			xc_cpu_relax();
 			continue;
 		}
-		for (unsigned int w = 0; w < s->ways; w++, e += s->nw) {
-			if (xc_ld(&e[XC_K0]) != k0 || xc_ld(&e[XC_K1]) != k1)
+		for (unsigned int w = 0; w < s->ways; w++) {
+			const uint64_t *e;
+
+			if (xc_ld(&tag[w]) != k0)
+				continue;
+			e = xc_entry(s, h, w);
+			if (xc_ld(&e[XC_K1]) != k1)
 				continue;
 			for (unsigned int i = 0; i < nout; i++)
 				out[i] = xc_ld(&e[XC_STAMP + i]);
@@ -293,6 +390,83 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 			return way;
 	}
 	return -1;
+}
+
+/* A cache's geometry, read once so that the compiler keeps it in registers. */
+struct xc_geom {
+	uint8_t *sets;
+	uint32_t set_mask, nsets, stride, tagb, nw, ways;
+	bool lru;
+};
+
+static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const struct xc_cset *s)
+{
+	return (struct xc_geom){ .sets = s->sets,
+				 .set_mask = s->set_mask,
+				 .nsets = s->nsets,
+				 .stride = s->stride,
+				 .tagb = s->tagb,
+				 .nw = s->nw,
+				 .ways = s->ways,
+				 .lru = s->lru };
+}
+
+static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_set(const struct xc_geom *g,
+									uint64_t hash)
+{
+	uint32_t set = likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
+					   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+
+	return (struct xc_hdr *)(g->sets + (size_t)set * g->stride);
+}
+
+/*
+ * xc_probe() with the geometry in registers, three words out (stamp and
+ * two values), one attempt (a set a writer holds or changed is a miss: the
+ * walk is always correct); 4 ways (the default) compared unrolled.
+ */
+static inline __attribute__((always_inline)) int
+xc_probe_g(const struct xc_geom *g, struct xc_hdr *h, uint64_t k0, uint64_t k1, uint64_t *out)
+{
+	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)((uint8_t *)h + g->tagb), *e;
+	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	unsigned int w;
+
+	if (likely(g->ways == 4)) {
+		if (xc_ld(&tag[0]) == k0)
+			w = 0;
+		else if (xc_ld(&tag[1]) == k0)
+			w = 1;
+		else if (xc_ld(&tag[2]) == k0)
+			w = 2;
+		else if (xc_ld(&tag[3]) == k0)
+			w = 3;
+		else
+			return -1;
+		if (unlikely(xc_ld(&e0[(size_t)w * g->nw + XC_K1]) != k1)) {
+			/* The same input in another context: the ways after it. */
+			for (w++; w < 4; w++)
+				if (xc_ld(&tag[w]) == k0 &&
+				    xc_ld(&e0[(size_t)w * g->nw + XC_K1]) == k1)
+					break;
+			if (w == 4)
+				return -1;
+		}
+	} else {
+		for (w = 0; w < g->ways; w++)
+			if (xc_ld(&tag[w]) == k0 && xc_ld(&e0[(size_t)w * g->nw + XC_K1]) == k1)
+				break;
+		if (w == g->ways)
+			return -1;
+	}
+	e = e0 + (size_t)w * g->nw;
+	out[0] = xc_ld(&e[XC_STAMP]);
+	out[1] = xc_ld(&e[XC_V0]);
+	out[2] = xc_ld(&e[XC_V0 + 1]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
+		return -1;
+	return (int)w;
 }
 
 /* Move @way to the front of an LRU order (nibble permutation). */
@@ -313,39 +487,63 @@ static inline uint64_t xc_lru_promote(uint64_t order, unsigned int way)
  * valid permutation. No store at all when @way already leads, so a stream
  * of hits on one entry does not write the line.
  */
-static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int way)
+static inline void xc_touch_hdr(struct xc_hdr *h, unsigned int way)
 {
-	struct xc_hdr *h = xc_hdr(s, set);
-	uint64_t o;
+	uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 
-	if (!s->lru)
-		return;
-	o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 	if ((o & 15) != way)
 		__atomic_store_n(&h->lru, xc_lru_promote(o, way), __ATOMIC_RELAXED);
+}
+
+static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int way)
+{
+	if (s->lru)
+		xc_touch_hdr(xc_hdr(s, set), way);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Counters: per-thread shards, no atomic read-modify-write on the hit path */
 
-extern __thread unsigned int xc_shard_tls __attribute__((tls_model("initial-exec")));
-unsigned int xc_shard_assign(void);
+/*
+ * This thread's shard as a byte offset into any cache's shard array, plus
+ * XC_SHARD_BIAS (0: not assigned yet), so that a count is one TLS load, a
+ * test, and an add at base + offset + constant.
+ */
+#define XC_SHARD_BIAS 64
+extern __thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
+uint32_t xc_shard_assign(void);
 
 static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
 			      uint64_t n)
 {
-	unsigned int i = xc_shard_tls;
+	uint32_t off = xc_shard_off;
 	uint64_t *p;
 
-	if (unlikely(!i))
-		i = xc_shard_assign();
-	p = &c->shard[i - 1].v[grp][ctr];
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	p = (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS) + grp * XC_NCTR + ctr;
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
 static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned int ctr)
 {
 	xc_count_n(c, grp, ctr, 1);
+}
+
+/* A fill, and an eviction with it when @evict: one shard lookup for both. */
+static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
+{
+	uint32_t off = xc_shard_off;
+	uint64_t *p;
+
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	p = (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS) + grp * XC_NCTR;
+	__atomic_store_n(&p[XC_FILL], __atomic_load_n(&p[XC_FILL], __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	if (evict)
+		__atomic_store_n(&p[XC_EVICT], __atomic_load_n(&p[XC_EVICT], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -364,25 +562,34 @@ static inline bool xc_scope_quiet(const struct xc_scope *sc)
 }
 
 /*
- * After xc_begin(): may a walk in context @k1 (xc_key1(); only the VMID
- * matters without @asid) fill what it finds? Not while an invalidation in
- * one of its scopes is under way: it may still be using entries that the
- * invalidation has yet to remove.
+ * After xc_begin() returned @s0: may a walk in context @k1 (xc_key1(); only
+ * the VMID matters without @asid) fill what it finds? Not while an
+ * invalidation in one of its scopes is under way: it may still be using
+ * entries that the invalidation has yet to remove. Invalidations are
+ * serialised, so when the one numbered @s0 (the latest to begin before the
+ * walk did) has ended, none that began before the walk is under way: one
+ * load of the latest scope's done, usually; the scopes one by one when
+ * that does not settle it. (Invalidations that begin later are the fill's
+ * check's business.)
  */
-static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t k1, bool asid)
+static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t s0, uint64_t k1, bool asid)
 {
+	const struct xc_scope *cur = __atomic_load_n(&c->cur, __ATOMIC_RELAXED);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
+	if (likely(__atomic_load_n(&cur->done, __ATOMIC_ACQUIRE) == s0))
+		return true;
 	return xc_scope_quiet(&c->gsc) && xc_scope_quiet(&c->vm[vmid].sc) &&
 	       (!asid || xc_scope_quiet(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc));
 }
 
-/* A decoded IOTLB hit. */
-struct xc_tlb_hit {
-	uint64_t base; /* input base */
-	unsigned int lg;
-	uint64_t pa, ipa, meta;
-};
+/*
+ * The fill interface's description of a translation (xc_tlb_fill): p1
+ * [3:0], p2 [7:4], grant [11:8], l1 [23:16], l2 [31:24], lg1 [37:32], lg2
+ * [45:40]. An entry stores it expanded (struct xc_tlb_img).
+ */
+#define XC_TLB_L1_SHIFT 16
+#define XC_TLB_L2_SHIFT 24
 
 static inline unsigned int xc_tlb_p1(uint64_t meta)
 {
@@ -420,6 +627,51 @@ static inline uint64_t xc_tlb_meta(unsigned int p1, unsigned int p2, unsigned in
 	       (uint64_t)(lg1 & 63) << 32 | (uint64_t)(lg2 & 63) << 40;
 }
 
+/* Fields of an IOTLB entry's answer, read as the bytes of struct xc_tlb_img. */
+static inline struct xc_tlb_img xc_tlb_img_get(const uint64_t *w)
+{
+	struct xc_tlb_img img;
+
+	memcpy(&img, w, sizeof(img));
+	return img;
+}
+
+/* Byte @i, in memory order, of the 64-bit word @w (a register, so no memcpy). */
+static inline unsigned int xc_word_byte(uint64_t w, unsigned int i)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (unsigned int)(w >> (56 - 8 * i)) & 0xff;
+#else
+	return (unsigned int)(w >> (8 * i)) & 0xff;
+#endif
+}
+
+#define XC_TLB_IMG_BYTE(f) (offsetof(struct xc_tlb_img, f) % 8)
+#define XC_TLB_IMG_WORD(f) (offsetof(struct xc_tlb_img, f) / 8)
+_Static_assert(XC_TLB_IMG_WORD(grant) == 2 && XC_TLB_IMG_WORD(lg2) == 2 &&
+		       XC_TLB_IMG_WORD(s1_size) == 3,
+	       "struct xc_tlb_img: grant and lg2 in word 2, s1_size word 3");
+
+/* A decoded IOTLB hit (scalars, so that the compiler keeps them in registers). */
+struct xc_tlb_hit {
+	uint64_t base, size; /* input base, bytes */
+	unsigned int lg, way;
+	struct xc_hdr *h;   /* its set */
+	uint64_t stamp, pa, ipa;
+	uint64_t img0, img1, img2, img3; /* struct xc_tlb_img */
+	uint64_t meta;	    /* xc_tlb_lookup() only: the entry as xc_tlb_fill() described it */
+};
+
+static inline unsigned int xc_tlb_hit_grant(const struct xc_tlb_hit *h)
+{
+	return xc_word_byte(h->img2, XC_TLB_IMG_BYTE(grant));
+}
+
+static inline unsigned int xc_tlb_hit_lg2(const struct xc_tlb_hit *h)
+{
+	return xc_word_byte(h->img2, XC_TLB_IMG_BYTE(lg2));
+}
+
 /*
  * The oldest stamp a live IOTLB entry of context @k1 may carry: the newest
  * of the flushes that cover it. One floor serves any number of lookups
@@ -443,122 +695,244 @@ static inline uint64_t xc_tlb_floor(const struct xlate_cache *c, uint64_t k1)
 }
 
 /*
- * What IOTLB lookups for one context need, read once: the geometry (so the
- * compiler keeps it in registers across a batch), the key, the size mask
- * and the flush floor.
+ * Is an IOTLB entry of context @k1 stamped @stamp live? An entry stamped
+ * at or after the newest flush that can kill any IOTLB entry is, which is
+ * one load; the rest compare with the context's floor.
  */
-struct xc_tlb_ctx {
-	uint8_t *sets;
-	uint32_t stride, ways, set_mask, nsets;
-	bool lru;
-	uint64_t k1, low, hv, sizes, floor;
+static inline __attribute__((always_inline)) bool
+xc_tlb_live(const struct xlate_cache *c, uint64_t k1, uint64_t stamp)
+{
+	return likely(stamp >= xc_ld(&c->tlb_flushed)) || stamp >= xc_tlb_floor(c, k1);
+}
+
+/*
+ * An IOTLB lookup's key for one context and access class: key1, the low
+ * bits of key0 (U, valid) and the VMID's term of the set hash.
+ */
+struct xc_tlb_key {
+	uint64_t k1, low, hv;
 };
 
-/* False when the IOTLB holds nothing (or is off). */
-static inline __attribute__((always_inline)) bool
-xc_tlb_ctx_init(const struct xlate_cache *c, uint64_t k1, bool user, struct xc_tlb_ctx *t)
+static inline struct xc_tlb_key xc_tlb_key_of(uint64_t k1, bool user)
 {
-	const struct xc_cset *s = &c->iotlb;
+	return (struct xc_tlb_key){
+		.k1 = k1,
+		.low = (uint64_t)user << 1 | XC_K0_VALID, /* XC_K0_USER is bit 1 */
+		.hv = (uint64_t)((uint32_t)(k1 >> 32) & 0xffff) * XC_HASH_VMID,
+	};
+}
 
-	t->sizes = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	if (!t->sizes)
-		return false;
-	t->sets = s->sets;
-	t->stride = s->stride;
-	t->ways = s->ways;
-	t->set_mask = s->set_mask;
-	t->nsets = s->nsets;
-	t->lru = s->lru;
-	t->k1 = k1;
-	t->low = (user ? XC_K0_USER : 0) | XC_K0_VALID;
-	t->hv = (uint64_t)((uint32_t)(k1 >> 32) & 0xffff) * XC_HASH_VMID;
-	t->floor = xc_tlb_floor(c, k1);
-	return true;
+/* The smallest page, which the hit paths probe first with constant shifts. */
+#define XC_TLB_LG_4K 12
+
+/* What a probe for entries of 2^lg bytes adds to the key: computed once per size. */
+struct xc_tlb_sz {
+	uint64_t low;  /* key0's low bits: lg << 2 | U | valid */
+	uint64_t hc;   /* the set hash's terms other than the page: the VMID's and the size's */
+	uint64_t size; /* 2^lg */
+	unsigned int lg;
+};
+
+static inline __attribute__((always_inline)) struct xc_tlb_sz
+xc_tlb_sz_of(const struct xc_tlb_key *k, unsigned int lg)
+{
+	return (struct xc_tlb_sz){ .low = (uint64_t)lg << XC_K0_LG_SHIFT | k->low,
+				   .hc = k->hv + (uint64_t)lg * XC_HASH_LG,
+				   .size = 1ULL << lg,
+				   .lg = lg };
 }
 
 /*
- * IOTLB lookup for @iova in the context of @t, among the entry sizes it may
- * hold, smallest first, accepting entries stamped at or after its floor.
- * xc_probe() by hand and in one attempt: the words go straight to
- * registers, and a set that a writer holds or changed under us is a miss
- * for this size (the walk is always correct). Counts nothing: the caller
- * decides whether the entry served.
+ * The IOTLB's default geometry, which the hit paths specialise: 4 ways
+ * and a power-of-two number of sets, so that the tag block (one line) and
+ * the stride (five) are constants and the ways are compared unrolled.
+ */
+#define XC_TLB4_TAGB   64
+#define XC_TLB4_STRIDE (XC_TLB4_TAGB + 4 * XC_TLB_NW * 8)
+
+static inline bool xc_tlb_geom4(const struct xc_cset *s)
+{
+	return s->ways == 4 && s->set_mask;
+}
+
+/* Where a probe found an IOTLB entry: its set, the set's count as read, the entry. */
+struct xc_tlb_pos {
+	struct xc_hdr *h;
+	const uint64_t *e;
+	uint64_t base; /* input base of the entry */
+	uint32_t sq;
+	unsigned int way;
+};
+
+/*
+ * Find the entry for @iova among entries of the size @z, key1 @k1, in an
+ * IOTLB of the default geometry (xc_tlb_geom4()) whose sets start at
+ * @sets: the set's count (acquire), then key0 in each way's tag, then
+ * key1 in the entry. Nothing read here is trusted until the count is
+ * re-checked after the entry's words (xc_tlb_read(), or a hit path that
+ * copies the words out first).
  */
 static inline __attribute__((always_inline)) bool
-xc_tlb_probe_lg(const struct xc_tlb_ctx *t, uint64_t iova, unsigned int lg, struct xc_tlb_hit *hit)
+xc_tlb_find4(uint8_t *sets, uint64_t set_mask, uint64_t k1, const struct xc_tlb_sz *z,
+	     uint64_t iova, struct xc_tlb_pos *p)
 {
-	uint64_t page = iova >> lg, base = page << lg;
-	uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | t->low;
-	uint64_t hsh = t->hv + page + (uint64_t)lg * XC_HASH_LG;
-	uint32_t set = likely(t->set_mask)
-			       ? (uint32_t)(hsh & t->set_mask)
-			       : (uint32_t)(((xc_mix(hsh) >> 32) * t->nsets) >> 32);
-	struct xc_hdr *h = (struct xc_hdr *)(t->sets + (size_t)set * t->stride);
-	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-	const uint64_t *e = xc_ways(h);
-	uint64_t stamp, pa, ipa, meta;
+	uint64_t page = iova >> z->lg, base = page << z->lg, k0 = base | z->low;
+	struct xc_hdr *h =
+		(struct xc_hdr *)(sets + ((page + z->hc) & set_mask) * XC_TLB4_STRIDE);
+	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)((uint8_t *)h + XC_TLB4_TAGB);
 	unsigned int w;
 
-	for (w = 0; w < t->ways; w++, e += XC_TLB_NW)
-		if (xc_ld(&e[XC_K0]) == k0 && xc_ld(&e[XC_K1]) == t->k1)
-			break;
-	if (w == t->ways)
-		return false;
-	stamp = xc_ld(&e[XC_STAMP]);
-	pa = xc_ld(&e[XC_TLB_PA]);
-	ipa = xc_ld(&e[XC_TLB_IPA]);
-	meta = xc_ld(&e[XC_TLB_META]);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)))
-		return false;
-	if (unlikely(stamp < t->floor))
-		return false;
-	if (t->lru) {
-		uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-
-		if ((o & 15) != w)
-			__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
+	p->sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	if (likely(xc_ld(&tag[0]) == k0) && likely(xc_ld(&e0[XC_K1]) == k1)) {
+		w = 0;
+	} else {
+		/* Ways 1-3 (or the same input in another context in way 0). */
+		for (w = 1; w < 4; w++)
+			if (xc_ld(&tag[w]) == k0 && xc_ld(&e0[w * XC_TLB_NW + XC_K1]) == k1)
+				break;
+		if (w == 4)
+			return false;
 	}
-	hit->base = base;
-	hit->lg = lg;
-	hit->pa = pa;
-	hit->ipa = ipa;
-	hit->meta = meta;
+	p->h = h;
+	p->e = e0 + w * XC_TLB_NW;
+	p->base = base;
+	p->way = w;
 	return true;
 }
 
-/* The sizes after the smallest, out of line: most lookups stop at the first. */
-bool xc_tlb_probe_more(const struct xc_tlb_ctx *t, uint64_t iova, uint64_t m,
-		       struct xc_tlb_hit *hit);
+/* Is the set of @p as it was when the probe began (so what was read since is whole)? */
+static inline __attribute__((always_inline)) bool xc_tlb_confirm(const struct xc_tlb_pos *p)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return likely(__atomic_load_n(&p->h->seq, __ATOMIC_RELAXED) == p->sq) &&
+	       likely(!(p->sq & 1));
+}
+
+/* Load an IOTLB entry's words, then confirm them. */
+static inline __attribute__((always_inline)) bool xc_tlb_read(const struct xc_tlb_pos *p,
+							      struct xc_tlb_hit *hit)
+{
+	const uint64_t *e = p->e;
+
+	hit->stamp = xc_ld(&e[XC_STAMP]);
+	hit->pa = xc_ld(&e[XC_TLB_PA]);
+	hit->ipa = xc_ld(&e[XC_TLB_IPA]);
+	hit->img0 = xc_ld(&e[XC_TLB_IMG]);
+	hit->img1 = xc_ld(&e[XC_TLB_IMG + 1]);
+	hit->img2 = xc_ld(&e[XC_TLB_IMG + 2]);
+	hit->img3 = xc_ld(&e[XC_TLB_IMG + 3]);
+	if (!xc_tlb_confirm(p))
+		return false;
+	hit->base = p->base;
+	hit->way = p->way;
+	hit->h = p->h;
+	return true;
+}
 
 /*
- * IOTLB lookup for @iova in the context of @t, among the entry sizes it may
- * hold, smallest first, accepting entries stamped at or after its floor.
- * xc_probe() by hand and in one attempt: the words go straight to
- * registers, and a set that a writer holds or changed under us is a miss
- * for this size (the walk is always correct). Counts nothing: the caller
- * decides whether the entry served.
+ * IOTLB lookup for @iova among entries of the size @z (xc_tlb_find4(),
+ * xc_tlb_read()): one attempt, a set that a writer holds or changed under
+ * us is a miss for this size (the walk is always correct). It neither
+ * checks the stamp (the caller does, against a floor) nor touches the LRU
+ * order nor counts: the caller decides whether the entry served.
  */
 static inline __attribute__((always_inline)) bool
-xc_tlb_probe(const struct xc_tlb_ctx *t, uint64_t iova, struct xc_tlb_hit *hit)
+xc_tlb_probe4(uint8_t *sets, uint64_t set_mask, uint64_t k1, const struct xc_tlb_sz *z,
+	      uint64_t iova, struct xc_tlb_hit *hit)
 {
-	uint64_t m = t->sizes;
+	struct xc_tlb_pos p;
 
-	if (xc_tlb_probe_lg(t, iova, (unsigned int)__builtin_ctzll(m), hit))
-		return true;
-	m &= m - 1;
-	return unlikely(m) && xc_tlb_probe_more(t, iova, m, hit);
+	if (!xc_tlb_find4(sets, set_mask, k1, z, iova, &p) || !xc_tlb_read(&p, hit))
+		return false;
+	hit->size = z->size;
+	hit->lg = z->lg;
+	return true;
 }
 
-/* One IOTLB lookup for @iova in context @k1 (xc_key1(), | XC_K1_S2ONLY without stage 1). */
+/* The set of the entry of size 2^@lg that would hold @iova. */
+static inline __attribute__((always_inline)) struct xc_hdr *
+xc_tlb_set(const struct xc_cset *s, uint64_t hv, uint64_t iova, unsigned int lg)
+{
+	uint64_t hsh = hv + (iova >> lg) + (uint64_t)lg * XC_HASH_LG;
+	uint32_t set = likely(s->set_mask) ? (uint32_t)(hsh & s->set_mask)
+					   : (uint32_t)(((xc_mix(hsh) >> 32) * s->nsets) >> 32);
+
+	return (struct xc_hdr *)(s->sets + (size_t)set * s->stride);
+}
+
+/* The same as xc_tlb_probe4() for any geometry @s. */
 static inline __attribute__((always_inline)) bool
-xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
-	      struct xc_tlb_hit *hit)
+xc_tlb_probe_lg(const struct xc_cset *s, const struct xc_tlb_key *k, uint64_t iova,
+		unsigned int lg, struct xc_tlb_hit *hit)
 {
-	struct xc_tlb_ctx t;
+	uint64_t base = iova >> lg << lg;
+	uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | k->low;
+	struct xc_tlb_pos p = { .h = xc_tlb_set(s, k->hv, iova, lg), .base = base };
+	const uint64_t *tag = xc_tags(p.h);
 
-	return xc_tlb_ctx_init(c, k1, user, &t) && xc_tlb_probe(&t, iova, hit);
+	p.sq = __atomic_load_n(&p.h->seq, __ATOMIC_ACQUIRE);
+	for (p.way = 0; p.way < s->ways; p.way++) {
+		if (xc_ld(&tag[p.way]) != k0)
+			continue;
+		p.e = (const uint64_t *)((uint8_t *)p.h + s->tagb) + (size_t)p.way * XC_TLB_NW;
+		if (xc_ld(&p.e[XC_K1]) == k->k1)
+			break;
+	}
+	if (p.way == s->ways || !xc_tlb_read(&p, hit))
+		return false;
+	hit->size = 1ULL << lg;
+	hit->lg = lg;
+	return true;
 }
+
+/*
+ * IOTLB lookup for @iova among the entry sizes @m that the IOTLB @s may
+ * hold, smallest first, all inline (no call: loops keep their state in
+ * registers).
+ */
+static inline __attribute__((always_inline)) bool
+xc_tlb_probe_all(const struct xc_cset *s, const struct xc_tlb_key *k, uint64_t m, uint64_t iova,
+		 struct xc_tlb_hit *hit)
+{
+	if (likely(xc_tlb_geom4(s))) {
+		for (; m; m &= m - 1) {
+			struct xc_tlb_sz z = xc_tlb_sz_of(k, (unsigned int)__builtin_ctzll(m));
+
+			if (xc_tlb_probe4(s->sets, s->set_mask, k->k1, &z, iova, hit))
+				return true;
+		}
+		return false;
+	}
+	for (; m; m &= m - 1)
+		if (xc_tlb_probe_lg(s, k, iova, (unsigned int)__builtin_ctzll(m), hit))
+			return true;
+	return false;
+}
+
+/* A hit that served: make its way the most recent of its set. */
+static inline __attribute__((always_inline)) void xc_tlb_touch(bool lru,
+							       const struct xc_tlb_hit *hit)
+{
+	if (lru)
+		xc_touch_hdr(hit->h, hit->way);
+}
+
+/* The size hint of the region of @iova in the context of @k (see struct xlate_cache). */
+static inline uint8_t *xc_hint(const struct xlate_cache *c, uint64_t hv, uint64_t iova)
+{
+	return (uint8_t *)&c->hint[((iova >> XC_HINT_SHIFT) + hv) & (XC_HINTS - 1)];
+}
+
+/* xc_lg_size[lg] = 2^lg, but 0 for lg = 0 (a stage that is off). */
+extern const uint64_t xc_lg_size[64];
+
+/*
+ * One IOTLB lookup for @iova in context @k1 (xc_key1(), | XC_K1_S2ONLY
+ * without stage 1): a live entry, its LRU order touched; hit->meta
+ * describes it as xc_tlb_fill() was told. Counts nothing.
+ */
+bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		   struct xc_tlb_hit *hit);
 
 /* IPA cache lookup: (VMID, IPA) -> stage-2 leaf. */
 struct xc_ipa_hit {
@@ -567,31 +941,32 @@ struct xc_ipa_hit {
 	int level;
 };
 
-static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa,
-				 struct xc_ipa_hit *hit)
+static inline __attribute__((always_inline)) bool
+xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
 {
-	const struct xc_cset *s = &c->ipa;
-	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	const struct xc_geom g = xc_geom_of(&c->ipa);
+	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
 	uint64_t k1 = xc_key1(vmid, 0);
 
-	while (m) {
+	for (; m; m &= m - 1) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(m);
 		uint64_t base = ipa & ~mask_bits(lg);
-		uint32_t set = xc_set_of(s, xc_hash(base, lg, vmid));
+		struct xc_hdr *h = xc_geom_set(&g, xc_hash(base, lg, vmid));
 		uint64_t v[3];
-		int way = xc_probe(s, set, xc_key0(base, lg, false), k1, v, 3);
+		int way = xc_probe_g(&g, h, xc_key0(base, lg, false), k1, v);
 
-		m &= m - 1;
 		if (way >= 0 && xc_live(c, XC_KIND_S2, k1, v[0])) {
-			uint64_t meta = v[XC_IPA_META - XC_STAMP];
+			struct xc_ipa_meta meta;
 
-			xc_touch(s, set, (unsigned int)way);
+			memcpy(&meta, &v[XC_IPA_META - XC_STAMP], sizeof(meta));
+			if (g.lru)
+				xc_touch_hdr(h, (unsigned int)way);
 			hit->base = base;
 			hit->lg = lg;
 			hit->pa = v[XC_IPA_PA - XC_STAMP];
-			hit->prot = meta & 15;
-			hit->grant = (meta >> 8) & 15;
-			hit->level = (int8_t)(meta >> XC_IPA_LVL_SHIFT);
+			hit->prot = meta.prot;
+			hit->grant = meta.grant;
+			hit->level = meta.level;
 			return true;
 		}
 	}
@@ -603,23 +978,25 @@ static inline bool xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uin
  * descriptor at that depth points to for the input region [base, + 2^lg).
  * Stage-1 entries are per (VMID, ASID, U); stage-2 entries per VMID.
  */
-static inline bool xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth,
-				  uint64_t k1, bool user, uint64_t base, unsigned int lg,
-				  uint64_t *table, unsigned int *prot)
+static inline __attribute__((always_inline)) bool
+xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
+	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
+	const struct xc_geom g = xc_geom_of(s);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-	uint32_t set;
+	struct xc_hdr *h;
 	uint64_t v[3];
 	int way;
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
 		return false;
-	set = xc_set_of(s, xc_hash(base, lg, vmid));
-	way = xc_probe(s, set, xc_key0(base, lg, user), k1, v, 3);
+	h = xc_geom_set(&g, xc_hash(base, lg, vmid));
+	way = xc_probe_g(&g, h, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
 		return false;
-	xc_touch(s, set, (unsigned int)way);
+	if (g.lru)
+		xc_touch_hdr(h, (unsigned int)way);
 	*table = v[XC_WALK_TABLE - XC_STAMP];
 	*prot = v[XC_WALK_META - XC_STAMP] & 15;
 	return true;
@@ -640,6 +1017,9 @@ void xc_inv_end(struct xc_scope *sc, uint64_t s);
  */
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		 unsigned int lg, uint64_t pa, uint64_t ipa, uint64_t meta);
+/* The same with the answer already laid out (xlate.c builds it from its result). */
+void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img);
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level);
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,

@@ -93,17 +93,34 @@
  * cannot produce a fault the tables no longer hold. The record lists the
  * hits (rec->hit) beside the reads; res->reads counts the reads,
  * res->iotlb_hit says the IOTLB answered. xlate_batch() reads the
- * context's IOTLB state once for many addresses. The uncached path is the
+ * context's IOTLB state once for many addresses. A miss without a record
+ * first tries walk_short(), the usual warm case in a few steps (stage 1
+ * from the deepest walk-cache level, IPA-cache answers, at most one
+ * stage-2 read), which counts and fills exactly what the general walk
+ * would and otherwise leaves everything to it. The uncached path is the
  * code below unchanged (xlate_once, s2_walk), reached through one more
  * test of cfg->cache.
  *
- * The hit path's ordering: the set's sequence count is loaded (acquire)
- * before and re-checked (after an acquire fence) after the entry's words;
- * the flush stamps that decide whether the entry is live are loaded once
- * per call (or batch). A translation that starts after an invalidation
- * returned is ordered after it by the caller, so it sees the removal (the
- * set's unlock, a release) or the flush stamp, and falls back to a walk of
- * the current tables (cache.c has the whole argument).
+ * The hit path (tlb_hit_fast() inline in xlate(), batch_hits() for
+ * xlate_batch()): the sizes are probed 4K alone with constant shifts, or
+ * with several sizes present the one hinted for the input's region first
+ * (cache_int.h: a racy byte per region, so a mix of pages and blocks
+ * costs one probe; a wrong hint costs probes, not answers: live entries of
+ * two sizes over one address exist only when tables changed without an
+ * invalidation, and then either answer is one a TLB may give);
+ * the set's sequence count is loaded (acquire), the way is
+ * found by key0 in the set's tag line and key1 in its entry, the stamp is
+ * checked (against the newest IOTLB flush for one call, whose test is one
+ * load; against the context's floor, read once, for a batch) and the
+ * grant, then the entry's words go straight into *res and the count is
+ * re-checked (after an acquire fence); a change sends the lookup to the
+ * general path, which rewrites *res or walks. The default IOTLB geometry
+ * (4 ways, a power-of-two number of sets) is unrolled with constant
+ * offsets; the others take the general loop. A translation that starts
+ * after an invalidation returned is ordered after it by the caller, so it
+ * sees the removal (the store of 0 to the tag) or the flush stamp, and
+ * falls back to a walk of the current tables (cache.c has the whole
+ * argument).
  *
  * Concurrency. Walkers take no lock. Descriptors are loaded with acquire
  * order (a table linked by a descriptor is fully visible once that
@@ -126,6 +143,16 @@
 #include "util/trace.h"
 #include "xlate/cache_int.h"
 #include "xlate/xlate.h"
+
+/*
+ * An IOTLB entry's answer starts with these fields of struct xlate_result,
+ * in this order (struct xc_tlb_img): a hit copies them as they are.
+ */
+#define RES_OFF(f) offsetof(struct xlate_result, f)
+_Static_assert(RES_OFF(s1_prot) == RES_OFF(prot) + 4 && RES_OFF(s2_prot) == RES_OFF(prot) + 8 &&
+		       RES_OFF(s1_level) == RES_OFF(prot) + 12 &&
+		       RES_OFF(s2_level) == RES_OFF(prot) + 16 && RES_OFF(prot) % 8 == 0,
+	       "struct xlate_result and struct xc_tlb_img disagree");
 
 /* Lost compare-and-swap races tolerated before a translation gives up. */
 #define XLATE_ATTEMPTS 8
@@ -581,25 +608,37 @@ static enum pt_step s1_begin_cached(struct xctx *x, uint64_t iova, unsigned int 
 	return pt_walk_begin_inline(c, x->root1, iova, access, w, pf);
 }
 
-/* Fill the IOTLB with a translation that just succeeded. */
-static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
-		     const struct xlate_result *res)
+/*
+ * Fill the IOTLB with a translation that just succeeded: in context @k1
+ * (stage 1 on: combined, else stage-2-only), for a walk that began at @s0.
+ */
+static inline __attribute__((always_inline)) void
+tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, bool user,
+	     const struct pt_cfg *c1, const struct pt_cfg *c2, uint64_t iova, unsigned int access,
+	     const struct xlate_result *res)
 {
-	const struct pt_cfg *c1 = x->c1, *c2 = x->c2;
 	uint64_t size = res->size, off = iova & (size - 1);
-	unsigned int grant = res->prot;
-	uint64_t meta;
+	struct xc_tlb_img img = { .grant = (uint8_t)res->prot,
+				  .lg1 = (uint8_t)(c1 ? ilog2_u64(res->s1_size) : 0),
+				  .lg2 = (uint8_t)(c2 ? ilog2_u64(res->s2_size) : 0),
+				  .s1_size = res->s1_size };
 
 	/* A TCE window not aligned to its page: pages are not aligned IOVA ranges. */
 	if (c1 && (c1->iova_base & (size - 1)))
 		return;
 	if (!(access & PT_PROT_W) &&
 	    ((c1 && (c1->flags & PT_CFG_HW_AD)) || (c2 && (c2->flags & PT_CFG_HW_AD))))
-		grant &= ~PT_PROT_W;
-	meta = xc_tlb_meta(res->s1_prot, res->s2_prot, grant, res->s1_level, res->s2_level,
-			   c1 ? ilog2_u64(res->s1_size) : 0, c2 ? ilog2_u64(res->s2_size) : 0);
-	xc_tlb_fill(x->cache, x->s0, c1 ? x->k1 : x->k1_s2 | XC_K1_S2ONLY, c1 && x->user,
-		    iova - off, ilog2_u64(size), res->pa - off, res->ipa - off, meta);
+		img.grant &= (uint8_t)~PT_PROT_W;
+	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
+	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
+	xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
+			ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+}
+
+static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
+		     const struct xlate_result *res)
+{
+	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res);
 }
 
 /* xlate_once() with the caches: see the file comment. */
@@ -692,6 +731,104 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 	return XW_OK;
 }
 
+/*
+ * The usual IOTLB miss with warm caches, short: stage 1 resumed at its
+ * leaf level from the deepest walk-cache level, the leaf table's IPA
+ * answered by the IPA cache, one descriptor read, and the output IPA (with
+ * stage 2) answered by the IPA cache or by one read below the deepest
+ * stage-2 walk-cache level. The same steps as xlate_once_cached() takes
+ * then, without its generality; the moment anything else would happen (a
+ * walk-cache miss, a table, a fault, a descriptor update, an invalidation
+ * under way) it gives up having counted and filled nothing (false), and
+ * the general walk starts over. On success it counts and fills what the
+ * general walk would have, in the same order.
+ */
+static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+		       struct xlate_result *res)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	struct xlate_cache *xc = cfg->cache;
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const uint32_t vmid = cfg->tag.vmid;
+	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
+	bool user = access & PT_PROT_U, s2_walked = false;
+	unsigned int depth, depth2 = 0, lg, prot, reads = 1;
+	struct pt_leaf l1, l2;
+	struct xc_ipa_hit ih;
+	struct pt_fault pf;
+	struct pt_walk w;
+
+	if (!c1 || c1->iova_base || c1->nlevels < 2 || !xc->walk[0][0].sets ||
+	    (c2 && !xc->ipa.sets))
+		return false;
+	s0 = xc_begin(xc);
+	if (!xc_may_fill(xc, s0, k1, true))
+		return false;
+	depth = c1->nlevels - 2;
+	lg = c1->shift[depth];
+	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &prot))
+		return false;
+	walk_resume(&w, c1, iova, access, depth + 1, table, prot);
+	dpa = w.desc_addr;
+	if (c2) {
+		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
+			return false;
+		dpa = ih.pa | (dpa & mask_bits(ih.lg));
+	}
+	if (unlikely(!read_desc(c1, cfg->mem, dpa, &d)))
+		return false;
+	w.wb_valid = false;
+	if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+		return false;
+	ipa = l1.oa;
+	if (c2 && xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
+		l2 = (struct pt_leaf){ .oa = ih.pa | (ipa & mask_bits(ih.lg)),
+				       .size = 1ULL << ih.lg,
+				       .prot = ih.prot,
+				       .level = ih.level };
+	} else if (c2) {
+		/* The output IPA below the deepest stage-2 walk-cache level. */
+		if (c2->iova_base || c2->nlevels < 2 || !xc->walk[1][0].sets)
+			return false;
+		depth2 = c2->nlevels - 2;
+		lg = c2->shift[depth2];
+		if (!xc_walk_lookup(xc, 1, depth2, xc_key1(vmid, 0), false, ipa & ~mask_bits(lg),
+				    lg, &table, &prot))
+			return false;
+		walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
+		if (unlikely(!read_desc(c2, cfg->mem, w.desc_addr, &d)))
+			return false;
+		w.wb_valid = false;
+		if (pt_walk_step_inline(&w, d, &l2, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+			return false;
+		s2_walked = true;
+		reads++;
+	}
+	/* What the general walk would have counted and filled, in its order. */
+	xc_count(xc, XC_G_WALK + depth, XC_HIT);
+	if (c2)
+		xc_count(xc, XC_G_IPA, XC_HIT);
+	if (s2_walked) {
+		unsigned int grant = l2.prot;
+
+		xc_count(xc, XC_G_IPA, XC_MISS);
+		xc_count(xc, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT);
+		/* A read may not stand for a write that must set dirty state. */
+		if ((c2->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
+			grant &= ~PT_PROT_W;
+		xc_ipa_fill(xc, s0, vmid, ipa & ~(l2.size - 1), ilog2_u64(l2.size),
+			    l2.oa & ~(l2.size - 1), l2.prot, grant, l2.level);
+	} else if (c2) {
+		xc_count(xc, XC_G_IPA, XC_HIT);
+	}
+	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
+	res->reads = reads;
+	res->iotlb_hit = false;
+	if (xc->iotlb.sets)
+		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res);
+	return true;
+}
+
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
 static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
 			   bool *user)
@@ -706,101 +843,167 @@ static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uin
 	return cfg->s2.cfg;
 }
 
+
 /* *res from an IOTLB hit, exactly as the walk that made the entry filled it. */
-static inline __attribute__((always_inline)) void
-tlb_res(const struct xlate_cfg *cfg, uint64_t iova, const struct xc_tlb_hit *h,
-	struct xlate_result *res)
+static inline __attribute__((always_inline)) void tlb_res(uint64_t iova, const struct xc_tlb_hit *h,
+							   struct xlate_result *res)
 {
-	uint64_t meta = h->meta, size = 1ULL << h->lg, off = iova & (size - 1);
+	uint64_t off = iova - h->base;
+	uint64_t w0 = h->img0, w1 = h->img1, w2 = h->img2;
+	uint8_t *r = (uint8_t *)res;
 
 	res->pa = h->pa + off;
 	res->ipa = h->ipa + off;
-	res->size = size;
-	res->s1_prot = xc_tlb_p1(meta);
-	res->s2_prot = xc_tlb_p2(meta);
-	res->prot = res->s1_prot & res->s2_prot;
-	res->s1_level = xc_tlb_l1(meta);
-	res->s2_level = xc_tlb_l2(meta);
-	res->s1_size = cfg->s1.cfg ? 1ULL << xc_tlb_lg1(meta) : 0;
-	res->s2_size = cfg->s2.cfg ? 1ULL << xc_tlb_lg2(meta) : 0;
+	res->size = h->size;
+	memcpy(r + RES_OFF(prot), &w0, 8);     /* prot, s1_prot */
+	memcpy(r + RES_OFF(s2_prot), &w1, 8);  /* s2_prot, s1_level */
+	memcpy(r + RES_OFF(s2_level), &w2, 4); /* s2_level */
+	res->s1_size = h->img3;
+	res->s2_size = xc_lg_size[xc_tlb_hit_lg2(h)];
 	res->reads = 0;
 	res->iotlb_hit = true;
 }
 
-/*
- * The common IOTLB hit, straight-line: stage 1 on, the smallest entry size
- * present, a power-of-two number of sets, the entry in way 0 or 1 of its
- * set, no record. Anything else (or a miss) goes to tlb_hit(), which does
- * the same for every case. Same protocol as xc_tlb_probe().
- */
-static inline __attribute__((always_inline)) bool
-tlb_hit_fast(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	     struct xlate_result *res)
+/* The access's permissions where an image word holds the grant (tlb_copy()). */
+static inline uint64_t tlb_need(unsigned int access)
 {
-	struct xlate_cache *xc = cfg->cache;
-	const struct xc_cset *s = &xc->iotlb;
-	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	uint64_t k1 = xc_key1(cfg->tag.vmid, cfg->tag.asid);
-	unsigned int lg = (unsigned int)__builtin_ctzll(m | BIT(63));
-	uint64_t page = iova >> lg, k0, stamp, pa, ipa, meta, size, off;
-	const uint64_t *e;
-	struct xc_hdr *h;
-	uint32_t sq;
+	uint64_t need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 
-	if (unlikely(!m || !s->set_mask || !cfg->s1.cfg))
-		return false;
-	h = xc_hdr(s, (uint32_t)((page + (uint64_t)cfg->tag.vmid * XC_HASH_VMID +
-				  (uint64_t)lg * XC_HASH_LG) & s->set_mask));
-	k0 = (page << lg) | (uint64_t)lg << XC_K0_LG_SHIFT |
-	     (access & PT_PROT_U ? XC_K0_USER : 0) | XC_K0_VALID;
-	sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-	e = xc_ways(h);
-	if (xc_ld(&e[XC_K0]) != k0 || xc_ld(&e[XC_K1]) != k1) {
-		e += XC_TLB_NW;
-		if (s->ways < 2 || xc_ld(&e[XC_K0]) != k0 || xc_ld(&e[XC_K1]) != k1)
-			return false;
-	}
-	stamp = xc_ld(&e[XC_STAMP]);
-	pa = xc_ld(&e[XC_TLB_PA]);
-	ipa = xc_ld(&e[XC_TLB_IPA]);
-	meta = xc_ld(&e[XC_TLB_META]);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq || (sq & 1)) ||
-	    unlikely(stamp < xc_tlb_floor(xc, k1)) ||
-	    unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_grant(meta)))
-		return false;
-	if (s->lru) {
-		uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-		unsigned int w = e == xc_ways(h) ? 0 : 1;
-
-		if ((o & 15) != w)
-			__atomic_store_n(&h->lru, xc_lru_promote(o, w), __ATOMIC_RELAXED);
-	}
-	size = 1ULL << lg;
-	off = iova & (size - 1);
-	res->pa = pa + off;
-	res->ipa = ipa + off;
-	res->size = size;
-	res->s1_prot = xc_tlb_p1(meta);
-	res->s2_prot = xc_tlb_p2(meta);
-	res->prot = res->s1_prot & res->s2_prot;
-	res->s1_level = xc_tlb_l1(meta);
-	res->s2_level = xc_tlb_l2(meta);
-	res->s1_size = 1ULL << xc_tlb_lg1(meta);
-	res->s2_size = cfg->s2.cfg ? 1ULL << xc_tlb_lg2(meta) : 0;
-	res->reads = 0;
-	res->iotlb_hit = true;
-	xc_count(xc, XC_G_IOTLB, XC_HIT);
-	return true;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return need << (56 - 8 * XC_TLB_IMG_BYTE(grant));
+#else
+	return need << (8 * XC_TLB_IMG_BYTE(grant));
+#endif
 }
 
+/* What tlb_copy() made of an entry. */
+enum tlb_copy {
+	TC_OK = 0,   /* *res is the entry's answer */
+	TC_REFUSED,  /* the entry does not grant the access: a miss */
+	TC_OLD,	     /* stamped before @floor: not known to be live */
+	TC_CHANGED,  /* the set changed while it was read: nothing known */
+};
+
 /*
- * The IOTLB hit path: no lock, no store but the LRU order and a counter.
- * Fills *res exactly as the walk that made the entry did.
+ * An entry that a probe found (@p, of the size @z) into *res: its stamp
+ * against @floor and its grant against @need (tlb_need()) first, then its words go
+ * straight from the entry into *res (fewer registers live than loading
+ * them all first), then the set's count is re-checked. So a result that
+ * fails the re-check may be half written: the caller then treats the
+ * lookup as failed, and *res is what the fallback makes of it (a walk
+ * that faults leaves it unspecified, as xlate() says).
  */
-static inline __attribute__((always_inline)) bool
-tlb_hit(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	struct xlate_result *res, struct xlate_record *rec)
+static inline __attribute__((always_inline)) enum tlb_copy
+tlb_copy(const struct xc_tlb_pos *p, const struct xc_tlb_sz *z, uint64_t iova, uint64_t need,
+	 uint64_t floor, struct xlate_result *res)
+{
+	const uint64_t *e = p->e;
+	uint64_t off = iova - p->base, w;
+	uint8_t *r = (uint8_t *)res;
+
+	if (unlikely(xc_ld(&e[XC_STAMP]) < floor))
+		return TC_OLD;
+	w = xc_ld(&e[XC_TLB_IMG + 2]); /* s2_level, grant, lg1, lg2 */
+	if (unlikely(~w & need))
+		return TC_REFUSED;
+	memcpy(r + RES_OFF(s2_level), &w, 4);
+	res->s2_size = xc_lg_size[xc_word_byte(w, XC_TLB_IMG_BYTE(lg2))];
+	res->pa = xc_ld(&e[XC_TLB_PA]) + off;
+	res->ipa = xc_ld(&e[XC_TLB_IPA]) + off;
+	res->size = z->size;
+	w = xc_ld(&e[XC_TLB_IMG]);
+	memcpy(r + RES_OFF(prot), &w, 8); /* prot, s1_prot */
+	w = xc_ld(&e[XC_TLB_IMG + 1]);
+	memcpy(r + RES_OFF(s2_prot), &w, 8); /* s2_prot, s1_level */
+	res->s1_size = xc_ld(&e[XC_TLB_IMG + 3]);
+	res->reads = 0;
+	res->iotlb_hit = true;
+	return xc_tlb_confirm(p) ? TC_OK : TC_CHANGED;
+}
+
+/* What tlb_hit_fast() found. */
+enum tlb_fast {
+	TF_GENERAL = -1, /* ask tlb_hit(): an older flush to compare with, a thread's first count */
+	TF_MISS = 0,	 /* no entry that serves: count a miss and walk */
+	TF_HIT = 1,	 /* *res filled, the hit counted */
+};
+
+/*
+ * The IOTLB hit of xlate() without a record, inline in xlate(): the
+ * context's key, a probe of each entry size present (4K alone with
+ * constant shifts; with several sizes the one hinted for the region
+ * first), the stamp against the newest IOTLB flush, the access against
+ * the grant. No
+ * call and no store but the LRU order (only when the way was not the most
+ * recent), the result and this thread's counter; what it cannot settle
+ * that way it leaves to tlb_hit() (TF_GENERAL).
+ */
+static inline __attribute__((always_inline)) enum tlb_fast
+tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
+	     unsigned int access, struct xlate_result *res)
+{
+	const struct xc_cset *s = &xc->iotlb;
+	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED), *ctr;
+	uint32_t off = xc_shard_off;
+	struct xc_tlb_pos p;
+	struct xc_tlb_sz z;
+	struct xc_tlb_key k;
+	uint64_t k1;
+	bool user;
+
+	if (unlikely(!xc_tlb_geom4(s)) || unlikely(!tlb_key(cfg, access, &k1, &user)) ||
+	    unlikely(!off))
+		return TF_GENERAL;
+	k = xc_tlb_key_of(k1, user);
+	/*
+	 * 4K pages alone (the usual case): constant shifts, so the set's
+	 * address does not wait for the size mask.
+	 */
+	if (likely(m == BIT(XC_TLB_LG_4K))) {
+		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
+		if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+			goto found;
+		return TF_MISS;
+	}
+	/* More sizes: the one hinted for this region first, then the others. */
+	if (likely(m)) {
+		uint8_t *hint = xc_hint(xc, k.hv, iova);
+		unsigned int lg = __atomic_load_n(hint, __ATOMIC_RELAXED) & 63;
+
+		if (likely(m & BIT(lg))) {
+			z = xc_tlb_sz_of(&k, lg);
+			if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+				goto found;
+			m &= ~BIT(lg);
+		}
+		for (; m; m &= m - 1) {
+			z = xc_tlb_sz_of(&k, (unsigned int)__builtin_ctzll(m));
+			if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)) {
+				__atomic_store_n(hint, (uint8_t)z.lg, __ATOMIC_RELAXED);
+				goto found;
+			}
+		}
+	}
+	return TF_MISS;
+found:
+	switch (tlb_copy(&p, &z, iova, tlb_need(access), xc_ld(&xc->tlb_flushed), res)) {
+	case TC_OK:
+		break;
+	case TC_REFUSED:
+		return TF_MISS;
+	default:
+		return TF_GENERAL;
+	}
+	xc_tlb_touch(s->lru, &(struct xc_tlb_hit){ .h = p.h, .way = p.way });
+	ctr = (uint64_t *)((uint8_t *)xc->shard + off - XC_SHARD_BIAS) + XC_G_IOTLB * XC_NCTR +
+	      XC_HIT;
+	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	return TF_HIT;
+}
+
+/* The IOTLB hit path with a record: the same lookup, and the hit recorded. */
+static bool tlb_hit(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+		    struct xlate_result *res, struct xlate_record *rec)
 {
 	struct xlate_cache *xc = cfg->cache;
 	struct xc_tlb_hit h;
@@ -809,13 +1012,13 @@ tlb_hit(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 
 	if (unlikely(!tlb_key(cfg, access, &k1, &user)))
 		return false;
-	if (unlikely(!xc_tlb_lookup(xc, k1, user, iova, &h)) ||
-	    unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_grant(h.meta))) {
+	if (!xc_tlb_lookup(xc, k1, user, iova, &h) ||
+	    (access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_hit_grant(&h))) {
 		if (xc->iotlb.sets)
 			xc_count(xc, XC_G_IOTLB, XC_MISS);
 		return false;
 	}
-	tlb_res(cfg, iova, &h, res);
+	tlb_res(iova, &h, res);
 	xc_count(xc, XC_G_IOTLB, XC_HIT);
 	if (rec) {
 		rec->n = 0;
@@ -883,7 +1086,7 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
-			x.fill = xc_may_fill(x.cache, x.k1, x.c1);
+			x.fill = xc_may_fill(x.cache, x.s0, x.k1, x.c1);
 			r = xlate_once_cached(&x, iova, access, res);
 		} else {
 			r = xlate_once(&x, iova, access, res);
@@ -911,7 +1114,7 @@ fault:
 	return x.fault->reason;
 }
 
-/* xlate() with caches past the straight-line hit: every IOTLB case, then the walk. */
+/* xlate() with caches, every case: the IOTLB (with a record), then the walk. */
 static __attribute__((noinline)) enum pt_fault_reason
 xlate_cached(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	     struct xlate_result *res, struct xlate_fault *fault, struct xlate_record *rec)
@@ -927,55 +1130,219 @@ xlate_cached(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
+/* An IOTLB miss (or refusal) of tlb_hit_fast(): count it, walk. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res, struct xlate_fault *fault)
+{
+	struct xlate_cache *xc = cfg->cache;
+
+	if (xc->iotlb.sets)
+		xc_count(xc, XC_G_IOTLB, XC_MISS);
+	if (walk_short(cfg, iova, access, res)) {
+		trace_xlate_walk(iova, access, res->pa, res->size);
+		return PT_OK;
+	}
+	return xlate_walk(cfg, iova, access, res, fault, NULL);
+}
+
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
 			   struct xlate_record *rec)
 {
-	if (cfg->cache) {
-		if (likely(res && !rec) && tlb_hit_fast(cfg, iova, access, res)) {
+	struct xlate_cache *xc = cfg->cache;
+
+	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
+		enum tlb_fast r = tlb_hit_fast(cfg, xc, iova, access, res);
+
+		if (likely(r == TF_HIT)) {
 			trace_xlate_walk(iova, access, res->pa, res->size);
 			return PT_OK;
 		}
-		return xlate_cached(cfg, iova, access, res, fault, rec);
+		if (r == TF_MISS)
+			return xlate_miss(cfg, iova, access, res, fault);
 	}
+	if (xc)
+		return xlate_cached(cfg, iova, access, res, fault, rec);
 	return xlate_walk(cfg, iova, access, res, fault, rec);
+}
+
+/*
+ * A batch: the context's IOTLB state read once (geometry, sizes, key,
+ * floor, the per-size probe constants), and where the answers go.
+ */
+#define BATCH_SIZES 4
+struct batch {
+	const struct xlate_cache *c;
+	struct xc_cset s;
+	struct xc_tlb_key k;
+	struct xc_tlb_sz z[BATCH_SIZES];
+	unsigned int nz;
+	uint8_t zi[64]; /* zi[lg] = 1 + the index of size lg in z, 0 when absent */
+	uint64_t m, floor;
+	unsigned int access, n;
+	const uint64_t *iova;
+	struct xlate_result *res;
+	enum pt_fault_reason *ret;
+};
+
+/*
+ * Translate the batch's addresses from @i on while they hit the IOTLB;
+ * return the index of the first that does not (or n). No call in the
+ * loop, so its state stays in registers; the caller walks the miss and
+ * comes back. The default geometry with at most BATCH_SIZES entry sizes
+ * present takes the unrolled probe with the sizes' constants from a table.
+ */
+static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, unsigned int i)
+{
+	const unsigned int access = b->access, n = b->n;
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	const uint64_t floor = b->floor;
+	const uint64_t *iova = b->iova;
+	struct xlate_result *res = b->res;
+	enum pt_fault_reason *ret = b->ret;
+	const bool lru = b->s.lru;
+
+	if (likely(xc_tlb_geom4(&b->s) && b->nz > 1 && b->nz <= BATCH_SIZES)) {
+		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
+		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
+		uint8_t *sets = b->s.sets;
+
+		/* Several sizes: the one hinted for the region first (tlb_hit_fast()). */
+		for (; i < n; i++) {
+			uint64_t in = iova[i];
+			unsigned int j = b->zi[*xc_hint(b->c, b->k.hv, in) & 63];
+			const struct xc_tlb_sz *z = j ? &z0[j - 1] : z0, *hz = z;
+			struct xc_tlb_pos p;
+
+			bool hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+
+			for (const struct xc_tlb_sz *zz = z0; unlikely(!hit) && zz < zend; zz++) {
+				if (zz == hz)
+					continue;
+				z = zz;
+				hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+				if (hit)
+					__atomic_store_n(xc_hint(b->c, b->k.hv, in), (uint8_t)z->lg,
+							 __ATOMIC_RELAXED);
+			}
+			if (unlikely(!hit))
+				return i;
+			if (tlb_copy(&p, z, in, needw, floor, &res[i]) != TC_OK)
+				return i;
+			xc_tlb_touch(lru, &(struct xc_tlb_hit){ .h = p.h, .way = p.way });
+			TRACE_USDT(xlate_walk, in, access, res[i].pa, res[i].size);
+			ret[i] = PT_OK;
+		}
+		return i;
+	}
+	if (likely(xc_tlb_geom4(&b->s) && b->nz <= BATCH_SIZES)) {
+		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
+		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
+		uint8_t *sets = b->s.sets;
+
+		for (; i < n; i++) {
+			const struct xc_tlb_sz *z = z0;
+			uint64_t in = iova[i];
+			struct xc_tlb_pos p;
+
+			while (!xc_tlb_find4(sets, set_mask, k1, z, in, &p))
+				if (++z == zend)
+					return i;
+			if (tlb_copy(&p, z, in, needw, floor, &res[i]) != TC_OK)
+				return i;
+			xc_tlb_touch(lru, &(struct xc_tlb_hit){ .h = p.h, .way = p.way });
+			TRACE_USDT(xlate_walk, in, access, res[i].pa, res[i].size);
+			ret[i] = PT_OK;
+		}
+		return i;
+	}
+	for (; i < n; i++) {
+		struct xc_tlb_hit h;
+
+		if (!xc_tlb_probe_all(&b->s, &b->k, b->m, iova[i], &h) || unlikely(h.stamp < floor) ||
+		    unlikely(need & ~xc_tlb_hit_grant(&h)))
+			break;
+		xc_tlb_touch(lru, &h);
+		tlb_res(iova[i], &h, &res[i]);
+		TRACE_USDT(xlate_walk, iova[i], access, res[i].pa, res[i].size);
+		ret[i] = PT_OK;
+	}
+	return i;
 }
 
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
 			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
 			 enum pt_fault_reason *ret)
 {
-	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	struct xlate_cache *xc = cfg->cache;
-	unsigned int ok = 0, hits = 0;
-	struct xc_tlb_ctx t = { 0 };
-	bool on = false, user;
+	unsigned int ok = 0, hits = 0, i = 0;
+	bool fast = false, user;
+	struct batch b;
 	uint64_t k1;
 
-	if (xc && tlb_key(cfg, access, &k1, &user))
-		on = xc_tlb_ctx_init(xc, k1, user, &t);
-	for (unsigned int i = 0; i < n; i++) {
-		struct xc_tlb_hit h;
+	/* With the trace on, each hit is traced as it is found: one by one. */
+	if (xc && tlb_key(cfg, access, &k1, &user) && !trace_event_enabled(TRACE_EV_xlate_walk)) {
+		b.c = xc;
+		b.s = xc->iotlb;
+		b.k = xc_tlb_key_of(k1, user);
+		b.floor = xc_tlb_floor(xc, k1);
+		b.access = access;
+		b.n = n;
+		b.iova = iova;
+		b.res = res;
+		b.ret = ret;
+		b.m = 0;
+		b.nz = 0;
+		fast = true;
+	}
+	while (i < n) {
+		if (fast) {
+			/* Hits in a row; the sizes again after each walk, which may have filled. */
+			uint64_t m = __atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED);
 
-		if (on && xc_tlb_probe(&t, iova[i], &h) &&
-		    likely(!(need & ~xc_tlb_grant(h.meta)))) {
-			tlb_res(cfg, iova[i], &h, &res[i]);
-			trace_xlate_walk(iova[i], access, res[i].pa, res[i].size);
-			ret[i] = PT_OK;
-			hits++;
-			ok++;
-			continue;
+			if (m != b.m) {
+				b.m = m;
+				for (b.nz = 0; m; m &= m - 1, b.nz++)
+					if (b.nz < BATCH_SIZES)
+						b.z[b.nz] = xc_tlb_sz_of(
+							&b.k, (unsigned int)__builtin_ctzll(m));
+				/* Several sizes: where each is in z, for the hints. */
+				if (b.nz > 1) {
+					memset(b.zi, 0, sizeof(b.zi));
+					for (unsigned int j = 0; j < b.nz && j < BATCH_SIZES; j++)
+						b.zi[b.z[j].lg] = (uint8_t)(j + 1);
+				}
+			}
+			if (b.m) {
+				unsigned int j = batch_hits(&b, i);
+
+				hits += j - i;
+				i = j;
+				if (i == n)
+					break;
+			}
+			if (b.s.sets)
+				xc_count(xc, XC_G_IOTLB, XC_MISS);
+		} else if (xc && tlb_key(cfg, access, &k1, &user)) {
+			/* As xlate() with a record would: tlb_hit() counts the hit or the miss. */
+			if (tlb_hit(cfg, iova[i], access, &res[i], NULL)) {
+				trace_xlate_walk(iova[i], access, res[i].pa, res[i].size);
+				ret[i] = PT_OK;
+				ok++;
+				i++;
+				continue;
+			}
+		} else if (xc && xc->iotlb.sets) {
+			xc_count(xc, XC_G_IOTLB, XC_MISS);
 		}
 		ret[i] = xlate_walk(cfg, iova[i], access, &res[i], fault ? &fault[i] : NULL, NULL);
 		ok += ret[i] == PT_OK;
+		i++;
 	}
-	if (on) {
+	if (hits)
 		xc_count_n(xc, XC_G_IOTLB, XC_HIT, hits);
-		xc_count_n(xc, XC_G_IOTLB, XC_MISS, n - hits);
-	} else if (xc && xc->iotlb.sets) {
-		xc_count_n(xc, XC_G_IOTLB, XC_MISS, n);
-	}
-	return ok;
+	return ok + hits;
 }
 
 enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
@@ -1007,7 +1374,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 		if (x.cache) {
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
-			x.fill = xc_may_fill(x.cache, x.k1_s2, false);
+			x.fill = xc_may_fill(x.cache, x.s0, x.k1_s2, false);
 			r = s2_xlate(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
 		} else {
 			r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);

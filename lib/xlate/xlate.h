@@ -98,7 +98,8 @@ struct xlate_record {
 
 /*
  * Translate @iova for @access (PT_PROT_*). Returns PT_OK with *res filled,
- * or the fault reason with *fault filled (@res and @fault may be NULL).
+ * or the fault reason with *fault filled and *res unspecified (@res and
+ * @fault may be NULL).
  * @rec, when not NULL, gets every descriptor read in order and every cache
  * hit that replaced reads (it is reset first).
  *
@@ -115,12 +116,13 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 			   struct xlate_record *rec);
 
 /*
- * Translate @n addresses for @access, each exactly as xlate() would:
- * ret[i] gets its outcome, res[i] its result, fault[i] (when @fault is not
- * NULL) its fault. With caches the context's IOTLB state is read once for
- * the whole batch (which starts when the call does), so hits cost a
- * fraction of separate calls; misses walk one by one. Returns how many
- * translated.
+ * Translate @n addresses for @access, each exactly as xlate() would, in
+ * order: ret[i] gets its outcome, res[i] its result, fault[i] (when @fault
+ * is not NULL) its fault. With caches the context's IOTLB state is read
+ * once for the whole batch (which starts when the call does), and runs of
+ * hits go through a loop that keeps it in registers, so hits cost a
+ * fraction of separate calls; misses walk one by one (and the walk's fill
+ * serves later addresses of the batch). Returns how many translated.
  */
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
 			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
