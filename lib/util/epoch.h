@@ -36,6 +36,8 @@
  *    address of a table an unmap just freed). What is retired inside the
  *    pair is retired as of epoch_release(), which the owner calls once
  *    those pointers are gone (after the cache invalidation).
+ *  - fork(): the child's registry is the forking thread alone, and the
+ *    child registers for membarrier again (or falls back to fences).
  *  - epoch_retire() and epoch_barrier() inside a section: a section cannot
  *    wait for itself. epoch_barrier() there is a bug (it aborts); the
  *    allocation-failure fallback of epoch_retire() there, or inside a

@@ -1136,10 +1136,15 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	   struct xlate_result *res, struct xlate_fault *fault)
 {
 	struct xlate_cache *xc = cfg->cache;
+	bool ok;
 
 	if (xc->iotlb.sets)
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
-	if (walk_short(cfg, iova, access, res)) {
+	/* It reads a table the walk cache names: a read-side section, as xlate_walk(). */
+	epoch_enter();
+	ok = walk_short(cfg, iova, access, res);
+	epoch_exit();
+	if (ok) {
 		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;
 	}
