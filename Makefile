@@ -32,8 +32,11 @@ check-asan: deps
 	./scripts/run-tests.sh $(BUILD)-asan
 
 # ThreadSanitizer over the tests that run threads against each other (readers
-# translating through the caches while a writer maps, unmaps and invalidates).
-TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads
+# translating through the caches while a writer maps, unmaps, invalidates and
+# frees tables; util/epoch with membarrier and with reader fences; the
+# iommufd object model under concurrent ioctls).
+TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
+	iommufd_objs_threads epoch epoch_fence
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

@@ -146,6 +146,11 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 	return out;
 }
 
+UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
+{
+	return (int)ret_errno(ufile_munmap(addr, length));
+}
+
 UIOMMU_EXPORT int uiommu_close(struct uiommu_file *file)
 {
 	if (!file) {

@@ -112,6 +112,22 @@ void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t length, int prot,
 		  off_t offset);
 
 /**
+ * uiommu_munmap() - munmap(2), for mappings uiommu_mmap() made.
+ * @addr: start, page aligned.
+ * @length: bytes.
+ *
+ * Unmaps like munmap(2) (any range; ranges the library never mapped are
+ * simply unmapped). A mapping uiommu_mmap() returned keeps what it maps
+ * busy until all of its pages are unmapped this way: a vIOMMU whose region
+ * is mapped cannot be destroyed (EBUSY), as in Linux, and the iommufd's
+ * context lives on after uiommu_close(). The preload shim routes munmap(2)
+ * here; a program using the library directly calls it itself.
+ *
+ * Return: 0, or -1 with errno (that of munmap(2)).
+ */
+int uiommu_munmap(void *addr, size_t length);
+
+/**
  * uiommu_close() - close(2) of an emulated file's descriptor.
  * @file: the file; not to be used afterwards.
  *

@@ -6,13 +6,12 @@
  * out mmap offsets for model regions.
  *
  * User memory. Everything here runs in the process whose memory the
- * pointers name (DESIGN.md §1), so a copy is a memcpy. What the kernel's
- * copy_from_user() turns into EFAULT we catch where it can be caught
- * without a system call: a pointer into the first page (NULL plus an
- * offset, the case programs and the selftest actually produce) and a range
- * that wraps the address space. Any other unmapped address is the core's
- * to reject before it hands a pointer down (it owns the ioctl arguments);
- * the helpers do not probe.
+ * pointers name (DESIGN.md §1), so a copy is a plain copy, but a guarded
+ * one (util/uaccess.h): an address the program never mapped gives EFAULT,
+ * as the kernel's copy_from_user() does, instead of a crash. A pointer into
+ * the first page (NULL plus an offset, what programs and the selftest
+ * actually produce) and a range that wraps the address space are refused
+ * up front without touching memory.
  *
  * Blob rules (the kernel's, iommufd.md §1.1): the type must match (EINVAL);
  * the length must be at least the driver's original size, the end of its
@@ -29,14 +28,22 @@
  * middle of a run are set with memset, which keeps a 1 GiB huge leaf at
  * 2 KiB per bit (64 KiB of bitmap) cheap.
  *
+ * Regions a model offers for mmap() live in shared memory backed by a
+ * memfd (iommu_mmap_region_alloc()), so the core can map the same pages a
+ * second time into the program's address space.
+ *
  * No state and no locks, except the mmap offset counter, which is one
  * atomic add.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hw/iommu.h"
+#include "util/alloc.h"
 #include "util/bits.h"
+#include "util/uaccess.h"
 
 /* The lowest page: no user pointer lands there (mmap_min_addr is at least 4 KiB). */
 #define USER_NULL_PAGE 4096u
@@ -54,9 +61,7 @@ static int user_read(void *dst, const void *uptr, size_t len)
 {
 	if (user_range_bad(uptr, len))
 		return -EFAULT;
-	if (len)
-		memcpy(dst, uptr, len);
-	return 0;
+	return len ? copy_from_user(dst, uptr, len) : 0;
 }
 
 /* Copy @ulen user bytes into a @klen-byte struct, zero-extending a short one. */
@@ -106,13 +111,24 @@ int iommu_copy_struct_from_user_array(void *dst, size_t dst_len, size_t min_len,
 	return iommu_copy_struct_from_user(dst, dst_len, min_len, &one, type);
 }
 
-/* true when the @len bytes at @p are all zero */
-static bool user_bytes_zero(const uint8_t *p, size_t len)
+/* 0 when the @len user bytes at @p are all zero, -E2BIG when not, -EFAULT. */
+static int user_bytes_zero(const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
+	uint8_t chunk[256];
+
+	while (len) {
+		size_t n = MIN(len, sizeof(chunk));
+		int ret = copy_from_user(chunk, p, n);
+
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < n; i++)
+			if (chunk[i])
+				return -E2BIG;
+		p += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int iommu_copy_struct_from_full_user_array(void *dst, size_t dst_entry_len,
@@ -139,9 +155,12 @@ int iommu_copy_struct_from_full_user_array(void *dst, size_t dst_entry_len,
 		uint8_t *d = (uint8_t *)dst + (size_t)i * dst_entry_len;
 
 		if (ulen > dst_entry_len) {
-			if (!user_bytes_zero(src + dst_entry_len, ulen - dst_entry_len))
-				return -E2BIG;
-			memcpy(d, src, dst_entry_len);
+			int ret = user_bytes_zero(src + dst_entry_len, ulen - dst_entry_len);
+
+			if (!ret)
+				ret = user_read(d, src, dst_entry_len);
+			if (ret)
+				return ret;
 		} else {
 			int ret = copy_zero_extend(d, dst_entry_len, src, ulen);
 
@@ -163,9 +182,7 @@ int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *sr
 		return -EINVAL;
 	if (user_range_bad(data->uptr, data->len))
 		return -EFAULT;
-	if (data->len)
-		memcpy((void *)(uintptr_t)data->uptr, src, data->len);
-	return 0;
+	return data->len ? copy_to_user((void *)(uintptr_t)data->uptr, src, data->len) : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -229,4 +246,39 @@ uint64_t iommu_mmap_offset_alloc(uint64_t length)
 	if (!units)
 		units = 1;
 	return __atomic_fetch_add(&next_unit, units, __ATOMIC_RELAXED) << MMAP_OFFSET_UNIT_SHIFT;
+}
+
+/* ---------------------------------------------------------------------- */
+/* mmap regions                                                           */
+
+void *iommu_mmap_region_alloc(size_t len, int *fd)
+{
+	void *base;
+	int mfd;
+
+	*fd = -1;
+	if (!len || len & ((size_t)sysconf(_SC_PAGESIZE) - 1) || ualloc_should_fail())
+		return NULL;
+	mfd = memfd_create("uiommu:mmap-region", MFD_CLOEXEC);
+	if (mfd < 0)
+		return NULL;
+	if (ftruncate(mfd, (off_t)len)) {
+		close(mfd);
+		return NULL;
+	}
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (base == MAP_FAILED) {
+		close(mfd);
+		return NULL;
+	}
+	*fd = mfd;
+	return base;
+}
+
+void iommu_mmap_region_free(void *base, size_t len, int fd)
+{
+	if (base)
+		munmap(base, len);
+	if (fd >= 0)
+		close(fd);
 }

@@ -136,6 +136,14 @@ void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, 
  * it; the model reports it to userspace in its vendor data.
  */
 uint64_t iommu_mmap_offset_alloc(uint64_t length);
+/*
+ * Memory for such a region: @len bytes (a multiple of the host page size),
+ * zeroed, page aligned, shared and backed by a memfd (*fd), so that the
+ * core can map the same pages again for the program. NULL (*fd = -1) when
+ * it cannot be had. Free with iommu_mmap_region_free().
+ */
+void *iommu_mmap_region_alloc(size_t len, int *fd);
+void iommu_mmap_region_free(void *base, size_t len, int fd);
 
 /* An I/O page fault (PRI page request) as the model reports it. */
 struct iopf_fault {
@@ -261,11 +269,13 @@ struct iommu_viommu {
 	 * (mmap_len 0: none), at mmap_offset from iommu_mmap_offset_alloc().
 	 * Set by viommu_alloc; the core maps it for userspace and keeps the
 	 * vIOMMU busy while it is mapped. Page aligned, mmap_len a multiple
-	 * of the host page size.
+	 * of the host page size; from iommu_mmap_region_alloc(), whose memfd
+	 * is mmap_fd (the core maps that for the program).
 	 */
 	void *mmap_base;
 	uint64_t mmap_len;
 	uint64_t mmap_offset;
+	int mmap_fd;
 	void *iommufd_priv;
 	void *priv; /* the model's */
 };

@@ -508,8 +508,8 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 	pages = iopt_alloc_user_pages(uptr, length, iommu_prot & IOMMU_WRITE);
 	if (IS_ERR(pages))
 		return (int)PTR_ERR(pages);
-	return iopt_map_common(ictx, iopt, pages, iova, length,
-			       (uintptr_t)uptr - pages->base, iommu_prot, flags);
+	return iopt_map_common(ictx, iopt, pages, iova, length, (uintptr_t)uptr - pages->base,
+			       iommu_prot, flags);
 }
 
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
@@ -1086,6 +1086,144 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 		iopt->disable_large_pages = false;
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dirty tracking                                                     */
+
+static bool domain_has_dirty_ops(const struct iommu_domain *domain)
+{
+	return domain->dirty_ops && domain->ops && domain->ops->set_dirty_tracking &&
+	       domain->ops->read_and_clear_dirty;
+}
+
+int iopt_set_dirty_tracking(struct io_pagetable *iopt, struct iommu_domain *domain, bool enable)
+{
+	struct iommu_dirty_bitmap clear = {0}; /* no bitmap: reading only clears */
+	struct iopt_area *area;
+	int rc = 0;
+
+	if (!domain_has_dirty_ops(domain))
+		return -EOPNOTSUPP;
+
+	/* The domain ops are atomic on the IOPTEs, so readers of the table suffice. */
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	if (enable) {
+		for (area = iopt_area_iter_first(iopt, 0, UINT64_MAX); area;
+		     area = iopt_area_iter_next(area, 0, UINT64_MAX)) {
+			if (!area->pages)
+				continue;
+			rc = domain->ops->read_and_clear_dirty(domain, iopt_area_iova(area),
+							       iopt_area_length(area), 0, &clear);
+			if (rc)
+				goto out_unlock;
+		}
+	}
+	rc = domain->ops->set_dirty_tracking(domain, enable);
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* The range rules of IOMMU_HWPT_GET_DIRTY_BITMAP (Linux's iommufd_check_iova_range). */
+static int iopt_check_dirty_range(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+				  uint64_t page_size)
+{
+	uint64_t align, last_iova;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last_iova))
+		return -EOVERFLOW;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	align = iopt->iova_alignment;
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	/* last_iova + 1 wraps to 0 at the very top, which every alignment accepts. */
+	if ((iova | (last_iova + 1)) & (align - 1))
+		return -EINVAL;
+	/* A bit per page_size bytes: a power of two (the bitmap's shift). */
+	if (!page_size || !is_pow2(page_size))
+		return -EINVAL;
+	if ((iova | (last_iova + 1)) & (page_size - 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* Bits handled per pass: 64 KiB of bitmap, kept in the library while the domain fills it. */
+#define DIRTY_CHUNK_BYTES (64u << 10)
+
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt, struct iommu_domain *domain,
+				   unsigned long flags, uint64_t iova, uint64_t length,
+				   uint64_t page_size, void *data)
+{
+	uint8_t *kbits = NULL, *ubits = NULL;
+	unsigned int pgshift;
+	uint64_t nbits, bit;
+	int rc;
+
+	rc = iopt_check_dirty_range(iopt, iova, length, page_size);
+	if (rc)
+		return rc;
+	if (!domain_has_dirty_ops(domain))
+		return -EOPNOTSUPP;
+
+	pgshift = ilog2_u64(page_size);
+	/* length / page_size, rounded up (a top-of-space range may end unaligned by one). */
+	nbits = ((length - 1) >> pgshift) + 1;
+	kbits = ualloc(DIRTY_CHUNK_BYTES);
+	ubits = ualloc(DIRTY_CHUNK_BYTES);
+	if (!kbits || !ubits) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	for (bit = 0; bit < nbits; bit += 8ULL * DIRTY_CHUNK_BYTES) {
+		uint64_t n = MIN(nbits - bit, 8ULL * DIRTY_CHUNK_BYTES);
+		size_t nbytes = (size_t)((n + 7) / 8);
+		uint64_t start = iova + (bit << pgshift);
+		uint64_t last = start + ((n << pgshift) - 1);
+		void *uchunk = uptr_add(data, bit / 8);
+		struct iopt_area_contig_iter iter;
+		struct iommu_dirty_bitmap dirty;
+		struct iopt_area *area;
+
+		if (last > iova + (length - 1))
+			last = iova + (length - 1);
+		/* The bitmap must be there before any dirty state is consumed. */
+		if (copy_from_user(ubits, uchunk, nbytes)) {
+			rc = -EFAULT;
+			break;
+		}
+		memset(kbits, 0, nbytes);
+		rc = iommu_dirty_bitmap_init(&dirty, kbits, start, last - start + 1, page_size);
+		if (rc)
+			break;
+		/*
+		 * Linux walks the contiguous areas and ignores the walker's error
+		 * at a hole (or from the model): the bits stay clear.
+		 */
+		iopt_for_each_contig_area(&iter, area, iopt, start, last)
+		{
+			uint64_t alast = MIN(last, iopt_area_last_iova(area));
+
+			(void)domain->ops->read_and_clear_dirty(
+				domain, iter.cur_iova, alast - iter.cur_iova + 1, flags, &dirty);
+		}
+		if (!dirty.nr_records)
+			continue;
+		for (size_t i = 0; i < nbytes; i++)
+			ubits[i] |= kbits[i];
+		if (copy_to_user(uchunk, ubits, nbytes)) {
+			rc = -EFAULT;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+out_free:
+	ufree(kbits);
+	ufree(ubits);
 	return rc;
 }
 

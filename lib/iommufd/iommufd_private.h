@@ -60,17 +60,26 @@
  * ---------------------------------------------------------------------
  * Locks (order: top to bottom; never take one above while holding one below)
  * ---------------------------------------------------------------------
- *   iommufd_access::ioas_lock     which IOAS an access uses
+ *   iommufd_device::iopf_rwsem    attach changes (write) against the
+ *                                 selftest's fault/event triggers (read)
  *   iommufd_ioas::mutex           the IOAS's HWPT list (hw_pagetable.c)
+ *   iommufd_device::lock          a device's attachments, vDEVICE,
+ *                                 destroying (Linux's igroup->lock)
+ *   iommufd_viommu::lock          calls into the model's vIOMMU ops, the
+ *                                 vIOMMU's vDEVICE and HW queue lists
+ *   iommufd_access::ioas_lock     which IOAS an access uses
  *   iommufd_ctx::ioas_creation_lock  held for writing by CHANGE_PROCESS
  *   io_pagetable::iova_rwsem      everything in the io_pagetable: areas,
  *                                 allowed and reserved trees, domains,
  *                                 accesses, alignment (Linux has a separate
  *                                 domains_rwsem; here it is this one lock)
  *   iopt_pages::mutex             pinning state of one iopt_pages
+ *   iommufd_viommu::veventqs_rwsem  the vIOMMU's vEVENTQ list
+ *   iommufd_fault::mutex, iommufd_veventq::lock  queued events and the
+ *                                 file they wake
  *   iommufd_ctx::lock             the object table, object state changes,
- *                                 vfio_ioas, account_mode (a leaf: never
- *                                 held across a callback)
+ *                                 vfio_ioas, account_mode, the mmap table
+ *                                 (a leaf: never held across a callback)
  * Callbacks into models (domain ops) run under iova_rwsem; access unmap
  * callbacks run with no lock held.
  *
@@ -187,6 +196,8 @@ struct iommufd_ctx {
 	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
 	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
+	/* Regions objects offer for mmap() on this file (struct iommufd_mmap); under lock. */
+	struct list_head mmaps;
 };
 
 enum iommufd_object_type {
@@ -254,6 +265,15 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 bool iommufd_lock_obj(struct iommufd_object *obj);
 /* Keep the users reference of a get, drop the short-term one. */
 void iommufd_ref_to_users(struct iommufd_object *obj);
+/*
+ * The other way round: keep the short-term reference of a get, drop the
+ * users one. A holder of only a short-term reference does not make
+ * IOMMU_DESTROY fail; a remover that waits (REMOVE_WAIT) first calls the
+ * type's pre_destroy, which must make the holder let go (a vDEVICE holds
+ * its device this way). Dropped with iommufd_put_shortterm().
+ */
+void iommufd_ref_to_shortterm(struct iommufd_object *obj);
+void iommufd_put_shortterm(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
 enum {
 	REMOVE_WAIT = 1 << 0,	       /* wait for in-flight (short-term) users */
@@ -290,6 +310,22 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct uiommu_file *file);
 
 /* Open /dev/iommu: a new context and its file (uiommu_open()). */
 struct uiommu_file *iommufd_fops_open(int flags, int *err);
+
+/*
+ * A region @owner offers for mmap() on the iommufd: [offset, offset +
+ * length) of the file maps @length bytes of the memfd @fd (a model's
+ * region, iommu_mmap_region_alloc()). The mmap holds a users reference on
+ * the owner and a context reference until it is fully unmapped.
+ */
+struct iommufd_mmap {
+	struct list_head node;
+	struct iommufd_object *owner;
+	uint64_t offset, length;
+	int fd;
+};
+int iommufd_mmap_add(struct iommufd_ctx *ictx, struct iommufd_object *owner, uint64_t offset,
+		     uint64_t length, int fd);
+void iommufd_mmap_remove(struct iommufd_ctx *ictx, struct iommufd_object *owner);
 
 /* ------------------------------------------------------------------ */
 /* ioctl handlers                                                      */
@@ -332,6 +368,22 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
 /* vfio_compat.c */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
+/* hw_pagetable.c */
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+/* device.c */
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+/* fault.c */
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+/* viommu.c, eventq.c */
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+/* selftest.c */
+int iommufd_test(struct iommufd_ucmd *ucmd);
 
 /* ------------------------------------------------------------------ */
 /* io_pagetable and IOAS (io_pagetable.c, ioas.c)                      */
@@ -442,6 +494,21 @@ int iopt_table_add_domain(struct io_pagetable *iopt, struct iommu_domain *domain
 /* Unmap every area from @domain (unpinning if it was the last), drop its reservations. */
 void iopt_table_remove_domain(struct io_pagetable *iopt, struct iommu_domain *domain);
 
+/*
+ * Dirty tracking of @domain, a paging domain attached to @iopt (Linux's
+ * iopt_set_dirty_tracking / iopt_read_and_clear_dirty_data):
+ * set: EOPNOTSUPP without dirty ops; enabling first clears the dirty state
+ * of every area, so the first read is a clean snapshot.
+ * read: the IOMMU_HWPT_GET_DIRTY_BITMAP range rules (EINVAL, EOVERFLOW:
+ * iova and iova + length aligned to the IOAS alignment and to page_size),
+ * then EOPNOTSUPP without dirty ops; bits are ORed into the user bitmap at
+ * @data. A hole in the range is skipped, as in Linux (its bits stay clear).
+ */
+int iopt_set_dirty_tracking(struct io_pagetable *iopt, struct iommu_domain *domain, bool enable);
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt, struct iommu_domain *domain,
+				   unsigned long flags, uint64_t iova, uint64_t length,
+				   uint64_t page_size, void *data);
+
 /* HUGE_PAGES option (and VFIO type1 v1): map with PAGE_SIZE IOPTEs only. */
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
@@ -517,6 +584,291 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, 
 		      unsigned int flags);
 /* UNMAP is removing [iova, iova + length): ask every access of @iopt to let go. */
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova, uint64_t length);
+
+/* ------------------------------------------------------------------ */
+/* HW page tables (hw_pagetable.c)                                     */
+
+/* IOMMU_NO_PASID: the device's RID (requests without a PASID). */
+#define IOMMU_NO_PASID 0u
+
+struct iommufd_fault;
+struct iommufd_viommu;
+struct iommufd_device;
+
+/*
+ * What HWPT_PAGING and HWPT_NESTED objects share (the first member of
+ * both, so container_of() on obj works for either): the domain, the fault
+ * queue that page requests on it go to, and whether PASIDs may use it.
+ */
+struct iommufd_hw_pagetable {
+	struct iommufd_object obj;
+	struct iommu_domain *domain;
+	struct iommufd_fault *fault; /* users reference, or NULL */
+	bool pasid_compat;	     /* allocated with IOMMU_HWPT_ALLOC_PASID */
+};
+
+/* A paging HWPT: a domain the core fills from an IOAS. */
+struct iommufd_hwpt_paging {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_ioas *ioas; /* users reference */
+	bool auto_domain;	   /* made by an attach to an IOAS; dies with its last device */
+	bool nest_parent;	   /* allocated with NEST_PARENT */
+	/*
+	 * DMA through it snoops CPU caches (VFIO_DMA_CC_IOMMU). The core maps
+	 * with IOMMU_CACHE and every model here is coherent, so always true.
+	 */
+	bool enforce_cache_coherency;
+	/* On ioas->hwpt_list and added to the io_pagetable; hwpt_item under ioas->mutex. */
+	bool in_iopt;
+	struct list_head hwpt_item;
+};
+
+/* A nested HWPT: a user stage 1 on a NEST_PARENT paging HWPT or a vIOMMU. */
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent; /* users reference unless viommu is set */
+	struct iommufd_viommu *viommu;	    /* users reference, or NULL */
+};
+
+static inline struct iommufd_hw_pagetable *to_hwpt(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_hw_pagetable, obj);
+}
+
+static inline struct iommufd_hwpt_paging *find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->obj.type != IOMMUFD_OBJ_HWPT_PAGING)
+		return NULL;
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+/* A paging HWPT of ID @id, with a get; ERR_PTR(-ENOENT) for anything else. */
+static inline struct iommufd_hwpt_paging *iommufd_get_hwpt_paging(struct iommufd_ctx *ictx,
+								  uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+
+	if (IS_ERR(obj))
+		return (struct iommufd_hwpt_paging *)obj;
+	return container_of(obj, struct iommufd_hwpt_paging, common.obj);
+}
+
+/*
+ * Allocate a paging HWPT for @idev on @ioas (caller holds ioas->mutex until
+ * it finalizes or aborts the object): flag checks, the model's domain,
+ * optionally an immediate attach of (@idev, @pasid), then the domain joins
+ * the IOAS (every area mapped). Not published; ERR_PTR on failure.
+ */
+struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
+						      struct iommufd_ioas *ioas,
+						      struct iommufd_device *idev, uint32_t pasid,
+						      uint32_t flags, bool immediate_attach,
+						      const struct iommu_user_data *user_data);
+/* Drop a users reference taken by an attach; an auto domain left unused is destroyed. */
+void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx, struct iommufd_hw_pagetable *hwpt);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
+void iommufd_hwpt_nested_abort(struct iommufd_object *obj);
+
+/* ------------------------------------------------------------------ */
+/* Devices (device.c)                                                  */
+
+/* One attachment of a device: its RID (pasid 0) or a PASID, to a HWPT. */
+struct iommufd_attach {
+	uint32_t pasid;
+	struct iommufd_hw_pagetable *hwpt; /* users reference */
+};
+
+struct iommufd_vdevice;
+
+/*
+ * A device bound to the context (Linux's iommufd_device; there are no
+ * iommu groups here: every device is its own group). The binding driver
+ * (selftest.c's mock device object, later the VFIO cdev) holds one users
+ * reference until iommufd_device_unbind(); every attachment holds another.
+ */
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct udev *dev;
+	bool holds_ctx; /* the bind took a context reference (not for selftest devices) */
+	/* Write: attach, replace, detach; read: fault and vEVENT triggers. */
+	pthread_rwlock_t iopf_rwsem;
+	/* Guards attach[], nattach, vdev and destroying. */
+	pthread_mutex_t lock;
+	struct iommufd_attach *attach; /* unsorted; pasid 0 is the RID */
+	unsigned int nattach, attach_cap;
+	struct iommufd_vdevice *vdev; /* its vDEVICE (at most one), no reference */
+	bool destroying;	      /* being unbound: no new vDEVICE (ENOENT) */
+};
+
+static inline struct iommufd_device *iommufd_get_device(struct iommufd_ctx *ictx, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE);
+
+	if (IS_ERR(obj))
+		return (struct iommufd_device *)obj;
+	return container_of(obj, struct iommufd_device, obj);
+}
+
+/*
+ * Bind @dev to @ictx: a published DEVICE object, *id its ID. EBUSY if the
+ * device is bound already (to any context). @hold_ctx: keep the context
+ * alive while bound (a VFIO device does; the selftest's mock device object
+ * lives in the context itself and must not).
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct udev *dev, uint32_t *id,
+					   bool hold_ctx);
+/* Undo the bind: force-destroys the device's vDEVICE (a tombstone), detaches nothing. */
+void iommufd_device_unbind(struct iommufd_device *idev);
+/*
+ * Attach (@idev, @pasid) to *pt_id, an IOAS (a compatible auto HWPT of it
+ * is reused, else one is made) or a HWPT; *pt_id gets the HWPT attached.
+ * EBUSY when already attached (use replace), EINVAL for the PASID rules of
+ * reference iommufd.md §4.4, EADDRINUSE for reserved-region conflicts, the
+ * model's errno otherwise.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid, uint32_t *pt_id);
+/* Atomically move an attached (@idev, @pasid) to *pt_id; on failure nothing changed. */
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t pasid, uint32_t *pt_id);
+/* Back to blocked; outstanding page requests of it are answered INVALID. No-op if detached. */
+void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid);
+/*
+ * The attach step itself, for hw_pagetable.c's immediate attach: (@idev,
+ * @pasid) to @hwpt, taking a users reference on it. Detach returns the HWPT
+ * with that reference still held (the caller puts it), NULL if detached.
+ */
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
+				uint32_t pasid);
+struct iommufd_hw_pagetable *iommufd_hw_pagetable_detach(struct iommufd_device *idev,
+							 uint32_t pasid);
+/* The HWPT (@idev, @pasid) is attached to, or NULL; no reference (caller holds idev). */
+struct iommufd_hw_pagetable *iommufd_device_attached_hwpt(struct iommufd_device *idev,
+							  uint32_t pasid);
+void iommufd_device_pre_destroy(struct iommufd_object *obj);
+void iommufd_device_destroy(struct iommufd_object *obj);
+
+/* ------------------------------------------------------------------ */
+/* Fault queues (fault.c)                                              */
+
+/*
+ * A FAULT object and its fd: page requests of HWPTs allocated with its ID
+ * are queued per group; read() hands whole groups out and moves them to
+ * the response table (cookie -> group); write() completes them. See fault.c.
+ */
+struct iommufd_fault {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	/* Guards everything below. */
+	pthread_mutex_t mutex;
+	struct uiommu_file *file; /* the fd's file, NULL once it is released */
+	struct list_head deliver; /* complete groups not read yet */
+	struct list_head partial; /* faults of groups whose last page has not come */
+	struct idr response;	  /* cookie -> group, read and awaiting a response */
+};
+
+static inline struct iommufd_fault *iommufd_get_fault(struct iommufd_ctx *ictx, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_FAULT);
+
+	if (IS_ERR(obj))
+		return (struct iommufd_fault *)obj;
+	return container_of(obj, struct iommufd_fault, obj);
+}
+
+/* The sink the core installs on the domain of a HWPT that has a fault queue. */
+extern struct iommu_event_sink iommufd_fault_sink;
+/*
+ * (@idev, @pasid) leaves @hwpt: answer INVALID to every page request that
+ * came through that attachment and is still queued or unanswered.
+ */
+void iommufd_auto_response_faults(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
+				  uint32_t pasid);
+void iommufd_fault_destroy(struct iommufd_object *obj);
+
+/* ------------------------------------------------------------------ */
+/* vIOMMU, vDEVICE, vEVENTQ, HW queue (viommu.c, eventq.c)             */
+
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_hwpt_paging *hwpt; /* the nesting parent, users reference */
+	struct iommu_viommu *core;	  /* the model's object (ops, mmap region) */
+	unsigned int type;
+	/* Serialises the model's vIOMMU ops; guards vdevs and hw_queues. */
+	pthread_mutex_t lock;
+	struct list_head vdevs;	    /* iommufd_vdevice::node */
+	struct list_head hw_queues; /* iommufd_hw_queue::node */
+	/* Guards veventqs (read by event reports, written by alloc/destroy). */
+	pthread_rwlock_t veventqs_rwsem;
+	struct list_head veventqs; /* iommufd_veventq::node */
+};
+
+static inline struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ctx *ictx, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_VIOMMU);
+
+	if (IS_ERR(obj))
+		return (struct iommufd_viommu *)obj;
+	return container_of(obj, struct iommufd_viommu, obj);
+}
+
+/* A device's guest-visible ID on a vIOMMU. Holds the device with a short-term reference. */
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu; /* users reference */
+	struct iommufd_device *idev;   /* short-term reference */
+	uint64_t virt_id;
+	struct list_head node; /* viommu->vdevs, under viommu->lock */
+	bool initialized;      /* the model's vdevice_init succeeded */
+};
+
+struct iommufd_hw_queue {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu; /* users reference */
+	struct iommufd_access *access; /* internal access pinning the queue memory */
+	struct iommufd_hw_queue *prev; /* the queue this one depends on, users reference */
+	struct list_head node;	       /* viommu->hw_queues, under viommu->lock */
+	unsigned int type, index;
+	uint64_t base_addr, length; /* in the nesting parent's IOVA space */
+	bool initialized;
+};
+
+struct iommufd_vevent {
+	struct list_head node;
+	struct iommufd_vevent_header header;
+	size_t data_len;
+	uint8_t *data; /* the payload, allocated right behind the struct */
+};
+
+struct iommufd_veventq {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_viommu *viommu; /* users reference */
+	struct list_head node;	       /* viommu->veventqs */
+	unsigned int type;
+	uint32_t depth;
+	/* Guards everything below. */
+	pthread_mutex_t lock;
+	struct uiommu_file *file;
+	struct list_head deliver;
+	uint32_t num_events; /* real events on deliver (not the lost header) */
+	uint32_t sequence;   /* the next event's, 0 .. INT_MAX */
+	/* The LOST_EVENTS header: on deliver, last, when events were dropped. */
+	struct iommufd_vevent lost_events_header;
+};
+
+/* The model's report_event hook (installed on every iommu_viommu). */
+int iommufd_viommu_report_event(struct iommu_viommu *core, unsigned int type, const void *data,
+				size_t len);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+void iommufd_vdevice_destroy(struct iommufd_object *obj);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
+
+/* selftest.c */
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 /* ------------------------------------------------------------------ */
 /* VFIO compatibility (vfio_compat.c)                                  */

@@ -37,9 +37,15 @@
  * a reference leak; it is logged and the rest is leaked rather than freed
  * while still referenced.
  *
+ * mmap() of the iommufd maps regions that objects publish (a vIOMMU's
+ * model region, iommufd_mmap_add()): the offset and length must match a
+ * published region exactly, and the mapping, made on the region's memfd,
+ * holds a users reference on the owner and a context reference until the
+ * program has unmapped all of it (uiommu_munmap(), util/file.h).
+ *
  * Locks: ictx->lock guards the table, users transitions to and from zero,
- * vfio_ioas and account_mode; it is never held across a destroy callback or
- * a call into another file. destroy_wait (with ictx->lock) lets a remover
+ * vfio_ioas, account_mode and the mmap table; it is never held across a
+ * destroy callback or a call into another file. destroy_wait (with ictx->lock) lets a remover
  * wait for in-flight users.
  */
 #include <errno.h>
@@ -50,6 +56,7 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/iommufd_test.h>
 
 #include "iommufd/io_pagetable.h"
 #include "iommufd/iommufd_private.h"
@@ -64,15 +71,34 @@ struct iommufd_object_ops {
 };
 
 /*
- * One row per object type. hw_pagetable.c, device.c, fault.c, viommu.c and
- * selftest.c add theirs here; a type without a destroy callback cannot be
- * allocated (EOPNOTSUPP).
+ * One row per object type, each implemented in the file of its name
+ * (hw_pagetable.c, device.c, ioas.c, access.c, fault.c, viommu.c, eventq.c,
+ * selftest.c). A type without a destroy callback cannot be allocated
+ * (EOPNOTSUPP); pre_destroy runs when a waiting remover finds short-term
+ * holders left (the device's: force-destroy its vDEVICE); a type with an
+ * abort callback is allocated and published by hand, never by the
+ * dispatcher.
  */
 static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_NONE] = {.name = "none"},
-	[IOMMUFD_OBJ_DEVICE] = {.name = "device"},
-	[IOMMUFD_OBJ_HWPT_PAGING] = {.name = "hwpt_paging"},
-	[IOMMUFD_OBJ_HWPT_NESTED] = {.name = "hwpt_nested"},
+	[IOMMUFD_OBJ_DEVICE] =
+		{
+			.name = "device",
+			.pre_destroy = iommufd_device_pre_destroy,
+			.destroy = iommufd_device_destroy,
+		},
+	[IOMMUFD_OBJ_HWPT_PAGING] =
+		{
+			.name = "hwpt_paging",
+			.destroy = iommufd_hwpt_paging_destroy,
+			.abort = iommufd_hwpt_paging_abort,
+		},
+	[IOMMUFD_OBJ_HWPT_NESTED] =
+		{
+			.name = "hwpt_nested",
+			.destroy = iommufd_hwpt_nested_destroy,
+			.abort = iommufd_hwpt_nested_abort,
+		},
 	[IOMMUFD_OBJ_IOAS] =
 		{
 			.name = "ioas",
@@ -83,12 +109,36 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 			.name = "access",
 			.destroy = iommufd_access_destroy_object,
 		},
-	[IOMMUFD_OBJ_FAULT] = {.name = "fault"},
-	[IOMMUFD_OBJ_VIOMMU] = {.name = "viommu"},
-	[IOMMUFD_OBJ_VDEVICE] = {.name = "vdevice"},
-	[IOMMUFD_OBJ_VEVENTQ] = {.name = "veventq"},
-	[IOMMUFD_OBJ_HW_QUEUE] = {.name = "hw_queue"},
-	[IOMMUFD_OBJ_SELFTEST] = {.name = "selftest"},
+	[IOMMUFD_OBJ_FAULT] =
+		{
+			.name = "fault",
+			.destroy = iommufd_fault_destroy,
+		},
+	[IOMMUFD_OBJ_VIOMMU] =
+		{
+			.name = "viommu",
+			.destroy = iommufd_viommu_destroy,
+		},
+	[IOMMUFD_OBJ_VDEVICE] =
+		{
+			.name = "vdevice",
+			.destroy = iommufd_vdevice_destroy,
+		},
+	[IOMMUFD_OBJ_VEVENTQ] =
+		{
+			.name = "veventq",
+			.destroy = iommufd_veventq_destroy,
+		},
+	[IOMMUFD_OBJ_HW_QUEUE] =
+		{
+			.name = "hw_queue",
+			.destroy = iommufd_hw_queue_destroy,
+		},
+	[IOMMUFD_OBJ_SELFTEST] =
+		{
+			.name = "selftest",
+			.destroy = iommufd_selftest_destroy,
+		},
 };
 
 const char *iommufd_object_type_name(enum iommufd_object_type type)
@@ -226,11 +276,32 @@ void iommufd_ref_to_users(struct iommufd_object *obj)
 	refcount_dec(&obj->shortterm_users);
 }
 
-/* Under ictx->lock: drop the bias and wait until no short-term user is left. */
+void iommufd_ref_to_shortterm(struct iommufd_object *obj)
+{
+	/* The table's users reference keeps this from reaching zero. */
+	refcount_dec(&obj->users);
+}
+
+void iommufd_put_shortterm(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	iommufd_shortterm_put(ictx, obj);
+}
+
+/*
+ * Under ictx->lock, for an object already claimed (users 0): drop the bias
+ * and wait until no short-term user is left. Holders that keep a short-term
+ * reference long-term are asked to let go first (pre_destroy, run with the
+ * lock dropped).
+ */
 static void iommufd_object_dec_wait_locked(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	if (refcount_dec(&obj->shortterm_users) == 1)
 		return;
+	if (iommufd_object_ops[obj->type].pre_destroy) {
+		pthread_mutex_unlock(&ictx->lock);
+		iommufd_object_ops[obj->type].pre_destroy(obj);
+		pthread_mutex_lock(&ictx->lock);
+	}
 	while (refcount_read(&obj->shortterm_users))
 		pthread_cond_wait(&ictx->destroy_wait, &ictx->lock);
 }
@@ -368,8 +439,7 @@ union ucmd_buffer {
 	struct iommu_veventq_alloc veventq;
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
-	/* selftest.c: struct iommu_test_cmd test; (72 bytes) */
-	uint8_t test_cmd_room[72];
+	struct iommu_test_cmd test;
 };
 
 struct iommufd_ioctl_op {
@@ -405,15 +475,25 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[IOMMUFD_CMD_SLOTS] = {
 	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
 	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas, __reserved),
-	/*
-	 * To come with their files (reference iommufd.md §1.2):
-	 * IOMMU_HWPT_ALLOC (hwpt_alloc, __reserved), IOMMU_GET_HW_INFO (__reserved),
-	 * IOMMU_HWPT_SET_DIRTY_TRACKING (__reserved), IOMMU_HWPT_GET_DIRTY_BITMAP
-	 * (data), IOMMU_HWPT_INVALIDATE (__reserved), IOMMU_FAULT_QUEUE_ALLOC
-	 * (out_fault_fd), IOMMU_VIOMMU_ALLOC (out_viommu_id), IOMMU_VDEVICE_ALLOC
-	 * (virt_id), IOMMU_VEVENTQ_ALLOC (out_veventq_fd), IOMMU_HW_QUEUE_ALLOC
-	 * (length), IOMMU_TEST_CMD (last).
-	 */
+	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc, __reserved),
+	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info, __reserved),
+	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
+		 struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
+		 struct iommu_hwpt_get_dirty_bitmap, data),
+	IOCTL_OP(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate, struct iommu_hwpt_invalidate,
+		 __reserved),
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc, struct iommu_fault_alloc,
+		 out_fault_fd),
+	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl, struct iommu_viommu_alloc,
+		 out_viommu_id),
+	IOCTL_OP(IOMMU_VDEVICE_ALLOC, iommufd_vdevice_alloc_ioctl, struct iommu_vdevice_alloc,
+		 virt_id),
+	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_veventq_alloc, struct iommu_veventq_alloc,
+		 out_veventq_fd),
+	IOCTL_OP(IOMMU_HW_QUEUE_ALLOC, iommufd_hw_queue_alloc_ioctl, struct iommu_hw_queue_alloc,
+		 length),
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
 _Static_assert(sizeof(union ucmd_buffer) <= 128, "keep the command buffer small");
@@ -459,23 +539,127 @@ static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, 
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* mmap() of the iommufd                                              */
+
+int iommufd_mmap_add(struct iommufd_ctx *ictx, struct iommufd_object *owner, uint64_t offset,
+		     uint64_t length, int fd)
+{
+	struct iommufd_mmap *immap;
+
+	if (!length || (offset | length) & (PAGE_SIZE - 1) || fd < 0)
+		return -EINVAL;
+	immap = uzalloc(sizeof(*immap));
+	if (!immap)
+		return -ENOMEM;
+	immap->owner = owner;
+	immap->offset = offset;
+	immap->length = length;
+	immap->fd = fd;
+	pthread_mutex_lock(&ictx->lock);
+	list_add_tail(&immap->node, &ictx->mmaps);
+	pthread_mutex_unlock(&ictx->lock);
+	return 0;
+}
+
+void iommufd_mmap_remove(struct iommufd_ctx *ictx, struct iommufd_object *owner)
+{
+	struct iommufd_mmap *immap, *next;
+
+	pthread_mutex_lock(&ictx->lock);
+	list_for_each_entry_safe(immap, next, &ictx->mmaps, node)
+	{
+		if (immap->owner != owner)
+			continue;
+		list_del(&immap->node);
+		ufree(immap);
+	}
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+/* What a live mapping holds: its owner (users) and the context. */
+struct iommufd_mmap_ref {
+	struct iommufd_ctx *ictx;
+	struct iommufd_object *owner;
+};
+
+static void iommufd_mmap_close(void *priv)
+{
+	struct iommufd_mmap_ref *ref = priv;
+	struct iommufd_ctx *ictx = ref->ictx;
+
+	refcount_dec(&ref->owner->users);
+	ufree(ref);
+	iommufd_ctx_put(ictx);
+}
+
 /*
- * mmap of the iommufd exposes regions that vIOMMU models publish (viommu.c
- * adds the table; until then every offset is unknown). The checks come in
- * Linux's order.
+ * mmap of the iommufd exposes regions that objects (vIOMMUs) publish. The
+ * checks come in Linux's order; the offset and the length must both be
+ * exactly those of a published region (ENXIO). The program gets a second
+ * mapping of the region's memfd, so it sees what the model writes.
  */
 static int iommufd_fops_mmap(struct uiommu_file *file, void *addr, size_t length, int prot,
 			     int flags, int64_t offset, void **out)
 {
+	struct iommufd_ctx *ictx = file->private_data;
+	struct iommufd_mmap_ref *ref;
+	struct iommufd_mmap *immap;
+	struct iommufd_object *owner = NULL;
+	void *p;
+	int fd = -1, rc;
+
 	if (length & (PAGE_SIZE - 1) || !length)
 		return -EINVAL;
 	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_SHARED_VALIDATE)
 		return -EINVAL;
 	if (prot & PROT_EXEC)
 		return -EPERM;
-	if (offset & (PAGE_SIZE - 1))
+	if (offset & (PAGE_SIZE - 1) || offset < 0)
 		return -EINVAL;
-	return -ENXIO;
+
+	ref = uzalloc(sizeof(*ref));
+	if (!ref)
+		return -ENOMEM;
+	pthread_mutex_lock(&ictx->lock);
+	list_for_each_entry(immap, &ictx->mmaps, node)
+	{
+		if (immap->offset != (uint64_t)offset || immap->length != length)
+			continue;
+		/* An owner being destroyed has no region any more. */
+		if (iommufd_lock_obj(immap->owner)) {
+			owner = immap->owner;
+			fd = immap->fd;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	if (!owner) {
+		ufree(ref);
+		return -ENXIO;
+	}
+	/* The mapping keeps a users reference on the owner, not a short-term one. */
+	iommufd_ref_to_users(owner);
+	iommufd_ctx_get(ictx);
+	ref->ictx = ictx;
+	ref->owner = owner;
+
+	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		goto err_put;
+	}
+	rc = ufile_vma_add(p, length, iommufd_mmap_close, ref);
+	if (rc) {
+		munmap(p, length);
+		goto err_put;
+	}
+	*out = p;
+	return 0;
+
+err_put:
+	iommufd_mmap_close(ref);
+	return rc;
 }
 
 static void iommufd_ctx_release(struct iommufd_ctx *ictx)
@@ -524,6 +708,13 @@ static void iommufd_ctx_release(struct iommufd_ctx *ictx)
 	}
 	/* Tombstones and anything leaked above. */
 	idr_destroy(&ictx->objects);
+	while (!list_empty(&ictx->mmaps)) {
+		struct iommufd_mmap *immap =
+			list_first_entry(&ictx->mmaps, struct iommufd_mmap, node);
+
+		list_del(&immap->node);
+		ufree(immap);
+	}
 	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
@@ -563,6 +754,7 @@ struct uiommu_file *iommufd_fops_open(int flags, int *err)
 	pthread_cond_init(&ictx->destroy_wait, NULL);
 	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);
 	idr_init(&ictx->objects);
+	INIT_LIST_HEAD(&ictx->mmaps);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 
 	file = ufile_create(&iommufd_fops, ictx, UFILE_BACKING_MEMFD, flags, err);

@@ -237,18 +237,25 @@ err_put:
 
 static int iommufd_vfio_cc_iommu(struct iommufd_ctx *ictx)
 {
+	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_ioas *ioas;
+	int rc = 1;
 
 	ioas = get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return (int)PTR_ERR(ioas);
-	/*
-	 * 1 when every HWPT on ioas->hwpt_list enforces cache coherency, and
-	 * with none. TODO(hw_pagetable.c): walk hwpt_list under ioas->mutex
-	 * once HWPTs exist; every model here is coherent.
-	 */
+	/* 1 when every HWPT of the IOAS enforces cache coherency, and with none. */
+	pthread_mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt_paging, &ioas->hwpt_list, hwpt_item)
+	{
+		if (!hwpt_paging->enforce_cache_coherency) {
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ioas->mutex);
 	iommufd_put_object(ictx, &ioas->obj);
-	return 1;
+	return rc;
 }
 
 static int iommufd_vfio_check_extension(struct iommufd_ctx *ictx, unsigned long type)

@@ -7,12 +7,19 @@
  * pt_fmt; the map / unmap / iterate algorithms themselves are written once
  * in pt_engine.h and instantiated by every format file with its own inline
  * descriptor helpers.
+ *
+ * The walkers that may run beside map and unmap (pt_walk_mem, so
+ * pt_table_walk, and pt_iova_to_phys) are read-side sections of
+ * util/epoch.h, so the tables an unmap frees under them are not reused
+ * until they are done. pt_for_each_leaf and pt_dump are owner-side: they
+ * run with map and unmap serialised against them.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "pt/pt.h"
 #include "util/bits.h"
+#include "util/epoch.h"
 
 static const struct pt_fmt *const formats[PT_NR_FORMATS] = {
 	[PT_VMSA_S1] = &pt_fmt_vmsa_s1, [PT_VMSA_S2] = &pt_fmt_vmsa_s2,
@@ -99,10 +106,10 @@ void pt_desc_decode(const struct pt_cfg *cfg, int level, uint64_t desc, char *bu
 	cfg->fmt->decode(cfg, level, desc, buf, len);
 }
 
-enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *mem,
-				 uint64_t root, uint64_t iova, unsigned int access,
-				 struct pt_leaf *leaf, struct pt_fault *fault, pt_read_fn fn,
-				 void *arg)
+static enum pt_fault_reason walk_mem(const struct pt_cfg *cfg, const struct pt_mem *mem,
+				     uint64_t root, uint64_t iova, unsigned int access,
+				     struct pt_leaf *leaf, struct pt_fault *fault, pt_read_fn fn,
+				     void *arg)
 {
 	/* A/D races restart the walk; bound the restarts so a hostile writer cannot spin us. */
 	for (int attempt = 0; attempt < 8; attempt++) {
@@ -149,6 +156,20 @@ enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *
 	/* The descriptor kept changing under us: report it as a walk abort. */
 	*fault = (struct pt_fault){ .reason = PT_FAULT_EXT_ABORT, .level = cfg->start_level };
 	return PT_FAULT_EXT_ABORT;
+}
+
+/* A walk may run while an unmap frees tables: it is a read-side section (util/epoch.h). */
+enum pt_fault_reason pt_walk_mem(const struct pt_cfg *cfg, const struct pt_mem *mem,
+				 uint64_t root, uint64_t iova, unsigned int access,
+				 struct pt_leaf *leaf, struct pt_fault *fault, pt_read_fn fn,
+				 void *arg)
+{
+	enum pt_fault_reason r;
+
+	epoch_enter();
+	r = walk_mem(cfg, mem, root, iova, access, leaf, fault, fn, arg);
+	epoch_exit();
+	return r;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -214,7 +235,12 @@ int pt_table_check(const struct pt_table *t, FILE *err)
 
 int pt_iova_to_phys(const struct pt_table *t, uint64_t iova, uint64_t *pa)
 {
-	return t->cfg.fmt->iova_to_phys(t, iova, pa);
+	int ret;
+
+	epoch_enter();
+	ret = t->cfg.fmt->iova_to_phys(t, iova, pa);
+	epoch_exit();
+	return ret;
 }
 
 enum pt_fault_reason pt_table_walk(const struct pt_table *t, uint64_t iova, unsigned int access,

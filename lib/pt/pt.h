@@ -38,10 +38,23 @@
  * a non-root table is never empty. Callers serialise map/unmap on one
  * table; walkers may run concurrently: every descriptor store is one aligned
  * 64-bit atomic store with release order, and a new table is fully written
- * before the descriptor that links it is stored. A memory port may keep a
- * count of the non-zero entries of each table it hands out (struct
- * pt_count_map): unmap then knows in O(1) whether it emptied a table, and
- * frees a wholly unmapped subtree without reading its last-level tables.
+ * before the descriptor that links it is stored.
+ *
+ * Reclamation: a table that unmap frees may still be under a walk that
+ * found it before it was unlinked, so the ports reuse it only after a grace
+ * period (util/epoch.h). A walk is a read-side section: pt_walk_mem,
+ * pt_table_walk and pt_iova_to_phys take one, lib/xlate's walk does, and
+ * any other code that reads a live tree brackets its reads with
+ * epoch_enter() / epoch_exit(). Something that keeps table addresses
+ * beyond a walk (a walk cache) is a path the tree no longer controls: its
+ * owner brackets pt_unmap and the invalidation that drops those addresses
+ * with epoch_hold() / epoch_release(), so the grace period of the tables
+ * freed in between starts only once they are unreachable both ways.
+ *
+ * Counters: a memory port may keep a count of the non-zero entries of each
+ * table it hands out (struct pt_count_map): unmap then knows in O(1)
+ * whether it emptied a table, and frees a wholly unmapped subtree without
+ * reading its last-level tables.
  */
 #ifndef UIOMMU_PT_H
 #define UIOMMU_PT_H
@@ -205,7 +218,11 @@ struct pt_mem {
 	 * With one, the counter is exact (valid = its non-zero entries) and
 	 * the entries are left as they were: unmap does not zero a subtree it
 	 * frees, so the port zeroes the table before handing it out again,
-	 * and only when its counter says it has to.
+	 * and only when its counter says it has to. Walks that found the
+	 * table before it was unlinked may still be reading it: the port
+	 * must leave its bytes alone (no zeroing, no free-list link, no reuse)
+	 * until their grace period is over (util/epoch.h: epoch_retire, or
+	 * epoch_alone when nobody else walks). The host port and arenas do.
 	 */
 	void (*free_table)(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size);
 	struct pt_count_map count;
@@ -236,7 +253,13 @@ static inline void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa, uint64_t l
  * aligned) and a table counter per unit. Used for guest memory, the CLI's
  * deterministic "host" memory and tests. pt_arena_reserve() takes a range
  * out of the table allocator (guest RAM that holds data rather than tables).
+ * A freed table's units stay taken until its grace period is over; an
+ * allocation or reservation that finds no room waits for one (outside a
+ * read-side section) before it fails. An arena is not thread-safe: its
+ * callers serialise its use (as they serialise map and unmap).
  */
+struct pt_arena_side;
+
 struct pt_arena {
 	struct pt_mem mem;
 	uint8_t *buf;
@@ -245,10 +268,22 @@ struct pt_arena {
 	struct pt_count *counts; /* per 4 KiB unit: the counter of the table starting there */
 	uint64_t nr_units;
 	uint64_t hint;	  /* first unit worth searching */
-	uint64_t tables_live;
+	uint64_t tables_live; /* tables handed out and not freed (freed: in limbo or free) */
+	bool own_buf;	  /* buf was mapped by pt_arena_init (else the caller's) */
+	/*
+	 * Freed tables waiting for their grace period (util/epoch.h): a list
+	 * through one entry per 4 KiB unit in @side (mapped at the first
+	 * table that has to wait), unit + 1 of the first and last, and how
+	 * many; their units stay marked used until then.
+	 */
+	struct pt_arena_side *side;
+	uint64_t limbo_head, limbo_tail, limbo_n, limbo_poll_at;
+	uint64_t poison_lo, poison_hi; /* ASan: units poisoned since init, [lo, hi) */
 };
 
 int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size);
+/* The same over @size bytes of the caller's memory at @buf (zeroed; destroy leaves it mapped). */
+int pt_arena_init_at(struct pt_arena *a, uint64_t base, uint64_t size, void *buf);
 void pt_arena_destroy(struct pt_arena *a);
 int pt_arena_reserve(struct pt_arena *a, uint64_t pa, uint64_t size);
 /* Allocate @size bytes aligned to @align from the arena (data, not tables). */

@@ -235,14 +235,27 @@ static inline int eng_check_input(const struct pt_cfg *c, uint64_t iova, uint64_
 }
 
 /*
+ * Zero a table walkers may still be reading (unlinked, not yet reclaimed):
+ * atomic stores, which they see as entries becoming invalid.
+ */
+static inline void eng_zero_table(uint64_t *table, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&table[i], 0, __ATOMIC_RELAXED);
+}
+
+/*
  * Free a subtree that is no longer linked (its parent entry was cleared in
- * one store) and return the bytes it mapped. Walkers can no longer reach
- * it, so its entries are read with plain accesses.
+ * one store) and return the bytes it mapped. New walks can no longer reach
+ * it, and only this writer changes it, so its entries are read with plain
+ * accesses; walks that found it before the unlink may still be inside, so
+ * its tables go back to the port, which reuses them only after those walks
+ * are over (util/epoch.h).
  *
  * With counters, nothing is zeroed (the port does it on reuse) and a table
  * is read only as far as its last child table: a table without children,
  * such as every last-level table, is not read at all. Without, each table
- * is counted and cleared with a memset.
+ * is counted and cleared (eng_zero_table).
  */
 static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int depth,
 			    uint64_t pa)
@@ -280,7 +293,7 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 	} else if (depth == c->nlevels - 1) {
 		for (unsigned int i = 0; i < n; i++)
 			leaves += table[i] != 0;
-		memset(table, 0, (size_t)n * 8);
+		eng_zero_table(table, n);
 	} else {
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t e = fmt_load(&table[i]);
@@ -293,7 +306,7 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 			else
 				leaves++;
 		}
-		memset(table, 0, (size_t)n * 8);
+		eng_zero_table(table, n);
 	}
 	eng_free_table(t, depth, pa, table);
 	return bytes + leaves * pt_entry_size(c, depth);

@@ -10,14 +10,22 @@
  *
  * An arena is one buffer shown at a chosen base (reserved lazily: only the
  * pages something touches become resident, so an arena can stand for a
- * large guest address space). Its tables come from a
+ * large guest address space), or the caller's memory (pt_arena_init_at:
+ * guest RAM that holds a guest's own tables). Its tables come from a
  * first-fit bitmap of 4 KiB units; an allocation of n units is aligned to
  * its own (power-of-two rounded) size, as the architectures require of
  * tables. Beside the bitmap, an array (as lazily resident as the buffer)
  * holds the struct pt_count of the table that starts at each unit; a table
  * is zeroed whenever it is handed out, so it may come back with entries.
- * Anything that reads through an arena port is bounded by it: a
- * descriptor pointing outside gives a walk abort, never a stray read.
+ * A freed table's units are cleared only after its grace period (the
+ * arena's limbo list, below). Anything that reads through an arena port
+ * is bounded by it: a descriptor pointing outside gives a walk abort,
+ * never a stray read.
+ *
+ * Both ports hand a freed table back only after the walks that could
+ * still be inside it are over (util/epoch.h); under AddressSanitizer the
+ * free table memory is poisoned until it is handed out again, so a walk
+ * that outlives its protection is reported.
  *
  * Descriptor reads and CAS are 64-bit aligned atomics (acquire / acq_rel),
  * byte-swapped for big-endian formats (TCE).
@@ -30,6 +38,30 @@
 #include "pt/pt.h"
 #include "util/alloc.h"
 #include "util/bits.h"
+#include "util/epoch.h"
+#include "util/log.h"
+
+/*
+ * Under AddressSanitizer, table memory whose grace period has passed and
+ * that sits free (a host free list, an arena's free units) is poisoned
+ * until it is handed out again: a walker that reads a table after the
+ * reclamation let it go is reported as a use after free.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PT_MEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PT_MEM_ASAN 1
+#endif
+#endif
+#ifdef PT_MEM_ASAN
+#include <sanitizer/asan_interface.h>
+#define mem_poison(p, n)   __asan_poison_memory_region((p), (n))
+#define mem_unpoison(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define mem_poison(p, n)   ((void)(p), (void)(n))
+#define mem_unpoison(p, n) ((void)(p), (void)(n))
+#endif
 
 /*
  * The host port's table allocator. Page-table pages come and go in bursts
@@ -58,12 +90,13 @@
  * table a map fills, a split). A table freed because unmap emptied it has a
  * zero counter and needs no memset at either end. Tables without a
  * counter are all zeroes when freed (the struct pt_mem contract, kept by
- * pt_engine.h); host_free_table() checks that with a word-parallel scan of
- * memory that is hot in the cache and clears a table that breaks the rule,
- * so a bug elsewhere cannot leak old descriptors into a new table.
+ * pt_engine.h); host_reuse_table() checks that with a word-parallel scan
+ * and clears a table that breaks the rule, so a bug elsewhere cannot leak
+ * old descriptors into a new table.
  *
  * Per thread, so no lock on the hot path: a table freed by another thread
- * than the one that allocated it simply joins that thread's list. When a
+ * than the one that allocated it simply joins the list of the thread that
+ * runs its reclamation callback (usually the one that freed it). When a
  * thread exits, its lists and the unused rest of its chunk move to a shared
  * pool (under a mutex), where any thread looks before it maps a new chunk,
  * so nothing is stranded. Chunk memory is kept for reuse, never unmapped:
@@ -72,6 +105,24 @@
  * concatenated roots) come from the allocation wrapper. Every allocation
  * still counts for fail-nth injection (ualloc_should_fail), so error paths
  * stay testable.
+ *
+ * Reclamation. Walkers read tables without a lock (pt.h), so a table the
+ * engine frees may still be under a walk that found it before it was
+ * unlinked, and must not change (be zeroed, carry a free-list link, hold
+ * another tree's entries) until that walk is over. host_free_table()
+ * therefore retires it (util/epoch.h) and only the callback, after the
+ * grace period, puts it on the free list of the thread that runs it (with
+ * the zero check of a small table). The queue node of a table of 4 KiB or
+ * more is in its chunk's header, beside the counters: a struct epoch_node
+ * per 4 KiB unit (16 KiB of the 2 MiB), so retiring allocates nothing.
+ * The chunk header (counters and nodes, 18 KiB) is why the first table of
+ * 4 KiB or more starts 20 KiB into a chunk. Smaller tables and the
+ * allocation wrapper's large ones use epoch_retire(), which allocates a
+ * node (or waits for a grace period when it cannot). With no other thread
+ * that has ever walked (epoch_alone) the callback runs at once: a
+ * single-threaded program pays a call and a load per free. An allocation
+ * that finds its free list empty while tables wait polls the reclamation
+ * first (then skips that for a few allocations if it freed nothing here).
  */
 #define HOST_CACHE_MIN_SHIFT 9	/* 512 B */
 #define HOST_CACHE_MAX_SHIFT 16 /* 64 KiB */
@@ -79,7 +130,16 @@
 #define HOST_CHUNK	     (2ULL << 20)
 #define HOST_COUNT_SHIFT     12 /* a counter per 4 KiB unit of a chunk */
 #define HOST_COUNT_MIN	     (1u << HOST_COUNT_SHIFT)
-#define HOST_CHUNK_HDR	     ((HOST_CHUNK >> HOST_COUNT_SHIFT) * sizeof(struct pt_count))
+#define HOST_UNITS	     (HOST_CHUNK >> HOST_COUNT_SHIFT)
+/* Polls of the reclamation an allocation skips after one that freed nothing here. */
+#define HOST_POLL_SKIP	     16
+
+/* The start of every chunk. */
+struct host_chunk_hdr {
+	struct pt_count count[HOST_UNITS];     /* pt_mem_host.count: must stay first */
+	struct epoch_node limbo[HOST_UNITS];   /* the retirement of the table at each unit */
+};
+#define HOST_CHUNK_HDR sizeof(struct host_chunk_hdr)
 
 #define HOST_COUNT_MAP                                                                       \
 	{                                                                                    \
@@ -89,10 +149,16 @@
 
 static const struct pt_count_map host_count_map = HOST_COUNT_MAP;
 
+/* host_reuse_table() finds the class in the low bits of a table's address. */
+_Static_assert(!(HOST_CACHE_CLASSES & (HOST_CACHE_CLASSES - 1)) &&
+		       HOST_CACHE_CLASSES <= (1u << HOST_CACHE_MIN_SHIFT),
+	       "size classes fit the alignment bits");
+
 struct host_cache {
 	void *head[HOST_CACHE_CLASSES];
 	uint8_t *chunk_cur, *chunk_end; /* the unused rest of this thread's chunk */
 	bool registered;
+	unsigned int poll_skip;	/* allocations left before the next reclamation poll */
 };
 
 static _Thread_local struct host_cache host_cache;
@@ -244,8 +310,20 @@ static int host_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags,
 		if (ualloc_should_fail())
 			return -ENOMEM;
 		p = pop(&host_cache.head[cls]);
+		if (!p && epoch_pending()) {
+			/* Tables wait for their grace period: maybe some are free by now. */
+			if (host_cache.poll_skip) {
+				host_cache.poll_skip--;
+			} else {
+				epoch_poll();
+				p = pop(&host_cache.head[cls]);
+				host_cache.poll_skip = p ? 0 : HOST_POLL_SKIP;
+			}
+		}
 		if (!p)
 			p = host_carve(&host_cache, size, cls);
+		if (p)
+			mem_unpoison(p, size);
 		if (p && size >= HOST_COUNT_MIN) {
 			struct pt_count *cnt = pt_count_of(&host_count_map, p);
 
@@ -262,24 +340,47 @@ static int host_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags,
 	return 0;
 }
 
-static void host_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
+/*
+ * After the grace period: the table goes on the free list of this thread
+ * (or the shared pool). @arg is the table's address with its size class
+ * in the low bits (tables are aligned to 512 bytes at least).
+ */
+static void host_reuse_table(void *arg)
 {
-	int cls = host_cache_class(size);
+	uintptr_t v = (uintptr_t)arg;
+	int cls = (int)(v & (HOST_CACHE_CLASSES - 1));
+	size_t size = (size_t)1 << (cls + HOST_CACHE_MIN_SHIFT);
+	void *ptr = (void *)(v & ~(uintptr_t)((1u << HOST_CACHE_MIN_SHIFT) - 1));
 
-	if (cls < 0) {
-		ufree(ptr);
-		return;
-	}
 	/* A table with a counter may come back with entries: see host_alloc_table(). */
 	if (size < HOST_COUNT_MIN && !table_is_zero(ptr, size))
 		memset(ptr, 0, size);
 	if (likely(host_cache_register(&host_cache))) {
 		push(&host_cache.head[cls], ptr);
-		return;
+	} else {
+		pthread_mutex_lock(&host_pool_lock);
+		push(&host_pool[cls], ptr);
+		pthread_mutex_unlock(&host_pool_lock);
 	}
-	pthread_mutex_lock(&host_pool_lock);
-	push(&host_pool[cls], ptr);
-	pthread_mutex_unlock(&host_pool_lock);
+	/* The free-list link is the first word; the rest is nobody's until handed out. */
+	mem_poison((uint8_t *)ptr + sizeof(void *), size - sizeof(void *));
+}
+
+static void host_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
+{
+	int cls = host_cache_class(size);
+	void *arg = (void *)((uintptr_t)ptr | (uintptr_t)(cls < 0 ? 0 : cls));
+
+	if (cls < 0) {
+		epoch_retire(ufree, ptr);
+	} else if (size >= HOST_COUNT_MIN) {
+		struct host_chunk_hdr *h = (void *)((uintptr_t)ptr & ~(uintptr_t)(HOST_CHUNK - 1));
+
+		epoch_retire_node(&h->limbo[((uintptr_t)ptr & (HOST_CHUNK - 1)) >> HOST_COUNT_SHIFT],
+				  host_reuse_table, arg);
+	} else {
+		epoch_retire(host_reuse_table, arg);
+	}
 }
 
 struct pt_mem pt_mem_host = {
@@ -343,6 +444,34 @@ int pt_mem_cas_desc(const struct pt_cfg *cfg, const struct pt_mem *mem, uint64_t
 #define ARENA_UNIT 4096ULL
 /* Largest table with a counter: 32768 entries, so that the count fits 16 bits. */
 #define ARENA_COUNT_MAX (256u << 10)
+/* Tables in limbo that make an allocation poll the reclamation (again). */
+#define ARENA_LIMBO_POLL 32
+
+/*
+ * Reclamation. A freed table keeps its units marked used while its grace
+ * period runs (util/epoch.h), on the arena's limbo list, and is released
+ * (units cleared, poisoned under ASan) by the next allocation or free that
+ * finds its callback has run. The list and the queue node are entries of
+ * a side array, one per 4 KiB unit, mapped like the counters (resident
+ * only where tables were freed) when the first table has to wait: a
+ * single-threaded user never maps it. The callback may run on any thread
+ * and after the arena is gone, so it touches only its entry and the side
+ * array's reference count (one for the arena, one per callback to come).
+ */
+struct arena_limbo {
+	struct epoch_node node;
+	struct pt_arena_side *side;
+	uint64_t next;	/* unit + 1 of the next table in limbo; 0: the last */
+	uint64_t units; /* the table's size in units */
+	int ready;	/* its grace period is over (set by the callback) */
+};
+
+struct pt_arena_side {
+	unsigned long refs;
+	unsigned long ready; /* callbacks run since the last collection */
+	size_t bytes;
+	struct arena_limbo e[];
+};
 
 static size_t arena_counts_bytes(const struct pt_arena *a)
 {
@@ -365,6 +494,109 @@ static void arena_mark(struct pt_arena *a, uint64_t first, uint64_t n, bool used
 		else
 			a->used[u / 64] &= ~BIT(u % 64);
 	}
+	if (used && first < a->poison_hi && first + n > a->poison_lo)
+		mem_unpoison(a->buf + first * ARENA_UNIT, n * ARENA_UNIT);
+}
+
+/* A table's units go back to the allocator. */
+static void arena_release(struct pt_arena *a, uint64_t first, uint64_t n)
+{
+	arena_mark(a, first, n, false);
+	if (first < a->hint)
+		a->hint = first;
+#ifdef PT_MEM_ASAN
+	mem_poison(a->buf + first * ARENA_UNIT, n * ARENA_UNIT);
+	if (a->poison_lo == a->poison_hi) {
+		a->poison_lo = first;
+		a->poison_hi = first + n;
+	} else {
+		a->poison_lo = MIN(a->poison_lo, first);
+		a->poison_hi = MAX(a->poison_hi, first + n);
+	}
+#endif
+}
+
+static void arena_side_put(struct pt_arena_side *side)
+{
+	if (!__atomic_sub_fetch(&side->refs, 1, __ATOMIC_ACQ_REL))
+		munmap(side, side->bytes);
+}
+
+/* The grace period of a table in limbo is over (any thread, any time). */
+static void arena_limbo_done(void *arg)
+{
+	struct arena_limbo *e = arg;
+	struct pt_arena_side *side = e->side;
+
+	__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&side->ready, 1, __ATOMIC_RELEASE);
+	arena_side_put(side);
+}
+
+/* Release every table in limbo whose callback has run. */
+static void arena_collect(struct pt_arena *a)
+{
+	uint64_t *pp = &a->limbo_head, u, tail = 0;
+
+	/*
+	 * A callback sets its entry's flag, then counts: once the count is
+	 * taken, every flag it counted is visible (and one set after is
+	 * counted again, for the next collection).
+	 */
+	if (!a->limbo_n || !__atomic_exchange_n(&a->side->ready, 0, __ATOMIC_ACQ_REL))
+		return;
+	while ((u = *pp)) {
+		struct arena_limbo *e = &a->side->e[u - 1];
+
+		if (__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE)) {
+			*pp = e->next;
+			arena_release(a, u - 1, e->units);
+			a->limbo_n--;
+		} else {
+			tail = u;
+			pp = &e->next;
+		}
+	}
+	a->limbo_tail = tail;
+}
+
+/*
+ * Reclaim what can be: poll the reclamation once enough tables wait (or
+ * wait for a grace period with @wait, outside a read-side section), then
+ * collect.
+ */
+static void arena_reclaim(struct pt_arena *a, bool wait)
+{
+	bool polled = true;
+
+	if (!a->limbo_n)
+		return;
+	if (wait && !epoch_in_section())
+		epoch_barrier();
+	else if (a->limbo_n >= a->limbo_poll_at)
+		epoch_poll();
+	else
+		polled = false;
+	arena_collect(a);
+	/* Poll again a batch later (sooner if the limbo shrank meanwhile). */
+	if (polled || a->limbo_n + ARENA_LIMBO_POLL < a->limbo_poll_at)
+		a->limbo_poll_at = a->limbo_n + ARENA_LIMBO_POLL;
+}
+
+static int arena_side_init(struct pt_arena *a)
+{
+	size_t bytes = ALIGN_UP(sizeof(struct pt_arena_side) +
+				       a->nr_units * sizeof(struct arena_limbo), 4096);
+	struct pt_arena_side *side = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (side == MAP_FAILED)
+		return -ENOMEM;
+	side->refs = 1;
+	side->bytes = bytes;
+	a->side = side;
+	a->limbo_poll_at = ARENA_LIMBO_POLL;
+	return 0;
 }
 
 /* First fit in units [from, to), aligned to @step units; skips full bitmap words. */
@@ -388,6 +620,13 @@ static bool arena_search(struct pt_arena *a, uint64_t from, uint64_t to, uint64_
 	return false;
 }
 
+static bool arena_find(struct pt_arena *a, uint64_t step, uint64_t n, uint64_t *first)
+{
+	/* Search from the rotor first, then wrap around to the start. */
+	return arena_search(a, a->hint, a->nr_units, step, n, first) ||
+	       arena_search(a, 0, MIN(a->hint + n, a->nr_units), step, n, first);
+}
+
 int pt_arena_alloc(struct pt_arena *a, uint64_t size, uint64_t align, uint64_t *pa)
 {
 	uint64_t n = ALIGN_UP(size ? size : 1, ARENA_UNIT) / ARENA_UNIT;
@@ -397,10 +636,14 @@ int pt_arena_alloc(struct pt_arena *a, uint64_t size, uint64_t align, uint64_t *
 		align = ARENA_UNIT;
 	if (!is_pow2(align))
 		return -EINVAL;
-	/* Search from the rotor first, then wrap around to the start. */
-	if (!arena_search(a, a->hint, a->nr_units, align / ARENA_UNIT, n, &first) &&
-	    !arena_search(a, 0, MIN(a->hint + n, a->nr_units), align / ARENA_UNIT, n, &first))
-		return -ENOMEM;
+	if (!arena_find(a, align / ARENA_UNIT, n, &first)) {
+		/* Tables in limbo may be what is missing. */
+		if (!a->limbo_n)
+			return -ENOMEM;
+		arena_reclaim(a, true);
+		if (!arena_find(a, align / ARENA_UNIT, n, &first))
+			return -ENOMEM;
+	}
 	arena_mark(a, first, n, true);
 	a->hint = first + n;
 	*pa = a->base + first * ARENA_UNIT;
@@ -412,8 +655,10 @@ static int arena_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags
 {
 	struct pt_arena *a = container_of(mem, struct pt_arena, mem);
 	uint64_t align = size <= ARENA_UNIT ? ARENA_UNIT : (1ULL << (64 - __builtin_clzll(size - 1)));
-	int ret = pt_arena_alloc(a, size, align, pa);
+	int ret;
 
+	arena_reclaim(a, false);
+	ret = pt_arena_alloc(a, size, align, pa);
 	if (ret)
 		return ret;
 	*ptr = a->buf + (*pa - a->base);
@@ -427,26 +672,54 @@ static int arena_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags
 static void arena_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
 {
 	struct pt_arena *a = container_of(mem, struct pt_arena, mem);
-
 	uint64_t first = (pa - a->base) / ARENA_UNIT;
+	uint64_t n = ALIGN_UP(size, ARENA_UNIT) / ARENA_UNIT;
+	struct arena_limbo *e;
 
-	arena_mark(a, first, ALIGN_UP(size, ARENA_UNIT) / ARENA_UNIT, false);
-	if (first < a->hint)
-		a->hint = first;
 	a->tables_live--;
+	if (epoch_alone()) {
+		arena_release(a, first, n);
+		arena_reclaim(a, false);
+		return;
+	}
+	if (!a->side && arena_side_init(a)) {
+		/* Cannot wait for a grace period without an entry: keep the units. */
+		ulog_err("arena: no memory for the limbo list: %llu KiB of tables not reused",
+			 (unsigned long long)(n * ARENA_UNIT >> 10));
+		return;
+	}
+	e = &a->side->e[first];
+	e->side = a->side;
+	e->next = 0;
+	e->units = n;
+	e->ready = 0;
+	if (a->limbo_tail)
+		a->side->e[a->limbo_tail - 1].next = first + 1;
+	else
+		a->limbo_head = first + 1;
+	a->limbo_tail = first + 1;
+	a->limbo_n++;
+	__atomic_add_fetch(&a->side->refs, 1, __ATOMIC_RELAXED);
+	epoch_retire_node(&e->node, arena_limbo_done, e);
+	arena_collect(a); /* the callback may have run at once */
 }
 
-int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
+static int arena_init(struct pt_arena *a, uint64_t base, uint64_t size, void *buf)
 {
 	memset(a, 0, sizeof(*a));
 	if (!size || !IS_ALIGNED(base, ARENA_UNIT) || !IS_ALIGNED(size, ARENA_UNIT) ||
 	    range_wraps(base, size))
 		return -EINVAL;
-	a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (a->buf == MAP_FAILED) {
-		a->buf = NULL;
-		return -ENOMEM;
+	if (buf) {
+		a->buf = buf;
+	} else {
+		a->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (a->buf == MAP_FAILED) {
+			a->buf = NULL;
+			return -ENOMEM;
+		}
+		a->own_buf = true;
 	}
 	a->nr_units = size / ARENA_UNIT;
 	a->used = ucalloc((a->nr_units + 63) / 64, sizeof(uint64_t));
@@ -476,12 +749,34 @@ int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
 	return 0;
 }
 
+int pt_arena_init(struct pt_arena *a, uint64_t base, uint64_t size)
+{
+	return arena_init(a, base, size, NULL);
+}
+
+int pt_arena_init_at(struct pt_arena *a, uint64_t base, uint64_t size, void *buf)
+{
+	if (!buf)
+		return -EINVAL;
+	return arena_init(a, base, size, buf);
+}
+
+/*
+ * Tables still in limbo are simply dropped with the arena: their callbacks
+ * find the side array alive (it has a reference per callback) and nothing
+ * else to do.
+ */
 void pt_arena_destroy(struct pt_arena *a)
 {
-	if (a->buf)
+	if (a->buf && a->poison_hi > a->poison_lo)
+		mem_unpoison(a->buf + a->poison_lo * ARENA_UNIT,
+			     (a->poison_hi - a->poison_lo) * ARENA_UNIT);
+	if (a->buf && a->own_buf)
 		munmap(a->buf, a->size ? a->size : a->nr_units * ARENA_UNIT);
 	if (a->counts)
 		munmap(a->counts, arena_counts_bytes(a));
+	if (a->side)
+		arena_side_put(a->side);
 	ufree(a->used);
 	memset(a, 0, sizeof(*a));
 }
@@ -494,8 +789,11 @@ int pt_arena_reserve(struct pt_arena *a, uint64_t pa, uint64_t size)
 		return -ERANGE;
 	first = (pa - a->base) / ARENA_UNIT;
 	last = (ALIGN_UP(pa + size - a->base, ARENA_UNIT)) / ARENA_UNIT;
-	if (!arena_range_free(a, first, last - first))
-		return -EBUSY;
+	if (!arena_range_free(a, first, last - first)) {
+		arena_reclaim(a, true);
+		if (!arena_range_free(a, first, last - first))
+			return -EBUSY;
+	}
 	arena_mark(a, first, last - first, true);
 	return 0;
 }

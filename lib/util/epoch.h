@@ -19,7 +19,27 @@
  * global list, removed at thread exit), so threads the library did not
  * create (a program under the preload shim) are covered. Critical sections
  * nest. Callbacks run on the thread that calls epoch_retire(),
- * epoch_poll() or epoch_barrier(), never inside a reader's section.
+ * epoch_poll(), epoch_barrier() or epoch_release(), never inside a
+ * reader's section.
+ *
+ * Refinements of the first contract (lib/util/epoch.c has the reasoning):
+ *
+ *  - Retired callbacks wait on one process-wide queue, so any thread's
+ *    epoch_poll() runs any thread's callbacks, and epoch_barrier() covers
+ *    everything retired before it, by any thread. A callback therefore
+ *    must not assume the thread it runs on.
+ *  - epoch_alone() tells a writer that nobody could be reading what it
+ *    unlinked, so it may reuse the memory at once: the single-threaded
+ *    case pays nothing but a load.
+ *  - epoch_hold() / epoch_release(): something other than the structure
+ *    itself may still point at what is unlinked (a walk cache holding the
+ *    address of a table an unmap just freed). What is retired inside the
+ *    pair is retired as of epoch_release(), which the owner calls once
+ *    those pointers are gone (after the cache invalidation).
+ *  - epoch_retire() and epoch_barrier() inside a section: a section cannot
+ *    wait for itself. epoch_barrier() there is a bug (it aborts); the
+ *    allocation-failure fallback of epoch_retire() there, or inside a
+ *    hold, leaks the memory (the callback never runs) and logs it.
  */
 #ifndef UIOMMU_UTIL_EPOCH_H
 #define UIOMMU_UTIL_EPOCH_H
@@ -41,7 +61,10 @@ typedef void (*epoch_fn)(void *arg);
  */
 void epoch_retire(epoch_fn fn, void *arg);
 
-/* The same with a caller-provided node in memory readers never see (metadata). */
+/*
+ * The same with a caller-provided node in memory readers never see
+ * (metadata). The node belongs to the queue until @fn has been called.
+ */
 struct epoch_node {
 	struct epoch_node *next;
 	epoch_fn fn;
@@ -56,7 +79,34 @@ unsigned int epoch_poll(void);
 /* Wait for a grace period and run every callback retired before the call. */
 void epoch_barrier(void);
 
+/*
+ * True when memory unlinked before the call may be reused at once: no
+ * other thread could be reading it (none has ever entered a section, or
+ * all that did have exited), and the caller is neither inside a section
+ * nor holding (epoch_hold). Costs a load (a fence without membarrier).
+ */
+bool epoch_alone(void);
+
+/*
+ * Retire as of later: callbacks retired by this thread between
+ * epoch_hold() and the matching epoch_release() wait until the release,
+ * and only then start their grace period. Pairs nest.
+ */
+void epoch_hold(void);
+void epoch_release(void);
+
+/* Callbacks waiting in the queue (all threads; held ones not included). */
+unsigned int epoch_pending(void);
+
 /* For tests: is the calling thread inside a critical section? */
 bool epoch_in_section(void);
+
+/*
+ * For tests: does the writer side use membarrier(2)? UIOMMU_EPOCH=fence in
+ * the environment (read once, at first use) selects the reader-fence
+ * fallback; UIOMMU_EPOCH=nohook makes every thread behave as one whose
+ * exit hook could not be set (its sections are counted globally).
+ */
+bool epoch_uses_membarrier(void);
 
 #endif

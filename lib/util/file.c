@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/bits.h"
 #include "util/file.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -182,5 +183,116 @@ unsigned int ufile_count(void)
 	pthread_mutex_lock(&table_lock);
 	n = table_used;
 	pthread_mutex_unlock(&table_lock);
+	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mappings made for the program                                          */
+
+struct ufile_vma {
+	struct ufile_vma *next;
+	uintptr_t start;
+	size_t npages, mapped;
+	uint64_t *present; /* bit per page, set = still mapped */
+	void (*close)(void *priv);
+	void *priv;
+};
+
+static pthread_mutex_t vma_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ufile_vma *vmas;
+
+static size_t host_page(void)
+{
+	static size_t psz;
+
+	if (!psz)
+		psz = (size_t)sysconf(_SC_PAGESIZE);
+	return psz;
+}
+
+int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv)
+{
+	size_t psz = host_page();
+	struct ufile_vma *vma;
+
+	if (!len || ((uintptr_t)addr | len) & (psz - 1))
+		return -EINVAL;
+	vma = uzalloc(sizeof(*vma));
+	if (!vma)
+		return -ENOMEM;
+	vma->npages = len / psz;
+	vma->present = ucalloc((vma->npages + 63) / 64, sizeof(uint64_t));
+	if (!vma->present) {
+		ufree(vma);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < vma->npages; i++)
+		vma->present[i / 64] |= 1ULL << (i % 64);
+	vma->start = (uintptr_t)addr;
+	vma->mapped = vma->npages;
+	vma->close = close;
+	vma->priv = priv;
+	pthread_mutex_lock(&vma_lock);
+	vma->next = vmas;
+	vmas = vma;
+	pthread_mutex_unlock(&vma_lock);
+	return 0;
+}
+
+int ufile_munmap(void *addr, size_t len)
+{
+	size_t psz = host_page();
+	uintptr_t start = (uintptr_t)addr, last;
+	struct ufile_vma **pp, *vma, *gone = NULL;
+
+	if (munmap(addr, len))
+		return -errno;
+	if (!len)
+		return 0;
+	/* munmap() accepted it: page aligned start, no wrap after rounding. */
+	last = start + ((len + psz - 1) & ~(psz - 1)) - 1;
+	pthread_mutex_lock(&vma_lock);
+	for (pp = &vmas; (vma = *pp);) {
+		uintptr_t vlast = vma->start + vma->npages * psz - 1;
+
+		if (vma->start <= last && start <= vlast) {
+			size_t first = (MAX(start, vma->start) - vma->start) / psz;
+			size_t end = (MIN(last, vlast) - vma->start) / psz;
+
+			for (size_t i = first; i <= end; i++) {
+				if (vma->present[i / 64] & (1ULL << (i % 64))) {
+					vma->present[i / 64] &= ~(1ULL << (i % 64));
+					vma->mapped--;
+				}
+			}
+		}
+		if (!vma->mapped) {
+			*pp = vma->next;
+			vma->next = gone;
+			gone = vma;
+			continue;
+		}
+		pp = &vma->next;
+	}
+	pthread_mutex_unlock(&vma_lock);
+	while ((vma = gone)) {
+		gone = vma->next;
+		if (vma->close)
+			vma->close(vma->priv);
+		ufree(vma->present);
+		ufree(vma);
+	}
+	return 0;
+}
+
+unsigned int ufile_vma_count(void)
+{
+	struct ufile_vma *vma;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&vma_lock);
+	for (vma = vmas; vma; vma = vma->next)
+		n++;
+	pthread_mutex_unlock(&vma_lock);
 	return n;
 }

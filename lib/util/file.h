@@ -113,4 +113,24 @@ void ufile_set_readable(struct uiommu_file *file, bool readable);
 /* Files currently installed (for leak checks in tests). */
 unsigned int ufile_count(void);
 
+/*
+ * Mappings the library made for the program (an mmap() of an emulated
+ * file, e.g. a vIOMMU region on the iommufd). The kernel learns that such
+ * a mapping is gone from the VMA's close callback; here the program (or
+ * the preload shim, which interposes munmap(2)) calls ufile_munmap(). Each
+ * registered mapping keeps whatever @close releases until every one of
+ * its pages has been unmapped, however many munmap() calls that takes.
+ * Mappings are page granular; a fork()ed child inherits the pages but not
+ * the references (its own copy of the library state).
+ *
+ * ufile_vma_add(): register [addr, addr + len) (page aligned); -ENOMEM.
+ * ufile_munmap(): munmap(2) of [addr, addr + len): the real unmap, then
+ * @close of every registered mapping left with no page. 0 or -errno (the
+ * errno of munmap(2)).
+ * ufile_vma_count(): registered mappings still alive (tests).
+ */
+int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv);
+int ufile_munmap(void *addr, size_t len);
+unsigned int ufile_vma_count(void);
+
 #endif

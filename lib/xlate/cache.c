@@ -135,7 +135,9 @@
  * Table pages are not this file's concern: an entry names a table's
  * address, and a walk that follows a stale entry before the invalidation
  * returned may read a table that is being retired. util/epoch.h's grace
- * period (bracketing walks in xlate.c) covers that.
+ * period (bracketing walks in xlate.c) covers that, once the owner retires
+ * the tables an unmap freed as of the end of the invalidation
+ * (epoch_hold / epoch_release, cache.h).
  */
 #include <errno.h>
 #include <stdlib.h>

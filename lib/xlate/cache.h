@@ -73,7 +73,11 @@
  * invalidation have returned, no translation that starts afterwards
  * returns the old page. Table pages that leave a tree are reused only
  * after a grace period (util/epoch.h), so a walker still inside an old
- * table reads stale but valid memory.
+ * table reads stale but valid memory. The walk caches name tables too,
+ * until the invalidation: an owner whose unmaps free tables brackets each
+ * unmap and its invalidation with epoch_hold() / epoch_release(), so that
+ * those tables' grace period starts only when no cache entry leads to
+ * them any more.
  */
 #ifndef UIOMMU_XLATE_CACHE_H
 #define UIOMMU_XLATE_CACHE_H

@@ -126,9 +126,11 @@
  * order (a table linked by a descriptor is fully visible once that
  * descriptor is), and updated only by compare-and-swap. Tables may change
  * under a walk; the walk then sees either the old or the new descriptor at
- * each step, as hardware does, and a table freed during a walk is the
- * owner's grace-period problem, not ours. The configuration, formats and
- * memory port must stay valid for the duration of a call.
+ * each step, as hardware does. A walk (not an IOTLB hit) is a read-side
+ * section of util/epoch.h: tables an unmap frees under it keep their
+ * contents until it is over, so it reads stale but well-formed tables,
+ * never reused ones. The configuration, formats and memory port must stay
+ * valid for the duration of a call.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -137,6 +139,7 @@
 
 #include "pt/pt_walk_inline.h"
 #include "util/bits.h"
+#include "util/epoch.h"
 #include "util/trace.h"
 #include "xlate/cache_int.h"
 #include "xlate/xlate.h"
@@ -1067,10 +1070,11 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		res = &rdummy;
 	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, iova, access);
 	/*
-	 * epoch_enter() belongs here once table pages are retired through
-	 * util/epoch.h: from here to the return the walk may read a table that
-	 * an unmap is retiring (an IOTLB hit above reads no table).
+	 * From here to the return the walk may read a table that an unmap is
+	 * retiring: a read-side section of util/epoch.h (an IOTLB hit reads
+	 * no table and takes none).
 	 */
+	epoch_enter();
 	while (attempt < XLATE_ATTEMPTS) {
 		enum xw r;
 
@@ -1088,6 +1092,7 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			r = xlate_once(&x, iova, access, res);
 		}
 		if (likely(r == XW_OK)) {
+			epoch_exit();
 			res->reads = x.reads;
 			res->iotlb_hit = false;
 			trace_xlate_walk(iova, access, res->pa, res->size);
@@ -1103,6 +1108,7 @@ xlate_walk(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		attempt++;
 	}
 fault:
+	epoch_exit();
 	trace_xlate_fault(x.fault->stage, x.fault->cls, x.fault->level, x.fault->reason, iova,
 			  x.fault->ipa);
 	return x.fault->reason;
@@ -1357,7 +1363,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 		return PT_OK;
 	}
 	ctx_init(&x, cfg, fault ? fault : &fdummy, rec, input_addr, 0);
-	/* epoch_enter() here too, with xlate_walk's (util/epoch.h). */
+	epoch_enter(); /* as in xlate_walk() */
 	while (attempt < XLATE_ATTEMPTS) {
 		enum xw r;
 
@@ -1374,17 +1380,21 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 			r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
 		}
 		if (likely(r == XW_OK)) {
+			epoch_exit();
 			*pa = leaf.oa;
 			return PT_OK;
 		}
 		if (r == XW_FAULT) {
-			if (!x.cache || !x.used)
+			if (!x.cache || !x.used) {
+				epoch_exit();
 				return x.fault->reason;
+			}
 			x.cache = NULL;
 			continue;
 		}
 		attempt++;
 	}
+	epoch_exit();
 	return PT_FAULT_EXT_ABORT;
 }
 

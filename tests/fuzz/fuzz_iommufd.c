@@ -11,7 +11,11 @@
  *               pages off
  *   then records:
  *     op        which request: one of the iommufd / VFIO requests, or a
- *               raw request number from the next 4 bytes
+ *               raw request number from the next 4 bytes, or (op % 16 ==
+ *               14) a byte that picks one of the object-model requests
+ *               (HWPT, device, fault, vIOMMU, IOMMU_TEST_CMD with its op
+ *               folded to a known one) when its bit 7 is set, and a
+ *               near-miss request number otherwise
  *     mode      how the struct's size field is set: ours, our minimum - 1,
  *               ours + a few bytes, or the raw bytes; and whether pointer
  *               fields are pointed into a scratch buffer (most of the time)
@@ -23,11 +27,14 @@
  * live objects; array counts are capped at 64 so a run stays short.
  *
  * After the program, the context must still answer IOVA_RANGES for every
- * IOAS and unmap everything, close must leave no file, pin or charge
- * behind, and nothing may crash: any violation is __builtin_trap().
+ * IOAS and unmap everything; the files the program got (fault, vEVENTQ
+ * and access fds) are closed, and then closing the iommufd must leave no
+ * file, pin or charge behind, and nothing may crash: any violation is
+ * __builtin_trap().
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/iommufd_test.h>
 #include <linux/vfio.h>
 
 #include "../func/iommufd_internal.h"
@@ -64,6 +71,23 @@ static const struct req reqs[] = {
 	{VFIO_IOMMU_MAP_DMA, 32, 32, {8, NOF}, {NOF, NOF, NOF}, NOF, true},
 	{VFIO_IOMMU_UNMAP_DMA, 24, 24, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
 	{VFIO_IOMMU_GET_INFO, 24, 16, {NOF, NOF}, {NOF, NOF, NOF}, NOF, true},
+};
+
+/* The object model's requests (op % 16 == 14 with bit 7 of the next byte set). */
+static const struct req reqs2[] = {
+	{IOMMU_HWPT_ALLOC, 48, 24, {32, NOF}, {8, 12, 40}, 28, false},
+	{IOMMU_GET_HW_INFO, 40, 32, {16, NOF}, {8, NOF, NOF}, 12, false},
+	{IOMMU_HWPT_SET_DIRTY_TRACKING, 16, 16, {NOF, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_HWPT_GET_DIRTY_BITMAP, 48, 48, {40, NOF}, {4, NOF, NOF}, NOF, false},
+	{IOMMU_HWPT_INVALIDATE, 32, 32, {8, NOF}, {4, NOF, NOF}, 24, false},
+	{IOMMU_FAULT_QUEUE_ALLOC, 16, 16, {NOF, NOF}, {NOF, NOF, NOF}, NOF, false},
+	{IOMMU_VIOMMU_ALLOC, 40, 24, {32, NOF}, {12, 16, NOF}, 24, false},
+	{IOMMU_VDEVICE_ALLOC, 24, 24, {NOF, NOF}, {4, 8, NOF}, NOF, false},
+	{IOMMU_VEVENTQ_ALLOC, 32, 28, {NOF, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_HW_QUEUE_ALLOC, 40, 40, {NOF, NOF}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_TEST_CMD, 72, 68, {32, 40}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_TEST_CMD, 72, 68, {32, 40}, {8, NOF, NOF}, NOF, false},
+	{IOMMU_TEST_CMD, 72, 68, {32, 40}, {8, NOF, NOF}, NOF, false},
 };
 
 struct input {
@@ -135,9 +159,16 @@ static void run_one(struct input *in)
 	} else if (op % 16 == 15) {
 		request = get32(in);
 	} else {
-		/* Near-misses of valid requests: other nr, type, direction bits. */
-		request = _IO(IOMMUFD_TYPE, 0x80 + (get8(in) % 0x30)) |
-			  ((unsigned long)(get8(in) & 3) << 30);
+		uint8_t nr = get8(in);
+
+		if (nr & 0x80) {
+			r = &reqs2[(nr & 0x7f) % ARRAY_SIZE_T(reqs2)];
+			request = r->request;
+		} else {
+			/* Near-misses of valid requests: other nr, type, direction bits. */
+			request = _IO(IOMMUFD_TYPE, 0x80 + (nr % 0x30)) |
+				  ((unsigned long)(get8(in) & 3) << 30);
+		}
 	}
 
 	memset(argbuf, 0, 256);
@@ -182,6 +213,9 @@ static void run_one(struct input *in)
 			put32(argbuf + 12, argbuf[12] & 1 ? (uint32_t)memfd : argbuf[12]);
 		if (request == VFIO_IOMMU_MAP_DMA)
 			put64(argbuf + 24, rd64(argbuf + 24) % (SCRATCH_SIZE * 2));
+		/* A known test op (DMABUF_REVOKE is the last). */
+		if (request == IOMMU_TEST_CMD)
+			put32(argbuf + 4, argbuf[4] % (IOMMU_TEST_OP_DMABUF_REVOKE + 1));
 	}
 	if (r && r->vfio_argsz && (mode & 3) == 0)
 		put32(argbuf, (uint32_t)(r->size + (mode >> 6)));
@@ -250,6 +284,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (_ioas_unmap(id, 0, UINT64_MAX, NULL) && errno != ENOENT)
 			__builtin_trap();
 	}
+	/* Close the files the program was given (fault, vEVENTQ, access fds). */
+	for (int fd = 0; fd < 4096 && ufile_count() > files + 1; fd++) {
+		struct uiommu_file *f = ufile_lookup(fd);
+
+		if (!f)
+			continue;
+		if (f != self_file)
+			ufile_close(f);
+		ufile_put(f);
+	}
 	if (td.ioas) {
 		iopt_table_remove_domain(&td.ioas->iopt, &td.dom);
 		refcount_dec(&td.ioas->obj.users);
@@ -262,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	self_file = NULL;
 	iommufd_pin_stats(&ps);
 	if (ufile_count() != files || ps.mm_pinned_vm || ps.user_locked_vm || ps.mm_locked_vm ||
-	    iopt_pages_pin_count((uintptr_t)scratch))
+	    iopt_pages_pin_count((uintptr_t)scratch) || ufile_vma_count())
 		__builtin_trap();
 	return 0;
 }

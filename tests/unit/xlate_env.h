@@ -5,9 +5,10 @@
  * host arena mapping guest RAM; stage 1 is a pt_table built in guest RAM
  * through a "guest view" port that presents that RAM at its IPA, so pt_map
  * writes IPAs into stage-1 descriptors exactly as a guest driver would.
- * Guest RAM: the lower half holds stage-1 tables (bump allocator; freed
- * tables are never reused, so a walker inside an unlinked table reads
- * stale but valid memory), the upper half data.
+ * Guest RAM: the lower half holds stage-1 tables (an arena over that
+ * memory, so tables an unmap frees are reused, after their grace period:
+ * a walker inside an unlinked table reads stale but valid memory), the
+ * upper half data.
  */
 #ifndef UIOMMU_TESTS_XLATE_ENV_H
 #define UIOMMU_TESTS_XLATE_ENV_H
@@ -37,36 +38,9 @@ static inline struct pt_cfg env_mk(enum pt_format f, unsigned int g, unsigned in
 	return c;
 }
 
-struct guest {
-	struct pt_mem mem;
-	uint64_t next; /* offset of the next free byte */
-	uint64_t limit;
-};
-
-static inline int guest_alloc_table(struct pt_mem *mem, size_t size, unsigned int flags,
-				    uint64_t *pa, void **ptr)
-{
-	struct guest *g = (struct guest *)mem;
-	uint64_t sz = size < 4096 ? 4096 : size;
-	uint64_t off = (__atomic_load_n(&g->next, __ATOMIC_RELAXED) + sz - 1) & ~(sz - 1);
-
-	if (off + sz > g->limit)
-		return -ENOMEM;
-	__atomic_store_n(&g->next, off + sz, __ATOMIC_RELAXED);
-	*pa = mem->region[0].base + off;
-	*ptr = mem->region[0].host + off;
-	memset(*ptr, 0, sz);
-	return 0;
-}
-
-/* Freed stage-1 tables are left alone: concurrent walkers may still read them. */
-static inline void guest_free_table(struct pt_mem *mem, uint64_t pa, void *ptr, size_t size)
-{
-}
-
 struct env {
 	struct pt_arena host;
-	struct guest g;
+	struct pt_arena g; /* stage-1 tables, in guest RAM */
 	struct pt_table s1, s2;
 	bool has_s1, has_s2;
 	uint64_t gram_pa, gram_size, data_ipa, data_pa;
@@ -100,16 +74,10 @@ static inline void env_init_sized(struct env *e, const struct pt_cfg *s1c,
 	}
 	if (s1c) {
 		if (s2c) {
-			struct guest *g = &e->g;
-
-			g->mem.nr_regions = 1;
-			g->mem.region[0] = (struct pt_mem_region){
-				.base = GRAM_IPA, .size = gram_size,
-				.host = e->host.buf + (e->gram_pa - e->host.base) };
-			g->mem.alloc_table = guest_alloc_table;
-			g->mem.free_table = guest_free_table;
-			g->limit = gram_size / 2;
-			assert_int_equal(pt_table_init(&e->s1, s1c, &g->mem), 0);
+			assert_int_equal(pt_arena_init_at(&e->g, GRAM_IPA, gram_size / 2,
+							  e->host.buf + (e->gram_pa - e->host.base)),
+					 0);
+			assert_int_equal(pt_table_init(&e->s1, s1c, &e->g.mem), 0);
 		} else {
 			assert_int_equal(pt_table_init(&e->s1, s1c, &e->host.mem), 0);
 		}
@@ -129,6 +97,7 @@ static inline void env_destroy(struct env *e)
 		pt_table_destroy(&e->s1);
 	if (e->has_s2)
 		pt_table_destroy(&e->s2);
+	pt_arena_destroy(&e->g); /* before the memory it lives in */
 	pt_arena_destroy(&e->host);
 }
 

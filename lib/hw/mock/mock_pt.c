@@ -63,7 +63,10 @@
  * conservative and what hardware that splits a dirty entry reports.
  *
  * Locking: callers serialise map, unmap, set_dirty and read_and_clear
- * (the iommufd context lock); translate runs concurrently with them.
+ * (the iommufd context lock); translate runs concurrently with them, as a
+ * read-side section of util/epoch.h, so the tables an unmap frees stay
+ * intact until it is done (the host port reuses them after the grace
+ * period).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +74,7 @@
 #include "hw/mock/mock_pt.h"
 #include "pt/pt.h"
 #include "util/bits.h"
+#include "util/epoch.h"
 
 #define MPT_V	 BIT(0)
 #define MPT_R	 BIT(1)
@@ -297,15 +301,20 @@ bool mock_pt_set_dirty(struct pt_table *t, uint64_t iova)
 int mock_pt_leaf_info(const struct pt_table *t, uint64_t iova, uint64_t *size, bool *dirty)
 {
 	unsigned int depth;
-	uint64_t *p = leaf_slot(t, iova, &depth);
+	uint64_t *p;
+	int ret = -ENOENT;
 
-	if (!p)
-		return -ENOENT;
-	if (size)
-		*size = pt_entry_size(&t->cfg, depth);
-	if (dirty)
-		*dirty = fmt_load(p) & MPT_D;
-	return 0;
+	epoch_enter(); /* a walk, like translate() */
+	p = leaf_slot(t, iova, &depth);
+	if (p) {
+		if (size)
+			*size = pt_entry_size(&t->cfg, depth);
+		if (dirty)
+			*dirty = fmt_load(p) & MPT_D;
+		ret = 0;
+	}
+	epoch_exit();
+	return ret;
 }
 
 static void dirty_level(struct pt_table *t, uint64_t *table, unsigned int depth, uint64_t start,
@@ -343,8 +352,12 @@ void mock_pt_read_and_clear_dirty(struct pt_table *t, uint64_t start, uint64_t l
 	dirty_level(t, t->root_ptr, 0, start, last, no_clear, fn, arg);
 }
 
-int mock_pt_translate(const struct pt_table *t, uint64_t iova, unsigned int access,
-		      bool track_dirty, uint64_t *pa)
+/*
+ * The DMA path: a walk beside map and unmap, so a read-side section
+ * (util/epoch.h) from the first table read to the dirty mark.
+ */
+static int translate(const struct pt_table *t, uint64_t iova, unsigned int access,
+		     bool track_dirty, uint64_t *pa)
 {
 	unsigned int depth;
 	uint64_t *p = leaf_slot(t, iova, &depth);
@@ -358,9 +371,30 @@ int mock_pt_translate(const struct pt_table *t, uint64_t iova, unsigned int acce
 	if (((access & PT_PROT_R) && !(e & MPT_R)) || ((access & PT_PROT_W) && !(e & MPT_W)) ||
 	    (access & PT_PROT_X))
 		return -EACCES;
-	if ((access & PT_PROT_W) && track_dirty && !(e & MPT_D))
-		__atomic_fetch_or(p, MPT_D, __ATOMIC_RELEASE);
+	/*
+	 * Mark the leaf read above, not whatever the slot holds now: OR-ing D
+	 * into an entry an unmap just cleared would leave a stray non-zero
+	 * entry in the table. A failed swap means the leaf changed under the
+	 * access (unmapped, or marked by another writer): nothing to do.
+	 */
+	if ((access & PT_PROT_W) && track_dirty && !(e & MPT_D)) {
+		uint64_t old = e;
+
+		__atomic_compare_exchange_n(p, &old, e | MPT_D, false, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED);
+	}
 	size = pt_entry_size(&t->cfg, depth);
 	*pa = fmt_leaf_pa(&t->cfg, depth, e) | (iova & (size - 1));
 	return 0;
+}
+
+int mock_pt_translate(const struct pt_table *t, uint64_t iova, unsigned int access,
+		      bool track_dirty, uint64_t *pa)
+{
+	int ret;
+
+	epoch_enter();
+	ret = translate(t, iova, access, track_dirty, pa);
+	epoch_exit();
+	return ret;
 }

@@ -9,7 +9,8 @@
  * mock paging domain allocated with NEST_PARENT (EINVAL, as the core also
  * says). Vendor data is optional: struct iommu_viommu_selftest, at least
  * up to out_data (EINVAL), of the vIOMMU's type. With data, the vIOMMU gets
- * a zeroed two-page region whose first u32 is in_data, published through
+ * a zeroed two-page region (shared memory, iommu_mmap_region_alloc()) whose
+ * first u32 is in_data, published through
  * iommu_viommu.mmap_* for the core to offer as mmap(); the data is written
  * back with out_data = in_data, out_mmap_offset and out_mmap_length (two
  * host pages).
@@ -248,7 +249,7 @@ static void mock_viommu_destroy(struct iommu_viommu *viommu)
 {
 	struct mock_viommu *v = to_mock_viommu(viommu);
 
-	ufree(v->page);
+	iommu_mmap_region_free(v->page, v->core.mmap_len, v->core.mmap_fd);
 	ufree(v->vdevs);
 	ufree(v);
 }
@@ -306,12 +307,13 @@ struct iommu_viommu *mock_viommu_alloc(struct udev *dev, struct iommu_domain *pa
 		.iommu = &mock_iommu,
 		.parent = parent,
 		.type = type,
+		.mmap_fd = -1,
 		.priv = v,
 	};
 	if (data) {
 		uint64_t len = 2 * host_page_size();
 
-		v->page = ualloc_aligned(host_page_size(), len);
+		v->page = iommu_mmap_region_alloc(len, &v->core.mmap_fd);
 		if (!v->page) {
 			ret = -ENOMEM;
 			goto err;
@@ -332,7 +334,7 @@ struct iommu_viommu *mock_viommu_alloc(struct udev *dev, struct iommu_domain *pa
 	*err = 0;
 	return &v->core;
 err:
-	ufree(v->page);
+	iommu_mmap_region_free(v->page, v->core.mmap_len, v->core.mmap_fd);
 	ufree(v);
 	*err = ret;
 	return NULL;
