@@ -741,7 +741,9 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
  * walk-cache miss, a table, a fault, a descriptor update, an invalidation
  * under way) it gives up having counted and filled nothing (false), and
  * the general walk starts over. On success it counts and fills what the
- * general walk would have, in the same order.
+ * general walk would have, in the same order. The caller brackets it in a
+ * read-side section of util/epoch.h (it follows walk-cache entries to
+ * tables, as the general walk does).
  */
 static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		       struct xlate_result *res)
@@ -1140,7 +1142,7 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 
 	if (xc->iotlb.sets)
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
-	/* It reads a table the walk cache names: a read-side section, as xlate_walk(). */
+	/* walk_short() reads tables: a read-side section, as xlate_walk() is. */
 	epoch_enter();
 	ok = walk_short(cfg, iova, access, res);
 	epoch_exit();
