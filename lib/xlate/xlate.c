@@ -364,85 +364,6 @@ static inline void fill_res(struct xlate_result *res, uint64_t pa, uint64_t ipa,
 		res->size = 4096;
 }
 
-/* One attempt at the whole translation. */
-static enum xw xlate_once(struct xctx *x, uint64_t iova, unsigned int access,
-			  struct xlate_result *res)
-{
-	const struct pt_cfg *c1 = x->c1;
-	struct pt_leaf l1, l2;
-	struct s1_wb pend;
-	bool pending = false;
-	uint64_t ipa = iova;
-	enum xw r;
-
-	if (c1) {
-		struct pt_walk w;
-		struct pt_fault pf;
-		enum pt_step st;
-
-		st = pt_walk_begin_inline(c1, x->root1, iova, access, &w, &pf);
-		if (unlikely(st == PT_STEP_FAULT)) /* input out of range, root too large */
-			return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, 0);
-		while (likely(st == PT_STEP_TABLE)) {
-			int level = pt_level(c1, w.depth), step = (int)w.depth;
-			uint64_t d, dipa = w.desc_addr, dpa;
-			unsigned int s2_prot = PROT_ALL;
-
-			if (x->c2) {
-				r = s2_walk(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2);
-				if (unlikely(r))
-					return r;
-				dpa = l2.oa;
-				s2_prot = l2.prot;
-			} else {
-				dpa = dipa;
-			}
-			if (unlikely(!read_desc(c1, x->mem, dpa, &d)))
-				return set_fault(x, 1, XLATE_CLASS_TT, level, PT_FAULT_EXT_ABORT,
-						 dipa, dpa);
-			x->reads++;
-			rec_read(x->rec, 1, level, step, dpa, dipa, d);
-			w.wb_valid = false;
-			st = pt_walk_step_inline(&w, d, &l1, &pf);
-			if (unlikely(w.wb_valid)) {
-				pend = (struct s1_wb){ .ipa = w.wb_addr,
-						       .pa = dpa,
-						       .read_ipa = dipa,
-						       .old = w.wb_old,
-						       .val = w.wb_new,
-						       .s2_prot = s2_prot,
-						       .level = level,
-						       .step = step };
-				if (st == PT_STEP_LEAF) {
-					pending = true; /* once the whole translation succeeds */
-				} else {
-					r = s1_write_back(x, &pend);
-					if (r)
-						return r;
-				}
-			}
-			if (unlikely(st == PT_STEP_FAULT)) /* at the descriptor just read */
-				return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, dpa);
-		}
-		ipa = l1.oa;
-	}
-
-	if (x->c2) {
-		int step = c1 ? (int)c1->nlevels : 0;
-
-		r = s2_walk(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2);
-		if (unlikely(r))
-			return r;
-	}
-	if (unlikely(pending)) {
-		r = s1_write_back(x, &pend);
-		if (r)
-			return r;
-	}
-	fill_res(res, x->c2 ? l2.oa : ipa, ipa, c1 ? &l1 : NULL, x->c2 ? &l2 : NULL);
-	return XW_OK;
-}
-
 /* ---------------------------------------------------------------------- */
 /* With caches                                                            */
 
@@ -641,10 +562,16 @@ static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
 	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res);
 }
 
-/* xlate_once() with the caches: see the file comment. */
-static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint64_t iova,
-							   unsigned int access,
-							   struct xlate_result *res)
+/*
+ * One attempt at the whole translation. With @cached (a constant: the
+ * compiler makes one copy per value), the walks start from the walk caches
+ * and fill them, stage 2 answers from the IPA cache, and the result goes
+ * into the IOTLB; without, every descriptor is read (the no-cache path,
+ * whose read counts the tests assert).
+ */
+static inline __attribute__((always_inline)) enum xw
+xlate_once_gen(struct xctx *x, uint64_t iova, unsigned int access, struct xlate_result *res,
+	       const bool cached)
 {
 	const struct pt_cfg *c1 = x->c1;
 	struct pt_leaf l1, l2;
@@ -658,17 +585,21 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 		struct pt_fault pf;
 		enum pt_step st;
 
-		st = s1_begin_cached(x, iova, access, &w, &pf);
-		if (unlikely(st == PT_STEP_FAULT))
+		if (cached)
+			st = s1_begin_cached(x, iova, access, &w, &pf);
+		else
+			st = pt_walk_begin_inline(c1, x->root1, iova, access, &w, &pf);
+		if (unlikely(st == PT_STEP_FAULT)) /* input out of range, root too large */
 			return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, 0);
-		while (st == PT_STEP_TABLE) {
+		while (likely(st == PT_STEP_TABLE)) {
 			unsigned int depth = w.depth;
 			int level = pt_level(c1, depth), step = (int)depth;
 			uint64_t d, dipa = w.desc_addr, dpa;
 			unsigned int s2_prot = PROT_ALL;
 
 			if (x->c2) {
-				r = s2_xlate(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2);
+				r = cached ? s2_xlate(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2)
+					   : s2_walk(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2);
 				if (unlikely(r))
 					return r;
 				dpa = l2.oa;
@@ -693,16 +624,16 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 						       .level = level,
 						       .step = step };
 				if (st == PT_STEP_LEAF) {
-					pending = true;
+					pending = true; /* once the whole translation succeeds */
 				} else {
 					r = s1_write_back(x, &pend);
 					if (r)
 						return r;
 				}
 			}
-			if (unlikely(st == PT_STEP_FAULT))
+			if (unlikely(st == PT_STEP_FAULT)) /* at the descriptor just read */
 				return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, dpa);
-			if (st == PT_STEP_TABLE && x->wc1 && x->fill) {
+			if (cached && st == PT_STEP_TABLE && x->wc1 && x->fill) {
 				unsigned int lg = c1->shift[depth];
 
 				xc_walk_fill(x->cache, x->s0, 0, depth, x->k1, x->user,
@@ -716,7 +647,8 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 	if (x->c2) {
 		int step = c1 ? (int)c1->nlevels : 0;
 
-		r = s2_xlate(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2);
+		r = cached ? s2_xlate(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2)
+			   : s2_walk(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2);
 		if (unlikely(r))
 			return r;
 	}
@@ -726,9 +658,23 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 			return r;
 	}
 	fill_res(res, x->c2 ? l2.oa : ipa, ipa, c1 ? &l1 : NULL, x->c2 ? &l2 : NULL);
-	if (x->cache->iotlb.sets && x->fill && (c1 || x->c2))
+	if (cached && x->cache->iotlb.sets && x->fill && (c1 || x->c2))
 		tlb_fill(x, iova, access, res);
 	return XW_OK;
+}
+
+static enum xw xlate_once(struct xctx *x, uint64_t iova, unsigned int access,
+			  struct xlate_result *res)
+{
+	return xlate_once_gen(x, iova, access, res, false);
+}
+
+/* xlate_once() with the caches: see the file comment. */
+static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint64_t iova,
+							   unsigned int access,
+							   struct xlate_result *res)
+{
+	return xlate_once_gen(x, iova, access, res, true);
 }
 
 /*
