@@ -222,6 +222,21 @@ static int conv_iommu_prot(uint32_t map_flags)
 #define IOAS_MAP_FLAGS \
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
 
+/*
+ * The argument checks MAP and MAP_FILE share, in the kernel's order:
+ * unknown flags or reserved bits, then overflow, then no permission.
+ */
+static int ioas_map_check(uint32_t flags, bool reserved, uint64_t iova, uint64_t length)
+{
+	if ((flags & ~IOAS_MAP_FLAGS) || reserved)
+		return -EOPNOTSUPP;
+	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
@@ -230,12 +245,9 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	unsigned int flags = 0;
 	int rc;
 
-	if ((cmd->flags & ~IOAS_MAP_FLAGS) || cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	rc = ioas_map_check(cmd->flags, cmd->__reserved, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
@@ -263,12 +275,9 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	unsigned int flags = 0;
 	int rc;
 
-	if (cmd->flags & ~IOAS_MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	rc = ioas_map_check(cmd->flags, false, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
