@@ -15,10 +15,11 @@
  * validated by it, independently of the VFIO struct around it.
  *
  * A note for code inside uiommu: lib/hw/iommu.h has a struct of its own
- * named iommu_page_response (the model-level response). A file that needs
- * both includes lib/hw/iommu.h FIRST; this header then leaves out the user
- * ABI's struct of the same name, and such code uses the
- * IOMMU_PAGE_RESPONSE_UAPI_SIZE and offsets below instead.
+ * named iommu_page_response (the model-level response). The build defines
+ * UIOMMU_IN_TREE for everything it compiles (meson.build), and this header
+ * then leaves out the user ABI's struct of that name; in-tree code that
+ * needs the user layout uses IOMMU_PAGE_RESPONSE_UAPI_SIZE and the field
+ * offsets asserted below. Programs see the struct as Linux defined it.
  */
 #ifndef _UAPI_IOMMU_H
 #define _UAPI_IOMMU_H
@@ -98,7 +99,7 @@ enum iommu_page_response_code {
 /* The layout of struct iommu_page_response, for code that cannot see it. */
 #define IOMMU_PAGE_RESPONSE_UAPI_SIZE 24
 
-#ifndef UIOMMU_HW_IOMMU_H
+#ifndef UIOMMU_IN_TREE
 struct iommu_page_response {
 	__u32 argsz;
 	__u32 version; /* IOMMU_PAGE_RESP_VERSION_1 */
@@ -215,7 +216,7 @@ UIOMMU_IOMMU_SIZE(struct iommu_fault, 64);
 UIOMMU_IOMMU_OFF(struct iommu_fault, padding, 4);
 UIOMMU_IOMMU_OFF(struct iommu_fault, event, 8);
 UIOMMU_IOMMU_OFF(struct iommu_fault, prm, 8);
-#ifndef UIOMMU_HW_IOMMU_H
+#ifndef UIOMMU_IN_TREE
 UIOMMU_IOMMU_SIZE(struct iommu_page_response, IOMMU_PAGE_RESPONSE_UAPI_SIZE);
 UIOMMU_IOMMU_OFF(struct iommu_page_response, version, 4);
 UIOMMU_IOMMU_OFF(struct iommu_page_response, flags, 8);
