@@ -129,8 +129,7 @@ UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, si
 	return ret_errno(rc);
 }
 
-UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count,
-				   off_t offset)
+UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
 {
 	int64_t pos = offset;
 	ssize_t rc;

@@ -806,11 +806,13 @@ static int type1_report_dirty(void *ubitmap, uint64_t base_iova, uint64_t dma_io
 		uint64_t n = MIN((uint64_t)ARRAY_SIZE(buf), nwords - w);
 
 		for (uint64_t i = 0; i < n; i++) {
-			uint64_t lo = (w + i) * 64, s = MAX(lo, shift), e = MIN(lo + 64, shift + nbits);
+			uint64_t lo = (w + i) * 64, s = MAX(lo, shift),
+				 e = MIN(lo + 64, shift + nbits);
 
 			buf[i] = 0;
 			if (s < e)
-				buf[i] = (e - s == 64 ? UINT64_MAX : ((1ULL << (e - s)) - 1)) << (s - lo);
+				buf[i] = (e - s == 64 ? UINT64_MAX : ((1ULL << (e - s)) - 1))
+					 << (s - lo);
 		}
 		if (!w && shift) {
 			uint64_t old;
@@ -1121,15 +1123,16 @@ static int type1_get_info(struct iommufd_ctx *ictx, void *arg)
 
 	/* The usable ranges: the holes between reserved IOVA (apertures, MSI windows ...). */
 	pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
-	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX)
-		nr += span.is_hole;
+	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX) nr +=
+		span.is_hole;
 	/* No domain (never, once a group is in): an empty list and no capability. */
 	if (nr && ioas->iopt.next_domain_id) {
 		iovas = infocap_add(&caps, sizeof(*iovas) + nr * sizeof(struct vfio_iova_range),
 				    VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
 		if (iovas) {
 			iovas->nr_iovas = 0;
-			interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX)
+			interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0,
+						    UINT64_MAX)
 			{
 				if (!span.is_hole)
 					continue;

@@ -37,7 +37,8 @@ struct infocap {
 
 /* Append a zeroed capability of @size bytes (header included); NULL on failure. */
 void *infocap_add(struct infocap *caps, size_t size, uint16_t id, uint16_t version);
-/* Turn the chain's offsets (from the buffer's start) into offsets from a struct of @offset bytes. */
+/* Turn the chain's offsets (from the buffer's start) into offsets from a struct of @offset bytes.
+ */
 void infocap_shift(struct infocap *caps, size_t offset);
 void infocap_free(struct infocap *caps);
 

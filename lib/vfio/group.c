@@ -46,9 +46,9 @@ static bool vfio_group_dma_owner_claimed(struct vfio_group *group)
 {
 	struct vfio_device_core *core;
 
-	list_for_each_entry(core, &group->device_list, group_next)
-		if (__atomic_load_n(&core->vdev->dev->iommufd_priv, __ATOMIC_ACQUIRE))
-			return true;
+	list_for_each_entry(core, &group->device_list,
+			    group_next) if (__atomic_load_n(&core->vdev->dev->iommufd_priv,
+							    __ATOMIC_ACQUIRE)) return true;
 	return false;
 }
 
@@ -162,8 +162,8 @@ err_free:
 	return NULL;
 }
 
-static int vfio_group_ioctl_get_device_fd(struct uiommu_file *group_file,
-					  struct vfio_group *group, void *arg)
+static int vfio_group_ioctl_get_device_fd(struct uiommu_file *group_file, struct vfio_group *group,
+					  void *arg)
 {
 	struct vfio_device_file *df;
 	struct vfio_device *vdev;

@@ -93,8 +93,8 @@ struct vfio_device_ops {
 	 * The memory behind [off, off + len) of an MMAP region: a shared,
 	 * mappable fd (*fd, still the model's) at offset *fd_off. Optional.
 	 */
-	int (*region_mmap)(struct vfio_device *vdev, unsigned int index, uint64_t off,
-			   uint64_t len, int *fd, uint64_t *fd_off);
+	int (*region_mmap)(struct vfio_device *vdev, unsigned int index, uint64_t off, uint64_t len,
+			   int *fd, uint64_t *fd_off);
 
 	/* Describe IRQ index @index (< num_irqs); zeroed on entry. */
 	void (*irq_info)(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info);
@@ -112,10 +112,10 @@ struct vfio_device_ops {
 struct vfio_device {
 	/* Filled in by the model before registering. */
 	const struct vfio_device_ops *ops;
-	const char *name;	/* GET_DEVICE_FD's name, e.g. "0000:00:03.0"; unique */
-	struct udev *dev;	/* the device behind its IOMMU, bound to iommufd contexts */
-	unsigned int group_id;	/* its IOMMU group: /dev/vfio/<group_id> */
-	void *priv;		/* the model's */
+	const char *name;      /* GET_DEVICE_FD's name, e.g. "0000:00:03.0"; unique */
+	struct udev *dev;      /* the device behind its IOMMU, bound to iommufd contexts */
+	unsigned int group_id; /* its IOMMU group: /dev/vfio/<group_id> */
+	void *priv;	       /* the model's */
 
 	/* VFIO's state (vfio_private.h), from registration on. */
 	struct vfio_device_core *core;
@@ -143,7 +143,8 @@ unsigned int vfio_device_cdev_index(const struct vfio_device *vdev);
  * unmasks it (a raise while masked is remembered and signalled at unmask).
  * MSI / MSI-X vectors and the single-vector indexes (ERR, REQ, device
  * specific ones) signal their eventfd if one is set. Nothing happens for an
- * index that is not enabled. Callable from any thread.
+ * index that is not enabled. Callable from any thread, while the device
+ * is registered.
  */
 void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int vector);
 

@@ -27,8 +27,8 @@
  * therefore never see a device go away. A device file of the group path
  * holds a reference on the group's file, so the group outlives it.
  *
- * Locks: see vfio_private.h. vfio_registry_lock guards the lists, the cdev
- * numbers and core->files.
+ * Locks: see vfio_private.h. vfio_registry_lock guards the lists and the
+ * cdev numbers; core->files is atomic.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,9 +52,7 @@ static struct vfio_group *group_find_locked(unsigned int id)
 {
 	struct vfio_group *group;
 
-	list_for_each_entry(group, &vfio_groups, registry_next)
-		if (group->id == id)
-			return group;
+	list_for_each_entry(group, &vfio_groups, registry_next) if (group->id == id) return group;
 	return NULL;
 }
 
@@ -62,9 +60,8 @@ static struct vfio_device *device_find_locked(const char *name)
 {
 	struct vfio_device_core *core;
 
-	list_for_each_entry(core, &vfio_devices, registry_next)
-		if (!strcmp(core->vdev->name, name))
-			return core->vdev;
+	list_for_each_entry(core, &vfio_devices,
+			    registry_next) if (!strcmp(core->vdev->name, name)) return core->vdev;
 	return NULL;
 }
 
@@ -72,9 +69,8 @@ static struct vfio_device *cdev_find_locked(unsigned int index)
 {
 	struct vfio_device_core *core;
 
-	list_for_each_entry(core, &vfio_devices, registry_next)
-		if (core->index == index)
-			return core->vdev;
+	list_for_each_entry(core, &vfio_devices,
+			    registry_next) if (core->index == index) return core->vdev;
 	return NULL;
 }
 
@@ -116,7 +112,8 @@ int vfio_register_device(struct vfio_device *vdev)
 
 	if (!vdev || !vdev->ops || !vdev->name || !vdev->name[0] || !vdev->dev ||
 	    !vdev->dev->iommu || !vdev->ops->region_info || !vdev->ops->irq_info ||
-	    vdev->ops->num_regions < VFIO_PCI_NUM_REGIONS || vdev->ops->num_irqs < VFIO_PCI_NUM_IRQS)
+	    vdev->ops->num_regions < VFIO_PCI_NUM_REGIONS ||
+	    vdev->ops->num_irqs < VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	if (vdev->core)
 		return -EEXIST;
@@ -185,7 +182,7 @@ int vfio_unregister_device(struct vfio_device *vdev)
 	pthread_mutex_lock(&vfio_registry_lock);
 	group = core->group;
 	pthread_mutex_lock(&group->lock);
-	if (core->files || group->opened_file || core->open_count || core->idev) {
+	if (atomic_load(&core->files) || group->opened_file || core->open_count || core->idev) {
 		pthread_mutex_unlock(&group->lock);
 		pthread_mutex_unlock(&vfio_registry_lock);
 		return -EBUSY;
@@ -248,24 +245,19 @@ struct vfio_device *vfio_group_find_device(struct vfio_group *group, const char 
 {
 	struct vfio_device_core *core;
 
-	list_for_each_entry(core, &group->device_list, group_next)
-		if (!strcmp(core->vdev->name, name))
-			return core->vdev;
+	list_for_each_entry(core, &group->device_list,
+			    group_next) if (!strcmp(core->vdev->name, name)) return core->vdev;
 	return NULL;
 }
 
 void vfio_device_get_file(struct vfio_device *vdev)
 {
-	pthread_mutex_lock(&vfio_registry_lock);
-	vdev->core->files++;
-	pthread_mutex_unlock(&vfio_registry_lock);
+	atomic_fetch_add(&vdev->core->files, 1);
 }
 
 void vfio_device_put_file(struct vfio_device *vdev)
 {
-	pthread_mutex_lock(&vfio_registry_lock);
-	vdev->core->files--;
-	pthread_mutex_unlock(&vfio_registry_lock);
+	atomic_fetch_sub(&vdev->core->files, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,7 +297,7 @@ struct uiommu_file *vfio_path_open(const char *path, int flags, int *err)
 		pthread_mutex_lock(&vfio_registry_lock);
 		vdev = cdev_find_locked(index);
 		if (vdev)
-			vdev->core->files++;
+			vfio_device_get_file(vdev);
 		pthread_mutex_unlock(&vfio_registry_lock);
 		if (!vdev)
 			goto enoent;
@@ -333,8 +325,7 @@ enoent:
 /* ------------------------------------------------------------------ */
 /* Binding to an iommufd context                                      */
 
-int vfio_device_bind_iommufd(struct vfio_device *vdev, struct iommufd_ctx *ictx,
-			     uint32_t ioas_id)
+int vfio_device_bind_iommufd(struct vfio_device *vdev, struct iommufd_ctx *ictx, uint32_t ioas_id)
 {
 	struct vfio_device_core *core = vfio_core(vdev);
 	struct iommufd_device *idev;

@@ -242,8 +242,8 @@ static ssize_t vfio_region_bounce(struct vfio_device *vdev, unsigned int index, 
 }
 
 /* Config space: the whole access inside, in naturally aligned pieces of at most 4 bytes. */
-static ssize_t vfio_pci_config_rw(struct vfio_device *vdev, uint64_t size, void *ubuf,
-				  size_t count, uint64_t pos, bool write)
+static ssize_t vfio_pci_config_rw(struct vfio_device *vdev, uint64_t size, void *ubuf, size_t count,
+				  uint64_t pos, bool write)
 {
 	size_t done = 0;
 	uint8_t piece[4];
@@ -299,8 +299,8 @@ ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int6
 	} else {
 		if (index == VFIO_PCI_ROM_REGION_INDEX && write)
 			return -EINVAL;
-		if (!r.size || !(r.flags & (write ? VFIO_REGION_INFO_FLAG_WRITE
-						  : VFIO_REGION_INFO_FLAG_READ)))
+		if (!r.size ||
+		    !(r.flags & (write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ)))
 			return -EINVAL;
 		if (off >= r.size)
 			return -EINVAL;
@@ -312,9 +312,9 @@ ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int6
 		done = 0;
 		while ((size_t)done < count) {
 			size_t n = MIN(count - (size_t)done, (size_t)65536);
-			ssize_t rc = vfio_region_bounce(vdev, index, off + (uint64_t)done,
-							uptr_add(buf, (uint64_t)done), n, write,
-							bounce);
+			ssize_t rc =
+				vfio_region_bounce(vdev, index, off + (uint64_t)done,
+						   uptr_add(buf, (uint64_t)done), n, write, bounce);
 
 			if (rc < 0) {
 				if (!done)
@@ -340,8 +340,8 @@ static void vfio_region_vma_close(void *priv)
 	ufile_put(priv);
 }
 
-int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot,
-		       int flags, int64_t offset, void **out)
+int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
+		       int64_t offset, void **out)
 {
 	struct vfio_device *vdev = df->device;
 	uint64_t off, req_len, phys_len, fd_off = 0;

@@ -281,8 +281,8 @@ static int vfio_intx_trigger(struct vfio_device *vdev, unsigned int start, unsig
 }
 
 /* Give vectors [start, start + count) the eventfds @fds (-1: none); all or nothing. */
-static int vfio_msi_set_block(struct vfio_device_core *core, unsigned int start,
-			      unsigned int count, const int32_t *fds)
+static int vfio_msi_set_block(struct vfio_device_core *core, unsigned int start, unsigned int count,
+			      const int32_t *fds)
 {
 	int *got;
 	int rc = 0;

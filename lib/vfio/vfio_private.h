@@ -28,7 +28,7 @@
  *               unbound when that fd closes
  *
  * Locks, in order (never take one above while holding one below):
- *   vfio_registry_lock   groups, devices, cdev numbers, device->files
+ *   vfio_registry_lock   groups, devices, cdev numbers
  *   group->lock          the group's file, container / iommufd, users,
  *                        cdev_device_open_cnt (Linux's group_lock)
  *   container->lock      (rwlock) its groups and whether SET_IOMMU is done;
@@ -91,16 +91,21 @@ struct vfio_device_core {
 	unsigned int index; /* cdev number */
 	struct list_head group_next;
 	struct list_head registry_next;
-	unsigned int files; /* open device / cdev files and region mappings; registry lock */
+	/*
+	 * Open device / cdev files (a mapping holds its file). Atomic: it only
+	 * rises while something else keeps the device registered (its open
+	 * group, or the registry lock held by the cdev open).
+	 */
+	atomic_uint files;
 
 	pthread_mutex_t lock;
-	unsigned int open_count;      /* opens through the group path, or 1 when cdev-bound */
-	struct iommufd_device *idev;  /* the binding, or NULL */
-	struct iommufd_ctx *ictx;     /* its context (the idev holds a reference) */
+	unsigned int open_count;     /* opens through the group path, or 1 when cdev-bound */
+	struct iommufd_device *idev; /* the binding, or NULL */
+	struct iommufd_ctx *ictx;    /* its context (the idev holds a reference) */
 	uint32_t devid;
-	bool iommufd_attached;	      /* the RID is attached (group path, cdev) */
-	bool cdev_opened;	      /* bound through the cdev */
-	bool container_bound;	      /* bound by its group's container */
+	bool iommufd_attached; /* the RID is attached (group path, cdev) */
+	bool cdev_opened;      /* bound through the cdev */
+	bool container_bound;  /* bound by its group's container */
 
 	/* Interrupts. */
 	pthread_mutex_t igate;
@@ -108,14 +113,15 @@ struct vfio_device_core {
 	unsigned int num_ctx;
 	struct vfio_irq_ctx *ctx; /* num_ctx vectors of irq_type */
 	bool intx_masked, intx_pending;
-	struct vfio_irq_ctx *single; /* ERR, REQ and device-specific: index - VFIO_PCI_ERR_IRQ_INDEX */
+	struct vfio_irq_ctx
+		*single; /* ERR, REQ and device-specific: index - VFIO_PCI_ERR_IRQ_INDEX */
 	unsigned int nr_single;
 };
 
 /* An open device fd (group path) or cdev fd. */
 struct vfio_device_file {
 	struct vfio_device *device;
-	struct vfio_group *group;	 /* the group path; NULL: cdev */
+	struct vfio_group *group;	/* the group path; NULL: cdev */
 	struct uiommu_file *group_file; /* the group path: a reference on the group's file */
 	struct uiommu_file *file;
 	struct iommufd_ctx *iommufd; /* cdev: the context BIND gave, with a reference */
@@ -136,8 +142,7 @@ struct uiommu_file *vfio_device_file_create(struct vfio_device_file *df, int *er
 int vfio_df_open(struct vfio_device_file *df);
 void vfio_df_close(struct vfio_device_file *df);
 /* Bind @vdev to @ictx (core->lock held); attach to @ioas_id unless 0. */
-int vfio_device_bind_iommufd(struct vfio_device *vdev, struct iommufd_ctx *ictx,
-			     uint32_t ioas_id);
+int vfio_device_bind_iommufd(struct vfio_device *vdev, struct iommufd_ctx *ictx, uint32_t ioas_id);
 /* Undo it: detach the RID and every PASID, unbind (core->lock held). */
 void vfio_device_unbind_iommufd(struct vfio_device *vdev);
 /* The device of @group called @name, or NULL (group->lock held). */
@@ -150,8 +155,8 @@ void vfio_device_put_file(struct vfio_device *vdev);
 long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
 ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int64_t *ppos,
 			 bool write);
-int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot,
-		       int flags, int64_t offset, void **out);
+int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
+		       int64_t offset, void **out);
 /* The region's description, with the core's own checks of the model's answer. */
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info);
 void vfio_pci_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info);

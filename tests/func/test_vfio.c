@@ -35,9 +35,9 @@
 #include "iommufd_utils.h"
 #include "vfio_fixture.h"
 
-#define NAME_A "0000:00:01.0" /* group 1 */
-#define NAME_C "0000:00:03.0" /* group 1 */
-#define NAME_B "0000:00:02.0" /* group 2, PASID capable */
+#define NAME_A	"0000:00:01.0" /* group 1 */
+#define NAME_C	"0000:00:03.0" /* group 1 */
+#define NAME_B	"0000:00:02.0" /* group 2, PASID capable */
 #define GROUP_1 "/dev/vfio/1"
 #define GROUP_2 "/dev/vfio/2"
 #define IOVA	(1ULL << 24) /* the mock aperture starts at 16 MiB */
@@ -120,8 +120,7 @@ static uint32_t dma_avail(struct uiommu_file *c)
 
 static void reg_write(struct uiommu_file *dev, unsigned int reg, uint64_t v)
 {
-	TAP_CHECK(uiommu_pwrite(dev, &v, 8, reg) == 8, "BAR0 write 0x%x: %s", reg,
-		  strerror(errno));
+	TAP_CHECK(uiommu_pwrite(dev, &v, 8, reg) == 8, "BAR0 write 0x%x: %s", reg, strerror(errno));
 }
 
 static uint64_t reg_read(struct uiommu_file *dev, unsigned int reg)
@@ -200,9 +199,15 @@ static void check_no_leak(void)
 static void test_paths(void *arg)
 {
 	static const char *const absent[] = {
-		"/dev/vfio/3",		    "/dev/vfio/01",	     "/dev/vfio/",
-		"/dev/vfio/1x",		    "/dev/vfio/devices/vfio3", "/dev/vfio/devices/vfio",
-		"/dev/vfio/devices/vfio01", "/dev/vfio/devices/",    "/dev/vfio/-1",
+		"/dev/vfio/3",
+		"/dev/vfio/01",
+		"/dev/vfio/",
+		"/dev/vfio/1x",
+		"/dev/vfio/devices/vfio3",
+		"/dev/vfio/devices/vfio",
+		"/dev/vfio/devices/vfio01",
+		"/dev/vfio/devices/",
+		"/dev/vfio/-1",
 		"/dev/vfio/4294967297",
 	};
 	struct uiommu_file *g, *c1, *c2;
@@ -477,14 +482,14 @@ static void test_map_dma_rules(void *arg)
 	CHECK_ERRNO(EINVAL, map_dma(c.container, IOVA + 2048, buffer, PAGE_SIZE, RW));
 	CHECK_ERRNO(EINVAL, map_dma(c.container, IOVA, (char *)buffer + 2048, PAGE_SIZE, RW));
 	/* Wraps. */
-	CHECK_ERRNO(EINVAL, map_dma(c.container, UINT64_MAX - PAGE_SIZE + 1, buffer,
-				    2 * PAGE_SIZE, RW));
+	CHECK_ERRNO(EINVAL,
+		    map_dma(c.container, UINT64_MAX - PAGE_SIZE + 1, buffer, 2 * PAGE_SIZE, RW));
 	CHECK_ERRNO(EINVAL, map_dma(c.container, IOVA, (void *)(UINTPTR_MAX - PAGE_SIZE + 1),
 				    2 * PAGE_SIZE, RW));
 	/* Outside the usable ranges (the mock aperture is [16 MiB, 2 GiB)). */
 	CHECK_ERRNO(EINVAL, map_dma(c.container, 0, buffer, PAGE_SIZE, RW));
-	CHECK_ERRNO(EINVAL, map_dma(c.container, (uint64_t)MOCK_APERTURE_LAST + 1 - PAGE_SIZE, buffer,
-				    2 * PAGE_SIZE, RW));
+	CHECK_ERRNO(EINVAL, map_dma(c.container, (uint64_t)MOCK_APERTURE_LAST + 1 - PAGE_SIZE,
+				    buffer, 2 * PAGE_SIZE, RW));
 	/* Memory that is not there: pinning fails. */
 	hole = mmap(NULL, PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(hole, PAGE_SIZE);
@@ -540,14 +545,14 @@ static void test_unmap_dma_rules(void *arg)
 	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.container, VFIO_IOMMU_UNMAP_DMA, &u));
 	CHECK_ERRNO(EFAULT, uiommu_ioctl(c.container, VFIO_IOMMU_UNMAP_DMA, NULL));
 	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, PAGE_SIZE, 1u << 3, NULL));
-	CHECK_ERRNO(EINVAL, unmap_dma(c.container, 0, 0,
-				      VFIO_DMA_UNMAP_FLAG_ALL |
-					      VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-				      NULL));
-	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, PAGE_SIZE,
-				      VFIO_DMA_UNMAP_FLAG_VADDR |
-					      VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-				      NULL));
+	CHECK_ERRNO(EINVAL,
+		    unmap_dma(c.container, 0, 0,
+			      VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			      NULL));
+	CHECK_ERRNO(EINVAL,
+		    unmap_dma(c.container, IOVA, PAGE_SIZE,
+			      VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			      NULL));
 	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA + 2048, PAGE_SIZE, 0, NULL));
 	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, 0, 0, NULL));
 	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, PAGE_SIZE + 2048, 0, NULL));
@@ -632,16 +637,16 @@ static void test_vaddr(void *arg)
 	CHECK_ERRNO(EEXIST, map_dma(c.container, IOVA, buffer, 2 * PAGE_SIZE, RW));
 	/* Across both: the first is invalid already, so nothing changes (B stays valid). */
 	size = 7;
-	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, 4 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_VADDR,
-				      &size));
+	CHECK_ERRNO(EINVAL,
+		    unmap_dma(c.container, IOVA, 4 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_VADDR, &size));
 	CHECK_ERRNO(EINVAL, map_dma(c.container, IOVA + 2 * PAGE_SIZE, buffer, 2 * PAGE_SIZE,
 				    VFIO_DMA_MAP_FLAG_VADDR));
 	/* The first valid, the second invalid: the first's mark is rolled back. */
 	CHECK_OK(unmap_dma(c.container, IOVA + 2 * PAGE_SIZE, 2 * PAGE_SIZE,
 			   VFIO_DMA_UNMAP_FLAG_VADDR, &size));
 	CHECK_OK(map_dma(c.container, IOVA, buffer, 2 * PAGE_SIZE, VFIO_DMA_MAP_FLAG_VADDR));
-	CHECK_ERRNO(EINVAL, unmap_dma(c.container, IOVA, 4 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_VADDR,
-				      &size));
+	CHECK_ERRNO(EINVAL,
+		    unmap_dma(c.container, IOVA, 4 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_VADDR, &size));
 	CHECK_ERRNO(EINVAL,
 		    map_dma(c.container, IOVA, buffer, 2 * PAGE_SIZE, VFIO_DMA_MAP_FLAG_VADDR));
 	/* No group may join while a vaddr is invalid. */
@@ -659,8 +664,8 @@ static void test_vaddr(void *arg)
 	CHECK_OK(unmap_dma(c.container, IOVA, 2 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_VADDR, &size));
 	CHECK_OK(unmap_dma(c.container, IOVA, 2 * PAGE_SIZE, 0, &size));
 	TAP_CHECK_EQ(size, 2 * PAGE_SIZE, "invalid mapping unmapped");
-	CHECK_ERRNO(ENOENT, map_dma(c.container, IOVA, buffer, 2 * PAGE_SIZE,
-				    VFIO_DMA_MAP_FLAG_VADDR));
+	CHECK_ERRNO(ENOENT,
+		    map_dma(c.container, IOVA, buffer, 2 * PAGE_SIZE, VFIO_DMA_MAP_FLAG_VADDR));
 	CHECK_OK(uiommu_close(g2));
 	classic_teardown(&c);
 	check_no_leak();
@@ -791,22 +796,21 @@ static void test_dirty_pages(void *arg)
 				      sizeof(bits), full - 1));
 	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 100 * PAGE_SIZE, 2 * PAGE_SIZE, bits,
 				      sizeof(bits), full));
-	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 100 * PAGE_SIZE, 0, bits, sizeof(bits),
-				      full));
+	CHECK_ERRNO(EINVAL,
+		    get_dirty(c.container, IOVA, 100 * PAGE_SIZE, 0, bits, sizeof(bits), full));
 	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA + 2048, 100 * PAGE_SIZE, PAGE_SIZE, bits,
 				      sizeof(bits), full));
-	CHECK_ERRNO(EINVAL,
-		    get_dirty(c.container, IOVA, 0, PAGE_SIZE, bits, sizeof(bits), full));
+	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 0, PAGE_SIZE, bits, sizeof(bits), full));
 	/* A bitmap too small for 100 pages (16 bytes), one too large for the limit. */
-	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 200 * PAGE_SIZE, PAGE_SIZE, bits, 8,
-				      full));
+	CHECK_ERRNO(EINVAL,
+		    get_dirty(c.container, IOVA, 200 * PAGE_SIZE, PAGE_SIZE, bits, 8, full));
 	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 100 * PAGE_SIZE, PAGE_SIZE, bits,
 				      0x10000008, full));
 	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 100 * PAGE_SIZE, PAGE_SIZE,
 				      (uint64_t *)(uintptr_t)(1ULL << 50), sizeof(bits), full));
 	/* Splitting a mapping. */
-	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA + 3 * PAGE_SIZE, 10 * PAGE_SIZE,
-				      PAGE_SIZE, bits, sizeof(bits), full));
+	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA + 3 * PAGE_SIZE, 10 * PAGE_SIZE, PAGE_SIZE,
+				      bits, sizeof(bits), full));
 	CHECK_ERRNO(EINVAL, get_dirty(c.container, IOVA, 3 * PAGE_SIZE, PAGE_SIZE, bits,
 				      sizeof(bits), full));
 	/* Every mapped page reads dirty; words past the range stay untouched. */
@@ -1051,7 +1055,8 @@ static void test_device_mmap(void *arg)
 	TAP_CHECK(uiommu_pwrite(c.dev, "written", 8, (2ULL << 40) + 100) == 8 &&
 			  !memcmp(p + 100, "written", 8),
 		  "the mapping sees pwrite");
-	q = uiommu_mmap(c.dev, NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, (2ULL << 40) + 8 * PAGE_SIZE);
+	q = uiommu_mmap(c.dev, NULL, PAGE_SIZE, PROT_READ, MAP_SHARED,
+			(2ULL << 40) + 8 * PAGE_SIZE);
 	TAP_CHECK(q != MAP_FAILED, "mmap a page of BAR2: %s", strerror(errno));
 	p[8 * PAGE_SIZE + 5] = 'x';
 	TAP_CHECK(q[5] == 'x', "the page at 32 KiB");
@@ -1139,7 +1144,8 @@ static void test_irq_info(void *arg)
 	ii->argsz = 16;
 	ii->index = VFIO_PCI_NUM_IRQS;
 	CHECK_OK(uiommu_ioctl(c.dev, VFIO_DEVICE_GET_IRQ_INFO, ii));
-	TAP_CHECK(ii->argsz == 36 && ii->flags == (VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_FLAG_CAPS) &&
+	TAP_CHECK(ii->argsz == 36 &&
+			  ii->flags == (VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_FLAG_CAPS) &&
 			  ii->count == 1 && buf[16] == 0xee,
 		  "16-byte caller: argsz %u flags %x", ii->argsz, ii->flags);
 	ii->argsz = 20;
@@ -1185,8 +1191,9 @@ static void test_set_irqs(void *arg)
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_NONE, 2, 8, 0, NULL, 0));
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_NONE, 2, 7, 2, NULL, 0));
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_NONE, 2, 1, UINT32_MAX - 1, NULL, 0));
-	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE |
-						    VFIO_IRQ_SET_DATA_BOOL,
+	CHECK_ERRNO(EINVAL, set_irqs(c.dev,
+				     VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE |
+					     VFIO_IRQ_SET_DATA_BOOL,
 				     2, 0, 1, bools, 1));
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_TRIGGER, 2, 0, 1, NULL, 0));
 	{
@@ -1194,21 +1201,22 @@ static void test_set_irqs(void *arg)
 		uint8_t buf[sizeof(struct vfio_irq_set) + 8];
 		struct vfio_irq_set *s = (void *)buf;
 
-		*s = (struct vfio_irq_set){.argsz = sizeof(buf), .flags = TRIG_FD, .index = 2,
-					   .count = 3};
+		*s = (struct vfio_irq_set){
+			.argsz = sizeof(buf), .flags = TRIG_FD, .index = 2, .count = 3};
 		CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_SET_IRQS, s));
 	}
 	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_DATA_NONE, 2, 0, 1, NULL, 0));
-	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK |
-						    VFIO_IRQ_SET_ACTION_UNMASK,
+	CHECK_ERRNO(ENOTTY, set_irqs(c.dev,
+				     VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK |
+					     VFIO_IRQ_SET_ACTION_UNMASK,
 				     0, 0, 1, NULL, 0));
 	/* MSI / MSI-X cannot be masked from here. */
-	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE, 2,
-				     0, 1, NULL, 0));
+	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE, 2, 0,
+				     1, NULL, 0));
 	/* Loopback and masking before anything is enabled. */
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_NONE, 2, 0, 1, NULL, 0));
-	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE,
-				     0, 0, 1, NULL, 0));
+	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE, 0,
+				     0, 1, NULL, 0));
 
 	/* MSI-X: vectors 0 and 1 on eventfds; bad fds change nothing. */
 	fds[0] = ev[0];
@@ -1269,11 +1277,11 @@ static void test_set_irqs(void *arg)
 	TAP_CHECK_EQ(ev_take(ev[2]), 1, "INTx fired");
 	dev_raise(c.dev, VFIO_PCI_INTX_IRQ_INDEX, 0);
 	TAP_CHECK_EQ(ev_take(ev[2]), 0, "masked");
-	CHECK_OK(set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE, 0, 0, 1,
-			  NULL, 0));
+	CHECK_OK(set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE, 0, 0, 1, NULL,
+			  0));
 	TAP_CHECK_EQ(ev_take(ev[2]), 1, "pending one at unmask");
-	CHECK_OK(set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE, 0, 0, 1,
-			  NULL, 0));
+	CHECK_OK(set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE, 0, 0, 1, NULL,
+			  0));
 	TAP_CHECK_EQ(ev_take(ev[2]), 0, "nothing pending");
 	dev_raise(c.dev, VFIO_PCI_INTX_IRQ_INDEX, 0);
 	TAP_CHECK_EQ(ev_take(ev[2]), 1, "fires again after unmask");
@@ -1284,8 +1292,8 @@ static void test_set_irqs(void *arg)
 	TAP_CHECK_EQ(ev_take(ev[2]), 0, "BOOL 0 did not unmask");
 	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_EVENTFD,
 				     0, 0, 1, fds, 4));
-	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE, 0,
-				     0, 0, NULL, 0));
+	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE, 0, 0,
+				     0, NULL, 0));
 	CHECK_OK(set_irqs(c.dev, TRIG_NONE, 0, 0, 1, NULL, 0));
 	TAP_CHECK_EQ(ev_take(ev[2]), 1, "INTx loopback ignores the mask");
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_FD, 2, 0, 1, fds, 4));
@@ -1298,9 +1306,9 @@ static void test_set_irqs(void *arg)
 			continue;
 		CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_NONE, index, 0, 1, NULL, 0));
 		CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_FD, index, 0, 0, fds, 4));
-		CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK |
-							    VFIO_IRQ_SET_DATA_NONE,
-					     index, 0, 1, NULL, 0));
+		CHECK_ERRNO(ENOTTY,
+			    set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE,
+				     index, 0, 1, NULL, 0));
 		fds[0] = notev;
 		CHECK_ERRNO(EINVAL, set_irqs(c.dev, TRIG_FD, index, 0, 1, fds, 4));
 		fds[0] = ev[0];

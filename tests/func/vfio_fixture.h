@@ -73,7 +73,7 @@ struct fixture_dev {
 	int bar2_fd;
 	/* What the core did. */
 	unsigned int opens, closes, resets;
-	int irq_index;	    /* last irq_enable: index and nvec */
+	int irq_index; /* last irq_enable: index and nvec */
 	unsigned int irq_nvec;
 	unsigned int irq_enables;
 };
@@ -163,8 +163,7 @@ static void fix_dma(struct fixture_dev *f, uint64_t cmd)
 	fix_set_reg(f, FIX_REG_DMA_STATUS, (uint64_t)(int64_t)rc);
 }
 
-static ssize_t fix_bar0_rw(struct fixture_dev *f, uint64_t off, void *buf, size_t count,
-			   bool write)
+static ssize_t fix_bar0_rw(struct fixture_dev *f, uint64_t off, void *buf, size_t count, bool write)
 {
 	uint64_t irq = 0, cmd = 0;
 	bool raise = false, dma = false;

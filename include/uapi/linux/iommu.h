@@ -57,16 +57,16 @@ struct iommu_fault_unrecoverable {
 #define IOMMU_FAULT_UNRECOV_FETCH_ADDR_VALID (1 << 2)
 	__u32 flags;
 	__u32 pasid;
-	__u32 perm; /* IOMMU_FAULT_PERM_* */
+	__u32 perm;	  /* IOMMU_FAULT_PERM_* */
 	__u64 addr;	  /* the faulting address */
 	__u64 fetch_addr; /* the address whose fetch aborted */
 };
 
 struct iommu_fault_page_request {
-#define IOMMU_FAULT_PAGE_REQUEST_PASID_VALID   (1 << 0)
-#define IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE     (1 << 1)
-#define IOMMU_FAULT_PAGE_REQUEST_PRIV_DATA     (1 << 2)
-#define IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID  (1 << 3)
+#define IOMMU_FAULT_PAGE_REQUEST_PASID_VALID  (1 << 0)
+#define IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE    (1 << 1)
+#define IOMMU_FAULT_PAGE_REQUEST_PRIV_DATA    (1 << 2)
+#define IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID (1 << 3)
 	__u32 flags;
 	__u32 pasid;
 	__u32 grpid;
@@ -251,6 +251,17 @@ UIOMMU_IOMMU_OFF(struct iommu_pasid_table_config, pasid_bits, 20);
 UIOMMU_IOMMU_OFF(struct iommu_pasid_table_config, config, 21);
 UIOMMU_IOMMU_OFF(struct iommu_pasid_table_config, padding, 22);
 UIOMMU_IOMMU_OFF(struct iommu_pasid_table_config, vendor_data, 24);
+/* What the IOMMU layer copies first, then checks argsz against (vfio.md §2.3, §2.4). */
+UIOMMU_IOMMU_ASSERT(__builtin_offsetof(struct iommu_pasid_table_config, config) + 1 + 2 == 24,
+		    "offsetof(vendor_data) copied first");
+UIOMMU_IOMMU_ASSERT(__builtin_offsetof(struct iommu_cache_invalidate_info, granu) +
+				    sizeof(struct iommu_inv_pasid_info) ==
+			    32,
+		    "argsz for PASID granularity");
+UIOMMU_IOMMU_ASSERT(__builtin_offsetof(struct iommu_cache_invalidate_info, granu) +
+				    sizeof(struct iommu_inv_addr_info) ==
+			    56,
+		    "argsz for ADDR granularity");
 
 #undef UIOMMU_IOMMU_OFF
 #undef UIOMMU_IOMMU_SIZE

@@ -40,17 +40,17 @@
 #define VFIO_API_VERSION 0
 
 /* Extensions (VFIO_CHECK_EXTENSION argument; SET_IOMMU takes the IOMMU types). */
-#define VFIO_TYPE1_IOMMU		 1
-#define VFIO_SPAPR_TCE_IOMMU		 2
-#define VFIO_TYPE1v2_IOMMU		 3
-#define VFIO_DMA_CC_IOMMU		 4
-#define VFIO_EEH			 5
-#define VFIO_TYPE1_NESTING_IOMMU	 6 /* implies v2 (nested extension, v13) */
+#define VFIO_TYPE1_IOMMU		    1
+#define VFIO_SPAPR_TCE_IOMMU		    2
+#define VFIO_TYPE1v2_IOMMU		    3
+#define VFIO_DMA_CC_IOMMU		    4
+#define VFIO_EEH			    5
+#define VFIO_TYPE1_NESTING_IOMMU	    6 /* implies v2 (nested extension, v13) */
 #define __VFIO_RESERVED_TYPE1_NESTING_IOMMU 6
-#define VFIO_SPAPR_TCE_v2_IOMMU		 7
-#define VFIO_NOIOMMU_IOMMU		 8
-#define VFIO_UNMAP_ALL			 9
-#define VFIO_UPDATE_VADDR		 10
+#define VFIO_SPAPR_TCE_v2_IOMMU		    7
+#define VFIO_NOIOMMU_IOMMU		    8
+#define VFIO_UNMAP_ALL			    9
+#define VFIO_UPDATE_VADDR		    10
 
 #define VFIO_TYPE (';')
 #define VFIO_BASE 100
@@ -172,17 +172,17 @@ struct vfio_region_info_cap_type {
 /* The nested extension (v12/v13; it was 2 in v8-v11). */
 #define VFIO_REGION_TYPE_NESTED (4)
 
-#define VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION	 (1)
-#define VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG	 (2)
-#define VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG	 (3)
-#define VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM	 (1)
-#define VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD	 (1)
-#define VFIO_REGION_SUBTYPE_GFX_EDID		 (1)
-#define VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD	 (1)
-#define VFIO_REGION_SUBTYPE_CCW_SCHIB		 (2)
-#define VFIO_REGION_SUBTYPE_CCW_CRW		 (3)
-#define VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED (1)
-#define VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT	 (1)
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION	      (1)
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG	      (2)
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG	      (3)
+#define VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM	      (1)
+#define VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD	      (1)
+#define VFIO_REGION_SUBTYPE_GFX_EDID		      (1)
+#define VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD	      (1)
+#define VFIO_REGION_SUBTYPE_CCW_SCHIB		      (2)
+#define VFIO_REGION_SUBTYPE_CCW_CRW		      (3)
+#define VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED      (1)
+#define VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT	      (1)
 #define VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT_RESPONSE (2)
 
 /* The MSI-X table of this BAR may be mmap()ed. No payload. */
@@ -218,7 +218,7 @@ struct vfio_region_dma_fault {
 	__u32 entry_size; /* sizeof(struct iommu_fault) */
 	__u32 nb_entries;
 	__u32 offset;
-	__u32 head;	  /* written by the kernel: where the next fault goes */
+	__u32 head; /* written by the kernel: where the next fault goes */
 };
 
 /* Page 0 of the DMA_FAULT_RESPONSE region: the mirror image. */
@@ -227,7 +227,7 @@ struct vfio_region_dma_fault_response {
 	__u32 entry_size; /* sizeof(struct iommu_page_response) */
 	__u32 nb_entries;
 	__u32 offset;
-	__u32 tail;	  /* written by the kernel: the next response it consumes */
+	__u32 tail; /* written by the kernel: the next response it consumes */
 };
 
 struct vfio_irq_info {
@@ -516,6 +516,10 @@ struct vfio_iommu_type1_set_msi_binding {
 #define UIOMMU_VFIO_SIZE(t, n) UIOMMU_VFIO_ASSERT(sizeof(t) == (n), "sizeof(" #t ") != " #n)
 #define UIOMMU_VFIO_OFF(t, f, n) \
 	UIOMMU_VFIO_ASSERT(__builtin_offsetof(t, f) == (n), "offsetof(" #t ", " #f ") != " #n)
+/* offsetofend(t, f): the minimum argsz where the kernel uses the field's end. */
+#define UIOMMU_VFIO_END(t, f, n)                                                  \
+	UIOMMU_VFIO_ASSERT(__builtin_offsetof(t, f) + sizeof(((t *)0)->f) == (n), \
+			   "offsetofend(" #t ", " #f ") != " #n)
 
 UIOMMU_VFIO_SIZE(struct vfio_info_cap_header, 8);
 UIOMMU_VFIO_OFF(struct vfio_info_cap_header, version, 2);
@@ -661,6 +665,30 @@ UIOMMU_VFIO_OFF(struct vfio_device_detach_iommufd_pt, pasid, 8);
 UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_dirty_bitmap, 8);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dirty_bitmap, data, 8);
 
+/* The minimum sizes (minsz) the ioctls check argsz against. */
+UIOMMU_VFIO_END(struct vfio_iommu_type1_info, iova_pgsizes, 16);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dma_map, size, 32);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dma_unmap, size, 24);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dirty_bitmap, flags, 8);
+UIOMMU_VFIO_END(struct vfio_group_status, flags, 8);
+UIOMMU_VFIO_END(struct vfio_device_info, num_irqs, 16);
+UIOMMU_VFIO_END(struct vfio_region_info, offset, 32);
+UIOMMU_VFIO_END(struct vfio_irq_info, count, 16);
+UIOMMU_VFIO_END(struct vfio_irq_info, cap_offset, 20);
+UIOMMU_VFIO_END(struct vfio_irq_set, count, 20);
+UIOMMU_VFIO_END(struct vfio_pci_hot_reset_info, count, 12);
+UIOMMU_VFIO_END(struct vfio_pci_hot_reset, count, 12);
+UIOMMU_VFIO_END(struct vfio_device_bind_iommufd, out_devid, 16);
+UIOMMU_VFIO_END(struct vfio_device_attach_iommufd_pt, pt_id, 12);
+UIOMMU_VFIO_END(struct vfio_device_attach_iommufd_pt, pasid, 16);
+UIOMMU_VFIO_END(struct vfio_device_detach_iommufd_pt, flags, 8);
+UIOMMU_VFIO_END(struct vfio_device_detach_iommufd_pt, pasid, 12);
+UIOMMU_VFIO_END(struct vfio_region_dma_fault, tail, 4);
+UIOMMU_VFIO_END(struct vfio_region_dma_fault_response, head, 4);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_set_pasid_table, flags, 8);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_cache_invalidate, flags, 8);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_set_msi_binding, size, 32);
+
 /*
  * Linux declares these with plain __u64 fields (or a pointer), so their
  * layout is that of LP64 only; a 32-bit ABI packs them differently, as
@@ -687,6 +715,7 @@ UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, gpa, 16);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, size, 24);
 #endif
 
+#undef UIOMMU_VFIO_END
 #undef UIOMMU_VFIO_OFF
 #undef UIOMMU_VFIO_SIZE
 #undef UIOMMU_VFIO_ASSERT
