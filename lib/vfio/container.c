@@ -32,8 +32,10 @@
  * device's context reference), so closing the container's fd first is
  * fine: the container lives until its last group has left.
  *
- * Locks: group_lock (a rwlock) guards group_list and iommu_set; ioctls
- * hold it for reading, SET_IOMMU and group attach / detach for writing.
+ * Locks: group_lock (a rwlock) guards group_list and changes of iommu_set;
+ * ioctls hold it for reading, SET_IOMMU and group attach / detach for
+ * writing. Opening a device reads iommu_set without it (atomic), because
+ * the device's lock, held there, comes after it.
  * Callers of the group functions hold the group's lock, which comes first.
  * The groups of a container are open, so their device lists are stable.
  */
@@ -48,8 +50,8 @@ struct vfio_container {
 	struct iommufd_ctx *ictx;
 	pthread_rwlock_t group_lock;
 	struct list_head group_list; /* vfio_group::container_next */
-	bool iommu_set;
-	uint32_t ioas_id; /* the IOAS the groups' devices attach to, once set */
+	atomic_bool iommu_set;	     /* written under group_lock (write); read without it */
+	uint32_t ioas_id;	     /* the IOAS the groups' devices attach to, once set */
 };
 
 /* ------------------------------------------------------------------ */
@@ -131,7 +133,7 @@ static long vfio_ioctl_set_iommu(struct vfio_container *container, unsigned long
 		iommufd_vfio_container_close(container->ictx);
 		goto out_unlock;
 	}
-	container->iommu_set = true;
+	atomic_store_explicit(&container->iommu_set, true, memory_order_release);
 out_unlock:
 	pthread_rwlock_unlock(&container->group_lock);
 	return rc;
@@ -175,7 +177,7 @@ void vfio_group_detach_container(struct vfio_group *group)
 	/* The last group takes the IOMMU backend and every mapping with it. */
 	if (container->iommu_set && list_empty(&container->group_list)) {
 		iommufd_vfio_container_close(container->ictx);
-		container->iommu_set = false;
+		atomic_store_explicit(&container->iommu_set, false, memory_order_release);
 		container->ioas_id = 0;
 	}
 	pthread_rwlock_unlock(&container->group_lock);
@@ -187,14 +189,15 @@ void vfio_group_detach_container(struct vfio_group *group)
 int vfio_group_use_container(struct vfio_group *group)
 {
 	struct vfio_container *container = group->container;
-	bool set;
 
-	pthread_rwlock_rdlock(&container->group_lock);
-	set = container->iommu_set;
-	pthread_rwlock_unlock(&container->group_lock);
-	/* SET_CONTAINER done, SET_IOMMU not yet. */
-	if (!set)
-		return -EINVAL;
+	/*
+	 * Called under the group's lock and a device's lock, so the container
+	 * lock (above the device's) cannot be taken: iommu_set is read
+	 * atomically. It cannot go back to false meanwhile, since that takes
+	 * this group's leaving, and its lock is ours.
+	 */
+	if (!atomic_load_explicit(&container->iommu_set, memory_order_acquire))
+		return -EINVAL; /* SET_CONTAINER done, SET_IOMMU not yet */
 	group->container_users++;
 	return 0;
 }
