@@ -35,8 +35,8 @@
 #include "dev/pci_cfg.h"
 #include "iommufd/iommufd_private.h"
 
-#define MIB (1ULL << 20)
-#define BUF (2 * MIB)
+#define MIB	 (1ULL << 20)
+#define BUF	 (2 * MIB)
 #define SRC_IOVA (64 * MIB)
 #define DST_IOVA (128 * MIB)
 
@@ -90,8 +90,11 @@ static void setup(struct setup *s, const char *leaf, uint8_t *src, uint8_t *dst)
 	ioc(IOMMU_IOAS_ALLOC, &a, "IOAS_ALLOC");
 	s->ioas = a.out_ioas_id;
 	if (!strcmp(leaf, "4K")) {
-		struct iommu_option o = {.size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES,
-					 .op = IOMMU_OPTION_OP_SET, .object_id = s->ioas, .val64 = 0};
+		struct iommu_option o = {.size = sizeof(o),
+					 .option_id = IOMMU_OPTION_HUGE_PAGES,
+					 .op = IOMMU_OPTION_OP_SET,
+					 .object_id = s->ioas,
+					 .val64 = 0};
 
 		ioc(IOMMU_OPTION, &o, "OPTION huge pages off");
 	}

@@ -69,8 +69,8 @@ struct msi_doorbell *msi_doorbell_create(unsigned int nr_events, int *err)
 	if (!db->events)
 		goto nomem;
 	db->size = msi_doorbell_page_size();
-	page = ualloc_should_fail() ? MAP_FAILED :
-				      mmap(NULL, db->size, PROT_READ | PROT_WRITE,
+	page = ualloc_should_fail() ? MAP_FAILED
+				    : mmap(NULL, db->size, PROT_READ | PROT_WRITE,
 					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
 		goto nomem;

@@ -34,7 +34,8 @@
 
 struct msi_doorbell;
 
-/* A doorbell routing event IDs 0 .. @nr_events - 1 (1 .. 4096). NULL with *err (-EINVAL, -ENOMEM). */
+/* A doorbell routing event IDs 0 .. @nr_events - 1 (1 .. 4096). NULL with *err (-EINVAL, -ENOMEM).
+ */
 struct msi_doorbell *msi_doorbell_create(unsigned int nr_events, int *err);
 /* Waits for message writes in progress; the eventfds are the caller's (not closed). */
 void msi_doorbell_destroy(struct msi_doorbell *db);

@@ -71,7 +71,8 @@ static void test_config_space(void *arg)
 	cfg_wr(f.d, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
 	v = cfg_rd(f.d, PCI_BASE_ADDRESS_0, 4);
 	TAP_CHECK_EQ(v, ~(DMATEST_BAR0_SIZE - 1) | PCI_BASE_ADDRESS_MEM_TYPE_64, "BAR0 probe");
-	TAP_CHECK_EQ((uint32_t)(~(v & PCI_BASE_ADDRESS_MEM_MASK) + 1), DMATEST_BAR0_SIZE, "decoded size");
+	TAP_CHECK_EQ((uint32_t)(~(v & PCI_BASE_ADDRESS_MEM_MASK) + 1), DMATEST_BAR0_SIZE,
+		     "decoded size");
 	TAP_CHECK_EQ(cfg_rd(f.d, PCI_BASE_ADDRESS_1, 4), 0xffffffffu, "BAR1 = upper half");
 	cfg_wr(f.d, PCI_BASE_ADDRESS_0, 4, 0xfe012345);
 	cfg_wr(f.d, PCI_BASE_ADDRESS_1, 4, 0x80);
@@ -108,7 +109,8 @@ static void test_config_space(void *arg)
 		     PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL | (DMATEST_NR_VECTORS - 1),
 		     "MSI-X control: enable and mask writable, size RO");
 	cfg_wr(f.d, x + PCI_MSIX_FLAGS, 2, 0);
-	TAP_CHECK_EQ(cfg_rd(f.d, e + PCI_EXP_FLAGS, 2), 2 | PCI_EXP_TYPE_ENDPOINT << 4, "PCIe v2 EP");
+	TAP_CHECK_EQ(cfg_rd(f.d, e + PCI_EXP_FLAGS, 2), 2 | PCI_EXP_TYPE_ENDPOINT << 4,
+		     "PCIe v2 EP");
 	TAP_CHECK(cfg_rd(f.d, e + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR, "FLR capable");
 	/* Extended capabilities: PASID at 0x100, the end of the list. */
 	v = cfg_rd(f.d, 0x100, 4);
@@ -117,7 +119,8 @@ static void test_config_space(void *arg)
 	TAP_CHECK_EQ(v >> 20, 0, "last");
 	TAP_CHECK_EQ((cfg_rd(f.d, 0x100 + PCI_PASID_CAP, 2) >> 8) & 0x1f, DMATEST_PASID_WIDTH,
 		     "Max PASID Width");
-	TAP_CHECK_EQ(cfg_rd(f.d, 0x100 + PCI_PASID_CAP, 2) & (PCI_PASID_CAP_EXEC | PCI_PASID_CAP_PRIV),
+	TAP_CHECK_EQ(cfg_rd(f.d, 0x100 + PCI_PASID_CAP, 2) &
+			     (PCI_PASID_CAP_EXEC | PCI_PASID_CAP_PRIV),
 		     0, "no exec / priv");
 	cfg_wr(f.d, 0x100 + PCI_PASID_CTRL, 2, 0xffff);
 	TAP_CHECK_EQ(cfg_rd(f.d, 0x100 + PCI_PASID_CTRL, 2), PCI_PASID_CTRL_ENABLE, "enable only");
@@ -177,7 +180,8 @@ static void test_bar0(void *arg)
 	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_REG_GO, 4), 0, "GO reads 0");
 	TAP_CHECK_EQ(reg_rd(f.d, 0x800, 4), 0, "reserved");
 	/* Sizes and alignment. */
-	TAP_CHECK_EQ(dmatest_bar_read(f.d, 0, DMATEST_REG_LEN, 8, &v), -EINVAL, "8 on a 32-bit reg");
+	TAP_CHECK_EQ(dmatest_bar_read(f.d, 0, DMATEST_REG_LEN, 8, &v), -EINVAL,
+		     "8 on a 32-bit reg");
 	TAP_CHECK_EQ(dmatest_bar_read(f.d, 0, DMATEST_REG_LEN, 2, &v), -EINVAL, "2 on a register");
 	TAP_CHECK_EQ(dmatest_bar_read(f.d, 0, DMATEST_REG_LEN + 2, 4, &v), -EINVAL, "misaligned");
 	TAP_CHECK_EQ(dmatest_bar_read(f.d, 0, DMATEST_BAR0_SIZE, 4, &v), -EINVAL, "past BAR0");
@@ -249,8 +253,7 @@ static void test_ops(void *arg)
 	st = dt_run(f.d, DMATEST_OP_WRITE, 0, dst.iova + 5000, 1001, 0);
 	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "WRITE status");
 	TAP_CHECK(!memcmp(dst.p + 5000, src.p + 3, 1001), "WRITE data");
-	TAP_CHECK(!memcmp(dst.p, before, 5000) &&
-			  !memcmp(dst.p + 6001, before + 6001, sz - 6001),
+	TAP_CHECK(!memcmp(dst.p, before, 5000) && !memcmp(dst.p + 6001, before + 6001, sz - 6001),
 		  "WRITE guards");
 	/* A whole-buffer READ + WRITE. */
 	st = dt_run(f.d, DMATEST_OP_READ, src.iova, 0, DMATEST_BUF_SIZE, 0);
@@ -260,8 +263,9 @@ static void test_ops(void *arg)
 	TAP_CHECK(!memcmp(dst.p, src.p, DMATEST_BUF_SIZE), "full round trip");
 	/* READ / WRITE longer than the buffer: INVALID, nothing moved. */
 	st = dt_run(f.d, DMATEST_OP_READ, src.iova, 0, DMATEST_BUF_SIZE + 1, 0);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
-				 DMATEST_ERR_INVALID << DMATEST_STATUS_ERR_SHIFT,
+	TAP_CHECK_EQ(st,
+		     DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
+			     DMATEST_ERR_INVALID << DMATEST_STATUS_ERR_SHIFT,
 		     "READ too long");
 	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_REG_DONE_BYTES, 8), 0, "nothing moved");
 	/* COPY: more than two chunks, unaligned on both sides. */
@@ -281,8 +285,8 @@ static void test_ops(void *arg)
 	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "FILL status");
 	for (size_t i = 0; i < 9 * K4 + 5; i++)
 		TAP_CHECK_EQ(dst.p[1 + i], (uint8_t)(fill >> (8 * (i % 8))), "FILL byte %zu", i);
-	TAP_CHECK(dst.p[0] == before[0] && !memcmp(dst.p + 9 * K4 + 6, before + 9 * K4 + 6,
-						   sz - (9 * K4 + 6)),
+	TAP_CHECK(dst.p[0] == before[0] &&
+			  !memcmp(dst.p + 9 * K4 + 6, before + 9 * K4 + 6, sz - (9 * K4 + 6)),
 		  "FILL guards");
 	/* Bad programming: unknown OP, LEN 0, a wrapping range; nothing moves. */
 	TAP_CHECK_EQ(status_err(dt_run(f.d, 9, src.iova, dst.iova, 8, 0)), DMATEST_ERR_INVALID,
@@ -316,8 +320,9 @@ static void check_fault(struct dmatest *d, uint64_t iova, uint32_t access, unsig
 	uint32_t st = (uint32_t)reg_rd(d, DMATEST_REG_STATUS, 4);
 	uint32_t info = (uint32_t)reg_rd(d, DMATEST_REG_FAULT_INFO, 4);
 
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
-				 DMATEST_ERR_DMA_FAULT << DMATEST_STATUS_ERR_SHIFT,
+	TAP_CHECK_EQ(st,
+		     DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
+			     DMATEST_ERR_DMA_FAULT << DMATEST_STATUS_ERR_SHIFT,
 		     "status");
 	TAP_CHECK(reg_rd(d, DMATEST_REG_FAULT_IOVA, 8) == iova, "FAULT_IOVA 0x%llx, want 0x%llx",
 		  (unsigned long long)reg_rd(d, DMATEST_REG_FAULT_IOVA, 8),
@@ -413,7 +418,8 @@ static void test_faults(void *arg)
 
 		CHECK_OK(_mock_domain_replace(f.ids.stdev, hwpt, NULL));
 		dt_run(f.d, DMATEST_OP_COPY, src.iova, dst.iova, 16, 0);
-		check_fault(f.d, src.iova, DMATEST_FAULT_READ, MOCK_DMA_FAULT_NOT_MAPPED, EFAULT, 0);
+		check_fault(f.d, src.iova, DMATEST_FAULT_READ, MOCK_DMA_FAULT_NOT_MAPPED, EFAULT,
+			    0);
 		CHECK_OK(_mock_domain_replace(f.ids.stdev, ioas, NULL));
 		CHECK_OK(_destroy(hwpt));
 		CHECK_OK(_destroy(other));
@@ -457,9 +463,10 @@ static void test_pasid(void *arg)
 	info = (uint32_t)reg_rd(f.d, DMATEST_REG_FAULT_INFO, 4);
 	TAP_CHECK_EQ(status_err((uint32_t)reg_rd(f.d, DMATEST_REG_STATUS, 4)),
 		     DMATEST_ERR_DMA_FAULT, "unattached PASID");
-	TAP_CHECK_EQ(info, DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
-				   MOCK_DMA_FAULT_BLOCKED << DMATEST_FAULT_REASON_SHIFT |
-				   (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
+	TAP_CHECK_EQ(info,
+		     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
+			     MOCK_DMA_FAULT_BLOCKED << DMATEST_FAULT_REASON_SHIFT |
+			     (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
 		     "FAULT_INFO");
 	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_REG_FAULT_PASID, 4), 5, "FAULT_PASID");
 	/* Attached: PASID 5 reads ioas2's memory, no PASID reads ioas's. */
@@ -477,8 +484,7 @@ static void test_pasid(void *arg)
 		     DMATEST_ERR_PASID, "PASID 0");
 	/* Disabled again: refused again. */
 	cfg_wr(f.d, DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2, 0);
-	TAP_CHECK_EQ(status_err(dt_run(f.d, DMATEST_OP_READ, IOVA, 0, 64,
-				       DMATEST_PASID_VALID | 5)),
+	TAP_CHECK_EQ(status_err(dt_run(f.d, DMATEST_OP_READ, IOVA, 0, 64, DMATEST_PASID_VALID | 5)),
 		     DMATEST_ERR_PASID, "disabled");
 	CHECK_OK(_pasid_detach(f.ids.stdev, 5));
 
@@ -523,8 +529,9 @@ static void test_bus_master(void *arg)
 	reg_wr(f.d, DMATEST_MSIX_TABLE + 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
 	reg_wr(f.d, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_ERR);
 	st = dt_run(f.d, DMATEST_OP_COPY, src.iova, dst.iova, K4, 0);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
-				 DMATEST_ERR_BUS_MASTER << DMATEST_STATUS_ERR_SHIFT,
+	TAP_CHECK_EQ(st,
+		     DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
+			     DMATEST_ERR_BUS_MASTER << DMATEST_STATUS_ERR_SHIFT,
 		     "BME off");
 	TAP_CHECK(!memcmp(dst.p, before, K4), "no DMA");
 	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_REG_DONE_BYTES, 8), 0, "DONE_BYTES");
@@ -561,7 +568,8 @@ static void test_msix_doorbell(void *arg)
 	struct dt_fix f;
 	uint64_t db_iova = IOVA + (4 << 20), n = 0, bad = IOVA + (6 << 20);
 	uint32_t ioas, st;
-	int efd3 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), efd4 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int efd3 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+	    efd4 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int err = 0;
 
 	iommufd_setup();
@@ -634,8 +642,9 @@ static void test_msix_doorbell(void *arg)
 	dt_run(f.d, DMATEST_OP_COPY, src.iova, dst.iova, 64, 0);
 	TAP_CHECK(!efd_take(efd3, NULL), "stray write");
 	msi_doorbell_stats(db, &ds);
-	TAP_CHECK(ds.stray == 1 && ds.signalled == 4 && ds.unrouted == 0, "doorbell stats %llu %llu",
-		  (unsigned long long)ds.stray, (unsigned long long)ds.signalled);
+	TAP_CHECK(ds.stray == 1 && ds.signalled == 4 && ds.unrouted == 0,
+		  "doorbell stats %llu %llu", (unsigned long long)ds.stray,
+		  (unsigned long long)ds.signalled);
 	/* An event without a route: unrouted. */
 	msix_entry(f.d, 0, db_iova + MSI_DOORBELL_TRANSLATER, 6, false);
 	dt_run(f.d, DMATEST_OP_COPY, src.iova, dst.iova, 64, 0);
@@ -651,8 +660,9 @@ static void test_msix_doorbell(void *arg)
 	/* A message to an unmapped address: a DMA fault, latched as MSI_FAULT. */
 	msix_entry(f.d, 0, bad, 3, false);
 	st = dt_run(f.d, DMATEST_OP_COPY, src.iova, dst.iova, 64, 0);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
-				 DMATEST_ERR_MSI_FAULT << DMATEST_STATUS_ERR_SHIFT,
+	TAP_CHECK_EQ(st,
+		     DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR |
+			     DMATEST_ERR_MSI_FAULT << DMATEST_STATUS_ERR_SHIFT,
 		     "MSI fault status");
 	TAP_CHECK(reg_rd(f.d, DMATEST_REG_FAULT_IOVA, 8) == bad, "FAULT_IOVA");
 	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_REG_FAULT_INFO, 4),

@@ -17,9 +17,9 @@
 
 #include "dmatest_fixture.h"
 
-#define K4    4096u
-#define PAGES 8u
-#define LEN   (PAGES * K4)
+#define K4     4096u
+#define PAGES  8u
+#define LEN    (PAGES * K4)
 #define CYCLES 200u /* unmap + map cycles of the main thread */
 
 struct worker {
@@ -36,8 +36,8 @@ static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
 
-	for (unsigned int r = 0; !w->err[0] && (!r || !__atomic_load_n(&stop_flag, __ATOMIC_RELAXED));
-	     r++) {
+	for (unsigned int r = 0;
+	     !w->err[0] && (!r || !__atomic_load_n(&stop_flag, __ATOMIC_RELAXED)); r++) {
 		uint64_t st, moved, fiova;
 
 		memset(w->dst, 0, LEN);
@@ -159,8 +159,8 @@ static void test_copy_while_unmapping(void *arg)
 int main(void)
 {
 	tap_plan(1);
-	tap_run("two devices copy while their IOAS is unmapped and mapped", test_copy_while_unmapping,
-		NULL);
+	tap_run("two devices copy while their IOAS is unmapped and mapped",
+		test_copy_while_unmapping, NULL);
 	if (self_file)
 		uiommu_close(self_file);
 	return tap_done();

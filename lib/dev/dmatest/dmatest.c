@@ -47,17 +47,17 @@
 #include "util/bits.h"
 #include "util/epoch.h"
 
-#define CMD_WRITABLE                                                                  \
+#define CMD_WRITABLE                                                                       \
 	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
 	 PCI_COMMAND_INTX_DISABLE)
-#define STATUS_W1C                                                                      \
-	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |   \
+#define STATUS_W1C                                                                       \
+	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT | \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
-#define PCIE_CAP_LEN	 0x3c /* PCI Express capability structure, version 2 */
-#define PCIE_DEVCTL_DEF	 (PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN | 0x2000)
-#define PCIE_DEVCTL_RW	 0x7fffu
-#define PCIE_DEVSTA_W1C	 (PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED | PCI_EXP_DEVSTA_FED | \
-			  PCI_EXP_DEVSTA_URD)
+#define PCIE_CAP_LEN	0x3c /* PCI Express capability structure, version 2 */
+#define PCIE_DEVCTL_DEF (PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN | 0x2000)
+#define PCIE_DEVCTL_RW	0x7fffu
+#define PCIE_DEVSTA_W1C \
+	(PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED | PCI_EXP_DEVSTA_FED | PCI_EXP_DEVSTA_URD)
 
 /* ---------------------------------------------------------------------- */
 /* Configuration space                                                    */
@@ -113,8 +113,8 @@ bool dmatest_bus_master(const struct dmatest *d)
 
 bool dmatest_pasid_enabled(const struct dmatest *d)
 {
-	return d->pasid_width &&
-	       (pci_get_word(&d->cfg, DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
+	return d->pasid_width && (pci_get_word(&d->cfg, DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL) &
+				  PCI_PASID_CTRL_ENABLE);
 }
 
 static uint16_t msix_flags(const struct dmatest *d)
@@ -225,9 +225,9 @@ static void msi_write(struct dmatest *d, unsigned int vector)
 	const struct dmatest_msix_entry *e = &d->msix[vector];
 	const struct iommu_ops *ops = d->udev->iommu ? d->udev->iommu->ops : NULL;
 	uint64_t addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
-	uint8_t le[4] = { (uint8_t)e->data, (uint8_t)(e->data >> 8), (uint8_t)(e->data >> 16),
-			  (uint8_t)(e->data >> 24) };
-	struct iommu_dma_fault f = { .iova = addr, .access = IOMMU_WRITE, .err = -EIO };
+	uint8_t le[4] = {(uint8_t)e->data, (uint8_t)(e->data >> 8), (uint8_t)(e->data >> 16),
+			 (uint8_t)(e->data >> 24)};
+	struct iommu_dma_fault f = {.iova = addr, .access = IOMMU_WRITE, .err = -EIO};
 	size_t contig = 0, done;
 	void *host = NULL;
 	int ret = -EOPNOTSUPP;
@@ -672,7 +672,7 @@ static void reset_locked(struct dmatest *d)
 	memset(d->irq_count, 0, sizeof(d->irq_count));
 	/* MSI-X after reset: every vector masked, nothing pending. */
 	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
-		d->msix[v] = (struct dmatest_msix_entry){ .ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT };
+		d->msix[v] = (struct dmatest_msix_entry){.ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT};
 	d->pba = 0;
 	memset(d->buf, 0, DMATEST_BUF_SIZE);
 }

@@ -115,17 +115,17 @@
 #define DMATEST_SUBSYS_VENDOR_ID 0x5549u
 #define DMATEST_SUBSYS_ID	 0x0001u
 
-#define DMATEST_CAP_MSIX     0x40u
-#define DMATEST_CAP_PCIE     0x50u
+#define DMATEST_CAP_MSIX      0x40u
+#define DMATEST_CAP_PCIE      0x50u
 #define DMATEST_EXT_CAP_PASID 0x100u
 
-#define DMATEST_BAR0_SIZE    0x10000u
-#define DMATEST_NR_VECTORS   2u
-#define DMATEST_MSIX_TABLE   0x1000u
-#define DMATEST_MSIX_PBA     0x2000u
-#define DMATEST_BUF_OFFSET   0x8000u
-#define DMATEST_BUF_SIZE     0x8000u
-#define DMATEST_PASID_WIDTH  20u /* default Max PASID Width */
+#define DMATEST_BAR0_SIZE   0x10000u
+#define DMATEST_NR_VECTORS  2u
+#define DMATEST_MSIX_TABLE  0x1000u
+#define DMATEST_MSIX_PBA    0x2000u
+#define DMATEST_BUF_OFFSET  0x8000u
+#define DMATEST_BUF_SIZE    0x8000u
+#define DMATEST_PASID_WIDTH 20u /* default Max PASID Width */
 
 /* BAR0 register offsets */
 #define DMATEST_REG_ID		0x000
@@ -166,11 +166,11 @@ enum dmatest_op {
 #define DMATEST_CTRL_IRQ_DONE (1u << 0)
 #define DMATEST_CTRL_IRQ_ERR  (1u << 1)
 
-#define DMATEST_STATUS_BUSY	  (1u << 0)
-#define DMATEST_STATUS_DONE	  (1u << 1)
-#define DMATEST_STATUS_ERROR	  (1u << 2)
-#define DMATEST_STATUS_ERR_SHIFT  8
-#define DMATEST_STATUS_ERR_MASK	  (0xffu << DMATEST_STATUS_ERR_SHIFT)
+#define DMATEST_STATUS_BUSY	 (1u << 0)
+#define DMATEST_STATUS_DONE	 (1u << 1)
+#define DMATEST_STATUS_ERROR	 (1u << 2)
+#define DMATEST_STATUS_ERR_SHIFT 8
+#define DMATEST_STATUS_ERR_MASK	 (0xffu << DMATEST_STATUS_ERR_SHIFT)
 
 enum dmatest_err {
 	DMATEST_ERR_NONE = 0,
@@ -181,9 +181,9 @@ enum dmatest_err {
 	DMATEST_ERR_MSI_FAULT = 5,  /* an MSI-X message write faulted: FAULT_* */
 };
 
-#define DMATEST_FAULT_READ	  (1u << 0)
-#define DMATEST_FAULT_WRITE	  (1u << 1)
-#define DMATEST_FAULT_PASID	  (1u << 2)
+#define DMATEST_FAULT_READ	   (1u << 0)
+#define DMATEST_FAULT_WRITE	   (1u << 1)
+#define DMATEST_FAULT_PASID	   (1u << 2)
 #define DMATEST_FAULT_REASON_SHIFT 8
 #define DMATEST_FAULT_ERRNO_SHIFT  24
 

@@ -126,7 +126,7 @@ static int fill_chunks(struct dmatest *d, uint32_t pasid, size_t *moved,
 
 void dmatest_go(struct dmatest *d)
 {
-	struct iommu_dma_fault fault = { 0 };
+	struct iommu_dma_fault fault = {0};
 	uint32_t code, pasid, st;
 	size_t moved = 0;
 	int ret = 0;
