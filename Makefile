@@ -34,10 +34,11 @@ check-asan: deps
 # ThreadSanitizer over the tests that run threads against each other (readers
 # translating through the caches while a writer maps, unmaps, invalidates and
 # frees tables; util/epoch with membarrier and with reader fences; the
-# iommufd object model under concurrent ioctls; VFIO interrupts, SET_IRQS and
-# type1 MAP/UNMAP from several threads).
+# iommufd object model under concurrent ioctls; dmatest devices copying
+# while their IOAS is unmapped; VFIO interrupts, SET_IRQS and type1
+# MAP/UNMAP from several threads).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
-	iommufd_objs_threads epoch epoch_fence vfio_threads vfio
+	iommufd_objs_threads epoch epoch_fence dmatest_threads vfio_threads vfio
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps
