@@ -972,7 +972,8 @@ static void test_device_info_regions(void *arg)
 
 		TAP_CHECK(ri->offset == 9ULL << 40 && ri->cap_offset == 32 &&
 				  t->header.id == VFIO_REGION_INFO_CAP_TYPE &&
-				  t->type == (VFIO_REGION_TYPE_PCI_VENDOR_TYPE | 0xabcd) &&
+				  t->type ==
+					  (uint32_t)(VFIO_REGION_TYPE_PCI_VENDOR_TYPE | 0xabcd) &&
 				  t->subtype == 1 && t->header.next == 0,
 			  "type cap");
 	}

@@ -164,7 +164,7 @@ struct vfio_region_info_cap_type {
 	__u32 subtype;
 };
 
-#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE      (1U << 31)
+#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE      ((int)(1U << 31)) /* Linux: (1 << 31), an int */
 #define VFIO_REGION_TYPE_PCI_VENDOR_MASK      (0xffff)
 #define VFIO_REGION_TYPE_GFX		      (1)
 #define VFIO_REGION_TYPE_CCW		      (2)
