@@ -32,6 +32,10 @@
  * memfd (iommu_mmap_region_alloc()), so the core can map the same pages a
  * second time into the program's address space.
  *
+ * DMA (iommu_dma_rw): a device's access is cut at translation boundaries;
+ * each piece is translated by the model's dma_translate and copied, and the
+ * first fault stops the transfer with the bytes before it moved.
+ *
  * No state and no locks, except the mmap offset counter, which is one
  * atomic add.
  */
@@ -41,6 +45,7 @@
 #include <unistd.h>
 
 #include "hw/iommu.h"
+#include "pt/pt.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/uaccess.h"
@@ -281,4 +286,50 @@ void iommu_mmap_region_free(void *base, size_t len, int fd)
 		munmap(base, len);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* ---------------------------------------------------------------------- */
+/* DMA                                                                    */
+
+int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		 bool write, size_t *done, struct iommu_dma_fault *fault)
+{
+	const struct iommu_ops *ops = dev && dev->iommu ? dev->iommu->ops : NULL;
+	struct iommu_dma_fault f = { 0 };
+	uint8_t *p = buf;
+	size_t moved = 0;
+	int ret = 0;
+
+	if (!ops || !ops->dma_translate) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	while (moved < len) {
+		size_t contig = 0;
+		void *host = NULL;
+
+		ret = ops->dma_translate(dev, pasid, iova + moved, len - moved,
+					 write ? PT_PROT_W : PT_PROT_R, &host, &contig, &f);
+		if (ret)
+			break;
+		if (!contig || contig > len - moved) {
+			/* A model that broke the contract: nothing moved at this address. */
+			ret = -EIO;
+			f = (struct iommu_dma_fault){ .iova = iova + moved, .pasid = pasid,
+						      .access = write ? PT_PROT_W : PT_PROT_R,
+						      .err = ret };
+			break;
+		}
+		if (write)
+			memcpy(host, p + moved, contig);
+		else
+			memcpy(p + moved, host, contig);
+		moved += contig;
+	}
+out:
+	if (done)
+		*done = moved;
+	if (ret && fault)
+		*fault = f;
+	return ret;
 }

@@ -280,6 +280,15 @@ struct iommu_viommu {
 	void *priv; /* the model's */
 };
 
+/* A DMA fault as the IOMMU reported it to the device (what a PCIe completion would carry). */
+struct iommu_dma_fault {
+	uint64_t iova;		/* first byte that could not be accessed */
+	uint32_t pasid;		/* IOMMU_NO_PASID (0) when none */
+	unsigned int access;	/* PT_PROT_R or PT_PROT_W */
+	int err;		/* -EFAULT: translation/permission fault; -EIO: config error */
+	unsigned int reason;	/* the model's own code (e.g. SMMU event type); 0 if none */
+};
+
 struct iommu_ops {
 	const char *name;
 	/* Vendor info blob for GET_HW_INFO; *type gets its type. Returns bytes copied to @buf. */
@@ -303,7 +312,28 @@ struct iommu_ops {
 	struct iommu_viommu *(*viommu_alloc)(struct udev *dev, struct iommu_domain *parent,
 					     unsigned int type, const struct iommu_user_data *data,
 					     int *err);
+
+	/*
+	 * One device access at @iova of up to @len bytes: 0 with *host set to the host address
+	 * of @iova and *contig to the bytes from there that translate alike (>= 1, <= @len);
+	 * or -errno with *fault filled, after the model has reported the fault the way its
+	 * architecture does (SMMUv3 event record / stall, IOPF to the fault queue ...).
+	 * Thread safe; never blocks except where the architecture stalls.
+	 */
+	int (*dma_translate)(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
+			     unsigned int access, void **host, size_t *contig,
+			     struct iommu_dma_fault *fault);
 };
+
+/*
+ * A device reads (@write false) or writes @len bytes at @iova through its
+ * IOMMU (ops->dma_translate) into / from @buf. Bytes are moved up to the
+ * first fault and no further; *done (optional) gets how many. 0, or the
+ * -errno of the fault with *fault (optional) filled; -EOPNOTSUPP when the
+ * model has no dma_translate.
+ */
+int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		 bool write, size_t *done, struct iommu_dma_fault *fault);
 
 struct iommu_device {
 	const struct iommu_ops *ops;
