@@ -27,6 +27,8 @@
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "iommufd/iommufd_private.h"
 #include "pt/pt.h"
+#include "util/alloc.h"
+#include "util/file.h"
 
 #include "iommufd_objs.h"
 
@@ -1209,6 +1211,218 @@ static void test_close_all(void *arg)
 	guest_destroy(&g);
 }
 
+/* ------------------------------------------------------------------ */
+/* Fail-nth sweep                                                      */
+
+/*
+ * Each step of a standard sequence runs with its N-th allocation failing,
+ * for every N until the step makes fewer than N: the step fails with
+ * ENOMEM (or absorbs the failure), succeeds when retried, the rest of the
+ * sequence succeeds, and the teardown leaves no file behind (and, under
+ * make check-asan, no memory).
+ */
+static struct fstate {
+	struct sdev a;
+	uint32_t ioas, hwpt, parent, viommu, vdev, veventq, nested;
+	int vfd;
+	uint8_t x[8];
+} fs;
+
+static int errno_neg(int rc)
+{
+	return rc ? -errno : 0;
+}
+
+static int f_open(void)
+{
+	self_file = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	return self_file ? 0 : -errno;
+}
+
+static int f_smmu(void)
+{
+	struct smmuv3_iommu_params p;
+
+	smmuv3_iommu_params_default(&p);
+	return smmuv3_iommu_new(&p, &smmu);
+}
+
+static int f_dev(void)
+{
+	struct smmuv3_dev_params p = { .sid = SID_A };
+	struct iommufd_ctx *ictx;
+	int err;
+
+	fs.a.udev = smmuv3_iommu_dev_create(smmu, &p, &err);
+	if (!fs.a.udev)
+		return err;
+	ictx = iommufd_ctx_from_file(self_file);
+	fs.a.idev = iommufd_device_bind(ictx, fs.a.udev, &fs.a.id, true);
+	iommufd_ctx_put(ictx);
+	if (IS_ERR(fs.a.idev)) {
+		smmuv3_iommu_dev_destroy(fs.a.udev);
+		fs.a.udev = NULL;
+		return (int)PTR_ERR(fs.a.idev);
+	}
+	return 0;
+}
+
+static int f_ioas(void)
+{
+	uint64_t iova = IOVA;
+	int rc = _ioas_alloc(&fs.ioas);
+
+	if (rc)
+		return -errno;
+	rc = errno_neg(_ioas_map(fs.ioas, buffer, BUFFER_SIZE, &iova,
+				 MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	if (rc)
+		_destroy(fs.ioas);
+	return rc;
+}
+
+static int f_hwpt(void)
+{
+	return errno_neg(
+		_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
+}
+
+static int f_attach(void)
+{
+	return sdev_attach(&fs.a, fs.hwpt);
+}
+
+static int f_dirty(void)
+{
+	uint64_t bitmap = 0;
+	int rc = errno_neg(_set_dirty_tracking(fs.hwpt, true));
+
+	if (rc)
+		return rc;
+	if (dma(&fs.a, IOVA + PAGE_SIZE, fs.x, sizeof(fs.x), true, NULL, NULL))
+		return -EIO;
+	rc = errno_neg(_get_dirty_bitmap(fs.hwpt, IOVA, 16 * PAGE_SIZE, PAGE_SIZE, &bitmap, 0));
+	return rc ? rc : bitmap == 2 ? 0 : -EIO;
+}
+
+static int f_parent(void)
+{
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &fs.parent));
+}
+
+static int f_viommu(void)
+{
+	return errno_neg(
+		_viommu_alloc(fs.a.id, fs.parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &fs.viommu));
+}
+
+static int f_vdev(void)
+{
+	return errno_neg(_vdevice_alloc(fs.viommu, fs.a.id, VSID, &fs.vdev));
+}
+
+static int f_veventq(void)
+{
+	return errno_neg(
+		_veventq_alloc(fs.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &fs.veventq, &fs.vfd));
+}
+
+static int f_nested(void)
+{
+	struct iommu_hwpt_arm_smmuv3 v = vste_s1(0);
+
+	return errno_neg(_nested_alloc(fs.a.id, fs.viommu, &v, 0, 0, &fs.nested));
+}
+
+static int f_replace(void)
+{
+	return sdev_replace(&fs.a, fs.nested);
+}
+
+/* The guest's CD is not there (its IPA maps nothing): a stage-2 fault, the host's. */
+static int f_fault(void)
+{
+	uint32_t v;
+
+	return dma(&fs.a, 0x1000, &v, sizeof(v), false, NULL, NULL) == -EFAULT ? 0 : -EIO;
+}
+
+static int f_inv(void)
+{
+	const struct iommu_viommu_arm_smmuv3_invalidate cmds[2] = {
+		{ .cmd = { htole64(CMD_NH_ALL), 0 } },
+		{ .cmd = { htole64(CMD_CFGI_CD_ALL | CMD_SID(VSID)), 0 } },
+	};
+	uint32_t n = 2;
+
+	return errno_neg(_inv(fs.viommu, cmds, sizeof(cmds[0]), &n));
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} fsteps[] = {
+	{ "open", f_open },	   { "smmu", f_smmu },	     { "dev", f_dev },
+	{ "ioas", f_ioas },	   { "hwpt", f_hwpt },	     { "attach", f_attach },
+	{ "dirty", f_dirty },	   { "parent", f_parent },   { "viommu", f_viommu },
+	{ "vdev", f_vdev },	   { "veventq", f_veventq }, { "nested", f_nested },
+	{ "replace", f_replace }, { "fault", f_fault },     { "inv", f_inv },
+};
+
+static void f_teardown(void)
+{
+	if (fs.vfd >= 0)
+		fd_close(fs.vfd);
+	sdev_free(&fs.a);
+	iommufd_teardown();
+	smmuv3_iommu_free(smmu);
+	smmu = NULL;
+	memset(&fs, 0, sizeof(fs));
+	fs.vfd = -1;
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int files_before, fired = 0;
+
+	memset(&fs, 0, sizeof(fs));
+	fs.vfd = -1;
+	files_before = ufile_count();
+	for (unsigned int k = 0; k < ARRAY_SIZE_T(fsteps); k++) {
+		for (unsigned long n = 1;; n++) {
+			unsigned long pending;
+			int rc;
+
+			for (unsigned int i = 0; i < k; i++)
+				TAP_CHECK(!fsteps[i].fn(), "step %s before %s (N=%lu)",
+					  fsteps[i].name, fsteps[k].name, n);
+			ualloc_fail_nth(n);
+			rc = fsteps[k].fn();
+			pending = ualloc_fail_nth_pending();
+			ualloc_fail_nth(0);
+			if (pending) {
+				TAP_CHECK(!rc, "step %s without injection: %d", fsteps[k].name, rc);
+				f_teardown();
+				break;
+			}
+			fired++;
+			if (rc) {
+				TAP_CHECK_EQ(rc, -ENOMEM, "step %s, allocation %lu", fsteps[k].name,
+					     n);
+				TAP_CHECK(!fsteps[k].fn(), "step %s retried after allocation %lu",
+					  fsteps[k].name, n);
+			}
+			for (unsigned int i = k + 1; i < ARRAY_SIZE_T(fsteps); i++)
+				TAP_CHECK(!fsteps[i].fn(), "step %s after %s failed at %lu",
+					  fsteps[i].name, fsteps[k].name, n);
+			f_teardown();
+			TAP_CHECK_EQ(ufile_count(), files_before, "files left behind");
+		}
+	}
+	tap_diag("%u injected failures", fired);
+	TAP_CHECK(fired > 50, "the sweep reached the driver");
+}
+
 int main(void)
 {
 	static const struct {
@@ -1227,6 +1441,7 @@ int main(void)
 		{ "dirty tracking on a nesting parent, written through stage 1", test_dirty_nested },
 		{ "devices: SIDs, binding, parameters", test_devices },
 		{ "close with everything alive", test_close_all },
+		{ "fail-nth sweep of the driver's paths", test_failnth },
 	};
 
 	buffer_init();
