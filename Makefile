@@ -36,7 +36,7 @@ check-asan: deps
 # frees tables; util/epoch with membarrier and with reader fences; the
 # iommufd object model under concurrent ioctls).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
-	iommufd_objs_threads epoch epoch_fence
+	iommufd_objs_threads epoch epoch_fence smmuv3_iommufd
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

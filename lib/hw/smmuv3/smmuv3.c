@@ -117,6 +117,7 @@ void smmuv3_reset(struct smmuv3 *s)
 	memset(&s->evtq, 0, sizeof(s->evtq));
 	if (s->cache)
 		xlate_inv_all(s->cache);
+	__atomic_add_fetch(&s->cfg_gen, 1, __ATOMIC_RELEASE);
 	/* A reset terminates every stalled transaction. */
 	for (unsigned int i = 0; i < s->p.stall_max && s->stalls; i++)
 		if (s->stalls[i].state == SMMU_STALL_WAITING)

@@ -29,6 +29,12 @@
  * substream's and the no-substream entry of the stream; CFGI_CD_ALL all
  * substreams of the stream.
  *
+ * Configuration invalidations also advance the instance's configuration
+ * generation, which makes a transaction that was decoding an STE or CD
+ * while the command ran decode again: once CMD_SYNC completes, no
+ * transaction can be using a structure torn between old and new, as the
+ * architecture promises (smmuv3_ste.c).
+ *
  * Range invalidation (SMMUv3.2 RIL): TG = 0 names one address (any leaf
  * containing it); TG != 0 names (NUM + 1) << SCALE pages of the granule
  * TG selects (1: 4K, 2: 16K, 3: 64K), TTL the leaf level (0: unknown).
@@ -106,6 +112,18 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 
 	if (cmd[0] >> 10 & 1) /* SSec: Secure commands on the Non-secure queue */
 		return SMMU_CERROR_ILL;
+	switch (op) {
+	case SMMU_CMD_CFGI_STE:
+	case SMMU_CMD_CFGI_STE_RANGE:
+	case SMMU_CMD_CFGI_CD:
+	case SMMU_CMD_CFGI_CD_ALL:
+	case SMMU_CMD_TLBI_NSNH_ALL:
+		/* Decodes in flight start over: see smmuv3_translate(). */
+		__atomic_add_fetch(&s->cfg_gen, 1, __ATOMIC_RELEASE);
+		break;
+	default:
+		break;
+	}
 	switch (op) {
 	case SMMU_CMD_PREFETCH_CONFIG:
 	case SMMU_CMD_PREFETCH_ADDR:

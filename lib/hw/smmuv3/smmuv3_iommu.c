@@ -38,9 +38,10 @@
  * error of a device nested on a vIOMMU with a vDEVICE goes to the vIOMMU
  * as an IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 record with the vSID in place of the
  * SID (Linux's arm_vmaster_report_event, the same eight event types);
- * the rest are host events, counted. Interrupts only note that the queue
- * has work (the model calls the line with its lock held, so nothing can
- * be read there); dma_translate drains after every fault it meets.
+ * the rest are host events, counted. The interrupt line is not the
+ * trigger (the model raises it with its lock held, when no register can
+ * be read): dma_translate drains after every fault it meets, and whoever
+ * else makes the model record events calls smmuv3_iommu_process_events().
  *
  * DMA (dma_translate): one smmuv3_translate() per piece. A stall drains
  * the event queue (so the page request reaches its fault queue), then
@@ -106,7 +107,7 @@ static void wr64(struct smmuv3_iommu *smmu, uint32_t off, uint64_t v)
 	smmuv3_mmio_write(smmu->hw, off, 8, v);
 }
 
-/* The wired interrupt: called with the model's lock held, so it only takes note. */
+/* The wired interrupt: called with the model's lock held; events are drained elsewhere. */
 static void smmuv3_drv_irq(void *opaque, enum smmuv3_irq line)
 {
 	(void)opaque;

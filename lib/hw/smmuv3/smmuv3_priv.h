@@ -71,6 +71,14 @@ struct smmuv3 {
 	uint32_t strtab_base_cfg;
 	struct smmuv3_queue cmdq, evtq;
 
+	/*
+	 * Configuration generation: every CFGI_* (and TLBI_NSNH_ALL, reset)
+	 * advances it (under lock, atomically). A transaction that decoded
+	 * STE / CD while it moved decodes again, so no translation uses a
+	 * structure read half before and half after an invalidation.
+	 */
+	uint64_t cfg_gen;
+
 	/* Stalled transactions: stall_max slots, under lock; stall_cond signals answers. */
 	struct smmuv3_stall *stalls;
 	unsigned int nr_stalled;

@@ -60,7 +60,11 @@
  * Caching: a successful decode (including abort, bypass and S1DSS
  * outcomes) is stored in the configuration cache under (SID, SSID, or
  * SMMU_CFGC_NO_SSID) until a CFGI_* command; errors are never cached, so
- * every transaction that meets a bad structure gets its event. The
+ * every transaction that meets a bad structure gets its event. A decode
+ * during which a CFGI_* ran is done again (the configuration generation
+ * moved): the structure may have been read half old, half new, and the
+ * architecture lets no transaction use a configuration that an
+ * invalidation completed by CMD_SYNC removed. The
  * translation is cached by lib/xlate under tag {S2VMID, ASID} (S2VMID
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
@@ -493,7 +497,15 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		return bypass(t, res);
 	}
 	if (!s->cache || !xlate_cfgc_lookup(s->cache, t->sid, key, &d)) {
-		if (decode(s, &r, t, &d, &ev, &record))
+		uint64_t gen;
+		enum smmuv3_event_type e;
+
+		/* A decode that a CFGI overlapped may have read a torn structure: again. */
+		do {
+			gen = __atomic_load_n(&s->cfg_gen, __ATOMIC_ACQUIRE);
+			e = decode(s, &r, t, &d, &ev, &record);
+		} while (__atomic_load_n(&s->cfg_gen, __ATOMIC_ACQUIRE) != gen);
+		if (e)
 			return terminate(s, res, &ev, record);
 		if (s->cache)
 			xlate_cfgc_insert(s->cache, t->sid, key, &d, sizeof(d));
