@@ -72,6 +72,7 @@
 #include "hw/smmuv3/smmuv3_priv.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/trace.h"
 
 static unsigned int smmuv3_instances;
 
@@ -140,6 +141,7 @@ static int cmdq_submit(struct smmuv3_iommu *smmu, uint64_t (*cmds)[2], unsigned 
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t idx = (start + i) & (size - 1);
 
+		trace_smmu_cmd(smmu->name, (unsigned int)(cmds[i][0] & 0xff), cmds[i][0], cmds[i][1]);
 		__atomic_store_n(&smmu->cmdq[idx * 2], htole64(cmds[i][0]), __ATOMIC_RELAXED);
 		__atomic_store_n(&smmu->cmdq[idx * 2 + 1], htole64(cmds[i][1]), __ATOMIC_RELAXED);
 	}
@@ -167,9 +169,8 @@ static int cmdq_submit(struct smmuv3_iommu *smmu, uint64_t (*cmds)[2], unsigned 
 	 * too, so that "the commands before it" is exactly what took effect.
 	 */
 	*bad = ((cons & mask) - start) & mask;
-	ulog_debug("%s: CMDQ_ERR %u at command %u (opcode 0x%02llx)", smmu->name,
-		   (cons & SMMU_CMDQ_CONS_ERR_MASK) >> SMMU_CMDQ_CONS_ERR_SHIFT, *bad,
-		   (unsigned long long)(cmds[*bad < n ? *bad : 0][0] & 0xff));
+	trace_smmu_cmd_error(smmu->name, *bad,
+			     (cons & SMMU_CMDQ_CONS_ERR_MASK) >> SMMU_CMDQ_CONS_ERR_SHIFT);
 	for (unsigned int i = *bad; i < n; i++) {
 		uint32_t idx = (start + i) & (size - 1);
 		uint64_t sync[2];
@@ -245,6 +246,7 @@ void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t 
 		same &= le64toh(__atomic_load_n(&p[i], __ATOMIC_RELAXED)) == ste[i];
 	if (same)
 		return;
+	trace_smmu_ste(smmu->name, sid, ste[0], ste[1], ste[2], ste[3]);
 	if (ste_translates(old0)) {
 		/* Break: nothing may translate through half of the old and half of the new. */
 		__atomic_store_n(&p[0], htole64(STE0_V), __ATOMIC_RELEASE);
@@ -742,6 +744,7 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 	}
 	if (stall) {
 		ret = master ? report_stall(domain, &master->udev, evt) : -ENODEV;
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "abort" : "iopf");
 		if (ret) {
 			/* Nobody will answer: do it now, so the transaction does not wait forever. */
 			stat_add(&smmu->stats.iopf_aborts, 1);
@@ -760,11 +763,10 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 							 &vevt, sizeof(vevt))
 					       : -EOPNOTSUPP;
 		stat_add(ret ? &smmu->stats.vevents_lost : &smmu->stats.vevents, 1);
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "vevent-lost" : "vevent");
 	} else {
 		stat_add(&smmu->stats.unhandled, 1);
-		ulog_debug("%s: event 0x%02x sid 0x%x: %016llx %016llx %016llx %016llx", smmu->name,
-			   type, sid, (unsigned long long)evt[0], (unsigned long long)evt[1],
-			   (unsigned long long)evt[2], (unsigned long long)evt[3]);
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], "host");
 	}
 	pthread_rwlock_unlock(&smmu->report_lock);
 }
