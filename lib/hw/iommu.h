@@ -280,13 +280,16 @@ struct iommu_viommu {
 	void *priv; /* the model's */
 };
 
-/* A DMA fault as the IOMMU reported it to the device (what a PCIe completion would carry). */
+/*
+ * A DMA fault as the IOMMU reported it to the device: what a PCIe
+ * completion (or the absence of one) would tell the requester.
+ */
 struct iommu_dma_fault {
-	uint64_t iova;		/* first byte that could not be accessed */
-	uint32_t pasid;		/* IOMMU_NO_PASID (0) when none */
-	unsigned int access;	/* PT_PROT_R or PT_PROT_W */
-	int err;		/* -EFAULT: translation/permission fault; -EIO: config error */
-	unsigned int reason;	/* the model's own code (e.g. SMMU event type); 0 if none */
+	uint64_t iova;	     /* first byte that could not be accessed */
+	uint32_t pasid;	     /* IOMMU_NO_PASID (0) when none */
+	unsigned int access; /* PT_PROT_R or PT_PROT_W (IOMMU_READ / IOMMU_WRITE) */
+	int err;	     /* -EFAULT: translation/permission fault; -EIO: config error */
+	unsigned int reason; /* the model's own code (e.g. SMMU event type); 0 if none */
 };
 
 struct iommu_ops {
@@ -325,20 +328,27 @@ struct iommu_ops {
 			     struct iommu_dma_fault *fault);
 };
 
-/*
- * A device reads (@write false) or writes @len bytes at @iova through its
- * IOMMU (ops->dma_translate) into / from @buf. Bytes are moved up to the
- * first fault and no further; *done (optional) gets how many. 0, or the
- * -errno of the fault with *fault (optional) filled; -EOPNOTSUPP when the
- * model has no dma_translate.
- */
-int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
-		 bool write, size_t *done, struct iommu_dma_fault *fault);
-
 struct iommu_device {
 	const struct iommu_ops *ops;
 	const char *name;
 	void *priv;
 };
+
+/*
+ * A device's DMA of @len bytes at @iova (@pasid, IOMMU_NO_PASID for none):
+ * @write moves @buf to memory (access PT_PROT_W), else memory to @buf
+ * (PT_PROT_R). Loops over the model's dma_translate and copies each
+ * translated run; stops at the first fault, so no byte at or past the
+ * faulting address moves, while every byte before it has (*done counts
+ * them, in order from @iova). 0 when all @len bytes moved; else the
+ * negative errno of the fault with *fault filled: -EFAULT / -EIO from the
+ * model, -EOPNOTSUPP when the model has no dma_translate, -EINVAL when
+ * [@iova, @iova + @len) wraps (nothing moves). Each translate-and-copy step
+ * is a read-side section of util/epoch.h, so memory the core retires
+ * through the epoch (a file mapping of an unmapped area) outlives a copy
+ * that translated before the unmap. Thread safe.
+ */
+int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		 bool write, size_t *done, struct iommu_dma_fault *fault);
 
 #endif

@@ -15,7 +15,10 @@
  *    with the VMID and SIDs substituted, entry_num on refusals;
  *  - IOPF: a stalled DMA delivered to the fault queue, answered by a page
  *    response (stage 2 and a guest's stage 1);
- *  - a nesting parent that tracks dirty pages written through a guest.
+ *  - a nesting parent that tracks dirty pages written through a guest;
+ *  - DMA while STEs and mappings change; the dmatest PCI function behind
+ *    the SMMU (its fault registers, its MSI-X through the SW_MSI window);
+ *  - a fail-nth sweep of the driver's allocations.
  *
  * Devices are bound with the internal API the VFIO cdev uses
  * (iommufd_device_bind); everything else is an ioctl on the iommufd.
@@ -24,6 +27,11 @@
 #include <poll.h>
 #include <pthread.h>
 
+#include <linux/pci_regs.h>
+#include <sys/eventfd.h>
+
+#include "dev/dmatest/dmatest.h"
+#include "dev/msi_doorbell.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "iommufd/iommufd_private.h"
 #include "pt/pt.h"
@@ -186,7 +194,11 @@ static uint16_t hwpt_vmid(uint32_t id)
 static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
 	       struct iommu_dma_fault *f)
 {
-	return iommu_dma_rw(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done, f);
+	struct iommu_dma_fault fl;
+	size_t dn;
+
+	return iommu_dma_rw(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done ? done : &dn,
+			    f ? f : &fl);
 }
 
 static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
@@ -344,8 +356,8 @@ static void test_paging(void *arg)
 	/* A run into unmapped IOVA moves what is mapped, then faults (F_TRANSLATION). */
 	dma_fault(&a, IOVA + BUFFER_SIZE - 0x800, 0x1000, true, -EFAULT, EVT_F_TRANSLATION, 0x800,
 		  IOVA + BUFFER_SIZE);
-	/* Device B is blocked: abort, no event, -EFAULT with reason 0. */
-	dma_fault(&b, IOVA, 16, false, -EFAULT, 0, 0, IOVA);
+	/* Device B is blocked: abort, no event: a configuration abort, -EIO with reason 0. */
+	dma_fault(&b, IOVA, 16, false, -EIO, 0, 0, IOVA);
 
 	/* Unmap invalidates: the translation the IOTLB holds must not survive. */
 	ioas_unmap(ioas, IOVA, PAGE_SIZE);
@@ -1212,6 +1224,110 @@ static void test_close_all(void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* The dmatest PCI function behind the SMMU                            */
+
+static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read 0x%llx",
+		  (unsigned long long)off);
+	return v;
+}
+
+static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
+{
+	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write 0x%llx",
+		  (unsigned long long)off);
+}
+
+static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
+{
+	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
+	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
+	dt_wr(d, DMATEST_REG_LEN, 4, len);
+	dt_wr(d, DMATEST_REG_OP, 4, op);
+	dt_wr(d, DMATEST_REG_GO, 4, 1);
+	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
+}
+
+/*
+ * dmatest on an SMMUv3 device: COPY through stage 2, a fault whose reason
+ * is the SMMU's event type, and an MSI-X message to the SW_MSI window that
+ * the platform's interrupt controller (lib/dev's doorbell, handed to the
+ * instance as its MSI page) turns into an eventfd signal.
+ */
+static void test_dmatest(void *arg)
+{
+	struct smmuv3_iommu_params p;
+	struct msi_doorbell *db;
+	struct dmatest *dt;
+	uint32_t ioas, hwpt, st;
+	uint64_t v = 0;
+	struct sdev a;
+	int err, efd;
+
+	iommufd_setup();
+	db = msi_doorbell_create(8, &err);
+	TAP_CHECK(db, "doorbell: %d", err);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	TAP_CHECK(efd >= 0 && !msi_doorbell_set_eventfd(db, 5, efd), "eventfd");
+	smmuv3_iommu_params_default(&p);
+	p.msi_page = msi_doorbell_page(db);
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, hwpt));
+	dt = dmatest_create(a.udev, NULL, &err);
+	TAP_CHECK(dt, "dmatest_create: %d", err);
+	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
+		  "enable");
+
+	/* COPY page 1 to page 4, through the SMMU. */
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
+	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
+			  PAGE_SIZE),
+		  "copied");
+
+	/* A read past the mapping: the fault registers carry the SMMU's F_TRANSLATION. */
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
+	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
+		     DMATEST_ERR_DMA_FAULT, "DMA fault");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		     DMATEST_FAULT_READ | EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
+			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+		     "FAULT_INFO");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+	dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+
+	/* MSI-X vector 0 to the SW_MSI window's translater, event 5: the eventfd fires. */
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
+	      SMMUV3_MSI_IOVA_BASE + MSI_DOORBELL_TRANSLATER);
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	TAP_CHECK(!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2,
+				     PCI_MSIX_FLAGS_ENABLE),
+		  "MSI-X on");
+	dt_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
+	st = dt_go(dt, DMATEST_OP_FILL, 0, IOVA + 8 * PAGE_SIZE, 64);
+	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
+	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
+	TAP_CHECK_EQ(msi_doorbell_event_count(db, 5), 1, "event 5 at the doorbell");
+
+	dmatest_destroy(dt);
+	sdev_free(&a);
+	smmu_teardown();
+	msi_doorbell_destroy(db);
+	close(efd);
+}
+
+/* ------------------------------------------------------------------ */
 /* DMA while the configuration and the mappings change                 */
 
 #define CONC_THREADS 2
@@ -1229,7 +1345,7 @@ struct conc {
  * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
  * mapped, 8-15 come and go; the device flips between two HWPTs of the same
  * IOAS. A read returns the right page's words, or is aborted (the STE in
- * its break-before-make window: no event, reason 0), or, for pages 8-15
+ * its break-before-make window: no event, -EIO, reason 0), or, for pages 8-15
  * only, faults with F_TRANSLATION. Never anything else.
  */
 static void *conc_thread(void *arg)
@@ -1246,7 +1362,7 @@ static void *conc_thread(void *arg)
 
 		if (!ret && w[0] == p + 1 && w[1] == p + 1)
 			c->ok++;
-		else if (ret == -EFAULT && !f.reason && !done)
+		else if (ret == -EIO && !f.reason && !done)
 			c->aborted++;
 		else if (ret == -EFAULT && p >= 8 && f.reason == EVT_F_TRANSLATION && !done)
 			c->unmapped++;
@@ -1531,6 +1647,7 @@ int main(void)
 		{ "devices: SIDs, binding, parameters", test_devices },
 		{ "close with everything alive", test_close_all },
 		{ "DMA while STEs and mappings change", test_concurrent },
+		{ "dmatest behind the SMMU: COPY, fault registers, MSI-X doorbell", test_dmatest },
 		{ "fail-nth sweep of the driver's paths", test_failnth },
 	};
 

@@ -130,6 +130,7 @@ struct smmuv3_iommu {
 	pthread_rwlock_t report_lock;
 
 	void *msi_page; /* the doorbell, mapped at SMMUV3_MSI_IOVA_BASE */
+	bool own_msi_page;
 
 	struct smmuv3_iommu_stats stats; /* atomics */
 };

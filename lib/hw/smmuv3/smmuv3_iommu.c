@@ -46,7 +46,9 @@
  * DMA (dma_translate): one smmuv3_translate() per piece. A stall drains
  * the event queue (so the page request reaches its fault queue), then
  * waits in smmuv3_stall_wait() for the RESUME that the page response
- * issues, and translates again on Retry.
+ * issues, and translates again on Retry. Both happen outside the epoch
+ * read-side section iommu_dma_rw() runs the op in (left and entered
+ * again; the section protects nothing while no translation is held).
  *
  * Attach. A device is attached to one domain or blocked. The STE comes
  * from the domain (smmuv3_domain.c); the stage 2 it translates through
@@ -71,6 +73,7 @@
 #include "hw/smmuv3/smmuv3_drv.h"
 #include "hw/smmuv3/smmuv3_priv.h"
 #include "util/alloc.h"
+#include "util/epoch.h"
 #include "util/log.h"
 #include "util/trace.h"
 
@@ -308,7 +311,8 @@ static void smmuv3_iommu_release(struct smmuv3_iommu *smmu)
 	ufree(smmu->strtab);
 	ufree(smmu->cmdq);
 	ufree(smmu->evtq);
-	ufree(smmu->msi_page);
+	if (smmu->own_msi_page)
+		ufree(smmu->msi_page);
 	ufree(smmu->masters);
 	ufree(smmu->vmid_map);
 	pthread_rwlock_destroy(&smmu->report_lock);
@@ -346,7 +350,10 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	smmu->strtab = table_alloc(smmu->sid_bits, 64);
 	smmu->cmdq = table_alloc(smmu->cmdq_log2, 16);
 	smmu->evtq = table_alloc(smmu->evtq_log2, 32);
-	smmu->msi_page = ualloc_aligned(4096, 4096);
+	if (!smmu->msi_page) {
+		smmu->msi_page = ualloc_aligned(4096, 4096);
+		smmu->own_msi_page = true;
+	}
 	smmu->masters = ucalloc((size_t)1 << smmu->sid_bits, sizeof(*smmu->masters));
 	smmu->vmid_map = ucalloc((1u << 16) / 64, sizeof(uint64_t));
 	if (!smmu->strtab || !smmu->cmdq || !smmu->evtq || !smmu->msi_page || !smmu->masters ||
@@ -400,7 +407,8 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	int ret;
 
 	if (!p || !out || p->strtab_log2 < 1 || p->strtab_log2 > 16 || p->cmdq_log2 < 1 ||
-	    p->cmdq_log2 > SMMU_Q_MAX_LOG2 || p->evtq_log2 < 1 || p->evtq_log2 > SMMU_Q_MAX_LOG2)
+	    p->cmdq_log2 > SMMU_Q_MAX_LOG2 || p->evtq_log2 < 1 || p->evtq_log2 > SMMU_Q_MAX_LOG2 ||
+	    ((uintptr_t)p->msi_page & 0xfff))
 		return -EINVAL;
 	smmu = uzalloc(sizeof(*smmu));
 	if (!smmu)
@@ -417,6 +425,7 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	smmu->iommu = (struct iommu_device){ .ops = &smmuv3_iommu_ops, .name = smmu->name,
 					     .priv = smmu };
 	smmu->sid_bits = p->strtab_log2;
+	smmu->msi_page = p->msi_page;
 	smmu->cmdq_log2 = p->cmdq_log2;
 	smmu->evtq_log2 = p->evtq_log2;
 
@@ -829,10 +838,16 @@ static int smmuv3_page_response(struct udev *dev, const struct iopf_fault *fault
 /* ---------------------------------------------------------------------- */
 /* DMA                                                                    */
 
-/* Configuration errors; every other termination is a translation fault to the device. */
+/*
+ * Configuration errors, and aborts the configuration asks for (abort STE,
+ * GBPA abort, no event; S1DSS terminate): -EIO, as the mock reports a
+ * blocked device. Every other termination is a translation fault: -EFAULT.
+ */
 static int fault_errno(enum smmuv3_event_type type)
 {
 	switch (type) {
+	case SMMU_EVT_NONE:
+	case SMMU_EVT_F_STREAM_DISABLED:
 	case SMMU_EVT_C_BAD_STREAMID:
 	case SMMU_EVT_F_STE_FETCH:
 	case SMMU_EVT_C_BAD_STE:
@@ -862,12 +877,26 @@ static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova,
 	/* A data access, privileged (as QEMU's model issues every transaction). */
 	t.access = access;
 	for (;;) {
+		bool section;
+
 		ret = smmuv3_translate(smmu->hw, &t, &r);
 		if (ret != -EAGAIN)
 			break;
-		/* Stalled: deliver the page request, then wait for the RESUME it brings. */
+		/*
+		 * Stalled: deliver the page request, then wait for the RESUME it
+		 * brings, outside the caller's epoch section (iommu_dma_rw() runs
+		 * us in one): nothing is held across the wait, and a section
+		 * held while a program answers could keep that program's own
+		 * grace periods waiting on us.
+		 */
+		section = epoch_in_section();
+		if (section)
+			epoch_exit();
 		smmuv3_iommu_process_events(smmu);
-		if (smmuv3_stall_wait(smmu->hw, t.sid, r.stag)) {
+		ret = smmuv3_stall_wait(smmu->hw, t.sid, r.stag);
+		if (section)
+			epoch_enter();
+		if (ret) {
 			ret = -EFAULT;
 			break;
 		}
@@ -879,8 +908,16 @@ static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova,
 		*contig = left < len ? (size_t)left : len;
 		return 0;
 	}
-	if (r.recorded)
+	if (r.recorded) {
+		/* The record goes to its owner now (vEVENTQ ...); that needs no section either. */
+		bool section = epoch_in_section();
+
+		if (section)
+			epoch_exit();
 		smmuv3_iommu_process_events(smmu);
+		if (section)
+			epoch_enter();
+	}
 	if (fault)
 		*fault = (struct iommu_dma_fault){
 			.iova = iova,

@@ -33,9 +33,10 @@
  * MSI: every device with MSIs has the SW_MSI window [0x8000000, +1 MiB)
  * as a reserved region (the core keeps it out of the IOAS), and while it
  * is attached the stage 2 it translates through maps the instance's
- * doorbell page at the window's start, write-only: a device's MSI write
- * to that IOVA (or, nested, to a guest IOVA the guest's stage 1 maps to
- * that IPA) lands in the doorbell.
+ * doorbell page (the platform's interrupt controller, or one of the
+ * driver's own) at the window's start, write-only: a device's MSI write to
+ * that IOVA (or, nested, to a guest IOVA the guest's stage 1 maps to that
+ * IPA) lands in the doorbell.
  *
  * Errors: 0 or a negative errno; allocators NULL with *err set.
  */
@@ -61,6 +62,13 @@ struct smmuv3_iommu_params {
 	unsigned int cmdq_log2;	  /* command queue entries (log2, 1..19) */
 	unsigned int evtq_log2;	  /* event queue entries (log2, 1..19) */
 	const char *name;	  /* the iommu_device name (default "smmuv3.<n>") */
+	/*
+	 * The MSI doorbell: a 4 KiB-aligned host page the platform's interrupt
+	 * controller owns (e.g. lib/dev's msi_doorbell_page()), which stays
+	 * valid until the instance is freed; NULL: the driver allocates a
+	 * plain page of its own.
+	 */
+	void *msi_page;
 };
 
 /* Defaults: both stages, HTTU, stall, 256 SIDs, 256 commands, 128 events. */
@@ -96,7 +104,10 @@ struct smmuv3_dev_params {
  */
 struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smmuv3_dev_params *p,
 				     int *err);
-/* Unplug (after the core unbound it): blocked, stalled transactions terminated, freed. */
+/*
+ * Unplug (after the core unbound it, and after the device's own DMA has
+ * stopped): blocked, stalled transactions terminated, freed.
+ */
 void smmuv3_iommu_dev_destroy(struct udev *dev);
 bool smmuv3_iommu_dev_is_ours(const struct udev *dev);
 
