@@ -41,46 +41,45 @@
 #include "iommufd_objs.h"
 
 /* STE / CD / command / event fields the test spells out (qword, bit). */
-#define STE0_V		(1ULL << 0)
-#define STE0_CFG(c)	((uint64_t)(c) << 1)
-#define STE1_MEV	(1ULL << 19)
-#define STE1_S1STALLD	(1ULL << 27)
-#define STE1_EATS(e)	((uint64_t)(e) << 28)
-#define STE1_SHCFG_INC	(1ULL << 44)
-#define STE2_T0SZ(t)	((uint64_t)(t) << 32)
-#define STE2_SL0(s)	((uint64_t)(s) << 38)
-#define STE2_PS(p)	((uint64_t)(p) << 48)
-#define STE2_AA64	(1ULL << 51)
-#define STE2_PTW	(1ULL << 54)
-#define STE2_HD		(1ULL << 55)
-#define STE2_HA		(1ULL << 56)
-#define STE2_S		(1ULL << 57)
-#define STE2_R		(1ULL << 58)
-#define CD0_T0SZ(t)	((uint64_t)(t))
-#define CD0_EPD0	(1ULL << 14)
-#define CD0_V		(1ULL << 31)
-#define CD0_IPS(p)	((uint64_t)(p) << 32)
-#define CD0_AA64	(1ULL << 41)
-#define CD0_S		(1ULL << 44)
-#define CD0_R		(1ULL << 45)
-#define CD0_A		(1ULL << 46)
-#define CD0_ASID(a)	((uint64_t)(a) << 48)
-#define CMD_CFGI_STE	0x03ULL
-#define CMD_CFGI_CD	0x05ULL
-#define CMD_CFGI_CD_ALL	0x06ULL
-#define CMD_NH_ALL	0x10ULL
-#define CMD_NH_ASID	0x11ULL
-#define CMD_NH_VA	0x12ULL
-#define CMD_S2_IPA	0x2aULL
-#define CMD_NSNH_ALL	0x30ULL
-#define CMD_SSEC	(1ULL << 10)
-#define CMD_SID(s)	((uint64_t)(s) << 32)
-#define CMD_VMID(v)	((uint64_t)(v) << 32)
-#define CMD_ASID(a)	((uint64_t)(a) << 48)
-#define EVT_PNU		(1ULL << 33)
-#define EVT_RNW		(1ULL << 35)
-#define EVT_S2		(1ULL << 39)
-#define EVT_CLASS_IN	(2ULL << 40)
+#define STE0_V		  (1ULL << 0)
+#define STE0_CFG(c)	  ((uint64_t)(c) << 1)
+#define STE1_MEV	  (1ULL << 19)
+#define STE1_S1STALLD	  (1ULL << 27)
+#define STE1_EATS(e)	  ((uint64_t)(e) << 28)
+#define STE1_SHCFG_INC	  (1ULL << 44)
+#define STE2_T0SZ(t)	  ((uint64_t)(t) << 32)
+#define STE2_SL0(s)	  ((uint64_t)(s) << 38)
+#define STE2_PS(p)	  ((uint64_t)(p) << 48)
+#define STE2_AA64	  (1ULL << 51)
+#define STE2_PTW	  (1ULL << 54)
+#define STE2_HD		  (1ULL << 55)
+#define STE2_HA		  (1ULL << 56)
+#define STE2_S		  (1ULL << 57)
+#define STE2_R		  (1ULL << 58)
+#define CD0_T0SZ(t)	  ((uint64_t)(t))
+#define CD0_EPD0	  (1ULL << 14)
+#define CD0_V		  (1ULL << 31)
+#define CD0_IPS(p)	  ((uint64_t)(p) << 32)
+#define CD0_AA64	  (1ULL << 41)
+#define CD0_S		  (1ULL << 44)
+#define CD0_R		  (1ULL << 45)
+#define CD0_A		  (1ULL << 46)
+#define CD0_ASID(a)	  ((uint64_t)(a) << 48)
+#define CMD_CFGI_STE	  0x03ULL
+#define CMD_CFGI_CD	  0x05ULL
+#define CMD_CFGI_CD_ALL	  0x06ULL
+#define CMD_NH_ALL	  0x10ULL
+#define CMD_NH_ASID	  0x11ULL
+#define CMD_NH_VA	  0x12ULL
+#define CMD_S2_IPA	  0x2aULL
+#define CMD_NSNH_ALL	  0x30ULL
+#define CMD_SSEC	  (1ULL << 10)
+#define CMD_SID(s)	  ((uint64_t)(s) << 32)
+#define CMD_ASID(a)	  ((uint64_t)(a) << 48)
+#define EVT_PNU		  (1ULL << 33)
+#define EVT_RNW		  (1ULL << 35)
+#define EVT_S2		  (1ULL << 39)
+#define EVT_CLASS_IN	  (2ULL << 40)
 #define EVT_F_TRANSLATION 0x10
 #define EVT_F_PERMISSION  0x13
 
@@ -109,7 +108,7 @@ static void smmu_setup(void)
 static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
 {
 	struct iommufd_ctx *ictx;
-	struct sdev d = { 0 };
+	struct sdev d = {0};
 	int err;
 
 	d.udev = smmuv3_iommu_dev_create(smmu, p, &err);
@@ -124,8 +123,8 @@ static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
 
 static struct sdev sdev_new(uint32_t sid, bool can_stall)
 {
-	struct smmuv3_dev_params p = { .sid = sid, .can_stall = can_stall, .is_pci = true,
-				       .ssid_bits = 8 };
+	struct smmuv3_dev_params p = {
+		.sid = sid, .can_stall = can_stall, .is_pci = true, .ssid_bits = 8};
 
 	return sdev_new_p(&p);
 }
@@ -203,7 +202,7 @@ static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write,
 
 static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
 {
-	struct iommu_dma_fault f = { 0 };
+	struct iommu_dma_fault f = {0};
 	size_t done = 0;
 	int ret = dma(d, iova, buf, len, write, &done, &f);
 
@@ -215,7 +214,7 @@ static void dma_fault(struct sdev *d, uint64_t iova, size_t len, bool write, int
 		      unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	uint8_t buf[0x3000];
-	struct iommu_dma_fault f = { 0 };
+	struct iommu_dma_fault f = {0};
 	size_t done = 99;
 	int ret;
 
@@ -244,7 +243,7 @@ static void test_hw_info(void *arg)
 {
 	struct iommu_hw_info_arm_smmuv3 info;
 	struct iommu_hw_info cmd;
-	struct smmuv3_dev_params p = { .sid = SID_B, .no_dirty = true };
+	struct smmuv3_dev_params p = {.sid = SID_B, .no_dirty = true};
 	struct sdev a, b;
 	uint64_t v;
 
@@ -253,8 +252,8 @@ static void test_hw_info(void *arg)
 	b = sdev_new_p(&p);
 
 	memset(&info, 0xcc, sizeof(info));
-	cmd = (struct iommu_hw_info){ .dev_id = a.id, .data_len = sizeof(info),
-				      .data_uptr = (uintptr_t)&info };
+	cmd = (struct iommu_hw_info){
+		.dev_id = a.id, .data_len = sizeof(info), .data_uptr = (uintptr_t)&info};
 	CHECK_OK(_get_hw_info(&cmd));
 	TAP_CHECK_EQ(cmd.out_data_type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, "type");
 	TAP_CHECK_EQ(cmd.data_len, 40, "data_len");
@@ -277,7 +276,7 @@ static void test_hw_info(void *arg)
 	TAP_CHECK_EQ(info.idr[3] >> 10 & 1, 1, "RIL");
 
 	/* A device that cannot track: no capability. */
-	cmd = (struct iommu_hw_info){ .dev_id = b.id, .data_len = 0 };
+	cmd = (struct iommu_hw_info){.dev_id = b.id, .data_len = 0};
 	CHECK_OK(_get_hw_info(&cmd));
 	TAP_CHECK_EQ(cmd.out_capabilities, 0, "no_dirty caps");
 	TAP_CHECK_EQ(cmd.data_len, 40, "full length with data_len 0");
@@ -285,18 +284,19 @@ static void test_hw_info(void *arg)
 
 	/* Short buffer: 8 bytes copied, the full length reported. */
 	memset(&info, 0xcc, sizeof(info));
-	cmd = (struct iommu_hw_info){ .dev_id = a.id, .data_len = 8,
-				      .data_uptr = (uintptr_t)&info };
+	cmd = (struct iommu_hw_info){.dev_id = a.id, .data_len = 8, .data_uptr = (uintptr_t)&info};
 	CHECK_OK(_get_hw_info(&cmd));
 	TAP_CHECK_EQ(cmd.data_len, 40, "full length");
 	TAP_CHECK_EQ(info.idr[0], 0xcccccccc, "nothing past 8 bytes");
 
 	/* INPUT_TYPE: ARM_SMMUV3 is fine, another vendor's type is EOPNOTSUPP. */
-	cmd = (struct iommu_hw_info){ .dev_id = a.id, .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
-				      .in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3 };
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3};
 	CHECK_OK(_get_hw_info(&cmd));
-	cmd = (struct iommu_hw_info){ .dev_id = a.id, .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
-				      .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD };
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD};
 	CHECK_ERRNO(EOPNOTSUPP, _get_hw_info(&cmd));
 
 	sdev_free(&a);
@@ -311,7 +311,7 @@ static void test_paging(void *arg)
 {
 	uint32_t ioas, hwpt, hwpt2, auto_id;
 	uint8_t out[0x2000], in[0x2000];
-	struct iommu_hwpt_arm_smmuv3 vste = { .ste = { 1, 0 } };
+	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {1, 0}};
 	struct sdev a, b;
 	uint64_t ste[8];
 
@@ -338,8 +338,9 @@ static void test_paging(void *arg)
 	TAP_CHECK_EQ(ste[0], STE0_V | STE0_CFG(6), "S2 translate");
 	TAP_CHECK_EQ(ste[1], STE1_SHCFG_INC, "q1");
 	/* VMID | S2T0SZ 16 | S2SL0 2 (level 0) | S2TG 4K | S2PS 48 | S2AA64 | S2R. */
-	TAP_CHECK_EQ(ste[2], hwpt_vmid(hwpt) | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) |
-				     STE2_AA64 | STE2_R,
+	TAP_CHECK_EQ(ste[2],
+		     hwpt_vmid(hwpt) | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) | STE2_AA64 |
+			     STE2_R,
 		     "q2");
 	TAP_CHECK(ste[3] && !(ste[3] & 0xfff), "S2TTB 0x%llx", (unsigned long long)ste[3]);
 	for (unsigned int i = 4; i < 8; i++)
@@ -384,7 +385,7 @@ static void test_paging(void *arg)
 	{
 		struct smmuv3_iommu_params pp;
 		struct smmuv3_iommu *other, *mine = smmu;
-		struct smmuv3_dev_params dp = { .sid = 1 };
+		struct smmuv3_dev_params dp = {.sid = 1};
 		struct sdev c;
 
 		smmuv3_iommu_params_default(&pp);
@@ -420,10 +421,11 @@ static void test_msi(void *arg)
 	hwpt = hwpt_alloc(a.id, ioas, 0);
 	CHECK_OK(sdev_attach(&a, hwpt));
 
-	/* The SW_MSI window is reserved in the IOAS while the device is attached (Linux: EINVAL). */
+	/* The SW_MSI window is reserved in the IOAS while the device is attached (Linux: EINVAL).
+	 */
 	iova = SMMUV3_MSI_IOVA_BASE + 0x10000;
-	CHECK_ERRNO(EINVAL, _ioas_map(ioas, buffer, PAGE_SIZE, &iova,
-					  MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	CHECK_ERRNO(EINVAL,
+		    _ioas_map(ioas, buffer, PAGE_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
 	/* The device's MSI write rings the doorbell; the page is write-only. */
 	dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x40, &msi, sizeof(msi), true);
 	TAP_CHECK_EQ(__atomic_load_n(&db[0x10], __ATOMIC_ACQUIRE), msi, "doorbell written");
@@ -447,7 +449,7 @@ static void test_msi(void *arg)
 
 	/* A device without MSIs has no window. */
 	{
-		struct smmuv3_dev_params p = { .sid = SID_B, .no_msi = true };
+		struct smmuv3_dev_params p = {.sid = SID_B, .no_msi = true};
 		struct sdev b = sdev_new_p(&p);
 
 		sdev_free(&a);
@@ -478,7 +480,7 @@ static void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uin
 
 static void test_dirty(void *arg)
 {
-	struct smmuv3_dev_params np = { .sid = SID_B, .no_dirty = true };
+	struct smmuv3_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint32_t ioas, hwpt, plain;
 	uint8_t x[8] = "dirtyyy";
 	struct sdev a, b;
@@ -549,7 +551,7 @@ static uint64_t *guest_cd(struct guest *g)
 
 static void guest_init(struct guest *g, uint32_t ioas, uint64_t cd_extra)
 {
-	struct pt_cfg c = { .format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48 };
+	struct pt_cfg c = {.format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48};
 	uint64_t *cd;
 
 	g->ram = zpages(GRAM_SIZE);
@@ -586,7 +588,7 @@ static void guest_destroy(struct guest *g)
 static struct iommu_hwpt_arm_smmuv3 vste_s1(uint64_t q1)
 {
 	return (struct iommu_hwpt_arm_smmuv3){
-		.ste = { htole64(STE0_V | STE0_CFG(5) | (GRAM_IPA + CD_OFF)), htole64(q1) },
+		.ste = {htole64(STE0_V | STE0_CFG(5) | (GRAM_IPA + CD_OFF)), htole64(q1)},
 	};
 }
 
@@ -613,7 +615,7 @@ static int _inv(uint32_t viommu, const void *cmds, uint32_t entry_len, uint32_t 
 
 static void inv_ok(uint32_t viommu, uint64_t c0, uint64_t c1)
 {
-	struct iommu_viommu_arm_smmuv3_invalidate cmd = { .cmd = { htole64(c0), htole64(c1) } };
+	struct iommu_viommu_arm_smmuv3_invalidate cmd = {.cmd = {htole64(c0), htole64(c1)}};
 	uint32_t n = 1;
 
 	CHECK_OK(_inv(viommu, &cmd, sizeof(cmd), &n));
@@ -627,7 +629,7 @@ static void test_viommu(void *arg)
 {
 	uint32_t ioas, parent, plain, viommu, viommu2, nested, bypass, abort_id, vdev, id;
 	struct iommu_hwpt_arm_smmuv3 v;
-	struct iommu_hwpt_selftest st = { 0 };
+	struct iommu_hwpt_selftest st = {0};
 	struct sdev a, b;
 	uint64_t ste[8], s2ste[8];
 	uint16_t vmid;
@@ -654,8 +656,8 @@ static void test_viommu(void *arg)
 	/* The blob: type (EINVAL), length (EINVAL), flags (EOPNOTSUPP). */
 	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(a.id, viommu, 0, 0, IOMMU_HWPT_DATA_SELFTEST, &st,
 					     sizeof(st), &id));
-	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(a.id, viommu, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &v,
-					     8, &id));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_alloc_data(a.id, viommu, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &v, 8, &id));
 	CHECK_ERRNO(EOPNOTSUPP, _nested_alloc(a.id, viommu, &v, IOMMU_HWPT_ALLOC_PASID, 0, &id));
 	/* Linux's vSTE rules: EIO for any bit a guest may not set. */
 	v.ste[0] |= htole64(1ULL << 52); /* beyond S1ContextPtr */
@@ -665,19 +667,19 @@ static void test_viommu(void *arg)
 	v = vste_s1(0);
 	v.ste[1] = htole64(1ULL << 19); /* MEV: the host's */
 	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id));
-	v = (struct iommu_hwpt_arm_smmuv3){ .ste = { htole64(STE0_V | STE0_CFG(6)), 0 } };
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(6)), 0}};
 	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* Config S2 */
-	v = (struct iommu_hwpt_arm_smmuv3){ .ste = { htole64(STE0_V | STE0_CFG(7)), 0 } };
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(7)), 0}};
 	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* Config nested */
 	v = vste_s1(STE1_EATS(2));
 	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* EATS S1CHK */
 	/* V = 0 with anything: an abort STE. EATS 1 is fine (and dropped: no ATS here). */
-	v = (struct iommu_hwpt_arm_smmuv3){ .ste = { htole64(~1ULL), htole64(~0ULL) } };
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(~1ULL), htole64(~0ULL)}};
 	abort_id = nested_alloc(a.id, viommu, v);
 	nested = nested_alloc(a.id, viommu, vste_s1(STE1_EATS(1) | 0x3 << 2 | 1));
-	bypass = nested_alloc(a.id, viommu,
-			      (struct iommu_hwpt_arm_smmuv3){
-				      .ste = { htole64(STE0_V | STE0_CFG(4)), 0 } });
+	bypass = nested_alloc(
+		a.id, viommu,
+		(struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(4)), 0}});
 
 	/* Translating needs the vDEVICE (its vSID); abort and bypass do not. */
 	TAP_CHECK_EQ(sdev_attach(&a, nested), -ENOENT, "no vDEVICE");
@@ -687,8 +689,9 @@ static void test_viommu(void *arg)
 	CHECK_OK(sdev_replace(&a, bypass));
 	ste_read(SID_A, s2ste);
 	TAP_CHECK_EQ(s2ste[0], STE0_V | STE0_CFG(6), "bypass = the parent's stage 2");
-	TAP_CHECK_EQ(s2ste[2], vmid | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) | STE2_AA64 |
-				       STE2_PTW | STE2_R,
+	TAP_CHECK_EQ(s2ste[2],
+		     vmid | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) | STE2_AA64 | STE2_PTW |
+			     STE2_R,
 		     "parent q2 (S2PTW: a nesting parent)");
 
 	/* vDEVICE: EEXIST both ways; a device of another vIOMMU is fine. */
@@ -850,8 +853,11 @@ static void test_invalidate(void *arg)
 	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
 	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
 
-#define CMD(i, c0, c1) cmds[i] = (struct iommu_viommu_arm_smmuv3_invalidate){ \
-		.cmd = { htole64(c0), htole64(c1) } }
+#define CMD(i, c0, c1)                                        \
+	cmds[i] = (struct iommu_viommu_arm_smmuv3_invalidate) \
+	{                                                     \
+		.cmd = { htole64(c0), htole64(c1) }           \
+	}
 	/* Good commands of every accepted kind. */
 	CMD(0, CMD_NH_ALL, 0);
 	CMD(1, CMD_NH_ASID | CMD_ASID(3), 0);
@@ -963,7 +969,7 @@ static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t l
 /* Wait (no timeout: the test's own) for one page request, and read it. */
 static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
 	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
@@ -971,7 +977,7 @@ static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
 
 static void fault_respond(int fd, uint32_t cookie, uint32_t code)
 {
-	struct iommu_hwpt_page_response r = { .cookie = cookie, .code = code };
+	struct iommu_hwpt_page_response r = {.cookie = cookie, .code = code};
 
 	TAP_CHECK_EQ(uiommu_write(fd_file(fd), &r, sizeof(r)), sizeof(r), "response");
 }
@@ -1029,11 +1035,11 @@ static void test_iopf_s2(void *arg)
 	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
 	pthread_join(j.th, NULL);
 	TAP_CHECK_EQ(j.ret, -EFAULT, "ended by detach");
-	CHECK_ERRNO(EINVAL, uiommu_write(fd_file(ffd),
-					 &(struct iommu_hwpt_page_response){
-						 .cookie = pf.cookie,
-						 .code = IOMMUFD_PAGE_RESP_SUCCESS },
-					 sizeof(struct iommu_hwpt_page_response)));
+	CHECK_ERRNO(EINVAL,
+		    uiommu_write(fd_file(ffd),
+				 &(struct iommu_hwpt_page_response){
+					 .cookie = pf.cookie, .code = IOMMUFD_PAGE_RESP_SUCCESS},
+				 sizeof(struct iommu_hwpt_page_response)));
 
 	/* Without a fault queue the same fault is immediate (no S2S). */
 	plain = hwpt_alloc(a.id, ioas, 0);
@@ -1145,7 +1151,7 @@ static void test_dirty_nested(void *arg)
 static void test_devices(void *arg)
 {
 	struct smmuv3_iommu_params p;
-	struct smmuv3_dev_params dp = { .sid = 256 };
+	struct smmuv3_dev_params dp = {.sid = 256};
 	struct iommufd_ctx *ictx;
 	struct udev *u;
 	uint32_t id;
@@ -1153,9 +1159,8 @@ static void test_devices(void *arg)
 
 	smmu_setup();
 	/* The stream table covers 256 SIDs; a SID taken twice; SSID bits beyond SSIDSIZE. */
-	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EINVAL, "SID 256: %d",
-		  err);
-	dp = (struct smmuv3_dev_params){ .sid = 3, .ssid_bits = 21 };
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EINVAL, "SID 256: %d", err);
+	dp = (struct smmuv3_dev_params){.sid = 3, .ssid_bits = 21};
 	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EINVAL, "SSID bits");
 	dp.ssid_bits = 0;
 	u = smmuv3_iommu_dev_create(smmu, &dp, &err);
@@ -1184,10 +1189,10 @@ static void test_devices(void *arg)
 	/* Parameters. */
 	smmuv3_iommu_params_default(&p);
 	p.cmdq_log2 = 20;
-	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){ NULL }), -EINVAL, "cmdq");
+	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "cmdq");
 	smmuv3_iommu_params_default(&p);
 	p.hw.s2p = false;
-	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){ NULL }), -EINVAL, "no S2");
+	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "no S2");
 	smmu_teardown();
 }
 
@@ -1311,9 +1316,9 @@ static void test_dmatest(void *arg)
 	      SMMUV3_MSI_IOVA_BASE + MSI_DOORBELL_TRANSLATER);
 	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
 	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
-	TAP_CHECK(!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2,
-				     PCI_MSIX_FLAGS_ENABLE),
-		  "MSI-X on");
+	TAP_CHECK(
+		!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE),
+		"MSI-X on");
 	dt_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
 	st = dt_go(dt, DMATEST_OP_FILL, 0, IOVA + 8 * PAGE_SIZE, 64);
 	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
@@ -1354,8 +1359,8 @@ static void *conc_thread(void *arg)
 
 	for (unsigned int i = 0; i < CONC_DMAS && !c->bad[0]; i++) {
 		unsigned int p = (i * 7 + c->id * 3) % 16;
-		struct iommu_dma_fault f = { 0 };
-		uint64_t w[2] = { 0, 0 };
+		struct iommu_dma_fault f = {0};
+		uint64_t w[2] = {0, 0};
 		size_t done;
 		int ret = dma(c->d, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w, sizeof(w),
 			      false, &done, &f);
@@ -1369,7 +1374,8 @@ static void *conc_thread(void *arg)
 		else
 			snprintf(c->bad, sizeof(c->bad),
 				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
-				 f.reason, done, (unsigned long long)w[0], (unsigned long long)w[1]);
+				 f.reason, done, (unsigned long long)w[0],
+				 (unsigned long long)w[1]);
 	}
 	return NULL;
 }
@@ -1395,7 +1401,7 @@ static void test_concurrent(void *arg)
 	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
 	CHECK_OK(sdev_attach(&a, hwpt[0]));
 	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		c[t] = (struct conc){ .d = &a, .id = t };
+		c[t] = (struct conc){.d = &a, .id = t};
 		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
 	}
 	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
@@ -1408,8 +1414,8 @@ static void test_concurrent(void *arg)
 		pthread_join(th[t], NULL);
 		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
 		ok += c[t].ok;
-		tap_diag("thread %u: %lu read, %lu aborted, %lu unmapped", t, c[t].ok,
-			 c[t].aborted, c[t].unmapped);
+		tap_diag("thread %u: %lu read, %lu aborted, %lu unmapped", t, c[t].ok, c[t].aborted,
+			 c[t].unmapped);
 	}
 	TAP_CHECK(ok, "some reads got through");
 	sdev_free(&a);
@@ -1454,7 +1460,7 @@ static int f_smmu(void)
 
 static int f_dev(void)
 {
-	struct smmuv3_dev_params p = { .sid = SID_A };
+	struct smmuv3_dev_params p = {.sid = SID_A};
 	struct iommufd_ctx *ictx;
 	int err;
 
@@ -1479,8 +1485,8 @@ static int f_ioas(void)
 
 	if (rc)
 		return -errno;
-	rc = errno_neg(_ioas_map(fs.ioas, buffer, BUFFER_SIZE, &iova,
-				 MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	rc = errno_neg(
+		_ioas_map(fs.ioas, buffer, BUFFER_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
 	if (rc)
 		_destroy(fs.ioas);
 	return rc;
@@ -1488,8 +1494,7 @@ static int f_ioas(void)
 
 static int f_hwpt(void)
 {
-	return errno_neg(
-		_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
 }
 
 static int f_attach(void)
@@ -1517,8 +1522,8 @@ static int f_parent(void)
 
 static int f_viommu(void)
 {
-	return errno_neg(
-		_viommu_alloc(fs.a.id, fs.parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &fs.viommu));
+	return errno_neg(_viommu_alloc(fs.a.id, fs.parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				       &fs.viommu));
 }
 
 static int f_vdev(void)
@@ -1555,8 +1560,8 @@ static int f_fault(void)
 static int f_inv(void)
 {
 	const struct iommu_viommu_arm_smmuv3_invalidate cmds[2] = {
-		{ .cmd = { htole64(CMD_NH_ALL), 0 } },
-		{ .cmd = { htole64(CMD_CFGI_CD_ALL | CMD_SID(VSID)), 0 } },
+		{.cmd = {htole64(CMD_NH_ALL), 0}},
+		{.cmd = {htole64(CMD_CFGI_CD_ALL | CMD_SID(VSID)), 0}},
 	};
 	uint32_t n = 2;
 
@@ -1567,11 +1572,10 @@ static const struct {
 	const char *name;
 	int (*fn)(void);
 } fsteps[] = {
-	{ "open", f_open },	   { "smmu", f_smmu },	     { "dev", f_dev },
-	{ "ioas", f_ioas },	   { "hwpt", f_hwpt },	     { "attach", f_attach },
-	{ "dirty", f_dirty },	   { "parent", f_parent },   { "viommu", f_viommu },
-	{ "vdev", f_vdev },	   { "veventq", f_veventq }, { "nested", f_nested },
-	{ "replace", f_replace }, { "fault", f_fault },     { "inv", f_inv },
+	{"open", f_open},	{"smmu", f_smmu},     {"dev", f_dev},	      {"ioas", f_ioas},
+	{"hwpt", f_hwpt},	{"attach", f_attach}, {"dirty", f_dirty},     {"parent", f_parent},
+	{"viommu", f_viommu},	{"vdev", f_vdev},     {"veventq", f_veventq}, {"nested", f_nested},
+	{"replace", f_replace}, {"fault", f_fault},   {"inv", f_inv},
 };
 
 static void f_teardown(void)
@@ -1634,21 +1638,22 @@ int main(void)
 		const char *name;
 		void (*fn)(void *);
 	} tests[] = {
-		{ "GET_HW_INFO: IDRs, type, capabilities, lengths", test_hw_info },
-		{ "stage-2 paging: STE, DMA, faults, unmap invalidation, errnos", test_paging },
-		{ "MSI doorbell: reserved window, write-only page, lifetime", test_msi },
-		{ "dirty tracking through stage-2 HTTU", test_dirty },
-		{ "vIOMMU, nested HWPTs (vSTE rules), vDEVICEs, nested STE", test_viommu },
-		{ "DMA through a guest stage 1: vEVENTs, TLBI / CFGI with VMID and SID", test_nested_dma },
-		{ "vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate },
-		{ "IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2 },
-		{ "IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested },
-		{ "dirty tracking on a nesting parent, written through stage 1", test_dirty_nested },
-		{ "devices: SIDs, binding, parameters", test_devices },
-		{ "close with everything alive", test_close_all },
-		{ "DMA while STEs and mappings change", test_concurrent },
-		{ "dmatest behind the SMMU: COPY, fault registers, MSI-X doorbell", test_dmatest },
-		{ "fail-nth sweep of the driver's paths", test_failnth },
+		{"GET_HW_INFO: IDRs, type, capabilities, lengths", test_hw_info},
+		{"stage-2 paging: STE, DMA, faults, unmap invalidation, errnos", test_paging},
+		{"MSI doorbell: reserved window, write-only page, lifetime", test_msi},
+		{"dirty tracking through stage-2 HTTU", test_dirty},
+		{"vIOMMU, nested HWPTs (vSTE rules), vDEVICEs, nested STE", test_viommu},
+		{"DMA through a guest stage 1: vEVENTs, TLBI / CFGI with VMID and SID",
+		 test_nested_dma},
+		{"vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate},
+		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
+		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
+		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"devices: SIDs, binding, parameters", test_devices},
+		{"close with everything alive", test_close_all},
+		{"DMA while STEs and mappings change", test_concurrent},
+		{"dmatest behind the SMMU: COPY, fault registers, MSI-X doorbell", test_dmatest},
+		{"fail-nth sweep of the driver's paths", test_failnth},
 	};
 
 	buffer_init();

@@ -15,18 +15,18 @@
  */
 #include "smmuv3_env.h"
 
-#define SID	1
-#define VMID	3
-#define ASID	7
-#define IOVA	0x10000000ULL
+#define SID  1
+#define VMID 3
+#define ASID 7
+#define IOVA 0x10000000ULL
 
-#define D_AF	(1ULL << 10)
-#define D_AP2	(1ULL << 7)
-#define D_DBM	(1ULL << 51)
+#define D_AF	      (1ULL << 10)
+#define D_AP2	      (1ULL << 7)
+#define D_DBM	      (1ULL << 51)
 #define STE1_S1STALLD (1ULL << 27)
-#define STE2_HD	(1ULL << 55)
-#define CD0_HA	(1ULL << 43)
-#define EVT_STALL (1ULL << 31)
+#define STE2_HD	      (1ULL << 55)
+#define CD0_HA	      (1ULL << 43)
+#define EVT_STALL     (1ULL << 31)
 
 #define RESUME(sid, action) (0x44ULL | (uint64_t)(action) << 12 | (uint64_t)(sid) << 32)
 #define STALL_TERM(sid)	    (0x45ULL | (uint64_t)(sid) << 32)
@@ -138,8 +138,7 @@ static void test_cd_httu(void **state)
 	cd_set(sm_hp(&t, t.free + 64), cd0_std(ASID + 1) | CD0_HA, t.e.s1.root);
 	cd_set(sm_hp(&t, t.free + 128), cd0_std(ASID + 2) | CD0_HD, t.e.s1.root);
 	for (uint32_t i = 0; i < 3; i++)
-		ste_set(&t, 1 + i, STE0_V | STE0_CFG(5) | (t.free + 64 * i), 0, STE2_VMID(VMID),
-			0);
+		ste_set(&t, 1 + i, STE0_V | STE0_CFG(5) | (t.free + 64 * i), 0, STE2_VMID(VMID), 0);
 	assert_int_equal(pt_map(&t.e.s1, IOVA, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
 	d = leaf_of(&t, &t.e.s1, IOVA);
 	/* Writable-clean at stage 1: AP[2] = 1 (read-only) with DBM. */
@@ -252,7 +251,8 @@ static void test_stall_s1(void **state)
 	cmd_issue(&t, RESUME(1, 3), 0);
 	{
 		uint32_t cons = sm_r32(&t, SMMU_CMDQ_CONS);
-		uint64_t *slot = sm_hp(&t, t.cmdq + (uint64_t)(cons & ((1u << CMDQ_LOG2) - 1)) * 16);
+		uint64_t *slot =
+			sm_hp(&t, t.cmdq + (uint64_t)(cons & ((1u << CMDQ_LOG2) - 1)) * 16);
 
 		assert_int_equal(cons >> 24, SMMU_CERROR_ILL);
 		/* As a driver does: the slot becomes a CMD_SYNC, then the error is acknowledged. */
@@ -328,10 +328,8 @@ static void test_stall_s2(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr),
-		cmocka_unit_test(test_s2_httu),
-		cmocka_unit_test(test_cd_httu),
-		cmocka_unit_test(test_stall_s1),
+		cmocka_unit_test(test_idr),	 cmocka_unit_test(test_s2_httu),
+		cmocka_unit_test(test_cd_httu),	 cmocka_unit_test(test_stall_s1),
 		cmocka_unit_test(test_stall_s2),
 	};
 

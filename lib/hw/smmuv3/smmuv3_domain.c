@@ -79,7 +79,7 @@
 #include "util/epoch.h"
 #include "util/log.h"
 
-#define PAGING_FLAGS (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+#define PAGING_FLAGS	  (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 #define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 
 /* VMSA stage-2 descriptor bits read_and_clear_dirty looks at. */
@@ -205,8 +205,11 @@ struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags
 		*err = -ENOMEM;
 		return NULL;
 	}
-	cfg = (struct pt_cfg){ .format = PT_VMSA_S2, .granule_shift = 12, .ias = SMMUV3_S2_IAS,
-			       .oas = SMMUV3_S2_OAS, .sl0 = -1 };
+	cfg = (struct pt_cfg){.format = PT_VMSA_S2,
+			      .granule_shift = 12,
+			      .ias = SMMUV3_S2_IAS,
+			      .oas = SMMUV3_S2_OAS,
+			      .sl0 = -1};
 	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		cfg.flags |= PT_CFG_DBM;
 	ret = pt_cfg_init(&cfg);
@@ -318,7 +321,8 @@ static size_t smmuv3_unmap_pages(struct iommu_domain *domain, uint64_t iova, siz
 	struct smmuv3_domain *s2 = to_s2(domain);
 	uint64_t size, unmapped = 0;
 
-	if (!pgsize || !pgcount || __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
+	if (!pgsize || !pgcount ||
+	    __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
 		return 0;
 	epoch_hold();
 	pthread_mutex_lock(&s2->lock);
@@ -401,8 +405,11 @@ static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iov
 				       unsigned long flags, struct iommu_dirty_bitmap *dirty)
 {
 	struct smmuv3_domain *s2 = to_s2(domain);
-	struct dirty_walk w = { .s2 = s2, .bitmap = dirty, .start = iova,
-				.clear = !(flags & IOMMU_DIRTY_NO_CLEAR), .inv_start = UINT64_MAX };
+	struct dirty_walk w = {.s2 = s2,
+			       .bitmap = dirty,
+			       .start = iova,
+			       .clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
+			       .inv_start = UINT64_MAX};
 
 	if (!s2->dirty)
 		return -EINVAL;
@@ -447,8 +454,8 @@ int smmuv3_msi_get(struct smmuv3_domain *s2)
 	pthread_mutex_lock(&s2->lock);
 	if (!s2->msi_users) {
 		/* Write-only, like Linux's MSI page (IOMMU_WRITE | IOMMU_MMIO). */
-		ret = pt_map(&s2->pt, SMMUV3_MSI_IOVA_BASE,
-			     (uint64_t)(uintptr_t)s2->smmu->msi_page, SZ_4K, PT_PROT_W);
+		ret = pt_map(&s2->pt, SMMUV3_MSI_IOVA_BASE, (uint64_t)(uintptr_t)s2->smmu->msi_page,
+			     SZ_4K, PT_PROT_W);
 		if (ret == -EEXIST)
 			ret = -EADDRINUSE; /* the IOAS maps something in the window */
 	}

@@ -20,76 +20,77 @@
 #include "util/bits.h"
 
 /* STE fields the driver writes (qword, bits). */
-#define STE0_V		  (1ULL << 0)
-#define STE0_CFG_SHIFT	  1
-#define STE0_CFG_MASK	  (7ULL << 1)
-#define STE_CFG_ABORT	  0
-#define STE_CFG_BYPASS	  4
-#define STE_CFG_S1_TRANS  5
-#define STE_CFG_S2_TRANS  6
-#define STE_CFG_NESTED	  7
-#define STE0_S1FMT_MASK	  (3ULL << 4)
-#define STE0_S1CTXPTR_MASK (((1ULL << 52) - 1) & ~((1ULL << 6) - 1)) /* [51:6] */
-#define STE0_S1CDMAX_MASK (0x1fULL << 59)
-#define STE1_S1DSS_MASK	  (3ULL << 0)
-#define STE1_S1CIR_MASK	  (3ULL << 2)
-#define STE1_S1COR_MASK	  (3ULL << 4)
-#define STE1_S1CSH_MASK	  (3ULL << 6)
-#define STE1_MEV	  (1ULL << 19)
-#define STE1_S1STALLD	  (1ULL << 27)
-#define STE1_EATS_SHIFT	  28
-#define STE1_EATS_MASK	  (3ULL << 28)
+#define STE0_V		    (1ULL << 0)
+#define STE0_CFG_SHIFT	    1
+#define STE0_CFG_MASK	    (7ULL << 1)
+#define STE_CFG_ABORT	    0
+#define STE_CFG_BYPASS	    4
+#define STE_CFG_S1_TRANS    5
+#define STE_CFG_S2_TRANS    6
+#define STE_CFG_NESTED	    7
+#define STE0_S1FMT_MASK	    (3ULL << 4)
+#define STE0_S1CTXPTR_MASK  (((1ULL << 52) - 1) & ~((1ULL << 6) - 1)) /* [51:6] */
+#define STE0_S1CDMAX_MASK   (0x1fULL << 59)
+#define STE1_S1DSS_MASK	    (3ULL << 0)
+#define STE1_S1CIR_MASK	    (3ULL << 2)
+#define STE1_S1COR_MASK	    (3ULL << 4)
+#define STE1_S1CSH_MASK	    (3ULL << 6)
+#define STE1_MEV	    (1ULL << 19)
+#define STE1_S1STALLD	    (1ULL << 27)
+#define STE1_EATS_SHIFT	    28
+#define STE1_EATS_MASK	    (3ULL << 28)
 #define STE1_SHCFG_INCOMING (1ULL << 44)
-#define STE2_T0SZ_SHIFT	  32
-#define STE2_SL0_SHIFT	  38
-#define STE2_TG_SHIFT	  46
-#define STE2_PS_SHIFT	  48
-#define STE2_AA64	  (1ULL << 51)
-#define STE2_PTW	  (1ULL << 54)
-#define STE2_HD		  (1ULL << 55)
-#define STE2_HA		  (1ULL << 56)
-#define STE2_S		  (1ULL << 57)
-#define STE2_R		  (1ULL << 58)
-#define STE3_S2TTB_MASK	  (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
+#define STE2_T0SZ_SHIFT	    32
+#define STE2_SL0_SHIFT	    38
+#define STE2_TG_SHIFT	    46
+#define STE2_PS_SHIFT	    48
+#define STE2_AA64	    (1ULL << 51)
+#define STE2_PTW	    (1ULL << 54)
+#define STE2_HD		    (1ULL << 55)
+#define STE2_HA		    (1ULL << 56)
+#define STE2_S		    (1ULL << 57)
+#define STE2_R		    (1ULL << 58)
+#define STE3_S2TTB_MASK	    (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
 
-/* What a guest may put in the STE words of IOMMU_HWPT_DATA_ARM_SMMUV3 (Linux's *_NESTING_ALLOWED). */
+/* What a guest may put in the STE words of IOMMU_HWPT_DATA_ARM_SMMUV3 (Linux's *_NESTING_ALLOWED).
+ */
 #define STE0_NESTING_ALLOWED \
 	(STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | STE0_S1CTXPTR_MASK | STE0_S1CDMAX_MASK)
-#define STE1_NESTING_ALLOWED                                                             \
-	(STE1_S1DSS_MASK | STE1_S1CIR_MASK | STE1_S1COR_MASK | STE1_S1CSH_MASK | \
-	 STE1_S1STALLD | STE1_EATS_MASK)
+#define STE1_NESTING_ALLOWED                                                                     \
+	(STE1_S1DSS_MASK | STE1_S1CIR_MASK | STE1_S1COR_MASK | STE1_S1CSH_MASK | STE1_S1STALLD | \
+	 STE1_EATS_MASK)
 
 /* Command fields. */
-#define CMD0_SID_SHIFT	  32
-#define CMD0_SID_MASK	  (0xffffffffULL << 32)
-#define CMD0_VMID_SHIFT	  32
-#define CMD0_VMID_MASK	  (0xffffULL << 32)
-#define CMD0_NUM_SHIFT	  12
-#define CMD0_SCALE_SHIFT  20
+#define CMD0_SID_SHIFT		 32
+#define CMD0_SID_MASK		 (0xffffffffULL << 32)
+#define CMD0_VMID_SHIFT		 32
+#define CMD0_VMID_MASK		 (0xffffULL << 32)
+#define CMD0_NUM_SHIFT		 12
+#define CMD0_SCALE_SHIFT	 20
 #define CMD0_RESUME_ACTION_SHIFT 12
-#define CMD_RESUME_TERM	  0
-#define CMD_RESUME_RETRY  1
-#define CMD_RESUME_ABORT  2
-#define CMD1_TG_SHIFT	  10
-#define CMD1_RANGE_ALL	  31 /* CFGI_STE_RANGE Range = 31: CFGI_ALL */
+#define CMD_RESUME_TERM		 0
+#define CMD_RESUME_RETRY	 1
+#define CMD_RESUME_ABORT	 2
+#define CMD1_TG_SHIFT		 10
+#define CMD1_RANGE_ALL		 31 /* CFGI_STE_RANGE Range = 31: CFGI_ALL */
 
 /* Event record fields. */
-#define EVT1_STAG_MASK	  0xffffULL
-#define EVT1_STALL	  (1ULL << 31)
-#define EVT1_PNU	  (1ULL << 33)
-#define EVT1_IND	  (1ULL << 34)
-#define EVT1_RNW	  (1ULL << 35)
-#define EVT1_S2		  (1ULL << 39)
-#define EVT0_SSV	  (1ULL << 11)
+#define EVT1_STAG_MASK 0xffffULL
+#define EVT1_STALL     (1ULL << 31)
+#define EVT1_PNU       (1ULL << 33)
+#define EVT1_IND       (1ULL << 34)
+#define EVT1_RNW       (1ULL << 35)
+#define EVT1_S2	       (1ULL << 39)
+#define EVT0_SSV       (1ULL << 11)
 
 /* The stage 2 every paging domain uses: 4K granule, 48-bit IPA, 48-bit PA. */
-#define SMMUV3_S2_IAS	  48
-#define SMMUV3_S2_OAS	  48
-#define SMMUV3_S2_PS_ENC  5
-#define SMMUV3_PGSIZES	  (SZ_4K | SZ_2M | SZ_1G)
-#define SZ_4K		  0x1000ULL
-#define SZ_2M		  0x200000ULL
-#define SZ_1G		  0x40000000ULL
+#define SMMUV3_S2_IAS	 48
+#define SMMUV3_S2_OAS	 48
+#define SMMUV3_S2_PS_ENC 5
+#define SMMUV3_PGSIZES	 (SZ_4K | SZ_2M | SZ_1G)
+#define SZ_4K		 0x1000ULL
+#define SZ_2M		 0x200000ULL
+#define SZ_1G		 0x40000000ULL
 
 struct smmuv3_master;
 struct smmuv3_vsmmu;
@@ -145,9 +146,9 @@ struct smmuv3_master {
 
 	/* Guards everything below (the core serialises attach changes; the event path reads). */
 	pthread_mutex_t lock;
-	struct iommu_domain *domain;	/* attached (paging or nested); NULL: blocked */
-	struct smmuv3_domain *msi_s2;	/* the stage 2 holding this device's doorbell mapping */
-	struct smmuv3_vsmmu *vsmmu;	/* nested on a vIOMMU with a vDEVICE: events go there */
+	struct iommu_domain *domain;  /* attached (paging or nested); NULL: blocked */
+	struct smmuv3_domain *msi_s2; /* the stage 2 holding this device's doorbell mapping */
+	struct smmuv3_vsmmu *vsmmu;   /* nested on a vIOMMU with a vDEVICE: events go there */
 	uint32_t vsid;
 };
 
@@ -238,8 +239,8 @@ int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd
 void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t ste[8]);
 /* Attach @master to @domain with @ste; @vsmmu / @vsid: its vmaster (NULL: none). */
 int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
-			 struct smmuv3_domain *s2, const uint64_t ste[8], struct smmuv3_vsmmu *vsmmu,
-			 uint32_t vsid);
+			 struct smmuv3_domain *s2, const uint64_t ste[8],
+			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid);
 int smmuv3_vmid_alloc(struct smmuv3_iommu *smmu);
 void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid);
 bool smmuv3_master_ours(const struct udev *dev);

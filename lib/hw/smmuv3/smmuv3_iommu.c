@@ -144,7 +144,8 @@ static int cmdq_submit(struct smmuv3_iommu *smmu, uint64_t (*cmds)[2], unsigned 
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t idx = (start + i) & (size - 1);
 
-		trace_smmu_cmd(smmu->name, (unsigned int)(cmds[i][0] & 0xff), cmds[i][0], cmds[i][1]);
+		trace_smmu_cmd(smmu->name, (unsigned int)(cmds[i][0] & 0xff), cmds[i][0],
+			       cmds[i][1]);
 		__atomic_store_n(&smmu->cmdq[idx * 2], htole64(cmds[i][0]), __ATOMIC_RELAXED);
 		__atomic_store_n(&smmu->cmdq[idx * 2 + 1], htole64(cmds[i][1]), __ATOMIC_RELAXED);
 	}
@@ -220,7 +221,7 @@ int smmuv3_cmdq_issue(struct smmuv3_iommu *smmu, const uint64_t (*cmds)[2], unsi
 
 int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd1)
 {
-	const uint64_t cmd[1][2] = { { cmd0, cmd1 } };
+	const uint64_t cmd[1][2] = {{cmd0, cmd1}};
 
 	return smmuv3_cmdq_issue(smmu, cmd, 1, NULL);
 }
@@ -371,16 +372,15 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	wr32(smmu, SMMU_CR2, SMMU_CR2_RECINVSID);
 	wr64(smmu, SMMU_STRTAB_BASE, (uint64_t)(uintptr_t)smmu->strtab | 1ULL << 62);
 	wr32(smmu, SMMU_STRTAB_BASE_CFG, smmu->sid_bits); /* FMT linear, LOG2SIZE */
-	wr64(smmu, SMMU_CMDQ_BASE,
-	     (uint64_t)(uintptr_t)smmu->cmdq | 1ULL << 62 | smmu->cmdq_log2);
+	wr64(smmu, SMMU_CMDQ_BASE, (uint64_t)(uintptr_t)smmu->cmdq | 1ULL << 62 | smmu->cmdq_log2);
 	wr32(smmu, SMMU_CMDQ_PROD, 0);
 	wr32(smmu, SMMU_CMDQ_CONS, 0);
 	smmu->cmdq_prod = 0;
 	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN);
 	{
 		const uint64_t cmds[2][2] = {
-			{ SMMU_CMD_CFGI_STE_RANGE, CMD1_RANGE_ALL },
-			{ SMMU_CMD_TLBI_NSNH_ALL, 0 },
+			{SMMU_CMD_CFGI_STE_RANGE, CMD1_RANGE_ALL},
+			{SMMU_CMD_TLBI_NSNH_ALL, 0},
 		};
 
 		if (smmuv3_cmdq_issue(smmu, cmds, 2, NULL))
@@ -422,8 +422,8 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 		snprintf(smmu->name, sizeof(smmu->name), "%s", p->name);
 	else
 		snprintf(smmu->name, sizeof(smmu->name), "smmuv3.%u", n);
-	smmu->iommu = (struct iommu_device){ .ops = &smmuv3_iommu_ops, .name = smmu->name,
-					     .priv = smmu };
+	smmu->iommu =
+		(struct iommu_device){.ops = &smmuv3_iommu_ops, .name = smmu->name, .priv = smmu};
 	smmu->sid_bits = p->strtab_log2;
 	smmu->msi_page = p->msi_page;
 	smmu->cmdq_log2 = p->cmdq_log2;
@@ -583,8 +583,8 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 /* Attach                                                                 */
 
 int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
-			 struct smmuv3_domain *s2, const uint64_t ste[8], struct smmuv3_vsmmu *vsmmu,
-			 uint32_t vsid)
+			 struct smmuv3_domain *s2, const uint64_t ste[8],
+			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid)
 {
 	struct smmuv3_domain *old_s2;
 	int ret;
@@ -623,7 +623,8 @@ static void smmuv3_block_dev(struct udev *dev)
 	/* Nothing may stay stalled on a device nobody translates for. */
 	if (master->smmu->stall)
 		smmuv3_cmdq_issue_one(master->smmu,
-				      SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT, 0);
+				      SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
+				      0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -632,7 +633,7 @@ static void smmuv3_block_dev(struct udev *dev)
 static int smmuv3_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_t len,
 			  unsigned int *type, size_t *full_len)
 {
-	struct iommu_hw_info_arm_smmuv3 info = { 0 };
+	struct iommu_hw_info_arm_smmuv3 info = {0};
 	struct smmuv3_iommu *smmu;
 	size_t n = MIN(len, sizeof(info));
 
@@ -658,8 +659,7 @@ static uint64_t smmuv3_capabilities(struct udev *dev)
 {
 	if (!smmuv3_master_ours(dev))
 		return 0;
-	return to_master(dev)->smmu->httu_dirty && !dev->no_dirty ? IOMMU_HW_CAP_DIRTY_TRACKING
-								   : 0;
+	return to_master(dev)->smmu->httu_dirty && !dev->no_dirty ? IOMMU_HW_CAP_DIRTY_TRACKING : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -755,7 +755,8 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 		ret = master ? report_stall(domain, &master->udev, evt) : -ENODEV;
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "abort" : "iopf");
 		if (ret) {
-			/* Nobody will answer: do it now, so the transaction does not wait forever. */
+			/* Nobody will answer: do it now, so the transaction does not wait forever.
+			 */
 			stat_add(&smmu->stats.iopf_aborts, 1);
 			resume(smmu, sid, (uint16_t)(evt[1] & EVT1_STAG_MASK), CMD_RESUME_ABORT);
 		} else {
@@ -767,12 +768,14 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 		vevt.evt[0] = htole64((evt[0] & ~CMD0_SID_MASK) | (uint64_t)vsid << 32);
 		for (unsigned int i = 1; i < 4; i++)
 			vevt.evt[i] = htole64(evt[i]);
-		ret = vsmmu->core.report_event ? vsmmu->core.report_event(
-							 &vsmmu->core, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
-							 &vevt, sizeof(vevt))
-					       : -EOPNOTSUPP;
+		ret = vsmmu->core.report_event
+			      ? vsmmu->core.report_event(&vsmmu->core,
+							 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, &vevt,
+							 sizeof(vevt))
+			      : -EOPNOTSUPP;
 		stat_add(ret ? &smmu->stats.vevents_lost : &smmu->stats.vevents, 1);
-		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "vevent-lost" : "vevent");
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2],
+			       ret ? "vevent-lost" : "vevent");
 	} else {
 		stat_add(&smmu->stats.unhandled, 1);
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], "host");
@@ -864,7 +867,7 @@ static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova,
 				unsigned int access, void **host, size_t *contig,
 				struct iommu_dma_fault *fault)
 {
-	struct smmuv3_txn t = { .ssid = pasid ? pasid : SMMU_NO_SSID, .addr = iova };
+	struct smmuv3_txn t = {.ssid = pasid ? pasid : SMMU_NO_SSID, .addr = iova};
 	struct smmuv3_iommu *smmu;
 	struct smmuv3_result r;
 	int ret;

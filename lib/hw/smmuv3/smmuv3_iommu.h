@@ -94,7 +94,7 @@ struct smmuv3_dev_params {
 	bool no_msi;		/* no MSIs: no SW_MSI window, no doorbell mapping */
 	bool no_dirty;		/* the device is excluded from dirty tracking */
 	bool is_pci;
-	const char *name;	/* default "smmuv3.<n>:<sid>" */
+	const char *name; /* default "smmuv3.<n>:<sid>" */
 };
 
 /*
@@ -129,15 +129,15 @@ void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova);
 int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain);
 
 struct smmuv3_iommu_stats {
-	uint64_t cmds;	      /* commands issued (CMD_SYNCs included) */
-	uint64_t cmd_errors;  /* commands the hardware refused (CMDQ_ERR) */
-	uint64_t events;      /* event records consumed */
+	uint64_t cmds;		 /* commands issued (CMD_SYNCs included) */
+	uint64_t cmd_errors;	 /* commands the hardware refused (CMDQ_ERR) */
+	uint64_t events;	 /* event records consumed */
 	uint64_t evtq_overflows; /* EVENTQ_PROD.OVFLG seen */
-	uint64_t vevents;     /* records forwarded to a vIOMMU */
-	uint64_t vevents_lost; /* ... that the vIOMMU did not take */
-	uint64_t iopfs;	      /* stall records given to a fault queue */
-	uint64_t iopf_aborts; /* stall records nobody took (answered RESUME Abort) */
-	uint64_t unhandled;   /* records for nobody (host faults: logged only) */
+	uint64_t vevents;	 /* records forwarded to a vIOMMU */
+	uint64_t vevents_lost;	 /* ... that the vIOMMU did not take */
+	uint64_t iopfs;		 /* stall records given to a fault queue */
+	uint64_t iopf_aborts;	 /* stall records nobody took (answered RESUME Abort) */
+	uint64_t unhandled;	 /* records for nobody (host faults: logged only) */
 };
 void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st);
 

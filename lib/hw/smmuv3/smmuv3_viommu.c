@@ -125,7 +125,7 @@ static int smmuv3_vsmmu_cache_invalidate(struct iommu_viommu *viommu,
 	struct smmuv3_vsmmu *vsmmu = to_vsmmu(viommu);
 	struct iommu_viommu_arm_smmuv3_invalidate *ucmds;
 	uint32_t n = array->entry_num, done = 0, last = 0;
-	uint64_t (*cmds)[2];
+	uint64_t(*cmds)[2];
 	int ret = 0;
 
 	_Static_assert(sizeof(*ucmds) == 2 * sizeof(uint64_t), "a command is two qwords");
@@ -157,7 +157,7 @@ static int smmuv3_vsmmu_cache_invalidate(struct iommu_viommu *viommu,
 		}
 		/* Issue [last, done): a full batch, the end, or what precedes a bad command. */
 		if (done > last) {
-			int r = smmuv3_cmdq_issue(vsmmu->smmu, (const uint64_t(*)[2])&cmds[last],
+			int r = smmuv3_cmdq_issue(vsmmu->smmu, (const uint64_t(*)[2]) & cmds[last],
 						  done - last, &issued);
 
 			if (r) {
@@ -201,13 +201,11 @@ static int smmuv3_vdevice_init(struct iommu_viommu *viommu, struct udev *dev, ui
 		vsmmu->vdevs = n;
 		vsmmu->cap_vdevs = cap;
 	}
-	vsmmu->vdevs[vsmmu->nr_vdevs++] = (struct smmuv3_vdev){ .vsid = virt_id,
-								 .master = master };
+	vsmmu->vdevs[vsmmu->nr_vdevs++] = (struct smmuv3_vdev){.vsid = virt_id, .master = master};
 	return 0;
 }
 
-static void smmuv3_vdevice_destroy(struct iommu_viommu *viommu, struct udev *dev,
-				   uint64_t virt_id)
+static void smmuv3_vdevice_destroy(struct iommu_viommu *viommu, struct udev *dev, uint64_t virt_id)
 {
 	struct smmuv3_vsmmu *vsmmu = to_vsmmu(viommu);
 
