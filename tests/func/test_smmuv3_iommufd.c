@@ -836,6 +836,79 @@ static void test_nested_dma(void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* PASIDs: the guest's CD table                                        */
+
+/*
+ * Two CDs (S1CDMax 1): CD 0 for requests without PASID (S1DSS = 0b10,
+ * SSID0), CD 1, with a stage 1 of its own, for PASID 1. Faults carry SSV
+ * and the SSID; PASID 2 is beyond the table (C_BAD_SUBSTREAMID, -EIO).
+ */
+static void test_nested_pasid(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested, veventq;
+	struct pt_cfg c = {.format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48};
+	struct iommu_hwpt_arm_smmuv3 v;
+	struct iommu_dma_fault f;
+	struct pt_table s1b;
+	uint8_t buf[8] = "pasid 1";
+	struct guest g;
+	struct vrec rec;
+	struct sdev a;
+	uint64_t *cd1;
+	size_t done;
+	int vfd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, 0);
+	TAP_CHECK(!pt_cfg_init(&c) && !pt_table_init(&s1b, &c, &g.tables.mem), "second table");
+	cd1 = guest_cd(&g) + 8;
+	cd1[0] = guest_cd(&g)[0] & ~htole64(CD0_ASID(0xffff));
+	cd1[0] |= htole64(CD0_ASID(GASID + 1));
+	cd1[1] = htole64(s1b.root);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	TAP_CHECK(!pt_map(&s1b, 0x10000, GRAM_IPA + DATA_OFF + 0x6000, PAGE_SIZE, PT_PROT_RW),
+		  "CD 1 map");
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_veventq_alloc(viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &veventq, &vfd));
+	v = vste_s1(2);			 /* S1DSS = SSID0 */
+	v.ste[0] |= htole64(1ULL << 59); /* S1CDMax 1 */
+	nested = nested_alloc(a.id, viommu, v);
+	CHECK_OK(sdev_attach(&a, nested));
+
+	/* Without PASID through CD 0, with PASID 1 through CD 1's own stage 1. */
+	dma_ok(&a, 0x10000, buf, sizeof(buf), true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF, buf, sizeof(buf)), "CD 0");
+	memcpy(buf, "PASID 1", 8);
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 1, 0x10008, buf, sizeof(buf), true, &done, &f), 0,
+		     "PASID 1 DMA");
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x6008, buf, sizeof(buf)), "CD 1");
+
+	/* A fault under PASID 1: the vEVENT has SSV and SubstreamID. */
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 1, 0x20000, buf, 4, false, &done, &f), -EFAULT,
+		     "PASID 1 fault");
+	TAP_CHECK_EQ(f.pasid, 1, "fault pasid");
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "vEVENT");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[0]),
+		     EVT_F_TRANSLATION | 1ULL << 11 | 1ULL << 12 | (uint64_t)VSID << 32, "evt0");
+	/* PASID 2 has no CD: C_BAD_SUBSTREAMID, a configuration error the guest is told. */
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 2, 0x10000, buf, 4, false, &done, &f), -EIO, "PASID 2");
+	TAP_CHECK_EQ(f.reason, 0x08, "C_BAD_SUBSTREAMID");
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "vEVENT");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[0]), 0x08 | 1ULL << 11 | 2ULL << 12 | (uint64_t)VSID << 32,
+		     "evt0 C_BAD_SUBSTREAMID");
+
+	CHECK_OK(fd_close(vfd));
+	sdev_free(&a);
+	smmu_teardown();
+	pt_table_destroy(&s1b);
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
 /* Invalidation refusals and entry_num                                 */
 
 static void test_invalidate(void *arg)
@@ -1645,6 +1718,7 @@ int main(void)
 		{"vIOMMU, nested HWPTs (vSTE rules), vDEVICEs, nested STE", test_viommu},
 		{"DMA through a guest stage 1: vEVENTs, TLBI / CFGI with VMID and SID",
 		 test_nested_dma},
+		{"PASIDs through the guest's CD table, SSID in vEVENTs", test_nested_pasid},
 		{"vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate},
 		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
 		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
