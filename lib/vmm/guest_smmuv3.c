@@ -4,8 +4,9 @@
  * tables and CDs in guest RAM, STE words, commands.
  *
  * What it owns: nothing but the guest's stage-1 tables (a lib/pt table
- * over the guest memory's port). The rest are pure encoders from field
- * values to the architecture's 64-bit words (Arm IHI 0070: STE §5.2, CD
+ * over the guest memory's port), which it checks before every change
+ * because guest RAM is anybody's to write. The rest are pure encoders
+ * from field values to the architecture's 64-bit words (Arm IHI 0070: STE §5.2, CD
  * §5.4, commands §4); the constants below are this file's own reading of
  * the specification, not the hardware model's, so that a guest built here
  * tests the model rather than mirroring it.
@@ -127,21 +128,42 @@ int guest_s1_init(struct guest_s1 *s1, struct guest_mem *gm, unsigned int granul
 	return 0;
 }
 
+/*
+ * lib/pt trusts the tables it writes; these live in guest RAM, where the
+ * guest or a device may have written anything. pt_table_check() reads
+ * the tree through the port (bounded: a descriptor pointing outside guest
+ * RAM is reported, not followed) and says whether it is still exactly
+ * the tree lib/pt built, as far as the tables go; leaves may hold
+ * anything, the engine never follows them.
+ */
+static int usable(struct guest_s1 *s1)
+{
+	if (!s1->live)
+		return -EINVAL;
+	if (!s1->corrupt && pt_table_check(&s1->pt, NULL))
+		s1->corrupt = true;
+	return s1->corrupt ? -EUCLEAN : 0;
+}
+
 void guest_s1_destroy(struct guest_s1 *s1)
 {
-	if (s1->live)
+	if (s1->live && !usable(s1))
 		pt_table_destroy(&s1->pt);
 	memset(s1, 0, sizeof(*s1));
 }
 
 int guest_s1_map(struct guest_s1 *s1, uint64_t iova, uint64_t gpa, uint64_t size, unsigned int prot)
 {
-	return s1->live ? pt_map(&s1->pt, iova, gpa, size, prot) : -EINVAL;
+	int ret = usable(s1);
+
+	return ret ? ret : pt_map(&s1->pt, iova, gpa, size, prot);
 }
 
 int guest_s1_unmap(struct guest_s1 *s1, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
-	return s1->live ? pt_unmap(&s1->pt, iova, size, unmapped) : -EINVAL;
+	int ret = usable(s1);
+
+	return ret ? ret : pt_unmap(&s1->pt, iova, size, unmapped);
 }
 
 uint64_t guest_s1_root(const struct guest_s1 *s1)

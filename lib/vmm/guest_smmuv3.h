@@ -39,12 +39,20 @@
 struct guest_s1 {
 	struct pt_table pt;
 	bool live;
+	bool corrupt; /* found overwritten: no more map, unmap or walk of it */
 };
 
 int guest_s1_init(struct guest_s1 *s1, struct guest_mem *gm, unsigned int granule_shift,
 		  unsigned int ias, unsigned int oas);
 void guest_s1_destroy(struct guest_s1 *s1);
-/* pt_map / pt_unmap of the guest's table (PT_PROT_*); their errnos. */
+/*
+ * pt_map / pt_unmap of the guest's table (PT_PROT_*); their errnos, and
+ * -EUCLEAN when the tables were overwritten (by the guest's CPU or a
+ * device: they are guest RAM) so that lib/pt cannot safely follow them:
+ * every call checks the tree first (pt_table_check), and a table found
+ * corrupt is abandoned, never walked again (destroy leaves its pages to
+ * the guest memory, which goes as a whole).
+ */
 int guest_s1_map(struct guest_s1 *s1, uint64_t iova, uint64_t gpa, uint64_t size,
 		 unsigned int prot);
 int guest_s1_unmap(struct guest_s1 *s1, uint64_t iova, uint64_t size, uint64_t *unmapped);

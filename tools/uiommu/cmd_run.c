@@ -76,9 +76,12 @@ static const char *default_scenario(void)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},	{"verbose", no_argument, NULL, 'v'},
-		{"timeout", required_argument, NULL, 'T'}, {"check", no_argument, NULL, 'C'},
-		{"trace", required_argument, NULL, 't'},   {"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"timeout", required_argument, NULL, 'T'},
+		{"check", no_argument, NULL, 'C'},
+		{"trace", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct run_opts opts = {.timeout_ms = TIMEOUT_MS, .out = stdout, .verbose = cli_verbose};

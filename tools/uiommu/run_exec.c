@@ -71,8 +71,8 @@
 struct run_event {
 	enum run_queue queue;
 	struct smmuv3_evt e;
-	uint32_t seq;	  /* vEVENTQ: the header's sequence */
-	bool lost;	  /* vEVENTQ: a LOST_EVENTS header */
+	uint32_t seq;	   /* vEVENTQ: the header's sequence */
+	bool lost;	   /* vEVENTQ: a LOST_EVENTS header */
 	unsigned int step; /* arrived during this step (0: boot) */
 	bool consumed;
 };
@@ -117,7 +117,7 @@ struct run_ctx {
 	struct uiommu_file *veventq, *faultq;
 	struct run_dev dev[RUN_MAX_DEVICES];
 
-	int efd[RUN_MSI_EVENTS]; /* doorbell event -> eventfd (-1: none) */
+	int efd[RUN_MSI_EVENTS];       /* doorbell event -> eventfd (-1: none) */
 	uint64_t irqs[RUN_MSI_EVENTS]; /* signals not yet taken by expect_irq */
 
 	pthread_mutex_t log_lock;
@@ -130,6 +130,7 @@ struct run_ctx {
 	size_t npr, cappr;
 
 	uint64_t *stats_last;
+	unsigned int stats_step; /* the last stats step (0: none yet) */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -146,9 +147,10 @@ static const char *errno_name(int e)
 		int e;
 		const char *n;
 	} t[] = {
-		{EPERM, "EPERM"},   {ENOENT, "ENOENT"},	    {EIO, "EIO"},	  {E2BIG, "E2BIG"},
-		{ENOMEM, "ENOMEM"}, {EFAULT, "EFAULT"},	    {EBUSY, "EBUSY"},	  {EEXIST, "EEXIST"},
-		{ENODEV, "ENODEV"}, {EINVAL, "EINVAL"},	    {ENOSPC, "ENOSPC"},	  {ERANGE, "ERANGE"},
+		{EPERM, "EPERM"},	  {ENOENT, "ENOENT"},	      {EIO, "EIO"},
+		{E2BIG, "E2BIG"},	  {ENOMEM, "ENOMEM"},	      {EFAULT, "EFAULT"},
+		{EBUSY, "EBUSY"},	  {EEXIST, "EEXIST"},	      {ENODEV, "ENODEV"},
+		{EINVAL, "EINVAL"},	  {ENOSPC, "ENOSPC"},	      {ERANGE, "ERANGE"},
 		{EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {EADDRINUSE, "EADDRINUSE"},
 		{ETIMEDOUT, "ETIMEDOUT"}, {EAGAIN, "EAGAIN"},
 	};
@@ -200,8 +202,7 @@ static uint64_t now_ms(void)
 }
 
 /* BAR0 and configuration space of a device, as its driver accesses them. */
-static int reg_rd(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int size,
-		  uint64_t *v)
+static int reg_rd(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int size, uint64_t *v)
 {
 	*v = 0;
 	return dmatest_bar_read(run_machine_dmatest(c->m, dev), 0, off, size, v);
@@ -241,9 +242,8 @@ static json_t *evt_json(const struct run_event *ev)
 	if (ev->lost)
 		return json_pack("{s:s, s:b}", "queue", "veventq", "lost_events", 1);
 	o = json_pack("{s:s, s:s, s:i, s:o, s:o}", "queue",
-		      ev->queue == RQ_VEVENTQ ? "veventq" : "host", "type",
-		      name ? name : "unknown", "code", (int)e->type, "sid", run_json_hex(e->sid),
-		      "raw",
+		      ev->queue == RQ_VEVENTQ ? "veventq" : "host", "type", name ? name : "unknown",
+		      "code", (int)e->type, "sid", run_json_hex(e->sid), "raw",
 		      json_pack("[o, o, o, o]", run_json_hex(e->raw[0]), run_json_hex(e->raw[1]),
 				run_json_hex(e->raw[2]), run_json_hex(e->raw[3])));
 	if (ev->queue == RQ_VEVENTQ)
@@ -283,13 +283,13 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 		snprintf(line, sizeof(line), "event  vEVENTQ: events were lost (LOST_EVENTS)");
 	} else {
 		n = (size_t)snprintf(line, sizeof(line), "event  %s",
-				     ev->queue == RQ_VEVENTQ ? "vEVENTQ" : "host  ");
+				     ev->queue == RQ_VEVENTQ ? "vEVENTQ" : "host log");
 		if (ev->queue == RQ_VEVENTQ)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " #%u", ev->seq);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
 		if (n < sizeof(line))
-			smmuv3_evt_format(&ev->e, ev->queue == RQ_VEVENTQ ? "vSID" : "SID", line + n,
-					  sizeof(line) - n);
+			smmuv3_evt_format(&ev->e, ev->queue == RQ_VEVENTQ ? "vSID" : "SID",
+					  line + n, sizeof(line) - n);
 	}
 	run_report_event(c->r, evt_json(ev), line);
 }
@@ -477,7 +477,8 @@ static int job_wait(struct run_ctx *c, unsigned int dev, bool sync)
 		int n;
 
 		if (c->faultq)
-			p[nfds++] = (struct pollfd){.fd = uiommu_file_fd(c->faultq), .events = POLLIN};
+			p[nfds++] =
+				(struct pollfd){.fd = uiommu_file_fd(c->faultq), .events = POLLIN};
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		n = poll(p, nfds, (int)(deadline - now));
@@ -701,8 +702,9 @@ static void step_dma_wait(struct run_ctx *c, const struct run_step *st)
 	if (ret) {
 		run_report_summary(c->r, "%s %s (step %u)", c->sc->m.devices[dev].name, what,
 				   c->dev[dev].job.step);
-		run_report_fail(c->r, "the DMA did not end within %u ms (stalled, and nobody "
-				      "answered?)",
+		run_report_fail(c->r,
+				"the DMA did not end within %u ms (stalled, and nobody "
+				"answered?)",
 				c->opts->timeout_ms);
 		return;
 	}
@@ -742,14 +744,17 @@ static void step_map(struct run_ctx *c, const struct run_step *st)
 			ret = ioc(c, IOMMU_IOAS_MAP, &map);
 			if (!ret)
 				done += size;
-			run_report_verbose(c->r, "IOMMU_IOAS_MAP ioas %u iova 0x%llx length 0x%llx "
-						 "user_va %p: %s",
-					   c->ioas, (unsigned long long)gpa, (unsigned long long)size,
-					   (void *)(uintptr_t)map.user_va,
+			run_report_verbose(c->r,
+					   "IOMMU_IOAS_MAP ioas %u iova 0x%llx length 0x%llx "
+					   "user_va %p: %s",
+					   c->ioas, (unsigned long long)gpa,
+					   (unsigned long long)size, (void *)(uintptr_t)map.user_va,
 					   ret ? errno_name(ret) : "0");
 		} else {
-			struct iommu_ioas_unmap un = {
-				.size = sizeof(un), .ioas_id = c->ioas, .iova = gpa, .length = size};
+			struct iommu_ioas_unmap un = {.size = sizeof(un),
+						      .ioas_id = c->ioas,
+						      .iova = gpa,
+						      .length = size};
 
 			ret = ioc(c, IOMMU_IOAS_UNMAP, &un);
 			if (!ret)
@@ -803,8 +808,8 @@ static uint8_t *data_bytes(struct run_ctx *c, const struct run_step *st)
 }
 
 /* The device's buffer through its BAR0 window, 8 bytes at a time. */
-static int buf_access(struct run_ctx *c, unsigned int dev, uint64_t off, uint8_t *bytes,
-		      size_t len, bool write)
+static int buf_access(struct run_ctx *c, unsigned int dev, uint64_t off, uint8_t *bytes, size_t len,
+		      bool write)
 {
 	size_t i = 0;
 	int ret = 0;
@@ -859,9 +864,8 @@ static void step_bytes(struct run_ctx *c, const struct run_step *st)
 		run_report_fail(c->r, "out of memory");
 		return;
 	}
-	ret = st->on_device
-		      ? buf_access(c, (unsigned int)st->dev, st->offset, have, st->len, false)
-		      : guest_mem_read(&c->gm, st->gpa, have, st->len);
+	ret = st->on_device ? buf_access(c, (unsigned int)st->dev, st->offset, have, st->len, false)
+			    : guest_mem_read(&c->gm, st->gpa, have, st->len);
 	if (ret) {
 		run_report_summary(c->r, "%s", where);
 		run_report_fail(c->r, "cannot read: %s", strerror(-ret));
@@ -875,7 +879,8 @@ static void step_bytes(struct run_ctx *c, const struct run_step *st)
 				first = i;
 			ndiff++;
 		}
-		json_object_set_new(run_report_step_json(c->r), "differ", json_integer((json_int_t)ndiff));
+		json_object_set_new(run_report_step_json(c->r), "differ",
+				    json_integer((json_int_t)ndiff));
 		if (!ndiff) {
 			run_report_summary(c->r, "%s = %s: all %zu bytes as expected", where, what,
 					   (size_t)st->len);
@@ -883,17 +888,19 @@ static void step_bytes(struct run_ctx *c, const struct run_step *st)
 			run_report_summary(c->r, "%s = %s: %zu byte%s differ", where, what, ndiff,
 					   ndiff == 1 ? "" : "s");
 			if (st->on_device)
-				run_report_fail(c->r,
-						"byte 0x%zx of the buffer (offset 0x%llx) is 0x%02x, "
-						"expected 0x%02x (%zu of %zu bytes differ)",
-						first, (unsigned long long)(st->offset + first),
-						have[first], want[first], ndiff, (size_t)st->len);
+				run_report_fail(
+					c->r,
+					"byte 0x%zx of the buffer (offset 0x%llx) is 0x%02x, "
+					"expected 0x%02x (%zu of %zu bytes differ)",
+					first, (unsigned long long)(st->offset + first),
+					have[first], want[first], ndiff, (size_t)st->len);
 			else
-				run_report_fail(c->r,
-						"byte 0x%zx (GPA 0x%llx) is 0x%02x, expected 0x%02x "
-						"(%zu of %zu bytes differ)",
-						first, (unsigned long long)(st->gpa + first),
-						have[first], want[first], ndiff, (size_t)st->len);
+				run_report_fail(
+					c->r,
+					"byte 0x%zx (GPA 0x%llx) is 0x%02x, expected 0x%02x "
+					"(%zu of %zu bytes differ)",
+					first, (unsigned long long)(st->gpa + first), have[first],
+					want[first], ndiff, (size_t)st->len);
 		}
 	}
 	free(want);
@@ -920,11 +927,18 @@ static void step_guest_map(struct run_ctx *c, const struct run_step *st)
 				   st->gpa_is_msi ? " (the MSI doorbell)" : "");
 	} else {
 		ret = guest_s1_unmap(s1, st->iova, st->size, &unmapped);
-		run_report_summary(c->r, "%s: IOVA 0x%llx-0x%llx: %s unmapped (no invalidation yet)",
+		run_report_summary(c->r,
+				   "%s: IOVA 0x%llx-0x%llx: %s unmapped (no invalidation yet)",
 				   t->name, (unsigned long long)st->iova,
 				   (unsigned long long)(st->iova + st->size - 1), sz(unmapped, b));
 	}
-	if (st->expect_errno && ret != -st->expect_errno)
+	if (ret == -EUCLEAN)
+		run_report_fail(
+			c->r,
+			"the guest's page table %s was overwritten in guest RAM (by the guest "
+			"or a device): it cannot be changed any more",
+			t->name);
+	else if (st->expect_errno && ret != -st->expect_errno)
 		run_report_fail(c->r, "expected %s, got %s", errno_name(st->expect_errno),
 				ret ? errno_name(ret) : "success");
 	else if (!st->expect_errno && ret)
@@ -974,12 +988,13 @@ static void step_cd(struct run_ctx *c, const struct run_step *st)
 	ret = guest_cd_encode(&cd, w);
 	if (!ret)
 		ret = guest_cd_write(&c->gm, gpa, w);
-	run_report_summary(c->r, "%s CD %u at GPA 0x%llx: %sASID %u, TTB0 0x%llx (%s), %u-bit, %lluK%s%s%s",
-			   d->name, st->ssid, (unsigned long long)gpa, st->cd_valid ? "" : "invalid, ",
-			   st->asid, (unsigned long long)cd.ttb0, t->name, t->ias,
-			   (1ULL << t->granule_shift) >> 10, st->cd_stall ? ", stall" : "",
-			   st->epd0 ? ", TTB0 walks disabled (EPD0)" : "",
-			   st->record ? "" : ", faults not recorded");
+	run_report_summary(
+		c->r, "%s CD %u at GPA 0x%llx: %sASID %u, TTB0 0x%llx (%s), %u-bit, %lluK%s%s%s",
+		d->name, st->ssid, (unsigned long long)gpa, st->cd_valid ? "" : "invalid, ",
+		st->asid, (unsigned long long)cd.ttb0, t->name, t->ias,
+		(1ULL << t->granule_shift) >> 10, st->cd_stall ? ", stall" : "",
+		st->epd0 ? ", TTB0 walks disabled (EPD0)" : "",
+		st->record ? "" : ", faults not recorded");
 	run_report_verbose(c->r, "CD words 0x%016llx 0x%016llx", (unsigned long long)w[0],
 			   (unsigned long long)w[1]);
 	if (ret)
@@ -988,9 +1003,9 @@ static void step_cd(struct run_ctx *c, const struct run_step *st)
 
 static const char *host_config(uint64_t ste0)
 {
-	static const char *const n[8] = {"abort", "abort", "abort", "abort",
-					 "bypass", "stage 1 only", "stage 2 only",
-					 "nested (stage 1 over stage 2)"};
+	static const char *const n[8] = {
+		"abort",  "abort",	  "abort",	  "abort",
+		"bypass", "stage 1 only", "stage 2 only", "nested (stage 1 over stage 2)"};
 
 	return ste0 & 1 ? n[(ste0 >> 1) & 7] : "invalid (V = 0)";
 }
@@ -1036,10 +1051,10 @@ static void step_ste(struct run_ctx *c, const struct run_step *st)
 		if (gs.config == GUEST_STE_TRANSLATE)
 			snprintf(what, sizeof(what), "translate, CD table 0x%llx (S1CDMax %u%s)",
 				 (unsigned long long)gs.cd_table, gs.s1cdmax,
-				 !gs.s1cdmax			   ? ""
-				 : gs.s1dss == GUEST_S1DSS_SSID0	   ? ", no PASID: CD 0"
+				 !gs.s1cdmax			  ? ""
+				 : gs.s1dss == GUEST_S1DSS_SSID0  ? ", no PASID: CD 0"
 				 : gs.s1dss == GUEST_S1DSS_BYPASS ? ", no PASID: bypass"
-								   : ", no PASID: terminate");
+								  : ", no PASID: terminate");
 		else
 			snprintf(what, sizeof(what), "%s", guest_ste_config_name(gs.config));
 	}
@@ -1080,12 +1095,16 @@ static void step_ste(struct run_ctx *c, const struct run_step *st)
 		run_report_fail(c->r, "cannot read the host STE");
 		return;
 	}
-	run_report_summary(c->r, "%s (vSID 0x%x): %s -> nested HWPT %u, attached", d->name,
-			   d->vsid, what, alloc.out_hwpt_id);
-	run_report_detail(c->r, "host STE (SID 0x%x): %s, VMID %llu%s", d->sid,
-			  host_config(host[0]), (unsigned long long)(host[2] & 0xffff),
-			  ((host[0] >> 1) & 5) == 5 ? ", stage-1 context from the guest's CD table"
-						    : "");
+	run_report_summary(c->r, "%s (vSID 0x%x): %s -> nested HWPT %u, attached", d->name, d->vsid,
+			   what, alloc.out_hwpt_id);
+	if ((host[0] & 1) && (host[0] >> 1 & 6) == 6)
+		run_report_detail(c->r, "host STE (SID 0x%x): %s, VMID %llu%s", d->sid,
+				  host_config(host[0]), (unsigned long long)(host[2] & 0xffff),
+				  (host[0] >> 1 & 7) == 7
+					  ? ", stage-1 context from the guest's CD table"
+					  : "");
+	else
+		run_report_detail(c->r, "host STE (SID 0x%x): %s", d->sid, host_config(host[0]));
 	run_report_verbose(c->r, "host STE 0x%016llx 0x%016llx 0x%016llx 0x%016llx",
 			   (unsigned long long)host[0], (unsigned long long)host[1],
 			   (unsigned long long)host[2], (unsigned long long)host[3]);
@@ -1107,15 +1126,16 @@ static size_t cmd_describe(const struct run_cmd *rc, char *buf, size_t len)
 	size_t n;
 
 	if (rc->raw)
-		return (size_t)snprintf(buf, len, "raw 0x%llx 0x%llx", (unsigned long long)rc->words[0],
+		return (size_t)snprintf(buf, len, "raw 0x%llx 0x%llx",
+					(unsigned long long)rc->words[0],
 					(unsigned long long)rc->words[1]);
 	if (g->op == GUEST_CMD_CFGI_STE_RANGE && g->range == 31)
 		name = "CFGI_ALL";
 	n = (size_t)snprintf(buf, len, "%s", name ? name : "?");
-#define FLD(cond, ...)                                                             \
-	do {                                                                       \
-		if ((cond) && n < len)                                             \
-			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);      \
+#define FLD(cond, ...)                                                        \
+	do {                                                                  \
+		if ((cond) && n < len)                                        \
+			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); \
 	} while (0)
 	switch (g->op) {
 	case GUEST_CMD_CFGI_STE:
@@ -1184,7 +1204,8 @@ static void step_invalidate(struct run_ctx *c, const struct run_step *st)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s", i ? ", " : "");
 		if (n < sizeof(list))
 			n += cmd_describe(&st->cmds[i], list + n, sizeof(list) - n);
-		json_array_append_new(cmds, json_pack("[o, o]", run_json_hex(w[0]), run_json_hex(w[1])));
+		json_array_append_new(cmds,
+				      json_pack("[o, o]", run_json_hex(w[0]), run_json_hex(w[1])));
 		run_report_verbose(c->r, "command %u: 0x%016llx 0x%016llx", i,
 				   (unsigned long long)w[0], (unsigned long long)w[1]);
 	}
@@ -1198,14 +1219,15 @@ static void step_invalidate(struct run_ctx *c, const struct run_step *st)
 		if (ret != -st->expect_errno)
 			run_report_fail(c->r, "expected %s, got %s", errno_name(st->expect_errno),
 					ret ? errno_name(ret) : "success");
-		else if (st->expect_handled >= 0 && inv.entry_num != (unsigned int)st->expect_handled)
+		else if (st->expect_handled >= 0 &&
+			 inv.entry_num != (unsigned int)st->expect_handled)
 			run_report_fail(c->r, "expected %d handled, got %u", st->expect_handled,
 					inv.entry_num);
 	} else if (ret) {
 		run_report_fail(c->r, "IOMMU_HWPT_INVALIDATE: %s (%s), %u of %u handled",
 				strerror(-ret), errno_name(ret), inv.entry_num, st->nr_cmds);
-	} else if (inv.entry_num != (st->expect_handled >= 0 ? (unsigned int)st->expect_handled
-							     : st->nr_cmds)) {
+	} else if (inv.entry_num !=
+		   (st->expect_handled >= 0 ? (unsigned int)st->expect_handled : st->nr_cmds)) {
 		run_report_fail(c->r, "%u of %u handled", inv.entry_num, st->nr_cmds);
 	}
 }
@@ -1297,7 +1319,8 @@ static void step_expect_event(struct run_ctx *c, const struct run_step *st)
 		return;
 	}
 	if (!ev) {
-		run_report_summary(c->r, "%s: %s", q, x->type >= 0 ? evt_name((unsigned int)x->type) : "an event");
+		run_report_summary(c->r, "%s: %s", q,
+				   x->type >= 0 ? evt_name((unsigned int)x->type) : "an event");
 		run_report_fail(c->r, "expected %s in the %s, it has none",
 				x->type >= 0 ? evt_name((unsigned int)x->type) : "an event", q);
 		return;
@@ -1364,8 +1387,8 @@ static void step_expect_page_request(struct run_ctx *c, const struct run_step *s
 		run_report_fail(c->r, "the request is a %s, expected a %s",
 				pf->perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
 				x->access == PT_PROT_W ? "write" : "read");
-	else if (x->has_ssid && (!(pf->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) ||
-				 pf->pasid != x->ssid))
+	else if (x->has_ssid &&
+		 (!(pf->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) || pf->pasid != x->ssid))
 		run_report_fail(c->r, "the request has %s, expected PASID %u",
 				pf->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID ? "another PASID"
 									    : "no PASID",
@@ -1525,8 +1548,8 @@ static unsigned int stats_lines(const uint64_t *v, char lines[][200])
 		 (unsigned long long)v[3], (unsigned long long)v[4], (unsigned long long)v[5],
 		 (unsigned long long)v[6], (unsigned long long)v[7], (unsigned long long)v[8],
 		 (unsigned long long)v[9]);
-	snprintf(lines[n++], 200, "commands      %llu issued, %llu refused", (unsigned long long)v[10],
-		 (unsigned long long)v[11]);
+	snprintf(lines[n++], 200, "commands      %llu issued, %llu refused",
+		 (unsigned long long)v[10], (unsigned long long)v[11]);
 	snprintf(lines[n++], 200,
 		 "events        %llu recorded: %llu vEVENTs (%llu lost), %llu page requests (%llu "
 		 "aborted: nobody queued them), %llu host",
@@ -1534,8 +1557,9 @@ static unsigned int stats_lines(const uint64_t *v, char lines[][200])
 		 (unsigned long long)v[15], (unsigned long long)v[16], (unsigned long long)v[17]);
 	snprintf(lines[n++], 200, "stalls        %llu (%llu retried)", (unsigned long long)v[18],
 		 (unsigned long long)v[19]);
-	snprintf(lines[n++], 200, "devices       %llu DMA operations, %llu ended in error; %llu "
-				  "interrupts through the doorbell",
+	snprintf(lines[n++], 200,
+		 "devices       %llu DMA operations, %llu ended in error; %llu "
+		 "interrupts through the doorbell",
 		 (unsigned long long)v[20], (unsigned long long)v[21], (unsigned long long)v[22]);
 	return n;
 }
@@ -1566,7 +1590,11 @@ static void step_stats(struct run_ctx *c, const struct run_step *st)
 	for (unsigned int i = 0; i < n; i++)
 		d[i] = now[i] - c->stats_last[i];
 	memcpy(c->stats_last, now, n * sizeof(*now));
-	run_report_summary(c->r, "since the %s:", c->step > 1 ? "last stats step (or boot)" : "boot");
+	if (c->stats_step)
+		run_report_summary(c->r, "since step %u:", c->stats_step);
+	else
+		run_report_summary(c->r, "since boot:");
+	c->stats_step = c->step;
 	nl = stats_lines(d, lines);
 	for (unsigned int i = 0; i < nl; i++)
 		run_report_detail(c->r, "%s", lines[i]);
@@ -1593,8 +1621,7 @@ static int boot_fail(struct run_ctx *c, const char *what, int ret)
 	return ret;
 }
 
-static int nested_alloc(struct run_ctx *c, unsigned int dev, uint64_t w0, uint64_t w1,
-			uint32_t *id)
+static int nested_alloc(struct run_ctx *c, unsigned int dev, uint64_t w0, uint64_t w1, uint32_t *id)
 {
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {htole64(w0), htole64(w1)}};
 	struct iommu_hwpt_alloc a = {
@@ -1632,24 +1659,28 @@ static void describe_machine(struct run_ctx *c, const struct iommu_hw_info_arm_s
 				(unsigned long long)m->ram[i].gpa,
 				(unsigned long long)(m->ram[i].gpa + m->ram[i].size - 1),
 				sz(m->ram[i].size, b));
-	run_report_line(c->r, "machine", "guest pool 0x%llx-0x%llx (%s): page tables, CD tables",
+	if (m->viommu)
+		run_report_line(
+			c->r, "machine", "guest pool 0x%llx-0x%llx (%s): page tables, CD tables",
 			(unsigned long long)m->pool_gpa,
 			(unsigned long long)(m->pool_gpa + m->pool_size - 1), sz(m->pool_size, b2));
-	for (unsigned int i = 0; i < m->nr_tables; i++)
-		run_report_line(c->r, "machine",
-				"guest page table %s: VMSAv8-64 stage 1, %lluK granule, %u-bit input, "
-				"%u-bit output, root at GPA 0x%llx",
-				m->tables[i].name, (1ULL << m->tables[i].granule_shift) >> 10,
-				m->tables[i].ias, m->tables[i].oas,
-				(unsigned long long)guest_s1_root(&c->s1[i]));
+	for (unsigned int i = 0; m->viommu && i < m->nr_tables; i++)
+		run_report_line(
+			c->r, "machine",
+			"guest page table %s: VMSAv8-64 stage 1, %lluK granule, %u-bit input, "
+			"%u-bit output, root at GPA 0x%llx",
+			m->tables[i].name, (1ULL << m->tables[i].granule_shift) >> 10,
+			m->tables[i].ias, m->tables[i].oas,
+			(unsigned long long)guest_s1_root(&c->s1[i]));
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		const struct run_device *d = &m->devices[i];
 
-		run_report_line(c->r, "machine",
-				"%s: dmatest, SID 0x%x%s%.0x, %u PASID bits, %s -> iommufd device %u",
-				d->name, d->sid, m->viommu ? ", vSID 0x" : "", m->viommu ? d->vsid : 0,
-				d->pasid_bits, d->stall ? "can stall" : "cannot stall",
-				run_machine_dev_id(c->m, i));
+		run_report_line(
+			c->r, "machine",
+			"%s: dmatest, SID 0x%x%s%.0x, %u PASID bits, %s -> iommufd device %u",
+			d->name, d->sid, m->viommu ? ", vSID 0x" : "", m->viommu ? d->vsid : 0,
+			d->pasid_bits, d->stall ? "can stall" : "cannot stall",
+			run_machine_dev_id(c->m, i));
 	}
 }
 
@@ -1670,10 +1701,10 @@ static int boot(struct run_ctx *c)
 		if (ret)
 			return boot_fail(c, "guest RAM", ret);
 	}
-	ret = guest_mem_set_pool(&c->gm, m->pool_gpa, m->pool_size);
+	ret = m->viommu ? guest_mem_set_pool(&c->gm, m->pool_gpa, m->pool_size) : 0;
 	if (ret)
 		return boot_fail(c, "the guest's pool", ret);
-	for (unsigned int i = 0; i < m->nr_tables; i++) {
+	for (unsigned int i = 0; m->viommu && i < m->nr_tables; i++) {
 		ret = guest_s1_init(&c->s1[i], &c->gm, m->tables[i].granule_shift, m->tables[i].ias,
 				    m->tables[i].oas);
 		if (ret)
@@ -1747,9 +1778,10 @@ static int boot(struct run_ctx *c)
 		if (ret)
 			return boot_fail(c, "IOMMU_VIOMMU_ALLOC", ret);
 		c->viommu = va.out_viommu_id;
-		run_report_line(c->r, "boot",
-				"stage 2: nesting parent HWPT %u on IOAS %u; vIOMMU %u (ARM SMMUv3)",
-				c->s2hwpt, c->ioas, c->viommu);
+		run_report_line(
+			c->r, "boot",
+			"stage 2: nesting parent HWPT %u on IOAS %u; vIOMMU %u (ARM SMMUv3)",
+			c->s2hwpt, c->ioas, c->viommu);
 		for (unsigned int i = 0; i < m->nr_devices; i++) {
 			struct iommu_vdevice_alloc vd = {
 				.size = sizeof(vd),
@@ -1804,8 +1836,8 @@ static int boot(struct run_ctx *c)
 		if (ret)
 			return boot_fail(c, "attach", ret);
 		ret = run_machine_read_ste(c->m, i, ste);
-		run_report_line(c->r, "boot", "%s attached to HWPT %u: host STE %s", m->devices[i].name,
-				pt, ret ? "?" : host_config(ste[0]));
+		run_report_line(c->r, "boot", "%s attached to HWPT %u: host STE %s",
+				m->devices[i].name, pt, ret ? "?" : host_config(ste[0]));
 	}
 	stats_snapshot(c, c->stats_last);
 	return 0;
@@ -1919,8 +1951,8 @@ static void leftovers(struct run_ctx *c)
 				snprintf(line, sizeof(line), "vEVENTQ LOST_EVENTS");
 			else
 				smmuv3_evt_format(&c->ev[i].e,
-						  c->ev[i].queue == RQ_VEVENTQ ? "vSID" : "SID", line,
-						  sizeof(line));
+						  c->ev[i].queue == RQ_VEVENTQ ? "vSID" : "SID",
+						  line, sizeof(line));
 		}
 	}
 	for (size_t i = 0; i < c->npr; i++) {
@@ -1958,9 +1990,10 @@ int run_scenario_exec(const struct run_sc *sc, const struct run_opts *opts)
 	}
 	if (!boot(&c)) {
 		drain_all(&c);
+		bool failed = false;
+
 		for (unsigned int i = 0; i < sc->nr_steps; i++) {
 			const struct run_step *st = &sc->steps[i];
-			bool failed;
 
 			c.step = i + 1;
 			run_report_step_begin(c.r, c.step, st);
@@ -1972,7 +2005,7 @@ int run_scenario_exec(const struct run_sc *sc, const struct run_opts *opts)
 			if (failed)
 				break;
 		}
-		if (steps_run == sc->nr_steps)
+		if (!failed)
 			leftovers(&c);
 		c.step = sc->nr_steps + 1;
 		if (c.m) {

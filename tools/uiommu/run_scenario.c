@@ -79,40 +79,58 @@ const char *run_step_name(enum run_step_kind k)
 static const char *const *const step_keys[RS_NR] = {
 	[RS_MAP] = (const char *const[]){"step", "note", "gpa", "size", "prot", "expect", NULL},
 	[RS_UNMAP] = (const char *const[]){"step", "note", "gpa", "size", "expect", NULL},
-	[RS_WRITE] =
-		(const char *const[]){"step", "note", "gpa", "device", "offset", "len", "data", NULL},
-	[RS_CHECK] =
-		(const char *const[]){"step", "note", "gpa", "device", "offset", "len", "data", NULL},
+	[RS_WRITE] = (const char *const[]){"step", "note", "gpa", "device", "offset", "len", "data",
+					   NULL},
+	[RS_CHECK] = (const char *const[]){"step", "note", "gpa", "device", "offset", "len", "data",
+					   NULL},
 	[RS_GUEST_MAP] = (const char *const[]){"step", "note", "table", "iova", "gpa", "size",
 					       "prot", "expect", NULL},
 	[RS_GUEST_UNMAP] =
 		(const char *const[]){"step", "note", "table", "iova", "size", "expect", NULL},
-	[RS_CD] = (const char *const[]){"step", "note", "device", "ssid", "table", "asid",
-					"stall", "epd0", "valid", "record", NULL},
+	[RS_CD] = (const char *const[]){"step", "note", "device", "ssid", "table", "asid", "stall",
+					"epd0", "valid", "record", NULL},
 	[RS_STE] = (const char *const[]){"step", "note", "device", "config", "cdmax", "s1dss",
 					 "s1stalld", "words", "expect", NULL},
 	[RS_INVALIDATE] = (const char *const[]){"step", "note", "commands", "expect", NULL},
 	[RS_DMA] = (const char *const[]){"step", "note", "device", "op", "src", "dst", "len",
 					 "pasid", "pattern", "wait", "expect", NULL},
 	[RS_DMA_WAIT] = (const char *const[]){"step", "note", "device", "expect", NULL},
-	[RS_EXPECT_EVENT] = (const char *const[]){"step",  "note", "queue", "none",  "type",
-						  "sid",   "ssid", "addr",	"ipa",	 "fetch",
-						  "stage", "class", "access", "stall", NULL},
-	[RS_EXPECT_PAGE_REQUEST] = (const char *const[]){"step", "note", "device", "addr",
-							 "access", "pasid", NULL},
+	[RS_EXPECT_EVENT] = (const char *const[]){"step", "note", "queue", "none", "type", "sid",
+						  "ssid", "addr", "ipa", "fetch", "stage", "class",
+						  "access", "stall", NULL},
+	[RS_EXPECT_PAGE_REQUEST] =
+		(const char *const[]){"step", "note", "device", "addr", "access", "pasid", NULL},
 	[RS_PAGE_RESPONSE] = (const char *const[]){"step", "note", "code", NULL},
-	[RS_MSI] =
-		(const char *const[]){"step", "note", "device", "vector", "addr", "event", NULL},
+	[RS_MSI] = (const char *const[]){"step", "note", "device", "vector", "addr", "event", NULL},
 	[RS_EXPECT_IRQ] = (const char *const[]){"step", "note", "event", "count", NULL},
 	[RS_STATS] = (const char *const[]){"step", "note", "expect", NULL},
 };
 
 const char *const run_stat_names[] = {
-	"iotlb_hits",	 "iotlb_misses", "walk_s1_hits",  "walk_s1_misses", "walk_s2_hits",
-	"walk_s2_misses", "ipa_hits",	  "ipa_misses",	   "cfg_hits",	     "cfg_misses",
-	"commands",	 "command_errors", "events",	   "vevents",	     "vevents_lost",
-	"page_requests", "page_request_aborts", "host_events", "stalls",	     "stall_retries",
-	"dma_ops",	 "dma_errors",	   "interrupts",   NULL,
+	"iotlb_hits",
+	"iotlb_misses",
+	"walk_s1_hits",
+	"walk_s1_misses",
+	"walk_s2_hits",
+	"walk_s2_misses",
+	"ipa_hits",
+	"ipa_misses",
+	"cfg_hits",
+	"cfg_misses",
+	"commands",
+	"command_errors",
+	"events",
+	"vevents",
+	"vevents_lost",
+	"page_requests",
+	"page_request_aborts",
+	"host_events",
+	"stalls",
+	"stall_retries",
+	"dma_ops",
+	"dma_errors",
+	"interrupts",
+	NULL,
 };
 
 unsigned int run_stat_count(void)
@@ -169,9 +187,24 @@ void run_data_describe(const struct run_data *d, char *buf, size_t len)
 	case RD_BYTE:
 		snprintf(buf, len, "byte 0x%02llx", (unsigned long long)d->value);
 		break;
-	case RD_TEXT:
-		snprintf(buf, len, "text \"%.*s\"", (int)MIN(d->nbytes, 40), (const char *)d->bytes);
+	case RD_TEXT: {
+		size_t n = (size_t)snprintf(buf, len, "text \"");
+
+		for (size_t i = 0; i < d->nbytes && n + 8 < len; i++) {
+			unsigned char ch = d->bytes[i];
+
+			if (i == 40) {
+				n += (size_t)snprintf(buf + n, len - n, "...");
+				break;
+			}
+			if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+				n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+			else
+				buf[n++] = (char)ch;
+		}
+		snprintf(buf + n, len > n ? len - n : 0, "\"");
 		break;
+	}
 	case RD_HEX:
 		snprintf(buf, len, "hex (%zu bytes)", d->nbytes);
 		break;
@@ -225,19 +258,19 @@ static int check_ram_range(struct rl *rl, const char *opath, const char *gkey, c
 	if (!size)
 		return err(rl, q, false, "expected a size above 0, got 0");
 	if (align > 1 && (size & (align - 1)))
-		return err(rl, q, false, "0x%llx is not a multiple of 4K", (unsigned long long)size);
+		return err(rl, q, false, "0x%llx is not a multiple of 4K",
+			   (unsigned long long)size);
 	if (range_wraps(gpa, size) || region_index(&rl->sc->m, gpa, size) < 0)
 		return err(rl, p, false, "0x%llx-0x%llx is not inside one guest RAM region",
 			   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1));
 	return 0;
 }
 
-static const char *const errno_names[] = {"EPERM",  "ENOENT", "EIO",	 "E2BIG",      "ENOMEM",
-					  "EFAULT", "EBUSY",  "EEXIST",	 "ENODEV",     "EINVAL",
-					  "ENOSPC", "ERANGE", "EOVERFLOW", "EOPNOTSUPP", "EADDRINUSE",
-					  NULL};
-static const int errno_values[] = {EPERM,  ENOENT, EIO,    E2BIG,     ENOMEM,
-				   EFAULT, EBUSY,  EEXIST, ENODEV,    EINVAL,
+static const char *const errno_names[] = {
+	"EPERM",  "ENOENT", "EIO",    "E2BIG",	"ENOMEM",    "EFAULT",	   "EBUSY",	 "EEXIST",
+	"ENODEV", "EINVAL", "ENOSPC", "ERANGE", "EOVERFLOW", "EOPNOTSUPP", "EADDRINUSE", NULL};
+static const int errno_values[] = {EPERM,  ENOENT, EIO,	      E2BIG,	  ENOMEM,
+				   EFAULT, EBUSY,  EEXIST,    ENODEV,	  EINVAL,
 				   ENOSPC, ERANGE, EOVERFLOW, EOPNOTSUPP, EADDRINUSE};
 
 /* "expect": {"error": "EIO"} of an action (and "handled" for invalidate). */
@@ -365,8 +398,8 @@ static int get_event_type(struct rl *rl, json_t *obj, const char *opath, const c
 
 static int parse_iommu(struct rl *rl, json_t *mobj)
 {
-	static const char *const keys[] = {"model", "viommu", "stall", "httu", "ssidsize", "caches",
-					   NULL};
+	static const char *const keys[] = {"model",    "viommu", "stall", "httu",
+					   "ssidsize", "caches", NULL};
 	static const char *const cache_keys[] = {"iotlb", "walk", "ipa", "cfg", NULL};
 	static const char *const models[] = {"smmuv3", NULL};
 	struct run_machine_desc *m = &rl->sc->m;
@@ -434,16 +467,16 @@ static int parse_tables(struct rl *rl, json_t *gobj)
 
 	if (!o) {
 		m->nr_tables = 1;
-		m->tables[0] = (struct run_table){.name = "s1", .granule_shift = 12, .ias = 48,
-						  .oas = 48};
+		m->tables[0] =
+			(struct run_table){.name = "s1", .granule_shift = 12, .ias = 48, .oas = 48};
 		return 0;
 	}
 	ret = jf_expect_object(&rl->jf, o, "machine.guest.page_tables");
 	if (ret)
 		return ret;
 	if (!json_object_size(o) || json_object_size(o) > RUN_MAX_TABLES)
-		return err(rl, "machine.guest.page_tables", false, "expected 1 to %d tables, got %zu",
-			   RUN_MAX_TABLES, json_object_size(o));
+		return err(rl, "machine.guest.page_tables", false,
+			   "expected 1 to %d tables, got %zu", RUN_MAX_TABLES, json_object_size(o));
 	json_object_foreach(o, name, t)
 	{
 		struct run_table *tb = &m->tables[m->nr_tables];
@@ -467,9 +500,9 @@ static int parse_tables(struct rl *rl, json_t *gobj)
 				char q[JF_PBUF];
 
 				jf_child(q, sizeof(q), p, "granule");
-				return err(rl, q, false, "expected 4K, 16K or 64K, got %s",
-					   jf_describe(json_object_get(t, "granule"), d,
-						       sizeof(d)));
+				return err(
+					rl, q, false, "expected 4K, 16K or 64K, got %s",
+					jf_describe(json_object_get(t, "granule"), d, sizeof(d)));
 			}
 			tb->granule_shift = ilog2_u64(v);
 		}
@@ -486,10 +519,11 @@ static int parse_tables(struct rl *rl, json_t *gobj)
 				char q[JF_PBUF];
 
 				jf_child(q, sizeof(q), p, "oas");
-				return err(rl, q, false,
-					   "expected 32, 36, 40, 42, 44 or 48 (what CD.IPS can say), "
-					   "got %llu",
-					   (unsigned long long)v);
+				return err(
+					rl, q, false,
+					"expected 32, 36, 40, 42, 44 or 48 (what CD.IPS can say), "
+					"got %llu",
+					(unsigned long long)v);
 			}
 			tb->oas = (unsigned int)v;
 		}
@@ -543,7 +577,8 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 			char q[JF_PBUF];
 
 			jf_child(q, sizeof(q), p, "gpa");
-			return err(rl, q, false, "0x%llx is not 4K aligned", (unsigned long long)gpa);
+			return err(rl, q, false, "0x%llx is not 4K aligned",
+				   (unsigned long long)gpa);
 		}
 		if (!size || (size & (PAGE - 1)) || size > RAM_MAX) {
 			char q[JF_PBUF];
@@ -557,17 +592,19 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 
 			jf_child(q, sizeof(q), p, "gpa");
 			return err(rl, q, false,
-				   "0x%llx-0x%llx is beyond the 48-bit IPA space of the host's stage 2",
+				   "0x%llx-0x%llx is beyond the 48-bit IPA space of the host's "
+				   "stage 2",
 				   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1));
 		}
 		if (overlaps(gpa, size, SW_MSI_BASE, SW_MSI_SIZE)) {
 			char q[JF_PBUF];
 
 			jf_child(q, sizeof(q), p, "gpa");
-			return err(rl, q, false,
-				   "0x%llx-0x%llx overlaps 0x8000000-0x80fffff, the window the host "
-				   "reserves for MSI doorbells",
-				   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1));
+			return err(
+				rl, q, false,
+				"0x%llx-0x%llx overlaps 0x8000000-0x80fffff, the window the host "
+				"reserves for MSI doorbells",
+				(unsigned long long)gpa, (unsigned long long)(gpa + size - 1));
 		}
 		for (unsigned int k = 0; k < m->nr_ram; k++) {
 			char q[JF_PBUF];
@@ -576,7 +613,8 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 				continue;
 			jf_child(q, sizeof(q), p, "gpa");
 			return err(rl, q, false, "0x%llx-0x%llx overlaps machine.guest.ram[%u]",
-				   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), k);
+				   (unsigned long long)gpa, (unsigned long long)(gpa + size - 1),
+				   k);
 		}
 		total += size;
 		if (total > RAM_MAX)
@@ -587,6 +625,20 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 	}
 
 	pool = json_object_get(g, "pool");
+	if (!m->viommu) {
+		static const char *const vkeys[] = {"pool", "page_tables"};
+
+		/* Without a vIOMMU the guest has no IOMMU driver, hence no tables to keep. */
+		for (unsigned int k = 0; k < ARRAY_SIZE(vkeys); k++) {
+			if (!json_object_get(g, vkeys[k]))
+				continue;
+			jf_child(p, sizeof(p), "machine.guest", vkeys[k]);
+			return err(rl, p, true,
+				   "the guest has page tables only with a vIOMMU "
+				   "(machine.iommu.viommu is false)");
+		}
+		return 0;
+	}
 	if (pool) {
 		ret = jf_expect_object(&rl->jf, pool, "machine.guest.pool");
 		if (!ret)
@@ -599,17 +651,18 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 					 &m->pool_size);
 		if (ret < 0)
 			return ret;
-		ret = check_ram_range(rl, "machine.guest.pool", "gpa", "size", m->pool_gpa, m->pool_size,
-				      PAGE);
+		ret = check_ram_range(rl, "machine.guest.pool", "gpa", "size", m->pool_gpa,
+				      m->pool_size, PAGE);
 		if (ret)
 			return ret;
 	} else {
 		/* The last 1M of the first region, or its last half when it is smaller than 2M. */
 		m->pool_size = MIN(1ULL << 20, ALIGN_DOWN(m->ram[0].size / 2, PAGE));
 		if (!m->pool_size)
-			return err(rl, "machine.guest.ram[0]", false,
-				   "a region of 4K leaves no room for the guest's page tables: give "
-				   "\"pool\" or more RAM");
+			return err(
+				rl, "machine.guest.ram[0]", false,
+				"a region of 4K leaves no room for the guest's page tables: give "
+				"\"pool\" or more RAM");
 		m->pool_gpa = m->ram[0].gpa + m->ram[0].size - m->pool_size;
 	}
 	return parse_tables(rl, g);
@@ -617,8 +670,8 @@ static int parse_guest(struct rl *rl, json_t *mobj)
 
 static int parse_devices(struct rl *rl, json_t *mobj)
 {
-	static const char *const keys[] = {"name", "type", "sid", "vsid", "pasid_bits", "stall",
-					   NULL};
+	static const char *const keys[] = {"name",	 "type",  "sid", "vsid",
+					   "pasid_bits", "stall", NULL};
 	static const char *const types[] = {"dmatest", NULL};
 	struct run_machine_desc *m = &rl->sc->m;
 	json_t *arr = json_object_get(mobj, "devices"), *o;
@@ -658,8 +711,8 @@ static int parse_devices(struct rl *rl, json_t *mobj)
 				   jf_describe(json_object_get(o, "name"), d, sizeof(d)));
 		for (unsigned int k = 0; k < m->nr_devices; k++)
 			if (!strcmp(m->devices[k].name, name))
-				return err(rl, q, false, "\"%s\" is the name of machine.devices[%u]",
-					   name, k);
+				return err(rl, q, false,
+					   "\"%s\" is the name of machine.devices[%u]", name, k);
 		snprintf(dev->name, sizeof(dev->name), "%s", name);
 		ret = jf_get_enum(&rl->jf, o, p, "type", false, types, &type);
 		if (ret >= 0)
@@ -692,7 +745,8 @@ static int parse_devices(struct rl *rl, json_t *mobj)
 			return ret;
 		if (dev->stall && !m->stall) {
 			jf_child(q, sizeof(q), p, "stall");
-			return err(rl, q, false, "the SMMU has no stall model (machine.iommu.stall)");
+			return err(rl, q, false,
+				   "the SMMU has no stall model (machine.iommu.stall)");
 		}
 		for (unsigned int k = 0; k < m->nr_devices; k++) {
 			if (m->devices[k].sid == dev->sid) {
@@ -892,17 +946,19 @@ static int parse_bytes_step(struct rl *rl, json_t *o, struct run_step *st)
 	if (st->on_device) {
 		if (json_object_get(o, "gpa")) {
 			jf_child(p, sizeof(p), st->path, "gpa");
-			return err(rl, p, true, "give \"gpa\" (guest RAM) or \"device\" (its buffer), "
-						"not both");
+			return err(rl, p, true,
+				   "give \"gpa\" (guest RAM) or \"device\" (its buffer), "
+				   "not both");
 		}
 		ret = jf_get_u64(&rl->jf, o, st->path, "offset", false, &st->offset);
 		if (ret < 0)
 			return ret;
 		if (st->offset > RUN_DEV_BUF_SIZE || st->len > RUN_DEV_BUF_SIZE - st->offset) {
 			jf_child(p, sizeof(p), st->path, "len");
-			return err(rl, p, false,
-				   "0x%llx bytes at offset 0x%llx do not fit the device's 32K buffer",
-				   (unsigned long long)st->len, (unsigned long long)st->offset);
+			return err(
+				rl, p, false,
+				"0x%llx bytes at offset 0x%llx do not fit the device's 32K buffer",
+				(unsigned long long)st->len, (unsigned long long)st->offset);
 		}
 		return device_free(rl, st);
 	}
@@ -952,7 +1008,9 @@ static int parse_guest_map(struct rl *rl, json_t *o, struct run_step *st)
 	uint64_t pg;
 	int ret;
 
-	ret = get_table(rl, o, st->path, &st->table);
+	ret = need_viommu(rl, st);
+	if (!ret)
+		ret = get_table(rl, o, st->path, &st->table);
 	if (ret)
 		return ret;
 	t = &rl->sc->m.tables[st->table];
@@ -968,7 +1026,8 @@ static int parse_guest_map(struct rl *rl, json_t *o, struct run_step *st)
 			   (unsigned long long)st->iova, (unsigned long long)pg >> 10);
 	if (!st->size || (st->size & (pg - 1))) {
 		jf_child(p, sizeof(p), st->path, "size");
-		return err(rl, p, false, "expected a multiple of the table's %lluK granule, got 0x%llx",
+		return err(rl, p, false,
+			   "expected a multiple of the table's %lluK granule, got 0x%llx",
 			   (unsigned long long)pg >> 10, (unsigned long long)st->size);
 	}
 	if (range_wraps(st->iova, st->size) || ((st->iova + st->size - 1) >> t->ias))
@@ -986,7 +1045,8 @@ static int parse_guest_map(struct rl *rl, json_t *o, struct run_step *st)
 			st->gpa = SW_MSI_BASE;
 			if (st->size != pg)
 				return err(rl, p, false,
-					   "the MSI doorbell is one 4K page: map it with a size of one "
+					   "the MSI doorbell is one 4K page: map it with a size of "
+					   "one "
 					   "granule");
 		} else {
 			ret = jf_value_u64(&rl->jf, g, p, &st->gpa);
@@ -995,9 +1055,11 @@ static int parse_guest_map(struct rl *rl, json_t *o, struct run_step *st)
 			if (st->gpa & (pg - 1))
 				return err(rl, p, false,
 					   "0x%llx is not aligned to the table's %lluK granule",
-					   (unsigned long long)st->gpa, (unsigned long long)pg >> 10);
+					   (unsigned long long)st->gpa,
+					   (unsigned long long)pg >> 10);
 			if (range_wraps(st->gpa, st->size) || ((st->gpa + st->size - 1) >> t->oas))
-				return err(rl, p, false, "0x%llx-0x%llx is beyond the table's %u-bit output",
+				return err(rl, p, false,
+					   "0x%llx-0x%llx is beyond the table's %u-bit output",
 					   (unsigned long long)st->gpa,
 					   (unsigned long long)(st->gpa + st->size - 1), t->oas);
 		}
@@ -1124,11 +1186,29 @@ static int parse_ste(struct rl *rl, json_t *o, struct run_step *st)
 }
 
 /* Command fields, and which opcodes take them. */
-enum { CF_SID, CF_SSID, CF_SSV, CF_ASID, CF_VMID, CF_ADDR, CF_LEAF, CF_TTL, CF_TG, CF_NUM,
-       CF_SCALE, CF_RANGE, CF_SIZE, CF_CS, CF_STAG, CF_ACTION, CF_SSEC, CF_NR };
+enum {
+	CF_SID,
+	CF_SSID,
+	CF_SSV,
+	CF_ASID,
+	CF_VMID,
+	CF_ADDR,
+	CF_LEAF,
+	CF_TTL,
+	CF_TG,
+	CF_NUM,
+	CF_SCALE,
+	CF_RANGE,
+	CF_SIZE,
+	CF_CS,
+	CF_STAG,
+	CF_ACTION,
+	CF_SSEC,
+	CF_NR
+};
 static const char *const cmd_fields[CF_NR] = {
-	"sid", "ssid", "ssv", "asid", "vmid", "addr", "leaf", "ttl", "tg",
-	"num", "scale", "range", "size", "cs", "stag", "action", "ssec",
+	"sid", "ssid",	"ssv",	 "asid", "vmid", "addr", "leaf",   "ttl",  "tg",
+	"num", "scale", "range", "size", "cs",	 "stag", "action", "ssec",
 };
 
 #define F(x) (1u << CF_##x)
@@ -1177,9 +1257,10 @@ static unsigned int cmd_allowed(unsigned int op, bool cfgi_all)
 static int parse_cmd(struct rl *rl, json_t *v, const char *path, struct run_cmd *c)
 {
 	static const uint64_t maxv[CF_NR] = {
-		[CF_SID] = UINT32_MAX, [CF_SSID] = 0xfffff, [CF_ASID] = 0xffff, [CF_VMID] = 0xffff,
-		[CF_ADDR] = UINT64_MAX, [CF_TTL] = 3, [CF_NUM] = 31, [CF_SCALE] = 31,
-		[CF_RANGE] = 31, [CF_SIZE] = 63, [CF_CS] = 3, [CF_STAG] = 0xffff, [CF_ACTION] = 2,
+		[CF_SID] = UINT32_MAX,	[CF_SSID] = 0xfffff, [CF_ASID] = 0xffff, [CF_VMID] = 0xffff,
+		[CF_ADDR] = UINT64_MAX, [CF_TTL] = 3,	     [CF_NUM] = 31,	 [CF_SCALE] = 31,
+		[CF_RANGE] = 31,	[CF_SIZE] = 63,	     [CF_CS] = 3,	 [CF_STAG] = 0xffff,
+		[CF_ACTION] = 2,
 	};
 	const char *name, *key;
 	char p[JF_PBUF], d[64];
@@ -1281,10 +1362,11 @@ static int parse_cmd(struct rl *rl, json_t *v, const char *path, struct run_cmd 
 			if (ret)
 				return ret;
 			if (f == CF_TG && val > 3)
-				return err(rl, p, false,
-					   "expected \"4K\", \"16K\", \"64K\" or the encoding 0 to 3, "
-					   "got %llu",
-					   (unsigned long long)val);
+				return err(
+					rl, p, false,
+					"expected \"4K\", \"16K\", \"64K\" or the encoding 0 to 3, "
+					"got %llu",
+					(unsigned long long)val);
 			if (f != CF_TG && val > maxv[f])
 				return err(rl, p, false, "expected at most %llu, got %llu",
 					   (unsigned long long)maxv[f], (unsigned long long)val);
@@ -1381,8 +1463,8 @@ static int parse_invalidate(struct rl *rl, json_t *o, struct run_step *st)
 static int parse_dma_expect(struct rl *rl, json_t *o, struct run_step *st)
 {
 	static const char *const keys[] = {"fault", "error", "addr", "access", "done", NULL};
-	static const char *const errors[] = {"none",  "invalid",  "pasid",
-					     "bus_master", "dma_fault", "msi_fault", NULL};
+	static const char *const errors[] = {"none",	  "invalid",   "pasid", "bus_master",
+					     "dma_fault", "msi_fault", NULL};
 	json_t *x = json_object_get(o, "expect");
 	struct run_expect_dma *e = &st->xdma;
 	char p[JF_PBUF], d[64];
@@ -1396,7 +1478,8 @@ static int parse_dma_expect(struct rl *rl, json_t *o, struct run_step *st)
 	if (json_is_string(x) && !strcmp(json_string_value(x), "done"))
 		return 0;
 	if (!json_is_object(x))
-		return err(rl, p, false, "expected \"done\" or an object (fault, error, ...), got %s",
+		return err(rl, p, false,
+			   "expected \"done\" or an object (fault, error, ...), got %s",
 			   jf_describe(x, d, sizeof(d)));
 	ret = jf_check_keys(&rl->jf, x, p, keys);
 	if (ret)
@@ -1405,8 +1488,9 @@ static int parse_dma_expect(struct rl *rl, json_t *o, struct run_step *st)
 		char q[JF_PBUF];
 
 		jf_child(q, sizeof(q), p, "error");
-		return err(rl, q, true, "give \"fault\" (the IOMMU refused an access) or \"error\" "
-					"(the device refused the operation), not both");
+		return err(rl, q, true,
+			   "give \"fault\" (the IOMMU refused an access) or \"error\" "
+			   "(the device refused the operation), not both");
 	}
 	if (json_object_get(x, "error")) {
 		static const char *const only[] = {"addr", "access", "done"};
@@ -1494,8 +1578,7 @@ static int parse_dma(struct rl *rl, json_t *o, struct run_step *st)
 		return err(rl, p, false, "expected 1 to 0xffffffff bytes, got 0x%llx",
 			   (unsigned long long)st->len);
 	if ((st->op == RUN_DMA_READ || st->op == RUN_DMA_WRITE) && st->len > RUN_DEV_BUF_SIZE)
-		return err(rl, p, false,
-			   "a %s moves at most the device's 32K buffer, got 0x%llx",
+		return err(rl, p, false, "a %s moves at most the device's 32K buffer, got 0x%llx",
 			   ops[op], (unsigned long long)st->len);
 	ret = jf_get_u64(&rl->jf, o, st->path, "pasid", false, &v);
 	if (ret < 0)
@@ -1517,8 +1600,9 @@ static int parse_dma(struct rl *rl, json_t *o, struct run_step *st)
 	if (!st->wait) {
 		if (json_object_get(o, "expect")) {
 			jf_child(p, sizeof(p), st->path, "expect");
-			return err(rl, p, true,
-				   "a DMA that is not waited for ends at its dma_wait: expect there");
+			return err(
+				rl, p, true,
+				"a DMA that is not waited for ends at its dma_wait: expect there");
 		}
 		rl->busy[st->dev] = (int)(st - rl->sc->steps);
 		return 0;
@@ -1744,9 +1828,10 @@ static int parse_step(struct rl *rl, json_t *o, struct run_step *st)
 			if (ret)
 				return ret;
 			if (st->addr & 0xfff)
-				return err(rl, p, false,
-					   "0x%llx is not the start of a 4K page (the doorbell page)",
-					   (unsigned long long)st->addr);
+				return err(
+					rl, p, false,
+					"0x%llx is not the start of a 4K page (the doorbell page)",
+					(unsigned long long)st->addr);
 		}
 		return 0;
 	}
@@ -1834,7 +1919,8 @@ static int parse_steps(struct rl *rl, json_t *root)
 		if (rl->busy[k] < 0)
 			continue;
 		jf_pathf(p, sizeof(p), "steps[%d].wait", rl->busy[k]);
-		return err(rl, p, false, "this DMA of %s is never waited for: end it with a dma_wait",
+		return err(rl, p, false,
+			   "this DMA of %s is never waited for: end it with a dma_wait",
 			   sc->m.devices[k].name);
 	}
 	return 0;

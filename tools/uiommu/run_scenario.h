@@ -22,18 +22,18 @@
 
 #include "vmm/guest_smmuv3.h"
 
-#define RUN_MAX_DEVICES	   8
-#define RUN_MAX_TABLES	   8
-#define RUN_MAX_RAM	   8
-#define RUN_MAX_CMDS	   64
-#define RUN_MAX_STATS	   16
-#define RUN_NAME_MAX	   32
-#define RUN_PATH_MAX	   48
-#define RUN_MSI_EVENTS	   64	   /* event IDs of the machine's interrupt controller */
-#define RUN_CD_MAX_LOG2	   8	   /* CD table entries: 2^min(pasid_bits, 8) */
-#define RUN_DEV_BUF_SIZE   0x8000u /* dmatest's internal buffer */
-#define RUN_DATA_MAX	   (16u << 20)
-#define RUN_MSI_IPA_NAME   "msi"
+#define RUN_MAX_DEVICES	 8
+#define RUN_MAX_TABLES	 8
+#define RUN_MAX_RAM	 8
+#define RUN_MAX_CMDS	 64
+#define RUN_MAX_STATS	 16
+#define RUN_NAME_MAX	 32
+#define RUN_PATH_MAX	 48
+#define RUN_MSI_EVENTS	 64	 /* event IDs of the machine's interrupt controller */
+#define RUN_CD_MAX_LOG2	 8	 /* CD table entries: 2^min(pasid_bits, 8) */
+#define RUN_DEV_BUF_SIZE 0x8000u /* dmatest's internal buffer */
+#define RUN_DATA_MAX	 (16u << 20)
+#define RUN_MSI_IPA_NAME "msi"
 
 struct run_device {
 	char name[RUN_NAME_MAX];
@@ -50,9 +50,9 @@ struct run_table {
 };
 
 struct run_machine_desc {
-	bool viommu;			/* a vSMMU for the guest (nesting), else stage 2 only */
-	bool stall, httu;		/* SMMU features */
-	unsigned int ssidsize;		/* IDR1.SSIDSIZE */
+	bool viommu;			    /* a vSMMU for the guest (nesting), else stage 2 only */
+	bool stall, httu;		    /* SMMU features */
+	unsigned int ssidsize;		    /* IDR1.SSIDSIZE */
 	unsigned int iotlb, walk, ipa, cfg; /* cache entries (0: that cache off) */
 	unsigned int nr_ram;
 	struct {
@@ -93,8 +93,8 @@ enum run_data_kind { RD_RANDOM, RD_BYTE, RD_TEXT, RD_HEX, RD_GPA };
 
 struct run_data {
 	enum run_data_kind kind;
-	uint64_t value;	      /* RD_RANDOM: the seed; RD_BYTE: the byte; RD_GPA: the address */
-	uint8_t *bytes;	      /* RD_TEXT, RD_HEX */
+	uint64_t value; /* RD_RANDOM: the seed; RD_BYTE: the byte; RD_GPA: the address */
+	uint8_t *bytes; /* RD_TEXT, RD_HEX */
 	size_t nbytes;
 };
 
@@ -112,26 +112,26 @@ enum run_dma_op { RUN_DMA_READ = 1, RUN_DMA_WRITE, RUN_DMA_COPY, RUN_DMA_FILL };
 /* What a DMA must end with. */
 struct run_expect_dma {
 	enum { RX_DONE, RX_FAULT, RX_ERROR } status;
-	int fault;		/* RX_FAULT: SMMU event type, 0 for an abort without event; -1 any */
+	int fault; /* RX_FAULT: SMMU event type, 0 for an abort without event; -1 any */
 	bool has_addr, has_done;
 	uint64_t addr, done;
-	int access;		/* -1, PT_PROT_R, PT_PROT_W */
-	unsigned int error;	/* RX_ERROR: a DMATEST_ERR_* code */
+	int access;	    /* -1, PT_PROT_R, PT_PROT_W */
+	unsigned int error; /* RX_ERROR: a DMATEST_ERR_* code */
 };
 
 enum run_queue { RQ_VEVENTQ, RQ_HOST };
 
 struct run_expect_event {
 	enum run_queue queue;
-	bool none;	  /* nothing (more) is in the queue */
-	int type;	  /* event type, -1: any */
+	bool none; /* nothing (more) is in the queue */
+	int type;  /* event type, -1: any */
 	bool has_sid, has_addr, has_ipa, has_fetch, has_ssid;
 	uint32_t sid, ssid;
 	uint64_t addr, ipa, fetch;
-	int stage;	  /* 0 any, 1, 2 */
-	int cls;	  /* -1 any, enum smmuv3_evt_class */
-	int access;	  /* -1, PT_PROT_R, PT_PROT_W */
-	int stall;	  /* -1, 0, 1 */
+	int stage;  /* 0 any, 1, 2 */
+	int cls;    /* -1 any, enum smmuv3_evt_class */
+	int access; /* -1, PT_PROT_R, PT_PROT_W */
+	int stall;  /* -1, 0, 1 */
 };
 
 struct run_cmd {
@@ -154,12 +154,12 @@ struct run_step {
 	int dev;   /* device index, -1: none */
 	int table; /* guest stage-1 index */
 	uint64_t gpa, iova, size, len, src, dst, addr, pattern, offset;
-	bool all;	    /* map: all guest RAM */
-	bool gpa_is_msi;    /* guest_map: the MSI doorbell's IPA */
-	bool on_device;	    /* write / check: the device's buffer, not guest RAM */
+	bool all;	 /* map: all guest RAM */
+	bool gpa_is_msi; /* guest_map: the MSI doorbell's IPA */
+	bool on_device;	 /* write / check: the device's buffer, not guest RAM */
 	unsigned int prot;
 	struct run_data data;
-	int expect_errno;   /* actions that may fail: the errno expected, 0 success */
+	int expect_errno; /* actions that may fail: the errno expected, 0 success */
 
 	/* cd */
 	uint32_t ssid;
