@@ -295,11 +295,10 @@ int run_report_finish(struct run_report *r, unsigned int steps_run)
 		fputc('\n', r->out);
 	} else {
 		fprintf(r->out, "\n");
-		if (r->failed && steps_run < total)
-			fprintf(r->out, "not run: step%s %u%s%.0u\n",
-				steps_run + 1 < total ? "s" : "", steps_run + 1,
-				steps_run + 1 < total ? "-" : "",
-				steps_run + 1 < total ? total : 0);
+		if (r->failed && steps_run + 1 == total)
+			fprintf(r->out, "not run: step %u\n", total);
+		else if (r->failed && steps_run < total)
+			fprintf(r->out, "not run: steps %u-%u\n", steps_run + 1, total);
 		if (r->failed)
 			fprintf(r->out, "FAIL: %s\n", r->failure);
 		else
