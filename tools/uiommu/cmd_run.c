@@ -8,8 +8,7 @@
  * (run_scenario.c), so a mistake in the file is one message with its
  * position and exit 2, never a half-run machine. Without a file the
  * default scenario runs: scenarios/nested-smmuv3.json, found in the
- * current directory, then in the source tree the program was built from,
- * then where `make install` puts it.
+ * current directory, then in the source tree the program was built from.
  */
 #include <err.h>
 #include <getopt.h>
@@ -55,7 +54,7 @@ void cmd_run_usage(FILE *f)
 		TIMEOUT_MS);
 }
 
-/* The default scenario: the working directory, the source tree, the installed copy. */
+/* The default scenario: in the working directory, else in the source tree. */
 static const char *default_scenario(void)
 {
 	static char path[4096];
@@ -65,11 +64,6 @@ static const char *default_scenario(void)
 	snprintf(path, sizeof(path), "%s/%s", UIOMMU_SRCDIR, DEFAULT_SCENARIO);
 	if (!access(path, R_OK))
 		return path;
-#ifdef UIOMMU_DATADIR
-	snprintf(path, sizeof(path), "%s/%s", UIOMMU_DATADIR, DEFAULT_SCENARIO);
-	if (!access(path, R_OK))
-		return path;
-#endif
 	return DEFAULT_SCENARIO;
 }
 
