@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * uiommu_file.c - the exported file API of include/uiommu/uiommu.h:
- * uiommu_open() and the system-call-shaped functions on emulated files.
+ * uiommu_open() and the system-call-shaped functions on emulated files and
+ * on their fd numbers.
  *
- * What it owns: the table of paths the library emulates, and the
- * conversion from the internal convention (value >= 0 or -errno) to the
- * system call one (-1 and errno). Every call holds a reference on the file
- * for its duration, so a concurrent uiommu_close() cannot free it under
- * the call (the kernel's fdget()). No locks of its own.
+ * What it owns: the conversion from the internal convention (value >= 0 or
+ * -errno) to the system call one (-1 and errno), and the checks Linux's VFS
+ * makes before a file's own method runs (access mode: EBADF; no method:
+ * EINVAL; pread on a file that has no position: ESPIPE; a negative
+ * position: EINVAL). Every call holds a reference on the file for its
+ * duration, so a concurrent close cannot free it under the call (the
+ * kernel's fdget()), and runs inside the fork gate (util/forkgate.h), so a
+ * fork() in another thread sees the library between calls. No locks of its
+ * own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,15 +26,7 @@
 #include "iommufd/iommufd_private.h"
 #include "uiommu_private.h"
 #include "util/file.h"
-
-struct uiommu_path {
-	const char *path;
-	struct uiommu_file *(*open)(int flags, int *err);
-};
-
-static const struct uiommu_path uiommu_paths[] = {
-	{"/dev/iommu", iommufd_fops_open},
-};
+#include "util/forkgate.h"
 
 static inline long ret_errno(long rc)
 {
@@ -45,20 +42,30 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_open(const char *path, int flags)
 	struct uiommu_file *file;
 	int err = 0;
 
-	if (!path) {
-		errno = EFAULT;
-		return NULL;
+	fork_gate_enter();
+	file = upath_open(path, flags, &err);
+	fork_gate_exit();
+	if (!file)
+		errno = -err;
+	return file;
+}
+
+/* Enter a call on @file: the gate and a reference. False (errno EBADF) without a file. */
+static bool file_enter(struct uiommu_file *file)
+{
+	if (!file) {
+		errno = EBADF;
+		return false;
 	}
-	for (size_t i = 0; i < sizeof(uiommu_paths) / sizeof(uiommu_paths[0]); i++) {
-		if (strcmp(path, uiommu_paths[i].path))
-			continue;
-		file = uiommu_paths[i].open(flags, &err);
-		if (!file)
-			errno = -err;
-		return file;
-	}
-	errno = ENOENT;
-	return NULL;
+	fork_gate_enter();
+	ufile_get(file);
+	return true;
+}
+
+static void file_exit(struct uiommu_file *file)
+{
+	ufile_put(file);
+	fork_gate_exit();
 }
 
 UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, ...)
@@ -71,27 +78,40 @@ UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, 
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
-	ufile_put(file);
+	if ((file->f_flags & O_PATH) == O_PATH)
+		rc = -EBADF;
+	else
+		rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
+	file_exit(file);
 	return (int)ret_errno(rc);
+}
+
+/* vfs_read()/vfs_write() checks, then the method at *ppos. */
+static ssize_t file_rw(struct uiommu_file *file, void *buf, size_t count, int64_t *ppos,
+		       bool write)
+{
+	int acc = file->f_flags & O_ACCMODE;
+
+	if ((file->f_flags & O_PATH) == O_PATH || acc == (write ? O_RDONLY : O_WRONLY))
+		return -EBADF;
+	if (write ? !file->ops->write : !file->ops->read)
+		return -EINVAL;
+	if (*ppos < 0)
+		return -EINVAL;
+	return write ? file->ops->write(file, buf, count, ppos)
+		     : file->ops->read(file, buf, count, ppos);
 }
 
 UIOMMU_EXPORT ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count)
 {
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->read ? file->ops->read(file, buf, count, &file->pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_rw(file, buf, count, &file->pos, false);
+	file_exit(file);
 	return ret_errno(rc);
 }
 
@@ -99,13 +119,46 @@ UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, si
 {
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->write ? file->ops->write(file, buf, count, &file->pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_rw(file, (void *)buf, count, &file->pos, true);
+	file_exit(file);
+	return ret_errno(rc);
+}
+
+static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t offset,
+			bool write)
+{
+	int64_t pos = offset;
+
+	if (offset < 0)
+		return -EINVAL;
+	if (!(file->ops->fmode & UFILE_FMODE_PREAD))
+		return -ESPIPE;
+	return file_rw(file, buf, count, &pos, write);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count,
+				   off_t offset)
+{
+	ssize_t rc;
+
+	if (!file_enter(file))
+		return -1;
+	rc = file_prw(file, buf, count, offset, false);
+	file_exit(file);
+	return ret_errno(rc);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count,
+				    off_t offset)
+{
+	ssize_t rc;
+
+	if (!file_enter(file))
+		return -1;
+	rc = file_prw(file, (void *)buf, count, offset, true);
+	file_exit(file);
 	return ret_errno(rc);
 }
 
@@ -113,15 +166,12 @@ UIOMMU_EXPORT int uiommu_poll(struct uiommu_file *file, short events)
 {
 	unsigned int mask;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
 	/* Linux's DEFAULT_POLLMASK for files without a poll method. */
 	mask = file->ops->poll ? file->ops->poll(file)
 			       : (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
-	ufile_put(file);
+	file_exit(file);
 	return (int)(mask & ((unsigned short)events | POLLERR | POLLHUP));
 }
 
@@ -131,14 +181,14 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 	void *out = MAP_FAILED;
 	int rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return MAP_FAILED;
-	}
-	ufile_get(file);
-	rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
-			     : -ENODEV;
-	ufile_put(file);
+	if ((file->f_flags & O_PATH) == O_PATH)
+		rc = -EBADF;
+	else
+		rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
+				     : -ENODEV;
+	file_exit(file);
 	if (rc) {
 		errno = -rc;
 		return MAP_FAILED;
@@ -148,16 +198,73 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 
 UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
 {
-	return (int)ret_errno(ufile_munmap(addr, length));
+	int rc;
+
+	fork_gate_enter();
+	rc = ufile_munmap(addr, length);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
 }
 
 UIOMMU_EXPORT int uiommu_close(struct uiommu_file *file)
 {
+	int rc;
+
 	if (!file) {
 		errno = EBADF;
 		return -1;
 	}
-	return (int)ret_errno(ufile_close(file));
+	fork_gate_enter();
+	rc = ufile_close(file);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT int uiommu_close_fd(int fd)
+{
+	int rc;
+
+	fork_gate_enter();
+	rc = ufile_close_fd(fd);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT int uiommu_dup(int oldfd, int newfd, int flags)
+{
+	int rc;
+
+	if (flags & ~(UIOMMU_DUP_MIN | O_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fork_gate_enter();
+	rc = ufile_dup(oldfd, newfd, (flags & O_CLOEXEC) | (flags & UIOMMU_DUP_MIN ? UFILE_DUP_MIN : 0));
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT unsigned int uiommu_forget_fds(unsigned int first, unsigned int last)
+{
+	unsigned int n;
+
+	fork_gate_enter();
+	n = ufile_forget(first, last);
+	fork_gate_exit();
+	return n;
+}
+
+UIOMMU_EXPORT int uiommu_fstat(struct uiommu_file *file, struct stat *st)
+{
+	if (!st) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (!file_enter(file))
+		return -1;
+	ufile_fstat(file, st);
+	file_exit(file);
+	return 0;
 }
 
 UIOMMU_EXPORT int uiommu_file_fd(const struct uiommu_file *file)
