@@ -284,3 +284,21 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_file_from_fd(int fd)
 	ufile_put(file);
 	return file;
 }
+
+UIOMMU_EXPORT struct uiommu_file *uiommu_file_get(int fd)
+{
+	int saved = errno;
+	struct uiommu_file *file = ufile_lookup(fd);
+
+	errno = file ? saved : EBADF;
+	return file;
+}
+
+UIOMMU_EXPORT void uiommu_file_put(struct uiommu_file *file)
+{
+	if (!file)
+		return;
+	fork_gate_enter();
+	ufile_put(file);
+	fork_gate_exit();
+}

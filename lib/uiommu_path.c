@@ -310,6 +310,7 @@ struct uiommu_file *upath_open(const char *path, int flags, int *err)
 	struct stat st;
 	int rc, acc = 0;
 
+	uiommu_process_init();
 	rc = resolve(path, &l, norm, sizeof(norm));
 	if (!rc && (flags & O_CREAT) && (flags & O_EXCL))
 		rc = -EEXIST;

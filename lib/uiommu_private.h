@@ -23,4 +23,7 @@ struct uiommu_file;
 int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash);
 struct uiommu_file *upath_open(const char *path, int flags, int *err);
 
+/* uiommu_process.c: read the process-wide settings of the environment (once). */
+void uiommu_process_init(void);
+
 #endif

@@ -244,6 +244,29 @@ int uiommu_close(struct uiommu_file *file);
 int uiommu_file_fd(const struct uiommu_file *file);
 
 /**
+ * uiommu_file_get() - the emulated file behind a file descriptor, held.
+ * @fd: any descriptor.
+ *
+ * Like uiommu_file_from_fd(), but the file stays valid (the calls on it
+ * keep working, on the file if no longer on @fd) until uiommu_file_put(),
+ * even if another thread closes @fd meanwhile: the kernel's fdget(). Cheap
+ * when the process has no emulated file at all, so an interposer may ask
+ * for every descriptor it sees. errno is left alone when a file is found.
+ *
+ * Return: the file, or NULL with errno EBADF when @fd is not one of ours.
+ */
+struct uiommu_file *uiommu_file_get(int fd);
+
+/**
+ * uiommu_file_put() - release a file uiommu_file_get() returned.
+ * @file: the file, or NULL.
+ *
+ * The last reference (every number closed, no call in progress, no library
+ * object holding it) releases the file.
+ */
+void uiommu_file_put(struct uiommu_file *file);
+
+/**
  * uiommu_close_fd() - close(2) of one fd number of an emulated file.
  * @fd: a number uiommu_file_from_fd() knows.
  *
@@ -358,6 +381,42 @@ int uiommu_stats_get(const char *name, unsigned long long *value);
  * @size means it was cut).
  */
 size_t uiommu_stats_format(char *buf, size_t size);
+
+/*
+ * A whole process under the library (the preload shim, `uiommu exec`).
+ */
+
+/**
+ * uiommu_path_redirect() - the private stand-in for a path the host must not see.
+ * @path: a path as given to open(2), stat(2), opendir(3) ...
+ * @buf: where the replacement path is written.
+ * @size: bytes at @buf.
+ *
+ * Paths at or below /sys/kernel/debug (the kernel's fault-injection knobs,
+ * which a fail-nth test probes and writes) map to a private directory that
+ * has the same fault-injection directories and knob files: the directory
+ * named by UIOMMU_DEBUGFS_DIR, else one made under $TMPDIR (or /tmp) on
+ * first use and removed by uiommu_process_exit() of the process that made
+ * it. Writing the knobs has no effect; fail-nth is the injection the
+ * library emulates. Relative paths are never redirected.
+ *
+ * Return: 1 with the replacement in @buf, 0 when @path is not redirected,
+ * or -1 with errno (ENAMETOOLONG, or why the directory could not be made).
+ */
+int uiommu_path_redirect(const char *path, char *buf, size_t size);
+
+/**
+ * uiommu_process_exit() - the process is exiting.
+ *
+ * With UIOMMU_SUMMARY_FILE set in the environment (which also turns
+ * statistics on), appends this process's summary to that file, if it
+ * created any emulated file: a line "uiommu summary: pid N (name)", then
+ * uiommu_stats_format(), then an empty line, in one write(2). Removes the
+ * private debugfs directory this process made (uiommu_path_redirect()).
+ * Runs once per process; errno is preserved. The preload shim calls it
+ * from exit(3) (a destructor), _exit(2) and _Exit(2).
+ */
+void uiommu_process_exit(void);
 
 #ifdef __cplusplus
 }

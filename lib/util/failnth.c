@@ -117,7 +117,10 @@ int failnth_path(const char *path, pid_t *tid)
 	const char *p, *slash;
 	pid_t pid, t;
 
-	if (strncmp(path, "/proc/", 6))
+	size_t len = strlen(path);
+
+	/* Cheap first: every other /proc/<pid> path would cost a look at /proc. */
+	if (strncmp(path, "/proc/", 6) || len < 15 || strcmp(path + len - 9, "/fail-nth"))
 		return 0;
 	p = path + 6;
 	if (!strcmp(p, "thread-self/fail-nth")) {

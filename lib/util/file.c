@@ -42,6 +42,8 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uiommu_file **table;
 static unsigned int table_size;
 static unsigned int files_installed;
+/* Installed numbers, read without the lock: 0 lets a lookup answer at once. */
+static atomic_uint fds_installed;
 
 /* Make room for index @fd. Under table_lock. */
 static int table_reserve(int fd)
@@ -86,6 +88,7 @@ static void readable_unlock(struct uiommu_file *file)
 static void install_locked(struct uiommu_file *file, int fd)
 {
 	table[fd] = file;
+	atomic_fetch_add_explicit(&fds_installed, 1, memory_order_relaxed);
 	if (!file->nfds++) {
 		files_installed++;
 		readable_lock(file);
@@ -104,6 +107,7 @@ static struct uiommu_file *uninstall_locked(int fd)
 	struct uiommu_file *file = table[fd];
 
 	table[fd] = NULL;
+	atomic_fetch_sub_explicit(&fds_installed, 1, memory_order_relaxed);
 	if (!--file->nfds)
 		files_installed--;
 	if (file->fd == fd) {
@@ -192,7 +196,13 @@ struct uiommu_file *ufile_lookup(int fd)
 {
 	struct uiommu_file *file;
 
-	if (fd < 0)
+	/*
+	 * No number installed: not ours, without the lock (the shim asks for
+	 * every fd a program uses). A number handed to the program was
+	 * installed before, and the program's own synchronisation made that
+	 * visible to any thread that uses it.
+	 */
+	if (fd < 0 || !atomic_load_explicit(&fds_installed, memory_order_relaxed))
 		return NULL;
 	pthread_mutex_lock(&table_lock);
 	file = table_get(fd);
