@@ -137,16 +137,10 @@ static int prepend_env(const char *name, const char *first)
 	return rc;
 }
 
-/* An absolute form of @path (its directory resolved), for a child that may chdir. */
+/* The canonical absolute path of an existing file, for a child that may chdir. */
 static char *absolute(const char *path)
 {
-	char cwd[PATH_MAX], *out;
-
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&out, "%s/%s", cwd, path) < 0)
-		return NULL;
-	return out;
+	return realpath(path, NULL);
 }
 
 static void remove_tree(int dirfd, const char *name)
