@@ -266,15 +266,20 @@ int fstat64(int fd, struct stat64 *st)
 	return ON_FILE(fd, uiommu_fstat(file, (struct stat *)st), REAL(fstat64)(fd, st));
 }
 
-/* glibc < 2.33 binaries: fstat() was __fxstat(_STAT_VER, ...), the same struct here. */
+/*
+ * glibc < 2.33 binaries: fstat() was __fxstat(_STAT_VER, ...), the same
+ * struct on 64-bit hosts. These pass through to libc's own compat entry
+ * points, never to fstat(): a sanitizer runtime loaded ahead of the shim
+ * implements its fstat interceptor with __fxstat64, which would loop.
+ */
 int __fxstat(int ver, int fd, struct stat *st);
 int __fxstat(int ver, int fd, struct stat *st)
 {
-	return fstat(fd, st);
+	return ON_FILE(fd, uiommu_fstat(file, st), REAL(__fxstat)(ver, fd, st));
 }
 
 int __fxstat64(int ver, int fd, struct stat64 *st);
 int __fxstat64(int ver, int fd, struct stat64 *st)
 {
-	return fstat64(fd, st);
+	return ON_FILE(fd, uiommu_fstat(file, (struct stat *)st), REAL(__fxstat64)(ver, fd, st));
 }

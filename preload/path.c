@@ -207,8 +207,15 @@ static int fstatat_common(int dirfd, const char *path, struct stat *st, int flag
 	bool done;
 	int rc;
 
-	if (path && !*path && (flags & AT_EMPTY_PATH))
-		return fstat(dirfd, st);
+	if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS()) {
+		struct uiommu_file *file = shim_file_get(dirfd);
+
+		if (file) {
+			rc = LIB(uiommu_fstat(file, st));
+			shim_file_put(file);
+			return rc;
+		}
+	}
 	rc = stat_path(dirfd, path, st, redirect, sizeof(redirect), &done);
 	if (done)
 		return rc;
@@ -229,42 +236,55 @@ int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 	return fstatat_common(dirfd, path, (struct stat *)st, flags, true);
 }
 
-/* glibc < 2.33 binaries call these; the struct is the same on 64-bit hosts. */
-int __xstat(int ver, const char *path, struct stat *st);
-int __xstat(int ver, const char *path, struct stat *st)
-{
-	return stat(path, st);
-}
+/*
+ * glibc < 2.33 binaries call these (the struct is the same on 64-bit
+ * hosts). They pass through to libc's own compat entry points, never to
+ * stat() and friends: a sanitizer runtime loaded ahead of the shim
+ * implements its stat interceptors with them, which would loop.
+ */
+#define XSTAT_WRAPPER(name, type)                                                      \
+	int name(int ver, const char *path, type *st);                                 \
+	int name(int ver, const char *path, type *st)                                  \
+	{                                                                              \
+		char redirect[PATH_MAX];                                               \
+		bool done;                                                             \
+		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect,        \
+				   sizeof(redirect), &done);                           \
+		if (done)                                                              \
+			return rc;                                                     \
+		return REAL(name)(ver, redirect[0] ? redirect : path, st);             \
+	}
 
-int __xstat64(int ver, const char *path, struct stat64 *st);
-int __xstat64(int ver, const char *path, struct stat64 *st)
-{
-	return stat64(path, st);
-}
+XSTAT_WRAPPER(__xstat, struct stat)
+XSTAT_WRAPPER(__xstat64, struct stat64)
+XSTAT_WRAPPER(__lxstat, struct stat)
+XSTAT_WRAPPER(__lxstat64, struct stat64)
 
-int __lxstat(int ver, const char *path, struct stat *st);
-int __lxstat(int ver, const char *path, struct stat *st)
-{
-	return lstat(path, st);
-}
+#define FXSTATAT_WRAPPER(name, type)                                                       \
+	int name(int ver, int dirfd, const char *path, type *st, int flags);               \
+	int name(int ver, int dirfd, const char *path, type *st, int flags)                \
+	{                                                                                  \
+		char redirect[PATH_MAX];                                                   \
+		struct uiommu_file *file;                                                  \
+		bool done;                                                                 \
+		int rc;                                                                    \
+		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&         \
+		    (file = shim_file_get(dirfd))) {                                       \
+			rc = LIB(uiommu_fstat(file, (struct stat *)st));                   \
+			shim_file_put(file);                                               \
+			return rc;                                                         \
+		}                                                                          \
+		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), \
+			       &done);                                                     \
+		if (done)                                                                  \
+			return rc;                                                         \
+		if (redirect[0])                                                           \
+			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);             \
+		return REAL(name)(ver, dirfd, path, st, flags);                            \
+	}
 
-int __lxstat64(int ver, const char *path, struct stat64 *st);
-int __lxstat64(int ver, const char *path, struct stat64 *st)
-{
-	return lstat64(path, st);
-}
-
-int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
-int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
-{
-	return fstatat(dirfd, path, st, flags);
-}
-
-int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
-int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
-{
-	return fstatat64(dirfd, path, st, flags);
-}
+FXSTATAT_WRAPPER(__fxstatat, struct stat)
+FXSTATAT_WRAPPER(__fxstatat64, struct stat64)
 
 static struct statx_timestamp to_stx(struct timespec ts)
 {

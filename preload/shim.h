@@ -36,7 +36,9 @@
 	X(munmap) X(stat) X(stat64) X(lstat) X(lstat64) X(fstat) X(fstat64)   \
 	X(fstatat) X(fstatat64) X(statx) X(access) X(faccessat) X(euidaccess)  \
 	X(eaccess) X(opendir) X(chdir) X(fopen) X(fopen64) X(_exit) X(_Exit)   \
-	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2)
+	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X(__xstat)      \
+	X(__xstat64) X(__lxstat) X(__lxstat64) X(__fxstat) X(__fxstat64)       \
+	X(__fxstatat) X(__fxstatat64)
 
 enum shim_sym {
 #define SHIM_ENUM(name) SYM_##name,

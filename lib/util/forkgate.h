@@ -9,8 +9,8 @@
  * gate and waits until no thread is inside, so the child starts with every
  * library lock free and every object between operations. Nested entries on
  * one thread pass without taking the gate again (a thread-local depth), so
- * a call may call another; a writer-preferring lock keeps a stream of calls
- * from starving fork().
+ * a call may call another; a closed gate keeps new calls out, so a stream
+ * of calls cannot starve fork().
  *
  * The child handler also gives the pieces with per-thread or per-process
  * state their fresh start: the fail-nth registry (util/alloc.c; only the
