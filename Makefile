@@ -34,11 +34,13 @@ check-asan: deps
 # ThreadSanitizer over the tests that run threads against each other (readers
 # translating through the caches while a writer maps, unmaps, invalidates and
 # frees tables; util/epoch with membarrier and with reader fences; the
-# iommufd object model under concurrent ioctls; the preload shim's programs
-# that run threads, with the TSan runtime preloaded ahead of the shim, see
+# iommufd object model under concurrent ioctls; dmatest devices copying
+# while their IOAS is unmapped; the preload shim's programs that run
+# threads, with the TSan runtime preloaded ahead of the shim, see
 # tests/meson.build).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
-	iommufd_objs_threads epoch epoch_fence shim_threads shim_poll shim_failnth shim_fds
+	iommufd_objs_threads epoch epoch_fence dmatest_threads shim_threads shim_poll \
+	shim_failnth shim_fds
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

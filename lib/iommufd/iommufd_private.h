@@ -390,6 +390,23 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 /* selftest.c */
 int iommufd_test(struct iommufd_ucmd *ucmd);
 
+/*
+ * The mock device of SELFTEST object @stdev_id (made by IOMMU_TEST_OP_MOCK_
+ * DOMAIN(_FLAGS)) in the iommufd @file, for an emulated device in this
+ * process (lib/dev) to issue its DMA as that device: its bus identity (the
+ * stream id, PASID width) and its attachments are the mock device's. The
+ * hold keeps the object (IOMMU_DESTROY of it fails with EBUSY, as for any
+ * object in use) and the context (closing the file does not destroy it)
+ * until iommufd_selftest_dev_release(). NULL with *err: -EBADF (not an
+ * iommufd), -ENOENT (no such object), -EINVAL (not a mock device object),
+ * -ENOMEM.
+ */
+struct iommufd_selftest_hold;
+struct iommufd_selftest_hold *iommufd_selftest_dev_hold(struct uiommu_file *file,
+							 uint32_t stdev_id, struct udev **dev,
+							 int *err);
+void iommufd_selftest_dev_release(struct iommufd_selftest_hold *hold);
+
 /* ------------------------------------------------------------------ */
 /* io_pagetable and IOAS (io_pagetable.c, ioas.c)                      */
 

@@ -7,7 +7,9 @@
  * from @base. For user memory @base is the program's own address, rounded
  * down to a page; for a file it is a MAP_SHARED mapping of the file that
  * the library makes at MAP_FILE time, so the pages stay reachable (and the
- * file alive) whatever the program later closes or unmaps. Areas of any
+ * file alive) whatever the program later closes or unmaps. That mapping
+ * is removed after a grace period of util/epoch, since an emulated device
+ * may still be copying into it (lib/hw iommu_dma_rw()). Areas of any
  * IOAS refer to byte ranges of it; COPY shares it between IOASes.
  *
  * "Physical" addresses handed to domains are host addresses (DESIGN.md §1):
@@ -67,6 +69,7 @@
 
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/epoch.h"
 #include "util/trace.h"
 
 #ifndef MADV_POPULATE_READ
@@ -405,8 +408,15 @@ void iopt_release_pages(struct iopt_pages *pages)
 	if (pages->npinned || !interval_tree_empty(&pages->access_itree) ||
 	    !interval_tree_empty(&pages->domains_itree))
 		ulog_warn("iommufd: pages released while still pinned (%zu pages)", pages->npinned);
-	if (pages->type == IOPT_ADDRESS_FILE && pages->base)
+	/*
+	 * A device copy that translated into the alias before the domains let
+	 * go of it runs inside an epoch section (iommu_dma_rw()): let it end
+	 * before the pages go, as an IOTLB sync lets in-flight DMA finish.
+	 */
+	if (pages->type == IOPT_ADDRESS_FILE && pages->base) {
+		epoch_barrier();
 		munmap((void *)pages->base, pages->alias_len);
+	}
 	pthread_mutex_destroy(&pages->mutex);
 	ufree(pages);
 }
