@@ -89,8 +89,7 @@ UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, 
 }
 
 /* vfs_read()/vfs_write() checks, then the method at *ppos. */
-static ssize_t file_rw(struct uiommu_file *file, void *buf, size_t count, int64_t *ppos,
-		       bool write)
+static ssize_t file_rw(struct uiommu_file *file, void *buf, size_t count, int64_t *ppos, bool write)
 {
 	int acc = file->f_flags & O_ACCMODE;
 
@@ -126,8 +125,7 @@ UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, si
 	return ret_errno(rc);
 }
 
-static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t offset,
-			bool write)
+static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t offset, bool write)
 {
 	int64_t pos = offset;
 
@@ -138,8 +136,7 @@ static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t
 	return file_rw(file, buf, count, &pos, write);
 }
 
-UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count,
-				   off_t offset)
+UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
 {
 	ssize_t rc;
 
@@ -186,8 +183,9 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 	if ((file->f_flags & O_PATH) == O_PATH)
 		rc = -EBADF;
 	else
-		rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
-				     : -ENODEV;
+		rc = file->ops->mmap
+			     ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
+			     : -ENODEV;
 	file_exit(file);
 	if (rc) {
 		errno = -rc;
@@ -239,7 +237,8 @@ UIOMMU_EXPORT int uiommu_dup(int oldfd, int newfd, int flags)
 		return -1;
 	}
 	fork_gate_enter();
-	rc = ufile_dup(oldfd, newfd, (flags & O_CLOEXEC) | (flags & UIOMMU_DUP_MIN ? UFILE_DUP_MIN : 0));
+	rc = ufile_dup(oldfd, newfd,
+		       (flags & O_CLOEXEC) | (flags & UIOMMU_DUP_MIN ? UFILE_DUP_MIN : 0));
 	fork_gate_exit();
 	return (int)ret_errno(rc);
 }

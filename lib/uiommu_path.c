@@ -151,9 +151,9 @@ static bool candidate_leaf(const char *path)
 /* Where a normalised path lands: a device node, a fail-nth file, or nothing of ours. */
 struct uiommu_lookup {
 	const struct uiommu_devnode *dev;
-	pid_t tid;     /* fail-nth: the thread */
-	int failnth;   /* failnth_path()'s answer */
-	bool owned;    /* in the namespace at all */
+	pid_t tid;   /* fail-nth: the thread */
+	int failnth; /* failnth_path()'s answer */
+	bool owned;  /* in the namespace at all */
 };
 
 static void lookup(const char *norm, struct uiommu_lookup *l)

@@ -135,7 +135,8 @@ static int populate(const char *root)
 				return rc;
 		}
 		for (size_t k = 0; k < 3 && fault_dirs[i].extra[k].name; k++) {
-			rc = write_knob(dir, fault_dirs[i].extra[k].name, fault_dirs[i].extra[k].value);
+			rc = write_knob(dir, fault_dirs[i].extra[k].name,
+					fault_dirs[i].extra[k].value);
 			if (rc && rc != -EEXIST)
 				return rc;
 		}

@@ -28,10 +28,10 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "64-bit hosts only"
 _Static_assert(sizeof(off_t) == sizeof(off64_t), "64-bit hosts only");
 
 /* A libc function this libc lacks: ENOSYS, as the system call would say. */
-#define CALL_REAL(name, ...)                                         \
-	({                                                           \
-		__typeof__(&name) fn_ = REAL(name);                  \
-		fn_ ? fn_(__VA_ARGS__) : (errno = ENOSYS, -1);       \
+#define CALL_REAL(name, ...)                                   \
+	({                                                     \
+		__typeof__(&name) fn_ = REAL(name);            \
+		fn_ ? fn_(__VA_ARGS__) : (errno = ENOSYS, -1); \
 	})
 
 int close(int fd)
@@ -43,7 +43,8 @@ int close(int fd)
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
-	if (!SHIM_BYPASS() && first <= last && !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
+	if (!SHIM_BYPASS() && first <= last &&
+	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 	    !(flags & CLOSE_RANGE_CLOEXEC)) {
 		int saved = errno;
 
@@ -206,8 +207,7 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 {
 	if (count > buflen)
 		return REAL(__read_chk)(fd, buf, count, buflen);
-	return ON_FILE(fd, uiommu_read(file, buf, count),
-		       REAL(__read_chk)(fd, buf, count, buflen));
+	return ON_FILE(fd, uiommu_read(file, buf, count), REAL(__read_chk)(fd, buf, count, buflen));
 }
 
 ssize_t __pread_chk(int fd, void *buf, size_t count, off_t offset, size_t buflen);

@@ -27,7 +27,7 @@
 
 #include "shim.h"
 
-#define OPEN_NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
+#define OPEN_NEEDS_MODE(flags) (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
 
 /* open(2) of an emulated path: the new fd, or -1 with errno. */
 static int open_emulated(const char *abs, int flags)
@@ -62,7 +62,8 @@ static int open_common(enum open_kind kind, int dirfd, const char *path, int fla
 		case SHIM_PATH_EMULATED:
 			return open_emulated(abs, flags);
 		case SHIM_PATH_REDIRECT:
-			return open_real(kind == OK_OPEN64 || kind == OK_OPENAT64 ? OK_OPEN64 : OK_OPEN,
+			return open_real(kind == OK_OPEN64 || kind == OK_OPENAT64 ? OK_OPEN64
+										  : OK_OPEN,
 					 AT_FDCWD, abs, flags, mode);
 		case SHIM_PATH_ERROR:
 			return -1;
@@ -73,16 +74,16 @@ static int open_common(enum open_kind kind, int dirfd, const char *path, int fla
 	return open_real(kind, dirfd, path, flags, mode);
 }
 
-#define MODE_ARG(flags)                                  \
-	({                                               \
-		mode_t m_ = 0;                           \
-		if (OPEN_NEEDS_MODE(flags)) {            \
-			va_list ap;                      \
-			va_start(ap, flags);             \
-			m_ = (mode_t)va_arg(ap, int);    \
-			va_end(ap);                      \
-		}                                        \
-		m_;                                      \
+#define MODE_ARG(flags)                               \
+	({                                            \
+		mode_t m_ = 0;                        \
+		if (OPEN_NEEDS_MODE(flags)) {         \
+			va_list ap;                   \
+			va_start(ap, flags);          \
+			m_ = (mode_t)va_arg(ap, int); \
+			va_end(ap);                   \
+		}                                     \
+		m_;                                   \
 	})
 
 int open(const char *path, int flags, ...)
@@ -184,16 +185,16 @@ static int stat_path(int dirfd, const char *path, struct stat *st, char *redirec
 	}
 }
 
-#define STAT_WRAPPER(name, type)                                                       \
-	int name(const char *path, type *st)                                           \
-	{                                                                              \
-		char redirect[PATH_MAX];                                               \
-		bool done;                                                             \
-		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect,        \
-				   sizeof(redirect), &done);                           \
-		if (done)                                                              \
-			return rc;                                                     \
-		return REAL(name)(redirect[0] ? redirect : path, st);                  \
+#define STAT_WRAPPER(name, type)                                                                  \
+	int name(const char *path, type *st)                                                      \
+	{                                                                                         \
+		char redirect[PATH_MAX];                                                          \
+		bool done;                                                                        \
+		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect, sizeof(redirect), \
+				   &done);                                                        \
+		if (done)                                                                         \
+			return rc;                                                                \
+		return REAL(name)(redirect[0] ? redirect : path, st);                             \
 	}
 
 STAT_WRAPPER(stat, struct stat)
@@ -242,17 +243,17 @@ int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
  * stat() and friends: a sanitizer runtime loaded ahead of the shim
  * implements its stat interceptors with them, which would loop.
  */
-#define XSTAT_WRAPPER(name, type)                                                      \
-	int name(int ver, const char *path, type *st);                                 \
-	int name(int ver, const char *path, type *st)                                  \
-	{                                                                              \
-		char redirect[PATH_MAX];                                               \
-		bool done;                                                             \
-		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect,        \
-				   sizeof(redirect), &done);                           \
-		if (done)                                                              \
-			return rc;                                                     \
-		return REAL(name)(ver, redirect[0] ? redirect : path, st);             \
+#define XSTAT_WRAPPER(name, type)                                                                 \
+	int name(int ver, const char *path, type *st);                                            \
+	int name(int ver, const char *path, type *st)                                             \
+	{                                                                                         \
+		char redirect[PATH_MAX];                                                          \
+		bool done;                                                                        \
+		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect, sizeof(redirect), \
+				   &done);                                                        \
+		if (done)                                                                         \
+			return rc;                                                                \
+		return REAL(name)(ver, redirect[0] ? redirect : path, st);                        \
 	}
 
 XSTAT_WRAPPER(__xstat, struct stat)
@@ -260,27 +261,26 @@ XSTAT_WRAPPER(__xstat64, struct stat64)
 XSTAT_WRAPPER(__lxstat, struct stat)
 XSTAT_WRAPPER(__lxstat64, struct stat64)
 
-#define FXSTATAT_WRAPPER(name, type)                                                       \
-	int name(int ver, int dirfd, const char *path, type *st, int flags);               \
-	int name(int ver, int dirfd, const char *path, type *st, int flags)                \
-	{                                                                                  \
-		char redirect[PATH_MAX];                                                   \
-		struct uiommu_file *file;                                                  \
-		bool done;                                                                 \
-		int rc;                                                                    \
-		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&         \
-		    (file = shim_file_get(dirfd))) {                                       \
-			rc = LIB(uiommu_fstat(file, (struct stat *)st));                   \
-			shim_file_put(file);                                               \
-			return rc;                                                         \
-		}                                                                          \
-		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), \
-			       &done);                                                     \
-		if (done)                                                                  \
-			return rc;                                                         \
-		if (redirect[0])                                                           \
-			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);             \
-		return REAL(name)(ver, dirfd, path, st, flags);                            \
+#define FXSTATAT_WRAPPER(name, type)                                                               \
+	int name(int ver, int dirfd, const char *path, type *st, int flags);                       \
+	int name(int ver, int dirfd, const char *path, type *st, int flags)                        \
+	{                                                                                          \
+		char redirect[PATH_MAX];                                                           \
+		struct uiommu_file *file;                                                          \
+		bool done;                                                                         \
+		int rc;                                                                            \
+		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&                 \
+		    (file = shim_file_get(dirfd))) {                                               \
+			rc = LIB(uiommu_fstat(file, (struct stat *)st));                           \
+			shim_file_put(file);                                                       \
+			return rc;                                                                 \
+		}                                                                                  \
+		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), &done); \
+		if (done)                                                                          \
+			return rc;                                                                 \
+		if (redirect[0])                                                                   \
+			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);                     \
+		return REAL(name)(ver, dirfd, path, st, flags);                                    \
 	}
 
 FXSTATAT_WRAPPER(__fxstatat, struct stat)

@@ -28,6 +28,7 @@
 #include <uiommu/uiommu.h>
 
 /* The libc functions the shim calls. */
+/* clang-format off */
 #define SHIM_SYMBOLS(X)                                                          \
 	X(open) X(open64) X(openat) X(openat64) X(creat) X(creat64) X(close)   \
 	X(close_range) X(closefrom) X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) \
@@ -36,9 +37,10 @@
 	X(munmap) X(stat) X(stat64) X(lstat) X(lstat64) X(fstat) X(fstat64)   \
 	X(fstatat) X(fstatat64) X(statx) X(access) X(faccessat) X(euidaccess)  \
 	X(eaccess) X(opendir) X(chdir) X(fopen) X(fopen64) X(_exit) X(_Exit)   \
-	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X(__xstat)      \
+	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X(__xstat)     \
 	X(__xstat64) X(__lxstat) X(__lxstat64) X(__fxstat) X(__fxstat64)       \
 	X(__fxstatat) X(__fxstatat64)
+/* clang-format on */
 
 enum shim_sym {
 #define SHIM_ENUM(name) SYM_##name,
@@ -68,13 +70,13 @@ static inline void shim_leave(void)
 }
 
 /* Evaluate a call into libuiommu with the depth raised; errno is the library's. */
-#define LIB(expr)                            \
-	({                                   \
-		__typeof__(expr) lib_r_;     \
-		shim_enter();                \
-		lib_r_ = (expr);             \
-		shim_leave();                \
-		lib_r_;                      \
+#define LIB(expr)                        \
+	({                               \
+		__typeof__(expr) lib_r_; \
+		shim_enter();            \
+		lib_r_ = (expr);         \
+		shim_leave();            \
+		lib_r_;                  \
 	})
 
 /* The emulated file behind @fd, held (uiommu_file_get); NULL, errno untouched, if none. */

@@ -137,8 +137,8 @@ static inline int should_fail(void)
 	}
 	v = atomic_load_explicit(&t->countdown, memory_order_relaxed);
 	while (v) {
-		if (atomic_compare_exchange_weak_explicit(&t->countdown, &v, v - 1,
-							  memory_order_relaxed, memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(
+			    &t->countdown, &v, v - 1, memory_order_relaxed, memory_order_relaxed))
 			return v == 1;
 	}
 	return 0;

@@ -47,7 +47,8 @@ int failnth_kstrtouint(const char *s, unsigned int *res)
 		s++;
 	if (s[0] == '0') {
 		if ((s[1] == 'x' || s[1] == 'X') &&
-		    ((s[2] >= '0' && s[2] <= '9') || ((s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'f'))) {
+		    ((s[2] >= '0' && s[2] <= '9') ||
+		     ((s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'f'))) {
 			base = 16;
 			s += 2;
 		} else {
@@ -171,8 +172,7 @@ static ssize_t failnth_read(struct uiommu_file *file, void *buf, size_t count, i
 	return (ssize_t)count;
 }
 
-static ssize_t failnth_write(struct uiommu_file *file, const void *buf, size_t count,
-			     int64_t *ppos)
+static ssize_t failnth_write(struct uiommu_file *file, const void *buf, size_t count, int64_t *ppos)
 {
 	struct failnth_file *ff = file->private_data;
 	/* kstrtouint_from_user(): sign, 32 binary digits, newline, NUL. */

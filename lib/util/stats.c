@@ -43,14 +43,10 @@ static const char *const table_names[STATS_NR_TABLES] = {
 };
 
 static const char *const counter_names[STATS_NR_COUNTERS] = {
-	[STATS_DMA_ACCESSES] = "dma.accesses",
-	[STATS_DMA_BYTES] = "dma.bytes",
-	[STATS_DMA_FAULTS] = "dma.faults",
-	[STATS_FAULTS_QUEUED] = "faults.queued",
-	[STATS_FAULTS_READ] = "faults.read",
-	[STATS_FAULTS_ANSWERED] = "faults.answered",
-	[STATS_VEVENTS_QUEUED] = "vevents.queued",
-	[STATS_VEVENTS_LOST] = "vevents.lost",
+	[STATS_DMA_ACCESSES] = "dma.accesses",	   [STATS_DMA_BYTES] = "dma.bytes",
+	[STATS_DMA_FAULTS] = "dma.faults",	   [STATS_FAULTS_QUEUED] = "faults.queued",
+	[STATS_FAULTS_READ] = "faults.read",	   [STATS_FAULTS_ANSWERED] = "faults.answered",
+	[STATS_VEVENTS_QUEUED] = "vevents.queued", [STATS_VEVENTS_LOST] = "vevents.lost",
 	[STATS_VEVENTS_READ] = "vevents.read",
 };
 
@@ -186,8 +182,8 @@ int stats_get(const char *name, uint64_t *value)
 		dot = strrchr(key, '.');
 		klen = dot && !strcmp(dot, ".failed") ? (size_t)(dot - key) : strlen(key);
 		for (unsigned int i = 0; i <= STATS_NAMED_MAX; i++) {
-			const char *cur = atomic_load_explicit(&tables[t][i].name,
-							       memory_order_acquire);
+			const char *cur =
+				atomic_load_explicit(&tables[t][i].name, memory_order_acquire);
 
 			if (i == STATS_NAMED_MAX)
 				cur = "other";
@@ -204,7 +200,7 @@ int stats_get(const char *name, uint64_t *value)
 
 /* snprintf into buf + *len, keeping the length it would have needed. */
 __attribute__((format(printf, 4, 5))) static void put(char *buf, size_t size, size_t *len,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -34,11 +34,11 @@ static inline bool stats_enabled(void)
 }
 
 enum stats_counter {
-	STATS_DMA_ACCESSES, /* accesses a device (or an iommufd access) made through the IOMMU */
-	STATS_DMA_BYTES,    /* bytes they moved */
-	STATS_DMA_FAULTS,   /* accesses that faulted */
-	STATS_FAULTS_QUEUED, /* page requests queued on a fault fd */
-	STATS_FAULTS_READ,   /* page requests the program read */
+	STATS_DMA_ACCESSES,    /* accesses a device (or an iommufd access) made through the IOMMU */
+	STATS_DMA_BYTES,       /* bytes they moved */
+	STATS_DMA_FAULTS,      /* accesses that faulted */
+	STATS_FAULTS_QUEUED,   /* page requests queued on a fault fd */
+	STATS_FAULTS_READ,     /* page requests the program read */
 	STATS_FAULTS_ANSWERED, /* responses the program wrote */
 	STATS_VEVENTS_QUEUED,  /* vEVENTs queued (not counting dropped ones) */
 	STATS_VEVENTS_LOST,    /* vEVENTs dropped (queue full, no memory) */

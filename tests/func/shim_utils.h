@@ -33,16 +33,16 @@
 
 #include "tap.h"
 
-#define SHIM_PAGE 4096UL
+#define SHIM_PAGE	4096UL
 #define ARRAY_SIZE_T(a) (sizeof(a) / sizeof((a)[0]))
 
-#define CHECK_ERRNO(expected, call)                                                          \
-	do {                                                                                 \
-		long rc_ = (long)(call);                                                     \
-		int e_ = errno;                                                              \
+#define CHECK_ERRNO(expected, call)                                                           \
+	do {                                                                                  \
+		long rc_ = (long)(call);                                                      \
+		int e_ = errno;                                                               \
 		TAP_CHECK(rc_ == -1 && e_ == (expected), "%s: rc %ld errno %d (%s), want %s", \
-			  #call, rc_, rc_ == -1 ? e_ : 0, rc_ == -1 ? strerror(e_) : "-",    \
-			  strerror(expected));                                               \
+			  #call, rc_, rc_ == -1 ? e_ : 0, rc_ == -1 ? strerror(e_) : "-",     \
+			  strerror(expected));                                                \
 	} while (0)
 
 #define CHECK_OK(call)                                                             \

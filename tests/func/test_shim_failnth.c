@@ -137,7 +137,8 @@ static void test_countdown(void *arg)
 	for (long n = 1; n <= k + 1; n++) {
 		rc = alloc_armed(fd, n, &id, &left, &err, &ctx);
 		if (n <= k) {
-			TAP_CHECK(rc == -1 && err == ENOMEM, "N=%ld: rc %d %s", n, rc, strerror(err));
+			TAP_CHECK(rc == -1 && err == ENOMEM, "N=%ld: rc %d %s", n, rc,
+				  strerror(err));
 			TAP_CHECK_EQ(left, 0, "N=%ld fired", n);
 			/* The failure left no object and consumed no ID. */
 			TAP_CHECK_EQ(ioas_alloc(ctx), 1, "N=%ld: first ID after the failure", n);

@@ -284,7 +284,8 @@ static void test_random_close(void *arg)
 					ctx = fds[k];
 				faults += kind[k] == FAULT;
 			}
-			/* Through a number of q's context left open: is the FAULT object still held? */
+			/* Through a number of q's context left open: is the FAULT object still
+			 * held? */
 			if (ctx < 0 || !fault_alive)
 				continue;
 			if (faults) {
@@ -307,8 +308,7 @@ int main(int argc, char **argv)
 	tap_plan(6);
 	tap_run("dup, F_DUPFD_CLOEXEC, dup3 share the file; closing one leaves the others",
 		test_dup_shares_the_file, NULL);
-	tap_run("dup2/dup3 onto an emulated number release what it was", test_dup2_releases,
-		NULL);
+	tap_run("dup2/dup3 onto an emulated number release what it was", test_dup2_releases, NULL);
 	tap_run("close_range and closefrom give emulated numbers up", test_close_range, NULL);
 	tap_run("O_CLOEXEC across exec", test_cloexec, NULL);
 	tap_run("fork: the child inherits working fds", test_fork, NULL);

@@ -156,7 +156,8 @@ static void test_namespace(void *arg)
 	TAP_CHECK(stx.stx_ino == st.st_ino, "statx AT_EMPTY_PATH");
 	CHECK_ERRNO(ENOTTY, ioctl(fd, 0x1234, 0));
 	{
-		/* An empty slot of the iommufd range: the size is read first (EFAULT), then ENOTTY. */
+		/* An empty slot of the iommufd range: the size is read first (EFAULT), then ENOTTY.
+		 */
 		uint32_t size = 8;
 
 		CHECK_ERRNO(EFAULT, ioctl(fd, _IO(IOMMUFD_TYPE, 0x9f), NULL));

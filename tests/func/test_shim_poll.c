@@ -129,8 +129,8 @@ int main(void)
 {
 	shim_check_preloaded();
 	tap_plan(2);
-	tap_run("poll and select on a fault fd and its dup; poll wakes on a fault", test_poll_select,
-		NULL);
+	tap_run("poll and select on a fault fd and its dup; poll wakes on a fault",
+		test_poll_select, NULL);
 	tap_run("epoll on a fault fd", test_epoll, NULL);
 	return tap_done();
 }

@@ -20,10 +20,10 @@ static uint8_t *buffers;
 static atomic_uint failures;
 static uint32_t ids[NTHREADS][ROUNDS];
 
-#define FAIL(...)                                                       \
-	do {                                                            \
-		if (!atomic_fetch_add(&failures, 1))                    \
-			printf("# " __VA_ARGS__);                       \
+#define FAIL(...)                                    \
+	do {                                         \
+		if (!atomic_fetch_add(&failures, 1)) \
+			printf("# " __VA_ARGS__);    \
 	} while (0)
 
 static void *worker(void *arg)

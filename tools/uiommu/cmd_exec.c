@@ -44,34 +44,33 @@
 #include "cli.h"
 #include "config.h"
 
-#define CMD "exec"
+#define CMD	     "exec"
 #define PRELOAD_NAME "libuiommu-preload.so"
 
 void cmd_exec_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: uiommu exec [--config FILE] [--trace PATTERNS] [--summary[=FILE]]\n"
-		"                   [--] PROGRAM [ARGS...]\n"
-		"\n"
-		"Run PROGRAM with the preload shim, so that its /dev/iommu (and /dev/vfio)\n"
-		"is libuiommu's: open, ioctl, mmap, read, write, poll, dup, fork work as on\n"
-		"the real device, with no IOMMU and no privileges.\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE     topology of the emulated system (passed on as\n"
-		"                        UIOMMU_CONFIG; its schema comes with the VFIO layer)\n"
-		"  -t, --trace PATTERNS  log trace events matching comma-separated globs to\n"
-		"                        stderr (\"iommufd_*,-iommufd_open\"; UIOMMU_TRACE)\n"
-		"  -s, --summary[=FILE]  after the program, a summary of what each of its\n"
-		"                        processes did with the library (files, objects,\n"
-		"                        ioctls by result, DMA, faults): to stderr, or\n"
-		"                        written to FILE\n"
-		"  -h, --help            show this help\n"
-		"\n"
-		"The shim: $UIOMMU_PRELOAD, else the build tree's, else the installed one.\n"
-		"Exit status: PROGRAM's, 128+N when signal N killed it, 126/127 when it\n"
-		"could not be run, 1 on another failure, 2 on a usage error.\n"
-		"See uiommu-exec(1).\n");
+	fprintf(f, "usage: uiommu exec [--config FILE] [--trace PATTERNS] [--summary[=FILE]]\n"
+		   "                   [--] PROGRAM [ARGS...]\n"
+		   "\n"
+		   "Run PROGRAM with the preload shim, so that its /dev/iommu (and /dev/vfio)\n"
+		   "is libuiommu's: open, ioctl, mmap, read, write, poll, dup, fork work as on\n"
+		   "the real device, with no IOMMU and no privileges.\n"
+		   "\n"
+		   "Options:\n"
+		   "  -c, --config FILE     topology of the emulated system (passed on as\n"
+		   "                        UIOMMU_CONFIG; its schema comes with the VFIO layer)\n"
+		   "  -t, --trace PATTERNS  log trace events matching comma-separated globs to\n"
+		   "                        stderr (\"iommufd_*,-iommufd_open\"; UIOMMU_TRACE)\n"
+		   "  -s, --summary[=FILE]  after the program, a summary of what each of its\n"
+		   "                        processes did with the library (files, objects,\n"
+		   "                        ioctls by result, DMA, faults): to stderr, or\n"
+		   "                        written to FILE\n"
+		   "  -h, --help            show this help\n"
+		   "\n"
+		   "The shim: $UIOMMU_PRELOAD, else the build tree's, else the installed one.\n"
+		   "Exit status: PROGRAM's, 128+N when signal N killed it, 126/127 when it\n"
+		   "could not be run, 1 on another failure, 2 on a usage error.\n"
+		   "See uiommu-exec(1).\n");
 }
 
 static const struct option exec_longopts[] = {
