@@ -11,8 +11,10 @@
  * position: EINVAL). Every call holds a reference on the file for its
  * duration, so a concurrent close cannot free it under the call (the
  * kernel's fdget()), and runs inside the fork gate (util/forkgate.h), so a
- * fork() in another thread sees the library between calls. No locks of its
- * own.
+ * fork() in another thread sees the library between calls. Calls that find
+ * nothing of the library's to act on (no fd installed, no mapping alive)
+ * return before the gate, so a process that never opens an emulated file
+ * never sets it up. No locks of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -198,6 +200,9 @@ UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
 {
 	int rc;
 
+	/* No mapping of ours alive: a plain munmap, without the gate (the shim sends every one here). */
+	if (!ufile_any_vma())
+		return munmap(addr, length);
 	fork_gate_enter();
 	rc = ufile_munmap(addr, length);
 	fork_gate_exit();
@@ -247,6 +252,8 @@ UIOMMU_EXPORT unsigned int uiommu_forget_fds(unsigned int first, unsigned int la
 {
 	unsigned int n;
 
+	if (!ufile_any_fd())
+		return 0;
 	fork_gate_enter();
 	n = ufile_forget(first, last);
 	fork_gate_exit();

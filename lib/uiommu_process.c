@@ -27,8 +27,9 @@
  * files at their default values. Writing them changes nothing: the only
  * injection the library emulates is the per-task fail-nth.
  *
- * Locks: pthread_once for each piece's set-up; the exit work runs once
- * (an atomic flag), in whichever thread exits the process.
+ * Locks: pthread_once for each piece's set-up; the exit work runs once per
+ * process (an atomic PID, since a vfork() child shares our memory), in
+ * whichever thread exits it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -243,7 +244,8 @@ UIOMMU_EXPORT int uiommu_path_redirect(const char *path, char *buf, size_t size)
 /* ---------------------------------------------------------------------- */
 /* Exit                                                                   */
 
-static atomic_flag exit_done = ATOMIC_FLAG_INIT;
+/* The process that did the exit work (a vfork() child shares this memory with its parent). */
+static _Atomic pid_t exit_done;
 
 static void write_summary(void)
 {
@@ -252,7 +254,8 @@ static void write_summary(void)
 	uint64_t files = 0;
 	int fd;
 
-	if (!summary_path || stats_get("files", &files) || !files)
+	/* Not a vfork() child, which shares the parent's counters. */
+	if (!summary_path || stats_owner() != getpid() || stats_get("files", &files) || !files)
 		return;
 	hlen = (size_t)snprintf(head, sizeof(head), "uiommu summary: pid %d (%s)\n", (int)getpid(),
 				program_invocation_short_name);
@@ -276,8 +279,10 @@ static void write_summary(void)
 UIOMMU_EXPORT void uiommu_process_exit(void)
 {
 	int saved = errno;
+	pid_t me = getpid();
 
-	if (atomic_flag_test_and_set(&exit_done))
+	/* Once per process, by PID: a vfork() child's _exit() must not count as ours. */
+	if (atomic_exchange(&exit_done, me) == me)
 		return;
 	uiommu_process_init();
 	write_summary();

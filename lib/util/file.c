@@ -352,6 +352,11 @@ void ufile_set_readable(struct uiommu_file *file, bool readable)
 	readable_unlock(file);
 }
 
+bool ufile_any_fd(void)
+{
+	return atomic_load_explicit(&fds_installed, memory_order_relaxed) != 0;
+}
+
 unsigned int ufile_count(void)
 {
 	unsigned int n;
@@ -542,6 +547,11 @@ int ufile_munmap(void *addr, size_t len)
 		ufree(vma);
 	}
 	return 0;
+}
+
+bool ufile_any_vma(void)
+{
+	return atomic_load_explicit(&vmas_live, memory_order_relaxed) != 0;
 }
 
 unsigned int ufile_vma_count(void)

@@ -179,6 +179,13 @@ void ufile_node_stat(const struct ufile_node *node, const char *path, struct sta
 /* UFILE_BACKING_EVENTFD: make the backing fd poll readable (or not). */
 void ufile_set_readable(struct uiommu_file *file, bool readable);
 
+/*
+ * Cheap, lock-free hints for interposers: is any fd number installed, is
+ * any mapping registered? False means a call can skip the library.
+ */
+bool ufile_any_fd(void);
+bool ufile_any_vma(void);
+
 /* Files with at least one installed fd (for leak checks in tests). */
 unsigned int ufile_count(void);
 

@@ -20,10 +20,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/stats.h"
 
 atomic_bool stats_on;
+static _Atomic pid_t owner;
 
 struct stats_named {
 	_Atomic(const char *) name;
@@ -62,7 +64,13 @@ static inline void add(_Atomic uint64_t *p, uint64_t n)
 
 bool stats_enable(bool on)
 {
+	atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
 	return atomic_exchange_explicit(&stats_on, on, memory_order_relaxed);
+}
+
+pid_t stats_owner(void)
+{
+	return atomic_load_explicit(&owner, memory_order_relaxed);
 }
 
 void stats_reset(void)
@@ -83,6 +91,7 @@ void stats_reset(void)
 void stats_fork_child(void)
 {
 	stats_reset();
+	atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
 }
 
 void stats_add_slow(enum stats_counter c, uint64_t n)

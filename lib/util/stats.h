@@ -61,6 +61,12 @@ bool stats_enable(bool on);
 void stats_reset(void);
 /* After fork(), in the child: counters start from zero. */
 void stats_fork_child(void);
+/*
+ * The process the counters belong to: the one that enabled them, or the
+ * fork() child that reset them. A vfork() child shares them without being
+ * it (no fork handler runs for vfork).
+ */
+pid_t stats_owner(void);
 
 void stats_add_slow(enum stats_counter c, uint64_t n);
 void stats_named_slow(enum stats_table t, const char *name, int result);
