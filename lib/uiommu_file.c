@@ -200,7 +200,8 @@ UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
 {
 	int rc;
 
-	/* No mapping of ours alive: a plain munmap, without the gate (the shim sends every one here). */
+	/* No mapping of ours alive: a plain munmap, without the gate (the shim sends every one
+	 * here). */
 	if (!ufile_any_vma())
 		return munmap(addr, length);
 	fork_gate_enter();
