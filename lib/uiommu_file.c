@@ -200,8 +200,7 @@ UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
 {
 	int rc;
 
-	/* No mapping of ours alive: a plain munmap, without the gate (the shim sends every one
-	 * here). */
+	/* The shim sends every munmap here: with no mapping of ours alive, no gate. */
 	if (!ufile_any_vma())
 		return munmap(addr, length);
 	fork_gate_enter();
