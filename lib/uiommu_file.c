@@ -25,10 +25,13 @@
 
 #include <uiommu/uiommu.h>
 
+#include <linux/vfio.h>
+
 #include "iommufd/iommufd_private.h"
 #include "uiommu_private.h"
 #include "util/file.h"
 #include "util/forkgate.h"
+#include "util/stats.h"
 
 static inline long ret_errno(long rc)
 {
@@ -70,6 +73,80 @@ static void file_exit(struct uiommu_file *file)
 	fork_gate_exit();
 }
 
+/*
+ * VFIO's ioctls by name, for the statistics of files that do not count
+ * their own. The numbers overlap between the container, group and device
+ * files (VFIO_BASE + 12 is IOMMU_GET_INFO on one, GET_PCI_HOT_RESET_INFO on
+ * another), so the file's kind picks the table.
+ */
+#define N(x)    \
+	case x: \
+		return #x
+
+static const char *vfio_container_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_GET_API_VERSION);
+		N(VFIO_CHECK_EXTENSION);
+		N(VFIO_SET_IOMMU);
+		N(VFIO_IOMMU_GET_INFO);
+		N(VFIO_IOMMU_MAP_DMA);
+		N(VFIO_IOMMU_UNMAP_DMA);
+		N(VFIO_IOMMU_ENABLE);
+		N(VFIO_IOMMU_DISABLE);
+		N(VFIO_IOMMU_DIRTY_PAGES);
+		N(VFIO_IOMMU_SET_PASID_TABLE);
+		N(VFIO_IOMMU_CACHE_INVALIDATE);
+		N(VFIO_IOMMU_SET_MSI_BINDING);
+	default:
+		return NULL;
+	}
+}
+
+static const char *vfio_group_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_GROUP_GET_STATUS);
+		N(VFIO_GROUP_SET_CONTAINER);
+		N(VFIO_GROUP_UNSET_CONTAINER);
+		N(VFIO_GROUP_GET_DEVICE_FD);
+	default:
+		return NULL;
+	}
+}
+
+static const char *vfio_device_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_DEVICE_GET_INFO);
+		N(VFIO_DEVICE_GET_REGION_INFO);
+		N(VFIO_DEVICE_GET_IRQ_INFO);
+		N(VFIO_DEVICE_SET_IRQS);
+		N(VFIO_DEVICE_RESET);
+		N(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO);
+		N(VFIO_DEVICE_PCI_HOT_RESET);
+		N(VFIO_DEVICE_BIND_IOMMUFD);
+		N(VFIO_DEVICE_ATTACH_IOMMUFD_PT);
+		N(VFIO_DEVICE_DETACH_IOMMUFD_PT);
+	default:
+		return NULL;
+	}
+}
+#undef N
+
+static const char *ioctl_name(const struct uiommu_file *file, unsigned long request)
+{
+	const char *kind = file->ops->name, *name = NULL;
+
+	if (!strcmp(kind, "vfio-container"))
+		name = vfio_container_ioctl_name((unsigned int)request);
+	else if (!strcmp(kind, "vfio-group"))
+		name = vfio_group_ioctl_name((unsigned int)request);
+	else if (!strcmp(kind, "vfio-device"))
+		name = vfio_device_ioctl_name((unsigned int)request);
+	return name ? name : "unknown";
+}
+
 UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, ...)
 {
 	unsigned long arg;
@@ -86,6 +163,8 @@ UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, 
 		rc = -EBADF;
 	else
 		rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
+	if (!file->ops->counts_ioctls && stats_enabled())
+		stats_named(STATS_IOCTLS, ioctl_name(file, request), rc < 0 ? (int)rc : 0);
 	file_exit(file);
 	return (int)ret_errno(rc);
 }

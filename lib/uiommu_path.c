@@ -4,14 +4,18 @@
  * library owns, what stat(2) and access(2) say about them, and which open
  * function each one has.
  *
- * What it owns: the node table (today /dev/iommu; the VFIO nodes
- * /dev/vfio/vfio, /dev/vfio/<group> and /dev/vfio/devices/vfio<N> join it
- * with the VFIO layer and the topology it is given), the fail-nth files of
- * util/failnth.c, and the lexical normalisation of paths. The namespace is
+ * What it owns: the node table (/dev/iommu; the VFIO nodes come from
+ * lib/vfio's registry of the topology), the fail-nth files of
+ * util/failnth.c, and the lexical normalisation of paths. The directories
+ * /dev/vfio and /dev/vfio/devices exist for stat(2) (the latter while a
+ * device does), but cannot be opened or listed (EOPNOTSUPP). The namespace is
  *
  *	/dev/iommu                    the iommufd
- *	/dev/vfio and all below it    VFIO (only nodes of the topology exist;
- *	                              everything else is ENOENT, never the host's)
+ *	/dev/vfio and all below it    VFIO: the container /dev/vfio/vfio, the
+ *	                              groups /dev/vfio/<N> and device cdevs
+ *	                              /dev/vfio/devices/vfio<N> the topology has
+ *	                              (lib/vfio); everything else is ENOENT,
+ *	                              never the host's
  *	/proc/.../fail-nth            of this process, see util/failnth.h
  *
  * A path in the namespace is answered here and never reaches the host's
@@ -28,10 +32,12 @@
  *                   from 256 up) and mode 0660; udev rules commonly open it
  *                   to everyone, and an unprivileged program using the
  *                   emulation must be able to open it, so 0666.
- *   /dev/vfio/vfio  char 10:196 (VFIO_MINOR), 0666 root:root (the VFIO layer).
+ *   /dev/vfio/vfio  char 10:196 (VFIO_MINOR), 0666 root:root; the groups and
+ *                   cdevs: see vfio_container_node below.
  *
- * No locks, and no library state: the table is constant, failnth_path()
- * asks the host's /proc whether a thread exists. So these calls need not
+ * No locks, and no library state of its own: the table is constant,
+ * lib/vfio answers which groups and cdevs exist, failnth_path() asks the
+ * host's /proc whether a thread exists. So these calls need not
  * pass the fork gate, and a program that only looks at paths (every
  * program under the shim) never sets it up.
  */
@@ -47,6 +53,8 @@
 #include "uiommu_private.h"
 #include "util/failnth.h"
 #include "util/file.h"
+#include "util/forkgate.h"
+#include "vfio/vfio.h"
 
 struct uiommu_devnode {
 	const char *path;
@@ -63,6 +71,23 @@ static const char *const owned_trees[] = {
 	"/dev/iommu",
 	"/dev/vfio",
 };
+
+/*
+ * VFIO's nodes (lib/vfio opens them, vfio_path_open()). The container is a
+ * misc device (10:196, VFIO_MINOR) open to everyone. Groups and cdevs are
+ * character devices of dynamic majors (the numbers here are typical ones)
+ * whose nodes Linux makes root's and 0600; a user is given a device by
+ * udev rules or chown, and a program using the emulation must be able to
+ * open what it is given, so they show the caller as owner. The minor is
+ * the group or cdev number (Linux's are allocation order).
+ */
+#define VFIO_MINOR	     196
+#define VFIO_GROUP_MAJOR     242
+#define VFIO_DEVICE_MAJOR    241
+static const struct ufile_node vfio_container_node = {
+	.path = "/dev/vfio/vfio", .mode = S_IFCHR | 0666, .major = 10, .minor = VFIO_MINOR,
+};
+static const struct ufile_node vfio_dir_node = {.mode = S_IFDIR | 0755};
 
 int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash)
 {
@@ -149,25 +174,102 @@ static bool candidate_leaf(const char *path)
 	return n && !leaf[n];
 }
 
-/* Where a normalised path lands: a device node, a fail-nth file, or nothing of ours. */
-struct uiommu_lookup {
-	const struct uiommu_devnode *dev;
-	pid_t tid;   /* fail-nth: the thread */
-	int failnth; /* failnth_path()'s answer */
-	bool owned;  /* in the namespace at all */
+/* A /proc-style number: digits without a leading zero, below 2^32. */
+static bool parse_index(const char *s, unsigned int *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (unsigned int)v;
+	return true;
+}
+
+enum lookup_kind {
+	LK_NONE,    /* nothing of ours exists there */
+	LK_DEVNODE, /* devnodes[] */
+	LK_VFIO,    /* a node lib/vfio opens */
+	LK_DIR,	    /* /dev/vfio, /dev/vfio/devices */
+	LK_FAILNTH, /* a fail-nth file */
 };
+
+/* Where a normalised path lands. */
+struct uiommu_lookup {
+	enum lookup_kind kind;
+	const struct uiommu_devnode *dev;
+	struct ufile_node node; /* what stat(2) shows, when kind != LK_NONE */
+	pid_t tid;		/* fail-nth: the thread */
+	int failnth;		/* failnth_path()'s answer */
+	bool owned;		/* in the namespace at all */
+};
+
+static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
+{
+	static const char cdev_prefix[] = "/dev/vfio/devices/vfio";
+	unsigned int n;
+
+	if (!strcmp(norm, "/dev/vfio")) {
+		l->kind = LK_DIR;
+	} else if (!strcmp(norm, "/dev/vfio/vfio")) {
+		l->kind = LK_VFIO;
+		l->node = vfio_container_node;
+	} else if (!strcmp(norm, "/dev/vfio/devices")) {
+		if (vfio_device_count())
+			l->kind = LK_DIR;
+	} else if (!strncmp(norm, cdev_prefix, sizeof(cdev_prefix) - 1) &&
+		   parse_index(norm + sizeof(cdev_prefix) - 1, &n)) {
+		if (vfio_cdev_exists(n)) {
+			l->kind = LK_VFIO;
+			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,
+						      .major = VFIO_DEVICE_MAJOR,
+						      .minor = n,
+						      .caller_owns = true};
+		}
+	} else if (parse_index(norm + strlen("/dev/vfio/"), &n)) {
+		if (vfio_group_exists(n)) {
+			l->kind = LK_VFIO;
+			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,
+						      .major = VFIO_GROUP_MAJOR,
+						      .minor = n,
+						      .caller_owns = true};
+		}
+	}
+	if (l->kind == LK_DIR)
+		l->node = vfio_dir_node;
+}
 
 static void lookup(const char *norm, struct uiommu_lookup *l)
 {
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < sizeof(devnodes) / sizeof(devnodes[0]); i++) {
 		if (!strcmp(norm, devnodes[i].path)) {
+			l->kind = LK_DEVNODE;
 			l->dev = &devnodes[i];
+			l->node = *devnodes[i].node;
 			l->owned = true;
 			return;
 		}
 	}
+	if (!strncmp(norm, "/dev/vfio", 9) && (!norm[9] || norm[9] == '/')) {
+		/* lib/vfio's registry has a lock: inside the gate, against a fork(). */
+		fork_gate_enter();
+		lookup_vfio(norm, l);
+		fork_gate_exit();
+		l->owned = true;
+		return;
+	}
 	l->failnth = failnth_path(norm, &l->tid);
+	if (l->failnth == 1) {
+		l->kind = LK_FAILNTH;
+		l->node = failnth_node;
+	}
 	l->owned = l->failnth != 0 || in_tree(norm);
 }
 
@@ -204,24 +306,20 @@ static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
 	lookup(norm, l);
-	if (!l->dev && l->failnth != 1)
+	if (l->kind == LK_NONE)
 		return l->failnth < 0 ? l->failnth : -ENOENT;
-	/* Every node is a non-directory. */
-	if (slash)
+	if (slash && l->kind != LK_DIR)
 		return -ENOTDIR;
 	return 0;
 }
 
-static const struct ufile_node *node_of(const struct uiommu_lookup *l)
-{
-	return l->dev ? l->dev->node : &failnth_node;
-}
-
 static int node_stat(const struct uiommu_lookup *l, const char *norm, struct stat *st)
 {
-	ufile_node_stat(node_of(l), norm, st);
-	if (!l->dev)
+	ufile_node_stat(&l->node, norm, st);
+	if (l->kind == LK_FAILNTH)
 		st->st_ino = 0x40000000u + (uint64_t)l->tid;
+	if (l->kind == LK_DIR)
+		st->st_nlink = 2;
 	return 0;
 }
 
@@ -301,6 +399,7 @@ UIOMMU_EXPORT int uiommu_access(const char *path, int mode, int flags)
 struct uiommu_file *upath_open(const char *path, int flags, int *err)
 {
 	char norm[PATH_MAX];
+	struct uiommu_file *file;
 	struct uiommu_lookup l;
 	struct stat st;
 	int rc, acc = 0;
@@ -309,10 +408,14 @@ struct uiommu_file *upath_open(const char *path, int flags, int *err)
 	rc = resolve(path, &l, norm, sizeof(norm));
 	if (!rc && (flags & O_CREAT) && (flags & O_EXCL))
 		rc = -EEXIST;
+	if (!rc && l.kind == LK_DIR)
+		/* A real directory fd cannot be made up: only its errors are Linux's. */
+		rc = (flags & O_ACCMODE) != O_RDONLY ? -EISDIR : -EOPNOTSUPP;
 	if (!rc && (flags & O_DIRECTORY))
 		rc = -ENOTDIR;
-	if (!rc && !(flags & O_PATH)) {
+	if (!rc)
 		node_stat(&l, norm, &st);
+	if (!rc && !(flags & O_PATH)) {
 		if ((flags & O_ACCMODE) != O_WRONLY)
 			acc |= R_OK;
 		if ((flags & O_ACCMODE) != O_RDONLY)
@@ -323,7 +426,19 @@ struct uiommu_file *upath_open(const char *path, int flags, int *err)
 		*err = rc;
 		return NULL;
 	}
-	if (l.dev)
-		return l.dev->open(flags, err);
-	return failnth_open(l.tid, flags, err);
+	switch (l.kind) {
+	case LK_DEVNODE:
+		file = l.dev->open(flags, err);
+		break;
+	case LK_VFIO:
+		file = vfio_path_open(norm, flags, err);
+		break;
+	default:
+		file = failnth_open(l.tid, flags, err);
+		break;
+	}
+	/* The file shows the node it was opened by (fstat(2) agrees with stat(2)). */
+	if (file)
+		ufile_set_node(file, &l.node, st.st_ino);
+	return file;
 }

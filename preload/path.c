@@ -411,13 +411,17 @@ int eaccess(const char *path, int mode)
 /* ---------------------------------------------------------------------- */
 /* Directories and stdio                                                  */
 
-/* An emulated path used as a directory: ENOTDIR for a node, else the lookup's errno. */
+/*
+ * An emulated path used as a directory: ENOTDIR for a node, EOPNOTSUPP for
+ * an emulated directory (there is no host directory to hand out), else
+ * the lookup's errno.
+ */
 static void not_a_directory(const char *abs)
 {
 	struct stat st;
 
 	if (!LIB(uiommu_stat(abs, &st)))
-		errno = ENOTDIR;
+		errno = S_ISDIR(st.st_mode) ? EOPNOTSUPP : ENOTDIR;
 }
 
 DIR *opendir(const char *path)

@@ -25,7 +25,7 @@ const char *uiommu_version(void);
  * Emulated device files.
  *
  * A struct uiommu_file is what the kernel would call an open file of one of
- * the emulated devices (today /dev/iommu; later /dev/vfio/...) or of a file
+ * the emulated devices (/dev/iommu, /dev/vfio/...) or of a file
  * the library creates for the program (an access fd, a fault queue fd ...).
  * Each is backed by a real kernel file descriptor, uiommu_file_fd(), which
  * is the number a program sees: numbering, O_CLOEXEC, dup(), fork() and
@@ -44,18 +44,22 @@ struct uiommu_file;
 /**
  * uiommu_open() - open an emulated file, like open(2).
  * @path: an absolute path of the emulated namespace (uiommu_path_emulated()):
- *        "/dev/iommu", or this process's "/proc/self/task/<tid>/fail-nth"
- *        (also /proc/<pid>/task/<tid>/, /proc/thread-self/, /proc/self/),
- *        the kernel's fault-injection knob wired to the library's
- *        allocation failure injection. Repeated slashes, "." and ".." are
- *        resolved lexically.
+ *        "/dev/iommu"; "/dev/vfio/vfio" (a VFIO container), "/dev/vfio/<N>"
+ *        (VFIO group N of the topology), "/dev/vfio/devices/vfio<N>" (the
+ *        cdev of a VFIO device); or this process's
+ *        "/proc/self/task/<tid>/fail-nth" (also /proc/<pid>/task/<tid>/,
+ *        /proc/thread-self/, /proc/self/), the kernel's fault-injection knob
+ *        wired to the library's allocation failure injection. Repeated
+ *        slashes, "." and ".." are resolved lexically.
  * @flags: open(2) flags; O_CLOEXEC makes the backing fd close-on-exec, the
  *         access mode is recorded (read(2) on an O_WRONLY file is EBADF ...).
  *
  * Return: the new file, or NULL with errno set: ENOENT for a path the
- * library does not emulate (or a node the emulated topology does not have),
- * ENOTDIR (a trailing slash, O_DIRECTORY), EEXIST (O_CREAT | O_EXCL),
- * EACCES, ENOMEM, EMFILE (no fd left for the backing fd).
+ * library does not emulate (or a group or device the topology does not
+ * have), ENOTDIR (a trailing slash, O_DIRECTORY), EEXIST (O_CREAT | O_EXCL),
+ * EACCES, EOPNOTSUPP (an emulated directory: /dev/vfio, /dev/vfio/devices),
+ * EBUSY (a VFIO group that is open already, or whose device is bound
+ * through its cdev), ENOMEM, EMFILE (no fd left for the backing fd).
  */
 struct uiommu_file *uiommu_open(const char *path, int flags);
 
@@ -138,15 +142,18 @@ ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count);
 ssize_t uiommu_write(struct uiommu_file *file, const void *buf, size_t count);
 
 /**
- * uiommu_pread() - pread(2) on an emulated file.
+ * uiommu_pread() - pread(2) on an emulated file: read at @offset without
+ * moving the file position.
  * @file: the file.
  * @buf: destination.
  * @count: bytes wanted.
- * @offset: position to read at; the file's own position does not move.
+ * @offset: where to read (a VFIO device fd: region index << 40 plus the
+ *          offset in the region, as GET_REGION_INFO reports).
  *
  * Return: bytes read, or -1 with errno: EINVAL for a negative @offset,
  * ESPIPE for a file without positions (the anonymous files: fault queues,
- * event queues, access fds), then as uiommu_read().
+ * event queues, access fds), then as uiommu_read() (a VFIO device: EINVAL
+ * outside a region, EFAULT outside the config space).
  */
 ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset);
 
@@ -155,9 +162,10 @@ ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t of
  * @file: the file.
  * @buf: source.
  * @count: bytes offered.
- * @offset: position to write at (a fail-nth file ignores it, as Linux's does).
+ * @offset: where to write, as for uiommu_pread() (a fail-nth file ignores
+ *          it, as Linux's does).
  *
- * Return: bytes consumed, or -1 with errno as uiommu_pread() and uiommu_write().
+ * Return: bytes written, or -1 with errno as uiommu_pread() and uiommu_write().
  */
 ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count, off_t offset);
 

@@ -417,10 +417,23 @@ void ufile_node_stat(const struct ufile_node *node, const char *path, struct sta
 	st->st_ctim = t;
 }
 
+void ufile_set_node(struct uiommu_file *file, const struct ufile_node *node, uint64_t ino)
+{
+	file->node = *node;
+	file->node.path = NULL;
+	file->ino = ino;
+	file->has_node = true;
+}
+
 void ufile_fstat(struct uiommu_file *file, struct stat *st)
 {
 	int fd;
 
+	if (file->has_node) {
+		ufile_node_stat(&file->node, NULL, st);
+		st->st_ino = file->ino;
+		return;
+	}
 	if (file->ops->node) {
 		ufile_node_stat(file->ops->node, NULL, st);
 		if (file->ino)

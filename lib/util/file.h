@@ -92,6 +92,8 @@ struct ufile_ops {
 	const struct ufile_node *node;
 	/* UFILE_FMODE_PREAD: pread/pwrite allowed (a file opened by path); else ESPIPE. */
 	unsigned int fmode;
+	/* The ioctl method counts its ioctls in the statistics itself (by command name). */
+	bool counts_ioctls;
 };
 
 enum ufile_backing {
@@ -112,6 +114,9 @@ struct uiommu_file {
 	unsigned int nfds;
 	/* st_ino when non-zero (a file whose node has no fixed path). */
 	uint64_t ino;
+	/* A file opened by path: the node it was opened by (ufile_set_node()). */
+	struct ufile_node node;
+	bool has_node;
 	/* Open flags (O_ACCMODE, O_NONBLOCK, O_CLOEXEC) as given at creation. */
 	int f_flags;
 	enum ufile_backing backing;
@@ -171,7 +176,10 @@ int ufile_dup(int oldfd, int newfd, int flags);
  */
 unsigned int ufile_forget(unsigned int first, unsigned int last);
 
-/* stat(2) of @file (its node, or an anonymous inode). */
+/* A file opened by path shows @node (its path ignored) and inode @ino in fstat(2). */
+void ufile_set_node(struct uiommu_file *file, const struct ufile_node *node, uint64_t ino);
+
+/* stat(2) of @file (the node it was opened by, its ops' node, or an anonymous inode). */
 void ufile_fstat(struct uiommu_file *file, struct stat *st);
 /* stat(2) of a named node; @path gives the inode number when node->path is NULL. */
 void ufile_node_stat(const struct ufile_node *node, const char *path, struct stat *st);

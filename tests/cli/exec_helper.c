@@ -4,6 +4,8 @@
  * `uiommu exec`. It knows nothing of libuiommu: libc and <linux/iommufd.h>.
  *
  *	exec_helper ioas N       open /dev/iommu, allocate N IOASes, print "ok N"
+ *	exec_helper vfio         open /dev/vfio/vfio, print its API version and
+ *	                         whether it has TYPE1v2
  *	exec_helper fork         the same (1 IOAS) in the parent and in a child
  *	exec_helper env NAME     print $NAME (or "(unset)")
  *	exec_helper debugfs      print whether /sys/kernel/debug/failslab opens
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 static int alloc_ioas(int n)
 {
@@ -47,6 +50,18 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "ioas"))
 		return alloc_ioas(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "vfio")) {
+		int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "open /dev/vfio/vfio: %s\n", strerror(errno));
+			return 1;
+		}
+		printf("api %d type1v2 %d\n", ioctl(fd, VFIO_GET_API_VERSION),
+		       ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+		close(fd);
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "fork")) {
 		int status;
 		pid_t pid;
@@ -76,6 +91,6 @@ int main(int argc, char **argv)
 			closedir(d);
 		return 0;
 	}
-	fprintf(stderr, "usage: exec_helper ioas N | fork | env NAME | debugfs\n");
+	fprintf(stderr, "usage: exec_helper ioas N | vfio | fork | env NAME | debugfs\n");
 	return 1;
 }

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(33)
+t = Tap(35)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -44,6 +44,11 @@ t.ok(err.count("uiommu summary: pid ") == 1 and "(exec_helper)" in err,
 t.ok("objects: ioas 3" in err, "--summary: objects by type", err)
 t.ok("ioctls: 3 (ok 3)" in err and "IOMMU_IOAS_ALLOC 3" in err, "--summary: ioctls", err)
 t.ok("files: iommufd 1" in err, "--summary: files", err)
+
+rc, out, err = ex("-s", helper, "vfio")
+t.ok(rc == 0 and out == "api 0 type1v2 1\n", "a VFIO container through the shim", (rc, out, err))
+t.ok("files: vfio-container 1" in err and "VFIO_GET_API_VERSION 1" in err
+     and "VFIO_CHECK_EXTENSION 1" in err, "--summary: VFIO files and ioctls by name", err)
 
 rc, out, err = ex("-s", helper, "fork")
 t.ok(rc == 0 and err.count("uiommu summary: pid ") == 2, "--summary: a fork()ed child reports too",

@@ -19,6 +19,8 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
+#include <linux/vfio.h>
+
 #include "shim_utils.h"
 
 #define DEBUGFS_MAGIC 0x64626720
@@ -178,7 +180,11 @@ static void test_namespace(void *arg)
 	close(fd);
 	CHECK_OK(fstatat(dirfd, "./iommu", &st2, 0));
 	TAP_CHECK(st2.st_ino == st.st_ino, "fstatat relative");
-	CHECK_ERRNO(ENOENT, openat(dirfd, "vfio/vfio", O_RDWR));
+	fd = openat(dirfd, "vfio/vfio", O_RDWR);
+	TAP_CHECK(fd >= 0, "openat(/dev, vfio/vfio): %s", strerror(errno));
+	TAP_CHECK_EQ(ioctl(fd, VFIO_GET_API_VERSION), VFIO_API_VERSION, "a VFIO container");
+	close(fd);
+	CHECK_ERRNO(ENOENT, openat(dirfd, "vfio/7", O_RDWR));
 	close(dirfd);
 	{
 		char cwd[4096];
@@ -188,18 +194,28 @@ static void test_namespace(void *arg)
 		fd = open("iommu", O_RDWR);
 		TAP_CHECK(fd >= 0, "open(iommu) in /dev: %s", strerror(errno));
 		close(fd);
-		CHECK_ERRNO(ENOENT, access("vfio", F_OK));
+		CHECK_OK(access("vfio/vfio", R_OK | W_OK));
+		CHECK_ERRNO(ENOENT, access("vfio/7", F_OK));
 		CHECK_OK(chdir(cwd));
 	}
 
-	/* The VFIO nodes the topology lacks (it has none yet). */
-	CHECK_ERRNO(ENOENT, open("/dev/vfio/vfio", O_RDWR));
+	/* VFIO: the container is always there; this process's topology has no device. */
+	CHECK_OK(stat("/dev/vfio/vfio", &st2));
+	TAP_CHECK(S_ISCHR(st2.st_mode) && major(st2.st_rdev) == 10 && minor(st2.st_rdev) == 196 &&
+			  (st2.st_mode & 07777) == 0666,
+		  "the container: char 10:196, 0666");
 	CHECK_ERRNO(ENOENT, open("/dev/vfio/devices/vfio999", O_RDWR));
 	CHECK_ERRNO(ENOENT, open("/dev/vfio/7", O_RDWR));
 	CHECK_ERRNO(ENOENT, stat("/dev/vfio/devices/vfio0", &st2));
-	CHECK_ERRNO(ENOENT, access("/dev/vfio", F_OK));
-	CHECK_ERRNO(ENOENT, opendir("/dev/vfio") ? 0 : -1);
-	CHECK_ERRNO(ENOENT, chdir("/dev/vfio"));
+	CHECK_ERRNO(ENOENT, access("/dev/vfio/devices", F_OK));
+	CHECK_ERRNO(ENOTDIR, open("/dev/vfio/vfio/", O_RDWR));
+	/* /dev/vfio is a directory, which the emulation cannot hand out. */
+	CHECK_OK(stat("/dev/vfio", &st2));
+	TAP_CHECK(S_ISDIR(st2.st_mode), "/dev/vfio: a directory (0%o)", st2.st_mode);
+	CHECK_ERRNO(EISDIR, open("/dev/vfio", O_RDWR));
+	CHECK_ERRNO(EOPNOTSUPP, open("/dev/vfio", O_RDONLY));
+	CHECK_ERRNO(EOPNOTSUPP, opendir("/dev/vfio") ? 0 : -1);
+	CHECK_ERRNO(EOPNOTSUPP, chdir("/dev/vfio"));
 	/* A lookalike outside the namespace is the host's business. */
 	CHECK_ERRNO(ENOENT, open("/dev/iommu2", O_RDWR));
 }
