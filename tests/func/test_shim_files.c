@@ -355,6 +355,13 @@ int main(void)
 	tap_run("mmap and munmap of a vIOMMU region on the iommufd", test_mmap, NULL);
 	tap_run("/sys/kernel/debug is a private stand-in with the fault-injection knobs",
 		test_debugfs, NULL);
-	rmdir(tmpdir);
+	{
+		/* What a failed point may have left. */
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/f", tmpdir);
+		unlink(path);
+		rmdir(tmpdir);
+	}
 	return tap_done();
 }
