@@ -56,7 +56,9 @@
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
  * Concurrency: runs without the instance lock except to read the
- * registers it needs (snapshot) and to queue an event.
+ * registers it needs (snapshot) and to queue an event. A traced
+ * translation (smmuv3_translate_traced, for tests) finds its trace through
+ * a thread-local pointer, so tracing one call never touches another's.
  */
 #include <errno.h>
 #include <string.h>
@@ -83,6 +85,29 @@ static int stage_pt_cfg(const struct smmuv3_stage_cfg *sc, enum pt_format f, str
 	*c = (struct pt_cfg){ .format = f, .granule_shift = sc->granule_shift, .ias = sc->ias,
 			      .oas = sc->oas, .sl0 = sc->sl0, .flags = sc->flags };
 	return pt_cfg_init(c);
+}
+
+/* The trace of the translation running on this thread (smmuv3_translate_traced), or NULL. */
+static __thread struct smmuv3_trace *cur_trace;
+
+/* A structure fetch (STE, L1STD, L1CD, CD) at physical @pa, traced. */
+static bool fetch_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n)
+{
+	struct smmuv3_trace *tr = cur_trace;
+
+	if (tr) {
+		if (tr->n < SMMU_TRACE_MAX)
+			tr->rd[tr->n] = (typeof(tr->rd[0])){ pa, n * 8 };
+		tr->n++;
+	}
+	return smmuv3_read_qw(s, pa, qw, n);
+}
+
+static struct xlate_record *trace_s2(void)
+{
+	struct smmuv3_trace *tr = cur_trace;
+
+	return tr && tr->ns2 < 2 ? &tr->s2[tr->ns2++] : NULL;
 }
 
 static void ev_config(struct smmuv3_event *ev, enum smmuv3_event_type type,
@@ -119,7 +144,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 		l1_bits = log2 > split ? log2 - split : 0;
 		l1_bytes = (8ULL << l1_bits) < 64 ? 64 : 8ULL << l1_bits;
 		addr = (base & ~(l1_bytes - 1)) + (uint64_t)(t->sid >> split) * 8;
-		if (!smmuv3_read_qw(s, addr, &l1, 1)) {
+		if (!fetch_qw(s, addr, &l1, 1)) {
 			ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
 			ev->addr2 = addr & SMMU_MASK(51, 3);
 			return SMMU_EVT_F_STE_FETCH;
@@ -135,7 +160,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 	} else {
 		addr = (base & ~((1ULL << (log2 + 6)) - 1)) + (uint64_t)t->sid * SMMU_STE_SIZE;
 	}
-	if (!smmuv3_read_qw(s, addr, ste, 8)) {
+	if (!fetch_qw(s, addr, ste, 8)) {
 		ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
 		ev->addr2 = addr & SMMU_MASK(51, 3);
 		return SMMU_EVT_F_STE_FETCH;
@@ -263,11 +288,11 @@ static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn 
 
 		stage_pt_cfg(&d->st[1], PT_VMSA_S2, &s2c);
 		xc.s2 = (struct xlate_stage){ &s2c, d->st[1].root };
-		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, NULL);
+		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, trace_s2());
 		if (r != PT_OK)
 			return fault_event(t, d, r, &f, ev, record);
 	}
-	if (!smmuv3_read_qw(s, pa, qw, n)) {
+	if (!fetch_qw(s, pa, qw, n)) {
 		ev_config(ev, SMMU_EVT_F_CD_FETCH, t);
 		ev->addr2 = pa & SMMU_MASK(51, 3);
 		*record = true;
@@ -474,7 +499,7 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		fault_event(t, &d, PT_FAULT_ADDR_SIZE, &f, &ev, &record);
 		return terminate(s, res, &ev, d.s2_record);
 	}
-	pr = xlate(&xc, t->addr, t->access, &xr, &f, NULL);
+	pr = xlate(&xc, t->addr, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
 		return terminate(s, res, &ev, record);
@@ -484,4 +509,16 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	res->prot = xr.prot;
 	res->iotlb_hit = xr.iotlb_hit;
 	return 0;
+}
+
+int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r,
+			    struct smmuv3_trace *tr)
+{
+	int ret;
+
+	memset(tr, 0, sizeof(*tr));
+	cur_trace = tr;
+	ret = smmuv3_translate(s, t, r);
+	cur_trace = NULL;
+	return ret;
 }
