@@ -388,8 +388,9 @@ static void test_bad_cd(void **state)
 
 /*
  * Substreams. Linear CD table of 4 CDs (S1CDMax 2) with ASIDs 10..13, all
- * on the same tables; 2-level table with 4K leaves (S1Fmt 1, SPLIT 8):
- * L1CD[1] -> L2 at free + 0x2000, so SSID 259 = L2[3].
+ * on the same tables; 2-level table with 4K leaves (S1Fmt 1: 64 CDs a leaf,
+ * L1 indexed by SSID[8:6], IHI 0070 §5.2): L1CD[4] -> L2 at free + 0x2000,
+ * so SSID 259 = 4 * 64 + 3 = L2[3].
  */
 static void test_substreams(void **state)
 {
@@ -420,10 +421,10 @@ static void test_substreams(void **state)
 	/* S1CDMax 0: any SSID is illegal. */
 	expect_config_event(&t, SID, 0, SMMU_EVT_C_BAD_SUBSTREAMID);
 
-	/* 2-level, S1CDMax 9 (512 SSIDs): L1CD[0] invalid, L1CD[1] valid. */
+	/* 2-level, S1CDMax 9 (512 SSIDs): L1CD[0] invalid, L1CD[4] valid. */
 	l1 = sm_hp(&t, t.free + 0x1000);
 	l1[0] = 0;
-	l1[1] = (t.free + 0x2000) | 1;
+	l1[4] = (t.free + 0x2000) | 1;
 	cd_set(sm_hp(&t, t.free + 0x2000 + 3 * 64), cd0_std(20), root);
 	ste_set(&t, 5, STE0_V | STE0_CFG(5) | STE0_S1FMT(1) | STE0_CDMAX(9) | (t.free + 0x1000),
 		STE1_S1DSS(2), VMID, 0);
@@ -431,6 +432,9 @@ static void test_substreams(void **state)
 	assert_int_equal(r.pa, t.e.data_pa + 0x10);
 	expect_config_event(&t, 5, 5, SMMU_EVT_C_BAD_SUBSTREAMID);	/* L1CD.V = 0 */
 	expect_config_event(&t, 5, 260, SMMU_EVT_C_BAD_CD);		/* zero CD: V = 0 */
+	/* SSID 64 is L1CD[1] (V = 0), not L2[64] of L1CD[0] as a 256-CD leaf would make it. */
+	expect_config_event(&t, 5, 64, SMMU_EVT_C_BAD_SUBSTREAMID);
+	expect_config_event(&t, 5, 4 * 64 + 63, SMMU_EVT_C_BAD_CD);	/* last CD of the leaf */
 	expect_config_event(&t, 5, 512, SMMU_EVT_C_BAD_SUBSTREAMID);
 	smmu_env_destroy(&t);
 }

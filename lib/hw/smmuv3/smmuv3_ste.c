@@ -338,7 +338,11 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 		goto bad_ssid;
 	}
 	if (cdmax && fmt != 0) {
-		unsigned int split = fmt == 1 ? 8 : 10;
+		/*
+		 * IHI 0070 §5.2 S1Fmt: 0b01 has 4KB L2 tables of 64 CDs, indexed
+		 * by SubstreamID[5:0]; 0b10 64KB L2 tables of 1024 CDs, [9:0].
+		 */
+		unsigned int split = fmt == 1 ? 6 : 10;
 		uint64_t l1;
 
 		e = cd_read(s, t, d, ptr + (uint64_t)(ssid >> split) * 8, &l1, 1, ev, record);
