@@ -19,8 +19,8 @@
  *    one (6, 8, 10); reserved FMT values as linear.
  *  - STE: V = 0 is C_BAD_STE; Config 0b0xx aborts without an event,
  *    0b100 bypasses. ILLEGAL (C_BAD_STE): a stage not implemented,
- *    S1Fmt 0b11 or S1DSS 0b11 with substreams, S1CDMax > SSIDSIZE,
- *    STRW != 0 (no EL2), EATS != 0 (no ATS), and for stage 2: S2AA64 = 0,
+ *    S1CDMax > SSIDSIZE, STRW != 0 with stage 1 only (RES0 without Hyp;
+ *    IGNORED with stage 2), and for stage 2: S2AA64 = 0,
  *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
  *    granule or needing more than 16 concatenated tables, S2S = 1 (no
  *    stall), S2HA/S2HD (no HTTU), S2TTB beyond the effective S2PS.
@@ -28,9 +28,14 @@
  *    HA/HD (no HTTU), S = 1 (no stall), A = 0 (TERM_MODEL = 1), TTB0
  *    beyond the effective IPS: C_BAD_CD. A read that aborts is
  *    F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
- *    beyond S1CDMax, any SSID with S1CDMax = 0, and SSID 0 with
- *    S1DSS = SSID0. A transaction without SSID on a substream STE follows
- *    S1DSS: terminate (F_STREAM_DISABLED), bypass stage 1, or CD 0.
+ *    beyond S1CDMax and any SSID with S1CDMax = 0. A transaction
+ *    without SSID on a substream STE follows S1DSS: terminate
+ *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
+ *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
+ *    0b11 and S1DSS 0b11 are Reserved and act as 0b00; EATS is IGNORED
+ *    (no ATS). A SubstreamID on a stream whose stage 1 is off (Config
+ *    0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
+ *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
  *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
  *    (S2 = 0, class IN); otherwise stage 2 checks it against S2T0SZ.
@@ -203,6 +208,7 @@ static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
 	unsigned int t0sz = SMMU_BITS(cd[0], 5, 0), tg0 = SMMU_BITS(cd[0], 7, 6);
 	struct smmuv3_stage_cfg *sc = &d->st[0];
+	bool epd0 = cd[0] >> 14 & 1; /* §5.4: T0SZ, TG0, TTB0 are then IGNORED */
 	struct pt_cfg c;
 
 	if (!(cd[0] >> 31 & 1) ||	/* V */
@@ -211,7 +217,7 @@ static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
 	    (cd[0] >> 42 & 3) ||	/* HD, HA: no HTTU */
 	    (cd[0] >> 44 & 1) ||	/* S: no stall */
 	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
-	    tg0 == 3 || t0sz < 16 || t0sz > 39)
+	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39)))
 		return false;
 	sc->granule_shift = tg_shift[tg0];
 	sc->ias = 64 - t0sz;
@@ -219,11 +225,9 @@ static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
 	sc->sl0 = -1;
 	sc->flags = (cd[0] >> 35 & 1) ? PT_CFG_AFFD : 0;
 	sc->root = cd[1] & SMMU_MASK(51, 4);
-	if (sc->root >> sc->oas)
+	if (!epd0 && ((sc->root >> sc->oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c)))
 		return false;
-	if (stage_pt_cfg(sc, PT_VMSA_S1, &c))
-		return false;
-	d->epd0 = cd[0] >> 14 & 1;
+	d->epd0 = epd0;
 	d->s1_record = cd[0] >> 45 & 1;
 	d->asid = (uint16_t)(cd[0] >> 48);
 	return true;
@@ -301,6 +305,12 @@ static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn 
 	return SMMU_EVT_NONE;
 }
 
+static enum smmuv3_event_type bad_ssid(struct smmuv3_event *ev, const struct smmuv3_txn *t)
+{
+	ev_config(ev, SMMU_EVT_C_BAD_SUBSTREAMID, t);
+	return SMMU_EVT_C_BAD_SUBSTREAMID;
+}
+
 /* Stage 1 of a translating STE: substream, CD fetch, CD decode. */
 static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv3_txn *t,
 					    const uint64_t ste[8], struct smmuv3_dcfg *d,
@@ -314,10 +324,15 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 	enum smmuv3_event_type e;
 
 	*record = true;
-	if (cdmax > s->p.ssidsize || (cdmax && (fmt == 3 || s1dss == 3))) {
+	if (cdmax > s->p.ssidsize) {
 		ev_config(ev, SMMU_EVT_C_BAD_STE, t);
 		return SMMU_EVT_C_BAD_STE;
 	}
+	/* §5.2: S1Fmt 0b11 and S1DSS 0b11 are Reserved and behave as 0b00 (not ILLEGAL). */
+	if (fmt == 3)
+		fmt = 0;
+	if (s1dss == 3)
+		s1dss = 0;
 	if (!cdmax) {
 		if (ssv)
 			goto bad_ssid;
@@ -334,8 +349,12 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 			return SMMU_EVT_NONE;
 		}
 		/* S1DSS = SSID0: use CD 0 */
-	} else if (ssid >> cdmax || (s1dss == 2 && ssid == 0)) {
+	} else if (ssid >> cdmax) {
 		goto bad_ssid;
+	} else if (s1dss == 2 && ssid == 0) {
+		/* §5.2 S1DSS 0b10: substream 0 is taken; selecting it is F_STREAM_DISABLED. */
+		ev_config(ev, SMMU_EVT_F_STREAM_DISABLED, t);
+		return SMMU_EVT_F_STREAM_DISABLED;
 	}
 	if (cdmax && fmt != 0) {
 		/*
@@ -392,17 +411,22 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 		d->kind = SMMU_CFG_ABORT;
 		return SMMU_EVT_NONE;
 	}
+	/* §5.2 S1Fmt: with stage 1 disabled (0b1x0) a SubstreamID is C_BAD_SUBSTREAMID. */
 	if (config == 4) {
 		d->kind = SMMU_CFG_BYPASS;
-		return SMMU_EVT_NONE;
+		return t->ssid == SMMU_NO_SSID ? SMMU_EVT_NONE : bad_ssid(ev, t);
 	}
 	d->kind = SMMU_CFG_TRANSLATE;
 	d->s1 = config & 1;
 	d->s2 = config & 2;
 	if ((d->s1 && !s->p.s1p) || (d->s2 && !s->p.s2p))
 		goto bad_ste;
-	if (SMMU_BITS(ste[1], 29, 28) ||	/* EATS: no ATS */
-	    SMMU_BITS(ste[1], 31, 30))		/* STRW: NS-EL1 only (no HYP) */
+	/*
+	 * §5.2: EATS is IGNORED without ATS (IDR0.ATS = 0). STRW is IGNORED
+	 * when stage 2 is on; for stage 1 only it is RES0 without Hyp (0bx1 is
+	 * ILLEGAL anyway), and a non-zero value is taken as ILLEGAL.
+	 */
+	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
 		goto bad_ste;
 	if (s->p.s2p)
 		d->vmid = (uint16_t)ste[2];
@@ -410,7 +434,7 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 		goto bad_ste;
 	if (d->s1)
 		return ste_decode_s1(s, t, ste, d, ev, record);
-	return SMMU_EVT_NONE;
+	return t->ssid == SMMU_NO_SSID ? SMMU_EVT_NONE : bad_ssid(ev, t);
 bad_ste:
 	ev_config(ev, SMMU_EVT_C_BAD_STE, t);
 	return SMMU_EVT_C_BAD_STE;
