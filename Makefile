@@ -46,9 +46,8 @@ check-tsan: deps
 	ninja -C $(BUILD)-tsan
 	TSAN_OPTIONS=halt_on_error=1 ./scripts/run-tests.sh $(BUILD)-tsan $(TSAN_TESTS)
 
-# libFuzzer runs of the page-table walkers, the iommufd dispatcher and the SMMUv3
-# model (clang
-# build in $(BUILD)-fuzz/).
+# libFuzzer runs of the page-table walkers, the iommufd dispatcher and the
+# SMMUv3 model (clang build in $(BUILD)-fuzz/).
 # New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
 # $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
 FUZZ_SECONDS ?= 60
