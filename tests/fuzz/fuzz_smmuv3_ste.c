@@ -118,10 +118,11 @@ static void setup(void)
 /* Stage 2's permission at @ipa (0: not mapped). */
 static unsigned int s2_prot(uint64_t ipa)
 {
+	/* Mapped without PT_PROT_X: stage 2 is execute-never (XN) for guest RAM. */
 	if (ipa >= GRAM_IPA && ipa < GRAM_IPA + RW_SIZE)
-		return PT_PROT_R | PT_PROT_W | PT_PROT_X;
+		return PT_PROT_R | PT_PROT_W;
 	if (ipa >= GRAM_IPA + RW_SIZE && ipa < GRAM_IPA + RW_SIZE + RO_SIZE)
-		return PT_PROT_R | PT_PROT_X;
+		return PT_PROT_R;
 	return 0;
 }
 
