@@ -484,6 +484,7 @@ static int iopt_map_common(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	    pages->account_req == IOPT_PAGES_ACCOUNT_USER)
 		pages->account_req = IOPT_PAGES_ACCOUNT_MM;
 	pthread_mutex_unlock(&ictx->lock);
+	pages->cap_ipc_lock = ictx->cap_ipc_lock;
 	list_add(&elm.next, &pages_list);
 
 	rc = iopt_map_pages(iopt, &pages_list, length, iova, iommu_prot, flags);

@@ -194,6 +194,7 @@ struct iommufd_ctx {
 	pthread_rwlock_t ioas_creation_lock;
 
 	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
+	bool cap_ipc_lock;		/* the opener had CAP_IPC_LOCK (sampled at open) */
 	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
 	/* Regions objects offer for mmap() on this file (struct iommufd_mmap); under lock. */

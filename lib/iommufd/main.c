@@ -756,6 +756,8 @@ struct uiommu_file *iommufd_fops_open(int flags, int *err)
 	idr_init(&ictx->objects);
 	INIT_LIST_HEAD(&ictx->mmaps);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	/* Sampled once: a capget() per MAP would cost more than the MAP (pages.c). */
+	ictx->cap_ipc_lock = iommufd_capable(IOMMUFD_CAP_IPC_LOCK);
 
 	file = ufile_create(&iommufd_fops, ictx, UFILE_BACKING_MEMFD, flags, err);
 	if (!file) {
