@@ -199,17 +199,25 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	s->grp = (uint16_t)grp;
 	s->kind = (uint8_t)kind;
 	s->lru = lru;
-	s->nw = nw;
+	s->nw = (uint8_t)nw;
 	if (!g->entries)
 		return 0;
-	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
+	s->ways = (uint8_t)(g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS));
 	s->nsets = g->entries / s->ways;
 	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
-	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 12, 64);
-	s->stride = (uint32_t)ALIGN_UP(s->tagb + (size_t)s->ways * nw * 8, 64);
-	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
+	/* A tag block: the header, the tags and the fingerprints, in a power of two of lines. */
+	s->tshift = 6;
+	while ((1u << s->tshift) < sizeof(struct xc_hdr) + (size_t)s->ways * 12)
+		s->tshift++;
+	s->estride = (uint32_t)ALIGN_UP((size_t)s->ways * nw * 8, 64);
+	/*
+	 * The tag blocks, then the entries, in one block; a big cache (the
+	 * IOTLB at 64K entries is 5 MiB) on huge pages: no TLB miss per set.
+	 */
+	s->sets = ualloc_huge(64, ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
 	if (!s->sets)
 		return -ENOMEM;
+	s->ents = s->sets + ((size_t)s->nsets << s->tshift);
 	for (uint32_t i = 0; i < s->nsets; i++)
 		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
 	return 0;
@@ -359,11 +367,12 @@ fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 }
 
 /*
- * The way of set @h (@ways ways, @tag its tags) that holds (@k0, @k1), or
- * -1; *free_way: the first free one. Inline, so 4 ways unroll.
+ * The way of a set (@ways ways, @tag its tags, @e0 its entries) that holds
+ * (@k0, @k1), or -1; *free_way: the first free one. Inline, so 4 ways
+ * unroll.
  */
 static inline __attribute__((always_inline)) int
-insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsigned int ways,
+insert_scan(const struct xc_cset *s, const uint64_t *e0, const uint64_t *tag, unsigned int ways,
 	    uint64_t k0, uint64_t k1, int *free_way)
 {
 	for (unsigned int w = 0; w < ways; w++) {
@@ -372,7 +381,7 @@ insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsi
 		if (!(t & XC_K0_VALID)) {
 			if (*free_way < 0)
 				*free_way = (int)w;
-		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == k1) {
+		} else if (unlikely(t == k0) && xc_ld(&e0[(size_t)w * s->nw + XC_K1]) == k1) {
 			return (int)w;
 		}
 	}
@@ -393,7 +402,7 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 {
 	uint32_t set = xc_set_of(s, hash);
 	struct xc_hdr *h = xc_hdr(s, set);
-	uint64_t *tag = xc_tags(h), *e;
+	uint64_t *tag = xc_tags(h), *e0 = xc_ents(s, set), *e;
 	int way = -1, free_way = -1;
 	bool evict = false;
 
@@ -406,9 +415,9 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 	}
 	/* The tag line: the same key (confirmed by key1), else the first free way. */
 	if (likely(s->ways == 4))
-		way = insert_scan(s, h, tag, 4, k0, ent[XC_K1], &free_way);
+		way = insert_scan(s, e0, tag, 4, k0, ent[XC_K1], &free_way);
 	else
-		way = insert_scan(s, h, tag, s->ways, k0, ent[XC_K1], &free_way);
+		way = insert_scan(s, e0, tag, s->ways, k0, ent[XC_K1], &free_way);
 	if (way < 0)
 		way = free_way;
 	/*
@@ -422,7 +431,7 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 
 		if (__atomic_load_n(&h->live, __ATOMIC_RELAXED) != fl) {
 			for (unsigned int w = 0; way < 0 && w < s->ways; w++) {
-				e = xc_entry(s, h, w);
+				e = e0 + (size_t)w * s->nw;
 				if (!xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]),
 					     xc_ld(&e[XC_STAMP])))
 					way = (int)w;
@@ -449,7 +458,7 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 	} else if (s->lru) {
 		xc_touch_hdr(h, (unsigned int)way);
 	}
-	e = xc_entry(s, h, (unsigned int)way);
+	e = e0 + (size_t)way * s->nw;
 	st(&tag[way], 0);
 #pragma GCC unroll 8
 	for (unsigned int i = 0; i < nw; i++)
@@ -540,9 +549,10 @@ xc_remove4(struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
 }
 
 /* The configuration cache: key1 compared exactly (in the entry: SIDs are 32 bits). */
-static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0,
+static unsigned int xc_remove_exact(const struct xc_cset *s, uint32_t set, uint64_t k0,
 				    const struct xc_match *m)
 {
+	struct xc_hdr *h = xc_hdr(s, set);
 	unsigned int n = 0;
 
 	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
@@ -550,7 +560,7 @@ static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, u
 	for (unsigned int w = 0; w < s->ways; w++) {
 		uint64_t *tag = &xc_tags(h)[w];
 
-		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, h, w), m)) {
+		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, set, w), m)) {
 			st(tag, 0);
 			n++;
 		}
@@ -598,9 +608,10 @@ xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64
 			continue;
 		}
 		if (likely(s->set_mask && s->ways == 4)) {
-			const uint32_t stride = s->stride;
+			/* Tag blocks of one line, one after the other. */
+			const uint32_t stride = 1u << XC_TLB4_TSHIFT;
 			uint8_t *end = s->sets + (size_t)s->nsets * stride;
-			const bool big = (size_t)s->nsets * stride > XC_REMOVE_BIG;
+			const bool big = (size_t)s->nsets * (stride + s->estride) > XC_REMOVE_BIG;
 			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
 			for (;; p++) {
@@ -965,8 +976,8 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 	if (ssid == UINT32_MAX) {
 		stamp(c, &c->sid[xc_sid_slot(sid)], s);
 	} else if (c->cfg.sets) {
-		struct xc_hdr *h = xc_hdr(&c->cfg, xc_set_of(&c->cfg, cfgc_hash(sid, ssid)));
-		unsigned int n = xc_remove_exact(&c->cfg, h, XC_K0_VALID, &m);
+		uint32_t set = xc_set_of(&c->cfg, cfgc_hash(sid, ssid));
+		unsigned int n = xc_remove_exact(&c->cfg, set, XC_K0_VALID, &m);
 
 		if (n)
 			xc_count_n(c, XC_G_CFG, XC_INVAL, n);

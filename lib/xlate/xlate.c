@@ -896,12 +896,14 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	struct xc_tlb_pos p;
 	struct xc_tlb_sz z;
 	struct xc_tlb_key k;
+	struct xc_tlb4 t4;
 	uint64_t k1;
 	bool user;
 
 	if (unlikely(!xc_tlb_geom4(s)) || unlikely(!tlb_key(cfg, access, &k1, &user)) ||
 	    unlikely(!off))
 		return TF_GENERAL;
+	t4 = xc_tlb4_of(s);
 	k = xc_tlb_key_of(k1, user);
 	/*
 	 * 4K pages alone (the usual case): constant shifts, so the set's
@@ -909,7 +911,7 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	 */
 	if (likely(m == BIT(XC_TLB_LG_4K))) {
 		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
-		if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+		if (likely(xc_tlb_find4(&t4, k1, &z, iova, &p)))
 			goto found;
 		return TF_MISS;
 	}
@@ -920,13 +922,13 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 
 		if (likely(m & BIT(lg))) {
 			z = xc_tlb_sz_of(&k, lg);
-			if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+			if (likely(xc_tlb_find4(&t4, k1, &z, iova, &p)))
 				goto found;
 			m &= ~BIT(lg);
 		}
 		for (; m; m &= m - 1) {
 			z = xc_tlb_sz_of(&k, (unsigned int)__builtin_ctzll(m));
-			if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)) {
+			if (xc_tlb_find4(&t4, k1, &z, iova, &p)) {
 				__atomic_store_n(hint, (uint8_t)z.lg, __ATOMIC_RELAXED);
 				goto found;
 			}
@@ -1158,8 +1160,8 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 
 	if (likely(xc_tlb_geom4(&b->s) && b->nz > 1 && b->nz <= BATCH_SIZES)) {
 		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
-		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
-		uint8_t *sets = b->s.sets;
+		const uint64_t k1 = b->k.k1, needw = tlb_need(access);
+		const struct xc_tlb4 t4 = xc_tlb4_of(&b->s);
 
 		/* Several sizes: the one hinted for the region first (tlb_hit_fast()). */
 		for (; i < n; i++) {
@@ -1168,13 +1170,13 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 			const struct xc_tlb_sz *z = j ? &z0[j - 1] : z0, *hz = z;
 			struct xc_tlb_pos p;
 
-			bool hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+			bool hit = xc_tlb_find4(&t4, k1, z, in, &p);
 
 			for (const struct xc_tlb_sz *zz = z0; unlikely(!hit) && zz < zend; zz++) {
 				if (zz == hz)
 					continue;
 				z = zz;
-				hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+				hit = xc_tlb_find4(&t4, k1, z, in, &p);
 				if (hit)
 					__atomic_store_n(xc_hint(b->c, b->k.hv, in), (uint8_t)z->lg,
 							 __ATOMIC_RELAXED);
@@ -1191,15 +1193,15 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 	}
 	if (likely(xc_tlb_geom4(&b->s) && b->nz <= BATCH_SIZES)) {
 		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
-		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
-		uint8_t *sets = b->s.sets;
+		const uint64_t k1 = b->k.k1, needw = tlb_need(access);
+		const struct xc_tlb4 t4 = xc_tlb4_of(&b->s);
 
 		for (; i < n; i++) {
 			const struct xc_tlb_sz *z = z0;
 			uint64_t in = iova[i];
 			struct xc_tlb_pos p;
 
-			while (!xc_tlb_find4(sets, set_mask, k1, z, in, &p))
+			while (!xc_tlb_find4(&t4, k1, z, in, &p))
 				if (++z == zend)
 					return i;
 			if (tlb_copy(&p, z, in, needw, floor, &res[i]) != TC_OK)
