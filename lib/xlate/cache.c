@@ -218,6 +218,7 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	if (!s->sets)
 		return -ENOMEM;
 	s->ents = s->sets + ((size_t)s->nsets << s->tshift);
+	s->geom4 = s->ways == 4 && s->set_mask;
 	for (uint32_t i = 0; i < s->nsets; i++)
 		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
 	return 0;

@@ -141,6 +141,7 @@ struct xc_cset {
 	uint8_t tshift;	   /* log2 of a set's tag block bytes */
 	uint8_t kind;	   /* enum xc_kind */
 	uint8_t lru;	   /* replacement is LRU (else random) */
+	uint8_t geom4;	   /* 4 ways and a power-of-two number (> 1) of sets */
 	uint64_t sizes;	   /* atomic: bit lg set when entries covering 2^lg bytes may exist */
 };
 
@@ -777,7 +778,7 @@ _Static_assert((4 * XC_TLB_NW * 8) == (1 << XC_TLB4_ESHIFT), "4-way IOTLB entry 
 
 static inline bool xc_tlb_geom4(const struct xc_cset *s)
 {
-	return s->ways == 4 && s->set_mask;
+	return s->geom4;
 }
 
 /* Where the sets of an IOTLB of the default geometry are: tag blocks, entries, index mask. */
