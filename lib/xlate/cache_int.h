@@ -233,8 +233,9 @@ static inline uint64_t xc_mix(uint64_t x)
  * hardware TLBs, consecutive pages go to consecutive sets, so a sequential
  * stream fills a cache evenly; the VMID and size only rotate the start.
  */
-#define XC_HASH_VMID 0x9e3779b1u
-#define XC_HASH_LG   0x632be5abu
+/* Odd, and small enough that the hit paths take them (and lg * XC_HASH_LG) as immediates. */
+#define XC_HASH_VMID 0x1e3779b1u
+#define XC_HASH_LG   0x32be5bu
 static inline uint64_t xc_hash(uint64_t base, unsigned int lg, uint32_t vmid)
 {
 	return (base >> lg) + (uint64_t)vmid * XC_HASH_VMID + (uint64_t)lg * XC_HASH_LG;
@@ -534,13 +535,13 @@ static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int 
  * test, and an add at base + offset + constant.
  */
 #define XC_SHARD_BIAS 64
-extern __thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
-uint32_t xc_shard_assign(void);
+extern __thread uintptr_t xc_shard_off __attribute__((tls_model("initial-exec")));
+uintptr_t xc_shard_assign(void);
 
 static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
 			      uint64_t n)
 {
-	uint32_t off = xc_shard_off;
+	uintptr_t off = xc_shard_off;
 	uint64_t *p;
 
 	if (unlikely(!off))
@@ -557,7 +558,7 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
 {
-	uint32_t off = xc_shard_off;
+	uintptr_t off = xc_shard_off;
 	uint64_t *p;
 
 	if (unlikely(!off))

@@ -910,7 +910,7 @@ enum tlb_fast {
 
 /* This thread's IOTLB hit counter in @xc, for a shard offset @off (xc_shard_off). */
 static inline __attribute__((always_inline)) void tlb_count_hit(struct xlate_cache *xc,
-								uint32_t off)
+								uintptr_t off)
 {
 	uint64_t *ctr = (uint64_t *)((uint8_t *)xc->shard + off - XC_SHARD_BIAS) +
 			XC_G_IOTLB * XC_NCTR + XC_HIT;
@@ -940,7 +940,8 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	const uint64_t *tag, *e;
 	struct xc_hdr *h;
 	uint8_t *r = (uint8_t *)res;
-	uint32_t sq, off;
+	uint32_t sq;
+	uintptr_t off;
 	unsigned int way;
 
 	if (unlikely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) != BIT(XC_TLB_LG_4K)) ||
@@ -995,12 +996,13 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
 		return TF_GENERAL;
 	/* The way is usually already the most recent: one load and a compare. */
-	if (xc->iotlb.lru && unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way))
+	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way) && xc->iotlb.lru)
 		xc_touch_hdr(h, way);
 	off = xc_shard_off;
 	if (unlikely(!off))
 		off = xc_shard_assign();
 	tlb_count_hit(xc, off);
+	trace_xlate_walk(iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
 	return TF_HIT;
 }
 
@@ -1020,7 +1022,7 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 {
 	const struct xc_cset *s = &xc->iotlb;
 	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
-	uint32_t off = xc_shard_off;
+	uintptr_t off = xc_shard_off;
 	struct xc_tlb_pos p;
 	struct xc_tlb_sz z;
 	struct xc_tlb_key k;
@@ -1252,10 +1254,8 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
 		enum tlb_fast r = tlb_hit_4k(cfg, xc, iova, access, res);
 
-		if (likely(r == TF_HIT)) {
-			trace_xlate_walk(iova, access, res->pa, res->size);
-			return PT_OK;
-		}
+		if (likely(r == TF_HIT))
+			return PT_OK; /* traced */
 		if (r == TF_MISS)
 			return xlate_miss(cfg, iova, access, res, fault);
 		if (r == TF_SIZES)
@@ -1370,34 +1370,48 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 	return i;
 }
 
-/* Way 1-3 of a 4-way IOTLB set whose way 0 did not match: the way, or 4. */
-static __attribute__((noinline)) unsigned int tlb_way4(const uint64_t *tag, const uint64_t *e,
-							uint64_t k0, uint64_t k1)
+/*
+ * One address of batch_4k() whose entry is not in way 0 of its set (@h,
+ * entries @e, count @sq as read): ways 1-3, then as batch_4k() does.
+ * true when it hit (*res written, LRU order updated).
+ */
+static __attribute__((noinline)) bool
+batch_4k_way(struct xc_hdr *h, const uint64_t *e, uint32_t sq, uint64_t k0, uint64_t k1,
+	     uint64_t a, uint64_t needw, uint64_t floor, struct xlate_result *res, bool lru)
 {
 	unsigned int way;
 
 	for (way = 1; way < 4; way++)
-		if (xc_ld(&tag[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
+		if (xc_ld(&xc_tags(h)[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
 			break;
-	return way;
+	if (way == 4 || tlb_copy_e(e + way * XC_TLB_NW, a & mask_bits(XC_TLB_LG_4K),
+				   1ULL << XC_TLB_LG_4K, needw, floor, res) != TC_OK)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
+		return false;
+	if (lru)
+		xc_touch_hdr(h, way);
+	return true;
 }
 
 /*
  * batch_4k(): the hits of a batch in an IOTLB of the default geometry that
  * holds 4K entries alone (the probe of tlb_hit_4k(), with the context's
  * key and floor read once by the caller). @lru is a constant. The loop is
- * written for registers: cursors instead of indices, ways 1-3 out of line.
+ * written for the usual hit, in way 0 of its set: cursors instead of
+ * indices, the way a constant, ways 1-3 out of line.
  */
 static inline __attribute__((always_inline)) unsigned int
 batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64_t floor,
 	     unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
-	     enum pt_fault_reason *ret, const bool lru)
+	     enum pt_fault_reason *ret, const bool lru, const bool one)
 {
 	const uint64_t needw = tlb_need(access), set_mask = s->set_mask;
 	uint8_t *const sets = s->sets, *const ents = s->ents;
 	const uint64_t *in = iova, *const end = iova + n;
 
-	for (; in < end; in++, res++, ret++) {
+	for (; in < end; in++, res++) {
 		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | low;
 		/* The set's tag block at (set << 6), its entries at (set << 6) * 4. */
 		const uint64_t off = (((a >> XC_TLB_LG_4K) + hc) & set_mask) << XC_TLB4_TSHIFT;
@@ -1405,28 +1419,32 @@ batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, ui
 		const uint64_t *e =
 			(const uint64_t *)(ents + off * (1 << (XC_TLB4_ESHIFT - XC_TLB4_TSHIFT)));
 		const uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-		unsigned int way = 0;
 
 		if (unlikely(xc_ld(&xc_tags(h)[0]) != k0) || unlikely(xc_ld(&e[XC_K1]) != k1)) {
-			way = tlb_way4(xc_tags(h), e, k0, k1);
-			if (way == 4)
+			if (!batch_4k_way(h, e, sq, k0, k1, a, needw, floor, res, lru))
 				break;
-			e += way * XC_TLB_NW;
+		} else {
+			/* One permission asked (a read, or a write): one bit to test. */
+			if (one && unlikely(!(xc_ld(&e[XC_TLB_IMG + 2]) & needw)))
+				break;
+			if (tlb_copy_e(e, a & mask_bits(XC_TLB_LG_4K), 1ULL << XC_TLB_LG_4K,
+				       one ? 0 : needw, floor, res) != TC_OK)
+				break;
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) ||
+			    unlikely(sq & 1))
+				break;
+			/* Way 0 is usually already the most recent: one test. */
+			if (lru && unlikely(__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15))
+				xc_touch_hdr(h, 0);
 		}
-		if (tlb_copy_e(e, a & mask_bits(XC_TLB_LG_4K), 1ULL << XC_TLB_LG_4K, needw, floor,
-			       res) != TC_OK)
-			break;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
-			break;
-		/* The way is usually 0 and already the most recent: one test. */
-		if (lru && unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way))
-			xc_touch_hdr(h, way);
 		TRACE_USDT(xlate_walk, a, access, res->pa, res->size);
-		*ret = PT_OK;
 	}
+	/* PT_OK is 0: the outcomes of the run at once, out of the loop. */
+	memset(ret, 0, (size_t)(in - iova) * sizeof(*ret));
 	return (unsigned int)(in - iova);
 }
+_Static_assert(PT_OK == 0, "batch_4k() stores PT_OK with memset");
 
 /* The hits of a batch from @iova on, in a row: how many (a miss or refusal stops it). */
 static __attribute__((noinline)) unsigned int
@@ -1434,9 +1452,11 @@ batch_4k(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64
 	 unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
 	 enum pt_fault_reason *ret)
 {
-	if (likely(s->lru))
-		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true);
-	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, false);
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+
+	if (likely(s->lru) && likely(need && !(need & (need - 1))))
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true);
+	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false);
 }
 
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
@@ -1449,22 +1469,28 @@ unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsi
 	struct batch b;
 	uint64_t k1;
 
+	/*
+	 * 4K entries alone in the default geometry: batch_4k() first. Its
+	 * floor is the newest IOTLB flush (one load): an entry stamped before
+	 * it but still live (the flush was of another context) stops the run,
+	 * and the general loop below, with the context's own floor, takes it.
+	 */
+	if (likely(xc != NULL) && likely(xc->iotlb.geom4) &&
+	    likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) == BIT(XC_TLB_LG_4K)) &&
+	    likely(tlb_key(cfg, access, &k1, &user)) &&
+	    likely(!trace_event_enabled(TRACE_EV_xlate_walk))) {
+		const struct xc_tlb_key k = xc_tlb_key_of(k1, user);
+		const struct xc_tlb_sz z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
+
+		hits = i = batch_4k(&xc->iotlb, k1, z.low, z.hc, xc_ld(&xc->tlb_flushed), access,
+				    iova, n, res, ret);
+		if (likely(i == n)) {
+			xc_count_n(xc, XC_G_IOTLB, XC_HIT, hits);
+			return n;
+		}
+	}
 	/* With the trace on, each hit is traced as it is found: one by one. */
 	if (xc && tlb_key(cfg, access, &k1, &user) && !trace_event_enabled(TRACE_EV_xlate_walk)) {
-		/* 4K entries alone in the default geometry: batch_4k() first. */
-		if (likely(xc->iotlb.geom4) &&
-		    likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) ==
-			   BIT(XC_TLB_LG_4K))) {
-			const struct xc_tlb_key k = xc_tlb_key_of(k1, user);
-			const struct xc_tlb_sz z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
-
-			hits = i = batch_4k(&xc->iotlb, k1, z.low, z.hc, xc_tlb_floor(xc, k1),
-					    access, iova, n, res, ret);
-			if (likely(i == n)) {
-				xc_count_n(xc, XC_G_IOTLB, XC_HIT, hits);
-				return n;
-			}
-		}
 		b.c = xc;
 		b.s = xc->iotlb;
 		b.k = xc_tlb_key_of(k1, user);
