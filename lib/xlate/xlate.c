@@ -862,15 +862,13 @@ _Static_assert(RES_OFF(s1_size) == RES_OFF(s2_level) + 8 &&
  * leaves it unspecified, as xlate() says).
  */
 static inline __attribute__((always_inline)) enum tlb_copy
-tlb_copy_e(const uint64_t *e, uint64_t off, uint64_t size, uint64_t need, uint64_t floor,
-	   struct xlate_result *res)
+tlb_copy_w(const uint64_t *e, uint64_t w, uint64_t off, uint64_t size, uint64_t need,
+	   uint64_t floor, struct xlate_result *res)
 {
 	uint8_t *r = (uint8_t *)res;
-	uint64_t w;
 
 	if (unlikely(xc_ld(&e[XC_STAMP]) < floor))
 		return TC_OLD;
-	w = xc_ld(&e[XC_TLB_IMG + 2]); /* s2_level, grant, lg1, lg2 */
 	if (unlikely(~w & need))
 		return TC_REFUSED;
 	memcpy(r + RES_OFF(s2_level), &w, 8);
@@ -886,6 +884,14 @@ tlb_copy_e(const uint64_t *e, uint64_t off, uint64_t size, uint64_t need, uint64
 	w = RES_HIT_TAIL;
 	memcpy(r + RES_OFF(reads), &w, 8);
 	return TC_OK;
+}
+
+/* tlb_copy_w() with the word of the grant (s2_level, grant, lg1, lg2) loaded from @e. */
+static inline __attribute__((always_inline)) enum tlb_copy
+tlb_copy_e(const uint64_t *e, uint64_t off, uint64_t size, uint64_t need, uint64_t floor,
+	   struct xlate_result *res)
+{
+	return tlb_copy_w(e, xc_ld(&e[XC_TLB_IMG + 2]), off, size, need, floor, res);
 }
 
 /* tlb_copy_e() for the entry a probe found (@p, of the size @z), and the re-check. */
@@ -1424,10 +1430,12 @@ batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, ui
 			if (!batch_4k_way(h, e, sq, k0, k1, a, needw, floor, res, lru))
 				break;
 		} else {
+			const uint64_t w = xc_ld(&e[XC_TLB_IMG + 2]);
+
 			/* One permission asked (a read, or a write): one bit to test. */
-			if (one && unlikely(!(xc_ld(&e[XC_TLB_IMG + 2]) & needw)))
+			if (one && unlikely(!(w & needw)))
 				break;
-			if (tlb_copy_e(e, a & mask_bits(XC_TLB_LG_4K), 1ULL << XC_TLB_LG_4K,
+			if (tlb_copy_w(e, w, a & mask_bits(XC_TLB_LG_4K), 1ULL << XC_TLB_LG_4K,
 				       one ? 0 : needw, floor, res) != TC_OK)
 				break;
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
