@@ -102,11 +102,12 @@
  * test of cfg->cache.
  *
  * The hit path. The usual case, an IOTLB of the default geometry holding
- * 4K entries alone, has code of its own: tlb_hit_4k() inline in xlate()
+ * 4K entries alone, has code of its own: tlb_hit_4k() in xlate_4k()
  * and batch_4k() for xlate_batch(), where every shift and offset is a
  * constant, the key comes straight from the configuration and ways 1-3
- * are looked at out of line. Otherwise (tlb_hit_fast(), batch_hits())
- * the sizes are probed 4K alone with constant shifts, or
+ * are looked at out of line. xlate() itself only dispatches (so it saves
+ * no register: each case is a jump to a function of its own). Otherwise
+ * (tlb_hit_fast() in xlate_sizes(), batch_hits()) the sizes are probed
  * with several sizes present the one hinted for the input's region first
  * (cache_int.h: a racy byte per region, so a mix of pages and blocks
  * costs one probe; a wrong hint costs probes, not answers: live entries of
@@ -908,7 +909,7 @@ tlb_copy(const struct xc_tlb_pos *p, const struct xc_tlb_sz *z, uint64_t iova, u
 
 /* What tlb_hit_fast() found. */
 enum tlb_fast {
-	TF_SIZES = -2,	 /* tlb_hit_4k(): not its case (several entry sizes, another geometry) */
+	TF_NOKEY = -2,	 /* tlb_hit_4k(): both stages off, nothing is cached */
 	TF_GENERAL = -1, /* ask tlb_hit(): an older flush to compare with, a thread's first count */
 	TF_MISS = 0,	 /* no entry that serves: count a miss and walk */
 	TF_HIT = 1,	 /* *res filled, the hit counted */
@@ -925,14 +926,14 @@ static inline __attribute__((always_inline)) void tlb_count_hit(struct xlate_cac
 }
 
 /*
- * The usual IOTLB hit, inline in xlate(): an IOTLB of the default geometry
+ * The usual IOTLB hit, inline in xlate_4k(): an IOTLB of the default geometry
  * that holds 4K entries alone, so every shift and offset is a constant and
  * the probe needs no size mask, no hint and no loop over sizes. The
  * context's key straight from @cfg, one probe, the stamp against the
  * newest IOTLB flush, the grant, the words into *res, the re-check, the
- * LRU order and this thread's counter. TF_SIZES when the IOTLB is not in
- * that state (tlb_hit_fast() then decides), TF_GENERAL for what
- * tlb_hit() must settle.
+ * LRU order and this thread's counter. The caller has checked the IOTLB's
+ * state (xlate()); TF_GENERAL for what tlb_hit() must settle, and the hit
+ * traced.
  */
 static inline __attribute__((always_inline)) enum tlb_fast
 tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
@@ -950,9 +951,6 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	uintptr_t off;
 	unsigned int way;
 
-	if (unlikely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) != BIT(XC_TLB_LG_4K)) ||
-	    unlikely(!xc->iotlb.geom4))
-		return TF_SIZES;
 	/* The key of tlb_key() and xc_tlb_key_of(). */
 	if (likely(c1 != NULL)) {
 		k1 = xc_key1(vmid, cfg->tag.asid);
@@ -960,7 +958,7 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	} else if (cfg->s2.cfg) {
 		k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
 	} else {
-		return TF_SIZES;
+		return TF_NOKEY;
 	}
 	/* xc_tlb_find4() for 4K: constant shifts. */
 	set = ((iova >> XC_TLB_LG_4K) + (uint64_t)vmid * XC_HASH_VMID +
@@ -1013,14 +1011,13 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 }
 
 /*
- * The IOTLB hit of xlate() without a record, inline in xlate(): the
- * context's key, a probe of each entry size present (4K alone with
- * constant shifts; with several sizes the one hinted for the region
- * first), the stamp against the newest IOTLB flush, the access against
- * the grant. No
- * call and no store but the LRU order (only when the way was not the most
- * recent), the result and this thread's counter; what it cannot settle
- * that way it leaves to tlb_hit() (TF_GENERAL).
+ * The IOTLB hit of xlate() without a record when tlb_hit_4k() does not
+ * apply (xlate_sizes()): the context's key, a probe of each entry size
+ * present (the one hinted for the region first), the stamp against the
+ * newest IOTLB flush, the access against the grant. No call and no store
+ * but the LRU order (only when the way was not the most recent), the
+ * result and this thread's counter; what it cannot settle that way it
+ * leaves to tlb_hit() (TF_GENERAL).
  */
 static inline __attribute__((always_inline)) enum tlb_fast
 tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
@@ -1041,17 +1038,7 @@ tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 		return TF_GENERAL;
 	t4 = xc_tlb4_of(s);
 	k = xc_tlb_key_of(k1, user);
-	/*
-	 * 4K pages alone (the usual case): constant shifts, so the set's
-	 * address does not wait for the size mask.
-	 */
-	if (likely(m == BIT(XC_TLB_LG_4K))) {
-		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
-		if (likely(xc_tlb_find4(&t4, k1, &z, iova, &p)))
-			goto found;
-		return TF_MISS;
-	}
-	/* More sizes: the one hinted for this region first, then the others. */
+	/* (4K entries alone are tlb_hit_4k()'s.) The size hinted for this region first. */
 	if (likely(m)) {
 		uint8_t *hint = xc_hint(xc, k.hv, iova);
 		unsigned int lg = __atomic_load_n(hint, __ATOMIC_RELAXED) & 63;
@@ -1235,7 +1222,7 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_walk(cfg, iova, access, res, fault, NULL);
 }
 
-/* xlate() without a record when tlb_hit_4k() did not apply: every entry size, any geometry. */
+/* xlate() without a record when tlb_hit_4k() did not apply: several entry sizes, any geometry. */
 static __attribute__((noinline)) enum pt_fault_reason
 xlate_sizes(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	    struct xlate_result *res, struct xlate_fault *fault)
@@ -1251,6 +1238,24 @@ xlate_sizes(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_cached(cfg, iova, access, res, fault, NULL);
 }
 
+/* xlate() with 4K entries alone in a default-geometry IOTLB, no record: tlb_hit_4k() inline. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	 struct xlate_result *res, struct xlate_fault *fault)
+{
+	enum tlb_fast r = tlb_hit_4k(cfg, cfg->cache, iova, access, res);
+
+	if (likely(r == TF_HIT))
+		return PT_OK; /* traced */
+	if (r == TF_MISS)
+		return xlate_miss(cfg, iova, access, res, fault);
+	return xlate_cached(cfg, iova, access, res, fault, NULL);
+}
+
+/*
+ * Only a dispatch, so that it needs no register saved: each case has a
+ * function of its own, reached by a jump.
+ */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
 			   struct xlate_record *rec)
@@ -1258,14 +1263,11 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	struct xlate_cache *xc = cfg->cache;
 
 	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
-		enum tlb_fast r = tlb_hit_4k(cfg, xc, iova, access, res);
-
-		if (likely(r == TF_HIT))
-			return PT_OK; /* traced */
-		if (r == TF_MISS)
-			return xlate_miss(cfg, iova, access, res, fault);
-		if (r == TF_SIZES)
-			return xlate_sizes(cfg, iova, access, res, fault);
+		if (likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) ==
+			   BIT(XC_TLB_LG_4K)) &&
+		    likely(xc->iotlb.geom4))
+			return xlate_4k(cfg, iova, access, res, fault);
+		return xlate_sizes(cfg, iova, access, res, fault);
 	}
 	if (xc)
 		return xlate_cached(cfg, iova, access, res, fault, rec);
