@@ -34,9 +34,11 @@ check-asan: deps
 # ThreadSanitizer over the tests that run threads against each other (readers
 # translating through the caches while a writer maps, unmaps, invalidates and
 # frees tables; util/epoch with membarrier and with reader fences; the
-# iommufd object model under concurrent ioctls).
+# iommufd object model under concurrent ioctls; dmatest devices copying
+# while their IOAS is unmapped; VFIO interrupts, SET_IRQS and type1
+# MAP/UNMAP from several threads; SMMUv3 DMA while STEs change, and stalls).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
-	iommufd_objs_threads epoch epoch_fence
+	iommufd_objs_threads epoch epoch_fence dmatest_threads vfio_threads vfio smmuv3_iommufd
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

@@ -21,6 +21,7 @@
 #include "iommufd/iommufd_private.h"
 #include "uiommu_private.h"
 #include "util/file.h"
+#include "vfio/vfio.h"
 
 struct uiommu_path {
 	const char *path;
@@ -29,6 +30,17 @@ struct uiommu_path {
 
 static const struct uiommu_path uiommu_paths[] = {
 	{"/dev/iommu", iommufd_fops_open},
+};
+
+/* Paths under a directory, resolved by the layer that owns it (ENOENT for unknown nodes). */
+struct uiommu_path_dir {
+	const char *prefix;
+	struct uiommu_file *(*open)(const char *path, int flags, int *err);
+};
+
+static const struct uiommu_path_dir uiommu_path_dirs[] = {
+	/* /dev/vfio/vfio, /dev/vfio/<group>, /dev/vfio/devices/vfio<N> (lib/vfio) */
+	{"/dev/vfio/", vfio_path_open},
 };
 
 static inline long ret_errno(long rc)
@@ -53,6 +65,14 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_open(const char *path, int flags)
 		if (strcmp(path, uiommu_paths[i].path))
 			continue;
 		file = uiommu_paths[i].open(flags, &err);
+		if (!file)
+			errno = -err;
+		return file;
+	}
+	for (size_t i = 0; i < sizeof(uiommu_path_dirs) / sizeof(uiommu_path_dirs[0]); i++) {
+		if (strncmp(path, uiommu_path_dirs[i].prefix, strlen(uiommu_path_dirs[i].prefix)))
+			continue;
+		file = uiommu_path_dirs[i].open(path, flags, &err);
 		if (!file)
 			errno = -err;
 		return file;
@@ -105,6 +125,45 @@ UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, si
 	}
 	ufile_get(file);
 	rc = file->ops->write ? file->ops->write(file, buf, count, &file->pos) : -EINVAL;
+	ufile_put(file);
+	return ret_errno(rc);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
+{
+	int64_t pos = offset;
+	ssize_t rc;
+
+	if (!file) {
+		errno = EBADF;
+		return -1;
+	}
+	if (offset < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	ufile_get(file);
+	rc = file->ops->read ? file->ops->read(file, buf, count, &pos) : -EINVAL;
+	ufile_put(file);
+	return ret_errno(rc);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count,
+				    off_t offset)
+{
+	int64_t pos = offset;
+	ssize_t rc;
+
+	if (!file) {
+		errno = EBADF;
+		return -1;
+	}
+	if (offset < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	ufile_get(file);
+	rc = file->ops->write ? file->ops->write(file, buf, count, &pos) : -EINVAL;
 	ufile_put(file);
 	return ret_errno(rc);
 }

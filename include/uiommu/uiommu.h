@@ -24,7 +24,7 @@ const char *uiommu_version(void);
  * Emulated device files.
  *
  * A struct uiommu_file is what the kernel would call an open file of one of
- * the emulated devices (today /dev/iommu; later /dev/vfio/...) or of a file
+ * the emulated devices (/dev/iommu, /dev/vfio/...) or of a file
  * the library creates for the program (an access fd, a fault queue fd ...).
  * Each is backed by a real kernel file descriptor, uiommu_file_fd(), which
  * is the number a program sees: numbering, O_CLOEXEC, dup(), fork() and
@@ -42,12 +42,16 @@ struct uiommu_file;
 
 /**
  * uiommu_open() - open an emulated device, like open(2).
- * @path: "/dev/iommu".
+ * @path: "/dev/iommu", "/dev/vfio/vfio" (a VFIO container), "/dev/vfio/<N>"
+ *        (VFIO group N of the topology), "/dev/vfio/devices/vfio<N>" (the
+ *        cdev of a VFIO device).
  * @flags: open(2) flags; O_CLOEXEC makes the backing fd close-on-exec, the
  *         access mode is recorded.
  *
  * Return: the new file, or NULL with errno set: ENOENT for a path the
- * library does not emulate, ENOMEM, EMFILE (no fd left for the backing fd).
+ * library does not emulate (or a group or device the topology does not
+ * have), EBUSY (a VFIO group that is open already, or whose device is bound
+ * through its cdev), ENOMEM, EMFILE (no fd left for the backing fd).
  */
 struct uiommu_file *uiommu_open(const char *path, int flags);
 
@@ -83,6 +87,32 @@ ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count);
  * Return: bytes consumed, or -1 with errno (EINVAL when not writable).
  */
 ssize_t uiommu_write(struct uiommu_file *file, const void *buf, size_t count);
+
+/**
+ * uiommu_pread() - pread(2) on an emulated file: read at @offset without
+ * moving the file position.
+ * @file: the file.
+ * @buf: destination.
+ * @count: bytes wanted.
+ * @offset: where to read (a VFIO device fd: region index << 40 plus the
+ *          offset in the region, as GET_REGION_INFO reports).
+ *
+ * Return: bytes read, or -1 with errno (EINVAL for a negative offset or a
+ * file that cannot be read; a VFIO device: EINVAL outside a region,
+ * EFAULT outside the config space).
+ */
+ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset);
+
+/**
+ * uiommu_pwrite() - pwrite(2) on an emulated file.
+ * @file: the file.
+ * @buf: source.
+ * @count: bytes offered.
+ * @offset: where to write, as for uiommu_pread().
+ *
+ * Return: bytes written, or -1 with errno.
+ */
+ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count, off_t offset);
 
 /**
  * uiommu_poll() - the readiness of an emulated file, as poll(2) reports it.

@@ -32,6 +32,16 @@
  * memfd (iommu_mmap_region_alloc()), so the core can map the same pages a
  * second time into the program's address space.
  *
+ * DMA (iommu_dma_rw). A device access is a loop of the model's
+ * dma_translate, which answers for a run of bytes that translate alike (one
+ * leaf, one IOTLB entry), and a memcpy of that run. The first fault ends the
+ * loop: bytes before it have moved, bytes from it on have not, which is what
+ * a DMA engine that issues its requests in address order sees on a bus
+ * where a faulting request is aborted. Each translate and its copy form
+ * one epoch read-side section: a model's walk is one already, and holding
+ * it across the copy lets the core defer unmapping memory it owns (the
+ * alias of a file mapping) until copies that translated into it are done.
+ *
  * No state and no locks, except the mmap offset counter, which is one
  * atomic add.
  */
@@ -43,6 +53,7 @@
 #include "hw/iommu.h"
 #include "util/alloc.h"
 #include "util/bits.h"
+#include "util/epoch.h"
 #include "util/uaccess.h"
 
 /* The lowest page: no user pointer lands there (mmap_min_addr is at least 4 KiB). */
@@ -281,4 +292,52 @@ void iommu_mmap_region_free(void *base, size_t len, int fd)
 		munmap(base, len);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* ---------------------------------------------------------------------- */
+/* DMA                                                                    */
+
+int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		 bool write, size_t *done, struct iommu_dma_fault *fault)
+{
+	unsigned int access = write ? IOMMU_WRITE : IOMMU_READ;
+	const struct iommu_ops *ops;
+	size_t off = 0;
+	int ret = 0;
+
+	*done = 0;
+	*fault = (struct iommu_dma_fault){ .iova = iova, .pasid = pasid, .access = access };
+	if (!len)
+		return 0;
+	if (range_wraps(iova, len)) {
+		fault->err = -EINVAL;
+		return -EINVAL;
+	}
+	ops = dev && dev->iommu ? dev->iommu->ops : NULL;
+	if (!ops || !ops->dma_translate) {
+		fault->err = -EIO;
+		return -EOPNOTSUPP;
+	}
+	while (off < len) {
+		size_t contig = 0;
+		void *host = NULL;
+
+		epoch_enter();
+		ret = ops->dma_translate(dev, pasid, iova + off, len - off, access, &host, &contig,
+					 fault);
+		if (!ret) {
+			/* A model that claims more than asked (or nothing) is clamped. */
+			contig = contig ? MIN(contig, len - off) : 1;
+			if (write)
+				memcpy(host, (uint8_t *)buf + off, contig);
+			else
+				memcpy((uint8_t *)buf + off, host, contig);
+		}
+		epoch_exit();
+		if (ret)
+			break;
+		off += contig;
+	}
+	*done = off;
+	return ret;
 }

@@ -280,6 +280,18 @@ struct iommu_viommu {
 	void *priv; /* the model's */
 };
 
+/*
+ * A DMA fault as the IOMMU reported it to the device: what a PCIe
+ * completion (or the absence of one) would tell the requester.
+ */
+struct iommu_dma_fault {
+	uint64_t iova;	     /* first byte that could not be accessed */
+	uint32_t pasid;	     /* IOMMU_NO_PASID (0) when none */
+	unsigned int access; /* PT_PROT_R or PT_PROT_W (IOMMU_READ / IOMMU_WRITE) */
+	int err;	     /* -EFAULT: translation/permission fault; -EIO: config error */
+	unsigned int reason; /* the model's own code (e.g. SMMU event type); 0 if none */
+};
+
 struct iommu_ops {
 	const char *name;
 	/* Vendor info blob for GET_HW_INFO; *type gets its type. Returns bytes copied to @buf. */
@@ -303,6 +315,17 @@ struct iommu_ops {
 	struct iommu_viommu *(*viommu_alloc)(struct udev *dev, struct iommu_domain *parent,
 					     unsigned int type, const struct iommu_user_data *data,
 					     int *err);
+
+	/*
+	 * One device access at @iova of up to @len bytes: 0 with *host set to the host address
+	 * of @iova and *contig to the bytes from there that translate alike (>= 1, <= @len);
+	 * or -errno with *fault filled, after the model has reported the fault the way its
+	 * architecture does (SMMUv3 event record / stall, IOPF to the fault queue ...).
+	 * Thread safe; never blocks except where the architecture stalls.
+	 */
+	int (*dma_translate)(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
+			     unsigned int access, void **host, size_t *contig,
+			     struct iommu_dma_fault *fault);
 };
 
 struct iommu_device {
@@ -310,5 +333,22 @@ struct iommu_device {
 	const char *name;
 	void *priv;
 };
+
+/*
+ * A device's DMA of @len bytes at @iova (@pasid, IOMMU_NO_PASID for none):
+ * @write moves @buf to memory (access PT_PROT_W), else memory to @buf
+ * (PT_PROT_R). Loops over the model's dma_translate and copies each
+ * translated run; stops at the first fault, so no byte at or past the
+ * faulting address moves, while every byte before it has (*done counts
+ * them, in order from @iova). 0 when all @len bytes moved; else the
+ * negative errno of the fault with *fault filled: -EFAULT / -EIO from the
+ * model, -EOPNOTSUPP when the model has no dma_translate, -EINVAL when
+ * [@iova, @iova + @len) wraps (nothing moves). Each translate-and-copy step
+ * is a read-side section of util/epoch.h, so memory the core retires
+ * through the epoch (a file mapping of an unmapped area) outlives a copy
+ * that translated before the unmap. Thread safe.
+ */
+int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		 bool write, size_t *done, struct iommu_dma_fault *fault);
 
 #endif

@@ -446,8 +446,8 @@ iommufd_device_auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 		goto out_unlock;
 	}
 
-	hwpt_paging =
-		iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid, 0, immediate_attach, NULL);
+	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid,
+						ioas->auto_hwpt_flags, immediate_attach, NULL);
 	if (IS_ERR(hwpt_paging)) {
 		destroy_hwpt = (struct iommufd_hw_pagetable *)hwpt_paging;
 		goto out_unlock;

@@ -194,9 +194,16 @@ struct iommufd_ctx {
 	pthread_rwlock_t ioas_creation_lock;
 
 	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
-	bool cap_ipc_lock;		/* the opener had CAP_IPC_LOCK (sampled at open) */
+	/* CAP_IPC_LOCK as sampled at the context's first MAP: 0 not yet, 1 no, 2 yes; under lock */
+	uint8_t cap_ipc_lock;
 	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
+	/*
+	 * Set when the context is a VFIO container (/dev/vfio/vfio): the type1
+	 * ioctls then answer as VFIO's type1 driver does (vfio_compat.c). Set
+	 * once before the context is shared, freed with it.
+	 */
+	struct iommufd_vfio_type1 *vfio_type1;
 	/* Regions objects offer for mmap() on this file (struct iommufd_mmap); under lock. */
 	struct list_head mmaps;
 };
@@ -311,6 +318,15 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct uiommu_file *file);
 
 /* Open /dev/iommu: a new context and its file (uiommu_open()). */
 struct uiommu_file *iommufd_fops_open(int flags, int *err);
+/*
+ * A context without a file, for a file another layer owns (the VFIO
+ * container): the owner sets ictx->file before anything can take a
+ * context reference, and calls iommufd_ctx_free() from its release. NULL
+ * with *err = -ENOMEM / -EOPNOTSUPP.
+ */
+struct iommufd_ctx *iommufd_ctx_alloc(int *err);
+/* Destroy every object of the context and free it (the file's release). */
+void iommufd_ctx_free(struct iommufd_ctx *ictx);
 
 /*
  * A region @owner offers for mmap() on the iommufd: [offset, offset +
@@ -386,6 +402,23 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 /* selftest.c */
 int iommufd_test(struct iommufd_ucmd *ucmd);
 
+/*
+ * The mock device of SELFTEST object @stdev_id (made by IOMMU_TEST_OP_MOCK_
+ * DOMAIN(_FLAGS)) in the iommufd @file, for an emulated device in this
+ * process (lib/dev) to issue its DMA as that device: its bus identity (the
+ * stream id, PASID width) and its attachments are the mock device's. The
+ * hold keeps the object (IOMMU_DESTROY of it fails with EBUSY, as for any
+ * object in use) and the context (closing the file does not destroy it)
+ * until iommufd_selftest_dev_release(). NULL with *err: -EBADF (not an
+ * iommufd), -ENOENT (no such object), -EINVAL (not a mock device object),
+ * -ENOMEM.
+ */
+struct iommufd_selftest_hold;
+struct iommufd_selftest_hold *iommufd_selftest_dev_hold(struct uiommu_file *file,
+							 uint32_t stdev_id, struct udev **dev,
+							 int *err);
+void iommufd_selftest_dev_release(struct iommufd_selftest_hold *hold);
+
 /* ------------------------------------------------------------------ */
 /* io_pagetable and IOAS (io_pagetable.c, ioas.c)                      */
 
@@ -416,9 +449,14 @@ struct io_pagetable {
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
-	/* Guards hwpt_list (owned by hw_pagetable.c). */
+	/* Guards hwpt_list (owned by hw_pagetable.c) and auto_hwpt_flags. */
 	pthread_mutex_t mutex;
 	struct list_head hwpt_list;
+	/*
+	 * IOMMU_HWPT_ALLOC_* flags of the HWPTs an attach to this IOAS makes
+	 * (0; NEST_PARENT for a VFIO_TYPE1_NESTING_IOMMU container's IOAS).
+	 */
+	uint32_t auto_hwpt_flags;
 };
 
 static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id)
@@ -879,6 +917,38 @@ int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, uint32_t *out_ioas
 /* Make sure a compat IOAS exists (attaching the first VFIO group does this). */
 int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx);
 int iommufd_vfio_compat_set_no_iommu(struct iommufd_ctx *ictx);
+
+/*
+ * VFIO containers (lib/vfio/container.c): a context whose type1 ioctls give
+ * the answers of VFIO's own type1 driver (drivers/vfio/vfio_iommu_type1.c)
+ * rather than those of iommufd's compat layer, on the same IOAS engine:
+ * READ or WRITE required, EEXIST for any overlap, EINVAL for a v2 unmap
+ * that would split a mapping, the 65535-entry limit (ENOSPC), VADDR
+ * updates, DIRTY_PAGES, the MIGRATION capability, process (MM) locked
+ * memory accounting. See vfio_compat.c.
+ *
+ * _init: make @ictx one (before it is shared); -ENOMEM.
+ * _open: SET_IOMMU(@type) once the container has groups: TYPE1, TYPE1v2 and
+ *   TYPE1_NESTING make the compat IOAS (*ioas_id, for the groups' devices
+ *   to attach to; NESTING's domains are NEST_PARENT stage 2s); UNMAP_ALL is
+ *   claimed by type1 but refused (-EINVAL), anything else has no backend
+ *   (-ENODEV), as VFIO answers.
+ * _close: the last group left: every mapping, the compat IOAS and the type
+ *   go; the container is back to "no IOMMU set".
+ * _attach_begin/_end: around attaching a group's devices to an open
+ *   container; begin is -EBUSY while a mapping's vaddr is invalid
+ *   (VFIO_DMA_UNMAP_FLAG_VADDR) and otherwise holds the type1 lock.
+ * _destroy: free the state (iommufd_ctx_free()).
+ * iommufd_vfio_dma_entry_limit: VFIO's dma_entry_limit module parameter
+ *   (65535), read at _open.
+ */
+extern unsigned int iommufd_vfio_dma_entry_limit;
+int iommufd_vfio_container_init(struct iommufd_ctx *ictx);
+int iommufd_vfio_container_open(struct iommufd_ctx *ictx, unsigned long type, uint32_t *ioas_id);
+void iommufd_vfio_container_close(struct iommufd_ctx *ictx);
+int iommufd_vfio_container_attach_begin(struct iommufd_ctx *ictx);
+void iommufd_vfio_container_attach_end(struct iommufd_ctx *ictx);
+void iommufd_vfio_container_destroy(struct iommufd_ctx *ictx);
 
 /* ------------------------------------------------------------------ */
 /* Test support                                                       */

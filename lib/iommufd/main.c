@@ -30,6 +30,12 @@
  * visible to lookups; an object leaves the table before its destroy
  * callback runs, and the callback runs with no context lock held.
  *
+ * A context normally belongs to a /dev/iommu file. A VFIO container
+ * (lib/vfio/container.c) is a context too, as in Linux with
+ * CONFIG_IOMMUFD_VFIO_CONTAINER: it owns one made with iommufd_ctx_alloc()
+ * and frees it with iommufd_ctx_free(); its file stands in for ours in
+ * iommufd_ctx_get()/put(), but iommufd_ctx_from_file() does not accept it.
+ *
  * Close (the last reference to the file) destroys the objects leaf-first:
  * every pass destroys each object whose users count is exactly 1 (only the
  * table refers to it), which releases the references it held on others;
@@ -662,7 +668,7 @@ err_put:
 	return rc;
 }
 
-static void iommufd_ctx_release(struct iommufd_ctx *ictx)
+void iommufd_ctx_free(struct iommufd_ctx *ictx)
 {
 	struct iommufd_object *obj;
 	int id;
@@ -715,6 +721,7 @@ static void iommufd_ctx_release(struct iommufd_ctx *ictx)
 		list_del(&immap->node);
 		ufree(immap);
 	}
+	iommufd_vfio_container_destroy(ictx);
 	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	pthread_cond_destroy(&ictx->destroy_wait);
 	pthread_mutex_destroy(&ictx->lock);
@@ -723,7 +730,7 @@ static void iommufd_ctx_release(struct iommufd_ctx *ictx)
 
 static void iommufd_fops_release(struct uiommu_file *file)
 {
-	iommufd_ctx_release(file->private_data);
+	iommufd_ctx_free(file->private_data);
 }
 
 static const struct ufile_ops iommufd_fops = {
@@ -733,10 +740,9 @@ static const struct ufile_ops iommufd_fops = {
 	.release = iommufd_fops_release,
 };
 
-struct uiommu_file *iommufd_fops_open(int flags, int *err)
+struct iommufd_ctx *iommufd_ctx_alloc(int *err)
 {
 	struct iommufd_ctx *ictx;
-	struct uiommu_file *file;
 	long psz = sysconf(_SC_PAGESIZE);
 
 	if (psz != (long)PAGE_SIZE) {
@@ -756,16 +762,20 @@ struct uiommu_file *iommufd_fops_open(int flags, int *err)
 	idr_init(&ictx->objects);
 	INIT_LIST_HEAD(&ictx->mmaps);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
-	/* Sampled once: a capget() per MAP would cost more than the MAP (pages.c). */
-	ictx->cap_ipc_lock = iommufd_capable(IOMMUFD_CAP_IPC_LOCK);
+	return ictx;
+}
 
+struct uiommu_file *iommufd_fops_open(int flags, int *err)
+{
+	struct iommufd_ctx *ictx;
+	struct uiommu_file *file;
+
+	ictx = iommufd_ctx_alloc(err);
+	if (!ictx)
+		return NULL;
 	file = ufile_create(&iommufd_fops, ictx, UFILE_BACKING_MEMFD, flags, err);
 	if (!file) {
-		idr_destroy(&ictx->objects);
-		pthread_rwlock_destroy(&ictx->ioas_creation_lock);
-		pthread_cond_destroy(&ictx->destroy_wait);
-		pthread_mutex_destroy(&ictx->lock);
-		ufree(ictx);
+		iommufd_ctx_free(ictx);
 		return NULL;
 	}
 	ictx->file = file;

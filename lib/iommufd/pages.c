@@ -7,7 +7,9 @@
  * from @base. For user memory @base is the program's own address, rounded
  * down to a page; for a file it is a MAP_SHARED mapping of the file that
  * the library makes at MAP_FILE time, so the pages stay reachable (and the
- * file alive) whatever the program later closes or unmaps. Areas of any
+ * file alive) whatever the program later closes or unmaps. That mapping
+ * is removed after a grace period of util/epoch, since an emulated device
+ * may still be copying into it (lib/hw iommu_dma_rw()). Areas of any
  * IOAS refer to byte ranges of it; COPY shares it between IOASes.
  *
  * "Physical" addresses handed to domains are host addresses (DESIGN.md §1):
@@ -39,15 +41,14 @@
  * the pages are first pinned (Linux decides at MAP time; the difference only
  * shows if CAP_IPC_LOCK changes between a map into an IOAS without domains
  * and the first pin). Whether the mapper has CAP_IPC_LOCK is what the
- * context sampled when it was opened (ictx->cap_ipc_lock, handed to the
- * pages at MAP time), not a capget() per MAP: Linux asks capable() at
+ * context sampled at its first MAP (ictx->cap_ipc_lock, handed to the
+ * pages of every MAP), not a capget() per MAP: Linux asks capable() at
  * every MAP, which costs it nothing, and a system call here would cost
- * more than the rest of a small MAP. So a context keeps the answer of its
- * opener, as a file keeps its opener's credentials: a program that drops
- * CAP_IPC_LOCK after opening /dev/iommu is not charged for that context's
- * maps (reopen to be charged). Userspace cannot keep the program from unmapping
- * pinned user memory; a domain still maps the address afterwards (see
- * DESIGN.md §1); file-backed pages do not have that problem.
+ * more than the rest of a small MAP. So a program that changes
+ * CAP_IPC_LOCK after a context's first MAP keeps that context's answer
+ * (a new context samples again). Userspace cannot keep the program from
+ * unmapping pinned user memory; a domain still maps the address afterwards
+ * (see DESIGN.md §1); file-backed pages do not have that problem.
  *
  * Design rule kept from Linux: destroy never fails. Unpinning and
  * unaccounting allocate nothing.
@@ -77,6 +78,7 @@
 
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/epoch.h"
 #include "util/trace.h"
 #include "util/uaccess.h"
 
@@ -432,8 +434,15 @@ void iopt_release_pages(struct iopt_pages *pages)
 	if (pages->npinned || !interval_tree_empty(&pages->access_itree) ||
 	    !interval_tree_empty(&pages->domains_itree))
 		ulog_warn("iommufd: pages released while still pinned (%zu pages)", pages->npinned);
-	if (pages->type == IOPT_ADDRESS_FILE && pages->base)
+	/*
+	 * A device copy that translated into the alias before the domains let
+	 * go of it runs inside an epoch section (iommu_dma_rw()): let it end
+	 * before the pages go, as an IOTLB sync lets in-flight DMA finish.
+	 */
+	if (pages->type == IOPT_ADDRESS_FILE && pages->base) {
+		epoch_barrier();
 		munmap((void *)pages->base, pages->alias_len);
+	}
 	pthread_mutex_destroy(&pages->mutex);
 	ufree(pages);
 }

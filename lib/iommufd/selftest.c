@@ -37,6 +37,11 @@
  * is validated and stored, but pinning here needs no batch memory, so it
  * changes nothing.
  *
+ * Device models in this process reach a stdev's mock device through
+ * iommufd_selftest_dev_hold(), which holds the object and the context the
+ * way an mmap of a vIOMMU region does, so the device cannot be unplugged
+ * under a DMA.
+ *
  * Locks: none of its own beyond an access fd's item lock, which is taken
  * around pin and unpin (and by the unmap callback, which the core calls
  * with no lock held). Attach changes and the fault / event triggers are
@@ -315,6 +320,58 @@ out_mdev:
 out_sobj:
 	iommufd_object_abort(ucmd->ictx, &sobj->obj);
 	return rc;
+}
+
+struct iommufd_selftest_hold {
+	struct iommufd_ctx *ictx;
+	struct selftest_obj *sobj;
+};
+
+struct iommufd_selftest_hold *iommufd_selftest_dev_hold(struct uiommu_file *file,
+							 uint32_t stdev_id, struct udev **dev,
+							 int *err)
+{
+	struct iommufd_selftest_hold *hold;
+	struct iommufd_ctx *ictx;
+	struct selftest_obj *sobj;
+
+	ictx = iommufd_ctx_from_file(file);
+	if (IS_ERR(ictx)) {
+		*err = (int)PTR_ERR(ictx);
+		return NULL;
+	}
+	hold = uzalloc(sizeof(*hold));
+	if (!hold) {
+		iommufd_ctx_put(ictx);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sobj = iommufd_test_get_selftest_obj(ictx, stdev_id);
+	if (IS_ERR(sobj)) {
+		ufree(hold);
+		iommufd_ctx_put(ictx);
+		*err = (int)PTR_ERR(sobj);
+		return NULL;
+	}
+	/* A users reference, like a mapping's: DESTROY now says EBUSY. */
+	iommufd_ref_to_users(&sobj->obj);
+	hold->ictx = ictx;
+	hold->sobj = sobj;
+	*dev = sobj->idev.mock_dev;
+	*err = 0;
+	return hold;
+}
+
+void iommufd_selftest_dev_release(struct iommufd_selftest_hold *hold)
+{
+	struct iommufd_ctx *ictx;
+
+	if (!hold)
+		return;
+	ictx = hold->ictx;
+	refcount_dec(&hold->sobj->obj.users);
+	ufree(hold);
+	iommufd_ctx_put(ictx);
 }
 
 static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)

@@ -90,6 +90,16 @@ enum pt_format {
 #define PT_CFG_NO_2M	   (1u << 3) /* VT-d SS: no 2 MiB leaves (SSLPS[0] clear) */
 #define PT_CFG_NO_BLOCKS   (1u << 4) /* any format: map with last-level leaves only */
 #define PT_CFG_NOEXEC_CHK  (1u << 5) /* reserved */
+/* VMSA with PT_CFG_HW_AD: the access flag only; DBM is ignored (SMMUv3 HA = 1, HD = 0). */
+#define PT_CFG_HW_NO_DIRTY (1u << 6)
+/*
+ * VMSA maps: writable leaves are stored writable-clean (DBM set, write
+ * permission clear: AP[2] on stage 1, S2AP[1] clear on stage 2), so that a
+ * walker with hardware dirty management makes them writable-dirty on the
+ * first write (Linux's IO_PGTABLE_QUIRK_ARM_HD). Walks see such a leaf as
+ * read-only unless the walker manages dirty state.
+ */
+#define PT_CFG_DBM	   (1u << 7)
 
 struct pt_fmt;
 

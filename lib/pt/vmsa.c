@@ -34,6 +34,10 @@
  *
  * Maps made here are normal write-back inner-shareable memory, AF set,
  * stage 1 non-global (ASID-tagged) and execute-never unless PT_PROT_X.
+ * With PT_CFG_DBM a writable leaf is stored writable-clean (DBM set, no
+ * write permission) for a walker that manages dirty state (HTTU); with
+ * PT_CFG_HW_NO_DIRTY such a walker sets the access flag only and a write
+ * to a writable-clean leaf is a permission fault (SMMUv3 HA without HD).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -174,19 +178,22 @@ static inline uint64_t fmt_mk_leaf(const struct pt_cfg *c, unsigned int depth, u
 
 	if (depth == vmsa_last_depth(c))
 		d |= D_TABLE;
+	/* Dirty tracking: a writable leaf starts writable-clean (DBM, no write permission). */
+	bool clean = (c->flags & PT_CFG_DBM) && (prot & PT_PROT_W);
+
 	if (vmsa_is_s2(c)) {
 		d |= FIELD_PREP(D_S2_MEMATTR, 0xf); /* normal, write-back */
 		d |= prot & PT_PROT_R ? D_AP1 : 0;
-		d |= prot & PT_PROT_W ? D_AP2 : 0;
+		d |= prot & PT_PROT_W && !clean ? D_AP2 : 0;
 		d |= prot & PT_PROT_X ? 0 : D_UXN;
 	} else {
 		/* AttrIndx 0: MAIR slot 0, normal write-back. W implies R on stage 1. */
 		d |= D_NG;
-		d |= prot & PT_PROT_W ? 0 : D_AP2;
+		d |= prot & PT_PROT_W && !clean ? 0 : D_AP2;
 		d |= prot & PT_PROT_U ? D_AP1 : 0;
 		d |= prot & PT_PROT_X ? 0 : (D_PXN | D_UXN);
 	}
-	return d;
+	return clean ? d | D_DBM : d;
 }
 
 static inline uint64_t fmt_split_leaf(const struct pt_cfg *c, unsigned int depth, uint64_t d)

@@ -148,7 +148,8 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fa
 	}
 
 	need = w->access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
-	if ((need & PT_PROT_W) && !(prot & PT_PROT_W) && (c->flags & PT_CFG_HW_AD) && (d & D_DBM) &&
+	if ((need & PT_PROT_W) && !(prot & PT_PROT_W) &&
+	    (c->flags & (PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY)) == PT_CFG_HW_AD && (d & D_DBM) &&
 	    (w->prot & PT_PROT_W) && (!(w->access & PT_PROT_U) || (prot & PT_PROT_U))) {
 		/* Dirty state: DBM makes a clean-writable descriptor writable on first write. */
 		uint64_t nd = (w->wb_valid ? w->wb_new : d) | D_AF;

@@ -85,4 +85,23 @@ TRACE_EVENT(iopt_domain_remove,
 	    (const void *domain),
 	    (domain),
 	    "domain=%p")
+/* lib/hw/smmuv3 (the driver): commands issued, STEs written, event records consumed. */
+TRACE_EVENT(smmu_cmd,
+	    (const char *smmu, unsigned int op, uint64_t cmd0, uint64_t cmd1),
+	    (smmu, op, cmd0, cmd1),
+	    "smmu=%s op=0x%02x cmd0=0x%016" PRIx64 " cmd1=0x%016" PRIx64)
+TRACE_EVENT(smmu_cmd_error,
+	    (const char *smmu, unsigned int index, unsigned int cerror),
+	    (smmu, index, cerror),
+	    "smmu=%s index=%u cerror=%u")
+TRACE_EVENT(smmu_ste,
+	    (const char *smmu, uint32_t sid, uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3),
+	    (smmu, sid, q0, q1, q2, q3),
+	    "smmu=%s sid=0x%x q0=0x%016" PRIx64 " q1=0x%016" PRIx64 " q2=0x%016" PRIx64
+	    " q3=0x%016" PRIx64)
+TRACE_EVENT(smmu_evt,
+	    (const char *smmu, unsigned int type, uint32_t sid, uint64_t q1, uint64_t addr,
+	     const char *to),
+	    (smmu, type, sid, q1, addr, to),
+	    "smmu=%s type=0x%02x sid=0x%x q1=0x%016" PRIx64 " addr=0x%" PRIx64 " to=%s")
 /* clang-format on */

@@ -60,13 +60,13 @@ done
 
 # C++: the headers are usable from C++11.
 for cxx in g++ clang++; do
-	what="$cxx -std=c++11 -Werror: both headers compile"
+	what="$cxx -std=c++11 -Werror: the headers compile"
 	if ! have $cxx; then
 		skip "$what" "$cxx not installed"
 		continue
 	fi
 	printf '#include <linux/iommufd.h>\n' >"$tmp/a.cc"
-	printf '#include <linux/iommufd_test.h>\n' >"$tmp/b.cc"
+	printf '#include <linux/iommufd_test.h>\n#include <linux/vfio.h>\n' >"$tmp/b.cc"
 	flags="-std=c++11 -Wall -Wextra -Werror -fsyntax-only -I$uapi"
 	if $cxx $flags -pedantic "$tmp/a.cc" >"$tmp/log" 2>&1 &&
 		$cxx $flags "$tmp/b.cc" >>"$tmp/log" 2>&1; then
@@ -83,7 +83,7 @@ for target in i386-linux-gnu arm-linux-gnueabihf; do
 		skip "$what" "clang not installed"
 		continue
 	fi
-	printf '#include <linux/iommufd.h>\n#include <linux/iommufd_test.h>\n' >"$tmp/t.c"
+	printf '#include <linux/iommufd.h>\n#include <linux/iommufd_test.h>\n#include <linux/vfio.h>\n' >"$tmp/t.c"
 	if clang --target=$target -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only \
 		-I"$uapi" -idirafter "/usr/include/$multiarch" "$tmp/t.c" >"$tmp/log" 2>&1; then
 		pass "$what"
@@ -93,7 +93,7 @@ for target in i386-linux-gnu arm-linux-gnueabihf; do
 done
 
 # Self-contained: only <linux/...>, <asm/...>, <asm-generic/...> get included.
-for h in iommufd.h iommufd_test.h; do
+for h in iommufd.h iommufd_test.h vfio.h iommu.h; do
 	what="<linux/$h> includes only kernel uapi headers"
 	printf '#include <linux/%s>\n' "$h" >"$tmp/i.c"
 	if ! gcc -std=gnu11 -H -fsyntax-only -I"$uapi" "$tmp/i.c" >"$tmp/log" 2>&1; then
@@ -108,7 +108,7 @@ for h in iommufd.h iommufd_test.h; do
 		pass "$what ($(grep -c '^\.' "$tmp/log") files)"
 	fi
 done
-for h in iommufd.h iommufd_test.h; do
+for h in iommufd.h iommufd_test.h vfio.h iommu.h; do
 	what="<linux/$h> has no kernel-only annotation or libc type"
 	if grep -nE '__user|__kernel\b|\bu(8|16|32|64)\b|uint[0-9]+_t|#include <std' \
 		"$uapi/linux/$h" >"$tmp/log"; then

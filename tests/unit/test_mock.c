@@ -943,6 +943,82 @@ static void test_nested_invalidate(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
+/* dma_translate and iommu_dma_rw                                         */
+
+static void test_dma_translate(void **state)
+{
+	struct udev *dev = mkdev(MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	struct iommu_domain *d = paging_ok(dev, 0);
+	uint8_t *mem = ualloc_aligned(M1, 2 * M1), out[4 * K2], in[16];
+	uint64_t H = A + 16 * M1; /* 1 MiB leaf */
+	struct iommu_dma_fault f;
+	size_t contig = 0, done = 7;
+	void *host = NULL;
+
+	assert_non_null(mem);
+	for (unsigned int i = 0; i < 4 * K2; i++)
+		mem[i] = (uint8_t)(i * 7 + 1);
+	/* Blocked: a configuration error, reported with the request's fields. */
+	assert_int_equal(ops()->dma_translate(dev, 0, A, 16, IOMMU_READ, &host, &contig, &f), -EIO);
+	assert_int_equal(f.iova, A);
+	assert_int_equal(f.access, IOMMU_READ);
+	assert_int_equal(f.reason, MOCK_DMA_FAULT_BLOCKED);
+	assert_int_equal(d->ops->attach_dev(d, dev), 0);
+	/* Two RW pages, a hole, a read-only page; and one 1 MiB leaf. */
+	assert_int_equal(map(d, A, (uintptr_t)mem, K2, 2, RW), 0);
+	assert_int_equal(map(d, A + 3 * K2, (uintptr_t)mem + 3 * K2, K2, 1, IOMMU_READ), 0);
+	assert_int_equal(map(d, H, (uintptr_t)mem, M1, 1, RW), 0);
+
+	/* A run ends at the end of its leaf, or at @len. */
+	assert_int_equal(ops()->dma_translate(dev, 0, A + 100, 8192, IOMMU_READ, &host, &contig, &f),
+			 0);
+	assert_ptr_equal(host, mem + 100);
+	assert_int_equal(contig, K2 - 100);
+	assert_int_equal(ops()->dma_translate(dev, 0, A + K2, 10, IOMMU_WRITE, &host, &contig, &f), 0);
+	assert_int_equal(contig, 10);
+	assert_int_equal(ops()->dma_translate(dev, 0, H + 5, 3 * M1, IOMMU_READ, &host, &contig, &f),
+			 0);
+	assert_ptr_equal(host, mem + 5);
+	assert_int_equal(contig, M1 - 5);
+
+	/* A read across the hole moves the two pages before it and nothing else. */
+	memset(out, 0xee, sizeof(out));
+	assert_int_equal(iommu_dma_rw(dev, 0, A, out, sizeof(out), false, &done, &f), -EFAULT);
+	assert_int_equal(done, 2 * K2);
+	assert_int_equal(f.iova, A + 2 * K2);
+	assert_int_equal(f.access, IOMMU_READ);
+	assert_int_equal(f.err, -EFAULT);
+	assert_int_equal(f.reason, MOCK_DMA_FAULT_NOT_MAPPED);
+	assert_memory_equal(out, mem, 2 * K2);
+	for (unsigned int i = 2 * K2; i < sizeof(out); i++)
+		assert_int_equal(out[i], 0xee);
+	/* A write to the read-only page: a permission fault, nothing written. */
+	memset(in, 0x5a, sizeof(in));
+	assert_int_equal(iommu_dma_rw(dev, 0, A + 3 * K2 + 8, in, 16, true, &done, &f), -EFAULT);
+	assert_int_equal(done, 0);
+	assert_int_equal(f.access, IOMMU_WRITE);
+	assert_int_equal(f.reason, MOCK_DMA_FAULT_PERM);
+	assert_int_not_equal(mem[3 * K2 + 8], 0x5a);
+	/* A write across a leaf boundary lands in both leaves. */
+	assert_int_equal(iommu_dma_rw(dev, 0, A + K2 - 8, in, 16, true, &done, &f), 0);
+	assert_int_equal(done, 16);
+	assert_memory_equal(mem + K2 - 8, in, 16);
+	/* An unattached PASID, a wrapping range, nothing to move. */
+	assert_int_equal(iommu_dma_rw(dev, 9, A, out, 8, false, &done, &f), -EIO);
+	assert_int_equal(f.pasid, 9);
+	assert_int_equal(f.reason, MOCK_DMA_FAULT_BLOCKED);
+	assert_int_equal(iommu_dma_rw(dev, 0, UINT64_MAX - 3, out, 8, false, &done, &f), -EINVAL);
+	assert_int_equal(done, 0);
+	assert_int_equal(iommu_dma_rw(dev, 0, A, out, 0, false, &done, &f), 0);
+	assert_int_equal(done, 0);
+
+	ops()->block_dev(dev);
+	d->ops->free(d);
+	mock_dev_destroy(dev);
+	ufree(mem);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Attach and PASIDs                                                      */
 
 static void test_attach_rid(void **state)
@@ -1664,6 +1740,7 @@ int main(void)
 		cmocka_unit_test(test_viommu_invalidate),
 		cmocka_unit_test(test_hw_queue),
 		cmocka_unit_test(test_failnth),
+		cmocka_unit_test(test_dma_translate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

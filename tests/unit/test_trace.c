@@ -73,6 +73,29 @@ static void fire_iommufd(void)
 	trace_iopt_domain_remove((void *)0x1234);
 }
 
+/* Every lib/hw/smmuv3 driver event, once. */
+static void fire_smmu(void)
+{
+	trace_smmu_cmd("smmuv3.0", 0x46, 0x46, 0);
+	trace_smmu_cmd_error("smmuv3.0", 2, 1);
+	trace_smmu_ste("smmuv3.0", 0x10, 0xd, 0x100000000000ULL, 0x5a00510010000001ULL, 0x1000);
+	trace_smmu_evt("smmuv3.0", 0x10, 0x10, 0x200000000ULL, 0x20000, "vevent");
+}
+
+static void test_smmu_events(void **state)
+{
+	trace_disable_all();
+	assert_int_equal(trace_enable("smmu_*"), 4);
+	fire_smmu();
+	assert_int_equal(cap.n, 4);
+	assert_string_equal(cap.last, "smmu_evt smmu=smmuv3.0 type=0x10 sid=0x10 "
+				      "q1=0x0000000200000000 addr=0x20000 to=vevent");
+	cap.n = 0;
+	trace_disable_all();
+	fire_smmu();
+	assert_int_equal(cap.n, 0);
+}
+
 static void test_iommufd_events(void **state)
 {
 	trace_disable_all();
@@ -190,7 +213,7 @@ static void test_level_and_errno(void **state)
 static void test_names(void **state)
 {
 	assert_int_equal(trace_event_count(), TRACE_NR_EVENTS);
-	assert_int_equal(TRACE_NR_EVENTS, 15);
+	assert_int_equal(TRACE_NR_EVENTS, 19);
 	assert_string_equal(trace_event_name(TRACE_EV_pt_map), "pt_map");
 	assert_string_equal(trace_event_name(TRACE_EV_xlate_walk), "xlate_walk");
 	assert_null(trace_event_name(TRACE_NR_EVENTS));
@@ -207,6 +230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_and_errno, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iommufd_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smmu_events, setup, teardown),
 		cmocka_unit_test(test_names),
 	};
 

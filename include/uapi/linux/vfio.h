@@ -1,14 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * <linux/vfio.h> - the VFIO user ABI, as uiommu speaks it (partial).
+ * <linux/vfio.h> - the VFIO user ABI, as uiommu speaks it.
  *
- * uiommu's own transcription of the parts of Linux's VFIO uAPI that the
- * type1 compatibility ioctls of /dev/iommu need: the API version, the
- * extension numbers, SET_IOMMU, IOMMU_GET_INFO with its capability chain,
- * MAP_DMA and UNMAP_DMA. Numbers, field order and sizes are Linux's (facts
- * from the project's reference notes, vfio.md §1 and §3); the wording is
- * ours. The rest of VFIO (groups, devices, regions, IRQs, cdev, sPAPR, the
- * nested-stage extension) is added by lib/vfio with the same rules.
+ * uiommu's own transcription of Linux's VFIO uAPI: the container and its
+ * type1 IOMMU (info capabilities, MAP/UNMAP_DMA, dirty tracking), groups,
+ * device fds (regions, capabilities, IRQs, reset, PCI hot reset), the device
+ * cdev (BIND_IOMMUFD, ATTACH/DETACH_IOMMUFD_PT with the PASID variants), and
+ * the nested-stage ("IOMMU dual stage control") extension of the never-merged
+ * v13 series (reference vfio.md §2: SET_PASID_TABLE, CACHE_INVALIDATE,
+ * SET_MSI_BINDING, the NESTED region type with the DMA fault and fault
+ * response regions, IRQ capability chains and the DMA fault IRQ), which
+ * needs <linux/iommu.h> of that era. Numbers, field order and sizes are
+ * Linux's (facts from the reference notes, vfio.md §1 to §5, and Linux
+ * 6.12's header); the wording is ours. sPAPR TCE and EEH are not here yet.
+ *
+ * Where v13 and upstream differ, this header is v13: struct vfio_irq_info
+ * has the trailing cap_offset (20 bytes; the kernel writes it back only to
+ * callers whose argsz covers it, so 16-byte callers are unaffected), and
+ * extension 6 is VFIO_TYPE1_NESTING_IOMMU (upstream since 6.13 calls it
+ * __VFIO_RESERVED_TYPE1_NESTING_IOMMU; both names are defined). The ioctl
+ * numbers 100 + 18..20 mean the cdev's BIND/ATTACH/DETACH on a device fd
+ * and the nested SET_PASID_TABLE / CACHE_INVALIDATE / SET_MSI_BINDING on a
+ * container fd: dispatch depends on the fd.
  *
  * Every VFIO ioctl is _IO(';', 100 + n): no size or direction bits. Every
  * struct starts with argsz (the caller's sizeof) and flags.
@@ -17,6 +30,7 @@
 #define _UAPIVFIO_H
 
 #include <linux/ioctl.h>
+#include <linux/iommu.h>
 #include <linux/types.h>
 
 #ifndef __aligned_u64
@@ -26,16 +40,17 @@
 #define VFIO_API_VERSION 0
 
 /* Extensions (VFIO_CHECK_EXTENSION argument; SET_IOMMU takes the IOMMU types). */
-#define VFIO_TYPE1_IOMMU		 1
-#define VFIO_SPAPR_TCE_IOMMU		 2
-#define VFIO_TYPE1v2_IOMMU		 3
-#define VFIO_DMA_CC_IOMMU		 4
-#define VFIO_EEH			 5
+#define VFIO_TYPE1_IOMMU		    1
+#define VFIO_SPAPR_TCE_IOMMU		    2
+#define VFIO_TYPE1v2_IOMMU		    3
+#define VFIO_DMA_CC_IOMMU		    4
+#define VFIO_EEH			    5
+#define VFIO_TYPE1_NESTING_IOMMU	    6 /* implies v2 (nested extension, v13) */
 #define __VFIO_RESERVED_TYPE1_NESTING_IOMMU 6
-#define VFIO_SPAPR_TCE_v2_IOMMU		 7
-#define VFIO_NOIOMMU_IOMMU		 8
-#define VFIO_UNMAP_ALL			 9
-#define VFIO_UPDATE_VADDR		 10
+#define VFIO_SPAPR_TCE_v2_IOMMU		    7
+#define VFIO_NOIOMMU_IOMMU		    8
+#define VFIO_UNMAP_ALL			    9
+#define VFIO_UPDATE_VADDR		    10
 
 #define VFIO_TYPE (';')
 #define VFIO_BASE 100
@@ -51,6 +66,300 @@ struct vfio_info_cap_header {
 #define VFIO_GET_API_VERSION _IO(VFIO_TYPE, VFIO_BASE + 0)
 #define VFIO_CHECK_EXTENSION _IO(VFIO_TYPE, VFIO_BASE + 1)
 #define VFIO_SET_IOMMU	     _IO(VFIO_TYPE, VFIO_BASE + 2)
+
+/* ---- group fd (/dev/vfio/<group>) ---- */
+
+struct vfio_group_status {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_GROUP_FLAGS_VIABLE	       (1 << 0) /* every device of the group may be used */
+#define VFIO_GROUP_FLAGS_CONTAINER_SET (1 << 1) /* set to a container or an iommufd */
+};
+#define VFIO_GROUP_GET_STATUS _IO(VFIO_TYPE, VFIO_BASE + 3)
+
+/* Argument: a pointer to the __s32 fd of a container (or of an iommufd). */
+#define VFIO_GROUP_SET_CONTAINER   _IO(VFIO_TYPE, VFIO_BASE + 4)
+#define VFIO_GROUP_UNSET_CONTAINER _IO(VFIO_TYPE, VFIO_BASE + 5)
+/* Argument: the device's name, NUL terminated. Returns a new device fd. */
+#define VFIO_GROUP_GET_DEVICE_FD _IO(VFIO_TYPE, VFIO_BASE + 6)
+
+/* ---- device fd ---- */
+
+struct vfio_device_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_FLAGS_RESET	   (1 << 0) /* VFIO_DEVICE_RESET works */
+#define VFIO_DEVICE_FLAGS_PCI	   (1 << 1)
+#define VFIO_DEVICE_FLAGS_PLATFORM (1 << 2)
+#define VFIO_DEVICE_FLAGS_AMBA	   (1 << 3)
+#define VFIO_DEVICE_FLAGS_CCW	   (1 << 4)
+#define VFIO_DEVICE_FLAGS_AP	   (1 << 5)
+#define VFIO_DEVICE_FLAGS_FSL_MC   (1 << 6)
+#define VFIO_DEVICE_FLAGS_CAPS	   (1 << 7) /* cap_offset is valid */
+#define VFIO_DEVICE_FLAGS_CDX	   (1 << 8)
+	__u32 num_regions; /* highest region index + 1 */
+	__u32 num_irqs;	   /* highest IRQ index + 1 */
+	__u32 cap_offset;
+	__u32 pad;
+};
+#define VFIO_DEVICE_GET_INFO _IO(VFIO_TYPE, VFIO_BASE + 7)
+
+#define VFIO_DEVICE_API_PCI_STRING	"vfio-pci"
+#define VFIO_DEVICE_API_PLATFORM_STRING "vfio-platform"
+#define VFIO_DEVICE_API_AMBA_STRING	"vfio-amba"
+#define VFIO_DEVICE_API_CCW_STRING	"vfio-ccw"
+#define VFIO_DEVICE_API_AP_STRING	"vfio-ap"
+
+/* Device info capabilities. */
+#define VFIO_DEVICE_INFO_CAP_ZPCI_BASE	     1
+#define VFIO_DEVICE_INFO_CAP_ZPCI_GROUP	     2
+#define VFIO_DEVICE_INFO_CAP_ZPCI_UTIL	     3
+#define VFIO_DEVICE_INFO_CAP_ZPCI_PFIP	     4
+#define VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP 5
+
+struct vfio_device_info_cap_pci_atomic_comp {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+#define VFIO_PCI_ATOMIC_COMP32	(1 << 0)
+#define VFIO_PCI_ATOMIC_COMP64	(1 << 1)
+#define VFIO_PCI_ATOMIC_COMP128 (1 << 2)
+	__u32 reserved;
+};
+
+struct vfio_region_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_REGION_INFO_FLAG_READ  (1 << 0)
+#define VFIO_REGION_INFO_FLAG_WRITE (1 << 1)
+#define VFIO_REGION_INFO_FLAG_MMAP  (1 << 2)
+#define VFIO_REGION_INFO_FLAG_CAPS  (1 << 3) /* cap_offset is valid */
+	__u32 index;
+	__u32 cap_offset;
+	__aligned_u64 size;   /* bytes; 0: not implemented */
+	__aligned_u64 offset; /* where the region starts in the device fd */
+};
+#define VFIO_DEVICE_GET_REGION_INFO _IO(VFIO_TYPE, VFIO_BASE + 8)
+
+/* Only these parts of an mmap-able region may be mapped. */
+#define VFIO_REGION_INFO_CAP_SPARSE_MMAP 1
+
+struct vfio_region_sparse_mmap_area {
+	__aligned_u64 offset; /* within the region */
+	__aligned_u64 size;
+};
+
+struct vfio_region_info_cap_sparse_mmap {
+	struct vfio_info_cap_header header;
+	__u32 nr_areas;
+	__u32 reserved;
+	struct vfio_region_sparse_mmap_area areas[];
+};
+
+/* What a device-specific region (index >= VFIO_PCI_NUM_REGIONS) is. */
+#define VFIO_REGION_INFO_CAP_TYPE 2
+
+struct vfio_region_info_cap_type {
+	struct vfio_info_cap_header header;
+	__u32 type;
+	__u32 subtype;
+};
+
+#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE      ((int)(1U << 31)) /* Linux: (1 << 31), an int */
+#define VFIO_REGION_TYPE_PCI_VENDOR_MASK      (0xffff)
+#define VFIO_REGION_TYPE_GFX		      (1)
+#define VFIO_REGION_TYPE_CCW		      (2)
+#define VFIO_REGION_TYPE_MIGRATION_DEPRECATED (3)
+/* The nested extension (v12/v13; it was 2 in v8-v11). */
+#define VFIO_REGION_TYPE_NESTED (4)
+
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION	      (1)
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG	      (2)
+#define VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG	      (3)
+#define VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM	      (1)
+#define VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD	      (1)
+#define VFIO_REGION_SUBTYPE_GFX_EDID		      (1)
+#define VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD	      (1)
+#define VFIO_REGION_SUBTYPE_CCW_SCHIB		      (2)
+#define VFIO_REGION_SUBTYPE_CCW_CRW		      (3)
+#define VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED      (1)
+#define VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT	      (1)
+#define VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT_RESPONSE (2)
+
+/* The MSI-X table of this BAR may be mmap()ed. No payload. */
+#define VFIO_REGION_INFO_CAP_MSIX_MAPPABLE 3
+/* 4 and 5 were the NVLink2 capabilities (removed). */
+
+/*
+ * DMA_FAULT region (NESTED / DMA_FAULT): the ABI version of the fault
+ * records in the ring (struct iommu_fault, version 1).
+ */
+#define VFIO_REGION_INFO_CAP_DMA_FAULT 6
+
+struct vfio_region_info_cap_fault {
+	struct vfio_info_cap_header header;
+	__u32 version;
+};
+
+/* DMA_FAULT_RESPONSE region: the ABI version of the response records. */
+#define VFIO_REGION_INFO_CAP_DMA_FAULT_RESPONSE 7
+
+struct vfio_region_info_cap_fault_response {
+	struct vfio_info_cap_header header;
+	__u32 version;
+};
+
+/*
+ * Page 0 of the DMA_FAULT region. The ring of nb_entries records of
+ * entry_size bytes starts at @offset (PAGE_SIZE) and may be mmap()ed; the
+ * header only read and, for @tail, written with a 4-byte pwrite at 0.
+ */
+struct vfio_region_dma_fault {
+	__u32 tail;	  /* written by the user: the next record it will read */
+	__u32 entry_size; /* sizeof(struct iommu_fault) */
+	__u32 nb_entries;
+	__u32 offset;
+	__u32 head; /* written by the kernel: where the next fault goes */
+};
+
+/* Page 0 of the DMA_FAULT_RESPONSE region: the mirror image. */
+struct vfio_region_dma_fault_response {
+	__u32 head;	  /* written by the user: where its next response goes */
+	__u32 entry_size; /* sizeof(struct iommu_page_response) */
+	__u32 nb_entries;
+	__u32 offset;
+	__u32 tail; /* written by the kernel: the next response it consumes */
+};
+
+struct vfio_irq_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IRQ_INFO_EVENTFD	 (1 << 0)
+#define VFIO_IRQ_INFO_MASKABLE	 (1 << 1)
+#define VFIO_IRQ_INFO_AUTOMASKED (1 << 2)
+#define VFIO_IRQ_INFO_NORESIZE	 (1 << 3)
+#define VFIO_IRQ_INFO_FLAG_CAPS	 (1 << 4) /* cap_offset is valid (nested extension) */
+	__u32 index;
+	__u32 count; /* 0: not implemented */
+	/* Nested extension (v13): written back only when argsz covers it. */
+	__u32 cap_offset;
+};
+#define VFIO_DEVICE_GET_IRQ_INFO _IO(VFIO_TYPE, VFIO_BASE + 9)
+
+/* What a device-specific IRQ (index >= VFIO_PCI_NUM_IRQS) is. */
+#define VFIO_IRQ_INFO_CAP_TYPE 3
+
+struct vfio_irq_info_cap_type {
+	struct vfio_info_cap_header header;
+	__u32 type;
+	__u32 subtype;
+};
+
+#define VFIO_IRQ_TYPE_NESTED	   (1)
+#define VFIO_IRQ_SUBTYPE_DMA_FAULT (1)
+
+struct vfio_irq_set {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IRQ_SET_DATA_NONE	    (1 << 0) /* no data */
+#define VFIO_IRQ_SET_DATA_BOOL	    (1 << 1) /* count __u8 */
+#define VFIO_IRQ_SET_DATA_EVENTFD   (1 << 2) /* count __s32 fds, -1 de-assigns */
+#define VFIO_IRQ_SET_ACTION_MASK    (1 << 3)
+#define VFIO_IRQ_SET_ACTION_UNMASK  (1 << 4)
+#define VFIO_IRQ_SET_ACTION_TRIGGER (1 << 5)
+	__u32 index;
+	__u32 start;
+	__u32 count;
+	__u8 data[];
+};
+#define VFIO_DEVICE_SET_IRQS _IO(VFIO_TYPE, VFIO_BASE + 10)
+
+#define VFIO_IRQ_SET_DATA_TYPE_MASK \
+	(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD)
+#define VFIO_IRQ_SET_ACTION_TYPE_MASK \
+	(VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_ACTION_TRIGGER)
+
+#define VFIO_DEVICE_RESET _IO(VFIO_TYPE, VFIO_BASE + 11)
+
+/* The fixed indexes of a vfio-pci device; the region offset is index << 40. */
+enum {
+	VFIO_PCI_BAR0_REGION_INDEX,
+	VFIO_PCI_BAR1_REGION_INDEX,
+	VFIO_PCI_BAR2_REGION_INDEX,
+	VFIO_PCI_BAR3_REGION_INDEX,
+	VFIO_PCI_BAR4_REGION_INDEX,
+	VFIO_PCI_BAR5_REGION_INDEX,
+	VFIO_PCI_ROM_REGION_INDEX,
+	VFIO_PCI_CONFIG_REGION_INDEX,
+	VFIO_PCI_VGA_REGION_INDEX,
+	VFIO_PCI_NUM_REGIONS = 9 /* fixed; higher indexes carry a type capability */
+};
+
+enum {
+	VFIO_PCI_INTX_IRQ_INDEX,
+	VFIO_PCI_MSI_IRQ_INDEX,
+	VFIO_PCI_MSIX_IRQ_INDEX,
+	VFIO_PCI_ERR_IRQ_INDEX,
+	VFIO_PCI_REQ_IRQ_INDEX,
+	VFIO_PCI_NUM_IRQS /* 5, fixed; higher indexes carry a type capability */
+};
+
+/* PCI hot reset (+12 / +13 on a device fd). */
+struct vfio_pci_dependent_device {
+	union {
+		__u32 group_id;
+		__u32 devid;
+#define VFIO_PCI_DEVID_OWNED	 0
+#define VFIO_PCI_DEVID_NOT_OWNED -1
+	};
+	__u16 segment;
+	__u8 bus;
+	__u8 devfn;
+};
+
+struct vfio_pci_hot_reset_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID	     (1 << 0)
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1)
+	__u32 count;
+	struct vfio_pci_dependent_device devices[];
+};
+#define VFIO_DEVICE_GET_PCI_HOT_RESET_INFO _IO(VFIO_TYPE, VFIO_BASE + 12)
+
+struct vfio_pci_hot_reset {
+	__u32 argsz;
+	__u32 flags;
+	__u32 count;
+	__s32 group_fds[];
+};
+#define VFIO_DEVICE_PCI_HOT_RESET _IO(VFIO_TYPE, VFIO_BASE + 13)
+
+/* ---- device cdev (/dev/vfio/devices/vfioN) ---- */
+
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags; /* must be 0 */
+	__s32 iommufd;
+	__u32 out_devid;
+};
+#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_ATTACH_PASID (1 << 0)
+	__u32 pt_id; /* in: IOAS or HWPT; out: the HWPT attached */
+	__u32 pasid; /* with VFIO_DEVICE_ATTACH_PASID */
+};
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+
+struct vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_DETACH_PASID (1 << 0)
+	__u32 pasid; /* with VFIO_DEVICE_DETACH_PASID */
+};
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
 
 /* ---- type1 IOMMU ---- */
 
@@ -79,8 +388,19 @@ struct vfio_iommu_type1_info_cap_iova_range {
 	struct vfio_iova_range iova_ranges[];
 };
 
-/* Dirty tracking (migration) support; not reported by the iommufd compat layer. */
+/*
+ * Dirty tracking (migration) support: the page sizes dirty bitmaps use and
+ * the largest bitmap accepted. Reported by VFIO's type1, not by the iommufd
+ * compat layer.
+ */
 #define VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION 2
+
+struct vfio_iommu_type1_info_cap_migration {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+	__u64 pgsize_bitmap;
+	__u64 max_dirty_bitmap_size; /* bytes */
+};
 
 /* How many more MAP_DMA entries the container accepts. */
 #define VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL 3
@@ -124,10 +444,63 @@ struct vfio_iommu_type1_dma_unmap {
 
 #define VFIO_IOMMU_UNMAP_DMA _IO(VFIO_TYPE, VFIO_BASE + 14)
 
-/* Not implemented by the iommufd compatibility layer (ENOTTY there). */
-#define VFIO_IOMMU_ENABLE      _IO(VFIO_TYPE, VFIO_BASE + 15)
-#define VFIO_IOMMU_DISABLE     _IO(VFIO_TYPE, VFIO_BASE + 16)
+/* sPAPR v1 only; type1 and the iommufd compatibility layer answer ENOTTY. */
+#define VFIO_IOMMU_ENABLE  _IO(VFIO_TYPE, VFIO_BASE + 15)
+#define VFIO_IOMMU_DISABLE _IO(VFIO_TYPE, VFIO_BASE + 16)
+
+/*
+ * Dirty page tracking of a type1 v2 container (not the iommufd compat
+ * layer): exactly one flag; GET_BITMAP carries a
+ * struct vfio_iommu_type1_dirty_bitmap_get in data[].
+ */
+struct vfio_iommu_type1_dirty_bitmap {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_START      (1 << 0)
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP       (1 << 1)
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP (1 << 2)
+	__u8 data[];
+};
+
+struct vfio_iommu_type1_dirty_bitmap_get {
+	__u64 iova;
+	__u64 size;
+	struct vfio_bitmap bitmap;
+};
+
 #define VFIO_IOMMU_DIRTY_PAGES _IO(VFIO_TYPE, VFIO_BASE + 17)
+
+/*
+ * ---- The nested-stage extension on a container (v13; reference vfio.md §2) ----
+ * Only on a VFIO_TYPE1_NESTING_IOMMU container. The embedded IOMMU structs
+ * (<linux/iommu.h>) are validated by their own argsz.
+ */
+struct vfio_iommu_type1_set_pasid_table {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_PASID_TABLE_FLAG_SET   (1 << 0)
+#define VFIO_PASID_TABLE_FLAG_UNSET (1 << 1)
+	struct iommu_pasid_table_config config; /* SET only */
+};
+#define VFIO_IOMMU_SET_PASID_TABLE _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+struct vfio_iommu_type1_cache_invalidate {
+	__u32 argsz;
+	__u32 flags; /* must be 0 */
+	struct iommu_cache_invalidate_info info;
+};
+#define VFIO_IOMMU_CACHE_INVALIDATE _IO(VFIO_TYPE, VFIO_BASE + 19)
+
+struct vfio_iommu_type1_set_msi_binding {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IOMMU_BIND_MSI   (1 << 0)
+#define VFIO_IOMMU_UNBIND_MSI (1 << 1)
+	__u64 iova; /* guest IOVA of the MSI doorbell */
+	__u64 gpa;  /* the guest physical address it maps to (BIND) */
+	__u64 size; /* bytes of the stage-1 mapping (BIND) */
+};
+#define VFIO_IOMMU_SET_MSI_BINDING _IO(VFIO_TYPE, VFIO_BASE + 20)
 
 /*
  * Layout checks (C11 / C++11 and later); the helper macros are removed at
@@ -143,6 +516,10 @@ struct vfio_iommu_type1_dma_unmap {
 #define UIOMMU_VFIO_SIZE(t, n) UIOMMU_VFIO_ASSERT(sizeof(t) == (n), "sizeof(" #t ") != " #n)
 #define UIOMMU_VFIO_OFF(t, f, n) \
 	UIOMMU_VFIO_ASSERT(__builtin_offsetof(t, f) == (n), "offsetof(" #t ", " #f ") != " #n)
+/* offsetofend(t, f): the minimum argsz where the kernel uses the field's end. */
+#define UIOMMU_VFIO_END(t, f, n)                                                  \
+	UIOMMU_VFIO_ASSERT(__builtin_offsetof(t, f) + sizeof(((t *)0)->f) == (n), \
+			   "offsetofend(" #t ", " #f ") != " #n)
 
 UIOMMU_VFIO_SIZE(struct vfio_info_cap_header, 8);
 UIOMMU_VFIO_OFF(struct vfio_info_cap_header, version, 2);
@@ -181,7 +558,164 @@ UIOMMU_VFIO_ASSERT(VFIO_SET_IOMMU == 0x3b66, "VFIO_SET_IOMMU");
 UIOMMU_VFIO_ASSERT(VFIO_IOMMU_GET_INFO == 0x3b70, "VFIO_IOMMU_GET_INFO");
 UIOMMU_VFIO_ASSERT(VFIO_IOMMU_MAP_DMA == 0x3b71, "VFIO_IOMMU_MAP_DMA");
 UIOMMU_VFIO_ASSERT(VFIO_IOMMU_UNMAP_DMA == 0x3b72, "VFIO_IOMMU_UNMAP_DMA");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_DIRTY_PAGES == 0x3b75, "VFIO_IOMMU_DIRTY_PAGES");
+UIOMMU_VFIO_ASSERT(VFIO_GROUP_GET_STATUS == 0x3b67, "VFIO_GROUP_GET_STATUS");
+UIOMMU_VFIO_ASSERT(VFIO_GROUP_SET_CONTAINER == 0x3b68, "VFIO_GROUP_SET_CONTAINER");
+UIOMMU_VFIO_ASSERT(VFIO_GROUP_UNSET_CONTAINER == 0x3b69, "VFIO_GROUP_UNSET_CONTAINER");
+UIOMMU_VFIO_ASSERT(VFIO_GROUP_GET_DEVICE_FD == 0x3b6a, "VFIO_GROUP_GET_DEVICE_FD");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_GET_INFO == 0x3b6b, "VFIO_DEVICE_GET_INFO");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_GET_REGION_INFO == 0x3b6c, "VFIO_DEVICE_GET_REGION_INFO");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_GET_IRQ_INFO == 0x3b6d, "VFIO_DEVICE_GET_IRQ_INFO");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_SET_IRQS == 0x3b6e, "VFIO_DEVICE_SET_IRQS");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_RESET == 0x3b6f, "VFIO_DEVICE_RESET");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO == 0x3b70, "GET_PCI_HOT_RESET_INFO");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_PCI_HOT_RESET == 0x3b71, "VFIO_DEVICE_PCI_HOT_RESET");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_BIND_IOMMUFD == 0x3b76, "VFIO_DEVICE_BIND_IOMMUFD");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_ATTACH_IOMMUFD_PT == 0x3b77, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+UIOMMU_VFIO_ASSERT(VFIO_DEVICE_DETACH_IOMMUFD_PT == 0x3b78, "VFIO_DEVICE_DETACH_IOMMUFD_PT");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SET_PASID_TABLE == 0x3b76, "VFIO_IOMMU_SET_PASID_TABLE");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_CACHE_INVALIDATE == 0x3b77, "VFIO_IOMMU_CACHE_INVALIDATE");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SET_MSI_BINDING == 0x3b78, "VFIO_IOMMU_SET_MSI_BINDING");
+UIOMMU_VFIO_ASSERT(VFIO_PCI_NUM_REGIONS == 9 && VFIO_PCI_CONFIG_REGION_INDEX == 7,
+		   "VFIO_PCI region indexes");
+UIOMMU_VFIO_ASSERT(VFIO_PCI_NUM_IRQS == 5 && VFIO_PCI_MSIX_IRQ_INDEX == 2, "VFIO_PCI IRQ indexes");
 
+/* Every field is a __u32/__u16/__u8 or an __aligned_u64: the same on 32-bit ABIs. */
+UIOMMU_VFIO_SIZE(struct vfio_group_status, 8);
+UIOMMU_VFIO_OFF(struct vfio_group_status, flags, 4);
+
+UIOMMU_VFIO_SIZE(struct vfio_device_info, 24);
+UIOMMU_VFIO_OFF(struct vfio_device_info, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_device_info, num_regions, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_info, num_irqs, 12);
+UIOMMU_VFIO_OFF(struct vfio_device_info, cap_offset, 16);
+UIOMMU_VFIO_OFF(struct vfio_device_info, pad, 20);
+UIOMMU_VFIO_SIZE(struct vfio_device_info_cap_pci_atomic_comp, 16);
+UIOMMU_VFIO_OFF(struct vfio_device_info_cap_pci_atomic_comp, flags, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_info_cap_pci_atomic_comp, reserved, 12);
+
+UIOMMU_VFIO_SIZE(struct vfio_region_info, 32);
+UIOMMU_VFIO_OFF(struct vfio_region_info, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_region_info, index, 8);
+UIOMMU_VFIO_OFF(struct vfio_region_info, cap_offset, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_info, size, 16);
+UIOMMU_VFIO_OFF(struct vfio_region_info, offset, 24);
+UIOMMU_VFIO_SIZE(struct vfio_region_sparse_mmap_area, 16);
+UIOMMU_VFIO_OFF(struct vfio_region_sparse_mmap_area, size, 8);
+UIOMMU_VFIO_SIZE(struct vfio_region_info_cap_sparse_mmap, 16);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_sparse_mmap, nr_areas, 8);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_sparse_mmap, reserved, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_sparse_mmap, areas, 16);
+UIOMMU_VFIO_SIZE(struct vfio_region_info_cap_type, 16);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_type, type, 8);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_type, subtype, 12);
+UIOMMU_VFIO_SIZE(struct vfio_region_info_cap_fault, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_fault, version, 8);
+UIOMMU_VFIO_SIZE(struct vfio_region_info_cap_fault_response, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_info_cap_fault_response, version, 8);
+UIOMMU_VFIO_SIZE(struct vfio_region_dma_fault, 20);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault, entry_size, 4);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault, nb_entries, 8);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault, offset, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault, head, 16);
+UIOMMU_VFIO_SIZE(struct vfio_region_dma_fault_response, 20);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault_response, entry_size, 4);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault_response, nb_entries, 8);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault_response, offset, 12);
+UIOMMU_VFIO_OFF(struct vfio_region_dma_fault_response, tail, 16);
+
+UIOMMU_VFIO_SIZE(struct vfio_irq_info, 20);
+UIOMMU_VFIO_OFF(struct vfio_irq_info, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_irq_info, index, 8);
+UIOMMU_VFIO_OFF(struct vfio_irq_info, count, 12);
+UIOMMU_VFIO_OFF(struct vfio_irq_info, cap_offset, 16);
+UIOMMU_VFIO_SIZE(struct vfio_irq_info_cap_type, 16);
+UIOMMU_VFIO_OFF(struct vfio_irq_info_cap_type, type, 8);
+UIOMMU_VFIO_OFF(struct vfio_irq_info_cap_type, subtype, 12);
+UIOMMU_VFIO_SIZE(struct vfio_irq_set, 20);
+UIOMMU_VFIO_OFF(struct vfio_irq_set, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_irq_set, index, 8);
+UIOMMU_VFIO_OFF(struct vfio_irq_set, start, 12);
+UIOMMU_VFIO_OFF(struct vfio_irq_set, count, 16);
+UIOMMU_VFIO_OFF(struct vfio_irq_set, data, 20);
+
+UIOMMU_VFIO_SIZE(struct vfio_pci_dependent_device, 8);
+UIOMMU_VFIO_OFF(struct vfio_pci_dependent_device, segment, 4);
+UIOMMU_VFIO_OFF(struct vfio_pci_dependent_device, bus, 6);
+UIOMMU_VFIO_OFF(struct vfio_pci_dependent_device, devfn, 7);
+UIOMMU_VFIO_SIZE(struct vfio_pci_hot_reset_info, 12);
+UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset_info, count, 8);
+UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset_info, devices, 12);
+UIOMMU_VFIO_SIZE(struct vfio_pci_hot_reset, 12);
+UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset, count, 8);
+UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset, group_fds, 12);
+
+UIOMMU_VFIO_SIZE(struct vfio_device_bind_iommufd, 16);
+UIOMMU_VFIO_OFF(struct vfio_device_bind_iommufd, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_device_bind_iommufd, iommufd, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_bind_iommufd, out_devid, 12);
+UIOMMU_VFIO_SIZE(struct vfio_device_attach_iommufd_pt, 16);
+UIOMMU_VFIO_OFF(struct vfio_device_attach_iommufd_pt, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_device_attach_iommufd_pt, pt_id, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_attach_iommufd_pt, pasid, 12);
+UIOMMU_VFIO_SIZE(struct vfio_device_detach_iommufd_pt, 12);
+UIOMMU_VFIO_OFF(struct vfio_device_detach_iommufd_pt, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_device_detach_iommufd_pt, pasid, 8);
+
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_dirty_bitmap, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dirty_bitmap, data, 8);
+
+/* The minimum sizes (minsz) the ioctls check argsz against. */
+UIOMMU_VFIO_END(struct vfio_iommu_type1_info, iova_pgsizes, 16);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dma_map, size, 32);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dma_unmap, size, 24);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_dirty_bitmap, flags, 8);
+UIOMMU_VFIO_END(struct vfio_group_status, flags, 8);
+UIOMMU_VFIO_END(struct vfio_device_info, num_irqs, 16);
+UIOMMU_VFIO_END(struct vfio_region_info, offset, 32);
+UIOMMU_VFIO_END(struct vfio_irq_info, count, 16);
+UIOMMU_VFIO_END(struct vfio_irq_info, cap_offset, 20);
+UIOMMU_VFIO_END(struct vfio_irq_set, count, 20);
+UIOMMU_VFIO_END(struct vfio_pci_hot_reset_info, count, 12);
+UIOMMU_VFIO_END(struct vfio_pci_hot_reset, count, 12);
+UIOMMU_VFIO_END(struct vfio_device_bind_iommufd, out_devid, 16);
+UIOMMU_VFIO_END(struct vfio_device_attach_iommufd_pt, pt_id, 12);
+UIOMMU_VFIO_END(struct vfio_device_attach_iommufd_pt, pasid, 16);
+UIOMMU_VFIO_END(struct vfio_device_detach_iommufd_pt, flags, 8);
+UIOMMU_VFIO_END(struct vfio_device_detach_iommufd_pt, pasid, 12);
+UIOMMU_VFIO_END(struct vfio_region_dma_fault, tail, 4);
+UIOMMU_VFIO_END(struct vfio_region_dma_fault_response, head, 4);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_set_pasid_table, flags, 8);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_cache_invalidate, flags, 8);
+UIOMMU_VFIO_END(struct vfio_iommu_type1_set_msi_binding, size, 32);
+
+/*
+ * Linux declares these with plain __u64 fields (or a pointer), so their
+ * layout is that of LP64 only; a 32-bit ABI packs them differently, as
+ * it does with the kernel's own header.
+ */
+#if defined(__LP64__)
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_info_cap_migration, 32);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_info_cap_migration, flags, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_info_cap_migration, pgsize_bitmap, 16);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size, 24);
+UIOMMU_VFIO_SIZE(struct vfio_bitmap, 24);
+UIOMMU_VFIO_OFF(struct vfio_bitmap, size, 8);
+UIOMMU_VFIO_OFF(struct vfio_bitmap, data, 16);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_dirty_bitmap_get, 40);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dirty_bitmap_get, size, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dirty_bitmap_get, bitmap, 16);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_set_pasid_table, 40);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_pasid_table, config, 8);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_cache_invalidate, 64);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_cache_invalidate, info, 8);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_set_msi_binding, 32);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, iova, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, gpa, 16);
+UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, size, 24);
+#endif
+
+#undef UIOMMU_VFIO_END
 #undef UIOMMU_VFIO_OFF
 #undef UIOMMU_VFIO_SIZE
 #undef UIOMMU_VFIO_ASSERT

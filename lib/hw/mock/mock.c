@@ -7,7 +7,8 @@
  * drivers/iommu/iommufd/selftest.c), behaviour for behaviour, errno for
  * errno, as iommufd.md §2 and §4 describe it; the code is our own. The
  * pieces: this file (the IOMMU, devices, attach / PASID state, GET_HW_INFO,
- * capabilities, page requests and the DMA entry point), mock_domain.c
+ * capabilities, page requests and the DMA entry points: mock_dev_translate()
+ * and the dma_translate op), mock_domain.c
  * (paging domains over the mock page-table format of mock_pt.c, dirty
  * tracking, nested domains and their IOTLB), mock_viommu.c (vIOMMU,
  * vDEVICE, device-cache invalidation, HW queues). mock.h is the API the
@@ -445,8 +446,9 @@ int mock_dev_check_cache(const struct udev *dev, unsigned int id, uint32_t expec
 /* ---------------------------------------------------------------------- */
 /* DMA                                                                    */
 
-int mock_dev_translate(struct udev *dev, uint32_t pasid, uint64_t iova, unsigned int access,
-		       uint64_t *pa)
+/* mock_dev_translate(), also giving the leaf size. */
+static int mock_dev_translate_leaf(struct udev *dev, uint32_t pasid, uint64_t iova,
+				   unsigned int access, uint64_t *pa, uint64_t *leaf_size)
 {
 	struct iommu_domain *domain = mock_dev_pasid_domain(dev, pasid);
 	struct mock_domain *md;
@@ -460,8 +462,53 @@ int mock_dev_translate(struct udev *dev, uint32_t pasid, uint64_t iova, unsigned
 	md = to_mock_domain(domain);
 	if (iova < domain->aperture_start || iova > domain->aperture_end)
 		return -ENOENT;
-	return mock_pt_translate(&md->pt, iova, access,
-				 __atomic_load_n(&md->tracking, __ATOMIC_ACQUIRE), pa);
+	return mock_pt_translate_leaf(&md->pt, iova, access,
+				      __atomic_load_n(&md->tracking, __ATOMIC_ACQUIRE), pa,
+				      leaf_size);
+}
+
+int mock_dev_translate(struct udev *dev, uint32_t pasid, uint64_t iova, unsigned int access,
+		       uint64_t *pa)
+{
+	return mock_dev_translate_leaf(dev, pasid, iova, access, pa, NULL);
+}
+
+/*
+ * The dma_translate op. The mock has no event queue: a fault is reported
+ * to the device only (its return value and *fault), with a reason code of
+ * MOCK_DMA_FAULT_*; a blocked RID or an unattached PASID is a configuration
+ * error (-EIO, what an SMMU's "no valid STE/CD" abort is), nothing mapped or
+ * a missing permission a translation fault (-EFAULT). A run ends at the end
+ * of the leaf: each leaf is one translation, even where the next one
+ * happens to be contiguous in host memory.
+ */
+static int mock_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
+			      unsigned int access, void **host, size_t *contig,
+			      struct iommu_dma_fault *fault)
+{
+	uint64_t pa = 0, leaf = 0, room;
+	int ret;
+
+	if (!mock_dev_is_mock(dev))
+		ret = -EPERM;
+	else
+		ret = mock_dev_translate_leaf(dev, pasid, iova, access, &pa, &leaf);
+	if (ret) {
+		*fault = (struct iommu_dma_fault){
+			.iova = iova,
+			.pasid = pasid,
+			.access = access,
+			.err = ret == -EPERM ? -EIO : -EFAULT,
+			.reason = ret == -EPERM	   ? MOCK_DMA_FAULT_BLOCKED :
+				  ret == -EACCES ? MOCK_DMA_FAULT_PERM :
+						   MOCK_DMA_FAULT_NOT_MAPPED,
+		};
+		return fault->err;
+	}
+	room = leaf - (iova & (leaf - 1));
+	*host = (void *)(uintptr_t)pa;
+	*contig = (size_t)MIN((uint64_t)len, room);
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -476,4 +523,5 @@ const struct iommu_ops mock_iommu_ops = {
 	.remove_dev_pasid = mock_remove_dev_pasid,
 	.page_response = mock_page_response,
 	.viommu_alloc = mock_viommu_alloc,
+	.dma_translate = mock_dma_translate,
 };

@@ -145,6 +145,18 @@ struct iommu_domain *mock_dev_pasid_domain(const struct udev *dev, uint32_t pasi
 int mock_dev_translate(struct udev *dev, uint32_t pasid, uint64_t iova, unsigned int access,
 		       uint64_t *pa);
 
+/*
+ * The reason codes of the mock's dma_translate op (struct iommu_dma_fault
+ * .reason): BLOCKED with err -EIO (RID blocked, PASID not attached, not a
+ * mock device), NOT_MAPPED and PERM with err -EFAULT. A run it returns
+ * never crosses the end of the leaf that maps @iova.
+ */
+enum {
+	MOCK_DMA_FAULT_BLOCKED = 1,
+	MOCK_DMA_FAULT_NOT_MAPPED = 2,
+	MOCK_DMA_FAULT_PERM = 3,
+};
+
 /* Queue @index (0 or 1) of a mock vIOMMU: base / length given at init. -ENOENT when unused. */
 int mock_viommu_hw_queue(const struct iommu_viommu *viommu, unsigned int index, void **base,
 			 uint64_t *length);

@@ -357,7 +357,7 @@ void mock_pt_read_and_clear_dirty(struct pt_table *t, uint64_t start, uint64_t l
  * (util/epoch.h) from the first table read to the dirty mark.
  */
 static int translate(const struct pt_table *t, uint64_t iova, unsigned int access,
-		     bool track_dirty, uint64_t *pa)
+		     bool track_dirty, uint64_t *pa, uint64_t *leaf_size)
 {
 	unsigned int depth;
 	uint64_t *p = leaf_slot(t, iova, &depth);
@@ -385,16 +385,24 @@ static int translate(const struct pt_table *t, uint64_t iova, unsigned int acces
 	}
 	size = pt_entry_size(&t->cfg, depth);
 	*pa = fmt_leaf_pa(&t->cfg, depth, e) | (iova & (size - 1));
+	if (leaf_size)
+		*leaf_size = size;
 	return 0;
 }
 
 int mock_pt_translate(const struct pt_table *t, uint64_t iova, unsigned int access,
 		      bool track_dirty, uint64_t *pa)
 {
+	return mock_pt_translate_leaf(t, iova, access, track_dirty, pa, NULL);
+}
+
+int mock_pt_translate_leaf(const struct pt_table *t, uint64_t iova, unsigned int access,
+			   bool track_dirty, uint64_t *pa, uint64_t *leaf_size)
+{
 	int ret;
 
 	epoch_enter();
-	ret = translate(t, iova, access, track_dirty, pa);
+	ret = translate(t, iova, access, track_dirty, pa, leaf_size);
 	epoch_exit();
 	return ret;
 }

@@ -63,5 +63,8 @@ int mock_pt_leaf_info(const struct pt_table *t, uint64_t iova, uint64_t *size, b
  */
 int mock_pt_translate(const struct pt_table *t, uint64_t iova, unsigned int access,
 		      bool track_dirty, uint64_t *pa);
+/* The same, also giving the size of the leaf that maps @iova (NULL: not wanted). */
+int mock_pt_translate_leaf(const struct pt_table *t, uint64_t iova, unsigned int access,
+			   bool track_dirty, uint64_t *pa, uint64_t *leaf_size);
 
 #endif

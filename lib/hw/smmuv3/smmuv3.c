@@ -7,8 +7,9 @@
  * (what the model implements: stage 1 and/or stage 2 and so nesting,
  * AArch64 tables little endian only, 4K/16K/64K granules, 48-bit OAS,
  * 16-bit ASIDs and VMIDs, linear and 2-level stream tables, 2-level CD
- * tables, range invalidation, MSI for CMD_SYNC; no ATS, no PRI, no stall,
- * no HTTU), the control registers and their acknowledgements, the global
+ * tables, range invalidation, MSI for CMD_SYNC; HTTU and stall when the
+ * parameters ask for them; no ATS, no PRI), the control registers and their
+ * acknowledgements, the global
  * error pair, the stream table base, the command and event queues with
  * their wrap bits and the event queue's overflow flag, and the translation
  * caches (one struct xlate_cache) that smmuv3_ste.c fills and
@@ -37,6 +38,13 @@
  * and stats.events_lost counts it, so nothing is lost silently. With
  * EVENTQEN = 0 records are dropped (counted). A write that aborts raises
  * GERROR.EVENTQ_ABT_ERR.
+ *
+ * Stalled transactions (params.stall): a slot per transaction (at most
+ * IDR5.STALL_MAX), holding its SID, tag and state. A stalling fault takes
+ * a slot and writes its record (Stall = 1, STAG) in one critical section,
+ * so the record and the slot exist together or not at all; CMD_RESUME /
+ * STALL_TERM (smmuv3_cmdq.c) set the answer and wake the waiters; the
+ * waiter frees the slot. A reset aborts every waiting transaction.
  *
  * Concurrency: one mutex (s->lock) serialises register accesses, command
  * consumption (and so every cache invalidation, which lib/xlate requires
@@ -77,7 +85,10 @@ static void smmuv3_init_idr(struct smmuv3 *s)
 	idr0 |= 1u << 18;		/* VMID16 */
 	idr0 |= 1u << 19;		/* CD2L: 2-level CD tables */
 	idr0 |= 2u << 21;		/* TTENDIAN: little endian only */
-	idr0 |= 1u << 24;		/* STALL_MODEL: stall not supported */
+	if (s->p.httu)
+		idr0 |= 2u << 6;	/* HTTU: access flag and dirty state */
+	if (!s->p.stall)
+		idr0 |= 1u << 24;	/* STALL_MODEL: 0b01 stall not supported, else 0b00 */
 	idr0 |= 1u << 26;		/* TERM_MODEL: terminate = abort */
 	idr0 |= 1u << 27;		/* ST_LEVEL: 2-level stream table */
 	s->idr[0] = idr0;
@@ -87,6 +98,8 @@ static void smmuv3_init_idr(struct smmuv3 *s)
 	s->idr[3] = 1u << 10;		/* RIL */
 	s->idr[4] = 0;
 	s->idr[5] = SMMU_OAS_ENC | 1u << 4 | 1u << 5 | 1u << 6; /* OAS 48, 4K, 16K, 64K */
+	if (s->p.stall)
+		s->idr[5] |= s->p.stall_max << 16; /* STALL_MAX */
 }
 
 void smmuv3_reset(struct smmuv3 *s)
@@ -104,6 +117,12 @@ void smmuv3_reset(struct smmuv3 *s)
 	memset(&s->evtq, 0, sizeof(s->evtq));
 	if (s->cache)
 		xlate_inv_all(s->cache);
+	__atomic_add_fetch(&s->cfg_gen, 1, __ATOMIC_RELEASE);
+	/* A reset terminates every stalled transaction. */
+	for (unsigned int i = 0; i < s->p.stall_max && s->stalls; i++)
+		if (s->stalls[i].state == SMMU_STALL_WAITING)
+			s->stalls[i].state = SMMU_STALL_ABORT;
+	pthread_cond_broadcast(&s->stall_cond);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -113,21 +132,34 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	int ret;
 
 	if (!p || !mem || !out || (!p->s1p && !p->s2p) || p->sidsize < 1 || p->sidsize > 32 ||
-	    p->ssidsize > 20)
+	    p->ssidsize > 20 || p->stall_max > 0xffff)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->p = *p;
 	s->mem = mem;
+	if (s->p.stall) {
+		if (!s->p.stall_max)
+			s->p.stall_max = 32;
+		s->stalls = calloc(s->p.stall_max, sizeof(*s->stalls));
+		if (!s->stalls) {
+			free(s);
+			return -ENOMEM;
+		}
+	} else {
+		s->p.stall_max = 0;
+	}
 	if (!p->no_cache) {
 		ret = xlate_cache_new(&p->cache, &s->cache);
 		if (ret) {
+			free(s->stalls);
 			free(s);
 			return ret;
 		}
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->stall_cond, NULL);
 	smmuv3_init_idr(s);
 	smmuv3_reset(s);
 	*out = s;
@@ -140,7 +172,9 @@ void smmuv3_free(struct smmuv3 *s)
 		return;
 	if (s->cache)
 		xlate_cache_free(s->cache);
+	pthread_cond_destroy(&s->stall_cond);
 	pthread_mutex_destroy(&s->lock);
+	free(s->stalls);
 	free(s);
 }
 
@@ -246,22 +280,23 @@ static void encode_event(const struct smmuv3_event *e, uint64_t qw[4])
 		(ssv ? (uint64_t)(e->ssid & 0xfffff) << 12 : 0) | (uint64_t)e->sid << 32;
 	qw[1] = (uint64_t)e->pnu << 33 | (uint64_t)e->ind << 34 | (uint64_t)e->rnw << 35 |
 		(uint64_t)e->s2 << 39 | (uint64_t)(e->cls & 3) << 40 | (uint64_t)e->ttrnw << 44;
+	if (e->stall)
+		qw[1] |= (uint64_t)e->stag | 1ULL << 31; /* STAG [15:0], Stall */
 	qw[2] = e->input;
 	qw[3] = e->addr2;
 }
 
-bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e)
+/* Write @e at EVENTQ_PROD; lock held. True when it was written. */
+static bool record_locked(struct smmuv3 *s, const struct smmuv3_event *e)
 {
 	struct smmuv3_queue *q = &s->evtq;
 	uint32_t log2, wrap, ptr_mask, prod, cons;
-	bool written = false;
 	uint64_t qw[4];
 
 	encode_event(e, qw);
-	pthread_mutex_lock(&s->lock);
 	if (!(s->cr0 & SMMU_CR0_EVENTQEN)) {
 		s->stats.events_dropped++;
-		goto out;
+		return false;
 	}
 	log2 = smmuv3_q_log2(q->base);
 	wrap = 1u << log2;
@@ -273,21 +308,115 @@ bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e)
 		if (!((q->prod ^ q->cons) & SMMU_Q_OVFLG))
 			q->prod ^= SMMU_Q_OVFLG;
 		s->stats.events_lost++;
-		goto out;
+		return false;
 	}
 	if (!smmuv3_write_qw(s, smmuv3_q_entry_addr(q->base, prod, SMMU_EVT_SIZE), qw, 4)) {
 		s->stats.events_dropped++;
 		smmuv3_gerror_raise(s, SMMU_GERROR_EVENTQ_ABT_ERR);
-		goto out;
+		return false;
 	}
 	q->prod = (q->prod & SMMU_Q_OVFLG) | ((prod + 1) & ptr_mask);
 	s->stats.events++;
-	written = true;
 	if (s->irq_ctrl & SMMU_IRQ_EVENTQ_EN)
 		smmuv3_irq(s, SMMU_IRQ_EVTQ);
-out:
+	return true;
+}
+
+bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e)
+{
+	bool written;
+
+	pthread_mutex_lock(&s->lock);
+	written = record_locked(s, e);
 	pthread_mutex_unlock(&s->lock);
 	return written;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stalled transactions                                                    */
+
+/* The slot of (@sid, @stag), or NULL. Lock held. */
+static struct smmuv3_stall *stall_find(struct smmuv3 *s, uint32_t sid, uint16_t stag)
+{
+	for (unsigned int i = 0; i < s->p.stall_max; i++)
+		if (s->stalls[i].state != SMMU_STALL_FREE && s->stalls[i].sid == sid &&
+		    s->stalls[i].stag == stag)
+			return &s->stalls[i];
+	return NULL;
+}
+
+int smmuv3_record_stall(struct smmuv3 *s, struct smmuv3_event *e, uint16_t *stag)
+{
+	struct smmuv3_stall *slot = NULL;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->nr_stalled >= s->p.stall_max)
+		goto out;
+	for (unsigned int i = 0; i < s->p.stall_max; i++) {
+		if (s->stalls[i].state == SMMU_STALL_FREE) {
+			slot = &s->stalls[i];
+			break;
+		}
+	}
+	/* A tag no transaction of this stream holds (at most stall_max are taken). */
+	do
+		e->stag = s->next_stag++;
+	while (stall_find(s, e->sid, e->stag));
+	e->stall = true;
+	if (!record_locked(s, e)) {
+		ret = -1;
+		goto out;
+	}
+	*slot = (struct smmuv3_stall){ .state = SMMU_STALL_WAITING, .stag = e->stag,
+				       .sid = e->sid };
+	s->nr_stalled++;
+	s->stats.stalls++;
+	*stag = e->stag;
+	ret = 1;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void smmuv3_stall_answer(struct smmuv3 *s, uint32_t sid, bool all, uint16_t stag,
+			 enum smmuv3_stall_state answer)
+{
+	bool woke = false;
+
+	for (unsigned int i = 0; i < s->p.stall_max; i++) {
+		struct smmuv3_stall *st = &s->stalls[i];
+
+		/* Only a transaction still waiting takes an answer; later ones are ignored. */
+		if (st->state != SMMU_STALL_WAITING || st->sid != sid || (!all && st->stag != stag))
+			continue;
+		st->state = (uint8_t)answer;
+		if (answer == SMMU_STALL_RETRY)
+			s->stats.stall_retries++;
+		woke = true;
+	}
+	if (woke)
+		pthread_cond_broadcast(&s->stall_cond);
+}
+
+int smmuv3_stall_wait(struct smmuv3 *s, uint32_t sid, uint16_t stag)
+{
+	struct smmuv3_stall *st;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	st = s->stalls ? stall_find(s, sid, stag) : NULL;
+	if (!st) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOENT;
+	}
+	while (st->state == SMMU_STALL_WAITING)
+		pthread_cond_wait(&s->stall_cond, &s->lock);
+	ret = st->state == SMMU_STALL_RETRY ? 0 : -EFAULT;
+	st->state = SMMU_STALL_FREE;
+	s->nr_stalled--;
+	pthread_mutex_unlock(&s->lock);
+	return ret;
 }
 
 /* ---------------------------------------------------------------------- */

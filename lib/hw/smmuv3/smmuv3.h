@@ -11,7 +11,9 @@
  * SMMU itself makes (STE, CD, L1 descriptors, queue entries, page tables,
  * MSI writes) goes through the pt_mem port given at creation (physical
  * memory); in nested configurations the CD pointer and stage-1 tables are
- * IPAs and are translated through stage 2 first.
+ * IPAs and are translated through stage 2 first. Optional features:
+ * HTTU (access flag and dirty state in the descriptors) and stall (a
+ * faulting transaction waits for software's CMD_RESUME).
  *
  * Guest input never crashes the model: a bad STE is C_BAD_STE, a bad
  * command is CMDQ_ERR with CMDQ_CONS.ERR = ILL, a read outside memory is
@@ -141,6 +143,21 @@ enum smmuv3_irq {
 
 struct smmuv3_params {
 	bool s1p, s2p;	     /* stages implemented (IDR0.S1P / S2P); nesting when both */
+	/*
+	 * IDR0.HTTU = 0b10: hardware update of the access flag and dirty state
+	 * (CD.HA / HD, STE.S2HA / S2HD, DBM in the descriptors). Off: those
+	 * fields are ILLEGAL.
+	 */
+	bool httu;
+	/*
+	 * IDR0.STALL_MODEL = 0b00: stall and terminate both supported (CD.S,
+	 * STE.S2S, STE.S1STALLD, CMD_RESUME / CMD_STALL_TERM). Off: 0b01,
+	 * CD.S and STE.S2S ILLEGAL. stall_max (IDR5.STALL_MAX, 1..65535;
+	 * 0 = 32) bounds the transactions stalled at once; one more fault is
+	 * terminated instead.
+	 */
+	bool stall;
+	unsigned int stall_max;
 	unsigned int sidsize;  /* IDR1.SIDSIZE, 1..32 (default 16) */
 	unsigned int ssidsize; /* IDR1.SSIDSIZE, 0..20 (default 20) */
 	struct xlate_cache_params cache; /* entries 0 everywhere: caches off */
@@ -180,6 +197,8 @@ struct smmuv3_txn {
 };
 
 struct smmuv3_result {
+	bool stalled;	      /* -EAGAIN: the transaction is stalled under tag stag */
+	uint16_t stag;
 	uint64_t pa;
 	uint64_t size;	      /* bytes around pa translated alike (smaller leaf); 4K in bypass */
 	unsigned int prot;    /* PT_PROT_* allowed */
@@ -193,14 +212,35 @@ struct smmuv3_result {
  * terminates it (r->event says why; r->recorded whether an event record
  * was queued). Safe to call from many threads alongside register
  * accesses.
+ *
+ * Stall: a translation-related fault (F_TRANSLATION, F_ADDR_SIZE,
+ * F_ACCESS, F_PERMISSION) of a stage configured to stall (CD.S, STE.S2S)
+ * holds the transaction: its event record carries Stall = 1 and a tag
+ * (STAG), and the call returns -EAGAIN with r->stalled, r->stag, r->event
+ * set. The transaction then waits in smmuv3_stall_wait() until software
+ * answers with CMD_RESUME (Retry: translate it again; Abort / Terminate)
+ * or CMD_STALL_TERM. If the record cannot be written (queue full or off)
+ * or STALL_MAX transactions are already stalled, the fault terminates the
+ * transaction instead, as it would without stall.
  */
 int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
+
+/*
+ * Wait for the answer to the stalled transaction (@sid, @stag): 0 when it
+ * is to be retried (the caller translates it again), -EFAULT when it was
+ * terminated (RESUME Abort / Terminate, STALL_TERM, or a reset), -ENOENT
+ * when no such transaction is stalled. The tag is free again on return.
+ * Blocks: call it without holding anything the answer needs.
+ */
+int smmuv3_stall_wait(struct smmuv3 *s, uint32_t sid, uint16_t stag);
 
 struct smmuv3_stats {
 	uint64_t events;      /* records written to the event queue */
 	uint64_t events_lost; /* records that found the queue full (overflow) */
 	uint64_t events_dropped; /* records not written: EVENTQEN = 0 or queue write abort */
 	uint64_t cmds;	      /* commands consumed */
+	uint64_t stalls;      /* transactions stalled */
+	uint64_t stall_retries; /* of those, answered with RESUME Retry */
 	uint64_t irqs[SMMU_NR_IRQS];
 };
 void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *st);

@@ -29,14 +29,26 @@
  * substream's and the no-substream entry of the stream; CFGI_CD_ALL all
  * substreams of the stream.
  *
+ * Configuration invalidations also advance the instance's configuration
+ * generation, which makes a transaction that was decoding an STE or CD
+ * while the command ran decode again: once CMD_SYNC completes, no
+ * transaction can be using a structure torn between old and new, as the
+ * architecture promises (smmuv3_ste.c).
+ *
  * Range invalidation (SMMUv3.2 RIL): TG = 0 names one address (any leaf
  * containing it); TG != 0 names (NUM + 1) << SCALE pages of the granule
  * TG selects (1: 4K, 2: 16K, 3: 64K), TTL the leaf level (0: unknown).
  *
+ * Stall (when the instance has it): CMD_RESUME answers the stalled
+ * transaction (SID, STAG) with its Action (Retry, or Abort / Terminate,
+ * which TERM_MODEL = 1 makes the same abort; Action 0b11 is CERROR_ILL); a
+ * RESUME naming no waiting transaction is ignored. CMD_STALL_TERM aborts
+ * every stalled transaction of the SID. Without stall both are no-ops.
+ *
  * Accepted as no-ops: PREFETCH_CONFIG / PREFETCH_ADDR (prefetches are
- * hints), and ATC_INV, PRI_RESP, RESUME, STALL_TERM, which have nothing to
- * act on while ATS, PRI and stall are not modelled (IDR0 advertises none
- * of them; they will be given their effect with those features).
+ * hints), and ATC_INV and PRI_RESP, which have nothing to act on while ATS
+ * and PRI are not modelled (IDR0 advertises neither; they will be given
+ * their effect with those features).
  *
  * Concurrency: runs under the instance lock, so invalidations never run
  * concurrently with each other (as lib/xlate requires).
@@ -101,6 +113,18 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 	if (cmd[0] >> 10 & 1) /* SSec: Secure commands on the Non-secure queue */
 		return SMMU_CERROR_ILL;
 	switch (op) {
+	case SMMU_CMD_CFGI_STE:
+	case SMMU_CMD_CFGI_STE_RANGE:
+	case SMMU_CMD_CFGI_CD:
+	case SMMU_CMD_CFGI_CD_ALL:
+	case SMMU_CMD_TLBI_NSNH_ALL:
+		/* Decodes in flight start over: see smmuv3_translate(). */
+		__atomic_add_fetch(&s->cfg_gen, 1, __ATOMIC_RELEASE);
+		break;
+	default:
+		break;
+	}
+	switch (op) {
 	case SMMU_CMD_PREFETCH_CONFIG:
 	case SMMU_CMD_PREFETCH_ADDR:
 		return SMMU_CERROR_NONE;
@@ -155,10 +179,24 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 		if (c)
 			xlate_inv_all(c);
 		return SMMU_CERROR_NONE;
+	case SMMU_CMD_RESUME: {
+		unsigned int action = SMMU_BITS(cmd[0], 13, 12);
+
+		if (!s->p.stall)
+			return SMMU_CERROR_NONE; /* nothing can be stalled */
+		if (action == 3)
+			return SMMU_CERROR_ILL;
+		/* Action: 0b00 Terminate, 0b01 Retry, 0b10 Abort (TERM_MODEL = 1: both abort). */
+		smmuv3_stall_answer(s, sid, false, (uint16_t)cmd[1],
+				    action == 1 ? SMMU_STALL_RETRY : SMMU_STALL_ABORT);
+		return SMMU_CERROR_NONE;
+	}
+	case SMMU_CMD_STALL_TERM:
+		if (s->p.stall)
+			smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
+		return SMMU_CERROR_NONE;
 	case SMMU_CMD_ATC_INV:
 	case SMMU_CMD_PRI_RESP:
-	case SMMU_CMD_RESUME:
-	case SMMU_CMD_STALL_TERM:
 		return SMMU_CERROR_NONE; /* not modelled yet: see the header comment */
 	case SMMU_CMD_SYNC: {
 		unsigned int cs = SMMU_BITS(cmd[0], 13, 12);

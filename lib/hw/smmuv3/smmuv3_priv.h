@@ -36,9 +36,25 @@ struct smmuv3_event {
 	enum smmuv3_event_type type;
 	uint32_t sid, ssid; /* ssid SMMU_NO_SSID: SSV = 0 */
 	bool s2, rnw, ind, pnu, ttrnw;
+	bool stall;	    /* the transaction is stalled under tag stag */
+	uint16_t stag;
 	unsigned int cls;   /* enum xlate_class */
 	uint64_t input;	    /* InputAddr (qword 2) */
 	uint64_t addr2;	    /* IPA or FetchAddr (qword 3), already masked */
+};
+
+/* A stalled transaction (slot of smmuv3.stalls). */
+enum smmuv3_stall_state {
+	SMMU_STALL_FREE = 0,
+	SMMU_STALL_WAITING, /* no answer yet */
+	SMMU_STALL_RETRY,   /* RESUME Retry */
+	SMMU_STALL_ABORT,   /* RESUME Abort / Terminate, STALL_TERM, reset */
+};
+
+struct smmuv3_stall {
+	uint8_t state;
+	uint16_t stag;
+	uint32_t sid;
 };
 
 struct smmuv3 {
@@ -54,6 +70,20 @@ struct smmuv3 {
 	uint64_t strtab_base;
 	uint32_t strtab_base_cfg;
 	struct smmuv3_queue cmdq, evtq;
+
+	/*
+	 * Configuration generation: every CFGI_* (and TLBI_NSNH_ALL, reset)
+	 * advances it (under lock, atomically). A transaction that decoded
+	 * STE / CD while it moved decodes again, so no translation uses a
+	 * structure read half before and half after an invalidation.
+	 */
+	uint64_t cfg_gen;
+
+	/* Stalled transactions: stall_max slots, under lock; stall_cond signals answers. */
+	struct smmuv3_stall *stalls;
+	unsigned int nr_stalled;
+	uint16_t next_stag;
+	pthread_cond_t stall_cond;
 
 	struct smmuv3_stats stats;
 };
@@ -80,6 +110,7 @@ struct smmuv3_dcfg {
 	bool s1, s2;	    /* stages enabled */
 	bool s1_record, s2_record; /* CD.R, STE.S2R */
 	bool epd0;	    /* stage 1: TTB0 walks disabled */
+	bool s1_stall, s2_stall; /* CD.S, STE.S2S: faults of that stage stall */
 	uint16_t vmid;
 	uint16_t asid;
 	uint16_t s1_event;  /* abort-with-event decided at decode: F_STREAM_DISABLED (S1DSS) */
@@ -97,6 +128,16 @@ bool smmuv3_read_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n)
 bool smmuv3_write32(struct smmuv3 *s, uint64_t pa, uint32_t v);
 /* Queue an event record (takes the lock); true when it was written. */
 bool smmuv3_record_event(struct smmuv3 *s, const struct smmuv3_event *e);
+/*
+ * Stall a transaction: take a stall slot and a tag, queue @e with Stall =
+ * 1 and that tag (takes the lock). 1 with *stag set; 0 when no slot is
+ * free (nothing written); -1 when the record could not be written
+ * (counted as lost or dropped, nothing held).
+ */
+int smmuv3_record_stall(struct smmuv3 *s, struct smmuv3_event *e, uint16_t *stag);
+/* Answer stalled transactions of @sid (@all: every one, else the one tagged @stag). Lock held. */
+void smmuv3_stall_answer(struct smmuv3 *s, uint32_t sid, bool all, uint16_t stag,
+			 enum smmuv3_stall_state answer);
 void smmuv3_gerror_raise(struct smmuv3 *s, uint32_t bits);		  /* lock held */
 void smmuv3_irq(struct smmuv3 *s, enum smmuv3_irq line);		  /* lock held */
 

@@ -22,11 +22,12 @@
  *    S1Fmt 0b11 or S1DSS 0b11 with substreams, S1CDMax > SSIDSIZE,
  *    STRW != 0 (no EL2), EATS != 0 (no ATS), and for stage 2: S2AA64 = 0,
  *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
- *    granule or needing more than 16 concatenated tables, S2S = 1 (no
- *    stall), S2HA/S2HD (no HTTU), S2TTB beyond the effective S2PS.
+ *    granule or needing more than 16 concatenated tables, S2S = 1 without
+ *    stall, S2HA/S2HD without HTTU, S2TTB beyond the effective S2PS.
  *  - CD: V = 0, ENDI = 1, AA64 = 0, TG0 0b11, T0SZ outside 16..39,
- *    HA/HD (no HTTU), S = 1 (no stall), A = 0 (TERM_MODEL = 1), TTB0
- *    beyond the effective IPS: C_BAD_CD. A read that aborts is
+ *    HA/HD without HTTU, S = 1 without stall or with STE.S1STALLD, A = 0
+ *    (TERM_MODEL = 1), TTB0 beyond the effective IPS: C_BAD_CD. A read
+ *    that aborts is
  *    F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
  *    beyond S1CDMax, any SSID with S1CDMax = 0, and SSID 0 with
  *    S1DSS = SSID0. A transaction without SSID on a substream STE follows
@@ -45,13 +46,25 @@
  *    descriptor a walk abort failed to read. Stage-1 faults are recorded
  *    when CD.R, stage-2 faults (class CD included) when STE.S2R;
  *    F_WALK_EABT and configuration errors always.
+ *  - HTTU (params.httu): CD.HA / STE.S2HA make the walker set the access
+ *    flag, HD / S2HD (with HA; alone they are ignored) also the dirty
+ *    state of DBM descriptors (lib/xlate's write-back).
+ *  - Stall (params.stall): with CD.S (stage 1) or STE.S2S (stage 2), a
+ *    translation, address size, access or permission fault of the walk
+ *    stalls the transaction (always recorded, Stall = 1 and a STAG) and
+ *    smmuv3_translate() returns -EAGAIN; configuration errors and walk
+ *    aborts never stall.
  * Not modelled yet: TTB1 (addresses outside TTB0's range fault as
- * translation faults), TBI, stall, HTTU, ATS, PRI, secure streams.
+ * translation faults), TBI, ATS, PRI, secure streams.
  *
  * Caching: a successful decode (including abort, bypass and S1DSS
  * outcomes) is stored in the configuration cache under (SID, SSID, or
  * SMMU_CFGC_NO_SSID) until a CFGI_* command; errors are never cached, so
- * every transaction that meets a bad structure gets its event. The
+ * every transaction that meets a bad structure gets its event. A decode
+ * during which a CFGI_* ran is done again (the configuration generation
+ * moved): the structure may have been read half old, half new, and the
+ * architecture lets no transaction use a configuration that an
+ * invalidation completed by CMD_SYNC removed. The
  * translation is cached by lib/xlate under tag {S2VMID, ASID} (S2VMID
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
@@ -144,7 +157,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 }
 
 /* Stage-2 fields of an STE (qwords 2 and 3); false: ILLEGAL. */
-static bool ste_decode_s2(const uint64_t ste[8], struct smmuv3_dcfg *d)
+static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
 	unsigned int t0sz = SMMU_BITS(ste[2], 37, 32), sl0 = SMMU_BITS(ste[2], 39, 38);
@@ -152,10 +165,12 @@ static bool ste_decode_s2(const uint64_t ste[8], struct smmuv3_dcfg *d)
 	struct smmuv3_stage_cfg *sc = &d->st[1];
 	struct pt_cfg c;
 
+	bool hd = ste[2] >> 55 & 1, ha = ste[2] >> 56 & 1;
+
 	if (!(ste[2] >> 51 & 1) ||	/* S2AA64 = 0: AArch32 tables (IDR0.TTF AArch64 only) */
 	    (ste[2] >> 52 & 1) ||	/* S2ENDI = 1: big endian (IDR0.TTENDIAN LE only) */
-	    (ste[2] >> 55 & 3) ||	/* S2HD / S2HA: no HTTU */
-	    (ste[2] >> 57 & 1) ||	/* S2S: no stall */
+	    ((hd || ha) && !s->p.httu) ||	/* S2HD / S2HA without HTTU */
+	    ((ste[2] >> 57 & 1) && !s->p.stall) ||	/* S2S without stall */
 	    tg == 3 || t0sz < 16 || t0sz > 39)
 		return false;
 	sc->granule_shift = tg_shift[tg];
@@ -163,6 +178,10 @@ static bool ste_decode_s2(const uint64_t ste[8], struct smmuv3_dcfg *d)
 	sc->oas = eff_ps(ps);
 	sc->sl0 = (int8_t)sl0;
 	sc->flags = (ste[2] >> 53 & 1) ? PT_CFG_AFFD : 0;
+	/* HTTU: S2HA sets the access flag, S2HD (only with S2HA) the dirty state. */
+	if (ha)
+		sc->flags |= hd ? PT_CFG_HW_AD : PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY;
+	d->s2_stall = ste[2] >> 57 & 1;
 	sc->root = ste[3] & SMMU_MASK(51, 4);
 	if (sc->root >> sc->oas)
 		return false;
@@ -172,19 +191,24 @@ static bool ste_decode_s2(const uint64_t ste[8], struct smmuv3_dcfg *d)
 	return true;
 }
 
-/* Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). */
-static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
+/*
+ * Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). @s1stalld: the
+ * STE's S1STALLD (stall disabled for stage 1).
+ */
+static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
+		      struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
 	unsigned int t0sz = SMMU_BITS(cd[0], 5, 0), tg0 = SMMU_BITS(cd[0], 7, 6);
+	bool hd = cd[0] >> 42 & 1, ha = cd[0] >> 43 & 1, stall = cd[0] >> 44 & 1;
 	struct smmuv3_stage_cfg *sc = &d->st[0];
 	struct pt_cfg c;
 
 	if (!(cd[0] >> 31 & 1) ||	/* V */
 	    (cd[0] >> 15 & 1) ||	/* ENDI */
 	    !(cd[0] >> 41 & 1) ||	/* AA64 */
-	    (cd[0] >> 42 & 3) ||	/* HD, HA: no HTTU */
-	    (cd[0] >> 44 & 1) ||	/* S: no stall */
+	    ((hd || ha) && !s->p.httu) ||	/* HD, HA without HTTU */
+	    (stall && (!s->p.stall || s1stalld)) ||	/* S without stall, or S1STALLD */
 	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
 	    tg0 == 3 || t0sz < 16 || t0sz > 39)
 		return false;
@@ -193,6 +217,10 @@ static bool cd_decode(const uint64_t cd[8], struct smmuv3_dcfg *d)
 	sc->oas = eff_ps(SMMU_BITS(cd[0], 34, 32));
 	sc->sl0 = -1;
 	sc->flags = (cd[0] >> 35 & 1) ? PT_CFG_AFFD : 0;
+	/* HTTU: HA sets the access flag, HD (only with HA) the dirty state. */
+	if (ha)
+		sc->flags |= hd ? PT_CFG_HW_AD : PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY;
+	d->s1_stall = stall;
 	sc->root = cd[1] & SMMU_MASK(51, 4);
 	if (sc->root >> sc->oas)
 		return false;
@@ -329,7 +357,7 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 	e = cd_read(s, t, d, ptr, cd, 8, ev, record);
 	if (e)
 		return e;
-	if (!cd_decode(cd, d)) {
+	if (!cd_decode(s, cd, ste[1] >> 27 & 1, d)) {
 		*record = true;
 		ev_config(ev, SMMU_EVT_C_BAD_CD, t);
 		return SMMU_EVT_C_BAD_CD;
@@ -377,7 +405,7 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 		goto bad_ste;
 	if (s->p.s2p)
 		d->vmid = (uint16_t)ste[2];
-	if (d->s2 && !ste_decode_s2(ste, d))
+	if (d->s2 && !ste_decode_s2(s, ste, d))
 		goto bad_ste;
 	if (d->s1)
 		return ste_decode_s1(s, t, ste, d, ev, record);
@@ -396,6 +424,43 @@ static int terminate(struct smmuv3 *s, struct smmuv3_result *res, const struct s
 	res->event = ev->type;
 	res->recorded = record && smmuv3_record_event(s, ev);
 	return -EFAULT;
+}
+
+/*
+ * A fault of the walk: stall the transaction when its stage is configured
+ * to (CD.S / STE.S2S) and the fault is one that stalls, else terminate it.
+ * A stall is always recorded, whatever CD.R / STE.S2R say.
+ */
+static int terminate_or_stall(struct smmuv3 *s, struct smmuv3_result *res,
+			      const struct smmuv3_dcfg *d, struct smmuv3_event *ev, bool record)
+{
+	bool stalls = ev->s2 ? d->s2_stall : d->s1_stall;
+
+	switch (ev->type) {
+	case SMMU_EVT_F_TRANSLATION:
+	case SMMU_EVT_F_ADDR_SIZE:
+	case SMMU_EVT_F_ACCESS:
+	case SMMU_EVT_F_PERMISSION:
+		break;
+	default:
+		stalls = false;
+	}
+	if (stalls) {
+		switch (smmuv3_record_stall(s, ev, &res->stag)) {
+		case 1:
+			res->stalled = true;
+			res->event = ev->type;
+			res->recorded = true;
+			return -EAGAIN;
+		case -1: /* the record could not be written: nobody would answer */
+			res->event = ev->type;
+			return -EFAULT;
+		default: /* no stall slot left: terminate as without stall */
+			ev->stall = false;
+			break;
+		}
+	}
+	return terminate(s, res, ev, record);
 }
 
 static int bypass(const struct smmuv3_txn *t, struct smmuv3_result *res)
@@ -432,7 +497,15 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		return bypass(t, res);
 	}
 	if (!s->cache || !xlate_cfgc_lookup(s->cache, t->sid, key, &d)) {
-		if (decode(s, &r, t, &d, &ev, &record))
+		uint64_t gen;
+		enum smmuv3_event_type e;
+
+		/* A decode that a CFGI overlapped may have read a torn structure: again. */
+		do {
+			gen = __atomic_load_n(&s->cfg_gen, __ATOMIC_ACQUIRE);
+			e = decode(s, &r, t, &d, &ev, &record);
+		} while (__atomic_load_n(&s->cfg_gen, __ATOMIC_ACQUIRE) != gen);
+		if (e)
 			return terminate(s, res, &ev, record);
 		if (s->cache)
 			xlate_cfgc_insert(s->cache, t->sid, key, &d, sizeof(d));
@@ -465,7 +538,7 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 						  .input_addr = t->addr };
 			fault_event(t, &d, PT_FAULT_TRANSLATION, &f, &ev, &record);
-			return terminate(s, res, &ev, record);
+			return terminate_or_stall(s, res, &d, &ev, record);
 		}
 	} else if (t->addr >> SMMU_OAS_BITS) {
 		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
@@ -477,7 +550,7 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	pr = xlate(&xc, t->addr, t->access, &xr, &f, NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
-		return terminate(s, res, &ev, record);
+		return terminate_or_stall(s, res, &d, &ev, record);
 	}
 	res->pa = xr.pa;
 	res->size = xr.size;

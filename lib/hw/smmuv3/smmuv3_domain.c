@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smmuv3_domain.c - the SMMUv3 driver's domains and the STEs they make:
+ * stage-2 paging domains (map, unmap, dirty tracking, the doorbell) and a
+ * vIOMMU's nested domains (the guest's STE words over the vIOMMU's stage
+ * 2).
+ *
+ * Paging domains (domain_alloc_paging_flags) are stage 2, always: a
+ * VMSAv8-64 stage-2 table (lib/pt, 4K granule, 48-bit IPA, start level
+ * chosen by lib/pt, 4K / 2M / 1G leaves) in host memory, and a VMID of
+ * their own. Flags: NEST_PARENT (needs both stages: EOPNOTSUPP otherwise)
+ * and DIRTY_TRACKING (needs IDR0.HTTU = 0b10 and a device that tracks:
+ * EOPNOTSUPP). PASID, any other flag, and driver data are EOPNOTSUPP, as
+ * in Linux (whose PASID-capable domains are stage 1, which this driver
+ * does not make). Linux puts a nesting parent and dirty tracking on
+ * different stages and refuses them together; here dirty tracking is
+ * stage-2 HTTU, so a nesting parent can track what its devices (and the
+ * guest's stage-1 walks) write, which is what live migration of a nested
+ * guest needs.
+ *
+ * Its STE: Config S2 translate, S2VMID, S2T0SZ 16, S2SL0 from the table,
+ * S2TG 4K, S2PS 48 bits, S2AA64, S2R (record faults), S2PTW for a nesting
+ * parent; S2HA | S2HD when tracking dirty state; S2S when the domain has a
+ * fault queue and the device can stall (stage-2 faults then become page
+ * requests, this driver's IOPF for paging domains).
+ *
+ * Map and unmap (the core's, under its lock for this domain; the doorbell
+ * mapping, under the device's attach; both under s2->lock): map adds
+ * leaves (nothing to invalidate: faults are never cached); unmap removes
+ * them, then TLBI_S2_IPA over the range (range commands when IDR3.RIL,
+ * TLBI_S12_VMALL for more than 1 GiB), TLBI_NH_ALL for the VMID when the
+ * domain is a nesting parent (guest stage-1 entries were built over the old
+ * stage 2), CMD_SYNC. The tables unmap frees are retired only after that
+ * invalidation (epoch_hold / epoch_release): the SMMU's walk caches may
+ * hold their addresses until then.
+ *
+ * Dirty tracking. With DIRTY_TRACKING the table is made with PT_CFG_DBM:
+ * writable leaves are stored writable-clean (DBM, S2AP write clear), and
+ * the STE's S2HD lets the SMMU make them writable-dirty on the first
+ * write. set_dirty_tracking is a no-op (Linux's too: the hardware always
+ * tracks, and the core clears stale state when tracking is switched on).
+ * read_and_clear_dirty walks the leaves in the range: a DBM leaf with
+ * write permission is dirty; its part inside the range is recorded and,
+ * unless NO_CLEAR, the write permission is taken away again by a compare-
+ * and-swap (a concurrent hardware update is never lost), then the range is
+ * invalidated so the next write walks and sets it again.
+ *
+ * Doorbell (smmuv3_msi_get / _put): the first device with MSIs attached
+ * through this stage 2 maps the instance's doorbell page write-only at
+ * SMMUV3_MSI_IOVA_BASE; the last one to leave unmaps it. The core keeps
+ * the window out of the IOAS while a device is attached to a paging HWPT
+ * (its reserved region); a nested attach finds an IOAS mapping there and
+ * fails with EADDRINUSE.
+ *
+ * Nested domains (smmuv3_nested_alloc, for a vIOMMU). The data is struct
+ * iommu_hwpt_arm_smmuv3 (EINVAL for another type or a short blob; flags
+ * EOPNOTSUPP). Validation is Linux's arm_smmu_validate_vste(): V = 0 means
+ * an abort STE (the words are zeroed); otherwise a bit outside V, Config,
+ * S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR/COR/CSH,
+ * S1STALLD, EATS (word 1) is EIO, a Config other than abort, bypass or
+ * stage-1 translate is EIO, EATS other than 0 or 1 is EIO (and is cleared:
+ * there is no ATS here). Attach builds the STE: abort; bypass = the
+ * parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE with
+ * Config nested, the guest's words 0 and 1 ORed in, and MEV. A device that
+ * cannot stall gets S1STALLD whatever the guest said (a guest CD.S = 1 is
+ * then C_BAD_CD, the architecture's answer; Linux passes the guest's bit
+ * through). A stage-1 translate attach needs the device's vDEVICE on the
+ * vIOMMU (ENOENT), whose vSID its events will carry; abort and bypass do
+ * not (Linux's GBPA case).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_drv.h"
+#include "hw/smmuv3/smmuv3_priv.h"
+#include "util/alloc.h"
+#include "util/epoch.h"
+#include "util/log.h"
+
+#define PAGING_FLAGS	  (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+#define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* VMSA stage-2 descriptor bits read_and_clear_dirty looks at. */
+#define S2_DESC_AP_W (1ULL << 7)
+#define S2_DESC_DBM  (1ULL << 51)
+
+/* Above this an unmap invalidates the whole VMID rather than the range. */
+#define INV_RANGE_MAX SZ_1G
+
+/* ---------------------------------------------------------------------- */
+/* STEs                                                                   */
+
+void smmuv3_make_abort_ste(uint64_t ste[8])
+{
+	memset(ste, 0, 8 * sizeof(uint64_t));
+	ste[0] = STE0_V | (uint64_t)STE_CFG_ABORT << STE0_CFG_SHIFT;
+}
+
+void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_domain *s2,
+			uint64_t ste[8])
+{
+	const struct pt_cfg *c = &s2->pt.cfg;
+
+	memset(ste, 0, 8 * sizeof(uint64_t));
+	ste[0] = STE0_V | (uint64_t)STE_CFG_S2_TRANS << STE0_CFG_SHIFT;
+	ste[1] = STE1_SHCFG_INCOMING;
+	ste[2] = s2->vmid | (uint64_t)(64 - c->ias) << STE2_T0SZ_SHIFT |
+		 (uint64_t)c->sl0 << STE2_SL0_SHIFT | 0ULL << STE2_TG_SHIFT |
+		 (uint64_t)SMMUV3_S2_PS_ENC << STE2_PS_SHIFT | STE2_AA64 | STE2_R;
+	if (s2->nest_parent)
+		ste[2] |= STE2_PTW;
+	if (s2->dirty)
+		ste[2] |= STE2_HA | STE2_HD;
+	if (master->can_stall && __atomic_load_n(&s2->domain.sink, __ATOMIC_ACQUIRE))
+		ste[2] |= STE2_S;
+	ste[3] = s2->pt.root & STE3_S2TTB_MASK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Invalidation                                                           */
+
+void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
+{
+	struct smmuv3_iommu *smmu = s2->smmu;
+	uint64_t vmid0 = (uint64_t)s2->vmid << CMD0_VMID_SHIFT;
+	uint64_t cmds[64][2];
+	unsigned int n = 0;
+
+	if (!size)
+		return;
+	if (size > INV_RANGE_MAX || range_wraps(iova, size)) {
+		cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+		cmds[n++][1] = 0;
+	} else if (smmu->ril) {
+		/* (NUM + 1) << SCALE pages of 4K from iova, as Linux's __arm_smmu_tlb_inv_range. */
+		uint64_t pages = (ALIGN_UP(iova + size, SZ_4K) - ALIGN_DOWN(iova, SZ_4K)) >> 12;
+		uint64_t addr = ALIGN_DOWN(iova, SZ_4K);
+
+		while (pages && n < 63) {
+			unsigned int scale = (unsigned int)__builtin_ctzll(pages);
+			uint64_t num = (pages >> scale) & 31;
+
+			cmds[n][0] = SMMU_CMD_TLBI_S2_IPA | vmid0 | (num - 1) << CMD0_NUM_SHIFT |
+				     (uint64_t)scale << CMD0_SCALE_SHIFT;
+			cmds[n++][1] = addr | 1ULL << CMD1_TG_SHIFT;
+			addr += num << (scale + 12);
+			pages -= num << scale;
+		}
+		if (pages) {
+			n = 0;
+			cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+			cmds[n++][1] = 0;
+		}
+	} else {
+		for (uint64_t a = ALIGN_DOWN(iova, SZ_4K); a < iova + size && n < 63; a += SZ_4K) {
+			cmds[n][0] = SMMU_CMD_TLBI_S2_IPA | vmid0;
+			cmds[n++][1] = a;
+		}
+		if (ALIGN_DOWN(iova, SZ_4K) + (uint64_t)n * SZ_4K < iova + size) {
+			n = 0;
+			cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+			cmds[n++][1] = 0;
+		}
+	}
+	/* Guest stage-1 entries over this stage 2 are gone too (Linux: NH_ALL for a parent). */
+	if (s2->nest_parent) {
+		cmds[n][0] = SMMU_CMD_TLBI_NH_ALL | vmid0;
+		cmds[n++][1] = 0;
+	}
+	smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Paging domains                                                         */
+
+struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags,
+						const struct iommu_user_data *data, int *err)
+{
+	struct smmuv3_iommu *smmu;
+	struct smmuv3_domain *s2;
+	struct pt_cfg cfg;
+	int vmid, ret;
+
+	if (!smmuv3_master_ours(dev)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	smmu = to_master(dev)->smmu;
+	if ((flags & ~PAGING_FLAGS) || data || !smmu->s2p) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && !smmu->s1p) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && (!smmu->httu_dirty || dev->no_dirty)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	s2 = uzalloc(sizeof(*s2));
+	if (!s2) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	cfg = (struct pt_cfg){.format = PT_VMSA_S2,
+			      .granule_shift = 12,
+			      .ias = SMMUV3_S2_IAS,
+			      .oas = SMMUV3_S2_OAS,
+			      .sl0 = -1};
+	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		cfg.flags |= PT_CFG_DBM;
+	ret = pt_cfg_init(&cfg);
+	if (!ret)
+		ret = pt_table_init(&s2->pt, &cfg, &pt_mem_host);
+	if (ret) {
+		ufree(s2);
+		*err = ret;
+		return NULL;
+	}
+	vmid = smmuv3_vmid_alloc(smmu);
+	if (vmid < 0) {
+		pt_table_destroy(&s2->pt);
+		ufree(s2);
+		*err = vmid;
+		return NULL;
+	}
+	s2->smmu = smmu;
+	s2->vmid = (uint16_t)vmid;
+	s2->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	s2->dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	pthread_mutex_init(&s2->lock, NULL);
+	s2->domain = (struct iommu_domain){
+		.type = IOMMU_DOMAIN_PAGING,
+		.ops = &smmuv3_paging_ops,
+		.iommu = &smmu->iommu,
+		.pgsize_bitmap = SMMUV3_PGSIZES,
+		.aperture_start = 0,
+		.aperture_end = (1ULL << SMMUV3_S2_IAS) - 1,
+		.dirty_ops = s2->dirty,
+	};
+	*err = 0;
+	return &s2->domain;
+}
+
+static void smmuv3_paging_free(struct iommu_domain *domain)
+{
+	struct smmuv3_domain *s2 = to_s2(domain);
+	struct smmuv3_iommu *smmu = s2->smmu;
+
+	/* No event delivery may still be looking at it. */
+	pthread_rwlock_wrlock(&smmu->report_lock);
+	pthread_rwlock_unlock(&smmu->report_lock);
+	if (s2->msi_users)
+		ulog_warn("%s: stage-2 domain freed with %u devices on its doorbell", smmu->name,
+			  s2->msi_users);
+	/* The walk caches forget the tables before they are reused; the VMID is clean for reuse. */
+	epoch_hold();
+	pt_table_destroy(&s2->pt);
+	smmuv3_cmdq_issue_one(smmu, SMMU_CMD_TLBI_S12_VMALL | (uint64_t)s2->vmid << CMD0_VMID_SHIFT,
+			      0);
+	epoch_release();
+	smmuv3_vmid_free(smmu, s2->vmid);
+	pthread_mutex_destroy(&s2->lock);
+	ufree(s2);
+}
+
+static int smmuv3_paging_attach(struct iommu_domain *domain, struct udev *dev)
+{
+	struct smmuv3_domain *s2 = to_s2(domain);
+	struct smmuv3_master *master;
+	uint64_t ste[8];
+
+	if (!smmuv3_master_ours(dev) || to_master(dev)->smmu != s2->smmu)
+		return -EINVAL;
+	master = to_master(dev);
+	if (s2->dirty && dev->no_dirty)
+		return -EINVAL;
+	smmuv3_make_s2_ste(master, s2, ste);
+	return smmuv3_master_attach(master, domain, s2, ste, NULL, 0);
+}
+
+static int smmuv3_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
+			    size_t pgsize, size_t pgcount, int prot, size_t *mapped)
+{
+	struct smmuv3_domain *s2 = to_s2(domain);
+	unsigned int pt_prot = 0;
+	uint64_t size;
+	int ret;
+
+	if (!is_pow2(pgsize) || !(pgsize & domain->pgsize_bitmap) || !pgcount)
+		return -EINVAL;
+	if (!IS_ALIGNED(iova | paddr, pgsize))
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size) ||
+	    range_wraps(iova, size) || range_wraps(paddr, size))
+		return -EOVERFLOW;
+	if (iova + (size - 1) > domain->aperture_end)
+		return -ERANGE;
+	if (prot & IOMMU_READ)
+		pt_prot |= PT_PROT_R;
+	if (prot & IOMMU_WRITE)
+		pt_prot |= PT_PROT_W;
+	if (!pt_prot)
+		return -EINVAL;
+	if (!(prot & IOMMU_NOEXEC))
+		pt_prot |= PT_PROT_X;
+	pthread_mutex_lock(&s2->lock);
+	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
+	pthread_mutex_unlock(&s2->lock);
+	if (!ret && mapped)
+		*mapped += size;
+	return ret;
+}
+
+static size_t smmuv3_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
+				 size_t pgcount)
+{
+	struct smmuv3_domain *s2 = to_s2(domain);
+	uint64_t size, unmapped = 0;
+
+	if (!pgsize || !pgcount ||
+	    __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
+		return 0;
+	epoch_hold();
+	pthread_mutex_lock(&s2->lock);
+	if (pt_unmap(&s2->pt, iova, size, &unmapped))
+		unmapped = 0;
+	pthread_mutex_unlock(&s2->lock);
+	if (unmapped)
+		smmuv3_s2_inv_range(s2, iova, size);
+	epoch_release();
+	return (size_t)unmapped;
+}
+
+static uint64_t smmuv3_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
+{
+	uint64_t pa;
+
+	if (pt_iova_to_phys(&to_s2(domain)->pt, iova, &pa))
+		return 0;
+	return pa;
+}
+
+static int smmuv3_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	/* The hardware always tracks a DIRTY_TRACKING domain (Linux's is a no-op too). */
+	if (enable && !domain->dirty_ops)
+		return -EINVAL;
+	return 0;
+}
+
+struct dirty_walk {
+	struct smmuv3_domain *s2;
+	struct iommu_dirty_bitmap *bitmap;
+	uint64_t start, last;
+	bool clear;
+	uint64_t inv_start, inv_last; /* cleared leaves to invalidate; inv_start > inv_last: none */
+};
+
+static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+		      int level)
+{
+	struct dirty_walk *w = arg;
+	const struct pt_table *t = &w->s2->pt;
+	struct pt_leaf leaf;
+	struct pt_fault f;
+	uint64_t s, l;
+
+	(void)pa;
+	(void)prot;
+	(void)level;
+	/* The leaf's descriptor and where it lives (a read-only walk changes nothing). */
+	if (pt_table_walk(t, iova, 0, &leaf, &f) != PT_OK)
+		return 0;
+	for (;;) {
+		uint64_t d = leaf.desc;
+
+		if ((d & (S2_DESC_DBM | S2_DESC_AP_W)) != (S2_DESC_DBM | S2_DESC_AP_W))
+			return 0; /* clean, or not tracked */
+		int ret;
+
+		if (!w->clear)
+			break;
+		/* Back to writable-clean; a hardware update in between makes us read again. */
+		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d & ~S2_DESC_AP_W);
+		if (!ret)
+			break;
+		if (ret != -EAGAIN || pt_mem_read_desc(&t->cfg, t->mem, leaf.desc_addr, &leaf.desc))
+			return 0;
+	}
+	s = MAX(iova, w->start);
+	l = MIN(iova + (size - 1), w->last);
+	iommu_dirty_bitmap_record(w->bitmap, s, l - s + 1);
+	if (w->clear) {
+		w->inv_start = MIN(w->inv_start, iova);
+		w->inv_last = MAX(w->inv_last, iova + (size - 1));
+	}
+	return 0;
+}
+
+static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, size_t size,
+				       unsigned long flags, struct iommu_dirty_bitmap *dirty)
+{
+	struct smmuv3_domain *s2 = to_s2(domain);
+	struct dirty_walk w = {.s2 = s2,
+			       .bitmap = dirty,
+			       .start = iova,
+			       .clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
+			       .inv_start = UINT64_MAX};
+
+	if (!s2->dirty)
+		return -EINVAL;
+	if (!size)
+		return 0;
+	w.last = range_wraps(iova, size) ? UINT64_MAX : iova + (size - 1);
+	pthread_mutex_lock(&s2->lock);
+	pt_for_each_leaf(&s2->pt, iova, w.last, dirty_leaf, &w);
+	pthread_mutex_unlock(&s2->lock);
+	/* Cached writable translations must go, or the next write would not mark the leaf. */
+	if (w.inv_start <= w.inv_last)
+		smmuv3_s2_inv_range(s2, w.inv_start, w.inv_last - w.inv_start + 1);
+	return 0;
+}
+
+const struct iommu_domain_ops smmuv3_paging_ops = {
+	.attach_dev = smmuv3_paging_attach,
+	.map_pages = smmuv3_map_pages,
+	.unmap_pages = smmuv3_unmap_pages,
+	.iova_to_phys = smmuv3_iova_to_phys,
+	.set_dirty_tracking = smmuv3_set_dirty_tracking,
+	.read_and_clear_dirty = smmuv3_read_and_clear_dirty,
+	.free = smmuv3_paging_free,
+};
+
+int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain)
+{
+	if (smmuv3_is_paging(domain))
+		return to_s2(domain)->vmid;
+	if (smmuv3_is_nested(domain))
+		return to_nested(domain)->vsmmu->vmid;
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The doorbell                                                           */
+
+int smmuv3_msi_get(struct smmuv3_domain *s2)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&s2->lock);
+	if (!s2->msi_users) {
+		/* Write-only, like Linux's MSI page (IOMMU_WRITE | IOMMU_MMIO). */
+		ret = pt_map(&s2->pt, SMMUV3_MSI_IOVA_BASE, (uint64_t)(uintptr_t)s2->smmu->msi_page,
+			     SZ_4K, PT_PROT_W);
+		if (ret == -EEXIST)
+			ret = -EADDRINUSE; /* the IOAS maps something in the window */
+	}
+	if (!ret)
+		s2->msi_users++;
+	pthread_mutex_unlock(&s2->lock);
+	return ret;
+}
+
+void smmuv3_msi_put(struct smmuv3_domain *s2)
+{
+	bool unmap;
+
+	epoch_hold();
+	pthread_mutex_lock(&s2->lock);
+	unmap = !--s2->msi_users;
+	if (unmap)
+		pt_unmap(&s2->pt, SMMUV3_MSI_IOVA_BASE, SZ_4K, NULL);
+	pthread_mutex_unlock(&s2->lock);
+	if (unmap)
+		smmuv3_s2_inv_range(s2, SMMUV3_MSI_IOVA_BASE, SZ_4K);
+	epoch_release();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Nested domains                                                         */
+
+/* Linux's arm_smmu_validate_vste(): 0, or -EIO for what a guest may not ask. */
+static int validate_vste(uint64_t ste[2])
+{
+	unsigned int cfg, eats;
+
+	if (!(ste[0] & STE0_V)) {
+		ste[0] = ste[1] = 0; /* an invalid STE: abort */
+		return 0;
+	}
+	if ((ste[0] & ~STE0_NESTING_ALLOWED) || (ste[1] & ~STE1_NESTING_ALLOWED))
+		return -EIO;
+	cfg = (unsigned int)((ste[0] & STE0_CFG_MASK) >> STE0_CFG_SHIFT);
+	if (cfg != STE_CFG_ABORT && cfg != STE_CFG_BYPASS && cfg != STE_CFG_S1_TRANS)
+		return -EIO;
+	eats = (unsigned int)((ste[1] & STE1_EATS_MASK) >> STE1_EATS_SHIFT);
+	if (eats > 1) /* ABT or TRANS only */
+		return -EIO;
+	ste[1] &= ~STE1_EATS_MASK; /* no ATS: never in the physical STE */
+	return 0;
+}
+
+struct iommu_domain *smmuv3_nested_alloc(struct smmuv3_vsmmu *vsmmu, uint32_t flags,
+					 const struct iommu_user_data *data, int *err)
+{
+	struct iommu_hwpt_arm_smmuv3 arg;
+	struct smmuv3_nested *nested;
+	uint64_t ste[2];
+	int ret;
+
+	if (flags) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	ret = iommu_copy_struct_from_user(&arg, sizeof(arg),
+					  offsetofend(struct iommu_hwpt_arm_smmuv3, ste), data,
+					  IOMMU_HWPT_DATA_ARM_SMMUV3);
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	ste[0] = le64toh(arg.ste[0]);
+	ste[1] = le64toh(arg.ste[1]);
+	ret = validate_vste(ste);
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	nested = uzalloc(sizeof(*nested));
+	if (!nested) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	nested->vsmmu = vsmmu;
+	nested->ste[0] = ste[0];
+	nested->ste[1] = ste[1];
+	nested->domain = (struct iommu_domain){
+		.type = IOMMU_DOMAIN_NESTED,
+		.ops = &smmuv3_nested_ops,
+		.iommu = &vsmmu->smmu->iommu,
+		.parent = &vsmmu->s2->domain,
+		.aperture_start = vsmmu->s2->domain.aperture_start,
+		.aperture_end = vsmmu->s2->domain.aperture_end,
+	};
+	*err = 0;
+	return &nested->domain;
+}
+
+static unsigned int nested_cfg(const struct smmuv3_nested *nested)
+{
+	if (!(nested->ste[0] & STE0_V))
+		return STE_CFG_ABORT;
+	return (unsigned int)((nested->ste[0] & STE0_CFG_MASK) >> STE0_CFG_SHIFT);
+}
+
+static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
+{
+	struct smmuv3_nested *nested = to_nested(domain);
+	struct smmuv3_vsmmu *vsmmu = nested->vsmmu;
+	unsigned int cfg = nested_cfg(nested);
+	struct smmuv3_master *master;
+	uint32_t vsid = 0;
+	uint64_t ste[8];
+	bool vmaster;
+
+	if (!smmuv3_master_ours(dev) || to_master(dev)->smmu != vsmmu->smmu)
+		return -EINVAL;
+	master = to_master(dev);
+	if (vsmmu->s2->dirty && dev->no_dirty)
+		return -EINVAL;
+	/* CD invalidations and vEVENTs need the vSID: translating needs a vDEVICE. */
+	vmaster = !smmuv3_vsmmu_vsid(vsmmu, master, &vsid);
+	if (!vmaster && cfg == STE_CFG_S1_TRANS)
+		return -ENOENT;
+
+	switch (cfg) {
+	case STE_CFG_S1_TRANS:
+		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
+		ste[2] &= ~STE2_S; /* stage-2 faults are the host's, never the guest's requests */
+		ste[0] = STE0_V | (uint64_t)STE_CFG_NESTED << STE0_CFG_SHIFT |
+			 (nested->ste[0] & ~STE0_CFG_MASK);
+		ste[1] |= nested->ste[1] | STE1_MEV;
+		if (!master->can_stall)
+			ste[1] |= STE1_S1STALLD;
+		break;
+	case STE_CFG_BYPASS:
+		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
+		ste[2] &= ~STE2_S;
+		break;
+	default:
+		smmuv3_make_abort_ste(ste);
+		break;
+	}
+	return smmuv3_master_attach(master, domain, cfg == STE_CFG_ABORT ? NULL : vsmmu->s2, ste,
+				    vmaster ? vsmmu : NULL, vsid);
+}
+
+static void smmuv3_nested_free(struct iommu_domain *domain)
+{
+	struct smmuv3_nested *nested = to_nested(domain);
+	struct smmuv3_iommu *smmu = nested->vsmmu->smmu;
+
+	pthread_rwlock_wrlock(&smmu->report_lock);
+	pthread_rwlock_unlock(&smmu->report_lock);
+	ufree(nested);
+}
+
+const struct iommu_domain_ops smmuv3_nested_ops = {
+	.attach_dev = smmuv3_nested_attach,
+	.free = smmuv3_nested_free,
+};

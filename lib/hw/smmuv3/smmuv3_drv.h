@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smmuv3_drv.h - the SMMUv3 driver's internals, shared by smmuv3_iommu.c
+ * (instance, queues, events, devices, attach, DMA), smmuv3_domain.c
+ * (stage-2 paging domains, nested domains, STE contents) and
+ * smmuv3_viommu.c (the vSMMU). Bit positions are on 64-bit words as the
+ * architecture lays out STEs, commands and events (see smmuv3_priv.h).
+ */
+#ifndef UIOMMU_HW_SMMUV3_DRV_H
+#define UIOMMU_HW_SMMUV3_DRV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/iommufd.h>
+
+#include "hw/smmuv3/smmuv3_iommu.h"
+#include "pt/pt.h"
+#include "util/bits.h"
+
+/* STE fields the driver writes (qword, bits). */
+#define STE0_V		    (1ULL << 0)
+#define STE0_CFG_SHIFT	    1
+#define STE0_CFG_MASK	    (7ULL << 1)
+#define STE_CFG_ABORT	    0
+#define STE_CFG_BYPASS	    4
+#define STE_CFG_S1_TRANS    5
+#define STE_CFG_S2_TRANS    6
+#define STE_CFG_NESTED	    7
+#define STE0_S1FMT_MASK	    (3ULL << 4)
+#define STE0_S1CTXPTR_MASK  (((1ULL << 52) - 1) & ~((1ULL << 6) - 1)) /* [51:6] */
+#define STE0_S1CDMAX_MASK   (0x1fULL << 59)
+#define STE1_S1DSS_MASK	    (3ULL << 0)
+#define STE1_S1CIR_MASK	    (3ULL << 2)
+#define STE1_S1COR_MASK	    (3ULL << 4)
+#define STE1_S1CSH_MASK	    (3ULL << 6)
+#define STE1_MEV	    (1ULL << 19)
+#define STE1_S1STALLD	    (1ULL << 27)
+#define STE1_EATS_SHIFT	    28
+#define STE1_EATS_MASK	    (3ULL << 28)
+#define STE1_SHCFG_INCOMING (1ULL << 44)
+#define STE2_T0SZ_SHIFT	    32
+#define STE2_SL0_SHIFT	    38
+#define STE2_TG_SHIFT	    46
+#define STE2_PS_SHIFT	    48
+#define STE2_AA64	    (1ULL << 51)
+#define STE2_PTW	    (1ULL << 54)
+#define STE2_HD		    (1ULL << 55)
+#define STE2_HA		    (1ULL << 56)
+#define STE2_S		    (1ULL << 57)
+#define STE2_R		    (1ULL << 58)
+#define STE3_S2TTB_MASK	    (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
+
+/* What a guest may put in the STE words of IOMMU_HWPT_DATA_ARM_SMMUV3 (Linux's *_NESTING_ALLOWED).
+ */
+#define STE0_NESTING_ALLOWED \
+	(STE0_V | STE0_CFG_MASK | STE0_S1FMT_MASK | STE0_S1CTXPTR_MASK | STE0_S1CDMAX_MASK)
+#define STE1_NESTING_ALLOWED                                                                     \
+	(STE1_S1DSS_MASK | STE1_S1CIR_MASK | STE1_S1COR_MASK | STE1_S1CSH_MASK | STE1_S1STALLD | \
+	 STE1_EATS_MASK)
+
+/* Command fields. */
+#define CMD0_SID_SHIFT		 32
+#define CMD0_SID_MASK		 (0xffffffffULL << 32)
+#define CMD0_VMID_SHIFT		 32
+#define CMD0_VMID_MASK		 (0xffffULL << 32)
+#define CMD0_NUM_SHIFT		 12
+#define CMD0_SCALE_SHIFT	 20
+#define CMD0_RESUME_ACTION_SHIFT 12
+#define CMD_RESUME_TERM		 0
+#define CMD_RESUME_RETRY	 1
+#define CMD_RESUME_ABORT	 2
+#define CMD1_TG_SHIFT		 10
+#define CMD1_RANGE_ALL		 31 /* CFGI_STE_RANGE Range = 31: CFGI_ALL */
+
+/* Event record fields. */
+#define EVT1_STAG_MASK 0xffffULL
+#define EVT1_STALL     (1ULL << 31)
+#define EVT1_PNU       (1ULL << 33)
+#define EVT1_IND       (1ULL << 34)
+#define EVT1_RNW       (1ULL << 35)
+#define EVT1_S2	       (1ULL << 39)
+#define EVT0_SSV       (1ULL << 11)
+
+/* The stage 2 every paging domain uses: 4K granule, 48-bit IPA, 48-bit PA. */
+#define SMMUV3_S2_IAS	 48
+#define SMMUV3_S2_OAS	 48
+#define SMMUV3_S2_PS_ENC 5
+#define SMMUV3_PGSIZES	 (SZ_4K | SZ_2M | SZ_1G)
+#define SZ_4K		 0x1000ULL
+#define SZ_2M		 0x200000ULL
+#define SZ_1G		 0x40000000ULL
+
+struct smmuv3_master;
+struct smmuv3_vsmmu;
+
+struct smmuv3_iommu {
+	struct iommu_device iommu;
+	char name[32];
+	struct smmuv3 *hw;
+
+	/* What the ID registers said at probe. */
+	bool s1p, s2p, httu_dirty, stall, ril;
+	unsigned int sid_bits, ssid_bits;
+
+	/* Guards masters[] and vmid_map. */
+	pthread_mutex_t lock;
+	struct smmuv3_master **masters; /* by SID, 1 << sid_bits */
+	uint64_t *vmid_map;		/* bitmap of the 2^16 VMIDs; 0 is never handed out */
+
+	uint64_t *strtab; /* linear stream table, 1 << sid_bits STEs */
+
+	/* Guards the command queue and its producer index. */
+	pthread_mutex_t cmdq_lock;
+	uint64_t *cmdq;
+	unsigned int cmdq_log2;
+	uint32_t cmdq_prod; /* wrap | index, as written to CMDQ_PROD */
+
+	/* Guards event consumption (records are handled in order, under it). */
+	pthread_mutex_t evtq_lock;
+	uint64_t *evtq;
+	unsigned int evtq_log2;
+	uint32_t evtq_cons;
+
+	/*
+	 * Read while an event is reported to somebody (a fault queue through a
+	 * domain's sink, a vIOMMU): what the report reaches stays alive.
+	 * Written (briefly) by whatever frees a domain, a vIOMMU or a device.
+	 */
+	pthread_rwlock_t report_lock;
+
+	void *msi_page; /* the doorbell, mapped at SMMUV3_MSI_IOVA_BASE */
+	bool own_msi_page;
+
+	struct smmuv3_iommu_stats stats; /* atomics */
+};
+
+/* A device: its stream, and what it is attached to. */
+struct smmuv3_master {
+	struct udev udev;
+	struct smmuv3_iommu *smmu;
+	char name[48];
+	struct iommu_resv_region resv; /* the SW_MSI window (when it has MSIs) */
+	bool can_stall, msi;
+
+	/* Guards everything below (the core serialises attach changes; the event path reads). */
+	pthread_mutex_t lock;
+	struct iommu_domain *domain;  /* attached (paging or nested); NULL: blocked */
+	struct smmuv3_domain *msi_s2; /* the stage 2 holding this device's doorbell mapping */
+	struct smmuv3_vsmmu *vsmmu;   /* nested on a vIOMMU with a vDEVICE: events go there */
+	uint32_t vsid;
+};
+
+static inline struct smmuv3_master *to_master(const struct udev *dev)
+{
+	return container_of(dev, struct smmuv3_master, udev);
+}
+
+/* A paging domain: a stage-2 table and its VMID. */
+struct smmuv3_domain {
+	struct iommu_domain domain;
+	struct smmuv3_iommu *smmu;
+	uint16_t vmid;
+	bool nest_parent, dirty;
+	/* Guards pt changes (the core's map / unmap, the doorbell) and msi_users. */
+	pthread_mutex_t lock;
+	struct pt_table pt;
+	unsigned int msi_users; /* attached devices that hold the doorbell mapping */
+};
+
+/* A nested domain of a vIOMMU: the guest's STE words 0-1 over the vIOMMU's stage 2. */
+struct smmuv3_nested {
+	struct iommu_domain domain;
+	struct smmuv3_vsmmu *vsmmu;
+	uint64_t ste[2]; /* validated, EATS cleared, CPU order */
+};
+
+struct smmuv3_vdev {
+	uint64_t vsid;
+	struct smmuv3_master *master;
+};
+
+/* The vSMMU. Its vDEVICE table changes and is read under the core's vIOMMU lock. */
+struct smmuv3_vsmmu {
+	struct iommu_viommu core;
+	struct smmuv3_iommu *smmu;
+	struct smmuv3_domain *s2;
+	uint16_t vmid;
+	struct smmuv3_vdev *vdevs;
+	unsigned int nr_vdevs, cap_vdevs;
+};
+
+static inline struct smmuv3_vsmmu *to_vsmmu(const struct iommu_viommu *v)
+{
+	return container_of(v, struct smmuv3_vsmmu, core);
+}
+
+extern const struct iommu_ops smmuv3_iommu_ops;
+extern const struct iommu_domain_ops smmuv3_paging_ops, smmuv3_nested_ops;
+
+static inline struct smmuv3_domain *to_s2(const struct iommu_domain *d)
+{
+	return container_of(d, struct smmuv3_domain, domain);
+}
+
+static inline struct smmuv3_nested *to_nested(const struct iommu_domain *d)
+{
+	return container_of(d, struct smmuv3_nested, domain);
+}
+
+static inline bool smmuv3_is_paging(const struct iommu_domain *d)
+{
+	return d && d->ops == &smmuv3_paging_ops;
+}
+
+static inline bool smmuv3_is_nested(const struct iommu_domain *d)
+{
+	return d && d->ops == &smmuv3_nested_ops;
+}
+
+static inline void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+/* smmuv3_iommu.c */
+/*
+ * Issue @n commands and a CMD_SYNC. 0 when all took effect; -EIO when the
+ * hardware refused one (CMDQ_ERR): *done (optional) gets its index, the
+ * ones before it took effect, it and the ones after did not (the driver
+ * replaced it with a CMD_SYNC and acknowledged the error, as Linux does).
+ */
+int smmuv3_cmdq_issue(struct smmuv3_iommu *smmu, const uint64_t (*cmds)[2], unsigned int n,
+		      unsigned int *done);
+/* One command and a CMD_SYNC. */
+int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd1);
+/* Write @ste for @sid (break-before-make through an abort STE when needed) + CFGI_STE. */
+void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t ste[8]);
+/* Attach @master to @domain with @ste; @vsmmu / @vsid: its vmaster (NULL: none). */
+int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
+			 struct smmuv3_domain *s2, const uint64_t ste[8],
+			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid);
+int smmuv3_vmid_alloc(struct smmuv3_iommu *smmu);
+void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid);
+bool smmuv3_master_ours(const struct udev *dev);
+
+/* smmuv3_domain.c */
+struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags,
+						const struct iommu_user_data *data, int *err);
+/* The STE of a stage-2-only translation through @s2 for @master. */
+void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_domain *s2,
+			uint64_t ste[8]);
+void smmuv3_make_abort_ste(uint64_t ste[8]);
+/* Map / unmap the doorbell in @s2 for one more / one fewer device. */
+int smmuv3_msi_get(struct smmuv3_domain *s2);
+void smmuv3_msi_put(struct smmuv3_domain *s2);
+/* TLBI_S2_IPA over [iova, iova + size) of @s2 (+ TLBI_NH_ALL for a nesting parent) + SYNC. */
+void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size);
+/* A nested domain of @vsmmu from the user's STE words. */
+struct iommu_domain *smmuv3_nested_alloc(struct smmuv3_vsmmu *vsmmu, uint32_t flags,
+					 const struct iommu_user_data *data, int *err);
+
+/* smmuv3_viommu.c */
+struct iommu_viommu *smmuv3_viommu_alloc(struct udev *dev, struct iommu_domain *parent,
+					 unsigned int type, const struct iommu_user_data *data,
+					 int *err);
+/* The vSID of @master on @vsmmu: 0 and *vsid, or -ENOENT. Under the core's vIOMMU lock. */
+int smmuv3_vsmmu_vsid(const struct smmuv3_vsmmu *vsmmu, const struct smmuv3_master *master,
+		      uint32_t *vsid);
+
+#endif

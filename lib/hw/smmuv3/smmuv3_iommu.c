@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: MIT
+/*
+ * smmuv3_iommu.c - the SMMUv3 driver: one hardware instance as a driver
+ * sees it, its devices and what they are attached to, its queues, its
+ * events, and the DMA path.
+ *
+ * What it owns. The structures a driver keeps in memory for the SMMU and
+ * the registers that point at them: a linear stream table (every STE an
+ * abort STE until a device attaches), a command queue and an event queue,
+ * all host memory that the model reads through the identity port
+ * (pt_mem_host: a physical address is a host address). Probe follows
+ * Linux's arm_smmu_device_reset(): everything off, GBPA abort, tables and
+ * queues programmed, CMDQEN, CFGI_ALL + TLBI_NSNH_ALL + SYNC, EVENTQEN,
+ * interrupts, SMMUEN. From then on the driver talks to the hardware only
+ * through MMIO and memory.
+ *
+ * Commands (smmuv3_cmdq_issue): written at CMDQ_PROD in batches that end
+ * with a CMD_SYNC; one PROD write per batch. The model consumes
+ * synchronously, so when the write returns CONS has caught up, or stopped
+ * at a command the hardware refused (GERROR.CMDQ_ERR). The driver then
+ * does what Linux's GERROR handler does (overwrite the bad slot with a
+ * CMD_SYNC, acknowledge) and, unlike Linux, tells the caller which command
+ * it was: a vIOMMU invalidation reports it in entry_num.
+ *
+ * STEs (smmuv3_install_ste): an STE in use is never rewritten in place.
+ * When the old one translates, qword 0 first becomes an abort STE and
+ * CFGI_STE + SYNC make every later transaction see it; then qwords 1-7,
+ * then qword 0, then CFGI_STE + SYNC again. A transaction during the
+ * update is aborted without an event, never translated through a mix of
+ * two STEs (Linux's "hitless" updates are a refinement this model does not
+ * need: nothing in it observes the abort window but a racing DMA).
+ *
+ * Events (smmuv3_iommu_process_events), in order, under evtq_lock: the
+ * record's SID names a device; a stalled fault (Stall = 1) becomes a page
+ * request (group = STAG, LAST_PAGE, PASID_VALID with SSV) for the sink of
+ * the domain the device is attached to, and when nobody takes it the
+ * driver answers RESUME Abort at once; a stage-1 fault or configuration
+ * error of a device nested on a vIOMMU with a vDEVICE goes to the vIOMMU
+ * as an IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 record with the vSID in place of the
+ * SID (Linux's arm_vmaster_report_event, the same eight event types);
+ * the rest are host events, counted. The interrupt line is not the
+ * trigger (the model raises it with its lock held, when no register can
+ * be read): dma_translate drains after every fault it meets, and whoever
+ * else makes the model record events calls smmuv3_iommu_process_events().
+ *
+ * DMA (dma_translate): one smmuv3_translate() per piece. A stall drains
+ * the event queue (so the page request reaches its fault queue), then
+ * waits in smmuv3_stall_wait() for the RESUME that the page response
+ * issues, and translates again on Retry. Both happen outside the epoch
+ * read-side section iommu_dma_rw() runs the op in (left and entered
+ * again; the section protects nothing while no translation is held).
+ *
+ * Attach. A device is attached to one domain or blocked. The STE comes
+ * from the domain (smmuv3_domain.c); the stage 2 it translates through
+ * holds the doorbell mapping for it while it is attached (the mapping is
+ * made on the first device and removed after the last). A paging domain
+ * with a fault queue (the core's sink) on a device that can stall gets
+ * STE.S2S: stage-2 faults become page requests.
+ *
+ * Locks, outermost first: the core's (idev->lock, vIOMMU lock) around
+ * attach; evtq_lock; report_lock (read while an event is delivered; write
+ * by whoever frees a domain, a vIOMMU or a device, so a delivery never
+ * reaches freed memory); the core's fault / vEVENTQ locks inside the
+ * delivery; master->lock, s2->lock and smmu->lock are leaves except that
+ * master->lock is held across s2->lock (doorbell) and cmdq_lock (STE);
+ * cmdq_lock is innermost (it takes the model's lock through MMIO).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_drv.h"
+#include "hw/smmuv3/smmuv3_priv.h"
+#include "util/alloc.h"
+#include "util/epoch.h"
+#include "util/log.h"
+#include "util/trace.h"
+
+static unsigned int smmuv3_instances;
+
+void smmuv3_iommu_params_default(struct smmuv3_iommu_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	smmuv3_params_default(&p->hw);
+	p->hw.httu = true;
+	p->hw.stall = true;
+	p->strtab_log2 = 8;
+	p->cmdq_log2 = 8;
+	p->evtq_log2 = 7;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Registers                                                              */
+
+static uint32_t rd32(struct smmuv3_iommu *smmu, uint32_t off)
+{
+	uint64_t v = 0;
+
+	smmuv3_mmio_read(smmu->hw, off, 4, &v);
+	return (uint32_t)v;
+}
+
+static void wr32(struct smmuv3_iommu *smmu, uint32_t off, uint32_t v)
+{
+	smmuv3_mmio_write(smmu->hw, off, 4, v);
+}
+
+static void wr64(struct smmuv3_iommu *smmu, uint32_t off, uint64_t v)
+{
+	smmuv3_mmio_write(smmu->hw, off, 8, v);
+}
+
+/* The wired interrupt: called with the model's lock held; events are drained elsewhere. */
+static void smmuv3_drv_irq(void *opaque, enum smmuv3_irq line)
+{
+	(void)opaque;
+	(void)line;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Command queue                                                          */
+
+#define CMDQ_SPIN_LIMIT 1000000u
+
+static void cmd_sync(uint64_t cmd[2])
+{
+	cmd[0] = SMMU_CMD_SYNC; /* CS = SIG_NONE: completion is CONS passing it */
+	cmd[1] = 0;
+}
+
+/*
+ * Write @n commands (n < queue size) at PROD and move PROD past them. 0
+ * when CONS caught up; -EIO with *bad the index (0-based in this batch)
+ * of the command the hardware stopped at. cmdq_lock held.
+ */
+static int cmdq_submit(struct smmuv3_iommu *smmu, uint64_t (*cmds)[2], unsigned int n,
+		       unsigned int *bad)
+{
+	uint32_t size = 1u << smmu->cmdq_log2, mask = (size << 1) - 1, start = smmu->cmdq_prod;
+	uint32_t cons = 0;
+	unsigned int spins = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t idx = (start + i) & (size - 1);
+
+		trace_smmu_cmd(smmu->name, (unsigned int)(cmds[i][0] & 0xff), cmds[i][0],
+			       cmds[i][1]);
+		__atomic_store_n(&smmu->cmdq[idx * 2], htole64(cmds[i][0]), __ATOMIC_RELAXED);
+		__atomic_store_n(&smmu->cmdq[idx * 2 + 1], htole64(cmds[i][1]), __ATOMIC_RELAXED);
+	}
+	smmu->cmdq_prod = (start + n) & mask;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	wr32(smmu, SMMU_CMDQ_PROD, smmu->cmdq_prod);
+	stat_add(&smmu->stats.cmds, n);
+	for (;;) {
+		cons = rd32(smmu, SMMU_CMDQ_CONS);
+		if ((cons & mask) == smmu->cmdq_prod)
+			return 0;
+		if ((rd32(smmu, SMMU_GERROR) ^ rd32(smmu, SMMU_GERRORN)) & SMMU_GERROR_CMDQ_ERR)
+			break;
+		if (++spins > CMDQ_SPIN_LIMIT) {
+			/* A hardware that never consumes: nothing the driver can do but say so. */
+			ulog_warn("%s: command queue stuck (cons 0x%x prod 0x%x)", smmu->name, cons,
+				  smmu->cmdq_prod);
+			*bad = 0;
+			return -ETIMEDOUT;
+		}
+	}
+	/*
+	 * CMDQ_ERR: CONS is at the refused command. Like Linux, overwrite it
+	 * with a CMD_SYNC and acknowledge; unlike Linux, the rest of the batch
+	 * too, so that "the commands before it" is exactly what took effect.
+	 */
+	*bad = ((cons & mask) - start) & mask;
+	trace_smmu_cmd_error(smmu->name, *bad,
+			     (cons & SMMU_CMDQ_CONS_ERR_MASK) >> SMMU_CMDQ_CONS_ERR_SHIFT);
+	for (unsigned int i = *bad; i < n; i++) {
+		uint32_t idx = (start + i) & (size - 1);
+		uint64_t sync[2];
+
+		cmd_sync(sync);
+		__atomic_store_n(&smmu->cmdq[idx * 2], htole64(sync[0]), __ATOMIC_RELAXED);
+		__atomic_store_n(&smmu->cmdq[idx * 2 + 1], htole64(sync[1]), __ATOMIC_RELAXED);
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	wr32(smmu, SMMU_GERRORN, rd32(smmu, SMMU_GERROR));
+	stat_add(&smmu->stats.cmd_errors, 1);
+	return -EIO;
+}
+
+int smmuv3_cmdq_issue(struct smmuv3_iommu *smmu, const uint64_t (*cmds)[2], unsigned int n,
+		      unsigned int *done)
+{
+	/* Room for a batch and its SYNC, on the stack. */
+	enum { BATCH = 63 };
+	uint32_t qsize = 1u << smmu->cmdq_log2;
+	unsigned int per = MIN((unsigned int)BATCH, qsize - 1), i = 0;
+	uint64_t batch[BATCH + 1][2];
+	int ret = 0;
+
+	pthread_mutex_lock(&smmu->cmdq_lock);
+	do {
+		unsigned int k = MIN(per, n - i), bad = 0;
+
+		memcpy(batch, cmds + i, (size_t)k * sizeof(batch[0]));
+		cmd_sync(batch[k]);
+		ret = cmdq_submit(smmu, batch, k + 1, &bad);
+		if (ret) {
+			/* A refused SYNC (cannot happen) counts as the batch's last command. */
+			i += MIN(bad, k);
+			break;
+		}
+		i += k;
+	} while (i < n);
+	pthread_mutex_unlock(&smmu->cmdq_lock);
+	if (done)
+		*done = i;
+	return ret;
+}
+
+int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd1)
+{
+	const uint64_t cmd[1][2] = {{cmd0, cmd1}};
+
+	return smmuv3_cmdq_issue(smmu, cmd, 1, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stream table                                                           */
+
+static uint64_t *ste_ptr(struct smmuv3_iommu *smmu, uint32_t sid)
+{
+	return &smmu->strtab[(size_t)sid * 8];
+}
+
+/* Valid and not abort (Config 0b1xx: bypass or translate): transactions use the other qwords. */
+static bool ste_translates(uint64_t q0)
+{
+	return (q0 & STE0_V) && (((q0 & STE0_CFG_MASK) >> STE0_CFG_SHIFT) & 4);
+}
+
+void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t ste[8])
+{
+	uint64_t *p = ste_ptr(smmu, sid), old0 = le64toh(__atomic_load_n(&p[0], __ATOMIC_RELAXED));
+	uint64_t cfgi = SMMU_CMD_CFGI_STE | (uint64_t)sid << CMD0_SID_SHIFT;
+	bool same = true;
+
+	for (unsigned int i = 0; i < 8; i++)
+		same &= le64toh(__atomic_load_n(&p[i], __ATOMIC_RELAXED)) == ste[i];
+	if (same)
+		return;
+	trace_smmu_ste(smmu->name, sid, ste[0], ste[1], ste[2], ste[3]);
+	if (ste_translates(old0)) {
+		/* Break: nothing may translate through half of the old and half of the new. */
+		__atomic_store_n(&p[0], htole64(STE0_V), __ATOMIC_RELEASE);
+		smmuv3_cmdq_issue_one(smmu, cfgi, 0);
+	}
+	for (unsigned int i = 1; i < 8; i++)
+		__atomic_store_n(&p[i], htole64(ste[i]), __ATOMIC_RELEASE);
+	__atomic_store_n(&p[0], htole64(ste[0]), __ATOMIC_RELEASE);
+	smmuv3_cmdq_issue_one(smmu, cfgi, 0);
+}
+
+int smmuv3_iommu_read_ste(struct smmuv3_iommu *smmu, uint32_t sid, uint64_t ste[8])
+{
+	uint64_t *p;
+
+	if (!smmu || sid >> smmu->sid_bits)
+		return -EINVAL;
+	p = ste_ptr(smmu, sid);
+	for (unsigned int i = 0; i < 8; i++)
+		ste[i] = __atomic_load_n(&p[i], __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* VMIDs                                                                  */
+
+int smmuv3_vmid_alloc(struct smmuv3_iommu *smmu)
+{
+	int vmid = -ENOSPC;
+
+	pthread_mutex_lock(&smmu->lock);
+	for (unsigned int w = 0; w < (1u << 16) / 64; w++) {
+		uint64_t free_bits = ~smmu->vmid_map[w];
+
+		if (!free_bits)
+			continue;
+		vmid = (int)(w * 64 + (unsigned int)__builtin_ctzll(free_bits));
+		smmu->vmid_map[w] |= 1ULL << (vmid & 63);
+		break;
+	}
+	pthread_mutex_unlock(&smmu->lock);
+	return vmid;
+}
+
+void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid)
+{
+	pthread_mutex_lock(&smmu->lock);
+	smmu->vmid_map[vmid / 64] &= ~(1ULL << (vmid & 63));
+	pthread_mutex_unlock(&smmu->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Probe and removal                                                      */
+
+static void smmuv3_iommu_release(struct smmuv3_iommu *smmu)
+{
+	if (smmu->hw)
+		smmuv3_free(smmu->hw);
+	ufree(smmu->strtab);
+	ufree(smmu->cmdq);
+	ufree(smmu->evtq);
+	if (smmu->own_msi_page)
+		ufree(smmu->msi_page);
+	ufree(smmu->masters);
+	ufree(smmu->vmid_map);
+	pthread_rwlock_destroy(&smmu->report_lock);
+	pthread_mutex_destroy(&smmu->evtq_lock);
+	pthread_mutex_destroy(&smmu->cmdq_lock);
+	pthread_mutex_destroy(&smmu->lock);
+	ufree(smmu);
+}
+
+/* Allocate a queue or table of 2^log2 entries of @esize bytes, aligned to its size. */
+static uint64_t *table_alloc(unsigned int log2, size_t esize)
+{
+	size_t bytes = esize << log2;
+
+	return ualloc_aligned(bytes < 64 ? 64 : bytes, bytes);
+}
+
+static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
+{
+	uint64_t ste[8];
+	uint32_t idr0 = rd32(smmu, SMMU_IDR0), idr1 = rd32(smmu, SMMU_IDR1);
+	uint32_t idr3 = rd32(smmu, SMMU_IDR3);
+
+	smmu->s2p = idr0 & 1;
+	smmu->s1p = idr0 >> 1 & 1;
+	smmu->httu_dirty = (idr0 >> 6 & 3) == 2;
+	smmu->stall = (idr0 >> 24 & 3) != 1;
+	smmu->ril = idr3 >> 10 & 1;
+	smmu->ssid_bits = idr1 >> 6 & 0x1f;
+	if ((idr1 & 0x3f) < smmu->sid_bits)
+		smmu->sid_bits = idr1 & 0x3f;
+	if (smmu->cmdq_log2 > (idr1 >> 21 & 0x1f) || smmu->evtq_log2 > (idr1 >> 16 & 0x1f))
+		return -EINVAL;
+
+	smmu->strtab = table_alloc(smmu->sid_bits, 64);
+	smmu->cmdq = table_alloc(smmu->cmdq_log2, 16);
+	smmu->evtq = table_alloc(smmu->evtq_log2, 32);
+	if (!smmu->msi_page) {
+		smmu->msi_page = ualloc_aligned(4096, 4096);
+		smmu->own_msi_page = true;
+	}
+	smmu->masters = ucalloc((size_t)1 << smmu->sid_bits, sizeof(*smmu->masters));
+	smmu->vmid_map = ucalloc((1u << 16) / 64, sizeof(uint64_t));
+	if (!smmu->strtab || !smmu->cmdq || !smmu->evtq || !smmu->msi_page || !smmu->masters ||
+	    !smmu->vmid_map)
+		return -ENOMEM;
+	smmu->vmid_map[0] = 1; /* VMID 0 is never a domain's */
+
+	smmuv3_make_abort_ste(ste);
+	for (uint32_t sid = 0; sid < (1u << smmu->sid_bits); sid++)
+		memcpy(ste_ptr(smmu, sid), ste, sizeof(ste));
+
+	/* Off, abort while off, then the tables and queues. */
+	wr32(smmu, SMMU_CR0, 0);
+	wr32(smmu, SMMU_GBPA, SMMU_GBPA_UPDATE | SMMU_GBPA_ABORT);
+	wr32(smmu, SMMU_CR2, SMMU_CR2_RECINVSID);
+	wr64(smmu, SMMU_STRTAB_BASE, (uint64_t)(uintptr_t)smmu->strtab | 1ULL << 62);
+	wr32(smmu, SMMU_STRTAB_BASE_CFG, smmu->sid_bits); /* FMT linear, LOG2SIZE */
+	wr64(smmu, SMMU_CMDQ_BASE, (uint64_t)(uintptr_t)smmu->cmdq | 1ULL << 62 | smmu->cmdq_log2);
+	wr32(smmu, SMMU_CMDQ_PROD, 0);
+	wr32(smmu, SMMU_CMDQ_CONS, 0);
+	smmu->cmdq_prod = 0;
+	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN);
+	{
+		const uint64_t cmds[2][2] = {
+			{SMMU_CMD_CFGI_STE_RANGE, CMD1_RANGE_ALL},
+			{SMMU_CMD_TLBI_NSNH_ALL, 0},
+		};
+
+		if (smmuv3_cmdq_issue(smmu, cmds, 2, NULL))
+			return -EIO;
+	}
+	wr64(smmu, SMMU_EVENTQ_BASE,
+	     (uint64_t)(uintptr_t)smmu->evtq | 1ULL << 62 | smmu->evtq_log2);
+	wr32(smmu, SMMU_EVENTQ_PROD, 0);
+	wr32(smmu, SMMU_EVENTQ_CONS, 0);
+	smmu->evtq_cons = 0;
+	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN);
+	wr32(smmu, SMMU_IRQ_CTRL, SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN);
+	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
+	if (!(rd32(smmu, SMMU_CR0ACK) & SMMU_CR0_SMMUEN))
+		return -EIO;
+	return 0;
+}
+
+int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **out)
+{
+	struct smmuv3_params hw;
+	struct smmuv3_iommu *smmu;
+	unsigned int n;
+	int ret;
+
+	if (!p || !out || p->strtab_log2 < 1 || p->strtab_log2 > 16 || p->cmdq_log2 < 1 ||
+	    p->cmdq_log2 > SMMU_Q_MAX_LOG2 || p->evtq_log2 < 1 || p->evtq_log2 > SMMU_Q_MAX_LOG2 ||
+	    ((uintptr_t)p->msi_page & 0xfff))
+		return -EINVAL;
+	smmu = uzalloc(sizeof(*smmu));
+	if (!smmu)
+		return -ENOMEM;
+	pthread_mutex_init(&smmu->lock, NULL);
+	pthread_mutex_init(&smmu->cmdq_lock, NULL);
+	pthread_mutex_init(&smmu->evtq_lock, NULL);
+	pthread_rwlock_init(&smmu->report_lock, NULL);
+	n = __atomic_fetch_add(&smmuv3_instances, 1, __ATOMIC_RELAXED);
+	if (p->name)
+		snprintf(smmu->name, sizeof(smmu->name), "%s", p->name);
+	else
+		snprintf(smmu->name, sizeof(smmu->name), "smmuv3.%u", n);
+	smmu->iommu =
+		(struct iommu_device){.ops = &smmuv3_iommu_ops, .name = smmu->name, .priv = smmu};
+	smmu->sid_bits = p->strtab_log2;
+	smmu->msi_page = p->msi_page;
+	smmu->cmdq_log2 = p->cmdq_log2;
+	smmu->evtq_log2 = p->evtq_log2;
+
+	hw = p->hw;
+	hw.irq = smmuv3_drv_irq;
+	hw.irq_opaque = smmu;
+	if (ualloc_should_fail()) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = smmuv3_new(&hw, &pt_mem_host, &smmu->hw);
+	if (ret)
+		goto err;
+	if (!(rd32(smmu, SMMU_IDR0) & 1)) {
+		ret = -EINVAL; /* the driver's domains are stage 2: it needs S2P */
+		goto err;
+	}
+	ret = smmuv3_iommu_reset(smmu);
+	if (ret)
+		goto err;
+	*out = smmu;
+	return 0;
+err:
+	smmuv3_iommu_release(smmu);
+	return ret;
+}
+
+void smmuv3_iommu_free(struct smmuv3_iommu *smmu)
+{
+	if (!smmu)
+		return;
+	for (uint32_t sid = 0; sid < (1u << smmu->sid_bits); sid++)
+		if (smmu->masters[sid])
+			ulog_warn("%s: freed with device %s still present", smmu->name,
+				  smmu->masters[sid]->name);
+	wr32(smmu, SMMU_CR0, 0);
+	smmuv3_iommu_release(smmu);
+}
+
+struct iommu_device *smmuv3_iommu_device(struct smmuv3_iommu *smmu)
+{
+	return &smmu->iommu;
+}
+
+struct smmuv3 *smmuv3_iommu_hw(struct smmuv3_iommu *smmu)
+{
+	return smmu->hw;
+}
+
+void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova)
+{
+	if (iova)
+		*iova = SMMUV3_MSI_IOVA_BASE;
+	return smmu->msi_page;
+}
+
+void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&smmu->stats;
+	uint64_t *dst = (uint64_t *)st;
+
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Devices                                                                */
+
+bool smmuv3_master_ours(const struct udev *dev)
+{
+	return dev && dev->iommu && dev->iommu->ops == &smmuv3_iommu_ops &&
+	       dev->iommu_priv == to_master(dev);
+}
+
+bool smmuv3_iommu_dev_is_ours(const struct udev *dev)
+{
+	return smmuv3_master_ours(dev);
+}
+
+struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smmuv3_dev_params *p,
+				     int *err)
+{
+	struct smmuv3_master *master;
+
+	if (!smmu || !p || p->sid >> smmu->sid_bits || p->ssid_bits > smmu->ssid_bits) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	master = uzalloc(sizeof(*master));
+	if (!master) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	master->smmu = smmu;
+	pthread_mutex_init(&master->lock, NULL);
+	if (p->name)
+		snprintf(master->name, sizeof(master->name), "%s", p->name);
+	else
+		snprintf(master->name, sizeof(master->name), "%s:%04x", smmu->name, p->sid);
+	master->can_stall = p->can_stall && smmu->stall;
+	master->msi = !p->no_msi;
+	master->resv = (struct iommu_resv_region){
+		.start = SMMUV3_MSI_IOVA_BASE,
+		.last = SMMUV3_MSI_IOVA_BASE + SMMUV3_MSI_IOVA_LENGTH - 1,
+	};
+	master->udev = (struct udev){
+		.name = master->name,
+		.iommu = &smmu->iommu,
+		.sid = p->sid,
+		.max_pasid_log2 = p->ssid_bits,
+		.no_dirty = p->no_dirty,
+		.is_pci = p->is_pci,
+		.nr_resv = master->msi ? 1 : 0,
+		.resv = master->msi ? &master->resv : NULL,
+		.iommu_priv = master,
+	};
+	pthread_mutex_lock(&smmu->lock);
+	if (smmu->masters[p->sid]) {
+		pthread_mutex_unlock(&smmu->lock);
+		pthread_mutex_destroy(&master->lock);
+		ufree(master);
+		*err = -EEXIST;
+		return NULL;
+	}
+	smmu->masters[p->sid] = master;
+	pthread_mutex_unlock(&smmu->lock);
+	*err = 0;
+	return &master->udev;
+}
+
+static void smmuv3_block_dev(struct udev *dev);
+
+void smmuv3_iommu_dev_destroy(struct udev *dev)
+{
+	struct smmuv3_master *master;
+	struct smmuv3_iommu *smmu;
+
+	if (!smmuv3_master_ours(dev))
+		return;
+	master = to_master(dev);
+	smmu = master->smmu;
+	if (master->domain)
+		smmuv3_block_dev(dev);
+	/* No event report may be looking at it any more. */
+	pthread_rwlock_wrlock(&smmu->report_lock);
+	pthread_mutex_lock(&smmu->lock);
+	smmu->masters[dev->sid] = NULL;
+	pthread_mutex_unlock(&smmu->lock);
+	pthread_rwlock_unlock(&smmu->report_lock);
+	pthread_mutex_destroy(&master->lock);
+	ufree(master);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Attach                                                                 */
+
+int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
+			 struct smmuv3_domain *s2, const uint64_t ste[8],
+			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid)
+{
+	struct smmuv3_domain *old_s2;
+	int ret;
+
+	pthread_mutex_lock(&master->lock);
+	old_s2 = master->msi_s2;
+	/* The new stage 2 maps the doorbell before the STE points at it. */
+	if (master->msi && s2 && s2 != old_s2) {
+		ret = smmuv3_msi_get(s2);
+		if (ret) {
+			pthread_mutex_unlock(&master->lock);
+			return ret;
+		}
+	}
+	smmuv3_install_ste(master->smmu, master->udev.sid, ste);
+	if (master->msi && old_s2 && s2 != old_s2)
+		smmuv3_msi_put(old_s2);
+	master->msi_s2 = master->msi ? s2 : NULL;
+	master->domain = domain;
+	master->vsmmu = vsmmu;
+	master->vsid = vsid;
+	pthread_mutex_unlock(&master->lock);
+	return 0;
+}
+
+static void smmuv3_block_dev(struct udev *dev)
+{
+	struct smmuv3_master *master;
+	uint64_t ste[8];
+
+	if (!smmuv3_master_ours(dev))
+		return;
+	master = to_master(dev);
+	smmuv3_make_abort_ste(ste);
+	smmuv3_master_attach(master, NULL, NULL, ste, NULL, 0);
+	/* Nothing may stay stalled on a device nobody translates for. */
+	if (master->smmu->stall)
+		smmuv3_cmdq_issue_one(master->smmu,
+				      SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
+				      0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* GET_HW_INFO, capabilities                                              */
+
+static int smmuv3_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_t len,
+			  unsigned int *type, size_t *full_len)
+{
+	struct iommu_hw_info_arm_smmuv3 info = {0};
+	struct smmuv3_iommu *smmu;
+	size_t n = MIN(len, sizeof(info));
+
+	if (!smmuv3_master_ours(dev))
+		return -EINVAL;
+	if (req_type != IOMMU_HW_INFO_TYPE_DEFAULT && req_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+		return -EOPNOTSUPP;
+	smmu = to_master(dev)->smmu;
+	for (unsigned int i = 0; i < 6; i++)
+		info.idr[i] = rd32(smmu, SMMU_IDR0 + 4 * i);
+	info.iidr = rd32(smmu, SMMU_IIDR);
+	info.aidr = rd32(smmu, SMMU_AIDR);
+	if (n && !buf)
+		return -EFAULT;
+	if (n)
+		memcpy(buf, &info, n);
+	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	*full_len = sizeof(info);
+	return (int)n;
+}
+
+static uint64_t smmuv3_capabilities(struct udev *dev)
+{
+	if (!smmuv3_master_ours(dev))
+		return 0;
+	return to_master(dev)->smmu->httu_dirty && !dev->no_dirty ? IOMMU_HW_CAP_DIRTY_TRACKING : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Events                                                                 */
+
+static void resume(struct smmuv3_iommu *smmu, uint32_t sid, uint16_t stag, unsigned int action)
+{
+	smmuv3_cmdq_issue_one(smmu,
+			      SMMU_CMD_RESUME | (uint64_t)action << CMD0_RESUME_ACTION_SHIFT |
+				      (uint64_t)sid << CMD0_SID_SHIFT,
+			      stag);
+}
+
+/* The event types a vIOMMU gets (Linux's arm_smmu_handle_event). */
+static bool vevent_type(unsigned int type)
+{
+	switch (type) {
+	case SMMU_EVT_C_BAD_STE:
+	case SMMU_EVT_F_STREAM_DISABLED:
+	case SMMU_EVT_C_BAD_SUBSTREAMID:
+	case SMMU_EVT_C_BAD_CD:
+	case SMMU_EVT_F_TRANSLATION:
+	case SMMU_EVT_F_ADDR_SIZE:
+	case SMMU_EVT_F_ACCESS:
+	case SMMU_EVT_F_PERMISSION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A stalled fault: a page request for the attached domain's fault queue. 0 or -errno. */
+static int report_stall(struct iommu_domain *domain, struct udev *dev, const uint64_t evt[4])
+{
+	struct iommu_event_sink *sink;
+	struct iopf_fault f = {
+		.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+		.grpid = (uint32_t)(evt[1] & EVT1_STAG_MASK),
+		.addr = evt[2],
+	};
+
+	switch (evt[0] & 0xff) {
+	case SMMU_EVT_F_TRANSLATION:
+	case SMMU_EVT_F_ADDR_SIZE:
+	case SMMU_EVT_F_ACCESS:
+	case SMMU_EVT_F_PERMISSION:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	f.perm = evt[1] & EVT1_RNW ? IOMMU_PGFAULT_PERM_READ : IOMMU_PGFAULT_PERM_WRITE;
+	if (evt[1] & EVT1_IND)
+		f.perm |= IOMMU_PGFAULT_PERM_EXEC;
+	if (evt[1] & EVT1_PNU)
+		f.perm |= IOMMU_PGFAULT_PERM_PRIV;
+	if (evt[0] & EVT0_SSV) {
+		f.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
+		f.pasid = (uint32_t)(evt[0] >> 12) & 0xfffff;
+	}
+	if (!domain)
+		return -ENODEV;
+	sink = __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE);
+	if (!sink || !sink->report_iopf)
+		return -EOPNOTSUPP;
+	return sink->report_iopf(domain, dev, &f);
+}
+
+/* One record, in CPU order. Under evtq_lock. */
+static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
+{
+	uint32_t sid = (uint32_t)(evt[0] >> 32);
+	unsigned int type = evt[0] & 0xff;
+	bool stall = evt[1] & EVT1_STALL;
+	struct smmuv3_master *master = NULL;
+	struct iommu_domain *domain = NULL;
+	struct smmuv3_vsmmu *vsmmu = NULL;
+	uint32_t vsid = 0;
+	int ret;
+
+	pthread_rwlock_rdlock(&smmu->report_lock);
+	pthread_mutex_lock(&smmu->lock);
+	if (!(sid >> smmu->sid_bits))
+		master = smmu->masters[sid];
+	pthread_mutex_unlock(&smmu->lock);
+	if (master) {
+		pthread_mutex_lock(&master->lock);
+		domain = master->domain;
+		vsmmu = master->vsmmu;
+		vsid = master->vsid;
+		pthread_mutex_unlock(&master->lock);
+	}
+	if (stall) {
+		ret = master ? report_stall(domain, &master->udev, evt) : -ENODEV;
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "abort" : "iopf");
+		if (ret) {
+			/* Nobody will answer: do it now, so the transaction does not wait forever.
+			 */
+			stat_add(&smmu->stats.iopf_aborts, 1);
+			resume(smmu, sid, (uint16_t)(evt[1] & EVT1_STAG_MASK), CMD_RESUME_ABORT);
+		} else {
+			stat_add(&smmu->stats.iopfs, 1);
+		}
+	} else if (vsmmu && !(evt[1] & EVT1_S2) && vevent_type(type)) {
+		struct iommu_vevent_arm_smmuv3 vevt;
+
+		vevt.evt[0] = htole64((evt[0] & ~CMD0_SID_MASK) | (uint64_t)vsid << 32);
+		for (unsigned int i = 1; i < 4; i++)
+			vevt.evt[i] = htole64(evt[i]);
+		ret = vsmmu->core.report_event
+			      ? vsmmu->core.report_event(&vsmmu->core,
+							 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, &vevt,
+							 sizeof(vevt))
+			      : -EOPNOTSUPP;
+		stat_add(ret ? &smmu->stats.vevents_lost : &smmu->stats.vevents, 1);
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2],
+			       ret ? "vevent-lost" : "vevent");
+	} else {
+		stat_add(&smmu->stats.unhandled, 1);
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], "host");
+	}
+	pthread_rwlock_unlock(&smmu->report_lock);
+}
+
+void smmuv3_iommu_process_events(struct smmuv3_iommu *smmu)
+{
+	uint32_t size = 1u << smmu->evtq_log2, mask = (size << 1) - 1;
+
+	pthread_mutex_lock(&smmu->evtq_lock);
+	for (;;) {
+		uint32_t prod = rd32(smmu, SMMU_EVENTQ_PROD), cons = smmu->evtq_cons;
+
+		if ((prod ^ cons) & SMMU_Q_OVFLG) {
+			/* Records were lost; acknowledge the overflow with the next CONS write. */
+			stat_add(&smmu->stats.evtq_overflows, 1);
+			cons ^= SMMU_Q_OVFLG;
+		}
+		if ((prod & mask) == (cons & mask)) {
+			smmu->evtq_cons = cons;
+			wr32(smmu, SMMU_EVENTQ_CONS, cons);
+			break;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		while ((prod & mask) != (cons & mask)) {
+			const uint64_t *e = &smmu->evtq[(size_t)(cons & (size - 1)) * 4];
+			uint64_t evt[4];
+
+			for (unsigned int i = 0; i < 4; i++)
+				evt[i] = le64toh(__atomic_load_n(&e[i], __ATOMIC_RELAXED));
+			cons = (cons & SMMU_Q_OVFLG) | ((cons + 1) & mask);
+			/* Free the slot before handling: a stall answered now may fault again. */
+			smmu->evtq_cons = cons;
+			wr32(smmu, SMMU_EVENTQ_CONS, cons);
+			stat_add(&smmu->stats.events, 1);
+			handle_event(smmu, evt);
+		}
+	}
+	pthread_mutex_unlock(&smmu->evtq_lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Page responses                                                         */
+
+static int smmuv3_page_response(struct udev *dev, const struct iopf_fault *fault,
+				const struct iommu_page_response *resp)
+{
+	struct smmuv3_master *master;
+
+	if (!smmuv3_master_ours(dev) || !resp)
+		return -EINVAL;
+	master = to_master(dev);
+	if (!master->smmu->stall)
+		return -EOPNOTSUPP;
+	/* The group is the STAG; SUCCESS retries the transaction, anything else aborts it. */
+	resume(master->smmu, dev->sid, (uint16_t)resp->grpid,
+	       resp->code == IOMMUFD_PAGE_RESP_SUCCESS ? CMD_RESUME_RETRY : CMD_RESUME_ABORT);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* DMA                                                                    */
+
+/*
+ * Configuration errors, and aborts the configuration asks for (abort STE,
+ * GBPA abort, no event; S1DSS terminate): -EIO, as the mock reports a
+ * blocked device. Every other termination is a translation fault: -EFAULT.
+ */
+static int fault_errno(enum smmuv3_event_type type)
+{
+	switch (type) {
+	case SMMU_EVT_NONE:
+	case SMMU_EVT_F_STREAM_DISABLED:
+	case SMMU_EVT_C_BAD_STREAMID:
+	case SMMU_EVT_F_STE_FETCH:
+	case SMMU_EVT_C_BAD_STE:
+	case SMMU_EVT_C_BAD_SUBSTREAMID:
+	case SMMU_EVT_F_CD_FETCH:
+	case SMMU_EVT_C_BAD_CD:
+		return -EIO;
+	default:
+		return -EFAULT;
+	}
+}
+
+static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
+				unsigned int access, void **host, size_t *contig,
+				struct iommu_dma_fault *fault)
+{
+	struct smmuv3_txn t = {.ssid = pasid ? pasid : SMMU_NO_SSID, .addr = iova};
+	struct smmuv3_iommu *smmu;
+	struct smmuv3_result r;
+	int ret;
+
+	if (!smmuv3_master_ours(dev) || !len || !host || !contig ||
+	    (access != PT_PROT_R && access != PT_PROT_W))
+		return -EINVAL;
+	smmu = to_master(dev)->smmu;
+	t.sid = dev->sid;
+	/* A data access, privileged (as QEMU's model issues every transaction). */
+	t.access = access;
+	for (;;) {
+		bool section;
+
+		ret = smmuv3_translate(smmu->hw, &t, &r);
+		if (ret != -EAGAIN)
+			break;
+		/*
+		 * Stalled: deliver the page request, then wait for the RESUME it
+		 * brings, outside the caller's epoch section (iommu_dma_rw() runs
+		 * us in one): nothing is held across the wait, and a section
+		 * held while a program answers could keep that program's own
+		 * grace periods waiting on us.
+		 */
+		section = epoch_in_section();
+		if (section)
+			epoch_exit();
+		smmuv3_iommu_process_events(smmu);
+		ret = smmuv3_stall_wait(smmu->hw, t.sid, r.stag);
+		if (section)
+			epoch_enter();
+		if (ret) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	if (!ret) {
+		uint64_t left = r.size - (iova & (r.size - 1));
+
+		*host = (void *)(uintptr_t)r.pa;
+		*contig = left < len ? (size_t)left : len;
+		return 0;
+	}
+	if (r.recorded) {
+		/* The record goes to its owner now (vEVENTQ ...); that needs no section either. */
+		bool section = epoch_in_section();
+
+		if (section)
+			epoch_exit();
+		smmuv3_iommu_process_events(smmu);
+		if (section)
+			epoch_enter();
+	}
+	if (fault)
+		*fault = (struct iommu_dma_fault){
+			.iova = iova,
+			.pasid = pasid,
+			.access = access,
+			.err = ret == -EFAULT ? fault_errno(r.event) : ret,
+			.reason = r.event,
+		};
+	return ret == -EFAULT ? fault_errno(r.event) : ret;
+}
+
+/* ---------------------------------------------------------------------- */
+
+const struct iommu_ops smmuv3_iommu_ops = {
+	.name = "arm-smmu-v3",
+	.hw_info = smmuv3_hw_info,
+	.capabilities = smmuv3_capabilities,
+	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging,
+	/* Nesting goes through a vIOMMU, as in Linux: no domain_alloc_nested. */
+	.block_dev = smmuv3_block_dev,
+	.page_response = smmuv3_page_response,
+	.viommu_alloc = smmuv3_viommu_alloc,
+	.dma_translate = smmuv3_dma_translate,
+};

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/hw/smmuv3/smmuv3_iommu.h - the host "kernel driver" of an SMMUv3
+ * model instance: what Linux's arm-smmu-v3 driver is to the hardware, and
+ * the driver ops (lib/hw/iommu.h) the iommufd core uses.
+ *
+ * An instance owns one struct smmuv3 (the hardware model) and programs it
+ * only the way a driver does: MMIO registers, a stream table, a command
+ * queue and an event queue in host memory, commands followed by CMD_SYNC.
+ * Its devices (struct udev with a stream ID) are made here and bound to an
+ * iommufd context by the caller with iommufd_device_bind() (the VFIO cdev
+ * does the same); they then take HWPTs the usual way.
+ *
+ * What the ops give the core (reference iommufd.md §4.4-4.10, Linux's
+ * arm-smmu-v3.c and arm-smmu-v3-iommufd.c for the errnos):
+ *   paging domains   stage 2 (VMSAv8-64, 4K granule, 48-bit IPA) with a
+ *                    VMID; NEST_PARENT; DIRTY_TRACKING through stage-2
+ *                    HTTU (DBM); IOMMU_HWPT_ALLOC_PASID is EOPNOTSUPP (a
+ *                    stage 2 serves no PASIDs);
+ *   nested domains   only through a vIOMMU, from IOMMU_HWPT_DATA_ARM_SMMUV3
+ *                    (the guest's STE words 0-1, checked as Linux's
+ *                    arm_smmu_validate_vste does: EIO for any other bit);
+ *   vIOMMU           IOMMU_VIOMMU_TYPE_ARM_SMMUV3: raw invalidation
+ *                    commands (VMID and SIDs substituted), vDEVICEs (vSID
+ *                    -> SID), vEVENTs (stage-1 faults and configuration
+ *                    errors of its devices, with the vSID);
+ *   GET_HW_INFO      IOMMU_HW_INFO_TYPE_ARM_SMMUV3: IDR0-5, IIDR, AIDR;
+ *   IOPF             stall faults go to the attached domain's fault queue
+ *                    as page requests (group = STAG); page responses are
+ *                    CMD_RESUME;
+ *   DMA              dma_translate over smmuv3_translate().
+ *
+ * MSI: every device with MSIs has the SW_MSI window [0x8000000, +1 MiB)
+ * as a reserved region (the core keeps it out of the IOAS), and while it
+ * is attached the stage 2 it translates through maps the instance's
+ * doorbell page (the platform's interrupt controller, or one of the
+ * driver's own) at the window's start, write-only: a device's MSI write to
+ * that IOVA (or, nested, to a guest IOVA the guest's stage 1 maps to that
+ * IPA) lands in the doorbell.
+ *
+ * Errors: 0 or a negative errno; allocators NULL with *err set.
+ */
+#ifndef UIOMMU_HW_SMMUV3_IOMMU_H
+#define UIOMMU_HW_SMMUV3_IOMMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hw/iommu.h"
+#include "hw/smmuv3/smmuv3.h"
+
+/* The SW_MSI window (Linux's MSI_IOVA_BASE / MSI_IOVA_LENGTH) and its doorbell. */
+#define SMMUV3_MSI_IOVA_BASE   0x8000000ULL
+#define SMMUV3_MSI_IOVA_LENGTH 0x100000ULL
+
+struct smmuv3_iommu;
+
+struct smmuv3_iommu_params {
+	/* The hardware: defaults plus HTTU and stall. hw.irq is the driver's own. */
+	struct smmuv3_params hw;
+	unsigned int strtab_log2; /* SIDs the linear stream table covers (capped at SIDSIZE) */
+	unsigned int cmdq_log2;	  /* command queue entries (log2, 1..19) */
+	unsigned int evtq_log2;	  /* event queue entries (log2, 1..19) */
+	const char *name;	  /* the iommu_device name (default "smmuv3.<n>") */
+	/*
+	 * The MSI doorbell: a 4 KiB-aligned host page the platform's interrupt
+	 * controller owns (e.g. lib/dev's msi_doorbell_page()), which stays
+	 * valid until the instance is freed; NULL: the driver allocates a
+	 * plain page of its own.
+	 */
+	void *msi_page;
+};
+
+/* Defaults: both stages, HTTU, stall, 256 SIDs, 256 commands, 128 events. */
+void smmuv3_iommu_params_default(struct smmuv3_iommu_params *p);
+
+/*
+ * Make the hardware model and bring it up as Linux's probe does (stream
+ * table of abort STEs, queues, CFGI_ALL + TLBI_NSNH_ALL, SMMUEN).
+ * -EINVAL for bad parameters, -ENOMEM.
+ */
+int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **out);
+/* Disable and free. Every device must have been destroyed. */
+void smmuv3_iommu_free(struct smmuv3_iommu *smmu);
+
+struct iommu_device *smmuv3_iommu_device(struct smmuv3_iommu *smmu);
+/* The hardware model (for tests and tools that look at registers and caches). */
+struct smmuv3 *smmuv3_iommu_hw(struct smmuv3_iommu *smmu);
+
+struct smmuv3_dev_params {
+	uint32_t sid;
+	unsigned int ssid_bits; /* PASID width (0: none; at most IDR1.SSIDSIZE) */
+	bool can_stall;		/* the device tolerates stalled transactions */
+	bool no_msi;		/* no MSIs: no SW_MSI window, no doorbell mapping */
+	bool no_dirty;		/* the device is excluded from dirty tracking */
+	bool is_pci;
+	const char *name; /* default "smmuv3.<n>:<sid>" */
+};
+
+/*
+ * A device behind the instance with stream ID p->sid, blocked (abort STE).
+ * NULL with *err: -EINVAL (SID beyond the stream table, SSID bits beyond
+ * SSIDSIZE), -EEXIST (SID taken), -ENOMEM.
+ */
+struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smmuv3_dev_params *p,
+				     int *err);
+/*
+ * Unplug (after the core unbound it, and after the device's own DMA has
+ * stopped): blocked, stalled transactions terminated, freed.
+ */
+void smmuv3_iommu_dev_destroy(struct udev *dev);
+bool smmuv3_iommu_dev_is_ours(const struct udev *dev);
+
+/* The STE of @sid as the driver last wrote it (little-endian qwords as in memory). */
+int smmuv3_iommu_read_ste(struct smmuv3_iommu *smmu, uint32_t sid, uint64_t ste[8]);
+
+/*
+ * Consume the event queue: forward what belongs to a vIOMMU or a fault
+ * queue, count the rest. dma_translate does this after every fault it
+ * meets; anything else that makes the model record events (a direct
+ * smmuv3_translate) calls it.
+ */
+void smmuv3_iommu_process_events(struct smmuv3_iommu *smmu);
+
+/* The doorbell page (4 KiB, host memory) and the IOVA it is mapped at. */
+void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova);
+
+/* The VMID of a paging domain (or of a nested domain's parent); -EINVAL if not ours. */
+int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain);
+
+struct smmuv3_iommu_stats {
+	uint64_t cmds;		 /* commands issued (CMD_SYNCs included) */
+	uint64_t cmd_errors;	 /* commands the hardware refused (CMDQ_ERR) */
+	uint64_t events;	 /* event records consumed */
+	uint64_t evtq_overflows; /* EVENTQ_PROD.OVFLG seen */
+	uint64_t vevents;	 /* records forwarded to a vIOMMU */
+	uint64_t vevents_lost;	 /* ... that the vIOMMU did not take */
+	uint64_t iopfs;		 /* stall records given to a fault queue */
+	uint64_t iopf_aborts;	 /* stall records nobody took (answered RESUME Abort) */
+	uint64_t unhandled;	 /* records for nobody (host faults: logged only) */
+};
+void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st);
+
+#endif

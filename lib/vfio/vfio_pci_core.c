@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfio_pci_core.c - the device ioctls of a vfio-pci device, over the model's
+ * vfio_device_ops (Linux's vfio_pci_core.c, vfio_pci_rdwr.c and the
+ * config-space entry of vfio_pci_config.c).
+ *
+ * What it owns: the answers of VFIO_DEVICE_GET_INFO, GET_REGION_INFO (with
+ * the SPARSE_MMAP, MSIX_MAPPABLE and TYPE capabilities), GET_IRQ_INFO (with
+ * the nested extension's TYPE capability for device-specific indexes) and
+ * RESET, and the way read / write / mmap of the device fd reach regions.
+ * SET_IRQS is vfio_pci_intrs.c's. The model describes; this file applies
+ * vfio-pci's rules on top:
+ *
+ *   regions  the offset of index i is i << 40; BARs of size 0 report flags
+ *            0; the ROM is read-only; VGA of size 0 does not exist
+ *            (EINVAL); index >= num_regions is EINVAL
+ *   rw       config space: the whole access inside it (else EFAULT), cut
+ *            into naturally aligned 1/2/4-byte pieces; other regions: the
+ *            start inside (else EINVAL), the length clamped to the end;
+ *            the file position advances by what was moved
+ *   mmap     MAP_SHARED only; BARs with the MMAP flag and device-specific
+ *            regions with it; the range inside the page-rounded region;
+ *            the mapping keeps the device file (and so the device) open
+ *            until it is unmapped, as a VMA keeps its file
+ *   IRQs     INTx is MASKABLE | AUTOMASKED, every other PCI index NORESIZE
+ *            (no dynamic MSI-X); ERR exists only on PCIe (count 1)
+ *
+ * The program's buffers are reached only through util/uaccess (bounce
+ * buffers), never handed to the model.
+ *
+ * Locks: none of its own; the model serialises its own state.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "util/alloc.h"
+#include "util/infocap.h"
+#include "vfio/vfio_private.h"
+
+void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info)
+{
+	*info = (struct vfio_region){0};
+	vdev->ops->region_info(vdev, index, info);
+	info->flags &= VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		       VFIO_REGION_INFO_FLAG_MMAP;
+	if (!vdev->ops->region_mmap)
+		info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
+	if (!info->size)
+		info->flags = 0;
+}
+
+void vfio_pci_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info)
+{
+	*info = (struct vfio_irq){0};
+	vdev->ops->irq_info(vdev, index, info);
+}
+
+/* Copy an INFO struct with its capability chain out, as every VFIO INFO ioctl does. */
+static int vfio_info_respond(void *arg, void *info, size_t info_size, uint32_t *argsz,
+			     uint32_t *flags, uint32_t caps_flag, uint32_t *cap_offset,
+			     struct infocap *caps, size_t copy_len)
+{
+	int rc = 0;
+
+	if (caps->err)
+		return caps->err;
+	if (caps->size) {
+		*flags |= caps_flag;
+		if (*argsz < info_size + caps->size) {
+			*argsz = (uint32_t)(info_size + caps->size);
+			*cap_offset = 0;
+		} else {
+			infocap_shift(caps, info_size);
+			if (copy_to_user(uptr_add(arg, info_size), caps->buf, caps->size))
+				rc = -EFAULT;
+			*cap_offset = (uint32_t)info_size;
+		}
+	}
+	infocap_free(caps);
+	if (!rc && copy_to_user(arg, info, copy_len))
+		rc = -EFAULT;
+	return rc;
+}
+
+static int vfio_pci_ioctl_get_info(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info = {0};
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	minsz = MIN(info.argsz, sizeof(info));
+
+	info.flags = vdev->ops->flags & ~(VFIO_DEVICE_FLAGS_RESET | VFIO_DEVICE_FLAGS_CAPS);
+	if (vdev->ops->reset)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = vdev->ops->num_regions;
+	info.num_irqs = vdev->ops->num_irqs;
+	/* No device capability (zPCI, atomics) is offered: cap_offset stays 0. */
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vfio_region_add_sparse(struct infocap *caps, const struct vfio_region *r)
+{
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+
+	sparse = infocap_add(caps, sizeof(*sparse) + r->nr_areas * sizeof(sparse->areas[0]),
+			     VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
+	if (!sparse)
+		return caps->err;
+	sparse->nr_areas = r->nr_areas;
+	for (unsigned int i = 0; i < r->nr_areas; i++) {
+		sparse->areas[i].offset = r->areas[i].offset;
+		sparse->areas[i].size = r->areas[i].size;
+	}
+	return 0;
+}
+
+static int vfio_pci_ioctl_get_region_info(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info info;
+	struct infocap caps = {0};
+	struct vfio_region r;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.index >= vdev->ops->num_regions)
+		return -EINVAL;
+
+	vfio_pci_region_info(vdev, info.index, &r);
+	if (info.index == VFIO_PCI_VGA_REGION_INDEX && !r.size)
+		return -EINVAL;
+	info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+	info.size = r.size;
+	info.flags = r.flags;
+	info.cap_offset = 0;
+	if (info.index == VFIO_PCI_ROM_REGION_INDEX)
+		info.flags &= VFIO_REGION_INFO_FLAG_READ;
+
+	if (info.index >= VFIO_PCI_NUM_REGIONS) {
+		struct vfio_region_info_cap_type *type;
+
+		type = infocap_add(&caps, sizeof(*type), VFIO_REGION_INFO_CAP_TYPE, 1);
+		if (type) {
+			type->type = r.type;
+			type->subtype = r.subtype;
+		}
+	} else if (info.index <= VFIO_PCI_BAR5_REGION_INDEX && r.msix_mappable &&
+		   (info.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		infocap_add(&caps, sizeof(struct vfio_info_cap_header),
+			    VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1);
+	}
+	if (r.nr_areas && (info.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		vfio_region_add_sparse(&caps, &r);
+
+	return vfio_info_respond(arg, &info, sizeof(info), &info.argsz, &info.flags,
+				 VFIO_REGION_INFO_FLAG_CAPS, &info.cap_offset, &caps, minsz);
+}
+
+static int vfio_pci_ioctl_get_irq_info(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info = {0};
+	struct infocap caps = {0};
+	struct vfio_irq irq;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= vdev->ops->num_irqs)
+		return -EINVAL;
+
+	vfio_pci_irq_info(vdev, info.index, &irq);
+	/* The error IRQ is a PCIe function's (the model reports count 0 otherwise). */
+	if (info.index == VFIO_PCI_ERR_IRQ_INDEX && !irq.count)
+		return -EINVAL;
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	info.count = irq.count;
+	info.cap_offset = 0;
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX) {
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	} else if (info.index < VFIO_PCI_NUM_IRQS) {
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+	} else {
+		/* Device-specific (nested extension): described only by its type. */
+		struct vfio_irq_info_cap_type *type;
+
+		type = infocap_add(&caps, sizeof(*type), VFIO_IRQ_INFO_CAP_TYPE, 1);
+		if (type) {
+			type->type = irq.type;
+			type->subtype = irq.subtype;
+		}
+	}
+	/* cap_offset is written back only to callers whose argsz covers it. */
+	return vfio_info_respond(arg, &info, sizeof(info), &info.argsz, &info.flags,
+				 VFIO_IRQ_INFO_FLAG_CAPS, &info.cap_offset, &caps,
+				 MIN(info.argsz, sizeof(info)));
+}
+
+long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
+{
+	void *uarg = (void *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vfio_pci_ioctl_get_info(vdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vfio_pci_ioctl_get_region_info(vdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vfio_pci_ioctl_get_irq_info(vdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return vfio_pci_ioctl_set_irqs(vdev, uarg);
+	case VFIO_DEVICE_RESET:
+		if (!vdev->ops->reset)
+			return -EINVAL;
+		return vdev->ops->reset(vdev);
+	default:
+		/* Hot reset, DEVICE_FEATURE, IOEVENTFD: not offered yet. */
+		return -ENOTTY;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* read / write                                                       */
+
+/* One model access through a bounce buffer. */
+static ssize_t vfio_region_bounce(struct vfio_device *vdev, unsigned int index, uint64_t off,
+				  void *ubuf, size_t count, bool write, void *bounce)
+{
+	ssize_t n;
+
+	if (write && copy_from_user(bounce, ubuf, count))
+		return -EFAULT;
+	n = vdev->ops->region_rw(vdev, index, off, bounce, count, write);
+	if (n > 0 && !write && copy_to_user(ubuf, bounce, (size_t)n))
+		return -EFAULT;
+	return n;
+}
+
+/* Config space: the whole access inside, in naturally aligned pieces of at most 4 bytes. */
+static ssize_t vfio_pci_config_rw(struct vfio_device *vdev, uint64_t size, void *ubuf, size_t count,
+				  uint64_t pos, bool write)
+{
+	size_t done = 0;
+	uint8_t piece[4];
+
+	if (pos >= size || count > size - pos)
+		return -EFAULT;
+	while (done < count) {
+		uint64_t at = pos + done;
+		size_t n = count - done;
+		ssize_t rc;
+
+		if (n >= 4 && !(at % 4))
+			n = 4;
+		else if (n >= 2 && !(at % 2))
+			n = 2;
+		else
+			n = 1;
+		rc = vfio_region_bounce(vdev, VFIO_PCI_CONFIG_REGION_INDEX, at,
+					uptr_add(ubuf, done), n, write, piece);
+		if (rc < 0)
+			return done ? (ssize_t)done : rc;
+		if (!rc)
+			break;
+		done += (size_t)rc;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int64_t *ppos,
+			 bool write)
+{
+	uint64_t pos = (uint64_t)*ppos;
+	unsigned int index;
+	uint64_t off;
+	struct vfio_region r;
+	void *bounce;
+	ssize_t done;
+
+	if (*ppos < 0)
+		return -EINVAL;
+	index = (unsigned int)MIN(VFIO_PCI_OFFSET_TO_INDEX(pos), (uint64_t)UINT32_MAX);
+	off = pos & VFIO_PCI_OFFSET_MASK;
+	if (index >= vdev->ops->num_regions)
+		return -EINVAL;
+	vfio_pci_region_info(vdev, index, &r);
+	if (!count)
+		return 0;
+
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		if (!r.size)
+			return -EINVAL;
+		done = vfio_pci_config_rw(vdev, r.size, buf, count, off, write);
+	} else {
+		if (index == VFIO_PCI_ROM_REGION_INDEX && write)
+			return -EINVAL;
+		if (!r.size ||
+		    !(r.flags & (write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ)))
+			return -EINVAL;
+		if (off >= r.size)
+			return -EINVAL;
+		count = (size_t)MIN((uint64_t)count, r.size - off);
+		/* Large accesses go through in pieces of at most 64 KiB. */
+		bounce = ualloc(MIN(count, (size_t)65536));
+		if (!bounce)
+			return -ENOMEM;
+		done = 0;
+		while ((size_t)done < count) {
+			size_t n = MIN(count - (size_t)done, (size_t)65536);
+			ssize_t rc =
+				vfio_region_bounce(vdev, index, off + (uint64_t)done,
+						   uptr_add(buf, (uint64_t)done), n, write, bounce);
+
+			if (rc < 0) {
+				if (!done)
+					done = rc;
+				break;
+			}
+			done += rc;
+			if ((size_t)rc < n)
+				break;
+		}
+		ufree(bounce);
+	}
+	if (done > 0)
+		*ppos += done;
+	return done;
+}
+
+/* ------------------------------------------------------------------ */
+/* mmap                                                               */
+
+static void vfio_region_vma_close(void *priv)
+{
+	ufile_put(priv);
+}
+
+int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
+		       int64_t offset, void **out)
+{
+	struct vfio_device *vdev = df->device;
+	uint64_t off, req_len, phys_len, fd_off = 0;
+	unsigned int index;
+	struct vfio_region r;
+	int fd = -1, rc;
+	void *p;
+
+	/* What mmap(2) itself refuses. */
+	if (!length || offset < 0 || offset & (PAGE_SIZE - 1))
+		return -EINVAL;
+	index = (unsigned int)MIN(VFIO_PCI_OFFSET_TO_INDEX(offset), (uint64_t)UINT32_MAX);
+	if (index >= vdev->ops->num_regions)
+		return -EINVAL;
+	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	vfio_pci_region_info(vdev, index, &r);
+	if (index >= VFIO_PCI_ROM_REGION_INDEX && index < VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	if (!(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -EINVAL;
+
+	off = (uint64_t)offset & VFIO_PCI_OFFSET_MASK;
+	req_len = ((uint64_t)length + PAGE_SIZE - 1) & PAGE_MASK;
+	phys_len = (r.size + PAGE_SIZE - 1) & PAGE_MASK;
+	if (off > phys_len || req_len > phys_len - off)
+		return -EINVAL;
+
+	rc = vdev->ops->region_mmap(vdev, index, off, req_len, &fd, &fd_off);
+	if (rc)
+		return rc;
+	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (off_t)fd_off);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* The mapping holds the device file, as a VMA holds its file. */
+	ufile_get(df->file);
+	rc = ufile_vma_add(p, req_len, vfio_region_vma_close, df->file);
+	if (rc) {
+		munmap(p, length);
+		ufile_put(df->file);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}

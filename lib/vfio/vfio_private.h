@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio_private.h - the contract inside lib/vfio (Linux's drivers/vfio/vfio.h).
+ *
+ * Files and what they own:
+ *   vfio_main.c       the registry of devices and groups, path lookup, the
+ *                     device file (open counting, the IOMMU binding of the
+ *                     group path, ioctl / read / write / mmap dispatch)
+ *   vfio_pci_core.c   the PCI-shaped device ioctls over the model's ops:
+ *                     GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, RESET, region
+ *                     read / write / mmap
+ *   vfio_pci_intrs.c  SET_IRQS, the eventfds, vfio_device_irq()
+ *   container.c       /dev/vfio/vfio: an iommufd context with VFIO's type1
+ *                     answers, its groups, SET_IOMMU
+ *   group.c           /dev/vfio/<group>: status, container, device fds
+ *   device_cdev.c     /dev/vfio/devices/vfioN: BIND_IOMMUFD, ATTACH / DETACH
+ *
+ * The IOMMU side is lib/iommufd, used the way drivers/vfio uses iommufd in
+ * Linux: every path binds the device (iommufd_device_bind()) to a context
+ * and attaches it to an IOAS or HWPT. A device has at most one binding at a
+ * time (the IOMMU's DMA ownership, udev->iommufd_priv):
+ *   container   bound to the container's context when its group joins an
+ *               open container (SET_IOMMU, or SET_CONTAINER after it) and
+ *               attached to the container's IOAS; unbound when it leaves
+ *   group + iommufd  bound at the first open of the device fd, attached to
+ *               the context's compat IOAS; unbound at the last close
+ *   cdev        bound by BIND_IOMMUFD, attached by ATTACH_IOMMUFD_PT;
+ *               unbound when that fd closes
+ *
+ * Locks, in order (never take one above while holding one below):
+ *   vfio_registry_lock   groups, devices, cdev numbers
+ *   group->lock          the group's file, container / iommufd, users,
+ *                        cdev_device_open_cnt (Linux's group_lock)
+ *   container->lock      (rwlock) its groups and whether SET_IOMMU is done;
+ *                        read by the type1 ioctls, written by changes
+ *   the container's type1 lock (lib/iommufd)
+ *   core->lock           open_count, the binding (Linux's dev_set->lock)
+ *   core->igate          interrupt state (vfio_pci_intrs.c)
+ *   lib/iommufd's locks
+ * A group's device list changes only with both the registry lock and the
+ * group lock held, so either one is enough to read it.
+ */
+#ifndef UIOMMU_VFIO_PRIVATE_H
+#define UIOMMU_VFIO_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "iommufd/iommufd_private.h"
+#include "util/list.h"
+#include "vfio/vfio.h"
+
+#include <linux/vfio.h>
+
+/* Region offsets in a device fd: index << 40 (vfio-pci's layout). */
+#define VFIO_PCI_OFFSET_SHIFT	      40
+#define VFIO_PCI_OFFSET_TO_INDEX(off) ((uint64_t)(off) >> VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_INDEX_TO_OFFSET(idx) ((uint64_t)(idx) << VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_OFFSET_MASK	      ((1ULL << VFIO_PCI_OFFSET_SHIFT) - 1)
+
+/* Config space size of the PCI shape (a PCIe function's extended space). */
+#define VFIO_PCI_CFG_SPACE_MAX 4096
+
+extern pthread_mutex_t vfio_registry_lock;
+
+struct vfio_container;
+
+struct vfio_group {
+	unsigned int id;
+	struct iommu_device *iommu;   /* every device of the group is behind it */
+	struct list_head device_list; /* vfio_device_core::group_next */
+	struct list_head registry_next;
+
+	pthread_mutex_t lock;
+	struct uiommu_file *opened_file;   /* the group fd (one at a time), or NULL */
+	struct vfio_container *container;  /* SET_CONTAINER to a container */
+	struct list_head container_next;   /* container->group_list */
+	unsigned int container_users;	   /* 1 + devices opened through the container */
+	struct iommufd_ctx *iommufd;	   /* SET_CONTAINER to an iommufd, with a reference */
+	unsigned int cdev_device_open_cnt; /* devices bound through their cdev */
+};
+
+/* Interrupt state of one device (vfio_pci_intrs.c); under core->igate. */
+struct vfio_irq_ctx {
+	int trigger; /* our dup of the user's eventfd, or -1 */
+};
+
+struct vfio_device_core {
+	struct vfio_device *vdev;
+	struct vfio_group *group;
+	unsigned int index; /* cdev number */
+	struct list_head group_next;
+	struct list_head registry_next;
+	/*
+	 * Open device / cdev files (a mapping holds its file). Atomic: it only
+	 * rises while something else keeps the device registered (its open
+	 * group, or the registry lock held by the cdev open).
+	 */
+	atomic_uint files;
+
+	pthread_mutex_t lock;
+	unsigned int open_count;     /* opens through the group path, or 1 when cdev-bound */
+	struct iommufd_device *idev; /* the binding, or NULL */
+	struct iommufd_ctx *ictx;    /* its context (the idev holds a reference) */
+	uint32_t devid;
+	bool iommufd_attached; /* the RID is attached (group path, cdev) */
+	bool cdev_opened;      /* bound through the cdev */
+	bool container_bound;  /* bound by its group's container */
+
+	/* Interrupts. */
+	pthread_mutex_t igate;
+	int irq_type; /* VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX enabled, or -1 */
+	unsigned int num_ctx;
+	struct vfio_irq_ctx *ctx; /* num_ctx vectors of irq_type */
+	bool intx_masked, intx_pending;
+	struct vfio_irq_ctx
+		*single; /* ERR, REQ and device-specific: index - VFIO_PCI_ERR_IRQ_INDEX */
+	unsigned int nr_single;
+};
+
+/* An open device fd (group path) or cdev fd. */
+struct vfio_device_file {
+	struct vfio_device *device;
+	struct vfio_group *group;	/* the group path; NULL: cdev */
+	struct uiommu_file *group_file; /* the group path: a reference on the group's file */
+	struct uiommu_file *file;
+	struct iommufd_ctx *iommufd; /* cdev: the context BIND gave, with a reference */
+	atomic_bool access_granted;  /* opened (group path) or bound (cdev) */
+};
+
+static inline struct vfio_device_core *vfio_core(struct vfio_device *vdev)
+{
+	return vdev->core;
+}
+
+/* vfio_main.c */
+extern const struct ufile_ops vfio_device_fops;
+struct vfio_device_file *vfio_allocate_device_file(struct vfio_device *vdev);
+/* A device file of @df (which it takes over), installed as a new fd; NULL with *err. */
+struct uiommu_file *vfio_device_file_create(struct vfio_device_file *df, int *err);
+/* First open / last close of the device: the model's open_device and the IOMMU binding. */
+int vfio_df_open(struct vfio_device_file *df);
+void vfio_df_close(struct vfio_device_file *df);
+/* Bind @vdev to @ictx (core->lock held); attach to @ioas_id unless 0. */
+int vfio_device_bind_iommufd(struct vfio_device *vdev, struct iommufd_ctx *ictx, uint32_t ioas_id);
+/* Undo it: detach the RID and every PASID, unbind (core->lock held). */
+void vfio_device_unbind_iommufd(struct vfio_device *vdev);
+/* The device of @group called @name, or NULL (group->lock held). */
+struct vfio_device *vfio_group_find_device(struct vfio_group *group, const char *name);
+/* Registry counts of open files (keep the device registered). */
+void vfio_device_get_file(struct vfio_device *vdev);
+void vfio_device_put_file(struct vfio_device *vdev);
+
+/* vfio_pci_core.c */
+long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
+ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int64_t *ppos,
+			 bool write);
+int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
+		       int64_t offset, void **out);
+/* The region's description, with the core's own checks of the model's answer. */
+void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info);
+void vfio_pci_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info);
+
+/* vfio_pci_intrs.c */
+int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs);
+void vfio_intrs_free(struct vfio_device_core *core);
+/* Turn every interrupt off and drop every eventfd (last close, reset of state). */
+void vfio_intrs_teardown(struct vfio_device *vdev);
+int vfio_pci_ioctl_set_irqs(struct vfio_device *vdev, void *arg);
+
+/* container.c */
+struct uiommu_file *vfio_container_fops_open(int flags, int *err);
+struct vfio_container *vfio_container_from_file(struct uiommu_file *file);
+/* SET_CONTAINER / UNSET_CONTAINER / group release (group->lock held). */
+int vfio_container_attach_group(struct vfio_container *container, struct vfio_group *group);
+void vfio_group_detach_container(struct vfio_group *group);
+/* GET_DEVICE_FD through a container: EINVAL until SET_IOMMU (group->lock held). */
+int vfio_group_use_container(struct vfio_group *group);
+void vfio_group_unuse_container(struct vfio_group *group);
+
+/* group.c */
+struct uiommu_file *vfio_group_fops_open(struct vfio_group *group, int flags, int *err);
+bool vfio_group_has_iommu(struct vfio_group *group);
+/* The cdev path keeps the group closed while a device is bound (EBUSY). */
+int vfio_device_block_group(struct vfio_device *vdev);
+void vfio_device_unblock_group(struct vfio_device *vdev);
+
+/* device_cdev.c */
+struct uiommu_file *vfio_device_fops_cdev_open(struct vfio_device *vdev, int flags, int *err);
+long vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df, void *arg);
+long vfio_df_ioctl_attach_pt(struct vfio_device_file *df, void *arg);
+long vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg);
+void vfio_df_unbind_iommufd(struct vfio_device_file *df);
+
+#endif

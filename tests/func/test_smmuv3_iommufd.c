@@ -1,0 +1,1743 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SMMUv3 driver behind /dev/iommu: real iommufd ioctls on devices of
+ * an SMMUv3 model instance (lib/hw/smmuv3/smmuv3_iommu.h), DMA through
+ * iommu_dma_rw(), and what the hardware sees (the STEs the driver wrote,
+ * the event records it forwarded, the bytes that moved).
+ *
+ *  - GET_HW_INFO: the IDR registers, the type, capabilities, the length rules;
+ *  - stage-2 paging HWPTs: the STE, DMA, faults, unmap invalidation, errnos;
+ *  - the MSI doorbell: reserved window, write-only mapping, its lifetime;
+ *  - dirty tracking through stage-2 HTTU (bitmaps, NO_CLEAR, re-dirtying);
+ *  - vIOMMU / nested HWPTs / vDEVICEs: errnos of Linux's vSTE validation,
+ *    the nested STE, DMA through a guest stage 1 built in guest RAM that
+ *    IOAS_MAP maps, vEVENTQ records with the vSID, invalidation commands
+ *    with the VMID and SIDs substituted, entry_num on refusals;
+ *  - IOPF: a stalled DMA delivered to the fault queue, answered by a page
+ *    response (stage 2 and a guest's stage 1);
+ *  - a nesting parent that tracks dirty pages written through a guest;
+ *  - DMA while STEs and mappings change; the dmatest PCI function behind
+ *    the SMMU (its fault registers, its MSI-X through the SW_MSI window);
+ *  - a fail-nth sweep of the driver's allocations.
+ *
+ * Devices are bound with the internal API the VFIO cdev uses
+ * (iommufd_device_bind); everything else is an ioctl on the iommufd.
+ */
+#include <endian.h>
+#include <poll.h>
+#include <pthread.h>
+
+#include <linux/pci_regs.h>
+#include <sys/eventfd.h>
+
+#include "dev/dmatest/dmatest.h"
+#include "dev/msi_doorbell.h"
+#include "hw/smmuv3/smmuv3_iommu.h"
+#include "iommufd/iommufd_private.h"
+#include "pt/pt.h"
+#include "util/alloc.h"
+#include "util/file.h"
+
+#include "iommufd_objs.h"
+
+/* STE / CD / command / event fields the test spells out (qword, bit). */
+#define STE0_V		  (1ULL << 0)
+#define STE0_CFG(c)	  ((uint64_t)(c) << 1)
+#define STE1_MEV	  (1ULL << 19)
+#define STE1_S1STALLD	  (1ULL << 27)
+#define STE1_EATS(e)	  ((uint64_t)(e) << 28)
+#define STE1_SHCFG_INC	  (1ULL << 44)
+#define STE2_T0SZ(t)	  ((uint64_t)(t) << 32)
+#define STE2_SL0(s)	  ((uint64_t)(s) << 38)
+#define STE2_PS(p)	  ((uint64_t)(p) << 48)
+#define STE2_AA64	  (1ULL << 51)
+#define STE2_PTW	  (1ULL << 54)
+#define STE2_HD		  (1ULL << 55)
+#define STE2_HA		  (1ULL << 56)
+#define STE2_S		  (1ULL << 57)
+#define STE2_R		  (1ULL << 58)
+#define CD0_T0SZ(t)	  ((uint64_t)(t))
+#define CD0_EPD0	  (1ULL << 14)
+#define CD0_V		  (1ULL << 31)
+#define CD0_IPS(p)	  ((uint64_t)(p) << 32)
+#define CD0_AA64	  (1ULL << 41)
+#define CD0_S		  (1ULL << 44)
+#define CD0_R		  (1ULL << 45)
+#define CD0_A		  (1ULL << 46)
+#define CD0_ASID(a)	  ((uint64_t)(a) << 48)
+#define CMD_CFGI_STE	  0x03ULL
+#define CMD_CFGI_CD	  0x05ULL
+#define CMD_CFGI_CD_ALL	  0x06ULL
+#define CMD_NH_ALL	  0x10ULL
+#define CMD_NH_ASID	  0x11ULL
+#define CMD_NH_VA	  0x12ULL
+#define CMD_S2_IPA	  0x2aULL
+#define CMD_NSNH_ALL	  0x30ULL
+#define CMD_SSEC	  (1ULL << 10)
+#define CMD_SID(s)	  ((uint64_t)(s) << 32)
+#define CMD_ASID(a)	  ((uint64_t)(a) << 48)
+#define EVT_PNU		  (1ULL << 33)
+#define EVT_RNW		  (1ULL << 35)
+#define EVT_S2		  (1ULL << 39)
+#define EVT_CLASS_IN	  (2ULL << 40)
+#define EVT_F_TRANSLATION 0x10
+#define EVT_F_PERMISSION  0x13
+
+#define SID_A 0x10
+#define SID_B 0x11
+#define VSID  0x42
+#define IOVA  0x100000ULL
+
+static struct smmuv3_iommu *smmu;
+
+struct sdev {
+	struct udev *udev;
+	struct iommufd_device *idev;
+	uint32_t id;
+};
+
+static void smmu_setup(void)
+{
+	struct smmuv3_iommu_params p;
+
+	iommufd_setup();
+	smmuv3_iommu_params_default(&p);
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+}
+
+static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
+{
+	struct iommufd_ctx *ictx;
+	struct sdev d = {0};
+	int err;
+
+	d.udev = smmuv3_iommu_dev_create(smmu, p, &err);
+	TAP_CHECK(d.udev, "dev_create: %d", err);
+	ictx = iommufd_ctx_from_file(self_file);
+	TAP_CHECK(!IS_ERR(ictx), "ctx");
+	d.idev = iommufd_device_bind(ictx, d.udev, &d.id, true);
+	iommufd_ctx_put(ictx);
+	TAP_CHECK(!IS_ERR(d.idev), "bind: %ld", PTR_ERR(d.idev));
+	return d;
+}
+
+static struct sdev sdev_new(uint32_t sid, bool can_stall)
+{
+	struct smmuv3_dev_params p = {
+		.sid = sid, .can_stall = can_stall, .is_pci = true, .ssid_bits = 8};
+
+	return sdev_new_p(&p);
+}
+
+static int sdev_attach(struct sdev *d, uint32_t pt_id)
+{
+	uint32_t id = pt_id;
+
+	return iommufd_device_attach(d->idev, IOMMU_NO_PASID, &id);
+}
+
+static int sdev_replace(struct sdev *d, uint32_t pt_id)
+{
+	uint32_t id = pt_id;
+
+	return iommufd_device_replace(d->idev, IOMMU_NO_PASID, &id);
+}
+
+static void sdev_free(struct sdev *d)
+{
+	if (!d->udev)
+		return;
+	iommufd_device_detach(d->idev, IOMMU_NO_PASID);
+	iommufd_device_unbind(d->idev);
+	smmuv3_iommu_dev_destroy(d->udev);
+	d->udev = NULL;
+}
+
+static void smmu_teardown(void)
+{
+	iommufd_teardown();
+	smmuv3_iommu_free(smmu);
+	smmu = NULL;
+}
+
+/* The STE the driver wrote for @sid, CPU order. */
+static void ste_read(uint32_t sid, uint64_t ste[8])
+{
+	TAP_CHECK(!smmuv3_iommu_read_ste(smmu, sid, ste), "read_ste");
+	for (unsigned int i = 0; i < 8; i++)
+		ste[i] = le64toh(ste[i]);
+}
+
+/* The domain of HWPT @id (looked up in the context, for its VMID). */
+static struct iommu_domain *hwpt_domain(uint32_t id)
+{
+	struct iommufd_ctx *ictx = iommufd_ctx_from_file(self_file);
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_ANY);
+	struct iommu_domain *d;
+
+	TAP_CHECK(!IS_ERR(obj), "HWPT %u", id);
+	d = to_hwpt(obj)->domain;
+	iommufd_put_object(ictx, obj);
+	iommufd_ctx_put(ictx);
+	return d;
+}
+
+static uint16_t hwpt_vmid(uint32_t id)
+{
+	int vmid = smmuv3_iommu_domain_vmid(hwpt_domain(id));
+
+	TAP_CHECK(vmid > 0, "vmid %d", vmid);
+	return (uint16_t)vmid;
+}
+
+static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
+	       struct iommu_dma_fault *f)
+{
+	struct iommu_dma_fault fl;
+	size_t dn;
+
+	return iommu_dma_rw(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done ? done : &dn,
+			    f ? f : &fl);
+}
+
+static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
+{
+	struct iommu_dma_fault f = {0};
+	size_t done = 0;
+	int ret = dma(d, iova, buf, len, write, &done, &f);
+
+	TAP_CHECK(!ret && done == len, "DMA %s 0x%llx+%zu: %d, done %zu, reason 0x%x",
+		  write ? "write" : "read", (unsigned long long)iova, len, ret, done, f.reason);
+}
+
+static void dma_fault(struct sdev *d, uint64_t iova, size_t len, bool write, int err,
+		      unsigned int reason, size_t want_done, uint64_t fault_iova)
+{
+	uint8_t buf[0x3000];
+	struct iommu_dma_fault f = {0};
+	size_t done = 99;
+	int ret;
+
+	memset(buf, 0x5a, sizeof(buf));
+	ret = dma(d, iova, buf, len, write, &done, &f);
+	TAP_CHECK_EQ(ret, err, "DMA 0x%llx", (unsigned long long)iova);
+	TAP_CHECK_EQ(done, want_done, "bytes moved before the fault");
+	TAP_CHECK_EQ(f.err, err, "fault err");
+	TAP_CHECK_EQ(f.reason, reason, "fault reason");
+	TAP_CHECK_EQ(f.iova, fault_iova, "fault iova");
+	TAP_CHECK_EQ(f.access, write ? PT_PROT_W : PT_PROT_R, "fault access");
+}
+
+static void *zpages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	TAP_CHECK(p != MAP_FAILED, "mmap");
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* GET_HW_INFO                                                        */
+
+static void test_hw_info(void *arg)
+{
+	struct iommu_hw_info_arm_smmuv3 info;
+	struct iommu_hw_info cmd;
+	struct smmuv3_dev_params p = {.sid = SID_B, .no_dirty = true};
+	struct sdev a, b;
+	uint64_t v;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	b = sdev_new_p(&p);
+
+	memset(&info, 0xcc, sizeof(info));
+	cmd = (struct iommu_hw_info){
+		.dev_id = a.id, .data_len = sizeof(info), .data_uptr = (uintptr_t)&info};
+	CHECK_OK(_get_hw_info(&cmd));
+	TAP_CHECK_EQ(cmd.out_data_type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, "type");
+	TAP_CHECK_EQ(cmd.data_len, 40, "data_len");
+	TAP_CHECK_EQ(cmd.out_capabilities, IOMMU_HW_CAP_DIRTY_TRACKING, "caps");
+	TAP_CHECK_EQ(cmd.out_max_pasid_log2, 8, "max_pasid_log2");
+	TAP_CHECK_EQ(info.flags, 0, "flags");
+	TAP_CHECK_EQ(info.__reserved, 0, "reserved");
+	/* Exactly the registers as the hardware reads them. */
+	for (unsigned int i = 0; i < 6; i++) {
+		smmuv3_mmio_read(smmuv3_iommu_hw(smmu), 4 * i, 4, &v);
+		TAP_CHECK_EQ(info.idr[i], v, "IDR%u", i);
+	}
+	smmuv3_mmio_read(smmuv3_iommu_hw(smmu), SMMU_AIDR, 4, &v);
+	TAP_CHECK_EQ(info.aidr, v, "AIDR");
+	TAP_CHECK_EQ(info.iidr, 0, "IIDR");
+	/* S1P | S2P, HTTU = 0b10 (dirty), STALL_MODEL = 0b00 (stall supported). */
+	TAP_CHECK_EQ(info.idr[0] & 3, 3, "S1P S2P");
+	TAP_CHECK_EQ(info.idr[0] >> 6 & 3, 2, "HTTU");
+	TAP_CHECK_EQ(info.idr[0] >> 24 & 3, 0, "STALL_MODEL");
+	TAP_CHECK_EQ(info.idr[3] >> 10 & 1, 1, "RIL");
+
+	/* A device that cannot track: no capability. */
+	cmd = (struct iommu_hw_info){.dev_id = b.id, .data_len = 0};
+	CHECK_OK(_get_hw_info(&cmd));
+	TAP_CHECK_EQ(cmd.out_capabilities, 0, "no_dirty caps");
+	TAP_CHECK_EQ(cmd.data_len, 40, "full length with data_len 0");
+	TAP_CHECK_EQ(cmd.out_max_pasid_log2, 0, "no PASID");
+
+	/* Short buffer: 8 bytes copied, the full length reported. */
+	memset(&info, 0xcc, sizeof(info));
+	cmd = (struct iommu_hw_info){.dev_id = a.id, .data_len = 8, .data_uptr = (uintptr_t)&info};
+	CHECK_OK(_get_hw_info(&cmd));
+	TAP_CHECK_EQ(cmd.data_len, 40, "full length");
+	TAP_CHECK_EQ(info.idr[0], 0xcccccccc, "nothing past 8 bytes");
+
+	/* INPUT_TYPE: ARM_SMMUV3 is fine, another vendor's type is EOPNOTSUPP. */
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3};
+	CHECK_OK(_get_hw_info(&cmd));
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD};
+	CHECK_ERRNO(EOPNOTSUPP, _get_hw_info(&cmd));
+
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Stage-2 paging                                                     */
+
+static void test_paging(void *arg)
+{
+	uint32_t ioas, hwpt, hwpt2, auto_id;
+	uint8_t out[0x2000], in[0x2000];
+	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {1, 0}};
+	struct sdev a, b;
+	uint64_t ste[8];
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	b = sdev_new(SID_B, false);
+	ioas = ioas_alloc();
+	/* Page 0 on its own, so that it can be unmapped alone. */
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + PAGE_SIZE, BUFFER_SIZE - PAGE_SIZE,
+		       IOVA + PAGE_SIZE);
+
+	/* What a stage 2 cannot do, and driver data: EOPNOTSUPP. */
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID, &hwpt));
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(a.id, ioas, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+						 &vste, sizeof(vste), &hwpt));
+
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	/* Blocked before the attach: an abort STE (V, Config 0). */
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort STE");
+	CHECK_OK(sdev_attach(&a, hwpt));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V | STE0_CFG(6), "S2 translate");
+	TAP_CHECK_EQ(ste[1], STE1_SHCFG_INC, "q1");
+	/* VMID | S2T0SZ 16 | S2SL0 2 (level 0) | S2TG 4K | S2PS 48 | S2AA64 | S2R. */
+	TAP_CHECK_EQ(ste[2],
+		     hwpt_vmid(hwpt) | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) | STE2_AA64 |
+			     STE2_R,
+		     "q2");
+	TAP_CHECK(ste[3] && !(ste[3] & 0xfff), "S2TTB 0x%llx", (unsigned long long)ste[3]);
+	for (unsigned int i = 4; i < 8; i++)
+		TAP_CHECK_EQ(ste[i], 0, "q%u", i);
+
+	/* DMA: bytes land in the buffer IOAS_MAP mapped, across a page boundary. */
+	for (unsigned int i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 1);
+	dma_ok(&a, IOVA + 0x1800, out, sizeof(out), true);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x1800, out, sizeof(out)), "bytes written");
+	memset(in, 0, sizeof(in));
+	dma_ok(&a, IOVA + 0x1800, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, out, sizeof(in)), "bytes read");
+	/* A run into unmapped IOVA moves what is mapped, then faults (F_TRANSLATION). */
+	dma_fault(&a, IOVA + BUFFER_SIZE - 0x800, 0x1000, true, -EFAULT, EVT_F_TRANSLATION, 0x800,
+		  IOVA + BUFFER_SIZE);
+	/* Device B is blocked: abort, no event: a configuration abort, -EIO with reason 0. */
+	dma_fault(&b, IOVA, 16, false, -EIO, 0, 0, IOVA);
+
+	/* Unmap invalidates: the translation the IOTLB holds must not survive. */
+	ioas_unmap(ioas, IOVA, PAGE_SIZE);
+	dma_fault(&a, IOVA + 0x10, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x10);
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	dma_ok(&a, IOVA + 0x10, in, 4, false);
+
+	/* Two domains: different VMIDs; replace rewrites the STE. */
+	hwpt2 = hwpt_alloc(a.id, ioas, 0);
+	TAP_CHECK(hwpt_vmid(hwpt2) != hwpt_vmid(hwpt), "VMIDs");
+	CHECK_OK(sdev_replace(&a, hwpt2));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[2] & 0xffff, hwpt_vmid(hwpt2), "VMID after replace");
+	dma_ok(&a, IOVA + 0x1800, in, 16, false);
+
+	/* An attach to the IOAS makes an auto HWPT the other device can share. */
+	auto_id = ioas;
+	CHECK_OK(iommufd_device_attach(b.idev, IOMMU_NO_PASID, &auto_id));
+	TAP_CHECK(auto_id != ioas, "auto HWPT");
+	dma_ok(&b, IOVA + 0x1800, in, 16, false);
+	TAP_CHECK(!memcmp(in, out, 16), "auto domain bytes");
+
+	/* A domain of another instance is not for this device. */
+	{
+		struct smmuv3_iommu_params pp;
+		struct smmuv3_iommu *other, *mine = smmu;
+		struct smmuv3_dev_params dp = {.sid = 1};
+		struct sdev c;
+
+		smmuv3_iommu_params_default(&pp);
+		TAP_CHECK(!smmuv3_iommu_new(&pp, &other), "second instance");
+		smmu = other;
+		c = sdev_new_p(&dp);
+		smmu = mine;
+		TAP_CHECK_EQ(sdev_attach(&c, hwpt), -EINVAL, "cross-instance attach");
+		sdev_free(&c);
+		smmuv3_iommu_free(other);
+	}
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* MSI doorbell                                                       */
+
+static void test_msi(void *arg)
+{
+	uint32_t ioas, hwpt, msi = 0x1234abcd, v;
+	uint64_t db_iova, iova;
+	uint32_t *db;
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	db = smmuv3_iommu_msi_doorbell(smmu, &db_iova);
+	TAP_CHECK_EQ(db_iova, SMMUV3_MSI_IOVA_BASE, "doorbell IOVA");
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, hwpt));
+
+	/* The SW_MSI window is reserved in the IOAS while the device is attached (Linux: EINVAL).
+	 */
+	iova = SMMUV3_MSI_IOVA_BASE + 0x10000;
+	CHECK_ERRNO(EINVAL,
+		    _ioas_map(ioas, buffer, PAGE_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	/* The device's MSI write rings the doorbell; the page is write-only. */
+	dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x40, &msi, sizeof(msi), true);
+	TAP_CHECK_EQ(__atomic_load_n(&db[0x10], __ATOMIC_ACQUIRE), msi, "doorbell written");
+	dma_fault(&a, SMMUV3_MSI_IOVA_BASE + 0x40, 4, false, -EFAULT, EVT_F_PERMISSION, 0,
+		  SMMUV3_MSI_IOVA_BASE + 0x40);
+	/* Only one page of the window is mapped. */
+	dma_fault(&a, SMMUV3_MSI_IOVA_BASE + 0x1000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0,
+		  SMMUV3_MSI_IOVA_BASE + 0x1000);
+
+	/* Detached: the window and the doorbell mapping are gone, so the IOAS may use it... */
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	iova = SMMUV3_MSI_IOVA_BASE;
+	CHECK_OK(_ioas_map(ioas, buffer, PAGE_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	/* ... and the device cannot attach while it does. */
+	TAP_CHECK_EQ(sdev_attach(&a, hwpt), -EADDRINUSE, "window in use");
+	ioas_unmap(ioas, SMMUV3_MSI_IOVA_BASE, PAGE_SIZE);
+	CHECK_OK(sdev_attach(&a, hwpt));
+	v = 0x55aa55aa;
+	dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x40, &v, sizeof(v), true);
+	TAP_CHECK_EQ(__atomic_load_n(&db[0x10], __ATOMIC_ACQUIRE), v, "doorbell again");
+
+	/* A device without MSIs has no window. */
+	{
+		struct smmuv3_dev_params p = {.sid = SID_B, .no_msi = true};
+		struct sdev b = sdev_new_p(&p);
+
+		sdev_free(&a);
+		iova = SMMUV3_MSI_IOVA_BASE;
+		CHECK_OK(_ioas_map(ioas, buffer, PAGE_SIZE, &iova,
+				   MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+		CHECK_OK(sdev_attach(&b, hwpt));
+		dma_ok(&b, SMMUV3_MSI_IOVA_BASE, &v, sizeof(v), false);
+		TAP_CHECK_EQ(v, *(uint32_t *)buffer, "IOAS memory, not the doorbell");
+		sdev_free(&b);
+	}
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Dirty tracking                                                     */
+
+static void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uint64_t want,
+			  uint32_t flags)
+{
+	uint64_t bitmap = 0xdead0000ULL << 32;
+
+	/* Bits are only ever ORed in: start from a pattern above the range. */
+	CHECK_OK(_get_dirty_bitmap(hwpt, iova, (uint64_t)npages * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   flags));
+	TAP_CHECK_EQ(bitmap, want | 0xdead0000ULL << 32, "dirty bitmap");
+}
+
+static void test_dirty(void *arg)
+{
+	struct smmuv3_dev_params np = {.sid = SID_B, .no_dirty = true};
+	uint32_t ioas, hwpt, plain;
+	uint8_t x[8] = "dirtyyy";
+	struct sdev a, b;
+	uint64_t ste[8];
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	b = sdev_new_p(&np);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	/* A device that cannot track gets no DIRTY_TRACKING domain (the core checks the cap). */
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(b.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt));
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	TAP_CHECK_EQ(sdev_attach(&b, hwpt), -EINVAL, "no_dirty device on a tracking domain");
+	plain = hwpt_alloc(a.id, ioas, 0);
+	CHECK_ERRNO(EOPNOTSUPP, _set_dirty_tracking(plain, true));
+
+	CHECK_OK(sdev_attach(&a, hwpt));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[2] & (STE2_HA | STE2_HD), STE2_HA | STE2_HD, "S2HA | S2HD");
+
+	/* Written before tracking starts: enabling clears it. */
+	dma_ok(&a, IOVA + 2 * PAGE_SIZE, x, sizeof(x), true);
+	CHECK_OK(_set_dirty_tracking(hwpt, true));
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+
+	/* Writes dirty their pages (one spans two), reads do not. */
+	dma_ok(&a, IOVA + 1 * PAGE_SIZE + 8, x, sizeof(x), true);
+	dma_ok(&a, IOVA + 6 * PAGE_SIZE - 4, x, sizeof(x), true);
+	dma_ok(&a, IOVA + 9 * PAGE_SIZE, x, sizeof(x), false);
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1 | 1u << 5 | 1u << 6, 0);
+	/* Read and cleared. */
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	/* The same page written again is dirty again (its cached translation was dropped). */
+	dma_ok(&a, IOVA + 1 * PAGE_SIZE, x, sizeof(x), true);
+	/* NO_CLEAR leaves it for the next read; a sub-range reads its own bits only. */
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	bitmap_expect(hwpt, IOVA + 4 * PAGE_SIZE, 4, 0, 0);
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1, 0);
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	/* The data got there, of course. */
+	TAP_CHECK(!memcmp((uint8_t *)buffer + PAGE_SIZE, x, sizeof(x)), "bytes");
+
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* A guest: RAM mapped by IOAS_MAP at GRAM_IPA, its stage 1 built there */
+
+#define GRAM_IPA  0x40000000ULL
+#define GRAM_SIZE 0x200000ULL
+#define CD_OFF	  0x100000ULL /* first half: stage-1 tables; then the CD; then data */
+#define DATA_OFF  0x180000ULL
+#define GASID	  5
+
+struct guest {
+	uint8_t *ram;
+	struct pt_arena tables;
+	struct pt_table s1;
+};
+
+static uint64_t *guest_cd(struct guest *g)
+{
+	return (uint64_t *)(g->ram + CD_OFF);
+}
+
+static void guest_init(struct guest *g, uint32_t ioas, uint64_t cd_extra)
+{
+	struct pt_cfg c = {.format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48};
+	uint64_t *cd;
+
+	g->ram = zpages(GRAM_SIZE);
+	ioas_map_fixed(ioas, g->ram, GRAM_SIZE, GRAM_IPA);
+	TAP_CHECK(!pt_cfg_init(&c), "s1 cfg");
+	TAP_CHECK(!pt_arena_init_at(&g->tables, GRAM_IPA, CD_OFF, g->ram), "guest arena");
+	TAP_CHECK(!pt_table_init(&g->s1, &c, &g->tables.mem), "guest s1");
+	/* The guest's CD: 48-bit VA, 4K, IPS 48, AA64, R, A, ASID; TTB0 its table (an IPA). */
+	cd = guest_cd(g);
+	cd[0] = htole64(CD0_T0SZ(16) | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
+			CD0_ASID(GASID) | cd_extra);
+	cd[1] = htole64(g->s1.root);
+}
+
+static void guest_map(struct guest *g, uint64_t iova, uint64_t ipa, unsigned int prot)
+{
+	TAP_CHECK(!pt_map(&g->s1, iova, ipa, PAGE_SIZE, prot), "guest map 0x%llx",
+		  (unsigned long long)iova);
+}
+
+static void guest_unmap(struct guest *g, uint64_t iova)
+{
+	TAP_CHECK(!pt_unmap(&g->s1, iova, PAGE_SIZE, NULL), "guest unmap");
+}
+
+static void guest_destroy(struct guest *g)
+{
+	pt_table_destroy(&g->s1);
+	pt_arena_destroy(&g->tables);
+	munmap(g->ram, GRAM_SIZE);
+}
+
+/* The guest's vSTE for a stage-1 translate through its CD. */
+static struct iommu_hwpt_arm_smmuv3 vste_s1(uint64_t q1)
+{
+	return (struct iommu_hwpt_arm_smmuv3){
+		.ste = {htole64(STE0_V | STE0_CFG(5) | (GRAM_IPA + CD_OFF)), htole64(q1)},
+	};
+}
+
+static int _nested_alloc(uint32_t dev, uint32_t viommu, const struct iommu_hwpt_arm_smmuv3 *v,
+			 uint32_t flags, uint32_t fault_id, uint32_t *id)
+{
+	return _hwpt_alloc_data(dev, viommu, flags, fault_id, IOMMU_HWPT_DATA_ARM_SMMUV3, v,
+				sizeof(*v), id);
+}
+
+static uint32_t nested_alloc(uint32_t dev, uint32_t viommu, struct iommu_hwpt_arm_smmuv3 v)
+{
+	uint32_t id = 0;
+
+	CHECK_OK(_nested_alloc(dev, viommu, &v, 0, 0, &id));
+	return id;
+}
+
+static int _inv(uint32_t viommu, const void *cmds, uint32_t entry_len, uint32_t *n)
+{
+	return _hwpt_invalidate(viommu, cmds, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, entry_len,
+				n);
+}
+
+static void inv_ok(uint32_t viommu, uint64_t c0, uint64_t c1)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate cmd = {.cmd = {htole64(c0), htole64(c1)}};
+	uint32_t n = 1;
+
+	CHECK_OK(_inv(viommu, &cmd, sizeof(cmd), &n));
+	TAP_CHECK_EQ(n, 1, "entry_num");
+}
+
+/* ------------------------------------------------------------------ */
+/* vIOMMU, nested HWPTs, vDEVICEs                                      */
+
+static void test_viommu(void *arg)
+{
+	uint32_t ioas, parent, plain, viommu, viommu2, nested, bypass, abort_id, vdev, id;
+	struct iommu_hwpt_arm_smmuv3 v;
+	struct iommu_hwpt_selftest st = {0};
+	struct sdev a, b;
+	uint64_t ste[8], s2ste[8];
+	uint16_t vmid;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	b = sdev_new(SID_B, true);
+	ioas = ioas_alloc();
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	plain = hwpt_alloc(a.id, ioas, 0);
+	vmid = hwpt_vmid(parent);
+
+	/* VIOMMU_ALLOC: the type, the parent. */
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_SELFTEST, NULL, 0, &viommu));
+	CHECK_ERRNO(EINVAL,
+		    _viommu_alloc(a.id, plain, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu2));
+
+	/* Nesting needs a vIOMMU: a nested HWPT straight on the parent is EOPNOTSUPP. */
+	v = vste_s1(0);
+	CHECK_ERRNO(EOPNOTSUPP, _nested_alloc(a.id, parent, &v, 0, 0, &id));
+	/* The blob: type (EINVAL), length (EINVAL), flags (EOPNOTSUPP). */
+	CHECK_ERRNO(EINVAL, _hwpt_alloc_data(a.id, viommu, 0, 0, IOMMU_HWPT_DATA_SELFTEST, &st,
+					     sizeof(st), &id));
+	CHECK_ERRNO(EINVAL,
+		    _hwpt_alloc_data(a.id, viommu, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &v, 8, &id));
+	CHECK_ERRNO(EOPNOTSUPP, _nested_alloc(a.id, viommu, &v, IOMMU_HWPT_ALLOC_PASID, 0, &id));
+	/* Linux's vSTE rules: EIO for any bit a guest may not set. */
+	v.ste[0] |= htole64(1ULL << 52); /* beyond S1ContextPtr */
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id));
+	v = vste_s1(1ULL << 30); /* STRW */
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id));
+	v = vste_s1(0);
+	v.ste[1] = htole64(1ULL << 19); /* MEV: the host's */
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id));
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(6)), 0}};
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* Config S2 */
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(7)), 0}};
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* Config nested */
+	v = vste_s1(STE1_EATS(2));
+	CHECK_ERRNO(EIO, _nested_alloc(a.id, viommu, &v, 0, 0, &id)); /* EATS S1CHK */
+	/* V = 0 with anything: an abort STE. EATS 1 is fine (and dropped: no ATS here). */
+	v = (struct iommu_hwpt_arm_smmuv3){.ste = {htole64(~1ULL), htole64(~0ULL)}};
+	abort_id = nested_alloc(a.id, viommu, v);
+	nested = nested_alloc(a.id, viommu, vste_s1(STE1_EATS(1) | 0x3 << 2 | 1));
+	bypass = nested_alloc(
+		a.id, viommu,
+		(struct iommu_hwpt_arm_smmuv3){.ste = {htole64(STE0_V | STE0_CFG(4)), 0}});
+
+	/* Translating needs the vDEVICE (its vSID); abort and bypass do not. */
+	TAP_CHECK_EQ(sdev_attach(&a, nested), -ENOENT, "no vDEVICE");
+	CHECK_OK(sdev_attach(&a, abort_id));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort");
+	CHECK_OK(sdev_replace(&a, bypass));
+	ste_read(SID_A, s2ste);
+	TAP_CHECK_EQ(s2ste[0], STE0_V | STE0_CFG(6), "bypass = the parent's stage 2");
+	TAP_CHECK_EQ(s2ste[2],
+		     vmid | STE2_T0SZ(16) | STE2_SL0(2) | STE2_PS(5) | STE2_AA64 | STE2_PTW |
+			     STE2_R,
+		     "parent q2 (S2PTW: a nesting parent)");
+
+	/* vDEVICE: EEXIST both ways; a device of another vIOMMU is fine. */
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, &vdev));
+	CHECK_ERRNO(EEXIST, _vdevice_alloc(viommu, b.id, VSID, &id));
+	CHECK_ERRNO(EEXIST, _vdevice_alloc(viommu, a.id, VSID + 1, &id));
+	CHECK_OK(_vdevice_alloc(viommu2, b.id, VSID, &id));
+
+	CHECK_OK(sdev_replace(&a, nested));
+	ste_read(SID_A, ste);
+	/* Word 0: V | Config nested | the guest's CD pointer; word 1: its cache bits, MEV,
+	 * S1STALLD (this device cannot stall), no EATS; words 2-3: the parent's stage 2. */
+	TAP_CHECK_EQ(ste[0], STE0_V | STE0_CFG(7) | (GRAM_IPA + CD_OFF), "q0");
+	TAP_CHECK_EQ(ste[1], STE1_SHCFG_INC | 0x3 << 2 | 1 | STE1_MEV | STE1_S1STALLD, "q1");
+	TAP_CHECK_EQ(ste[2], s2ste[2], "q2");
+	TAP_CHECK_EQ(ste[3], s2ste[3], "q3");
+	/* The parent and its vIOMMU are busy. */
+	CHECK_ERRNO(EBUSY, _destroy(viommu));
+	CHECK_ERRNO(EBUSY, _destroy(parent));
+
+	/* Device B can stall: the guest's S1STALLD = 0 stays. Nested on vIOMMU 2. */
+	nested = nested_alloc(b.id, viommu2, vste_s1(0));
+	CHECK_OK(sdev_attach(&b, nested));
+	ste_read(SID_B, ste);
+	TAP_CHECK_EQ(ste[1], STE1_SHCFG_INC | STE1_MEV, "q1 of a stalling device");
+	/* Destroying the vDEVICE is fine while attached (its events stay with the host). */
+	CHECK_OK(_destroy(vdev));
+
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* DMA through a guest stage 1, vEVENTs, invalidation                  */
+
+static ssize_t vevent_read(int fd, void *buf, size_t len)
+{
+	return uiommu_read(fd_file(fd), buf, len);
+}
+
+struct vrec {
+	struct iommufd_vevent_header hdr;
+	struct iommu_vevent_arm_smmuv3 ev;
+};
+
+static void test_nested_dma(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested, veventq;
+	struct smmuv3_iommu_stats st;
+	uint8_t buf[16];
+	struct guest g;
+	struct vrec rec;
+	struct sdev a;
+	uint32_t msi = 0xfeedf00d, *db;
+	int vfd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, 0);
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_veventq_alloc(viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &veventq, &vfd));
+	nested = nested_alloc(a.id, viommu, vste_s1(0));
+	CHECK_OK(sdev_attach(&a, nested));
+
+	/* The guest maps IOVA 0x10000 to a page of its RAM: the DMA lands there. */
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	guest_map(&g, 0x11000, GRAM_IPA + DATA_OFF + 0x1000, PT_PROT_RW);
+	memcpy(buf, "through stage 1", 16);
+	dma_ok(&a, 0x10ff8, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0xff8, buf, 16), "bytes in guest RAM");
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), 0, "no vEVENT yet");
+
+	/* A stage-1 fault: the guest gets F_TRANSLATION with its vSID. */
+	dma_fault(&a, 0x20000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, 0x20000);
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "one vEVENT");
+	TAP_CHECK_EQ(rec.hdr.flags, 0, "flags");
+	TAP_CHECK_EQ(rec.hdr.sequence, 0, "sequence");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[0]), EVT_F_TRANSLATION | (uint64_t)VSID << 32, "evt0");
+	/* A privileged data write (RnW 0), class IN, stage 1. */
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[1]), EVT_PNU | EVT_CLASS_IN, "evt1");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[2]), 0x20000, "InputAddr");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[3]), 0, "IPA");
+	/* A read fault too: RnW. */
+	dma_fault(&a, 0x30008, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, 0x30008);
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "second vEVENT");
+	TAP_CHECK_EQ(rec.hdr.sequence, 1, "sequence");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[1]), EVT_PNU | EVT_RNW | EVT_CLASS_IN, "evt1 read");
+
+	/* A stage-2 fault (the guest points at IPA the IOAS does not map) is the host's. */
+	guest_map(&g, 0x40000, 0x10000000, PT_PROT_RW);
+	dma_fault(&a, 0x40000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, 0x40000);
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), 0, "no vEVENT for stage 2");
+	smmuv3_iommu_get_stats(smmu, &st);
+	TAP_CHECK_EQ(st.vevents, 2, "forwarded");
+	TAP_CHECK_EQ(st.unhandled, 1, "host events");
+
+	/*
+	 * The guest moves IOVA 0x10000 to another page. Its stale translation
+	 * stays in the IOTLB until it invalidates; TLBI_NH_VA carries the
+	 * guest's VMID (0 here), which the vIOMMU replaces with its own.
+	 */
+	guest_unmap(&g, 0x10000);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x2000, PT_PROT_RW);
+	memcpy(buf, "stale translate", 16);
+	dma_ok(&a, 0x10100, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x100, buf, 16), "old page until invalidated");
+	inv_ok(viommu, CMD_NH_VA | CMD_ASID(GASID), 0x10000);
+	memcpy(buf, "after NH_VA.....", 16);
+	dma_ok(&a, 0x10100, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x2100, buf, 16), "new page");
+	/* TLBI_NSNH_ALL becomes NH_ALL of the VMID: the same effect. */
+	guest_unmap(&g, 0x10000);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x3000, PT_PROT_RW);
+	inv_ok(viommu, CMD_NSNH_ALL, 0);
+	dma_ok(&a, 0x10200, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x3200, buf, 16), "after NSNH_ALL");
+
+	/* The guest disables TTB0 walks in its CD: cached until CFGI_CD names its vSID. */
+	guest_cd(&g)[0] |= htole64(CD0_EPD0);
+	dma_ok(&a, 0x10200, buf, 16, false);
+	inv_ok(viommu, CMD_CFGI_CD | CMD_SID(VSID), 0);
+	dma_fault(&a, 0x10200, 16, false, -EFAULT, EVT_F_TRANSLATION, 0, 0x10200);
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "EPD0 vEVENT");
+	guest_cd(&g)[0] &= ~htole64(CD0_EPD0);
+	inv_ok(viommu, CMD_CFGI_CD_ALL | CMD_SID(VSID), 0);
+	dma_ok(&a, 0x10200, buf, 16, false);
+
+	/* MSI: the guest maps its MSI IOVA to the SW_MSI window; the write rings the doorbell. */
+	db = smmuv3_iommu_msi_doorbell(smmu, NULL);
+	guest_map(&g, 0x50000, SMMUV3_MSI_IOVA_BASE, PT_PROT_W);
+	dma_ok(&a, 0x50040, &msi, sizeof(msi), true);
+	TAP_CHECK_EQ(__atomic_load_n(&db[0x10], __ATOMIC_ACQUIRE), msi, "doorbell through S1");
+
+	CHECK_OK(fd_close(vfd));
+	sdev_free(&a);
+	smmu_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* PASIDs: the guest's CD table                                        */
+
+/*
+ * Two CDs (S1CDMax 1): CD 0 for requests without PASID (S1DSS = 0b10,
+ * SSID0), CD 1, with a stage 1 of its own, for PASID 1. Faults carry SSV
+ * and the SSID; PASID 2 is beyond the table (C_BAD_SUBSTREAMID, -EIO).
+ */
+static void test_nested_pasid(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested, veventq;
+	struct pt_cfg c = {.format = PT_VMSA_S1, .granule_shift = 12, .ias = 48, .oas = 48};
+	struct iommu_hwpt_arm_smmuv3 v;
+	struct iommu_dma_fault f;
+	struct pt_table s1b;
+	uint8_t buf[8] = "pasid 1";
+	struct guest g;
+	struct vrec rec;
+	struct sdev a;
+	uint64_t *cd1;
+	size_t done;
+	int vfd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, 0);
+	TAP_CHECK(!pt_cfg_init(&c) && !pt_table_init(&s1b, &c, &g.tables.mem), "second table");
+	cd1 = guest_cd(&g) + 8;
+	cd1[0] = guest_cd(&g)[0] & ~htole64(CD0_ASID(0xffff));
+	cd1[0] |= htole64(CD0_ASID(GASID + 1));
+	cd1[1] = htole64(s1b.root);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	TAP_CHECK(!pt_map(&s1b, 0x10000, GRAM_IPA + DATA_OFF + 0x6000, PAGE_SIZE, PT_PROT_RW),
+		  "CD 1 map");
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_veventq_alloc(viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &veventq, &vfd));
+	v = vste_s1(2);			 /* S1DSS = SSID0 */
+	v.ste[0] |= htole64(1ULL << 59); /* S1CDMax 1 */
+	nested = nested_alloc(a.id, viommu, v);
+	CHECK_OK(sdev_attach(&a, nested));
+
+	/* Without PASID through CD 0, with PASID 1 through CD 1's own stage 1. */
+	dma_ok(&a, 0x10000, buf, sizeof(buf), true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF, buf, sizeof(buf)), "CD 0");
+	memcpy(buf, "PASID 1", 8);
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 1, 0x10008, buf, sizeof(buf), true, &done, &f), 0,
+		     "PASID 1 DMA");
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x6008, buf, sizeof(buf)), "CD 1");
+
+	/* A fault under PASID 1: the vEVENT has SSV and SubstreamID. */
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 1, 0x20000, buf, 4, false, &done, &f), -EFAULT,
+		     "PASID 1 fault");
+	TAP_CHECK_EQ(f.pasid, 1, "fault pasid");
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "vEVENT");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[0]),
+		     EVT_F_TRANSLATION | 1ULL << 11 | 1ULL << 12 | (uint64_t)VSID << 32, "evt0");
+	/* PASID 2 has no CD: C_BAD_SUBSTREAMID, a configuration error the guest is told. */
+	TAP_CHECK_EQ(iommu_dma_rw(a.udev, 2, 0x10000, buf, 4, false, &done, &f), -EIO, "PASID 2");
+	TAP_CHECK_EQ(f.reason, 0x08, "C_BAD_SUBSTREAMID");
+	TAP_CHECK_EQ(vevent_read(vfd, &rec, sizeof(rec)), sizeof(rec), "vEVENT");
+	TAP_CHECK_EQ(le64toh(rec.ev.evt[0]), 0x08 | 1ULL << 11 | 2ULL << 12 | (uint64_t)VSID << 32,
+		     "evt0 C_BAD_SUBSTREAMID");
+
+	CHECK_OK(fd_close(vfd));
+	sdev_free(&a);
+	smmu_teardown();
+	pt_table_destroy(&s1b);
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* Invalidation refusals and entry_num                                 */
+
+static void test_invalidate(void *arg)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate cmds[4];
+	struct smmuv3_iommu_stats st;
+	uint32_t ioas, parent, viommu, n;
+	uint64_t wide[3][3];
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+
+#define CMD(i, c0, c1)                                        \
+	cmds[i] = (struct iommu_viommu_arm_smmuv3_invalidate) \
+	{                                                     \
+		.cmd = { htole64(c0), htole64(c1) }           \
+	}
+	/* Good commands of every accepted kind. */
+	CMD(0, CMD_NH_ALL, 0);
+	CMD(1, CMD_NH_ASID | CMD_ASID(3), 0);
+	CMD(2, CMD_CFGI_CD_ALL | CMD_SID(VSID), 0);
+	CMD(3, CMD_NSNH_ALL, 0);
+	n = 4;
+	CHECK_OK(_inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 4, "all handled");
+
+	/* Opcodes a guest may not issue: EIO at their index. */
+	CMD(1, CMD_CFGI_STE | CMD_SID(VSID), 0);
+	n = 4;
+	CHECK_ERRNO(EIO, _inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 1, "CFGI_STE refused");
+	CMD(1, CMD_S2_IPA, 0x1000);
+	n = 4;
+	CHECK_ERRNO(EIO, _inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 1, "TLBI_S2_IPA refused");
+	/* A vSID without a vDEVICE: EIO. */
+	CMD(1, CMD_NH_ALL, 0);
+	CMD(2, CMD_CFGI_CD | CMD_SID(VSID + 1), 0);
+	n = 4;
+	CHECK_ERRNO(EIO, _inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 2, "unknown vSID");
+	/* A command the hardware refuses (SSec set): EIO at its index, the rest not issued. */
+	smmuv3_iommu_get_stats(smmu, &st);
+	CMD(2, CMD_NH_ASID | CMD_SSEC, 0);
+	n = 4;
+	CHECK_ERRNO(EIO, _inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 2, "CMDQ_ERR");
+	{
+		struct smmuv3_iommu_stats st2;
+
+		smmuv3_iommu_get_stats(smmu, &st2);
+		TAP_CHECK_EQ(st2.cmd_errors, st.cmd_errors + 1, "one refusal");
+	}
+	/* The queue goes on afterwards. */
+	n = 1;
+	CHECK_OK(_inv(viommu, cmds, sizeof(cmds[0]), &n));
+
+	/* The array rules (copied whole first): nothing handled on a bad array. */
+	n = 0;
+	CHECK_ERRNO(EINVAL, _inv(viommu, cmds, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 0, "entry_num 0 is EINVAL for this driver");
+	n = 2;
+	CHECK_ERRNO(EINVAL, _hwpt_invalidate(viommu, cmds, IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					     sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 0, "wrong type");
+	memset(wide, 0, sizeof(wide));
+	wide[0][0] = htole64(CMD_NH_ALL);
+	wide[1][0] = htole64(CMD_NH_ASID);
+	wide[2][0] = htole64(CMD_NH_ALL);
+	n = 3;
+	CHECK_OK(_inv(viommu, wide, sizeof(wide[0]), &n));
+	TAP_CHECK_EQ(n, 3, "longer entries with zero tails");
+	wide[1][2] = 1;
+	n = 3;
+	CHECK_ERRNO(E2BIG, _inv(viommu, wide, sizeof(wide[0]), &n));
+	TAP_CHECK_EQ(n, 0, "a non-zero tail");
+	n = 3;
+	CHECK_ERRNO(EFAULT, _inv(viommu, (void *)(uintptr_t)0x10, sizeof(cmds[0]), &n));
+	TAP_CHECK_EQ(n, 0, "bad pointer");
+	/* A nested HWPT of this driver has no invalidation of its own: EOPNOTSUPP. */
+	{
+		uint32_t nested = nested_alloc(a.id, viommu, vste_s1(0));
+
+		n = 1;
+		CHECK_ERRNO(EOPNOTSUPP, _inv(nested, cmds, sizeof(cmds[0]), &n));
+	}
+#undef CMD
+	sdev_free(&a);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* IOPF through the fault queue                                        */
+
+struct dma_job {
+	struct sdev *d;
+	uint64_t iova;
+	uint8_t buf[64];
+	size_t len, done;
+	bool write;
+	int ret;
+	struct iommu_dma_fault f;
+	pthread_t th;
+};
+
+static void *dma_thread(void *arg)
+{
+	struct dma_job *j = arg;
+
+	j->ret = dma(j->d, j->iova, j->buf, j->len, j->write, &j->done, &j->f);
+	return NULL;
+}
+
+static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+{
+	j->d = d;
+	j->iova = iova;
+	j->len = len;
+	j->write = write;
+	j->ret = 1;
+	for (size_t i = 0; i < len; i++)
+		j->buf[i] = (uint8_t)(0xa0 + i);
+	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
+}
+
+/* Wait (no timeout: the test's own) for one page request, and read it. */
+static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
+	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
+}
+
+static void fault_respond(int fd, uint32_t cookie, uint32_t code)
+{
+	struct iommu_hwpt_page_response r = {.cookie = cookie, .code = code};
+
+	TAP_CHECK_EQ(uiommu_write(fd_file(fd), &r, sizeof(r)), sizeof(r), "response");
+}
+
+static void test_iopf_s2(void *arg)
+{
+	struct iommu_hwpt_pgfault pf;
+	uint32_t ioas, hwpt, fault_id, plain;
+	struct dma_job j;
+	struct sdev a;
+	uint64_t ste[8];
+	int ffd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, true);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(sdev_attach(&a, hwpt));
+	/* A device that can stall, on a domain with a fault queue: S2S. */
+	ste_read(SID_A, ste);
+	TAP_CHECK(ste[2] & STE2_S, "S2S");
+
+	/* A write to a page not mapped yet waits; the request reaches the queue. */
+	job_start(&j, &a, IOVA + 0x3010, 32, true);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
+	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
+	TAP_CHECK_EQ(pf.addr, IOVA + 0x3010, "addr");
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	TAP_CHECK(pf.cookie, "cookie");
+	/* Demand paging: map it, answer SUCCESS, and the transaction completes. */
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "retried DMA");
+	TAP_CHECK_EQ(j.done, 32, "bytes");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
+
+	/* INVALID: the transaction is aborted. */
+	job_start(&j, &a, IOVA + 0x5000, 8, false);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "aborted");
+	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
+	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+
+	/* Detaching answers what is outstanding: the waiting transaction ends. */
+	job_start(&j, &a, IOVA + 0x6000, 8, true);
+	fault_wait(ffd, &pf);
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "ended by detach");
+	CHECK_ERRNO(EINVAL,
+		    uiommu_write(fd_file(ffd),
+				 &(struct iommu_hwpt_page_response){
+					 .cookie = pf.cookie, .code = IOMMUFD_PAGE_RESP_SUCCESS},
+				 sizeof(struct iommu_hwpt_page_response)));
+
+	/* Without a fault queue the same fault is immediate (no S2S). */
+	plain = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, plain));
+	ste_read(SID_A, ste);
+	TAP_CHECK(!(ste[2] & STE2_S), "no S2S");
+	dma_fault(&a, IOVA + 0x7000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x7000);
+
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
+static void test_iopf_nested(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested, fault_id;
+	struct iommu_hwpt_arm_smmuv3 v = vste_s1(0);
+	struct iommu_hwpt_pgfault pf;
+	struct smmuv3_iommu_stats st;
+	struct dma_job j;
+	struct guest g;
+	struct sdev a;
+	int ffd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, true);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, CD0_S); /* the guest asks its faults to stall */
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_nested_alloc(a.id, viommu, &v, IOMMU_HWPT_FAULT_ID_VALID, fault_id, &nested));
+	CHECK_OK(sdev_attach(&a, nested));
+
+	/* The guest's stage 1 has nothing at 0x70000 yet: the DMA stalls. */
+	job_start(&j, &a, 0x70020, 16, true);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.addr, 0x70020, "addr");
+	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
+	/* The guest maps the page and answers. */
+	guest_map(&g, 0x70000, GRAM_IPA + DATA_OFF + 0x4000, PT_PROT_RW);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "retried through the new stage-1 mapping");
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x4020, j.buf, 16), "bytes");
+	smmuv3_iommu_get_stats(smmu, &st);
+	TAP_CHECK_EQ(st.iopfs, 1, "one page request");
+	TAP_CHECK_EQ(st.vevents, 0, "a stall is a page request, not a vEVENT");
+
+	/* A stall nobody queues (the S1STALLD = 0 guest on a HWPT without a queue): aborted. */
+	{
+		uint32_t noq = nested_alloc(a.id, viommu, vste_s1(0));
+
+		CHECK_OK(sdev_replace(&a, noq));
+		dma_fault(&a, 0x80000, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, 0x80000);
+		smmuv3_iommu_get_stats(smmu, &st);
+		TAP_CHECK_EQ(st.iopf_aborts, 1, "answered by the driver");
+	}
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* A nesting parent tracking dirty pages                               */
+
+static void test_dirty_nested(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested;
+	uint64_t bitmap[GRAM_SIZE / PAGE_SIZE / 64], val = 0;
+	uint8_t x[4] = "abc";
+	struct guest g;
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	/* 4K leaves, so the bitmap shows pages (a 2 MiB block would be dirty as a whole). */
+	CHECK_OK(_option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &val));
+	guest_init(&g, ioas, 0);
+	parent = hwpt_alloc(a.id, ioas,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	nested = nested_alloc(a.id, viommu, vste_s1(0));
+	CHECK_OK(sdev_attach(&a, nested));
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x5000, PT_PROT_RW);
+	CHECK_OK(_set_dirty_tracking(parent, true));
+
+	/* The device writes through the guest's stage 1: the IPA page is dirty, nothing else. */
+	dma_ok(&a, 0x10004, x, sizeof(x), true);
+	memset(bitmap, 0, sizeof(bitmap));
+	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA, GRAM_SIZE, PAGE_SIZE, bitmap, 0));
+	for (unsigned int i = 0; i < GRAM_SIZE / PAGE_SIZE; i++) {
+		bool want = i == (DATA_OFF + 0x5000) / PAGE_SIZE;
+
+		TAP_CHECK_EQ(!!(bitmap[i / 64] & 1ULL << (i % 64)), want, "page %u", i);
+	}
+	sdev_free(&a);
+	smmu_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* Devices and instances                                               */
+
+static void test_devices(void *arg)
+{
+	struct smmuv3_iommu_params p;
+	struct smmuv3_dev_params dp = {.sid = 256};
+	struct iommufd_ctx *ictx;
+	struct udev *u;
+	uint32_t id;
+	int err;
+
+	smmu_setup();
+	/* The stream table covers 256 SIDs; a SID taken twice; SSID bits beyond SSIDSIZE. */
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EINVAL, "SID 256: %d", err);
+	dp = (struct smmuv3_dev_params){.sid = 3, .ssid_bits = 21};
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EINVAL, "SSID bits");
+	dp.ssid_bits = 0;
+	u = smmuv3_iommu_dev_create(smmu, &dp, &err);
+	TAP_CHECK(u && !err, "dev_create");
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &dp, &err) && err == -EEXIST, "EEXIST");
+	TAP_CHECK(smmuv3_iommu_dev_is_ours(u), "ours");
+	TAP_CHECK_EQ(u->sid, 3, "sid");
+	/* One owner at a time. */
+	ictx = iommufd_ctx_from_file(self_file);
+	{
+		struct iommufd_device *idev = iommufd_device_bind(ictx, u, &id, true);
+		struct iommufd_device *again;
+
+		TAP_CHECK(!IS_ERR(idev), "bind");
+		again = iommufd_device_bind(ictx, u, &id, true);
+		TAP_CHECK_EQ(PTR_ERR(again), -EBUSY, "second bind");
+		iommufd_device_unbind(idev);
+	}
+	iommufd_ctx_put(ictx);
+	smmuv3_iommu_dev_destroy(u);
+	/* Free again: the SID can be had. */
+	u = smmuv3_iommu_dev_create(smmu, &dp, &err);
+	TAP_CHECK(u, "recreate");
+	smmuv3_iommu_dev_destroy(u);
+
+	/* Parameters. */
+	smmuv3_iommu_params_default(&p);
+	p.cmdq_log2 = 20;
+	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "cmdq");
+	smmuv3_iommu_params_default(&p);
+	p.hw.s2p = false;
+	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "no S2");
+	smmu_teardown();
+}
+
+/* Closing the context with HWPTs, a vIOMMU, vDEVICE, vEVENTQ and fault queue alive. */
+static void test_close_all(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested, fault_id;
+	struct guest g;
+	struct sdev a, b;
+	int vfd, ffd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, true);
+	b = sdev_new(SID_B, false);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, 0);
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_veventq_alloc(viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 2, NULL, &vfd));
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	nested = nested_alloc(a.id, viommu, vste_s1(0));
+	CHECK_OK(sdev_attach(&a, nested));
+	CHECK_OK(sdev_attach(&b, parent));
+	/* Three faults into a depth-2 queue: the third is lost. */
+	for (int i = 0; i < 3; i++)
+		dma_fault(&a, 0x90000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, 0x90000);
+	CHECK_OK(fd_close(vfd));
+	CHECK_OK(fd_close(ffd));
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* The dmatest PCI function behind the SMMU                            */
+
+static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read 0x%llx",
+		  (unsigned long long)off);
+	return v;
+}
+
+static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
+{
+	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write 0x%llx",
+		  (unsigned long long)off);
+}
+
+static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
+{
+	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
+	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
+	dt_wr(d, DMATEST_REG_LEN, 4, len);
+	dt_wr(d, DMATEST_REG_OP, 4, op);
+	dt_wr(d, DMATEST_REG_GO, 4, 1);
+	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
+}
+
+/*
+ * dmatest on an SMMUv3 device: COPY through stage 2, a fault whose reason
+ * is the SMMU's event type, and an MSI-X message to the SW_MSI window that
+ * the platform's interrupt controller (lib/dev's doorbell, handed to the
+ * instance as its MSI page) turns into an eventfd signal.
+ */
+static void test_dmatest(void *arg)
+{
+	struct smmuv3_iommu_params p;
+	struct msi_doorbell *db;
+	struct dmatest *dt;
+	uint32_t ioas, hwpt, st;
+	uint64_t v = 0;
+	struct sdev a;
+	int err, efd;
+
+	iommufd_setup();
+	db = msi_doorbell_create(8, &err);
+	TAP_CHECK(db, "doorbell: %d", err);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	TAP_CHECK(efd >= 0 && !msi_doorbell_set_eventfd(db, 5, efd), "eventfd");
+	smmuv3_iommu_params_default(&p);
+	p.msi_page = msi_doorbell_page(db);
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, hwpt));
+	dt = dmatest_create(a.udev, NULL, &err);
+	TAP_CHECK(dt, "dmatest_create: %d", err);
+	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
+		  "enable");
+
+	/* COPY page 1 to page 4, through the SMMU. */
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
+	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
+			  PAGE_SIZE),
+		  "copied");
+
+	/* A read past the mapping: the fault registers carry the SMMU's F_TRANSLATION. */
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
+	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
+		     DMATEST_ERR_DMA_FAULT, "DMA fault");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		     DMATEST_FAULT_READ | EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
+			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+		     "FAULT_INFO");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+	dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+
+	/* MSI-X vector 0 to the SW_MSI window's translater, event 5: the eventfd fires. */
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
+	      SMMUV3_MSI_IOVA_BASE + MSI_DOORBELL_TRANSLATER);
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
+	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	TAP_CHECK(
+		!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE),
+		"MSI-X on");
+	dt_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
+	st = dt_go(dt, DMATEST_OP_FILL, 0, IOVA + 8 * PAGE_SIZE, 64);
+	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
+	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
+	TAP_CHECK_EQ(msi_doorbell_event_count(db, 5), 1, "event 5 at the doorbell");
+
+	dmatest_destroy(dt);
+	sdev_free(&a);
+	smmu_teardown();
+	msi_doorbell_destroy(db);
+	close(efd);
+}
+
+/* ------------------------------------------------------------------ */
+/* DMA while the configuration and the mappings change                 */
+
+#define CONC_THREADS 2
+#define CONC_DMAS    3000
+#define CONC_ROUNDS  150
+
+struct conc {
+	struct sdev *d;
+	unsigned int id;
+	unsigned long ok, aborted, unmapped;
+	char bad[160];
+};
+
+/*
+ * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
+ * mapped, 8-15 come and go; the device flips between two HWPTs of the same
+ * IOAS. A read returns the right page's words, or is aborted (the STE in
+ * its break-before-make window: no event, -EIO, reason 0), or, for pages 8-15
+ * only, faults with F_TRANSLATION. Never anything else.
+ */
+static void *conc_thread(void *arg)
+{
+	struct conc *c = arg;
+
+	for (unsigned int i = 0; i < CONC_DMAS && !c->bad[0]; i++) {
+		unsigned int p = (i * 7 + c->id * 3) % 16;
+		struct iommu_dma_fault f = {0};
+		uint64_t w[2] = {0, 0};
+		size_t done;
+		int ret = dma(c->d, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w, sizeof(w),
+			      false, &done, &f);
+
+		if (!ret && w[0] == p + 1 && w[1] == p + 1)
+			c->ok++;
+		else if (ret == -EIO && !f.reason && !done)
+			c->aborted++;
+		else if (ret == -EFAULT && p >= 8 && f.reason == EVT_F_TRANSLATION && !done)
+			c->unmapped++;
+		else
+			snprintf(c->bad, sizeof(c->bad),
+				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
+				 f.reason, done, (unsigned long long)w[0],
+				 (unsigned long long)w[1]);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void *arg)
+{
+	struct conc c[CONC_THREADS];
+	pthread_t th[CONC_THREADS];
+	uint32_t ioas, hwpt[2];
+	unsigned long ok = 0;
+	uint64_t *words = buffer;
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);
+	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
+		words[i] = i / (PAGE_SIZE / 8) + 1;
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
+		       IOVA + BUFFER_SIZE / 2);
+	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
+	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, hwpt[0]));
+	for (unsigned int t = 0; t < CONC_THREADS; t++) {
+		c[t] = (struct conc){.d = &a, .id = t};
+		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
+	}
+	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
+		CHECK_OK(sdev_replace(&a, hwpt[(r + 1) & 1]));
+		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
+		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
+			       IOVA + BUFFER_SIZE / 2);
+	}
+	for (unsigned int t = 0; t < CONC_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
+		ok += c[t].ok;
+		tap_diag("thread %u: %lu read, %lu aborted, %lu unmapped", t, c[t].ok, c[t].aborted,
+			 c[t].unmapped);
+	}
+	TAP_CHECK(ok, "some reads got through");
+	sdev_free(&a);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Fail-nth sweep                                                      */
+
+/*
+ * Each step of a standard sequence runs with its N-th allocation failing,
+ * for every N until the step makes fewer than N: the step fails with
+ * ENOMEM (or absorbs the failure), succeeds when retried, the rest of the
+ * sequence succeeds, and the teardown leaves no file behind (and, under
+ * make check-asan, no memory).
+ */
+static struct fstate {
+	struct sdev a;
+	uint32_t ioas, hwpt, parent, viommu, vdev, veventq, nested;
+	int vfd;
+	uint8_t x[8];
+} fs;
+
+static int errno_neg(int rc)
+{
+	return rc ? -errno : 0;
+}
+
+static int f_open(void)
+{
+	self_file = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	return self_file ? 0 : -errno;
+}
+
+static int f_smmu(void)
+{
+	struct smmuv3_iommu_params p;
+
+	smmuv3_iommu_params_default(&p);
+	return smmuv3_iommu_new(&p, &smmu);
+}
+
+static int f_dev(void)
+{
+	struct smmuv3_dev_params p = {.sid = SID_A};
+	struct iommufd_ctx *ictx;
+	int err;
+
+	fs.a.udev = smmuv3_iommu_dev_create(smmu, &p, &err);
+	if (!fs.a.udev)
+		return err;
+	ictx = iommufd_ctx_from_file(self_file);
+	fs.a.idev = iommufd_device_bind(ictx, fs.a.udev, &fs.a.id, true);
+	iommufd_ctx_put(ictx);
+	if (IS_ERR(fs.a.idev)) {
+		smmuv3_iommu_dev_destroy(fs.a.udev);
+		fs.a.udev = NULL;
+		return (int)PTR_ERR(fs.a.idev);
+	}
+	return 0;
+}
+
+static int f_ioas(void)
+{
+	uint64_t iova = IOVA;
+	int rc = _ioas_alloc(&fs.ioas);
+
+	if (rc)
+		return -errno;
+	rc = errno_neg(
+		_ioas_map(fs.ioas, buffer, BUFFER_SIZE, &iova, MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA));
+	if (rc)
+		_destroy(fs.ioas);
+	return rc;
+}
+
+static int f_hwpt(void)
+{
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
+}
+
+static int f_attach(void)
+{
+	return sdev_attach(&fs.a, fs.hwpt);
+}
+
+static int f_dirty(void)
+{
+	uint64_t bitmap = 0;
+	int rc = errno_neg(_set_dirty_tracking(fs.hwpt, true));
+
+	if (rc)
+		return rc;
+	if (dma(&fs.a, IOVA + PAGE_SIZE, fs.x, sizeof(fs.x), true, NULL, NULL))
+		return -EIO;
+	rc = errno_neg(_get_dirty_bitmap(fs.hwpt, IOVA, 16 * PAGE_SIZE, PAGE_SIZE, &bitmap, 0));
+	return rc ? rc : bitmap == 2 ? 0 : -EIO;
+}
+
+static int f_parent(void)
+{
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &fs.parent));
+}
+
+static int f_viommu(void)
+{
+	return errno_neg(_viommu_alloc(fs.a.id, fs.parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				       &fs.viommu));
+}
+
+static int f_vdev(void)
+{
+	return errno_neg(_vdevice_alloc(fs.viommu, fs.a.id, VSID, &fs.vdev));
+}
+
+static int f_veventq(void)
+{
+	return errno_neg(
+		_veventq_alloc(fs.viommu, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &fs.veventq, &fs.vfd));
+}
+
+static int f_nested(void)
+{
+	struct iommu_hwpt_arm_smmuv3 v = vste_s1(0);
+
+	return errno_neg(_nested_alloc(fs.a.id, fs.viommu, &v, 0, 0, &fs.nested));
+}
+
+static int f_replace(void)
+{
+	return sdev_replace(&fs.a, fs.nested);
+}
+
+/* The guest's CD is not there (its IPA maps nothing): a stage-2 fault, the host's. */
+static int f_fault(void)
+{
+	uint32_t v;
+
+	return dma(&fs.a, 0x1000, &v, sizeof(v), false, NULL, NULL) == -EFAULT ? 0 : -EIO;
+}
+
+static int f_inv(void)
+{
+	const struct iommu_viommu_arm_smmuv3_invalidate cmds[2] = {
+		{.cmd = {htole64(CMD_NH_ALL), 0}},
+		{.cmd = {htole64(CMD_CFGI_CD_ALL | CMD_SID(VSID)), 0}},
+	};
+	uint32_t n = 2;
+
+	return errno_neg(_inv(fs.viommu, cmds, sizeof(cmds[0]), &n));
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} fsteps[] = {
+	{"open", f_open},	{"smmu", f_smmu},     {"dev", f_dev},	      {"ioas", f_ioas},
+	{"hwpt", f_hwpt},	{"attach", f_attach}, {"dirty", f_dirty},     {"parent", f_parent},
+	{"viommu", f_viommu},	{"vdev", f_vdev},     {"veventq", f_veventq}, {"nested", f_nested},
+	{"replace", f_replace}, {"fault", f_fault},   {"inv", f_inv},
+};
+
+static void f_teardown(void)
+{
+	if (fs.vfd >= 0)
+		fd_close(fs.vfd);
+	sdev_free(&fs.a);
+	iommufd_teardown();
+	smmuv3_iommu_free(smmu);
+	smmu = NULL;
+	memset(&fs, 0, sizeof(fs));
+	fs.vfd = -1;
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int files_before, fired = 0;
+
+	memset(&fs, 0, sizeof(fs));
+	fs.vfd = -1;
+	files_before = ufile_count();
+	for (unsigned int k = 0; k < ARRAY_SIZE_T(fsteps); k++) {
+		for (unsigned long n = 1;; n++) {
+			unsigned long pending;
+			int rc;
+
+			for (unsigned int i = 0; i < k; i++)
+				TAP_CHECK(!fsteps[i].fn(), "step %s before %s (N=%lu)",
+					  fsteps[i].name, fsteps[k].name, n);
+			ualloc_fail_nth(n);
+			rc = fsteps[k].fn();
+			pending = ualloc_fail_nth_pending();
+			ualloc_fail_nth(0);
+			if (pending) {
+				TAP_CHECK(!rc, "step %s without injection: %d", fsteps[k].name, rc);
+				f_teardown();
+				break;
+			}
+			fired++;
+			if (rc) {
+				TAP_CHECK_EQ(rc, -ENOMEM, "step %s, allocation %lu", fsteps[k].name,
+					     n);
+				TAP_CHECK(!fsteps[k].fn(), "step %s retried after allocation %lu",
+					  fsteps[k].name, n);
+			}
+			for (unsigned int i = k + 1; i < ARRAY_SIZE_T(fsteps); i++)
+				TAP_CHECK(!fsteps[i].fn(), "step %s after %s failed at %lu",
+					  fsteps[i].name, fsteps[k].name, n);
+			f_teardown();
+			TAP_CHECK_EQ(ufile_count(), files_before, "files left behind");
+		}
+	}
+	tap_diag("%u injected failures", fired);
+	TAP_CHECK(fired > 50, "the sweep reached the driver");
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *);
+	} tests[] = {
+		{"GET_HW_INFO: IDRs, type, capabilities, lengths", test_hw_info},
+		{"stage-2 paging: STE, DMA, faults, unmap invalidation, errnos", test_paging},
+		{"MSI doorbell: reserved window, write-only page, lifetime", test_msi},
+		{"dirty tracking through stage-2 HTTU", test_dirty},
+		{"vIOMMU, nested HWPTs (vSTE rules), vDEVICEs, nested STE", test_viommu},
+		{"DMA through a guest stage 1: vEVENTs, TLBI / CFGI with VMID and SID",
+		 test_nested_dma},
+		{"PASIDs through the guest's CD table, SSID in vEVENTs", test_nested_pasid},
+		{"vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate},
+		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
+		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
+		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"devices: SIDs, binding, parameters", test_devices},
+		{"close with everything alive", test_close_all},
+		{"DMA while STEs and mappings change", test_concurrent},
+		{"dmatest behind the SMMU: COPY, fault registers, MSI-X doorbell", test_dmatest},
+		{"fail-nth sweep of the driver's paths", test_failnth},
+	};
+
+	buffer_init();
+	tap_plan(ARRAY_SIZE_T(tests));
+	for (unsigned int i = 0; i < ARRAY_SIZE_T(tests); i++) {
+		tap_run(tests[i].name, tests[i].fn, NULL);
+		if (self_file) {
+			uiommu_close(self_file);
+			self_file = NULL;
+		}
+	}
+	return tap_done();
+}
