@@ -37,10 +37,12 @@ check-asan: deps
 # iommufd object model under concurrent ioctls; dmatest devices copying
 # while their IOAS is unmapped; VFIO interrupts, SET_IRQS and type1
 # MAP/UNMAP from several threads; SMMUv3 DMA while STEs change, and stalls;
-# uiommu run's DMA threads, stalls and page responses).
+# uiommu run's DMA threads, stalls and page responses; the preload shim's
+# programs that run threads, with the TSan runtime preloaded ahead of the
+# shim, see tests/meson.build).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
 	iommufd_objs_threads epoch epoch_fence dmatest_threads vfio_threads vfio smmuv3_iommufd \
-	run_failnth cli_run
+	run_failnth cli_run shim_threads shim_poll shim_failnth shim_fds
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps
@@ -49,12 +51,12 @@ check-tsan: deps
 	ninja -C $(BUILD)-tsan
 	TSAN_OPTIONS=halt_on_error=1 ./scripts/run-tests.sh $(BUILD)-tsan $(TSAN_TESTS)
 
-# libFuzzer runs of the page-table walkers and the iommufd dispatcher (clang
-# build in $(BUILD)-fuzz/).
+# libFuzzer runs of the page-table walkers, the iommufd dispatcher and the
+# SMMUv3 model (clang build in $(BUILD)-fuzz/).
 # New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
 # $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86 fuzz_iommufd
+FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86 fuzz_iommufd fuzz_smmuv3_cmdq fuzz_smmuv3_ste
 FUZZ_ARGS ?=
 fuzz: deps
 	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz $(MESON_OPTS) \

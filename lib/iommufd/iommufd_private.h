@@ -116,6 +116,7 @@
 #include "util/interval_tree.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/stats.h"
 #include "util/uaccess.h"
 
 /*
@@ -194,6 +195,8 @@ struct iommufd_ctx {
 	pthread_rwlock_t ioas_creation_lock;
 
 	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
+	/* CAP_IPC_LOCK as sampled at the context's first MAP: 0 not yet, 1 no, 2 yes; under lock */
+	uint8_t cap_ipc_lock;
 	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
 	/*
@@ -316,6 +319,8 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct uiommu_file *file);
 
 /* Open /dev/iommu: a new context and its file (uiommu_open()). */
 struct uiommu_file *iommufd_fops_open(int flags, int *err);
+/* What stat(2) shows for /dev/iommu and for its open files. */
+extern const struct ufile_node iommufd_node;
 /*
  * A context without a file, for a file another layer owns (the VFIO
  * container): the owner sets ictx->file before anything can take a
@@ -383,6 +388,8 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
 /* vfio_compat.c */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
+/* The VFIO compat ioctl @cmd by name, for statistics; NULL when it is none of them. */
+const char *iommufd_vfio_ioctl_name(unsigned int cmd);
 /* hw_pagetable.c */
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);

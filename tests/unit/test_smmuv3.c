@@ -208,6 +208,18 @@ static void test_cmdq_wrap(void **state)
 	for (int i = 0; i < 3; i++)
 		cmd_issue(&t, SMMU_CMD_SYNC, 0);
 	assert_int_equal(sm_r32(&t, SMMU_CMDQ_CONS), 0); /* two laps: wrap bit back to 0 */
+	/*
+	 * PROD moved 12 slots ahead of CONS in an 8-slot queue (a driver bug:
+	 * more than full): the SMMU still consumes until CONS == PROD (found
+	 * by fuzz_smmuv3_cmdq; the model used to stop after one lap and leave
+	 * 4 commands pending with nothing to restart it).
+	 */
+	for (int i = 0; i < 8; i++)
+		((uint64_t *)sm_hp(&t, t.cmdq + i * 16))[0] = SMMU_CMD_SYNC;
+	sm_w32(&t, SMMU_CMDQ_PROD, 0x8 | 4);
+	assert_int_equal(sm_r32(&t, SMMU_CMDQ_CONS), 0x8 | 4);
+	smmuv3_get_stats(t.s, &st);
+	assert_int_equal(st.cmds, 16 + 12);
 	smmu_env_destroy(&t);
 }
 

@@ -218,7 +218,7 @@ static void test_bad_ste(void **state)
 	struct {
 		const char *what;
 		uint64_t q0, q1, q2, q3;
-	} c[16];
+	} c[18];
 	unsigned int n = 0;
 	struct smmuv3_params p;
 
@@ -240,10 +240,9 @@ static void test_bad_ste(void **state)
 	/* S2PS 0b010 = 40 bits; S2TTB = 1 << 40 lies beyond it */
 	BAD("S2TTB > S2PS", STE0_V | STE0_CFG(6), 0, (q2 & ~STE2_PS(7)) | STE2_PS(2), 1ULL << 40);
 	BAD("S1CDMax 21 > SSIDSIZE 20", s1q0 | STE0_CDMAX(21), 0, STE2_VMID(1), 0);
-	BAD("S1Fmt 0b11", s1q0 | STE0_CDMAX(1) | STE0_S1FMT(3), 0, STE2_VMID(1), 0);
-	BAD("S1DSS 0b11", s1q0 | STE0_CDMAX(1), STE1_S1DSS(3), STE2_VMID(1), 0);
-	BAD("EATS != 0 (no ATS)", STE0_V | STE0_CFG(6), 1ULL << 28, q2, root);
-	BAD("STRW = EL2 (no HYP)", STE0_V | STE0_CFG(6), 2ULL << 30, q2, root);
+	/* Stage 1 only: STRW is RES0 without Hyp; 0bx1 is ILLEGAL in any case. */
+	BAD("STRW = EL2 (no HYP), stage 1 only", s1q0, 2ULL << 30, STE2_VMID(1), 0);
+	BAD("STRW = 0b01, stage 1 only", s1q0, 1ULL << 30, STE2_VMID(1), 0);
 #undef BAD
 	for (unsigned int i = 0; i < n; i++) {
 		ste_set(&t, 10 + i, c[i].q0, c[i].q1, c[i].q2, c[i].q3);
@@ -370,6 +369,21 @@ static void test_bad_cd(void **state)
 		print_message("  C_BAD_CD: %s\n", c[i].what);
 		expect_config_event(&t, 10 + i, SMMU_NO_SSID, SMMU_EVT_C_BAD_CD);
 	}
+	/*
+	 * §5.4 EPD0 = 1: T0SZ, TG0 and TTB0 are IGNORED, so out-of-range
+	 * values do not make the CD ILLEGAL; every lookup is a stage-1
+	 * translation fault (CLASS IN), recorded per CD.R.
+	 */
+	cd_set(sm_hp(&t, t.free + 0x1800), (good & ~CD0_T0SZ(63)) | CD0_T0SZ(60) | CD0_TG0(3) |
+		   CD0_EPD0, 1ULL << 50);
+	ste_set(&t, 31, STE0_V | STE0_CFG(5) | (t.free + 0x1800), 0, STE2_VMID(VMID), 0);
+	assert_int_equal(sm_xlate(&t, 31, SMMU_NO_SSID, IOVA, PT_PROT_R, &r), -EFAULT);
+	assert_int_equal(r.event, SMMU_EVT_F_TRANSLATION);
+	e = evt_next(&t);
+	assert_int_equal(e[0], SMMU_EVT_F_TRANSLATION | 31ULL << 32);
+	assert_int_equal(e[1], 2ULL << 40 | 1ULL << 35 | 1ULL << 33); /* CLASS IN, RnW, PnU */
+	assert_int_equal(e[2], IOVA);
+
 	/* IPS 0b110 / 0b111 are taken as the OAS (48 bits): fine. */
 	cd_set(sm_hp(&t, t.free), (good & ~CD0_IPS(7)) | CD0_IPS(7), root);
 	assert_int_equal(pt_map(&t.e.s1, IOVA, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
@@ -388,8 +402,9 @@ static void test_bad_cd(void **state)
 
 /*
  * Substreams. Linear CD table of 4 CDs (S1CDMax 2) with ASIDs 10..13, all
- * on the same tables; 2-level table with 4K leaves (S1Fmt 1, SPLIT 8):
- * L1CD[1] -> L2 at free + 0x2000, so SSID 259 = L2[3].
+ * on the same tables; 2-level table with 4K leaves (S1Fmt 1: 64 CDs a leaf,
+ * L1 indexed by SSID[8:6], IHI 0070 §5.2): L1CD[4] -> L2 at free + 0x2000,
+ * so SSID 259 = 4 * 64 + 3 = L2[3].
  */
 static void test_substreams(void **state)
 {
@@ -407,7 +422,8 @@ static void test_substreams(void **state)
 	assert_int_equal(sm_xlate(&t, 2, 3, IOVA + 8, PT_PROT_R, &r), 0);
 	assert_int_equal(r.pa, t.e.data_pa + 8);
 	assert_int_equal(sm_xlate(&t, 2, SMMU_NO_SSID, IOVA + 8, PT_PROT_R, &r), 0);
-	expect_config_event(&t, 2, 0, SMMU_EVT_C_BAD_SUBSTREAMID);
+	/* §5.2 S1DSS 0b10: a transaction that selects substream 0 is F_STREAM_DISABLED. */
+	expect_config_event(&t, 2, 0, SMMU_EVT_F_STREAM_DISABLED);
 	expect_config_event(&t, 2, 4, SMMU_EVT_C_BAD_SUBSTREAMID);	/* >= 2^S1CDMax */
 	/* S1DSS 0b00: no-SSID traffic is terminated with F_STREAM_DISABLED. */
 	ste_set(&t, 3, STE0_V | STE0_CFG(5) | STE0_CDMAX(2) | t.free, STE1_S1DSS(0), VMID, 0);
@@ -420,10 +436,10 @@ static void test_substreams(void **state)
 	/* S1CDMax 0: any SSID is illegal. */
 	expect_config_event(&t, SID, 0, SMMU_EVT_C_BAD_SUBSTREAMID);
 
-	/* 2-level, S1CDMax 9 (512 SSIDs): L1CD[0] invalid, L1CD[1] valid. */
+	/* 2-level, S1CDMax 9 (512 SSIDs): L1CD[0] invalid, L1CD[4] valid. */
 	l1 = sm_hp(&t, t.free + 0x1000);
 	l1[0] = 0;
-	l1[1] = (t.free + 0x2000) | 1;
+	l1[4] = (t.free + 0x2000) | 1;
 	cd_set(sm_hp(&t, t.free + 0x2000 + 3 * 64), cd0_std(20), root);
 	ste_set(&t, 5, STE0_V | STE0_CFG(5) | STE0_S1FMT(1) | STE0_CDMAX(9) | (t.free + 0x1000),
 		STE1_S1DSS(2), VMID, 0);
@@ -431,7 +447,63 @@ static void test_substreams(void **state)
 	assert_int_equal(r.pa, t.e.data_pa + 0x10);
 	expect_config_event(&t, 5, 5, SMMU_EVT_C_BAD_SUBSTREAMID);	/* L1CD.V = 0 */
 	expect_config_event(&t, 5, 260, SMMU_EVT_C_BAD_CD);		/* zero CD: V = 0 */
+	/* SSID 64 is L1CD[1] (V = 0), not L2[64] of L1CD[0] as a 256-CD leaf would make it. */
+	expect_config_event(&t, 5, 64, SMMU_EVT_C_BAD_SUBSTREAMID);
+	expect_config_event(&t, 5, 4 * 64 + 63, SMMU_EVT_C_BAD_CD);	/* last CD of the leaf */
 	expect_config_event(&t, 5, 512, SMMU_EVT_C_BAD_SUBSTREAMID);
+	smmu_env_destroy(&t);
+}
+
+
+/*
+ * Reserved and IGNORED STE fields (IHI 0070 §5.2): S1Fmt 0b11 behaves as
+ * 0b00 (linear), S1DSS 0b11 as 0b00 (terminate, F_STREAM_DISABLED); EATS
+ * is IGNORED without ATS and STRW when stage 2 is on; a SubstreamID on a
+ * stream whose stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID.
+ */
+static void test_ste_reserved_ignored(void **state)
+{
+	struct smmuv3_result r;
+	struct smmu_env t;
+	uint64_t root;
+
+	setup_s1(&t);
+	root = t.e.s1.root;
+	assert_int_equal(pt_map(&t.e.s1, IOVA, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
+	for (int i = 0; i < 4; i++)
+		cd_set(sm_hp(&t, t.free + i * 64), cd0_std(10 + i), root);
+	/* S1Fmt 0b11 with S1CDMax 2: the linear table, so SSID 3 is the fourth CD. */
+	ste_set(&t, 2, STE0_V | STE0_CFG(5) | STE0_S1FMT(3) | STE0_CDMAX(2) | t.free,
+		STE1_S1DSS(2), VMID, 0);
+	assert_int_equal(sm_xlate(&t, 2, 3, IOVA + 8, PT_PROT_R, &r), 0);
+	assert_int_equal(r.pa, t.e.data_pa + 8);
+	cd_set(sm_hp(&t, t.free + 3 * 64), 0, 0);
+	cmd_issue(&t, SMMU_CMD_CFGI_CD | 3ULL << 12 | 2ULL << 32, 1);
+	expect_config_event(&t, 2, 3, SMMU_EVT_C_BAD_CD); /* and it was the fourth CD */
+	/* S1DSS 0b11: no-SSID traffic terminated as with 0b00; SSID traffic fine. */
+	ste_set(&t, 3, STE0_V | STE0_CFG(5) | STE0_CDMAX(2) | t.free, STE1_S1DSS(3), VMID, 0);
+	expect_config_event(&t, 3, SMMU_NO_SSID, SMMU_EVT_F_STREAM_DISABLED);
+	assert_int_equal(sm_xlate(&t, 3, 1, IOVA, PT_PROT_R, &r), 0);
+	/* EATS 0b01 / 0b10 are IGNORED (IDR0.ATS = 0). */
+	ste_set(&t, 4, STE0_V | STE0_CFG(5) | t.free, 1ULL << 28, VMID, 0);
+	assert_int_equal(sm_xlate(&t, 4, SMMU_NO_SSID, IOVA, PT_PROT_R, &r), 0);
+	ste_set(&t, 5, STE0_V | STE0_CFG(5) | t.free, 2ULL << 28, VMID, 0);
+	assert_int_equal(sm_xlate(&t, 5, SMMU_NO_SSID, IOVA, PT_PROT_R, &r), 0);
+	/* Bypass (0b100) with a SubstreamID: C_BAD_SUBSTREAMID; without: bypass. */
+	ste_set(&t, 6, STE0_V | STE0_CFG(4), 0, 0, 0);
+	expect_config_event(&t, 6, 0, SMMU_EVT_C_BAD_SUBSTREAMID);
+	assert_int_equal(sm_xlate(&t, 6, SMMU_NO_SSID, 0x1000, PT_PROT_R, &r), 0);
+	assert_int_equal(r.pa, 0x1000);
+	assert_true(evt_empty(&t));
+	smmu_env_destroy(&t);
+
+	/* Stage 2 only: STRW (any value) and EATS are IGNORED; an SSID is C_BAD_SUBSTREAMID. */
+	setup_s2(&t);
+	ste_set(&t, 2, STE0_V | STE0_CFG(6), 3ULL << 30 | 1ULL << 28, ste2_std(VMID, 40, 1),
+		t.e.s2.root);
+	assert_int_equal(sm_xlate(&t, 2, SMMU_NO_SSID, GRAM_IPA + 0x10, PT_PROT_R, &r), 0);
+	assert_int_equal(r.pa, t.e.gram_pa + 0x10);
+	expect_config_event(&t, 2, 5, SMMU_EVT_C_BAD_SUBSTREAMID);
 	smmu_env_destroy(&t);
 }
 
@@ -447,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_stream_table),
 		cmocka_unit_test(test_bad_cd),
 		cmocka_unit_test(test_substreams),
+		cmocka_unit_test(test_ste_reserved_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

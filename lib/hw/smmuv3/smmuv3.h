@@ -27,6 +27,7 @@
 
 #include "pt/pt.h"
 #include "xlate/cache.h"
+#include "xlate/xlate.h"
 
 /* Register offsets (page 1, at 0x10000, aliases page 0). */
 #define SMMU_IDR0		0x00
@@ -224,6 +225,29 @@ struct smmuv3_result {
  * transaction instead, as it would without stall.
  */
 int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
+
+/*
+ * What one translation read, for tests that check where guest-written
+ * structures led the SMMU: the structure fetches (STE, L1STD, L1CD, CD) at
+ * their physical addresses, the stage-2 walks that translated the L1CD and
+ * CD addresses (nested), and the translation's own walk. Reads the caches
+ * answered do not appear (a model without caches shows every read).
+ */
+#define SMMU_TRACE_MAX 8
+struct smmuv3_trace {
+	unsigned int n; /* structure fetches attempted; past SMMU_TRACE_MAX counted only */
+	struct {
+		uint64_t pa;
+		unsigned int len;
+	} rd[SMMU_TRACE_MAX];
+	unsigned int ns2; /* stage-2 walks of L1CD / CD fetches (at most 2 stored) */
+	struct xlate_record s2[2];
+	struct xlate_record walk; /* n = 0 when no walk ran */
+};
+
+/* smmuv3_translate() that also fills @tr (set for the call's duration, this thread only). */
+int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r,
+			    struct smmuv3_trace *tr);
 
 /*
  * Wait for the answer to the stalled transaction (@sid, @stag): 0 when it

@@ -225,7 +225,12 @@ void smmuv3_cmdq_run(struct smmuv3 *s)
 	struct smmuv3_queue *q = &s->cmdq;
 	uint32_t log2 = smmuv3_q_log2(q->base);
 	uint32_t wrap = 1u << log2, ptr_mask = (wrap << 1) - 1;
-	unsigned int budget = wrap; /* one lap at most per kick */
+	/*
+	 * Consume while CONS != PROD. A PROD more than a queue's worth ahead
+	 * (a driver bug) still meets CONS within two laps; stopping after one
+	 * would leave commands pending with nothing to restart them.
+	 */
+	unsigned int budget = ptr_mask + 1;
 
 	if (!(s->cr0 & SMMU_CR0_CMDQEN) || ((s->gerror ^ s->gerrorn) & SMMU_GERROR_CMDQ_ERR))
 		return;

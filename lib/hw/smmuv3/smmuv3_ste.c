@@ -19,8 +19,8 @@
  *    one (6, 8, 10); reserved FMT values as linear.
  *  - STE: V = 0 is C_BAD_STE; Config 0b0xx aborts without an event,
  *    0b100 bypasses. ILLEGAL (C_BAD_STE): a stage not implemented,
- *    S1Fmt 0b11 or S1DSS 0b11 with substreams, S1CDMax > SSIDSIZE,
- *    STRW != 0 (no EL2), EATS != 0 (no ATS), and for stage 2: S2AA64 = 0,
+ *    S1CDMax > SSIDSIZE, STRW != 0 with stage 1 only (RES0 without Hyp;
+ *    IGNORED with stage 2), and for stage 2: S2AA64 = 0,
  *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
  *    granule or needing more than 16 concatenated tables, S2S = 1 without
  *    stall, S2HA/S2HD without HTTU, S2TTB beyond the effective S2PS.
@@ -29,9 +29,14 @@
  *    (TERM_MODEL = 1), TTB0 beyond the effective IPS: C_BAD_CD. A read
  *    that aborts is
  *    F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
- *    beyond S1CDMax, any SSID with S1CDMax = 0, and SSID 0 with
- *    S1DSS = SSID0. A transaction without SSID on a substream STE follows
- *    S1DSS: terminate (F_STREAM_DISABLED), bypass stage 1, or CD 0.
+ *    beyond S1CDMax and any SSID with S1CDMax = 0. A transaction
+ *    without SSID on a substream STE follows S1DSS: terminate
+ *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
+ *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
+ *    0b11 and S1DSS 0b11 are Reserved and act as 0b00; EATS is IGNORED
+ *    (no ATS). A SubstreamID on a stream whose stage 1 is off (Config
+ *    0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
+ *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
  *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
  *    (S2 = 0, class IN); otherwise stage 2 checks it against S2T0SZ.
@@ -69,7 +74,9 @@
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
  * Concurrency: runs without the instance lock except to read the
- * registers it needs (snapshot) and to queue an event.
+ * registers it needs (snapshot) and to queue an event. A traced
+ * translation (smmuv3_translate_traced, for tests) finds its trace through
+ * a thread-local pointer, so tracing one call never touches another's.
  */
 #include <errno.h>
 #include <string.h>
@@ -96,6 +103,29 @@ static int stage_pt_cfg(const struct smmuv3_stage_cfg *sc, enum pt_format f, str
 	*c = (struct pt_cfg){ .format = f, .granule_shift = sc->granule_shift, .ias = sc->ias,
 			      .oas = sc->oas, .sl0 = sc->sl0, .flags = sc->flags };
 	return pt_cfg_init(c);
+}
+
+/* The trace of the translation running on this thread (smmuv3_translate_traced), or NULL. */
+static __thread struct smmuv3_trace *cur_trace;
+
+/* A structure fetch (STE, L1STD, L1CD, CD) at physical @pa, traced. */
+static bool fetch_qw(struct smmuv3 *s, uint64_t pa, uint64_t *qw, unsigned int n)
+{
+	struct smmuv3_trace *tr = cur_trace;
+
+	if (tr) {
+		if (tr->n < SMMU_TRACE_MAX)
+			tr->rd[tr->n] = (typeof(tr->rd[0])){ pa, n * 8 };
+		tr->n++;
+	}
+	return smmuv3_read_qw(s, pa, qw, n);
+}
+
+static struct xlate_record *trace_s2(void)
+{
+	struct smmuv3_trace *tr = cur_trace;
+
+	return tr && tr->ns2 < 2 ? &tr->s2[tr->ns2++] : NULL;
 }
 
 static void ev_config(struct smmuv3_event *ev, enum smmuv3_event_type type,
@@ -132,7 +162,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 		l1_bits = log2 > split ? log2 - split : 0;
 		l1_bytes = (8ULL << l1_bits) < 64 ? 64 : 8ULL << l1_bits;
 		addr = (base & ~(l1_bytes - 1)) + (uint64_t)(t->sid >> split) * 8;
-		if (!smmuv3_read_qw(s, addr, &l1, 1)) {
+		if (!fetch_qw(s, addr, &l1, 1)) {
 			ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
 			ev->addr2 = addr & SMMU_MASK(51, 3);
 			return SMMU_EVT_F_STE_FETCH;
@@ -148,7 +178,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 	} else {
 		addr = (base & ~((1ULL << (log2 + 6)) - 1)) + (uint64_t)t->sid * SMMU_STE_SIZE;
 	}
-	if (!smmuv3_read_qw(s, addr, ste, 8)) {
+	if (!fetch_qw(s, addr, ste, 8)) {
 		ev_config(ev, SMMU_EVT_F_STE_FETCH, t);
 		ev->addr2 = addr & SMMU_MASK(51, 3);
 		return SMMU_EVT_F_STE_FETCH;
@@ -202,6 +232,7 @@ static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stall
 	unsigned int t0sz = SMMU_BITS(cd[0], 5, 0), tg0 = SMMU_BITS(cd[0], 7, 6);
 	bool hd = cd[0] >> 42 & 1, ha = cd[0] >> 43 & 1, stall = cd[0] >> 44 & 1;
 	struct smmuv3_stage_cfg *sc = &d->st[0];
+	bool epd0 = cd[0] >> 14 & 1; /* §5.4: T0SZ, TG0, TTB0 are then IGNORED */
 	struct pt_cfg c;
 
 	if (!(cd[0] >> 31 & 1) ||	/* V */
@@ -210,7 +241,7 @@ static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stall
 	    ((hd || ha) && !s->p.httu) ||	/* HD, HA without HTTU */
 	    (stall && (!s->p.stall || s1stalld)) ||	/* S without stall, or S1STALLD */
 	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
-	    tg0 == 3 || t0sz < 16 || t0sz > 39)
+	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39)))
 		return false;
 	sc->granule_shift = tg_shift[tg0];
 	sc->ias = 64 - t0sz;
@@ -222,11 +253,9 @@ static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stall
 		sc->flags |= hd ? PT_CFG_HW_AD : PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY;
 	d->s1_stall = stall;
 	sc->root = cd[1] & SMMU_MASK(51, 4);
-	if (sc->root >> sc->oas)
+	if (!epd0 && ((sc->root >> sc->oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c)))
 		return false;
-	if (stage_pt_cfg(sc, PT_VMSA_S1, &c))
-		return false;
-	d->epd0 = cd[0] >> 14 & 1;
+	d->epd0 = epd0;
 	d->s1_record = cd[0] >> 45 & 1;
 	d->asid = (uint16_t)(cd[0] >> 48);
 	return true;
@@ -291,17 +320,23 @@ static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn 
 
 		stage_pt_cfg(&d->st[1], PT_VMSA_S2, &s2c);
 		xc.s2 = (struct xlate_stage){ &s2c, d->st[1].root };
-		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, NULL);
+		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, trace_s2());
 		if (r != PT_OK)
 			return fault_event(t, d, r, &f, ev, record);
 	}
-	if (!smmuv3_read_qw(s, pa, qw, n)) {
+	if (!fetch_qw(s, pa, qw, n)) {
 		ev_config(ev, SMMU_EVT_F_CD_FETCH, t);
 		ev->addr2 = pa & SMMU_MASK(51, 3);
 		*record = true;
 		return SMMU_EVT_F_CD_FETCH;
 	}
 	return SMMU_EVT_NONE;
+}
+
+static enum smmuv3_event_type bad_ssid(struct smmuv3_event *ev, const struct smmuv3_txn *t)
+{
+	ev_config(ev, SMMU_EVT_C_BAD_SUBSTREAMID, t);
+	return SMMU_EVT_C_BAD_SUBSTREAMID;
 }
 
 /* Stage 1 of a translating STE: substream, CD fetch, CD decode. */
@@ -317,10 +352,15 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 	enum smmuv3_event_type e;
 
 	*record = true;
-	if (cdmax > s->p.ssidsize || (cdmax && (fmt == 3 || s1dss == 3))) {
+	if (cdmax > s->p.ssidsize) {
 		ev_config(ev, SMMU_EVT_C_BAD_STE, t);
 		return SMMU_EVT_C_BAD_STE;
 	}
+	/* §5.2: S1Fmt 0b11 and S1DSS 0b11 are Reserved and behave as 0b00 (not ILLEGAL). */
+	if (fmt == 3)
+		fmt = 0;
+	if (s1dss == 3)
+		s1dss = 0;
 	if (!cdmax) {
 		if (ssv)
 			goto bad_ssid;
@@ -337,11 +377,19 @@ static enum smmuv3_event_type ste_decode_s1(struct smmuv3 *s, const struct smmuv
 			return SMMU_EVT_NONE;
 		}
 		/* S1DSS = SSID0: use CD 0 */
-	} else if (ssid >> cdmax || (s1dss == 2 && ssid == 0)) {
+	} else if (ssid >> cdmax) {
 		goto bad_ssid;
+	} else if (s1dss == 2 && ssid == 0) {
+		/* §5.2 S1DSS 0b10: substream 0 is taken; selecting it is F_STREAM_DISABLED. */
+		ev_config(ev, SMMU_EVT_F_STREAM_DISABLED, t);
+		return SMMU_EVT_F_STREAM_DISABLED;
 	}
 	if (cdmax && fmt != 0) {
-		unsigned int split = fmt == 1 ? 8 : 10;
+		/*
+		 * IHI 0070 §5.2 S1Fmt: 0b01 has 4KB L2 tables of 64 CDs, indexed
+		 * by SubstreamID[5:0]; 0b10 64KB L2 tables of 1024 CDs, [9:0].
+		 */
+		unsigned int split = fmt == 1 ? 6 : 10;
 		uint64_t l1;
 
 		e = cd_read(s, t, d, ptr + (uint64_t)(ssid >> split) * 8, &l1, 1, ev, record);
@@ -391,17 +439,22 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 		d->kind = SMMU_CFG_ABORT;
 		return SMMU_EVT_NONE;
 	}
+	/* §5.2 S1Fmt: with stage 1 disabled (0b1x0) a SubstreamID is C_BAD_SUBSTREAMID. */
 	if (config == 4) {
 		d->kind = SMMU_CFG_BYPASS;
-		return SMMU_EVT_NONE;
+		return t->ssid == SMMU_NO_SSID ? SMMU_EVT_NONE : bad_ssid(ev, t);
 	}
 	d->kind = SMMU_CFG_TRANSLATE;
 	d->s1 = config & 1;
 	d->s2 = config & 2;
 	if ((d->s1 && !s->p.s1p) || (d->s2 && !s->p.s2p))
 		goto bad_ste;
-	if (SMMU_BITS(ste[1], 29, 28) ||	/* EATS: no ATS */
-	    SMMU_BITS(ste[1], 31, 30))		/* STRW: NS-EL1 only (no HYP) */
+	/*
+	 * §5.2: EATS is IGNORED without ATS (IDR0.ATS = 0). STRW is IGNORED
+	 * when stage 2 is on; for stage 1 only it is RES0 without Hyp (0bx1 is
+	 * ILLEGAL anyway), and a non-zero value is taken as ILLEGAL.
+	 */
+	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
 		goto bad_ste;
 	if (s->p.s2p)
 		d->vmid = (uint16_t)ste[2];
@@ -409,7 +462,7 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 		goto bad_ste;
 	if (d->s1)
 		return ste_decode_s1(s, t, ste, d, ev, record);
-	return SMMU_EVT_NONE;
+	return t->ssid == SMMU_NO_SSID ? SMMU_EVT_NONE : bad_ssid(ev, t);
 bad_ste:
 	ev_config(ev, SMMU_EVT_C_BAD_STE, t);
 	return SMMU_EVT_C_BAD_STE;
@@ -547,7 +600,7 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		fault_event(t, &d, PT_FAULT_ADDR_SIZE, &f, &ev, &record);
 		return terminate(s, res, &ev, d.s2_record);
 	}
-	pr = xlate(&xc, t->addr, t->access, &xr, &f, NULL);
+	pr = xlate(&xc, t->addr, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
 		return terminate_or_stall(s, res, &d, &ev, record);
@@ -557,4 +610,16 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	res->prot = xr.prot;
 	res->iotlb_hit = xr.iotlb_hit;
 	return 0;
+}
+
+int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r,
+			    struct smmuv3_trace *tr)
+{
+	int ret;
+
+	memset(tr, 0, sizeof(*tr));
+	cur_trace = tr;
+	ret = smmuv3_translate(s, t, r);
+	cur_trace = NULL;
+	return ret;
 }
