@@ -492,31 +492,40 @@ void run_stats_snapshot(struct run_ctx *c, uint64_t *v)
 	v[k++] = dbs.signalled;
 }
 
+static const char *pl(uint64_t v)
+{
+	return v == 1 ? "" : "s";
+}
+
 /* Lines for people: what the counters in @v say. */
 unsigned int run_stats_lines(const uint64_t *v, char lines[][200])
 {
 	unsigned int n = 0;
 
 	snprintf(lines[n++], 200,
-		 "translations  IOTLB %llu hits, %llu misses; walk caches: stage 1 %llu/%llu, "
-		 "stage 2 %llu/%llu; IPA cache %llu/%llu; STE/CD cache %llu/%llu (hits/misses)",
+		 "translations  IOTLB %llu/%llu, walk caches stage 1 %llu/%llu, stage 2 %llu/%llu, "
+		 "IPA cache %llu/%llu, STE/CD cache %llu/%llu (hits/misses)",
 		 (unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		 (unsigned long long)v[3], (unsigned long long)v[4], (unsigned long long)v[5],
 		 (unsigned long long)v[6], (unsigned long long)v[7], (unsigned long long)v[8],
 		 (unsigned long long)v[9]);
 	snprintf(lines[n++], 200, "commands      %llu issued, %llu refused",
 		 (unsigned long long)v[10], (unsigned long long)v[11]);
-	snprintf(lines[n++], 200,
-		 "events        %llu recorded: %llu vEVENTs (%llu lost), %llu page requests (%llu "
-		 "aborted: nobody queued them), %llu host",
-		 (unsigned long long)v[12], (unsigned long long)v[13], (unsigned long long)v[14],
-		 (unsigned long long)v[15], (unsigned long long)v[16], (unsigned long long)v[17]);
+	snprintf(
+		lines[n++], 200,
+		"events        %llu recorded: %llu vEVENT%s (%llu lost), %llu page request%s (%llu "
+		"nobody queued), %llu for the host",
+		(unsigned long long)v[12], (unsigned long long)v[13], pl(v[13]),
+		(unsigned long long)v[14], (unsigned long long)v[15], pl(v[15]),
+		(unsigned long long)v[16], (unsigned long long)v[17]);
 	snprintf(lines[n++], 200, "stalls        %llu (%llu retried)", (unsigned long long)v[18],
 		 (unsigned long long)v[19]);
-	snprintf(lines[n++], 200,
-		 "devices       %llu DMA operations, %llu ended in error; %llu "
-		 "interrupts through the doorbell",
-		 (unsigned long long)v[20], (unsigned long long)v[21], (unsigned long long)v[22]);
+	snprintf(
+		lines[n++], 200,
+		"devices       %llu DMA operation%s, %llu ended in error; %llu interrupt%s through "
+		"the doorbell",
+		(unsigned long long)v[20], pl(v[20]), (unsigned long long)v[21],
+		(unsigned long long)v[22], pl(v[22]));
 	return n;
 }
 
