@@ -677,11 +677,26 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *da
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
 	if (pages->type == IOPT_ADDRESS_USER) {
+		struct remote_mm rmm;
+		uintptr_t at;
+
+		/*
+		 * Not pinned yet, another process's memory: reached through
+		 * that process while it lives (the kernel's access to an mm it
+		 * holds), EFAULT once it has exited.
+		 */
 		pthread_mutex_lock(&pages->mutex);
-		rc = iopt_pages_resolve(pages);
+		rmm = pages->mm;
+		at = pages->base + start_byte;
+		rc = pages->remote;
 		pthread_mutex_unlock(&pages->mutex);
-		if (rc)
-			return rc;
+		if (rc) {
+			if (!remote_mm_alive(&rmm))
+				return -EFAULT;
+			if (flags & IOMMUFD_ACCESS_RW_WRITE)
+				return remote_mm_write(&rmm, at, data, length);
+			return remote_mm_read(&rmm, data, at, length);
+		}
 	}
 	if (!pages->base)
 		return -EFAULT;
