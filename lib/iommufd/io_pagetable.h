@@ -79,6 +79,8 @@ struct iopt_pages {
 	uint8_t account_req;
 	uint8_t account_mode;
 	bool account_decided;
+	/* The mapping context's opener had CAP_IPC_LOCK (set at MAP time: no charge). */
+	bool cap_ipc_lock;
 	/*
 	 * USER memory of another process (a forked child's IOAS_MAP, see
 	 * lib/uiommu_remote.c): @base is its address there until the first pin

@@ -23,6 +23,18 @@
  * the fault must happen here, in code the guard covers, not inside a
  * sanitizer's interceptor.
  *
+ * probe_user_pages() is pinning without a system call: one access per
+ * page under the same guard, a volatile load, or for a writable pin a
+ * locked "or 0" (an atomic read-modify-write that stores the value it
+ * read, so a program thread writing the same byte loses nothing). A write
+ * access faults on read-only memory and makes the kernel break
+ * copy-on-write, exactly what GUP with FOLL_WRITE (and
+ * MADV_POPULATE_WRITE) ask of it. Its loop is compiled without the
+ * address and thread sanitizers too (their hooks must not be the ones to
+ * touch the program's memory, and TSan must not turn the atomic into a
+ * call into its runtime). The handler records the signal, so SIGBUS (a
+ * file page past EOF) can be told from SIGSEGV.
+ *
  * Another process's memory. A thread serving a forked child's call
  * (lib/uiommu_remote.c) names the child with uaccess_use_mm(); until it
  * names none again, every copy of that thread goes to the child's address
@@ -46,6 +58,7 @@
 struct uaccess_guard {
 	sigjmp_buf jb;
 	volatile sig_atomic_t active;
+	volatile sig_atomic_t sig; /* the signal that ended the last guarded access */
 };
 
 static _Thread_local struct uaccess_guard guard;
@@ -60,6 +73,7 @@ static void uaccess_handler(int sig, siginfo_t *si, void *uc)
 
 	if (guard.active) {
 		guard.active = 0;
+		guard.sig = sig;
 		siglongjmp(guard.jb, 1);
 	}
 	if (old->sa_flags & SA_SIGINFO) {
@@ -111,6 +125,23 @@ __attribute__((noinline, no_sanitize_address)) static void raw_zero(uintptr_t d,
 		*(volatile u64_unaligned *)d = 0;
 	for (; n; n--, d++)
 		*(volatile uint8_t *)d = 0;
+}
+
+/* One access to the first byte of each of @n pages @step bytes apart, from @a. */
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread)) static void
+raw_touch(uintptr_t a, size_t n, size_t step, bool write)
+{
+	for (; n; n--, a += step) {
+		if (!write) {
+			(void)*(const volatile uint8_t *)a;
+			continue;
+		}
+#if defined(__x86_64__) || defined(__i386__)
+		__asm__ __volatile__("lock orb $0, %0" : "+m"(*(volatile uint8_t *)a) : : "memory");
+#else
+		__atomic_fetch_or((volatile uint8_t *)a, 0, __ATOMIC_RELAXED);
+#endif
+	}
 }
 
 /*
@@ -179,6 +210,30 @@ void uaccess_use_mm(const struct remote_mm *mm)
 const struct remote_mm *uaccess_current_mm(void)
 {
 	return cur_mm;
+}
+
+int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write)
+{
+	uintptr_t first, last;
+
+	if (!len)
+		return 0;
+	if (!range_ok(uaddr, len))
+		return -EFAULT;
+	first = (uintptr_t)uaddr & ~(uintptr_t)(page_size - 1);
+	last = ((uintptr_t)uaddr + (len - 1)) & ~(uintptr_t)(page_size - 1);
+	/* The first page may start below the minimum: its first byte is never touched then. */
+	if (first < UACCESS_MIN_ADDR)
+		return -EFAULT;
+	pthread_once(&guard_once, uaccess_install);
+	if (sigsetjmp(guard.jb, 0)) {
+		guard.active = 0;
+		return guard.sig == SIGBUS ? -EIO : -EFAULT;
+	}
+	guard.active = 1;
+	raw_touch(first, (last - first) / page_size + 1, page_size, write);
+	guard.active = 0;
+	return 0;
 }
 
 int copy_from_user(void *dst, const void *usrc, size_t n)
