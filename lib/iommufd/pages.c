@@ -266,8 +266,7 @@ static int iopt_pages_check(struct iopt_pages *pages, uint64_t start, uint64_t l
 		return -EINVAL;
 	/* A few pages: touched under the uaccess guard, no system call. */
 	if (last - start < IOPT_PROBE_MAX_PAGES) {
-		int rc = probe_user_pages((void *)addr, len, PAGE_SIZE, pages->writable);
-
+		rc = probe_user_pages((void *)addr, len, PAGE_SIZE, pages->writable);
 		/* SIGBUS: a file page past EOF (EINVAL for MAP_FILE), else EFAULT. */
 		if (rc == -EIO)
 			return pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
