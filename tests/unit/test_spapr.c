@@ -11,8 +11,10 @@
  * fixed seed, printed on failure.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -490,6 +492,68 @@ static void test_failnth(void **state)
 	assert_true(failures >= 3);
 }
 
+struct reader {
+	struct env *e;
+	atomic_bool stop;
+	unsigned long reads, bad, faults;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		uint8_t b = 0;
+		int rc = dma(r->e, (uint64_t)(r->reads % 16) * SZ_4K + 7, &b, 1, false, NULL, NULL);
+
+		if (rc) {
+			r->faults++;
+			break; /* the window went away */
+		}
+		if (b != 0xa1 && b != 0xb2)
+			r->bad++;
+		r->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * DMA from another thread while TCEs are rewritten in place and the window
+ * is finally unset: every byte read comes from one of the two pages ever
+ * mapped (never from a torn TCE), and the unset ends the reads with a
+ * fault, not a crash (the table outlives the reader's walk).
+ */
+static void test_threads(void **state)
+{
+	struct env *e = *state;
+	struct reader r = {.e = e};
+	struct spapr_table *w0;
+	uint64_t a = (uintptr_t)e->mem, b = a + SZ_64K;
+	pthread_t t;
+	int err;
+
+	memset(e->mem, 0xa1, SZ_64K);
+	memset(e->mem + SZ_64K, 0xb2, SZ_64K);
+	w0 = spapr_table_create(e->pe, 0, 12, SZ_1G, 2, &err);
+	assert_non_null(w0);
+	assert_int_equal(spapr_pe_set_window(e->pe, 0, w0), 0);
+	spapr_table_put(w0);
+	for (uint64_t i = 0; i < 16; i++)
+		assert_int_equal(put(w0, i, a + i * SZ_4K, SPAPR_DMA_BIDIRECTIONAL, NULL, NULL), 0);
+	assert_int_equal(pthread_create(&t, NULL, reader_fn, &r), 0);
+	for (unsigned int round = 0; round < 2000; round++)
+		for (uint64_t i = 0; i < 16; i++)
+			assert_int_equal(put(w0, i, (round & 1 ? b : a) + i * SZ_4K,
+					     SPAPR_DMA_BIDIRECTIONAL, NULL, NULL),
+					 0);
+	spapr_pe_unset_window(e->pe, 0);
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	if (r.bad)
+		fail_msg("%lu of %lu reads saw a byte of no mapped page", r.bad, r.reads);
+	spapr_eeh_reset(e->pe, SPAPR_EEH_RESET_DEACTIVATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eeh, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_random, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_failnth, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_threads, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
