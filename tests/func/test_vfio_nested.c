@@ -18,9 +18,13 @@
  *    bytes; a stage-1 change + CACHE_INVALIDATE; a fault after an unmap
  *    lands in the mmap()ed ring after the eventfd fires (header and
  *    record fields), tail writes, a full ring drops and counts; MSI
- *    binding: a write to the guest's doorbell IOVA lands in the doorbell.
+ *    binding: a write to the guest's doorbell IOVA lands in the doorbell;
+ *  - a stalled DMA's page request in the ring, answered through the
+ *    mmap()ed response ring: the DMA completes with the guest's new page.
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 
 #include "hw/smmuv3/smmuv3_iommu.h"
@@ -34,6 +38,10 @@
 
 #define NAME_S	  "0000:00:05.0" /* behind the SMMU, group 5 */
 #define NAME_M	  "0000:00:06.0" /* behind the mock, group 6 */
+#define NAME_T	  "0000:00:07.0" /* behind the SMMU, can stall, group 7 */
+#define GROUP_T	  "/dev/vfio/7"
+#define SID_T	  0x11
+#define CD0_S	  (1ULL << 44) /* stall on a stage-1 fault */
 #define GROUP_S	  "/dev/vfio/5"
 #define GROUP_M	  "/dev/vfio/6"
 #define SID	  0x10
@@ -57,8 +65,8 @@
 #define STE0_FMT(q0)   (((q0) >> 4) & 3)
 
 static struct smmuv3_iommu *smmu;
-static struct udev *sdev;
-static struct fixture_dev *fs, *fm;
+static struct udev *sdev, *tdev;
+static struct fixture_dev *fs, *fm, *ft;
 static unsigned int base_files;
 
 struct nest {
@@ -121,8 +129,9 @@ static void check_no_leak(void)
 {
 	TAP_CHECK_EQ(ufile_count(), base_files, "files left open");
 	TAP_CHECK_EQ(ufile_vma_count(), 0, "mappings left");
-	TAP_CHECK(!sdev->iommufd_priv && !fm->vdev.dev->iommufd_priv, "a device is still bound");
-	TAP_CHECK(!sdev->fault_param, "fault handler left registered");
+	TAP_CHECK(!sdev->iommufd_priv && !tdev->iommufd_priv && !fm->vdev.dev->iommufd_priv,
+		  "a device is still bound");
+	TAP_CHECK(!sdev->fault_param && !tdev->fault_param, "fault handler left registered");
 }
 
 static void ste_read(uint64_t ste[8])
@@ -679,6 +688,112 @@ static void test_flow(void *arg)
 	check_no_leak();
 }
 
+/* ------------------------------------------------------------------ */
+/* Page requests and the response region                              */
+
+struct stalled_dma {
+	struct uiommu_file *dev;
+	uint64_t data;
+	int64_t status;
+};
+
+static void *stalled_dma_thread(void *arg)
+{
+	struct stalled_dma *t = arg;
+
+	t->status = dev_dma(t->dev, GIOVA, 1, &t->data);
+	return NULL;
+}
+
+static void test_page_response(void *arg)
+{
+	uint8_t buf[256];
+	struct vfio_region_info *ri = (void *)buf;
+	struct vfio_region_dma_fault h;
+	struct vfio_iommu_type1_set_pasid_table s;
+	const struct iommu_fault *ring;
+	struct stalled_dma t = {0};
+	struct pollfd pfd;
+	uint64_t off, roff, v, *data, *cd;
+	uint8_t *resp;
+	pthread_t th;
+	int efd;
+	struct nest n;
+
+	(void)arg;
+	nest_setup(&n, GROUP_T, NAME_T, VFIO_TYPE1_NESTING_IOMMU);
+	nest_guest(&n);
+	/* The guest asks for stalls (CD.S); the device can stall, so no S1STALLD. */
+	cd = vn_guest_ptr(&n.g, vn_guest_cd_gpa(&n.g));
+	cd[0] |= htole64(CD0_S);
+	data = vn_guest_ptr(&n.g, DATA_GPA);
+	*data = 0x5555aaaa5555aaaaULL;
+	s = vn_pasid_table(VFIO_PASID_TABLE_FLAG_SET, IOMMU_PASID_CONFIG_TRANSLATE,
+			   vn_guest_cd_gpa(&n.g));
+	CHECK_OK(spt(&n, &s));
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	CHECK_OK(vn_set_irq_eventfd(
+		n.dev,
+		(uint32_t)vn_find_irq(n.dev, VFIO_IRQ_TYPE_NESTED, VFIO_IRQ_SUBTYPE_DMA_FAULT),
+		efd));
+	TAP_CHECK(vn_find_region(n.dev, VFIO_REGION_TYPE_NESTED,
+				 VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT, buf, sizeof(buf)) >= 0,
+		  "fault region");
+	off = ri->offset;
+	TAP_CHECK(vn_find_region(n.dev, VFIO_REGION_TYPE_NESTED,
+				 VFIO_REGION_SUBTYPE_NESTED_DMA_FAULT_RESPONSE, buf,
+				 sizeof(buf)) >= 0,
+		  "response region");
+	roff = ri->offset;
+	ring = uiommu_mmap(n.dev, NULL, 32768, PROT_READ, MAP_SHARED, (off_t)off + 4096);
+	resp = uiommu_mmap(n.dev, NULL, 12288, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   (off_t)roff + 4096);
+	TAP_CHECK(ring != MAP_FAILED && resp != MAP_FAILED, "ring mmaps");
+
+	/* No stage-1 mapping yet: the DMA stalls and a page request is recorded. */
+	t.dev = n.dev;
+	TAP_CHECK(!pthread_create(&th, NULL, stalled_dma_thread, &t), "thread");
+	pfd = (struct pollfd){.fd = efd, .events = POLLIN};
+	TAP_CHECK(poll(&pfd, 1, 10000) == 1, "the fault IRQ fired");
+	TAP_CHECK(read(efd, &v, 8) == 8 && v == 1, "one record");
+	CHECK_OK(vn_read_header(n.dev, off, &h));
+	TAP_CHECK_EQ(h.head, 1, "recorded");
+	TAP_CHECK(ring[0].type == IOMMU_FAULT_PAGE_REQ &&
+			  ring[0].prm.flags == IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE &&
+			  ring[0].prm.addr == GIOVA &&
+			  ring[0].prm.perm == (IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_PRIV),
+		  "page request: type %u flags %x addr %llx perm %x", ring[0].type,
+		  ring[0].prm.flags, (unsigned long long)ring[0].prm.addr, ring[0].prm.perm);
+	/* The guest maps the page and answers SUCCESS: the DMA retries and completes. */
+	CHECK_OK(vn_guest_map(&n.g, GIOVA, DATA_GPA, PT_PROT_R | PT_PROT_W));
+	{
+		uint32_t r[6] = {IOMMU_PAGE_RESPONSE_UAPI_SIZE,
+				 IOMMU_PAGE_RESP_VERSION_1,
+				 0,
+				 0,
+				 ring[0].prm.grpid,
+				 IOMMU_PAGE_RESP_SUCCESS};
+
+		memcpy(resp, r, sizeof(r));
+	}
+	TAP_CHECK_EQ(vn_write_index(n.dev, roff, 1), 4, "response head");
+	TAP_CHECK(!pthread_join(th, NULL), "join");
+	TAP_CHECK_EQ(t.status, 0, "the stalled DMA completed");
+	TAP_CHECK_EQ(t.data, *data, "with the page the guest mapped");
+	{
+		struct vfio_region_dma_fault_response rh;
+
+		TAP_CHECK(uiommu_pread(n.dev, &rh, sizeof(rh), (off_t)roff) == sizeof(rh) &&
+				  rh.head == 1 && rh.tail == 1 && rh.entry_size == 24,
+			  "response consumed: head %u tail %u", rh.head, rh.tail);
+	}
+	CHECK_OK(uiommu_munmap((void *)ring, 32768));
+	CHECK_OK(uiommu_munmap(resp, 12288));
+	close(efd);
+	nest_teardown(&n);
+	check_no_leak();
+}
+
 int main(void)
 {
 	static const struct {
@@ -691,6 +806,7 @@ int main(void)
 		{"SET_MSI_BINDING rules", test_msi_binding_rules},
 		{"DMA FAULT regions and IRQ", test_regions},
 		{"nested flow: DMA, invalidation, fault ring, MSI", test_flow},
+		{"page request answered through the response region", test_page_response},
 	};
 	struct smmuv3_iommu_params p;
 	struct smmuv3_dev_params dp = {.sid = SID, .ssid_bits = SSID_BITS, .is_pci = true};
@@ -704,7 +820,11 @@ int main(void)
 	sdev = smmuv3_iommu_dev_create(smmu, &dp, &err);
 	fs = sdev ? fixture_create_on(NAME_S, 5, sdev) : NULL;
 	fm = fixture_create(NAME_M, 6, 0);
-	if (!fs || !fm) {
+	dp.sid = SID_T;
+	dp.can_stall = true;
+	tdev = smmuv3_iommu_dev_create(smmu, &dp, &err);
+	ft = tdev ? fixture_create_on(NAME_T, 7, tdev) : NULL;
+	if (!fs || !fm || !ft) {
 		printf("Bail out! fixture devices\n");
 		return 1;
 	}
@@ -713,12 +833,13 @@ int main(void)
 	for (size_t i = 0; i < ARRAY_SIZE_T(tests); i++)
 		tap_run(tests[i].name, tests[i].fn, NULL);
 	{
-		int rc = fixture_destroy(fs) | fixture_destroy(fm);
+		int rc = fixture_destroy(fs) | fixture_destroy(fm) | fixture_destroy(ft);
 
 		printf("%s %u - devices unregister at the end\n", rc ? "not ok" : "ok", ++tap.n);
 		if (rc)
 			tap.failed++;
 		smmuv3_iommu_dev_destroy(sdev);
+		smmuv3_iommu_dev_destroy(tdev);
 		smmuv3_iommu_free(smmu);
 	}
 	return tap_done();
