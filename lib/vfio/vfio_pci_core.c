@@ -31,8 +31,10 @@
  * Locks: none of its own; the model serialises its own state.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
+#include "hw/spapr/spapr.h"
 #include "util/alloc.h"
 #include "util/infocap.h"
 #include "vfio/vfio_private.h"
@@ -288,6 +290,19 @@ static ssize_t vfio_pci_config_rw(struct vfio_device *vdev, uint64_t size, void 
 	return (ssize_t)done;
 }
 
+static ssize_t vfio_pci_mmio_frozen(void *buf, size_t count, bool write)
+{
+	uint8_t ones[256];
+
+	if (write)
+		return (ssize_t)count;
+	memset(ones, 0xff, sizeof(ones));
+	for (size_t done = 0; done < count; done += sizeof(ones))
+		if (copy_to_user(uptr_add(buf, done), ones, MIN(count - done, sizeof(ones))))
+			return -EFAULT;
+	return (ssize_t)count;
+}
+
 ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int64_t *ppos,
 			 bool write)
 {
@@ -329,6 +344,12 @@ ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int6
 		if (off >= r.size)
 			return -EINVAL;
 		count = (size_t)MIN((uint64_t)count, r.size - off);
+		/*
+		 * A BAR of a device whose sPAPR PE has its MMIO frozen (EEH): the
+		 * PHB answers loads with all ones and drops stores.
+		 */
+		if (index <= VFIO_PCI_BAR5_REGION_INDEX && !spapr_dev_mmio_ok(vdev->dev, write))
+			return vfio_pci_mmio_frozen(buf, count, write);
 		/* Large accesses go through in pieces of at most 64 KiB. */
 		bounce = ualloc(MIN(count, (size_t)65536));
 		if (!bounce)

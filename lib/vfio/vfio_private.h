@@ -18,6 +18,9 @@
  *                     SET_PASID_TABLE, CACHE_INVALIDATE, SET_MSI_BINDING)
  *   vfio_pci_dma_fault.c  the nested extension's device parts: the DMA
  *                     FAULT and FAULT RESPONSE regions and the fault IRQ
+ *   vfio_iommu_spapr_tce.c  the container's sPAPR TCE backend (v1, v2, EEH)
+ *                     for groups behind an sPAPR IOMMU (lib/hw/spapr)
+ *   mm_iommu.c        the process's preregistered memory (sPAPR v2)
  *
  * The IOMMU side is lib/iommufd, used the way drivers/vfio uses iommufd in
  * Linux: every path binds the device (iommufd_device_bind()) to a context
@@ -220,6 +223,36 @@ bool vfio_group_container_nesting(struct vfio_group *group);
  */
 int vfio_container_for_each_device(struct vfio_container *container,
 				   int (*fn)(struct vfio_device_core *core, void *arg), void *arg);
+
+/* vfio_iommu_spapr_tce.c (the container's group_lock held as container.c says) */
+struct tce_container;
+struct spapr_pe;
+bool vfio_spapr_group_is_spapr(struct vfio_group *group);
+struct spapr_pe *vfio_spapr_group_pe(struct vfio_group *group);
+long tce_iommu_check_extension(unsigned long arg);
+struct tce_container *tce_iommu_open(unsigned long arg, int *err);
+void tce_iommu_release(struct tce_container *tc);
+int tce_iommu_attach_group(struct tce_container *tc, struct vfio_group *group);
+void tce_iommu_detach_group(struct tce_container *tc, struct vfio_group *group);
+long tce_iommu_ioctl(struct tce_container *tc, unsigned int cmd, unsigned long arg);
+
+/* mm_iommu.c: a preregistered region, in kernel pages of SPAPR_PAGE_SIZE. */
+struct mm_iommu_mem {
+	struct list_head next;
+	uint64_t used;		/* containers that registered it (mm_iommu_lock) */
+	_Atomic int64_t mapped; /* 1 + TCEs pointing into it; 0 once released */
+	unsigned int pageshift; /* the largest TCE page it can back */
+	uint64_t ua, entries;
+};
+long mm_iommu_new(uint64_t ua, uint64_t entries, struct mm_iommu_mem **pmem);
+struct mm_iommu_mem *mm_iommu_get(uint64_t ua, uint64_t entries);
+long mm_iommu_put(struct mm_iommu_mem *mem);
+struct mm_iommu_mem *mm_iommu_lookup(uint64_t ua, uint64_t size);
+long mm_iommu_ua_to_hpa(struct mm_iommu_mem *mem, uint64_t ua, unsigned int pageshift,
+			uint64_t *hpa);
+long mm_iommu_mapped_inc(struct mm_iommu_mem *mem);
+void mm_iommu_mapped_dec(struct mm_iommu_mem *mem);
+uint64_t mm_iommu_mapped(const struct mm_iommu_mem *mem);
 
 /* group.c */
 struct uiommu_file *vfio_group_fops_open(struct vfio_group *group, int flags, int *err);
