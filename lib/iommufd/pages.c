@@ -140,6 +140,26 @@ static int charge(_Atomic uint64_t *counter, uint64_t n, uint64_t limit)
 	return 0;
 }
 
+/*
+ * Linux's account_locked_vm() for callers outside iommufd (the sPAPR TCE
+ * container): @bytes (rounded up to host pages) added to or taken from the
+ * process's locked memory, the counter type1 charges too; without
+ * CAP_IPC_LOCK an increase past RLIMIT_MEMLOCK is -ENOMEM.
+ */
+int iommufd_account_locked_vm(uint64_t bytes, bool inc)
+{
+	uint64_t n = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (!n)
+		return 0;
+	if (!inc) {
+		atomic_fetch_sub(&acct_mm_locked, n);
+		return 0;
+	}
+	return charge(&acct_mm_locked, n,
+		      iommufd_capable(IOMMUFD_CAP_IPC_LOCK) ? UINT64_MAX : memlock_limit_pages());
+}
+
 /* Charge (@inc) or uncharge @npages newly (un)pinned pages. Under pages->mutex. */
 static int iopt_pages_update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 {

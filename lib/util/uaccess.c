@@ -55,6 +55,23 @@
 #include "util/remote_mm.h"
 #include "util/uaccess.h"
 
+/*
+ * ThreadSanitizer installs its own handler in front of ours, without
+ * SA_NODEFER: after our jump SIGSEGV would stay blocked and the next guarded
+ * fault would kill the process. Under TSan the recovery point saves and
+ * restores the signal mask (a system call, which only TSan builds pay).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define GUARD_SAVEMASK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GUARD_SAVEMASK 1
+#endif
+#endif
+#ifndef GUARD_SAVEMASK
+#define GUARD_SAVEMASK 0
+#endif
+
 struct uaccess_guard {
 	sigjmp_buf jb;
 	volatile sig_atomic_t active;
@@ -189,7 +206,7 @@ static int guarded_copy(void *dst, const void *src, size_t n, const void *user, 
 	if (cur_mm)
 		return remote_copy(dst, src, n, user, zero);
 	pthread_once(&guard_once, uaccess_install);
-	if (sigsetjmp(guard.jb, 0)) {
+	if (sigsetjmp(guard.jb, GUARD_SAVEMASK)) {
 		guard.active = 0;
 		return -EFAULT;
 	}
@@ -226,7 +243,7 @@ int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write
 	if (first < UACCESS_MIN_ADDR)
 		return -EFAULT;
 	pthread_once(&guard_once, uaccess_install);
-	if (sigsetjmp(guard.jb, 0)) {
+	if (sigsetjmp(guard.jb, GUARD_SAVEMASK)) {
 		guard.active = 0;
 		return guard.sig == SIGBUS ? -EIO : -EFAULT;
 	}
