@@ -41,8 +41,8 @@ check-asan: deps
 # programs that run threads, with the TSan runtime preloaded ahead of the
 # shim, see tests/meson.build).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
-	iommufd_objs_threads epoch epoch_fence dmatest_threads vfio_threads vfio smmuv3_iommufd \
-	run_failnth cli_run shim_threads shim_poll shim_failnth shim_fds
+	iommufd_objs_threads epoch epoch_fence dmatest_threads vfio_threads vfio vfio_nested smmuv3_iommufd \
+	shim_threads shim_poll shim_failnth shim_fds shim_fork spapr vfio_spapr run_failnth cli_run
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

@@ -147,6 +147,19 @@ static const char *ioctl_name(const struct uiommu_file *file, unsigned long requ
 	return name ? name : "unknown";
 }
 
+long ufile_op_ioctl(struct uiommu_file *file, unsigned long request, unsigned long arg)
+{
+	long rc;
+
+	if ((file->f_flags & O_PATH) == O_PATH)
+		rc = -EBADF;
+	else
+		rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
+	if (!file->ops->counts_ioctls && stats_enabled())
+		stats_named(STATS_IOCTLS, ioctl_name(file, request), rc < 0 ? (int)rc : 0);
+	return rc;
+}
+
 UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, ...)
 {
 	unsigned long arg;
@@ -159,12 +172,10 @@ UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, 
 
 	if (!file_enter(file))
 		return -1;
-	if ((file->f_flags & O_PATH) == O_PATH)
-		rc = -EBADF;
+	if (file->remote || file->dead)
+		rc = uremote_call(file, UREMOTE_IOCTL, request, arg, 0);
 	else
-		rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
-	if (!file->ops->counts_ioctls && stats_enabled())
-		stats_named(STATS_IOCTLS, ioctl_name(file, request), rc < 0 ? (int)rc : 0);
+		rc = ufile_op_ioctl(file, request, arg);
 	file_exit(file);
 	return (int)ret_errno(rc);
 }
@@ -184,28 +195,6 @@ static ssize_t file_rw(struct uiommu_file *file, void *buf, size_t count, int64_
 		     : file->ops->read(file, buf, count, ppos);
 }
 
-UIOMMU_EXPORT ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count)
-{
-	ssize_t rc;
-
-	if (!file_enter(file))
-		return -1;
-	rc = file_rw(file, buf, count, &file->pos, false);
-	file_exit(file);
-	return ret_errno(rc);
-}
-
-UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, size_t count)
-{
-	ssize_t rc;
-
-	if (!file_enter(file))
-		return -1;
-	rc = file_rw(file, (void *)buf, count, &file->pos, true);
-	file_exit(file);
-	return ret_errno(rc);
-}
-
 static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t offset, bool write)
 {
 	int64_t pos = offset;
@@ -217,40 +206,75 @@ static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t
 	return file_rw(file, buf, count, &pos, write);
 }
 
-UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
+ssize_t ufile_op_rw(struct uiommu_file *file, void *buf, size_t count, int64_t offset, bool pos,
+		    bool write)
+{
+	return pos ? file_prw(file, buf, count, (off_t)offset, write)
+		   : file_rw(file, buf, count, &file->pos, write);
+}
+
+/* read/write/pread/pwrite, here or at the owner of an inherited file. */
+static ssize_t file_io(struct uiommu_file *file, void *buf, size_t count, off_t offset, bool pos,
+		       bool write)
 {
 	ssize_t rc;
 
 	if (!file_enter(file))
 		return -1;
-	rc = file_prw(file, buf, count, offset, false);
+	if (file->remote || file->dead)
+		rc = uremote_call(file,
+				  pos ? (write ? UREMOTE_PWRITE : UREMOTE_PREAD)
+				      : (write ? UREMOTE_WRITE : UREMOTE_READ),
+				  (uintptr_t)buf, count, offset);
+	else
+		rc = ufile_op_rw(file, buf, count, offset, pos, write);
 	file_exit(file);
 	return ret_errno(rc);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count)
+{
+	return file_io(file, buf, count, 0, false, false);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, size_t count)
+{
+	return file_io(file, (void *)buf, count, 0, false, true);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
+{
+	return file_io(file, buf, count, offset, true, false);
 }
 
 UIOMMU_EXPORT ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count,
 				    off_t offset)
 {
-	ssize_t rc;
+	return file_io(file, (void *)buf, count, offset, true, true);
+}
 
-	if (!file_enter(file))
-		return -1;
-	rc = file_prw(file, (void *)buf, count, offset, true);
-	file_exit(file);
-	return ret_errno(rc);
+unsigned int ufile_op_poll(struct uiommu_file *file)
+{
+	/* Linux's DEFAULT_POLLMASK for files without a poll method. */
+	return file->ops->poll ? file->ops->poll(file)
+			       : (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
 }
 
 UIOMMU_EXPORT int uiommu_poll(struct uiommu_file *file, short events)
 {
-	unsigned int mask;
+	long mask;
 
 	if (!file_enter(file))
 		return -1;
-	/* Linux's DEFAULT_POLLMASK for files without a poll method. */
-	mask = file->ops->poll ? file->ops->poll(file)
-			       : (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+	if (file->remote || file->dead)
+		mask = uremote_call(file, UREMOTE_POLL, 0, 0, 0);
+	else
+		mask = ufile_op_poll(file);
 	file_exit(file);
-	return (int)(mask & ((unsigned short)events | POLLERR | POLLHUP));
+	/* The owner is gone: what Linux reports for a hung-up file. */
+	if (mask < 0)
+		mask = POLLERR | POLLHUP;
+	return (int)((unsigned int)mask & ((unsigned short)events | POLLERR | POLLHUP));
 }
 
 UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t length, int prot,
@@ -261,8 +285,11 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 
 	if (!file_enter(file))
 		return MAP_FAILED;
-	if ((file->f_flags & O_PATH) == O_PATH)
+	if ((file->f_flags & O_PATH) == O_PATH || file->dead)
 		rc = -EBADF;
+	else if (file->remote)
+		/* The owner's objects cannot be mapped into this process. */
+		rc = -ENODEV;
 	else
 		rc = file->ops->mmap
 			     ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)

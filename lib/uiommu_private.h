@@ -23,6 +23,42 @@ struct uiommu_file;
 int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash);
 struct uiommu_file *upath_open(const char *path, int flags, int *err);
 
+/*
+ * uiommu_file.c: what a call on a file does in the process that owns it,
+ * once the call's checks for the file as a whole are done (the caller holds
+ * the gate and a reference). Value >= 0 or -errno. ufile_op_rw() with @pos
+ * is pread/pwrite at @offset, without it read/write at the file position.
+ */
+#include <stdint.h>
+#include <sys/types.h>
+long ufile_op_ioctl(struct uiommu_file *file, unsigned long request, unsigned long arg);
+ssize_t ufile_op_rw(struct uiommu_file *file, void *buf, size_t count, int64_t offset, bool pos,
+		    bool write);
+unsigned int ufile_op_poll(struct uiommu_file *file);
+
+/*
+ * uiommu_remote.c: a call on a file inherited over fork(), made by the
+ * owner on our behalf (value >= 0 or -errno; -EBADF when the owner is gone
+ * or the file is dead). @a, @b: request and argument (ioctl), buffer and
+ * count (read/write); @offset for pread/pwrite.
+ */
+enum uremote_op {
+	UREMOTE_IOCTL = 1,
+	UREMOTE_READ,
+	UREMOTE_WRITE,
+	UREMOTE_PREAD,
+	UREMOTE_PWRITE,
+	UREMOTE_POLL,
+	UREMOTE_RELEASE,
+	UREMOTE_EXIT,
+};
+
+long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint64_t b,
+		  int64_t offset);
+
+/* The process is exiting: the owner drops what it holds for us, and we wait for that. */
+void uremote_process_exit(void);
+
 /* uiommu_process.c: read the process-wide settings of the environment (once). */
 void uiommu_process_init(void);
 

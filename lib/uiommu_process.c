@@ -285,6 +285,7 @@ UIOMMU_EXPORT void uiommu_process_exit(void)
 	if (atomic_exchange(&exit_done, me) == me)
 		return;
 	uiommu_process_init();
+	uremote_process_exit();
 	write_summary();
 	if (debugfs_owner && debugfs_owner == getpid())
 		remove_tree(AT_FDCWD, debugfs_dir);

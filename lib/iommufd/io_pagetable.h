@@ -27,6 +27,7 @@
 #define UIOMMU_IOMMUFD_IO_PAGETABLE_H
 
 #include "iommufd/iommufd_private.h"
+#include "util/remote_mm.h"
 
 struct iopt_area {
 	/* [iova, last_iova] in iopt->area_itree; under iova_rwsem. */
@@ -80,7 +81,18 @@ struct iopt_pages {
 	bool account_decided;
 	/* The mapping context's opener had CAP_IPC_LOCK (set at MAP time: no charge). */
 	bool cap_ipc_lock;
-	/* FILE: page-aligned file offset of index 0, identity, and our mapping's size. */
+	/*
+	 * USER memory of another process (a forked child's IOAS_MAP, see
+	 * lib/uiommu_remote.c): @base is its address there until the first pin
+	 * or access aliases it here (remote_mm_alias()), which clears @remote.
+	 */
+	bool remote;
+	struct remote_mm mm;
+	/*
+	 * FILE: page-aligned file offset of index 0, identity, and our
+	 * mapping's size. USER: the size of the alias of a remote process's
+	 * pages that we mapped (0: none, or the same address as theirs).
+	 */
 	uint64_t file_start;
 	uint64_t file_dev, file_ino;
 	size_t alias_len;

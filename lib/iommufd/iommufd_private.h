@@ -178,6 +178,8 @@ struct iommufd_pin_stats {
 	uint64_t mm_pinned_vm;
 };
 void iommufd_pin_stats(struct iommufd_pin_stats *st);
+/* account_locked_vm(): charge / uncharge @bytes of locked memory (ENOMEM past the rlimit). */
+int iommufd_account_locked_vm(uint64_t bytes, bool inc);
 
 /* ------------------------------------------------------------------ */
 /* The context and objects (main.c)                                    */

@@ -140,6 +140,26 @@ static int charge(_Atomic uint64_t *counter, uint64_t n, uint64_t limit)
 	return 0;
 }
 
+/*
+ * Linux's account_locked_vm() for callers outside iommufd (the sPAPR TCE
+ * container): @bytes (rounded up to host pages) added to or taken from the
+ * process's locked memory, the counter type1 charges too; without
+ * CAP_IPC_LOCK an increase past RLIMIT_MEMLOCK is -ENOMEM.
+ */
+int iommufd_account_locked_vm(uint64_t bytes, bool inc)
+{
+	uint64_t n = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (!n)
+		return 0;
+	if (!inc) {
+		atomic_fetch_sub(&acct_mm_locked, n);
+		return 0;
+	}
+	return charge(&acct_mm_locked, n,
+		      iommufd_capable(IOMMUFD_CAP_IPC_LOCK) ? UINT64_MAX : memlock_limit_pages());
+}
+
 /* Charge (@inc) or uncharge @npages newly (un)pinned pages. Under pages->mutex. */
 static int iopt_pages_update_pinned(struct iopt_pages *pages, uint64_t npages, bool inc)
 {
@@ -222,22 +242,51 @@ static int check_mapped_mincore(uintptr_t addr, size_t len)
 #define IOPT_PROBE_MAX_PAGES 16
 
 /*
+ * The pages of another process (a forked child mapped them, see
+ * lib/uiommu_remote.c) become reachable here, all of them at once: our
+ * alias replaces @base for good, as the kernel's pinned pages stay with
+ * the iopt_pages whatever becomes of the mm afterwards. A process that has
+ * exited, or memory of it that is private or not mapped, gives EFAULT.
+ * Under pages->mutex.
+ */
+static int iopt_pages_resolve(struct iopt_pages *pages)
+{
+	uintptr_t alias;
+	size_t mapped;
+	int rc;
+
+	if (!pages->remote)
+		return 0;
+	rc = remote_mm_alias(&pages->mm, pages->base, pages->npages * PAGE_SIZE, pages->writable,
+			     &alias, &mapped);
+	if (rc)
+		return rc;
+	pages->base = alias;
+	pages->alias_len = mapped;
+	pages->remote = false;
+	return 0;
+}
+
+/*
  * Make sure pages [start, last] of @pages are present with the access the
  * mapping needs, faulting them in like GUP. Nothing to undo afterwards.
  */
 static int iopt_pages_check(struct iopt_pages *pages, uint64_t start, uint64_t last)
 {
-	uintptr_t addr = pages->base + start * PAGE_SIZE;
+	uintptr_t addr;
 	size_t len = (last - start + 1) * PAGE_SIZE;
 	int advice = pages->writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-	int tries = 0;
+	int tries = 0, rc;
 
+	rc = iopt_pages_resolve(pages);
+	if (rc)
+		return rc;
+	addr = pages->base + start * PAGE_SIZE;
 	if (pages->type == IOPT_ADDRESS_FILE && (!pages->file_pinnable || !pages->base))
 		return -EINVAL;
 	/* A few pages: touched under the uaccess guard, no system call. */
 	if (last - start < IOPT_PROBE_MAX_PAGES) {
-		int rc = probe_user_pages((void *)addr, len, PAGE_SIZE, pages->writable);
-
+		rc = probe_user_pages((void *)addr, len, PAGE_SIZE, pages->writable);
 		/* SIGBUS: a file page past EOF (EINVAL for MAP_FILE), else EFAULT. */
 		if (rc == -EIO)
 			return pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
@@ -371,6 +420,11 @@ struct iopt_pages *iopt_alloc_user_pages(void *uptr, uint64_t length, bool writa
 		return pages;
 	pages->base = down;
 	pages->type = IOPT_ADDRESS_USER;
+	/* Served for a forked child: its memory, reached when first pinned. */
+	if (uaccess_current_mm()) {
+		pages->mm = *uaccess_current_mm();
+		pages->remote = true;
+	}
 	iopt_pages_publish(pages);
 	return pages;
 }
@@ -439,7 +493,8 @@ void iopt_release_pages(struct iopt_pages *pages)
 	 * go of it runs inside an epoch section (iommu_dma_rw()): let it end
 	 * before the pages go, as an IOTLB sync lets in-flight DMA finish.
 	 */
-	if (pages->type == IOPT_ADDRESS_FILE && pages->base) {
+	if ((pages->type == IOPT_ADDRESS_FILE && pages->base) ||
+	    (pages->type == IOPT_ADDRESS_USER && pages->alias_len)) {
 		epoch_barrier();
 		munmap((void *)pages->base, pages->alias_len);
 	}
@@ -659,17 +714,50 @@ out_unlock:
 int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data, uint64_t length,
 			 unsigned int flags)
 {
+	const struct remote_mm *mm;
 	void *host;
+	int rc;
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (pages->type == IOPT_ADDRESS_USER) {
+		struct remote_mm rmm;
+		uintptr_t at;
+
+		/*
+		 * Not pinned yet, another process's memory: reached through
+		 * that process while it lives (the kernel's access to an mm it
+		 * holds), EFAULT once it has exited.
+		 */
+		pthread_mutex_lock(&pages->mutex);
+		rmm = pages->mm;
+		at = pages->base + start_byte;
+		rc = pages->remote;
+		pthread_mutex_unlock(&pages->mutex);
+		if (rc) {
+			if (!remote_mm_alive(&rmm))
+				return -EFAULT;
+			if (flags & IOMMUFD_ACCESS_RW_WRITE)
+				return remote_mm_write(&rmm, at, data, length);
+			return remote_mm_read(&rmm, data, at, length);
+		}
+	}
 	if (!pages->base)
 		return -EFAULT;
 	host = iopt_pages_host(pages, start_byte);
-	/* The program's memory may be gone: a guarded copy turns that into EFAULT. */
+	/*
+	 * The program's memory may be gone: a guarded copy turns that into
+	 * EFAULT. @host is in our own address space even when this thread
+	 * serves another process (and @data is the caller's bounce buffer).
+	 */
+	mm = uaccess_current_mm();
+	uaccess_use_mm(NULL);
 	if (flags & IOMMUFD_ACCESS_RW_WRITE)
-		return copy_to_user(host, data, length);
-	return copy_from_user(data, host, length);
+		rc = copy_to_user(host, data, length);
+	else
+		rc = copy_from_user(data, host, length);
+	uaccess_use_mm(mm);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -684,12 +772,14 @@ unsigned int iopt_pages_pin_count(uintptr_t addr)
 	pthread_mutex_lock(&pages_list_lock);
 	list_for_each_entry(pages, &pages_list, all_item)
 	{
-		uintptr_t base = pages->base;
+		uintptr_t base;
 
-		if (!base || page < base || page - base >= pages->npages * PAGE_SIZE)
-			continue;
+		/* A remote process's pages get their address here when first pinned. */
 		pthread_mutex_lock(&pages->mutex);
-		n += iopt_pages_index_pinned(pages, (page - base) / PAGE_SIZE);
+		base = pages->base;
+		if (base && !pages->remote && page >= base &&
+		    page - base < pages->npages * PAGE_SIZE)
+			n += iopt_pages_index_pinned(pages, (page - base) / PAGE_SIZE);
 		pthread_mutex_unlock(&pages->mutex);
 	}
 	pthread_mutex_unlock(&pages_list_lock);

@@ -37,6 +37,7 @@
 #include "util/bits.h"
 #include "util/file.h"
 #include "util/stats.h"
+#include "util/uaccess.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uiommu_file **table;
@@ -148,6 +149,10 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 	struct uiommu_file *file;
 	int fd, rc;
 
+	if (uaccess_current_mm()) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
 	file = uzalloc(sizeof(*file));
 	if (!file) {
 		*err = -ENOMEM;
@@ -182,14 +187,84 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 	return file;
 }
 
+static void (*_Atomic remote_release)(struct uiommu_file *file);
+
+void ufile_set_remote_release(void (*fn)(struct uiommu_file *file))
+{
+	atomic_store(&remote_release, fn);
+}
+
 void ufile_put(struct uiommu_file *file)
 {
+	void (*fn)(struct uiommu_file *);
+
 	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* No number is installed (each holds a reference): nothing to close. */
-	if (file->ops->release)
+	if (file->remote) {
+		fn = atomic_load(&remote_release);
+		if (fn)
+			fn(file);
+	} else if (!file->dead && file->ops->release) {
 		file->ops->release(file);
+	}
 	ufree(file);
+}
+
+unsigned int ufile_fork_prepare(struct uiommu_file ***files)
+{
+	struct uiommu_file **out = NULL;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&table_lock);
+	*files = NULL;
+	if (!files_installed)
+		return 0;
+	out = ucalloc(files_installed, sizeof(*out));
+	if (!out)
+		return 0;
+	for (unsigned int fd = 0; fd < table_size; fd++) {
+		struct uiommu_file *f = table[fd];
+		bool seen = false;
+
+		if (!f || f->remote || f->dead)
+			continue;
+		for (unsigned int i = 0; i < n && !seen; i++)
+			seen = out[i] == f;
+		if (seen)
+			continue;
+		ufile_get(f);
+		out[n++] = f;
+	}
+	if (!n) {
+		ufree(out);
+		return 0;
+	}
+	*files = out;
+	return n;
+}
+
+void ufile_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+void ufile_fork_child(bool owner_reachable)
+{
+	for (unsigned int fd = 0; fd < table_size; fd++) {
+		struct uiommu_file *f = table[fd];
+
+		if (!f || (unsigned int)f->fd != fd)
+			continue;
+		if (f->remote || f->dead || !owner_reachable) {
+			f->remote = false;
+			f->dead = true;
+		} else {
+			f->remote = true;
+		}
+		atomic_store_explicit(&f->refs, f->nfds, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&table_lock);
 }
 
 struct uiommu_file *ufile_lookup(int fd)

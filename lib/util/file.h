@@ -123,6 +123,13 @@ struct uiommu_file {
 	/* File position for read/write (the emulated files are not seekable). */
 	int64_t pos;
 	atomic_uint refs;
+	/*
+	 * Inherited over fork(): the state is the owner's (the process that
+	 * forked us), and the calls go there (lib/uiommu_remote.c). Dead: the
+	 * owner cannot be reached (see ufile_fork_child()). Set in the child's
+	 * fork handler, never changed afterwards.
+	 */
+	bool remote, dead;
 	/* UFILE_BACKING_EVENTFD: the eventfd counter is non-zero. Under readable_lock. */
 	bool readable;
 	atomic_flag readable_lock;
@@ -132,6 +139,8 @@ struct uiommu_file {
  * Create a file with its backing fd (O_CLOEXEC in @f_flags makes it
  * close-on-exec) and install that fd in the table. Returns the file holding
  * one reference (the table's), or NULL with *err = -ENOMEM / -EMFILE / ...
+ * A thread serving another process (util/uaccess.h uaccess_use_mm()) gets
+ * -EOPNOTSUPP: the new number would be ours, not the caller's.
  */
 struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data,
 				 enum ufile_backing backing, int f_flags, int *err);
@@ -183,6 +192,28 @@ void ufile_set_node(struct uiommu_file *file, const struct ufile_node *node, uin
 void ufile_fstat(struct uiommu_file *file, struct stat *st);
 /* stat(2) of a named node; @path gives the inode number when node->path is NULL. */
 void ufile_node_stat(const struct ufile_node *node, const char *path, struct stat *st);
+
+/*
+ * fork(). ufile_fork_prepare() holds the table until ufile_fork_parent() or
+ * ufile_fork_child() (so no lookup is half done in the child), and returns
+ * every installed file of this process's own (not remote, not dead), each
+ * held once for the child, in *files (ucalloc'd, NULL when there are none
+ * or the array cannot be had): the caller keeps them for as long as the
+ * child may use them. In the child, ufile_fork_child() makes every
+ * installed file remote when @owner_reachable and it was one of ours, dead
+ * otherwise (a file that was already remote belongs to a process we cannot
+ * reach), and counts only the installed numbers as its references: the
+ * internal holders of the parent have no life in the child.
+ */
+unsigned int ufile_fork_prepare(struct uiommu_file ***files);
+void ufile_fork_parent(void);
+void ufile_fork_child(bool owner_reachable);
+
+/*
+ * The last reference to a remote file is gone in this process: @fn tells
+ * the owner (ops->release is the owner's to run, never ours).
+ */
+void ufile_set_remote_release(void (*fn)(struct uiommu_file *file));
 
 /* UFILE_BACKING_EVENTFD: make the backing fd poll readable (or not). */
 void ufile_set_readable(struct uiommu_file *file, bool readable);

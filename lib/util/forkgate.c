@@ -5,7 +5,11 @@
  * out.
  *
  * What it owns: the gate and the pthread_atfork handlers of the library's
- * emulated-file state (the allocator's fail-nth registry, the statistics).
+ * emulated-file state (the allocator's fail-nth registry, the statistics),
+ * and the hooks an upper layer registers to run inside them (the
+ * cross-process broker, lib/uiommu_remote.c): prepare runs with the gate
+ * closed and no other thread inside, before the registry lock is taken;
+ * parent and child run after the registry is usable again.
  *
  * Invariants: readers counts the threads with a non-zero depth; while
  * writer is set no thread enters (so a stream of calls cannot starve
@@ -21,6 +25,7 @@
  * thread ID, which the child no longer has.)
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "util/alloc.h"
@@ -34,19 +39,34 @@ static unsigned int readers;
 static bool writer;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 static _Thread_local unsigned int depth;
+static const struct fork_gate_hooks *_Atomic hooks;
+
+void fork_gate_set_hooks(const struct fork_gate_hooks *h)
+{
+	atomic_store(&hooks, h);
+}
 
 static void gate_prepare(void)
 {
+	const struct fork_gate_hooks *h;
+
 	pthread_mutex_lock(&gate_mutex);
 	writer = true;
 	while (readers > (depth ? 1u : 0u))
 		pthread_cond_wait(&gate_cond, &gate_mutex);
+	h = atomic_load(&hooks);
+	if (h)
+		h->prepare();
 	ualloc_fork_prepare();
 }
 
 static void gate_parent(void)
 {
+	const struct fork_gate_hooks *h = atomic_load(&hooks);
+
 	ualloc_fork_parent();
+	if (h)
+		h->parent();
 	writer = false;
 	pthread_cond_broadcast(&gate_cond);
 	pthread_mutex_unlock(&gate_mutex);
@@ -54,8 +74,12 @@ static void gate_parent(void)
 
 static void gate_child(void)
 {
+	const struct fork_gate_hooks *h = atomic_load(&hooks);
+
 	ualloc_fork_child();
 	stats_fork_child();
+	if (h)
+		h->child();
 	writer = false;
 	readers = depth ? 1 : 0;
 	gate_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;

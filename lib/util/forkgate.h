@@ -24,6 +24,20 @@
 #ifndef UIOMMU_UTIL_FORKGATE_H
 #define UIOMMU_UTIL_FORKGATE_H
 
+/*
+ * Work of an upper layer done inside the handlers, with the gate closed:
+ * prepare before the fail-nth registry lock is taken (it may allocate),
+ * parent and child after it is released. They must not enter the gate.
+ * One set; later calls replace it.
+ */
+struct fork_gate_hooks {
+	void (*prepare)(void);
+	void (*parent)(void);
+	void (*child)(void);
+};
+
+void fork_gate_set_hooks(const struct fork_gate_hooks *hooks);
+
 void fork_gate_enter(void);
 void fork_gate_exit(void);
 

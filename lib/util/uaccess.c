@@ -35,6 +35,12 @@
  * call into its runtime). The handler records the signal, so SIGBUS (a
  * file page past EOF) can be told from SIGSEGV.
  *
+ * Another process's memory. A thread serving a forked child's call
+ * (lib/uiommu_remote.c) names the child with uaccess_use_mm(); until it
+ * names none again, every copy of that thread goes to the child's address
+ * space through process_vm_readv/writev (util/remote_mm.h), which fail
+ * with EFAULT where the child has no memory, as a guarded copy would.
+ *
  * Invariants: the flag is raised only between the sigsetjmp() and the end
  * of the copy loop of the same thread; nothing is allocated and no lock is
  * held while it is raised. Locking: none (per-thread state; the handler is
@@ -46,7 +52,25 @@
 #include <signal.h>
 #include <string.h>
 
+#include "util/remote_mm.h"
 #include "util/uaccess.h"
+
+/*
+ * ThreadSanitizer installs its own handler in front of ours, without
+ * SA_NODEFER: after our jump SIGSEGV would stay blocked and the next guarded
+ * fault would kill the process. Under TSan the recovery point saves and
+ * restores the signal mask (a system call, which only TSan builds pay).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define GUARD_SAVEMASK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GUARD_SAVEMASK 1
+#endif
+#endif
+#ifndef GUARD_SAVEMASK
+#define GUARD_SAVEMASK 0
+#endif
 
 struct uaccess_guard {
 	sigjmp_buf jb;
@@ -55,6 +79,7 @@ struct uaccess_guard {
 };
 
 static _Thread_local struct uaccess_guard guard;
+static _Thread_local const struct remote_mm *cur_mm;
 static struct sigaction old_segv, old_bus;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
 
@@ -151,14 +176,37 @@ static inline int range_ok(const void *p, size_t n)
 	return a >= UACCESS_MIN_ADDR && a + n >= a;
 }
 
+/* The copy into or out of the current remote mm (@zero: clear_user). */
+static int remote_copy(void *dst, const void *src, size_t n, const void *user, int zero)
+{
+	static const uint8_t zeros[256];
+
+	if (user == src)
+		return remote_mm_read(cur_mm, dst, (uintptr_t)user, n);
+	if (!zero)
+		return remote_mm_write(cur_mm, (uintptr_t)user, src, n);
+	while (n) {
+		size_t k = n < sizeof(zeros) ? n : sizeof(zeros);
+		int rc = remote_mm_write(cur_mm, (uintptr_t)user, zeros, k);
+
+		if (rc)
+			return rc;
+		user = uptr_add(user, k);
+		n -= k;
+	}
+	return 0;
+}
+
 static int guarded_copy(void *dst, const void *src, size_t n, const void *user, int zero)
 {
 	if (!n)
 		return 0;
 	if (!range_ok(user, n))
 		return -EFAULT;
+	if (cur_mm)
+		return remote_copy(dst, src, n, user, zero);
 	pthread_once(&guard_once, uaccess_install);
-	if (sigsetjmp(guard.jb, 0)) {
+	if (sigsetjmp(guard.jb, GUARD_SAVEMASK)) {
 		guard.active = 0;
 		return -EFAULT;
 	}
@@ -169,6 +217,16 @@ static int guarded_copy(void *dst, const void *src, size_t n, const void *user, 
 		raw_copy((uintptr_t)dst, (uintptr_t)src, n);
 	guard.active = 0;
 	return 0;
+}
+
+void uaccess_use_mm(const struct remote_mm *mm)
+{
+	cur_mm = mm && mm->pid ? mm : NULL;
+}
+
+const struct remote_mm *uaccess_current_mm(void)
+{
+	return cur_mm;
 }
 
 int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write)
@@ -185,7 +243,7 @@ int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write
 	if (first < UACCESS_MIN_ADDR)
 		return -EFAULT;
 	pthread_once(&guard_once, uaccess_install);
-	if (sigsetjmp(guard.jb, 0)) {
+	if (sigsetjmp(guard.jb, GUARD_SAVEMASK)) {
 		guard.active = 0;
 		return guard.sig == SIGBUS ? -EIO : -EFAULT;
 	}

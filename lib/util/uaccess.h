@@ -19,6 +19,11 @@
  * guard: bad pointers then crash instead of failing with EFAULT.
  *
  * All functions return 0 or -EFAULT, and may be called from any thread.
+ *
+ * A thread may act for another process (a forked child using an inherited
+ * file, lib/uiommu_remote.c): uaccess_use_mm() makes that thread's copies
+ * go to the process's memory (util/remote_mm.h) until it is called with
+ * NULL. The remote_mm must outlive its use.
  */
 #ifndef UIOMMU_UTIL_UACCESS_H
 #define UIOMMU_UTIL_UACCESS_H
@@ -26,6 +31,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct remote_mm;
+
+/* Whose memory "user" addresses of this thread are in: @mm, or NULL for our own. */
+void uaccess_use_mm(const struct remote_mm *mm);
+/* The process this thread acts for, NULL when it acts for its own. */
+const struct remote_mm *uaccess_current_mm(void);
 
 /* Copy @n bytes from user address @usrc into @dst. */
 int copy_from_user(void *dst, const void *usrc, size_t n);

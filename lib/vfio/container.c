@@ -11,15 +11,35 @@
  * implementation. The container's file offers only the VFIO ioctls:
  *
  *   GET_API_VERSION   VFIO_API_VERSION (0)
- *   CHECK_EXTENSION   type1's answer (before SET_IOMMU too, as Linux polls
- *                     its backends); 0 for sPAPR, no-IOMMU and the unknown
- *   SET_IOMMU         EINVAL without a group or once set; then type1 opens
- *                     (TYPE1, TYPE1v2, TYPE1_NESTING; UNMAP_ALL EINVAL;
- *                     anything else ENODEV: no such backend) and every
- *                     group's devices are bound to the context and attached
- *                     to its IOAS; a failure unwinds all of it
- *   anything else     EINVAL until SET_IOMMU, then type1's (ENOTTY for what
- *                     it does not know)
+ *   CHECK_EXTENSION   the backend's answer once SET_IOMMU is done; before,
+ *                     Linux polls its backends and returns the first
+ *                     positive answer: here type1 first, then sPAPR TCE,
+ *                     each only if it is "registered" for the container
+ *                     (below); 0 for no-IOMMU and the unknown
+ *   SET_IOMMU         EINVAL without a group or once set; then the backend
+ *                     that claims the type opens and takes every group: the
+ *                     sPAPR TCE backend (vfio_iommu_spapr_tce.c) for
+ *                     SPAPR_TCE / SPAPR_TCE_v2, type1 otherwise (TYPE1,
+ *                     TYPE1v2, TYPE1_NESTING; UNMAP_ALL EINVAL; anything
+ *                     else ENODEV: no such backend), whose groups' devices
+ *                     are bound to the context and attached to its IOAS; a
+ *                     failure unwinds all of it
+ *   +18 / +19 / +20   on a TYPE1_NESTING container: SET_PASID_TABLE,
+ *                     CACHE_INVALIDATE, SET_MSI_BINDING (container_nested.c);
+ *                     on another type1 container ENOTTY, as Linux; on an
+ *                     sPAPR one SPAPR_UNREGISTER_MEMORY, SPAPR_TCE_CREATE,
+ *                     SPAPR_TCE_REMOVE (the same numbers)
+ *   anything else     EINVAL until SET_IOMMU, then the backend's (ENOTTY for
+ *                     what it does not know)
+ *
+ * Backends. A machine has type1 (on iommufd) or sPAPR TCE, never both for
+ * one group: a group behind an sPAPR IOMMU (lib/hw/spapr) allows only the
+ * sPAPR backend, any other group only type1; with no group yet, type1 is
+ * always there and sPAPR when an sPAPR IOMMU exists in the process (the
+ * platform has the driver). A backend that is not allowed answers nothing
+ * and cannot be set (ENODEV, Linux's answer when no backend takes the
+ * groups); a group that does not suit the backend already set cannot join
+ * (ENODEV).
  *
  * There is no "unset": when the last group leaves, the backend goes with
  * every mapping and the container is as new. A group joining an open
@@ -42,6 +62,7 @@
 #include <errno.h>
 
 #include "util/alloc.h"
+#include "hw/spapr/spapr.h"
 #include "util/log.h"
 #include "vfio/vfio_private.h"
 
@@ -51,8 +72,67 @@ struct vfio_container {
 	pthread_rwlock_t group_lock;
 	struct list_head group_list; /* vfio_group::container_next */
 	atomic_bool iommu_set;	     /* written under group_lock (write); read without it */
+	atomic_bool nesting;	     /* iommu_set with VFIO_TYPE1_NESTING_IOMMU (same rules) */
 	uint32_t ioas_id;	     /* the IOAS the groups' devices attach to, once set */
+	struct tce_container *tce;   /* the sPAPR TCE backend, when that one is set */
 };
+
+/* Which backends may take the container's groups (group_lock held). */
+static void vfio_container_backends(struct vfio_container *container, bool *type1, bool *spapr)
+{
+	struct vfio_group *group;
+
+	*type1 = true;
+	*spapr = spapr_platform_present();
+	list_for_each_entry(group, &container->group_list, container_next)
+	{
+		if (vfio_spapr_group_is_spapr(group))
+			*type1 = false;
+		else
+			*spapr = false;
+	}
+}
+
+static long vfio_container_check_extension(struct vfio_container *container, unsigned long arg)
+{
+	bool type1, spapr;
+	long rc = 0;
+
+	if (container->iommu_set)
+		return container->tce ? tce_iommu_check_extension(arg)
+				      : iommufd_vfio_ioctl(container->ictx, VFIO_CHECK_EXTENSION, arg);
+	vfio_container_backends(container, &type1, &spapr);
+	if (type1)
+		rc = iommufd_vfio_ioctl(container->ictx, VFIO_CHECK_EXTENSION, arg);
+	if (rc <= 0 && spapr)
+		rc = tce_iommu_check_extension(arg);
+	return rc;
+}
+
+/* SET_IOMMU to the sPAPR TCE backend (group_lock held for writing). */
+static int vfio_container_set_spapr(struct vfio_container *container, unsigned long type)
+{
+	struct vfio_group *group;
+	struct tce_container *tc;
+	int rc;
+
+	tc = tce_iommu_open(type, &rc);
+	if (!tc)
+		return rc;
+	list_for_each_entry(group, &container->group_list, container_next)
+	{
+		rc = tce_iommu_attach_group(tc, group);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		/* Release detaches the groups that made it. */
+		tce_iommu_release(tc);
+		return rc;
+	}
+	container->tce = tc;
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The devices of a group on the container's IOAS                     */
@@ -101,6 +181,7 @@ static int vfio_group_bind_devices(struct vfio_container *container, struct vfio
 static long vfio_ioctl_set_iommu(struct vfio_container *container, unsigned long type)
 {
 	struct vfio_group *group, *failed = NULL;
+	bool type1, spapr;
 	int rc;
 
 	pthread_rwlock_wrlock(&container->group_lock);
@@ -110,6 +191,17 @@ static long vfio_ioctl_set_iommu(struct vfio_container *container, unsigned long
 	 */
 	if (list_empty(&container->group_list) || container->iommu_set) {
 		rc = -EINVAL;
+		goto out_unlock;
+	}
+	vfio_container_backends(container, &type1, &spapr);
+	if (spapr && tce_iommu_check_extension(type) > 0) {
+		rc = vfio_container_set_spapr(container, type);
+		if (!rc)
+			atomic_store_explicit(&container->iommu_set, true, memory_order_release);
+		goto out_unlock;
+	}
+	if (!type1) {
+		rc = -ENODEV; /* no backend takes these groups */
 		goto out_unlock;
 	}
 	rc = iommufd_vfio_container_open(container->ictx, type, &container->ioas_id);
@@ -133,6 +225,8 @@ static long vfio_ioctl_set_iommu(struct vfio_container *container, unsigned long
 		iommufd_vfio_container_close(container->ictx);
 		goto out_unlock;
 	}
+	atomic_store_explicit(&container->nesting, type == VFIO_TYPE1_NESTING_IOMMU,
+			      memory_order_relaxed);
 	atomic_store_explicit(&container->iommu_set, true, memory_order_release);
 out_unlock:
 	pthread_rwlock_unlock(&container->group_lock);
@@ -147,7 +241,14 @@ int vfio_container_attach_group(struct vfio_container *container, struct vfio_gr
 	int rc = 0;
 
 	pthread_rwlock_wrlock(&container->group_lock);
-	if (container->iommu_set) {
+	if (container->iommu_set && container->tce) {
+		rc = tce_iommu_attach_group(container->tce, group);
+		if (rc)
+			goto out_unlock;
+	} else if (container->iommu_set && vfio_spapr_group_is_spapr(group)) {
+		rc = -ENODEV; /* type1 cannot drive an sPAPR PE */
+		goto out_unlock;
+	} else if (container->iommu_set) {
 		rc = iommufd_vfio_container_attach_begin(container->ictx);
 		if (rc)
 			goto out_unlock;
@@ -171,13 +272,21 @@ void vfio_group_detach_container(struct vfio_group *group)
 	struct vfio_container *container = group->container;
 
 	pthread_rwlock_wrlock(&container->group_lock);
-	if (container->iommu_set)
+	if (container->iommu_set && container->tce)
+		tce_iommu_detach_group(container->tce, group);
+	else if (container->iommu_set)
 		vfio_group_unbind_devices(group, NULL);
 	list_del_init(&group->container_next);
 	/* The last group takes the IOMMU backend and every mapping with it. */
 	if (container->iommu_set && list_empty(&container->group_list)) {
-		iommufd_vfio_container_close(container->ictx);
+		if (container->tce) {
+			tce_iommu_release(container->tce);
+			container->tce = NULL;
+		} else {
+			iommufd_vfio_container_close(container->ictx);
+		}
 		atomic_store_explicit(&container->iommu_set, false, memory_order_release);
+		atomic_store_explicit(&container->nesting, false, memory_order_relaxed);
 		container->ioas_id = 0;
 	}
 	pthread_rwlock_unlock(&container->group_lock);
@@ -207,6 +316,37 @@ void vfio_group_unuse_container(struct vfio_group *group)
 	group->container_users--;
 }
 
+bool vfio_group_container_nesting(struct vfio_group *group)
+{
+	struct vfio_container *container = group->container;
+
+	/* As iommu_set in vfio_group_use_container(): stable while the group's lock is ours. */
+	return container && atomic_load_explicit(&container->iommu_set, memory_order_acquire) &&
+	       atomic_load_explicit(&container->nesting, memory_order_relaxed);
+}
+
+int vfio_container_for_each_device(struct vfio_container *container,
+				   int (*fn)(struct vfio_device_core *core, void *arg), void *arg)
+{
+	struct vfio_device_core *core;
+	struct vfio_group *group;
+	int rc;
+
+	list_for_each_entry(group, &container->group_list, container_next)
+	{
+		list_for_each_entry(core, &group->device_list, group_next)
+		{
+			/* Bindings change only under the group lock's write side. */
+			if (!core->container_bound)
+				continue;
+			rc = fn(core, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The container file                                                 */
 
@@ -223,14 +363,29 @@ static long vfio_container_fops_ioctl(struct uiommu_file *file, unsigned long re
 	case VFIO_SET_IOMMU:
 		return vfio_ioctl_set_iommu(container, arg);
 	case VFIO_CHECK_EXTENSION:
-		/* No base extension: the (only) backend answers, set or not. */
+		/* No base extension: the backends answer, set or not. */
 		pthread_rwlock_rdlock(&container->group_lock);
-		rc = iommufd_vfio_ioctl(container->ictx, cmd, arg);
+		rc = vfio_container_check_extension(container, arg);
+		pthread_rwlock_unlock(&container->group_lock);
+		return rc;
+	case VFIO_IOMMU_SET_PASID_TABLE:
+	case VFIO_IOMMU_CACHE_INVALIDATE:
+	case VFIO_IOMMU_SET_MSI_BINDING:
+		/* The nested extension's numbers, on a nesting container only. */
+		pthread_rwlock_rdlock(&container->group_lock);
+		if (container->iommu_set && container->tce)
+			rc = tce_iommu_ioctl(container->tce, cmd, arg);
+		else if (container->iommu_set && container->nesting)
+			rc = vfio_container_nested_ioctl(container, cmd, arg);
+		else if (container->iommu_set)
+			rc = iommufd_vfio_ioctl(container->ictx, cmd, arg);
 		pthread_rwlock_unlock(&container->group_lock);
 		return rc;
 	default:
 		pthread_rwlock_rdlock(&container->group_lock);
-		if (container->iommu_set)
+		if (container->iommu_set && container->tce)
+			rc = tce_iommu_ioctl(container->tce, cmd, arg);
+		else if (container->iommu_set)
 			rc = iommufd_vfio_ioctl(container->ictx, cmd, arg);
 		pthread_rwlock_unlock(&container->group_lock);
 		return rc;

@@ -12,7 +12,10 @@
  * response regions, IRQ capability chains and the DMA fault IRQ), which
  * needs <linux/iommu.h> of that era. Numbers, field order and sizes are
  * Linux's (facts from the reference notes, vfio.md §1 to §5, and Linux
- * 6.12's header); the wording is ours. sPAPR TCE and EEH are not here yet.
+ * 6.12's header); the wording is ours. The sPAPR TCE container (v1 and v2:
+ * GET_INFO with DDW, ENABLE/DISABLE, memory preregistration, window
+ * CREATE/REMOVE) and EEH (VFIO_EEH_PE_OP) follow the type1 part; their
+ * numbers 100 + 12..21 are shared with type1 and device ioctls.
  *
  * Where v13 and upstream differ, this header is v13: struct vfio_irq_info
  * has the trailing cap_offset (20 bytes; the kernel writes it back only to
@@ -502,6 +505,99 @@ struct vfio_iommu_type1_set_msi_binding {
 };
 #define VFIO_IOMMU_SET_MSI_BINDING _IO(VFIO_TYPE, VFIO_BASE + 20)
 
+/* ---- sPAPR TCE IOMMU (VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU) ---- */
+
+/* Dynamic DMA windows: page sizes, how many windows, how many table levels. */
+struct vfio_iommu_spapr_tce_ddw_info {
+	__u64 pgsizes; /* bitmap of TCE page sizes */
+	__u32 max_dynamic_windows_supported;
+	__u32 levels; /* the most levels a TCE table may have */
+};
+
+/*
+ * The 32-bit window (bus addresses, absolute: MAP_DMA's iova is a bus
+ * address, the window filters it) and, with the DDW flag (v2 containers
+ * on platforms with dynamic windows), the ddw part.
+ */
+struct vfio_iommu_spapr_tce_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IOMMU_SPAPR_INFO_DDW (1 << 0)
+	__u32 dma32_window_start;
+	__u32 dma32_window_size;
+	struct vfio_iommu_spapr_tce_ddw_info ddw;
+};
+#define VFIO_IOMMU_SPAPR_TCE_GET_INFO _IO(VFIO_TYPE, VFIO_BASE + 12)
+
+/* EEH: an operation on the PE of every group of the container. */
+struct vfio_eeh_pe_err {
+	__u32 type; /* 0: 32-bit, 1: 64-bit */
+	__u32 func; /* 0..19: load / store / DMA read / DMA write, address or data */
+	__u64 addr;
+	__u64 mask;
+};
+
+struct vfio_eeh_pe_op {
+	__u32 argsz;
+	__u32 flags;
+	__u32 op;
+	union {
+		struct vfio_eeh_pe_err err; /* VFIO_EEH_PE_INJECT_ERR */
+	};
+};
+
+#define VFIO_EEH_PE_DISABLE	      0
+#define VFIO_EEH_PE_ENABLE	      1
+#define VFIO_EEH_PE_UNFREEZE_IO	      2
+#define VFIO_EEH_PE_UNFREEZE_DMA      3
+#define VFIO_EEH_PE_GET_STATE	      4 /* the ioctl's return value is the state: */
+#define VFIO_EEH_PE_STATE_NORMAL      0 /*   working */
+#define VFIO_EEH_PE_STATE_RESET	      1 /*   reset asserted */
+#define VFIO_EEH_PE_STATE_STOPPED     2 /*   DMA and MMIO stopped */
+#define VFIO_EEH_PE_STATE_STOPPED_DMA 4 /*   DMA stopped */
+#define VFIO_EEH_PE_STATE_UNAVAIL     5 /*   unknown */
+#define VFIO_EEH_PE_RESET_DEACTIVATE  5
+#define VFIO_EEH_PE_RESET_HOT	      6
+#define VFIO_EEH_PE_RESET_FUNDAMENTAL 7
+#define VFIO_EEH_PE_CONFIGURE	      8
+#define VFIO_EEH_PE_INJECT_ERR	      9
+
+#define VFIO_EEH_PE_OP _IO(VFIO_TYPE, VFIO_BASE + 21)
+
+/* v2: pin and account user memory up front; MAP_DMA then maps only from it. */
+struct vfio_iommu_spapr_register_memory {
+	__u32 argsz;
+	__u32 flags; /* must be 0 */
+	__u64 vaddr;
+	__u64 size;
+};
+#define VFIO_IOMMU_SPAPR_REGISTER_MEMORY   _IO(VFIO_TYPE, VFIO_BASE + 17)
+#define VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/* v2: a new DMA window (TCE table) in every group; the platform picks its bus start. */
+struct vfio_iommu_spapr_tce_create {
+	__u32 argsz;
+	__u32 flags; /* must be 0 */
+	/* in */
+	__u32 page_shift;
+	__u32 __resv1;
+	__u64 window_size;
+	__u32 levels;
+	__u32 __resv2;
+	/* out */
+	__u64 start_addr;
+};
+#define VFIO_IOMMU_SPAPR_TCE_CREATE _IO(VFIO_TYPE, VFIO_BASE + 19)
+
+/* v2: remove the window that starts at start_addr. */
+struct vfio_iommu_spapr_tce_remove {
+	__u32 argsz;
+	__u32 flags; /* must be 0 */
+	/* in */
+	__u64 start_addr;
+};
+#define VFIO_IOMMU_SPAPR_TCE_REMOVE _IO(VFIO_TYPE, VFIO_BASE + 20)
+
 /*
  * Layout checks (C11 / C++11 and later); the helper macros are removed at
  * the end of the header.
@@ -689,6 +785,43 @@ UIOMMU_VFIO_END(struct vfio_iommu_type1_set_pasid_table, flags, 8);
 UIOMMU_VFIO_END(struct vfio_iommu_type1_cache_invalidate, flags, 8);
 UIOMMU_VFIO_END(struct vfio_iommu_type1_set_msi_binding, size, 32);
 
+/* sPAPR TCE and EEH. */
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SPAPR_TCE_GET_INFO == 0x3b70, "VFIO_IOMMU_SPAPR_TCE_GET_INFO");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SPAPR_REGISTER_MEMORY == 0x3b75, "SPAPR_REGISTER_MEMORY");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY == 0x3b76, "SPAPR_UNREGISTER_MEMORY");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SPAPR_TCE_CREATE == 0x3b77, "VFIO_IOMMU_SPAPR_TCE_CREATE");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_SPAPR_TCE_REMOVE == 0x3b78, "VFIO_IOMMU_SPAPR_TCE_REMOVE");
+UIOMMU_VFIO_ASSERT(VFIO_EEH_PE_OP == 0x3b79, "VFIO_EEH_PE_OP");
+UIOMMU_VFIO_ASSERT(VFIO_IOMMU_ENABLE == 0x3b73 && VFIO_IOMMU_DISABLE == 0x3b74,
+		   "VFIO_IOMMU_ENABLE / DISABLE");
+UIOMMU_VFIO_SIZE(struct vfio_iommu_spapr_tce_ddw_info, 16);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_ddw_info, max_dynamic_windows_supported, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_ddw_info, levels, 12);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_spapr_tce_info, 32);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_info, flags, 4);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_info, dma32_window_start, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_info, dma32_window_size, 12);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_info, ddw, 16);
+UIOMMU_VFIO_END(struct vfio_iommu_spapr_tce_info, dma32_window_size, 16);
+UIOMMU_VFIO_END(struct vfio_iommu_spapr_tce_info, ddw, 32);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_spapr_register_memory, 24);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_register_memory, vaddr, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_register_memory, size, 16);
+UIOMMU_VFIO_END(struct vfio_iommu_spapr_register_memory, size, 24);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_spapr_tce_create, 40);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, page_shift, 8);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, __resv1, 12);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, window_size, 16);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, levels, 24);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, __resv2, 28);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_create, start_addr, 32);
+UIOMMU_VFIO_END(struct vfio_iommu_spapr_tce_create, start_addr, 40);
+UIOMMU_VFIO_SIZE(struct vfio_iommu_spapr_tce_remove, 16);
+UIOMMU_VFIO_OFF(struct vfio_iommu_spapr_tce_remove, start_addr, 8);
+UIOMMU_VFIO_END(struct vfio_iommu_spapr_tce_remove, start_addr, 16);
+UIOMMU_VFIO_OFF(struct vfio_eeh_pe_op, op, 8);
+UIOMMU_VFIO_END(struct vfio_eeh_pe_op, op, 12);
+
 /*
  * Linux declares these with plain __u64 fields (or a pointer), so their
  * layout is that of LP64 only; a 32-bit ABI packs them differently, as
@@ -713,6 +846,13 @@ UIOMMU_VFIO_SIZE(struct vfio_iommu_type1_set_msi_binding, 32);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, iova, 8);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, gpa, 16);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_set_msi_binding, size, 24);
+UIOMMU_VFIO_SIZE(struct vfio_eeh_pe_err, 24);
+UIOMMU_VFIO_OFF(struct vfio_eeh_pe_err, func, 4);
+UIOMMU_VFIO_OFF(struct vfio_eeh_pe_err, addr, 8);
+UIOMMU_VFIO_OFF(struct vfio_eeh_pe_err, mask, 16);
+UIOMMU_VFIO_SIZE(struct vfio_eeh_pe_op, 40);
+UIOMMU_VFIO_OFF(struct vfio_eeh_pe_op, err, 16);
+UIOMMU_VFIO_END(struct vfio_eeh_pe_op, err.mask, 40);
 #endif
 
 #undef UIOMMU_VFIO_END
