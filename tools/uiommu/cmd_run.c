@@ -126,13 +126,17 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (check) {
-		if (!opts.json)
+		if (!opts.json) {
 			printf("%s: %u steps, %u device%s: OK\n", file, sc->nr_steps,
 			       sc->m.nr_devices, sc->m.nr_devices == 1 ? "" : "s");
-		else
-			json_dumpf(json_pack("{s:s, s:i, s:s}", "scenario", file, "steps",
-					     (int)sc->nr_steps, "result", "OK"),
-				   stdout, JSON_ENCODE_ANY);
+		} else {
+			json_t *o = json_pack("{s:s, s:i, s:s}", "scenario", file, "steps",
+					      (int)sc->nr_steps, "result", "OK");
+
+			json_dumpf(o, stdout, 0);
+			putchar('\n');
+			json_decref(o);
+		}
 		run_scenario_free(sc);
 		return 0;
 	}
