@@ -22,6 +22,7 @@
 #include "uiommu_private.h"
 #include "util/file.h"
 #include "vfio/vfio.h"
+#include "vmm/machine.h"
 
 struct uiommu_path {
 	const char *path;
@@ -72,7 +73,12 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_open(const char *path, int flags)
 	for (size_t i = 0; i < sizeof(uiommu_path_dirs) / sizeof(uiommu_path_dirs[0]); i++) {
 		if (strncmp(path, uiommu_path_dirs[i].prefix, strlen(uiommu_path_dirs[i].prefix)))
 			continue;
-		file = uiommu_path_dirs[i].open(path, flags, &err);
+		/* The machine's devices exist from the first open under /dev/vfio (lib/vmm). */
+		err = vmm_machine_ensure();
+		if (!err)
+			file = uiommu_path_dirs[i].open(path, flags, &err);
+		else
+			file = NULL;
 		if (!file)
 			errno = -err;
 		return file;

@@ -393,9 +393,12 @@ int dmatest_vfio_destroy(struct dmatest_vfio *dv)
 
 	if (!dv)
 		return 0;
-	rc = vfio_unregister_device(&dv->vdev);
-	if (rc)
-		return rc;
+	/* A device its owner unregistered already (vfio_unregister_device()) is just freed. */
+	if (dv->vdev.core) {
+		rc = vfio_unregister_device(&dv->vdev);
+		if (rc)
+			return rc;
+	}
 	dmatest_set_irq_handler(dv->d, NULL, NULL);
 	dmatest_destroy(dv->d);
 	pthread_mutex_destroy(&dv->lock);

@@ -60,7 +60,11 @@ struct dmatest_vfio;
  */
 struct dmatest_vfio *dmatest_vfio_create(struct udev *udev, const char *name, unsigned int group_id,
 					 const struct dmatest_params *params, int *err);
-/* Unregister and free: -EBUSY while VFIO has it open (nothing changes then). */
+/*
+ * Unregister and free: -EBUSY while VFIO has it open (nothing changes
+ * then). A device already unregistered with vfio_unregister_device() is
+ * just freed.
+ */
 int dmatest_vfio_destroy(struct dmatest_vfio *dv);
 
 struct dmatest *dmatest_vfio_function(struct dmatest_vfio *dv);
