@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * uiommu_file.c - the exported file API of include/uiommu/uiommu.h:
- * uiommu_open() and the system-call-shaped functions on emulated files.
+ * uiommu_open() and the system-call-shaped functions on emulated files and
+ * on their fd numbers.
  *
- * What it owns: the table of paths the library emulates, and the
- * conversion from the internal convention (value >= 0 or -errno) to the
- * system call one (-1 and errno). Every call holds a reference on the file
- * for its duration, so a concurrent uiommu_close() cannot free it under
- * the call (the kernel's fdget()). No locks of its own.
+ * What it owns: the conversion from the internal convention (value >= 0 or
+ * -errno) to the system call one (-1 and errno), and the checks Linux's VFS
+ * makes before a file's own method runs (access mode: EBADF; no method:
+ * EINVAL; pread on a file that has no position: ESPIPE; a negative
+ * position: EINVAL). Every call holds a reference on the file for its
+ * duration, so a concurrent close cannot free it under the call (the
+ * kernel's fdget()), and runs inside the fork gate (util/forkgate.h), so a
+ * fork() in another thread sees the library between calls. Calls that find
+ * nothing of the library's to act on (no fd installed, no mapping alive)
+ * return before the gate, so a process that never opens an emulated file
+ * never sets it up. No locks of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,31 +25,13 @@
 
 #include <uiommu/uiommu.h>
 
+#include <linux/vfio.h>
+
 #include "iommufd/iommufd_private.h"
 #include "uiommu_private.h"
 #include "util/file.h"
-#include "vfio/vfio.h"
-#include "vmm/machine.h"
-
-struct uiommu_path {
-	const char *path;
-	struct uiommu_file *(*open)(int flags, int *err);
-};
-
-static const struct uiommu_path uiommu_paths[] = {
-	{"/dev/iommu", iommufd_fops_open},
-};
-
-/* Paths under a directory, resolved by the layer that owns it (ENOENT for unknown nodes). */
-struct uiommu_path_dir {
-	const char *prefix;
-	struct uiommu_file *(*open)(const char *path, int flags, int *err);
-};
-
-static const struct uiommu_path_dir uiommu_path_dirs[] = {
-	/* /dev/vfio/vfio, /dev/vfio/<group>, /dev/vfio/devices/vfio<N> (lib/vfio) */
-	{"/dev/vfio/", vfio_path_open},
-};
+#include "util/forkgate.h"
+#include "util/stats.h"
 
 static inline long ret_errno(long rc)
 {
@@ -58,33 +47,104 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_open(const char *path, int flags)
 	struct uiommu_file *file;
 	int err = 0;
 
-	if (!path) {
-		errno = EFAULT;
+	fork_gate_enter();
+	file = upath_open(path, flags, &err);
+	fork_gate_exit();
+	if (!file)
+		errno = -err;
+	return file;
+}
+
+/* Enter a call on @file: the gate and a reference. False (errno EBADF) without a file. */
+static bool file_enter(struct uiommu_file *file)
+{
+	if (!file) {
+		errno = EBADF;
+		return false;
+	}
+	fork_gate_enter();
+	ufile_get(file);
+	return true;
+}
+
+static void file_exit(struct uiommu_file *file)
+{
+	ufile_put(file);
+	fork_gate_exit();
+}
+
+/*
+ * VFIO's ioctls by name, for the statistics of files that do not count
+ * their own. The numbers overlap between the container, group and device
+ * files (VFIO_BASE + 12 is IOMMU_GET_INFO on one, GET_PCI_HOT_RESET_INFO on
+ * another), so the file's kind picks the table.
+ */
+#define N(x)    \
+	case x: \
+		return #x
+
+static const char *vfio_container_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_GET_API_VERSION);
+		N(VFIO_CHECK_EXTENSION);
+		N(VFIO_SET_IOMMU);
+		N(VFIO_IOMMU_GET_INFO);
+		N(VFIO_IOMMU_MAP_DMA);
+		N(VFIO_IOMMU_UNMAP_DMA);
+		N(VFIO_IOMMU_ENABLE);
+		N(VFIO_IOMMU_DISABLE);
+		N(VFIO_IOMMU_DIRTY_PAGES);
+		N(VFIO_IOMMU_SET_PASID_TABLE);
+		N(VFIO_IOMMU_CACHE_INVALIDATE);
+		N(VFIO_IOMMU_SET_MSI_BINDING);
+	default:
 		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(uiommu_paths) / sizeof(uiommu_paths[0]); i++) {
-		if (strcmp(path, uiommu_paths[i].path))
-			continue;
-		file = uiommu_paths[i].open(flags, &err);
-		if (!file)
-			errno = -err;
-		return file;
+}
+
+static const char *vfio_group_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_GROUP_GET_STATUS);
+		N(VFIO_GROUP_SET_CONTAINER);
+		N(VFIO_GROUP_UNSET_CONTAINER);
+		N(VFIO_GROUP_GET_DEVICE_FD);
+	default:
+		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(uiommu_path_dirs) / sizeof(uiommu_path_dirs[0]); i++) {
-		if (strncmp(path, uiommu_path_dirs[i].prefix, strlen(uiommu_path_dirs[i].prefix)))
-			continue;
-		/* The machine's devices exist from the first open under /dev/vfio (lib/vmm). */
-		err = vmm_machine_ensure();
-		if (!err)
-			file = uiommu_path_dirs[i].open(path, flags, &err);
-		else
-			file = NULL;
-		if (!file)
-			errno = -err;
-		return file;
+}
+
+static const char *vfio_device_ioctl_name(unsigned int request)
+{
+	switch (request) {
+		N(VFIO_DEVICE_GET_INFO);
+		N(VFIO_DEVICE_GET_REGION_INFO);
+		N(VFIO_DEVICE_GET_IRQ_INFO);
+		N(VFIO_DEVICE_SET_IRQS);
+		N(VFIO_DEVICE_RESET);
+		N(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO);
+		N(VFIO_DEVICE_PCI_HOT_RESET);
+		N(VFIO_DEVICE_BIND_IOMMUFD);
+		N(VFIO_DEVICE_ATTACH_IOMMUFD_PT);
+		N(VFIO_DEVICE_DETACH_IOMMUFD_PT);
+	default:
+		return NULL;
 	}
-	errno = ENOENT;
-	return NULL;
+}
+#undef N
+
+static const char *ioctl_name(const struct uiommu_file *file, unsigned long request)
+{
+	const char *kind = file->ops->name, *name = NULL;
+
+	if (!strcmp(kind, "vfio-container"))
+		name = vfio_container_ioctl_name((unsigned int)request);
+	else if (!strcmp(kind, "vfio-group"))
+		name = vfio_group_ioctl_name((unsigned int)request);
+	else if (!strcmp(kind, "vfio-device"))
+		name = vfio_device_ioctl_name((unsigned int)request);
+	return name ? name : "unknown";
 }
 
 UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, ...)
@@ -97,27 +157,41 @@ UIOMMU_EXPORT int uiommu_ioctl(struct uiommu_file *file, unsigned long request, 
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
-	ufile_put(file);
+	if ((file->f_flags & O_PATH) == O_PATH)
+		rc = -EBADF;
+	else
+		rc = file->ops->ioctl ? file->ops->ioctl(file, request, arg) : -ENOTTY;
+	if (!file->ops->counts_ioctls && stats_enabled())
+		stats_named(STATS_IOCTLS, ioctl_name(file, request), rc < 0 ? (int)rc : 0);
+	file_exit(file);
 	return (int)ret_errno(rc);
+}
+
+/* vfs_read()/vfs_write() checks, then the method at *ppos. */
+static ssize_t file_rw(struct uiommu_file *file, void *buf, size_t count, int64_t *ppos, bool write)
+{
+	int acc = file->f_flags & O_ACCMODE;
+
+	if ((file->f_flags & O_PATH) == O_PATH || acc == (write ? O_RDONLY : O_WRONLY))
+		return -EBADF;
+	if (write ? !file->ops->write : !file->ops->read)
+		return -EINVAL;
+	if (*ppos < 0)
+		return -EINVAL;
+	return write ? file->ops->write(file, buf, count, ppos)
+		     : file->ops->read(file, buf, count, ppos);
 }
 
 UIOMMU_EXPORT ssize_t uiommu_read(struct uiommu_file *file, void *buf, size_t count)
 {
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->read ? file->ops->read(file, buf, count, &file->pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_rw(file, buf, count, &file->pos, false);
+	file_exit(file);
 	return ret_errno(rc);
 }
 
@@ -125,52 +199,44 @@ UIOMMU_EXPORT ssize_t uiommu_write(struct uiommu_file *file, const void *buf, si
 {
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->write ? file->ops->write(file, buf, count, &file->pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_rw(file, (void *)buf, count, &file->pos, true);
+	file_exit(file);
 	return ret_errno(rc);
+}
+
+static ssize_t file_prw(struct uiommu_file *file, void *buf, size_t count, off_t offset, bool write)
+{
+	int64_t pos = offset;
+
+	if (offset < 0)
+		return -EINVAL;
+	if (!(file->ops->fmode & UFILE_FMODE_PREAD))
+		return -ESPIPE;
+	return file_rw(file, buf, count, &pos, write);
 }
 
 UIOMMU_EXPORT ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset)
 {
-	int64_t pos = offset;
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	if (offset < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->read ? file->ops->read(file, buf, count, &pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_prw(file, buf, count, offset, false);
+	file_exit(file);
 	return ret_errno(rc);
 }
 
 UIOMMU_EXPORT ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count,
 				    off_t offset)
 {
-	int64_t pos = offset;
 	ssize_t rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	if (offset < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	ufile_get(file);
-	rc = file->ops->write ? file->ops->write(file, buf, count, &pos) : -EINVAL;
-	ufile_put(file);
+	rc = file_prw(file, (void *)buf, count, offset, true);
+	file_exit(file);
 	return ret_errno(rc);
 }
 
@@ -178,15 +244,12 @@ UIOMMU_EXPORT int uiommu_poll(struct uiommu_file *file, short events)
 {
 	unsigned int mask;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return -1;
-	}
-	ufile_get(file);
 	/* Linux's DEFAULT_POLLMASK for files without a poll method. */
 	mask = file->ops->poll ? file->ops->poll(file)
 			       : (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
-	ufile_put(file);
+	file_exit(file);
 	return (int)(mask & ((unsigned short)events | POLLERR | POLLHUP));
 }
 
@@ -196,14 +259,15 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 	void *out = MAP_FAILED;
 	int rc;
 
-	if (!file) {
-		errno = EBADF;
+	if (!file_enter(file))
 		return MAP_FAILED;
-	}
-	ufile_get(file);
-	rc = file->ops->mmap ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
+	if ((file->f_flags & O_PATH) == O_PATH)
+		rc = -EBADF;
+	else
+		rc = file->ops->mmap
+			     ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
 			     : -ENODEV;
-	ufile_put(file);
+	file_exit(file);
 	if (rc) {
 		errno = -rc;
 		return MAP_FAILED;
@@ -213,16 +277,79 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 
 UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)
 {
-	return (int)ret_errno(ufile_munmap(addr, length));
+	int rc;
+
+	/* The shim sends every munmap here: with no mapping of ours alive, no gate. */
+	if (!ufile_any_vma())
+		return munmap(addr, length);
+	fork_gate_enter();
+	rc = ufile_munmap(addr, length);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
 }
 
 UIOMMU_EXPORT int uiommu_close(struct uiommu_file *file)
 {
+	int rc;
+
 	if (!file) {
 		errno = EBADF;
 		return -1;
 	}
-	return (int)ret_errno(ufile_close(file));
+	fork_gate_enter();
+	rc = ufile_close(file);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT int uiommu_close_fd(int fd)
+{
+	int rc;
+
+	fork_gate_enter();
+	rc = ufile_close_fd(fd);
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT int uiommu_dup(int oldfd, int newfd, int flags)
+{
+	int rc;
+
+	if (flags & ~(UIOMMU_DUP_MIN | O_CLOEXEC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fork_gate_enter();
+	rc = ufile_dup(oldfd, newfd,
+		       (flags & O_CLOEXEC) | (flags & UIOMMU_DUP_MIN ? UFILE_DUP_MIN : 0));
+	fork_gate_exit();
+	return (int)ret_errno(rc);
+}
+
+UIOMMU_EXPORT unsigned int uiommu_forget_fds(unsigned int first, unsigned int last)
+{
+	unsigned int n;
+
+	if (!ufile_any_fd())
+		return 0;
+	fork_gate_enter();
+	n = ufile_forget(first, last);
+	fork_gate_exit();
+	return n;
+}
+
+UIOMMU_EXPORT int uiommu_fstat(struct uiommu_file *file, struct stat *st)
+{
+	if (!st) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (!file_enter(file))
+		return -1;
+	ufile_fstat(file, st);
+	file_exit(file);
+	return 0;
 }
 
 UIOMMU_EXPORT int uiommu_file_fd(const struct uiommu_file *file)
@@ -241,4 +368,22 @@ UIOMMU_EXPORT struct uiommu_file *uiommu_file_from_fd(int fd)
 	/* Borrowed: valid until the fd is closed (see the header). */
 	ufile_put(file);
 	return file;
+}
+
+UIOMMU_EXPORT struct uiommu_file *uiommu_file_get(int fd)
+{
+	int saved = errno;
+	struct uiommu_file *file = ufile_lookup(fd);
+
+	errno = file ? saved : EBADF;
+	return file;
+}
+
+UIOMMU_EXPORT void uiommu_file_put(struct uiommu_file *file)
+{
+	if (!file)
+		return;
+	fork_gate_enter();
+	ufile_put(file);
+	fork_gate_exit();
 }

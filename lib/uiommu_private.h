@@ -10,4 +10,20 @@
 
 #define UIOMMU_EXPORT __attribute__((visibility("default")))
 
+#include <stdbool.h>
+#include <stddef.h>
+
+struct uiommu_file;
+
+/*
+ * uiommu_path.c: lexical normalisation of an absolute path (0, -EINVAL for
+ * a relative one, -ENAMETOOLONG), and open(2) of a path of the emulated
+ * namespace (NULL with *err = -errno).
+ */
+int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash);
+struct uiommu_file *upath_open(const char *path, int flags, int *err);
+
+/* uiommu_process.c: read the process-wide settings of the environment (once). */
+void uiommu_process_init(void);
+
 #endif

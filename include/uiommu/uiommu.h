@@ -13,6 +13,7 @@ extern "C" {
 #endif
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /**
@@ -41,19 +42,71 @@ const char *uiommu_version(void);
 struct uiommu_file;
 
 /**
- * uiommu_open() - open an emulated device, like open(2).
- * @path: "/dev/iommu", "/dev/vfio/vfio" (a VFIO container), "/dev/vfio/<N>"
+ * uiommu_open() - open an emulated file, like open(2).
+ * @path: an absolute path of the emulated namespace (uiommu_path_emulated()):
+ *        "/dev/iommu"; "/dev/vfio/vfio" (a VFIO container), "/dev/vfio/<N>"
  *        (VFIO group N of the topology), "/dev/vfio/devices/vfio<N>" (the
- *        cdev of a VFIO device).
+ *        cdev of a VFIO device); or this process's
+ *        "/proc/self/task/<tid>/fail-nth" (also /proc/<pid>/task/<tid>/,
+ *        /proc/thread-self/, /proc/self/), the kernel's fault-injection knob
+ *        wired to the library's allocation failure injection. Repeated
+ *        slashes, "." and ".." are resolved lexically.
  * @flags: open(2) flags; O_CLOEXEC makes the backing fd close-on-exec, the
- *         access mode is recorded.
+ *         access mode is recorded (read(2) on an O_WRONLY file is EBADF ...).
  *
  * Return: the new file, or NULL with errno set: ENOENT for a path the
  * library does not emulate (or a group or device the topology does not
- * have), EBUSY (a VFIO group that is open already, or whose device is bound
+ * have), ENOTDIR (a trailing slash, O_DIRECTORY), EEXIST (O_CREAT | O_EXCL),
+ * EACCES, EOPNOTSUPP (an emulated directory: /dev/vfio, /dev/vfio/devices),
+ * EBUSY (a VFIO group that is open already, or whose device is bound
  * through its cdev), ENOMEM, EMFILE (no fd left for the backing fd).
  */
 struct uiommu_file *uiommu_open(const char *path, int flags);
+
+/**
+ * uiommu_path_emulated() - whether a path belongs to the emulated namespace.
+ * @path: a path, as given to open(2).
+ *
+ * The namespace is /dev/iommu, /dev/vfio and everything below it, and this
+ * process's /proc fail-nth files. Paths in it are answered by the library
+ * alone (uiommu_open(), uiommu_stat(), uiommu_access()), including ENOENT
+ * for nodes the topology lacks: an interposer must never hand them to the
+ * host's kernel. For a relative @path the answer is whether it could be
+ * one (its last component is a name the namespace uses); the caller then
+ * makes it absolute (current or @dirfd's directory) and asks again.
+ *
+ * Return: 1 when @path is (or, relative, may be) emulated, else 0.
+ */
+int uiommu_path_emulated(const char *path);
+
+/**
+ * uiommu_stat() - stat(2) of a path of the emulated namespace.
+ * @path: an absolute path (see uiommu_open()).
+ * @st: the result.
+ *
+ * Device nodes look like the real ones: /dev/iommu is a character device
+ * 10:256, mode 0666, owned by root; a fail-nth file is a regular 0644
+ * file of the caller. Inode numbers are stable for a path.
+ *
+ * Return: 0, or -1 with errno ENOENT (not in the emulated topology),
+ * ENOTDIR, ENAMETOOLONG, EFAULT.
+ */
+int uiommu_stat(const char *path, struct stat *st);
+
+/**
+ * uiommu_access() - access(2) / faccessat(2) of a path of the emulated namespace.
+ * @path: an absolute path (see uiommu_open()).
+ * @mode: F_OK, or a mask of R_OK, W_OK and X_OK.
+ * @flags: 0 (check with the real user and group IDs) or AT_EACCESS (the
+ *         effective ones, as euidaccess(3)).
+ *
+ * The permission check is the kernel's for the node's owner and mode
+ * (root may read and write anything, and execute what has an x bit).
+ *
+ * Return: 0, or -1 with errno ENOENT, ENOTDIR, EACCES, EINVAL (bad @mode or
+ * @flags).
+ */
+int uiommu_access(const char *path, int mode, int flags);
 
 /**
  * uiommu_ioctl() - ioctl(2) on an emulated file.
@@ -97,9 +150,10 @@ ssize_t uiommu_write(struct uiommu_file *file, const void *buf, size_t count);
  * @offset: where to read (a VFIO device fd: region index << 40 plus the
  *          offset in the region, as GET_REGION_INFO reports).
  *
- * Return: bytes read, or -1 with errno (EINVAL for a negative offset or a
- * file that cannot be read; a VFIO device: EINVAL outside a region,
- * EFAULT outside the config space).
+ * Return: bytes read, or -1 with errno: EINVAL for a negative @offset,
+ * ESPIPE for a file without positions (the anonymous files: fault queues,
+ * event queues, access fds), then as uiommu_read() (a VFIO device: EINVAL
+ * outside a region, EFAULT outside the config space).
  */
 ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t offset);
 
@@ -108,11 +162,26 @@ ssize_t uiommu_pread(struct uiommu_file *file, void *buf, size_t count, off_t of
  * @file: the file.
  * @buf: source.
  * @count: bytes offered.
- * @offset: where to write, as for uiommu_pread().
+ * @offset: where to write, as for uiommu_pread() (a fail-nth file ignores
+ *          it, as Linux's does).
  *
- * Return: bytes written, or -1 with errno.
+ * Return: bytes written, or -1 with errno as uiommu_pread() and uiommu_write().
  */
 ssize_t uiommu_pwrite(struct uiommu_file *file, const void *buf, size_t count, off_t offset);
+
+/**
+ * uiommu_fstat() - fstat(2) of an emulated file.
+ * @file: the file.
+ * @st: the result.
+ *
+ * A file opened by path shows its node (see uiommu_stat()); a file the
+ * library created for the program (fault queue, event queue, access fd) is
+ * an anonymous inode as in Linux: mode 0600 with no file type bits, owned
+ * by the caller, size 0.
+ *
+ * Return: 0, or -1 with errno EBADF (no @file) or EFAULT (no @st).
+ */
+int uiommu_fstat(struct uiommu_file *file, struct stat *st);
 
 /**
  * uiommu_poll() - the readiness of an emulated file, as poll(2) reports it.
@@ -173,10 +242,87 @@ int uiommu_close(struct uiommu_file *file);
  * uiommu_file_fd() - the backing file descriptor of an emulated file.
  * @file: the file.
  *
+ * A file has one fd number when it is opened or created; uiommu_dup() gives
+ * it more. This returns one of them: the first, or after that one was
+ * closed another that is still open.
+ *
  * Return: the fd (what a program is given in place of the device's fd), or
- * -1 after uiommu_close().
+ * -1 once every number of the file is closed.
  */
 int uiommu_file_fd(const struct uiommu_file *file);
+
+/**
+ * uiommu_file_get() - the emulated file behind a file descriptor, held.
+ * @fd: any descriptor.
+ *
+ * Like uiommu_file_from_fd(), but the file stays valid (the calls on it
+ * keep working, on the file if no longer on @fd) until uiommu_file_put(),
+ * even if another thread closes @fd meanwhile: the kernel's fdget(). Cheap
+ * when the process has no emulated file at all, so an interposer may ask
+ * for every descriptor it sees. errno is left alone when a file is found.
+ *
+ * Return: the file, or NULL with errno EBADF when @fd is not one of ours.
+ */
+struct uiommu_file *uiommu_file_get(int fd);
+
+/**
+ * uiommu_file_put() - release a file uiommu_file_get() returned.
+ * @file: the file, or NULL.
+ *
+ * The last reference (every number closed, no call in progress, no library
+ * object holding it) releases the file.
+ */
+void uiommu_file_put(struct uiommu_file *file);
+
+/**
+ * uiommu_close_fd() - close(2) of one fd number of an emulated file.
+ * @fd: a number uiommu_file_from_fd() knows.
+ *
+ * The number is closed; the file lives on while other numbers (dups) or
+ * library objects still refer to it, and its last user releases it.
+ *
+ * Return: 0, or -1 with errno EBADF when @fd is not one of ours.
+ */
+int uiommu_close_fd(int fd);
+
+/* uiommu_dup() flag: @newfd is a minimum, as for fcntl(F_DUPFD). */
+#define UIOMMU_DUP_MIN 0x1
+
+/**
+ * uiommu_dup() - dup(2), dup3(2) and fcntl(F_DUPFD, F_DUPFD_CLOEXEC) on fd numbers.
+ * @oldfd: the fd to duplicate.
+ * @newfd: the new number (dup3), or with UIOMMU_DUP_MIN the lowest it may be.
+ * @flags: UIOMMU_DUP_MIN and/or O_CLOEXEC (close-on-exec for the new number).
+ *
+ * Makes the real duplicate of @oldfd and, when @oldfd is an emulated file's
+ * number, gives that file the new number too (the two share the file, its
+ * position and O_NONBLOCK, like dup'd descriptors in Linux; ioctls work on
+ * either). Without UIOMMU_DUP_MIN, whatever @newfd referred to is closed
+ * first, atomically: an emulated file loses that number (and is released if
+ * it was its last); @oldfd may then be any fd, emulated or not, so dup2 of a
+ * foreign fd onto an emulated number is right. dup() is
+ * uiommu_dup(oldfd, 0, UIOMMU_DUP_MIN); dup2(fd, fd) is not an error there
+ * but is for dup3, so the caller checks it.
+ *
+ * Return: the new fd, or -1 with errno: EBADF, EINVAL (@oldfd == @newfd
+ * without UIOMMU_DUP_MIN, unknown @flags, a negative minimum), EMFILE,
+ * ENOMEM.
+ */
+int uiommu_dup(int oldfd, int newfd, int flags);
+
+/**
+ * uiommu_forget_fds() - numbers an emulated file will lose behind the library's back.
+ * @first: the first fd number.
+ * @last: the last (inclusive).
+ *
+ * For an interposer that closes or replaces fds by other means
+ * (close_range(2), closefrom(3)): call this first, then make the real call.
+ * The numbers are taken from their files (released when it was their last
+ * number) but not closed.
+ *
+ * Return: how many numbers in the range were emulated.
+ */
+unsigned int uiommu_forget_fds(unsigned int first, unsigned int last);
 
 /**
  * uiommu_file_from_fd() - the emulated file behind a file descriptor.
@@ -190,6 +336,95 @@ int uiommu_file_fd(const struct uiommu_file *file);
  * Return: the file, or NULL with errno EBADF when @fd is not one of ours.
  */
 struct uiommu_file *uiommu_file_from_fd(int fd);
+
+/*
+ * Statistics: what a program did with the library, for `uiommu exec
+ * --summary`. Off until enabled; then every file opened, object created,
+ * ioctl, DMA access and fault or event delivered is counted (relaxed
+ * atomics: exact, but not a consistent snapshot while threads run). A
+ * fork()ed child starts from zero.
+ */
+
+/**
+ * uiommu_stats_enable() - turn counting on or off.
+ * @on: non-zero to count.
+ *
+ * Return: whether counting was on before.
+ */
+int uiommu_stats_enable(int on);
+
+/**
+ * uiommu_stats_reset() - set every counter to zero.
+ *
+ * Meant for quiet moments: counts made concurrently may survive it.
+ */
+void uiommu_stats_reset(void);
+
+/**
+ * uiommu_stats_get() - one counter by name.
+ * @name: "files" (all emulated files created), "files.<kind>" (iommufd,
+ *        fail-nth, iommufd-pgfault ...), "objects", "objects.<type>" (ioas,
+ *        hwpt_paging, device, fault ...), "ioctls", "ioctls.ok",
+ *        "ioctls.<NAME>" and "ioctls.<NAME>.failed" (IOMMU_IOAS_MAP,
+ *        VFIO_IOMMU_MAP_DMA ..., "unknown" for requests nobody knows),
+ *        "errno.<ENAME>" (ioctls that failed with it), "dma.accesses",
+ *        "dma.bytes", "dma.faults", "faults.queued", "faults.read",
+ *        "faults.answered", "vevents.queued", "vevents.lost", "vevents.read".
+ * @value: the count.
+ *
+ * Return: 0, or -1 with errno ENOENT for a name nothing has counted (a
+ * fixed counter always exists) or EFAULT.
+ */
+int uiommu_stats_get(const char *name, unsigned long long *value);
+
+/**
+ * uiommu_stats_format() - the counters as a human summary.
+ * @buf: destination, NUL terminated when @size > 0.
+ * @size: bytes at @buf.
+ *
+ * Several lines: files by kind, objects by type, ioctls by result (errno
+ * names) and by command, DMA, faults, events.
+ *
+ * Return: the length of the whole summary (like snprintf(3): a result >=
+ * @size means it was cut).
+ */
+size_t uiommu_stats_format(char *buf, size_t size);
+
+/*
+ * A whole process under the library (the preload shim, `uiommu exec`).
+ */
+
+/**
+ * uiommu_path_redirect() - the private stand-in for a path the host must not see.
+ * @path: a path as given to open(2), stat(2), opendir(3) ...
+ * @buf: where the replacement path is written.
+ * @size: bytes at @buf.
+ *
+ * Paths at or below /sys/kernel/debug (the kernel's fault-injection knobs,
+ * which a fail-nth test probes and writes) map to a private directory that
+ * has the same fault-injection directories and knob files: the directory
+ * named by UIOMMU_DEBUGFS_DIR, else one made under $TMPDIR (or /tmp) on
+ * first use and removed by uiommu_process_exit() of the process that made
+ * it. Writing the knobs has no effect; fail-nth is the injection the
+ * library emulates. Relative paths are never redirected.
+ *
+ * Return: 1 with the replacement in @buf, 0 when @path is not redirected,
+ * or -1 with errno (ENAMETOOLONG, or why the directory could not be made).
+ */
+int uiommu_path_redirect(const char *path, char *buf, size_t size);
+
+/**
+ * uiommu_process_exit() - the process is exiting.
+ *
+ * With UIOMMU_SUMMARY_FILE set in the environment (which also turns
+ * statistics on), appends this process's summary to that file, if it
+ * created any emulated file: a line "uiommu summary: pid N (name)", then
+ * uiommu_stats_format(), then an empty line, in one write(2). Removes the
+ * private debugfs directory this process made (uiommu_path_redirect()).
+ * Runs once per process; errno is preserved. The preload shim calls it
+ * from exit(3) (a destructor), _exit(2) and _Exit(2).
+ */
+void uiommu_process_exit(void);
 
 #ifdef __cplusplus
 }

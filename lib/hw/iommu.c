@@ -54,6 +54,7 @@
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/epoch.h"
+#include "util/stats.h"
 #include "util/uaccess.h"
 
 /* The lowest page: no user pointer lands there (mmap_min_addr is at least 4 KiB). */
@@ -339,5 +340,9 @@ int iommu_dma_rw(struct udev *dev, uint32_t pasid, uint64_t iova, void *buf, siz
 		off += contig;
 	}
 	*done = off;
+	stats_add(STATS_DMA_ACCESSES, 1);
+	stats_add(STATS_DMA_BYTES, off);
+	if (ret)
+		stats_add(STATS_DMA_FAULTS, 1);
 	return ret;
 }

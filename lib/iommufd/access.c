@@ -408,5 +408,8 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, 
 out:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_mutex_unlock(&access->ioas_lock);
+	stats_add(rc ? STATS_DMA_FAULTS : STATS_DMA_ACCESSES, 1);
+	if (!rc)
+		stats_add(STATS_DMA_BYTES, length);
 	return rc;
 }

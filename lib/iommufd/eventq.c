@@ -113,6 +113,8 @@ int iommufd_viommu_report_event(struct iommu_viommu *core, unsigned int type, co
 		}
 	}
 	iommufd_vevent_handler(veventq, vevent);
+	stats_add(vevent_is_lost_header(veventq, vevent) ? STATS_VEVENTS_LOST : STATS_VEVENTS_QUEUED,
+		  1);
 	pthread_mutex_unlock(&veventq->lock);
 out_unlock_veventqs:
 	pthread_rwlock_unlock(&viommu->veventqs_rwsem);
@@ -194,6 +196,7 @@ static ssize_t iommufd_veventq_fops_read(struct uiommu_file *file, void *buf, si
 		if (!vevent_is_lost_header(veventq, cur)) {
 			veventq->num_events--;
 			ufree(cur);
+			stats_add(STATS_VEVENTS_READ, 1);
 		}
 		done += bytes;
 	}
@@ -275,7 +278,7 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	list_add_tail(&veventq->node, &viommu->veventqs);
 
 	file = ufile_create(&iommufd_veventq_fops, veventq, UFILE_BACKING_EVENTFD,
-			    O_RDONLY | O_CLOEXEC, &err);
+			    O_RDWR | O_CLOEXEC, &err); /* anon_inode_getfile(..., O_RDWR), as Linux */
 	if (!file) {
 		rc = err;
 		goto out_abort;

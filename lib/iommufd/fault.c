@@ -155,6 +155,7 @@ static int iommufd_fault_iopf_handler(struct iommu_domain *domain, struct udev *
 		group->cap = cap;
 	}
 	group->faults[group->nfaults++] = *f;
+	stats_add(STATS_FAULTS_QUEUED, 1);
 	if (f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
 		list_del(&group->node);
 		list_add_tail(&group->node, &fault->deliver);
@@ -293,6 +294,7 @@ static ssize_t iommufd_fault_fops_read(struct uiommu_file *file, void *buf, size
 		msgs = NULL;
 		group->cookie = (uint32_t)cookie;
 		list_del(&group->node);
+		stats_add(STATS_FAULTS_READ, group->nfaults);
 		done += bytes;
 	}
 	ufree(msgs);
@@ -333,6 +335,7 @@ static ssize_t iommufd_fault_fops_write(struct uiommu_file *file, const void *bu
 			break;
 		}
 		fault_group_respond(group, response.code);
+		stats_add(STATS_FAULTS_ANSWERED, 1);
 		done += response_size;
 	}
 	pthread_mutex_unlock(&fault->mutex);

@@ -116,6 +116,7 @@
 #include "util/interval_tree.h"
 #include "util/list.h"
 #include "util/log.h"
+#include "util/stats.h"
 #include "util/uaccess.h"
 
 /*
@@ -316,6 +317,8 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct uiommu_file *file);
 
 /* Open /dev/iommu: a new context and its file (uiommu_open()). */
 struct uiommu_file *iommufd_fops_open(int flags, int *err);
+/* What stat(2) shows for /dev/iommu and for its open files. */
+extern const struct ufile_node iommufd_node;
 /*
  * A context without a file, for a file another layer owns (the VFIO
  * container): the owner sets ictx->file before anything can take a
@@ -383,6 +386,8 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
 /* vfio_compat.c */
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
+/* The VFIO compat ioctl @cmd by name, for statistics; NULL when it is none of them. */
+const char *iommufd_vfio_ioctl_name(unsigned int cmd);
 /* hw_pagetable.c */
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);

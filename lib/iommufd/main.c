@@ -67,6 +67,7 @@
 #include "iommufd/io_pagetable.h"
 #include "iommufd/iommufd_private.h"
 #include "util/alloc.h"
+#include "util/stats.h"
 #include "util/trace.h"
 
 struct iommufd_object_ops {
@@ -209,6 +210,7 @@ void iommufd_object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *ob
 	pthread_mutex_lock(&ictx->lock);
 	idr_store(&ictx->objects, (int)obj->id, obj);
 	pthread_mutex_unlock(&ictx->lock);
+	stats_named(STATS_OBJECTS, iommufd_object_ops[obj->type].name, 0);
 }
 
 void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
@@ -250,6 +252,9 @@ struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 {
 	struct iommufd_object *obj;
 
+	/* Linux (CONFIG_IOMMUFD_TEST): a fault-injection point, seen as an unknown ID. */
+	if (ualloc_should_fail())
+		return ERR_PTR(-ENOENT);
 	if (id > IDR_MAX)
 		return ERR_PTR(-ENOENT);
 	pthread_mutex_lock(&ictx->lock);
@@ -449,6 +454,7 @@ union ucmd_buffer {
 };
 
 struct iommufd_ioctl_op {
+	const char *name;
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
@@ -457,6 +463,7 @@ struct iommufd_ioctl_op {
 
 #define IOCTL_OP(_ioctl, _fn, _struct, _last)            \
 	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {         \
+		.name = #_ioctl,                         \
 		.size = sizeof(_struct),                 \
 		.min_size = offsetofend(_struct, _last), \
 		.ioctl_num = _ioctl,                     \
@@ -504,7 +511,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[IOMMUFD_CMD_SLOTS] = {
 
 _Static_assert(sizeof(union ucmd_buffer) <= 128, "keep the command buffer small");
 
-static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, unsigned long arg)
+static long iommufd_ioctl_dispatch(struct uiommu_file *file, unsigned long request,
+				   unsigned long arg, const char **name)
 {
 	struct iommufd_ctx *ictx = file->private_data;
 	const struct iommufd_ioctl_op *op;
@@ -515,8 +523,10 @@ static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, 
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
-	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= IOMMUFD_CMD_SLOTS)
+	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= IOMMUFD_CMD_SLOTS) {
+		*name = iommufd_vfio_ioctl_name(cmd);
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
+	}
 
 	ucmd.ictx = ictx;
 	ucmd.ubuffer = (void *)arg;
@@ -526,6 +536,7 @@ static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, 
 	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	if (op->ioctl_num != cmd || !op->execute)
 		return -ENOTTY;
+	*name = op->name;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
 
@@ -543,6 +554,15 @@ static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, 
 	}
 	trace_iommufd_ioctl(nr, ret);
 	return ret;
+}
+
+static long iommufd_fops_ioctl(struct uiommu_file *file, unsigned long request, unsigned long arg)
+{
+	const char *name = NULL;
+	long rc = iommufd_ioctl_dispatch(file, request, arg, &name);
+
+	stats_named(STATS_IOCTLS, name ? name : "unknown", rc < 0 ? (int)rc : 0);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -733,11 +753,22 @@ static void iommufd_fops_release(struct uiommu_file *file)
 	iommufd_ctx_free(file->private_data);
 }
 
+/* A misc device (major 10) with a dynamic minor; see lib/uiommu_path.c for the mode. */
+const struct ufile_node iommufd_node = {
+	.path = "/dev/iommu",
+	.mode = S_IFCHR | 0666,
+	.major = 10,
+	.minor = 256,
+};
+
 static const struct ufile_ops iommufd_fops = {
 	.name = "iommufd",
 	.ioctl = iommufd_fops_ioctl,
 	.mmap = iommufd_fops_mmap,
 	.release = iommufd_fops_release,
+	.node = &iommufd_node,
+	.fmode = UFILE_FMODE_PREAD,
+	.counts_ioctls = true,
 };
 
 struct iommufd_ctx *iommufd_ctx_alloc(int *err)

@@ -1188,6 +1188,28 @@ static long type1_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned lon
 	}
 }
 
+const char *iommufd_vfio_ioctl_name(unsigned int cmd)
+{
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return "VFIO_GET_API_VERSION";
+	case VFIO_SET_IOMMU:
+		return "VFIO_SET_IOMMU";
+	case VFIO_CHECK_EXTENSION:
+		return "VFIO_CHECK_EXTENSION";
+	case VFIO_IOMMU_GET_INFO:
+		return "VFIO_IOMMU_GET_INFO";
+	case VFIO_IOMMU_MAP_DMA:
+		return "VFIO_IOMMU_MAP_DMA";
+	case VFIO_IOMMU_UNMAP_DMA:
+		return "VFIO_IOMMU_UNMAP_DMA";
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return "VFIO_IOMMU_DIRTY_PAGES";
+	default:
+		return NULL;
+	}
+}
+
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg)
 {
 	void *uarg = (void *)arg;

@@ -7,7 +7,9 @@
 #ifndef UIOMMU_UTIL_ALLOC_H
 #define UIOMMU_UTIL_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 void *ualloc(size_t size);
 void *uzalloc(size_t size);
@@ -26,11 +28,35 @@ void ualloc_fail_nth(unsigned long n);
 unsigned long ualloc_fail_nth_pending(void);
 /*
  * For caches that hand out memory without calling the wrappers above (the
- * host page-table cache): count one allocation and return true when
- * fail-nth injection says it must fail, so injection reaches them too.
+ * host page-table cache) and for the kernel's other injection points (object
+ * lookup): count one allocation and return true when fail-nth injection says
+ * it must fail, so injection reaches them too.
  */
 int ualloc_should_fail(void);
 /* Allocations made by this thread so far (for sweeps that count calls). */
 unsigned long ualloc_count(void);
+
+/*
+ * The same counter, addressed by thread ID, for the emulated
+ * /proc/<pid>/task/<tid>/fail-nth (util/failnth.c): any thread may arm or
+ * read another thread's counter, as any task may write another task's
+ * fail-nth file in Linux. The calls are for thread IDs of this process
+ * (gettid() values); a thread that has not allocated yet is armed all the
+ * same and sees the counter on its first allocation.
+ *
+ * ualloc_task_fail_nth_set(): 0, or -ENOMEM when no entry could be made.
+ * ualloc_task_fail_nth_get(): the remaining count (0: fired or not armed).
+ */
+int ualloc_task_fail_nth_set(pid_t tid, unsigned long n);
+unsigned long ualloc_task_fail_nth_get(pid_t tid);
+/*
+ * fork(): the registry lock is held across it (prepare / parent); in the
+ * child only the forking thread survives, with a new thread ID and a
+ * counter of 0 (Linux's copy_process() clears fail_nth). Called by the
+ * handlers of util/forkgate.c.
+ */
+void ualloc_fork_prepare(void);
+void ualloc_fork_parent(void);
+void ualloc_fork_child(void);
 
 #endif

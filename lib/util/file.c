@@ -4,15 +4,23 @@
  *
  * What it owns: the table that maps a backing fd number to its file (an
  * array indexed by fd, grown by doubling), and the life cycle of each file:
- * create (backing fd + table entry), references, close, release.
+ * create (backing fd + table entry), dup, references, close, release.
  *
- * Invariants: table[fd] is non-NULL exactly while @fd is the open backing
- * fd of that file; an installed file has refs >= 1 (the table's); release
- * runs once, when refs drops to zero, after which nothing points at the file.
+ * Invariants: table[fd] is non-NULL exactly while @fd is an open fd number
+ * referring to that file's backing open file description; file->nfds is
+ * the number of entries naming the file and file->fd one of them (-1 when
+ * none); an installed file has refs >= nfds (one per number); release runs
+ * once, when refs drops to zero, after which nothing points at the file.
+ * A number is uninstalled before the real close()/dup3() that ends it, and
+ * installed after the real dup that makes it, all under table_lock, so a
+ * lookup never returns a file for a number that refers to something else.
  *
- * Locks: table_lock guards table[] and its size, and file->fd transitions.
- * A file's refs are atomic. readable_lock (a spin flag) serialises the
- * eventfd counter with the file's "readable" state.
+ * Locks: table_lock guards table[], its size, every file's fd and nfds, and
+ * is held across the real dup/close calls on backing fds. A file's refs are
+ * atomic. readable_lock (a spin flag) serialises the eventfd counter with
+ * the file's "readable" state and with changes of file->fd, so the eventfd
+ * is never written through a number that is being closed (table_lock, then
+ * readable_lock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,16 +29,21 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/file.h"
+#include "util/stats.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uiommu_file **table;
 static unsigned int table_size;
-static unsigned int table_used;
+static unsigned int files_installed;
+/* Installed numbers, read without the lock: 0 lets a lookup answer at once. */
+static atomic_uint fds_installed;
 
 /* Make room for index @fd. Under table_lock. */
 static int table_reserve(int fd)
@@ -38,6 +51,8 @@ static int table_reserve(int fd)
 	unsigned int size = table_size ? table_size : 64;
 	struct uiommu_file **n;
 
+	if (fd < 0)
+		return -EBADF;
 	if ((unsigned int)fd < table_size)
 		return 0;
 	while (size <= (unsigned int)fd)
@@ -51,6 +66,64 @@ static int table_reserve(int fd)
 	table = n;
 	table_size = size;
 	return 0;
+}
+
+static inline struct uiommu_file *table_get(int fd)
+{
+	return fd >= 0 && (unsigned int)fd < table_size ? table[fd] : NULL;
+}
+
+static void readable_lock(struct uiommu_file *file)
+{
+	while (atomic_flag_test_and_set_explicit(&file->readable_lock, memory_order_acquire))
+		;
+}
+
+static void readable_unlock(struct uiommu_file *file)
+{
+	atomic_flag_clear_explicit(&file->readable_lock, memory_order_release);
+}
+
+/* Under table_lock: @file gets number @fd (reserved) and a reference for it. */
+static void install_locked(struct uiommu_file *file, int fd)
+{
+	table[fd] = file;
+	atomic_fetch_add_explicit(&fds_installed, 1, memory_order_relaxed);
+	if (!file->nfds++) {
+		files_installed++;
+		readable_lock(file);
+		file->fd = fd;
+		readable_unlock(file);
+	}
+	ufile_get(file);
+}
+
+/*
+ * Under table_lock: take number @fd away from its file, which keeps the
+ * reference the number held (the caller drops it after unlocking).
+ */
+static struct uiommu_file *uninstall_locked(int fd)
+{
+	struct uiommu_file *file = table[fd];
+
+	table[fd] = NULL;
+	atomic_fetch_sub_explicit(&fds_installed, 1, memory_order_relaxed);
+	if (!--file->nfds)
+		files_installed--;
+	if (file->fd == fd) {
+		int next = -1;
+
+		for (unsigned int i = 0; file->nfds && i < table_size; i++) {
+			if (table[i] == file) {
+				next = (int)i;
+				break;
+			}
+		}
+		readable_lock(file);
+		file->fd = next;
+		readable_unlock(file);
+	}
+	return file;
 }
 
 static int backing_open(enum ufile_backing backing, const char *name, int f_flags)
@@ -88,18 +161,16 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 	}
 	file->ops = ops;
 	file->private_data = private_data;
-	file->fd = fd;
+	file->fd = -1;
 	file->f_flags = f_flags;
 	file->backing = backing;
-	atomic_init(&file->refs, 1);
+	atomic_init(&file->refs, 0);
 	atomic_flag_clear(&file->readable_lock);
 
 	pthread_mutex_lock(&table_lock);
 	rc = table_reserve(fd);
-	if (!rc) {
-		table[fd] = file;
-		table_used++;
-	}
+	if (!rc)
+		install_locked(file, fd);
 	pthread_mutex_unlock(&table_lock);
 	if (rc) {
 		close(fd);
@@ -107,6 +178,7 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 		*err = rc;
 		return NULL;
 	}
+	stats_named(STATS_FILES, ops->name, 0);
 	return file;
 }
 
@@ -114,26 +186,40 @@ void ufile_put(struct uiommu_file *file)
 {
 	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* No number is installed (each holds a reference): nothing to close. */
 	if (file->ops->release)
 		file->ops->release(file);
-	if (file->fd >= 0)
-		close(file->fd);
 	ufree(file);
 }
 
 struct uiommu_file *ufile_lookup(int fd)
 {
-	struct uiommu_file *file = NULL;
+	struct uiommu_file *file;
 
-	if (fd < 0)
+	/*
+	 * No number installed: not ours, without the lock (the shim asks for
+	 * every fd a program uses). A number handed to the program was
+	 * installed before, and the program's own synchronisation made that
+	 * visible to any thread that uses it.
+	 */
+	if (fd < 0 || !atomic_load_explicit(&fds_installed, memory_order_relaxed))
 		return NULL;
 	pthread_mutex_lock(&table_lock);
-	if ((unsigned int)fd < table_size && table[fd]) {
-		file = table[fd];
+	file = table_get(fd);
+	if (file)
 		ufile_get(file);
-	}
 	pthread_mutex_unlock(&table_lock);
 	return file;
+}
+
+/* Under table_lock, with @fd installed: uninstall, close, unlock, drop. */
+static void close_locked(int fd)
+{
+	struct uiommu_file *file = uninstall_locked(fd);
+
+	close(fd);
+	pthread_mutex_unlock(&table_lock);
+	ufile_put(file);
 }
 
 int ufile_close(struct uiommu_file *file)
@@ -142,17 +228,108 @@ int ufile_close(struct uiommu_file *file)
 
 	pthread_mutex_lock(&table_lock);
 	fd = file->fd;
-	if (fd < 0 || (unsigned int)fd >= table_size || table[fd] != file) {
+	if (fd < 0 || table_get(fd) != file) {
 		pthread_mutex_unlock(&table_lock);
 		return -EBADF;
 	}
-	table[fd] = NULL;
-	table_used--;
-	file->fd = -1;
-	pthread_mutex_unlock(&table_lock);
-	close(fd);
-	ufile_put(file);
+	close_locked(fd);
 	return 0;
+}
+
+int ufile_close_fd(int fd)
+{
+	pthread_mutex_lock(&table_lock);
+	if (!table_get(fd)) {
+		pthread_mutex_unlock(&table_lock);
+		return -EBADF;
+	}
+	close_locked(fd);
+	return 0;
+}
+
+int ufile_dup(int oldfd, int newfd, int flags)
+{
+	struct uiommu_file *old, *victim = NULL;
+	bool cloexec = flags & O_CLOEXEC;
+	int rc, fd;
+
+	if (newfd < 0)
+		return (flags & UFILE_DUP_MIN) ? -EINVAL : -EBADF;
+	pthread_mutex_lock(&table_lock);
+	old = table_get(oldfd);
+	if (flags & UFILE_DUP_MIN) {
+		fd = fcntl(oldfd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, newfd);
+		if (fd < 0) {
+			rc = -errno;
+			goto out_unlock;
+		}
+		if (old) {
+			rc = table_reserve(fd);
+			if (rc) {
+				close(fd);
+				goto out_unlock;
+			}
+			install_locked(old, fd);
+		}
+		rc = fd;
+		goto out_unlock;
+	}
+
+	/* dup3(): exactly @newfd. */
+	if (oldfd == newfd) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (old) {
+		rc = table_reserve(newfd);
+		if (rc)
+			goto out_unlock;
+	}
+	/* What @newfd was goes first, so nothing reaches it through that number any more. */
+	if (table_get(newfd))
+		victim = uninstall_locked(newfd);
+	fd = dup3(oldfd, newfd, cloexec ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		rc = -errno;
+		if (victim) {
+			/* Nothing changed: give the number back (its reference was kept). */
+			install_locked(victim, newfd);
+			atomic_fetch_sub_explicit(&victim->refs, 1, memory_order_relaxed);
+			victim = NULL;
+		}
+		goto out_unlock;
+	}
+	if (old)
+		install_locked(old, fd);
+	rc = fd;
+out_unlock:
+	pthread_mutex_unlock(&table_lock);
+	if (victim)
+		ufile_put(victim);
+	return rc;
+}
+
+unsigned int ufile_forget(unsigned int first, unsigned int last)
+{
+	struct uiommu_file *gone[64];
+	unsigned int n = 0, fd = first;
+	bool done;
+
+	/* In batches: references are dropped with the lock released (release may close files). */
+	do {
+		unsigned int batch = 0;
+
+		pthread_mutex_lock(&table_lock);
+		for (; fd <= last && fd < table_size && batch < ARRAY_SIZE(gone); fd++)
+			if (table[fd])
+				gone[batch++] = uninstall_locked((int)fd);
+		done = fd > last || fd >= table_size;
+		pthread_mutex_unlock(&table_lock);
+		for (unsigned int i = 0; i < batch; i++)
+			ufile_put(gone[i]);
+		n += batch;
+	} while (!done);
+	return n;
 }
 
 void ufile_set_readable(struct uiommu_file *file, bool readable)
@@ -161,8 +338,7 @@ void ufile_set_readable(struct uiommu_file *file, bool readable)
 
 	if (file->backing != UFILE_BACKING_EVENTFD)
 		return;
-	while (atomic_flag_test_and_set_explicit(&file->readable_lock, memory_order_acquire))
-		;
+	readable_lock(file);
 	if (readable != file->readable && file->fd >= 0) {
 		ssize_t n;
 
@@ -173,7 +349,12 @@ void ufile_set_readable(struct uiommu_file *file, bool readable)
 		if (n == sizeof(v))
 			file->readable = readable;
 	}
-	atomic_flag_clear_explicit(&file->readable_lock, memory_order_release);
+	readable_unlock(file);
+}
+
+bool ufile_any_fd(void)
+{
+	return atomic_load_explicit(&fds_installed, memory_order_relaxed) != 0;
 }
 
 unsigned int ufile_count(void)
@@ -181,9 +362,101 @@ unsigned int ufile_count(void)
 	unsigned int n;
 
 	pthread_mutex_lock(&table_lock);
-	n = table_used;
+	n = files_installed;
 	pthread_mutex_unlock(&table_lock);
 	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* stat(2)                                                                */
+
+/* devtmpfs and procfs as a typical host numbers them (anonymous devices 0:5, 0:22). */
+#define NODE_DEV_DEVTMPFS makedev(0, 5)
+#define NODE_DEV_PROC	  makedev(0, 22)
+
+static uint64_t path_ino(const char *path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; path && *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return 1000 + (h & 0x7fffffff);
+}
+
+/* One time for every node: when the library first showed one (devtmpfs nodes date from boot). */
+static struct timespec node_epoch;
+static pthread_once_t node_epoch_once = PTHREAD_ONCE_INIT;
+
+static void node_epoch_init(void)
+{
+	clock_gettime(CLOCK_REALTIME, &node_epoch);
+}
+
+static struct timespec node_time(void)
+{
+	pthread_once(&node_epoch_once, node_epoch_init);
+	return node_epoch;
+}
+
+void ufile_node_stat(const struct ufile_node *node, const char *path, struct stat *st)
+{
+	struct timespec t = node_time();
+
+	memset(st, 0, sizeof(*st));
+	st->st_mode = node->mode;
+	st->st_nlink = 1;
+	st->st_uid = node->caller_owns ? geteuid() : 0;
+	st->st_gid = node->caller_owns ? getegid() : 0;
+	st->st_dev = S_ISCHR(node->mode) ? NODE_DEV_DEVTMPFS : NODE_DEV_PROC;
+	st->st_ino = path_ino(node->path ? node->path : path);
+	if (S_ISCHR(node->mode) || S_ISBLK(node->mode))
+		st->st_rdev = makedev(node->major, node->minor);
+	st->st_blksize = 4096;
+	st->st_atim = t;
+	st->st_mtim = t;
+	st->st_ctim = t;
+}
+
+void ufile_set_node(struct uiommu_file *file, const struct ufile_node *node, uint64_t ino)
+{
+	file->node = *node;
+	file->node.path = NULL;
+	file->ino = ino;
+	file->has_node = true;
+}
+
+void ufile_fstat(struct uiommu_file *file, struct stat *st)
+{
+	int fd;
+
+	if (file->has_node) {
+		ufile_node_stat(&file->node, NULL, st);
+		st->st_ino = file->ino;
+		return;
+	}
+	if (file->ops->node) {
+		ufile_node_stat(file->ops->node, NULL, st);
+		if (file->ino)
+			st->st_ino = file->ino;
+		return;
+	}
+	/*
+	 * An anonymous inode, as Linux's anon_inode files: mode 0600 with no
+	 * type bits, the caller's IDs, size 0. The backing fd supplies the rest
+	 * (an eventfd already is one; a memfd's shmem identity is close enough).
+	 */
+	pthread_mutex_lock(&table_lock);
+	fd = file->fd;
+	if (fd < 0 || fstat(fd, st))
+		memset(st, 0, sizeof(*st));
+	pthread_mutex_unlock(&table_lock);
+	st->st_mode = S_IRUSR | S_IWUSR;
+	st->st_nlink = 1;
+	st->st_uid = geteuid();
+	st->st_gid = getegid();
+	st->st_size = 0;
+	st->st_blocks = 0;
+	st->st_blksize = 4096;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -200,6 +473,8 @@ struct ufile_vma {
 
 static pthread_mutex_t vma_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ufile_vma *vmas;
+/* Registered mappings; 0 lets ufile_munmap() skip the lock (the shim routes every munmap here). */
+static atomic_uint vmas_live;
 
 static size_t host_page(void)
 {
@@ -235,6 +510,7 @@ int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv)
 	pthread_mutex_lock(&vma_lock);
 	vma->next = vmas;
 	vmas = vma;
+	atomic_fetch_add_explicit(&vmas_live, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&vma_lock);
 	return 0;
 }
@@ -247,7 +523,7 @@ int ufile_munmap(void *addr, size_t len)
 
 	if (munmap(addr, len))
 		return -errno;
-	if (!len)
+	if (!len || !atomic_load_explicit(&vmas_live, memory_order_relaxed))
 		return 0;
 	/* munmap() accepted it: page aligned start, no wrap after rounding. */
 	last = start + ((len + psz - 1) & ~(psz - 1)) - 1;
@@ -270,6 +546,7 @@ int ufile_munmap(void *addr, size_t len)
 			*pp = vma->next;
 			vma->next = gone;
 			gone = vma;
+			atomic_fetch_sub_explicit(&vmas_live, 1, memory_order_relaxed);
 			continue;
 		}
 		pp = &vma->next;
@@ -283,6 +560,11 @@ int ufile_munmap(void *addr, size_t len)
 		ufree(vma);
 	}
 	return 0;
+}
+
+bool ufile_any_vma(void)
+{
+	return atomic_load_explicit(&vmas_live, memory_order_relaxed) != 0;
 }
 
 unsigned int ufile_vma_count(void)

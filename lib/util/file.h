@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Emulated files: what the library hands out where the kernel would hand out
- * a struct file (the iommufd itself, an access fd, later fault-queue,
- * vEVENTQ and VFIO files).
+ * a struct file (the iommufd itself, an access fd, a fault-queue or vEVENTQ
+ * fd, an emulated /proc fail-nth file, later the VFIO files).
  *
  * Every emulated file is backed by a real kernel file descriptor, which is
  * the number the program sees, so fd numbering, O_CLOEXEC, dup() and fork()
@@ -18,15 +18,27 @@
  *                          through the library still wakes up when a fault
  *                          or an event is queued.
  *
- * A file is reference counted. The fd table (fd number -> file) holds one
- * reference per installed fd; a call in progress and internal holders (an
- * object keeping its context alive, like iommufd_ctx_get()) hold others.
- * The last reference calls ops->release, closes the backing fd if it is
- * still open, and frees the file. ufile_close() is close(2): it removes the
- * fd from the table, closes it, and drops the table's reference.
+ * Several fd numbers may refer to one file, as several descriptors refer to
+ * one struct file in Linux after dup(): ufile_dup() makes the real dup of
+ * the backing fd (which shares the kernel's open file description, so
+ * O_NONBLOCK, the eventfd's readiness and the memfd are shared) and
+ * installs the new number for the same file. The file position is the
+ * file's, shared by all its numbers.
  *
- * Locking: the fd table has one mutex (taken by lookup, install, close);
- * the reference count is atomic; the ops serialise themselves.
+ * A file is reference counted. The fd table (fd number -> file) holds one
+ * reference per installed number; a call in progress and internal holders
+ * (an object keeping its context alive, like iommufd_ctx_get()) hold
+ * others. Closing a number (ufile_close_fd(), or ufile_close() for "the"
+ * number of a file) uninstalls it, closes it and drops its reference; the
+ * last reference calls ops->release and frees the file. ufile_forget()
+ * uninstalls numbers that the caller is about to close or replace by other
+ * means (close_range(2), dup2 of a foreign fd onto ours) without closing
+ * them.
+ *
+ * Locking: the fd table has one mutex (lookup, install, dup, close); the
+ * real dup and close calls on backing fds are made under it, so a lookup
+ * never sees a number that no longer refers to its file. The reference
+ * count is atomic; the ops serialise themselves.
  */
 #ifndef UIOMMU_UTIL_FILE_H
 #define UIOMMU_UTIL_FILE_H
@@ -35,9 +47,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct uiommu_file;
+
+/*
+ * What stat(2) shows for an emulated file that has a name (a device node,
+ * a /proc file). Files without one are anonymous inodes, as Linux's
+ * anon_inode files are (mode 0600 without a type, owned by the caller).
+ */
+struct ufile_node {
+	const char *path; /* canonical path, NULL when it depends on the file */
+	mode_t mode;	  /* S_IFCHR | 0666 ... */
+	unsigned int major, minor;
+	bool caller_owns; /* uid/gid are the caller's (a /proc file) instead of root's */
+};
+
+/* ufile_ops::fmode bits (Linux's FMODE_PREAD | FMODE_PWRITE). */
+#define UFILE_FMODE_PREAD 1u
 
 /*
  * File operations. Every method is optional; a missing one behaves like a
@@ -60,6 +88,12 @@ struct ufile_ops {
 		    int64_t offset, void **out);
 	/* The last reference is gone: free private_data. Never fails. */
 	void (*release)(struct uiommu_file *file);
+	/* stat(2) of a named file; NULL: anonymous inode. */
+	const struct ufile_node *node;
+	/* UFILE_FMODE_PREAD: pread/pwrite allowed (a file opened by path); else ESPIPE. */
+	unsigned int fmode;
+	/* The ioctl method counts its ioctls in the statistics itself (by command name). */
+	bool counts_ioctls;
 };
 
 enum ufile_backing {
@@ -70,8 +104,19 @@ enum ufile_backing {
 struct uiommu_file {
 	const struct ufile_ops *ops;
 	void *private_data;
-	/* The backing fd, -1 once closed. Written by ufile_close() only. */
+	/*
+	 * One installed fd number of the file (the first, or after it was
+	 * closed another one), -1 once none is left. Under the table lock;
+	 * changes also take readable_lock.
+	 */
 	int fd;
+	/* Installed fd numbers. Under the table lock. */
+	unsigned int nfds;
+	/* st_ino when non-zero (a file whose node has no fixed path). */
+	uint64_t ino;
+	/* A file opened by path: the node it was opened by (ufile_set_node()). */
+	struct ufile_node node;
+	bool has_node;
 	/* Open flags (O_ACCMODE, O_NONBLOCK, O_CLOEXEC) as given at creation. */
 	int f_flags;
 	enum ufile_backing backing;
@@ -102,15 +147,54 @@ void ufile_put(struct uiommu_file *file);
 struct uiommu_file *ufile_lookup(int fd);
 
 /*
- * close(2) of the fd of @file: uninstall it, close it, drop the table's
+ * close(2) of the fd of @file (file->fd): uninstall it, close it, drop its
  * reference. Returns 0, or -EBADF when the file has no installed fd.
  */
 int ufile_close(struct uiommu_file *file);
 
+/* close(2) of fd number @fd: 0, or -EBADF when no file is installed there. */
+int ufile_close_fd(int fd);
+
+/* ufile_dup() @flags: a minimum (F_DUPFD) rather than an exact number (dup3). */
+#define UFILE_DUP_MIN 0x1
+
+/*
+ * dup(2) family on the table. With UFILE_DUP_MIN: the lowest free number
+ * >= @newfd (fcntl F_DUPFD, F_DUPFD_CLOEXEC; dup() is @newfd 0). Without:
+ * exactly @newfd (dup3(2)): whatever @newfd referred to is closed (an
+ * installed number is uninstalled first), and @oldfd == @newfd is -EINVAL.
+ * O_CLOEXEC in @flags makes the new number close-on-exec. @oldfd may be an
+ * fd the table does not know (dup3 of a foreign fd onto one of ours): the
+ * real call is made all the same. Returns the new number or -errno (that
+ * of the real call, or -ENOMEM / -EINVAL).
+ */
+int ufile_dup(int oldfd, int newfd, int flags);
+
+/*
+ * Uninstall every number in [first, last] without closing it (the caller
+ * closes or replaces them). Returns how many were installed.
+ */
+unsigned int ufile_forget(unsigned int first, unsigned int last);
+
+/* A file opened by path shows @node (its path ignored) and inode @ino in fstat(2). */
+void ufile_set_node(struct uiommu_file *file, const struct ufile_node *node, uint64_t ino);
+
+/* stat(2) of @file (the node it was opened by, its ops' node, or an anonymous inode). */
+void ufile_fstat(struct uiommu_file *file, struct stat *st);
+/* stat(2) of a named node; @path gives the inode number when node->path is NULL. */
+void ufile_node_stat(const struct ufile_node *node, const char *path, struct stat *st);
+
 /* UFILE_BACKING_EVENTFD: make the backing fd poll readable (or not). */
 void ufile_set_readable(struct uiommu_file *file, bool readable);
 
-/* Files currently installed (for leak checks in tests). */
+/*
+ * Cheap, lock-free hints for interposers: is any fd number installed, is
+ * any mapping registered? False means a call can skip the library.
+ */
+bool ufile_any_fd(void);
+bool ufile_any_vma(void);
+
+/* Files with at least one installed fd (for leak checks in tests). */
 unsigned int ufile_count(void);
 
 /*

@@ -251,6 +251,7 @@ static const struct ufile_ops vfio_container_fops = {
 	.name = "vfio-container",
 	.ioctl = vfio_container_fops_ioctl,
 	.release = vfio_container_fops_release,
+	.fmode = UFILE_FMODE_PREAD, /* a character device opened by path */
 };
 
 struct vfio_container *vfio_container_from_file(struct uiommu_file *file)

@@ -260,6 +260,7 @@ static const struct ufile_ops vfio_group_fops = {
 	.name = "vfio-group",
 	.ioctl = vfio_group_fops_ioctl,
 	.release = vfio_group_fops_release,
+	.fmode = UFILE_FMODE_PREAD, /* a character device opened by path */
 };
 
 struct uiommu_file *vfio_group_fops_open(struct vfio_group *group, int flags, int *err)

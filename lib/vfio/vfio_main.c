@@ -550,6 +550,8 @@ const struct ufile_ops vfio_device_fops = {
 	.write = vfio_device_fops_write,
 	.mmap = vfio_device_fops_mmap,
 	.release = vfio_device_fops_release,
+	/* Opened by path or made by GET_DEVICE_FD with FMODE_PREAD | FMODE_PWRITE, as Linux. */
+	.fmode = UFILE_FMODE_PREAD,
 };
 
 struct uiommu_file *vfio_device_file_create(struct vfio_device_file *df, int *err)

@@ -201,12 +201,10 @@ static void test_paths(void *arg)
 	static const char *const absent[] = {
 		"/dev/vfio/3",
 		"/dev/vfio/01",
-		"/dev/vfio/",
 		"/dev/vfio/1x",
 		"/dev/vfio/devices/vfio3",
 		"/dev/vfio/devices/vfio",
 		"/dev/vfio/devices/vfio01",
-		"/dev/vfio/devices/",
 		"/dev/vfio/-1",
 		"/dev/vfio/4294967297",
 	};
@@ -217,6 +215,12 @@ static void test_paths(void *arg)
 		TAP_CHECK(!uiommu_open(absent[i], O_RDWR) && errno == ENOENT, "%s: errno %d",
 			  absent[i], errno);
 	}
+	/* The directories exist (the devices are registered): not openable for writing. */
+	errno = 0;
+	TAP_CHECK(!uiommu_open("/dev/vfio/", O_RDWR) && errno == EISDIR, "/dev/vfio/: %d", errno);
+	errno = 0;
+	TAP_CHECK(!uiommu_open("/dev/vfio/devices/", O_RDWR) && errno == EISDIR,
+		  "/dev/vfio/devices/: %d", errno);
 	TAP_CHECK(vfio_group_exists(1) && vfio_group_exists(2) && !vfio_group_exists(3),
 		  "groups 1 and 2");
 	TAP_CHECK_EQ(vfio_device_cdev_index(&dev_a->vdev), 0, "cdev of A");

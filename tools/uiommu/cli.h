@@ -59,5 +59,7 @@ int cmd_trace(int argc, char **argv);
 void cmd_trace_usage(FILE *f);
 int cmd_trace_gen(int argc, char **argv);
 void cmd_trace_gen_usage(FILE *f);
+int cmd_exec(int argc, char **argv);
+void cmd_exec_usage(FILE *f);
 
 #endif

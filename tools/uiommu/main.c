@@ -36,6 +36,7 @@ static const struct cli_cmd commands[] = {
 	CLI_CMD(trace, "replay a DMA trace through the IOTLB and walk caches"),
 	{ .name = "trace-gen", .summary = "write a synthetic DMA trace (sequential, random, zipfian)",
 	  .run = cmd_trace_gen, .usage = cmd_trace_gen_usage },
+	CLI_CMD(exec, "run a program with libuiommu as its /dev/iommu (the preload shim)"),
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

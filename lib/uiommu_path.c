@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uiommu_path.c - the emulated file-system namespace: which paths the
+ * library owns, what stat(2) and access(2) say about them, and which open
+ * function each one has.
+ *
+ * What it owns: the node table (/dev/iommu; the VFIO nodes come from
+ * lib/vfio's registry of the topology), the fail-nth files of
+ * util/failnth.c, and the lexical normalisation of paths. The directories
+ * /dev/vfio and /dev/vfio/devices exist for stat(2) (the latter while a
+ * device does), but cannot be opened or listed (EOPNOTSUPP). The namespace is
+ *
+ *	/dev/iommu                    the iommufd
+ *	/dev/vfio and all below it    VFIO: the container /dev/vfio/vfio, the
+ *	                              groups /dev/vfio/<N> and device cdevs
+ *	                              /dev/vfio/devices/vfio<N> the topology has
+ *	                              (lib/vfio); everything else is ENOENT,
+ *	                              never the host's
+ *	/proc/.../fail-nth            of this process, see util/failnth.h
+ *
+ * A path in the namespace is answered here and never reaches the host's
+ * kernel; every other path is not ours (uiommu_path_emulated() says which).
+ *
+ * Normalisation is lexical, as the kernel's lookup would resolve it with no
+ * symbolic links in the way: repeated slashes and "." vanish, ".." removes
+ * the previous component (at the root it stays at the root). A trailing
+ * slash is remembered: it makes a non-directory ENOTDIR.
+ *
+ * Node identity (reference: drivers/char/misc.c, drivers/vfio):
+ *   /dev/iommu      char 10:256, 0666 root:root. Linux registers it as a
+ *                   misc device with a dynamic minor (6.12 hands those out
+ *                   from 256 up) and mode 0660; udev rules commonly open it
+ *                   to everyone, and an unprivileged program using the
+ *                   emulation must be able to open it, so 0666.
+ *   /dev/vfio/vfio  char 10:196 (VFIO_MINOR), 0666 root:root; the groups and
+ *                   cdevs: see vfio_container_node below.
+ *
+ * The machine (lib/vmm/machine.h): stat(2), access(2) and open(2) of a
+ * path under /dev/vfio first make sure the process's machine exists, so
+ * the groups and cdevs of UIOMMU_CONFIG's topology (or the default one)
+ * are there however a program first looks. A configuration that fails
+ * fails open(2) with its errno (EINVAL, ENOMEM); stat(2) and access(2)
+ * then answer from what exists (the message is logged either way).
+ * uiommu_path_emulated() never builds anything: the shim asks it about
+ * every path.
+ *
+ * No locks, and no library state of its own: the table is constant,
+ * lib/vfio answers which groups and cdevs exist, failnth_path() asks the
+ * host's /proc whether a thread exists. So these calls need not
+ * pass the fork gate, and a program that only looks at paths (every
+ * program under the shim) never sets it up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uiommu/uiommu.h>
+
+#include "iommufd/iommufd_private.h"
+#include "uiommu_private.h"
+#include "util/failnth.h"
+#include "util/file.h"
+#include "util/forkgate.h"
+#include "vfio/vfio.h"
+#include "vmm/machine.h"
+
+struct uiommu_devnode {
+	const char *path;
+	const struct ufile_node *node;
+	struct uiommu_file *(*open)(int flags, int *err);
+};
+
+static const struct uiommu_devnode devnodes[] = {
+	{"/dev/iommu", &iommufd_node, iommufd_fops_open},
+};
+
+/* Namespace prefixes: a path equal to one, or below one ("prefix/..."). */
+static const char *const owned_trees[] = {
+	"/dev/iommu",
+	"/dev/vfio",
+};
+
+/*
+ * VFIO's nodes (lib/vfio opens them, vfio_path_open()). The container is a
+ * misc device (10:196, VFIO_MINOR) open to everyone. Groups and cdevs are
+ * character devices of dynamic majors (the numbers here are typical ones)
+ * whose nodes Linux makes root's and 0600; a user is given a device by
+ * udev rules or chown, and a program using the emulation must be able to
+ * open what it is given, so they show the caller as owner. The minor is
+ * the group or cdev number (Linux's are allocation order).
+ */
+#define VFIO_MINOR	  196
+#define VFIO_GROUP_MAJOR  242
+#define VFIO_DEVICE_MAJOR 241
+static const struct ufile_node vfio_container_node = {
+	.path = "/dev/vfio/vfio",
+	.mode = S_IFCHR | 0666,
+	.major = 10,
+	.minor = VFIO_MINOR,
+};
+static const struct ufile_node vfio_dir_node = {.mode = S_IFDIR | 0755};
+
+int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash)
+{
+	size_t len = 0;
+	const char *p = path;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (size < 2)
+		return -ENAMETOOLONG;
+	*trailing_slash = false;
+	while (*p) {
+		const char *start, *end;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		end = p;
+		n = (size_t)(end - start);
+		*trailing_slash = *p == '/';
+		if (n == 1 && start[0] == '.')
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			while (len && out[len - 1] != '/')
+				len--;
+			if (len)
+				len--; /* the slash before it */
+			continue;
+		}
+		if (len + 1 + n + 1 > size)
+			return -ENAMETOOLONG;
+		out[len++] = '/';
+		memcpy(out + len, start, n);
+		len += n;
+	}
+	if (!len)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
+static bool in_tree(const char *norm)
+{
+	for (size_t i = 0; i < sizeof(owned_trees) / sizeof(owned_trees[0]); i++) {
+		size_t n = strlen(owned_trees[i]);
+
+		if (!strncmp(norm, owned_trees[i], n) && (norm[n] == '\0' || norm[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* The names a relative path must end in to have a chance of being ours. */
+static bool candidate_leaf(const char *path)
+{
+	const char *leaf = strrchr(path, '/');
+	size_t n;
+
+	leaf = leaf ? leaf + 1 : path;
+	if (!*leaf) {
+		/* "dir/": the component before the slash. */
+		n = strlen(path);
+		while (n && path[n - 1] == '/')
+			n--;
+		leaf = path;
+		for (size_t i = n; i; i--)
+			if (path[i - 1] == '/') {
+				leaf = path + i;
+				break;
+			}
+		return n > (size_t)(leaf - path);
+	}
+	if (!strcmp(leaf, "iommu") || !strcmp(leaf, "vfio") || !strcmp(leaf, "devices") ||
+	    !strcmp(leaf, "fail-nth") || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+		return true;
+	if (!strncmp(leaf, "vfio", 4))
+		leaf += 4;
+	n = strspn(leaf, "0123456789");
+	return n && !leaf[n];
+}
+
+/* A /proc-style number: digits without a leading zero, below 2^32. */
+static bool parse_index(const char *s, unsigned int *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (unsigned int)v;
+	return true;
+}
+
+enum lookup_kind {
+	LK_NONE,    /* nothing of ours exists there */
+	LK_DEVNODE, /* devnodes[] */
+	LK_VFIO,    /* a node lib/vfio opens */
+	LK_DIR,	    /* /dev/vfio, /dev/vfio/devices */
+	LK_FAILNTH, /* a fail-nth file */
+};
+
+/* Where a normalised path lands. */
+struct uiommu_lookup {
+	enum lookup_kind kind;
+	const struct uiommu_devnode *dev;
+	struct ufile_node node; /* what stat(2) shows, when kind != LK_NONE */
+	pid_t tid;		/* fail-nth: the thread */
+	int failnth;		/* failnth_path()'s answer */
+	bool owned;		/* in the namespace at all */
+};
+
+static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
+{
+	static const char cdev_prefix[] = "/dev/vfio/devices/vfio";
+	unsigned int n;
+
+	if (!strcmp(norm, "/dev/vfio")) {
+		l->kind = LK_DIR;
+	} else if (!strcmp(norm, "/dev/vfio/vfio")) {
+		l->kind = LK_VFIO;
+		l->node = vfio_container_node;
+	} else if (!strcmp(norm, "/dev/vfio/devices")) {
+		if (vfio_device_count())
+			l->kind = LK_DIR;
+	} else if (!strncmp(norm, cdev_prefix, sizeof(cdev_prefix) - 1) &&
+		   parse_index(norm + sizeof(cdev_prefix) - 1, &n)) {
+		if (vfio_cdev_exists(n)) {
+			l->kind = LK_VFIO;
+			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,
+						      .major = VFIO_DEVICE_MAJOR,
+						      .minor = n,
+						      .caller_owns = true};
+		}
+	} else if (parse_index(norm + strlen("/dev/vfio/"), &n)) {
+		if (vfio_group_exists(n)) {
+			l->kind = LK_VFIO;
+			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,
+						      .major = VFIO_GROUP_MAJOR,
+						      .minor = n,
+						      .caller_owns = true};
+		}
+	}
+	if (l->kind == LK_DIR)
+		l->node = vfio_dir_node;
+}
+
+static void lookup(const char *norm, struct uiommu_lookup *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; i < sizeof(devnodes) / sizeof(devnodes[0]); i++) {
+		if (!strcmp(norm, devnodes[i].path)) {
+			l->kind = LK_DEVNODE;
+			l->dev = &devnodes[i];
+			l->node = *devnodes[i].node;
+			l->owned = true;
+			return;
+		}
+	}
+	if (!strncmp(norm, "/dev/vfio", 9) && (!norm[9] || norm[9] == '/')) {
+		/* lib/vfio's registry has a lock: inside the gate, against a fork(). */
+		fork_gate_enter();
+		lookup_vfio(norm, l);
+		fork_gate_exit();
+		l->owned = true;
+		return;
+	}
+	l->failnth = failnth_path(norm, &l->tid);
+	if (l->failnth == 1) {
+		l->kind = LK_FAILNTH;
+		l->node = failnth_node;
+	}
+	l->owned = l->failnth != 0 || in_tree(norm);
+}
+
+UIOMMU_EXPORT int uiommu_path_emulated(const char *path)
+{
+	char norm[PATH_MAX];
+	struct uiommu_lookup l;
+	bool slash;
+
+	if (!path || !*path)
+		return 0;
+	if (path[0] != '/')
+		return candidate_leaf(path);
+	if (upath_normalize(path, norm, sizeof(norm), &slash))
+		return 0;
+	lookup(norm, &l);
+	return l.owned;
+}
+
+/* Under /dev/vfio: the process's machine, built now if this is the first look. */
+static int machine_for(const char *norm)
+{
+	int rc;
+
+	if (strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/'))
+		return 0;
+	fork_gate_enter();
+	rc = vmm_machine_ensure();
+	fork_gate_exit();
+	return rc;
+}
+
+/*
+ * Resolve @path for open/stat/access: 0 with *l filled for an existing
+ * node, else -ENOENT / -ENOTDIR / -ENAMETOOLONG / -EFAULT. *machine_rc:
+ * what building the machine answered (0 outside /dev/vfio).
+ */
+static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t size,
+		   int *machine_rc)
+{
+	bool slash;
+	int rc;
+
+	*machine_rc = 0;
+	if (!path)
+		return -EFAULT;
+	if (!*path)
+		return -ENOENT;
+	rc = upath_normalize(path, norm, size, &slash);
+	if (rc)
+		return rc == -EINVAL ? -ENOENT : rc;
+	*machine_rc = machine_for(norm);
+	lookup(norm, l);
+	if (l->kind == LK_NONE)
+		return l->failnth < 0 ? l->failnth : -ENOENT;
+	if (slash && l->kind != LK_DIR)
+		return -ENOTDIR;
+	return 0;
+}
+
+static int node_stat(const struct uiommu_lookup *l, const char *norm, struct stat *st)
+{
+	ufile_node_stat(&l->node, norm, st);
+	if (l->kind == LK_FAILNTH)
+		st->st_ino = 0x40000000u + (uint64_t)l->tid;
+	if (l->kind == LK_DIR)
+		st->st_nlink = 2;
+	return 0;
+}
+
+/* May the caller (real or effective IDs) access a node of @st with @mode (R_OK | W_OK | X_OK)? */
+static int node_permission(const struct stat *st, int mode, bool effective)
+{
+	uid_t uid = effective ? geteuid() : getuid();
+	gid_t gid = effective ? getegid() : getgid();
+	mode_t bits;
+
+	if (!(mode & (R_OK | W_OK | X_OK)))
+		return 0;
+	if (!uid) {
+		/* Root: anything but executing a file no one may execute. */
+		if ((mode & X_OK) && !(st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+			return -EACCES;
+		return 0;
+	}
+	if (st->st_uid == uid) {
+		bits = (st->st_mode >> 6) & 7;
+	} else {
+		bool in_group = st->st_gid == gid;
+		gid_t groups[256];
+		int n = getgroups(256, groups);
+
+		for (int i = 0; !in_group && i < n; i++)
+			in_group = groups[i] == st->st_gid;
+		bits = in_group ? (st->st_mode >> 3) & 7 : st->st_mode & 7;
+	}
+	if (((mode & R_OK) && !(bits & 4)) || ((mode & W_OK) && !(bits & 2)) ||
+	    ((mode & X_OK) && !(bits & 1)))
+		return -EACCES;
+	return 0;
+}
+
+UIOMMU_EXPORT int uiommu_stat(const char *path, struct stat *st)
+{
+	char norm[PATH_MAX];
+	struct uiommu_lookup l;
+	int rc, mrc;
+
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	if (!rc && !st)
+		rc = -EFAULT;
+	if (!rc)
+		rc = node_stat(&l, norm, st);
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+UIOMMU_EXPORT int uiommu_access(const char *path, int mode, int flags)
+{
+	char norm[PATH_MAX];
+	struct uiommu_lookup l;
+	struct stat st;
+	int rc, mrc;
+
+	if (mode & ~(R_OK | W_OK | X_OK) || flags & ~AT_EACCESS) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	if (!rc) {
+		node_stat(&l, norm, &st);
+		rc = node_permission(&st, mode, flags & AT_EACCESS);
+	}
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+struct uiommu_file *upath_open(const char *path, int flags, int *err)
+{
+	char norm[PATH_MAX];
+	struct uiommu_file *file;
+	struct uiommu_lookup l;
+	struct stat st;
+	int rc, mrc, acc = 0;
+
+	uiommu_process_init();
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	/* The topology could not be built: every open under /dev/vfio fails with why. */
+	if (mrc)
+		rc = mrc;
+	if (!rc && (flags & O_CREAT) && (flags & O_EXCL))
+		rc = -EEXIST;
+	if (!rc && l.kind == LK_DIR)
+		/* A real directory fd cannot be made up: only its errors are Linux's. */
+		rc = (flags & O_ACCMODE) != O_RDONLY ? -EISDIR : -EOPNOTSUPP;
+	if (!rc && (flags & O_DIRECTORY))
+		rc = -ENOTDIR;
+	if (!rc)
+		node_stat(&l, norm, &st);
+	if (!rc && !(flags & O_PATH)) {
+		if ((flags & O_ACCMODE) != O_WRONLY)
+			acc |= R_OK;
+		if ((flags & O_ACCMODE) != O_RDONLY)
+			acc |= W_OK;
+		rc = node_permission(&st, acc, true);
+	}
+	if (rc) {
+		*err = rc;
+		return NULL;
+	}
+	switch (l.kind) {
+	case LK_DEVNODE:
+		file = l.dev->open(flags, err);
+		break;
+	case LK_VFIO:
+		file = vfio_path_open(norm, flags, err);
+		break;
+	default:
+		file = failnth_open(l.tid, flags, err);
+		break;
+	}
+	/* The file shows the node it was opened by (fstat(2) agrees with stat(2)). */
+	if (file)
+		ufile_set_node(file, &l.node, st.st_ino);
+	return file;
+}

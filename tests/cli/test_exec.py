@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: MIT
+"""
+uiommu exec: runs a program with the preload shim and passes its exit
+status through (128 + N for signal N, 127 / 126 when it cannot be run),
+--summary reports what each process did with the library (to stderr, or to
+a file), --config and --trace reach the program's environment, LD_PRELOAD
+keeps what was there after the shim, and the private debugfs stand-in is
+removed afterwards. Usage errors exit 2.
+"""
+import os
+import stat
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Tap, run  # noqa: E402
+
+uiommu, helper = sys.argv[1], sys.argv[2]
+t = Tap(35)
+tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
+
+
+def ex(*args, env=None):
+    return run(uiommu, "exec", *args) if env is None else run_env(env, "exec", *args)
+
+
+def run_env(env, *args):
+    import subprocess
+    p = subprocess.run([uiommu, *args], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **env})
+    return p.returncode, p.stdout, p.stderr
+
+
+# The program runs with the library as its /dev/iommu.
+rc, out, err = ex("--", helper, "ioas", "2")
+t.ok(rc == 0 and out == "ok 2\n", "a program allocates IOASes through the shim", (rc, out, err))
+t.ok("uiommu summary" not in err, "no summary unless asked", err)
+
+# --summary: to stderr, one block per process that used the library.
+rc, out, err = ex("--summary", "--", helper, "ioas", "3")
+t.ok(rc == 0 and out == "ok 3\n", "--summary: the program still runs", (rc, out, err))
+t.ok(err.count("uiommu summary: pid ") == 1 and "(exec_helper)" in err,
+     "--summary: one block, named after the program", err)
+t.ok("objects: ioas 3" in err, "--summary: objects by type", err)
+t.ok("ioctls: 3 (ok 3)" in err and "IOMMU_IOAS_ALLOC 3" in err, "--summary: ioctls", err)
+t.ok("files: iommufd 1" in err, "--summary: files", err)
+
+rc, out, err = ex("-s", helper, "vfio")
+t.ok(rc == 0 and out == "api 0 type1v2 1\n", "a VFIO container through the shim", (rc, out, err))
+t.ok("files: vfio-container 1" in err and "VFIO_GET_API_VERSION 1" in err
+     and "VFIO_CHECK_EXTENSION 1" in err, "--summary: VFIO files and ioctls by name", err)
+
+rc, out, err = ex("-s", helper, "fork")
+t.ok(rc == 0 and err.count("uiommu summary: pid ") == 2, "--summary: a fork()ed child reports too",
+     (rc, out, err))
+t.ok(err.count("objects: ioas 1\n") == 2, "--summary: each process counts its own work", err)
+
+path = os.path.join(tmp, "summary.txt")
+with open(path, "w") as f:
+    f.write("stale\n")
+rc, out, err = ex("--summary=" + path, "--", helper, "ioas", "1")
+text = open(path).read()
+t.ok(rc == 0 and "uiommu summary" not in err, "--summary=FILE: nothing on stderr", (rc, err))
+t.ok(text.startswith("uiommu summary: pid ") and "objects: ioas 1" in text
+     and "stale" not in text, "--summary=FILE: the file holds the summary", text)
+
+rc, out, err = ex("--summary", "--", "true")
+t.ok(rc == 0 and "no process opened an emulated file" in err,
+     "--summary: a program that never used the library", (rc, err))
+
+# Exit status.
+rc, _, _ = ex("--", "sh", "-c", "exit 3")
+t.ok(rc == 3, "exit status passed through", rc)
+rc, _, _ = ex("--", "sh", "-c", "kill -TERM $$")
+t.ok(rc == 128 + 15, "killed by SIGTERM: 143", rc)
+rc, _, _ = ex("--", "sh", "-c", "kill -KILL $$")
+t.ok(rc == 128 + 9, "killed by SIGKILL: 137", rc)
+rc, _, err = ex("--", os.path.join(tmp, "no-such-program"))
+t.ok(rc == 127 and "no-such-program: No such file or directory" in err,
+     "a missing program: 127", (rc, err))
+noexec = os.path.join(tmp, "not-executable")
+with open(noexec, "w") as f:
+    f.write("#!/bin/sh\n")
+os.chmod(noexec, stat.S_IRUSR | stat.S_IWUSR)
+rc, _, err = ex("--", noexec)
+t.ok(rc == 126 and "Permission denied" in err, "a program that cannot run: 126", (rc, err))
+
+# Options of the program are its own (options stop at PROGRAM).
+rc, out, err = ex("sh", "-c", "echo $0 $1", "--summary", "-x")
+t.ok(rc == 0 and out == "--summary -x\n", "arguments after PROGRAM are the program's", (rc, out))
+
+# The environment the library reads.
+rc, out, _ = ex("--", helper, "env", "LD_PRELOAD", env={"LD_PRELOAD": "libfoo.so"})
+first, _, rest = out.strip().partition(":")
+t.ok(rc == 0 and first.endswith("/libuiommu-preload.so") and os.path.isabs(first),
+     "LD_PRELOAD starts with the shim", out)
+t.ok(rest == "libfoo.so", "an existing LD_PRELOAD follows it", out)
+cfg = os.path.join(tmp, "topology.json")
+with open(cfg, "w") as f:
+    f.write("{}\n")
+rc, out, _ = run_env({}, "exec", "--config", os.path.relpath(cfg), "--", helper, "env",
+                     "UIOMMU_CONFIG")
+t.ok(rc == 0 and out.strip() == os.path.abspath(cfg), "--config: UIOMMU_CONFIG, absolute", out)
+rc, out, err = ex("--config", os.path.join(tmp, "missing.json"), "--", "true")
+t.ok(rc == 1 and out == "" and "missing.json: No such file or directory" in err,
+     "--config: a missing file fails before the program runs", (rc, out, err))
+rc, out, err = ex("--trace", "iommufd_ioctl", "--", helper, "ioas", "1")
+t.ok(rc == 0 and "iommufd_ioctl" in err, "--trace: the program's events are logged", (rc, err))
+rc, out, _ = ex("--trace", "iommufd_*", "--", helper, "env", "UIOMMU_TRACE")
+t.ok(rc == 0 and out.strip() == "iommufd_*", "--trace: UIOMMU_TRACE", out)
+rc, out, err = ex("--trace", "nosuchevent", "--", "true")
+t.ok(rc == 2 and "matches no trace event" in err, "--trace: a pattern that matches nothing",
+     (rc, err))
+
+# The debugfs stand-in exists for the program and is gone afterwards.
+rc, out, _ = ex("--", helper, "env", "UIOMMU_DEBUGFS_DIR")
+d = out.strip()
+t.ok(rc == 0 and d.startswith("/") and "uiommu-debugfs." in d, "UIOMMU_DEBUGFS_DIR set", out)
+t.ok(not os.path.exists(d), "the stand-in is removed after the program", d)
+rc, out, _ = ex("--", helper, "debugfs")
+t.ok(rc == 0 and out.strip() == "present", "the program sees /sys/kernel/debug/failslab", out)
+
+# Finding the shim.
+rc, out, err = run_env({"UIOMMU_PRELOAD": os.path.join(tmp, "nope.so")}, "exec", "--", "true")
+t.ok(rc == 1 and "nope.so: not a file" in err, "UIOMMU_PRELOAD naming nothing", (rc, err))
+rc, out, err = run_env({"UIOMMU_PRELOAD": "", "UIOMMU_X": "1"}, "-v", "exec", "--", "true")
+t.ok(rc == 0 and "preloading " in err and "libuiommu-preload.so" in err,
+     "-v says which shim", (rc, err))
+
+# Usage errors.
+rc, out, err = ex()
+t.ok(rc == 2 and out == "" and err.startswith("uiommu exec: expected a PROGRAM to run"),
+     "no program: usage error", (rc, out, err))
+rc, out, err = ex("--summary=", "true")
+t.ok(rc == 2 and "--summary=: expected a file name" in err, "--summary= with nothing", (rc, err))
+rc, out, err = run(uiommu, "help", "exec")
+t.ok(rc == 0 and out.startswith("usage: uiommu exec"), "uiommu help exec", (rc, out, err))
+
+for root, dirs, files in os.walk(tmp, topdown=False):
+    for n in files:
+        os.unlink(os.path.join(root, n))
+    for n in dirs:
+        os.rmdir(os.path.join(root, n))
+os.rmdir(tmp)
+t.done()

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_exec.c - `uiommu exec`: run an unmodified program with libuiommu in
+ * place of the kernel's /dev/iommu (and, with the VFIO layer, /dev/vfio).
+ *
+ * The program runs with the preload shim (libuiommu-preload.so) first in
+ * LD_PRELOAD. The shim is found, in this order: $UIOMMU_PRELOAD; the build
+ * tree this binary belongs to (build/preload/, when the binary is
+ * build/tools/uiommu/uiommu); the install location fixed at build time.
+ * What the library reads from the environment is set here:
+ *
+ *   UIOMMU_TRACE         --trace PATTERNS (checked here first)
+ *   UIOMMU_CONFIG        --config FILE, the topology (its schema comes with
+ *                        the VFIO layer; today the file is only checked)
+ *   UIOMMU_SUMMARY_FILE  --summary[=FILE]: every process that used the
+ *                        library appends its summary there at exit
+ *   UIOMMU_DEBUGFS_DIR   a private directory made here and removed when the
+ *                        program is done, the stand-in for /sys/kernel/debug
+ *                        (uiommu_path_redirect()), so it is cleaned up even
+ *                        when the program is killed
+ *
+ * The program runs in a child (fork + execvp) while this process waits,
+ * ignoring SIGINT and SIGQUIT as system(3) does (the terminal's signals go
+ * to the program, which shares our process group). The exit status is the
+ * program's, or 128 + the signal that killed it; 126 / 127 when it could
+ * not be run (as sh and env say); 1 when something here failed, 2 for a
+ * usage error.
+ */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+
+#define CMD	     "exec"
+#define PRELOAD_NAME "libuiommu-preload.so"
+
+void cmd_exec_usage(FILE *f)
+{
+	fprintf(f, "usage: uiommu exec [--config FILE] [--trace PATTERNS] [--summary[=FILE]]\n"
+		   "                   [--] PROGRAM [ARGS...]\n"
+		   "\n"
+		   "Run PROGRAM with the preload shim, so that its /dev/iommu (and /dev/vfio)\n"
+		   "is libuiommu's: open, ioctl, mmap, read, write, poll, dup, fork work as on\n"
+		   "the real device, with no IOMMU and no privileges.\n"
+		   "\n"
+		   "Options:\n"
+		   "  -c, --config FILE     topology of the emulated system (passed on as\n"
+		   "                        UIOMMU_CONFIG; its schema comes with the VFIO layer)\n"
+		   "  -t, --trace PATTERNS  log trace events matching comma-separated globs to\n"
+		   "                        stderr (\"iommufd_*,-iommufd_open\"; UIOMMU_TRACE)\n"
+		   "  -s, --summary[=FILE]  after the program, a summary of what each of its\n"
+		   "                        processes did with the library (files, objects,\n"
+		   "                        ioctls by result, DMA, faults): to stderr, or\n"
+		   "                        written to FILE\n"
+		   "  -h, --help            show this help\n"
+		   "\n"
+		   "The shim: $UIOMMU_PRELOAD, else the build tree's, else the installed one.\n"
+		   "Exit status: PROGRAM's, 128+N when signal N killed it, 126/127 when it\n"
+		   "could not be run, 1 on another failure, 2 on a usage error.\n"
+		   "See uiommu-exec(1).\n");
+}
+
+static const struct option exec_longopts[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"trace", required_argument, NULL, 't'},
+	{"summary", optional_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+/* The shim to preload, or NULL (with a message) when none can be found. */
+static const char *find_preload(char *buf, size_t size)
+{
+	const char *env = getenv("UIOMMU_PRELOAD");
+	char exe[PATH_MAX];
+	size_t broot = strlen(UIOMMU_BUILDDIR);
+	ssize_t n;
+
+	if (env && *env) {
+		if (!is_file(env)) {
+			warnx("UIOMMU_PRELOAD=%s: not a file", env);
+			return NULL;
+		}
+		return env;
+	}
+	/* A binary inside the build tree uses that tree's shim. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (!strncmp(exe, UIOMMU_BUILDDIR, broot) && exe[broot] == '/' &&
+		    (size_t)snprintf(buf, size, "%s/preload/%s", UIOMMU_BUILDDIR, PRELOAD_NAME) <
+			    size &&
+		    is_file(buf))
+			return buf;
+	}
+	if (is_file(UIOMMU_PRELOAD_INSTALLED))
+		return UIOMMU_PRELOAD_INSTALLED;
+	warnx("cannot find %s (looked in $UIOMMU_PRELOAD and %s); set UIOMMU_PRELOAD", PRELOAD_NAME,
+	      UIOMMU_PRELOAD_INSTALLED);
+	return NULL;
+}
+
+/* setenv() of "NAME" to "@first:old" (or @first alone). */
+static int prepend_env(const char *name, const char *first)
+{
+	const char *old = getenv(name);
+	char *v;
+	int rc;
+
+	if (!old || !*old)
+		return setenv(name, first, 1);
+	if (asprintf(&v, "%s:%s", first, old) < 0)
+		return -1;
+	rc = setenv(name, v, 1);
+	free(v);
+	return rc;
+}
+
+/* The canonical absolute path of an existing file, for a child that may chdir. */
+static char *absolute(const char *path)
+{
+	return realpath(path, NULL);
+}
+
+static void remove_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0) {
+		unlinkat(dirfd, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR)
+			remove_tree(fd, de->d_name);
+		else
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+static const char *tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
+}
+
+/* Copy the summary file to stderr; say so when no process used the library. */
+static void print_summary(const char *path)
+{
+	char buf[4096];
+	size_t n, total = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+			fwrite(buf, 1, n, stderr);
+			total += n;
+		}
+		fclose(f);
+	}
+	if (!total)
+		fprintf(stderr, "uiommu summary: no process opened an emulated file\n");
+}
+
+/* Run argv in a child; its status as an exit code. */
+static int run(char **argv)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	int status, e;
+	pid_t pid;
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		warn("fork");
+		return 1;
+	}
+	if (!pid) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		execvp(argv[0], argv);
+		e = errno;
+		warnx("%s: %s", argv[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			warn("waitpid");
+			return 1;
+		}
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	const char *config = NULL, *trace = NULL, *summary_arg = NULL, *preload;
+	char preload_buf[PATH_MAX], debugfs[PATH_MAX], summary_tmp[PATH_MAX];
+	char *summary_path = NULL, *config_abs = NULL;
+	bool summary = false, summary_to_stderr = false;
+	int c, fd, rc = 1;
+
+	while ((c = cli_getopt(CMD, argc, argv, "+c:t:s::h", exec_longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			trace = optarg;
+			break;
+		case 's':
+			summary = true;
+			summary_arg = optarg;
+			break;
+		case 'h':
+			cmd_exec_usage(stdout);
+			return 0;
+		}
+	}
+	if (optind >= argc)
+		cli_usage_error(CMD, "expected a PROGRAM to run");
+	if (summary_arg && !*summary_arg)
+		cli_usage_error(CMD, "--summary=: expected a file name");
+	if (trace)
+		cli_trace(CMD, trace); /* a usage error when nothing matches */
+
+	if (config) {
+		fd = open(config, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			err(1, "--config %s", config);
+		close(fd);
+		config_abs = absolute(config);
+		if (!config_abs || setenv("UIOMMU_CONFIG", config_abs, 1))
+			err(1, "--config");
+	}
+	preload = find_preload(preload_buf, sizeof(preload_buf));
+	if (!preload)
+		goto out;
+	if (cli_verbose)
+		fprintf(stderr, "uiommu exec: preloading %s\n", preload);
+	if (prepend_env("LD_PRELOAD", preload))
+		err(1, "LD_PRELOAD");
+	if (trace && setenv("UIOMMU_TRACE", trace, 1))
+		err(1, "UIOMMU_TRACE");
+
+	if (summary) {
+		if (summary_arg) {
+			fd = open(summary_arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fd < 0)
+				err(1, "--summary=%s", summary_arg);
+			close(fd);
+			summary_path = absolute(summary_arg);
+		} else {
+			snprintf(summary_tmp, sizeof(summary_tmp), "%s/uiommu-summary.XXXXXX",
+				 tmpdir());
+			fd = mkostemp(summary_tmp, O_CLOEXEC);
+			if (fd < 0)
+				err(1, "%s", summary_tmp);
+			close(fd);
+			summary_path = strdup(summary_tmp);
+			summary_to_stderr = true;
+		}
+		if (!summary_path || setenv("UIOMMU_SUMMARY_FILE", summary_path, 1))
+			err(1, "--summary");
+	} else {
+		unsetenv("UIOMMU_SUMMARY_FILE");
+	}
+
+	snprintf(debugfs, sizeof(debugfs), "%s/uiommu-debugfs.XXXXXX", tmpdir());
+	if (!mkdtemp(debugfs) || setenv("UIOMMU_DEBUGFS_DIR", debugfs, 1)) {
+		warn("%s", debugfs);
+		if (summary_to_stderr)
+			unlink(summary_path);
+		goto out;
+	}
+
+	rc = run(argv + optind);
+
+	remove_tree(AT_FDCWD, debugfs);
+	if (summary_to_stderr) {
+		print_summary(summary_path);
+		unlink(summary_path);
+	}
+out:
+	free(summary_path);
+	free(config_abs);
+	return rc;
+}
