@@ -18,8 +18,12 @@
  *    completion arrives on the MSI-X eventfd set with SET_IRQS, the error
  *    vector on the other one; INTx with auto-mask and UNMASK; RESET keeps
  *    the enabled MSI-X vectors and clears the registers;
- *  - the last close resets the function; unregistering while open: EBUSY.
+ *  - the last close resets the function; unregistering while open: EBUSY;
+ *  - threads: two DMA threads with MSI-X on while another switches MSI-X
+ *    off and on and resets the device (the lock order of SET_IRQS, the
+ *    function's lock and interrupt delivery; make check-tsan runs it).
  */
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 
@@ -404,6 +408,107 @@ static void test_close_and_unregister(void *arg)
 	TAP_CHECK_EQ(cmd, 0, "the last close reset the function");
 }
 
+/* ------------------------------------------------------------------ */
+/* Threads                                                            */
+
+#define TH_OPS	  400
+#define TH_ROUNDS 60
+
+struct th {
+	struct vdev *v;
+	pthread_mutex_t *go_lock; /* one operation at a time: the registers are shared */
+	unsigned int done;
+	char bad[128];
+};
+
+static int th_write(struct vdev *v, unsigned int off, uint64_t x, unsigned int size)
+{
+	return uiommu_pwrite(v->dev, &x, size, off) == (ssize_t)size ? 0 : -1;
+}
+
+static void *dma_thread(void *arg)
+{
+	struct th *t = arg;
+
+	for (unsigned int i = 0; i < TH_OPS && !t->bad[0]; i++) {
+		uint64_t src = IOVA + (i % 8) * 0x100, dst = IOVA + 0x4000 + (i % 8) * 0x100;
+		uint32_t st = 0;
+
+		pthread_mutex_lock(t->go_lock);
+		if (th_write(t->v, DMATEST_REG_SRC_IOVA, src, 8) ||
+		    th_write(t->v, DMATEST_REG_DST_IOVA, dst, 8) ||
+		    th_write(t->v, DMATEST_REG_LEN, 0x80, 4) ||
+		    th_write(t->v, DMATEST_REG_OP, DMATEST_OP_COPY, 4) ||
+		    th_write(t->v, DMATEST_REG_CTRL, DMATEST_CTRL_IRQ_DONE, 4) ||
+		    th_write(t->v, DMATEST_REG_GO, 1, 4) ||
+		    uiommu_pread(t->v->dev, &st, 4, DMATEST_REG_STATUS) != 4)
+			snprintf(t->bad, sizeof(t->bad), "op %u: %s", i, strerror(errno));
+		pthread_mutex_unlock(t->go_lock);
+		if (!t->bad[0] && st != DMATEST_STATUS_DONE)
+			snprintf(t->bad, sizeof(t->bad), "op %u: status 0x%x", i, st);
+		if (st == DMATEST_STATUS_DONE)
+			t->done++;
+	}
+	return NULL;
+}
+
+static void test_threads(void *arg)
+{
+	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map)};
+	pthread_mutex_t go_lock = PTHREAD_MUTEX_INITIALIZER;
+	int ev[2] = {eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
+		     eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+	struct th th[2];
+	pthread_t tid[2];
+	uint8_t *mem;
+	int32_t fds[2];
+	struct vdev v;
+	uint64_t got = 0;
+
+	TAP_CHECK(ev[0] >= 0 && ev[1] >= 0, "eventfds");
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TAP_CHECK(mem != MAP_FAILED, "mmap");
+	open_device(&v);
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	map.vaddr = (uintptr_t)mem;
+	map.iova = IOVA;
+	map.size = MEM_SIZE;
+	CHECK_OK(uiommu_ioctl(v.container, VFIO_IOMMU_MAP_DMA, &map));
+	cfg_write(&v, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	fds[0] = ev[0];
+	fds[1] = ev[1];
+	CHECK_OK(set_irqs(&v, TRIG_FD, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, fds));
+	for (int i = 0; i < 2; i++) {
+		th[i] = (struct th){.v = &v, .go_lock = &go_lock};
+		TAP_CHECK(!pthread_create(&tid[i], NULL, dma_thread, &th[i]), "pthread_create");
+	}
+	for (int r = 0; r < TH_ROUNDS; r++) {
+		CHECK_OK(set_irqs(&v, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE,
+				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL));
+		CHECK_OK(set_irqs(&v, TRIG_FD, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, fds));
+		/* Between operations, so that every interrupt has its DONE read back. */
+		if (r % 10 == 9) {
+			pthread_mutex_lock(&go_lock);
+			CHECK_OK(uiommu_ioctl(v.dev, VFIO_DEVICE_RESET));
+			pthread_mutex_unlock(&go_lock);
+		}
+		got += ev_take(ev[0]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	got += ev_take(ev[0]);
+	TAP_CHECK(!th[0].bad[0] && !th[1].bad[0], "%s%s", th[0].bad, th[1].bad);
+	/* An interrupt only for an operation that completed, and only while MSI-X was on. */
+	TAP_CHECK(got <= (uint64_t)th[0].done + th[1].done && th[0].done + th[1].done > 0,
+		  "%llu interrupts for %u + %u operations", (unsigned long long)got, th[0].done,
+		  th[1].done);
+	TAP_CHECK_EQ(ev_take(ev[1]), 0, "the error vector's interrupt was never enabled in CTRL");
+	close_device(&v);
+	close(ev[0]);
+	close(ev[1]);
+	munmap(mem, MEM_SIZE);
+}
+
 int main(void)
 {
 	static const struct {
@@ -418,6 +523,7 @@ int main(void)
 		 test_dma_irqs},
 		{"the last close resets; unregister while open is EBUSY",
 		 test_close_and_unregister},
+		{"threads: DMA with MSI-X while SET_IRQS switches it and RESET runs", test_threads},
 	};
 	unsigned int base;
 	int err = 0;
