@@ -483,6 +483,10 @@ static int iopt_map_common(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	if (ictx->account_mode == IOPT_PAGES_ACCOUNT_MM &&
 	    pages->account_req == IOPT_PAGES_ACCOUNT_USER)
 		pages->account_req = IOPT_PAGES_ACCOUNT_MM;
+	/* Once per context: a capget() per MAP would cost more than the MAP (pages.c). */
+	if (!ictx->cap_ipc_lock)
+		ictx->cap_ipc_lock = iommufd_capable(IOMMUFD_CAP_IPC_LOCK) ? 2 : 1;
+	pages->cap_ipc_lock = ictx->cap_ipc_lock == 2;
 	pthread_mutex_unlock(&ictx->lock);
 	list_add(&elm.next, &pages_list);
 

@@ -78,6 +78,8 @@ struct iopt_pages {
 	uint8_t account_req;
 	uint8_t account_mode;
 	bool account_decided;
+	/* The mapping context's opener had CAP_IPC_LOCK (set at MAP time: no charge). */
+	bool cap_ipc_lock;
 	/* FILE: page-aligned file offset of index 0, identity, and our mapping's size. */
 	uint64_t file_start;
 	uint64_t file_dev, file_ino;

@@ -195,6 +195,8 @@ struct iommufd_ctx {
 	pthread_rwlock_t ioas_creation_lock;
 
 	uint8_t account_mode;		/* IOPT_PAGES_ACCOUNT_*; under lock */
+	/* CAP_IPC_LOCK as sampled at the context's first MAP: 0 not yet, 1 no, 2 yes; under lock */
+	uint8_t cap_ipc_lock;
 	uint8_t no_iommu_mode;		/* VFIO no-IOMMU compat; under lock */
 	struct iommufd_ioas *vfio_ioas; /* the VFIO compat IOAS, no reference; under lock */
 	/*

@@ -25,10 +25,13 @@
  * A page is pinned while either tree covers it, once per iopt_pages however
  * many nodes cover it. Pinning a page that becomes covered means what
  * pin_user_pages() means to a caller: the page must be mapped with the
- * permission the mapping needs and is faulted in now (madvise
- * MADV_POPULATE_READ / _WRITE; a hole gives EFAULT, read-only memory under a
- * writeable mapping EFAULT as GUP's FOLL_WRITE does, a file page past the
- * end of the file EINVAL as memfd_pin_folios() does), and it is charged:
+ * permission the mapping needs and is faulted in now (up to
+ * IOPT_PROBE_MAX_PAGES by touching each page under the uaccess guard, a
+ * load or an atomic no-op write, util/uaccess.h; more with madvise
+ * MADV_POPULATE_READ / _WRITE; either way a hole gives EFAULT, read-only
+ * memory under a writeable mapping EFAULT as GUP's FOLL_WRITE does, a file
+ * page past the end of the file EINVAL as memfd_pin_folios() does), and it
+ * is charged:
  *
  *   USER mode  to the user's locked memory, against RLIMIT_MEMLOCK
  *   MM mode    to the process's locked memory, against RLIMIT_MEMLOCK
@@ -37,9 +40,15 @@
  * and always to the process's pinned_vm (VmPin). The mode is decided when
  * the pages are first pinned (Linux decides at MAP time; the difference only
  * shows if CAP_IPC_LOCK changes between a map into an IOAS without domains
- * and the first pin). Userspace cannot keep the program from unmapping
- * pinned user memory; a domain still maps the address afterwards (see
- * DESIGN.md §1); file-backed pages do not have that problem.
+ * and the first pin). Whether the mapper has CAP_IPC_LOCK is what the
+ * context sampled at its first MAP (ictx->cap_ipc_lock, handed to the
+ * pages of every MAP), not a capget() per MAP: Linux asks capable() at
+ * every MAP, which costs it nothing, and a system call here would cost
+ * more than the rest of a small MAP. So a program that changes
+ * CAP_IPC_LOCK after a context's first MAP keeps that context's answer
+ * (a new context samples again). Userspace cannot keep the program from
+ * unmapping pinned user memory; a domain still maps the address afterwards
+ * (see DESIGN.md §1); file-backed pages do not have that problem.
  *
  * Design rule kept from Linux: destroy never fails. Unpinning and
  * unaccounting allocate nothing.
@@ -71,6 +80,7 @@
 #include "util/alloc.h"
 #include "util/epoch.h"
 #include "util/trace.h"
+#include "util/uaccess.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ  22
@@ -138,9 +148,8 @@ static int iopt_pages_update_pinned(struct iopt_pages *pages, uint64_t npages, b
 	if (!npages)
 		return 0;
 	if (!pages->account_decided) {
-		pages->account_mode = iommufd_capable(IOMMUFD_CAP_IPC_LOCK)
-					      ? IOPT_PAGES_ACCOUNT_NONE
-					      : pages->account_req;
+		pages->account_mode =
+			pages->cap_ipc_lock ? IOPT_PAGES_ACCOUNT_NONE : pages->account_req;
 		pages->account_decided = true;
 	}
 	switch (pages->account_mode) {
@@ -205,6 +214,14 @@ static int check_mapped_mincore(uintptr_t addr, size_t len)
 }
 
 /*
+ * Ranges of at most this many pages are checked by touching each page
+ * (probe_user_pages()) rather than with madvise(): a system call costs
+ * 0.3-0.7 us in a VM, a touch of a present page a few ns, and the kernel's
+ * populate walk about 150 ns a page; beyond it one call amortises.
+ */
+#define IOPT_PROBE_MAX_PAGES 16
+
+/*
  * Make sure pages [start, last] of @pages are present with the access the
  * mapping needs, faulting them in like GUP. Nothing to undo afterwards.
  */
@@ -217,6 +234,15 @@ static int iopt_pages_check(struct iopt_pages *pages, uint64_t start, uint64_t l
 
 	if (pages->type == IOPT_ADDRESS_FILE && (!pages->file_pinnable || !pages->base))
 		return -EINVAL;
+	/* A few pages: touched under the uaccess guard, no system call. */
+	if (last - start < IOPT_PROBE_MAX_PAGES) {
+		int rc = probe_user_pages((void *)addr, len, PAGE_SIZE, pages->writable);
+
+		/* SIGBUS: a file page past EOF (EINVAL for MAP_FILE), else EFAULT. */
+		if (rc == -EIO)
+			return pages->type == IOPT_ADDRESS_FILE ? -EINVAL : -EFAULT;
+		return rc;
+	}
 	if (!have_populate())
 		return check_mapped_mincore(addr, len);
 	while (madvise((void *)addr, len, advice)) {

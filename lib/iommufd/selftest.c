@@ -198,20 +198,9 @@ static bool same_backing(const struct umaps *m, uintptr_t a, uintptr_t b)
 }
 
 /* GUP's EFAULT: every page of [uptr, uptr + length) must be readable. */
-static int probe_user_pages(uintptr_t uptr, uint64_t length)
+static int user_pages_readable(uintptr_t uptr, uint64_t length)
 {
-	uintptr_t p = uptr & PAGE_MASK;
-	uint8_t byte;
-
-	if (!length)
-		return 0;
-	for (; p <= uptr + (length - 1); p += PAGE_SIZE) {
-		if (copy_from_user(&byte, (const void *)p, 1))
-			return -EFAULT;
-		if (p + PAGE_SIZE < p)
-			break;
-	}
-	return 0;
+	return probe_user_pages((const void *)uptr, length, PAGE_SIZE, false) ? -EFAULT : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -533,7 +522,7 @@ static int iommufd_test_md_check_pa(struct iommufd_ucmd *ucmd, struct iommu_test
 	hwpt = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_PAGING);
 	if (IS_ERR(hwpt))
 		return (int)PTR_ERR(hwpt);
-	rc = probe_user_pages((uintptr_t)uptr, length);
+	rc = user_pages_readable((uintptr_t)uptr, length);
 	if (rc)
 		goto out_put;
 	rc = umaps_read(&maps);
@@ -556,7 +545,7 @@ static int iommufd_test_md_check_refs(struct iommu_test_cmd *cmd)
 
 	if (length % PAGE_SIZE || uptr % PAGE_SIZE || __builtin_add_overflow(uptr, length, &end))
 		return -EINVAL;
-	rc = probe_user_pages((uintptr_t)uptr, length);
+	rc = user_pages_readable((uintptr_t)uptr, length);
 	if (rc)
 		return rc;
 	rc = umaps_read(&maps);
@@ -882,7 +871,7 @@ static int iommufd_test_check_pages(uintptr_t uptr, void **pages, uint64_t npage
 	struct umaps maps;
 	int rc;
 
-	rc = probe_user_pages(uptr, npages * PAGE_SIZE);
+	rc = user_pages_readable(uptr, npages * PAGE_SIZE);
 	if (rc)
 		return rc;
 	rc = umaps_read(&maps);

@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -175,6 +176,24 @@ void *ualloc_aligned(size_t align, size_t size)
 		align = sizeof(void *);
 	if (posix_memalign(&p, align, size ? size : 1))
 		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
+#define HUGE_SIZE (2UL << 20)
+
+void *ualloc_huge(size_t align, size_t size)
+{
+	void *p;
+
+	if (size < HUGE_SIZE || align > HUGE_SIZE)
+		return ualloc_aligned(align, size);
+	if (should_fail())
+		return NULL;
+	if (posix_memalign(&p, HUGE_SIZE, size))
+		return NULL;
+	/* Whole huge pages inside the block only; a refusal just leaves 4 KiB pages. */
+	(void)madvise(p, size & ~(HUGE_SIZE - 1), MADV_HUGEPAGE);
 	memset(p, 0, size);
 	return p;
 }

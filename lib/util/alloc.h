@@ -16,6 +16,14 @@ void *uzalloc(size_t size);
 void *ucalloc(size_t n, size_t size);
 /* Zeroed memory aligned to @align (a power of two). Free with ufree(). */
 void *ualloc_aligned(size_t align, size_t size);
+/*
+ * The same, for a large array that is read at random (a cache's sets): at
+ * least 2 MiB, it is 2 MiB aligned and asks for transparent huge pages
+ * (madvise MADV_HUGEPAGE) before it is zeroed, so that it costs a handful
+ * of TLB entries instead of one per 4 KiB. Below 2 MiB, ualloc_aligned().
+ * Free with ufree().
+ */
+void *ualloc_huge(size_t align, size_t size);
 void ufree(void *p);
 
 /*

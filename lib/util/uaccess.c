@@ -23,6 +23,18 @@
  * the fault must happen here, in code the guard covers, not inside a
  * sanitizer's interceptor.
  *
+ * probe_user_pages() is pinning without a system call: one access per
+ * page under the same guard, a volatile load, or for a writable pin a
+ * locked "or 0" (an atomic read-modify-write that stores the value it
+ * read, so a program thread writing the same byte loses nothing). A write
+ * access faults on read-only memory and makes the kernel break
+ * copy-on-write, exactly what GUP with FOLL_WRITE (and
+ * MADV_POPULATE_WRITE) ask of it. Its loop is compiled without the
+ * address and thread sanitizers too (their hooks must not be the ones to
+ * touch the program's memory, and TSan must not turn the atomic into a
+ * call into its runtime). The handler records the signal, so SIGBUS (a
+ * file page past EOF) can be told from SIGSEGV.
+ *
  * Invariants: the flag is raised only between the sigsetjmp() and the end
  * of the copy loop of the same thread; nothing is allocated and no lock is
  * held while it is raised. Locking: none (per-thread state; the handler is
@@ -39,6 +51,7 @@
 struct uaccess_guard {
 	sigjmp_buf jb;
 	volatile sig_atomic_t active;
+	volatile sig_atomic_t sig; /* the signal that ended the last guarded access */
 };
 
 static _Thread_local struct uaccess_guard guard;
@@ -52,6 +65,7 @@ static void uaccess_handler(int sig, siginfo_t *si, void *uc)
 
 	if (guard.active) {
 		guard.active = 0;
+		guard.sig = sig;
 		siglongjmp(guard.jb, 1);
 	}
 	if (old->sa_flags & SA_SIGINFO) {
@@ -105,6 +119,23 @@ __attribute__((noinline, no_sanitize_address)) static void raw_zero(uintptr_t d,
 		*(volatile uint8_t *)d = 0;
 }
 
+/* One access to the first byte of each of @n pages @step bytes apart, from @a. */
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread)) static void
+raw_touch(uintptr_t a, size_t n, size_t step, bool write)
+{
+	for (; n; n--, a += step) {
+		if (!write) {
+			(void)*(const volatile uint8_t *)a;
+			continue;
+		}
+#if defined(__x86_64__) || defined(__i386__)
+		__asm__ __volatile__("lock orb $0, %0" : "+m"(*(volatile uint8_t *)a) : : "memory");
+#else
+		__atomic_fetch_or((volatile uint8_t *)a, 0, __ATOMIC_RELAXED);
+#endif
+	}
+}
+
 /*
  * access_ok(): reject ranges that wrap, and anything in the first page,
  * which is never mapped in a Linux process (mmap_min_addr): a NULL or
@@ -136,6 +167,30 @@ static int guarded_copy(void *dst, const void *src, size_t n, const void *user, 
 		raw_zero((uintptr_t)dst, n);
 	else
 		raw_copy((uintptr_t)dst, (uintptr_t)src, n);
+	guard.active = 0;
+	return 0;
+}
+
+int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write)
+{
+	uintptr_t first, last;
+
+	if (!len)
+		return 0;
+	if (!range_ok(uaddr, len))
+		return -EFAULT;
+	first = (uintptr_t)uaddr & ~(uintptr_t)(page_size - 1);
+	last = ((uintptr_t)uaddr + (len - 1)) & ~(uintptr_t)(page_size - 1);
+	/* The first page may start below the minimum: its first byte is never touched then. */
+	if (first < UACCESS_MIN_ADDR)
+		return -EFAULT;
+	pthread_once(&guard_once, uaccess_install);
+	if (sigsetjmp(guard.jb, 0)) {
+		guard.active = 0;
+		return guard.sig == SIGBUS ? -EIO : -EFAULT;
+	}
+	guard.active = 1;
+	raw_touch(first, (last - first) / page_size + 1, page_size, write);
 	guard.active = 0;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #ifndef UIOMMU_UTIL_UACCESS_H
 #define UIOMMU_UTIL_UACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,20 @@ int copy_from_user(void *dst, const void *usrc, size_t n);
 int copy_to_user(void *udst, const void *src, size_t n);
 /* Zero @n bytes at user address @udst. */
 int clear_user(void *udst, size_t n);
+
+/*
+ * Touch the first byte of every @page_size-byte page (a power of two) that
+ * [@uaddr, @uaddr + @len) overlaps, the way pinning (GUP) would: a load,
+ * or with @write an atomic read-modify-write that stores what it read. The
+ * write needs write permission, so it faults on read-only memory and
+ * breaks copy-on-write sharing as GUP's FOLL_WRITE does; a page that is
+ * not present is faulted in by the kernel on the way; the contents never
+ * change. Returns 0, -EFAULT when a page is not mapped or lacks the
+ * permission (SIGSEGV), or -EIO when touching one raises SIGBUS (a file
+ * page past the end of its file). Pages before the one that failed stay
+ * faulted in. No system call unless a page must be faulted in.
+ */
+int probe_user_pages(const void *uaddr, size_t len, size_t page_size, bool write);
 
 /*
  * The kernel's copy_struct_from_user(): copy a user struct of @usize bytes

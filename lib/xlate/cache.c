@@ -153,14 +153,14 @@ _Static_assert(offsetof(struct xlate_cache, tlb_flushed) / 64 ==
 _Static_assert(sizeof(struct xc_tlb_img) == XC_TLB_IMGW * 8, "IOTLB image words");
 _Static_assert(sizeof(struct xc_ipa_meta) == 8, "IPA meta word");
 
-__thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
+__thread uintptr_t xc_shard_off __attribute__((tls_model("initial-exec")));
 static unsigned int xc_shard_next;
 
-uint32_t xc_shard_assign(void)
+uintptr_t xc_shard_assign(void)
 {
 	unsigned int i = __atomic_fetch_add(&xc_shard_next, 1, __ATOMIC_RELAXED) % XC_SHARDS;
 
-	xc_shard_off = (uint32_t)(i * sizeof(struct xc_shard)) + XC_SHARD_BIAS;
+	xc_shard_off = (uintptr_t)i * sizeof(struct xc_shard) + XC_SHARD_BIAS;
 	return xc_shard_off;
 }
 
@@ -199,17 +199,26 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	s->grp = (uint16_t)grp;
 	s->kind = (uint8_t)kind;
 	s->lru = lru;
-	s->nw = nw;
+	s->nw = (uint8_t)nw;
 	if (!g->entries)
 		return 0;
-	s->ways = g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS);
+	s->ways = (uint8_t)(g->ways ? g->ways : MIN(g->entries, XC_MAX_WAYS));
 	s->nsets = g->entries / s->ways;
 	s->set_mask = s->nsets > 1 && is_pow2(s->nsets) ? s->nsets - 1 : 0;
-	s->tagb = (uint32_t)ALIGN_UP(sizeof(struct xc_hdr) + (size_t)s->ways * 12, 64);
-	s->stride = (uint32_t)ALIGN_UP(s->tagb + (size_t)s->ways * nw * 8, 64);
-	s->sets = ualloc_aligned(64, (size_t)s->nsets * s->stride);
+	/* A tag block: the header, the tags and the fingerprints, in a power of two of lines. */
+	s->tshift = 6;
+	while ((1u << s->tshift) < sizeof(struct xc_hdr) + (size_t)s->ways * 12)
+		s->tshift++;
+	s->estride = (uint32_t)ALIGN_UP((size_t)s->ways * nw * 8, 64);
+	/*
+	 * The tag blocks, then the entries, in one block; a big cache (the
+	 * IOTLB at 64K entries is 5 MiB) on huge pages: no TLB miss per set.
+	 */
+	s->sets = ualloc_huge(64, ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
 	if (!s->sets)
 		return -ENOMEM;
+	s->ents = s->sets + ((size_t)s->nsets << s->tshift);
+	s->geom4 = s->ways == 4 && s->set_mask;
 	for (uint32_t i = 0; i < s->nsets; i++)
 		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
 	return 0;
@@ -359,11 +368,12 @@ fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
 }
 
 /*
- * The way of set @h (@ways ways, @tag its tags) that holds (@k0, @k1), or
- * -1; *free_way: the first free one. Inline, so 4 ways unroll.
+ * The way of a set (@ways ways, @tag its tags, @e0 its entries of @nw
+ * words) that holds (@k0, @k1), or -1; *free_way: the first free one.
+ * Inline, so 4 ways unroll.
  */
 static inline __attribute__((always_inline)) int
-insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsigned int ways,
+insert_scan(const uint64_t *e0, unsigned int nw, const uint64_t *tag, unsigned int ways,
 	    uint64_t k0, uint64_t k1, int *free_way)
 {
 	for (unsigned int w = 0; w < ways; w++) {
@@ -372,10 +382,31 @@ insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsi
 		if (!(t & XC_K0_VALID)) {
 			if (*free_way < 0)
 				*free_way = (int)w;
-		} else if (unlikely(t == k0) && xc_ld(&xc_entry(s, h, w)[XC_K1]) == k1) {
+		} else if (unlikely(t == k0) && xc_ld(&e0[(size_t)w * nw + XC_K1]) == k1) {
 			return (int)w;
 		}
 	}
+	return -1;
+}
+
+/*
+ * A way of set @h (@ways ways, entries of @nw words from @e0) whose entry
+ * is dead, or -1; when every way is live, the set remembers the newest
+ * flush (h->live) so that fills look again only after the next one.
+ */
+static __attribute__((noinline)) int dead_way(const struct xlate_cache *c,
+					      const struct xc_cset *s, struct xc_hdr *h,
+					      const uint64_t *e0, unsigned int ways, unsigned int nw)
+{
+	uint32_t fl = (uint32_t)xc_ld(&c->flushed);
+
+	for (unsigned int w = 0; w < ways; w++) {
+		const uint64_t *e = e0 + (size_t)w * nw;
+
+		if (!xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]), xc_ld(&e[XC_STAMP])))
+			return (int)w;
+	}
+	__atomic_store_n(&h->live, fl, __ATOMIC_RELAXED);
 	return -1;
 }
 
@@ -385,15 +416,22 @@ insert_scan(const struct xc_cset *s, struct xc_hdr *h, const uint64_t *tag, unsi
  * (xc_fp()), into the set of @hash, unless an
  * invalidation began since @s0. An entry with the same keys is overwritten
  * in place; else a free way, else a dead one, else the victim. Inline, so
- * that each cache's copy of the words is unrolled.
+ * that each cache's copy of the words is unrolled; @g4 (a constant: the
+ * cache has the default geometry, s->geom4) makes the set's place and the
+ * ways' offsets constants too.
  */
 static inline __attribute__((always_inline)) void
-xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
-	  const uint64_t *ent, unsigned int nw, unsigned int lg, uint64_t s0, int level)
+xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+	      const uint64_t *ent, const unsigned int nw, unsigned int lg, uint64_t s0, int level,
+	      const bool g4)
 {
-	uint32_t set = xc_set_of(s, hash);
-	struct xc_hdr *h = xc_hdr(s, set);
+	const unsigned int ways = g4 ? 4 : s->ways;
+	const uint32_t set = g4 ? (uint32_t)(hash & s->set_mask) : xc_set_of(s, hash);
+	struct xc_hdr *h = g4 ? (struct xc_hdr *)(s->sets + ((size_t)set << XC_TLB4_TSHIFT))
+			      : xc_hdr(s, set);
 	uint64_t *tag = xc_tags(h), *e;
+	uint64_t *e0 = g4 ? (uint64_t *)(s->ents + (size_t)set * ALIGN_UP(4 * nw * 8, 64))
+			  : xc_ents(s, set);
 	int way = -1, free_way = -1;
 	bool evict = false;
 
@@ -405,38 +443,38 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 		return;
 	}
 	/* The tag line: the same key (confirmed by key1), else the first free way. */
-	if (likely(s->ways == 4))
-		way = insert_scan(s, h, tag, 4, k0, ent[XC_K1], &free_way);
-	else
-		way = insert_scan(s, h, tag, s->ways, k0, ent[XC_K1], &free_way);
-	if (way < 0)
-		way = free_way;
+	if (g4) {
+		const uint64_t t0 = xc_ld(&tag[0]), t1 = xc_ld(&tag[1]), t2 = xc_ld(&tag[2]),
+			       t3 = xc_ld(&tag[3]);
+
+		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
+			way = insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
+		if (way < 0)
+			way = !(t0 & XC_K0_VALID)   ? 0
+			      : !(t1 & XC_K0_VALID) ? 1
+			      : !(t2 & XC_K0_VALID) ? 2
+			      : !(t3 & XC_K0_VALID) ? 3
+						    : -1;
+	} else {
+		way = insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
+		if (way < 0)
+			way = free_way;
+	}
 	/*
 	 * A dead way before the victim. h->live remembers the newest flush
 	 * this set's ways were all seen live after: until the next flush there
 	 * is nothing to look for (an entry that arrives dead, from a walk that
 	 * began before a flush, is then just an ordinary victim).
 	 */
-	if (way < 0) {
-		uint32_t fl = (uint32_t)xc_ld(&c->flushed);
-
-		if (__atomic_load_n(&h->live, __ATOMIC_RELAXED) != fl) {
-			for (unsigned int w = 0; way < 0 && w < s->ways; w++) {
-				e = xc_entry(s, h, w);
-				if (!xc_live(c, (enum xc_kind)s->kind, xc_ld(&e[XC_K1]),
-					     xc_ld(&e[XC_STAMP])))
-					way = (int)w;
-			}
-			if (way < 0)
-				__atomic_store_n(&h->live, fl, __ATOMIC_RELAXED);
-		}
-	}
+	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
+				(uint32_t)xc_ld(&c->flushed)))
+		way = dead_way(c, s, h, e0, ways, g4 ? nw : s->nw);
 	if (way < 0) {
 		evict = true;
 		if (s->lru) {
 			/* The least recent way, which becomes the most recent: a rotation. */
 			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-			unsigned int last = 4 * (s->ways - 1);
+			unsigned int last = 4 * (ways - 1);
 
 			way = (int)(o >> last) & 15;
 			__atomic_store_n(&h->lru,
@@ -449,15 +487,25 @@ xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 	} else if (s->lru) {
 		xc_touch_hdr(h, (unsigned int)way);
 	}
-	e = xc_entry(s, h, (unsigned int)way);
+	e = e0 + (size_t)way * (g4 ? nw : s->nw);
 	st(&tag[way], 0);
 #pragma GCC unroll 8
 	for (unsigned int i = 0; i < nw; i++)
 		st(&e[i], ent[i]);
-	__atomic_store_n(&xc_fps(h, s->ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
+	__atomic_store_n(&xc_fps(h, ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
 	st(&tag[way], k0);
 	set_unlock(h);
 	xc_count_fill(c, s->grp, evict);
+}
+
+static inline __attribute__((always_inline)) void
+xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+	  const uint64_t *ent, const unsigned int nw, unsigned int lg, uint64_t s0, int level)
+{
+	if (likely(s->geom4))
+		xc_insert_gen(c, s, hash, k0, ent, nw, lg, s0, level, true);
+	else
+		xc_insert_gen(c, s, hash, k0, ent, nw, lg, s0, level, false);
 }
 
 /*
@@ -540,9 +588,10 @@ xc_remove4(struct xc_hdr *h, uint64_t k0, const struct xc_match *m)
 }
 
 /* The configuration cache: key1 compared exactly (in the entry: SIDs are 32 bits). */
-static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, uint64_t k0,
+static unsigned int xc_remove_exact(const struct xc_cset *s, uint32_t set, uint64_t k0,
 				    const struct xc_match *m)
 {
+	struct xc_hdr *h = xc_hdr(s, set);
 	unsigned int n = 0;
 
 	while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) & 1)
@@ -550,7 +599,7 @@ static unsigned int xc_remove_exact(const struct xc_cset *s, struct xc_hdr *h, u
 	for (unsigned int w = 0; w < s->ways; w++) {
 		uint64_t *tag = &xc_tags(h)[w];
 
-		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, h, w), m)) {
+		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, set, w), m)) {
 			st(tag, 0);
 			n++;
 		}
@@ -598,9 +647,10 @@ xc_remove_range(struct xlate_cache *c, struct xc_cset *s, uint64_t first, uint64
 			continue;
 		}
 		if (likely(s->set_mask && s->ways == 4)) {
-			const uint32_t stride = s->stride;
+			/* Tag blocks of one line, one after the other. */
+			const uint32_t stride = 1u << XC_TLB4_TSHIFT;
 			uint8_t *end = s->sets + (size_t)s->nsets * stride;
-			const bool big = (size_t)s->nsets * stride > XC_REMOVE_BIG;
+			const bool big = (size_t)s->nsets * (stride + s->estride) > XC_REMOVE_BIG;
 			uint8_t *h = s->sets + (size_t)(hash & s->set_mask) * stride;
 
 			for (;; p++) {
@@ -661,18 +711,100 @@ bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t
 /* ---------------------------------------------------------------------- */
 /* Fills (from xlate.c)                                                   */
 
+/*
+ * xc_insert() for an IOTLB of the default geometry, written out: the set's
+ * place and every offset constant, the four tags compared in registers, no
+ * copy of the words through an array. The same steps in the same order
+ * (the protocol of the essay: size bit, lock, freshness, the same key in
+ * place, else a free way, else a dead one, else the LRU victim; the tag
+ * zeroed first and written last).
+ */
+static inline __attribute__((always_inline)) void
+tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
+	    uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
+	    int level)
+{
+	const uint64_t set = hash & s->set_mask;
+	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
+	uint64_t *tag = xc_tags(h), *e0 = (uint64_t *)(s->ents + (set << XC_TLB4_ESHIFT)), *e;
+	uint64_t t0, t1, t2, t3;
+	int way = -1, free_way = -1;
+	bool evict = false;
+
+	if (unlikely(!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg))))
+		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
+	set_lock(h);
+	if (unlikely(!fresh(c, XC_KIND_TLB, k1, s0))) {
+		set_unlock(h);
+		return;
+	}
+	t0 = xc_ld(&tag[0]);
+	t1 = xc_ld(&tag[1]);
+	t2 = xc_ld(&tag[2]);
+	t3 = xc_ld(&tag[3]);
+	if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
+		way = insert_scan(e0, XC_TLB_NW, tag, 4, k0, k1, &free_way);
+	if (way < 0)
+		way = !(t0 & XC_K0_VALID)   ? 0
+		      : !(t1 & XC_K0_VALID) ? 1
+		      : !(t2 & XC_K0_VALID) ? 2
+		      : !(t3 & XC_K0_VALID) ? 3
+					    : -1;
+	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
+				(uint32_t)xc_ld(&c->flushed)))
+		way = dead_way(c, s, h, e0, 4, XC_TLB_NW);
+	if (way < 0) {
+		evict = true;
+		if (likely(s->lru)) {
+			/* The least recent way, which becomes the most recent: a rotation. */
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+
+			way = (int)(o >> 12) & 15;
+			__atomic_store_n(&h->lru, (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
+					 __ATOMIC_RELAXED);
+		} else {
+			way = (int)victim(c, s, h);
+		}
+	} else if (s->lru) {
+		xc_touch_hdr(h, (unsigned int)way);
+	}
+	e = e0 + (size_t)way * XC_TLB_NW;
+	st(&tag[way], 0);
+	st(&e[XC_K1], k1);
+	st(&e[XC_STAMP], s0);
+	st(&e[XC_TLB_PA], pa);
+	st(&e[XC_TLB_IPA], ipa);
+	st(&e[XC_TLB_IMG], img[0]);
+	st(&e[XC_TLB_IMG + 1], img[1]);
+	st(&e[XC_TLB_IMG + 2], img[2]);
+	st(&e[XC_TLB_IMG + 3], img[3]);
+	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
+	st(&tag[way], k0);
+	set_unlock(h);
+	xc_count_fill(c, XC_G_IOTLB, evict);
+}
+
 void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
 {
-	uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa };
+	const uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+	const int level = k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level;
+	uint64_t w[XC_TLB_IMGW];
 
-	memcpy(&e[XC_TLB_IMG], img, sizeof(*img));
+	memcpy(w, img, sizeof(w));
 	__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
 			 __ATOMIC_RELAXED);
-	if (c->iotlb.sets)
-		xc_insert(c, &c->iotlb, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
-			  xc_key0(base, lg, user), e, XC_TLB_NW, lg, s0,
-			  k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
+	if (!c->iotlb.sets)
+		return;
+	if (likely(c->iotlb.geom4)) {
+		tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1, s0,
+			    pa, ipa, w, lg, level);
+	} else {
+		uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa, w[0], w[1], w[2], w[3] };
+
+		xc_insert(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), e,
+			  XC_TLB_NW, lg, s0, level);
+	}
 }
 
 void xc_tlb_fill(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
@@ -965,8 +1097,8 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 	if (ssid == UINT32_MAX) {
 		stamp(c, &c->sid[xc_sid_slot(sid)], s);
 	} else if (c->cfg.sets) {
-		struct xc_hdr *h = xc_hdr(&c->cfg, xc_set_of(&c->cfg, cfgc_hash(sid, ssid)));
-		unsigned int n = xc_remove_exact(&c->cfg, h, XC_K0_VALID, &m);
+		uint32_t set = xc_set_of(&c->cfg, cfgc_hash(sid, ssid));
+		unsigned int n = xc_remove_exact(&c->cfg, set, XC_K0_VALID, &m);
 
 		if (n)
 			xc_count_n(c, XC_G_CFG, XC_INVAL, n);

@@ -6,8 +6,9 @@
  * include it to drive the caches with synthetic entries.
  *
  * One generic structure serves every cache (struct xc_cset): a
- * set-associative array. Each set (64-byte aligned, stride bytes) is a tag
- * block followed by its ways' entries:
+ * set-associative array, in two parts. The tag blocks of all sets come
+ * first, one after the other (2^tshift bytes each, a power of two and a
+ * multiple of 64):
  *
  *	struct xc_hdr	  a sequence count that is also the set's lock, and
  *			  the LRU order of the ways
@@ -16,8 +17,10 @@
  *	u32 fp[ways]	  what invalidations match besides key0 (xc_fp()):
  *			  VMID, the stage-2-only flag, the level, the ASID's
  *			  flush slot
- *	(padding to tagb bytes, a multiple of 64)
- *	entry[ways]	  nw 64-bit words each:
+ *
+ * then the entries of all sets (estride bytes a set, a multiple of 64),
+ * each way's entry nw 64-bit words:
+ *
  *	  word 0  key1	  VMID << 32 | ASID (or SID << 32 | SSID), plus flags
  *	  word 1  stamp	  the invalidation sequence the fill's walk started under
  *	  word 2+ value	  per cache (see the XC_TLB_* / XC_IPA_* / XC_WALK_* words)
@@ -25,8 +28,11 @@
  * The tags of four ways share the header's cache line, so a lookup
  * compares every way's key0 in one line and reads one entry, and a range
  * invalidation decides from that line alone (key0 and the fingerprint)
- * which ways go. An IOTLB entry is 8 words, one line. See cache.c for the
- * protocol.
+ * which ways go. Consecutive pages go to consecutive sets, so the tag
+ * lines a range invalidation reads are consecutive too: a contiguous run
+ * of memory that the hardware prefetchers stream, not lines 320 bytes
+ * apart. An IOTLB entry is 8 words, one line; a 4-way IOTLB set is one
+ * tag line and four entry lines. See cache.c for the protocol.
  */
 #ifndef UIOMMU_XLATE_CACHE_INT_H
 #define UIOMMU_XLATE_CACHE_INT_H
@@ -125,13 +131,17 @@ struct xc_hdr {
 };
 
 struct xc_cset {
-	uint8_t *sets;	   /* nsets * stride bytes, 64-byte aligned; NULL: cache off */
-	uint32_t nsets, ways, nw, stride;
+	uint8_t *sets;	   /* nsets tag blocks, 64-byte aligned (then ents); NULL: cache off */
+	uint8_t *ents;	   /* nsets * estride bytes of entries, 64-byte aligned */
+	uint32_t nsets;
+	uint32_t estride;  /* bytes of a set's entries: ways * nw * 8, rounded up to 64 */
 	uint32_t set_mask; /* nsets - 1 when nsets is a power of two (> 1), else 0 */
-	uint32_t tagb;	   /* bytes of a set's tag block: where way 0's entry starts */
 	uint16_t grp;	   /* counter group */
+	uint8_t ways, nw;
+	uint8_t tshift;	   /* log2 of a set's tag block bytes */
 	uint8_t kind;	   /* enum xc_kind */
 	uint8_t lru;	   /* replacement is LRU (else random) */
+	uint8_t geom4;	   /* 4 ways and a power-of-two number (> 1) of sets */
 	uint64_t sizes;	   /* atomic: bit lg set when entries covering 2^lg bytes may exist */
 };
 
@@ -223,8 +233,9 @@ static inline uint64_t xc_mix(uint64_t x)
  * hardware TLBs, consecutive pages go to consecutive sets, so a sequential
  * stream fills a cache evenly; the VMID and size only rotate the start.
  */
-#define XC_HASH_VMID 0x9e3779b1u
-#define XC_HASH_LG   0x632be5abu
+/* Odd, and small enough that the hit paths take them (and lg * XC_HASH_LG) as immediates. */
+#define XC_HASH_VMID 0x1e3779b1u
+#define XC_HASH_LG   0x32be5bu
 static inline uint64_t xc_hash(uint64_t base, unsigned int lg, uint32_t vmid)
 {
 	return (base >> lg) + (uint64_t)vmid * XC_HASH_VMID + (uint64_t)lg * XC_HASH_LG;
@@ -239,7 +250,7 @@ static inline uint32_t xc_set_of(const struct xc_cset *s, uint64_t h)
 
 static inline struct xc_hdr *xc_hdr(const struct xc_cset *s, uint32_t set)
 {
-	return (struct xc_hdr *)(s->sets + (size_t)set * s->stride);
+	return (struct xc_hdr *)(s->sets + ((size_t)set << s->tshift));
 }
 
 /* The key0 tags of a set's ways. */
@@ -254,10 +265,16 @@ static inline uint32_t *xc_fps(struct xc_hdr *h, unsigned int ways)
 	return (uint32_t *)(xc_tags(h) + ways);
 }
 
-/* The entry (key1, stamp, values) of way @w. */
-static inline uint64_t *xc_entry(const struct xc_cset *s, struct xc_hdr *h, unsigned int w)
+/* The entries of set @set: way w's (key1, stamp, values) start at word w * nw. */
+static inline uint64_t *xc_ents(const struct xc_cset *s, uint32_t set)
 {
-	return (uint64_t *)((uint8_t *)h + s->tagb) + (size_t)w * s->nw;
+	return (uint64_t *)(s->ents + (size_t)set * s->estride);
+}
+
+/* The entry of way @w of set @set. */
+static inline uint64_t *xc_entry(const struct xc_cset *s, uint32_t set, unsigned int w)
+{
+	return xc_ents(s, set) + (size_t)w * s->nw;
 }
 
 static inline unsigned int xc_asid_slot(uint32_t vmid, uint32_t asid)
@@ -362,7 +379,7 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 	 unsigned int nout)
 {
 	struct xc_hdr *h = xc_hdr(s, set);
-	const uint64_t *tag = xc_tags(h);
+	const uint64_t *tag = xc_tags(h), *e0 = xc_ents(s, set);
 
 	for (int tries = 0; tries < 4; tries++) {
 		uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
@@ -377,7 +394,7 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 
 			if (xc_ld(&tag[w]) != k0)
 				continue;
-			e = xc_entry(s, h, w);
+			e = e0 + (size_t)w * s->nw;
 			if (xc_ld(&e[XC_K1]) != k1)
 				continue;
 			for (unsigned int i = 0; i < nout; i++)
@@ -394,30 +411,36 @@ xc_probe(const struct xc_cset *s, uint32_t set, uint64_t k0, uint64_t k1, uint64
 
 /* A cache's geometry, read once so that the compiler keeps it in registers. */
 struct xc_geom {
-	uint8_t *sets;
-	uint32_t set_mask, nsets, stride, tagb, nw, ways;
+	uint8_t *sets, *ents;
+	uint32_t set_mask, nsets, estride, tshift, nw, ways;
 	bool lru;
 };
 
 static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const struct xc_cset *s)
 {
 	return (struct xc_geom){ .sets = s->sets,
+				 .ents = s->ents,
 				 .set_mask = s->set_mask,
 				 .nsets = s->nsets,
-				 .stride = s->stride,
-				 .tagb = s->tagb,
+				 .estride = s->estride,
+				 .tshift = s->tshift,
 				 .nw = s->nw,
 				 .ways = s->ways,
 				 .lru = s->lru };
 }
 
-static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_set(const struct xc_geom *g,
-									uint64_t hash)
+/* The set of @hash: its index. */
+static inline __attribute__((always_inline)) uint32_t xc_geom_set(const struct xc_geom *g,
+								   uint64_t hash)
 {
-	uint32_t set = likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
-					   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+	return likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
+				   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+}
 
-	return (struct xc_hdr *)(g->sets + (size_t)set * g->stride);
+static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_hdr(const struct xc_geom *g,
+									uint32_t set)
+{
+	return (struct xc_hdr *)(g->sets + ((size_t)set << g->tshift));
 }
 
 /*
@@ -426,9 +449,11 @@ static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_set(const st
  * walk is always correct); 4 ways (the default) compared unrolled.
  */
 static inline __attribute__((always_inline)) int
-xc_probe_g(const struct xc_geom *g, struct xc_hdr *h, uint64_t k0, uint64_t k1, uint64_t *out)
+xc_probe_g(const struct xc_geom *g, uint32_t set, uint64_t k0, uint64_t k1, uint64_t *out)
 {
-	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)((uint8_t *)h + g->tagb), *e;
+	struct xc_hdr *h = xc_geom_hdr(g, set);
+	const uint64_t *tag = xc_tags(h), *e;
+	const uint64_t *e0 = (const uint64_t *)(g->ents + (size_t)set * g->estride);
 	uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 	unsigned int w;
 
@@ -510,13 +535,13 @@ static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int 
  * test, and an add at base + offset + constant.
  */
 #define XC_SHARD_BIAS 64
-extern __thread uint32_t xc_shard_off __attribute__((tls_model("initial-exec")));
-uint32_t xc_shard_assign(void);
+extern __thread uintptr_t xc_shard_off __attribute__((tls_model("initial-exec")));
+uintptr_t xc_shard_assign(void);
 
 static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
 			      uint64_t n)
 {
-	uint32_t off = xc_shard_off;
+	uintptr_t off = xc_shard_off;
 	uint64_t *p;
 
 	if (unlikely(!off))
@@ -533,7 +558,7 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
 {
-	uint32_t off = xc_shard_off;
+	uintptr_t off = xc_shard_off;
 	uint64_t *p;
 
 	if (unlikely(!off))
@@ -744,15 +769,28 @@ xc_tlb_sz_of(const struct xc_tlb_key *k, unsigned int lg)
 
 /*
  * The IOTLB's default geometry, which the hit paths specialise: 4 ways
- * and a power-of-two number of sets, so that the tag block (one line) and
- * the stride (five) are constants and the ways are compared unrolled.
+ * and a power-of-two number of sets, so that a set's tag block (one line)
+ * and its entries (four lines) are at constant shifts of its index and the
+ * ways are compared unrolled.
  */
-#define XC_TLB4_TAGB   64
-#define XC_TLB4_STRIDE (XC_TLB4_TAGB + 4 * XC_TLB_NW * 8)
+#define XC_TLB4_TSHIFT 6
+#define XC_TLB4_ESHIFT 8 /* 4 * XC_TLB_NW * 8 bytes */
+_Static_assert((4 * XC_TLB_NW * 8) == (1 << XC_TLB4_ESHIFT), "4-way IOTLB entry block");
 
 static inline bool xc_tlb_geom4(const struct xc_cset *s)
 {
-	return s->ways == 4 && s->set_mask;
+	return s->geom4;
+}
+
+/* Where the sets of an IOTLB of the default geometry are: tag blocks, entries, index mask. */
+struct xc_tlb4 {
+	uint8_t *sets, *ents;
+	uint64_t set_mask;
+};
+
+static inline __attribute__((always_inline)) struct xc_tlb4 xc_tlb4_of(const struct xc_cset *s)
+{
+	return (struct xc_tlb4){ .sets = s->sets, .ents = s->ents, .set_mask = s->set_mask };
 }
 
 /* Where a probe found an IOTLB entry: its set, the set's count as read, the entry. */
@@ -766,20 +804,19 @@ struct xc_tlb_pos {
 
 /*
  * Find the entry for @iova among entries of the size @z, key1 @k1, in an
- * IOTLB of the default geometry (xc_tlb_geom4()) whose sets start at
- * @sets: the set's count (acquire), then key0 in each way's tag, then
- * key1 in the entry. Nothing read here is trusted until the count is
- * re-checked after the entry's words (xc_tlb_read(), or a hit path that
- * copies the words out first).
+ * IOTLB of the default geometry (xc_tlb_geom4()) at @t: the set's count
+ * (acquire), then key0 in each way's tag, then key1 in the entry. Nothing
+ * read here is trusted until the count is re-checked after the entry's
+ * words (xc_tlb_read(), or a hit path that copies the words out first).
  */
 static inline __attribute__((always_inline)) bool
-xc_tlb_find4(uint8_t *sets, uint64_t set_mask, uint64_t k1, const struct xc_tlb_sz *z,
-	     uint64_t iova, struct xc_tlb_pos *p)
+xc_tlb_find4(const struct xc_tlb4 *t, uint64_t k1, const struct xc_tlb_sz *z, uint64_t iova,
+	     struct xc_tlb_pos *p)
 {
 	uint64_t page = iova >> z->lg, base = page << z->lg, k0 = base | z->low;
-	struct xc_hdr *h =
-		(struct xc_hdr *)(sets + ((page + z->hc) & set_mask) * XC_TLB4_STRIDE);
-	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)((uint8_t *)h + XC_TLB4_TAGB);
+	uint64_t set = (page + z->hc) & t->set_mask;
+	struct xc_hdr *h = (struct xc_hdr *)(t->sets + (set << XC_TLB4_TSHIFT));
+	const uint64_t *tag = xc_tags(h), *e0 = (const uint64_t *)(t->ents + (set << XC_TLB4_ESHIFT));
 	unsigned int w;
 
 	p->sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
@@ -837,27 +874,26 @@ static inline __attribute__((always_inline)) bool xc_tlb_read(const struct xc_tl
  * order nor counts: the caller decides whether the entry served.
  */
 static inline __attribute__((always_inline)) bool
-xc_tlb_probe4(uint8_t *sets, uint64_t set_mask, uint64_t k1, const struct xc_tlb_sz *z,
-	      uint64_t iova, struct xc_tlb_hit *hit)
+xc_tlb_probe4(const struct xc_tlb4 *t, uint64_t k1, const struct xc_tlb_sz *z, uint64_t iova,
+	      struct xc_tlb_hit *hit)
 {
 	struct xc_tlb_pos p;
 
-	if (!xc_tlb_find4(sets, set_mask, k1, z, iova, &p) || !xc_tlb_read(&p, hit))
+	if (!xc_tlb_find4(t, k1, z, iova, &p) || !xc_tlb_read(&p, hit))
 		return false;
 	hit->size = z->size;
 	hit->lg = z->lg;
 	return true;
 }
 
-/* The set of the entry of size 2^@lg that would hold @iova. */
-static inline __attribute__((always_inline)) struct xc_hdr *
+/* The set of the entry of size 2^@lg that would hold @iova: its index. */
+static inline __attribute__((always_inline)) uint32_t
 xc_tlb_set(const struct xc_cset *s, uint64_t hv, uint64_t iova, unsigned int lg)
 {
 	uint64_t hsh = hv + (iova >> lg) + (uint64_t)lg * XC_HASH_LG;
-	uint32_t set = likely(s->set_mask) ? (uint32_t)(hsh & s->set_mask)
-					   : (uint32_t)(((xc_mix(hsh) >> 32) * s->nsets) >> 32);
 
-	return (struct xc_hdr *)(s->sets + (size_t)set * s->stride);
+	return likely(s->set_mask) ? (uint32_t)(hsh & s->set_mask)
+				   : (uint32_t)(((xc_mix(hsh) >> 32) * s->nsets) >> 32);
 }
 
 /* The same as xc_tlb_probe4() for any geometry @s. */
@@ -867,14 +903,15 @@ xc_tlb_probe_lg(const struct xc_cset *s, const struct xc_tlb_key *k, uint64_t io
 {
 	uint64_t base = iova >> lg << lg;
 	uint64_t k0 = base | (uint64_t)lg << XC_K0_LG_SHIFT | k->low;
-	struct xc_tlb_pos p = { .h = xc_tlb_set(s, k->hv, iova, lg), .base = base };
-	const uint64_t *tag = xc_tags(p.h);
+	uint32_t set = xc_tlb_set(s, k->hv, iova, lg);
+	struct xc_tlb_pos p = { .h = xc_hdr(s, set), .base = base };
+	const uint64_t *tag = xc_tags(p.h), *e0 = xc_ents(s, set);
 
 	p.sq = __atomic_load_n(&p.h->seq, __ATOMIC_ACQUIRE);
 	for (p.way = 0; p.way < s->ways; p.way++) {
 		if (xc_ld(&tag[p.way]) != k0)
 			continue;
-		p.e = (const uint64_t *)((uint8_t *)p.h + s->tagb) + (size_t)p.way * XC_TLB_NW;
+		p.e = e0 + (size_t)p.way * XC_TLB_NW;
 		if (xc_ld(&p.e[XC_K1]) == k->k1)
 			break;
 	}
@@ -895,10 +932,12 @@ xc_tlb_probe_all(const struct xc_cset *s, const struct xc_tlb_key *k, uint64_t m
 		 struct xc_tlb_hit *hit)
 {
 	if (likely(xc_tlb_geom4(s))) {
+		const struct xc_tlb4 t = xc_tlb4_of(s);
+
 		for (; m; m &= m - 1) {
 			struct xc_tlb_sz z = xc_tlb_sz_of(k, (unsigned int)__builtin_ctzll(m));
 
-			if (xc_tlb_probe4(s->sets, s->set_mask, k->k1, &z, iova, hit))
+			if (xc_tlb_probe4(&t, k->k1, &z, iova, hit))
 				return true;
 		}
 		return false;
@@ -951,16 +990,16 @@ xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct x
 	for (; m; m &= m - 1) {
 		unsigned int lg = (unsigned int)__builtin_ctzll(m);
 		uint64_t base = ipa & ~mask_bits(lg);
-		struct xc_hdr *h = xc_geom_set(&g, xc_hash(base, lg, vmid));
+		uint32_t set = xc_geom_set(&g, xc_hash(base, lg, vmid));
 		uint64_t v[3];
-		int way = xc_probe_g(&g, h, xc_key0(base, lg, false), k1, v);
+		int way = xc_probe_g(&g, set, xc_key0(base, lg, false), k1, v);
 
 		if (way >= 0 && xc_live(c, XC_KIND_S2, k1, v[0])) {
 			struct xc_ipa_meta meta;
 
 			memcpy(&meta, &v[XC_IPA_META - XC_STAMP], sizeof(meta));
 			if (g.lru)
-				xc_touch_hdr(h, (unsigned int)way);
+				xc_touch_hdr(xc_geom_hdr(&g, set), (unsigned int)way);
 			hit->base = base;
 			hit->lg = lg;
 			hit->pa = v[XC_IPA_PA - XC_STAMP];
@@ -984,19 +1023,18 @@ xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint6
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
 	const struct xc_geom g = xc_geom_of(s);
-	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-	struct xc_hdr *h;
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff, set;
 	uint64_t v[3];
 	int way;
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
 		return false;
-	h = xc_geom_set(&g, xc_hash(base, lg, vmid));
-	way = xc_probe_g(&g, h, xc_key0(base, lg, user), k1, v);
+	set = xc_geom_set(&g, xc_hash(base, lg, vmid));
+	way = xc_probe_g(&g, set, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
 		return false;
 	if (g.lru)
-		xc_touch_hdr(h, (unsigned int)way);
+		xc_touch_hdr(xc_geom_hdr(&g, set), (unsigned int)way);
 	*table = v[XC_WALK_TABLE - XC_STAMP];
 	*prot = v[XC_WALK_META - XC_STAMP] & 15;
 	return true;

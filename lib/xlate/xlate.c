@@ -101,8 +101,13 @@
  * code below unchanged (xlate_once, s2_walk), reached through one more
  * test of cfg->cache.
  *
- * The hit path (tlb_hit_fast() inline in xlate(), batch_hits() for
- * xlate_batch()): the sizes are probed 4K alone with constant shifts, or
+ * The hit path. The usual case, an IOTLB of the default geometry holding
+ * 4K entries alone, has code of its own: tlb_hit_4k() in xlate_4k()
+ * and batch_4k() for xlate_batch(), where every shift and offset is a
+ * constant, the key comes straight from the configuration and ways 1-3
+ * are looked at out of line. xlate() itself only dispatches (so it saves
+ * no register: each case is a jump to a function of its own). Otherwise
+ * (tlb_hit_fast() in xlate_sizes(), batch_hits()) the sizes are probed
  * with several sizes present the one hinted for the input's region first
  * (cache_int.h: a racy byte per region, so a mix of pages and blocks
  * costs one probe; a wrong hint costs probes, not answers: live entries of
@@ -833,100 +838,220 @@ enum tlb_copy {
 };
 
 /*
- * An entry that a probe found (@p, of the size @z) into *res: its stamp
- * against @floor and its grant against @need (tlb_need()) first, then its words go
- * straight from the entry into *res (fewer registers live than loading
- * them all first), then the set's count is re-checked. So a result that
- * fails the re-check may be half written: the caller then treats the
- * lookup as failed, and *res is what the fallback makes of it (a walk
- * that faults leaves it unspecified, as xlate() says).
+ * The hit copies whole words into *res, padding included: s2_level with
+ * the 4 bytes after it (the entry's grant and leaf sizes land in the
+ * padding), and reads = 0 with iotlb_hit = true as one word.
+ */
+_Static_assert(RES_OFF(s1_size) == RES_OFF(s2_level) + 8 &&
+		       RES_OFF(iotlb_hit) == RES_OFF(reads) + 4 &&
+		       sizeof(struct xlate_result) == RES_OFF(reads) + 8,
+	       "struct xlate_result: the words a hit stores");
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define RES_HIT_TAIL (1ULL << 24) /* reads = 0, iotlb_hit = true */
+#else
+#define RES_HIT_TAIL (1ULL << 32)
+#endif
+
+/*
+ * The entry at @e into *res, for an address @off bytes into its page of
+ * @size bytes: its stamp against @floor and its grant against @need
+ * (tlb_need()) first, then its words go straight from the entry into *res
+ * (fewer registers live than loading them all first). The caller then
+ * re-checks the set's count (xc_tlb_confirm()). So a result that fails
+ * the re-check may be half written: the caller then treats the lookup as
+ * failed, and *res is what the fallback makes of it (a walk that faults
+ * leaves it unspecified, as xlate() says).
  */
 static inline __attribute__((always_inline)) enum tlb_copy
-tlb_copy(const struct xc_tlb_pos *p, const struct xc_tlb_sz *z, uint64_t iova, uint64_t need,
-	 uint64_t floor, struct xlate_result *res)
+tlb_copy_w(const uint64_t *e, uint64_t w, uint64_t off, uint64_t size, uint64_t need,
+	   uint64_t floor, struct xlate_result *res)
 {
-	const uint64_t *e = p->e;
-	uint64_t off = iova - p->base, w;
 	uint8_t *r = (uint8_t *)res;
 
 	if (unlikely(xc_ld(&e[XC_STAMP]) < floor))
 		return TC_OLD;
-	w = xc_ld(&e[XC_TLB_IMG + 2]); /* s2_level, grant, lg1, lg2 */
 	if (unlikely(~w & need))
 		return TC_REFUSED;
-	memcpy(r + RES_OFF(s2_level), &w, 4);
+	memcpy(r + RES_OFF(s2_level), &w, 8);
 	res->s2_size = xc_lg_size[xc_word_byte(w, XC_TLB_IMG_BYTE(lg2))];
 	res->pa = xc_ld(&e[XC_TLB_PA]) + off;
 	res->ipa = xc_ld(&e[XC_TLB_IPA]) + off;
-	res->size = z->size;
+	res->size = size;
 	w = xc_ld(&e[XC_TLB_IMG]);
 	memcpy(r + RES_OFF(prot), &w, 8); /* prot, s1_prot */
 	w = xc_ld(&e[XC_TLB_IMG + 1]);
 	memcpy(r + RES_OFF(s2_prot), &w, 8); /* s2_prot, s1_level */
 	res->s1_size = xc_ld(&e[XC_TLB_IMG + 3]);
-	res->reads = 0;
-	res->iotlb_hit = true;
+	w = RES_HIT_TAIL;
+	memcpy(r + RES_OFF(reads), &w, 8);
+	return TC_OK;
+}
+
+/* tlb_copy_w() with the word of the grant (s2_level, grant, lg1, lg2) loaded from @e. */
+static inline __attribute__((always_inline)) enum tlb_copy
+tlb_copy_e(const uint64_t *e, uint64_t off, uint64_t size, uint64_t need, uint64_t floor,
+	   struct xlate_result *res)
+{
+	return tlb_copy_w(e, xc_ld(&e[XC_TLB_IMG + 2]), off, size, need, floor, res);
+}
+
+/* tlb_copy_e() for the entry a probe found (@p, of the size @z), and the re-check. */
+static inline __attribute__((always_inline)) enum tlb_copy
+tlb_copy(const struct xc_tlb_pos *p, const struct xc_tlb_sz *z, uint64_t iova, uint64_t need,
+	 uint64_t floor, struct xlate_result *res)
+{
+	enum tlb_copy r = tlb_copy_e(p->e, iova - p->base, z->size, need, floor, res);
+
+	if (r != TC_OK)
+		return r;
 	return xc_tlb_confirm(p) ? TC_OK : TC_CHANGED;
 }
 
 /* What tlb_hit_fast() found. */
 enum tlb_fast {
+	TF_NOKEY = -2,	 /* tlb_hit_4k(): both stages off, nothing is cached */
 	TF_GENERAL = -1, /* ask tlb_hit(): an older flush to compare with, a thread's first count */
 	TF_MISS = 0,	 /* no entry that serves: count a miss and walk */
 	TF_HIT = 1,	 /* *res filled, the hit counted */
 };
 
+/* This thread's IOTLB hit counter in @xc, for a shard offset @off (xc_shard_off). */
+static inline __attribute__((always_inline)) void tlb_count_hit(struct xlate_cache *xc,
+								uintptr_t off)
+{
+	uint64_t *ctr = (uint64_t *)((uint8_t *)xc->shard + off - XC_SHARD_BIAS) +
+			XC_G_IOTLB * XC_NCTR + XC_HIT;
+
+	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
 /*
- * The IOTLB hit of xlate() without a record, inline in xlate(): the
- * context's key, a probe of each entry size present (4K alone with
- * constant shifts; with several sizes the one hinted for the region
- * first), the stamp against the newest IOTLB flush, the access against
- * the grant. No
- * call and no store but the LRU order (only when the way was not the most
- * recent), the result and this thread's counter; what it cannot settle
- * that way it leaves to tlb_hit() (TF_GENERAL).
+ * The usual IOTLB hit, inline in xlate_4k(): an IOTLB of the default geometry
+ * that holds 4K entries alone, so every shift and offset is a constant and
+ * the probe needs no size mask, no hint and no loop over sizes. The
+ * context's key straight from @cfg, one probe, the stamp against the
+ * newest IOTLB flush, the grant, the words into *res, the re-check, the
+ * LRU order and this thread's counter. The caller has checked the IOTLB's
+ * state (xlate()); TF_GENERAL for what tlb_hit() must settle, and the hit
+ * traced.
+ */
+static inline __attribute__((always_inline)) enum tlb_fast
+tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
+	   unsigned int access, struct xlate_result *res)
+{
+	const struct pt_cfg *c1 = cfg->s1.cfg;
+	const uint32_t vmid = cfg->tag.vmid;
+	uint64_t k0 = (iova & ~mask_bits(XC_TLB_LG_4K)) |
+		      (uint64_t)XC_TLB_LG_4K << XC_K0_LG_SHIFT | XC_K0_VALID;
+	uint64_t k1, set, w;
+	const uint64_t *tag, *e;
+	struct xc_hdr *h;
+	uint8_t *r = (uint8_t *)res;
+	uint32_t sq;
+	uintptr_t off;
+	unsigned int way;
+
+	/* The key of tlb_key() and xc_tlb_key_of(). */
+	if (likely(c1 != NULL)) {
+		k1 = xc_key1(vmid, cfg->tag.asid);
+		k0 |= access & PT_PROT_U ? XC_K0_USER : 0;
+	} else if (cfg->s2.cfg) {
+		k1 = xc_key1(vmid, 0) | XC_K1_S2ONLY;
+	} else {
+		return TF_NOKEY;
+	}
+	/* xc_tlb_find4() for 4K: constant shifts. */
+	set = ((iova >> XC_TLB_LG_4K) + (uint64_t)vmid * XC_HASH_VMID +
+	       (uint64_t)XC_TLB_LG_4K * XC_HASH_LG) &
+	      xc->iotlb.set_mask;
+	h = (struct xc_hdr *)(xc->iotlb.sets + (set << XC_TLB4_TSHIFT));
+	tag = xc_tags(h);
+	e = (const uint64_t *)(xc->iotlb.ents + (set << XC_TLB4_ESHIFT));
+	sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	if (likely(xc_ld(&tag[0]) == k0) && likely(xc_ld(&e[XC_K1]) == k1)) {
+		way = 0;
+	} else {
+		for (way = 1; way < 4; way++)
+			if (xc_ld(&tag[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
+				break;
+		if (way == 4)
+			return TF_MISS;
+		e += way * XC_TLB_NW;
+	}
+	/* tlb_copy_e(): the stamp against the newest IOTLB flush, the grant, the words. */
+	if (unlikely(xc_ld(&e[XC_STAMP]) < xc_ld(&xc->tlb_flushed)))
+		return TF_GENERAL;
+	w = xc_ld(&e[XC_TLB_IMG + 2]); /* s2_level, grant, lg1, lg2 */
+	if (unlikely(~w & tlb_need(access)))
+		return TF_MISS;
+	memcpy(r + RES_OFF(s2_level), &w, 8);
+	res->s2_size = xc_lg_size[xc_word_byte(w, XC_TLB_IMG_BYTE(lg2))];
+	res->pa = xc_ld(&e[XC_TLB_PA]) + (iova & mask_bits(XC_TLB_LG_4K));
+	res->ipa = xc_ld(&e[XC_TLB_IPA]) + (iova & mask_bits(XC_TLB_LG_4K));
+	res->size = 1ULL << XC_TLB_LG_4K;
+	w = xc_ld(&e[XC_TLB_IMG]);
+	memcpy(r + RES_OFF(prot), &w, 8); /* prot, s1_prot */
+	w = xc_ld(&e[XC_TLB_IMG + 1]);
+	memcpy(r + RES_OFF(s2_prot), &w, 8); /* s2_prot, s1_level */
+	res->s1_size = xc_ld(&e[XC_TLB_IMG + 3]);
+	w = RES_HIT_TAIL;
+	memcpy(r + RES_OFF(reads), &w, 8);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
+		return TF_GENERAL;
+	/* The way is usually already the most recent: one load and a compare. */
+	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way) && xc->iotlb.lru)
+		xc_touch_hdr(h, way);
+	off = xc_shard_off;
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	tlb_count_hit(xc, off);
+	trace_xlate_walk(iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
+	return TF_HIT;
+}
+
+/*
+ * The IOTLB hit of xlate() without a record when tlb_hit_4k() does not
+ * apply (xlate_sizes()): the context's key, a probe of each entry size
+ * present (the one hinted for the region first), the stamp against the
+ * newest IOTLB flush, the access against the grant. No call and no store
+ * but the LRU order (only when the way was not the most recent), the
+ * result and this thread's counter; what it cannot settle that way it
+ * leaves to tlb_hit() (TF_GENERAL).
  */
 static inline __attribute__((always_inline)) enum tlb_fast
 tlb_hit_fast(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	     unsigned int access, struct xlate_result *res)
 {
 	const struct xc_cset *s = &xc->iotlb;
-	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED), *ctr;
-	uint32_t off = xc_shard_off;
+	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_RELAXED);
+	uintptr_t off = xc_shard_off;
 	struct xc_tlb_pos p;
 	struct xc_tlb_sz z;
 	struct xc_tlb_key k;
+	struct xc_tlb4 t4;
 	uint64_t k1;
 	bool user;
 
 	if (unlikely(!xc_tlb_geom4(s)) || unlikely(!tlb_key(cfg, access, &k1, &user)) ||
 	    unlikely(!off))
 		return TF_GENERAL;
+	t4 = xc_tlb4_of(s);
 	k = xc_tlb_key_of(k1, user);
-	/*
-	 * 4K pages alone (the usual case): constant shifts, so the set's
-	 * address does not wait for the size mask.
-	 */
-	if (likely(m == BIT(XC_TLB_LG_4K))) {
-		z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
-		if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
-			goto found;
-		return TF_MISS;
-	}
-	/* More sizes: the one hinted for this region first, then the others. */
+	/* (4K entries alone are tlb_hit_4k()'s.) The size hinted for this region first. */
 	if (likely(m)) {
 		uint8_t *hint = xc_hint(xc, k.hv, iova);
 		unsigned int lg = __atomic_load_n(hint, __ATOMIC_RELAXED) & 63;
 
 		if (likely(m & BIT(lg))) {
 			z = xc_tlb_sz_of(&k, lg);
-			if (likely(xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)))
+			if (likely(xc_tlb_find4(&t4, k1, &z, iova, &p)))
 				goto found;
 			m &= ~BIT(lg);
 		}
 		for (; m; m &= m - 1) {
 			z = xc_tlb_sz_of(&k, (unsigned int)__builtin_ctzll(m));
-			if (xc_tlb_find4(s->sets, s->set_mask, k1, &z, iova, &p)) {
+			if (xc_tlb_find4(&t4, k1, &z, iova, &p)) {
 				__atomic_store_n(hint, (uint8_t)z.lg, __ATOMIC_RELAXED);
 				goto found;
 			}
@@ -943,9 +1068,7 @@ found:
 		return TF_GENERAL;
 	}
 	xc_tlb_touch(s->lru, &(struct xc_tlb_hit){ .h = p.h, .way = p.way });
-	ctr = (uint64_t *)((uint8_t *)xc->shard + off - XC_SHARD_BIAS) + XC_G_IOTLB * XC_NCTR +
-	      XC_HIT;
-	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	tlb_count_hit(xc, off);
 	return TF_HIT;
 }
 
@@ -1099,6 +1222,40 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_walk(cfg, iova, access, res, fault, NULL);
 }
 
+/* xlate() without a record when tlb_hit_4k() did not apply: several entry sizes, any geometry. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_sizes(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	    struct xlate_result *res, struct xlate_fault *fault)
+{
+	enum tlb_fast r = tlb_hit_fast(cfg, cfg->cache, iova, access, res);
+
+	if (likely(r == TF_HIT)) {
+		trace_xlate_walk(iova, access, res->pa, res->size);
+		return PT_OK;
+	}
+	if (r == TF_MISS)
+		return xlate_miss(cfg, iova, access, res, fault);
+	return xlate_cached(cfg, iova, access, res, fault, NULL);
+}
+
+/* xlate() with 4K entries alone in a default-geometry IOTLB, no record: tlb_hit_4k() inline. */
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	 struct xlate_result *res, struct xlate_fault *fault)
+{
+	enum tlb_fast r = tlb_hit_4k(cfg, cfg->cache, iova, access, res);
+
+	if (likely(r == TF_HIT))
+		return PT_OK; /* traced */
+	if (r == TF_MISS)
+		return xlate_miss(cfg, iova, access, res, fault);
+	return xlate_cached(cfg, iova, access, res, fault, NULL);
+}
+
+/*
+ * Only a dispatch, so that it needs no register saved: each case has a
+ * function of its own, reached by a jump.
+ */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
 			   struct xlate_record *rec)
@@ -1106,14 +1263,11 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	struct xlate_cache *xc = cfg->cache;
 
 	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
-		enum tlb_fast r = tlb_hit_fast(cfg, xc, iova, access, res);
-
-		if (likely(r == TF_HIT)) {
-			trace_xlate_walk(iova, access, res->pa, res->size);
-			return PT_OK;
-		}
-		if (r == TF_MISS)
-			return xlate_miss(cfg, iova, access, res, fault);
+		if (likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) ==
+			   BIT(XC_TLB_LG_4K)) &&
+		    likely(xc->iotlb.geom4))
+			return xlate_4k(cfg, iova, access, res, fault);
+		return xlate_sizes(cfg, iova, access, res, fault);
 	}
 	if (xc)
 		return xlate_cached(cfg, iova, access, res, fault, rec);
@@ -1158,8 +1312,8 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 
 	if (likely(xc_tlb_geom4(&b->s) && b->nz > 1 && b->nz <= BATCH_SIZES)) {
 		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
-		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
-		uint8_t *sets = b->s.sets;
+		const uint64_t k1 = b->k.k1, needw = tlb_need(access);
+		const struct xc_tlb4 t4 = xc_tlb4_of(&b->s);
 
 		/* Several sizes: the one hinted for the region first (tlb_hit_fast()). */
 		for (; i < n; i++) {
@@ -1168,13 +1322,13 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 			const struct xc_tlb_sz *z = j ? &z0[j - 1] : z0, *hz = z;
 			struct xc_tlb_pos p;
 
-			bool hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+			bool hit = xc_tlb_find4(&t4, k1, z, in, &p);
 
 			for (const struct xc_tlb_sz *zz = z0; unlikely(!hit) && zz < zend; zz++) {
 				if (zz == hz)
 					continue;
 				z = zz;
-				hit = xc_tlb_find4(sets, set_mask, k1, z, in, &p);
+				hit = xc_tlb_find4(&t4, k1, z, in, &p);
 				if (hit)
 					__atomic_store_n(xc_hint(b->c, b->k.hv, in), (uint8_t)z->lg,
 							 __ATOMIC_RELAXED);
@@ -1191,15 +1345,15 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 	}
 	if (likely(xc_tlb_geom4(&b->s) && b->nz <= BATCH_SIZES)) {
 		const struct xc_tlb_sz *z0 = b->z, *zend = b->z + b->nz;
-		const uint64_t set_mask = b->s.set_mask, k1 = b->k.k1, needw = tlb_need(access);
-		uint8_t *sets = b->s.sets;
+		const uint64_t k1 = b->k.k1, needw = tlb_need(access);
+		const struct xc_tlb4 t4 = xc_tlb4_of(&b->s);
 
 		for (; i < n; i++) {
 			const struct xc_tlb_sz *z = z0;
 			uint64_t in = iova[i];
 			struct xc_tlb_pos p;
 
-			while (!xc_tlb_find4(sets, set_mask, k1, z, in, &p))
+			while (!xc_tlb_find4(&t4, k1, z, in, &p))
 				if (++z == zend)
 					return i;
 			if (tlb_copy(&p, z, in, needw, floor, &res[i]) != TC_OK)
@@ -1224,6 +1378,97 @@ static __attribute__((noinline)) unsigned int batch_hits(const struct batch *b, 
 	return i;
 }
 
+/*
+ * One address of batch_4k() whose entry is not in way 0 of its set (@h,
+ * entries @e, count @sq as read): ways 1-3, then as batch_4k() does.
+ * true when it hit (*res written, LRU order updated).
+ */
+static __attribute__((noinline)) bool
+batch_4k_way(struct xc_hdr *h, const uint64_t *e, uint32_t sq, uint64_t k0, uint64_t k1,
+	     uint64_t a, uint64_t needw, uint64_t floor, struct xlate_result *res, bool lru)
+{
+	unsigned int way;
+
+	for (way = 1; way < 4; way++)
+		if (xc_ld(&xc_tags(h)[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
+			break;
+	if (way == 4 || tlb_copy_e(e + way * XC_TLB_NW, a & mask_bits(XC_TLB_LG_4K),
+				   1ULL << XC_TLB_LG_4K, needw, floor, res) != TC_OK)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
+		return false;
+	if (lru)
+		xc_touch_hdr(h, way);
+	return true;
+}
+
+/*
+ * batch_4k(): the hits of a batch in an IOTLB of the default geometry that
+ * holds 4K entries alone (the probe of tlb_hit_4k(), with the context's
+ * key and floor read once by the caller). @lru is a constant. The loop is
+ * written for the usual hit, in way 0 of its set: cursors instead of
+ * indices, the way a constant, ways 1-3 out of line.
+ */
+static inline __attribute__((always_inline)) unsigned int
+batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64_t floor,
+	     unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
+	     enum pt_fault_reason *ret, const bool lru, const bool one)
+{
+	const uint64_t needw = tlb_need(access), set_mask = s->set_mask;
+	uint8_t *const sets = s->sets, *const ents = s->ents;
+	const uint64_t *in = iova, *const end = iova + n;
+
+	for (; in < end; in++, res++) {
+		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | low;
+		/* The set's tag block at (set << 6), its entries at (set << 6) * 4. */
+		const uint64_t off = (((a >> XC_TLB_LG_4K) + hc) & set_mask) << XC_TLB4_TSHIFT;
+		struct xc_hdr *h = (struct xc_hdr *)(sets + off);
+		const uint64_t *e =
+			(const uint64_t *)(ents + off * (1 << (XC_TLB4_ESHIFT - XC_TLB4_TSHIFT)));
+		const uint32_t sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+
+		if (unlikely(xc_ld(&xc_tags(h)[0]) != k0) || unlikely(xc_ld(&e[XC_K1]) != k1)) {
+			if (!batch_4k_way(h, e, sq, k0, k1, a, needw, floor, res, lru))
+				break;
+		} else {
+			const uint64_t w = xc_ld(&e[XC_TLB_IMG + 2]);
+
+			/* One permission asked (a read, or a write): one bit to test. */
+			if (one && unlikely(!(w & needw)))
+				break;
+			if (tlb_copy_w(e, w, a & mask_bits(XC_TLB_LG_4K), 1ULL << XC_TLB_LG_4K,
+				       one ? 0 : needw, floor, res) != TC_OK)
+				break;
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) ||
+			    unlikely(sq & 1))
+				break;
+			/* Way 0 is usually already the most recent: one test. */
+			if (lru && unlikely(__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15))
+				xc_touch_hdr(h, 0);
+		}
+		TRACE_USDT(xlate_walk, a, access, res->pa, res->size);
+	}
+	/* PT_OK is 0: the outcomes of the run at once, out of the loop. */
+	memset(ret, 0, (size_t)(in - iova) * sizeof(*ret));
+	return (unsigned int)(in - iova);
+}
+_Static_assert(PT_OK == 0, "batch_4k() stores PT_OK with memset");
+
+/* The hits of a batch from @iova on, in a row: how many (a miss or refusal stops it). */
+static __attribute__((noinline)) unsigned int
+batch_4k(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64_t floor,
+	 unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
+	 enum pt_fault_reason *ret)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+
+	if (likely(s->lru) && likely(need && !(need & (need - 1))))
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true);
+	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false);
+}
+
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
 			 unsigned int access, struct xlate_result *res, struct xlate_fault *fault,
 			 enum pt_fault_reason *ret)
@@ -1234,6 +1479,26 @@ unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsi
 	struct batch b;
 	uint64_t k1;
 
+	/*
+	 * 4K entries alone in the default geometry: batch_4k() first. Its
+	 * floor is the newest IOTLB flush (one load): an entry stamped before
+	 * it but still live (the flush was of another context) stops the run,
+	 * and the general loop below, with the context's own floor, takes it.
+	 */
+	if (likely(xc != NULL) && likely(xc->iotlb.geom4) &&
+	    likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) == BIT(XC_TLB_LG_4K)) &&
+	    likely(tlb_key(cfg, access, &k1, &user)) &&
+	    likely(!trace_event_enabled(TRACE_EV_xlate_walk))) {
+		const struct xc_tlb_key k = xc_tlb_key_of(k1, user);
+		const struct xc_tlb_sz z = xc_tlb_sz_of(&k, XC_TLB_LG_4K);
+
+		hits = i = batch_4k(&xc->iotlb, k1, z.low, z.hc, xc_ld(&xc->tlb_flushed), access,
+				    iova, n, res, ret);
+		if (likely(i == n)) {
+			xc_count_n(xc, XC_G_IOTLB, XC_HIT, hits);
+			return n;
+		}
+	}
 	/* With the trace on, each hit is traced as it is found: one by one. */
 	if (xc && tlb_key(cfg, access, &k1, &user) && !trace_event_enabled(TRACE_EV_xlate_walk)) {
 		b.c = xc;

@@ -232,6 +232,9 @@ def main():
     ap.add_argument("--cc", default=os.environ.get("CC_FOR_CONFORMANCE", "cc"))
     ap.add_argument("--timeout", type=int, default=1200)
     args = ap.parse_args()
+    # Meson passes build-tree paths relative to the build directory; the
+    # suite runs from its own directory.
+    args.uiommu = os.path.abspath(args.uiommu)
 
     os.makedirs(args.workdir, exist_ok=True)
     ensure_tarball()

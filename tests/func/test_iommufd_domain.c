@@ -196,6 +196,87 @@ static void test_pin_errors(void *arg)
 	iommufd_teardown();
 }
 
+/*
+ * Pinning checks small ranges by touching each page and large ones with
+ * madvise(MADV_POPULATE_*) (pages.c, IOPT_PROBE_MAX_PAGES): the same
+ * answers either way. For each size: a hole in the last page (EFAULT),
+ * read-only memory under WRITEABLE (EFAULT), a memfd past EOF (EINVAL),
+ * and copy-on-write: a WRITEABLE pin of a private file mapping gets the
+ * process its own copy (FOLL_WRITE), so a later write to the file no
+ * longer shows there, while a READABLE pin leaves the mapping on the file.
+ */
+static size_t pin_paths_pages;
+
+static void pin_paths_diag(void *arg)
+{
+	tap_diag("with %zu pages", pin_paths_pages);
+}
+
+static void test_pin_paths(void *arg)
+{
+	static const size_t sizes[] = {1, 2, 16, 17, 64};
+	uint32_t ioas;
+
+	iommufd_setup();
+	ioas = ioas_alloc();
+	test_domain_init(&td1, TEST_PGSIZES, APERTURE_START, APERTURE_LAST);
+	test_domain_attach(&td1, ioas);
+	for (unsigned int i = 0; i < ARRAY_SIZE_T(sizes); i++) {
+		size_t n = sizes[i], len = n * PAGE_SIZE;
+		uint8_t *m, *priv, *rdonly;
+		uint64_t iova;
+		int mfd;
+
+		pin_paths_pages = n;
+		tap.on_fail = pin_paths_diag;
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		TAP_CHECK(m != MAP_FAILED, "mmap");
+		munmap(m + len - PAGE_SIZE, PAGE_SIZE);
+		iova = 0;
+		CHECK_ERRNO(EFAULT, _ioas_map(ioas, m, len, &iova, MAP_RW));
+		CHECK_ERRNO(EFAULT, _ioas_map(ioas, m, len, &iova, IOMMU_IOAS_MAP_READABLE));
+		if (n > 1)
+			munmap(m, len - PAGE_SIZE);
+
+		rdonly = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		TAP_CHECK(rdonly != MAP_FAILED, "mmap");
+		iova = 0;
+		CHECK_ERRNO(EFAULT, _ioas_map(ioas, rdonly, len, &iova, MAP_RW));
+		iova = 0;
+		CHECK_OK(_ioas_map(ioas, rdonly, len, &iova, IOMMU_IOAS_MAP_READABLE));
+		TAP_CHECK_EQ(iopt_pages_pin_count((uintptr_t)rdonly + len - PAGE_SIZE), 1,
+			     "last page pinned");
+		ioas_unmap(ioas, iova, len);
+		munmap(rdonly, len);
+
+		mfd = memfd_create("pin-paths", MFD_CLOEXEC);
+		TAP_CHECK(mfd >= 0 && !ftruncate(mfd, (off_t)len), "memfd");
+		iova = 0;
+		CHECK_ERRNO(EINVAL, _map_file(ioas, mfd, 0, len + 1, &iova, MAP_RW));
+
+		for (int w = 0; w <= 1; w++) {
+			uint8_t v = (uint8_t)(0x10 + w), nv = (uint8_t)(0x20 + w);
+
+			TAP_CHECK_EQ(pwrite(mfd, &v, 1, (off_t)(len - PAGE_SIZE)), 1, "pwrite");
+			priv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+			TAP_CHECK(priv != MAP_FAILED, "mmap private");
+			TAP_CHECK_EQ(priv[len - PAGE_SIZE], v, "sees the file");
+			iova = 0;
+			CHECK_OK(_ioas_map(ioas, priv, len, &iova,
+					   w ? MAP_RW : IOMMU_IOAS_MAP_READABLE));
+			TAP_CHECK_EQ(priv[len - PAGE_SIZE], v, "pinning changes no byte");
+			TAP_CHECK_EQ(pwrite(mfd, &nv, 1, (off_t)(len - PAGE_SIZE)), 1, "pwrite");
+			TAP_CHECK_EQ(priv[len - PAGE_SIZE], w ? v : nv,
+				     w ? "a writeable pin broke COW" : "a readable pin did not");
+			ioas_unmap(ioas, iova, len);
+			munmap(priv, len);
+		}
+		close(mfd);
+	}
+	test_domain_detach(&td1);
+	iommufd_teardown();
+}
+
 /* A memfd mapping stays valid after the program closes and unmaps its side. */
 static void test_file_backing(void *arg)
 {
@@ -908,6 +989,7 @@ int main(void)
 	} tests[] = {
 		{"attach: aperture, alignment, refusals, two domains, detach", test_attach},
 		{"pinning errors: holes, read-only, PROT_NONE, files past EOF", test_pin_errors},
+		{"pinning by touch and by madvise: the same errors, COW broken", test_pin_paths},
 		{"MAP_FILE pages outlive the program's fd and mapping", test_file_backing},
 		{"pin counts per page and per iopt_pages (MD_CHECK_REFS)", test_pin_counts},
 		{"a domain failing mid-way unwinds map and attach", test_domain_failure},

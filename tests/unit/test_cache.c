@@ -79,7 +79,11 @@ static void test_params(void **state)
 	assert_int_equal(xlate_cache_new(&p, &c), 0);
 	assert_int_equal(c->iotlb.nsets, 1024);
 	assert_int_equal(c->iotlb.ways, 4);
-	assert_int_equal(c->iotlb.stride % 64, 0);
+	/* Tag blocks of one line each, then four entry lines a set, all line-aligned. */
+	assert_int_equal(c->iotlb.tshift, 6);
+	assert_int_equal(c->iotlb.estride, 4 * 64);
+	assert_int_equal((uintptr_t)c->iotlb.sets % 64, 0);
+	assert_ptr_equal(c->iotlb.ents, c->iotlb.sets + 1024 * 64);
 	xlate_cache_free(c);
 
 	/* ways 0: fully associative up to 16 ways. */
@@ -90,6 +94,10 @@ static void test_params(void **state)
 	assert_int_equal(c->iotlb.nsets, 1);
 	assert_int_equal(c->walk[0][0].ways, 16);
 	assert_int_equal(c->walk[0][0].nsets, 4);
+	/* 8 ways: 16 + 8 * 12 bytes of tags fit two lines; 16 ways: four. */
+	assert_int_equal(c->iotlb.tshift, 7);
+	assert_int_equal(c->walk[0][0].tshift, 8);
+	assert_int_equal(c->walk[0][0].estride, 16 * XC_WALK_NW * 8);
 	xlate_cache_free(c);
 
 	/* A cache of 0 entries is off; a set count that is not a power of two works too. */
