@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(43)
+t = Tap(44)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -126,6 +126,10 @@ t.ok(rc == 2 and out == "" and err == "uiommu exec: " + bad + ":2:67: devices[0]
 rc, out, err = ex("--", "sh", "-c", "echo ran", env={"UIOMMU_CONFIG": bad})
 t.ok(rc == 2 and out == "" and bad + ":2:67: devices[0].group" in err,
      "UIOMMU_CONFIG from the environment is checked too", (rc, out, err))
+rc, out, err = run_env({"UIOMMU_CONFIG": os.path.relpath(cfg)}, "exec", "--", helper, "env",
+                       "UIOMMU_CONFIG")
+t.ok(rc == 0 and out.strip() == os.path.abspath(cfg),
+     "UIOMMU_CONFIG from the environment: passed on absolute", (rc, out, err))
 rc, out, err = ex("--print-topology")
 t.ok(rc == 0 and out.startswith("topology (default)\n") and
      "group 2: /dev/vfio/2, behind smmu0\n  0000:00:02.0 dmatest, SID 0x10, PASID width 20, "

@@ -16,8 +16,8 @@
  *                        is a usage error (exit 2, "FILE:LINE:COL: ...")
  *                        before the program runs. Without --config, a
  *                        UIOMMU_CONFIG from the environment is checked the
- *                        same way and passed on; with neither, the program
- *                        gets the default topology
+ *                        same way and passed on (absolute too); with
+ *                        neither, the program gets the default topology
  *   UIOMMU_SUMMARY_FILE  --summary[=FILE]: every process that used the
  *                        library appends its summary there at exit
  *   UIOMMU_DEBUGFS_DIR   a private directory made here and removed when the
@@ -211,20 +211,17 @@ static void print_summary(const char *path)
 }
 
 /*
- * The topology the program will get: @config, else UIOMMU_CONFIG, else the
- * default. NULL after a message ("uiommu exec: FILE:LINE:COL: ..."), with
- * *usage set when the file is at fault.
+ * The topology the program will get: the file @config, else the default.
+ * NULL after a message ("uiommu exec: FILE:LINE:COL: ..."), with *usage set
+ * when the file is at fault.
  */
 static struct topology *load_topology(const char *config, bool *usage)
 {
-	const char *env = getenv("UIOMMU_CONFIG");
 	struct topology *t = NULL;
 	char msg[1024];
 	int rc;
 
 	*usage = false;
-	if (!config && env && *env)
-		config = env;
 	if (config)
 		rc = topology_load(config, &t, msg, sizeof(msg));
 	else
@@ -332,6 +329,8 @@ int cmd_exec(int argc, char **argv)
 		cli_trace(CMD, trace); /* a usage error when nothing matches */
 
 	/* The library's own loader: a bad file stops here, before anything runs. */
+	if (!config && getenv("UIOMMU_CONFIG") && *getenv("UIOMMU_CONFIG"))
+		config = getenv("UIOMMU_CONFIG");
 	topo = load_topology(config, &usage);
 	if (!topo)
 		return usage ? EXIT_USAGE : 1;
