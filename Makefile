@@ -42,7 +42,7 @@ check-asan: deps
 # preloaded ahead of the shim, see tests/meson.build).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
 	iommufd_objs_threads epoch epoch_fence dmatest_threads dmatest_vfio vfio_threads vfio \
-	smmuv3_iommufd shim_threads shim_poll shim_failnth shim_fds
+	vfio_nested smmuv3_iommufd shim_threads shim_poll shim_failnth shim_fds
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

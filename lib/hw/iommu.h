@@ -39,6 +39,10 @@
 struct iommu_device;
 struct iommu_domain;
 struct udev;
+/* The nested-stage VFIO extension's structs (<linux/iommu.h>, the 5.x uAPI). */
+struct iommu_pasid_table_config;
+struct iommu_cache_invalidate_info;
+struct iommu_fault;
 
 /* Permissions of a mapping (same values as PT_PROT_*). */
 #define IOMMU_READ  0x1
@@ -197,6 +201,28 @@ struct iommu_domain_ops {
 	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova, size_t size,
 				    unsigned long flags, struct iommu_dirty_bitmap *dirty);
 
+	/*
+	 * Two stages without a vIOMMU (the VFIO v13 nested extension, on a
+	 * NEST_PARENT paging domain; reference vfio.md §2.3-§2.5). All optional:
+	 * the helpers of iommu_nested.c answer ENODEV for a model without them,
+	 * as Linux's IOMMU core does.
+	 *
+	 * attach_pasid_table: the guest's stage-1 configuration (@cfg, copied and
+	 * checked by iommu_uapi_attach_pasid_table: argsz, version, config in
+	 * 1..3) for every device attached to @domain, now and later;
+	 * detach_pasid_table: back to stage 2 only (never fails).
+	 */
+	int (*attach_pasid_table)(struct iommu_domain *domain,
+				  const struct iommu_pasid_table_config *cfg);
+	void (*detach_pasid_table)(struct iommu_domain *domain);
+	/* A guest invalidation for @dev of @domain (checked by iommu_uapi_cache_invalidate). */
+	int (*cache_invalidate)(struct iommu_domain *domain, struct udev *dev,
+				const struct iommu_cache_invalidate_info *inv);
+	/* The guest's MSI doorbell: its stage-1 @giova maps to @gpa (@size bytes). */
+	int (*bind_guest_msi)(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
+			      uint64_t size);
+	void (*unbind_guest_msi)(struct iommu_domain *domain, uint64_t giova);
+
 	void (*free)(struct iommu_domain *domain);
 };
 
@@ -228,6 +254,7 @@ struct udev {
 	const struct iommu_resv_region *resv;
 	void *iommu_priv; /* the model's per-device state */
 	void *iommufd_priv; /* the core's (bound idev) */
+	void *fault_param;  /* iommu_nested.c's: the registered fault handler */
 };
 
 /*
@@ -333,6 +360,37 @@ struct iommu_device {
 	const char *name;
 	void *priv;
 };
+
+/*
+ * The nested extension's IOMMU layer (iommu_nested.c; Linux 5.12 + the
+ * series' IOMMU part v15). The uapi_ functions take the user pointer of the
+ * embedded struct and validate it by its own argsz exactly as reference
+ * vfio.md §2.3 / §2.4 list (EINVAL; EFAULT for unreadable memory), then
+ * call the domain op (ENODEV without one).
+ */
+int iommu_uapi_attach_pasid_table(struct iommu_domain *domain, const void *ucfg);
+void iommu_detach_pasid_table(struct iommu_domain *domain);
+int iommu_uapi_cache_invalidate(struct iommu_domain *domain, struct udev *dev, const void *uinv);
+int iommu_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
+			 uint64_t size);
+void iommu_unbind_guest_msi(struct iommu_domain *domain, uint64_t giova);
+
+/*
+ * A device's fault handler (Linux's iommu_register_device_fault_handler):
+ * whoever owns the device's nested configuration (VFIO's DMA fault region)
+ * receives its stage-1 faults and page requests as struct iommu_fault
+ * records (the 5.x uAPI layout). One handler per device (EBUSY); register
+ * and unregister may be called from any thread; unregister waits until no
+ * report is running in the handler. iommu_report_device_fault() is the
+ * model's side: 0 when a handler took the record, its -errno (e.g. ENOSPC
+ * for a full ring), or -ENODEV when nobody listens.
+ */
+typedef int (*iommu_dev_fault_handler_t)(const struct iommu_fault *fault, void *data);
+int iommu_register_device_fault_handler(struct udev *dev, iommu_dev_fault_handler_t handler,
+					void *data);
+void iommu_unregister_device_fault_handler(struct udev *dev);
+bool iommu_device_has_fault_handler(struct udev *dev);
+int iommu_report_device_fault(struct udev *dev, const struct iommu_fault *fault);
 
 /*
  * A device's DMA of @len bytes at @iova (@pasid, IOMMU_NO_PASID for none):

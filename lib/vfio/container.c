@@ -18,6 +18,9 @@
  *                     anything else ENODEV: no such backend) and every
  *                     group's devices are bound to the context and attached
  *                     to its IOAS; a failure unwinds all of it
+ *   +18 / +19 / +20   on a TYPE1_NESTING container: SET_PASID_TABLE,
+ *                     CACHE_INVALIDATE, SET_MSI_BINDING (container_nested.c);
+ *                     on another type1 container ENOTTY, as Linux
  *   anything else     EINVAL until SET_IOMMU, then type1's (ENOTTY for what
  *                     it does not know)
  *
@@ -51,6 +54,7 @@ struct vfio_container {
 	pthread_rwlock_t group_lock;
 	struct list_head group_list; /* vfio_group::container_next */
 	atomic_bool iommu_set;	     /* written under group_lock (write); read without it */
+	atomic_bool nesting;	     /* iommu_set with VFIO_TYPE1_NESTING_IOMMU (same rules) */
 	uint32_t ioas_id;	     /* the IOAS the groups' devices attach to, once set */
 };
 
@@ -133,6 +137,8 @@ static long vfio_ioctl_set_iommu(struct vfio_container *container, unsigned long
 		iommufd_vfio_container_close(container->ictx);
 		goto out_unlock;
 	}
+	atomic_store_explicit(&container->nesting, type == VFIO_TYPE1_NESTING_IOMMU,
+			      memory_order_relaxed);
 	atomic_store_explicit(&container->iommu_set, true, memory_order_release);
 out_unlock:
 	pthread_rwlock_unlock(&container->group_lock);
@@ -178,6 +184,7 @@ void vfio_group_detach_container(struct vfio_group *group)
 	if (container->iommu_set && list_empty(&container->group_list)) {
 		iommufd_vfio_container_close(container->ictx);
 		atomic_store_explicit(&container->iommu_set, false, memory_order_release);
+		atomic_store_explicit(&container->nesting, false, memory_order_relaxed);
 		container->ioas_id = 0;
 	}
 	pthread_rwlock_unlock(&container->group_lock);
@@ -207,6 +214,37 @@ void vfio_group_unuse_container(struct vfio_group *group)
 	group->container_users--;
 }
 
+bool vfio_group_container_nesting(struct vfio_group *group)
+{
+	struct vfio_container *container = group->container;
+
+	/* As iommu_set in vfio_group_use_container(): stable while the group's lock is ours. */
+	return container && atomic_load_explicit(&container->iommu_set, memory_order_acquire) &&
+	       atomic_load_explicit(&container->nesting, memory_order_relaxed);
+}
+
+int vfio_container_for_each_device(struct vfio_container *container,
+				   int (*fn)(struct vfio_device_core *core, void *arg), void *arg)
+{
+	struct vfio_device_core *core;
+	struct vfio_group *group;
+	int rc;
+
+	list_for_each_entry(group, &container->group_list, container_next)
+	{
+		list_for_each_entry(core, &group->device_list, group_next)
+		{
+			/* Bindings change only under the group lock's write side. */
+			if (!core->container_bound)
+				continue;
+			rc = fn(core, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The container file                                                 */
 
@@ -226,6 +264,17 @@ static long vfio_container_fops_ioctl(struct uiommu_file *file, unsigned long re
 		/* No base extension: the (only) backend answers, set or not. */
 		pthread_rwlock_rdlock(&container->group_lock);
 		rc = iommufd_vfio_ioctl(container->ictx, cmd, arg);
+		pthread_rwlock_unlock(&container->group_lock);
+		return rc;
+	case VFIO_IOMMU_SET_PASID_TABLE:
+	case VFIO_IOMMU_CACHE_INVALIDATE:
+	case VFIO_IOMMU_SET_MSI_BINDING:
+		/* The nested extension's numbers, on a nesting container only. */
+		pthread_rwlock_rdlock(&container->group_lock);
+		if (container->iommu_set && container->nesting)
+			rc = vfio_container_nested_ioctl(container, cmd, arg);
+		else if (container->iommu_set)
+			rc = iommufd_vfio_ioctl(container->ictx, cmd, arg);
 		pthread_rwlock_unlock(&container->group_lock);
 		return rc;
 	default:

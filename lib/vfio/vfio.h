@@ -148,6 +148,12 @@ unsigned int vfio_device_cdev_index(const struct vfio_device *vdev);
  */
 void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int vector);
 
+/*
+ * Records the device's DMA FAULT ring refused because it was full (nested
+ * extension; 0 while the device is not open in a nesting container).
+ */
+uint64_t vfio_device_dma_faults_dropped(struct vfio_device *vdev);
+
 /* Topology queries (stat of the emulated paths, summaries, tests). */
 bool vfio_group_exists(unsigned int group_id);
 bool vfio_cdev_exists(unsigned int index);

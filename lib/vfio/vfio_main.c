@@ -436,13 +436,21 @@ int vfio_df_open(struct vfio_device_file *df)
 	rc = vfio_df_use_iommu(df);
 	if (rc)
 		goto err_count;
-	if (vdev->ops->open_device) {
-		rc = vdev->ops->open_device(vdev);
+	/* In a nested domain: the DMA fault region, its IRQ and the response region. */
+	if (!df->iommufd && vfio_group_container_nesting(df->group)) {
+		rc = vfio_dma_fault_open(vdev);
 		if (rc)
 			goto err_unuse;
 	}
+	if (vdev->ops->open_device) {
+		rc = vdev->ops->open_device(vdev);
+		if (rc)
+			goto err_fault;
+	}
 	return 0;
 
+err_fault:
+	vfio_dma_fault_close(vdev);
 err_unuse:
 	vfio_df_unuse_iommu(df);
 err_count:
@@ -461,6 +469,7 @@ void vfio_df_close(struct vfio_device_file *df)
 		vfio_intrs_teardown(vdev);
 		if (vdev->ops->close_device)
 			vdev->ops->close_device(vdev);
+		vfio_dma_fault_close(vdev);
 		vfio_df_unuse_iommu(df);
 	}
 	core->open_count--;

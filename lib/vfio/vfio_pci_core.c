@@ -39,7 +39,15 @@
 
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info)
 {
+	uint16_t cap_id;
+
 	*info = (struct vfio_region){0};
+	/* The nested extension's regions follow the model's. */
+	if (index >= vdev->ops->num_regions) {
+		if (!vfio_dma_fault_region_info(vdev, index, info, &cap_id))
+			*info = (struct vfio_region){0};
+		return;
+	}
 	vdev->ops->region_info(vdev, index, info);
 	info->flags &= VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 		       VFIO_REGION_INFO_FLAG_MMAP;
@@ -52,6 +60,11 @@ void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct v
 void vfio_pci_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info)
 {
 	*info = (struct vfio_irq){0};
+	if (index >= vdev->ops->num_irqs) {
+		if (!vfio_dma_fault_irq_info(vdev, index, info))
+			*info = (struct vfio_irq){0};
+		return;
+	}
 	vdev->ops->irq_info(vdev, index, info);
 }
 
@@ -96,8 +109,8 @@ static int vfio_pci_ioctl_get_info(struct vfio_device *vdev, void *arg)
 	info.flags = vdev->ops->flags & ~(VFIO_DEVICE_FLAGS_RESET | VFIO_DEVICE_FLAGS_CAPS);
 	if (vdev->ops->reset)
 		info.flags |= VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = vdev->ops->num_regions;
-	info.num_irqs = vdev->ops->num_irqs;
+	info.num_regions = vfio_num_regions(vdev);
+	info.num_irqs = vfio_num_irqs(vdev);
 	/* No device capability (zPCI, atomics) is offered: cap_offset stays 0. */
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
@@ -124,12 +137,13 @@ static int vfio_pci_ioctl_get_region_info(struct vfio_device *vdev, void *arg)
 	struct vfio_region_info info;
 	struct infocap caps = {0};
 	struct vfio_region r;
+	uint16_t cap_id;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.index >= vdev->ops->num_regions)
+	if (info.index >= vfio_num_regions(vdev))
 		return -EINVAL;
 
 	vfio_pci_region_info(vdev, info.index, &r);
@@ -150,6 +164,8 @@ static int vfio_pci_ioctl_get_region_info(struct vfio_device *vdev, void *arg)
 			type->type = r.type;
 			type->subtype = r.subtype;
 		}
+		if (vfio_dma_fault_region_info(vdev, info.index, &r, &cap_id))
+			vfio_dma_fault_add_cap(&caps, cap_id);
 	} else if (info.index <= VFIO_PCI_BAR5_REGION_INDEX && r.msix_mappable &&
 		   (info.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
 		infocap_add(&caps, sizeof(struct vfio_info_cap_header),
@@ -171,7 +187,7 @@ static int vfio_pci_ioctl_get_irq_info(struct vfio_device *vdev, void *arg)
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= vdev->ops->num_irqs)
+	if (info.argsz < minsz || info.index >= vfio_num_irqs(vdev))
 		return -EINVAL;
 
 	vfio_pci_irq_info(vdev, info.index, &irq);
@@ -286,11 +302,19 @@ ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int6
 		return -EINVAL;
 	index = (unsigned int)MIN(VFIO_PCI_OFFSET_TO_INDEX(pos), (uint64_t)UINT32_MAX);
 	off = pos & VFIO_PCI_OFFSET_MASK;
-	if (index >= vdev->ops->num_regions)
+	if (index >= vfio_num_regions(vdev))
 		return -EINVAL;
 	vfio_pci_region_info(vdev, index, &r);
 	if (!count)
 		return 0;
+
+	if (index >= vdev->ops->num_regions) {
+		/* The nested extension's rings: their own access rules. */
+		done = vfio_dma_fault_rw(vdev, index, off, buf, count, write);
+		if (done > 0)
+			*ppos += done;
+		return done;
+	}
 
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		if (!r.size)
@@ -354,7 +378,7 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 	if (!length || offset < 0 || offset & (PAGE_SIZE - 1))
 		return -EINVAL;
 	index = (unsigned int)MIN(VFIO_PCI_OFFSET_TO_INDEX(offset), (uint64_t)UINT32_MAX);
-	if (index >= vdev->ops->num_regions)
+	if (index >= vfio_num_regions(vdev))
 		return -EINVAL;
 	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_SHARED_VALIDATE)
 		return -EINVAL;
@@ -370,7 +394,10 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 	if (off > phys_len || req_len > phys_len - off)
 		return -EINVAL;
 
-	rc = vdev->ops->region_mmap(vdev, index, off, req_len, &fd, &fd_off);
+	if (index >= vdev->ops->num_regions)
+		rc = vfio_dma_fault_mmap(vdev, index, off, req_len, &fd, &fd_off);
+	else
+		rc = vdev->ops->region_mmap(vdev, index, off, req_len, &fd, &fd_off);
 	if (rc)
 		return rc;
 	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (off_t)fd_off);

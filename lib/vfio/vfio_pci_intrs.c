@@ -98,7 +98,8 @@ static void vfio_eventfd_signal(int fd)
 int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs)
 {
 	core->irq_type = -1;
-	core->nr_single = num_irqs - VFIO_PCI_ERR_IRQ_INDEX;
+	/* One more for the nested extension's DMA fault IRQ (vfio_pci_dma_fault.c). */
+	core->nr_single = num_irqs - VFIO_PCI_ERR_IRQ_INDEX + 1;
 	core->single = ucalloc(core->nr_single, sizeof(*core->single));
 	if (!core->single)
 		return -ENOMEM;
@@ -437,7 +438,7 @@ int vfio_pci_ioctl_set_irqs(struct vfio_device *vdev, void *arg)
 
 	if (copy_from_user(&hdr, arg, minsz))
 		return -EFAULT;
-	if (hdr.argsz < minsz || hdr.index >= vdev->ops->num_irqs ||
+	if (hdr.argsz < minsz || hdr.index >= vfio_num_irqs(vdev) ||
 	    hdr.count >= UINT32_MAX - hdr.start ||
 	    hdr.flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK))
 		return -EINVAL;

@@ -14,6 +14,10 @@
  *                     answers, its groups, SET_IOMMU
  *   group.c           /dev/vfio/<group>: status, container, device fds
  *   device_cdev.c     /dev/vfio/devices/vfioN: BIND_IOMMUFD, ATTACH / DETACH
+ *   container_nested.c  the nested extension's container ioctls (v13:
+ *                     SET_PASID_TABLE, CACHE_INVALIDATE, SET_MSI_BINDING)
+ *   vfio_pci_dma_fault.c  the nested extension's device parts: the DMA
+ *                     FAULT and FAULT RESPONSE regions and the fault IRQ
  *
  * The IOMMU side is lib/iommufd, used the way drivers/vfio uses iommufd in
  * Linux: every path binds the device (iommufd_device_bind()) to a context
@@ -64,6 +68,8 @@
 extern pthread_mutex_t vfio_registry_lock;
 
 struct vfio_container;
+struct vfio_nested_fault;
+struct infocap;
 
 struct vfio_group {
 	unsigned int id;
@@ -116,6 +122,13 @@ struct vfio_device_core {
 	struct vfio_irq_ctx
 		*single; /* ERR, REQ and device-specific: index - VFIO_PCI_ERR_IRQ_INDEX */
 	unsigned int nr_single;
+
+	/*
+	 * The nested extension's regions and IRQ (vfio_pci_dma_fault.c): set
+	 * at the first open through a nesting container, cleared at the last
+	 * close (both under lock); stable while any file of the device is open.
+	 */
+	struct vfio_nested_fault *nested;
 };
 
 /* An open device fd (group path) or cdev fd. */
@@ -168,6 +181,27 @@ void vfio_intrs_free(struct vfio_device_core *core);
 void vfio_intrs_teardown(struct vfio_device *vdev);
 int vfio_pci_ioctl_set_irqs(struct vfio_device *vdev, void *arg);
 
+/* vfio_pci_dma_fault.c */
+/* Indexes the device has now: the model's, plus the nested extension's while it is open. */
+unsigned int vfio_num_regions(struct vfio_device *vdev);
+unsigned int vfio_num_irqs(struct vfio_device *vdev);
+/* First open through a nesting container / last close (core->lock held). */
+int vfio_dma_fault_open(struct vfio_device *vdev);
+void vfio_dma_fault_close(struct vfio_device *vdev);
+/* Describe one of its regions (false: not one); *cap_id: its DMA_FAULT(_RESPONSE) cap. */
+bool vfio_dma_fault_region_info(struct vfio_device *vdev, unsigned int index,
+				struct vfio_region *info, uint16_t *cap_id);
+int vfio_dma_fault_add_cap(struct infocap *caps, uint16_t cap_id);
+bool vfio_dma_fault_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info);
+ssize_t vfio_dma_fault_rw(struct vfio_device *vdev, unsigned int index, uint64_t off, void *ubuf,
+			  size_t count, bool write);
+int vfio_dma_fault_mmap(struct vfio_device *vdev, unsigned int index, uint64_t off, uint64_t len,
+			int *fd, uint64_t *fd_off);
+
+/* container_nested.c: SET_PASID_TABLE / CACHE_INVALIDATE / SET_MSI_BINDING (group_lock read). */
+long vfio_container_nested_ioctl(struct vfio_container *container, unsigned int cmd,
+				 unsigned long arg);
+
 /* container.c */
 struct uiommu_file *vfio_container_fops_open(int flags, int *err);
 struct vfio_container *vfio_container_from_file(struct uiommu_file *file);
@@ -177,6 +211,15 @@ void vfio_group_detach_container(struct vfio_group *group);
 /* GET_DEVICE_FD through a container: EINVAL until SET_IOMMU (group->lock held). */
 int vfio_group_use_container(struct vfio_group *group);
 void vfio_group_unuse_container(struct vfio_group *group);
+/* The group's container runs VFIO_TYPE1_NESTING_IOMMU (group->lock held). */
+bool vfio_group_container_nesting(struct vfio_group *group);
+/*
+ * @fn on every device of the container's groups bound to its context, in
+ * order, until one returns non-zero (returned). The caller holds the
+ * container's group lock (the nested ioctls: for reading).
+ */
+int vfio_container_for_each_device(struct vfio_container *container,
+				   int (*fn)(struct vfio_device_core *core, void *arg), void *arg);
 
 /* group.c */
 struct uiommu_file *vfio_group_fops_open(struct vfio_group *group, int flags, int *err);

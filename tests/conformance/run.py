@@ -97,12 +97,15 @@ def ensure_tarball():
 
 
 def extract(work):
-    """Extract the few files we need, once per tarball version.
+    """Install the package if needed and extract the few files we need, once
+    per tarball version.
 
     Both programs' runs share one extraction; a lock file orders them when
     meson runs them in parallel."""
     with open(os.path.join(work, "src.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        # Under the lock: two apt-get runs at once would fight over dpkg's.
+        ensure_tarball()
         return _extract_locked(work)
 
 
@@ -237,7 +240,6 @@ def main():
     args.uiommu = os.path.abspath(args.uiommu)
 
     os.makedirs(args.workdir, exist_ok=True)
-    ensure_tarball()
     tree = extract(args.workdir)
     work = os.path.join(args.workdir, args.program)
     os.makedirs(work, exist_ok=True)

@@ -29,6 +29,13 @@
  *   reset    clears SCRATCH and counts
  * It counts opens, closes, resets and irq_enable calls so tests can see
  * what the core asked of it.
+ *
+ * fixture_create_on() puts the same device behind any IOMMU instead: the
+ * caller's udev (e.g. from smmuv3_iommu_dev_create(), which the caller
+ * keeps and destroys), DMA through iommu_dma_rw() (DMA_STATUS: its errno),
+ * and no device-specific IRQ of its own (num_irqs = VFIO_PCI_NUM_IRQS), so
+ * that the nested extension's DMA fault IRQ, which VFIO adds in a nesting
+ * container, is index 5 as on Linux.
  */
 #ifndef UIOMMU_TESTS_FUNC_VFIO_FIXTURE_H
 #define UIOMMU_TESTS_FUNC_VFIO_FIXTURE_H
@@ -71,6 +78,7 @@ struct fixture_dev {
 	uint8_t cfg[FIX_CFG_SIZE];
 	uint8_t devreg[FIX_DEVREG_SIZE];
 	int bar2_fd;
+	bool dma_rw; /* DMA through iommu_dma_rw() on a caller's udev (fixture_create_on) */
 	/* What the core did. */
 	unsigned int opens, closes, resets;
 	int irq_index; /* last irq_enable: index and nvec */
@@ -153,6 +161,15 @@ static void fix_dma(struct fixture_dev *f, uint64_t cmd)
 	uint32_t pasid = (uint32_t)fix_reg(f, FIX_REG_DMA_PASID);
 	int rc;
 
+	if (f->dma_rw) {
+		struct iommu_dma_fault fault;
+		size_t done = 0;
+
+		rc = iommu_dma_rw(f->vdev.dev, pasid, iova, &f->bar0[FIX_REG_DMA_DATA], 8, cmd == 2,
+				  &done, &fault);
+		fix_set_reg(f, FIX_REG_DMA_STATUS, (uint64_t)(int64_t)rc);
+		return;
+	}
 	rc = mock_dev_translate(f->vdev.dev, pasid, iova, cmd == 1 ? PT_PROT_R : PT_PROT_W, &pa);
 	if (!rc) {
 		if (cmd == 1)
@@ -300,6 +317,70 @@ static const struct vfio_device_ops fixture_ops = {
 	.reset = fix_reset,
 };
 
+/* The same device without its own device-specific IRQ (fixture_create_on). */
+static const struct vfio_device_ops fixture_ops_on = {
+	.name = "test-fixture",
+	.flags = VFIO_DEVICE_FLAGS_PCI,
+	.num_regions = FIX_NUM_REGIONS,
+	.num_irqs = VFIO_PCI_NUM_IRQS,
+	.open_device = fix_open,
+	.close_device = fix_close,
+	.region_info = fix_region_info,
+	.region_rw = fix_rw,
+	.region_mmap = fix_mmap,
+	.irq_info = fix_irq_info,
+	.irq_enable = fix_irq_enable,
+	.reset = fix_reset,
+};
+
+static inline struct fixture_dev *fixture_alloc(const char *name, unsigned int group_id)
+{
+	struct fixture_dev *f = calloc(1, sizeof(*f));
+	uint32_t id = FIX_ID;
+
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	memcpy(&f->bar0[FIX_REG_ID], &id, sizeof(id));
+	memcpy(&f->cfg[0], &id, sizeof(id));
+	f->irq_index = -1;
+	f->vdev.name = f->name;
+	f->vdev.group_id = group_id;
+	f->vdev.priv = f;
+	f->bar2_fd = memfd_create("vfio-fixture-bar2", MFD_CLOEXEC);
+	if (f->bar2_fd < 0 || ftruncate(f->bar2_fd, FIX_BAR2_SIZE)) {
+		if (f->bar2_fd >= 0)
+			close(f->bar2_fd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * A fixture device named @name in group @group_id behind @udev's IOMMU
+ * (any model; the caller keeps @udev and destroys it after
+ * fixture_destroy()), registered. NULL on failure.
+ */
+static inline struct fixture_dev *fixture_create_on(const char *name, unsigned int group_id,
+						    struct udev *udev)
+{
+	struct fixture_dev *f = fixture_alloc(name, group_id);
+
+	if (!f)
+		return NULL;
+	f->vdev.ops = &fixture_ops_on;
+	f->vdev.dev = udev;
+	f->dma_rw = true;
+	if (vfio_register_device(&f->vdev)) {
+		close(f->bar2_fd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 /*
  * A fixture device named @name in group @group_id, behind the mock IOMMU
  * (@mock_flags: MOCK_FLAGS_DEVICE_*), registered. NULL on failure.
@@ -347,7 +428,8 @@ static inline int fixture_destroy(struct fixture_dev *f)
 
 	if (rc)
 		return rc;
-	mock_dev_destroy(f->vdev.dev);
+	if (!f->dma_rw)
+		mock_dev_destroy(f->vdev.dev);
 	close(f->bar2_fd);
 	pthread_mutex_destroy(&f->lock);
 	free(f);

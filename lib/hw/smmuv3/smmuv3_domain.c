@@ -279,6 +279,7 @@ static int smmuv3_paging_attach(struct iommu_domain *domain, struct udev *dev)
 	if (s2->dirty && dev->no_dirty)
 		return -EINVAL;
 	smmuv3_make_s2_ste(master, s2, ste);
+	smmuv3_nesting_apply(master, s2, ste);
 	return smmuv3_master_attach(master, domain, s2, ste, NULL, 0);
 }
 
@@ -432,6 +433,11 @@ const struct iommu_domain_ops smmuv3_paging_ops = {
 	.iova_to_phys = smmuv3_iova_to_phys,
 	.set_dirty_tracking = smmuv3_set_dirty_tracking,
 	.read_and_clear_dirty = smmuv3_read_and_clear_dirty,
+	.attach_pasid_table = smmuv3_attach_pasid_table,
+	.detach_pasid_table = smmuv3_detach_pasid_table,
+	.cache_invalidate = smmuv3_cache_invalidate,
+	.bind_guest_msi = smmuv3_bind_guest_msi,
+	.unbind_guest_msi = smmuv3_unbind_guest_msi,
 	.free = smmuv3_paging_free,
 };
 

@@ -101,7 +101,7 @@ struct smmuv3_iommu {
 	struct smmuv3 *hw;
 
 	/* What the ID registers said at probe. */
-	bool s1p, s2p, httu_dirty, stall, ril;
+	bool s1p, s2p, httu_dirty, stall, ril, cd2l;
 	unsigned int sid_bits, ssid_bits;
 
 	/* Guards masters[] and vmid_map. */
@@ -167,6 +167,18 @@ struct smmuv3_domain {
 	pthread_mutex_t lock;
 	struct pt_table pt;
 	unsigned int msi_users; /* attached devices that hold the doorbell mapping */
+	/*
+	 * A nesting parent's guest stage 1 set without a vIOMMU (the VFIO v13
+	 * extension, smmuv3_nesting.c), under lock: s1_config 0 (stage 2
+	 * only) or IOMMU_PASID_CONFIG_TRANSLATE / _BYPASS / _ABORT, and for
+	 * TRANSLATE the STE's S1ContextPtr, S1Fmt, S1CDMax and S1DSS.
+	 */
+	unsigned int s1_config;
+	uint64_t s1_ctxptr;
+	unsigned int s1fmt, s1cdmax, s1dss;
+	/* The guest's MSI doorbell binding (giova -> gpa), its gpa page mapped to the doorbell. */
+	bool msi_bound;
+	uint64_t msi_giova, msi_gpa, msi_size;
 };
 
 /* A nested domain of a vIOMMU: the guest's STE words 0-1 over the vIOMMU's stage 2. */
@@ -260,6 +272,28 @@ void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 /* A nested domain of @vsmmu from the user's STE words. */
 struct iommu_domain *smmuv3_nested_alloc(struct smmuv3_vsmmu *vsmmu, uint32_t flags,
 					 const struct iommu_user_data *data, int *err);
+
+/* smmuv3_nesting.c */
+/* Turn @master's stage-2 STE of @s2 into what @s2's guest stage-1 configuration asks for. */
+void smmuv3_nesting_apply(const struct smmuv3_master *master, struct smmuv3_domain *s2,
+			  uint64_t ste[8]);
+/*
+ * An event of @master attached to @domain: a stage-1 fault or page request
+ * of a device whose guest configuration came through attach_pasid_table
+ * goes to the device's fault handler as a struct iommu_fault. 0 when the
+ * handler took it; -ENOENT when the event is not one for it (the caller
+ * goes on as before); another -errno when the handler refused it.
+ */
+int smmuv3_nesting_report(struct smmuv3_master *master, struct iommu_domain *domain,
+			  const uint64_t evt[4]);
+int smmuv3_attach_pasid_table(struct iommu_domain *domain,
+			      const struct iommu_pasid_table_config *cfg);
+void smmuv3_detach_pasid_table(struct iommu_domain *domain);
+int smmuv3_cache_invalidate(struct iommu_domain *domain, struct udev *dev,
+			    const struct iommu_cache_invalidate_info *inv);
+int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
+			  uint64_t size);
+void smmuv3_unbind_guest_msi(struct iommu_domain *domain, uint64_t giova);
 
 /* smmuv3_viommu.c */
 struct iommu_viommu *smmuv3_viommu_alloc(struct udev *dev, struct iommu_domain *parent,

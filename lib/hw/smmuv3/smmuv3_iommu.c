@@ -342,6 +342,7 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	smmu->httu_dirty = (idr0 >> 6 & 3) == 2;
 	smmu->stall = (idr0 >> 24 & 3) != 1;
 	smmu->ril = idr3 >> 10 & 1;
+	smmu->cd2l = idr0 >> 19 & 1;
 	smmu->ssid_bits = idr1 >> 6 & 0x1f;
 	if ((idr1 & 0x3f) < smmu->sid_bits)
 		smmu->sid_bits = idr1 & 0x3f;
@@ -751,7 +752,18 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 		vsid = master->vsid;
 		pthread_mutex_unlock(&master->lock);
 	}
-	if (stall) {
+	/* A device nested through attach_pasid_table: its owner's fault handler (VFIO's ring). */
+	ret = master ? smmuv3_nesting_report(master, domain, evt) : -ENOENT;
+	if (ret != -ENOENT) {
+		stat_add(ret ? &smmu->stats.dev_faults_lost : &smmu->stats.dev_faults, 1);
+		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2],
+			       ret ? "dev-fault-lost" : "dev-fault");
+		/* A page request nobody will answer is answered now. */
+		if (stall && ret) {
+			stat_add(&smmu->stats.iopf_aborts, 1);
+			resume(smmu, sid, (uint16_t)(evt[1] & EVT1_STAG_MASK), CMD_RESUME_ABORT);
+		}
+	} else if (stall) {
 		ret = master ? report_stall(domain, &master->udev, evt) : -ENODEV;
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], ret ? "abort" : "iopf");
 		if (ret) {

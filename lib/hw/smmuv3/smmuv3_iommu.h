@@ -28,7 +28,14 @@
  *   IOPF             stall faults go to the attached domain's fault queue
  *                    as page requests (group = STAG); page responses are
  *                    CMD_RESUME;
- *   DMA              dma_translate over smmuv3_translate().
+ *   DMA              dma_translate over smmuv3_translate();
+ *   VFIO nesting     without a vIOMMU (the v13 container extension,
+ *                    smmuv3_nesting.c): a NEST_PARENT domain takes the
+ *                    guest's CD table (attach_pasid_table), its
+ *                    invalidations (cache_invalidate -> TLBI_NH_*,
+ *                    ATC_INV, CFGI_CD*), its MSI doorbell (bind_guest_msi),
+ *                    and reports stage-1 faults to the device's fault
+ *                    handler (VFIO's DMA fault ring).
  *
  * MSI: every device with MSIs has the SW_MSI window [0x8000000, +1 MiB)
  * as a reserved region (the core keeps it out of the IOAS), and while it
@@ -138,6 +145,8 @@ struct smmuv3_iommu_stats {
 	uint64_t iopfs;		 /* stall records given to a fault queue */
 	uint64_t iopf_aborts;	 /* stall records nobody took (answered RESUME Abort) */
 	uint64_t unhandled;	 /* records for nobody (host faults: logged only) */
+	uint64_t dev_faults;	 /* records given to a device's fault handler (VFIO nested) */
+	uint64_t dev_faults_lost; /* ... that it refused (its ring was full) */
 };
 void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st);
 
