@@ -3,7 +3,7 @@
 #ifndef UIOMMU_TOOLS_SCENARIO_INT_H
 #define UIOMMU_TOOLS_SCENARIO_INT_H
 
-#include "jpos.h"
+#include "util/jpos.h"
 #include "scenario.h"
 
 struct sc_loader {
