@@ -35,6 +35,15 @@
  *   /dev/vfio/vfio  char 10:196 (VFIO_MINOR), 0666 root:root; the groups and
  *                   cdevs: see vfio_container_node below.
  *
+ * The machine (lib/vmm/machine.h): stat(2), access(2) and open(2) of a
+ * path under /dev/vfio first make sure the process's machine exists, so
+ * the groups and cdevs of UIOMMU_CONFIG's topology (or the default one)
+ * are there however a program first looks. A configuration that fails
+ * fails open(2) with its errno (EINVAL, ENOMEM); stat(2) and access(2)
+ * then answer from what exists (the message is logged either way).
+ * uiommu_path_emulated() never builds anything: the shim asks it about
+ * every path.
+ *
  * No locks, and no library state of its own: the table is constant,
  * lib/vfio answers which groups and cdevs exist, failnth_path() asks the
  * host's /proc whether a thread exists. So these calls need not
@@ -55,6 +64,7 @@
 #include "util/file.h"
 #include "util/forkgate.h"
 #include "vfio/vfio.h"
+#include "vmm/machine.h"
 
 struct uiommu_devnode {
 	const char *path;
@@ -81,11 +91,14 @@ static const char *const owned_trees[] = {
  * open what it is given, so they show the caller as owner. The minor is
  * the group or cdev number (Linux's are allocation order).
  */
-#define VFIO_MINOR	     196
-#define VFIO_GROUP_MAJOR     242
-#define VFIO_DEVICE_MAJOR    241
+#define VFIO_MINOR	  196
+#define VFIO_GROUP_MAJOR  242
+#define VFIO_DEVICE_MAJOR 241
 static const struct ufile_node vfio_container_node = {
-	.path = "/dev/vfio/vfio", .mode = S_IFCHR | 0666, .major = 10, .minor = VFIO_MINOR,
+	.path = "/dev/vfio/vfio",
+	.mode = S_IFCHR | 0666,
+	.major = 10,
+	.minor = VFIO_MINOR,
 };
 static const struct ufile_node vfio_dir_node = {.mode = S_IFDIR | 0755};
 
@@ -289,15 +302,31 @@ UIOMMU_EXPORT int uiommu_path_emulated(const char *path)
 	return l.owned;
 }
 
+/* Under /dev/vfio: the process's machine, built now if this is the first look. */
+static int machine_for(const char *norm)
+{
+	int rc;
+
+	if (strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/'))
+		return 0;
+	fork_gate_enter();
+	rc = vmm_machine_ensure();
+	fork_gate_exit();
+	return rc;
+}
+
 /*
  * Resolve @path for open/stat/access: 0 with *l filled for an existing
- * node, else -ENOENT / -ENOTDIR / -ENAMETOOLONG / -EFAULT.
+ * node, else -ENOENT / -ENOTDIR / -ENAMETOOLONG / -EFAULT. *machine_rc:
+ * what building the machine answered (0 outside /dev/vfio).
  */
-static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t size)
+static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t size,
+		   int *machine_rc)
 {
 	bool slash;
 	int rc;
 
+	*machine_rc = 0;
 	if (!path)
 		return -EFAULT;
 	if (!*path)
@@ -305,6 +334,7 @@ static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t
 	rc = upath_normalize(path, norm, size, &slash);
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
+	*machine_rc = machine_for(norm);
 	lookup(norm, l);
 	if (l->kind == LK_NONE)
 		return l->failnth < 0 ? l->failnth : -ENOENT;
@@ -359,9 +389,9 @@ UIOMMU_EXPORT int uiommu_stat(const char *path, struct stat *st)
 {
 	char norm[PATH_MAX];
 	struct uiommu_lookup l;
-	int rc;
+	int rc, mrc;
 
-	rc = resolve(path, &l, norm, sizeof(norm));
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
 	if (!rc && !st)
 		rc = -EFAULT;
 	if (!rc)
@@ -378,13 +408,13 @@ UIOMMU_EXPORT int uiommu_access(const char *path, int mode, int flags)
 	char norm[PATH_MAX];
 	struct uiommu_lookup l;
 	struct stat st;
-	int rc;
+	int rc, mrc;
 
 	if (mode & ~(R_OK | W_OK | X_OK) || flags & ~AT_EACCESS) {
 		errno = EINVAL;
 		return -1;
 	}
-	rc = resolve(path, &l, norm, sizeof(norm));
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
 	if (!rc) {
 		node_stat(&l, norm, &st);
 		rc = node_permission(&st, mode, flags & AT_EACCESS);
@@ -402,10 +432,13 @@ struct uiommu_file *upath_open(const char *path, int flags, int *err)
 	struct uiommu_file *file;
 	struct uiommu_lookup l;
 	struct stat st;
-	int rc, acc = 0;
+	int rc, mrc, acc = 0;
 
 	uiommu_process_init();
-	rc = resolve(path, &l, norm, sizeof(norm));
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	/* The topology could not be built: every open under /dev/vfio fails with why. */
+	if (mrc)
+		rc = mrc;
 	if (!rc && (flags & O_CREAT) && (flags & O_EXCL))
 		rc = -EEXIST;
 	if (!rc && l.kind == LK_DIR)

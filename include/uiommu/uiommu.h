@@ -59,7 +59,16 @@ struct uiommu_file;
  * have), ENOTDIR (a trailing slash, O_DIRECTORY), EEXIST (O_CREAT | O_EXCL),
  * EACCES, EOPNOTSUPP (an emulated directory: /dev/vfio, /dev/vfio/devices),
  * EBUSY (a VFIO group that is open already, or whose device is bound
- * through its cdev), ENOMEM, EMFILE (no fd left for the backing fd).
+ * through its cdev), EINVAL (a path under /dev/vfio when the machine
+ * topology of UIOMMU_CONFIG could not be loaded; the library logs why,
+ * with the file, line and column), ENOMEM, EMFILE (no fd left for the
+ * backing fd).
+ *
+ * The groups and cdevs are those of the machine topology, built at the
+ * first open, stat or access under /dev/vfio: the file UIOMMU_CONFIG names
+ * (doc/topology.md), or one SMMUv3 with dmatest functions 0000:00:01.0 in
+ * group 1 and 0000:00:02.0 in group 2. A program that registered VFIO
+ * devices of its own before that keeps its own topology.
  */
 struct uiommu_file *uiommu_open(const char *path, int flags);
 

@@ -7,6 +7,9 @@
  *	exec_helper vfio         open /dev/vfio/vfio, print its API version and
  *	                         whether it has TYPE1v2
  *	exec_helper fork         the same (1 IOAS) in the parent and in a child
+ *	exec_helper groups       open each of /dev/vfio/0..15 and print the numbers
+ *	                         that opened ("groups 1 2"), or the errno of the
+ *	                         first open that failed otherwise than ENOENT
  *	exec_helper env NAME     print $NAME (or "(unset)")
  *	exec_helper debugfs      print whether /sys/kernel/debug/failslab opens
  *
@@ -75,6 +78,25 @@ int main(int argc, char **argv)
 		if (alloc_ioas(1) || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 		    WEXITSTATUS(status))
 			return 1;
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "groups")) {
+		printf("groups");
+		for (int i = 0; i < 16; i++) {
+			char path[32];
+			int fd;
+
+			snprintf(path, sizeof(path), "/dev/vfio/%d", i);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd >= 0) {
+				printf(" %d", i);
+				close(fd);
+			} else if (errno != ENOENT) {
+				printf(" errno %d\n", errno);
+				return 1;
+			}
+		}
+		printf("\n");
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "env")) {

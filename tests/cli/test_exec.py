@@ -5,7 +5,9 @@ status through (128 + N for signal N, 127 / 126 when it cannot be run),
 --summary reports what each process did with the library (to stderr, or to
 a file), --config and --trace reach the program's environment, LD_PRELOAD
 keeps what was there after the shim, and the private debugfs stand-in is
-removed afterwards. Usage errors exit 2.
+removed afterwards. Usage errors exit 2, a topology file that does not load
+among them (checked before the program runs, FILE:LINE:COL message), and
+the program sees the topology's groups; --print-topology shows it.
 """
 import os
 import stat
@@ -16,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(35)
+t = Tap(44)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -97,13 +99,55 @@ t.ok(rc == 0 and first.endswith("/libuiommu-preload.so") and os.path.isabs(first
 t.ok(rest == "libfoo.so", "an existing LD_PRELOAD follows it", out)
 cfg = os.path.join(tmp, "topology.json")
 with open(cfg, "w") as f:
-    f.write("{}\n")
+    f.write('{"iommus": [{"name": "s", "model": "smmuv3"}], "devices": [\n'
+            '  {"type": "dmatest", "name": "0000:00:01.0", "group": 5},\n'
+            '  {"type": "dmatest", "name": "0000:00:02.0", "group": 5},\n'
+            '  {"type": "dmatest", "name": "0000:00:03.0", "group": 6}]}\n')
 rc, out, _ = run_env({}, "exec", "--config", os.path.relpath(cfg), "--", helper, "env",
                      "UIOMMU_CONFIG")
 t.ok(rc == 0 and out.strip() == os.path.abspath(cfg), "--config: UIOMMU_CONFIG, absolute", out)
 rc, out, err = ex("--config", os.path.join(tmp, "missing.json"), "--", "true")
-t.ok(rc == 1 and out == "" and "missing.json: No such file or directory" in err,
+t.ok(rc == 2 and out == "" and "missing.json: No such file or directory" in err,
      "--config: a missing file fails before the program runs", (rc, out, err))
+
+# The topology: the program's groups, a bad file refused up front, --print-topology.
+rc, out, err = ex("--", helper, "groups")
+t.ok(rc == 0 and out == "groups 1 2\n", "the default topology: groups 1 and 2", (rc, out, err))
+rc, out, err = ex("--config", cfg, "--", helper, "groups")
+t.ok(rc == 0 and out == "groups 5 6\n", "--config: the file's groups 5 and 6", (rc, out, err))
+bad = os.path.join(tmp, "bad.json")
+with open(bad, "w") as f:
+    f.write('{"iommus": [{"name": "s", "model": "smmuv3"}],\n'
+            ' "devices": [{"type": "dmatest", "name": "0000:00:01.0", "group": "one"}]}\n')
+rc, out, err = ex("--config", bad, "--", "sh", "-c", "echo ran")
+t.ok(rc == 2 and out == "" and err == "uiommu exec: " + bad + ":2:67: devices[0].group: "
+     "expected a number from 0 to 0x7fffffff, got \"one\"\n",
+     "--config: a bad file is a usage error, the program does not run", (rc, out, err))
+rc, out, err = ex("--", "sh", "-c", "echo ran", env={"UIOMMU_CONFIG": bad})
+t.ok(rc == 2 and out == "" and bad + ":2:67: devices[0].group" in err,
+     "UIOMMU_CONFIG from the environment is checked too", (rc, out, err))
+rc, out, err = run_env({"UIOMMU_CONFIG": os.path.relpath(cfg)}, "exec", "--", helper, "env",
+                       "UIOMMU_CONFIG")
+t.ok(rc == 0 and out.strip() == os.path.abspath(cfg),
+     "UIOMMU_CONFIG from the environment: passed on absolute", (rc, out, err))
+rc, out, err = ex("--print-topology")
+t.ok(rc == 0 and out.startswith("topology (default)\n") and
+     "group 2: /dev/vfio/2, behind smmu0\n  0000:00:02.0 dmatest, SID 0x10, PASID width 20, "
+     "/dev/vfio/devices/vfio1\n" in out, "--print-topology: the default one", (rc, out, err))
+rc, out, err = ex("--config", cfg, "--print-topology=json")
+printed = os.path.join(tmp, "printed.json")
+with open(printed, "w") as f:
+    f.write(out)
+rc2, out2, err2 = ex("--config", printed, "--print-topology")
+rc3, out3, _ = ex("--config", cfg, "--print-topology")
+t.ok(rc == 0 and rc2 == 0 and out2.replace(printed, cfg) == out3,
+     "--print-topology=json: a file that loads back to the same topology", (rc, out, err2))
+rc, out, err = ex("--print-topology", "--", helper, "groups")
+t.ok(rc == 0 and out == "groups 1 2\n" and err.startswith("topology (default)\n"),
+     "--print-topology with a PROGRAM: to stderr, then the program", (rc, out, err))
+rc, out, err = ex("--print-topology=xml")
+t.ok(rc == 2 and "--print-topology=xml: expected json or text" in err,
+     "--print-topology=xml: usage error", (rc, err))
 rc, out, err = ex("--trace", "iommufd_ioctl", "--", helper, "ioas", "1")
 t.ok(rc == 0 and "iommufd_ioctl" in err, "--trace: the program's events are logged", (rc, err))
 rc, out, _ = ex("--trace", "iommufd_*", "--", helper, "env", "UIOMMU_TRACE")

@@ -45,7 +45,7 @@ static void test_config_space(void *arg)
 		     "class");
 	TAP_CHECK_EQ(cfg_rd(f.d, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL, "header type");
 	TAP_CHECK_EQ(cfg_rd(f.d, PCI_SUBSYSTEM_VENDOR_ID, 2), DMATEST_SUBSYS_VENDOR_ID, "ssvid");
-	TAP_CHECK_EQ(cfg_rd(f.d, PCI_INTERRUPT_PIN, 1), 0, "no INTx pin");
+	TAP_CHECK_EQ(cfg_rd(f.d, PCI_INTERRUPT_PIN, 1), 1, "INTA#");
 	/* Read-only identity. */
 	cfg_wr(f.d, PCI_VENDOR_ID, 4, 0x12345678);
 	TAP_CHECK_EQ(cfg_rd(f.d, PCI_VENDOR_ID, 2), DMATEST_VENDOR_ID, "vendor is RO");
@@ -735,6 +735,126 @@ static void test_eventfd_wire(void *arg)
 	iommufd_teardown();
 }
 
+/* What the owner's handler saw: one entry per call. */
+struct irq_log {
+	unsigned int n;
+	enum dmatest_irq_kind kind[16];
+	unsigned int vector[16];
+	struct dmatest *d; /* the handler reads STATUS back: it runs without the device lock */
+	uint32_t status_seen;
+};
+
+static void irq_log_fn(void *opaque, enum dmatest_irq_kind kind, unsigned int vector)
+{
+	struct irq_log *l = opaque;
+	uint64_t st = 0;
+
+	if (l->n < 16) {
+		l->kind[l->n] = kind;
+		l->vector[l->n] = vector;
+	}
+	l->n++;
+	/* Re-entering the function from the handler must not deadlock. */
+	if (!dmatest_bar_read(l->d, 0, DMATEST_REG_STATUS, 4, &st))
+		l->status_seen = (uint32_t)st;
+}
+
+static void test_intx_handler(void *arg)
+{
+	struct dmatest_irq_stats is;
+	struct irq_log log = {0};
+	struct dt_mem src;
+	struct dt_fix f;
+	uint32_t ioas;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	iommufd_setup();
+	TAP_CHECK(efd >= 0, "eventfd");
+	ioas = ioas_alloc();
+	dt_open(&f, ioas, 0, NULL);
+	dt_enable(f.d);
+	mem_map(&src, ioas, K4, IOVA, 1);
+	log.d = f.d;
+
+	/* INTx: the cause is pending until STATUS.DONE is cleared; Interrupt Status shows it. */
+	CHECK_OK(dmatest_set_irq_eventfd(f.d, DMATEST_IRQ_DONE, efd));
+	reg_wr(f.d, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE | DMATEST_CTRL_IRQ_ERR);
+	TAP_CHECK_EQ(cfg_rd(f.d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0, "nothing pending");
+	dt_run(f.d, DMATEST_OP_READ, src.iova, 0, 8, 0);
+	TAP_CHECK(efd_take(efd, NULL), "INTx signalled");
+	TAP_CHECK(cfg_rd(f.d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, "Interrupt Status");
+	reg_wr(f.d, DMATEST_REG_STATUS, 4, DMATEST_STATUS_DONE);
+	TAP_CHECK_EQ(cfg_rd(f.d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0, "acknowledged");
+
+	/* INTx Disable holds the pin back; enabling INTx again with the cause pending asserts it.
+	 */
+	cfg_wr(f.d, PCI_COMMAND, 2,
+	       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	dt_run(f.d, DMATEST_OP_READ, src.iova, 0, 8, 0);
+	TAP_CHECK(!efd_take(efd, NULL), "held back");
+	TAP_CHECK(cfg_rd(f.d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, "pending anyway");
+	dt_enable(f.d);
+	TAP_CHECK(efd_take(efd, NULL), "asserted at INTx enable");
+	/* Acknowledged while disabled: nothing to assert later. */
+	cfg_wr(f.d, PCI_COMMAND, 2,
+	       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	dt_run(f.d, DMATEST_OP_READ, src.iova, 0, 8, 0);
+	reg_wr(f.d, DMATEST_REG_STATUS, 4, DMATEST_STATUS_DONE);
+	dt_enable(f.d);
+	TAP_CHECK(!efd_take(efd, NULL), "acknowledged before INTx enable");
+	CHECK_OK(dmatest_irq_stats(f.d, DMATEST_IRQ_DONE, &is));
+	TAP_CHECK(is.raised == 3 && is.eventfd == 2 && is.masked == 2 && is.lost == 0,
+		  "stats: raised %llu eventfd %llu masked %llu", (unsigned long long)is.raised,
+		  (unsigned long long)is.eventfd, (unsigned long long)is.masked);
+
+	/* A handler replaces the eventfds: INTx of the error vector, with STATUS readable. */
+	dmatest_set_irq_handler(f.d, irq_log_fn, &log);
+	dt_run(f.d, DMATEST_OP_READ, IOVA + 64 * K4, 0, 8, 0);
+	TAP_CHECK(!efd_take(efd, NULL), "the eventfd is not used");
+	TAP_CHECK(log.n == 1 && log.kind[0] == DMATEST_IRQ_INTX && log.vector[0] == DMATEST_IRQ_ERR,
+		  "handler: INTx, error vector (%u calls)", log.n);
+	TAP_CHECK(log.status_seen & DMATEST_STATUS_ERROR, "STATUS from inside the handler");
+
+	/* Host-owned MSI-X: enabled by the host, unmasked below nvec; messages go to the handler.
+	 */
+	TAP_CHECK_EQ(dmatest_host_msix(f.d, DMATEST_NR_VECTORS + 1), -EINVAL, "nvec too big");
+	CHECK_OK(dmatest_host_msix(f.d, 1));
+	TAP_CHECK_EQ(cfg_rd(f.d, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2) &
+			     (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL),
+		     PCI_MSIX_FLAGS_ENABLE, "MSI-X on, function unmasked");
+	TAP_CHECK_EQ(cfg_rd(f.d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 0, "INTx cause gone");
+	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 0,
+		     "vector 0 unmasked");
+	TAP_CHECK_EQ(reg_rd(f.d,
+			    DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL,
+			    4),
+		     1, "vector 1 masked");
+	dt_run(f.d, DMATEST_OP_READ, src.iova, 0, 8, 0);
+	TAP_CHECK(log.n == 2 && log.kind[1] == DMATEST_IRQ_MSIX &&
+			  log.vector[1] == DMATEST_IRQ_DONE,
+		  "handler: MSI-X vector 0 (%u calls)", log.n);
+	dt_run(f.d, DMATEST_OP_READ, IOVA + 64 * K4, 0, 8, 0);
+	TAP_CHECK(log.n == 2, "vector 1 masked: pending");
+	TAP_CHECK_EQ(reg_rd(f.d, DMATEST_MSIX_PBA, 4), 1u << DMATEST_IRQ_ERR, "PBA");
+	/* Unmasking sends it, through the handler, after the unmasking write. */
+	reg_wr(f.d, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	TAP_CHECK(log.n == 3 && log.kind[2] == DMATEST_IRQ_MSIX && log.vector[2] == DMATEST_IRQ_ERR,
+		  "sent at unmask (%u calls)", log.n);
+	CHECK_OK(dmatest_host_msix(f.d, 0));
+	TAP_CHECK_EQ(cfg_rd(f.d, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE, 0,
+		     "MSI-X off");
+	/* Back to the eventfds. */
+	dmatest_set_irq_handler(f.d, NULL, NULL);
+	reg_wr(f.d, DMATEST_REG_STATUS, 4, DMATEST_STATUS_DONE | DMATEST_STATUS_ERROR);
+	dt_run(f.d, DMATEST_OP_READ, src.iova, 0, 8, 0);
+	TAP_CHECK(efd_take(efd, NULL) && log.n == 3, "eventfd again");
+
+	close(efd);
+	mem_unmap(&src, ioas);
+	dt_close(&f);
+	iommufd_teardown();
+}
+
 static void test_flr_mmap_hold(void *arg)
 {
 	struct dt_mem src;
@@ -809,6 +929,8 @@ int main(void)
 		{"MSI-X: doorbell, masks and PBA, stray and unrouted, memory, faulting address",
 		 test_msix_doorbell},
 		{"owner eventfds without MSI-X; CTRL; counters", test_eventfd_wire},
+		{"INTx: pending causes, INTx Disable; the owner's handler; host-owned MSI-X",
+		 test_intx_handler},
 		{"mmap of the buffer, the device hold, FLR", test_flr_mmap_hold},
 	};
 

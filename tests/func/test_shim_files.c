@@ -199,15 +199,23 @@ static void test_namespace(void *arg)
 		CHECK_OK(chdir(cwd));
 	}
 
-	/* VFIO: the container is always there; this process's topology has no device. */
+	/*
+	 * VFIO: the container is always there; the groups and cdevs are the
+	 * default topology's (lib/vmm: groups 1 and 2, cdevs 0 and 1).
+	 */
 	CHECK_OK(stat("/dev/vfio/vfio", &st2));
 	TAP_CHECK(S_ISCHR(st2.st_mode) && major(st2.st_rdev) == 10 && minor(st2.st_rdev) == 196 &&
 			  (st2.st_mode & 07777) == 0666,
 		  "the container: char 10:196, 0666");
 	CHECK_ERRNO(ENOENT, open("/dev/vfio/devices/vfio999", O_RDWR));
 	CHECK_ERRNO(ENOENT, open("/dev/vfio/7", O_RDWR));
-	CHECK_ERRNO(ENOENT, stat("/dev/vfio/devices/vfio0", &st2));
-	CHECK_ERRNO(ENOENT, access("/dev/vfio/devices", F_OK));
+	CHECK_OK(stat("/dev/vfio/devices/vfio1", &st2));
+	TAP_CHECK(S_ISCHR(st2.st_mode) && minor(st2.st_rdev) == 1, "cdev 1: a character device");
+	CHECK_ERRNO(ENOENT, stat("/dev/vfio/devices/vfio2", &st2));
+	CHECK_OK(stat("/dev/vfio/2", &st2));
+	TAP_CHECK(S_ISCHR(st2.st_mode) && minor(st2.st_rdev) == 2, "group 2: a character device");
+	CHECK_ERRNO(ENOENT, stat("/dev/vfio/3", &st2));
+	CHECK_OK(access("/dev/vfio/devices", F_OK));
 	CHECK_ERRNO(ENOTDIR, open("/dev/vfio/vfio/", O_RDWR));
 	/* /dev/vfio is a directory, which the emulation cannot hand out. */
 	CHECK_OK(stat("/dev/vfio", &st2));

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jpos.h"
+#include "util/jpos.h"
 #include "parse.h"
 #include "stagecfg.h"
 

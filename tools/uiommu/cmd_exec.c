@@ -10,8 +10,14 @@
  * What the library reads from the environment is set here:
  *
  *   UIOMMU_TRACE         --trace PATTERNS (checked here first)
- *   UIOMMU_CONFIG        --config FILE, the topology (its schema comes with
- *                        the VFIO layer; today the file is only checked)
+ *   UIOMMU_CONFIG        --config FILE, the machine topology (lib/vmm,
+ *                        doc/topology.md), as an absolute path; loaded here
+ *                        first with the library's own loader, so a bad file
+ *                        is a usage error (exit 2, "FILE:LINE:COL: ...")
+ *                        before the program runs. Without --config, a
+ *                        UIOMMU_CONFIG from the environment is checked the
+ *                        same way and passed on (absolute too); with
+ *                        neither, the program gets the default topology
  *   UIOMMU_SUMMARY_FILE  --summary[=FILE]: every process that used the
  *                        library appends its summary there at exit
  *   UIOMMU_DEBUGFS_DIR   a private directory made here and removed when the
@@ -24,7 +30,9 @@
  * to the program, which shares our process group). The exit status is the
  * program's, or 128 + the signal that killed it; 126 / 127 when it could
  * not be run (as sh and env say); 1 when something here failed, 2 for a
- * usage error.
+ * usage error. --print-topology[=json] prints the topology the program
+ * would get (to stdout, and exits 0, when no PROGRAM is given; to stderr
+ * before running it otherwise).
  */
 #include <dirent.h>
 #include <err.h>
@@ -43,6 +51,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "vmm/topology.h"
 
 #define CMD	     "exec"
 #define PRELOAD_NAME "libuiommu-preload.so"
@@ -50,15 +59,23 @@
 void cmd_exec_usage(FILE *f)
 {
 	fprintf(f, "usage: uiommu exec [--config FILE] [--trace PATTERNS] [--summary[=FILE]]\n"
-		   "                   [--] PROGRAM [ARGS...]\n"
+		   "                   [--print-topology[=json]] [--] PROGRAM [ARGS...]\n"
+		   "       uiommu exec [--config FILE] --print-topology[=json]\n"
 		   "\n"
 		   "Run PROGRAM with the preload shim, so that its /dev/iommu (and /dev/vfio)\n"
 		   "is libuiommu's: open, ioctl, mmap, read, write, poll, dup, fork work as on\n"
 		   "the real device, with no IOMMU and no privileges.\n"
 		   "\n"
 		   "Options:\n"
-		   "  -c, --config FILE     topology of the emulated system (passed on as\n"
-		   "                        UIOMMU_CONFIG; its schema comes with the VFIO layer)\n"
+		   "  -c, --config FILE     the machine topology: IOMMU instances, devices, VFIO\n"
+		   "                        groups (JSON, see uiommu-exec(1); checked here, then\n"
+		   "                        passed on as UIOMMU_CONFIG); default: one SMMUv3\n"
+		   "                        with dmatest devices 0000:00:01.0 (group 1) and\n"
+		   "                        0000:00:02.0 (group 2)\n"
+		   "  -p, --print-topology[=json]\n"
+		   "                        print the topology (text, or a topology file with\n"
+		   "                        every default written out): alone, to stdout; with\n"
+		   "                        PROGRAM, to stderr before running it\n"
 		   "  -t, --trace PATTERNS  log trace events matching comma-separated globs to\n"
 		   "                        stderr (\"iommufd_*,-iommufd_open\"; UIOMMU_TRACE)\n"
 		   "  -s, --summary[=FILE]  after the program, a summary of what each of its\n"
@@ -69,16 +86,15 @@ void cmd_exec_usage(FILE *f)
 		   "\n"
 		   "The shim: $UIOMMU_PRELOAD, else the build tree's, else the installed one.\n"
 		   "Exit status: PROGRAM's, 128+N when signal N killed it, 126/127 when it\n"
-		   "could not be run, 1 on another failure, 2 on a usage error.\n"
+		   "could not be run, 1 on another failure, 2 on a usage error (a bad\n"
+		   "topology file among them).\n"
 		   "See uiommu-exec(1).\n");
 }
 
 static const struct option exec_longopts[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"trace", required_argument, NULL, 't'},
-	{"summary", optional_argument, NULL, 's'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+	{"config", required_argument, NULL, 'c'}, {"print-topology", optional_argument, NULL, 'p'},
+	{"trace", required_argument, NULL, 't'},  {"summary", optional_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},	  {0},
 };
 
 static bool is_file(const char *path)
@@ -194,6 +210,44 @@ static void print_summary(const char *path)
 		fprintf(stderr, "uiommu summary: no process opened an emulated file\n");
 }
 
+/*
+ * The topology the program will get: the file @config, else the default.
+ * NULL after a message ("uiommu exec: FILE:LINE:COL: ..."), with *usage set
+ * when the file is at fault.
+ */
+static struct topology *load_topology(const char *config, bool *usage)
+{
+	struct topology *t = NULL;
+	char msg[1024];
+	int rc;
+
+	*usage = false;
+	if (config)
+		rc = topology_load(config, &t, msg, sizeof(msg));
+	else
+		rc = topology_default(&t);
+	if (!rc)
+		return t;
+	*usage = rc == -EINVAL;
+	if (rc == -EINVAL)
+		fprintf(stderr, "uiommu " CMD ": %s\n", msg);
+	else
+		warnx("%s: %s", config ? config : "the default topology", strerror(-rc));
+	return NULL;
+}
+
+static int print_topology(const struct topology *t, const char *format, FILE *f)
+{
+	int rc = format && !strcmp(format, "json") ? topology_print_json(t, f)
+						   : topology_print_text(t, f);
+
+	if (rc || fflush(f)) {
+		warnx("printing the topology: %s", strerror(rc ? -rc : errno));
+		return 1;
+	}
+	return 0;
+}
+
 /* Run argv in a child; its status as an exit code. */
 static int run(char **argv)
 {
@@ -236,15 +290,24 @@ static int run(char **argv)
 int cmd_exec(int argc, char **argv)
 {
 	const char *config = NULL, *trace = NULL, *summary_arg = NULL, *preload;
+	const char *print_fmt = NULL;
 	char preload_buf[PATH_MAX], debugfs[PATH_MAX], summary_tmp[PATH_MAX];
 	char *summary_path = NULL, *config_abs = NULL;
-	bool summary = false, summary_to_stderr = false;
+	bool summary = false, summary_to_stderr = false, print = false, usage;
+	struct topology *topo;
 	int c, fd, rc = 1;
 
-	while ((c = cli_getopt(CMD, argc, argv, "+c:t:s::h", exec_longopts)) != -1) {
+	while ((c = cli_getopt(CMD, argc, argv, "+c:p::t:s::h", exec_longopts)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'p':
+			print = true;
+			print_fmt = optarg;
+			if (print_fmt && strcmp(print_fmt, "json") && strcmp(print_fmt, "text"))
+				cli_usage_error(CMD, "--print-topology=%s: expected json or text",
+						print_fmt);
 			break;
 		case 't':
 			trace = optarg;
@@ -258,18 +321,29 @@ int cmd_exec(int argc, char **argv)
 			return 0;
 		}
 	}
-	if (optind >= argc)
+	if (optind >= argc && !print)
 		cli_usage_error(CMD, "expected a PROGRAM to run");
 	if (summary_arg && !*summary_arg)
 		cli_usage_error(CMD, "--summary=: expected a file name");
 	if (trace)
 		cli_trace(CMD, trace); /* a usage error when nothing matches */
 
+	/* The library's own loader: a bad file stops here, before anything runs. */
+	if (!config && getenv("UIOMMU_CONFIG") && *getenv("UIOMMU_CONFIG"))
+		config = getenv("UIOMMU_CONFIG");
+	topo = load_topology(config, &usage);
+	if (!topo)
+		return usage ? EXIT_USAGE : 1;
+	if (print) {
+		rc = print_topology(topo, print_fmt, optind >= argc ? stdout : stderr);
+		if (rc || optind >= argc) {
+			topology_free(topo);
+			return rc;
+		}
+	}
+	topology_free(topo);
+	rc = 1;
 	if (config) {
-		fd = open(config, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			err(1, "--config %s", config);
-		close(fd);
 		config_abs = absolute(config);
 		if (!config_abs || setenv("UIOMMU_CONFIG", config_abs, 1))
 			err(1, "--config");

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jpos.h"
+#include "util/jpos.h"
 
 #define JF_PBUF 256 /* path buffers: long enough for an unknown key's path */
 

@@ -7,10 +7,11 @@
  * This is the one place where `uiommu run` builds hardware with internal
  * APIs (smmuv3_iommu_new(), smmuv3_iommu_dev_create(), dmatest_create(),
  * iommufd_device_bind() and attach): everything after it is the public
- * iommufd API. When the topology loader of `uiommu exec --config`
- * registers devices with VFIO, this module becomes a topology plus
- * VFIO_DEVICE_BIND_IOMMUFD / ATTACH_IOMMUFD_PT on the device cdevs, and
- * the rest of the runner does not change.
+ * iommufd API. On the topology loader of `uiommu exec --config`
+ * (lib/vmm/machine.h), which registers devices with VFIO, this module
+ * becomes a topology plus VFIO_DEVICE_BIND_IOMMUFD / ATTACH_IOMMUFD_PT on
+ * the device cdevs, and the rest of the runner does not change (see
+ * doc/design.md for the two things that machine must offer first).
  */
 #ifndef UIOMMU_TOOLS_RUN_MACHINE_H
 #define UIOMMU_TOOLS_RUN_MACHINE_H

@@ -20,22 +20,31 @@
  * Interrupts. dmatest_raise() is the one place an interrupt starts. With
  * MSI-X enabled it is a message: Bus Master must be set (else lost),
  * the function and vector masks hold it in the PBA, and an unmasked one is
- * either signalled on the owner's eventfd (a host-owned vector) or written
- * through the IOMMU to the table entry's address, where a doorbell page
+ * either given to the owner (a host-owned vector) or written through the
+ * IOMMU to the table entry's address, where a doorbell page
  * (dev/msi_doorbell.h) may take it. Unmasking (Vector Control, Function
- * Mask, Enable) sends what is pending. With MSI-X disabled the owner's
- * eventfd is a virtual wire.
+ * Mask, Enable) sends what is pending. With MSI-X disabled it is INTx: the
+ * vector's cause stays pending until the driver acknowledges it in STATUS
+ * (Status.Interrupt Status shows it), and the owner is signalled unless
+ * Command.INTx Disable holds it back. The owner is an eventfd per vector,
+ * or a handler; handler calls are counted under the lock and made by
+ * dmatest_unlock() once it is dropped, so the handler can take locks that
+ * are held around calls into the function (VFIO's interrupt lock, around
+ * dmatest_host_msix()) without an ordering problem.
  *
  * Invariants: the config space's masks are fixed at build time; PBA bits
  * are only set while MSI-X is enabled and cleared when it is disabled; the
- * error code in STATUS is non-zero exactly when ERROR is set.
+ * error code in STATUS is non-zero exactly when ERROR is set;
+ * Status.Interrupt Status is set exactly when intx_pending is non-zero,
+ * which it never is while MSI-X is enabled.
  *
  * Locks: d->lock guards everything mutable (config, registers, MSI-X,
  * eventfds, counters, buffer, and the whole of an operation: GO runs under
  * it). STATUS, COMPLETIONS, ERRORS and the Memory Space bit are also kept
  * in atomics, so that STATUS can be read while an operation runs. Order:
  * d->lock, then the doorbell list lock (msi_doorbell_write), then the
- * IOMMU model's locks (dma_translate).
+ * IOMMU model's locks (dma_translate). The owner's handler runs with none
+ * of them held.
  */
 #include <errno.h>
 #include <string.h>
@@ -73,6 +82,7 @@ static void cfg_build(struct dmatest *d)
 	pci_set_w1cmask(c, PCI_STATUS, 2, STATUS_W1C);
 	pci_set_wmask(c, PCI_CACHE_LINE_SIZE, 1, 0xff);
 	pci_set_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
+	pci_set_byte(c, PCI_INTERRUPT_PIN, 1); /* INTA# */
 
 	/* BAR0: 64-bit memory, not prefetchable; address bits above the size are writable. */
 	pci_set_long(c, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_MEM_TYPE_64);
@@ -129,6 +139,8 @@ static bool msix_enabled(const struct dmatest *d)
 
 static void sync_mem_enabled(struct dmatest *d);
 static void msix_send_pending(struct dmatest *d);
+static void intx_assert_pending(struct dmatest *d);
+static void dmatest_unlock(struct dmatest *d);
 
 /* Does an access of @size bytes at @off, value @val, write byte @byte with bit @bit set? */
 static bool writes_bit(unsigned int off, unsigned int size, uint32_t val, unsigned int byte,
@@ -151,14 +163,20 @@ int dmatest_cfg_read(struct dmatest *d, unsigned int off, unsigned int size, uin
 
 static void reset_locked(struct dmatest *d);
 
+static void intx_ack_all(struct dmatest *d)
+{
+	dmatest_intx_ack(d, (1u << DMATEST_NR_VECTORS) - 1);
+}
+
 int dmatest_cfg_write(struct dmatest *d, unsigned int off, unsigned int size, uint32_t val)
 {
 	unsigned int devctl_hi = DMATEST_CAP_PCIE + PCI_EXP_DEVCTL + 1;
-	uint16_t old_flags;
+	uint16_t old_flags, old_cmd;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
 	old_flags = msix_flags(d);
+	old_cmd = cfg_command(d);
 	ret = pci_cfg_write(&d->cfg, off, size, val);
 	if (ret)
 		goto out;
@@ -170,10 +188,16 @@ int dmatest_cfg_write(struct dmatest *d, unsigned int off, unsigned int size, ui
 	sync_mem_enabled(d);
 	if ((old_flags & PCI_MSIX_FLAGS_ENABLE) && !msix_enabled(d))
 		d->pba = 0;
+	/* A function with MSI-X enabled does not use INTx: its causes go. */
+	if (!(old_flags & PCI_MSIX_FLAGS_ENABLE) && msix_enabled(d))
+		intx_ack_all(d);
 	if (msix_flags(d) != old_flags)
 		msix_send_pending(d);
+	/* INTx enabled again with a cause pending: the pin asserts now. */
+	if ((old_cmd & PCI_COMMAND_INTX_DISABLE) && !(cfg_command(d) & PCI_COMMAND_INTX_DISABLE))
+		intx_assert_pending(d);
 out:
-	pthread_mutex_unlock(&d->lock);
+	dmatest_unlock(d);
 	return ret;
 }
 
@@ -187,6 +211,67 @@ static void eventfd_signal(int fd)
 	/* EAGAIN (a full counter) leaves the eventfd readable anyway. */
 	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return;
+}
+
+/* Give @vector's interrupt to the owner (its handler, later, or its eventfd); false: no owner. */
+static bool owner_signal(struct dmatest *d, enum dmatest_irq_kind kind, unsigned int vector)
+{
+	if (d->irq_fn) {
+		d->deferred[kind][vector]++;
+	} else if (d->irq_fd[vector] >= 0) {
+		eventfd_signal(d->irq_fd[vector]);
+	} else {
+		return false;
+	}
+	d->irq[vector].eventfd++;
+	return true;
+}
+
+/* Drop d->lock, then make the handler calls the locked section queued. */
+static void dmatest_unlock(struct dmatest *d)
+{
+	uint32_t calls[2][DMATEST_NR_VECTORS];
+	dmatest_irq_fn fn = d->irq_fn;
+	void *opaque = d->irq_opaque;
+	bool any = false;
+
+	memcpy(calls, d->deferred, sizeof(calls));
+	for (unsigned int k = 0; k < 2; k++)
+		for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+			any |= calls[k][v] != 0;
+	if (any)
+		memset(d->deferred, 0, sizeof(d->deferred));
+	pthread_mutex_unlock(&d->lock);
+	if (!any || !fn)
+		return;
+	for (unsigned int k = 0; k < 2; k++)
+		for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+			for (uint32_t i = 0; i < calls[k][v]; i++)
+				fn(opaque, (enum dmatest_irq_kind)k, v);
+}
+
+/* Status.Interrupt Status mirrors the pending INTx causes. */
+static void intx_sync_status(struct dmatest *d)
+{
+	uint16_t st = pci_get_word(&d->cfg, PCI_STATUS) & ~PCI_STATUS_INTERRUPT;
+
+	pci_set_word(&d->cfg, PCI_STATUS, st | (d->intx_pending ? PCI_STATUS_INTERRUPT : 0));
+}
+
+void dmatest_intx_ack(struct dmatest *d, uint32_t vectors)
+{
+	if (!(d->intx_pending & vectors))
+		return;
+	d->intx_pending &= ~vectors;
+	intx_sync_status(d);
+}
+
+/* INTx Disable was cleared: every pending cause asserts the pin (one signal each). */
+static void intx_assert_pending(struct dmatest *d)
+{
+	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+		if (d->intx_pending & (1u << v) && !owner_signal(d, DMATEST_IRQ_INTX, v))
+			d->irq[v].lost++;
 }
 
 /* Latch an error unless one is latched already (the first error wins). */
@@ -253,12 +338,8 @@ static void msi_write(struct dmatest *d, unsigned int vector)
 /* An unmasked MSI-X interrupt of @vector, Bus Master set. */
 static void msix_send(struct dmatest *d, unsigned int vector)
 {
-	if (d->irq_fd[vector] >= 0) {
-		eventfd_signal(d->irq_fd[vector]);
-		d->irq[vector].eventfd++;
-		return;
-	}
-	msi_write(d, vector);
+	if (!owner_signal(d, DMATEST_IRQ_MSIX, vector))
+		msi_write(d, vector);
 }
 
 static bool vector_masked(const struct dmatest *d, unsigned int vector)
@@ -282,12 +363,13 @@ void dmatest_raise(struct dmatest *d, unsigned int vector)
 		}
 		return;
 	}
-	if (d->irq_fd[vector] >= 0) {
-		eventfd_signal(d->irq_fd[vector]);
-		d->irq[vector].eventfd++;
-		return;
-	}
-	d->irq[vector].lost++;
+	/* INTx: the cause stays pending until STATUS acknowledges it. */
+	d->intx_pending |= 1u << vector;
+	intx_sync_status(d);
+	if (cfg_command(d) & PCI_COMMAND_INTX_DISABLE)
+		d->irq[vector].masked++;
+	else if (!owner_signal(d, DMATEST_IRQ_INTX, vector))
+		d->irq[vector].lost++;
 }
 
 /* Send every pending vector that is no longer masked. */
@@ -312,6 +394,37 @@ int dmatest_set_irq_eventfd(struct dmatest *d, unsigned int vector, int fd)
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
 	d->irq_fd[vector] = fd < 0 ? -1 : fd;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+void dmatest_set_irq_handler(struct dmatest *d, dmatest_irq_fn fn, void *opaque)
+{
+	pthread_mutex_lock(&d->lock);
+	d->irq_fn = fn;
+	d->irq_opaque = fn ? opaque : NULL;
+	memset(d->deferred, 0, sizeof(d->deferred));
+	pthread_mutex_unlock(&d->lock);
+}
+
+int dmatest_host_msix(struct dmatest *d, unsigned int nvec)
+{
+	unsigned int x = DMATEST_CAP_MSIX + PCI_MSIX_FLAGS;
+	uint16_t flags;
+
+	if (nvec > DMATEST_NR_VECTORS)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	flags = msix_flags(d) & ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	d->pba = 0;
+	if (nvec) {
+		pci_set_word(&d->cfg, x, flags | PCI_MSIX_FLAGS_ENABLE);
+		for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+			d->msix[v].ctrl = v < nvec ? 0 : PCI_MSIX_ENTRY_CTRL_MASKBIT;
+		intx_ack_all(d);
+	} else {
+		pci_set_word(&d->cfg, x, flags);
+	}
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -475,10 +588,14 @@ static void reg_write32(struct dmatest *d, uint64_t off, uint32_t v)
 		break;
 	case DMATEST_REG_STATUS:
 		st = __atomic_load_n(&d->status, __ATOMIC_RELAXED);
-		if (v & DMATEST_STATUS_DONE)
+		if (v & DMATEST_STATUS_DONE) {
 			st &= ~DMATEST_STATUS_DONE;
-		if (v & DMATEST_STATUS_ERROR)
+			dmatest_intx_ack(d, 1u << DMATEST_IRQ_DONE);
+		}
+		if (v & DMATEST_STATUS_ERROR) {
 			st &= ~(DMATEST_STATUS_ERROR | DMATEST_STATUS_ERR_MASK);
+			dmatest_intx_ack(d, 1u << DMATEST_IRQ_ERR);
+		}
 		__atomic_store_n(&d->status, st, __ATOMIC_RELEASE);
 		break;
 	default:
@@ -632,7 +749,7 @@ int dmatest_bar_write(struct dmatest *d, unsigned int bar, uint64_t off, unsigne
 		if (size == 8)
 			area_write32(d, area, off + 4, (uint32_t)(val >> 32));
 	}
-	pthread_mutex_unlock(&d->lock);
+	dmatest_unlock(d);
 	return 0;
 }
 
@@ -670,6 +787,7 @@ static void reset_locked(struct dmatest *d)
 	__atomic_store_n(&d->completions, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->errors, 0, __ATOMIC_RELAXED);
 	memset(d->irq_count, 0, sizeof(d->irq_count));
+	d->intx_pending = 0; /* cfg_build() cleared Interrupt Status */
 	/* MSI-X after reset: every vector masked, nothing pending. */
 	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
 		d->msix[v] = (struct dmatest_msix_entry){.ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT};

@@ -21,7 +21,8 @@
  *         RW1C error bits (the device sets Received Master Abort when a
  *         DMA of its own faults); BAR0 64-bit memory, non-prefetchable,
  *         DMATEST_BAR0_SIZE bytes (size probing by writing all-ones);
- *         BAR2..5, ROM: not implemented (read 0); Interrupt Pin 0 (no INTx)
+ *         BAR2..5, ROM: not implemented (read 0); Interrupt Pin 1 (INTA#),
+ *         Status.Interrupt Status while INTx is pending
  *   0x40  MSI-X, DMATEST_NR_VECTORS vectors, table at BAR0 + 0x1000, PBA
  *         at BAR0 + 0x2000; Function Mask and Enable writable
  *   0x50  PCI Express v2, endpoint, Function Level Reset capable
@@ -96,8 +97,17 @@
  * just receives the 4 bytes, and a fault is a DMA fault (latched in
  * STATUS / FAULT_* as DMATEST_ERR_MSI_FAULT unless an error is already
  * latched; it raises no further interrupt). With MSI-X disabled the
- * owner's eventfd is signalled directly (a virtual wire: no mask, no Bus
- * Master needed); with neither, the interrupt is counted as lost.
+ * interrupt is INTx: the vector's cause stays pending (Status.Interrupt
+ * Status set) until the driver clears the STATUS bit that caused it (DONE
+ * for vector 0, ERROR for vector 1; a GO and an FLR clear both), and
+ * unless Command.INTx Disable is set the owner's eventfd for the vector is
+ * signalled (a virtual wire: no Bus Master needed); a cause raised while
+ * INTx is disabled is signalled when the driver enables it again. With no
+ * way to deliver, the interrupt is counted as lost.
+ *
+ * The owner's side of a vector is its eventfd, or a handler
+ * (dmatest_set_irq_handler(): how VFIO takes the function's interrupts),
+ * which then takes the place of every eventfd.
  */
 #ifndef UIOMMU_DEV_DMATEST_H
 #define UIOMMU_DEV_DMATEST_H
@@ -239,12 +249,41 @@ int dmatest_bar_mmap_area(const struct dmatest *d, unsigned int bar, uint64_t *o
 /* Interrupts: the owner's eventfd for @vector (-1: none). -EINVAL for a bad vector. */
 int dmatest_set_irq_eventfd(struct dmatest *d, unsigned int vector, int fd);
 
+/* How an interrupt reached the owner's handler. */
+enum dmatest_irq_kind {
+	DMATEST_IRQ_INTX, /* MSI-X disabled: INTA# asserted for @vector's cause */
+	DMATEST_IRQ_MSIX, /* an unmasked MSI-X message of @vector (a host-owned vector) */
+};
+typedef void (*dmatest_irq_fn)(void *opaque, enum dmatest_irq_kind kind, unsigned int vector);
+
+/*
+ * The owner's interrupt handler (NULL: back to the eventfds). While one is
+ * set, every interrupt the eventfds would have received goes to it
+ * instead: INTx, and every unmasked MSI-X message (the vectors are then
+ * host-owned: no message is written through the IOMMU). It is called
+ * once per interrupt, without the function's lock, from the thread whose
+ * access raised it (a GO, an unmask), after that access is done; so it may
+ * call back into the function and take locks of its own, but must not be
+ * cleared while an access may still be running.
+ */
+void dmatest_set_irq_handler(struct dmatest *d, dmatest_irq_fn fn, void *opaque);
+
+/*
+ * The host's side of MSI-X, what a host's PCI core does for the driver
+ * that owns the function (vfio-pci on VFIO_DEVICE_SET_IRQS): @nvec > 0
+ * sets MSI-X Enable, clears Function Mask and the PBA, unmasks vectors
+ * below @nvec and masks the others; 0 clears Enable (and the PBA).
+ * Never calls the handler (nothing is pending right after). -EINVAL for
+ * @nvec above DMATEST_NR_VECTORS.
+ */
+int dmatest_host_msix(struct dmatest *d, unsigned int nvec);
+
 struct dmatest_irq_stats {
 	uint64_t raised;     /* the device wanted to signal */
 	uint64_t msi_writes; /* message writes that reached their target */
-	uint64_t eventfd;    /* signals of the owner's eventfd */
-	uint64_t masked;     /* raised while masked (PBA bit set) */
-	uint64_t lost;	     /* no way to deliver (no MSI-X, no eventfd; or no Bus Master) */
+	uint64_t eventfd;    /* signals to the owner: its eventfd, or its handler */
+	uint64_t masked;     /* raised while masked (PBA bit set; INTx Disable set) */
+	uint64_t lost;	     /* no way to deliver (no eventfd or handler; or no Bus Master) */
 	uint64_t msi_faults; /* message writes the IOMMU refused */
 };
 int dmatest_irq_stats(struct dmatest *d, unsigned int vector, struct dmatest_irq_stats *st);

@@ -6,7 +6,8 @@
  * thread that wrote GO and under the device lock (dmatest.c's locking):
  *
  *   1. STATUS becomes BUSY (DONE, ERROR, the error code, FAULT_* and
- *      DONE_BYTES of the previous operation are cleared);
+ *      DONE_BYTES of the previous operation, and with DONE and ERROR the
+ *      INTx causes they stood for, are cleared);
  *   2. checks, in this order, each ending the operation with its error
  *      code and no DMA issued: INVALID (OP unknown, LEN 0, READ / WRITE
  *      longer than the buffer, a range that wraps the 64-bit space), PASID
@@ -132,6 +133,7 @@ void dmatest_go(struct dmatest *d)
 	int ret = 0;
 
 	__atomic_store_n(&d->status, DMATEST_STATUS_BUSY, __ATOMIC_RELEASE);
+	dmatest_intx_ack(d, (1u << DMATEST_NR_VECTORS) - 1); /* DONE and ERROR are clear */
 	d->fault_iova = 0;
 	d->fault_info = d->fault_pasid = 0;
 	d->done_bytes = 0;

@@ -45,9 +45,16 @@ struct dmatest {
 	struct dmatest_msix_entry msix[DMATEST_NR_VECTORS];
 	uint64_t pba;
 
+	/* INTx: vectors whose cause is pending (Status.Interrupt Status) */
+	uint32_t intx_pending;
+
 	/* interrupts: the owner's side */
 	int irq_fd[DMATEST_NR_VECTORS];
 	struct dmatest_irq_stats irq[DMATEST_NR_VECTORS];
+	dmatest_irq_fn irq_fn;
+	void *irq_opaque;
+	/* signals for irq_fn, made under the lock and delivered after it (dmatest_unlock) */
+	uint32_t deferred[2][DMATEST_NR_VECTORS];
 
 	/* the internal buffer (memfd, mmap-able) and the engine's bounce buffer */
 	uint8_t *buf;
@@ -57,6 +64,8 @@ struct dmatest {
 
 /* dmatest.c, under d->lock */
 bool dmatest_bus_master(const struct dmatest *d);
+/* The INTx causes of both vectors are acknowledged (a GO starting, STATUS cleared). */
+void dmatest_intx_ack(struct dmatest *d, uint32_t vectors);
 bool dmatest_pasid_enabled(const struct dmatest *d);
 /* Raise @vector (the interrupt machinery of dmatest.h). */
 void dmatest_raise(struct dmatest *d, unsigned int vector);

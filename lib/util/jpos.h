@@ -8,8 +8,8 @@
  * every object key starts. Paths are written as in error messages:
  * "stage1.mappings[2].prot"; the root is "".
  */
-#ifndef UIOMMU_TOOLS_JPOS_H
-#define UIOMMU_TOOLS_JPOS_H
+#ifndef UIOMMU_UTIL_JPOS_H
+#define UIOMMU_UTIL_JPOS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,16 +10,19 @@
  * the same way. Keys are decoded (escapes, \u surrogate pairs) so that the
  * path of a value is the same string the loader builds from jansson's keys.
  *
- * The index is a flat array searched linearly: scenario files have a few
- * hundred values, and lookups happen only when an error is reported.
+ * The index is a flat array searched linearly: scenario and topology
+ * files have a few hundred values, and lookups happen only when an error
+ * is reported. It lives in lib/util because both the CLI (scenarios) and
+ * the library (lib/vmm's topology files) report positions; its memory
+ * comes from util/alloc.h like the rest of the library's.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "jpos.h"
+#include "util/alloc.h"
+#include "util/jpos.h"
 
 #define JPOS_MAX_DEPTH 2048
 
@@ -36,11 +39,24 @@ struct sbuf {
 	size_t n, cap;
 };
 
+/* A larger block from the library's allocator, with @old's @old_size bytes; @old is freed. */
+static void *grow(void *old, size_t old_size, size_t new_size)
+{
+	void *p = ualloc(new_size);
+
+	if (!p)
+		return NULL;
+	if (old)
+		memcpy(p, old, old_size);
+	ufree(old);
+	return p;
+}
+
 static int sbuf_putc(struct sbuf *b, char c)
 {
 	if (b->n + 2 > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 32;
-		char *p = realloc(b->p, cap);
+		char *p = grow(b->p, b->p ? b->n + 1 : 0, cap);
 
 		if (!p)
 			return -ENOMEM;
@@ -97,16 +113,17 @@ static int record(struct scan *sc, const char *path, int line, int col, int klin
 	if (jp->n == jp->cap) {
 		size_t cap = jp->cap ? jp->cap * 2 : 64;
 
-		e = realloc(jp->e, cap * sizeof(*e));
+		e = grow(jp->e, jp->n * sizeof(*e), cap * sizeof(*e));
 		if (!e)
 			return -ENOMEM;
 		jp->e = e;
 		jp->cap = cap;
 	}
 	e = &jp->e[jp->n];
-	e->path = strdup(path);
+	e->path = ualloc(strlen(path) + 1);
 	if (!e->path)
 		return -ENOMEM;
+	memcpy(e->path, path, strlen(path) + 1);
 	e->line = line;
 	e->col = col;
 	e->key_line = kline;
@@ -328,7 +345,7 @@ int jpos_scan(struct jpos *jp, const char *text, size_t len)
 
 	memset(jp, 0, sizeof(*jp));
 	ret = scan_value(&sc, &path, 0, 0);
-	free(path.p);
+	ufree(path.p);
 	if (ret)
 		jpos_free(jp);
 	return ret;
@@ -357,7 +374,7 @@ bool jpos_find(const struct jpos *jp, const char *path, bool key, int *line, int
 void jpos_free(struct jpos *jp)
 {
 	for (size_t i = 0; i < jp->n; i++)
-		free(jp->e[i].path);
-	free(jp->e);
+		ufree(jp->e[i].path);
+	ufree(jp->e);
 	memset(jp, 0, sizeof(*jp));
 }

@@ -1,0 +1,1117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * topology.c - topology files: JSON in, a checked struct topology out;
+ * the default topology; printing one back (as a file, or for people).
+ *
+ * What it owns: the schema of doc/topology.md and every rule a topology
+ * must keep before machine.c may build it, so that a file that loads here
+ * builds (memory permitting): the models and their option ranges (SMMUv3:
+ * stage 2 always, SIDSIZE, SSIDSIZE, translation cache geometry as
+ * lib/xlate accepts it; the mock: one per process), PCI names, stream IDs
+ * inside the driver's stream table and unique per instance, PASID widths
+ * the IOMMU can serve, group numbers, and a group's devices all behind one
+ * IOMMU instance (VFIO's rule). Unknown keys are errors: a misspelt
+ * optional key must not be silently ignored.
+ *
+ * Messages: jansson reports syntax errors with a position; for the values
+ * it returns, util/jpos.h indexes the same text so that tl_err() can name
+ * "FILE:LINE:COL: PATH: ..." for any value, looked up only when something
+ * is wrong.
+ *
+ * Ownership: a struct topology owns its strings and arrays (util/alloc.h);
+ * topology_free() releases them. jansson's own memory is malloc'ed and not
+ * reached by fail-nth. No locks: a topology is immutable once loaded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hw/smmuv3/smmuv3_iommu.h"
+#include "util/alloc.h"
+#include "util/bits.h"
+#include "util/jpos.h"
+#include "vmm/topology.h"
+
+#define TL_FILE_MAX   (1u << 20)
+#define TL_PBUF	      128 /* paths: long enough for an unknown key's */
+#define TL_CACHE_WAYS 4	  /* ways of a cache given by its entries only */
+#define TL_CACHE_MAX  (1u << 24)
+#define TL_WAYS_MAX   16
+#define MOCK_WIDTH    20 /* the mock's PASID width (MOCK_FLAGS_DEVICE_PASID) */
+
+static const char *const top_keys[] = {"description", "iommus", "devices", NULL};
+static const char *const mock_keys[] = {"name", "model", NULL};
+static const char *const smmu_keys[] = {"name", "model", "stages", "sidsize", "ssidsize",
+					"httu", "stall", "cache",  NULL};
+static const char *const cache_keys[] = {"iotlb", "walk_s1", "walk_s2", "ipa", "cfg", NULL};
+static const char *const geom_keys[] = {"entries", "ways", NULL};
+static const char *const dev_keys[] = {"type",	"name",	       "iommu",	    "sid",
+				       "group", "pasid_width", "can_stall", NULL};
+
+struct tl {
+	const char *file;
+	struct jpos pos;
+	char *err;
+	size_t errlen;
+	struct topology *t;
+	bool *group_given; /* per device: "group" was in the file */
+	bool *sid_given;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Messages                                                               */
+
+static size_t add(char *buf, size_t len, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t add(char *buf, size_t len, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (n >= len)
+		return n;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return r < 0 ? n : n + (size_t)r;
+}
+
+static void pathf(char *dst, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void pathf(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+}
+
+static void child(char *dst, size_t len, const char *parent, const char *key)
+{
+	pathf(dst, len, "%s%s%s", parent, *parent ? "." : "", key);
+}
+
+/* "a.b[2]" -> "a.b" -> "a" -> "". */
+static void path_parent(char *p)
+{
+	char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+	char *cut = dot > br ? dot : br;
+
+	if (cut)
+		*cut = 0;
+	else
+		*p = 0;
+}
+
+/*
+ * "FILE:LINE:COL: PATH: message" with the position of the value at @path
+ * (of its key with @at_key), or of the nearest enclosing value found.
+ */
+static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt, ...)
+{
+	char p[TL_PBUF];
+	int line = 1, col = 1;
+	bool found;
+	size_t n;
+	va_list ap;
+
+	snprintf(p, sizeof(p), "%s", path);
+	found = jpos_find(&ld->pos, p, at_key, &line, &col);
+	while (!found && *p) {
+		path_parent(p);
+		found = jpos_find(&ld->pos, p, false, &line, &col);
+	}
+	n = add(ld->err, ld->errlen, 0, "%s:%d:%d: ", ld->file, line, col);
+	if (*path)
+		n = add(ld->err, ld->errlen, n, "%s: ", path);
+	if (n < ld->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* What a value is, for "got ...". */
+static const char *describe(const json_t *v, char *buf, size_t len)
+{
+	const char *s;
+	size_t n = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	case JSON_INTEGER:
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, len, "%g", json_real_value(v));
+		return buf;
+	case JSON_STRING:
+		break;
+	}
+	s = json_string_value(v);
+	if (!*s)
+		return "\"\" (an empty string)";
+	n = add(buf, len, n, "\"");
+	for (; *s && n + 8 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n >= 40) {
+			n = add(buf, len, n, "...");
+			break;
+		}
+		n = c < 0x20 || c == 0x7f ? add(buf, len, n, "\\x%02x", c)
+					  : add(buf, len, n, "%c", c);
+	}
+	add(buf, len, n, "\"");
+	return buf;
+}
+
+/* Every key of @obj must be in @allowed. */
+static int check_keys(struct tl *ld, json_t *obj, const char *path, const char *const *allowed,
+		      const char *why)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		char p[TL_PBUF], list[256];
+		size_t n = 0;
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			ok |= !strcmp(key, *a);
+		if (ok)
+			continue;
+		for (const char *const *a = allowed; *a; a++)
+			n = add(list, sizeof(list), n, "%s%s", a == allowed ? "" : ", ", *a);
+		child(p, sizeof(p), path, key);
+		return tl_err(ld, p, true, "unknown key (expected %s%s)", list, why ? why : "");
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Values                                                                 */
+
+/* Decimal, or hexadecimal with 0x; no sign, no suffix. */
+static bool parse_num(const char *s, uint64_t *out)
+{
+	unsigned int base = 10;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned int)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned int)(*s - 'A' + 10);
+		else
+			return false;
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * The number at @obj.@key into *out, in [lo, hi]: 1; 0 when absent (*out
+ * untouched); -EINVAL. Numbers are JSON integers or strings "16", "0x10".
+ */
+static int get_num(struct tl *ld, json_t *obj, const char *opath, const char *key, uint64_t lo,
+		   uint64_t hi, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[TL_PBUF], d[64];
+	uint64_t x = 0;
+	bool ok;
+
+	if (!v)
+		return 0;
+	child(p, sizeof(p), opath, key);
+	if (json_is_integer(v))
+		ok = json_integer_value(v) >= 0 && (x = (uint64_t)json_integer_value(v), true);
+	else
+		ok = json_is_string(v) && parse_num(json_string_value(v), &x);
+	if (!ok || x < lo || x > hi) {
+		if (hi > 0xffff)
+			return tl_err(ld, p, false, "expected a number from %llu to 0x%llx, got %s",
+				      (unsigned long long)lo, (unsigned long long)hi,
+				      describe(v, d, sizeof(d)));
+		return tl_err(ld, p, false, "expected a number from %llu to %llu, got %s",
+			      (unsigned long long)lo, (unsigned long long)hi,
+			      describe(v, d, sizeof(d)));
+	}
+	*out = x;
+	return 1;
+}
+
+static int get_bool(struct tl *ld, json_t *obj, const char *opath, const char *key, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[TL_PBUF], d[64];
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		child(p, sizeof(p), opath, key);
+		return tl_err(ld, p, false, "expected true or false, got %s",
+			      describe(v, d, sizeof(d)));
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+/* A string: 1 and *out; 0 when absent and optional; -EINVAL. */
+static int get_str(struct tl *ld, json_t *obj, const char *opath, const char *key, bool required,
+		   const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[TL_PBUF], d[64];
+
+	if (!v) {
+		if (required)
+			return tl_err(ld, opath, false, "missing key \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_string(v)) {
+		child(p, sizeof(p), opath, key);
+		return tl_err(ld, p, false, "expected a string, got %s", describe(v, d, sizeof(d)));
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+static char *ustrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ualloc(n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* ---------------------------------------------------------------------- */
+/* PCI names                                                              */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* @n lower-case hex digits at @s. */
+static bool hexfield(const char *s, unsigned int n, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int d = hexval(s[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (unsigned int)d;
+	}
+	*out = v;
+	return true;
+}
+
+bool topology_pci_name_rid(const char *name, uint32_t *rid)
+{
+	unsigned int dom, bus, dev, fn;
+
+	if (strlen(name) != 12 || name[4] != ':' || name[7] != ':' || name[10] != '.')
+		return false;
+	if (!hexfield(name, 4, &dom) || !hexfield(name + 5, 2, &bus) ||
+	    !hexfield(name + 8, 2, &dev) || !hexfield(name + 11, 1, &fn))
+		return false;
+	if (dev > 0x1f || fn > 7)
+		return false;
+	*rid = bus << 8 | dev << 3 | fn;
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* IOMMU instances                                                        */
+
+static void smmu_defaults(struct topo_iommu *io)
+{
+	struct smmuv3_iommu_params p;
+
+	smmuv3_iommu_params_default(&p);
+	io->s1 = p.hw.s1p;
+	io->httu = p.hw.httu;
+	io->stall = p.hw.stall;
+	io->sidsize = p.hw.sidsize;
+	io->ssidsize = p.hw.ssidsize;
+	io->no_cache = p.hw.no_cache;
+	io->cache = p.hw.cache;
+}
+
+static int parse_geom(struct tl *ld, json_t *cache, const char *cpath, const char *key,
+		      struct xlate_cache_geom *g)
+{
+	json_t *v = json_object_get(cache, key);
+	char p[TL_PBUF], d[64];
+	uint64_t entries = 0, ways = 0;
+	unsigned int eff;
+	int ret;
+
+	if (!v)
+		return 0;
+	child(p, sizeof(p), cpath, key);
+	if (json_is_object(v)) {
+		ret = check_keys(ld, v, p, geom_keys, NULL);
+		if (ret)
+			return ret;
+		ret = get_num(ld, v, p, "entries", 0, TL_CACHE_MAX, &entries);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return tl_err(ld, p, false, "missing key \"entries\"");
+		ret = get_num(ld, v, p, "ways", 0, TL_WAYS_MAX, &ways);
+		if (ret < 0)
+			return ret;
+		eff = ways ? (unsigned int)ways : (unsigned int)MIN(entries, (uint64_t)TL_WAYS_MAX);
+		if (entries && entries % eff) {
+			char e[TL_PBUF];
+
+			child(e, sizeof(e), p, "entries");
+			return tl_err(
+				ld, e, false,
+				"%llu entries do not divide into %u ways (sets of equal size)",
+				(unsigned long long)entries, eff);
+		}
+	} else {
+		ret = get_num(ld, cache, cpath, key, 0, TL_CACHE_MAX, &entries);
+		if (ret < 0)
+			return ret;
+		ways = MIN(entries, (uint64_t)TL_CACHE_WAYS);
+		if (entries % (ways ? ways : 1))
+			return tl_err(ld, p, false,
+				      "expected a multiple of %u (the ways of a cache given by its "
+				      "size), or {\"entries\": N, \"ways\": W}, got %s",
+				      TL_CACHE_WAYS, describe(v, d, sizeof(d)));
+	}
+	g->entries = (unsigned int)entries;
+	g->ways = (unsigned int)ways;
+	return 0;
+}
+
+static int parse_cache(struct tl *ld, json_t *obj, const char *opath, struct topo_iommu *io)
+{
+	json_t *v = json_object_get(obj, "cache");
+	char p[TL_PBUF], d[64];
+	int ret;
+
+	if (!v)
+		return 0;
+	child(p, sizeof(p), opath, "cache");
+	if (json_is_boolean(v)) {
+		io->no_cache = !json_is_true(v);
+		return 0;
+	}
+	if (!json_is_object(v))
+		return tl_err(ld, p, false,
+			      "expected false (no caches), true (the defaults) or an object of "
+			      "cache sizes, got %s",
+			      describe(v, d, sizeof(d)));
+	ret = check_keys(ld, v, p, cache_keys, NULL);
+	if (!ret)
+		ret = parse_geom(ld, v, p, "iotlb", &io->cache.iotlb);
+	if (!ret)
+		ret = parse_geom(ld, v, p, "walk_s1", &io->cache.walk[0]);
+	if (!ret)
+		ret = parse_geom(ld, v, p, "walk_s2", &io->cache.walk[1]);
+	if (!ret)
+		ret = parse_geom(ld, v, p, "ipa", &io->cache.ipa);
+	if (!ret)
+		ret = parse_geom(ld, v, p, "cfg", &io->cache.cfg);
+	return ret;
+}
+
+static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_iommu *io)
+{
+	const char *stages = NULL;
+	char p[TL_PBUF], d[64];
+	uint64_t x;
+	int ret;
+
+	smmu_defaults(io);
+	ret = check_keys(ld, obj, path, smmu_keys, NULL);
+	if (ret)
+		return ret;
+	ret = get_str(ld, obj, path, "stages", false, &stages);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		child(p, sizeof(p), path, "stages");
+		if (!strcmp(stages, "s1+s2"))
+			io->s1 = true;
+		else if (!strcmp(stages, "s2"))
+			io->s1 = false;
+		else if (!strcmp(stages, "s1"))
+			return tl_err(ld, p, false,
+				      "the SMMUv3 driver's domains are stage 2, so stage 2 must be "
+				      "there: expected \"s1+s2\" or \"s2\", got \"s1\"");
+		else
+			return tl_err(ld, p, false, "expected \"s1+s2\" or \"s2\", got %s",
+				      describe(json_object_get(obj, "stages"), d, sizeof(d)));
+	}
+	ret = get_num(ld, obj, path, "sidsize", 1, 32, &x);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		io->sidsize = (unsigned int)x;
+	ret = get_num(ld, obj, path, "ssidsize", 0, 20, &x);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		io->ssidsize = (unsigned int)x;
+	ret = get_bool(ld, obj, path, "httu", &io->httu);
+	if (ret >= 0)
+		ret = get_bool(ld, obj, path, "stall", &io->stall);
+	if (ret >= 0)
+		ret = parse_cache(ld, obj, path, io);
+	return ret < 0 ? ret : 0;
+}
+
+static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
+{
+	struct topology *t = ld->t;
+	struct topo_iommu *io = &t->iommus[i];
+	const char *name, *model;
+	char path[TL_PBUF], p[TL_PBUF], d[64];
+	int ret;
+
+	pathf(path, sizeof(path), "iommus[%u]", i);
+	if (!json_is_object(obj))
+		return tl_err(ld, path, false, "expected an object, got %s",
+			      describe(obj, d, sizeof(d)));
+	ret = get_str(ld, obj, path, "name", true, &name);
+	if (ret < 0)
+		return ret;
+	child(p, sizeof(p), path, "name");
+	if (!*name || strlen(name) >= TOPO_NAME_MAX)
+		return tl_err(ld, p, false, "expected a name of 1 to %u characters, got %s",
+			      TOPO_NAME_MAX - 1,
+			      describe(json_object_get(obj, "name"), d, sizeof(d)));
+	for (unsigned int j = 0; j < i; j++)
+		if (!strcmp(t->iommus[j].name, name))
+			return tl_err(ld, p, false, "\"%s\" is iommus[%u]'s name already", name, j);
+	snprintf(io->name, sizeof(io->name), "%s", name);
+	ret = get_str(ld, obj, path, "model", true, &model);
+	if (ret < 0)
+		return ret;
+	if (!strcmp(model, "smmuv3")) {
+		io->model = TOPO_IOMMU_SMMUV3;
+		return parse_smmu(ld, obj, path, io);
+	}
+	child(p, sizeof(p), path, "model");
+	if (strcmp(model, "mock"))
+		return tl_err(ld, p, false, "expected \"smmuv3\" or \"mock\", got %s",
+			      describe(json_object_get(obj, "model"), d, sizeof(d)));
+	io->model = TOPO_IOMMU_MOCK;
+	for (unsigned int j = 0; j < i; j++)
+		if (t->iommus[j].model == TOPO_IOMMU_MOCK)
+			return tl_err(ld, p, false,
+				      "the mock IOMMU is one per process (the kernel selftest's), "
+				      "and iommus[%u] is it already",
+				      j);
+	return check_keys(ld, obj, path, mock_keys, " (the mock has no options)");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Devices                                                                */
+
+static int find_iommu(struct tl *ld, json_t *obj, const char *path, unsigned int *out)
+{
+	struct topology *t = ld->t;
+	const char *name = NULL;
+	char p[TL_PBUF], list[256];
+	size_t n = 0;
+	int ret;
+
+	ret = get_str(ld, obj, path, "iommu", false, &name);
+	if (ret < 0)
+		return ret;
+	if (!t->nr_iommus)
+		return tl_err(ld, path, false,
+			      "no IOMMU instance to put the device behind (\"iommus\" is empty)");
+	if (!ret) {
+		if (t->nr_iommus == 1) {
+			*out = 0;
+			return 0;
+		}
+		return tl_err(ld, path, false,
+			      "missing key \"iommu\" (there is more than one instance)");
+	}
+	for (unsigned int j = 0; j < t->nr_iommus; j++) {
+		if (!strcmp(t->iommus[j].name, name)) {
+			*out = j;
+			return 0;
+		}
+		n = add(list, sizeof(list), n, "%s\"%s\"", j ? ", " : "", t->iommus[j].name);
+	}
+	child(p, sizeof(p), path, "iommu");
+	return tl_err(ld, p, false, "no IOMMU instance \"%s\" (there is %s)", name, list);
+}
+
+static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
+{
+	struct topology *t = ld->t;
+	struct topo_device *dev = &t->devices[i];
+	const struct topo_iommu *io;
+	const char *type, *name;
+	char path[TL_PBUF], p[TL_PBUF], d[64];
+	unsigned int sid_bits;
+	uint32_t rid;
+	uint64_t x;
+	int ret;
+
+	pathf(path, sizeof(path), "devices[%u]", i);
+	if (!json_is_object(obj))
+		return tl_err(ld, path, false, "expected an object, got %s",
+			      describe(obj, d, sizeof(d)));
+	ret = check_keys(ld, obj, path, dev_keys, NULL);
+	if (ret)
+		return ret;
+	ret = get_str(ld, obj, path, "type", true, &type);
+	if (ret < 0)
+		return ret;
+	if (strcmp(type, "dmatest")) {
+		child(p, sizeof(p), path, "type");
+		return tl_err(ld, p, false, "expected \"dmatest\", got %s",
+			      describe(json_object_get(obj, "type"), d, sizeof(d)));
+	}
+	dev->type = TOPO_DEV_DMATEST;
+	ret = get_str(ld, obj, path, "name", true, &name);
+	if (ret < 0)
+		return ret;
+	child(p, sizeof(p), path, "name");
+	if (!topology_pci_name_rid(name, &rid))
+		return tl_err(ld, p, false,
+			      "expected a PCI name DDDD:BB:DD.F in lower-case hex (device up to "
+			      "1f, function up to 7) such as \"0000:00:01.0\", got %s",
+			      describe(json_object_get(obj, "name"), d, sizeof(d)));
+	for (unsigned int j = 0; j < i; j++)
+		if (!strcmp(t->devices[j].name, name))
+			return tl_err(ld, p, false, "\"%s\" is devices[%u]'s name already", name,
+				      j);
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	ret = find_iommu(ld, obj, path, &dev->iommu);
+	if (ret)
+		return ret;
+	io = &t->iommus[dev->iommu];
+
+	if (io->model == TOPO_IOMMU_MOCK) {
+		static const char *const smmu_only[] = {"sid", "can_stall"};
+
+		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+			if (!json_object_get(obj, smmu_only[k]))
+				continue;
+			child(p, sizeof(p), path, smmu_only[k]);
+			return tl_err(ld, p, true,
+				      "only for a device behind an smmuv3 (\"%s\" is a mock)",
+				      io->name);
+		}
+		dev->pasid_width = 0;
+		ret = get_num(ld, obj, path, "pasid_width", 0, MOCK_WIDTH, &x);
+		if (ret < 0)
+			return ret;
+		if (ret && x && x != MOCK_WIDTH) {
+			child(p, sizeof(p), path, "pasid_width");
+			return tl_err(
+				ld, p, false,
+				"the mock's devices have PASIDs of %u bits or none: expected 0 "
+				"or %u, got %llu",
+				MOCK_WIDTH, MOCK_WIDTH, (unsigned long long)x);
+		}
+		if (ret)
+			dev->pasid_width = (unsigned int)x;
+	} else {
+		sid_bits = MIN(io->sidsize, (unsigned int)TOPO_SID_BITS_MAX);
+		dev->sid = rid;
+		ret = get_num(ld, obj, path, "sid", 0, (1ull << sid_bits) - 1, &x);
+		if (ret < 0)
+			return ret;
+		ld->sid_given[i] = ret;
+		if (ret)
+			dev->sid = (uint32_t)x;
+		else if (dev->sid >> sid_bits)
+			return tl_err(
+				ld, p, false,
+				"the stream ID the PCI name gives, 0x%x, is beyond %s's %u-bit "
+				"stream IDs%s: give \"sid\"",
+				dev->sid, io->name, sid_bits,
+				io->sidsize > sid_bits ? " (the driver's stream table)" : "");
+		dev->pasid_width = MIN(io->ssidsize, 20u);
+		ret = get_num(ld, obj, path, "pasid_width", 0, MIN(io->ssidsize, 20u), &x);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			dev->pasid_width = (unsigned int)x;
+		ret = get_bool(ld, obj, path, "can_stall", &dev->can_stall);
+		if (ret < 0)
+			return ret;
+		if (dev->can_stall && !io->stall) {
+			child(p, sizeof(p), path, "can_stall");
+			return tl_err(ld, p, false,
+				      "%s has \"stall\": false, so no device behind it can stall",
+				      io->name);
+		}
+	}
+	ret = get_num(ld, obj, path, "group", 0, TOPO_GROUP_MAX, &x);
+	if (ret < 0)
+		return ret;
+	ld->group_given[i] = ret;
+	if (ret)
+		dev->group = (unsigned int)x;
+	return 0;
+}
+
+static bool group_used(const struct topology *t, unsigned int n, unsigned int group,
+		       const bool *given)
+{
+	for (unsigned int j = 0; j < n; j++)
+		if (given[j] && t->devices[j].group == group)
+			return true;
+	return false;
+}
+
+/* Rules across devices: unique SIDs per instance, default groups, one IOMMU per group. */
+static int check_devices(struct tl *ld)
+{
+	struct topology *t = ld->t;
+	char p[TL_PBUF];
+
+	for (unsigned int i = 0; i < t->nr_devices; i++) {
+		struct topo_device *dev = &t->devices[i];
+
+		if (t->iommus[dev->iommu].model != TOPO_IOMMU_SMMUV3)
+			continue;
+		for (unsigned int j = 0; j < i; j++) {
+			if (t->devices[j].iommu != dev->iommu || t->devices[j].sid != dev->sid)
+				continue;
+			pathf(p, sizeof(p), "devices[%u].%s", i, ld->sid_given[i] ? "sid" : "name");
+			return tl_err(ld, p, false,
+				      "stream ID 0x%x%s is %s's already, behind the same %s%s",
+				      dev->sid, ld->sid_given[i] ? "" : " (from the PCI name)",
+				      t->devices[j].name, t->iommus[dev->iommu].name,
+				      ld->sid_given[i] ? "" : ": give \"sid\"");
+		}
+	}
+	/* A device without "group" gets one of its own: the lowest number from 1 not taken. */
+	for (unsigned int i = 0; i < t->nr_devices; i++) {
+		unsigned int g = 1;
+
+		if (ld->group_given[i])
+			continue;
+		while (group_used(t, t->nr_devices, g, ld->group_given))
+			g++;
+		t->devices[i].group = g;
+		ld->group_given[i] = true;
+	}
+	for (unsigned int i = 0; i < t->nr_devices; i++) {
+		const struct topo_device *dev = &t->devices[i];
+
+		for (unsigned int j = 0; j < i; j++) {
+			const struct topo_device *o = &t->devices[j];
+
+			if (o->group != dev->group || o->iommu == dev->iommu)
+				continue;
+			pathf(p, sizeof(p), "devices[%u].group", i);
+			return tl_err(ld, p, false,
+				      "group %u has %s behind %s, and a group's devices are all "
+				      "behind one IOMMU instance (this one is behind %s)",
+				      dev->group, o->name, t->iommus[o->iommu].name,
+				      t->iommus[dev->iommu].name);
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loading                                                                */
+
+void topology_free(struct topology *t)
+{
+	if (!t)
+		return;
+	ufree(t->iommus);
+	ufree(t->devices);
+	ufree(t->description);
+	ufree(t->source);
+	ufree(t);
+}
+
+static int parse_root(struct tl *ld, json_t *root)
+{
+	struct topology *t = ld->t;
+	json_t *iommus, *devices, *v;
+	const char *desc = NULL;
+	char d[64];
+	size_t i;
+	int ret;
+
+	if (!json_is_object(root))
+		return tl_err(ld, "", false, "expected an object at the top level, got %s",
+			      describe(root, d, sizeof(d)));
+	ret = check_keys(ld, root, "", top_keys, NULL);
+	if (ret)
+		return ret;
+	ret = get_str(ld, root, "", "description", false, &desc);
+	if (ret < 0)
+		return ret;
+	if (ret && !(t->description = ustrdup(desc)))
+		return -ENOMEM;
+	iommus = json_object_get(root, "iommus");
+	devices = json_object_get(root, "devices");
+	if (!iommus)
+		return tl_err(ld, "", false, "missing key \"iommus\"");
+	if (!json_is_array(iommus))
+		return tl_err(ld, "iommus", false, "expected an array of IOMMU instances, got %s",
+			      describe(iommus, d, sizeof(d)));
+	if (!devices)
+		return tl_err(ld, "", false, "missing key \"devices\"");
+	if (!json_is_array(devices))
+		return tl_err(ld, "devices", false, "expected an array of devices, got %s",
+			      describe(devices, d, sizeof(d)));
+	if (json_array_size(iommus) > 64 || json_array_size(devices) > 1024)
+		return tl_err(ld, json_array_size(iommus) > 64 ? "iommus" : "devices", false,
+			      "at most 64 IOMMU instances and 1024 devices");
+	t->nr_iommus = (unsigned int)json_array_size(iommus);
+	t->nr_devices = (unsigned int)json_array_size(devices);
+	t->iommus = ucalloc(t->nr_iommus ? t->nr_iommus : 1, sizeof(*t->iommus));
+	t->devices = ucalloc(t->nr_devices ? t->nr_devices : 1, sizeof(*t->devices));
+	ld->group_given = ucalloc(t->nr_devices ? t->nr_devices : 1, sizeof(bool));
+	ld->sid_given = ucalloc(t->nr_devices ? t->nr_devices : 1, sizeof(bool));
+	if (!t->iommus || !t->devices || !ld->group_given || !ld->sid_given)
+		return -ENOMEM;
+	json_array_foreach(iommus, i, v)
+	{
+		ret = parse_iommu(ld, v, (unsigned int)i);
+		if (ret)
+			return ret;
+	}
+	json_array_foreach(devices, i, v)
+	{
+		ret = parse_device(ld, v, (unsigned int)i);
+		if (ret)
+			return ret;
+	}
+	return check_devices(ld);
+}
+
+int topology_parse(const char *text, size_t len, const char *file, struct topology **out, char *err,
+		   size_t errlen)
+{
+	struct tl ld = {.file = file, .err = err, .errlen = errlen};
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = 0;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", file,
+			 jerr.line > 0 ? jerr.line : 1, jerr.column > 0 ? jerr.column : 1,
+			 jerr.text);
+		return -EINVAL;
+	}
+	ret = jpos_scan(&ld.pos, text, len);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", file,
+			 ret == -ENOMEM ? "out of memory" : "cannot index the JSON text");
+		goto out;
+	}
+	ld.t = uzalloc(sizeof(*ld.t));
+	if (!ld.t || !(ld.t->source = ustrdup(file))) {
+		ret = -ENOMEM;
+	} else {
+		ret = parse_root(&ld, root);
+	}
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", file);
+	if (ret)
+		topology_free(ld.t);
+	else
+		*out = ld.t;
+out:
+	ufree(ld.group_given);
+	ufree(ld.sid_given);
+	jpos_free(&ld.pos);
+	json_decref(root);
+	return ret;
+}
+
+int topology_load(const char *file, struct topology **out, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n = 0;
+	char *text;
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > TL_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", file,
+			 !S_ISREG(st.st_mode) ? "not a regular file"
+					      : "larger than 1 MiB, too big for a topology");
+		close(fd);
+		return -EINVAL;
+	}
+	text = ualloc((size_t)st.st_size + 1);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size && (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		close(fd);
+		ufree(text);
+		return -EINVAL;
+	}
+	close(fd);
+	text[got] = 0;
+	ret = topology_parse(text, got, file, out, err, errlen);
+	ufree(text);
+	return ret;
+}
+
+int topology_default(struct topology **out)
+{
+	static const char *const names[] = {"0000:00:01.0", "0000:00:02.0"};
+	struct topology *t = uzalloc(sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->source = ustrdup("(default)");
+	t->iommus = ucalloc(1, sizeof(*t->iommus));
+	t->devices = ucalloc(ARRAY_SIZE(names), sizeof(*t->devices));
+	if (!t->source || !t->iommus || !t->devices) {
+		topology_free(t);
+		return -ENOMEM;
+	}
+	t->nr_iommus = 1;
+	snprintf(t->iommus[0].name, TOPO_NAME_MAX, "smmu0");
+	t->iommus[0].model = TOPO_IOMMU_SMMUV3;
+	smmu_defaults(&t->iommus[0]);
+	t->nr_devices = ARRAY_SIZE(names);
+	for (unsigned int i = 0; i < t->nr_devices; i++) {
+		struct topo_device *dev = &t->devices[i];
+
+		dev->type = TOPO_DEV_DMATEST;
+		snprintf(dev->name, TOPO_NAME_MAX, "%s", names[i]);
+		topology_pci_name_rid(dev->name, &dev->sid); /* 0x8, 0x10 */
+		dev->pasid_width = 20;
+		dev->group = i + 1;
+	}
+	*out = t;
+	return 0;
+}
+
+int topology_copy(const struct topology *t, struct topology **out)
+{
+	struct topology *c = uzalloc(sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->nr_iommus = t->nr_iommus;
+	c->nr_devices = t->nr_devices;
+	c->source = ustrdup(t->source);
+	c->description = t->description ? ustrdup(t->description) : NULL;
+	c->iommus = ucalloc(t->nr_iommus ? t->nr_iommus : 1, sizeof(*c->iommus));
+	c->devices = ucalloc(t->nr_devices ? t->nr_devices : 1, sizeof(*c->devices));
+	if (!c->source || (t->description && !c->description) || !c->iommus || !c->devices) {
+		topology_free(c);
+		return -ENOMEM;
+	}
+	memcpy(c->iommus, t->iommus, t->nr_iommus * sizeof(*c->iommus));
+	memcpy(c->devices, t->devices, t->nr_devices * sizeof(*c->devices));
+	*out = c;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Printing                                                               */
+
+static json_t *geom_json(const struct xlate_cache_geom *g)
+{
+	return json_pack("{s:I,s:I}", "entries", (json_int_t)g->entries, "ways",
+			 (json_int_t)g->ways);
+}
+
+static json_t *iommu_json(const struct topo_iommu *io)
+{
+	json_t *o, *c;
+
+	if (io->model == TOPO_IOMMU_MOCK)
+		return json_pack("{s:s,s:s}", "name", io->name, "model", "mock");
+	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
+		      "stages", io->s1 ? "s1+s2" : "s2", "sidsize", (json_int_t)io->sidsize,
+		      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall", io->stall);
+	if (!o)
+		return NULL;
+	if (io->no_cache)
+		c = json_false();
+	else
+		c = json_pack("{s:o,s:o,s:o,s:o,s:o}", "iotlb", geom_json(&io->cache.iotlb),
+			      "walk_s1", geom_json(&io->cache.walk[0]), "walk_s2",
+			      geom_json(&io->cache.walk[1]), "ipa", geom_json(&io->cache.ipa),
+			      "cfg", geom_json(&io->cache.cfg));
+	if (!c || json_object_set_new(o, "cache", c)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *device_json(const struct topology *t, const struct topo_device *dev)
+{
+	const struct topo_iommu *io = &t->iommus[dev->iommu];
+
+	if (io->model == TOPO_IOMMU_MOCK)
+		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "type", "dmatest", "name", dev->name,
+				 "iommu", io->name, "group", (json_int_t)dev->group, "pasid_width",
+				 (json_int_t)dev->pasid_width);
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b}", "type", "dmatest", "name", dev->name,
+			 "iommu", io->name, "group", (json_int_t)dev->group, "sid",
+			 (json_int_t)dev->sid, "pasid_width", (json_int_t)dev->pasid_width,
+			 "can_stall", dev->can_stall);
+}
+
+int topology_print_json(const struct topology *t, FILE *f)
+{
+	json_t *root = json_object(), *iommus = json_array(), *devices = json_array();
+	int ret = -ENOMEM;
+
+	if (!root || !iommus || !devices)
+		goto out;
+	if (t->description && json_object_set_new(root, "description", json_string(t->description)))
+		goto out;
+	for (unsigned int i = 0; i < t->nr_iommus; i++)
+		if (json_array_append_new(iommus, iommu_json(&t->iommus[i])))
+			goto out;
+	for (unsigned int i = 0; i < t->nr_devices; i++)
+		if (json_array_append_new(devices, device_json(t, &t->devices[i])))
+			goto out;
+	if (json_object_set(root, "iommus", iommus) || json_object_set(root, "devices", devices))
+		goto out;
+	ret = json_dumpf(root, f, JSON_INDENT(2)) || fputc('\n', f) == EOF ? -EIO : 0;
+out:
+	json_decref(iommus);
+	json_decref(devices);
+	json_decref(root);
+	return ret;
+}
+
+static void geom_text(FILE *f, const char *name, const struct xlate_cache_geom *g, bool last)
+{
+	if (g->entries)
+		fprintf(f, "%s %u", name, g->entries);
+	else
+		fprintf(f, "%s off", name);
+	fputs(last ? "" : ", ", f);
+}
+
+int topology_print_text(const struct topology *t, FILE *f)
+{
+	fprintf(f, "topology %s%s%s\n", t->source, t->description ? ": " : "",
+		t->description ? t->description : "");
+	for (unsigned int i = 0; i < t->nr_iommus; i++) {
+		const struct topo_iommu *io = &t->iommus[i];
+
+		if (io->model == TOPO_IOMMU_MOCK) {
+			fprintf(f, "iommu %s: mock (the kernel selftest's)\n", io->name);
+			continue;
+		}
+		fprintf(f,
+			"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, stall %s\n",
+			io->name, io->s1 ? "s1+s2" : "s2", io->sidsize, io->ssidsize,
+			io->httu ? "on" : "off", io->stall ? "on" : "off");
+		fputs("  caches: ", f);
+		if (io->no_cache) {
+			fputs("none\n", f);
+			continue;
+		}
+		geom_text(f, "IOTLB", &io->cache.iotlb, false);
+		geom_text(f, "walk s1", &io->cache.walk[0], false);
+		geom_text(f, "walk s2", &io->cache.walk[1], false);
+		geom_text(f, "IPA", &io->cache.ipa, false);
+		geom_text(f, "config", &io->cache.cfg, true);
+		fputc('\n', f);
+	}
+	/*
+	 * Groups in order of first appearance, each with its devices. The machine
+	 * registers devices in file order and VFIO numbers cdevs from the lowest
+	 * free: device j is vfio<j> when nothing else registered before.
+	 */
+	for (unsigned int i = 0; i < t->nr_devices; i++) {
+		const struct topo_device *dev = &t->devices[i];
+		bool seen = false;
+
+		for (unsigned int j = 0; j < i; j++)
+			seen |= t->devices[j].group == dev->group;
+		if (seen)
+			continue;
+		fprintf(f, "group %u: /dev/vfio/%u, behind %s\n", dev->group, dev->group,
+			t->iommus[dev->iommu].name);
+		for (unsigned int j = i; j < t->nr_devices; j++) {
+			const struct topo_device *m = &t->devices[j];
+
+			if (m->group != dev->group)
+				continue;
+			fprintf(f, "  %s dmatest", m->name);
+			if (t->iommus[m->iommu].model == TOPO_IOMMU_SMMUV3)
+				fprintf(f, ", SID 0x%x", m->sid);
+			fprintf(f, ", PASID width %u%s, /dev/vfio/devices/vfio%u\n", m->pasid_width,
+				m->can_stall ? ", can stall" : "", j);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
