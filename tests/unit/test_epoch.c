@@ -98,6 +98,7 @@ enum { R_IDLE, R_ENTER, R_INSIDE, R_EXIT, R_OUTSIDE, R_QUIT };
 struct reader {
 	pthread_t th;
 	int cmd, state;
+	int acks; /* commands finished, epoch calls included */
 	unsigned int depth; /* sections to open on R_ENTER */
 };
 
@@ -113,11 +114,13 @@ static void *reader_fn(void *arg)
 				epoch_enter();
 			__atomic_store_n(&r->cmd, R_IDLE, __ATOMIC_RELAXED);
 			__atomic_store_n(&r->state, R_INSIDE, __ATOMIC_RELEASE);
+			__atomic_add_fetch(&r->acks, 1, __ATOMIC_RELEASE);
 		} else if (cmd == R_EXIT) {
 			__atomic_store_n(&r->cmd, R_IDLE, __ATOMIC_RELAXED);
 			/* Published first, so a callback that runs later must see it. */
 			__atomic_store_n(&r->state, R_OUTSIDE, __ATOMIC_RELEASE);
 			epoch_exit();
+			__atomic_add_fetch(&r->acks, 1, __ATOMIC_RELEASE);
 		} else if (cmd == R_QUIT) {
 			return NULL;
 		} else {
@@ -126,10 +129,18 @@ static void *reader_fn(void *arg)
 	}
 }
 
+/*
+ * Give @r a command; with @until >= 0, wait until the reader has finished
+ * it (its epoch calls included: R_OUTSIDE is published before epoch_exit(),
+ * and a poll made in between would still see the section) and shows @until.
+ */
 static void reader_cmd(struct reader *r, int cmd, int until)
 {
+	int acks = __atomic_load_n(&r->acks, __ATOMIC_ACQUIRE);
+
 	__atomic_store_n(&r->cmd, cmd, __ATOMIC_RELEASE);
-	while (until >= 0 && __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != until)
+	while (until >= 0 && (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != until ||
+			      __atomic_load_n(&r->acks, __ATOMIC_ACQUIRE) == acks))
 		sched_yield();
 	if (until >= 0)
 		__atomic_store_n(&r->state, R_IDLE, __ATOMIC_RELAXED);
