@@ -121,7 +121,7 @@ void iommufd_device_pre_destroy(struct iommufd_object *obj)
 	 * ENOENT: a DESTROY of the vDEVICE already took it out of the table
 	 * and is finishing (it needs this lock); the remover waits for it.
 	 */
-	vobj = iommufd_get_object(idev->ictx, vdev->obj.id, IOMMUFD_OBJ_VDEVICE);
+	vobj = iommufd_get_object_noinject(idev->ictx, vdev->obj.id, IOMMUFD_OBJ_VDEVICE);
 	if (IS_ERR(vobj)) {
 		pthread_mutex_unlock(&idev->lock);
 		return;

@@ -267,6 +267,14 @@ void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx, struct iommufd_o
  */
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 					  enum iommufd_object_type type);
+/*
+ * The same lookup without the fault-injection point: for teardown paths
+ * (a pre_destroy), which must not take an injected ENOENT for "already
+ * being destroyed" and leave a reference behind for the remover to wait
+ * on forever.
+ */
+struct iommufd_object *iommufd_get_object_noinject(struct iommufd_ctx *ictx, uint32_t id,
+						   enum iommufd_object_type type);
 /* Drop what iommufd_get_object() took. */
 void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 /*

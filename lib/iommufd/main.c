@@ -250,11 +250,17 @@ bool iommufd_lock_obj(struct iommufd_object *obj)
 struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
 					  enum iommufd_object_type type)
 {
-	struct iommufd_object *obj;
-
 	/* Linux (CONFIG_IOMMUFD_TEST): a fault-injection point, seen as an unknown ID. */
 	if (ualloc_should_fail())
 		return ERR_PTR(-ENOENT);
+	return iommufd_get_object_noinject(ictx, id, type);
+}
+
+struct iommufd_object *iommufd_get_object_noinject(struct iommufd_ctx *ictx, uint32_t id,
+						   enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+
 	if (id > IDR_MAX)
 		return ERR_PTR(-ENOENT);
 	pthread_mutex_lock(&ictx->lock);

@@ -992,7 +992,7 @@ static int eng_check_level(const struct pt_table *t, const uint64_t *table, unsi
 
 	x->tables++;
 	x->bytes += sz;
-	if (pt_mem_ptr(t->mem, pa, sz) != table)
+	if (!table || pt_mem_ptr(t->mem, pa, sz) != table)
 		return eng_check_fail(x, "host pointer vs the memory port", depth, pa,
 				      (uintptr_t)table, (uintptr_t)pt_mem_ptr(t->mem, pa, sz));
 	for (unsigned int i = 0; i < n; i++) {

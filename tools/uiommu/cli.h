@@ -53,6 +53,8 @@ uint64_t cli_opt_u64(const char *cmd, const char *name, const char *arg);
 /* A plain non-negative decimal fraction ("0.99", "1", ".5"): 0 or -EINVAL. */
 int cli_parse_double(const char *arg, double *out);
 
+int cmd_run(int argc, char **argv);
+void cmd_run_usage(FILE *f);
 int cmd_walk(int argc, char **argv);
 void cmd_walk_usage(FILE *f);
 int cmd_trace(int argc, char **argv);

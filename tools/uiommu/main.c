@@ -32,6 +32,7 @@
 	}
 
 static const struct cli_cmd commands[] = {
+	CLI_CMD(run, "run a machine and a script of guest and VMM steps, check every expectation"),
 	CLI_CMD(walk, "walk the page tables for one address and show every read"),
 	CLI_CMD(trace, "replay a DMA trace through the IOTLB and walk caches"),
 	{ .name = "trace-gen", .summary = "write a synthetic DMA trace (sequential, random, zipfian)",

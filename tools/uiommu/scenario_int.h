@@ -3,24 +3,16 @@
 #ifndef UIOMMU_TOOLS_SCENARIO_INT_H
 #define UIOMMU_TOOLS_SCENARIO_INT_H
 
-#include "util/jpos.h"
+#include "jfield.h"
 #include "scenario.h"
 
 struct sc_loader {
-	const char *file;
-	struct jpos pos; /* where each value of the file starts */
-	char *err;
-	size_t errlen;
+	struct jf jf; /* the file, its value positions, the error buffer */
 	struct scenario *sc;
 };
 
-/*
- * Write "FILE:LINE:COL: PATH: message" to the loader's error buffer, with
- * the position of the value at @path (of its key when @at_key), or of the
- * nearest enclosing value that has one. Returns -EINVAL.
- */
-int sc_err(struct sc_loader *ld, const char *path, bool at_key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* "FILE:LINE:COL: PATH: message" in the loader's error buffer (jf_err()); -EINVAL. */
+#define sc_err(ld, ...) jf_err(&(ld)->jf, __VA_ARGS__)
 
 /* Allocate memory and build every table the parsed scenario describes. */
 int sc_build(struct sc_loader *ld);

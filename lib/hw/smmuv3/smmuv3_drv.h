@@ -133,6 +133,10 @@ struct smmuv3_iommu {
 	void *msi_page; /* the doorbell, mapped at SMMUV3_MSI_IOVA_BASE */
 	bool own_msi_page;
 
+	/* The event log (params.evt_log), called under evtq_lock. */
+	void (*evt_log)(void *opaque, const uint64_t evt[4], enum smmuv3_evt_route route);
+	void *evt_log_opaque;
+
 	struct smmuv3_iommu_stats stats; /* atomics */
 };
 

@@ -38,7 +38,9 @@
  * error of a device nested on a vIOMMU with a vDEVICE goes to the vIOMMU
  * as an IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 record with the vSID in place of the
  * SID (Linux's arm_vmaster_report_event, the same eight event types);
- * the rest are host events, counted. The interrupt line is not the
+ * the rest are host events, counted. Every record, with where it went,
+ * also goes to the optional event log (params.evt_log), the driver's
+ * kernel log. The interrupt line is not the
  * trigger (the model raises it with its lock held, when no register can
  * be read): dma_translate drains after every fault it meets, and whoever
  * else makes the model record events calls smmuv3_iommu_process_events().
@@ -427,6 +429,8 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 		(struct iommu_device){.ops = &smmuv3_iommu_ops, .name = smmu->name, .priv = smmu};
 	smmu->sid_bits = p->strtab_log2;
 	smmu->msi_page = p->msi_page;
+	smmu->evt_log = p->evt_log;
+	smmu->evt_log_opaque = p->evt_log_opaque;
 	smmu->cmdq_log2 = p->cmdq_log2;
 	smmu->evtq_log2 = p->evtq_log2;
 
@@ -737,6 +741,7 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 	struct smmuv3_master *master = NULL;
 	struct iommu_domain *domain = NULL;
 	struct smmuv3_vsmmu *vsmmu = NULL;
+	enum smmuv3_evt_route route = SMMUV3_EVT_HOST;
 	uint32_t vsid = 0;
 	int ret;
 
@@ -770,9 +775,11 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 			/* Nobody will answer: do it now, so the transaction does not wait forever.
 			 */
 			stat_add(&smmu->stats.iopf_aborts, 1);
+			route = SMMUV3_EVT_IOPF_ABORT;
 			resume(smmu, sid, (uint16_t)(evt[1] & EVT1_STAG_MASK), CMD_RESUME_ABORT);
 		} else {
 			stat_add(&smmu->stats.iopfs, 1);
+			route = SMMUV3_EVT_IOPF;
 		}
 	} else if (vsmmu && !(evt[1] & EVT1_S2) && vevent_type(type)) {
 		struct iommu_vevent_arm_smmuv3 vevt;
@@ -786,6 +793,7 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 							 sizeof(vevt))
 			      : -EOPNOTSUPP;
 		stat_add(ret ? &smmu->stats.vevents_lost : &smmu->stats.vevents, 1);
+		route = ret ? SMMUV3_EVT_VEVENT_LOST : SMMUV3_EVT_VEVENT;
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2],
 			       ret ? "vevent-lost" : "vevent");
 	} else {
@@ -793,6 +801,8 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2], "host");
 	}
 	pthread_rwlock_unlock(&smmu->report_lock);
+	if (smmu->evt_log)
+		smmu->evt_log(smmu->evt_log_opaque, evt, route);
 }
 
 void smmuv3_iommu_process_events(struct smmuv3_iommu *smmu)

@@ -62,6 +62,15 @@
 
 struct smmuv3_iommu;
 
+/* What the driver did with an event record it consumed (struct smmuv3_iommu_params.evt_log). */
+enum smmuv3_evt_route {
+	SMMUV3_EVT_HOST = 0,	/* nobody's: the host's own (Linux logs it) */
+	SMMUV3_EVT_VEVENT,	/* forwarded to the vIOMMU's vEVENTQ */
+	SMMUV3_EVT_VEVENT_LOST, /* ... which did not take it */
+	SMMUV3_EVT_IOPF,	/* a stall turned into a page request */
+	SMMUV3_EVT_IOPF_ABORT,	/* a stall nobody queues: answered RESUME Abort */
+};
+
 struct smmuv3_iommu_params {
 	/* The hardware: defaults plus HTTU and stall. hw.irq is the driver's own. */
 	struct smmuv3_params hw;
@@ -76,6 +85,14 @@ struct smmuv3_iommu_params {
 	 * plain page of its own.
 	 */
 	void *msi_page;
+	/*
+	 * Optional: told of every event record the driver consumes (CPU
+	 * order) and where it went, as Linux's driver prints the records it
+	 * cannot hand to anybody. Called under the driver's event lock from
+	 * whichever thread drains the queue; it must not call into the driver.
+	 */
+	void (*evt_log)(void *opaque, const uint64_t evt[4], enum smmuv3_evt_route route);
+	void *evt_log_opaque;
 };
 
 /* Defaults: both stages, HTTU, stall, 256 SIDs, 256 commands, 128 events. */
