@@ -378,3 +378,38 @@ void jpos_free(struct jpos *jp)
 	ufree(jp->e);
 	memset(jp, 0, sizeof(*jp));
 }
+
+/* "a.b[2]" -> "a.b" -> "a" -> "". */
+static void path_parent(char *p)
+{
+	char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+	char *cut = dot > br ? dot : br;
+
+	if (cut)
+		*cut = 0;
+	else
+		*p = 0;
+}
+
+void jpos_vmessage(const struct jpos *jp, const char *file, char *err, size_t errlen,
+		   const char *path, bool at_key, const char *fmt, va_list ap)
+{
+	char p[256];
+	int line = 1, col = 1, r;
+	bool found;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s", path);
+	found = jpos_find(jp, p, at_key, &line, &col);
+	while (!found && *p) {
+		path_parent(p);
+		found = jpos_find(jp, p, false, &line, &col);
+	}
+	if (*path)
+		r = snprintf(err, errlen, "%s:%d:%d: %s: ", file, line, col, path);
+	else
+		r = snprintf(err, errlen, "%s:%d:%d: ", file, line, col);
+	n = r < 0 ? 0 : (size_t)r;
+	if (n < errlen)
+		vsnprintf(err + n, errlen - n, fmt, ap);
+}

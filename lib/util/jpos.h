@@ -11,6 +11,7 @@
 #ifndef UIOMMU_UTIL_JPOS_H
 #define UIOMMU_UTIL_JPOS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,5 +39,15 @@ int jpos_scan(struct jpos *jp, const char *text, size_t len);
 bool jpos_find(const struct jpos *jp, const char *path, bool key, int *line, int *col);
 
 void jpos_free(struct jpos *jp);
+
+/*
+ * The loaders' one message format: "FILE:LINE:COL: PATH: message" in @err
+ * (@errlen bytes), with the position of the value at @path (of its key with
+ * @at_key), or of the nearest enclosing value the index has ("a.b[2]" ->
+ * "a.b" -> "a" -> ""). PATH and its ": " are left out for the root.
+ */
+void jpos_vmessage(const struct jpos *jp, const char *file, char *err, size_t errlen,
+		   const char *path, bool at_key, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
 
 #endif

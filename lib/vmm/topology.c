@@ -96,18 +96,6 @@ static void child(char *dst, size_t len, const char *parent, const char *key)
 	pathf(dst, len, "%s%s%s", parent, *parent ? "." : "", key);
 }
 
-/* "a.b[2]" -> "a.b" -> "a" -> "". */
-static void path_parent(char *p)
-{
-	char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
-	char *cut = dot > br ? dot : br;
-
-	if (cut)
-		*cut = 0;
-	else
-		*p = 0;
-}
-
 /*
  * "FILE:LINE:COL: PATH: message" with the position of the value at @path
  * (of its key with @at_key), or of the nearest enclosing value found.
@@ -116,26 +104,11 @@ static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt,
 	__attribute__((format(printf, 4, 5)));
 static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt, ...)
 {
-	char p[TL_PBUF];
-	int line = 1, col = 1;
-	bool found;
-	size_t n;
 	va_list ap;
 
-	snprintf(p, sizeof(p), "%s", path);
-	found = jpos_find(&ld->pos, p, at_key, &line, &col);
-	while (!found && *p) {
-		path_parent(p);
-		found = jpos_find(&ld->pos, p, false, &line, &col);
-	}
-	n = add(ld->err, ld->errlen, 0, "%s:%d:%d: ", ld->file, line, col);
-	if (*path)
-		n = add(ld->err, ld->errlen, n, "%s: ", path);
-	if (n < ld->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	jpos_vmessage(&ld->pos, ld->file, ld->err, ld->errlen, path, at_key, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

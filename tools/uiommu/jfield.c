@@ -46,40 +46,13 @@ size_t jf_add(char *buf, size_t len, size_t n, const char *fmt, ...)
 	return r < 0 ? n : n + (size_t)r;
 }
 
-/* Drop the last component of a path: "a.b[2]" -> "a.b" -> "a" -> "". */
-static void path_parent(char *p)
-{
-	char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
-	char *cut = dot > br ? dot : br;
-
-	if (cut)
-		*cut = 0;
-	else
-		*p = 0;
-}
-
 int jf_err(struct jf *jf, const char *path, bool at_key, const char *fmt, ...)
 {
-	char p[JF_PBUF];
-	int line = 1, col = 1;
-	bool found;
-	size_t n;
 	va_list ap;
 
-	snprintf(p, sizeof(p), "%s", path);
-	found = jpos_find(&jf->pos, p, at_key, &line, &col);
-	while (!found && *p) {
-		path_parent(p);
-		found = jpos_find(&jf->pos, p, false, &line, &col);
-	}
-	n = jf_add(jf->err, jf->errlen, 0, "%s:%d:%d: ", jf->file, line, col);
-	if (*path)
-		n = jf_add(jf->err, jf->errlen, n, "%s: ", path);
-	if (n < jf->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(jf->err + n, jf->errlen - n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	jpos_vmessage(&jf->pos, jf->file, jf->err, jf->errlen, path, at_key, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 
