@@ -51,6 +51,16 @@
  * a range that wraps: EINVAL. unbind of the bound giova unmaps it and
  * invalidates; any other giova is ignored.
  *
+ * Where messages go (guest_msi_iova). With a TRANSLATE configuration a
+ * device's MSI write is translated by both stages like any DMA (which is
+ * why the extension has SET_MSI_BINDING): the host composes the message
+ * with the bound giova's page when there is a binding, and with its own
+ * doorbell IOVA (SMMUV3_MSI_IOVA_BASE) when there is none, which the
+ * guest's stage 1 does not map, so the write faults at stage 1 (the
+ * series' own description of the problem the binding solves). With ABORT
+ * the STE aborts messages too. Stage 2 only (none, BYPASS): -ENOENT, the
+ * host's doorbell mapping at SMMUV3_MSI_IOVA_BASE always translates.
+ *
  * Fault records (smmuv3_nesting_report), for a device attached to a
  * domain with a TRANSLATE configuration and a registered fault handler,
  * stage-1 events only (S2 = 0: stage-2 faults are the host's): the
@@ -392,6 +402,24 @@ int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t 
 	s2->msi_gpa = gpa;
 	s2->msi_size = size;
 out_unlock:
+	pthread_mutex_unlock(&s2->lock);
+	return ret;
+}
+
+int smmuv3_guest_msi_iova(struct iommu_domain *domain, uint64_t *iova)
+{
+	struct smmuv3_domain *s2;
+	int ret = -ENOENT;
+
+	if (!nest_parent_of_ours(domain))
+		return -ENOENT;
+	s2 = to_s2(domain);
+	pthread_mutex_lock(&s2->lock);
+	if (s2->s1_config == IOMMU_PASID_CONFIG_TRANSLATE ||
+	    s2->s1_config == IOMMU_PASID_CONFIG_ABORT) {
+		*iova = s2->msi_bound ? ALIGN_DOWN(s2->msi_giova, SZ_4K) : SMMUV3_MSI_IOVA_BASE;
+		ret = 0;
+	}
 	pthread_mutex_unlock(&s2->lock);
 	return ret;
 }
