@@ -47,8 +47,9 @@
  * device's MSI write through both stages lands there. One binding per
  * domain: binding the same triple again is 0, another one EINVAL (the
  * IOMMU part keeps a single doorbell per nested domain); a gpa page that
- * stage 2 maps already (guest RAM, the SW_MSI window): EEXIST; size 0 or
- * a range that wraps: EINVAL. unbind of the bound giova unmaps it and
+ * stage 2 maps already (guest RAM, the SW_MSI window): EEXIST; size 0, a
+ * range that wraps, or a gpa page outside stage 2's input range (the
+ * domain's aperture): EINVAL. unbind of the bound giova unmaps it and
  * invalidates; any other giova is ignored.
  *
  * Where messages go (guest_msi_iova). With a TRANSLATE configuration a
@@ -386,6 +387,10 @@ int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t 
 	if (!size || range_wraps(giova, size) || range_wraps(gpa, size))
 		return -EINVAL;
 	s2 = to_s2(domain);
+	/* A doorbell IPA stage 2 cannot hold (the table would say ERANGE). */
+	if (ALIGN_DOWN(gpa, SZ_4K) < domain->aperture_start ||
+	    ALIGN_DOWN(gpa, SZ_4K) + SZ_4K - 1 > domain->aperture_end)
+		return -EINVAL;
 	pthread_mutex_lock(&s2->lock);
 	if (s2->msi_bound) {
 		if (s2->msi_giova != giova || s2->msi_gpa != gpa || s2->msi_size != size)
