@@ -11,7 +11,8 @@ source root, on scenarios/nested-vfio.json:
  - mutations that are still well formed fail where they should, exit 1 and
    a last line naming the step and its line: a wrong fault reason, address
    or access, a missing invalidation (so no fault), an MSI that cannot
-   arrive without its binding, a fault no step expects;
+   arrive without its binding, a wrong count of lost MSIs, a fault no step
+   expects;
  - VFIO-only and iommufd-only steps and fields are refused before anything
    runs (exit 2, "uiommu run: FILE:LINE:COL: PATH: message", the position
    worked out here from the '@' mark).
@@ -72,6 +73,8 @@ FAILS = [
      '"device": "dma0", "vector": 0, "addr": "0x50000", "event": 5, "bind": false },',
      23, '{ "step": "expect_irq", "note": "the completion interrupt went',
      "expected 1 interrupt, got 0"),
+    ("a count of lost MSIs", '"msis_lost": 1,', '"msis_lost": 2,',
+     26, '{ "step": "stats"', "msis_lost: expected 2, got 1"),
     ("an interrupt without a binding",
      '{ "step": "expect_irq", "note": "and no interrupt arrives", "event": 5, "count": 0 }',
      '{ "step": "expect_irq", "note": "and no interrupt arrives", "event": 5, "count": 1 }',
@@ -171,6 +174,9 @@ facts = [
     "doorbell event 5: 0 interrupts since the last check",
     "doorbell event 5: 1 interrupt since the last check",
     "dma0's DMA FAULT ring: nothing (more)",
+    "devices       5 DMA operations, 1 ended in error; 1 interrupt through the doorbell, 1 MSI "
+    "lost at the IOMMU",
+    "fault rings   2 records (VFIO DMA FAULT regions)",
 ]
 missing = [f for f in facts if f not in out]
 t.ok(rc == 0 and not missing, "the report states the extension's steps", "missing: " +

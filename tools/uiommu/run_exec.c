@@ -503,6 +503,11 @@ void run_stats_snapshot(struct run_ctx *c, uint64_t *v)
 	}
 	k += 2;
 	v[k++] = dbs.signalled + c->vfio_irqs;
+	v[k++] = ds.dev_faults;
+	v[k] = 0;
+	for (unsigned int i = 0; i < c->sc->m.nr_devices; i++)
+		v[k] += run_machine_msis_lost(c->m, i);
+	k++;
 }
 
 static const char *pl(uint64_t v)
@@ -536,9 +541,12 @@ unsigned int run_stats_lines(const uint64_t *v, char lines[][200])
 	snprintf(
 		lines[n++], 200,
 		"devices       %llu DMA operation%s, %llu ended in error; %llu interrupt%s through "
-		"the doorbell",
+		"the doorbell, %llu MSI%s lost at the IOMMU",
 		(unsigned long long)v[20], pl(v[20]), (unsigned long long)v[21],
-		(unsigned long long)v[22], pl(v[22]));
+		(unsigned long long)v[22], pl(v[22]), (unsigned long long)v[24], pl(v[24]));
+	if (v[23])
+		snprintf(lines[n++], 200, "fault rings   %llu record%s (VFIO DMA FAULT regions)",
+			 (unsigned long long)v[23], pl(v[23]));
 	return n;
 }
 

@@ -249,6 +249,23 @@ int run_machine_read_ste(const struct run_machine *m, unsigned int dev, uint64_t
 	return ret;
 }
 
+uint64_t run_machine_msis_lost(const struct run_machine *m, unsigned int dev)
+{
+	const struct run_mdev *md = &m->dev[dev];
+	struct dmatest_irq_stats st;
+	uint64_t n = 0;
+
+	if (dev >= m->nr || !md->dt)
+		return 0;
+	/* Host-owned vectors (VFIO): messages that had to cross a guest's stage 1 and did not. */
+	if (md->dv)
+		return dmatest_vfio_msi_dropped(md->dv);
+	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+		if (!dmatest_irq_stats(md->dt, v, &st))
+			n += st.msi_faults;
+	return n;
+}
+
 void run_machine_vfio_name(unsigned int dev, char *buf, size_t len)
 {
 	snprintf(buf, len, "0000:00:%02x.0", dev + 1);

@@ -79,6 +79,8 @@ const char *const run_stat_names[] = {
 	"dma_ops",
 	"dma_errors",
 	"interrupts",
+	"ring_records",
+	"msis_lost",
 	NULL,
 };
 
