@@ -13,7 +13,12 @@
  * then both of its devices' BARs read all ones and drop stores while their
  * MMIO is frozen (pread / pwrite of the device fd); UNFREEZE_IO gives MMIO
  * back (STOPPED_DMA: DMA still frozen, the other device's DMA fails),
- * UNFREEZE_DMA the rest (NORMAL), and the devices copy again.
+ * UNFREEZE_DMA the rest (NORMAL), and the devices copy again. A mapping
+ * of a BAR follows the PE's MMIO state (vfio.md §4, EEH): while frozen it
+ * reads all ones and its stores never reach the device, a mapping made
+ * while frozen too; thawed, it shows the device's memory again; a reset
+ * freezes and deasserting it thaws; pages the program unmapped stay
+ * unmapped.
  */
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -34,6 +39,8 @@
 #define ST_DONE	      (1u << 1)
 #define ST_ERROR      (1u << 2)
 #define ERR_DMA_FAULT 4u
+#define DT_BUF	      0x8000 /* the buffer, the BAR's mmap-able part */
+#define DT_BUF_SIZE   0x8000
 #define GIB	      (1ULL << 30)
 #define MEM_SIZE      (4u << 20)
 
@@ -114,7 +121,7 @@ static void test_tce_eeh(void *arg)
 		.size = 4 * SHIM_PAGE,
 	};
 	struct dev a, b;
-	uint8_t *mem;
+	uint8_t *mem, *win, *late;
 	uint32_t st;
 	int c, g;
 
@@ -151,17 +158,37 @@ static void test_tce_eeh(void *arg)
 		TAP_CHECK(mem[0x5000 + i] == (uint8_t)(i * 5 + 1), "byte %u", i);
 	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "PE normal");
 
+	/* 05.0's buffer through a mapping of its BAR: the device's memory. */
+	win = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd,
+		   (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(win != MAP_FAILED, "mmap of 05.0's buffer: %s", strerror(errno));
+	memset(win, 0x3c, 0x100);
+	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the device sees the mapping's stores");
+
 	/* A bus address in no window: the PHB freezes the PE. */
 	st = copy(&a, GIB, 0x12000, 0x10);
 	TAP_CHECK_EQ(st, 0xffffffffu, "after a DMA outside every window, STATUS reads all ones");
 	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_STOPPED, "PE stopped");
 	TAP_CHECK_EQ(reg_rd(&b, DT_ID, 4), 0xffffffffu, "05.0, same PE: all ones too");
 	reg_wr(&b, DT_LEN, 4, 0x40); /* dropped */
+	/* The mapping too: loads read all ones, stores do not reach the device. */
+	for (unsigned int i = 0; i < DT_BUF_SIZE; i += 0x800)
+		TAP_CHECK_EQ(win[i], 0xff, "frozen mapping byte 0x%x", i);
+	memset(win, 0x77, 0x10);
+	late = mmap(NULL, SHIM_PAGE, PROT_READ, MAP_SHARED, b.fd, (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(late != MAP_FAILED, "a mapping made while frozen: %s", strerror(errno));
+	TAP_CHECK_EQ(late[0], 0xff, "reads all ones from the start");
 	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_IO));
 	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_STOPPED_DMA,
 		     "MMIO thawed, DMA still frozen");
 	TAP_CHECK_EQ(reg_rd(&b, DT_ID, 4), DT_ID_VALUE, "05.0's registers are back");
 	TAP_CHECK_EQ(reg_rd(&b, DT_LEN, 4), 0, "the store while frozen was dropped");
+	TAP_CHECK(win[0] == 0x3c && win[0xff] == 0x3c && win[0x100] == 0,
+		  "the mapping shows the device's buffer again: 0x%x 0x%x 0x%x", win[0], win[0xff],
+		  win[0x100]);
+	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the frozen stores never reached it");
+	TAP_CHECK_EQ(late[0], 0x3c, "the late mapping too");
+	CHECK_OK(munmap(late, SHIM_PAGE));
 	TAP_CHECK_EQ(reg_rd(&a, DT_STATUS, 4), ST_DONE | ST_ERROR | ERR_DMA_FAULT << 8,
 		     "04.0's DMA had faulted");
 	TAP_CHECK_EQ(reg_rd(&a, DT_FAULT_IOVA, 8), GIB, "at 1 GiB");
@@ -174,6 +201,21 @@ static void test_tce_eeh(void *arg)
 	TAP_CHECK_EQ(copy(&b, 0x10000, 0x12000, 0x100), ST_DONE, "05.0 copies again");
 	for (unsigned int i = 0; i < 0x100; i++)
 		TAP_CHECK(mem[0x5000 + i] == (uint8_t)(i * 5 + 1), "byte %u", i);
+
+	/* Part of the mapping unmapped, then a freeze: only what is left is swapped. */
+	CHECK_OK(munmap(win, SHIM_PAGE));
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_HOT));
+	TAP_CHECK_EQ(win[SHIM_PAGE], 0xff, "a reset freezes the mapping too");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_DEACTIVATE));
+	TAP_CHECK_EQ(win[SHIM_PAGE], 0, "and deasserting it thaws it (the buffer past 0x100: 0)");
+	{
+		uint8_t *again = mmap(win, SHIM_PAGE, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		TAP_CHECK(again == win, "the unmapped page stayed free: %s", strerror(errno));
+		munmap(again, SHIM_PAGE);
+	}
+	CHECK_OK(munmap(win + SHIM_PAGE, DT_BUF_SIZE - SHIM_PAGE));
 
 	CHECK_OK(close(a.fd));
 	CHECK_OK(close(b.fd));

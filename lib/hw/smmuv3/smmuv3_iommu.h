@@ -64,12 +64,12 @@ struct smmuv3_iommu;
 
 /* What the driver did with an event record it consumed (struct smmuv3_iommu_params.evt_log). */
 enum smmuv3_evt_route {
-	SMMUV3_EVT_HOST = 0,	   /* nobody's: the host's own (Linux logs it) */
-	SMMUV3_EVT_VEVENT,	   /* forwarded to the vIOMMU's vEVENTQ */
-	SMMUV3_EVT_VEVENT_LOST,	   /* ... which did not take it */
-	SMMUV3_EVT_IOPF,	   /* a stall turned into a page request */
-	SMMUV3_EVT_IOPF_ABORT,	   /* a stall nobody queues: answered RESUME Abort */
-	SMMUV3_EVT_DEV_FAULT,	   /* given to the device's fault handler (VFIO's DMA FAULT ring) */
+	SMMUV3_EVT_HOST = 0,	/* nobody's: the host's own (Linux logs it) */
+	SMMUV3_EVT_VEVENT,	/* forwarded to the vIOMMU's vEVENTQ */
+	SMMUV3_EVT_VEVENT_LOST, /* ... which did not take it */
+	SMMUV3_EVT_IOPF,	/* a stall turned into a page request */
+	SMMUV3_EVT_IOPF_ABORT,	/* a stall nobody queues: answered RESUME Abort */
+	SMMUV3_EVT_DEV_FAULT,	/* given to the device's fault handler (VFIO's DMA FAULT ring) */
 	SMMUV3_EVT_DEV_FAULT_LOST, /* ... which refused it (a full ring) */
 };
 
@@ -155,16 +155,16 @@ void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova);
 int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain);
 
 struct smmuv3_iommu_stats {
-	uint64_t cmds;		  /* commands issued (CMD_SYNCs included) */
-	uint64_t cmd_errors;	  /* commands the hardware refused (CMDQ_ERR) */
-	uint64_t events;	  /* event records consumed */
-	uint64_t evtq_overflows;  /* EVENTQ_PROD.OVFLG seen */
-	uint64_t vevents;	  /* records forwarded to a vIOMMU */
-	uint64_t vevents_lost;	  /* ... that the vIOMMU did not take */
-	uint64_t iopfs;		  /* stall records given to a fault queue */
-	uint64_t iopf_aborts;	  /* stall records nobody took (answered RESUME Abort) */
-	uint64_t unhandled;	  /* records for nobody (host faults: logged only) */
-	uint64_t dev_faults;	  /* records given to a device's fault handler (VFIO nested) */
+	uint64_t cmds;		 /* commands issued (CMD_SYNCs included) */
+	uint64_t cmd_errors;	 /* commands the hardware refused (CMDQ_ERR) */
+	uint64_t events;	 /* event records consumed */
+	uint64_t evtq_overflows; /* EVENTQ_PROD.OVFLG seen */
+	uint64_t vevents;	 /* records forwarded to a vIOMMU */
+	uint64_t vevents_lost;	 /* ... that the vIOMMU did not take */
+	uint64_t iopfs;		 /* stall records given to a fault queue */
+	uint64_t iopf_aborts;	 /* stall records nobody took (answered RESUME Abort) */
+	uint64_t unhandled;	 /* records for nobody (host faults: logged only) */
+	uint64_t dev_faults;	 /* records given to a device's fault handler (VFIO nested) */
 	uint64_t dev_faults_lost; /* ... that it refused (its ring was full) */
 };
 void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st);
