@@ -738,68 +738,104 @@ static uint64_t fuzz_gpa(uint64_t *s)
 	}
 }
 
+static unsigned int fuzz_dma_ok;
+static struct vsmmuv3_stats fuzz_st;
+
 static void fuzz_one(uint64_t seed, uint8_t *canary, size_t canary_len)
 {
 	static const unsigned int ops[] = {0x01, 0x03, 0x04, 0x05, 0x06, 0x10, 0x11, 0x12,
 					   0x13, 0x28, 0x2a, 0x30, 0x40, 0x44, 0x46, 0x99};
+	static const uint32_t sids[] = {VSID0, VSID1};
 	uint64_t s = seed ? seed : 1;
 	struct vm vm;
 
 	vm_boot(&vm, rnd(&s) & 1);
-	guest_probe(&vm, rnd(&s) & 1, 2, rnd(&s) & 1);
+	guest_probe(&vm, false, 2, true);
 	guest_s1_setup(&vm);
-	for (unsigned int it = 0; it < 150; it++) {
-		unsigned int what = rnd(&s) % 6;
+	for (unsigned int it = 0; it < 200; it++) {
+		unsigned int what = rnd(&s) % 8;
 		uint64_t v = rnd(&s);
+		uint32_t sid = sids[rnd(&s) & 1];
 		int rc;
 
 		switch (what) {
-		case 0: { /* a register */
+		case 0: { /* a register, random or what a driver would write */
 			uint32_t off = fuzz_regs[rnd(&s) % ARRAY_SIZE_T(fuzz_regs)];
 			bool wide = (off & 0xfff) == 0x68 || (off & 0xfff) == 0x80 ||
 				    (off & 0xfff) == 0x90 || (off & 0xfff) == 0xa0 ||
 				    (off & 0xfff) == 0xb0;
+			bool sane = rnd(&s) % 4;
 
-			if (off == VSMMUV3_CMDQ_BASE || off == VSMMUV3_EVENTQ_BASE ||
-			    off == VSMMUV3_STRTAB_BASE)
-				v = (rnd(&s) & 1 ? fuzz_gpa(&s) : vm.strtab) | (v & 0x1f);
+			if (sane && off == VSMMUV3_CR0)
+				v = 0xd | (v & 0x4);
+			else if (sane && off == VSMMUV3_GERRORN)
+				v = rd(&vm, VSMMUV3_GERROR, 4);
+			else if (sane && off == VSMMUV3_GBPA)
+				v = VSMMUV3_GBPA_UPDATE | (v & VSMMUV3_GBPA_ABORT);
+			else if (sane && off == VSMMUV3_STRTAB_BASE)
+				v = vm.strtab;
+			else if (sane && off == VSMMUV3_STRTAB_BASE_CFG)
+				v = 13 | (v & VSMMUV3_STRTAB_FMT_2LVL);
+			else if (sane && off == VSMMUV3_CMDQ_BASE)
+				v = vm.cmdq | vm.cmdq_log2;
+			else if (sane && off == VSMMUV3_EVENTQ_BASE)
+				v = vm.evtq | vm.evtq_log2;
+			else if (off == VSMMUV3_CMDQ_BASE || off == VSMMUV3_EVENTQ_BASE ||
+				 off == VSMMUV3_STRTAB_BASE)
+				v = fuzz_gpa(&s) | (v & 0x1f);
 			rc = vsmmuv3_mmio_write(vm.vs, off, wide ? 8 : 4, v);
 			TAP_CHECK(rc == 0, "seed %llu it %u: write 0x%x: %d",
 				  (unsigned long long)seed, it, off, rc);
 			break;
 		}
-		case 1: { /* an STE of an endpoint (linear layout) or somewhere in the table */
+		case 1: { /* an STE: a good nested one, or random words */
 			uint64_t w[2] = {v & ~(0x7ffULL << 52), rnd(&s)};
 
+			if (rnd(&s) % 3) {
+				nested_ste(&vm, ste_gpa(&vm, sid));
+				break;
+			}
 			if (rnd(&s) & 1)
 				w[0] = (w[0] & ~STE_CTX_MASK) | (vm.cdtab & STE_CTX_MASK) | 1;
 			if (rnd(&s) & 1)
 				w[0] = (w[0] & ~0xfULL) | 1 | (rnd(&s) % 8) << 1;
-			ste_put(&vm, vm.strtab + 64 * (rnd(&s) & 1 ? VSID0 : rnd(&s) % 64), w);
+			ste_put(&vm, ste_gpa(&vm, rnd(&s) & 1 ? sid : rnd(&s) % 64), w);
 			break;
 		}
-		case 2: { /* commands */
+		case 2:
+		case 3: { /* commands: CFGI_STE + SYNC, or random ones */
 			uint64_t c[3][2];
 			unsigned int n = 1 + rnd(&s) % 3;
 
+			/* A driver acknowledges a CMDQ_ERR (after skipping the command, or not). */
+			if (rnd(&s) & 1)
+				wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
 			for (unsigned int i = 0; i < n; i++) {
+				if (rnd(&s) & 1) {
+					c[i][0] = 0x03 | (uint64_t)sid << 32;
+					c[i][1] = 1;
+					continue;
+				}
 				c[i][0] = ops[rnd(&s) % ARRAY_SIZE_T(ops)] |
-					  (rnd(&s) & 1 ? (uint64_t)VSID0 << 32
+					  (rnd(&s) & 1 ? (uint64_t)sid << 32
 						       : (rnd(&s) & ~0xff00000000000fffULL));
 				c[i][1] = rnd(&s) & 1 ? 31 : rnd(&s);
 			}
 			cmds_issue(&vm, (const uint64_t(*)[2])c, n);
 			break;
 		}
-		case 3: { /* the CD, or random words somewhere in RAM (tables included) */
+		case 4: { /* the CD, or random words somewhere in RAM (tables included) */
 			uint64_t gpa = rnd(&s) & 1 ? vm.cdtab + 8 * (rnd(&s) % 8)
 						   : RAM_GPA + (rnd(&s) % (RAM_SIZE / 8)) * 8;
 
+			if (rnd(&s) % 4)
+				break; /* mostly leave the guest's structures alone */
 			if (gpa < BUF_GPA || gpa >= BUF_GPA + 0x2000)
 				CHECK_OK(guest_mem_write(&vm.gm, gpa, &v, 8));
 			break;
 		}
-		case 4: { /* DMA at a random address: an IOVA, a GPA, the canary's host address */
+		case 5:
+		case 6: { /* DMA at a random address: an IOVA, a GPA, the canary's host address */
 			uint64_t iova;
 
 			switch (rnd(&s) % 4) {
@@ -816,7 +852,8 @@ static void fuzz_one(uint64_t seed, uint8_t *canary, size_t canary_len)
 				iova = rnd(&s) & ((1ULL << 48) - 1);
 				break;
 			}
-			dma_fill(&vm, rnd(&s) & 1, iova, 64, 0xa5a5a5a5a5a5a5a5ULL);
+			if (!dma_fill(&vm, rnd(&s) & 1, iova, 64, 0xa5a5a5a5a5a5a5a5ULL))
+				fuzz_dma_ok++;
 			break;
 		}
 		default:
@@ -829,6 +866,15 @@ static void fuzz_one(uint64_t seed, uint8_t *canary, size_t canary_len)
 			TAP_CHECK(canary[i] == 0x3c,
 				  "seed %llu it %u: host memory outside guest RAM written at +%zu",
 				  (unsigned long long)seed, it, i);
+	}
+	{
+		struct vsmmuv3_stats st;
+
+		vsmmuv3_get_stats(vm.vs, &st);
+		fuzz_st.cmds += st.cmds;
+		fuzz_st.forwarded += st.forwarded;
+		fuzz_st.ste_updates += st.ste_updates;
+		fuzz_st.events += st.events;
 	}
 	vm_down(&vm);
 }
@@ -844,9 +890,13 @@ static void test_fuzz(void *arg)
 	if (env) {
 		fuzz_one(strtoull(env, NULL, 0), canary, len);
 	} else {
-		for (uint64_t seed = 1; seed <= 6; seed++)
+		for (uint64_t seed = 1; seed <= 16; seed++)
 			fuzz_one(seed * 0x9e3779b97f4a7c15ULL, canary, len);
 	}
+	tap_diag("%u DMAs done; %llu commands (%llu forwarded), %llu nested HWPTs, %llu records",
+		 fuzz_dma_ok, (unsigned long long)fuzz_st.cmds,
+		 (unsigned long long)fuzz_st.forwarded, (unsigned long long)fuzz_st.ste_updates,
+		 (unsigned long long)fuzz_st.events);
 	free(canary);
 }
 
