@@ -695,6 +695,11 @@ static int cmdq_run(struct vsmmuv3 *v)
 			cmdq_error(v, cons, VSMMUV3_CERROR_ILL);
 			return err;
 		}
+		if (err) {
+			/* The host failed it (ENOMEM): CONS stays, the next PROD write retries. */
+			v->cmdq_cons = (v->cmdq_cons & CONS_ERR_MASK) | cons;
+			return err;
+		}
 		cons = q_next(cons, log2);
 	}
 	ret = batch_flush(v, &bad);

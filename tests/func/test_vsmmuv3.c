@@ -37,6 +37,7 @@
 #include "vmm/guest_smmuv3.h"
 #include "vmm/machine.h"
 #include "vmm/smmuv3_evt.h"
+#include "util/alloc.h"
 #include "vmm/vsmmuv3.h"
 
 #include "iommufd_utils.h"
@@ -105,8 +106,8 @@ static struct uiommu_file *cdev_open(struct vm *vm, unsigned int i)
 	return f;
 }
 
-/* The machine, the iommufd, guest RAM at IOVA = GPA in a nesting parent, the vSMMU. */
-static void vm_boot(struct vm *vm, bool bypass_at_reset)
+/* The machine, the iommufd, guest RAM at IOVA = GPA in a nesting parent. */
+static void vm_host(struct vm *vm)
 {
 	static const char *names[2] = {"0000:00:01.0", "0000:00:02.0"};
 	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
@@ -118,8 +119,6 @@ static void vm_boot(struct vm *vm, bool bypass_at_reset)
 		.iova = RAM_GPA,
 	};
 	struct iommu_hwpt_alloc s2 = {.size = sizeof(s2), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT};
-	struct vsmmuv3_endpoint eps[2];
-	struct vsmmuv3_params p = {0};
 	struct topology *t;
 	char err[256];
 
@@ -147,6 +146,12 @@ static void vm_boot(struct vm *vm, bool bypass_at_reset)
 	s2.pt_id = vm->ioas;
 	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_HWPT_ALLOC, &s2));
 	vm->s2 = s2.out_hwpt_id;
+}
+
+static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
+{
+	struct vsmmuv3_endpoint eps[2];
+	struct vsmmuv3_params p = {0};
 
 	eps[0] = (struct vsmmuv3_endpoint){.vsid = VSID0, .dev_id = vm->dev_id[0],
 					   .cdev = vm->cdev[0]};
@@ -161,20 +166,32 @@ static void vm_boot(struct vm *vm, bool bypass_at_reset)
 	p.gbpa_bypass_at_reset = bypass_at_reset;
 	p.irq = irq_hook;
 	p.opaque = vm;
-	CHECK_OK(vsmmuv3_create(&p, &vm->vs));
+	return vsmmuv3_create(&p, &vm->vs);
+}
+
+static void vm_boot(struct vm *vm, bool bypass_at_reset)
+{
+	vm_host(vm);
+	CHECK_OK(vm_vsmmu(vm, bypass_at_reset));
+}
+
+static void vm_vsmmu_down(struct vm *vm)
+{
+	struct iommu_destroy d = {.size = sizeof(d), .id = vsmmuv3_viommu_id(vm->vs)};
+
+	vsmmuv3_destroy(vm->vs);
+	vm->vs = NULL;
+	/* Nothing of the vSMMU is left: the vIOMMU is gone. */
+	CHECK_ERRNO(ENOENT, uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
 }
 
 static void vm_down(struct vm *vm)
 {
 	struct iommu_destroy d = {.size = sizeof(d), .id = vm->s2};
-	uint32_t viommu = vsmmuv3_viommu_id(vm->vs);
 
-	vsmmuv3_destroy(vm->vs);
-	vm->vs = NULL;
-	/* Nothing of the vSMMU is left: the vIOMMU is gone, the parent has no users. */
-	d.id = viommu;
-	CHECK_ERRNO(ENOENT, uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
-	d.id = vm->s2;
+	if (vm->vs)
+		vm_vsmmu_down(vm);
+	/* The parent has no users left. */
 	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
 	if (vm->s1_live)
 		guest_s1_destroy(&vm->s1);
@@ -705,6 +722,88 @@ static void test_two_level(void *arg)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Allocation failures                                                    */
+
+/*
+ * A write under fail-nth. The kernel's fault injection also fails object
+ * lookups (ENOENT) and so other errnos: any negative errno may come back,
+ * and must leave nothing behind (the caller checks after the run).
+ */
+static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, unsigned long n)
+{
+	(void)n;
+	return vsmmuv3_mmio_write(vm->vs, off, size, val);
+}
+
+/* Boot, enable, a nested STE, a fault, poll, under fail-nth. */
+static void nth_run(struct vm *vm, unsigned long n)
+{
+	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_STE, .sid = VSID0, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t w[2], le[4];
+	int rc;
+
+	/* What the kernel answers under failed allocations (not always ENOMEM) passes through. */
+	rc = vm_vsmmu(vm, false);
+	if (rc) {
+		TAP_CHECK(!vm->vs, "allocation %lu: no instance", n);
+		return;
+	}
+	nth_wr(vm, VSMMUV3_STRTAB_BASE_CFG, 4, 13, n);
+	nth_wr(vm, VSMMUV3_STRTAB_BASE, 8, vm->strtab, n);
+	nth_wr(vm, VSMMUV3_CMDQ_BASE, 8, vm->cmdq | vm->cmdq_log2, n);
+	nth_wr(vm, VSMMUV3_EVENTQ_BASE, 8, vm->evtq | vm->evtq_log2, n);
+	nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 0, n);
+	nth_wr(vm, VSMMUV3_CMDQ_CONS, 4, 0, n);
+	nth_wr(vm, VSMMUV3_CR0, 4, 0xd, n);
+	cmd(&cfgi, w);
+	le[0] = htole64(w[0]);
+	le[1] = htole64(w[1]);
+	cmd(&sync, w);
+	le[2] = htole64(w[0]);
+	le[3] = htole64(w[1]);
+	CHECK_OK(guest_mem_write(&vm->gm, vm->cmdq, le, sizeof(le)));
+	if (nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n))
+		nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n); /* a retry */
+	dma_fill(vm, 0, 0x300000, 64, 1);
+	vsmmuv3_poll_events(vm->vs);
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int fired = 0;
+	struct vm vm;
+
+	vm_host(&vm);
+	vm.cmdq_log2 = 4;
+	vm.evtq_log2 = 4;
+	CHECK_OK(guest_mem_alloc(&vm.gm, 16 << 4, 4096, &vm.cmdq));
+	CHECK_OK(guest_mem_alloc(&vm.gm, 32 << 4, 4096, &vm.evtq));
+	CHECK_OK(guest_mem_alloc(&vm.gm, 64 << 13, 64 << 13, &vm.strtab));
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	for (unsigned long n = 1; n < 3000; n++) {
+		unsigned long pending;
+
+		ualloc_fail_nth(n);
+		nth_run(&vm, n);
+		pending = ualloc_fail_nth_pending();
+		ualloc_fail_nth(0);
+		if (vm.vs)
+			vm_vsmmu_down(&vm);
+		/* Nothing was left behind: the next instance gets every vDEVICE again. */
+		CHECK_OK(vm_vsmmu(&vm, false));
+		vm_vsmmu_down(&vm);
+		if (pending)
+			break;
+		fired++;
+	}
+	tap_diag("%u allocations failed in turn", fired);
+	TAP_CHECK(fired > 10, "only %u allocations", fired);
+	vm_down(&vm);
+}
+
+/* ---------------------------------------------------------------------- */
 /* A random guest                                                         */
 
 static uint64_t rnd(uint64_t *s)
@@ -914,6 +1013,7 @@ int main(void)
 		{"event queue overflow: OVFLG, OVACKFLG, EVENTQEN = 0", test_evtq_overflow},
 		{"2-level stream table, C_BAD_STREAMID, C_BAD_STE, F_STE_FETCH, CFGI_ALL",
 		 test_two_level},
+		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
 	};
 
