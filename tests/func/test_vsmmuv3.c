@@ -409,6 +409,15 @@ static void test_idr(void *arg)
 	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x22, 4, &v), -EINVAL, "unaligned");
 	TAP_CHECK_EQ(vsmmuv3_mmio_write(vm.vs, VSMMUV3_MMIO_SIZE, 4, 0), -EINVAL, "outside");
 	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x20, 2, &v), -EINVAL, "16-bit");
+	/* The absent PRI queue's registers read as zero and ignore writes. */
+	CHECK_OK(vsmmuv3_mmio_write(vm.vs, 0xc0, 8, 0x40001000));
+	CHECK_OK(vsmmuv3_mmio_read(vm.vs, 0xc0, 8, &v));
+	TAP_CHECK_EQ(v, 0, "PRIQ_BASE RAZ/WI");
+	/* Page 1: EVENTQ_PROD / CONS alias page 0's; the rest is reserved. */
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, 3);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_EVENTQ_CONS, 4), 3, "EVENTQ_CONS alias");
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CR0, 4), 0, "page 1 has no CR0");
 	vm_down(&vm);
 }
 
