@@ -527,6 +527,47 @@ static void test_nested(void *arg)
 	cmds_ok(&vm, (const uint64_t(*)[2])c, 1);
 	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_CMD_SYNC], 1, "CMD_SYNC interrupt");
 
+	/* A bypass STE: stage 2 only, the DMA address is a GPA. */
+	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1 | 4 << 1, 0});
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA + 0x800, 8, 0x42), 0, "bypass STE");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x800), 0x42, "at the GPA");
+	/* S1CDMax beyond SSIDSIZE (at most 20): C_BAD_STE, and the stream aborts. */
+	{
+		struct guest_ste gs = {.valid = true, .config = GUEST_STE_TRANSLATE,
+				       .cd_table = vm.cdtab};
+		uint64_t w[2];
+
+		CHECK_OK(guest_ste_encode(&gs, w));
+		w[0] |= 21ULL << 59;
+		ste_put(&vm, ste_gpa(&vm, VSID0), w);
+	}
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK(e.type == 0x04 && e.sid == VSID0, "C_BAD_STE: %s 0x%x", smmuv3_evt_name(e.type),
+		  e.sid);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA + 0x800, 8, 0x43), DMATEST_ERR_DMA_FAULT, "aborted");
+	/* Config 0b010 (bit 2 clear): abort, no record. */
+	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1 | 2 << 1, 0});
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK(!evt_next(&vm, &e), "no record");
+	/* CMD_SYNC with the reserved CS 0b11: CERROR_ILL. */
+	{
+		uint64_t bad[1][2] = {{0x46 | 3ULL << 12, 0}};
+		uint32_t before = (uint32_t)rd(&vm, VSMMUV3_CMDQ_PROD, 4);
+		uint32_t cons = cmds_issue(&vm, (const uint64_t(*)[2])bad, 1);
+
+		uint64_t le[2] = {htole64(0x46), 0};
+
+		TAP_CHECK_EQ(cons & 0xfffff, before, "stopped at it");
+		TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "CERROR_ILL");
+		/* The driver makes it a good CMD_SYNC and acknowledges. */
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (before & 63), le, sizeof(le)));
+		wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+		TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff, rd(&vm, VSMMUV3_CMDQ_PROD, 4),
+			     "resumed");
+	}
+
 	/* An abort STE, then SMMUEN = 0 with GBPA abort. */
 	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1, 0});
 	cfgi_ste_sync(&vm, VSID0);
