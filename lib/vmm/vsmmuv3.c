@@ -56,73 +56,73 @@
 #define BATCH_MAX 64u
 
 /* IDR fields. */
-#define IDR0_S2P	   (1u << 0)
-#define IDR0_S1P	   (1u << 1)
-#define IDR0_TTF_SHIFT	   2
-#define IDR0_COHACC	   (1u << 4)
-#define IDR0_ASID16	   (1u << 12)
-#define IDR0_MSI	   (1u << 13)
-#define IDR0_CD2L	   (1u << 19)
+#define IDR0_S2P	    (1u << 0)
+#define IDR0_S1P	    (1u << 1)
+#define IDR0_TTF_SHIFT	    2
+#define IDR0_COHACC	    (1u << 4)
+#define IDR0_ASID16	    (1u << 12)
+#define IDR0_MSI	    (1u << 13)
+#define IDR0_CD2L	    (1u << 19)
 #define IDR0_TTENDIAN_SHIFT 21
-#define IDR0_STALL_NONE	   (1u << 24) /* STALL_MODEL 0b01 */
-#define IDR0_TERM_MODEL	   (1u << 26)
-#define IDR0_STLEVEL_2LVL  (1u << 27)
-#define IDR1_SSIDSIZE(v)   (((v) >> 6) & 0x1f)
-#define IDR3_RIL	   (1u << 10)
-#define IDR5_OAS_MASK	   0x7u
-#define IDR5_GRAN_MASK	   (7u << 4)
+#define IDR0_STALL_NONE	    (1u << 24) /* STALL_MODEL 0b01 */
+#define IDR0_TERM_MODEL	    (1u << 26)
+#define IDR0_STLEVEL_2LVL   (1u << 27)
+#define IDR1_SSIDSIZE(v)    (((v) >> 6) & 0x1f)
+#define IDR3_RIL	    (1u << 10)
+#define IDR5_OAS_MASK	    0x7u
+#define IDR5_GRAN_MASK	    (7u << 4)
 
 /* Register masks. */
-#define CR0_MASK	      (VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_EVENTQEN | VSMMUV3_CR0_CMDQEN)
-#define GBPA_FIELDS	      0x1f3fffu /* ABORT, INSTCFG, PRIVCFG, SHCFG, ALLOCCFG, MTCFG, MEMATTR */
-#define IRQ_CTRL_MASK	      (VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ)
-#define GERROR_MASK	      0x1fdu
-#define ADDR_MASK(lo)	      ((((1ULL << 52) - 1) >> (lo)) << (lo))
-#define STRTAB_BASE_MASK      ((1ULL << 62) | ADDR_MASK(6))
-#define STRTAB_CFG_MASK	      0x307ffu
-#define Q_BASE_MASK	      ((1ULL << 62) | ADDR_MASK(5) | 0x1fULL)
-#define IRQ_CFG0_MASK	      ADDR_MASK(2)
-#define Q_IDX_MASK	      0xfffffu /* WR + RD for up to 2^19 entries */
-#define CONS_ERR_SHIFT	      24
-#define CONS_ERR_MASK	      (0x7fu << CONS_ERR_SHIFT)
+#define CR0_MASK	 (VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_EVENTQEN | VSMMUV3_CR0_CMDQEN)
+#define GBPA_FIELDS	 0x1f3fffu /* ABORT, INSTCFG, PRIVCFG, SHCFG, ALLOCCFG, MTCFG, MEMATTR */
+#define IRQ_CTRL_MASK	 (VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ)
+#define GERROR_MASK	 0x1fdu
+#define ADDR_MASK(lo)	 ((((1ULL << 52) - 1) >> (lo)) << (lo))
+#define STRTAB_BASE_MASK ((1ULL << 62) | ADDR_MASK(6))
+#define STRTAB_CFG_MASK	 0x307ffu
+#define Q_BASE_MASK	 ((1ULL << 62) | ADDR_MASK(5) | 0x1fULL)
+#define IRQ_CFG0_MASK	 ADDR_MASK(2)
+#define Q_IDX_MASK	 0xfffffu /* WR + RD for up to 2^19 entries */
+#define CONS_ERR_SHIFT	 24
+#define CONS_ERR_MASK	 (0x7fu << CONS_ERR_SHIFT)
 
 /* STE words 0 and 1 (CPU order). */
-#define STE0_V		  (1ULL << 0)
-#define STE0_CFG(w)	  (((w) >> 1) & 7)
-#define STE0_S1FMT(w)	  (((w) >> 4) & 3)
-#define STE0_CTXPTR_MASK  ADDR_MASK(6)
-#define STE0_S1CDMAX(w)	  ((unsigned int)((w) >> 59) & 0x1f)
-#define STE0_KEEP	  (STE0_V | (7ULL << 1) | (3ULL << 4) | STE0_CTXPTR_MASK | (0x1fULL << 59))
-#define STE1_S1DSS(w)	  ((w) & 3)
-#define STE1_KEEP	  (0xffULL | (1ULL << 27)) /* S1DSS, S1CIR, S1COR, S1CSH, S1STALLD */
-#define STE_CFG_BYPASS	  4
-#define STE_CFG_S1	  5
+#define STE0_V		 (1ULL << 0)
+#define STE0_CFG(w)	 (((w) >> 1) & 7)
+#define STE0_S1FMT(w)	 (((w) >> 4) & 3)
+#define STE0_CTXPTR_MASK ADDR_MASK(6)
+#define STE0_S1CDMAX(w)	 ((unsigned int)((w) >> 59) & 0x1f)
+#define STE0_KEEP	 (STE0_V | (7ULL << 1) | (3ULL << 4) | STE0_CTXPTR_MASK | (0x1fULL << 59))
+#define STE1_S1DSS(w)	 ((w)&3)
+#define STE1_KEEP	 (0xffULL | (1ULL << 27)) /* S1DSS, S1CIR, S1COR, S1CSH, S1STALLD */
+#define STE_CFG_BYPASS	 4
+#define STE_CFG_S1	 5
 
 /* Commands. */
-#define CMD_OP(w)	    ((unsigned int)(w) & 0xff)
-#define CMD_SSEC	    (1ULL << 10)
-#define CMD_SID(w)	    ((uint32_t)((w) >> 32))
-#define CMD_SYNC_CS(w)	    ((unsigned int)((w) >> 12) & 3)
-#define CMD_SYNC_DATA(w)    ((uint32_t)((w) >> 32))
-#define CMD_SYNC_ADDR(w)    ((w) & ADDR_MASK(2))
-#define CMD_STE_RANGE(w)    ((unsigned int)(w) & 0x1f)
-#define OP_PREFETCH_CONFIG  0x01
-#define OP_PREFETCH_ADDR    0x02
-#define OP_CFGI_STE	    0x03
-#define OP_CFGI_STE_RANGE   0x04
-#define OP_CFGI_CD	    0x05
-#define OP_CFGI_CD_ALL	    0x06
-#define OP_TLBI_NH_ALL	    0x10
-#define OP_TLBI_NH_ASID	    0x11
-#define OP_TLBI_NH_VA	    0x12
-#define OP_TLBI_NH_VAA	    0x13
-#define OP_TLBI_NSNH_ALL    0x30
-#define OP_RESUME	    0x44
-#define OP_STALL_TERM	    0x45
-#define OP_SYNC		    0x46
-#define CS_NONE		    0
-#define CS_IRQ		    1
-#define CS_SEV		    2
+#define CMD_OP(w)	   ((unsigned int)(w)&0xff)
+#define CMD_SSEC	   (1ULL << 10)
+#define CMD_SID(w)	   ((uint32_t)((w) >> 32))
+#define CMD_SYNC_CS(w)	   ((unsigned int)((w) >> 12) & 3)
+#define CMD_SYNC_DATA(w)   ((uint32_t)((w) >> 32))
+#define CMD_SYNC_ADDR(w)   ((w)&ADDR_MASK(2))
+#define CMD_STE_RANGE(w)   ((unsigned int)(w)&0x1f)
+#define OP_PREFETCH_CONFIG 0x01
+#define OP_PREFETCH_ADDR   0x02
+#define OP_CFGI_STE	   0x03
+#define OP_CFGI_STE_RANGE  0x04
+#define OP_CFGI_CD	   0x05
+#define OP_CFGI_CD_ALL	   0x06
+#define OP_TLBI_NH_ALL	   0x10
+#define OP_TLBI_NH_ASID	   0x11
+#define OP_TLBI_NH_VA	   0x12
+#define OP_TLBI_NH_VAA	   0x13
+#define OP_TLBI_NSNH_ALL   0x30
+#define OP_RESUME	   0x44
+#define OP_STALL_TERM	   0x45
+#define OP_SYNC		   0x46
+#define CS_NONE		   0
+#define CS_IRQ		   1
+#define CS_SEV		   2
 
 /* Events the front end records itself. */
 #define EVT_C_BAD_STREAMID 0x02
@@ -173,8 +173,7 @@ static void destroy_id(struct vsmmuv3 *v, uint32_t id)
 		ioc(v, IOMMU_DESTROY, &d);
 }
 
-static int nested_alloc(struct vsmmuv3 *v, unsigned int ep, uint64_t w0, uint64_t w1,
-			uint32_t *id)
+static int nested_alloc(struct vsmmuv3 *v, unsigned int ep, uint64_t w0, uint64_t w1, uint32_t *id)
 {
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {htole64(w0), htole64(w1)}};
 	struct iommu_hwpt_alloc a = {
@@ -1040,8 +1039,8 @@ static int derive_idr(struct vsmmuv3 *v, const struct iommu_hw_info_arm_smmuv3 *
 	v->idr[0] = IDR0_S1P | 2u << IDR0_TTF_SHIFT | (h0 & (IDR0_COHACC | IDR0_ASID16)) |
 		    IDR0_MSI | (h0 & IDR0_CD2L) | 2u << IDR0_TTENDIAN_SHIFT | IDR0_STALL_NONE |
 		    (h0 & IDR0_TERM_MODEL) | IDR0_STLEVEL_2LVL;
-	v->idr[1] = VSMMUV3_SIDSIZE | (ssid > 20 ? 20 : ssid) << 6 |
-		    VSMMUV3_QUEUE_LOG2 << 16 | VSMMUV3_QUEUE_LOG2 << 21;
+	v->idr[1] = VSMMUV3_SIDSIZE | (ssid > 20 ? 20 : ssid) << 6 | VSMMUV3_QUEUE_LOG2 << 16 |
+		    VSMMUV3_QUEUE_LOG2 << 21;
 	v->idr[2] = 0;
 	v->idr[3] = hi->idr[3] & IDR3_RIL;
 	v->idr[4] = 0;
@@ -1118,7 +1117,8 @@ int vsmmuv3_create(const struct vsmmuv3_params *p, struct vsmmuv3 **out)
 	/* The vSTEs of GBPA (and of abort / bypass STEs): V = 1, Config abort or bypass. */
 	ret = nested_alloc(v, 0, STE0_V, 0, &v->abort_hwpt);
 	if (!ret)
-		ret = nested_alloc(v, 0, STE0_V | (uint64_t)STE_CFG_BYPASS << 1, 0, &v->bypass_hwpt);
+		ret = nested_alloc(v, 0, STE0_V | (uint64_t)STE_CFG_BYPASS << 1, 0,
+				   &v->bypass_hwpt);
 	if (!ret)
 		ret = configure_all(v);
 	if (ret)

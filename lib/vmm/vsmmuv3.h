@@ -82,26 +82,26 @@ enum {
 };
 
 /* Register fields a guest driver (and a test playing one) uses. */
-#define VSMMUV3_CR0_SMMUEN	     (1u << 0)
-#define VSMMUV3_CR0_EVENTQEN	     (1u << 2)
-#define VSMMUV3_CR0_CMDQEN	     (1u << 3)
-#define VSMMUV3_GBPA_ABORT	     (1u << 20)
-#define VSMMUV3_GBPA_UPDATE	     (1u << 31)
-#define VSMMUV3_IRQ_GERROR	     (1u << 0)
-#define VSMMUV3_IRQ_EVENTQ	     (1u << 2)
-#define VSMMUV3_GERROR_CMDQ	     (1u << 0)
-#define VSMMUV3_GERROR_EVTQ_ABT	     (1u << 2)
-#define VSMMUV3_GERROR_MSI_CMDQ_ABT  (1u << 4)
-#define VSMMUV3_GERROR_MSI_EVTQ_ABT  (1u << 5)
-#define VSMMUV3_GERROR_MSI_GERR_ABT  (1u << 7)
-#define VSMMUV3_STRTAB_FMT_LINEAR    (0u << 16)
-#define VSMMUV3_STRTAB_FMT_2LVL	     (1u << 16)
-#define VSMMUV3_STRTAB_SPLIT(s)	     ((uint32_t)(s) << 6)
-#define VSMMUV3_Q_OVFLG		     (1u << 31) /* EVENTQ_PROD.OVFLG, EVENTQ_CONS.OVACKFLG */
-#define VSMMUV3_CONS_ERR(c)	     (((c) >> 24) & 0x7f)
-#define VSMMUV3_CERROR_NONE	     0u
-#define VSMMUV3_CERROR_ILL	     1u
-#define VSMMUV3_CERROR_ABT	     2u
+#define VSMMUV3_CR0_SMMUEN	    (1u << 0)
+#define VSMMUV3_CR0_EVENTQEN	    (1u << 2)
+#define VSMMUV3_CR0_CMDQEN	    (1u << 3)
+#define VSMMUV3_GBPA_ABORT	    (1u << 20)
+#define VSMMUV3_GBPA_UPDATE	    (1u << 31)
+#define VSMMUV3_IRQ_GERROR	    (1u << 0)
+#define VSMMUV3_IRQ_EVENTQ	    (1u << 2)
+#define VSMMUV3_GERROR_CMDQ	    (1u << 0)
+#define VSMMUV3_GERROR_EVTQ_ABT	    (1u << 2)
+#define VSMMUV3_GERROR_MSI_CMDQ_ABT (1u << 4)
+#define VSMMUV3_GERROR_MSI_EVTQ_ABT (1u << 5)
+#define VSMMUV3_GERROR_MSI_GERR_ABT (1u << 7)
+#define VSMMUV3_STRTAB_FMT_LINEAR   (0u << 16)
+#define VSMMUV3_STRTAB_FMT_2LVL	    (1u << 16)
+#define VSMMUV3_STRTAB_SPLIT(s)	    ((uint32_t)(s) << 6)
+#define VSMMUV3_Q_OVFLG		    (1u << 31) /* EVENTQ_PROD.OVFLG, EVENTQ_CONS.OVACKFLG */
+#define VSMMUV3_CONS_ERR(c)	    (((c) >> 24) & 0x7f)
+#define VSMMUV3_CERROR_NONE	    0u
+#define VSMMUV3_CERROR_ILL	    1u
+#define VSMMUV3_CERROR_ABT	    2u
 
 /* The interrupts the vSMMU raises (wired lines, when no MSI address is programmed). */
 enum vsmmuv3_irq {
@@ -127,7 +127,7 @@ struct vsmmuv3_params {
 	uint32_t s2_hwpt; /* the NEST_PARENT stage 2 (GPA -> host), on the guest RAM's IOAS */
 	struct guest_mem *gm;
 	const struct vsmmuv3_endpoint *eps;
-	unsigned int nr_eps; /* 1..VSMMUV3_MAX_EPS */
+	unsigned int nr_eps;	/* 1..VSMMUV3_MAX_EPS */
 	uint32_t veventq_depth; /* 0: 64 */
 	/* GBPA.ABORT at reset (the architecture leaves it to the implementation). */
 	bool gbpa_bypass_at_reset;

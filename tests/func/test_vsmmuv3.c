@@ -42,14 +42,14 @@
 
 #include "iommufd_utils.h"
 
-#define RAM_GPA	 0x40000000ULL
-#define RAM_SIZE 0x400000ULL /* 4 MiB */
-#define POOL_GPA (RAM_GPA + 0x200000ULL)
-#define BUF_GPA	 (RAM_GPA + 0x100000ULL) /* the DMA target */
-#define IOVA	 0x100000ULL		 /* the guest's stage-1 address of BUF_GPA */
-#define VSID0	 0x100
-#define VSID1	 0x1234
-#define ASID	 7
+#define RAM_GPA	     0x40000000ULL
+#define RAM_SIZE     0x400000ULL /* 4 MiB */
+#define POOL_GPA     (RAM_GPA + 0x200000ULL)
+#define BUF_GPA	     (RAM_GPA + 0x100000ULL) /* the DMA target */
+#define IOVA	     0x100000ULL	     /* the guest's stage-1 address of BUF_GPA */
+#define VSID0	     0x100
+#define VSID1	     0x1234
+#define ASID	     7
 #define STE_CTX_MASK (((1ULL << 52) - 1) & ~63ULL)
 
 struct vm {
@@ -153,10 +153,10 @@ static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
 	struct vsmmuv3_endpoint eps[2];
 	struct vsmmuv3_params p = {0};
 
-	eps[0] = (struct vsmmuv3_endpoint){.vsid = VSID0, .dev_id = vm->dev_id[0],
-					   .cdev = vm->cdev[0]};
-	eps[1] = (struct vsmmuv3_endpoint){.vsid = VSID1, .dev_id = vm->dev_id[1],
-					   .cdev = vm->cdev[1]};
+	eps[0] = (struct vsmmuv3_endpoint){
+		.vsid = VSID0, .dev_id = vm->dev_id[0], .cdev = vm->cdev[0]};
+	eps[1] = (struct vsmmuv3_endpoint){
+		.vsid = VSID1, .dev_id = vm->dev_id[1], .cdev = vm->cdev[1]};
 	p.iommufd = vm->iommufd;
 	p.s2_hwpt = vm->s2;
 	p.gm = &vm->gm;
@@ -270,8 +270,8 @@ static uint32_t cmds_issue(struct vm *vm, const uint64_t (*c)[2], unsigned int n
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t le[2] = {htole64(c[i][0]), htole64(c[i][1])};
 
-		CHECK_OK(guest_mem_write(&vm->gm, vm->cmdq + 16ULL * (prod & mask), le,
-					 sizeof(le)));
+		CHECK_OK(
+			guest_mem_write(&vm->gm, vm->cmdq + 16ULL * (prod & mask), le, sizeof(le)));
 		prod = (prod & ~((2u << vm->cmdq_log2) - 1)) |
 		       ((prod + 1) & ((2u << vm->cmdq_log2) - 1));
 	}
@@ -307,8 +307,12 @@ static void cfgi_ste_sync(struct vm *vm, uint32_t sid)
 /* Stage 1: a CD table of one CD (ASID, R = 1) over tables mapping IOVA -> BUF_GPA (8 KiB). */
 static void guest_s1_setup(struct vm *vm)
 {
-	struct guest_cd cd = {.valid = true, .asid = ASID, .ias = 48, .granule_shift = 12,
-			      .oas = 48, .record = true};
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true};
 	uint64_t w[8];
 
 	CHECK_OK(guest_s1_init(&vm->s1, &vm->gm, 12, 48, 48));
@@ -322,8 +326,8 @@ static void guest_s1_setup(struct vm *vm)
 
 static void nested_ste(struct vm *vm, uint64_t gpa)
 {
-	struct guest_ste ste = {.valid = true, .config = GUEST_STE_TRANSLATE,
-				.cd_table = vm->cdtab};
+	struct guest_ste ste = {
+		.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm->cdtab};
 	uint64_t w[2];
 
 	CHECK_OK(guest_ste_encode(&ste, w));
@@ -390,7 +394,8 @@ static void test_idr(void *arg)
 	TAP_CHECK_EQ((v >> 21) & 3, 2, "TTENDIAN little endian");
 	TAP_CHECK_EQ((v >> 24) & 3, 1, "STALL_MODEL: no stall");
 	TAP_CHECK_EQ((v >> 27) & 3, 1, "STLEVEL: 2-level");
-	TAP_CHECK(!(v & ((1u << 10) | (1u << 16) | (1u << 9) | (3u << 6))), "no ATS, PRI, HYP, HTTU");
+	TAP_CHECK(!(v & ((1u << 10) | (1u << 16) | (1u << 9) | (3u << 6))),
+		  "no ATS, PRI, HYP, HTTU");
 	v = rd(&vm, VSMMUV3_IDR1, 4);
 	TAP_CHECK_EQ(v & 0x3f, 16, "SIDSIZE");
 	TAP_CHECK_EQ((v >> 16) & 0x1f, 19, "EVENTQS");
@@ -465,8 +470,8 @@ static void test_gbpa(void *arg)
 
 static void test_nested(void *arg)
 {
-	struct guest_cmd tlbi = {.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .addr = IOVA,
-				 .leaf = true};
+	struct guest_cmd tlbi = {
+		.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .addr = IOVA, .leaf = true};
 	struct guest_cmd sync = {.op = GUEST_CMD_SYNC, .cs = 1};
 	struct vsmmuv3_stats st;
 	struct smmuv3_evt e;
@@ -507,8 +512,8 @@ static void test_nested(void *arg)
 	cmd(&tlbi, c[0]);
 	sync.cs = 1;
 	cmd(&sync, c[1]);
-	c[1][0] |= 0x5a5aULL << 32;	/* MSIData */
-	c[1][1] = sync_gpa;		/* MSIAddress */
+	c[1][0] |= 0x5a5aULL << 32; /* MSIData */
+	c[1][1] = sync_gpa;	    /* MSIAddress */
 	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
 	TAP_CHECK_EQ(ram64(&vm, sync_gpa), 0x5a5a, "CMD_SYNC wrote MSIData at MSIAddress");
 	vsmmuv3_get_stats(vm.vs, &st);
@@ -534,8 +539,8 @@ static void test_nested(void *arg)
 	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x800), 0x42, "at the GPA");
 	/* S1CDMax beyond SSIDSIZE (at most 20): C_BAD_STE, and the stream aborts. */
 	{
-		struct guest_ste gs = {.valid = true, .config = GUEST_STE_TRANSLATE,
-				       .cd_table = vm.cdtab};
+		struct guest_ste gs = {
+			.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm.cdtab};
 		uint64_t w[2];
 
 		CHECK_OK(guest_ste_encode(&gs, w));
@@ -623,9 +628,8 @@ static void test_bad_commands(void *arg)
 			{
 				uint64_t le[2] = {htole64(1), 0};
 
-				CHECK_OK(guest_mem_write(&vm.gm,
-							 vm.cmdq + 16ULL * (before & 63), le,
-							 sizeof(le)));
+				CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (before & 63),
+							 le, sizeof(le)));
 			}
 			wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
 			TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff,
@@ -865,13 +869,26 @@ static uint64_t rnd(uint64_t *s)
 }
 
 static const uint32_t fuzz_regs[] = {
-	VSMMUV3_CR0,	      VSMMUV3_CR1,	       VSMMUV3_CR2,
-	VSMMUV3_GBPA,	      VSMMUV3_IRQ_CTRL,	       VSMMUV3_GERRORN,
-	VSMMUV3_GERROR_IRQ_CFG0, VSMMUV3_STRTAB_BASE,  VSMMUV3_STRTAB_BASE_CFG,
-	VSMMUV3_CMDQ_BASE,    VSMMUV3_CMDQ_PROD,       VSMMUV3_CMDQ_CONS,
-	VSMMUV3_EVENTQ_BASE,  VSMMUV3_EVENTQ_PROD,     VSMMUV3_EVENTQ_CONS,
-	VSMMUV3_EVENTQ_IRQ_CFG0, VSMMUV3_EVENTQ_IRQ_CFG1, 0x100a8,
-	0x3c,		      0xfd0,
+	VSMMUV3_CR0,
+	VSMMUV3_CR1,
+	VSMMUV3_CR2,
+	VSMMUV3_GBPA,
+	VSMMUV3_IRQ_CTRL,
+	VSMMUV3_GERRORN,
+	VSMMUV3_GERROR_IRQ_CFG0,
+	VSMMUV3_STRTAB_BASE,
+	VSMMUV3_STRTAB_BASE_CFG,
+	VSMMUV3_CMDQ_BASE,
+	VSMMUV3_CMDQ_PROD,
+	VSMMUV3_CMDQ_CONS,
+	VSMMUV3_EVENTQ_BASE,
+	VSMMUV3_EVENTQ_PROD,
+	VSMMUV3_EVENTQ_CONS,
+	VSMMUV3_EVENTQ_IRQ_CFG0,
+	VSMMUV3_EVENTQ_IRQ_CFG1,
+	0x100a8,
+	0x3c,
+	0xfd0,
 };
 
 /* A guest address: mostly inside RAM, sometimes not. */
@@ -1007,8 +1024,8 @@ static void fuzz_one(uint64_t seed, uint8_t *canary, size_t canary_len)
 		}
 		default:
 			rc = vsmmuv3_poll_events(vm.vs);
-			TAP_CHECK(rc >= 0, "seed %llu it %u: poll: %d", (unsigned long long)seed, it,
-				  rc);
+			TAP_CHECK(rc >= 0, "seed %llu it %u: poll: %d", (unsigned long long)seed,
+				  it, rc);
 			break;
 		}
 		for (size_t i = 0; i < canary_len; i++)

@@ -209,9 +209,9 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 		snprintf(line, sizeof(line), "event  vEVENTQ: events were lost (LOST_EVENTS)");
 	} else {
 		n = (size_t)snprintf(line, sizeof(line), "event  %s",
-				     ev->guest_evtq		? "guest EVTQ"
+				     ev->guest_evtq	       ? "guest EVTQ"
 				     : ev->queue == RQ_VEVENTQ ? "vEVENTQ"
-								: "host log");
+							       : "host log");
 		if (ev->queue == RQ_VEVENTQ)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " #%u", ev->seq);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");

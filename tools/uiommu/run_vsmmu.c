@@ -125,8 +125,9 @@ int run_vsmmu_boot(struct run_ctx *c)
 
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		if (m->devices[i].stall) {
-			run_report_fail_run(c->r, "boot: %s can stall: the vSMMU front end does "
-						  "not model stalls (STALL_MODEL 0b01)",
+			run_report_fail_run(c->r,
+					    "boot: %s can stall: the vSMMU front end does "
+					    "not model stalls (STALL_MODEL 0b01)",
 					    m->devices[i].name);
 			return -EINVAL;
 		}
@@ -202,17 +203,20 @@ static unsigned int issue(struct run_ctx *c, const uint64_t (*cmds)[2], unsigned
 
 static const char *cerror_name(unsigned int e)
 {
-	return e == VSMMUV3_CERROR_ILL ? "CERROR_ILL" : e == VSMMUV3_CERROR_ABT ? "CERROR_ABT" : "?";
+	return e == VSMMUV3_CERROR_ILL	 ? "CERROR_ILL"
+	       : e == VSMMUV3_CERROR_ABT ? "CERROR_ABT"
+					 : "?";
 }
 
 void run_vsmmu_ste(struct run_ctx *c, const struct run_step *st, const uint64_t w[2],
 		   const char *what)
 {
 	const struct run_device *d = &c->sc->m.devices[st->dev];
-	uint64_t le[8] = {htole64(w[0]), htole64(w[1])}, cmds[2][2] = {
-		{0x03 | (uint64_t)d->vsid << 32, 1}, /* CFGI_STE, leaf */
-		{0x46, 0},			     /* CMD_SYNC */
-	};
+	uint64_t le[8] = {htole64(w[0]), htole64(w[1])},
+		 cmds[2][2] = {
+			 {0x03 | (uint64_t)d->vsid << 32, 1}, /* CFGI_STE, leaf */
+			 {0x46, 0},			      /* CMD_SYNC */
+		 };
 	unsigned int done, cerror;
 	uint64_t host[8];
 	int herr;
@@ -225,12 +229,12 @@ void run_vsmmu_ste(struct run_ctx *c, const struct run_step *st, const uint64_t 
 	guest_mem_write(&c->gm, ste_gpa(c, d->vsid), le, sizeof(le));
 	done = issue(c, (const uint64_t(*)[2])cmds, 2, &cerror, &herr);
 	if (herr || cerror || done != 2) {
-		run_report_fail(c->r, "CFGI_STE: %u of 2 commands%s%s%s", done,
-				cerror ? ", " : "", cerror ? cerror_name(cerror) : "",
-				herr ? ", the host failed" : "");
+		run_report_fail(c->r, "CFGI_STE: %u of 2 commands%s%s%s", done, cerror ? ", " : "",
+				cerror ? cerror_name(cerror) : "", herr ? ", the host failed" : "");
 		return;
 	}
-	run_report_summary(c->r, "%s (vSID 0x%x): %s, written at GPA 0x%llx; CFGI_STE + CMD_SYNC "
+	run_report_summary(c->r,
+			   "%s (vSID 0x%x): %s, written at GPA 0x%llx; CFGI_STE + CMD_SYNC "
 			   "-> host HWPT %u",
 			   d->name, d->vsid, what, (unsigned long long)ste_gpa(c, d->vsid),
 			   vsmmuv3_ep_hwpt(c->vsm->vs, (unsigned int)st->dev));
@@ -256,9 +260,11 @@ void run_vsmmu_invalidate(struct run_ctx *c, const struct run_step *st, const ui
 	free(all);
 	if (done > n)
 		done = n;
-	run_report_summary(c->r, "%s + CMD_SYNC through the guest's command queue: %u of %u "
+	run_report_summary(c->r,
+			   "%s + CMD_SYNC through the guest's command queue: %u of %u "
 			   "consumed%s%s",
-			   list, done, n, cerror ? ", then " : "", cerror ? cerror_name(cerror) : "");
+			   list, done, n, cerror ? ", then " : "",
+			   cerror ? cerror_name(cerror) : "");
 	if (herr)
 		run_report_fail(c->r, "the host failed: %s", strerror(-herr));
 	else if (st->expect_errno && !cerror)
