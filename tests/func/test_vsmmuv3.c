@@ -18,10 +18,16 @@
  *  - illegal commands: CONS.ERR, GERROR.CMDQ_ERR, resumption at GERRORN;
  *    a queue outside RAM: CERROR_ABT;
  *  - the event queue: overflow (OVFLG, OVACKFLG), the interrupt;
- *  - 2-level stream tables: a valid L2 STE, a span-0 L1 descriptor
- *    (C_BAD_STREAMID), a stage-2 Config (C_BAD_STE), a V = 0 STE (abort,
- *    no record);
+ *  - MSIs: the event queue's into guest RAM, GERROR's to the VMM's doorbell
+ *    hook, MSI_EVENTQ_ABT_ERR / MSI_GERROR_ABT_ERR when nobody takes one;
+ *  - STEs: V = 0 and Config 0b0xx abort without a record, bypass is
+ *    stage 2 only, S1CDMax beyond SSIDSIZE and a stage-2 Config are
+ *    C_BAD_STE; 2-level stream tables: a valid L2 STE, a span-0 L1
+ *    descriptor (C_BAD_STREAMID), an index beyond the span (C_BAD_STE), an
+ *    L2 table outside RAM (F_STE_FETCH), CFGI_ALL;
  *  - teardown: every host object goes (the parent HWPT can be destroyed);
+ *  - fail-nth over a vSMMU's life: nothing left behind (a new instance gets
+ *    every vDEVICE again), no leak under ASan;
  *  - a random guest: register writes, commands, STEs, CDs, and DMA to
  *    random addresses never crash, never fail the VMM, and never write
  *    host memory outside guest RAM. VSMMU_SEED=... reruns one seed.
@@ -60,6 +66,8 @@ struct vm {
 	struct guest_mem gm;
 	struct vsmmuv3 *vs;
 	unsigned int irqs[3];
+	unsigned int msis;
+	uint32_t msi_data;
 	/* The guest driver's state. */
 	uint64_t strtab, cmdq, evtq, cdtab;
 	unsigned int cmdq_log2, evtq_log2;
@@ -67,6 +75,20 @@ struct vm {
 	struct guest_s1 s1;
 	bool s1_live;
 };
+
+#define DOORBELL 0x8000040ULL /* the interrupt controller's doorbell the VMM's hook takes */
+
+/* MSIs outside guest RAM: the doorbell takes them, anything else aborts. */
+static int msi_hook(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+
+	if (addr != DOORBELL)
+		return -EIO;
+	vm->msi_data = data;
+	vm->msis++;
+	return 0;
+}
 
 static void irq_hook(void *opaque, enum vsmmuv3_irq line)
 {
@@ -165,6 +187,7 @@ static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
 	p.veventq_depth = 16;
 	p.gbpa_bypass_at_reset = bypass_at_reset;
 	p.irq = irq_hook;
+	p.msi = msi_hook;
 	p.opaque = vm;
 	return vsmmuv3_create(&p, &vm->vs);
 }
@@ -775,6 +798,67 @@ static void test_two_level(void *arg)
 	vm_down(&vm);
 }
 
+static void test_msi(void *arg)
+{
+	struct smmuv3_evt e;
+	uint64_t msi_gpa;
+	struct vm vm;
+	uint32_t g;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+	CHECK_OK(guest_mem_alloc(&vm.gm, 4096, 4096, &msi_gpa));
+	/* The event queue's MSI into guest RAM, the GERROR MSI to the doorbell. */
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG0, 8, msi_gpa + 8);
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG1, 4, 0xe7e7);
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8, DOORBELL);
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG1, 4, 0x6e6e);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8), DOORBELL, "CFG0 reads back");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x300000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ(ram64(&vm, msi_gpa + 8), 0xe7e7, "EVTQ MSI data at its address");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_EVENTQ], 0, "no wired interrupt");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10, "the record");
+	/* A bad command: GERROR.CMDQ_ERR signalled through the doorbell. */
+	{
+		uint64_t bad[1][2] = {{0x7f, 0}};
+
+		cmds_issue(&vm, (const uint64_t(*)[2])bad, 1);
+	}
+	TAP_CHECK_EQ(vm.msis, 1, "one MSI at the doorbell");
+	TAP_CHECK_EQ(vm.msi_data, 0x6e6e, "GERROR_IRQ_CFG1");
+	g = (uint32_t)rd(&vm, VSMMUV3_GERROR, 4);
+	TAP_CHECK_EQ(g ^ rd(&vm, VSMMUV3_GERRORN, 4), VSMMUV3_GERROR_CMDQ, "only CMDQ_ERR");
+	/* The EVTQ MSI to an address nobody takes: MSI_EVENTQ_ABT_ERR (and its own MSI). */
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_CMDQEN);
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG0, 8, 0x9000000);
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_CMDQEN | VSMMUV3_CR0_EVENTQEN);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x301000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_GERROR, 4) ^ rd(&vm, VSMMUV3_GERRORN, 4)),
+		     VSMMUV3_GERROR_CMDQ | VSMMUV3_GERROR_MSI_EVTQ_ABT, "MSI_EVENTQ_ABT_ERR");
+	TAP_CHECK_EQ(vm.msis, 2, "signalled at the doorbell");
+	/* The GERROR MSI aborting too: MSI_GERROR_ABT_ERR, no further MSI. */
+	{
+		uint32_t cons = (uint32_t)rd(&vm, VSMMUV3_CMDQ_CONS, 4);
+		uint64_t le[2] = {htole64(0x01), 0}; /* the bad command becomes a PREFETCH_CONFIG */
+
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (cons & 63), le, sizeof(le)));
+	}
+	wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8, 0x9000000);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x302000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_GERROR, 4) ^ rd(&vm, VSMMUV3_GERRORN, 4)),
+		     VSMMUV3_GERROR_MSI_EVTQ_ABT | VSMMUV3_GERROR_MSI_GERR_ABT,
+		     "MSI_EVENTQ_ABT_ERR and MSI_GERROR_ABT_ERR");
+	TAP_CHECK_EQ(vm.msis, 2, "nothing more at the doorbell");
+	vm_down(&vm);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Allocation failures                                                    */
 
@@ -1080,6 +1164,7 @@ int main(void)
 		{"event queue overflow: OVFLG, OVACKFLG, EVENTQEN = 0", test_evtq_overflow},
 		{"2-level stream table, C_BAD_STREAMID, C_BAD_STE, F_STE_FETCH, CFGI_ALL",
 		 test_two_level},
+		{"MSIs: guest RAM, the VMM's doorbell, MSI aborts in GERROR", test_msi},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
 	};
