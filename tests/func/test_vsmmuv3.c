@@ -34,6 +34,7 @@
  */
 #include <endian.h>
 #include <fcntl.h>
+#include <poll.h>
 
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -519,7 +520,14 @@ static void test_nested(void *arg)
 
 	/* A stage-1 fault: F_TRANSLATION with the guest's SID in the guest's EVTQ. */
 	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x300000, 64, 2), DMATEST_ERR_DMA_FAULT, "unmapped IOVA");
-	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "one record moved");
+	{
+		/* The pump's wake-up: the vEVENTQ's fd is readable until the records moved. */
+		struct pollfd pfd = {.fd = vsmmuv3_event_fd(vm.vs), .events = POLLIN};
+
+		TAP_CHECK_EQ(poll(&pfd, 1, 0), 1, "the event fd is readable");
+		TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "one record moved");
+		TAP_CHECK_EQ(poll(&pfd, 1, 0), 0, "and no longer");
+	}
 	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_EVENTQ], 1, "the EVTQ interrupt");
 	TAP_CHECK(evt_next(&vm, &e), "a record");
 	TAP_CHECK_EQ(e.type, 0x10, "F_TRANSLATION");
