@@ -206,7 +206,9 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 	c->ev = arr;
 	c->ev[c->nev++] = *ev;
 	if (ev->lost) {
-		snprintf(line, sizeof(line), "event  vEVENTQ: events were lost (LOST_EVENTS)");
+		snprintf(line, sizeof(line), "%s",
+			 ev->guest_evtq ? "event  guest EVTQ: records were lost (EVENTQ_PROD.OVFLG)"
+					: "event  vEVENTQ: events were lost (LOST_EVENTS)");
 	} else {
 		n = (size_t)snprintf(line, sizeof(line), "event  %s",
 				     ev->guest_evtq	       ? "guest EVTQ"

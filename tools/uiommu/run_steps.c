@@ -820,7 +820,7 @@ static bool event_matches(const struct run_expect_event *x, const struct run_eve
 static void step_expect_event(struct run_ctx *c, const struct run_step *st)
 {
 	const struct run_expect_event *x = &st->xev;
-	const char *q = x->queue == RQ_VEVENTQ ? "vEVENTQ" : "host log";
+	const char *q = x->queue != RQ_VEVENTQ ? "host log" : c->vsm ? "guest EVTQ" : "vEVENTQ";
 	struct run_event *ev = NULL;
 	char why[200], line[300];
 

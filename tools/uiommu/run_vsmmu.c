@@ -285,7 +285,8 @@ void run_vsmmu_drain(struct run_ctx *c)
 	vsmmuv3_poll_events(v->vs);
 	prod = mmio_rd(c, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD);
 	if ((prod ^ v->evtq_cons) & VSMMUV3_Q_OVFLG) {
-		struct run_event ev = {.queue = RQ_VEVENTQ, .step = c->step, .lost = true};
+		struct run_event ev = {
+			.queue = RQ_VEVENTQ, .step = c->step, .lost = true, .guest_evtq = true};
 
 		run_add_event(c, &ev);
 		v->evtq_cons ^= VSMMUV3_Q_OVFLG; /* acknowledged */
