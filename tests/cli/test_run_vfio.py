@@ -108,6 +108,11 @@ BAD = [
                                         '"viommu": false, "api": @"vfio"').replace("STEPS", ""),
      'machine.iommu.api: "vfio" forwards a guest\'s vSMMU through VFIO\'s nested extension: it '
      'needs "viommu": true'),
+    ("vfio with the vSMMU front end",
+     B.replace('"viommu": true, "api": "vfio"', '"viommu": true, "vsmmu": true, "api": @"vfio"')
+     .replace("STEPS", ""),
+     'machine.iommu.api: the vSMMU front end ("vsmmu") forwards through iommufd: not with '
+     '"vfio"'),
     ("an unknown api", B.replace('"api": "vfio"', '"api": @"vfi0"').replace("STEPS", ""),
      "machine.iommu.api: expected iommufd or vfio, got vfi0"),
     ("expect_fault on the iommufd path",

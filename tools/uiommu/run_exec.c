@@ -211,10 +211,14 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 	c->ev = arr;
 	c->ev[c->nev++] = *ev;
 	if (ev->lost) {
-		snprintf(line, sizeof(line), "event  vEVENTQ: events were lost (LOST_EVENTS)");
+		snprintf(line, sizeof(line), "%s",
+			 ev->guest_evtq ? "event  guest EVTQ: records were lost (EVENTQ_PROD.OVFLG)"
+					: "event  vEVENTQ: events were lost (LOST_EVENTS)");
 	} else {
 		n = (size_t)snprintf(line, sizeof(line), "event  %s",
-				     ev->queue == RQ_VEVENTQ ? "vEVENTQ" : "host log");
+				     ev->guest_evtq	       ? "guest EVTQ"
+				     : ev->queue == RQ_VEVENTQ ? "vEVENTQ"
+							       : "host log");
 		if (ev->queue == RQ_VEVENTQ)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " #%u", ev->seq);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
@@ -223,6 +227,11 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 					  line + n, sizeof(line) - n);
 	}
 	run_report_event(c->r, run_evt_json(ev), line);
+}
+
+void run_add_event(struct run_ctx *c, const struct run_event *ev)
+{
+	add_event(c, ev);
 }
 
 static void drain_vevents(struct run_ctx *c)
@@ -339,6 +348,7 @@ void run_drain_all(struct run_ctx *c)
 	if (c->sc->m.vfio)
 		run_vfio_drain(c);
 	drain_vevents(c);
+	run_vsmmu_drain(c);
 	drain_hostlog(c);
 	run_drain_faults(c);
 	drain_irqs(c);
@@ -663,6 +673,12 @@ static void describe_machine(struct run_ctx *c, const struct iommu_hw_info_arm_s
 	}
 }
 
+static int boot_done(struct run_ctx *c)
+{
+	run_stats_snapshot(c, c->stats_last);
+	return 0;
+}
+
 static int boot(struct run_ctx *c)
 {
 	const struct run_machine_desc *m = &c->sc->m;
@@ -702,10 +718,7 @@ static int boot(struct run_ctx *c)
 			return boot_fail(c, "statistics", -ENOMEM);
 		describe_machine(c, NULL);
 		ret = run_vfio_boot(c);
-		if (ret)
-			return ret;
-		run_stats_snapshot(c, c->stats_last);
-		return 0;
+		return ret ? ret : boot_done(c);
 	}
 	c->iommufd = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (!c->iommufd)
@@ -769,6 +782,8 @@ static int boot(struct run_ctx *c)
 		if (ret)
 			return boot_fail(c, "IOMMU_HWPT_ALLOC (nesting parent)", ret);
 		c->s2hwpt = parent.out_hwpt_id;
+		if (m->vsmmu)
+			return run_vsmmu_boot(c) ? -EINVAL : boot_done(c);
 		va.hwpt_id = c->s2hwpt;
 		ret = run_ioc(c, IOMMU_VIOMMU_ALLOC, &va);
 		if (ret)
@@ -835,8 +850,7 @@ static int boot(struct run_ctx *c)
 		run_report_line(c->r, "boot", "%s attached to HWPT %u: host STE %s",
 				m->devices[i].name, pt, ret ? "?" : run_host_config(ste[0]));
 	}
-	run_stats_snapshot(c, c->stats_last);
-	return 0;
+	return boot_done(c);
 }
 
 /* Blocked devices cannot stall any more: their DMA threads end. */
@@ -850,6 +864,7 @@ static void join_jobs(void *arg)
 
 static void teardown(struct run_ctx *c)
 {
+	run_vsmmu_free(c);
 	/* VFIO's devices must be closed before they can be unregistered. */
 	if (c->sc->m.vfio) {
 		join_jobs(c);

@@ -21,6 +21,7 @@
 #include "run_machine.h"
 #include "run_report.h"
 #include "run_scenario.h"
+#include "run_vsmmu.h"
 #include "vmm/guest_mem.h"
 #include "vmm/guest_smmuv3.h"
 #include "vmm/smmuv3_evt.h"
@@ -34,6 +35,7 @@ struct run_event {
 	bool lost;	   /* vEVENTQ: a LOST_EVENTS header */
 	unsigned int step; /* arrived during this step (0: boot) */
 	bool consumed;
+	bool guest_evtq; /* read from the guest's event queue (machine.iommu.vsmmu) */
 };
 
 struct run_pr {
@@ -108,6 +110,7 @@ struct run_ctx {
 
 	uint64_t *stats_last;
 	unsigned int stats_step; /* the last stats step (0: none yet) */
+	struct run_vsmmu *vsm;	 /* machine.iommu.vsmmu: the front end and the guest's driver */
 
 	/* api "vfio" (run_vfio.c) */
 	struct uiommu_file *container;
@@ -162,6 +165,9 @@ void run_vfio_step_ste(struct run_ctx *c, const struct run_step *st);
 void run_vfio_step_invalidate(struct run_ctx *c, const struct run_step *st);
 void run_vfio_step_msi(struct run_ctx *c, const struct run_step *st);
 void run_vfio_step_expect_fault(struct run_ctx *c, const struct run_step *st);
+
+/* Report an event and keep it for the expect_event steps. */
+void run_add_event(struct run_ctx *c, const struct run_event *ev);
 
 /* run_steps.c: carry out one step, reporting to c->r. */
 void run_exec_step(struct run_ctx *c, const struct run_step *st);

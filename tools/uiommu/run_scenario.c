@@ -349,8 +349,8 @@ int rs_get_event_type(struct rl *rl, json_t *obj, const char *opath, const char 
 
 static int parse_iommu(struct rl *rl, json_t *mobj)
 {
-	static const char *const keys[] = {"model",    "viommu", "stall", "httu",
-					   "ssidsize", "caches", "api",	  NULL};
+	static const char *const keys[] = {"model",  "viommu", "stall", "httu", "ssidsize",
+					   "caches", "vsmmu",  "api",	NULL};
 	static const char *const apis[] = {"iommufd", "vfio", NULL};
 	unsigned int api = 0;
 	static const char *const cache_keys[] = {"iotlb", "walk", "ipa", "cfg", NULL};
@@ -375,6 +375,10 @@ static int parse_iommu(struct rl *rl, json_t *mobj)
 	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "viommu", &m->viommu);
 	if (ret >= 0)
+		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "vsmmu", &m->vsmmu);
+	if (ret >= 0 && m->vsmmu && !m->viommu)
+		return err(rl, "machine.iommu.vsmmu", false, "the vSMMU front end needs viommu");
+	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "stall", &m->stall);
 	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "httu", &m->httu);
@@ -384,6 +388,10 @@ static int parse_iommu(struct rl *rl, json_t *mobj)
 		return err(rl, "machine.iommu.api", false,
 			   "\"vfio\" forwards a guest's vSMMU through VFIO's nested extension: it "
 			   "needs \"viommu\": true");
+	if (ret >= 0 && api == 1 && m->vsmmu)
+		return err(rl, "machine.iommu.api", false,
+			   "the vSMMU front end (\"vsmmu\") forwards through iommufd: not with "
+			   "\"vfio\"");
 	m->vfio = api == 1;
 	if (ret >= 0)
 		ret = jf_get_small(&rl->jf, o, "machine.iommu", "ssidsize", 0, 20, &v);

@@ -53,6 +53,7 @@ struct run_table {
 
 struct run_machine_desc {
 	bool viommu;	       /* a vSMMU for the guest (nesting), else stage 2 only */
+	bool vsmmu;	       /* the guest drives a vSMMUv3 (run_vsmmu.c) */
 	bool vfio;	       /* api "vfio": the VMM nests through VFIO's extension, not iommufd */
 	bool stall, httu;      /* SMMU features */
 	unsigned int ssidsize; /* IDR1.SSIDSIZE */
