@@ -213,12 +213,17 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	/*
 	 * The tag blocks, then the entries, in one block; a big cache (the
 	 * IOTLB at 64K entries is 5 MiB) on huge pages: no TLB miss per set.
+	 * Aligned so that a 4-way IOTLB's entry blocks (256 bytes, after at
+	 * least four 64-byte tag blocks) are aligned to their size: the hit
+	 * path tells the way from the entry's address (XC_TLB4_WAY()).
 	 */
-	s->sets = ualloc_huge(64, ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
+	s->sets = ualloc_huge(XC_ENTS_ALIGN,
+			      ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
 	if (!s->sets)
 		return -ENOMEM;
 	s->ents = s->sets + ((size_t)s->nsets << s->tshift);
-	s->geom4 = s->ways == 4 && s->set_mask;
+	/* (At least 4 sets: the entries' alignment, XC_ENTS_ALIGN.) */
+	s->geom4 = s->ways == 4 && s->set_mask && s->nsets >= 4;
 	for (uint32_t i = 0; i < s->nsets; i++)
 		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
 	return 0;

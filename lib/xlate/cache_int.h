@@ -429,6 +429,25 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const str
 				 .lru = s->lru };
 }
 
+/*
+ * xc_geom_of() for a cache of the default geometry (s->geom4) whose
+ * entries are @nw words: every field but the base addresses, the mask and
+ * the replacement a constant, so that the probes' shifts and offsets are.
+ */
+static inline __attribute__((always_inline)) struct xc_geom xc_geom4_of(const struct xc_cset *s,
+									 unsigned int nw)
+{
+	return (struct xc_geom){ .sets = s->sets,
+				 .ents = s->ents,
+				 .set_mask = s->set_mask,
+				 .nsets = s->set_mask + 1,
+				 .estride = (uint32_t)ALIGN_UP(4 * nw * 8, 64),
+				 .tshift = 6,
+				 .nw = nw,
+				 .ways = 4,
+				 .lru = s->lru };
+}
+
 /* The set of @hash: its index. */
 static inline __attribute__((always_inline)) uint32_t xc_geom_set(const struct xc_geom *g,
 								   uint64_t hash)
@@ -777,6 +796,14 @@ xc_tlb_sz_of(const struct xc_tlb_key *k, unsigned int lg)
 #define XC_TLB4_ESHIFT 8 /* 4 * XC_TLB_NW * 8 bytes */
 _Static_assert((4 * XC_TLB_NW * 8) == (1 << XC_TLB4_ESHIFT), "4-way IOTLB entry block");
 
+/*
+ * Alignment of a cache's block (tag blocks, then entries): in a 4-way
+ * IOTLB of at least 4 sets each set's entries are then 256-byte aligned,
+ * so an entry's address says its way.
+ */
+#define XC_ENTS_ALIGN (1u << XC_TLB4_ESHIFT)
+#define XC_TLB4_WAY(e) ((unsigned int)((uintptr_t)(e) >> 6) & 3)
+
 static inline bool xc_tlb_geom4(const struct xc_cset *s)
 {
 	return s->geom4;
@@ -981,9 +1008,10 @@ struct xc_ipa_hit {
 };
 
 static inline __attribute__((always_inline)) bool
-xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
+xc_ipa_lookup_g(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit,
+		const bool g4)
 {
-	const struct xc_geom g = xc_geom_of(&c->ipa);
+	const struct xc_geom g = g4 ? xc_geom4_of(&c->ipa, XC_IPA_NW) : xc_geom_of(&c->ipa);
 	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
 	uint64_t k1 = xc_key1(vmid, 0);
 
@@ -1012,17 +1040,27 @@ xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct x
 	return false;
 }
 
+/* The geometry a constant in the usual case (xc_geom4_of()). */
+static inline __attribute__((always_inline)) bool
+xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
+{
+	if (likely(c->ipa.geom4))
+		return xc_ipa_lookup_g(c, vmid, ipa, hit, true);
+	return xc_ipa_lookup_g(c, vmid, ipa, hit, false);
+}
+
 /*
  * Walk-cache lookup at @depth of @stage (0 or 1): the table that the
  * descriptor at that depth points to for the input region [base, + 2^lg).
  * Stage-1 entries are per (VMID, ASID, U); stage-2 entries per VMID.
  */
 static inline __attribute__((always_inline)) bool
-xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
-	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
+xc_walk_lookup_g(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1,
+		 bool user, uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot,
+		 const bool g4)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
-	const struct xc_geom g = xc_geom_of(s);
+	const struct xc_geom g = g4 ? xc_geom4_of(s, XC_WALK_NW) : xc_geom_of(s);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff, set;
 	uint64_t v[3];
 	int way;
@@ -1038,6 +1076,16 @@ xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint6
 	*table = v[XC_WALK_TABLE - XC_STAMP];
 	*prot = v[XC_WALK_META - XC_STAMP] & 15;
 	return true;
+}
+
+/* The geometry a constant in the usual case (xc_geom4_of()). */
+static inline __attribute__((always_inline)) bool
+xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
+	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
+{
+	if (likely(c->walk[stage][depth].geom4))
+		return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, true);
+	return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, false);
 }
 
 /*

@@ -926,19 +926,22 @@ static inline __attribute__((always_inline)) void tlb_count_hit(struct xlate_cac
 }
 
 /*
- * The usual IOTLB hit, inline in xlate_4k(): an IOTLB of the default geometry
+ * The usual IOTLB hit, inline in xlate(): an IOTLB of the default geometry
  * that holds 4K entries alone, so every shift and offset is a constant and
  * the probe needs no size mask, no hint and no loop over sizes. The
  * context's key straight from @cfg, one probe, the stamp against the
  * newest IOTLB flush, the grant, the words into *res, the re-check, the
- * LRU order and this thread's counter. The caller has checked the IOTLB's
- * state (xlate()); TF_GENERAL for what tlb_hit() must settle, and the hit
- * traced.
+ * LRU order and this thread's counter. It calls nothing (a thread's first
+ * count, which assigns its shard, and an enabled trace event go to
+ * tlb_hit(): TF_GENERAL), so that xlate() needs no register saved: the
+ * arguments stay where they came for the jump to a fallback. The caller
+ * has checked the IOTLB's state (xlate()).
  */
 static inline __attribute__((always_inline)) enum tlb_fast
-tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
-	   unsigned int access, struct xlate_result *res)
+tlb_hit_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res)
 {
+	struct xlate_cache *const xc = cfg->cache;
 	const struct pt_cfg *c1 = cfg->s1.cfg;
 	const uint32_t vmid = cfg->tag.vmid;
 	uint64_t k0 = (iova & ~mask_bits(XC_TLB_LG_4K)) |
@@ -949,8 +952,10 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	uint8_t *r = (uint8_t *)res;
 	uint32_t sq;
 	uintptr_t off;
-	unsigned int way;
 
+	if (unlikely(atomic_load_explicit(&trace_event_state[TRACE_EV_xlate_walk],
+					  memory_order_relaxed)))
+		return TF_GENERAL;
 	/* The key of tlb_key() and xc_tlb_key_of(). */
 	if (likely(c1 != NULL)) {
 		k1 = xc_key1(vmid, cfg->tag.asid);
@@ -968,15 +973,15 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	tag = xc_tags(h);
 	e = (const uint64_t *)(xc->iotlb.ents + (set << XC_TLB4_ESHIFT));
 	sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-	if (likely(xc_ld(&tag[0]) == k0) && likely(xc_ld(&e[XC_K1]) == k1)) {
-		way = 0;
-	} else {
-		for (way = 1; way < 4; way++)
-			if (xc_ld(&tag[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
-				break;
-		if (way == 4)
+	if (unlikely(xc_ld(&tag[0]) != k0) || unlikely(xc_ld(&e[XC_K1]) != k1)) {
+		if (xc_ld(&tag[1]) == k0 && xc_ld(&e[XC_TLB_NW + XC_K1]) == k1)
+			e += XC_TLB_NW;
+		else if (xc_ld(&tag[2]) == k0 && xc_ld(&e[2 * XC_TLB_NW + XC_K1]) == k1)
+			e += 2 * XC_TLB_NW;
+		else if (xc_ld(&tag[3]) == k0 && xc_ld(&e[3 * XC_TLB_NW + XC_K1]) == k1)
+			e += 3 * XC_TLB_NW;
+		else
 			return TF_MISS;
-		e += way * XC_TLB_NW;
 	}
 	/* tlb_copy_e(): the stamp against the newest IOTLB flush, the grant, the words. */
 	if (unlikely(xc_ld(&e[XC_STAMP]) < xc_ld(&xc->tlb_flushed)))
@@ -999,14 +1004,20 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
 		return TF_GENERAL;
-	/* The way is usually already the most recent: one load and a compare. */
-	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way) && xc->iotlb.lru)
-		xc_touch_hdr(h, way);
+	/*
+	 * This thread's counter (its first count assigns a shard: a call,
+	 * left to tlb_hit(), which rewrites *res), then the LRU order: the
+	 * way (told by the entry's address) is usually already the most
+	 * recent, one load and a compare.
+	 */
 	off = xc_shard_off;
 	if (unlikely(!off))
-		off = xc_shard_assign();
+		return TF_GENERAL;
 	tlb_count_hit(xc, off);
-	trace_xlate_walk(iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
+	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != XC_TLB4_WAY(e)) &&
+	    xc->iotlb.lru)
+		xc_touch_hdr(h, XC_TLB4_WAY(e));
+	TRACE_USDT(xlate_walk, iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
 	return TF_HIT;
 }
 
@@ -1238,23 +1249,10 @@ xlate_sizes(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_cached(cfg, iova, access, res, fault, NULL);
 }
 
-/* xlate() with 4K entries alone in a default-geometry IOTLB, no record: tlb_hit_4k() inline. */
-static __attribute__((noinline)) enum pt_fault_reason
-xlate_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	 struct xlate_result *res, struct xlate_fault *fault)
-{
-	enum tlb_fast r = tlb_hit_4k(cfg, cfg->cache, iova, access, res);
-
-	if (likely(r == TF_HIT))
-		return PT_OK; /* traced */
-	if (r == TF_MISS)
-		return xlate_miss(cfg, iova, access, res, fault);
-	return xlate_cached(cfg, iova, access, res, fault, NULL);
-}
-
 /*
- * Only a dispatch, so that it needs no register saved: each case has a
- * function of its own, reached by a jump.
+ * The 4K hit inline (tlb_hit_4k(), which calls nothing, so that no
+ * register is saved), and a dispatch: every other case has a function of
+ * its own, reached by a jump.
  */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
@@ -1265,8 +1263,15 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
 		if (likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) ==
 			   BIT(XC_TLB_LG_4K)) &&
-		    likely(xc->iotlb.geom4))
-			return xlate_4k(cfg, iova, access, res, fault);
+		    likely(xc->iotlb.geom4)) {
+			enum tlb_fast r = tlb_hit_4k(cfg, iova, access, res);
+
+			if (likely(r == TF_HIT))
+				return PT_OK;
+			if (r == TF_MISS)
+				return xlate_miss(cfg, iova, access, res, fault);
+			return xlate_cached(cfg, iova, access, res, fault, NULL);
+		}
 		return xlate_sizes(cfg, iova, access, res, fault);
 	}
 	if (xc)
