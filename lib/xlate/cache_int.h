@@ -1111,4 +1111,186 @@ void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t bas
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
 		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot);
 
+/* ---------------------------------------------------------------------- */
+/* Fills: the set's lock, and the IOTLB's inline insert (the protocol is cache.c's essay) */
+
+static inline void xc_set_lock(struct xc_hdr *h)
+{
+	for (;;) {
+		uint32_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+
+		if (!(s & 1) && __atomic_compare_exchange_n(&h->seq, &s, s + 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+		xc_cpu_relax();
+	}
+	/* Readers that see a word stored below see the odd count on their re-check. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void xc_set_unlock(struct xc_hdr *h)
+{
+	__atomic_store_n(&h->seq, __atomic_load_n(&h->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
+static inline void xc_st(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline bool xc_not_newer(const struct xc_scope *sc, uint64_t s0)
+{
+	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
+}
+
+/*
+ * No invalidation that can remove an entry of @kind / @k1 began since @s0:
+ * none at all when the sequence is still @s0 (the usual case, one load),
+ * else none in the entry's scopes.
+ */
+static inline __attribute__((always_inline)) bool
+xc_fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	if (likely(__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == s0))
+		return true;
+	if (kind == XC_KIND_CFG)
+		return xc_not_newer(&c->cfg_sc, s0) && xc_not_newer(&c->gsc, s0);
+	if (!xc_not_newer(&c->gsc, s0) || !xc_not_newer(&c->vm[vmid].sc, s0))
+		return false;
+	if (kind == XC_KIND_S1 || (kind == XC_KIND_TLB && !(k1 & XC_K1_S2ONLY)))
+		return xc_not_newer(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc, s0);
+	return true;
+}
+
+/*
+ * The way of a set (@ways ways, @tag its tags, @e0 its entries of @nw
+ * words) that holds (@k0, @k1), or -1; *free_way: the first free one.
+ * Inline, so 4 ways unroll.
+ */
+static inline __attribute__((always_inline)) int
+xc_insert_scan(const uint64_t *e0, unsigned int nw, const uint64_t *tag, unsigned int ways,
+	       uint64_t k0, uint64_t k1, int *free_way)
+{
+	for (unsigned int w = 0; w < ways; w++) {
+		uint64_t t = xc_ld(&tag[w]);
+
+		if (!(t & XC_K0_VALID)) {
+			if (*free_way < 0)
+				*free_way = (int)w;
+		} else if (unlikely(t == k0) && xc_ld(&e0[(size_t)w * nw + XC_K1]) == k1) {
+			return (int)w;
+		}
+	}
+	return -1;
+}
+
+/* A way of set @h whose entry is dead, or -1 (cache.c). */
+int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h,
+		const uint64_t *e0, unsigned int ways, unsigned int nw);
+/* The victim of a random-replacement set (cache.c). */
+unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h);
+
+/*
+ * xc_insert() for an IOTLB of the default geometry, written out: the set's
+ * place and every offset constant, the four tags compared in registers, no
+ * copy of the words through an array. The same steps in the same order
+ * (the protocol of the essay: size bit, lock, freshness, the same key in
+ * place, else a free way, else a dead one, else the LRU victim; the tag
+ * zeroed first and written last).
+ */
+static inline __attribute__((always_inline)) void
+xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
+	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
+	       int level)
+{
+	const uint64_t set = hash & s->set_mask;
+	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
+	uint64_t *tag = xc_tags(h), *e0 = (uint64_t *)(s->ents + (set << XC_TLB4_ESHIFT)), *e;
+	uint64_t t0, t1, t2, t3;
+	int way = -1, free_way = -1;
+	bool evict = false;
+
+	if (unlikely(!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg))))
+		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
+	xc_set_lock(h);
+	if (unlikely(!xc_fresh(c, XC_KIND_TLB, k1, s0))) {
+		xc_set_unlock(h);
+		return;
+	}
+	t0 = xc_ld(&tag[0]);
+	t1 = xc_ld(&tag[1]);
+	t2 = xc_ld(&tag[2]);
+	t3 = xc_ld(&tag[3]);
+	if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
+		way = xc_insert_scan(e0, XC_TLB_NW, tag, 4, k0, k1, &free_way);
+	if (way < 0)
+		way = !(t0 & XC_K0_VALID)   ? 0
+		      : !(t1 & XC_K0_VALID) ? 1
+		      : !(t2 & XC_K0_VALID) ? 2
+		      : !(t3 & XC_K0_VALID) ? 3
+					    : -1;
+	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
+				(uint32_t)xc_ld(&c->flushed)))
+		way = xc_dead_way(c, s, h, e0, 4, XC_TLB_NW);
+	if (way < 0) {
+		evict = true;
+		if (likely(s->lru)) {
+			/* The least recent way, which becomes the most recent: a rotation. */
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+
+			way = (int)(o >> 12) & 15;
+			__atomic_store_n(&h->lru, (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
+					 __ATOMIC_RELAXED);
+		} else {
+			way = (int)xc_victim(c, s, h);
+		}
+	} else if (s->lru) {
+		xc_touch_hdr(h, (unsigned int)way);
+	}
+	e = e0 + (size_t)way * XC_TLB_NW;
+	xc_st(&tag[way], 0);
+	xc_st(&e[XC_K1], k1);
+	xc_st(&e[XC_STAMP], s0);
+	xc_st(&e[XC_TLB_PA], pa);
+	xc_st(&e[XC_TLB_IPA], ipa);
+	xc_st(&e[XC_TLB_IMG], img[0]);
+	xc_st(&e[XC_TLB_IMG + 1], img[1]);
+	xc_st(&e[XC_TLB_IMG + 2], img[2]);
+	xc_st(&e[XC_TLB_IMG + 3], img[3]);
+	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
+	xc_st(&tag[way], k0);
+	xc_set_unlock(h);
+	xc_count_fill(c, XC_G_IOTLB, evict);
+}
+
+/*
+ * xc_tlb_fill_img() inline, for the miss path of xlate.c (walk_short()):
+ * an IOTLB of the default geometry goes straight to xc_tlb_insert4(), any
+ * other to the call. The size hint of the region is stored only when the
+ * IOTLB holds other sizes than this one: hints order the probes of several
+ * sizes, and with one size present nothing reads them (a hint left stale
+ * when a second size arrives costs a probe, never an answer).
+ */
+static inline __attribute__((always_inline)) void
+xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		   unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
+{
+	const uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+	uint64_t w[XC_TLB_IMGW];
+
+	if (unlikely(!c->iotlb.geom4)) {
+		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, img);
+		return;
+	}
+	if (unlikely(__atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED) != BIT(lg)))
+		__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
+				 __ATOMIC_RELAXED);
+	memcpy(w, img, sizeof(w));
+	xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1, s0, pa,
+		       ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
+}
+
 #endif

@@ -541,7 +541,7 @@ static enum pt_step s1_begin_cached(struct xctx *x, uint64_t iova, unsigned int 
 static inline __attribute__((always_inline)) void
 tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, bool user,
 	     const struct pt_cfg *c1, const struct pt_cfg *c2, uint64_t iova, unsigned int access,
-	     const struct xlate_result *res)
+	     const struct xlate_result *res, const bool inl)
 {
 	uint64_t size = res->size, off = iova & (size - 1);
 	struct xc_tlb_img img = { .grant = (uint8_t)res->prot,
@@ -557,14 +557,19 @@ tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, b
 		img.grant &= (uint8_t)~PT_PROT_W;
 	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
 	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
-	xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
-			ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+	if (inl)
+		xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
+				   ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+	else
+		xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
+				ilog2_u64(size), res->pa - off, res->ipa - off, &img);
 }
 
 static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
 		     const struct xlate_result *res)
 {
-	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res);
+	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res,
+		     false);
 }
 
 /*
@@ -778,7 +783,7 @@ static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int 
 	res->reads = reads;
 	res->iotlb_hit = false;
 	if (xc->iotlb.sets)
-		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res);
+		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
 	return true;
 }
 
