@@ -688,7 +688,7 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 }
 
 /*
- * The usual IOTLB miss with warm caches, short: stage 1 resumed at its
+ * walk_short(), the usual IOTLB miss with warm caches, short: stage 1 resumed at its
  * leaf level from the deepest walk-cache level, the leaf table's IPA
  * answered by the IPA cache, one descriptor read, and the output IPA (with
  * stage 2) answered by the IPA cache or by one read below the deepest
@@ -701,12 +701,14 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
  * read-side section of util/epoch.h (it follows walk-cache entries to
  * tables, as the general walk does).
  */
-static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-		       struct xlate_result *res)
+static inline __attribute__((always_inline)) bool
+walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, const bool nested)
 {
+	/* (@nested false: stage 2 is off, and its code is left out.) */
 	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	struct xlate_cache *xc = cfg->cache;
-	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = nested ? cfg->s2.cfg : NULL;
 	const uint32_t vmid = cfg->tag.vmid;
 	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
 	bool user = access & PT_PROT_U, s2_walked = false;
@@ -786,6 +788,7 @@ static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int 
 		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
 	return true;
 }
+
 
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
 static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
@@ -1217,10 +1220,14 @@ xlate_cached(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
-/* An IOTLB miss (or refusal) of tlb_hit_fast(): count it, walk. */
-static __attribute__((noinline)) enum pt_fault_reason
-xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	   struct xlate_result *res, struct xlate_fault *fault)
+/*
+ * An IOTLB miss (or refusal) of the hit paths: count it, walk. Two
+ * copies, stage 1 alone (@nested false: nothing of stage 2 in its code)
+ * and any other, each with registers of its own.
+ */
+static inline __attribute__((always_inline)) enum pt_fault_reason
+xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, struct xlate_fault *fault, const bool nested)
 {
 	struct xlate_cache *xc = cfg->cache;
 	bool ok;
@@ -1229,13 +1236,36 @@ xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	/* walk_short() reads tables: a read-side section, as xlate_walk() is. */
 	epoch_enter();
-	ok = walk_short(cfg, iova, access, res);
+	ok = walk_short_gen(cfg, iova, access, res, nested);
 	epoch_exit();
 	if (ok) {
 		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;
 	}
 	return xlate_walk(cfg, iova, access, res, fault, NULL);
+}
+
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_miss_s1(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	      struct xlate_result *res, struct xlate_fault *fault)
+{
+	return xlate_miss_gen(cfg, iova, access, res, fault, false);
+}
+
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_miss_any(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, struct xlate_fault *fault)
+{
+	return xlate_miss_gen(cfg, iova, access, res, fault, true);
+}
+
+static inline __attribute__((always_inline)) enum pt_fault_reason
+xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res, struct xlate_fault *fault)
+{
+	if (!cfg->s2.cfg)
+		return xlate_miss_s1(cfg, iova, access, res, fault);
+	return xlate_miss_any(cfg, iova, access, res, fault);
 }
 
 /* xlate() without a record when tlb_hit_4k() did not apply: several entry sizes, any geometry. */
