@@ -784,8 +784,31 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
 	res->reads = reads;
 	res->iotlb_hit = false;
-	if (xc->iotlb.sets)
-		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
+	if (!xc->iotlb.sets)
+		return true;
+	if (!nested) {
+		/*
+		 * Stage 1 alone: tlb_fill_ctx()'s entry straight from the leaf
+		 * (what fill_res() made of it), not read back from *res.
+		 */
+		const uint64_t base = iova & ~(l1.size - 1);
+		unsigned int grant = l1.prot;
+
+		if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
+			grant &= ~PT_PROT_W;
+		xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
+				   ipa & ~(l1.size - 1), ipa & ~(l1.size - 1),
+				   &(const struct xc_tlb_img){ .prot = l1.prot,
+							       .s1_prot = l1.prot,
+							       .s2_prot = PROT_ALL,
+							       .s1_level = l1.level,
+							       .s2_level = -1,
+							       .grant = (uint8_t)grant,
+							       .lg1 = (uint8_t)ilog2_u64(l1.size),
+							       .s1_size = l1.size });
+		return true;
+	}
+	tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
 	return true;
 }
 
