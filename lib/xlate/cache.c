@@ -659,8 +659,11 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 	if (!c->iotlb.sets)
 		return;
 	if (likely(c->iotlb.geom4)) {
-		xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1, s0,
-			    pa, ipa, w, lg, level);
+		int r = xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid),
+				       xc_key0(base, lg, user), k1, s0, pa, ipa, w, lg, level);
+
+		if (r >= 0)
+			xc_count_fill(c, XC_G_IOTLB, r);
 	} else {
 		uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa, w[0], w[1], w[2], w[3] };
 

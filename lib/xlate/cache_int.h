@@ -574,6 +574,23 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 	xc_count_n(c, grp, ctr, 1);
 }
 
+/* This thread's counters in @c (its shard), for several counts with one look-up. */
+static inline uint64_t *xc_ctrs(struct xlate_cache *c)
+{
+	uintptr_t off = xc_shard_off;
+
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	return (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS);
+}
+
+static inline void xc_ctr_add(uint64_t *ctrs, unsigned int grp, unsigned int ctr, uint64_t n)
+{
+	uint64_t *p = ctrs + grp * XC_NCTR + ctr;
+
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
 {
@@ -1199,9 +1216,11 @@ unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc
  * copy of the words through an array. The same steps in the same order
  * (the protocol of the essay: size bit, lock, freshness, the same key in
  * place, else a free way, else a dead one, else the LRU victim; the tag
- * zeroed first and written last).
+ * zeroed first and written last). Returns -1 when the fill was dropped,
+ * else whether it evicted a live entry: the caller counts (so that a miss
+ * path counts everything through one look-up of its counter shard).
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
 	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
 	       int level)
@@ -1218,7 +1237,7 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
 	xc_set_lock(h);
 	if (unlikely(!xc_fresh(c, XC_KIND_TLB, k1, s0))) {
 		xc_set_unlock(h);
-		return;
+		return -1;
 	}
 	t0 = xc_ld(&tag[0]);
 	t1 = xc_ld(&tag[1]);
@@ -1263,7 +1282,7 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
 	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
 	xc_st(&tag[way], k0);
 	xc_set_unlock(h);
-	xc_count_fill(c, XC_G_IOTLB, evict);
+	return evict;
 }
 
 /*
@@ -1272,9 +1291,10 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
  * other to the call. The size hint of the region is stored only when the
  * IOTLB holds other sizes than this one: hints order the probes of several
  * sizes, and with one size present nothing reads them (a hint left stale
- * when a second size arrives costs a probe, never an answer).
+ * when a second size arrives costs a probe, never an answer). Returns what
+ * xc_tlb_insert4() does, which the caller counts; -2: the call counted.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		   unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
 {
@@ -1283,14 +1303,14 @@ xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, u
 
 	if (unlikely(!c->iotlb.geom4)) {
 		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, img);
-		return;
+		return -2;
 	}
 	if (unlikely(__atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED) != BIT(lg)))
 		__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
 				 __ATOMIC_RELAXED);
 	memcpy(w, img, sizeof(w));
-	xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1, s0, pa,
-		       ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
+	return xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1,
+			      s0, pa, ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
 }
 
 #endif

@@ -557,9 +557,14 @@ tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, b
 		img.grant &= (uint8_t)~PT_PROT_W;
 	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
 	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
-	if (inl)
-		xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
-				   ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+	if (inl) {
+		int r = xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user,
+					   iova - off, ilog2_u64(size), res->pa - off,
+					   res->ipa - off, &img);
+
+		if (r >= 0)
+			xc_count_fill(xc, XC_G_IOTLB, r);
+	}
 	else
 		xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
 				ilog2_u64(size), res->pa - off, res->ipa - off, &img);
@@ -765,7 +770,8 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		reads++;
 	}
 	/* What the general walk would have counted and filled, in its order. */
-	xc_count(xc, XC_G_WALK + depth, XC_HIT);
+	if (nested)
+		xc_count(xc, XC_G_WALK + depth, XC_HIT);
 	if (c2)
 		xc_count(xc, XC_G_IPA, XC_HIT);
 	if (s2_walked) {
@@ -784,8 +790,11 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
 	res->reads = reads;
 	res->iotlb_hit = false;
-	if (!xc->iotlb.sets)
+	if (!xc->iotlb.sets) {
+		if (!nested)
+			xc_count(xc, XC_G_WALK + depth, XC_HIT);
 		return true;
+	}
 	if (!nested) {
 		/*
 		 * Stage 1 alone: tlb_fill_ctx()'s entry straight from the leaf
@@ -796,16 +805,26 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 
 		if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
 			grant &= ~PT_PROT_W;
-		xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
-				   ipa & ~(l1.size - 1), ipa & ~(l1.size - 1),
-				   &(const struct xc_tlb_img){ .prot = l1.prot,
-							       .s1_prot = l1.prot,
-							       .s2_prot = PROT_ALL,
-							       .s1_level = l1.level,
-							       .s2_level = -1,
-							       .grant = (uint8_t)grant,
-							       .lg1 = (uint8_t)ilog2_u64(l1.size),
-							       .s1_size = l1.size });
+		int r = xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
+					   ipa & ~(l1.size - 1), ipa & ~(l1.size - 1),
+					   &(const struct xc_tlb_img){ .prot = l1.prot,
+								       .s1_prot = l1.prot,
+								       .s2_prot = PROT_ALL,
+								       .s1_level = l1.level,
+								       .s2_level = -1,
+								       .grant = (uint8_t)grant,
+								       .lg1 = (uint8_t)ilog2_u64(
+									       l1.size),
+								       .s1_size = l1.size });
+		/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
+		uint64_t *ctr = xc_ctrs(xc);
+
+		xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+		if (r >= 0) {
+			xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+			xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+		}
 		return true;
 	}
 	tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
@@ -1255,12 +1274,15 @@ xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	struct xlate_cache *xc = cfg->cache;
 	bool ok;
 
-	if (xc->iotlb.sets)
+	/* (Stage 1 alone: a short walk that succeeds counts the miss with the rest.) */
+	if (nested && xc->iotlb.sets)
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	/* walk_short() reads tables: a read-side section, as xlate_walk() is. */
 	epoch_enter();
 	ok = walk_short_gen(cfg, iova, access, res, nested);
 	epoch_exit();
+	if (!nested && !ok && xc->iotlb.sets)
+		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	if (ok) {
 		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;
