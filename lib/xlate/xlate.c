@@ -1498,14 +1498,20 @@ batch_4k_way(struct xc_hdr *h, const uint64_t *e, uint32_t sq, uint64_t k0, uint
 static inline __attribute__((always_inline)) unsigned int
 batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64_t floor,
 	     unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
-	     enum pt_fault_reason *ret, const bool lru, const bool one)
+	     enum pt_fault_reason *ret, const bool lru, const bool one, const bool rd)
 {
-	const uint64_t needw = tlb_need(access), set_mask = s->set_mask;
+	/*
+	 * @rd: a read by a privileged access (the usual DMA read), so the
+	 * grant's bit and key0's low bits are constants, not registers.
+	 */
+	const uint64_t needw = rd ? tlb_need(PT_PROT_R) : tlb_need(access), set_mask = s->set_mask;
 	uint8_t *const sets = s->sets, *const ents = s->ents;
 	const uint64_t *in = iova, *const end = iova + n;
 
 	for (; in < end; in++, res++) {
-		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | low;
+		const uint64_t a = *in,
+			       k0 = (a & ~mask_bits(XC_TLB_LG_4K)) |
+				    (rd ? (uint64_t)XC_TLB_LG_4K << XC_K0_LG_SHIFT | XC_K0_VALID : low);
 		/* The set's tag block at (set << 6), its entries at (set << 6) * 4. */
 		const uint64_t off = (((a >> XC_TLB_LG_4K) + hc) & set_mask) << XC_TLB4_TSHIFT;
 		struct xc_hdr *h = (struct xc_hdr *)(sets + off);
@@ -1533,7 +1539,7 @@ batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, ui
 			if (lru && unlikely(__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15))
 				xc_touch_hdr(h, 0);
 		}
-		TRACE_USDT(xlate_walk, a, access, res->pa, res->size);
+		TRACE_USDT(xlate_walk, a, rd ? PT_PROT_R : access, res->pa, res->size);
 	}
 	/* PT_OK is 0: the outcomes of the run at once, out of the loop. */
 	memset(ret, 0, (size_t)(in - iova) * sizeof(*ret));
@@ -1549,9 +1555,14 @@ batch_4k(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64
 {
 	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 
+	if (likely(s->lru) && likely(access == PT_PROT_R))
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true,
+				    true);
 	if (likely(s->lru) && likely(need && !(need & (need - 1))))
-		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true);
-	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false);
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true,
+				    false);
+	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false,
+			    false);
 }
 
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,
