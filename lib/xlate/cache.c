@@ -46,11 +46,12 @@
  *    check; an invalidation reads the mask after its announcement's fence.
  *    Bits are cleared only by xlate_inv_all while it is under way: every
  *    entry present then is about to die, and no walk fills until it ends
- *    (after which fills set their bits again). Lookups and range
- *    invalidations probe only the sizes in the mask, so a 4K-only workload
- *    probes once and a range invalidation costs (pages of the range) x
- *    (sizes present) probes of one tag line each; past the number of sets
- *    it becomes a flush.
+ *    (after which fills set their bits again). IOTLB and IPA-cache lookups
+ *    and range invalidations probe only the sizes in the mask, so a 4K-only
+ *    workload probes once and a range invalidation costs (pages of the
+ *    range) x (sizes present) probes of one tag line each; past the number
+ *    of sets it becomes a flush. (A walk cache holds one size per depth:
+ *    its lookup probes without asking the mask.)
  *  - A full set evicts one way: a free one, else a dead one, else the LRU
  *    (or a random) way. Nothing ever flushes a whole cache for space. A
  *    set's header remembers (32 bits of) the newest flush after which all
@@ -660,7 +661,8 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 		return;
 	if (likely(c->iotlb.geom4)) {
 		int r = xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid),
-				       xc_key0(base, lg, user), k1, s0, pa, ipa, w, lg, level);
+				       xc_key0(base, lg, user), k1, s0, pa, ipa, w, lg, level,
+				       __atomic_load_n(&c->iotlb.sizes, __ATOMIC_SEQ_CST));
 
 		if (r >= 0)
 			xc_count_fill(c, XC_G_IOTLB, r);

@@ -1082,8 +1082,11 @@ xc_walk_lookup_g(const struct xlate_cache *c, int stage, unsigned int depth, uin
 	uint64_t v[3];
 	int way;
 
-	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
-		return false;
+	/*
+	 * (No test of the size mask first: a walk cache of one depth holds
+	 * one size, present as soon as it has been filled once; an entry
+	 * whose bit xlate_inv_all cleared is dead by its stamp.)
+	 */
 	set = xc_geom_set(&g, xc_hash(base, lg, vmid));
 	way = xc_probe_g(&g, set, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
@@ -1216,14 +1219,15 @@ unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc
  * copy of the words through an array. The same steps in the same order
  * (the protocol of the essay: size bit, lock, freshness, the same key in
  * place, else a free way, else a dead one, else the LRU victim; the tag
- * zeroed first and written last). Returns -1 when the fill was dropped,
+ * zeroed first and written last). @m is the size mask as the caller loaded
+ * it (seq_cst), @hash the set hash. Returns -1 when the fill was dropped,
  * else whether it evicted a live entry: the caller counts (so that a miss
  * path counts everything through one look-up of its counter shard).
  */
 static inline __attribute__((always_inline)) int
 xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
 	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
-	       int level)
+	       int level, uint64_t m)
 {
 	const uint64_t set = hash & s->set_mask;
 	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
@@ -1232,7 +1236,7 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
 	int way = -1, free_way = -1;
 	bool evict = false;
 
-	if (unlikely(!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg))))
+	if (unlikely(!(m & BIT(lg))))
 		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
 	xc_set_lock(h);
 	if (unlikely(!xc_fresh(c, XC_KIND_TLB, k1, s0))) {
@@ -1299,18 +1303,21 @@ xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, u
 		   unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
 {
 	const uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-	uint64_t w[XC_TLB_IMGW];
+	uint64_t w[XC_TLB_IMGW], m;
 
 	if (unlikely(!c->iotlb.geom4)) {
 		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, img);
 		return -2;
 	}
-	if (unlikely(__atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED) != BIT(lg)))
+	/* One load of the mask: the hint's test and the insert's (seq_cst, as it needs). */
+	m = __atomic_load_n(&c->iotlb.sizes, __ATOMIC_SEQ_CST);
+	if (unlikely(m != BIT(lg)))
 		__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
 				 __ATOMIC_RELAXED);
 	memcpy(w, img, sizeof(w));
 	return xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1,
-			      s0, pa, ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level);
+			      s0, pa, ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level,
+			      m);
 }
 
 #endif
