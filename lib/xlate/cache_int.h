@@ -707,6 +707,47 @@ static inline unsigned int xc_word_byte(uint64_t w, unsigned int i)
 #endif
 }
 
+/*
+ * The words of an IOTLB entry's answer (struct xc_tlb_img, as memcpy()
+ * would lay it out) from its fields, in registers: two 32-bit fields or
+ * four bytes and a 32-bit field a word, placed by the byte order.
+ */
+static inline uint64_t xc_word_pair(uint32_t first, uint32_t second)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (uint64_t)first << 32 | second;
+#else
+	return (uint64_t)second << 32 | first;
+#endif
+}
+
+static inline void xc_tlb_img_words(uint64_t w[XC_TLB_IMGW], unsigned int prot,
+				    unsigned int s1_prot, unsigned int s2_prot, int s1_level,
+				    int s2_level, unsigned int grant, unsigned int lg1,
+				    unsigned int lg2, uint64_t s1_size)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	const uint32_t bytes = (uint32_t)(grant & 0xff) << 24 | (uint32_t)(lg1 & 0xff) << 16 |
+			       (uint32_t)(lg2 & 0xff) << 8;
+#else
+	const uint32_t bytes = (uint32_t)(grant & 0xff) | (uint32_t)(lg1 & 0xff) << 8 |
+			       (uint32_t)(lg2 & 0xff) << 16;
+#endif
+
+	w[0] = xc_word_pair(prot, s1_prot);
+	w[1] = xc_word_pair(s2_prot, (uint32_t)s1_level);
+	w[2] = xc_word_pair((uint32_t)s2_level, bytes);
+	w[3] = s1_size;
+}
+_Static_assert(offsetof(struct xc_tlb_img, s1_prot) == 4 &&
+		       offsetof(struct xc_tlb_img, s2_prot) == 8 &&
+		       offsetof(struct xc_tlb_img, s1_level) == 12 &&
+		       offsetof(struct xc_tlb_img, s2_level) == 16 &&
+		       offsetof(struct xc_tlb_img, grant) == 20 &&
+		       offsetof(struct xc_tlb_img, lg1) == 21 && offsetof(struct xc_tlb_img, lg2) == 22 &&
+		       offsetof(struct xc_tlb_img, s1_size) == 24,
+	       "xc_tlb_img_words() and struct xc_tlb_img");
+
 #define XC_TLB_IMG_BYTE(f) (offsetof(struct xc_tlb_img, f) % 8)
 #define XC_TLB_IMG_WORD(f) (offsetof(struct xc_tlb_img, f) / 8)
 _Static_assert(XC_TLB_IMG_WORD(grant) == 2 && XC_TLB_IMG_WORD(lg2) == 2 &&
@@ -1295,18 +1336,24 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
  * other to the call. The size hint of the region is stored only when the
  * IOTLB holds other sizes than this one: hints order the probes of several
  * sizes, and with one size present nothing reads them (a hint left stale
- * when a second size arrives costs a probe, never an answer). Returns what
+ * when a second size arrives costs a probe, never an answer). The answer
+ * comes as its words (@w: xc_tlb_img_words()), @level as xc_fp() wants
+ * it (the stage-1 leaf's, the stage-2 leaf's for a stage-2-only entry).
+ * Returns what
  * xc_tlb_insert4() does, which the caller counts; -2: the call counted.
  */
 static inline __attribute__((always_inline)) int
 xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
-		   unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
+		   unsigned int lg, uint64_t pa, uint64_t ipa, const uint64_t *w, int level)
 {
 	const uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-	uint64_t w[XC_TLB_IMGW], m;
+	uint64_t m;
 
 	if (unlikely(!c->iotlb.geom4)) {
-		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, img);
+		struct xc_tlb_img img;
+
+		memcpy(&img, w, sizeof(img));
+		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, &img);
 		return -2;
 	}
 	/* One load of the mask: the hint's test and the insert's (seq_cst, as it needs). */
@@ -1314,10 +1361,8 @@ xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, u
 	if (unlikely(m != BIT(lg)))
 		__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
 				 __ATOMIC_RELAXED);
-	memcpy(w, img, sizeof(w));
 	return xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1,
-			      s0, pa, ipa, w, lg, k1 & XC_K1_S2ONLY ? img->s2_level : img->s1_level,
-			      m);
+			      s0, pa, ipa, w, lg, level, m);
 }
 
 #endif

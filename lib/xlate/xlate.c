@@ -558,9 +558,13 @@ tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, b
 	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
 	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
 	if (inl) {
-		int r = xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user,
-					   iova - off, ilog2_u64(size), res->pa - off,
-					   res->ipa - off, &img);
+		uint64_t w[XC_TLB_IMGW];
+		int r;
+
+		memcpy(w, &img, sizeof(w));
+		r = xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user,
+				       iova - off, ilog2_u64(size), res->pa - off, res->ipa - off,
+				       w, c1 ? img.s1_level : img.s2_level);
 
 		if (r >= 0)
 			xc_count_fill(xc, XC_G_IOTLB, r);
@@ -802,23 +806,17 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		 */
 		const uint64_t base = iova & ~(l1.size - 1);
 		unsigned int grant = l1.prot;
+		uint64_t img[XC_TLB_IMGW], *ctr;
+		int r;
 
 		if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
 			grant &= ~PT_PROT_W;
-		int r = xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
-					   ipa & ~(l1.size - 1), ipa & ~(l1.size - 1),
-					   &(const struct xc_tlb_img){ .prot = l1.prot,
-								       .s1_prot = l1.prot,
-								       .s2_prot = PROT_ALL,
-								       .s1_level = l1.level,
-								       .s2_level = -1,
-								       .grant = (uint8_t)grant,
-								       .lg1 = (uint8_t)ilog2_u64(
-									       l1.size),
-								       .s1_size = l1.size });
+		xc_tlb_img_words(img, l1.prot, l1.prot, PROT_ALL, l1.level, -1, grant,
+				 ilog2_u64(l1.size), 0, l1.size);
+		r = xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
+				       ipa & ~(l1.size - 1), ipa & ~(l1.size - 1), img, l1.level);
 		/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
-		uint64_t *ctr = xc_ctrs(xc);
-
+		ctr = xc_ctrs(xc);
 		xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
 		xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
 		if (r >= 0) {
