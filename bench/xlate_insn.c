@@ -7,6 +7,7 @@
  * LRU, the other caches at their defaults):
  *
  *   hit     s1|s2|nested  64 random 4K pages, xlate() one at a time
+ *   hit1k   s1|s2|nested  1024 pages, the same (W6's hit path)
  *   batch   s1|s2|nested  the same through xlate_batch() 16 at a time
  *   cap     s1|nested     16384 random 4K pages (4x the IOTLB, 75 % misses)
  *
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 	bool batch;
 
 	if (argc < 3 || !stream) {
-		fprintf(stderr, "usage: xlate_insn hit|batch|cap s1|s2|nested\n");
+		fprintf(stderr, "usage: xlate_insn hit|hit1k|batch|cap s1|s2|nested\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "s2"))
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[2], "nested"))
 		mode = XS_NESTED;
 	batch = !strcmp(argv[1], "batch");
-	pages = !strcmp(argv[1], "cap") ? 16384 : 64;
+	pages = !strcmp(argv[1], "cap") ? 16384 : !strcmp(argv[1], "hit1k") ? 1024 : 64;
 	if (xs_build(&s, mode)) {
 		fprintf(stderr, "xlate_insn: setup failed\n");
 		return 1;
