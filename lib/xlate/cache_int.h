@@ -744,7 +744,8 @@ _Static_assert(offsetof(struct xc_tlb_img, s1_prot) == 4 &&
 		       offsetof(struct xc_tlb_img, s1_level) == 12 &&
 		       offsetof(struct xc_tlb_img, s2_level) == 16 &&
 		       offsetof(struct xc_tlb_img, grant) == 20 &&
-		       offsetof(struct xc_tlb_img, lg1) == 21 && offsetof(struct xc_tlb_img, lg2) == 22 &&
+		       offsetof(struct xc_tlb_img, lg1) == 21 &&
+		       offsetof(struct xc_tlb_img, lg2) == 22 &&
 		       offsetof(struct xc_tlb_img, s1_size) == 24,
 	       "xc_tlb_img_words() and struct xc_tlb_img");
 
@@ -1306,7 +1307,8 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
 			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 
 			way = (int)(o >> 12) & 15;
-			__atomic_store_n(&h->lru, (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
+			__atomic_store_n(&h->lru,
+					 (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
 					 __ATOMIC_RELAXED);
 		} else {
 			way = (int)xc_victim(c, s, h);

@@ -102,11 +102,20 @@
  * test of cfg->cache.
  *
  * The hit path. The usual case, an IOTLB of the default geometry holding
- * 4K entries alone, has code of its own: tlb_hit_4k() in xlate_4k()
- * and batch_4k() for xlate_batch(), where every shift and offset is a
- * constant, the key comes straight from the configuration and ways 1-3
- * are looked at out of line. xlate() itself only dispatches (so it saves
- * no register: each case is a jump to a function of its own). Otherwise
+ * 4K entries alone, has code of its own: tlb_hit_4k(), inline in xlate()
+ * itself, and batch_4k() for xlate_batch(), where every shift and offset
+ * is a constant and the key comes straight from the configuration.
+ * tlb_hit_4k() calls nothing (an enabled trace event and a thread's first
+ * count, which assigns its counter shard, take the general path), so the
+ * arguments stay in their registers for the jump to a fallback, and it
+ * tells the way it hit from the entry's address (a 4-way IOTLB's entry
+ * blocks are aligned to their 256 bytes); every other case of xlate() is
+ * a jump to a function of its own. The miss path (xlate_miss()) has two
+ * copies, stage 1 alone and any other, so that the stage-1 one carries no
+ * stage-2 code; on success it fills the IOTLB inline (cache_int.h:
+ * xc_tlb_fill_inline(), the protocol of cache.c unchanged) and, stage 1
+ * alone, counts the walk-cache hit, the IOTLB miss and fill through one
+ * look-up of its counter shard. Otherwise
  * (tlb_hit_fast() in xlate_sizes(), batch_hits()) the sizes are probed
  * with several sizes present the one hinted for the input's region first
  * (cache_int.h: a racy byte per region, so a mix of pages and blocks
@@ -1507,9 +1516,8 @@ batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, ui
 	const uint64_t *in = iova, *const end = iova + n;
 
 	for (; in < end; in++, res++) {
-		const uint64_t a = *in,
-			       k0 = (a & ~mask_bits(XC_TLB_LG_4K)) |
-				    (rd ? (uint64_t)XC_TLB_LG_4K << XC_K0_LG_SHIFT | XC_K0_VALID : low);
+		const uint64_t low4k = (uint64_t)XC_TLB_LG_4K << XC_K0_LG_SHIFT | XC_K0_VALID;
+		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | (rd ? low4k : low);
 		/* The set's tag block at (set << 6), its entries at (set << 6) * 4. */
 		const uint64_t off = (((a >> XC_TLB_LG_4K) + hc) & set_mask) << XC_TLB4_TSHIFT;
 		struct xc_hdr *h = (struct xc_hdr *)(sets + off);
