@@ -10,7 +10,10 @@
  * stamp, value words), the flush stamps that make whole-context
  * invalidation O(1), the invalidation sequence, and per-thread counter
  * shards. It reads no page tables: xlate.c looks entries up inline and
- * hands this file what its walks found.
+ * hands this file what its walks found. The set lock and the insert into
+ * an IOTLB of the default geometry (xc_tlb_insert4()) are written in
+ * cache_int.h, so that xlate.c's miss path fills inline; they are this
+ * file's protocol, and this file calls them too.
  *
  * Invariants.
  *  - An entry is live when its tag (key0) has the valid bit and its stamp
@@ -305,7 +308,6 @@ fail:
 
 /* ---------------------------------------------------------------------- */
 /* Sets: lock, insert, remove                                             */
-
 
 unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h)
 {
