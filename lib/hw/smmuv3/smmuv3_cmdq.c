@@ -45,10 +45,16 @@
  * RESUME naming no waiting transaction is ignored. CMD_STALL_TERM aborts
  * every stalled transaction of the SID. Without stall both are no-ops.
  *
+ * PRI (§4.5.2): CMD_PRI_RESP sends a PRG Response Message to (SID, and
+ * SubstreamID when SSV) for PRGIndex [8:0] of qword 1, with Resp [13:12]
+ * of qword 1: 0b00 Response Failure, 0b01 Invalid Request, 0b10 Success;
+ * 0b11 is CERROR_ILL, as is the command on an SMMU without PRI. With
+ * SMMUEN = 0 it is IGNORED. SSV = 1 on an SMMU without substreams acts as
+ * SSV = 0 (one of the two CONSTRAINED UNPREDICTABLE choices).
+ *
  * Accepted as no-ops: PREFETCH_CONFIG / PREFETCH_ADDR (prefetches are
- * hints), and ATC_INV and PRI_RESP, which have nothing to act on while ATS
- * and PRI are not modelled (IDR0 advertises neither; they will be given
- * their effect with those features).
+ * hints), and ATC_INV, which has nothing to act on while ATS is not
+ * modelled (IDR0 does not advertise it).
  *
  * Concurrency: runs under the instance lock, so invalidations never run
  * concurrently with each other (as lib/xlate requires).
@@ -99,6 +105,43 @@ static void cfgi_ste_range(struct smmuv3 *s, uint32_t sid, unsigned int range)
 	first = sid & ~(n - 1);
 	for (uint64_t i = 0; i < n; i++)
 		xlate_cfgc_inv(s->cache, (uint32_t)(first + i), UINT32_MAX);
+}
+
+bool smmuv3_atc_flush(struct smmuv3 *s)
+{
+	bool ok = !s->atc_timeout;
+
+	for (unsigned int i = 0; i < s->nr_atc_pending; i++) {
+		s->stats.atc_invs++;
+		if (s->p.atc_inv && s->p.atc_inv(s->p.ep_opaque, &s->atc_pending[i]))
+			ok = false;
+	}
+	s->nr_atc_pending = 0;
+	s->atc_timeout = false;
+	return ok;
+}
+
+/* CMD_PRI_RESP: a PRG Response Message to the endpoint. */
+static enum smmuv3_cerror pri_resp(struct smmuv3 *s, const uint64_t cmd[2])
+{
+	static const uint8_t code[3] = { SMMU_PRG_FAILURE, SMMU_PRG_INVALID, SMMU_PRG_SUCCESS };
+	unsigned int resp = SMMU_BITS(cmd[1], 13, 12);
+	bool ssv = (cmd[0] >> 11 & 1) && s->p.ssidsize;
+	struct smmuv3_prg_resp r = {
+		.sid = (uint32_t)(cmd[0] >> 32),
+		.ssid = ssv ? (uint32_t)SMMU_BITS(cmd[0], 31, 12) : SMMU_NO_SSID,
+		.prgi = (uint16_t)SMMU_BITS(cmd[1], 8, 0),
+	};
+
+	if (!s->p.pri || resp == 3)
+		return SMMU_CERROR_ILL;
+	if (!(s->cr0 & SMMU_CR0_SMMUEN))
+		return SMMU_CERROR_NONE; /* IGNORED */
+	r.code = code[resp];
+	s->stats.prg_resps++;
+	if (s->p.prg_resp)
+		s->p.prg_resp(s->p.ep_opaque, &r);
+	return SMMU_CERROR_NONE;
 }
 
 /* Execute one command; CERROR_NONE or the error that stops the queue. */
@@ -196,8 +239,9 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 			smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_ATC_INV:
-	case SMMU_CMD_PRI_RESP:
 		return SMMU_CERROR_NONE; /* not modelled yet: see the header comment */
+	case SMMU_CMD_PRI_RESP:
+		return pri_resp(s, cmd);
 	case SMMU_CMD_SYNC: {
 		unsigned int cs = SMMU_BITS(cmd[0], 13, 12);
 		uint64_t msi_addr = cmd[1] & SMMU_MASK(51, 2);
