@@ -241,7 +241,7 @@ static void test_cfgi(void **state)
 /* Commands for a stage the SMMU lacks are illegal; the no-op commands are accepted. */
 static void test_cmd_stage_ill(void **state)
 {
-	static const uint64_t nop[] = { 0x01, 0x02, 0x40, 0x44, 0x45, 0x01 };
+	static const uint64_t nop[] = { 0x01, 0x02, 0x44, 0x45, 0x01, 0x02 };
 	struct smmuv3_params p;
 	struct smmu_env t;
 

@@ -295,6 +295,26 @@ struct smmuv3_result {
 int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
 
 /*
+ * ATS (params.ats): an ATS Translation Request of endpoint @t->sid for
+ * @t->addr with @t->access (Read, or Read and Write without No-Write):
+ * 0 with r->pa / r->size / r->prot, the completion the endpoint may cache
+ * in its ATC. -EFAULT when the request is unsuccessful:
+ *   r->event a translation, address size, access or permission fault:
+ *     the completion grants no access; nothing is recorded and nothing
+ *     stalls (the endpoint may send a page request, smmuv3_pri_request);
+ *   r->event F_BAD_ATS_TREQ: the stream's effective EATS is 0b00
+ *     (bypass STEs included), Unsupported Request, recorded;
+ *   r->event NONE: SMMUEN = 0 or an abort STE (Unsupported Request, silent);
+ *   any other r->event: the configuration error, recorded as for a
+ *     transaction (Completer Abort).
+ * -EOPNOTSUPP without ATS. EATS 0b10 (split stage) needs CR0.ATSCHK, which
+ * the model does not implement, and so behaves as 0b00; 0b11 (DPT) too
+ * (IDR3.DPT = 0). Translated transactions are not the SMMU's business with
+ * ATSCHK = 0: the endpoint's ATC output goes to memory directly.
+ */
+int smmuv3_ats_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
+
+/*
  * What one translation read, for tests that check where guest-written
  * structures led the SMMU: the structure fetches (STE, L1STD, L1CD, CD) at
  * their physical addresses, the stage-2 walks that translated the L1CD and

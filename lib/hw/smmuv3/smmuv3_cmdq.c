@@ -52,9 +52,20 @@
  * SMMUEN = 0 it is IGNORED. SSV = 1 on an SMMU without substreams acts as
  * SSV = 0 (one of the two CONSTRAINED UNPREDICTABLE choices).
  *
+ * ATS (§4.5.1): CMD_ATC_INV (SSV 11, SubstreamID [31:12], Global 9, SID
+ * [63:32]; qword 1 Size [5:0], Address [63:12]) is an ATS Invalidate
+ * Request for 4096 << Size bytes aligned to their size (Size 52: all).
+ * Without ATS it is CERROR_ILL; so is Size > 52 (permitted); with SMMUEN
+ * = 0 it is IGNORED; Global counts only with SSV. Its consumption does not
+ * complete it: the request is held and sent when the next CMD_SYNC is
+ * consumed (before the SYNC's own signal), or earlier when
+ * SMMU_ATC_PENDING requests are already held (sending early is always
+ * allowed). An endpoint that does not complete one (the callback says
+ * -ETIMEDOUT) makes that CMD_SYNC fail with CERROR_ATC_INV_SYNC, CONS
+ * left at the SYNC, as the architecture describes for an ATS timeout.
+ *
  * Accepted as no-ops: PREFETCH_CONFIG / PREFETCH_ADDR (prefetches are
- * hints), and ATC_INV, which has nothing to act on while ATS is not
- * modelled (IDR0 does not advertise it).
+ * hints).
  *
  * Concurrency: runs under the instance lock, so invalidations never run
  * concurrently with each other (as lib/xlate requires).
@@ -119,6 +130,29 @@ bool smmuv3_atc_flush(struct smmuv3 *s)
 	s->nr_atc_pending = 0;
 	s->atc_timeout = false;
 	return ok;
+}
+
+/* CMD_ATC_INV: held until the next CMD_SYNC. */
+static enum smmuv3_cerror atc_inv(struct smmuv3 *s, const uint64_t cmd[2])
+{
+	bool ssv = (cmd[0] >> 11 & 1) && s->p.ssidsize;
+	unsigned int size = SMMU_BITS(cmd[1], 5, 0);
+
+	if (!s->p.ats || size > 52)
+		return SMMU_CERROR_ILL;
+	if (!(s->cr0 & SMMU_CR0_SMMUEN))
+		return SMMU_CERROR_NONE; /* IGNORED */
+	if (s->nr_atc_pending == SMMU_ATC_PENDING && !smmuv3_atc_flush(s))
+		s->atc_timeout = true; /* reported by the next CMD_SYNC */
+	s->atc_pending[s->nr_atc_pending++] = (struct smmuv3_atc_inv){
+		.sid = (uint32_t)(cmd[0] >> 32),
+		.ssid = ssv ? (uint32_t)SMMU_BITS(cmd[0], 31, 12) : SMMU_NO_SSID,
+		.global = ssv && (cmd[0] >> 9 & 1),
+		.size_log2 = size,
+		/* Address[11 + Size:0] taken as zero. */
+		.addr = size >= 52 ? 0 : cmd[1] & ~((4096ULL << size) - 1),
+	};
+	return SMMU_CERROR_NONE;
 }
 
 /* CMD_PRI_RESP: a PRG Response Message to the endpoint. */
@@ -239,7 +273,7 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 			smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_ATC_INV:
-		return SMMU_CERROR_NONE; /* not modelled yet: see the header comment */
+		return atc_inv(s, cmd);
 	case SMMU_CMD_PRI_RESP:
 		return pri_resp(s, cmd);
 	case SMMU_CMD_SYNC: {
@@ -248,6 +282,9 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 
 		if (cs == 3)
 			return SMMU_CERROR_ILL;
+		/* The ATS invalidations before it complete first. */
+		if (!smmuv3_atc_flush(s))
+			return SMMU_CERROR_ATC_INV_SYNC;
 		if (cs == 1) { /* SIG_IRQ: MSI write when an address is given, else the wire */
 			if (msi_addr) {
 				if (!smmuv3_write32(s, msi_addr, (uint32_t)(cmd[0] >> 32)))

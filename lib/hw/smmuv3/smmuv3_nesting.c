@@ -332,7 +332,8 @@ int smmuv3_cache_invalidate(struct iommu_domain *domain, struct udev *dev,
 			cmds[n++][1] = 0;
 		}
 	}
-	if (inv->cache & IOMMU_CACHE_INV_TYPE_DEV_IOTLB) {
+	/* ATC_INV is CERROR_ILL on an SMMU without ATS (and no device there has an ATC). */
+	if ((inv->cache & IOMMU_CACHE_INV_TYPE_DEV_IOTLB) && s2->smmu->ats) {
 		/* PASID or ADDR granularity (DOMAIN was refused by the IOMMU layer). */
 		bool pasid = inv->granularity == IOMMU_INV_GRANU_PASID
 				     ? inv->granu.pasid_info.flags & IOMMU_INV_PASID_FLAGS_PASID

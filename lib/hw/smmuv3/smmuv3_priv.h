@@ -126,6 +126,7 @@ struct smmuv3_dcfg {
 	bool s1_record, s2_record; /* CD.R, STE.S2R */
 	bool epd0;	    /* stage 1: TTB0 walks disabled */
 	bool s1_stall, s2_stall; /* CD.S, STE.S2S: faults of that stage stall */
+	bool ats;	    /* effective STE.EATS = 0b01: translation requests served */
 	uint16_t vmid;
 	uint16_t asid;
 	uint16_t s1_event;  /* abort-with-event decided at decode: F_STREAM_DISABLED (S1DSS) */

@@ -33,8 +33,9 @@
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
- *    0b11 and S1DSS 0b11 are Reserved and act as 0b00; EATS is IGNORED
- *    (no ATS). A SubstreamID on a stream whose stage 1 is off (Config
+ *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. EATS is
+ *    IGNORED without ATS; with it, 0b01 / 0b11 with S2S and 0b10 other
+ *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose stage 1 is off (Config
  *    0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
  *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
@@ -59,8 +60,14 @@
  *    stalls the transaction (always recorded, Stall = 1 and a STAG) and
  *    smmuv3_translate() returns -EAGAIN; configuration errors and walk
  *    aborts never stall.
+ *  - ATS (params.ats): an ATS Translation Request (smmuv3_ats_translate)
+ *    takes the same path; effective EATS 0b00 (Config 0b100 included) is
+ *    F_BAD_ATS_TREQ, an abort STE or SMMUEN = 0 a silent Unsupported
+ *    Request, and the walk's translation faults are reported in the
+ *    completion only (never recorded, never stalled).
  * Not modelled yet: TTB1 (addresses outside TTB0's range fault as
- * translation faults), TBI, ATS, PRI, secure streams.
+ * translation faults), TBI, CR0.ATSCHK (Translated traffic bypasses),
+ * secure streams.
  *
  * Caching: a successful decode (including abort, bypass and S1DSS
  * outcomes) is stored in the configuration cache under (SID, SSID, or
@@ -416,6 +423,26 @@ bad_ssid:
 	return SMMU_EVT_C_BAD_SUBSTREAMID;
 }
 
+/*
+ * STE.EATS (IGNORED without ATS, and with Config[1:0] = 0b00): whether
+ * translation requests are served (*ats); false when ILLEGAL: 0b01 (and
+ * 0b11) with stage 2 stalling, 0b10 other than on a nested STE without
+ * S2S. 0b10 then behaves as 0b00 (no ATSCHK), 0b11 too (no DPT).
+ */
+static bool ste_eats(const uint64_t ste[8], unsigned int config, bool *ats)
+{
+	unsigned int eats = SMMU_BITS(ste[1], 29, 28);
+	bool s2s = (config & 2) && (ste[2] >> 57 & 1);
+
+	*ats = false;
+	if ((eats == 1 || eats == 3) && s2s)
+		return false;
+	if (eats == 2 && (config != 7 || s2s))
+		return false;
+	*ats = eats == 1;
+	return true;
+}
+
 static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r,
 				     const struct smmuv3_txn *t, struct smmuv3_dcfg *d,
 				     struct smmuv3_event *ev, bool *record)
@@ -450,11 +477,13 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 	if ((d->s1 && !s->p.s1p) || (d->s2 && !s->p.s2p))
 		goto bad_ste;
 	/*
-	 * §5.2: EATS is IGNORED without ATS (IDR0.ATS = 0). STRW is IGNORED
-	 * when stage 2 is on; for stage 1 only it is RES0 without Hyp (0bx1 is
-	 * ILLEGAL anyway), and a non-zero value is taken as ILLEGAL.
+	 * §5.2: STRW is IGNORED when stage 2 is on; for stage 1 only it is
+	 * RES0 without Hyp (0bx1 is ILLEGAL anyway), and a non-zero value is
+	 * taken as ILLEGAL.
 	 */
 	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
+		goto bad_ste;
+	if (s->p.ats && !ste_eats(ste, config, &d->ats))
 		goto bad_ste;
 	if (s->p.s2p)
 		d->vmid = (uint16_t)ste[2];
@@ -524,7 +553,32 @@ static int bypass(const struct smmuv3_txn *t, struct smmuv3_result *res)
 	return 0;
 }
 
-int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+/* The event of an ATS Translation Request on a stream that does not serve them. */
+static int bad_ats_treq(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	struct smmuv3_event ev;
+
+	ev_config(&ev, SMMU_EVT_F_BAD_ATS_TREQ, t);
+	ev.rnw = !(t->access & PT_PROT_W);
+	ev.ind = !!(t->access & PT_PROT_X);
+	ev.pnu = !(t->access & PT_PROT_U);
+	ev.input = t->addr & SMMU_MASK(63, 12);
+	return terminate(s, res, &ev, true);
+}
+
+static bool translation_fault(enum smmuv3_event_type e)
+{
+	return e == SMMU_EVT_F_TRANSLATION || e == SMMU_EVT_F_ADDR_SIZE ||
+	       e == SMMU_EVT_F_ACCESS || e == SMMU_EVT_F_PERMISSION;
+}
+
+/*
+ * A transaction (@ats false) or an ATS Translation Request (@ats true):
+ * the same configuration and walk; a request is refused by effective EATS
+ * 0b00, and its translation faults neither stall nor record.
+ */
+static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res,
+		     bool ats)
 {
 	uint32_t key = t->ssid == SMMU_NO_SSID ? SMMU_CFGC_NO_SSID : t->ssid;
 	struct pt_cfg s1c, s2c;
@@ -542,8 +596,12 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	r = (struct regs_snap){ s->cr0, s->cr2, s->gbpa, s->strtab_base_cfg, s->strtab_base };
+	if (ats)
+		s->stats.ats_reqs++;
 	pthread_mutex_unlock(&s->lock);
 
+	if (ats && !(r.cr0 & SMMU_CR0_SMMUEN))
+		return -EFAULT; /* Unsupported Request, no event */
 	if (!(r.cr0 & SMMU_CR0_SMMUEN)) {
 		if (r.gbpa & SMMU_GBPA_ABORT)
 			return -EFAULT; /* abort, no event */
@@ -563,6 +621,8 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		if (s->cache)
 			xlate_cfgc_insert(s->cache, t->sid, key, &d, sizeof(d));
 	}
+	if (ats && d.kind != SMMU_CFG_ABORT && !d.ats)
+		return bad_ats_treq(s, t, res);
 	switch (d.kind) {
 	case SMMU_CFG_ABORT:
 		if (d.s1_event) {
@@ -591,25 +651,50 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 						  .input_addr = t->addr };
 			fault_event(t, &d, PT_FAULT_TRANSLATION, &f, &ev, &record);
-			return terminate_or_stall(s, res, &d, &ev, record);
+			goto fault;
 		}
 	} else if (t->addr >> SMMU_OAS_BITS) {
 		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
 		f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 					  .input_addr = t->addr };
 		fault_event(t, &d, PT_FAULT_ADDR_SIZE, &f, &ev, &record);
+		if (ats)
+			goto fault;
 		return terminate(s, res, &ev, d.s2_record);
 	}
 	pr = xlate(&xc, t->addr, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
-		return terminate_or_stall(s, res, &d, &ev, record);
+		goto fault;
 	}
 	res->pa = xr.pa;
 	res->size = xr.size;
 	res->prot = xr.prot;
 	res->iotlb_hit = xr.iotlb_hit;
 	return 0;
+fault:
+	if (ats && translation_fault(ev.type)) {
+		/* A completion without access: no record, no stall (the endpoint may use PRI). */
+		res->event = ev.type;
+		return -EFAULT;
+	}
+	if (ats)
+		return terminate(s, res, &ev, record);
+	return terminate_or_stall(s, res, &d, &ev, record);
+}
+
+int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	return translate(s, t, res, false);
+}
+
+int smmuv3_ats_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	if (!s->p.ats) {
+		memset(res, 0, sizeof(*res));
+		return -EOPNOTSUPP;
+	}
+	return translate(s, t, res, true);
 }
 
 int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r,
