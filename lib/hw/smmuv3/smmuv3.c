@@ -63,6 +63,7 @@
 #include <string.h>
 
 #include "hw/smmuv3/smmuv3_priv.h"
+#include "util/alloc.h"
 
 void smmuv3_params_default(struct smmuv3_params *p)
 {
@@ -152,7 +153,7 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	if (!p || !mem || !out || (!p->s1p && !p->s2p) || p->sidsize < 1 || p->sidsize > 32 ||
 	    p->ssidsize > 20 || p->stall_max > 0xffff || p->priqs > SMMU_Q_MAX_LOG2)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = uzalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->p = *p;
@@ -161,9 +162,9 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	if (s->p.stall) {
 		if (!s->p.stall_max)
 			s->p.stall_max = 32;
-		s->stalls = calloc(s->p.stall_max, sizeof(*s->stalls));
+		s->stalls = ucalloc(s->p.stall_max, sizeof(*s->stalls));
 		if (!s->stalls) {
-			free(s);
+			ufree(s);
 			return -ENOMEM;
 		}
 	} else {
@@ -172,8 +173,8 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	if (!p->no_cache) {
 		ret = xlate_cache_new(&p->cache, &s->cache);
 		if (ret) {
-			free(s->stalls);
-			free(s);
+			ufree(s->stalls);
+			ufree(s);
 			return ret;
 		}
 	}
@@ -193,8 +194,8 @@ void smmuv3_free(struct smmuv3 *s)
 		xlate_cache_free(s->cache);
 	pthread_cond_destroy(&s->stall_cond);
 	pthread_mutex_destroy(&s->lock);
-	free(s->stalls);
-	free(s);
+	ufree(s->stalls);
+	ufree(s);
 }
 
 struct xlate_cache *smmuv3_cache(struct smmuv3 *s)

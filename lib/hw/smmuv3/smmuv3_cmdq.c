@@ -43,7 +43,8 @@
  * transaction (SID, STAG) with its Action (Retry, or Abort / Terminate,
  * which TERM_MODEL = 1 makes the same abort; Action 0b11 is CERROR_ILL); a
  * RESUME naming no waiting transaction is ignored. CMD_STALL_TERM aborts
- * every stalled transaction of the SID. Without stall both are no-ops.
+ * every stalled transaction of the SID. Without stall (STALL_MODEL 0b01)
+ * both are CERROR_ILL (§4.7.1, §4.7.2: "not available").
  *
  * PRI (§4.5.2): CMD_PRI_RESP sends a PRG Response Message to (SID, and
  * SubstreamID when SSV) for PRGIndex [8:0] of qword 1, with Resp [13:12]
@@ -259,9 +260,7 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 	case SMMU_CMD_RESUME: {
 		unsigned int action = SMMU_BITS(cmd[0], 13, 12);
 
-		if (!s->p.stall)
-			return SMMU_CERROR_NONE; /* nothing can be stalled */
-		if (action == 3)
+		if (!s->p.stall || action == 3)
 			return SMMU_CERROR_ILL;
 		/* Action: 0b00 Terminate, 0b01 Retry, 0b10 Abort (TERM_MODEL = 1: both abort). */
 		smmuv3_stall_answer(s, sid, false, (uint16_t)cmd[1],
@@ -269,8 +268,9 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 		return SMMU_CERROR_NONE;
 	}
 	case SMMU_CMD_STALL_TERM:
-		if (s->p.stall)
-			smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
+		if (!s->p.stall)
+			return SMMU_CERROR_ILL;
+		smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_ATC_INV:
 		return atc_inv(s, cmd);

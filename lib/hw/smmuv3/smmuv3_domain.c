@@ -59,18 +59,19 @@
  * iommu_hwpt_arm_smmuv3 (EINVAL for another type or a short blob; flags
  * EOPNOTSUPP). Validation is Linux's arm_smmu_validate_vste(): V = 0 means
  * an abort STE (the words are zeroed); otherwise a bit outside V, Config,
- * S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR/COR/CSH,
- * S1STALLD, EATS (word 1) is EIO, a Config other than abort, bypass or
- * stage-1 translate is EIO, EATS other than 0 or 1 is EIO; EATS = 1 (TRANS)
- * reaches the physical STE of a stage-1 translate attach when the device
- * has ATS (cleared otherwise, and for bypass). Attach builds the STE: abort; bypass = the
- * parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE with
- * Config nested, the guest's words 0 and 1 ORed in, and MEV. A device that
- * cannot stall gets S1STALLD whatever the guest said (a guest CD.S = 1 is
- * then C_BAD_CD, the architecture's answer; Linux passes the guest's bit
- * through). A stage-1 translate attach needs the device's vDEVICE on the
- * vIOMMU (ENOENT), whose vSID its events will carry; abort and bypass do
- * not (Linux's GBPA case).
+ * S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR/COR/CSH, S1STALLD,
+ * EATS (word 1) is EIO, a Config other than abort, bypass or stage-1
+ * translate is EIO, EATS other than 0 or 1 is EIO; EATS = 1 (TRANS) reaches
+ * the physical STE of a stage-1 translate attach when the device has ATS
+ * (cleared otherwise, and for bypass). Attach builds the STE: abort; bypass
+ * = the parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE
+ * with Config nested, the guest's words 0 and 1 ORed in, and MEV. On an
+ * SMMU that can stall, a device that cannot gets S1STALLD whatever the
+ * guest said (a guest CD.S = 1 is then C_BAD_CD, the architecture's answer;
+ * Linux passes the guest's bit through); without stall S1STALLD is ILLEGAL,
+ * so it is cleared. A stage-1 translate attach needs the device's vDEVICE
+ * on the vIOMMU (ENOENT), whose vSID its events will carry; abort and
+ * bypass do not (Linux's GBPA case).
  */
 #include <endian.h>
 #include <errno.h>
@@ -645,7 +646,7 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 	switch (cfg) {
 	case STE_CFG_S1_TRANS:
 		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
-		/* EATS as the guest asked (its vSTE), when the device has ATS (Linux: enable_ats). */
+		/* EATS as the guest's vSTE asks, when the device has ATS (Linux: enable_ats). */
 		ste[2] &= ~STE2_S; /* stage-2 faults are the host's, never the guest's requests */
 		ste[0] = STE0_V | (uint64_t)STE_CFG_NESTED << STE0_CFG_SHIFT |
 			 (nested->ste[0] & ~STE0_CFG_MASK);
@@ -653,7 +654,10 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 		if (master->ats)
 			ste[1] |= nested->ste[1] & STE1_EATS_MASK;
 		ste[1] |= (nested->ste[1] & ~STE1_EATS_MASK) | STE1_MEV;
-		if (!master->can_stall)
+		/* S1STALLD is ILLEGAL unless stall is configurable: only then is it ours to set. */
+		if (!master->smmu->stall)
+			ste[1] &= ~STE1_S1STALLD;
+		else if (!master->can_stall)
 			ste[1] |= STE1_S1STALLD;
 		break;
 	case STE_CFG_BYPASS:

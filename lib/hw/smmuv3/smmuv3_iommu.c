@@ -537,10 +537,6 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	hw.prg_resp = smmuv3_drv_prg_resp;
 	hw.atc_inv = smmuv3_drv_atc_inv;
 	hw.ep_opaque = smmu;
-	if (ualloc_should_fail()) {
-		ret = -ENOMEM;
-		goto err;
-	}
 	ret = smmuv3_new(&hw, &pt_mem_host, &smmu->hw);
 	if (ret)
 		goto err;

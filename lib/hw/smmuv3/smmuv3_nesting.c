@@ -111,8 +111,8 @@ void smmuv3_nesting_apply(const struct smmuv3_master *master, struct smmuv3_doma
 			 ((uint64_t)s2->s1fmt << STE0_S1FMT_SHIFT & STE0_S1FMT_MASK) |
 			 ((uint64_t)s2->s1cdmax << STE0_S1CDMAX_SHIFT & STE0_S1CDMAX_MASK);
 		ste[1] |= ((uint64_t)s2->s1dss & STE1_S1DSS_MASK) | STE1_MEV;
-		if (!master->can_stall)
-			ste[1] |= STE1_S1STALLD;
+		if (!master->can_stall && s2->smmu->stall)
+			ste[1] |= STE1_S1STALLD; /* ILLEGAL when the SMMU cannot stall */
 		break;
 	default: /* none, BYPASS: stage 2 only */
 		break;

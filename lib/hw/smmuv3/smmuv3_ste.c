@@ -33,10 +33,11 @@
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
- *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. EATS is
+ *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. S1STALLD = 1 with
+ *    stage 1 on is ILLEGAL without stall (STALL_MODEL 0b01). EATS is
  *    IGNORED without ATS; with it, 0b01 / 0b11 with S2S and 0b10 other
- *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose stage 1 is off (Config
- *    0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
+ *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose
+ *    stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
  *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
  *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
@@ -482,6 +483,9 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 	 * taken as ILLEGAL.
 	 */
 	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
+		goto bad_ste;
+	/* S1STALLD with stage 1 on: ILLEGAL unless STALL_MODEL = 0b00 (stall configurable). */
+	if (d->s1 && (ste[1] >> 27 & 1) && !s->p.stall)
 		goto bad_ste;
 	if (s->p.ats && !ste_eats(ste, config, &d->ats))
 		goto bad_ste;
