@@ -52,10 +52,16 @@
  *
  * Concurrency: one mutex (s->lock) serialises register accesses, command
  * consumption (and so every cache invalidation, which lib/xlate requires
- * to be serialised) and event writes. Translations take it only to read
- * the few registers they need and to write an event; the walk and the
- * cache lookups run without it (lib/xlate's caches are safe for
- * concurrent readers against one invalidating thread).
+ * to be serialised) and event writes. Translations do not take it to read
+ * the registers they need (CR0, CR2, GBPA, STRTAB_BASE / _CFG): every
+ * write to one of those republishes a copy under a sequence count
+ * (smmuv3_xregs_*), which a translation reads lock-free and consistently
+ * (all five as of one moment: a write completes before the MMIO access
+ * returns, so a translation that starts after it sees it). They take it
+ * only to write an event; the walk and the cache lookups run without it
+ * (lib/xlate's caches are safe for concurrent readers against one
+ * invalidating thread), so a translation that hits the configuration
+ * cache and the IOTLB takes no lock at all.
  */
 #include <endian.h>
 #include <errno.h>
@@ -126,6 +132,7 @@ void smmuv3_reset(struct smmuv3 *s)
 	s->gerror_irq_cfg1 = s->gerror_irq_cfg2 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
 	s->strtab_base = 0;
 	s->strtab_base_cfg = 0;
+	smmuv3_xregs_publish(s);
 	memset(&s->cmdq, 0, sizeof(s->cmdq));
 	memset(&s->evtq, 0, sizeof(s->evtq));
 	memset(&s->priq, 0, sizeof(s->priq));
@@ -208,6 +215,44 @@ void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *st)
 	pthread_mutex_lock(&s->lock);
 	*st = s->stats;
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The registers translations read                                         */
+
+void smmuv3_xregs_publish(struct smmuv3 *s)
+{
+	struct smmuv3_xregs *x = &s->xregs;
+	uint32_t seq = __atomic_load_n(&s->xregs_seq, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&s->xregs_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&x->cr0, s->cr0, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->cr2, s->cr2, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->gbpa, s->gbpa, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->strtab_cfg, s->strtab_base_cfg, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->strtab_base, s->strtab_base, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->xregs_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+void smmuv3_xregs_read(struct smmuv3 *s, struct smmuv3_xregs *r)
+{
+	const struct smmuv3_xregs *x = &s->xregs;
+	uint32_t seq;
+
+	for (;;) {
+		seq = __atomic_load_n(&s->xregs_seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue; /* a register write is being published */
+		r->cr0 = __atomic_load_n(&x->cr0, __ATOMIC_RELAXED);
+		r->cr2 = __atomic_load_n(&x->cr2, __ATOMIC_RELAXED);
+		r->gbpa = __atomic_load_n(&x->gbpa, __ATOMIC_RELAXED);
+		r->strtab_cfg = __atomic_load_n(&x->strtab_cfg, __ATOMIC_RELAXED);
+		r->strtab_base = __atomic_load_n(&x->strtab_base, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->xregs_seq, __ATOMIC_RELAXED) == seq)
+			return;
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -583,6 +628,7 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 	case SMMU_CR0:
 		was = s->cr0;
 		s->cr0 = v & (CR0_MASK | (s->p.pri ? SMMU_CR0_PRIQEN : 0));
+		smmuv3_xregs_publish(s);
 		if ((s->cr0 & ~was) & SMMU_CR0_CMDQEN)
 			smmuv3_cmdq_run(s);
 		break;
@@ -591,10 +637,12 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 		break;
 	case SMMU_CR2:
 		s->cr2 = v & CR2_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_GBPA:
 		if (v & SMMU_GBPA_UPDATE)
 			s->gbpa = v & GBPA_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_IRQ_CTRL:
 		s->irq_ctrl = v & (IRQ_CTRL_MASK | (s->p.pri ? SMMU_IRQ_PRIQ_EN : 0));
@@ -619,10 +667,12 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 	case SMMU_STRTAB_BASE + 4:
 		if (!smmuen)
 			set_half(&s->strtab_base, off & 4, v, STRTAB_BASE_MASK);
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_STRTAB_BASE_CFG:
 		if (!smmuen)
 			s->strtab_base_cfg = v & STRTAB_CFG_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_CMDQ_BASE:
 	case SMMU_CMDQ_BASE + 4:

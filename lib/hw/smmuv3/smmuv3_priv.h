@@ -27,6 +27,8 @@
 #define SMMU_EVT_SIZE	32
 #define SMMU_PRIQ_SIZE	16
 #define SMMU_ATC_PENDING 32 /* ATS invalidations held until CMD_SYNC */
+#define SMMU_PTCFG_MAX	 32 /* distinct derived stage configurations kept */
+#define SMMU_PTCFG_NONE	 0xff
 
 struct smmuv3_queue {
 	uint64_t base; /* register as written */
@@ -59,6 +61,12 @@ struct smmuv3_stall {
 	uint32_t sid;
 };
 
+/* The registers a translation reads, as published for lock-free readers. */
+struct smmuv3_xregs {
+	uint32_t cr0, cr2, gbpa, strtab_cfg;
+	uint64_t strtab_base;
+};
+
 struct smmuv3 {
 	struct smmuv3_params p;
 	const struct pt_mem *mem;
@@ -71,6 +79,13 @@ struct smmuv3 {
 	uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
 	uint64_t strtab_base;
 	uint32_t strtab_base_cfg;
+	/*
+	 * A copy of cr0, cr2, gbpa, strtab_base(_cfg) for translations, which
+	 * read it without the lock: a sequence count (odd while the copy is
+	 * rewritten, under lock) and fields read and written with atomics.
+	 */
+	uint32_t xregs_seq;
+	struct smmuv3_xregs xregs;
 	struct smmuv3_queue cmdq, evtq, priq;
 	uint64_t priq_irq_cfg0;
 	uint32_t priq_irq_cfg1, priq_irq_cfg2;
@@ -101,6 +116,15 @@ struct smmuv3 {
 	pthread_cond_t stall_cond;
 
 	struct smmuv3_stats stats;
+
+	/*
+	 * Derived stage configurations (pt_cfg_init's output) for the distinct
+	 * {format, granule, IAS, OAS, SL0, flags} decoded so far: append-only
+	 * under lock, each immutable once nr_ptcfgs (release) counts it, so a
+	 * cached decode names one by index and a translation uses it as is.
+	 */
+	struct pt_cfg ptcfgs[SMMU_PTCFG_MAX];
+	unsigned int nr_ptcfgs;
 };
 
 /*
@@ -117,6 +141,7 @@ enum smmuv3_cfg_kind {
 struct smmuv3_stage_cfg {
 	uint8_t granule_shift, ias, oas, flags;
 	int8_t sl0;
+	uint8_t ptcfg; /* index of its derived pt_cfg in smmuv3.ptcfgs, or SMMU_PTCFG_NONE */
 	uint64_t root;
 };
 
@@ -136,6 +161,9 @@ struct smmuv3_dcfg {
 _Static_assert(sizeof(struct smmuv3_dcfg) <= XLATE_CFGC_BYTES, "dcfg fits the config cache");
 
 /* smmuv3.c */
+/* Publish the translation registers after a write (lock held); read them (no lock). */
+void smmuv3_xregs_publish(struct smmuv3 *s);
+void smmuv3_xregs_read(struct smmuv3 *s, struct smmuv3_xregs *r);
 uint32_t smmuv3_q_log2(uint64_t base);
 /* Physical address of entry @idx (index bits only) of the queue with base register @base. */
 uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize);

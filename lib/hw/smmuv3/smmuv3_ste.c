@@ -77,12 +77,16 @@
  * during which a CFGI_* ran is done again (the configuration generation
  * moved): the structure may have been read half old, half new, and the
  * architecture lets no transaction use a configuration that an
- * invalidation completed by CMD_SYNC removed. The
+ * invalidation completed by CMD_SYNC removed. A decoded stage names its
+ * derived pt_cfg by index (ptcfg_intern: one per distinct {format,
+ * granule, IAS, OAS, SL0, flags}, immutable once published), so a
+ * translation that hits the configuration cache derives nothing. The
  * translation is cached by lib/xlate under tag {S2VMID, ASID} (S2VMID
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
- * Concurrency: runs without the instance lock except to read the
- * registers it needs (snapshot) and to queue an event. A traced
+ * Concurrency: runs without the instance lock (the registers it needs
+ * come from the lock-free published copy, smmuv3_xregs_read) except to
+ * queue an event. A traced
  * translation (smmuv3_translate_traced, for tests) finds its trace through
  * a thread-local pointer, so tracing one call never touches another's.
  */
@@ -91,10 +95,7 @@
 
 #include "hw/smmuv3/smmuv3_priv.h"
 
-struct regs_snap {
-	uint32_t cr0, cr2, gbpa, strtab_cfg;
-	uint64_t strtab_base;
-};
+#define regs_snap smmuv3_xregs
 
 static const uint8_t ps_bits[8] = { 32, 36, 40, 42, 44, 48, 48, 48 };
 
@@ -111,6 +112,53 @@ static int stage_pt_cfg(const struct smmuv3_stage_cfg *sc, enum pt_format f, str
 	*c = (struct pt_cfg){ .format = f, .granule_shift = sc->granule_shift, .ias = sc->ias,
 			      .oas = sc->oas, .sl0 = sc->sl0, .flags = sc->flags };
 	return pt_cfg_init(c);
+}
+
+/*
+ * The index of @sc's derived configuration in s->ptcfgs, added if new;
+ * SMMU_PTCFG_NONE when the table is full (translations then derive it each
+ * time). @sc was validated: pt_cfg_init succeeds.
+ */
+static uint8_t ptcfg_intern(struct smmuv3 *s, const struct smmuv3_stage_cfg *sc,
+			    enum pt_format f)
+{
+	unsigned int n = __atomic_load_n(&s->nr_ptcfgs, __ATOMIC_ACQUIRE), i;
+	struct pt_cfg c;
+
+	if (stage_pt_cfg(sc, f, &c))
+		return SMMU_PTCFG_NONE;
+	for (i = 0; i < n; i++) {
+		const struct pt_cfg *e = &s->ptcfgs[i];
+
+		if (e->format == c.format && e->granule_shift == c.granule_shift &&
+		    e->ias == c.ias && e->oas == c.oas && e->sl0 == c.sl0 && e->flags == c.flags)
+			return (uint8_t)i;
+	}
+	pthread_mutex_lock(&s->lock);
+	n = s->nr_ptcfgs;
+	for (; i < n; i++) { /* another decode may have added it meanwhile */
+		const struct pt_cfg *e = &s->ptcfgs[i];
+
+		if (e->format == c.format && e->granule_shift == c.granule_shift &&
+		    e->ias == c.ias && e->oas == c.oas && e->sl0 == c.sl0 && e->flags == c.flags)
+			break;
+	}
+	if (i == n && n < SMMU_PTCFG_MAX) {
+		s->ptcfgs[n] = c;
+		__atomic_store_n(&s->nr_ptcfgs, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return i < SMMU_PTCFG_MAX ? (uint8_t)i : SMMU_PTCFG_NONE;
+}
+
+/* The stage's pt_cfg: the interned one, or derived into @tmp. */
+static const struct pt_cfg *stage_cfg(const struct smmuv3 *s, const struct smmuv3_stage_cfg *sc,
+				      enum pt_format f, struct pt_cfg *tmp)
+{
+	if (sc->ptcfg != SMMU_PTCFG_NONE)
+		return &s->ptcfgs[sc->ptcfg];
+	stage_pt_cfg(sc, f, tmp);
+	return tmp;
 }
 
 /* The trace of the translation running on this thread (smmuv3_translate_traced), or NULL. */
@@ -195,7 +243,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 }
 
 /* Stage-2 fields of an STE (qwords 2 and 3); false: ILLEGAL. */
-static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct smmuv3_dcfg *d)
+static bool ste_decode_s2(struct smmuv3 *s, const uint64_t ste[8], struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
 	unsigned int t0sz = SMMU_BITS(ste[2], 37, 32), sl0 = SMMU_BITS(ste[2], 39, 38);
@@ -225,6 +273,7 @@ static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct 
 		return false;
 	if (stage_pt_cfg(sc, PT_VMSA_S2, &c))
 		return false;
+	sc->ptcfg = ptcfg_intern(s, sc, PT_VMSA_S2);
 	d->s2_record = ste[2] >> 58 & 1;
 	return true;
 }
@@ -233,7 +282,7 @@ static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct 
  * Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). @s1stalld: the
  * STE's S1STALLD (stall disabled for stage 1).
  */
-static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
+static bool cd_decode(struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
 		      struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
@@ -263,6 +312,7 @@ static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stall
 	sc->root = cd[1] & SMMU_MASK(51, 4);
 	if (!epd0 && ((sc->root >> sc->oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c)))
 		return false;
+	sc->ptcfg = epd0 ? SMMU_PTCFG_NONE : ptcfg_intern(s, sc, PT_VMSA_S1);
 	d->epd0 = epd0;
 	d->s1_record = cd[0] >> 45 & 1;
 	d->asid = (uint16_t)(cd[0] >> 48);
@@ -326,8 +376,8 @@ static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn 
 		struct xlate_fault f;
 		enum pt_fault_reason r;
 
-		stage_pt_cfg(&d->st[1], PT_VMSA_S2, &s2c);
-		xc.s2 = (struct xlate_stage){ &s2c, d->st[1].root };
+		xc.s2 = (struct xlate_stage){ stage_cfg(s, &d->st[1], PT_VMSA_S2, &s2c),
+					      d->st[1].root };
 		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, trace_s2());
 		if (r != PT_OK)
 			return fault_event(t, d, r, &f, ev, record);
@@ -598,11 +648,12 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	memset(res, 0, sizeof(*res));
 	if (t->ssid != SMMU_NO_SSID && t->ssid > 0xfffff)
 		return -EINVAL;
-	pthread_mutex_lock(&s->lock);
-	r = (struct regs_snap){ s->cr0, s->cr2, s->gbpa, s->strtab_base_cfg, s->strtab_base };
-	if (ats)
+	smmuv3_xregs_read(s, &r);
+	if (ats) {
+		pthread_mutex_lock(&s->lock);
 		s->stats.ats_reqs++;
-	pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->lock);
+	}
 
 	if (ats && !(r.cr0 & SMMU_CR0_SMMUEN))
 		return -EFAULT; /* Unsupported Request, no event */
@@ -643,13 +694,13 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	xc = (struct xlate_cfg){ .mem = s->mem, .cache = s->cache,
 				 .tag = { .vmid = d.vmid, .asid = d.s1 ? d.asid : 0 } };
 	if (d.s2) {
-		stage_pt_cfg(&d.st[1], PT_VMSA_S2, &s2c);
-		xc.s2 = (struct xlate_stage){ &s2c, d.st[1].root };
+		xc.s2 = (struct xlate_stage){ stage_cfg(s, &d.st[1], PT_VMSA_S2, &s2c),
+					      d.st[1].root };
 	}
 	memset(&f, 0, sizeof(f));
 	if (d.s1) {
-		stage_pt_cfg(&d.st[0], PT_VMSA_S1, &s1c);
-		xc.s1 = (struct xlate_stage){ &s1c, d.st[0].root };
+		xc.s1 = (struct xlate_stage){ stage_cfg(s, &d.st[0], PT_VMSA_S1, &s1c),
+					      d.st[0].root };
 		if (d.epd0) {
 			/* TTB0 walks disabled: a stage-1 translation fault */
 			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
