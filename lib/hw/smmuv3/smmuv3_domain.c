@@ -159,8 +159,7 @@ static void s2_atc_inv(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 		if (master && master->ats &&
 		    __atomic_load_n(&master->s2, __ATOMIC_ACQUIRE) == s2) {
 			hit = true;
-			nested = !smmuv3_is_paging(__atomic_load_n(&master->domain,
-								   __ATOMIC_ACQUIRE));
+			nested = __atomic_load_n(&master->s2_nested, __ATOMIC_RELAXED);
 		}
 		pthread_mutex_unlock(&smmu->lock);
 		if (!hit)

@@ -162,8 +162,13 @@ struct smmuv3_master {
 	bool can_stall, msi;
 	bool ats, pri;		/* the endpoint's capabilities the driver uses */
 	struct smmuv3_ep *ep;	/* its ATC and PRGs (ats) */
-	/* The stage 2 its STE translates through (NULL: abort), for ATC invalidation. */
+	/*
+	 * The stage 2 its STE translates through (NULL: abort), and whether a
+	 * guest stage 1 sits on it, for ATC invalidation (atomics: read under
+	 * smmu->lock only).
+	 */
 	struct smmuv3_domain *s2;
+	bool s2_nested;
 
 	/* Guards everything below (the core serialises attach changes; the event path reads). */
 	pthread_mutex_t lock;

@@ -723,6 +723,8 @@ int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *doma
 		}
 	}
 	smmuv3_install_ste(master->smmu, master->udev.sid, ste);
+	__atomic_store_n(&master->s2_nested, domain && !smmuv3_is_paging(domain),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&master->s2, s2, __ATOMIC_RELEASE);
 	/* What the ATC holds was translated under the old STE (Linux: atc_inv_master). */
 	if (master->ep)
