@@ -143,39 +143,34 @@ static void s2_atc_inv(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 	unsigned int span = 0, n = 0;
 	uint32_t nsids = 1u << smmu->sid_bits;
 
-	if (!smmu->ats)
+	if (!smmu->ats_slots)
 		return;
 	if (size > INV_RANGE_MAX || range_wraps(iova, size))
 		span = CMD_ATC_SIZE_ALL;
 	else
 		while ((first >> span) != (last >> span))
 			span++;
-	for (uint32_t sid = 0; sid < nsids; sid++) {
-		struct smmuv3_master *master;
-		bool nested = false, hit = false;
+	/* Chunks of up to 32 commands; ats_lock (a leaf) is never held across a command. */
+	for (uint32_t sid = 0; sid < nsids;) {
+		pthread_mutex_lock(&smmu->ats_lock);
+		if (!smmu->nr_ats_devs)
+			sid = nsids;
+		for (n = 0; sid < nsids && n < 32; sid++) {
+			const struct smmuv3_ats_slot *slot = &smmu->ats_slots[sid];
 
-		pthread_mutex_lock(&smmu->lock);
-		master = smmu->masters[sid];
-		if (master && master->ats &&
-		    __atomic_load_n(&master->s2, __ATOMIC_ACQUIRE) == s2) {
-			hit = true;
-			nested = __atomic_load_n(&master->s2_nested, __ATOMIC_RELAXED);
+			if (!slot->ep || slot->s2 != s2)
+				continue;
+			cmds[n][0] = SMMU_CMD_ATC_INV | (uint64_t)sid << CMD0_SID_SHIFT;
+			cmds[n++][1] = slot->nested || span >= CMD_ATC_SIZE_ALL
+					       ? CMD_ATC_SIZE_ALL
+					       : (first >> span << span << 12) | span;
 		}
-		pthread_mutex_unlock(&smmu->lock);
-		if (!hit)
-			continue;
-		cmds[n][0] = SMMU_CMD_ATC_INV | (uint64_t)sid << CMD0_SID_SHIFT;
-		cmds[n++][1] = nested || span >= CMD_ATC_SIZE_ALL
-				       ? CMD_ATC_SIZE_ALL
-				       : (first >> span << span << 12) | span;
-		stat_add(&smmu->stats.atc_invs, 1);
-		if (n == 32) {
+		pthread_mutex_unlock(&smmu->ats_lock);
+		if (n) {
+			stat_add(&smmu->stats.atc_invs, n);
 			smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
-			n = 0;
 		}
 	}
-	if (n)
-		smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
 }
 
 void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)

@@ -102,6 +102,17 @@
 struct smmuv3_master;
 struct smmuv3_vsmmu;
 
+/*
+ * An ATS device as the ATS port and ATC invalidation see it, by SID: its
+ * endpoint, the stage 2 its STE translates through (NULL: abort) and
+ * whether a guest stage 1 sits on it.
+ */
+struct smmuv3_ats_slot {
+	struct smmuv3_ep *ep;
+	struct smmuv3_domain *s2;
+	bool nested;
+};
+
 struct smmuv3_iommu {
 	struct iommu_device iommu;
 	char name[32];
@@ -110,6 +121,15 @@ struct smmuv3_iommu {
 	/* What the ID registers said at probe. */
 	bool s1p, s2p, httu_dirty, stall, ril, cd2l, pri, ats;
 	unsigned int sid_bits, ssid_bits;
+
+	/*
+	 * Guards ats_slots[] (by SID, NULL without ATS): a leaf, taken under the
+	 * model's lock by the ATS port callbacks and under master->lock by
+	 * attach, so neither path orders smmu->lock against master->lock.
+	 */
+	pthread_mutex_t ats_lock;
+	struct smmuv3_ats_slot *ats_slots;
+	unsigned int nr_ats_devs;
 
 	/* Guards masters[] and vmid_map. */
 	pthread_mutex_t lock;
@@ -162,13 +182,6 @@ struct smmuv3_master {
 	bool can_stall, msi;
 	bool ats, pri;		/* the endpoint's capabilities the driver uses */
 	struct smmuv3_ep *ep;	/* its ATC and PRGs (ats) */
-	/*
-	 * The stage 2 its STE translates through (NULL: abort), and whether a
-	 * guest stage 1 sits on it, for ATC invalidation (atomics: read under
-	 * smmu->lock only).
-	 */
-	struct smmuv3_domain *s2;
-	bool s2_nested;
 
 	/* Guards everything below (the core serialises attach changes; the event path reads). */
 	pthread_mutex_t lock;

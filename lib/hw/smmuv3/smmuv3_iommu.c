@@ -86,7 +86,7 @@
  * delivery; master->lock, s2->lock and smmu->lock are leaves except that
  * master->lock is held across s2->lock (doorbell) and cmdq_lock (STE);
  * cmdq_lock is innermost (it takes the model's lock through MMIO). The
- * ATS port callbacks run under the model's lock and take smmu->lock, then
+ * ATS port callbacks run under the model's lock and take ats_lock, then
  * the endpoint's lock: both leaves.
  */
 #include <endian.h>
@@ -147,38 +147,31 @@ static void smmuv3_drv_irq(void *opaque, enum smmuv3_irq line)
 
 /*
  * The platform's Root Complex: ATS-port messages to the endpoint of a SID.
- * Called with the model's lock held; smmu->lock is a leaf under it, and a
- * master leaves masters[] under smmu->lock before its endpoint is freed.
+ * Called with the model's lock held; ats_lock is a leaf under it, and a
+ * device leaves ats[] under it before its endpoint is freed.
  */
-static struct smmuv3_ep *sid_ep(struct smmuv3_iommu *smmu, uint32_t sid)
-{
-	struct smmuv3_master *master = sid >> smmu->sid_bits ? NULL : smmu->masters[sid];
-
-	return master ? master->ep : NULL;
-}
-
 static void smmuv3_drv_prg_resp(void *opaque, const struct smmuv3_prg_resp *r)
 {
 	struct smmuv3_iommu *smmu = opaque;
-	struct smmuv3_ep *ep;
 
-	pthread_mutex_lock(&smmu->lock);
-	ep = sid_ep(smmu, r->sid);
-	if (ep)
-		smmuv3_ep_prg_resp(ep, r);
-	pthread_mutex_unlock(&smmu->lock);
+	if (!smmu->ats_slots || r->sid >> smmu->sid_bits)
+		return;
+	pthread_mutex_lock(&smmu->ats_lock);
+	if (smmu->ats_slots[r->sid].ep)
+		smmuv3_ep_prg_resp(smmu->ats_slots[r->sid].ep, r);
+	pthread_mutex_unlock(&smmu->ats_lock);
 }
 
 static int smmuv3_drv_atc_inv(void *opaque, const struct smmuv3_atc_inv *inv)
 {
 	struct smmuv3_iommu *smmu = opaque;
-	struct smmuv3_ep *ep;
 
-	pthread_mutex_lock(&smmu->lock);
-	ep = sid_ep(smmu, inv->sid);
-	if (ep)
-		smmuv3_ep_atc_inv(ep, inv);
-	pthread_mutex_unlock(&smmu->lock);
+	if (!smmu->ats_slots || inv->sid >> smmu->sid_bits)
+		return 0;
+	pthread_mutex_lock(&smmu->ats_lock);
+	if (smmu->ats_slots[inv->sid].ep)
+		smmuv3_ep_atc_inv(smmu->ats_slots[inv->sid].ep, inv);
+	pthread_mutex_unlock(&smmu->ats_lock);
 	return 0; /* no function at the SID: an Unsupported Request, not a timeout */
 }
 
@@ -389,9 +382,11 @@ static void smmuv3_iommu_release(struct smmuv3_iommu *smmu)
 	if (smmu->own_msi_page)
 		ufree(smmu->msi_page);
 	ufree(smmu->masters);
+	ufree(smmu->ats_slots);
 	ufree(smmu->vmid_map);
 	pthread_rwlock_destroy(&smmu->report_lock);
 	pthread_mutex_destroy(&smmu->priq_lock);
+	pthread_mutex_destroy(&smmu->ats_lock);
 	pthread_mutex_destroy(&smmu->evtq_lock);
 	pthread_mutex_destroy(&smmu->cmdq_lock);
 	pthread_mutex_destroy(&smmu->lock);
@@ -430,6 +425,11 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	if (smmu->pri) {
 		smmu->priq = table_alloc(smmu->priq_log2, 16);
 		if (!smmu->priq)
+			return -ENOMEM;
+	}
+	if (smmu->ats) {
+		smmu->ats_slots = ucalloc((size_t)1 << smmu->sid_bits, sizeof(*smmu->ats_slots));
+		if (!smmu->ats_slots)
 			return -ENOMEM;
 	}
 
@@ -515,6 +515,7 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	pthread_mutex_init(&smmu->cmdq_lock, NULL);
 	pthread_mutex_init(&smmu->evtq_lock, NULL);
 	pthread_mutex_init(&smmu->priq_lock, NULL);
+	pthread_mutex_init(&smmu->ats_lock, NULL);
 	pthread_rwlock_init(&smmu->report_lock, NULL);
 	n = __atomic_fetch_add(&smmuv3_instances, 1, __ATOMIC_RELAXED);
 	if (p->name)
@@ -670,6 +671,12 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 	}
 	smmu->masters[p->sid] = master;
 	pthread_mutex_unlock(&smmu->lock);
+	if (master->ep) {
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[p->sid] = (struct smmuv3_ats_slot){ .ep = master->ep };
+		smmu->nr_ats_devs++;
+		pthread_mutex_unlock(&smmu->ats_lock);
+	}
 	*err = 0;
 	return &master->udev;
 }
@@ -695,6 +702,10 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 	pthread_rwlock_unlock(&smmu->report_lock);
 	if (master->ep) {
 		/* Nothing routes to it any more; a DMA still waiting gives up. */
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[dev->sid] = (struct smmuv3_ats_slot){ 0 };
+		smmu->nr_ats_devs--;
+		pthread_mutex_unlock(&smmu->ats_lock);
 		smmuv3_ep_prg_abort(master->ep);
 		smmuv3_ep_free(master->ep);
 	}
@@ -723,12 +734,16 @@ int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *doma
 		}
 	}
 	smmuv3_install_ste(master->smmu, master->udev.sid, ste);
-	__atomic_store_n(&master->s2_nested, domain && !smmuv3_is_paging(domain),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&master->s2, s2, __ATOMIC_RELEASE);
 	/* What the ATC holds was translated under the old STE (Linux: atc_inv_master). */
-	if (master->ep)
-		smmuv3_atc_inv_sid(master->smmu, master->udev.sid);
+	if (master->ep) {
+		struct smmuv3_iommu *smmu = master->smmu;
+
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[master->udev.sid].s2 = s2;
+		smmu->ats_slots[master->udev.sid].nested = domain && !smmuv3_is_paging(domain);
+		pthread_mutex_unlock(&smmu->ats_lock);
+		smmuv3_atc_inv_sid(smmu, master->udev.sid);
+	}
 	if (master->msi && old_s2 && s2 != old_s2)
 		smmuv3_msi_put(old_s2);
 	master->msi_s2 = master->msi ? s2 : NULL;
