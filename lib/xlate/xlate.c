@@ -168,6 +168,16 @@ _Static_assert(RES_OFF(s1_prot) == RES_OFF(prot) + 4 && RES_OFF(s2_prot) == RES_
 		       RES_OFF(s2_level) == RES_OFF(prot) + 16 && RES_OFF(prot) % 8 == 0,
 	       "struct xlate_result and struct xc_tlb_img disagree");
 
+/* reads = 1 with iotlb_hit = false as one word (the short walk's answer). */
+_Static_assert(RES_OFF(iotlb_hit) == RES_OFF(reads) + 4 &&
+		       sizeof(struct xlate_result) == RES_OFF(reads) + 8 && RES_OFF(reads) % 8 == 0,
+	       "struct xlate_result: reads and iotlb_hit share a word");
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define RES_WALK1_TAIL (1ULL << 32)
+#else
+#define RES_WALK1_TAIL 1ULL
+#endif
+
 /* Lost compare-and-swap races tolerated before a translation gives up. */
 #define XLATE_ATTEMPTS 8
 
@@ -718,21 +728,29 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 	     uint64_t oa, unsigned int lg1, unsigned int prot, int level)
 {
 	const uint64_t size = 1ULL << lg1, base = iova & ~(size - 1);
-	const struct pt_leaf l1 = { .oa = oa, .size = size, .prot = prot, .level = level };
+	uint8_t *rb = (uint8_t *)res;
 	unsigned int grant = prot;
-	uint64_t img[XC_TLB_IMGW], *ctr;
+	uint64_t img[XC_TLB_IMGW], *ctr, w;
 	int r;
 
-	fill_res(res, oa, oa, &l1, NULL);
-	res->reads = 1;
-	res->iotlb_hit = false;
+	if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
+		grant &= ~PT_PROT_W;
+	xc_tlb_img_words(img, prot, prot, PROT_ALL, level, -1, grant, lg1, 0, size);
+	/* fill_res(), reads 1, no IOTLB hit: the entry's first words are *res's fields. */
+	res->pa = oa;
+	res->ipa = oa;
+	res->size = size;
+	memcpy(rb + RES_OFF(prot), &img[0], 8);	    /* prot, s1_prot */
+	memcpy(rb + RES_OFF(s2_prot), &img[1], 8); /* s2_prot (PROT_ALL), s1_level */
+	res->s2_level = -1;
+	res->s1_size = size;
+	res->s2_size = 0;
+	w = RES_WALK1_TAIL;
+	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1, iotlb_hit false */
 	if (!xc->iotlb.sets) {
 		xc_count(xc, XC_G_WALK + depth, XC_HIT);
 		return true;
 	}
-	if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
-		grant &= ~PT_PROT_W;
-	xc_tlb_img_words(img, prot, prot, PROT_ALL, level, -1, grant, lg1, 0, size);
 	r = xc_tlb_fill_inline(xc, s0, k1, access & PT_PROT_U, base, lg1, oa & ~(size - 1),
 			       oa & ~(size - 1), img, level);
 	/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
@@ -788,7 +806,25 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &prot))
 		return false;
 	s1_4k = c1->format == PT_VMSA_S1 && c1->granule_shift == 12;
-	/* The leaf descriptor's index: pt_index() with a 4K granule's constants. */
+	if (!nested && likely(s1_4k)) {
+		/*
+		 * Stage 1 alone, a 4K granule: the leaf descriptor's address
+		 * with pt_index()'s constants. The table came from a table
+		 * descriptor (granule aligned), so the address is aligned:
+		 * read_desc() without its alignment test.
+		 */
+		const uint64_t *p = pt_mem_ptr(cfg->mem, table + ((iova >> 12) & 511) * 8, 8);
+
+		if (unlikely(!p))
+			return false;
+		d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if (unlikely(c1->fmt->big_endian))
+			d = __builtin_bswap64(d);
+		if (likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot)))
+			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, ipa, 12,
+					    lprot, 3);
+		goto generic_step;
+	}
 	dpa = s1_4k ? table + ((iova >> 12) & 511) * 8
 		    : table + (uint64_t)pt_index(c1, depth + 1, iova) * 8;
 	if (c2) {
@@ -803,12 +839,10 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	 * (and every other format) by the generic step, which refuses what
 	 * the short path cannot do (faults, descriptor updates).
 	 */
-	if (s1_4k && likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot))) {
-		if (!nested)
-			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, ipa, 12,
-					    lprot, 3);
+	if (nested && s1_4k && likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot))) {
 		l1 = (struct pt_leaf){ .oa = ipa, .size = 4096, .prot = lprot, .level = 3 };
 	} else {
+generic_step:
 		walk_resume(&w, c1, iova, access, depth + 1, table, prot);
 		w.wb_valid = false;
 		if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF ||
