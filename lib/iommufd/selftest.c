@@ -59,6 +59,7 @@
 #include "hw/mock/mock.h"
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/dmabuf.h"
 
 /* ------------------------------------------------------------------ */
 /* What the user address space looks like (/proc/self/maps)           */
@@ -1045,6 +1046,104 @@ out_put:
 }
 
 /* ------------------------------------------------------------------ */
+/* The test dma-buf exporter (DMABUF_GET / DMABUF_REVOKE, v6.19)      */
+
+/*
+ * Zeroed memory of whole pages that only importers reach (no CPU access
+ * through the fd), and whether the test revoked it. @revoked is under the
+ * buffer's reservation lock.
+ */
+struct iommufd_test_dma_buf {
+	void *memory;
+	size_t length;
+	bool revoked;
+};
+
+/* The most DMABUF_GET makes: 512 pages. */
+#define DMABUF_MAX_PAGES 512
+
+static int iommufd_test_dma_buf_phys(struct dma_buf *dmabuf, uintptr_t *addr, size_t *len)
+{
+	struct iommufd_test_dma_buf *priv = dmabuf->priv;
+
+	if (priv->revoked)
+		return -ENODEV;
+	*addr = (uintptr_t)priv->memory;
+	*len = priv->length;
+	return 0;
+}
+
+static void iommufd_test_dma_buf_release(struct dma_buf *dmabuf)
+{
+	struct iommufd_test_dma_buf *priv = dmabuf->priv;
+
+	ufree(priv->memory);
+	ufree(priv);
+}
+
+static const struct dma_buf_ops iommufd_test_dmabuf_ops = {
+	.phys = iommufd_test_dma_buf_phys,
+	.release = iommufd_test_dma_buf_release,
+};
+
+/* A new buffer of @length rounded up to pages; its fd is the ioctl's value. */
+static int iommufd_test_dmabuf_get(unsigned int open_flags, uint64_t length)
+{
+	struct iommufd_test_dma_buf *priv;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	length = (length + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!length || length > (uint64_t)DMABUF_MAX_PAGES * PAGE_SIZE)
+		return -EINVAL;
+	priv = uzalloc(sizeof(*priv));
+	if (!priv)
+		return -ENOMEM;
+	priv->length = (size_t)length;
+	priv->memory = ualloc_aligned(PAGE_SIZE, priv->length);
+	if (!priv->memory) {
+		fd = -ENOMEM;
+		goto err_free;
+	}
+	fd = dma_buf_export(&iommufd_test_dmabuf_ops, priv, priv->length, (int)open_flags, &dmabuf);
+	if (fd < 0)
+		goto err_free;
+	return fd;
+
+err_free:
+	ufree(priv->memory);
+	ufree(priv);
+	return fd;
+}
+
+/*
+ * Set or clear the revoked state and tell the importers (every call, as
+ * Linux's dma_buf_move_notify() does; see pages.c for what they do).
+ */
+static int iommufd_test_dmabuf_revoke(int fd, bool revoked)
+{
+	struct iommufd_test_dma_buf *priv;
+	struct dma_buf *dmabuf;
+	int rc = 0;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return (int)PTR_ERR(dmabuf);
+	if (dmabuf->ops != &iommufd_test_dmabuf_ops) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	priv = dmabuf->priv;
+	dma_buf_lock(dmabuf);
+	priv->revoked = revoked;
+	dma_buf_move_notify(dmabuf);
+	dma_buf_unlock(dmabuf);
+out_put:
+	dma_buf_put(dmabuf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The multiplexer                                                    */
 
 /* SET_TEMP_MEMORY_LIMIT's value; pinning here uses no batch memory. */
@@ -1101,7 +1200,11 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return iommufd_test_pasid_check_hwpt(ucmd, cmd);
 	case IOMMU_TEST_OP_DMABUF_GET:
+		return iommufd_test_dmabuf_get(cmd->dmabuf_get.open_flags,
+					       cmd->dmabuf_get.length);
 	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		return iommufd_test_dmabuf_revoke(cmd->dmabuf_revoke.dmabuf_fd,
+						  cmd->dmabuf_revoke.revoked);
 	default:
 		return -EOPNOTSUPP;
 	}
