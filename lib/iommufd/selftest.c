@@ -32,10 +32,17 @@
  *   ACCESS_PAGES   the pinned pages must be the user's pages (EBADE).
  * A user page that is not mapped gives EFAULT in all three, as GUP does.
  *
- * Not implemented: DMABUF_GET / DMABUF_REVOKE (v6.19, dma-buf export and
- * revocation): EOPNOTSUPP, like a kernel without them. SET_TEMP_MEMORY_LIMIT
- * is validated and stored, but pinning here needs no batch memory, so it
- * changes nothing.
+ *   test dma-bufs (DMABUF_GET, v6.19): an exporter of zeroed whole pages
+ *     (1..512) with no CPU access, handed out as a dma-buf fd (the ioctl's
+ *     value; util/dmabuf.c). DMABUF_REVOKE sets or clears its revoked
+ *     flag and moves the buffer (dma_buf_move_notify() on every call, as
+ *     Linux does), so iommufd's importer unmaps it from every domain
+ *     (pages.c); while revoked, the exporter refuses new maps with ENODEV.
+ *     An fd that is not open is EBADF, an open file that is not a dma-buf
+ *     EINVAL (dma_buf_get()).
+ *
+ * SET_TEMP_MEMORY_LIMIT is validated and stored, but pinning here needs no
+ * batch memory, so it changes nothing.
  *
  * Device models in this process reach a stdev's mock device through
  * iommufd_selftest_dev_hold(), which holds the object and the context the
@@ -44,7 +51,8 @@
  *
  * Locks: none of its own beyond an access fd's item lock, which is taken
  * around pin and unpin (and by the unmap callback, which the core calls
- * with no lock held). Attach changes and the fault / event triggers are
+ * with no lock held), and a test dma-buf's revoked flag, which is under
+ * the buffer's reservation lock. Attach changes and the fault / event triggers are
  * ordered by the device's iopf_rwsem (device.c).
  */
 #include <errno.h>
