@@ -39,7 +39,8 @@
  *     Linux does), so iommufd's importer unmaps it from every domain
  *     (pages.c); while revoked, the exporter refuses new maps with ENODEV.
  *     An fd that is not open is EBADF, an open file that is not a dma-buf
- *     EINVAL (dma_buf_get()).
+ *     EINVAL (dma_buf_get()). MD_CHECK_DMABUF (after v6.19) compares a
+ *     mock domain's translation with the buffer's memory.
  *
  * SET_TEMP_MEMORY_LIMIT is validated and stored, but pinning here needs no
  * batch memory, so it changes nothing.
@@ -1151,6 +1152,45 @@ out_put:
 	return rc;
 }
 
+/*
+ * MD_CHECK_DMABUF: the mock paging domain @hwpt_id must translate each
+ * mock page of [iova, iova + length) to the same byte of the test dma-buf
+ * at [offset, offset + length). Looks at the exporter's memory directly,
+ * so a revoked buffer is checked too (and then does not match).
+ */
+static int iommufd_test_md_check_dmabuf(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->check_dmabuf.iova, length = cmd->check_dmabuf.length;
+	uint64_t offset = cmd->check_dmabuf.offset, end;
+	struct iommufd_test_dma_buf *priv;
+	struct iommufd_hw_pagetable *hwpt;
+	struct dma_buf *dmabuf;
+	int rc;
+
+	hwpt = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(hwpt))
+		return (int)PTR_ERR(hwpt);
+	dmabuf = dma_buf_get(cmd->check_dmabuf.dmabuf_fd);
+	if (IS_ERR(dmabuf)) {
+		rc = (int)PTR_ERR(dmabuf);
+		goto out_put_hwpt;
+	}
+	priv = dmabuf->priv;
+	if (dmabuf->ops != &iommufd_test_dmabuf_ops ||
+	    __builtin_add_overflow(offset, length, &end) || end > priv->length) {
+		rc = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	/* Alignment to the domain's smallest page is checked there (EINVAL). */
+	rc = mock_domain_check_map(hwpt->domain, iova, length,
+				   (uintptr_t)priv->memory + offset, NULL, NULL);
+out_put_dmabuf:
+	dma_buf_put(dmabuf);
+out_put_hwpt:
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* The multiplexer                                                    */
 
@@ -1213,6 +1253,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_DMABUF_REVOKE:
 		return iommufd_test_dmabuf_revoke(cmd->dmabuf_revoke.dmabuf_fd,
 						  cmd->dmabuf_revoke.revoked);
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		return iommufd_test_md_check_dmabuf(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

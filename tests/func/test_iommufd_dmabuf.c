@@ -22,7 +22,9 @@
  *    one back; every REVOKE call moves the buffer (also "revoked = 0");
  *  - lifetime: closing the fd while mapped keeps the buffer (the area's
  *    reference), unmapping then frees it (ASan would report a leak or a
- *    use after free); a context closed with the buffer mapped releases it.
+ *    use after free); a context closed with the buffer mapped releases it;
+ *  - MD_CHECK_DMABUF (the maintainer tree's op after v6.19): a mock domain
+ *    against the buffer's bytes, its errnos, a revoked buffer.
  */
 #include "iommufd_internal.h"
 #include "iommufd_objs.h"
@@ -107,6 +109,17 @@ static bool dmabuf_memory_gone(int fd)
 	dma_buf_detach(dmabuf, attach);
 	dma_buf_put(dmabuf);
 	return rc == -ENODEV;
+}
+
+static int _check_dmabuf(uint32_t hwpt, int fd, uint64_t iova, uint64_t length, uint64_t offset)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_DMABUF,
+		.id = hwpt,
+		.check_dmabuf = {.dmabuf_fd = fd, .iova = iova, .length = length, .offset = offset},
+	};
+
+	return _test_cmd(&cmd);
 }
 
 static uint64_t map_dmabuf(uint32_t ioas, int fd, uint64_t start, uint64_t length)
@@ -396,6 +409,51 @@ static void test_lifetime(void *arg)
 	iommufd_teardown();
 }
 
+static void test_check_dmabuf(void *arg)
+{
+	struct mock_dev_ids md;
+	uint64_t iova, iova2;
+	uint32_t ioas;
+	int fd, fd2, mfd;
+
+	iommufd_setup();
+	ioas = ioas_alloc();
+	md = mock_domain(ioas, 0);
+	fd = dmabuf_get(16 * PAGE_SIZE);
+	fd2 = dmabuf_get(16 * PAGE_SIZE);
+	iova = map_dmabuf(ioas, fd, 4 * PAGE_SIZE, 8 * PAGE_SIZE);
+	CHECK_OK(_check_dmabuf(md.hwpt, fd, iova, 8 * PAGE_SIZE, 4 * PAGE_SIZE));
+	CHECK_OK(_check_dmabuf(md.hwpt, fd, iova + MOCK_PAGE_SIZE, MOCK_PAGE_SIZE,
+			       4 * PAGE_SIZE + MOCK_PAGE_SIZE));
+	CHECK_OK(_check_dmabuf(md.hwpt, fd, iova, 0, 0));
+	/* The wrong bytes, the wrong buffer: no match. */
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, 8 * PAGE_SIZE, 0));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd2, iova, 8 * PAGE_SIZE, 4 * PAGE_SIZE));
+	/* Bounds and alignment. */
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, 8 * PAGE_SIZE, 9 * PAGE_SIZE));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, PAGE_SIZE, UINT64_MAX - 1));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova + 1, MOCK_PAGE_SIZE, 4 * PAGE_SIZE));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, 100, 4 * PAGE_SIZE));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, MOCK_PAGE_SIZE, 4 * PAGE_SIZE + 8));
+	/* Lookups: the HWPT first, then the fd. */
+	CHECK_ERRNO(ENOENT, _check_dmabuf(next_free_id(), fd, iova, PAGE_SIZE, 0));
+	CHECK_ERRNO(ENOENT, _check_dmabuf(ioas, -1, iova, PAGE_SIZE, 0));
+	CHECK_ERRNO(EBADF, _check_dmabuf(md.hwpt, -1, iova, PAGE_SIZE, 0));
+	mfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+	TAP_CHECK(mfd >= 0, "memfd_create");
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, mfd, iova, PAGE_SIZE, 0));
+	close(mfd);
+	/* Revoked: the domain no longer maps the buffer. */
+	CHECK_OK(_dmabuf_revoke(fd, 1));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(md.hwpt, fd, iova, MOCK_PAGE_SIZE, 4 * PAGE_SIZE));
+	CHECK_OK(_dmabuf_revoke(fd, 0));
+	iova2 = map_dmabuf(ioas, fd, 0, 16 * PAGE_SIZE);
+	CHECK_OK(_check_dmabuf(md.hwpt, fd, iova2, 16 * PAGE_SIZE, 0));
+	CHECK_OK(fd_close(fd2));
+	CHECK_OK(fd_close(fd));
+	iommufd_teardown();
+}
+
 int main(void)
 {
 	static const struct {
@@ -409,6 +467,7 @@ int main(void)
 		{"revoke: domains unmapped, ENODEV, restore, every move revokes", test_revoke},
 		{"revoke before the first domain", test_revoke_no_domain},
 		{"lifetime: fd closed while mapped, context closed while mapped", test_lifetime},
+		{"MD_CHECK_DMABUF: match, windows, bounds, lookups, revoked", test_check_dmabuf},
 	};
 
 	buffer_init();

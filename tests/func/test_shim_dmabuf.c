@@ -9,7 +9,9 @@
  *    FD_CLOEXEC as asked, an anonymous inode; read EINVAL, write EBADF
  *    (opened read-only: open_flags had no O_RDWR), mmap EINVAL (the
  *    exporter has no CPU access), ioctl ENOTTY;
- *  - MAP_FILE of it and of a memfd side by side; bounds EINVAL;
+ *  - MAP_FILE of it and of a memfd side by side; bounds EINVAL; the mock
+ *    domain maps the buffer's bytes (MD_CHECK_DMABUF), and no longer after
+ *    a revoke;
  *  - REVOKE through a dup() of the fd; a revoked buffer gives ENODEV to a
  *    new MAP_FILE, a restored one maps again; EINVAL on /dev/null, EBADF
  *    on a closed number;
@@ -37,6 +39,17 @@ static int _dmabuf_revoke(int fd, int dfd, uint32_t revoked)
 	struct iommu_test_cmd cmd = {
 		.op = IOMMU_TEST_OP_DMABUF_REVOKE,
 		.dmabuf_revoke = {.dmabuf_fd = dfd, .revoked = revoked},
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+static int _check_dmabuf(int fd, uint32_t hwpt, int dfd, uint64_t iova, uint64_t length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_DMABUF,
+		.id = hwpt,
+		.check_dmabuf = {.dmabuf_fd = dfd, .iova = iova, .length = length},
 	};
 
 	return _test_cmd(fd, &cmd);
@@ -93,10 +106,11 @@ static void test_map_revoke(void *arg)
 {
 	int fd = iommufd_open(), dfd, dup_fd, mfd, nullfd, nfds = count_fds();
 	uint64_t iova, iova2, miova;
+	struct shim_mock_dev md;
 	uint32_t ioas;
 
 	ioas = ioas_alloc(fd);
-	mock_domain(fd, ioas);
+	md = mock_domain(fd, ioas);
 	dfd = _dmabuf_get(fd, BUF_SIZE, O_CLOEXEC);
 	TAP_CHECK(dfd >= 0, "DMABUF_GET: %s", strerror(errno));
 
@@ -105,6 +119,8 @@ static void test_map_revoke(void *arg)
 	CHECK_ERRNO(EINVAL, _map_file(fd, ioas, dfd, BUF_SIZE, BUF_SIZE, &iova));
 	CHECK_ERRNO(EINVAL, _map_file(fd, ioas, dfd, 0, BUF_SIZE + 1, &iova));
 	CHECK_OK(_map_file(fd, ioas, dfd, 0, BUF_SIZE, &iova));
+	/* The mock domain maps the buffer's own bytes (MD_CHECK_DMABUF). */
+	CHECK_OK(_check_dmabuf(fd, md.hwpt, dfd, iova, BUF_SIZE));
 	/* A memfd is still a file: it maps beside the dma-buf. */
 	mfd = syscall(SYS_memfd_create, "shim-dmabuf", 1 /* MFD_CLOEXEC */);
 	TAP_CHECK(mfd >= 0, "memfd_create: %s", strerror(errno));
@@ -115,9 +131,11 @@ static void test_map_revoke(void *arg)
 	dup_fd = dup(dfd);
 	TAP_CHECK(dup_fd >= 0, "dup: %s", strerror(errno));
 	CHECK_OK(_dmabuf_revoke(fd, dup_fd, 1));
+	CHECK_ERRNO(EINVAL, _check_dmabuf(fd, md.hwpt, dfd, iova, BUF_SIZE));
 	CHECK_ERRNO(ENODEV, _map_file(fd, ioas, dfd, 0, BUF_SIZE, &iova2));
 	CHECK_OK(_dmabuf_revoke(fd, dfd, 0));
 	CHECK_OK(_map_file(fd, ioas, dfd, 0, BUF_SIZE, &iova2));
+	CHECK_OK(_check_dmabuf(fd, md.hwpt, dfd, iova2, BUF_SIZE));
 	CHECK_OK(_ioas_unmap(fd, ioas, iova, BUF_SIZE));
 
 	/* Not dma-bufs. */
