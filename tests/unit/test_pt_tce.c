@@ -18,6 +18,8 @@
 
 #include "pt/pt.h"
 
+#include "pt_test.h"
+
 #define WIN1 (1ULL << 59) /* bus start of window 1 on PHB3 */
 
 static struct pt_cfg mk(unsigned int page_shift, unsigned int ias, unsigned int levels,
@@ -360,35 +362,12 @@ static void test_map_16m_one_level(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
-struct leaves {
-	unsigned int n;
-	uint64_t iova[64], pa[64], size[64];
-	unsigned int prot[64];
-	int level[64];
-};
-
-static int collect(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		   int level)
-{
-	struct leaves *l = arg;
-
-	if (l->n < 64) {
-		l->iova[l->n] = iova;
-		l->pa[l->n] = pa;
-		l->size[l->n] = size;
-		l->prot[l->n] = prot;
-		l->level[l->n] = level;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_map_errors_leave_tables(void **state)
 {
 	/* 2 GiB of 4K TCEs in 2 levels: one level-1 table covers 4 MiB. Output 40 bits. */
 	struct pt_cfg c = mk(12, 31, 2, 40, 0);
 	struct pt_table t;
-	struct leaves before = { 0 }, after = { 0 };
+	struct pt_leaves before = { 0 }, after = { 0 };
 	uint64_t tables, bytes;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -398,7 +377,7 @@ static void test_map_errors_leave_tables(void **state)
 	bytes = t.table_bytes;
 	assert_int_equal(tables, 2);
 	assert_int_equal(bytes, 4096 + 8192);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &before);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
 	assert_int_equal(before.n, 3);
 
 	assert_int_equal(pt_map(&t, 0x1001, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
@@ -427,7 +406,7 @@ static void test_map_errors_leave_tables(void **state)
 
 	assert_int_equal(t.nr_tables, tables);
 	assert_int_equal(t.table_bytes, bytes);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &after);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
 	assert_int_equal(before.n, after.n);
 	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
 	assert_memory_equal(before.pa, after.pa, sizeof(before.pa));
@@ -444,7 +423,7 @@ static void test_unmap_frees_tables(void **state)
 	/* 3 levels over 2 GiB: level-2 tables cover 512 KiB, level-1 tables 64 MiB. */
 	struct pt_cfg c = mk(12, 31, 3, 52, 0);
 	struct pt_table t;
-	struct leaves l = { 0 };
+	struct pt_leaves l = { 0 };
 	uint64_t unmapped, pa;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -458,7 +437,7 @@ static void test_unmap_frees_tables(void **state)
 	/* root + 2 x (L1 + L2) */
 	assert_int_equal(t.nr_tables, 5);
 	assert_int_equal(t.table_bytes, 256 + 4 * 1024);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &l);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &l);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.iova[2], 0x4000000);
 	assert_int_equal(l.level[2], 2);
@@ -493,23 +472,6 @@ static void test_unmap_frees_tables(void **state)
 
 #define BASE 0x100000ULL
 
-struct reads {
-	unsigned int n;
-	uint64_t addr[16];
-	int level[16];
-};
-
-static void count_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct reads *r = arg;
-
-	if (r->n < 16) {
-		r->addr[r->n] = addr;
-		r->level[r->n] = level;
-	}
-	r->n++;
-}
-
 /* Store @v big-endian at @pa, most significant byte first. */
 static void put_be(struct pt_arena *a, uint64_t pa, uint64_t v)
 {
@@ -517,15 +479,6 @@ static void put_be(struct pt_arena *a, uint64_t pa, uint64_t v)
 
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static enum pt_fault_reason walk(const struct pt_cfg *c, struct pt_arena *a, uint64_t root,
-				 uint64_t iova, unsigned int access, struct pt_leaf *leaf,
-				 struct pt_fault *f, struct reads *r)
-{
-	memset(r, 0, sizeof(*r));
-	memset(f, 0, sizeof(*f));
-	return pt_walk_mem(c, &a->mem, root, iova, access, leaf, f, count_read, r);
 }
 
 /*
@@ -552,7 +505,7 @@ static void test_walk_chain(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	char buf[128];
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -560,7 +513,7 @@ static void test_walk_chain(void **state)
 	build_chain(&a);
 
 	/* A good RW TCE: three reads, one per level, in order. */
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 	assert_int_equal(leaf.size, 0x1000);
 	assert_int_equal(leaf.level, 2);
@@ -590,25 +543,28 @@ static void test_walk_chain(void **state)
 
 	/* Bits [11:2] of a TCE are ignored: same page. */
 	put_be(&a, E2, 0x777fff);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 
 	/* Not present at each level: translation fault there, after level + 1 reads. */
 	put_be(&a, E2, 0x777ffc); /* address and junk, but neither READ nor WRITE */
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(f.desc, 0x777ffc);
 	assert_int_equal(r.n, 3);
 	put_be(&a, E2, 0x777003);
 	put_be(&a, E1, BASE + 0x2000);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, E1);
 	assert_int_equal(r.n, 2);
 	put_be(&a, E1, (BASE + 0x2000) | 3);
 	put_be(&a, E0, 0);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(f.desc_addr, E0);
 	assert_int_equal(r.n, 1);
@@ -619,14 +575,14 @@ static void test_walk_chain(void **state)
 	 */
 	put_be(&a, E0, (BASE + 0x1000) | 1);
 	put_be(&a, E1, (BASE + 0x2000) | 2);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_RW, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_RW, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	put_be(&a, E0, (BASE + 0x1000) | 0x3ff);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.addr[1], E1);
 	build_chain(&a);
 	/* Root address bits below the 256-byte root are ignored too. */
-	assert_int_equal(walk(&c, &a, BASE + 0xf8, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE + 0xf8, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.addr[0], E0);
 
 	pt_arena_destroy(&a);
@@ -638,7 +594,7 @@ static void test_walk_permissions(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
@@ -646,24 +602,28 @@ static void test_walk_permissions(void **state)
 
 	/* Read-only TCE: a write is a permission fault at level 2; a read is fine. */
 	put_be(&a, E2, 0x777001);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(r.n, 3);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_U);
 
 	/* Write-only TCE (hand-built; map never writes one): reads fault, writes pass. */
 	put_be(&a, E2, 0x777002);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_PERMISSION);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_W | PT_PROT_U);
 
 	/* No execute in TCE: an X access faults even on a RW TCE; U is always granted. */
 	put_be(&a, E2, 0x777003);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_X, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_X, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 2);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_RW | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_RW | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 	pt_arena_destroy(&a);
 }
 
@@ -673,7 +633,7 @@ static void test_walk_addresses(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
@@ -681,53 +641,57 @@ static void test_walk_addresses(void **state)
 
 	/* Output at 2^40 with a 40-bit output size: address size fault at level 2. */
 	put_be(&a, E2, 0x10000000003ULL);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_ADDR_SIZE);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_ADDR_SIZE);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(r.n, 3);
 	/* The top bit of the largest 40-bit address is fine. */
 	put_be(&a, E2, 0xfffffff003ULL);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0xfffffffabcULL);
 	put_be(&a, E2, 0x777003);
 
 	/* Next-table address beyond the output size in the root entry: level 0, one read. */
 	put_be(&a, E0, 0x20000000000ULL | 3);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_ADDR_SIZE);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_ADDR_SIZE);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 1);
 	/* A root beyond the output size: no read at all. */
-	assert_int_equal(walk(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_ADDR_SIZE);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 0);
 
 	/* Next table outside memory: walk abort at level 1, no read outside the arena. */
 	put_be(&a, E0, 0x7000000 | 3);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_EXT_ABORT);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_EXT_ABORT);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, 0x7000000 + 0x48);
 	assert_int_equal(r.n, 1);
 	build_chain(&a);
 
 	/* Outside the 2 GiB window: translation fault at level 0, nothing read. */
-	assert_int_equal(walk(&c, &a, BASE, 1ULL << 31, PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 31, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 0);
-	assert_int_equal(walk(&c, &a, BASE, UINT64_MAX, PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, UINT64_MAX, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_TRANSLATION);
 	assert_int_equal(r.n, 0);
 
 	/* The same tables as window 1: the iova must carry the bus start. */
 	c = mk(12, 31, 3, 40, WIN1);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(walk(&c, &a, BASE, WIN1 | IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 | IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 	assert_int_equal(r.n, 3);
-	assert_int_equal(walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 0);
-	assert_int_equal(walk(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_TRANSLATION);
 	assert_int_equal(r.n, 0);
 	pt_arena_destroy(&a);
@@ -745,7 +709,7 @@ static void test_walk_five_levels_and_64k(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
@@ -754,7 +718,7 @@ static void test_walk_five_levels_and_64k(void **state)
 	put_be(&a, BASE + 0x200 + 0xb * 8, (BASE + 0x300) | 3);
 	put_be(&a, BASE + 0x300 + 0xc * 8, (BASE + 0x400) | 3);
 	put_be(&a, BASE + 0x400 + 0xd * 8, 0xdead000 | 1);
-	assert_int_equal(walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0xdead123);
 	assert_int_equal(leaf.level, 4);
 	assert_int_equal(r.n, 5);
@@ -762,7 +726,7 @@ static void test_walk_five_levels_and_64k(void **state)
 	assert_int_equal(r.addr[4], BASE + 0x468);
 	/* Missing at level 3: four reads. */
 	put_be(&a, BASE + 0x300 + 0xc * 8, 0);
-	assert_int_equal(walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 4);
@@ -776,7 +740,7 @@ static void test_walk_five_levels_and_64k(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x1000), 0);
 	put_be(&a, BASE, 0x12345003 | 0xf000);
-	assert_int_equal(walk(&c, &a, BASE, 0x5432, PT_PROT_RW, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x5432, PT_PROT_RW, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x12345432);
 	assert_int_equal(leaf.size, 0x10000);
 	assert_int_equal(leaf.level, 0);
@@ -793,7 +757,7 @@ static void test_walk_built_tables(void **state)
 		struct pt_table t;
 		struct pt_leaf leaf;
 		struct pt_fault f;
-		struct reads r = { 0 };
+		struct pt_reads r = { 0 };
 		uint64_t unmapped;
 
 		assert_int_equal(pt_cfg_init(&c), 0);
@@ -802,7 +766,7 @@ static void test_walk_built_tables(void **state)
 		assert_int_equal(pt_map(&t, WIN1 + 0x7fffe000, 0xabc000, 0x2000, PT_PROT_RW), 0);
 		assert_int_equal(t.nr_tables, levels);
 		assert_int_equal(pt_walk_mem(&c, &a.mem, t.root, WIN1 + 0x7ffff010, PT_PROT_W,
-					     &leaf, &f, count_read, &r),
+					     &leaf, &f, pt_reads_count, &r),
 				 PT_OK);
 		assert_int_equal(leaf.oa, 0xabd010);
 		assert_int_equal(leaf.level, (int)levels - 1);

@@ -17,6 +17,8 @@
 
 #include "pt/pt.h"
 
+#include "pt_test.h"
+
 static struct pt_cfg mk(enum pt_format f, unsigned int g, unsigned int ias, unsigned int oas,
 			int sl0)
 {
@@ -153,21 +155,6 @@ static void test_s2_geometry(void **state)
 /* ---------------------------------------------------------------------- */
 /* Descriptors written by map                                             */
 
-struct leaf_seen {
-	uint64_t desc;
-	int level;
-};
-
-static uint64_t leaf_desc(struct pt_table *t, uint64_t iova, unsigned int access, int *level)
-{
-	struct pt_leaf leaf;
-	struct pt_fault f;
-
-	assert_int_equal(pt_table_walk(t, iova, access, &leaf, &f), PT_OK);
-	*level = leaf.level;
-	return leaf.desc;
-}
-
 static void test_s1_descriptors_4k(void **state)
 {
 	struct pt_cfg c = mk(PT_VMSA_S1, 12, 48, 48, 0);
@@ -184,25 +171,27 @@ static void test_s1_descriptors_4k(void **state)
 	 *   AP[2:1] = 00 (RW, no EL0); PXN bit 53 + UXN bit 54       -> 0x0060...
 	 */
 	assert_int_equal(pt_map(&t, 0x1000, 0x40000000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x1000, PT_PROT_R, &level), 0x0060000040000f03ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x1000, PT_PROT_R, &level, NULL), 0x0060000040000f03ULL);
 	assert_int_equal(level, 3);
 
 	/* Read-only adds AP[2] (bit 7, 0x80); EL0 access adds AP[1] (bit 6, 0x40). */
 	assert_int_equal(pt_map(&t, 0x2000, 0x40001000, 0x1000, PT_PROT_R | PT_PROT_U), 0);
-	assert_int_equal(leaf_desc(&t, 0x2000, PT_PROT_R, &level), 0x0060000040001fc3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x2000, PT_PROT_R, &level, NULL), 0x0060000040001fc3ULL);
 
 	/* Executable: no PXN / UXN. */
 	assert_int_equal(pt_map(&t, 0x3000, 0x40002000, 0x1000, PT_PROT_RW | PT_PROT_X), 0);
-	assert_int_equal(leaf_desc(&t, 0x3000, PT_PROT_R, &level), 0x0000000040002f03ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3000, PT_PROT_R, &level, NULL), 0x0000000040002f03ULL);
 
 	/* 2M block at level 2: [1:0] = 0b01. */
 	assert_int_equal(pt_map(&t, 0x200000, 0x80000000, 0x200000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x3ff000, PT_PROT_R, &level), 0x0060000080000f01ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3ff000, PT_PROT_R, &level, NULL),
+			 0x0060000080000f01ULL);
 	assert_int_equal(level, 2);
 
 	/* 1G block at level 1. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0xc0000000, 0x40000000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level), 0x00600000c0000f01ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level, NULL),
+			 0x00600000c0000f01ULL);
 	assert_int_equal(level, 1);
 
 	/* A 2M-aligned 4M range at 1G+2M... already mapped: -EEXIST. */
@@ -234,16 +223,17 @@ static void test_s1_descriptors_16k_64k(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_table_init(&t, &c, &pt_mem_host), 0);
 	assert_int_equal(pt_map(&t, 0x2000000, 0x4000000, 0x2000000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x2000000, PT_PROT_R, &level), 0x0060000004000f01ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x2000000, PT_PROT_R, &level, NULL),
+			 0x0060000004000f01ULL);
 	assert_int_equal(level, 2);
 	/* 16K page at L3. */
 	assert_int_equal(pt_map(&t, 0x4000, 0x8000, 0x4000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x7fff, PT_PROT_R, &level), 0x0060000000008f03ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x7fff, PT_PROT_R, &level, NULL), 0x0060000000008f03ULL);
 	assert_int_equal(level, 3);
 	/* 16K has no 64G L1 block without LPA2: 64G maps as 2048 32M blocks. */
 	assert_int_equal(pt_map(&t, 0x1000000000ULL, 0x1000000000ULL, 0x1000000000ULL, PT_PROT_R),
 			 0);
-	assert_int_equal(leaf_desc(&t, 0x1000000000ULL, PT_PROT_R, &level),
+	assert_int_equal(pt_leaf_desc(&t, 0x1000000000ULL, PT_PROT_R, &level, NULL),
 			 0x0060001000000f81ULL);
 	assert_int_equal(level, 2);
 	pt_table_destroy(&t);
@@ -253,10 +243,11 @@ static void test_s1_descriptors_16k_64k(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_table_init(&t, &c, &pt_mem_host), 0);
 	assert_int_equal(pt_map(&t, 0x20000000, 0x60000000, 0x20000000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x20000000, PT_PROT_R, &level), 0x0060000060000f01ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x20000000, PT_PROT_R, &level, NULL),
+			 0x0060000060000f01ULL);
 	assert_int_equal(level, 2);
 	assert_int_equal(pt_map(&t, 0x10000, 0x30000, 0x10000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x1ffff, PT_PROT_R, &level), 0x0060000000030f03ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x1ffff, PT_PROT_R, &level, NULL), 0x0060000000030f03ULL);
 	/* 4K-aligned but not 64K-aligned: -EINVAL */
 	assert_int_equal(pt_map(&t, 0x41000, 0x30000, 0x10000, PT_PROT_RW), -EINVAL);
 	pt_table_destroy(&t);
@@ -279,7 +270,7 @@ static void test_s2_descriptors(void **state)
 	 * SH 0x300 | AF 0x400 = 0x7ff; XN[1] bit 54 = 0x0040...
 	 */
 	assert_int_equal(pt_map(&t, 0x10000000000ULL - 0x1000, 0x12345000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x10000000000ULL - 0x1000, PT_PROT_R, &level),
+	assert_int_equal(pt_leaf_desc(&t, 0x10000000000ULL - 0x1000, PT_PROT_R, &level, NULL),
 			 0x00400000123457ffULL);
 	/* That IPA is in the second concatenated table: root index 511 + 512 = 1023... */
 	assert_true(((uint64_t *)t.root_ptr)[1023] != 0);
@@ -287,9 +278,9 @@ static void test_s2_descriptors(void **state)
 
 	/* Write-only: S2AP = 0b10 -> 0x7bf; read-only 0b01 -> 0x77f. */
 	assert_int_equal(pt_map(&t, 0x1000, 0x2000, 0x1000, PT_PROT_W), 0);
-	assert_int_equal(leaf_desc(&t, 0x1000, PT_PROT_W, &level), 0x00400000000027bfULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x1000, PT_PROT_W, &level, NULL), 0x00400000000027bfULL);
 	assert_int_equal(pt_map(&t, 0x2000, 0x3000, 0x1000, PT_PROT_R), 0);
-	assert_int_equal(leaf_desc(&t, 0x2000, PT_PROT_R, &level), 0x004000000000377fULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x2000, PT_PROT_R, &level, NULL), 0x004000000000377fULL);
 
 	/* A read of the write-only page is a permission fault at level 3. */
 	{
@@ -310,37 +301,18 @@ static void test_s2_descriptors(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
-struct leaves {
-	unsigned int n;
-	uint64_t iova[64], pa[64], size[64];
-};
-
-static int collect(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		   int level)
-{
-	struct leaves *l = arg;
-
-	if (l->n < 64) {
-		l->iova[l->n] = iova;
-		l->pa[l->n] = pa;
-		l->size[l->n] = size;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_map_errors_leave_tables(void **state)
 {
 	struct pt_cfg c = mk(PT_VMSA_S1, 12, 48, 40, 0);
 	struct pt_table t;
-	struct leaves before = { 0 }, after = { 0 };
+	struct pt_leaves before = { 0 }, after = { 0 };
 	uint64_t tables;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_table_init(&t, &c, &pt_mem_host), 0);
 	assert_int_equal(pt_map(&t, 0x10000000, 0x10000000, 0x3000, PT_PROT_RW), 0);
 	tables = t.nr_tables;
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &before);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
 
 	assert_int_equal(pt_map(&t, 0x1001, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
 	assert_int_equal(pt_map(&t, 0x1000, 0x1001, 0x1000, PT_PROT_RW), -EINVAL);
@@ -359,7 +331,7 @@ static void test_map_errors_leave_tables(void **state)
 	assert_int_equal(pt_map(&t, 0x10002000, 0x30000000, 0x40000000, PT_PROT_RW), -EEXIST);
 
 	assert_int_equal(t.nr_tables, tables);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &after);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
 	assert_int_equal(before.n, after.n);
 	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
 	assert_memory_equal(before.pa, after.pa, sizeof(before.pa));
@@ -370,7 +342,7 @@ static void test_unmap_splits_and_frees(void **state)
 {
 	struct pt_cfg c = mk(PT_VMSA_S1, 12, 48, 48, 0);
 	struct pt_table t;
-	struct leaves l = { 0 };
+	struct pt_leaves l = { 0 };
 	uint64_t unmapped, pa;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -391,7 +363,7 @@ static void test_unmap_splits_and_frees(void **state)
 	assert_int_equal(pt_iova_to_phys(&t, 0x7fffffff, &pa), 0);
 	assert_int_equal(pa, 0xbfffffff);
 	/* 1 + 511 pages in the split 2M, 511 other 2M blocks */
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &l);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &l);
 	assert_int_equal(l.n, 511 + 511);
 
 	/* Unmapping a range with a hole reports what was there. */
@@ -412,39 +384,12 @@ static void test_unmap_splits_and_frees(void **state)
 
 #define BASE 0x100000ULL
 
-struct reads {
-	unsigned int n;
-	uint64_t addr[16];
-};
-
-static void count_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct reads *r = arg;
-
-	if (r->n < 16)
-		r->addr[r->n] = addr;
-	r->n++;
-}
-
-static uint64_t *at(struct pt_arena *a, uint64_t pa)
-{
-	return (uint64_t *)(a->buf + (pa - a->base));
-}
-
 /* 4K, 48-bit stage 1 chain: L0 @BASE, L1 @+0x1000, L2 @+0x2000, L3 @+0x3000. */
 static void build_chain(struct pt_arena *a)
 {
-	*at(a, BASE) = (BASE + 0x1000) | 3;
-	*at(a, BASE + 0x1000) = (BASE + 0x2000) | 3;
-	*at(a, BASE + 0x2000) = (BASE + 0x3000) | 3;
-}
-
-static enum pt_fault_reason walk(struct pt_cfg *c, struct pt_arena *a, uint64_t iova,
-				 unsigned int access, struct pt_leaf *leaf, struct pt_fault *f,
-				 struct reads *r)
-{
-	memset(r, 0, sizeof(*r));
-	return pt_walk_mem(c, &a->mem, BASE, iova, access, leaf, f, count_read, r);
+	*pt_at(a, BASE) = (BASE + 0x1000) | 3;
+	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 3;
+	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 3;
 }
 
 static void test_walk_faults(void **state)
@@ -453,17 +398,17 @@ static void test_walk_faults(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
 
 	/* A good RW page: 4 reads, in order L0..L3. */
 	*pte = 0x5000ULL | 0x703; /* page, SH, AF */
-	assert_int_equal(walk(&c, &a, 0x1234, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1234, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x5234);
 	assert_int_equal(leaf.size, 0x1000);
 	assert_int_equal(r.n, 4);
@@ -472,76 +417,86 @@ static void test_walk_faults(void **state)
 
 	/* Invalid descriptor: translation fault at level 3. */
 	*pte = 0x5000ULL | 0x702;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 
 	/* 0b01 at level 3 is reserved: translation fault. */
 	*pte = 0x5000ULL | 0x701;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 
 	/* AF clear: access flag fault (before the permission check). */
 	*pte = 0x5000ULL | 0x383;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_ACCESS);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_ACCESS);
 	assert_int_equal(f.level, 3);
 
 	/* AP[2] read-only, write access: permission fault; read is fine. */
 	*pte = 0x5000ULL | 0x783;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot & PT_PROT_W, 0);
 
 	/* Unprivileged access to a page without AP[1]: permission fault. */
 	*pte = 0x5000ULL | 0x703;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	*pte = 0x5000ULL | 0x743;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 
 	/* APTable[1] (bit 62) on the L1 table descriptor forbids writes below it. */
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3 | (1ULL << 62);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3 | (1ULL << 62);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
 
 	/* Output address at 2^40 with a 40-bit OAS: address size fault at level 3. */
 	*pte = 0x10000000000ULL | 0x703;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_ADDR_SIZE);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_ADDR_SIZE);
 	assert_int_equal(f.level, 3);
 
 	/* Next-table address beyond the OAS in the L1 descriptor: address size at level 1. */
-	*at(&a, BASE + 0x1000) = 0x20000000000ULL | 3;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_ADDR_SIZE);
+	*pt_at(&a, BASE + 0x1000) = 0x20000000000ULL | 3;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_ADDR_SIZE);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(r.n, 2);
 
 	/* Next table outside memory: walk abort at level 2, no read outside the arena. */
-	*at(&a, BASE + 0x1000) = 0x7000000ULL | 3;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_EXT_ABORT);
+	*pt_at(&a, BASE + 0x1000) = 0x7000000ULL | 3;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_EXT_ABORT);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(f.desc_addr, 0x7000000);
 	assert_int_equal(r.n, 2);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
 
 	/* A block at level 0 is not allowed with the 4K granule: translation fault at L0. */
-	*at(&a, BASE) = 0x0 | 0x701;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	*pt_at(&a, BASE) = 0x0 | 0x701;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 1);
 	/* A 1G block at level 1 is: OA 0xc0000000 + offset. */
-	*at(&a, BASE) = (BASE + 0x1000) | 3;
-	*at(&a, BASE + 0x1000) = 0xc0000000ULL | 0x701;
-	assert_int_equal(walk(&c, &a, 0x12345678, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE) = (BASE + 0x1000) | 3;
+	*pt_at(&a, BASE + 0x1000) = 0xc0000000ULL | 0x701;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x12345678, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0xd2345678);
 	assert_int_equal(leaf.size, 0x40000000);
 	assert_int_equal(leaf.level, 1);
 	assert_int_equal(r.n, 2);
 
 	/* Input beyond the 48-bit input size: translation fault at the start level, no read. */
-	assert_int_equal(walk(&c, &a, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 0);
 	assert_int_equal(r.n, 0);
@@ -551,8 +506,9 @@ static void test_walk_faults(void **state)
 	 * exactly four descriptors (one per level) and ends at level 3, where
 	 * the looping "table" descriptor reads as a page mapping the root.
 	 */
-	*at(&a, BASE) = BASE | 3;
-	assert_int_equal(walk(&c, &a, 0x0, PT_PROT_R, &leaf, &f, &r), PT_FAULT_ACCESS);
+	*pt_at(&a, BASE) = BASE | 3;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_ACCESS);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(f.level, 3);
 
@@ -565,29 +521,30 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pte;
 
 	c.flags = PT_CFG_HW_AD;
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* HTTU: AF clear is set by the walk instead of faulting. */
 	*pte = 0x5000ULL | 0x303;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000ULL | 0x703);
 
 	/* DBM + AP[2]: writable-clean; a write clears AP[2] (marks it dirty). */
 	*pte = 0x5000ULL | 0x783 | (1ULL << 51);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000ULL | 0x783 | (1ULL << 51));
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000ULL | 0x703 | (1ULL << 51));
 	/* Without DBM a read-only page still faults on write. */
 	*pte = 0x5000ULL | 0x783;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(*pte, 0x5000ULL | 0x783);
 	pt_arena_destroy(&a);
 }
@@ -604,7 +561,7 @@ static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
 	struct racer *r = arg;
 
 	if (++r->n == r->at)
-		*at(r->a, addr) |= r->bits;
+		*pt_at(r->a, addr) |= r->bits;
 }
 
 static void test_walk_hw_ad_race(void **state)
@@ -620,7 +577,7 @@ static void test_walk_hw_ad_race(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 	/*
 	 * AF clear: the walk must set it. Another writer sets the contiguous
 	 * bit between the walk's read and its compare-and-swap, so the CAS
@@ -642,7 +599,7 @@ static void test_walk_s2_concat(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
@@ -650,19 +607,21 @@ static void test_walk_s2_concat(void **state)
 	 * IPA 0x80_4020_3000: root index = bits [39:30] = 0x201 (second table,
 	 * entry 1), L2 index 1, L3 index 3. Root is 2 x 4K at BASE.
 	 */
-	*at(&a, BASE + 0x201 * 8) = (BASE + 0x2000) | 3;
-	*at(&a, BASE + 0x2000 + 1 * 8) = (BASE + 0x3000) | 3;
-	*at(&a, BASE + 0x3000 + 3 * 8) = 0x777000ULL | 0x4ff; /* AF, S2AP=RW, MemAttr */
-	assert_int_equal(walk(&c, &a, 0x8040203abcULL, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE + 0x201 * 8) = (BASE + 0x2000) | 3;
+	*pt_at(&a, BASE + 0x2000 + 1 * 8) = (BASE + 0x3000) | 3;
+	*pt_at(&a, BASE + 0x3000 + 3 * 8) = 0x777000ULL | 0x4ff; /* AF, S2AP=RW, MemAttr */
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x8040203abcULL, PT_PROT_W, &leaf, &f, &r),
+			 PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.addr[0], BASE + 0x201 * 8);
 	/* IPA at 2^40: out of range, translation fault at level 1. */
-	assert_int_equal(walk(&c, &a, 1ULL << 40, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 40, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 1);
 	/* S2AP = 0b00 at level 3: permission fault for a read. */
-	*at(&a, BASE + 0x3000 + 3 * 8) = 0x777000ULL | 0x43f;
-	assert_int_equal(walk(&c, &a, 0x8040203000ULL, PT_PROT_R, &leaf, &f, &r),
+	*pt_at(&a, BASE + 0x3000 + 3 * 8) = 0x777000ULL | 0x43f;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x8040203000ULL, PT_PROT_R, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
 	pt_arena_destroy(&a);

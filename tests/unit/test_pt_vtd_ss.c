@@ -19,6 +19,8 @@
 
 #include "pt/pt.h"
 
+#include "pt_test.h"
+
 #define BASE 0x100000ULL
 
 /* Attribute bits, for reading the constants below. */
@@ -36,11 +38,6 @@ static struct pt_cfg mk(unsigned int ias, unsigned int oas, unsigned int flags)
 			    .flags = flags };
 
 	return c;
-}
-
-static uint64_t *at(struct pt_arena *a, uint64_t pa)
-{
-	return (uint64_t *)(a->buf + (pa - a->base));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -123,19 +120,6 @@ static void test_geometry(void **state)
 /* ---------------------------------------------------------------------- */
 /* Descriptors written by map                                             */
 
-static uint64_t leaf_desc(struct pt_table *t, uint64_t iova, unsigned int access, int *level,
-			  unsigned int *prot)
-{
-	struct pt_leaf leaf;
-	struct pt_fault f;
-
-	assert_int_equal(pt_table_walk(t, iova, access, &leaf, &f), PT_OK);
-	*level = leaf.level;
-	if (prot)
-		*prot = leaf.prot;
-	return leaf.desc;
-}
-
 static void test_descriptors(void **state)
 {
 	struct pt_cfg c = mk(48, 48, 0);
@@ -156,55 +140,55 @@ static void test_descriptors(void **state)
 	 * no A / D (so dirty tracking sees the first write).
 	 */
 	assert_int_equal(pt_map(&t, 0x1000, 0x40000000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x1000, PT_PROT_R, &level, &prot), 0x40000033ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x1000, PT_PROT_R, &level, &prot), 0x40000033ULL);
 	assert_int_equal(level, 1);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	/* Tables: next | R | W | X = 0x7; PDPT +0x1000, PD +0x2000, PT +0x3000. */
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 8), 0x40000033ULL);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 8), 0x40000033ULL);
 
 	/* Read-only: 0x31. (PT_PROT_U means nothing here: no privilege levels.) */
 	assert_int_equal(pt_map(&t, 0x2000, 0x40001000, 0x1000, PT_PROT_R | PT_PROT_U), 0);
-	assert_int_equal(leaf_desc(&t, 0x2000, PT_PROT_R, &level, &prot), 0x40001031ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x2000, PT_PROT_R, &level, &prot), 0x40001031ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_U);
 
 	/* Write-only is expressible: 0x32; a read of it is a permission fault. */
 	assert_int_equal(pt_map(&t, 0x3000, 0x40002000, 0x1000, PT_PROT_W), 0);
-	assert_int_equal(leaf_desc(&t, 0x3000, PT_PROT_W, &level, &prot), 0x40002032ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3000, PT_PROT_W, &level, &prot), 0x40002032ULL);
 	assert_int_equal(prot, PT_PROT_W | PT_PROT_U);
 	assert_int_equal(pt_table_walk(&t, 0x3000, PT_PROT_R, &leaf, &f), PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
 
 	/* RWX: 0x37; read + execute: 0x35. */
 	assert_int_equal(pt_map(&t, 0x4000, 0x40003000, 0x1000, PT_PROT_RW | PT_PROT_X), 0);
-	assert_int_equal(leaf_desc(&t, 0x4000, PT_PROT_X, &level, &prot), 0x40003037ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x4000, PT_PROT_X, &level, &prot), 0x40003037ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U);
 	assert_int_equal(pt_map(&t, 0x5000, 0x40004000, 0x1000, PT_PROT_R | PT_PROT_X), 0);
-	assert_int_equal(leaf_desc(&t, 0x5000, PT_PROT_R | PT_PROT_X, &level, NULL),
+	assert_int_equal(pt_leaf_desc(&t, 0x5000, PT_PROT_R | PT_PROT_X, &level, NULL),
 			 0x40004035ULL);
 	/* Write + execute: 0x36. */
 	assert_int_equal(pt_map(&t, 0x6000, 0x40005000, 0x1000, PT_PROT_W | PT_PROT_X), 0);
-	assert_int_equal(leaf_desc(&t, 0x6000, PT_PROT_W, &level, NULL), 0x40005036ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x6000, PT_PROT_W, &level, NULL), 0x40005036ULL);
 
 	/* 2M page in the PD (index 1): 0x33 | PS 0x80 = 0xb3. */
 	assert_int_equal(pt_map(&t, 0x200000, 0x80000000, 0x200000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x3fffff, PT_PROT_W, &level, NULL), 0x800000b3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3fffff, PT_PROT_W, &level, NULL), 0x800000b3ULL);
 	assert_int_equal(level, 2);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), 0x800000b3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), 0x800000b3ULL);
 
 	/* 1G page in the PDPT (index 1), read-only: 0x31 | 0x80 = 0xb1. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0xc0000000, 0x40000000, PT_PROT_R), 0);
-	assert_int_equal(leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL), 0xc00000b1ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL), 0xc00000b1ULL);
 	assert_int_equal(level, 3);
-	assert_int_equal(*at(&a, BASE + 0x1000 + 8), 0xc00000b1ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000 + 8), 0xc00000b1ULL);
 	assert_int_equal(pt_table_walk(&t, 0x40000000, PT_PROT_W, &leaf, &f), PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
 
 	/* Output bit 47 with a 48-bit width. */
 	assert_int_equal(pt_map(&t, 0x7000, 0x800000000000ULL, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x7000, PT_PROT_R, &level, NULL), 0x800000000033ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x7000, PT_PROT_R, &level, NULL), 0x800000000033ULL);
 
 	assert_int_equal(pt_iova_to_phys(&t, 0x7fedcba9, &pa), 0);
 	assert_int_equal(pa, 0xffedcba9);
@@ -229,17 +213,17 @@ static void test_descriptors_3_and_5_level(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	/* 3 levels: the root is the SS-PDPT, so a 1G leaf sits in the root. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0x40000000, 0x40000000, PT_PROT_RW), 0);
-	assert_int_equal(*at(&a, BASE + 8), 0x400000b3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 8), 0x400000b3ULL);
 	assert_int_equal(t.nr_tables, 1);
 	/* A 4K page: PD +0x1000, PT +0x2000. */
 	assert_int_equal(pt_map(&t, 0x1000, 0x9000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), 0x9033ULL);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), 0x9033ULL);
 	assert_int_equal(t.nr_tables, 3);
 	/* The last page of 39 bits maps; 2^39 is out of range. */
 	assert_int_equal(pt_map(&t, (1ULL << 39) - 0x1000, 0xa000, 0x1000, PT_PROT_R), 0);
-	assert_int_equal(leaf_desc(&t, (1ULL << 39) - 1, PT_PROT_R, &level, NULL), 0xa031ULL);
+	assert_int_equal(pt_leaf_desc(&t, (1ULL << 39) - 1, PT_PROT_R, &level, NULL), 0xa031ULL);
 	assert_int_equal(pt_map(&t, 1ULL << 39, 0xa000, 0x1000, PT_PROT_R), -ERANGE);
 	assert_int_equal(pt_table_walk(&t, 1ULL << 39, PT_PROT_R, &leaf, &f),
 			 PT_FAULT_TRANSLATION);
@@ -251,14 +235,13 @@ static void test_descriptors_3_and_5_level(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 1ULL << 56, 0xb000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(*at(&a, BASE + 256 * 8), (BASE + 0x1000) | 0x7);
-	assert_int_equal(*at(&a, BASE + 0x4000), 0xb033ULL);
+	assert_int_equal(*pt_at(&a, BASE + 256 * 8), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x4000), 0xb033ULL);
 	assert_int_equal(t.nr_tables, 5);
-	assert_int_equal(leaf_desc(&t, 1ULL << 56, PT_PROT_W, &level, NULL), 0xb033ULL);
+	assert_int_equal(pt_leaf_desc(&t, 1ULL << 56, PT_PROT_W, &level, NULL), 0xb033ULL);
 	/* A 1G leaf with output bits up to 51. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0xfffffc0000000ULL, 0x40000000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL),
-			 0xfffffc00000b3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL), 0xfffffc00000b3ULL);
 	assert_int_equal(level, 3);
 	assert_int_equal(pt_map(&t, 1ULL << 57, 0xb000, 0x1000, PT_PROT_RW), -ERANGE);
 	pt_table_destroy(&t);
@@ -278,7 +261,7 @@ static void test_map_large_page_support(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x200000, 0x400000, 0x200000, PT_PROT_RW), 0);
 	assert_int_equal(t.nr_tables, 4);
-	assert_int_equal(leaf_desc(&t, 0x3ff000, PT_PROT_R, &level, NULL), 0x5ff033ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3ff000, PT_PROT_R, &level, NULL), 0x5ff033ULL);
 	assert_int_equal(level, 1);
 	pt_table_destroy(&t);
 
@@ -288,7 +271,7 @@ static void test_map_large_page_support(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x40000000, 0x40000000, 0x40000000, PT_PROT_RW), 0);
 	assert_int_equal(t.nr_tables, 3);
-	assert_int_equal(leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level, NULL), 0x7fe000b3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level, NULL), 0x7fe000b3ULL);
 	assert_int_equal(level, 2);
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
@@ -297,33 +280,12 @@ static void test_map_large_page_support(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
-struct leaves {
-	unsigned int n;
-	uint64_t iova[64], pa[64], size[64];
-	unsigned int prot[64];
-};
-
-static int collect(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		   int level)
-{
-	struct leaves *l = arg;
-
-	if (l->n < 64) {
-		l->iova[l->n] = iova;
-		l->pa[l->n] = pa;
-		l->size[l->n] = size;
-		l->prot[l->n] = prot;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_map_errors_leave_tables(void **state)
 {
 	struct pt_cfg c = mk(48, 40, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct leaves before = { 0 }, after = { 0 };
+	struct pt_leaves before = { 0 }, after = { 0 };
 	uint64_t tables;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -332,7 +294,7 @@ static void test_map_errors_leave_tables(void **state)
 	assert_int_equal(pt_map(&t, 0x10000000, 0x10000000, 0x3000, PT_PROT_RW), 0);
 	assert_int_equal(pt_map(&t, 0x80000000, 0x80000000, 0x200000, PT_PROT_W), 0);
 	tables = t.nr_tables;
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &before);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
 
 	assert_int_equal(pt_map(&t, 0x1800, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
 	assert_int_equal(pt_map(&t, 0x1000, 0x1010, 0x1000, PT_PROT_RW), -EINVAL);
@@ -357,7 +319,7 @@ static void test_map_errors_leave_tables(void **state)
 
 	assert_int_equal(t.nr_tables, tables);
 	assert_int_equal(a.tables_live, tables);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &after);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
 	assert_int_equal(before.n, 4);
 	assert_int_equal(after.n, before.n);
 	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
@@ -375,7 +337,7 @@ static void test_unmap_splits_and_frees(void **state)
 	struct pt_cfg c = mk(48, 48, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct leaves l = { 0 };
+	struct pt_leaves l = { 0 };
 	uint64_t unmapped, pa;
 	int level;
 
@@ -385,44 +347,44 @@ static void test_unmap_splits_and_frees(void **state)
 	/* 1G RWX in PDPT (+0x1000) index 1: R|W|X 0x7 | EMT 0x30 | PS 0x80 = 0xb7. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0x80000000, 0x40000000, PT_PROT_RW | PT_PROT_X),
 			 0);
-	assert_int_equal(*at(&a, BASE + 0x1000 + 8), 0x800000b7ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000 + 8), 0x800000b7ULL);
 	assert_int_equal(t.nr_tables, 2);
 	/* Pretend the IOMMU used and dirtied it, and software asked for snooping: A|D|SNP. */
-	*at(&a, BASE + 0x1000 + 8) |= A | D | SNP;
+	*pt_at(&a, BASE + 0x1000 + 8) |= A | D | SNP;
 
 	/* Cut 4K out of the middle: 1G -> 512 x 2M (PD +0x2000) -> 512 x 4K (PT +0x3000). */
 	assert_int_equal(pt_unmap(&t, 0x40201000, 0x1000, &unmapped), 0);
 	assert_int_equal(unmapped, 0x1000);
 	assert_int_equal(t.nr_tables, 4);
-	assert_int_equal(*at(&a, BASE + 0x1000 + 8), (BASE + 0x2000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000 + 8), (BASE + 0x2000) | 0x7);
 	/* 2M children keep every attribute and PS: 0xbb7. */
-	assert_int_equal(*at(&a, BASE + 0x2000), 0x80000bb7ULL);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 511 * 8), 0xbfe00bb7ULL);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), 0x80000bb7ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 511 * 8), 0xbfe00bb7ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x7);
 	/* 4K grandchildren drop PS: 0xb37. */
-	assert_int_equal(*at(&a, BASE + 0x3000), 0x80200b37ULL);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 8), 0);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 511 * 8), 0x803ffb37ULL);
-	assert_int_equal(leaf_desc(&t, 0x40202000, PT_PROT_X, &level, NULL), 0x80202b37ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000), 0x80200b37ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 8), 0);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 511 * 8), 0x803ffb37ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x40202000, PT_PROT_X, &level, NULL), 0x80202b37ULL);
 	assert_int_equal(level, 1);
 	assert_int_equal(pt_iova_to_phys(&t, 0x40201000, &pa), -ENOENT);
 	assert_int_equal(pt_iova_to_phys(&t, 0x40202345, &pa), 0);
 	assert_int_equal(pa, 0x80202345);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &l);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &l);
 	assert_int_equal(l.n, 511 + 511);
 
 	/* Unmap across the end of the split 2M page into the next 2M page: splits that too. */
 	assert_int_equal(pt_unmap(&t, 0x403ff000, 0x2000, &unmapped), 0);
 	assert_int_equal(unmapped, 0x2000);
 	assert_int_equal(t.nr_tables, 5);
-	assert_int_equal(*at(&a, BASE + 0x4000 + 8), 0x80401b37ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x4000 + 8), 0x80401b37ULL);
 
 	/* Unmap everything: all tables but the root are freed. */
 	assert_int_equal(pt_unmap(&t, 0, 1ULL << 48, &unmapped), 0);
 	assert_int_equal(unmapped, 0x40000000 - 0x3000);
 	assert_int_equal(t.nr_tables, 1);
 	assert_int_equal(a.tables_live, 1);
-	assert_int_equal(*at(&a, BASE), 0);
+	assert_int_equal(*pt_at(&a, BASE), 0);
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
 }
@@ -430,38 +392,12 @@ static void test_unmap_splits_and_frees(void **state)
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
-struct reads {
-	unsigned int n;
-	uint64_t addr[16];
-	int level[16];
-};
-
-static void count_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct reads *r = arg;
-
-	if (r->n < 16) {
-		r->addr[r->n] = addr;
-		r->level[r->n] = level;
-	}
-	r->n++;
-}
-
 /* 4-level chain: PML4 @BASE, PDPT @+0x1000, PD @+0x2000, PT @+0x3000; R|W|X, A clear. */
 static void build_chain(struct pt_arena *a)
 {
-	*at(a, BASE) = (BASE + 0x1000) | 0x7;
-	*at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-}
-
-static enum pt_fault_reason walk(struct pt_cfg *c, struct pt_arena *a, uint64_t iova,
-				 unsigned int access, struct pt_leaf *leaf, struct pt_fault *f,
-				 struct reads *r)
-{
-	memset(r, 0, sizeof(*r));
-	memset(f, 0, sizeof(*f));
-	return pt_walk_mem(c, &a->mem, BASE, iova, access, leaf, f, count_read, r);
+	*pt_at(a, BASE) = (BASE + 0x1000) | 0x7;
+	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 }
 
 static void test_walk_ok_and_not_present(void **state)
@@ -470,17 +406,17 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* RW page: exactly 4 reads, levels 4..1. */
 	*pte = 0x5000 | R | W;
-	assert_int_equal(walk(&c, &a, 0x1abc, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abc, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x5abc);
 	assert_int_equal(leaf.size, 0x1000);
 	assert_int_equal(leaf.level, 1);
@@ -496,55 +432,62 @@ static void test_walk_ok_and_not_present(void **state)
 	assert_int_equal(r.level[3], 1);
 	assert_int_equal(*pte, 0x5003);
 	/* No privilege in the second stage: a "user" request is just a request. */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 
 	/* Not present = neither R nor W, at each level (X alone does not count). */
 	*pte = 0x5000 | X;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(f.desc, 0x5004);
 	assert_int_equal(r.n, 4);
 	*pte = 0x5000 | R;
 
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | X | PS;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | X | PS;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(r.n, 3);
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/* All bits but R and W set: still not present. */
-	*at(&a, BASE + 0x1000) = ~(R | W);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	*pt_at(&a, BASE + 0x1000) = ~(R | W);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(f.desc_addr, BASE + 0x1000);
 	assert_int_equal(r.n, 2);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
-	assert_int_equal(walk(&c, &a, 1ULL << 39, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(f.desc_addr, BASE + 8);
 	assert_int_equal(r.n, 1);
 
 	/* Above the AGAW: translation fault at the top level, no read. */
-	assert_int_equal(walk(&c, &a, 1ULL << 48, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 0);
 
 	/* A table pointer outside the arena: walk abort at level 2, nothing read outside. */
-	*at(&a, BASE + 0x1000) = 0x40000000ULL | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_EXT_ABORT);
+	*pt_at(&a, BASE + 0x1000) = 0x40000000ULL | R | W;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_EXT_ABORT);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(f.desc_addr, 0x40000000);
 	assert_int_equal(r.n, 2);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
 	/* A loop back to the root: still exactly four reads, ending at a level-1 leaf. */
-	*at(&a, BASE) = BASE | 0x7;
-	assert_int_equal(walk(&c, &a, 0x10, PT_PROT_X, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE) = BASE | 0x7;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x10, PT_PROT_X, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(leaf.oa, BASE + 0x10);
-	*at(&a, BASE) = (BASE + 0x1000) | 0x7;
+	*pt_at(&a, BASE) = (BASE + 0x1000) | 0x7;
 	pt_arena_destroy(&a);
 }
 
@@ -554,24 +497,25 @@ static void test_walk_3_and_5_level(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	/* 3 levels: PDPT @BASE -> PD @+0x1000 -> PT @+0x2000. */
-	*at(&a, BASE) = (BASE + 0x1000) | 0x7;
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*at(&a, BASE + 0x2000 + 8) = 0x5000 | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE) = (BASE + 0x1000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x2000 + 8) = 0x5000 | R | W;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.level[0], 3);
 	/* A 1G leaf in the root: one read. */
-	*at(&a, BASE + 8) = 0x80000000ULL | PS | R;
-	assert_int_equal(walk(&c, &a, 0x40000123, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE + 8) = 0x80000000ULL | PS | R;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x40000123, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x80000123);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 1);
-	assert_int_equal(walk(&c, &a, 1ULL << 39, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 0);
 	memset(a.buf, 0, 0x10000);
@@ -579,26 +523,30 @@ static void test_walk_3_and_5_level(void **state)
 	/* 5 levels: PML5 index 1 (2^48) down to PT index 1. */
 	c = mk(57, 48, 0);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	*at(&a, BASE + 8) = (BASE + 0x1000) | 0x7;
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-	*at(&a, BASE + 0x3000) = (BASE + 0x4000) | 0x7;
-	*at(&a, BASE + 0x4000 + 8) = 0x9000 | R | W;
-	assert_int_equal(walk(&c, &a, (1ULL << 48) | 0x1042, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
+	*pt_at(&a, BASE + 0x3000) = (BASE + 0x4000) | 0x7;
+	*pt_at(&a, BASE + 0x4000 + 8) = 0x9000 | R | W;
+	assert_int_equal(
+		pt_test_walk(&c, &a, BASE, (1ULL << 48) | 0x1042, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x9042);
 	assert_int_equal(r.n, 5);
 	assert_int_equal(r.level[0], 5);
 	assert_int_equal(r.addr[0], BASE + 8);
 	/* PS and SNP in an SS-PML5E are reserved. */
-	*at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(walk(&c, &a, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
+	assert_int_equal(
+		pt_test_walk(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
+		PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 5);
-	*at(&a, BASE + 8) = (BASE + 0x1000) | SNP | 0x7;
-	assert_int_equal(walk(&c, &a, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | SNP | 0x7;
+	assert_int_equal(
+		pt_test_walk(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
+		PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 5);
-	assert_int_equal(walk(&c, &a, 1ULL << 57, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 57, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 5);
 	pt_arena_destroy(&a);
 }
@@ -609,37 +557,39 @@ static void test_walk_reserved(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pml4e = at(&a, BASE);
-	pdpte = at(&a, BASE + 0x1000);
-	pde = at(&a, BASE + 0x2000);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pml4e = pt_at(&a, BASE);
+	pdpte = pt_at(&a, BASE + 0x1000);
+	pde = pt_at(&a, BASE + 0x2000);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* Output bit 40 with a 40-bit width: reserved at level 1. Bit 39 is fine. */
 	*pte = (1ULL << 40) | 0x5000 | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc, (1ULL << 40) | 0x5001);
 	assert_int_equal(r.n, 4);
 	*pte = (1ULL << 39) | 0x5000 | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, (1ULL << 39) | 0x5000);
 
 	/* Bit 62 (legacy TM) is reserved in scalable mode. */
 	*pte = (1ULL << 62) | 0x5000 | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 1);
 	/*
 	 * Ignored in a leaf: 63, 61:52 (mask 0xbff0...), bit 10, and bit 7 of
 	 * an SS-PTE; SNP, EMT, IPAT, A, D are leaf attributes.
 	 */
 	*pte = 0xbff0000000000000ULL | 0x5000 | SNP | 0x400 | D | A | PS | 0x78 | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x5000);
 	assert_int_equal(leaf.level, 1);
 	assert_int_equal(leaf.size, 0x1000);
@@ -647,64 +597,74 @@ static void test_walk_reserved(void **state)
 
 	/* Table pointers: a table address above the width is reserved (level 3, 2 reads). */
 	*pdpte = (1ULL << 45) | (BASE + 0x2000) | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 2);
 	/* SNP (bit 11) in a non-leaf SS-PDPTE / SS-PDE / SS-PML4E is reserved. */
 	*pdpte = (BASE + 0x2000) | SNP | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	*pdpte = (BASE + 0x2000) | 0x7;
 	*pde = (BASE + 0x3000) | SNP | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 2);
 	*pml4e = (BASE + 0x1000) | SNP | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 1);
 	/* PS in an SS-PML4E is reserved. */
 	*pml4e = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 4);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* Ignored in table pointers: 6:3, A, 9, 10, 63, 61:52. */
 	*pde = 0xbff0000000000000ULL | (BASE + 0x3000) | 0x778 | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	/* ... but bit 62 is reserved there too. */
 	*pde = (1ULL << 62) | (BASE + 0x3000) | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 2);
 
 	/* 2M page: bits 20:12 are reserved (no PAT in the second stage). */
 	*pde = 0x200000 | PS | SNP | R;
-	assert_int_equal(walk(&c, &a, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x21abcd);
 	assert_int_equal(leaf.size, 0x200000);
 	assert_int_equal(leaf.level, 2);
 	assert_int_equal(r.n, 3);
 	*pde = 0x200000 | 0x1000 | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 2);
 	*pde = 0x200000 | (1ULL << 20) | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* 1G page: bits 29:12 reserved. */
 	*pdpte = 0x40000000 | PS | R | W;
-	assert_int_equal(walk(&c, &a, 0x3fffffff, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x3fffffff, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x7fffffff);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
 	*pdpte = 0x40000000 | (1ULL << 21) | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	*pdpte = 0x40000000 | (1ULL << 12) | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 
 	/* Root above the width: reserved, no read. */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(pt_walk_mem(&c, &a.mem, 1ULL << 40, 0x1000, PT_PROT_R, &leaf, &f,
-				     count_read, &r),
+				     pt_reads_count, &r),
 			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 0);
@@ -713,17 +673,19 @@ static void test_walk_reserved(void **state)
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
 	*pdpte = 0x40000000 | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 2);
 	*pdpte = (BASE + 0x2000) | 0x7;
 	*pde = 0x200000 | PS | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.level, 2);
 	/* SSLPS = 0: the 2M PS is reserved too. */
 	c = mk(48, 40, PT_CFG_NO_1G | PT_CFG_NO_2M);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(r.n, 3);
 	pt_arena_destroy(&a);
@@ -735,72 +697,78 @@ static void test_walk_permissions(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pml4e = at(&a, BASE);
-	pdpte = at(&a, BASE + 0x1000);
-	pde = at(&a, BASE + 0x2000);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pml4e = pt_at(&a, BASE);
+	pdpte = pt_at(&a, BASE + 0x1000);
+	pde = pt_at(&a, BASE + 0x2000);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | R | W | X;
 
 	/* W missing in the SS-PDPTE: a write faults right there (level 3, 2 reads). */
 	*pdpte = (BASE + 0x2000) | R | X;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(f.desc_addr, BASE + 0x1000);
 	assert_int_equal(r.n, 2);
 	/* A read works and the leaf reports the stacked rights (no W). */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_X | PT_PROT_U);
 	*pdpte = (BASE + 0x2000) | 0x7;
 
 	/* R missing in the SS-PDE: a read faults at level 2; a write works. */
 	*pde = (BASE + 0x3000) | W | X;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(r.n, 3);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_W | PT_PROT_X | PT_PROT_U);
 	/* Read + write needs both: faults at level 2. */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_RW, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_RW, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 2);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* Write-only leaf: read faults at level 1. */
 	*pte = 0x5000 | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(r.n, 4);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	/* Read-only leaf: write faults at level 1. */
 	*pte = 0x5000 | R | X;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
 	*pte = 0x5000 | R | W | X;
 
 	/* X missing in the SS-PML4E: an execute request faults at level 4; reads work. */
 	*pml4e = (BASE + 0x1000) | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 1);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_RW, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_RW, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* X missing in the leaf. */
 	*pte = 0x5000 | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_X, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
 	pt_arena_destroy(&a);
 }
 
 /* Called after each read: once, change the descriptor just read at @level under the walker. */
 struct racer {
-	struct reads r;
+	struct pt_reads r;
 	int level;
 	uint64_t *victim;
 	bool done;
@@ -810,7 +778,7 @@ static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
 {
 	struct racer *rc = arg;
 
-	count_read(&rc->r, level, addr, value);
+	pt_reads_count(&rc->r, level, addr, value);
 	if (level == rc->level && !rc->done) {
 		*rc->victim |= 1ULL << 53; /* an ignored bit: a concurrent software update */
 		rc->done = true;
@@ -823,49 +791,51 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* SSADE: a read sets A (bit 8) on every level walked; still 4 reads. */
 	*pte = 0x5000 | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.n, 4);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x107);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x107);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x107);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x107);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x107);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x107);
 	assert_int_equal(*pte, 0x5000 | 0x103);
 	/* A write adds D (bit 9) on the leaf. */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | 0x303);
 	/* A first write to a clean page sets A and D at once. */
 	*pte = 0x6000 | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x6000 | 0x302);
 
 	/* A faulting write leaves the leaf untouched. */
 	build_chain(&a);
 	*pte = 0x5000 | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(*pte, 0x5000 | R);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x107);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x107);
 	/* A table that denies the access is not marked accessed either; those above are. */
 	build_chain(&a);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | R;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | R;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 3);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x107);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | R);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x107;
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x107);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | R);
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x107;
 
 	/* A 2M page written: A and D on the SS-PDE. */
-	*at(&a, BASE + 0x2000) = 0x200000 | PS | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
-	assert_int_equal(*at(&a, BASE + 0x2000), 0x200000 | 0x383);
+	*pt_at(&a, BASE + 0x2000) = 0x200000 | PS | R | W;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), 0x200000 | 0x383);
 
 	/*
 	 * The leaf changes between its read and the A/D update: the update
@@ -885,7 +855,7 @@ static void test_walk_hw_access_dirty(void **state)
 	}
 	/* The same for a table pointer: the restart happens after 3 reads (3 + 4). */
 	{
-		struct racer rc = { .level = 2, .victim = at(&a, BASE + 0x2000) };
+		struct racer rc = {.level = 2, .victim = pt_at(&a, BASE + 0x2000)};
 
 		build_chain(&a);
 		*pte = 0x5000 | R | W;
@@ -893,7 +863,7 @@ static void test_walk_hw_access_dirty(void **state)
 					     race_read, &rc),
 				 PT_OK);
 		assert_int_equal(rc.r.n, 7);
-		assert_int_equal(*at(&a, BASE + 0x2000), (1ULL << 53) | (BASE + 0x3000) | 0x107);
+		assert_int_equal(*pt_at(&a, BASE + 0x2000), (1ULL << 53) | (BASE + 0x3000) | 0x107);
 		assert_int_equal(*pte, 0x5000 | 0x103);
 	}
 
@@ -902,9 +872,9 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	build_chain(&a);
 	*pte = 0x5000 | R | W;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | R | W);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x7);
 	pt_arena_destroy(&a);
 }
 

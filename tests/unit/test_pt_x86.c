@@ -19,6 +19,8 @@
 
 #include "pt/pt.h"
 
+#include "pt_test.h"
+
 #define BASE 0x100000ULL
 
 /* Low attribute bits, for reading the constants below. */
@@ -36,11 +38,6 @@ static struct pt_cfg mk(unsigned int ias, unsigned int oas, unsigned int flags)
 			    .flags = flags };
 
 	return c;
-}
-
-static uint64_t *at(struct pt_arena *a, uint64_t pa)
-{
-	return (uint64_t *)(a->buf + (pa - a->base));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -118,19 +115,6 @@ static void test_geometry(void **state)
 /* ---------------------------------------------------------------------- */
 /* Descriptors written by map                                             */
 
-static uint64_t leaf_desc(struct pt_table *t, uint64_t iova, unsigned int access, int *level,
-			  unsigned int *prot)
-{
-	struct pt_leaf leaf;
-	struct pt_fault f;
-
-	assert_int_equal(pt_table_walk(t, iova, access, &leaf, &f), PT_OK);
-	*level = leaf.level;
-	if (prot)
-		*prot = leaf.prot;
-	return leaf.desc;
-}
-
 static void test_descriptors_4level(void **state)
 {
 	struct pt_cfg c = mk(48, 48, 0);
@@ -151,56 +135,57 @@ static void test_descriptors_4level(void **state)
 	 * Tables come from the arena in order: PDPT +0x1000, PD +0x2000, PT +0x3000.
 	 */
 	assert_int_equal(pt_map(&t, 0x1000, 0x40000000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x1000, PT_PROT_R, &level, &prot), 0x8000000040000063ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x1000, PT_PROT_R, &level, &prot), 0x8000000040000063ULL);
 	assert_int_equal(level, 1);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_W);
 	/* Table descriptors: next | P 0x1 | R/W 0x2 | U/S 0x4 | A 0x20 = 0x27, XD clear. */
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 8), 0x8000000040000063ULL);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 8), 0x8000000040000063ULL);
 
 	/* Read-only user: P 0x1 | U/S 0x4 | A 0x20 = 0x25 (no D: it cannot be written), XD. */
 	assert_int_equal(pt_map(&t, 0x2000, 0x40001000, 0x1000, PT_PROT_R | PT_PROT_U), 0);
-	assert_int_equal(leaf_desc(&t, 0x2000, PT_PROT_R | PT_PROT_U, &level, &prot),
+	assert_int_equal(pt_leaf_desc(&t, 0x2000, PT_PROT_R | PT_PROT_U, &level, &prot),
 			 0x8000000040001025ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_U);
 
 	/* RWX user: 0x1 | 0x2 | 0x4 | 0x20 | 0x40 = 0x67, XD clear. */
 	assert_int_equal(pt_map(&t, 0x3000, 0x40002000, 0x1000, PT_PROT_RW | PT_PROT_X | PT_PROT_U),
 			 0);
-	assert_int_equal(leaf_desc(&t, 0x3000, PT_PROT_X | PT_PROT_U, &level, &prot),
+	assert_int_equal(pt_leaf_desc(&t, 0x3000, PT_PROT_X | PT_PROT_U, &level, &prot),
 			 0x0000000040002067ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_W | PT_PROT_X | PT_PROT_U);
 
 	/* Write-only cannot be expressed: it maps read-write, 0x63 | XD. */
 	assert_int_equal(pt_map(&t, 0x4000, 0x40003000, 0x1000, PT_PROT_W), 0);
-	assert_int_equal(leaf_desc(&t, 0x4000, PT_PROT_R, &level, &prot), 0x8000000040003063ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x4000, PT_PROT_R, &level, &prot), 0x8000000040003063ULL);
 
 	/* Read + execute, supervisor: 0x1 | 0x20 = 0x21, XD clear. */
 	assert_int_equal(pt_map(&t, 0x5000, 0x40004000, 0x1000, PT_PROT_R | PT_PROT_X), 0);
-	assert_int_equal(leaf_desc(&t, 0x5000, PT_PROT_X, &level, &prot), 0x0000000040004021ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x5000, PT_PROT_X, &level, &prot), 0x0000000040004021ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_X);
 
 	/* 2M page at level 2: 0x63 | PS 0x80 = 0xe3, XD. One new PD entry, no new table. */
 	assert_int_equal(pt_map(&t, 0x200000, 0x80000000, 0x200000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x3fffff, PT_PROT_W, &level, &prot), 0x80000000800000e3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3fffff, PT_PROT_W, &level, &prot),
+			 0x80000000800000e3ULL);
 	assert_int_equal(level, 2);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), 0x80000000800000e3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), 0x80000000800000e3ULL);
 	assert_int_equal(t.nr_tables, 4);
 
 	/* 1G page at level 3 in the PDPT: 0xe3 | XD. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0xc0000000, 0x40000000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level, &prot),
+	assert_int_equal(pt_leaf_desc(&t, 0x7fffffff, PT_PROT_R, &level, &prot),
 			 0x80000000c00000e3ULL);
 	assert_int_equal(level, 3);
-	assert_int_equal(*at(&a, BASE + 0x1000 + 8), 0x80000000c00000e3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000 + 8), 0x80000000c00000e3ULL);
 
 	/* 1G read + execute user above 4G: P | U/S | A | PS = 0xa5. */
 	assert_int_equal(pt_map(&t, 0x80000000, 0x100000000ULL, 0x40000000,
 				PT_PROT_R | PT_PROT_X | PT_PROT_U),
 			 0);
-	assert_int_equal(leaf_desc(&t, 0x80000000, PT_PROT_R, &level, &prot),
+	assert_int_equal(pt_leaf_desc(&t, 0x80000000, PT_PROT_R, &level, &prot),
 			 0x00000001000000a5ULL);
 	assert_int_equal(prot, PT_PROT_R | PT_PROT_X | PT_PROT_U);
 
@@ -209,8 +194,8 @@ static void test_descriptors_4level(void **state)
 
 	/* Top of the 48-bit space: a new PML4 entry 511 -> a new chain of three tables. */
 	assert_int_equal(pt_map(&t, 0xfffffffff000ULL, 0x7000, 0x1000, PT_PROT_R), 0);
-	assert_int_equal(*at(&a, BASE + 511 * 8), (BASE + 0x4000) | 0x27);
-	assert_int_equal(leaf_desc(&t, 0xffffffffffffULL, PT_PROT_R, &level, NULL),
+	assert_int_equal(*pt_at(&a, BASE + 511 * 8), (BASE + 0x4000) | 0x27);
+	assert_int_equal(pt_leaf_desc(&t, 0xffffffffffffULL, PT_PROT_R, &level, NULL),
 			 0x8000000000007021ULL);
 
 	assert_int_equal(pt_iova_to_phys(&t, 0x40123456, &pa), 0);
@@ -244,26 +229,27 @@ static void test_descriptors_5level(void **state)
 	 * (PML4) .. +0x4000 (PT). Output bits up to 51 are usable with oas 52.
 	 */
 	assert_int_equal(pt_map(&t, 1ULL << 48, 0x5000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 1ULL << 48, PT_PROT_W, &level, NULL),
+	assert_int_equal(pt_leaf_desc(&t, 1ULL << 48, PT_PROT_W, &level, NULL),
 			 0x8000000000005063ULL);
 	assert_int_equal(level, 1);
-	assert_int_equal(*at(&a, BASE), 0);
-	assert_int_equal(*at(&a, BASE + 8), (BASE + 0x1000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE), 0);
+	assert_int_equal(*pt_at(&a, BASE + 8), (BASE + 0x1000) | 0x27);
 	assert_int_equal(t.nr_tables, 5);
 
 	/* 1G at the top of the 57-bit space to output 0xf_ffff_c000_0000 (bits 51:30 set). */
 	assert_int_equal(pt_map(&t, (1ULL << 57) - 0x40000000, 0xfffffc0000000ULL, 0x40000000,
 				PT_PROT_RW | PT_PROT_X),
 			 0);
-	assert_int_equal(leaf_desc(&t, (1ULL << 57) - 1, PT_PROT_X, &level, NULL),
+	assert_int_equal(pt_leaf_desc(&t, (1ULL << 57) - 1, PT_PROT_X, &level, NULL),
 			 0x000fffffc00000e3ULL);
 	assert_int_equal(level, 3);
-	assert_int_equal(*at(&a, BASE + 511 * 8), (BASE + 0x5000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 511 * 8), (BASE + 0x5000) | 0x27);
 
 	/* Beyond 57 bits: -ERANGE; a 2M leaf: 0xe3 | XD. */
 	assert_int_equal(pt_map(&t, 1ULL << 57, 0x1000, 0x1000, PT_PROT_RW), -ERANGE);
 	assert_int_equal(pt_map(&t, 0x200000, 0x400000, 0x200000, PT_PROT_RW), 0);
-	assert_int_equal(leaf_desc(&t, 0x200000, PT_PROT_R, &level, NULL), 0x80000000004000e3ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x200000, PT_PROT_R, &level, NULL),
+			 0x80000000004000e3ULL);
 	assert_int_equal(level, 2);
 
 	/* Input at 2^57 faults before any read. */
@@ -287,10 +273,10 @@ static void test_map_no_1g_no_blocks(void **state)
 	/* A 1G-aligned 1G range maps as 512 2M pages in one PD: 0xe3 | XD each. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0x80000000, 0x40000000, PT_PROT_RW), 0);
 	assert_int_equal(t.nr_tables, 3);
-	assert_int_equal(leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL),
+	assert_int_equal(pt_leaf_desc(&t, 0x40000000, PT_PROT_R, &level, NULL),
 			 0x80000000800000e3ULL);
 	assert_int_equal(level, 2);
-	assert_int_equal(leaf_desc(&t, 0x7fe00000, PT_PROT_R, &level, NULL),
+	assert_int_equal(pt_leaf_desc(&t, 0x7fe00000, PT_PROT_R, &level, NULL),
 			 0x80000000bfe000e3ULL);
 	pt_table_destroy(&t);
 
@@ -300,7 +286,8 @@ static void test_map_no_1g_no_blocks(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x200000, 0x600000, 0x200000, PT_PROT_RW), 0);
 	assert_int_equal(t.nr_tables, 4);
-	assert_int_equal(leaf_desc(&t, 0x3ff000, PT_PROT_R, &level, NULL), 0x80000000007ff063ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x3ff000, PT_PROT_R, &level, NULL),
+			 0x80000000007ff063ULL);
 	assert_int_equal(level, 1);
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
@@ -309,31 +296,12 @@ static void test_map_no_1g_no_blocks(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
-struct leaves {
-	unsigned int n;
-	uint64_t iova[64], pa[64], size[64];
-};
-
-static int collect(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		   int level)
-{
-	struct leaves *l = arg;
-
-	if (l->n < 64) {
-		l->iova[l->n] = iova;
-		l->pa[l->n] = pa;
-		l->size[l->n] = size;
-	}
-	l->n++;
-	return 0;
-}
-
 static void test_map_errors_leave_tables(void **state)
 {
 	struct pt_cfg c = mk(48, 40, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct leaves before = { 0 }, after = { 0 };
+	struct pt_leaves before = { 0 }, after = { 0 };
 	uint64_t tables;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
@@ -341,7 +309,7 @@ static void test_map_errors_leave_tables(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x10000000, 0x10000000, 0x3000, PT_PROT_RW), 0);
 	tables = t.nr_tables;
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &before);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
 
 	assert_int_equal(pt_map(&t, 0x1001, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
 	assert_int_equal(pt_map(&t, 0x1000, 0x1001, 0x1000, PT_PROT_RW), -EINVAL);
@@ -368,7 +336,7 @@ static void test_map_errors_leave_tables(void **state)
 
 	assert_int_equal(t.nr_tables, tables);
 	assert_int_equal(a.tables_live, tables);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &after);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
 	assert_int_equal(before.n, 3);
 	assert_int_equal(before.n, after.n);
 	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
@@ -383,7 +351,7 @@ static void test_unmap_splits_and_frees(void **state)
 	struct pt_cfg c = mk(48, 48, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct leaves l = { 0 };
+	struct pt_leaves l = { 0 };
 	uint64_t unmapped, pa;
 	int level;
 
@@ -400,16 +368,16 @@ static void test_unmap_splits_and_frees(void **state)
 	assert_int_equal(unmapped, 0x1000);
 	assert_int_equal(t.nr_tables, 4);
 	/* The PDPT entry is now a table pointer: next | 0x27. */
-	assert_int_equal(*at(&a, BASE + 0x1000 + 8), (BASE + 0x2000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000 + 8), (BASE + 0x2000) | 0x27);
 	/* 2M children keep the attributes: P|RW|US|A|D|PS = 0xe7, XD. */
-	assert_int_equal(*at(&a, BASE + 0x2000), 0x80000000800000e7ULL);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 511 * 8), 0x80000000bfe000e7ULL);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), 0x80000000800000e7ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 511 * 8), 0x80000000bfe000e7ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x27);
 	/* 4K grandchildren lose PS: 0x67, XD. */
-	assert_int_equal(*at(&a, BASE + 0x3000), 0x8000000080200067ULL);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 8), 0);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 2 * 8), 0x8000000080202067ULL);
-	assert_int_equal(leaf_desc(&t, 0x40202000, PT_PROT_W | PT_PROT_U, &level, NULL),
+	assert_int_equal(*pt_at(&a, BASE + 0x3000), 0x8000000080200067ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 8), 0);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 2 * 8), 0x8000000080202067ULL);
+	assert_int_equal(pt_leaf_desc(&t, 0x40202000, PT_PROT_W | PT_PROT_U, &level, NULL),
 			 0x8000000080202067ULL);
 	assert_int_equal(level, 1);
 
@@ -418,7 +386,7 @@ static void test_unmap_splits_and_frees(void **state)
 	assert_int_equal(pa, 0x80200fff);
 	assert_int_equal(pt_iova_to_phys(&t, 0x7fffffff, &pa), 0);
 	assert_int_equal(pa, 0xbfffffff);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, collect, &l);
+	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &l);
 	assert_int_equal(l.n, 511 + 511);
 
 	/* Unmap a 2M page whole (no split) and a range with a hole. */
@@ -432,12 +400,12 @@ static void test_unmap_splits_and_frees(void **state)
 	assert_int_equal(pt_unmap(&t, 0x40204000, 0x1fc000, &unmapped), 0);
 	assert_int_equal(unmapped, 0x1fc000);
 	assert_int_equal(t.nr_tables, 3);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), 0);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), 0);
 	assert_int_equal(pt_unmap(&t, 0, 1ULL << 48, &unmapped), 0);
 	assert_int_equal(unmapped, 0x40000000 - 0x400000);
 	assert_int_equal(t.nr_tables, 1);
 	assert_int_equal(a.tables_live, 1);
-	assert_int_equal(*at(&a, BASE), 0);
+	assert_int_equal(*pt_at(&a, BASE), 0);
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
 }
@@ -454,27 +422,27 @@ static void test_split_moves_pat(void **state)
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	/* 2M page at 0x200000 in the PD at +0x2000, index 1: 0xe3 | XD. */
 	assert_int_equal(pt_map(&t, 0x200000, 0x800000, 0x200000, PT_PROT_RW), 0);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), 0x80000000008000e3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), 0x80000000008000e3ULL);
 	/* Give it a memory type: PCD (bit 4) and PAT, which sits at bit 12 in a large page. */
-	*at(&a, BASE + 0x2000 + 8) |= 0x10 | 0x1000;
+	*pt_at(&a, BASE + 0x2000 + 8) |= 0x10 | 0x1000;
 
 	/*
 	 * Splitting into 4K PTEs (PT at +0x3000) keeps PCD and moves PAT to
 	 * bit 7: 0x63 | 0x10 | 0x80 = 0xf3, XD.
 	 */
 	assert_int_equal(pt_unmap(&t, 0x3ff000, 0x1000, &unmapped), 0);
-	assert_int_equal(*at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x3000), 0x80000000008000f3ULL);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 510 * 8), 0x80000000009fe0f3ULL);
-	assert_int_equal(*at(&a, BASE + 0x3000 + 511 * 8), 0);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000 + 8), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000), 0x80000000008000f3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 510 * 8), 0x80000000009fe0f3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x3000 + 511 * 8), 0);
 
 	/* 1G with PAT split into 2M: PAT stays at bit 12, PS stays. 0xe3 | 0x1000. */
 	assert_int_equal(pt_map(&t, 0x40000000, 0x40000000, 0x40000000, PT_PROT_RW), 0);
-	*at(&a, BASE + 0x1000 + 8) |= 0x1000;
+	*pt_at(&a, BASE + 0x1000 + 8) |= 0x1000;
 	assert_int_equal(pt_unmap(&t, 0x40000000, 0x200000, &unmapped), 0);
 	assert_int_equal(unmapped, 0x200000);
-	assert_int_equal(*at(&a, BASE + 0x4000), 0);
-	assert_int_equal(*at(&a, BASE + 0x4000 + 8), 0x80000000402010e3ULL);
+	assert_int_equal(*pt_at(&a, BASE + 0x4000), 0);
+	assert_int_equal(*pt_at(&a, BASE + 0x4000 + 8), 0x80000000402010e3ULL);
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
 }
@@ -482,38 +450,12 @@ static void test_split_moves_pat(void **state)
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
-struct reads {
-	unsigned int n;
-	uint64_t addr[16];
-	int level[16];
-};
-
-static void count_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct reads *r = arg;
-
-	if (r->n < 16) {
-		r->addr[r->n] = addr;
-		r->level[r->n] = level;
-	}
-	r->n++;
-}
-
 /* 4-level chain: PML4 @BASE, PDPT @+0x1000, PD @+0x2000, PT @+0x3000; P|RW|US, A clear. */
 static void build_chain(struct pt_arena *a)
 {
-	*at(a, BASE) = (BASE + 0x1000) | 0x7;
-	*at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-}
-
-static enum pt_fault_reason walk(struct pt_cfg *c, struct pt_arena *a, uint64_t iova,
-				 unsigned int access, struct pt_leaf *leaf, struct pt_fault *f,
-				 struct reads *r)
-{
-	memset(r, 0, sizeof(*r));
-	memset(f, 0, sizeof(*f));
-	return pt_walk_mem(c, &a->mem, BASE, iova, access, leaf, f, count_read, r);
+	*pt_at(a, BASE) = (BASE + 0x1000) | 0x7;
+	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 }
 
 static void test_walk_ok_and_not_present(void **state)
@@ -522,17 +464,18 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
 
 	/* RW user page: exactly 4 reads, PML4E .. PTE, levels 4..1. */
 	*pte = 0x5000 | P | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1234, PT_PROT_W | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1234, PT_PROT_W | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 	assert_int_equal(leaf.oa, 0x5234);
 	assert_int_equal(leaf.size, 0x1000);
 	assert_int_equal(leaf.level, 1);
@@ -548,67 +491,74 @@ static void test_walk_ok_and_not_present(void **state)
 	assert_int_equal(r.level[3], 1);
 	/* Without HW_AD nothing is written. */
 	assert_int_equal(*pte, 0x5007);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x7);
 
 	/* Root pointer low bits are ignored. */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE | 0x18, 0x1000, PT_PROT_R, &leaf, &f,
-				     count_read, &r),
+				     pt_reads_count, &r),
 			 PT_OK);
 	assert_int_equal(r.addr[0], BASE);
 
 	/* Not present at each level: P clear (other bits ignored), n reads. */
 	*pte = 0x5000 | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(f.desc, 0x5006);
 	assert_int_equal(r.n, 4);
 	*pte = 0x5000 | P;
 
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x6;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x6;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(f.desc_addr, BASE + 0x2000);
 	assert_int_equal(r.n, 3);
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/* PDPTE not present; even with reserved-looking bits it is just not present. */
-	*at(&a, BASE + 0x1000) = 0xfffffffffffffffeULL;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	*pt_at(&a, BASE + 0x1000) = 0xfffffffffffffffeULL;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 2);
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
 	/* PML4E not present: a different index (iova 2^39 -> PML4 index 1). */
-	assert_int_equal(walk(&c, &a, 1ULL << 39, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(f.desc_addr, BASE + 8);
 	assert_int_equal(r.n, 1);
 
 	/* Non-canonical / out of range input: translation fault at level 4, no read. */
-	assert_int_equal(walk(&c, &a, 1ULL << 48, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 0);
-	assert_int_equal(walk(&c, &a, 0xffff800000001000ULL, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
+	assert_int_equal(
+		pt_test_walk(&c, &a, BASE, 0xffff800000001000ULL, PT_PROT_R, &leaf, &f, &r),
+		PT_FAULT_TRANSLATION);
 	assert_int_equal(r.n, 0);
 
 	/* Next table outside the arena: walk abort at level 1, nothing read outside. */
-	*at(&a, BASE + 0x2000) = 0x7000000ULL | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_EXT_ABORT);
+	*pt_at(&a, BASE + 0x2000) = 0x7000000ULL | 0x7;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_EXT_ABORT);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, 0x7000008);
 	assert_int_equal(r.n, 3);
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/*
 	 * A loop: the PML4E points back at the PML4. The walk still reads
 	 * exactly four descriptors and ends at level 1, where the same
 	 * descriptor reads as a PTE mapping the PML4 itself.
 	 */
-	*at(&a, BASE) = BASE | 0x7;
-	assert_int_equal(walk(&c, &a, 0x123, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE) = BASE | 0x7;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x123, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(leaf.level, 1);
 	assert_int_equal(leaf.oa, BASE + 0x123);
@@ -621,85 +571,93 @@ static void test_walk_reserved(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pml4e = at(&a, BASE);
-	pdpte = at(&a, BASE + 0x1000);
-	pde = at(&a, BASE + 0x2000);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pml4e = pt_at(&a, BASE);
+	pdpte = pt_at(&a, BASE + 0x1000);
+	pde = pt_at(&a, BASE + 0x2000);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW;
 
 	/* Output address bit 40 with a 40-bit width: reserved at level 1. */
 	*pte = (1ULL << 40) | 0x5000 | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc, (1ULL << 40) | 0x5003);
 	/* Bit 51, the top address bit: still reserved. */
 	*pte = (1ULL << 51) | 0x5000 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	/* Bit 39 is a valid address bit. */
 	*pte = (1ULL << 39) | 0x5000 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, (1ULL << 39) | 0x5000);
 	/* Ignored bits 62:52, XD and PAT in a PTE: fine. */
 	*pte = 0x7ff0000000000000ULL | XD | 0x5000 | 0x80 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x5000);
 	assert_int_equal(leaf.prot & PT_PROT_X, 0);
 	*pte = 0x5000 | P | RW;
 
 	/* A table address above the width in the PDPTE: reserved at level 3, 2 reads. */
 	*pdpte = (1ULL << 45) | (BASE + 0x2000) | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 2);
 	/* Ignored bits in table entries: bit 6 (D), bit 8 (G), 11:9, 62:52. */
 	*pdpte = 0x7ff0000000000000ULL | (BASE + 0x2000) | 0xf40 | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	*pdpte = (BASE + 0x2000) | 0x7;
 
 	/* PS in the PML4E is reserved: fault at level 4 after one read. */
 	*pml4e = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 1);
 	*pml4e = (BASE + 0x1000) | 0x7;
 
 	/* 2M page: PAT (bit 12) is fine, bit 13 (and up to 20) is reserved. */
 	*pde = 0x200000 | 0x1000 | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x21abcd);
 	assert_int_equal(leaf.size, 0x200000);
 	assert_int_equal(leaf.level, 2);
 	assert_int_equal(r.n, 3);
 	*pde = 0x200000 | 0x2000 | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 2);
 	*pde = 0x200000 | (1ULL << 20) | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* 1G page: bits 29:13 reserved, 30 is address. */
 	*pdpte = 0x40000000 | PS | P;
-	assert_int_equal(walk(&c, &a, 0x12345678, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x12345678, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x52345678);
 	assert_int_equal(leaf.size, 0x40000000);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
 	*pdpte = 0x40000000 | (1ULL << 29) | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	*pdpte = 0x40000000 | (1ULL << 13) | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 
 	/* Root above the address width: reserved, no read. */
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(pt_walk_mem(&c, &a.mem, 1ULL << 40, 0x1000, PT_PROT_R, &leaf, &f,
-				     count_read, &r),
+				     pt_reads_count, &r),
 			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 4);
 	assert_int_equal(r.n, 0);
@@ -708,13 +666,14 @@ static void test_walk_reserved(void **state)
 	*pdpte = 0x40000000 | PS | P;
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 3);
 	assert_int_equal(r.n, 2);
 	/* ... while a 2M page still works. */
 	*pdpte = (BASE + 0x2000) | 0x7;
 	*pde = 0x200000 | PS | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.level, 2);
 
 	/* With a 52-bit width, bit 51 is an address bit. */
@@ -722,7 +681,7 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	*pde = (BASE + 0x3000) | 0x7;
 	*pte = (1ULL << 51) | 0x5000 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, (1ULL << 51) | 0x5000);
 	pt_arena_destroy(&a);
 }
@@ -733,17 +692,17 @@ static void test_walk_5level(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t iova = (1ULL << 48) | 0x1000; /* PML5 index 1, then 0, 0, 0, 1 */
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	*at(&a, BASE + 8) = (BASE + 0x1000) | 0x7;
-	*at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-	*at(&a, BASE + 0x3000) = (BASE + 0x4000) | 0x7;
-	*at(&a, BASE + 0x4000 + 8) = 0x9000 | P | RW;
-	assert_int_equal(walk(&c, &a, iova | 0x42, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | 0x7;
+	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
+	*pt_at(&a, BASE + 0x3000) = (BASE + 0x4000) | 0x7;
+	*pt_at(&a, BASE + 0x4000 + 8) = 0x9000 | P | RW;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, iova | 0x42, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x9042);
 	assert_int_equal(r.n, 5);
 	assert_int_equal(r.addr[0], BASE + 8);
@@ -751,15 +710,18 @@ static void test_walk_5level(void **state)
 	assert_int_equal(r.addr[4], BASE + 0x4008);
 
 	/* PS in the PML5E: reserved at level 5. */
-	*at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(walk(&c, &a, iova, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, iova, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(f.level, 5);
 	assert_int_equal(r.n, 1);
 	/* Not present PML5E (index 0). */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 5);
 	/* Beyond 57 bits. */
-	assert_int_equal(walk(&c, &a, 1ULL << 57, PT_PROT_R, &leaf, &f, &r), PT_FAULT_TRANSLATION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 57, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_TRANSLATION);
 	assert_int_equal(f.level, 5);
 	assert_int_equal(r.n, 0);
 	pt_arena_destroy(&a);
@@ -771,69 +733,76 @@ static void test_walk_permissions(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pml4e = at(&a, BASE);
-	pdpte = at(&a, BASE + 0x1000);
-	pde = at(&a, BASE + 0x2000);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pml4e = pt_at(&a, BASE);
+	pdpte = pt_at(&a, BASE + 0x1000);
+	pde = pt_at(&a, BASE + 0x2000);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW | US;
 
 	/* Read-only PTE: write faults at level 1; read works and reports no W. */
 	*pte = 0x5000 | P | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(r.n, 4);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_X | PT_PROT_U);
 	*pte = 0x5000 | P | RW | US;
 
 	/* R/W clear in the PDPTE only: writes below fault (at the leaf), reads work. */
 	*pdpte = (BASE + 0x2000) | P | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 	assert_int_equal(leaf.prot & PT_PROT_W, 0);
 	*pdpte = (BASE + 0x2000) | 0x7;
 
 	/* U/S clear in the PDE: a user request faults, a supervisor one works without U. */
 	*pde = (BASE + 0x3000) | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* Supervisor PTE, user write: permission fault. */
 	*pte = 0x5000 | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W | PT_PROT_U, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W | PT_PROT_U, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	*pte = 0x5000 | P | RW | US;
 
 	/* XD in the PML4E removes execute for everything below; reads still work. */
 	*pml4e = XD | (BASE + 0x1000) | 0x7;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
 			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 1);
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R | PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_W, &leaf, &f, &r),
+			 PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* XD in the leaf itself. */
 	*pte = XD | 0x5000 | P | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_X, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	*pte = 0x5000 | P | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_X | PT_PROT_U, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X | PT_PROT_U, &leaf, &f, &r),
+			 PT_OK);
 
 	/* A 2M page under a read-only PDPTE: write faults at level 2. */
 	*pdpte = (BASE + 0x2000) | P | US;
 	*pde = 0x400000 | PS | P | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(f.level, 2);
 	assert_int_equal(r.n, 3);
 	pt_arena_destroy(&a);
@@ -841,7 +810,7 @@ static void test_walk_permissions(void **state)
 
 /* Called after each read: on the 4th read, change the PTE under the walker once. */
 struct racer {
-	struct reads r;
+	struct pt_reads r;
 	uint64_t *victim;
 	bool done;
 };
@@ -850,7 +819,7 @@ static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
 {
 	struct racer *rc = arg;
 
-	count_read(&rc->r, level, addr, value);
+	pt_reads_count(&rc->r, level, addr, value);
 	if (level == 1 && !rc->done) {
 		*rc->victim |= 1ULL << 52; /* an ignored bit: a concurrent software update */
 		rc->done = true;
@@ -863,54 +832,56 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct reads r;
+	struct pt_reads r;
 	struct racer rc = { 0 };
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
 	build_chain(&a);
-	pte = at(&a, BASE + 0x3000 + 8);
+	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* A read sets A (0x20) on every level walked, not D. Still 4 reads. */
 	*pte = 0x5000 | P | RW | US;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(r.n, 4);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x27);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
 	assert_int_equal(*pte, 0x5000 | 0x27);
 	/* A write adds D (0x40) on the leaf only. */
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | 0x67);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
 	/* A first write to a clean page sets A and D in one update. */
 	*pte = 0x6000 | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x6000 | 0x63);
 
 	/* A faulting write leaves the leaf untouched (tables above were used: A set). */
 	build_chain(&a);
 	*pte = 0x5000 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_FAULT_PERMISSION);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
+			 PT_FAULT_PERMISSION);
 	assert_int_equal(*pte, 0x5000 | P);
-	assert_int_equal(*at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
 	/* So does a reserved-bit fault in the leaf. */
 	*pte = (1ULL << 50) | 0x5000 | P;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_FAULT_RESERVED);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
+			 PT_FAULT_RESERVED);
 	assert_int_equal(*pte, (1ULL << 50) | 0x5000 | P);
 
 	/* A 2M page written: A and D on the PDE. */
-	*at(&a, BASE + 0x2000) = 0x200000 | PS | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
-	assert_int_equal(*at(&a, BASE + 0x2000), 0x200000 | 0xe3);
+	*pt_at(&a, BASE + 0x2000) = 0x200000 | PS | P | RW;
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(*pt_at(&a, BASE + 0x2000), 0x200000 | 0xe3);
 
 	/*
 	 * The PTE changes between the read and the A update: the update fails,
 	 * the walk restarts and reads all four levels again, then sets A on
 	 * the new value.
 	 */
-	*at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x27;
+	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x27;
 	*pte = 0x5000 | P | RW;
 	rc.victim = pte;
 	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, race_read,
@@ -925,9 +896,9 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(pt_cfg_init(&c), 0);
 	build_chain(&a);
 	*pte = 0x5000 | P | RW;
-	assert_int_equal(walk(&c, &a, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
+	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | P | RW);
-	assert_int_equal(*at(&a, BASE), (BASE + 0x1000) | 0x7);
+	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x7);
 	pt_arena_destroy(&a);
 }
 

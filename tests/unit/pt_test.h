@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/pt_test.h - the scaffolding every page-table format test
+ * shares: a descriptor's address in a test arena, a walk that records the
+ * addresses and levels it read, leaves collected by pt_for_each_leaf(), and
+ * the descriptor map() wrote for one IOVA.
+ *
+ * The helpers report; they decide nothing. Expected values stay in the
+ * tests, worked out from the architecture, never from these functions.
+ */
+#ifndef UIOMMU_TESTS_PT_TEST_H
+#define UIOMMU_TESTS_PT_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pt/pt.h"
+
+/* The host address of the descriptor at @pa in arena @a (8-byte units). */
+static inline uint64_t *pt_at(struct pt_arena *a, uint64_t pa)
+{
+	return (uint64_t *)(a->buf + (pa - a->base));
+}
+
+/* Descriptor reads of one walk: the first 16 addresses and levels, and how many. */
+struct pt_reads {
+	unsigned int n;
+	uint64_t addr[16];
+	int level[16];
+};
+
+static inline void pt_reads_count(void *arg, int level, uint64_t addr, uint64_t value)
+{
+	struct pt_reads *r = arg;
+
+	(void)value;
+	if (r->n < 16) {
+		r->addr[r->n] = addr;
+		r->level[r->n] = level;
+	}
+	r->n++;
+}
+
+/* pt_walk_mem() from @root in arena @a, counting its reads into @r. */
+static inline enum pt_fault_reason pt_test_walk(const struct pt_cfg *c, struct pt_arena *a,
+						uint64_t root, uint64_t iova, unsigned int access,
+						struct pt_leaf *leaf, struct pt_fault *f,
+						struct pt_reads *r)
+{
+	memset(r, 0, sizeof(*r));
+	memset(f, 0, sizeof(*f));
+	return pt_walk_mem(c, &a->mem, root, iova, access, leaf, f, pt_reads_count, r);
+}
+
+/* Leaves seen by pt_for_each_leaf(): the first 64, and how many. */
+struct pt_leaves {
+	unsigned int n;
+	uint64_t iova[64], pa[64], size[64];
+	unsigned int prot[64];
+	int level[64];
+};
+
+static inline int pt_leaves_collect(void *arg, uint64_t iova, uint64_t pa, uint64_t size,
+				    unsigned int prot, int level)
+{
+	struct pt_leaves *l = arg;
+
+	if (l->n < 64) {
+		l->iova[l->n] = iova;
+		l->pa[l->n] = pa;
+		l->size[l->n] = size;
+		l->prot[l->n] = prot;
+		l->level[l->n] = level;
+	}
+	l->n++;
+	return 0;
+}
+
+/*
+ * The leaf descriptor translating @iova in @t (the walk must succeed), its
+ * level in *@level and, when @prot is not NULL, the permissions it grants.
+ */
+static inline uint64_t pt_leaf_desc(struct pt_table *t, uint64_t iova, unsigned int access,
+				    int *level, unsigned int *prot)
+{
+	struct pt_leaf leaf;
+	struct pt_fault f;
+
+	assert_int_equal(pt_table_walk(t, iova, access, &leaf, &f), PT_OK);
+	*level = leaf.level;
+	if (prot)
+		*prot = leaf.prot;
+	return leaf.desc;
+}
+
+#endif
