@@ -50,14 +50,24 @@
  * unmapping pinned user memory; a domain still maps the address afterwards
  * (see DESIGN.md §1); file-backed pages do not have that problem.
  *
+ * A dma-buf's pages (IOPT_ADDRESS_DMABUF, MAP_FILE of a dma-buf fd) are
+ * the exporter's memory: nothing is faulted in or charged (pin and unpin
+ * skip them), accesses cannot use them (EINVAL), and the exporter can
+ * revoke them at any time: its move_notify unmaps every (area, domain) pair
+ * the pages track and marks them revoked for good (see
+ * iopt_dmabuf_revoke()).
+ *
  * Design rule kept from Linux: destroy never fails. Unpinning and
  * unaccounting allocate nothing.
  *
  * Overflow: an index is at most npages, far below 2^64, so last_index + 1
  * cannot overflow; IOVAs can reach U64_MAX, so last_iova + 1 can.
  *
- * Locks: pages->mutex guards the two trees, npinned, the accounting state and
- * the area fields filled / num_accesses / num_locks changed here. Callers hold
+ * Locks: pages->mutex guards the two trees, npinned, the accounting state,
+ * a dma-buf's revoked flag and (area, domain) tracker, and the area fields
+ * filled / num_accesses / num_locks changed here. A revocation holds the
+ * dma-buf's reservation lock and takes pages->mutex inside it; the order is
+ * iova_rwsem, reservation lock, pages->mutex. Callers hold
  * the owning io_pagetable's iova_rwsem (read is enough for accesses, write
  * for area creation and destruction). pages_list_lock guards the
  * process-wide list used by the pin-count queries (taken without any other
