@@ -31,7 +31,7 @@ static void test_multiplexer(void *arg)
 	iommufd_setup();
 	cmd.op = 9999;
 	CHECK_ERRNO(EOPNOTSUPP, _test_cmd(&cmd));
-	cmd.op = IOMMU_TEST_OP_DMABUF_REVOKE + 1;
+	cmd.op = IOMMU_TEST_OP_MD_CHECK_DMABUF + 1;
 	CHECK_ERRNO(EOPNOTSUPP, _test_cmd(&cmd));
 	/* Sizes: the minimum ends at last. */
 	big.cmd.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
