@@ -24,8 +24,13 @@
  *    reference), unmapping then frees it (ASan would report a leak or a
  *    use after free); a context closed with the buffer mapped releases it;
  *  - MD_CHECK_DMABUF (the maintainer tree's op after v6.19): a mock domain
- *    against the buffer's bytes, its errnos, a revoked buffer.
+ *    against the buffer's bytes, its errnos, a revoked buffer;
+ *  - a race of revocation against map / check / unmap / domain attach
+ *    (also under TSan).
  */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "iommufd_internal.h"
 #include "iommufd_objs.h"
 #include "util/dmabuf.h"
@@ -454,6 +459,82 @@ static void test_check_dmabuf(void *arg)
 	iommufd_teardown();
 }
 
+/*
+ * Revocation racing with the importer: one thread revokes and restores the
+ * buffer, the other maps it (0, or ENODEV while revoked), checks and unmaps
+ * it, and attaches and detaches a second mock domain. Every answer must be
+ * one Linux could give; TSan (make check-tsan) checks the lock order
+ * (iova_rwsem, reservation lock, pages->mutex). Failures are counted in the
+ * threads and checked here.
+ */
+#define RACE_ROUNDS 300
+
+struct race {
+	uint32_t ioas, hwpt;
+	int fd;
+	atomic_int bad;
+	atomic_bool done;
+};
+
+static void *race_revoker(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < RACE_ROUNDS; i++)
+		if (_dmabuf_revoke(r->fd, 1) || _dmabuf_revoke(r->fd, 0))
+			atomic_fetch_add(&r->bad, 1);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+static void *race_importer(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < RACE_ROUNDS || !atomic_load(&r->done); i++) {
+		uint64_t iova = 0;
+		uint32_t stdev = 0;
+
+		if (_map_file(r->ioas, r->fd, 0, BUF_SIZE, &iova, MAP_RW)) {
+			if (errno != ENODEV)
+				atomic_fetch_add(&r->bad, 1);
+			continue;
+		}
+		/* Mapped or already revoked: either way the check answers 0 or EINVAL. */
+		if (_check_dmabuf(r->hwpt, r->fd, iova, BUF_SIZE, 0) && errno != EINVAL)
+			atomic_fetch_add(&r->bad, 1);
+		if (!(i % 8) && _mock_domain(r->ioas, &stdev, NULL, NULL))
+			atomic_fetch_add(&r->bad, 1);
+		if (_ioas_unmap(r->ioas, iova, BUF_SIZE, NULL))
+			atomic_fetch_add(&r->bad, 1);
+		if (stdev && _destroy(stdev))
+			atomic_fetch_add(&r->bad, 1);
+	}
+	return NULL;
+}
+
+static void test_race(void *arg)
+{
+	struct race r = {0};
+	pthread_t a, b;
+	uint64_t iova;
+
+	iommufd_setup();
+	r.ioas = ioas_alloc();
+	r.hwpt = mock_domain(r.ioas, 0).hwpt;
+	r.fd = dmabuf_get(BUF_SIZE);
+	TAP_CHECK(!pthread_create(&a, NULL, race_revoker, &r), "pthread_create");
+	TAP_CHECK(!pthread_create(&b, NULL, race_importer, &r), "pthread_create");
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	TAP_CHECK_EQ(atomic_load(&r.bad), 0, "unexpected answers in the race");
+	/* Afterwards the buffer maps and checks as ever. */
+	iova = map_dmabuf(r.ioas, r.fd, 0, BUF_SIZE);
+	CHECK_OK(_check_dmabuf(r.hwpt, r.fd, iova, BUF_SIZE, 0));
+	CHECK_OK(fd_close(r.fd));
+	iommufd_teardown();
+}
+
 int main(void)
 {
 	static const struct {
@@ -468,6 +549,8 @@ int main(void)
 		{"revoke before the first domain", test_revoke_no_domain},
 		{"lifetime: fd closed while mapped, context closed while mapped", test_lifetime},
 		{"MD_CHECK_DMABUF: match, windows, bounds, lookups, revoked", test_check_dmabuf},
+		{"threads: revoke and restore while another maps, checks, unmaps, attaches",
+		 test_race},
 	};
 
 	buffer_init();
