@@ -163,6 +163,10 @@ BAD = [
          '"machine": {', '"machine": {\n    "iommu": { "viommu": false },'),
      "steps[0].step: cd needs a vIOMMU, and this machine has none "
      "(machine.iommu.viommu is false)"),
+    ("vsmmu without viommu",
+     steps('{ "step": "map" }').replace(
+         '"machine": {', '"machine": {\n    "iommu": { "viommu": false, "vsmmu": @true },'),
+     "machine.iommu.vsmmu: the vSMMU front end needs viommu"),
     ("RAM over the MSI window",
      steps('{ "step": "map" }').replace('"gpa": "0x4000_0000", "size": "4M"',
                                         '"gpa": @"0x800_0000", "size": "1M"'),

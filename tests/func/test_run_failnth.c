@@ -25,6 +25,7 @@
 
 static const char *const scenarios[] = {
 	"scenarios/nested-smmuv3.json",
+	"scenarios/nested-vsmmu.json",
 	"scenarios/s2-only.json",
 	"scenarios/stall-resume.json",
 };

@@ -206,10 +206,14 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 	c->ev = arr;
 	c->ev[c->nev++] = *ev;
 	if (ev->lost) {
-		snprintf(line, sizeof(line), "event  vEVENTQ: events were lost (LOST_EVENTS)");
+		snprintf(line, sizeof(line), "%s",
+			 ev->guest_evtq ? "event  guest EVTQ: records were lost (EVENTQ_PROD.OVFLG)"
+					: "event  vEVENTQ: events were lost (LOST_EVENTS)");
 	} else {
 		n = (size_t)snprintf(line, sizeof(line), "event  %s",
-				     ev->queue == RQ_VEVENTQ ? "vEVENTQ" : "host log");
+				     ev->guest_evtq	       ? "guest EVTQ"
+				     : ev->queue == RQ_VEVENTQ ? "vEVENTQ"
+							       : "host log");
 		if (ev->queue == RQ_VEVENTQ)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " #%u", ev->seq);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
@@ -218,6 +222,11 @@ static void add_event(struct run_ctx *c, const struct run_event *ev)
 					  line + n, sizeof(line) - n);
 	}
 	run_report_event(c->r, run_evt_json(ev), line);
+}
+
+void run_add_event(struct run_ctx *c, const struct run_event *ev)
+{
+	add_event(c, ev);
 }
 
 static void drain_vevents(struct run_ctx *c)
@@ -326,6 +335,7 @@ static void drain_irqs(struct run_ctx *c)
 void run_drain_all(struct run_ctx *c)
 {
 	drain_vevents(c);
+	run_vsmmu_drain(c);
 	drain_hostlog(c);
 	run_drain_faults(c);
 	drain_irqs(c);
@@ -623,6 +633,12 @@ static void describe_machine(struct run_ctx *c, const struct iommu_hw_info_arm_s
 	}
 }
 
+static int boot_done(struct run_ctx *c)
+{
+	run_stats_snapshot(c, c->stats_last);
+	return 0;
+}
+
 static int boot(struct run_ctx *c)
 {
 	const struct run_machine_desc *m = &c->sc->m;
@@ -712,6 +728,8 @@ static int boot(struct run_ctx *c)
 		if (ret)
 			return boot_fail(c, "IOMMU_HWPT_ALLOC (nesting parent)", ret);
 		c->s2hwpt = parent.out_hwpt_id;
+		if (m->vsmmu)
+			return run_vsmmu_boot(c) ? -EINVAL : boot_done(c);
 		va.hwpt_id = c->s2hwpt;
 		ret = run_ioc(c, IOMMU_VIOMMU_ALLOC, &va);
 		if (ret)
@@ -778,8 +796,7 @@ static int boot(struct run_ctx *c)
 		run_report_line(c->r, "boot", "%s attached to HWPT %u: host STE %s",
 				m->devices[i].name, pt, ret ? "?" : run_host_config(ste[0]));
 	}
-	run_stats_snapshot(c, c->stats_last);
-	return 0;
+	return boot_done(c);
 }
 
 /* Blocked devices cannot stall any more: their DMA threads end. */
@@ -793,6 +810,7 @@ static void join_jobs(void *arg)
 
 static void teardown(struct run_ctx *c)
 {
+	run_vsmmu_free(c);
 	run_machine_unplug(c->m, join_jobs, c);
 	join_jobs(c);
 	if (c->veventq)

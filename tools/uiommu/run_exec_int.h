@@ -20,6 +20,7 @@
 #include "run_machine.h"
 #include "run_report.h"
 #include "run_scenario.h"
+#include "run_vsmmu.h"
 #include "vmm/guest_mem.h"
 #include "vmm/guest_smmuv3.h"
 #include "vmm/smmuv3_evt.h"
@@ -33,6 +34,7 @@ struct run_event {
 	bool lost;	   /* vEVENTQ: a LOST_EVENTS header */
 	unsigned int step; /* arrived during this step (0: boot) */
 	bool consumed;
+	bool guest_evtq; /* read from the guest's event queue (machine.iommu.vsmmu) */
 };
 
 struct run_pr {
@@ -89,6 +91,7 @@ struct run_ctx {
 
 	uint64_t *stats_last;
 	unsigned int stats_step; /* the last stats step (0: none yet) */
+	struct run_vsmmu *vsm;	 /* machine.iommu.vsmmu: the front end and the guest's driver */
 };
 
 /* An ioctl on the run's iommufd: 0 or -errno. */
@@ -117,6 +120,9 @@ unsigned int run_stats_lines(const uint64_t *v, char lines[][200]);
 json_t *run_stats_json(const uint64_t *v);
 /* "nested (stage 1 over stage 2)" for a host STE's word 0. */
 const char *run_host_config(uint64_t ste0);
+
+/* Report an event and keep it for the expect_event steps. */
+void run_add_event(struct run_ctx *c, const struct run_event *ev);
 
 /* run_steps.c: carry out one step, reporting to c->r. */
 void run_exec_step(struct run_ctx *c, const struct run_step *st);

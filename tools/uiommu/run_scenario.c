@@ -347,7 +347,7 @@ int rs_get_event_type(struct rl *rl, json_t *obj, const char *opath, const char 
 static int parse_iommu(struct rl *rl, json_t *mobj)
 {
 	static const char *const keys[] = {"model",    "viommu", "stall", "httu",
-					   "ssidsize", "caches", NULL};
+					   "ssidsize", "caches", "vsmmu", NULL};
 	static const char *const cache_keys[] = {"iotlb", "walk", "ipa", "cfg", NULL};
 	static const char *const models[] = {"smmuv3", NULL};
 	struct run_machine_desc *m = &rl->sc->m;
@@ -369,6 +369,10 @@ static int parse_iommu(struct rl *rl, json_t *mobj)
 		ret = jf_get_enum(&rl->jf, o, "machine.iommu", "model", false, models, &model);
 	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "viommu", &m->viommu);
+	if (ret >= 0)
+		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "vsmmu", &m->vsmmu);
+	if (ret >= 0 && m->vsmmu && !m->viommu)
+		return err(rl, "machine.iommu.vsmmu", false, "the vSMMU front end needs viommu");
 	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "stall", &m->stall);
 	if (ret >= 0)

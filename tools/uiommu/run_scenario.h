@@ -51,6 +51,7 @@ struct run_table {
 
 struct run_machine_desc {
 	bool viommu;			    /* a vSMMU for the guest (nesting), else stage 2 only */
+	bool vsmmu;			    /* the guest drives a vSMMUv3 (run_vsmmu.c) */
 	bool stall, httu;		    /* SMMU features */
 	unsigned int ssidsize;		    /* IDR1.SSIDSIZE */
 	unsigned int iotlb, walk, ipa, cfg; /* cache entries (0: that cache off) */

@@ -561,6 +561,10 @@ static void step_ste(struct run_ctx *c, const struct run_step *st)
 		else
 			snprintf(what, sizeof(what), "%s", guest_ste_config_name(gs.config));
 	}
+	if (c->vsm) {
+		run_vsmmu_ste(c, st, w, what);
+		return;
+	}
 	vste.ste[0] = htole64(w[0]);
 	vste.ste[1] = htole64(w[1]);
 	if (d->stall && c->faultq) {
@@ -715,6 +719,18 @@ static void step_invalidate(struct run_ctx *c, const struct run_step *st)
 		run_report_verbose(c->r, "command %u: 0x%016llx 0x%016llx", i,
 				   (unsigned long long)w[0], (unsigned long long)w[1]);
 	}
+	if (c->vsm) {
+		uint64_t(*cw)[2] = (uint64_t(*)[2])arr;
+
+		for (unsigned int i = 0; i < st->nr_cmds; i++) {
+			cw[i][0] = le64toh(arr[i].cmd[0]);
+			cw[i][1] = le64toh(arr[i].cmd[1]);
+		}
+		json_object_set_new(run_report_step_json(c->r), "commands", cmds);
+		run_vsmmu_invalidate(c, st, (const uint64_t(*)[2])cw, st->nr_cmds, list);
+		free(arr);
+		return;
+	}
 	ret = run_ioc(c, IOMMU_HWPT_INVALIDATE, &inv);
 	free(arr);
 	json_object_set_new(run_report_step_json(c->r), "commands", cmds);
@@ -804,7 +820,7 @@ static bool event_matches(const struct run_expect_event *x, const struct run_eve
 static void step_expect_event(struct run_ctx *c, const struct run_step *st)
 {
 	const struct run_expect_event *x = &st->xev;
-	const char *q = x->queue == RQ_VEVENTQ ? "vEVENTQ" : "host log";
+	const char *q = x->queue != RQ_VEVENTQ ? "host log" : c->vsm ? "guest EVTQ" : "vEVENTQ";
 	struct run_event *ev = NULL;
 	char why[200], line[300];
 

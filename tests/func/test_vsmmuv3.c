@@ -1,0 +1,1184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lib/vmm/vsmmuv3: the guest-visible SMMUv3, driven as a guest's SMMUv3
+ * driver drives hardware: MMIO writes to its registers, the stream table,
+ * command queue and event queue in guest RAM. Behind it the default
+ * machine (lib/vmm/machine.c: one SMMUv3 model with its host driver, two
+ * dmatest functions, SIDs 0x8 and 0x10), the devices' VFIO cdevs bound to
+ * an iommufd, and guest RAM mapped at IOVA = GPA in a stage-2 nesting
+ * parent. DMA is the dmatest function's, through the real host SMMU.
+ *
+ *  - the IDRs, derived from the host's GET_HW_INFO and masked;
+ *  - GBPA while SMMUEN = 0: abort at reset, bypass (stage 2 only), UPDATE;
+ *  - enable, CFGI_STE of a nested STE over a CD table and stage-1 tables
+ *    the test built with guest_smmuv3.h, a DMA through both stages, a
+ *    fault read back from the guest's EVTQ (vSID, fields of IHI 0070
+ *    §7.3), TLBI_NH_VA + CMD_SYNC after a stage-1 unmap (the DMA then
+ *    faults), CMD_SYNC's MSI write into guest RAM;
+ *  - illegal commands: CONS.ERR, GERROR.CMDQ_ERR, resumption at GERRORN;
+ *    a queue outside RAM: CERROR_ABT;
+ *  - the event queue: overflow (OVFLG, OVACKFLG), the interrupt;
+ *  - MSIs: the event queue's into guest RAM, GERROR's to the VMM's doorbell
+ *    hook, MSI_EVENTQ_ABT_ERR / MSI_GERROR_ABT_ERR when nobody takes one;
+ *  - STEs: V = 0 and Config 0b0xx abort without a record, bypass is
+ *    stage 2 only, S1CDMax beyond SSIDSIZE and a stage-2 Config are
+ *    C_BAD_STE; 2-level stream tables: a valid L2 STE, a span-0 L1
+ *    descriptor (C_BAD_STREAMID), an index beyond the span (C_BAD_STE), an
+ *    L2 table outside RAM (F_STE_FETCH), CFGI_ALL;
+ *  - teardown: every host object goes (the parent HWPT can be destroyed);
+ *  - fail-nth over a vSMMU's life: nothing left behind (a new instance gets
+ *    every vDEVICE again), no leak under ASan;
+ *  - a random guest: register writes, commands, STEs, CDs, and DMA to
+ *    random addresses never crash, never fail the VMM, and never write
+ *    host memory outside guest RAM. VSMMU_SEED=... reruns one seed.
+ */
+#include <endian.h>
+#include <fcntl.h>
+#include <poll.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "dev/dmatest/dmatest.h"
+#include "dev/dmatest/dmatest_vfio.h"
+#include "vmm/guest_smmuv3.h"
+#include "vmm/machine.h"
+#include "vmm/smmuv3_evt.h"
+#include "util/alloc.h"
+#include "vmm/vsmmuv3.h"
+
+#include "iommufd_utils.h"
+
+#define RAM_GPA	     0x40000000ULL
+#define RAM_SIZE     0x400000ULL /* 4 MiB */
+#define POOL_GPA     (RAM_GPA + 0x200000ULL)
+#define BUF_GPA	     (RAM_GPA + 0x100000ULL) /* the DMA target */
+#define IOVA	     0x100000ULL	     /* the guest's stage-1 address of BUF_GPA */
+#define VSID0	     0x100
+#define VSID1	     0x1234
+#define ASID	     7
+#define STE_CTX_MASK (((1ULL << 52) - 1) & ~63ULL)
+
+struct vm {
+	struct machine *m;
+	struct uiommu_file *iommufd, *cdev[2];
+	struct dmatest *dt[2];
+	uint32_t dev_id[2], ioas, s2;
+	struct guest_mem gm;
+	struct vsmmuv3 *vs;
+	unsigned int irqs[3];
+	unsigned int msis;
+	uint32_t msi_data;
+	/* The guest driver's state. */
+	uint64_t strtab, cmdq, evtq, cdtab;
+	unsigned int cmdq_log2, evtq_log2;
+	uint32_t evtq_cons;
+	struct guest_s1 s1;
+	bool s1_live;
+};
+
+#define DOORBELL 0x8000040ULL /* the interrupt controller's doorbell the VMM's hook takes */
+
+/* MSIs outside guest RAM: the doorbell takes them, anything else aborts. */
+static int msi_hook(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+
+	if (addr != DOORBELL)
+		return -EIO;
+	vm->msi_data = data;
+	vm->msis++;
+	return 0;
+}
+
+static void irq_hook(void *opaque, enum vsmmuv3_irq line)
+{
+	struct vm *vm = opaque;
+
+	vm->irqs[line]++;
+}
+
+static uint64_t rd(struct vm *vm, uint64_t off, unsigned int size)
+{
+	uint64_t v;
+
+	CHECK_OK(vsmmuv3_mmio_read(vm->vs, off, size, &v));
+	return v;
+}
+
+static void wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val)
+{
+	int rc = vsmmuv3_mmio_write(vm->vs, off, size, val);
+
+	TAP_CHECK(rc == 0, "MMIO write 0x%llx = 0x%llx: %d", (unsigned long long)off,
+		  (unsigned long long)val, rc);
+}
+
+static struct uiommu_file *cdev_open(struct vm *vm, unsigned int i)
+{
+	char path[64];
+	struct uiommu_file *f;
+	struct vfio_device_bind_iommufd b = {.argsz = sizeof(b)};
+
+	snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", i);
+	f = uiommu_open(path, O_RDWR);
+	TAP_CHECK(f, "open %s: %s", path, strerror(errno));
+	b.iommufd = uiommu_file_fd(vm->iommufd);
+	CHECK_OK(uiommu_ioctl(f, VFIO_DEVICE_BIND_IOMMUFD, &b));
+	vm->dev_id[i] = b.out_devid;
+	return f;
+}
+
+/* The machine, the iommufd, guest RAM at IOVA = GPA in a nesting parent. */
+static void vm_host(struct vm *vm)
+{
+	static const char *names[2] = {"0000:00:01.0", "0000:00:02.0"};
+	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.length = RAM_SIZE,
+		.iova = RAM_GPA,
+	};
+	struct iommu_hwpt_alloc s2 = {.size = sizeof(s2), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT};
+	struct topology *t;
+	char err[256];
+
+	memset(vm, 0, sizeof(*vm));
+	TAP_CHECK(!topology_default(&t), "default topology");
+	CHECK_OK(machine_create(t, &vm->m, err, sizeof(err)));
+	topology_free(t);
+	vm->iommufd = uiommu_open("/dev/iommu", O_RDWR);
+	TAP_CHECK(vm->iommufd, "open /dev/iommu");
+	for (unsigned int i = 0; i < 2; i++) {
+		vm->cdev[i] = cdev_open(vm, i);
+		vm->dt[i] = dmatest_vfio_function(machine_dmatest(vm->m, names[i]));
+		CHECK_OK(dmatest_cfg_write(vm->dt[i], PCI_COMMAND, 2,
+					   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+	}
+	guest_mem_init(&vm->gm);
+	CHECK_OK(guest_mem_add(&vm->gm, RAM_GPA, RAM_SIZE));
+	CHECK_OK(guest_mem_set_pool(&vm->gm, POOL_GPA, RAM_SIZE - (POOL_GPA - RAM_GPA)));
+	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_IOAS_ALLOC, &ia));
+	vm->ioas = ia.out_ioas_id;
+	map.ioas_id = vm->ioas;
+	map.user_va = (uintptr_t)vm->gm.region[0].host;
+	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_IOAS_MAP, &map));
+	s2.dev_id = vm->dev_id[0];
+	s2.pt_id = vm->ioas;
+	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_HWPT_ALLOC, &s2));
+	vm->s2 = s2.out_hwpt_id;
+}
+
+static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
+{
+	struct vsmmuv3_endpoint eps[2];
+	struct vsmmuv3_params p = {0};
+
+	eps[0] = (struct vsmmuv3_endpoint){
+		.vsid = VSID0, .dev_id = vm->dev_id[0], .cdev = vm->cdev[0]};
+	eps[1] = (struct vsmmuv3_endpoint){
+		.vsid = VSID1, .dev_id = vm->dev_id[1], .cdev = vm->cdev[1]};
+	p.iommufd = vm->iommufd;
+	p.s2_hwpt = vm->s2;
+	p.gm = &vm->gm;
+	p.eps = eps;
+	p.nr_eps = 2;
+	p.veventq_depth = 16;
+	p.gbpa_bypass_at_reset = bypass_at_reset;
+	p.irq = irq_hook;
+	p.msi = msi_hook;
+	p.opaque = vm;
+	return vsmmuv3_create(&p, &vm->vs);
+}
+
+static void vm_boot(struct vm *vm, bool bypass_at_reset)
+{
+	vm_host(vm);
+	CHECK_OK(vm_vsmmu(vm, bypass_at_reset));
+}
+
+static void vm_vsmmu_down(struct vm *vm)
+{
+	struct iommu_destroy d = {.size = sizeof(d), .id = vsmmuv3_viommu_id(vm->vs)};
+
+	vsmmuv3_destroy(vm->vs);
+	vm->vs = NULL;
+	/* Nothing of the vSMMU is left: the vIOMMU is gone. */
+	CHECK_ERRNO(ENOENT, uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
+}
+
+static void vm_down(struct vm *vm)
+{
+	struct iommu_destroy d = {.size = sizeof(d), .id = vm->s2};
+
+	if (vm->vs)
+		vm_vsmmu_down(vm);
+	/* The parent has no users left. */
+	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
+	if (vm->s1_live)
+		guest_s1_destroy(&vm->s1);
+	for (unsigned int i = 0; i < 2; i++)
+		CHECK_OK(uiommu_close(vm->cdev[i]));
+	CHECK_OK(uiommu_close(vm->iommufd));
+	CHECK_OK(machine_destroy(vm->m));
+	guest_mem_destroy(&vm->gm);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The guest's driver                                                     */
+
+/* The STE address of @sid in a linear table. */
+static uint64_t ste_gpa(struct vm *vm, uint32_t sid)
+{
+	return vm->strtab + 64ULL * sid;
+}
+
+static void ste_put(struct vm *vm, uint64_t gpa, const uint64_t w[2])
+{
+	uint64_t le[8] = {htole64(w[0]), htole64(w[1])};
+
+	CHECK_OK(guest_mem_write(&vm->gm, gpa, le, sizeof(le)));
+}
+
+/*
+ * Stream table (linear, 2^9 STEs, or 2-level: the caller fills it), command
+ * queue of 2^@cmdq_log2, event queue of 2^@evtq_log2, both interrupts on
+ * (wired), then CMDQEN | EVENTQEN and, with @enable, SMMUEN.
+ */
+static void guest_probe(struct vm *vm, bool two_level, unsigned int evtq_log2, bool enable)
+{
+	uint32_t cr0 = VSMMUV3_CR0_CMDQEN | VSMMUV3_CR0_EVENTQEN;
+
+	vm->cmdq_log2 = 6;
+	vm->evtq_log2 = evtq_log2;
+	CHECK_OK(guest_mem_alloc(&vm->gm, 16ULL << vm->cmdq_log2, 16ULL << vm->cmdq_log2,
+				 &vm->cmdq));
+	CHECK_OK(guest_mem_alloc(&vm->gm, 32ULL << evtq_log2, 32ULL << evtq_log2, &vm->evtq));
+	if (two_level) {
+		/* 2^16 SIDs, SPLIT 8: 256 L1 descriptors. */
+		CHECK_OK(guest_mem_alloc(&vm->gm, 256 * 8, 4096, &vm->strtab));
+		wr(vm, VSMMUV3_STRTAB_BASE_CFG, 4,
+		   VSMMUV3_STRTAB_FMT_2LVL | VSMMUV3_STRTAB_SPLIT(8) | 16);
+	} else {
+		CHECK_OK(guest_mem_alloc(&vm->gm, 64 << 13, 64 << 13, &vm->strtab));
+		wr(vm, VSMMUV3_STRTAB_BASE_CFG, 4, VSMMUV3_STRTAB_FMT_LINEAR | 13);
+	}
+	wr(vm, VSMMUV3_STRTAB_BASE, 8, vm->strtab);
+	wr(vm, VSMMUV3_CMDQ_BASE, 8, vm->cmdq | vm->cmdq_log2);
+	wr(vm, VSMMUV3_CMDQ_PROD, 4, 0);
+	wr(vm, VSMMUV3_CMDQ_CONS, 4, 0);
+	wr(vm, VSMMUV3_EVENTQ_BASE, 8, vm->evtq | evtq_log2);
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4, 0);
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, 0);
+	vm->evtq_cons = 0;
+	wr(vm, VSMMUV3_IRQ_CTRL, 4, VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ);
+	TAP_CHECK_EQ(rd(vm, VSMMUV3_IRQ_CTRLACK, 4), VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ,
+		     "IRQ_CTRLACK");
+	wr(vm, VSMMUV3_CR0, 4, cr0);
+	TAP_CHECK_EQ(rd(vm, VSMMUV3_CR0ACK, 4), cr0, "CR0ACK");
+	TAP_CHECK(vsmmuv3_event_fd(vm->vs) >= 0, "the vEVENTQ exists once EVENTQEN is set");
+	if (enable) {
+		wr(vm, VSMMUV3_CR0, 4, cr0 | VSMMUV3_CR0_SMMUEN);
+		TAP_CHECK_EQ(rd(vm, VSMMUV3_CR0ACK, 4), cr0 | VSMMUV3_CR0_SMMUEN, "CR0ACK");
+	}
+}
+
+/* Put commands in the queue and ring PROD; CONS afterwards. */
+static uint32_t cmds_issue(struct vm *vm, const uint64_t (*c)[2], unsigned int n)
+{
+	uint32_t prod = (uint32_t)rd(vm, VSMMUV3_CMDQ_PROD, 4);
+	uint32_t mask = (1u << vm->cmdq_log2) - 1;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t le[2] = {htole64(c[i][0]), htole64(c[i][1])};
+
+		CHECK_OK(
+			guest_mem_write(&vm->gm, vm->cmdq + 16ULL * (prod & mask), le, sizeof(le)));
+		prod = (prod & ~((2u << vm->cmdq_log2) - 1)) |
+		       ((prod + 1) & ((2u << vm->cmdq_log2) - 1));
+	}
+	wr(vm, VSMMUV3_CMDQ_PROD, 4, prod);
+	return (uint32_t)rd(vm, VSMMUV3_CMDQ_CONS, 4);
+}
+
+static void cmd(const struct guest_cmd *gc, uint64_t w[2])
+{
+	TAP_CHECK(!guest_cmd_encode(gc, w), "encode %s", guest_cmd_name(gc->op));
+}
+
+/* Commands that must all complete. */
+static void cmds_ok(struct vm *vm, const uint64_t (*c)[2], unsigned int n)
+{
+	uint32_t cons = cmds_issue(vm, c, n);
+
+	TAP_CHECK_EQ(cons & 0xfffff, rd(vm, VSMMUV3_CMDQ_PROD, 4), "CONS reached PROD");
+	TAP_CHECK_EQ(rd(vm, VSMMUV3_GERROR, 4) ^ rd(vm, VSMMUV3_GERRORN, 4), 0, "no GERROR");
+}
+
+static void cfgi_ste_sync(struct vm *vm, uint32_t sid)
+{
+	struct guest_cmd a = {.op = GUEST_CMD_CFGI_STE, .sid = sid, .leaf = true};
+	struct guest_cmd s = {.op = GUEST_CMD_SYNC};
+	uint64_t c[2][2];
+
+	cmd(&a, c[0]);
+	cmd(&s, c[1]);
+	cmds_ok(vm, (const uint64_t(*)[2])c, 2);
+}
+
+/* Stage 1: a CD table of one CD (ASID, R = 1) over tables mapping IOVA -> BUF_GPA (8 KiB). */
+static void guest_s1_setup(struct vm *vm)
+{
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true};
+	uint64_t w[8];
+
+	CHECK_OK(guest_s1_init(&vm->s1, &vm->gm, 12, 48, 48));
+	vm->s1_live = true;
+	CHECK_OK(guest_s1_map(&vm->s1, IOVA, BUF_GPA, 0x2000, PT_PROT_RW));
+	CHECK_OK(guest_mem_alloc(&vm->gm, 64, 64, &vm->cdtab));
+	cd.ttb0 = guest_s1_root(&vm->s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm->gm, vm->cdtab, w));
+}
+
+static void nested_ste(struct vm *vm, uint64_t gpa)
+{
+	struct guest_ste ste = {
+		.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm->cdtab};
+	uint64_t w[2];
+
+	CHECK_OK(guest_ste_encode(&ste, w));
+	ste_put(vm, gpa, w);
+}
+
+/* The device fills @len bytes at @iova with @pattern: STATUS's error code (0: done). */
+static unsigned int dma_fill(struct vm *vm, unsigned int dev, uint64_t iova, uint32_t len,
+			     uint64_t pattern)
+{
+	struct dmatest *d = vm->dt[dev];
+	uint64_t st = 0;
+
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_DST_IOVA, 8, iova));
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_LEN, 4, len));
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4, 0));
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_FILL, 8, pattern));
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_OP, 4, DMATEST_OP_FILL));
+	CHECK_OK(dmatest_bar_write(d, 0, DMATEST_REG_GO, 4, 1));
+	CHECK_OK(dmatest_bar_read(d, 0, DMATEST_REG_STATUS, 4, &st));
+	TAP_CHECK(!(st & DMATEST_STATUS_BUSY), "the DMA ended");
+	return (unsigned int)((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT);
+}
+
+static uint64_t ram64(struct vm *vm, uint64_t gpa)
+{
+	uint64_t v;
+
+	CHECK_OK(guest_mem_read(&vm->gm, gpa, &v, 8));
+	return le64toh(v);
+}
+
+/* Records in the guest's EVTQ after a poll: read the next one (CPU order); false if none. */
+static bool evt_next(struct vm *vm, struct smmuv3_evt *e)
+{
+	uint32_t prod = (uint32_t)rd(vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
+	uint32_t wrmask = (2u << vm->evtq_log2) - 1;
+	uint64_t w[4];
+
+	if ((prod & wrmask) == (vm->evtq_cons & wrmask))
+		return false;
+	for (unsigned int i = 0; i < 4; i++)
+		w[i] = ram64(vm, vm->evtq + 32ULL * (vm->evtq_cons & ((1u << vm->evtq_log2) - 1)) +
+					 8 * i);
+	smmuv3_evt_decode(w, e);
+	vm->evtq_cons = (vm->evtq_cons & ~wrmask) | ((vm->evtq_cons + 1) & wrmask);
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, vm->evtq_cons);
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tests                                                                  */
+
+static void test_idr(void *arg)
+{
+	struct vm vm;
+	uint64_t v;
+
+	vm_boot(&vm, false);
+	v = rd(&vm, VSMMUV3_IDR0, 4);
+	TAP_CHECK_EQ(v & 3, 2, "IDR0: stage 1 only (S1P, no S2P)");
+	TAP_CHECK_EQ((v >> 2) & 3, 2, "TTF AArch64");
+	TAP_CHECK(v & (1u << 13), "MSI");
+	TAP_CHECK_EQ((v >> 21) & 3, 2, "TTENDIAN little endian");
+	TAP_CHECK_EQ((v >> 24) & 3, 1, "STALL_MODEL: no stall");
+	TAP_CHECK_EQ((v >> 27) & 3, 1, "STLEVEL: 2-level");
+	TAP_CHECK(!(v & ((1u << 10) | (1u << 16) | (1u << 9) | (3u << 6))),
+		  "no ATS, PRI, HYP, HTTU");
+	v = rd(&vm, VSMMUV3_IDR1, 4);
+	TAP_CHECK_EQ(v & 0x3f, 16, "SIDSIZE");
+	TAP_CHECK_EQ((v >> 16) & 0x1f, 19, "EVENTQS");
+	TAP_CHECK_EQ((v >> 21) & 0x1f, 19, "CMDQS");
+	TAP_CHECK_EQ((v >> 11) & 0x1f, 0, "no PRI queue");
+	v = rd(&vm, VSMMUV3_IDR5, 4);
+	TAP_CHECK(v & (1u << 4), "GRAN4K");
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GBPA, 4), VSMMUV3_GBPA_ABORT, "GBPA: abort at reset");
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CR0ACK, 4), 0, "CR0ACK at reset");
+	/* The 64-bit registers read as two halves too. */
+	wr(&vm, VSMMUV3_STRTAB_BASE, 8, 0x123456789c0ULL | (1ULL << 62));
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_STRTAB_BASE + 4, 4), 0x40000123, "high half");
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_STRTAB_BASE, 4), 0x456789c0, "low half");
+	/* Bad accesses: the VMM's external abort. */
+	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, VSMMUV3_CR0, 8, &v), -EINVAL, "64-bit CR0");
+	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x22, 4, &v), -EINVAL, "unaligned");
+	TAP_CHECK_EQ(vsmmuv3_mmio_write(vm.vs, VSMMUV3_MMIO_SIZE, 4, 0), -EINVAL, "outside");
+	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x20, 2, &v), -EINVAL, "16-bit");
+	/* The absent PRI queue's registers read as zero and ignore writes. */
+	CHECK_OK(vsmmuv3_mmio_write(vm.vs, 0xc0, 8, 0x40001000));
+	CHECK_OK(vsmmuv3_mmio_read(vm.vs, 0xc0, 8, &v));
+	TAP_CHECK_EQ(v, 0, "PRIQ_BASE RAZ/WI");
+	/* Page 1: EVENTQ_PROD / CONS alias page 0's; the rest is reserved. */
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, 3);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_EVENTQ_CONS, 4), 3, "EVENTQ_CONS alias");
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CR0, 4), 0, "page 1 has no CR0");
+	vm_down(&vm);
+}
+
+static void test_gbpa(void *arg)
+{
+	struct vm vm;
+	uint32_t abort_hwpt;
+
+	vm_boot(&vm, false);
+	/* SMMUEN = 0, GBPA.ABORT: nothing reaches guest RAM. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA, 64, 0x1111), DMATEST_ERR_DMA_FAULT, "abort");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA), 0, "RAM untouched");
+	abort_hwpt = vsmmuv3_ep_hwpt(vm.vs, 0);
+	/* Without UPDATE the write is not taken. */
+	wr(&vm, VSMMUV3_GBPA, 4, 0);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GBPA, 4), VSMMUV3_GBPA_ABORT, "GBPA unchanged");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA, 64, 0x1111), DMATEST_ERR_DMA_FAULT, "still abort");
+	/* Bypass: stage 2 only, IOVA = GPA. */
+	wr(&vm, VSMMUV3_GBPA, 4, VSMMUV3_GBPA_UPDATE);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GBPA, 4), 0, "UPDATE self-clears, ABORT 0");
+	TAP_CHECK(vsmmuv3_ep_hwpt(vm.vs, 0) != abort_hwpt, "bypass HWPT attached");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA, 64, 0x2222), 0, "bypass DMA");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA), 0x2222, "bytes in guest RAM");
+	TAP_CHECK_EQ(dma_fill(&vm, 1, BUF_GPA + 64, 64, 0x3333), 0, "the other endpoint too");
+	/* Stage 2 still applies: a GPA outside RAM faults. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, RAM_GPA + RAM_SIZE, 64, 0x4444), DMATEST_ERR_DMA_FAULT,
+		     "outside guest RAM");
+	/* Back to abort. */
+	wr(&vm, VSMMUV3_GBPA, 4, VSMMUV3_GBPA_UPDATE | VSMMUV3_GBPA_ABORT);
+	TAP_CHECK_EQ(vsmmuv3_ep_hwpt(vm.vs, 0), abort_hwpt, "abort HWPT again");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA, 64, 0x5555), DMATEST_ERR_DMA_FAULT, "abort");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA), 0x2222, "RAM untouched");
+	vm_down(&vm);
+
+	/* A VMM that wants bypass at reset. */
+	vm_boot(&vm, true);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GBPA, 4), 0, "GBPA: bypass at reset");
+	TAP_CHECK_EQ(dma_fill(&vm, 1, BUF_GPA, 64, 0x6666), 0, "bypass DMA");
+	/* Enabling with invalid (zero) STEs: abort, no record. */
+	guest_probe(&vm, false, 4, true);
+	TAP_CHECK_EQ(dma_fill(&vm, 1, BUF_GPA, 64, 0x7777), DMATEST_ERR_DMA_FAULT, "V = 0: abort");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	vm_down(&vm);
+}
+
+static void test_nested(void *arg)
+{
+	struct guest_cmd tlbi = {
+		.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .addr = IOVA, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC, .cs = 1};
+	struct vsmmuv3_stats st;
+	struct smmuv3_evt e;
+	uint64_t c[2][2], sync_gpa;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.ste_updates, 1, "one nested HWPT");
+	TAP_CHECK_EQ(st.forwarded, 0, "CFGI_STE is the front end's");
+
+	/* Through both stages: IOVA -> BUF_GPA -> guest RAM. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 128, 0xabcdef), 0, "nested DMA");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x1000), 0xabcdef, "landed at BUF_GPA + 0x1000");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x1000 + 120), 0xabcdef, "all of it");
+	/* The IOVA is not a GPA: the other device (abort) cannot reach it. */
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA, 64, 1), DMATEST_ERR_DMA_FAULT, "SID 0x1234 aborts");
+
+	/* A stage-1 fault: F_TRANSLATION with the guest's SID in the guest's EVTQ. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x300000, 64, 2), DMATEST_ERR_DMA_FAULT, "unmapped IOVA");
+	{
+		/* The pump's wake-up: the vEVENTQ's fd is readable until the records moved. */
+		struct pollfd pfd = {.fd = vsmmuv3_event_fd(vm.vs), .events = POLLIN};
+
+		TAP_CHECK_EQ(poll(&pfd, 1, 0), 1, "the event fd is readable");
+		TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "one record moved");
+		TAP_CHECK_EQ(poll(&pfd, 1, 0), 0, "and no longer");
+	}
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_EVENTQ], 1, "the EVTQ interrupt");
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x10, "F_TRANSLATION");
+	TAP_CHECK_EQ(e.sid, VSID0, "the guest's SID");
+	TAP_CHECK_EQ(e.input, 0x300000, "InputAddr");
+	TAP_CHECK(!e.rnw && !e.s2 && !e.ssv, "a write, stage 1, no SSID");
+	TAP_CHECK_EQ(e.cls, SMMUV3_EVT_CLASS_IN, "CLASS IN");
+	TAP_CHECK(!evt_next(&vm, &e), "only one");
+
+	/* Unmap, then TLBI_NH_VA + CMD_SYNC (an MSI into guest RAM): the DMA faults. */
+	CHECK_OK(guest_s1_unmap(&vm.s1, IOVA, 0x1000, NULL));
+	CHECK_OK(guest_mem_alloc(&vm.gm, 4096, 4096, &sync_gpa));
+	cmd(&tlbi, c[0]);
+	sync.cs = 1;
+	cmd(&sync, c[1]);
+	c[1][0] |= 0x5a5aULL << 32; /* MSIData */
+	c[1][1] = sync_gpa;	    /* MSIAddress */
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(ram64(&vm, sync_gpa), 0x5a5a, "CMD_SYNC wrote MSIData at MSIAddress");
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.forwarded, 1, "TLBI forwarded");
+	TAP_CHECK_EQ(st.invalidates, 1, "in one IOMMU_HWPT_INVALIDATE");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 64, 3), DMATEST_ERR_DMA_FAULT, "unmapped now");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA), 0, "nothing written");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == IOVA && e.sid == VSID0,
+		  "F_TRANSLATION at IOVA");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 4), 0, "the other page still maps");
+
+	/* CMD_SYNC CS=IRQ without an address: the wired line. */
+	sync.cs = 1;
+	cmd(&sync, c[0]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 1);
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_CMD_SYNC], 1, "CMD_SYNC interrupt");
+
+	/* A bypass STE: stage 2 only, the DMA address is a GPA. */
+	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1 | 4 << 1, 0});
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA + 0x800, 8, 0x42), 0, "bypass STE");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x800), 0x42, "at the GPA");
+	/* S1CDMax beyond SSIDSIZE (at most 20): C_BAD_STE, and the stream aborts. */
+	{
+		struct guest_ste gs = {
+			.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm.cdtab};
+		uint64_t w[2];
+
+		CHECK_OK(guest_ste_encode(&gs, w));
+		w[0] |= 21ULL << 59;
+		ste_put(&vm, ste_gpa(&vm, VSID0), w);
+	}
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK(e.type == 0x04 && e.sid == VSID0, "C_BAD_STE: %s 0x%x", smmuv3_evt_name(e.type),
+		  e.sid);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, BUF_GPA + 0x800, 8, 0x43), DMATEST_ERR_DMA_FAULT, "aborted");
+	/* Config 0b010 (bit 2 clear): abort, no record. */
+	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1 | 2 << 1, 0});
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK(!evt_next(&vm, &e), "no record");
+	/* CMD_SYNC with the reserved CS 0b11: CERROR_ILL. */
+	{
+		uint64_t bad[1][2] = {{0x46 | 3ULL << 12, 0}};
+		uint32_t before = (uint32_t)rd(&vm, VSMMUV3_CMDQ_PROD, 4);
+		uint32_t cons = cmds_issue(&vm, (const uint64_t(*)[2])bad, 1);
+
+		uint64_t le[2] = {htole64(0x46), 0};
+
+		TAP_CHECK_EQ(cons & 0xfffff, before, "stopped at it");
+		TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "CERROR_ILL");
+		/* The driver makes it a good CMD_SYNC and acknowledges. */
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (before & 63), le, sizeof(le)));
+		wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+		TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff, rd(&vm, VSMMUV3_CMDQ_PROD, 4),
+			     "resumed");
+	}
+
+	/* An abort STE, then SMMUEN = 0 with GBPA abort. */
+	ste_put(&vm, ste_gpa(&vm, VSID0), (uint64_t[2]){1, 0});
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 5), DMATEST_ERR_DMA_FAULT, "abort STE");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "abort records nothing");
+	vm_down(&vm);
+}
+
+static void test_bad_commands(void *arg)
+{
+	struct guest_cmd ok = {.op = GUEST_CMD_TLBI_NH_ASID, .asid = ASID};
+	struct guest_cmd s2 = {.op = GUEST_CMD_TLBI_S2_IPA, .addr = 0x1000};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t c[4][2];
+	uint32_t cons, g;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	cmd(&ok, c[0]);
+	cmd(&s2, c[1]); /* no stage 2 in the vSMMU: CERROR_ILL */
+	cmd(&sync, c[2]);
+	cons = cmds_issue(&vm, (const uint64_t(*)[2])c, 3);
+	TAP_CHECK_EQ(cons & 0xfffff, 1, "CONS stops at the bad command");
+	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "CONS.ERR = CERROR_ILL");
+	g = (uint32_t)rd(&vm, VSMMUV3_GERROR, 4);
+	TAP_CHECK_EQ(g ^ rd(&vm, VSMMUV3_GERRORN, 4), VSMMUV3_GERROR_CMDQ, "CMDQ_ERR active");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_GERROR], 1, "the GERROR interrupt");
+	/* Nothing moves until the guest acknowledges. */
+	wr(&vm, VSMMUV3_CMDQ_PROD, 4, rd(&vm, VSMMUV3_CMDQ_PROD, 4));
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff, 1, "halted");
+	/* The driver replaces it with a CMD_SYNC (as Linux does) and acknowledges. */
+	{
+		uint64_t le[2] = {htole64(c[2][0]), htole64(c[2][1])};
+
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16, le, sizeof(le)));
+	}
+	wr(&vm, VSMMUV3_GERRORN, 4, g);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff, 3, "resumed to PROD");
+
+	/* SSec on a non-secure queue; an undefined opcode; ATC_INV (no ATS); TLBI_EL2 (no HYP). */
+	{
+		static const uint64_t bad[][2] = {
+			{0x11 | 1ULL << 10, 0}, {0x7f, 0}, {0x40, 0}, {0x20, 0}};
+
+		for (unsigned int i = 0; i < 4; i++) {
+			uint32_t before = (uint32_t)rd(&vm, VSMMUV3_CMDQ_PROD, 4);
+
+			cons = cmds_issue(&vm, &bad[i], 1);
+			TAP_CHECK_EQ(cons & 0xfffff, before, "bad %u: CONS at it", i);
+			TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "bad %u: ILL", i);
+			/* Skip it: rewrite as a PREFETCH_CONFIG, acknowledge. */
+			{
+				uint64_t le[2] = {htole64(1), 0};
+
+				CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (before & 63),
+							 le, sizeof(le)));
+			}
+			wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+			TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff,
+				     rd(&vm, VSMMUV3_CMDQ_PROD, 4), "bad %u: resumed", i);
+		}
+	}
+	/* CFGI_CD of a stream with no device: nothing to do, not an error. */
+	{
+		struct guest_cmd cd = {.op = GUEST_CMD_CFGI_CD, .sid = 0x77};
+
+		cmd(&cd, c[0]);
+		cmds_ok(&vm, (const uint64_t(*)[2])c, 1);
+	}
+	/* A command queue outside guest RAM: CERROR_ABT. */
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_EVENTQEN);
+	wr(&vm, VSMMUV3_CMDQ_BASE, 8, 0x10000000ULL | 4);
+	wr(&vm, VSMMUV3_CMDQ_CONS, 4, 0);
+	wr(&vm, VSMMUV3_CMDQ_PROD, 4, 0);
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_EVENTQEN | VSMMUV3_CR0_CMDQEN);
+	wr(&vm, VSMMUV3_CMDQ_PROD, 4, 1);
+	cons = (uint32_t)rd(&vm, VSMMUV3_CMDQ_CONS, 4);
+	TAP_CHECK_EQ(cons & 0xfffff, 0, "CONS at the unreadable command");
+	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ABT, "CERROR_ABT");
+	vm_down(&vm);
+}
+
+static void test_evtq_overflow(void *arg)
+{
+	struct smmuv3_evt e;
+	uint32_t prod;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 1, true); /* two entries */
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+	for (unsigned int i = 0; i < 3; i++)
+		TAP_CHECK_EQ(dma_fill(&vm, 0, 0x400000 + 0x1000 * i, 8, i), DMATEST_ERR_DMA_FAULT,
+			     "fault %u", i);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 2, "two fit");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
+	TAP_CHECK(prod & VSMMUV3_Q_OVFLG, "OVFLG toggled");
+	TAP_CHECK_EQ(prod & 3, 2, "full: wrap 1, index 0");
+	TAP_CHECK(evt_next(&vm, &e) && e.input == 0x400000, "the first");
+	TAP_CHECK(evt_next(&vm, &e) && e.input == 0x401000, "the second");
+	TAP_CHECK(!evt_next(&vm, &e), "the third was lost");
+	/* Two more faults before acknowledging: one overflow, OVFLG does not toggle again. */
+	vm.evtq_cons |= VSMMUV3_Q_OVFLG; /* acknowledged */
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, vm.evtq_cons);
+	for (unsigned int i = 0; i < 3; i++)
+		dma_fill(&vm, 0, 0x500000 + 0x1000 * i, 8, i);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 2, "two fit");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
+	TAP_CHECK(!(prod & VSMMUV3_Q_OVFLG), "OVFLG toggled back for the new overflow");
+	dma_fill(&vm, 0, 0x600000, 8, 0);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "full");
+	TAP_CHECK(!(rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4) & VSMMUV3_Q_OVFLG),
+		  "an overflow is pending: no second toggle");
+	{
+		struct vsmmuv3_stats st;
+
+		vsmmuv3_get_stats(vm.vs, &st);
+		TAP_CHECK_EQ(st.events, 4, "four written");
+		TAP_CHECK_EQ(st.events_lost, 3, "three lost");
+	}
+	/* EVENTQEN = 0: records are dropped. */
+	while (evt_next(&vm, &e))
+		;
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_CMDQEN);
+	dma_fill(&vm, 0, 0x700000, 8, 0);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "disabled");
+	vm_down(&vm);
+}
+
+static void test_two_level(void *arg)
+{
+	uint64_t l2, l1;
+	struct smmuv3_evt e;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, true, 4, true);
+	/* SMMUEN looked both STEs up: their L1 descriptors are still invalid (span 0). */
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x02 && e.sid == VSID0, "C_BAD_STREAMID 0x100");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x02 && e.sid == VSID1, "C_BAD_STREAMID 0x1234");
+	TAP_CHECK(!evt_next(&vm, &e), "two records");
+	guest_s1_setup(&vm);
+	/* VSID1 = 0x1234: L1 descriptor 0x12, STE 0x34 of a span-9 (256 STE) L2 table. */
+	CHECK_OK(guest_mem_alloc(&vm.gm, 256 * 64, 256 * 64, &l2));
+	l1 = htole64(l2 | 9);
+	CHECK_OK(guest_mem_write(&vm.gm, vm.strtab + 8 * 0x12, &l1, 8));
+	nested_ste(&vm, l2 + 64 * 0x34);
+	cfgi_ste_sync(&vm, VSID1);
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA, 64, 0x77), 0, "DMA through the L2 STE");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA), 0x77, "landed");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK(!evt_next(&vm, &e), "none in the guest's EVTQ");
+
+	/* VSID0 = 0x100: L1 descriptor 1 has span 0: C_BAD_STREAMID at its CFGI_STE. */
+	cfgi_ste_sync(&vm, VSID0);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "nothing from the vEVENTQ");
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x02, "C_BAD_STREAMID");
+	TAP_CHECK_EQ(e.sid, VSID0, "its SID");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 64, 1), DMATEST_ERR_DMA_FAULT, "aborted");
+
+	/* A span too small for the index: C_BAD_STE. */
+	l1 = htole64(l2 | 1); /* one STE: index 0x34 is beyond */
+	CHECK_OK(guest_mem_write(&vm.gm, vm.strtab + 8 * 0x12, &l1, 8));
+	cfgi_ste_sync(&vm, VSID1);
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK(e.type == 0x04 && e.sid == VSID1, "C_BAD_STE: %s 0x%x", smmuv3_evt_name(e.type),
+		  e.sid);
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA, 64, 2), DMATEST_ERR_DMA_FAULT, "aborted");
+
+	/* A stage-2 Config (the vSMMU has no stage 2): C_BAD_STE. */
+	l1 = htole64(l2 | 9);
+	CHECK_OK(guest_mem_write(&vm.gm, vm.strtab + 8 * 0x12, &l1, 8));
+	ste_put(&vm, l2 + 64 * 0x34, (uint64_t[2]){1 | 6 << 1, 0});
+	cfgi_ste_sync(&vm, VSID1);
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x04 && e.sid == VSID1, "C_BAD_STE (S2)");
+	/* An L2 table outside RAM: F_STE_FETCH with the address. */
+	l1 = htole64(0x10000000ULL | 9);
+	CHECK_OK(guest_mem_write(&vm.gm, vm.strtab + 8 * 0x12, &l1, 8));
+	cfgi_ste_sync(&vm, VSID1);
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x03, "F_STE_FETCH");
+	TAP_CHECK_EQ(e.fetch, 0x10000000ULL + 64 * 0x34, "fetch address");
+	/* Back to the good STE with CFGI_ALL. */
+	l1 = htole64(l2 | 9);
+	CHECK_OK(guest_mem_write(&vm.gm, vm.strtab + 8 * 0x12, &l1, 8));
+	nested_ste(&vm, l2 + 64 * 0x34);
+	{
+		struct guest_cmd all = {.op = GUEST_CMD_CFGI_STE_RANGE, .range = 31};
+		uint64_t c[1][2];
+
+		cmd(&all, c[0]);
+		cmds_ok(&vm, (const uint64_t(*)[2])c, 1);
+	}
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x02 && e.sid == VSID0, "0x100 still bad");
+	TAP_CHECK(!evt_next(&vm, &e), "and nothing else");
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA + 8, 8, 0x99), 0, "0x1234 translates again");
+	vm_down(&vm);
+}
+
+static void test_msi(void *arg)
+{
+	struct smmuv3_evt e;
+	uint64_t msi_gpa;
+	struct vm vm;
+	uint32_t g;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+	CHECK_OK(guest_mem_alloc(&vm.gm, 4096, 4096, &msi_gpa));
+	/* The event queue's MSI into guest RAM, the GERROR MSI to the doorbell. */
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG0, 8, msi_gpa + 8);
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG1, 4, 0xe7e7);
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8, DOORBELL);
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG1, 4, 0x6e6e);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8), DOORBELL, "CFG0 reads back");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x300000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ(ram64(&vm, msi_gpa + 8), 0xe7e7, "EVTQ MSI data at its address");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_EVENTQ], 0, "no wired interrupt");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10, "the record");
+	/* A bad command: GERROR.CMDQ_ERR signalled through the doorbell. */
+	{
+		uint64_t bad[1][2] = {{0x7f, 0}};
+
+		cmds_issue(&vm, (const uint64_t(*)[2])bad, 1);
+	}
+	TAP_CHECK_EQ(vm.msis, 1, "one MSI at the doorbell");
+	TAP_CHECK_EQ(vm.msi_data, 0x6e6e, "GERROR_IRQ_CFG1");
+	g = (uint32_t)rd(&vm, VSMMUV3_GERROR, 4);
+	TAP_CHECK_EQ(g ^ rd(&vm, VSMMUV3_GERRORN, 4), VSMMUV3_GERROR_CMDQ, "only CMDQ_ERR");
+	/* The EVTQ MSI to an address nobody takes: MSI_EVENTQ_ABT_ERR (and its own MSI). */
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_CMDQEN);
+	wr(&vm, VSMMUV3_EVENTQ_IRQ_CFG0, 8, 0x9000000);
+	wr(&vm, VSMMUV3_CR0, 4, VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_CMDQEN | VSMMUV3_CR0_EVENTQEN);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x301000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_GERROR, 4) ^ rd(&vm, VSMMUV3_GERRORN, 4)),
+		     VSMMUV3_GERROR_CMDQ | VSMMUV3_GERROR_MSI_EVTQ_ABT, "MSI_EVENTQ_ABT_ERR");
+	TAP_CHECK_EQ(vm.msis, 2, "signalled at the doorbell");
+	/* The GERROR MSI aborting too: MSI_GERROR_ABT_ERR, no further MSI. */
+	{
+		uint32_t cons = (uint32_t)rd(&vm, VSMMUV3_CMDQ_CONS, 4);
+		uint64_t le[2] = {htole64(0x01), 0}; /* the bad command becomes a PREFETCH_CONFIG */
+
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (cons & 63), le, sizeof(le)));
+	}
+	wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+	wr(&vm, VSMMUV3_GERROR_IRQ_CFG0, 8, 0x9000000);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x302000, 8, 1), DMATEST_ERR_DMA_FAULT, "a fault");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_GERROR, 4) ^ rd(&vm, VSMMUV3_GERRORN, 4)),
+		     VSMMUV3_GERROR_MSI_EVTQ_ABT | VSMMUV3_GERROR_MSI_GERR_ABT,
+		     "MSI_EVENTQ_ABT_ERR and MSI_GERROR_ABT_ERR");
+	TAP_CHECK_EQ(vm.msis, 2, "nothing more at the doorbell");
+	vm_down(&vm);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Allocation failures                                                    */
+
+/*
+ * A write under fail-nth. The kernel's fault injection also fails object
+ * lookups (ENOENT) and so other errnos: any negative errno may come back,
+ * and must leave nothing behind (the caller checks after the run).
+ */
+static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, unsigned long n)
+{
+	(void)n;
+	return vsmmuv3_mmio_write(vm->vs, off, size, val);
+}
+
+/* Boot, enable, a nested STE, a fault, poll, under fail-nth. */
+static void nth_run(struct vm *vm, unsigned long n)
+{
+	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_STE, .sid = VSID0, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t w[2], le[4];
+	int rc;
+
+	/* What the kernel answers under failed allocations (not always ENOMEM) passes through. */
+	rc = vm_vsmmu(vm, false);
+	if (rc) {
+		TAP_CHECK(!vm->vs, "allocation %lu: no instance", n);
+		return;
+	}
+	nth_wr(vm, VSMMUV3_STRTAB_BASE_CFG, 4, 13, n);
+	nth_wr(vm, VSMMUV3_STRTAB_BASE, 8, vm->strtab, n);
+	nth_wr(vm, VSMMUV3_CMDQ_BASE, 8, vm->cmdq | vm->cmdq_log2, n);
+	nth_wr(vm, VSMMUV3_EVENTQ_BASE, 8, vm->evtq | vm->evtq_log2, n);
+	nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 0, n);
+	nth_wr(vm, VSMMUV3_CMDQ_CONS, 4, 0, n);
+	nth_wr(vm, VSMMUV3_CR0, 4, 0xd, n);
+	cmd(&cfgi, w);
+	le[0] = htole64(w[0]);
+	le[1] = htole64(w[1]);
+	cmd(&sync, w);
+	le[2] = htole64(w[0]);
+	le[3] = htole64(w[1]);
+	CHECK_OK(guest_mem_write(&vm->gm, vm->cmdq, le, sizeof(le)));
+	if (nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n))
+		nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n); /* a retry */
+	dma_fill(vm, 0, 0x300000, 64, 1);
+	vsmmuv3_poll_events(vm->vs);
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int fired = 0;
+	struct vm vm;
+
+	vm_host(&vm);
+	vm.cmdq_log2 = 4;
+	vm.evtq_log2 = 4;
+	CHECK_OK(guest_mem_alloc(&vm.gm, 16 << 4, 4096, &vm.cmdq));
+	CHECK_OK(guest_mem_alloc(&vm.gm, 32 << 4, 4096, &vm.evtq));
+	CHECK_OK(guest_mem_alloc(&vm.gm, 64 << 13, 64 << 13, &vm.strtab));
+	guest_s1_setup(&vm);
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	for (unsigned long n = 1; n < 3000; n++) {
+		unsigned long pending;
+
+		ualloc_fail_nth(n);
+		nth_run(&vm, n);
+		pending = ualloc_fail_nth_pending();
+		ualloc_fail_nth(0);
+		if (vm.vs)
+			vm_vsmmu_down(&vm);
+		/* Nothing was left behind: the next instance gets every vDEVICE again. */
+		CHECK_OK(vm_vsmmu(&vm, false));
+		vm_vsmmu_down(&vm);
+		if (pending)
+			break;
+		fired++;
+	}
+	tap_diag("%u allocations failed in turn", fired);
+	TAP_CHECK(fired > 10, "only %u allocations", fired);
+	vm_down(&vm);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A random guest                                                         */
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static const uint32_t fuzz_regs[] = {
+	VSMMUV3_CR0,
+	VSMMUV3_CR1,
+	VSMMUV3_CR2,
+	VSMMUV3_GBPA,
+	VSMMUV3_IRQ_CTRL,
+	VSMMUV3_GERRORN,
+	VSMMUV3_GERROR_IRQ_CFG0,
+	VSMMUV3_STRTAB_BASE,
+	VSMMUV3_STRTAB_BASE_CFG,
+	VSMMUV3_CMDQ_BASE,
+	VSMMUV3_CMDQ_PROD,
+	VSMMUV3_CMDQ_CONS,
+	VSMMUV3_EVENTQ_BASE,
+	VSMMUV3_EVENTQ_PROD,
+	VSMMUV3_EVENTQ_CONS,
+	VSMMUV3_EVENTQ_IRQ_CFG0,
+	VSMMUV3_EVENTQ_IRQ_CFG1,
+	0x100a8,
+	0x3c,
+	0xfd0,
+};
+
+/* A guest address: mostly inside RAM, sometimes not. */
+static uint64_t fuzz_gpa(uint64_t *s)
+{
+	switch (rnd(s) % 4) {
+	case 0:
+		return rnd(s);
+	case 1:
+		return RAM_GPA + RAM_SIZE - 64 * (rnd(s) % 4);
+	default:
+		return RAM_GPA + (rnd(s) % RAM_SIZE);
+	}
+}
+
+static unsigned int fuzz_dma_ok;
+static struct vsmmuv3_stats fuzz_st;
+
+static void fuzz_one(uint64_t seed, uint8_t *canary, size_t canary_len)
+{
+	static const unsigned int ops[] = {0x01, 0x03, 0x04, 0x05, 0x06, 0x10, 0x11, 0x12,
+					   0x13, 0x28, 0x2a, 0x30, 0x40, 0x44, 0x46, 0x99};
+	static const uint32_t sids[] = {VSID0, VSID1};
+	uint64_t s = seed ? seed : 1;
+	struct vm vm;
+
+	vm_boot(&vm, rnd(&s) & 1);
+	guest_probe(&vm, false, 2, true);
+	guest_s1_setup(&vm);
+	for (unsigned int it = 0; it < 200; it++) {
+		unsigned int what = rnd(&s) % 8;
+		uint64_t v = rnd(&s);
+		uint32_t sid = sids[rnd(&s) & 1];
+		int rc;
+
+		switch (what) {
+		case 0: { /* a register, random or what a driver would write */
+			uint32_t off = fuzz_regs[rnd(&s) % ARRAY_SIZE_T(fuzz_regs)];
+			bool wide = (off & 0xfff) == 0x68 || (off & 0xfff) == 0x80 ||
+				    (off & 0xfff) == 0x90 || (off & 0xfff) == 0xa0 ||
+				    (off & 0xfff) == 0xb0;
+			bool sane = rnd(&s) % 4;
+
+			if (sane && off == VSMMUV3_CR0)
+				v = 0xd | (v & 0x4);
+			else if (sane && off == VSMMUV3_GERRORN)
+				v = rd(&vm, VSMMUV3_GERROR, 4);
+			else if (sane && off == VSMMUV3_GBPA)
+				v = VSMMUV3_GBPA_UPDATE | (v & VSMMUV3_GBPA_ABORT);
+			else if (sane && off == VSMMUV3_STRTAB_BASE)
+				v = vm.strtab;
+			else if (sane && off == VSMMUV3_STRTAB_BASE_CFG)
+				v = 13 | (v & VSMMUV3_STRTAB_FMT_2LVL);
+			else if (sane && off == VSMMUV3_CMDQ_BASE)
+				v = vm.cmdq | vm.cmdq_log2;
+			else if (sane && off == VSMMUV3_EVENTQ_BASE)
+				v = vm.evtq | vm.evtq_log2;
+			else if (off == VSMMUV3_CMDQ_BASE || off == VSMMUV3_EVENTQ_BASE ||
+				 off == VSMMUV3_STRTAB_BASE)
+				v = fuzz_gpa(&s) | (v & 0x1f);
+			rc = vsmmuv3_mmio_write(vm.vs, off, wide ? 8 : 4, v);
+			TAP_CHECK(rc == 0, "seed %llu it %u: write 0x%x: %d",
+				  (unsigned long long)seed, it, off, rc);
+			break;
+		}
+		case 1: { /* an STE: a good nested one, or random words */
+			uint64_t w[2] = {v & ~(0x7ffULL << 52), rnd(&s)};
+
+			if (rnd(&s) % 3) {
+				nested_ste(&vm, ste_gpa(&vm, sid));
+				break;
+			}
+			if (rnd(&s) & 1)
+				w[0] = (w[0] & ~STE_CTX_MASK) | (vm.cdtab & STE_CTX_MASK) | 1;
+			if (rnd(&s) & 1)
+				w[0] = (w[0] & ~0xfULL) | 1 | (rnd(&s) % 8) << 1;
+			ste_put(&vm, ste_gpa(&vm, rnd(&s) & 1 ? sid : rnd(&s) % 64), w);
+			break;
+		}
+		case 2:
+		case 3: { /* commands: CFGI_STE + SYNC, or random ones */
+			uint64_t c[3][2];
+			unsigned int n = 1 + rnd(&s) % 3;
+
+			/* A driver acknowledges a CMDQ_ERR (after skipping the command, or not). */
+			if (rnd(&s) & 1)
+				wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+			for (unsigned int i = 0; i < n; i++) {
+				if (rnd(&s) & 1) {
+					c[i][0] = 0x03 | (uint64_t)sid << 32;
+					c[i][1] = 1;
+					continue;
+				}
+				c[i][0] = ops[rnd(&s) % ARRAY_SIZE_T(ops)] |
+					  (rnd(&s) & 1 ? (uint64_t)sid << 32
+						       : (rnd(&s) & ~0xff00000000000fffULL));
+				c[i][1] = rnd(&s) & 1 ? 31 : rnd(&s);
+			}
+			cmds_issue(&vm, (const uint64_t(*)[2])c, n);
+			break;
+		}
+		case 4: { /* the CD, or random words somewhere in RAM (tables included) */
+			uint64_t gpa = rnd(&s) & 1 ? vm.cdtab + 8 * (rnd(&s) % 8)
+						   : RAM_GPA + (rnd(&s) % (RAM_SIZE / 8)) * 8;
+
+			if (rnd(&s) % 4)
+				break; /* mostly leave the guest's structures alone */
+			if (gpa < BUF_GPA || gpa >= BUF_GPA + 0x2000)
+				CHECK_OK(guest_mem_write(&vm.gm, gpa, &v, 8));
+			break;
+		}
+		case 5:
+		case 6: { /* DMA at a random address: an IOVA, a GPA, the canary's host address */
+			uint64_t iova;
+
+			switch (rnd(&s) % 4) {
+			case 0:
+				iova = IOVA + (rnd(&s) % 0x2000);
+				break;
+			case 1:
+				iova = fuzz_gpa(&s);
+				break;
+			case 2:
+				iova = (uintptr_t)canary + (rnd(&s) % canary_len);
+				break;
+			default:
+				iova = rnd(&s) & ((1ULL << 48) - 1);
+				break;
+			}
+			if (!dma_fill(&vm, rnd(&s) & 1, iova, 64, 0xa5a5a5a5a5a5a5a5ULL))
+				fuzz_dma_ok++;
+			break;
+		}
+		default:
+			rc = vsmmuv3_poll_events(vm.vs);
+			TAP_CHECK(rc >= 0, "seed %llu it %u: poll: %d", (unsigned long long)seed,
+				  it, rc);
+			break;
+		}
+		for (size_t i = 0; i < canary_len; i++)
+			TAP_CHECK(canary[i] == 0x3c,
+				  "seed %llu it %u: host memory outside guest RAM written at +%zu",
+				  (unsigned long long)seed, it, i);
+	}
+	{
+		struct vsmmuv3_stats st;
+
+		vsmmuv3_get_stats(vm.vs, &st);
+		fuzz_st.cmds += st.cmds;
+		fuzz_st.forwarded += st.forwarded;
+		fuzz_st.ste_updates += st.ste_updates;
+		fuzz_st.events += st.events;
+	}
+	vm_down(&vm);
+}
+
+static void test_fuzz(void *arg)
+{
+	const char *env = getenv("VSMMU_SEED");
+	size_t len = 0x10000;
+	uint8_t *canary = malloc(len);
+
+	TAP_CHECK(canary, "canary");
+	memset(canary, 0x3c, len);
+	if (env) {
+		fuzz_one(strtoull(env, NULL, 0), canary, len);
+	} else {
+		for (uint64_t seed = 1; seed <= 16; seed++)
+			fuzz_one(seed * 0x9e3779b97f4a7c15ULL, canary, len);
+	}
+	tap_diag("%u DMAs done; %llu commands (%llu forwarded), %llu nested HWPTs, %llu records",
+		 fuzz_dma_ok, (unsigned long long)fuzz_st.cmds,
+		 (unsigned long long)fuzz_st.forwarded, (unsigned long long)fuzz_st.ste_updates,
+		 (unsigned long long)fuzz_st.events);
+	free(canary);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *arg);
+	} tests[] = {
+		{"IDRs from GET_HW_INFO, register access rules", test_idr},
+		{"GBPA abort / bypass while SMMUEN = 0, UPDATE", test_gbpa},
+		{"nested STE, DMA, F_TRANSLATION in the guest EVTQ, TLBI + CMD_SYNC", test_nested},
+		{"illegal commands: CONS.ERR, GERROR.CMDQ_ERR, GERRORN, CERROR_ABT",
+		 test_bad_commands},
+		{"event queue overflow: OVFLG, OVACKFLG, EVENTQEN = 0", test_evtq_overflow},
+		{"2-level stream table, C_BAD_STREAMID, C_BAD_STE, F_STE_FETCH, CFGI_ALL",
+		 test_two_level},
+		{"MSIs: guest RAM, the VMM's doorbell, MSI aborts in GERROR", test_msi},
+		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
+		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
+	};
+
+	tap_plan(ARRAY_SIZE_T(tests));
+	for (size_t i = 0; i < ARRAY_SIZE_T(tests); i++)
+		tap_run(tests[i].name, tests[i].fn, NULL);
+	return tap_done();
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `uiommu run` with machine.iommu.vsmmu: the guest drives a vSMMUv3
+ * (lib/vmm/vsmmuv3.h) as it drives hardware, and the runner is its VMM.
+ * The boot programs the vSMMU's registers (stream table, queues in the
+ * guest's pool), `ste` steps write the STE into the guest's stream table
+ * and issue CFGI_STE + CMD_SYNC through its command queue, `invalidate`
+ * steps go through the command queue (CONS.ERR and GERROR for a refused
+ * command), and events reach the scenario through the guest's event queue.
+ */
+#ifndef UIOMMU_TOOLS_RUN_VSMMU_H
+#define UIOMMU_TOOLS_RUN_VSMMU_H
+
+#include <stdint.h>
+
+struct run_ctx;
+struct run_step;
+
+/* After the parent HWPT exists (c->s2hwpt): the front end, the guest's driver probe. -errno. */
+int run_vsmmu_boot(struct run_ctx *c);
+void run_vsmmu_free(struct run_ctx *c);
+/* The guest writes STE words @w for the step's device and invalidates them. */
+void run_vsmmu_ste(struct run_ctx *c, const struct run_step *st, const uint64_t w[2],
+		   const char *what);
+/* The guest issues @n commands (CPU order) and a CMD_SYNC; @list describes them. */
+void run_vsmmu_invalidate(struct run_ctx *c, const struct run_step *st, const uint64_t (*cmds)[2],
+			  unsigned int n, const char *list);
+/* The event pump, then the records the guest finds in its event queue. */
+void run_vsmmu_drain(struct run_ctx *c);
+
+#endif
