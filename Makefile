@@ -45,8 +45,8 @@ check-asan: deps
 # shim, see tests/meson.build).
 TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_threads \
 	iommufd_objs_threads epoch epoch_fence dmatest_threads dmatest_vfio vfio_threads vfio \
-	vfio_nested smmuv3_iommufd smmuv3_lockfree shim_threads shim_poll shim_failnth shim_fds shim_fork spapr \
-	vfio_spapr run_failnth cli_run iommufd_dmabuf
+	vfio_nested smmuv3_iommufd smmuv3_lockfree shim_threads shim_poll shim_failnth shim_fds \
+	shim_fork spapr vfio_spapr run_failnth cli_run iommufd_dmabuf
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps
