@@ -189,8 +189,8 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fa
  * the two agree on the cases answered here.
  */
 static inline __attribute__((always_inline)) bool
-vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tprot,
-	       unsigned int oas, uint64_t *leaf_oa, unsigned int *leaf_prot)
+vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tprot, unsigned int oas,
+	       uint64_t *leaf_oa, unsigned int *leaf_prot)
 {
 	const uint64_t oa = d & GENMASK(D_ADDR_TOP, 12);
 	unsigned int prot = tprot;

@@ -740,7 +740,7 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 	res->pa = oa;
 	res->ipa = oa;
 	res->size = size;
-	memcpy(rb + RES_OFF(prot), &img[0], 8);	    /* prot, s1_prot */
+	memcpy(rb + RES_OFF(prot), &img[0], 8);	   /* prot, s1_prot */
 	memcpy(rb + RES_OFF(s2_prot), &img[1], 8); /* s2_prot (PROT_ALL), s1_level */
 	res->s2_level = -1;
 	res->s1_size = size;
@@ -839,14 +839,14 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	 * (and every other format) by the generic step, which refuses what
 	 * the short path cannot do (faults, descriptor updates).
 	 */
-	if (nested && s1_4k && likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot))) {
+	if (nested && s1_4k &&
+	    likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot))) {
 		l1 = (struct pt_leaf){ .oa = ipa, .size = 4096, .prot = lprot, .level = 3 };
 	} else {
 generic_step:
 		walk_resume(&w, c1, iova, access, depth + 1, table, prot);
 		w.wb_valid = false;
-		if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF ||
-		    unlikely(w.wb_valid))
+		if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
 			return false;
 		if (!nested)
 			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, l1.oa,

@@ -933,7 +933,8 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 					    PT_PROT_R | PT_PROT_U, PT_PROT_W | PT_PROT_U,
 					    PT_PROT_X | PT_PROT_U };
 	/* Bits flipped at random: AP[1], AP[2], AF, DBM, Contiguous, PXN, UXN. */
-	static const uint64_t flip[] = { BIT(6), BIT(7), BIT(10), BIT(51), BIT(52), BIT(53), BIT(54) };
+	static const uint64_t flip[] = { BIT(6),  BIT(7),  BIT(10), BIT(51),
+					 BIT(52), BIT(53), BIT(54) };
 	const unsigned int n = 256;
 	struct xlate_cache_params p;
 	struct xlate_cache_stats a, b;
