@@ -168,6 +168,16 @@ _Static_assert(RES_OFF(s1_prot) == RES_OFF(prot) + 4 && RES_OFF(s2_prot) == RES_
 		       RES_OFF(s2_level) == RES_OFF(prot) + 16 && RES_OFF(prot) % 8 == 0,
 	       "struct xlate_result and struct xc_tlb_img disagree");
 
+/* reads = 1 with iotlb_hit = false as one word (the short walk's answer). */
+_Static_assert(RES_OFF(iotlb_hit) == RES_OFF(reads) + 4 &&
+		       sizeof(struct xlate_result) == RES_OFF(reads) + 8 && RES_OFF(reads) % 8 == 0,
+	       "struct xlate_result: reads and iotlb_hit share a word");
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define RES_WALK1_TAIL (1ULL << 32)
+#else
+#define RES_WALK1_TAIL 1ULL
+#endif
+
 /* Lost compare-and-swap races tolerated before a translation gives up. */
 #define XLATE_ATTEMPTS 8
 
@@ -706,6 +716,55 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 }
 
 /*
+ * The end of walk_short() for stage 1 alone, from the leaf's fields (@oa
+ * the output address of @iova, 2^@lg1 bytes, @prot, @level): *res as
+ * fill_res() makes it, the IOTLB entry (tlb_fill_ctx()'s, straight from
+ * the leaf, not read back from *res) and the counters. Inline twice, so the
+ * specialised decode's constant size and level fold.
+ */
+static inline __attribute__((always_inline)) bool
+short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_cfg *c1,
+	     uint64_t iova, unsigned int access, unsigned int depth, struct xlate_result *res,
+	     uint64_t oa, unsigned int lg1, unsigned int prot, int level)
+{
+	const uint64_t size = 1ULL << lg1, base = iova & ~(size - 1);
+	uint8_t *rb = (uint8_t *)res;
+	unsigned int grant = prot;
+	uint64_t img[XC_TLB_IMGW], *ctr, w;
+	int r;
+
+	if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
+		grant &= ~PT_PROT_W;
+	xc_tlb_img_words(img, prot, prot, PROT_ALL, level, -1, grant, lg1, 0, size);
+	/* fill_res(), reads 1, no IOTLB hit: the entry's first words are *res's fields. */
+	res->pa = oa;
+	res->ipa = oa;
+	res->size = size;
+	memcpy(rb + RES_OFF(prot), &img[0], 8);	   /* prot, s1_prot */
+	memcpy(rb + RES_OFF(s2_prot), &img[1], 8); /* s2_prot (PROT_ALL), s1_level */
+	res->s2_level = -1;
+	res->s1_size = size;
+	res->s2_size = 0;
+	w = RES_WALK1_TAIL;
+	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1, iotlb_hit false */
+	if (!xc->iotlb.sets) {
+		xc_count(xc, XC_G_WALK + depth, XC_HIT);
+		return true;
+	}
+	r = xc_tlb_fill_inline(xc, s0, k1, access & PT_PROT_U, base, lg1, oa & ~(size - 1),
+			       oa & ~(size - 1), img, level);
+	/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
+	ctr = xc_ctrs(xc);
+	xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
+	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+	if (r >= 0) {
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+	}
+	return true;
+}
+
+/*
  * walk_short(), the usual IOTLB miss with warm caches, short: stage 1 resumed at its
  * leaf level from the deepest walk-cache level, the leaf table's IPA
  * answered by the IPA cache, one descriptor read, and the output IPA (with
@@ -729,8 +788,8 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = nested ? cfg->s2.cfg : NULL;
 	const uint32_t vmid = cfg->tag.vmid;
 	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
-	bool user = access & PT_PROT_U, s2_walked = false;
-	unsigned int depth, depth2 = 0, lg, prot, reads = 1;
+	bool user = access & PT_PROT_U, s2_walked = false, s1_4k;
+	unsigned int depth, depth2 = 0, lg, prot, lprot, reads = 1;
 	struct pt_leaf l1, l2;
 	struct xc_ipa_hit ih;
 	struct pt_fault pf;
@@ -746,8 +805,28 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	lg = c1->shift[depth];
 	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &prot))
 		return false;
-	walk_resume(&w, c1, iova, access, depth + 1, table, prot);
-	dpa = w.desc_addr;
+	s1_4k = c1->format == PT_VMSA_S1 && c1->granule_shift == 12;
+	if (!nested && likely(s1_4k)) {
+		/*
+		 * Stage 1 alone, a 4K granule: the leaf descriptor's address
+		 * with pt_index()'s constants. The table came from a table
+		 * descriptor (granule aligned), so the address is aligned:
+		 * read_desc() without its alignment test.
+		 */
+		const uint64_t *p = pt_mem_ptr(cfg->mem, table + ((iova >> 12) & 511) * 8, 8);
+
+		if (unlikely(!p))
+			return false;
+		d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if (unlikely(c1->fmt->big_endian))
+			d = __builtin_bswap64(d);
+		if (likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot)))
+			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, ipa, 12,
+					    lprot, 3);
+		goto generic_step;
+	}
+	dpa = s1_4k ? table + ((iova >> 12) & 511) * 8
+		    : table + (uint64_t)pt_index(c1, depth + 1, iova) * 8;
 	if (c2) {
 		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
 			return false;
@@ -755,9 +834,24 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	}
 	if (unlikely(!read_desc(c1, cfg->mem, dpa, &d)))
 		return false;
-	w.wb_valid = false;
-	if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
-		return false;
+	/*
+	 * The usual page decoded with the format's constants; anything else
+	 * (and every other format) by the generic step, which refuses what
+	 * the short path cannot do (faults, descriptor updates).
+	 */
+	if (nested && s1_4k &&
+	    likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot))) {
+		l1 = (struct pt_leaf){ .oa = ipa, .size = 4096, .prot = lprot, .level = 3 };
+	} else {
+generic_step:
+		walk_resume(&w, c1, iova, access, depth + 1, table, prot);
+		w.wb_valid = false;
+		if (pt_walk_step_inline(&w, d, &l1, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+			return false;
+		if (!nested)
+			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, l1.oa,
+					    ilog2_u64(l1.size), l1.prot, l1.level);
+	}
 	ipa = l1.oa;
 	if (c2 && xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
 		l2 = (struct pt_leaf){ .oa = ih.pa | (ipa & mask_bits(ih.lg)),
@@ -803,37 +897,8 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
 	res->reads = reads;
 	res->iotlb_hit = false;
-	if (!xc->iotlb.sets) {
-		if (!nested)
-			xc_count(xc, XC_G_WALK + depth, XC_HIT);
+	if (!xc->iotlb.sets)
 		return true;
-	}
-	if (!nested) {
-		/*
-		 * Stage 1 alone: tlb_fill_ctx()'s entry straight from the leaf
-		 * (what fill_res() made of it), not read back from *res.
-		 */
-		const uint64_t base = iova & ~(l1.size - 1);
-		unsigned int grant = l1.prot;
-		uint64_t img[XC_TLB_IMGW], *ctr;
-		int r;
-
-		if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
-			grant &= ~PT_PROT_W;
-		xc_tlb_img_words(img, l1.prot, l1.prot, PROT_ALL, l1.level, -1, grant,
-				 ilog2_u64(l1.size), 0, l1.size);
-		r = xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
-				       ipa & ~(l1.size - 1), ipa & ~(l1.size - 1), img, l1.level);
-		/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
-		ctr = xc_ctrs(xc);
-		xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
-		if (r >= 0) {
-			xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
-			xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
-		}
-		return true;
-	}
 	tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
 	return true;
 }
