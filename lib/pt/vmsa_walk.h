@@ -172,4 +172,49 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fa
 	return PT_STEP_LEAF;
 }
 
+/*
+ * The usual stage-1 4K-granule page, decoded with the format's constants:
+ * @d read at the last level (level 3) of a VMSA_S1 table with a 4 KiB
+ * granule, @tprot the limit the table descriptors above it imposed (what
+ * vmsa_walk_step() keeps in w->prot), @access as the walk's. It answers
+ * only a valid page descriptor with AF set, no contiguous hint, an output
+ * address inside @oas bits, that grants every permission asked for: then
+ * *@leaf_oa and *@leaf_prot get what vmsa_walk_step() would put in the
+ * leaf's oa and prot (its size is 4 KiB, its level 3) and the answer is
+ * true. Anything else
+ * (invalid, a fault, AF clear whatever AFFD and HW_AD say, a DBM update)
+ * is false, and the caller decodes @d with vmsa_walk_step(), which knows
+ * every case and writes every fault. With AF set and nothing asked for
+ * beyond what the descriptor grants, that step requests no write-back, so
+ * the two agree on the cases answered here.
+ */
+static inline __attribute__((always_inline)) bool
+vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tprot, unsigned int oas,
+	       uint64_t *leaf_oa, unsigned int *leaf_prot)
+{
+	const uint64_t oa = d & GENMASK(D_ADDR_TOP, 12);
+	unsigned int prot = tprot;
+
+	if (unlikely((d & (D_TYPE_MASK | D_AF | D_CONT)) != (D_TYPE_MASK | D_AF)) ||
+	    unlikely(oa >> oas))
+		return false;
+	if (d & D_AP2)
+		prot &= ~PT_PROT_W;
+	if (!(d & D_AP1))
+		prot &= ~PT_PROT_U;
+	if (d & D_PXN)
+		prot &= ~PT_PROT_X;
+	if (access & PT_PROT_U) {
+		if (d & D_UXN)
+			prot &= ~PT_PROT_X;
+		if (!(prot & PT_PROT_U))
+			prot = 0; /* EL0 has no access at all */
+	}
+	if (unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~prot))
+		return false;
+	*leaf_oa = oa | (iova & 0xfff);
+	*leaf_prot = prot;
+	return true;
+}
+
 #endif

@@ -12,6 +12,8 @@
  * half (DATA = GRAM_IPA + 2 MiB), a different 2 MiB region from the
  * tables but in the same 1 GiB one.
  */
+#include <stdlib.h>
+
 #include "xlate_env.h"
 
 #include "util/epoch.h"
@@ -829,6 +831,230 @@ static void test_batch(void **state)
 	env_destroy(&e);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The short miss path against the general one                           */
+
+/*
+ * xlate() without a record takes the hit path of the 4K IOTLB and, on a
+ * miss, the short walk (walk_short(), which counts several counters
+ * through one look-up); with a record everything goes the general way.
+ * Two caches of the same geometry (a 256-entry IOTLB: most of a random
+ * stream over 2048 pages misses and evicts) fed the same stream must end
+ * with the same results, one by one, and the same counters, every cache
+ * and every walk-cache level: stage 1 alone and nested.
+ */
+static void short_like_general(bool nested)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, PT_CFG_NO_BLOCKS);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	const uint64_t n = 2048, seed = 0x5eed0f4ULL;
+	struct xlate_cache_params p;
+	struct xlate_cache_stats a, b;
+	struct xlate_cfg fast, gen;
+	struct xlate_record *rec = malloc(sizeof(*rec));
+	struct xlate_result rf, rg;
+	uint64_t x = seed;
+	struct env e;
+
+	assert_non_null(rec);
+	env_init_sized(&e, &s1c, nested ? &s2c : NULL, 0x4000000, 0x2000000);
+	assert_int_equal(pt_map(&e.s1, 0, nested ? e.data_ipa : e.data_pa, n * 0x1000,
+				PT_PROT_RW),
+			 0);
+	xlate_cache_params_default(&p);
+	p.iotlb = (struct xlate_cache_geom){ 256, 4 };
+	fast = gen = e.xc;
+	assert_int_equal(xlate_cache_new(&p, &fast.cache), 0);
+	assert_int_equal(xlate_cache_new(&p, &gen.cache), 0);
+	for (unsigned int i = 0; i < 8192; i++) {
+		uint64_t iova;
+		enum pt_fault_reason r1, r2;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		iova = (x % n) * 0x1000 + (x >> 40) % 0x1000;
+		memset(&rf, 0, sizeof(rf));
+		memset(&rg, 0, sizeof(rg));
+		r1 = xlate(&fast, iova, PT_PROT_R, &rf, NULL, NULL);
+		r2 = xlate(&gen, iova, PT_PROT_R, &rg, NULL, rec);
+		if (r1 != r2 || !env_res_equal(&rf, &rg) || rf.reads != rg.reads ||
+		    rf.iotlb_hit != rg.iotlb_hit)
+			print_error("seed 0x%llx, access %u, iova 0x%llx: %d/%d reads %u/%u\n",
+				    (unsigned long long)seed, i, (unsigned long long)iova, r1, r2,
+				    rf.reads, rg.reads);
+		assert_int_equal(r1, PT_OK);
+		assert_int_equal(r2, PT_OK);
+		assert_true(env_res_equal(&rf, &rg));
+		assert_int_equal(rf.reads, rg.reads);
+		assert_int_equal(rf.iotlb_hit, rg.iotlb_hit);
+	}
+	xlate_cache_get_stats(fast.cache, &a);
+	xlate_cache_get_stats(gen.cache, &b);
+	assert_true(a.iotlb.misses > 8192 / 2 && a.iotlb.evictions > 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	xlate_cache_free(fast.cache);
+	xlate_cache_free(gen.cache);
+	env_destroy(&e);
+	free(rec);
+}
+
+static void test_short_like_general_s1(void **state)
+{
+	(void)state;
+	short_like_general(false);
+}
+
+static void test_short_like_general_nested(void **state)
+{
+	(void)state;
+	short_like_general(true);
+}
+
+/*
+ * The short path's own decode of a stage-1 4K page against the generic
+ * step: random leaf descriptors (AP[2:1], PXN, UXN, AF, DBM, the
+ * contiguous hint, invalid and table-typed entries, an output address
+ * beyond the OAS) and random accesses (R, W, X, privileged or not), under
+ * several walker flags (AFFD, HW_AD, HW_AD without dirty management, DBM
+ * maps). Each step may write a new descriptor, invalidates the page's
+ * IOTLB entry in both caches, and translates once without a record (the
+ * short walk) and once with one (the general walk), from the same
+ * descriptor: the same answer, the same result, the same fault record
+ * field for field, the same descriptor afterwards (A/D updates); the same
+ * counters at the end.
+ */
+static void short_decode_like_general(bool nested, unsigned int flags, uint64_t seed)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 40, 0, PT_CFG_NO_BLOCKS | flags);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	static const unsigned int acc[] = { PT_PROT_R,		   PT_PROT_W,
+					    PT_PROT_X,		   PT_PROT_R | PT_PROT_W,
+					    PT_PROT_R | PT_PROT_U, PT_PROT_W | PT_PROT_U,
+					    PT_PROT_X | PT_PROT_U };
+	/* Bits flipped at random: AP[1], AP[2], AF, DBM, Contiguous, PXN, UXN. */
+	static const uint64_t flip[] = { BIT(6),  BIT(7),  BIT(10), BIT(51),
+					 BIT(52), BIT(53), BIT(54) };
+	const unsigned int n = 256;
+	struct xlate_cache_params p;
+	struct xlate_cache_stats a, b;
+	struct xlate_cfg fast, gen;
+	struct xlate_record *rec = malloc(sizeof(*rec));
+	uint64_t *desc[256], orig[256], x = seed;
+	unsigned int ok = 0, faults = 0;
+	struct env e;
+
+	assert_non_null(rec);
+	env_init(&e, &s1c, nested ? &s2c : NULL);
+	assert_int_equal(pt_map(&e.s1, 0, nested ? e.data_ipa : e.data_pa, n * 0x1000ULL,
+				PT_PROT_RW | PT_PROT_X | PT_PROT_U),
+			 0);
+	for (unsigned int i = 0; i < n; i++) {
+		desc[i] = env_desc_at(&e.s1, i * 0x1000ULL, 3, NULL);
+		orig[i] = *desc[i];
+	}
+	xlate_cache_params_default(&p);
+	p.iotlb = (struct xlate_cache_geom){ 256, 4 };
+	fast = gen = e.xc;
+	assert_int_equal(xlate_cache_new(&p, &fast.cache), 0);
+	assert_int_equal(xlate_cache_new(&p, &gen.cache), 0);
+	for (unsigned int i = 0; i < 6000; i++) {
+		struct xlate_result rf, rg;
+		struct xlate_fault ff, fg;
+		enum pt_fault_reason r1, r2;
+		unsigned int pg, access;
+		uint64_t iova, v, d1;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		pg = x % n;
+		iova = pg * 0x1000ULL + (x >> 20) % 0x1000;
+		access = acc[(x >> 32) % 7];
+		v = *desc[pg];
+		if ((x >> 36) % 3 == 0) {
+			/* A new descriptor for this page, its old translation invalidated. */
+			v = orig[pg];
+			for (unsigned int k = 0; k < 7; k++)
+				if ((x >> (40 + k)) & 1)
+					v ^= flip[k];
+			if ((x >> 48) % 8 == 0)
+				v = (v & ~3ULL) | ((x >> 51) & 3); /* invalid or a block type */
+			if ((x >> 53) % 16 == 0)
+				v |= BIT(44); /* beyond the 40-bit OAS */
+		}
+		/*
+		 * The page's IOTLB entry goes (its walk-cache entries stay), so
+		 * that every step decodes the descriptor: the no-record
+		 * translation through the short walk, the other through the
+		 * general one.
+		 */
+		xlate_inv_range(fast.cache, e.xc.tag.vmid, e.xc.tag.asid, pg * 0x1000ULL, 0x1000,
+				XLATE_INV_LEAF, 3);
+		xlate_inv_range(gen.cache, e.xc.tag.vmid, e.xc.tag.asid, pg * 0x1000ULL, 0x1000,
+				XLATE_INV_LEAF, 3);
+		*desc[pg] = v;
+		memset(&rf, 0, sizeof(rf));
+		memset(&ff, 0, sizeof(ff));
+		r1 = xlate(&fast, iova, access, &rf, &ff, NULL);
+		d1 = *desc[pg];
+		*desc[pg] = v; /* the general walk sees what the short one saw */
+		memset(&rg, 0, sizeof(rg));
+		memset(&fg, 0, sizeof(fg));
+		r2 = xlate(&gen, iova, access, &rg, &fg, rec);
+		if (r1 != r2 || (r1 == PT_OK && !env_res_equal(&rf, &rg)) ||
+		    memcmp(&ff, &fg, sizeof(ff)) || d1 != *desc[pg] || rf.reads != rg.reads ||
+		    rf.iotlb_hit != rg.iotlb_hit)
+			print_error("seed 0x%llx flags 0x%x nested %d step %u: iova 0x%llx access "
+				    "%u desc 0x%llx: %d/%d, desc after 0x%llx/0x%llx, reads %u/%u, "
+				    "IOTLB hit %d/%d\n",
+				    (unsigned long long)seed, flags, nested, i,
+				    (unsigned long long)iova, access, (unsigned long long)v, r1,
+				    r2, (unsigned long long)d1, (unsigned long long)*desc[pg],
+				    rf.reads, rg.reads, rf.iotlb_hit, rg.iotlb_hit);
+		assert_int_equal(r1, r2);
+		assert_memory_equal(&ff, &fg, sizeof(ff));
+		assert_true(d1 == *desc[pg]);
+		if (r1 == PT_OK) {
+			assert_true(env_res_equal(&rf, &rg));
+			assert_int_equal(rf.reads, rg.reads);
+			assert_int_equal(rf.iotlb_hit, rg.iotlb_hit);
+			ok++;
+		} else {
+			faults++;
+		}
+	}
+	/* Both outcomes, many times each: the stream tests what it says. */
+	assert_true(ok > 1000 && faults > 1000);
+	xlate_cache_get_stats(fast.cache, &a);
+	xlate_cache_get_stats(gen.cache, &b);
+	assert_true(a.iotlb.misses == 6000 && a.iotlb.fills > 1000);
+	assert_memory_equal(&a, &b, sizeof(a));
+	xlate_cache_free(fast.cache);
+	xlate_cache_free(gen.cache);
+	env_destroy(&e);
+	free(rec);
+}
+
+static void test_short_decode_s1(void **state)
+{
+	(void)state;
+	short_decode_like_general(false, 0, 0xdec0de01ULL);
+	short_decode_like_general(false, PT_CFG_AFFD, 0xdec0de02ULL);
+	short_decode_like_general(false, PT_CFG_HW_AD, 0xdec0de03ULL);
+	short_decode_like_general(false, PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY, 0xdec0de04ULL);
+	short_decode_like_general(false, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de05ULL);
+}
+
+static void test_short_decode_nested(void **state)
+{
+	(void)state;
+	short_decode_like_general(true, 0, 0xdec0de11ULL);
+	short_decode_like_general(true, PT_CFG_AFFD, 0xdec0de12ULL);
+	short_decode_like_general(true, PT_CFG_HW_AD, 0xdec0de13ULL);
+	short_decode_like_general(true, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de15ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -845,6 +1071,10 @@ int main(void)
 		cmocka_unit_test(test_partial_caches),
 		cmocka_unit_test(test_no_fill_during_invalidation),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_short_like_general_s1),
+		cmocka_unit_test(test_short_like_general_nested),
+		cmocka_unit_test(test_short_decode_s1),
+		cmocka_unit_test(test_short_decode_nested),
 	};
 
 	return cmocka_run_group_tests_name("xlate_cache", tests, NULL, NULL);
