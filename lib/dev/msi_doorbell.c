@@ -176,3 +176,21 @@ bool msi_doorbell_write(void *host, unsigned int len, uint32_t data)
 	pthread_rwlock_unlock(&doorbells_lock);
 	return ours;
 }
+
+bool msi_doorbell_is_register(const void *host)
+{
+	uintptr_t a = (uintptr_t)host;
+	struct msi_doorbell *db;
+	bool hit = false;
+
+	pthread_rwlock_rdlock(&doorbells_lock);
+	list_for_each_entry(db, &doorbells, node)
+	{
+		if (a == (uintptr_t)db->page + MSI_DOORBELL_TRANSLATER) {
+			hit = true;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&doorbells_lock);
+	return hit;
+}

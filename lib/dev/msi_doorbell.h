@@ -64,4 +64,12 @@ uint64_t msi_doorbell_event_count(const struct msi_doorbell *db, uint32_t event)
  */
 bool msi_doorbell_write(void *host, unsigned int len, uint32_t data);
 
+/*
+ * Host side: is @host (an address the IOMMU translated a message to) the
+ * doorbell register of some doorbell? Counts nothing: for an owner that
+ * takes its device's messages itself (VFIO's host-owned MSI-X), whose
+ * interrupt is delivered only when the message reaches the register.
+ */
+bool msi_doorbell_is_register(const void *host);
+
 #endif

@@ -222,6 +222,14 @@ struct iommu_domain_ops {
 	int (*bind_guest_msi)(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
 			      uint64_t size);
 	void (*unbind_guest_msi)(struct iommu_domain *domain, uint64_t giova);
+	/*
+	 * Where the host's MSI doorbell page is for @domain's devices while a
+	 * guest's configuration is in force (TRANSLATE or ABORT): messages go
+	 * through it like any DMA, so *iova is the bound guest IOVA, or the
+	 * host's own doorbell IOVA when nothing is bound. -ENOENT otherwise
+	 * (stage 2 only: the host's doorbell mapping always holds).
+	 */
+	int (*guest_msi_iova)(struct iommu_domain *domain, uint64_t *iova);
 
 	void (*free)(struct iommu_domain *domain);
 };
@@ -374,6 +382,8 @@ int iommu_uapi_cache_invalidate(struct iommu_domain *domain, struct udev *dev, c
 int iommu_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
 			 uint64_t size);
 void iommu_unbind_guest_msi(struct iommu_domain *domain, uint64_t giova);
+/* The domain op guest_msi_iova (above); -ENOENT for a model without it. */
+int iommu_guest_msi_iova(struct iommu_domain *domain, uint64_t *iova);
 
 /*
  * A device's fault handler (Linux's iommu_register_device_fault_handler):

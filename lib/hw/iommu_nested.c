@@ -21,7 +21,9 @@
  *      granularity, the cache x granularity matrix (ADDR with PASID-cache,
  *      DOMAIN with DEV_IOTLB), unknown ADDR / PASID flags, non-zero padding
  *      (EINVAL each); then the op;
- *      MSI binding: the op (ENODEV without); unbind never fails;
+ *      MSI binding: the op (ENODEV without); unbind never fails; where a
+ *      device's messages go while a guest's stage 1 is in force
+ *      (iommu_guest_msi_iova, ENOENT without the op);
  *  - the devices' fault handlers (Linux's per-device fault parameter): one
  *    per device, a report runs the handler under the read side of a global
  *    rwlock, unregistering takes the write side, so a handler never runs
@@ -159,6 +161,13 @@ int iommu_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t g
 	if (!domain->ops->bind_guest_msi)
 		return -ENODEV;
 	return domain->ops->bind_guest_msi(domain, giova, gpa, size);
+}
+
+int iommu_guest_msi_iova(struct iommu_domain *domain, uint64_t *iova)
+{
+	if (!domain->ops->guest_msi_iova)
+		return -ENOENT;
+	return domain->ops->guest_msi_iova(domain, iova);
 }
 
 void iommu_unbind_guest_msi(struct iommu_domain *domain, uint64_t giova)

@@ -596,13 +596,22 @@ int ufile_munmap(void *addr, size_t len)
 	uintptr_t start = (uintptr_t)addr, last;
 	struct ufile_vma **pp, *vma, *gone = NULL;
 
-	if (munmap(addr, len))
-		return -errno;
-	if (!len || !atomic_load_explicit(&vmas_live, memory_order_relaxed))
+	if (!atomic_load_explicit(&vmas_live, memory_order_relaxed))
+		return munmap(addr, len) ? -errno : 0;
+	/* Under vma_lock: ufile_vma_remap() must not map into what is unmapped here. */
+	pthread_mutex_lock(&vma_lock);
+	if (munmap(addr, len)) {
+		int e = errno;
+
+		pthread_mutex_unlock(&vma_lock);
+		return -e;
+	}
+	if (!len) {
+		pthread_mutex_unlock(&vma_lock);
 		return 0;
+	}
 	/* munmap() accepted it: page aligned start, no wrap after rounding. */
 	last = start + ((len + psz - 1) & ~(psz - 1)) - 1;
-	pthread_mutex_lock(&vma_lock);
 	for (pp = &vmas; (vma = *pp);) {
 		uintptr_t vlast = vma->start + vma->npages * psz - 1;
 
@@ -635,6 +644,34 @@ int ufile_munmap(void *addr, size_t len)
 		ufree(vma);
 	}
 	return 0;
+}
+
+int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), void *arg)
+{
+	size_t psz = host_page();
+	struct ufile_vma *vma;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&vma_lock);
+	for (vma = vmas; vma && vma->start != (uintptr_t)addr; vma = vma->next)
+		;
+	if (vma) {
+		rc = 0;
+		for (size_t i = 0; i < vma->npages && !rc;) {
+			size_t j = i;
+
+			if (!(vma->present[i / 64] & (1ULL << (i % 64)))) {
+				i++;
+				continue;
+			}
+			while (j < vma->npages && vma->present[j / 64] & (1ULL << (j % 64)))
+				j++;
+			rc = fn((void *)(vma->start + i * psz), (j - i) * psz, arg);
+			i = j;
+		}
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return rc;
 }
 
 bool ufile_any_vma(void)

@@ -243,9 +243,15 @@ unsigned int ufile_count(void);
  * @close of every registered mapping left with no page. 0 or -errno (the
  * errno of munmap(2)).
  * ufile_vma_count(): registered mappings still alive (tests).
+ * ufile_vma_remap(): for the mapping registered at @addr, @fn on each run
+ * of pages the program has not unmapped yet, under the lock ufile_munmap()
+ * holds around its munmap(2): what replaces the pages of a live mapping
+ * (mmap MAP_FIXED) never lands where the program unmapped. The first
+ * error of @fn is returned; -ENOENT when no mapping starts at @addr.
  */
 int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv);
 int ufile_munmap(void *addr, size_t len);
 unsigned int ufile_vma_count(void);
+int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), void *arg);
 
 #endif

@@ -26,6 +26,10 @@
  * practice), each counted once. Models without the ops answer ENODEV
  * (the mock: it cannot take a PASID table).
  *
+ * vfio_device_guest_msi_iova: a device model's question, from its own
+ * thread while the device is open (so its binding stays): the domain's
+ * answer (iommu_guest_msi_iova), ENOENT when it has none.
+ *
  * Locks: called with the container's group lock held for reading, so no
  * device binds, unbinds or changes domain meanwhile; nested_lock
  * serialises these ioctls (one lock for every container: they are rare
@@ -191,6 +195,21 @@ static long set_msi_binding(struct vfio_container *container, void *arg)
 out:
 	put_domains(&nd);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Where the device's messages go                                     */
+
+int vfio_device_guest_msi_iova(struct vfio_device *vdev, uint64_t *iova)
+{
+	struct iommu_domain *domain;
+
+	if (!vdev->core)
+		return -ENOENT;
+	domain = core_domain(vdev->core);
+	if (!domain)
+		return -ENOENT;
+	return iommu_guest_msi_iova(domain, iova);
 }
 
 long vfio_container_nested_ioctl(struct vfio_container *container, unsigned int cmd,

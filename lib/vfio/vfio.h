@@ -154,6 +154,19 @@ void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int 
  */
 uint64_t vfio_device_dma_faults_dropped(struct vfio_device *vdev);
 
+/*
+ * For a device model's host-owned MSI-X: the IOVA of the host's MSI
+ * doorbell page while the device sits in a nesting container whose guest
+ * configuration is in force (vfio.md §2.5: MSIs are then translated by
+ * both stages; the page is the guest's bound doorbell IOVA, or the host's
+ * own doorbell IOVA with nothing bound). The model must then write its
+ * message through the IOMMU there, and only a write that reaches the
+ * doorbell is an interrupt. -ENOENT when messages need no translation
+ * (not bound to an IOMMU domain, stage 2 only, a model without nesting).
+ * Called from the device's own threads while it is open.
+ */
+int vfio_device_guest_msi_iova(struct vfio_device *vdev, uint64_t *iova);
+
 /* Topology queries (stat of the emulated paths, summaries, tests). */
 bool vfio_group_exists(unsigned int group_id);
 bool vfio_cdev_exists(unsigned int index);

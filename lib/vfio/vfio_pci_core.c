@@ -21,14 +21,20 @@
  *   mmap     MAP_SHARED only; BARs with the MMAP flag and device-specific
  *            regions with it; the range inside the page-rounded region;
  *            the mapping keeps the device file (and so the device) open
- *            until it is unmapped, as a VMA keeps its file
+ *            until it is unmapped, as a VMA keeps its file. A BAR mapping
+ *            of a device behind an sPAPR PE follows the PE's MMIO state:
+ *            while frozen its pages are all ones and stores to them never
+ *            reach the device (a private page), as the frozen PHB answers
+ *            loads and drops stores; thawed, the device's memory is back
  *   IRQs     INTx is MASKABLE | AUTOMASKED, every other PCI index NORESIZE
  *            (no dynamic MSI-X); ERR exists only on PCIe (count 1)
  *
  * The program's buffers are reached only through util/uaccess (bounce
  * buffers), never handed to the model.
  *
- * Locks: none of its own; the model serialises its own state.
+ * Locks: none of its own; the model serialises its own state. A frozen /
+ * thawed BAR mapping is swapped under the PE's watch lock and util/file's
+ * mapping lock (ufile_vma_remap), in that order.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +43,7 @@
 #include "hw/spapr/spapr.h"
 #include "util/alloc.h"
 #include "util/infocap.h"
+#include "util/log.h"
 #include "vfio/vfio_private.h"
 
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info)
@@ -385,6 +392,98 @@ static void vfio_region_vma_close(void *priv)
 	ufile_put(priv);
 }
 
+/*
+ * A mapping of a BAR of a device behind an sPAPR PE. Its loads and stores
+ * reach the device's memory without passing here, so a freeze of the PE's
+ * MMIO must change the mapping itself: while frozen its pages are a private
+ * page of all ones (loads read ones, stores never reach the device), and
+ * when MMIO thaws the device's memory is mapped back at the same address.
+ */
+struct vfio_bar_map {
+	struct spapr_mmio_watch w;
+	struct spapr_pe *pe;
+	struct uiommu_file *file; /* the device file the mapping holds */
+	uintptr_t addr;
+	int prot, fd;
+	uint64_t fd_off;
+	bool frozen;
+};
+
+static int vfio_bar_map_run(void *run, size_t len, void *arg)
+{
+	struct vfio_bar_map *bm = arg;
+	void *p;
+
+	if (bm->frozen) {
+		p = mmap(run, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		memset(p, 0xff, len);
+		if (bm->prot != (PROT_READ | PROT_WRITE) && mprotect(p, len, bm->prot))
+			return -errno;
+		return 0;
+	}
+	p = mmap(run, len, bm->prot, MAP_FIXED | MAP_SHARED, bm->fd,
+		 (off_t)(bm->fd_off + ((uintptr_t)run - bm->addr)));
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static void vfio_bar_map_state(void *arg, bool frozen)
+{
+	struct vfio_bar_map *bm = arg;
+	int rc;
+
+	bm->frozen = frozen;
+	rc = ufile_vma_remap((void *)bm->addr, vfio_bar_map_run, bm);
+	if (rc && rc != -ENOENT)
+		ulog_warn("vfio: BAR mapping at %p: %s the PE's MMIO failed: %s", (void *)bm->addr,
+			  frozen ? "freezing" : "thawing", strerror(-rc));
+}
+
+static void vfio_bar_vma_close(void *priv)
+{
+	struct vfio_bar_map *bm = priv;
+
+	spapr_pe_unwatch_mmio(bm->pe, &bm->w);
+	ufile_put(bm->file);
+	ufree(bm);
+}
+
+/* Register the new BAR mapping @p of an sPAPR device and follow its PE's MMIO state. */
+static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t length, uint64_t req_len,
+			      int prot, int fd, uint64_t fd_off, void **out)
+{
+	struct vfio_bar_map *bm = uzalloc(sizeof(*bm));
+	int rc;
+
+	if (!bm) {
+		munmap(p, length);
+		return -ENOMEM;
+	}
+	*bm = (struct vfio_bar_map){
+		.w = {.fn = vfio_bar_map_state, .arg = bm},
+		.pe = spapr_dev_pe(df->device->dev),
+		.file = df->file,
+		.addr = (uintptr_t)p,
+		.prot = prot,
+		.fd = fd,
+		.fd_off = fd_off,
+	};
+	ufile_get(df->file);
+	rc = ufile_vma_add(p, req_len, vfio_bar_vma_close, bm);
+	if (rc) {
+		munmap(p, length);
+		ufile_put(df->file);
+		ufree(bm);
+		return rc;
+	}
+	/* Applies the state now: a mapping made while frozen starts as all ones. */
+	spapr_pe_watch_mmio(bm->pe, &bm->w);
+	*out = p;
+	return 0;
+}
+
 int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
 		       int64_t offset, void **out)
 {
@@ -424,6 +523,8 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (off_t)fd_off);
 	if (p == MAP_FAILED)
 		return -errno;
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX && spapr_dev_pe(vdev->dev))
+		return vfio_bar_map_spapr(df, p, length, req_len, prot, fd, fd_off, out);
 	/* The mapping holds the device file, as a VMA holds its file. */
 	ufile_get(df->file);
 	rc = ufile_vma_add(p, req_len, vfio_region_vma_close, df->file);

@@ -42,7 +42,8 @@
  *
  * Locks: nf->lock guards both headers and rings for the handler and the
  * file's read / write; it is taken under the IOMMU's fault lock (by the
- * handler) and takes the device's igate inside (the signal). The rings'
+ * handler) and takes the device's single_lock inside (the signal, a leaf
+ * lock: the handler runs under the faulting DMA's own locks). The rings'
  * mmap()ed view is the program's to read without any lock, as in Linux.
  */
 #include <errno.h>

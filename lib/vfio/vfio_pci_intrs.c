@@ -39,7 +39,13 @@
  *
  * Locks: core->igate guards all of it, for SET_IRQS and for
  * vfio_device_irq() from the model's threads; the model's irq_enable runs
- * under it.
+ * under it. The eventfds of the single-vector indexes (ERR, REQ,
+ * device-specific) are also under core->single_lock, a leaf taken inside
+ * igate by SET_IRQS and alone by vfio_device_irq(): those IRQs are raised
+ * from paths that hold the model's own locks (the nested extension's DMA
+ * fault IRQ is signalled from the fault report of a DMA still running under
+ * its device's lock), which must not wait for igate while SET_IRQS holds it
+ * and waits for the model (irq_enable).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,12 +112,14 @@ int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs)
 	for (unsigned int i = 0; i < core->nr_single; i++)
 		core->single[i].trigger = -1;
 	pthread_mutex_init(&core->igate, NULL);
+	pthread_mutex_init(&core->single_lock, NULL);
 	return 0;
 }
 
 void vfio_intrs_free(struct vfio_device_core *core)
 {
 	pthread_mutex_destroy(&core->igate);
+	pthread_mutex_destroy(&core->single_lock);
 	ufree(core->single);
 	ufree(core->ctx);
 }
@@ -169,8 +177,10 @@ void vfio_intrs_teardown(struct vfio_device *vdev)
 
 	pthread_mutex_lock(&core->igate);
 	vfio_irq_disable_locked(vdev);
+	pthread_mutex_lock(&core->single_lock);
 	for (unsigned int i = 0; i < core->nr_single; i++)
 		vfio_eventfd_put(&core->single[i].trigger);
+	pthread_mutex_unlock(&core->single_lock);
 	pthread_mutex_unlock(&core->igate);
 }
 
@@ -195,6 +205,14 @@ void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int 
 
 	if (!core)
 		return;
+	if (index >= VFIO_PCI_ERR_IRQ_INDEX) {
+		/* Without igate: see "Locks" above. */
+		pthread_mutex_lock(&core->single_lock);
+		if (index - VFIO_PCI_ERR_IRQ_INDEX < core->nr_single && !vector)
+			vfio_eventfd_signal(core->single[index - VFIO_PCI_ERR_IRQ_INDEX].trigger);
+		pthread_mutex_unlock(&core->single_lock);
+		return;
+	}
 	pthread_mutex_lock(&core->igate);
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
@@ -207,8 +225,6 @@ void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int 
 			vfio_eventfd_signal(core->ctx[vector].trigger);
 		break;
 	default:
-		if (index - VFIO_PCI_ERR_IRQ_INDEX < core->nr_single && !vector)
-			vfio_eventfd_signal(core->single[index - VFIO_PCI_ERR_IRQ_INDEX].trigger);
 		break;
 	}
 	pthread_mutex_unlock(&core->igate);
@@ -354,8 +370,9 @@ static int vfio_msi_trigger(struct vfio_device *vdev, unsigned int index, unsign
 }
 
 /* ERR, REQ and device-specific indexes: one eventfd each (vfio_pci_set_ctx_trigger_single). */
-static int vfio_single_trigger(struct vfio_device *vdev, unsigned int index, unsigned int start,
-			       unsigned int count, uint32_t flags, const uint8_t *data)
+static int vfio_single_trigger_locked(struct vfio_device *vdev, unsigned int index,
+				      unsigned int start, unsigned int count, uint32_t flags,
+				      const uint8_t *data)
 {
 	struct vfio_irq_ctx *ctx = &vfio_core(vdev)->single[index - VFIO_PCI_ERR_IRQ_INDEX];
 	int fd = -1, rc;
@@ -395,6 +412,19 @@ static int vfio_single_trigger(struct vfio_device *vdev, unsigned int index, uns
 		ctx->trigger = fd;
 		return 0;
 	}
+}
+
+/* Under igate; the triggers also under single_lock (vfio_device_irq() takes only that one). */
+static int vfio_single_trigger(struct vfio_device *vdev, unsigned int index, unsigned int start,
+			       unsigned int count, uint32_t flags, const uint8_t *data)
+{
+	struct vfio_device_core *core = vfio_core(vdev);
+	int rc;
+
+	pthread_mutex_lock(&core->single_lock);
+	rc = vfio_single_trigger_locked(vdev, index, start, count, flags, data);
+	pthread_mutex_unlock(&core->single_lock);
+	return rc;
 }
 
 static int vfio_set_irqs_locked(struct vfio_device *vdev, uint32_t flags, unsigned int index,

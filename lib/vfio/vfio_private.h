@@ -43,6 +43,7 @@
  *   the container's type1 lock (lib/iommufd)
  *   core->lock           open_count, the binding (Linux's dev_set->lock)
  *   core->igate          interrupt state (vfio_pci_intrs.c)
+ *   core->single_lock    (a leaf) the eventfds of ERR, REQ and device-specific IRQs
  *   lib/iommufd's locks
  * A group's device list changes only with both the registry lock and the
  * group lock held, so either one is enough to read it.
@@ -118,6 +119,7 @@ struct vfio_device_core {
 
 	/* Interrupts. */
 	pthread_mutex_t igate;
+	pthread_mutex_t single_lock; /* single[].trigger; a leaf: nothing is taken inside */
 	int irq_type; /* VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX enabled, or -1 */
 	unsigned int num_ctx;
 	struct vfio_irq_ctx *ctx; /* num_ctx vectors of irq_type */

@@ -5,8 +5,10 @@
  * built lazily from UIOMMU_CONFIG.
  *
  * What it owns: for each SMMUv3 instance its MSI doorbell and its driver
- * instance (which owns the model), for each device its struct udev and its
- * dmatest function behind VFIO, and a copy of the topology they came from.
+ * instance (which owns the model), for each sPAPR PHB the model and one PE
+ * per group (PE number = group number, made by the group's first device),
+ * for each device its struct udev and its dmatest function behind VFIO,
+ * and a copy of the topology they came from.
  * A machine is what a VMM's board file is to QEMU: lib/vmm is the VMM side
  * of the layers, above the models (lib/hw), VFIO and the devices (lib/dev),
  * which it plugs together and none of which know about it.
@@ -37,6 +39,7 @@
 #include "dev/msi_doorbell.h"
 #include "hw/mock/mock.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
+#include "hw/spapr/spapr.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/log.h"
@@ -49,7 +52,8 @@
 #define MACHINE_ERR_MAX	   512
 
 struct machine_iommu {
-	struct smmuv3_iommu *smmu; /* NULL for the mock */
+	struct smmuv3_iommu *smmu; /* an SMMUv3 instance, else NULL */
+	struct spapr_iommu *spapr; /* an sPAPR PHB, else NULL */
 	struct msi_doorbell *db;
 };
 
@@ -57,6 +61,8 @@ struct machine_dev {
 	struct udev *udev;
 	struct dmatest_vfio *dv;
 	bool mock;
+	struct spapr_pe *pe; /* sPAPR: its group's PE */
+	bool owns_pe;	     /* the group's first device made the PE */
 };
 
 struct machine {
@@ -74,10 +80,19 @@ static void machine_free(struct machine *m)
 		dmatest_vfio_destroy(md->dv);
 		if (md->udev && md->mock)
 			mock_dev_destroy(md->udev);
+		else if (md->udev && md->pe)
+			spapr_dev_destroy(md->udev);
 		else if (md->udev)
 			smmuv3_iommu_dev_destroy(md->udev);
 	}
+	/* PEs after all their devices. */
+	for (unsigned int i = m->nr_devs; i-- > 0;)
+		if (m->devs[i].owns_pe && spapr_pe_destroy(m->devs[i].pe))
+			ulog_err("machine: the PE of group %u is still busy",
+				 m->topo->devices[i].group);
 	for (unsigned int i = m->iommus ? m->topo->nr_iommus : 0; i-- > 0;) {
+		if (m->iommus[i].spapr && spapr_iommu_destroy(m->iommus[i].spapr))
+			ulog_err("machine: sPAPR PHB %s still has PEs", m->topo->iommus[i].name);
 		smmuv3_iommu_free(m->iommus[i].smmu);
 		if (m->iommus[i].db)
 			msi_doorbell_destroy(m->iommus[i].db);
@@ -109,6 +124,14 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 
 	if (io->model == TOPO_IOMMU_MOCK)
 		return 0;
+	if (io->model == TOPO_IOMMU_SPAPR) {
+		struct spapr_config cfg = {0}; /* the platform's defaults */
+
+		mi->spapr = spapr_iommu_create(&cfg, &rc);
+		if (mi->spapr)
+			return 0;
+		goto fail;
+	}
 	mi->db = msi_doorbell_create(MACHINE_MSI_EVENTS, &rc);
 	if (!mi->db)
 		goto fail;
@@ -143,6 +166,17 @@ static int make_device(struct machine *m, unsigned int i, char *err, size_t errl
 	if (io->model == TOPO_IOMMU_MOCK) {
 		md->mock = true;
 		md->udev = mock_dev_create(dev->pasid_width ? MOCK_FLAGS_DEVICE_PASID : 0, &rc);
+	} else if (io->model == TOPO_IOMMU_SPAPR) {
+		/* The group is a PE: its first device makes it (PE number = group). */
+		for (unsigned int j = 0; j < i && !md->pe; j++)
+			if (m->devs[j].pe && m->topo->devices[j].group == dev->group)
+				md->pe = m->devs[j].pe;
+		if (!md->pe) {
+			md->pe = spapr_pe_create(m->iommus[dev->iommu].spapr, dev->group, &rc);
+			md->owns_pe = md->pe != NULL;
+		}
+		if (md->pe)
+			md->udev = spapr_dev_create(md->pe, dev->name, dev->sid, &rc);
 	} else {
 		struct smmuv3_dev_params sp = {
 			.sid = dev->sid,

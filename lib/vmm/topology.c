@@ -7,7 +7,8 @@
  * must keep before machine.c may build it, so that a file that loads here
  * builds (memory permitting): the models and their option ranges (SMMUv3:
  * stage 2 always, SIDSIZE, SSIDSIZE, translation cache geometry as
- * lib/xlate accepts it; the mock: one per process), PCI names, stream IDs
+ * lib/xlate accepts it; the mock: one per process; spapr: a PowerNV PHB
+ * whose groups are PEs, no PASIDs), PCI names, stream IDs
  * inside the driver's stream table and unique per instance, PASID widths
  * the IOMMU can serve, group numbers, and a group's devices all behind one
  * IOMMU instance (VFIO's rule). Unknown keys are errors: a misspelt
@@ -45,6 +46,7 @@
 
 static const char *const top_keys[] = {"description", "iommus", "devices", NULL};
 static const char *const mock_keys[] = {"name", "model", NULL};
+static const char *const spapr_keys[] = {"name", "model", NULL};
 static const char *const smmu_keys[] = {"name", "model", "stages", "sidsize", "ssidsize",
 					"httu", "stall", "cache",  NULL};
 static const char *const cache_keys[] = {"iotlb", "walk_s1", "walk_s2", "ipa", "cfg", NULL};
@@ -513,8 +515,12 @@ static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
 		return parse_smmu(ld, obj, path, io);
 	}
 	child(p, sizeof(p), path, "model");
+	if (!strcmp(model, "spapr")) {
+		io->model = TOPO_IOMMU_SPAPR;
+		return check_keys(ld, obj, path, spapr_keys, " (the spapr model has no options)");
+	}
 	if (strcmp(model, "mock"))
-		return tl_err(ld, p, false, "expected \"smmuv3\" or \"mock\", got %s",
+		return tl_err(ld, p, false, "expected \"smmuv3\", \"spapr\" or \"mock\", got %s",
 			      describe(json_object_get(obj, "model"), d, sizeof(d)));
 	io->model = TOPO_IOMMU_MOCK;
 	for (unsigned int j = 0; j < i; j++)
@@ -609,7 +615,24 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 		return ret;
 	io = &t->iommus[dev->iommu];
 
-	if (io->model == TOPO_IOMMU_MOCK) {
+	if (io->model == TOPO_IOMMU_SPAPR) {
+		static const char *const smmu_only[] = {"sid", "can_stall"};
+
+		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+			if (!json_object_get(obj, smmu_only[k]))
+				continue;
+			child(p, sizeof(p), path, smmu_only[k]);
+			return tl_err(ld, p, true,
+				      "only for a device behind an smmuv3 (\"%s\" is an spapr PHB)",
+				      io->name);
+		}
+		/* A PE translates by bus address alone: no PASID on sPAPR. */
+		dev->pasid_width = 0;
+		dev->sid = rid; /* the requester ID, which the PHB maps to the PE */
+		ret = get_num(ld, obj, path, "pasid_width", 0, 0, &x);
+		if (ret < 0)
+			return ret;
+	} else if (io->model == TOPO_IOMMU_MOCK) {
 		static const char *const smmu_only[] = {"sid", "can_stall"};
 
 		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
@@ -965,6 +988,8 @@ static json_t *iommu_json(const struct topo_iommu *io)
 
 	if (io->model == TOPO_IOMMU_MOCK)
 		return json_pack("{s:s,s:s}", "name", io->name, "model", "mock");
+	if (io->model == TOPO_IOMMU_SPAPR)
+		return json_pack("{s:s,s:s}", "name", io->name, "model", "spapr");
 	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
 		      "stages", io->s1 ? "s1+s2" : "s2", "sidsize", (json_int_t)io->sidsize,
 		      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall", io->stall);
@@ -988,7 +1013,7 @@ static json_t *device_json(const struct topology *t, const struct topo_device *d
 {
 	const struct topo_iommu *io = &t->iommus[dev->iommu];
 
-	if (io->model == TOPO_IOMMU_MOCK)
+	if (io->model == TOPO_IOMMU_MOCK || io->model == TOPO_IOMMU_SPAPR)
 		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "type", "dmatest", "name", dev->name,
 				 "iommu", io->name, "group", (json_int_t)dev->group, "pasid_width",
 				 (json_int_t)dev->pasid_width);
@@ -1041,6 +1066,13 @@ int topology_print_text(const struct topology *t, FILE *f)
 
 		if (io->model == TOPO_IOMMU_MOCK) {
 			fprintf(f, "iommu %s: mock (the kernel selftest's)\n", io->name);
+			continue;
+		}
+		if (io->model == TOPO_IOMMU_SPAPR) {
+			fprintf(f,
+				"iommu %s: spapr (a PowerNV PHB: TCE windows and EEH, each group "
+				"a PE)\n",
+				io->name);
 			continue;
 		}
 		fprintf(f,

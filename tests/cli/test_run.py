@@ -112,7 +112,7 @@ BAD = [
     ("unknown step", steps('{ "step": @"mapp" }'),
      "steps[0].step: expected a step (map, unmap, write, check, guest_map, guest_unmap, cd, "
      "ste, invalidate, dma, dma_wait, expect_event, expect_page_request, page_response, msi, "
-     "expect_irq, stats), got mapp"),
+     "expect_irq, stats, expect_fault), got mapp"),
     ("unknown key of a step", steps('{ "step": "map", @"gpaa": 1 }'),
      "steps[0].gpaa: unknown key (expected step, note, gpa, size, prot, expect)"),
     ("unknown device", steps('{ "step": "dma", "device": @"e", "op": "read", "src": 0, "len": 8 }'),
@@ -256,7 +256,9 @@ for f in SCENARIOS:
     t.ok(good, f"{f} --json: one document with every step", f"exit {rc}: {why}\n{err[:500]}")
     # Every event the run reports is one an expect step consumed, and the JSON says what it was.
     evs = d.get("events", []) if good else []
-    t.ok(good and all(("type" in e and "sid" in e) or e.get("queue") == "fault" for e in evs),
+    t.ok(good and all(("type" in e and "sid" in e) or e.get("queue") == "fault" or
+                      (e.get("queue") == "fault_ring" and "reason" in e and "addr" in e)
+                      for e in evs),
          f"{f} --json: {len(evs)} events decoded", json.dumps(evs)[:1500])
 
 rc, out, err = run(uiommu, "run")
@@ -282,7 +284,8 @@ path = write("noexpect.json", NOEXPECT)
 rc, out, err = run(uiommu, "run", path)
 t.ok(rc == 1 and last_line(out) ==
      "FAIL: 1 event no step expected, the first (step 13): F_TRANSLATION vSID 0x42: write to "
-     "0x21000, stage 1, class IN (an expect_event or expect_page_request step consumes each)",
+     "0x21000, stage 1, class IN (an expect_event, expect_page_request or expect_fault step "
+     "consumes each)",
      "an event no step expects fails the run", f"exit {rc}\n{out[-1500:]}")
 text = base.replace(FAILS[0][1], FAILS[0][2])
 rc, out, err = run(uiommu, "run", write("fail.json", text), "--json")

@@ -61,7 +61,7 @@ static const struct {
 	{"{\"iommus\": [{\"name\": \"a\"}], \"devices\": []}",
 	 "t.json:1:13: iommus[0]: missing key \"model\""},
 	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"vtd\"}], \"devices\": []}",
-	 "t.json:1:36: iommus[0].model: expected \"smmuv3\" or \"mock\", got \"vtd\""},
+	 "t.json:1:36: iommus[0].model: expected \"smmuv3\", \"spapr\" or \"mock\", got \"vtd\""},
 	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"mock\"}, {\"name\": \"b\", \"model\": "
 	 "\"mock\"}], "
 	 "\"devices\": []}",
@@ -187,6 +187,17 @@ static const struct {
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"colour\": \"red\"}]}",
 	 "t.json:1:104: devices[0].colour: unknown key (expected type, name, iommu, sid, group, "
 	 "pasid_width, can_stall)"},
+	{"{\"iommus\": [{\"name\": \"p\", \"model\": \"spapr\", \"dma32\": 1}], \"devices\": []}",
+	 "t.json:1:45: iommus[0].dma32: unknown key (expected name, model (the spapr model has no "
+	 "options))"},
+	{"{\"iommus\": [{\"name\": \"p\", \"model\": \"spapr\"}], \"devices\": [" DEV1
+	 ", \"pasid_width\": 20}]}",
+	 "t.json:1:118: devices[0].pasid_width: expected a number from 0 to 0, got 20"},
+	{"{\"iommus\": [{\"name\": \"p\", \"model\": \"spapr\"}], \"devices\": [" DEV1
+	 ", \"can_stall\": true}]}",
+	 "t.json:1:103: devices[0].can_stall: only for a device behind an smmuv3 (\"p\" is an "
+	 "spapr "
+	 "PHB)"},
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [], \"iommus\": []}",
 	 "t.json:1:70: invalid JSON: duplicate object key near '\"iommus\"'"},
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [",
@@ -317,6 +328,30 @@ static void test_defaults(void **state)
 	assert_int_equal(t->devices[2].iommu, 1);
 	assert_int_equal(t->devices[2].pasid_width, 0); /* the mock's devices: none by default */
 	assert_int_equal(t->devices[3].pasid_width, 20);
+	topology_free(t);
+}
+
+/* An sPAPR PHB: devices in a group share its PE; the RID from the name; no PASIDs. */
+static void test_spapr(void **state)
+{
+	static const char text[] =
+		"{\"iommus\": [{\"name\": \"p\", \"model\": \"spapr\"}], \"devices\": ["
+		"{\"type\": \"dmatest\", \"name\": \"0000:00:04.0\", \"group\": 3},"
+		"{\"type\": \"dmatest\", \"name\": \"0000:00:05.0\", \"group\": 3},"
+		"{\"type\": \"dmatest\", \"name\": \"0000:01:00.1\"}]}";
+	struct topology *t;
+	char err[512];
+
+	assert_int_equal(parse(text, &t, err, sizeof(err)), 0);
+	assert_int_equal(t->nr_iommus, 1);
+	assert_int_equal(t->iommus[0].model, TOPO_IOMMU_SPAPR);
+	assert_int_equal(t->devices[0].group, 3);
+	assert_int_equal(t->devices[1].group, 3);
+	assert_int_equal(t->devices[2].group, 1);  /* the lowest number nobody gave */
+	assert_int_equal(t->devices[0].sid, 0x20); /* the requester ID: 00:04.0 */
+	assert_int_equal(t->devices[2].sid, 0x101);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(t->devices[i].pasid_width, 0);
 	topology_free(t);
 }
 
@@ -471,13 +506,10 @@ static void test_fail_nth(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_positions),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_default_topology),
-		cmocka_unit_test(test_print),
-		cmocka_unit_test(test_fail_nth),
+		cmocka_unit_test(test_errors), cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_files),  cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_spapr),  cmocka_unit_test(test_default_topology),
+		cmocka_unit_test(test_print),  cmocka_unit_test(test_fail_nth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

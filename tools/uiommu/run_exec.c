@@ -131,11 +131,16 @@ uint64_t run_now_ms(void)
 int run_reg_rd(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int size, uint64_t *v)
 {
 	*v = 0;
+	if (c->sc->m.vfio)
+		return run_vfio_reg(c, dev, off, size, v, false);
 	return dmatest_bar_read(run_machine_dmatest(c->m, dev), 0, off, size, v);
 }
 
 int run_reg_wr(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int size, uint64_t v)
 {
+	/* The VFIO path: pwrite on the device fd at BAR0's region offset. */
+	if (c->sc->m.vfio)
+		return run_vfio_reg(c, dev, off, size, &v, true);
 	return dmatest_bar_write(run_machine_dmatest(c->m, dev), 0, off, size, v);
 }
 
@@ -269,8 +274,12 @@ static void drain_hostlog(struct run_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		struct run_event ev = {.queue = RQ_HOST, .step = c->step};
 
-		/* vEVENTs and page requests reach a program; the rest only the host's log. */
-		if (log[i].route == SMMUV3_EVT_VEVENT || log[i].route == SMMUV3_EVT_IOPF)
+		/*
+		 * vEVENTs, page requests and DMA FAULT ring records reach a program; the
+		 * rest only the host's log.
+		 */
+		if (log[i].route == SMMUV3_EVT_VEVENT || log[i].route == SMMUV3_EVT_IOPF ||
+		    log[i].route == SMMUV3_EVT_DEV_FAULT)
 			continue;
 		smmuv3_evt_decode(log[i].evt, &ev.e);
 		add_event(c, &ev);
@@ -327,6 +336,8 @@ static void drain_irqs(struct run_ctx *c)
 		if (c->efd[i] < 0 || read(c->efd[i], &v, sizeof(v)) != sizeof(v))
 			continue;
 		c->irqs[i] += v;
+		if (c->sc->m.vfio)
+			c->vfio_irqs += v; /* VFIO's eventfds: no doorbell route counted them */
 		run_report_detail(c->r, "interrupt: doorbell event %u x%llu", i,
 				  (unsigned long long)v);
 	}
@@ -334,6 +345,8 @@ static void drain_irqs(struct run_ctx *c)
 
 void run_drain_all(struct run_ctx *c)
 {
+	if (c->sc->m.vfio)
+		run_vfio_drain(c);
 	drain_vevents(c);
 	run_vsmmu_drain(c);
 	drain_hostlog(c);
@@ -499,7 +512,12 @@ void run_stats_snapshot(struct run_ctx *c, uint64_t *v)
 		v[k + 1] += bad;
 	}
 	k += 2;
-	v[k++] = dbs.signalled;
+	v[k++] = dbs.signalled + c->vfio_irqs;
+	v[k++] = ds.dev_faults;
+	v[k] = 0;
+	for (unsigned int i = 0; i < c->sc->m.nr_devices; i++)
+		v[k] += run_machine_msis_lost(c->m, i);
+	k++;
 }
 
 static const char *pl(uint64_t v)
@@ -533,9 +551,12 @@ unsigned int run_stats_lines(const uint64_t *v, char lines[][200])
 	snprintf(
 		lines[n++], 200,
 		"devices       %llu DMA operation%s, %llu ended in error; %llu interrupt%s through "
-		"the doorbell",
+		"the doorbell, %llu MSI%s lost at the IOMMU",
 		(unsigned long long)v[20], pl(v[20]), (unsigned long long)v[21],
-		(unsigned long long)v[22], pl(v[22]));
+		(unsigned long long)v[22], pl(v[22]), (unsigned long long)v[24], pl(v[24]));
+	if (v[23])
+		snprintf(lines[n++], 200, "fault rings   %llu record%s (VFIO DMA FAULT regions)",
+			 (unsigned long long)v[23], pl(v[23]));
 	return n;
 }
 
@@ -566,6 +587,11 @@ static int boot_fail(struct run_ctx *c, const char *what, int ret)
 	return ret;
 }
 
+int run_vfio_boot_fail(struct run_ctx *c, const char *what, int ret)
+{
+	return boot_fail(c, what, ret);
+}
+
 static int nested_alloc(struct run_ctx *c, unsigned int dev, uint64_t w0, uint64_t w1, uint32_t *id)
 {
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {htole64(w0), htole64(w1)}};
@@ -586,11 +612,17 @@ static int nested_alloc(struct run_ctx *c, unsigned int dev, uint64_t w0, uint64
 static void describe_machine(struct run_ctx *c, const struct iommu_hw_info_arm_smmuv3 *hi)
 {
 	const struct run_machine_desc *m = &c->sc->m;
-	uint32_t idr0 = hi->idr[0], idr1 = hi->idr[1], idr5 = hi->idr[5];
+	uint32_t idr0 = hi ? hi->idr[0] : 0, idr1 = hi ? hi->idr[1] : 0, idr5 = hi ? hi->idr[5] : 0;
 	static const unsigned int oas[] = {32, 36, 40, 42, 44, 48, 52, 0};
 	char b[32], b2[32];
 
-	run_report_line(c->r, "machine",
+	if (!hi)
+		run_report_line(c->r, "machine",
+				"SMMUv3 smmuv3.0: stage 1 + stage 2, reached through VFIO (a type1 "
+				"container has no GET_HW_INFO)");
+	else
+		run_report_line(
+			c->r, "machine",
 			"SMMUv3 smmuv3.0: %s%s%s, stall %s, SIDSIZE %u, SSIDSIZE %u, OAS %u "
 			"(IDR0 0x%08x)",
 			idr0 & 2 ? "stage 1" : "", (idr0 & 3) == 3 ? " + " : "",
@@ -621,10 +653,18 @@ static void describe_machine(struct run_ctx *c, const struct iommu_hw_info_arm_s
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		const struct run_device *d = &m->devices[i];
 
-		char vsid[24] = "";
+		char vsid[24] = "", name[16];
 
 		if (m->viommu)
 			snprintf(vsid, sizeof(vsid), ", vSID 0x%x", d->vsid);
+		if (m->vfio) {
+			run_machine_vfio_name(i, name, sizeof(name));
+			run_report_line(c->r, "machine",
+					"%s: dmatest, SID 0x%x%s, %u PASID bits -> VFIO device %s, "
+					"group %u",
+					d->name, d->sid, vsid, d->pasid_bits, name, i + 1);
+			continue;
+		}
 		run_report_line(c->r, "machine",
 				"%s: dmatest, SID 0x%x%s, %u PASID bits, %s -> iommufd device %u",
 				d->name, d->sid, vsid, d->pasid_bits,
@@ -666,6 +706,20 @@ static int boot(struct run_ctx *c)
 			return boot_fail(c, "a guest page table", ret);
 	}
 
+	if (m->vfio) {
+		/* The legacy path: the devices behind VFIO, the rest is run_vfio.c's. */
+		ret = run_machine_build(m, NULL, evt_log, c, &c->m, err, sizeof(err));
+		if (ret) {
+			run_report_fail_run(c->r, "boot: %s", err);
+			return ret;
+		}
+		c->stats_last = calloc(run_stat_count() + 2, sizeof(uint64_t));
+		if (!c->stats_last)
+			return boot_fail(c, "statistics", -ENOMEM);
+		describe_machine(c, NULL);
+		ret = run_vfio_boot(c);
+		return ret ? ret : boot_done(c);
+	}
 	c->iommufd = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (!c->iommufd)
 		return boot_fail(c, "open /dev/iommu", -errno);
@@ -811,6 +865,11 @@ static void join_jobs(void *arg)
 static void teardown(struct run_ctx *c)
 {
 	run_vsmmu_free(c);
+	/* VFIO's devices must be closed before they can be unregistered. */
+	if (c->sc->m.vfio) {
+		join_jobs(c);
+		run_vfio_close(c);
+	}
 	run_machine_unplug(c->m, join_jobs, c);
 	join_jobs(c);
 	if (c->veventq)
@@ -834,6 +893,7 @@ static void teardown(struct run_ctx *c)
 	free(c->log);
 	free(c->ev);
 	free(c->pr);
+	free(c->faults);
 	free(c->stats_last);
 	pthread_mutex_destroy(&c->log_lock);
 }
@@ -866,10 +926,21 @@ static void leftovers(struct run_ctx *c)
 				 (unsigned long long)c->pr[i].pf.addr);
 		}
 	}
+	if (c->sc->m.vfio) {
+		char fline[300];
+		unsigned int f0 = 0, nf = run_vfio_leftovers(c, &f0, fline, sizeof(fline));
+
+		if (nf && !n) {
+			first = f0;
+			snprintf(line, sizeof(line), "%s", fline);
+		}
+		n += nf;
+	}
 	if (n)
 		run_report_fail_run(c->r,
 				    "%u event%s no step expected, the first (step %u): %s (an "
-				    "expect_event or expect_page_request step consumes each)",
+				    "expect_event, expect_page_request or expect_fault step "
+				    "consumes each)",
 				    n, n == 1 ? "" : "s", first, line);
 }
 

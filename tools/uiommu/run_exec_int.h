@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/iommu.h>
 #include <linux/iommufd.h>
 
 #include "hw/smmuv3/smmuv3_iommu.h"
@@ -57,6 +58,24 @@ struct dma_job {
 	unsigned int step;
 };
 
+/* api "vfio": a device's files and DMA FAULT ring (run_vfio.c). */
+struct run_vfio_dev {
+	struct uiommu_file *group, *dev;
+	uint64_t bar0, fault_off, fault_size;
+	int fault_region, fault_irq;
+	const uint8_t *ring; /* the mmap()ed records */
+	int fault_efd;
+	uint32_t tail;	  /* our consumer index */
+	int vec_event[2]; /* the doorbell event each MSI-X vector signals (-1: none) */
+};
+
+/* A record read from a device's DMA FAULT ring. */
+struct run_vfio_fault {
+	unsigned int dev, index, step;
+	struct iommu_fault f;
+	bool consumed;
+};
+
 struct run_dev {
 	uint32_t hwpt;	   /* the nested HWPT of its last ste step (0: the boot one) */
 	uint64_t cd_table; /* GPA of its CD table (0: none yet) */
@@ -92,6 +111,16 @@ struct run_ctx {
 	uint64_t *stats_last;
 	unsigned int stats_step; /* the last stats step (0: none yet) */
 	struct run_vsmmu *vsm;	 /* machine.iommu.vsmmu: the front end and the guest's driver */
+
+	/* api "vfio" (run_vfio.c) */
+	struct uiommu_file *container;
+	struct run_vfio_dev vd[RUN_MAX_DEVICES];
+	unsigned int s1_config; /* the last SET_PASID_TABLE config (0: none) */
+	bool msi_bound;
+	uint64_t msi_iova;
+	uint64_t vfio_irqs; /* MSI-X eventfd signals taken */
+	struct run_vfio_fault *faults;
+	size_t nfaults, capfaults;
 };
 
 /* An ioctl on the run's iommufd: 0 or -errno. */
@@ -120,6 +149,22 @@ unsigned int run_stats_lines(const uint64_t *v, char lines[][200]);
 json_t *run_stats_json(const uint64_t *v);
 /* "nested (stage 1 over stage 2)" for a host STE's word 0. */
 const char *run_host_config(uint64_t ste0);
+
+/* run_vfio.c: the VFIO path (machine.iommu.api "vfio"). */
+int run_vfio_boot_fail(struct run_ctx *c, const char *what, int ret);
+int run_vfio_boot(struct run_ctx *c);
+void run_vfio_close(struct run_ctx *c);
+int run_vfio_reg(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int size, uint64_t *v,
+		 bool write);
+void run_vfio_drain(struct run_ctx *c);
+/* Records no step consumed: how many, the first's step and line. */
+unsigned int run_vfio_leftovers(struct run_ctx *c, unsigned int *first, char *line, size_t len);
+const char *run_vfio_reason_name(unsigned int reason);
+void run_vfio_step_map(struct run_ctx *c, const struct run_step *st);
+void run_vfio_step_ste(struct run_ctx *c, const struct run_step *st);
+void run_vfio_step_invalidate(struct run_ctx *c, const struct run_step *st);
+void run_vfio_step_msi(struct run_ctx *c, const struct run_step *st);
+void run_vfio_step_expect_fault(struct run_ctx *c, const struct run_step *st);
 
 /* Report an event and keep it for the expect_event steps. */
 void run_add_event(struct run_ctx *c, const struct run_event *ev);

@@ -8,6 +8,10 @@
  * and per device an SMMUv3 device (stream ID, SSID bits, stall), a dmatest
  * function on it (Memory Space, Bus Master and PASID enabled, as the
  * guest's driver would at probe) and its binding to the iommufd context.
+ * With machine.iommu.api "vfio" (no iommufd given) each function is
+ * registered with VFIO instead, as PCI function 0000:00:<i+1>.0 in group
+ * i + 1 (run_machine_vfio_name()), for the runner to open through
+ * /dev/vfio like a VMM; VFIO's open enables the function.
  *
  * Teardown order matters: devices are blocked first (which terminates
  * stalled transactions, so DMA threads can end), the caller joins its
@@ -24,6 +28,7 @@
 #include <linux/pci_regs.h>
 
 #include "dev/dmatest/dmatest.h"
+#include "dev/dmatest/dmatest_vfio.h"
 #include "dev/msi_doorbell.h"
 #include "iommufd/iommufd_private.h"
 #include "run_machine.h"
@@ -31,6 +36,7 @@
 struct run_mdev {
 	struct udev *udev;
 	struct dmatest *dt;
+	struct dmatest_vfio *dv; /* machine.iommu.api "vfio": the function behind VFIO */
 	struct iommufd_device *idev;
 	uint32_t id;
 	bool attached;
@@ -105,7 +111,7 @@ int run_machine_build(const struct run_machine_desc *desc, struct uiommu_file *i
 		snprintf(err, errlen, "the SMMUv3 instance: %s", strerror(-ret));
 		goto fail;
 	}
-	ictx = iommufd_ctx_from_file(iommufd);
+	ictx = desc->vfio ? NULL : iommufd_ctx_from_file(iommufd);
 	if (IS_ERR(ictx)) {
 		ret = (int)PTR_ERR(ictx);
 		snprintf(err, errlen, "the iommufd: %s", strerror(-ret));
@@ -128,6 +134,19 @@ int run_machine_build(const struct run_machine_desc *desc, struct uiommu_file *i
 			break;
 		}
 		m->nr++;
+		if (desc->vfio) {
+			char name[16];
+
+			run_machine_vfio_name(i, name, sizeof(name));
+			md->dv = dmatest_vfio_create(md->udev, name, i + 1, &tp, &ret);
+			if (!md->dv) {
+				snprintf(err, errlen, "%s: VFIO device %s: %s", d->name, name,
+					 strerror(-ret));
+				break;
+			}
+			md->dt = dmatest_vfio_function(md->dv);
+			continue;
+		}
 		md->dt = dmatest_create(md->udev, &tp, &ret);
 		if (md->dt)
 			ret = enable_function(md->dt, d->pasid_bits);
@@ -144,7 +163,8 @@ int run_machine_build(const struct run_machine_desc *desc, struct uiommu_file *i
 			break;
 		}
 	}
-	iommufd_ctx_put(ictx);
+	if (ictx)
+		iommufd_ctx_put(ictx);
 	if (ret)
 		goto fail;
 	*out = m;
@@ -166,7 +186,9 @@ void run_machine_unplug(struct run_machine *m, void (*before_unbind)(void *), vo
 	for (unsigned int i = 0; i < m->nr; i++) {
 		struct run_mdev *md = &m->dev[i];
 
-		if (md->dt)
+		if (md->dv)
+			dmatest_vfio_destroy(md->dv);
+		else if (md->dt)
 			dmatest_destroy(md->dt);
 		if (md->idev)
 			iommufd_device_unbind(md->idev);
@@ -225,4 +247,26 @@ int run_machine_read_ste(const struct run_machine *m, unsigned int dev, uint64_t
 	for (unsigned int i = 0; !ret && i < 8; i++)
 		ste[i] = le64toh(ste[i]);
 	return ret;
+}
+
+uint64_t run_machine_msis_lost(const struct run_machine *m, unsigned int dev)
+{
+	const struct run_mdev *md = &m->dev[dev];
+	struct dmatest_irq_stats st;
+	uint64_t n = 0;
+
+	if (dev >= m->nr || !md->dt)
+		return 0;
+	/* Host-owned vectors (VFIO): messages that had to cross a guest's stage 1 and did not. */
+	if (md->dv)
+		return dmatest_vfio_msi_dropped(md->dv);
+	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
+		if (!dmatest_irq_stats(md->dt, v, &st))
+			n += st.msi_faults;
+	return n;
+}
+
+void run_machine_vfio_name(unsigned int dev, char *buf, size_t len)
+{
+	snprintf(buf, len, "0000:00:%02x.0", dev + 1);
 }

@@ -58,5 +58,9 @@ struct smmuv3_iommu *run_machine_smmu(const struct run_machine *m);
 struct msi_doorbell *run_machine_doorbell(const struct run_machine *m);
 /* The STE the driver wrote for the device (CPU order). */
 int run_machine_read_ste(const struct run_machine *m, unsigned int dev, uint64_t ste[8]);
+/* MSI-X messages of device @dev the IOMMU refused (so no interrupt). */
+uint64_t run_machine_msis_lost(const struct run_machine *m, unsigned int dev);
+/* machine.iommu.api "vfio": device @dev's PCI name (its group is @dev + 1). */
+void run_machine_vfio_name(unsigned int dev, char *buf, size_t len);
 
 #endif

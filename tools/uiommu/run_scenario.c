@@ -47,6 +47,7 @@ static const char *const step_names[RS_NR] = {
 	[RS_MSI] = "msi",
 	[RS_EXPECT_IRQ] = "expect_irq",
 	[RS_STATS] = "stats",
+	[RS_EXPECT_FAULT] = "expect_fault",
 };
 
 const char *run_step_name(enum run_step_kind k)
@@ -78,6 +79,8 @@ const char *const run_stat_names[] = {
 	"dma_ops",
 	"dma_errors",
 	"interrupts",
+	"ring_records",
+	"msis_lost",
 	NULL,
 };
 
@@ -346,8 +349,10 @@ int rs_get_event_type(struct rl *rl, json_t *obj, const char *opath, const char 
 
 static int parse_iommu(struct rl *rl, json_t *mobj)
 {
-	static const char *const keys[] = {"model",    "viommu", "stall", "httu",
-					   "ssidsize", "caches", "vsmmu", NULL};
+	static const char *const keys[] = {"model",  "viommu", "stall", "httu", "ssidsize",
+					   "caches", "vsmmu",  "api",	NULL};
+	static const char *const apis[] = {"iommufd", "vfio", NULL};
+	unsigned int api = 0;
 	static const char *const cache_keys[] = {"iotlb", "walk", "ipa", "cfg", NULL};
 	static const char *const models[] = {"smmuv3", NULL};
 	struct run_machine_desc *m = &rl->sc->m;
@@ -377,6 +382,17 @@ static int parse_iommu(struct rl *rl, json_t *mobj)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "stall", &m->stall);
 	if (ret >= 0)
 		ret = jf_get_bool(&rl->jf, o, "machine.iommu", "httu", &m->httu);
+	if (ret >= 0)
+		ret = jf_get_enum(&rl->jf, o, "machine.iommu", "api", false, apis, &api);
+	if (ret >= 0 && api == 1 && !m->viommu)
+		return err(rl, "machine.iommu.api", false,
+			   "\"vfio\" forwards a guest's vSMMU through VFIO's nested extension: it "
+			   "needs \"viommu\": true");
+	if (ret >= 0 && api == 1 && m->vsmmu)
+		return err(rl, "machine.iommu.api", false,
+			   "the vSMMU front end (\"vsmmu\") forwards through iommufd: not with "
+			   "\"vfio\"");
+	m->vfio = api == 1;
 	if (ret >= 0)
 		ret = jf_get_small(&rl->jf, o, "machine.iommu", "ssidsize", 0, 20, &v);
 	if (ret < 0)
@@ -699,6 +715,13 @@ static int parse_devices(struct rl *rl, json_t *mobj)
 			jf_child(q, sizeof(q), p, "stall");
 			return err(rl, q, false,
 				   "the SMMU has no stall model (machine.iommu.stall)");
+		}
+		if (dev->stall && m->vfio) {
+			jf_child(q, sizeof(q), p, "stall");
+			return err(rl, q, false,
+				   "stalled DMA is not run on the VFIO path (machine.iommu.api is "
+				   "\"vfio\"): its page requests would go to the fault response "
+				   "region, which uiommu run does not drive");
 		}
 		for (unsigned int k = 0; k < m->nr_devices; k++) {
 			if (m->devices[k].sid == dev->sid) {

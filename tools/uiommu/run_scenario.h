@@ -34,6 +34,8 @@
 #define RUN_DEV_BUF_SIZE 0x8000u /* dmatest's internal buffer */
 #define RUN_DATA_MAX	 (16u << 20)
 #define RUN_MSI_IPA_NAME "msi"
+/* api "vfio": the guest's doorbell (its vITS) IPA, which SET_MSI_BINDING binds. */
+#define RUN_VFIO_MSI_GPA 0x9000000ULL
 
 struct run_device {
 	char name[RUN_NAME_MAX];
@@ -50,10 +52,11 @@ struct run_table {
 };
 
 struct run_machine_desc {
-	bool viommu;			    /* a vSMMU for the guest (nesting), else stage 2 only */
-	bool vsmmu;			    /* the guest drives a vSMMUv3 (run_vsmmu.c) */
-	bool stall, httu;		    /* SMMU features */
-	unsigned int ssidsize;		    /* IDR1.SSIDSIZE */
+	bool viommu;	       /* a vSMMU for the guest (nesting), else stage 2 only */
+	bool vsmmu;	       /* the guest drives a vSMMUv3 (run_vsmmu.c) */
+	bool vfio;	       /* api "vfio": the VMM nests through VFIO's extension, not iommufd */
+	bool stall, httu;      /* SMMU features */
+	unsigned int ssidsize; /* IDR1.SSIDSIZE */
 	unsigned int iotlb, walk, ipa, cfg; /* cache entries (0: that cache off) */
 	unsigned int nr_ram;
 	struct {
@@ -84,6 +87,7 @@ enum run_step_kind {
 	RS_MSI,
 	RS_EXPECT_IRQ,
 	RS_STATS,
+	RS_EXPECT_FAULT,
 	RS_NR
 };
 
@@ -135,6 +139,16 @@ struct run_expect_event {
 	int stall;  /* -1, 0, 1 */
 };
 
+/* A record of a device's DMA FAULT ring (api "vfio"; struct iommu_fault). */
+struct run_expect_fault {
+	bool none;  /* nothing (more) is in the device's ring */
+	int reason; /* enum iommu_fault_reason, -1: any */
+	bool has_addr, has_pasid;
+	uint64_t addr;
+	uint32_t pasid;
+	int access; /* -1, PT_PROT_R, PT_PROT_W */
+};
+
 struct run_cmd {
 	struct guest_cmd c;
 	bool raw;
@@ -181,10 +195,13 @@ struct run_step {
 	struct run_expect_dma xdma;
 	/* expect_event, expect_page_request */
 	struct run_expect_event xev;
+	/* expect_fault */
+	struct run_expect_fault xf;
 	/* page_response */
 	unsigned int code; /* IOMMUFD_PAGE_RESP_* */
 	/* msi, expect_irq */
 	unsigned int vector, event;
+	bool no_bind; /* msi, api "vfio": no SET_MSI_BINDING ("bind": false) */
 	uint64_t count;
 	/* stats */
 	unsigned int nr_stats;

@@ -50,9 +50,12 @@ static const char *const *const step_keys[RS_NR] = {
 	[RS_EXPECT_PAGE_REQUEST] =
 		(const char *const[]){"step", "note", "device", "addr", "access", "pasid", NULL},
 	[RS_PAGE_RESPONSE] = (const char *const[]){"step", "note", "code", NULL},
-	[RS_MSI] = (const char *const[]){"step", "note", "device", "vector", "addr", "event", NULL},
+	[RS_MSI] = (const char *const[]){"step", "note", "device", "vector", "addr", "event",
+					 "bind", NULL},
 	[RS_EXPECT_IRQ] = (const char *const[]){"step", "note", "event", "count", NULL},
 	[RS_STATS] = (const char *const[]){"step", "note", "expect", NULL},
+	[RS_EXPECT_FAULT] = (const char *const[]){"step", "note", "device", "none", "reason",
+						  "addr", "access", "pasid", NULL},
 };
 
 static unsigned int cd_log2(const struct run_device *d)
@@ -70,6 +73,18 @@ static int need_viommu(struct rl *rl, struct run_step *st)
 	return err(rl, p, false,
 		   "%s needs a vIOMMU, and this machine has none (machine.iommu.viommu is false)",
 		   run_step_name(st->kind));
+}
+
+/* A step that exists on one of the two APIs only (machine.iommu.api). */
+static int need_api(struct rl *rl, struct run_step *st, bool vfio, const char *why)
+{
+	char p[JF_PBUF];
+
+	if (rl->sc->m.vfio == vfio)
+		return 0;
+	jf_child(p, sizeof(p), st->path, "step");
+	return err(rl, p, false, "%s %s (machine.iommu.api is \"%s\")", run_step_name(st->kind),
+		   why, rl->sc->m.vfio ? "vfio" : "iommufd");
 }
 
 static int device_free(struct rl *rl, struct run_step *st)
@@ -308,7 +323,8 @@ static int parse_guest_map(struct rl *rl, json_t *o, struct run_step *st)
 		jf_child(p, sizeof(p), st->path, "gpa");
 		if (json_is_string(g) && !strcmp(json_string_value(g), RUN_MSI_IPA_NAME)) {
 			st->gpa_is_msi = true;
-			st->gpa = SW_MSI_BASE;
+			/* iommufd: the host's SW_MSI window; VFIO: the vITS, bound by msi. */
+			st->gpa = rl->sc->m.vfio ? RUN_VFIO_MSI_GPA : SW_MSI_BASE;
 			if (st->size != pg)
 				return err(rl, p, false,
 					   "the MSI doorbell is one 4K page: map it with a size of "
@@ -1002,6 +1018,90 @@ static int parse_page_request(struct rl *rl, json_t *o, struct run_step *st)
 	return 0;
 }
 
+static int parse_expect_fault(struct rl *rl, json_t *o, struct run_step *st)
+{
+	/* enum iommu_fault_reason, by its name without IOMMU_FAULT_REASON_. */
+	static const char *const reasons[] = {
+		"UNKNOWN",   "PASID_FETCH", "BAD_PASID_ENTRY", "PASID_INVALID", "WALK_EABT",
+		"PTE_FETCH", "PERMISSION",  "ACCESS",	       "OOR_ADDRESS",	NULL};
+	struct run_expect_fault *x = &st->xf;
+	unsigned int reason;
+	char p[JF_PBUF];
+	uint64_t v;
+	int ret;
+
+	*x = (struct run_expect_fault){.reason = -1, .access = -1};
+	ret = need_api(rl, st, true,
+		       "reads a device's DMA FAULT ring, which only the VFIO path has");
+	if (!ret)
+		ret = rs_get_device(rl, o, st->path, true, &st->dev);
+	if (ret >= 0)
+		ret = jf_get_bool(&rl->jf, o, st->path, "none", &x->none);
+	if (ret < 0)
+		return ret;
+	if (x->none) {
+		static const char *const fields[] = {"reason", "addr", "access", "pasid"};
+
+		for (unsigned int k = 0; k < ARRAY_SIZE(fields); k++) {
+			if (!json_object_get(o, fields[k]))
+				continue;
+			jf_child(p, sizeof(p), st->path, fields[k]);
+			return err(rl, p, true, "\"none\": true expects no record: no fields");
+		}
+		return 0;
+	}
+	ret = jf_get_enum(&rl->jf, o, st->path, "reason", false, reasons, &reason);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		x->reason = (int)reason;
+	ret = jf_get_u64(&rl->jf, o, st->path, "addr", false, &x->addr);
+	if (ret < 0)
+		return ret;
+	x->has_addr = ret == 1;
+	ret = jf_get_small(&rl->jf, o, st->path, "pasid", 0, 0xfffff, &v);
+	if (ret < 0)
+		return ret;
+	x->has_pasid = ret == 1;
+	x->pasid = (uint32_t)v;
+	ret = rs_get_access(rl, o, st->path, &x->access);
+	return ret < 0 ? ret : 0;
+}
+
+/* api "vfio": the guest commands VFIO's CACHE_INVALIDATE (or the STE step) can carry. */
+static int vfio_cmds_ok(struct rl *rl, struct run_step *st)
+{
+	char p[JF_PBUF];
+
+	for (unsigned int i = 0; i < st->nr_cmds; i++) {
+		const struct run_cmd *c = &st->cmds[i];
+
+		if (!c->raw) {
+			switch (c->c.op) {
+			case GUEST_CMD_TLBI_NH_ALL:
+			case GUEST_CMD_TLBI_NH_ASID:
+			case GUEST_CMD_TLBI_NH_VA:
+			case GUEST_CMD_TLBI_NH_VAA:
+			case GUEST_CMD_CFGI_CD:
+			case GUEST_CMD_CFGI_CD_ALL:
+			case GUEST_CMD_CFGI_STE:
+			case GUEST_CMD_CFGI_STE_RANGE:
+			case GUEST_CMD_SYNC:
+				continue;
+			default:
+				break;
+			}
+		}
+		snprintf(p, sizeof(p), "%s.commands[%u]", st->path, i);
+		return err(rl, p, false,
+			   "%s has no VFIO_IOMMU_CACHE_INVALIDATE form (machine.iommu.api is "
+			   "\"vfio\": TLBI_NH_ALL, TLBI_NH_ASID, TLBI_NH_VA(A), CFGI_CD(_ALL), "
+			   "CFGI_STE(_RANGE), CMD_SYNC)",
+			   c->raw ? "a raw command" : guest_cmd_name(c->c.op));
+	}
+	return 0;
+}
+
 static int parse_step(struct rl *rl, json_t *o, struct run_step *st)
 {
 	const char *kind, *note;
@@ -1044,16 +1144,34 @@ static int parse_step(struct rl *rl, json_t *o, struct run_step *st)
 	case RS_CD:
 		return parse_cd(rl, o, st);
 	case RS_STE:
-		return parse_ste(rl, o, st);
+		ret = parse_ste(rl, o, st);
+		if (!ret && rl->sc->m.vfio && st->ste_raw)
+			return err(rl, st->path, false,
+				   "raw STE words have no VFIO_IOMMU_SET_PASID_TABLE form "
+				   "(machine.iommu.api is \"vfio\"): give \"config\"");
+		return ret;
 	case RS_INVALIDATE:
-		return parse_invalidate(rl, o, st);
+		ret = parse_invalidate(rl, o, st);
+		if (!ret && rl->sc->m.vfio)
+			ret = vfio_cmds_ok(rl, st);
+		return ret;
 	case RS_DMA:
 		return parse_dma(rl, o, st);
 	case RS_DMA_WAIT:
 		return parse_dma_wait(rl, o, st);
 	case RS_EXPECT_EVENT:
-		return parse_expect_event(rl, o, st);
+		ret = parse_expect_event(rl, o, st);
+		if (!ret && rl->sc->m.vfio && st->xev.queue == RQ_VEVENTQ)
+			return err(rl, st->path, false,
+				   "the VFIO path has no vEVENTQ (machine.iommu.api is \"vfio\"): "
+				   "the guest's faults are in the device's DMA FAULT ring "
+				   "(expect_fault); \"queue\": \"host\" reads the host's log");
+		return ret;
+	case RS_EXPECT_FAULT:
+		return parse_expect_fault(rl, o, st);
 	case RS_EXPECT_PAGE_REQUEST:
+		if ((ret = need_api(rl, st, false, "is not run on the VFIO path")))
+			return ret;
 		return parse_page_request(rl, o, st);
 	case RS_PAGE_RESPONSE: {
 		static const char *const codes[] = {"success", "invalid", NULL};
@@ -1087,6 +1205,17 @@ static int parse_step(struct rl *rl, json_t *o, struct run_step *st)
 		if (!ret)
 			return err(rl, st->path, false, "missing key \"event\"");
 		st->event = (unsigned int)v;
+		if (json_object_get(o, "bind")) {
+			bool bind = true;
+
+			if ((ret = need_api(rl, st, true,
+					    "\"bind\" is VFIO_IOMMU_SET_MSI_BINDING's")))
+				return ret;
+			ret = jf_get_bool(&rl->jf, o, st->path, "bind", &bind);
+			if (ret < 0)
+				return ret;
+			st->no_bind = !bind;
+		}
 		st->addr = SW_MSI_BASE;
 		if (a && !(json_is_string(a) && !strcmp(json_string_value(a), RUN_MSI_IPA_NAME))) {
 			jf_child(p, sizeof(p), st->path, "addr");

@@ -1045,7 +1045,29 @@ static void step_stats(struct run_ctx *c, const struct run_step *st)
 
 void run_exec_step(struct run_ctx *c, const struct run_step *st)
 {
+	if (c->sc->m.vfio) {
+		switch (st->kind) {
+		case RS_MAP:
+		case RS_UNMAP:
+			run_vfio_step_map(c, st);
+			return;
+		case RS_STE:
+			run_vfio_step_ste(c, st);
+			return;
+		case RS_INVALIDATE:
+			run_vfio_step_invalidate(c, st);
+			return;
+		case RS_MSI:
+			run_vfio_step_msi(c, st);
+			return;
+		default:
+			break;
+		}
+	}
 	switch (st->kind) {
+	case RS_EXPECT_FAULT:
+		run_vfio_step_expect_fault(c, st);
+		break;
 	case RS_MAP:
 	case RS_UNMAP:
 		step_map(c, st);

@@ -36,9 +36,11 @@
 #include <linux/vfio.h>
 
 #include "dev/dmatest/dmatest_vfio.h"
+#include "dev/msi_doorbell.h"
 #include "dev/pci_cfg.h"
 #include "util/alloc.h"
 #include "util/bits.h"
+#include "util/epoch.h"
 
 #define DV_NAME_MAX	  32
 #define DV_CFG_SIZE	  4096u
@@ -51,6 +53,7 @@ struct dmatest_vfio {
 	char name[DV_NAME_MAX];
 	pthread_mutex_t lock;
 	unsigned int msix_nvec; /* MSI-X vectors VFIO enabled (0: off) */
+	uint64_t msi_dropped;	/* host messages that did not reach the doorbell (atomic) */
 };
 
 static const struct vfio_region_area dv_bar0_areas[] = {
@@ -65,15 +68,58 @@ static struct dmatest_vfio *to_dv(struct vfio_device *vdev)
 /* ---------------------------------------------------------------------- */
 /* Interrupts                                                             */
 
-/* The function's owner handler: its interrupts go to VFIO's eventfds. */
+/*
+ * The host's message for @vector written through the IOMMU at @addr (a
+ * posted write without PASID, as dmatest's own message writes): true when
+ * it reached a doorbell register; a write that lands in memory stores the
+ * data there (the host's event ID: the vector), a fault is the IOMMU's
+ * (its event, the guest's ring for a stage-1 fault) and drops it.
+ */
+static bool dv_msi_through_iommu(struct dmatest_vfio *dv, uint64_t addr, unsigned int vector)
+{
+	struct udev *udev = dv->vdev.dev;
+	const struct iommu_ops *ops = udev->iommu ? udev->iommu->ops : NULL;
+	struct iommu_dma_fault f = {.iova = addr, .access = IOMMU_WRITE};
+	uint8_t le[4] = {(uint8_t)vector, 0, 0, 0};
+	size_t contig = 0, done;
+	void *host = NULL;
+	bool bell = false;
+	int ret = -EOPNOTSUPP;
+
+	epoch_enter();
+	if (ops && ops->dma_translate)
+		ret = ops->dma_translate(udev, 0, addr, 4, IOMMU_WRITE, &host, &contig, &f);
+	if (!ret && contig >= 4) {
+		bell = msi_doorbell_is_register(host);
+		if (!bell && !msi_doorbell_write(host, 4, vector))
+			memcpy(host, le, 4);
+	}
+	epoch_exit();
+	if (!ret && contig < 4)
+		iommu_dma_rw(udev, 0, addr, le, 4, true, &done, &f);
+	return bell;
+}
+
+/*
+ * The function's owner handler: its interrupts go to VFIO's eventfds. An
+ * MSI-X message of a device whose guest's stage 1 is in force first has
+ * to get through it to the host's doorbell (vfio_device_guest_msi_iova).
+ */
 static void dv_irq(void *opaque, enum dmatest_irq_kind kind, unsigned int vector)
 {
 	struct dmatest_vfio *dv = opaque;
+	uint64_t page;
 
-	if (kind == DMATEST_IRQ_INTX)
+	if (kind == DMATEST_IRQ_INTX) {
 		vfio_device_irq(&dv->vdev, VFIO_PCI_INTX_IRQ_INDEX, 0);
-	else
-		vfio_device_irq(&dv->vdev, VFIO_PCI_MSIX_IRQ_INDEX, vector);
+		return;
+	}
+	if (!vfio_device_guest_msi_iova(&dv->vdev, &page) &&
+	    !dv_msi_through_iommu(dv, page + MSI_DOORBELL_TRANSLATER, vector)) {
+		__atomic_fetch_add(&dv->msi_dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	vfio_device_irq(&dv->vdev, VFIO_PCI_MSIX_IRQ_INDEX, vector);
 }
 
 static void dv_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *irq)
@@ -414,4 +460,9 @@ struct dmatest *dmatest_vfio_function(struct dmatest_vfio *dv)
 struct vfio_device *dmatest_vfio_device(struct dmatest_vfio *dv)
 {
 	return &dv->vdev;
+}
+
+uint64_t dmatest_vfio_msi_dropped(struct dmatest_vfio *dv)
+{
+	return __atomic_load_n(&dv->msi_dropped, __ATOMIC_RELAXED);
 }

@@ -41,7 +41,14 @@
  * index INTx, MSI-X vector v as index MSI-X vector v. Enabling MSI-X with
  * SET_IRQS turns the function's MSI-X on with those vectors unmasked
  * (dmatest_host_msix()); the vectors are host-owned, so no message is
- * written through the IOMMU.
+ * written through the IOMMU, except while the device sits in a nesting
+ * container whose guest configuration is in force: ARM's MSIs are then
+ * translated by both stages, so the host's message is written through the
+ * IOMMU at the doorbell IOVA VFIO names (vfio_device_guest_msi_iova(): the
+ * guest's bound doorbell, or the host's own IOVA with no binding), and
+ * only a write that reaches the doorbell register signals the vector's
+ * eventfd; a fault is the IOMMU's (a stage-1 one lands in the guest's
+ * DMA FAULT ring) and the interrupt is lost (dmatest_vfio_msi_dropped()).
  */
 #ifndef UIOMMU_DEV_DMATEST_VFIO_H
 #define UIOMMU_DEV_DMATEST_VFIO_H
@@ -69,5 +76,10 @@ int dmatest_vfio_destroy(struct dmatest_vfio *dv);
 
 struct dmatest *dmatest_vfio_function(struct dmatest_vfio *dv);
 struct vfio_device *dmatest_vfio_device(struct dmatest_vfio *dv);
+/*
+ * MSI-X messages that had to go through a guest's stage 1 (nested
+ * extension) and did not reach the host's doorbell: no interrupt.
+ */
+uint64_t dmatest_vfio_msi_dropped(struct dmatest_vfio *dv);
 
 #endif

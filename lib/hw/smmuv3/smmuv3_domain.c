@@ -492,6 +492,7 @@ const struct iommu_domain_ops smmuv3_paging_ops = {
 	.cache_invalidate = smmuv3_cache_invalidate,
 	.bind_guest_msi = smmuv3_bind_guest_msi,
 	.unbind_guest_msi = smmuv3_unbind_guest_msi,
+	.guest_msi_iova = smmuv3_guest_msi_iova,
 	.free = smmuv3_paging_free,
 };
 

@@ -335,6 +335,7 @@ int smmuv3_cache_invalidate(struct iommu_domain *domain, struct udev *dev,
 int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t gpa,
 			  uint64_t size);
 void smmuv3_unbind_guest_msi(struct iommu_domain *domain, uint64_t giova);
+int smmuv3_guest_msi_iova(struct iommu_domain *domain, uint64_t *iova);
 
 /* smmuv3_viommu.c */
 struct iommu_viommu *smmuv3_viommu_alloc(struct udev *dev, struct iommu_domain *parent,

@@ -900,6 +900,7 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 	ret = master ? smmuv3_nesting_report(master, domain, evt) : -ENOENT;
 	if (ret != -ENOENT) {
 		stat_add(ret ? &smmu->stats.dev_faults_lost : &smmu->stats.dev_faults, 1);
+		route = ret ? SMMUV3_EVT_DEV_FAULT_LOST : SMMUV3_EVT_DEV_FAULT;
 		trace_smmu_evt(smmu->name, type, sid, evt[1], evt[2],
 			       ret ? "dev-fault-lost" : "dev-fault");
 		/* A page request nobody will answer is answered now. */

@@ -78,6 +78,8 @@ enum smmuv3_evt_route {
 	SMMUV3_EVT_VEVENT_LOST, /* ... which did not take it */
 	SMMUV3_EVT_IOPF,	/* a stall turned into a page request */
 	SMMUV3_EVT_IOPF_ABORT,	/* a stall nobody queues: answered RESUME Abort */
+	SMMUV3_EVT_DEV_FAULT,	/* given to the device's fault handler (VFIO's DMA FAULT ring) */
+	SMMUV3_EVT_DEV_FAULT_LOST, /* ... which refused it (a full ring) */
 };
 
 struct smmuv3_iommu_params {

@@ -47,9 +47,20 @@
  * device's MSI write through both stages lands there. One binding per
  * domain: binding the same triple again is 0, another one EINVAL (the
  * IOMMU part keeps a single doorbell per nested domain); a gpa page that
- * stage 2 maps already (guest RAM, the SW_MSI window): EEXIST; size 0 or
- * a range that wraps: EINVAL. unbind of the bound giova unmaps it and
+ * stage 2 maps already (guest RAM, the SW_MSI window): EEXIST; size 0, a
+ * range that wraps, or a gpa page outside stage 2's input range (the
+ * domain's aperture): EINVAL. unbind of the bound giova unmaps it and
  * invalidates; any other giova is ignored.
+ *
+ * Where messages go (guest_msi_iova). With a TRANSLATE configuration a
+ * device's MSI write is translated by both stages like any DMA (which is
+ * why the extension has SET_MSI_BINDING): the host composes the message
+ * with the bound giova's page when there is a binding, and with its own
+ * doorbell IOVA (SMMUV3_MSI_IOVA_BASE) when there is none, which the
+ * guest's stage 1 does not map, so the write faults at stage 1 (the
+ * series' own description of the problem the binding solves). With ABORT
+ * the STE aborts messages too. Stage 2 only (none, BYPASS): -ENOENT, the
+ * host's doorbell mapping at SMMUV3_MSI_IOVA_BASE always translates.
  *
  * Fault records (smmuv3_nesting_report), for a device attached to a
  * domain with a TRANSLATE configuration and a registered fault handler,
@@ -377,6 +388,10 @@ int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t 
 	if (!size || range_wraps(giova, size) || range_wraps(gpa, size))
 		return -EINVAL;
 	s2 = to_s2(domain);
+	/* A doorbell IPA stage 2 cannot hold (the table would say ERANGE). */
+	if (ALIGN_DOWN(gpa, SZ_4K) < domain->aperture_start ||
+	    ALIGN_DOWN(gpa, SZ_4K) + SZ_4K - 1 > domain->aperture_end)
+		return -EINVAL;
 	pthread_mutex_lock(&s2->lock);
 	if (s2->msi_bound) {
 		if (s2->msi_giova != giova || s2->msi_gpa != gpa || s2->msi_size != size)
@@ -393,6 +408,24 @@ int smmuv3_bind_guest_msi(struct iommu_domain *domain, uint64_t giova, uint64_t 
 	s2->msi_gpa = gpa;
 	s2->msi_size = size;
 out_unlock:
+	pthread_mutex_unlock(&s2->lock);
+	return ret;
+}
+
+int smmuv3_guest_msi_iova(struct iommu_domain *domain, uint64_t *iova)
+{
+	struct smmuv3_domain *s2;
+	int ret = -ENOENT;
+
+	if (!nest_parent_of_ours(domain))
+		return -ENOENT;
+	s2 = to_s2(domain);
+	pthread_mutex_lock(&s2->lock);
+	if (s2->s1_config == IOMMU_PASID_CONFIG_TRANSLATE ||
+	    s2->s1_config == IOMMU_PASID_CONFIG_ABORT) {
+		*iova = s2->msi_bound ? ALIGN_DOWN(s2->msi_giova, SZ_4K) : SMMUV3_MSI_IOVA_BASE;
+		ret = 0;
+	}
 	pthread_mutex_unlock(&s2->lock);
 	return ret;
 }

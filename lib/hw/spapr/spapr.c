@@ -150,6 +150,7 @@ struct spapr_pe *spapr_pe_create(struct spapr_iommu *phb, unsigned int pe_number
 			pthread_mutex_unlock(&phb->lock);
 			pthread_mutex_destroy(&pe->win_lock);
 			pthread_mutex_destroy(&pe->eeh_lock);
+			pthread_mutex_destroy(&pe->watch_lock);
 			ufree(pe);
 			*err = -EEXIST;
 			return NULL;
@@ -183,6 +184,7 @@ int spapr_pe_destroy(struct spapr_pe *pe)
 	pthread_mutex_unlock(&phb->lock);
 	pthread_mutex_destroy(&pe->win_lock);
 	pthread_mutex_destroy(&pe->eeh_lock);
+	pthread_mutex_destroy(&pe->watch_lock);
 	ufree(pe);
 	return 0;
 }

@@ -65,6 +65,7 @@
 #include <stdint.h>
 
 #include "hw/iommu.h"
+#include "util/list.h"
 
 /* The page size of the emulated POWER kernel (Linux's PAGE_SHIFT there: 64 KiB). */
 #define SPAPR_PAGE_SHIFT 16
@@ -235,6 +236,24 @@ int spapr_eeh_configure(struct spapr_pe *pe);
 int spapr_eeh_inject_err(struct spapr_pe *pe, int type, int func, uint64_t addr, uint64_t mask);
 /* Freezes so far (DMA faults and injections that hit), for tests and stats. */
 uint64_t spapr_pe_freeze_count(const struct spapr_pe *pe);
+
+/*
+ * Watching a PE's MMIO state: what a mapping of a BAR needs, since its
+ * loads and stores reach the device without any check. @fn(arg, frozen) is
+ * called at once with the current state and then at every change of it
+ * (freeze, THAW_MMIO, reset asserted / deasserted), never concurrently for
+ * one PE, from whichever thread changed the state (a DMA thread when a DMA
+ * froze the PE); after spapr_pe_unwatch_mmio() returns it is not running
+ * and will not run. The struct is the caller's until then.
+ */
+struct spapr_mmio_watch {
+	void (*fn)(void *arg, bool frozen);
+	void *arg;
+	bool frozen; /* the state @fn was last told */
+	struct list_head node;
+};
+void spapr_pe_watch_mmio(struct spapr_pe *pe, struct spapr_mmio_watch *w);
+void spapr_pe_unwatch_mmio(struct spapr_pe *pe, struct spapr_mmio_watch *w);
 
 /* May the device's MMIO (BAR) accesses reach it? False while its PE's MMIO is frozen. */
 bool spapr_dev_mmio_ok(struct udev *dev, bool write);

@@ -34,9 +34,15 @@
  * at once, as the model decodes no MMIO addresses. A hit freezes the PE
  * and disarms the injection; a reset disarms it too.
  *
+ * MMIO watchers (a VFIO mapping of a BAR): every change of the MMIO half of
+ * the state is followed by spapr_mmio_notify(), which tells each watcher
+ * the state it reads under watch_lock, once per change.
+ *
  * Locks: pe->eeh_lock serialises changes of the state and the injection;
  * the DMA path reads the state bits and inject_armed atomically and takes
- * the lock only to claim an armed injection.
+ * the lock only to claim an armed injection. pe->watch_lock (taken with
+ * eeh_lock released) serialises the MMIO watchers, which may take
+ * util/file's mapping lock inside.
  */
 #include <errno.h>
 #include <linux/vfio.h>
@@ -69,12 +75,56 @@ void spapr_eeh_init(struct spapr_pe *pe)
 	atomic_init(&pe->eeh, 0);
 	atomic_init(&pe->inject_armed, false);
 	atomic_init(&pe->freezes, 0);
+	pthread_mutex_init(&pe->watch_lock, NULL);
+	INIT_LIST_HEAD(&pe->watchers);
+}
+
+static bool mmio_frozen(struct spapr_pe *pe)
+{
+	return atomic_load(&pe->eeh) & (SPAPR_PE_MMIO_FROZEN | SPAPR_PE_RESET);
+}
+
+void spapr_mmio_notify(struct spapr_pe *pe)
+{
+	struct spapr_mmio_watch *w;
+	bool frozen;
+
+	pthread_mutex_lock(&pe->watch_lock);
+	/* Read under the lock: the last notify of racing changes sees the final state. */
+	frozen = mmio_frozen(pe);
+	list_for_each_entry(w, &pe->watchers, node)
+	{
+		if (w->frozen == frozen)
+			continue;
+		w->frozen = frozen;
+		w->fn(w->arg, frozen);
+	}
+	pthread_mutex_unlock(&pe->watch_lock);
+}
+
+void spapr_pe_watch_mmio(struct spapr_pe *pe, struct spapr_mmio_watch *w)
+{
+	pthread_mutex_lock(&pe->watch_lock);
+	w->frozen = mmio_frozen(pe);
+	list_add_tail(&w->node, &pe->watchers);
+	w->fn(w->arg, w->frozen);
+	pthread_mutex_unlock(&pe->watch_lock);
+}
+
+void spapr_pe_unwatch_mmio(struct spapr_pe *pe, struct spapr_mmio_watch *w)
+{
+	pthread_mutex_lock(&pe->watch_lock);
+	list_del(&w->node);
+	pthread_mutex_unlock(&pe->watch_lock);
 }
 
 void spapr_pe_freeze(struct spapr_pe *pe)
 {
-	atomic_fetch_or(&pe->eeh, SPAPR_PE_MMIO_FROZEN | SPAPR_PE_DMA_FROZEN);
+	unsigned int old = atomic_fetch_or(&pe->eeh, SPAPR_PE_MMIO_FROZEN | SPAPR_PE_DMA_FROZEN);
+
 	atomic_fetch_add(&pe->freezes, 1);
+	if (!(old & SPAPR_PE_MMIO_FROZEN))
+		spapr_mmio_notify(pe);
 }
 
 uint64_t spapr_pe_freeze_count(const struct spapr_pe *pe)
@@ -108,12 +158,14 @@ int spapr_eeh_set_option(struct spapr_pe *pe, int option)
 		return 0;
 	case SPAPR_EEH_OPT_THAW_MMIO:
 		atomic_fetch_and(&pe->eeh, ~SPAPR_PE_MMIO_FROZEN);
+		spapr_mmio_notify(pe);
 		return 0;
 	case SPAPR_EEH_OPT_THAW_DMA:
 		atomic_fetch_and(&pe->eeh, ~SPAPR_PE_DMA_FROZEN);
 		return 0;
 	case SPAPR_EEH_OPT_FREEZE_PE:
 		atomic_fetch_or(&pe->eeh, SPAPR_PE_MMIO_FROZEN | SPAPR_PE_DMA_FROZEN);
+		spapr_mmio_notify(pe);
 		return 0;
 	default:
 		return -EINVAL;
@@ -153,6 +205,7 @@ int spapr_eeh_reset(struct spapr_pe *pe, int option)
 		/* Deassert, unblock config, re-enable the devices: the PE thaws. */
 		atomic_store(&pe->eeh, 0);
 		pthread_mutex_unlock(&pe->eeh_lock);
+		spapr_mmio_notify(pe);
 		return 0;
 	case SPAPR_EEH_RESET_HOT:
 	case SPAPR_EEH_RESET_FUNDAMENTAL:
@@ -162,6 +215,7 @@ int spapr_eeh_reset(struct spapr_pe *pe, int option)
 		atomic_fetch_or(&pe->eeh, SPAPR_PE_MMIO_FROZEN | SPAPR_PE_DMA_FROZEN |
 						  SPAPR_PE_CFG_BLOCKED | SPAPR_PE_RESET);
 		pthread_mutex_unlock(&pe->eeh_lock);
+		spapr_mmio_notify(pe);
 		return 0;
 	default:
 		return -EINVAL;

@@ -53,6 +53,10 @@ struct spapr_pe {
 	struct spapr_eeh_inject inject; /* under eeh_lock; inject_armed mirrors .armed */
 	atomic_bool inject_armed;
 	atomic_uint_fast64_t freezes;
+	/* MMIO watchers (spapr_pe_watch_mmio): watch_lock guards the list and each
+	 * watcher's last state, and is held while a watcher runs. */
+	pthread_mutex_t watch_lock;
+	struct list_head watchers;
 };
 
 struct spapr_dev {
@@ -75,6 +79,8 @@ extern const struct iommu_ops spapr_iommu_ops;
 
 /* spapr_eeh.c: the PHB froze the PE (DMA error, injected error). */
 void spapr_pe_freeze(struct spapr_pe *pe);
+/* Tell the MMIO watchers of @pe what its MMIO state is now (after any change). */
+void spapr_mmio_notify(struct spapr_pe *pe);
 /* A DMA at @iova (@write) hit an armed injection: disarms it and returns true. */
 bool spapr_eeh_inject_hit(struct spapr_pe *pe, uint64_t iova, bool write);
 void spapr_eeh_init(struct spapr_pe *pe);

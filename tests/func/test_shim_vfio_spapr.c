@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sPAPR devices of a topology file, through libc alone under the preload
+ * shim (UIOMMU_CONFIG = scenarios/topology-spapr.json): a PowerNV PHB
+ * ("model": "spapr") whose groups are PEs, 0000:00:04.0 and 00:05.0 in
+ * group 3, 00:06.0 alone in group 4, beside an SMMUv3's group 1.
+ *
+ * The flow (reference vfio.md §4): a container of group 3 with
+ * VFIO_SPAPR_TCE_v2_IOMMU, SPAPR_TCE_GET_INFO (the default 32-bit window
+ * at 0, 1 GiB, DDW offered), REGISTER_MEMORY, MAP_DMA into the default
+ * window, a dmatest COPY through the TCEs (every byte); a DMA to a bus
+ * address in no window freezes the PE (EEH GET_STATE: STOPPED), and
+ * then both of its devices' BARs read all ones and drop stores while their
+ * MMIO is frozen (pread / pwrite of the device fd); UNFREEZE_IO gives MMIO
+ * back (STOPPED_DMA: DMA still frozen, the other device's DMA fails),
+ * UNFREEZE_DMA the rest (NORMAL), and the devices copy again. A mapping
+ * of a BAR follows the PE's MMIO state (vfio.md §4, EEH): while frozen it
+ * reads all ones and its stores never reach the device, a mapping made
+ * while frozen too; thawed, it shows the device's memory again; a reset
+ * freezes and deasserting it thaws; pages the program unmapped stay
+ * unmapped.
+ */
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "shim_utils.h"
+
+#define DT_ID	      0x000
+#define DT_SRC	      0x010
+#define DT_DST	      0x018
+#define DT_LEN	      0x020
+#define DT_OP	      0x028
+#define DT_GO	      0x038
+#define DT_STATUS     0x03c
+#define DT_FAULT_IOVA 0x040
+#define DT_FAULT_INFO 0x048
+#define DT_ID_VALUE   0x4d444955u /* "UIDM" */
+#define OP_COPY	      3
+#define ST_DONE	      (1u << 1)
+#define ST_ERROR      (1u << 2)
+#define ERR_DMA_FAULT 4u
+#define DT_BUF	      0x8000 /* the buffer, the BAR's mmap-able part */
+#define DT_BUF_SIZE   0x8000
+#define GIB	      (1ULL << 30)
+#define MEM_SIZE      (4u << 20)
+
+struct dev {
+	int fd;
+	uint64_t bar0;
+};
+
+static void dev_open(int group, struct dev *d, const char *name)
+{
+	struct vfio_region_info bar = {.argsz = sizeof(bar), .index = VFIO_PCI_BAR0_REGION_INDEX};
+	struct vfio_region_info cfg = {.argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX};
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	d->fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, name);
+	TAP_CHECK(d->fd >= 0, "GET_DEVICE_FD %s: %s", name, strerror(errno));
+	CHECK_OK(ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &bar));
+	CHECK_OK(ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &cfg));
+	d->bar0 = bar.offset;
+	TAP_CHECK(pwrite(d->fd, &cmd, 2, (off_t)(cfg.offset + PCI_COMMAND)) == 2, "Command");
+}
+
+static uint64_t reg_rd(struct dev *d, unsigned int off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	TAP_CHECK(pread(d->fd, &v, size, (off_t)(d->bar0 + off)) == (ssize_t)size,
+		  "BAR0 read 0x%x: %s", off, strerror(errno));
+	return v;
+}
+
+static void reg_wr(struct dev *d, unsigned int off, unsigned int size, uint64_t v)
+{
+	TAP_CHECK(pwrite(d->fd, &v, size, (off_t)(d->bar0 + off)) == (ssize_t)size,
+		  "BAR0 write 0x%x: %s", off, strerror(errno));
+}
+
+static uint32_t copy(struct dev *d, uint64_t src, uint64_t dst, uint32_t len)
+{
+	reg_wr(d, DT_SRC, 8, src);
+	reg_wr(d, DT_DST, 8, dst);
+	reg_wr(d, DT_LEN, 4, len);
+	reg_wr(d, DT_OP, 4, OP_COPY);
+	reg_wr(d, DT_GO, 4, 1);
+	return (uint32_t)reg_rd(d, DT_STATUS, 4);
+}
+
+static int eeh(int c, uint32_t op)
+{
+	struct vfio_eeh_pe_op o = {.argsz = sizeof(o), .op = op};
+
+	return ioctl(c, VFIO_EEH_PE_OP, &o);
+}
+
+static void test_paths(void *arg)
+{
+	static const char *const present[] = {"/dev/vfio/1", "/dev/vfio/3", "/dev/vfio/4",
+					      "/dev/vfio/devices/vfio3"};
+	static const char *const absent[] = {"/dev/vfio/2", "/dev/vfio/5",
+					     "/dev/vfio/devices/vfio4"};
+	struct stat st;
+
+	(void)arg;
+	for (size_t i = 0; i < ARRAY_SIZE_T(present); i++)
+		CHECK_OK(stat(present[i], &st));
+	for (size_t i = 0; i < ARRAY_SIZE_T(absent); i++)
+		CHECK_ERRNO(ENOENT, stat(absent[i], &st));
+}
+
+static void test_tce_eeh(void *arg)
+{
+	struct vfio_iommu_spapr_tce_info info = {.argsz = sizeof(info)};
+	struct vfio_iommu_spapr_register_memory reg = {.argsz = sizeof(reg), .size = MEM_SIZE};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x10000,
+		.size = 4 * SHIM_PAGE,
+	};
+	struct dev a, b;
+	uint8_t *mem, *win, *late;
+	uint32_t st;
+	int c, g;
+
+	(void)arg;
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TAP_CHECK(mem != MAP_FAILED, "mmap");
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(c >= 0, "container: %s", strerror(errno));
+	g = open("/dev/vfio/3", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(g >= 0, "group 3: %s", strerror(errno));
+	CHECK_OK(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
+	TAP_CHECK_EQ(ioctl(c, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_v2_IOMMU), 1, "sPAPR TCE v2");
+	TAP_CHECK_EQ(ioctl(c, VFIO_CHECK_EXTENSION, VFIO_EEH), 1, "EEH");
+	CHECK_OK(ioctl(c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	CHECK_OK(ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info));
+	TAP_CHECK(info.dma32_window_start == 0 && info.dma32_window_size == GIB &&
+			  info.flags & VFIO_IOMMU_SPAPR_INFO_DDW,
+		  "default window 0x%x + 0x%x, flags 0x%x", info.dma32_window_start,
+		  info.dma32_window_size, info.flags);
+	/* Group 3 is one PE with two devices; 06.0 is group 4's. */
+	dev_open(g, &a, "0000:00:04.0");
+	dev_open(g, &b, "0000:00:05.0");
+	CHECK_ERRNO(ENODEV, ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:06.0"));
+	TAP_CHECK_EQ(reg_rd(&a, DT_ID, 4), DT_ID_VALUE, "04.0's ID register");
+
+	reg.vaddr = (uintptr_t)mem;
+	CHECK_OK(ioctl(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg));
+	map.vaddr = (uintptr_t)mem + 0x3000;
+	CHECK_OK(ioctl(c, VFIO_IOMMU_MAP_DMA, &map));
+	for (unsigned int i = 0; i < 0x100; i++)
+		mem[0x3000 + i] = (uint8_t)(i * 5 + 1);
+	TAP_CHECK_EQ(copy(&a, 0x10000, 0x12000, 0x100), ST_DONE, "COPY through the TCEs");
+	for (unsigned int i = 0; i < 0x100; i++)
+		TAP_CHECK(mem[0x5000 + i] == (uint8_t)(i * 5 + 1), "byte %u", i);
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "PE normal");
+
+	/* 05.0's buffer through a mapping of its BAR: the device's memory. */
+	win = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd,
+		   (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(win != MAP_FAILED, "mmap of 05.0's buffer: %s", strerror(errno));
+	memset(win, 0x3c, 0x100);
+	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the device sees the mapping's stores");
+
+	/* A bus address in no window: the PHB freezes the PE. */
+	st = copy(&a, GIB, 0x12000, 0x10);
+	TAP_CHECK_EQ(st, 0xffffffffu, "after a DMA outside every window, STATUS reads all ones");
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_STOPPED, "PE stopped");
+	TAP_CHECK_EQ(reg_rd(&b, DT_ID, 4), 0xffffffffu, "05.0, same PE: all ones too");
+	reg_wr(&b, DT_LEN, 4, 0x40); /* dropped */
+	/* The mapping too: loads read all ones, stores do not reach the device. */
+	for (unsigned int i = 0; i < DT_BUF_SIZE; i += 0x800)
+		TAP_CHECK_EQ(win[i], 0xff, "frozen mapping byte 0x%x", i);
+	memset(win, 0x77, 0x10);
+	late = mmap(NULL, SHIM_PAGE, PROT_READ, MAP_SHARED, b.fd, (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(late != MAP_FAILED, "a mapping made while frozen: %s", strerror(errno));
+	TAP_CHECK_EQ(late[0], 0xff, "reads all ones from the start");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_IO));
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_STOPPED_DMA,
+		     "MMIO thawed, DMA still frozen");
+	TAP_CHECK_EQ(reg_rd(&b, DT_ID, 4), DT_ID_VALUE, "05.0's registers are back");
+	TAP_CHECK_EQ(reg_rd(&b, DT_LEN, 4), 0, "the store while frozen was dropped");
+	TAP_CHECK(win[0] == 0x3c && win[0xff] == 0x3c && win[0x100] == 0,
+		  "the mapping shows the device's buffer again: 0x%x 0x%x 0x%x", win[0], win[0xff],
+		  win[0x100]);
+	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the frozen stores never reached it");
+	TAP_CHECK_EQ(late[0], 0x3c, "the late mapping too");
+	CHECK_OK(munmap(late, SHIM_PAGE));
+	TAP_CHECK_EQ(reg_rd(&a, DT_STATUS, 4), ST_DONE | ST_ERROR | ERR_DMA_FAULT << 8,
+		     "04.0's DMA had faulted");
+	TAP_CHECK_EQ(reg_rd(&a, DT_FAULT_IOVA, 8), GIB, "at 1 GiB");
+	TAP_CHECK_EQ(reg_rd(&a, DT_FAULT_INFO, 4) >> 24, EFAULT, "EFAULT: no window holds it");
+	st = copy(&b, 0x10000, 0x12000, 0x10);
+	TAP_CHECK_EQ(st, ST_DONE | ST_ERROR | ERR_DMA_FAULT << 8, "05.0's DMA: the PE's is frozen");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_DMA));
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "PE normal again");
+	memset(mem + 0x5000, 0, 0x100);
+	TAP_CHECK_EQ(copy(&b, 0x10000, 0x12000, 0x100), ST_DONE, "05.0 copies again");
+	for (unsigned int i = 0; i < 0x100; i++)
+		TAP_CHECK(mem[0x5000 + i] == (uint8_t)(i * 5 + 1), "byte %u", i);
+
+	/* Part of the mapping unmapped, then a freeze: only what is left is swapped. */
+	CHECK_OK(munmap(win, SHIM_PAGE));
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_HOT));
+	TAP_CHECK_EQ(win[SHIM_PAGE], 0xff, "a reset freezes the mapping too");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_DEACTIVATE));
+	TAP_CHECK_EQ(win[SHIM_PAGE], 0, "and deasserting it thaws it (the buffer past 0x100: 0)");
+	{
+		uint8_t *again = mmap(win, SHIM_PAGE, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		TAP_CHECK(again == win, "the unmapped page stayed free: %s", strerror(errno));
+		munmap(again, SHIM_PAGE);
+	}
+	CHECK_OK(munmap(win + SHIM_PAGE, DT_BUF_SIZE - SHIM_PAGE));
+
+	CHECK_OK(close(a.fd));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
+	munmap(mem, MEM_SIZE);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *arg);
+	} tests[] = {
+		{"the sPAPR topology's groups and cdevs", test_paths},
+		{"TCE v2 container, DMA through the default window, EEH freeze and thaw",
+		 test_tce_eeh},
+	};
+
+	shim_check_preloaded();
+	if (!getenv("UIOMMU_CONFIG")) {
+		printf("Bail out! UIOMMU_CONFIG must name scenarios/topology-spapr.json\n");
+		return 1;
+	}
+	tap_plan(ARRAY_SIZE_T(tests));
+	for (size_t i = 0; i < ARRAY_SIZE_T(tests); i++)
+		tap_run(tests[i].name, tests[i].fn, NULL);
+	return tap_done();
+}
