@@ -158,8 +158,14 @@ int vtd_new(const struct vtd_params *p, const struct pt_mem *mem, struct vtd **o
 		ufree(v);
 		return -ENOMEM;
 	}
+	/*
+	 * A page-selective IOTLB invalidation names second-stage addresses
+	 * too, and nested translations built over them are cached by their
+	 * first-stage address: they go with the DID's combined entries.
+	 */
+	v->p.cache.ipa_inval_conservative = true;
 	if (!p->no_cache) {
-		ret = xlate_cache_new(&p->cache, &v->cache);
+		ret = xlate_cache_new(&v->p.cache, &v->cache);
 		if (ret) {
 			ufree(v->frcd);
 			ufree(v);

@@ -29,7 +29,10 @@
  *       (DID); G 3 page-selective -> 2^AM pages at ADDR (aligned down to
  *       the size) for every PASID of the DID, both as input addresses
  *       (first-stage and nested entries) and as second-stage input
- *       addresses (IPA cache, second-stage walk and IOTLB entries); IH
+ *       addresses (IPA cache, second-stage walk and IOTLB entries, and,
+ *       since a nested translation is cached under its first-stage
+ *       address, every nested translation of the DID: the cache runs
+ *       with ipa_inval_conservative); IH
  *       keeps the walk caches (leaf-only). G 0 invalid.
  *   0x3 device-TLB, 0x8 PASID-based device-TLB: no ATS, nothing to do.
  *   0x4 interrupt entry cache: no interrupt remapping, nothing to do.
