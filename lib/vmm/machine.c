@@ -37,6 +37,7 @@
 #include "dev/msi_doorbell.h"
 #include "hw/mock/mock.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
+#include "hw/vtd/vtd_iommu.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/log.h"
@@ -49,14 +50,15 @@
 #define MACHINE_ERR_MAX	   512
 
 struct machine_iommu {
-	struct smmuv3_iommu *smmu; /* NULL for the mock */
+	struct smmuv3_iommu *smmu; /* NULL for the mock and VT-d */
+	struct vtd_iommu *vtd;
 	struct msi_doorbell *db;
 };
 
 struct machine_dev {
 	struct udev *udev;
 	struct dmatest_vfio *dv;
-	bool mock;
+	bool mock, vtd;
 };
 
 struct machine {
@@ -74,11 +76,14 @@ static void machine_free(struct machine *m)
 		dmatest_vfio_destroy(md->dv);
 		if (md->udev && md->mock)
 			mock_dev_destroy(md->udev);
+		else if (md->udev && md->vtd)
+			vtd_iommu_dev_destroy(md->udev);
 		else if (md->udev)
 			smmuv3_iommu_dev_destroy(md->udev);
 	}
 	for (unsigned int i = m->iommus ? m->topo->nr_iommus : 0; i-- > 0;) {
 		smmuv3_iommu_free(m->iommus[i].smmu);
+		vtd_iommu_free(m->iommus[i].vtd);
 		if (m->iommus[i].db)
 			msi_doorbell_destroy(m->iommus[i].db);
 	}
@@ -109,6 +114,18 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 
 	if (io->model == TOPO_IOMMU_MOCK)
 		return 0;
+	if (io->model == TOPO_IOMMU_VTD) {
+		struct vtd_iommu_params vp;
+
+		vtd_iommu_params_default(&vp);
+		vp.hw.no_cache = io->no_cache;
+		vp.hw.cache = io->cache;
+		vp.name = io->name;
+		rc = vtd_iommu_new(&vp, &mi->vtd);
+		if (!rc)
+			return 0;
+		goto fail;
+	}
 	mi->db = msi_doorbell_create(MACHINE_MSI_EVENTS, &rc);
 	if (!mi->db)
 		goto fail;
@@ -143,6 +160,16 @@ static int make_device(struct machine *m, unsigned int i, char *err, size_t errl
 	if (io->model == TOPO_IOMMU_MOCK) {
 		md->mock = true;
 		md->udev = mock_dev_create(dev->pasid_width ? MOCK_FLAGS_DEVICE_PASID : 0, &rc);
+	} else if (io->model == TOPO_IOMMU_VTD) {
+		struct vtd_dev_params vp = {
+			.sid = (uint16_t)dev->sid,
+			.pasid_bits = dev->pasid_width,
+			.is_pci = true,
+			.name = dev->name,
+		};
+
+		md->vtd = true;
+		md->udev = vtd_iommu_dev_create(m->iommus[dev->iommu].vtd, &vp, &rc);
 	} else {
 		struct smmuv3_dev_params sp = {
 			.sid = dev->sid,
