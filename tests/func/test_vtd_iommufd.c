@@ -74,7 +74,7 @@ static void vtd_setup(void)
 static struct vdev vdev_new_p(const struct vtd_dev_params *p)
 {
 	struct iommufd_ctx *ictx;
-	struct vdev d = { 0 };
+	struct vdev d = {0};
 	int err;
 
 	d.udev = vtd_iommu_dev_create(vtd, p, &err);
@@ -89,7 +89,7 @@ static struct vdev vdev_new_p(const struct vtd_dev_params *p)
 
 static struct vdev vdev_new(uint16_t sid)
 {
-	struct vtd_dev_params p = { .sid = sid, .is_pci = true, .pasid_bits = 8 };
+	struct vtd_dev_params p = {.sid = sid, .is_pci = true, .pasid_bits = 8};
 
 	return vdev_new_p(&p);
 }
@@ -150,14 +150,12 @@ static int dma(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t 
 	struct iommu_dma_fault fl;
 	size_t dn;
 
-	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, done ? done : &dn,
-			    f ? f : &fl);
+	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, done ? done : &dn, f ? f : &fl);
 }
 
-static void dma_ok(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
-		   bool write)
+static void dma_ok(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write)
 {
-	struct iommu_dma_fault f = { 0 };
+	struct iommu_dma_fault f = {0};
 	size_t done = 0;
 	int ret = dma(d, pasid, iova, buf, len, write, &done, &f);
 
@@ -169,7 +167,7 @@ static void dma_fault(struct vdev *d, uint32_t pasid, uint64_t iova, size_t len,
 		      int err, unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	uint8_t buf[0x3000];
-	struct iommu_dma_fault f = { 0 };
+	struct iommu_dma_fault f = {0};
 	size_t done = 99;
 	int ret;
 
@@ -195,7 +193,7 @@ static void *zpages(size_t len)
 
 static void test_hw_info(void *arg)
 {
-	struct vtd_dev_params np = { .sid = SID_B, .no_dirty = true };
+	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	struct iommu_hw_info_vtd info;
 	struct iommu_hw_info cmd;
 	struct vdev a, b;
@@ -207,8 +205,8 @@ static void test_hw_info(void *arg)
 	vtd_mmio_read(vtd_iommu_hw(vtd), VTD_CAP_REG, 8, &cap);
 	vtd_mmio_read(vtd_iommu_hw(vtd), VTD_ECAP_REG, 8, &ecap);
 	memset(&info, 0xcc, sizeof(info));
-	cmd = (struct iommu_hw_info){ .dev_id = a.id, .data_len = sizeof(info),
-				      .data_uptr = (uintptr_t)&info };
+	cmd = (struct iommu_hw_info){
+		.dev_id = a.id, .data_len = sizeof(info), .data_uptr = (uintptr_t)&info};
 	CHECK_OK(_get_hw_info(&cmd));
 	TAP_CHECK_EQ(cmd.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD, "type");
 	TAP_CHECK_EQ(cmd.data_len, 24, "data_len");
@@ -220,13 +218,13 @@ static void test_hw_info(void *arg)
 	TAP_CHECK_EQ(info.ecap_reg, ecap, "ECAP");
 	TAP_CHECK(ecap & VTD_ECAP_NEST, "ECAP.NEST");
 	TAP_CHECK(ecap & VTD_ECAP_SLADS, "ECAP.SLADS");
-	cmd = (struct iommu_hw_info){ .dev_id = b.id };
+	cmd = (struct iommu_hw_info){.dev_id = b.id};
 	CHECK_OK(_get_hw_info(&cmd));
 	TAP_CHECK_EQ(cmd.out_capabilities, 0, "no_dirty caps");
 	TAP_CHECK_EQ(cmd.data_len, 24, "full length with data_len 0");
-	cmd = (struct iommu_hw_info){ .dev_id = a.id,
-				      .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
-				      .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD };
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD};
 	CHECK_OK(_get_hw_info(&cmd));
 	cmd.in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
 	CHECK_ERRNO(EOPNOTSUPP, _get_hw_info(&cmd));
@@ -240,7 +238,7 @@ static void test_hw_info(void *arg)
 
 static void test_paging(void *arg)
 {
-	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48 };
+	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48};
 	uint8_t out[0x2000], in[0x2000];
 	uint32_t ioas, hwpt, hwpt2;
 	struct vdev a, b;
@@ -291,7 +289,7 @@ static void test_paging(void *arg)
 	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
 
 	/* The interrupt window is reserved: IOAS_MAP there fails while attached. */
-	TAP_CHECK(_ioas_map(ioas, buffer, PAGE_SIZE, &(uint64_t){ VTD_MSI_IOVA_BASE },
+	TAP_CHECK(_ioas_map(ioas, buffer, PAGE_SIZE, &(uint64_t){VTD_MSI_IOVA_BASE},
 			    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE) != 0,
 		  "map into the interrupt window");
 
@@ -331,7 +329,7 @@ struct guest {
 
 static void guest_init(struct guest *g, uint32_t ioas)
 {
-	struct pt_cfg c = { .format = PT_X86, .ias = 48, .oas = 48 };
+	struct pt_cfg c = {.format = PT_X86, .ias = 48, .oas = 48};
 
 	/* Never 2 MiB aligned: the IOAS maps it with 4K leaves (dirty bits per page). */
 	g->base = zpages(GRAM_SIZE + PAGE_SIZE);
@@ -381,8 +379,7 @@ static int _inv(uint32_t hwpt, const void *reqs, uint32_t entry_len, uint32_t *n
 
 static void inv_ok(uint32_t hwpt, uint64_t addr, uint64_t npages, uint32_t flags)
 {
-	struct iommu_hwpt_vtd_s1_invalidate e = { .addr = addr, .npages = npages,
-						  .flags = flags };
+	struct iommu_hwpt_vtd_s1_invalidate e = {.addr = addr, .npages = npages, .flags = flags};
 	uint32_t n = 1;
 
 	CHECK_OK(_inv(hwpt, &e, sizeof(e), &n));
@@ -394,11 +391,11 @@ static void inv_ok(uint32_t hwpt, uint64_t addr, uint64_t npages, uint32_t flags
 
 static void test_nested_rules(void *arg)
 {
-	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48, .pgtbl_addr = GRAM_IPA };
-	struct iommu_hwpt_arm_smmuv3 vste = { .ste = { 0, 0 } };
+	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = GRAM_IPA};
+	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {0, 0}};
 	uint32_t ioas, parent, plain, id;
 	struct vtd_iommu_params p;
-	uint8_t big[32] = { 0 };
+	uint8_t big[32] = {0};
 	struct vdev a;
 
 	vtd_setup();
@@ -464,8 +461,8 @@ static void test_nested_rules(void *arg)
 	a = vdev_new(SID_A);
 	ioas = ioas_alloc();
 	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	s1 = (struct iommu_hwpt_vtd_s1){ .addr_width = 57, .flags = IOMMU_VTD_S1_EAFE,
-					 .pgtbl_addr = GRAM_IPA };
+	s1 = (struct iommu_hwpt_vtd_s1){
+		.addr_width = 57, .flags = IOMMU_VTD_S1_EAFE, .pgtbl_addr = GRAM_IPA};
 	id = nested_alloc(a.id, parent, s1);
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, id));
 	{
@@ -499,9 +496,9 @@ static void test_nested_dma(void *arg)
 	ioas = ioas_alloc();
 	guest_init(&g, ioas);
 	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	nested = nested_alloc(a.id, parent,
-			      (struct iommu_hwpt_vtd_s1){ .addr_width = 48,
-							  .pgtbl_addr = g.s1.root });
+	nested =
+		nested_alloc(a.id, parent,
+			     (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = g.s1.root});
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
 
 	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
@@ -561,32 +558,30 @@ static void test_invalidate(void *arg)
 	ioas = ioas_alloc();
 	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
 	nested = nested_alloc(a.id, parent,
-			      (struct iommu_hwpt_vtd_s1){ .addr_width = 48,
-							  .pgtbl_addr = GRAM_IPA });
+			      (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = GRAM_IPA});
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
 	memset(e, 0, sizeof(e));
-	e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = 2 };
-	e[1] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x8000, .npages = 1,
-						      .flags = IOMMU_VTD_INV_FLAGS_LEAF };
+	e[0] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 2};
+	e[1] = (struct iommu_hwpt_vtd_s1_invalidate){
+		.addr = 0x8000, .npages = 1, .flags = IOMMU_VTD_INV_FLAGS_LEAF};
 	/* All good. */
 	n = 2;
 	CHECK_OK(_inv(nested, e, sizeof(e[0]), &n));
 	TAP_CHECK_EQ(n, 2, "entry_num");
 	/* The third refused: entry_num 2, and each reason's errno. */
-	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = 1, .flags = 2 };
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 1, .flags = 2};
 	n = 3;
 	CHECK_ERRNO(EOPNOTSUPP, _inv(nested, e, sizeof(e[0]), &n));
 	TAP_CHECK_EQ(n, 2, "entry_num, unknown flag");
-	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = 1,
-						      .__reserved = 1 };
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 1, .__reserved = 1};
 	n = 3;
 	CHECK_ERRNO(EOPNOTSUPP, _inv(nested, e, sizeof(e[0]), &n));
 	TAP_CHECK_EQ(n, 2, "entry_num, reserved");
-	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1800, .npages = 1 };
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1800, .npages = 1};
 	n = 3;
 	CHECK_ERRNO(EINVAL, _inv(nested, e, sizeof(e[0]), &n));
 	TAP_CHECK_EQ(n, 2, "entry_num, unaligned");
-	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = UINT64_MAX };
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = UINT64_MAX};
 	n = 3;
 	CHECK_ERRNO(EINVAL, _inv(nested, e, sizeof(e[0]), &n));
 	TAP_CHECK_EQ(n, 2, "entry_num, U64_MAX with an address");
@@ -597,7 +592,7 @@ static void test_invalidate(void *arg)
 	TAP_CHECK_EQ(n, 0, "entry_num, wrong type");
 	/* Entries longer or shorter than the struct: EINVAL, nothing done. */
 	{
-		uint8_t big[2][32] = { { 0 } };
+		uint8_t big[2][32] = {{0}};
 
 		memcpy(big[0], &e[0], sizeof(e[0]));
 		memcpy(big[1], &e[1], sizeof(e[1]));
@@ -631,7 +626,7 @@ static void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uin
 
 static void test_dirty(void *arg)
 {
-	struct vtd_dev_params np = { .sid = SID_B, .no_dirty = true };
+	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint8_t x[8] = "dirtyyy";
 	uint32_t ioas, hwpt, plain;
 	struct vdev a, b;
@@ -694,21 +689,21 @@ static void test_dirty_nested(void *arg)
 	guest_init(&g, ioas);
 	parent = hwpt_alloc(a.id, ioas,
 			    IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
-	nested = nested_alloc(a.id, parent,
-			      (struct iommu_hwpt_vtd_s1){ .addr_width = 48,
-							  .pgtbl_addr = g.s1.root });
+	nested =
+		nested_alloc(a.id, parent,
+			     (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = g.s1.root});
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
 	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x5000, PT_PROT_RW);
 	CHECK_OK(_set_dirty_tracking(parent, true));
 	pe_read(&a, 0, pe);
 	TAP_CHECK_EQ(pe[0] & (PE0_SSADE | PE0_PGTT(7)), PE0_SSADE | PE0_PGTT(3),
 		     "nested entry with SSADE");
-	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE,
-				   &bitmap, 0));
+	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   0));
 	dma_ok(&a, IOMMU_NO_PASID, 0x10010, x, sizeof(x), true);
 	bitmap = 0;
-	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE,
-				   &bitmap, 0));
+	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   0));
 	TAP_CHECK_EQ(bitmap, 1ULL << 5, "the GPA the guest wrote");
 	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
 	vdev_free(&a);
@@ -749,7 +744,7 @@ static void test_pasid(void *arg)
 	/* A nested domain on PASID 7. */
 	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
 	{
-		struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48, .pgtbl_addr = g.s1.root };
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
 
 		CHECK_OK(_hwpt_alloc_data(a.id, parent, IOMMU_HWPT_ALLOC_PASID, 0,
 					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
@@ -846,7 +841,7 @@ static void test_dmatest(void *arg)
 
 static void test_devices(void *arg)
 {
-	struct vtd_dev_params p = { .sid = SID_A };
+	struct vtd_dev_params p = {.sid = SID_A};
 	struct udev *u;
 	int err;
 
@@ -877,18 +872,16 @@ int main(void)
 		const char *name;
 		void (*fn)(void *);
 	} tests[] = {
-		{ "GET_HW_INFO: INTEL_VTD, CAP / ECAP, capabilities", test_hw_info },
-		{ "second-stage paging: PASID entry, DMA, faults, unmap, replace", test_paging },
-		{ "nested HWPTs: VTD_S1 errno rules, the nested PASID entry", test_nested_rules },
-		{ "DMA through a guest first stage, stale until HWPT_INVALIDATE",
-		  test_nested_dma },
-		{ "HWPT_INVALIDATE VTD_S1: rules, errno, entry_num", test_invalidate },
-		{ "dirty tracking through second-stage A/D", test_dirty },
-		{ "dirty tracking on a nesting parent, written through stage 1",
-		  test_dirty_nested },
-		{ "PASID attach: paging and nested, DMA with a PASID", test_pasid },
-		{ "dmatest behind VT-d: COPY and a fault", test_dmatest },
-		{ "devices: SIDs, PASID widths, both root-entry halves", test_devices },
+		{"GET_HW_INFO: INTEL_VTD, CAP / ECAP, capabilities", test_hw_info},
+		{"second-stage paging: PASID entry, DMA, faults, unmap, replace", test_paging},
+		{"nested HWPTs: VTD_S1 errno rules, the nested PASID entry", test_nested_rules},
+		{"DMA through a guest first stage, stale until HWPT_INVALIDATE", test_nested_dma},
+		{"HWPT_INVALIDATE VTD_S1: rules, errno, entry_num", test_invalidate},
+		{"dirty tracking through second-stage A/D", test_dirty},
+		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"PASID attach: paging and nested, DMA with a PASID", test_pasid},
+		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
+		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
 	};
 
 	buffer_init();

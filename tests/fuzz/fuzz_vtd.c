@@ -49,20 +49,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                       \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			fprintf(stderr, "fuzz_vtd: invariant broken at line %d: %s\n",    \
-				__LINE__, #cond);                                         \
-			__builtin_trap();                                                 \
-		}                                                                         \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "fuzz_vtd: invariant broken at line %d: %s\n", __LINE__, \
+				#cond);                                                          \
+			__builtin_trap();                                                        \
+		}                                                                                \
 	} while (0)
 
 #define HBASE	 0x40000000ULL
 #define HSIZE	 0x400000ULL
 #define ROOT	 (HBASE + 0x200000)
 #define CTX	 (HBASE + 0x201000)
-#define PDIR(i)	 (HBASE + 0x202000 + (i) * 0x2000) /* i = 0..2: SIDs 0x08, 0x10, 0x18 */
+#define PDIR(i)	 (HBASE + 0x202000 + (i)*0x2000) /* i = 0..2: SIDs 0x08, 0x10, 0x18 */
 #define PTBL(i)	 (PDIR(i) + 0x1000)
 #define IQ_AREA	 (HBASE + 0x210000) /* 64 KiB */
 #define STATUS	 (HBASE + 0x220000)
@@ -83,11 +83,11 @@ static uint64_t *hp(uint64_t pa)
 
 static int setup(void)
 {
-	struct pt_cfg sc = { .format = PT_VTD_SS, .ias = 48, .oas = 48 };
-	struct pt_cfg fc = { .format = PT_X86, .ias = 48, .oas = 48 };
+	struct pt_cfg sc = {.format = PT_VTD_SS, .ias = 48, .oas = 48};
+	struct pt_cfg fc = {.format = PT_X86, .ias = 48, .oas = 48};
 
-	if (pt_arena_init(&arena, HBASE, HSIZE) || pt_arena_reserve(&arena, HBASE + 0x200000,
-								    HSIZE - 0x200000))
+	if (pt_arena_init(&arena, HBASE, HSIZE) ||
+	    pt_arena_reserve(&arena, HBASE + 0x200000, HSIZE - 0x200000))
 		return -1;
 	if (pt_cfg_init(&sc) || pt_cfg_init(&fc) || pt_table_init(&ss, &sc, &arena.mem) ||
 	    pt_table_init(&fs, &fc, &arena.mem))
@@ -100,7 +100,7 @@ static int setup(void)
 	return 0;
 }
 
-static const uint16_t sids[3] = { 0x08, 0x10, 0x18 };
+static const uint16_t sids[3] = {0x08, 0x10, 0x18};
 
 /* The structures of one input: everything below 0x300000 + the guest region rewritten. */
 static void reset_memory(void)
@@ -183,10 +183,12 @@ static void check_queue(struct vtd *v, uint64_t iqh_before, bool iqe_before)
 
 static void check_known(struct vtd *v)
 {
-	struct vtd_txn t0 = { .sid = 0x08, .pasid = VTD_NO_PASID, .addr = GPA + REGION + 0x123,
-			      .access = PT_PROT_W };
-	struct vtd_txn t1 = { .sid = 0x10, .pasid = 5, .addr = IOVA + 0x4567,
-			      .access = PT_PROT_R | PT_PROT_U };
+	struct vtd_txn t0 = {.sid = 0x08,
+			     .pasid = VTD_NO_PASID,
+			     .addr = GPA + REGION + 0x123,
+			     .access = PT_PROT_W};
+	struct vtd_txn t1 = {
+		.sid = 0x10, .pasid = 5, .addr = IOVA + 0x4567, .access = PT_PROT_R | PT_PROT_U};
 	struct vtd_result r;
 
 	if (!(rd(v, VTD_GSTS_REG, 4) & VTD_GSTS_TES))
@@ -222,7 +224,7 @@ static void request(struct vtd *v, struct in *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = { data, size };
+	struct in in = {data, size};
 	struct vtd_params p;
 	struct vtd *v;
 	uint32_t seq = 0;
@@ -234,10 +236,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	reset_memory();
 	vtd_params_default(&p);
-	p.cache.iotlb = (struct xlate_cache_geom){ 16, 4 };
-	p.cache.walk[0] = p.cache.walk[1] = (struct xlate_cache_geom){ 8, 4 };
-	p.cache.ipa = (struct xlate_cache_geom){ 8, 4 };
-	p.cache.cfg = (struct xlate_cache_geom){ 8, 4 };
+	p.cache.iotlb = (struct xlate_cache_geom){16, 4};
+	p.cache.walk[0] = p.cache.walk[1] = (struct xlate_cache_geom){8, 4};
+	p.cache.ipa = (struct xlate_cache_geom){8, 4};
+	p.cache.cfg = (struct xlate_cache_geom){8, 4};
 	p.nfr = 4;
 	if (vtd_new(&p, &arena.mem, &v))
 		return 0;
@@ -271,7 +273,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				unsigned int q = sel & 7;
 
 				if (q == 0)
-					val = (val & 0x23fULL) | (2ULL + (val >> 6 & 1)) << 6 | ss.root;
+					val = (val & 0x23fULL) | (2ULL + (val >> 6 & 1)) << 6 |
+					      ss.root;
 				pe[q] = val;
 			}
 			break;
@@ -341,7 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: { /* the guest region */
 			uint64_t off = take(&in, 2) % (REGION - 7);
 
-			memcpy((uint8_t *)hp(GUEST_PA) + off, &(uint64_t){ take(&in, 8) }, 8);
+			memcpy((uint8_t *)hp(GUEST_PA) + off, &(uint64_t){take(&in, 8)}, 8);
 			break;
 		}
 		default: { /* the driver's sync: a wait with status write */

@@ -29,10 +29,10 @@ static void test_regs(void **state)
 	cap = vt_rd(&t, VTD_CAP_REG, 8);
 	ecap = vt_rd(&t, VTD_ECAP_REG, 8);
 	assert_int_equal(vt_rd(&t, VTD_VER_REG, 4), 0x30);
-	assert_int_equal((cap >> 8) & 0x1f, 0x6);	  /* SAGAW 39 + 48 */
-	assert_int_equal(((cap >> 16) & 0x3f) + 1, 48);	  /* MGAW */
+	assert_int_equal((cap >> 8) & 0x1f, 0x6);	     /* SAGAW 39 + 48 */
+	assert_int_equal(((cap >> 16) & 0x3f) + 1, 48);	     /* MGAW */
 	assert_int_equal(((cap >> 24) & 0x3ff) * 16, 0x220); /* FRO */
-	assert_int_equal(((cap >> 40) & 0xff) + 1, 8);	  /* NFR */
+	assert_int_equal(((cap >> 40) & 0xff) + 1, 8);	     /* NFR */
 	assert_true(cap & VTD_CAP_PSI);
 	assert_true(cap & VTD_CAP_FS1GP);
 	assert_false(cap & VTD_CAP_FS5LP);
@@ -47,8 +47,7 @@ static void test_regs(void **state)
 	assert_int_equal((ecap >> 35) & 0x1f, 19); /* PSS: 20-bit PASIDs */
 	assert_false(ecap & (1ULL << 2));	   /* DT: no ATS */
 	/* GSTS after vt_init: root pointer latched, queue and translation on. */
-	assert_int_equal(vt_rd(&t, VTD_GSTS_REG, 4),
-			 VTD_GSTS_TES | VTD_GSTS_RTPS | VTD_GSTS_QIES);
+	assert_int_equal(vt_rd(&t, VTD_GSTS_REG, 4), VTD_GSTS_TES | VTD_GSTS_RTPS | VTD_GSTS_QIES);
 	assert_int_equal(vt_rd(&t, VTD_GCMD_REG, 4), 0); /* write-only */
 	assert_int_equal(vt_rd(&t, VTD_RTADDR_REG, 8), t.root | VTD_RTADDR_SMT);
 	/* TE off (QIE kept): TES clears. */
@@ -205,7 +204,7 @@ static void test_nested_reads(void **state)
 {
 	struct pt_cfg c1 = vt_s1_cfg(), c2 = vt_s2_cfg(PT_CFG_NO_BLOCKS);
 	struct vtd_params p;
-	struct vtd_txn txn = { .sid = VSID, .pasid = PASID, .addr = IOVA + 0x10, .access = UW };
+	struct vtd_txn txn = {.sid = VSID, .pasid = PASID, .addr = IOVA + 0x10, .access = UW};
 	struct vtd_trace tr;
 	struct vtd_result r;
 	struct vtd_env t;
@@ -329,8 +328,11 @@ static void test_structures(void **state)
 	/* PASID entry: each invalid field. */
 	pe = vt_pe(&t, 0);
 	static const uint64_t bad0[] = {
-		PE0_P | PE0_PGTT(0), PE0_P | PE0_PGTT(5), PE0_P | PE0_PGTT(7),
-		PE0_P | PE0_PGTT(2) | PE0_AW(0), PE0_P | PE0_PGTT(2) | PE0_AW(3),
+		PE0_P | PE0_PGTT(0),
+		PE0_P | PE0_PGTT(5),
+		PE0_P | PE0_PGTT(7),
+		PE0_P | PE0_PGTT(2) | PE0_AW(0),
+		PE0_P | PE0_PGTT(2) | PE0_AW(3),
 		PE0_P | PE0_PGTT(2) | PE0_AW(2) | 1ULL << 10,
 	};
 	for (unsigned int i = 0; i < sizeof(bad0) / sizeof(bad0[0]); i++) {
@@ -339,10 +341,10 @@ static void test_structures(void **state)
 		vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_INV, true);
 	}
 	static const uint64_t bad2[] = {
-		PE2_FSPM(1), /* 5-level without FS5LP */
+		PE2_FSPM(1),	      /* 5-level without FS5LP */
 		PE2_FSPM(2), PE2_WPE, /* WPE without SRE */
 		PE2_EAFE,	      /* EAFE without EAFS */
-		1ULL << 1, 1ULL << 8,
+		1ULL << 1,   1ULL << 8,
 	};
 	for (unsigned int i = 0; i < sizeof(bad2) / sizeof(bad2[0]); i++) {
 		memset(pe, 0, 64);
@@ -420,10 +422,10 @@ static void test_sre(void **state)
 	/* A supervisor request (no PT_PROT_U) with SRE = 0 is blocked. */
 	vt_expect_fault(&t, PASID, IOVA, PT_PROT_R, VTD_FR_FS_PRIV, true);
 	uint64_t hi = vt_rd(&t, VTD_FRCD_REG + 8, 8); /* freed, but the bits stay */
-	assert_true(hi & (1ULL << 29)); /* PRIV */
+	assert_true(hi & (1ULL << 29));		      /* PRIV */
 	vt_pe(&t, PASID)[2] |= PE2_SRE;
-	assert_true(vt_inv(&t, VTD_INV_PC | 1ULL << 4 | (uint64_t)DID << 16 |
-				   (uint64_t)PASID << 32, 0));
+	assert_true(vt_inv(&t, VTD_INV_PC | 1ULL << 4 | (uint64_t)DID << 16 | (uint64_t)PASID << 32,
+			   0));
 	assert_int_equal(vt_xlate(&t, PASID, IOVA, PT_PROT_W, &r), 0);
 	assert_int_equal(r.pa, t.e.data_pa);
 	/* ... and a user request still faults on the supervisor page. */
@@ -486,7 +488,7 @@ static void test_fault_record(void **state)
 	vt_wr(&t, VTD_FEADDR_REG, 4, t.status);
 	/* IM is set at reset: the event is pending (IP) until IM clears. */
 	assert_int_equal(vt_rd(&t, VTD_FECTL_REG, 4), VTD_CTL_IM);
-	vt_xlate(&t, PASID, 0x7654321, PT_PROT_W | PT_PROT_X, &(struct vtd_result){ 0 });
+	vt_xlate(&t, PASID, 0x7654321, PT_PROT_W | PT_PROT_X, &(struct vtd_result){0});
 	assert_int_equal(vt_rd(&t, VTD_FECTL_REG, 4), VTD_CTL_IM | VTD_CTL_IP);
 	assert_int_equal(t.irqs[VTD_IRQ_FAULT], 0);
 	vt_wr(&t, VTD_FECTL_REG, 4, 0);
@@ -499,9 +501,9 @@ static void test_fault_record(void **state)
 	hi = vt_rd(&t, VTD_FRCD_REG + 8, 8);
 	assert_int_equal(lo, 0x7654000);
 	assert_int_equal(hi & 0xffff, VSID);
-	assert_true(hi & (1ULL << 29));	 /* PRIV: supervisor request */
-	assert_true(hi & (1ULL << 30));	 /* EXE */
-	assert_true(hi & (1ULL << 31));	 /* PP */
+	assert_true(hi & (1ULL << 29)); /* PRIV: supervisor request */
+	assert_true(hi & (1ULL << 30)); /* EXE */
+	assert_true(hi & (1ULL << 31)); /* PP */
 	assert_int_equal((hi >> 32) & 0xff, VTD_FR_FS_NP);
 	assert_int_equal((hi >> 40) & 0xfffff, PASID);
 	assert_int_equal((hi >> 60) & 3, 0); /* AT: untranslated */
@@ -510,11 +512,11 @@ static void test_fault_record(void **state)
 	/* 128-bit record as two 64-bit reads, and the high dword as a 32-bit read. */
 	assert_int_equal(vt_rd(&t, VTD_FRCD_REG + 12, 4), hi >> 32);
 	/* A second fault while PPF is set: recorded, no new event. */
-	vt_xlate(&t, VTD_NO_PASID, 0x5000, UR, &(struct vtd_result){ 0 });
+	vt_xlate(&t, VTD_NO_PASID, 0x5000, UR, &(struct vtd_result){0});
 	assert_int_equal(t.irqs[VTD_IRQ_FAULT], 1);
 	hi = vt_rd(&t, VTD_FRCD_REG + 16 + 8, 8);
 	assert_int_equal(hi & ((1ULL << 31) | (1ULL << 29)), 0); /* no PASID, not PRIV */
-	assert_true(hi & (1ULL << 62));				/* T: read */
+	assert_true(hi & (1ULL << 62));				 /* T: read */
 	assert_int_equal((hi >> 40) & 0xfffff, 0);
 	/* A 32-bit write of the low half of the high qword leaves F alone. */
 	vt_wr(&t, VTD_FRCD_REG + 8, 4, 0xffffffff);
@@ -571,22 +573,14 @@ static void test_fault_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_regs),
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_te_off),
-		cmocka_unit_test(test_ss_only),
-		cmocka_unit_test(test_ss_aw),
-		cmocka_unit_test(test_fs_only),
-		cmocka_unit_test(test_nested_reads),
-		cmocka_unit_test(test_nested_faults),
-		cmocka_unit_test(test_pt),
-		cmocka_unit_test(test_structures),
-		cmocka_unit_test(test_root_table),
-		cmocka_unit_test(test_pdts),
-		cmocka_unit_test(test_sre),
-		cmocka_unit_test(test_fpd),
-		cmocka_unit_test(test_fault_record),
-		cmocka_unit_test(test_fault_overflow),
+		cmocka_unit_test(test_regs),	     cmocka_unit_test(test_params),
+		cmocka_unit_test(test_te_off),	     cmocka_unit_test(test_ss_only),
+		cmocka_unit_test(test_ss_aw),	     cmocka_unit_test(test_fs_only),
+		cmocka_unit_test(test_nested_reads), cmocka_unit_test(test_nested_faults),
+		cmocka_unit_test(test_pt),	     cmocka_unit_test(test_structures),
+		cmocka_unit_test(test_root_table),   cmocka_unit_test(test_pdts),
+		cmocka_unit_test(test_sre),	     cmocka_unit_test(test_fpd),
+		cmocka_unit_test(test_fault_record), cmocka_unit_test(test_fault_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,9 +15,9 @@
 
 #include "vtd_env.h"
 
-#define ROUNDS	   150
-#define PER_ROUND  40
-#define TPAGES	   16 /* first-stage table pages in guest RAM */
+#define ROUNDS	  150
+#define PER_ROUND 40
+#define TPAGES	  16 /* first-stage table pages in guest RAM */
 
 static uint64_t rnd_state;
 
@@ -32,9 +32,9 @@ static uint64_t rnd(void)
 	return x;
 }
 
-#define CHECK(cond, seed)                                                                      \
-	do {                                                                                   \
-		if (!(cond))                                                                   \
+#define CHECK(cond, seed)                                                                       \
+	do {                                                                                    \
+		if (!(cond))                                                                    \
 			fail_msg("%s failed (seed 0x%llx)", #cond, (unsigned long long)(seed)); \
 	} while (0)
 
@@ -110,8 +110,8 @@ static void test_isolation(void **state)
 		for (unsigned int k = 0; k < PER_ROUND; k++) {
 			uint64_t iova = rnd() & ((1ULL << 48) - 1);
 			unsigned int access = PT_PROT_U | (rnd() & 1 ? PT_PROT_W : PT_PROT_R);
-			struct vtd_txn txn = { .sid = VSID, .pasid = PASID, .addr = iova,
-					       .access = access };
+			struct vtd_txn txn = {
+				.sid = VSID, .pasid = PASID, .addr = iova, .access = access};
 			struct vtd_result r, r2;
 			struct vtd_trace tr;
 			int ret, ret2;

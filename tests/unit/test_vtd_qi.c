@@ -13,11 +13,11 @@
 #define URW  (PT_PROT_RW | PT_PROT_U)
 #define UR   (PT_PROT_R | PT_PROT_U)
 
-#define CC(g)	     (VTD_INV_CC | (uint64_t)(g) << 4)
-#define IOTLB(g, d)  (VTD_INV_IOTLB | (uint64_t)(g) << 4 | (uint64_t)(d) << 16)
-#define PIOTLB(g, d, p) (VTD_INV_P_IOTLB | (uint64_t)(g) << 4 | (uint64_t)(d) << 16 | \
-			 (uint64_t)(p) << 32)
-#define PC(g, d, p)  (VTD_INV_PC | (uint64_t)(g) << 4 | (uint64_t)(d) << 16 | (uint64_t)(p) << 32)
+#define CC(g)	    (VTD_INV_CC | (uint64_t)(g) << 4)
+#define IOTLB(g, d) (VTD_INV_IOTLB | (uint64_t)(g) << 4 | (uint64_t)(d) << 16)
+#define PIOTLB(g, d, p) \
+	(VTD_INV_P_IOTLB | (uint64_t)(g) << 4 | (uint64_t)(d) << 16 | (uint64_t)(p) << 32)
+#define PC(g, d, p) (VTD_INV_PC | (uint64_t)(g) << 4 | (uint64_t)(d) << 16 | (uint64_t)(p) << 32)
 
 static uint64_t pa_of(struct vtd_env *t, uint32_t pasid, uint64_t iova)
 {
@@ -200,7 +200,7 @@ static void test_wait(void **state)
 /* Submit [bad, wait]: IQE, IQH stays on the bad descriptor, the wait does not run. */
 static void expect_iqe(struct vtd_env *t, uint64_t q0, uint64_t q1)
 {
-	uint64_t d[4] = { q0, q1 }, iqh = vt_rd(t, VTD_IQH_REG, 8);
+	uint64_t d[4] = {q0, q1}, iqh = vt_rd(t, VTD_IQH_REG, 8);
 	uint32_t before = vt_status(t);
 
 	vt_wait_desc(t, &d[2], before + 1);
@@ -226,22 +226,22 @@ static void test_iqe(void **state)
 
 	vt_init(&t, NULL, &c2);
 	vt_wr(&t, VTD_FECTL_REG, 4, 0);
-	expect_iqe(&t, 0x0, 0);				 /* type 0 */
-	expect_iqe(&t, 0x9, 0);				 /* page group response: no PRS */
+	expect_iqe(&t, 0x0, 0); /* type 0 */
+	expect_iqe(&t, 0x9, 0); /* page group response: no PRS */
 	expect_iqe(&t, 0xf, 0);
 	expect_iqe(&t, 1ULL << 9 | VTD_INV_CC | 1 << 4, 0); /* type bits [11:9] */
-	expect_iqe(&t, CC(0), 0);				 /* G 0 */
-	expect_iqe(&t, CC(1) | 1ULL << 6, 0);			 /* reserved bit */
-	expect_iqe(&t, CC(1), 1);				 /* high qword reserved */
+	expect_iqe(&t, CC(0), 0);			    /* G 0 */
+	expect_iqe(&t, CC(1) | 1ULL << 6, 0);		    /* reserved bit */
+	expect_iqe(&t, CC(1), 1);			    /* high qword reserved */
 	expect_iqe(&t, IOTLB(0, DID), 0);
-	expect_iqe(&t, IOTLB(3, DID), 19);			 /* AM above MAMV 18 */
-	expect_iqe(&t, IOTLB(3, DID), 1ULL << 7);		 /* reserved high bits */
-	expect_iqe(&t, IOTLB(1, 0) | 1ULL << 40, 0);		 /* reserved [63:32] */
+	expect_iqe(&t, IOTLB(3, DID), 19);	     /* AM above MAMV 18 */
+	expect_iqe(&t, IOTLB(3, DID), 1ULL << 7);    /* reserved high bits */
+	expect_iqe(&t, IOTLB(1, 0) | 1ULL << 40, 0); /* reserved [63:32] */
 	expect_iqe(&t, PIOTLB(0, DID, 1), 0);
 	expect_iqe(&t, PIOTLB(1, DID, 1), 0);
 	expect_iqe(&t, PC(2, DID, 1), 0);
-	expect_iqe(&t, VTD_INV_WAIT | 1ULL << 5, 0x1000);	 /* status address outside memory */
-	expect_iqe(&t, VTD_INV_WAIT | 1ULL << 5, t.status | 1);	 /* reserved address bits */
+	expect_iqe(&t, VTD_INV_WAIT | 1ULL << 5, 0x1000);	/* status address outside memory */
+	expect_iqe(&t, VTD_INV_WAIT | 1ULL << 5, t.status | 1); /* reserved address bits */
 	vtd_get_stats(t.v, &st);
 	assert_int_equal(st.iqe, 16);
 	/* Each IQE is a fault event (IM clear). */
@@ -289,12 +289,9 @@ static void test_iqe_dw(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_iotlb_psi_ss),
-		cmocka_unit_test(test_iotlb_dsi_global),
-		cmocka_unit_test(test_p_iotlb_nested),
-		cmocka_unit_test(test_pasid_cache),
-		cmocka_unit_test(test_wait),
-		cmocka_unit_test(test_iqe),
+		cmocka_unit_test(test_iotlb_psi_ss),   cmocka_unit_test(test_iotlb_dsi_global),
+		cmocka_unit_test(test_p_iotlb_nested), cmocka_unit_test(test_pasid_cache),
+		cmocka_unit_test(test_wait),	       cmocka_unit_test(test_iqe),
 		cmocka_unit_test(test_iqe_dw),
 	};
 

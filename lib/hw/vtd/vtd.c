@@ -84,7 +84,7 @@ static void vtd_init_caps(struct vtd *v)
 	const struct vtd_params *p = &v->p;
 	uint64_t cap = 0, ecap = 0;
 
-	cap |= 6;				      /* ND: 16-bit domain ids */
+	cap |= 6; /* ND: 16-bit domain ids */
 	cap |= (uint64_t)p->sagaw << VTD_CAP_SAGAW_SHIFT;
 	cap |= (uint64_t)(p->mgaw - 1) << VTD_CAP_MGAW_SHIFT;
 	cap |= (uint64_t)(VTD_FRCD_REG / 16) << VTD_CAP_FRO_SHIFT;
@@ -144,9 +144,9 @@ int vtd_new(const struct vtd_params *p, const struct pt_mem *mem, struct vtd **o
 	struct vtd *v;
 	int ret;
 
-	if (!p || !mem || !out || !p->sagaw || (p->sagaw & ~0xeu) || p->mgaw < 39 ||
-	    p->mgaw > 57 || p->sslps > 3 || p->sslps == 2 || p->pss > 19 || !p->nfr ||
-	    p->nfr > 64 || (!p->fsts && !p->ssts && !p->pt))
+	if (!p || !mem || !out || !p->sagaw || (p->sagaw & ~0xeu) || p->mgaw < 39 || p->mgaw > 57 ||
+	    p->sslps > 3 || p->sslps == 2 || p->pss > 19 || !p->nfr || p->nfr > 64 ||
+	    (!p->fsts && !p->ssts && !p->pt))
 		return -EINVAL;
 	v = uzalloc(sizeof(*v));
 	if (!v)
@@ -442,8 +442,8 @@ static void reg_write(struct vtd *v, uint64_t off, uint64_t val)
 		}
 		break;
 	case VTD_FSTS_REG: {
-		uint32_t w1c = (uint32_t)val & (VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE |
-						VTD_FSTS_ITE);
+		uint32_t w1c =
+			(uint32_t)val & (VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE);
 		bool iqe_cleared = w1c & v->fsts & VTD_FSTS_IQE;
 
 		v->fsts &= ~w1c;

@@ -84,7 +84,7 @@ static bool fetch_qw(struct vtd *v, uint64_t pa, uint64_t *qw, unsigned int n)
 
 	if (tr) {
 		if (tr->n < VTD_TRACE_MAX)
-			tr->rd[tr->n] = (typeof(tr->rd[0])){ pa, n * 8 };
+			tr->rd[tr->n] = (typeof(tr->rd[0])){pa, n * 8};
 		tr->n++;
 	}
 	return vtd_read_qw(v, pa, qw, n);
@@ -169,8 +169,8 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 		return VTD_FR_PTE_INV;
 	}
 	if ((pe[0] & (VTD_MASK(11, 10) | HAW_RSVD)) ||
-	    (pe[2] & (1ULL << 1 | VTD_MASK(6, 5) | VTD_MASK(11, 8) | HAW_RSVD)) || pe[3] ||
-	    pe[4] || pe[5] || pe[6] || pe[7])
+	    (pe[2] & (1ULL << 1 | VTD_MASK(6, 5) | VTD_MASK(11, 8) | HAW_RSVD)) || pe[3] || pe[4] ||
+	    pe[5] || pe[6] || pe[7])
 		return VTD_FR_PTE_INV;
 	if ((d->sre && !v->p.srs) || (d->eafe && !v->p.eafs) || (d->wpe && !d->sre))
 		return VTD_FR_PTE_INV;
@@ -200,7 +200,7 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 
 static int stage_cfg(struct pt_cfg *c, enum pt_format f, unsigned int ias, unsigned int flags)
 {
-	*c = (struct pt_cfg){ .format = f, .ias = ias, .oas = VTD_HAW, .flags = flags };
+	*c = (struct pt_cfg){.format = f, .ias = ias, .oas = VTD_HAW, .flags = flags};
 	return pt_cfg_init(c);
 }
 
@@ -220,7 +220,7 @@ static uint8_t walk_reason(const struct vtd_dcfg *d, const struct xlate_cfg *xc,
 			__attribute__((fallthrough));
 		case PT_FAULT_PERMISSION:
 		case PT_FAULT_ACCESS:
-			/* A first-stage table fetch (or A/D update) reads or writes as its class says. */
+			/* A first-stage table fetch reads; the final access as asked. */
 			if (f->cls == XLATE_CLASS_IN && (t->access & PT_PROT_W))
 				return VTD_FR_SS_WRITE;
 			return VTD_FR_SS_READ;
@@ -248,14 +248,14 @@ static uint8_t walk_reason(const struct vtd_dcfg *d, const struct xlate_cfg *xc,
 	}
 	case PT_FAULT_EXT_ABORT:
 		return f->level == (d->fs_ias == 57 ? 5 : 4) ? VTD_FR_FSPTPTR_INV
-							      : VTD_FR_FS_READ_ERR;
+							     : VTD_FR_FS_READ_ERR;
 	default:
 		return VTD_FR_FS_RSVD;
 	}
 }
 
-static int block(struct vtd *v, const struct vtd_txn *t, uint8_t reason, bool qualified,
-		 bool fpd, struct vtd_result *res)
+static int block(struct vtd *v, const struct vtd_txn *t, uint8_t reason, bool qualified, bool fpd,
+		 struct vtd_result *res)
 {
 	struct vtd_fault f = {
 		.reason = reason,
@@ -331,18 +331,19 @@ int vtd_translate(struct vtd *v, const struct vtd_txn *t, struct vtd_result *res
 		return passthrough(t, res);
 	}
 
-	xc = (struct xlate_cfg){ .mem = v->mem, .cache = v->cache,
-				 .tag = { .vmid = d.did,
-					  .asid = d.pgtt == VTD_PGTT_SS ? VTD_SS_ASID : d.pasid } };
+	xc = (struct xlate_cfg){
+		.mem = v->mem,
+		.cache = v->cache,
+		.tag = {.vmid = d.did, .asid = d.pgtt == VTD_PGTT_SS ? VTD_SS_ASID : d.pasid}};
 	if (d.pgtt != VTD_PGTT_FS) {
 		if (stage_cfg(&ssc, PT_VTD_SS, d.ss_ias, d.ss_flags))
 			return block(v, t, VTD_FR_PTE_INV, true, d.fpd, res);
-		xc.s2 = (struct xlate_stage){ &ssc, d.ssptr };
+		xc.s2 = (struct xlate_stage){&ssc, d.ssptr};
 	}
 	if (d.pgtt != VTD_PGTT_SS) {
 		if (stage_cfg(&fsc, PT_X86, d.fs_ias, d.fs_flags))
 			return block(v, t, VTD_FR_PTE_INV, true, d.fpd, res);
-		xc.s1 = (struct xlate_stage){ &fsc, d.fsptr };
+		xc.s1 = (struct xlate_stage){&fsc, d.fsptr};
 		if (t->addr >> d.fs_ias)
 			return block(v, t, VTD_FR_FS_NON_CANONICAL, true, d.fpd, res);
 	} else if (t->addr >> d.ss_ias) {

@@ -59,9 +59,8 @@
 #include "util/alloc.h"
 #include "util/epoch.h"
 
-#define PAGING_FLAGS                                                         \
-	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
-	 IOMMU_HWPT_ALLOC_PASID)
+#define PAGING_FLAGS \
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID)
 #define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 #define SS_D		  BIT(9)
 
@@ -136,7 +135,7 @@ struct iommu_domain *vtd_domain_alloc_paging(struct udev *dev, uint32_t flags,
 		return NULL;
 	}
 	sslps = (unsigned int)((v->cap >> VTD_CAP_SSLPS_SHIFT) & 3);
-	cfg = (struct pt_cfg){ .format = PT_VTD_SS, .ias = VTD_SS_IAS, .oas = 48 };
+	cfg = (struct pt_cfg){.format = PT_VTD_SS, .ias = VTD_SS_IAS, .oas = 48};
 	if (!(sslps & 2))
 		cfg.flags |= PT_CFG_NO_1G;
 	if (!(sslps & 1))
@@ -217,8 +216,8 @@ static int vtd_paging_set_dev_pasid(struct iommu_domain *domain, struct udev *de
 	return vtd_attach(dev, pasid, domain);
 }
 
-static int vtd_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
-			 size_t pgsize, size_t pgcount, int prot, size_t *mapped)
+static int vtd_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t paddr, size_t pgsize,
+			 size_t pgcount, int prot, size_t *mapped)
 {
 	struct vtd_domain *s2 = to_vdom(domain);
 	unsigned int pt_prot = 0;
@@ -348,11 +347,11 @@ static int vtd_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, 
 				    unsigned long flags, struct iommu_dirty_bitmap *dirty)
 {
 	struct vtd_domain *s2 = to_vdom(domain);
-	struct dirty_walk w = { .s2 = s2,
-				.bitmap = dirty,
-				.start = iova,
-				.clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
-				.inv_start = UINT64_MAX };
+	struct dirty_walk w = {.s2 = s2,
+			       .bitmap = dirty,
+			       .start = iova,
+			       .clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
+			       .inv_start = UINT64_MAX};
 
 	if (!s2->dirty_cap)
 		return -EINVAL;

@@ -241,7 +241,7 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 		snprintf(v->name, sizeof(v->name), "dmar%u", n);
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->fault_lock, NULL);
-	v->iommu = (struct iommu_device){ .ops = &vtd_iommu_ops, .name = v->name, .priv = v };
+	v->iommu = (struct iommu_device){.ops = &vtd_iommu_ops, .name = v->name, .priv = v};
 	v->cap = rd(v, VTD_CAP_REG, 8);
 	v->ecap = rd(v, VTD_ECAP_REG, 8);
 
@@ -254,9 +254,9 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 	pthread_mutex_lock(&v->lock);
 	{
 		const uint64_t d[3][2] = {
-			{ VTD_INV_CC | 1ULL << 4, 0 },
-			{ VTD_INV_PC | 3ULL << 4, 0 },
-			{ VTD_INV_IOTLB | 1ULL << 4, 0 },
+			{VTD_INV_CC | 1ULL << 4, 0},
+			{VTD_INV_PC | 3ULL << 4, 0},
+			{VTD_INV_IOTLB | 1ULL << 4, 0},
 		};
 
 		ret = vtd_qi_submit(v, d, 3);
@@ -305,8 +305,8 @@ void vtd_iommu_get_stats(struct vtd_iommu *v, struct vtd_iommu_stats *st)
 /* ---------------------------------------------------------------------- */
 /* Faults                                                                 */
 
-void vtd_iommu_process_faults(struct vtd_iommu *v,
-			      void (*log)(void *opaque, const uint64_t rec[2]), void *opaque)
+void vtd_iommu_process_faults(struct vtd_iommu *v, void (*log)(void *opaque, const uint64_t rec[2]),
+			      void *opaque)
 {
 	unsigned int nfr = (unsigned int)((v->cap >> VTD_CAP_NFR_SHIFT) & 0xff) + 1;
 	uint64_t fro = ((v->cap >> VTD_CAP_FRO_SHIFT) & 0x3ff) * 16;
@@ -426,16 +426,16 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 		snprintf(m->name, sizeof(m->name), "%s", p->name);
 	else
 		snprintf(m->name, sizeof(m->name), "%s:%04x", v->name, p->sid);
-	m->resv = (struct iommu_resv_region){ VTD_MSI_IOVA_BASE, VTD_MSI_IOVA_LAST };
-	m->dev = (struct udev){ .name = m->name,
-				.iommu = &v->iommu,
-				.sid = p->sid,
-				.max_pasid_log2 = p->pasid_bits,
-				.no_dirty = p->no_dirty,
-				.is_pci = p->is_pci,
-				.nr_resv = 1,
-				.resv = &m->resv,
-				.iommu_priv = m };
+	m->resv = (struct iommu_resv_region){VTD_MSI_IOVA_BASE, VTD_MSI_IOVA_LAST};
+	m->dev = (struct udev){.name = m->name,
+			       .iommu = &v->iommu,
+			       .sid = p->sid,
+			       .max_pasid_log2 = p->pasid_bits,
+			       .no_dirty = p->no_dirty,
+			       .is_pci = p->is_pci,
+			       .nr_resv = 1,
+			       .resv = &m->resv,
+			       .iommu_priv = m};
 	/* Context entry: PASID directory, PASIDE, RID_PASID 0; qword 0 (P) last. */
 	ce[1] = 0;
 	ce[2] = ce[3] = 0;
@@ -446,7 +446,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	m->next = v->masters;
 	v->masters = m;
 	{
-		const uint64_t d[1][2] = { { VTD_INV_CC | 3ULL << 4 | (uint64_t)p->sid << 32, 0 } };
+		const uint64_t d[1][2] = {{VTD_INV_CC | 3ULL << 4 | (uint64_t)p->sid << 32, 0}};
 
 		vtd_qi_submit(v, d, 1);
 	}
@@ -497,7 +497,7 @@ static int install_pe(struct vtd_master *m, uint32_t pasid, const uint64_t *pe)
 		uint16_t did = (uint16_t)le64toh(slot[1]);
 		unsigned int pgtt = (unsigned int)((old0 >> PTE0_PGTT_SHIFT) & 7);
 		uint64_t d[2][2] = {
-			{ VTD_INV_PC | 1ULL << 4 | (uint64_t)did << 16 | (uint64_t)pasid << 32, 0 },
+			{VTD_INV_PC | 1ULL << 4 | (uint64_t)did << 16 | (uint64_t)pasid << 32, 0},
 		};
 
 		__atomic_store_n(&slot[0], 0, __ATOMIC_RELEASE);
@@ -644,8 +644,8 @@ void vtd_iommu_dev_destroy(struct udev *dev)
 	ce = ctx_entry(v, dev->sid, false);
 	if (ce) {
 		const uint64_t d[2][2] = {
-			{ VTD_INV_CC | 3ULL << 4 | (uint64_t)dev->sid << 32, 0 },
-			{ VTD_INV_PC | 3ULL << 4, 0 },
+			{VTD_INV_CC | 3ULL << 4 | (uint64_t)dev->sid << 32, 0},
+			{VTD_INV_PC | 3ULL << 4, 0},
 		};
 
 		__atomic_store_n(&ce[0], 0, __ATOMIC_RELEASE);
@@ -671,7 +671,7 @@ void vtd_iommu_dev_destroy(struct udev *dev)
 static int vtd_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_t len,
 		       unsigned int *type, size_t *full_len)
 {
-	struct iommu_hw_info_vtd info = { 0 };
+	struct iommu_hw_info_vtd info = {0};
 	size_t n = MIN(len, sizeof(info));
 	struct vtd_iommu *v;
 
@@ -710,7 +710,7 @@ static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, si
 			     unsigned int access, void **host, size_t *contig,
 			     struct iommu_dma_fault *fault)
 {
-	struct vtd_txn t = { .pasid = pasid ? pasid : VTD_NO_PASID, .addr = iova };
+	struct vtd_txn t = {.pasid = pasid ? pasid : VTD_NO_PASID, .addr = iova};
 	struct vtd_result r;
 	struct vtd_iommu *v;
 	int ret;
@@ -733,13 +733,12 @@ static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, si
 	if (r.recorded)
 		vtd_iommu_process_faults(v, NULL, NULL);
 	if (fault) {
-		*fault = (struct iommu_dma_fault){ .iova = iova,
-						   .pasid = pasid,
-						   .access = access,
-						   .err = ret == -EFAULT && !config_fault(r.reason)
-								  ? -EFAULT
-								  : -EIO,
-						   .reason = r.reason };
+		*fault = (struct iommu_dma_fault){
+			.iova = iova,
+			.pasid = pasid,
+			.access = access,
+			.err = ret == -EFAULT && !config_fault(r.reason) ? -EFAULT : -EIO,
+			.reason = r.reason};
 	}
 	return fault ? fault->err : -EFAULT;
 }

@@ -200,7 +200,7 @@ void vtd_qi_run(struct vtd *v)
 		return;
 	}
 	while (v->iqh != v->iqt) {
-		uint64_t q[4] = { 0 };
+		uint64_t q[4] = {0};
 
 		if (!vtd_read_qw(v, base + v->iqh, q, dsize / 8) || !run_desc(v, q, dw)) {
 			queue_error(v);
