@@ -866,6 +866,103 @@ static void test_devices(void *arg)
 	vtd_teardown();
 }
 
+/* ------------------------------------------------------------------ */
+/* fail-nth                                                           */
+
+/*
+ * One pass of the driver's allocating paths, straight through its ops:
+ * instance, device, paging and nested domains, RID and PASID attach (a
+ * second PASID table), map, DMA, unmap, teardown. Returns 0, or the first
+ * errno after unwinding what was built.
+ */
+static int driver_pass(void)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48, .pgtbl_addr = GRAM_IPA };
+	struct iommu_user_data ud = { .type = IOMMU_HWPT_DATA_VTD_S1, .uptr = &s1,
+				      .len = sizeof(s1) };
+	struct vtd_dev_params dp = { .sid = SID_A, .pasid_bits = 8, .is_pci = true };
+	struct iommu_domain *s2 = NULL, *nested = NULL;
+	struct vtd_iommu_params p;
+	struct iommu_dma_fault f;
+	struct vtd_iommu *v = NULL;
+	const struct iommu_ops *ops;
+	struct udev *u = NULL;
+	uint8_t buf[64];
+	size_t mapped = 0, done;
+	int err = 0;
+
+	vtd_iommu_params_default(&p);
+	err = vtd_iommu_new(&p, &v);
+	if (err)
+		return err;
+	ops = vtd_iommu_device(v)->ops;
+	u = vtd_iommu_dev_create(v, &dp, &err);
+	if (!u)
+		goto out;
+	s2 = ops->domain_alloc_paging_flags(u, IOMMU_HWPT_ALLOC_NEST_PARENT, NULL, &err);
+	if (!s2)
+		goto out;
+	err = s2->ops->map_pages(s2, IOVA, (uintptr_t)buffer, PAGE_SIZE, 4, IOMMU_READ | IOMMU_WRITE,
+				 &mapped);
+	if (err)
+		goto out;
+	err = s2->ops->attach_dev(s2, u);
+	if (err)
+		goto out;
+	err = iommu_dma_rw(u, IOMMU_NO_PASID, IOVA, buf, sizeof(buf), false, &done, &f);
+	if (err)
+		goto out;
+	err = s2->ops->set_dev_pasid(s2, u, 70, NULL); /* directory entry 1: a new table */
+	if (err)
+		goto out;
+	nested = ops->domain_alloc_nested(u, s2, 0, &ud, &err);
+	if (!nested)
+		goto out;
+	err = nested->ops->set_dev_pasid(nested, u, 3, NULL);
+	if (err)
+		goto out;
+	if (s2->ops->unmap_pages(s2, IOVA, PAGE_SIZE, 4) != 4 * PAGE_SIZE)
+		err = -EIO;
+out:
+	if (u) {
+		ops->remove_dev_pasid(u, 3, nested);
+		ops->remove_dev_pasid(u, 70, s2);
+		ops->block_dev(u);
+	}
+	if (nested)
+		nested->ops->free(nested);
+	if (s2)
+		s2->ops->free(s2);
+	if (u)
+		vtd_iommu_dev_destroy(u);
+	vtd_iommu_free(v);
+	return err;
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int fired = 0;
+
+	TAP_CHECK(!driver_pass(), "a pass without injection");
+	for (unsigned long n = 1;; n++) {
+		unsigned long pending;
+		int rc;
+
+		ualloc_fail_nth(n);
+		rc = driver_pass();
+		pending = ualloc_fail_nth_pending();
+		ualloc_fail_nth(0);
+		if (pending) {
+			TAP_CHECK(!rc, "pass without injection: %d", rc);
+			break;
+		}
+		fired++;
+		TAP_CHECK(!rc || rc == -ENOMEM, "allocation %lu: %d", n, rc);
+	}
+	tap_diag("%u injected failures", fired);
+	TAP_CHECK(fired > 10, "the sweep reached the driver");
+}
+
 int main(void)
 {
 	static const struct {
@@ -882,6 +979,7 @@ int main(void)
 		{"PASID attach: paging and nested, DMA with a PASID", test_pasid},
 		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
 		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
+		{"fail-nth sweep of the driver's allocations", test_failnth},
 	};
 
 	buffer_init();

@@ -570,17 +570,70 @@ static void test_fault_overflow(void **state)
 	vt_destroy(&t);
 }
 
+/* FSPM 01b (5-level) with CAP.FS5LP; 1 GiB first-stage leaves need CAP.FS1GP. */
+static void test_fs_levels(void **state)
+{
+	struct pt_cfg c5 = env_mk(PT_X86, 12, 57, 48, 0, 0), c4 = vt_s1_cfg();
+	struct vtd_params p;
+	struct vtd_result r;
+	struct vtd_env t;
+
+	vtd_params_default(&p);
+	p.fs5lp = true;
+	vt_init_p(&t, &c5, NULL, &p);
+	vt_set_ctx(&t, 0, 0);
+	vt_pe_fs(&t, PASID, DID, PE2_FSPM(1));
+	assert_int_equal(pt_map(&t.e.s1, 1ULL << 52, t.e.data_pa, 0x1000, URW), 0);
+	assert_int_equal(vt_xlate(&t, PASID, (1ULL << 52) + 0x10, UR, &r), 0);
+	assert_int_equal(r.pa, t.e.data_pa + 0x10);
+	vt_expect_fault(&t, PASID, 1ULL << 57, UR, VTD_FR_FS_NON_CANONICAL, true);
+	/* The same tables read as 4-level (FSPM 00b): 2^52 is not canonical for 48 bits. */
+	vt_pe(&t, PASID)[2] &= ~PE2_FSPM(3);
+	assert_true(vt_inv(&t, VTD_INV_PC | 3ULL << 4, 0));
+	vt_expect_fault(&t, PASID, (1ULL << 52) + 0x20, UR, VTD_FR_FS_NON_CANONICAL, true);
+	vt_destroy(&t);
+
+	/* A 1 GiB leaf: fine with FS1GP, reserved (PS in a PDPTE) without. */
+	vt_init(&t, &c4, NULL);
+	vt_set_ctx(&t, 0, 0);
+	vt_pe_fs(&t, PASID, DID, 0);
+	assert_int_equal(pt_map(&t.e.s1, 1ULL << 30, 1ULL << 30, 1ULL << 30, URW), 0);
+	assert_int_equal(vt_xlate(&t, PASID, (1ULL << 30) + 0x12345678, UR, &r), 0);
+	assert_int_equal(r.pa, (1ULL << 30) + 0x12345678);
+	assert_int_equal(r.size, 1ULL << 30);
+	vt_destroy(&t);
+	vtd_params_default(&p);
+	p.fs1gp = false;
+	vt_init_p(&t, &c4, NULL, &p);
+	vt_set_ctx(&t, 0, 0);
+	vt_pe_fs(&t, PASID, DID, 0);
+	assert_int_equal(pt_map(&t.e.s1, 1ULL << 30, 1ULL << 30, 1ULL << 30, URW), 0);
+	vt_expect_fault(&t, PASID, 1ULL << 30, UR, VTD_FR_FS_RSVD, true);
+	vt_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_regs),	     cmocka_unit_test(test_params),
-		cmocka_unit_test(test_te_off),	     cmocka_unit_test(test_ss_only),
-		cmocka_unit_test(test_ss_aw),	     cmocka_unit_test(test_fs_only),
-		cmocka_unit_test(test_nested_reads), cmocka_unit_test(test_nested_faults),
-		cmocka_unit_test(test_pt),	     cmocka_unit_test(test_structures),
-		cmocka_unit_test(test_root_table),   cmocka_unit_test(test_pdts),
-		cmocka_unit_test(test_sre),	     cmocka_unit_test(test_fpd),
-		cmocka_unit_test(test_fault_record), cmocka_unit_test(test_fault_overflow),
+		/* clang-format off */
+		cmocka_unit_test(test_regs),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_te_off),
+		cmocka_unit_test(test_ss_only),
+		cmocka_unit_test(test_ss_aw),
+		cmocka_unit_test(test_fs_only),
+		cmocka_unit_test(test_fs_levels),
+		cmocka_unit_test(test_nested_reads),
+		cmocka_unit_test(test_nested_faults),
+		cmocka_unit_test(test_pt),
+		cmocka_unit_test(test_structures),
+		cmocka_unit_test(test_root_table),
+		cmocka_unit_test(test_pdts),
+		cmocka_unit_test(test_sre),
+		cmocka_unit_test(test_fpd),
+		cmocka_unit_test(test_fault_record),
+		cmocka_unit_test(test_fault_overflow),
+		/* clang-format on */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -289,10 +289,15 @@ static void test_iqe_dw(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_iotlb_psi_ss),   cmocka_unit_test(test_iotlb_dsi_global),
-		cmocka_unit_test(test_p_iotlb_nested), cmocka_unit_test(test_pasid_cache),
-		cmocka_unit_test(test_wait),	       cmocka_unit_test(test_iqe),
+		/* clang-format off */
+		cmocka_unit_test(test_iotlb_psi_ss),
+		cmocka_unit_test(test_iotlb_dsi_global),
+		cmocka_unit_test(test_p_iotlb_nested),
+		cmocka_unit_test(test_pasid_cache),
+		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_iqe),
 		cmocka_unit_test(test_iqe_dw),
+		/* clang-format on */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
