@@ -39,8 +39,9 @@
  *     can the owner's release run;
  *   - a child that exits through exit() or _exit() (uiommu_process_exit())
  *     says so (UREMOTE_EXIT) and waits for the owner to drop what the
- *     channel holds, so that, as in Linux, a waitpid() that returns finds
- *     the child's references gone; a child killed by a signal has them
+ *     channel holds and close its end, so that, as in Linux, a waitpid()
+ *     that returns finds the child's references gone and no descriptor
+ *     left open for it; a child killed by a signal has them
  *     dropped a moment later, when the server sees the channel end;
  *   - an owner that exits leaves its children's inherited files dead: every
  *     call fails with EBADF, poll reports POLLERR | POLLHUP, close works.
@@ -163,7 +164,11 @@ void uremote_process_exit(void)
 		return;
 	}
 	pthread_mutex_unlock(&owner_lock);
-	/* Our files are closed as exit closes them, before a waitpid() can return. */
+	/*
+	 * Our files are closed as exit closes them, before a waitpid() can
+	 * return: the owner drops them, then closes its end of the channel,
+	 * and that end (no reply) is what the call waits for.
+	 */
 	(void)uremote_call(NULL, UREMOTE_EXIT, 0, 0, 0);
 	pthread_mutex_lock(&owner_lock);
 	if (owner_fd >= 0 && owner_user == getpid()) {
@@ -277,6 +282,16 @@ static bool conn_serve_one(struct conn *c)
 		return true;
 	if (n != sizeof(req))
 		return false;
+	if (req.op == UREMOTE_EXIT) {
+		/*
+		 * No reply: the caller reads the end of the channel instead, which
+		 * comes when the server loop has closed this end. So when the child
+		 * has exited, and a waitpid() for it returns, no descriptor of ours
+		 * is left for it: the program sees the fds it would see in Linux.
+		 */
+		(void)serve(c, &req);
+		return false;
+	}
 	rep.rc = serve(c, &req);
 	do
 		n = send(c->fd, &rep, sizeof(rep), MSG_NOSIGNAL);

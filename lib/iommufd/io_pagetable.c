@@ -45,6 +45,7 @@
 
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/dmabuf.h"
 #include "util/trace.h"
 
 /* ------------------------------------------------------------------ */
@@ -519,7 +520,28 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uint64_t *iova, int fd,
 			uint64_t start, uint64_t length, int iommu_prot, unsigned int flags)
 {
+	struct dma_buf *dmabuf;
 	struct iopt_pages *pages;
+
+	/* A dma-buf: its exporter's memory, not a file's pages (no GUP, no charge). */
+	dmabuf = dma_buf_get(fd);
+	if (!IS_ERR(dmabuf)) {
+		if (!length) {
+			dma_buf_put(dmabuf);
+			return -EINVAL;
+		}
+		if (start + (length - 1) < start) {
+			dma_buf_put(dmabuf);
+			return -EOVERFLOW;
+		}
+		pages = iopt_alloc_dmabuf_pages(dmabuf, start, length, iommu_prot & IOMMU_WRITE);
+		if (IS_ERR(pages)) {
+			dma_buf_put(dmabuf);
+			return (int)PTR_ERR(pages);
+		}
+		return iopt_map_common(ictx, iopt, pages, iova, length, start - pages->file_start,
+				       iommu_prot, flags);
+	}
 
 	pages = iopt_alloc_file_pages(fd, start, length, iommu_prot & IOMMU_WRITE);
 	if (IS_ERR(pages))
@@ -984,6 +1006,9 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area, ui
 		return 0;
 	if (!pages || area->prevent_access)
 		return -EBUSY;
+	/* The revocation tracking names areas: keep them whole. */
+	if (iopt_is_dmabuf(pages))
+		return -EOPNOTSUPP;
 	if (new_start & (alignment - 1) || iopt_area_start_byte(area, new_start) & (alignment - 1))
 		return -EINVAL;
 

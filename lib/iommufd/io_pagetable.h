@@ -6,9 +6,9 @@
  *               a byte-granular slice of one iopt_pages (which may be
  *               shared by areas of other IOASes after IOMMU_IOAS_COPY).
  *   iopt_pages  the memory of one MAP call: a linear array of npages host
- *               pages (a user address range of this process, or a window of
- *               a memfd that the library mmap()s itself), with the pinning
- *               state of each page.
+ *               pages (a user address range of this process, a window of
+ *               a memfd that the library mmap()s itself, or a window of a
+ *               dma-buf's memory), with the pinning state of each page.
  *
  * A "pinned" page here is a page the library has checked is mapped with the
  * needed permission (and faulted in, as GUP would) and charged to the
@@ -61,7 +61,11 @@ struct iopt_reserved {
 enum iopt_address_type {
 	IOPT_ADDRESS_USER = 0,
 	IOPT_ADDRESS_FILE = 1,
+	IOPT_ADDRESS_DMABUF = 2,
 };
+
+struct dma_buf;
+struct dma_buf_attachment;
 
 struct iopt_pages {
 	atomic_uint kref;
@@ -98,6 +102,18 @@ struct iopt_pages {
 	size_t alias_len;
 	/* FILE: the file is memfd-like (shmem / hugetlbfs); pinning fails otherwise. */
 	bool file_pinnable;
+	/*
+	 * DMABUF (@file_start is the page-aligned offset in the buffer of
+	 * index 0): our attachment, which holds the buffer's reference; set
+	 * once the exporter revoked the memory (the domains no longer map it
+	 * and never will again: Linux's phys.len = 0); and the (area, domain)
+	 * pairs whose IOPTEs point at the buffer, which revocation unmaps
+	 * (iopt_dmabuf_track), because the revoke path cannot take an
+	 * io_pagetable's lock to find the domains. All under @mutex.
+	 */
+	struct dma_buf_attachment *dmabuf_attach;
+	bool dmabuf_revoked;
+	struct list_head dmabuf_tracker;
 	/* iopt_pages_access nodes (overlapping allowed, exact duplicates counted). */
 	struct interval_tree_root access_itree;
 	/* pages_node of every filled area. */
@@ -196,6 +212,9 @@ static inline bool iopt_area_contig_done(struct iopt_area_contig_iter *iter)
 /* pages.c */
 struct iopt_pages *iopt_alloc_user_pages(void *uptr, uint64_t length, bool writable);
 struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length, bool writable);
+/* @dmabuf's reference passes to the pages on success; the caller keeps it on failure. */
+struct iopt_pages *iopt_alloc_dmabuf_pages(struct dma_buf *dmabuf, uint64_t start, uint64_t length,
+					   bool writable);
 void iopt_release_pages(struct iopt_pages *pages);
 
 static inline void iopt_pages_ref(struct iopt_pages *pages)
@@ -228,6 +247,11 @@ void iopt_area_remove_access(struct iopt_area *area, uint64_t start_index, uint6
 			     bool unlock_area);
 int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *data, uint64_t length,
 			 unsigned int flags);
+
+static inline bool iopt_is_dmabuf(const struct iopt_pages *pages)
+{
+	return pages->type == IOPT_ADDRESS_DMABUF;
+}
 
 /* CHANGE_PROCESS needs the address type of every area. */
 static inline bool iopt_area_is_file(const struct iopt_area *area)

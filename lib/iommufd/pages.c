@@ -50,14 +50,24 @@
  * unmapping pinned user memory; a domain still maps the address afterwards
  * (see DESIGN.md §1); file-backed pages do not have that problem.
  *
+ * A dma-buf's pages (IOPT_ADDRESS_DMABUF, MAP_FILE of a dma-buf fd) are
+ * the exporter's memory: nothing is faulted in or charged (pin and unpin
+ * skip them), accesses cannot use them (EINVAL), and the exporter can
+ * revoke them at any time: its move_notify unmaps every (area, domain) pair
+ * the pages track and marks them revoked for good (see
+ * iopt_dmabuf_revoke()).
+ *
  * Design rule kept from Linux: destroy never fails. Unpinning and
  * unaccounting allocate nothing.
  *
  * Overflow: an index is at most npages, far below 2^64, so last_index + 1
  * cannot overflow; IOVAs can reach U64_MAX, so last_iova + 1 can.
  *
- * Locks: pages->mutex guards the two trees, npinned, the accounting state and
- * the area fields filled / num_accesses / num_locks changed here. Callers hold
+ * Locks: pages->mutex guards the two trees, npinned, the accounting state,
+ * a dma-buf's revoked flag and (area, domain) tracker, and the area fields
+ * filled / num_accesses / num_locks changed here. A revocation holds the
+ * dma-buf's reservation lock and takes pages->mutex inside it; the order is
+ * iova_rwsem, reservation lock, pages->mutex. Callers hold
  * the owning io_pagetable's iova_rwsem (read is enough for accesses, write
  * for area creation and destruction). pages_list_lock guards the
  * process-wide list used by the pin-count queries (taken without any other
@@ -78,6 +88,7 @@
 
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/dmabuf.h"
 #include "util/epoch.h"
 #include "util/trace.h"
 #include "util/uaccess.h"
@@ -331,6 +342,9 @@ static int iopt_pages_pin(struct iopt_pages *pages, uint64_t start, uint64_t las
 	uint64_t npages = 0;
 	int rc;
 
+	/* A dma-buf's memory is the exporter's: nothing to fault in, nothing charged. */
+	if (iopt_is_dmabuf(pages))
+		return 0;
 	interval_tree_for_each_double_span(&span, &pages->access_itree, &pages->domains_itree,
 					   start, last)
 	{
@@ -362,6 +376,8 @@ static void iopt_pages_unpin(struct iopt_pages *pages, uint64_t start, uint64_t 
 	struct interval_tree_double_span_iter span;
 	uint64_t npages = 0;
 
+	if (iopt_is_dmabuf(pages))
+		return;
 	interval_tree_for_each_double_span(&span, &pages->access_itree, &pages->domains_itree,
 					   start, last)
 	{
@@ -397,6 +413,8 @@ static struct iopt_pages *iopt_alloc_pages(uint64_t start_byte, uint64_t length,
 	pages->account_req = IOPT_PAGES_ACCOUNT_USER;
 	pages->access_itree = INTERVAL_TREE_ROOT_INIT;
 	pages->domains_itree = INTERVAL_TREE_ROOT_INIT;
+	INIT_LIST_HEAD(&pages->all_item);
+	INIT_LIST_HEAD(&pages->dmabuf_tracker);
 	return pages;
 }
 
@@ -479,6 +497,65 @@ struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length
 	return pages;
 }
 
+static void iopt_dmabuf_revoke(struct iopt_pages *pages);
+
+/* The exporter revoked (or moved) the memory. Under the buffer's reservation lock. */
+static void iopt_dmabuf_move_notify(struct dma_buf_attachment *attach)
+{
+	iopt_dmabuf_revoke(attach->importer_priv);
+}
+
+static const struct dma_buf_attach_ops iopt_dmabuf_attach_ops = {
+	.move_notify = iopt_dmabuf_move_notify,
+};
+
+struct iopt_pages *iopt_alloc_dmabuf_pages(struct dma_buf *dmabuf, uint64_t start, uint64_t length,
+					   bool writable)
+{
+	uint64_t start_down = start & PAGE_MASK;
+	struct dma_buf_attachment *attach;
+	struct iopt_pages *pages;
+	uintptr_t addr;
+	size_t len;
+	int rc;
+
+	/* The caller checked length != 0 and that start + length - 1 does not wrap. */
+	if (dmabuf->size <= start + (length - 1) || length / PAGE_SIZE >= UINT32_MAX)
+		return ERR_PTR(-EINVAL);
+	pages = iopt_alloc_pages(start - start_down, length, writable);
+	if (IS_ERR(pages))
+		return pages;
+	pages->type = IOPT_ADDRESS_DMABUF;
+	/* No pinned-page accounting for a dma-buf. */
+	pages->account_req = IOPT_PAGES_ACCOUNT_NONE;
+	pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
+	pages->account_decided = true;
+	pages->file_start = start_down;
+
+	attach = dma_buf_dynamic_attach(dmabuf, &iopt_dmabuf_attach_ops, pages);
+	if (!attach) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	dma_buf_lock(dmabuf);
+	rc = dma_buf_phys(attach, &addr, &len);
+	dma_buf_unlock(dmabuf);
+	if (!rc && len < dmabuf->size)
+		rc = -EINVAL;
+	if (rc) {
+		dma_buf_detach(dmabuf, attach);
+		goto err_free;
+	}
+	pages->base = addr + start_down;
+	pages->dmabuf_attach = attach;
+	return pages;
+
+err_free:
+	pthread_mutex_destroy(&pages->mutex);
+	ufree(pages);
+	return ERR_PTR(rc);
+}
+
 void iopt_release_pages(struct iopt_pages *pages)
 {
 	pthread_mutex_lock(&pages_list_lock);
@@ -498,6 +575,16 @@ void iopt_release_pages(struct iopt_pages *pages)
 		epoch_barrier();
 		munmap((void *)pages->base, pages->alias_len);
 	}
+	if (iopt_is_dmabuf(pages)) {
+		struct dma_buf *dmabuf = pages->dmabuf_attach->dmabuf;
+
+		if (!list_empty(&pages->dmabuf_tracker))
+			ulog_warn("iommufd: dma-buf pages released while still mapped");
+		/* The buffer may be the last reference: its memory goes with it. */
+		epoch_barrier();
+		dma_buf_detach(dmabuf, pages->dmabuf_attach);
+		dma_buf_put(dmabuf);
+	}
 	pthread_mutex_destroy(&pages->mutex);
 	ufree(pages);
 }
@@ -511,9 +598,20 @@ static uint64_t iopt_area_host(struct iopt_area *area, struct iopt_pages *pages)
 	return (uintptr_t)iopt_pages_host(pages, iopt_area_start_byte(area, iopt_area_iova(area)));
 }
 
+/*
+ * A dma-buf's memory that is still there; a revoked one is neither mapped
+ * into a new domain nor unmapped from one (revocation did that already).
+ */
+static bool iopt_pages_mappable(struct iopt_pages *pages)
+{
+	return !(iopt_is_dmabuf(pages) && pages->dmabuf_revoked);
+}
+
 static int iopt_area_map_one(struct iopt_area *area, struct iopt_pages *pages,
 			     struct iommu_domain *domain)
 {
+	if (!iopt_pages_mappable(pages))
+		return 0;
 	return iopt_iommu_map(domain, iopt_area_iova(area), iopt_area_host(area, pages),
 			      iopt_area_length(area), area->iommu_prot,
 			      area->iopt->disable_large_pages);
@@ -522,6 +620,82 @@ static int iopt_area_map_one(struct iopt_area *area, struct iopt_pages *pages,
 void iopt_area_unmap_domain(struct iopt_area *area, struct iommu_domain *domain)
 {
 	iopt_iommu_unmap(domain, iopt_area_iova(area), iopt_area_length(area));
+}
+
+static void iopt_area_unmap_one(struct iopt_area *area, struct iopt_pages *pages,
+				struct iommu_domain *domain)
+{
+	if (iopt_pages_mappable(pages))
+		iopt_area_unmap_domain(area, domain);
+}
+
+/*
+ * dma-buf revocation tracking: one entry per (area, domain) whose IOPTEs
+ * point at the buffer (or would, had it not been revoked), added before
+ * the map and removed with the unmap, all under pages->mutex, which is
+ * the one lock the revoke path takes. Nothing to do for other pages.
+ */
+struct iopt_dmabuf_track {
+	struct list_head elm;
+	struct iopt_area *area;
+	struct iommu_domain *domain;
+};
+
+static int iopt_dmabuf_track(struct iopt_pages *pages, struct iopt_area *area,
+			     struct iommu_domain *domain)
+{
+	struct iopt_dmabuf_track *track;
+
+	if (!iopt_is_dmabuf(pages))
+		return 0;
+	track = uzalloc(sizeof(*track));
+	if (!track)
+		return -ENOMEM;
+	track->area = area;
+	track->domain = domain;
+	list_add_tail(&track->elm, &pages->dmabuf_tracker);
+	return 0;
+}
+
+/* Untrack @area in @domain, or in every domain when @domain is NULL. */
+static void iopt_dmabuf_untrack(struct iopt_pages *pages, struct iopt_area *area,
+				struct iommu_domain *domain)
+{
+	struct iopt_dmabuf_track *track, *tmp;
+
+	if (!iopt_is_dmabuf(pages))
+		return;
+	list_for_each_entry_safe(track, tmp, &pages->dmabuf_tracker, elm)
+	{
+		if (track->area != area || (domain && track->domain != domain))
+			continue;
+		list_del(&track->elm);
+		ufree(track);
+		if (domain)
+			return;
+	}
+	if (domain)
+		ulog_warn("iommufd: untracking a dma-buf area that was not tracked");
+}
+
+/*
+ * Revocation: unmap the buffer from every domain now, and never map it
+ * again; the areas stay until the program unmaps them. Linux treats every
+ * move_notify this way, also the one the selftest sends with "revoked =
+ * false" (v6.19): the importer cannot tell a restore from a move, and the
+ * old mapping is gone either way; a new MAP_FILE maps the buffer again.
+ */
+static void iopt_dmabuf_revoke(struct iopt_pages *pages)
+{
+	struct iopt_dmabuf_track *track;
+
+	pthread_mutex_lock(&pages->mutex);
+	if (!pages->dmabuf_revoked) {
+		list_for_each_entry(track, &pages->dmabuf_tracker, elm)
+			iopt_area_unmap_domain(track->area, track->domain);
+		pages->dmabuf_revoked = true;
+	}
+	pthread_mutex_unlock(&pages->mutex);
 }
 
 /*
@@ -539,9 +713,14 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iopt_pages *pages)
 		return 0;
 
 	pthread_mutex_lock(&pages->mutex);
+	for (i = 0; i != iopt->next_domain_id; i++) {
+		rc = iopt_dmabuf_track(pages, area, iopt->domains[i]);
+		if (rc)
+			goto err_untrack;
+	}
 	rc = iopt_pages_pin(pages, iopt_area_index(area), iopt_area_last_index(area));
 	if (rc)
-		goto out_unlock;
+		goto err_untrack;
 	for (i = 0; i != iopt->next_domain_id; i++) {
 		rc = iopt_area_map_one(area, pages, iopt->domains[i]);
 		if (rc)
@@ -554,9 +733,10 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iopt_pages *pages)
 
 err_unmap:
 	while (i--)
-		iopt_area_unmap_domain(area, iopt->domains[i]);
+		iopt_area_unmap_one(area, pages, iopt->domains[i]);
 	iopt_pages_unpin(pages, iopt_area_index(area), iopt_area_last_index(area));
-out_unlock:
+err_untrack:
+	iopt_dmabuf_untrack(pages, area, NULL);
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
 }
@@ -570,10 +750,11 @@ void iopt_area_unfill_domains(struct iopt_area *area, struct iopt_pages *pages)
 	pthread_mutex_lock(&pages->mutex);
 	if (area->filled) {
 		for (i = 0; i != iopt->next_domain_id; i++)
-			iopt_area_unmap_domain(area, iopt->domains[i]);
+			iopt_area_unmap_one(area, pages, iopt->domains[i]);
 		interval_tree_remove(&area->pages_node, &pages->domains_itree);
 		area->filled = false;
 		iopt_pages_unpin(pages, iopt_area_index(area), iopt_area_last_index(area));
+		iopt_dmabuf_untrack(pages, area, NULL);
 	}
 	pthread_mutex_unlock(&pages->mutex);
 }
@@ -588,21 +769,28 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain)
 	int rc;
 
 	pthread_mutex_lock(&pages->mutex);
+	rc = iopt_dmabuf_track(pages, area, domain);
+	if (rc)
+		goto out_unlock;
 	if (!area->filled) {
 		rc = iopt_pages_pin(pages, iopt_area_index(area), iopt_area_last_index(area));
 		if (rc)
-			goto out_unlock;
+			goto err_untrack;
 	}
 	rc = iopt_area_map_one(area, pages, domain);
 	if (rc) {
 		if (!area->filled)
 			iopt_pages_unpin(pages, iopt_area_index(area), iopt_area_last_index(area));
-		goto out_unlock;
+		goto err_untrack;
 	}
 	if (!area->filled) {
 		interval_tree_insert(&area->pages_node, &pages->domains_itree);
 		area->filled = true;
 	}
+	goto out_unlock;
+
+err_untrack:
+	iopt_dmabuf_untrack(pages, area, domain);
 out_unlock:
 	pthread_mutex_unlock(&pages->mutex);
 	return rc;
@@ -616,7 +804,8 @@ void iopt_area_unfill_domain(struct iopt_area *area, struct iopt_pages *pages,
 			     struct iommu_domain *domain)
 {
 	pthread_mutex_lock(&pages->mutex);
-	iopt_area_unmap_domain(area, domain);
+	iopt_area_unmap_one(area, pages, domain);
+	iopt_dmabuf_untrack(pages, area, domain);
 	if (!area->iopt->next_domain_id && area->filled) {
 		interval_tree_remove(&area->pages_node, &pages->domains_itree);
 		area->filled = false;
@@ -653,6 +842,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t 
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* An access wants struct pages; a dma-buf has none to give. */
+	if (iopt_is_dmabuf(pages))
+		return -EINVAL;
 
 	pthread_mutex_lock(&pages->mutex);
 	access = iopt_pages_get_exact_access(pages, start_index, last_index);
@@ -720,6 +912,8 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *da
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (iopt_is_dmabuf(pages))
+		return -EINVAL;
 	if (pages->type == IOPT_ADDRESS_USER) {
 		struct remote_mm rmm;
 		uintptr_t at;

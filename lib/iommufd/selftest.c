@@ -32,10 +32,18 @@
  *   ACCESS_PAGES   the pinned pages must be the user's pages (EBADE).
  * A user page that is not mapped gives EFAULT in all three, as GUP does.
  *
- * Not implemented: DMABUF_GET / DMABUF_REVOKE (v6.19, dma-buf export and
- * revocation): EOPNOTSUPP, like a kernel without them. SET_TEMP_MEMORY_LIMIT
- * is validated and stored, but pinning here needs no batch memory, so it
- * changes nothing.
+ *   test dma-bufs (DMABUF_GET, v6.19): an exporter of zeroed whole pages
+ *     (1..512) with no CPU access, handed out as a dma-buf fd (the ioctl's
+ *     value; util/dmabuf.c). DMABUF_REVOKE sets or clears its revoked
+ *     flag and moves the buffer (dma_buf_move_notify() on every call, as
+ *     Linux does), so iommufd's importer unmaps it from every domain
+ *     (pages.c); while revoked, the exporter refuses new maps with ENODEV.
+ *     An fd that is not open is EBADF, an open file that is not a dma-buf
+ *     EINVAL (dma_buf_get()). MD_CHECK_DMABUF (after v6.19) compares a
+ *     mock domain's translation with the buffer's memory.
+ *
+ * SET_TEMP_MEMORY_LIMIT is validated and stored, but pinning here needs no
+ * batch memory, so it changes nothing.
  *
  * Device models in this process reach a stdev's mock device through
  * iommufd_selftest_dev_hold(), which holds the object and the context the
@@ -44,7 +52,8 @@
  *
  * Locks: none of its own beyond an access fd's item lock, which is taken
  * around pin and unpin (and by the unmap callback, which the core calls
- * with no lock held). Attach changes and the fault / event triggers are
+ * with no lock held), and a test dma-buf's revoked flag, which is under
+ * the buffer's reservation lock. Attach changes and the fault / event triggers are
  * ordered by the device's iopf_rwsem (device.c).
  */
 #include <errno.h>
@@ -59,6 +68,7 @@
 #include "hw/mock/mock.h"
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
+#include "util/dmabuf.h"
 
 /* ------------------------------------------------------------------ */
 /* What the user address space looks like (/proc/self/maps)           */
@@ -1045,6 +1055,143 @@ out_put:
 }
 
 /* ------------------------------------------------------------------ */
+/* The test dma-buf exporter (DMABUF_GET / DMABUF_REVOKE, v6.19)      */
+
+/*
+ * Zeroed memory of whole pages that only importers reach (no CPU access
+ * through the fd), and whether the test revoked it. @revoked is under the
+ * buffer's reservation lock.
+ */
+struct iommufd_test_dma_buf {
+	void *memory;
+	size_t length;
+	bool revoked;
+};
+
+/* The most DMABUF_GET makes: 512 pages. */
+#define DMABUF_MAX_PAGES 512
+
+static int iommufd_test_dma_buf_phys(struct dma_buf *dmabuf, uintptr_t *addr, size_t *len)
+{
+	struct iommufd_test_dma_buf *priv = dmabuf->priv;
+
+	if (priv->revoked)
+		return -ENODEV;
+	*addr = (uintptr_t)priv->memory;
+	*len = priv->length;
+	return 0;
+}
+
+static void iommufd_test_dma_buf_release(struct dma_buf *dmabuf)
+{
+	struct iommufd_test_dma_buf *priv = dmabuf->priv;
+
+	ufree(priv->memory);
+	ufree(priv);
+}
+
+static const struct dma_buf_ops iommufd_test_dmabuf_ops = {
+	.phys = iommufd_test_dma_buf_phys,
+	.release = iommufd_test_dma_buf_release,
+};
+
+/* A new buffer of @length rounded up to pages; its fd is the ioctl's value. */
+static int iommufd_test_dmabuf_get(unsigned int open_flags, uint64_t length)
+{
+	struct iommufd_test_dma_buf *priv;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	length = (length + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!length || length > (uint64_t)DMABUF_MAX_PAGES * PAGE_SIZE)
+		return -EINVAL;
+	priv = uzalloc(sizeof(*priv));
+	if (!priv)
+		return -ENOMEM;
+	priv->length = (size_t)length;
+	priv->memory = ualloc_aligned(PAGE_SIZE, priv->length);
+	if (!priv->memory) {
+		fd = -ENOMEM;
+		goto err_free;
+	}
+	fd = dma_buf_export(&iommufd_test_dmabuf_ops, priv, priv->length, (int)open_flags, &dmabuf);
+	if (fd < 0)
+		goto err_free;
+	return fd;
+
+err_free:
+	ufree(priv->memory);
+	ufree(priv);
+	return fd;
+}
+
+/*
+ * Set or clear the revoked state and tell the importers (every call, as
+ * Linux's dma_buf_move_notify() does; see pages.c for what they do).
+ */
+static int iommufd_test_dmabuf_revoke(int fd, bool revoked)
+{
+	struct iommufd_test_dma_buf *priv;
+	struct dma_buf *dmabuf;
+	int rc = 0;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return (int)PTR_ERR(dmabuf);
+	if (dmabuf->ops != &iommufd_test_dmabuf_ops) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	priv = dmabuf->priv;
+	dma_buf_lock(dmabuf);
+	priv->revoked = revoked;
+	dma_buf_move_notify(dmabuf);
+	dma_buf_unlock(dmabuf);
+out_put:
+	dma_buf_put(dmabuf);
+	return rc;
+}
+
+/*
+ * MD_CHECK_DMABUF: the mock paging domain @hwpt_id must translate each
+ * mock page of [iova, iova + length) to the same byte of the test dma-buf
+ * at [offset, offset + length). Looks at the exporter's memory directly,
+ * so a revoked buffer is checked too (and then does not match).
+ */
+static int iommufd_test_md_check_dmabuf(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->check_dmabuf.iova, length = cmd->check_dmabuf.length;
+	uint64_t offset = cmd->check_dmabuf.offset, end;
+	struct iommufd_test_dma_buf *priv;
+	struct iommufd_hw_pagetable *hwpt;
+	struct dma_buf *dmabuf;
+	int rc;
+
+	hwpt = get_md_pagetable(ucmd->ictx, cmd->id, IOMMUFD_OBJ_HWPT_PAGING);
+	if (IS_ERR(hwpt))
+		return (int)PTR_ERR(hwpt);
+	dmabuf = dma_buf_get(cmd->check_dmabuf.dmabuf_fd);
+	if (IS_ERR(dmabuf)) {
+		rc = (int)PTR_ERR(dmabuf);
+		goto out_put_hwpt;
+	}
+	priv = dmabuf->priv;
+	if (dmabuf->ops != &iommufd_test_dmabuf_ops ||
+	    __builtin_add_overflow(offset, length, &end) || end > priv->length) {
+		rc = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	/* Alignment to the domain's smallest page is checked there (EINVAL). */
+	rc = mock_domain_check_map(hwpt->domain, iova, length,
+				   (uintptr_t)priv->memory + offset, NULL, NULL);
+out_put_dmabuf:
+	dma_buf_put(dmabuf);
+out_put_hwpt:
+	iommufd_put_object(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The multiplexer                                                    */
 
 /* SET_TEMP_MEMORY_LIMIT's value; pinning here uses no batch memory. */
@@ -1101,7 +1248,13 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return iommufd_test_pasid_check_hwpt(ucmd, cmd);
 	case IOMMU_TEST_OP_DMABUF_GET:
+		return iommufd_test_dmabuf_get(cmd->dmabuf_get.open_flags,
+					       cmd->dmabuf_get.length);
 	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		return iommufd_test_dmabuf_revoke(cmd->dmabuf_revoke.dmabuf_fd,
+						  cmd->dmabuf_revoke.revoked);
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		return iommufd_test_md_check_dmabuf(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -10,7 +10,10 @@
  * stamp, value words), the flush stamps that make whole-context
  * invalidation O(1), the invalidation sequence, and per-thread counter
  * shards. It reads no page tables: xlate.c looks entries up inline and
- * hands this file what its walks found.
+ * hands this file what its walks found. The set lock and the insert into
+ * an IOTLB of the default geometry (xc_tlb_insert4()) are written in
+ * cache_int.h, so that xlate.c's miss path fills inline; they are this
+ * file's protocol, and this file calls them too.
  *
  * Invariants.
  *  - An entry is live when its tag (key0) has the valid bit and its stamp
@@ -46,11 +49,12 @@
  *    check; an invalidation reads the mask after its announcement's fence.
  *    Bits are cleared only by xlate_inv_all while it is under way: every
  *    entry present then is about to die, and no walk fills until it ends
- *    (after which fills set their bits again). Lookups and range
- *    invalidations probe only the sizes in the mask, so a 4K-only workload
- *    probes once and a range invalidation costs (pages of the range) x
- *    (sizes present) probes of one tag line each; past the number of sets
- *    it becomes a flush.
+ *    (after which fills set their bits again). IOTLB and IPA-cache lookups
+ *    and range invalidations probe only the sizes in the mask, so a 4K-only
+ *    workload probes once and a range invalidation costs (pages of the
+ *    range) x (sizes present) probes of one tag line each; past the number
+ *    of sets it becomes a flush. (A walk cache holds one size per depth:
+ *    its lookup probes without asking the mask.)
  *  - A full set evicts one way: a free one, else a dead one, else the LRU
  *    (or a random) way. Nothing ever flushes a whole cache for space. A
  *    set's header remembers (32 bits of) the newest flush after which all
@@ -213,12 +217,17 @@ static int cset_init(struct xc_cset *s, const struct xlate_cache_geom *g, unsign
 	/*
 	 * The tag blocks, then the entries, in one block; a big cache (the
 	 * IOTLB at 64K entries is 5 MiB) on huge pages: no TLB miss per set.
+	 * Aligned so that a 4-way IOTLB's entry blocks (256 bytes, after at
+	 * least four 64-byte tag blocks) are aligned to their size: the hit
+	 * path tells the way from the entry's address (XC_TLB4_WAY()).
 	 */
-	s->sets = ualloc_huge(64, ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
+	s->sets = ualloc_huge(XC_ENTS_ALIGN,
+			      ((size_t)s->nsets << s->tshift) + (size_t)s->nsets * s->estride);
 	if (!s->sets)
 		return -ENOMEM;
 	s->ents = s->sets + ((size_t)s->nsets << s->tshift);
-	s->geom4 = s->ways == 4 && s->set_mask;
+	/* (At least 4 sets: the entries' alignment, XC_ENTS_ALIGN.) */
+	s->geom4 = s->ways == 4 && s->set_mask && s->nsets >= 4;
 	for (uint32_t i = 0; i < s->nsets; i++)
 		xc_hdr(s, i)->lru = 0xfedcba9876543210ULL;
 	return 0;
@@ -300,32 +309,7 @@ fail:
 /* ---------------------------------------------------------------------- */
 /* Sets: lock, insert, remove                                             */
 
-static void set_lock(struct xc_hdr *h)
-{
-	for (;;) {
-		uint32_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
-
-		if (!(s & 1) && __atomic_compare_exchange_n(&h->seq, &s, s + 1, false,
-							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-			break;
-		xc_cpu_relax();
-	}
-	/* Readers that see a word stored below see the odd count on their re-check. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static void set_unlock(struct xc_hdr *h)
-{
-	__atomic_store_n(&h->seq, __atomic_load_n(&h->seq, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELEASE);
-}
-
-static void st(uint64_t *p, uint64_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-static unsigned int victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h)
+unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h)
 {
 	uint64_t x;
 
@@ -341,62 +325,15 @@ static unsigned int victim(struct xlate_cache *c, const struct xc_cset *s, struc
 	return (unsigned int)(x % s->ways);
 }
 
-static bool not_newer(const struct xc_scope *sc, uint64_t s0)
-{
-	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
-}
 
-/*
- * No invalidation that can remove an entry of @kind / @k1 began since @s0:
- * none at all when the sequence is still @s0 (the usual case, one load),
- * else none in the entry's scopes.
- */
-static inline __attribute__((always_inline)) bool
-fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
-{
-	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
-
-	if (likely(__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == s0))
-		return true;
-	if (kind == XC_KIND_CFG)
-		return not_newer(&c->cfg_sc, s0) && not_newer(&c->gsc, s0);
-	if (!not_newer(&c->gsc, s0) || !not_newer(&c->vm[vmid].sc, s0))
-		return false;
-	if (kind == XC_KIND_S1 || (kind == XC_KIND_TLB && !(k1 & XC_K1_S2ONLY)))
-		return not_newer(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc, s0);
-	return true;
-}
-
-/*
- * The way of a set (@ways ways, @tag its tags, @e0 its entries of @nw
- * words) that holds (@k0, @k1), or -1; *free_way: the first free one.
- * Inline, so 4 ways unroll.
- */
-static inline __attribute__((always_inline)) int
-insert_scan(const uint64_t *e0, unsigned int nw, const uint64_t *tag, unsigned int ways,
-	    uint64_t k0, uint64_t k1, int *free_way)
-{
-	for (unsigned int w = 0; w < ways; w++) {
-		uint64_t t = xc_ld(&tag[w]);
-
-		if (!(t & XC_K0_VALID)) {
-			if (*free_way < 0)
-				*free_way = (int)w;
-		} else if (unlikely(t == k0) && xc_ld(&e0[(size_t)w * nw + XC_K1]) == k1) {
-			return (int)w;
-		}
-	}
-	return -1;
-}
 
 /*
  * A way of set @h (@ways ways, entries of @nw words from @e0) whose entry
  * is dead, or -1; when every way is live, the set remembers the newest
  * flush (h->live) so that fills look again only after the next one.
  */
-static __attribute__((noinline)) int dead_way(const struct xlate_cache *c,
-					      const struct xc_cset *s, struct xc_hdr *h,
-					      const uint64_t *e0, unsigned int ways, unsigned int nw)
+int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h,
+		const uint64_t *e0, unsigned int ways, unsigned int nw)
 {
 	uint32_t fl = (uint32_t)xc_ld(&c->flushed);
 
@@ -437,9 +374,9 @@ xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 
 	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
 		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
-	set_lock(h);
-	if (!fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0)) {
-		set_unlock(h);
+	xc_set_lock(h);
+	if (!xc_fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0)) {
+		xc_set_unlock(h);
 		return;
 	}
 	/* The tag line: the same key (confirmed by key1), else the first free way. */
@@ -448,7 +385,7 @@ xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 			       t3 = xc_ld(&tag[3]);
 
 		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
-			way = insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
+			way = xc_insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
 		if (way < 0)
 			way = !(t0 & XC_K0_VALID)   ? 0
 			      : !(t1 & XC_K0_VALID) ? 1
@@ -456,7 +393,7 @@ xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 			      : !(t3 & XC_K0_VALID) ? 3
 						    : -1;
 	} else {
-		way = insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
+		way = xc_insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
 		if (way < 0)
 			way = free_way;
 	}
@@ -468,7 +405,7 @@ xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 	 */
 	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
 				(uint32_t)xc_ld(&c->flushed)))
-		way = dead_way(c, s, h, e0, ways, g4 ? nw : s->nw);
+		way = xc_dead_way(c, s, h, e0, ways, g4 ? nw : s->nw);
 	if (way < 0) {
 		evict = true;
 		if (s->lru) {
@@ -482,19 +419,19 @@ xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 						 (uint64_t)way,
 					 __ATOMIC_RELAXED);
 		} else {
-			way = (int)victim(c, s, h);
+			way = (int)xc_victim(c, s, h);
 		}
 	} else if (s->lru) {
 		xc_touch_hdr(h, (unsigned int)way);
 	}
 	e = e0 + (size_t)way * (g4 ? nw : s->nw);
-	st(&tag[way], 0);
+	xc_st(&tag[way], 0);
 #pragma GCC unroll 8
 	for (unsigned int i = 0; i < nw; i++)
-		st(&e[i], ent[i]);
+		xc_st(&e[i], ent[i]);
 	__atomic_store_n(&xc_fps(h, ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
-	st(&tag[way], k0);
-	set_unlock(h);
+	xc_st(&tag[way], k0);
+	xc_set_unlock(h);
 	xc_count_fill(c, s->grp, evict);
 }
 
@@ -555,7 +492,7 @@ remove_way(struct xc_hdr *h, unsigned int ways, unsigned int w, uint64_t k0,
 	if (likely(!tag_is(tag, k0, m->m0)) ||
 	    ((__atomic_load_n(&xc_fps(h, ways)[w], __ATOMIC_RELAXED) ^ m->fp) & m->fpm))
 		return 0;
-	st(tag, 0);
+	xc_st(tag, 0);
 	return 1;
 }
 
@@ -600,7 +537,7 @@ static unsigned int xc_remove_exact(const struct xc_cset *s, uint32_t set, uint6
 		uint64_t *tag = &xc_tags(h)[w];
 
 		if (tag_is(tag, k0, m->m0) && match_entry(xc_entry(s, set, w), m)) {
-			st(tag, 0);
+			xc_st(tag, 0);
 			n++;
 		}
 	}
@@ -711,78 +648,6 @@ bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t
 /* ---------------------------------------------------------------------- */
 /* Fills (from xlate.c)                                                   */
 
-/*
- * xc_insert() for an IOTLB of the default geometry, written out: the set's
- * place and every offset constant, the four tags compared in registers, no
- * copy of the words through an array. The same steps in the same order
- * (the protocol of the essay: size bit, lock, freshness, the same key in
- * place, else a free way, else a dead one, else the LRU victim; the tag
- * zeroed first and written last).
- */
-static inline __attribute__((always_inline)) void
-tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
-	    uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
-	    int level)
-{
-	const uint64_t set = hash & s->set_mask;
-	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
-	uint64_t *tag = xc_tags(h), *e0 = (uint64_t *)(s->ents + (set << XC_TLB4_ESHIFT)), *e;
-	uint64_t t0, t1, t2, t3;
-	int way = -1, free_way = -1;
-	bool evict = false;
-
-	if (unlikely(!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg))))
-		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
-	set_lock(h);
-	if (unlikely(!fresh(c, XC_KIND_TLB, k1, s0))) {
-		set_unlock(h);
-		return;
-	}
-	t0 = xc_ld(&tag[0]);
-	t1 = xc_ld(&tag[1]);
-	t2 = xc_ld(&tag[2]);
-	t3 = xc_ld(&tag[3]);
-	if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
-		way = insert_scan(e0, XC_TLB_NW, tag, 4, k0, k1, &free_way);
-	if (way < 0)
-		way = !(t0 & XC_K0_VALID)   ? 0
-		      : !(t1 & XC_K0_VALID) ? 1
-		      : !(t2 & XC_K0_VALID) ? 2
-		      : !(t3 & XC_K0_VALID) ? 3
-					    : -1;
-	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
-				(uint32_t)xc_ld(&c->flushed)))
-		way = dead_way(c, s, h, e0, 4, XC_TLB_NW);
-	if (way < 0) {
-		evict = true;
-		if (likely(s->lru)) {
-			/* The least recent way, which becomes the most recent: a rotation. */
-			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-
-			way = (int)(o >> 12) & 15;
-			__atomic_store_n(&h->lru, (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
-					 __ATOMIC_RELAXED);
-		} else {
-			way = (int)victim(c, s, h);
-		}
-	} else if (s->lru) {
-		xc_touch_hdr(h, (unsigned int)way);
-	}
-	e = e0 + (size_t)way * XC_TLB_NW;
-	st(&tag[way], 0);
-	st(&e[XC_K1], k1);
-	st(&e[XC_STAMP], s0);
-	st(&e[XC_TLB_PA], pa);
-	st(&e[XC_TLB_IPA], ipa);
-	st(&e[XC_TLB_IMG], img[0]);
-	st(&e[XC_TLB_IMG + 1], img[1]);
-	st(&e[XC_TLB_IMG + 2], img[2]);
-	st(&e[XC_TLB_IMG + 3], img[3]);
-	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
-	st(&tag[way], k0);
-	set_unlock(h);
-	xc_count_fill(c, XC_G_IOTLB, evict);
-}
 
 void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
 		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img)
@@ -797,8 +662,12 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 	if (!c->iotlb.sets)
 		return;
 	if (likely(c->iotlb.geom4)) {
-		tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1, s0,
-			    pa, ipa, w, lg, level);
+		int r = xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid),
+				       xc_key0(base, lg, user), k1, s0, pa, ipa, w, lg, level,
+				       __atomic_load_n(&c->iotlb.sizes, __ATOMIC_SEQ_CST));
+
+		if (r >= 0)
+			xc_count_fill(c, XC_G_IOTLB, r);
 	} else {
 		uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa, w[0], w[1], w[2], w[3] };
 

@@ -429,6 +429,25 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const str
 				 .lru = s->lru };
 }
 
+/*
+ * xc_geom_of() for a cache of the default geometry (s->geom4) whose
+ * entries are @nw words: every field but the base addresses, the mask and
+ * the replacement a constant, so that the probes' shifts and offsets are.
+ */
+static inline __attribute__((always_inline)) struct xc_geom xc_geom4_of(const struct xc_cset *s,
+									 unsigned int nw)
+{
+	return (struct xc_geom){ .sets = s->sets,
+				 .ents = s->ents,
+				 .set_mask = s->set_mask,
+				 .nsets = s->set_mask + 1,
+				 .estride = (uint32_t)ALIGN_UP(4 * nw * 8, 64),
+				 .tshift = 6,
+				 .nw = nw,
+				 .ways = 4,
+				 .lru = s->lru };
+}
+
 /* The set of @hash: its index. */
 static inline __attribute__((always_inline)) uint32_t xc_geom_set(const struct xc_geom *g,
 								   uint64_t hash)
@@ -555,6 +574,23 @@ static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned in
 	xc_count_n(c, grp, ctr, 1);
 }
 
+/* This thread's counters in @c (its shard), for several counts with one look-up. */
+static inline uint64_t *xc_ctrs(struct xlate_cache *c)
+{
+	uintptr_t off = xc_shard_off;
+
+	if (unlikely(!off))
+		off = xc_shard_assign();
+	return (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS);
+}
+
+static inline void xc_ctr_add(uint64_t *ctrs, unsigned int grp, unsigned int ctr, uint64_t n)
+{
+	uint64_t *p = ctrs + grp * XC_NCTR + ctr;
+
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
 {
@@ -671,6 +707,48 @@ static inline unsigned int xc_word_byte(uint64_t w, unsigned int i)
 #endif
 }
 
+/*
+ * The words of an IOTLB entry's answer (struct xc_tlb_img, as memcpy()
+ * would lay it out) from its fields, in registers: two 32-bit fields or
+ * four bytes and a 32-bit field a word, placed by the byte order.
+ */
+static inline uint64_t xc_word_pair(uint32_t first, uint32_t second)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (uint64_t)first << 32 | second;
+#else
+	return (uint64_t)second << 32 | first;
+#endif
+}
+
+static inline void xc_tlb_img_words(uint64_t w[XC_TLB_IMGW], unsigned int prot,
+				    unsigned int s1_prot, unsigned int s2_prot, int s1_level,
+				    int s2_level, unsigned int grant, unsigned int lg1,
+				    unsigned int lg2, uint64_t s1_size)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	const uint32_t bytes = (uint32_t)(grant & 0xff) << 24 | (uint32_t)(lg1 & 0xff) << 16 |
+			       (uint32_t)(lg2 & 0xff) << 8;
+#else
+	const uint32_t bytes = (uint32_t)(grant & 0xff) | (uint32_t)(lg1 & 0xff) << 8 |
+			       (uint32_t)(lg2 & 0xff) << 16;
+#endif
+
+	w[0] = xc_word_pair(prot, s1_prot);
+	w[1] = xc_word_pair(s2_prot, (uint32_t)s1_level);
+	w[2] = xc_word_pair((uint32_t)s2_level, bytes);
+	w[3] = s1_size;
+}
+_Static_assert(offsetof(struct xc_tlb_img, s1_prot) == 4 &&
+		       offsetof(struct xc_tlb_img, s2_prot) == 8 &&
+		       offsetof(struct xc_tlb_img, s1_level) == 12 &&
+		       offsetof(struct xc_tlb_img, s2_level) == 16 &&
+		       offsetof(struct xc_tlb_img, grant) == 20 &&
+		       offsetof(struct xc_tlb_img, lg1) == 21 &&
+		       offsetof(struct xc_tlb_img, lg2) == 22 &&
+		       offsetof(struct xc_tlb_img, s1_size) == 24,
+	       "xc_tlb_img_words() and struct xc_tlb_img");
+
 #define XC_TLB_IMG_BYTE(f) (offsetof(struct xc_tlb_img, f) % 8)
 #define XC_TLB_IMG_WORD(f) (offsetof(struct xc_tlb_img, f) / 8)
 _Static_assert(XC_TLB_IMG_WORD(grant) == 2 && XC_TLB_IMG_WORD(lg2) == 2 &&
@@ -776,6 +854,14 @@ xc_tlb_sz_of(const struct xc_tlb_key *k, unsigned int lg)
 #define XC_TLB4_TSHIFT 6
 #define XC_TLB4_ESHIFT 8 /* 4 * XC_TLB_NW * 8 bytes */
 _Static_assert((4 * XC_TLB_NW * 8) == (1 << XC_TLB4_ESHIFT), "4-way IOTLB entry block");
+
+/*
+ * Alignment of a cache's block (tag blocks, then entries): in a 4-way
+ * IOTLB of at least 4 sets each set's entries are then 256-byte aligned,
+ * so an entry's address says its way.
+ */
+#define XC_ENTS_ALIGN (1u << XC_TLB4_ESHIFT)
+#define XC_TLB4_WAY(e) ((unsigned int)((uintptr_t)(e) >> 6) & 3)
 
 static inline bool xc_tlb_geom4(const struct xc_cset *s)
 {
@@ -981,9 +1067,10 @@ struct xc_ipa_hit {
 };
 
 static inline __attribute__((always_inline)) bool
-xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
+xc_ipa_lookup_g(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit,
+		const bool g4)
 {
-	const struct xc_geom g = xc_geom_of(&c->ipa);
+	const struct xc_geom g = g4 ? xc_geom4_of(&c->ipa, XC_IPA_NW) : xc_geom_of(&c->ipa);
 	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
 	uint64_t k1 = xc_key1(vmid, 0);
 
@@ -1012,23 +1099,36 @@ xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct x
 	return false;
 }
 
+/* The geometry a constant in the usual case (xc_geom4_of()). */
+static inline __attribute__((always_inline)) bool
+xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
+{
+	if (likely(c->ipa.geom4))
+		return xc_ipa_lookup_g(c, vmid, ipa, hit, true);
+	return xc_ipa_lookup_g(c, vmid, ipa, hit, false);
+}
+
 /*
  * Walk-cache lookup at @depth of @stage (0 or 1): the table that the
  * descriptor at that depth points to for the input region [base, + 2^lg).
  * Stage-1 entries are per (VMID, ASID, U); stage-2 entries per VMID.
  */
 static inline __attribute__((always_inline)) bool
-xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
-	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
+xc_walk_lookup_g(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1,
+		 bool user, uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot,
+		 const bool g4)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
-	const struct xc_geom g = xc_geom_of(s);
+	const struct xc_geom g = g4 ? xc_geom4_of(s, XC_WALK_NW) : xc_geom_of(s);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff, set;
 	uint64_t v[3];
 	int way;
 
-	if (!(__atomic_load_n(&s->sizes, __ATOMIC_RELAXED) & BIT(lg)))
-		return false;
+	/*
+	 * (No test of the size mask first: a walk cache of one depth holds
+	 * one size, present as soon as it has been filled once; an entry
+	 * whose bit xlate_inv_all cleared is dead by its stamp.)
+	 */
 	set = xc_geom_set(&g, xc_hash(base, lg, vmid));
 	way = xc_probe_g(&g, set, xc_key0(base, lg, user), k1, v);
 	if (way < 0 || !xc_live(c, stage ? XC_KIND_S2 : XC_KIND_S1, k1, v[0]))
@@ -1038,6 +1138,16 @@ xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint6
 	*table = v[XC_WALK_TABLE - XC_STAMP];
 	*prot = v[XC_WALK_META - XC_STAMP] & 15;
 	return true;
+}
+
+/* The geometry a constant in the usual case (xc_geom4_of()). */
+static inline __attribute__((always_inline)) bool
+xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
+	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
+{
+	if (likely(c->walk[stage][depth].geom4))
+		return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, true);
+	return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, false);
 }
 
 /*
@@ -1062,5 +1172,199 @@ void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t bas
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level);
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
 		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot);
+
+/* ---------------------------------------------------------------------- */
+/* Fills: the set's lock, and the IOTLB's inline insert (the protocol is cache.c's essay) */
+
+static inline void xc_set_lock(struct xc_hdr *h)
+{
+	for (;;) {
+		uint32_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+
+		if (!(s & 1) && __atomic_compare_exchange_n(&h->seq, &s, s + 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+		xc_cpu_relax();
+	}
+	/* Readers that see a word stored below see the odd count on their re-check. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void xc_set_unlock(struct xc_hdr *h)
+{
+	__atomic_store_n(&h->seq, __atomic_load_n(&h->seq, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
+
+static inline void xc_st(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline bool xc_not_newer(const struct xc_scope *sc, uint64_t s0)
+{
+	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
+}
+
+/*
+ * No invalidation that can remove an entry of @kind / @k1 began since @s0:
+ * none at all when the sequence is still @s0 (the usual case, one load),
+ * else none in the entry's scopes.
+ */
+static inline __attribute__((always_inline)) bool
+xc_fresh(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t s0)
+{
+	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+
+	if (likely(__atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == s0))
+		return true;
+	if (kind == XC_KIND_CFG)
+		return xc_not_newer(&c->cfg_sc, s0) && xc_not_newer(&c->gsc, s0);
+	if (!xc_not_newer(&c->gsc, s0) || !xc_not_newer(&c->vm[vmid].sc, s0))
+		return false;
+	if (kind == XC_KIND_S1 || (kind == XC_KIND_TLB && !(k1 & XC_K1_S2ONLY)))
+		return xc_not_newer(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].sc, s0);
+	return true;
+}
+
+/*
+ * The way of a set (@ways ways, @tag its tags, @e0 its entries of @nw
+ * words) that holds (@k0, @k1), or -1; *free_way: the first free one.
+ * Inline, so 4 ways unroll.
+ */
+static inline __attribute__((always_inline)) int
+xc_insert_scan(const uint64_t *e0, unsigned int nw, const uint64_t *tag, unsigned int ways,
+	       uint64_t k0, uint64_t k1, int *free_way)
+{
+	for (unsigned int w = 0; w < ways; w++) {
+		uint64_t t = xc_ld(&tag[w]);
+
+		if (!(t & XC_K0_VALID)) {
+			if (*free_way < 0)
+				*free_way = (int)w;
+		} else if (unlikely(t == k0) && xc_ld(&e0[(size_t)w * nw + XC_K1]) == k1) {
+			return (int)w;
+		}
+	}
+	return -1;
+}
+
+/* A way of set @h whose entry is dead, or -1 (cache.c). */
+int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h,
+		const uint64_t *e0, unsigned int ways, unsigned int nw);
+/* The victim of a random-replacement set (cache.c). */
+unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h);
+
+/*
+ * xc_insert() for an IOTLB of the default geometry, written out: the set's
+ * place and every offset constant, the four tags compared in registers, no
+ * copy of the words through an array. The same steps in the same order
+ * (the protocol of the essay: size bit, lock, freshness, the same key in
+ * place, else a free way, else a dead one, else the LRU victim; the tag
+ * zeroed first and written last). @m is the size mask as the caller loaded
+ * it (seq_cst), @hash the set hash. Returns -1 when the fill was dropped,
+ * else whether it evicted a live entry: the caller counts (so that a miss
+ * path counts everything through one look-up of its counter shard).
+ */
+static inline __attribute__((always_inline)) int
+xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
+	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
+	       int level, uint64_t m)
+{
+	const uint64_t set = hash & s->set_mask;
+	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
+	uint64_t *tag = xc_tags(h), *e0 = (uint64_t *)(s->ents + (set << XC_TLB4_ESHIFT)), *e;
+	uint64_t t0, t1, t2, t3;
+	int way = -1, free_way = -1;
+	bool evict = false;
+
+	if (unlikely(!(m & BIT(lg))))
+		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
+	xc_set_lock(h);
+	if (unlikely(!xc_fresh(c, XC_KIND_TLB, k1, s0))) {
+		xc_set_unlock(h);
+		return -1;
+	}
+	t0 = xc_ld(&tag[0]);
+	t1 = xc_ld(&tag[1]);
+	t2 = xc_ld(&tag[2]);
+	t3 = xc_ld(&tag[3]);
+	if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
+		way = xc_insert_scan(e0, XC_TLB_NW, tag, 4, k0, k1, &free_way);
+	if (way < 0)
+		way = !(t0 & XC_K0_VALID)   ? 0
+		      : !(t1 & XC_K0_VALID) ? 1
+		      : !(t2 & XC_K0_VALID) ? 2
+		      : !(t3 & XC_K0_VALID) ? 3
+					    : -1;
+	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
+				(uint32_t)xc_ld(&c->flushed)))
+		way = xc_dead_way(c, s, h, e0, 4, XC_TLB_NW);
+	if (way < 0) {
+		evict = true;
+		if (likely(s->lru)) {
+			/* The least recent way, which becomes the most recent: a rotation. */
+			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+
+			way = (int)(o >> 12) & 15;
+			__atomic_store_n(&h->lru,
+					 (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
+					 __ATOMIC_RELAXED);
+		} else {
+			way = (int)xc_victim(c, s, h);
+		}
+	} else if (s->lru) {
+		xc_touch_hdr(h, (unsigned int)way);
+	}
+	e = e0 + (size_t)way * XC_TLB_NW;
+	xc_st(&tag[way], 0);
+	xc_st(&e[XC_K1], k1);
+	xc_st(&e[XC_STAMP], s0);
+	xc_st(&e[XC_TLB_PA], pa);
+	xc_st(&e[XC_TLB_IPA], ipa);
+	xc_st(&e[XC_TLB_IMG], img[0]);
+	xc_st(&e[XC_TLB_IMG + 1], img[1]);
+	xc_st(&e[XC_TLB_IMG + 2], img[2]);
+	xc_st(&e[XC_TLB_IMG + 3], img[3]);
+	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
+	xc_st(&tag[way], k0);
+	xc_set_unlock(h);
+	return evict;
+}
+
+/*
+ * xc_tlb_fill_img() inline, for the miss path of xlate.c (walk_short()):
+ * an IOTLB of the default geometry goes straight to xc_tlb_insert4(), any
+ * other to the call. The size hint of the region is stored only when the
+ * IOTLB holds other sizes than this one: hints order the probes of several
+ * sizes, and with one size present nothing reads them (a hint left stale
+ * when a second size arrives costs a probe, never an answer). The answer
+ * comes as its words (@w: xc_tlb_img_words()), @level as xc_fp() wants
+ * it (the stage-1 leaf's, the stage-2 leaf's for a stage-2-only entry).
+ * Returns what
+ * xc_tlb_insert4() does, which the caller counts; -2: the call counted.
+ */
+static inline __attribute__((always_inline)) int
+xc_tlb_fill_inline(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user, uint64_t base,
+		   unsigned int lg, uint64_t pa, uint64_t ipa, const uint64_t *w, int level)
+{
+	const uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
+	uint64_t m;
+
+	if (unlikely(!c->iotlb.geom4)) {
+		struct xc_tlb_img img;
+
+		memcpy(&img, w, sizeof(img));
+		xc_tlb_fill_img(c, s0, k1, user, base, lg, pa, ipa, &img);
+		return -2;
+	}
+	/* One load of the mask: the hint's test and the insert's (seq_cst, as it needs). */
+	m = __atomic_load_n(&c->iotlb.sizes, __ATOMIC_SEQ_CST);
+	if (unlikely(m != BIT(lg)))
+		__atomic_store_n(xc_hint(c, xc_tlb_key_of(k1, user).hv, base), (uint8_t)lg,
+				 __ATOMIC_RELAXED);
+	return xc_tlb_insert4(c, &c->iotlb, xc_hash(base, lg, vmid), xc_key0(base, lg, user), k1,
+			      s0, pa, ipa, w, lg, level, m);
+}
 
 #endif

@@ -102,11 +102,20 @@
  * test of cfg->cache.
  *
  * The hit path. The usual case, an IOTLB of the default geometry holding
- * 4K entries alone, has code of its own: tlb_hit_4k() in xlate_4k()
- * and batch_4k() for xlate_batch(), where every shift and offset is a
- * constant, the key comes straight from the configuration and ways 1-3
- * are looked at out of line. xlate() itself only dispatches (so it saves
- * no register: each case is a jump to a function of its own). Otherwise
+ * 4K entries alone, has code of its own: tlb_hit_4k(), inline in xlate()
+ * itself, and batch_4k() for xlate_batch(), where every shift and offset
+ * is a constant and the key comes straight from the configuration.
+ * tlb_hit_4k() calls nothing (an enabled trace event and a thread's first
+ * count, which assigns its counter shard, take the general path), so the
+ * arguments stay in their registers for the jump to a fallback, and it
+ * tells the way it hit from the entry's address (a 4-way IOTLB's entry
+ * blocks are aligned to their 256 bytes); every other case of xlate() is
+ * a jump to a function of its own. The miss path (xlate_miss()) has two
+ * copies, stage 1 alone and any other, so that the stage-1 one carries no
+ * stage-2 code; on success it fills the IOTLB inline (cache_int.h:
+ * xc_tlb_fill_inline(), the protocol of cache.c unchanged) and, stage 1
+ * alone, counts the walk-cache hit, the IOTLB miss and fill through one
+ * look-up of its counter shard. Otherwise
  * (tlb_hit_fast() in xlate_sizes(), batch_hits()) the sizes are probed
  * with several sizes present the one hinted for the input's region first
  * (cache_int.h: a racy byte per region, so a mix of pages and blocks
@@ -541,7 +550,7 @@ static enum pt_step s1_begin_cached(struct xctx *x, uint64_t iova, unsigned int 
 static inline __attribute__((always_inline)) void
 tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, bool user,
 	     const struct pt_cfg *c1, const struct pt_cfg *c2, uint64_t iova, unsigned int access,
-	     const struct xlate_result *res)
+	     const struct xlate_result *res, const bool inl)
 {
 	uint64_t size = res->size, off = iova & (size - 1);
 	struct xc_tlb_img img = { .grant = (uint8_t)res->prot,
@@ -557,14 +566,28 @@ tlb_fill_ctx(struct xlate_cache *xc, uint64_t s0, uint64_t k1, uint64_t k1_s2, b
 		img.grant &= (uint8_t)~PT_PROT_W;
 	/* prot, s1_prot, s2_prot, s1_level, s2_level: as the result has them. */
 	memcpy(&img, (const uint8_t *)res + RES_OFF(prot), offsetof(struct xc_tlb_img, grant));
-	xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
-			ilog2_u64(size), res->pa - off, res->ipa - off, &img);
+	if (inl) {
+		uint64_t w[XC_TLB_IMGW];
+		int r;
+
+		memcpy(w, &img, sizeof(w));
+		r = xc_tlb_fill_inline(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user,
+				       iova - off, ilog2_u64(size), res->pa - off, res->ipa - off,
+				       w, c1 ? img.s1_level : img.s2_level);
+
+		if (r >= 0)
+			xc_count_fill(xc, XC_G_IOTLB, r);
+	}
+	else
+		xc_tlb_fill_img(xc, s0, c1 ? k1 : k1_s2 | XC_K1_S2ONLY, c1 && user, iova - off,
+				ilog2_u64(size), res->pa - off, res->ipa - off, &img);
 }
 
 static void tlb_fill(struct xctx *x, uint64_t iova, unsigned int access,
 		     const struct xlate_result *res)
 {
-	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res);
+	tlb_fill_ctx(x->cache, x->s0, x->k1, x->k1_s2, x->user, x->c1, x->c2, iova, access, res,
+		     false);
 }
 
 /*
@@ -683,7 +706,7 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 }
 
 /*
- * The usual IOTLB miss with warm caches, short: stage 1 resumed at its
+ * walk_short(), the usual IOTLB miss with warm caches, short: stage 1 resumed at its
  * leaf level from the deepest walk-cache level, the leaf table's IPA
  * answered by the IPA cache, one descriptor read, and the output IPA (with
  * stage 2) answered by the IPA cache or by one read below the deepest
@@ -696,12 +719,14 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
  * read-side section of util/epoch.h (it follows walk-cache entries to
  * tables, as the general walk does).
  */
-static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-		       struct xlate_result *res)
+static inline __attribute__((always_inline)) bool
+walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, const bool nested)
 {
+	/* (@nested false: stage 2 is off, and its code is left out.) */
 	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	struct xlate_cache *xc = cfg->cache;
-	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = nested ? cfg->s2.cfg : NULL;
 	const uint32_t vmid = cfg->tag.vmid;
 	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
 	bool user = access & PT_PROT_U, s2_walked = false;
@@ -758,7 +783,8 @@ static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int 
 		reads++;
 	}
 	/* What the general walk would have counted and filled, in its order. */
-	xc_count(xc, XC_G_WALK + depth, XC_HIT);
+	if (nested)
+		xc_count(xc, XC_G_WALK + depth, XC_HIT);
 	if (c2)
 		xc_count(xc, XC_G_IPA, XC_HIT);
 	if (s2_walked) {
@@ -777,10 +803,41 @@ static bool walk_short(const struct xlate_cfg *cfg, uint64_t iova, unsigned int 
 	fill_res(res, c2 ? l2.oa : ipa, ipa, &l1, c2 ? &l2 : NULL);
 	res->reads = reads;
 	res->iotlb_hit = false;
-	if (xc->iotlb.sets)
-		tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res);
+	if (!xc->iotlb.sets) {
+		if (!nested)
+			xc_count(xc, XC_G_WALK + depth, XC_HIT);
+		return true;
+	}
+	if (!nested) {
+		/*
+		 * Stage 1 alone: tlb_fill_ctx()'s entry straight from the leaf
+		 * (what fill_res() made of it), not read back from *res.
+		 */
+		const uint64_t base = iova & ~(l1.size - 1);
+		unsigned int grant = l1.prot;
+		uint64_t img[XC_TLB_IMGW], *ctr;
+		int r;
+
+		if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
+			grant &= ~PT_PROT_W;
+		xc_tlb_img_words(img, l1.prot, l1.prot, PROT_ALL, l1.level, -1, grant,
+				 ilog2_u64(l1.size), 0, l1.size);
+		r = xc_tlb_fill_inline(xc, s0, k1, user, base, ilog2_u64(l1.size),
+				       ipa & ~(l1.size - 1), ipa & ~(l1.size - 1), img, l1.level);
+		/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
+		ctr = xc_ctrs(xc);
+		xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+		if (r >= 0) {
+			xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+			xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+		}
+		return true;
+	}
+	tlb_fill_ctx(xc, s0, k1, xc_key1(vmid, 0), user, c1, c2, iova, access, res, true);
 	return true;
 }
+
 
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
 static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
@@ -926,19 +983,22 @@ static inline __attribute__((always_inline)) void tlb_count_hit(struct xlate_cac
 }
 
 /*
- * The usual IOTLB hit, inline in xlate_4k(): an IOTLB of the default geometry
+ * The usual IOTLB hit, inline in xlate(): an IOTLB of the default geometry
  * that holds 4K entries alone, so every shift and offset is a constant and
  * the probe needs no size mask, no hint and no loop over sizes. The
  * context's key straight from @cfg, one probe, the stamp against the
  * newest IOTLB flush, the grant, the words into *res, the re-check, the
- * LRU order and this thread's counter. The caller has checked the IOTLB's
- * state (xlate()); TF_GENERAL for what tlb_hit() must settle, and the hit
- * traced.
+ * LRU order and this thread's counter. It calls nothing (a thread's first
+ * count, which assigns its shard, and an enabled trace event go to
+ * tlb_hit(): TF_GENERAL), so that xlate() needs no register saved: the
+ * arguments stay where they came for the jump to a fallback. The caller
+ * has checked the IOTLB's state (xlate()).
  */
 static inline __attribute__((always_inline)) enum tlb_fast
-tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
-	   unsigned int access, struct xlate_result *res)
+tlb_hit_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res)
 {
+	struct xlate_cache *const xc = cfg->cache;
 	const struct pt_cfg *c1 = cfg->s1.cfg;
 	const uint32_t vmid = cfg->tag.vmid;
 	uint64_t k0 = (iova & ~mask_bits(XC_TLB_LG_4K)) |
@@ -949,8 +1009,10 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	uint8_t *r = (uint8_t *)res;
 	uint32_t sq;
 	uintptr_t off;
-	unsigned int way;
 
+	if (unlikely(atomic_load_explicit(&trace_event_state[TRACE_EV_xlate_walk],
+					  memory_order_relaxed)))
+		return TF_GENERAL;
 	/* The key of tlb_key() and xc_tlb_key_of(). */
 	if (likely(c1 != NULL)) {
 		k1 = xc_key1(vmid, cfg->tag.asid);
@@ -968,15 +1030,15 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	tag = xc_tags(h);
 	e = (const uint64_t *)(xc->iotlb.ents + (set << XC_TLB4_ESHIFT));
 	sq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-	if (likely(xc_ld(&tag[0]) == k0) && likely(xc_ld(&e[XC_K1]) == k1)) {
-		way = 0;
-	} else {
-		for (way = 1; way < 4; way++)
-			if (xc_ld(&tag[way]) == k0 && xc_ld(&e[way * XC_TLB_NW + XC_K1]) == k1)
-				break;
-		if (way == 4)
+	if (unlikely(xc_ld(&tag[0]) != k0) || unlikely(xc_ld(&e[XC_K1]) != k1)) {
+		if (xc_ld(&tag[1]) == k0 && xc_ld(&e[XC_TLB_NW + XC_K1]) == k1)
+			e += XC_TLB_NW;
+		else if (xc_ld(&tag[2]) == k0 && xc_ld(&e[2 * XC_TLB_NW + XC_K1]) == k1)
+			e += 2 * XC_TLB_NW;
+		else if (xc_ld(&tag[3]) == k0 && xc_ld(&e[3 * XC_TLB_NW + XC_K1]) == k1)
+			e += 3 * XC_TLB_NW;
+		else
 			return TF_MISS;
-		e += way * XC_TLB_NW;
 	}
 	/* tlb_copy_e(): the stamp against the newest IOTLB flush, the grant, the words. */
 	if (unlikely(xc_ld(&e[XC_STAMP]) < xc_ld(&xc->tlb_flushed)))
@@ -999,14 +1061,20 @@ tlb_hit_4k(const struct xlate_cfg *cfg, struct xlate_cache *xc, uint64_t iova,
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (unlikely(__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != sq) || unlikely(sq & 1))
 		return TF_GENERAL;
-	/* The way is usually already the most recent: one load and a compare. */
-	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != way) && xc->iotlb.lru)
-		xc_touch_hdr(h, way);
+	/*
+	 * This thread's counter (its first count assigns a shard: a call,
+	 * left to tlb_hit(), which rewrites *res), then the LRU order: the
+	 * way (told by the entry's address) is usually already the most
+	 * recent, one load and a compare.
+	 */
 	off = xc_shard_off;
 	if (unlikely(!off))
-		off = xc_shard_assign();
+		return TF_GENERAL;
 	tlb_count_hit(xc, off);
-	trace_xlate_walk(iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
+	if (unlikely((__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15) != XC_TLB4_WAY(e)) &&
+	    xc->iotlb.lru)
+		xc_touch_hdr(h, XC_TLB4_WAY(e));
+	TRACE_USDT(xlate_walk, iova, access, res->pa, 1ULL << XC_TLB_LG_4K);
 	return TF_HIT;
 }
 
@@ -1201,25 +1269,55 @@ xlate_cached(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_walk(cfg, iova, access, res, fault, rec);
 }
 
-/* An IOTLB miss (or refusal) of tlb_hit_fast(): count it, walk. */
-static __attribute__((noinline)) enum pt_fault_reason
-xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	   struct xlate_result *res, struct xlate_fault *fault)
+/*
+ * An IOTLB miss (or refusal) of the hit paths: count it, walk. Two
+ * copies, stage 1 alone (@nested false: nothing of stage 2 in its code)
+ * and any other, each with registers of its own.
+ */
+static inline __attribute__((always_inline)) enum pt_fault_reason
+xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, struct xlate_fault *fault, const bool nested)
 {
 	struct xlate_cache *xc = cfg->cache;
 	bool ok;
 
-	if (xc->iotlb.sets)
+	/* (Stage 1 alone: a short walk that succeeds counts the miss with the rest.) */
+	if (nested && xc->iotlb.sets)
 		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	/* walk_short() reads tables: a read-side section, as xlate_walk() is. */
 	epoch_enter();
-	ok = walk_short(cfg, iova, access, res);
+	ok = walk_short_gen(cfg, iova, access, res, nested);
 	epoch_exit();
+	if (!nested && !ok && xc->iotlb.sets)
+		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	if (ok) {
 		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;
 	}
 	return xlate_walk(cfg, iova, access, res, fault, NULL);
+}
+
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_miss_s1(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	      struct xlate_result *res, struct xlate_fault *fault)
+{
+	return xlate_miss_gen(cfg, iova, access, res, fault, false);
+}
+
+static __attribute__((noinline)) enum pt_fault_reason
+xlate_miss_any(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res, struct xlate_fault *fault)
+{
+	return xlate_miss_gen(cfg, iova, access, res, fault, true);
+}
+
+static inline __attribute__((always_inline)) enum pt_fault_reason
+xlate_miss(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	   struct xlate_result *res, struct xlate_fault *fault)
+{
+	if (!cfg->s2.cfg)
+		return xlate_miss_s1(cfg, iova, access, res, fault);
+	return xlate_miss_any(cfg, iova, access, res, fault);
 }
 
 /* xlate() without a record when tlb_hit_4k() did not apply: several entry sizes, any geometry. */
@@ -1238,23 +1336,10 @@ xlate_sizes(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return xlate_cached(cfg, iova, access, res, fault, NULL);
 }
 
-/* xlate() with 4K entries alone in a default-geometry IOTLB, no record: tlb_hit_4k() inline. */
-static __attribute__((noinline)) enum pt_fault_reason
-xlate_4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
-	 struct xlate_result *res, struct xlate_fault *fault)
-{
-	enum tlb_fast r = tlb_hit_4k(cfg, cfg->cache, iova, access, res);
-
-	if (likely(r == TF_HIT))
-		return PT_OK; /* traced */
-	if (r == TF_MISS)
-		return xlate_miss(cfg, iova, access, res, fault);
-	return xlate_cached(cfg, iova, access, res, fault, NULL);
-}
-
 /*
- * Only a dispatch, so that it needs no register saved: each case has a
- * function of its own, reached by a jump.
+ * The 4K hit inline (tlb_hit_4k(), which calls nothing, so that no
+ * register is saved), and a dispatch: every other case has a function of
+ * its own, reached by a jump.
  */
 enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 			   struct xlate_result *res, struct xlate_fault *fault,
@@ -1265,8 +1350,15 @@ enum pt_fault_reason xlate(const struct xlate_cfg *cfg, uint64_t iova, unsigned 
 	if (likely(xc != NULL) && likely(!rec) && likely(res != NULL)) {
 		if (likely(__atomic_load_n(&xc->iotlb.sizes, __ATOMIC_RELAXED) ==
 			   BIT(XC_TLB_LG_4K)) &&
-		    likely(xc->iotlb.geom4))
-			return xlate_4k(cfg, iova, access, res, fault);
+		    likely(xc->iotlb.geom4)) {
+			enum tlb_fast r = tlb_hit_4k(cfg, iova, access, res);
+
+			if (likely(r == TF_HIT))
+				return PT_OK;
+			if (r == TF_MISS)
+				return xlate_miss(cfg, iova, access, res, fault);
+			return xlate_cached(cfg, iova, access, res, fault, NULL);
+		}
 		return xlate_sizes(cfg, iova, access, res, fault);
 	}
 	if (xc)
@@ -1413,14 +1505,19 @@ batch_4k_way(struct xc_hdr *h, const uint64_t *e, uint32_t sq, uint64_t k0, uint
 static inline __attribute__((always_inline)) unsigned int
 batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64_t floor,
 	     unsigned int access, const uint64_t *iova, unsigned int n, struct xlate_result *res,
-	     enum pt_fault_reason *ret, const bool lru, const bool one)
+	     enum pt_fault_reason *ret, const bool lru, const bool one, const bool rd)
 {
-	const uint64_t needw = tlb_need(access), set_mask = s->set_mask;
+	/*
+	 * @rd: a read by a privileged access (the usual DMA read), so the
+	 * grant's bit and key0's low bits are constants, not registers.
+	 */
+	const uint64_t needw = rd ? tlb_need(PT_PROT_R) : tlb_need(access), set_mask = s->set_mask;
 	uint8_t *const sets = s->sets, *const ents = s->ents;
 	const uint64_t *in = iova, *const end = iova + n;
 
 	for (; in < end; in++, res++) {
-		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | low;
+		const uint64_t low4k = (uint64_t)XC_TLB_LG_4K << XC_K0_LG_SHIFT | XC_K0_VALID;
+		const uint64_t a = *in, k0 = (a & ~mask_bits(XC_TLB_LG_4K)) | (rd ? low4k : low);
 		/* The set's tag block at (set << 6), its entries at (set << 6) * 4. */
 		const uint64_t off = (((a >> XC_TLB_LG_4K) + hc) & set_mask) << XC_TLB4_TSHIFT;
 		struct xc_hdr *h = (struct xc_hdr *)(sets + off);
@@ -1448,7 +1545,7 @@ batch_4k_gen(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, ui
 			if (lru && unlikely(__atomic_load_n(&h->lru, __ATOMIC_RELAXED) & 15))
 				xc_touch_hdr(h, 0);
 		}
-		TRACE_USDT(xlate_walk, a, access, res->pa, res->size);
+		TRACE_USDT(xlate_walk, a, rd ? PT_PROT_R : access, res->pa, res->size);
 	}
 	/* PT_OK is 0: the outcomes of the run at once, out of the loop. */
 	memset(ret, 0, (size_t)(in - iova) * sizeof(*ret));
@@ -1464,9 +1561,14 @@ batch_4k(const struct xc_cset *s, uint64_t k1, uint64_t low, uint64_t hc, uint64
 {
 	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
 
+	if (likely(s->lru) && likely(access == PT_PROT_R))
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true,
+				    true);
 	if (likely(s->lru) && likely(need && !(need & (need - 1))))
-		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true);
-	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false);
+		return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, true, true,
+				    false);
+	return batch_4k_gen(s, k1, low, hc, floor, access, iova, n, res, ret, s->lru, false,
+			    false);
 }
 
 unsigned int xlate_batch(const struct xlate_cfg *cfg, const uint64_t *iova, unsigned int n,

@@ -245,6 +245,7 @@ static const struct const_row const_rows[] = {
 	C(IOMMU_TEST_OP_PASID_CHECK_HWPT, 21),
 	C(IOMMU_TEST_OP_DMABUF_GET, 22),
 	C(IOMMU_TEST_OP_DMABUF_REVOKE, 23),
+	C(IOMMU_TEST_OP_MD_CHECK_DMABUF, 24),
 	/* selftest mock constants */
 	C(MOCK_IOMMUPT_DEFAULT, 0),
 	C(MOCK_IOMMUPT_HUGE, 1),

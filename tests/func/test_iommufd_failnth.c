@@ -40,7 +40,8 @@ static struct state {
 	/* The object-model steps. */
 	uint32_t ioas3, stdev, idev, hwpt, parent, nested, fault_id, iopf, viommu, vdev, veventq;
 	uint32_t vnested, hwq[2], dirty, pstdev, pidev, s2;
-	int fault_fd, veventq_fd, access_fd;
+	int fault_fd, veventq_fd, access_fd, dmabuf_fd;
+	uint64_t dmabuf_iova;
 	bool pasid_attached;
 	uint64_t mmap_off, mmap_len;
 } st;
@@ -472,6 +473,54 @@ static int s_access_fd(void)
 	return _destroy_access_pages(st.access_fd, item);
 }
 
+/* A dma-buf (once) and a MAP_FILE of it in the mock device's IOAS. */
+static int s_dmabuf(void)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = {.length = 4 * PAGE_SIZE, .open_flags = O_CLOEXEC},
+	};
+
+	if (st.dmabuf_fd < 0) {
+		int fd = _test_cmd(&cmd);
+
+		if (fd < 0)
+			return -1;
+		st.dmabuf_fd = fd;
+	}
+	st.dmabuf_iova = 0;
+	return _map_file(st.ioas3, st.dmabuf_fd, 0, 4 * PAGE_SIZE, &st.dmabuf_iova, MAP_RW);
+}
+
+/* Revoke (a new MAP_FILE is ENODEV), restore, map again, unmap the first. */
+static int s_dmabuf_revoke(void)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = {.dmabuf_fd = st.dmabuf_fd, .revoked = 1},
+	};
+	uint64_t iova = 0;
+
+	if (_test_cmd(&cmd))
+		return -1;
+	/* The pages are allocated before the exporter says no: ENOMEM comes first. */
+	if (!_map_file(st.ioas3, st.dmabuf_fd, 0, 4 * PAGE_SIZE, &iova, MAP_RW)) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (errno != ENODEV)
+		return -1;
+	cmd.dmabuf_revoke.revoked = 0;
+	if (_test_cmd(&cmd) || _map_file(st.ioas3, st.dmabuf_fd, 0, 4 * PAGE_SIZE, &iova, MAP_RW))
+		return -1;
+	if (st.dmabuf_iova) {
+		if (_ioas_unmap(st.ioas3, st.dmabuf_iova, 4 * PAGE_SIZE, NULL))
+			return -1;
+		st.dmabuf_iova = 0;
+	}
+	return 0;
+}
+
 /* Destroy *id (and zero it) unless done already: teardown can resume after a failure. */
 static int drop(uint32_t *id)
 {
@@ -504,8 +553,8 @@ static int s_model_teardown(void)
 		return -1;
 	if (drop(&st.vnested) || drop(&st.vdev) || drop_fd(&st.veventq_fd) || drop(&st.veventq) ||
 	    drop(&st.viommu) || drop(&st.nested) || drop(&st.iopf) || drop_fd(&st.fault_fd) ||
-	    drop(&st.fault_id) || drop(&st.parent) || drop_fd(&st.access_fd) || drop(&st.stdev) ||
-	    drop(&st.ioas3))
+	    drop(&st.fault_id) || drop(&st.parent) || drop_fd(&st.access_fd) ||
+	    drop_fd(&st.dmabuf_fd) || drop(&st.stdev) || drop(&st.ioas3))
 		return -1;
 	return 0;
 }
@@ -572,6 +621,8 @@ static const struct step {
 	{"PASID-capable MOCK_DOMAIN", s_pasid_dev},
 	{"PASID HWPT, RID replace, PASID attach/replace", s_pasid, false, EINVAL},
 	{"access fd: pages, rw, destroy pages", s_access_fd},
+	{"DMABUF_GET + MAP_FILE of it", s_dmabuf},
+	{"DMABUF_REVOKE, ENODEV, restore, MAP_FILE, UNMAP", s_dmabuf_revoke},
 	{"object-model teardown", s_model_teardown},
 };
 
@@ -591,6 +642,8 @@ static void teardown_all(void)
 		uiommu_close(uiommu_file_from_fd(st.veventq_fd));
 	if (st.access_fd > 0)
 		uiommu_close(uiommu_file_from_fd(st.access_fd));
+	if (st.dmabuf_fd > 0)
+		uiommu_close(uiommu_file_from_fd(st.dmabuf_fd));
 	if (self_file)
 		uiommu_close(self_file);
 	self_file = NULL;
@@ -598,13 +651,13 @@ static void teardown_all(void)
 		close(st.mfd);
 	memset(&st, 0, sizeof(st));
 	st.mfd = -1;
-	st.fault_fd = st.veventq_fd = st.access_fd = -1;
+	st.fault_fd = st.veventq_fd = st.access_fd = st.dmabuf_fd = -1;
 }
 
 static void fresh(void)
 {
 	memset(&st, 0, sizeof(st));
-	st.fault_fd = st.veventq_fd = st.access_fd = -1;
+	st.fault_fd = st.veventq_fd = st.access_fd = st.dmabuf_fd = -1;
 	st.mfd = memfd_create("failnth", MFD_CLOEXEC);
 	TAP_CHECK(st.mfd >= 0 && !ftruncate(st.mfd, 4 * PAGE_SIZE), "memfd");
 }

@@ -32,6 +32,7 @@
 
 #include "dev/dmatest/dmatest.h"
 #include "dev/msi_doorbell.h"
+#include "hw/smmuv3/smmuv3_ep.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "iommufd/iommufd_private.h"
 #include "pt/pt.h"
@@ -73,6 +74,7 @@
 #define CMD_NH_VA	  0x12ULL
 #define CMD_S2_IPA	  0x2aULL
 #define CMD_NSNH_ALL	  0x30ULL
+#define CMD_ATC_INV	  0x40ULL
 #define CMD_SSEC	  (1ULL << 10)
 #define CMD_SID(s)	  ((uint64_t)(s) << 32)
 #define CMD_ASID(a)	  ((uint64_t)(a) << 48)
@@ -1221,6 +1223,216 @@ static void test_dirty_nested(void *arg)
 /* ------------------------------------------------------------------ */
 /* Devices and instances                                               */
 
+/* ------------------------------------------------------------------ */
+/* ATS and PRI                                                         */
+
+static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
+{
+	struct smmuv3_dev_params p = {
+		.sid = sid, .is_pci = true, .ssid_bits = 8, .ats = true, .pri = pri};
+
+	return sdev_new_p(&p);
+}
+
+static struct smmuv3_ep_stats ep_stats(struct sdev *d)
+{
+	struct smmuv3_ep_stats st;
+
+	smmuv3_ep_get_stats(smmuv3_iommu_dev_ep(d->udev), &st);
+	return st;
+}
+
+/* DMA of an ATS device: EATS, the ATC serving it, unmap invalidating it. */
+static void test_ats(void *arg)
+{
+	struct smmuv3_dev_params bad = {.sid = SID_B, .is_pci = true, .ats = true, .can_stall = true};
+	struct smmuv3_ep_stats e0, e1;
+	struct smmuv3_stats hw0, hw1;
+	uint32_t ioas, hwpt;
+	uint8_t buf[64];
+	uint64_t ste[8];
+	struct sdev a, b;
+	int err;
+
+	smmu_setup();
+	/* A PCIe device does not stall (IHI 0070 §3.12.1); PRI needs ATS. */
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &bad, &err) && err == -EINVAL, "ats + stall");
+	bad.can_stall = false;
+	bad.ats = false;
+	bad.pri = true;
+	TAP_CHECK(!smmuv3_iommu_dev_create(smmu, &bad, &err) && err == -EINVAL, "pri alone");
+	a = sdev_new_pcie(SID_A, false);
+	b = sdev_new(SID_B, false);
+	TAP_CHECK(!smmuv3_iommu_dev_ep(b.udev), "no endpoint without ATS");
+	ioas = ioas_alloc();
+	for (unsigned int i = 0; i < 4; i++) /* one area per page: each unmaps alone */
+		ioas_map_fixed(ioas, (uint8_t *)buffer + i * PAGE_SIZE, PAGE_SIZE,
+			       IOVA + i * PAGE_SIZE);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, hwpt));
+	CHECK_OK(sdev_attach(&b, hwpt));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS = 0b01 for the ATS device");
+	ste_read(SID_B, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), 0, "EATS = 0 for the other");
+
+	/* The first access asks the SMMU (a translation request); the second hits the ATC. */
+	smmuv3_get_stats(smmuv3_iommu_hw(smmu), &hw0);
+	e0 = ep_stats(&a);
+	memset(buf, 0x3c, sizeof(buf));
+	dma_ok(&a, IOVA + PAGE_SIZE + 8, buf, sizeof(buf), true);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + PAGE_SIZE + 8, buf, sizeof(buf)), "bytes");
+	dma_ok(&a, IOVA + PAGE_SIZE + 0x100, buf, sizeof(buf), false);
+	e1 = ep_stats(&a);
+	smmuv3_get_stats(smmuv3_iommu_hw(smmu), &hw1);
+	TAP_CHECK_EQ(hw1.ats_reqs - hw0.ats_reqs, 1, "one translation request");
+	TAP_CHECK_EQ(e1.atc_fills - e0.atc_fills, 1, "one fill");
+	TAP_CHECK_EQ(e1.atc_hits - e0.atc_hits, 1, "one hit");
+	/* Unmapping the page: ATC_INV + SYNC after the TLBI; the next access faults. */
+	ioas_unmap(ioas, IOVA + PAGE_SIZE, PAGE_SIZE);
+	e0 = ep_stats(&a);
+	TAP_CHECK_EQ(e0.atc_invs - e1.atc_invs, 1, "the ATS device's ATC was invalidated");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "entry gone");
+	dma_fault(&a, IOVA + PAGE_SIZE + 8, 4, false, -EFAULT, EVT_F_TRANSLATION, 0,
+		  IOVA + PAGE_SIZE + 8);
+	/* Its neighbour page still translates, through a new request. */
+	dma_ok(&a, IOVA + 2 * PAGE_SIZE, buf, 8, false);
+	/* A translation fault of a request is not recorded: no host event. */
+	smmuv3_get_stats(smmuv3_iommu_hw(smmu), &hw0);
+	TAP_CHECK_EQ(hw0.events, hw1.events, "no event records");
+	/* Detach: the STE goes, and with it the ATC. */
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "ATC empty on detach");
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+}
+
+/* A PRI device page-faults: its page request reaches the fault queue; PRI_RESP answers it. */
+static void test_pri_iopf(void *arg)
+{
+	struct smmuv3_iommu_stats st0, st1;
+	struct iommu_hwpt_pgfault pf;
+	uint32_t ioas, hwpt, fault_id, plain;
+	struct dma_job j;
+	uint64_t ste[8];
+	struct sdev a;
+	int ffd;
+
+	smmu_setup();
+	a = sdev_new_pcie(SID_A, true);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(sdev_attach(&a, hwpt));
+	ste_read(SID_A, ste);
+	TAP_CHECK(!(ste[2] & STE2_S), "no S2S: PRI, not stall");
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS");
+	smmuv3_iommu_get_stats(smmu, &st0);
+
+	/* A write to a page not mapped yet: a page request for the page, write, Last. */
+	job_start(&j, &a, IOVA + 0x3010, 32, true);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
+	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
+	TAP_CHECK_EQ(pf.addr, IOVA + 0x3000, "page address");
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	TAP_CHECK(pf.grpid < 512, "PRG index");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
+	TAP_CHECK_EQ(j.done, 32, "bytes");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
+
+	/* INVALID: the device gives up; the access fails with the translation fault. */
+	job_start(&j, &a, IOVA + 0x5000, 8, false);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
+	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
+	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	smmuv3_iommu_get_stats(smmu, &st1);
+	TAP_CHECK_EQ(st1.pprs - st0.pprs, 2, "two PRI queue records");
+	TAP_CHECK_EQ(st1.pri_iopfs - st0.pri_iopfs, 2, "both to the fault queue");
+	TAP_CHECK_EQ(st1.evtq_overflows + st1.priq_overflows, 0, "no overflow");
+
+	/* Without a fault queue nobody takes the request: Invalid Request at once. */
+	plain = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_replace(&a, plain));
+	dma_fault(&a, IOVA + 0x7000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x7000);
+	smmuv3_iommu_get_stats(smmu, &st0);
+	TAP_CHECK_EQ(st0.pri_denied - st1.pri_denied, 1, "denied by the driver");
+
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
+/* Nested: EATS from the vSTE; the guest's ATC_INV reaches its device's physical SID only. */
+static void test_ats_nested(void *arg)
+{
+	uint32_t ioas, parent, viommu, nested;
+	struct smmuv3_ep *ea, *eb;
+	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	uint64_t ste[8];
+	struct guest g;
+	struct sdev a, b, c;
+
+	smmu_setup();
+	a = sdev_new_pcie(SID_A, false);
+	b = sdev_new_pcie(SID_B, false);
+	c = sdev_new(SID_B + 1, false);
+	ea = smmuv3_iommu_dev_ep(a.udev);
+	eb = smmuv3_iommu_dev_ep(b.udev);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas, 0);
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
+	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
+	CHECK_OK(_vdevice_alloc(viommu, b.id, VSID + 1, NULL));
+	CHECK_OK(_vdevice_alloc(viommu, c.id, VSID + 2, NULL));
+	nested = nested_alloc(a.id, viommu, vste_s1(STE1_EATS(1)));
+	CHECK_OK(sdev_attach(&a, nested));
+	CHECK_OK(sdev_attach(&b, nested));
+	CHECK_OK(sdev_attach(&c, nested));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "the guest's EATS, ATS device");
+	ste_read(SID_B + 1, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), 0, "cleared for a device without ATS");
+
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	dma_ok(&a, 0x10000, buf, 8, false);
+	dma_ok(&b, 0x10000, buf, 8, false);
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(ea), 1, "A cached it");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(eb), 1, "B cached it");
+	/* The guest unmaps and invalidates the SMMU's TLB: the ATCs still serve the old page. */
+	guest_unmap(&g, 0x10000);
+	inv_ok(viommu, CMD_NH_ASID | CMD_ASID(GASID), 0);
+	dma_ok(&a, 0x10000, buf, 8, false);
+	/* ATC_INV for A's vSID: A's entry goes, B's stays. */
+	inv_ok(viommu, CMD_ATC_INV | CMD_SID(VSID), 52);
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(ea), 0, "A's ATC invalidated");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(eb), 1, "B's untouched");
+	dma_fault(&a, 0x10000, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, 0x10000);
+	dma_ok(&b, 0x10000, buf, 8, false); /* stale until its own ATC_INV */
+	inv_ok(viommu, CMD_ATC_INV | CMD_SID(VSID + 1), 0x8000 | 4); /* 64 KiB at 0 */
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(eb), 1, "B's entry is outside that range");
+	inv_ok(viommu, CMD_ATC_INV | CMD_SID(VSID + 1), 0x8000 | 5); /* 128 KiB at 0 */
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(eb), 0, "B's by range");
+	dma_fault(&b, 0x10000, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, 0x10000);
+
+	sdev_free(&a);
+	sdev_free(&b);
+	sdev_free(&c);
+	guest_destroy(&g);
+	smmu_teardown();
+}
+
 static void test_devices(void *arg)
 {
 	struct smmuv3_iommu_params p;
@@ -1735,6 +1947,9 @@ int main(void)
 		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
 		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
 		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"ATS: EATS, the device's ATC, unmap invalidation", test_ats},
+		{"PRI: page requests to the fault queue, CMD_PRI_RESP", test_pri_iopf},
+		{"ATS nested: vSTE EATS, forwarded ATC_INV to the right SID", test_ats_nested},
 		{"devices: SIDs, binding, parameters", test_devices},
 		{"close with everything alive", test_close_all},
 		{"DMA while STEs and mappings change", test_concurrent},

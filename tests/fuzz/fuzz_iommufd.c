@@ -213,9 +213,9 @@ static void run_one(struct input *in)
 			put32(argbuf + 12, argbuf[12] & 1 ? (uint32_t)memfd : argbuf[12]);
 		if (request == VFIO_IOMMU_MAP_DMA)
 			put64(argbuf + 24, rd64(argbuf + 24) % (SCRATCH_SIZE * 2));
-		/* A known test op (DMABUF_REVOKE is the last). */
+		/* A known test op (MD_CHECK_DMABUF is the last). */
 		if (request == IOMMU_TEST_CMD)
-			put32(argbuf + 4, argbuf[4] % (IOMMU_TEST_OP_DMABUF_REVOKE + 1));
+			put32(argbuf + 4, argbuf[4] % (IOMMU_TEST_OP_MD_CHECK_DMABUF + 1));
 	}
 	if (r && r->vfio_argsz && (mode & 3) == 0)
 		put32(argbuf, (uint32_t)(r->size + (mode >> 6)));

@@ -145,7 +145,7 @@ static uint8_t get8(const uint8_t **p, const uint8_t *end)
 
 struct ctx {
 	struct smmuv3 *s;
-	bool s1p, s2p;
+	bool s1p, s2p, pri, ats, stall;
 };
 
 /* The architecture's list (IHI 0070 §4): CERROR_NONE or CERROR_ILL. */
@@ -163,11 +163,15 @@ static unsigned int cmd_legal(const struct ctx *x, const uint64_t c[2])
 	case 0x05:
 	case 0x06:
 	case 0x30:
-	case 0x40:
-	case 0x41:
-	case 0x44:
-	case 0x45:
 		return SMMU_CERROR_NONE;
+	case 0x44: /* RESUME: stall, Action != 0b11 */
+		return x->stall && ((c[0] >> 12) & 3) != 3 ? SMMU_CERROR_NONE : SMMU_CERROR_ILL;
+	case 0x45: /* STALL_TERM: stall */
+		return x->stall ? SMMU_CERROR_NONE : SMMU_CERROR_ILL;
+	case 0x40: /* ATC_INV: ATS implemented, Size <= 52 */
+		return x->ats && (c[1] & 0x3f) <= 52 ? SMMU_CERROR_NONE : SMMU_CERROR_ILL;
+	case 0x41: /* PRI_RESP: PRI implemented, Resp != 0b11 */
+		return x->pri && ((c[1] >> 12) & 3) != 3 ? SMMU_CERROR_NONE : SMMU_CERROR_ILL;
 	case 0x10:
 	case 0x11:
 	case 0x12:
@@ -441,8 +445,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prm.cache.walk[0] = prm.cache.walk[1] = (struct xlate_cache_geom){.entries = 8, .ways = 2};
 	prm.cache.ipa = (struct xlate_cache_geom){.entries = 8, .ways = 2};
 	prm.cache.cfg = (struct xlate_cache_geom){.entries = 8, .ways = 2};
+	prm.pri = cfg & 0x20;
+	prm.ats = cfg & 0x40;
+	prm.stall = cfg & 0x80;
 	x.s1p = prm.s1p;
 	x.s2p = prm.s2p;
+	x.pri = prm.pri;
+	x.ats = prm.ats;
+	x.stall = prm.stall;
 	CHECK(!smmuv3_new(&prm, &arena.mem, &x.s));
 	memset(hp(CMDQ_AREA), 0, 0x30000);
 	wr(x.s, SMMU_STRTAB_BASE, 8, strtab);

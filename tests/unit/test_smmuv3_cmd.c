@@ -20,6 +20,7 @@
  *   TLBI_NSNH_ALL   0x30
  */
 #include "smmuv3_env.h"
+#include "util/alloc.h"
 
 #define SID  1
 #define VMID 3ULL
@@ -241,7 +242,7 @@ static void test_cfgi(void **state)
 /* Commands for a stage the SMMU lacks are illegal; the no-op commands are accepted. */
 static void test_cmd_stage_ill(void **state)
 {
-	static const uint64_t nop[] = { 0x01, 0x02, 0x40, 0x41, 0x44, 0x45 };
+	static const uint64_t nop[] = { 0x01, 0x02, 0x01, 0x02, 0x01, 0x02 };
 	struct smmuv3_params p;
 	struct smmu_env t;
 
@@ -268,6 +269,79 @@ static void test_cmd_stage_ill(void **state)
 	smmu_env_destroy(&t);
 }
 
+/* The CERROR_ILL (1) of one command, on an SMMU built with @p. */
+static unsigned int cmd_error(const struct smmuv3_params *p, uint64_t q0, uint64_t q1)
+{
+	struct smmu_env t;
+	unsigned int err;
+
+	smmu_env_init_p(&t, NULL, NULL, p);
+	cmd_issue(&t, q0, q1);
+	err = sm_r32(&t, SMMU_GERROR) & SMMU_GERROR_CMDQ_ERR
+		      ? (sm_r32(&t, SMMU_CMDQ_CONS) & SMMU_CMDQ_CONS_ERR_MASK) >>
+				SMMU_CMDQ_CONS_ERR_SHIFT
+		      : SMMU_CERROR_NONE;
+	smmu_env_destroy(&t);
+	return err;
+}
+
+/*
+ * IHI 0070: ATC_INV is ILLEGAL without ATS (§4.5.1), PRI_RESP without PRI
+ * (§4.5.2), RESUME and STALL_TERM with STALL_MODEL 0b01 (§4.7.1, §4.7.2);
+ * with the feature they are accepted (RESUME Action 0b11, PRI_RESP Resp
+ * 0b11, ATC_INV Size > 52 aside).
+ */
+static void test_cmd_feature_ill(void **state)
+{
+	struct smmuv3_params off, on;
+
+	smmuv3_params_default(&off);
+	on = off;
+	on.ats = on.pri = on.stall = true;
+	assert_int_equal(cmd_error(&off, 0x40 | 1ULL << 32, 52), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&off, 0x41 | 1ULL << 32, 2ULL << 12), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&off, 0x44 | 1ULL << 12 | 1ULL << 32, 0), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&off, 0x45 | 1ULL << 32, 0), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&on, 0x40 | 1ULL << 32, 52), SMMU_CERROR_NONE);
+	assert_int_equal(cmd_error(&on, 0x40 | 1ULL << 32, 53), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&on, 0x41 | 1ULL << 32, 2ULL << 12), SMMU_CERROR_NONE);
+	assert_int_equal(cmd_error(&on, 0x41 | 1ULL << 32, 3ULL << 12), SMMU_CERROR_ILL);
+	for (uint64_t action = 0; action < 3; action++)
+		assert_int_equal(cmd_error(&on, 0x44 | action << 12 | 1ULL << 32, 0),
+				 SMMU_CERROR_NONE);
+	assert_int_equal(cmd_error(&on, 0x44 | 3ULL << 12 | 1ULL << 32, 0), SMMU_CERROR_ILL);
+	assert_int_equal(cmd_error(&on, 0x45 | 1ULL << 32, 0), SMMU_CERROR_NONE);
+}
+
+/* smmuv3_new's allocations are the project's: every one can be made to fail. */
+static void test_new_failnth(void **state)
+{
+	struct smmuv3_params p;
+	struct smmuv3 *s = NULL;
+	unsigned long n;
+	struct pt_arena a;
+
+	smmuv3_params_default(&p);
+	p.stall = true;
+	assert_int_equal(pt_arena_init(&a, 0x100000, 0x10000), 0);
+	for (n = 1;; n++) {
+		int ret;
+
+		ualloc_fail_nth(n);
+		ret = smmuv3_new(&p, &a.mem, &s);
+		if (ualloc_fail_nth_pending()) {
+			ualloc_fail_nth(0);
+			assert_int_equal(ret, 0);
+			break;
+		}
+		assert_int_equal(ret, -ENOMEM);
+	}
+	/* The instance, its stall slots, and the cache's allocations. */
+	assert_true(n > 3);
+	smmuv3_free(s);
+	pt_arena_destroy(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_tlbi_s2_ipa),
 		cmocka_unit_test(test_cfgi),
 		cmocka_unit_test(test_cmd_stage_ill),
+		cmocka_unit_test(test_cmd_feature_ill),
+		cmocka_unit_test(test_new_failnth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

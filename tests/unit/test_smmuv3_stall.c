@@ -325,12 +325,50 @@ static void test_stall_s2(void **state)
 	smmu_env_destroy(&t);
 }
 
+/*
+ * STE.S1STALLD (§5.2): ILLEGAL with stage 1 on when STALL_MODEL is not 0b00;
+ * IGNORED with stage 1 off; allowed with stall.
+ */
+static void test_s1stalld(void **state)
+{
+	struct pt_cfg c1 = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg c2 = env_mk(PT_VMSA_S2, 12, 40, 48, 1, 0);
+	struct smmuv3_params p = feat_params();
+	struct smmuv3_result r;
+	struct smmu_env t;
+	uint64_t cd_ipa;
+
+	for (int stall = 1; stall >= 0; stall--) {
+		p.stall = stall;
+		smmu_env_init_p(&t, &c1, &c2, &p);
+		cd_ipa = t.e.data_ipa + 0x100000;
+		cd_set(sm_hp(&t, t.e.gram_pa + (cd_ipa - GRAM_IPA)), cd0_std(ASID), t.e.s1.root);
+		assert_int_equal(pt_map(&t.e.s1, IOVA, GRAM_IPA, 0x1000, PT_PROT_RW), 0);
+		/* SID 1: nested with S1STALLD. SID 2: stage 2 only with S1STALLD. */
+		ste_set(&t, 1, STE0_V | STE0_CFG(7) | cd_ipa, STE1_S1STALLD, ste2_std(VMID, 40, 1),
+			t.e.s2.root);
+		ste_set(&t, 2, STE0_V | STE0_CFG(6), STE1_S1STALLD, ste2_std(VMID, 40, 1),
+			t.e.s2.root);
+		if (stall) {
+			assert_int_equal(sm_xlate(&t, 1, SMMU_NO_SSID, IOVA, PT_PROT_R, &r), 0);
+		} else {
+			assert_int_equal(sm_xlate(&t, 1, SMMU_NO_SSID, IOVA, PT_PROT_R, &r),
+					 -EFAULT);
+			assert_int_equal(r.event, SMMU_EVT_C_BAD_STE);
+			assert_int_equal(evt_next(&t)[0] & 0xff, SMMU_EVT_C_BAD_STE);
+		}
+		assert_int_equal(sm_xlate(&t, 2, SMMU_NO_SSID, GRAM_IPA, PT_PROT_R, &r), 0);
+		assert_true(evt_empty(&t));
+		smmu_env_destroy(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idr),	 cmocka_unit_test(test_s2_httu),
 		cmocka_unit_test(test_cd_httu),	 cmocka_unit_test(test_stall_s1),
-		cmocka_unit_test(test_stall_s2),
+		cmocka_unit_test(test_stall_s2),  cmocka_unit_test(test_s1stalld),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

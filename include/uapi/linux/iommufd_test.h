@@ -85,6 +85,12 @@ enum {
 	IOMMU_TEST_OP_DMABUF_GET = 22,
 	/* revoke or restore a test dma-buf (v6.19) */
 	IOMMU_TEST_OP_DMABUF_REVOKE = 23,
+	/*
+	 * id = mock paging HWPT: [iova, iova + length) must map bytes
+	 * [offset, offset + length) of a test dma-buf (after v6.19: the
+	 * iommufd maintainer tree's selftest, 2026)
+	 */
+	IOMMU_TEST_OP_MD_CHECK_DMABUF = 24,
 };
 
 /* Page-table formats of mock paging domains (iommu_hwpt_selftest.pagetable_type, v6.19). */
@@ -260,6 +266,13 @@ struct iommu_test_cmd {
 			__s32 dmabuf_fd; /* the test dma-buf */
 			__u32 revoked;	 /* 1 revoke, 0 restore */
 		} dmabuf_revoke;
+		struct {
+			__s32 dmabuf_fd;      /* the test dma-buf */
+			__u32 __pad;	      /* implicit in Linux's layout */
+			__aligned_u64 iova;   /* first IOVA, mock-page aligned */
+			__aligned_u64 length; /* bytes, mock-page multiple */
+			__aligned_u64 offset; /* byte offset in the dma-buf */
+		} check_dmabuf;
 	};
 	__u32 last; /* end marker */
 };
@@ -422,6 +435,10 @@ UIOMMU_UAPI_TC(dmabuf_get.length, 16);
 UIOMMU_UAPI_TC(dmabuf_get.open_flags, 20);
 UIOMMU_UAPI_TC(dmabuf_revoke.dmabuf_fd, 16);
 UIOMMU_UAPI_TC(dmabuf_revoke.revoked, 20);
+UIOMMU_UAPI_TC(check_dmabuf.dmabuf_fd, 16);
+UIOMMU_UAPI_TC(check_dmabuf.iova, 24);
+UIOMMU_UAPI_TC(check_dmabuf.length, 32);
+UIOMMU_UAPI_TC(check_dmabuf.offset, 40);
 
 UIOMMU_UAPI_SIZE(struct iommu_test_hw_info, 8);
 UIOMMU_UAPI_OFF(struct iommu_test_hw_info, test_reg, 4);

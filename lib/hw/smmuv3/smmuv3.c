@@ -7,13 +7,13 @@
  * (what the model implements: stage 1 and/or stage 2 and so nesting,
  * AArch64 tables little endian only, 4K/16K/64K granules, 48-bit OAS,
  * 16-bit ASIDs and VMIDs, linear and 2-level stream tables, 2-level CD
- * tables, range invalidation, MSI for CMD_SYNC; HTTU and stall when the
- * parameters ask for them; no ATS, no PRI), the control registers and their
- * acknowledgements, the global
- * error pair, the stream table base, the command and event queues with
- * their wrap bits and the event queue's overflow flag, and the translation
- * caches (one struct xlate_cache) that smmuv3_ste.c fills and
- * smmuv3_cmdq.c invalidates.
+ * tables, range invalidation, MSI for CMD_SYNC and the PRI queue; HTTU,
+ * stall, PRI and ATS when the parameters ask for them), the control
+ * registers and their acknowledgements, the global error pair, the stream
+ * table base, the command, event and PRI queues with their wrap bits and
+ * overflow flags, and the translation caches (one struct xlate_cache)
+ * that smmuv3_ste.c fills and smmuv3_cmdq.c invalidates. The PRI queue's
+ * producer side (page requests) is smmuv3_pri.c.
  *
  * Registers behave as IHI 0070 describes, with these choices: CR0ACK and
  * IRQ_CTRLACK follow their registers at once (updates take no time);
@@ -22,8 +22,12 @@
  * the two 4-byte accesses low then high; a write to a base register or to
  * a queue index the architecture makes read-only while its enable is set
  * (STRTAB_* with SMMUEN, CMDQ_BASE/CONS with CMDQEN, EVENTQ_BASE/PROD
- * with EVENTQEN) is ignored; reserved values of LOG2SIZE beyond IDR1 are
- * taken as the IDR1 maximum.
+ * with EVENTQEN, PRIQ_BASE/PROD with PRIQEN) is ignored; reserved values
+ * of LOG2SIZE beyond IDR1 are taken as the IDR1 maximum. Without PRI the
+ * PRIQ_* registers, CR0.PRIQEN and IRQ_CTRL.PRIQ_IRQEN are RAZ/WI. The
+ * PRI queue interrupt is an MSI (PRIQ_IRQ_CFG1 written to PRIQ_IRQ_CFG0)
+ * when CFG0 holds an address, else the wired line; the event queue's is
+ * the wired line only (its IRQ_CFG registers are kept, not used).
  *
  * Global errors: an error is active while its GERROR bit differs from the
  * GERRORN bit; a new error toggles GERROR only when not already active,
@@ -48,10 +52,16 @@
  *
  * Concurrency: one mutex (s->lock) serialises register accesses, command
  * consumption (and so every cache invalidation, which lib/xlate requires
- * to be serialised) and event writes. Translations take it only to read
- * the few registers they need and to write an event; the walk and the
- * cache lookups run without it (lib/xlate's caches are safe for
- * concurrent readers against one invalidating thread).
+ * to be serialised) and event writes. Translations do not take it to read
+ * the registers they need (CR0, CR2, GBPA, STRTAB_BASE / _CFG): every
+ * write to one of those republishes a copy under a sequence count
+ * (smmuv3_xregs_*), which a translation reads lock-free and consistently
+ * (all five as of one moment: a write completes before the MMIO access
+ * returns, so a translation that starts after it sees it). They take it
+ * only to write an event; the walk and the cache lookups run without it
+ * (lib/xlate's caches are safe for concurrent readers against one
+ * invalidating thread), so a translation that hits the configuration
+ * cache and the IOTLB takes no lock at all.
  */
 #include <endian.h>
 #include <errno.h>
@@ -59,6 +69,7 @@
 #include <string.h>
 
 #include "hw/smmuv3/smmuv3_priv.h"
+#include "util/alloc.h"
 
 void smmuv3_params_default(struct smmuv3_params *p)
 {
@@ -80,6 +91,10 @@ static void smmuv3_init_idr(struct smmuv3 *s)
 		idr0 |= 1u << 1;	/* S1P */
 	idr0 |= 2u << 2;		/* TTF: AArch64 tables only */
 	idr0 |= 1u << 4;		/* COHACC */
+	if (s->p.ats)
+		idr0 |= 1u << 10;	/* ATS */
+	if (s->p.pri)
+		idr0 |= 1u << 16;	/* PRI */
 	idr0 |= 1u << 12;		/* ASID16 */
 	idr0 |= 1u << 13;		/* MSI */
 	idr0 |= 1u << 18;		/* VMID16 */
@@ -94,8 +109,12 @@ static void smmuv3_init_idr(struct smmuv3 *s)
 	s->idr[0] = idr0;
 	s->idr[1] = s->p.sidsize | s->p.ssidsize << 6 | SMMU_Q_MAX_LOG2 << 16 |
 		    SMMU_Q_MAX_LOG2 << 21;
+	if (s->p.pri)
+		s->idr[1] |= s->priqs << 11; /* PRIQS */
 	s->idr[2] = 0;
 	s->idr[3] = 1u << 10;		/* RIL */
+	if (s->p.pri && s->p.ssidsize)
+		s->idr[3] |= 1u << 5;	/* PPS: overflow auto-responses keep the PASID */
 	s->idr[4] = 0;
 	s->idr[5] = SMMU_OAS_ENC | 1u << 4 | 1u << 5 | 1u << 6; /* OAS 48, 4K, 16K, 64K */
 	if (s->p.stall)
@@ -113,8 +132,15 @@ void smmuv3_reset(struct smmuv3 *s)
 	s->gerror_irq_cfg1 = s->gerror_irq_cfg2 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
 	s->strtab_base = 0;
 	s->strtab_base_cfg = 0;
+	smmuv3_xregs_publish(s);
 	memset(&s->cmdq, 0, sizeof(s->cmdq));
 	memset(&s->evtq, 0, sizeof(s->evtq));
+	memset(&s->priq, 0, sizeof(s->priq));
+	s->priq_irq_cfg0 = 0;
+	s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
+	/* Invalidations nobody waited for yet are sent: an ATC must not outlive a reset stale. */
+	smmuv3_atc_flush(s);
+	s->atc_timeout = false;
 	if (s->cache)
 		xlate_inv_all(s->cache);
 	__atomic_add_fetch(&s->cfg_gen, 1, __ATOMIC_RELEASE);
@@ -132,19 +158,20 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	int ret;
 
 	if (!p || !mem || !out || (!p->s1p && !p->s2p) || p->sidsize < 1 || p->sidsize > 32 ||
-	    p->ssidsize > 20 || p->stall_max > 0xffff)
+	    p->ssidsize > 20 || p->stall_max > 0xffff || p->priqs > SMMU_Q_MAX_LOG2)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = uzalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->p = *p;
 	s->mem = mem;
+	s->priqs = p->priqs ? p->priqs : SMMU_Q_MAX_LOG2;
 	if (s->p.stall) {
 		if (!s->p.stall_max)
 			s->p.stall_max = 32;
-		s->stalls = calloc(s->p.stall_max, sizeof(*s->stalls));
+		s->stalls = ucalloc(s->p.stall_max, sizeof(*s->stalls));
 		if (!s->stalls) {
-			free(s);
+			ufree(s);
 			return -ENOMEM;
 		}
 	} else {
@@ -153,8 +180,8 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	if (!p->no_cache) {
 		ret = xlate_cache_new(&p->cache, &s->cache);
 		if (ret) {
-			free(s->stalls);
-			free(s);
+			ufree(s->stalls);
+			ufree(s);
 			return ret;
 		}
 	}
@@ -174,8 +201,8 @@ void smmuv3_free(struct smmuv3 *s)
 		xlate_cache_free(s->cache);
 	pthread_cond_destroy(&s->stall_cond);
 	pthread_mutex_destroy(&s->lock);
-	free(s->stalls);
-	free(s);
+	ufree(s->stalls);
+	ufree(s);
 }
 
 struct xlate_cache *smmuv3_cache(struct smmuv3 *s)
@@ -188,6 +215,44 @@ void smmuv3_get_stats(struct smmuv3 *s, struct smmuv3_stats *st)
 	pthread_mutex_lock(&s->lock);
 	*st = s->stats;
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The registers translations read                                         */
+
+void smmuv3_xregs_publish(struct smmuv3 *s)
+{
+	struct smmuv3_xregs *x = &s->xregs;
+	uint32_t seq = __atomic_load_n(&s->xregs_seq, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&s->xregs_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&x->cr0, s->cr0, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->cr2, s->cr2, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->gbpa, s->gbpa, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->strtab_cfg, s->strtab_base_cfg, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->strtab_base, s->strtab_base, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->xregs_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+void smmuv3_xregs_read(struct smmuv3 *s, struct smmuv3_xregs *r)
+{
+	const struct smmuv3_xregs *x = &s->xregs;
+	uint32_t seq;
+
+	for (;;) {
+		seq = __atomic_load_n(&s->xregs_seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue; /* a register write is being published */
+		r->cr0 = __atomic_load_n(&x->cr0, __ATOMIC_RELAXED);
+		r->cr2 = __atomic_load_n(&x->cr2, __ATOMIC_RELAXED);
+		r->gbpa = __atomic_load_n(&x->gbpa, __ATOMIC_RELAXED);
+		r->strtab_cfg = __atomic_load_n(&x->strtab_cfg, __ATOMIC_RELAXED);
+		r->strtab_base = __atomic_load_n(&x->strtab_base, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->xregs_seq, __ATOMIC_RELAXED) == seq)
+			return;
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -255,17 +320,25 @@ void smmuv3_gerror_raise(struct smmuv3 *s, uint32_t bits)
 		smmuv3_irq(s, SMMU_IRQ_GERROR);
 }
 
-uint32_t smmuv3_q_log2(uint64_t base)
+uint32_t smmuv3_q_log2_max(uint64_t base, uint32_t max)
 {
 	uint32_t l = base & 0x1f;
 
-	return l > SMMU_Q_MAX_LOG2 ? SMMU_Q_MAX_LOG2 : l;
+	return l > max ? max : l;
 }
 
-/* Physical address of entry @idx of a queue whose base register is @base. */
+uint32_t smmuv3_q_log2(uint64_t base)
+{
+	return smmuv3_q_log2_max(base, SMMU_Q_MAX_LOG2);
+}
+
 uint64_t smmuv3_q_entry_addr(uint64_t base, uint32_t idx, unsigned int esize)
 {
-	uint32_t log2 = smmuv3_q_log2(base);
+	return smmuv3_q_entry_addr_l(base, smmuv3_q_log2(base), idx, esize);
+}
+
+uint64_t smmuv3_q_entry_addr_l(uint64_t base, uint32_t log2, uint32_t idx, unsigned int esize)
+{
 	uint64_t bytes = ((uint64_t)esize << log2) < 32 ? 32 : (uint64_t)esize << log2;
 	uint64_t addr = base & SMMU_MASK(51, 5);
 
@@ -422,11 +495,11 @@ int smmuv3_stall_wait(struct smmuv3 *s, uint32_t sid, uint16_t stag)
 /* ---------------------------------------------------------------------- */
 /* Registers                                                               */
 
-#define CR0_MASK	(SMMU_CR0_SMMUEN | SMMU_CR0_EVENTQEN | SMMU_CR0_CMDQEN)
+#define CR0_MASK	(SMMU_CR0_SMMUEN | SMMU_CR0_EVENTQEN | SMMU_CR0_CMDQEN) /* + PRIQEN */
 #define CR1_MASK	0xfffu
 #define CR2_MASK	0x6u /* RECINVSID, PTM; E2H is RES0 without HYP */
 #define GBPA_MASK	0x1f3f1fu
-#define IRQ_CTRL_MASK	(SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN) /* no PRI */
+#define IRQ_CTRL_MASK	(SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN) /* + PRIQ_IRQEN with PRI */
 #define GERROR_MASK	0x1fdu
 #define STRTAB_BASE_MASK (SMMU_MASK(51, 6) | 1ULL << 62)
 #define STRTAB_CFG_MASK	(0x3ffffu & ~0xf800u) /* LOG2SIZE [5:0], SPLIT [10:6], FMT [17:16] */
@@ -493,7 +566,54 @@ static uint32_t read32(struct smmuv3 *s, uint32_t off)
 	case SMMU_EVENTQ_IRQ_CFG1:	return s->evtq_irq_cfg1;
 	case SMMU_EVENTQ_IRQ_CFG2:	return s->evtq_irq_cfg2;
 	default:
+		break;
+	}
+	if (!s->p.pri)
 		return 0;
+	switch (off) {
+	case SMMU_PRIQ_BASE:		return lo32(s->priq.base);
+	case SMMU_PRIQ_BASE + 4:	return hi32(s->priq.base);
+	case SMMU_PRIQ_PROD:		return s->priq.prod;
+	case SMMU_PRIQ_CONS:		return s->priq.cons;
+	case SMMU_PRIQ_IRQ_CFG0:	return lo32(s->priq_irq_cfg0);
+	case SMMU_PRIQ_IRQ_CFG0 + 4:	return hi32(s->priq_irq_cfg0);
+	case SMMU_PRIQ_IRQ_CFG1:	return s->priq_irq_cfg1;
+	case SMMU_PRIQ_IRQ_CFG2:	return s->priq_irq_cfg2;
+	default:
+		return 0;
+	}
+}
+
+/* The PRIQ_* registers (PRI implemented). */
+static void write32_priq(struct smmuv3 *s, uint32_t off, uint32_t v)
+{
+	bool priqen = s->cr0 & SMMU_CR0_PRIQEN;
+
+	switch (off) {
+	case SMMU_PRIQ_BASE:
+	case SMMU_PRIQ_BASE + 4:
+		if (!priqen)
+			set_half(&s->priq.base, off & 4, v, Q_BASE_MASK);
+		break;
+	case SMMU_PRIQ_PROD:
+		if (!priqen)
+			s->priq.prod = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	case SMMU_PRIQ_CONS:
+		s->priq.cons = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	case SMMU_PRIQ_IRQ_CFG0:
+	case SMMU_PRIQ_IRQ_CFG0 + 4:
+		set_half(&s->priq_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
+		break;
+	case SMMU_PRIQ_IRQ_CFG1:
+		s->priq_irq_cfg1 = v;
+		break;
+	case SMMU_PRIQ_IRQ_CFG2:
+		s->priq_irq_cfg2 = v & 0x3f;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -507,7 +627,8 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 	switch (off) {
 	case SMMU_CR0:
 		was = s->cr0;
-		s->cr0 = v & CR0_MASK;
+		s->cr0 = v & (CR0_MASK | (s->p.pri ? SMMU_CR0_PRIQEN : 0));
+		smmuv3_xregs_publish(s);
 		if ((s->cr0 & ~was) & SMMU_CR0_CMDQEN)
 			smmuv3_cmdq_run(s);
 		break;
@@ -516,13 +637,15 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 		break;
 	case SMMU_CR2:
 		s->cr2 = v & CR2_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_GBPA:
 		if (v & SMMU_GBPA_UPDATE)
 			s->gbpa = v & GBPA_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_IRQ_CTRL:
-		s->irq_ctrl = v & IRQ_CTRL_MASK;
+		s->irq_ctrl = v & (IRQ_CTRL_MASK | (s->p.pri ? SMMU_IRQ_PRIQ_EN : 0));
 		break;
 	case SMMU_GERRORN:
 		was = s->gerror ^ s->gerrorn;
@@ -544,10 +667,12 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 	case SMMU_STRTAB_BASE + 4:
 		if (!smmuen)
 			set_half(&s->strtab_base, off & 4, v, STRTAB_BASE_MASK);
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_STRTAB_BASE_CFG:
 		if (!smmuen)
 			s->strtab_base_cfg = v & STRTAB_CFG_MASK;
+		smmuv3_xregs_publish(s);
 		break;
 	case SMMU_CMDQ_BASE:
 	case SMMU_CMDQ_BASE + 4:
@@ -585,7 +710,9 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 		s->evtq_irq_cfg2 = v & 0x3f;
 		break;
 	default:
-		break; /* RO or no register: write ignored */
+		if (s->p.pri)
+			write32_priq(s, off, v);
+		break; /* else RO or no register: write ignored */
 	}
 }
 

@@ -43,12 +43,30 @@
  * transaction (SID, STAG) with its Action (Retry, or Abort / Terminate,
  * which TERM_MODEL = 1 makes the same abort; Action 0b11 is CERROR_ILL); a
  * RESUME naming no waiting transaction is ignored. CMD_STALL_TERM aborts
- * every stalled transaction of the SID. Without stall both are no-ops.
+ * every stalled transaction of the SID. Without stall (STALL_MODEL 0b01)
+ * both are CERROR_ILL (§4.7.1, §4.7.2: "not available").
+ *
+ * PRI (§4.5.2): CMD_PRI_RESP sends a PRG Response Message to (SID, and
+ * SubstreamID when SSV) for PRGIndex [8:0] of qword 1, with Resp [13:12]
+ * of qword 1: 0b00 Response Failure, 0b01 Invalid Request, 0b10 Success;
+ * 0b11 is CERROR_ILL, as is the command on an SMMU without PRI. With
+ * SMMUEN = 0 it is IGNORED. SSV = 1 on an SMMU without substreams acts as
+ * SSV = 0 (one of the two CONSTRAINED UNPREDICTABLE choices).
+ *
+ * ATS (§4.5.1): CMD_ATC_INV (SSV 11, SubstreamID [31:12], Global 9, SID
+ * [63:32]; qword 1 Size [5:0], Address [63:12]) is an ATS Invalidate
+ * Request for 4096 << Size bytes aligned to their size (Size 52: all).
+ * Without ATS it is CERROR_ILL; so is Size > 52 (permitted); with SMMUEN
+ * = 0 it is IGNORED; Global counts only with SSV. Its consumption does not
+ * complete it: the request is held and sent when the next CMD_SYNC is
+ * consumed (before the SYNC's own signal), or earlier when
+ * SMMU_ATC_PENDING requests are already held (sending early is always
+ * allowed). An endpoint that does not complete one (the callback says
+ * -ETIMEDOUT) makes that CMD_SYNC fail with CERROR_ATC_INV_SYNC, CONS
+ * left at the SYNC, as the architecture describes for an ATS timeout.
  *
  * Accepted as no-ops: PREFETCH_CONFIG / PREFETCH_ADDR (prefetches are
- * hints), and ATC_INV and PRI_RESP, which have nothing to act on while ATS
- * and PRI are not modelled (IDR0 advertises neither; they will be given
- * their effect with those features).
+ * hints).
  *
  * Concurrency: runs under the instance lock, so invalidations never run
  * concurrently with each other (as lib/xlate requires).
@@ -99,6 +117,66 @@ static void cfgi_ste_range(struct smmuv3 *s, uint32_t sid, unsigned int range)
 	first = sid & ~(n - 1);
 	for (uint64_t i = 0; i < n; i++)
 		xlate_cfgc_inv(s->cache, (uint32_t)(first + i), UINT32_MAX);
+}
+
+bool smmuv3_atc_flush(struct smmuv3 *s)
+{
+	bool ok = !s->atc_timeout;
+
+	for (unsigned int i = 0; i < s->nr_atc_pending; i++) {
+		s->stats.atc_invs++;
+		if (s->p.atc_inv && s->p.atc_inv(s->p.ep_opaque, &s->atc_pending[i]))
+			ok = false;
+	}
+	s->nr_atc_pending = 0;
+	s->atc_timeout = false;
+	return ok;
+}
+
+/* CMD_ATC_INV: held until the next CMD_SYNC. */
+static enum smmuv3_cerror atc_inv(struct smmuv3 *s, const uint64_t cmd[2])
+{
+	bool ssv = (cmd[0] >> 11 & 1) && s->p.ssidsize;
+	unsigned int size = SMMU_BITS(cmd[1], 5, 0);
+
+	if (!s->p.ats || size > 52)
+		return SMMU_CERROR_ILL;
+	if (!(s->cr0 & SMMU_CR0_SMMUEN))
+		return SMMU_CERROR_NONE; /* IGNORED */
+	if (s->nr_atc_pending == SMMU_ATC_PENDING && !smmuv3_atc_flush(s))
+		s->atc_timeout = true; /* reported by the next CMD_SYNC */
+	s->atc_pending[s->nr_atc_pending++] = (struct smmuv3_atc_inv){
+		.sid = (uint32_t)(cmd[0] >> 32),
+		.ssid = ssv ? (uint32_t)SMMU_BITS(cmd[0], 31, 12) : SMMU_NO_SSID,
+		.global = ssv && (cmd[0] >> 9 & 1),
+		.size_log2 = size,
+		/* Address[11 + Size:0] taken as zero. */
+		.addr = size >= 52 ? 0 : cmd[1] & ~((4096ULL << size) - 1),
+	};
+	return SMMU_CERROR_NONE;
+}
+
+/* CMD_PRI_RESP: a PRG Response Message to the endpoint. */
+static enum smmuv3_cerror pri_resp(struct smmuv3 *s, const uint64_t cmd[2])
+{
+	static const uint8_t code[3] = { SMMU_PRG_FAILURE, SMMU_PRG_INVALID, SMMU_PRG_SUCCESS };
+	unsigned int resp = SMMU_BITS(cmd[1], 13, 12);
+	bool ssv = (cmd[0] >> 11 & 1) && s->p.ssidsize;
+	struct smmuv3_prg_resp r = {
+		.sid = (uint32_t)(cmd[0] >> 32),
+		.ssid = ssv ? (uint32_t)SMMU_BITS(cmd[0], 31, 12) : SMMU_NO_SSID,
+		.prgi = (uint16_t)SMMU_BITS(cmd[1], 8, 0),
+	};
+
+	if (!s->p.pri || resp == 3)
+		return SMMU_CERROR_ILL;
+	if (!(s->cr0 & SMMU_CR0_SMMUEN))
+		return SMMU_CERROR_NONE; /* IGNORED */
+	r.code = code[resp];
+	s->stats.prg_resps++;
+	if (s->p.prg_resp)
+		s->p.prg_resp(s->p.ep_opaque, &r);
+	return SMMU_CERROR_NONE;
 }
 
 /* Execute one command; CERROR_NONE or the error that stops the queue. */
@@ -182,9 +260,7 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 	case SMMU_CMD_RESUME: {
 		unsigned int action = SMMU_BITS(cmd[0], 13, 12);
 
-		if (!s->p.stall)
-			return SMMU_CERROR_NONE; /* nothing can be stalled */
-		if (action == 3)
+		if (!s->p.stall || action == 3)
 			return SMMU_CERROR_ILL;
 		/* Action: 0b00 Terminate, 0b01 Retry, 0b10 Abort (TERM_MODEL = 1: both abort). */
 		smmuv3_stall_answer(s, sid, false, (uint16_t)cmd[1],
@@ -192,18 +268,23 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 		return SMMU_CERROR_NONE;
 	}
 	case SMMU_CMD_STALL_TERM:
-		if (s->p.stall)
-			smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
+		if (!s->p.stall)
+			return SMMU_CERROR_ILL;
+		smmuv3_stall_answer(s, sid, true, 0, SMMU_STALL_ABORT);
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_ATC_INV:
+		return atc_inv(s, cmd);
 	case SMMU_CMD_PRI_RESP:
-		return SMMU_CERROR_NONE; /* not modelled yet: see the header comment */
+		return pri_resp(s, cmd);
 	case SMMU_CMD_SYNC: {
 		unsigned int cs = SMMU_BITS(cmd[0], 13, 12);
 		uint64_t msi_addr = cmd[1] & SMMU_MASK(51, 2);
 
 		if (cs == 3)
 			return SMMU_CERROR_ILL;
+		/* The ATS invalidations before it complete first. */
+		if (!smmuv3_atc_flush(s))
+			return SMMU_CERROR_ATC_INV_SYNC;
 		if (cs == 1) { /* SIG_IRQ: MSI write when an address is given, else the wire */
 			if (msi_addr) {
 				if (!smmuv3_write32(s, msi_addr, (uint32_t)(cmd[0] >> 32)))

@@ -22,7 +22,8 @@
  * S2TG 4K, S2PS 48 bits, S2AA64, S2R (record faults), S2PTW for a nesting
  * parent; S2HA | S2HD when tracking dirty state; S2S when the domain has a
  * fault queue and the device can stall (stage-2 faults then become page
- * requests, this driver's IOPF for paging domains).
+ * requests, this driver's IOPF for paging domains); EATS = 0b01 for a
+ * device with ATS (whose IOPF is PRI instead).
  *
  * Map and unmap (the core's, under its lock for this domain; the doorbell
  * mapping, under the device's attach; both under s2->lock): map adds
@@ -30,7 +31,9 @@
  * them, then TLBI_S2_IPA over the range (range commands when IDR3.RIL,
  * TLBI_S12_VMALL for more than 1 GiB), TLBI_NH_ALL for the VMID when the
  * domain is a nesting parent (guest stage-1 entries were built over the old
- * stage 2), CMD_SYNC. The tables unmap frees are retired only after that
+ * stage 2), CMD_SYNC, and then CMD_ATC_INV of the range to each ATS
+ * device translating through it (everything for a nested one) and
+ * CMD_SYNC again. The tables unmap frees are retired only after that
  * invalidation (epoch_hold / epoch_release): the SMMU's walk caches may
  * hold their addresses until then.
  *
@@ -56,17 +59,19 @@
  * iommu_hwpt_arm_smmuv3 (EINVAL for another type or a short blob; flags
  * EOPNOTSUPP). Validation is Linux's arm_smmu_validate_vste(): V = 0 means
  * an abort STE (the words are zeroed); otherwise a bit outside V, Config,
- * S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR/COR/CSH,
- * S1STALLD, EATS (word 1) is EIO, a Config other than abort, bypass or
- * stage-1 translate is EIO, EATS other than 0 or 1 is EIO (and is cleared:
- * there is no ATS here). Attach builds the STE: abort; bypass = the
- * parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE with
- * Config nested, the guest's words 0 and 1 ORed in, and MEV. A device that
- * cannot stall gets S1STALLD whatever the guest said (a guest CD.S = 1 is
- * then C_BAD_CD, the architecture's answer; Linux passes the guest's bit
- * through). A stage-1 translate attach needs the device's vDEVICE on the
- * vIOMMU (ENOENT), whose vSID its events will carry; abort and bypass do
- * not (Linux's GBPA case).
+ * S1Fmt, S1ContextPtr, S1CDMax (word 0) and S1DSS, S1CIR/COR/CSH, S1STALLD,
+ * EATS (word 1) is EIO, a Config other than abort, bypass or stage-1
+ * translate is EIO, EATS other than 0 or 1 is EIO; EATS = 1 (TRANS) reaches
+ * the physical STE of a stage-1 translate attach when the device has ATS
+ * (cleared otherwise, and for bypass). Attach builds the STE: abort; bypass
+ * = the parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE
+ * with Config nested, the guest's words 0 and 1 ORed in, and MEV. On an
+ * SMMU that can stall, a device that cannot gets S1STALLD whatever the
+ * guest said (a guest CD.S = 1 is then C_BAD_CD, the architecture's answer;
+ * Linux passes the guest's bit through); without stall S1STALLD is ILLEGAL,
+ * so it is cleared. A stage-1 translate attach needs the device's vDEVICE
+ * on the vIOMMU (ENOENT), whose vSID its events will carry; abort and
+ * bypass do not (Linux's GBPA case).
  */
 #include <endian.h>
 #include <errno.h>
@@ -115,11 +120,58 @@ void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_
 		ste[2] |= STE2_HA | STE2_HD;
 	if (master->can_stall && __atomic_load_n(&s2->domain.sink, __ATOMIC_ACQUIRE))
 		ste[2] |= STE2_S;
+	/* Translation requests served: full ATS (never with S2S: no device has both). */
+	if (master->ats)
+		ste[1] |= STE1_EATS_TRANS;
 	ste[3] = s2->pt.root & STE3_S2TTB_MASK;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Invalidation                                                           */
+
+/*
+ * CMD_ATC_INV for [iova, iova + size) to every ATS device translating
+ * through @s2, + SYNC. One command per device: the smallest aligned
+ * power-of-two span of 4K pages holding the range (Linux's
+ * arm_smmu_atc_inv_to_cmd); everything for a device nested over @s2 (its
+ * ATC holds guest addresses, not IPAs).
+ */
+static void s2_atc_inv(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
+{
+	struct smmuv3_iommu *smmu = s2->smmu;
+	uint64_t first = iova >> 12, last = (iova + size - 1) >> 12, cmds[32][2];
+	unsigned int span = 0, n = 0;
+	uint32_t nsids = 1u << smmu->sid_bits;
+
+	if (!smmu->ats_slots)
+		return;
+	if (size > INV_RANGE_MAX || range_wraps(iova, size))
+		span = CMD_ATC_SIZE_ALL;
+	else
+		while ((first >> span) != (last >> span))
+			span++;
+	/* Chunks of up to 32 commands; ats_lock (a leaf) is never held across a command. */
+	for (uint32_t sid = 0; sid < nsids;) {
+		pthread_mutex_lock(&smmu->ats_lock);
+		if (!smmu->nr_ats_devs)
+			sid = nsids;
+		for (n = 0; sid < nsids && n < 32; sid++) {
+			const struct smmuv3_ats_slot *slot = &smmu->ats_slots[sid];
+
+			if (!slot->ep || slot->s2 != s2)
+				continue;
+			cmds[n][0] = SMMU_CMD_ATC_INV | (uint64_t)sid << CMD0_SID_SHIFT;
+			cmds[n++][1] = slot->nested || span >= CMD_ATC_SIZE_ALL
+					       ? CMD_ATC_SIZE_ALL
+					       : (first >> span << span << 12) | span;
+		}
+		pthread_mutex_unlock(&smmu->ats_lock);
+		if (n) {
+			stat_add(&smmu->stats.atc_invs, n);
+			smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
+		}
+	}
+}
 
 void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 {
@@ -170,6 +222,8 @@ void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 		cmds[n++][1] = 0;
 	}
 	smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
+	/* Then, the SMMU's own caches clean (§4.5.1), the ATCs of the devices on it. */
+	s2_atc_inv(s2, iova, size);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -506,7 +560,7 @@ static int validate_vste(uint64_t ste[2])
 	eats = (unsigned int)((ste[1] & STE1_EATS_MASK) >> STE1_EATS_SHIFT);
 	if (eats > 1) /* ABT or TRANS only */
 		return -EIO;
-	ste[1] &= ~STE1_EATS_MASK; /* no ATS: never in the physical STE */
+	/* Kept: attach honours TRANS for a device that has ATS, and clears it otherwise. */
 	return 0;
 }
 
@@ -586,16 +640,24 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 	switch (cfg) {
 	case STE_CFG_S1_TRANS:
 		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
+		/* EATS as the guest's vSTE asks, when the device has ATS (Linux: enable_ats). */
 		ste[2] &= ~STE2_S; /* stage-2 faults are the host's, never the guest's requests */
 		ste[0] = STE0_V | (uint64_t)STE_CFG_NESTED << STE0_CFG_SHIFT |
 			 (nested->ste[0] & ~STE0_CFG_MASK);
-		ste[1] |= nested->ste[1] | STE1_MEV;
-		if (!master->can_stall)
+		ste[1] &= ~STE1_EATS_MASK;
+		if (master->ats)
+			ste[1] |= nested->ste[1] & STE1_EATS_MASK;
+		ste[1] |= (nested->ste[1] & ~STE1_EATS_MASK) | STE1_MEV;
+		/* S1STALLD is ILLEGAL unless stall is configurable: only then is it ours to set. */
+		if (!master->smmu->stall)
+			ste[1] &= ~STE1_S1STALLD;
+		else if (!master->can_stall)
 			ste[1] |= STE1_S1STALLD;
 		break;
 	case STE_CFG_BYPASS:
 		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
 		ste[2] &= ~STE2_S;
+		ste[1] &= ~STE1_EATS_MASK;
 		break;
 	default:
 		smmuv3_make_abort_ste(ste);

@@ -15,6 +15,7 @@
 
 #include <linux/iommufd.h>
 
+#include "hw/smmuv3/smmuv3_ep.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "pt/pt.h"
 #include "util/bits.h"
@@ -39,6 +40,7 @@
 #define STE1_S1STALLD	    (1ULL << 27)
 #define STE1_EATS_SHIFT	    28
 #define STE1_EATS_MASK	    (3ULL << 28)
+#define STE1_EATS_TRANS	    (1ULL << 28)
 #define STE1_SHCFG_INCOMING (1ULL << 44)
 #define STE2_T0SZ_SHIFT	    32
 #define STE2_SL0_SHIFT	    38
@@ -73,6 +75,11 @@
 #define CMD_RESUME_ABORT	 2
 #define CMD1_TG_SHIFT		 10
 #define CMD1_RANGE_ALL		 31 /* CFGI_STE_RANGE Range = 31: CFGI_ALL */
+#define CMD0_SSV_BIT		 (1ULL << 11)
+#define CMD_ATC_SIZE_ALL	 52
+#define CMD_PRI_RESP_FAIL	 0
+#define CMD_PRI_RESP_INVALID	 1
+#define CMD_PRI_RESP_SUCC	 2
 
 /* Event record fields. */
 #define EVT1_STAG_MASK 0xffffULL
@@ -95,14 +102,34 @@
 struct smmuv3_master;
 struct smmuv3_vsmmu;
 
+/*
+ * An ATS device as the ATS port and ATC invalidation see it, by SID: its
+ * endpoint, the stage 2 its STE translates through (NULL: abort) and
+ * whether a guest stage 1 sits on it.
+ */
+struct smmuv3_ats_slot {
+	struct smmuv3_ep *ep;
+	struct smmuv3_domain *s2;
+	bool nested;
+};
+
 struct smmuv3_iommu {
 	struct iommu_device iommu;
 	char name[32];
 	struct smmuv3 *hw;
 
 	/* What the ID registers said at probe. */
-	bool s1p, s2p, httu_dirty, stall, ril, cd2l;
+	bool s1p, s2p, httu_dirty, stall, ril, cd2l, pri, ats;
 	unsigned int sid_bits, ssid_bits;
+
+	/*
+	 * Guards ats_slots[] (by SID, NULL without ATS): a leaf, taken under the
+	 * model's lock by the ATS port callbacks and under master->lock by
+	 * attach, so neither path orders smmu->lock against master->lock.
+	 */
+	pthread_mutex_t ats_lock;
+	struct smmuv3_ats_slot *ats_slots;
+	unsigned int nr_ats_devs;
 
 	/* Guards masters[] and vmid_map. */
 	pthread_mutex_t lock;
@@ -122,6 +149,12 @@ struct smmuv3_iommu {
 	uint64_t *evtq;
 	unsigned int evtq_log2;
 	uint32_t evtq_cons;
+
+	/* Guards PRI queue consumption (records handled in order, under it). */
+	pthread_mutex_t priq_lock;
+	uint64_t *priq;
+	unsigned int priq_log2;
+	uint32_t priq_cons;
 
 	/*
 	 * Read while an event is reported to somebody (a fault queue through a
@@ -147,6 +180,8 @@ struct smmuv3_master {
 	char name[48];
 	struct iommu_resv_region resv; /* the SW_MSI window (when it has MSIs) */
 	bool can_stall, msi;
+	bool ats, pri;		/* the endpoint's capabilities the driver uses */
+	struct smmuv3_ep *ep;	/* its ATC and PRGs (ats) */
 
 	/* Guards everything below (the core serialises attach changes; the event path reads). */
 	pthread_mutex_t lock;
@@ -251,6 +286,8 @@ int smmuv3_cmdq_issue(struct smmuv3_iommu *smmu, const uint64_t (*cmds)[2], unsi
 		      unsigned int *done);
 /* One command and a CMD_SYNC. */
 int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd1);
+/* ATC_INV of everything of @sid (when the SMMU has ATS) + SYNC. */
+void smmuv3_atc_inv_sid(struct smmuv3_iommu *smmu, uint32_t sid);
 /* Write @ste for @sid (break-before-make through an abort STE when needed) + CFGI_STE. */
 void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t ste[8]);
 /* Attach @master to @domain with @ste; @vsmmu / @vsid: its vmaster (NULL: none). */

@@ -45,6 +45,26 @@
  * be read): dma_translate drains after every fault it meets, and whoever
  * else makes the model record events calls smmuv3_iommu_process_events().
  *
+ * ATS and PRI. A device made with ats has an endpoint (smmuv3_ep.h): its
+ * ATC and its page request groups. The driver plays the Root Complex for
+ * the model's ATS port (PRG responses and ATS invalidations go to the
+ * endpoint of the SID). Its STE has EATS = 0b01; its DMA goes through
+ * smmuv3_ep_translate(): the ATC, else a translation request, else (pri)
+ * a page request into the PRI queue. The PRI queue (probed from IDR0.PRI,
+ * enabled with its interrupt after the event queue, as Linux does) is
+ * drained like the event queue, by the DMA path that sent the request:
+ * a record becomes a page request for the sink of the attached domain
+ * (group = PRG index, LAST_PAGE from Last, PASID_VALID from SSV, the
+ * permissions from its bits), and one nobody takes is answered Invalid
+ * Request when it ends its group. The page response is CMD_PRI_RESP
+ * (SUCCESS: Success; else Invalid Request). The DMA thread waits for the
+ * endpoint's response outside the epoch section, as for a stall. Every
+ * unmap of a stage 2 ends with CMD_ATC_INV of the range to each ATS device
+ * on it, after the TLBI's SYNC (IHI 0070 §4.5.1), and every STE change of
+ * an ATS device with CMD_ATC_INV of everything. Linux 6.12's driver logs
+ * and denies PRI requests; this one routes them as VT-d's does, which is
+ * where Linux is going.
+ *
  * DMA (dma_translate): one smmuv3_translate() per piece. A stall drains
  * the event queue (so the page request reaches its fault queue), then
  * waits in smmuv3_stall_wait() for the RESUME that the page response
@@ -60,12 +80,14 @@
  * STE.S2S: stage-2 faults become page requests.
  *
  * Locks, outermost first: the core's (idev->lock, vIOMMU lock) around
- * attach; evtq_lock; report_lock (read while an event is delivered; write
+ * attach; evtq_lock or priq_lock; report_lock (read while an event is delivered; write
  * by whoever frees a domain, a vIOMMU or a device, so a delivery never
  * reaches freed memory); the core's fault / vEVENTQ locks inside the
  * delivery; master->lock, s2->lock and smmu->lock are leaves except that
  * master->lock is held across s2->lock (doorbell) and cmdq_lock (STE);
- * cmdq_lock is innermost (it takes the model's lock through MMIO).
+ * cmdq_lock is innermost (it takes the model's lock through MMIO). The
+ * ATS port callbacks run under the model's lock and take ats_lock, then
+ * the endpoint's lock: both leaves.
  */
 #include <endian.h>
 #include <errno.h>
@@ -87,9 +109,12 @@ void smmuv3_iommu_params_default(struct smmuv3_iommu_params *p)
 	smmuv3_params_default(&p->hw);
 	p->hw.httu = true;
 	p->hw.stall = true;
+	p->hw.pri = true;
+	p->hw.ats = true;
 	p->strtab_log2 = 8;
 	p->cmdq_log2 = 8;
 	p->evtq_log2 = 7;
+	p->priq_log2 = 6;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -118,6 +143,36 @@ static void smmuv3_drv_irq(void *opaque, enum smmuv3_irq line)
 {
 	(void)opaque;
 	(void)line;
+}
+
+/*
+ * The platform's Root Complex: ATS-port messages to the endpoint of a SID.
+ * Called with the model's lock held; ats_lock is a leaf under it, and a
+ * device leaves ats[] under it before its endpoint is freed.
+ */
+static void smmuv3_drv_prg_resp(void *opaque, const struct smmuv3_prg_resp *r)
+{
+	struct smmuv3_iommu *smmu = opaque;
+
+	if (!smmu->ats_slots || r->sid >> smmu->sid_bits)
+		return;
+	pthread_mutex_lock(&smmu->ats_lock);
+	if (smmu->ats_slots[r->sid].ep)
+		smmuv3_ep_prg_resp(smmu->ats_slots[r->sid].ep, r);
+	pthread_mutex_unlock(&smmu->ats_lock);
+}
+
+static int smmuv3_drv_atc_inv(void *opaque, const struct smmuv3_atc_inv *inv)
+{
+	struct smmuv3_iommu *smmu = opaque;
+
+	if (!smmu->ats_slots || inv->sid >> smmu->sid_bits)
+		return 0;
+	pthread_mutex_lock(&smmu->ats_lock);
+	if (smmu->ats_slots[inv->sid].ep)
+		smmuv3_ep_atc_inv(smmu->ats_slots[inv->sid].ep, inv);
+	pthread_mutex_unlock(&smmu->ats_lock);
+	return 0; /* no function at the SID: an Unsupported Request, not a timeout */
 }
 
 /* ---------------------------------------------------------------------- */
@@ -228,6 +283,15 @@ int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd
 	return smmuv3_cmdq_issue(smmu, cmd, 1, NULL);
 }
 
+void smmuv3_atc_inv_sid(struct smmuv3_iommu *smmu, uint32_t sid)
+{
+	if (!smmu->ats)
+		return;
+	stat_add(&smmu->stats.atc_invs, 1);
+	smmuv3_cmdq_issue_one(smmu, SMMU_CMD_ATC_INV | (uint64_t)sid << CMD0_SID_SHIFT,
+			      CMD_ATC_SIZE_ALL);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Stream table                                                           */
 
@@ -314,11 +378,15 @@ static void smmuv3_iommu_release(struct smmuv3_iommu *smmu)
 	ufree(smmu->strtab);
 	ufree(smmu->cmdq);
 	ufree(smmu->evtq);
+	ufree(smmu->priq);
 	if (smmu->own_msi_page)
 		ufree(smmu->msi_page);
 	ufree(smmu->masters);
+	ufree(smmu->ats_slots);
 	ufree(smmu->vmid_map);
 	pthread_rwlock_destroy(&smmu->report_lock);
+	pthread_mutex_destroy(&smmu->priq_lock);
+	pthread_mutex_destroy(&smmu->ats_lock);
 	pthread_mutex_destroy(&smmu->evtq_lock);
 	pthread_mutex_destroy(&smmu->cmdq_lock);
 	pthread_mutex_destroy(&smmu->lock);
@@ -335,6 +403,7 @@ static uint64_t *table_alloc(unsigned int log2, size_t esize)
 
 static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 {
+	uint32_t enables, irqs;
 	uint64_t ste[8];
 	uint32_t idr0 = rd32(smmu, SMMU_IDR0), idr1 = rd32(smmu, SMMU_IDR1);
 	uint32_t idr3 = rd32(smmu, SMMU_IDR3);
@@ -345,11 +414,24 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	smmu->stall = (idr0 >> 24 & 3) != 1;
 	smmu->ril = idr3 >> 10 & 1;
 	smmu->cd2l = idr0 >> 19 & 1;
+	smmu->pri = idr0 >> 16 & 1;
+	smmu->ats = idr0 >> 10 & 1;
 	smmu->ssid_bits = idr1 >> 6 & 0x1f;
 	if ((idr1 & 0x3f) < smmu->sid_bits)
 		smmu->sid_bits = idr1 & 0x3f;
-	if (smmu->cmdq_log2 > (idr1 >> 21 & 0x1f) || smmu->evtq_log2 > (idr1 >> 16 & 0x1f))
+	if (smmu->cmdq_log2 > (idr1 >> 21 & 0x1f) || smmu->evtq_log2 > (idr1 >> 16 & 0x1f) ||
+	    (smmu->pri && smmu->priq_log2 > (idr1 >> 11 & 0x1f)))
 		return -EINVAL;
+	if (smmu->pri) {
+		smmu->priq = table_alloc(smmu->priq_log2, 16);
+		if (!smmu->priq)
+			return -ENOMEM;
+	}
+	if (smmu->ats) {
+		smmu->ats_slots = ucalloc((size_t)1 << smmu->sid_bits, sizeof(*smmu->ats_slots));
+		if (!smmu->ats_slots)
+			return -ENOMEM;
+	}
 
 	smmu->strtab = table_alloc(smmu->sid_bits, 64);
 	smmu->cmdq = table_alloc(smmu->cmdq_log2, 16);
@@ -394,9 +476,21 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	wr32(smmu, SMMU_EVENTQ_PROD, 0);
 	wr32(smmu, SMMU_EVENTQ_CONS, 0);
 	smmu->evtq_cons = 0;
-	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN);
-	wr32(smmu, SMMU_IRQ_CTRL, SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN);
-	wr32(smmu, SMMU_CR0, SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN | SMMU_CR0_SMMUEN);
+	enables = SMMU_CR0_CMDQEN | SMMU_CR0_EVENTQEN;
+	irqs = SMMU_IRQ_GERROR_EN | SMMU_IRQ_EVENTQ_EN;
+	if (smmu->pri) {
+		/* As Linux: the PRI queue after the event queue, with its interrupt. */
+		wr64(smmu, SMMU_PRIQ_BASE,
+		     (uint64_t)(uintptr_t)smmu->priq | 1ULL << 62 | smmu->priq_log2);
+		wr32(smmu, SMMU_PRIQ_PROD, 0);
+		wr32(smmu, SMMU_PRIQ_CONS, 0);
+		smmu->priq_cons = 0;
+		enables |= SMMU_CR0_PRIQEN;
+		irqs |= SMMU_IRQ_PRIQ_EN;
+	}
+	wr32(smmu, SMMU_CR0, enables);
+	wr32(smmu, SMMU_IRQ_CTRL, irqs);
+	wr32(smmu, SMMU_CR0, enables | SMMU_CR0_SMMUEN);
 	if (!(rd32(smmu, SMMU_CR0ACK) & SMMU_CR0_SMMUEN))
 		return -EIO;
 	return 0;
@@ -411,6 +505,7 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 
 	if (!p || !out || p->strtab_log2 < 1 || p->strtab_log2 > 16 || p->cmdq_log2 < 1 ||
 	    p->cmdq_log2 > SMMU_Q_MAX_LOG2 || p->evtq_log2 < 1 || p->evtq_log2 > SMMU_Q_MAX_LOG2 ||
+	    (p->hw.pri && (p->priq_log2 < 1 || p->priq_log2 > SMMU_Q_MAX_LOG2)) ||
 	    ((uintptr_t)p->msi_page & 0xfff))
 		return -EINVAL;
 	smmu = uzalloc(sizeof(*smmu));
@@ -419,6 +514,8 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	pthread_mutex_init(&smmu->lock, NULL);
 	pthread_mutex_init(&smmu->cmdq_lock, NULL);
 	pthread_mutex_init(&smmu->evtq_lock, NULL);
+	pthread_mutex_init(&smmu->priq_lock, NULL);
+	pthread_mutex_init(&smmu->ats_lock, NULL);
 	pthread_rwlock_init(&smmu->report_lock, NULL);
 	n = __atomic_fetch_add(&smmuv3_instances, 1, __ATOMIC_RELAXED);
 	if (p->name)
@@ -433,14 +530,14 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	smmu->evt_log_opaque = p->evt_log_opaque;
 	smmu->cmdq_log2 = p->cmdq_log2;
 	smmu->evtq_log2 = p->evtq_log2;
+	smmu->priq_log2 = p->priq_log2;
 
 	hw = p->hw;
 	hw.irq = smmuv3_drv_irq;
 	hw.irq_opaque = smmu;
-	if (ualloc_should_fail()) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	hw.prg_resp = smmuv3_drv_prg_resp;
+	hw.atc_inv = smmuv3_drv_atc_inv;
+	hw.ep_opaque = smmu;
 	ret = smmuv3_new(&hw, &pt_mem_host, &smmu->hw);
 	if (ret)
 		goto err;
@@ -515,7 +612,8 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 {
 	struct smmuv3_master *master;
 
-	if (!smmu || !p || p->sid >> smmu->sid_bits || p->ssid_bits > smmu->ssid_bits) {
+	if (!smmu || !p || p->sid >> smmu->sid_bits || p->ssid_bits > smmu->ssid_bits ||
+	    (p->pri && !p->ats) || (p->can_stall && p->ats) || p->atc_entries > 4096) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -523,6 +621,21 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 	if (!master) {
 		*err = -ENOMEM;
 		return NULL;
+	}
+	master->ats = p->ats && smmu->ats;
+	master->pri = master->ats && p->pri && smmu->pri;
+	if (master->ats) {
+		struct smmuv3_ep_params ep = {
+			.atc_entries = p->atc_entries ? p->atc_entries : 32,
+			.pri = master->pri,
+		};
+		int ret = smmuv3_ep_new(&ep, &master->ep);
+
+		if (ret) {
+			ufree(master);
+			*err = ret;
+			return NULL;
+		}
 	}
 	master->smmu = smmu;
 	pthread_mutex_init(&master->lock, NULL);
@@ -551,12 +664,19 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 	if (smmu->masters[p->sid]) {
 		pthread_mutex_unlock(&smmu->lock);
 		pthread_mutex_destroy(&master->lock);
+		smmuv3_ep_free(master->ep);
 		ufree(master);
 		*err = -EEXIST;
 		return NULL;
 	}
 	smmu->masters[p->sid] = master;
 	pthread_mutex_unlock(&smmu->lock);
+	if (master->ep) {
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[p->sid] = (struct smmuv3_ats_slot){ .ep = master->ep };
+		smmu->nr_ats_devs++;
+		pthread_mutex_unlock(&smmu->ats_lock);
+	}
 	*err = 0;
 	return &master->udev;
 }
@@ -580,6 +700,15 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 	smmu->masters[dev->sid] = NULL;
 	pthread_mutex_unlock(&smmu->lock);
 	pthread_rwlock_unlock(&smmu->report_lock);
+	if (master->ep) {
+		/* Nothing routes to it any more; a DMA still waiting gives up. */
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[dev->sid] = (struct smmuv3_ats_slot){ 0 };
+		smmu->nr_ats_devs--;
+		pthread_mutex_unlock(&smmu->ats_lock);
+		smmuv3_ep_prg_abort(master->ep);
+		smmuv3_ep_free(master->ep);
+	}
 	pthread_mutex_destroy(&master->lock);
 	ufree(master);
 }
@@ -605,6 +734,16 @@ int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *doma
 		}
 	}
 	smmuv3_install_ste(master->smmu, master->udev.sid, ste);
+	/* What the ATC holds was translated under the old STE (Linux: atc_inv_master). */
+	if (master->ep) {
+		struct smmuv3_iommu *smmu = master->smmu;
+
+		pthread_mutex_lock(&smmu->ats_lock);
+		smmu->ats_slots[master->udev.sid].s2 = s2;
+		smmu->ats_slots[master->udev.sid].nested = domain && !smmuv3_is_paging(domain);
+		pthread_mutex_unlock(&smmu->ats_lock);
+		smmuv3_atc_inv_sid(smmu, master->udev.sid);
+	}
 	if (master->msi && old_s2 && s2 != old_s2)
 		smmuv3_msi_put(old_s2);
 	master->msi_s2 = master->msi ? s2 : NULL;
@@ -842,6 +981,117 @@ void smmuv3_iommu_process_events(struct smmuv3_iommu *smmu)
 }
 
 /* ---------------------------------------------------------------------- */
+/* PRI queue                                                              */
+
+static void pri_resp(struct smmuv3_iommu *smmu, uint32_t sid, bool ssv, uint32_t ssid,
+		     uint32_t grpid, unsigned int resp)
+{
+	smmuv3_cmdq_issue_one(smmu,
+			      SMMU_CMD_PRI_RESP | (ssv ? CMD0_SSV_BIT : 0) |
+				      (uint64_t)(ssid & 0xfffff) << 12 |
+				      (uint64_t)sid << CMD0_SID_SHIFT,
+			      (grpid & 0x1ff) | (uint64_t)resp << 12);
+}
+
+/* One page request, in CPU order. Under priq_lock. */
+static void handle_ppr(struct smmuv3_iommu *smmu, const uint64_t ppr[2])
+{
+	uint32_t sid = (uint32_t)ppr[0], ssid = (uint32_t)(ppr[0] >> 32) & 0xfffff;
+	bool ssv = ppr[0] >> 63 & 1, last = ppr[0] >> 62 & 1;
+	struct iopf_fault f = {
+		.flags = last ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0,
+		.grpid = (uint32_t)(ppr[1] & 0x1ff),
+		.addr = ppr[1] & ~0xfffULL,
+	};
+	struct smmuv3_master *master = NULL;
+	struct iommu_domain *domain = NULL;
+	struct iommu_event_sink *sink;
+	int ret = -ENODEV;
+
+	if (ppr[0] >> 60 & 1)
+		f.perm |= IOMMU_PGFAULT_PERM_READ;
+	if (ppr[0] >> 61 & 1)
+		f.perm |= IOMMU_PGFAULT_PERM_WRITE;
+	if (ppr[0] >> 59 & 1)
+		f.perm |= IOMMU_PGFAULT_PERM_EXEC;
+	if (ppr[0] >> 58 & 1)
+		f.perm |= IOMMU_PGFAULT_PERM_PRIV;
+	if (ssv) {
+		f.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
+		f.pasid = ssid;
+	}
+	pthread_rwlock_rdlock(&smmu->report_lock);
+	pthread_mutex_lock(&smmu->lock);
+	if (!(sid >> smmu->sid_bits))
+		master = smmu->masters[sid];
+	pthread_mutex_unlock(&smmu->lock);
+	if (master && master->pri) {
+		pthread_mutex_lock(&master->lock);
+		domain = master->domain;
+		pthread_mutex_unlock(&master->lock);
+		sink = domain ? __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) : NULL;
+		ret = sink && sink->report_iopf ? sink->report_iopf(domain, &master->udev, &f)
+						: -EOPNOTSUPP;
+	}
+	pthread_rwlock_unlock(&smmu->report_lock);
+	trace_smmu_evt(smmu->name, 0, sid, ppr[0], ppr[1], ret ? "ppr-denied" : "ppr-iopf");
+	if (!ret) {
+		stat_add(&smmu->stats.pri_iopfs, 1);
+		return;
+	}
+	/* Nobody will answer the group: do it now (Linux's iopf core answers INVALID). */
+	stat_add(&smmu->stats.pri_denied, 1);
+	if (last)
+		pri_resp(smmu, sid, ssv, ssid, f.grpid, CMD_PRI_RESP_INVALID);
+}
+
+void smmuv3_iommu_process_priq(struct smmuv3_iommu *smmu)
+{
+	uint32_t size = 1u << smmu->priq_log2, mask = (size << 1) - 1;
+
+	if (!smmu->pri)
+		return;
+	pthread_mutex_lock(&smmu->priq_lock);
+	for (;;) {
+		uint32_t prod = rd32(smmu, SMMU_PRIQ_PROD), cons = smmu->priq_cons;
+
+		if ((prod ^ cons) & SMMU_Q_OVFLG) {
+			/*
+			 * Requests were lost (the SMMU answered the Last ones). Every
+			 * record still in the queue is handled; acknowledge with the
+			 * CONS write after them (§8.1.1).
+			 */
+			stat_add(&smmu->stats.priq_overflows, 1);
+			cons ^= SMMU_Q_OVFLG;
+		}
+		if ((prod & mask) == (cons & mask)) {
+			smmu->priq_cons = cons;
+			wr32(smmu, SMMU_PRIQ_CONS, cons);
+			break;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		while ((prod & mask) != (cons & mask)) {
+			const uint64_t *e = &smmu->priq[(size_t)(cons & (size - 1)) * 2];
+			uint64_t ppr[2];
+
+			ppr[0] = le64toh(__atomic_load_n(&e[0], __ATOMIC_RELAXED));
+			ppr[1] = le64toh(__atomic_load_n(&e[1], __ATOMIC_RELAXED));
+			cons = (cons & SMMU_Q_OVFLG) | ((cons + 1) & mask);
+			smmu->priq_cons = cons;
+			wr32(smmu, SMMU_PRIQ_CONS, cons);
+			stat_add(&smmu->stats.pprs, 1);
+			handle_ppr(smmu, ppr);
+		}
+	}
+	pthread_mutex_unlock(&smmu->priq_lock);
+}
+
+struct smmuv3_ep *smmuv3_iommu_dev_ep(struct udev *dev)
+{
+	return smmuv3_master_ours(dev) ? to_master(dev)->ep : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Page responses                                                         */
 
 static int smmuv3_page_response(struct udev *dev, const struct iopf_fault *fault,
@@ -852,6 +1102,15 @@ static int smmuv3_page_response(struct udev *dev, const struct iopf_fault *fault
 	if (!smmuv3_master_ours(dev) || !resp)
 		return -EINVAL;
 	master = to_master(dev);
+	if (master->pri) {
+		/* A PCIe page request group: CMD_PRI_RESP with the group's PASID. */
+		bool ssv = fault && (fault->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID);
+
+		pri_resp(master->smmu, dev->sid, ssv, ssv ? fault->pasid : 0, resp->grpid,
+			 resp->code == IOMMUFD_PAGE_RESP_SUCCESS ? CMD_PRI_RESP_SUCC
+								 : CMD_PRI_RESP_INVALID);
+		return 0;
+	}
 	if (!master->smmu->stall)
 		return -EOPNOTSUPP;
 	/* The group is the STAG; SUCCESS retries the transaction, anything else aborts it. */
@@ -879,10 +1138,83 @@ static int fault_errno(enum smmuv3_event_type type)
 	case SMMU_EVT_C_BAD_SUBSTREAMID:
 	case SMMU_EVT_F_CD_FETCH:
 	case SMMU_EVT_C_BAD_CD:
+	case SMMU_EVT_F_BAD_ATS_TREQ:
 		return -EIO;
 	default:
 		return -EFAULT;
 	}
+}
+
+/* Let the driver see what the model queued (events, page requests), outside any section. */
+static void drain_outside_section(struct smmuv3_iommu *smmu)
+{
+	bool section = epoch_in_section();
+
+	if (section)
+		epoch_exit();
+	smmuv3_iommu_process_events(smmu);
+	smmuv3_iommu_process_priq(smmu);
+	if (section)
+		epoch_enter();
+}
+
+/*
+ * An ATS-capable device: its ATC, else a translation request, else (PRI)
+ * a page request through the PRI queue to the fault queue and a wait for
+ * the response, outside the epoch section (as a stall), then again.
+ */
+#define EP_PRI_ROUNDS 8
+
+static int ep_dma_translate(struct smmuv3_master *master, const struct smmuv3_txn *t, size_t len,
+			    void **host, size_t *contig, struct iommu_dma_fault *fault)
+{
+	struct smmuv3_iommu *smmu = master->smmu;
+	struct smmuv3_result r;
+	unsigned int rounds = 0;
+	uint16_t prgi;
+	int ret;
+
+	for (;;) {
+		bool section;
+		int code;
+
+		ret = smmuv3_ep_translate(master->ep, smmu->hw, t, &r,
+					  rounds < EP_PRI_ROUNDS ? &prgi : NULL);
+		if (ret != -EAGAIN)
+			break;
+		rounds++;
+		section = epoch_in_section();
+		if (section)
+			epoch_exit();
+		smmuv3_iommu_process_priq(smmu);
+		code = smmuv3_ep_prg_wait(master->ep, prgi);
+		if (section)
+			epoch_enter();
+		if (code != SMMU_PRG_SUCCESS) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	if (!ret) {
+		uint64_t left = r.size - (t->addr & (r.size - 1));
+
+		*host = (void *)(uintptr_t)r.pa;
+		*contig = left < len ? (size_t)left : len;
+		return 0;
+	}
+	/* A configuration error or F_BAD_ATS_TREQ was recorded: its owner gets it now. */
+	drain_outside_section(smmu);
+	if (ret == -EFAULT)
+		ret = fault_errno(r.event);
+	if (fault)
+		*fault = (struct iommu_dma_fault){
+			.iova = t->addr,
+			.pasid = t->ssid == SMMU_NO_SSID ? 0 : t->ssid,
+			.access = t->access,
+			.err = ret,
+			.reason = r.event,
+		};
+	return ret;
 }
 
 static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
@@ -901,6 +1233,8 @@ static int smmuv3_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova,
 	t.sid = dev->sid;
 	/* A data access, privileged (as QEMU's model issues every transaction). */
 	t.access = access;
+	if (to_master(dev)->ep)
+		return ep_dma_translate(to_master(dev), &t, len, host, contig, fault);
 	for (;;) {
 		bool section;
 

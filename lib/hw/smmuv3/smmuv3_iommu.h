@@ -27,7 +27,16 @@
  *   GET_HW_INFO      IOMMU_HW_INFO_TYPE_ARM_SMMUV3: IDR0-5, IIDR, AIDR;
  *   IOPF             stall faults go to the attached domain's fault queue
  *                    as page requests (group = STAG); page responses are
- *                    CMD_RESUME;
+ *                    CMD_RESUME; for a PRI-capable (PCIe) device its page
+ *                    requests come through the PRI queue (group = PRG
+ *                    index, LAST_PAGE from Last) and page responses are
+ *                    CMD_PRI_RESP;
+ *   ATS              an ATS-capable device has an ATC (smmuv3_ep.h): its
+ *                    STE gets EATS = 0b01 (a nested one when the guest's
+ *                    vSTE asks for it), its DMA goes through the ATC and
+ *                    translation requests, and every unmap of the stage 2
+ *                    it uses, and every change of its STE, is followed by
+ *                    CMD_ATC_INV + CMD_SYNC;
  *   DMA              dma_translate over smmuv3_translate();
  *   VFIO nesting     without a vIOMMU (the v13 container extension,
  *                    smmuv3_nesting.c): a NEST_PARENT domain takes the
@@ -77,6 +86,7 @@ struct smmuv3_iommu_params {
 	unsigned int strtab_log2; /* SIDs the linear stream table covers (capped at SIDSIZE) */
 	unsigned int cmdq_log2;	  /* command queue entries (log2, 1..19) */
 	unsigned int evtq_log2;	  /* event queue entries (log2, 1..19) */
+	unsigned int priq_log2;	  /* PRI queue entries (log2, 1..IDR1.PRIQS), with PRI */
 	const char *name;	  /* the iommu_device name (default "smmuv3.<n>") */
 	/*
 	 * The MSI doorbell: a 4 KiB-aligned host page the platform's interrupt
@@ -95,7 +105,7 @@ struct smmuv3_iommu_params {
 	void *evt_log_opaque;
 };
 
-/* Defaults: both stages, HTTU, stall, 256 SIDs, 256 commands, 128 events. */
+/* Defaults: both stages, HTTU, stall, PRI, ATS, 256 SIDs, 256 commands, 128 events, 64 PPRs. */
 void smmuv3_iommu_params_default(struct smmuv3_iommu_params *p);
 
 /*
@@ -115,6 +125,13 @@ struct smmuv3_dev_params {
 	uint32_t sid;
 	unsigned int ssid_bits; /* PASID width (0: none; at most IDR1.SSIDSIZE) */
 	bool can_stall;		/* the device tolerates stalled transactions */
+	/*
+	 * PCIe ATS (an ATC of atc_entries, default 32) and PRI (needs ATS).
+	 * Ignored when the SMMU lacks them; with can_stall -EINVAL (IHI 0070
+	 * §3.12.1: stalls are not for PCIe devices).
+	 */
+	bool ats, pri;
+	unsigned int atc_entries;
 	bool no_msi;		/* no MSIs: no SW_MSI window, no doorbell mapping */
 	bool no_dirty;		/* the device is excluded from dirty tracking */
 	bool is_pci;
@@ -145,6 +162,10 @@ int smmuv3_iommu_read_ste(struct smmuv3_iommu *smmu, uint32_t sid, uint64_t ste[
  * smmuv3_translate) calls it.
  */
 void smmuv3_iommu_process_events(struct smmuv3_iommu *smmu);
+/* Consume the PRI queue: page requests to the attached domain's fault queue (or answered). */
+void smmuv3_iommu_process_priq(struct smmuv3_iommu *smmu);
+/* The ATS / PRI endpoint of a device made with ats (NULL otherwise), for tests. */
+struct smmuv3_ep *smmuv3_iommu_dev_ep(struct udev *dev);
 
 /* The doorbell page (4 KiB, host memory) and the IOVA it is mapped at. */
 void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova);
@@ -164,6 +185,11 @@ struct smmuv3_iommu_stats {
 	uint64_t unhandled;	 /* records for nobody (host faults: logged only) */
 	uint64_t dev_faults;	 /* records given to a device's fault handler (VFIO nested) */
 	uint64_t dev_faults_lost; /* ... that it refused (its ring was full) */
+	uint64_t pprs;		 /* PRI queue records consumed */
+	uint64_t priq_overflows; /* PRIQ_PROD.OVFLG seen */
+	uint64_t pri_iopfs;	 /* page requests given to a fault queue */
+	uint64_t pri_denied;	 /* page requests nobody took (answered Invalid Request) */
+	uint64_t atc_invs;	 /* CMD_ATC_INV issued */
 };
 void smmuv3_iommu_get_stats(struct smmuv3_iommu *smmu, struct smmuv3_iommu_stats *st);
 

@@ -111,8 +111,8 @@ void smmuv3_nesting_apply(const struct smmuv3_master *master, struct smmuv3_doma
 			 ((uint64_t)s2->s1fmt << STE0_S1FMT_SHIFT & STE0_S1FMT_MASK) |
 			 ((uint64_t)s2->s1cdmax << STE0_S1CDMAX_SHIFT & STE0_S1CDMAX_MASK);
 		ste[1] |= ((uint64_t)s2->s1dss & STE1_S1DSS_MASK) | STE1_MEV;
-		if (!master->can_stall)
-			ste[1] |= STE1_S1STALLD;
+		if (!master->can_stall && s2->smmu->stall)
+			ste[1] |= STE1_S1STALLD; /* ILLEGAL when the SMMU cannot stall */
 		break;
 	default: /* none, BYPASS: stage 2 only */
 		break;
@@ -332,7 +332,8 @@ int smmuv3_cache_invalidate(struct iommu_domain *domain, struct udev *dev,
 			cmds[n++][1] = 0;
 		}
 	}
-	if (inv->cache & IOMMU_CACHE_INV_TYPE_DEV_IOTLB) {
+	/* ATC_INV is CERROR_ILL on an SMMU without ATS (and no device there has an ATC). */
+	if ((inv->cache & IOMMU_CACHE_INV_TYPE_DEV_IOTLB) && s2->smmu->ats) {
 		/* PASID or ADDR granularity (DOMAIN was refused by the IOMMU layer). */
 		bool pasid = inv->granularity == IOMMU_INV_GRANU_PASID
 				     ? inv->granu.pasid_info.flags & IOMMU_INV_PASID_FLAGS_PASID

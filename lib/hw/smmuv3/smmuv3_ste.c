@@ -33,9 +33,11 @@
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
- *    0b11 and S1DSS 0b11 are Reserved and act as 0b00; EATS is IGNORED
- *    (no ATS). A SubstreamID on a stream whose stage 1 is off (Config
- *    0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
+ *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. S1STALLD = 1 with
+ *    stage 1 on is ILLEGAL without stall (STALL_MODEL 0b01). EATS is
+ *    IGNORED without ATS; with it, 0b01 / 0b11 with S2S and 0b10 other
+ *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose
+ *    stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
  *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
  *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
@@ -59,8 +61,14 @@
  *    stalls the transaction (always recorded, Stall = 1 and a STAG) and
  *    smmuv3_translate() returns -EAGAIN; configuration errors and walk
  *    aborts never stall.
+ *  - ATS (params.ats): an ATS Translation Request (smmuv3_ats_translate)
+ *    takes the same path; effective EATS 0b00 (Config 0b100 included) is
+ *    F_BAD_ATS_TREQ, an abort STE or SMMUEN = 0 a silent Unsupported
+ *    Request, and the walk's translation faults are reported in the
+ *    completion only (never recorded, never stalled).
  * Not modelled yet: TTB1 (addresses outside TTB0's range fault as
- * translation faults), TBI, ATS, PRI, secure streams.
+ * translation faults), TBI, CR0.ATSCHK (Translated traffic bypasses),
+ * secure streams.
  *
  * Caching: a successful decode (including abort, bypass and S1DSS
  * outcomes) is stored in the configuration cache under (SID, SSID, or
@@ -69,12 +77,16 @@
  * during which a CFGI_* ran is done again (the configuration generation
  * moved): the structure may have been read half old, half new, and the
  * architecture lets no transaction use a configuration that an
- * invalidation completed by CMD_SYNC removed. The
+ * invalidation completed by CMD_SYNC removed. A decoded stage names its
+ * derived pt_cfg by index (ptcfg_intern: one per distinct {format,
+ * granule, IAS, OAS, SL0, flags}, immutable once published), so a
+ * translation that hits the configuration cache derives nothing. The
  * translation is cached by lib/xlate under tag {S2VMID, ASID} (S2VMID
  * tags stage-1-only contexts too, stage 2 being implemented).
  *
- * Concurrency: runs without the instance lock except to read the
- * registers it needs (snapshot) and to queue an event. A traced
+ * Concurrency: runs without the instance lock (the registers it needs
+ * come from the lock-free published copy, smmuv3_xregs_read) except to
+ * queue an event. A traced
  * translation (smmuv3_translate_traced, for tests) finds its trace through
  * a thread-local pointer, so tracing one call never touches another's.
  */
@@ -83,10 +95,7 @@
 
 #include "hw/smmuv3/smmuv3_priv.h"
 
-struct regs_snap {
-	uint32_t cr0, cr2, gbpa, strtab_cfg;
-	uint64_t strtab_base;
-};
+#define regs_snap smmuv3_xregs
 
 static const uint8_t ps_bits[8] = { 32, 36, 40, 42, 44, 48, 48, 48 };
 
@@ -103,6 +112,53 @@ static int stage_pt_cfg(const struct smmuv3_stage_cfg *sc, enum pt_format f, str
 	*c = (struct pt_cfg){ .format = f, .granule_shift = sc->granule_shift, .ias = sc->ias,
 			      .oas = sc->oas, .sl0 = sc->sl0, .flags = sc->flags };
 	return pt_cfg_init(c);
+}
+
+/*
+ * The index of @sc's derived configuration in s->ptcfgs, added if new;
+ * SMMU_PTCFG_NONE when the table is full (translations then derive it each
+ * time). @sc was validated: pt_cfg_init succeeds.
+ */
+static uint8_t ptcfg_intern(struct smmuv3 *s, const struct smmuv3_stage_cfg *sc,
+			    enum pt_format f)
+{
+	unsigned int n = __atomic_load_n(&s->nr_ptcfgs, __ATOMIC_ACQUIRE), i;
+	struct pt_cfg c;
+
+	if (stage_pt_cfg(sc, f, &c))
+		return SMMU_PTCFG_NONE;
+	for (i = 0; i < n; i++) {
+		const struct pt_cfg *e = &s->ptcfgs[i];
+
+		if (e->format == c.format && e->granule_shift == c.granule_shift &&
+		    e->ias == c.ias && e->oas == c.oas && e->sl0 == c.sl0 && e->flags == c.flags)
+			return (uint8_t)i;
+	}
+	pthread_mutex_lock(&s->lock);
+	n = s->nr_ptcfgs;
+	for (; i < n; i++) { /* another decode may have added it meanwhile */
+		const struct pt_cfg *e = &s->ptcfgs[i];
+
+		if (e->format == c.format && e->granule_shift == c.granule_shift &&
+		    e->ias == c.ias && e->oas == c.oas && e->sl0 == c.sl0 && e->flags == c.flags)
+			break;
+	}
+	if (i == n && n < SMMU_PTCFG_MAX) {
+		s->ptcfgs[n] = c;
+		__atomic_store_n(&s->nr_ptcfgs, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return i < SMMU_PTCFG_MAX ? (uint8_t)i : SMMU_PTCFG_NONE;
+}
+
+/* The stage's pt_cfg: the interned one, or derived into @tmp. */
+static const struct pt_cfg *stage_cfg(const struct smmuv3 *s, const struct smmuv3_stage_cfg *sc,
+				      enum pt_format f, struct pt_cfg *tmp)
+{
+	if (sc->ptcfg != SMMU_PTCFG_NONE)
+		return &s->ptcfgs[sc->ptcfg];
+	stage_pt_cfg(sc, f, tmp);
+	return tmp;
 }
 
 /* The trace of the translation running on this thread (smmuv3_translate_traced), or NULL. */
@@ -187,7 +243,7 @@ static enum smmuv3_event_type ste_fetch(struct smmuv3 *s, const struct regs_snap
 }
 
 /* Stage-2 fields of an STE (qwords 2 and 3); false: ILLEGAL. */
-static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct smmuv3_dcfg *d)
+static bool ste_decode_s2(struct smmuv3 *s, const uint64_t ste[8], struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
 	unsigned int t0sz = SMMU_BITS(ste[2], 37, 32), sl0 = SMMU_BITS(ste[2], 39, 38);
@@ -217,6 +273,7 @@ static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct 
 		return false;
 	if (stage_pt_cfg(sc, PT_VMSA_S2, &c))
 		return false;
+	sc->ptcfg = ptcfg_intern(s, sc, PT_VMSA_S2);
 	d->s2_record = ste[2] >> 58 & 1;
 	return true;
 }
@@ -225,7 +282,7 @@ static bool ste_decode_s2(const struct smmuv3 *s, const uint64_t ste[8], struct 
  * Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). @s1stalld: the
  * STE's S1STALLD (stall disabled for stage 1).
  */
-static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
+static bool cd_decode(struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
 		      struct smmuv3_dcfg *d)
 {
 	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
@@ -255,6 +312,7 @@ static bool cd_decode(const struct smmuv3 *s, const uint64_t cd[8], bool s1stall
 	sc->root = cd[1] & SMMU_MASK(51, 4);
 	if (!epd0 && ((sc->root >> sc->oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c)))
 		return false;
+	sc->ptcfg = epd0 ? SMMU_PTCFG_NONE : ptcfg_intern(s, sc, PT_VMSA_S1);
 	d->epd0 = epd0;
 	d->s1_record = cd[0] >> 45 & 1;
 	d->asid = (uint16_t)(cd[0] >> 48);
@@ -318,8 +376,8 @@ static enum smmuv3_event_type cd_read(struct smmuv3 *s, const struct smmuv3_txn 
 		struct xlate_fault f;
 		enum pt_fault_reason r;
 
-		stage_pt_cfg(&d->st[1], PT_VMSA_S2, &s2c);
-		xc.s2 = (struct xlate_stage){ &s2c, d->st[1].root };
+		xc.s2 = (struct xlate_stage){ stage_cfg(s, &d->st[1], PT_VMSA_S2, &s2c),
+					      d->st[1].root };
 		r = xlate_s2(&xc, addr, PT_PROT_R, XLATE_CLASS_CD, t->addr, &pa, &f, trace_s2());
 		if (r != PT_OK)
 			return fault_event(t, d, r, &f, ev, record);
@@ -416,6 +474,26 @@ bad_ssid:
 	return SMMU_EVT_C_BAD_SUBSTREAMID;
 }
 
+/*
+ * STE.EATS (IGNORED without ATS, and with Config[1:0] = 0b00): whether
+ * translation requests are served (*ats); false when ILLEGAL: 0b01 (and
+ * 0b11) with stage 2 stalling, 0b10 other than on a nested STE without
+ * S2S. 0b10 then behaves as 0b00 (no ATSCHK), 0b11 too (no DPT).
+ */
+static bool ste_eats(const uint64_t ste[8], unsigned int config, bool *ats)
+{
+	unsigned int eats = SMMU_BITS(ste[1], 29, 28);
+	bool s2s = (config & 2) && (ste[2] >> 57 & 1);
+
+	*ats = false;
+	if ((eats == 1 || eats == 3) && s2s)
+		return false;
+	if (eats == 2 && (config != 7 || s2s))
+		return false;
+	*ats = eats == 1;
+	return true;
+}
+
 static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r,
 				     const struct smmuv3_txn *t, struct smmuv3_dcfg *d,
 				     struct smmuv3_event *ev, bool *record)
@@ -450,11 +528,16 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 	if ((d->s1 && !s->p.s1p) || (d->s2 && !s->p.s2p))
 		goto bad_ste;
 	/*
-	 * §5.2: EATS is IGNORED without ATS (IDR0.ATS = 0). STRW is IGNORED
-	 * when stage 2 is on; for stage 1 only it is RES0 without Hyp (0bx1 is
-	 * ILLEGAL anyway), and a non-zero value is taken as ILLEGAL.
+	 * §5.2: STRW is IGNORED when stage 2 is on; for stage 1 only it is
+	 * RES0 without Hyp (0bx1 is ILLEGAL anyway), and a non-zero value is
+	 * taken as ILLEGAL.
 	 */
 	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
+		goto bad_ste;
+	/* S1STALLD with stage 1 on: ILLEGAL unless STALL_MODEL = 0b00 (stall configurable). */
+	if (d->s1 && (ste[1] >> 27 & 1) && !s->p.stall)
+		goto bad_ste;
+	if (s->p.ats && !ste_eats(ste, config, &d->ats))
 		goto bad_ste;
 	if (s->p.s2p)
 		d->vmid = (uint16_t)ste[2];
@@ -524,7 +607,32 @@ static int bypass(const struct smmuv3_txn *t, struct smmuv3_result *res)
 	return 0;
 }
 
-int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+/* The event of an ATS Translation Request on a stream that does not serve them. */
+static int bad_ats_treq(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	struct smmuv3_event ev;
+
+	ev_config(&ev, SMMU_EVT_F_BAD_ATS_TREQ, t);
+	ev.rnw = !(t->access & PT_PROT_W);
+	ev.ind = !!(t->access & PT_PROT_X);
+	ev.pnu = !(t->access & PT_PROT_U);
+	ev.input = t->addr & SMMU_MASK(63, 12);
+	return terminate(s, res, &ev, true);
+}
+
+static bool translation_fault(enum smmuv3_event_type e)
+{
+	return e == SMMU_EVT_F_TRANSLATION || e == SMMU_EVT_F_ADDR_SIZE ||
+	       e == SMMU_EVT_F_ACCESS || e == SMMU_EVT_F_PERMISSION;
+}
+
+/*
+ * A transaction (@ats false) or an ATS Translation Request (@ats true):
+ * the same configuration and walk; a request is refused by effective EATS
+ * 0b00, and its translation faults neither stall nor record.
+ */
+static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res,
+		     bool ats)
 {
 	uint32_t key = t->ssid == SMMU_NO_SSID ? SMMU_CFGC_NO_SSID : t->ssid;
 	struct pt_cfg s1c, s2c;
@@ -540,10 +648,15 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	memset(res, 0, sizeof(*res));
 	if (t->ssid != SMMU_NO_SSID && t->ssid > 0xfffff)
 		return -EINVAL;
-	pthread_mutex_lock(&s->lock);
-	r = (struct regs_snap){ s->cr0, s->cr2, s->gbpa, s->strtab_base_cfg, s->strtab_base };
-	pthread_mutex_unlock(&s->lock);
+	smmuv3_xregs_read(s, &r);
+	if (ats) {
+		pthread_mutex_lock(&s->lock);
+		s->stats.ats_reqs++;
+		pthread_mutex_unlock(&s->lock);
+	}
 
+	if (ats && !(r.cr0 & SMMU_CR0_SMMUEN))
+		return -EFAULT; /* Unsupported Request, no event */
 	if (!(r.cr0 & SMMU_CR0_SMMUEN)) {
 		if (r.gbpa & SMMU_GBPA_ABORT)
 			return -EFAULT; /* abort, no event */
@@ -563,6 +676,8 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		if (s->cache)
 			xlate_cfgc_insert(s->cache, t->sid, key, &d, sizeof(d));
 	}
+	if (ats && d.kind != SMMU_CFG_ABORT && !d.ats)
+		return bad_ats_treq(s, t, res);
 	switch (d.kind) {
 	case SMMU_CFG_ABORT:
 		if (d.s1_event) {
@@ -579,37 +694,62 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	xc = (struct xlate_cfg){ .mem = s->mem, .cache = s->cache,
 				 .tag = { .vmid = d.vmid, .asid = d.s1 ? d.asid : 0 } };
 	if (d.s2) {
-		stage_pt_cfg(&d.st[1], PT_VMSA_S2, &s2c);
-		xc.s2 = (struct xlate_stage){ &s2c, d.st[1].root };
+		xc.s2 = (struct xlate_stage){ stage_cfg(s, &d.st[1], PT_VMSA_S2, &s2c),
+					      d.st[1].root };
 	}
 	memset(&f, 0, sizeof(f));
 	if (d.s1) {
-		stage_pt_cfg(&d.st[0], PT_VMSA_S1, &s1c);
-		xc.s1 = (struct xlate_stage){ &s1c, d.st[0].root };
+		xc.s1 = (struct xlate_stage){ stage_cfg(s, &d.st[0], PT_VMSA_S1, &s1c),
+					      d.st[0].root };
 		if (d.epd0) {
 			/* TTB0 walks disabled: a stage-1 translation fault */
 			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 						  .input_addr = t->addr };
 			fault_event(t, &d, PT_FAULT_TRANSLATION, &f, &ev, &record);
-			return terminate_or_stall(s, res, &d, &ev, record);
+			goto fault;
 		}
 	} else if (t->addr >> SMMU_OAS_BITS) {
 		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
 		f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 					  .input_addr = t->addr };
 		fault_event(t, &d, PT_FAULT_ADDR_SIZE, &f, &ev, &record);
+		if (ats)
+			goto fault;
 		return terminate(s, res, &ev, d.s2_record);
 	}
 	pr = xlate(&xc, t->addr, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
-		return terminate_or_stall(s, res, &d, &ev, record);
+		goto fault;
 	}
 	res->pa = xr.pa;
 	res->size = xr.size;
 	res->prot = xr.prot;
 	res->iotlb_hit = xr.iotlb_hit;
 	return 0;
+fault:
+	if (ats && translation_fault(ev.type)) {
+		/* A completion without access: no record, no stall (the endpoint may use PRI). */
+		res->event = ev.type;
+		return -EFAULT;
+	}
+	if (ats)
+		return terminate(s, res, &ev, record);
+	return terminate_or_stall(s, res, &d, &ev, record);
+}
+
+int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	return translate(s, t, res, false);
+}
+
+int smmuv3_ats_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *res)
+{
+	if (!s->p.ats) {
+		memset(res, 0, sizeof(*res));
+		return -EOPNOTSUPP;
+	}
+	return translate(s, t, res, true);
 }
 
 int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r,
