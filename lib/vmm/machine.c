@@ -40,6 +40,7 @@
 #include "hw/mock/mock.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "hw/spapr/spapr.h"
+#include "hw/vtd/vtd_iommu.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/log.h"
@@ -54,13 +55,14 @@
 struct machine_iommu {
 	struct smmuv3_iommu *smmu; /* an SMMUv3 instance, else NULL */
 	struct spapr_iommu *spapr; /* an sPAPR PHB, else NULL */
+	struct vtd_iommu *vtd;	   /* a VT-d unit, else NULL */
 	struct msi_doorbell *db;
 };
 
 struct machine_dev {
 	struct udev *udev;
 	struct dmatest_vfio *dv;
-	bool mock;
+	bool mock, vtd;
 	struct spapr_pe *pe; /* sPAPR: its group's PE */
 	bool owns_pe;	     /* the group's first device made the PE */
 };
@@ -82,6 +84,8 @@ static void machine_free(struct machine *m)
 			mock_dev_destroy(md->udev);
 		else if (md->udev && md->pe)
 			spapr_dev_destroy(md->udev);
+		else if (md->udev && md->vtd)
+			vtd_iommu_dev_destroy(md->udev);
 		else if (md->udev)
 			smmuv3_iommu_dev_destroy(md->udev);
 	}
@@ -94,6 +98,7 @@ static void machine_free(struct machine *m)
 		if (m->iommus[i].spapr && spapr_iommu_destroy(m->iommus[i].spapr))
 			ulog_err("machine: sPAPR PHB %s still has PEs", m->topo->iommus[i].name);
 		smmuv3_iommu_free(m->iommus[i].smmu);
+		vtd_iommu_free(m->iommus[i].vtd);
 		if (m->iommus[i].db)
 			msi_doorbell_destroy(m->iommus[i].db);
 	}
@@ -129,6 +134,18 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 
 		mi->spapr = spapr_iommu_create(&cfg, &rc);
 		if (mi->spapr)
+			return 0;
+		goto fail;
+	}
+	if (io->model == TOPO_IOMMU_VTD) {
+		struct vtd_iommu_params vp;
+
+		vtd_iommu_params_default(&vp);
+		vp.hw.no_cache = io->no_cache;
+		vp.hw.cache = io->cache;
+		vp.name = io->name;
+		rc = vtd_iommu_new(&vp, &mi->vtd);
+		if (!rc)
 			return 0;
 		goto fail;
 	}
@@ -177,6 +194,16 @@ static int make_device(struct machine *m, unsigned int i, char *err, size_t errl
 		}
 		if (md->pe)
 			md->udev = spapr_dev_create(md->pe, dev->name, dev->sid, &rc);
+	} else if (io->model == TOPO_IOMMU_VTD) {
+		struct vtd_dev_params vp = {
+			.sid = (uint16_t)dev->sid,
+			.pasid_bits = dev->pasid_width,
+			.is_pci = true,
+			.name = dev->name,
+		};
+
+		md->vtd = true;
+		md->udev = vtd_iommu_dev_create(m->iommus[dev->iommu].vtd, &vp, &rc);
 	} else {
 		struct smmuv3_dev_params sp = {
 			.sid = dev->sid,

@@ -7,8 +7,9 @@
  * must keep before machine.c may build it, so that a file that loads here
  * builds (memory permitting): the models and their option ranges (SMMUv3:
  * stage 2 always, SIDSIZE, SSIDSIZE, translation cache geometry as
- * lib/xlate accepts it; the mock: one per process; spapr: a PowerNV PHB
- * whose groups are PEs, no PASIDs), PCI names, stream IDs
+ * lib/xlate accepts it; VT-d: the caches only, requester IDs from the PCI
+ * names, unique per instance; the mock: one per process; spapr: a PowerNV
+ * PHB whose groups are PEs, no PASIDs), PCI names, stream IDs
  * inside the driver's stream table and unique per instance, PASID widths
  * the IOMMU can serve, group numbers, and a group's devices all behind one
  * IOMMU instance (VFIO's rule). Unknown keys are errors: a misspelt
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "hw/smmuv3/smmuv3_iommu.h"
+#include "hw/vtd/vtd_iommu.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/jpos.h"
@@ -49,6 +51,7 @@ static const char *const mock_keys[] = {"name", "model", NULL};
 static const char *const spapr_keys[] = {"name", "model", NULL};
 static const char *const smmu_keys[] = {"name", "model", "stages", "sidsize", "ssidsize",
 					"httu", "stall", "cache",  NULL};
+static const char *const vtd_keys[] = {"name", "model", "cache", NULL};
 static const char *const cache_keys[] = {"iotlb", "walk_s1", "walk_s2", "ipa", "cfg", NULL};
 static const char *const geom_keys[] = {"entries", "ways", NULL};
 static const char *const dev_keys[] = {"type",	"name",	       "iommu",	    "sid",
@@ -483,6 +486,22 @@ static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_
 	return ret < 0 ? ret : 0;
 }
 
+/* A VT-d unit: the driver's defaults; only the caches are options. */
+static int parse_vtd(struct tl *ld, json_t *obj, const char *path, struct topo_iommu *io)
+{
+	struct vtd_iommu_params p;
+	int ret;
+
+	vtd_iommu_params_default(&p);
+	io->no_cache = p.hw.no_cache;
+	io->cache = p.hw.cache;
+	io->ssidsize = p.hw.pss + 1;
+	ret = check_keys(ld, obj, path, vtd_keys, NULL);
+	if (!ret)
+		ret = parse_cache(ld, obj, path, io);
+	return ret;
+}
+
 static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
 {
 	struct topology *t = ld->t;
@@ -514,13 +533,17 @@ static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
 		io->model = TOPO_IOMMU_SMMUV3;
 		return parse_smmu(ld, obj, path, io);
 	}
+	if (!strcmp(model, "vtd")) {
+		io->model = TOPO_IOMMU_VTD;
+		return parse_vtd(ld, obj, path, io);
+	}
 	child(p, sizeof(p), path, "model");
 	if (!strcmp(model, "spapr")) {
 		io->model = TOPO_IOMMU_SPAPR;
 		return check_keys(ld, obj, path, spapr_keys, " (the spapr model has no options)");
 	}
 	if (strcmp(model, "mock"))
-		return tl_err(ld, p, false, "expected \"smmuv3\", \"spapr\" or \"mock\", got %s",
+		return tl_err(ld, p, false, "expected \"smmuv3\", \"vtd\", \"spapr\" or \"mock\", got %s",
 			      describe(json_object_get(obj, "model"), d, sizeof(d)));
 	io->model = TOPO_IOMMU_MOCK;
 	for (unsigned int j = 0; j < i; j++)
@@ -657,6 +680,26 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 		}
 		if (ret)
 			dev->pasid_width = (unsigned int)x;
+	} else if (io->model == TOPO_IOMMU_VTD) {
+		static const char *const smmu_only[] = {"sid", "can_stall"};
+
+		/* The requester ID is the PCI name's; PASIDs up to ECAP.PSS + 1 bits. */
+		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+			if (!json_object_get(obj, smmu_only[k]))
+				continue;
+			child(p, sizeof(p), path, smmu_only[k]);
+			return tl_err(ld, p, true,
+				      "only for a device behind an smmuv3 (\"%s\" is a vtd: the "
+				      "requester ID is the PCI name's)",
+				      io->name);
+		}
+		dev->sid = rid;
+		dev->pasid_width = io->ssidsize;
+		ret = get_num(ld, obj, path, "pasid_width", 0, io->ssidsize, &x);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			dev->pasid_width = (unsigned int)x;
 	} else {
 		sid_bits = MIN(io->sidsize, (unsigned int)TOPO_SID_BITS_MAX);
 		dev->sid = rid;
@@ -716,11 +759,19 @@ static int check_devices(struct tl *ld)
 	for (unsigned int i = 0; i < t->nr_devices; i++) {
 		struct topo_device *dev = &t->devices[i];
 
-		if (t->iommus[dev->iommu].model != TOPO_IOMMU_SMMUV3)
+		if (t->iommus[dev->iommu].model != TOPO_IOMMU_SMMUV3 &&
+		    t->iommus[dev->iommu].model != TOPO_IOMMU_VTD)
 			continue;
 		for (unsigned int j = 0; j < i; j++) {
 			if (t->devices[j].iommu != dev->iommu || t->devices[j].sid != dev->sid)
 				continue;
+			if (t->iommus[dev->iommu].model == TOPO_IOMMU_VTD) {
+				pathf(p, sizeof(p), "devices[%u].name", i);
+				return tl_err(ld, p, false,
+					      "requester ID 0x%x is %s's already, behind the same %s",
+					      dev->sid, t->devices[j].name,
+					      t->iommus[dev->iommu].name);
+			}
 			pathf(p, sizeof(p), "devices[%u].%s", i, ld->sid_given[i] ? "sid" : "name");
 			return tl_err(ld, p, false,
 				      "stream ID 0x%x%s is %s's already, behind the same %s%s",
@@ -990,7 +1041,10 @@ static json_t *iommu_json(const struct topo_iommu *io)
 		return json_pack("{s:s,s:s}", "name", io->name, "model", "mock");
 	if (io->model == TOPO_IOMMU_SPAPR)
 		return json_pack("{s:s,s:s}", "name", io->name, "model", "spapr");
-	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
+	if (io->model == TOPO_IOMMU_VTD)
+		o = json_pack("{s:s,s:s}", "name", io->name, "model", "vtd");
+	else
+		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
 		      "stages", io->s1 ? "s1+s2" : "s2", "sidsize", (json_int_t)io->sidsize,
 		      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall", io->stall);
 	if (!o)
@@ -1013,7 +1067,8 @@ static json_t *device_json(const struct topology *t, const struct topo_device *d
 {
 	const struct topo_iommu *io = &t->iommus[dev->iommu];
 
-	if (io->model == TOPO_IOMMU_MOCK || io->model == TOPO_IOMMU_SPAPR)
+	if (io->model == TOPO_IOMMU_MOCK || io->model == TOPO_IOMMU_SPAPR ||
+	    io->model == TOPO_IOMMU_VTD)
 		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "type", "dmatest", "name", dev->name,
 				 "iommu", io->name, "group", (json_int_t)dev->group, "pasid_width",
 				 (json_int_t)dev->pasid_width);
@@ -1075,10 +1130,15 @@ int topology_print_text(const struct topology *t, FILE *f)
 				io->name);
 			continue;
 		}
-		fprintf(f,
-			"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, stall %s\n",
-			io->name, io->s1 ? "s1+s2" : "s2", io->sidsize, io->ssidsize,
-			io->httu ? "on" : "off", io->stall ? "on" : "off");
+		if (io->model == TOPO_IOMMU_VTD)
+			fprintf(f, "iommu %s: vtd, scalable mode, %u-bit PASIDs\n", io->name,
+				io->ssidsize);
+		else
+			fprintf(f,
+				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "
+				"stall %s\n",
+				io->name, io->s1 ? "s1+s2" : "s2", io->sidsize, io->ssidsize,
+				io->httu ? "on" : "off", io->stall ? "on" : "off");
 		fputs("  caches: ", f);
 		if (io->no_cache) {
 			fputs("none\n", f);
@@ -1114,6 +1174,8 @@ int topology_print_text(const struct topology *t, FILE *f)
 			fprintf(f, "  %s dmatest", m->name);
 			if (t->iommus[m->iommu].model == TOPO_IOMMU_SMMUV3)
 				fprintf(f, ", SID 0x%x", m->sid);
+			else if (t->iommus[m->iommu].model == TOPO_IOMMU_VTD)
+				fprintf(f, ", RID 0x%x", m->sid);
 			fprintf(f, ", PASID width %u%s, /dev/vfio/devices/vfio%u\n", m->pasid_width,
 				m->can_stall ? ", can stall" : "", j);
 		}

@@ -38,6 +38,7 @@ enum topo_iommu_model {
 	TOPO_IOMMU_SMMUV3,
 	TOPO_IOMMU_MOCK,
 	TOPO_IOMMU_SPAPR, /* a PowerNV PHB (lib/hw/spapr): TCE windows, EEH; a group is a PE */
+	TOPO_IOMMU_VTD, /* Intel VT-d scalable mode (lib/hw/vtd); options: cache */
 };
 
 struct topo_iommu {
@@ -47,7 +48,7 @@ struct topo_iommu {
 	bool s1;
 	bool httu, stall;
 	unsigned int sidsize, ssidsize;
-	bool no_cache;			 /* no translation caches at all */
+	bool no_cache;			 /* no translation caches at all (SMMUv3, VT-d) */
 	struct xlate_cache_params cache; /* when caches are on */
 };
 
@@ -59,7 +60,7 @@ struct topo_device {
 	enum topo_dev_type type;
 	char name[TOPO_NAME_MAX]; /* the PCI name, "0000:00:01.0": GET_DEVICE_FD's */
 	unsigned int iommu;	  /* index into topology.iommus */
-	uint32_t sid;		  /* SMMUv3 stream ID; sPAPR requester ID; 0 behind the mock */
+	uint32_t sid;		  /* SMMUv3 stream ID; VT-d and sPAPR requester ID; 0 behind the mock */
 	unsigned int pasid_width; /* 0: no PASID capability */
 	unsigned int group;	  /* VFIO group: /dev/vfio/<group> */
 	bool can_stall;		  /* SMMUv3: the device tolerates stalled transactions */

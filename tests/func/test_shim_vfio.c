@@ -9,7 +9,10 @@
  *             0000:00:01.0 in group 1 and 0000:00:02.0 in group 2;
  *   three     UIOMMU_CONFIG = scenarios/topology-three-devices.json:
  *             01.0 and 02.0 in group 5 behind an SMMUv3, 03.0 alone in
- *             group 6 behind the mock.
+ *             group 6 behind the mock;
+ *   vtd       UIOMMU_CONFIG = scenarios/topology-vtd.json: the default's
+ *             groups and devices behind an Intel VT-d unit (its HW_INFO
+ *             type, its fault reason).
  *
  * The classic flow: container, group, GET_STATUS, SET_CONTAINER, SET_IOMMU
  * TYPE1v2, MAP_DMA, GET_DEVICE_FD, the device's config space (the dmatest
@@ -50,11 +53,19 @@
 #define ST_ERROR	   (1u << 2)
 #define ERR_DMA_FAULT	   4u
 #define SMMU_F_TRANSLATION 0x10 /* the SMMUv3 event type a fault reports */
+#define VTD_FR_SS_READ	   0x06 /* the VT-d fault reason of a read the second stage refuses */
 
 #define IOVA	 0x1000000ULL /* 16 MiB: inside the mock's aperture too */
 #define MEM_SIZE (64u * 1024)
 
 static bool three; /* the three-device topology */
+static bool vtd;   /* the default's layout behind VT-d */
+
+/* The fault reason a read past the mapping reports behind 01.0 / 02.0's IOMMU. */
+static uint32_t iommu_fault_reason(void)
+{
+	return vtd ? VTD_FR_SS_READ : SMMU_F_TRANSLATION;
+}
 
 struct dev {
 	int fd;
@@ -300,7 +311,7 @@ static void test_classic(void *arg)
 	TAP_CHECK(d.bar0.size == 0x10000 && d.bar0.flags & VFIO_REGION_INFO_FLAG_MMAP &&
 			  d.bar0.flags & VFIO_REGION_INFO_FLAG_CAPS,
 		  "BAR0: 64 KiB, mmap-able in parts");
-	exercise(&d, mem, SMMU_F_TRANSLATION);
+	exercise(&d, mem, iommu_fault_reason());
 	CHECK_OK(ioctl(fd, VFIO_DEVICE_RESET));
 	TAP_CHECK_EQ(reg_rd(&d, DT_CTRL, 4), 0, "RESET cleared CTRL");
 	close(fd);
@@ -363,10 +374,11 @@ static void test_cdev(void *arg)
 
 	/* 0000:00:02.0 is cdev 1 in both topologies. */
 	fd = cdev_bind("/dev/vfio/devices/vfio1", mem, &iommufd, &dev_id);
-	TAP_CHECK_EQ(hw_info_type(iommufd, dev_id), IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
-		     "behind an SMMUv3");
+	TAP_CHECK_EQ(hw_info_type(iommufd, dev_id),
+		     vtd ? IOMMU_HW_INFO_TYPE_INTEL_VTD : IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+		     "behind the topology's IOMMU");
 	dev_init(&d, fd);
-	exercise(&d, mem, SMMU_F_TRANSLATION);
+	exercise(&d, mem, iommu_fault_reason());
 	/* Bound through its cdev, the device blocks its group: group 2, or 5 with 01.0 in it. */
 	CHECK_ERRNO(EBUSY, open(three ? "/dev/vfio/5" : "/dev/vfio/2", O_RDWR));
 	g = open(three ? "/dev/vfio/6" : "/dev/vfio/1", O_RDWR);
@@ -391,7 +403,7 @@ static void test_mock_device(void *arg)
 	struct dev d;
 
 	if (!three)
-		tap_skip("the default topology has no mock device");
+		tap_skip("this topology has no mock device");
 	mem = dma_mem();
 	fd = cdev_bind("/dev/vfio/devices/vfio2", mem, &iommufd, &dev_id);
 	TAP_CHECK_EQ(hw_info_type(iommufd, dev_id), IOMMU_HW_INFO_TYPE_SELFTEST, "behind the mock");
@@ -418,13 +430,15 @@ int main(int argc, char **argv)
 	};
 
 	shim_check_preloaded();
-	if (argc != 2 || (strcmp(argv[1], "default") && strcmp(argv[1], "three"))) {
-		printf("Bail out! usage: %s default|three\n", argv[0]);
+	if (argc != 2 ||
+	    (strcmp(argv[1], "default") && strcmp(argv[1], "three") && strcmp(argv[1], "vtd"))) {
+		printf("Bail out! usage: %s default|three|vtd\n", argv[0]);
 		return 1;
 	}
 	three = !strcmp(argv[1], "three");
-	if (three != (getenv("UIOMMU_CONFIG") != NULL)) {
-		printf("Bail out! UIOMMU_CONFIG must be set exactly for 'three'\n");
+	vtd = !strcmp(argv[1], "vtd");
+	if ((three || vtd) != (getenv("UIOMMU_CONFIG") != NULL)) {
+		printf("Bail out! UIOMMU_CONFIG must be set exactly for 'three' and 'vtd'\n");
 		return 1;
 	}
 	tap_plan(ARRAY_SIZE_T(tests));

@@ -28,6 +28,7 @@
 #include "vmm/topology.h"
 
 #define SMMU_A "{\"name\": \"a\", \"model\": \"smmuv3\""
+#define VTD_A  "{\"name\": \"a\", \"model\": \"vtd\""
 #define DEV1   "{\"type\": \"dmatest\", \"name\": \"0000:00:01.0\""
 
 static int parse(const char *text, struct topology **t, char *err, size_t errlen)
@@ -60,8 +61,20 @@ static const struct {
 	 "t.json:1:56: iommus[1].name: \"a\" is iommus[0]'s name already"},
 	{"{\"iommus\": [{\"name\": \"a\"}], \"devices\": []}",
 	 "t.json:1:13: iommus[0]: missing key \"model\""},
-	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"vtd\"}], \"devices\": []}",
-	 "t.json:1:36: iommus[0].model: expected \"smmuv3\", \"spapr\" or \"mock\", got \"vtd\""},
+	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"amd\"}], \"devices\": []}",
+	 "t.json:1:36: iommus[0].model: expected \"smmuv3\", \"vtd\", \"spapr\" or "
+	 "\"mock\", got \"amd\""},
+	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"vtd\", \"stages\": \"s2\"}], \"devices\": []}",
+	 "t.json:1:43: iommus[0].stages: unknown key (expected name, model, cache)"},
+	{"{\"iommus\": [" VTD_A "}], \"devices\": [" DEV1 ", \"sid\": 8}]}",
+	 "t.json:1:101: devices[0].sid: only for a device behind an smmuv3 (\"a\" is a vtd: the "
+	 "requester ID is the PCI name's)"},
+	{"{\"iommus\": [" VTD_A "}], \"devices\": [" DEV1 ", \"pasid_width\": 21}]}",
+	 "t.json:1:116: devices[0].pasid_width: expected a number from 0 to 20, got 21"},
+	{"{\"iommus\": [" VTD_A "}], \"devices\": [" DEV1 "}, {\"type\": \"dmatest\", "
+	 "\"name\": \"0001:00:01.0\"}]}",
+	 "t.json:1:130: devices[1].name: requester ID 0x8 is 0000:00:01.0's already, behind the "
+	 "same a"},
 	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"mock\"}, {\"name\": \"b\", \"model\": "
 	 "\"mock\"}], "
 	 "\"devices\": []}",
@@ -464,6 +477,46 @@ static void test_print(void **state)
 	topology_free(t);
 }
 
+/* A VT-d instance: its devices' requester IDs, PASID widths, printing. */
+static void test_vtd(void **state)
+{
+	static const char text[] =
+		"{\"iommus\": [{\"name\": \"dmar0\", \"model\": \"vtd\", \"cache\": "
+		"{\"iotlb\": 64}}], \"devices\": [{\"type\": \"dmatest\", \"name\": "
+		"\"0000:01:02.3\"}, {\"type\": \"dmatest\", \"name\": \"0000:00:04.0\", "
+		"\"pasid_width\": 8}]}";
+	struct topology *t;
+	char *buf = NULL, err[512];
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(parse(text, &t, err, sizeof(err)), 0);
+	assert_int_equal(t->iommus[0].model, TOPO_IOMMU_VTD);
+	assert_false(t->iommus[0].no_cache);
+	assert_int_equal(t->iommus[0].cache.iotlb.entries, 64);
+	assert_int_equal(t->devices[0].sid, 0x113);
+	assert_int_equal(t->devices[0].pasid_width, 20);
+	assert_int_equal(t->devices[1].sid, 0x20);
+	assert_int_equal(t->devices[1].pasid_width, 8);
+	round_trip(t);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(topology_print_text(t, f), 0);
+	fclose(f);
+	assert_string_equal(buf,
+			    "topology t.json\n"
+			    "iommu dmar0: vtd, scalable mode, 20-bit PASIDs\n"
+			    "  caches: IOTLB 64, walk s1 256, walk s2 256, IPA 1024, config 64\n"
+			    "group 1: /dev/vfio/1, behind dmar0\n"
+			    "  0000:01:02.3 dmatest, RID 0x113, PASID width 20, "
+			    "/dev/vfio/devices/vfio0\n"
+			    "group 2: /dev/vfio/2, behind dmar0\n"
+			    "  0000:00:04.0 dmatest, RID 0x20, PASID width 8, "
+			    "/dev/vfio/devices/vfio1\n");
+	free(buf);
+	topology_free(t);
+}
+
 /* Every allocation of a parse fails in turn: -ENOMEM and nothing leaked, or success. */
 static void test_fail_nth(void **state)
 {
@@ -506,10 +559,15 @@ static void test_fail_nth(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errors), cmocka_unit_test(test_positions),
-		cmocka_unit_test(test_files),  cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_spapr),  cmocka_unit_test(test_default_topology),
-		cmocka_unit_test(test_print),  cmocka_unit_test(test_fail_nth),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_spapr),
+		cmocka_unit_test(test_default_topology),
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_vtd),
+		cmocka_unit_test(test_fail_nth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1097 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VT-d driver behind /dev/iommu: real iommufd ioctls on devices of a
+ * VT-d model instance (lib/hw/vtd/vtd_iommu.h), DMA through iommu_dma_rw(),
+ * and what the hardware sees (the PASID entries the driver wrote, the
+ * fault reasons, the bytes that moved).
+ *
+ *  - GET_HW_INFO: IOMMU_HW_INFO_TYPE_INTEL_VTD with CAP / ECAP;
+ *  - second-stage paging HWPTs: the PASID entry, DMA, faults, unmap
+ *    invalidation, errnos;
+ *  - NEST_PARENT and nested HWPTs from IOMMU_HWPT_DATA_VTD_S1: the errno
+ *    rules of Linux's intel nested.c / pasid.c, the nested PASID entry,
+ *    DMA through a guest first stage built in guest RAM that IOAS_MAP
+ *    maps, a stale translation until IOMMU_HWPT_INVALIDATE, the
+ *    invalidation array's rules and entry_num;
+ *  - dirty tracking through second-stage A/D (SSADE on and off, bitmaps);
+ *  - PASID attach (paging and nested) and DMA with a PASID;
+ *  - the dmatest PCI function behind VT-d (COPY, a fault's reason).
+ *
+ * Devices are bound with the internal API the VFIO cdev uses
+ * (iommufd_device_bind); everything else is an ioctl on the iommufd.
+ */
+#include <endian.h>
+#include <pthread.h>
+
+#include <linux/pci_regs.h>
+
+#include "dev/dmatest/dmatest.h"
+#include "hw/vtd/vtd_iommu.h"
+#include "iommufd/iommufd_private.h"
+#include "pt/pt.h"
+#include "util/alloc.h"
+
+#include "iommufd_objs.h"
+
+#define SID_A 0x0010
+#define SID_B 0x0011
+#define IOVA  0x100000ULL
+
+/* PASID entry fields (qword, bit). */
+#define PE0_P	    (1ULL << 0)
+#define PE0_AW(a)   ((uint64_t)(a) << 2)
+#define PE0_PGTT(t) ((uint64_t)(t) << 6)
+#define PE0_SSADE   (1ULL << 9)
+#define PE2_SRE	    (1ULL << 0)
+#define PE2_WPE	    (1ULL << 4)
+#define PE2_EAFE    (1ULL << 7)
+#define PTR_MASK    0x000ffffffffff000ULL
+
+static struct vtd_iommu *vtd;
+
+struct vdev {
+	struct udev *udev;
+	struct iommufd_device *idev;
+	uint32_t id;
+};
+
+static void vtd_setup_p(const struct vtd_iommu_params *p)
+{
+	struct vtd_iommu_params d;
+
+	iommufd_setup();
+	if (!p) {
+		vtd_iommu_params_default(&d);
+		p = &d;
+	}
+	TAP_CHECK(!vtd_iommu_new(p, &vtd), "vtd_iommu_new");
+}
+
+static void vtd_setup(void)
+{
+	vtd_setup_p(NULL);
+}
+
+static struct vdev vdev_new_p(const struct vtd_dev_params *p)
+{
+	struct iommufd_ctx *ictx;
+	struct vdev d = {0};
+	int err;
+
+	d.udev = vtd_iommu_dev_create(vtd, p, &err);
+	TAP_CHECK(d.udev, "dev_create: %d", err);
+	ictx = iommufd_ctx_from_file(self_file);
+	TAP_CHECK(!IS_ERR(ictx), "ctx");
+	d.idev = iommufd_device_bind(ictx, d.udev, &d.id, true);
+	iommufd_ctx_put(ictx);
+	TAP_CHECK(!IS_ERR(d.idev), "bind: %ld", PTR_ERR(d.idev));
+	return d;
+}
+
+static struct vdev vdev_new(uint16_t sid)
+{
+	struct vtd_dev_params p = {.sid = sid, .is_pci = true, .pasid_bits = 8};
+
+	return vdev_new_p(&p);
+}
+
+static int vdev_attach(struct vdev *d, uint32_t pasid, uint32_t pt_id)
+{
+	uint32_t id = pt_id;
+
+	return iommufd_device_attach(d->idev, pasid, &id);
+}
+
+static void vdev_free(struct vdev *d)
+{
+	if (!d->udev)
+		return;
+	iommufd_device_detach(d->idev, IOMMU_NO_PASID);
+	iommufd_device_unbind(d->idev);
+	vtd_iommu_dev_destroy(d->udev);
+	d->udev = NULL;
+}
+
+static void vtd_teardown(void)
+{
+	iommufd_teardown();
+	vtd_iommu_free(vtd);
+	vtd = NULL;
+}
+
+static struct iommu_domain *hwpt_domain(uint32_t id)
+{
+	struct iommufd_ctx *ictx = iommufd_ctx_from_file(self_file);
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_ANY);
+	struct iommu_domain *d;
+
+	TAP_CHECK(!IS_ERR(obj), "HWPT %u", id);
+	d = to_hwpt(obj)->domain;
+	iommufd_put_object(ictx, obj);
+	iommufd_ctx_put(ictx);
+	return d;
+}
+
+static uint16_t hwpt_did(uint32_t id)
+{
+	int did = vtd_iommu_domain_did(hwpt_domain(id));
+
+	TAP_CHECK(did > 1, "did %d", did);
+	return (uint16_t)did;
+}
+
+static void pe_read(struct vdev *d, uint32_t pasid, uint64_t pe[8])
+{
+	TAP_CHECK(!vtd_iommu_read_pasid_entry(d->udev, pasid, pe), "read PASID entry");
+}
+
+static int dma(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
+	       size_t *done, struct iommu_dma_fault *f)
+{
+	struct iommu_dma_fault fl;
+	size_t dn;
+
+	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, done ? done : &dn, f ? f : &fl);
+}
+
+static void dma_ok(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write)
+{
+	struct iommu_dma_fault f = {0};
+	size_t done = 0;
+	int ret = dma(d, pasid, iova, buf, len, write, &done, &f);
+
+	TAP_CHECK(!ret && done == len, "DMA %s 0x%llx+%zu: %d, done %zu, reason 0x%x",
+		  write ? "write" : "read", (unsigned long long)iova, len, ret, done, f.reason);
+}
+
+static void dma_fault(struct vdev *d, uint32_t pasid, uint64_t iova, size_t len, bool write,
+		      int err, unsigned int reason, size_t want_done, uint64_t fault_iova)
+{
+	uint8_t buf[0x3000];
+	struct iommu_dma_fault f = {0};
+	size_t done = 99;
+	int ret;
+
+	memset(buf, 0x5a, sizeof(buf));
+	ret = dma(d, pasid, iova, buf, len, write, &done, &f);
+	TAP_CHECK_EQ(ret, err, "DMA 0x%llx", (unsigned long long)iova);
+	TAP_CHECK_EQ(done, want_done, "bytes moved before the fault");
+	TAP_CHECK_EQ(f.err, err, "fault err");
+	TAP_CHECK_EQ(f.reason, reason, "fault reason");
+	TAP_CHECK_EQ(f.iova, fault_iova, "fault iova");
+}
+
+static void *zpages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	TAP_CHECK(p != MAP_FAILED, "mmap");
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* GET_HW_INFO                                                        */
+
+static void test_hw_info(void *arg)
+{
+	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
+	struct iommu_hw_info_vtd info;
+	struct iommu_hw_info cmd;
+	struct vdev a, b;
+	uint64_t cap, ecap;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	b = vdev_new_p(&np);
+	vtd_mmio_read(vtd_iommu_hw(vtd), VTD_CAP_REG, 8, &cap);
+	vtd_mmio_read(vtd_iommu_hw(vtd), VTD_ECAP_REG, 8, &ecap);
+	memset(&info, 0xcc, sizeof(info));
+	cmd = (struct iommu_hw_info){
+		.dev_id = a.id, .data_len = sizeof(info), .data_uptr = (uintptr_t)&info};
+	CHECK_OK(_get_hw_info(&cmd));
+	TAP_CHECK_EQ(cmd.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD, "type");
+	TAP_CHECK_EQ(cmd.data_len, 24, "data_len");
+	TAP_CHECK_EQ(cmd.out_capabilities, IOMMU_HW_CAP_DIRTY_TRACKING, "caps");
+	TAP_CHECK_EQ(cmd.out_max_pasid_log2, 8, "max_pasid_log2");
+	TAP_CHECK_EQ(info.flags, 0, "flags");
+	TAP_CHECK_EQ(info.__reserved, 0, "reserved");
+	TAP_CHECK_EQ(info.cap_reg, cap, "CAP");
+	TAP_CHECK_EQ(info.ecap_reg, ecap, "ECAP");
+	TAP_CHECK(ecap & VTD_ECAP_NEST, "ECAP.NEST");
+	TAP_CHECK(ecap & VTD_ECAP_SLADS, "ECAP.SLADS");
+	cmd = (struct iommu_hw_info){.dev_id = b.id};
+	CHECK_OK(_get_hw_info(&cmd));
+	TAP_CHECK_EQ(cmd.out_capabilities, 0, "no_dirty caps");
+	TAP_CHECK_EQ(cmd.data_len, 24, "full length with data_len 0");
+	cmd = (struct iommu_hw_info){.dev_id = a.id,
+				     .flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+				     .in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD};
+	CHECK_OK(_get_hw_info(&cmd));
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	CHECK_ERRNO(EOPNOTSUPP, _get_hw_info(&cmd));
+	vdev_free(&a);
+	vdev_free(&b);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Second-stage paging                                                */
+
+static void test_paging(void *arg)
+{
+	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48};
+	uint8_t out[0x2000], in[0x2000];
+	uint32_t ioas, hwpt, hwpt2;
+	struct vdev a, b;
+	uint64_t pe[8];
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	b = vdev_new(SID_B);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + PAGE_SIZE, BUFFER_SIZE - PAGE_SIZE,
+		       IOVA + PAGE_SIZE);
+	/* Driver data on a paging HWPT: EOPNOTSUPP. */
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(a.id, ioas, 0, 0, IOMMU_HWPT_DATA_VTD_S1, &s1,
+						 sizeof(s1), &hwpt));
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	/* Blocked before the attach: no PASID entry (its table does not exist yet). */
+	TAP_CHECK_EQ(vtd_iommu_read_pasid_entry(a.udev, 0, pe), -ENOENT, "no PASID table");
+	dma_fault(&a, IOMMU_NO_PASID, IOVA, 16, false, -EIO, VTD_FR_PDIR_NP, 0, IOVA);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt));
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & ~PTR_MASK, PE0_P | PE0_AW(2) | PE0_PGTT(2), "PGTT SS, AW 2");
+	TAP_CHECK(pe[0] & PTR_MASK, "SSPTPTR");
+	TAP_CHECK_EQ(pe[1], hwpt_did(hwpt), "DID");
+	TAP_CHECK_EQ(pe[2], 0, "no first stage");
+
+	for (unsigned int i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 1);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x1800, out, sizeof(out), true);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x1800, out, sizeof(out)), "bytes written");
+	memset(in, 0, sizeof(in));
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x1800, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, out, sizeof(in)), "bytes read");
+	/* A run into unmapped IOVA moves what is mapped, then faults (no W: 0x05). */
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE - 0x800, 0x1000, true, -EFAULT,
+		  VTD_FR_SS_WRITE, 0x800, IOVA + BUFFER_SIZE);
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+		  IOVA + BUFFER_SIZE);
+	/* Device B is blocked. */
+	dma_fault(&b, IOMMU_NO_PASID, IOVA, 16, false, -EIO, VTD_FR_PDIR_NP, 0, IOVA);
+
+	/* Unmap invalidates: the cached translation must not survive. */
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
+	ioas_unmap(ioas, IOVA, PAGE_SIZE);
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + 0x10, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+		  IOVA + 0x10);
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
+
+	/* The interrupt window is reserved: IOAS_MAP there fails while attached. */
+	TAP_CHECK(_ioas_map(ioas, buffer, PAGE_SIZE, &(uint64_t){VTD_MSI_IOVA_BASE},
+			    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE) != 0,
+		  "map into the interrupt window");
+
+	/* Replace: another DID; detach: blocked again. */
+	hwpt2 = hwpt_alloc(a.id, ioas, 0);
+	TAP_CHECK(hwpt_did(hwpt2) != hwpt_did(hwpt), "DIDs");
+	{
+		uint32_t id = hwpt2;
+
+		CHECK_OK(iommufd_device_replace(a.idev, IOMMU_NO_PASID, &id));
+	}
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[1], hwpt_did(hwpt2), "DID after replace");
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x1800, in, 16, false);
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & PE0_P, 0, "not present after detach");
+	dma_fault(&a, IOMMU_NO_PASID, IOVA, 16, false, -EIO, VTD_FR_PTE_NP, 0, IOVA);
+	vdev_free(&a);
+	vdev_free(&b);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* A guest: RAM mapped by IOAS_MAP at GRAM_IPA, its first stage there  */
+
+#define GRAM_IPA  0x40000000ULL
+#define GRAM_SIZE 0x200000ULL
+#define TBL_SIZE  0x100000ULL /* first half: first-stage tables; then data */
+#define DATA_OFF  0x180000ULL
+
+struct guest {
+	uint8_t *base, *ram;
+	struct pt_arena tables;
+	struct pt_table s1;
+};
+
+static void guest_init(struct guest *g, uint32_t ioas)
+{
+	struct pt_cfg c = {.format = PT_X86, .ias = 48, .oas = 48};
+
+	/* Never 2 MiB aligned: the IOAS maps it with 4K leaves (dirty bits per page). */
+	g->base = zpages(GRAM_SIZE + PAGE_SIZE);
+	g->ram = g->base + (((uintptr_t)g->base & (HUGEPAGE_SIZE - 1)) ? 0 : PAGE_SIZE);
+	ioas_map_fixed(ioas, g->ram, GRAM_SIZE, GRAM_IPA);
+	TAP_CHECK(!pt_cfg_init(&c), "s1 cfg");
+	TAP_CHECK(!pt_arena_init_at(&g->tables, GRAM_IPA, TBL_SIZE, g->ram), "guest arena");
+	TAP_CHECK(!pt_table_init(&g->s1, &c, &g->tables.mem), "guest s1");
+}
+
+static void guest_map(struct guest *g, uint64_t iova, uint64_t gpa, unsigned int prot)
+{
+	TAP_CHECK(!pt_map(&g->s1, iova, gpa, PAGE_SIZE, prot | PT_PROT_U), "guest map 0x%llx",
+		  (unsigned long long)iova);
+}
+
+static void guest_unmap(struct guest *g, uint64_t iova)
+{
+	TAP_CHECK(!pt_unmap(&g->s1, iova, PAGE_SIZE, NULL), "guest unmap");
+}
+
+static void guest_destroy(struct guest *g)
+{
+	pt_table_destroy(&g->s1);
+	pt_arena_destroy(&g->tables);
+	munmap(g->base, GRAM_SIZE + PAGE_SIZE);
+}
+
+static int _nested_alloc(uint32_t dev, uint32_t parent, const void *data, uint32_t len,
+			 uint32_t flags, uint32_t *id)
+{
+	return _hwpt_alloc_data(dev, parent, flags, 0, IOMMU_HWPT_DATA_VTD_S1, data, len, id);
+}
+
+static uint32_t nested_alloc(uint32_t dev, uint32_t parent, struct iommu_hwpt_vtd_s1 s1)
+{
+	uint32_t id = 0;
+
+	CHECK_OK(_nested_alloc(dev, parent, &s1, sizeof(s1), 0, &id));
+	return id;
+}
+
+static int _inv(uint32_t hwpt, const void *reqs, uint32_t entry_len, uint32_t *n)
+{
+	return _hwpt_invalidate(hwpt, reqs, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, entry_len, n);
+}
+
+static void inv_ok(uint32_t hwpt, uint64_t addr, uint64_t npages, uint32_t flags)
+{
+	struct iommu_hwpt_vtd_s1_invalidate e = {.addr = addr, .npages = npages, .flags = flags};
+	uint32_t n = 1;
+
+	CHECK_OK(_inv(hwpt, &e, sizeof(e), &n));
+	TAP_CHECK_EQ(n, 1, "entry_num");
+}
+
+/* ------------------------------------------------------------------ */
+/* Nested HWPTs                                                       */
+
+static void test_nested_rules(void *arg)
+{
+	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = GRAM_IPA};
+	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {0, 0}};
+	uint32_t ioas, parent, plain, id;
+	struct vtd_iommu_params p;
+	uint8_t big[32] = {0};
+	struct vdev a;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	plain = hwpt_alloc(a.id, ioas, 0);
+	/* Another vendor's data: EOPNOTSUPP; a parent that is not NEST_PARENT: EINVAL. */
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(a.id, parent, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+						 &vste, sizeof(vste), &id));
+	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, plain, &s1, sizeof(s1), 0, &id));
+	/* The blob: shorter or longer than the struct is EINVAL (reference iommufd.md §1). */
+	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, parent, &s1, 16, 0, &id));
+	memcpy(big, &s1, sizeof(s1));
+	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, parent, big, sizeof(big), 0, &id));
+	/* DIRTY_TRACKING is not a nested flag. */
+	CHECK_ERRNO(EOPNOTSUPP, _nested_alloc(a.id, parent, &s1, sizeof(s1),
+					      IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id));
+	/* Fields are checked at attach (Linux 6.12 intel_pasid_setup_nested): EINVAL. */
+	s1.addr_width = 39;
+	id = nested_alloc(a.id, parent, s1);
+	TAP_CHECK_EQ(vdev_attach(&a, IOMMU_NO_PASID, id), -EINVAL, "addr_width 39");
+	CHECK_OK(_destroy(id));
+	s1.addr_width = 57; /* needs CAP.FS5LP, off by default */
+	id = nested_alloc(a.id, parent, s1);
+	TAP_CHECK_EQ(vdev_attach(&a, IOMMU_NO_PASID, id), -EINVAL, "addr_width 57");
+	CHECK_OK(_destroy(id));
+	s1.addr_width = 48;
+	s1.flags = IOMMU_VTD_S1_EAFE; /* needs ECAP.EAFS, off by default */
+	id = nested_alloc(a.id, parent, s1);
+	TAP_CHECK_EQ(vdev_attach(&a, IOMMU_NO_PASID, id), -EINVAL, "EAFE");
+	CHECK_OK(_destroy(id));
+	/* SRE + WPE: both in the entry; WPE alone is dropped. */
+	s1.flags = IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_WPE;
+	id = nested_alloc(a.id, parent, s1);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, id));
+	{
+		uint64_t pe[8];
+
+		pe_read(&a, 0, pe);
+		TAP_CHECK_EQ(pe[0] & ~PTR_MASK, PE0_P | PE0_AW(2) | PE0_PGTT(3), "PGTT nested");
+		TAP_CHECK_EQ(pe[1], hwpt_did(id), "nested DID");
+		TAP_CHECK(hwpt_did(id) != hwpt_did(parent), "own DID");
+		TAP_CHECK_EQ(pe[2], GRAM_IPA | PE2_SRE | PE2_WPE, "FSPTPTR, SRE, WPE");
+		iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+		CHECK_OK(_destroy(id));
+		s1.flags = IOMMU_VTD_S1_WPE;
+		id = nested_alloc(a.id, parent, s1);
+		CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, id));
+		pe_read(&a, 0, pe);
+		TAP_CHECK_EQ(pe[2], GRAM_IPA, "WPE without SRE");
+		iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+		CHECK_OK(_destroy(id));
+	}
+	vdev_free(&a);
+	vtd_teardown();
+
+	/* With FS5LP and EAFS the same requests are accepted; without NEST, no parent. */
+	vtd_iommu_params_default(&p);
+	p.hw.fs5lp = true;
+	p.hw.eafs = true;
+	vtd_setup_p(&p);
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	s1 = (struct iommu_hwpt_vtd_s1){
+		.addr_width = 57, .flags = IOMMU_VTD_S1_EAFE, .pgtbl_addr = GRAM_IPA};
+	id = nested_alloc(a.id, parent, s1);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, id));
+	{
+		uint64_t pe[8];
+
+		pe_read(&a, 0, pe);
+		TAP_CHECK_EQ(pe[2], GRAM_IPA | 1ULL << 2 | PE2_EAFE, "FSPM 5-level, EAFE");
+	}
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	vdev_free(&a);
+	vtd_teardown();
+	vtd_iommu_params_default(&p);
+	p.hw.nest = false;
+	vtd_setup_p(&p);
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &id));
+	vdev_free(&a);
+	vtd_teardown();
+}
+
+static void test_nested_dma(void *arg)
+{
+	uint32_t ioas, parent, nested;
+	struct guest g;
+	uint8_t buf[16];
+	struct vdev a;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	nested =
+		nested_alloc(a.id, parent,
+			     (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = g.s1.root});
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
+
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	guest_map(&g, 0x11000, GRAM_IPA + DATA_OFF + 0x1000, PT_PROT_RW);
+	guest_map(&g, 0x12000, GRAM_IPA + DATA_OFF + 0x2000, PT_PROT_R);
+	memcpy(buf, "through stage 1", 16);
+	dma_ok(&a, IOMMU_NO_PASID, 0x10ff8, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0xff8, buf, 16), "bytes in guest RAM");
+	/* First-stage faults: not present (0x71), read-only (0x85). */
+	dma_fault(&a, IOMMU_NO_PASID, 0x20000, 4, true, -EFAULT, VTD_FR_FS_NP, 0, 0x20000);
+	dma_fault(&a, IOMMU_NO_PASID, 0x12000, 4, true, -EFAULT, VTD_FR_SM_WRITE, 0, 0x12000);
+	/* A GPA the IOAS does not map: the second stage refuses (0x05 for a write). */
+	guest_map(&g, 0x40000, 0x10000000, PT_PROT_RW);
+	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_SS_WRITE, 0, 0x40000);
+
+	/* The guest moves 0x10000: stale until it invalidates (the wrong range first). */
+	guest_unmap(&g, 0x10000);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x3000, PT_PROT_RW);
+	memcpy(buf, "stale translate", 16);
+	dma_ok(&a, IOMMU_NO_PASID, 0x10100, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x100, buf, 16), "old page until invalidated");
+	inv_ok(nested, 0x30000, 1, IOMMU_VTD_INV_FLAGS_LEAF);
+	dma_ok(&a, IOMMU_NO_PASID, 0x10100, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x100, buf, 16), "another page's invalidation");
+	inv_ok(nested, 0x10000, 1, IOMMU_VTD_INV_FLAGS_LEAF);
+	memcpy(buf, "after P_IOTLB...", 16);
+	dma_ok(&a, IOMMU_NO_PASID, 0x10100, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x3100, buf, 16), "new page");
+	/* Everything: addr 0, npages U64_MAX. */
+	guest_unmap(&g, 0x10000);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x4000, PT_PROT_RW);
+	inv_ok(nested, 0, UINT64_MAX, 0);
+	dma_ok(&a, IOMMU_NO_PASID, 0x10200, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x4200, buf, 16), "after invalidate-all");
+
+	/* The host unmaps guest memory: nested translations over it are gone too. */
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, 0x50000000);
+	guest_map(&g, 0x13000, 0x50000000, PT_PROT_RW);
+	dma_ok(&a, IOMMU_NO_PASID, 0x13000, buf, 16, false);
+	ioas_unmap(ioas, 0x50000000, PAGE_SIZE);
+	dma_fault(&a, IOMMU_NO_PASID, 0x13000, 4, false, -EFAULT, VTD_FR_SS_READ, 0, 0x13000);
+
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	vdev_free(&a);
+	vtd_teardown();
+	guest_destroy(&g);
+}
+
+static void test_invalidate(void *arg)
+{
+	struct iommu_hwpt_vtd_s1_invalidate e[3];
+	uint32_t ioas, parent, nested, n;
+	struct vdev a;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	nested = nested_alloc(a.id, parent,
+			      (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = GRAM_IPA});
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
+	memset(e, 0, sizeof(e));
+	e[0] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 2};
+	e[1] = (struct iommu_hwpt_vtd_s1_invalidate){
+		.addr = 0x8000, .npages = 1, .flags = IOMMU_VTD_INV_FLAGS_LEAF};
+	/* All good. */
+	n = 2;
+	CHECK_OK(_inv(nested, e, sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 2, "entry_num");
+	/* The third refused: entry_num 2, and each reason's errno. */
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 1, .flags = 2};
+	n = 3;
+	CHECK_ERRNO(EOPNOTSUPP, _inv(nested, e, sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 2, "entry_num, unknown flag");
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = 1, .__reserved = 1};
+	n = 3;
+	CHECK_ERRNO(EOPNOTSUPP, _inv(nested, e, sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 2, "entry_num, reserved");
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1800, .npages = 1};
+	n = 3;
+	CHECK_ERRNO(EINVAL, _inv(nested, e, sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 2, "entry_num, unaligned");
+	e[2] = (struct iommu_hwpt_vtd_s1_invalidate){.addr = 0x1000, .npages = UINT64_MAX};
+	n = 3;
+	CHECK_ERRNO(EINVAL, _inv(nested, e, sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 2, "entry_num, U64_MAX with an address");
+	/* Another data type: EINVAL with nothing done. */
+	n = 1;
+	CHECK_ERRNO(EINVAL, _hwpt_invalidate(nested, e, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					     sizeof(e[0]), &n));
+	TAP_CHECK_EQ(n, 0, "entry_num, wrong type");
+	/* Entries longer or shorter than the struct: EINVAL, nothing done. */
+	{
+		uint8_t big[2][32] = {{0}};
+
+		memcpy(big[0], &e[0], sizeof(e[0]));
+		memcpy(big[1], &e[1], sizeof(e[1]));
+		n = 2;
+		CHECK_ERRNO(EINVAL, _inv(nested, big, 32, &n));
+		TAP_CHECK_EQ(n, 0, "entry_num, 32-byte entries");
+		n = 1;
+		CHECK_ERRNO(EINVAL, _inv(nested, e, 16, &n));
+		TAP_CHECK_EQ(n, 0, "entry_num, short entries");
+	}
+	/* A paging HWPT takes no invalidation array. */
+	n = 1;
+	CHECK_ERRNO(EINVAL, _inv(parent, e, sizeof(e[0]), &n));
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	vdev_free(&a);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Dirty tracking                                                     */
+
+static void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uint64_t want,
+			  uint32_t flags)
+{
+	uint64_t bitmap = 0xdead0000ULL << 32;
+
+	CHECK_OK(_get_dirty_bitmap(hwpt, iova, (uint64_t)npages * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   flags));
+	TAP_CHECK_EQ(bitmap, want | 0xdead0000ULL << 32, "dirty bitmap");
+}
+
+static void test_dirty(void *arg)
+{
+	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
+	uint8_t x[8] = "dirtyyy";
+	uint32_t ioas, hwpt, plain;
+	struct vdev a, b;
+	uint64_t pe[8];
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	b = vdev_new_p(&np);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(b.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt));
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	TAP_CHECK_EQ(vdev_attach(&b, IOMMU_NO_PASID, hwpt), -EINVAL,
+		     "no_dirty device on a tracking domain");
+	plain = hwpt_alloc(a.id, ioas, 0);
+	CHECK_ERRNO(EOPNOTSUPP, _set_dirty_tracking(plain, true));
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt));
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & PE0_SSADE, 0, "SSADE off until tracking starts");
+
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 2 * PAGE_SIZE, x, sizeof(x), true);
+	CHECK_OK(_set_dirty_tracking(hwpt, true));
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & PE0_SSADE, PE0_SSADE, "SSADE on");
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 1 * PAGE_SIZE + 8, x, sizeof(x), true);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 6 * PAGE_SIZE - 4, x, sizeof(x), true);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 9 * PAGE_SIZE, x, sizeof(x), false);
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1 | 1u << 5 | 1u << 6, 0);
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 1 * PAGE_SIZE, x, sizeof(x), true);
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	bitmap_expect(hwpt, IOVA + 4 * PAGE_SIZE, 4, 0, 0);
+	bitmap_expect(hwpt, IOVA, 16, 1u << 1, 0);
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	/* Off: SSADE clear, writes leave no trace. */
+	CHECK_OK(_set_dirty_tracking(hwpt, false));
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & PE0_SSADE, 0, "SSADE off");
+	dma_ok(&a, IOMMU_NO_PASID, IOVA + 3 * PAGE_SIZE, x, sizeof(x), true);
+	bitmap_expect(hwpt, IOVA, 16, 0, 0);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + PAGE_SIZE, x, sizeof(x)), "bytes");
+	vdev_free(&a);
+	vdev_free(&b);
+	vtd_teardown();
+}
+
+/* A nesting parent that tracks: a write through the guest's first stage dirties its GPA. */
+static void test_dirty_nested(void *arg)
+{
+	uint32_t ioas, parent, nested;
+	uint8_t x[8] = "nesteddd";
+	struct guest g;
+	struct vdev a;
+	uint64_t pe[8], bitmap = 0;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	parent = hwpt_alloc(a.id, ioas,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	nested =
+		nested_alloc(a.id, parent,
+			     (struct iommu_hwpt_vtd_s1){.addr_width = 48, .pgtbl_addr = g.s1.root});
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x5000, PT_PROT_RW);
+	CHECK_OK(_set_dirty_tracking(parent, true));
+	pe_read(&a, 0, pe);
+	TAP_CHECK_EQ(pe[0] & (PE0_SSADE | PE0_PGTT(7)), PE0_SSADE | PE0_PGTT(3),
+		     "nested entry with SSADE");
+	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   0));
+	dma_ok(&a, IOMMU_NO_PASID, 0x10010, x, sizeof(x), true);
+	bitmap = 0;
+	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA + DATA_OFF, 64 * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   0));
+	TAP_CHECK_EQ(bitmap, 1ULL << 5, "the GPA the guest wrote");
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	vdev_free(&a);
+	vtd_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* PASIDs                                                             */
+
+static void test_pasid(void *arg)
+{
+	uint32_t ioas, hwpt, rid_hwpt, parent, nested;
+	struct guest g;
+	uint8_t buf[16];
+	struct vdev a;
+	uint64_t pe[8];
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	guest_init(&g, ioas);
+	rid_hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, rid_hwpt));
+	CHECK_OK(vdev_attach(&a, 5, hwpt));
+	pe_read(&a, 5, pe);
+	TAP_CHECK_EQ(pe[1], hwpt_did(hwpt), "PASID 5 DID");
+	memcpy(buf, "with a PASID....", 16);
+	dma_ok(&a, 5, IOVA + 0x100, buf, 16, true);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x100, buf, 16), "bytes");
+	/* A PASID nobody attached: its entry is not present. */
+	dma_fault(&a, 6, IOVA, 4, false, -EIO, VTD_FR_PTE_NP, 0, IOVA);
+	/* Beyond the device's 8 bits: the core refuses the attach. */
+	TAP_CHECK_EQ(vdev_attach(&a, 256, hwpt), -EINVAL, "PASID beyond the width");
+
+	/* A nested domain on PASID 7. */
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(a.id, parent, IOMMU_HWPT_ALLOC_PASID, 0,
+					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	CHECK_OK(vdev_attach(&a, 7, nested));
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	dma_ok(&a, 7, 0x10020, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x20, buf, 16), "nested PASID bytes");
+	/* Its invalidation is P_IOTLB for PASID 7. */
+	guest_unmap(&g, 0x10000);
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x1000, PT_PROT_RW);
+	inv_ok(nested, 0x10000, 1, 0);
+	dma_ok(&a, 7, 0x10020, buf, 16, true);
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x1020, buf, 16), "after invalidation");
+	iommufd_device_detach(a.idev, 7);
+	iommufd_device_detach(a.idev, 5);
+	dma_fault(&a, 5, IOVA, 4, false, -EIO, VTD_FR_PTE_NP, 0, IOVA);
+	vdev_free(&a);
+	vtd_teardown();
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* dmatest behind VT-d                                                */
+
+static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read");
+	return v;
+}
+
+static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
+{
+	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write");
+}
+
+static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
+{
+	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
+	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
+	dt_wr(d, DMATEST_REG_LEN, 4, len);
+	dt_wr(d, DMATEST_REG_OP, 4, op);
+	dt_wr(d, DMATEST_REG_GO, 4, 1);
+	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
+}
+
+static void test_dmatest(void *arg)
+{
+	struct vtd_iommu_stats st0, st1;
+	uint32_t ioas, hwpt, st;
+	struct dmatest *dt;
+	struct vdev a;
+	int err;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt));
+	dt = dmatest_create(a.udev, NULL, &err);
+	TAP_CHECK(dt, "dmatest_create: %d", err);
+	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
+		  "enable");
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
+	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
+			  PAGE_SIZE),
+		  "copied");
+	vtd_iommu_get_stats(vtd, &st0);
+	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
+	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
+		     DMATEST_ERR_DMA_FAULT, "DMA fault");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		     DMATEST_FAULT_READ | VTD_FR_SS_READ << DMATEST_FAULT_REASON_SHIFT |
+			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+		     "FAULT_INFO");
+	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+	/* The driver consumed the fault record. */
+	vtd_iommu_get_stats(vtd, &st1);
+	TAP_CHECK_EQ(st1.faults - st0.faults, 1, "one fault record");
+	dmatest_destroy(dt);
+	vdev_free(&a);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                            */
+
+static void test_devices(void *arg)
+{
+	struct vtd_dev_params p = {.sid = SID_A};
+	struct udev *u;
+	int err;
+
+	vtd_setup();
+	u = vtd_iommu_dev_create(vtd, &p, &err);
+	TAP_CHECK(u, "create");
+	TAP_CHECK(!vtd_iommu_dev_create(vtd, &p, &err) && err == -EEXIST, "SID taken");
+	p.sid = SID_B;
+	p.pasid_bits = 21;
+	TAP_CHECK(!vtd_iommu_dev_create(vtd, &p, &err) && err == -EINVAL, "PASID bits");
+	/* A device at devfn >= 128 (the root entry's upper half). */
+	p.sid = 0x0381;
+	p.pasid_bits = 20;
+	{
+		struct udev *hi = vtd_iommu_dev_create(vtd, &p, &err);
+
+		TAP_CHECK(hi, "upper half");
+		TAP_CHECK(vtd_iommu_dev_is_ours(hi), "ours");
+		vtd_iommu_dev_destroy(hi);
+	}
+	vtd_iommu_dev_destroy(u);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* DMA while the PASID entry and the mappings change                  */
+
+#define CONC_THREADS 2
+#define CONC_DMAS    3000
+#define CONC_ROUNDS  150
+
+static bool conc_stop;
+
+struct conc {
+	struct vdev *d;
+	unsigned int id;
+	unsigned long ok, blocked, unmapped;
+	char bad[160];
+};
+
+/*
+ * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
+ * mapped, 8-15 come and go; the device flips between two HWPTs of the same
+ * IOAS. A read returns the right page's words, or is blocked by a PASID
+ * entry that is not present (the replace's window: 0x59, -EIO), or, for
+ * pages 8-15 only, refused by the second stage (0x06, -EFAULT).
+ */
+static void *conc_thread(void *arg)
+{
+	struct conc *c = arg;
+
+	/* At least CONC_DMAS reads, and on until the main thread has done its rounds. */
+	for (unsigned int i = 0;
+	     (i < CONC_DMAS || !__atomic_load_n(&conc_stop, __ATOMIC_ACQUIRE)) && !c->bad[0]; i++) {
+		unsigned int p = (i * 7 + c->id * 3) % 16;
+		struct iommu_dma_fault f = { 0 };
+		uint64_t w[2] = { 0, 0 };
+		size_t done;
+		int ret = dma(c->d, IOMMU_NO_PASID, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w,
+			      sizeof(w), false, &done, &f);
+
+		if (!ret && w[0] == p + 1 && w[1] == p + 1)
+			c->ok++;
+		else if (ret == -EIO && f.reason == VTD_FR_PTE_NP && !done)
+			c->blocked++;
+		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SS_READ && !done)
+			c->unmapped++;
+		else
+			snprintf(c->bad, sizeof(c->bad),
+				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
+				 f.reason, done, (unsigned long long)w[0], (unsigned long long)w[1]);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void *arg)
+{
+	struct conc c[CONC_THREADS];
+	pthread_t th[CONC_THREADS];
+	uint32_t ioas, hwpt[2];
+	unsigned long ok = 0;
+	uint64_t *words = buffer;
+	struct vdev a;
+
+	vtd_setup();
+	a = vdev_new(SID_A);
+	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
+		words[i] = i / (PAGE_SIZE / 8) + 1;
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
+		       IOVA + BUFFER_SIZE / 2);
+	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
+	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt[0]));
+	__atomic_store_n(&conc_stop, false, __ATOMIC_RELEASE);
+	for (unsigned int t = 0; t < CONC_THREADS; t++) {
+		c[t] = (struct conc){ .d = &a, .id = t };
+		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
+	}
+	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
+		uint32_t id = hwpt[(r + 1) & 1];
+
+		CHECK_OK(iommufd_device_replace(a.idev, IOMMU_NO_PASID, &id));
+		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
+		/* Whatever the readers cached is gone once the unmap returned. */
+		dma_fault(&a, IOMMU_NO_PASID, IOVA + 8 * PAGE_SIZE + 8 * (r % 500), 8, false, -EFAULT,
+			  VTD_FR_SS_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
+		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
+			       IOVA + BUFFER_SIZE / 2);
+	}
+	__atomic_store_n(&conc_stop, true, __ATOMIC_RELEASE);
+	for (unsigned int t = 0; t < CONC_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
+		ok += c[t].ok;
+		tap_diag("thread %u: %lu read, %lu blocked, %lu unmapped", t, c[t].ok, c[t].blocked,
+			 c[t].unmapped);
+	}
+	TAP_CHECK(ok, "some reads got through");
+	vdev_free(&a);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* fail-nth                                                           */
+
+/*
+ * One pass of the driver's allocating paths, straight through its ops:
+ * instance, device, paging and nested domains, RID and PASID attach (a
+ * second PASID table), map, DMA, unmap, teardown. Returns 0, or the first
+ * errno after unwinding what was built.
+ */
+static int driver_pass(void)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48, .pgtbl_addr = GRAM_IPA };
+	struct iommu_user_data ud = { .type = IOMMU_HWPT_DATA_VTD_S1, .uptr = &s1,
+				      .len = sizeof(s1) };
+	struct vtd_dev_params dp = { .sid = SID_A, .pasid_bits = 8, .is_pci = true };
+	struct iommu_domain *s2 = NULL, *nested = NULL;
+	struct vtd_iommu_params p;
+	struct iommu_dma_fault f;
+	struct vtd_iommu *v = NULL;
+	const struct iommu_ops *ops;
+	struct udev *u = NULL;
+	uint8_t buf[64];
+	size_t mapped = 0, done;
+	int err = 0;
+
+	vtd_iommu_params_default(&p);
+	err = vtd_iommu_new(&p, &v);
+	if (err)
+		return err;
+	ops = vtd_iommu_device(v)->ops;
+	u = vtd_iommu_dev_create(v, &dp, &err);
+	if (!u)
+		goto out;
+	s2 = ops->domain_alloc_paging_flags(u, IOMMU_HWPT_ALLOC_NEST_PARENT, NULL, &err);
+	if (!s2)
+		goto out;
+	err = s2->ops->map_pages(s2, IOVA, (uintptr_t)buffer, PAGE_SIZE, 4, IOMMU_READ | IOMMU_WRITE,
+				 &mapped);
+	if (err)
+		goto out;
+	err = s2->ops->attach_dev(s2, u);
+	if (err)
+		goto out;
+	err = iommu_dma_rw(u, IOMMU_NO_PASID, IOVA, buf, sizeof(buf), false, &done, &f);
+	if (err)
+		goto out;
+	err = s2->ops->set_dev_pasid(s2, u, 70, NULL); /* directory entry 1: a new table */
+	if (err)
+		goto out;
+	nested = ops->domain_alloc_nested(u, s2, 0, &ud, &err);
+	if (!nested)
+		goto out;
+	err = nested->ops->set_dev_pasid(nested, u, 3, NULL);
+	if (err)
+		goto out;
+	if (s2->ops->unmap_pages(s2, IOVA, PAGE_SIZE, 4) != 4 * PAGE_SIZE)
+		err = -EIO;
+out:
+	if (u) {
+		ops->remove_dev_pasid(u, 3, nested);
+		ops->remove_dev_pasid(u, 70, s2);
+		ops->block_dev(u);
+	}
+	if (nested)
+		nested->ops->free(nested);
+	if (s2)
+		s2->ops->free(s2);
+	if (u)
+		vtd_iommu_dev_destroy(u);
+	vtd_iommu_free(v);
+	return err;
+}
+
+static void test_failnth(void *arg)
+{
+	unsigned int fired = 0;
+
+	TAP_CHECK(!driver_pass(), "a pass without injection");
+	for (unsigned long n = 1;; n++) {
+		unsigned long pending;
+		int rc;
+
+		ualloc_fail_nth(n);
+		rc = driver_pass();
+		pending = ualloc_fail_nth_pending();
+		ualloc_fail_nth(0);
+		if (pending) {
+			TAP_CHECK(!rc, "pass without injection: %d", rc);
+			break;
+		}
+		fired++;
+		TAP_CHECK(!rc || rc == -ENOMEM, "allocation %lu: %d", n, rc);
+	}
+	tap_diag("%u injected failures", fired);
+	TAP_CHECK(fired > 10, "the sweep reached the driver");
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void *);
+	} tests[] = {
+		{"GET_HW_INFO: INTEL_VTD, CAP / ECAP, capabilities", test_hw_info},
+		{"second-stage paging: PASID entry, DMA, faults, unmap, replace", test_paging},
+		{"nested HWPTs: VTD_S1 errno rules, the nested PASID entry", test_nested_rules},
+		{"DMA through a guest first stage, stale until HWPT_INVALIDATE", test_nested_dma},
+		{"HWPT_INVALIDATE VTD_S1: rules, errno, entry_num", test_invalidate},
+		{"dirty tracking through second-stage A/D", test_dirty},
+		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"PASID attach: paging and nested, DMA with a PASID", test_pasid},
+		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
+		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
+		{"DMA while PASID entries and mappings change", test_concurrent},
+		{"fail-nth sweep of the driver's allocations", test_failnth},
+	};
+
+	buffer_init();
+	tap_plan(ARRAY_SIZE_T(tests));
+	for (unsigned int i = 0; i < ARRAY_SIZE_T(tests); i++) {
+		tap_run(tests[i].name, tests[i].fn, NULL);
+		if (self_file) {
+			uiommu_close(self_file);
+			self_file = NULL;
+		}
+	}
+	return tap_done();
+}
