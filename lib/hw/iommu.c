@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "hw/iommu.h"
+#include "pt/pt.h"
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/epoch.h"
@@ -243,6 +244,78 @@ void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, 
 	set_bit_run(dirty->data, (s - dirty->iova) >> dirty->pgshift,
 		    (l - dirty->iova) >> dirty->pgshift);
 	dirty->nr_records++;
+}
+
+struct dirty_walk {
+	const struct pt_table *t;
+	struct iommu_dirty_bitmap *bitmap;
+	uint64_t start, last;
+	uint64_t mask, bits, clean;
+	bool clear;
+	uint64_t inv_start, inv_last;
+};
+
+static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
+		      int level)
+{
+	struct dirty_walk *w = arg;
+	const struct pt_table *t = w->t;
+	struct pt_leaf leaf;
+	struct pt_fault f;
+	uint64_t s, l;
+
+	(void)pa;
+	(void)prot;
+	(void)level;
+	/* The leaf's descriptor and where it lives (a read-only walk changes nothing). */
+	if (pt_table_walk(t, iova, 0, &leaf, &f) != PT_OK)
+		return 0;
+	for (;;) {
+		uint64_t d = leaf.desc;
+		int ret;
+
+		if ((d & w->mask) != w->bits)
+			return 0; /* clean, or not tracked */
+		if (!w->clear)
+			break;
+		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d & ~w->clean);
+		if (!ret)
+			break;
+		if (ret != -EAGAIN || pt_mem_read_desc(&t->cfg, t->mem, leaf.desc_addr, &leaf.desc))
+			return 0;
+	}
+	s = MAX(iova, w->start);
+	l = MIN(iova + (size - 1), w->last);
+	iommu_dirty_bitmap_record(w->bitmap, s, l - s + 1);
+	if (w->clear) {
+		w->inv_start = MIN(w->inv_start, iova);
+		w->inv_last = MAX(w->inv_last, iova + (size - 1));
+	}
+	return 0;
+}
+
+void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
+			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
+			    uint64_t *inv_last)
+{
+	struct dirty_walk w = {
+		.t = t,
+		.bitmap = dirty,
+		.start = iova,
+		.last = range_wraps(iova, size) ? UINT64_MAX : iova + (size - 1),
+		.mask = dirty_mask,
+		.bits = dirty_bits,
+		.clean = clean_bits,
+		.clear = clear,
+		.inv_start = UINT64_MAX,
+		.inv_last = 0,
+	};
+
+	if (size)
+		pt_for_each_leaf(t, iova, w.last, dirty_leaf, &w);
+	*inv_start = w.inv_start;
+	*inv_last = w.inv_last;
 }
 
 /* ---------------------------------------------------------------------- */

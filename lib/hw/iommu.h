@@ -133,6 +133,24 @@ int iommu_dirty_bitmap_init(struct iommu_dirty_bitmap *dirty, void *data, uint64
 void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, uint64_t length);
 #define IOMMU_DIRTY_NO_CLEAR (1u << 0)
 
+struct pt_table;
+
+/*
+ * The dirty-tracking walk a model with hardware dirty state in its page
+ * table runs for read_and_clear_dirty: record every leaf of @t that meets
+ * [iova, iova + size) and is dirty, (desc & @dirty_mask) == @dirty_bits,
+ * in @dirty (its part inside the range); with @clear, make it clean by
+ * clearing @clean_bits with a compare-and-swap, reading again when the
+ * hardware updated the leaf in between. *@inv_start..*@inv_last is set to
+ * the span of the leaves cleaned (*@inv_start > *@inv_last: none), which the
+ * caller invalidates, or a cached writable translation would write without
+ * marking the leaf. The caller holds what serialises map and unmap of @t.
+ */
+void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
+			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
+			    uint64_t *inv_last);
+
 /*
  * A fresh offset for a region a model offers for mmap() on the iommufd
  * (struct iommu_viommu.mmap_*): unique in the process, a multiple of 64

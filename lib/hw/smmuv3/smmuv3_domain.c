@@ -407,76 +407,26 @@ static int smmuv3_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 	return 0;
 }
 
-struct dirty_walk {
-	struct smmuv3_domain *s2;
-	struct iommu_dirty_bitmap *bitmap;
-	uint64_t start, last;
-	bool clear;
-	uint64_t inv_start, inv_last; /* cleared leaves to invalidate; inv_start > inv_last: none */
-};
-
-static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		      int level)
-{
-	struct dirty_walk *w = arg;
-	const struct pt_table *t = &w->s2->pt;
-	struct pt_leaf leaf;
-	struct pt_fault f;
-	uint64_t s, l;
-
-	(void)pa;
-	(void)prot;
-	(void)level;
-	/* The leaf's descriptor and where it lives (a read-only walk changes nothing). */
-	if (pt_table_walk(t, iova, 0, &leaf, &f) != PT_OK)
-		return 0;
-	for (;;) {
-		uint64_t d = leaf.desc;
-
-		if ((d & (S2_DESC_DBM | S2_DESC_AP_W)) != (S2_DESC_DBM | S2_DESC_AP_W))
-			return 0; /* clean, or not tracked */
-		int ret;
-
-		if (!w->clear)
-			break;
-		/* Back to writable-clean; a hardware update in between makes us read again. */
-		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d & ~S2_DESC_AP_W);
-		if (!ret)
-			break;
-		if (ret != -EAGAIN || pt_mem_read_desc(&t->cfg, t->mem, leaf.desc_addr, &leaf.desc))
-			return 0;
-	}
-	s = MAX(iova, w->start);
-	l = MIN(iova + (size - 1), w->last);
-	iommu_dirty_bitmap_record(w->bitmap, s, l - s + 1);
-	if (w->clear) {
-		w->inv_start = MIN(w->inv_start, iova);
-		w->inv_last = MAX(w->inv_last, iova + (size - 1));
-	}
-	return 0;
-}
-
+/*
+ * A stage-2 leaf with DBM set is writable-clean while S2AP[W] is clear and
+ * dirty once the SMMU has set S2AP[W] (HTTU); cleaning clears S2AP[W] again.
+ */
 static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, size_t size,
 				       unsigned long flags, struct iommu_dirty_bitmap *dirty)
 {
 	struct smmuv3_domain *s2 = to_s2(domain);
-	struct dirty_walk w = {.s2 = s2,
-			       .bitmap = dirty,
-			       .start = iova,
-			       .clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
-			       .inv_start = UINT64_MAX};
+	uint64_t inv_start, inv_last;
 
 	if (!s2->dirty)
 		return -EINVAL;
-	if (!size)
-		return 0;
-	w.last = range_wraps(iova, size) ? UINT64_MAX : iova + (size - 1);
 	pthread_mutex_lock(&s2->lock);
-	pt_for_each_leaf(&s2->pt, iova, w.last, dirty_leaf, &w);
+	iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
+			       S2_DESC_DBM | S2_DESC_AP_W, S2_DESC_DBM | S2_DESC_AP_W,
+			       S2_DESC_AP_W, dirty, &inv_start, &inv_last);
 	pthread_mutex_unlock(&s2->lock);
 	/* Cached writable translations must go, or the next write would not mark the leaf. */
-	if (w.inv_start <= w.inv_last)
-		smmuv3_s2_inv_range(s2, w.inv_start, w.inv_last - w.inv_start + 1);
+	if (inv_start <= inv_last)
+		smmuv3_s2_inv_range(s2, inv_start, inv_last - inv_start + 1);
 	return 0;
 }
 

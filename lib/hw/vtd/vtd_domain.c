@@ -297,73 +297,22 @@ static int vtd_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 	return 0;
 }
 
-struct dirty_walk {
-	struct vtd_domain *s2;
-	struct iommu_dirty_bitmap *bitmap;
-	uint64_t start, last;
-	bool clear;
-	uint64_t inv_start, inv_last; /* cleared leaves to flush; inv_start > inv_last: none */
-};
-
-static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsigned int prot,
-		      int level)
-{
-	struct dirty_walk *w = arg;
-	const struct pt_table *t = &w->s2->pt;
-	struct pt_leaf leaf;
-	struct pt_fault f;
-	uint64_t s, l;
-
-	(void)pa;
-	(void)prot;
-	(void)level;
-	if (pt_table_walk(t, iova, 0, &leaf, &f) != PT_OK)
-		return 0;
-	for (;;) {
-		uint64_t d = leaf.desc;
-		int ret;
-
-		if (!(d & SS_D))
-			return 0;
-		if (!w->clear)
-			break;
-		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d & ~SS_D);
-		if (!ret)
-			break;
-		if (ret != -EAGAIN || pt_mem_read_desc(&t->cfg, t->mem, leaf.desc_addr, &leaf.desc))
-			return 0;
-	}
-	s = MAX(iova, w->start);
-	l = MIN(iova + (size - 1), w->last);
-	iommu_dirty_bitmap_record(w->bitmap, s, l - s + 1);
-	if (w->clear) {
-		w->inv_start = MIN(w->inv_start, iova);
-		w->inv_last = MAX(w->inv_last, iova + (size - 1));
-	}
-	return 0;
-}
-
+/* A second-stage leaf is dirty when the unit has set its D bit (SSADE). */
 static int vtd_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, size_t size,
 				    unsigned long flags, struct iommu_dirty_bitmap *dirty)
 {
 	struct vtd_domain *s2 = to_vdom(domain);
-	struct dirty_walk w = {.s2 = s2,
-			       .bitmap = dirty,
-			       .start = iova,
-			       .clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
-			       .inv_start = UINT64_MAX};
+	uint64_t inv_start, inv_last;
 
 	if (!s2->dirty_cap)
 		return -EINVAL;
-	if (!size)
-		return 0;
-	w.last = range_wraps(iova, size) ? UINT64_MAX : iova + (size - 1);
 	pthread_mutex_lock(&s2->lock);
-	pt_for_each_leaf(&s2->pt, iova, w.last, dirty_leaf, &w);
+	iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR), SS_D, SS_D,
+			       SS_D, dirty, &inv_start, &inv_last);
 	pthread_mutex_unlock(&s2->lock);
-	if (w.inv_start <= w.inv_last) {
+	if (inv_start <= inv_last) {
 		pthread_mutex_lock(&s2->v->lock);
-		s2_flush(s2, w.inv_start, w.inv_last - w.inv_start + 1);
+		s2_flush(s2, inv_start, inv_last - inv_start + 1);
 		pthread_mutex_unlock(&s2->v->lock);
 	}
 	return 0;
