@@ -629,8 +629,8 @@ const uint64_t xc_lg_size[64] = { 0,	   2,	   4,	    8,	     SZ4(4),  SZ4(8),  S
 				  SZ4(16), SZ4(20), SZ4(24), SZ4(28), SZ4(32), SZ4(36), SZ4(40),
 				  SZ4(44), SZ4(48), SZ4(52), SZ4(56), SZ4(60) };
 
-bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
-		   struct xc_tlb_hit *hit)
+bool xc_tlb_lookup_for(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		       unsigned int need, struct xc_tlb_hit *hit)
 {
 	struct xc_tlb_key k = xc_tlb_key_of(k1, user);
 	uint64_t m = __atomic_load_n(&c->iotlb.sizes, __ATOMIC_RELAXED);
@@ -638,11 +638,19 @@ bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t
 
 	if (!xc_tlb_probe_all(&c->iotlb, &k, m, iova, hit) || !xc_tlb_live(c, k1, hit->stamp))
 		return false;
+	if (need & ~xc_tlb_hit_grant(hit))
+		return false;
 	xc_tlb_touch(c->iotlb.lru, hit);
 	img = xc_tlb_img_get((uint64_t[]){ hit->img0, hit->img1, hit->img2, hit->img3 });
 	hit->meta = xc_tlb_meta(img.s1_prot, img.s2_prot, img.grant, img.s1_level, img.s2_level,
 				img.lg1, img.lg2);
 	return true;
+}
+
+bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		   struct xc_tlb_hit *hit)
+{
+	return xc_tlb_lookup_for(c, k1, user, iova, 0, hit);
 }
 
 /* ---------------------------------------------------------------------- */

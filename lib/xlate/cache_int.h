@@ -1058,6 +1058,13 @@ extern const uint64_t xc_lg_size[64];
  */
 bool xc_tlb_lookup(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
 		   struct xc_tlb_hit *hit);
+/*
+ * The same for an access needing @need (PT_PROT_R/W/X): an entry that does
+ * not grant it is a miss and its LRU order is left alone, as xlate()'s
+ * 4K hit path leaves it, so both paths leave a set in the same state.
+ */
+bool xc_tlb_lookup_for(const struct xlate_cache *c, uint64_t k1, bool user, uint64_t iova,
+		       unsigned int need, struct xc_tlb_hit *hit);
 
 /* IPA cache lookup: (VMID, IPA) -> stage-2 leaf. */
 struct xc_ipa_hit {

@@ -1216,8 +1216,8 @@ static bool tlb_hit(const struct xlate_cfg *cfg, uint64_t iova, unsigned int acc
 
 	if (unlikely(!tlb_key(cfg, access, &k1, &user)))
 		return false;
-	if (!xc_tlb_lookup(xc, k1, user, iova, &h) ||
-	    (access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~xc_tlb_hit_grant(&h))) {
+	if (!xc_tlb_lookup_for(xc, k1, user, iova, access & (PT_PROT_R | PT_PROT_W | PT_PROT_X),
+			       &h)) {
 		if (xc->iotlb.sets)
 			xc_count(xc, XC_G_IOTLB, XC_MISS);
 		return false;
