@@ -246,6 +246,27 @@ void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, 
 	dirty->nr_records++;
 }
 
+int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
+			  size_t pgsize, size_t pgcount, int prot, uint64_t *size,
+			  unsigned int *pt_prot)
+{
+	if (!is_pow2(pgsize) || !(pgsize & domain->pgsize_bitmap) || !pgcount)
+		return -EINVAL;
+	if (!IS_ALIGNED(iova | paddr, pgsize))
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, size) ||
+	    range_wraps(iova, *size) || range_wraps(paddr, *size))
+		return -EOVERFLOW;
+	if (iova < domain->aperture_start || iova + (*size - 1) > domain->aperture_end)
+		return -ERANGE;
+	*pt_prot = 0;
+	if (prot & IOMMU_READ)
+		*pt_prot |= PT_PROT_R;
+	if (prot & IOMMU_WRITE)
+		*pt_prot |= PT_PROT_W;
+	return *pt_prot ? 0 : -EINVAL;
+}
+
 struct dirty_walk {
 	const struct pt_table *t;
 	struct iommu_dirty_bitmap *bitmap;

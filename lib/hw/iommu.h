@@ -136,6 +136,19 @@ void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, uint64_t iova, 
 struct pt_table;
 
 /*
+ * The argument checks every map_pages op makes, in the kernel's order:
+ * @pgsize a power of two the domain supports and @pgcount not 0 (EINVAL);
+ * @iova and @paddr aligned to it (EINVAL); the size neither overflowing
+ * nor wrapping either address (EOVERFLOW); inside the aperture (ERANGE);
+ * read or write asked for (EINVAL). On 0, *@size is the bytes to map and
+ * *@pt_prot the PT_PROT_R / PT_PROT_W of @prot (execute is the model's
+ * choice).
+ */
+int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
+			  size_t pgsize, size_t pgcount, int prot, uint64_t *size,
+			  unsigned int *pt_prot);
+
+/*
  * The dirty-tracking walk a model with hardware dirty state in its page
  * table runs for read_and_clear_dirty: record every leaf of @t that meets
  * [iova, iova + size) and is dirty, (desc & @dirty_mask) == @dirty_bits,

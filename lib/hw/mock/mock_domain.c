@@ -168,25 +168,13 @@ static int mock_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t p
 			  size_t pgsize, size_t pgcount, int prot, size_t *mapped)
 {
 	struct mock_domain *md = to_mock_domain(domain);
-	unsigned int pt_prot = 0;
+	unsigned int pt_prot;
 	uint64_t size;
 	int ret;
 
-	if (!is_pow2(pgsize) || !(pgsize & domain->pgsize_bitmap) || !pgcount)
-		return -EINVAL;
-	if (!IS_ALIGNED(iova | paddr, pgsize))
-		return -EINVAL;
-	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size) ||
-	    range_wraps(iova, size) || range_wraps(paddr, size))
-		return -EOVERFLOW;
-	if (iova < domain->aperture_start || iova + (size - 1) > domain->aperture_end)
-		return -ERANGE;
-	if (prot & IOMMU_READ)
-		pt_prot |= PT_PROT_R;
-	if (prot & IOMMU_WRITE)
-		pt_prot |= PT_PROT_W;
-	if (!pt_prot)
-		return -EINVAL;
+	ret = iommu_map_pages_check(domain, iova, paddr, pgsize, pgcount, prot, &size, &pt_prot);
+	if (ret)
+		return ret;
 	/* The kernel mock's own failure point: fail before storing anything. */
 	if (ualloc_should_fail())
 		return -ENOENT;

@@ -341,25 +341,13 @@ static int smmuv3_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t
 			    size_t pgsize, size_t pgcount, int prot, size_t *mapped)
 {
 	struct smmuv3_domain *s2 = to_s2(domain);
-	unsigned int pt_prot = 0;
+	unsigned int pt_prot;
 	uint64_t size;
 	int ret;
 
-	if (!is_pow2(pgsize) || !(pgsize & domain->pgsize_bitmap) || !pgcount)
-		return -EINVAL;
-	if (!IS_ALIGNED(iova | paddr, pgsize))
-		return -EINVAL;
-	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size) ||
-	    range_wraps(iova, size) || range_wraps(paddr, size))
-		return -EOVERFLOW;
-	if (iova + (size - 1) > domain->aperture_end)
-		return -ERANGE;
-	if (prot & IOMMU_READ)
-		pt_prot |= PT_PROT_R;
-	if (prot & IOMMU_WRITE)
-		pt_prot |= PT_PROT_W;
-	if (!pt_prot)
-		return -EINVAL;
+	ret = iommu_map_pages_check(domain, iova, paddr, pgsize, pgcount, prot, &size, &pt_prot);
+	if (ret)
+		return ret;
 	if (!(prot & IOMMU_NOEXEC))
 		pt_prot |= PT_PROT_X;
 	pthread_mutex_lock(&s2->lock);
