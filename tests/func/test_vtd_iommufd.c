@@ -275,8 +275,8 @@ static void test_paging(void *arg)
 	TAP_CHECK(!memcmp(in, out, sizeof(in)), "bytes read");
 	/* A run into unmapped IOVA moves what is mapped, then faults (no W: 0x05). */
 	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE - 0x800, 0x1000, true, -EFAULT,
-		  VTD_FR_SS_WRITE, 0x800, IOVA + BUFFER_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+		  VTD_FR_SM_WRITE, 0x800, IOVA + BUFFER_SIZE);
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE, 4, false, -EFAULT, VTD_FR_SM_READ, 0,
 		  IOVA + BUFFER_SIZE);
 	/* Device B is blocked. */
 	dma_fault(&b, IOMMU_NO_PASID, IOVA, 16, false, -EIO, VTD_FR_PDIR_NP, 0, IOVA);
@@ -284,7 +284,7 @@ static void test_paging(void *arg)
 	/* Unmap invalidates: the cached translation must not survive. */
 	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
 	ioas_unmap(ioas, IOVA, PAGE_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, IOVA + 0x10, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + 0x10, 4, false, -EFAULT, VTD_FR_SM_READ, 0,
 		  IOVA + 0x10);
 	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
 	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
@@ -513,7 +513,7 @@ static void test_nested_dma(void *arg)
 	dma_fault(&a, IOMMU_NO_PASID, 0x12000, 4, true, -EFAULT, VTD_FR_SM_WRITE, 0, 0x12000);
 	/* A GPA the IOAS does not map: the second stage refuses (0x05 for a write). */
 	guest_map(&g, 0x40000, 0x10000000, PT_PROT_RW);
-	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_SS_WRITE, 0, 0x40000);
+	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_SM_WRITE, 0, 0x40000);
 
 	/* The guest moves 0x10000: stale until it invalidates (the wrong range first). */
 	guest_unmap(&g, 0x10000);
@@ -540,7 +540,7 @@ static void test_nested_dma(void *arg)
 	guest_map(&g, 0x13000, 0x50000000, PT_PROT_RW);
 	dma_ok(&a, IOMMU_NO_PASID, 0x13000, buf, 16, false);
 	ioas_unmap(ioas, 0x50000000, PAGE_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, 0x13000, 4, false, -EFAULT, VTD_FR_SS_READ, 0, 0x13000);
+	dma_fault(&a, IOMMU_NO_PASID, 0x13000, 4, false, -EFAULT, VTD_FR_SM_READ, 0, 0x13000);
 
 	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
 	vdev_free(&a);
@@ -825,7 +825,7 @@ static void test_dmatest(void *arg)
 		     DMATEST_ERR_DMA_FAULT, "DMA fault");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | VTD_FR_SS_READ << DMATEST_FAULT_REASON_SHIFT |
+		     DMATEST_FAULT_READ | VTD_FR_SM_READ << DMATEST_FAULT_REASON_SHIFT |
 			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
 		     "FAULT_INFO");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
@@ -908,7 +908,7 @@ static void *conc_thread(void *arg)
 			c->ok++;
 		else if (ret == -EIO && f.reason == VTD_FR_PTE_NP && !done)
 			c->blocked++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SS_READ && !done)
+		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SM_READ && !done)
 			c->unmapped++;
 		else
 			snprintf(c->bad, sizeof(c->bad),
@@ -950,7 +950,7 @@ static void test_concurrent(void *arg)
 		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
 		/* Whatever the readers cached is gone once the unmap returned. */
 		dma_fault(&a, IOMMU_NO_PASID, IOVA + 8 * PAGE_SIZE + 8 * (r % 500), 8, false, -EFAULT,
-			  VTD_FR_SS_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
+			  VTD_FR_SM_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
 		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
 			       IOVA + BUFFER_SIZE / 2);
 	}

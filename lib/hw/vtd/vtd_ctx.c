@@ -92,18 +92,13 @@ static bool fetch_qw(struct vtd *v, uint64_t pa, uint64_t *qw, unsigned int n)
 
 #define HAW_RSVD VTD_MASK(63, VTD_HAW)
 
-/* Decode the structures for @t. VTD_FR_NONE, or the reason with *qualified / d->fpd set. */
-static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, struct vtd_dcfg *d,
-		      bool *qualified)
+uint8_t vtd_ctx_fetch(struct vtd *v, uint64_t rta, uint16_t sid, uint64_t ce[4])
 {
-	unsigned int bus = t->sid >> 8, devfn = t->sid & 0xff, pdts, aw, fspm;
-	uint64_t re[2], ce[4], pde, pe[8], ptr, half;
-	uint32_t pasid;
+	unsigned int bus = sid >> 8, devfn = sid & 0xff;
+	uint64_t re[2], ptr, half;
 
-	memset(d, 0, sizeof(*d));
-	*qualified = false;
 	if (VTD_BITS(rta, 11, 10) != 1)
-		return VTD_FR_TTM_INV;
+		return VTD_BITS(rta, 11, 10) ? VTD_FR_RTADDR_INV : VTD_FR_TTM_INV;
 	if (!fetch_qw(v, (rta & VTD_MASK(VTD_HAW - 1, 12)) + bus * 16, re, 2))
 		return VTD_FR_ROOT_READ_ERR;
 	half = re[devfn >= 128];
@@ -116,13 +111,32 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 		return VTD_FR_CTX_READ_ERR;
 	if (!(ce[0] & 1))
 		return VTD_FR_CTX_NP;
-	if ((ce[0] & (VTD_MASK(8, 5) | 1ULL << 2 | 1ULL << 4 | HAW_RSVD)) ||
-	    (ce[1] & VTD_MASK(63, 21)) || ce[2] || ce[3])
+	if ((ce[0] & (VTD_MASK(8, 5) | HAW_RSVD)) || (!v->p.ats && (ce[0] & VTD_CTX0_DTE)) ||
+	    (!v->p.prs && (ce[0] & VTD_CTX0_PRE)) || (ce[1] & VTD_MASK(63, 21)) || ce[2] || ce[3])
 		return VTD_FR_CTX_RSVD;
+	return VTD_FR_NONE;
+}
+
+/* Decode the structures for @t. VTD_FR_NONE, or the reason with *qualified / d->fpd set. */
+static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, struct vtd_dcfg *d,
+		      bool *qualified)
+{
+	unsigned int pdts, aw, fspm;
+	uint64_t ce[4], pde, pe[8], ptr;
+	uint32_t pasid;
+	uint8_t r;
+
+	memset(d, 0, sizeof(*d));
+	*qualified = false;
+	r = vtd_ctx_fetch(v, rta, t->sid, ce);
+	if (r)
+		return r;
 	d->fpd = ce[0] & 2;
+	d->dte = ce[0] & VTD_CTX0_DTE;
+	d->pre = ce[0] & VTD_CTX0_PRE;
 	*qualified = true;
 	if (t->pasid != VTD_NO_PASID && !(ce[0] & 8))
-		return VTD_FR_CTX_TT;
+		return VTD_FR_CTX_PASIDE;
 	pasid = t->pasid == VTD_NO_PASID ? (uint32_t)VTD_BITS(ce[1], 19, 0) : t->pasid;
 	d->pasid = pasid;
 	pdts = (unsigned int)VTD_BITS(ce[0], 11, 9);
@@ -134,6 +148,8 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 	if (!(pde & 1))
 		return VTD_FR_PDIR_NP;
 	d->fpd |= pde & 2;
+	if (pde & (VTD_MASK(11, 2) | HAW_RSVD))
+		return VTD_FR_PDIR_RSVD;
 	ptr = pde & VTD_MASK(VTD_HAW - 1, 12);
 	if (!fetch_qw(v, ptr + (uint64_t)(pasid & 63) * 64, pe, 8))
 		return VTD_FR_PTE_READ_ERR;
@@ -171,7 +187,7 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 	if ((pe[0] & (VTD_MASK(11, 10) | HAW_RSVD)) ||
 	    (pe[2] & (1ULL << 1 | VTD_MASK(6, 5) | VTD_MASK(11, 8) | HAW_RSVD)) || pe[3] || pe[4] ||
 	    pe[5] || pe[6] || pe[7])
-		return VTD_FR_PTE_INV;
+		return VTD_FR_PTE_RSVD;
 	if ((d->sre && !v->p.srs) || (d->eafe && !v->p.eafs) || (d->wpe && !d->sre))
 		return VTD_FR_PTE_INV;
 	if ((pe[0] & (1ULL << 9)) && !v->p.slads)
@@ -204,26 +220,29 @@ static int stage_cfg(struct pt_cfg *c, enum pt_format f, unsigned int ias, unsig
 	return pt_cfg_init(c);
 }
 
-/* The reason of a walk fault. */
+/* The reason of a walk fault (scalable-mode codes, vtd.h). */
 static uint8_t walk_reason(const struct vtd_dcfg *d, const struct xlate_cfg *xc,
 			   const struct vtd_txn *t, enum pt_fault_reason r,
 			   const struct xlate_fault *f)
 {
 	if (f->stage == 2) {
 		uint64_t in = f->ipa;
+		/* Nested: a first-stage table fetch the second stage could not serve. */
+		bool fetch = d->pgtt == VTD_PGTT_NESTED && f->cls != XLATE_CLASS_IN;
 
 		switch (r) {
 		case PT_FAULT_TRANSLATION:
 			if (in >> d->ss_ias)
-				return VTD_FR_ADDR_GAW;
+				return fetch || d->pgtt == VTD_PGTT_NESTED ? VTD_FR_NEST_FS_GAW
+									   : VTD_FR_ADDR_GAW;
 			/* an SS entry without R / W is not present: a permission fault */
 			__attribute__((fallthrough));
 		case PT_FAULT_PERMISSION:
 		case PT_FAULT_ACCESS:
-			/* A first-stage table fetch reads; the final access as asked. */
-			if (f->cls == XLATE_CLASS_IN && (t->access & PT_PROT_W))
-				return VTD_FR_SS_WRITE;
-			return VTD_FR_SS_READ;
+			if (fetch)
+				return (in >> 12) == (d->fsptr >> 12) ? VTD_FR_NEST_FS_TOP_READ
+								      : VTD_FR_NEST_FS_READ;
+			return t->access & PT_PROT_W ? VTD_FR_SM_WRITE : VTD_FR_SM_READ;
 		case PT_FAULT_EXT_ABORT:
 			return VTD_FR_SS_READ_ERR;
 		default:
@@ -269,6 +288,9 @@ static int block(struct vtd *v, const struct vtd_txn *t, uint8_t reason, bool qu
 	};
 
 	res->reason = reason;
+	/* A translation request's walk fault is its "no translation" completion. */
+	if (t->ats_req && reason >= VTD_FR_FS_READ_ERR)
+		return -EFAULT;
 	if (qualified && fpd) {
 		pthread_mutex_lock(&v->lock);
 		v->stats.faults_suppressed++;
@@ -323,8 +345,10 @@ int vtd_translate(struct vtd *v, const struct vtd_txn *t, struct vtd_result *res
 		if (v->cache)
 			xlate_cfgc_insert(v->cache, t->sid, key, &d, sizeof(d));
 	}
+	if (t->ats_req && !d.dte)
+		return block(v, t, VTD_FR_CTX_DTE, true, d.fpd, res);
 	if (t->pasid != VTD_NO_PASID && !(t->access & PT_PROT_U) && !d.sre)
-		return block(v, t, VTD_FR_FS_PRIV, true, d.fpd, res);
+		return block(v, t, VTD_FR_PTE_SRE, true, d.fpd, res);
 	if (d.pgtt == VTD_PGTT_PT) {
 		if (t->addr >> v->p.mgaw)
 			return block(v, t, VTD_FR_ADDR_GAW, true, d.fpd, res);

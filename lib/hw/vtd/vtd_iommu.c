@@ -702,8 +702,8 @@ static uint64_t vtd_capabilities(struct udev *dev)
 
 static bool config_fault(uint8_t reason)
 {
-	return reason <= 0x03 || (reason >= 0x08 && reason <= 0x0b) || reason == 0x0d ||
-	       (reason >= 0x30 && reason < 0x70);
+	/* Root, context, PASID-directory and PASID-table reasons (0x30-0x6f). */
+	return reason >= 0x30 && reason < 0x70;
 }
 
 static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
