@@ -9,6 +9,7 @@
  * invalidation (CCMD, IOTLB_REG) with the queue off and ignored with it
  * on. Memory as in vtd_env.h.
  */
+#include "hw/vtd/vtd_ep.h"
 #include "vtd_env.h"
 
 #define IOVA 0x10000000ULL
@@ -66,9 +67,14 @@ static void setup_prq(struct vtd_env *t, uint64_t *prq)
 static void test_page_request(void **state)
 {
 	struct pt_cfg c2 = vt_s2_cfg(0);
-	struct vtd_page_req req = {.sid = VSID, .pasid_valid = true, .pasid = 0x12345,
-				   .addr = 0x7654321abcULL, .write = true, .read = true,
-				   .last = true, .prgi = 0x1a5};
+	struct vtd_page_req req = {.sid = VSID,
+				   .pasid_valid = true,
+				   .pasid = 0x12345,
+				   .addr = 0x7654321abcULL,
+				   .write = true,
+				   .read = true,
+				   .last = true,
+				   .prgi = 0x1a5};
 	struct vtd_env t;
 	uint64_t prq, *d;
 
@@ -86,8 +92,8 @@ static void test_page_request(void **state)
 	assert_int_equal(t.irqs[VTD_IRQ_PRQ], 1);
 	assert_int_equal(*(uint32_t *)vt_hp(&t, t.status + 0x200), 0x99);
 	/* A second one: privileged execute, no PASID; PPR still set, no new event. */
-	req = (struct vtd_page_req){.sid = VSID, .addr = 0x5000, .exe = true, .priv = true,
-				    .prgi = 3};
+	req = (struct vtd_page_req){
+		.sid = VSID, .addr = 0x5000, .exe = true, .priv = true, .prgi = 3};
 	assert_int_equal(vtd_page_request(t.v, &req), 0);
 	assert_int_equal(d[4], 1 | (uint64_t)VSID << 16 | 1ULL << 52 | 1ULL << 53);
 	assert_int_equal(d[5], 3ULL << 3 | 0x5000);
@@ -109,8 +115,13 @@ static void test_page_request(void **state)
 static void test_page_request_pre(void **state)
 {
 	struct pt_cfg c2 = vt_s2_cfg(0);
-	struct vtd_page_req req = {.sid = VSID, .pasid_valid = true, .pasid = 9, .addr = 0x3000,
-				   .read = true, .last = true, .prgi = 7};
+	struct vtd_page_req req = {.sid = VSID,
+				   .pasid_valid = true,
+				   .pasid = 9,
+				   .addr = 0x3000,
+				   .read = true,
+				   .last = true,
+				   .prgi = 7};
 	struct vtd_env t;
 	uint64_t prq, hi;
 
@@ -339,6 +350,88 @@ static void test_register_invalidation(void **state)
 	vt_destroy(&t);
 }
 
+static struct vtd_ep *the_ep;
+
+static void to_ep(void *opaque, const struct vtd_dev_msg *m)
+{
+	(void)opaque;
+	collect(NULL, m);
+	if (the_ep && m->sid == VSID)
+		vtd_ep_msg(the_ep, m);
+}
+
+/*
+ * The endpoint against the unit: ATC fill and hit, a page request from a
+ * translation fault (PRI on), the host's page group response descriptor
+ * reaching the waiting group, the retry; device-TLB invalidations
+ * emptying the ATC by PASID.
+ */
+static void test_endpoint(void **state)
+{
+	struct pt_cfg c2 = vt_s2_cfg(0);
+	struct vtd_ep_params ep = {.atc_entries = 4, .pri = true};
+	struct vtd_txn txn = {.sid = VSID, .pasid = 3, .addr = IOVA + 0x10, .access = UW};
+	struct vtd_ep_stats es;
+	struct vtd_params p;
+	struct vtd_result r;
+	struct vtd_env t;
+	uint16_t prgi;
+	uint64_t prq, *d;
+
+	vtd_params_default(&p);
+	p.ats = p.prs = true;
+	p.dev_msg = to_ep;
+	nmsgs = 0;
+	vt_init_p(&t, NULL, &c2, &p);
+	assert_int_equal(vtd_ep_new(&ep, &the_ep), 0);
+	vt_set_ctx(&t, VTD_CTX0_DTE | VTD_CTX0_PRE, 0);
+	vt_pe_ss(&t, 3, DID);
+	setup_prq(&t, &prq);
+	/* PRI not enabled: a translation fault is just a failure. */
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EFAULT);
+	assert_int_equal(r.reason, VTD_FR_SM_WRITE);
+	assert_int_equal(vt_rd(&t, VTD_PQT_REG, 8), 0);
+	/* PRI on: a page request for the page, write, LPIG; -EAGAIN with its group. */
+	vtd_ep_set_pri(the_ep, true);
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EAGAIN);
+	d = vt_hp(&t, prq);
+	assert_int_equal(d[0], 1 | 1ULL << 8 | (uint64_t)VSID << 16 | 3ULL << 32);
+	assert_int_equal(d[1], 2 | 1ULL << 2 | (uint64_t)prgi << 3 | IOVA);
+	/* The host maps the page and answers Success with a page group response. */
+	assert_int_equal(pt_map(&t.e.s2, IOVA, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
+	assert_true(vt_inv(&t, 0x9 | 1ULL << 4 | (uint64_t)VSID << 16 | 3ULL << 32,
+			   1ULL << 2 | (uint64_t)prgi << 3));
+	assert_int_equal(vtd_ep_prg_wait(the_ep, prgi), VTD_PRG_SUCCESS);
+	assert_int_equal(vtd_ep_prg_wait(the_ep, prgi), -ENOENT);
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), 0);
+	assert_int_equal(r.pa, t.e.data_pa + 0x10);
+	assert_false(r.iotlb_hit);
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), 0);
+	assert_true(r.iotlb_hit);
+	assert_int_equal(vtd_ep_atc_count(the_ep), 1);
+	/* Another PASID's invalidation leaves it; its own removes it. */
+	assert_true(vt_inv(&t, 0x8 | (uint64_t)VSID << 16 | 4ULL << 32, IOVA));
+	assert_int_equal(vtd_ep_atc_count(the_ep), 1);
+	assert_true(vt_inv(&t, 0x8 | (uint64_t)VSID << 16 | 3ULL << 32, IOVA));
+	assert_int_equal(vtd_ep_atc_count(the_ep), 0);
+	/* Refill; a device-TLB invalidation without PASID removes every PASID's entry. */
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), 0);
+	assert_true(vt_inv(&t, 0x3 | (uint64_t)VSID << 32, IOVA));
+	assert_int_equal(vtd_ep_atc_count(the_ep), 0);
+	/* Disabling PRI fails a waiting group. */
+	txn.addr = IOVA + 0x5000;
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EAGAIN);
+	vtd_ep_set_pri(the_ep, false);
+	assert_int_equal(vtd_ep_prg_wait(the_ep, prgi), VTD_PRG_FAILURE);
+	vtd_ep_get_stats(the_ep, &es);
+	assert_int_equal(es.page_reqs, 2);
+	assert_int_equal(es.prg_success, 1);
+	assert_int_equal(es.atc_invs, 3);
+	vtd_ep_free(the_ep);
+	the_ep = NULL;
+	vt_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_dev_tlb),
 		cmocka_unit_test(test_translation_request),
 		cmocka_unit_test(test_register_invalidation),
+		cmocka_unit_test(test_endpoint),
 		/* clang-format on */
 	};
 

@@ -3,7 +3,9 @@
  * lib/hw/vtd - a model of an Intel VT-d remapping unit in scalable mode:
  * its register file, the root / context / PASID-directory / PASID tables
  * it reads from memory, translation through lib/xlate (first stage, second
- * stage, nested, pass-through), fault recording and the invalidation queue.
+ * stage, nested, pass-through), fault recording, the invalidation queue
+ * (and register-based invalidation), translation requests (ATS) and the
+ * page request queue (PRI), with the messages the unit sends to devices.
  *
  * The model is driven the way hardware is: a driver programs registers
  * with 32/64-bit MMIO accesses (vtd_mmio_read / _write), builds the

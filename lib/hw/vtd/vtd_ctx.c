@@ -4,32 +4,36 @@
  * context entry, PASID directory, PASID entry, the walk through lib/xlate
  * with the instance's caches, and the fault a blocked request records.
  *
- * The path of a request (VT-d spec §3.4, §9.4-9.6; reference hw.md §2):
+ * The path of a request (VT-d spec §3.4, §9.4-9.6; reference hw.md §2).
+ * Fault reasons are the scalable-mode codes (vtd.h, doc/vtd.md: Linux
+ * 6.12's dma_remap_sm_fault_reasons):
  *  - GSTS.TES = 0: not translated (the address is the physical address).
- *  - The latched root pointer must have TTM = 01b (scalable), else 0x31.
+ *  - The latched root pointer must have TTM = 01b (scalable): 00b is
+ *    legacy mode, not modelled (0x31), 1xb reserved (0x30).
  *  - Root entry (16 bytes, by bus): LP / LCTP for devfn 0-127, UP / UCTP
- *    for 128-255. Read failure 0x08, not present 0x01, reserved bits
- *    ([11:1] of the half used, address bits at or above HAW) 0x0a.
- *  - Context entry (32 bytes, by devfn & 0x7f): read failure 0x09, P = 0
- *    0x02. Reserved (0x0b): qword 0 bits [8:5] and pointer bits at or
- *    above HAW, DTE (no ATS) and PRE (no PRS), qword 1 above bit 20,
- *    qwords 2-3. FPD here suppresses the qualified faults that follow.
- *    A request with PASID on an entry with PASIDE = 0 is blocked (0x0d).
+ *    for 128-255. Read failure 0x38, not present 0x39, reserved bits
+ *    ([11:1] of the half used, address bits at or above HAW) 0x3a.
+ *  - Context entry (32 bytes, by devfn & 0x7f): read failure 0x40, P = 0
+ *    0x41. Reserved (0x42): qword 0 bits [8:5] and pointer bits at or
+ *    above HAW, DTE without ECAP.DT and PRE without ECAP.PRS, qword 1
+ *    above bit 20, qwords 2-3. FPD here suppresses the qualified faults
+ *    that follow. A translation request (ATS) needs DTE (0x44); a request
+ *    with PASID on an entry with PASIDE = 0 is blocked (0x45).
  *  - PASID: the request's, or RID_PASID (qword 1 [19:0]) for a request
  *    without one. The directory has 2^(PDTS + 7) entries: a PASID whose
- *    index (PASID[19:6]) lies beyond it is 0x3b.
+ *    index (PASID[19:6]) lies beyond it is 0x46.
  *  - PASID-directory entry (8 bytes): read failure 0x50, P = 0 0x51; its
- *    FPD suppresses what follows.
+ *    FPD suppresses what follows; reserved bits ([11:2], the pointer at or
+ *    above HAW) 0x52.
  *  - PASID-table entry (64 bytes, PASID[5:0]): read failure 0x58, P = 0
- *    0x59; FPD. Invalid (0x5b): PGTT 0, 5-7, or a type ECAP does not
- *    offer (FSTS / SSTS / NEST / PT); for a second stage, AW not in
- *    CAP.SAGAW; for a first stage, FSPM 1xb or 01b without FS5LP; SRE
- *    without ECAP.SRS, EAFE without EAFS, SSADE without SLADS, WPE without
- *    SRE; reserved bits (qword 0 bits 10-11, pointers at or above HAW,
- *    qword 2 bits 1, 5-6, 8-11, qwords 3-7).
+ *    0x59; FPD. Reserved bits (0x5a): qword 0 bits 10-11, pointers at or
+ *    above HAW, qword 2 bits 1, 5-6, 8-11, qwords 3-7. Invalid (0x5b):
+ *    PGTT 0, 5-7, or a type ECAP does not offer (FSTS / SSTS / NEST / PT);
+ *    for a second stage, AW not in CAP.SAGAW; for a first stage, FSPM 1xb
+ *    or 01b without FS5LP; SRE without ECAP.SRS, EAFE without EAFS, SSADE
+ *    without SLADS, WPE without SRE.
  *  - A supervisor request (with PASID, no PT_PROT_U) needs SRE; without
- *    it the request is blocked with 0x81 (hw.md names no code of its own
- *    for this check; the first stage's privilege fault is the nearest).
+ *    it the request is blocked with 0x5d.
  *  - Walks (lib/xlate, tag {DID, PASID}; second-stage-only contexts use
  *    the tag {DID, VTD_SS_ASID}, which no P_IOTLB names):
  *     PGTT 001b first stage (x86 4/5-level per FSPM, A/D always, 1G
@@ -39,28 +43,35 @@
  *     PGTT 011b nested: FSPTPTR and every first-stage table address are
  *       GPAs translated by the second stage (lib/xlate class TT), and so
  *       is the first stage's output (class IN);
- *     PGTT 100b pass-through: the address (below 2^MGAW, else 0x04).
+ *     PGTT 100b pass-through: the address (below 2^MGAW, else 0x83).
  *  - Walk faults: first stage: input at or above 2^(48 or 57) 0x80
  *    (non-canonical; DMA addresses are not sign-extended), not present
  *    0x71, reserved bits or an address beyond the output size 0x72, a
  *    read that fails at the first level 0x73 (FSPTPTR) and deeper 0x70,
  *    a write the R/W bits refuse 0x85, a user request on a supervisor page
- *    0x81. Second stage (the request's own address, or in nested mode a
- *    first-stage table or output GPA): input above the AGAW 0x04, an entry
- *    without the access's R / W (not present included) 0x06 / 0x05,
- *    reserved bits 0x0c, read failure 0x07. An output in the interrupt
- *    window 0xFEE00000-0xFEEFFFFF (the first stage's output in nested
- *    mode, as QEMU checks it) is 0x87.
+ *    0x81. Second stage: on the request's own address (second stage only)
+ *    or the first stage's output GPA (nested): input above the AGAW 0x83
+ *    (nested: 0x74, the first-stage entry's address is beyond it), an
+ *    entry without the access's R / W (not present included) 0x86 for a
+ *    read and 0x85 for a write; on a first-stage table's GPA (nested):
+ *    above the AGAW 0x74, refused 0x75 for the top-level table (FSPTPTR)
+ *    and 0x76 for a deeper one; reserved bits 0x7a, read failure 0x78. An
+ *    output in the interrupt window 0xFEE00000-0xFEEFFFFF (the first
+ *    stage's output in nested mode, as QEMU checks it) is 0x87.
+ *  - A translation request's walk fault (0x70 and above) is its "no
+ *    translation" completion: not recorded; the device may then send a
+ *    page request (vtd_prq.c).
  *  - Fault recording: reasons found before the context entry's FPD is
- *    known (0x01, 0x08-0x0a, 0x31, and 0x02 / 0x09 / 0x0b of the context
- *    entry itself) are always recorded; every later one is "qualified"
- *    and not recorded while an FPD seen on the way is set
- *    (stats.faults_suppressed counts them).
+ *    known (0x30-0x3a, and 0x40-0x42 of the context entry itself) are
+ *    always recorded; every later one is "qualified" and not recorded
+ *    while an FPD seen on the way is set (stats.faults_suppressed counts
+ *    them).
  *
- * Not modelled: legacy mode, ATS (translated requests, device TLBs),
- * page requests (PRS), execute requests' XD checks beyond lib/pt's, WPE = 0
- * (supervisor writes always honour R/W), EAFE's extended accessed bit,
- * snoop and memory-type fields (PWSNP, PGSNP, CD, EMT, PAT ...).
+ * Not modelled: legacy mode, translated requests (an endpoint uses its
+ * ATC without asking the unit), execute requests' XD checks beyond
+ * lib/pt's, WPE = 0 (supervisor writes always honour R/W), EAFE's extended
+ * accessed bit, snoop and memory-type fields (PWSNP, PGSNP, CD, EMT, PAT
+ * ...).
  *
  * Caching: a successful decode (context + PASID entry) is stored in the
  * configuration cache under (SID, PASID or VTD_CFGC_NO_PASID) until a

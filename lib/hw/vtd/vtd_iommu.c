@@ -41,11 +41,37 @@
  * blocked request drains the fault recording registers (the driver's
  * fault interrupt handler) and reports -EIO for a configuration fault
  * (root, context and PASID structures), -EFAULT for a translation fault.
+ * An ATS device (PCI, ECAP.DT) goes through its endpoint (vtd_ep.h): the
+ * ATC, else a translation request, else with PRI on a page request; the
+ * DMA thread then drains the page request queue (vtd_iommu_process_prq,
+ * the driver's prq thread) and waits for the group's response outside the
+ * epoch section, translating again on Success.
+ *
+ * ATS and PRI (Linux 6.12's iommu.c / prq.c / cache.c). The context entry
+ * of an ATS device has DTE. IOPF is turned on for a device when the first
+ * of its attachments to a domain with a fault queue (the core's sink) is
+ * made - PRE in its context entry with a device-selective context-cache
+ * flush, and the endpoint's PRI Enable - and off after the last; a device
+ * without PRI is ENODEV (intel_iommu_enable_iopf). The page request
+ * queue (4 KiB) is set up at probe when ECAP.PRS; its handler refuses
+ * what prq_event_thread refuses and reports the rest to the sink of the
+ * domain the request's PASID is attached to; the page response is a page
+ * group response descriptor. Every IOTLB / P_IOTLB flush is followed by
+ * the device-TLB invalidation of the ATS devices attached to the DID, and
+ * a PASID entry's teardown by its device's. The unit's messages to
+ * devices come back through params.dev_msg (route_dev_msg): to the
+ * endpoint of the requester ID.
  *
  * Locks: v->lock guards the driver's structures, DIDs, attachments and the
  * queue; it is taken inside a domain's own lock never (unmap releases the
- * domain lock before flushing). fault_lock serialises fault consumption.
- * The model's own lock is innermost (MMIO).
+ * domain lock before flushing). fault_lock serialises fault consumption,
+ * prq_lock page request consumption. report_lock is held (read) while a
+ * page request is reported to the core's sink, taken under v->lock and
+ * kept after it is dropped (the sink takes the core's device lock, which
+ * the core holds around attach, which takes v->lock); freeing a domain or
+ * a device takes it for write first (vtd_report_barrier). The model's own
+ * lock is inside v->lock (MMIO); ep_lock (the device list for messages)
+ * inside the model's, and an endpoint's lock inside that: leaves.
  */
 #include <endian.h>
 #include <errno.h>
@@ -193,22 +219,26 @@ static void flush_dev_tlb(struct vtd_iommu *v, const struct vtd_attach *a, uint6
 
 	if (!a->m->ats)
 		return;
-	if (!size || range_wraps(addr, size)) {
-		q1 = GENMASK(62, 12) | 1; /* S, ones up to bit 62: everything */
-	} else {
-		while (order < 51 && ((addr >> 12) >> order) != ((addr + size - 1) >> 12) >> order)
+	/* The smallest aligned block of 2^order pages holding the range. */
+	if (size && !range_wraps(addr, size))
+		while (order < 51 && (addr >> (12 + order)) != ((addr + size - 1) >> (12 + order)))
 			order++;
-		q1 = addr & GENMASK(63, 12) & ~((SZ_4K << order) - 1);
-		if (order) /* S: ones below the size bit, which is zero */
-			q1 |= ((SZ_4K << (order - 1)) - 1) & GENMASK(63, 12) & ~(uint64_t)0xfff;
-		if (order)
-			q1 |= 1;
+	if (!size || range_wraps(addr, size) || order >= 51) {
+		q1 = GENMASK(62, 12) | 1; /* S, ones up to bit 62: everything */
+	} else if (!order) {
+		q1 = addr & GENMASK(63, 12); /* one page, S = 0 */
+	} else {
+		/* S: ADDR's lowest zero bit (12 + order - 1) gives the size, ones below it. */
+		q1 = (addr & ~((SZ_4K << order) - 1)) | (((SZ_4K << (order - 1)) - 1) & ~0xfffULL) |
+		     1;
 	}
 	if (a->pasid == 0) {
 		d[0][0] = VTD_INV_DEV_TLB | (uint64_t)a->m->dev.sid << 32;
 		d[0][1] = q1;
 	} else {
-		d[0][0] = VTD_INV_P_DEV_TLB | (uint64_t)a->m->dev.sid << 16 | (uint64_t)a->pasid << 32;
+		/* PASID-based: the same ADDR, S at bit 11. */
+		d[0][0] = VTD_INV_P_DEV_TLB | (uint64_t)a->m->dev.sid << 16 |
+			  (uint64_t)a->pasid << 32;
 		d[0][1] = (q1 & GENMASK(63, 12)) | (q1 & 1 ? BIT(11) : 0);
 	}
 	vtd_qi_submit(v, (const uint64_t(*)[2])d, 1);
@@ -1057,7 +1087,8 @@ static int ep_translate(struct vtd_master *m, const struct vtd_txn *t, struct vt
 		bool section;
 		int code;
 
-		ret = vtd_ep_translate(m->ep, m->v->hw, t, r, rounds < EP_PRI_ROUNDS ? &prgi : NULL);
+		ret = vtd_ep_translate(m->ep, m->v->hw, t, r,
+				       rounds < EP_PRI_ROUNDS ? &prgi : NULL);
 		if (ret != -EAGAIN)
 			return ret;
 		rounds++;

@@ -306,8 +306,9 @@ void vtd_reg_inv_cc(struct vtd *v, uint64_t ccmd)
 	if (!g)
 		return;
 	v->stats.reg_invs++;
-	inv_cc(v, VTD_INV_CC | g << 4 | VTD_BITS(ccmd, 15, 0) << 16 | VTD_BITS(ccmd, 31, 16) << 32 |
-			  VTD_BITS(ccmd, 33, 32) << 48,
+	inv_cc(v,
+	       VTD_INV_CC | g << 4 | VTD_BITS(ccmd, 15, 0) << 16 | VTD_BITS(ccmd, 31, 16) << 32 |
+		       VTD_BITS(ccmd, 33, 32) << 48,
 	       0);
 }
 
