@@ -948,8 +948,13 @@ static int prq_report(struct vtd_iommu *v, const uint64_t q[4])
 	uint16_t sid = (uint16_t)(q[0] >> 16);
 	uint32_t pasid = (uint32_t)(q[0] >> 32) & 0xfffff;
 	bool rd = q[1] & 1, wr = q[1] & 2, exe = q[0] & BIT(52), pm = q[0] & BIT(53);
+	/*
+	 * intel_prq_report also sets the kernel's IOMMU_FAULT_PAGE_RESPONSE_
+	 * NEEDS_PASID (bit 2) with PASID_VALID, and 6.12's iommufd copies the
+	 * kernel flags into the record as they are: userspace sees bit 2 too.
+	 */
 	struct iopf_fault f = {
-		.flags = IOMMU_PGFAULT_FLAGS_PASID_VALID |
+		.flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | VTD_IOPF_NEEDS_PASID |
 			 (q[1] & 4 ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0),
 		.pasid = pasid,
 		.grpid = (uint32_t)(q[1] >> 3) & 0x1ff,

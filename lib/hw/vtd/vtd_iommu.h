@@ -44,6 +44,12 @@
 
 #define VTD_MSI_IOVA_BASE 0xfee00000ULL
 #define VTD_MSI_IOVA_LAST 0xfeefffffULL
+/*
+ * The flag Linux's VT-d driver adds to a page request with PASID
+ * (IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID, bit 2 in 6.12), which reaches
+ * the fault fd's iommu_hwpt_pgfault.flags unfiltered.
+ */
+#define VTD_IOPF_NEEDS_PASID (1u << 2)
 
 struct vtd_iommu;
 
