@@ -66,10 +66,11 @@
  * queue; it is taken inside a domain's own lock never (unmap releases the
  * domain lock before flushing). fault_lock serialises fault consumption,
  * prq_lock page request consumption. report_lock is held (read) while a
- * page request is reported to the core's sink, taken under v->lock and
- * kept after it is dropped (the sink takes the core's device lock, which
- * the core holds around attach, which takes v->lock); freeing a domain or
- * a device takes it for write first (vtd_report_barrier). The model's own
+ * page request finds its domain (under v->lock) and is reported to the
+ * core's sink (without v->lock: the sink takes the core's device lock,
+ * which the core holds around attach, which takes v->lock); so it comes
+ * before v->lock, and freeing a domain or a device takes it for write,
+ * holding nothing, first (vtd_report_barrier). The model's own
  * lock is inside v->lock (MMIO); ep_lock (the device list for messages)
  * inside the model's, and an endpoint's lock inside that: leaves.
  */
@@ -972,12 +973,13 @@ static int prq_report(struct vtd_iommu *v, const uint64_t q[4])
 	/*
 	 * The domain the PASID is attached to (VT-d has no user PASID table:
 	 * no fallback to the RID's, as iommu_report_device_fault()). The
-	 * report runs under report_lock (read), taken before v->lock is
-	 * dropped: whoever frees a domain or a device waits on it after the
+	 * lookup and the report run under report_lock (read), taken before
+	 * v->lock: whoever frees a domain or a device waits on it after the
 	 * last attachment went, so neither goes away meanwhile. v->lock is
 	 * not held across the report (the core's sink takes the device lock,
 	 * which the core holds around attach, which takes v->lock).
 	 */
+	pthread_rwlock_rdlock(&v->report_lock);
 	pthread_mutex_lock(&v->lock);
 	for (a = v->attached; a; a = a->next) {
 		if (a->m->dev.sid == sid && a->pasid == pasid && pasid) {
@@ -988,13 +990,13 @@ static int prq_report(struct vtd_iommu *v, const uint64_t q[4])
 	sink = domain ? __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) : NULL;
 	if (!sink || !sink->report_iopf || !a->m->pri || !a->iopf) {
 		pthread_mutex_unlock(&v->lock);
+		pthread_rwlock_unlock(&v->report_lock);
 		return -ENODEV;
 	}
 	{
 		struct udev *dev = &a->m->dev;
 		int ret;
 
-		pthread_rwlock_rdlock(&v->report_lock);
 		pthread_mutex_unlock(&v->lock);
 		ret = sink->report_iopf(domain, dev, &f);
 		pthread_rwlock_unlock(&v->report_lock);
