@@ -118,7 +118,8 @@
  *    Hence no entry older than an invalidation survives it, whether the
  *    walk that made it read a stale table or a stale cache entry. (One
  *    fence replaces the two seq_cst stores the announcement would
- *    otherwise need; flushes pay it too, which costs little.)
+ *    otherwise need; a flush alone, which searches nothing, skips it:
+ *    inv_begin_flush().)
  *  - Hit after invalidation: the contract is that a translation that starts
  *    after the invalidation returned sees its effect. Its tag loads read
  *    the removal's store of 0 or later; its stamp loads (tlb_flushed, then
@@ -739,15 +740,38 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
  * stores before every load of what fills wrote (size masks, set counts).
  * Returns the new sequence, which is also the flush stamp.
  */
-uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
+static inline uint64_t inv_announce(struct xlate_cache *c, struct xc_scope *sc)
 {
 	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
 
 	__atomic_store_n(&c->cur, sc, __ATOMIC_RELAXED);
 	__atomic_store_n(&sc->pend, s, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->seq, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
+{
+	uint64_t s = inv_announce(c, sc);
+
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return s;
+}
+
+/*
+ * xc_inv_begin() for an invalidation that only stores flush stamps (and
+ * clears size bits): no fence. The fence orders the announcement before
+ * the loads of a search (the size mask, set counts); a flush loads
+ * nothing, and needs none of it: a fill made under an older sequence
+ * carries a stamp the flush makes dead, whenever it lands, and a walk
+ * that read the new sequence fills only once it has seen the flush's
+ * done (release / acquire), after every stamp. So the call does not wait
+ * for its stores to reach memory (a fence would, and after a large fill
+ * the stamps' lines are cold: W7's first call after a fill).
+ */
+static uint64_t inv_begin_flush(struct xlate_cache *c, struct xc_scope *sc)
+{
+	return inv_announce(c, sc);
 }
 
 /* Every entry the invalidation removes or kills is gone: walks may fill again. */
@@ -777,15 +801,22 @@ static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_
 
 void xlate_inv_all(struct xlate_cache *c)
 {
-	uint64_t s = xc_inv_begin(c, &c->gsc);
+	uint64_t s = inv_begin_flush(c, &c->gsc);
 
-	/* Every entry present now is dead once the stamp is stored: forget their sizes. */
-	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_SEQ_CST);
+	/*
+	 * Every entry present now is dead once the stamp is stored: forget
+	 * their sizes. Relaxed: a fill that set a bit before the clear made an
+	 * entry the stamp kills; one that sets it after leaves a bit too many
+	 * (a probe more); no fill under the new sequence sets one before done
+	 * (release, after these stores); the next search reads the mask after
+	 * its own fence, in this thread's program order after the clears.
+	 */
+	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_RELAXED);
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
-			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_RELAXED);
 	stamp_tlb(c, &c->all, s);
 	xc_inv_end(&c->gsc, s);
 }
@@ -793,7 +824,7 @@ void xlate_inv_all(struct xlate_cache *c)
 void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 {
 	struct xc_vm *vm = &c->vm[vmid];
-	uint64_t s = xc_inv_begin(c, &vm->sc);
+	uint64_t s = inv_begin_flush(c, &vm->sc);
 
 	stamp(c, &vm->comb, s);
 	stamp(c, &vm->s1, s);
@@ -804,7 +835,7 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 {
 	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
-	uint64_t s = xc_inv_begin(c, &as->sc);
+	uint64_t s = inv_begin_flush(c, &as->sc);
 
 	stamp_tlb(c, &as->stamp, s);
 	xc_inv_end(&as->sc, s);
@@ -985,7 +1016,7 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 
 void xlate_cfgc_inv_all(struct xlate_cache *c)
 {
-	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
+	uint64_t s = inv_begin_flush(c, &c->cfg_sc);
 
 	stamp(c, &c->cfg_all, s);
 	xc_inv_end(&c->cfg_sc, s);
