@@ -173,6 +173,19 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fa
 }
 
 /*
+ * The shape both specialised decoders answer: a valid 4K page descriptor
+ * with AF set and no contiguous hint, whose output address (returned in
+ * *@oa) fits @oas bits.
+ */
+static inline __attribute__((always_inline)) bool vmsa_page4k_plain(uint64_t d, unsigned int oas,
+								    uint64_t *oa)
+{
+	*oa = d & GENMASK(D_ADDR_TOP, 12);
+	return likely((d & (D_TYPE_MASK | D_AF | D_CONT)) == (D_TYPE_MASK | D_AF)) &&
+	       likely(!(*oa >> oas));
+}
+
+/*
  * The usual stage-1 4K-granule page, decoded with the format's constants:
  * @d read at the last level (level 3) of a VMSA_S1 table with a 4 KiB
  * granule, @tprot the limit the table descriptors above it imposed (what
@@ -192,11 +205,10 @@ static inline __attribute__((always_inline)) bool
 vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tprot, unsigned int oas,
 	       uint64_t *leaf_oa, unsigned int *leaf_prot)
 {
-	const uint64_t oa = d & GENMASK(D_ADDR_TOP, 12);
 	unsigned int prot = tprot;
+	uint64_t oa;
 
-	if (unlikely((d & (D_TYPE_MASK | D_AF | D_CONT)) != (D_TYPE_MASK | D_AF)) ||
-	    unlikely(oa >> oas))
+	if (!vmsa_page4k_plain(d, oas, &oa))
 		return false;
 	if (d & D_AP2)
 		prot &= ~PT_PROT_W;
@@ -234,11 +246,10 @@ static inline __attribute__((always_inline)) bool
 vmsa_s2_page4k(uint64_t d, uint64_t ipa, unsigned int access, unsigned int tprot, unsigned int oas,
 	       uint64_t *leaf_oa, unsigned int *leaf_prot)
 {
-	const uint64_t oa = d & GENMASK(D_ADDR_TOP, 12);
 	unsigned int prot = PT_PROT_U;
+	uint64_t oa;
 
-	if (unlikely((d & (D_TYPE_MASK | D_AF | D_CONT)) != (D_TYPE_MASK | D_AF)) ||
-	    unlikely(oa >> oas))
+	if (!vmsa_page4k_plain(d, oas, &oa))
 		return false;
 	if (d & D_AP1)
 		prot |= PT_PROT_R;
