@@ -6,16 +6,23 @@
  * the event records it forwarded, the bytes that moved).
  *
  *  - GET_HW_INFO: the IDR registers, the type, capabilities, the length rules;
- *  - stage-2 paging HWPTs: the STE, DMA, faults, unmap invalidation, errnos;
+ *  - stage-2 paging HWPTs (on a stage-2-only SMMU, where Linux makes plain
+ *    HWPTs stage 2): the STE, DMA, faults, unmap invalidation, errnos;
  *  - the MSI doorbell: reserved window, write-only mapping, its lifetime;
- *  - dirty tracking through stage-2 HTTU (bitmaps, NO_CLEAR, re-dirtying);
+ *  - stage-1 paging HWPTs (Linux's choice with both stages): the CD-table
+ *    STE, CD 0 with the ASID, a stage-1 walk, TLBI_NH_VA on unmap, replace
+ *    to stage 1 and stage 2; a stage-1-only SMMU;
+ *  - dirty tracking through stage-1 HTTU (CD.HA/HD; bitmaps, NO_CLEAR,
+ *    re-dirtying) and where Linux refuses it (NEST_PARENT, stage 2);
+ *  - PASIDs: CDs, S1DSS, DMA with an SSID (iommu_dma_rw and dmatest's
+ *    PASID register), replace, detach, 2-level CD tables, the errno
+ *    matrix of the core and of the driver, IOPF on a PASID;
  *  - vIOMMU / nested HWPTs / vDEVICEs: errnos of Linux's vSTE validation,
  *    the nested STE, DMA through a guest stage 1 built in guest RAM that
  *    IOAS_MAP maps, vEVENTQ records with the vSID, invalidation commands
  *    with the VMID and SIDs substituted, entry_num on refusals;
  *  - IOPF: a stalled DMA delivered to the fault queue, answered by a page
  *    response (stage 2 and a guest's stage 1);
- *  - a nesting parent that tracks dirty pages written through a guest;
  *  - DMA while STEs and mappings change; the dmatest PCI function behind
  *    the SMMU (its fault registers, its MSI-X through the SW_MSI window);
  *  - a fail-nth sweep of the driver's allocations.
@@ -1067,6 +1074,7 @@ static void test_invalidate(void *arg)
 
 struct dma_job {
 	struct sdev *d;
+	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[64];
 	size_t len, done;
@@ -1080,13 +1088,16 @@ static void *dma_thread(void *arg)
 {
 	struct dma_job *j = arg;
 
-	j->ret = dma(j->d, j->iova, j->buf, j->len, j->write, &j->done, &j->f);
+	j->ret = iommu_dma_rw(j->d->udev, j->pasid, j->iova, j->buf, j->len, j->write, &j->done,
+			      &j->f);
 	return NULL;
 }
 
-static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, uint64_t iova,
+			    size_t len, bool write)
 {
 	j->d = d;
+	j->pasid = pasid;
 	j->iova = iova;
 	j->len = len;
 	j->write = write;
@@ -1094,6 +1105,11 @@ static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t l
 	for (size_t i = 0; i < len; i++)
 		j->buf[i] = (uint8_t)(0xa0 + i);
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
+}
+
+static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+{
+	job_start_pasid(j, d, IOMMU_NO_PASID, iova, len, write);
 }
 
 /* Wait (no timeout: the test's own) for one page request, and read it. */
@@ -1286,7 +1302,7 @@ static void test_dirty_nested(void *arg)
 #define STE1_S1C_WBRA_ISH (1ULL << 2 | 1ULL << 4 | 3ULL << 6)
 #define S1DSS_TERMINATE	  0
 #define S1DSS_SSID0	  2
-#define CD0_S1_STD(asid)                                                                         \
+#define CD0_S1_STD(asid)                                                                        \
 	(CD0_T0SZ(16) | 1ULL << 8 | 1ULL << 10 | 3ULL << 12 | 1ULL << 30 | CD0_V | CD0_IPS(5) | \
 	 CD0_AA64 | CD0_R | CD0_A | 1ULL << 47 | CD0_ASID(asid))
 
@@ -1340,7 +1356,7 @@ static void test_s1_paging(void *arg)
 	uint16_t asid;
 
 	smmu_setup();
-	a = sdev_new(SID_A, false); /* 8 SSID bits */
+	a = sdev_new(SID_A, false);				   /* 8 SSID bits */
 	b = sdev_new_p(&(struct smmuv3_dev_params){.sid = SID_B}); /* no PASIDs */
 	ioas = ioas_alloc();
 	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
@@ -1495,7 +1511,7 @@ static void test_pasid(void *arg)
 	struct sdev a, b, c;
 
 	smmu_setup();
-	a = sdev_new(SID_A, false); /* 8 SSID bits: PASIDs 1..255 */
+	a = sdev_new(SID_A, false);				   /* 8 SSID bits: PASIDs 1..255 */
 	c = sdev_new_p(&(struct smmuv3_dev_params){.sid = SID_B}); /* no PASIDs */
 	for (unsigned int i = 0; i < BUFFER_SIZE; i++) {
 		((uint8_t *)buffer)[i] = (uint8_t)i;
@@ -1635,6 +1651,58 @@ static void test_pasid(void *arg)
 	sdev_free(&c);
 	smmu_teardown();
 	munmap(buf2, BUFFER_SIZE);
+}
+
+/*
+ * IOPF on a PASID: a stage-1 domain with a fault queue on a PASID of a
+ * device that can stall gets CD.S in that PASID's CD only; its stalled
+ * fault reaches that queue as a page request with PASID_VALID and the
+ * PASID, and the page response resumes it. The RID's own domain has no
+ * queue: its fault is immediate.
+ */
+static void test_iopf_pasid(void *arg)
+{
+	uint32_t ioas, rid_hwpt, pf_hwpt, fault_id;
+	struct iommu_hwpt_pgfault pf;
+	uint64_t cd[8];
+	struct dma_job j;
+	struct sdev a;
+	int ffd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, true);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+				  fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0, &pf_hwpt));
+	rid_hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	CHECK_OK(sdev_attach(&a, rid_hwpt));
+	CHECK_OK(pasid_attach(&a, 9, pf_hwpt));
+	cd_read(&a, 9, cd);
+	TAP_CHECK(cd[0] & CD0_S, "CD 9: S");
+	cd_read(&a, 0, cd);
+	TAP_CHECK(!(cd[0] & CD0_S), "CD 0: no S");
+
+	/* PASID 9 writes a page not mapped yet: it waits; the request names the PASID. */
+	job_start_pasid(&j, &a, 9, IOVA + 0x3020, 16, true);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID,
+		     "flags");
+	TAP_CHECK_EQ(pf.pasid, 9, "pasid");
+	TAP_CHECK_EQ(pf.addr, IOVA + 0x3020, "addr");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "retried DMA");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3020, j.buf, 16), "bytes");
+	/* The RID's domain has no fault queue: an immediate F_TRANSLATION. */
+	dma_fault(&a, IOVA + 0x5000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x5000);
+
+	iommufd_device_detach(a.idev, 9);
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1982,7 +2050,7 @@ static void test_dmatest(void *arg)
 	a = sdev_new(SID_A, false);
 	ioas = ioas_alloc();
 	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
-	hwpt = hwpt_alloc(a.id, ioas, 0);
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
 	CHECK_OK(sdev_attach(&a, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
@@ -2023,6 +2091,52 @@ static void test_dmatest(void *arg)
 	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
 	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
 	TAP_CHECK_EQ(msi_doorbell_event_count(db, 5), 1, "event 5 at the doorbell");
+
+	/*
+	 * The PASID register: COPY with PASID 3 goes through PASID 3's stage 1
+	 * (another IOAS), its fault registers carry the PASID, and an
+	 * unattached PASID is a configuration error (C_BAD_CD).
+	 */
+	{
+		uint8_t *b2 = zpages(BUFFER_SIZE);
+		uint32_t ioas2 = ioas_alloc(), p3;
+
+		ioas_map_fixed(ioas2, b2, BUFFER_SIZE, IOVA);
+		p3 = hwpt_alloc(a.id, ioas2, IOMMU_HWPT_ALLOC_PASID);
+		CHECK_OK(pasid_attach(&a, 3, p3));
+		TAP_CHECK(!dmatest_cfg_write(dt, DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2,
+					     PCI_PASID_CTRL_ENABLE),
+			  "PASID on");
+		for (unsigned int i = 0; i < PAGE_SIZE; i++)
+			b2[PAGE_SIZE + i] = (uint8_t)(i ^ 0x77);
+		memset((uint8_t *)buffer + 2 * PAGE_SIZE, 0, PAGE_SIZE);
+		dt_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 2 * PAGE_SIZE, PAGE_SIZE);
+		TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "PASID COPY done");
+		TAP_CHECK(!memcmp(b2 + 2 * PAGE_SIZE, b2 + PAGE_SIZE, PAGE_SIZE),
+			  "copied in PASID 3's memory");
+		TAP_CHECK_EQ(((uint8_t *)buffer)[2 * PAGE_SIZE], 0, "the RID's memory untouched");
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE, IOVA, 8);
+		TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
+			     DMATEST_ERR_DMA_FAULT, "PASID DMA fault");
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
+				     EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
+				     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+			     "FAULT_INFO with PASID");
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
+		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		dt_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA, IOVA + PAGE_SIZE, 8);
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
+				     SMMU_EVT_C_BAD_CD << DMATEST_FAULT_REASON_SHIFT |
+				     (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
+			     "PASID 4: C_BAD_CD");
+		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		iommufd_device_detach(a.idev, 3);
+		munmap(b2, BUFFER_SIZE);
+	}
 
 	dmatest_destroy(dt);
 	sdev_free(&a);
@@ -2371,6 +2485,7 @@ int main(void)
 		{"ATS nested: vSTE EATS, forwarded ATC_INV to the right SID", test_ats_nested},
 		{"stage-1 paging: STE, CD 0, stage-1 walk, TLBI_NH_VA, replace", test_s1_paging},
 		{"PASIDs: CDs, S1DSS, DMA with SSID, replace, detach, errnos", test_pasid},
+		{"IOPF on a PASID: CD.S, the page request's PASID, the response", test_iopf_pasid},
 		{"devices: SIDs, binding, parameters", test_devices},
 		{"close with everything alive", test_close_all},
 		{"DMA while STEs and mappings change", test_concurrent},

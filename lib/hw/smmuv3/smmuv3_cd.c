@@ -66,7 +66,8 @@ static uint64_t *l2_alloc(void)
 static void l1_set(struct smmuv3_cdtab *cd, unsigned int i, uint64_t *l2)
 {
 	cd->l2[i] = l2;
-	__atomic_store_n(&cd->base[i], htole64(((uint64_t)(uintptr_t)l2 & L1CD_L2PTR_MASK) | L1CD_V),
+	__atomic_store_n(&cd->base[i],
+			 htole64(((uint64_t)(uintptr_t)l2 & L1CD_L2PTR_MASK) | L1CD_V),
 			 __ATOMIC_RELEASE);
 }
 
@@ -136,10 +137,9 @@ static uint64_t *cd_ptr(struct smmuv3_master *master, uint32_t ssid, bool make)
 			return NULL;
 		/* A table of invalid CDs, then the descriptor that points at it. */
 		l1_set(cd, i, l2);
-		smmuv3_cmdq_issue_one(master->smmu,
-				      SMMU_CMD_CFGI_CD_ALL |
-					      (uint64_t)master->udev.sid << CMD0_SID_SHIFT,
-				      0);
+		smmuv3_cmdq_issue_one(
+			master->smmu,
+			SMMU_CMD_CFGI_CD_ALL | (uint64_t)master->udev.sid << CMD0_SID_SHIFT, 0);
 	}
 	return &cd->l2[i][(size_t)(ssid & (L2_CDS - 1)) * CD_QWORDS];
 }

@@ -109,9 +109,8 @@
 #include "util/epoch.h"
 #include "util/log.h"
 
-#define PAGING_FLAGS                                                         \
-	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
-	 IOMMU_HWPT_ALLOC_PASID)
+#define PAGING_FLAGS \
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID)
 #define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 
 /* VMSA descriptor bits read_and_clear_dirty looks at. */
@@ -408,11 +407,11 @@ static void smmuv3_paging_free(struct iommu_domain *domain)
 	epoch_hold();
 	pt_table_destroy(&s2->pt);
 	if (s2->s1)
-		smmuv3_cmdq_issue_one(smmu, SMMU_CMD_TLBI_NH_ASID |
-						    (uint64_t)s2->asid << CMD0_ASID_SHIFT, 0);
+		smmuv3_cmdq_issue_one(
+			smmu, SMMU_CMD_TLBI_NH_ASID | (uint64_t)s2->asid << CMD0_ASID_SHIFT, 0);
 	else
-		smmuv3_cmdq_issue_one(smmu, SMMU_CMD_TLBI_S12_VMALL |
-						    (uint64_t)s2->vmid << CMD0_VMID_SHIFT, 0);
+		smmuv3_cmdq_issue_one(
+			smmu, SMMU_CMD_TLBI_S12_VMALL | (uint64_t)s2->vmid << CMD0_VMID_SHIFT, 0);
 	epoch_release();
 	if (s2->s1)
 		smmuv3_asid_free(smmu, s2->asid);

@@ -64,26 +64,26 @@
 #define STE3_S2TTB_MASK	    (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
 
 /* CD fields the driver writes (a kernel-owned stage 1, Linux's arm_smmu_make_s1_cd). */
-#define CD0_T0SZ_SHIFT	 0
-#define CD0_IRGN0_WBWA	 (1ULL << 8)
-#define CD0_ORGN0_WBWA	 (1ULL << 10)
-#define CD0_SH0_ISH	 (3ULL << 12)
-#define CD0_EPD1	 (1ULL << 30)
-#define CD0_V		 (1ULL << 31)
-#define CD0_IPS_SHIFT	 32
-#define CD0_AA64	 (1ULL << 41)
-#define CD0_HD		 (1ULL << 42)
-#define CD0_HA		 (1ULL << 43)
-#define CD0_S		 (1ULL << 44)
-#define CD0_R		 (1ULL << 45)
-#define CD0_A		 (1ULL << 46)
-#define CD0_ASET	 (1ULL << 47)
-#define CD0_ASID_SHIFT	 48
-#define CD1_TTB0_MASK	 (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
-#define CD3_MAIR_NORMAL	 0xffULL /* Attr0: normal, write-back (the leaves' AttrIndx 0) */
-#define CD_SPLIT	 10 /* S1Fmt 64K_L2: 1024 CDs per L2 table */
-#define L1CD_V		 (1ULL << 0)
-#define L1CD_L2PTR_MASK	 (((1ULL << 52) - 1) & ~0xfffULL) /* [51:12] */
+#define CD0_T0SZ_SHIFT	0
+#define CD0_IRGN0_WBWA	(1ULL << 8)
+#define CD0_ORGN0_WBWA	(1ULL << 10)
+#define CD0_SH0_ISH	(3ULL << 12)
+#define CD0_EPD1	(1ULL << 30)
+#define CD0_V		(1ULL << 31)
+#define CD0_IPS_SHIFT	32
+#define CD0_AA64	(1ULL << 41)
+#define CD0_HD		(1ULL << 42)
+#define CD0_HA		(1ULL << 43)
+#define CD0_S		(1ULL << 44)
+#define CD0_R		(1ULL << 45)
+#define CD0_A		(1ULL << 46)
+#define CD0_ASET	(1ULL << 47)
+#define CD0_ASID_SHIFT	48
+#define CD1_TTB0_MASK	(((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
+#define CD3_MAIR_NORMAL 0xffULL /* Attr0: normal, write-back (the leaves' AttrIndx 0) */
+#define CD_SPLIT	10	/* S1Fmt 64K_L2: 1024 CDs per L2 table */
+#define L1CD_V		(1ULL << 0)
+#define L1CD_L2PTR_MASK (((1ULL << 52) - 1) & ~0xfffULL) /* [51:12] */
 
 /* What a guest may put in the STE words of IOMMU_HWPT_DATA_ARM_SMMUV3 (Linux's *_NESTING_ALLOWED).
  */
@@ -217,9 +217,9 @@ struct smmuv3_iommu {
  * L2 tables of 1024 CDs are made when a CD in them is first written.
  */
 struct smmuv3_cdtab {
-	uint64_t *base;	 /* the CDs (linear) or the L1CDs */
-	uint64_t **l2;	 /* 2-level: the L2 tables by L1 index (NULL: not made) */
-	unsigned int fmt; /* STE_S1FMT_* */
+	uint64_t *base;	    /* the CDs (linear) or the L1CDs */
+	uint64_t **l2;	    /* 2-level: the L2 tables by L1 index (NULL: not made) */
+	unsigned int fmt;   /* STE_S1FMT_* */
 	unsigned int cdmax; /* S1CDMax: log2 of the SSIDs (the device's ssid_bits) */
 	unsigned int nr_l1;
 };
@@ -246,7 +246,7 @@ struct smmuv3_master {
 	struct smmuv3_domain *msi_s2; /* the paging domain holding the RID's doorbell mapping */
 	struct smmuv3_vsmmu *vsmmu;   /* nested on a vIOMMU with a vDEVICE: events go there */
 	uint32_t vsid;
-	struct smmuv3_cdtab cd;	      /* base NULL until the first stage-1 attach */
+	struct smmuv3_cdtab cd;		 /* base NULL until the first stage-1 attach */
 	struct smmuv3_pasid_att *pasids; /* attached PASIDs (never 0), unordered */
 	unsigned int nr_pasids, cap_pasids;
 };
@@ -371,8 +371,8 @@ void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t 
  * nested domain while PASIDs are attached.
  */
 int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
-			 struct smmuv3_domain *s2, const uint64_t *ste,
-			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid);
+			 struct smmuv3_domain *s2, const uint64_t *ste, struct smmuv3_vsmmu *vsmmu,
+			 uint32_t vsid);
 int smmuv3_vmid_alloc(struct smmuv3_iommu *smmu);
 void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid);
 int smmuv3_asid_alloc(struct smmuv3_iommu *smmu);

@@ -72,19 +72,25 @@
  * read-side section iommu_dma_rw() runs the op in (left and entered
  * again; the section protects nothing while no translation is held).
  *
- * Attach. A device is attached to one domain or blocked. The STE comes
- * from the domain (smmuv3_domain.c); the stage 2 it translates through
- * holds the doorbell mapping for it while it is attached (the mapping is
- * made on the first device and removed after the last). A paging domain
- * with a fault queue (the core's sink) on a device that can stall gets
- * STE.S2S: stage-2 faults become page requests.
+ * Attach. A device's RID is attached to one domain or blocked, and each
+ * of its PASIDs to a stage-1 domain (smmuv3_cd.c). The STE comes from
+ * the domain (smmuv3_domain.c): a stage 1 is CD 0 of the device's CD
+ * table and a CD-table STE (S1DSS = SSID0), which a blocked RID with
+ * PASIDs keeps with S1DSS = terminate; the paging domain the RID
+ * translates through holds the doorbell mapping for it while it is
+ * attached (the mapping is made on the first device and removed after
+ * the last). A paging domain with a fault queue (the core's sink) on a
+ * device that can stall gets CD.S (stage 1) or STE.S2S (stage 2): its
+ * faults become page requests, for the RID's domain or, with SSV, the
+ * PASID's.
  *
  * Locks, outermost first: the core's (idev->lock, vIOMMU lock) around
  * attach; evtq_lock or priq_lock; report_lock (read while an event is delivered; write
  * by whoever frees a domain, a vIOMMU or a device, so a delivery never
  * reaches freed memory); the core's fault / vEVENTQ locks inside the
  * delivery; master->lock, s2->lock and smmu->lock are leaves except that
- * master->lock is held across s2->lock (doorbell) and cmdq_lock (STE);
+ * master->lock is held across s2->lock (doorbell), a domain's users_lock
+ * (PASIDs of ATS devices) and cmdq_lock (STE, CD);
  * cmdq_lock is innermost (it takes the model's lock through MMIO). The
  * ATS port callbacks run under the model's lock and take ats_lock, then
  * the endpoint's lock: both leaves.

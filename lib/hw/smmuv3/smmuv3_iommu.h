@@ -54,9 +54,10 @@
  *
  * MSI: every device with MSIs has the SW_MSI window [0x8000000, +1 MiB)
  * as a reserved region (the core keeps it out of the IOAS), and while it
- * is attached the stage 2 it translates through maps the instance's
- * doorbell page (the platform's interrupt controller, or one of the
- * driver's own) at the window's start, write-only: a device's MSI write to
+ * is attached the paging domain its RID translates through maps the
+ * instance's doorbell page (the platform's interrupt controller, or one of
+ * the driver's own) at the window's start (write-only on stage 2; stage 1
+ * has no write-only leaf, so there it reads too): a device's MSI write to
  * that IOVA (or, nested, to a guest IOVA the guest's stage 1 maps to that
  * IPA) lands in the doorbell.
  *
