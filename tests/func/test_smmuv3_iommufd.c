@@ -1918,6 +1918,56 @@ static void test_ats_nested(void *arg)
 	smmu_teardown();
 }
 
+/*
+ * An ATS device's PASID: its CD-table STE has EATS = 0b01, a PASID DMA
+ * fills the ATC through a translation request with the PASID, and an
+ * unmap of the PASID's domain sends CMD_ATC_INV with SSV and the PASID,
+ * after which the entry is gone and the access faults.
+ */
+static void test_ats_pasid(void *arg)
+{
+	struct smmuv3_ep_stats e0, e1;
+	uint32_t ioas, p1;
+	struct iommu_dma_fault f;
+	uint8_t buf[16];
+	uint64_t ste[8];
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new_pcie(SID_A, false);
+	ioas = ioas_alloc();
+	for (unsigned int i = 0; i < 4; i++)
+		ioas_map_fixed(ioas, (uint8_t *)buffer + i * PAGE_SIZE, PAGE_SIZE,
+			       IOVA + i * PAGE_SIZE);
+	p1 = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	CHECK_OK(pasid_attach(&a, 2, p1));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS = 0b01");
+	TAP_CHECK_EQ(ste[1] & 3, S1DSS_TERMINATE, "blocked RID");
+
+	e0 = ep_stats(&a);
+	CHECK_OK(dma_pasid(&a, 2, IOVA + PAGE_SIZE, buf, sizeof(buf), false, &f));
+	CHECK_OK(dma_pasid(&a, 2, IOVA + PAGE_SIZE + 64, buf, sizeof(buf), false, &f));
+	e1 = ep_stats(&a);
+	TAP_CHECK_EQ(e1.atc_fills - e0.atc_fills, 1, "one fill");
+	TAP_CHECK_EQ(e1.atc_hits - e0.atc_hits, 1, "one hit");
+	TAP_CHECK(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)) >= 1, "an ATC entry");
+	ioas_unmap(ioas, IOVA + PAGE_SIZE, PAGE_SIZE);
+	e0 = ep_stats(&a);
+	TAP_CHECK_EQ(e0.atc_invs - e1.atc_invs, 1, "ATC_INV with the PASID");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "entry gone");
+	TAP_CHECK_EQ(dma_pasid(&a, 2, IOVA + PAGE_SIZE, buf, 4, false, &f), -EFAULT, "unmapped");
+	TAP_CHECK_EQ(f.reason, EVT_F_TRANSLATION, "F_TRANSLATION");
+	CHECK_OK(dma_pasid(&a, 2, IOVA + 2 * PAGE_SIZE, buf, 4, false, &f));
+	/* Detaching the PASID empties the ATC of it. */
+	iommufd_device_detach(a.idev, 2);
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "ATC empty");
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort STE");
+	sdev_free(&a);
+	smmu_teardown();
+}
+
 static void test_devices(void *arg)
 {
 	struct smmuv3_iommu_params p;
@@ -2276,7 +2326,8 @@ static int f_smmu(void)
 
 static int f_dev(void)
 {
-	struct smmuv3_dev_params p = {.sid = SID_A};
+	/* 12 SSID bits: a 2-level CD table. */
+	struct smmuv3_dev_params p = {.sid = SID_A, .ssid_bits = 12};
 	struct iommufd_ctx *ictx;
 	int err;
 
@@ -2310,7 +2361,9 @@ static int f_ioas(void)
 
 static int f_hwpt(void)
 {
-	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas,
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID,
+				     &fs.hwpt));
 }
 
 static int f_attach(void)
@@ -2329,6 +2382,28 @@ static int f_dirty(void)
 		return -EIO;
 	rc = errno_neg(_get_dirty_bitmap(fs.hwpt, IOVA, 16 * PAGE_SIZE, PAGE_SIZE, &bitmap, 0));
 	return rc ? rc : bitmap == 2 ? 0 : -EIO;
+}
+
+/*
+ * A stage-1 PASID HWPT on PASID 0x900 (its CD, in an L2 table made for it),
+ * DMA with the PASID, detached again.
+ */
+static int f_pasid(void)
+{
+	uint32_t id = 0;
+	int rc = errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_PASID, &id));
+
+	if (rc)
+		return rc;
+	rc = pasid_attach(&fs.a, 0x900, id);
+	if (!rc) {
+		struct iommu_dma_fault f;
+
+		rc = dma_pasid(&fs.a, 0x900, IOVA + PAGE_SIZE, fs.x, sizeof(fs.x), false, &f);
+		iommufd_device_detach(fs.a.idev, 0x900);
+	}
+	_destroy(id);
+	return rc;
 }
 
 static int f_parent(void)
@@ -2389,13 +2464,21 @@ static const struct {
 	int (*fn)(void);
 	int lookup_err; /* a failed lookup's errno when not ENOENT */
 } fsteps[] = {
-	{"open", f_open},	  {"smmu", f_smmu},
-	{"dev", f_dev},		  {"ioas", f_ioas},
-	{"hwpt", f_hwpt, EINVAL}, {"attach", f_attach},
-	{"dirty", f_dirty},	  {"parent", f_parent, EINVAL},
-	{"viommu", f_viommu},	  {"vdev", f_vdev},
-	{"veventq", f_veventq},	  {"nested", f_nested, EINVAL},
-	{"replace", f_replace},	  {"fault", f_fault},
+	{"open", f_open},
+	{"smmu", f_smmu},
+	{"dev", f_dev},
+	{"ioas", f_ioas},
+	{"hwpt", f_hwpt, EINVAL},
+	{"attach", f_attach},
+	{"dirty", f_dirty},
+	{"pasid", f_pasid, EINVAL},
+	{"parent", f_parent, EINVAL},
+	{"viommu", f_viommu},
+	{"vdev", f_vdev},
+	{"veventq", f_veventq},
+	{"nested", f_nested, EINVAL},
+	{"replace", f_replace},
+	{"fault", f_fault},
 	{"inv", f_inv},
 };
 
@@ -2486,6 +2569,7 @@ int main(void)
 		{"stage-1 paging: STE, CD 0, stage-1 walk, TLBI_NH_VA, replace", test_s1_paging},
 		{"PASIDs: CDs, S1DSS, DMA with SSID, replace, detach, errnos", test_pasid},
 		{"IOPF on a PASID: CD.S, the page request's PASID, the response", test_iopf_pasid},
+		{"ATS on a PASID: EATS, ATC fill, ATC_INV with SSV on unmap", test_ats_pasid},
 		{"devices: SIDs, binding, parameters", test_devices},
 		{"close with everything alive", test_close_all},
 		{"DMA while STEs and mappings change", test_concurrent},
