@@ -736,6 +736,15 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 	if (master->nr_pasids)
 		ulog_warn("%s: device %s destroyed with %u PASIDs attached", smmu->name,
 			  master->name, master->nr_pasids);
+	/* Their domains must not keep pointing at it (ATC invalidation). */
+	if (master->nr_pasids) {
+		while (master->nr_pasids)
+			smmuv3_remove_dev_pasid(dev, master->pasids[0].pasid, NULL);
+		if (smmu->stall)
+			smmuv3_cmdq_issue_one(
+				smmu, SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
+				0);
+	}
 	if (master->ep) {
 		/* Nothing routes to it any more; a DMA still waiting gives up. */
 		pthread_mutex_lock(&smmu->ats_lock);
@@ -830,14 +839,22 @@ static void smmuv3_block_dev(struct udev *dev)
 {
 	struct smmuv3_master *master;
 	uint64_t ste[8];
+	bool pasids;
 
 	if (!smmuv3_master_ours(dev))
 		return;
 	master = to_master(dev);
 	smmuv3_make_abort_ste(ste);
 	smmuv3_master_attach(master, NULL, NULL, ste, NULL, 0);
-	/* Nothing may stay stalled on a device nobody translates for. */
-	if (master->smmu->stall)
+	pthread_mutex_lock(&master->lock);
+	pasids = master->nr_pasids;
+	pthread_mutex_unlock(&master->lock);
+	/*
+	 * Nothing may stay stalled on a device nobody translates for (while
+	 * PASIDs translate, STALL_TERM would end their stalls too: their own
+	 * domains' fault queues answer those).
+	 */
+	if (master->smmu->stall && !pasids)
 		smmuv3_cmdq_issue_one(master->smmu,
 				      SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
 				      0);
