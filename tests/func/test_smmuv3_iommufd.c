@@ -1411,6 +1411,20 @@ static void test_s1_paging(void *arg)
 		TAP_CHECK_EQ(r.pa, (uint64_t)(uintptr_t)buffer + 9 * PAGE_SIZE, "PA");
 	}
 
+	/*
+	 * The doorbell in the stage 1: an MSI write rings it; stage 1 has no
+	 * write-only leaf (Linux maps IOMMU_WRITE alone read-write), so a read
+	 * is allowed too.
+	 */
+	{
+		uint32_t msi = 0x5eed1234, back = 0, *db = smmuv3_iommu_msi_doorbell(smmu, NULL);
+
+		dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x20, &msi, sizeof(msi), true);
+		TAP_CHECK_EQ(__atomic_load_n(&db[8], __ATOMIC_ACQUIRE), msi, "doorbell written");
+		dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x20, &back, sizeof(back), false);
+		TAP_CHECK_EQ(back, msi, "and readable");
+	}
+
 	/* A fault is a stage-1 one (S2 = 0 in the record). */
 	evt_last_clear();
 	TAP_CHECK_EQ(dma_pasid(&a, 0, IOVA + BUFFER_SIZE, in, 4, false, &f), -EFAULT, "fault");
