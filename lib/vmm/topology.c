@@ -368,6 +368,23 @@ static int find_iommu(struct tl *ld, json_t *obj, const char *path, unsigned int
 	return jf_err(&ld->jf, p, false, "no IOMMU instance \"%s\" (there is %s)", name, list);
 }
 
+/* A device behind @io, which is not an SMMUv3 (@what it is), has no "sid" or "can_stall". */
+static int refuse_smmu_keys(struct tl *ld, json_t *obj, const char *path,
+			    const struct topo_iommu *io, const char *what)
+{
+	static const char *const smmu_only[] = {"sid", "can_stall"};
+	char p[TL_PBUF];
+
+	for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+		if (!json_object_get(obj, smmu_only[k]))
+			continue;
+		jf_child(p, sizeof(p), path, smmu_only[k]);
+		return jf_err(&ld->jf, p, true, "only for a device behind an smmuv3 (\"%s\" is %s)",
+			      io->name, what);
+	}
+	return 0;
+}
+
 static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 {
 	struct topology *t = ld->t;
@@ -416,16 +433,9 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 	io = &t->iommus[dev->iommu];
 
 	if (io->model == TOPO_IOMMU_SPAPR) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			jf_child(p, sizeof(p), path, smmu_only[k]);
-			return jf_err(&ld->jf, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is an spapr PHB)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io, "an spapr PHB");
+		if (ret)
+			return ret;
 		/* A PE translates by bus address alone: no PASID on sPAPR. */
 		dev->pasid_width = 0;
 		dev->sid = rid; /* the requester ID, which the PHB maps to the PE */
@@ -433,16 +443,9 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 		if (ret < 0)
 			return ret;
 	} else if (io->model == TOPO_IOMMU_MOCK) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			jf_child(p, sizeof(p), path, smmu_only[k]);
-			return jf_err(&ld->jf, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is a mock)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io, "a mock");
+		if (ret)
+			return ret;
 		dev->pasid_width = 0;
 		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, MOCK_WIDTH, &x);
 		if (ret < 0)
@@ -458,18 +461,11 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 		if (ret)
 			dev->pasid_width = (unsigned int)x;
 	} else if (io->model == TOPO_IOMMU_VTD) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
 		/* The requester ID is the PCI name's; PASIDs up to ECAP.PSS + 1 bits. */
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			jf_child(p, sizeof(p), path, smmu_only[k]);
-			return jf_err(&ld->jf, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is a vtd: the "
-				      "requester ID is the PCI name's)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io,
+				       "a vtd: the requester ID is the PCI name's");
+		if (ret)
+			return ret;
 		dev->sid = rid;
 		dev->pasid_width = io->ssidsize;
 		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, io->ssidsize, &x);
