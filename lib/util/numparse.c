@@ -5,9 +5,10 @@
  * Command-line options and scenario files accept the same spellings, so one
  * parser serves both: decimal or 0x-hex digits with optional '_' separators,
  * then one binary size suffix. Topology files (doc/topology.md) accept the
- * plain spelling only, decimal or 0x-hex digits. Nothing here prints or
- * allocates; callers turn -EINVAL / -ERANGE into messages that name the
- * option or the JSON key. No state, no locks.
+ * plain spelling only, decimal or 0x-hex digits; device paths, decimal
+ * indices without leading zeros. Nothing here prints or allocates; callers
+ * turn -EINVAL / -ERANGE into messages that name the option or the JSON
+ * key. No state, no locks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -119,5 +120,22 @@ bool parse_u64_plain(const char *s, uint64_t *out)
 		v = v * base + (uint64_t)d;
 	}
 	*out = v;
+	return true;
+}
+
+bool parse_dec_index(const char *s, unsigned int *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (unsigned int)v;
 	return true;
 }

@@ -23,4 +23,11 @@ int parse_u64(const char *s, uint64_t *out);
  */
 bool parse_u64_plain(const char *s, uint64_t *out);
 
+/*
+ * An index as /proc and /dev write them ("/dev/vfio/12", "vfio3"): decimal
+ * digits with nothing after them, no leading zero ("0" itself is fine),
+ * below 2^32. False for anything else.
+ */
+bool parse_dec_index(const char *s, unsigned int *out);
+
 #endif
