@@ -686,8 +686,7 @@ static int64_t serve_fork(struct conn *c, const uint64_t *addrs, unsigned int n,
 	return 0;
 }
 
-static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_t *addrs,
-		     int *pass)
+static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_t *addrs, int *pass)
 {
 	int slot = conn_slot(c, req->file);
 	struct uiommu_file *file;
@@ -754,10 +753,10 @@ static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_
 		rc = ufile_op_fcntl(file, (int)req->a, (unsigned long)req->b);
 		break;
 	case UREMOTE_MMAP:
-		rc = file->ops->mmap ? file->ops->mmap(file, (void *)(uintptr_t)req->a,
-						       (size_t)req->b, (int)req->c, (int)req->d,
-						       req->offset, &out)
-				     : -ENODEV;
+		rc = file->ops->mmap
+			     ? file->ops->mmap(file, (void *)(uintptr_t)req->a, (size_t)req->b,
+					       (int)req->c, (int)req->d, req->offset, &out)
+			     : -ENODEV;
 		if (!rc)
 			rc = (int64_t)(uintptr_t)out;
 		break;
