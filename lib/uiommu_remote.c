@@ -1073,9 +1073,15 @@ static void remote_child(void)
 			close(ch->handoff);
 		ch->handoff = -1;
 	}
-	/* The owner's side of our parent's other children is not ours to serve. */
+	/*
+	 * The owner's side of our parent's other children is not ours to serve,
+	 * nor the backing fds our parent kept for the files it made for them.
+	 */
 	for (c = conns; c; c = next) {
 		next = c->next;
+		for (unsigned int i = 0; i < c->nfiles; i++)
+			if (c->files[i] && c->files[i]->served && c->files[i]->own_fd >= 0)
+				close(c->files[i]->own_fd);
 		conn_free(c, false);
 	}
 	conns = NULL;

@@ -176,6 +176,8 @@ static struct uiommu_file *create_served(struct uiommu_file *file, int fd, int *
 
 	file->served = true;
 	file->own_fd = fd;
+	/* Ours only (the caller's number has its own close-on-exec). */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	atomic_init(&file->refs, 1);
 	rc = rops && rops->install ? rops->install(file, fd) : -EOPNOTSUPP;
 	if (rc < 0) {
@@ -353,8 +355,11 @@ void ufile_fork_parent(void)
 	pthread_mutex_unlock(&table_lock);
 }
 
+static void vmas_forget(void);
+
 void ufile_fork_child(bool (*keep)(struct uiommu_file *file))
 {
+	vmas_forget();
 	for (unsigned int fd = 0; fd < table_size; fd++) {
 		struct uiommu_file *f = table[fd];
 
@@ -882,6 +887,25 @@ int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), voi
 	}
 	pthread_mutex_unlock(&vma_lock);
 	return rc;
+}
+
+/*
+ * fork() child: the mappings it inherited are its own pages, but what their
+ * registrations hold (the parent's objects, copied) is not its to release.
+ * Forgotten, so that unmapping them runs no close on a copy (the gate is
+ * closed: no thread was inside ufile_munmap()).
+ */
+static void vmas_forget(void)
+{
+	struct ufile_vma *vma;
+
+	while ((vma = vmas)) {
+		vmas = vma->next;
+		ufree(vma->present);
+		ufree(vma);
+	}
+	atomic_store_explicit(&vmas_live, 0, memory_order_relaxed);
+	vma_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 bool ufile_any_vma(void)

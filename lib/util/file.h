@@ -316,7 +316,8 @@ unsigned int ufile_count(void);
  * registered mapping keeps whatever @close releases until every one of
  * its pages has been unmapped, however many munmap() calls that takes.
  * Mappings are page granular; a fork()ed child inherits the pages but not
- * the references (its own copy of the library state).
+ * the registrations (ufile_fork_child() forgets them: what they hold is
+ * the parent's).
  *
  * ufile_vma_add(): register [addr, addr + len) (page aligned); -ENOMEM.
  * ufile_munmap(): munmap(2) of [addr, addr + len): the real unmap, then

@@ -21,7 +21,8 @@
  *     config space, maps its BAR0 buffer: the parent's mapping (of its own
  *     device fd) and the child's see each other's bytes, and the device's
  *     DMA (a WRITE programmed by the child) reads what the child wrote;
- *     the group can be opened again once everything is closed and the
+ *     the child unmapping the mapping it inherited leaves the parent's
+ *     objects alone; the group can be opened again once everything is closed and the
  *     child has exited (nothing the child held is left);
  *   - a grandchild's ioctl acts on the original owner's context, through
  *     its parent's inherited file and through one the parent's ioctl made;
@@ -479,6 +480,14 @@ static void test_vfio(void *arg)
 		for (unsigned int i = 0; i < 0x100; i++)
 			if (mem[0x4000 + i] != 0x22)
 				_exit(8);
+		/*
+		 * The parent's mapping, inherited, unmapped here: what the
+		 * parent's registration holds is not the child's to drop, and
+		 * the inherited device fd still works.
+		 */
+		if (munmap(win, DT_BUF_SIZE) ||
+		    reg_rd(dev, bar0.offset, DT_STATUS, 4) != ST_DONE)
+			_exit(11);
 		send_byte(ready[1]);
 		wait_byte(go[0]);
 		if (w[0x300] != 0x33 || w2[0x300] != 0x33)
