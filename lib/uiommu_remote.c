@@ -75,12 +75,13 @@
  * An fd number given as an ioctl argument (the selftest's access, a
  * vEVENTQ or dma-buf, BIND_IOMMUFD's iommufd, SET_CONTAINER's container) is
  * the caller's: the owner's ufile_lookup() asks the caller (LOOKUP) which
- * of the owner's files it names.
+ * of the owner's files it names, and a real file's descriptor
+ * (IOAS_MAP_FILE's memfd, util/file.h ufile_real_fd()) comes over the
+ * channel (GETFD).
  *
  * What is not shared: a file the child opens itself is its own (its own
  * server serves it to the child's children), and its number given to the
- * owner in an ioctl is EBADF there, as is a real fd (IOAS_MAP_FILE's
- * memfd); a BAR of a device behind an
+ * owner in an ioctl is not one of the owner's files there; a BAR of a device behind an
  * sPAPR PE cannot be mapped by a remote caller (EOPNOTSUPP: a freeze
  * remaps it in place); per-task fail-nth settings of the child do not
  * apply to calls served for it.
@@ -135,6 +136,7 @@ enum msg_kind {
 	MSG_MAP,     /* + fd; a: addr, b: length, c: prot, d: flags, e: offset. Answer: address */
 	MSG_UNMAP,   /* a: addr, b: length */
 	MSG_LOOKUP,  /* a: number. Answer: the file's address in the owner */
+	MSG_GETFD,   /* a: number. Answer: 0 + that fd (a real file), or -EBADF */
 };
 
 struct remote_msg {
@@ -252,8 +254,11 @@ static ssize_t recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd)
 /* ---------------------------------------------------------------------- */
 /* Caller side                                                            */
 
-/* The owner's request @m (with @fd, ours to keep or close), made of us on @ch. */
-static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd)
+/*
+ * The owner's request @m (with @fd, ours to keep or close), made of us on
+ * @ch; a descriptor to send with the answer goes to *pass.
+ */
+static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *pass)
 {
 	struct uiommu_file *file;
 	int64_t rc;
@@ -287,6 +292,11 @@ static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd)
 		return rc;
 	case MSG_UNMAP:
 		return munmap((void *)(uintptr_t)m->a, (size_t)m->b) ? -errno : 0;
+	case MSG_GETFD:
+		if (fcntl((int)m->a, F_GETFD) < 0)
+			return -EBADF;
+		*pass = (int)m->a;
+		return 0;
 	case MSG_LOOKUP:
 		/* Only a file of the owner's means anything there. */
 		file = ufile_lookup((int)m->a);
@@ -311,8 +321,8 @@ static long chan_call(struct chan *ch, const struct remote_req *req, size_t len,
 	struct remote_req ans = {.op = UREMOTE_ANSWER, .pid = req->pid};
 	struct remote_msg m;
 	long rc = -EBADF;
+	int fd, pass_fd;
 	ssize_t n;
-	int fd;
 
 	if (pass)
 		*pass = -1;
@@ -330,8 +340,9 @@ static long chan_call(struct chan *ch, const struct remote_req *req, size_t len,
 		}
 		if (m.kind == MSG_REPLY)
 			break;
-		ans.a = (uint64_t)answer(ch, &m, fd);
-		if (send_with_fd(ch->fd, &ans, sizeof(ans), -1) != sizeof(ans))
+		pass_fd = -1;
+		ans.a = (uint64_t)answer(ch, &m, fd, &pass_fd);
+		if (send_with_fd(ch->fd, &ans, sizeof(ans), pass_fd) != sizeof(ans))
 			goto gone;
 	}
 	rc = (long)m.rc;
@@ -518,26 +529,39 @@ static void conn_free(struct conn *c, bool put)
 	ufree(c);
 }
 
-/* Ask the caller of the request being served (@m, with @fd) and wait for its answer. */
-static int64_t owner_ask(struct remote_msg *m, int fd)
+/*
+ * Ask the caller of the request being served (@m, with @fd) and wait for
+ * its answer; a descriptor coming with it goes to *got (or is closed).
+ */
+static int64_t owner_ask_fd(struct remote_msg *m, int fd, int *got)
 {
 	struct conn *c = serving;
 	struct remote_req ans;
 	ssize_t n;
-	int junk;
+	int in;
 
+	if (got)
+		*got = -1;
 	if (!c)
 		return -EOPNOTSUPP;
 	if (send_with_fd(c->fd, m, sizeof(*m), fd) != sizeof(*m))
 		return -ESRCH;
-	n = recv_with_fd(c->fd, &ans, sizeof(ans), 0, &junk);
-	if (junk >= 0)
-		close(junk);
-	if (n != sizeof(ans))
-		return -ESRCH;
-	if (ans.op != UREMOTE_ANSWER)
-		return -EPROTO;
+	n = recv_with_fd(c->fd, &ans, sizeof(ans), 0, &in);
+	if (n != sizeof(ans) || ans.op != UREMOTE_ANSWER) {
+		if (in >= 0)
+			close(in);
+		return n != sizeof(ans) ? -ESRCH : -EPROTO;
+	}
+	if (got)
+		*got = in;
+	else if (in >= 0)
+		close(in);
 	return (int64_t)ans.a;
+}
+
+static int64_t owner_ask(struct remote_msg *m, int fd)
+{
+	return owner_ask_fd(m, fd, NULL);
 }
 
 static int hook_install(struct uiommu_file *file, int backing_fd)
@@ -642,6 +666,21 @@ static struct uiommu_file *hook_lookup(int fd)
 	file = c->files[slot];
 	ufile_get(file);
 	return file;
+}
+
+static int hook_fetch_fd(int fd)
+{
+	struct remote_msg m = {.kind = MSG_GETFD, .a = (uint64_t)fd};
+	int64_t rc;
+	int got;
+
+	rc = owner_ask_fd(&m, -1, &got);
+	if (rc < 0 || got < 0) {
+		if (got >= 0)
+			close(got);
+		return rc < 0 ? (int)rc : -EBADF;
+	}
+	return got;
 }
 
 /* UREMOTE_FORK: a conn for the caller's child, holding @addrs; its other end in *pass. */
@@ -1112,6 +1151,7 @@ static const struct ufile_remote_ops remote_ops = {
 	.unmap = hook_unmap,
 	.vma_add = hook_vma_add,
 	.lookup = hook_lookup,
+	.fetch_fd = hook_fetch_fd,
 };
 
 __attribute__((constructor)) static void remote_init(void)

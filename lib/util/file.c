@@ -255,6 +255,24 @@ struct uiommu_file *ufile_install_remote(const struct ufile_ops *ops, int f_flag
 	return file;
 }
 
+int ufile_real_fd(int fd, bool *owned)
+{
+	const struct ufile_remote_ops *rops;
+
+	*owned = false;
+	if (fd < 0)
+		return -EBADF;
+	if (uaccess_current_mm()) {
+		rops = atomic_load(&remote_ops);
+		if (!rops || !rops->fetch_fd)
+			return -EBADF;
+		fd = rops->fetch_fd(fd);
+		*owned = fd >= 0;
+		return fd;
+	}
+	return fcntl(fd, F_GETFD) < 0 ? -EBADF : fd;
+}
+
 int ufile_map(void *addr, size_t len, int prot, int flags, int fd, int64_t off, void **out)
 {
 	const struct ufile_remote_ops *rops;

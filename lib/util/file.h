@@ -252,7 +252,9 @@ void ufile_fork_child(bool (*keep)(struct uiommu_file *file));
  *   unmap     serving: munmap(2) in the caller (undoing map);
  *   vma_add   serving: ufile_vma_add() for a mapping made in the caller;
  *   lookup    serving: ufile_lookup() of the caller's number @fd (an ioctl
- *             argument that names a file): the file, held, or NULL.
+ *             argument that names a file): the file, held, or NULL;
+ *   fetch_fd  serving: a descriptor of ours for the caller's @fd (passed
+ *             over the channel), or -EBADF when the caller has none.
  */
 struct ufile_remote_ops {
 	void (*release)(struct uiommu_file *file);
@@ -262,7 +264,16 @@ struct ufile_remote_ops {
 	void (*unmap)(void *addr, size_t len);
 	int (*vma_add)(void *addr, size_t len, void (*close)(void *priv), void *priv);
 	struct uiommu_file *(*lookup)(int fd);
+	int (*fetch_fd)(int fd);
 };
+
+/*
+ * The open file behind the program's descriptor @fd, for a call that uses
+ * a real file (IOAS_MAP_FILE of a memfd): @fd itself (*owned false), or,
+ * for the remote caller this thread serves, a descriptor of ours for the
+ * caller's @fd (*owned true: close it when done). -EBADF when there is none.
+ */
+int ufile_real_fd(int fd, bool *owned);
 
 void ufile_set_remote_ops(const struct ufile_remote_ops *ops);
 

@@ -24,6 +24,9 @@
  *     the child unmapping the mapping it inherited leaves the parent's
  *     objects alone; the group can be opened again once everything is closed and the
  *     child has exited (nothing the child held is left);
+ *   - a child's DMABUF_GET gives it its number; MAP_FILE of that number,
+ *     and of a memfd of its own, maps the child's files (a decoy of the
+ *     parent's sits at the memfd's number);
  *   - a grandchild's ioctl acts on the original owner's context, through
  *     its parent's inherited file and through one the parent's ioctl made;
  *   - F_GETFL / F_SETFL / F_GETFD against a real character device opened
@@ -526,6 +529,97 @@ static void test_vfio(void *arg)
 	munmap(mem, MEM_SIZE);
 }
 
+static int _map_file(int fd, uint32_t ioas, int mfd, uint64_t length, uint64_t *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.fd = mfd,
+		.length = length,
+	};
+	int rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+
+	if (!rc)
+		*iova = cmd.iova;
+	return rc;
+}
+
+static int _dmabuf_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	return _test_cmd(fd, cmd);
+}
+
+/*
+ * A child's DMABUF_GET and MAP_FILE: the dma-buf fd is the child's number,
+ * and MAP_FILE of it, and of a memfd of the child's own, maps the child's
+ * files (not the owner's files of the same numbers: the parent holds a
+ * decoy memfd at the number the child's memfd gets).
+ */
+static void test_dmabuf(void *arg)
+{
+	int fd = iommufd_open(), decoy = memfd_create("decoy", MFD_CLOEXEC);
+	uint32_t ioas = ioas_alloc(fd);
+	struct shim_mock_dev md = mock_domain(fd, ioas);
+	pid_t pid;
+
+	(void)arg;
+	TAP_CHECK(decoy >= 0 && ftruncate(decoy, BUF_SIZE) == 0, "decoy memfd");
+	pid = fork_child();
+	if (!pid) {
+		struct iommu_test_cmd get = {
+			.op = IOMMU_TEST_OP_DMABUF_GET,
+			.dmabuf_get = {.length = BUF_SIZE, .open_flags = O_CLOEXEC},
+		};
+		struct iommu_test_cmd check = {.op = IOMMU_TEST_OP_MD_CHECK_DMABUF, .id = md.hwpt};
+		struct iommu_test_cmd revoke = {.op = IOMMU_TEST_OP_DMABUF_REVOKE};
+		struct iommu_test_cmd acc = {.op = IOMMU_TEST_OP_CREATE_ACCESS, .id = ioas};
+		uint64_t iova, miova;
+		int want = lowest_free(), dfd, mfd;
+		uint8_t pat[64], in[64];
+
+		dfd = _dmabuf_cmd(fd, &get);
+		if (dfd != want || !cloexec(dfd))
+			_exit(1);
+		if (_map_file(fd, ioas, dfd, BUF_SIZE, &iova))
+			_exit(2);
+		check.check_dmabuf.dmabuf_fd = dfd;
+		check.check_dmabuf.iova = iova;
+		check.check_dmabuf.length = BUF_SIZE;
+		if (_dmabuf_cmd(fd, &check))
+			_exit(3);
+		revoke.dmabuf_revoke.dmabuf_fd = dfd;
+		revoke.dmabuf_revoke.revoked = 1;
+		if (_dmabuf_cmd(fd, &revoke) || _dmabuf_cmd(fd, &check) != -1 || errno != EINVAL)
+			_exit(4);
+		if (_ioas_unmap(fd, ioas, iova, BUF_SIZE))
+			_exit(5);
+		/* The decoy's number becomes the child's own memfd. */
+		close(decoy);
+		mfd = memfd_create("child", MFD_CLOEXEC);
+		if (mfd != decoy || ftruncate(mfd, BUF_SIZE))
+			_exit(6);
+		for (unsigned int i = 0; i < sizeof(pat); i++)
+			pat[i] = (uint8_t)(0x80 + i);
+		if (pwrite(mfd, pat, sizeof(pat), 100) != sizeof(pat))
+			_exit(7);
+		if (_map_file(fd, ioas, mfd, BUF_SIZE, &miova))
+			_exit(8);
+		if (_test_cmd(fd, &acc) ||
+		    _access_rw(fd, (int)acc.create_access.out_access_fd, miova + 100, in,
+			       sizeof(in), false) ||
+		    memcmp(in, pat, sizeof(in)))
+			_exit(9);
+		if (_ioas_unmap(fd, ioas, miova, BUF_SIZE))
+			_exit(10);
+		_exit(0);
+	}
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	TAP_CHECK_EQ(wait_child(pid), 0, "child step");
+	close(decoy);
+	CHECK_OK(close(fd));
+}
+
 /*
  * The owner's child forks: the grandchild's ioctls act on the owner's
  * context, on the inherited iommufd and on an access fd its parent made.
@@ -714,7 +808,7 @@ int main(void)
 		printf("Bail out! mmap\n");
 		return 1;
 	}
-	tap_plan(8);
+	tap_plan(9);
 	tap_run("F_GETFL / F_SETFL / F_GETFD as a character device's, O_PATH, dup, child",
 		test_fcntl, NULL);
 	tap_run("a child's fault queue: its number, the parent's page request", test_fault_queue,
@@ -724,6 +818,7 @@ int main(void)
 	tap_run("a child maps the vIOMMU region: the same pages as the parent's", test_viommu_mmap,
 		NULL);
 	tap_run("a child's VFIO device fd, BAR mapping and DMA", test_vfio, NULL);
+	tap_run("a child's dma-buf and MAP_FILE of its own memfd", test_dmabuf, NULL);
 	tap_run("a grandchild acts on the owner's context", test_grandchild, NULL);
 	tap_run("nothing is left once the children are gone", test_leaks, NULL);
 	return tap_done();
