@@ -28,7 +28,8 @@
  *     and of a memfd of its own, maps the child's files (a decoy of the
  *     parent's sits at the memfd's number);
  *   - a grandchild's ioctl acts on the original owner's context, through
- *     its parent's inherited file and through one the parent's ioctl made;
+ *     its parent's inherited file and through one the parent's ioctl made,
+ *     and after its parent has exited;
  *   - F_GETFL / F_SETFL / F_GETFD against a real character device opened
  *     the same way (/dev/null), O_PATH, anonymous files, a dup and a child
  *     sharing the flags.
@@ -626,7 +627,8 @@ static void test_dmabuf(void *arg)
  */
 static void test_grandchild(void *arg)
 {
-	int fd = iommufd_open();
+	int fd = iommufd_open(), res[2];
+	char r = 1;
 	uint32_t ioas = ioas_alloc(fd), ioas2 = 0;
 	uint64_t iova = IOVA;
 	pid_t pid;
@@ -673,6 +675,36 @@ static void test_grandchild(void *arg)
 	memcpy(&ioas2, shared_buf + BUF_SIZE - 4, 4);
 	CHECK_OK(_ioas_ranges(fd, ioas2));
 	CHECK_OK(_destroy(fd, ioas2));
+
+	/* A grandchild whose parent has exited still reaches the owner. */
+	TAP_CHECK(pipe(res) == 0, "pipe");
+	pid = fork_child();
+	if (!pid) {
+		int gone[2];
+		pid_t gc;
+
+		if (pipe(gone))
+			_exit(1);
+		gc = fork();
+		if (!gc) {
+			char v;
+
+			close(gone[1]);
+			close(res[0]);
+			/* EOF: the parent has exited. */
+			wait_byte(gone[0]);
+			v = _ioas_ranges(fd, ioas) ? 1 : 0;
+			(void)!write(res[1], &v, 1);
+			_exit(0);
+		}
+		_exit(gc > 0 ? 0 : 2);
+	}
+	close(res[1]);
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	TAP_CHECK_EQ(wait_child(pid), 0, "middle child");
+	TAP_CHECK_EQ(read(res[0], &r, 1), 1, "the orphan's result");
+	TAP_CHECK_EQ(r, 0, "the orphan's ioctl");
+	close(res[0]);
 	CHECK_OK(_ioas_unmap(fd, ioas, iova, BUF_SIZE));
 	CHECK_OK(close(fd));
 }
