@@ -704,6 +704,8 @@ static void test_grandchild(void *arg)
 	TAP_CHECK_EQ(wait_child(pid), 0, "middle child");
 	TAP_CHECK_EQ(read(res[0], &r, 1), 1, "the orphan's result");
 	TAP_CHECK_EQ(r, 0, "the orphan's ioctl");
+	/* EOF once it has exited, and so (uiommu_process_exit()) its channel is gone. */
+	TAP_CHECK_EQ(read(res[0], &r, 1), 0, "the orphan's exit");
 	close(res[0]);
 	CHECK_OK(_ioas_unmap(fd, ioas, iova, BUF_SIZE));
 	CHECK_OK(close(fd));
