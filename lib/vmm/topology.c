@@ -6,7 +6,7 @@
  * What it owns: the schema of doc/topology.md and every rule a topology
  * must keep before machine.c may build it, so that a file that loads here
  * builds (memory permitting): the models and their option ranges (SMMUv3:
- * stage 2 always, SIDSIZE, SSIDSIZE, translation cache geometry as
+ * stages s1, s2 or both, SIDSIZE, SSIDSIZE, translation cache geometry as
  * lib/xlate accepts it; VT-d: the caches only, requester IDs from the PCI
  * names, unique per instance; the mock: one per process; spapr: a PowerNV
  * PHB whose groups are PEs, no PASIDs), PCI names, stream IDs
@@ -117,12 +117,19 @@ bool topology_pci_name_rid(const char *name, uint32_t *rid)
 /* ---------------------------------------------------------------------- */
 /* IOMMU instances                                                        */
 
+/* An SMMUv3's "stages" as the topology file spells them. */
+static const char *topo_stages_name(const struct topo_iommu *io)
+{
+	return io->s1 && io->s2 ? "s1+s2" : io->s1 ? "s1" : "s2";
+}
+
 static void smmu_defaults(struct topo_iommu *io)
 {
 	struct smmuv3_iommu_params p;
 
 	smmuv3_iommu_params_default(&p);
 	io->s1 = p.hw.s1p;
+	io->s2 = p.hw.s2p;
 	io->httu = p.hw.httu;
 	io->stall = p.hw.stall;
 	io->sidsize = p.hw.sidsize;
@@ -230,15 +237,14 @@ static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_
 	if (ret) {
 		jf_child(p, sizeof(p), path, "stages");
 		if (!strcmp(stages, "s1+s2"))
-			io->s1 = true;
+			io->s1 = io->s2 = true;
 		else if (!strcmp(stages, "s2"))
-			io->s1 = false;
+			io->s1 = false, io->s2 = true;
 		else if (!strcmp(stages, "s1"))
-			return jf_err(&ld->jf, p, false,
-				      "the SMMUv3 driver's domains are stage 2, so stage 2 must be "
-				      "there: expected \"s1+s2\" or \"s2\", got \"s1\"");
+			io->s1 = true, io->s2 = false;
 		else
-			return jf_err(&ld->jf, p, false, "expected \"s1+s2\" or \"s2\", got %s",
+			return jf_err(&ld->jf, p, false,
+				      "expected \"s1+s2\", \"s1\" or \"s2\", got %s",
 				      jf_describe_as(&ld->jf, json_object_get(obj, "stages"), d,
 						     sizeof(d)));
 	}
@@ -785,7 +791,7 @@ static json_t *iommu_json(const struct topo_iommu *io)
 		o = json_pack("{s:s,s:s}", "name", io->name, "model", "vtd");
 	else
 		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
-			      "stages", io->s1 ? "s1+s2" : "s2", "sidsize", (json_int_t)io->sidsize,
+			      "stages", topo_stages_name(io), "sidsize", (json_int_t)io->sidsize,
 			      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall",
 			      io->stall);
 	if (!o)
@@ -878,7 +884,7 @@ int topology_print_text(const struct topology *t, FILE *f)
 			fprintf(f,
 				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "
 				"stall %s\n",
-				io->name, io->s1 ? "s1+s2" : "s2", io->sidsize, io->ssidsize,
+				io->name, topo_stages_name(io), io->sidsize, io->ssidsize,
 				io->httu ? "on" : "off", io->stall ? "on" : "off");
 		fputs("  caches: ", f);
 		if (io->no_cache) {
