@@ -429,6 +429,13 @@ static int batch_flush(struct vsmmuv3 *v, unsigned int *bad)
 	v->st.invalidates++;
 	v->st.forwarded += ret ? inv.entry_num : v->nbatch;
 	*bad = ret ? inv.entry_num : 0;
+	/*
+	 * EIO with every command handled: the host's CMD_SYNC failed after them
+	 * (an ATS invalidation not completed). Named as the last command's
+	 * failure: it is repeated when the guest resumes, which is harmless.
+	 */
+	if (ret && *bad >= v->nbatch)
+		*bad = v->nbatch - 1;
 	v->nbatch = 0;
 	return ret;
 }

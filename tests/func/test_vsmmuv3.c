@@ -1329,10 +1329,16 @@ static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, 
 	return vsmmuv3_mmio_write(vm->vs, off, size, val);
 }
 
-/* Boot, enable, a nested STE, a fault, poll, under fail-nth. */
+/*
+ * Boot, enable, a nested STE, a fault, poll, under fail-nth. With
+ * vm->recoverable the STE is device 1's, which can stall, with S1STALLD =
+ * 0: its nested HWPT needs the fault queue (its CD does not stall, so the
+ * DMA faults at once).
+ */
 static void nth_run(struct vm *vm, unsigned long n)
 {
-	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_STE, .sid = VSID0, .leaf = true};
+	struct guest_cmd cfgi = {
+		.op = GUEST_CMD_CFGI_STE, .sid = vm->recoverable ? VSID1 : VSID0, .leaf = true};
 	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
 	uint64_t w[2], le[4];
 	int rc;
@@ -1359,23 +1365,33 @@ static void nth_run(struct vm *vm, unsigned long n)
 	CHECK_OK(guest_mem_write(&vm->gm, vm->cmdq, le, sizeof(le)));
 	if (nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n))
 		nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n); /* a retry */
-	dma_fill(vm, 0, 0x300000, 64, 1);
+	dma_fill(vm, vm->recoverable ? 1 : 0, 0x300000, 64, 1);
 	vsmmuv3_poll_events(vm->vs);
 }
 
 static void test_failnth(void *arg)
 {
+	bool recoverable = arg != NULL;
 	unsigned int fired = 0;
 	struct vm vm;
 
-	vm_host(&vm);
+	vm_host_opts(&vm, recoverable);
 	vm.cmdq_log2 = 4;
 	vm.evtq_log2 = 4;
 	CHECK_OK(guest_mem_alloc(&vm.gm, 16 << 4, 4096, &vm.cmdq));
 	CHECK_OK(guest_mem_alloc(&vm.gm, 32 << 4, 4096, &vm.evtq));
 	CHECK_OK(guest_mem_alloc(&vm.gm, 64 << 13, 64 << 13, &vm.strtab));
 	guest_s1_setup(&vm);
-	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	if (recoverable) {
+		struct guest_ste ste = {
+			.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm.cdtab};
+		uint64_t w[2];
+
+		CHECK_OK(guest_ste_encode(&ste, w));
+		ste_put(&vm, ste_gpa(&vm, VSID1), w);
+	} else {
+		nested_ste(&vm, ste_gpa(&vm, VSID0));
+	}
 	for (unsigned long n = 1; n < 3000; n++) {
 		unsigned long pending;
 
@@ -1395,6 +1411,12 @@ static void test_failnth(void *arg)
 	tap_diag("%u allocations failed in turn", fired);
 	TAP_CHECK(fired > 10, "only %u allocations", fired);
 	vm_down(&vm);
+}
+
+static void test_failnth_faults(void *arg)
+{
+	(void)arg;
+	test_failnth((void *)1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1627,6 +1649,7 @@ int main(void)
 		 test_stall},
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
+		{"fail-nth with the fault queue (a stalling device's STE)", test_failnth_faults},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
 	};
 
