@@ -1195,6 +1195,14 @@ static void test_stall(void *arg)
 	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x5000) | ram64(&vm, BUF_GPA + 0x6000), 0,
 		     "nothing written");
 
+	/* EVENTQEN = 0: the guest cannot be told; the front end terminates the stall. */
+	wr(&vm, VSMMUV3_CR0, 4, rd(&vm, VSMMUV3_CR0, 4) & ~VSMMUV3_CR0_EVENTQEN);
+	job_start(&j, &vm, 1, IOVA + 0x7000, 0x7a);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "terminated: a DMA fault");
+	wr(&vm, VSMMUV3_CR0, 4, rd(&vm, VSMMUV3_CR0, 4) | VSMMUV3_CR0_EVENTQEN);
+
 	/* Action 0b11 is reserved: CERROR_ILL. */
 	resume.action = 3;
 	cmd(&resume, c[0]);
@@ -1202,26 +1210,31 @@ static void test_stall(void *arg)
 	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "Action 0b11: CERROR_ILL");
 	vsmmuv3_get_stats(vm.vs, &st);
 	TAP_CHECK_EQ(st.stalls, 3, "three stall records");
-	TAP_CHECK_EQ(st.page_resps, 3, "three page responses");
+	TAP_CHECK_EQ(st.page_resps, 4, "four page responses (one the front end's)");
 	vm_down(&vm);
 }
 
 #define PRIQ_LOG2 4u
 
-/* The guest's PRI queue (16 entries), its interrupt, PRIQEN. */
-static uint64_t guest_priq(struct vm *vm)
+/* The guest's PRI queue (2^@log2 entries), its interrupt, PRIQEN. */
+static uint64_t guest_priq_n(struct vm *vm, unsigned int log2)
 {
 	uint32_t cr0 = (uint32_t)rd(vm, VSMMUV3_CR0, 4);
 	uint64_t priq;
 
-	CHECK_OK(guest_mem_alloc(&vm->gm, 16u << PRIQ_LOG2, 16u << PRIQ_LOG2, &priq));
-	wr(vm, VSMMUV3_PRIQ_BASE, 8, priq | PRIQ_LOG2);
+	CHECK_OK(guest_mem_alloc(&vm->gm, 16u << log2, 16u << log2, &priq));
+	wr(vm, VSMMUV3_PRIQ_BASE, 8, priq | log2);
 	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4, 0);
 	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, 0);
 	wr(vm, VSMMUV3_IRQ_CTRL, 4, VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ | VSMMUV3_IRQ_PRIQ);
 	wr(vm, VSMMUV3_CR0, 4, cr0 | VSMMUV3_CR0_PRIQEN);
 	TAP_CHECK_EQ(rd(vm, VSMMUV3_CR0ACK, 4), cr0 | VSMMUV3_CR0_PRIQEN, "PRIQEN");
 	return priq;
+}
+
+static uint64_t guest_priq(struct vm *vm)
+{
+	return guest_priq_n(vm, PRIQ_LOG2);
 }
 
 /* The PRI record of device 0's page request for @page: its PRG index. */
@@ -1320,6 +1333,69 @@ static void test_pri(void *arg)
 	vsmmuv3_get_stats(vm.vs, &st);
 	TAP_CHECK_EQ(st.pri_reqs, 2, "two PRI records");
 	TAP_CHECK_EQ(st.page_resps, 3, "three page responses");
+	vm_down(&vm);
+}
+
+/*
+ * A full PRI queue (IHI 0070 §8.2): the request is not written, PRIQ_PROD.OVFLG
+ * toggles, and the lost Last request is answered Success so that the
+ * device asks again; nothing is written until the guest acknowledges
+ * (PRIQ_CONS.OVACKFLG = OVFLG), after which requests reach it again.
+ */
+static void test_priq_overflow(void *arg)
+{
+	uint32_t prod, cons, irqs;
+	struct vsmmuv3_stats st;
+	uint64_t w[2], priq;
+	struct dma_job j;
+	uint16_t prgi;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq_n(&vm, 0); /* one entry */
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+
+	/* The first request fills the queue; the guest answers but leaves it there. */
+	job_start(&j, &vm, 0, IOVA + 0x3000, 0x31);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "one record");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod, 1, "PRIQ_PROD: one record, the queue is full");
+	prgi = (uint16_t)(ram64(&vm, priq + 8) & 0x1ff);
+	s1_map_page(&vm, 0x3000);
+	pri_resp_words(prgi, 2, w);
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), 0, "the first DMA completed");
+
+	/* The second finds it full: OVFLG, no record, answered Success; the device retries. */
+	irqs = vm.irqs[VSMMUV3_IRQ_LINE_PRIQ];
+	job_start(&j, &vm, 0, IOVA + 0x5000, 0x32);
+	fault_wait(&vm);
+	s1_map_page(&vm, 0x5000); /* so that the retry finds the page */
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK_EQ(job_end(&j), 0, "answered Success: the retried DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x5000), 0x32, "its bytes");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 1, "PRIQ_PROD.OVFLG toggled, the index unchanged");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_PRIQ], irqs, "no interrupt");
+
+	/* The guest consumes the record and acknowledges the overflow: requests reach it again. */
+	cons = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4);
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, ((cons + 1) & 1u) | VSMMUV3_Q_OVFLG);
+	job_start(&j, &vm, 0, IOVA + 0x7000, 0x33);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "a record again");
+	prgi = (uint16_t)(ram64(&vm, priq + 8) & 0x1ff);
+	TAP_CHECK_EQ(ram64(&vm, priq + 8) & ~0xfffULL, IOVA + 0x7000, "for the third page");
+	pri_resp_words(prgi, 0, w); /* Response Failure */
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "Response Failure: a DMA fault");
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.pri_reqs, 2, "two records written");
+	TAP_CHECK_EQ(st.page_resps, 3, "three page responses (one the front end's)");
 	vm_down(&vm);
 }
 
@@ -1648,6 +1724,7 @@ int main(void)
 		{"stalls: the fault queue, Stall records in the EVTQ, RESUME, STALL_TERM",
 		 test_stall},
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
+		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
 		{"fail-nth with the fault queue (a stalling device's STE)", test_failnth_faults},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
