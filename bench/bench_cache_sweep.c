@@ -7,8 +7,10 @@
  * cache_capacity: translation time with a working set of 4x the IOTLB
  *   (4096 entries, 4-way LRU; default walk and IPA caches), uniform random
  *   over 16384 4K pages, against the hit path (1024 pages), stage 1 alone
- *   and nested. throughput_vs_hit_path = hit ns / 4x ns (target >= 0.25:
- *   a miss must stay cheap, which is what the walk caches are for).
+ *   and nested (stage 2 in 4K pages, and again in 2M blocks: guest RAM on
+ *   huge pages; the stage2_leaves parameter). throughput_vs_hit_path = hit
+ *   ns / 4x ns (target >= 0.25: a miss must stay cheap, which is what the
+ *   walk caches are for).
  *   reads_per_translation is counted in a separate, untimed pass.
  *
  * miss_rate_vs_lru: the IOTLB's miss rate on a stream of 4K pages against
@@ -122,7 +124,8 @@ static int new_cache(unsigned int iotlb, struct xlate_cache **c)
 	return xlate_cache_new(&p, c);
 }
 
-static void capacity(struct xsetup *s)
+/* @s2_2m: nested, the pages' IPAs mapped by stage 2 in 2M blocks (xs_addr_4k_s2_2m()). */
+static void capacity(struct xsetup *s, bool s2_2m)
 {
 	const unsigned int entries = 4096;
 	uint64_t *hot = malloc(STREAM * sizeof(*hot)), *big = malloc(STREAM * sizeof(*big));
@@ -134,15 +137,17 @@ static void capacity(struct xsetup *s)
 	double hr, rp;
 	char desc[64];
 
-	snprintf(desc, sizeof(desc), "capacity %s", xs_mode_name(s->mode));
+	snprintf(desc, sizeof(desc), "capacity %s%s", xs_mode_name(s->mode), s2_2m ? " s2_2m" : "");
 	if (!bench_want(desc) || !hot || !big || new_cache(entries, &cache)) {
 		free(hot);
 		free(big);
 		return;
 	}
 	for (unsigned int i = 0; i < STREAM; i++) {
-		hot[i] = xs_addr_4k(s, xs_rand(&rng) % (entries / 4));
-		big[i] = xs_addr_4k(s, xs_rand(&rng) % (entries * 4));
+		uint64_t h = xs_rand(&rng) % (entries / 4), b = xs_rand(&rng) % (entries * 4);
+
+		hot[i] = s2_2m ? xs_addr_4k_s2_2m(s, h) : xs_addr_4k(s, h);
+		big[i] = s2_2m ? xs_addr_4k_s2_2m(s, b) : xs_addr_4k(s, b);
 	}
 	xc.cache = cache;
 	bench_keep(run(&xc, hot, STREAM - 1, 0, STREAM));
@@ -158,6 +163,7 @@ static void capacity(struct xsetup *s)
 
 	bj_begin(&j, "cache_capacity");
 	bj_param_str(&j, "mode", xs_mode_name(s->mode));
+	bj_param_str(&j, "stage2_leaves", s->mode != XS_NESTED ? "none" : s2_2m ? "2M" : "4K");
 	bj_param_u64(&j, "iotlb_entries", entries);
 	bj_param_u64(&j, "working_set", entries * 4);
 	bj_stats(&j, &wide);
@@ -405,7 +411,9 @@ int main(int argc, char **argv)
 			xs_destroy(&s);
 			continue;
 		}
-		capacity(&s);
+		capacity(&s, false);
+		if (modes[m] == XS_NESTED)
+			capacity(&s, true);
 		if (modes[m] == XS_S1)
 			miss_rates(&s); /* the IOTLB's content does not depend on the stages */
 		reach_2m(&s);

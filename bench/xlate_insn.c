@@ -10,6 +10,7 @@
  *   hit1k   s1|s2|nested  1024 pages, the same (W6's hit path)
  *   batch   s1|s2|nested  the same through xlate_batch() 16 at a time
  *   cap     s1|nested     16384 random 4K pages (4x the IOTLB, 75 % misses)
+ *   cap     nested-s2-2m  the same, their IPAs mapped by stage 2 in 2M blocks
  *
  * The measured loop is work() and nothing else; count it with
  *
@@ -65,16 +66,18 @@ int main(int argc, char **argv)
 	enum xs_mode mode = XS_S1;
 	uint64_t rng = 42, *stream = malloc(STREAM * sizeof(*stream)), pages;
 	unsigned int n = 1u << 16;
-	bool batch;
+	bool batch, s2_2m = false;
 
 	if (argc < 3 || !stream) {
-		fprintf(stderr, "usage: xlate_insn hit|hit1k|batch|cap s1|s2|nested\n");
+		fprintf(stderr, "usage: xlate_insn hit|hit1k|batch|cap s1|s2|nested|nested-s2-2m\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "s2"))
 		mode = XS_S2;
 	else if (!strcmp(argv[2], "nested"))
 		mode = XS_NESTED;
+	else if (!strcmp(argv[2], "nested-s2-2m"))
+		mode = XS_NESTED, s2_2m = true;
 	batch = !strcmp(argv[1], "batch");
 	pages = !strcmp(argv[1], "cap") ? 16384 : !strcmp(argv[1], "hit1k") ? 1024 : 64;
 	if (xs_build(&s, mode)) {
@@ -89,7 +92,8 @@ int main(int argc, char **argv)
 	xc = s.xc;
 	xc.cache = cache;
 	for (unsigned int i = 0; i < STREAM; i++)
-		stream[i] = xs_addr_4k(&s, xs_rand(&rng) % pages);
+		stream[i] = s2_2m ? xs_addr_4k_s2_2m(&s, xs_rand(&rng) % pages)
+				  : xs_addr_4k(&s, xs_rand(&rng) % pages);
 	warm(&xc, stream); /* the tables, the caches */
 	warm(&xc, stream);
 	printf("%llu %s %s translations: %u\n",

@@ -10,6 +10,9 @@
  *   stage-1 tables in guest RAM at IPA [1.5G, 2G) (nested)
  *   IOVA 0x10_0000_0000 + [0, 1G) -> IPA 4K + ...        4K pages
  *   IOVA 0x20_0000_0000 + [0, 4G) -> IPA 2G + 2M + ...   2M blocks
+ *   IOVA 0x30_0000_0000 + [0, 1G) -> IPA 6G + 2M + 4K + ... 4K pages whose
+ *     IPAs stage 2 maps in 2M blocks (guest RAM on huge pages, as VMMs
+ *     back it)
  *
  * With stage 1 alone the stage-1 outputs are PA HBASE + those IPAs; with
  * stage 2 alone the inputs are the IPAs. Table pages of the host come from
@@ -33,6 +36,8 @@
 #define IOVA_2M	   0x2000000000ULL
 #define IPA_4K	   0x1000ULL
 #define IPA_2M	   ((2ULL << 30) + (2ULL << 20))
+#define IOVA_4K2M  0x3000000000ULL
+#define IPA_4K2M   ((6ULL << 30) + (2ULL << 20) + 4096) /* not 2M aligned: stage 1 in 4K pages */
 
 const char *xs_mode_name(enum xs_mode m)
 {
@@ -100,6 +105,11 @@ uint64_t xs_addr_4k(const struct xsetup *s, uint64_t i)
 	return (s->mode == XS_S2 ? IPA_4K : IOVA_4K) + i * 4096;
 }
 
+uint64_t xs_addr_4k_s2_2m(const struct xsetup *s, uint64_t i)
+{
+	return (s->mode == XS_S2 ? IPA_4K2M : IOVA_4K2M) + i * 4096;
+}
+
 uint64_t xs_addr_2m(const struct xsetup *s, uint64_t i, uint64_t off)
 {
 	return (s->mode == XS_S2 ? IPA_2M : IOVA_2M) + i * (2ULL << 20) + off;
@@ -158,6 +168,9 @@ int xs_build(struct xsetup *s, enum xs_mode mode)
 				     PT_PROT_RW);
 		if (!ret)
 			ret = pt_map(&s->s1, IOVA_2M, out_base + IPA_2M, XS_2M_BLOCKS << 21,
+				     PT_PROT_RW);
+		if (!ret)
+			ret = pt_map(&s->s1, IOVA_4K2M, out_base + IPA_4K2M, XS_4K_PAGES * 4096,
 				     PT_PROT_RW);
 		if (ret)
 			return ret;

@@ -59,6 +59,8 @@ void xs_destroy(struct xsetup *s);
 /* Input address of page @i of the 4K region, or of block @i of the 2M region (+ @off). */
 uint64_t xs_addr_4k(const struct xsetup *s, uint64_t i);
 uint64_t xs_addr_2m(const struct xsetup *s, uint64_t i, uint64_t off);
+/* 4K page @i of the region whose IPAs stage 2 maps in 2M blocks. */
+uint64_t xs_addr_4k_s2_2m(const struct xsetup *s, uint64_t i);
 
 /* The stage that takes the input address (stage 1, or stage 2 alone). */
 const struct pt_cfg *xs_input_cfg(const struct xsetup *s);

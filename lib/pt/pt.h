@@ -247,7 +247,8 @@ extern struct pt_mem pt_mem_host;
  * The first region is checked inline; it is the only one in the hot cases.
  */
 void *pt_mem_ptr_slow(const struct pt_mem *mem, uint64_t pa, uint64_t len);
-static inline void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa, uint64_t len)
+static inline __attribute__((always_inline)) void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa,
+							   uint64_t len)
 {
 	const struct pt_mem_region *r = &mem->region[0];
 	uint64_t off = pa - r->base;

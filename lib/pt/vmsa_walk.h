@@ -173,6 +173,19 @@ vmsa_walk_step(struct pt_walk *w, uint64_t d, struct pt_leaf *leaf, struct pt_fa
 }
 
 /*
+ * The shape both specialised decoders answer: a valid 4K page descriptor
+ * with AF set and no contiguous hint, whose output address (returned in
+ * *@oa) fits @oas bits.
+ */
+static inline __attribute__((always_inline)) bool vmsa_page4k_plain(uint64_t d, unsigned int oas,
+								    uint64_t *oa)
+{
+	*oa = d & GENMASK(D_ADDR_TOP, 12);
+	return likely((d & (D_TYPE_MASK | D_AF | D_CONT)) == (D_TYPE_MASK | D_AF)) &&
+	       likely(!(*oa >> oas));
+}
+
+/*
  * The usual stage-1 4K-granule page, decoded with the format's constants:
  * @d read at the last level (level 3) of a VMSA_S1 table with a 4 KiB
  * granule, @tprot the limit the table descriptors above it imposed (what
@@ -192,11 +205,10 @@ static inline __attribute__((always_inline)) bool
 vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tprot, unsigned int oas,
 	       uint64_t *leaf_oa, unsigned int *leaf_prot)
 {
-	const uint64_t oa = d & GENMASK(D_ADDR_TOP, 12);
 	unsigned int prot = tprot;
+	uint64_t oa;
 
-	if (unlikely((d & (D_TYPE_MASK | D_AF | D_CONT)) != (D_TYPE_MASK | D_AF)) ||
-	    unlikely(oa >> oas))
+	if (!vmsa_page4k_plain(d, oas, &oa))
 		return false;
 	if (d & D_AP2)
 		prot &= ~PT_PROT_W;
@@ -213,6 +225,42 @@ vmsa_s1_page4k(uint64_t d, uint64_t iova, unsigned int access, unsigned int tpro
 	if (unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~prot))
 		return false;
 	*leaf_oa = oa | (iova & 0xfff);
+	*leaf_prot = prot;
+	return true;
+}
+
+/*
+ * The usual stage-2 4K-granule page, as vmsa_s1_page4k() is for stage 1:
+ * @d read at the last level of a VMSA_S2 table with a 4 KiB granule,
+ * @tprot the limit above it (stage 2 has none but what the walk began
+ * with), @access the stage-2 walk's. It answers only a valid page
+ * descriptor with AF set, no contiguous hint, an output address inside
+ * @oas bits, that grants every permission asked for: then *@leaf_oa and
+ * *@leaf_prot get what vmsa_walk_step() would put in the leaf (stage 2:
+ * PT_PROT_U always set; its size is 4 KiB, its level 3) and the answer is
+ * true. Anything else is false, for vmsa_walk_step() to decode; on the
+ * cases answered here that step requests no write-back either (AF set,
+ * nothing asked beyond the grant, so no DBM update).
+ */
+static inline __attribute__((always_inline)) bool
+vmsa_s2_page4k(uint64_t d, uint64_t ipa, unsigned int access, unsigned int tprot, unsigned int oas,
+	       uint64_t *leaf_oa, unsigned int *leaf_prot)
+{
+	unsigned int prot = PT_PROT_U;
+	uint64_t oa;
+
+	if (!vmsa_page4k_plain(d, oas, &oa))
+		return false;
+	if (d & D_AP1)
+		prot |= PT_PROT_R;
+	if (d & D_AP2)
+		prot |= PT_PROT_W;
+	if (!(d & D_UXN))
+		prot |= PT_PROT_X;
+	prot = (prot & tprot) | PT_PROT_U;
+	if (unlikely(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~prot))
+		return false;
+	*leaf_oa = oa | (ipa & 0xfff);
 	*leaf_prot = prot;
 	return true;
 }

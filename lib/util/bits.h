@@ -28,7 +28,7 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Low n bits set; n may be 64. */
-static inline uint64_t mask_bits(unsigned int n)
+static inline __attribute__((always_inline)) uint64_t mask_bits(unsigned int n)
 {
 	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
 }

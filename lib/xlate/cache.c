@@ -118,7 +118,8 @@
  *    Hence no entry older than an invalidation survives it, whether the
  *    walk that made it read a stale table or a stale cache entry. (One
  *    fence replaces the two seq_cst stores the announcement would
- *    otherwise need; flushes pay it too, which costs little.)
+ *    otherwise need; a flush alone, which searches nothing, skips it:
+ *    inv_begin_flush().)
  *  - Hit after invalidation: the contract is that a translation that starts
  *    after the invalidation returned sees its effect. Its tag loads read
  *    the removal's store of 0 or later; its stamp loads (tlb_flushed, then
@@ -347,102 +348,20 @@ int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_
 	return -1;
 }
 
-/*
- * Insert the entry @ent (@nw words, s->nw: key1, stamp = @s0, values) under
- * key0 @k0, covering 2^@lg bytes, with the level a TTL hint would name
- * (xc_fp()), into the set of @hash, unless an
- * invalidation began since @s0. An entry with the same keys is overwritten
- * in place; else a free way, else a dead one, else the victim. Inline, so
- * that each cache's copy of the words is unrolled; @g4 (a constant: the
- * cache has the default geometry, s->geom4) makes the set's place and the
- * ways' offsets constants too.
- */
-static inline __attribute__((always_inline)) void
-xc_insert_gen(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
-	      const uint64_t *ent, const unsigned int nw, unsigned int lg, uint64_t s0, int level,
-	      const bool g4)
-{
-	const unsigned int ways = g4 ? 4 : s->ways;
-	const uint32_t set = g4 ? (uint32_t)(hash & s->set_mask) : xc_set_of(s, hash);
-	struct xc_hdr *h = g4 ? (struct xc_hdr *)(s->sets + ((size_t)set << XC_TLB4_TSHIFT))
-			      : xc_hdr(s, set);
-	uint64_t *tag = xc_tags(h), *e;
-	uint64_t *e0 = g4 ? (uint64_t *)(s->ents + (size_t)set * ALIGN_UP(4 * nw * 8, 64))
-			  : xc_ents(s, set);
-	int way = -1, free_way = -1;
-	bool evict = false;
-
-	if (!(__atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST) & BIT(lg)))
-		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
-	xc_set_lock(h);
-	if (!xc_fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0)) {
-		xc_set_unlock(h);
-		return;
-	}
-	/* The tag line: the same key (confirmed by key1), else the first free way. */
-	if (g4) {
-		const uint64_t t0 = xc_ld(&tag[0]), t1 = xc_ld(&tag[1]), t2 = xc_ld(&tag[2]),
-			       t3 = xc_ld(&tag[3]);
-
-		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
-			way = xc_insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
-		if (way < 0)
-			way = !(t0 & XC_K0_VALID)   ? 0
-			      : !(t1 & XC_K0_VALID) ? 1
-			      : !(t2 & XC_K0_VALID) ? 2
-			      : !(t3 & XC_K0_VALID) ? 3
-						    : -1;
-	} else {
-		way = xc_insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
-		if (way < 0)
-			way = free_way;
-	}
-	/*
-	 * A dead way before the victim. h->live remembers the newest flush
-	 * this set's ways were all seen live after: until the next flush there
-	 * is nothing to look for (an entry that arrives dead, from a walk that
-	 * began before a flush, is then just an ordinary victim).
-	 */
-	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
-				(uint32_t)xc_ld(&c->flushed)))
-		way = xc_dead_way(c, s, h, e0, ways, g4 ? nw : s->nw);
-	if (way < 0) {
-		evict = true;
-		if (s->lru) {
-			/* The least recent way, which becomes the most recent: a rotation. */
-			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
-			unsigned int last = 4 * (ways - 1);
-
-			way = (int)(o >> last) & 15;
-			__atomic_store_n(&h->lru,
-					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
-						 (uint64_t)way,
-					 __ATOMIC_RELAXED);
-		} else {
-			way = (int)xc_victim(c, s, h);
-		}
-	} else if (s->lru) {
-		xc_touch_hdr(h, (unsigned int)way);
-	}
-	e = e0 + (size_t)way * (g4 ? nw : s->nw);
-	xc_st(&tag[way], 0);
-#pragma GCC unroll 8
-	for (unsigned int i = 0; i < nw; i++)
-		xc_st(&e[i], ent[i]);
-	__atomic_store_n(&xc_fps(h, ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
-	xc_st(&tag[way], k0);
-	xc_set_unlock(h);
-	xc_count_fill(c, s->grp, evict);
-}
-
+/* xc_insert_way() with the size mask loaded here, counted. */
 static inline __attribute__((always_inline)) void
 xc_insert(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
 	  const uint64_t *ent, const unsigned int nw, unsigned int lg, uint64_t s0, int level)
 {
+	uint64_t m = __atomic_load_n(&s->sizes, __ATOMIC_SEQ_CST);
+	int r;
+
 	if (likely(s->geom4))
-		xc_insert_gen(c, s, hash, k0, ent, nw, lg, s0, level, true);
+		r = xc_insert_way(c, s, hash, k0, ent, nw, lg, s0, level, m, true);
 	else
-		xc_insert_gen(c, s, hash, k0, ent, nw, lg, s0, level, false);
+		r = xc_insert_way(c, s, hash, k0, ent, nw, lg, s0, level, m, false);
+	if (r >= 0)
+		xc_count_fill(c, s->grp, r);
 }
 
 /*
@@ -739,15 +658,38 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
  * stores before every load of what fills wrote (size masks, set counts).
  * Returns the new sequence, which is also the flush stamp.
  */
-uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
+static inline uint64_t inv_announce(struct xlate_cache *c, struct xc_scope *sc)
 {
 	uint64_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1;
 
 	__atomic_store_n(&c->cur, sc, __ATOMIC_RELAXED);
 	__atomic_store_n(&sc->pend, s, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->seq, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+uint64_t xc_inv_begin(struct xlate_cache *c, struct xc_scope *sc)
+{
+	uint64_t s = inv_announce(c, sc);
+
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return s;
+}
+
+/*
+ * xc_inv_begin() for an invalidation that only stores flush stamps (and
+ * clears size bits): no fence. The fence orders the announcement before
+ * the loads of a search (the size mask, set counts); a flush loads
+ * nothing, and needs none of it: a fill made under an older sequence
+ * carries a stamp the flush makes dead, whenever it lands, and a walk
+ * that read the new sequence fills only once it has seen the flush's
+ * done (release / acquire), after every stamp. So the call does not wait
+ * for its stores to reach memory (a fence would, and after a large fill
+ * the stamps' lines are cold: W7's first call after a fill).
+ */
+static uint64_t inv_begin_flush(struct xlate_cache *c, struct xc_scope *sc)
+{
+	return inv_announce(c, sc);
 }
 
 /* Every entry the invalidation removes or kills is gone: walks may fill again. */
@@ -777,15 +719,22 @@ static struct xc_scope *asid_scope(struct xlate_cache *c, uint16_t vmid, uint32_
 
 void xlate_inv_all(struct xlate_cache *c)
 {
-	uint64_t s = xc_inv_begin(c, &c->gsc);
+	uint64_t s = inv_begin_flush(c, &c->gsc);
 
-	/* Every entry present now is dead once the stamp is stored: forget their sizes. */
-	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_SEQ_CST);
+	/*
+	 * Every entry present now is dead once the stamp is stored: forget
+	 * their sizes. Relaxed: a fill that set a bit before the clear made an
+	 * entry the stamp kills; one that sets it after leaves a bit too many
+	 * (a probe more); no fill under the new sequence sets one before done
+	 * (release, after these stores); the next search reads the mask after
+	 * its own fence, in this thread's program order after the clears.
+	 */
+	__atomic_store_n(&c->iotlb.sizes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ipa.sizes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->cfg.sizes, 0, __ATOMIC_RELAXED);
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < XC_WALK_DEPTHS; d++)
-			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&c->walk[st][d].sizes, 0, __ATOMIC_RELAXED);
 	stamp_tlb(c, &c->all, s);
 	xc_inv_end(&c->gsc, s);
 }
@@ -793,7 +742,7 @@ void xlate_inv_all(struct xlate_cache *c)
 void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 {
 	struct xc_vm *vm = &c->vm[vmid];
-	uint64_t s = xc_inv_begin(c, &vm->sc);
+	uint64_t s = inv_begin_flush(c, &vm->sc);
 
 	stamp(c, &vm->comb, s);
 	stamp(c, &vm->s1, s);
@@ -804,7 +753,7 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 void xlate_inv_asid(struct xlate_cache *c, uint16_t vmid, uint32_t asid)
 {
 	struct xc_as *as = &c->as[xc_asid_slot(vmid, asid)];
-	uint64_t s = xc_inv_begin(c, &as->sc);
+	uint64_t s = inv_begin_flush(c, &as->sc);
 
 	stamp_tlb(c, &as->stamp, s);
 	xc_inv_end(&as->sc, s);
@@ -985,7 +934,7 @@ void xlate_cfgc_inv(struct xlate_cache *c, uint32_t sid, uint32_t ssid)
 
 void xlate_cfgc_inv_all(struct xlate_cache *c)
 {
-	uint64_t s = xc_inv_begin(c, &c->cfg_sc);
+	uint64_t s = inv_begin_flush(c, &c->cfg_sc);
 
 	stamp(c, &c->cfg_all, s);
 	xc_inv_end(&c->cfg_sc, s);

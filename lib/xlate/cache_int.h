@@ -220,7 +220,7 @@ struct xlate_cache {
 /* ---------------------------------------------------------------------- */
 /* Hashing, sets, liveness                                                */
 
-static inline uint64_t xc_mix(uint64_t x)
+static inline __attribute__((always_inline)) uint64_t xc_mix(uint64_t x)
 {
 	x ^= x >> 31;
 	x *= 0x9e3779b97f4a7c15ULL;
@@ -236,43 +236,43 @@ static inline uint64_t xc_mix(uint64_t x)
 /* Odd, and small enough that the hit paths take them (and lg * XC_HASH_LG) as immediates. */
 #define XC_HASH_VMID 0x1e3779b1u
 #define XC_HASH_LG   0x32be5bu
-static inline uint64_t xc_hash(uint64_t base, unsigned int lg, uint32_t vmid)
+static inline __attribute__((always_inline)) uint64_t xc_hash(uint64_t base, unsigned int lg, uint32_t vmid)
 {
 	return (base >> lg) + (uint64_t)vmid * XC_HASH_VMID + (uint64_t)lg * XC_HASH_LG;
 }
 
-static inline uint32_t xc_set_of(const struct xc_cset *s, uint64_t h)
+static inline __attribute__((always_inline)) uint32_t xc_set_of(const struct xc_cset *s, uint64_t h)
 {
 	if (likely(s->set_mask))
 		return (uint32_t)(h & s->set_mask);
 	return (uint32_t)(((xc_mix(h) >> 32) * s->nsets) >> 32);
 }
 
-static inline struct xc_hdr *xc_hdr(const struct xc_cset *s, uint32_t set)
+static inline __attribute__((always_inline)) struct xc_hdr *xc_hdr(const struct xc_cset *s, uint32_t set)
 {
 	return (struct xc_hdr *)(s->sets + ((size_t)set << s->tshift));
 }
 
 /* The key0 tags of a set's ways. */
-static inline uint64_t *xc_tags(struct xc_hdr *h)
+static inline __attribute__((always_inline)) uint64_t *xc_tags(struct xc_hdr *h)
 {
 	return (uint64_t *)(h + 1);
 }
 
 /* The fingerprints of a set's @ways ways (after the tags). */
-static inline uint32_t *xc_fps(struct xc_hdr *h, unsigned int ways)
+static inline __attribute__((always_inline)) uint32_t *xc_fps(struct xc_hdr *h, unsigned int ways)
 {
 	return (uint32_t *)(xc_tags(h) + ways);
 }
 
 /* The entries of set @set: way w's (key1, stamp, values) start at word w * nw. */
-static inline uint64_t *xc_ents(const struct xc_cset *s, uint32_t set)
+static inline __attribute__((always_inline)) uint64_t *xc_ents(const struct xc_cset *s, uint32_t set)
 {
 	return (uint64_t *)(s->ents + (size_t)set * s->estride);
 }
 
 /* The entry of way @w of set @set. */
-static inline uint64_t *xc_entry(const struct xc_cset *s, uint32_t set, unsigned int w)
+static inline __attribute__((always_inline)) uint64_t *xc_entry(const struct xc_cset *s, uint32_t set, unsigned int w)
 {
 	return xc_ents(s, set) + (size_t)w * s->nw;
 }
@@ -295,7 +295,7 @@ static inline unsigned int xc_asid_slot(uint32_t vmid, uint32_t asid)
 #define XC_FP_S2	    0x8000u
 #define XC_FP_LEVEL 0x7000u
 #define XC_FP_SLOT  0x0fffu
-static inline uint32_t xc_fp(uint64_t k1, int level)
+static inline __attribute__((always_inline)) uint32_t xc_fp(uint64_t k1, int level)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 
@@ -308,17 +308,17 @@ static inline unsigned int xc_sid_slot(uint32_t sid)
 	return (unsigned int)(xc_mix(sid) & (XC_SID_SLOTS - 1));
 }
 
-static inline uint64_t xc_ld(const uint64_t *p)
+static inline __attribute__((always_inline)) uint64_t xc_ld(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static inline uint64_t xc_key0(uint64_t base, unsigned int lg, bool user)
+static inline __attribute__((always_inline)) uint64_t xc_key0(uint64_t base, unsigned int lg, bool user)
 {
 	return base | ((uint64_t)lg << XC_K0_LG_SHIFT) | (user ? XC_K0_USER : 0) | XC_K0_VALID;
 }
 
-static inline uint64_t xc_key1(uint32_t vmid, uint32_t asid)
+static inline __attribute__((always_inline)) uint64_t xc_key1(uint32_t vmid, uint32_t asid)
 {
 	return ((uint64_t)vmid << 32) | asid;
 }
@@ -331,7 +331,7 @@ static inline uint64_t xc_key1(uint32_t vmid, uint32_t asid)
  * load, the common case); the others compare with the stamps that cover
  * them.
  */
-static inline bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
+static inline __attribute__((always_inline)) bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
 			   uint64_t stamp)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
@@ -514,7 +514,7 @@ xc_probe_g(const struct xc_geom *g, uint32_t set, uint64_t k0, uint64_t k1, uint
 }
 
 /* Move @way to the front of an LRU order (nibble permutation). */
-static inline uint64_t xc_lru_promote(uint64_t order, unsigned int way)
+static inline __attribute__((always_inline)) uint64_t xc_lru_promote(uint64_t order, unsigned int way)
 {
 	const uint64_t ones = 0x1111111111111111ULL;
 	uint64_t x = order ^ (ones * way);
@@ -531,7 +531,7 @@ static inline uint64_t xc_lru_promote(uint64_t order, unsigned int way)
  * valid permutation. No store at all when @way already leads, so a stream
  * of hits on one entry does not write the line.
  */
-static inline void xc_touch_hdr(struct xc_hdr *h, unsigned int way)
+static inline __attribute__((always_inline)) void xc_touch_hdr(struct xc_hdr *h, unsigned int way)
 {
 	uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 
@@ -539,7 +539,7 @@ static inline void xc_touch_hdr(struct xc_hdr *h, unsigned int way)
 		__atomic_store_n(&h->lru, xc_lru_promote(o, way), __ATOMIC_RELAXED);
 }
 
-static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int way)
+static inline __attribute__((always_inline)) void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int way)
 {
 	if (s->lru)
 		xc_touch_hdr(xc_hdr(s, set), way);
@@ -557,7 +557,7 @@ static inline void xc_touch(const struct xc_cset *s, uint32_t set, unsigned int 
 extern __thread uintptr_t xc_shard_off __attribute__((tls_model("initial-exec")));
 uintptr_t xc_shard_assign(void);
 
-static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
+static inline __attribute__((always_inline)) void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned int ctr,
 			      uint64_t n)
 {
 	uintptr_t off = xc_shard_off;
@@ -569,13 +569,13 @@ static inline void xc_count_n(struct xlate_cache *c, unsigned int grp, unsigned 
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
-static inline void xc_count(struct xlate_cache *c, unsigned int grp, unsigned int ctr)
+static inline __attribute__((always_inline)) void xc_count(struct xlate_cache *c, unsigned int grp, unsigned int ctr)
 {
 	xc_count_n(c, grp, ctr, 1);
 }
 
 /* This thread's counters in @c (its shard), for several counts with one look-up. */
-static inline uint64_t *xc_ctrs(struct xlate_cache *c)
+static inline __attribute__((always_inline)) uint64_t *xc_ctrs(struct xlate_cache *c)
 {
 	uintptr_t off = xc_shard_off;
 
@@ -584,7 +584,7 @@ static inline uint64_t *xc_ctrs(struct xlate_cache *c)
 	return (uint64_t *)((uint8_t *)c->shard + off - XC_SHARD_BIAS);
 }
 
-static inline void xc_ctr_add(uint64_t *ctrs, unsigned int grp, unsigned int ctr, uint64_t n)
+static inline __attribute__((always_inline)) void xc_ctr_add(uint64_t *ctrs, unsigned int grp, unsigned int ctr, uint64_t n)
 {
 	uint64_t *p = ctrs + grp * XC_NCTR + ctr;
 
@@ -611,12 +611,12 @@ static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool e
 /* Entry points for xlate.c and tests                                     */
 
 /* The invalidation sequence a walk starts under (acquire: the walk's reads follow it). */
-static inline uint64_t xc_begin(const struct xlate_cache *c)
+static inline __attribute__((always_inline)) uint64_t xc_begin(const struct xlate_cache *c)
 {
 	return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
 }
 
-static inline bool xc_scope_quiet(const struct xc_scope *sc)
+static inline __attribute__((always_inline)) bool xc_scope_quiet(const struct xc_scope *sc)
 {
 	return __atomic_load_n(&sc->pend, __ATOMIC_ACQUIRE) ==
 	       __atomic_load_n(&sc->done, __ATOMIC_ACQUIRE);
@@ -633,7 +633,8 @@ static inline bool xc_scope_quiet(const struct xc_scope *sc)
  * that does not settle it. (Invalidations that begin later are the fill's
  * check's business.)
  */
-static inline bool xc_may_fill(const struct xlate_cache *c, uint64_t s0, uint64_t k1, bool asid)
+static inline __attribute__((always_inline)) bool
+xc_may_fill(const struct xlate_cache *c, uint64_t s0, uint64_t k1, bool asid)
 {
 	const struct xc_scope *cur = __atomic_load_n(&c->cur, __ATOMIC_RELAXED);
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
@@ -712,7 +713,7 @@ static inline unsigned int xc_word_byte(uint64_t w, unsigned int i)
  * would lay it out) from its fields, in registers: two 32-bit fields or
  * four bytes and a 32-bit field a word, placed by the byte order.
  */
-static inline uint64_t xc_word_pair(uint32_t first, uint32_t second)
+static inline __attribute__((always_inline)) uint64_t xc_word_pair(uint32_t first, uint32_t second)
 {
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	return (uint64_t)first << 32 | second;
@@ -721,7 +722,7 @@ static inline uint64_t xc_word_pair(uint32_t first, uint32_t second)
 #endif
 }
 
-static inline void xc_tlb_img_words(uint64_t w[XC_TLB_IMGW], unsigned int prot,
+static inline __attribute__((always_inline)) void xc_tlb_img_words(uint64_t w[XC_TLB_IMGW], unsigned int prot,
 				    unsigned int s1_prot, unsigned int s2_prot, int s1_level,
 				    int s2_level, unsigned int grant, unsigned int lg1,
 				    unsigned int lg2, uint64_t s1_size)
@@ -1183,7 +1184,7 @@ void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int de
 /* ---------------------------------------------------------------------- */
 /* Fills: the set's lock, and the IOTLB's inline insert (the protocol is cache.c's essay) */
 
-static inline void xc_set_lock(struct xc_hdr *h)
+static inline __attribute__((always_inline)) void xc_set_lock(struct xc_hdr *h)
 {
 	for (;;) {
 		uint32_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
@@ -1197,18 +1198,18 @@ static inline void xc_set_lock(struct xc_hdr *h)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
-static inline void xc_set_unlock(struct xc_hdr *h)
+static inline __attribute__((always_inline)) void xc_set_unlock(struct xc_hdr *h)
 {
 	__atomic_store_n(&h->seq, __atomic_load_n(&h->seq, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELEASE);
 }
 
-static inline void xc_st(uint64_t *p, uint64_t v)
+static inline __attribute__((always_inline)) void xc_st(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
-static inline bool xc_not_newer(const struct xc_scope *sc, uint64_t s0)
+static inline __attribute__((always_inline)) bool xc_not_newer(const struct xc_scope *sc, uint64_t s0)
 {
 	return __atomic_load_n(&sc->pend, __ATOMIC_SEQ_CST) <= s0;
 }
@@ -1263,59 +1264,80 @@ int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_
 unsigned int xc_victim(struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h);
 
 /*
- * xc_insert() for an IOTLB of the default geometry, written out: the set's
- * place and every offset constant, the four tags compared in registers, no
- * copy of the words through an array. The same steps in the same order
- * (the protocol of the essay: size bit, lock, freshness, the same key in
- * place, else a free way, else a dead one, else the LRU victim; the tag
- * zeroed first and written last). @m is the size mask as the caller loaded
- * it (seq_cst), @hash the set hash. Returns -1 when the fill was dropped,
- * else whether it evicted a live entry: the caller counts (so that a miss
- * path counts everything through one look-up of its counter shard).
+ * Insert the entry @ent (@nw words: key1, stamp = @s0, values) under key0
+ * @k0, covering 2^@lg bytes, with the level a TTL hint would name
+ * (xc_fp()), into the set of @hash of @s, unless an invalidation began
+ * since @s0. The protocol of cache.c's essay, in its order: size bit (@m is
+ * the size mask as the caller loaded it, seq_cst), lock, freshness, an
+ * entry with the same keys overwritten in place, else a free way, else a
+ * dead one, else the victim; the tag zeroed first and written last.
+ * Inline, so that each cache's copy of the words is unrolled; @g4 (a
+ * constant: the cache has the default geometry, s->geom4) makes the set's
+ * place and the ways' offsets constants too, and the four tags are
+ * compared in registers. Returns -1 when the fill was dropped, else
+ * whether it evicted a live entry: the caller counts (so that a miss path
+ * counts everything through one look-up of its counter shard).
  */
 static inline __attribute__((always_inline)) int
-xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
-	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
-	       int level, uint64_t m)
+xc_insert_way(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0,
+	      const uint64_t *ent, const unsigned int nw, unsigned int lg, uint64_t s0, int level,
+	      uint64_t m, const bool g4)
 {
-	const uint64_t set = hash & s->set_mask;
-	struct xc_hdr *h = (struct xc_hdr *)(s->sets + (set << XC_TLB4_TSHIFT));
-	uint64_t *tag = xc_tags(h), *e0 = (uint64_t *)(s->ents + (set << XC_TLB4_ESHIFT)), *e;
-	uint64_t t0, t1, t2, t3;
+	const unsigned int ways = g4 ? 4 : s->ways;
+	const uint32_t set = g4 ? (uint32_t)(hash & s->set_mask) : xc_set_of(s, hash);
+	struct xc_hdr *h = g4 ? (struct xc_hdr *)(s->sets + ((size_t)set << XC_TLB4_TSHIFT))
+			      : xc_hdr(s, set);
+	uint64_t *tag = xc_tags(h), *e;
+	uint64_t *e0 = g4 ? (uint64_t *)(s->ents + (size_t)set * ALIGN_UP(4 * nw * 8, 64))
+			  : xc_ents(s, set);
 	int way = -1, free_way = -1;
 	bool evict = false;
 
 	if (unlikely(!(m & BIT(lg))))
 		__atomic_fetch_or(&s->sizes, BIT(lg), __ATOMIC_SEQ_CST);
 	xc_set_lock(h);
-	if (unlikely(!xc_fresh(c, XC_KIND_TLB, k1, s0))) {
+	if (unlikely(!xc_fresh(c, (enum xc_kind)s->kind, ent[XC_K1], s0))) {
 		xc_set_unlock(h);
 		return -1;
 	}
-	t0 = xc_ld(&tag[0]);
-	t1 = xc_ld(&tag[1]);
-	t2 = xc_ld(&tag[2]);
-	t3 = xc_ld(&tag[3]);
-	if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
-		way = xc_insert_scan(e0, XC_TLB_NW, tag, 4, k0, k1, &free_way);
-	if (way < 0)
-		way = !(t0 & XC_K0_VALID)   ? 0
-		      : !(t1 & XC_K0_VALID) ? 1
-		      : !(t2 & XC_K0_VALID) ? 2
-		      : !(t3 & XC_K0_VALID) ? 3
-					    : -1;
+	/* The tag line: the same key (confirmed by key1), else the first free way. */
+	if (g4) {
+		const uint64_t t0 = xc_ld(&tag[0]), t1 = xc_ld(&tag[1]), t2 = xc_ld(&tag[2]),
+			       t3 = xc_ld(&tag[3]);
+
+		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
+			way = xc_insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
+		if (way < 0)
+			way = !(t0 & XC_K0_VALID)   ? 0
+			      : !(t1 & XC_K0_VALID) ? 1
+			      : !(t2 & XC_K0_VALID) ? 2
+			      : !(t3 & XC_K0_VALID) ? 3
+						    : -1;
+	} else {
+		way = xc_insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
+		if (way < 0)
+			way = free_way;
+	}
+	/*
+	 * A dead way before the victim. h->live remembers the newest flush
+	 * this set's ways were all seen live after: until the next flush there
+	 * is nothing to look for (an entry that arrives dead, from a walk that
+	 * began before a flush, is then just an ordinary victim).
+	 */
 	if (way < 0 && unlikely(__atomic_load_n(&h->live, __ATOMIC_RELAXED) !=
 				(uint32_t)xc_ld(&c->flushed)))
-		way = xc_dead_way(c, s, h, e0, 4, XC_TLB_NW);
+		way = xc_dead_way(c, s, h, e0, ways, g4 ? nw : s->nw);
 	if (way < 0) {
 		evict = true;
 		if (likely(s->lru)) {
 			/* The least recent way, which becomes the most recent: a rotation. */
 			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
+			unsigned int last = 4 * (ways - 1);
 
-			way = (int)(o >> 12) & 15;
+			way = (int)(o >> last) & 15;
 			__atomic_store_n(&h->lru,
-					 (o & ~0xffffULL) | (o & 0xfffULL) << 4 | (uint64_t)way,
+					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
+						 (uint64_t)way,
 					 __ATOMIC_RELAXED);
 		} else {
 			way = (int)xc_victim(c, s, h);
@@ -1323,20 +1345,26 @@ xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t
 	} else if (s->lru) {
 		xc_touch_hdr(h, (unsigned int)way);
 	}
-	e = e0 + (size_t)way * XC_TLB_NW;
+	e = e0 + (size_t)way * (g4 ? nw : s->nw);
 	xc_st(&tag[way], 0);
-	xc_st(&e[XC_K1], k1);
-	xc_st(&e[XC_STAMP], s0);
-	xc_st(&e[XC_TLB_PA], pa);
-	xc_st(&e[XC_TLB_IPA], ipa);
-	xc_st(&e[XC_TLB_IMG], img[0]);
-	xc_st(&e[XC_TLB_IMG + 1], img[1]);
-	xc_st(&e[XC_TLB_IMG + 2], img[2]);
-	xc_st(&e[XC_TLB_IMG + 3], img[3]);
-	__atomic_store_n(&xc_fps(h, 4)[way], xc_fp(k1, level), __ATOMIC_RELAXED);
+#pragma GCC unroll 8
+	for (unsigned int i = 0; i < nw; i++)
+		xc_st(&e[i], ent[i]);
+	__atomic_store_n(&xc_fps(h, ways)[way], xc_fp(ent[XC_K1], level), __ATOMIC_RELAXED);
 	xc_st(&tag[way], k0);
 	xc_set_unlock(h);
 	return evict;
+}
+
+/* xc_insert_way() for an IOTLB of the default geometry, the entry's words as arguments. */
+static inline __attribute__((always_inline)) int
+xc_tlb_insert4(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t k0, uint64_t k1,
+	       uint64_t s0, uint64_t pa, uint64_t ipa, const uint64_t *img, unsigned int lg,
+	       int level, uint64_t m)
+{
+	const uint64_t e[XC_TLB_NW] = { k1, s0, pa, ipa, img[0], img[1], img[2], img[3] };
+
+	return xc_insert_way(c, s, hash, k0, e, XC_TLB_NW, lg, s0, level, m, true);
 }
 
 /*

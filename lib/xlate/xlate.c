@@ -904,6 +904,149 @@ generic_step:
 }
 
 
+/*
+ * Does walk_short_n4k() apply to @cfg: VMSA stage 1 over VMSA stage 2,
+ * both with a 4 KiB granule and at least two levels, no TCE window, walk
+ * caches at both stages, and an IPA cache and an IOTLB of the default
+ * geometry (which it fills inline)?
+ */
+static inline __attribute__((always_inline)) bool short_n4k_ok(const struct xlate_cfg *cfg)
+{
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const struct xlate_cache *xc = cfg->cache;
+
+	return c1 && c1->format == PT_VMSA_S1 && c1->granule_shift == 12 && c1->nlevels >= 2 &&
+	       !c1->iova_base && c2->format == PT_VMSA_S2 && c2->granule_shift == 12 &&
+	       c2->nlevels >= 2 && !c2->iova_base && xc->walk[0][0].sets && xc->walk[1][0].sets &&
+	       xc->ipa.geom4 && xc->iotlb.geom4;
+}
+
+/* One 8-byte descriptor at @pa (aligned by construction: a table's index), or false. */
+static inline __attribute__((always_inline)) bool
+read_desc_aligned(const struct pt_cfg *c, const struct pt_mem *mem, uint64_t pa, uint64_t *d)
+{
+	const uint64_t *p = pt_mem_ptr(mem, pa, 8);
+
+	if (unlikely(!p))
+		return false;
+	*d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	if (unlikely(c->fmt->big_endian))
+		*d = __builtin_bswap64(*d);
+	return true;
+}
+
+/*
+ * walk_short_gen() nested, for the usual pair of formats (short_n4k_ok()),
+ * with the formats' constants: the stage-1 leaf table from the stage-1
+ * walk cache, its IPA through the IPA cache, the leaf decoded by
+ * vmsa_s1_page4k(); the output IPA through the IPA cache, else one
+ * stage-2 read below the stage-2 walk cache decoded by vmsa_s2_page4k().
+ * Then what walk_short_gen() would count and fill, filled inline (the IPA
+ * cache and the IOTLB, xc_insert_way()) and counted through one look-up of
+ * the counter shard, the IOTLB's miss included. Anything else (a miss in
+ * a walk cache or the IPA cache for the table, a descriptor the
+ * specialised decoders refuse, an invalidation under way) returns false
+ * having counted and filled nothing; the caller counts the IOTLB miss and
+ * walks in general. The caller brackets it in a read-side section.
+ */
+static inline __attribute__((always_inline)) bool
+walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
+	       struct xlate_result *res)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	struct xlate_cache *xc = cfg->cache;
+	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
+	const uint32_t vmid = cfg->tag.vmid;
+	const uint64_t k1 = xc_key1(vmid, cfg->tag.asid), k1s2 = xc_key1(vmid, 0);
+	const bool user = access & PT_PROT_U;
+	const unsigned int depth = c1->nlevels - 2, depth2 = c2->nlevels - 2;
+	uint64_t s0, table, dpa, d, ipa, pa, img[XC_TLB_IMGW], *ctr, w;
+	unsigned int tprot, p1, p2, lg2 = 12, prot, grant;
+	int l2 = 3, r_ipa = -2, r;
+	uint8_t *rb = (uint8_t *)res;
+	struct xc_ipa_hit ih;
+
+	s0 = xc_begin(xc);
+	if (!xc_may_fill(xc, s0, k1, true))
+		return false;
+	/* (A 4 KiB granule: the table above the leaf covers 2 MiB.) */
+	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(21), 21, &table, &tprot))
+		return false;
+	dpa = table + ((iova >> 12) & 511) * 8;
+	if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
+		return false;
+	if (unlikely(!read_desc_aligned(c1, cfg->mem, ih.pa | (dpa & mask_bits(ih.lg)), &d)) ||
+	    !vmsa_s1_page4k(d, iova, access, tprot, c1->oas, &ipa, &p1))
+		return false;
+	if (xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
+		pa = ih.pa | (ipa & mask_bits(ih.lg));
+		p2 = ih.prot;
+		lg2 = ih.lg;
+		l2 = ih.level;
+	} else {
+		if (!xc_walk_lookup(xc, 1, depth2, k1s2, false, ipa & ~mask_bits(21), 21, &table,
+				    &tprot) ||
+		    unlikely(!read_desc_aligned(c2, cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
+		    !vmsa_s2_page4k(d, ipa, need, tprot, c2->oas, &pa, &p2))
+			return false;
+		grant = p2;
+		/* A read may not stand for a write that must set dirty state. */
+		if ((c2->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
+			grant &= ~PT_PROT_W;
+		{
+			const struct xc_ipa_meta meta = { .level = 3,
+							  .prot = (uint8_t)(p2 & 15),
+							  .grant = (uint8_t)(grant & 15) };
+			uint64_t e[XC_IPA_NW] = { k1s2, s0, pa & ~0xfffULL, 0 };
+
+			memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
+			r_ipa = xc_insert_way(xc, &xc->ipa, xc_hash(ipa & ~0xfffULL, 12, vmid),
+					      xc_key0(ipa & ~0xfffULL, 12, false), e, XC_IPA_NW, 12,
+					      s0, 3, __atomic_load_n(&xc->ipa.sizes, __ATOMIC_SEQ_CST),
+					      true);
+		}
+	}
+	/* fill_res() and tlb_fill_ctx(): stage 2 never restricts U; the smaller leaf is 4K. */
+	p2 |= PT_PROT_U;
+	prot = p1 & p2;
+	grant = prot;
+	if (!(access & PT_PROT_W) && ((c1->flags | c2->flags) & PT_CFG_HW_AD))
+		grant &= ~PT_PROT_W;
+	xc_tlb_img_words(img, prot, p1, p2, 3, l2, grant, 12, lg2, 4096);
+	res->pa = pa;
+	res->ipa = ipa;
+	res->size = 4096;
+	memcpy(rb + RES_OFF(prot), &img[0], 8);	   /* prot, s1_prot */
+	memcpy(rb + RES_OFF(s2_prot), &img[1], 8); /* s2_prot, s1_level */
+	res->s2_level = l2;
+	res->s1_size = 4096;
+	res->s2_size = 1ULL << lg2;
+	w = r_ipa == -2 ? RES_WALK1_TAIL : RES_WALK1_TAIL * 2;
+	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1 or 2, iotlb_hit false */
+	r = xc_tlb_fill_inline(xc, s0, k1, user, iova & ~0xfffULL, 12, pa & ~0xfffULL,
+			       ipa & ~0xfffULL, img, 3);
+	/* What walk_short_gen() and the fills count, through one shard. */
+	ctr = xc_ctrs(xc);
+	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+	xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
+	if (r_ipa == -2) {
+		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, 2);
+	} else {
+		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, 1);
+		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
+		xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
+		if (r_ipa >= 0) {
+			xc_ctr_add(ctr, XC_G_IPA, XC_FILL, 1);
+			xc_ctr_add(ctr, XC_G_IPA, XC_EVICT, (uint64_t)r_ipa);
+		}
+	}
+	if (r >= 0) {
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+	}
+	return true;
+}
+
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
 static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
 			   bool *user)
@@ -1346,15 +1489,26 @@ xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	struct xlate_cache *xc = cfg->cache;
 	bool ok;
 
-	/* (Stage 1 alone: a short walk that succeeds counts the miss with the rest.) */
-	if (nested && xc->iotlb.sets)
-		xc_count(xc, XC_G_IOTLB, XC_MISS);
-	/* walk_short() reads tables: a read-side section, as xlate_walk() is. */
+	/*
+	 * walk_short() reads tables: a read-side section, as xlate_walk() is.
+	 * Stage 1 alone and the usual nested pair: a short walk that succeeds
+	 * counts the miss with the rest.
+	 */
 	epoch_enter();
-	ok = walk_short_gen(cfg, iova, access, res, nested);
+	if (!nested) {
+		ok = walk_short_gen(cfg, iova, access, res, false);
+		if (!ok && xc->iotlb.sets)
+			xc_count(xc, XC_G_IOTLB, XC_MISS);
+	} else if (short_n4k_ok(cfg)) {
+		ok = walk_short_n4k(cfg, iova, access, res);
+		if (!ok)
+			xc_count(xc, XC_G_IOTLB, XC_MISS);
+	} else {
+		if (xc->iotlb.sets)
+			xc_count(xc, XC_G_IOTLB, XC_MISS);
+		ok = walk_short_gen(cfg, iova, access, res, true);
+	}
 	epoch_exit();
-	if (!nested && !ok && xc->iotlb.sets)
-		xc_count(xc, XC_G_IOTLB, XC_MISS);
 	if (ok) {
 		trace_xlate_walk(iova, access, res->pa, res->size);
 		return PT_OK;

@@ -912,27 +912,37 @@ static void test_short_like_general_nested(void **state)
 }
 
 /*
- * The short path's own decode of a stage-1 4K page against the generic
- * step: random leaf descriptors (AP[2:1], PXN, UXN, AF, DBM, the
- * contiguous hint, invalid and table-typed entries, an output address
- * beyond the OAS) and random accesses (R, W, X, privileged or not), under
- * several walker flags (AFFD, HW_AD, HW_AD without dirty management, DBM
- * maps). Each step may write a new descriptor, invalidates the page's
- * IOTLB entry in both caches, and translates once without a record (the
- * short walk) and once with one (the general walk), from the same
+ * The short path's own decode of a 4K page against the generic step: the
+ * stage-1 leaf (vmsa_s1_page4k(); @s2_leaf false) or, nested, the stage-2
+ * leaf of the output IPA (vmsa_s2_page4k(); @s2_leaf true). Random leaf
+ * descriptors (stage 1: AP[2:1], PXN, UXN; stage 2: S2AP, XN[1:0]; both:
+ * AF, DBM, the contiguous hint, invalid and table-typed entries, an output
+ * address beyond a 40-bit OAS) and random accesses (R, W, X, privileged or
+ * not), under several walker flags of that stage (AFFD, HW_AD, HW_AD
+ * without dirty management, DBM maps). Each step may write a new
+ * descriptor, removes the page's IOTLB entry (and, for a stage-2 leaf, its
+ * IPA-cache entry) in both caches, and translates once without a record
+ * (the short walk) and once with one (the general walk), from the same
  * descriptor: the same answer, the same result, the same fault record
  * field for field, the same descriptor afterwards (A/D updates); the same
- * counters at the end.
+ * counters at the end. With @every false a page is invalidated only when
+ * its descriptor changed (hits, refusals and evictions in between).
  */
-static void short_decode_like_general(bool nested, unsigned int flags, uint64_t seed, bool every)
+static void short_decode_like_general(bool nested, bool s2_leaf, unsigned int flags, uint64_t seed,
+				      bool every)
 {
-	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 40, 0, PT_CFG_NO_BLOCKS | flags);
-	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, s2_leaf ? 48 : 40, 0,
+				   PT_CFG_NO_BLOCKS | (s2_leaf ? 0 : flags));
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, s2_leaf ? 40 : 48, 2,
+				   PT_CFG_NO_BLOCKS | (s2_leaf ? flags : 0));
 	static const unsigned int acc[] = { PT_PROT_R,		   PT_PROT_W,
 					    PT_PROT_X,		   PT_PROT_R | PT_PROT_W,
 					    PT_PROT_R | PT_PROT_U, PT_PROT_W | PT_PROT_U,
 					    PT_PROT_X | PT_PROT_U };
-	/* Bits flipped at random: AP[1], AP[2], AF, DBM, Contiguous, PXN, UXN. */
+	/*
+	 * Bits flipped at random: AP[1] / S2AP[0], AP[2] / S2AP[1], AF, DBM,
+	 * Contiguous, PXN / XN[0], UXN / XN[1].
+	 */
 	static const uint64_t flip[] = { BIT(6),  BIT(7),  BIT(10), BIT(51),
 					 BIT(52), BIT(53), BIT(54) };
 	const unsigned int n = 256;
@@ -941,16 +951,18 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 	struct xlate_cfg fast, gen;
 	struct xlate_record *rec = malloc(sizeof(*rec));
 	uint64_t *desc[256], orig[256], x = seed;
-	unsigned int ok = 0, faults = 0;
+	unsigned int ok = 0, faults = 0, leaf_faults = 0;
 	struct env e;
 
 	assert_non_null(rec);
+	assert_true(nested || !s2_leaf);
 	env_init(&e, &s1c, nested ? &s2c : NULL);
 	assert_int_equal(pt_map(&e.s1, 0, nested ? e.data_ipa : e.data_pa, n * 0x1000ULL,
 				PT_PROT_RW | PT_PROT_X | PT_PROT_U),
 			 0);
 	for (unsigned int i = 0; i < n; i++) {
-		desc[i] = env_desc_at(&e.s1, i * 0x1000ULL, 3, NULL);
+		desc[i] = s2_leaf ? env_desc_at(&e.s2, e.data_ipa + i * 0x1000ULL, 3, NULL)
+				  : env_desc_at(&e.s1, i * 0x1000ULL, 3, NULL);
 		orig[i] = *desc[i];
 	}
 	xlate_cache_params_default(&p);
@@ -992,11 +1004,14 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 		 * translation through the short walk, the other through the
 		 * general one.
 		 */
-		if (every || changed) {
-			xlate_inv_range(fast.cache, e.xc.tag.vmid, e.xc.tag.asid, pg * 0x1000ULL,
-					0x1000, XLATE_INV_LEAF, 3);
-			xlate_inv_range(gen.cache, e.xc.tag.vmid, e.xc.tag.asid, pg * 0x1000ULL,
-					0x1000, XLATE_INV_LEAF, 3);
+		for (int k = 0; k < 2 && (every || changed); k++) {
+			struct xlate_cache *c = k ? gen.cache : fast.cache;
+
+			xlate_inv_range(c, e.xc.tag.vmid, e.xc.tag.asid, pg * 0x1000ULL, 0x1000,
+					XLATE_INV_LEAF, 3);
+			if (s2_leaf)
+				xlate_inv_ipa(c, e.xc.tag.vmid, e.data_ipa + pg * 0x1000ULL, 0x1000,
+					      XLATE_INV_LEAF, 3);
 		}
 		*desc[pg] = v;
 		memset(&rf, 0, sizeof(rf));
@@ -1010,10 +1025,10 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 		if (r1 != r2 || (r1 == PT_OK && !env_res_equal(&rf, &rg)) ||
 		    memcmp(&ff, &fg, sizeof(ff)) || d1 != *desc[pg] || rf.reads != rg.reads ||
 		    rf.iotlb_hit != rg.iotlb_hit)
-			print_error("seed 0x%llx flags 0x%x nested %d step %u: iova 0x%llx access "
-				    "%u desc 0x%llx: %d/%d, desc after 0x%llx/0x%llx, reads %u/%u, "
-				    "IOTLB hit %d/%d\n",
-				    (unsigned long long)seed, flags, nested, i,
+			print_error("seed 0x%llx flags 0x%x nested %d s2 leaf %d step %u: iova 0x%llx "
+				    "access %u desc 0x%llx: %d/%d, desc after 0x%llx/0x%llx, reads "
+				    "%u/%u, IOTLB hit %d/%d\n",
+				    (unsigned long long)seed, flags, nested, s2_leaf, i,
 				    (unsigned long long)iova, access, (unsigned long long)v, r1,
 				    r2, (unsigned long long)d1, (unsigned long long)*desc[pg],
 				    rf.reads, rg.reads, rf.iotlb_hit, rg.iotlb_hit);
@@ -1027,14 +1042,21 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 			ok++;
 		} else {
 			faults++;
+			leaf_faults += ff.stage == (s2_leaf ? 2 : 1);
 		}
 	}
-	/* Both outcomes, many times each: the stream tests what it says. */
-	assert_true(ok > 1000 && faults > 1000);
+	/*
+	 * Both outcomes, many times each, most faults at the stage decoded
+	 * (stage 2 also refuses execution of the stage-1 cases' data, mapped
+	 * RW): the stream tests what it says.
+	 */
+	assert_true(ok > 1000 && faults > 1000 && leaf_faults > faults / 2 &&
+		    (!s2_leaf || leaf_faults == faults));
 	xlate_cache_get_stats(fast.cache, &a);
 	xlate_cache_get_stats(gen.cache, &b);
 	assert_true(!every || (a.iotlb.misses == 6000 && a.iotlb.fills > 1000));
 	assert_true(every || (a.iotlb.hits > 200 && a.iotlb.evictions > 100));
+	assert_true(!s2_leaf || a.ipa.misses >= 6000);
 	assert_memory_equal(&a, &b, sizeof(a));
 	xlate_cache_free(fast.cache);
 	xlate_cache_free(gen.cache);
@@ -1045,11 +1067,11 @@ static void short_decode_like_general(bool nested, unsigned int flags, uint64_t 
 static void test_short_decode_s1(void **state)
 {
 	(void)state;
-	short_decode_like_general(false, 0, 0xdec0de01ULL, true);
-	short_decode_like_general(false, PT_CFG_AFFD, 0xdec0de02ULL, true);
-	short_decode_like_general(false, PT_CFG_HW_AD, 0xdec0de03ULL, true);
-	short_decode_like_general(false, PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY, 0xdec0de04ULL, true);
-	short_decode_like_general(false, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de05ULL, true);
+	short_decode_like_general(false, false, 0, 0xdec0de01ULL, true);
+	short_decode_like_general(false, false, PT_CFG_AFFD, 0xdec0de02ULL, true);
+	short_decode_like_general(false, false, PT_CFG_HW_AD, 0xdec0de03ULL, true);
+	short_decode_like_general(false, false, PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY, 0xdec0de04ULL, true);
+	short_decode_like_general(false, false, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de05ULL, true);
 }
 
 /*
@@ -1062,17 +1084,26 @@ static void test_short_decode_s1(void **state)
 static void test_short_decode_refused_hits(void **state)
 {
 	(void)state;
-	short_decode_like_general(false, 0, 0xdec0de21ULL, false);
-	short_decode_like_general(true, 0, 0xdec0de22ULL, false);
+	short_decode_like_general(false, false, 0, 0xdec0de21ULL, false);
+	short_decode_like_general(true, false, 0, 0xdec0de22ULL, false);
 }
 
 static void test_short_decode_nested(void **state)
 {
 	(void)state;
-	short_decode_like_general(true, 0, 0xdec0de11ULL, true);
-	short_decode_like_general(true, PT_CFG_AFFD, 0xdec0de12ULL, true);
-	short_decode_like_general(true, PT_CFG_HW_AD, 0xdec0de13ULL, true);
-	short_decode_like_general(true, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de15ULL, true);
+	short_decode_like_general(true, false, 0, 0xdec0de11ULL, true);
+	short_decode_like_general(true, false, PT_CFG_AFFD, 0xdec0de12ULL, true);
+	short_decode_like_general(true, false, PT_CFG_HW_AD, 0xdec0de13ULL, true);
+	short_decode_like_general(true, false, PT_CFG_HW_AD | PT_CFG_DBM, 0xdec0de15ULL, true);
+}
+
+static void test_short_decode_nested_s2(void **state)
+{
+	(void)state;
+	short_decode_like_general(true, true, 0, 0x5d2dec01ULL, true);
+	short_decode_like_general(true, true, PT_CFG_AFFD, 0x5d2dec02ULL, true);
+	short_decode_like_general(true, true, PT_CFG_HW_AD, 0x5d2dec03ULL, true);
+	short_decode_like_general(true, true, PT_CFG_HW_AD | PT_CFG_DBM, 0x5d2dec04ULL, true);
 }
 
 int main(void)
@@ -1096,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(test_short_decode_s1),
 		cmocka_unit_test(test_short_decode_nested),
 		cmocka_unit_test(test_short_decode_refused_hits),
+		cmocka_unit_test(test_short_decode_nested_s2),
 	};
 
 	return cmocka_run_group_tests_name("xlate_cache", tests, NULL, NULL);
