@@ -299,7 +299,7 @@ static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsi
 			return 0; /* clean, or not tracked */
 		if (!w->clear)
 			break;
-		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d & ~w->clean);
+		ret = pt_mem_cas_desc(&t->cfg, t->mem, leaf.desc_addr, d, d ^ w->clean);
 		if (!ret)
 			break;
 		if (ret != -EAGAIN || pt_mem_read_desc(&t->cfg, t->mem, leaf.desc_addr, &leaf.desc))

@@ -153,7 +153,9 @@ int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint
  * table runs for read_and_clear_dirty: record every leaf of @t that meets
  * [iova, iova + size) and is dirty, (desc & @dirty_mask) == @dirty_bits,
  * in @dirty (its part inside the range); with @clear, make it clean by
- * clearing @clean_bits with a compare-and-swap, reading again when the
+ * flipping @clean_bits (the bits of @dirty_mask whose clean value differs
+ * from @dirty_bits: cleared for a stage-2 / VT-d dirty bit, set for a
+ * stage-1 read-only AP[2]) with a compare-and-swap, reading again when the
  * hardware updated the leaf in between. *@inv_start..*@inv_last is set to
  * the span of the leaves cleaned (*@inv_start > *@inv_last: none), which the
  * caller invalidates, or a cached writable translation would write without

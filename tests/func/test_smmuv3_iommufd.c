@@ -6,16 +6,23 @@
  * the event records it forwarded, the bytes that moved).
  *
  *  - GET_HW_INFO: the IDR registers, the type, capabilities, the length rules;
- *  - stage-2 paging HWPTs: the STE, DMA, faults, unmap invalidation, errnos;
+ *  - stage-2 paging HWPTs (on a stage-2-only SMMU, where Linux makes plain
+ *    HWPTs stage 2): the STE, DMA, faults, unmap invalidation, errnos;
  *  - the MSI doorbell: reserved window, write-only mapping, its lifetime;
- *  - dirty tracking through stage-2 HTTU (bitmaps, NO_CLEAR, re-dirtying);
+ *  - stage-1 paging HWPTs (Linux's choice with both stages): the CD-table
+ *    STE, CD 0 with the ASID, a stage-1 walk, TLBI_NH_VA on unmap, replace
+ *    to stage 1 and stage 2; a stage-1-only SMMU;
+ *  - dirty tracking through stage-1 HTTU (CD.HA/HD; bitmaps, NO_CLEAR,
+ *    re-dirtying) and where Linux refuses it (NEST_PARENT, stage 2);
+ *  - PASIDs: CDs, S1DSS, DMA with an SSID (iommu_dma_rw and dmatest's
+ *    PASID register), replace, detach, 2-level CD tables, the errno
+ *    matrix of the core and of the driver, IOPF on a PASID;
  *  - vIOMMU / nested HWPTs / vDEVICEs: errnos of Linux's vSTE validation,
  *    the nested STE, DMA through a guest stage 1 built in guest RAM that
  *    IOAS_MAP maps, vEVENTQ records with the vSID, invalidation commands
  *    with the VMID and SIDs substituted, entry_num on refusals;
  *  - IOPF: a stalled DMA delivered to the fault queue, answered by a page
  *    response (stage 2 and a guest's stage 1);
- *  - a nesting parent that tracks dirty pages written through a guest;
  *  - DMA while STEs and mappings change; the dmatest PCI function behind
  *    the SMMU (its fault registers, its MSI-X through the SW_MSI window);
  *  - a fail-nth sweep of the driver's allocations.
@@ -58,6 +65,8 @@
 #define STE2_S		  (1ULL << 57)
 #define STE2_R		  (1ULL << 58)
 #define CD0_T0SZ(t)	  ((uint64_t)(t))
+#define CD0_HD		  (1ULL << 42)
+#define CD0_HA		  (1ULL << 43)
 #define CD0_EPD0	  (1ULL << 14)
 #define CD0_V		  (1ULL << 31)
 #define CD0_IPS(p)	  ((uint64_t)(p) << 32)
@@ -98,13 +107,42 @@ struct sdev {
 	uint32_t id;
 };
 
-static void smmu_setup(void)
+/* The last event record the driver consumed (its event log). */
+static uint64_t evt_last[4];
+
+static void evt_log(void *opaque, const uint64_t evt[4], enum smmuv3_evt_route route)
+{
+	(void)opaque;
+	(void)route;
+	memcpy(evt_last, evt, sizeof(evt_last));
+}
+
+static void evt_last_clear(void)
+{
+	memset(evt_last, 0, sizeof(evt_last));
+}
+
+static void smmu_setup_p(bool s1p)
 {
 	struct smmuv3_iommu_params p;
 
 	iommufd_setup();
 	smmuv3_iommu_params_default(&p);
+	p.hw.s1p = s1p;
+	p.evt_log = evt_log;
 	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+}
+
+/* Both stages: a plain paging HWPT is stage 1, a NEST_PARENT one stage 2 (Linux's choice). */
+static void smmu_setup(void)
+{
+	smmu_setup_p(true);
+}
+
+/* Stage 2 only (IDR0.S1P = 0): every paging HWPT is stage 2. */
+static void smmu_setup_s2(void)
+{
+	smmu_setup_p(false);
 }
 
 static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
@@ -182,6 +220,20 @@ static struct iommu_domain *hwpt_domain(uint32_t id)
 	iommufd_put_object(ictx, obj);
 	iommufd_ctx_put(ictx);
 	return d;
+}
+
+static uint16_t hwpt_asid(uint32_t id)
+{
+	int asid = smmuv3_iommu_domain_asid(hwpt_domain(id));
+
+	TAP_CHECK(asid > 0, "asid %d", asid);
+	return (uint16_t)asid;
+}
+
+/* CD @ssid of @d's CD table, CPU order. */
+static void cd_read(struct sdev *d, uint32_t ssid, uint64_t cd[8])
+{
+	TAP_CHECK(!smmuv3_iommu_read_cd(d->udev, ssid, cd), "read_cd %u", ssid);
 }
 
 static uint16_t hwpt_vmid(uint32_t id)
@@ -317,7 +369,7 @@ static void test_paging(void *arg)
 	struct sdev a, b;
 	uint64_t ste[8];
 
-	smmu_setup();
+	smmu_setup_s2();
 	a = sdev_new(SID_A, false);
 	b = sdev_new(SID_B, false);
 	ioas = ioas_alloc();
@@ -326,8 +378,12 @@ static void test_paging(void *arg)
 	ioas_map_fixed(ioas, (uint8_t *)buffer + PAGE_SIZE, BUFFER_SIZE - PAGE_SIZE,
 		       IOVA + PAGE_SIZE);
 
-	/* What a stage 2 cannot do, and driver data: EOPNOTSUPP. */
+	/*
+	 * What a stage-2-only SMMU cannot do (PASID and dirty tracking are
+	 * stage 1's; nesting needs both stages), and driver data: EOPNOTSUPP.
+	 */
 	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID, &hwpt));
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt));
 	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(a.id, ioas, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
 						 &vste, sizeof(vste), &hwpt));
 
@@ -391,6 +447,7 @@ static void test_paging(void *arg)
 		struct sdev c;
 
 		smmuv3_iommu_params_default(&pp);
+		pp.hw.s1p = false;
 		TAP_CHECK(!smmuv3_iommu_new(&pp, &other), "second instance");
 		smmu = other;
 		c = sdev_new_p(&dp);
@@ -414,7 +471,7 @@ static void test_msi(void *arg)
 	uint32_t *db;
 	struct sdev a;
 
-	smmu_setup();
+	smmu_setup_s2(); /* stage 2: the doorbell page is write-only (stage 1 has no such leaf) */
 	a = sdev_new(SID_A, false);
 	db = smmuv3_iommu_msi_doorbell(smmu, &db_iova);
 	TAP_CHECK_EQ(db_iova, SMMUV3_MSI_IOVA_BASE, "doorbell IOVA");
@@ -486,7 +543,7 @@ static void test_dirty(void *arg)
 	uint32_t ioas, hwpt, plain;
 	uint8_t x[8] = "dirtyyy";
 	struct sdev a, b;
-	uint64_t ste[8];
+	uint64_t ste[8], cd[8];
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -501,8 +558,13 @@ static void test_dirty(void *arg)
 	CHECK_ERRNO(EOPNOTSUPP, _set_dirty_tracking(plain, true));
 
 	CHECK_OK(sdev_attach(&a, hwpt));
+	/* Stage 1 (Linux: IO_PGTABLE_QUIRK_ARM_HD): CD.HA | CD.HD, no stage-2 HTTU. */
 	ste_read(SID_A, ste);
-	TAP_CHECK_EQ(ste[2] & (STE2_HA | STE2_HD), STE2_HA | STE2_HD, "S2HA | S2HD");
+	TAP_CHECK_EQ(ste[0] & STE0_CFG(7), STE0_CFG(5), "stage-1 STE");
+	TAP_CHECK_EQ(ste[2] & (STE2_HA | STE2_HD), 0, "no S2HA | S2HD");
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0] & (CD0_HA | CD0_HD), CD0_HA | CD0_HD, "CD.HA | CD.HD");
+	TAP_CHECK_EQ(cd[0] >> 48, (uint64_t)hwpt_asid(hwpt), "CD.ASID");
 
 	/* Written before tracking starts: enabling clears it. */
 	dma_ok(&a, IOVA + 2 * PAGE_SIZE, x, sizeof(x), true);
@@ -1012,6 +1074,7 @@ static void test_invalidate(void *arg)
 
 struct dma_job {
 	struct sdev *d;
+	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[64];
 	size_t len, done;
@@ -1025,13 +1088,16 @@ static void *dma_thread(void *arg)
 {
 	struct dma_job *j = arg;
 
-	j->ret = dma(j->d, j->iova, j->buf, j->len, j->write, &j->done, &j->f);
+	j->ret = iommu_dma_rw(j->d->udev, j->pasid, j->iova, j->buf, j->len, j->write, &j->done,
+			      &j->f);
 	return NULL;
 }
 
-static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, uint64_t iova,
+			    size_t len, bool write)
 {
 	j->d = d;
+	j->pasid = pasid;
 	j->iova = iova;
 	j->len = len;
 	j->write = write;
@@ -1039,6 +1105,11 @@ static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t l
 	for (size_t i = 0; i < len; i++)
 		j->buf[i] = (uint8_t)(0xa0 + i);
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
+}
+
+static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+{
+	job_start_pasid(j, d, IOMMU_NO_PASID, iova, len, write);
 }
 
 /* Wait (no timeout: the test's own) for one page request, and read it. */
@@ -1066,7 +1137,7 @@ static void test_iopf_s2(void *arg)
 	uint64_t ste[8];
 	int ffd;
 
-	smmu_setup();
+	smmu_setup_s2();
 	a = sdev_new(SID_A, true);
 	ioas = ioas_alloc();
 	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
@@ -1183,41 +1254,469 @@ static void test_iopf_nested(void *arg)
 /* ------------------------------------------------------------------ */
 /* A nesting parent tracking dirty pages                               */
 
+/*
+ * Linux tracks dirty state on stage 1 only: a nesting parent is a stage 2,
+ * so NEST_PARENT with DIRTY_TRACKING is EOPNOTSUPP (as is NEST_PARENT with
+ * PASID), and a stage-2-only SMMU has no DIRTY_TRACKING domain at all.
+ */
 static void test_dirty_nested(void *arg)
 {
-	uint32_t ioas, parent, viommu, nested;
-	uint64_t bitmap[GRAM_SIZE / PAGE_SIZE / 64], val = 0;
-	uint8_t x[4] = "abc";
-	struct guest g;
+	uint32_t ioas, hwpt;
 	struct sdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
 	ioas = ioas_alloc();
-	/* 4K leaves, so the bitmap shows pages (a 2 MiB block would be dirty as a whole). */
-	CHECK_OK(_option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &val));
-	guest_init(&g, ioas, 0);
-	parent = hwpt_alloc(a.id, ioas,
-			    IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
-	CHECK_OK(_viommu_alloc(a.id, parent, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0, &viommu));
-	CHECK_OK(_vdevice_alloc(viommu, a.id, VSID, NULL));
-	nested = nested_alloc(a.id, viommu, vste_s1(0));
-	CHECK_OK(sdev_attach(&a, nested));
-	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF + 0x5000, PT_PROT_RW);
-	CHECK_OK(_set_dirty_tracking(parent, true));
-
-	/* The device writes through the guest's stage 1: the IPA page is dirty, nothing else. */
-	dma_ok(&a, 0x10004, x, sizeof(x), true);
-	memset(bitmap, 0, sizeof(bitmap));
-	CHECK_OK(_get_dirty_bitmap(parent, GRAM_IPA, GRAM_SIZE, PAGE_SIZE, bitmap, 0));
-	for (unsigned int i = 0; i < GRAM_SIZE / PAGE_SIZE; i++) {
-		bool want = i == (DATA_OFF + 0x5000) / PAGE_SIZE;
-
-		TAP_CHECK_EQ(!!(bitmap[i / 64] & 1ULL << (i % 64)), want, "page %u", i);
-	}
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc(a.id, ioas,
+				IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				&hwpt));
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID,
+				&hwpt));
+	/* DIRTY_TRACKING | PASID is a stage 1 that does both. */
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID);
+	TAP_CHECK(hwpt_asid(hwpt) > 0, "stage 1");
+	CHECK_OK(_set_dirty_tracking(hwpt, true));
 	sdev_free(&a);
 	smmu_teardown();
-	guest_destroy(&g);
+
+	smmu_setup_s2();
+	a = sdev_new(SID_A, false);
+	ioas = ioas_alloc();
+	/* The capability is the hardware's (HTTU); the stage is what refuses. */
+	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt));
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	CHECK_ERRNO(EOPNOTSUPP, _set_dirty_tracking(hwpt, true));
+	sdev_free(&a);
+	smmu_teardown();
+}
+
+/* ------------------------------------------------------------------ */
+/* Stage-1 paging domains and PASIDs (Linux's choice for a plain HWPT)  */
+
+#define STE0_S1FMT(f)	  ((uint64_t)(f) << 4)
+#define STE0_CTXPTR_MASK  (((1ULL << 52) - 1) & ~0x3fULL)
+#define STE0_S1CDMAX(n)	  ((uint64_t)(n) << 59)
+#define STE1_S1DSS(d)	  ((uint64_t)(d))
+#define STE1_S1C_WBRA_ISH (1ULL << 2 | 1ULL << 4 | 3ULL << 6)
+#define S1DSS_TERMINATE	  0
+#define S1DSS_SSID0	  2
+#define CD0_S1_STD(asid)                                                                        \
+	(CD0_T0SZ(16) | 1ULL << 8 | 1ULL << 10 | 3ULL << 12 | 1ULL << 30 | CD0_V | CD0_IPS(5) | \
+	 CD0_AA64 | CD0_R | CD0_A | 1ULL << 47 | CD0_ASID(asid))
+
+/* A translation of @sid / @ssid straight through the model, traced. */
+static int hw_translate(uint32_t sid, uint32_t ssid, uint64_t iova, struct smmuv3_result *r,
+			struct smmuv3_trace *tr)
+{
+	struct smmuv3_txn t = {.sid = sid, .ssid = ssid, .addr = iova, .access = PT_PROT_R};
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = tr ? smmuv3_translate_traced(smmuv3_iommu_hw(smmu), &t, r, tr)
+		 : smmuv3_translate(smmuv3_iommu_hw(smmu), &t, r);
+	smmuv3_iommu_process_events(smmu);
+	return ret;
+}
+
+static int dma_pasid(struct sdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		     bool write, struct iommu_dma_fault *f)
+{
+	size_t done = 0;
+
+	memset(f, 0, sizeof(*f));
+	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, &done, f);
+}
+
+static int pasid_attach(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+{
+	return iommufd_device_attach(d->idev, pasid, &pt_id);
+}
+
+static int pasid_replace(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+{
+	return iommufd_device_replace(d->idev, pasid, &pt_id);
+}
+
+/*
+ * A plain HWPT on an SMMU with both stages is stage 1: the STE points at
+ * the device's CD table, CD 0 holds the domain's ASID and table, the walk
+ * is a stage-1 walk, an unmap is TLBI_NH_VA with that ASID (the IOTLB
+ * entry the DMA left is gone), replace and detach rewrite CD 0 and the STE.
+ */
+static void test_s1_paging(void *arg)
+{
+	uint32_t ioas, hwpt, hwpt2, parent;
+	struct smmuv3_result r;
+	uint64_t ste[8], cd[8];
+	uint8_t out[0x2000], in[0x2000];
+	struct iommu_dma_fault f;
+	struct sdev a, b;
+	uint16_t asid;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);				   /* 8 SSID bits */
+	b = sdev_new_p(&(struct smmuv3_dev_params){.sid = SID_B}); /* no PASIDs */
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + PAGE_SIZE, BUFFER_SIZE - PAGE_SIZE,
+		       IOVA + PAGE_SIZE);
+	hwpt = hwpt_alloc(a.id, ioas, 0);
+	asid = hwpt_asid(hwpt);
+	TAP_CHECK_EQ(smmuv3_iommu_domain_vmid(hwpt_domain(hwpt)), 0, "stage 1: VMID 0");
+	TAP_CHECK_EQ(hwpt_domain(hwpt)->aperture_end, (1ULL << 48) - 1, "48-bit VA");
+	CHECK_OK(sdev_attach(&a, hwpt));
+
+	/* STE: S1 translate through a linear CD table of 2^8 CDs, S1DSS = SSID0 for the RID. */
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0] & ~STE0_CTXPTR_MASK,
+		     STE0_V | STE0_CFG(5) | STE0_S1FMT(0) | STE0_S1CDMAX(8), "q0");
+	TAP_CHECK(ste[0] & STE0_CTXPTR_MASK, "S1ContextPtr");
+	/* The SMMU stalls and the device cannot: S1STALLD. */
+	TAP_CHECK_EQ(ste[1], STE1_S1DSS(S1DSS_SSID0) | STE1_S1C_WBRA_ISH | STE1_S1STALLD, "q1");
+	for (unsigned int i = 2; i < 8; i++)
+		TAP_CHECK_EQ(ste[i], 0, "q%u", i);
+	/* CD 0: Linux's arm_smmu_make_s1_cd. */
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(asid), "CD 0 q0");
+	TAP_CHECK(cd[1] && !(cd[1] & 0xfff), "TTB0 0x%llx", (unsigned long long)cd[1]);
+	TAP_CHECK_EQ(cd[3], 0xff, "MAIR");
+	TAP_CHECK_EQ(cd[2] | cd[4] | cd[5] | cd[6] | cd[7], 0, "rest");
+	cd_read(&a, 1, cd);
+	TAP_CHECK_EQ(cd[0], 0, "CD 1 invalid");
+
+	/* DMA across a page boundary. */
+	for (unsigned int i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 13 + 5);
+	dma_ok(&a, IOVA + 0x1800, out, sizeof(out), true);
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x1800, out, sizeof(out)), "bytes written");
+	dma_ok(&a, IOVA + 0x1800, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, out, sizeof(in)), "bytes read");
+
+	/* The walk is a stage-1 walk (the upper levels may come from the walk caches). */
+	{
+		struct smmuv3_trace t0;
+
+		/* A fresh page: no IOTLB entry yet. */
+		memset(&t0, 0, sizeof(t0));
+		CHECK_OK(hw_translate(SID_A, SMMU_NO_SSID, IOVA + 9 * PAGE_SIZE, &r, &t0));
+		TAP_CHECK(t0.walk.n >= 1, "a walk");
+		for (unsigned int i = 0; i < t0.walk.n && i < XLATE_MAX_READS; i++)
+			TAP_CHECK_EQ(t0.walk.r[i].stage, 1, "read %u is stage 1", i);
+		/* The leaf is a stage-1 one: nG (ASID-tagged), AP[1] (EL0 too, as Linux). */
+		TAP_CHECK_EQ(t0.walk.r[MIN(t0.walk.n, XLATE_MAX_READS) - 1].value &
+				     (1ULL << 11 | 1ULL << 6),
+			     1ULL << 11 | 1ULL << 6, "stage-1 leaf");
+		TAP_CHECK_EQ(r.pa, (uint64_t)(uintptr_t)buffer + 9 * PAGE_SIZE, "PA");
+	}
+
+	/*
+	 * The doorbell in the stage 1: an MSI write rings it; stage 1 has no
+	 * write-only leaf (Linux maps IOMMU_WRITE alone read-write), so a read
+	 * is allowed too.
+	 */
+	{
+		uint32_t msi = 0x5eed1234, back = 0, *db = smmuv3_iommu_msi_doorbell(smmu, NULL);
+
+		dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x20, &msi, sizeof(msi), true);
+		TAP_CHECK_EQ(__atomic_load_n(&db[8], __ATOMIC_ACQUIRE), msi, "doorbell written");
+		dma_ok(&a, SMMUV3_MSI_IOVA_BASE + 0x20, &back, sizeof(back), false);
+		TAP_CHECK_EQ(back, msi, "and readable");
+	}
+
+	/* A fault is a stage-1 one (S2 = 0 in the record). */
+	evt_last_clear();
+	TAP_CHECK_EQ(dma_pasid(&a, 0, IOVA + BUFFER_SIZE, in, 4, false, &f), -EFAULT, "fault");
+	TAP_CHECK_EQ(f.reason, EVT_F_TRANSLATION, "F_TRANSLATION");
+	TAP_CHECK_EQ(evt_last[0] & 0xff, EVT_F_TRANSLATION, "recorded");
+	TAP_CHECK_EQ(evt_last[1] & EVT_S2, 0, "stage 1 fault");
+
+	/* Unmap: the IOTLB entry the DMA made (a hit now) is gone afterwards (TLBI_NH_VA). */
+	dma_ok(&a, IOVA + 0x10, in, 4, false);
+	CHECK_OK(hw_translate(SID_A, SMMU_NO_SSID, IOVA + 0x10, &r, NULL));
+	TAP_CHECK(r.iotlb_hit, "cached translation");
+	ioas_unmap(ioas, IOVA, PAGE_SIZE);
+	dma_fault(&a, IOVA + 0x10, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x10);
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	dma_ok(&a, IOVA + 0x10, in, 4, false);
+
+	/* Device B has no PASIDs: S1CDMax 0, a single CD. */
+	CHECK_OK(sdev_attach(&b, hwpt));
+	ste_read(SID_B, ste);
+	TAP_CHECK_EQ(ste[0] & ~STE0_CTXPTR_MASK, STE0_V | STE0_CFG(5), "single CD");
+	cd_read(&b, 0, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(asid), "B's CD 0: the same ASID");
+	dma_ok(&b, IOVA + 0x1800, in, 16, false);
+
+	/* Replace with another stage 1: CD 0 gets its ASID, the STE stays. */
+	hwpt2 = hwpt_alloc(a.id, ioas, 0);
+	TAP_CHECK(hwpt_asid(hwpt2) != asid, "ASIDs");
+	CHECK_OK(sdev_replace(&a, hwpt2));
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(hwpt_asid(hwpt2)), "CD 0 after replace");
+	dma_ok(&a, IOVA + 0x1800, in, 16, false);
+	TAP_CHECK(!memcmp(in, out, 16), "bytes through the new domain");
+
+	/* Replace with a stage 2 (a nesting parent): S2 STE, CD 0 cleared. */
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	TAP_CHECK_EQ(smmuv3_iommu_domain_asid(hwpt_domain(parent)), -EINVAL, "stage 2: no ASID");
+	CHECK_OK(sdev_replace(&a, parent));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V | STE0_CFG(6), "stage 2");
+	TAP_CHECK_EQ(ste[2] & 0xffff, hwpt_vmid(parent), "VMID");
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0] & CD0_V, 0, "CD 0 gone");
+	dma_ok(&a, IOVA + 0x1800, in, 16, false);
+	/* And back. */
+	CHECK_OK(sdev_replace(&a, hwpt));
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(asid), "CD 0 again");
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0] & 0xf, STE0_V | STE0_CFG(5), "stage 1 again");
+
+	/* Detach: an abort STE. */
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort");
+	dma_fault(&a, IOVA, 4, false, -EIO, 0, 0, IOVA);
+	sdev_free(&a);
+	sdev_free(&b);
+	smmu_teardown();
+
+	/* A stage-1-only SMMU: stage 1 still, and no nesting parent. */
+	{
+		struct smmuv3_iommu_params p;
+
+		iommufd_setup();
+		smmuv3_iommu_params_default(&p);
+		p.hw.s2p = false;
+		TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "stage-1-only SMMU");
+		a = sdev_new(SID_A, false);
+		ioas = ioas_alloc();
+		ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+		CHECK_ERRNO(EOPNOTSUPP,
+			    _hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &hwpt));
+		hwpt = hwpt_alloc(a.id, ioas, 0);
+		TAP_CHECK(hwpt_asid(hwpt) > 0, "stage 1");
+		CHECK_OK(sdev_attach(&a, hwpt));
+		dma_ok(&a, IOVA + 0x1800, in, 16, false);
+		ioas_unmap(ioas, IOVA, BUFFER_SIZE);
+		dma_fault(&a, IOVA + 0x1800, 4, false, -EFAULT, EVT_F_TRANSLATION, 0,
+			  IOVA + 0x1800);
+		sdev_free(&a);
+		smmu_teardown();
+	}
+}
+
+/*
+ * PASIDs: a stage-1 domain on a PASID is that PASID's CD; the RID's STE
+ * follows (S1DSS terminate while it is blocked, SSID0 on a stage 1);
+ * replace and detach; the errno matrix of the core and of Linux's driver.
+ */
+static void test_pasid(void *arg)
+{
+	uint32_t ioas, ioas2, p1, p2, plain, parent, id;
+	uint8_t *buf2 = zpages(BUFFER_SIZE), in[64];
+	struct iommu_dma_fault f;
+	struct iommu_domain *d;
+	struct smmuv3_result r;
+	uint64_t ste[8], cd[8];
+	struct sdev a, b, c;
+
+	smmu_setup();
+	a = sdev_new(SID_A, false);				   /* 8 SSID bits: PASIDs 1..255 */
+	c = sdev_new_p(&(struct smmuv3_dev_params){.sid = SID_B}); /* no PASIDs */
+	for (unsigned int i = 0; i < BUFFER_SIZE; i++) {
+		((uint8_t *)buffer)[i] = (uint8_t)i;
+		buf2[i] = (uint8_t)(i ^ 0xa5);
+	}
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
+	ioas2 = ioas_alloc();
+	/* One area per page, so that one page can be unmapped alone. */
+	for (unsigned int i = 0; i < 4; i++)
+		ioas_map_fixed(ioas2, buf2 + i * PAGE_SIZE, PAGE_SIZE, IOVA + i * PAGE_SIZE);
+	p1 = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	p2 = hwpt_alloc(a.id, ioas2, IOMMU_HWPT_ALLOC_PASID);
+	plain = hwpt_alloc(a.id, ioas, 0);
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+
+	/* The core's rules (Linux's iommufd): all EINVAL. */
+	TAP_CHECK_EQ(pasid_attach(&a, 5, plain), -EINVAL, "HWPT without ALLOC_PASID");
+	TAP_CHECK_EQ(pasid_attach(&a, 5, parent), -EINVAL, "a stage 2 (no ALLOC_PASID)");
+	TAP_CHECK_EQ(pasid_attach(&a, 5, ioas), -EINVAL, "an IOAS");
+	TAP_CHECK_EQ(pasid_attach(&a, 256, p1), -EINVAL, "PASID beyond the device's SSID bits");
+	TAP_CHECK_EQ(pasid_attach(&c, 1, p1), -EINVAL, "a device without PASIDs");
+	TAP_CHECK_EQ(pasid_replace(&a, 5, p1), -EINVAL, "replace of a PASID not attached");
+	/* The driver's own answers (Linux's arm_smmu_s1_set_dev_pasid / attach_dev). */
+	d = hwpt_domain(parent);
+	TAP_CHECK_EQ(d->ops->set_dev_pasid(d, a.udev, 5, NULL), -EINVAL, "driver: stage 2");
+	d = hwpt_domain(p1);
+	TAP_CHECK_EQ(d->ops->set_dev_pasid(d, a.udev, 256, NULL), -EINVAL, "driver: width");
+	TAP_CHECK_EQ(d->ops->set_dev_pasid(d, c.udev, 1, NULL), -EINVAL, "driver: no PASIDs");
+	CHECK_OK(sdev_attach(&a, parent));
+	TAP_CHECK_EQ(d->ops->set_dev_pasid(d, a.udev, 5, NULL), -EINVAL,
+		     "driver: RID on a stage 2 (no CD table)");
+	TAP_CHECK_EQ(pasid_attach(&a, 5, p1), -EINVAL, "core: RID HWPT not PASID-capable");
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+
+	/* PASID 5 with the RID blocked: CD table STE, S1DSS terminate, CD 5. */
+	CHECK_OK(pasid_attach(&a, 5, p1));
+	TAP_CHECK_EQ(pasid_attach(&a, 5, p2), -EBUSY, "attached already: replace it");
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0] & ~STE0_CTXPTR_MASK, STE0_V | STE0_CFG(5) | STE0_S1CDMAX(8), "q0");
+	TAP_CHECK_EQ(ste[1], STE1_S1DSS(S1DSS_TERMINATE) | STE1_S1C_WBRA_ISH | STE1_S1STALLD,
+		     "S1DSS terminate");
+	cd_read(&a, 5, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(hwpt_asid(p1)), "CD 5");
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0], 0, "CD 0 unused");
+	/* DMA with PASID 5 reaches p1's memory; without a PASID it is terminated. */
+	CHECK_OK(dma_pasid(&a, 5, IOVA + 0x2010, in, sizeof(in), false, &f));
+	TAP_CHECK(!memcmp(in, (uint8_t *)buffer + 0x2010, sizeof(in)), "PASID 5 bytes");
+	TAP_CHECK_EQ(dma_pasid(&a, 0, IOVA, in, 4, false, &f), -EIO, "RID: S1DSS terminate");
+	TAP_CHECK_EQ(f.reason, SMMU_EVT_F_STREAM_DISABLED, "F_STREAM_DISABLED");
+	TAP_CHECK_EQ(dma_pasid(&a, 6, IOVA, in, 4, false, &f), -EIO, "PASID 6: no CD");
+	TAP_CHECK_EQ(f.reason, SMMU_EVT_C_BAD_CD, "C_BAD_CD");
+	TAP_CHECK_EQ(f.pasid, 6, "fault PASID");
+
+	/* The RID on a plain stage 1 is refused while a PASID is attached (core). */
+	TAP_CHECK_EQ(sdev_attach(&a, plain), -EINVAL, "RID on a HWPT without ALLOC_PASID");
+	TAP_CHECK_EQ(sdev_attach(&a, parent), -EINVAL, "RID on a stage 2");
+	/* The driver's own answer for a stage 2 under PASIDs: EBUSY, nothing changed. */
+	d = hwpt_domain(parent);
+	TAP_CHECK_EQ(d->ops->attach_dev(d, a.udev), -EBUSY, "driver: stage 2 with PASIDs");
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & 3, S1DSS_TERMINATE, "unchanged");
+
+	/* The RID on p2: S1DSS = SSID0, CD 0 = p2. */
+	CHECK_OK(sdev_attach(&a, p2));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & 3, S1DSS_SSID0, "S1DSS SSID0");
+	cd_read(&a, 0, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(hwpt_asid(p2)), "CD 0");
+	dma_ok(&a, IOVA + 0x40, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, buf2 + 0x40, sizeof(in)), "RID bytes from p2");
+	CHECK_OK(dma_pasid(&a, 5, IOVA + 0x40, in, sizeof(in), false, &f));
+	TAP_CHECK(!memcmp(in, (uint8_t *)buffer + 0x40, sizeof(in)), "PASID 5 still p1");
+
+	/* Replace PASID 5 by p2: its CD gets p2's ASID; p1's cached entry is never used. */
+	CHECK_OK(hw_translate(SID_A, 5, IOVA + 0x40, &r, NULL));
+	TAP_CHECK(r.iotlb_hit, "p1's entry is cached");
+	CHECK_OK(pasid_replace(&a, 5, p2));
+	cd_read(&a, 5, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(hwpt_asid(p2)), "CD 5 after replace");
+	CHECK_OK(dma_pasid(&a, 5, IOVA + 0x40, in, sizeof(in), false, &f));
+	TAP_CHECK(!memcmp(in, buf2 + 0x40, sizeof(in)), "PASID 5 bytes from p2");
+	/* Unmap in p2: both its users (RID and PASID 5) lose the page. */
+	CHECK_OK(hw_translate(SID_A, 5, IOVA + 0x40, &r, NULL));
+	TAP_CHECK(r.iotlb_hit, "p2's entry is cached");
+	ioas_unmap(ioas2, IOVA, PAGE_SIZE);
+	TAP_CHECK_EQ(dma_pasid(&a, 5, IOVA + 0x40, in, 4, false, &f), -EFAULT, "PASID 5 unmapped");
+	TAP_CHECK_EQ(f.reason, EVT_F_TRANSLATION, "F_TRANSLATION");
+	TAP_CHECK_EQ(f.pasid, 5, "fault PASID 5");
+	dma_fault(&a, IOVA + 0x40, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x40);
+	ioas_map_fixed(ioas2, buf2, PAGE_SIZE, IOVA);
+
+	/* Detach PASID 5: CD 5 invalid; the RID goes on. */
+	iommufd_device_detach(a.idev, 5);
+	cd_read(&a, 5, cd);
+	TAP_CHECK_EQ(cd[0] & CD0_V, 0, "CD 5 cleared");
+	TAP_CHECK_EQ(dma_pasid(&a, 5, IOVA, in, 4, false, &f), -EIO, "PASID 5 gone");
+	TAP_CHECK_EQ(f.reason, SMMU_EVT_C_BAD_CD, "C_BAD_CD");
+	dma_ok(&a, IOVA + 0x40, in, 4, false);
+	/* The RID may now go to a HWPT without ALLOC_PASID, and to a stage 2. */
+	CHECK_OK(sdev_replace(&a, parent));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V | STE0_CFG(6), "stage 2");
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
+
+	/* The last PASID of a blocked RID goes: an abort STE again. */
+	CHECK_OK(pasid_attach(&a, 255, p1));
+	CHECK_OK(dma_pasid(&a, 255, IOVA + 0x80, in, 8, false, &f));
+	iommufd_device_detach(a.idev, 255);
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort STE");
+
+	/* A wide device: a 2-level CD table (S1Fmt 64K_L2), L2 tables made on demand. */
+	b = sdev_new_p(&(struct smmuv3_dev_params){.sid = 0x20, .ssid_bits = 16});
+	CHECK_OK(pasid_attach(&b, 0x1234, p1));
+	ste_read(0x20, ste);
+	TAP_CHECK_EQ(ste[0] & ~STE0_CTXPTR_MASK,
+		     STE0_V | STE0_CFG(5) | STE0_S1FMT(2) | STE0_S1CDMAX(16), "2-level");
+	cd_read(&b, 0x1234, cd);
+	TAP_CHECK_EQ(cd[0], CD0_S1_STD(hwpt_asid(p1)), "CD 0x1234");
+	TAP_CHECK_EQ(smmuv3_iommu_read_cd(b.udev, 0x2345, cd), -ENOENT, "no L2 table there");
+	CHECK_OK(dma_pasid(&b, 0x1234, IOVA + 0x100, in, 8, false, &f));
+	TAP_CHECK(!memcmp(in, (uint8_t *)buffer + 0x100, 8), "bytes through the L2 CD");
+	TAP_CHECK_EQ(dma_pasid(&b, 0x2345, IOVA, in, 4, false, &f), -EIO, "no L2 table");
+	TAP_CHECK_EQ(f.reason, SMMU_EVT_C_BAD_SUBSTREAMID, "L1CD invalid: C_BAD_SUBSTREAMID");
+	CHECK_OK(sdev_attach(&b, p2));
+	dma_ok(&b, IOVA + 0x40, in, 4, false);
+	id = p1;
+	CHECK_OK(iommufd_device_attach(b.idev, 0xfffe, &id));
+	CHECK_OK(dma_pasid(&b, 0xfffe, IOVA + 0x100, in, 8, false, &f));
+	iommufd_device_detach(b.idev, 0x1234);
+	iommufd_device_detach(b.idev, 0xfffe);
+
+	sdev_free(&a);
+	sdev_free(&b);
+	sdev_free(&c);
+	smmu_teardown();
+	munmap(buf2, BUFFER_SIZE);
+}
+
+/*
+ * IOPF on a PASID: a stage-1 domain with a fault queue on a PASID of a
+ * device that can stall gets CD.S in that PASID's CD only; its stalled
+ * fault reaches that queue as a page request with PASID_VALID and the
+ * PASID, and the page response resumes it. The RID's own domain has no
+ * queue: its fault is immediate.
+ */
+static void test_iopf_pasid(void *arg)
+{
+	uint32_t ioas, rid_hwpt, pf_hwpt, fault_id;
+	struct iommu_hwpt_pgfault pf;
+	uint64_t cd[8];
+	struct dma_job j;
+	struct sdev a;
+	int ffd;
+
+	smmu_setup();
+	a = sdev_new(SID_A, true);
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+				  fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0, &pf_hwpt));
+	rid_hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	CHECK_OK(sdev_attach(&a, rid_hwpt));
+	CHECK_OK(pasid_attach(&a, 9, pf_hwpt));
+	cd_read(&a, 9, cd);
+	TAP_CHECK(cd[0] & CD0_S, "CD 9: S");
+	cd_read(&a, 0, cd);
+	TAP_CHECK(!(cd[0] & CD0_S), "CD 0: no S");
+
+	/* PASID 9 writes a page not mapped yet: it waits; the request names the PASID. */
+	job_start_pasid(&j, &a, 9, IOVA + 0x3020, 16, true);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID,
+		     "flags");
+	TAP_CHECK_EQ(pf.pasid, 9, "pasid");
+	TAP_CHECK_EQ(pf.addr, IOVA + 0x3020, "addr");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "retried DMA");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3020, j.buf, 16), "bytes");
+	/* The RID's domain has no fault queue: an immediate F_TRANSLATION. */
+	dma_fault(&a, IOVA + 0x5000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x5000);
+
+	iommufd_device_detach(a.idev, 9);
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1433,6 +1932,56 @@ static void test_ats_nested(void *arg)
 	smmu_teardown();
 }
 
+/*
+ * An ATS device's PASID: its CD-table STE has EATS = 0b01, a PASID DMA
+ * fills the ATC through a translation request with the PASID, and an
+ * unmap of the PASID's domain sends CMD_ATC_INV with SSV and the PASID,
+ * after which the entry is gone and the access faults.
+ */
+static void test_ats_pasid(void *arg)
+{
+	struct smmuv3_ep_stats e0, e1;
+	uint32_t ioas, p1;
+	struct iommu_dma_fault f;
+	uint8_t buf[16];
+	uint64_t ste[8];
+	struct sdev a;
+
+	smmu_setup();
+	a = sdev_new_pcie(SID_A, false);
+	ioas = ioas_alloc();
+	for (unsigned int i = 0; i < 4; i++)
+		ioas_map_fixed(ioas, (uint8_t *)buffer + i * PAGE_SIZE, PAGE_SIZE,
+			       IOVA + i * PAGE_SIZE);
+	p1 = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
+	CHECK_OK(pasid_attach(&a, 2, p1));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS = 0b01");
+	TAP_CHECK_EQ(ste[1] & 3, S1DSS_TERMINATE, "blocked RID");
+
+	e0 = ep_stats(&a);
+	CHECK_OK(dma_pasid(&a, 2, IOVA + PAGE_SIZE, buf, sizeof(buf), false, &f));
+	CHECK_OK(dma_pasid(&a, 2, IOVA + PAGE_SIZE + 64, buf, sizeof(buf), false, &f));
+	e1 = ep_stats(&a);
+	TAP_CHECK_EQ(e1.atc_fills - e0.atc_fills, 1, "one fill");
+	TAP_CHECK_EQ(e1.atc_hits - e0.atc_hits, 1, "one hit");
+	TAP_CHECK(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)) >= 1, "an ATC entry");
+	ioas_unmap(ioas, IOVA + PAGE_SIZE, PAGE_SIZE);
+	e0 = ep_stats(&a);
+	TAP_CHECK_EQ(e0.atc_invs - e1.atc_invs, 1, "ATC_INV with the PASID");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "entry gone");
+	TAP_CHECK_EQ(dma_pasid(&a, 2, IOVA + PAGE_SIZE, buf, 4, false, &f), -EFAULT, "unmapped");
+	TAP_CHECK_EQ(f.reason, EVT_F_TRANSLATION, "F_TRANSLATION");
+	CHECK_OK(dma_pasid(&a, 2, IOVA + 2 * PAGE_SIZE, buf, 4, false, &f));
+	/* Detaching the PASID empties the ATC of it. */
+	iommufd_device_detach(a.idev, 2);
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(smmuv3_iommu_dev_ep(a.udev)), 0, "ATC empty");
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0], STE0_V, "abort STE");
+	sdev_free(&a);
+	smmu_teardown();
+}
+
 static void test_devices(void *arg)
 {
 	struct smmuv3_iommu_params p;
@@ -1475,9 +2024,6 @@ static void test_devices(void *arg)
 	smmuv3_iommu_params_default(&p);
 	p.cmdq_log2 = 20;
 	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "cmdq");
-	smmuv3_iommu_params_default(&p);
-	p.hw.s2p = false;
-	TAP_CHECK_EQ(smmuv3_iommu_new(&p, &(struct smmuv3_iommu *){NULL}), -EINVAL, "no S2");
 	smmu_teardown();
 }
 
@@ -1568,7 +2114,7 @@ static void test_dmatest(void *arg)
 	a = sdev_new(SID_A, false);
 	ioas = ioas_alloc();
 	ioas_map_fixed(ioas, buffer, BUFFER_SIZE, IOVA);
-	hwpt = hwpt_alloc(a.id, ioas, 0);
+	hwpt = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_PASID);
 	CHECK_OK(sdev_attach(&a, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
@@ -1610,6 +2156,52 @@ static void test_dmatest(void *arg)
 	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
 	TAP_CHECK_EQ(msi_doorbell_event_count(db, 5), 1, "event 5 at the doorbell");
 
+	/*
+	 * The PASID register: COPY with PASID 3 goes through PASID 3's stage 1
+	 * (another IOAS), its fault registers carry the PASID, and an
+	 * unattached PASID is a configuration error (C_BAD_CD).
+	 */
+	{
+		uint8_t *b2 = zpages(BUFFER_SIZE);
+		uint32_t ioas2 = ioas_alloc(), p3;
+
+		ioas_map_fixed(ioas2, b2, BUFFER_SIZE, IOVA);
+		p3 = hwpt_alloc(a.id, ioas2, IOMMU_HWPT_ALLOC_PASID);
+		CHECK_OK(pasid_attach(&a, 3, p3));
+		TAP_CHECK(!dmatest_cfg_write(dt, DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2,
+					     PCI_PASID_CTRL_ENABLE),
+			  "PASID on");
+		for (unsigned int i = 0; i < PAGE_SIZE; i++)
+			b2[PAGE_SIZE + i] = (uint8_t)(i ^ 0x77);
+		memset((uint8_t *)buffer + 2 * PAGE_SIZE, 0, PAGE_SIZE);
+		dt_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 2 * PAGE_SIZE, PAGE_SIZE);
+		TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "PASID COPY done");
+		TAP_CHECK(!memcmp(b2 + 2 * PAGE_SIZE, b2 + PAGE_SIZE, PAGE_SIZE),
+			  "copied in PASID 3's memory");
+		TAP_CHECK_EQ(((uint8_t *)buffer)[2 * PAGE_SIZE], 0, "the RID's memory untouched");
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE, IOVA, 8);
+		TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
+			     DMATEST_ERR_DMA_FAULT, "PASID DMA fault");
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
+				     EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
+				     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+			     "FAULT_INFO with PASID");
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
+		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		dt_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
+		st = dt_go(dt, DMATEST_OP_COPY, IOVA, IOVA + PAGE_SIZE, 8);
+		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
+				     SMMU_EVT_C_BAD_CD << DMATEST_FAULT_REASON_SHIFT |
+				     (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
+			     "PASID 4: C_BAD_CD");
+		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		iommufd_device_detach(a.idev, 3);
+		munmap(b2, BUFFER_SIZE);
+	}
+
 	dmatest_destroy(dt);
 	sdev_free(&a);
 	smmu_teardown();
@@ -1634,9 +2226,12 @@ struct conc {
 /*
  * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
  * mapped, 8-15 come and go; the device flips between two HWPTs of the same
- * IOAS. A read returns the right page's words, or is aborted (the STE in
- * its break-before-make window: no event, -EIO, reason 0), or, for pages 8-15
- * only, faults with F_TRANSLATION. Never anything else.
+ * IOAS (two stage-1 domains: the STE stays, CD 0 changes). A read returns
+ * the right page's words, or is aborted (an STE in its break-before-make
+ * window: no event, -EIO, reason 0; or CD 0 in its break-before-make window,
+ * V = 0, as Linux's arm_smmu_write_entry does when the ASID and TTB0 both
+ * change: C_BAD_CD, -EIO), or, for pages 8-15 only, faults with
+ * F_TRANSLATION. Never anything else.
  */
 static void *conc_thread(void *arg)
 {
@@ -1652,7 +2247,7 @@ static void *conc_thread(void *arg)
 
 		if (!ret && w[0] == p + 1 && w[1] == p + 1)
 			c->ok++;
-		else if (ret == -EIO && !f.reason && !done)
+		else if (ret == -EIO && (!f.reason || f.reason == SMMU_EVT_C_BAD_CD) && !done)
 			c->aborted++;
 		else if (ret == -EFAULT && p >= 8 && f.reason == EVT_F_TRANSLATION && !done)
 			c->unmapped++;
@@ -1745,7 +2340,8 @@ static int f_smmu(void)
 
 static int f_dev(void)
 {
-	struct smmuv3_dev_params p = {.sid = SID_A};
+	/* 12 SSID bits: a 2-level CD table. */
+	struct smmuv3_dev_params p = {.sid = SID_A, .ssid_bits = 12};
 	struct iommufd_ctx *ictx;
 	int err;
 
@@ -1779,7 +2375,9 @@ static int f_ioas(void)
 
 static int f_hwpt(void)
 {
-	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &fs.hwpt));
+	return errno_neg(_hwpt_alloc(fs.a.id, fs.ioas,
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID,
+				     &fs.hwpt));
 }
 
 static int f_attach(void)
@@ -1798,6 +2396,28 @@ static int f_dirty(void)
 		return -EIO;
 	rc = errno_neg(_get_dirty_bitmap(fs.hwpt, IOVA, 16 * PAGE_SIZE, PAGE_SIZE, &bitmap, 0));
 	return rc ? rc : bitmap == 2 ? 0 : -EIO;
+}
+
+/*
+ * A stage-1 PASID HWPT on PASID 0x900 (its CD, in an L2 table made for it),
+ * DMA with the PASID, detached again.
+ */
+static int f_pasid(void)
+{
+	uint32_t id = 0;
+	int rc = errno_neg(_hwpt_alloc(fs.a.id, fs.ioas, IOMMU_HWPT_ALLOC_PASID, &id));
+
+	if (rc)
+		return rc;
+	rc = pasid_attach(&fs.a, 0x900, id);
+	if (!rc) {
+		struct iommu_dma_fault f;
+
+		rc = dma_pasid(&fs.a, 0x900, IOVA + PAGE_SIZE, fs.x, sizeof(fs.x), false, &f);
+		iommufd_device_detach(fs.a.idev, 0x900);
+	}
+	_destroy(id);
+	return rc;
 }
 
 static int f_parent(void)
@@ -1858,13 +2478,21 @@ static const struct {
 	int (*fn)(void);
 	int lookup_err; /* a failed lookup's errno when not ENOENT */
 } fsteps[] = {
-	{"open", f_open},	  {"smmu", f_smmu},
-	{"dev", f_dev},		  {"ioas", f_ioas},
-	{"hwpt", f_hwpt, EINVAL}, {"attach", f_attach},
-	{"dirty", f_dirty},	  {"parent", f_parent, EINVAL},
-	{"viommu", f_viommu},	  {"vdev", f_vdev},
-	{"veventq", f_veventq},	  {"nested", f_nested, EINVAL},
-	{"replace", f_replace},	  {"fault", f_fault},
+	{"open", f_open},
+	{"smmu", f_smmu},
+	{"dev", f_dev},
+	{"ioas", f_ioas},
+	{"hwpt", f_hwpt, EINVAL},
+	{"attach", f_attach},
+	{"dirty", f_dirty},
+	{"pasid", f_pasid, EINVAL},
+	{"parent", f_parent, EINVAL},
+	{"viommu", f_viommu},
+	{"vdev", f_vdev},
+	{"veventq", f_veventq},
+	{"nested", f_nested, EINVAL},
+	{"replace", f_replace},
+	{"fault", f_fault},
 	{"inv", f_inv},
 };
 
@@ -1936,9 +2564,10 @@ int main(void)
 		void (*fn)(void *);
 	} tests[] = {
 		{"GET_HW_INFO: IDRs, type, capabilities, lengths", test_hw_info},
-		{"stage-2 paging: STE, DMA, faults, unmap invalidation, errnos", test_paging},
+		{"stage-2 paging (stage-2-only SMMU): STE, DMA, faults, unmap invalidation, errnos",
+		 test_paging},
 		{"MSI doorbell: reserved window, write-only page, lifetime", test_msi},
-		{"dirty tracking through stage-2 HTTU", test_dirty},
+		{"dirty tracking through stage-1 HTTU (CD.HA/HD, DBM)", test_dirty},
 		{"vIOMMU, nested HWPTs (vSTE rules), vDEVICEs, nested STE", test_viommu},
 		{"DMA through a guest stage 1: vEVENTs, TLBI / CFGI with VMID and SID",
 		 test_nested_dma},
@@ -1946,10 +2575,15 @@ int main(void)
 		{"vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate},
 		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
 		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
-		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
+		{"dirty tracking: stage 1 only (NEST_PARENT / stage-2-only errnos)",
+		 test_dirty_nested},
 		{"ATS: EATS, the device's ATC, unmap invalidation", test_ats},
 		{"PRI: page requests to the fault queue, CMD_PRI_RESP", test_pri_iopf},
 		{"ATS nested: vSTE EATS, forwarded ATC_INV to the right SID", test_ats_nested},
+		{"stage-1 paging: STE, CD 0, stage-1 walk, TLBI_NH_VA, replace", test_s1_paging},
+		{"PASIDs: CDs, S1DSS, DMA with SSID, replace, detach, errnos", test_pasid},
+		{"IOPF on a PASID: CD.S, the page request's PASID, the response", test_iopf_pasid},
+		{"ATS on a PASID: EATS, ATC fill, ATC_INV with SSV on unmap", test_ats_pasid},
 		{"devices: SIDs, binding, parameters", test_devices},
 		{"close with everything alive", test_close_all},
 		{"DMA while STEs and mappings change", test_concurrent},

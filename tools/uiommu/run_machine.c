@@ -94,6 +94,13 @@ int run_machine_build(const struct run_machine_desc *desc, struct uiommu_file *i
 		goto fail;
 	}
 	smmuv3_iommu_params_default(&p);
+	/*
+	 * Without a vIOMMU the guest's devices translate through the host's
+	 * stage 2 alone: an SMMU with stage 2 only, on which the driver's
+	 * paging HWPT is a stage 2 (on one with both stages Linux's driver,
+	 * and ours, would make it a stage 1).
+	 */
+	p.hw.s1p = desc->viommu;
 	p.hw.stall = desc->stall;
 	p.hw.httu = desc->httu;
 	p.hw.ssidsize = desc->ssidsize;

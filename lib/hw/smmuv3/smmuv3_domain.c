@@ -1,29 +1,53 @@
 // SPDX-License-Identifier: MIT
 /*
- * smmuv3_domain.c - the SMMUv3 driver's domains and the STEs they make:
- * stage-2 paging domains (map, unmap, dirty tracking, the doorbell) and a
- * vIOMMU's nested domains (the guest's STE words over the vIOMMU's stage
- * 2).
+ * smmuv3_domain.c - the SMMUv3 driver's domains and the STEs and CDs they
+ * make: paging domains of either stage (map, unmap, invalidation, dirty
+ * tracking, the doorbell) and a vIOMMU's nested domains (the guest's STE
+ * words over the vIOMMU's stage 2).
  *
- * Paging domains (domain_alloc_paging_flags) are stage 2, always: a
- * VMSAv8-64 stage-2 table (lib/pt, 4K granule, 48-bit IPA, start level
- * chosen by lib/pt, 4K / 2M / 1G leaves) in host memory, and a VMID of
- * their own. Flags: NEST_PARENT (needs both stages: EOPNOTSUPP otherwise)
- * and DIRTY_TRACKING (needs IDR0.HTTU = 0b10 and a device that tracks:
- * EOPNOTSUPP). PASID, any other flag, and driver data are EOPNOTSUPP, as
- * in Linux (whose PASID-capable domains are stage 1, which this driver
- * does not make). Linux puts a nesting parent and dirty tracking on
- * different stages and refuses them together; here dirty tracking is
- * stage-2 HTTU, so a nesting parent can track what its devices (and the
- * guest's stage-1 walks) write, which is what live migration of a nested
- * guest needs.
+ * Which stage (domain_alloc_paging_flags), as Linux's
+ * arm_smmu_domain_alloc_paging_flags picks it (6.12 has the stage rule and
+ * the dirty rule; the NEST_PARENT and PASID flags came with 6.13's
+ * iommufd support and are taken from there):
+ *   0                      stage 1 when IDR0.S1P, else stage 2;
+ *   NEST_PARENT            stage 2; needs both stages (EOPNOTSUPP);
+ *   DIRTY_TRACKING, PASID, stage 1; needs S1P (EOPNOTSUPP). Dirty
+ *   or both                tracking also needs IDR0.HTTU = 0b10 and a
+ *                          device that tracks: the core checks the
+ *                          capability first (EOPNOTSUPP);
+ *   any other combination  EOPNOTSUPP: NEST_PARENT with DIRTY_TRACKING
+ *                          or PASID, unknown flags, driver data. A
+ *                          stage 2 never tracks dirty state in Linux (6.12:
+ *                          finalise refuses DIRTY_TRACKING on stage 2 with
+ *                          EOPNOTSUPP), so a nesting parent cannot either.
  *
- * Its STE: Config S2 translate, S2VMID, S2T0SZ 16, S2SL0 from the table,
- * S2TG 4K, S2PS 48 bits, S2AA64, S2R (record faults), S2PTW for a nesting
- * parent; S2HA | S2HD when tracking dirty state; S2S when the domain has a
- * fault queue and the device can stall (stage-2 faults then become page
- * requests, this driver's IOPF for paging domains); EATS = 0b01 for a
- * device with ATS (whose IOPF is PRI instead).
+ * Stage 1 (Linux's ARM_64_LPAE_S1 io-pgtable): a VMSAv8-64 stage-1 table
+ * (lib/pt, 4K granule, 48-bit VA, 48-bit OA, 4K / 2M / 1G leaves, nG,
+ * EL0 and EL1 access), an ASID of its own (16 bits with IDR0.ASID16, 0
+ * never handed out), VMID 0 in every command (no stage 2 on its
+ * streams). Its CD (smmuv3_make_s1_cd): T0SZ 16, TG0 4K, IRGN0 / ORGN0
+ * WBWA, SH0 inner, EPD1, V, IPS 48 bits, AA64, R, A, ASET, the ASID,
+ * TTB0, MAIR attr 0 normal write-back; HA | HD with DIRTY_TRACKING; S
+ * when the domain has a fault queue and the device can stall. The STE
+ * (smmuv3_make_cdtable_ste): Config S1 translate, S1ContextPtr of the
+ * device's CD table (smmuv3_cd.c), S1Fmt, S1CDMax = the device's SSID
+ * bits, S1DSS (SSID0: a RID on a stage-1 domain uses CD 0; terminate: a
+ * blocked RID with PASIDs), S1CIR / S1COR WBRA, S1CSH inner, S1STALLD
+ * when the SMMU stalls and the device cannot, EATS = 0b01 with ATS.
+ * Unmap: TLBI_NH_VA (VMID 0, ASID) over the range (range commands with
+ * IDR3.RIL), TLBI_NH_ASID above 1 GiB, CMD_SYNC, then CMD_ATC_INV to ATS
+ * devices using it (the RID without SSV, each PASID with it). Free:
+ * TLBI_NH_ASID, the ASID is free again. A stage-1 domain serves PASIDs
+ * (set_dev_pasid, smmuv3_cd.c).
+ *
+ * Stage 2: a VMSAv8-64 stage-2 table (4K granule, 48-bit IPA, start level
+ * chosen by lib/pt) and a VMID of its own. Its STE: Config S2 translate,
+ * S2VMID, S2T0SZ 16, S2SL0 from the table, S2TG 4K, S2PS 48 bits, S2AA64,
+ * S2R (record faults), S2PTW for a nesting parent; S2S when the domain
+ * has a fault queue and the device can stall (stage-2 faults then become
+ * page requests); EATS = 0b01 for a device with ATS (whose IOPF is PRI
+ * instead). A stage 2 serves no PASID (set_dev_pasid: EINVAL, as Linux);
+ * a RID cannot move to one while PASIDs are attached (EBUSY).
  *
  * Map and unmap (the core's, under its lock for this domain; the doorbell
  * mapping, under the device's attach; both under s2->lock): map adds
@@ -37,23 +61,24 @@
  * invalidation (epoch_hold / epoch_release): the SMMU's walk caches may
  * hold their addresses until then.
  *
- * Dirty tracking. With DIRTY_TRACKING the table is made with PT_CFG_DBM:
- * writable leaves are stored writable-clean (DBM, S2AP write clear), and
- * the STE's S2HD lets the SMMU make them writable-dirty on the first
- * write. set_dirty_tracking is a no-op (Linux's too: the hardware always
- * tracks, and the core clears stale state when tracking is switched on).
- * read_and_clear_dirty walks the leaves in the range: a DBM leaf with
- * write permission is dirty; its part inside the range is recorded and,
- * unless NO_CLEAR, the write permission is taken away again by a compare-
- * and-swap (a concurrent hardware update is never lost), then the range is
- * invalidated so the next write walks and sets it again.
+ * Dirty tracking (stage 1 only, as in Linux: IO_PGTABLE_QUIRK_ARM_HD).
+ * The table is made with PT_CFG_DBM: writable leaves are stored
+ * writable-clean (DBM, AP[2] set: read-only), and the CD's HA | HD let
+ * the SMMU make them writable-dirty (AP[2] clear) on the first write.
+ * set_dirty_tracking is a no-op (Linux's too: the hardware always tracks,
+ * and the core clears stale state when tracking is switched on).
+ * read_and_clear_dirty walks the leaves in the range
+ * (iommu_pt_collect_dirty): a DBM leaf with AP[2] clear is dirty; its part
+ * inside the range is recorded and, unless NO_CLEAR, AP[2] is set again by
+ * a compare-and-swap (a concurrent hardware update is never lost), then
+ * the range is invalidated so the next write walks and marks it again.
  *
  * Doorbell (smmuv3_msi_get / _put): the first device with MSIs attached
- * through this stage 2 maps the instance's doorbell page write-only at
- * SMMUV3_MSI_IOVA_BASE; the last one to leave unmaps it. The core keeps
- * the window out of the IOAS while a device is attached to a paging HWPT
- * (its reserved region); a nested attach finds an IOAS mapping there and
- * fails with EADDRINUSE.
+ * (its RID) through this domain maps the instance's doorbell page
+ * write-only at SMMUV3_MSI_IOVA_BASE; the last one to leave unmaps it.
+ * The core keeps the window out of the IOAS while a device is attached to
+ * a paging HWPT (its reserved region); a nested attach finds an IOAS
+ * mapping there and fails with EADDRINUSE.
  *
  * Nested domains (smmuv3_nested_alloc, for a vIOMMU). The data is struct
  * iommu_hwpt_arm_smmuv3 (EINVAL for another type or a short blob; flags
@@ -84,12 +109,14 @@
 #include "util/epoch.h"
 #include "util/log.h"
 
-#define PAGING_FLAGS	  (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+#define PAGING_FLAGS \
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID)
 #define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 
-/* VMSA stage-2 descriptor bits read_and_clear_dirty looks at. */
-#define S2_DESC_AP_W (1ULL << 7)
-#define S2_DESC_DBM  (1ULL << 51)
+/* VMSA descriptor bits read_and_clear_dirty looks at. */
+#define S2_DESC_AP_W  (1ULL << 7) /* S2AP[1]: write */
+#define S1_DESC_AP_RO (1ULL << 7) /* AP[2]: read-only */
+#define DESC_DBM      (1ULL << 51)
 
 /* Above this an unmap invalidates the whole VMID rather than the range. */
 #define INV_RANGE_MAX SZ_1G
@@ -124,6 +151,41 @@ void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_
 	if (master->ats)
 		ste[1] |= STE1_EATS_TRANS;
 	ste[3] = s2->pt.root & STE3_S2TTB_MASK;
+}
+
+void smmuv3_make_s1_cd(const struct smmuv3_master *master, const struct smmuv3_domain *s1,
+		       uint64_t cd[8])
+{
+	const struct pt_cfg *c = &s1->pt.cfg;
+
+	memset(cd, 0, 8 * sizeof(uint64_t));
+	cd[0] = (uint64_t)(64 - c->ias) << CD0_T0SZ_SHIFT | CD0_IRGN0_WBWA | CD0_ORGN0_WBWA |
+		CD0_SH0_ISH | CD0_EPD1 | CD0_V | (uint64_t)SMMUV3_S2_PS_ENC << CD0_IPS_SHIFT |
+		CD0_AA64 | CD0_R | CD0_A | CD0_ASET | (uint64_t)s1->asid << CD0_ASID_SHIFT;
+	if (s1->dirty)
+		cd[0] |= CD0_HA | CD0_HD;
+	if (master->can_stall && __atomic_load_n(&s1->domain.sink, __ATOMIC_ACQUIRE))
+		cd[0] |= CD0_S;
+	cd[1] = s1->pt.root & CD1_TTB0_MASK;
+	cd[3] = CD3_MAIR_NORMAL;
+}
+
+void smmuv3_make_cdtable_ste(const struct smmuv3_master *master, unsigned int s1dss,
+			     uint64_t ste[8])
+{
+	const struct smmuv3_cdtab *cd = &master->cd;
+
+	memset(ste, 0, 8 * sizeof(uint64_t));
+	ste[0] = STE0_V | (uint64_t)STE_CFG_S1_TRANS << STE0_CFG_SHIFT |
+		 (uint64_t)cd->fmt << STE0_S1FMT_SHIFT |
+		 ((uint64_t)(uintptr_t)cd->base & STE0_S1CTXPTR_MASK) |
+		 (uint64_t)cd->cdmax << STE0_S1CDMAX_SHIFT;
+	ste[1] = (uint64_t)s1dss | STE1_S1C_WBRA_ISH;
+	/* Stall is the CD's to ask for (CD.S); a device that cannot take it never gets it. */
+	if (master->smmu->stall && !master->can_stall)
+		ste[1] |= STE1_S1STALLD;
+	if (master->ats)
+		ste[1] |= STE1_EATS_TRANS;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -176,14 +238,18 @@ static void s2_atc_inv(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 {
 	struct smmuv3_iommu *smmu = s2->smmu;
-	uint64_t vmid0 = (uint64_t)s2->vmid << CMD0_VMID_SHIFT;
+	/* A stage 1: VMID 0 and its ASID, NH_VA over the range, NH_ASID for all of it. */
+	uint64_t vmid0 = s2->s1 ? (uint64_t)s2->asid << CMD0_ASID_SHIFT
+				: (uint64_t)s2->vmid << CMD0_VMID_SHIFT;
+	uint64_t op_all = s2->s1 ? SMMU_CMD_TLBI_NH_ASID : SMMU_CMD_TLBI_S12_VMALL;
+	uint64_t op_range = s2->s1 ? SMMU_CMD_TLBI_NH_VA : SMMU_CMD_TLBI_S2_IPA;
 	uint64_t cmds[64][2];
 	unsigned int n = 0;
 
 	if (!size)
 		return;
 	if (size > INV_RANGE_MAX || range_wraps(iova, size)) {
-		cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+		cmds[n][0] = op_all | vmid0;
 		cmds[n++][1] = 0;
 	} else if (smmu->ril) {
 		/* (NUM + 1) << SCALE pages of 4K from iova, as Linux's __arm_smmu_tlb_inv_range. */
@@ -194,7 +260,7 @@ void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 			unsigned int scale = (unsigned int)__builtin_ctzll(pages);
 			uint64_t num = (pages >> scale) & 31;
 
-			cmds[n][0] = SMMU_CMD_TLBI_S2_IPA | vmid0 | (num - 1) << CMD0_NUM_SHIFT |
+			cmds[n][0] = op_range | vmid0 | (num - 1) << CMD0_NUM_SHIFT |
 				     (uint64_t)scale << CMD0_SCALE_SHIFT;
 			cmds[n++][1] = addr | 1ULL << CMD1_TG_SHIFT;
 			addr += num << (scale + 12);
@@ -202,17 +268,17 @@ void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 		}
 		if (pages) {
 			n = 0;
-			cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+			cmds[n][0] = op_all | vmid0;
 			cmds[n++][1] = 0;
 		}
 	} else {
 		for (uint64_t a = ALIGN_DOWN(iova, SZ_4K); a < iova + size && n < 63; a += SZ_4K) {
-			cmds[n][0] = SMMU_CMD_TLBI_S2_IPA | vmid0;
+			cmds[n][0] = op_range | vmid0;
 			cmds[n++][1] = a;
 		}
 		if (ALIGN_DOWN(iova, SZ_4K) + (uint64_t)n * SZ_4K < iova + size) {
 			n = 0;
-			cmds[n][0] = SMMU_CMD_TLBI_S12_VMALL | vmid0;
+			cmds[n][0] = op_all | vmid0;
 			cmds[n++][1] = 0;
 		}
 	}
@@ -224,10 +290,29 @@ void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size)
 	smmuv3_cmdq_issue(smmu, (const uint64_t(*)[2])cmds, n, NULL);
 	/* Then, the SMMU's own caches clean (§4.5.1), the ATCs of the devices on it. */
 	s2_atc_inv(s2, iova, size);
+	if (s2->s1)
+		smmuv3_s1_pasid_atc_inv(s2, iova, size);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Paging domains                                                         */
+
+/* The stage Linux picks for @flags: 1 or 2, or -EOPNOTSUPP. */
+static int pick_stage(const struct smmuv3_iommu *smmu, uint32_t flags)
+{
+	switch (flags) {
+	case 0:
+		return smmu->s1p ? 1 : 2;
+	case IOMMU_HWPT_ALLOC_NEST_PARENT:
+		return smmu->s1p && smmu->s2p ? 2 : -EOPNOTSUPP;
+	case IOMMU_HWPT_ALLOC_DIRTY_TRACKING:
+	case IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID:
+	case IOMMU_HWPT_ALLOC_PASID:
+		return smmu->s1p ? 1 : -EOPNOTSUPP;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
 
 struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags,
 						const struct iommu_user_data *data, int *err)
@@ -235,19 +320,16 @@ struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags
 	struct smmuv3_iommu *smmu;
 	struct smmuv3_domain *s2;
 	struct pt_cfg cfg;
-	int vmid, ret;
+	int id, ret, stage;
 
 	if (!smmuv3_master_ours(dev)) {
 		*err = -EINVAL;
 		return NULL;
 	}
 	smmu = to_master(dev)->smmu;
-	if ((flags & ~PAGING_FLAGS) || data || !smmu->s2p) {
-		*err = -EOPNOTSUPP;
-		return NULL;
-	}
-	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && !smmu->s1p) {
-		*err = -EOPNOTSUPP;
+	stage = (flags & ~PAGING_FLAGS) || data ? -EOPNOTSUPP : pick_stage(smmu, flags);
+	if (stage < 0) {
+		*err = stage;
 		return NULL;
 	}
 	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && (!smmu->httu_dirty || dev->no_dirty)) {
@@ -259,9 +341,9 @@ struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags
 		*err = -ENOMEM;
 		return NULL;
 	}
-	cfg = (struct pt_cfg){.format = PT_VMSA_S2,
+	cfg = (struct pt_cfg){.format = stage == 1 ? PT_VMSA_S1 : PT_VMSA_S2,
 			      .granule_shift = 12,
-			      .ias = SMMUV3_S2_IAS,
+			      .ias = stage == 1 ? SMMUV3_S1_IAS : SMMUV3_S2_IAS,
 			      .oas = SMMUV3_S2_OAS,
 			      .sl0 = -1};
 	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
@@ -274,25 +356,30 @@ struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags
 		*err = ret;
 		return NULL;
 	}
-	vmid = smmuv3_vmid_alloc(smmu);
-	if (vmid < 0) {
+	id = stage == 1 ? smmuv3_asid_alloc(smmu) : smmuv3_vmid_alloc(smmu);
+	if (id < 0) {
 		pt_table_destroy(&s2->pt);
 		ufree(s2);
-		*err = vmid;
+		*err = id;
 		return NULL;
 	}
 	s2->smmu = smmu;
-	s2->vmid = (uint16_t)vmid;
+	s2->s1 = stage == 1;
+	if (s2->s1)
+		s2->asid = (uint16_t)id;
+	else
+		s2->vmid = (uint16_t)id;
 	s2->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	s2->dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	pthread_mutex_init(&s2->lock, NULL);
+	pthread_mutex_init(&s2->users_lock, NULL);
 	s2->domain = (struct iommu_domain){
 		.type = IOMMU_DOMAIN_PAGING,
 		.ops = &smmuv3_paging_ops,
 		.iommu = &smmu->iommu,
 		.pgsize_bitmap = SMMUV3_PGSIZES,
 		.aperture_start = 0,
-		.aperture_end = (1ULL << SMMUV3_S2_IAS) - 1,
+		.aperture_end = (1ULL << cfg.ias) - 1,
 		.dirty_ops = s2->dirty,
 	};
 	*err = 0;
@@ -310,13 +397,28 @@ static void smmuv3_paging_free(struct iommu_domain *domain)
 	if (s2->msi_users)
 		ulog_warn("%s: stage-2 domain freed with %u devices on its doorbell", smmu->name,
 			  s2->msi_users);
-	/* The walk caches forget the tables before they are reused; the VMID is clean for reuse. */
+	if (s2->nr_pasid_users)
+		ulog_warn("%s: stage-1 domain freed with %u PASIDs on it", smmu->name,
+			  s2->nr_pasid_users);
+	/*
+	 * The walk caches forget the tables before they are reused; the VMID
+	 * (ASID) is clean for reuse.
+	 */
 	epoch_hold();
 	pt_table_destroy(&s2->pt);
-	smmuv3_cmdq_issue_one(smmu, SMMU_CMD_TLBI_S12_VMALL | (uint64_t)s2->vmid << CMD0_VMID_SHIFT,
-			      0);
+	if (s2->s1)
+		smmuv3_cmdq_issue_one(
+			smmu, SMMU_CMD_TLBI_NH_ASID | (uint64_t)s2->asid << CMD0_ASID_SHIFT, 0);
+	else
+		smmuv3_cmdq_issue_one(
+			smmu, SMMU_CMD_TLBI_S12_VMALL | (uint64_t)s2->vmid << CMD0_VMID_SHIFT, 0);
 	epoch_release();
-	smmuv3_vmid_free(smmu, s2->vmid);
+	if (s2->s1)
+		smmuv3_asid_free(smmu, s2->asid);
+	else
+		smmuv3_vmid_free(smmu, s2->vmid);
+	ufree(s2->pasid_users);
+	pthread_mutex_destroy(&s2->users_lock);
 	pthread_mutex_destroy(&s2->lock);
 	ufree(s2);
 }
@@ -332,6 +434,8 @@ static int smmuv3_paging_attach(struct iommu_domain *domain, struct udev *dev)
 	master = to_master(dev);
 	if (s2->dirty && dev->no_dirty)
 		return -EINVAL;
+	if (s2->s1) /* the STE and CD 0 come from the device's CD table */
+		return smmuv3_master_attach(master, domain, s2, NULL, NULL, 0);
 	smmuv3_make_s2_ste(master, s2, ste);
 	smmuv3_nesting_apply(master, s2, ste);
 	return smmuv3_master_attach(master, domain, s2, ste, NULL, 0);
@@ -350,6 +454,9 @@ static int smmuv3_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t
 		return ret;
 	if (!(prot & IOMMU_NOEXEC))
 		pt_prot |= PT_PROT_X;
+	/* Stage 1: EL0 may use it too (Linux's ARM_LPAE_PTE_AP_UNPRIV without IOMMU_PRIV). */
+	if (s2->s1)
+		pt_prot |= PT_PROT_U;
 	pthread_mutex_lock(&s2->lock);
 	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
 	pthread_mutex_unlock(&s2->lock);
@@ -396,8 +503,9 @@ static int smmuv3_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 }
 
 /*
- * A stage-2 leaf with DBM set is writable-clean while S2AP[W] is clear and
- * dirty once the SMMU has set S2AP[W] (HTTU); cleaning clears S2AP[W] again.
+ * A stage-1 leaf with DBM set is writable-clean while AP[2] is set and
+ * dirty once the SMMU has cleared it (HTTU); cleaning sets AP[2] again. (A
+ * stage-2 leaf, were one tracked, is dirty with S2AP[W] set.)
  */
 static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, size_t size,
 				       unsigned long flags, struct iommu_dirty_bitmap *dirty)
@@ -408,9 +516,14 @@ static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iov
 	if (!s2->dirty)
 		return -EINVAL;
 	pthread_mutex_lock(&s2->lock);
-	iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
-			       S2_DESC_DBM | S2_DESC_AP_W, S2_DESC_DBM | S2_DESC_AP_W,
-			       S2_DESC_AP_W, dirty, &inv_start, &inv_last);
+	if (s2->s1)
+		iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
+				       DESC_DBM | S1_DESC_AP_RO, DESC_DBM, S1_DESC_AP_RO, dirty,
+				       &inv_start, &inv_last);
+	else
+		iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
+				       DESC_DBM | S2_DESC_AP_W, DESC_DBM | S2_DESC_AP_W,
+				       S2_DESC_AP_W, dirty, &inv_start, &inv_last);
 	pthread_mutex_unlock(&s2->lock);
 	/* Cached writable translations must go, or the next write would not mark the leaf. */
 	if (inv_start <= inv_last)
@@ -420,6 +533,7 @@ static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iov
 
 const struct iommu_domain_ops smmuv3_paging_ops = {
 	.attach_dev = smmuv3_paging_attach,
+	.set_dev_pasid = smmuv3_set_dev_pasid,
 	.map_pages = smmuv3_map_pages,
 	.unmap_pages = smmuv3_unmap_pages,
 	.iova_to_phys = smmuv3_iova_to_phys,
@@ -437,9 +551,16 @@ const struct iommu_domain_ops smmuv3_paging_ops = {
 int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain)
 {
 	if (smmuv3_is_paging(domain))
-		return to_s2(domain)->vmid;
+		return to_s2(domain)->vmid; /* 0 for a stage 1 */
 	if (smmuv3_is_nested(domain))
 		return to_nested(domain)->vsmmu->vmid;
+	return -EINVAL;
+}
+
+int smmuv3_iommu_domain_asid(const struct iommu_domain *domain)
+{
+	if (smmuv3_is_paging(domain) && to_s2(domain)->s1)
+		return to_s2(domain)->asid;
 	return -EINVAL;
 }
 

@@ -2,8 +2,9 @@
 /*
  * smmuv3_drv.h - the SMMUv3 driver's internals, shared by smmuv3_iommu.c
  * (instance, queues, events, devices, attach, DMA), smmuv3_domain.c
- * (stage-2 paging domains, nested domains, STE contents) and
- * smmuv3_viommu.c (the vSMMU). Bit positions are on 64-bit words as the
+ * (stage-1 and stage-2 paging domains, nested domains, STE contents),
+ * smmuv3_cd.c (a device's CD table, PASID attach) and smmuv3_viommu.c
+ * (the vSMMU). Bit positions are on 64-bit words as the
  * architecture lays out STEs, commands and events (see smmuv3_priv.h).
  */
 #ifndef UIOMMU_HW_SMMUV3_DRV_H
@@ -29,10 +30,18 @@
 #define STE_CFG_S1_TRANS    5
 #define STE_CFG_S2_TRANS    6
 #define STE_CFG_NESTED	    7
+#define STE0_S1FMT_SHIFT    4
 #define STE0_S1FMT_MASK	    (3ULL << 4)
+#define STE_S1FMT_LINEAR    0
+#define STE_S1FMT_64K_L2    2
 #define STE0_S1CTXPTR_MASK  (((1ULL << 52) - 1) & ~((1ULL << 6) - 1)) /* [51:6] */
+#define STE0_S1CDMAX_SHIFT  59
 #define STE0_S1CDMAX_MASK   (0x1fULL << 59)
 #define STE1_S1DSS_MASK	    (3ULL << 0)
+#define STE_S1DSS_TERMINATE 0
+#define STE_S1DSS_BYPASS    1
+#define STE_S1DSS_SSID0	    2
+#define STE1_S1C_WBRA_ISH   (1ULL << 2 | 1ULL << 4 | 3ULL << 6) /* S1CIR, S1COR WBRA; S1CSH ISH */
 #define STE1_S1CIR_MASK	    (3ULL << 2)
 #define STE1_S1COR_MASK	    (3ULL << 4)
 #define STE1_S1CSH_MASK	    (3ULL << 6)
@@ -53,6 +62,28 @@
 #define STE2_S		    (1ULL << 57)
 #define STE2_R		    (1ULL << 58)
 #define STE3_S2TTB_MASK	    (((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
+
+/* CD fields the driver writes (a kernel-owned stage 1, Linux's arm_smmu_make_s1_cd). */
+#define CD0_T0SZ_SHIFT	0
+#define CD0_IRGN0_WBWA	(1ULL << 8)
+#define CD0_ORGN0_WBWA	(1ULL << 10)
+#define CD0_SH0_ISH	(3ULL << 12)
+#define CD0_EPD1	(1ULL << 30)
+#define CD0_V		(1ULL << 31)
+#define CD0_IPS_SHIFT	32
+#define CD0_AA64	(1ULL << 41)
+#define CD0_HD		(1ULL << 42)
+#define CD0_HA		(1ULL << 43)
+#define CD0_S		(1ULL << 44)
+#define CD0_R		(1ULL << 45)
+#define CD0_A		(1ULL << 46)
+#define CD0_ASET	(1ULL << 47)
+#define CD0_ASID_SHIFT	48
+#define CD1_TTB0_MASK	(((1ULL << 52) - 1) & ~0xfULL) /* [51:4] */
+#define CD3_MAIR_NORMAL 0xffULL /* Attr0: normal, write-back (the leaves' AttrIndx 0) */
+#define CD_SPLIT	10	/* S1Fmt 64K_L2: 1024 CDs per L2 table */
+#define L1CD_V		(1ULL << 0)
+#define L1CD_L2PTR_MASK (((1ULL << 52) - 1) & ~0xfffULL) /* [51:12] */
 
 /* What a guest may put in the STE words of IOMMU_HWPT_DATA_ARM_SMMUV3 (Linux's *_NESTING_ALLOWED).
  */
@@ -76,6 +107,9 @@
 #define CMD1_TG_SHIFT		 10
 #define CMD1_RANGE_ALL		 31 /* CFGI_STE_RANGE Range = 31: CFGI_ALL */
 #define CMD0_SSV_BIT		 (1ULL << 11)
+#define CMD0_SSID_SHIFT		 12
+#define CMD0_ASID_SHIFT		 48
+#define CMD1_LEAF		 (1ULL << 0)
 #define CMD_ATC_SIZE_ALL	 52
 #define CMD_PRI_RESP_FAIL	 0
 #define CMD_PRI_RESP_INVALID	 1
@@ -90,7 +124,8 @@
 #define EVT1_S2	       (1ULL << 39)
 #define EVT0_SSV       (1ULL << 11)
 
-/* The stage 2 every paging domain uses: 4K granule, 48-bit IPA, 48-bit PA. */
+/* The stage 1 and stage 2 of paging domains: 4K granule, 48-bit input, 48-bit PA. */
+#define SMMUV3_S1_IAS	 48
 #define SMMUV3_S2_IAS	 48
 #define SMMUV3_S2_OAS	 48
 #define SMMUV3_S2_PS_ENC 5
@@ -104,8 +139,9 @@ struct smmuv3_vsmmu;
 
 /*
  * An ATS device as the ATS port and ATC invalidation see it, by SID: its
- * endpoint, the stage 2 its STE translates through (NULL: abort) and
- * whether a guest stage 1 sits on it.
+ * endpoint, the paging domain its STE translates the RID through (a
+ * stage 2, or a stage 1 in CD 0; NULL: abort) and whether a guest stage 1
+ * sits on it. Its PASIDs are in their domains' pasid_users.
  */
 struct smmuv3_ats_slot {
 	struct smmuv3_ep *ep;
@@ -119,7 +155,7 @@ struct smmuv3_iommu {
 	struct smmuv3 *hw;
 
 	/* What the ID registers said at probe. */
-	bool s1p, s2p, httu_dirty, stall, ril, cd2l, pri, ats;
+	bool s1p, s2p, httu_dirty, stall, ril, cd2l, pri, ats, asid16;
 	unsigned int sid_bits, ssid_bits;
 
 	/*
@@ -131,10 +167,11 @@ struct smmuv3_iommu {
 	struct smmuv3_ats_slot *ats_slots;
 	unsigned int nr_ats_devs;
 
-	/* Guards masters[] and vmid_map. */
+	/* Guards masters[], vmid_map and asid_map. */
 	pthread_mutex_t lock;
 	struct smmuv3_master **masters; /* by SID, 1 << sid_bits */
 	uint64_t *vmid_map;		/* bitmap of the 2^16 VMIDs; 0 is never handed out */
+	uint64_t *asid_map;		/* bitmap of the ASIDs (2^16 or 2^8); 0 never handed out */
 
 	uint64_t *strtab; /* linear stream table, 1 << sid_bits STEs */
 
@@ -173,6 +210,26 @@ struct smmuv3_iommu {
 	struct smmuv3_iommu_stats stats; /* atomics */
 };
 
+/*
+ * A device's CD table (smmuv3_cd.c), made on its first stage-1 attach and
+ * kept until the device goes (Linux keeps it too): linear (S1Fmt 0) for up
+ * to 1024 CDs or without IDR0.CD2L, else an L1 table of L1CDs whose 64 KiB
+ * L2 tables of 1024 CDs are made when a CD in them is first written.
+ */
+struct smmuv3_cdtab {
+	uint64_t *base;	    /* the CDs (linear) or the L1CDs */
+	uint64_t **l2;	    /* 2-level: the L2 tables by L1 index (NULL: not made) */
+	unsigned int fmt;   /* STE_S1FMT_* */
+	unsigned int cdmax; /* S1CDMax: log2 of the SSIDs (the device's ssid_bits) */
+	unsigned int nr_l1;
+};
+
+/* A PASID of a device attached to a stage-1 domain. */
+struct smmuv3_pasid_att {
+	uint32_t pasid;
+	struct smmuv3_domain *dom;
+};
+
 /* A device: its stream, and what it is attached to. */
 struct smmuv3_master {
 	struct udev udev;
@@ -186,9 +243,12 @@ struct smmuv3_master {
 	/* Guards everything below (the core serialises attach changes; the event path reads). */
 	pthread_mutex_t lock;
 	struct iommu_domain *domain;  /* attached (paging or nested); NULL: blocked */
-	struct smmuv3_domain *msi_s2; /* the stage 2 holding this device's doorbell mapping */
+	struct smmuv3_domain *msi_s2; /* the paging domain holding the RID's doorbell mapping */
 	struct smmuv3_vsmmu *vsmmu;   /* nested on a vIOMMU with a vDEVICE: events go there */
 	uint32_t vsid;
+	struct smmuv3_cdtab cd;		 /* base NULL until the first stage-1 attach */
+	struct smmuv3_pasid_att *pasids; /* attached PASIDs (never 0), unordered */
+	unsigned int nr_pasids, cap_pasids;
 };
 
 static inline struct smmuv3_master *to_master(const struct udev *dev)
@@ -196,12 +256,25 @@ static inline struct smmuv3_master *to_master(const struct udev *dev)
 	return container_of(dev, struct smmuv3_master, udev);
 }
 
-/* A paging domain: a stage-2 table and its VMID. */
+/* A PASID of an ATS device using a stage-1 domain (for its ATC invalidation). */
+struct smmuv3_pasid_user {
+	struct smmuv3_master *master;
+	uint32_t pasid;
+};
+
+/*
+ * A paging domain: a stage-1 table and its ASID (s1; its contexts carry
+ * VMID 0), or a stage-2 table and its VMID.
+ */
 struct smmuv3_domain {
 	struct iommu_domain domain;
 	struct smmuv3_iommu *smmu;
-	uint16_t vmid;
-	bool nest_parent, dirty;
+	uint16_t vmid, asid;
+	bool s1, nest_parent, dirty;
+	/* Guards pasid_users (a leaf: held only to copy or change it). */
+	pthread_mutex_t users_lock;
+	struct smmuv3_pasid_user *pasid_users;
+	unsigned int nr_pasid_users, cap_pasid_users;
 	/* Guards pt changes (the core's map / unmap, the doorbell) and msi_users. */
 	pthread_mutex_t lock;
 	struct pt_table pt;
@@ -290,17 +363,31 @@ int smmuv3_cmdq_issue_one(struct smmuv3_iommu *smmu, uint64_t cmd0, uint64_t cmd
 void smmuv3_atc_inv_sid(struct smmuv3_iommu *smmu, uint32_t sid);
 /* Write @ste for @sid (break-before-make through an abort STE when needed) + CFGI_STE. */
 void smmuv3_install_ste(struct smmuv3_iommu *smmu, uint32_t sid, const uint64_t ste[8]);
-/* Attach @master to @domain with @ste; @vsmmu / @vsid: its vmaster (NULL: none). */
+/*
+ * Attach @master's RID to @domain (NULL: blocked) with @ste; @s2: the
+ * paging domain it translates through (doorbell, ATC invalidation);
+ * @vsmmu / @vsid: its vmaster (NULL: none). A stage-1 @domain passes no
+ * @ste: CD 0 and the CD-table STE are made here. -EBUSY for a stage 2 or
+ * nested domain while PASIDs are attached.
+ */
 int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
-			 struct smmuv3_domain *s2, const uint64_t ste[8],
-			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid);
+			 struct smmuv3_domain *s2, const uint64_t *ste, struct smmuv3_vsmmu *vsmmu,
+			 uint32_t vsid);
 int smmuv3_vmid_alloc(struct smmuv3_iommu *smmu);
 void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid);
+int smmuv3_asid_alloc(struct smmuv3_iommu *smmu);
+void smmuv3_asid_free(struct smmuv3_iommu *smmu, uint16_t asid);
 bool smmuv3_master_ours(const struct udev *dev);
 
 /* smmuv3_domain.c */
 struct iommu_domain *smmuv3_domain_alloc_paging(struct udev *dev, uint32_t flags,
 						const struct iommu_user_data *data, int *err);
+/* The CD of stage-1 domain @s1 for @master (Linux's arm_smmu_make_s1_cd). */
+void smmuv3_make_s1_cd(const struct smmuv3_master *master, const struct smmuv3_domain *s1,
+		       uint64_t cd[8]);
+/* The STE of a stage-1 translation through @master's CD table, with @s1dss for the RID. */
+void smmuv3_make_cdtable_ste(const struct smmuv3_master *master, unsigned int s1dss,
+			     uint64_t ste[8]);
 /* The STE of a stage-2-only translation through @s2 for @master. */
 void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_domain *s2,
 			uint64_t ste[8]);
@@ -308,11 +395,29 @@ void smmuv3_make_abort_ste(uint64_t ste[8]);
 /* Map / unmap the doorbell in @s2 for one more / one fewer device. */
 int smmuv3_msi_get(struct smmuv3_domain *s2);
 void smmuv3_msi_put(struct smmuv3_domain *s2);
-/* TLBI_S2_IPA over [iova, iova + size) of @s2 (+ TLBI_NH_ALL for a nesting parent) + SYNC. */
+/*
+ * Invalidate [iova, iova + size) of paging domain @s2 + SYNC, then the ATCs
+ * of the ATS devices using it: TLBI_NH_VA with its ASID for a stage 1;
+ * TLBI_S2_IPA (+ TLBI_NH_ALL for a nesting parent) for a stage 2.
+ */
 void smmuv3_s2_inv_range(struct smmuv3_domain *s2, uint64_t iova, uint64_t size);
 /* A nested domain of @vsmmu from the user's STE words. */
 struct iommu_domain *smmuv3_nested_alloc(struct smmuv3_vsmmu *vsmmu, uint32_t flags,
 					 const struct iommu_user_data *data, int *err);
+
+/* smmuv3_cd.c */
+/* Make @master's CD table if it has none. Under master->lock. */
+int smmuv3_cd_table_get(struct smmuv3_master *master);
+void smmuv3_cd_table_free(struct smmuv3_master *master);
+/* Write CD @ssid (NULL: clear it) + CFGI_CD + SYNC; a valid CD is broken first. */
+int smmuv3_cd_write(struct smmuv3_master *master, uint32_t ssid, const uint64_t *cd);
+/* The domain of @master's PASID @pasid (NULL: none). Under master->lock. */
+struct smmuv3_domain *smmuv3_pasid_domain(const struct smmuv3_master *master, uint32_t pasid);
+int smmuv3_set_dev_pasid(struct iommu_domain *domain, struct udev *dev, uint32_t pasid,
+			 struct iommu_domain *old);
+void smmuv3_remove_dev_pasid(struct udev *dev, uint32_t pasid, struct iommu_domain *domain);
+/* CMD_ATC_INV of [iova, iova + size) to every PASID of an ATS device on stage-1 domain @s1. */
+void smmuv3_s1_pasid_atc_inv(struct smmuv3_domain *s1, uint64_t iova, uint64_t size);
 
 /* smmuv3_nesting.c */
 /* Turn @master's stage-2 STE of @s2 into what @s2's guest stage-1 configuration asks for. */

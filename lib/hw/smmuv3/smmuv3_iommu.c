@@ -72,19 +72,25 @@
  * read-side section iommu_dma_rw() runs the op in (left and entered
  * again; the section protects nothing while no translation is held).
  *
- * Attach. A device is attached to one domain or blocked. The STE comes
- * from the domain (smmuv3_domain.c); the stage 2 it translates through
- * holds the doorbell mapping for it while it is attached (the mapping is
- * made on the first device and removed after the last). A paging domain
- * with a fault queue (the core's sink) on a device that can stall gets
- * STE.S2S: stage-2 faults become page requests.
+ * Attach. A device's RID is attached to one domain or blocked, and each
+ * of its PASIDs to a stage-1 domain (smmuv3_cd.c). The STE comes from
+ * the domain (smmuv3_domain.c): a stage 1 is CD 0 of the device's CD
+ * table and a CD-table STE (S1DSS = SSID0), which a blocked RID with
+ * PASIDs keeps with S1DSS = terminate; the paging domain the RID
+ * translates through holds the doorbell mapping for it while it is
+ * attached (the mapping is made on the first device and removed after
+ * the last). A paging domain with a fault queue (the core's sink) on a
+ * device that can stall gets CD.S (stage 1) or STE.S2S (stage 2): its
+ * faults become page requests, for the RID's domain or, with SSV, the
+ * PASID's.
  *
  * Locks, outermost first: the core's (idev->lock, vIOMMU lock) around
  * attach; evtq_lock or priq_lock; report_lock (read while an event is delivered; write
  * by whoever frees a domain, a vIOMMU or a device, so a delivery never
  * reaches freed memory); the core's fault / vEVENTQ locks inside the
  * delivery; master->lock, s2->lock and smmu->lock are leaves except that
- * master->lock is held across s2->lock (doorbell) and cmdq_lock (STE);
+ * master->lock is held across s2->lock (doorbell), a domain's users_lock
+ * (PASIDs of ATS devices) and cmdq_lock (STE, CD);
  * cmdq_lock is innermost (it takes the model's lock through MMIO). The
  * ATS port callbacks run under the model's lock and take ats_lock, then
  * the endpoint's lock: both leaves.
@@ -368,6 +374,33 @@ void smmuv3_vmid_free(struct smmuv3_iommu *smmu, uint16_t vmid)
 	pthread_mutex_unlock(&smmu->lock);
 }
 
+/* ASIDs of stage-1 domains: 16 bits with IDR0.ASID16, else 8; 0 is never handed out. */
+int smmuv3_asid_alloc(struct smmuv3_iommu *smmu)
+{
+	unsigned int words = (smmu->asid16 ? 1u << 16 : 1u << 8) / 64;
+	int asid = -ENOSPC;
+
+	pthread_mutex_lock(&smmu->lock);
+	for (unsigned int w = 0; w < words; w++) {
+		uint64_t free_bits = ~smmu->asid_map[w];
+
+		if (!free_bits)
+			continue;
+		asid = (int)(w * 64 + (unsigned int)__builtin_ctzll(free_bits));
+		smmu->asid_map[w] |= 1ULL << (asid & 63);
+		break;
+	}
+	pthread_mutex_unlock(&smmu->lock);
+	return asid;
+}
+
+void smmuv3_asid_free(struct smmuv3_iommu *smmu, uint16_t asid)
+{
+	pthread_mutex_lock(&smmu->lock);
+	smmu->asid_map[asid / 64] &= ~(1ULL << (asid & 63));
+	pthread_mutex_unlock(&smmu->lock);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Probe and removal                                                      */
 
@@ -384,6 +417,7 @@ static void smmuv3_iommu_release(struct smmuv3_iommu *smmu)
 	ufree(smmu->masters);
 	ufree(smmu->ats_slots);
 	ufree(smmu->vmid_map);
+	ufree(smmu->asid_map);
 	pthread_rwlock_destroy(&smmu->report_lock);
 	pthread_mutex_destroy(&smmu->priq_lock);
 	pthread_mutex_destroy(&smmu->ats_lock);
@@ -416,6 +450,7 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	smmu->cd2l = idr0 >> 19 & 1;
 	smmu->pri = idr0 >> 16 & 1;
 	smmu->ats = idr0 >> 10 & 1;
+	smmu->asid16 = idr0 >> 12 & 1;
 	smmu->ssid_bits = idr1 >> 6 & 0x1f;
 	if ((idr1 & 0x3f) < smmu->sid_bits)
 		smmu->sid_bits = idr1 & 0x3f;
@@ -442,10 +477,12 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	}
 	smmu->masters = ucalloc((size_t)1 << smmu->sid_bits, sizeof(*smmu->masters));
 	smmu->vmid_map = ucalloc((1u << 16) / 64, sizeof(uint64_t));
+	smmu->asid_map = ucalloc((1u << 16) / 64, sizeof(uint64_t));
 	if (!smmu->strtab || !smmu->cmdq || !smmu->evtq || !smmu->msi_page || !smmu->masters ||
-	    !smmu->vmid_map)
+	    !smmu->vmid_map || !smmu->asid_map)
 		return -ENOMEM;
-	smmu->vmid_map[0] = 1; /* VMID 0 is never a domain's */
+	smmu->vmid_map[0] = 1; /* VMID 0 is never a domain's: stage-1 streams use it */
+	smmu->asid_map[0] = 1; /* nor is ASID 0 (Linux starts at 1) */
 
 	smmuv3_make_abort_ste(ste);
 	for (uint32_t sid = 0; sid < (1u << smmu->sid_bits); sid++)
@@ -541,10 +578,6 @@ int smmuv3_iommu_new(const struct smmuv3_iommu_params *p, struct smmuv3_iommu **
 	ret = smmuv3_new(&hw, &pt_mem_host, &smmu->hw);
 	if (ret)
 		goto err;
-	if (!(rd32(smmu, SMMU_IDR0) & 1)) {
-		ret = -EINVAL; /* the driver's domains are stage 2: it needs S2P */
-		goto err;
-	}
 	ret = smmuv3_iommu_reset(smmu);
 	if (ret)
 		goto err;
@@ -700,6 +733,18 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 	smmu->masters[dev->sid] = NULL;
 	pthread_mutex_unlock(&smmu->lock);
 	pthread_rwlock_unlock(&smmu->report_lock);
+	if (master->nr_pasids)
+		ulog_warn("%s: device %s destroyed with %u PASIDs attached", smmu->name,
+			  master->name, master->nr_pasids);
+	/* Their domains must not keep pointing at it (ATC invalidation). */
+	if (master->nr_pasids) {
+		while (master->nr_pasids)
+			smmuv3_remove_dev_pasid(dev, master->pasids[0].pasid, NULL);
+		if (smmu->stall)
+			smmuv3_cmdq_issue_one(
+				smmu, SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
+				0);
+	}
 	if (master->ep) {
 		/* Nothing routes to it any more; a DMA still waiting gives up. */
 		pthread_mutex_lock(&smmu->ats_lock);
@@ -709,6 +754,8 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 		smmuv3_ep_prg_abort(master->ep);
 		smmuv3_ep_free(master->ep);
 	}
+	smmuv3_cd_table_free(master);
+	ufree(master->pasids);
 	pthread_mutex_destroy(&master->lock);
 	ufree(master);
 }
@@ -716,16 +763,36 @@ void smmuv3_iommu_dev_destroy(struct udev *dev)
 /* ---------------------------------------------------------------------- */
 /* Attach                                                                 */
 
+static bool on_s1(const struct iommu_domain *d)
+{
+	return smmuv3_is_paging(d) && to_s2(d)->s1;
+}
+
 int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *domain,
-			 struct smmuv3_domain *s2, const uint64_t ste[8],
+			 struct smmuv3_domain *s2, const uint64_t *ste_in,
 			 struct smmuv3_vsmmu *vsmmu, uint32_t vsid)
 {
 	struct smmuv3_domain *old_s2;
+	bool s1 = on_s1(domain), was_s1;
+	uint64_t ste[8], cd[8];
 	int ret;
 
 	pthread_mutex_lock(&master->lock);
+	was_s1 = on_s1(master->domain);
+	/* PASIDs live in the CD table: the RID can only be stage 1 or blocked (Linux: EBUSY). */
+	if (domain && !s1 && master->nr_pasids) {
+		pthread_mutex_unlock(&master->lock);
+		return -EBUSY;
+	}
+	if (s1) {
+		ret = smmuv3_cd_table_get(master);
+		if (ret) {
+			pthread_mutex_unlock(&master->lock);
+			return ret;
+		}
+	}
 	old_s2 = master->msi_s2;
-	/* The new stage 2 maps the doorbell before the STE points at it. */
+	/* The new domain maps the doorbell before the STE points at it. */
 	if (master->msi && s2 && s2 != old_s2) {
 		ret = smmuv3_msi_get(s2);
 		if (ret) {
@@ -733,7 +800,21 @@ int smmuv3_master_attach(struct smmuv3_master *master, struct iommu_domain *doma
 			return ret;
 		}
 	}
+	if (s1) {
+		/* CD 0 first, then the STE that uses it (S1DSS = SSID0 for the RID). */
+		smmuv3_make_s1_cd(master, s2, cd);
+		smmuv3_cd_write(master, 0, cd);
+		smmuv3_make_cdtable_ste(master, STE_S1DSS_SSID0, ste);
+	} else if (!domain && master->nr_pasids) {
+		/* Blocked with PASIDs: their CDs stay, the RID's traffic is terminated. */
+		smmuv3_make_cdtable_ste(master, STE_S1DSS_TERMINATE, ste);
+	} else {
+		memcpy(ste, ste_in, sizeof(ste));
+	}
 	smmuv3_install_ste(master->smmu, master->udev.sid, ste);
+	/* CD 0 is nobody's once no STE uses it (Linux: arm_smmu_clear_cd after the STE). */
+	if (was_s1 && !s1)
+		smmuv3_cd_write(master, 0, NULL);
 	/* What the ATC holds was translated under the old STE (Linux: atc_inv_master). */
 	if (master->ep) {
 		struct smmuv3_iommu *smmu = master->smmu;
@@ -758,14 +839,22 @@ static void smmuv3_block_dev(struct udev *dev)
 {
 	struct smmuv3_master *master;
 	uint64_t ste[8];
+	bool pasids;
 
 	if (!smmuv3_master_ours(dev))
 		return;
 	master = to_master(dev);
 	smmuv3_make_abort_ste(ste);
 	smmuv3_master_attach(master, NULL, NULL, ste, NULL, 0);
-	/* Nothing may stay stalled on a device nobody translates for. */
-	if (master->smmu->stall)
+	pthread_mutex_lock(&master->lock);
+	pasids = master->nr_pasids;
+	pthread_mutex_unlock(&master->lock);
+	/*
+	 * Nothing may stay stalled on a device nobody translates for (while
+	 * PASIDs translate, STALL_TERM would end their stalls too: their own
+	 * domains' fault queues answer those).
+	 */
+	if (master->smmu->stall && !pasids)
 		smmuv3_cmdq_issue_one(master->smmu,
 				      SMMU_CMD_STALL_TERM | (uint64_t)dev->sid << CMD0_SID_SHIFT,
 				      0);
@@ -894,6 +983,16 @@ static void handle_event(struct smmuv3_iommu *smmu, const uint64_t evt[4])
 		domain = master->domain;
 		vsmmu = master->vsmmu;
 		vsid = master->vsid;
+		/* A PASID's fault is its domain's (its fault queue). */
+		if ((evt[0] & EVT0_SSV) && master->nr_pasids) {
+			struct smmuv3_domain *pd =
+				smmuv3_pasid_domain(master, (uint32_t)(evt[0] >> 12) & 0xfffff);
+
+			if (pd) {
+				domain = &pd->domain;
+				vsmmu = NULL;
+			}
+		}
 		pthread_mutex_unlock(&master->lock);
 	}
 	/* A device nested through attach_pasid_table: its owner's fault handler (VFIO's ring). */
@@ -1029,6 +1128,8 @@ static void handle_ppr(struct smmuv3_iommu *smmu, const uint64_t ppr[2])
 	if (master && master->pri) {
 		pthread_mutex_lock(&master->lock);
 		domain = master->domain;
+		if (ssv && smmuv3_pasid_domain(master, ssid))
+			domain = &smmuv3_pasid_domain(master, ssid)->domain;
 		pthread_mutex_unlock(&master->lock);
 		sink = domain ? __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) : NULL;
 		ret = sink && sink->report_iopf ? sink->report_iopf(domain, &master->udev, &f)
@@ -1298,6 +1399,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.domain_alloc_paging_flags = smmuv3_domain_alloc_paging,
 	/* Nesting goes through a vIOMMU, as in Linux: no domain_alloc_nested. */
 	.block_dev = smmuv3_block_dev,
+	.remove_dev_pasid = smmuv3_remove_dev_pasid,
 	.page_response = smmuv3_page_response,
 	.viommu_alloc = smmuv3_viommu_alloc,
 	.dma_translate = smmuv3_dma_translate,

@@ -13,10 +13,16 @@
  *
  * What the ops give the core (reference iommufd.md §4.4-4.10, Linux's
  * arm-smmu-v3.c and arm-smmu-v3-iommufd.c for the errnos):
- *   paging domains   stage 2 (VMSAv8-64, 4K granule, 48-bit IPA) with a
- *                    VMID; NEST_PARENT; DIRTY_TRACKING through stage-2
- *                    HTTU (DBM); IOMMU_HWPT_ALLOC_PASID is EOPNOTSUPP (a
- *                    stage 2 serves no PASIDs);
+ *   paging domains   as Linux picks them: stage 1 (VMSAv8-64 stage 1,
+ *                    4K granule, 48-bit VA, an ASID, a CD in the device's
+ *                    CD table) when the SMMU has stage 1, for flags 0,
+ *                    DIRTY_TRACKING (CD.HA/HD, DBM) and PASID; stage 2
+ *                    (48-bit IPA, a VMID) for NEST_PARENT, and for flags 0
+ *                    on a stage-2-only SMMU; every other combination
+ *                    (NEST_PARENT with DIRTY_TRACKING or PASID) EOPNOTSUPP;
+ *   PASIDs           a stage-1 domain on a PASID (set_dev_pasid): CD n of
+ *                    the device's CD table, S1DSS = SSID0 / terminate for
+ *                    the RID; DMA with a PASID carries it as the SSID;
  *   nested domains   only through a vIOMMU, from IOMMU_HWPT_DATA_ARM_SMMUV3
  *                    (the guest's STE words 0-1, checked as Linux's
  *                    arm_smmu_validate_vste does: EIO for any other bit);
@@ -48,9 +54,10 @@
  *
  * MSI: every device with MSIs has the SW_MSI window [0x8000000, +1 MiB)
  * as a reserved region (the core keeps it out of the IOAS), and while it
- * is attached the stage 2 it translates through maps the instance's
- * doorbell page (the platform's interrupt controller, or one of the
- * driver's own) at the window's start, write-only: a device's MSI write to
+ * is attached the paging domain its RID translates through maps the
+ * instance's doorbell page (the platform's interrupt controller, or one of
+ * the driver's own) at the window's start (write-only on stage 2; stage 1
+ * has no write-only leaf, so there it reads too): a device's MSI write to
  * that IOVA (or, nested, to a guest IOVA the guest's stage 1 maps to that
  * IPA) lands in the doorbell.
  *
@@ -172,8 +179,19 @@ struct smmuv3_ep *smmuv3_iommu_dev_ep(struct udev *dev);
 /* The doorbell page (4 KiB, host memory) and the IOVA it is mapped at. */
 void *smmuv3_iommu_msi_doorbell(struct smmuv3_iommu *smmu, uint64_t *iova);
 
-/* The VMID of a paging domain (or of a nested domain's parent); -EINVAL if not ours. */
+/*
+ * The VMID of a paging domain (0 for a stage 1, whose streams carry VMID
+ * 0) or of a nested domain's parent; -EINVAL if not ours.
+ */
 int smmuv3_iommu_domain_vmid(const struct iommu_domain *domain);
+/* The ASID of a stage-1 paging domain; -EINVAL for anything else. */
+int smmuv3_iommu_domain_asid(const struct iommu_domain *domain);
+/*
+ * CD @ssid of @dev's CD table as the driver last wrote it (CPU order);
+ * -ENOENT when the device has no table or no L2 table holds @ssid yet,
+ * -EINVAL when not ours.
+ */
+int smmuv3_iommu_read_cd(struct udev *dev, uint32_t ssid, uint64_t cd[8]);
 
 struct smmuv3_iommu_stats {
 	uint64_t cmds;		 /* commands issued (CMD_SYNCs included) */
