@@ -63,6 +63,7 @@
 #include "util/failnth.h"
 #include "util/file.h"
 #include "util/forkgate.h"
+#include "util/numparse.h"
 #include "vfio/vfio.h"
 #include "vmm/machine.h"
 
@@ -187,24 +188,6 @@ static bool candidate_leaf(const char *path)
 	return n && !leaf[n];
 }
 
-/* A /proc-style number: digits without a leading zero, below 2^32. */
-static bool parse_index(const char *s, unsigned int *out)
-{
-	unsigned long v = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > UINT32_MAX)
-			return false;
-	}
-	*out = (unsigned int)v;
-	return true;
-}
-
 enum lookup_kind {
 	LK_NONE,    /* nothing of ours exists there */
 	LK_DEVNODE, /* devnodes[] */
@@ -237,7 +220,7 @@ static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
 		if (vfio_device_count())
 			l->kind = LK_DIR;
 	} else if (!strncmp(norm, cdev_prefix, sizeof(cdev_prefix) - 1) &&
-		   parse_index(norm + sizeof(cdev_prefix) - 1, &n)) {
+		   parse_dec_index(norm + sizeof(cdev_prefix) - 1, &n)) {
 		if (vfio_cdev_exists(n)) {
 			l->kind = LK_VFIO;
 			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,
@@ -245,7 +228,7 @@ static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
 						      .minor = n,
 						      .caller_owns = true};
 		}
-	} else if (parse_index(norm + strlen("/dev/vfio/"), &n)) {
+	} else if (parse_dec_index(norm + strlen("/dev/vfio/"), &n)) {
 		if (vfio_group_exists(n)) {
 			l->kind = LK_VFIO;
 			l->node = (struct ufile_node){.mode = S_IFCHR | 0600,

@@ -31,9 +31,9 @@
  * process (an atomic PID, since a vfork() child shares our memory), in
  * whichever thread exits it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +45,7 @@
 #include <uiommu/uiommu.h>
 
 #include "uiommu_private.h"
+#include "util/rmtree.h"
 #include "util/stats.h"
 
 #define DEBUGFS "/sys/kernel/debug"
@@ -143,34 +144,6 @@ static int populate(const char *root)
 		}
 	}
 	return 0;
-}
-
-/* Remove @path and everything below it (no symbolic links are followed). */
-static void remove_tree(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0) {
-		unlinkat(dirfd, name, 0);
-		return;
-	}
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_type == DT_DIR)
-			remove_tree(fd, de->d_name);
-		else
-			unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
-	unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
 static void debugfs_init(void)

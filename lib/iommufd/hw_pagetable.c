@@ -211,6 +211,19 @@ out_abort:
 	return ERR_PTR(rc);
 }
 
+/*
+ * A driver's answer to domain_alloc_nested (@err its error): 0 when it is
+ * a nested domain, now @hwpt's; else -errno (-ENOMEM when the driver said
+ * nothing, -EOPNOTSUPP for a domain of another type).
+ */
+static int hwpt_take_nested_domain(struct iommufd_hw_pagetable *hwpt, int err)
+{
+	if (!hwpt->domain)
+		return err ? err : -ENOMEM;
+	hwpt->domain->iommufd_hwpt = hwpt;
+	return hwpt->domain->type == IOMMU_DOMAIN_NESTED ? 0 : -EOPNOTSUPP;
+}
+
 static struct iommufd_hwpt_nested *
 iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx, struct iommufd_hwpt_paging *parent,
 			  struct iommufd_device *idev, uint32_t flags,
@@ -239,15 +252,9 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx, struct iommufd_hwpt_paging *
 	hwpt->domain =
 		ops->domain_alloc_nested(idev->dev, parent->common.domain,
 					 flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &err);
-	if (!hwpt->domain) {
-		rc = err ? err : -ENOMEM;
+	rc = hwpt_take_nested_domain(hwpt, err);
+	if (rc)
 		goto out_abort;
-	}
-	hwpt->domain->iommufd_hwpt = hwpt;
-	if (hwpt->domain->type != IOMMU_DOMAIN_NESTED) {
-		rc = -EOPNOTSUPP;
-		goto out_abort;
-	}
 	return hwpt_nested;
 
 out_abort:
@@ -283,15 +290,9 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_viommu *viommu, uint32_t flags,
 	hwpt->domain = viommu->core->ops->alloc_domain_nested(
 		viommu->core, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &err);
 	pthread_mutex_unlock(&viommu->lock);
-	if (!hwpt->domain) {
-		rc = err ? err : -ENOMEM;
+	rc = hwpt_take_nested_domain(hwpt, err);
+	if (rc)
 		goto out_abort;
-	}
-	hwpt->domain->iommufd_hwpt = hwpt;
-	if (hwpt->domain->type != IOMMU_DOMAIN_NESTED) {
-		rc = -EOPNOTSUPP;
-		goto out_abort;
-	}
 	return hwpt_nested;
 
 out_abort:

@@ -122,8 +122,8 @@ bool vfio_spapr_group_is_spapr(struct vfio_group *group)
 	return spapr_is_iommu(group->iommu);
 }
 
-static long tce_iommu_find_table(struct tce_container *tc, uint64_t ioba,
-				 struct spapr_table **ptbl, struct spapr_table_info *info)
+static long tce_iommu_find_table(struct tce_container *tc, uint64_t ioba, struct spapr_table **ptbl,
+				 struct spapr_table_info *info)
 {
 	for (unsigned int i = 0; i < SPAPR_MAX_WINDOWS; i++) {
 		struct spapr_table *tbl = tc->tables[i];
@@ -492,7 +492,7 @@ static long tce_iommu_map_dma(struct tce_container *tc, void *arg)
 		return -EINVAL;
 	if (param.flags & VFIO_DMA_MAP_FLAG_READ)
 		direction = param.flags & VFIO_DMA_MAP_FLAG_WRITE ? SPAPR_DMA_BIDIRECTIONAL
-								   : SPAPR_DMA_TO_DEVICE;
+								  : SPAPR_DMA_TO_DEVICE;
 	else if (param.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		direction = SPAPR_DMA_FROM_DEVICE;
 	else
@@ -544,19 +544,46 @@ static long tce_iommu_unmap_dma(struct tce_container *tc, void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* Arguments                                                          */
+
+/* Every sPAPR argument below starts with the VFIO header: argsz, then flags. */
+#define TCE_ARG_HEADER(type)                                                     \
+	_Static_assert(offsetof(type, argsz) == 0 && offsetof(type, flags) == 4, \
+		       #type " starts with argsz, flags")
+TCE_ARG_HEADER(struct vfio_eeh_pe_op);
+TCE_ARG_HEADER(struct vfio_iommu_spapr_register_memory);
+TCE_ARG_HEADER(struct vfio_iommu_spapr_tce_create);
+TCE_ARG_HEADER(struct vfio_iommu_spapr_tce_remove);
+
+/*
+ * The first @minsz bytes of a flagless argument into @buf: -EFAULT, or
+ * -EINVAL when its argsz is below @minsz or it sets a flag (in that order,
+ * as the kernel checks them).
+ */
+static long tce_copy_arg(void *buf, void *arg, size_t minsz)
+{
+	uint32_t hdr[2];
+
+	if (copy_from_user(buf, arg, minsz))
+		return -EFAULT;
+	memcpy(hdr, buf, sizeof(hdr));
+	return hdr[0] < minsz || hdr[1] ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* EEH                                                                */
 
 static long vfio_spapr_ioctl_eeh_pe_op(struct spapr_pe *pe, void *arg)
 {
 	struct vfio_eeh_pe_op op;
 	size_t minsz = offsetofend(struct vfio_eeh_pe_op, op);
+	long ret;
 
 	if (!pe)
 		return -ENODEV;
-	if (copy_from_user(&op, arg, minsz))
-		return -EFAULT;
-	if (op.argsz < minsz || op.flags)
-		return -EINVAL;
+	ret = tce_copy_arg(&op, arg, minsz);
+	if (ret)
+		return ret;
 	switch (op.op) {
 	case VFIO_EEH_PE_DISABLE:
 		return spapr_eeh_set_option(pe, SPAPR_EEH_OPT_DISABLE);
@@ -634,6 +661,18 @@ static long tce_iommu_get_info(struct tce_container *tc, void *arg)
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/* TCE_CREATE and TCE_REMOVE start alike: the container's mm, an attached group, the argument. */
+static long tce_window_arg(struct tce_container *tc, void *buf, void *arg, size_t minsz)
+{
+	long ret = tce_iommu_mm_set(tc);
+
+	if (ret)
+		return ret;
+	if (!tce_groups_attached(tc))
+		return -ENXIO;
+	return tce_copy_arg(buf, arg, minsz);
+}
+
 static long tce_iommu_ioctl_locked(struct tce_container *tc, unsigned int cmd, void *arg)
 {
 	struct vfio_iommu_spapr_register_memory reg;
@@ -661,10 +700,9 @@ static long tce_iommu_ioctl_locked(struct tce_container *tc, unsigned int cmd, v
 		ret = tce_iommu_mm_set(tc);
 		if (ret)
 			return ret;
-		if (copy_from_user(&reg, arg, minsz))
-			return -EFAULT;
-		if (reg.argsz < minsz || reg.flags)
-			return -EINVAL;
+		ret = tce_copy_arg(&reg, arg, minsz);
+		if (ret)
+			return ret;
 		return tce_iommu_register_pages(tc, reg.vaddr, reg.size);
 	case VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
 		if (!tc->v2)
@@ -672,10 +710,9 @@ static long tce_iommu_ioctl_locked(struct tce_container *tc, unsigned int cmd, v
 		if (!tc->mm)
 			return -EPERM;
 		minsz = offsetofend(struct vfio_iommu_spapr_register_memory, size);
-		if (copy_from_user(&reg, arg, minsz))
-			return -EFAULT;
-		if (reg.argsz < minsz || reg.flags)
-			return -EINVAL;
+		ret = tce_copy_arg(&reg, arg, minsz);
+		if (ret)
+			return ret;
 		return tce_iommu_unregister_pages(tc, reg.vaddr, reg.size);
 	case VFIO_IOMMU_ENABLE:
 		if (tc->v2)
@@ -698,16 +735,10 @@ static long tce_iommu_ioctl_locked(struct tce_container *tc, unsigned int cmd, v
 	case VFIO_IOMMU_SPAPR_TCE_CREATE:
 		if (!tc->v2)
 			break;
-		ret = tce_iommu_mm_set(tc);
+		minsz = offsetofend(struct vfio_iommu_spapr_tce_create, start_addr);
+		ret = tce_window_arg(tc, &create, arg, minsz);
 		if (ret)
 			return ret;
-		if (!tce_groups_attached(tc))
-			return -ENXIO;
-		minsz = offsetofend(struct vfio_iommu_spapr_tce_create, start_addr);
-		if (copy_from_user(&create, arg, minsz))
-			return -EFAULT;
-		if (create.argsz < minsz || create.flags)
-			return -EINVAL;
 		ret = tce_iommu_create_default_window(tc);
 		if (!ret) {
 			uint64_t start = 0;
@@ -722,16 +753,10 @@ static long tce_iommu_ioctl_locked(struct tce_container *tc, unsigned int cmd, v
 	case VFIO_IOMMU_SPAPR_TCE_REMOVE:
 		if (!tc->v2)
 			break;
-		ret = tce_iommu_mm_set(tc);
+		minsz = offsetofend(struct vfio_iommu_spapr_tce_remove, start_addr);
+		ret = tce_window_arg(tc, &remove, arg, minsz);
 		if (ret)
 			return ret;
-		if (!tce_groups_attached(tc))
-			return -ENXIO;
-		minsz = offsetofend(struct vfio_iommu_spapr_tce_remove, start_addr);
-		if (copy_from_user(&remove, arg, minsz))
-			return -EFAULT;
-		if (remove.argsz < minsz || remove.flags)
-			return -EINVAL;
 		if (tc->def_window_pending && !remove.start_addr) {
 			tc->def_window_pending = false;
 			return 0;

@@ -38,6 +38,7 @@
 
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/numparse.h"
 #include "vfio/vfio_private.h"
 
 pthread_mutex_t vfio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -263,24 +264,6 @@ void vfio_device_put_file(struct vfio_device *vdev)
 /* ------------------------------------------------------------------ */
 /* Paths                                                              */
 
-/* A decimal number with nothing after it and no leading zero ("0" itself is fine). */
-static bool parse_index(const char *s, unsigned int *out)
-{
-	unsigned long v = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > UINT32_MAX)
-			return false;
-	}
-	*out = (unsigned int)v;
-	return true;
-}
-
 struct uiommu_file *vfio_path_open(const char *path, int flags, int *err)
 {
 	static const char cdev_prefix[] = "/dev/vfio/devices/vfio";
@@ -293,7 +276,7 @@ struct uiommu_file *vfio_path_open(const char *path, int flags, int *err)
 		return vfio_container_fops_open(flags, err);
 
 	if (!strncmp(path, cdev_prefix, sizeof(cdev_prefix) - 1) &&
-	    parse_index(path + sizeof(cdev_prefix) - 1, &index)) {
+	    parse_dec_index(path + sizeof(cdev_prefix) - 1, &index)) {
 		pthread_mutex_lock(&vfio_registry_lock);
 		vdev = cdev_find_locked(index);
 		if (vdev)
@@ -305,7 +288,7 @@ struct uiommu_file *vfio_path_open(const char *path, int flags, int *err)
 	}
 
 	if (!strncmp(path, prefix, sizeof(prefix) - 1) &&
-	    parse_index(path + sizeof(prefix) - 1, &index)) {
+	    parse_dec_index(path + sizeof(prefix) - 1, &index)) {
 		struct uiommu_file *file;
 
 		/* The registry lock keeps the group from going while it opens. */

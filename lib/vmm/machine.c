@@ -154,7 +154,7 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 		goto fail;
 	smmuv3_iommu_params_default(&p);
 	p.hw.s1p = io->s1;
-	p.hw.s2p = true;
+	p.hw.s2p = io->s2;
 	p.hw.httu = io->httu;
 	p.hw.stall = io->stall;
 	p.hw.sidsize = io->sidsize;

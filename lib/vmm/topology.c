@@ -6,7 +6,7 @@
  * What it owns: the schema of doc/topology.md and every rule a topology
  * must keep before machine.c may build it, so that a file that loads here
  * builds (memory permitting): the models and their option ranges (SMMUv3:
- * stage 2 always, SIDSIZE, SSIDSIZE, translation cache geometry as
+ * stages s1, s2 or both, SIDSIZE, SSIDSIZE, translation cache geometry as
  * lib/xlate accepts it; VT-d: the caches only, requester IDs from the PCI
  * names, unique per instance; the mock: one per process; spapr: a PowerNV
  * PHB whose groups are PEs, no PASIDs), PCI names, stream IDs
@@ -15,28 +15,25 @@
  * IOMMU instance (VFIO's rule). Unknown keys are errors: a misspelt
  * optional key must not be silently ignored.
  *
- * Messages: jansson reports syntax errors with a position; for the values
- * it returns, util/jpos.h indexes the same text so that tl_err() can name
- * "FILE:LINE:COL: PATH: ..." for any value, looked up only when something
- * is wrong.
+ * Messages: util/json_field.h loads the text, checks keys and reads the
+ * typed fields, naming "FILE:LINE:COL: PATH: ..." for any value, in the
+ * spelling of topology files (JF_TOPOLOGY: strings quoted, numbers plain
+ * decimal or 0x-hex, large bounds in hex), as doc/topology.md shows them.
  *
  * Ownership: a struct topology owns its strings and arrays (util/alloc.h);
  * topology_free() releases them. jansson's own memory is malloc'ed and not
  * reached by fail-nth. No locks: a topology is immutable once loaded.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hw/smmuv3/smmuv3_iommu.h"
 #include "hw/vtd/vtd_iommu.h"
 #include "util/alloc.h"
 #include "util/bits.h"
-#include "util/jpos.h"
+#include "util/json_field.h"
 #include "vmm/topology.h"
 
 #define TL_FILE_MAX   (1u << 20)
@@ -58,235 +55,11 @@ static const char *const dev_keys[] = {"type",	"name",	       "iommu",	    "sid"
 				       "group", "pasid_width", "can_stall", NULL};
 
 struct tl {
-	const char *file;
-	struct jpos pos;
-	char *err;
-	size_t errlen;
+	struct jf jf; /* the file, its positions, the message buffer */
 	struct topology *t;
 	bool *group_given; /* per device: "group" was in the file */
 	bool *sid_given;
 };
-
-/* ---------------------------------------------------------------------- */
-/* Messages                                                               */
-
-static size_t add(char *buf, size_t len, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static size_t add(char *buf, size_t len, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (n >= len)
-		return n;
-	va_start(ap, fmt);
-	r = vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-	return r < 0 ? n : n + (size_t)r;
-}
-
-static void pathf(char *dst, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void pathf(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-}
-
-static void child(char *dst, size_t len, const char *parent, const char *key)
-{
-	pathf(dst, len, "%s%s%s", parent, *parent ? "." : "", key);
-}
-
-/*
- * "FILE:LINE:COL: PATH: message" with the position of the value at @path
- * (of its key with @at_key), or of the nearest enclosing value found.
- */
-static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int tl_err(struct tl *ld, const char *path, bool at_key, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	jpos_vmessage(&ld->pos, ld->file, ld->err, ld->errlen, path, at_key, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* What a value is, for "got ...". */
-static const char *describe(const json_t *v, char *buf, size_t len)
-{
-	const char *s;
-	size_t n = 0;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	case JSON_INTEGER:
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-		return buf;
-	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
-		return buf;
-	case JSON_STRING:
-		break;
-	}
-	s = json_string_value(v);
-	if (!*s)
-		return "\"\" (an empty string)";
-	n = add(buf, len, n, "\"");
-	for (; *s && n + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (n >= 40) {
-			n = add(buf, len, n, "...");
-			break;
-		}
-		n = c < 0x20 || c == 0x7f ? add(buf, len, n, "\\x%02x", c)
-					  : add(buf, len, n, "%c", c);
-	}
-	add(buf, len, n, "\"");
-	return buf;
-}
-
-/* Every key of @obj must be in @allowed. */
-static int check_keys(struct tl *ld, json_t *obj, const char *path, const char *const *allowed,
-		      const char *why)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v)
-	{
-		char p[TL_PBUF], list[256];
-		size_t n = 0;
-		bool ok = false;
-
-		for (const char *const *a = allowed; *a; a++)
-			ok |= !strcmp(key, *a);
-		if (ok)
-			continue;
-		for (const char *const *a = allowed; *a; a++)
-			n = add(list, sizeof(list), n, "%s%s", a == allowed ? "" : ", ", *a);
-		child(p, sizeof(p), path, key);
-		return tl_err(ld, p, true, "unknown key (expected %s%s)", list, why ? why : "");
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Values                                                                 */
-
-/* Decimal, or hexadecimal with 0x; no sign, no suffix. */
-static bool parse_num(const char *s, uint64_t *out)
-{
-	unsigned int base = 10;
-	uint64_t v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned int)(*s - 'A' + 10);
-		else
-			return false;
-		if (v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
-}
-
-/*
- * The number at @obj.@key into *out, in [lo, hi]: 1; 0 when absent (*out
- * untouched); -EINVAL. Numbers are JSON integers or strings "16", "0x10".
- */
-static int get_num(struct tl *ld, json_t *obj, const char *opath, const char *key, uint64_t lo,
-		   uint64_t hi, uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[TL_PBUF], d[64];
-	uint64_t x = 0;
-	bool ok;
-
-	if (!v)
-		return 0;
-	child(p, sizeof(p), opath, key);
-	if (json_is_integer(v))
-		ok = json_integer_value(v) >= 0 && (x = (uint64_t)json_integer_value(v), true);
-	else
-		ok = json_is_string(v) && parse_num(json_string_value(v), &x);
-	if (!ok || x < lo || x > hi) {
-		if (hi > 0xffff)
-			return tl_err(ld, p, false, "expected a number from %llu to 0x%llx, got %s",
-				      (unsigned long long)lo, (unsigned long long)hi,
-				      describe(v, d, sizeof(d)));
-		return tl_err(ld, p, false, "expected a number from %llu to %llu, got %s",
-			      (unsigned long long)lo, (unsigned long long)hi,
-			      describe(v, d, sizeof(d)));
-	}
-	*out = x;
-	return 1;
-}
-
-static int get_bool(struct tl *ld, json_t *obj, const char *opath, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[TL_PBUF], d[64];
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v)) {
-		child(p, sizeof(p), opath, key);
-		return tl_err(ld, p, false, "expected true or false, got %s",
-			      describe(v, d, sizeof(d)));
-	}
-	*out = json_is_true(v);
-	return 1;
-}
-
-/* A string: 1 and *out; 0 when absent and optional; -EINVAL. */
-static int get_str(struct tl *ld, json_t *obj, const char *opath, const char *key, bool required,
-		   const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[TL_PBUF], d[64];
-
-	if (!v) {
-		if (required)
-			return tl_err(ld, opath, false, "missing key \"%s\"", key);
-		return 0;
-	}
-	if (!json_is_string(v)) {
-		child(p, sizeof(p), opath, key);
-		return tl_err(ld, p, false, "expected a string, got %s", describe(v, d, sizeof(d)));
-	}
-	*out = json_string_value(v);
-	return 1;
-}
 
 static char *ustrdup(const char *s)
 {
@@ -344,12 +117,19 @@ bool topology_pci_name_rid(const char *name, uint32_t *rid)
 /* ---------------------------------------------------------------------- */
 /* IOMMU instances                                                        */
 
+/* An SMMUv3's "stages" as the topology file spells them. */
+static const char *topo_stages_name(const struct topo_iommu *io)
+{
+	return io->s1 && io->s2 ? "s1+s2" : io->s1 ? "s1" : "s2";
+}
+
 static void smmu_defaults(struct topo_iommu *io)
 {
 	struct smmuv3_iommu_params p;
 
 	smmuv3_iommu_params_default(&p);
 	io->s1 = p.hw.s1p;
+	io->s2 = p.hw.s2p;
 	io->httu = p.hw.httu;
 	io->stall = p.hw.stall;
 	io->sidsize = p.hw.sidsize;
@@ -369,39 +149,39 @@ static int parse_geom(struct tl *ld, json_t *cache, const char *cpath, const cha
 
 	if (!v)
 		return 0;
-	child(p, sizeof(p), cpath, key);
+	jf_child(p, sizeof(p), cpath, key);
 	if (json_is_object(v)) {
-		ret = check_keys(ld, v, p, geom_keys, NULL);
+		ret = jf_check_keys(&ld->jf, v, p, geom_keys);
 		if (ret)
 			return ret;
-		ret = get_num(ld, v, p, "entries", 0, TL_CACHE_MAX, &entries);
+		ret = jf_get_small(&ld->jf, v, p, "entries", 0, TL_CACHE_MAX, &entries);
 		if (ret < 0)
 			return ret;
 		if (!ret)
-			return tl_err(ld, p, false, "missing key \"entries\"");
-		ret = get_num(ld, v, p, "ways", 0, TL_WAYS_MAX, &ways);
+			return jf_err(&ld->jf, p, false, "missing key \"entries\"");
+		ret = jf_get_small(&ld->jf, v, p, "ways", 0, TL_WAYS_MAX, &ways);
 		if (ret < 0)
 			return ret;
 		eff = ways ? (unsigned int)ways : (unsigned int)MIN(entries, (uint64_t)TL_WAYS_MAX);
 		if (entries && entries % eff) {
 			char e[TL_PBUF];
 
-			child(e, sizeof(e), p, "entries");
-			return tl_err(
-				ld, e, false,
+			jf_child(e, sizeof(e), p, "entries");
+			return jf_err(
+				&ld->jf, e, false,
 				"%llu entries do not divide into %u ways (sets of equal size)",
 				(unsigned long long)entries, eff);
 		}
 	} else {
-		ret = get_num(ld, cache, cpath, key, 0, TL_CACHE_MAX, &entries);
+		ret = jf_get_small(&ld->jf, cache, cpath, key, 0, TL_CACHE_MAX, &entries);
 		if (ret < 0)
 			return ret;
 		ways = MIN(entries, (uint64_t)TL_CACHE_WAYS);
 		if (entries % (ways ? ways : 1))
-			return tl_err(ld, p, false,
+			return jf_err(&ld->jf, p, false,
 				      "expected a multiple of %u (the ways of a cache given by its "
 				      "size), or {\"entries\": N, \"ways\": W}, got %s",
-				      TL_CACHE_WAYS, describe(v, d, sizeof(d)));
+				      TL_CACHE_WAYS, jf_describe_as(&ld->jf, v, d, sizeof(d)));
 	}
 	g->entries = (unsigned int)entries;
 	g->ways = (unsigned int)ways;
@@ -416,17 +196,17 @@ static int parse_cache(struct tl *ld, json_t *obj, const char *opath, struct top
 
 	if (!v)
 		return 0;
-	child(p, sizeof(p), opath, "cache");
+	jf_child(p, sizeof(p), opath, "cache");
 	if (json_is_boolean(v)) {
 		io->no_cache = !json_is_true(v);
 		return 0;
 	}
 	if (!json_is_object(v))
-		return tl_err(ld, p, false,
+		return jf_err(&ld->jf, p, false,
 			      "expected false (no caches), true (the defaults) or an object of "
 			      "cache sizes, got %s",
-			      describe(v, d, sizeof(d)));
-	ret = check_keys(ld, v, p, cache_keys, NULL);
+			      jf_describe_as(&ld->jf, v, d, sizeof(d)));
+	ret = jf_check_keys(&ld->jf, v, p, cache_keys);
 	if (!ret)
 		ret = parse_geom(ld, v, p, "iotlb", &io->cache.iotlb);
 	if (!ret)
@@ -448,39 +228,39 @@ static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_
 	int ret;
 
 	smmu_defaults(io);
-	ret = check_keys(ld, obj, path, smmu_keys, NULL);
+	ret = jf_check_keys(&ld->jf, obj, path, smmu_keys);
 	if (ret)
 		return ret;
-	ret = get_str(ld, obj, path, "stages", false, &stages);
+	ret = jf_get_str(&ld->jf, obj, path, "stages", false, &stages);
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		child(p, sizeof(p), path, "stages");
+		jf_child(p, sizeof(p), path, "stages");
 		if (!strcmp(stages, "s1+s2"))
-			io->s1 = true;
+			io->s1 = io->s2 = true;
 		else if (!strcmp(stages, "s2"))
-			io->s1 = false;
+			io->s1 = false, io->s2 = true;
 		else if (!strcmp(stages, "s1"))
-			return tl_err(ld, p, false,
-				      "the SMMUv3 driver's domains are stage 2, so stage 2 must be "
-				      "there: expected \"s1+s2\" or \"s2\", got \"s1\"");
+			io->s1 = true, io->s2 = false;
 		else
-			return tl_err(ld, p, false, "expected \"s1+s2\" or \"s2\", got %s",
-				      describe(json_object_get(obj, "stages"), d, sizeof(d)));
+			return jf_err(&ld->jf, p, false,
+				      "expected \"s1+s2\", \"s1\" or \"s2\", got %s",
+				      jf_describe_as(&ld->jf, json_object_get(obj, "stages"), d,
+						     sizeof(d)));
 	}
-	ret = get_num(ld, obj, path, "sidsize", 1, 32, &x);
+	ret = jf_get_small(&ld->jf, obj, path, "sidsize", 1, 32, &x);
 	if (ret < 0)
 		return ret;
 	if (ret)
 		io->sidsize = (unsigned int)x;
-	ret = get_num(ld, obj, path, "ssidsize", 0, 20, &x);
+	ret = jf_get_small(&ld->jf, obj, path, "ssidsize", 0, 20, &x);
 	if (ret < 0)
 		return ret;
 	if (ret)
 		io->ssidsize = (unsigned int)x;
-	ret = get_bool(ld, obj, path, "httu", &io->httu);
+	ret = jf_get_bool(&ld->jf, obj, path, "httu", &io->httu);
 	if (ret >= 0)
-		ret = get_bool(ld, obj, path, "stall", &io->stall);
+		ret = jf_get_bool(&ld->jf, obj, path, "stall", &io->stall);
 	if (ret >= 0)
 		ret = parse_cache(ld, obj, path, io);
 	return ret < 0 ? ret : 0;
@@ -496,7 +276,7 @@ static int parse_vtd(struct tl *ld, json_t *obj, const char *path, struct topo_i
 	io->no_cache = p.hw.no_cache;
 	io->cache = p.hw.cache;
 	io->ssidsize = p.hw.pss + 1;
-	ret = check_keys(ld, obj, path, vtd_keys, NULL);
+	ret = jf_check_keys(&ld->jf, obj, path, vtd_keys);
 	if (!ret)
 		ret = parse_cache(ld, obj, path, io);
 	return ret;
@@ -510,23 +290,24 @@ static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
 	char path[TL_PBUF], p[TL_PBUF], d[64];
 	int ret;
 
-	pathf(path, sizeof(path), "iommus[%u]", i);
-	if (!json_is_object(obj))
-		return tl_err(ld, path, false, "expected an object, got %s",
-			      describe(obj, d, sizeof(d)));
-	ret = get_str(ld, obj, path, "name", true, &name);
+	jf_pathf(path, sizeof(path), "iommus[%u]", i);
+	ret = jf_expect_object(&ld->jf, obj, path);
+	if (ret)
+		return ret;
+	ret = jf_get_str(&ld->jf, obj, path, "name", true, &name);
 	if (ret < 0)
 		return ret;
-	child(p, sizeof(p), path, "name");
+	jf_child(p, sizeof(p), path, "name");
 	if (!*name || strlen(name) >= TOPO_NAME_MAX)
-		return tl_err(ld, p, false, "expected a name of 1 to %u characters, got %s",
+		return jf_err(&ld->jf, p, false, "expected a name of 1 to %u characters, got %s",
 			      TOPO_NAME_MAX - 1,
-			      describe(json_object_get(obj, "name"), d, sizeof(d)));
+			      jf_describe_as(&ld->jf, json_object_get(obj, "name"), d, sizeof(d)));
 	for (unsigned int j = 0; j < i; j++)
 		if (!strcmp(t->iommus[j].name, name))
-			return tl_err(ld, p, false, "\"%s\" is iommus[%u]'s name already", name, j);
+			return jf_err(&ld->jf, p, false, "\"%s\" is iommus[%u]'s name already",
+				      name, j);
 	snprintf(io->name, sizeof(io->name), "%s", name);
-	ret = get_str(ld, obj, path, "model", true, &model);
+	ret = jf_get_str(&ld->jf, obj, path, "model", true, &model);
 	if (ret < 0)
 		return ret;
 	if (!strcmp(model, "smmuv3")) {
@@ -537,22 +318,24 @@ static int parse_iommu(struct tl *ld, json_t *obj, unsigned int i)
 		io->model = TOPO_IOMMU_VTD;
 		return parse_vtd(ld, obj, path, io);
 	}
-	child(p, sizeof(p), path, "model");
+	jf_child(p, sizeof(p), path, "model");
 	if (!strcmp(model, "spapr")) {
 		io->model = TOPO_IOMMU_SPAPR;
-		return check_keys(ld, obj, path, spapr_keys, " (the spapr model has no options)");
+		return jf_check_keys_note(&ld->jf, obj, path, spapr_keys,
+					  " (the spapr model has no options)");
 	}
 	if (strcmp(model, "mock"))
-		return tl_err(ld, p, false, "expected \"smmuv3\", \"vtd\", \"spapr\" or \"mock\", got %s",
-			      describe(json_object_get(obj, "model"), d, sizeof(d)));
+		return jf_err(&ld->jf, p, false,
+			      "expected \"smmuv3\", \"vtd\", \"spapr\" or \"mock\", got %s",
+			      jf_describe_as(&ld->jf, json_object_get(obj, "model"), d, sizeof(d)));
 	io->model = TOPO_IOMMU_MOCK;
 	for (unsigned int j = 0; j < i; j++)
 		if (t->iommus[j].model == TOPO_IOMMU_MOCK)
-			return tl_err(ld, p, false,
+			return jf_err(&ld->jf, p, false,
 				      "the mock IOMMU is one per process (the kernel selftest's), "
 				      "and iommus[%u] is it already",
 				      j);
-	return check_keys(ld, obj, path, mock_keys, " (the mock has no options)");
+	return jf_check_keys_note(&ld->jf, obj, path, mock_keys, " (the mock has no options)");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -566,18 +349,18 @@ static int find_iommu(struct tl *ld, json_t *obj, const char *path, unsigned int
 	size_t n = 0;
 	int ret;
 
-	ret = get_str(ld, obj, path, "iommu", false, &name);
+	ret = jf_get_str(&ld->jf, obj, path, "iommu", false, &name);
 	if (ret < 0)
 		return ret;
 	if (!t->nr_iommus)
-		return tl_err(ld, path, false,
+		return jf_err(&ld->jf, path, false,
 			      "no IOMMU instance to put the device behind (\"iommus\" is empty)");
 	if (!ret) {
 		if (t->nr_iommus == 1) {
 			*out = 0;
 			return 0;
 		}
-		return tl_err(ld, path, false,
+		return jf_err(&ld->jf, path, false,
 			      "missing key \"iommu\" (there is more than one instance)");
 	}
 	for (unsigned int j = 0; j < t->nr_iommus; j++) {
@@ -585,10 +368,27 @@ static int find_iommu(struct tl *ld, json_t *obj, const char *path, unsigned int
 			*out = j;
 			return 0;
 		}
-		n = add(list, sizeof(list), n, "%s\"%s\"", j ? ", " : "", t->iommus[j].name);
+		n = jf_add(list, sizeof(list), n, "%s\"%s\"", j ? ", " : "", t->iommus[j].name);
 	}
-	child(p, sizeof(p), path, "iommu");
-	return tl_err(ld, p, false, "no IOMMU instance \"%s\" (there is %s)", name, list);
+	jf_child(p, sizeof(p), path, "iommu");
+	return jf_err(&ld->jf, p, false, "no IOMMU instance \"%s\" (there is %s)", name, list);
+}
+
+/* A device behind @io, which is not an SMMUv3 (@what it is), has no "sid" or "can_stall". */
+static int refuse_smmu_keys(struct tl *ld, json_t *obj, const char *path,
+			    const struct topo_iommu *io, const char *what)
+{
+	static const char *const smmu_only[] = {"sid", "can_stall"};
+	char p[TL_PBUF];
+
+	for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+		if (!json_object_get(obj, smmu_only[k]))
+			continue;
+		jf_child(p, sizeof(p), path, smmu_only[k]);
+		return jf_err(&ld->jf, p, true, "only for a device behind an smmuv3 (\"%s\" is %s)",
+			      io->name, what);
+	}
+	return 0;
 }
 
 static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
@@ -603,35 +403,35 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 	uint64_t x;
 	int ret;
 
-	pathf(path, sizeof(path), "devices[%u]", i);
-	if (!json_is_object(obj))
-		return tl_err(ld, path, false, "expected an object, got %s",
-			      describe(obj, d, sizeof(d)));
-	ret = check_keys(ld, obj, path, dev_keys, NULL);
+	jf_pathf(path, sizeof(path), "devices[%u]", i);
+	ret = jf_expect_object(&ld->jf, obj, path);
 	if (ret)
 		return ret;
-	ret = get_str(ld, obj, path, "type", true, &type);
+	ret = jf_check_keys(&ld->jf, obj, path, dev_keys);
+	if (ret)
+		return ret;
+	ret = jf_get_str(&ld->jf, obj, path, "type", true, &type);
 	if (ret < 0)
 		return ret;
 	if (strcmp(type, "dmatest")) {
-		child(p, sizeof(p), path, "type");
-		return tl_err(ld, p, false, "expected \"dmatest\", got %s",
-			      describe(json_object_get(obj, "type"), d, sizeof(d)));
+		jf_child(p, sizeof(p), path, "type");
+		return jf_err(&ld->jf, p, false, "expected \"dmatest\", got %s",
+			      jf_describe_as(&ld->jf, json_object_get(obj, "type"), d, sizeof(d)));
 	}
 	dev->type = TOPO_DEV_DMATEST;
-	ret = get_str(ld, obj, path, "name", true, &name);
+	ret = jf_get_str(&ld->jf, obj, path, "name", true, &name);
 	if (ret < 0)
 		return ret;
-	child(p, sizeof(p), path, "name");
+	jf_child(p, sizeof(p), path, "name");
 	if (!topology_pci_name_rid(name, &rid))
-		return tl_err(ld, p, false,
+		return jf_err(&ld->jf, p, false,
 			      "expected a PCI name DDDD:BB:DD.F in lower-case hex (device up to "
 			      "1f, function up to 7) such as \"0000:00:01.0\", got %s",
-			      describe(json_object_get(obj, "name"), d, sizeof(d)));
+			      jf_describe_as(&ld->jf, json_object_get(obj, "name"), d, sizeof(d)));
 	for (unsigned int j = 0; j < i; j++)
 		if (!strcmp(t->devices[j].name, name))
-			return tl_err(ld, p, false, "\"%s\" is devices[%u]'s name already", name,
-				      j);
+			return jf_err(&ld->jf, p, false, "\"%s\" is devices[%u]'s name already",
+				      name, j);
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	ret = find_iommu(ld, obj, path, &dev->iommu);
 	if (ret)
@@ -639,41 +439,27 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 	io = &t->iommus[dev->iommu];
 
 	if (io->model == TOPO_IOMMU_SPAPR) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			child(p, sizeof(p), path, smmu_only[k]);
-			return tl_err(ld, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is an spapr PHB)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io, "an spapr PHB");
+		if (ret)
+			return ret;
 		/* A PE translates by bus address alone: no PASID on sPAPR. */
 		dev->pasid_width = 0;
 		dev->sid = rid; /* the requester ID, which the PHB maps to the PE */
-		ret = get_num(ld, obj, path, "pasid_width", 0, 0, &x);
+		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, 0, &x);
 		if (ret < 0)
 			return ret;
 	} else if (io->model == TOPO_IOMMU_MOCK) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			child(p, sizeof(p), path, smmu_only[k]);
-			return tl_err(ld, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is a mock)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io, "a mock");
+		if (ret)
+			return ret;
 		dev->pasid_width = 0;
-		ret = get_num(ld, obj, path, "pasid_width", 0, MOCK_WIDTH, &x);
+		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, MOCK_WIDTH, &x);
 		if (ret < 0)
 			return ret;
 		if (ret && x && x != MOCK_WIDTH) {
-			child(p, sizeof(p), path, "pasid_width");
-			return tl_err(
-				ld, p, false,
+			jf_child(p, sizeof(p), path, "pasid_width");
+			return jf_err(
+				&ld->jf, p, false,
 				"the mock's devices have PASIDs of %u bits or none: expected 0 "
 				"or %u, got %llu",
 				MOCK_WIDTH, MOCK_WIDTH, (unsigned long long)x);
@@ -681,21 +467,14 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 		if (ret)
 			dev->pasid_width = (unsigned int)x;
 	} else if (io->model == TOPO_IOMMU_VTD) {
-		static const char *const smmu_only[] = {"sid", "can_stall"};
-
 		/* The requester ID is the PCI name's; PASIDs up to ECAP.PSS + 1 bits. */
-		for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
-			if (!json_object_get(obj, smmu_only[k]))
-				continue;
-			child(p, sizeof(p), path, smmu_only[k]);
-			return tl_err(ld, p, true,
-				      "only for a device behind an smmuv3 (\"%s\" is a vtd: the "
-				      "requester ID is the PCI name's)",
-				      io->name);
-		}
+		ret = refuse_smmu_keys(ld, obj, path, io,
+				       "a vtd: the requester ID is the PCI name's");
+		if (ret)
+			return ret;
 		dev->sid = rid;
 		dev->pasid_width = io->ssidsize;
-		ret = get_num(ld, obj, path, "pasid_width", 0, io->ssidsize, &x);
+		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, io->ssidsize, &x);
 		if (ret < 0)
 			return ret;
 		if (ret)
@@ -703,36 +482,37 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 	} else {
 		sid_bits = MIN(io->sidsize, (unsigned int)TOPO_SID_BITS_MAX);
 		dev->sid = rid;
-		ret = get_num(ld, obj, path, "sid", 0, (1ull << sid_bits) - 1, &x);
+		ret = jf_get_small(&ld->jf, obj, path, "sid", 0, (1ull << sid_bits) - 1, &x);
 		if (ret < 0)
 			return ret;
 		ld->sid_given[i] = ret;
 		if (ret)
 			dev->sid = (uint32_t)x;
 		else if (dev->sid >> sid_bits)
-			return tl_err(
-				ld, p, false,
+			return jf_err(
+				&ld->jf, p, false,
 				"the stream ID the PCI name gives, 0x%x, is beyond %s's %u-bit "
 				"stream IDs%s: give \"sid\"",
 				dev->sid, io->name, sid_bits,
 				io->sidsize > sid_bits ? " (the driver's stream table)" : "");
 		dev->pasid_width = MIN(io->ssidsize, 20u);
-		ret = get_num(ld, obj, path, "pasid_width", 0, MIN(io->ssidsize, 20u), &x);
+		ret = jf_get_small(&ld->jf, obj, path, "pasid_width", 0, MIN(io->ssidsize, 20u),
+				   &x);
 		if (ret < 0)
 			return ret;
 		if (ret)
 			dev->pasid_width = (unsigned int)x;
-		ret = get_bool(ld, obj, path, "can_stall", &dev->can_stall);
+		ret = jf_get_bool(&ld->jf, obj, path, "can_stall", &dev->can_stall);
 		if (ret < 0)
 			return ret;
 		if (dev->can_stall && !io->stall) {
-			child(p, sizeof(p), path, "can_stall");
-			return tl_err(ld, p, false,
+			jf_child(p, sizeof(p), path, "can_stall");
+			return jf_err(&ld->jf, p, false,
 				      "%s has \"stall\": false, so no device behind it can stall",
 				      io->name);
 		}
 	}
-	ret = get_num(ld, obj, path, "group", 0, TOPO_GROUP_MAX, &x);
+	ret = jf_get_small(&ld->jf, obj, path, "group", 0, TOPO_GROUP_MAX, &x);
 	if (ret < 0)
 		return ret;
 	ld->group_given[i] = ret;
@@ -766,14 +546,15 @@ static int check_devices(struct tl *ld)
 			if (t->devices[j].iommu != dev->iommu || t->devices[j].sid != dev->sid)
 				continue;
 			if (t->iommus[dev->iommu].model == TOPO_IOMMU_VTD) {
-				pathf(p, sizeof(p), "devices[%u].name", i);
-				return tl_err(ld, p, false,
-					      "requester ID 0x%x is %s's already, behind the same %s",
-					      dev->sid, t->devices[j].name,
-					      t->iommus[dev->iommu].name);
+				jf_pathf(p, sizeof(p), "devices[%u].name", i);
+				return jf_err(
+					&ld->jf, p, false,
+					"requester ID 0x%x is %s's already, behind the same %s",
+					dev->sid, t->devices[j].name, t->iommus[dev->iommu].name);
 			}
-			pathf(p, sizeof(p), "devices[%u].%s", i, ld->sid_given[i] ? "sid" : "name");
-			return tl_err(ld, p, false,
+			jf_pathf(p, sizeof(p), "devices[%u].%s", i,
+				 ld->sid_given[i] ? "sid" : "name");
+			return jf_err(&ld->jf, p, false,
 				      "stream ID 0x%x%s is %s's already, behind the same %s%s",
 				      dev->sid, ld->sid_given[i] ? "" : " (from the PCI name)",
 				      t->devices[j].name, t->iommus[dev->iommu].name,
@@ -799,8 +580,8 @@ static int check_devices(struct tl *ld)
 
 			if (o->group != dev->group || o->iommu == dev->iommu)
 				continue;
-			pathf(p, sizeof(p), "devices[%u].group", i);
-			return tl_err(ld, p, false,
+			jf_pathf(p, sizeof(p), "devices[%u].group", i);
+			return jf_err(&ld->jf, p, false,
 				      "group %u has %s behind %s, and a group's devices are all "
 				      "behind one IOMMU instance (this one is behind %s)",
 				      dev->group, o->name, t->iommus[o->iommu].name,
@@ -834,12 +615,12 @@ static int parse_root(struct tl *ld, json_t *root)
 	int ret;
 
 	if (!json_is_object(root))
-		return tl_err(ld, "", false, "expected an object at the top level, got %s",
-			      describe(root, d, sizeof(d)));
-	ret = check_keys(ld, root, "", top_keys, NULL);
+		return jf_err(&ld->jf, "", false, "expected an object at the top level, got %s",
+			      jf_describe_as(&ld->jf, root, d, sizeof(d)));
+	ret = jf_check_keys(&ld->jf, root, "", top_keys);
 	if (ret)
 		return ret;
-	ret = get_str(ld, root, "", "description", false, &desc);
+	ret = jf_get_str(&ld->jf, root, "", "description", false, &desc);
 	if (ret < 0)
 		return ret;
 	if (ret && !(t->description = ustrdup(desc)))
@@ -847,17 +628,18 @@ static int parse_root(struct tl *ld, json_t *root)
 	iommus = json_object_get(root, "iommus");
 	devices = json_object_get(root, "devices");
 	if (!iommus)
-		return tl_err(ld, "", false, "missing key \"iommus\"");
+		return jf_err(&ld->jf, "", false, "missing key \"iommus\"");
 	if (!json_is_array(iommus))
-		return tl_err(ld, "iommus", false, "expected an array of IOMMU instances, got %s",
-			      describe(iommus, d, sizeof(d)));
+		return jf_err(&ld->jf, "iommus", false,
+			      "expected an array of IOMMU instances, got %s",
+			      jf_describe_as(&ld->jf, iommus, d, sizeof(d)));
 	if (!devices)
-		return tl_err(ld, "", false, "missing key \"devices\"");
+		return jf_err(&ld->jf, "", false, "missing key \"devices\"");
 	if (!json_is_array(devices))
-		return tl_err(ld, "devices", false, "expected an array of devices, got %s",
-			      describe(devices, d, sizeof(d)));
+		return jf_err(&ld->jf, "devices", false, "expected an array of devices, got %s",
+			      jf_describe_as(&ld->jf, devices, d, sizeof(d)));
 	if (json_array_size(iommus) > 64 || json_array_size(devices) > 1024)
-		return tl_err(ld, json_array_size(iommus) > 64 ? "iommus" : "devices", false,
+		return jf_err(&ld->jf, json_array_size(iommus) > 64 ? "iommus" : "devices", false,
 			      "at most 64 IOMMU instances and 1024 devices");
 	t->nr_iommus = (unsigned int)json_array_size(iommus);
 	t->nr_devices = (unsigned int)json_array_size(devices);
@@ -885,27 +667,17 @@ static int parse_root(struct tl *ld, json_t *root)
 int topology_parse(const char *text, size_t len, const char *file, struct topology **out, char *err,
 		   size_t errlen)
 {
-	struct tl ld = {.file = file, .err = err, .errlen = errlen};
-	json_error_t jerr;
+	struct tl ld = {0};
 	json_t *root;
 	int ret;
 
 	*out = NULL;
 	if (errlen)
 		err[0] = 0;
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", file,
-			 jerr.line > 0 ? jerr.line : 1, jerr.column > 0 ? jerr.column : 1,
-			 jerr.text);
-		return -EINVAL;
-	}
-	ret = jpos_scan(&ld.pos, text, len);
-	if (ret) {
-		snprintf(err, errlen, "%s: %s", file,
-			 ret == -ENOMEM ? "out of memory" : "cannot index the JSON text");
+	jf_init(&ld.jf, file, JF_TOPOLOGY, err, errlen);
+	ret = jf_parse(&ld.jf, text, len, &root);
+	if (ret)
 		goto out;
-	}
 	ld.t = uzalloc(sizeof(*ld.t));
 	if (!ld.t || !(ld.t->source = ustrdup(file))) {
 		ret = -ENOMEM;
@@ -918,52 +690,26 @@ int topology_parse(const char *text, size_t len, const char *file, struct topolo
 		topology_free(ld.t);
 	else
 		*out = ld.t;
+	json_decref(root);
 out:
 	ufree(ld.group_given);
 	ufree(ld.sid_given);
-	jpos_free(&ld.pos);
-	json_decref(root);
+	jf_free(&ld.jf);
 	return ret;
 }
 
 int topology_load(const char *file, struct topology **out, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t got = 0;
-	ssize_t n = 0;
+	size_t len = 0;
 	char *text;
-	int fd, ret;
+	int ret;
 
 	*out = NULL;
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return errno == ENOMEM ? -ENOMEM : -EINVAL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > TL_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", file,
-			 !S_ISREG(st.st_mode) ? "not a regular file"
-					      : "larger than 1 MiB, too big for a topology");
-		close(fd);
-		return -EINVAL;
-	}
-	text = ualloc((size_t)st.st_size + 1);
-	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", file);
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size && (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		close(fd);
-		ufree(text);
-		return -EINVAL;
-	}
-	close(fd);
-	text[got] = 0;
-	ret = topology_parse(text, got, file, out, err, errlen);
+	ret = jf_read_file(file, TL_FILE_MAX, "larger than 1 MiB, too big for a topology", &text,
+			   &len, err, errlen);
+	if (ret)
+		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
+	ret = topology_parse(text, len, file, out, err, errlen);
 	ufree(text);
 	return ret;
 }
@@ -1045,8 +791,9 @@ static json_t *iommu_json(const struct topo_iommu *io)
 		o = json_pack("{s:s,s:s}", "name", io->name, "model", "vtd");
 	else
 		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
-		      "stages", io->s1 ? "s1+s2" : "s2", "sidsize", (json_int_t)io->sidsize,
-		      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall", io->stall);
+			      "stages", topo_stages_name(io), "sidsize", (json_int_t)io->sidsize,
+			      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall",
+			      io->stall);
 	if (!o)
 		return NULL;
 	if (io->no_cache)
@@ -1137,7 +884,7 @@ int topology_print_text(const struct topology *t, FILE *f)
 			fprintf(f,
 				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "
 				"stall %s\n",
-				io->name, io->s1 ? "s1+s2" : "s2", io->sidsize, io->ssidsize,
+				io->name, topo_stages_name(io), io->sidsize, io->ssidsize,
 				io->httu ? "on" : "off", io->stall ? "on" : "off");
 		fputs("  caches: ", f);
 		if (io->no_cache) {

@@ -44,8 +44,8 @@ enum topo_iommu_model {
 struct topo_iommu {
 	char name[TOPO_NAME_MAX];
 	enum topo_iommu_model model;
-	/* SMMUv3 only. Stage 2 is always there (the driver's domains are stage 2). */
-	bool s1;
+	/* SMMUv3 only: the stages implemented (nesting needs both). */
+	bool s1, s2;
 	bool httu, stall;
 	unsigned int sidsize, ssidsize;
 	bool no_cache;			 /* no translation caches at all (SMMUv3, VT-d) */

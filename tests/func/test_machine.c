@@ -120,6 +120,60 @@ static void test_default(void *arg)
 	check_empty();
 }
 
+/*
+ * The topology's "stages": a type1 container's domain is stage 1 on an
+ * SMMU with stage 1 (alone or beside stage 2) and stage 2 on a stage-2-only
+ * one (STE.Config 0b101 / 0b110, as Linux's arm-smmu-v3 picks them); a
+ * stage-1-only SMMU cannot be a nesting parent (VFIO's nesting type and
+ * IOMMU_HWPT_ALLOC with NEST_PARENT: EOPNOTSUPP).
+ */
+static void test_stages(void *arg)
+{
+	static const struct {
+		const char *stages;
+		uint64_t config;
+	} cases[] = { { "s1+s2", 5 }, { "s1", 5 }, { "s2", 6 } };
+	(void)arg;
+
+	for (size_t i = 0; i < ARRAY_SIZE_T(cases); i++) {
+		char text[512], err[256];
+		struct topology *t;
+		struct machine *m;
+		struct vdev v;
+		uint64_t ste[8];
+
+		snprintf(text, sizeof(text),
+			 "{\"iommus\": [{\"name\": \"smmu0\", \"model\": \"smmuv3\", "
+			 "\"stages\": \"%s\"}], \"devices\": [{\"type\": \"dmatest\", "
+			 "\"name\": \"0000:00:01.0\", \"iommu\": \"smmu0\", \"group\": 1}]}",
+			 cases[i].stages);
+		t = load(text);
+		CHECK_OK(machine_create(t, &m, err, sizeof(err)));
+		topology_free(t);
+		vdev_open(&v, "/dev/vfio/1", "0000:00:01.0");
+		CHECK_OK(smmuv3_iommu_read_ste(machine_smmu(m, "smmu0"), 0x8, ste));
+		TAP_CHECK_EQ(ste[0] & 0xf, 1 | cases[i].config << 1, "stages %s: STE.Config",
+			     cases[i].stages);
+		vdev_close(&v);
+		if (!strcmp(cases[i].stages, "s1")) {
+			struct uiommu_file *c = uiommu_open("/dev/vfio/vfio", O_RDWR);
+			struct uiommu_file *g = uiommu_open("/dev/vfio/1", O_RDWR);
+			int32_t fd;
+
+			TAP_CHECK(c && g, "open: %s", strerror(errno));
+			fd = uiommu_file_fd(c);
+			CHECK_OK(uiommu_ioctl(g, VFIO_GROUP_SET_CONTAINER, &fd));
+			TAP_CHECK(uiommu_ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_NESTING_IOMMU) == -1 &&
+					  errno == EOPNOTSUPP,
+				  "stages s1: nesting type: %s", strerror(errno));
+			CHECK_OK(uiommu_close(g));
+			CHECK_OK(uiommu_close(c));
+		}
+		CHECK_OK(machine_destroy(m));
+		check_empty();
+	}
+}
+
 static void test_destroy_busy(void *arg)
 {
 	struct machine *m;
@@ -372,6 +426,8 @@ int main(void)
 		{"the process's machine: default, UIOMMU_CONFIG, bad files, the program's own",
 		 test_process_machine},
 		{"the default topology: groups, cdevs, SMMUv3 SIDs", test_default},
+		{"stages s1+s2, s1, s2: the domain's stage, no nesting without stage 2",
+		 test_stages},
 		{"machine_destroy while a device is open: EBUSY, nothing changes",
 		 test_destroy_busy},
 		{"names taken, a group behind another instance", test_conflicts},

@@ -46,6 +46,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 
+#include "hwdev_fixture.h"
 #include "iommufd_objs.h"
 
 /* STE / CD / command / event fields the test spells out (qword, bit). */
@@ -147,17 +148,12 @@ static void smmu_setup_s2(void)
 
 static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
 {
-	struct iommufd_ctx *ictx;
 	struct sdev d = {0};
 	int err;
 
 	d.udev = smmuv3_iommu_dev_create(smmu, p, &err);
 	TAP_CHECK(d.udev, "dev_create: %d", err);
-	ictx = iommufd_ctx_from_file(self_file);
-	TAP_CHECK(!IS_ERR(ictx), "ctx");
-	d.idev = iommufd_device_bind(ictx, d.udev, &d.id, true);
-	iommufd_ctx_put(ictx);
-	TAP_CHECK(!IS_ERR(d.idev), "bind: %ld", PTR_ERR(d.idev));
+	d.idev = hwdev_bind(d.udev, &d.id);
 	return d;
 }
 
@@ -187,8 +183,7 @@ static void sdev_free(struct sdev *d)
 {
 	if (!d->udev)
 		return;
-	iommufd_device_detach(d->idev, IOMMU_NO_PASID);
-	iommufd_device_unbind(d->idev);
+	hwdev_unbind(d->idev);
 	smmuv3_iommu_dev_destroy(d->udev);
 	d->udev = NULL;
 }
@@ -206,20 +201,6 @@ static void ste_read(uint32_t sid, uint64_t ste[8])
 	TAP_CHECK(!smmuv3_iommu_read_ste(smmu, sid, ste), "read_ste");
 	for (unsigned int i = 0; i < 8; i++)
 		ste[i] = le64toh(ste[i]);
-}
-
-/* The domain of HWPT @id (looked up in the context, for its VMID). */
-static struct iommu_domain *hwpt_domain(uint32_t id)
-{
-	struct iommufd_ctx *ictx = iommufd_ctx_from_file(self_file);
-	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_ANY);
-	struct iommu_domain *d;
-
-	TAP_CHECK(!IS_ERR(obj), "HWPT %u", id);
-	d = to_hwpt(obj)->domain;
-	iommufd_put_object(ictx, obj);
-	iommufd_ctx_put(ictx);
-	return d;
 }
 
 static uint16_t hwpt_asid(uint32_t id)
@@ -247,47 +228,21 @@ static uint16_t hwpt_vmid(uint32_t id)
 static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
 	       struct iommu_dma_fault *f)
 {
-	struct iommu_dma_fault fl;
-	size_t dn;
-
-	return iommu_dma_rw(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done ? done : &dn,
-			    f ? f : &fl);
+	return hwdev_dma(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done, f);
 }
 
 static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
 {
-	struct iommu_dma_fault f = {0};
-	size_t done = 0;
-	int ret = dma(d, iova, buf, len, write, &done, &f);
-
-	TAP_CHECK(!ret && done == len, "DMA %s 0x%llx+%zu: %d, done %zu, reason 0x%x",
-		  write ? "write" : "read", (unsigned long long)iova, len, ret, done, f.reason);
+	hwdev_dma_ok(d->udev, IOMMU_NO_PASID, iova, buf, len, write);
 }
 
 static void dma_fault(struct sdev *d, uint64_t iova, size_t len, bool write, int err,
 		      unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
-	uint8_t buf[0x3000];
-	struct iommu_dma_fault f = {0};
-	size_t done = 99;
-	int ret;
+	struct iommu_dma_fault f = hwdev_dma_fault(d->udev, IOMMU_NO_PASID, iova, len, write, err,
+						   reason, want_done, fault_iova);
 
-	memset(buf, 0x5a, sizeof(buf));
-	ret = dma(d, iova, buf, len, write, &done, &f);
-	TAP_CHECK_EQ(ret, err, "DMA 0x%llx", (unsigned long long)iova);
-	TAP_CHECK_EQ(done, want_done, "bytes moved before the fault");
-	TAP_CHECK_EQ(f.err, err, "fault err");
-	TAP_CHECK_EQ(f.reason, reason, "fault reason");
-	TAP_CHECK_EQ(f.iova, fault_iova, "fault iova");
 	TAP_CHECK_EQ(f.access, write ? PT_PROT_W : PT_PROT_R, "fault access");
-}
-
-static void *zpages(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	TAP_CHECK(p != MAP_FAILED, "mmap");
-	return p;
 }
 
 /* ------------------------------------------------------------------ */

@@ -38,6 +38,7 @@
 #include <linux/vfio.h>
 
 #include "../func/iommufd_internal.h"
+#include "fuzz_prog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,46 +91,6 @@ static const struct req reqs2[] = {
 	{IOMMU_TEST_CMD, 72, 68, {32, 40}, {8, NOF, NOF}, NOF, false},
 };
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t get32(struct input *in)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)get8(in) << (8 * i);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static void setup_once(void)
 {
 	if (scratch)
@@ -150,8 +111,8 @@ static void run_one(struct input *in)
 	uint8_t op = get8(in), mode = get8(in);
 	const struct req *r = NULL;
 	unsigned long request;
-	size_t size, n;
-	void *arg = argbuf;
+	size_t size;
+	void *arg;
 
 	if (op % 16 < ARRAY_SIZE_T(reqs)) {
 		r = &reqs[op % 16];
@@ -171,25 +132,8 @@ static void run_one(struct input *in)
 		}
 	}
 
-	memset(argbuf, 0, 256);
-	n = get8(in) % 97;
-	for (size_t i = 0; i < n; i++)
-		argbuf[i] = get8(in);
-
-	size = r ? r->size : 40;
-	switch (mode & 3) {
-	case 0:
-		break;
-	case 1:
-		size = r ? r->min - 1 : 7;
-		break;
-	case 2:
-		size += get8(in) % 24;
-		break;
-	case 3:
-		size = get32(in) % 8192;
-		break;
-	}
+	fuzz_payload(in, argbuf);
+	size = fuzz_size(in, mode, r ? r->size : 40, r ? r->min - 1 : 7);
 	if ((mode & 3) != 3 || !r)
 		put32(argbuf, (uint32_t)size);
 
@@ -220,16 +164,7 @@ static void run_one(struct input *in)
 	if (r && r->vfio_argsz && (mode & 3) == 0)
 		put32(argbuf, (uint32_t)(r->size + (mode >> 6)));
 
-	switch ((mode >> 3) & 7) {
-	case 6:
-		arg = NULL;
-		break;
-	case 7:
-		arg = (void *)(uintptr_t)(0x1000 + get32(in));
-		break;
-	default:
-		break;
-	}
+	arg = fuzz_arg(in, mode, argbuf);
 	/* Requests that take a value (VFIO_CHECK_EXTENSION, SET_IOMMU) get a small one. */
 	if ((request & 0xff) < 0x80 && !r && (mode & 0x20))
 		arg = (void *)(uintptr_t)(get8(in) % 12);

@@ -59,6 +59,8 @@
 #include "util/log.h"
 #include "vmm/machine.h"
 
+#include "fuzz_prog.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A broken invariant: say which, then crash (the runner saves the input). */
@@ -124,46 +126,6 @@ static const struct req dev_reqs[] = {
 	{_IO(VFIO_TYPE, VFIO_BASE + 17), 16, 16, NOP, 0, false}, /* DEVICE_FEATURE */
 	{VFIO_DEVICE_BIND_IOMMUFD, 16, 16, NOP, 0, false},
 };
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t get32(struct input *in)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)get8(in) << (8 * i);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* The errnos vfio.md gives these files (ioctls, read / write, open). */
 static bool errno_allowed(int e)
@@ -238,26 +200,11 @@ static struct uiommu_file *pick_file(struct files *f, uint8_t sel)
 /* Fill argbuf for @r from the input; the argument to pass. */
 static void *build_arg(struct input *in, const struct req *r, struct files *f, uint8_t mode)
 {
-	size_t n, size = r->size;
-	void *arg = argbuf;
+	size_t size;
+	void *arg;
 
-	memset(argbuf, 0, 256);
-	n = get8(in) % 97;
-	for (size_t i = 0; i < n; i++)
-		argbuf[i] = get8(in);
-	switch (mode & 3) {
-	case 0:
-		break;
-	case 1:
-		size = r->min ? r->min - 1 : 0;
-		break;
-	case 2:
-		size += get8(in) % 24;
-		break;
-	case 3:
-		size = get32(in) % 8192;
-		break;
-	}
+	fuzz_payload(in, argbuf);
+	size = fuzz_size(in, mode, r->size, r->min ? r->min - 1 : 0);
 	/*
 	 * User pointers always point into the scratch buffer: memory a program
 	 * hands to MAP_DMA is the device's to write, so a pointer into this
@@ -292,16 +239,7 @@ static void *build_arg(struct input *in, const struct req *r, struct files *f, u
 	} else {
 		put32(argbuf, (uint32_t)size); /* argsz */
 	}
-	switch ((mode >> 3) & 7) {
-	case 6:
-		arg = NULL;
-		break;
-	case 7:
-		arg = (void *)(uintptr_t)(0x1000 + get32(in));
-		break;
-	default:
-		break;
-	}
+	arg = fuzz_arg(in, mode, argbuf);
 	if (r->noarg)
 		arg = (void *)(uintptr_t)get8(in);
 	return arg;

@@ -34,7 +34,6 @@
  * would get (to stdout, and exits 0, when no PROGRAM is given; to stderr
  * before running it otherwise).
  */
-#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +50,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "util/rmtree.h"
 #include "vmm/topology.h"
 
 #define CMD	     "exec"
@@ -156,33 +156,6 @@ static int prepend_env(const char *name, const char *first)
 static char *absolute(const char *path)
 {
 	return realpath(path, NULL);
-}
-
-static void remove_tree(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-
-	if (fd < 0) {
-		unlinkat(dirfd, name, 0);
-		return;
-	}
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_type == DT_DIR)
-			remove_tree(fd, de->d_name);
-		else
-			unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
-	unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
 static const char *tmpdir(void)

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * parse.c - numbers, sizes, permissions and flags as people write them.
+ * parse.c - permissions, stage configuration flags and sizes as people
+ * write and read them.
  *
  * Scenario files and command-line options accept the same spellings, so
- * one parser serves both: decimal or 0x-hex digits with optional '_'
- * separators, then one binary size suffix. Nothing here prints; callers
- * turn -EINVAL / -ERANGE into messages that name the option or JSON key.
+ * one parser serves both (numbers: util/numparse.h). Nothing here prints;
+ * callers turn -EINVAL into messages that name the option or JSON key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,91 +13,6 @@
 
 #include "parse.h"
 #include "pt/pt.h"
-
-static int digit_value(char c, unsigned int base)
-{
-	int v;
-
-	if (c >= '0' && c <= '9')
-		v = c - '0';
-	else if (c >= 'a' && c <= 'f')
-		v = c - 'a' + 10;
-	else if (c >= 'A' && c <= 'F')
-		v = c - 'A' + 10;
-	else
-		return -1;
-	return (unsigned int)v < base ? v : -1;
-}
-
-static unsigned int suffix_shift(char c)
-{
-	switch (c) {
-	case 'k':
-	case 'K':
-		return 10;
-	case 'm':
-	case 'M':
-		return 20;
-	case 'g':
-	case 'G':
-		return 30;
-	case 't':
-	case 'T':
-		return 40;
-	case 'p':
-	case 'P':
-		return 50;
-	case 'e':
-	case 'E':
-		return 60;
-	}
-	return 0;
-}
-
-int parse_u64(const char *s, uint64_t *out)
-{
-	unsigned int base = 10, shift;
-	uint64_t v = 0;
-	bool any = false, prev_sep = false;
-	int d;
-
-	if (!s)
-		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	for (; *s; s++) {
-		if (*s == '_') {
-			/* Only between digits: not first, not doubled. */
-			if (!any || prev_sep)
-				return -EINVAL;
-			prev_sep = true;
-			continue;
-		}
-		d = digit_value(*s, base);
-		if (d < 0)
-			break;
-		if (v > (UINT64_MAX - (uint64_t)d) / base)
-			return -ERANGE;
-		v = v * base + (uint64_t)d;
-		any = true;
-		prev_sep = false;
-	}
-	if (!any || prev_sep)
-		return -EINVAL;
-	if (*s) {
-		/* "0x10K" would be ambiguous next to hex digits; sizes are decimal. */
-		shift = suffix_shift(*s);
-		if (!shift || s[1] || base == 16)
-			return -EINVAL;
-		if (v > (UINT64_MAX >> shift))
-			return -ERANGE;
-		v <<= shift;
-	}
-	*out = v;
-	return 0;
-}
 
 int parse_prot(const char *s, unsigned int *prot)
 {

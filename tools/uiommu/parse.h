@@ -10,13 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Parse an unsigned 64-bit number: decimal, or hexadecimal with 0x, with
- * '_' allowed between digits and an optional binary suffix K, M, G, T, P
- * or E (upper or lower case, "4K" = 4096). 0, -EINVAL for bad syntax,
- * -ERANGE when the value does not fit in 64 bits.
- */
-int parse_u64(const char *s, uint64_t *out);
+#include "util/numparse.h" /* parse_u64(), which the CLI's callers reach through here */
 
 /*
  * Parse a permission string made of the letters r, w, x, u (each at most
