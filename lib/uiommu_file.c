@@ -288,8 +288,8 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 	if ((file->f_flags & O_PATH) == O_PATH || file->dead)
 		rc = -EBADF;
 	else if (file->remote)
-		/* The owner's objects cannot be mapped into this process. */
-		rc = -ENODEV;
+		/* The owner maps its memory (a memfd) here over the channel. */
+		rc = uremote_mmap(file, addr, length, prot, flags, offset, &out);
 	else
 		rc = file->ops->mmap
 			     ? file->ops->mmap(file, addr, length, prot, flags, offset, &out)
@@ -300,6 +300,40 @@ UIOMMU_EXPORT void *uiommu_mmap(struct uiommu_file *file, void *addr, size_t len
 		return MAP_FAILED;
 	}
 	return out;
+}
+
+/* F_GETFL / F_SETFL of the file itself (shared by its numbers), here or at the owner. */
+long ufile_op_fcntl(struct uiommu_file *file, int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case F_GETFL:
+		return ufile_getfl(file);
+	case F_SETFL:
+		return ufile_setfl(file, (int)arg);
+	default:
+		return -EINVAL;
+	}
+}
+
+UIOMMU_EXPORT int uiommu_fcntl(struct uiommu_file *file, int cmd, unsigned long arg)
+{
+	long rc;
+
+	if (cmd != F_GETFL && cmd != F_SETFL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!file_enter(file))
+		return -1;
+	if (file->dead)
+		rc = -EBADF;
+	else if (file->remote)
+		/* The open file description is the owner's: so are its flags. */
+		rc = uremote_call(file, UREMOTE_FCNTL, (uint64_t)cmd, arg, 0);
+	else
+		rc = ufile_op_fcntl(file, cmd, arg);
+	file_exit(file);
+	return (int)ret_errno(rc);
 }
 
 UIOMMU_EXPORT int uiommu_munmap(void *addr, size_t length)

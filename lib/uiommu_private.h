@@ -35,6 +35,7 @@ long ufile_op_ioctl(struct uiommu_file *file, unsigned long request, unsigned lo
 ssize_t ufile_op_rw(struct uiommu_file *file, void *buf, size_t count, int64_t offset, bool pos,
 		    bool write);
 unsigned int ufile_op_poll(struct uiommu_file *file);
+long ufile_op_fcntl(struct uiommu_file *file, int cmd, unsigned long arg);
 
 /*
  * uiommu_remote.c: a call on a file inherited over fork(), made by the
@@ -51,10 +52,19 @@ enum uremote_op {
 	UREMOTE_POLL,
 	UREMOTE_RELEASE,
 	UREMOTE_EXIT,
+	UREMOTE_FCNTL,	   /* @a: F_GETFL or F_SETFL, @b: its argument */
+	UREMOTE_MMAP,	   /* uremote_mmap() */
+	UREMOTE_VMA_CLOSE, /* internal: a mapping the owner made for us is gone */
+	UREMOTE_FORK,	   /* internal: a channel for our child */
+	UREMOTE_ANSWER,	   /* internal: the answer to the owner's request */
 };
 
 long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint64_t b,
 		  int64_t offset);
+
+/* mmap(2) of a remote file: the owner resolves it and passes the memory over. 0 or -errno. */
+int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, int flags,
+		 int64_t offset, void **out);
 
 /* The process is exiting: the owner drops what it holds for us, and we wait for that. */
 void uremote_process_exit(void);

@@ -7,17 +7,35 @@
  * child's ioctl acts on its parent's iommufd context. Here the context is
  * memory of the process that opened it, and the child has only a copy. So
  * the child forwards: its inherited files are "remote" (util/file.h), and
- * every ioctl, read, write, pread, pwrite and poll on one travels to the
- * owner, which runs it and sends back the result.
+ * every ioctl, read, write, pread, pwrite, poll, fcntl(F_GETFL/F_SETFL)
+ * and mmap on one travels to the owner, which runs it and sends back the
+ * result.
  *
  * The channel. fork() makes one SOCK_SEQPACKET socketpair per child, in
  * the prepare handler (util/forkgate.h hooks: the gate is closed, no thread
  * is inside the library), and only when this process has files of its own
- * installed. The owner keeps one end, registered with its server thread;
- * the child keeps the other. A request carries the file (its address, the
- * same in both processes), the operation, its arguments and the caller's
- * PID; the reply carries the result or -errno. Requests of one child are
- * sent one at a time (owner_lock).
+ * installed. The owner keeps one end (a "conn"), registered with its server
+ * thread; the child keeps the other (a "chan"). A request carries the file
+ * (its address in the owner), the operation, its arguments and the
+ * caller's PID; the reply carries the result or -errno. Requests on one
+ * chan are sent one at a time (chan->lock).
+ *
+ * While it serves a request the owner may ask the caller to do what only
+ * the caller can do in its own process, and waits for the answer:
+ *   - INSTALL: an ioctl that makes a new file (a fault queue, a vEVENTQ,
+ *     the selftest's access, a VFIO device fd, a dma-buf) makes it here as
+ *     a "served" file (util/file.h) and passes its backing fd over the
+ *     channel (SCM_RIGHTS): the caller's kernel gives it the caller's
+ *     lowest free number, as Linux's get_unused_fd_flags() would, the
+ *     caller installs a remote file there bound to the new file's address,
+ *     and the number is what the ioctl writes back. The conn holds the
+ *     file's reference; CLOSE takes the number back when the ioctl fails
+ *     after making it;
+ *   - MAP / UNMAP: an mmap op maps the memfd behind the region (a BAR, the
+ *     DMA fault ring, a vIOMMU page): the fd travels to the caller, which
+ *     maps it, so both processes (and emulated DMA) see the same pages. The
+ *     conn keeps what the mapping holds (the op's ufile_vma_add()) until
+ *     the caller has unmapped every page (UREMOTE_VMA_CLOSE) or is gone.
  *
  * The server thread starts with the first such fork (the parent handler),
  * so a program that never forks with emulated files open never has it. It
@@ -29,44 +47,63 @@
  * util/remote_mm.h): a shared mapping is aliased, private memory and a
  * child that has exited give EFAULT.
  *
+ * Grandchildren. A process with remote files that forks asks each owner
+ * (UREMOTE_FORK, from the prepare handler) for a channel of the new child's
+ * own, naming the files the child inherits; the owner makes a conn holding
+ * a reference on each and passes the other end back, which only the new
+ * child keeps. So a grandchild talks to the owner directly (its calls act
+ * on the owner's context, its memory is reached by its own PID), and its
+ * parent may exit without taking the files with it.
+ *
  * Lifetimes, as in Linux where every process's fd holds the open file:
- *   - the channel holds a reference on each file installed at fork time, so
- *     the owner closing all its numbers leaves the context alive for the
- *     child;
+ *   - a conn holds a reference on each file it was made with (or that was
+ *     installed through it), so the owner closing all its numbers leaves
+ *     the context alive for the child;
  *   - the child's last reference to a file (its last number closed, or the
  *     child exiting) is reported with UREMOTE_RELEASE, and the end of the
  *     channel (the child exited) drops whatever it still holds; only then
  *     can the owner's release run;
  *   - a child that exits through exit() or _exit() (uiommu_process_exit())
- *     says so (UREMOTE_EXIT) and waits for the owner to drop what the
- *     channel holds and close its end, so that, as in Linux, a waitpid()
- *     that returns finds the child's references gone and no descriptor
- *     left open for it; a child killed by a signal has them
+ *     says so (UREMOTE_EXIT) on each channel and waits for the owner to
+ *     drop what the channel holds and close its end, so that, as in Linux,
+ *     a waitpid() that returns finds the child's references gone and no
+ *     descriptor left open for it; a child killed by a signal has them
  *     dropped a moment later, when the server sees the channel end;
  *   - an owner that exits leaves its children's inherited files dead: every
  *     call fails with EBADF, poll reports POLLERR | POLLHUP, close works.
  *
- * What is not shared: a file the child opens itself is its own; a file the
- * child inherited from its own parent is dead in a grandchild (its owner is
- * not the grandchild's parent); mmap of a remote file fails with ENODEV;
- * ioctls that would create a new fd (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC, the
- * selftest's CREATE_ACCESS, VFIO_GROUP_GET_DEVICE_FD) fail with EOPNOTSUPP
- * for a remote caller, since the number would be the owner's; per-task
- * fail-nth settings of the child do not apply to calls served for it.
+ * An fd number given as an ioctl argument (the selftest's access, a
+ * vEVENTQ or dma-buf, BIND_IOMMUFD's iommufd, SET_CONTAINER's container) is
+ * the caller's: the owner's ufile_lookup() asks the caller (LOOKUP) which
+ * of the owner's files it names, and a real file's descriptor
+ * (IOAS_MAP_FILE's memfd, util/file.h ufile_real_fd()) comes over the
+ * channel (GETFD).
  *
- * Locks: conns_lock guards the owner's list of channels (the server thread
- * removes, the parent handler adds); owner_lock serialises a child's
- * requests. Neither is held while an operation runs. Both, and everything
- * else here, are reset in the child handler, which also closes the owner's
- * channel ends it inherited (they are not its to serve).
+ * What is not shared: a file the child opens itself is its own (its own
+ * server serves it to the child's children), and its number given to the
+ * owner in an ioctl is not one of the owner's files there; a BAR of a device behind an
+ * sPAPR PE cannot be mapped by a remote caller (EOPNOTSUPP: a freeze
+ * remaps it in place); per-task fail-nth settings of the child do not
+ * apply to calls served for it.
+ *
+ * Locks: conns_lock guards the owner's list of conns (the server thread
+ * adds and removes, the parent handler adds); a conn's files and mappings
+ * are the server thread's alone. chan->lock serialises a chan's requests;
+ * the list of chans changes only in the child handler. None is held while
+ * an operation of the owner runs in another thread. Everything of the
+ * owner's side is reset in the child handler, which also closes the
+ * channel ends it inherited and are not its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,16 +114,44 @@
 #include "util/remote_mm.h"
 #include "util/uaccess.h"
 
+/* Files one UREMOTE_FORK request can hand on; more are dead in the new child. */
+#define FORK_MAX_FILES 1024
+
+/* Caller to owner. */
 struct remote_req {
 	uint32_t op;
 	int32_t pid;
-	uint64_t file;
-	uint64_t a, b;
+	uint64_t file; /* the file's address in the owner */
+	uint64_t a, b, c, d;
 	int64_t offset;
+	uint32_t nfiles; /* UREMOTE_FORK: addresses that follow */
+	uint32_t pad;
 };
 
-struct remote_reply {
+/* Owner to caller: the reply, or a request of the owner's (answered with UREMOTE_ANSWER). */
+enum msg_kind {
+	MSG_REPLY = 1,
+	MSG_INSTALL, /* + fd; a: file, b: its ops, c: f_flags, d: backing. Answer: number */
+	MSG_CLOSE,   /* a: number, b: file */
+	MSG_MAP,     /* + fd; a: addr, b: length, c: prot, d: flags, e: offset. Answer: address */
+	MSG_UNMAP,   /* a: addr, b: length */
+	MSG_LOOKUP,  /* a: number. Answer: the file's address in the owner */
+	MSG_GETFD,   /* a: number. Answer: 0 + that fd (a real file), or -EBADF */
+};
+
+struct remote_msg {
+	uint32_t kind;
+	uint32_t pad;
 	int64_t rc;
+	uint64_t a, b, c, d, e;
+};
+
+/* A mapping made in a caller: what it holds, until the caller unmaps it all. */
+struct conn_vma {
+	struct conn_vma *next;
+	uint64_t start;
+	void (*close)(void *priv);
+	void *priv;
 };
 
 /* The owner's end of one child's channel, and the files it holds for the child. */
@@ -95,6 +160,18 @@ struct conn {
 	int fd;
 	unsigned int nfiles;
 	struct uiommu_file **files;
+	struct conn_vma *vmas;
+};
+
+/* The caller's end of a channel to the owner of some of our remote files. */
+struct chan {
+	struct chan *next;
+	pthread_mutex_t lock;
+	int fd;
+	/* The process the channel is for (a vfork() child shares our memory, not our channel). */
+	pid_t user;
+	/* Between prepare and parent/child: the end the owner made for the child being made. */
+	int handoff;
 };
 
 /* Owner side. */
@@ -102,18 +179,186 @@ static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns;
 static int wake_fd = -1;
 static bool server_running;
+/* The conn whose request this thread is serving (the server thread only). */
+static _Thread_local struct conn *serving;
 /* Between prepare and parent/child: the channel of the child being made. */
 static struct conn *pending;
+static struct chan *pending_chan;
 static int pending_child_fd = -1;
 
-/* Child side: the channel to the owner of our remote files. */
-static pthread_mutex_t owner_lock = PTHREAD_MUTEX_INITIALIZER;
-static int owner_fd = -1;
-/* The process the channel is for (a vfork() child shares our memory, not our channel). */
-static pid_t owner_user;
+/* Caller side: every channel this process has had (they are few, and never freed). */
+static struct chan *chans;
 
 /* ---------------------------------------------------------------------- */
-/* Child side                                                             */
+/* Messages with a descriptor                                             */
+
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.space;
+		mh.msg_controllen = sizeof(ctl.space);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* A message and the descriptor it carries (*fd, close-on-exec; -1 if none). */
+static ssize_t recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.space,
+		.msg_controllen = sizeof(ctl.space),
+	};
+	struct cmsghdr *h;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+		    h->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(h), sizeof(int));
+	if (*fd >= 0 && (mh.msg_flags & MSG_TRUNC)) {
+		close(*fd);
+		*fd = -1;
+	}
+	return (mh.msg_flags & MSG_TRUNC) ? (ssize_t)len + 1 : n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Caller side                                                            */
+
+/*
+ * The owner's request @m (with @fd, ours to keep or close), made of us on
+ * @ch; a descriptor to send with the answer goes to *pass.
+ */
+static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *pass)
+{
+	struct uiommu_file *file;
+	int64_t rc;
+	int err = 0;
+	void *p;
+
+	switch (m->kind) {
+	case MSG_INSTALL:
+		if (fd < 0)
+			return -EBADF;
+		/* The kernel gave us the lowest free number; close-on-exec is the file's to say. */
+		if (!((int)m->c & O_CLOEXEC))
+			(void)fcntl(fd, F_SETFD, 0);
+		/* The owner is this process's ancestor: the ops are at the same address here. */
+		file = ufile_install_remote((const struct ufile_ops *)(uintptr_t)m->b, (int)m->c,
+					    (enum ufile_backing)m->d, fd, m->a, ch, &err);
+		if (!file) {
+			close(fd);
+			return err;
+		}
+		return fd;
+	case MSG_CLOSE:
+		return ufile_drop_remote((int)m->a, m->b);
+	case MSG_MAP:
+		if (fd < 0)
+			return -EBADF;
+		p = mmap((void *)(uintptr_t)m->a, (size_t)m->b, (int)m->c, (int)m->d, fd,
+			 (off_t)m->e);
+		rc = p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+		close(fd);
+		return rc;
+	case MSG_UNMAP:
+		return munmap((void *)(uintptr_t)m->a, (size_t)m->b) ? -errno : 0;
+	case MSG_GETFD:
+		if (fcntl((int)m->a, F_GETFD) < 0)
+			return -EBADF;
+		*pass = (int)m->a;
+		return 0;
+	case MSG_LOOKUP:
+		/* Only a file of the owner's means anything there. */
+		file = ufile_lookup((int)m->a);
+		rc = file && file->remote && file->chan == ch ? (int64_t)file->remote_addr : -EBADF;
+		if (file)
+			ufile_put(file);
+		return rc;
+	default:
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
+	}
+}
+
+/*
+ * Send @req (@len bytes) on @ch, answer what the owner asks meanwhile, and
+ * return the reply; a descriptor coming with the reply goes to *pass (or is
+ * closed). -EBADF when the owner cannot be reached.
+ */
+static long chan_call(struct chan *ch, const struct remote_req *req, size_t len, int *pass)
+{
+	struct remote_req ans = {.op = UREMOTE_ANSWER, .pid = req->pid};
+	struct remote_msg m;
+	long rc = -EBADF;
+	int fd, pass_fd;
+	ssize_t n;
+
+	if (pass)
+		*pass = -1;
+	pthread_mutex_lock(&ch->lock);
+	if (ch->fd < 0 || ch->user != getpid())
+		goto out;
+	if (send_with_fd(ch->fd, req, len, -1) != (ssize_t)len)
+		goto gone;
+	for (;;) {
+		n = recv_with_fd(ch->fd, &m, sizeof(m), 0, &fd);
+		if (n != sizeof(m)) {
+			if (fd >= 0)
+				close(fd);
+			goto gone;
+		}
+		if (m.kind == MSG_REPLY)
+			break;
+		pass_fd = -1;
+		ans.a = (uint64_t)answer(ch, &m, fd, &pass_fd);
+		if (send_with_fd(ch->fd, &ans, sizeof(ans), pass_fd) != sizeof(ans))
+			goto gone;
+	}
+	rc = (long)m.rc;
+	if (pass)
+		*pass = fd;
+	else if (fd >= 0)
+		close(fd);
+	goto out;
+gone:
+	/* The owner has exited: nothing will answer again. */
+	close(ch->fd);
+	ch->fd = -1;
+out:
+	pthread_mutex_unlock(&ch->lock);
+	return rc;
+}
 
 long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint64_t b,
 		  int64_t offset)
@@ -121,61 +366,89 @@ long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint
 	struct remote_req req = {
 		.op = op,
 		.pid = (int32_t)getpid(),
-		.file = (uintptr_t)file,
 		.a = a,
 		.b = b,
 		.offset = offset,
 	};
-	struct remote_reply rep;
-	ssize_t n;
-	long rc = -EBADF;
 
-	if (file && (file->dead || !file->remote))
+	if (!file || file->dead || !file->remote || !file->chan)
 		return -EBADF;
-	pthread_mutex_lock(&owner_lock);
-	if (owner_fd < 0 || owner_user != getpid())
-		goto out;
-	do
-		n = send(owner_fd, &req, sizeof(req), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(req))
-		goto gone;
-	do
-		n = recv(owner_fd, &rep, sizeof(rep), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(rep))
-		goto gone;
-	rc = (long)rep.rc;
-	goto out;
-gone:
-	/* The owner has exited: nothing will answer again. */
-	close(owner_fd);
-	owner_fd = -1;
-out:
-	pthread_mutex_unlock(&owner_lock);
-	return rc;
+	req.file = file->remote_addr;
+	return chan_call(file->chan, &req, sizeof(req), NULL);
+}
+
+/* What a mapping the owner made in this process holds there. */
+struct chan_vma {
+	struct chan *ch;
+	uint64_t start;
+};
+
+/* Every page of the mapping is unmapped: the owner drops what it holds for it. */
+static void chan_vma_close(void *priv)
+{
+	struct chan_vma *v = priv;
+	struct remote_req req = {
+		.op = UREMOTE_VMA_CLOSE,
+		.pid = (int32_t)getpid(),
+		.a = v->start,
+	};
+
+	(void)chan_call(v->ch, &req, sizeof(req), NULL);
+	ufree(v);
+}
+
+int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, int flags,
+		 int64_t offset, void **out)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+	struct remote_req req = {
+		.op = UREMOTE_MMAP,
+		.pid = (int32_t)getpid(),
+		.a = (uintptr_t)addr,
+		.b = length,
+		.c = (uint64_t)(unsigned int)prot,
+		.d = (uint64_t)(unsigned int)flags,
+		.offset = offset,
+	};
+	struct chan_vma *v;
+	long rc;
+	int err;
+
+	if (file->dead || !file->remote || !file->chan)
+		return -EBADF;
+	req.file = file->remote_addr;
+	v = uzalloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rc = chan_call(file->chan, &req, sizeof(req), NULL);
+	if (rc < 0) {
+		ufree(v);
+		return (int)rc;
+	}
+	v->ch = file->chan;
+	v->start = (uint64_t)rc;
+	err = ufile_vma_add((void *)(uintptr_t)rc, (length + psz - 1) & ~(psz - 1), chan_vma_close,
+			    v);
+	if (err) {
+		munmap((void *)(uintptr_t)rc, length);
+		chan_vma_close(v);
+		return err;
+	}
+	*out = (void *)(uintptr_t)rc;
+	return 0;
 }
 
 void uremote_process_exit(void)
 {
-	pthread_mutex_lock(&owner_lock);
-	if (owner_fd < 0 || owner_user != getpid()) {
-		pthread_mutex_unlock(&owner_lock);
-		return;
-	}
-	pthread_mutex_unlock(&owner_lock);
+	struct remote_req req = {.op = UREMOTE_EXIT, .pid = (int32_t)getpid()};
+
 	/*
 	 * Our files are closed as exit closes them, before a waitpid() can
-	 * return: the owner drops them, then closes its end of the channel,
+	 * return: each owner drops them, then closes its end of the channel,
 	 * and that end (no reply) is what the call waits for.
 	 */
-	(void)uremote_call(NULL, UREMOTE_EXIT, 0, 0, 0);
-	pthread_mutex_lock(&owner_lock);
-	if (owner_fd >= 0 && owner_user == getpid()) {
-		close(owner_fd);
-		owner_fd = -1;
-	}
-	pthread_mutex_unlock(&owner_lock);
+	for (struct chan *ch = chans; ch; ch = ch->next)
+		(void)chan_call(ch, &req, sizeof(req), NULL);
 }
 
 /* The last reference of this process to a remote file is gone (util/file.c). */
@@ -196,15 +469,59 @@ static int conn_slot(const struct conn *c, uint64_t file)
 	return -1;
 }
 
-/* Drop what @c holds and free it (not on any list). Call outside the gate. */
+/* @c holds @file (the reference is the caller's to give). 0 or -ENOMEM. */
+static int conn_add_file(struct conn *c, struct uiommu_file *file)
+{
+	struct uiommu_file **n;
+
+	for (unsigned int i = 0; i < c->nfiles; i++) {
+		if (!c->files[i]) {
+			c->files[i] = file;
+			return 0;
+		}
+	}
+	n = ucalloc(c->nfiles * 2 + 4, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	if (c->nfiles)
+		memcpy(n, c->files, c->nfiles * sizeof(*n));
+	ufree(c->files);
+	c->files = n;
+	c->files[c->nfiles] = file;
+	c->nfiles = c->nfiles * 2 + 4;
+	return 0;
+}
+
+/* Drop what @c holds for its child (files, mappings). Call outside the gate. */
+static void conn_drop(struct conn *c)
+{
+	struct conn_vma *v;
+
+	fork_gate_enter();
+	while ((v = c->vmas)) {
+		c->vmas = v->next;
+		if (v->close)
+			v->close(v->priv);
+		ufree(v);
+	}
+	for (unsigned int i = 0; i < c->nfiles; i++) {
+		if (c->files[i])
+			ufile_put(c->files[i]);
+		c->files[i] = NULL;
+	}
+	fork_gate_exit();
+}
+
+/* Free @c (not on any list), dropping what it holds when @put. Call outside the gate. */
 static void conn_free(struct conn *c, bool put)
 {
-	if (put) {
-		fork_gate_enter();
-		for (unsigned int i = 0; i < c->nfiles; i++)
-			if (c->files[i])
-				ufile_put(c->files[i]);
-		fork_gate_exit();
+	struct conn_vma *v;
+
+	if (put)
+		conn_drop(c);
+	while ((v = c->vmas)) {
+		c->vmas = v->next;
+		ufree(v);
 	}
 	if (c->fd >= 0)
 		close(c->fd);
@@ -212,22 +529,233 @@ static void conn_free(struct conn *c, bool put)
 	ufree(c);
 }
 
-static int64_t serve(struct conn *c, const struct remote_req *req)
+/*
+ * Ask the caller of the request being served (@m, with @fd) and wait for
+ * its answer; a descriptor coming with it goes to *got (or is closed).
+ */
+static int64_t owner_ask_fd(struct remote_msg *m, int fd, int *got)
+{
+	struct conn *c = serving;
+	struct remote_req ans;
+	ssize_t n;
+	int in;
+
+	if (got)
+		*got = -1;
+	if (!c)
+		return -EOPNOTSUPP;
+	if (send_with_fd(c->fd, m, sizeof(*m), fd) != sizeof(*m))
+		return -ESRCH;
+	n = recv_with_fd(c->fd, &ans, sizeof(ans), 0, &in);
+	if (n != sizeof(ans) || ans.op != UREMOTE_ANSWER) {
+		if (in >= 0)
+			close(in);
+		return n != sizeof(ans) ? -ESRCH : -EPROTO;
+	}
+	if (got)
+		*got = in;
+	else if (in >= 0)
+		close(in);
+	return (int64_t)ans.a;
+}
+
+static int64_t owner_ask(struct remote_msg *m, int fd)
+{
+	return owner_ask_fd(m, fd, NULL);
+}
+
+static int hook_install(struct uiommu_file *file, int backing_fd)
+{
+	struct remote_msg m = {
+		.kind = MSG_INSTALL,
+		.a = (uintptr_t)file,
+		.b = (uintptr_t)file->ops,
+		.c = (uint64_t)(unsigned int)file->f_flags,
+		.d = file->backing,
+	};
+	struct conn *c = serving;
+	int64_t rc;
+	int slot;
+
+	if (!c)
+		return -EOPNOTSUPP;
+	rc = conn_add_file(c, file);
+	if (rc)
+		return (int)rc;
+	slot = conn_slot(c, (uintptr_t)file);
+	rc = owner_ask(&m, backing_fd);
+	if (rc < 0) {
+		c->files[slot] = NULL;
+		return (int)rc;
+	}
+	return (int)rc;
+}
+
+static int hook_uninstall(struct uiommu_file *file)
+{
+	struct remote_msg m = {.kind = MSG_CLOSE, .a = (uint64_t)file->fd, .b = (uintptr_t)file};
+	struct conn *c = serving;
+	int slot = c ? conn_slot(c, (uintptr_t)file) : -1;
+
+	/* Only the ioctl that made the file takes it back (its error path). */
+	if (slot < 0)
+		return -EBADF;
+	c->files[slot] = NULL;
+	(void)owner_ask(&m, -1);
+	return 0;
+}
+
+static int hook_map(void *addr, size_t len, int prot, int flags, int fd, int64_t off, void **out)
+{
+	struct remote_msg m = {
+		.kind = MSG_MAP,
+		.a = (uintptr_t)addr,
+		.b = len,
+		.c = (uint64_t)(unsigned int)prot,
+		.d = (uint64_t)(unsigned int)flags,
+		.e = (uint64_t)off,
+	};
+	int64_t rc = owner_ask(&m, fd);
+
+	if (rc < 0)
+		return (int)rc;
+	*out = (void *)(uintptr_t)rc;
+	return 0;
+}
+
+static void hook_unmap(void *addr, size_t len)
+{
+	struct remote_msg m = {.kind = MSG_UNMAP, .a = (uintptr_t)addr, .b = len};
+
+	(void)owner_ask(&m, -1);
+}
+
+static int hook_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv)
+{
+	struct conn *c = serving;
+	struct conn_vma *v;
+
+	(void)len;
+	if (!c)
+		return -ENODEV;
+	v = uzalloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->start = (uintptr_t)addr;
+	v->close = close;
+	v->priv = priv;
+	v->next = c->vmas;
+	c->vmas = v;
+	return 0;
+}
+
+static struct uiommu_file *hook_lookup(int fd)
+{
+	struct remote_msg m = {.kind = MSG_LOOKUP, .a = (uint64_t)fd};
+	struct conn *c = serving;
+	struct uiommu_file *file;
+	int64_t addr;
+	int slot;
+
+	if (!c)
+		return NULL;
+	addr = owner_ask(&m, -1);
+	slot = addr < 0 ? -1 : conn_slot(c, (uint64_t)addr);
+	if (slot < 0)
+		return NULL;
+	file = c->files[slot];
+	ufile_get(file);
+	return file;
+}
+
+static int hook_fetch_fd(int fd)
+{
+	struct remote_msg m = {.kind = MSG_GETFD, .a = (uint64_t)fd};
+	int64_t rc;
+	int got;
+
+	rc = owner_ask_fd(&m, -1, &got);
+	if (rc < 0 || got < 0) {
+		if (got >= 0)
+			close(got);
+		return rc < 0 ? (int)rc : -EBADF;
+	}
+	return got;
+}
+
+/* UREMOTE_FORK: a conn for the caller's child, holding @addrs; its other end in *pass. */
+static int64_t serve_fork(struct conn *c, const uint64_t *addrs, unsigned int n, int *pass)
+{
+	uint64_t one = 1;
+	struct conn *nc;
+	int sv[2];
+
+	for (unsigned int i = 0; i < n; i++)
+		if (conn_slot(c, addrs[i]) < 0)
+			return -EBADF;
+	nc = uzalloc(sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	nc->files = ucalloc(n ? n : 1, sizeof(*nc->files));
+	if (!nc->files) {
+		ufree(nc);
+		return -ENOMEM;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		int e = errno;
+
+		ufree(nc->files);
+		ufree(nc);
+		return -e;
+	}
+	nc->fd = sv[0];
+	nc->nfiles = n;
+	fork_gate_enter();
+	for (unsigned int i = 0; i < n; i++) {
+		nc->files[i] = c->files[conn_slot(c, addrs[i])];
+		ufile_get(nc->files[i]);
+	}
+	fork_gate_exit();
+	pthread_mutex_lock(&conns_lock);
+	nc->next = conns;
+	conns = nc;
+	pthread_mutex_unlock(&conns_lock);
+	(void)!write(wake_fd, &one, sizeof(one));
+	*pass = sv[1];
+	return 0;
+}
+
+static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_t *addrs, int *pass)
 {
 	int slot = conn_slot(c, req->file);
 	struct uiommu_file *file;
 	struct remote_mm mm;
+	void *out = NULL;
 	int64_t rc;
 
-	if (req->op == UREMOTE_EXIT) {
-		fork_gate_enter();
-		for (unsigned int i = 0; i < c->nfiles; i++) {
-			if (c->files[i])
-				ufile_put(c->files[i]);
-			c->files[i] = NULL;
-		}
-		fork_gate_exit();
+	switch (req->op) {
+	case UREMOTE_EXIT:
+		conn_drop(c);
 		return 0;
+	case UREMOTE_FORK:
+		return serve_fork(c, addrs, req->nfiles, pass);
+	case UREMOTE_VMA_CLOSE:
+		for (struct conn_vma **pp = &c->vmas; *pp; pp = &(*pp)->next) {
+			struct conn_vma *v = *pp;
+
+			if (v->start != req->a)
+				continue;
+			*pp = v->next;
+			fork_gate_enter();
+			if (v->close)
+				v->close(v->priv);
+			fork_gate_exit();
+			ufree(v);
+			break;
+		}
+		return 0;
+	default:
+		break;
 	}
 	if (slot < 0)
 		return -EBADF;
@@ -244,6 +772,7 @@ static int64_t serve(struct conn *c, const struct remote_req *req)
 		return -ESRCH;
 	fork_gate_enter();
 	uaccess_use_mm(&mm);
+	serving = c;
 	switch (req->op) {
 	case UREMOTE_IOCTL:
 		rc = ufile_op_ioctl(file, (unsigned long)req->a, (unsigned long)req->b);
@@ -259,10 +788,22 @@ static int64_t serve(struct conn *c, const struct remote_req *req)
 	case UREMOTE_POLL:
 		rc = ufile_op_poll(file);
 		break;
+	case UREMOTE_FCNTL:
+		rc = ufile_op_fcntl(file, (int)req->a, (unsigned long)req->b);
+		break;
+	case UREMOTE_MMAP:
+		rc = file->ops->mmap
+			     ? file->ops->mmap(file, (void *)(uintptr_t)req->a, (size_t)req->b,
+					       (int)req->c, (int)req->d, req->offset, &out)
+			     : -ENODEV;
+		if (!rc)
+			rc = (int64_t)(uintptr_t)out;
+		break;
 	default:
 		rc = -EINVAL;
 		break;
 	}
+	serving = NULL;
 	uaccess_use_mm(NULL);
 	fork_gate_exit();
 	return rc;
@@ -271,31 +812,43 @@ static int64_t serve(struct conn *c, const struct remote_req *req)
 /* One request on @c: false when the channel has ended (the child is gone). */
 static bool conn_serve_one(struct conn *c)
 {
-	struct remote_req req;
-	struct remote_reply rep;
+	static union {
+		struct remote_req req;
+		char bytes[sizeof(struct remote_req) + FORK_MAX_FILES * sizeof(uint64_t)];
+	} in;
+	struct remote_msg rep = {.kind = MSG_REPLY};
+	uint64_t addrs[1];
+	const uint64_t *list = addrs;
+	int fd, pass = -1;
 	ssize_t n;
 
-	do
-		n = recv(c->fd, &req, sizeof(req), MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	n = recv_with_fd(c->fd, &in, sizeof(in), MSG_DONTWAIT, &fd);
+	if (fd >= 0)
+		close(fd);
 	if (n < 0 && errno == EAGAIN)
 		return true;
-	if (n != sizeof(req))
+	if (n < (ssize_t)sizeof(in.req) || n > (ssize_t)sizeof(in))
 		return false;
-	if (req.op == UREMOTE_EXIT) {
+	if (in.req.op == UREMOTE_FORK) {
+		if (in.req.nfiles > FORK_MAX_FILES ||
+		    (size_t)n != sizeof(in.req) + in.req.nfiles * sizeof(uint64_t))
+			return false;
+		list = (const uint64_t *)(in.bytes + sizeof(in.req));
+	}
+	if (in.req.op == UREMOTE_EXIT) {
 		/*
 		 * No reply: the caller reads the end of the channel instead, which
 		 * comes when the server loop has closed this end. So when the child
 		 * has exited, and a waitpid() for it returns, no descriptor of ours
 		 * is left for it: the program sees the fds it would see in Linux.
 		 */
-		(void)serve(c, &req);
+		(void)serve(c, &in.req, NULL, NULL);
 		return false;
 	}
-	rep.rc = serve(c, &req);
-	do
-		n = send(c->fd, &rep, sizeof(rep), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	rep.rc = serve(c, &in.req, list, &pass);
+	n = send_with_fd(c->fd, &rep, sizeof(rep), pass);
+	if (pass >= 0)
+		close(pass);
 	return n == sizeof(rep);
 }
 
@@ -405,20 +958,65 @@ static int server_start(void)
 /* ---------------------------------------------------------------------- */
 /* fork()                                                                 */
 
+/* Ask the owner behind @ch for a channel of the child being made, for the files of @ch. */
+static void hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nremote)
+{
+	struct remote_req *req;
+	uint64_t *addrs;
+	unsigned int n = 0;
+	size_t len;
+
+	ch->handoff = -1;
+	if (ch->fd < 0 || ch->user != getpid())
+		return;
+	for (unsigned int i = 0; i < nremote; i++)
+		n += remote[i]->chan == ch;
+	if (!n)
+		return;
+	if (n > FORK_MAX_FILES)
+		n = FORK_MAX_FILES;
+	len = sizeof(*req) + n * sizeof(uint64_t);
+	req = uzalloc(len);
+	if (!req)
+		return;
+	addrs = (uint64_t *)(req + 1);
+	n = 0;
+	for (unsigned int i = 0; i < nremote && n < FORK_MAX_FILES; i++)
+		if (remote[i]->chan == ch)
+			addrs[n++] = remote[i]->remote_addr;
+	req->op = UREMOTE_FORK;
+	req->pid = (int32_t)getpid();
+	req->nfiles = n;
+	if (chan_call(ch, req, len, &ch->handoff) < 0 && ch->handoff >= 0) {
+		close(ch->handoff);
+		ch->handoff = -1;
+	}
+	ufree(req);
+}
+
 static void remote_prepare(void)
 {
-	struct uiommu_file **files;
-	unsigned int n = ufile_fork_prepare(&files);
+	struct uiommu_file **files, **remote;
+	unsigned int nremote, n = ufile_fork_prepare(&files, &remote, &nremote);
 	int sv[2];
 
 	pending = NULL;
+	pending_chan = NULL;
 	pending_child_fd = -1;
+	for (struct chan *ch = chans; ch; ch = ch->next)
+		hand_on(ch, remote, nremote);
+	ufree(remote);
 	if (!n)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		goto drop;
 	pending = uzalloc(sizeof(*pending));
-	if (!pending) {
+	pending_chan = uzalloc(sizeof(*pending_chan));
+	if (!pending || !pending_chan) {
+		ufree(pending);
+		ufree(pending_chan);
+		pending = NULL;
+		pending_chan = NULL;
 		close(sv[0]);
 		close(sv[1]);
 		goto drop;
@@ -441,6 +1039,13 @@ static void remote_parent(void)
 	uint64_t one = 1;
 
 	ufile_fork_parent();
+	for (struct chan *ch = chans; ch; ch = ch->next) {
+		if (ch->handoff >= 0)
+			close(ch->handoff);
+		ch->handoff = -1;
+	}
+	ufree(pending_chan);
+	pending_chan = NULL;
 	pending = NULL;
 	if (!c)
 		return;
@@ -460,14 +1065,62 @@ static void remote_parent(void)
 	(void)!write(wake_fd, &one, sizeof(one));
 }
 
+/* ufile_fork_child(): does an installed file of the parent live on here, and through what? */
+static bool child_keep(struct uiommu_file *file)
+{
+	if (file->remote)
+		/* Handed on by its owner (hand_on()), or dead. */
+		return file->chan && ((struct chan *)file->chan)->fd >= 0;
+	if (!pending_chan)
+		return false;
+	/* One of the parent's own: the same address there. */
+	file->remote_addr = (uintptr_t)file;
+	file->chan = pending_chan;
+	return true;
+}
+
 static void remote_child(void)
 {
 	struct conn *c, *next;
+	struct chan *ch;
 
-	ufile_fork_child(pending != NULL);
-	/* The owner's side of our parent's other children is not ours to serve. */
+	/*
+	 * Our parent's channels: the ones its owners made for us replace them
+	 * (the parent's ends are closed once the table is unlocked: close()
+	 * may be the shim's, which looks the number up).
+	 */
+	for (ch = chans; ch; ch = ch->next) {
+		int fd = ch->fd;
+
+		ch->fd = ch->handoff;
+		ch->handoff = fd;
+		ch->user = getpid();
+		ch->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	}
+	if (pending) {
+		ch = pending_chan;
+		ch->fd = pending_child_fd;
+		ch->handoff = -1;
+		ch->user = getpid();
+		ch->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+		ch->next = chans;
+		chans = ch;
+	}
+	ufile_fork_child(child_keep);
+	for (ch = chans; ch; ch = ch->next) {
+		if (ch->handoff >= 0)
+			close(ch->handoff);
+		ch->handoff = -1;
+	}
+	/*
+	 * The owner's side of our parent's other children is not ours to serve,
+	 * nor the backing fds our parent kept for the files it made for them.
+	 */
 	for (c = conns; c; c = next) {
 		next = c->next;
+		for (unsigned int i = 0; i < c->nfiles; i++)
+			if (c->files[i] && c->files[i]->served && c->files[i]->own_fd >= 0)
+				close(c->files[i]->own_fd);
 		conn_free(c, false);
 	}
 	conns = NULL;
@@ -476,16 +1129,10 @@ static void remote_child(void)
 		close(wake_fd);
 	wake_fd = -1;
 	server_running = false;
-	/* Our parent's own remote files are dead here, and so is its channel. */
-	if (owner_fd >= 0)
-		close(owner_fd);
-	owner_fd = -1;
-	owner_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	if (pending) {
 		conn_free(pending, false);
 		pending = NULL;
-		owner_fd = pending_child_fd;
-		owner_user = getpid();
+		pending_chan = NULL;
 		pending_child_fd = -1;
 	}
 }
@@ -496,8 +1143,19 @@ static const struct fork_gate_hooks remote_hooks = {
 	.child = remote_child,
 };
 
+static const struct ufile_remote_ops remote_ops = {
+	.release = remote_release,
+	.install = hook_install,
+	.uninstall = hook_uninstall,
+	.map = hook_map,
+	.unmap = hook_unmap,
+	.vma_add = hook_vma_add,
+	.lookup = hook_lookup,
+	.fetch_fd = hook_fetch_fd,
+};
+
 __attribute__((constructor)) static void remote_init(void)
 {
 	fork_gate_set_hooks(&remote_hooks);
-	ufile_set_remote_release(remote_release);
+	ufile_set_remote_ops(&remote_ops);
 }

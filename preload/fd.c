@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fd.c - the interposers that take a file descriptor: close and
- * close_range/closefrom, dup/dup2/dup3 and fcntl(F_DUPFD*), ioctl,
+ * close_range/closefrom, dup/dup2/dup3 and fcntl(F_DUPFD*, F_GETFL, F_SETFL), ioctl,
  * read/write/pread/pwrite (and the _FORTIFY_SOURCE checked reads), mmap and
  * munmap, fstat (and the old __fxstat).
  *
@@ -102,9 +102,18 @@ int dup3(int oldfd, int newfd, int flags)
 
 static int fcntl_common(int fd, int cmd, unsigned long arg, bool is64)
 {
+	struct uiommu_file *file;
+	int rc;
+
 	if (!SHIM_BYPASS() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_ours(fd))
 		return LIB(uiommu_dup(fd, (int)arg,
 				      UIOMMU_DUP_MIN | (cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0)));
+	/* The file's status flags are the library's; F_GETFD / F_SETFD are the number's (real). */
+	if (!SHIM_BYPASS() && (cmd == F_GETFL || cmd == F_SETFL) && (file = shim_file_get(fd))) {
+		rc = LIB(uiommu_fcntl(file, cmd, arg));
+		shim_file_put(file);
+		return rc;
+	}
 	return is64 ? REAL(fcntl64)(fd, cmd, arg) : REAL(fcntl)(fd, cmd, arg);
 }
 

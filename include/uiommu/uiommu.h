@@ -294,6 +294,26 @@ void uiommu_file_put(struct uiommu_file *file);
  */
 int uiommu_close_fd(int fd);
 
+/**
+ * uiommu_fcntl() - fcntl(2) F_GETFL and F_SETFL on an emulated file.
+ * @file: the file.
+ * @cmd: F_GETFL or F_SETFL.
+ * @arg: F_SETFL's flags.
+ *
+ * The flags belong to the file (every number of it, and a forked child's
+ * inherited number, sees the same), as an open file description's do:
+ * F_GETFL reports the access mode and status flags the file was opened
+ * with (O_LARGEFILE too for a file opened by path, as open(2) adds it on
+ * 64-bit; never O_CLOEXEC, which is the number's: F_GETFD on the fd);
+ * F_SETFL changes O_APPEND, O_NONBLOCK and O_NOATIME only. The backing fd's
+ * own flags are not those of the file and are left alone.
+ *
+ * Return: F_GETFL: the flags; F_SETFL: 0; or -1 with errno: EINVAL
+ * (another @cmd, O_DIRECT), EPERM (O_NOATIME on a file the caller does not
+ * own), EBADF (an O_PATH file's F_SETFL, a dead inherited file).
+ */
+int uiommu_fcntl(struct uiommu_file *file, int cmd, unsigned long arg);
+
 /* uiommu_dup() flag: @newfd is a minimum, as for fcntl(F_DUPFD). */
 #define UIOMMU_DUP_MIN 0x1
 

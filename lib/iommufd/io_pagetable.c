@@ -42,10 +42,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iommufd/io_pagetable.h"
 #include "util/alloc.h"
 #include "util/dmabuf.h"
+#include "util/file.h"
 #include "util/trace.h"
 
 /* ------------------------------------------------------------------ */
@@ -522,6 +524,7 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 {
 	struct dma_buf *dmabuf;
 	struct iopt_pages *pages;
+	bool owned;
 
 	/* A dma-buf: its exporter's memory, not a file's pages (no GUP, no charge). */
 	dmabuf = dma_buf_get(fd);
@@ -543,7 +546,13 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 				       iommu_prot, flags);
 	}
 
+	/* The caller's file (a forked child's comes over its channel). */
+	fd = ufile_real_fd(fd, &owned);
+	if (fd < 0)
+		return fd;
 	pages = iopt_alloc_file_pages(fd, start, length, iommu_prot & IOMMU_WRITE);
+	if (owned)
+		close(fd); /* the pages' own mapping holds the file */
 	if (IS_ERR(pages))
 		return (int)PTR_ERR(pages);
 	return iopt_map_common(ictx, iopt, pages, iova, length, start - pages->file_start,

@@ -676,14 +676,13 @@ static int iommufd_fops_mmap(struct uiommu_file *file, void *addr, size_t length
 	ref->ictx = ictx;
 	ref->owner = owner;
 
-	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, 0);
-	if (p == MAP_FAILED) {
-		rc = -errno;
+	/* Here, or in the forked child this thread serves (fd passed over the channel). */
+	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, 0, &p);
+	if (rc)
 		goto err_put;
-	}
 	rc = ufile_vma_add(p, length, iommufd_mmap_close, ref);
 	if (rc) {
-		munmap(p, length);
+		ufile_unmap(p, length);
 		goto err_put;
 	}
 	*out = p;

@@ -88,9 +88,15 @@ struct dma_buf *dma_buf_get(int fd)
 	if (fd < 0)
 		return ERR_PTR(-EBADF);
 	file = ufile_lookup(fd);
-	if (!file)
+	if (!file) {
 		/* A file of the kernel's (fget() works) is not a dma-buf of ours. */
-		return ERR_PTR(fcntl(fd, F_GETFD) < 0 ? -EBADF : -EINVAL);
+		bool owned;
+		int real = ufile_real_fd(fd, &owned);
+
+		if (owned)
+			close(real);
+		return ERR_PTR(real < 0 ? -EBADF : -EINVAL);
+	}
 	if (file->ops != &dma_buf_fops) {
 		ufile_put(file);
 		return ERR_PTR(-EINVAL);

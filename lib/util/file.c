@@ -143,17 +143,61 @@ static int backing_open(enum ufile_backing backing, const char *name, int f_flag
 	return fd < 0 ? -errno : fd;
 }
 
+static const struct ufile_remote_ops *_Atomic remote_ops;
+
+void ufile_set_remote_ops(const struct ufile_remote_ops *ops)
+{
+	atomic_store(&remote_ops, ops);
+}
+
+static struct uiommu_file *file_alloc(const struct ufile_ops *ops, void *private_data,
+				      enum ufile_backing backing, int f_flags)
+{
+	struct uiommu_file *file = uzalloc(sizeof(*file));
+
+	if (!file)
+		return NULL;
+	file->ops = ops;
+	file->private_data = private_data;
+	file->fd = -1;
+	file->own_fd = -1;
+	file->f_flags = f_flags;
+	file->backing = backing;
+	atomic_init(&file->refs, 0);
+	atomic_flag_clear(&file->readable_lock);
+	return file;
+}
+
+/* ufile_create() for the remote caller this thread serves. */
+static struct uiommu_file *create_served(struct uiommu_file *file, int fd, int *err)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+	int rc;
+
+	file->served = true;
+	file->own_fd = fd;
+	/* Ours only (the caller's number has its own close-on-exec). */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	atomic_init(&file->refs, 1);
+	rc = rops && rops->install ? rops->install(file, fd) : -EOPNOTSUPP;
+	if (rc < 0) {
+		close(fd);
+		ufree(file);
+		*err = rc;
+		return NULL;
+	}
+	file->fd = rc;
+	stats_named(STATS_FILES, file->ops->name, 0);
+	return file;
+}
+
 struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data,
 				 enum ufile_backing backing, int f_flags, int *err)
 {
 	struct uiommu_file *file;
 	int fd, rc;
 
-	if (uaccess_current_mm()) {
-		*err = -EOPNOTSUPP;
-		return NULL;
-	}
-	file = uzalloc(sizeof(*file));
+	file = file_alloc(ops, private_data, backing, f_flags);
 	if (!file) {
 		*err = -ENOMEM;
 		return NULL;
@@ -164,13 +208,8 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 		*err = fd;
 		return NULL;
 	}
-	file->ops = ops;
-	file->private_data = private_data;
-	file->fd = -1;
-	file->f_flags = f_flags;
-	file->backing = backing;
-	atomic_init(&file->refs, 0);
-	atomic_flag_clear(&file->readable_lock);
+	if (uaccess_current_mm())
+		return create_served(file, fd, err);
 
 	pthread_mutex_lock(&table_lock);
 	rc = table_reserve(fd);
@@ -187,60 +226,145 @@ struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data
 	return file;
 }
 
-static void (*_Atomic remote_release)(struct uiommu_file *file);
-
-void ufile_set_remote_release(void (*fn)(struct uiommu_file *file))
+struct uiommu_file *ufile_install_remote(const struct ufile_ops *ops, int f_flags,
+					 enum ufile_backing backing, int fd, uint64_t remote_addr,
+					 void *chan, int *err)
 {
-	atomic_store(&remote_release, fn);
+	struct uiommu_file *file = file_alloc(ops, NULL, backing, f_flags);
+	int rc;
+
+	if (!file) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	file->remote = true;
+	file->remote_addr = remote_addr;
+	file->chan = chan;
+	pthread_mutex_lock(&table_lock);
+	rc = table_reserve(fd);
+	if (!rc && table[fd])
+		rc = -EBUSY; /* not a number the kernel just gave us */
+	if (!rc)
+		install_locked(file, fd);
+	pthread_mutex_unlock(&table_lock);
+	if (rc) {
+		ufree(file);
+		*err = rc;
+		return NULL;
+	}
+	return file;
+}
+
+int ufile_real_fd(int fd, bool *owned)
+{
+	const struct ufile_remote_ops *rops;
+
+	*owned = false;
+	if (fd < 0)
+		return -EBADF;
+	if (uaccess_current_mm()) {
+		rops = atomic_load(&remote_ops);
+		if (!rops || !rops->fetch_fd)
+			return -EBADF;
+		fd = rops->fetch_fd(fd);
+		*owned = fd >= 0;
+		return fd;
+	}
+	return fcntl(fd, F_GETFD) < 0 ? -EBADF : fd;
+}
+
+int ufile_map(void *addr, size_t len, int prot, int flags, int fd, int64_t off, void **out)
+{
+	const struct ufile_remote_ops *rops;
+	void *p;
+
+	if (uaccess_current_mm()) {
+		rops = atomic_load(&remote_ops);
+		return rops && rops->map ? rops->map(addr, len, prot, flags, fd, off, out)
+					 : -ENODEV;
+	}
+	p = mmap(addr, len, prot, flags, fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+void ufile_unmap(void *addr, size_t len)
+{
+	const struct ufile_remote_ops *rops;
+
+	if (uaccess_current_mm()) {
+		rops = atomic_load(&remote_ops);
+		if (rops && rops->unmap)
+			rops->unmap(addr, len);
+		return;
+	}
+	munmap(addr, len);
 }
 
 void ufile_put(struct uiommu_file *file)
 {
-	void (*fn)(struct uiommu_file *);
+	const struct ufile_remote_ops *rops;
 
 	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	/* No number is installed (each holds a reference): nothing to close. */
 	if (file->remote) {
-		fn = atomic_load(&remote_release);
-		if (fn)
-			fn(file);
+		rops = atomic_load(&remote_ops);
+		if (rops && rops->release)
+			rops->release(file);
 	} else if (!file->dead && file->ops->release) {
 		file->ops->release(file);
 	}
+	if (file->own_fd >= 0)
+		close(file->own_fd);
 	ufree(file);
 }
 
-unsigned int ufile_fork_prepare(struct uiommu_file ***files)
+unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
+				unsigned int *nremote)
 {
-	struct uiommu_file **out = NULL;
-	unsigned int n = 0;
+	struct uiommu_file **out = NULL, **rem = NULL;
+	unsigned int n = 0, nr = 0;
 
 	pthread_mutex_lock(&table_lock);
 	*files = NULL;
+	*remote = NULL;
+	*nremote = 0;
 	if (!files_installed)
 		return 0;
 	out = ucalloc(files_installed, sizeof(*out));
-	if (!out)
+	rem = ucalloc(files_installed, sizeof(*rem));
+	if (!out || !rem) {
+		ufree(out);
+		ufree(rem);
 		return 0;
+	}
 	for (unsigned int fd = 0; fd < table_size; fd++) {
 		struct uiommu_file *f = table[fd];
-		bool seen = false;
 
-		if (!f || f->remote || f->dead)
+		/* file->fd is one of its numbers: each file is seen once. */
+		if (!f || (unsigned int)f->fd != fd || f->dead)
 			continue;
-		for (unsigned int i = 0; i < n && !seen; i++)
-			seen = out[i] == f;
-		if (seen)
+		if (f->remote) {
+			rem[nr++] = f;
 			continue;
+		}
 		ufile_get(f);
 		out[n++] = f;
 	}
 	if (!n) {
 		ufree(out);
-		return 0;
+		out = NULL;
+	}
+	if (!nr) {
+		ufree(rem);
+		rem = NULL;
 	}
 	*files = out;
+	*remote = rem;
+	*nremote = nr;
 	return n;
 }
 
@@ -249,18 +373,24 @@ void ufile_fork_parent(void)
 	pthread_mutex_unlock(&table_lock);
 }
 
-void ufile_fork_child(bool owner_reachable)
+static void vmas_forget(void);
+
+void ufile_fork_child(bool (*keep)(struct uiommu_file *file))
 {
+	vmas_forget();
 	for (unsigned int fd = 0; fd < table_size; fd++) {
 		struct uiommu_file *f = table[fd];
 
 		if (!f || (unsigned int)f->fd != fd)
 			continue;
-		if (f->remote || f->dead || !owner_reachable) {
+		if (!f->dead && keep(f)) {
+			f->remote = true;
+			/* The owner's backing fd of a served file is not ours. */
+			f->served = false;
+			f->own_fd = -1;
+		} else {
 			f->remote = false;
 			f->dead = true;
-		} else {
-			f->remote = true;
 		}
 		atomic_store_explicit(&f->refs, f->nfds, memory_order_relaxed);
 	}
@@ -269,7 +399,13 @@ void ufile_fork_child(bool owner_reachable)
 
 struct uiommu_file *ufile_lookup(int fd)
 {
+	const struct ufile_remote_ops *rops;
 	struct uiommu_file *file;
+
+	if (uaccess_current_mm()) {
+		rops = atomic_load(&remote_ops);
+		return fd >= 0 && rops && rops->lookup ? rops->lookup(fd) : NULL;
+	}
 
 	/*
 	 * No number installed: not ours, without the lock (the shim asks for
@@ -299,14 +435,43 @@ static void close_locked(int fd)
 
 int ufile_close(struct uiommu_file *file)
 {
+	const struct ufile_remote_ops *rops;
 	int fd;
 
+	if (file->served) {
+		/* Made for a remote caller: the number is the caller's. */
+		if (file->fd < 0)
+			return -EBADF;
+		rops = atomic_load(&remote_ops);
+		if (!rops || !rops->uninstall || rops->uninstall(file))
+			return -EBADF;
+		file->fd = -1;
+		ufile_put(file);
+		return 0;
+	}
 	pthread_mutex_lock(&table_lock);
 	fd = file->fd;
 	if (fd < 0 || table_get(fd) != file) {
 		pthread_mutex_unlock(&table_lock);
 		return -EBADF;
 	}
+	close_locked(fd);
+	return 0;
+}
+
+int ufile_drop_remote(int fd, uint64_t remote_addr)
+{
+	struct uiommu_file *file;
+
+	pthread_mutex_lock(&table_lock);
+	file = table_get(fd);
+	if (!file || !file->remote || file->remote_addr != remote_addr) {
+		pthread_mutex_unlock(&table_lock);
+		return -EBADF;
+	}
+	/* Released by the owner already: nothing to tell it. */
+	file->remote = false;
+	file->dead = true;
 	close_locked(fd);
 	return 0;
 }
@@ -410,21 +575,82 @@ unsigned int ufile_forget(unsigned int first, unsigned int last)
 void ufile_set_readable(struct uiommu_file *file, bool readable)
 {
 	uint64_t v = 1;
+	int fd;
 
 	if (file->backing != UFILE_BACKING_EVENTFD)
 		return;
 	readable_lock(file);
-	if (readable != file->readable && file->fd >= 0) {
+	fd = file->served ? file->own_fd : file->fd;
+	if (readable != file->readable && fd >= 0) {
 		ssize_t n;
 
 		if (readable)
-			n = write(file->fd, &v, sizeof(v));
+			n = write(fd, &v, sizeof(v));
 		else
-			n = read(file->fd, &v, sizeof(v));
+			n = read(fd, &v, sizeof(v));
 		if (n == sizeof(v))
 			file->readable = readable;
 	}
 	readable_unlock(file);
+}
+
+/* The kernel's O_LARGEFILE (its value is per architecture, and libc's may be 0): a memfd has it. */
+static int largefile_bit;
+static pthread_once_t largefile_once = PTHREAD_ONCE_INIT;
+
+static void largefile_probe(void)
+{
+	int fd = memfd_create("uiommu:probe", MFD_CLOEXEC), fl;
+
+	if (fd < 0)
+		return;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		largefile_bit = fl & ~O_ACCMODE;
+	close(fd);
+}
+
+/*
+ * Linux's f_flags: the open flags less those only the open itself uses
+ * (do_dentry_open(), build_open_flags()); a file opened by path also has
+ * O_LARGEFILE, which open(2) adds on 64-bit (not with O_PATH, which keeps
+ * only O_PATH_FLAGS).
+ */
+int ufile_getfl(const struct uiommu_file *file)
+{
+	int fl = __atomic_load_n(&file->f_flags, __ATOMIC_RELAXED);
+
+	if ((fl & O_PATH) == O_PATH)
+		return fl & (O_PATH | O_DIRECTORY | O_NOFOLLOW);
+	fl &= ~(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	if (file->has_node) {
+		pthread_once(&largefile_once, largefile_probe);
+		fl |= largefile_bit;
+	}
+	return fl;
+}
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME)
+
+/* fcntl.c setfl() for a character device or an anonymous inode (no O_DIRECT, no fasync). */
+int ufile_setfl(struct uiommu_file *file, int flags)
+{
+	bool owner = geteuid() == 0 || (file->has_node && file->node.caller_owns) ||
+		     (!file->has_node && file->ops->node && file->ops->node->caller_owns);
+
+	if ((file->f_flags & O_PATH) == O_PATH)
+		return -EBADF;
+	/* Only the owner (or CAP_FOWNER) may set O_NOATIME; the nodes are root's. */
+	if ((flags & O_NOATIME) && !(file->f_flags & O_NOATIME) && !owner)
+		return -EPERM;
+	if (flags & O_NDELAY)
+		flags |= O_NONBLOCK;
+	/* Neither a character device nor an anonymous inode has FMODE_CAN_ODIRECT. */
+	if (flags & O_DIRECT)
+		return -EINVAL;
+	__atomic_store_n(&file->f_flags, (flags & SETFL_MASK) | (file->f_flags & ~SETFL_MASK),
+			 __ATOMIC_RELAXED);
+	return 0;
 }
 
 bool ufile_any_fd(void)
@@ -521,7 +747,7 @@ void ufile_fstat(struct uiommu_file *file, struct stat *st)
 	 * (an eventfd already is one; a memfd's shmem identity is close enough).
 	 */
 	pthread_mutex_lock(&table_lock);
-	fd = file->fd;
+	fd = file->served ? file->own_fd : file->fd;
 	if (fd < 0 || fstat(fd, st))
 		memset(st, 0, sizeof(*st));
 	pthread_mutex_unlock(&table_lock);
@@ -563,7 +789,14 @@ static size_t host_page(void)
 int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv)
 {
 	size_t psz = host_page();
+	const struct ufile_remote_ops *rops;
 	struct ufile_vma *vma;
+
+	if (uaccess_current_mm()) {
+		/* A mapping made in the caller this thread serves: its channel keeps it. */
+		rops = atomic_load(&remote_ops);
+		return rops && rops->vma_add ? rops->vma_add(addr, len, close, priv) : -ENODEV;
+	}
 
 	if (!len || ((uintptr_t)addr | len) & (psz - 1))
 		return -EINVAL;
@@ -672,6 +905,25 @@ int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), voi
 	}
 	pthread_mutex_unlock(&vma_lock);
 	return rc;
+}
+
+/*
+ * fork() child: the mappings it inherited are its own pages, but what their
+ * registrations hold (the parent's objects, copied) is not its to release.
+ * Forgotten, so that unmapping them runs no close on a copy (the gate is
+ * closed: no thread was inside ufile_munmap()).
+ */
+static void vmas_forget(void)
+{
+	struct ufile_vma *vma;
+
+	while ((vma = vmas)) {
+		vmas = vma->next;
+		ufree(vma->present);
+		ufree(vma);
+	}
+	atomic_store_explicit(&vmas_live, 0, memory_order_relaxed);
+	vma_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 bool ufile_any_vma(void)

@@ -130,6 +130,22 @@ struct uiommu_file {
 	 * fork handler, never changed afterwards.
 	 */
 	bool remote, dead;
+	/*
+	 * Remote: the file's address in the owner (the same as ours for a file
+	 * inherited over fork(); another for one the owner made for us), and
+	 * the channel that reaches the owner (lib/uiommu_remote.c's).
+	 */
+	uint64_t remote_addr;
+	void *chan;
+	/*
+	 * Served: the owner's side of a file made for a remote caller (an
+	 * ioctl served for a forked child that creates an fd). The number is
+	 * the caller's (fd, nfds 0: none is installed here); own_fd is the
+	 * backing fd kept here, not installed, for the eventfd's readiness and
+	 * fstat(). -1 otherwise.
+	 */
+	bool served;
+	int own_fd;
 	/* UFILE_BACKING_EVENTFD: the eventfd counter is non-zero. Under readable_lock. */
 	bool readable;
 	atomic_flag readable_lock;
@@ -139,8 +155,11 @@ struct uiommu_file {
  * Create a file with its backing fd (O_CLOEXEC in @f_flags makes it
  * close-on-exec) and install that fd in the table. Returns the file holding
  * one reference (the table's), or NULL with *err = -ENOMEM / -EMFILE / ...
- * A thread serving another process (util/uaccess.h uaccess_use_mm()) gets
- * -EOPNOTSUPP: the new number would be ours, not the caller's.
+ * A thread serving another process (util/uaccess.h uaccess_use_mm()) makes
+ * a served file: the backing fd goes to the caller, which installs it at
+ * its lowest free number (ufile_remote_ops.install), file->fd is that
+ * number, and the returned reference is the channel's. ufile_close() of
+ * it takes the number back from the caller.
  */
 struct uiommu_file *ufile_create(const struct ufile_ops *ops, void *private_data,
 				 enum ufile_backing backing, int f_flags, int *err);
@@ -152,7 +171,10 @@ static inline void ufile_get(struct uiommu_file *file)
 
 void ufile_put(struct uiommu_file *file);
 
-/* The file installed at @fd, with a reference taken; NULL if none. */
+/*
+ * The file installed at @fd, with a reference taken; NULL if none. A thread
+ * serving a remote caller looks up the caller's number (an ioctl argument).
+ */
 struct uiommu_file *ufile_lookup(int fd);
 
 /*
@@ -199,21 +221,90 @@ void ufile_node_stat(const struct ufile_node *node, const char *path, struct sta
  * every installed file of this process's own (not remote, not dead), each
  * held once for the child, in *files (ucalloc'd, NULL when there are none
  * or the array cannot be had): the caller keeps them for as long as the
- * child may use them. In the child, ufile_fork_child() makes every
- * installed file remote when @owner_reachable and it was one of ours, dead
- * otherwise (a file that was already remote belongs to a process we cannot
- * reach), and counts only the installed numbers as its references: the
- * internal holders of the parent have no life in the child.
+ * child may use them. It also lists the installed remote files (not held:
+ * the table is locked) in *remote (ucalloc'd, *nremote of them), which a
+ * child can hand on to its own child. In the child, ufile_fork_child()
+ * asks @keep about every installed file: true makes it remote (@keep has
+ * set its remote_addr and chan), false dead; and it counts only the
+ * installed numbers as its references: the internal holders of the parent
+ * have no life in the child.
  */
-unsigned int ufile_fork_prepare(struct uiommu_file ***files);
+unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
+				unsigned int *nremote);
 void ufile_fork_parent(void);
-void ufile_fork_child(bool owner_reachable);
+void ufile_fork_child(bool (*keep)(struct uiommu_file *file));
 
 /*
- * The last reference to a remote file is gone in this process: @fn tells
- * the owner (ops->release is the owner's to run, never ours).
+ * What the layer that forwards calls across fork() (lib/uiommu_remote.c)
+ * does for this one. Every hook is called inside the fork gate.
+ *   release   the last reference to a remote file is gone in this
+ *             process: tell the owner (ops->release is the owner's to run,
+ *             never ours);
+ *   install   serving a remote caller: give the caller @backing_fd (the
+ *             caller's lowest free number, O_CLOEXEC from file->f_flags)
+ *             as a remote file bound to @file; the number or -errno. The
+ *             channel takes the reference ufile_create() returns;
+ *   uninstall serving: take the number back (ufile_close() of a served
+ *             file, in the ioctl that made it) and the channel's hold, whose
+ *             reference ufile_close() then drops; -EBADF when the channel
+ *             does not hold the file;
+ *   map       serving: mmap(2) of @fd in the caller; 0 with *out or -errno;
+ *   unmap     serving: munmap(2) in the caller (undoing map);
+ *   vma_add   serving: ufile_vma_add() for a mapping made in the caller;
+ *   lookup    serving: ufile_lookup() of the caller's number @fd (an ioctl
+ *             argument that names a file): the file, held, or NULL;
+ *   fetch_fd  serving: a descriptor of ours for the caller's @fd (passed
+ *             over the channel), or -EBADF when the caller has none.
  */
-void ufile_set_remote_release(void (*fn)(struct uiommu_file *file));
+struct ufile_remote_ops {
+	void (*release)(struct uiommu_file *file);
+	int (*install)(struct uiommu_file *file, int backing_fd);
+	int (*uninstall)(struct uiommu_file *file);
+	int (*map)(void *addr, size_t len, int prot, int flags, int fd, int64_t off, void **out);
+	void (*unmap)(void *addr, size_t len);
+	int (*vma_add)(void *addr, size_t len, void (*close)(void *priv), void *priv);
+	struct uiommu_file *(*lookup)(int fd);
+	int (*fetch_fd)(int fd);
+};
+
+/*
+ * The open file behind the program's descriptor @fd, for a call that uses
+ * a real file (IOAS_MAP_FILE of a memfd): @fd itself (*owned false), or,
+ * for the remote caller this thread serves, a descriptor of ours for the
+ * caller's @fd (*owned true: close it when done). -EBADF when there is none.
+ */
+int ufile_real_fd(int fd, bool *owned);
+
+void ufile_set_remote_ops(const struct ufile_remote_ops *ops);
+
+/*
+ * A remote file at number @fd (just received from the owner, which made
+ * it): @ops, @f_flags and @backing are the owner's file's, @remote_addr its
+ * address there, @chan the channel. Returns the file (one reference, the
+ * number's) or NULL with *err; @fd is the caller's to close then.
+ */
+struct uiommu_file *ufile_install_remote(const struct ufile_ops *ops, int f_flags,
+					 enum ufile_backing backing, int fd, uint64_t remote_addr,
+					 void *chan, int *err);
+
+/*
+ * The owner takes back number @fd, a remote file bound to @remote_addr that
+ * it made in a call of ours it has not answered yet: close it, telling the
+ * owner nothing (it has dropped its side). 0 or -EBADF.
+ */
+int ufile_drop_remote(int fd, uint64_t remote_addr);
+
+/*
+ * mmap(2) of @fd for the program: here, or in the remote caller this
+ * thread serves. ufile_unmap() undoes it (an error after the mapping).
+ * 0 with *out, or -errno.
+ */
+int ufile_map(void *addr, size_t len, int prot, int flags, int fd, int64_t off, void **out);
+void ufile_unmap(void *addr, size_t len);
+
+/* fcntl(F_GETFL) and F_SETFL on @file (Linux's f_flags and setfl()). */
+int ufile_getfl(const struct uiommu_file *file);
+int ufile_setfl(struct uiommu_file *file, int flags);
 
 /* UFILE_BACKING_EVENTFD: make the backing fd poll readable (or not). */
 void ufile_set_readable(struct uiommu_file *file, bool readable);
@@ -236,7 +327,8 @@ unsigned int ufile_count(void);
  * registered mapping keeps whatever @close releases until every one of
  * its pages has been unmapped, however many munmap() calls that takes.
  * Mappings are page granular; a fork()ed child inherits the pages but not
- * the references (its own copy of the library state).
+ * the registrations (ufile_fork_child() forgets them: what they hold is
+ * the parent's).
  *
  * ufile_vma_add(): register [addr, addr + len) (page aligned); -ENOMEM.
  * ufile_munmap(): munmap(2) of [addr, addr + len): the real unmap, then

@@ -44,6 +44,7 @@
 #include "util/alloc.h"
 #include "util/infocap.h"
 #include "util/log.h"
+#include "util/uaccess.h"
 #include "vfio/vfio_private.h"
 
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info)
@@ -520,16 +521,24 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 		rc = vdev->ops->region_mmap(vdev, index, off, req_len, &fd, &fd_off);
 	if (rc)
 		return rc;
-	p = mmap(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (off_t)fd_off);
-	if (p == MAP_FAILED)
-		return -errno;
+	/*
+	 * A BAR behind an sPAPR PE is remapped here when its MMIO freezes, which
+	 * cannot be done to another process's mapping (a forked child's).
+	 */
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX && spapr_dev_pe(vdev->dev) &&
+	    uaccess_current_mm())
+		return -EOPNOTSUPP;
+	/* Here, or in the forked child this thread serves (fd passed over the channel). */
+	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (int64_t)fd_off, &p);
+	if (rc)
+		return rc;
 	if (index <= VFIO_PCI_BAR5_REGION_INDEX && spapr_dev_pe(vdev->dev))
 		return vfio_bar_map_spapr(df, p, length, req_len, prot, fd, fd_off, out);
 	/* The mapping holds the device file, as a VMA holds its file. */
 	ufile_get(df->file);
 	rc = ufile_vma_add(p, req_len, vfio_region_vma_close, df->file);
 	if (rc) {
-		munmap(p, length);
+		ufile_unmap(p, length);
 		ufile_put(df->file);
 		return rc;
 	}
