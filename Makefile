@@ -40,7 +40,8 @@ check-asan: deps
 # switches MSI-X and RESET runs; SMMUv3 DMA while STEs change, and stalls;
 # SMMUv3 lock-free translations while STEs and registers change; VT-d DMA
 # while PASID entries and mappings change;
-# uiommu run's DMA threads, stalls and page responses; dma-buf revocation
+# uiommu run's DMA threads, stalls and page responses; the vSMMUv3 front
+# end's page requests answered while DMA threads wait; dma-buf revocation
 # racing with MAP_FILE, UNMAP and domain attach; the preload shim's
 # programs that run threads, with the TSan runtime preloaded ahead of the
 # shim, see tests/meson.build).
@@ -48,7 +49,7 @@ TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_thread
 	iommufd_objs_threads epoch epoch_fence dmatest_threads dmatest_vfio vfio_threads vfio \
 	vfio_nested smmuv3_iommufd smmuv3_lockfree shim_threads shim_poll shim_failnth shim_fds \
 	shim_fork shim_fork_fds spapr vfio_spapr run_failnth cli_run iommufd_dmabuf \
-	vtd_iommufd
+	vtd_iommufd vsmmuv3
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
 check-tsan: deps

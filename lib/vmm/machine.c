@@ -209,6 +209,8 @@ static int make_device(struct machine *m, unsigned int i, char *err, size_t errl
 			.sid = dev->sid,
 			.ssid_bits = dev->pasid_width,
 			.can_stall = dev->can_stall,
+			.ats = dev->ats,
+			.pri = dev->pri,
 			.is_pci = true,
 			.name = dev->name,
 		};

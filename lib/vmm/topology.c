@@ -52,7 +52,7 @@ static const char *const vtd_keys[] = {"name", "model", "cache", NULL};
 static const char *const cache_keys[] = {"iotlb", "walk_s1", "walk_s2", "ipa", "cfg", NULL};
 static const char *const geom_keys[] = {"entries", "ways", NULL};
 static const char *const dev_keys[] = {"type",	"name",	       "iommu",	    "sid",
-				       "group", "pasid_width", "can_stall", NULL};
+				       "group", "pasid_width", "can_stall", "ats", "pri", NULL};
 
 struct tl {
 	struct jf jf; /* the file, its positions, the message buffer */
@@ -374,11 +374,11 @@ static int find_iommu(struct tl *ld, json_t *obj, const char *path, unsigned int
 	return jf_err(&ld->jf, p, false, "no IOMMU instance \"%s\" (there is %s)", name, list);
 }
 
-/* A device behind @io, which is not an SMMUv3 (@what it is), has no "sid" or "can_stall". */
+/* A device behind @io, which is not an SMMUv3 (@what it is), has no "sid", "can_stall", "ats" or "pri". */
 static int refuse_smmu_keys(struct tl *ld, json_t *obj, const char *path,
 			    const struct topo_iommu *io, const char *what)
 {
-	static const char *const smmu_only[] = {"sid", "can_stall"};
+	static const char *const smmu_only[] = {"sid", "can_stall", "ats", "pri"};
 	char p[TL_PBUF];
 
 	for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
@@ -510,6 +510,18 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 			return jf_err(&ld->jf, p, false,
 				      "%s has \"stall\": false, so no device behind it can stall",
 				      io->name);
+		}
+		ret = jf_get_bool(&ld->jf, obj, path, "ats", &dev->ats);
+		if (ret < 0)
+			return ret;
+		ret = jf_get_bool(&ld->jf, obj, path, "pri", &dev->pri);
+		if (ret < 0)
+			return ret;
+		if (dev->pri && !dev->ats) {
+			jf_child(p, sizeof(p), path, "pri");
+			return jf_err(&ld->jf, p, false,
+				      "PRI requests pages for an ATS translation: give \"ats\": true "
+				      "too");
 		}
 	}
 	ret = jf_get_small(&ld->jf, obj, path, "group", 0, TOPO_GROUP_MAX, &x);
@@ -819,10 +831,10 @@ static json_t *device_json(const struct topology *t, const struct topo_device *d
 		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "type", "dmatest", "name", dev->name,
 				 "iommu", io->name, "group", (json_int_t)dev->group, "pasid_width",
 				 (json_int_t)dev->pasid_width);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b}", "type", "dmatest", "name", dev->name,
-			 "iommu", io->name, "group", (json_int_t)dev->group, "sid",
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:b,s:b}", "type", "dmatest", "name",
+			 dev->name, "iommu", io->name, "group", (json_int_t)dev->group, "sid",
 			 (json_int_t)dev->sid, "pasid_width", (json_int_t)dev->pasid_width,
-			 "can_stall", dev->can_stall);
+			 "can_stall", dev->can_stall, "ats", dev->ats, "pri", dev->pri);
 }
 
 int topology_print_json(const struct topology *t, FILE *f)
@@ -923,8 +935,9 @@ int topology_print_text(const struct topology *t, FILE *f)
 				fprintf(f, ", SID 0x%x", m->sid);
 			else if (t->iommus[m->iommu].model == TOPO_IOMMU_VTD)
 				fprintf(f, ", RID 0x%x", m->sid);
-			fprintf(f, ", PASID width %u%s, /dev/vfio/devices/vfio%u\n", m->pasid_width,
-				m->can_stall ? ", can stall" : "", j);
+			fprintf(f, ", PASID width %u%s%s, /dev/vfio/devices/vfio%u\n", m->pasid_width,
+				m->can_stall ? ", can stall" : "",
+				m->pri ? ", ATS and PRI" : m->ats ? ", ATS" : "", j);
 		}
 	}
 	return ferror(f) ? -EIO : 0;

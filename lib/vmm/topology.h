@@ -64,6 +64,7 @@ struct topo_device {
 	unsigned int pasid_width; /* 0: no PASID capability */
 	unsigned int group;	  /* VFIO group: /dev/vfio/<group> */
 	bool can_stall;		  /* SMMUv3: the device tolerates stalled transactions */
+	bool ats, pri;		  /* SMMUv3: PCIe ATS (an ATC), and PRI on top of it */
 };
 
 struct topology {

@@ -10,7 +10,9 @@
  * base registers, the queue indexes), and on the host: the vIOMMU, one
  * vDEVICE per endpoint, the shared abort and bypass nested HWPTs, one
  * nested HWPT per endpoint whose guest STE asks for stage-1 translation,
- * and the vEVENTQ (from the guest's first EVENTQEN). The guest's
+ * and the vEVENTQ (from the guest's first EVENTQEN). Recoverable faults
+ * (the fault queue, stall records, the PRI queue, RESUME / PRI_RESP) are
+ * vsmmuv3_fault.c's; the state both files share is vsmmuv3_priv.h. The guest's
  * structures stay in guest RAM: the front end reads STEs and commands
  * there and writes event records and CMD_SYNC MSIs there.
  *
@@ -23,9 +25,13 @@
  * are consumed only while CMDQEN is 1 and no CMDQ_ERR is active; CONS
  * never passes a command that has not taken effect, so after an error
  * CONS names the bad command and CONS.ERR says why. Forwardable commands
- * (CFGI_CD*, TLBI_NH_*, TLBI_NSNH_ALL) go to IOMMU_HWPT_INVALIDATE in
- * batches that end at a CMD_SYNC, a command handled here, a full batch or
- * the end of the queue; a refusal's entry_num gives the bad command.
+ * (CFGI_CD*, TLBI_NH_*, TLBI_NSNH_ALL, and ATC_INV when the host has ATS)
+ * travel raw to IOMMU_HWPT_INVALIDATE in batches that end at a command
+ * handled here, a full batch or the end of the queue; a refusal's
+ * entry_num gives the bad command, which the guest sees as CERROR_ILL (as
+ * QEMU's accelerated SMMUv3 reports a refused invalidation). The front end
+ * checks nothing the host checks; it drops, as QEMU does, the SID-named
+ * ones for a stream with no endpoint (nothing can be cached for it).
  *
  * The architecture's choices made here (doc/vsmmu.md lists them): an STE
  * with V = 0 aborts silently (the host aborts such DMA without a record,
@@ -53,109 +59,7 @@
 #include "util/alloc.h"
 #include "vmm/vsmmuv3.h"
 
-#define BATCH_MAX 64u
-
-/* IDR fields. */
-#define IDR0_S2P	    (1u << 0)
-#define IDR0_S1P	    (1u << 1)
-#define IDR0_TTF_SHIFT	    2
-#define IDR0_COHACC	    (1u << 4)
-#define IDR0_ASID16	    (1u << 12)
-#define IDR0_MSI	    (1u << 13)
-#define IDR0_CD2L	    (1u << 19)
-#define IDR0_TTENDIAN_SHIFT 21
-#define IDR0_STALL_NONE	    (1u << 24) /* STALL_MODEL 0b01 */
-#define IDR0_TERM_MODEL	    (1u << 26)
-#define IDR0_STLEVEL_2LVL   (1u << 27)
-#define IDR1_SSIDSIZE(v)    (((v) >> 6) & 0x1f)
-#define IDR3_RIL	    (1u << 10)
-#define IDR5_OAS_MASK	    0x7u
-#define IDR5_GRAN_MASK	    (7u << 4)
-
-/* Register masks. */
-#define CR0_MASK	 (VSMMUV3_CR0_SMMUEN | VSMMUV3_CR0_EVENTQEN | VSMMUV3_CR0_CMDQEN)
-#define GBPA_FIELDS	 0x1f3fffu /* ABORT, INSTCFG, PRIVCFG, SHCFG, ALLOCCFG, MTCFG, MEMATTR */
-#define IRQ_CTRL_MASK	 (VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ)
-#define GERROR_MASK	 0x1fdu
-#define ADDR_MASK(lo)	 ((((1ULL << 52) - 1) >> (lo)) << (lo))
-#define STRTAB_BASE_MASK ((1ULL << 62) | ADDR_MASK(6))
-#define STRTAB_CFG_MASK	 0x307ffu
-#define Q_BASE_MASK	 ((1ULL << 62) | ADDR_MASK(5) | 0x1fULL)
-#define IRQ_CFG0_MASK	 ADDR_MASK(2)
-#define Q_IDX_MASK	 0xfffffu /* WR + RD for up to 2^19 entries */
-#define CONS_ERR_SHIFT	 24
-#define CONS_ERR_MASK	 (0x7fu << CONS_ERR_SHIFT)
-
-/* STE words 0 and 1 (CPU order). */
-#define STE0_V		 (1ULL << 0)
-#define STE0_CFG(w)	 (((w) >> 1) & 7)
-#define STE0_S1FMT(w)	 (((w) >> 4) & 3)
-#define STE0_CTXPTR_MASK ADDR_MASK(6)
-#define STE0_S1CDMAX(w)	 ((unsigned int)((w) >> 59) & 0x1f)
-#define STE0_KEEP	 (STE0_V | (7ULL << 1) | (3ULL << 4) | STE0_CTXPTR_MASK | (0x1fULL << 59))
-#define STE1_S1DSS(w)	 ((w)&3)
-#define STE1_KEEP	 (0xffULL | (1ULL << 27)) /* S1DSS, S1CIR, S1COR, S1CSH, S1STALLD */
-#define STE_CFG_BYPASS	 4
-#define STE_CFG_S1	 5
-
-/* Commands. */
-#define CMD_OP(w)	   ((unsigned int)(w)&0xff)
-#define CMD_SSEC	   (1ULL << 10)
-#define CMD_SID(w)	   ((uint32_t)((w) >> 32))
-#define CMD_SYNC_CS(w)	   ((unsigned int)((w) >> 12) & 3)
-#define CMD_SYNC_DATA(w)   ((uint32_t)((w) >> 32))
-#define CMD_SYNC_ADDR(w)   ((w)&ADDR_MASK(2))
-#define CMD_STE_RANGE(w)   ((unsigned int)(w)&0x1f)
-#define OP_PREFETCH_CONFIG 0x01
-#define OP_PREFETCH_ADDR   0x02
-#define OP_CFGI_STE	   0x03
-#define OP_CFGI_STE_RANGE  0x04
-#define OP_CFGI_CD	   0x05
-#define OP_CFGI_CD_ALL	   0x06
-#define OP_TLBI_NH_ALL	   0x10
-#define OP_TLBI_NH_ASID	   0x11
-#define OP_TLBI_NH_VA	   0x12
-#define OP_TLBI_NH_VAA	   0x13
-#define OP_TLBI_NSNH_ALL   0x30
-#define OP_RESUME	   0x44
-#define OP_STALL_TERM	   0x45
-#define OP_SYNC		   0x46
-#define CS_NONE		   0
-#define CS_IRQ		   1
-#define CS_SEV		   2
-
-/* Events the front end records itself. */
-#define EVT_C_BAD_STREAMID 0x02
-#define EVT_F_STE_FETCH	   0x03
-#define EVT_C_BAD_STE	   0x04
-
-struct vep {
-	struct vsmmuv3_endpoint ep;
-	uint32_t vdev_id;
-	uint32_t hwpt;	 /* attached now (0: none) */
-	uint32_t nested; /* owned nested HWPT (0: none) */
-};
-
-struct vsmmuv3 {
-	struct vsmmuv3_params p;
-	unsigned int nr;
-	struct vep ep[VSMMUV3_MAX_EPS];
-	uint32_t viommu, abort_hwpt, bypass_hwpt, veventq_id;
-	struct uiommu_file *veventq;
-
-	uint32_t idr[6], iidr, aidr;
-	uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
-	uint64_t gerror_cfg0, strtab_base, cmdq_base, evtq_base, evtq_cfg0;
-	uint32_t gerror_cfg1, gerror_cfg2, strtab_cfg, evtq_cfg1, evtq_cfg2;
-	uint32_t cmdq_prod, cmdq_cons, evtq_prod, evtq_cons;
-	bool evtq_irq_pending;
-
-	struct iommu_viommu_arm_smmuv3_invalidate batch[BATCH_MAX];
-	uint32_t batch_pos[BATCH_MAX]; /* the CONS value of each batched command */
-	unsigned int nbatch;
-
-	struct vsmmuv3_stats st;
-};
+#include "vmm/vsmmuv3_priv.h"
 
 /* ---------------------------------------------------------------------- */
 /* Host calls                                                             */
@@ -173,7 +77,9 @@ static void destroy_id(struct vsmmuv3 *v, uint32_t id)
 		ioc(v, IOMMU_DESTROY, &d);
 }
 
-static int nested_alloc(struct vsmmuv3 *v, unsigned int ep, uint64_t w0, uint64_t w1, uint32_t *id)
+/* A nested HWPT from vSTE words @w0, @w1; with @faults its page requests go to the fault queue. */
+static int nested_alloc(struct vsmmuv3 *v, unsigned int ep, uint64_t w0, uint64_t w1, bool faults,
+			uint32_t *id)
 {
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {htole64(w0), htole64(w1)}};
 	struct iommu_hwpt_alloc a = {
@@ -184,8 +90,13 @@ static int nested_alloc(struct vsmmuv3 *v, unsigned int ep, uint64_t w0, uint64_
 		.data_len = sizeof(vste),
 		.data_uptr = (uintptr_t)&vste,
 	};
-	int ret = ioc(v, IOMMU_HWPT_ALLOC, &a);
+	int ret;
 
+	if (faults) {
+		a.flags = IOMMU_HWPT_FAULT_ID_VALID;
+		a.fault_id = v->fault_id;
+	}
+	ret = ioc(v, IOMMU_HWPT_ALLOC, &a);
 	*id = ret ? 0 : a.out_hwpt_id;
 	return ret;
 }
@@ -228,6 +139,8 @@ static int ep_move(struct vsmmuv3 *v, unsigned int i, uint32_t pt, uint32_t nest
 		destroy_id(v, nested);
 		return ret;
 	}
+	if (e->nested && e->nested != pt)
+		vsmmuv3_pend_drop(v, i); /* the host answered what came through the old one */
 	if (e->nested != nested) {
 		destroy_id(v, e->nested);
 		e->nested = nested;
@@ -239,7 +152,7 @@ static int ep_move(struct vsmmuv3 *v, unsigned int i, uint32_t pt, uint32_t nest
 /* Interrupts, errors, events                                             */
 
 /* An MSI of the vSMMU: guest RAM takes it, else the VMM's hook. 0, or -1: an MSI abort. */
-static int msi_write(struct vsmmuv3 *v, uint64_t addr, uint32_t data)
+int vsmmuv3_msi_write(struct vsmmuv3 *v, uint64_t addr, uint32_t data)
 {
 	uint32_t le = htole32(data);
 
@@ -251,14 +164,14 @@ static int msi_write(struct vsmmuv3 *v, uint64_t addr, uint32_t data)
 	return -1;
 }
 
-static void irq_line(struct vsmmuv3 *v, enum vsmmuv3_irq line)
+void vsmmuv3_irq_line(struct vsmmuv3 *v, enum vsmmuv3_irq line)
 {
 	if (v->p.irq)
 		v->p.irq(v->p.opaque, line);
 }
 
 /* Activate GERROR bit(s) @bit (only those not active already) and signal it. */
-static void gerror_raise(struct vsmmuv3 *v, uint32_t bit)
+void vsmmuv3_gerror_raise(struct vsmmuv3 *v, uint32_t bit)
 {
 	uint32_t fresh = bit & ~(v->gerror ^ v->gerrorn);
 
@@ -268,42 +181,11 @@ static void gerror_raise(struct vsmmuv3 *v, uint32_t bit)
 	if (!(v->irq_ctrl & VSMMUV3_IRQ_GERROR))
 		return;
 	if (!v->gerror_cfg0) {
-		irq_line(v, VSMMUV3_IRQ_LINE_GERROR);
-	} else if (msi_write(v, v->gerror_cfg0, v->gerror_cfg1)) {
+		vsmmuv3_irq_line(v, VSMMUV3_IRQ_LINE_GERROR);
+	} else if (vsmmuv3_msi_write(v, v->gerror_cfg0, v->gerror_cfg1)) {
 		/* Its own MSI failed: recorded, not signalled again. */
 		v->gerror ^= VSMMUV3_GERROR_MSI_GERR_ABT & ~(v->gerror ^ v->gerrorn);
 	}
-}
-
-static unsigned int q_log2(uint64_t base)
-{
-	unsigned int l = (unsigned int)(base & 0x1f);
-
-	return l > VSMMUV3_QUEUE_LOG2 ? VSMMUV3_QUEUE_LOG2 : l;
-}
-
-/* Base address of a queue of 2^@log2 entries of @esz bytes (bits below its size ignored). */
-static uint64_t q_addr(uint64_t base, unsigned int log2, uint64_t esz)
-{
-	uint64_t size = esz << log2;
-
-	return base & ADDR_MASK(5) & ~(size - 1);
-}
-
-/* WR + RD of a queue index. */
-static uint32_t q_wr_rd(uint32_t v, unsigned int log2)
-{
-	return v & ((2u << log2) - 1);
-}
-
-static uint32_t q_next(uint32_t v, unsigned int log2)
-{
-	return (v & ~((2u << log2) - 1)) | q_wr_rd(v + 1, log2);
-}
-
-static bool q_full(uint32_t prod, uint32_t cons, unsigned int log2)
-{
-	return (q_wr_rd(prod, log2) ^ q_wr_rd(cons, log2)) == (1u << log2);
 }
 
 /* Mark one lost record: OVFLG toggles unless an overflow is pending already. */
@@ -314,8 +196,8 @@ static void evtq_overflow(struct vsmmuv3 *v)
 		v->evtq_prod ^= VSMMUV3_Q_OVFLG;
 }
 
-/* Put a record (CPU order) in the guest's event queue. */
-static void evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
+/* Put a record (CPU order) in the guest's event queue: whether it is there. */
+bool vsmmuv3_evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
 {
 	unsigned int log2 = q_log2(v->evtq_base);
 	uint64_t le[4];
@@ -323,44 +205,46 @@ static void evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
 
 	if (!(v->cr0 & VSMMUV3_CR0_EVENTQEN)) {
 		v->st.events_lost++;
-		return;
+		return false;
 	}
 	if (q_full(v->evtq_prod, v->evtq_cons, log2)) {
 		evtq_overflow(v);
-		return;
+		return false;
 	}
 	gpa = q_addr(v->evtq_base, log2, 32) + 32ULL * (v->evtq_prod & ((1u << log2) - 1));
 	for (unsigned int i = 0; i < 4; i++)
 		le[i] = htole64(rec[i]);
 	if (guest_mem_write(v->p.gm, gpa, le, sizeof(le))) {
 		v->st.events_lost++;
-		gerror_raise(v, VSMMUV3_GERROR_EVTQ_ABT);
-		return;
+		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_EVTQ_ABT);
+		return false;
 	}
 	v->evtq_prod = (v->evtq_prod & VSMMUV3_Q_OVFLG) | q_next(v->evtq_prod, log2);
 	v->st.events++;
 	v->evtq_irq_pending = true;
+	return true;
 }
 
-/* The event queue interrupt, once per batch of records. */
+/* The event queue interrupt (and the PRI queue's), once per batch of records. */
 static void evtq_signal(struct vsmmuv3 *v)
 {
+	vsmmuv3_priq_signal(v);
 	if (!v->evtq_irq_pending)
 		return;
 	v->evtq_irq_pending = false;
 	if (!(v->irq_ctrl & VSMMUV3_IRQ_EVENTQ))
 		return;
 	if (!v->evtq_cfg0)
-		irq_line(v, VSMMUV3_IRQ_LINE_EVENTQ);
-	else if (msi_write(v, v->evtq_cfg0, v->evtq_cfg1))
-		gerror_raise(v, VSMMUV3_GERROR_MSI_EVTQ_ABT);
+		vsmmuv3_irq_line(v, VSMMUV3_IRQ_LINE_EVENTQ);
+	else if (vsmmuv3_msi_write(v, v->evtq_cfg0, v->evtq_cfg1))
+		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_MSI_EVTQ_ABT);
 }
 
 static void evt_config(struct vsmmuv3 *v, unsigned int type, uint32_t sid, uint64_t fetch)
 {
 	uint64_t rec[4] = {type | (uint64_t)sid << 32, 0, 0, fetch & ADDR_MASK(3)};
 
-	evtq_put(v, rec);
+	vsmmuv3_evtq_put(v, rec);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -429,6 +313,7 @@ static int ep_configure(struct vsmmuv3 *v, unsigned int i)
 	uint32_t sid = v->ep[i].ep.vsid, nested = 0;
 	uint64_t ste[2] = {0}, fetch = 0;
 	unsigned int bad = 0;
+	bool faults;
 	int ret;
 
 	if (!(v->cr0 & VSMMUV3_CR0_SMMUEN))
@@ -463,7 +348,16 @@ static int ep_configure(struct vsmmuv3 *v, unsigned int i)
 				bad = EVT_C_BAD_STE;
 				break;
 			}
-			ret = nested_alloc(v, i, ste[0] & STE0_KEEP, ste[1] & STE1_KEEP, &nested);
+			ste[0] &= STE0_KEEP;
+			ste[1] &= STE1_KEEP | (v->idr[0] & IDR0_ATS ? STE1_EATS_MASK : 0);
+			faults = vsmmuv3_wants_faults(v, i, ste);
+			/* The fault queue is the host's: its failure is not the guest's. */
+			ret = faults ? vsmmuv3_fault_get(v) : 0;
+			if (ret) {
+				ep_move(v, i, v->abort_hwpt, 0);
+				return ret;
+			}
+			ret = nested_alloc(v, i, ste[0], ste[1], faults, &nested);
 			if (ret == -ENOMEM) {
 				ep_move(v, i, v->abort_hwpt, 0);
 				return ret;
@@ -504,7 +398,7 @@ static int configure_all(struct vsmmuv3 *v)
 /* ---------------------------------------------------------------------- */
 /* Command queue                                                          */
 
-static int ep_of_sid(const struct vsmmuv3 *v, uint32_t sid)
+int vsmmuv3_ep_of_sid(const struct vsmmuv3 *v, uint32_t sid)
 {
 	for (unsigned int i = 0; i < v->nr; i++)
 		if (v->ep[i].ep.vsid == sid)
@@ -535,15 +429,24 @@ static int batch_flush(struct vsmmuv3 *v, unsigned int *bad)
 	v->st.invalidates++;
 	v->st.forwarded += ret ? inv.entry_num : v->nbatch;
 	*bad = ret ? inv.entry_num : 0;
+	/*
+	 * EIO with every command handled: the host's CMD_SYNC failed after them
+	 * (an ATS invalidation not completed). Named as the last command's
+	 * failure: it is repeated when the guest resumes, which is harmless.
+	 */
+	if (ret && *bad >= v->nbatch)
+		*bad = v->nbatch - 1;
 	v->nbatch = 0;
 	return ret;
 }
 
 enum cmd_result { CMD_DONE, CMD_ILL };
 
-static bool forwarded_op(unsigned int op)
+static bool forwarded_op(const struct vsmmuv3 *v, unsigned int op)
 {
 	switch (op) {
+	case OP_ATC_INV:
+		return v->idr[0] & IDR0_ATS;
 	case OP_CFGI_CD:
 	case OP_CFGI_CD_ALL:
 	case OP_TLBI_NH_ALL:
@@ -565,11 +468,15 @@ static enum cmd_result cmd_local(struct vsmmuv3 *v, const uint64_t c[2], int *er
 	switch (op) {
 	case OP_PREFETCH_CONFIG:
 	case OP_PREFETCH_ADDR:
+		return CMD_DONE; /* no prefetching */
 	case OP_RESUME:
+		return vsmmuv3_cmd_resume(v, c, err) ? CMD_DONE : CMD_ILL;
 	case OP_STALL_TERM:
-		return CMD_DONE; /* no prefetching; nothing ever stalls (STALL_MODEL 0b01) */
+		return vsmmuv3_cmd_stall_term(v, c, err) ? CMD_DONE : CMD_ILL;
+	case OP_PRI_RESP:
+		return vsmmuv3_cmd_pri_resp(v, c, err) ? CMD_DONE : CMD_ILL;
 	case OP_CFGI_STE: {
-		int i = ep_of_sid(v, CMD_SID(c[0]));
+		int i = vsmmuv3_ep_of_sid(v, CMD_SID(c[0]));
 
 		if (i >= 0 && (v->cr0 & VSMMUV3_CR0_SMMUEN))
 			*err = ep_configure(v, (unsigned int)i);
@@ -600,9 +507,9 @@ static enum cmd_result cmd_local(struct vsmmuv3 *v, const uint64_t c[2], int *er
 			return CMD_DONE;
 		case CS_IRQ:
 			if (!CMD_SYNC_ADDR(c[1]))
-				irq_line(v, VSMMUV3_IRQ_LINE_CMD_SYNC);
-			else if (msi_write(v, CMD_SYNC_ADDR(c[1]), CMD_SYNC_DATA(c[0])))
-				gerror_raise(v, VSMMUV3_GERROR_MSI_CMDQ_ABT);
+				vsmmuv3_irq_line(v, VSMMUV3_IRQ_LINE_CMD_SYNC);
+			else if (vsmmuv3_msi_write(v, CMD_SYNC_ADDR(c[1]), CMD_SYNC_DATA(c[0])))
+				vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_MSI_CMDQ_ABT);
 			return CMD_DONE;
 		default:
 			return CMD_ILL;
@@ -610,8 +517,8 @@ static enum cmd_result cmd_local(struct vsmmuv3 *v, const uint64_t c[2], int *er
 	default:
 		/*
 		 * TLBI_EL2_* (no HYP), TLBI_S12_VMALL / TLBI_S2_IPA (no stage
-		 * 2), ATC_INV (no ATS), PRI_RESP (no PRI), TLBI_EL3_*, and
-		 * opcodes the architecture does not define.
+		 * 2), ATC_INV without ATS, TLBI_EL3_*, and opcodes the
+		 * architecture does not define.
 		 */
 		return CMD_ILL;
 	}
@@ -620,7 +527,7 @@ static enum cmd_result cmd_local(struct vsmmuv3 *v, const uint64_t c[2], int *er
 static void cmdq_error(struct vsmmuv3 *v, uint32_t cons, unsigned int cerror)
 {
 	v->cmdq_cons = (cons & ~CONS_ERR_MASK) | cerror << CONS_ERR_SHIFT;
-	gerror_raise(v, VSMMUV3_GERROR_CMDQ);
+	vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_CMDQ);
 }
 
 /* After a flush failed: the guest's error (EIO: the host refused a command) or the host's. */
@@ -667,9 +574,9 @@ static int cmdq_run(struct vsmmuv3 *v)
 		c[1] = le64toh(c[1]);
 		op = CMD_OP(c[0]);
 		v->st.cmds++;
-		i = ep_of_sid(v, CMD_SID(c[0]));
-		if (!(c[0] & CMD_SSEC) && forwarded_op(op) &&
-		    !((op == OP_CFGI_CD || op == OP_CFGI_CD_ALL) && i < 0)) {
+		i = vsmmuv3_ep_of_sid(v, CMD_SID(c[0]));
+		if (!(c[0] & CMD_SSEC) && forwarded_op(v, op) &&
+		    !((op == OP_CFGI_CD || op == OP_CFGI_CD_ALL || op == OP_ATC_INV) && i < 0)) {
 			v->batch[v->nbatch].cmd[0] = htole64(c[0]);
 			v->batch[v->nbatch].cmd[1] = htole64(c[1]);
 			v->batch_pos[v->nbatch++] = cons;
@@ -689,8 +596,8 @@ static int cmdq_run(struct vsmmuv3 *v)
 			cmdq_error(v, cons, VSMMUV3_CERROR_ILL);
 			return err;
 		}
-		/* CFGI_CD* of a stream with no device: nothing is cached for it. */
-		if (!forwarded_op(op) && cmd_local(v, c, &err) == CMD_ILL) {
+		/* CFGI_CD* and ATC_INV of a stream with no device: nothing is cached for it. */
+		if (!forwarded_op(v, op) && cmd_local(v, c, &err) == CMD_ILL) {
 			cmdq_error(v, cons, VSMMUV3_CERROR_ILL);
 			return err;
 		}
@@ -713,7 +620,8 @@ static int cmdq_run(struct vsmmuv3 *v)
 
 static int cr0_write(struct vsmmuv3 *v, uint32_t val)
 {
-	uint32_t old = v->cr0, now = val & CR0_MASK;
+	uint32_t old = v->cr0,
+		 now = val & CR0_MASK & (v->idr[0] & IDR0_PRI ? ~0u : ~VSMMUV3_CR0_PRIQEN);
 	int ret = 0, r;
 
 	if ((now & ~old & VSMMUV3_CR0_EVENTQEN) && !v->veventq) {
@@ -779,6 +687,13 @@ static uint64_t *reg64(struct vsmmuv3 *v, uint64_t off, uint64_t *wmask, bool *w
 	case VSMMUV3_EVENTQ_IRQ_CFG0:
 		*wmask = IRQ_CFG0_MASK;
 		return &v->evtq_cfg0;
+	case VSMMUV3_PRIQ_BASE:
+		*wmask = Q_BASE_MASK;
+		*writable = !(v->cr0 & VSMMUV3_CR0_PRIQEN);
+		return v->idr[0] & IDR0_PRI ? &v->priq_base : NULL;
+	case VSMMUV3_PRIQ_IRQ_CFG0:
+		*wmask = IRQ_CFG0_MASK;
+		return v->idr[0] & IDR0_PRI ? &v->priq_cfg0 : NULL;
 	default:
 		return NULL;
 	}
@@ -832,6 +747,14 @@ static uint32_t reg32_read(const struct vsmmuv3 *v, uint64_t off)
 		return v->evtq_cfg1;
 	case VSMMUV3_EVENTQ_IRQ_CFG2:
 		return v->evtq_cfg2;
+	case VSMMUV3_PRIQ_PROD:
+		return v->priq_prod;
+	case VSMMUV3_PRIQ_CONS:
+		return v->priq_cons;
+	case VSMMUV3_PRIQ_IRQ_CFG1:
+		return v->priq_cfg1;
+	case VSMMUV3_PRIQ_IRQ_CFG2:
+		return v->priq_cfg2;
 	default:
 		return 0; /* STATUSR, AGBPA, PRIQ, ID registers: RAZ */
 	}
@@ -855,7 +778,8 @@ static int reg32_write(struct vsmmuv3 *v, uint64_t off, uint32_t val)
 	case VSMMUV3_GBPA:
 		return gbpa_write(v, val);
 	case VSMMUV3_IRQ_CTRL:
-		v->irq_ctrl = val & IRQ_CTRL_MASK;
+		v->irq_ctrl =
+			val & IRQ_CTRL_MASK & (v->idr[0] & IDR0_PRI ? ~0u : ~VSMMUV3_IRQ_PRIQ);
 		return 0;
 	case VSMMUV3_GERRORN:
 		v->gerrorn = val & GERROR_MASK;
@@ -895,21 +819,39 @@ static int reg32_write(struct vsmmuv3 *v, uint64_t off, uint32_t val)
 	case VSMMUV3_EVENTQ_IRQ_CFG2:
 		v->evtq_cfg2 = val & 0x3fu;
 		return 0;
+	}
+	if (!(v->idr[0] & IDR0_PRI))
+		return 0; /* no PRI queue: its registers are RAZ/WI */
+	switch (off) {
+	case VSMMUV3_PRIQ_PROD:
+		if (!(v->cr0 & VSMMUV3_CR0_PRIQEN))
+			v->priq_prod = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
+		return 0;
+	case VSMMUV3_PRIQ_CONS:
+		v->priq_cons = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
+		return 0;
+	case VSMMUV3_PRIQ_IRQ_CFG1:
+		v->priq_cfg1 = val;
+		return 0;
+	case VSMMUV3_PRIQ_IRQ_CFG2:
+		v->priq_cfg2 = val & 0x3fu;
+		return 0;
 	default:
 		return 0; /* read-only or not implemented: ignored */
 	}
 }
 
-/* Page 1 holds EVENTQ_PROD / CONS (and the absent PRIQ's): the rest is reserved. */
+/* Page 1 holds EVENTQ_PROD / CONS and PRIQ_PROD / CONS: the rest is reserved. */
 static bool map_offset(uint64_t *off)
 {
 	if (*off < VSMMUV3_PAGE1)
 		return true;
 	*off -= VSMMUV3_PAGE1;
-	return *off == VSMMUV3_EVENTQ_PROD || *off == VSMMUV3_EVENTQ_CONS;
+	return *off == VSMMUV3_EVENTQ_PROD || *off == VSMMUV3_EVENTQ_CONS ||
+	       *off == VSMMUV3_PRIQ_PROD || *off == VSMMUV3_PRIQ_CONS;
 }
 
-/* A 64-bit register the front end does not implement (PRIQ_BASE, PRIQ_IRQ_CFG0, beyond). */
+/* A 64-bit register the front end lacks (PRIQ_BASE, PRIQ_IRQ_CFG0 without PRI; beyond). */
 static bool wide_absent(uint64_t off)
 {
 	return off == 0xc0 || off == 0xd0 || off >= 0x100;
@@ -978,12 +920,11 @@ int vsmmuv3_poll_events(struct vsmmuv3 *v)
 		struct iommufd_vevent_header hdr;
 		struct iommu_vevent_arm_smmuv3 rec;
 	} buf;
-	uint64_t before = v->st.events;
-	ssize_t n;
+	uint64_t before = v->st.events, before_pri;
+	ssize_t n = 0;
+	int ret;
 
-	if (!v->veventq)
-		return 0;
-	while ((n = uiommu_read(v->veventq, &buf, sizeof(buf))) > 0) {
+	while (v->veventq && (n = uiommu_read(v->veventq, &buf, sizeof(buf))) > 0) {
 		uint64_t rec[4];
 
 		if ((buf.hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) || n < (ssize_t)sizeof(buf)) {
@@ -996,17 +937,30 @@ int vsmmuv3_poll_events(struct vsmmuv3 *v)
 		}
 		for (unsigned int i = 0; i < 4; i++)
 			rec[i] = le64toh(buf.rec.evt[i]);
-		evtq_put(v, rec);
+		vsmmuv3_evtq_put(v, rec);
 	}
+	if (n < 0) {
+		ret = -errno;
+		evtq_signal(v);
+		return ret;
+	}
+	/* Page requests: stalls go to the event queue (counted in events), PRI to the PRI queue. */
+	before_pri = v->st.pri_reqs;
+	ret = vsmmuv3_poll_faults(v);
 	evtq_signal(v);
-	if (n < 0)
-		return -errno;
-	return (int)(v->st.events - before);
+	if (ret < 0)
+		return ret;
+	return (int)(v->st.events - before + v->st.pri_reqs - before_pri);
 }
 
 int vsmmuv3_event_fd(const struct vsmmuv3 *v)
 {
 	return v->veventq ? uiommu_file_fd(v->veventq) : -1;
+}
+
+int vsmmuv3_fault_fd(const struct vsmmuv3 *v)
+{
+	return v->fault ? uiommu_file_fd(v->fault) : -1;
 }
 
 void vsmmuv3_get_stats(const struct vsmmuv3 *v, struct vsmmuv3_stats *st)
@@ -1033,13 +987,19 @@ static int derive_idr(struct vsmmuv3 *v, const struct iommu_hw_info_arm_smmuv3 *
 	uint32_t h0 = hi->idr[0], ttf = (h0 >> IDR0_TTF_SHIFT) & 3;
 	uint32_t endian = (h0 >> IDR0_TTENDIAN_SHIFT) & 3;
 	uint32_t ssid = IDR1_SSIDSIZE(hi->idr[1]);
+	uint32_t stall = (h0 & IDR0_STALL_MASK) >> IDR0_STALL_SHIFT;
 
 	if (!(h0 & IDR0_S1P) || !(h0 & IDR0_S2P) || !(ttf & 2) || endian == 3)
 		return -EOPNOTSUPP;
+	/* Stalls as the host has them (a reserved model: none); ATS and PRI as the host. */
+	if (stall != STALL_MODEL_BOTH && stall != STALL_MODEL_FORCED)
+		stall = STALL_MODEL_NONE;
 	v->idr[0] = IDR0_S1P | 2u << IDR0_TTF_SHIFT | (h0 & (IDR0_COHACC | IDR0_ASID16)) |
-		    IDR0_MSI | (h0 & IDR0_CD2L) | 2u << IDR0_TTENDIAN_SHIFT | IDR0_STALL_NONE |
-		    (h0 & IDR0_TERM_MODEL) | IDR0_STLEVEL_2LVL;
-	v->idr[1] = VSMMUV3_SIDSIZE | (ssid > 20 ? 20 : ssid) << 6 | VSMMUV3_QUEUE_LOG2 << 16 |
+		    (h0 & IDR0_ATS) | IDR0_MSI | (h0 & IDR0_PRI) | (h0 & IDR0_CD2L) |
+		    2u << IDR0_TTENDIAN_SHIFT | stall << IDR0_STALL_SHIFT | (h0 & IDR0_TERM_MODEL) |
+		    IDR0_STLEVEL_2LVL;
+	v->idr[1] = VSMMUV3_SIDSIZE | (ssid > 20 ? 20 : ssid) << 6 |
+		    (h0 & IDR0_PRI ? VSMMUV3_QUEUE_LOG2 << 11 : 0) | VSMMUV3_QUEUE_LOG2 << 16 |
 		    VSMMUV3_QUEUE_LOG2 << 21;
 	v->idr[2] = 0;
 	v->idr[3] = hi->idr[3] & IDR3_RIL;
@@ -1115,9 +1075,9 @@ int vsmmuv3_create(const struct vsmmuv3_params *p, struct vsmmuv3 **out)
 		v->ep[i].vdev_id = vd.out_vdevice_id;
 	}
 	/* The vSTEs of GBPA (and of abort / bypass STEs): V = 1, Config abort or bypass. */
-	ret = nested_alloc(v, 0, STE0_V, 0, &v->abort_hwpt);
+	ret = nested_alloc(v, 0, STE0_V, 0, false, &v->abort_hwpt);
 	if (!ret)
-		ret = nested_alloc(v, 0, STE0_V | (uint64_t)STE_CFG_BYPASS << 1, 0,
+		ret = nested_alloc(v, 0, STE0_V | (uint64_t)STE_CFG_BYPASS << 1, 0, false,
 				   &v->bypass_hwpt);
 	if (!ret)
 		ret = configure_all(v);
@@ -1141,6 +1101,7 @@ void vsmmuv3_destroy(struct vsmmuv3 *v)
 	}
 	destroy_id(v, v->abort_hwpt);
 	destroy_id(v, v->bypass_hwpt);
+	vsmmuv3_fault_free(v); /* after every HWPT that named it */
 	for (unsigned int i = 0; i < v->nr; i++)
 		destroy_id(v, v->ep[i].vdev_id);
 	if (v->veventq)

@@ -43,7 +43,7 @@ struct vsmmuv3;
 #define VSMMUV3_SIDSIZE	   16u /* vSIDs are 16 bits */
 #define VSMMUV3_QUEUE_LOG2 19u /* CMDQS / EVENTQS advertised */
 
-/* Register offsets (page 0; EVENTQ_PROD/CONS also at + 0x10000). */
+/* Register offsets (page 0; EVENTQ_PROD/CONS and PRIQ_PROD/CONS also at + 0x10000). */
 enum {
 	VSMMUV3_IDR0 = 0x00,
 	VSMMUV3_IDR1 = 0x04,
@@ -78,21 +78,31 @@ enum {
 	VSMMUV3_EVENTQ_IRQ_CFG0 = 0xb0, /* 64 bits */
 	VSMMUV3_EVENTQ_IRQ_CFG1 = 0xb8,
 	VSMMUV3_EVENTQ_IRQ_CFG2 = 0xbc,
+	VSMMUV3_PRIQ_BASE = 0xc0, /* 64 bits */
+	VSMMUV3_PRIQ_PROD = 0xc8,
+	VSMMUV3_PRIQ_CONS = 0xcc,
+	VSMMUV3_PRIQ_IRQ_CFG0 = 0xd0, /* 64 bits */
+	VSMMUV3_PRIQ_IRQ_CFG1 = 0xd8,
+	VSMMUV3_PRIQ_IRQ_CFG2 = 0xdc,
 	VSMMUV3_PAGE1 = 0x10000,
 };
 
 /* Register fields a guest driver (and a test playing one) uses. */
 #define VSMMUV3_CR0_SMMUEN	    (1u << 0)
+#define VSMMUV3_CR0_PRIQEN	    (1u << 1)
 #define VSMMUV3_CR0_EVENTQEN	    (1u << 2)
 #define VSMMUV3_CR0_CMDQEN	    (1u << 3)
 #define VSMMUV3_GBPA_ABORT	    (1u << 20)
 #define VSMMUV3_GBPA_UPDATE	    (1u << 31)
 #define VSMMUV3_IRQ_GERROR	    (1u << 0)
+#define VSMMUV3_IRQ_PRIQ	    (1u << 1)
 #define VSMMUV3_IRQ_EVENTQ	    (1u << 2)
 #define VSMMUV3_GERROR_CMDQ	    (1u << 0)
 #define VSMMUV3_GERROR_EVTQ_ABT	    (1u << 2)
+#define VSMMUV3_GERROR_PRIQ_ABT	    (1u << 3)
 #define VSMMUV3_GERROR_MSI_CMDQ_ABT (1u << 4)
 #define VSMMUV3_GERROR_MSI_EVTQ_ABT (1u << 5)
+#define VSMMUV3_GERROR_MSI_PRIQ_ABT (1u << 6)
 #define VSMMUV3_GERROR_MSI_GERR_ABT (1u << 7)
 #define VSMMUV3_STRTAB_FMT_LINEAR   (0u << 16)
 #define VSMMUV3_STRTAB_FMT_2LVL	    (1u << 16)
@@ -108,6 +118,7 @@ enum vsmmuv3_irq {
 	VSMMUV3_IRQ_LINE_EVENTQ,
 	VSMMUV3_IRQ_LINE_CMD_SYNC,
 	VSMMUV3_IRQ_LINE_GERROR,
+	VSMMUV3_IRQ_LINE_PRIQ,
 };
 
 /* An endpoint: a device bound to the iommufd that the guest sees as stream @vsid. */
@@ -120,6 +131,14 @@ struct vsmmuv3_endpoint {
 	 * vsmmuv3_params.attach.
 	 */
 	struct uiommu_file *cdev;
+	/*
+	 * What the guest's firmware and the device's PCI capabilities say (the
+	 * VMM builds both): @can_stall, the device tolerates stalled
+	 * transactions (IORT / DT "dma-can-stall"); @pri, it has an enabled
+	 * PRI capability (and ATS). They decide whether the nested HWPT of a
+	 * guest STE asking for stalls or ATS gets the host fault queue.
+	 */
+	bool can_stall, pri;
 };
 
 struct vsmmuv3_params {
@@ -176,13 +195,20 @@ int vsmmuv3_mmio_write(struct vsmmuv3 *v, uint64_t off, unsigned int size, uint6
 
 /*
  * The event pump: move the vEVENTQ's records into the guest's event queue
- * (honouring its PROD/CONS, wrap and OVFLG) and raise its interrupt. The
- * number of records written to the guest queue (>= 0) or -errno. Call it
- * when vsmmuv3_event_fd() is readable (poll()), or after DMA.
+ * (honouring its PROD/CONS, wrap and OVFLG), and the fault queue's page
+ * requests into the guest's event queue (stalls) or PRI queue, and raise
+ * their interrupts. The number of records written to the guest's queues
+ * (>= 0) or -errno. Call it when vsmmuv3_event_fd() or vsmmuv3_fault_fd()
+ * is readable (poll()), or after DMA.
  */
 int vsmmuv3_poll_events(struct vsmmuv3 *v);
 /* The vEVENTQ's fd (poll() it for POLLIN), -1 until the guest enabled its event queue. */
 int vsmmuv3_event_fd(const struct vsmmuv3 *v);
+/*
+ * The host fault queue's fd (POLLIN: page requests for the pump), -1
+ * until a guest STE asked for stalls or PRI of an endpoint that can.
+ */
+int vsmmuv3_fault_fd(const struct vsmmuv3 *v);
 
 /* For a VMM's monitor and tests: counters. */
 struct vsmmuv3_stats {
@@ -192,6 +218,10 @@ struct vsmmuv3_stats {
 	uint64_t ste_updates; /* nested HWPTs allocated from guest STEs */
 	uint64_t events;      /* records written to the guest's event queue */
 	uint64_t events_lost; /* records dropped (queue full, disabled, LOST_EVENTS) */
+	uint64_t page_reqs;   /* page requests read from the host fault queue */
+	uint64_t stalls;      /* of them, stall records written to the guest's event queue */
+	uint64_t pri_reqs;    /* of them, records written to the guest's PRI queue */
+	uint64_t page_resps;  /* page responses written to the fault queue (guest's or automatic) */
 };
 void vsmmuv3_get_stats(const struct vsmmuv3 *v, struct vsmmuv3_stats *st);
 /* The host HWPT endpoint @ep is attached to now (0: none), for tests. */

@@ -145,11 +145,20 @@ static void test_stages(void *arg)
 		snprintf(text, sizeof(text),
 			 "{\"iommus\": [{\"name\": \"smmu0\", \"model\": \"smmuv3\", "
 			 "\"stages\": \"%s\"}], \"devices\": [{\"type\": \"dmatest\", "
-			 "\"name\": \"0000:00:01.0\", \"iommu\": \"smmu0\", \"group\": 1}]}",
+			 "\"name\": \"0000:00:01.0\", \"iommu\": \"smmu0\", \"group\": 1}, "
+			 "{\"type\": \"dmatest\", \"name\": \"0000:00:02.0\", \"iommu\": \"smmu0\", "
+			 "\"group\": 2, \"ats\": true, \"pri\": true}]}",
 			 cases[i].stages);
 		t = load(text);
 		CHECK_OK(machine_create(t, &m, err, sizeof(err)));
 		topology_free(t);
+		/* No "ats" in the file: the device has no ATC (its endpoint is NULL). */
+		TAP_CHECK(!smmuv3_iommu_dev_ep(
+				  dmatest_vfio_device(machine_dmatest(m, "0000:00:01.0"))->dev),
+			  "no ATS by default");
+		TAP_CHECK(smmuv3_iommu_dev_ep(
+				  dmatest_vfio_device(machine_dmatest(m, "0000:00:02.0"))->dev),
+			  "\"ats\": true: an ATS endpoint");
 		vdev_open(&v, "/dev/vfio/1", "0000:00:01.0");
 		CHECK_OK(smmuv3_iommu_read_ste(machine_smmu(m, "smmu0"), 0x8, ste));
 		TAP_CHECK_EQ(ste[0] & 0xf, 1 | cases[i].config << 1, "stages %s: STE.Config",

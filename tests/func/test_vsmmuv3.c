@@ -35,6 +35,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -46,6 +47,9 @@
 #include "vmm/smmuv3_evt.h"
 #include "util/alloc.h"
 #include "vmm/vsmmuv3.h"
+#include "hw/smmuv3/smmuv3.h"
+#include "hw/smmuv3/smmuv3_ep.h"
+#include "hw/smmuv3/smmuv3_iommu.h"
 
 #include "iommufd_utils.h"
 
@@ -66,7 +70,8 @@ struct vm {
 	uint32_t dev_id[2], ioas, s2;
 	struct guest_mem gm;
 	struct vsmmuv3 *vs;
-	unsigned int irqs[3];
+	unsigned int irqs[4];
+	bool recoverable; /* device 0 has ATS + PRI, device 1 can stall */
 	unsigned int msis;
 	uint32_t msi_data;
 	/* The guest driver's state. */
@@ -129,8 +134,12 @@ static struct uiommu_file *cdev_open(struct vm *vm, unsigned int i)
 	return f;
 }
 
-/* The machine, the iommufd, guest RAM at IOVA = GPA in a nesting parent. */
-static void vm_host(struct vm *vm)
+/*
+ * The machine, the iommufd, guest RAM at IOVA = GPA in a nesting parent.
+ * @recoverable: device 0 is a PCIe function with ATS and PRI, device 1 a
+ * device that tolerates stalls.
+ */
+static void vm_host_opts(struct vm *vm, bool recoverable)
 {
 	static const char *names[2] = {"0000:00:01.0", "0000:00:02.0"};
 	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
@@ -146,7 +155,13 @@ static void vm_host(struct vm *vm)
 	char err[256];
 
 	memset(vm, 0, sizeof(*vm));
+	vm->recoverable = recoverable;
 	TAP_CHECK(!topology_default(&t), "default topology");
+	if (recoverable) {
+		t->devices[0].ats = true;
+		t->devices[0].pri = true;
+		t->devices[1].can_stall = true;
+	}
 	CHECK_OK(machine_create(t, &vm->m, err, sizeof(err)));
 	topology_free(t);
 	vm->iommufd = uiommu_open("/dev/iommu", O_RDWR);
@@ -171,15 +186,24 @@ static void vm_host(struct vm *vm)
 	vm->s2 = s2.out_hwpt_id;
 }
 
+static void vm_host(struct vm *vm)
+{
+	vm_host_opts(vm, false);
+}
+
 static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
 {
 	struct vsmmuv3_endpoint eps[2];
 	struct vsmmuv3_params p = {0};
 
-	eps[0] = (struct vsmmuv3_endpoint){
-		.vsid = VSID0, .dev_id = vm->dev_id[0], .cdev = vm->cdev[0]};
-	eps[1] = (struct vsmmuv3_endpoint){
-		.vsid = VSID1, .dev_id = vm->dev_id[1], .cdev = vm->cdev[1]};
+	eps[0] = (struct vsmmuv3_endpoint){.vsid = VSID0,
+					   .dev_id = vm->dev_id[0],
+					   .cdev = vm->cdev[0],
+					   .pri = vm->recoverable};
+	eps[1] = (struct vsmmuv3_endpoint){.vsid = VSID1,
+					   .dev_id = vm->dev_id[1],
+					   .cdev = vm->cdev[1],
+					   .can_stall = vm->recoverable};
 	p.iommufd = vm->iommufd;
 	p.s2_hwpt = vm->s2;
 	p.gm = &vm->gm;
@@ -416,15 +440,24 @@ static void test_idr(void *arg)
 	TAP_CHECK_EQ((v >> 2) & 3, 2, "TTF AArch64");
 	TAP_CHECK(v & (1u << 13), "MSI");
 	TAP_CHECK_EQ((v >> 21) & 3, 2, "TTENDIAN little endian");
-	TAP_CHECK_EQ((v >> 24) & 3, 1, "STALL_MODEL: no stall");
+	{
+		/* ATS, PRI and STALL_MODEL are the host's (its model has all three). */
+		uint64_t h0 = 0;
+
+		CHECK_OK(smmuv3_mmio_read(smmuv3_iommu_hw(machine_smmu(vm.m, "smmu0")), 0, 4, &h0));
+		TAP_CHECK_EQ((v >> 24) & 3, (h0 >> 24) & 3, "STALL_MODEL: the host's");
+		TAP_CHECK_EQ((v >> 24) & 3, 0, "stall and terminate");
+		TAP_CHECK_EQ(v & ((1u << 10) | (1u << 16)), h0 & ((1u << 10) | (1u << 16)),
+			     "ATS, PRI: the host's");
+		TAP_CHECK_EQ(v & ((1u << 10) | (1u << 16)), (1u << 10) | (1u << 16), "ATS, PRI");
+	}
 	TAP_CHECK_EQ((v >> 27) & 3, 1, "STLEVEL: 2-level");
-	TAP_CHECK(!(v & ((1u << 10) | (1u << 16) | (1u << 9) | (3u << 6))),
-		  "no ATS, PRI, HYP, HTTU");
+	TAP_CHECK(!(v & ((1u << 9) | (3u << 6))), "no HYP, HTTU");
 	v = rd(&vm, VSMMUV3_IDR1, 4);
 	TAP_CHECK_EQ(v & 0x3f, 16, "SIDSIZE");
 	TAP_CHECK_EQ((v >> 16) & 0x1f, 19, "EVENTQS");
 	TAP_CHECK_EQ((v >> 21) & 0x1f, 19, "CMDQS");
-	TAP_CHECK_EQ((v >> 11) & 0x1f, 0, "no PRI queue");
+	TAP_CHECK_EQ((v >> 11) & 0x1f, 19, "PRIQS");
 	v = rd(&vm, VSMMUV3_IDR5, 4);
 	TAP_CHECK(v & (1u << 4), "GRAN4K");
 	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GBPA, 4), VSMMUV3_GBPA_ABORT, "GBPA: abort at reset");
@@ -438,10 +471,16 @@ static void test_idr(void *arg)
 	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x22, 4, &v), -EINVAL, "unaligned");
 	TAP_CHECK_EQ(vsmmuv3_mmio_write(vm.vs, VSMMUV3_MMIO_SIZE, 4, 0), -EINVAL, "outside");
 	TAP_CHECK_EQ(vsmmuv3_mmio_read(vm.vs, 0x20, 2, &v), -EINVAL, "16-bit");
-	/* The absent PRI queue's registers read as zero and ignore writes. */
-	CHECK_OK(vsmmuv3_mmio_write(vm.vs, 0xc0, 8, 0x40001000));
-	CHECK_OK(vsmmuv3_mmio_read(vm.vs, 0xc0, 8, &v));
-	TAP_CHECK_EQ(v, 0, "PRIQ_BASE RAZ/WI");
+	/* The PRI queue's registers: PRIQ_BASE, PRIQ_PROD / CONS at page 1 too. */
+	CHECK_OK(vsmmuv3_mmio_write(vm.vs, VSMMUV3_PRIQ_BASE, 8, 0x40001000 | 4));
+	CHECK_OK(vsmmuv3_mmio_read(vm.vs, VSMMUV3_PRIQ_BASE, 8, &v));
+	TAP_CHECK_EQ(v, 0x40001000 | 4, "PRIQ_BASE");
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, 2);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_PRIQ_CONS, 4), 2, "PRIQ_CONS alias");
+	/* Absent registers read as zero and ignore writes. */
+	CHECK_OK(vsmmuv3_mmio_write(vm.vs, 0x100, 8, 0x40001000));
+	CHECK_OK(vsmmuv3_mmio_read(vm.vs, 0x100, 8, &v));
+	TAP_CHECK_EQ(v, 0, "0x100 RAZ/WI");
 	/* Page 1: EVENTQ_PROD / CONS alias page 0's; the rest is reserved. */
 	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, 3);
 	TAP_CHECK_EQ(rd(&vm, VSMMUV3_EVENTQ_CONS, 4), 3, "EVENTQ_CONS alias");
@@ -644,10 +683,10 @@ static void test_bad_commands(void *arg)
 	wr(&vm, VSMMUV3_GERRORN, 4, g);
 	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & 0xfffff, 3, "resumed to PROD");
 
-	/* SSec on a non-secure queue; an undefined opcode; ATC_INV (no ATS); TLBI_EL2 (no HYP). */
+	/* SSec on a non-secure queue; an undefined opcode; TLBI_EL3_ALL; TLBI_EL2 (no HYP). */
 	{
 		static const uint64_t bad[][2] = {
-			{0x11 | 1ULL << 10, 0}, {0x7f, 0}, {0x40, 0}, {0x20, 0}};
+			{0x11 | 1ULL << 10, 0}, {0x7f, 0}, {0x68, 0}, {0x20, 0}};
 
 		for (unsigned int i = 0; i < 4; i++) {
 			uint32_t before = (uint32_t)rd(&vm, VSMMUV3_CMDQ_PROD, 4);
@@ -875,16 +914,507 @@ static void test_msi(void *arg)
  * lookups (ENOENT) and so other errnos: any negative errno may come back,
  * and must leave nothing behind (the caller checks after the run).
  */
+/* ---------------------------------------------------------------------- */
+/* ATS, stalls, PRI                                                       */
+
+#define NEW_GPA		(BUF_GPA + 0x10000ULL) /* where the guest moves IOVA's pages */
+#define STE1_EATS_TRANS (1ULL << 28)	       /* EATS 0b01 */
+
+/* The nested STE of @sid with stall allowed (S1STALLD = 0) and EATS = @eats. */
+static void nested_ste_words(struct vm *vm, uint32_t sid, bool s1stalld, bool eats)
+{
+	struct guest_ste ste = {.valid = true,
+				.config = GUEST_STE_TRANSLATE,
+				.cd_table = vm->cdtab,
+				.s1stalld = s1stalld};
+	uint64_t w[2];
+
+	CHECK_OK(guest_ste_encode(&ste, w));
+	if (eats)
+		w[1] |= STE1_EATS_TRANS;
+	ste_put(vm, ste_gpa(vm, sid), w);
+	cfgi_ste_sync(vm, sid);
+}
+
+/* The fill of dma_fill() without TAP output (another thread runs it): the error code. */
+static unsigned int dma_fill_quiet(struct dmatest *d, uint64_t iova, uint32_t len, uint64_t pat)
+{
+	uint64_t st = 0;
+
+	if (dmatest_bar_write(d, 0, DMATEST_REG_DST_IOVA, 8, iova) ||
+	    dmatest_bar_write(d, 0, DMATEST_REG_LEN, 4, len) ||
+	    dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4, 0) ||
+	    dmatest_bar_write(d, 0, DMATEST_REG_FILL, 8, pat) ||
+	    dmatest_bar_write(d, 0, DMATEST_REG_OP, 4, DMATEST_OP_FILL) ||
+	    dmatest_bar_write(d, 0, DMATEST_REG_GO, 4, 1) ||
+	    dmatest_bar_read(d, 0, DMATEST_REG_STATUS, 4, &st))
+		return 0xff;
+	if (st & DMATEST_STATUS_BUSY)
+		return 0xfe;
+	return (unsigned int)((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT);
+}
+
+/* A DMA that waits for a page response runs on a thread of its own, as the device would. */
+struct dma_job {
+	struct dmatest *d;
+	uint64_t iova, pattern;
+	unsigned int err;
+	pthread_t th;
+};
+
+static void *dma_job_run(void *arg)
+{
+	struct dma_job *j = arg;
+
+	j->err = dma_fill_quiet(j->d, j->iova, 64, j->pattern);
+	return NULL;
+}
+
+static void job_start(struct dma_job *j, struct vm *vm, unsigned int dev, uint64_t iova,
+		      uint64_t pattern)
+{
+	*j = (struct dma_job){.d = vm->dt[dev], .iova = iova, .pattern = pattern};
+	TAP_CHECK(!pthread_create(&j->th, NULL, dma_job_run, j), "DMA thread");
+}
+
+static unsigned int job_end(struct dma_job *j)
+{
+	pthread_join(j->th, NULL);
+	return j->err;
+}
+
+/* Wait until the host fault queue has a page request (the time-out only guards a hang). */
+static void fault_wait(struct vm *vm)
+{
+	struct pollfd pfd = {.fd = vsmmuv3_fault_fd(vm->vs), .events = POLLIN};
+
+	TAP_CHECK(pfd.fd >= 0, "the fault queue exists");
+	TAP_CHECK_EQ(poll(&pfd, 1, 20000), 1, "a page request reached the fault queue");
+}
+
+/* Map IOVA + @off to BUF_GPA + @off in the guest's stage 1 and invalidate it. */
+static void s1_map_page(struct vm *vm, uint64_t off)
+{
+	struct guest_cmd tlbi = {
+		.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .addr = IOVA + off, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t c[2][2];
+
+	CHECK_OK(guest_s1_map(&vm->s1, IOVA + off, BUF_GPA + off, 0x1000, PT_PROT_RW));
+	cmd(&tlbi, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(vm, (const uint64_t(*)[2])c, 2);
+}
+
+/* One command and a CMD_SYNC, both completing. */
+static void cmd_sync_ok(struct vm *vm, const uint64_t w[2])
+{
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t c[2][2] = {{w[0], w[1]}};
+
+	cmd(&sync, c[1]);
+	cmds_ok(vm, (const uint64_t(*)[2])c, 2);
+}
+
+/*
+ * ATS: IDR0.ATS, the guest's EATS reaching the device's STE, a stale ATC
+ * entry serving DMA after the guest's TLBI, and gone after its ATC_INV +
+ * CMD_SYNC. A batch the host refuses part of (ATC_INV Size 53, which the
+ * host SMMU's queue refuses as CERROR_ILL): CONS at that command with
+ * CERROR_ILL, the command before it done, the one after it not, and the
+ * queue resuming when the guest fixed the command and wrote GERRORN.
+ */
+static void test_ats(void *arg)
+{
+	struct guest_cmd inv0 = {.op = GUEST_CMD_ATC_INV, .sid = VSID0, .addr = IOVA};
+	struct guest_cmd bad = {.op = GUEST_CMD_ATC_INV, .sid = VSID0, .size = 53};
+	struct guest_cmd inv1 = {.op = GUEST_CMD_ATC_INV, .sid = VSID0, .addr = IOVA + 0x1000};
+	struct guest_cmd all = {.op = GUEST_CMD_ATC_INV, .sid = VSID0, .size = 52};
+	struct guest_cmd asid = {.op = GUEST_CMD_TLBI_NH_ASID, .asid = ASID};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	struct guest_cmd nodev = {.op = GUEST_CMD_ATC_INV, .sid = 0x77, .size = 52};
+	struct vsmmuv3_stats st0, st1;
+	uint32_t start, cons, g, wrap = (2u << 6) - 1;
+	uint64_t c[4][2];
+	struct smmuv3_ep *ep;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK(rd(&vm, VSMMUV3_IDR0, 4) & (1u << 10), "IDR0.ATS");
+	ep = smmuv3_iommu_dev_ep(dmatest_udev(vm.dt[0]));
+	TAP_CHECK(ep != NULL, "device 0 has an ATC");
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+
+	/* Two pages through the ATC. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 64, 0x11), 0, "page 0");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 0x22), 0, "page 1");
+	TAP_CHECK(ram64(&vm, BUF_GPA) == 0x11 && ram64(&vm, BUF_GPA + 0x1000) == 0x22, "bytes");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(ep), 2,
+		     "both pages in the device's ATC (EATS reached it)");
+
+	/* The guest moves both pages and invalidates the SMMU's TLB only: the ATC is stale. */
+	CHECK_OK(guest_s1_unmap(&vm.s1, IOVA, 0x2000, NULL));
+	CHECK_OK(guest_s1_map(&vm.s1, IOVA, NEW_GPA, 0x2000, PT_PROT_RW));
+	cmd(&asid, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 64, 0x33), 0, "DMA through the stale entry");
+	TAP_CHECK(ram64(&vm, BUF_GPA) == 0x33 && ram64(&vm, NEW_GPA) == 0, "to the old page");
+
+	/* ATC_INV page 0, a command the host refuses, ATC_INV page 1, CMD_SYNC. */
+	vsmmuv3_get_stats(vm.vs, &st0);
+	start = (uint32_t)rd(&vm, VSMMUV3_CMDQ_PROD, 4) & wrap;
+	cmd(&inv0, c[0]);
+	cmd(&bad, c[1]);
+	cmd(&inv1, c[2]);
+	cmd(&sync, c[3]);
+	cons = cmds_issue(&vm, (const uint64_t(*)[2])c, 4);
+	TAP_CHECK_EQ(cons & wrap, (start + 1) & wrap, "CONS at the refused command");
+	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "CONS.ERR = CERROR_ILL");
+	g = (uint32_t)rd(&vm, VSMMUV3_GERROR, 4);
+	TAP_CHECK_EQ(g ^ rd(&vm, VSMMUV3_GERRORN, 4), VSMMUV3_GERROR_CMDQ, "GERROR.CMDQ_ERR");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_GERROR], 1, "the GERROR interrupt");
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.forwarded - st0.forwarded, 1, "the host handled one command");
+	TAP_CHECK_EQ(st1.invalidates - st0.invalidates, 1, "in one IOMMU_HWPT_INVALIDATE");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(ep), 1, "one entry left");
+	/* Page 1's entry is still there (the command after the bad one did not run). */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 0x44), 0, "page 1");
+	TAP_CHECK(ram64(&vm, BUF_GPA + 0x1000) == 0x44 && ram64(&vm, NEW_GPA + 0x1000) == 0,
+		  "page 1: still the stale translation");
+	/* Page 0's is gone (the one before took effect): a fresh translation. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 64, 0x55), 0, "page 0");
+	TAP_CHECK_EQ(ram64(&vm, NEW_GPA), 0x55, "page 0: the guest's new page");
+	/* Halted until acknowledged. */
+	wr(&vm, VSMMUV3_CMDQ_PROD, 4, rd(&vm, VSMMUV3_CMDQ_PROD, 4));
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & wrap, (start + 1) & wrap, "halted");
+	/* The driver fixes the command (the whole ATC) and acknowledges: the queue resumes. */
+	{
+		uint64_t w[2], le[2];
+
+		cmd(&all, w);
+		le[0] = htole64(w[0]);
+		le[1] = htole64(w[1]);
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * ((start + 1) & 63), le,
+					 sizeof(le)));
+	}
+	wr(&vm, VSMMUV3_GERRORN, 4, g);
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_CMDQ_CONS, 4) & wrap, (start + 4) & wrap, "resumed to PROD");
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_GERROR, 4) ^ rd(&vm, VSMMUV3_GERRORN, 4), 0, "no GERROR");
+	TAP_CHECK_EQ(smmuv3_ep_atc_count(ep), 0, "the ATC is empty");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 0x66), 0, "page 1");
+	TAP_CHECK_EQ(ram64(&vm, NEW_GPA + 0x1000), 0x66, "page 1: the guest's new page");
+	/* ATC_INV of a stream with no device: nothing is cached for it. */
+	cmd_sync_ok(&vm, (cmd(&nodev, c[0]), c[0]));
+	vm_down(&vm);
+}
+
+/* A stall record in the guest's EVTQ for device 1 at @iova: its STAG. */
+static uint16_t stall_record(struct vm *vm, uint64_t iova)
+{
+	struct smmuv3_evt e;
+
+	fault_wait(vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm->vs), 1, "one record");
+	TAP_CHECK(evt_next(vm, &e), "a record in the guest's EVTQ");
+	TAP_CHECK_EQ(e.type, 0x10, "F_TRANSLATION");
+	TAP_CHECK_EQ(e.sid, VSID1, "the guest's SID");
+	TAP_CHECK(e.stall, "Stall = 1");
+	TAP_CHECK(!e.rnw && !e.s2 && !e.ssv, "a write, stage 1, no SSID");
+	TAP_CHECK_EQ(e.cls, SMMUV3_EVT_CLASS_IN, "CLASS IN");
+	TAP_CHECK_EQ(e.input, iova, "InputAddr");
+	TAP_CHECK(!evt_next(vm, &e), "only one");
+	return e.stag;
+}
+
+/*
+ * Stalls: STALL_MODEL from the host; a guest STE with S1STALLD = 0 over a
+ * CD with S = 1 gets a nested HWPT with the fault queue; a stalled fault
+ * reaches the guest's EVTQ (Stall, STAG); CMD_RESUME Retry completes the
+ * DMA after the guest mapped the page, Abort and CMD_STALL_TERM end it
+ * with a fault; RESUME naming nothing is ignored; Action 0b11 is
+ * CERROR_ILL.
+ */
+static void test_stall(void *arg)
+{
+	struct guest_cmd resume = {.op = GUEST_CMD_RESUME, .sid = VSID1};
+	struct guest_cmd term = {.op = GUEST_CMD_STALL_TERM, .sid = VSID1};
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .stall = true};
+	struct vsmmuv3_stats st;
+	struct dma_job j;
+	uint64_t w[8], c[1][2];
+	uint32_t cons;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_IDR0, 4) >> 24) & 3, 0, "STALL_MODEL 0b00");
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	/* S1STALLD = 1: no fault queue needed. */
+	nested_ste_words(&vm, VSID1, true, false);
+	TAP_CHECK_EQ(vsmmuv3_fault_fd(vm.vs), -1, "S1STALLD = 1: no fault queue");
+	nested_ste_words(&vm, VSID1, false, false);
+	TAP_CHECK(vsmmuv3_fault_fd(vm.vs) >= 0, "S1STALLD = 0: the fault queue");
+
+	/* Retry: the guest maps the page and resumes; the DMA completes. */
+	job_start(&j, &vm, 1, IOVA + 0x3000, 0x77);
+	resume.stag = stall_record(&vm, IOVA + 0x3000);
+	s1_map_page(&vm, 0x3000);
+	resume.action = 1;
+	cmd_sync_ok(&vm, (cmd(&resume, c[0]), c[0]));
+	TAP_CHECK_EQ(job_end(&j), 0, "Retry: the DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x77, "its bytes");
+
+	/* Abort: the DMA ends with a fault. */
+	job_start(&j, &vm, 1, IOVA + 0x5000, 0x78);
+	resume.stag = stall_record(&vm, IOVA + 0x5000);
+	resume.action = 2;
+	cmd_sync_ok(&vm, (cmd(&resume, c[0]), c[0]));
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "Abort: a DMA fault");
+	/* The same RESUME again names nothing: ignored. */
+	cmd_sync_ok(&vm, (cmd(&resume, c[0]), c[0]));
+
+	/* STALL_TERM: every stalled transaction of the stream ends. */
+	job_start(&j, &vm, 1, IOVA + 0x6000, 0x79);
+	stall_record(&vm, IOVA + 0x6000);
+	cmd_sync_ok(&vm, (cmd(&term, c[0]), c[0]));
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "STALL_TERM: a DMA fault");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x5000) | ram64(&vm, BUF_GPA + 0x6000), 0,
+		     "nothing written");
+
+	/* EVENTQEN = 0: the guest cannot be told; the front end terminates the stall. */
+	wr(&vm, VSMMUV3_CR0, 4, rd(&vm, VSMMUV3_CR0, 4) & ~VSMMUV3_CR0_EVENTQEN);
+	job_start(&j, &vm, 1, IOVA + 0x7000, 0x7a);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "terminated: a DMA fault");
+	wr(&vm, VSMMUV3_CR0, 4, rd(&vm, VSMMUV3_CR0, 4) | VSMMUV3_CR0_EVENTQEN);
+
+	/* Action 0b11 is reserved: CERROR_ILL. */
+	resume.action = 3;
+	cmd(&resume, c[0]);
+	cons = cmds_issue(&vm, (const uint64_t(*)[2])c, 1);
+	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "Action 0b11: CERROR_ILL");
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.stalls, 3, "three stall records");
+	TAP_CHECK_EQ(st.page_resps, 4, "four page responses (one the front end's)");
+	vm_down(&vm);
+}
+
+#define PRIQ_LOG2 4u
+
+/* The guest's PRI queue (2^@log2 entries), its interrupt, PRIQEN. */
+static uint64_t guest_priq_n(struct vm *vm, unsigned int log2)
+{
+	uint32_t cr0 = (uint32_t)rd(vm, VSMMUV3_CR0, 4);
+	uint64_t priq;
+
+	CHECK_OK(guest_mem_alloc(&vm->gm, 16u << log2, 16u << log2, &priq));
+	wr(vm, VSMMUV3_PRIQ_BASE, 8, priq | log2);
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4, 0);
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, 0);
+	wr(vm, VSMMUV3_IRQ_CTRL, 4, VSMMUV3_IRQ_GERROR | VSMMUV3_IRQ_EVENTQ | VSMMUV3_IRQ_PRIQ);
+	wr(vm, VSMMUV3_CR0, 4, cr0 | VSMMUV3_CR0_PRIQEN);
+	TAP_CHECK_EQ(rd(vm, VSMMUV3_CR0ACK, 4), cr0 | VSMMUV3_CR0_PRIQEN, "PRIQEN");
+	return priq;
+}
+
+static uint64_t guest_priq(struct vm *vm)
+{
+	return guest_priq_n(vm, PRIQ_LOG2);
+}
+
+/* The PRI record of device 0's page request for @page: its PRG index. */
+static uint16_t pri_record(struct vm *vm, uint64_t priq, uint64_t page)
+{
+	uint32_t prod, cons = (uint32_t)rd(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4);
+	uint64_t w0, w1;
+
+	fault_wait(vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm->vs), 1, "one record");
+	prod = (uint32_t)rd(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod & 0x1f, (cons + 1) & 0x1f, "PRIQ_PROD moved by one");
+	w0 = ram64(vm, priq + 16ULL * (cons & 15));
+	w1 = ram64(vm, priq + 16ULL * (cons & 15) + 8);
+	TAP_CHECK_EQ((uint32_t)w0, VSID0, "StreamID: the guest's");
+	TAP_CHECK(!(w0 >> 63), "SSV = 0");
+	TAP_CHECK((w0 >> 62) & 1, "Last");
+	TAP_CHECK((w0 >> 61) & 1, "Write");
+	TAP_CHECK_EQ(w1 & ~0xfffULL, page, "page address");
+	wr(vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, prod);
+	return (uint16_t)(w1 & 0x1ff);
+}
+
+/* CMD_PRI_RESP for device 0 (raw: qword 1 has the PRG index and Resp). */
+static void pri_resp_words(uint16_t prgi, unsigned int resp, uint64_t w[2])
+{
+	w[0] = GUEST_CMD_PRI_RESP | (uint64_t)VSID0 << 32;
+	w[1] = prgi | (uint64_t)resp << 12;
+}
+
+/*
+ * PRI: IDR0.PRI and the PRI queue; a guest STE with EATS = 0b01 for a
+ * device with PRI gets the fault queue; the device's page request becomes
+ * a guest PRIQ record (vSID, Last, Write, page, PRG index) and the PRI
+ * queue interrupt; CMD_PRI_RESP Success completes the DMA after the guest
+ * mapped the page, Invalid Request ends it with a fault; Resp 0b11 is
+ * CERROR_ILL; with PRIQEN = 0 the front end answers Response Failure
+ * itself and the guest sees no record.
+ */
+static void test_pri(void *arg)
+{
+	struct vsmmuv3_stats st;
+	struct dma_job j;
+	uint64_t w[2], c[1][2], priq;
+	uint16_t prgi;
+	uint32_t cons, prod;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK(rd(&vm, VSMMUV3_IDR0, 4) & (1u << 16), "IDR0.PRI");
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq(&vm);
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+	TAP_CHECK(vsmmuv3_fault_fd(vm.vs) >= 0, "EATS on a PRI device: the fault queue");
+
+	/* Success: the guest maps the page; the DMA completes. */
+	job_start(&j, &vm, 0, IOVA + 0x3000, 0x99);
+	prgi = pri_record(&vm, priq, IOVA + 0x3000);
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_PRIQ], 1, "the PRI queue interrupt");
+	s1_map_page(&vm, 0x3000);
+	pri_resp_words(prgi, 2, w);
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), 0, "Success: the DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x99, "its bytes");
+
+	/* Invalid Request: the device gives up. */
+	job_start(&j, &vm, 0, IOVA + 0x5000, 0x9a);
+	prgi = pri_record(&vm, priq, IOVA + 0x5000);
+	pri_resp_words(prgi, 1, w);
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "Invalid Request: a DMA fault");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x5000), 0, "nothing written");
+
+	/* Resp 0b11 is reserved: CERROR_ILL. */
+	pri_resp_words(prgi, 3, c[0]);
+	cons = cmds_issue(&vm, (const uint64_t(*)[2])c, 1);
+	TAP_CHECK_EQ(VSMMUV3_CONS_ERR(cons), VSMMUV3_CERROR_ILL, "Resp 0b11: CERROR_ILL");
+	{
+		/* Skip it: a PREFETCH_CONFIG in its place, acknowledged. */
+		uint64_t le[2] = {htole64(1), 0};
+
+		CHECK_OK(guest_mem_write(&vm.gm, vm.cmdq + 16ULL * (cons & 63), le, sizeof(le)));
+		wr(&vm, VSMMUV3_GERRORN, 4, rd(&vm, VSMMUV3_GERROR, 4));
+	}
+
+	/* PRIQEN = 0: the front end answers Response Failure; no record. */
+	wr(&vm, VSMMUV3_CR0, 4, rd(&vm, VSMMUV3_CR0, 4) & ~VSMMUV3_CR0_PRIQEN);
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	job_start(&j, &vm, 0, IOVA + 0x7000, 0x9b);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "answered: a DMA fault");
+	TAP_CHECK_EQ(rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4), prod, "PRIQ_PROD unchanged");
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.pri_reqs, 2, "two PRI records");
+	TAP_CHECK_EQ(st.page_resps, 3, "three page responses");
+	vm_down(&vm);
+}
+
+/*
+ * A full PRI queue (IHI 0070 §8.2): the request is not written, PRIQ_PROD.OVFLG
+ * toggles, and the lost Last request is answered Success so that the
+ * device asks again; nothing is written until the guest acknowledges
+ * (PRIQ_CONS.OVACKFLG = OVFLG), after which requests reach it again.
+ */
+static void test_priq_overflow(void *arg)
+{
+	uint32_t prod, cons, irqs;
+	struct vsmmuv3_stats st;
+	uint64_t w[2], priq;
+	struct dma_job j;
+	uint16_t prgi;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq_n(&vm, 0); /* one entry */
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+
+	/* The first request fills the queue; the guest answers but leaves it there. */
+	job_start(&j, &vm, 0, IOVA + 0x3000, 0x31);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "one record");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod, 1, "PRIQ_PROD: one record, the queue is full");
+	prgi = (uint16_t)(ram64(&vm, priq + 8) & 0x1ff);
+	s1_map_page(&vm, 0x3000);
+	pri_resp_words(prgi, 2, w);
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), 0, "the first DMA completed");
+
+	/* The second finds it full: OVFLG, no record, answered Success; the device retries. */
+	irqs = vm.irqs[VSMMUV3_IRQ_LINE_PRIQ];
+	job_start(&j, &vm, 0, IOVA + 0x5000, 0x32);
+	fault_wait(&vm);
+	s1_map_page(&vm, 0x5000); /* so that the retry finds the page */
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "no record");
+	TAP_CHECK_EQ(job_end(&j), 0, "answered Success: the retried DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x5000), 0x32, "its bytes");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 1, "PRIQ_PROD.OVFLG toggled, the index unchanged");
+	TAP_CHECK_EQ(vm.irqs[VSMMUV3_IRQ_LINE_PRIQ], irqs, "no interrupt");
+
+	/* The guest consumes the record and acknowledges the overflow: requests reach it again. */
+	cons = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4);
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, ((cons + 1) & 1u) | VSMMUV3_Q_OVFLG);
+	job_start(&j, &vm, 0, IOVA + 0x7000, 0x33);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "a record again");
+	prgi = (uint16_t)(ram64(&vm, priq + 8) & 0x1ff);
+	TAP_CHECK_EQ(ram64(&vm, priq + 8) & ~0xfffULL, IOVA + 0x7000, "for the third page");
+	pri_resp_words(prgi, 0, w); /* Response Failure */
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), DMATEST_ERR_DMA_FAULT, "Response Failure: a DMA fault");
+	vsmmuv3_get_stats(vm.vs, &st);
+	TAP_CHECK_EQ(st.pri_reqs, 2, "two records written");
+	TAP_CHECK_EQ(st.page_resps, 3, "three page responses (one the front end's)");
+	vm_down(&vm);
+}
+
 static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, unsigned long n)
 {
 	(void)n;
 	return vsmmuv3_mmio_write(vm->vs, off, size, val);
 }
 
-/* Boot, enable, a nested STE, a fault, poll, under fail-nth. */
+/*
+ * Boot, enable, a nested STE, a fault, poll, under fail-nth. With
+ * vm->recoverable the STE is device 1's, which can stall, with S1STALLD =
+ * 0: its nested HWPT needs the fault queue (its CD does not stall, so the
+ * DMA faults at once).
+ */
 static void nth_run(struct vm *vm, unsigned long n)
 {
-	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_STE, .sid = VSID0, .leaf = true};
+	struct guest_cmd cfgi = {
+		.op = GUEST_CMD_CFGI_STE, .sid = vm->recoverable ? VSID1 : VSID0, .leaf = true};
 	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
 	uint64_t w[2], le[4];
 	int rc;
@@ -911,23 +1441,33 @@ static void nth_run(struct vm *vm, unsigned long n)
 	CHECK_OK(guest_mem_write(&vm->gm, vm->cmdq, le, sizeof(le)));
 	if (nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n))
 		nth_wr(vm, VSMMUV3_CMDQ_PROD, 4, 2, n); /* a retry */
-	dma_fill(vm, 0, 0x300000, 64, 1);
+	dma_fill(vm, vm->recoverable ? 1 : 0, 0x300000, 64, 1);
 	vsmmuv3_poll_events(vm->vs);
 }
 
 static void test_failnth(void *arg)
 {
+	bool recoverable = arg != NULL;
 	unsigned int fired = 0;
 	struct vm vm;
 
-	vm_host(&vm);
+	vm_host_opts(&vm, recoverable);
 	vm.cmdq_log2 = 4;
 	vm.evtq_log2 = 4;
 	CHECK_OK(guest_mem_alloc(&vm.gm, 16 << 4, 4096, &vm.cmdq));
 	CHECK_OK(guest_mem_alloc(&vm.gm, 32 << 4, 4096, &vm.evtq));
 	CHECK_OK(guest_mem_alloc(&vm.gm, 64 << 13, 64 << 13, &vm.strtab));
 	guest_s1_setup(&vm);
-	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	if (recoverable) {
+		struct guest_ste ste = {
+			.valid = true, .config = GUEST_STE_TRANSLATE, .cd_table = vm.cdtab};
+		uint64_t w[2];
+
+		CHECK_OK(guest_ste_encode(&ste, w));
+		ste_put(&vm, ste_gpa(&vm, VSID1), w);
+	} else {
+		nested_ste(&vm, ste_gpa(&vm, VSID0));
+	}
 	for (unsigned long n = 1; n < 3000; n++) {
 		unsigned long pending;
 
@@ -947,6 +1487,12 @@ static void test_failnth(void *arg)
 	tap_diag("%u allocations failed in turn", fired);
 	TAP_CHECK(fired > 10, "only %u allocations", fired);
 	vm_down(&vm);
+}
+
+static void test_failnth_faults(void *arg)
+{
+	(void)arg;
+	test_failnth((void *)1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1173,7 +1719,14 @@ int main(void)
 		{"2-level stream table, C_BAD_STREAMID, C_BAD_STE, F_STE_FETCH, CFGI_ALL",
 		 test_two_level},
 		{"MSIs: guest RAM, the VMM's doorbell, MSI aborts in GERROR", test_msi},
+		{"ATS: EATS, a stale ATC entry gone after ATC_INV + SYNC; a host-refused command",
+		 test_ats},
+		{"stalls: the fault queue, Stall records in the EVTQ, RESUME, STALL_TERM",
+		 test_stall},
+		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
+		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
+		{"fail-nth with the fault queue (a stalling device's STE)", test_failnth_faults},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
 	};
 

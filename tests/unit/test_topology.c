@@ -196,7 +196,15 @@ static const struct {
 	 "are all behind one IOMMU instance (this one is behind b)"},
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"colour\": \"red\"}]}",
 	 "t.json:1:104: devices[0].colour: unknown key (expected type, name, iommu, sid, group, "
-	 "pasid_width, can_stall)"},
+	 "pasid_width, can_stall, ats, pri)"},
+	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"pri\": true}]}",
+	 "t.json:1:111: devices[0].pri: PRI requests pages for an ATS translation: give \"ats\": "
+	 "true too"},
+	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"ats\": 1}]}",
+	 "t.json:1:111: devices[0].ats: expected true or false, got 1"},
+	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"mock\"}], \"devices\": [" DEV1
+	 ", \"ats\": true}]}",
+	 "t.json:1:102: devices[0].ats: only for a device behind an smmuv3 (\"a\" is a mock)"},
 	{"{\"iommus\": [{\"name\": \"p\", \"model\": \"spapr\", \"dma32\": 1}], \"devices\": []}",
 	 "t.json:1:45: iommus[0].dma32: unknown key (expected name, model (the spapr model has no "
 	 "options))"},
@@ -306,7 +314,7 @@ static void test_defaults(void **state)
 		"{\"type\": \"dmatest\", \"name\": \"0000:01:02.3\", \"iommu\": \"s\", \"group\": "
 		"1},"
 		"{\"type\": \"dmatest\", \"name\": \"0000:00:03.0\", \"iommu\": \"s\", \"sid\": "
-		"\"0x20\", \"can_stall\": true},"
+		"\"0x20\", \"can_stall\": true, \"ats\": true, \"pri\": true},"
 		"{\"type\": \"dmatest\", \"name\": \"0000:00:04.0\", \"iommu\": \"m\"},"
 		"{\"type\": \"dmatest\", \"name\": \"0000:00:05.0\", \"iommu\": \"m\", \"group\": "
 		"2, "
@@ -332,6 +340,8 @@ static void test_defaults(void **state)
 	assert_int_equal(t->devices[0].group, 1);
 	assert_int_equal(t->devices[1].sid, 0x20);
 	assert_true(t->devices[1].can_stall);
+	assert_true(t->devices[1].ats && t->devices[1].pri);
+	assert_false(t->devices[0].ats || t->devices[0].pri); /* the defaults */
 	/* Groups of their own: the lowest numbers not given explicitly (1 and 2 are). */
 	assert_int_equal(t->devices[1].group, 3);
 	assert_int_equal(t->devices[2].group, 4);

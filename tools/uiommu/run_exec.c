@@ -287,7 +287,7 @@ static void drain_hostlog(struct run_ctx *c)
 	free(log);
 }
 
-static void add_pr(struct run_ctx *c, const struct iommu_hwpt_pgfault *pf)
+void run_add_pr(struct run_ctx *c, const struct iommu_hwpt_pgfault *pf)
 {
 	struct run_pr *arr = grow(c->pr, &c->cappr, c->npr, sizeof(*c->pr));
 	const char *dev = "?";
@@ -325,7 +325,31 @@ void run_drain_faults(struct run_ctx *c)
 	if (!c->faultq)
 		return;
 	while (uiommu_read(c->faultq, &pf, sizeof(pf)) == sizeof(pf))
-		add_pr(c, &pf);
+		run_add_pr(c, &pf);
+}
+
+int run_fault_fd(struct run_ctx *c)
+{
+	if (c->faultq)
+		return uiommu_file_fd(c->faultq);
+	return c->vsm ? run_vsmmu_fault_fd(c) : -1;
+}
+
+int run_answer_pr(struct run_ctx *c, struct run_pr *pr, uint32_t code)
+{
+	struct iommu_hwpt_page_response resp = {.cookie = pr->pf.cookie, .code = code};
+
+	pr->consumed = pr->answered = true;
+	if (c->vsm) {
+		for (unsigned int i = 0; i < c->sc->m.nr_devices; i++)
+			if (run_machine_dev_id(c->m, i) == pr->pf.dev_id)
+				return run_vsmmu_resume(c, i, (uint16_t)pr->pf.grpid,
+							code == IOMMUFD_PAGE_RESP_SUCCESS);
+		return -ENODEV;
+	}
+	if (uiommu_write(c->faultq, &resp, sizeof(resp)) != sizeof(resp))
+		return -errno;
+	return 0;
 }
 
 static void drain_irqs(struct run_ctx *c)
@@ -417,9 +441,8 @@ int run_job_wait(struct run_ctx *c, unsigned int dev, bool sync)
 		uint64_t now = run_now_ms();
 		int n;
 
-		if (c->faultq)
-			p[nfds++] =
-				(struct pollfd){.fd = uiommu_file_fd(c->faultq), .events = POLLIN};
+		if (run_fault_fd(c) >= 0)
+			p[nfds++] = (struct pollfd){.fd = run_fault_fd(c), .events = POLLIN};
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		n = poll(p, nfds, (int)(deadline - now));
@@ -433,14 +456,13 @@ int run_job_wait(struct run_ctx *c, unsigned int dev, bool sync)
 		}
 		if (nfds > 1 && (p[1].revents & POLLIN)) {
 			size_t first = c->npr;
+			int ret;
 
-			run_drain_faults(c);
+			if (c->vsm)
+				run_vsmmu_drain(c); /* stall records in the guest's event queue */
+			else
+				run_drain_faults(c);
 			for (size_t i = first; sync && i < c->npr; i++) {
-				struct iommu_hwpt_page_response resp = {
-					.cookie = c->pr[i].pf.cookie,
-					.code = IOMMUFD_PAGE_RESP_INVALID,
-				};
-
 				if (c->pr[i].pf.dev_id != dev_id)
 					continue;
 				run_report_fail(c->r,
@@ -448,9 +470,9 @@ int run_job_wait(struct run_ctx *c, unsigned int dev, bool sync)
 						"that stalls needs \"wait\": false and a "
 						"page_response; answered INVALID",
 						(unsigned long long)c->pr[i].pf.addr);
-				c->pr[i].consumed = c->pr[i].answered = true;
-				if (uiommu_write(c->faultq, &resp, sizeof(resp)) != sizeof(resp))
-					return -errno;
+				ret = run_answer_pr(c, &c->pr[i], IOMMUFD_PAGE_RESP_INVALID);
+				if (ret)
+					return ret;
 			}
 		}
 	}
@@ -746,7 +768,8 @@ static int boot(struct run_ctx *c)
 			c->ioas);
 	for (unsigned int i = 0; i < m->nr_devices; i++)
 		any_stall |= m->devices[i].stall;
-	if (any_stall) {
+	/* Through the vSMMU the front end owns the fault queue (vsmmuv3_fault_fd()). */
+	if (any_stall && !(m->viommu && m->vsmmu)) {
 		struct iommu_fault_alloc fa = {.size = sizeof(fa)};
 
 		ret = run_ioc(c, IOMMU_FAULT_QUEUE_ALLOC, &fa);

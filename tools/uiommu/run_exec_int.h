@@ -139,6 +139,13 @@ int run_reg_wr(struct run_ctx *c, unsigned int dev, uint64_t off, unsigned int s
 json_t *run_evt_json(const struct run_event *ev);
 /* Collect page requests; everything (vEVENTs, the host log, page requests, interrupts). */
 void run_drain_faults(struct run_ctx *c);
+/* Keep and report a page request (the fault queue's, or the guest's stall record). */
+void run_add_pr(struct run_ctx *c, const struct iommu_hwpt_pgfault *pf);
+/* Where page requests arrive: the runner's fault queue, or the vSMMU's; -1: none. */
+int run_fault_fd(struct run_ctx *c);
+/* Answer page request @pr (IOMMUFD_PAGE_RESP_*): the fault queue, or the guest's RESUME. 0/-errno
+ */
+int run_answer_pr(struct run_ctx *c, struct run_pr *pr, uint32_t code);
 void run_drain_all(struct run_ctx *c);
 /* A DMA: ring GO on a thread of its own; wait for it (@sync: the step's own DMA). */
 int run_job_start(struct run_ctx *c, unsigned int dev);

@@ -879,14 +879,14 @@ static void step_expect_page_request(struct run_ctx *c, const struct run_step *s
 	struct run_pr *pr;
 
 	run_drain_all(c);
-	while (!(pr = next_request(c)) && c->faultq) {
-		struct pollfd p = {.fd = uiommu_file_fd(c->faultq), .events = POLLIN};
+	while (!(pr = next_request(c)) && run_fault_fd(c) >= 0) {
+		struct pollfd p = {.fd = run_fault_fd(c), .events = POLLIN};
 		uint64_t now = run_now_ms();
 
 		if (now >= deadline)
 			break;
 		if (poll(&p, 1, (int)(deadline - now)) > 0)
-			run_drain_faults(c);
+			run_drain_all(c);
 	}
 	if (!pr) {
 		run_report_summary(c->r, "fault queue: nothing within %u ms", c->opts->timeout_ms);
@@ -895,9 +895,14 @@ static void step_expect_page_request(struct run_ctx *c, const struct run_step *s
 	}
 	pr->consumed = true;
 	pf = &pr->pf;
-	run_report_summary(c->r, "fault queue: %s at 0x%llx, cookie %u",
-			   pf->perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
-			   (unsigned long long)pf->addr, pf->cookie);
+	if (c->vsm)
+		run_report_summary(c->r, "guest EVTQ: stall, %s at 0x%llx, STAG %u",
+				   pf->perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
+				   (unsigned long long)pf->addr, pf->grpid);
+	else
+		run_report_summary(c->r, "fault queue: %s at 0x%llx, cookie %u",
+				   pf->perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
+				   (unsigned long long)pf->addr, pf->cookie);
 	if (st->dev >= 0 && pf->dev_id != run_machine_dev_id(c->m, (unsigned int)st->dev))
 		run_report_fail(c->r, "the request is device %u's, expected %s's (device %u)",
 				pf->dev_id, c->sc->m.devices[st->dev].name,
@@ -920,8 +925,8 @@ static void step_expect_page_request(struct run_ctx *c, const struct run_step *s
 
 static void step_page_response(struct run_ctx *c, const struct run_step *st)
 {
-	struct iommu_hwpt_page_response resp = {.code = st->code};
 	struct run_pr *pr = NULL;
+	int ret;
 
 	for (size_t i = 0; i < c->npr; i++) {
 		if (c->pr[i].consumed && !c->pr[i].answered) {
@@ -933,14 +938,20 @@ static void step_page_response(struct run_ctx *c, const struct run_step *st)
 		run_report_fail(c->r, "no page request waits for an answer");
 		return;
 	}
-	pr->answered = true;
-	resp.cookie = pr->pf.cookie;
-	run_report_summary(c->r, "cookie %u (0x%llx): %s", resp.cookie,
-			   (unsigned long long)pr->pf.addr,
-			   st->code == IOMMUFD_PAGE_RESP_SUCCESS ? "SUCCESS: retry the access"
-								 : "INVALID: abort it");
-	if (uiommu_write(c->faultq, &resp, sizeof(resp)) != sizeof(resp))
-		run_report_fail(c->r, "write to the fault queue: %s", strerror(errno));
+	if (c->vsm)
+		run_report_summary(c->r, "STAG %u (0x%llx): CMD_RESUME %s + CMD_SYNC", pr->pf.grpid,
+				   (unsigned long long)pr->pf.addr,
+				   st->code == IOMMUFD_PAGE_RESP_SUCCESS ? "Retry" : "Abort");
+	else
+		run_report_summary(c->r, "cookie %u (0x%llx): %s", pr->pf.cookie,
+				   (unsigned long long)pr->pf.addr,
+				   st->code == IOMMUFD_PAGE_RESP_SUCCESS
+					   ? "SUCCESS: retry the access"
+					   : "INVALID: abort it");
+	ret = run_answer_pr(c, pr, st->code);
+	if (ret)
+		run_report_fail(c->r, "%s: %s", c->vsm ? "CMD_RESUME" : "write to the fault queue",
+				strerror(-ret));
 }
 
 /* ---------------------------------------------------------------------- */

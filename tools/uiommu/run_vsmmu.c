@@ -11,6 +11,12 @@
  * queues, the event queue's CONS). Devices are attached through the front
  * end's attach hook, which is run_machine_attach() (the VFIO cdev's part).
  *
+ * Stalls: a stalling device's STE with S1STALLD = 0 gets the front end's
+ * fault queue; its stalled faults come back as Stall records in the
+ * guest's event queue, which the drain turns into the scenario's page
+ * requests (STAG for cookie), and a page_response is the guest's
+ * CMD_RESUME (Retry or Abort) + CMD_SYNC.
+ *
  * Errors the guest makes are the architecture's answers: a command the
  * vSMMU refuses stops the queue (CONS.ERR, GERROR.CMDQ_ERR); the runner,
  * as Linux's driver does, reports it, replaces the command with a
@@ -123,17 +129,10 @@ int run_vsmmu_boot(struct run_ctx *c)
 	};
 	int ret;
 
-	for (unsigned int i = 0; i < m->nr_devices; i++) {
-		if (m->devices[i].stall) {
-			run_report_fail_run(c->r,
-					    "boot: %s can stall: the vSMMU front end does "
-					    "not model stalls (STALL_MODEL 0b01)",
-					    m->devices[i].name);
-			return -EINVAL;
-		}
+	for (unsigned int i = 0; i < m->nr_devices; i++)
 		eps[i] = (struct vsmmuv3_endpoint){.vsid = m->devices[i].vsid,
-						   .dev_id = run_machine_dev_id(c->m, i)};
-	}
+						   .dev_id = run_machine_dev_id(c->m, i),
+						   .can_stall = m->devices[i].stall};
 	c->vsm = uzalloc(sizeof(*c->vsm));
 	if (!c->vsm)
 		return -ENOMEM;
@@ -275,6 +274,49 @@ void run_vsmmu_invalidate(struct run_ctx *c, const struct run_step *st, const ui
 		run_report_fail(c->r, "expected %d consumed, got %u", st->expect_handled, done);
 }
 
+/* A stall record: the scenario's page request (its STAG stands for the cookie). */
+static void stall_request(struct run_ctx *c, const struct smmuv3_evt *e)
+{
+	struct iommu_hwpt_pgfault pf = {
+		.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+		.grpid = e->stag,
+		.perm = e->rnw ? IOMMU_PGFAULT_PERM_READ : IOMMU_PGFAULT_PERM_WRITE,
+		.addr = e->input,
+		.cookie = e->stag,
+	};
+
+	for (unsigned int i = 0; i < c->sc->m.nr_devices; i++)
+		if (c->sc->m.devices[i].vsid == e->sid)
+			pf.dev_id = run_machine_dev_id(c->m, i);
+	if (e->ssv) {
+		pf.flags |= IOMMU_PGFAULT_FLAGS_PASID_VALID;
+		pf.pasid = e->ssid;
+	}
+	run_add_pr(c, &pf);
+}
+
+int run_vsmmu_fault_fd(struct run_ctx *c)
+{
+	return c->vsm ? vsmmuv3_fault_fd(c->vsm->vs) : -1;
+}
+
+int run_vsmmu_resume(struct run_ctx *c, unsigned int dev, uint16_t stag, bool retry)
+{
+	uint64_t cmds[2][2] = {
+		{0x44 | (uint64_t)(retry ? 1 : 2) << 12 |
+			 (uint64_t)c->sc->m.devices[dev].vsid << 32,
+		 stag},	   /* CMD_RESUME */
+		{0x46, 0}, /* CMD_SYNC */
+	};
+	unsigned int done, cerror;
+	int herr;
+
+	done = issue(c, (const uint64_t(*)[2])cmds, 2, &cerror, &herr);
+	if (herr)
+		return herr;
+	return cerror || done != 2 ? -EIO : 0;
+}
+
 void run_vsmmu_drain(struct run_ctx *c)
 {
 	struct run_vsmmu *v = c->vsm;
@@ -300,9 +342,13 @@ void run_vsmmu_drain(struct run_ctx *c)
 		for (unsigned int i = 0; i < 4; i++)
 			w[i] = le64toh(w[i]);
 		smmuv3_evt_decode(w, &ev.e);
+		v->evtq_cons = (v->evtq_cons & ~mask) | ((v->evtq_cons + 1) & mask);
+		if (ev.e.stall) {
+			stall_request(c, &ev.e);
+			continue;
+		}
 		ev.seq = v->evtq_seen++;
 		run_add_event(c, &ev);
-		v->evtq_cons = (v->evtq_cons & ~mask) | ((v->evtq_cons + 1) & mask);
 	}
 	mmio_wr(c, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4, v->evtq_cons);
 }

@@ -11,6 +11,7 @@
 #ifndef UIOMMU_TOOLS_RUN_VSMMU_H
 #define UIOMMU_TOOLS_RUN_VSMMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct run_ctx;
@@ -25,7 +26,17 @@ void run_vsmmu_ste(struct run_ctx *c, const struct run_step *st, const uint64_t 
 /* The guest issues @n commands (CPU order) and a CMD_SYNC; @list describes them. */
 void run_vsmmu_invalidate(struct run_ctx *c, const struct run_step *st, const uint64_t (*cmds)[2],
 			  unsigned int n, const char *list);
-/* The event pump, then the records the guest finds in its event queue. */
+/*
+ * The event pump, then the records the guest finds in its event queue (a
+ * stall record is a page request: run_add_pr(), its STAG as the cookie).
+ */
 void run_vsmmu_drain(struct run_ctx *c);
+/* The front end's fault queue fd (poll it for page requests), or -1. */
+int run_vsmmu_fault_fd(struct run_ctx *c);
+/*
+ * The guest answers the stall of @dev with tag @stag: CMD_RESUME (@retry:
+ * Retry, else Abort) + CMD_SYNC through its command queue. 0 or -errno.
+ */
+int run_vsmmu_resume(struct run_ctx *c, unsigned int dev, uint16_t stag, bool retry);
 
 #endif
