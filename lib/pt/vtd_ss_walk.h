@@ -78,7 +78,7 @@ static inline enum pt_step vtd_ss_walk_begin(const struct pt_cfg *c, uint64_t ro
 					     struct pt_fault *f)
 {
 	pt_walk_init(w, c, iova, access);
-	/* Above the AGAW (fault reason 0x04 in the VT-d model). */
+	/* Above the AGAW (fault reason 0x83 in the VT-d model, 0x74 under a first stage). */
 	if (iova >> c->ias) {
 		*f = (struct pt_fault){.reason = PT_FAULT_TRANSLATION, .level = c->start_level};
 		return PT_STEP_FAULT;

@@ -53,7 +53,7 @@
 #define ST_ERROR	   (1u << 2)
 #define ERR_DMA_FAULT	   4u
 #define SMMU_F_TRANSLATION 0x10 /* the SMMUv3 event type a fault reports */
-#define VTD_FR_SS_READ	   0x06 /* the VT-d fault reason of a read the second stage refuses */
+#define VTD_FR_SM_READ	   0x86 /* the VT-d fault reason of a read the second stage refuses */
 
 #define IOVA	 0x1000000ULL /* 16 MiB: inside the mock's aperture too */
 #define MEM_SIZE (64u * 1024)
@@ -64,7 +64,7 @@ static bool vtd;   /* the default's layout behind VT-d */
 /* The fault reason a read past the mapping reports behind 01.0 / 02.0's IOMMU. */
 static uint32_t iommu_fault_reason(void)
 {
-	return vtd ? VTD_FR_SS_READ : SMMU_F_TRANSLATION;
+	return vtd ? VTD_FR_SM_READ : SMMU_F_TRANSLATION;
 }
 
 struct dev {

@@ -26,6 +26,7 @@
 #include <linux/pci_regs.h>
 
 #include "dev/dmatest/dmatest.h"
+#include "hw/vtd/vtd_ep.h"
 #include "hw/vtd/vtd_iommu.h"
 #include "iommufd/iommufd_private.h"
 #include "pt/pt.h"
@@ -230,8 +231,8 @@ static void test_paging(void *arg)
 	TAP_CHECK(!memcmp(in, out, sizeof(in)), "bytes read");
 	/* A run into unmapped IOVA moves what is mapped, then faults (no W: 0x05). */
 	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE - 0x800, 0x1000, true, -EFAULT,
-		  VTD_FR_SS_WRITE, 0x800, IOVA + BUFFER_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+		  VTD_FR_SM_WRITE, 0x800, IOVA + BUFFER_SIZE);
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + BUFFER_SIZE, 4, false, -EFAULT, VTD_FR_SM_READ, 0,
 		  IOVA + BUFFER_SIZE);
 	/* Device B is blocked. */
 	dma_fault(&b, IOMMU_NO_PASID, IOVA, 16, false, -EIO, VTD_FR_PDIR_NP, 0, IOVA);
@@ -239,7 +240,7 @@ static void test_paging(void *arg)
 	/* Unmap invalidates: the cached translation must not survive. */
 	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
 	ioas_unmap(ioas, IOVA, PAGE_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, IOVA + 0x10, 4, false, -EFAULT, VTD_FR_SS_READ, 0,
+	dma_fault(&a, IOMMU_NO_PASID, IOVA + 0x10, 4, false, -EFAULT, VTD_FR_SM_READ, 0,
 		  IOVA + 0x10);
 	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
 	dma_ok(&a, IOMMU_NO_PASID, IOVA + 0x10, in, 4, false);
@@ -363,10 +364,18 @@ static void test_nested_rules(void *arg)
 	CHECK_ERRNO(EOPNOTSUPP, _hwpt_alloc_data(a.id, parent, 0, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
 						 &vste, sizeof(vste), &id));
 	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, plain, &s1, sizeof(s1), 0, &id));
-	/* The blob: shorter or longer than the struct is EINVAL (reference iommufd.md §1). */
+	/*
+	 * The blob: shorter or longer than the struct is EINVAL (reference
+	 * iommufd.md §1). Linux 6.12's __iommu_copy_struct_from_user refuses
+	 * len > sizeof before copy_struct_from_user runs, so a longer blob is
+	 * EINVAL whatever its tail holds: zeros (no E2BIG either way).
+	 */
 	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, parent, &s1, 16, 0, &id));
 	memcpy(big, &s1, sizeof(s1));
 	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, parent, big, sizeof(big), 0, &id));
+	big[sizeof(big) - 1] = 1;
+	CHECK_ERRNO(EINVAL, _nested_alloc(a.id, parent, big, sizeof(big), 0, &id));
+	big[sizeof(big) - 1] = 0;
 	/* DIRTY_TRACKING is not a nested flag. */
 	CHECK_ERRNO(EOPNOTSUPP, _nested_alloc(a.id, parent, &s1, sizeof(s1),
 					      IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id));
@@ -468,7 +477,7 @@ static void test_nested_dma(void *arg)
 	dma_fault(&a, IOMMU_NO_PASID, 0x12000, 4, true, -EFAULT, VTD_FR_SM_WRITE, 0, 0x12000);
 	/* A GPA the IOAS does not map: the second stage refuses (0x05 for a write). */
 	guest_map(&g, 0x40000, 0x10000000, PT_PROT_RW);
-	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_SS_WRITE, 0, 0x40000);
+	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_SM_WRITE, 0, 0x40000);
 
 	/* The guest moves 0x10000: stale until it invalidates (the wrong range first). */
 	guest_unmap(&g, 0x10000);
@@ -495,7 +504,7 @@ static void test_nested_dma(void *arg)
 	guest_map(&g, 0x13000, 0x50000000, PT_PROT_RW);
 	dma_ok(&a, IOMMU_NO_PASID, 0x13000, buf, 16, false);
 	ioas_unmap(ioas, 0x50000000, PAGE_SIZE);
-	dma_fault(&a, IOMMU_NO_PASID, 0x13000, 4, false, -EFAULT, VTD_FR_SS_READ, 0, 0x13000);
+	dma_fault(&a, IOMMU_NO_PASID, 0x13000, 4, false, -EFAULT, VTD_FR_SM_READ, 0, 0x13000);
 
 	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
 	vdev_free(&a);
@@ -555,6 +564,11 @@ static void test_invalidate(void *arg)
 		n = 2;
 		CHECK_ERRNO(EINVAL, _inv(nested, big, 32, &n));
 		TAP_CHECK_EQ(n, 0, "entry_num, 32-byte entries");
+		/* A non-zero tail is EINVAL too (6.12 checks the length first), not E2BIG. */
+		big[0][31] = 0xff;
+		n = 2;
+		CHECK_ERRNO(EINVAL, _inv(nested, big, 32, &n));
+		TAP_CHECK_EQ(n, 0, "entry_num, 32-byte entries with a non-zero tail");
 		n = 1;
 		CHECK_ERRNO(EINVAL, _inv(nested, e, 16, &n));
 		TAP_CHECK_EQ(n, 0, "entry_num, short entries");
@@ -724,6 +738,244 @@ static void test_pasid(void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* IOPF: page requests to the fault queue, page group responses       */
+
+struct dma_job {
+	struct vdev *d;
+	uint32_t pasid;
+	uint64_t iova;
+	uint8_t buf[32];
+	size_t len, done;
+	bool write;
+	int ret;
+	struct iommu_dma_fault f;
+	pthread_t th;
+};
+
+static void *dma_thread(void *arg)
+{
+	struct dma_job *j = arg;
+
+	j->ret = dma(j->d, j->pasid, j->iova, j->buf, j->len, j->write, &j->done, &j->f);
+	return NULL;
+}
+
+static void job_start(struct dma_job *j, struct vdev *d, uint32_t pasid, uint64_t iova, size_t len,
+		      bool write)
+{
+	*j = (struct dma_job){.d = d, .pasid = pasid, .iova = iova, .len = len, .write = write};
+	for (size_t i = 0; i < len; i++)
+		j->buf[i] = (uint8_t)(0xc0 + i);
+	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
+}
+
+/* Wait (no timeout but the test's own) for one page request and read it. */
+static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
+	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
+}
+
+static void fault_respond(int fd, uint32_t cookie, uint32_t code)
+{
+	struct iommu_hwpt_page_response r = {.cookie = cookie, .code = code};
+
+	TAP_CHECK_EQ(uiommu_write(fd_file(fd), &r, sizeof(r)), sizeof(r), "response");
+}
+
+static void iopf_setup(void)
+{
+	struct vtd_iommu_params p;
+
+	vtd_iommu_params_default(&p);
+	p.hw.ats = p.hw.prs = true;
+	vtd_setup_p(&p);
+}
+
+static struct vdev vdev_pcie(uint16_t sid, bool ats, bool pri)
+{
+	struct vtd_dev_params p = {
+		.sid = sid, .is_pci = true, .pasid_bits = 8, .ats = ats, .pri = pri};
+
+	return vdev_new_p(&p);
+}
+
+/*
+ * Which devices take a HWPT with a fault queue: Linux 6.12 enables IOPF
+ * at attach (iommufd_fault_iopf_enable -> intel_iommu_enable_iopf), ENODEV
+ * without PRI, ATS or PCI; the HWPT itself allocates.
+ */
+static void test_iopf_errno(void *arg)
+{
+	uint32_t ioas, parent, nested, paging, fault_id;
+	struct vtd_dev_params np = {.sid = SID_B + 1, .pasid_bits = 8, .ats = true, .pri = true};
+	struct vdev a, b, c, d;
+	struct guest g;
+	int ffd;
+
+	iopf_setup();
+	a = vdev_pcie(SID_A, true, true);
+	b = vdev_pcie(SID_B, true, false);
+	c = vdev_pcie(SID_B + 2, false, false);
+	d = vdev_new_p(&np); /* ATS and PRI, not PCI */
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(a.id, parent,
+					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
+					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+				  fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0, &paging));
+	/* A fault queue on a nesting parent: EOPNOTSUPP (the core). */
+	CHECK_ERRNO(EOPNOTSUPP,
+		    _hwpt_alloc_data(a.id, ioas,
+				     IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT,
+				     fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0, &(uint32_t){0}));
+	TAP_CHECK_EQ(vdev_attach(&b, 5, nested), -ENODEV, "ATS without PRI");
+	TAP_CHECK_EQ(vdev_attach(&c, 5, nested), -ENODEV, "no ATS");
+	TAP_CHECK_EQ(vdev_attach(&d, 5, nested), -ENODEV, "not PCI");
+	TAP_CHECK_EQ(vdev_attach(&b, IOMMU_NO_PASID, paging), -ENODEV, "paging, no PRI");
+	/* The failed attaches left the devices blocked and usable. */
+	CHECK_OK(vdev_attach(&b, IOMMU_NO_PASID, parent));
+	CHECK_OK(vdev_attach(&a, 5, nested));
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, paging));
+	iommufd_device_detach(a.idev, 5);
+	vdev_free(&a);
+	vdev_free(&b);
+	vdev_free(&c);
+	vdev_free(&d);
+	CHECK_OK(fd_close(ffd));
+	guest_destroy(&g);
+	vtd_teardown();
+
+	/* A unit without PRS: no device has PRI to enable. */
+	{
+		struct vtd_iommu_params p;
+
+		vtd_iommu_params_default(&p);
+		p.hw.ats = true;
+		vtd_setup_p(&p);
+	}
+	a = vdev_pcie(SID_A, true, true);
+	ioas = ioas_alloc();
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &paging));
+	TAP_CHECK_EQ(vdev_attach(&a, IOMMU_NO_PASID, paging), -ENODEV, "no ECAP.PRS");
+	vdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	vtd_teardown();
+}
+
+/*
+ * A nested HWPT with a fault queue on a PASID: the guest's missing page
+ * is a page request; the fault fd gives its fields; the guest maps it and
+ * answers SUCCESS, the device retries and the DMA completes. INVALID ends
+ * the DMA. A request without PASID (the RID) is refused by the driver,
+ * as Linux's prq.c does. The guest's invalidation reaches the ATC.
+ */
+static void test_iopf_nested(void *arg)
+{
+	struct vtd_iommu_stats st0, st1;
+	uint32_t ioas, parent, nested, fault_id;
+	struct iommu_hwpt_pgfault pf;
+	struct dma_job j;
+	struct guest g;
+	struct vdev a;
+	int ffd;
+
+	iopf_setup();
+	a = vdev_pcie(SID_A, true, true);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(a.id, parent,
+					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
+					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	CHECK_OK(vdev_attach(&a, 5, nested));
+	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	vtd_iommu_get_stats(vtd, &st0);
+
+	/* A write to a page the guest has not mapped: one page request. */
+	job_start(&j, &a, 5, 0x21010, 16, true);
+	fault_wait(ffd, &pf);
+	/* 6.12 copies the kernel's flags: NEEDS_PASID (bit 2) shows with PASID_VALID. */
+	TAP_CHECK_EQ(pf.flags,
+		     IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE | 1u << 2,
+		     "flags");
+	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
+	TAP_CHECK_EQ(pf.pasid, 5, "pasid");
+	TAP_CHECK_EQ(pf.addr, 0x21000, "page address");
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE, "perm: a user write");
+	TAP_CHECK(pf.grpid < 512, "PRG index");
+	TAP_CHECK(pf.cookie, "cookie");
+	/* The guest maps it; SUCCESS: the device asks again and the DMA completes. */
+	guest_map(&g, 0x21000, GRAM_IPA + DATA_OFF + 0x1000, PT_PROT_RW);
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
+	TAP_CHECK_EQ(j.done, 16, "bytes");
+	TAP_CHECK(!memcmp(g.ram + DATA_OFF + 0x1010, j.buf, 16), "bytes in the new page");
+	TAP_CHECK(vtd_ep_atc_count(vtd_iommu_dev_ep(a.udev)) > 0, "the ATC holds it");
+
+	/* INVALID: the access fails, nothing moves. */
+	job_start(&j, &a, 5, 0x30000, 8, false);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ, "read perm");
+	TAP_CHECK_EQ(pf.addr, 0x30000, "read page");
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
+	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	vtd_iommu_get_stats(vtd, &st1);
+	TAP_CHECK_EQ(st1.prq_reqs - st0.prq_reqs, 2, "two page request descriptors");
+	TAP_CHECK_EQ(st1.iopfs - st0.iopfs, 2, "both to the fault queue");
+	TAP_CHECK_EQ(st1.prq_overflows, 0, "no overflow");
+
+	/* The guest invalidates: P_IOTLB and the PASID-based device-TLB empty the ATC. */
+	inv_ok(nested, 0x21000, 1, 0);
+	TAP_CHECK_EQ(vtd_ep_atc_count(vtd_iommu_dev_ep(a.udev)), 0, "ATC invalidated");
+	{
+		uint8_t buf[16];
+
+		dma_ok(&a, 5, 0x21010, buf, 16, false);
+		for (unsigned int i = 0; i < 16; i++)
+			TAP_CHECK_EQ(buf[i], 0xc0 + i, "read back through a fresh translation");
+	}
+
+	/* The RID on the same HWPT: its requests carry no PASID and are refused. */
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, nested));
+	dma_fault(&a, IOMMU_NO_PASID, 0x40000, 4, true, -EFAULT, VTD_FR_FS_NP, 0, 0x40000);
+	vtd_iommu_get_stats(vtd, &st0);
+	TAP_CHECK_EQ(st0.prq_denied - st1.prq_denied, 1, "refused by the driver");
+	TAP_CHECK_EQ(st0.iopfs, st1.iopfs, "nothing queued");
+
+	/* Detaching the PASID answers the outstanding group: the waiting DMA ends. */
+	job_start(&j, &a, 5, 0x50000, 8, true);
+	fault_wait(ffd, &pf);
+	iommufd_device_detach(a.idev, 5);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "ended by detach");
+
+	vdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	guest_destroy(&g);
+	vtd_teardown();
+}
+
+/* ------------------------------------------------------------------ */
 /* dmatest behind VT-d                                                */
 
 static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
@@ -780,7 +1032,7 @@ static void test_dmatest(void *arg)
 		     DMATEST_ERR_DMA_FAULT, "DMA fault");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | VTD_FR_SS_READ << DMATEST_FAULT_REASON_SHIFT |
+		     DMATEST_FAULT_READ | VTD_FR_SM_READ << DMATEST_FAULT_REASON_SHIFT |
 			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
 		     "FAULT_INFO");
 	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
@@ -863,7 +1115,7 @@ static void *conc_thread(void *arg)
 			c->ok++;
 		else if (ret == -EIO && f.reason == VTD_FR_PTE_NP && !done)
 			c->blocked++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SS_READ && !done)
+		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SM_READ && !done)
 			c->unmapped++;
 		else
 			snprintf(c->bad, sizeof(c->bad),
@@ -905,7 +1157,7 @@ static void test_concurrent(void *arg)
 		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
 		/* Whatever the readers cached is gone once the unmap returned. */
 		dma_fault(&a, IOMMU_NO_PASID, IOVA + 8 * PAGE_SIZE + 8 * (r % 500), 8, false, -EFAULT,
-			  VTD_FR_SS_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
+			  VTD_FR_SM_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
 		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
 			       IOVA + BUFFER_SIZE / 2);
 	}
@@ -1033,6 +1285,8 @@ int main(void)
 		{"dirty tracking through second-stage A/D", test_dirty},
 		{"dirty tracking on a nesting parent, written through stage 1", test_dirty_nested},
 		{"PASID attach: paging and nested, DMA with a PASID", test_pasid},
+		{"IOPF: which devices take a fault queue (ENODEV without PRI)", test_iopf_errno},
+		{"IOPF: page requests to the fault queue, page group responses", test_iopf_nested},
 		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
 		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
 		{"DMA while PASID entries and mappings change", test_concurrent},

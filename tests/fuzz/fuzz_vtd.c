@@ -20,11 +20,15 @@
  * Records, each an op byte and its operands:
  *   op % 6 = 0  an 8-byte write into a fuzzed structure (selector, value)
  *            1  a descriptor (16 bytes; with op bit 3 its type is replaced
- *               by a known one) written at IQT, then IQT moved past it
+ *               by a known one, 0x1-0x9: device-TLB and page group
+ *               responses included) written at IQT, then IQT moved past it
  *            2  a register write: IQT (raw), FSTS, FECTL, ICS, IECTL, an
  *               FRCD's F, IQA (inside the queue area, any DW / QS), GCMD
- *               (QIE toggled; TE and the root pointer kept)
- *            3  a request: stream selector, PASID, address, access
+ *               (QIE toggled; TE and the root pointer kept), PQH, PQA
+ *               (inside the page request area), PRS / PECTL, CCMD, IVA_REG
+ *               + IOTLB_REG (register-based invalidation)
+ *            3  a request: stream selector, PASID, address, access; with
+ *               selector bit 6 a page request (PRGI, LPIG) instead
  *            4  a guest-region write (offset, 8 bytes)
  *            5  a wait descriptor with status write (the driver's sync)
  *
@@ -33,6 +37,9 @@
  *  - the queue: with QIES and IQE clear, IQH has caught up with IQT after
  *    every write that runs it; with IQE set, IQH is a descriptor boundary
  *    inside the queue and stays put until IQE is cleared;
+ *  - the page request queue: PQT stays a descriptor boundary inside it;
+ *    an accepted request is the descriptor at the old PQT; messages to
+ *    devices carry a 9-bit PRGI;
  *  - the known streams translate to the address their tables give,
  *    whatever descriptors shuffled the caches;
  *  - isolation: a request of the fuzzed device that translates lands in
@@ -66,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define PTBL(i)	 (PDIR(i) + 0x1000)
 #define IQ_AREA	 (HBASE + 0x210000) /* 64 KiB */
 #define STATUS	 (HBASE + 0x220000)
+#define PRQ_AREA (HBASE + 0x230000) /* 64 KiB */
 #define GUEST_PA (HBASE + 0x300000) /* 64 KiB of guest region */
 #define DATA_PA	 (HBASE + 0x340000) /* 64 KiB of data */
 #define GPA	 0x20000000ULL
@@ -107,6 +115,7 @@ static void reset_memory(void)
 {
 	memset(hp(ROOT), 0, 0x30000);
 	memset(hp(GUEST_PA), 0, REGION);
+	memset(hp(PRQ_AREA), 0, 0x10000);
 	hp(ROOT)[0] = CTX | 1;
 	for (unsigned int i = 0; i < 3; i++) {
 		uint64_t *ce = hp(CTX + (sids[i] & 0x7f) * 32);
@@ -197,9 +206,49 @@ static void check_known(struct vtd *v)
 	CHECK(!vtd_translate(v, &t1, &r) && r.pa == DATA_PA + 0x4567);
 }
 
+static void dev_msg(void *opaque, const struct vtd_dev_msg *m)
+{
+	(void)opaque;
+	CHECK(m->type != VTD_MSG_PRG_RESP || m->prgi < 512);
+	CHECK(m->type != VTD_MSG_ATS_INV || !m->size || !(m->size & (m->size - 1)));
+}
+
+static void page_request(struct vtd *v, struct in *in, unsigned int sel)
+{
+	uint64_t pqt = rd(v, VTD_PQT_REG, 8), bytes = 4096ULL << (rd(v, VTD_PQA_REG, 8) & 7);
+	struct vtd_page_req req = {
+		.sid = sids[sel % 3],
+		.pasid_valid = !(sel & 0x80),
+		.pasid = (uint32_t)take(in, 1) & 7,
+		.addr = take(in, 8),
+		.read = sel & 0x4,
+		.write = sel & 0x8,
+		.priv = sel & 0x10,
+		.exe = sel & 0x20,
+	};
+	uint16_t x = (uint16_t)take(in, 2);
+
+	req.prgi = x & 0x1ff;
+	req.last = x & 0x200;
+	if (!vtd_page_request(v, &req)) {
+		const uint64_t *d = hp(PRQ_AREA + pqt);
+
+		CHECK((d[0] >> 16 & 0xffff) == req.sid && ((d[0] >> 8) & 1) == req.pasid_valid);
+		CHECK((d[1] >> 3 & 0x1ff) == req.prgi &&
+		      (d[1] & ~0xfffULL) == (req.addr & ~0xfffULL));
+	}
+	pqt = rd(v, VTD_PQT_REG, 8);
+	CHECK(!(pqt & 31) && pqt < bytes);
+}
+
 static void request(struct vtd *v, struct in *in)
 {
 	unsigned int sel = (unsigned int)take(in, 1);
+
+	if (sel & 0x40) {
+		page_request(v, in, sel);
+		return;
+	}
 	struct vtd_txn t = {
 		.sid = sids[sel % 3],
 		.pasid = sel & 0x80 ? VTD_NO_PASID : (uint32_t)(take(in, 1) & 7),
@@ -241,6 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.cache.ipa = (struct xlate_cache_geom){8, 4};
 	p.cache.cfg = (struct xlate_cache_geom){8, 4};
 	p.nfr = 4;
+	p.ats = p.prs = true;
+	p.dev_msg = dev_msg;
 	if (vtd_new(&p, &arena.mem, &v))
 		return 0;
 	wr(v, VTD_RTADDR_REG, 8, ROOT | VTD_RTADDR_SMT);
@@ -248,6 +299,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wr(v, VTD_IQA_REG, 8, IQ_AREA);
 	wr(v, VTD_GCMD_REG, 4, VTD_GCMD_QIE);
 	wr(v, VTD_GCMD_REG, 4, VTD_GCMD_QIE | VTD_GCMD_TE);
+	wr(v, VTD_PQA_REG, 8, PRQ_AREA);
 	check_known(v);
 
 	while (in.n) {
@@ -286,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t *slot = hp(IQ_AREA + (iqt % qb));
 
 			if (op & 8)
-				d0 = (d0 & ~0xe0fULL) | (1 + (op >> 4) % 8);
+				d0 = (d0 & ~0xe0fULL) | (1 + (op >> 4) % 9);
 			if (d0 % 16 == VTD_INV_WAIT)
 				d1 = STATUS + (d1 & 0xffc);
 			slot[0] = d0;
@@ -303,7 +355,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned int sel = (unsigned int)take(&in, 1);
 			uint64_t val = take(&in, 8);
 
-			switch (sel % 8) {
+			switch (sel % 12) {
 			case 0:
 				wr(v, VTD_IQT_REG, 8, val);
 				break;
@@ -323,6 +375,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 5: /* IQA, inside the area (QS up to 4: 64 KiB) */
 				wr(v, VTD_IQA_REG, 8, IQ_AREA | (val & VTD_IQA_DW) | (val % 5));
 				break;
+			case 8:
+				wr(v, VTD_PQH_REG, 8, val);
+				break;
+			case 9: /* PQA inside the area (PQS up to 4), PRS, PECTL */
+				if (val & 1)
+					wr(v, VTD_PQA_REG, 8, PRQ_AREA | (val >> 1) % 5);
+				wr(v, VTD_PRS_REG, 4, val >> 8);
+				wr(v, VTD_PECTL_REG, 4, val >> 32);
+				break;
+			case 10:
+				wr(v, VTD_CCMD_REG, 8, val);
+				break;
+			case 11:
+				wr(v, VTD_IVA_REG, 8, val);
+				wr(v, VTD_IOTLB_REG, 8, val << 7 | 1ULL << 63);
+				break;
 			default: { /* QIE toggled, TE and the root pointer kept */
 				uint32_t g = (uint32_t)rd(v, VTD_GSTS_REG, 4);
 
@@ -332,9 +400,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			}
 			/* An IQT write runs the queue; so does clearing an IQE that was set. */
-			if (sel % 8 == 0)
+			if (sel % 12 == 0)
 				check_queue(v, iqh, iqe);
-			else if (sel % 8 == 1 && iqe && (val & VTD_FSTS_IQE))
+			else if (sel % 12 == 1 && iqe && (val & VTD_FSTS_IQE))
 				check_queue(v, iqh, false);
 			break;
 		}

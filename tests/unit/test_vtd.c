@@ -124,12 +124,12 @@ static void test_ss_only(void **state)
 	assert_int_equal(r.pa, xr.pa);
 	assert_int_equal(r.pa, t.e.gram_pa + 0x3000);
 	/* Unmapped GPA: no R for a read (0x06), no W for a write (0x05). */
-	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UR, VTD_FR_SS_READ, true);
-	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UW, VTD_FR_SS_WRITE, true);
+	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UR, VTD_FR_SM_READ, true);
+	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UW, VTD_FR_SM_WRITE, true);
 	/* A read-only page refuses writes with 0x05. */
 	assert_int_equal(pt_map(&t.e.s2, 0x200000, t.e.data_pa, 0x1000, PT_PROT_R), 0);
 	assert_int_equal(vt_xlate(&t, VTD_NO_PASID, 0x200000, UR, &r), 0);
-	vt_expect_fault(&t, VTD_NO_PASID, 0x200000, UW, VTD_FR_SS_WRITE, true);
+	vt_expect_fault(&t, VTD_NO_PASID, 0x200000, UW, VTD_FR_SM_WRITE, true);
 	/* Beyond the 48-bit AGAW: 0x04. */
 	vt_expect_fault(&t, VTD_NO_PASID, 1ULL << 48, UR, VTD_FR_ADDR_GAW, true);
 	vt_destroy(&t);
@@ -238,9 +238,9 @@ static void test_nested_reads(void **state)
 	}
 	assert_int_equal(s1, 4);
 	assert_int_equal(s2, 20);
-	/* FSPTPTR beyond guest RAM: the second stage refuses the fetch (0x06). */
+	/* FSPTPTR beyond guest RAM: the second stage refuses the top-level fetch (0x75). */
 	vt_pe(&t, PASID)[2] = 0x1000;
-	vt_expect_fault(&t, PASID, IOVA, UR, VTD_FR_SS_READ, true);
+	vt_expect_fault(&t, PASID, IOVA, UR, VTD_FR_NEST_FS_TOP_READ, true);
 	vt_destroy(&t);
 }
 
@@ -261,9 +261,9 @@ static void test_nested_faults(void **state)
 	/* Requests without PASID use RID_PASID = PASID. */
 	assert_int_equal(vt_xlate(&t, VTD_NO_PASID, IOVA + 8, UW, &r), 0);
 	assert_int_equal(r.pa, t.e.data_pa + 8);
-	vt_expect_fault(&t, VTD_NO_PASID, IOVA + 0x1000, UW, VTD_FR_SS_WRITE, true);
-	vt_expect_fault(&t, VTD_NO_PASID, IOVA + 0x1000, UR, VTD_FR_SS_READ, true);
-	vt_expect_fault(&t, PASID, IOVA + 0x2000, UR, VTD_FR_SS_READ, true);
+	vt_expect_fault(&t, VTD_NO_PASID, IOVA + 0x1000, UW, VTD_FR_SM_WRITE, true);
+	vt_expect_fault(&t, VTD_NO_PASID, IOVA + 0x1000, UR, VTD_FR_SM_READ, true);
+	vt_expect_fault(&t, PASID, IOVA + 0x2000, UR, VTD_FR_SM_READ, true);
 	/* The second stage maps the window's GPA: now the window check decides. */
 	assert_int_equal(pt_map(&t.e.s2, 0xfee00000ULL, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
 	vt_expect_fault(&t, PASID, IOVA + 0x2000, UR, VTD_FR_SM_INTERRUPT_ADDR, true);
@@ -338,7 +338,11 @@ static void test_structures(void **state)
 	for (unsigned int i = 0; i < sizeof(bad0) / sizeof(bad0[0]); i++) {
 		memset(pe, 0, 64);
 		pe[0] = bad0[i];
-		vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_INV, true);
+		/* The last one is a reserved bit (0x5a), the others invalid fields (0x5b). */
+		vt_expect_fault(&t, VTD_NO_PASID, 0, UR,
+				i == sizeof(bad0) / sizeof(bad0[0]) - 1 ? VTD_FR_PTE_RSVD
+									 : VTD_FR_PTE_INV,
+				true);
 	}
 	static const uint64_t bad2[] = {
 		PE2_FSPM(1),	      /* 5-level without FS5LP */
@@ -350,17 +354,21 @@ static void test_structures(void **state)
 		memset(pe, 0, 64);
 		pe[0] = PE0_P | PE0_PGTT(1);
 		pe[2] = 0x5000 | bad2[i];
-		vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_INV, true);
+		/* Bits 1 and 8 are reserved (0x5a); the rest are combinations refused (0x5b). */
+		vt_expect_fault(&t, VTD_NO_PASID, 0, UR,
+				bad2[i] == 1ULL << 1 || bad2[i] == 1ULL << 8 ? VTD_FR_PTE_RSVD
+									     : VTD_FR_PTE_INV,
+				true);
 	}
 	memset(pe, 0, 64);
 	pe[0] = PE0_P | PE0_PGTT(2) | PE0_AW(2) | t.e.s2.root;
 	pe[5] = 1;
-	vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_INV, true);
+	vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_RSVD, true);
 	pe[5] = 0;
 	assert_int_equal(vt_xlate(&t, VTD_NO_PASID, GRAM_IPA, UR, &r), 0);
 	/* A request with PASID on a context entry without PASIDE: 0x0d. */
 	ce[0] &= ~CE0_PASIDE;
-	vt_expect_fault(&t, 0, GRAM_IPA + 0x1000, UR, VTD_FR_CTX_TT, true);
+	vt_expect_fault(&t, 0, GRAM_IPA + 0x1000, UR, VTD_FR_CTX_PASIDE, true);
 	vt_destroy(&t);
 }
 
@@ -419,8 +427,8 @@ static void test_sre(void **state)
 	vt_set_ctx(&t, 0, 0);
 	vt_pe_fs(&t, PASID, DID, 0);
 	assert_int_equal(pt_map(&t.e.s1, IOVA, t.e.data_pa, 0x1000, PT_PROT_RW), 0);
-	/* A supervisor request (no PT_PROT_U) with SRE = 0 is blocked. */
-	vt_expect_fault(&t, PASID, IOVA, PT_PROT_R, VTD_FR_FS_PRIV, true);
+	/* A supervisor request (no PT_PROT_U) with SRE = 0 is blocked: 0x5d. */
+	vt_expect_fault(&t, PASID, IOVA, PT_PROT_R, VTD_FR_PTE_SRE, true);
 	uint64_t hi = vt_rd(&t, VTD_FRCD_REG + 8, 8); /* freed, but the bits stay */
 	assert_true(hi & (1ULL << 29));		      /* PRIV */
 	vt_pe(&t, PASID)[2] |= PE2_SRE;
@@ -466,7 +474,7 @@ static void test_fpd(void **state)
 	vt_expect_fault(&t, VTD_NO_PASID, 0, UR, VTD_FR_PTE_NP, true);
 	/* PASID-entry FPD: a walk fault is not recorded. */
 	vt_set_pe(&t, 0, PE0_P | PE0_FPD | PE0_AW(2) | PE0_PGTT(2) | t.e.s2.root, DID, 0);
-	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UR, VTD_FR_SS_READ, false);
+	vt_expect_fault(&t, VTD_NO_PASID, 0x1000, UR, VTD_FR_SM_READ, false);
 	vt_expect_fault(&t, VTD_NO_PASID, 1ULL << 50, UR, VTD_FR_ADDR_GAW, false);
 	vtd_get_stats(t.v, &st);
 	assert_int_equal(st.faults_suppressed, 4);

@@ -187,8 +187,8 @@ static void test_wait(void **state)
 	assert_int_equal(vt_rd(&t, VTD_ICS_REG, 4), 0);
 	vt_submit(&t, d, 1);
 	assert_int_equal(t.irqs[VTD_IRQ_INV], 2);
-	/* SW + IF together; device-TLB descriptors are no-ops without ATS. */
-	d[0] = VTD_INV_DEV_TLB | (uint64_t)VSID << 32;
+	/* SW after an interrupt-entry-cache descriptor (a no-op: no interrupt remapping). */
+	d[0] = VTD_INV_IEC;
 	d[1] = 0;
 	vt_wait_desc(&t, &d[2], 0x1234);
 	vt_submit(&t, d, 2);

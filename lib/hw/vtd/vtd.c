@@ -8,11 +8,15 @@
  * second-stage large pages, FS1GP / FS5LP, PSI with MAMV 18, NFR fault
  * recording registers at FRO 0x22 (offset 0x220); coherent walks, queued
  * invalidation, pass-through, nesting, SRS / EAFS, PASID with PSS, SMTS,
- * SLADS, SSTS, FSTS; no ATS, no PRS, no interrupt remapping), the global
- * command and status pair, the root table address, the fault status and
- * fault event registers, the fault recording registers, the invalidation
- * queue registers (vtd_qi.c consumes the queue) and the translation caches
- * (one struct xlate_cache) that vtd_ctx.c fills and vtd_qi.c invalidates.
+ * SLADS, SSTS, FSTS; device TLBs (DT) and page requests (PRS with PDS)
+ * when the parameters ask; no interrupt remapping), the global command
+ * and status pair, the root table address, the fault status and fault
+ * event registers, the fault recording registers, the invalidation queue
+ * registers (vtd_qi.c consumes the queue), the register-based
+ * invalidation pair at ECAP.IRO (IVA_REG 0x200, IOTLB_REG 0x208), the page
+ * request queue registers (vtd_prq.c fills the queue) and the translation
+ * caches (one struct xlate_cache) that vtd_ctx.c fills and vtd_qi.c
+ * invalidates.
  *
  * Registers, with these choices:
  *  - GCMD is write-only (reads 0); a write acts on the bits that differ
@@ -21,17 +25,22 @@
  *    queue (IQH back to 0, QIES) or disables it. Other bits are ignored.
  *  - RTADDR TTM [11:10]: only 01b (scalable mode) is modelled; a latched
  *    root pointer with another TTM blocks every request with fault 0x31.
- *  - CCMD: a write with ICC does a global context-cache invalidation
- *    (whatever CIRG asks: more than asked is always correct), reports it
- *    in CAIG and clears ICC.
+ *  - CCMD, and IOTLB_REG with IVA_REG (VT-d spec §6.5.1, register-based
+ *    invalidation): with the queue disabled (QIES clear), a write with
+ *    ICC (IVT) does the invalidation its CIRG (IIRG) asks at once, as the
+ *    matching queue descriptor would (vtd_qi.c), and ICC (IVT) reads 0:
+ *    done. While the queue is enabled software must use it (§6.5.2): the
+ *    registers then ignore the command (ICC / IVT never take). A request
+ *    granularity of 0 is ignored too.
  *  - FSTS: PFO, IQE, ICE, ITE are write-1-to-clear; PPF is read-only and
  *    says whether any fault recording register holds a fault (F = 1);
  *    FRI [15:8] is the register the next fault goes to. Clearing IQE lets
  *    the queue run again from IQH.
  *  - FRCD i (128 bits at 0x220 + 16 i): read-only but for F (bit 127),
  *    write-1-to-clear.
- *  - The IOTLB registers at ECAP.IRO are not modelled (read 0): scalable
- *    mode invalidates through the queue.
+ *  - PQH (software's, [18:5]), PQT (the unit's, read-only), PQA (base,
+ *    PQS [2:0]: 4 KiB << PQS), PRS (PPR, PRO: write 1 to clear), PECTL /
+ *    PEDATA / PEADDR / PEUADDR: the page request queue (vtd_prq.c).
  * An 8-byte access to two 32-bit registers is the two 4-byte accesses
  * low then high; a 4-byte write to half of a 64-bit register writes that
  * half.
@@ -46,9 +55,10 @@
  * 0 write); F 127.
  *
  * Interrupts: a fault event (a first pending fault: PPF going from 0 to 1,
- * PFO or IQE being set) and an invalidation completion event (a wait
- * descriptor with IF) each set IP in their control register while IM is
- * set, and otherwise send the interrupt: the MSI data is written to the
+ * PFO or IQE being set), an invalidation completion event (a wait
+ * descriptor with IF) and a page request event (PPR going from 0 to 1, or
+ * PRO being set) each set IP in their control register while IM is set,
+ * and otherwise send the interrupt: the MSI data is written to the
  * address register (when memory is there) and the irq callback is called.
  * Clearing IM with IP set sends the pending interrupt.
  *
@@ -98,6 +108,10 @@ static void vtd_init_caps(struct vtd *v)
 		cap |= VTD_CAP_FS5LP;
 
 	ecap |= VTD_ECAP_C | VTD_ECAP_QI;
+	if (p->ats)
+		ecap |= VTD_ECAP_DT;
+	if (p->prs)
+		ecap |= VTD_ECAP_PRS | VTD_ECAP_PDS;
 	if (p->pt)
 		ecap |= VTD_ECAP_PT;
 	ecap |= (uint64_t)VTD_IRO << VTD_ECAP_IRO_SHIFT;
@@ -131,6 +145,11 @@ void vtd_reset(struct vtd *v)
 	v->iedata = v->ieaddr = v->ieuaddr = 0;
 	v->iqh = v->iqt = v->iqa = 0;
 	v->ics = 0;
+	v->pqh = v->pqt = v->pqa = 0;
+	v->prs = 0;
+	v->pectl = VTD_CTL_IM;
+	v->pedata = v->peaddr = v->peuaddr = 0;
+	v->iva = 0;
 	memset(v->frcd, 0, sizeof(*v->frcd) * v->p.nfr);
 	v->fri = 0;
 	if (v->cache)
@@ -243,6 +262,9 @@ static void send_irq(struct vtd *v, enum vtd_irq line)
 	if (line == VTD_IRQ_FAULT) {
 		addr = (uint64_t)v->feuaddr << 32 | v->feaddr;
 		data = v->fedata;
+	} else if (line == VTD_IRQ_PRQ) {
+		addr = (uint64_t)v->peuaddr << 32 | v->peaddr;
+		data = v->pedata;
 	} else {
 		addr = (uint64_t)v->ieuaddr << 32 | v->ieaddr;
 		data = v->iedata;
@@ -254,9 +276,14 @@ static void send_irq(struct vtd *v, enum vtd_irq line)
 		v->p.irq(v->p.irq_opaque, line);
 }
 
+static uint32_t *ctl_reg(struct vtd *v, enum vtd_irq line)
+{
+	return line == VTD_IRQ_FAULT ? &v->fectl : line == VTD_IRQ_PRQ ? &v->pectl : &v->iectl;
+}
+
 void vtd_event(struct vtd *v, enum vtd_irq line)
 {
-	uint32_t *ctl = line == VTD_IRQ_FAULT ? &v->fectl : &v->iectl;
+	uint32_t *ctl = ctl_reg(v, line);
 
 	if (*ctl & VTD_CTL_IM) {
 		*ctl |= VTD_CTL_IP;
@@ -326,6 +353,11 @@ static bool is_reg64(const struct vtd *v, uint64_t off)
 	case VTD_IQT_REG:
 	case VTD_IQA_REG:
 	case VTD_IQERCD_REG:
+	case VTD_PQH_REG:
+	case VTD_PQT_REG:
+	case VTD_PQA_REG:
+	case VTD_IVA_REG:
+	case VTD_IOTLB_REG:
 		return true;
 	default:
 		return off >= VTD_FRCD_REG && off < VTD_FRCD_REG + 16ULL * v->p.nfr;
@@ -383,8 +415,27 @@ static uint64_t reg_read(struct vtd *v, uint64_t off)
 		return v->ieaddr;
 	case VTD_IEUADDR_REG:
 		return v->ieuaddr;
+	case VTD_PQH_REG:
+		return v->pqh;
+	case VTD_PQT_REG:
+		return v->pqt;
+	case VTD_PQA_REG:
+		return v->pqa;
+	case VTD_PRS_REG:
+		return v->prs;
+	case VTD_PECTL_REG:
+		return v->pectl;
+	case VTD_PEDATA_REG:
+		return v->pedata;
+	case VTD_PEADDR_REG:
+		return v->peaddr;
+	case VTD_PEUADDR_REG:
+		return v->peuaddr;
+	case VTD_IVA_REG:
+		return v->iva;
 	default:
-		return 0; /* GCMD, CCMD (ICC done at once), IQERCD, IOTLB registers */
+		/* GCMD, CCMD and IOTLB_REG (done at once: ICC / IVT read 0), IQERCD */
+		return 0;
 	}
 }
 
@@ -409,7 +460,7 @@ static void gcmd_write(struct vtd *v, uint32_t val)
 
 static void ctl_write(struct vtd *v, enum vtd_irq line, uint32_t val)
 {
-	uint32_t *ctl = line == VTD_IRQ_FAULT ? &v->fectl : &v->iectl;
+	uint32_t *ctl = ctl_reg(v, line);
 
 	*ctl = (*ctl & VTD_CTL_IP) | (val & VTD_CTL_IM);
 	if (!(val & VTD_CTL_IM) && (*ctl & VTD_CTL_IP)) {
@@ -435,11 +486,36 @@ static void reg_write(struct vtd *v, uint64_t off, uint64_t val)
 		v->rtaddr = val & (VTD_MASK(VTD_HAW - 1, 12) | VTD_MASK(11, 10));
 		break;
 	case VTD_CCMD_REG:
-		if (val >> 63) {
-			if (v->cache)
-				xlate_cfgc_inv_all(v->cache);
-			__atomic_add_fetch(&v->cfg_gen, 1, __ATOMIC_RELEASE);
-		}
+		if ((val & VTD_CCMD_ICC) && !(v->gsts & VTD_GSTS_QIES))
+			vtd_reg_inv_cc(v, val);
+		break;
+	case VTD_IVA_REG:
+		v->iva = val & (VTD_MASK(63, 12) | VTD_MASK(6, 0));
+		break;
+	case VTD_IOTLB_REG:
+		if ((val & VTD_IOTLB_IVT) && !(v->gsts & VTD_GSTS_QIES))
+			vtd_reg_inv_iotlb(v, val, v->iva);
+		break;
+	case VTD_PQH_REG:
+		v->pqh = val & VTD_MASK(18, 5);
+		break;
+	case VTD_PQA_REG:
+		v->pqa = val & (VTD_MASK(VTD_HAW - 1, 12) | 7);
+		break;
+	case VTD_PRS_REG:
+		v->prs &= ~((uint32_t)val & (VTD_PRS_PPR | VTD_PRS_PRO));
+		break;
+	case VTD_PECTL_REG:
+		ctl_write(v, VTD_IRQ_PRQ, (uint32_t)val);
+		break;
+	case VTD_PEDATA_REG:
+		v->pedata = (uint32_t)val;
+		break;
+	case VTD_PEADDR_REG:
+		v->peaddr = (uint32_t)val & ~3u;
+		break;
+	case VTD_PEUADDR_REG:
+		v->peuaddr = (uint32_t)val;
 		break;
 	case VTD_FSTS_REG: {
 		uint32_t w1c =

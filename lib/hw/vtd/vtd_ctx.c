@@ -4,32 +4,36 @@
  * context entry, PASID directory, PASID entry, the walk through lib/xlate
  * with the instance's caches, and the fault a blocked request records.
  *
- * The path of a request (VT-d spec §3.4, §9.4-9.6; reference hw.md §2):
+ * The path of a request (VT-d spec §3.4, §9.4-9.6; reference hw.md §2).
+ * Fault reasons are the scalable-mode codes (vtd.h, doc/vtd.md: Linux
+ * 6.12's dma_remap_sm_fault_reasons):
  *  - GSTS.TES = 0: not translated (the address is the physical address).
- *  - The latched root pointer must have TTM = 01b (scalable), else 0x31.
+ *  - The latched root pointer must have TTM = 01b (scalable): 00b is
+ *    legacy mode, not modelled (0x31), 1xb reserved (0x30).
  *  - Root entry (16 bytes, by bus): LP / LCTP for devfn 0-127, UP / UCTP
- *    for 128-255. Read failure 0x08, not present 0x01, reserved bits
- *    ([11:1] of the half used, address bits at or above HAW) 0x0a.
- *  - Context entry (32 bytes, by devfn & 0x7f): read failure 0x09, P = 0
- *    0x02. Reserved (0x0b): qword 0 bits [8:5] and pointer bits at or
- *    above HAW, DTE (no ATS) and PRE (no PRS), qword 1 above bit 20,
- *    qwords 2-3. FPD here suppresses the qualified faults that follow.
- *    A request with PASID on an entry with PASIDE = 0 is blocked (0x0d).
+ *    for 128-255. Read failure 0x38, not present 0x39, reserved bits
+ *    ([11:1] of the half used, address bits at or above HAW) 0x3a.
+ *  - Context entry (32 bytes, by devfn & 0x7f): read failure 0x40, P = 0
+ *    0x41. Reserved (0x42): qword 0 bits [8:5] and pointer bits at or
+ *    above HAW, DTE without ECAP.DT and PRE without ECAP.PRS, qword 1
+ *    above bit 20, qwords 2-3. FPD here suppresses the qualified faults
+ *    that follow. A translation request (ATS) needs DTE (0x44); a request
+ *    with PASID on an entry with PASIDE = 0 is blocked (0x45).
  *  - PASID: the request's, or RID_PASID (qword 1 [19:0]) for a request
  *    without one. The directory has 2^(PDTS + 7) entries: a PASID whose
- *    index (PASID[19:6]) lies beyond it is 0x3b.
+ *    index (PASID[19:6]) lies beyond it is 0x46.
  *  - PASID-directory entry (8 bytes): read failure 0x50, P = 0 0x51; its
- *    FPD suppresses what follows.
+ *    FPD suppresses what follows; reserved bits ([11:2], the pointer at or
+ *    above HAW) 0x52.
  *  - PASID-table entry (64 bytes, PASID[5:0]): read failure 0x58, P = 0
- *    0x59; FPD. Invalid (0x5b): PGTT 0, 5-7, or a type ECAP does not
- *    offer (FSTS / SSTS / NEST / PT); for a second stage, AW not in
- *    CAP.SAGAW; for a first stage, FSPM 1xb or 01b without FS5LP; SRE
- *    without ECAP.SRS, EAFE without EAFS, SSADE without SLADS, WPE without
- *    SRE; reserved bits (qword 0 bits 10-11, pointers at or above HAW,
- *    qword 2 bits 1, 5-6, 8-11, qwords 3-7).
+ *    0x59; FPD. Reserved bits (0x5a): qword 0 bits 10-11, pointers at or
+ *    above HAW, qword 2 bits 1, 5-6, 8-11, qwords 3-7. Invalid (0x5b):
+ *    PGTT 0, 5-7, or a type ECAP does not offer (FSTS / SSTS / NEST / PT);
+ *    for a second stage, AW not in CAP.SAGAW; for a first stage, FSPM 1xb
+ *    or 01b without FS5LP; SRE without ECAP.SRS, EAFE without EAFS, SSADE
+ *    without SLADS, WPE without SRE.
  *  - A supervisor request (with PASID, no PT_PROT_U) needs SRE; without
- *    it the request is blocked with 0x81 (hw.md names no code of its own
- *    for this check; the first stage's privilege fault is the nearest).
+ *    it the request is blocked with 0x5d.
  *  - Walks (lib/xlate, tag {DID, PASID}; second-stage-only contexts use
  *    the tag {DID, VTD_SS_ASID}, which no P_IOTLB names):
  *     PGTT 001b first stage (x86 4/5-level per FSPM, A/D always, 1G
@@ -39,28 +43,35 @@
  *     PGTT 011b nested: FSPTPTR and every first-stage table address are
  *       GPAs translated by the second stage (lib/xlate class TT), and so
  *       is the first stage's output (class IN);
- *     PGTT 100b pass-through: the address (below 2^MGAW, else 0x04).
+ *     PGTT 100b pass-through: the address (below 2^MGAW, else 0x83).
  *  - Walk faults: first stage: input at or above 2^(48 or 57) 0x80
  *    (non-canonical; DMA addresses are not sign-extended), not present
  *    0x71, reserved bits or an address beyond the output size 0x72, a
  *    read that fails at the first level 0x73 (FSPTPTR) and deeper 0x70,
  *    a write the R/W bits refuse 0x85, a user request on a supervisor page
- *    0x81. Second stage (the request's own address, or in nested mode a
- *    first-stage table or output GPA): input above the AGAW 0x04, an entry
- *    without the access's R / W (not present included) 0x06 / 0x05,
- *    reserved bits 0x0c, read failure 0x07. An output in the interrupt
- *    window 0xFEE00000-0xFEEFFFFF (the first stage's output in nested
- *    mode, as QEMU checks it) is 0x87.
+ *    0x81. Second stage: on the request's own address (second stage only)
+ *    or the first stage's output GPA (nested): input above the AGAW 0x83
+ *    (nested: 0x74, the first-stage entry's address is beyond it), an
+ *    entry without the access's R / W (not present included) 0x86 for a
+ *    read and 0x85 for a write; on a first-stage table's GPA (nested):
+ *    above the AGAW 0x74, refused 0x75 for the top-level table (FSPTPTR)
+ *    and 0x76 for a deeper one; reserved bits 0x7a, read failure 0x78. An
+ *    output in the interrupt window 0xFEE00000-0xFEEFFFFF (the first
+ *    stage's output in nested mode, as QEMU checks it) is 0x87.
+ *  - A translation request's walk fault (0x70 and above) is its "no
+ *    translation" completion: not recorded; the device may then send a
+ *    page request (vtd_prq.c).
  *  - Fault recording: reasons found before the context entry's FPD is
- *    known (0x01, 0x08-0x0a, 0x31, and 0x02 / 0x09 / 0x0b of the context
- *    entry itself) are always recorded; every later one is "qualified"
- *    and not recorded while an FPD seen on the way is set
- *    (stats.faults_suppressed counts them).
+ *    known (0x30-0x3a, and 0x40-0x42 of the context entry itself) are
+ *    always recorded; every later one is "qualified" and not recorded
+ *    while an FPD seen on the way is set (stats.faults_suppressed counts
+ *    them).
  *
- * Not modelled: legacy mode, ATS (translated requests, device TLBs),
- * page requests (PRS), execute requests' XD checks beyond lib/pt's, WPE = 0
- * (supervisor writes always honour R/W), EAFE's extended accessed bit,
- * snoop and memory-type fields (PWSNP, PGSNP, CD, EMT, PAT ...).
+ * Not modelled: legacy mode, translated requests (an endpoint uses its
+ * ATC without asking the unit), execute requests' XD checks beyond
+ * lib/pt's, WPE = 0 (supervisor writes always honour R/W), EAFE's extended
+ * accessed bit, snoop and memory-type fields (PWSNP, PGSNP, CD, EMT, PAT
+ * ...).
  *
  * Caching: a successful decode (context + PASID entry) is stored in the
  * configuration cache under (SID, PASID or VTD_CFGC_NO_PASID) until a
@@ -92,18 +103,13 @@ static bool fetch_qw(struct vtd *v, uint64_t pa, uint64_t *qw, unsigned int n)
 
 #define HAW_RSVD VTD_MASK(63, VTD_HAW)
 
-/* Decode the structures for @t. VTD_FR_NONE, or the reason with *qualified / d->fpd set. */
-static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, struct vtd_dcfg *d,
-		      bool *qualified)
+uint8_t vtd_ctx_fetch(struct vtd *v, uint64_t rta, uint16_t sid, uint64_t ce[4])
 {
-	unsigned int bus = t->sid >> 8, devfn = t->sid & 0xff, pdts, aw, fspm;
-	uint64_t re[2], ce[4], pde, pe[8], ptr, half;
-	uint32_t pasid;
+	unsigned int bus = sid >> 8, devfn = sid & 0xff;
+	uint64_t re[2], ptr, half;
 
-	memset(d, 0, sizeof(*d));
-	*qualified = false;
 	if (VTD_BITS(rta, 11, 10) != 1)
-		return VTD_FR_TTM_INV;
+		return VTD_BITS(rta, 11, 10) ? VTD_FR_RTADDR_INV : VTD_FR_TTM_INV;
 	if (!fetch_qw(v, (rta & VTD_MASK(VTD_HAW - 1, 12)) + bus * 16, re, 2))
 		return VTD_FR_ROOT_READ_ERR;
 	half = re[devfn >= 128];
@@ -116,13 +122,32 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 		return VTD_FR_CTX_READ_ERR;
 	if (!(ce[0] & 1))
 		return VTD_FR_CTX_NP;
-	if ((ce[0] & (VTD_MASK(8, 5) | 1ULL << 2 | 1ULL << 4 | HAW_RSVD)) ||
-	    (ce[1] & VTD_MASK(63, 21)) || ce[2] || ce[3])
+	if ((ce[0] & (VTD_MASK(8, 5) | HAW_RSVD)) || (!v->p.ats && (ce[0] & VTD_CTX0_DTE)) ||
+	    (!v->p.prs && (ce[0] & VTD_CTX0_PRE)) || (ce[1] & VTD_MASK(63, 21)) || ce[2] || ce[3])
 		return VTD_FR_CTX_RSVD;
+	return VTD_FR_NONE;
+}
+
+/* Decode the structures for @t. VTD_FR_NONE, or the reason with *qualified / d->fpd set. */
+static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, struct vtd_dcfg *d,
+		      bool *qualified)
+{
+	unsigned int pdts, aw, fspm;
+	uint64_t ce[4], pde, pe[8], ptr;
+	uint32_t pasid;
+	uint8_t r;
+
+	memset(d, 0, sizeof(*d));
+	*qualified = false;
+	r = vtd_ctx_fetch(v, rta, t->sid, ce);
+	if (r)
+		return r;
 	d->fpd = ce[0] & 2;
+	d->dte = ce[0] & VTD_CTX0_DTE;
+	d->pre = ce[0] & VTD_CTX0_PRE;
 	*qualified = true;
 	if (t->pasid != VTD_NO_PASID && !(ce[0] & 8))
-		return VTD_FR_CTX_TT;
+		return VTD_FR_CTX_PASIDE;
 	pasid = t->pasid == VTD_NO_PASID ? (uint32_t)VTD_BITS(ce[1], 19, 0) : t->pasid;
 	d->pasid = pasid;
 	pdts = (unsigned int)VTD_BITS(ce[0], 11, 9);
@@ -134,6 +159,8 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 	if (!(pde & 1))
 		return VTD_FR_PDIR_NP;
 	d->fpd |= pde & 2;
+	if (pde & (VTD_MASK(11, 2) | HAW_RSVD))
+		return VTD_FR_PDIR_RSVD;
 	ptr = pde & VTD_MASK(VTD_HAW - 1, 12);
 	if (!fetch_qw(v, ptr + (uint64_t)(pasid & 63) * 64, pe, 8))
 		return VTD_FR_PTE_READ_ERR;
@@ -171,7 +198,7 @@ static uint8_t decode(struct vtd *v, uint64_t rta, const struct vtd_txn *t, stru
 	if ((pe[0] & (VTD_MASK(11, 10) | HAW_RSVD)) ||
 	    (pe[2] & (1ULL << 1 | VTD_MASK(6, 5) | VTD_MASK(11, 8) | HAW_RSVD)) || pe[3] || pe[4] ||
 	    pe[5] || pe[6] || pe[7])
-		return VTD_FR_PTE_INV;
+		return VTD_FR_PTE_RSVD;
 	if ((d->sre && !v->p.srs) || (d->eafe && !v->p.eafs) || (d->wpe && !d->sre))
 		return VTD_FR_PTE_INV;
 	if ((pe[0] & (1ULL << 9)) && !v->p.slads)
@@ -204,26 +231,29 @@ static int stage_cfg(struct pt_cfg *c, enum pt_format f, unsigned int ias, unsig
 	return pt_cfg_init(c);
 }
 
-/* The reason of a walk fault. */
+/* The reason of a walk fault (scalable-mode codes, vtd.h). */
 static uint8_t walk_reason(const struct vtd_dcfg *d, const struct xlate_cfg *xc,
 			   const struct vtd_txn *t, enum pt_fault_reason r,
 			   const struct xlate_fault *f)
 {
 	if (f->stage == 2) {
 		uint64_t in = f->ipa;
+		/* Nested: a first-stage table fetch the second stage could not serve. */
+		bool fetch = d->pgtt == VTD_PGTT_NESTED && f->cls != XLATE_CLASS_IN;
 
 		switch (r) {
 		case PT_FAULT_TRANSLATION:
 			if (in >> d->ss_ias)
-				return VTD_FR_ADDR_GAW;
+				return fetch || d->pgtt == VTD_PGTT_NESTED ? VTD_FR_NEST_FS_GAW
+									   : VTD_FR_ADDR_GAW;
 			/* an SS entry without R / W is not present: a permission fault */
 			__attribute__((fallthrough));
 		case PT_FAULT_PERMISSION:
 		case PT_FAULT_ACCESS:
-			/* A first-stage table fetch reads; the final access as asked. */
-			if (f->cls == XLATE_CLASS_IN && (t->access & PT_PROT_W))
-				return VTD_FR_SS_WRITE;
-			return VTD_FR_SS_READ;
+			if (fetch)
+				return (in >> 12) == (d->fsptr >> 12) ? VTD_FR_NEST_FS_TOP_READ
+								      : VTD_FR_NEST_FS_READ;
+			return t->access & PT_PROT_W ? VTD_FR_SM_WRITE : VTD_FR_SM_READ;
 		case PT_FAULT_EXT_ABORT:
 			return VTD_FR_SS_READ_ERR;
 		default:
@@ -269,6 +299,9 @@ static int block(struct vtd *v, const struct vtd_txn *t, uint8_t reason, bool qu
 	};
 
 	res->reason = reason;
+	/* A translation request's walk fault is its "no translation" completion. */
+	if (t->ats_req && reason >= VTD_FR_FS_READ_ERR)
+		return -EFAULT;
 	if (qualified && fpd) {
 		pthread_mutex_lock(&v->lock);
 		v->stats.faults_suppressed++;
@@ -323,8 +356,10 @@ int vtd_translate(struct vtd *v, const struct vtd_txn *t, struct vtd_result *res
 		if (v->cache)
 			xlate_cfgc_insert(v->cache, t->sid, key, &d, sizeof(d));
 	}
+	if (t->ats_req && !d.dte)
+		return block(v, t, VTD_FR_CTX_DTE, true, d.fpd, res);
 	if (t->pasid != VTD_NO_PASID && !(t->access & PT_PROT_U) && !d.sre)
-		return block(v, t, VTD_FR_FS_PRIV, true, d.fpd, res);
+		return block(v, t, VTD_FR_PTE_SRE, true, d.fpd, res);
 	if (d.pgtt == VTD_PGTT_PT) {
 		if (t->addr >> v->p.mgaw)
 			return block(v, t, VTD_FR_ADDR_GAW, true, d.fpd, res);

@@ -180,6 +180,7 @@ static void vtd_paging_free(struct iommu_domain *domain)
 	struct vtd_domain *s2 = to_vdom(domain);
 	struct vtd_iommu *v = s2->v;
 
+	vtd_report_barrier(v);
 	/* The walk caches forget the tables before they are reused; the DID is clean for reuse. */
 	epoch_hold();
 	pt_table_destroy(&s2->pt);
@@ -395,6 +396,7 @@ static void vtd_nested_free(struct iommu_domain *domain)
 	struct vtd_nested *n = to_vnest(domain), **pp;
 	struct vtd_iommu *v = n->v;
 
+	vtd_report_barrier(v);
 	pthread_mutex_lock(&v->lock);
 	for (pp = &n->s2->children; *pp; pp = &(*pp)->next) {
 		if (*pp == n) {

@@ -21,6 +21,8 @@
 /* Context and PASID entry fields the driver writes (qword, bit). */
 #define CTX0_P	     BIT(0)
 #define CTX0_PASIDE  BIT(3)
+#define CTX0_DTE     BIT(2)
+#define CTX0_PRE     BIT(4)
 #define CTX0_PDTS_SHIFT 9
 #define PTE0_P	     BIT(0)
 #define PTE0_AW_SHIFT 2
@@ -45,6 +47,7 @@ struct vtd_attach {
 	struct vtd_master *m;
 	uint32_t pasid;
 	struct iommu_domain *domain;
+	bool iopf; /* the domain has a fault queue: counted in m->iopf_users */
 	struct vtd_attach *next;
 };
 
@@ -70,6 +73,12 @@ struct vtd_iommu {
 	uint32_t *status;  /* wait descriptors write here */
 	uint32_t seq;
 
+	uint64_t *prq;	   /* page request queue (4 KiB: 128 descriptors), NULL without PRS */
+	pthread_mutex_t prq_lock; /* page request consumption */
+	pthread_rwlock_t report_lock; /* read while a page request is reported */
+	/* Endpoints by requester ID for the unit's messages: under ep_lock (a leaf). */
+	pthread_mutex_t ep_lock;
+
 	pthread_mutex_t fault_lock; /* fault record consumption */
 	struct vtd_iommu_stats stats; /* atomics */
 };
@@ -82,6 +91,9 @@ struct vtd_master {
 	unsigned int pdir_entries; /* 2^(PDTS + 7) */
 	uint64_t *pdir;
 	uint64_t **ptbl;	   /* per directory entry: its PASID table (64 entries), or NULL */
+	struct vtd_ep *ep;	   /* ATS device: its endpoint; NULL otherwise */
+	bool ats, pri;		   /* what the driver uses (ECAP.DT / PRS and the device) */
+	unsigned int iopf_users;   /* attachments to domains with a fault queue (PRE, PRI on) */
 	struct vtd_master *next;
 };
 
@@ -149,6 +161,9 @@ void vtd_flush_piotlb(struct vtd_iommu *v, uint16_t did, uint32_t pasid, uint64_
 void vtd_reinstall(struct vtd_iommu *v, struct iommu_domain *domain);
 /* Attach (@dev, @pasid) to @domain: the PASID entry @domain makes. */
 int vtd_attach(struct udev *dev, uint32_t pasid, struct iommu_domain *domain);
+
+/* Wait until no page request report is running (before freeing a domain or a device). */
+void vtd_report_barrier(struct vtd_iommu *v);
 
 /* vtd_domain.c */
 /* The PASID entry @domain makes (lock held). */

@@ -41,11 +41,38 @@
  * blocked request drains the fault recording registers (the driver's
  * fault interrupt handler) and reports -EIO for a configuration fault
  * (root, context and PASID structures), -EFAULT for a translation fault.
+ * An ATS device (PCI, ECAP.DT) goes through its endpoint (vtd_ep.h): the
+ * ATC, else a translation request, else with PRI on a page request; the
+ * DMA thread then drains the page request queue (vtd_iommu_process_prq,
+ * the driver's prq thread) and waits for the group's response outside the
+ * epoch section, translating again on Success.
+ *
+ * ATS and PRI (Linux 6.12's iommu.c / prq.c / cache.c). The context entry
+ * of an ATS device has DTE. IOPF is turned on for a device when the first
+ * of its attachments to a domain with a fault queue (the core's sink) is
+ * made - PRE in its context entry with a device-selective context-cache
+ * flush, and the endpoint's PRI Enable - and off after the last; a device
+ * without PRI is ENODEV (intel_iommu_enable_iopf). The page request
+ * queue (4 KiB) is set up at probe when ECAP.PRS; its handler refuses
+ * what prq_event_thread refuses and reports the rest to the sink of the
+ * domain the request's PASID is attached to; the page response is a page
+ * group response descriptor. Every IOTLB / P_IOTLB flush is followed by
+ * the device-TLB invalidation of the ATS devices attached to the DID, and
+ * a PASID entry's teardown by its device's. The unit's messages to
+ * devices come back through params.dev_msg (route_dev_msg): to the
+ * endpoint of the requester ID.
  *
  * Locks: v->lock guards the driver's structures, DIDs, attachments and the
  * queue; it is taken inside a domain's own lock never (unmap releases the
- * domain lock before flushing). fault_lock serialises fault consumption.
- * The model's own lock is innermost (MMIO).
+ * domain lock before flushing). fault_lock serialises fault consumption,
+ * prq_lock page request consumption. report_lock is held (read) while a
+ * page request finds its domain (under v->lock) and is reported to the
+ * core's sink (without v->lock: the sink takes the core's device lock,
+ * which the core holds around attach, which takes v->lock); so it comes
+ * before v->lock, and freeing a domain or a device takes it for write,
+ * holding nothing, first (vtd_report_barrier). The model's own
+ * lock is inside v->lock (MMIO); ep_lock (the device list for messages)
+ * inside the model's, and an endpoint's lock inside that: leaves.
  */
 #include <endian.h>
 #include <errno.h>
@@ -53,12 +80,30 @@
 #include <string.h>
 
 #include "hw/vtd/vtd_drv.h"
+#include "hw/vtd/vtd_ep.h"
 #include "util/alloc.h"
+#include "util/epoch.h"
 #include "util/log.h"
 
 static unsigned int vtd_instances;
 
 static const struct iommu_ops vtd_iommu_ops;
+
+/* The unit's messages to devices: to the endpoint of the requester ID (model lock held). */
+static void route_dev_msg(void *opaque, const struct vtd_dev_msg *m)
+{
+	struct vtd_iommu *v = opaque;
+
+	pthread_mutex_lock(&v->ep_lock);
+	for (struct vtd_master *it = v->masters; it; it = it->next) {
+		if (it->dev.sid == m->sid) {
+			if (it->ep)
+				vtd_ep_msg(it->ep, m);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->ep_lock);
+}
 
 void vtd_iommu_params_default(struct vtd_iommu_params *p)
 {
@@ -126,6 +171,9 @@ int vtd_qi_submit(struct vtd_iommu *v, const uint64_t (*d)[2], unsigned int n)
 	return ret;
 }
 
+static void flush_dev_tlbs(struct vtd_iommu *v, uint16_t did, int64_t pasid, uint64_t addr,
+			   uint64_t size);
+
 /* The address mask (log2 of 4K pages) covering [addr, addr + size), or -1 when too large. */
 static int inv_am(uint64_t addr, uint64_t size, uint64_t *base)
 {
@@ -156,6 +204,58 @@ void vtd_flush_iotlb(struct vtd_iommu *v, uint16_t did, uint64_t addr, uint64_t 
 		d[0][1] = base | (uint64_t)am;
 	}
 	vtd_qi_submit(v, (const uint64_t(*)[2])d, 1);
+	flush_dev_tlbs(v, did, -1, addr, size);
+}
+
+/*
+ * Device-TLB invalidation of [addr, addr + size) (size 0: everything) for
+ * the ATS device of @a, after its IOTLB flush (Linux's cache.c batches the
+ * two the same way). Lock held.
+ */
+static void flush_dev_tlb(struct vtd_iommu *v, const struct vtd_attach *a, uint64_t addr,
+			  uint64_t size)
+{
+	uint64_t d[1][2], q1;
+	unsigned int order = 0;
+
+	if (!a->m->ats)
+		return;
+	/* The smallest aligned block of 2^order pages holding the range. */
+	if (size && !range_wraps(addr, size))
+		while (order < 51 && (addr >> (12 + order)) != ((addr + size - 1) >> (12 + order)))
+			order++;
+	if (!size || range_wraps(addr, size) || order >= 51) {
+		q1 = GENMASK(62, 12) | 1; /* S, ones up to bit 62: everything */
+	} else if (!order) {
+		q1 = addr & GENMASK(63, 12); /* one page, S = 0 */
+	} else {
+		/* S: ADDR's lowest zero bit (12 + order - 1) gives the size, ones below it. */
+		q1 = (addr & ~((SZ_4K << order) - 1)) | (((SZ_4K << (order - 1)) - 1) & ~0xfffULL) |
+		     1;
+	}
+	if (a->pasid == 0) {
+		d[0][0] = VTD_INV_DEV_TLB | (uint64_t)a->m->dev.sid << 32;
+		d[0][1] = q1;
+	} else {
+		/* PASID-based: the same ADDR, S at bit 11. */
+		d[0][0] = VTD_INV_P_DEV_TLB | (uint64_t)a->m->dev.sid << 16 |
+			  (uint64_t)a->pasid << 32;
+		d[0][1] = (q1 & GENMASK(63, 12)) | (q1 & 1 ? BIT(11) : 0);
+	}
+	vtd_qi_submit(v, (const uint64_t(*)[2])d, 1);
+}
+
+/* The device TLBs of every attachment of a domain with DID @did (@pasid: that one only). */
+static void flush_dev_tlbs(struct vtd_iommu *v, uint16_t did, int64_t pasid, uint64_t addr,
+			   uint64_t size)
+{
+	for (struct vtd_attach *a = v->attached; a; a = a->next) {
+		if (!a->m->ats || vtd_iommu_domain_did(a->domain) != did ||
+		    (pasid >= 0 && a->pasid != (uint32_t)pasid))
+			continue;
+		/* A nested device's ATC holds guest addresses: a stage-2 range names none. */
+		flush_dev_tlb(v, a, addr, pasid < 0 && vtd_is_nested(a->domain) ? 0 : size);
+	}
 }
 
 void vtd_flush_piotlb(struct vtd_iommu *v, uint16_t did, uint32_t pasid, uint64_t addr,
@@ -173,6 +273,7 @@ void vtd_flush_piotlb(struct vtd_iommu *v, uint16_t did, uint32_t pasid, uint64_
 		d[0][1] = base | (uint64_t)am | (leaf ? BIT(6) : 0);
 	}
 	vtd_qi_submit(v, (const uint64_t(*)[2])d, 1);
+	flush_dev_tlbs(v, did, pasid, addr, size);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -201,6 +302,7 @@ static void vtd_iommu_free_mem(struct vtd_iommu *v)
 	ufree(v->root);
 	ufree(v->iq);
 	ufree(v->status);
+	ufree(v->prq);
 	ufree(v->did_map);
 	vtd_free(v->hw);
 	ufree(v);
@@ -221,6 +323,8 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 	hw = p->hw;
 	hw.irq = NULL;
 	hw.irq_opaque = NULL;
+	hw.dev_msg = route_dev_msg;
+	hw.dev_msg_opaque = v;
 	ret = vtd_new(&hw, &pt_mem_host, &v->hw);
 	if (ret) {
 		ufree(v);
@@ -230,7 +334,9 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 	v->iq = ualloc_aligned(4096, 4096);
 	v->status = ualloc_aligned(64, 64);
 	v->did_map = ucalloc(65536 / 64, sizeof(uint64_t));
-	if (!v->root || !v->iq || !v->status || !v->did_map) {
+	if (p->hw.prs)
+		v->prq = ualloc_aligned(4096, 4096);
+	if (!v->root || !v->iq || !v->status || !v->did_map || (p->hw.prs && !v->prq)) {
 		vtd_iommu_free_mem(v);
 		return -ENOMEM;
 	}
@@ -241,6 +347,9 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 		snprintf(v->name, sizeof(v->name), "dmar%u", n);
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->fault_lock, NULL);
+	pthread_mutex_init(&v->prq_lock, NULL);
+	pthread_rwlock_init(&v->report_lock, NULL);
+	pthread_mutex_init(&v->ep_lock, NULL);
 	v->iommu = (struct iommu_device){.ops = &vtd_iommu_ops, .name = v->name, .priv = v};
 	v->cap = rd(v, VTD_CAP_REG, 8);
 	v->ecap = rd(v, VTD_ECAP_REG, 8);
@@ -251,6 +360,12 @@ int vtd_iommu_new(const struct vtd_iommu_params *p, struct vtd_iommu **out)
 	wr(v, VTD_IQA_REG, 8, (uint64_t)(uintptr_t)v->iq);
 	wr(v, VTD_IQT_REG, 8, 0);
 	gcmd(v, VTD_GCMD_QIE, 0);
+	if (v->prq) {
+		/* The page request queue (Linux's intel_iommu_enable_prq), 4 KiB. */
+		memset(v->prq, 0, 4096);
+		wr(v, VTD_PQH_REG, 8, 0);
+		wr(v, VTD_PQA_REG, 8, (uint64_t)(uintptr_t)v->prq);
+	}
 	pthread_mutex_lock(&v->lock);
 	{
 		const uint64_t d[3][2] = {
@@ -281,6 +396,9 @@ void vtd_iommu_free(struct vtd_iommu *v)
 	gcmd(v, 0, VTD_GCMD_QIE);
 	pthread_mutex_destroy(&v->lock);
 	pthread_mutex_destroy(&v->fault_lock);
+	pthread_mutex_destroy(&v->prq_lock);
+	pthread_rwlock_destroy(&v->report_lock);
+	pthread_mutex_destroy(&v->ep_lock);
 	vtd_iommu_free_mem(v);
 }
 
@@ -300,6 +418,10 @@ void vtd_iommu_get_stats(struct vtd_iommu *v, struct vtd_iommu_stats *st)
 	st->qi_errors = __atomic_load_n(&v->stats.qi_errors, __ATOMIC_RELAXED);
 	st->faults = __atomic_load_n(&v->stats.faults, __ATOMIC_RELAXED);
 	st->overflows = __atomic_load_n(&v->stats.overflows, __ATOMIC_RELAXED);
+	st->prq_reqs = __atomic_load_n(&v->stats.prq_reqs, __ATOMIC_RELAXED);
+	st->iopfs = __atomic_load_n(&v->stats.iopfs, __ATOMIC_RELAXED);
+	st->prq_denied = __atomic_load_n(&v->stats.prq_denied, __ATOMIC_RELAXED);
+	st->prq_overflows = __atomic_load_n(&v->stats.prq_overflows, __ATOMIC_RELAXED);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -379,7 +501,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	struct vtd_master *m, *it;
 	uint64_t *ce;
 
-	if (!p || p->pasid_bits > pss_bits) {
+	if (!p || p->pasid_bits > pss_bits || (p->pri && !p->ats) || p->atc_entries > 4096) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -391,12 +513,27 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 		*err = -ENOMEM;
 		return NULL;
 	}
+	if (p->ats) {
+		struct vtd_ep_params ep = {.atc_entries = p->atc_entries ? p->atc_entries : 64,
+					   .pri = p->pri};
+		int ret = vtd_ep_new(&ep, &m->ep);
+
+		if (ret) {
+			ufree(m);
+			*err = ret;
+			return NULL;
+		}
+		/* Linux: ATS with ECAP.DT on a PCI device; PRI also needs PRS and PDS. */
+		m->ats = p->is_pci && (v->ecap & VTD_ECAP_DT);
+		m->pri = m->ats && p->pri && (v->ecap & VTD_ECAP_PRS) && (v->ecap & VTD_ECAP_PDS);
+	}
 	m->pdir_entries = 1u << (pdts + 7);
 	m->pdir = ualloc_aligned(4096, MAX((size_t)m->pdir_entries * 8, (size_t)4096));
 	m->ptbl = ucalloc(m->pdir_entries, sizeof(*m->ptbl));
 	if (!m->pdir || !m->ptbl) {
 		ufree(m->pdir);
 		ufree(m->ptbl);
+		vtd_ep_free(m->ep);
 		ufree(m);
 		*err = -ENOMEM;
 		return NULL;
@@ -407,6 +544,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 			pthread_mutex_unlock(&v->lock);
 			ufree(m->pdir);
 			ufree(m->ptbl);
+			vtd_ep_free(m->ep);
 			ufree(m);
 			*err = -EEXIST;
 			return NULL;
@@ -417,6 +555,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 		pthread_mutex_unlock(&v->lock);
 		ufree(m->pdir);
 		ufree(m->ptbl);
+		vtd_ep_free(m->ep);
 		ufree(m);
 		*err = -ENOMEM;
 		return NULL;
@@ -440,11 +579,13 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	ce[1] = 0;
 	ce[2] = ce[3] = 0;
 	__atomic_store_n(&ce[0],
-			 htole64(CTX0_P | CTX0_PASIDE | (uint64_t)pdts << CTX0_PDTS_SHIFT |
-				 (uint64_t)(uintptr_t)m->pdir),
+			 htole64(CTX0_P | CTX0_PASIDE | (m->ats ? CTX0_DTE : 0) |
+				 (uint64_t)pdts << CTX0_PDTS_SHIFT | (uint64_t)(uintptr_t)m->pdir),
 			 __ATOMIC_RELEASE);
+	pthread_mutex_lock(&v->ep_lock);
 	m->next = v->masters;
 	v->masters = m;
+	pthread_mutex_unlock(&v->ep_lock);
 	{
 		const uint64_t d[1][2] = {{VTD_INV_CC | 3ULL << 4 | (uint64_t)p->sid << 32, 0}};
 
@@ -510,6 +651,11 @@ static int install_pe(struct vtd_master *m, uint32_t pasid, const uint64_t *pe)
 			d[1][1] = 0;
 		}
 		vtd_qi_submit(v, (const uint64_t(*)[2])d, 2);
+		{
+			struct vtd_attach one = {.m = m, .pasid = pasid};
+
+			flush_dev_tlb(v, &one, 0, 0);
+		}
 	}
 	if (!pe)
 		return 0;
@@ -536,6 +682,54 @@ int vtd_iommu_read_pasid_entry(struct udev *dev, uint32_t pasid, uint64_t pe[8])
 	return slot ? 0 : -ENOENT;
 }
 
+/*
+ * PRE in the device's context entry, and the device's PRI Enable, as
+ * Linux's context_flip_pri + pci_enable_pri / pci_disable_pri do (a
+ * device-selective context-cache invalidation after the entry changes).
+ * Lock held.
+ */
+static void flip_pri(struct vtd_master *m, bool enable)
+{
+	struct vtd_iommu *v = m->v;
+	uint64_t *ce = ctx_entry(v, (uint16_t)m->dev.sid, false);
+	const uint64_t d[1][2] = {{VTD_INV_CC | 3ULL << 4 | (uint64_t)m->dev.sid << 32, 0}};
+	uint64_t c0;
+
+	if (!ce)
+		return;
+	c0 = le64toh(__atomic_load_n(&ce[0], __ATOMIC_RELAXED));
+	c0 = enable ? c0 | CTX0_PRE : c0 & ~CTX0_PRE;
+	__atomic_store_n(&ce[0], htole64(c0), __ATOMIC_RELEASE);
+	vtd_qi_submit(v, d, 1);
+	vtd_ep_set_pri(m->ep, enable);
+}
+
+/*
+ * Attaching a domain with a fault queue turns IOPF on for the device
+ * (Linux: iommufd_fault_iopf_enable -> intel_iommu_enable_iopf), once for
+ * all such attachments: a device without PRI (or ATS, or not PCI) is
+ * ENODEV. Lock held.
+ */
+static int iopf_get(struct vtd_master *m)
+{
+	if (!m->pri)
+		return -ENODEV;
+	if (m->iopf_users++ == 0)
+		flip_pri(m, true);
+	return 0;
+}
+
+static void iopf_put(struct vtd_master *m)
+{
+	if (m->iopf_users && --m->iopf_users == 0)
+		flip_pri(m, false);
+}
+
+static bool has_sink(const struct iommu_domain *domain)
+{
+	return __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) != NULL;
+}
+
 /* Drop the binding of (@m, @pasid) and its entry. Lock held. */
 static void detach_locked(struct vtd_master *m, uint32_t pasid)
 {
@@ -543,6 +737,8 @@ static void detach_locked(struct vtd_master *m, uint32_t pasid)
 
 	install_pe(m, pasid, NULL);
 	if (a) {
+		if (a->iopf)
+			iopf_put(m);
 		*pp = a->next;
 		ufree(a);
 	}
@@ -568,9 +764,20 @@ int vtd_attach(struct udev *dev, uint32_t pasid, struct iommu_domain *domain)
 		a->m = m;
 		a->pasid = pasid;
 	}
+	if (has_sink(domain) && !a->iopf) {
+		ret = iopf_get(m);
+		if (ret) {
+			if (*pp != a)
+				ufree(a);
+			pthread_mutex_unlock(&v->lock);
+			return ret;
+		}
+	}
 	vtd_make_pe(domain, pe);
 	ret = install_pe(m, pasid, pe);
 	if (ret) {
+		if (has_sink(domain) && !a->iopf)
+			iopf_put(m);
 		if (*pp != a)
 			ufree(a);
 		else
@@ -578,6 +785,10 @@ int vtd_attach(struct udev *dev, uint32_t pasid, struct iommu_domain *domain)
 		pthread_mutex_unlock(&v->lock);
 		return ret;
 	}
+	/* Leaving a domain with a fault queue for one without turns IOPF off. */
+	if (a->iopf && !has_sink(domain))
+		iopf_put(m);
+	a->iopf = has_sink(domain);
 	a->domain = domain;
 	if (*pp != a) {
 		a->next = NULL;
@@ -651,13 +862,17 @@ void vtd_iommu_dev_destroy(struct udev *dev)
 		__atomic_store_n(&ce[0], 0, __ATOMIC_RELEASE);
 		vtd_qi_submit(v, d, 2);
 	}
+	pthread_mutex_lock(&v->ep_lock);
 	for (pp = &v->masters; *pp; pp = &(*pp)->next) {
 		if (*pp == m) {
 			*pp = m->next;
 			break;
 		}
 	}
+	pthread_mutex_unlock(&v->ep_lock);
 	pthread_mutex_unlock(&v->lock);
+	vtd_report_barrier(v);
+	vtd_ep_free(m->ep);
 	for (unsigned int i = 0; i < m->pdir_entries; i++)
 		ufree(m->ptbl[i]);
 	ufree(m->ptbl);
@@ -702,8 +917,200 @@ static uint64_t vtd_capabilities(struct udev *dev)
 
 static bool config_fault(uint8_t reason)
 {
-	return reason <= 0x03 || (reason >= 0x08 && reason <= 0x0b) || reason == 0x0d ||
-	       (reason >= 0x30 && reason < 0x70);
+	/* Root, context, PASID-directory and PASID-table reasons (0x30-0x6f). */
+	return reason >= 0x30 && reason < 0x70;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Page requests                                                          */
+
+struct vtd_ep *vtd_iommu_dev_ep(struct udev *dev)
+{
+	return vtd_master_ours(dev) ? to_vmaster(dev)->ep : NULL;
+}
+
+static void prq_respond(struct vtd_iommu *v, uint16_t sid, bool pasid_valid, uint32_t pasid,
+			uint16_t prgi, bool last, unsigned int code)
+{
+	const uint64_t d[1][2] = {
+		{VTD_INV_PGRP_RESP | (uint64_t)pasid_valid << 4 | (uint64_t)code << 12 |
+			 (uint64_t)sid << 16 | (uint64_t)(pasid & 0xfffff) << 32,
+		 (uint64_t)last << 2 | (uint64_t)(prgi & 0x1ff) << 3},
+	};
+
+	pthread_mutex_lock(&v->lock);
+	vtd_qi_submit(v, d, 1);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* One page request descriptor (CPU order): 0 when a fault queue took it. */
+static int prq_report(struct vtd_iommu *v, const uint64_t q[4])
+{
+	uint16_t sid = (uint16_t)(q[0] >> 16);
+	uint32_t pasid = (uint32_t)(q[0] >> 32) & 0xfffff;
+	bool rd = q[1] & 1, wr = q[1] & 2, exe = q[0] & BIT(52), pm = q[0] & BIT(53);
+	/*
+	 * intel_prq_report also sets the kernel's IOMMU_FAULT_PAGE_RESPONSE_
+	 * NEEDS_PASID (bit 2) with PASID_VALID, and 6.12's iommufd copies the
+	 * kernel flags into the record as they are: userspace sees bit 2 too.
+	 */
+	struct iopf_fault f = {
+		.flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | VTD_IOPF_NEEDS_PASID |
+			 (q[1] & 4 ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0),
+		.pasid = pasid,
+		.grpid = (uint32_t)(q[1] >> 3) & 0x1ff,
+		.perm = (rd ? IOMMU_PGFAULT_PERM_READ : 0) | (wr ? IOMMU_PGFAULT_PERM_WRITE : 0) |
+			(exe ? IOMMU_PGFAULT_PERM_EXEC : 0) | (pm ? IOMMU_PGFAULT_PERM_PRIV : 0),
+		.addr = q[1] & GENMASK(63, 12),
+	};
+	struct iommu_domain *domain = NULL;
+	struct iommu_event_sink *sink;
+	struct vtd_attach *a;
+
+	/* Linux's prq_event_thread: no PASID, privileged R/W and execute reads are refused. */
+	if (!(q[0] & BIT(8)) || (pm && (rd || wr)) || (exe && rd))
+		return -EINVAL;
+	/*
+	 * The domain the PASID is attached to (VT-d has no user PASID table:
+	 * no fallback to the RID's, as iommu_report_device_fault()). The
+	 * lookup and the report run under report_lock (read), taken before
+	 * v->lock: whoever frees a domain or a device waits on it after the
+	 * last attachment went, so neither goes away meanwhile. v->lock is
+	 * not held across the report (the core's sink takes the device lock,
+	 * which the core holds around attach, which takes v->lock).
+	 */
+	pthread_rwlock_rdlock(&v->report_lock);
+	pthread_mutex_lock(&v->lock);
+	for (a = v->attached; a; a = a->next) {
+		if (a->m->dev.sid == sid && a->pasid == pasid && pasid) {
+			domain = a->domain;
+			break;
+		}
+	}
+	sink = domain ? __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) : NULL;
+	if (!sink || !sink->report_iopf || !a->m->pri || !a->iopf) {
+		pthread_mutex_unlock(&v->lock);
+		pthread_rwlock_unlock(&v->report_lock);
+		return -ENODEV;
+	}
+	{
+		struct udev *dev = &a->m->dev;
+		int ret;
+
+		pthread_mutex_unlock(&v->lock);
+		ret = sink->report_iopf(domain, dev, &f);
+		pthread_rwlock_unlock(&v->report_lock);
+		return ret;
+	}
+}
+
+void vtd_report_barrier(struct vtd_iommu *v)
+{
+	pthread_rwlock_wrlock(&v->report_lock);
+	pthread_rwlock_unlock(&v->report_lock);
+}
+
+void vtd_iommu_process_prq(struct vtd_iommu *v)
+{
+	if (!v->prq)
+		return;
+	pthread_mutex_lock(&v->prq_lock);
+	for (;;) {
+		uint64_t head, tail;
+
+		/* Clear PPR before reading head and tail, so a new request sets it again. */
+		wr(v, VTD_PRS_REG, 4, VTD_PRS_PPR);
+		tail = rd(v, VTD_PQT_REG, 8) & 0xfe0;
+		head = rd(v, VTD_PQH_REG, 8) & 0xfe0;
+		if (head == tail)
+			break;
+		while (head != tail) {
+			const uint64_t *e = &v->prq[head / 8];
+			uint64_t q[4];
+			int ret;
+
+			for (unsigned int i = 0; i < 4; i++)
+				q[i] = le64toh(__atomic_load_n(&e[i], __ATOMIC_ACQUIRE));
+			head = (head + 32) & 0xfe0;
+			__atomic_add_fetch(&v->stats.prq_reqs, 1, __ATOMIC_RELAXED);
+			/* A stop marker (LPIG without R / W) needs no response. */
+			if ((q[1] & 4) && !(q[1] & 3) && (q[0] & BIT(8)))
+				continue;
+			ret = prq_report(v, q);
+			if (!ret) {
+				__atomic_add_fetch(&v->stats.iopfs, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			__atomic_add_fetch(&v->stats.prq_denied, 1, __ATOMIC_RELAXED);
+			if (q[1] & 4)
+				prq_respond(v, (uint16_t)(q[0] >> 16), q[0] & BIT(8),
+					    (uint32_t)(q[0] >> 32) & 0xfffff,
+					    (uint16_t)(q[1] >> 3) & 0x1ff, true, VTD_PRG_INVALID);
+		}
+		wr(v, VTD_PQH_REG, 8, tail);
+	}
+	/* Overflow: cleared once the queue is empty, as Linux does. */
+	if (rd(v, VTD_PRS_REG, 4) & VTD_PRS_PRO) {
+		__atomic_add_fetch(&v->stats.prq_overflows, 1, __ATOMIC_RELAXED);
+		if ((rd(v, VTD_PQH_REG, 8) & 0xfe0) == (rd(v, VTD_PQT_REG, 8) & 0xfe0))
+			wr(v, VTD_PRS_REG, 4, VTD_PRS_PRO);
+	}
+	pthread_mutex_unlock(&v->prq_lock);
+}
+
+/* Linux's intel_iommu_page_response: a page group response descriptor. */
+static int vtd_page_response(struct udev *dev, const struct iopf_fault *fault,
+			     const struct iommu_page_response *resp)
+{
+	struct vtd_master *m;
+	bool pv;
+
+	if (!vtd_master_ours(dev) || !resp || !fault)
+		return -EINVAL;
+	m = to_vmaster(dev);
+	if (!m->pri)
+		return -EOPNOTSUPP;
+	pv = fault->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID;
+	prq_respond(m->v, (uint16_t)dev->sid, pv, pv ? fault->pasid : 0, (uint16_t)resp->grpid,
+		    fault->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+		    resp->code == IOMMUFD_PAGE_RESP_SUCCESS ? VTD_PRG_SUCCESS : VTD_PRG_INVALID);
+	return 0;
+}
+
+/*
+ * An ATS device's access: its ATC, else a translation request, else (PRI
+ * on) a page request, the page request queue drained, and a wait for the
+ * response outside the epoch section; Success tries again.
+ */
+#define EP_PRI_ROUNDS 8
+
+static int ep_translate(struct vtd_master *m, const struct vtd_txn *t, struct vtd_result *r)
+{
+	unsigned int rounds = 0;
+	uint16_t prgi;
+	int ret;
+
+	for (;;) {
+		bool section;
+		int code;
+
+		ret = vtd_ep_translate(m->ep, m->v->hw, t, r,
+				       rounds < EP_PRI_ROUNDS ? &prgi : NULL);
+		if (ret != -EAGAIN)
+			return ret;
+		rounds++;
+		section = epoch_in_section();
+		if (section)
+			epoch_exit();
+		vtd_iommu_process_prq(m->v);
+		code = vtd_ep_prg_wait(m->ep, prgi);
+		if (section)
+			epoch_enter();
+		if (code != VTD_PRG_SUCCESS) {
+			r->reason = r->reason ? r->reason : VTD_FR_FS_NP;
+			return -EFAULT;
+		}
+	}
 }
 
 static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, size_t len,
@@ -722,7 +1129,10 @@ static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, si
 	t.sid = (uint16_t)dev->sid;
 	/* A user request (Linux's first-stage tables set U/S). */
 	t.access = access | PT_PROT_U;
-	ret = vtd_translate(v->hw, &t, &r);
+	if (to_vmaster(dev)->ats)
+		ret = ep_translate(to_vmaster(dev), &t, &r);
+	else
+		ret = vtd_translate(v->hw, &t, &r);
 	if (!ret) {
 		uint64_t left = r.size - (iova & (r.size - 1));
 
@@ -751,5 +1161,6 @@ static const struct iommu_ops vtd_iommu_ops = {
 	.domain_alloc_nested = vtd_domain_alloc_nested,
 	.block_dev = vtd_block_dev,
 	.remove_dev_pasid = vtd_remove_dev_pasid,
+	.page_response = vtd_page_response,
 	.dma_translate = vtd_dma_translate,
 };

@@ -25,7 +25,11 @@
  *   GET_HW_INFO      IOMMU_HW_INFO_TYPE_INTEL_VTD: CAP and ECAP;
  *   DMA              dma_translate over vtd_translate(); the fault
  *                    recording registers are drained after each fault.
- * Not offered: IOPF (the model has no page requests), vIOMMU objects,
+ *   IOPF             HWPTs with a fault queue on PRI devices (ENODEV on
+ *                    others, Linux's intel_iommu_enable_iopf): page
+ *                    requests with a PASID to the fault queue, page
+ *                    responses as page group response descriptors;
+ * Not offered: vIOMMU objects,
  * the VFIO v13 nesting extension, MSIs through the IOMMU (every device
  * has the interrupt window 0xFEE00000-0xFEEFFFFF as a reserved region).
  */
@@ -40,6 +44,12 @@
 
 #define VTD_MSI_IOVA_BASE 0xfee00000ULL
 #define VTD_MSI_IOVA_LAST 0xfeefffffULL
+/*
+ * The flag Linux's VT-d driver adds to a page request with PASID
+ * (IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID, bit 2 in 6.12), which reaches
+ * the fault fd's iommu_hwpt_pgfault.flags unfiltered.
+ */
+#define VTD_IOPF_NEEDS_PASID (1u << 2)
 
 struct vtd_iommu;
 
@@ -68,6 +78,13 @@ struct vtd_dev_params {
 	unsigned int pasid_bits; /* PASID width (0: none; at most ECAP.PSS + 1) */
 	bool no_dirty;		 /* the device is excluded from dirty tracking */
 	bool is_pci;
+	/*
+	 * PCIe ATS (an ATC of atc_entries, default 64) and PRI (needs ats).
+	 * The driver uses ATS when the unit has device TLBs (ECAP.DT) and the
+	 * device is PCI, and PRI (IOPF) when the unit also has PRS + PDS.
+	 */
+	bool ats, pri;
+	unsigned int atc_entries;
 	const char *name; /* default "dmar<n>:<sid>" */
 };
 
@@ -96,11 +113,28 @@ int vtd_iommu_domain_did(const struct iommu_domain *domain);
 void vtd_iommu_process_faults(struct vtd_iommu *v,
 			      void (*log)(void *opaque, const uint64_t rec[2]), void *opaque);
 
+/* The device's endpoint (ATC, PRI), or NULL without ATS. */
+struct vtd_ep *vtd_iommu_dev_ep(struct udev *dev);
+
+/*
+ * Consume the page request queue, as Linux's prq_event_thread does: each
+ * request goes to the fault queue of the domain its PASID is attached to
+ * (the core's sink); one without PASID, in privileged mode with read or
+ * write, or an execute read, is answered Invalid Request (when it ends its
+ * group) and not reported, as is one nobody takes; stop markers are
+ * dropped. dma_translate runs this after each page request it sends.
+ */
+void vtd_iommu_process_prq(struct vtd_iommu *v);
+
 struct vtd_iommu_stats {
 	uint64_t descs;	     /* invalidation descriptors issued (waits included) */
 	uint64_t qi_errors;  /* descriptors the hardware refused (IQE) */
 	uint64_t faults;     /* fault records consumed */
 	uint64_t overflows;  /* PFO seen */
+	uint64_t prq_reqs;   /* page request descriptors consumed */
+	uint64_t iopfs;	     /* page requests given to a fault queue */
+	uint64_t prq_denied; /* page requests answered Invalid Request by the driver */
+	uint64_t prq_overflows; /* PRO seen */
 };
 void vtd_iommu_get_stats(struct vtd_iommu *v, struct vtd_iommu_stats *st);
 

@@ -53,6 +53,9 @@ struct vtd {
 	uint32_t fsts, fectl, fedata, feaddr, feuaddr;
 	uint64_t iqh, iqt, iqa;
 	uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+	uint64_t pqh, pqt, pqa;
+	uint32_t prs, pectl, pedata, peaddr, peuaddr;
+	uint64_t iva;	     /* IVA_REG as written */
 	uint64_t (*frcd)[2]; /* nfr records, [0] low qword, [1] high */
 	unsigned int fri;
 
@@ -80,6 +83,7 @@ struct vtd_dcfg {
 	uint8_t pgtt;
 	bool fpd;	   /* FPD of the context, PASID-directory or PASID entry */
 	bool sre, wpe, eafe;
+	bool dte, pre;	   /* the context entry's DTE / PRE */
 	uint8_t fs_ias;	   /* 48 or 57 (FSPM) */
 	uint8_t ss_ias;	   /* 39, 48 or 57 (AW) */
 	uint8_t fs_flags, ss_flags; /* PT_CFG_* */
@@ -98,7 +102,15 @@ bool vtd_record_fault(struct vtd *v, const struct vtd_fault *f);
 /* An interrupt event (lock held): pending when masked, else the MSI and the callback. */
 void vtd_event(struct vtd *v, enum vtd_irq line);
 
+/* vtd_ctx.c: the context entry of @sid under root pointer @rta (VTD_FR_NONE or the reason). */
+uint8_t vtd_ctx_fetch(struct vtd *v, uint64_t rta, uint16_t sid, uint64_t ce[4]);
+
 /* vtd_qi.c: consume descriptors from IQH to IQT (lock held). */
 void vtd_qi_run(struct vtd *v);
+/* A message to a device through params.dev_msg (lock held). */
+void vtd_dev_send(struct vtd *v, const struct vtd_dev_msg *m);
+/* Register-based invalidation (lock held): a CCMD write with ICC, an IOTLB_REG write with IVT. */
+void vtd_reg_inv_cc(struct vtd *v, uint64_t ccmd);
+void vtd_reg_inv_iotlb(struct vtd *v, uint64_t iotlb, uint64_t iva);
 
 #endif

@@ -34,18 +34,34 @@
  *       address, every nested translation of the DID: the cache runs
  *       with ipa_inval_conservative); IH
  *       keeps the walk caches (leaf-only). G 0 invalid.
- *   0x3 device-TLB, 0x8 PASID-based device-TLB: no ATS, nothing to do.
+ *   0x3 device-TLB: PFSID [15:12] + [63:52] and MIP [20:16] (ignored:
+ *       no DIT), SID [47:32]; qword 1 ADDR [63:12] with S (bit 0):
+ *       without S one page, with S the size is 8 KiB << (the number of
+ *       ones from ADDR bit 12 up), and ones up to bit 62 mean everything;
+ *       reserved qword 0 [8:4], [31:21], [51:48], qword 1 [11:1]. Sent to
+ *       the device as an ATS Invalidate Request without PASID
+ *       (params.dev_msg) when the unit has device TLBs (ECAP.DT), else
+ *       invalid.
+ *   0x8 PASID-based device-TLB: MIP [8:4], PFSID, SID [31:16], PASID
+ *       [51:32]; qword 1 G (bit 0, every PASID), S (bit 11), ADDR
+ *       [63:12]; reserved qword 1 [10:1]. The same, with the PASID.
  *   0x4 interrupt entry cache: no interrupt remapping, nothing to do.
  *   0x5 wait: SW writes the status data to the status address; IF sets
  *       ICS.IWC and, when it was clear, raises an invalidation completion
- *       event; FN / PD need nothing (descriptors run in order, no page
- *       requests).
+ *       event; FN / PD need nothing (descriptors run in order, and page
+ *       requests are written to the page request queue as they arrive,
+ *       so a drain has nothing in flight to wait for).
  *   0x6 PASID-based IOTLB: G 2 every entry of (DID, PASID); G 3 2^AM
  *       pages at ADDR in (DID, PASID), IH leaf-only. G 0 / 1 invalid.
  *       Second-stage-only entries are not tagged with a PASID and stay.
  *   0x7 PASID-cache: G 0 domain, 1 PASID-selective, 3 global -> every
  *       decoded entry. G 2 invalid.
- *   anything else (page responses without PRS included) is invalid.
+ *   0x9 page group response (with ECAP.PRS, else invalid): PASID
+ *       present 4, response code [15:12], RID [31:16], PASID [51:32];
+ *       qword 1 LPIG 2, PRGI [11:3]; reserved qword 0 [11:5] but type,
+ *       qword 1 [1:0], [63:12]. Sent to the device as a PRG Response
+ *       Message (params.dev_msg).
+ *   anything else is invalid.
  * Every context-cache and PASID-cache invalidation advances the
  * configuration generation, so a request that was decoding while it ran
  * decodes again.
@@ -155,6 +171,71 @@ static bool inv_wait(struct vtd *v, uint64_t q0, uint64_t q1)
 	return true;
 }
 
+/* The range an ATS invalidation's ADDR with S names (size 0: everything). */
+static void ats_range(uint64_t q1, bool s, uint64_t *addr, uint64_t *size)
+{
+	uint64_t a = q1 & VTD_MASK(63, 12);
+	unsigned int ones;
+
+	if (!s) {
+		*addr = a;
+		*size = 4096;
+		return;
+	}
+	ones = (unsigned int)__builtin_ctzll(~(a >> 12) | (1ULL << 52));
+	if (ones >= 51) {
+		*addr = 0;
+		*size = 0;
+		return;
+	}
+	*size = 8192ULL << ones;
+	*addr = a & ~(*size - 1);
+}
+
+static bool inv_dev_tlb(struct vtd *v, uint64_t q0, uint64_t q1)
+{
+	struct vtd_dev_msg m = {.type = VTD_MSG_ATS_INV, .sid = (uint16_t)VTD_BITS(q0, 47, 32)};
+
+	if (!v->p.ats || (q0 & (VTD_MASK(8, 4) | VTD_MASK(31, 21) | VTD_MASK(51, 48))) ||
+	    (q1 & VTD_MASK(11, 1)))
+		return false;
+	ats_range(q1, q1 & 1, &m.addr, &m.size);
+	vtd_dev_send(v, &m);
+	return true;
+}
+
+static bool inv_p_dev_tlb(struct vtd *v, uint64_t q0, uint64_t q1)
+{
+	struct vtd_dev_msg m = {.type = VTD_MSG_ATS_INV,
+				.sid = (uint16_t)VTD_BITS(q0, 31, 16),
+				.pasid_valid = true,
+				.pasid = (uint32_t)VTD_BITS(q0, 51, 32),
+				.global = q1 & 1};
+
+	if (!v->p.ats || (q1 & VTD_MASK(10, 1)))
+		return false;
+	ats_range(q1, q1 & (1ULL << 11), &m.addr, &m.size);
+	vtd_dev_send(v, &m);
+	return true;
+}
+
+static bool pgrp_resp(struct vtd *v, uint64_t q0, uint64_t q1)
+{
+	struct vtd_dev_msg m = {.type = VTD_MSG_PRG_RESP,
+				.sid = (uint16_t)VTD_BITS(q0, 31, 16),
+				.pasid_valid = q0 & (1ULL << 4),
+				.pasid = (uint32_t)VTD_BITS(q0, 51, 32),
+				.prgi = (uint16_t)VTD_BITS(q1, 11, 3),
+				.code = (uint8_t)VTD_BITS(q0, 15, 12)};
+
+	if (!v->p.prs || (q0 & (VTD_MASK(8, 5) | VTD_MASK(63, 52))) ||
+	    (q1 & (VTD_MASK(1, 0) | VTD_MASK(63, 12))))
+		return false;
+	v->stats.prg_resps++;
+	vtd_dev_send(v, &m);
+	return true;
+}
+
 /* Act on one descriptor; false when it is invalid. */
 static bool run_desc(struct vtd *v, const uint64_t *q, bool dw)
 {
@@ -168,7 +249,11 @@ static bool run_desc(struct vtd *v, const uint64_t *q, bool dw)
 	case VTD_INV_IOTLB:
 		return inv_iotlb(v, q[0], q[1]);
 	case VTD_INV_DEV_TLB:
+		return inv_dev_tlb(v, q[0], q[1]);
 	case VTD_INV_P_DEV_TLB:
+		return inv_p_dev_tlb(v, q[0], q[1]);
+	case VTD_INV_PGRP_RESP:
+		return pgrp_resp(v, q[0], q[1]);
 	case VTD_INV_IEC:
 		return true;
 	case VTD_INV_WAIT:
@@ -209,4 +294,31 @@ void vtd_qi_run(struct vtd *v)
 		v->stats.descs++;
 		v->iqh = (v->iqh + dsize) % qbytes;
 	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Register-based invalidation: the same work as the matching descriptor  */
+
+void vtd_reg_inv_cc(struct vtd *v, uint64_t ccmd)
+{
+	uint64_t g = VTD_BITS(ccmd, 62, 61);
+
+	if (!g)
+		return;
+	v->stats.reg_invs++;
+	inv_cc(v,
+	       VTD_INV_CC | g << 4 | VTD_BITS(ccmd, 15, 0) << 16 | VTD_BITS(ccmd, 31, 16) << 32 |
+		       VTD_BITS(ccmd, 33, 32) << 48,
+	       0);
+}
+
+void vtd_reg_inv_iotlb(struct vtd *v, uint64_t iotlb, uint64_t iva)
+{
+	uint64_t g = VTD_BITS(iotlb, 61, 60), am = VTD_BITS(iva, 5, 0);
+
+	if (!g || (g == 3 && am > VTD_MAMV))
+		return;
+	v->stats.reg_invs++;
+	inv_iotlb(v, VTD_INV_IOTLB | g << 4 | VTD_BITS(iotlb, 47, 32) << 16,
+		  g == 3 ? iva & (VTD_MASK(63, 12) | VTD_MASK(6, 0)) : 0);
 }
