@@ -143,6 +143,8 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 		vtd_iommu_params_default(&vp);
 		vp.hw.no_cache = io->no_cache;
 		vp.hw.cache = io->cache;
+		vp.hw.ats = io->ats;
+		vp.hw.prs = io->prs;
 		vp.name = io->name;
 		rc = vtd_iommu_new(&vp, &mi->vtd);
 		if (!rc)
@@ -199,6 +201,8 @@ static int make_device(struct machine *m, unsigned int i, char *err, size_t errl
 			.sid = (uint16_t)dev->sid,
 			.pasid_bits = dev->pasid_width,
 			.is_pci = true,
+			.ats = dev->ats,
+			.pri = dev->pri,
 			.name = dev->name,
 		};
 

@@ -48,7 +48,7 @@ static const char *const mock_keys[] = {"name", "model", NULL};
 static const char *const spapr_keys[] = {"name", "model", NULL};
 static const char *const smmu_keys[] = {"name", "model", "stages", "sidsize", "ssidsize",
 					"httu", "stall", "cache",  NULL};
-static const char *const vtd_keys[] = {"name", "model", "cache", NULL};
+static const char *const vtd_keys[] = {"name", "model", "ats", "prs", "cache", NULL};
 static const char *const cache_keys[] = {"iotlb", "walk_s1", "walk_s2", "ipa", "cfg", NULL};
 static const char *const geom_keys[] = {"entries", "ways", NULL};
 static const char *const dev_keys[] = {"type",	"name",	       "iommu",	    "sid",
@@ -276,8 +276,22 @@ static int parse_vtd(struct tl *ld, json_t *obj, const char *path, struct topo_i
 	io->no_cache = p.hw.no_cache;
 	io->cache = p.hw.cache;
 	io->ssidsize = p.hw.pss + 1;
+	io->ats = p.hw.ats;
+	io->prs = p.hw.prs;
 	ret = jf_check_keys(&ld->jf, obj, path, vtd_keys);
 	if (!ret)
+		ret = jf_get_bool(&ld->jf, obj, path, "ats", &io->ats);
+	if (ret >= 0)
+		ret = jf_get_bool(&ld->jf, obj, path, "prs", &io->prs);
+	if (ret >= 0 && io->prs && !io->ats) {
+		char p2[TL_PBUF];
+
+		jf_child(p2, sizeof(p2), path, "prs");
+		return jf_err(&ld->jf, p2, false,
+			      "page requests come from devices' ATS translations: give \"ats\": "
+			      "true too");
+	}
+	if (ret >= 0)
 		ret = parse_cache(ld, obj, path, io);
 	return ret;
 }
@@ -379,14 +393,56 @@ static int refuse_smmu_keys(struct tl *ld, json_t *obj, const char *path,
 			    const struct topo_iommu *io, const char *what)
 {
 	static const char *const smmu_only[] = {"sid", "can_stall", "ats", "pri"};
+	/* A VT-d unit's devices may have ATS and PRI (parse_ats_pri()). */
+	const size_t n = io->model == TOPO_IOMMU_VTD ? 2 : ARRAY_SIZE(smmu_only);
 	char p[TL_PBUF];
 
-	for (size_t k = 0; k < ARRAY_SIZE(smmu_only); k++) {
+	for (size_t k = 0; k < n; k++) {
 		if (!json_object_get(obj, smmu_only[k]))
 			continue;
 		jf_child(p, sizeof(p), path, smmu_only[k]);
 		return jf_err(&ld->jf, p, true, "only for a device behind an smmuv3 (\"%s\" is %s)",
 			      io->name, what);
+	}
+	return 0;
+}
+
+/*
+ * "ats" and "pri" of a device behind an SMMUv3 or a VT-d unit (PRI needs
+ * ATS; behind VT-d the unit must have device TLBs and page requests).
+ */
+static int parse_ats_pri(struct tl *ld, json_t *obj, const char *path,
+			 const struct topo_iommu *io, struct topo_device *dev)
+{
+	char p[TL_PBUF];
+	int ret;
+
+	ret = jf_get_bool(&ld->jf, obj, path, "ats", &dev->ats);
+	if (ret < 0)
+		return ret;
+	ret = jf_get_bool(&ld->jf, obj, path, "pri", &dev->pri);
+	if (ret < 0)
+		return ret;
+	if (dev->pri && !dev->ats) {
+		jf_child(p, sizeof(p), path, "pri");
+		return jf_err(&ld->jf, p, false,
+			      "PRI requests pages for an ATS translation: give \"ats\": true too");
+	}
+	if (io->model != TOPO_IOMMU_VTD)
+		return 0;
+	if (dev->ats && !io->ats) {
+		jf_child(p, sizeof(p), path, "ats");
+		return jf_err(&ld->jf, p, false,
+			      "%s has \"ats\": false (no device TLBs), so no device behind it "
+			      "uses ATS",
+			      io->name);
+	}
+	if (dev->pri && !io->prs) {
+		jf_child(p, sizeof(p), path, "pri");
+		return jf_err(&ld->jf, p, false,
+			      "%s has \"prs\": false (no page requests), so no device behind "
+			      "it uses PRI",
+			      io->name);
 	}
 	return 0;
 }
@@ -479,6 +535,9 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 			return ret;
 		if (ret)
 			dev->pasid_width = (unsigned int)x;
+		ret = parse_ats_pri(ld, obj, path, io, dev);
+		if (ret)
+			return ret;
 	} else {
 		sid_bits = MIN(io->sidsize, (unsigned int)TOPO_SID_BITS_MAX);
 		dev->sid = rid;
@@ -511,18 +570,9 @@ static int parse_device(struct tl *ld, json_t *obj, unsigned int i)
 				      "%s has \"stall\": false, so no device behind it can stall",
 				      io->name);
 		}
-		ret = jf_get_bool(&ld->jf, obj, path, "ats", &dev->ats);
-		if (ret < 0)
+		ret = parse_ats_pri(ld, obj, path, io, dev);
+		if (ret)
 			return ret;
-		ret = jf_get_bool(&ld->jf, obj, path, "pri", &dev->pri);
-		if (ret < 0)
-			return ret;
-		if (dev->pri && !dev->ats) {
-			jf_child(p, sizeof(p), path, "pri");
-			return jf_err(&ld->jf, p, false,
-				      "PRI requests pages for an ATS translation: give \"ats\": true "
-				      "too");
-		}
 	}
 	ret = jf_get_small(&ld->jf, obj, path, "group", 0, TOPO_GROUP_MAX, &x);
 	if (ret < 0)
@@ -800,7 +850,8 @@ static json_t *iommu_json(const struct topo_iommu *io)
 	if (io->model == TOPO_IOMMU_SPAPR)
 		return json_pack("{s:s,s:s}", "name", io->name, "model", "spapr");
 	if (io->model == TOPO_IOMMU_VTD)
-		o = json_pack("{s:s,s:s}", "name", io->name, "model", "vtd");
+		o = json_pack("{s:s,s:s,s:b,s:b}", "name", io->name, "model", "vtd", "ats", io->ats,
+			      "prs", io->prs);
 	else
 		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
 			      "stages", topo_stages_name(io), "sidsize", (json_int_t)io->sidsize,
@@ -826,11 +877,15 @@ static json_t *device_json(const struct topology *t, const struct topo_device *d
 {
 	const struct topo_iommu *io = &t->iommus[dev->iommu];
 
-	if (io->model == TOPO_IOMMU_MOCK || io->model == TOPO_IOMMU_SPAPR ||
-	    io->model == TOPO_IOMMU_VTD)
+	if (io->model == TOPO_IOMMU_MOCK || io->model == TOPO_IOMMU_SPAPR)
 		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "type", "dmatest", "name", dev->name,
 				 "iommu", io->name, "group", (json_int_t)dev->group, "pasid_width",
 				 (json_int_t)dev->pasid_width);
+	if (io->model == TOPO_IOMMU_VTD)
+		return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "type", "dmatest", "name",
+				 dev->name, "iommu", io->name, "group", (json_int_t)dev->group,
+				 "pasid_width", (json_int_t)dev->pasid_width, "ats", dev->ats, "pri",
+				 dev->pri);
 	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:b,s:b}", "type", "dmatest", "name",
 			 dev->name, "iommu", io->name, "group", (json_int_t)dev->group, "sid",
 			 (json_int_t)dev->sid, "pasid_width", (json_int_t)dev->pasid_width,
@@ -890,8 +945,9 @@ int topology_print_text(const struct topology *t, FILE *f)
 			continue;
 		}
 		if (io->model == TOPO_IOMMU_VTD)
-			fprintf(f, "iommu %s: vtd, scalable mode, %u-bit PASIDs\n", io->name,
-				io->ssidsize);
+			fprintf(f, "iommu %s: vtd, scalable mode, %u-bit PASIDs%s%s\n", io->name,
+				io->ssidsize, io->ats ? ", device TLBs" : "",
+				io->prs ? ", page requests" : "");
 		else
 			fprintf(f,
 				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "

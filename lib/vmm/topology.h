@@ -47,6 +47,7 @@ struct topo_iommu {
 	/* SMMUv3 only: the stages implemented (nesting needs both). */
 	bool s1, s2;
 	bool httu, stall;
+	bool ats, prs; /* VT-d only: ECAP.DT (device TLBs) and ECAP.PRS (page requests) */
 	unsigned int sidsize, ssidsize;
 	bool no_cache;			 /* no translation caches at all (SMMUv3, VT-d) */
 	struct xlate_cache_params cache; /* when caches are on */
@@ -64,7 +65,7 @@ struct topo_device {
 	unsigned int pasid_width; /* 0: no PASID capability */
 	unsigned int group;	  /* VFIO group: /dev/vfio/<group> */
 	bool can_stall;		  /* SMMUv3: the device tolerates stalled transactions */
-	bool ats, pri;		  /* SMMUv3: PCIe ATS (an ATC), and PRI on top of it */
+	bool ats, pri;		  /* SMMUv3, VT-d: PCIe ATS (an ATC), and PRI on top of it */
 };
 
 struct topology {

@@ -25,6 +25,7 @@
 #include "dev/dmatest/dmatest_vfio.h"
 #include "hw/mock/mock.h"
 #include "hw/smmuv3/smmuv3_iommu.h"
+#include "hw/vtd/vtd_iommu.h"
 #include "util/alloc.h"
 #include "util/file.h"
 #include "vfio/vfio.h"
@@ -181,6 +182,29 @@ static void test_stages(void *arg)
 		CHECK_OK(machine_destroy(m));
 		check_empty();
 	}
+}
+
+/* A VT-d unit with "ats" and "prs": its "ats" device has an endpoint (ATC, PRI), the other none. */
+static void test_vtd_ats(void *arg)
+{
+	static const char text[] =
+		"{\"iommus\": [{\"name\": \"dmar0\", \"model\": \"vtd\", \"ats\": true, "
+		"\"prs\": true}], \"devices\": [{\"type\": \"dmatest\", \"name\": "
+		"\"0000:00:01.0\", \"group\": 1}, {\"type\": \"dmatest\", \"name\": "
+		"\"0000:00:02.0\", \"group\": 2, \"ats\": true, \"pri\": true}]}";
+	struct topology *t = load(text);
+	struct machine *m;
+	char err[256];
+	(void)arg;
+
+	CHECK_OK(machine_create(t, &m, err, sizeof(err)));
+	topology_free(t);
+	TAP_CHECK(!vtd_iommu_dev_ep(dmatest_vfio_device(machine_dmatest(m, "0000:00:01.0"))->dev),
+		  "no ATS by default");
+	TAP_CHECK(vtd_iommu_dev_ep(dmatest_vfio_device(machine_dmatest(m, "0000:00:02.0"))->dev),
+		  "\"ats\": true: an endpoint");
+	CHECK_OK(machine_destroy(m));
+	check_empty();
 }
 
 static void test_destroy_busy(void *arg)
@@ -437,6 +461,7 @@ int main(void)
 		{"the default topology: groups, cdevs, SMMUv3 SIDs", test_default},
 		{"stages s1+s2, s1, s2: the domain's stage, no nesting without stage 2",
 		 test_stages},
+		{"a VT-d unit with ATS and PRS, a device with ATS and PRI", test_vtd_ats},
 		{"machine_destroy while a device is open: EBUSY, nothing changes",
 		 test_destroy_busy},
 		{"names taken, a group behind another instance", test_conflicts},

@@ -65,7 +65,19 @@ static const struct {
 	 "t.json:1:36: iommus[0].model: expected \"smmuv3\", \"vtd\", \"spapr\" or "
 	 "\"mock\", got \"amd\""},
 	{"{\"iommus\": [{\"name\": \"a\", \"model\": \"vtd\", \"stages\": \"s2\"}], \"devices\": []}",
-	 "t.json:1:43: iommus[0].stages: unknown key (expected name, model, cache)"},
+	 "t.json:1:43: iommus[0].stages: unknown key (expected name, model, ats, prs, cache)"},
+	{"{\"iommus\": [" VTD_A ", \"prs\": true}], \"devices\": []}",
+	 "t.json:1:50: iommus[0].prs: page requests come from devices' ATS translations: give "
+	 "\"ats\": true too"},
+	{"{\"iommus\": [" VTD_A ", \"ats\": \"yes\"}], \"devices\": []}",
+	 "t.json:1:50: iommus[0].ats: expected true or false, got \"yes\""},
+	{"{\"iommus\": [" VTD_A "}], \"devices\": [" DEV1 ", \"ats\": true}]}",
+	 "t.json:1:108: devices[0].ats: a has \"ats\": false (no device TLBs), so no device "
+	 "behind it uses ATS"},
+	{"{\"iommus\": [" VTD_A ", \"ats\": true}], \"devices\": [" DEV1
+	 ", \"ats\": true, \"pri\": true}]}",
+	 "t.json:1:134: devices[0].pri: a has \"prs\": false (no page requests), so no device "
+	 "behind it uses PRI"},
 	{"{\"iommus\": [" VTD_A "}], \"devices\": [" DEV1 ", \"sid\": 8}]}",
 	 "t.json:1:101: devices[0].sid: only for a device behind an smmuv3 (\"a\" is a vtd: the "
 	 "requester ID is the PCI name's)"},
@@ -488,10 +500,10 @@ static void test_print(void **state)
 static void test_vtd(void **state)
 {
 	static const char text[] =
-		"{\"iommus\": [{\"name\": \"dmar0\", \"model\": \"vtd\", \"cache\": "
-		"{\"iotlb\": 64}}], \"devices\": [{\"type\": \"dmatest\", \"name\": "
-		"\"0000:01:02.3\"}, {\"type\": \"dmatest\", \"name\": \"0000:00:04.0\", "
-		"\"pasid_width\": 8}]}";
+		"{\"iommus\": [{\"name\": \"dmar0\", \"model\": \"vtd\", \"ats\": true, "
+		"\"prs\": true, \"cache\": {\"iotlb\": 64}}], \"devices\": [{\"type\": "
+		"\"dmatest\", \"name\": \"0000:01:02.3\"}, {\"type\": \"dmatest\", \"name\": "
+		"\"0000:00:04.0\", \"pasid_width\": 8, \"ats\": true, \"pri\": true}]}";
 	struct topology *t;
 	char *buf = NULL, err[512];
 	size_t len = 0;
@@ -505,6 +517,9 @@ static void test_vtd(void **state)
 	assert_int_equal(t->devices[0].pasid_width, 20);
 	assert_int_equal(t->devices[1].sid, 0x20);
 	assert_int_equal(t->devices[1].pasid_width, 8);
+	assert_true(t->iommus[0].ats && t->iommus[0].prs);
+	assert_false(t->devices[0].ats || t->devices[0].pri);
+	assert_true(t->devices[1].ats && t->devices[1].pri);
 	round_trip(t);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
@@ -512,13 +527,14 @@ static void test_vtd(void **state)
 	fclose(f);
 	assert_string_equal(buf,
 			    "topology t.json\n"
-			    "iommu dmar0: vtd, scalable mode, 20-bit PASIDs\n"
+			    "iommu dmar0: vtd, scalable mode, 20-bit PASIDs, device TLBs, page "
+			    "requests\n"
 			    "  caches: IOTLB 64, walk s1 256, walk s2 256, IPA 1024, config 64\n"
 			    "group 1: /dev/vfio/1, behind dmar0\n"
 			    "  0000:01:02.3 dmatest, RID 0x113, PASID width 20, "
 			    "/dev/vfio/devices/vfio0\n"
 			    "group 2: /dev/vfio/2, behind dmar0\n"
-			    "  0000:00:04.0 dmatest, RID 0x20, PASID width 8, "
+			    "  0000:00:04.0 dmatest, RID 0x20, PASID width 8, ATS and PRI, "
 			    "/dev/vfio/devices/vfio1\n");
 	free(buf);
 	topology_free(t);
