@@ -1688,9 +1688,9 @@ static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
 	return sdev_new_p(&p);
 }
 
-static struct smmuv3_ep_stats ep_stats(struct sdev *d)
+static struct pcie_ep_stats ep_stats(struct sdev *d)
 {
-	struct smmuv3_ep_stats st;
+	struct pcie_ep_stats st;
 
 	smmuv3_ep_get_stats(smmuv3_iommu_dev_ep(d->udev), &st);
 	return st;
@@ -1700,7 +1700,7 @@ static struct smmuv3_ep_stats ep_stats(struct sdev *d)
 static void test_ats(void *arg)
 {
 	struct smmuv3_dev_params bad = {.sid = SID_B, .is_pci = true, .ats = true, .can_stall = true};
-	struct smmuv3_ep_stats e0, e1;
+	struct pcie_ep_stats e0, e1;
 	struct smmuv3_stats hw0, hw1;
 	uint32_t ioas, hwpt;
 	uint8_t buf[64];
@@ -1895,7 +1895,7 @@ static void test_ats_nested(void *arg)
  */
 static void test_ats_pasid(void *arg)
 {
-	struct smmuv3_ep_stats e0, e1;
+	struct pcie_ep_stats e0, e1;
 	uint32_t ioas, p1;
 	struct iommu_dma_fault f;
 	uint8_t buf[16];

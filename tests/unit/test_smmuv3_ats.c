@@ -238,7 +238,7 @@ static void test_ats_requests(void **state)
  */
 static void test_atc_inv_sync(void **state)
 {
-	struct smmuv3_ep_stats est;
+	struct pcie_ep_stats est;
 	struct smmuv3_result r;
 	struct ats_env a;
 	uint64_t old_pa, new_pa;
@@ -375,7 +375,7 @@ static void test_atc_inv_errors(void **state)
 /* The endpoint's page request: PRI queue, software maps and answers, the access goes through. */
 static void test_ep_pri(void **state)
 {
-	struct smmuv3_ep_stats est;
+	struct pcie_ep_stats est;
 	struct smmuv3_result r;
 	struct smmuv3_txn txn = { .sid = SID, .ssid = SMMU_NO_SSID, .addr = 0x10000040,
 				  .access = PT_PROT_W };

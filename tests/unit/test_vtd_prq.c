@@ -371,7 +371,7 @@ static void test_endpoint(void **state)
 	struct pt_cfg c2 = vt_s2_cfg(0);
 	struct vtd_ep_params ep = {.atc_entries = 4, .pri = true};
 	struct vtd_txn txn = {.sid = VSID, .pasid = 3, .addr = IOVA + 0x10, .access = UW};
-	struct vtd_ep_stats es;
+	struct pcie_ep_stats es;
 	struct vtd_params p;
 	struct vtd_result r;
 	struct vtd_env t;

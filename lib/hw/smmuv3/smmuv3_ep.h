@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hw/pcie_ep.h"
+
 #include "hw/smmuv3/smmuv3.h"
 
 struct smmuv3_ep_params {
@@ -43,7 +45,7 @@ void smmuv3_ep_free(struct smmuv3_ep *ep);
 void smmuv3_ep_prg_resp(struct smmuv3_ep *ep, const struct smmuv3_prg_resp *r);
 int smmuv3_ep_atc_inv(struct smmuv3_ep *ep, const struct smmuv3_atc_inv *inv);
 
-/* PRI: a free group index (0..511) now busy; -EBUSY when all 512 are outstanding. */
+/* PRI: a free group index (0..511) now busy; -EBUSY when all 512 are outstanding (or no PRI). */
 int smmuv3_ep_prg_alloc(struct smmuv3_ep *ep, uint16_t *prgi);
 /*
  * Wait for the response to group @prgi and free the index: the response
@@ -79,10 +81,7 @@ unsigned int smmuv3_ep_atc_count(struct smmuv3_ep *ep);
 int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
 			struct smmuv3_result *r, uint16_t *prgi);
 
-struct smmuv3_ep_stats {
-	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs, atc_evicted;
-	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
-};
-void smmuv3_ep_get_stats(struct smmuv3_ep *ep, struct smmuv3_ep_stats *st);
+/* The endpoint's counters (pcie_ep.h). */
+void smmuv3_ep_get_stats(struct smmuv3_ep *ep, struct pcie_ep_stats *st);
 
 #endif

@@ -3,24 +3,12 @@
  * vtd_ep.c - a PCIe endpoint's ATC and Page Request Interface behind the
  * VT-d model (vtd_ep.h).
  *
- * What it owns. The ATC: a small fully associative cache of completed
- * translation requests, each {PASID or none, input range (the leaf's
- * size, aligned), output address, permissions}, replaced round robin; the
- * 512 Page Request Group indexes (free, waiting, or answered with the code
- * kept until the waiter takes it); PRI Enable.
- *
- * PCIe rules it follows (ATS and PRI chapters):
- *  - An Invalidate Request without PASID removes every entry in its
- *    range, whatever its PASID; with a PASID, that PASID's entries, or
- *    every PASID's with Global set (more than Global asks for untagged
- *    entries is allowed). Size 0 in the message is everything.
- *  - A completion must not install what an invalidation that arrived
- *    after its request was sent removed: every invalidation bumps a
- *    generation read before the request, and an older fill is dropped
- *    (atc_fill_races).
- *  - A group index is busy from its page request to its response; a
- *    response for an index that is not waiting is ignored (prg_stray).
- *    Clearing PRI Enable answers the waiting groups Response Failure.
+ * What it owns: the VT-d side of a function's ATS and PRI. The ATC, the
+ * Page Request Group indexes and PRI Enable, with PCIe's rules, are
+ * lib/hw/pcie_ep.c (shared with the SMMUv3 endpoint); here are the unit's
+ * messages (a device-TLB invalidation of Size 0 is everything; a page
+ * group response), the faults that start a page request, and the access
+ * path.
  *
  * The access path: ATC hit -> done. Miss -> Translation Request.
  * Success -> fill and done. A translation fault (a first- or second-stage
@@ -29,39 +17,19 @@
  * request, and -EAGAIN. A configuration fault (the unit recorded it) ends
  * the access.
  *
- * Concurrency: one mutex over everything; the unit's messages come with
- * the unit's lock held, so nothing here calls the unit holding it.
- * prg_cond wakes waiters.
+ * Concurrency: pcie_ep.c's lock; nothing here calls the unit while
+ * holding it (the unit's messages come with the unit's lock held).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
+#include "hw/pcie_ep.h"
 #include "hw/vtd/vtd_ep.h"
 #include "util/alloc.h"
 
-#define PRG_MAX 512
-
-enum prg_state { PRG_FREE = 0, PRG_WAITING, PRG_ANSWERED };
-
-struct atc_entry {
-	bool valid, pasid_valid;
-	uint32_t pasid;
-	uint64_t base, size, pa;
-	unsigned int prot;
-};
-
 struct vtd_ep {
 	struct vtd_ep_params p;
-	pthread_mutex_t lock;
-	pthread_cond_t prg_cond;
-	bool pri_enabled;
-	struct atc_entry *atc;
-	unsigned int next_victim;
-	uint64_t gen;
-	uint8_t prg_state[PRG_MAX], prg_code[PRG_MAX];
-	uint16_t next_prgi;
-	struct vtd_ep_stats stats;
+	struct pcie_ep core;
 };
 
 int vtd_ep_new(const struct vtd_ep_params *p, struct vtd_ep **out)
@@ -74,13 +42,10 @@ int vtd_ep_new(const struct vtd_ep_params *p, struct vtd_ep **out)
 	if (!ep)
 		return -ENOMEM;
 	ep->p = *p;
-	ep->atc = ucalloc(p->atc_entries, sizeof(*ep->atc));
-	if (!ep->atc) {
+	if (pcie_ep_init(&ep->core, p->atc_entries)) {
 		ufree(ep);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&ep->lock, NULL);
-	pthread_cond_init(&ep->prg_cond, NULL);
 	*out = ep;
 	return 0;
 }
@@ -89,209 +54,91 @@ void vtd_ep_free(struct vtd_ep *ep)
 {
 	if (!ep)
 		return;
-	pthread_cond_destroy(&ep->prg_cond);
-	pthread_mutex_destroy(&ep->lock);
-	ufree(ep->atc);
+	pcie_ep_fini(&ep->core);
 	ufree(ep);
 }
 
-void vtd_ep_get_stats(struct vtd_ep *ep, struct vtd_ep_stats *st)
+void vtd_ep_get_stats(struct vtd_ep *ep, struct pcie_ep_stats *st)
 {
-	pthread_mutex_lock(&ep->lock);
-	*st = ep->stats;
-	pthread_mutex_unlock(&ep->lock);
-}
-
-/* Lock held: answer every waiting group with @code. */
-static void abort_groups(struct vtd_ep *ep, uint8_t code)
-{
-	for (unsigned int i = 0; i < PRG_MAX; i++) {
-		if (ep->prg_state[i] == PRG_WAITING) {
-			ep->prg_state[i] = PRG_ANSWERED;
-			ep->prg_code[i] = code;
-		}
-	}
-	pthread_cond_broadcast(&ep->prg_cond);
+	pcie_ep_get_stats(&ep->core, st);
 }
 
 void vtd_ep_set_pri(struct vtd_ep *ep, bool enable)
 {
-	pthread_mutex_lock(&ep->lock);
-	ep->pri_enabled = enable && ep->p.pri;
-	if (!ep->pri_enabled)
-		abort_groups(ep, VTD_PRG_FAILURE);
-	pthread_mutex_unlock(&ep->lock);
+	pcie_prg_enable(&ep->core, enable && ep->p.pri, VTD_PRG_FAILURE);
 }
 
 void vtd_ep_prg_abort(struct vtd_ep *ep)
 {
-	pthread_mutex_lock(&ep->lock);
-	abort_groups(ep, VTD_PRG_FAILURE);
-	pthread_mutex_unlock(&ep->lock);
-}
-
-static bool inv_hits(const struct vtd_dev_msg *m, const struct atc_entry *e)
-{
-	if (m->pasid_valid && !m->global && (!e->pasid_valid || e->pasid != m->pasid))
-		return false;
-	if (!m->size)
-		return true;
-	return e->base <= m->addr + m->size - 1 && e->base + e->size - 1 >= m->addr;
+	pcie_prg_abort(&ep->core, VTD_PRG_FAILURE);
 }
 
 void vtd_ep_msg(struct vtd_ep *ep, const struct vtd_dev_msg *m)
 {
-	unsigned int i = m->prgi & (PRG_MAX - 1);
-
-	pthread_mutex_lock(&ep->lock);
 	if (m->type == VTD_MSG_ATS_INV) {
-		ep->gen++;
-		ep->stats.atc_invs++;
-		for (unsigned int k = 0; k < ep->p.atc_entries; k++)
-			if (ep->atc[k].valid && inv_hits(m, &ep->atc[k]))
-				ep->atc[k].valid = false;
-	} else if (ep->prg_state[i] != PRG_WAITING) {
-		ep->stats.prg_stray++;
-	} else {
-		ep->prg_state[i] = PRG_ANSWERED;
-		ep->prg_code[i] = m->code;
-		if (m->code == VTD_PRG_SUCCESS)
-			ep->stats.prg_success++;
-		else if (m->code == VTD_PRG_INVALID)
-			ep->stats.prg_invalid++;
-		else
-			ep->stats.prg_failure++;
-		pthread_cond_broadcast(&ep->prg_cond);
+		uint64_t first = 0, last = UINT64_MAX;
+
+		if (m->size) {
+			first = m->addr;
+			last = m->addr + m->size - 1;
+		}
+		pcie_atc_inv(&ep->core, m->pasid_valid, m->pasid, m->global, first, last);
+		return;
 	}
-	pthread_mutex_unlock(&ep->lock);
+	pcie_prg_resp(&ep->core, m->prgi, m->code,
+		      m->code == VTD_PRG_SUCCESS   ? PCIE_PRG_SUCCESS
+		      : m->code == VTD_PRG_INVALID ? PCIE_PRG_INVALID
+						   : PCIE_PRG_FAILURE);
 }
 
 int vtd_ep_prg_wait(struct vtd_ep *ep, uint16_t prgi)
 {
-	int ret;
-
-	if (prgi >= PRG_MAX)
-		return -ENOENT;
-	pthread_mutex_lock(&ep->lock);
-	if (ep->prg_state[prgi] == PRG_FREE) {
-		pthread_mutex_unlock(&ep->lock);
-		return -ENOENT;
-	}
-	while (ep->prg_state[prgi] == PRG_WAITING)
-		pthread_cond_wait(&ep->prg_cond, &ep->lock);
-	ret = ep->prg_code[prgi];
-	ep->prg_state[prgi] = PRG_FREE;
-	pthread_mutex_unlock(&ep->lock);
-	return ret;
-}
-
-/* Lock held: a free group index, now waiting; -EBUSY when all 512 are. */
-static int prg_alloc(struct vtd_ep *ep, uint16_t *prgi)
-{
-	for (unsigned int n = 0; n < PRG_MAX; n++) {
-		unsigned int i = (ep->next_prgi + n) & (PRG_MAX - 1);
-
-		if (ep->prg_state[i] == PRG_FREE) {
-			ep->prg_state[i] = PRG_WAITING;
-			ep->next_prgi = (uint16_t)((i + 1) & (PRG_MAX - 1));
-			*prgi = (uint16_t)i;
-			return 0;
-		}
-	}
-	return -EBUSY;
-}
-
-static struct atc_entry *atc_find(struct vtd_ep *ep, const struct vtd_txn *t)
-{
-	unsigned int access = t->access & (PT_PROT_R | PT_PROT_W);
-	bool pv = t->pasid != VTD_NO_PASID;
-
-	for (unsigned int i = 0; i < ep->p.atc_entries; i++) {
-		struct atc_entry *e = &ep->atc[i];
-
-		if (e->valid && e->pasid_valid == pv && (!pv || e->pasid == t->pasid) &&
-		    t->addr - e->base < e->size && (e->prot & access) == access)
-			return e;
-	}
-	return NULL;
+	return pcie_prg_wait(&ep->core, prgi);
 }
 
 unsigned int vtd_ep_atc_count(struct vtd_ep *ep)
 {
-	unsigned int n = 0;
-
-	pthread_mutex_lock(&ep->lock);
-	for (unsigned int i = 0; i < ep->p.atc_entries; i++)
-		n += ep->atc[i].valid;
-	pthread_mutex_unlock(&ep->lock);
-	return n;
+	return pcie_atc_count(&ep->core);
 }
 
 int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
 		     struct vtd_result *r, uint16_t *prgi)
 {
+	const bool pv = t->pasid != VTD_NO_PASID;
 	struct vtd_txn req = *t;
 	struct vtd_page_req pr;
-	struct atc_entry *e;
-	uint64_t gen, size;
+	uint64_t gen = 0, pa, size;
+	unsigned int prot;
 	int ret;
 
-	pthread_mutex_lock(&ep->lock);
-	e = atc_find(ep, t);
-	if (e) {
+	if (pcie_atc_translate(&ep->core, pv, t->pasid, t->addr, t->access, &pa, &size, &prot,
+			       &gen)) {
 		memset(r, 0, sizeof(*r));
-		r->pa = e->pa + (t->addr - e->base);
-		r->size = e->size;
-		r->prot = e->prot;
+		r->pa = pa;
+		r->size = size;
+		r->prot = prot;
 		r->iotlb_hit = true;
-		ep->stats.atc_hits++;
-		pthread_mutex_unlock(&ep->lock);
 		return 0;
 	}
-	ep->stats.atc_misses++;
-	gen = ep->gen;
-	pthread_mutex_unlock(&ep->lock);
-
 	req.ats_req = true;
 	ret = vtd_translate(v, &req, r);
 	if (!ret) {
-		size = r->size && !(r->size & (r->size - 1)) ? r->size : 4096;
-		pthread_mutex_lock(&ep->lock);
-		if (gen != ep->gen) {
-			ep->stats.atc_fill_races++;
-		} else {
-			e = &ep->atc[ep->next_victim];
-			ep->next_victim = (ep->next_victim + 1) % ep->p.atc_entries;
-			*e = (struct atc_entry){.valid = true,
-						.pasid_valid = t->pasid != VTD_NO_PASID,
-						.pasid = t->pasid,
-						.base = t->addr & ~(size - 1),
-						.size = size,
-						.pa = r->pa & ~(size - 1),
-						.prot = r->prot};
-			ep->stats.atc_fills++;
-		}
-		pthread_mutex_unlock(&ep->lock);
+		pcie_atc_fill(&ep->core, gen, pv, t->pasid, t->addr, r->size, r->pa, r->prot);
 		r->iotlb_hit = false;
 		return 0;
 	}
 	if (ret != -EFAULT || !prgi || r->reason < VTD_FR_FS_READ_ERR)
 		return ret;
-	pthread_mutex_lock(&ep->lock);
-	if (!ep->pri_enabled || prg_alloc(ep, &pr.prgi)) {
-		pthread_mutex_unlock(&ep->lock);
+	if (pcie_prg_alloc(&ep->core, &pr.prgi))
 		return ret;
-	}
-	ep->stats.page_reqs++;
-	pthread_mutex_unlock(&ep->lock);
 	pr.sid = t->sid;
-	pr.pasid_valid = t->pasid != VTD_NO_PASID;
-	pr.pasid = pr.pasid_valid ? t->pasid : 0;
+	pr.pasid_valid = pv;
+	pr.pasid = pv ? t->pasid : 0;
 	pr.addr = t->addr & ~0xfffULL;
 	pr.read = t->access & PT_PROT_R;
 	pr.write = t->access & PT_PROT_W;
 	pr.exe = t->access & PT_PROT_X;
-	pr.priv = pr.pasid_valid && !(t->access & PT_PROT_U);
+	pr.priv = pv && !(t->access & PT_PROT_U);
 	pr.last = true;
 	if (vtd_page_request(v, &pr) == -EINVAL) {
 		/* Nothing was sent: nothing will answer. */

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hw/pcie_ep.h"
 #include "hw/vtd/vtd.h"
 
 struct vtd_ep_params {
@@ -65,10 +66,7 @@ int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
 /* Entries held (tests). */
 unsigned int vtd_ep_atc_count(struct vtd_ep *ep);
 
-struct vtd_ep_stats {
-	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs;
-	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
-};
-void vtd_ep_get_stats(struct vtd_ep *ep, struct vtd_ep_stats *st);
+/* The endpoint's counters (pcie_ep.h). */
+void vtd_ep_get_stats(struct vtd_ep *ep, struct pcie_ep_stats *st);
 
 #endif

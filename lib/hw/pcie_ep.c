@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pcie_ep.c - a PCIe function's ATC and Page Request Group indexes, the
+ * part of ATS and PRI that does not depend on the IOMMU (pcie_ep.h).
+ *
+ * What it owns. The ATC: a small fully associative cache of completed
+ * Translation Requests, each {PASID or none, input range (the leaf's size,
+ * aligned), output address, permissions}, replaced round robin. And the
+ * 512 Page Request Group indexes: free, or waiting for a response, or
+ * answered (the code kept until the waiter takes it).
+ *
+ * PCIe rules it follows (the ATS and PRI chapters):
+ *  - An Invalidate Request without a PASID removes every entry in its
+ *    range, whatever its PASID; with one, that PASID's entries, or every
+ *    PASID's with Global set (more than the flag asks, which is allowed).
+ *  - A completion must not install what an invalidation that completed
+ *    after its request was sent removed: every invalidation bumps a
+ *    generation, a fill carries the generation read before its request,
+ *    and an older fill is dropped (atc_fill_races).
+ *  - A group index is busy from its page request to its response; a
+ *    response for an index that is not waiting is ignored (prg_stray).
+ *    Clearing PRI Enable answers the waiting groups.
+ *
+ * Concurrency: one mutex over everything. The IOMMUs' messages come with
+ * their own lock held, so this lock is taken inside theirs, and nothing
+ * here calls out. prg_cond wakes waiters.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/pcie_ep.h"
+#include "pt/pt.h"
+#include "util/alloc.h"
+
+enum prg_state { PRG_FREE = 0, PRG_WAITING, PRG_ANSWERED };
+
+int pcie_ep_init(struct pcie_ep *e, unsigned int atc_entries)
+{
+	memset(e, 0, sizeof(*e));
+	if (atc_entries) {
+		e->atc = ucalloc(atc_entries, sizeof(*e->atc));
+		if (!e->atc)
+			return -ENOMEM;
+	}
+	e->atc_entries = atc_entries;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->prg_cond, NULL);
+	return 0;
+}
+
+void pcie_ep_fini(struct pcie_ep *e)
+{
+	pthread_cond_destroy(&e->prg_cond);
+	pthread_mutex_destroy(&e->lock);
+	ufree(e->atc);
+	e->atc = NULL;
+}
+
+void pcie_ep_get_stats(struct pcie_ep *e, struct pcie_ep_stats *st)
+{
+	pthread_mutex_lock(&e->lock);
+	*st = e->stats;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ATC                                                                     */
+
+/* The entry translating (@pv, @pasid, @addr) for @access, or NULL. Lock held. */
+static struct pcie_atc_entry *atc_find(struct pcie_ep *e, bool pv, uint32_t pasid, uint64_t addr,
+				       unsigned int access)
+{
+	access &= PT_PROT_R | PT_PROT_W;
+	for (unsigned int i = 0; i < e->atc_entries; i++) {
+		struct pcie_atc_entry *a = &e->atc[i];
+
+		if (a->valid && a->pasid_valid == pv && (!pv || a->pasid == pasid) &&
+		    addr - a->base < a->size && (a->prot & access) == access)
+			return a;
+	}
+	return NULL;
+}
+
+bool pcie_atc_translate(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, uint64_t addr,
+			unsigned int access, uint64_t *pa, uint64_t *size, unsigned int *prot,
+			uint64_t *gen)
+{
+	struct pcie_atc_entry *a;
+
+	pthread_mutex_lock(&e->lock);
+	a = atc_find(e, pasid_valid, pasid, addr, access);
+	if (a) {
+		*pa = a->pa + (addr - a->base);
+		*size = a->size; /* aligned: the leaf the completion described */
+		*prot = a->prot;
+		e->stats.atc_hits++;
+	} else {
+		e->stats.atc_misses++;
+		*gen = e->gen;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return a != NULL;
+}
+
+int pcie_atc_lookup(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, uint64_t addr,
+		    unsigned int access, uint64_t *pa, uint64_t *left)
+{
+	struct pcie_atc_entry *a;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&e->lock);
+	a = atc_find(e, pasid_valid, pasid, addr, access);
+	if (a) {
+		*pa = a->pa + (addr - a->base);
+		*left = a->size - (addr - a->base);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+uint64_t pcie_atc_gen(struct pcie_ep *e)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&e->lock);
+	g = e->gen;
+	pthread_mutex_unlock(&e->lock);
+	return g;
+}
+
+void pcie_atc_fill(struct pcie_ep *e, uint64_t gen, bool pasid_valid, uint32_t pasid,
+		   uint64_t addr, uint64_t size, uint64_t pa, unsigned int prot)
+{
+	struct pcie_atc_entry *a;
+
+	if (!e->atc_entries)
+		return;
+	if (!size || (size & (size - 1)))
+		size = 4096;
+	pthread_mutex_lock(&e->lock);
+	if (gen != e->gen) {
+		e->stats.atc_fill_races++;
+		goto out;
+	}
+	a = atc_find(e, pasid_valid, pasid, addr, prot);
+	if (!a) {
+		a = &e->atc[e->next_victim];
+		e->next_victim = (e->next_victim + 1) % e->atc_entries;
+		if (a->valid)
+			e->stats.atc_evicted++;
+	}
+	*a = (struct pcie_atc_entry){ .valid = true,
+				      .pasid_valid = pasid_valid,
+				      .pasid = pasid_valid ? pasid : 0,
+				      .base = addr & ~(size - 1),
+				      .size = size,
+				      .pa = pa & ~(size - 1),
+				      .prot = prot };
+	e->stats.atc_fills++;
+out:
+	pthread_mutex_unlock(&e->lock);
+}
+
+void pcie_atc_inv(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, bool global,
+		  uint64_t first, uint64_t last)
+{
+	pthread_mutex_lock(&e->lock);
+	e->gen++;
+	e->stats.atc_invs++;
+	for (unsigned int i = 0; i < e->atc_entries; i++) {
+		struct pcie_atc_entry *a = &e->atc[i];
+
+		if (!a->valid)
+			continue;
+		if (pasid_valid && !global && (!a->pasid_valid || a->pasid != pasid))
+			continue;
+		if (a->base <= last && a->base + a->size - 1 >= first)
+			a->valid = false;
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+unsigned int pcie_atc_count(struct pcie_ep *e)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&e->lock);
+	for (unsigned int i = 0; i < e->atc_entries; i++)
+		n += e->atc[i].valid;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Page Request Groups                                                     */
+
+/* Lock held: answer every waiting group with @code. */
+static void abort_groups(struct pcie_ep *e, uint8_t code)
+{
+	for (unsigned int i = 0; i < PCIE_PRG_MAX; i++) {
+		if (e->prg_state[i] == PRG_WAITING) {
+			e->prg_state[i] = PRG_ANSWERED;
+			e->prg_code[i] = code;
+		}
+	}
+	pthread_cond_broadcast(&e->prg_cond);
+}
+
+void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code)
+{
+	pthread_mutex_lock(&e->lock);
+	e->pri_enabled = enable;
+	if (!enable)
+		abort_groups(e, code);
+	pthread_mutex_unlock(&e->lock);
+}
+
+int pcie_prg_alloc(struct pcie_ep *e, uint16_t *prgi)
+{
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&e->lock);
+	if (!e->pri_enabled) {
+		ret = -EPERM;
+		goto out;
+	}
+	for (unsigned int n = 0; n < PCIE_PRG_MAX; n++) {
+		unsigned int i = (e->next_prgi + n) & (PCIE_PRG_MAX - 1);
+
+		if (e->prg_state[i] == PRG_FREE) {
+			e->prg_state[i] = PRG_WAITING;
+			e->next_prgi = (uint16_t)((i + 1) & (PCIE_PRG_MAX - 1));
+			*prgi = (uint16_t)i;
+			e->stats.page_reqs++;
+			ret = 0;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg_outcome o)
+{
+	unsigned int i = prgi & (PCIE_PRG_MAX - 1);
+
+	pthread_mutex_lock(&e->lock);
+	if (e->prg_state[i] != PRG_WAITING) {
+		e->stats.prg_stray++;
+	} else {
+		e->prg_state[i] = PRG_ANSWERED;
+		e->prg_code[i] = code;
+		if (o == PCIE_PRG_SUCCESS)
+			e->stats.prg_success++;
+		else if (o == PCIE_PRG_INVALID)
+			e->stats.prg_invalid++;
+		else
+			e->stats.prg_failure++;
+		pthread_cond_broadcast(&e->prg_cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+int pcie_prg_wait(struct pcie_ep *e, uint16_t prgi)
+{
+	int ret;
+
+	if (prgi >= PCIE_PRG_MAX)
+		return -ENOENT;
+	pthread_mutex_lock(&e->lock);
+	if (e->prg_state[prgi] == PRG_FREE) {
+		pthread_mutex_unlock(&e->lock);
+		return -ENOENT;
+	}
+	while (e->prg_state[prgi] == PRG_WAITING)
+		pthread_cond_wait(&e->prg_cond, &e->lock);
+	ret = e->prg_code[prgi];
+	e->prg_state[prgi] = PRG_FREE;
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+void pcie_prg_abort(struct pcie_ep *e, uint8_t code)
+{
+	pthread_mutex_lock(&e->lock);
+	abort_groups(e, code);
+	pthread_mutex_unlock(&e->lock);
+}
