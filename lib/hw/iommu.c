@@ -315,6 +315,29 @@ static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsi
 	return 0;
 }
 
+uint64_t iommu_pt_unmap(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, size_t pgsize,
+			size_t pgcount)
+{
+	uint64_t size, unmapped = 0;
+
+	if (!pgsize || !pgcount || __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
+		return 0;
+	if (lock)
+		pthread_mutex_lock(lock);
+	if (pt_unmap(t, iova, size, &unmapped))
+		unmapped = 0;
+	if (lock)
+		pthread_mutex_unlock(lock);
+	return unmapped;
+}
+
+uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova)
+{
+	uint64_t pa;
+
+	return pt_iova_to_phys(t, iova, &pa) ? 0 : pa;
+}
+
 void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
 			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
 			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,

@@ -32,6 +32,7 @@
 #ifndef UIOMMU_HW_IOMMU_H
 #define UIOMMU_HW_IOMMU_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,6 +148,20 @@ struct pt_table;
 int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
 			  size_t pgsize, size_t pgcount, int prot, uint64_t *size,
 			  unsigned int *pt_prot);
+
+/*
+ * unmap_pages of a model whose domain is one pt_table: @pgsize x @pgcount
+ * bytes at @iova unmapped from @t under @lock (NULL: the table needs
+ * none), the bytes unmapped returned (0 for a count of 0 or one that
+ * overflows, as the core never asks). The caller brackets it in
+ * epoch_hold() / epoch_release() and invalidates what went before the
+ * release.
+ */
+uint64_t iommu_pt_unmap(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, size_t pgsize,
+			size_t pgcount);
+
+/* iova_to_phys of a model whose domain is one pt_table: 0 where nothing is mapped. */
+uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova);
 
 /*
  * The dirty-tracking walk a model with hardware dirty state in its page

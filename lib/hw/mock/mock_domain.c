@@ -187,25 +187,12 @@ static int mock_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t p
 static size_t mock_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
 			       size_t pgcount)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	uint64_t size, unmapped = 0;
-
-	if (!pgsize || !pgcount)
-		return 0;
-	if (__builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
-		return 0;
-	if (pt_unmap(&md->pt, iova, size, &unmapped))
-		return 0;
-	return (size_t)unmapped;
+	return (size_t)iommu_pt_unmap(&to_mock_domain(domain)->pt, NULL, iova, pgsize, pgcount);
 }
 
 static uint64_t mock_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 {
-	uint64_t pa;
-
-	if (pt_iova_to_phys(&to_mock_domain(domain)->pt, iova, &pa))
-		return 0;
-	return pa;
+	return iommu_pt_iova_to_phys(&to_mock_domain(domain)->pt, iova);
 }
 
 static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)

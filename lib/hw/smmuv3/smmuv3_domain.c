@@ -469,29 +469,19 @@ static size_t smmuv3_unmap_pages(struct iommu_domain *domain, uint64_t iova, siz
 				 size_t pgcount)
 {
 	struct smmuv3_domain *s2 = to_s2(domain);
-	uint64_t size, unmapped = 0;
+	uint64_t unmapped;
 
-	if (!pgsize || !pgcount ||
-	    __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
-		return 0;
 	epoch_hold();
-	pthread_mutex_lock(&s2->lock);
-	if (pt_unmap(&s2->pt, iova, size, &unmapped))
-		unmapped = 0;
-	pthread_mutex_unlock(&s2->lock);
+	unmapped = iommu_pt_unmap(&s2->pt, &s2->lock, iova, pgsize, pgcount);
 	if (unmapped)
-		smmuv3_s2_inv_range(s2, iova, size);
+		smmuv3_s2_inv_range(s2, iova, (uint64_t)pgsize * pgcount);
 	epoch_release();
 	return (size_t)unmapped;
 }
 
 static uint64_t smmuv3_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 {
-	uint64_t pa;
-
-	if (pt_iova_to_phys(&to_s2(domain)->pt, iova, &pa))
-		return 0;
-	return pa;
+	return iommu_pt_iova_to_phys(&to_s2(domain)->pt, iova);
 }
 
 static int smmuv3_set_dirty_tracking(struct iommu_domain *domain, bool enable)

@@ -240,19 +240,13 @@ static size_t vtd_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t
 			      size_t pgcount)
 {
 	struct vtd_domain *s2 = to_vdom(domain);
-	uint64_t size, unmapped = 0;
+	uint64_t unmapped;
 
-	if (!pgsize || !pgcount ||
-	    __builtin_mul_overflow((uint64_t)pgsize, (uint64_t)pgcount, &size))
-		return 0;
 	epoch_hold();
-	pthread_mutex_lock(&s2->lock);
-	if (pt_unmap(&s2->pt, iova, size, &unmapped))
-		unmapped = 0;
-	pthread_mutex_unlock(&s2->lock);
+	unmapped = iommu_pt_unmap(&s2->pt, &s2->lock, iova, pgsize, pgcount);
 	if (unmapped) {
 		pthread_mutex_lock(&s2->v->lock);
-		s2_flush(s2, iova, size);
+		s2_flush(s2, iova, (uint64_t)pgsize * pgcount);
 		pthread_mutex_unlock(&s2->v->lock);
 	}
 	epoch_release();
@@ -261,11 +255,7 @@ static size_t vtd_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t
 
 static uint64_t vtd_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 {
-	uint64_t pa;
-
-	if (pt_iova_to_phys(&to_vdom(domain)->pt, iova, &pa))
-		return 0;
-	return pa;
+	return iommu_pt_iova_to_phys(&to_vdom(domain)->pt, iova);
 }
 
 static int vtd_set_dirty_tracking(struct iommu_domain *domain, bool enable)
