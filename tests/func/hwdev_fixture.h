@@ -109,4 +109,19 @@ static inline void *zpages(size_t len)
 	return p;
 }
 
+/*
+ * GET_DIRTY_BITMAP of @npages 4K pages from @iova into one word, which
+ * must read @want. Bits are only ever ORed in: the word starts with a
+ * pattern above the range, which must survive.
+ */
+static inline void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uint64_t want,
+				 uint32_t flags)
+{
+	uint64_t bitmap = 0xdead0000ULL << 32;
+
+	CHECK_OK(_get_dirty_bitmap(hwpt, iova, (uint64_t)npages * PAGE_SIZE, PAGE_SIZE, &bitmap,
+				   flags));
+	TAP_CHECK_EQ(bitmap, want | 0xdead0000ULL << 32, "dirty bitmap");
+}
+
 #endif

@@ -584,16 +584,6 @@ static void test_invalidate(void *arg)
 /* ------------------------------------------------------------------ */
 /* Dirty tracking                                                     */
 
-static void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npages, uint64_t want,
-			  uint32_t flags)
-{
-	uint64_t bitmap = 0xdead0000ULL << 32;
-
-	CHECK_OK(_get_dirty_bitmap(hwpt, iova, (uint64_t)npages * PAGE_SIZE, PAGE_SIZE, &bitmap,
-				   flags));
-	TAP_CHECK_EQ(bitmap, want | 0xdead0000ULL << 32, "dirty bitmap");
-}
-
 static void test_dirty(void *arg)
 {
 	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
