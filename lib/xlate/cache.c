@@ -19,8 +19,8 @@
  *  - An entry is live when its tag (key0) has the valid bit and its stamp
  *    (the invalidation sequence its walk started under) is at least every
  *    flush stamp that covers it: the global one, its VMID's (per kind:
- *    combined, stage-1 walk, stage 2), and for stage-1 entries its (VMID,
- *    ASID) slot. Flushing a context is one store of the new sequence into
+ *    combined, which covers the stage-1 walk caches too, or stage 2), and
+ *    for stage-1 entries its (VMID, ASID) slot. Flushing a context is one store of the new sequence into
  *    its stamp; entries die without being visited. Stamps are 64-bit and
  *    never wrap. c->flushed is the newest flush stamp of any kind, and
  *    tlb_flushed the newest that covers any IOTLB entry (every flush stores
@@ -637,10 +637,10 @@ void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t bas
 }
 
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
-		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot)
+		  bool user, uint64_t base, unsigned int lg, uint64_t table, uint64_t meta)
 {
 	struct xc_cset *s = &c->walk[stage][depth];
-	uint64_t e[XC_WALK_NW] = { k1, s0, table, prot & 15 };
+	uint64_t e[XC_WALK_NW] = { k1, s0, table, stage ? meta & XC_WALK_M_PROT : meta };
 
 	if (s->sets)
 		xc_insert(c, s, xc_hash(base, lg, (uint32_t)(k1 >> 32) & 0xffff),
@@ -745,7 +745,6 @@ void xlate_inv_vmid(struct xlate_cache *c, uint16_t vmid)
 	uint64_t s = inv_begin_flush(c, &vm->sc);
 
 	stamp(c, &vm->comb, s);
-	stamp(c, &vm->s1, s);
 	stamp_tlb(c, &vm->s2, s);
 	xc_inv_end(&vm->sc, s);
 }
@@ -796,7 +795,6 @@ void xlate_inv_range(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64
 	/* Too large to search: flush the ASID (stage-1 entries of the VMID for ANY_ASID). */
 	if (!ok && asid == XLATE_ANY_ASID) {
 		stamp_tlb(c, &c->vm[vmid].comb, s);
-		stamp(c, &c->vm[vmid].s1, s);
 	} else if (!ok) {
 		stamp_tlb(c, &c->as[xc_asid_slot(vmid, asid)].stamp, s);
 	}

@@ -23,9 +23,21 @@
  *  - Walk caches, per stage and per level: the address of the next-level
  *    table for an input prefix (stage 1: (VMID, ASID, IOVA prefix); stage
  *    2: (VMID, IPA prefix)), plus the permission limits accumulated above
- *    it, so a walk can start below the cached level.
+ *    it, so a walk can start below the cached level. In a nested context
+ *    a stage-1 entry is combined (walk caches may hold the result of
+ *    both stages; the invalidation rule is the combined IOTLB entries'
+ *    below): besides the table's IPA it holds the table's PA, stage 2
+ *    applied when the walk fetched from it, so a walk that resumes there
+ *    reads the next descriptor without translating its address (when the
+ *    table straddles stage-2 leaves the entry holds the IPA alone).
  *  - IPA cache: stage-2 results (VMID, IPA page) -> PA page, used for the
- *    stage-1 table fetches and the final IPA of nested walks.
+ *    stage-1 table fetches and the final IPA of nested walks. It keeps
+ *    what the IOTLB does not: the stage-2 leaves of stage-1 table fetches,
+ *    and of a final IPA only a leaf larger than the stage-1 leaf (a
+ *    smaller or equal one is all in the combined IOTLB entry filled by
+ *    the same walk, and would only evict table entries); with the IOTLB
+ *    off, every leaf. (xlate_s2(), a model's own stage-2 look-up, is a
+ *    table fetch in this sense.)
  *  - Configuration cache: slots a model uses for decoded STE/CD or
  *    context/PASID entries, keyed by (stream id, substream id), with the
  *    same invalidation machinery (xlate_cfgc_*).
@@ -51,11 +63,12 @@
  *    so cost never grows with capacity;
  *  - by IPA range for a VMID: stage-2 walk-cache, IPA-cache and
  *    stage-2-only IOTLB entries (too large a range: the VMID's stage-2
- *    entries). Combined (IOTLB) entries built over that IPA are, by the
- *    architecture, only guaranteed gone after a stage-1 invalidation of
- *    the VMID (SMMU: CMD_TLBI_S2_IPA followed by CMD_TLBI_NH_ALL /
- *    S12_VMALL); with params.ipa_inval_conservative they are removed too
- *    (VMID flush of combined entries).
+ *    entries). Combined entries built over that IPA (IOTLB entries and
+ *    combined stage-1 walk entries) are, by the architecture, only
+ *    guaranteed gone after a stage-1 invalidation of the VMID (SMMU:
+ *    CMD_TLBI_S2_IPA followed by CMD_TLBI_NH_ALL / S12_VMALL); with
+ *    params.ipa_inval_conservative they are removed too (a VMID flush of
+ *    combined entries, the stage-1 walk caches' included).
  *
  * Concurrency: many threads translate while one thread (per IOMMU) maps,
  * unmaps and invalidates: the invalidations of one cache must not run

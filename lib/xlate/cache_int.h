@@ -98,10 +98,29 @@ struct xc_ipa_meta {
 	uint8_t prot, grant, spare[2];
 };
 
-/* Walk caches: nw = 4; the next table's address and the permission limit above it. */
+/*
+ * Walk caches: nw = 4; the next table's address (an IPA at stage 1 of a
+ * nested context) and the meta word: the permission limit above it, and
+ * for a combined stage-1 entry (XC_WALK_M_PA) the table's PA, stage 2
+ * applied at fill time, with stage 2's permissions on that page. A
+ * combined entry stands for both stages' walks to the table, so, like a
+ * combined IOTLB entry, it dies with the VMID's combined entries (vm.comb).
+ */
 #define XC_WALK_NW    4
 #define XC_WALK_TABLE 2
 #define XC_WALK_META  3
+
+#define XC_WALK_M_PROT	    0xfULL  /* the permission limit above the table */
+#define XC_WALK_M_PA	    BIT(4)  /* combined: bits 63:12 are the table's PA */
+#define XC_WALK_M_S2P_SHIFT 8	    /* combined: stage 2's permissions there, bits 11:8 */
+#define XC_WALK_M_PA_MASK   (~0xfffULL)
+
+/* The meta word of a combined stage-1 walk entry. */
+static inline uint64_t xc_walk_meta_comb(unsigned int prot, uint64_t table_pa, unsigned int s2prot)
+{
+	return (prot & XC_WALK_M_PROT) | XC_WALK_M_PA | (uint64_t)(s2prot & 15) << XC_WALK_M_S2P_SHIFT |
+	       (table_pa & XC_WALK_M_PA_MASK);
+}
 
 /* Configuration cache: nw = 2 + 1 + XLATE_CFGC_BYTES / 8 (length, then the bytes). */
 #define XC_CFG_NW (XC_V0 + 1 + XLATE_CFGC_BYTES / 8)
@@ -109,7 +128,7 @@ struct xc_ipa_meta {
 /* Which flush stamps decide whether an entry is still live. */
 enum xc_kind {
 	XC_KIND_TLB = 0, /* combined (VMID.comb + ASID) or, with XC_K1_S2ONLY, stage 2 */
-	XC_KIND_S1,	 /* stage-1 walk cache: VMID.s1 + ASID */
+	XC_KIND_S1,	 /* stage-1 walk cache: VMID.comb + ASID (entries may be combined) */
 	XC_KIND_S2,	 /* stage-2 walk cache and IPA cache: VMID.s2 */
 	XC_KIND_CFG,	 /* configuration cache: cfg_all + SID */
 };
@@ -157,8 +176,8 @@ struct xc_scope {
 
 /* One VMID: its flush stamps (an entry filled under a smaller sequence is dead). */
 struct xc_vm {
-	uint64_t comb; /* combined IOTLB entries */
-	uint64_t s1;   /* stage-1 walk-cache entries */
+	uint64_t comb; /* combined entries: the IOTLB's, and every stage-1 walk-cache entry */
+	uint64_t spare1;
 	uint64_t s2;   /* stage-2 walk cache, IPA cache, stage-2-only IOTLB entries */
 	struct xc_scope sc;
 	uint64_t spare[3];
@@ -348,7 +367,7 @@ static inline __attribute__((always_inline)) bool xc_live(const struct xlate_cac
 		return stamp >= xc_ld(&vm->comb) &&
 		       stamp >= xc_ld(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].stamp);
 	case XC_KIND_S1:
-		return stamp >= xc_ld(&vm->s1) &&
+		return stamp >= xc_ld(&vm->comb) &&
 		       stamp >= xc_ld(&c->as[xc_asid_slot(vmid, (uint32_t)k1)].stamp);
 	case XC_KIND_S2:
 		return stamp >= xc_ld(&vm->s2);
@@ -1076,10 +1095,9 @@ struct xc_ipa_hit {
 
 static inline __attribute__((always_inline)) bool
 xc_ipa_lookup_g(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit,
-		const bool g4)
+		uint64_t m, const bool g4)
 {
 	const struct xc_geom g = g4 ? xc_geom4_of(&c->ipa, XC_IPA_NW) : xc_geom_of(&c->ipa);
-	uint64_t m = __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED);
 	uint64_t k1 = xc_key1(vmid, 0);
 
 	for (; m; m &= m - 1) {
@@ -1107,13 +1125,33 @@ xc_ipa_lookup_g(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct
 	return false;
 }
 
-/* The geometry a constant in the usual case (xc_geom4_of()). */
+/*
+ * The sizes of IPA-cache entries that may serve a look-up whose leaf must
+ * cover more than 2^@over bytes (0: any size). An output IPA asks only for
+ * leaves larger than the stage-1 leaf (xlate.c), so with 4K pages at both
+ * stages it probes nothing.
+ */
+static inline __attribute__((always_inline)) uint64_t xc_ipa_sizes(const struct xlate_cache *c,
+								   unsigned int over)
+{
+	return __atomic_load_n(&c->ipa.sizes, __ATOMIC_RELAXED) & ~mask_bits(over + 1);
+}
+
+/* Look @ipa up at the sizes @m (xc_ipa_sizes()); the geometry a constant in the usual case. */
+static inline __attribute__((always_inline)) bool
+xc_ipa_lookup_m(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, uint64_t m,
+		struct xc_ipa_hit *hit)
+{
+	if (likely(c->ipa.geom4))
+		return xc_ipa_lookup_g(c, vmid, ipa, hit, m, true);
+	return xc_ipa_lookup_g(c, vmid, ipa, hit, m, false);
+}
+
+/* At every size present. */
 static inline __attribute__((always_inline)) bool
 xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct xc_ipa_hit *hit)
 {
-	if (likely(c->ipa.geom4))
-		return xc_ipa_lookup_g(c, vmid, ipa, hit, true);
-	return xc_ipa_lookup_g(c, vmid, ipa, hit, false);
+	return xc_ipa_lookup_m(c, vmid, ipa, xc_ipa_sizes(c, 0), hit);
 }
 
 /*
@@ -1123,7 +1161,7 @@ xc_ipa_lookup(const struct xlate_cache *c, uint32_t vmid, uint64_t ipa, struct x
  */
 static inline __attribute__((always_inline)) bool
 xc_walk_lookup_g(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1,
-		 bool user, uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot,
+		 bool user, uint64_t base, unsigned int lg, uint64_t *table, uint64_t *meta,
 		 const bool g4)
 {
 	const struct xc_cset *s = &c->walk[stage][depth];
@@ -1144,18 +1182,31 @@ xc_walk_lookup_g(const struct xlate_cache *c, int stage, unsigned int depth, uin
 	if (g.lru)
 		xc_touch_hdr(xc_geom_hdr(&g, set), (unsigned int)way);
 	*table = v[XC_WALK_TABLE - XC_STAMP];
-	*prot = v[XC_WALK_META - XC_STAMP] & 15;
+	*meta = v[XC_WALK_META - XC_STAMP];
 	return true;
 }
 
-/* The geometry a constant in the usual case (xc_geom4_of()). */
+/* The geometry a constant in the usual case (xc_geom4_of()); *meta: the entry's meta word. */
+static inline __attribute__((always_inline)) bool
+xc_walk_lookup_m(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1,
+		 bool user, uint64_t base, unsigned int lg, uint64_t *table, uint64_t *meta)
+{
+	if (likely(c->walk[stage][depth].geom4))
+		return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, meta, true);
+	return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, meta, false);
+}
+
+/* The same, for the table and its permission limit alone. */
 static inline __attribute__((always_inline)) bool
 xc_walk_lookup(const struct xlate_cache *c, int stage, unsigned int depth, uint64_t k1, bool user,
 	       uint64_t base, unsigned int lg, uint64_t *table, unsigned int *prot)
 {
-	if (likely(c->walk[stage][depth].geom4))
-		return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, true);
-	return xc_walk_lookup_g(c, stage, depth, k1, user, base, lg, table, prot, false);
+	uint64_t meta;
+
+	if (!xc_walk_lookup_m(c, stage, depth, k1, user, base, lg, table, &meta))
+		return false;
+	*prot = (unsigned int)(meta & XC_WALK_M_PROT);
+	return true;
 }
 
 /*
@@ -1178,8 +1229,9 @@ void xc_tlb_fill_img(struct xlate_cache *c, uint64_t s0, uint64_t k1, bool user,
 		     unsigned int lg, uint64_t pa, uint64_t ipa, const struct xc_tlb_img *img);
 void xc_ipa_fill(struct xlate_cache *c, uint64_t s0, uint32_t vmid, uint64_t base,
 		 unsigned int lg, uint64_t pa, unsigned int prot, unsigned int grant, int level);
+/* @meta: the permission limit, or xc_walk_meta_comb() for a combined stage-1 entry. */
 void xc_walk_fill(struct xlate_cache *c, uint64_t s0, int stage, unsigned int depth, uint64_t k1,
-		  bool user, uint64_t base, unsigned int lg, uint64_t table, unsigned int prot);
+		  bool user, uint64_t base, unsigned int lg, uint64_t table, uint64_t meta);
 
 /* ---------------------------------------------------------------------- */
 /* Fills: the set's lock, and the IOTLB's inline insert (the protocol is cache.c's essay) */

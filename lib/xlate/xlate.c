@@ -76,12 +76,19 @@
  * first write always walks and sets the dirty state; any refusal walks
  * too. On a miss the walk (xlate_once_cached) starts each stage below the
  * deepest level its walk cache knows (stage-1 entries hold table IPAs and
- * the table permission limits above them; stage-2 entries table PAs), and
- * every stage-1 table IPA and the output IPA go through the IPA cache
- * before a stage-2 walk. What it walked is filled in as it goes: walk-cache
- * entries after each table step (and after that step's access-flag
- * update), the IPA cache after each stage-2 leaf, the IOTLB after the whole
- * translation succeeded (after the deferred stage-1 update). Every fill
+ * the table permission limits above them, and in a nested context the
+ * table's PA as well: combined entries, so the first descriptor read after
+ * the hit needs no stage-2 translation; stage-2 entries hold table PAs),
+ * and every other stage-1 table IPA and the output IPA go through the IPA
+ * cache before a stage-2 walk. What it walked is filled in as it goes:
+ * walk-cache entries after each table step (and after that step's
+ * access-flag update; nested, a stage-1 entry waits for the next step's
+ * stage-2 translation, which gives its table's PA), the IPA cache after
+ * each stage-2 leaf, the IOTLB after the whole translation succeeded
+ * (after the deferred stage-1 update). The IPA cache keeps what the IOTLB
+ * does not: every stage-1 table's stage-2 leaf, but an output IPA's only
+ * when it is larger than the stage-1 leaf (s2_xlate()), and it is looked
+ * up at those sizes alone; with no IOTLB it keeps every leaf. Every fill
  * carries the invalidation sequence read (acquire) before the attempt's
  * first descriptor or cache read; cache.c drops it if an invalidation that
  * could remove it began since, and an attempt that starts while an
@@ -207,6 +214,13 @@ struct xctx {
 	bool wc1, wc2;	    /* the walk caches serve this stage */
 	bool fill;	    /* this attempt may fill the caches (xc_may_fill) */
 	bool used;	    /* this attempt used cached state */
+	/*
+	 * A combined stage-1 walk-cache hit (s1_begin_cached): the PA of the
+	 * first descriptor to read, and stage 2's permissions on its page.
+	 */
+	bool comb;
+	unsigned int comb_s2p;
+	uint64_t comb_dpa;
 };
 
 /* A stage-1 descriptor update waiting for the translation to succeed. */
@@ -408,6 +422,15 @@ static inline void rec_hit(struct xlate_record *rec, enum xlate_cache_id cache, 
 						  .out = out };
 }
 
+/* The hit just recorded came from a combined entry that also gave @pa. */
+static inline void rec_hit_pa(struct xlate_record *rec, uint64_t pa)
+{
+	if (rec && rec->nhits - 1 < XLATE_MAX_HITS) {
+		rec->hit[rec->nhits - 1].combined = 1;
+		rec->hit[rec->nhits - 1].out_pa = pa;
+	}
+}
+
 /*
  * Position @w at the descriptor of depth @depth for @in, in the table at
  * @table, with the permission limit @prot the levels above it imposed: the
@@ -453,9 +476,12 @@ static enum pt_step s2_begin_cached(struct xctx *x, uint64_t ipa, unsigned int a
 	return pt_walk_begin_inline(c, x->root2, ipa, access, w, pf);
 }
 
-/* s2_walk() with the stage-2 walk cache, filling it and the IPA cache. */
+/*
+ * s2_walk() with the stage-2 walk cache, filling it, and the IPA cache
+ * with a leaf larger than 2^@over bytes (s2_xlate()).
+ */
 static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step,
-			      enum xlate_class cls, struct pt_leaf *leaf)
+			      enum xlate_class cls, struct pt_leaf *leaf, unsigned int over)
 {
 	const struct pt_cfg *c = x->c2;
 	struct pt_walk w;
@@ -490,7 +516,7 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 	}
 	if (unlikely(st != PT_STEP_LEAF))
 		return set_fault(x, 2, cls, pf.level, pf.reason, ipa, pf.desc_addr);
-	if (x->cache->ipa.sets && x->fill) {
+	if (x->cache->ipa.sets && x->fill && leaf->size >> over > 1) {
 		unsigned int grant = leaf->prot;
 
 		/* A read may not stand for a write that must set dirty state. */
@@ -503,15 +529,25 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 	return XW_OK;
 }
 
-/* Stage 2 for @ipa: the IPA cache, else a walk. */
+/*
+ * Stage 2 for @ipa: the IPA cache, else a walk. The IPA cache serves and
+ * keeps only leaves larger than 2^@over bytes: 0 (any) for a stage-1
+ * table's IPA; for an output IPA whose translation goes into the IOTLB,
+ * the stage-1 leaf's size (s2_over()), since a stage-2 leaf no larger
+ * than it would only duplicate the combined IOTLB entry filled from the
+ * same walk.
+ */
 static enum xw s2_xlate(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step,
-			enum xlate_class cls, struct pt_leaf *leaf)
+			enum xlate_class cls, struct pt_leaf *leaf, unsigned int over)
 {
 	struct xlate_cache *xc = x->cache;
 	struct xc_ipa_hit h;
+	uint64_t m;
 
 	if (xc->ipa.sets) {
-		if (xc_ipa_lookup(xc, x->vmid, ipa, &h) &&
+		/* (No size to probe is a miss too: the count is of look-ups.) */
+		m = xc_ipa_sizes(xc, over);
+		if (m && xc_ipa_lookup_m(xc, x->vmid, ipa, m, &h) &&
 		    !(access & (PT_PROT_R | PT_PROT_W | PT_PROT_X) & ~h.grant)) {
 			uint64_t size = 1ULL << h.lg;
 
@@ -526,7 +562,19 @@ static enum xw s2_xlate(struct xctx *x, uint64_t ipa, unsigned int access, int s
 		}
 		xc_count(xc, XC_G_IPA, XC_MISS);
 	}
-	return s2_walk_cached(x, ipa, access, s1_step, cls, leaf);
+	return s2_walk_cached(x, ipa, access, s1_step, cls, leaf, over);
+}
+
+/*
+ * The @over of s2_xlate() for the output IPA of a translation whose stage-1
+ * leaf is 2^@lg1 bytes (@c1 NULL: none): what the IOTLB does not hold.
+ */
+static inline unsigned int s2_over(const struct xlate_cache *xc, const struct pt_cfg *c1,
+				   unsigned int lg1)
+{
+	if (!xc->iotlb.sets)
+		return 0;
+	return c1 ? lg1 : 63;
 }
 
 /* Begin the stage-1 walk below the deepest level the walk cache knows. */
@@ -536,21 +584,51 @@ static enum pt_step s1_begin_cached(struct xctx *x, uint64_t iova, unsigned int 
 	const struct pt_cfg *c = x->c1;
 
 	for (int d = (int)c->nlevels - 2; x->wc1 && d >= 0; d--) {
-		unsigned int lg = c->shift[d], prot;
-		uint64_t table;
+		unsigned int lg = c->shift[d];
+		uint64_t table, meta;
 
-		if (xc_walk_lookup(x->cache, 0, (unsigned int)d, x->k1, x->user,
-				   iova & ~mask_bits(lg), lg, &table, &prot)) {
+		if (xc_walk_lookup_m(x->cache, 0, (unsigned int)d, x->k1, x->user,
+				     iova & ~mask_bits(lg), lg, &table, &meta)) {
 			xc_count(x->cache, XC_G_WALK + d, XC_HIT);
-			walk_resume(w, c, iova, access, (unsigned int)d + 1, table, prot);
+			walk_resume(w, c, iova, access, (unsigned int)d + 1, table,
+				    (unsigned int)(meta & XC_WALK_M_PROT));
 			rec_hit(x->rec, XLATE_CACHE_WALK_S1, 1, pt_level(c, d + 1), d + 1, iova,
 				table);
+			if (x->c2 && (meta & XC_WALK_M_PA)) {
+				rec_hit_pa(x->rec, meta & XC_WALK_M_PA_MASK);
+				x->comb = true;
+				x->comb_dpa = (meta & XC_WALK_M_PA_MASK) + (w->desc_addr - table);
+				x->comb_s2p = (unsigned int)(meta >> XC_WALK_M_S2P_SHIFT) & 15;
+			}
 			x->used = true;
 			return PT_STEP_TABLE;
 		}
 		xc_count(x->cache, XC_G_WALK + d, XC_MISS);
 	}
 	return pt_walk_begin_inline(c, x->root1, iova, access, w, pf);
+}
+
+/*
+ * The meta word of the stage-1 walk-cache entry for @table (an IPA, a
+ * table of depth @depth) with permission limit @prot, now that the first
+ * descriptor read from it, at IPA @dipa, went through stage 2 to @l2:
+ * combined (the table's PA) when stage 2 maps the whole table with that
+ * one leaf, else the limit alone.
+ */
+static inline uint64_t s1_walk_meta(const struct xctx *x, unsigned int depth, uint64_t table,
+				    unsigned int prot, uint64_t dipa, const struct pt_leaf *l2)
+{
+	uint64_t bytes = 8ULL << x->c1->bits[depth], lmask = ~(l2->size - 1);
+	uint64_t tpa = l2->oa - (dipa - table);
+	unsigned int s2p = l2->prot;
+
+	if (bytes > l2->size || ((table ^ dipa) & lmask) || (((table + bytes - 1) ^ dipa) & lmask) ||
+	    (tpa & ~XC_WALK_M_PA_MASK))
+		return prot & XC_WALK_M_PROT;
+	/* A stage-1 update there must still walk stage 2 to set its dirty state. */
+	if (x->c2->flags & PT_CFG_HW_AD)
+		s2p &= ~PT_PROT_W;
+	return xc_walk_meta_comb(prot, tpa, s2p);
 }
 
 /*
@@ -622,11 +700,19 @@ xlate_once_gen(struct xctx *x, uint64_t iova, unsigned int access, struct xlate_
 		struct pt_walk w;
 		struct pt_fault pf;
 		enum pt_step st;
+		/* Nested: a stage-1 walk-cache fill waits for its table's PA. */
+		struct {
+			bool on;
+			unsigned int depth, prot;
+			uint64_t table;
+		} wf = { false, 0, 0, 0 };
 
-		if (cached)
+		if (cached) {
+			x->comb = false;
 			st = s1_begin_cached(x, iova, access, &w, &pf);
-		else
+		} else {
 			st = pt_walk_begin_inline(c1, x->root1, iova, access, &w, &pf);
+		}
 		if (unlikely(st == PT_STEP_FAULT)) /* input out of range, root too large */
 			return set_fault(x, 1, XLATE_CLASS_IN, pf.level, pf.reason, 0, 0);
 		while (likely(st == PT_STEP_TABLE)) {
@@ -635,13 +721,27 @@ xlate_once_gen(struct xctx *x, uint64_t iova, unsigned int access, struct xlate_
 			uint64_t d, dipa = w.desc_addr, dpa;
 			unsigned int s2_prot = PROT_ALL;
 
-			if (x->c2) {
-				r = cached ? s2_xlate(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2)
+			if (cached && x->c2 && x->comb) {
+				/* A combined walk-cache entry: the table's PA is known. */
+				x->comb = false;
+				dpa = x->comb_dpa;
+				s2_prot = x->comb_s2p;
+			} else if (x->c2) {
+				r = cached ? s2_xlate(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2, 0)
 					   : s2_walk(x, dipa, PT_PROT_R, step, XLATE_CLASS_TT, &l2);
 				if (unlikely(r))
 					return r;
 				dpa = l2.oa;
 				s2_prot = l2.prot;
+				if (cached && wf.on) {
+					unsigned int lg = c1->shift[wf.depth];
+
+					wf.on = false;
+					xc_walk_fill(x->cache, x->s0, 0, wf.depth, x->k1, x->user,
+						     iova & ~mask_bits(lg), lg, wf.table,
+						     s1_walk_meta(x, depth, wf.table, wf.prot, dipa,
+								  &l2));
+				}
 			} else {
 				dpa = dipa;
 			}
@@ -674,9 +774,13 @@ xlate_once_gen(struct xctx *x, uint64_t iova, unsigned int access, struct xlate_
 			if (cached && st == PT_STEP_TABLE && x->wc1 && x->fill) {
 				unsigned int lg = c1->shift[depth];
 
-				xc_walk_fill(x->cache, x->s0, 0, depth, x->k1, x->user,
-					     iova & ~mask_bits(lg), lg, walk_table(&w, iova),
-					     w.prot);
+				if (x->c2)
+					wf = (__typeof__(wf)){ true, depth, w.prot,
+							       walk_table(&w, iova) };
+				else
+					xc_walk_fill(x->cache, x->s0, 0, depth, x->k1, x->user,
+						     iova & ~mask_bits(lg), lg,
+						     walk_table(&w, iova), w.prot);
 			}
 		}
 		ipa = l1.oa;
@@ -685,7 +789,8 @@ xlate_once_gen(struct xctx *x, uint64_t iova, unsigned int access, struct xlate_
 	if (x->c2) {
 		int step = c1 ? (int)c1->nlevels : 0;
 
-		r = cached ? s2_xlate(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2)
+		r = cached ? s2_xlate(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2,
+				      s2_over(x->cache, c1, c1 ? ilog2_u64(l1.size) : 0))
 			   : s2_walk(x, ipa, access & ~PT_PROT_U, step, XLATE_CLASS_IN, &l2);
 		if (unlikely(r))
 			return r;
@@ -787,9 +892,9 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	struct xlate_cache *xc = cfg->cache;
 	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = nested ? cfg->s2.cfg : NULL;
 	const uint32_t vmid = cfg->tag.vmid;
-	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa;
-	bool user = access & PT_PROT_U, s2_walked = false, s1_4k;
-	unsigned int depth, depth2 = 0, lg, prot, lprot, reads = 1;
+	uint64_t k1 = xc_key1(vmid, cfg->tag.asid), s0, table, dpa, d, ipa, meta, m = 0;
+	bool user = access & PT_PROT_U, s2_walked = false, s1_4k, table_ipa = false;
+	unsigned int depth, depth2 = 0, lg, prot, lprot, reads = 1, over = 0;
 	struct pt_leaf l1, l2;
 	struct xc_ipa_hit ih;
 	struct pt_fault pf;
@@ -803,8 +908,9 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		return false;
 	depth = c1->nlevels - 2;
 	lg = c1->shift[depth];
-	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &prot))
+	if (!xc_walk_lookup_m(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &meta))
 		return false;
+	prot = (unsigned int)(meta & XC_WALK_M_PROT);
 	s1_4k = c1->format == PT_VMSA_S1 && c1->granule_shift == 12;
 	if (!nested && likely(s1_4k)) {
 		/*
@@ -827,10 +933,14 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	}
 	dpa = s1_4k ? table + ((iova >> 12) & 511) * 8
 		    : table + (uint64_t)pt_index(c1, depth + 1, iova) * 8;
-	if (c2) {
+	if (c2 && (meta & XC_WALK_M_PA)) {
+		/* A combined entry: the table's PA. */
+		dpa = (meta & XC_WALK_M_PA_MASK) + (dpa - table);
+	} else if (c2) {
 		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
 			return false;
 		dpa = ih.pa | (dpa & mask_bits(ih.lg));
+		table_ipa = true;
 	}
 	if (unlikely(!read_desc(c1, cfg->mem, dpa, &d)))
 		return false;
@@ -853,7 +963,11 @@ generic_step:
 					    ilog2_u64(l1.size), l1.prot, l1.level);
 	}
 	ipa = l1.oa;
-	if (c2 && xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
+	if (c2) {
+		over = s2_over(xc, c1, ilog2_u64(l1.size));
+		m = xc_ipa_sizes(xc, over);
+	}
+	if (c2 && m && xc_ipa_lookup_m(xc, vmid, ipa, m, &ih) && !(need & ~ih.grant)) {
 		l2 = (struct pt_leaf){ .oa = ih.pa | (ipa & mask_bits(ih.lg)),
 				       .size = 1ULL << ih.lg,
 				       .prot = ih.prot,
@@ -879,7 +993,7 @@ generic_step:
 	/* What the general walk would have counted and filled, in its order. */
 	if (nested)
 		xc_count(xc, XC_G_WALK + depth, XC_HIT);
-	if (c2)
+	if (table_ipa)
 		xc_count(xc, XC_G_IPA, XC_HIT);
 	if (s2_walked) {
 		unsigned int grant = l2.prot;
@@ -889,8 +1003,9 @@ generic_step:
 		/* A read may not stand for a write that must set dirty state. */
 		if ((c2->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
 			grant &= ~PT_PROT_W;
-		xc_ipa_fill(xc, s0, vmid, ipa & ~(l2.size - 1), ilog2_u64(l2.size),
-			    l2.oa & ~(l2.size - 1), l2.prot, grant, l2.level);
+		if (l2.size >> over > 1)
+			xc_ipa_fill(xc, s0, vmid, ipa & ~(l2.size - 1), ilog2_u64(l2.size),
+				    l2.oa & ~(l2.size - 1), l2.prot, grant, l2.level);
 	} else if (c2) {
 		xc_count(xc, XC_G_IPA, XC_HIT);
 	}
@@ -938,12 +1053,13 @@ read_desc_aligned(const struct pt_cfg *c, const struct pt_mem *mem, uint64_t pa,
 /*
  * walk_short_gen() nested, for the usual pair of formats (short_n4k_ok()),
  * with the formats' constants: the stage-1 leaf table from the stage-1
- * walk cache, its IPA through the IPA cache, the leaf decoded by
- * vmsa_s1_page4k(); the output IPA through the IPA cache, else one
- * stage-2 read below the stage-2 walk cache decoded by vmsa_s2_page4k().
- * Then what walk_short_gen() would count and fill, filled inline (the IPA
- * cache and the IOTLB, xc_insert_way()) and counted through one look-up of
- * the counter shard, the IOTLB's miss included. Anything else (a miss in
+ * walk cache (its PA from a combined entry, else its IPA through the IPA
+ * cache), the leaf decoded by vmsa_s1_page4k(); the output IPA through
+ * the IPA cache's blocks, else one stage-2 read below the stage-2 walk
+ * cache decoded by vmsa_s2_page4k(). Then what walk_short_gen() would
+ * count and fill: the IOTLB, filled inline (xc_tlb_fill_inline()), and
+ * the counters through one look-up of the counter shard, the IOTLB's miss
+ * included. Anything else (a miss in
  * a walk cache or the IPA cache for the table, a descriptor the
  * specialised decoders refuse, an invalidation under way) returns false
  * having counted and filled nothing; the caller counts the IOTLB miss and
@@ -960,9 +1076,10 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	const uint64_t k1 = xc_key1(vmid, cfg->tag.asid), k1s2 = xc_key1(vmid, 0);
 	const bool user = access & PT_PROT_U;
 	const unsigned int depth = c1->nlevels - 2, depth2 = c2->nlevels - 2;
-	uint64_t s0, table, dpa, d, ipa, pa, img[XC_TLB_IMGW], *ctr, w;
-	unsigned int tprot, p1, p2, lg2 = 12, prot, grant;
-	int l2 = 3, r_ipa = -2, r;
+	uint64_t s0, table, dpa, d, ipa, pa, img[XC_TLB_IMGW], *ctr, w, meta, m;
+	unsigned int tprot, p1, p2, lg2 = 12, prot, grant, ipa_hits = 0;
+	bool walked = false;
+	int l2 = 3, r;
 	uint8_t *rb = (uint8_t *)res;
 	struct xc_ipa_hit ih;
 
@@ -970,15 +1087,30 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	if (!xc_may_fill(xc, s0, k1, true))
 		return false;
 	/* (A 4 KiB granule: the table above the leaf covers 2 MiB.) */
-	if (!xc_walk_lookup(xc, 0, depth, k1, user, iova & ~mask_bits(21), 21, &table, &tprot))
+	if (!xc_walk_lookup_m(xc, 0, depth, k1, user, iova & ~mask_bits(21), 21, &table, &meta))
 		return false;
-	dpa = table + ((iova >> 12) & 511) * 8;
-	if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
+	if (likely(meta & XC_WALK_M_PA)) {
+		/* A combined entry: the leaf table's PA. */
+		dpa = (meta & XC_WALK_M_PA_MASK) + ((iova >> 12) & 511) * 8;
+	} else {
+		dpa = table + ((iova >> 12) & 511) * 8;
+		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
+			return false;
+		dpa = ih.pa | (dpa & mask_bits(ih.lg));
+		ipa_hits = 1;
+	}
+	if (unlikely(!read_desc_aligned(c1, cfg->mem, dpa, &d)) ||
+	    !vmsa_s1_page4k(d, iova, access, (unsigned int)(meta & XC_WALK_M_PROT), c1->oas, &ipa,
+			    &p1))
 		return false;
-	if (unlikely(!read_desc_aligned(c1, cfg->mem, ih.pa | (dpa & mask_bits(ih.lg)), &d)) ||
-	    !vmsa_s1_page4k(d, iova, access, tprot, c1->oas, &ipa, &p1))
-		return false;
-	if (xc_ipa_lookup(xc, vmid, ipa, &ih) && !(need & ~ih.grant)) {
+	/*
+	 * The output IPA: the IPA cache at the sizes above 4K (s2_over(): a 4K
+	 * stage-2 leaf would only duplicate the IOTLB entry), else one read
+	 * below the stage-2 walk cache; its 4K leaf goes into the IOTLB alone.
+	 */
+	m = xc_ipa_sizes(xc, 12);
+	if (m && xc_ipa_lookup_m(xc, vmid, ipa, m, &ih) && !(need & ~ih.grant)) {
+		ipa_hits++;
 		pa = ih.pa | (ipa & mask_bits(ih.lg));
 		p2 = ih.prot;
 		lg2 = ih.lg;
@@ -989,22 +1121,7 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		    unlikely(!read_desc_aligned(c2, cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
 		    !vmsa_s2_page4k(d, ipa, need, tprot, c2->oas, &pa, &p2))
 			return false;
-		grant = p2;
-		/* A read may not stand for a write that must set dirty state. */
-		if ((c2->flags & PT_CFG_HW_AD) && !(access & PT_PROT_W))
-			grant &= ~PT_PROT_W;
-		{
-			const struct xc_ipa_meta meta = { .level = 3,
-							  .prot = (uint8_t)(p2 & 15),
-							  .grant = (uint8_t)(grant & 15) };
-			uint64_t e[XC_IPA_NW] = { k1s2, s0, pa & ~0xfffULL, 0 };
-
-			memcpy(&e[XC_IPA_META], &meta, sizeof(meta));
-			r_ipa = xc_insert_way(xc, &xc->ipa, xc_hash(ipa & ~0xfffULL, 12, vmid),
-					      xc_key0(ipa & ~0xfffULL, 12, false), e, XC_IPA_NW, 12,
-					      s0, 3, __atomic_load_n(&xc->ipa.sizes, __ATOMIC_SEQ_CST),
-					      true);
-		}
+		walked = true;
 	}
 	/* fill_res() and tlb_fill_ctx(): stage 2 never restricts U; the smaller leaf is 4K. */
 	p2 |= PT_PROT_U;
@@ -1021,7 +1138,7 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	res->s2_level = l2;
 	res->s1_size = 4096;
 	res->s2_size = 1ULL << lg2;
-	w = r_ipa == -2 ? RES_WALK1_TAIL : RES_WALK1_TAIL * 2;
+	w = walked ? RES_WALK1_TAIL * 2 : RES_WALK1_TAIL;
 	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1 or 2, iotlb_hit false */
 	r = xc_tlb_fill_inline(xc, s0, k1, user, iova & ~0xfffULL, 12, pa & ~0xfffULL,
 			       ipa & ~0xfffULL, img, 3);
@@ -1029,16 +1146,11 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	ctr = xc_ctrs(xc);
 	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
 	xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
-	if (r_ipa == -2) {
-		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, 2);
-	} else {
-		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, 1);
+	if (ipa_hits)
+		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, ipa_hits);
+	if (walked) {
 		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
 		xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
-		if (r_ipa >= 0) {
-			xc_ctr_add(ctr, XC_G_IPA, XC_FILL, 1);
-			xc_ctr_add(ctr, XC_G_IPA, XC_EVICT, (uint64_t)r_ipa);
-		}
 	}
 	if (r >= 0) {
 		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
@@ -1914,7 +2026,7 @@ enum pt_fault_reason xlate_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigne
 			x.used = false;
 			x.s0 = xc_begin(x.cache);
 			x.fill = xc_may_fill(x.cache, x.s0, x.k1_s2, false);
-			r = s2_xlate(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
+			r = s2_xlate(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf, 0);
 		} else {
 			r = s2_walk_cold(&x, ipa, access & ~PT_PROT_U, -1, cls, &leaf);
 		}

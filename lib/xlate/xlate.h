@@ -83,8 +83,10 @@ struct xlate_hit {
 	uint8_t stage;	/* 1 or 2 (walk caches), 0 otherwise */
 	int8_t level;	/* walk caches: the level whose table the hit supplied */
 	int8_t s1_step; /* as in struct xlate_read */
+	uint8_t combined; /* a combined stage-1 walk-cache entry: out_pa is valid */
 	uint64_t addr;	/* the looked-up input: IOVA or IPA */
 	uint64_t out;	/* what it gave: table address, PA, or output address */
+	uint64_t out_pa; /* combined: the table's PA too (no stage-2 look-up for it) */
 };
 
 #define XLATE_MAX_HITS 16

@@ -206,7 +206,10 @@ zipf = tfile("zipf.csv", p.stdout)
 # 3-level stage 2, 4K pages), default caches. Walk caches are probed from the
 # deepest level up (each probe a hit or a miss); stage-1 table IPAs and the
 # output IPA go through the IPA cache first, and everything is filled as it is
-# walked, so later steps of the same translation use it.
+# walked, so later steps of the same translation use it, except that an output
+# IPA's stage-2 leaf goes into the IPA cache only when it is larger than the
+# stage-1 leaf (else the IOTLB entry holds all of it), and a stage-1 walk-cache
+# entry is combined: it gives its table's PA, with no IPA-cache look-up.
 #  A 0x8040200000 cold. Root IPA 0x4000_0000: S2 walk-cache probes at depth 1
 #    and 0 miss, 3 S2 reads (fills S2 depth 0 for 1G @0, depth 1 for 2M
 #    @0x4000_0000), 1 S1 read. L1, L2, L3 tables (IPA 0x4000_1000, _2000,
@@ -214,20 +217,20 @@ zipf = tfile("zipf.csv", p.stdout)
 #    0x4081_0000: IPA miss, S2 depth 1 miss (2M @0x4080_0000), depth 0 hit, 2
 #    reads. S1 probes at depth 2, 1, 0 all miss. 4 + 3 x 2 + 2 = 12 reads.
 #  B the same page: IOTLB hit, 0 reads.
-#  C 0x8040201000: S1 depth-2 hit (the L3 table), its IPA an IPA hit: 1 read;
+#  C 0x8040201000: S1 depth-2 hit (the L3 table and its PA): 1 read;
 #    output 0x4081_1000: IPA miss, S2 depth-1 hit: 1 read. 2 reads.
 #  D 0x8040400000, a 2M block at stage-1 level 2: S1 depth 2 miss, depth 1
-#    hit; the L2 table's IPA hits: 1 read; output 0x40a0_0000: IPA miss, S2
+#    hit (the L2 table's PA): 1 read; output 0x40a0_0000: IPA miss, S2
 #    depth 1 miss, depth 0 hit: 2 reads. 3 reads (the IOTLB entry is 4K: stage
 #    2 maps 4K pages).
 #  E 0x8040401000: as D, but the S2 depth-1 entry of 0x40a0_0000 now hits. 2.
-#  F 0x8040602000: S1 depth 2 miss, depth 1 hit, L2 read (IPA hit); the new L3
+#  F 0x8040602000: S1 depth 2 miss, depth 1 hit, L2 read (its PA); the new L3
 #    table (IPA 0x4000_4000) is an IPA miss, S2 depth-1 hit: 1 + 1 reads; the
 #    output 0x2000_0000 misses the IPA cache and both S2 depths and faults at
 #    the S2 root. A walk that faults after using cached state is settled by an
 #    uncached walk, whose reads are what counts: 16 + 1 = 17.
-# Reads 12 + 0 + 2 + 3 + 2 + 17 = 36. IOTLB 1 hit, 5 misses. IPA: hits C, D,
-# E, F (one each), misses A 5, C, D, E 1 each, F 2: 4 / 10. S1 walk cache:
+# Reads 12 + 0 + 2 + 3 + 2 + 17 = 36. IOTLB 1 hit, 5 misses. IPA: no hits,
+# misses A 5, C, D, E 1 each, F 2: 0 / 10; fills A 4 tables, F 1. S1 walk cache:
 # depth 0 0/1, depth 1 (A miss, D E F hit) 3/1, depth 2 (C hit; A D E F miss)
 # 1/4. S2: depth 0 (A: 1 hit, 1 miss; D hit; F miss) 2/2, depth 1 (A 3/2, C, E,
 # F-table hits, D and F-output misses) 6/4. Uncached, the same six read
@@ -240,7 +243,8 @@ c = j.get("caches") or {}
 t.ok(j.get("translations") == 6 and j.get("reads", {}).get("total") == 36 and
      j.get("faults", {}).get("total") == 1, "hand-worked replay: reads", out + err)
 t.ok((c.get("iotlb", {}).get("hits"), c.get("iotlb", {}).get("misses"),
-      c.get("ipa", {}).get("hits"), c.get("ipa", {}).get("misses")) == (1, 5, 4, 10),
+      c.get("ipa", {}).get("hits"), c.get("ipa", {}).get("misses"),
+      c.get("ipa", {}).get("fills")) == (1, 5, 0, 10, 5),
      "hand-worked replay: IOTLB and IPA cache", c)
 walk = {(w["stage"], w["depth"], w["table_level"]): (w["hits"], w["misses"])
         for w in c.get("walk", [])}

@@ -70,10 +70,10 @@ t.ok(w2.get("result", {}).get("output_address") == "0x80811000"
      "walk 2: the same result as the walk, stage levels and all", w2.get("result"))
 t.ok(w3.get("read_count") == 2 and [r["stage"] for r in w3["reads"]] == [1, 2],
      "walk 3: the next page costs 2 reads, the stage-1 leaf and the stage-2 leaf", w3["reads"])
-t.ok([(h["cache"], h["level"], h["s1_step"], h["out"]) for h in w3["hits"]]
-     == [("walk-s1", 3, 3, "0x40003000"), ("ipa", 3, 3, "0x80003010"),
-         ("walk-s2", 3, 4, "0x81207000")],
-     "walk 3: stage-1 walk cache (L3 table IPA), IPA cache (its PA), stage-2 walk cache",
+t.ok([(h["cache"], h["level"], h["s1_step"], h["out"], h.get("out_pa")) for h in w3["hits"]]
+     == [("walk-s1", 3, 3, "0x40003000", "0x80003000"),
+         ("walk-s2", 3, 4, "0x81207000", None)],
+     "walk 3: the combined stage-1 walk entry (L3 table IPA and its PA), stage-2 walk cache",
      w3["hits"])
 t.ok(w3.get("result", {}).get("output_address") == "0x80812000", "walk 3: pa 0x80812000",
      w3.get("result"))
@@ -118,8 +118,9 @@ t.ok("Nested walk, 12 reads:" in lines and "IOTLB hit: no descriptor read." in l
      and "Result: translated (IOTLB hit)" in lines and "Nested walk, 2 reads:" in lines,
      "text: 12 reads, then the IOTLB hit, then 2 reads", out)
 t.ok(any("walk cache" in l and l.startswith("  S1 L1") for l in lines)
-     and any("ipa cache" in l and l.startswith("  S1 L3") for l in lines),
-     "text: the grid marks the cells the walk caches and the IPA cache replaced", out)
+     and any("combined" in l and l.startswith("  S1 L3") for l in lines)
+     and any("table ipa 0x40003000, pa 0x80003000" in l for l in lines),
+     "text: the grid marks the cells the walk caches replaced, the combined entry's PA", out)
 t.ok("Cache hits, in order (each replaced reads):" in lines
      and any(l.split()[:5] == ["1", "walk-s1", "S1", "L3", "3"] for l in lines),
      "text: the hits are listed", out)

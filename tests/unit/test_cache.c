@@ -295,6 +295,7 @@ struct ment {
 	unsigned int lg;
 	int level; /* TLB: stage-1 leaf level; TLB_S2 / IPA: stage-2 leaf level */
 	uint64_t out;
+	uint64_t meta; /* walk caches: the meta word (stage 1: combined or not) */
 	bool live;
 };
 
@@ -354,6 +355,11 @@ static void random_entry(struct ment *m)
 		m->lg = wlg[m->depth - 1];
 		m->base = rnd(4) << m->lg;
 		m->out = 0x7000000000ULL + (rnd(1 << 20) << 12);
+		m->meta = R | W;
+		/* Half the stage-1 entries combined: the table's PA, stage 2's permissions. */
+		if (m->kind == M_W1 && rnd(2))
+			m->meta = xc_walk_meta_comb(R | W, 0x5000000000ULL + (rnd(1 << 20) << 12),
+						    (unsigned int)rnd(16));
 		return;
 	}
 	if (rnd(4)) {
@@ -387,7 +393,7 @@ static void put(struct xlate_cache *c, const struct ment *m)
 	case M_W2:
 		xc_walk_fill(c, xc_begin(c), m->kind == M_W2, m->depth,
 			     xc_key1(m->vmid, m->kind == M_W1 ? m->asid : 0), m->user, m->base,
-			     m->lg, m->out, R | W);
+			     m->lg, m->out, m->meta);
 		break;
 	default:
 		break;
@@ -397,8 +403,7 @@ static void put(struct xlate_cache *c, const struct ment *m)
 /* Does the cache answer for @m (at a random point inside it), with its output? */
 static bool found(struct xlate_cache *c, const struct ment *m)
 {
-	uint64_t in = m->base + rnd(1ULL << m->lg), table;
-	unsigned int prot;
+	uint64_t in = m->base + rnd(1ULL << m->lg), table, meta;
 	struct xc_tlb_hit th;
 	struct xc_ipa_hit ih;
 
@@ -426,12 +431,12 @@ static bool found(struct xlate_cache *c, const struct ment *m)
 		return true;
 	case M_W1:
 	case M_W2:
-		if (!xc_walk_lookup(c, m->kind == M_W2, m->depth,
-				    xc_key1(m->vmid, m->kind == M_W1 ? m->asid : 0), m->user,
-				    m->base, m->lg, &table, &prot))
+		if (!xc_walk_lookup_m(c, m->kind == M_W2, m->depth,
+				      xc_key1(m->vmid, m->kind == M_W1 ? m->asid : 0), m->user,
+				      m->base, m->lg, &table, &meta))
 			return false;
 		assert_int_equal(table, m->out);
-		assert_int_equal(prot, R | W);
+		assert_int_equal(meta, m->meta);
 		return true;
 	default:
 		return false;
@@ -541,7 +546,8 @@ static void model_inv(struct xlate_cache *c, struct model *md, char *what, size_
 
 			if (m->vmid != vmid)
 				continue;
-			if (m->kind == M_TLB && md->conservative)
+			/* Conservative: every combined entry of the VMID, stage-1 walk entries too. */
+			if ((m->kind == M_TLB || m->kind == M_W1) && md->conservative)
 				m->live = false;
 			if (!overlaps(m, first, last))
 				continue;

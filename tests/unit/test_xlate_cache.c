@@ -67,7 +67,8 @@ static void expect_hit(const struct xlate_record *rec, unsigned int i, enum xlat
  *     (same 1 GiB) gives the L2 table: 2 stage-2 reads.
  * Second translation of the same page: the IOTLB, 0 reads.
  * The neighbouring page 0x2000 (-> DATA + 0x1000): the stage-1 walk cache
- * gives the L3 table (IPA 0x8000_3000), the IPA cache its PA, 1 stage-1
+ * gives the L3 table (IPA 0x8000_3000) and, combined, its PA (filled when
+ * the first walk fetched from it), so no IPA-cache look-up: 1 stage-1
  * read; the output IPA: depth-2 stage-2 walk-cache hit, 1 read: 2 reads.
  */
 static void test_hand_counts_4k(void **state)
@@ -131,19 +132,20 @@ static void test_hand_counts_4k(void **state)
 	assert_int_equal(e.res.s2_prot, PT_PROT_RW | PT_PROT_U); /* pt_map: XN */
 	assert_int_equal(e.res.prot, PT_PROT_RW);
 
-	/* The neighbouring page: stage-1 walk cache, IPA cache, 1 S1 read, 1 S2 read. */
+	/* The neighbouring page: the combined stage-1 walk entry, 1 S1 read, 1 S2 read. */
 	assert_int_equal(env_run(&e, 0x2010, PT_PROT_R), PT_OK);
 	assert_int_equal(e.res.pa, e.data_pa + 0x1010);
 	assert_int_equal(e.res.reads, 2);
 	assert_false(e.res.iotlb_hit);
-	assert_int_equal(e.rec.nhits, 3);
+	assert_int_equal(e.rec.nhits, 2);
 	expect_hit(&e.rec, 0, XLATE_CACHE_WALK_S1, 1, 3, 3, 0x2010, l3ipa);
-	expect_hit(&e.rec, 1, XLATE_CACHE_IPA, 2, 3, 3, l3ipa + 2 * 8,
-		   e.gram_pa + 0x3000 + 2 * 8);
-	expect_hit(&e.rec, 2, XLATE_CACHE_WALK_S2, 2, 3, 4, e.data_ipa + 0x1010,
-		   e.rec.hit[2].out);
+	assert_true(e.rec.hit[0].combined);
+	assert_int_equal(e.rec.hit[0].out_pa, e.gram_pa + 0x3000);
+	expect_hit(&e.rec, 1, XLATE_CACHE_WALK_S2, 2, 3, 4, e.data_ipa + 0x1010,
+		   e.rec.hit[1].out);
 	assert_int_equal(e.rec.r[0].stage, 1);
 	assert_int_equal(e.rec.r[0].addr, e.gram_pa + 0x3000 + 2 * 8);
+	assert_int_equal(e.rec.r[0].ipa, l3ipa + 2 * 8);
 	assert_int_equal(e.rec.r[1].stage, 2);
 	assert_int_equal(e.rec.r[1].level, 3);
 	assert_int_equal(e.rec.r[1].addr, s2l3 + 8);
@@ -153,9 +155,15 @@ static void test_hand_counts_4k(void **state)
 	assert_int_equal(st.iotlb.misses, 2);
 	assert_int_equal(st.iotlb.fills, 2);
 	assert_int_equal(st.iotlb.evictions, 0);
-	/* IPA cache: 5 misses then 2 (table page hit, data page miss) on the third walk. */
-	assert_int_equal(st.ipa.hits, 1);
+	/* IPA cache: 5 misses, then the data page's miss on the third walk (no table look-up). */
+	assert_int_equal(st.ipa.hits, 0);
 	assert_int_equal(st.ipa.misses, 6);
+	/*
+	 * Filled with the four table pages only: an output IPA's 4K stage-2
+	 * leaf is no larger than the 4K stage-1 leaf, so the IOTLB entry holds
+	 * all of it.
+	 */
+	assert_int_equal(st.ipa.fills, 4);
 	/* Stage-1 walk cache: depth 2 hit once (third walk). */
 	assert_int_equal(st.walk[0][2].hits, 1);
 	assert_int_equal(st.walk[0][2].fills, 1);
@@ -169,7 +177,8 @@ static void test_hand_counts_4k(void **state)
  * The same with 2M stage-2 blocks (guest RAM is two 2 MiB blocks): the first
  * walk reads 3 + 1, then 1 per step (IPA cache: one block holds every
  * table), then 1 for the output (depth-1 walk cache, L2 block): 8 reads.
- * A neighbour then costs 1 read: the stage-1 leaf.
+ * A neighbour then costs 1 read: the stage-1 leaf, at the PA the combined
+ * stage-1 walk entry holds; its output IPA hits the IPA cache (the block).
  */
 static void test_hand_counts_2m(void **state)
 {
@@ -186,9 +195,10 @@ static void test_hand_counts_2m(void **state)
 	assert_int_equal(env_run(&e, 0x2000, PT_PROT_W), PT_OK);
 	assert_int_equal(e.res.reads, 1);
 	assert_int_equal(e.res.pa, e.data_pa + 0x1000);
-	assert_int_equal(e.rec.nhits, 3);
-	assert_int_equal(e.rec.hit[2].cache, XLATE_CACHE_IPA);
-	assert_int_equal(e.rec.hit[2].level, 2);
+	assert_int_equal(e.rec.nhits, 2);
+	assert_int_equal(e.rec.hit[0].cache, XLATE_CACHE_WALK_S1);
+	assert_int_equal(e.rec.hit[1].cache, XLATE_CACHE_IPA);
+	assert_int_equal(e.rec.hit[1].level, 2);
 	xlate_cache_free(e.xc.cache);
 	env_destroy(&e);
 }
@@ -669,6 +679,112 @@ static void test_contexts(void **state)
 	env_destroy(&e);
 }
 
+/*
+ * Combined stage-1 walk entries and the IPA-invalidation rule. The guest's
+ * L3 table (IPA 0x8000_3000) moves: the hypervisor copies it to another
+ * page, changes the copy's entry for IOVA 0x2000 (DATA + 0x1000 ->
+ * DATA + 0x5000), and remaps the table's IPA at stage 2. By the
+ * architecture the IPA invalidation alone does not reach combined
+ * entries: a walk resumed from the combined stage-1 entry still reads the
+ * old table, until a stage-1 invalidation of the context (SMMU: S2_IPA,
+ * then NH_ASID / NH_ALL / S12_VMALL). With the conservative option the
+ * IPA invalidation is enough.
+ */
+static void combined_move_table(bool conservative)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	const uint64_t l3ipa = GRAM_IPA + 0x3000;
+	struct xlate_cache_params p;
+	uint64_t old_pa, new_pa, *copy, desc;
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	xlate_cache_params_default(&p);
+	p.ipa_inval_conservative = conservative;
+	assert_int_equal(xlate_cache_new(&p, &e.xc.cache), 0);
+	e.xc.tag = (struct xlate_tag){ .vmid = 3, .asid = 7 };
+	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	old_pa = e.gram_pa + 0x3000;
+	new_pa = e.data_pa + 0x100000; /* a guest page nobody uses */
+
+	copy = (uint64_t *)(e.host.buf + (new_pa - e.host.base));
+	memcpy(copy, e.host.buf + (old_pa - e.host.base), 0x1000);
+	desc = copy[2];
+	assert_int_equal(desc & 0xfffffffff000ULL, e.data_ipa + 0x1000);
+	copy[2] = (desc & ~0xfffffffff000ULL) | (e.data_ipa + 0x5000);
+	assert_int_equal(pt_unmap(&e.s2, l3ipa, 0x1000, NULL), 0);
+	assert_int_equal(pt_map(&e.s2, l3ipa, new_pa, 0x1000, PT_PROT_RW), 0);
+	xlate_inv_ipa(e.xc.cache, 3, l3ipa, 0x1000, 0, -1);
+
+	assert_int_equal(env_run(&e, 0x2000, PT_PROT_R), PT_OK);
+	if (conservative) {
+		/* The combined entries went with the IPA: the walk reads the new table. */
+		assert_int_equal(e.res.ipa, e.data_ipa + 0x5000);
+		assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	} else {
+		/* The old table, through the combined stage-1 entry. */
+		assert_true(e.rec.nhits >= 1);
+		assert_int_equal(e.rec.hit[0].cache, XLATE_CACHE_WALK_S1);
+		assert_true(e.rec.hit[0].combined);
+		assert_int_equal(e.rec.hit[0].out_pa, old_pa);
+		assert_int_equal(e.rec.r[0].addr, old_pa + 2 * 8);
+		assert_int_equal(e.res.ipa, e.data_ipa + 0x1000);
+		/* The stage-1 invalidation that must follow: now the new table. */
+		xlate_inv_asid(e.xc.cache, 3, 7);
+		assert_int_equal(env_run(&e, 0x2000, PT_PROT_R), PT_OK);
+		assert_false(e.res.iotlb_hit);
+		assert_int_equal(e.res.ipa, e.data_ipa + 0x5000);
+		assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	}
+	/* Either way the walk now goes through the new table's PA, combined again. */
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_W), PT_OK);
+	assert_int_equal(env_run(&e, 0x2000, PT_PROT_W), PT_OK);
+	assert_int_equal(e.res.ipa, e.data_ipa + 0x5000);
+	expect_like_uncached(&e, 0x2000, PT_PROT_R, PT_OK);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
+static void test_combined_architectural(void **state)
+{
+	combined_move_table(false);
+}
+
+static void test_combined_conservative(void **state)
+{
+	combined_move_table(true);
+}
+
+/*
+ * A stage-1 table that stage 2 does not map with one leaf (64K tables over
+ * 4K stage-2 pages): its walk-cache entry holds the IPA alone, and a walk
+ * resumed there translates the descriptor's IPA through stage 2.
+ */
+static void test_combined_straddle(void **state)
+{
+	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 16, 48, 48, 0, 0);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct env e;
+
+	env_init(&e, &s1c, &s2c);
+	e.xc.cache = new_cache();
+	assert_int_equal(pt_map(&e.s1, 0x10000, e.data_ipa, 0x20000, PT_PROT_RW), 0);
+	assert_int_equal(env_run(&e, 0x10000, PT_PROT_R), PT_OK);
+	assert_int_equal(env_run(&e, 0x20010, PT_PROT_R), PT_OK);
+	assert_int_equal(e.res.pa, e.data_pa + 0x10010);
+	assert_true(e.rec.nhits >= 2);
+	assert_int_equal(e.rec.hit[0].cache, XLATE_CACHE_WALK_S1);
+	assert_false(e.rec.hit[0].combined);
+	/* The leaf table's descriptor IPA goes through stage 2 (a cache of it, here). */
+	assert_int_equal(e.rec.hit[1].stage, 2);
+	assert_int_equal(e.rec.hit[1].addr, e.rec.r[0].ipa);
+	expect_like_uncached(&e, 0x20010, PT_PROT_R, PT_OK);
+	xlate_cache_free(e.xc.cache);
+	env_destroy(&e);
+}
+
 /* Some caches off: only the ones present are used. */
 static void test_partial_caches(void **state)
 {
@@ -720,15 +836,16 @@ static void test_partial_caches(void **state)
 /*
  * The window of an invalidation: between its start (the sequence moves)
  * and its end, a walk may meet entries it has yet to remove (here a stale
- * IPA-cache entry: stage 2 moved a page, the IPA invalidation is under way).
- * Such a walk may answer stale (the invalidation has not returned) but must
- * fill nothing, or the stale answer would outlive the invalidation. Walks
- * of other contexts fill as usual.
+ * IPA-cache entry: stage 2 moved a 2M block, the IPA invalidation is under
+ * way). Such a walk may answer stale (the invalidation has not returned) but
+ * must fill nothing, or the stale answer would outlive the invalidation.
+ * Walks of other contexts fill as usual.
  */
 static void test_no_fill_during_invalidation(void **state)
 {
 	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
-	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, PT_CFG_NO_BLOCKS);
+	struct pt_cfg s2c = env_mk(PT_VMSA_S2, 12, 48, 48, 2, 0);
+	const uint64_t moved = HBASE + 0x400000; /* a 2M host block nothing uses */
 	struct xlate_cache_stats a, b;
 	struct xlate_cache *c;
 	struct xlate_cfg other;
@@ -741,10 +858,11 @@ static void test_no_fill_during_invalidation(void **state)
 	other = e.xc;
 	other.tag.vmid = 5;
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
-	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK); /* IPA cache: data_ipa */
-	/* Stage 2 moves that page, and the host begins invalidating it. */
-	assert_int_equal(pt_unmap(&e.s2, e.data_ipa, 0x1000, NULL), 0);
-	assert_int_equal(pt_map(&e.s2, e.data_ipa, e.data_pa + 0x5000, 0x1000, PT_PROT_RW), 0);
+	/* IPA cache: data_ipa's 2M block (larger than the 4K stage-1 leaf, so kept). */
+	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
+	/* Stage 2 moves that block, and the host begins invalidating it. */
+	assert_int_equal(pt_unmap(&e.s2, e.data_ipa, 0x200000, NULL), 0);
+	assert_int_equal(pt_map(&e.s2, e.data_ipa, moved, 0x200000, PT_PROT_RW), 0);
 	xlate_inv_asid(c, 4, 1); /* (the IOTLB forgets the page: the walk below must walk) */
 	s = xc_inv_begin(c, &c->vm[4].sc);
 
@@ -762,13 +880,13 @@ static void test_no_fill_during_invalidation(void **state)
 
 	/* It ends; the real invalidations follow: fresh answers, filled again. */
 	xc_inv_end(&c->vm[4].sc, s);
-	xlate_inv_ipa(c, 4, e.data_ipa, 0x1000, XLATE_INV_LEAF, 3);
+	xlate_inv_ipa(c, 4, e.data_ipa, 0x200000, XLATE_INV_LEAF, 2);
 	xlate_inv_vmid(c, 4);
 	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
-	assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	assert_int_equal(e.res.pa, moved);
 	assert_int_equal(env_run(&e, 0x1000, PT_PROT_R), PT_OK);
 	assert_true(e.res.iotlb_hit);
-	assert_int_equal(e.res.pa, e.data_pa + 0x5000);
+	assert_int_equal(e.res.pa, moved);
 	xlate_cache_free(c);
 	env_destroy(&e);
 }
@@ -1120,6 +1238,9 @@ int main(void)
 		cmocka_unit_test(test_xlate_s2_cached),
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_partial_caches),
+		cmocka_unit_test(test_combined_architectural),
+		cmocka_unit_test(test_combined_conservative),
+		cmocka_unit_test(test_combined_straddle),
 		cmocka_unit_test(test_no_fill_during_invalidation),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_short_like_general_s1),

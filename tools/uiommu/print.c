@@ -19,7 +19,8 @@
  * With caches (walks in a series share them), a cache hit that replaced
  * reads is marked in the grid where those reads would have been ("walk
  * cache" in the cell above the table it supplied, "ipa cache" in a row's
- * first stage-2 cell) and listed under the reads; an IOTLB hit replaces
+ * first stage-2 cell, "combined" there when a combined stage-1 walk-cache
+ * entry gave that row's table PA too) and listed under the reads; an IOTLB hit replaces
  * the whole grid. After the series come the caches' counters.
  *
  * The JSON report carries the same facts with addresses as "0x..."
@@ -272,6 +273,9 @@ static void print_grid(FILE *f, const struct walk_report *w)
 			/* The table of step @row came from the cache: step row - 1's descriptor. */
 			table_set(&t, row, s1col, "walk cache");
 			seen[row - 1] = true;
+			/* Combined: its PA too, so no stage-2 translation of row @row's IPA. */
+			if (h->combined && s2)
+				table_set(&t, row + 1, 2, "combined");
 			continue;
 		} else {
 			continue;
@@ -424,7 +428,11 @@ static void print_hits(FILE *f, const struct walk_report *w)
 		if (h->s1_step >= 0)
 			table_set(&t, i + 1, 4, "%d", h->s1_step);
 		table_set(&t, i + 1, 5, "%s", hex(h->addr, a, sizeof(a)));
-		table_set(&t, i + 1, 6, "%s %s", hit_gave(h), hex(h->out, b, sizeof(b)));
+		if (h->combined)
+			table_set(&t, i + 1, 6, "%s %s, pa %s", hit_gave(h), hex(h->out, b, sizeof(b)),
+				  hex(h->out_pa, a, sizeof(a)));
+		else
+			table_set(&t, i + 1, 6, "%s %s", hit_gave(h), hex(h->out, b, sizeof(b)));
 	}
 	table_print(f, &t, "  ");
 	table_free(&t);
@@ -590,15 +598,17 @@ static json_t *json_hits(const struct walk_report *w)
 
 	for (unsigned int i = 0; hits && i < nr_hits(w->rec); i++) {
 		const struct xlate_hit *h = &w->rec->hit[i];
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "cache",
+				      xlate_cache_name((enum xlate_cache_id)h->cache), "stage",
+				      h->stage ? json_integer(h->stage) : json_null(), "level",
+				      h->level >= 0 ? json_integer(h->level) : json_null(), "s1_step",
+				      h->s1_step >= 0 ? json_integer(h->s1_step) : json_null(),
+				      "address", jhex(h->addr), "out", jhex(h->out));
 
-		json_array_append_new(
-			hits, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "cache",
-					xlate_cache_name((enum xlate_cache_id)h->cache), "stage",
-					h->stage ? json_integer(h->stage) : json_null(), "level",
-					h->level >= 0 ? json_integer(h->level) : json_null(),
-					"s1_step",
-					h->s1_step >= 0 ? json_integer(h->s1_step) : json_null(),
-					"address", jhex(h->addr), "out", jhex(h->out)));
+		/* A combined stage-1 walk-cache entry gave the table's PA as well. */
+		if (o && h->combined)
+			json_object_set_new(o, "out_pa", jhex(h->out_pa));
+		json_array_append_new(hits, o);
 	}
 	return hits;
 }
