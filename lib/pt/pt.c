@@ -86,6 +86,11 @@ int pt_cfg_init(struct pt_cfg *cfg)
 			return -EINVAL;
 	if (!(cfg->leaf_ok & BIT(cfg->nlevels - 1)))
 		return -EINVAL;
+	cfg->fast = 0;
+	if (cfg->granule_shift == 12 && cfg->nlevels >= 2 && !cfg->iova_base && !fmt->big_endian)
+		cfg->fast = cfg->format == PT_VMSA_S1	? PT_FAST_VMSA4K_S1
+			    : cfg->format == PT_VMSA_S2 ? PT_FAST_VMSA4K_S2
+							: 0;
 	return 0;
 }
 

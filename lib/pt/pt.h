@@ -123,7 +123,12 @@ struct pt_cfg {
 	uint8_t shift[PT_MAX_LEVELS];
 	uint8_t bits[PT_MAX_LEVELS];
 	uint16_t leaf_ok;
+	uint8_t fast; /* PT_FAST_*: a shape lib/xlate's short walks decode with constants */
 };
+
+/* struct pt_cfg .fast: VMSA with a 4K granule, two levels or more, no window, CPU order. */
+#define PT_FAST_VMSA4K_S1 (1u << 0)
+#define PT_FAST_VMSA4K_S2 (1u << 1)
 
 /* What a leaf maps, as seen by a walk. */
 struct pt_leaf {

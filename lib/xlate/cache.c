@@ -300,6 +300,7 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 					XC_G_WALK + st * PT_MAX_LEVELS + d, lru);
 	if (ret)
 		goto fail;
+	c->n4k = c->walk[0][0].sets && c->walk[1][0].sets && c->ipa.geom4 && c->iotlb.geom4;
 	*out = c;
 	return 0;
 fail:

@@ -222,6 +222,8 @@ struct xlate_cache {
 	uint64_t *sid;		/* [XC_SID_SLOTS], hashed SID: flush stamps of all its substreams */
 	struct xc_cset ipa, cfg;
 	struct xc_cset walk[2][XC_WALK_DEPTHS];
+	/* Walk caches at both stages, and an IPA cache and IOTLB of the default geometry. */
+	bool n4k;
 	void *vm_mem;
 	struct xlate_cache_params params;
 	/* Random replacement state (xorshift64), racy by design. Own line. */

@@ -870,6 +870,21 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 }
 
 /*
+ * One 8-byte descriptor at @pa (aligned by construction: a table's index),
+ * or false; in CPU order (PT_FAST_* formats).
+ */
+static inline __attribute__((always_inline)) bool
+read_desc_aligned(const struct pt_mem *mem, uint64_t pa, uint64_t *d)
+{
+	const uint64_t *p = pt_mem_ptr(mem, pa, 8);
+
+	if (unlikely(!p))
+		return false;
+	*d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+/*
  * walk_short(), the usual IOTLB miss with warm caches, short: stage 1 resumed at its
  * leaf level from the deepest walk-cache level, the leaf table's IPA
  * answered by the IPA cache, one descriptor read, and the output IPA (with
@@ -911,7 +926,7 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	if (!xc_walk_lookup_m(xc, 0, depth, k1, user, iova & ~mask_bits(lg), lg, &table, &meta))
 		return false;
 	prot = (unsigned int)(meta & XC_WALK_M_PROT);
-	s1_4k = c1->format == PT_VMSA_S1 && c1->granule_shift == 12;
+	s1_4k = c1->fast & PT_FAST_VMSA4K_S1;
 	if (!nested && likely(s1_4k)) {
 		/*
 		 * Stage 1 alone, a 4K granule: the leaf descriptor's address
@@ -919,13 +934,8 @@ walk_short_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		 * descriptor (granule aligned), so the address is aligned:
 		 * read_desc() without its alignment test.
 		 */
-		const uint64_t *p = pt_mem_ptr(cfg->mem, table + ((iova >> 12) & 511) * 8, 8);
-
-		if (unlikely(!p))
+		if (unlikely(!read_desc_aligned(cfg->mem, table + ((iova >> 12) & 511) * 8, &d)))
 			return false;
-		d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-		if (unlikely(c1->fmt->big_endian))
-			d = __builtin_bswap64(d);
 		if (likely(vmsa_s1_page4k(d, iova, access, prot, c1->oas, &ipa, &lprot)))
 			return short_s1_end(xc, s0, k1, c1, iova, access, depth, res, ipa, 12,
 					    lprot, 3);
@@ -1027,27 +1037,10 @@ generic_step:
  */
 static inline __attribute__((always_inline)) bool short_n4k_ok(const struct xlate_cfg *cfg)
 {
-	const struct pt_cfg *c1 = cfg->s1.cfg, *c2 = cfg->s2.cfg;
-	const struct xlate_cache *xc = cfg->cache;
+	const struct pt_cfg *c1 = cfg->s1.cfg;
 
-	return c1 && c1->format == PT_VMSA_S1 && c1->granule_shift == 12 && c1->nlevels >= 2 &&
-	       !c1->iova_base && c2->format == PT_VMSA_S2 && c2->granule_shift == 12 &&
-	       c2->nlevels >= 2 && !c2->iova_base && xc->walk[0][0].sets && xc->walk[1][0].sets &&
-	       xc->ipa.geom4 && xc->iotlb.geom4;
-}
-
-/* One 8-byte descriptor at @pa (aligned by construction: a table's index), or false. */
-static inline __attribute__((always_inline)) bool
-read_desc_aligned(const struct pt_cfg *c, const struct pt_mem *mem, uint64_t pa, uint64_t *d)
-{
-	const uint64_t *p = pt_mem_ptr(mem, pa, 8);
-
-	if (unlikely(!p))
-		return false;
-	*d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-	if (unlikely(c->fmt->big_endian))
-		*d = __builtin_bswap64(*d);
-	return true;
+	return c1 && (c1->fast & PT_FAST_VMSA4K_S1) && (cfg->s2.cfg->fast & PT_FAST_VMSA4K_S2) &&
+	       cfg->cache->n4k;
 }
 
 /*
@@ -1099,7 +1092,7 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		dpa = ih.pa | (dpa & mask_bits(ih.lg));
 		ipa_hits = 1;
 	}
-	if (unlikely(!read_desc_aligned(c1, cfg->mem, dpa, &d)) ||
+	if (unlikely(!read_desc_aligned(cfg->mem, dpa, &d)) ||
 	    !vmsa_s1_page4k(d, iova, access, (unsigned int)(meta & XC_WALK_M_PROT), c1->oas, &ipa,
 			    &p1))
 		return false;
@@ -1118,7 +1111,7 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	} else {
 		if (!xc_walk_lookup(xc, 1, depth2, k1s2, false, ipa & ~mask_bits(21), 21, &table,
 				    &tprot) ||
-		    unlikely(!read_desc_aligned(c2, cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
+		    unlikely(!read_desc_aligned(cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
 		    !vmsa_s2_page4k(d, ipa, need, tprot, c2->oas, &pa, &p2))
 			return false;
 		walked = true;
