@@ -389,7 +389,7 @@ static void reach_2m(struct xsetup *s)
 
 int main(int argc, char **argv)
 {
-	static const enum xs_mode modes[] = {XS_S1, XS_NESTED};
+	static const enum xs_mode modes[] = {XS_S1, XS_S2, XS_NESTED};
 	struct xlate_cache *probe;
 	int ret;
 

@@ -1152,6 +1152,109 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	return true;
 }
 
+/*
+ * The end of walk_short_s2(), from the leaf @l2 of @ipa: *res as fill_res()
+ * makes it for stage 2 alone, the stage-2-only IOTLB entry (tlb_fill_ctx()'s,
+ * from the leaf) and what s2_xlate() and the general walk count (the
+ * IPA-cache look-up as a miss, the walk-cache hit, the IOTLB's miss and
+ * fill), through one look-up of the counter shard.
+ */
+static inline __attribute__((always_inline)) bool
+short_s2_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1s2, const struct pt_cfg *c2,
+	     uint64_t ipa, unsigned int access, unsigned int depth2, struct xlate_result *res,
+	     const struct pt_leaf *l2)
+{
+	const uint64_t size = l2->size, base = ipa & ~(size - 1);
+	const unsigned int p2 = l2->prot | PT_PROT_U; /* stage 2 never restricts U */
+	const unsigned int lg = ilog2_u64(size);
+	unsigned int grant = p2;
+	uint8_t *rb = (uint8_t *)res;
+	uint64_t img[XC_TLB_IMGW], *ctr, w;
+	int r;
+
+	if (!(access & PT_PROT_W) && (c2->flags & PT_CFG_HW_AD))
+		grant &= ~PT_PROT_W;
+	xc_tlb_img_words(img, p2, PROT_ALL, p2, -1, l2->level, grant, 0, lg, 0);
+	res->pa = l2->oa;
+	res->ipa = ipa;
+	res->size = size;
+	memcpy(rb + RES_OFF(prot), &img[0], 8);	   /* prot, s1_prot (PROT_ALL) */
+	memcpy(rb + RES_OFF(s2_prot), &img[1], 8); /* s2_prot, s1_level (-1) */
+	res->s2_level = l2->level;
+	res->s1_size = 0;
+	res->s2_size = size;
+	w = RES_WALK1_TAIL;
+	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1, iotlb_hit false */
+	r = xc_tlb_fill_inline(xc, s0, k1s2 | XC_K1_S2ONLY, false, base, lg,
+			       l2->oa & ~(size - 1), base, img, l2->level);
+	ctr = xc_ctrs(xc);
+	if (xc->ipa.sets)
+		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
+	xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
+	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+	if (r >= 0) {
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+	}
+	return true;
+}
+
+/*
+ * walk_short() for a stage-2-only context (no stage 1: the input is the
+ * IPA): the IPA below the deepest stage-2 walk-cache level, one read, the
+ * leaf decoded (VMSA with a 4K granule by vmsa_s2_page4k(), any other
+ * format by the generic step), the IOTLB filled with the stage-2-only
+ * entry. The IPA cache keeps nothing the IOTLB holds for such a context
+ * (s2_over()), so it is not probed, only counted as asked, as s2_xlate()
+ * counts it. Anything else (a walk-cache miss, a table, a fault, a
+ * descriptor update, an invalidation under way, no IOTLB) returns false
+ * having counted and filled nothing. The caller counts the IOTLB miss and
+ * brackets this in a read-side section.
+ */
+static inline __attribute__((always_inline)) bool
+walk_short_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
+	      struct xlate_result *res)
+{
+	const unsigned int need = access & (PT_PROT_R | PT_PROT_W | PT_PROT_X);
+	const struct pt_cfg *c2 = cfg->s2.cfg;
+	struct xlate_cache *xc = cfg->cache;
+	const uint32_t vmid = cfg->tag.vmid;
+	const uint64_t k1s2 = xc_key1(vmid, 0);
+	unsigned int depth2, lg, prot;
+	uint64_t s0, table, d;
+	struct pt_leaf l2;
+
+	if (c2->iova_base || c2->nlevels < 2 || !xc->walk[1][0].sets || !xc->iotlb.sets)
+		return false;
+	s0 = xc_begin(xc);
+	if (!xc_may_fill(xc, s0, xc_key1(vmid, cfg->tag.asid), false))
+		return false;
+	depth2 = c2->nlevels - 2;
+	lg = c2->shift[depth2];
+	if (!xc_walk_lookup(xc, 1, depth2, k1s2, false, ipa & ~mask_bits(lg), lg, &table, &prot))
+		return false;
+	if (likely(c2->fast & PT_FAST_VMSA4K_S2)) {
+		uint64_t pa;
+		unsigned int p2;
+
+		if (unlikely(!read_desc_aligned(cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
+		    !vmsa_s2_page4k(d, ipa, need, prot, c2->oas, &pa, &p2))
+			return false;
+		l2 = (struct pt_leaf){ .oa = pa, .size = 4096, .prot = p2, .level = 3 };
+	} else {
+		struct pt_fault pf;
+		struct pt_walk w;
+
+		walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
+		if (unlikely(!read_desc(c2, cfg->mem, w.desc_addr, &d)))
+			return false;
+		w.wb_valid = false;
+		if (pt_walk_step_inline(&w, d, &l2, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+			return false;
+	}
+	return short_s2_end(xc, s0, k1s2, c2, ipa, access, depth2, res, &l2);
+}
+
 /* The IOTLB key of the context of @cfg for @access; false when nothing is cacheable. */
 static inline bool tlb_key(const struct xlate_cfg *cfg, unsigned int access, uint64_t *k1,
 			   bool *user)
@@ -1597,7 +1700,7 @@ xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	/*
 	 * walk_short() reads tables: a read-side section, as xlate_walk() is.
 	 * Stage 1 alone and the usual nested pair: a short walk that succeeds
-	 * counts the miss with the rest.
+	 * counts the miss with the rest. Stage 2 alone: walk_short_s2().
 	 */
 	epoch_enter();
 	if (!nested) {
@@ -1607,6 +1710,10 @@ xlate_miss_gen(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	} else if (short_n4k_ok(cfg)) {
 		ok = walk_short_n4k(cfg, iova, access, res);
 		if (!ok)
+			xc_count(xc, XC_G_IOTLB, XC_MISS);
+	} else if (!cfg->s1.cfg) {
+		ok = walk_short_s2(cfg, iova, access, res);
+		if (!ok && xc->iotlb.sets)
 			xc_count(xc, XC_G_IOTLB, XC_MISS);
 	} else {
 		if (xc->iotlb.sets)
