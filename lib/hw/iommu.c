@@ -338,8 +338,9 @@ uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova)
 	return pt_iova_to_phys(t, iova, &pa) ? 0 : pa;
 }
 
-void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
-			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+bool iommu_pt_collect_dirty(const struct pt_table *t, pthread_mutex_t *lock, uint64_t iova,
+			    uint64_t size, unsigned long flags, uint64_t dirty_mask,
+			    uint64_t dirty_bits, uint64_t clean_bits,
 			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
 			    uint64_t *inv_last)
 {
@@ -351,15 +352,20 @@ void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t si
 		.mask = dirty_mask,
 		.bits = dirty_bits,
 		.clean = clean_bits,
-		.clear = clear,
+		.clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
 		.inv_start = UINT64_MAX,
 		.inv_last = 0,
 	};
 
+	if (lock)
+		pthread_mutex_lock(lock);
 	if (size)
 		pt_for_each_leaf(t, iova, w.last, dirty_leaf, &w);
+	if (lock)
+		pthread_mutex_unlock(lock);
 	*inv_start = w.inv_start;
 	*inv_last = w.inv_last;
+	return w.inv_start <= w.inv_last;
 }
 
 /* ---------------------------------------------------------------------- */

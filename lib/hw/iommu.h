@@ -165,19 +165,21 @@ uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova);
 
 /*
  * The dirty-tracking walk a model with hardware dirty state in its page
- * table runs for read_and_clear_dirty: record every leaf of @t that meets
- * [iova, iova + size) and is dirty, (desc & @dirty_mask) == @dirty_bits,
- * in @dirty (its part inside the range); with @clear, make it clean by
- * flipping @clean_bits (the bits of @dirty_mask whose clean value differs
- * from @dirty_bits: cleared for a stage-2 / VT-d dirty bit, set for a
- * stage-1 read-only AP[2]) with a compare-and-swap, reading again when the
- * hardware updated the leaf in between. *@inv_start..*@inv_last is set to
- * the span of the leaves cleaned (*@inv_start > *@inv_last: none), which the
- * caller invalidates, or a cached writable translation would write without
- * marking the leaf. The caller holds what serialises map and unmap of @t.
+ * table runs for read_and_clear_dirty, under @lock (what serialises map and
+ * unmap of @t; NULL: the table needs none): record every leaf of @t that
+ * meets [iova, iova + size) and is dirty, (desc & @dirty_mask) ==
+ * @dirty_bits, in @dirty (its part inside the range); unless @flags has
+ * IOMMU_DIRTY_NO_CLEAR, make it clean by flipping @clean_bits (the bits of
+ * @dirty_mask whose clean value differs from @dirty_bits: cleared for a
+ * stage-2 / VT-d dirty bit, set for a stage-1 read-only AP[2]) with a
+ * compare-and-swap, reading again when the hardware updated the leaf in
+ * between. True when leaves were cleaned: *@inv_start..*@inv_last is then
+ * their span, which the caller invalidates, or a cached writable
+ * translation would write without marking the leaf.
  */
-void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
-			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+bool iommu_pt_collect_dirty(const struct pt_table *t, pthread_mutex_t *lock, uint64_t iova,
+			    uint64_t size, unsigned long flags, uint64_t dirty_mask,
+			    uint64_t dirty_bits, uint64_t clean_bits,
 			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
 			    uint64_t *inv_last);
 

@@ -285,11 +285,8 @@ static int vtd_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, 
 
 	if (!s2->dirty_cap)
 		return -EINVAL;
-	pthread_mutex_lock(&s2->lock);
-	iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR), SS_D, SS_D,
-			       SS_D, dirty, &inv_start, &inv_last);
-	pthread_mutex_unlock(&s2->lock);
-	if (inv_start <= inv_last) {
+	if (iommu_pt_collect_dirty(&s2->pt, &s2->lock, iova, size, flags, SS_D, SS_D, SS_D, dirty,
+				   &inv_start, &inv_last)) {
 		pthread_mutex_lock(&s2->v->lock);
 		s2_flush(s2, inv_start, inv_last - inv_start + 1);
 		pthread_mutex_unlock(&s2->v->lock);
