@@ -315,6 +315,21 @@ static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsi
 	return 0;
 }
 
+int iommu_pt_map(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, uint64_t paddr,
+		 uint64_t size, unsigned int pt_prot, size_t *mapped)
+{
+	int ret;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	ret = pt_map(t, iova, paddr, size, pt_prot);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	if (!ret && mapped)
+		*mapped += size;
+	return ret;
+}
+
 uint64_t iommu_pt_unmap(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, size_t pgsize,
 			size_t pgcount)
 {

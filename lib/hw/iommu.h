@@ -150,6 +150,15 @@ int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint
 			  unsigned int *pt_prot);
 
 /*
+ * The map of map_pages for a model whose domain is one pt_table, after
+ * iommu_map_pages_check(): @size bytes at @iova mapped to @paddr in @t with
+ * @pt_prot under @lock (NULL: the table needs none); on success @size is
+ * added to *@mapped (when not NULL). 0 or pt_map()'s -errno.
+ */
+int iommu_pt_map(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, uint64_t paddr,
+		 uint64_t size, unsigned int pt_prot, size_t *mapped);
+
+/*
  * unmap_pages of a model whose domain is one pt_table: @pgsize x @pgcount
  * bytes at @iova unmapped from @t under @lock (NULL: the table needs
  * none), the bytes unmapped returned (0 for a count of 0 or one that

@@ -457,12 +457,7 @@ static int smmuv3_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t
 	/* Stage 1: EL0 may use it too (Linux's ARM_LPAE_PTE_AP_UNPRIV without IOMMU_PRIV). */
 	if (s2->s1)
 		pt_prot |= PT_PROT_U;
-	pthread_mutex_lock(&s2->lock);
-	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
-	pthread_mutex_unlock(&s2->lock);
-	if (!ret && mapped)
-		*mapped += size;
-	return ret;
+	return iommu_pt_map(&s2->pt, &s2->lock, iova, paddr, size, pt_prot, mapped);
 }
 
 static size_t smmuv3_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,

@@ -228,12 +228,7 @@ static int vtd_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t pa
 	ret = iommu_map_pages_check(domain, iova, paddr, pgsize, pgcount, prot, &size, &pt_prot);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&s2->lock);
-	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
-	pthread_mutex_unlock(&s2->lock);
-	if (!ret && mapped)
-		*mapped += size;
-	return ret;
+	return iommu_pt_map(&s2->pt, &s2->lock, iova, paddr, size, pt_prot, mapped);
 }
 
 static size_t vtd_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
