@@ -198,6 +198,20 @@ int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *sr
 	return data->len ? copy_to_user((void *)(uintptr_t)data->uptr, src, data->len) : 0;
 }
 
+int iommu_hw_info_fill(const void *info, size_t info_len, unsigned int info_type, void *buf,
+		       size_t len, unsigned int *type, size_t *full_len)
+{
+	size_t n = MIN(len, info_len);
+
+	if (n && !buf)
+		return -EFAULT;
+	if (n)
+		memcpy(buf, info, n);
+	*type = info_type;
+	*full_len = info_len;
+	return (int)n;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Dirty bitmaps                                                          */
 

@@ -386,6 +386,15 @@ struct iommu_dma_fault {
 	unsigned int reason; /* the model's own code (e.g. SMMU event type); 0 if none */
 };
 
+/*
+ * The end of a model's hw_info: the model's @info (@info_len bytes, of
+ * IOMMU_HW_INFO_TYPE_* @info_type) copied to @buf, at most @len bytes;
+ * *@type and *@full_len set. The bytes copied, or -EFAULT when @buf is NULL
+ * and @len is not 0.
+ */
+int iommu_hw_info_fill(const void *info, size_t info_len, unsigned int info_type, void *buf,
+		       size_t len, unsigned int *type, size_t *full_len);
+
 struct iommu_ops {
 	const char *name;
 	/* Vendor info blob for GET_HW_INFO; *type gets its type. Returns bytes copied to @buf. */

@@ -887,7 +887,6 @@ static int vtd_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_
 		       unsigned int *type, size_t *full_len)
 {
 	struct iommu_hw_info_vtd info = {0};
-	size_t n = MIN(len, sizeof(info));
 	struct vtd_iommu *v;
 
 	if (!vtd_master_ours(dev))
@@ -897,13 +896,8 @@ static int vtd_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_
 	v = to_vmaster(dev)->v;
 	info.cap_reg = rd(v, VTD_CAP_REG, 8);
 	info.ecap_reg = rd(v, VTD_ECAP_REG, 8);
-	if (n && !buf)
-		return -EFAULT;
-	if (n)
-		memcpy(buf, &info, n);
-	*type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
-	*full_len = sizeof(info);
-	return (int)n;
+	return iommu_hw_info_fill(&info, sizeof(info), IOMMU_HW_INFO_TYPE_INTEL_VTD, buf, len, type,
+				  full_len);
 }
 
 static uint64_t vtd_capabilities(struct udev *dev)
