@@ -659,6 +659,25 @@ static int bar_area(uint64_t off, unsigned int size, enum bar_area *area)
 	return 0;
 }
 
+/*
+ * The checks of every BAR access, in order: BAR 0 only and an access
+ * bar_area() takes (EINVAL), memory space enabled (EIO); then *@area.
+ */
+static int bar_access(struct dmatest *d, unsigned int bar, uint64_t off, unsigned int size,
+		      enum bar_area *area)
+{
+	int ret;
+
+	if (bar != 0)
+		return -EINVAL;
+	ret = bar_area(off, size, area);
+	if (ret)
+		return ret;
+	if (!mem_enabled(d))
+		return -EIO;
+	return 0;
+}
+
 static uint64_t area_read32(struct dmatest *d, enum bar_area area, uint64_t off)
 {
 	switch (area) {
@@ -689,13 +708,9 @@ int dmatest_bar_read(struct dmatest *d, unsigned int bar, uint64_t off, unsigned
 	uint64_t v = 0;
 	int ret;
 
-	if (bar != 0)
-		return -EINVAL;
-	ret = bar_area(off, size, &area);
+	ret = bar_access(d, bar, off, size, &area);
 	if (ret)
 		return ret;
-	if (!mem_enabled(d))
-		return -EIO;
 	/* STATUS (and the counters) without the lock: BUSY is visible during an operation. */
 	if (area == AREA_REGS && size == 4 &&
 	    (off == DMATEST_REG_STATUS || off == DMATEST_REG_COMPLETIONS ||
@@ -723,13 +738,9 @@ int dmatest_bar_write(struct dmatest *d, unsigned int bar, uint64_t off, unsigne
 	enum bar_area area;
 	int ret;
 
-	if (bar != 0)
-		return -EINVAL;
-	ret = bar_area(off, size, &area);
+	ret = bar_access(d, bar, off, size, &area);
 	if (ret)
 		return ret;
-	if (!mem_enabled(d))
-		return -EIO;
 	pthread_mutex_lock(&d->lock);
 	if (area == AREA_BUF) {
 		for (unsigned int i = 0; i < size; i++)
