@@ -928,15 +928,8 @@ static int report_stall(struct iommu_domain *domain, struct udev *dev, const uin
 		.addr = evt[2],
 	};
 
-	switch (evt[0] & 0xff) {
-	case SMMU_EVT_F_TRANSLATION:
-	case SMMU_EVT_F_ADDR_SIZE:
-	case SMMU_EVT_F_ACCESS:
-	case SMMU_EVT_F_PERMISSION:
-		break;
-	default:
+	if (!smmuv3_evt_is_xlate_fault(evt[0] & 0xff))
 		return -EOPNOTSUPP;
-	}
 	f.perm = evt[1] & EVT1_RNW ? IOMMU_PGFAULT_PERM_READ : IOMMU_PGFAULT_PERM_WRITE;
 	if (evt[1] & EVT1_IND)
 		f.perm |= IOMMU_PGFAULT_PERM_EXEC;
