@@ -19,7 +19,10 @@
  * architecture: an unmap that may have freed a table is invalidated
  * non-leaf; a stage-2 change is followed by the IPA invalidation and then
  * a stage-1 invalidation of the VMID (or, with the conservative option,
- * the IPA invalidation alone).
+ * the IPA invalidation alone). The stage-2 changes include moving a page
+ * of the guest's stage-1 tables (a copy that differs, so that a walk
+ * still reading the old page, through a combined stage-1 walk-cache
+ * entry, gives a stale answer).
  */
 #include "xlate_env.h"
 
@@ -31,6 +34,7 @@
 #define NDATA	  32	       /* data pages (IPAs) they map to */
 #define IOVA(i)	  (0x40000000ULL + (uint64_t)((i) % 16) * 0x1000 + (uint64_t)((i) / 16) * 0x200000)
 #define ALT_PA(e) ((e)->gram_pa - 0x400000) /* where stage-2 remaps send data pages */
+#define ALT_TABLE_PA(e) (ALT_PA(e) + 0x200000) /* and stage-1 table pages */
 #define X86_D	  (1ULL << 6)
 #define SS_D	  (1ULL << 9)
 
@@ -62,7 +66,7 @@ struct run {
 	int leaf1, leaf2; /* architectural levels of 4K leaves */
 	bool hwad;	  /* x86 / VT-d access and dirty bits */
 	uint64_t seed;
-	unsigned long checks, stale, hits;
+	unsigned long checks, stale, hits, moves;
 };
 
 static uint64_t data_ipa(const struct run *r, unsigned int d)
@@ -177,12 +181,12 @@ static void inv_s1_page(struct run *r, unsigned int i, bool tables_freed)
 	}
 }
 
-/* The host's invalidation after changing the stage-2 mapping of data page @d. */
-static void inv_s2_page(struct run *r, unsigned int d)
+/* The host's invalidation after changing the stage-2 mapping of the page at @ipa. */
+static void inv_s2_ipa(struct run *r, uint64_t ipa)
 {
 	struct xlate_cache *c = r->e.xc.cache;
 
-	xlate_inv_ipa(c, r->vmid, data_ipa(r, d), 0x1000, rnd(2) ? XLATE_INV_LEAF : 0,
+	xlate_inv_ipa(c, r->vmid, ipa, 0x1000, rnd(2) ? XLATE_INV_LEAF : 0,
 		      rnd(2) ? r->leaf2 : -1);
 	if (r->conservative)
 		return;
@@ -193,6 +197,76 @@ static void inv_s2_page(struct run *r, unsigned int d)
 		xlate_inv_vmid(c, r->vmid);
 }
 
+static void inv_s2_page(struct run *r, unsigned int d)
+{
+	inv_s2_ipa(r, data_ipa(r, d));
+}
+
+static uint8_t *host_at(struct env *e, uint64_t pa)
+{
+	return e->host.buf + (pa - e->host.base);
+}
+
+/* Point the stage-2 page of IPA @ipa at @pa. */
+static void s2_move(struct env *e, uint64_t ipa, uint64_t pa)
+{
+	assert_int_equal(pt_unmap(&e->s2, ipa, 0x1000, NULL), 0);
+	assert_int_equal(pt_map(&e->s2, ipa, pa, 0x1000, PT_PROT_RW), 0);
+}
+
+/*
+ * The host moves the guest's leaf table of page @i to another page, whose
+ * copy swaps the descriptors of @i and of another mapped page of the same
+ * table (the model swaps them too); reads are checked (@inv: fresh). Then
+ * it moves the table back, with the copy's contents: the harness's guest
+ * edits its tables in place, at the original page, so the move must be
+ * undone before the next change.
+ */
+static void move_table(struct run *r, unsigned int i, bool inv)
+{
+	struct env *e = &r->e;
+	unsigned int j = i, t, d;
+	uint64_t slot, tipa, tpa, npa, a, b, sw;
+
+	for (unsigned int k = 1; k < 16 && j == i; k++) {
+		unsigned int cand = (i / 16) * 16 + (i % 16 + k) % 16;
+
+		if (r->m.mapped[cand])
+			j = cand;
+	}
+	if (j == i || !r->m.mapped[i])
+		return;
+	env_desc_at(&e->s1, IOVA(i), r->leaf1, &slot);
+	tipa = slot & ~0xfffULL;
+	tpa = e->gram_pa + (tipa - GRAM_IPA);
+	npa = ALT_TABLE_PA(e) + (tipa - GRAM_IPA);
+	memcpy(host_at(e, npa), host_at(e, tpa), 0x1000);
+	a = ((IOVA(i) >> 12) & 511) * 8;
+	b = ((IOVA(j) >> 12) & 511) * 8;
+	memcpy(&sw, host_at(e, npa) + a, 8);
+	memmove(host_at(e, npa) + a, host_at(e, npa) + b, 8);
+	memcpy(host_at(e, npa) + b, &sw, 8);
+	d = r->m.data[i];
+	r->m.data[i] = r->m.data[j];
+	r->m.data[j] = d;
+	t = r->m.prot[i];
+	r->m.prot[i] = r->m.prot[j];
+	r->m.prot[j] = t;
+	s2_move(e, tipa, npa);
+	if (inv)
+		inv_s2_ipa(r, tipa);
+	/* (Reads only: a write's dirty mark would land in the copy, which check() does not read.) */
+	check(r, i, PT_PROT_R, inv);
+	check(r, j, PT_PROT_R, inv);
+	for (int k = 0; k < 4; k++)
+		check(r, (unsigned int)rnd(NPAGES), PT_PROT_R, inv);
+	memcpy(host_at(e, tpa), host_at(e, npa), 0x1000);
+	s2_move(e, tipa, tpa);
+	if (inv)
+		inv_s2_ipa(r, tipa);
+	r->moves++;
+}
+
 /* One random change; @inv: follow it with its invalidation. */
 static void step_change(struct run *r, bool inv)
 {
@@ -201,8 +275,11 @@ static void step_change(struct run *r, bool inv)
 	uint64_t tables = e->s1.nr_tables;
 	bool freed;
 
-	switch (rnd(r->hwad ? 6 : 5)) {
-	case 5: /* the guest and the host clean a page's dirty state */
+	switch (rnd(r->hwad ? 7 : 6)) {
+	case 5: /* the host moves a page of the guest's stage-1 tables */
+		move_table(r, i, inv);
+		break;
+	case 6: /* the guest and the host clean a page's dirty state */
 		if (!r->m.mapped[i])
 			break;
 		__atomic_and_fetch(env_desc_at(&e->s1, IOVA(i), r->leaf1, NULL), ~X86_D,
@@ -330,9 +407,11 @@ static void run_one(uint64_t seed, bool conservative, bool x86)
 	}
 	xlate_cache_get_stats(r->e.xc.cache, &st);
 	print_message("# %lu checks, %lu IOTLB hits, %lu stale answers without invalidation; "
-		      "IOTLB %llu fills %llu evictions\n", r->checks, r->hits, r->stale,
-		      (unsigned long long)st.iotlb.fills, (unsigned long long)st.iotlb.evictions);
+		      "IOTLB %llu fills %llu evictions; %lu stage-1 table moves\n", r->checks,
+		      r->hits, r->stale, (unsigned long long)st.iotlb.fills,
+		      (unsigned long long)st.iotlb.evictions, r->moves);
 	assert_true(r->hits > 100);
+	assert_true(r->moves > 100);
 	assert_true(st.iotlb.evictions > 0);
 	xlate_cache_free(r->e.xc.cache);
 	env_destroy(&r->e);
