@@ -42,8 +42,16 @@
  * it across the copy lets the core defer unmapping memory it owns (the
  * alias of a file mapping) until copies that translated into it are done.
  *
- * No state and no locks, except the mmap offset counter, which is one
- * atomic add.
+ * The models' shared steps. A model whose paging domain is one pt_table
+ * writes its map_pages, unmap_pages, iova_to_phys and read_and_clear_dirty
+ * with iommu_map_pages_check() and iommu_pt_map() / _unmap() /
+ * _iova_to_phys() / _collect_dirty(), and ends hw_info with
+ * iommu_hw_info_fill(); what stays in the model is its own permission bits,
+ * dirty-bit encoding and invalidation.
+ *
+ * No state and no locks of its own (the iommu_pt_* helpers take the lock
+ * the model passes), except the mmap offset counter, which is one atomic
+ * add.
  */
 #include <errno.h>
 #include <string.h>
