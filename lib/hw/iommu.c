@@ -42,8 +42,16 @@
  * it across the copy lets the core defer unmapping memory it owns (the
  * alias of a file mapping) until copies that translated into it are done.
  *
- * No state and no locks, except the mmap offset counter, which is one
- * atomic add.
+ * The models' shared steps. A model whose paging domain is one pt_table
+ * writes its map_pages, unmap_pages, iova_to_phys and read_and_clear_dirty
+ * with iommu_map_pages_check() and iommu_pt_map() / _unmap() /
+ * _iova_to_phys() / _collect_dirty(), and ends hw_info with
+ * iommu_hw_info_fill(); what stays in the model is its own permission bits,
+ * dirty-bit encoding and invalidation.
+ *
+ * No state and no locks of its own (the iommu_pt_* helpers take the lock
+ * the model passes), except the mmap offset counter, which is one atomic
+ * add.
  */
 #include <errno.h>
 #include <string.h>
@@ -198,6 +206,20 @@ int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *sr
 	return data->len ? copy_to_user((void *)(uintptr_t)data->uptr, src, data->len) : 0;
 }
 
+int iommu_hw_info_fill(const void *info, size_t info_len, unsigned int info_type, void *buf,
+		       size_t len, unsigned int *type, size_t *full_len)
+{
+	size_t n = MIN(len, info_len);
+
+	if (n && !buf)
+		return -EFAULT;
+	if (n)
+		memcpy(buf, info, n);
+	*type = info_type;
+	*full_len = info_len;
+	return (int)n;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Dirty bitmaps                                                          */
 
@@ -315,6 +337,21 @@ static int dirty_leaf(void *arg, uint64_t iova, uint64_t pa, uint64_t size, unsi
 	return 0;
 }
 
+int iommu_pt_map(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, uint64_t paddr,
+		 uint64_t size, unsigned int pt_prot, size_t *mapped)
+{
+	int ret;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	ret = pt_map(t, iova, paddr, size, pt_prot);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	if (!ret && mapped)
+		*mapped += size;
+	return ret;
+}
+
 uint64_t iommu_pt_unmap(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, size_t pgsize,
 			size_t pgcount)
 {
@@ -338,8 +375,9 @@ uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova)
 	return pt_iova_to_phys(t, iova, &pa) ? 0 : pa;
 }
 
-void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
-			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+bool iommu_pt_collect_dirty(const struct pt_table *t, pthread_mutex_t *lock, uint64_t iova,
+			    uint64_t size, unsigned long flags, uint64_t dirty_mask,
+			    uint64_t dirty_bits, uint64_t clean_bits,
 			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
 			    uint64_t *inv_last)
 {
@@ -351,15 +389,20 @@ void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t si
 		.mask = dirty_mask,
 		.bits = dirty_bits,
 		.clean = clean_bits,
-		.clear = clear,
+		.clear = !(flags & IOMMU_DIRTY_NO_CLEAR),
 		.inv_start = UINT64_MAX,
 		.inv_last = 0,
 	};
 
+	if (lock)
+		pthread_mutex_lock(lock);
 	if (size)
 		pt_for_each_leaf(t, iova, w.last, dirty_leaf, &w);
+	if (lock)
+		pthread_mutex_unlock(lock);
 	*inv_start = w.inv_start;
 	*inv_last = w.inv_last;
+	return w.inv_start <= w.inv_last;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -150,6 +150,15 @@ int iommu_map_pages_check(const struct iommu_domain *domain, uint64_t iova, uint
 			  unsigned int *pt_prot);
 
 /*
+ * The map of map_pages for a model whose domain is one pt_table, after
+ * iommu_map_pages_check(): @size bytes at @iova mapped to @paddr in @t with
+ * @pt_prot under @lock (NULL: the table needs none); on success @size is
+ * added to *@mapped (when not NULL). 0 or pt_map()'s -errno.
+ */
+int iommu_pt_map(struct pt_table *t, pthread_mutex_t *lock, uint64_t iova, uint64_t paddr,
+		 uint64_t size, unsigned int pt_prot, size_t *mapped);
+
+/*
  * unmap_pages of a model whose domain is one pt_table: @pgsize x @pgcount
  * bytes at @iova unmapped from @t under @lock (NULL: the table needs
  * none), the bytes unmapped returned (0 for a count of 0 or one that
@@ -165,19 +174,21 @@ uint64_t iommu_pt_iova_to_phys(const struct pt_table *t, uint64_t iova);
 
 /*
  * The dirty-tracking walk a model with hardware dirty state in its page
- * table runs for read_and_clear_dirty: record every leaf of @t that meets
- * [iova, iova + size) and is dirty, (desc & @dirty_mask) == @dirty_bits,
- * in @dirty (its part inside the range); with @clear, make it clean by
- * flipping @clean_bits (the bits of @dirty_mask whose clean value differs
- * from @dirty_bits: cleared for a stage-2 / VT-d dirty bit, set for a
- * stage-1 read-only AP[2]) with a compare-and-swap, reading again when the
- * hardware updated the leaf in between. *@inv_start..*@inv_last is set to
- * the span of the leaves cleaned (*@inv_start > *@inv_last: none), which the
- * caller invalidates, or a cached writable translation would write without
- * marking the leaf. The caller holds what serialises map and unmap of @t.
+ * table runs for read_and_clear_dirty, under @lock (what serialises map and
+ * unmap of @t; NULL: the table needs none): record every leaf of @t that
+ * meets [iova, iova + size) and is dirty, (desc & @dirty_mask) ==
+ * @dirty_bits, in @dirty (its part inside the range); unless @flags has
+ * IOMMU_DIRTY_NO_CLEAR, make it clean by flipping @clean_bits (the bits of
+ * @dirty_mask whose clean value differs from @dirty_bits: cleared for a
+ * stage-2 / VT-d dirty bit, set for a stage-1 read-only AP[2]) with a
+ * compare-and-swap, reading again when the hardware updated the leaf in
+ * between. True when leaves were cleaned: *@inv_start..*@inv_last is then
+ * their span, which the caller invalidates, or a cached writable
+ * translation would write without marking the leaf.
  */
-void iommu_pt_collect_dirty(const struct pt_table *t, uint64_t iova, uint64_t size, bool clear,
-			    uint64_t dirty_mask, uint64_t dirty_bits, uint64_t clean_bits,
+bool iommu_pt_collect_dirty(const struct pt_table *t, pthread_mutex_t *lock, uint64_t iova,
+			    uint64_t size, unsigned long flags, uint64_t dirty_mask,
+			    uint64_t dirty_bits, uint64_t clean_bits,
 			    struct iommu_dirty_bitmap *dirty, uint64_t *inv_start,
 			    uint64_t *inv_last);
 
@@ -374,6 +385,15 @@ struct iommu_dma_fault {
 	int err;	     /* -EFAULT: translation/permission fault; -EIO: config error */
 	unsigned int reason; /* the model's own code (e.g. SMMU event type); 0 if none */
 };
+
+/*
+ * The end of a model's hw_info: the model's @info (@info_len bytes, of
+ * IOMMU_HW_INFO_TYPE_* @info_type) copied to @buf, at most @len bytes;
+ * *@type and *@full_len set. The bytes copied, or -EFAULT when @buf is NULL
+ * and @len is not 0.
+ */
+int iommu_hw_info_fill(const void *info, size_t info_len, unsigned int info_type, void *buf,
+		       size_t len, unsigned int *type, size_t *full_len);
 
 struct iommu_ops {
 	const char *name;

@@ -239,11 +239,26 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova, uint6
 	}
 }
 
-void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, uint64_t length)
+/*
+ * Drop the access's pins of [@iova, @last_iova] from the areas of @iopt
+ * (iova_rwsem held): false when the range is not all mapped.
+ */
+static bool access_remove_range(struct iommufd_access *access, struct io_pagetable *iopt,
+				uint64_t iova, uint64_t last_iova)
 {
 	struct iopt_area_contig_iter iter;
-	struct io_pagetable *iopt;
 	struct iopt_area *area;
+
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) iopt_area_remove_access(
+		area, iopt_area_iova_to_index(area, iter.cur_iova),
+		iopt_area_iova_to_index(area, MIN(last_iova, iopt_area_last_iova(area))),
+		access->internal);
+	return iopt_area_contig_done(&iter);
+}
+
+void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, uint64_t length)
+{
+	struct io_pagetable *iopt;
 	uint64_t last_iova;
 
 	if (!length || iova + (length - 1) < iova) {
@@ -262,11 +277,7 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, ui
 	iopt = &access->ioas_unpin->iopt;
 
 	pthread_rwlock_rdlock(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) iopt_area_remove_access(
-		area, iopt_area_iova_to_index(area, iter.cur_iova),
-		iopt_area_iova_to_index(area, MIN(last_iova, iopt_area_last_iova(area))),
-		access->internal);
-	if (!iopt_area_contig_done(&iter))
+	if (!access_remove_range(access, iopt, iova, last_iova))
 		ulog_warn("iommufd: unpin of a range that is not mapped");
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_mutex_unlock(&access->ioas_lock);
@@ -290,6 +301,39 @@ static bool check_area_prot(struct iopt_area *area, unsigned int flags)
 	return area->iommu_prot & IOMMU_READ;
 }
 
+/*
+ * The start of pin_pages and rw: [@iova, *@last_iova] from @length (EINVAL
+ * when empty, EOVERFLOW when it wraps), and the access's io_pagetable with
+ * ioas_lock and iova_rwsem (for reading) held, or ENOENT (nothing held)
+ * while no IOAS is attached. access_iopt_unlock() lets both go.
+ */
+static struct io_pagetable *access_iopt_lock(struct iommufd_access *access, uint64_t iova,
+					     uint64_t length, uint64_t *last_iova)
+{
+	struct io_pagetable *iopt;
+
+	if (!length)
+		return ERR_PTR(-EINVAL);
+	*last_iova = iova + (length - 1);
+	if (*last_iova < iova)
+		return ERR_PTR(-EOVERFLOW);
+
+	pthread_mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		pthread_mutex_unlock(&access->ioas_lock);
+		return ERR_PTR(-ENOENT);
+	}
+	iopt = &access->ioas->iopt;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	return iopt;
+}
+
+static void access_iopt_unlock(struct iommufd_access *access, struct io_pagetable *iopt)
+{
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	pthread_mutex_unlock(&access->ioas_lock);
+}
+
 int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova, uint64_t length,
 			     void **out_pages, unsigned int flags)
 {
@@ -303,20 +347,10 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova, uint6
 	if (access->iova_alignment != PAGE_SIZE ||
 	    (!access->internal && (!access->ops || !access->ops->unmap)))
 		return -EINVAL;
-	if (!length)
-		return -EINVAL;
-	last_iova = iova + (length - 1);
-	if (last_iova < iova)
-		return -EOVERFLOW;
+	iopt = access_iopt_lock(access, iova, length, &last_iova);
+	if (IS_ERR(iopt))
+		return (int)PTR_ERR(iopt);
 
-	pthread_mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		pthread_mutex_unlock(&access->ioas_lock);
-		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
 	{
 		uint64_t last = MIN(last_iova, iopt_area_last_iova(area));
@@ -342,22 +376,13 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova, uint6
 		rc = -ENOENT;
 		goto err_remove;
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_mutex_unlock(&access->ioas_lock);
+	access_iopt_unlock(access, iopt);
 	return 0;
 
 err_remove:
-	if (iova < iter.cur_iova) {
-		last_iova = iter.cur_iova - 1;
-		iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
-			iopt_area_remove_access(
-				area, iopt_area_iova_to_index(area, iter.cur_iova),
-				iopt_area_iova_to_index(area,
-							MIN(last_iova, iopt_area_last_iova(area))),
-				access->internal);
-	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_mutex_unlock(&access->ioas_lock);
+	if (iova < iter.cur_iova)
+		access_remove_range(access, iopt, iova, iter.cur_iova - 1);
+	access_iopt_unlock(access, iopt);
 	return rc;
 }
 
@@ -370,20 +395,10 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, 
 	uint64_t last_iova;
 	int rc = -EINVAL;
 
-	if (!length)
-		return -EINVAL;
-	last_iova = iova + (length - 1);
-	if (last_iova < iova)
-		return -EOVERFLOW;
+	iopt = access_iopt_lock(access, iova, length, &last_iova);
+	if (IS_ERR(iopt))
+		return (int)PTR_ERR(iopt);
 
-	pthread_mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		pthread_mutex_unlock(&access->ioas_lock);
-		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
 	{
 		uint64_t last = MIN(last_iova, iopt_area_last_iova(area));
@@ -406,8 +421,7 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, 
 	if (!iopt_area_contig_done(&iter))
 		rc = -ENOENT;
 out:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_mutex_unlock(&access->ioas_lock);
+	access_iopt_unlock(access, iopt);
 	stats_add(rc ? STATS_DMA_FAULTS : STATS_DMA_ACCESSES, 1);
 	if (!rc)
 		stats_add(STATS_DMA_BYTES, length);

@@ -222,80 +222,76 @@ static int conv_iommu_prot(uint32_t map_flags)
 #define IOAS_MAP_FLAGS \
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
 
+/* Where MAP and MAP_FILE take memory from: the caller's at @uptr, or (@file) @fd from @start. */
+struct ioas_map_src {
+	bool file;
+	void *uptr;
+	int fd;
+	uint64_t start;
+};
+
 /*
- * The argument checks MAP and MAP_FILE share, in the kernel's order:
- * unknown flags or reserved bits, then overflow, then no permission.
+ * MAP and MAP_FILE: the argument checks, in the kernel's order (unknown
+ * flags or reserved bits, then overflow, then no permission), the IOAS
+ * @ioas_id, the map at *@iova (or, without FIXED_IOVA, where the IOAS finds
+ * room), and on success the IOVA used written back in *@iova and the
+ * command's @cmd_len bytes.
  */
-static int ioas_map_check(uint32_t flags, bool reserved, uint64_t iova, uint64_t length)
+static int ioas_map_common(struct iommufd_ucmd *ucmd, uint32_t ioas_id, uint32_t cmd_flags,
+			   bool reserved, __u64 *iova, uint64_t length,
+			   const struct ioas_map_src *src, size_t cmd_len)
 {
-	if ((flags & ~IOAS_MAP_FLAGS) || reserved)
+	uint64_t new_iova = *iova;
+	struct iommufd_ioas *ioas;
+	unsigned int flags = 0;
+	int rc;
+
+	if ((cmd_flags & ~IOAS_MAP_FLAGS) || reserved)
 		return -EOPNOTSUPP;
-	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+	if (*iova >= UINT64_MAX || length >= UINT64_MAX)
 		return -EOVERFLOW;
-	if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+	if (!(cmd_flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
-	return 0;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
+	if (IS_ERR(ioas))
+		return (int)PTR_ERR(ioas);
+
+	if (!(cmd_flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+		flags = IOPT_ALLOC_IOVA;
+	/* EBADF for a bad fd comes from iopt_alloc_file_pages(), after the IOAS. */
+	if (src->file)
+		rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &new_iova, src->fd, src->start,
+					 length, conv_iommu_prot(cmd_flags), flags);
+	else
+		rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &new_iova, src->uptr, length,
+					 conv_iommu_prot(cmd_flags), flags);
+	if (rc)
+		goto out_put;
+
+	*iova = new_iova;
+	rc = iommufd_ucmd_respond(ucmd, cmd_len);
+out_put:
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
-	uint64_t iova = cmd->iova;
-	struct iommufd_ioas *ioas;
-	unsigned int flags = 0;
-	int rc;
+	const struct ioas_map_src src = {.uptr = u64_to_user_ptr(cmd->user_va)};
 
-	rc = ioas_map_check(cmd->flags, cmd->__reserved, cmd->iova, cmd->length);
-	if (rc)
-		return rc;
-
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
-	if (IS_ERR(ioas))
-		return (int)PTR_ERR(ioas);
-
-	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
-		flags = IOPT_ALLOC_IOVA;
-	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, u64_to_user_ptr(cmd->user_va),
-				 cmd->length, conv_iommu_prot(cmd->flags), flags);
-	if (rc)
-		goto out_put;
-
-	cmd->iova = iova;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-out_put:
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	return ioas_map_common(ucmd, cmd->ioas_id, cmd->flags, cmd->__reserved, &cmd->iova,
+			       cmd->length, &src, sizeof(*cmd));
 }
 
 int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
-	uint64_t iova = cmd->iova;
-	struct iommufd_ioas *ioas;
-	unsigned int flags = 0;
-	int rc;
+	const struct ioas_map_src src = {.file = true, .fd = cmd->fd, .start = cmd->start};
 
-	rc = ioas_map_check(cmd->flags, false, cmd->iova, cmd->length);
-	if (rc)
-		return rc;
-
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
-	if (IS_ERR(ioas))
-		return (int)PTR_ERR(ioas);
-
-	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
-		flags = IOPT_ALLOC_IOVA;
-	/* EBADF for a bad fd comes from iopt_alloc_file_pages(), after the IOAS. */
-	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
-				 conv_iommu_prot(cmd->flags), flags);
-	if (rc)
-		goto out_put;
-
-	cmd->iova = iova;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-out_put:
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	return ioas_map_common(ucmd, cmd->ioas_id, cmd->flags, false, &cmd->iova, cmd->length, &src,
+			       sizeof(*cmd));
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)

@@ -305,10 +305,11 @@ void iommufd_put_shortterm(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 }
 
 /*
- * Under ictx->lock, for an object already claimed (users 0): drop the bias
- * and wait until no short-term user is left. Holders that keep a short-term
- * reference long-term are asked to let go first (pre_destroy, run with the
- * lock dropped).
+ * Under ictx->lock, for an object being removed (claimed, users 0, or a
+ * REMOVE_WAIT caller's that is about to be): drop the bias and wait until no
+ * short-term user is left. Holders that keep a short-term reference
+ * long-term are asked to let go first (pre_destroy, run with the lock
+ * dropped).
  */
 static void iommufd_object_dec_wait_locked(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
@@ -336,20 +337,7 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, struct iommufd_object *to_de
 		/* The caller's reference. */
 		refcount_dec(&obj->users);
 		if (flags & REMOVE_WAIT) {
-			/*
-			 * Drop the bias; if in-flight users remain, let the type
-			 * revoke what they wait on (pre_destroy, no lock held),
-			 * then wait for them.
-			 */
-			if (refcount_dec(&obj->shortterm_users) != 1) {
-				if (iommufd_object_ops[obj->type].pre_destroy) {
-					pthread_mutex_unlock(&ictx->lock);
-					iommufd_object_ops[obj->type].pre_destroy(obj);
-					pthread_mutex_lock(&ictx->lock);
-				}
-				while (refcount_read(&obj->shortterm_users))
-					pthread_cond_wait(&ictx->destroy_wait, &ictx->lock);
-			}
+			iommufd_object_dec_wait_locked(ictx, obj);
 			waited = true;
 		}
 	} else {

@@ -94,6 +94,25 @@ int pt_cfg_init(struct pt_cfg *cfg)
 	return 0;
 }
 
+int pt_cfg_geometry_4k_down(struct pt_cfg *c, unsigned int nlevels)
+{
+	c->nlevels = nlevels;
+	if (c->levels && c->levels != c->nlevels)
+		return -EINVAL;
+	c->start_level = (int)c->nlevels;
+	c->level_step = -1;
+	for (unsigned int d = 0; d < c->nlevels; d++) {
+		unsigned int level = c->nlevels - d;
+
+		c->shift[d] = (uint8_t)(12 + 9 * (level - 1));
+		c->bits[d] = 9;
+		if (level == 1 || (level == 2 && !(c->flags & PT_CFG_NO_2M)) ||
+		    (level == 3 && !(c->flags & PT_CFG_NO_1G)))
+			c->leaf_ok |= (uint16_t)BIT(d);
+	}
+	return 0;
+}
+
 enum pt_step pt_walk_begin(const struct pt_cfg *cfg, uint64_t root, uint64_t iova,
 			   unsigned int access, struct pt_walk *w, struct pt_fault *fault)
 {

@@ -531,6 +531,15 @@ struct pt_fmt {
 extern const struct pt_fmt pt_fmt_vmsa_s1, pt_fmt_vmsa_s2, pt_fmt_x86, pt_fmt_vtd_ss,
 	pt_fmt_tce;
 
+/*
+ * For a cfg_init: the geometry of Intel-style tables (x86-64 paging, VT-d
+ * second stage), 4 KiB tables of 512 entries walked from level @nlevels
+ * down to level 1, leaves at level 1, at level 2 unless PT_CFG_NO_2M and at
+ * level 3 unless PT_CFG_NO_1G. -EINVAL when cfg->levels asks for another
+ * depth.
+ */
+int pt_cfg_geometry_4k_down(struct pt_cfg *c, unsigned int nlevels);
+
 const char *pt_format_name(enum pt_format f);
 /* Parse "vmsa-s1", "vmsa-s2", "x86", "vtd-ss", "tce"; -1 if unknown. */
 int pt_format_parse(const char *name);

@@ -59,21 +59,7 @@ static int vtd_ss_cfg_init(struct pt_cfg *c)
 	if ((c->flags & PT_CFG_NO_2M) && !(c->flags & PT_CFG_NO_1G))
 		return -EINVAL;
 
-	c->nlevels = (c->ias - 12) / 9;
-	if (c->levels && c->levels != c->nlevels)
-		return -EINVAL;
-	c->start_level = (int)c->nlevels;
-	c->level_step = -1;
-	for (unsigned int d = 0; d < c->nlevels; d++) {
-		unsigned int level = c->nlevels - d;
-
-		c->shift[d] = (uint8_t)(12 + 9 * (level - 1));
-		c->bits[d] = 9;
-		if (level == 1 || (level == 2 && !(c->flags & PT_CFG_NO_2M)) ||
-		    (level == 3 && !(c->flags & PT_CFG_NO_1G)))
-			c->leaf_ok |= (uint16_t)BIT(d);
-	}
-	return 0;
+	return pt_cfg_geometry_4k_down(c, (c->ias - 12) / 9);
 }
 
 /* Reserved bits of a present (R or W) descriptor at @depth. */

@@ -59,20 +59,7 @@ static int x86_cfg_init(struct pt_cfg *c)
 	if (c->flags & PT_CFG_NO_2M)
 		return -EINVAL;
 
-	c->nlevels = c->ias == 57 ? 5 : 4;
-	if (c->levels && c->levels != c->nlevels)
-		return -EINVAL;
-	c->start_level = (int)c->nlevels;
-	c->level_step = -1;
-	for (unsigned int d = 0; d < c->nlevels; d++) {
-		unsigned int level = c->nlevels - d;
-
-		c->shift[d] = (uint8_t)(12 + 9 * (level - 1));
-		c->bits[d] = 9;
-		if (level == 1 || level == 2 || (level == 3 && !(c->flags & PT_CFG_NO_1G)))
-			c->leaf_ok |= (uint16_t)BIT(d);
-	}
-	return 0;
+	return pt_cfg_geometry_4k_down(c, c->ias == 57 ? 5 : 4);
 }
 
 /*

@@ -78,37 +78,44 @@ static inline void replace_child(struct interval_tree_root *root, itnode *parent
 }
 
 /*
+ * Left and right are mirror images in rotations and in both rebalancing
+ * loops, so each is written once for a side @dir (0 left, 1 right) and its
+ * mirror !dir.
+ */
+static inline itnode *child(const itnode *n, int dir)
+{
+	return dir ? n->right : n->left;
+}
+
+static inline void set_child(itnode *n, int dir, itnode *c)
+{
+	if (dir)
+		n->right = c;
+	else
+		n->left = c;
+}
+
+/*
+ * Rotate @x down to side @dir; its child y on the other side takes its
+ * place. dir 0 (left):
+ *
  *     x                y
  *    / \              / \
  *   a   y     ->     x   c
  *      / \          / \
  *     b   c        a   b
  */
-static void rotate_left(struct interval_tree_root *root, itnode *x)
+static void rotate(struct interval_tree_root *root, itnode *x, int dir)
 {
-	itnode *y = x->right;
+	itnode *y = child(x, !dir);
+	itnode *b = child(y, dir);
 
-	x->right = y->left;
-	if (y->left)
-		y->left->parent = x;
+	set_child(x, !dir, b);
+	if (b)
+		b->parent = x;
 	y->parent = x->parent;
 	replace_child(root, x->parent, x, y);
-	y->left = x;
-	x->parent = y;
-	y->subtree_last = x->subtree_last;
-	x->subtree_last = node_subtree_last(x);
-}
-
-static void rotate_right(struct interval_tree_root *root, itnode *x)
-{
-	itnode *y = x->left;
-
-	x->left = y->right;
-	if (y->right)
-		y->right->parent = x;
-	y->parent = x->parent;
-	replace_child(root, x->parent, x, y);
-	y->right = x;
+	set_child(y, dir, x);
 	x->parent = y;
 	y->subtree_last = x->subtree_last;
 	x->subtree_last = node_subtree_last(x);
@@ -120,47 +127,31 @@ static void rotate_right(struct interval_tree_root *root, itnode *x)
 static void insert_fixup(struct interval_tree_root *root, itnode *n)
 {
 	itnode *p, *g, *u;
+	int dir;
 
 	/* n is red; the only possible violation is a red parent. */
 	while ((p = n->parent) && p->red) {
 		g = p->parent; /* exists: a red node is never the root */
-		if (p == g->left) {
-			u = g->right;
-			if (is_red(u)) {
-				/* Push g's blackness down; the problem moves up two levels. */
-				p->red = false;
-				u->red = false;
-				g->red = true;
-				n = g;
-				continue;
-			}
-			if (n == p->right) {
-				/* Straighten the zig-zag so n becomes an outer grandchild. */
-				rotate_left(root, p);
-				n = p;
-				p = n->parent;
-			}
+		/* The side p hangs on; the uncle is on the other. */
+		dir = p == g->right;
+		u = child(g, !dir);
+		if (is_red(u)) {
+			/* Push g's blackness down; the problem moves up two levels. */
 			p->red = false;
+			u->red = false;
 			g->red = true;
-			rotate_right(root, g);
-		} else {
-			u = g->left;
-			if (is_red(u)) {
-				p->red = false;
-				u->red = false;
-				g->red = true;
-				n = g;
-				continue;
-			}
-			if (n == p->left) {
-				rotate_right(root, p);
-				n = p;
-				p = n->parent;
-			}
-			p->red = false;
-			g->red = true;
-			rotate_left(root, g);
+			n = g;
+			continue;
 		}
+		if (n == child(p, !dir)) {
+			/* Straighten the zig-zag so n becomes an outer grandchild. */
+			rotate(root, p, dir);
+			n = p;
+			p = n->parent;
+		}
+		p->red = false;
+		g->red = true;
+		rotate(root, g, !dir);
 	}
 	root->node->red = false;
 }
@@ -196,57 +187,34 @@ void interval_tree_insert(struct interval_tree_node *node, struct interval_tree_
 static void remove_fixup(struct interval_tree_root *root, itnode *x, itnode *xp)
 {
 	itnode *w;
+	int dir;
 
 	while (x != root->node && !is_red(x)) {
-		if (x == xp->left) {
-			w = xp->right; /* exists: that side has black height >= 1 */
-			if (w->red) {
-				w->red = false;
-				xp->red = true;
-				rotate_left(root, xp);
-				w = xp->right;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = true;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->right)) {
-				w->left->red = false;
-				w->red = true;
-				rotate_right(root, w);
-				w = xp->right;
-			}
-			w->red = xp->red;
-			xp->red = false;
-			w->right->red = false;
-			rotate_left(root, xp);
-		} else {
-			w = xp->left;
-			if (w->red) {
-				w->red = false;
-				xp->red = true;
-				rotate_right(root, xp);
-				w = xp->left;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = true;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->left)) {
-				w->right->red = false;
-				w->red = true;
-				rotate_left(root, w);
-				w = xp->left;
-			}
-			w->red = xp->red;
-			xp->red = false;
-			w->left->red = false;
-			rotate_right(root, xp);
+		/* x may be NULL, but then its sibling is not: left means x == xp->left. */
+		dir = x != xp->left;
+		w = child(xp, !dir); /* exists: that side has black height >= 1 */
+		if (w->red) {
+			w->red = false;
+			xp->red = true;
+			rotate(root, xp, dir);
+			w = child(xp, !dir);
 		}
+		if (!is_red(w->left) && !is_red(w->right)) {
+			w->red = true;
+			x = xp;
+			xp = x->parent;
+			continue;
+		}
+		if (!is_red(child(w, !dir))) {
+			child(w, dir)->red = false;
+			w->red = true;
+			rotate(root, w, !dir);
+			w = child(xp, !dir);
+		}
+		w->red = xp->red;
+		xp->red = false;
+		child(w, !dir)->red = false;
+		rotate(root, xp, dir);
 		x = root->node;
 		break;
 	}

@@ -192,14 +192,13 @@ void vsmmuv3_gerror_raise(struct vsmmuv3 *v, uint32_t bit)
 static void evtq_overflow(struct vsmmuv3 *v)
 {
 	v->st.events_lost++;
-	if (!((v->evtq_prod ^ v->evtq_cons) & VSMMUV3_Q_OVFLG))
-		v->evtq_prod ^= VSMMUV3_Q_OVFLG;
+	outq_overflow(&v->evtq);
 }
 
 /* Put a record (CPU order) in the guest's event queue: whether it is there. */
 bool vsmmuv3_evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
 {
-	unsigned int log2 = q_log2(v->evtq_base);
+	unsigned int log2 = q_log2(v->evtq.base);
 	uint64_t le[4];
 	uint64_t gpa;
 
@@ -207,11 +206,11 @@ bool vsmmuv3_evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
 		v->st.events_lost++;
 		return false;
 	}
-	if (q_full(v->evtq_prod, v->evtq_cons, log2)) {
+	if (q_full(v->evtq.prod, v->evtq.cons, log2)) {
 		evtq_overflow(v);
 		return false;
 	}
-	gpa = q_addr(v->evtq_base, log2, 32) + 32ULL * (v->evtq_prod & ((1u << log2) - 1));
+	gpa = q_addr(v->evtq.base, log2, 32) + 32ULL * (v->evtq.prod & ((1u << log2) - 1));
 	for (unsigned int i = 0; i < 4; i++)
 		le[i] = htole64(rec[i]);
 	if (guest_mem_write(v->p.gm, gpa, le, sizeof(le))) {
@@ -219,25 +218,38 @@ bool vsmmuv3_evtq_put(struct vsmmuv3 *v, const uint64_t rec[4])
 		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_EVTQ_ABT);
 		return false;
 	}
-	v->evtq_prod = (v->evtq_prod & VSMMUV3_Q_OVFLG) | q_next(v->evtq_prod, log2);
+	v->evtq.prod = (v->evtq.prod & VSMMUV3_Q_OVFLG) | q_next(v->evtq.prod, log2);
 	v->st.events++;
-	v->evtq_irq_pending = true;
+	v->evtq.irq_pending = true;
 	return true;
 }
 
-/* The event queue interrupt (and the PRI queue's), once per batch of records. */
+/*
+ * The interrupt of @q, once per batch of records: if IRQ_CTRL has @irqen,
+ * an MSI when IRQ_CFG0 holds an address (GERROR @msi_abt when it fails),
+ * else the wired @line.
+ */
+static void outq_signal(struct vsmmuv3 *v, struct vsmmuv3_outq *q, uint32_t irqen,
+			enum vsmmuv3_irq line, uint32_t msi_abt)
+{
+	if (!q->irq_pending)
+		return;
+	q->irq_pending = false;
+	if (!(v->irq_ctrl & irqen))
+		return;
+	if (!q->cfg0)
+		vsmmuv3_irq_line(v, line);
+	else if (vsmmuv3_msi_write(v, q->cfg0, q->cfg1))
+		vsmmuv3_gerror_raise(v, msi_abt);
+}
+
+/* The PRI queue interrupt and the event queue's, once per batch of records. */
 static void evtq_signal(struct vsmmuv3 *v)
 {
-	vsmmuv3_priq_signal(v);
-	if (!v->evtq_irq_pending)
-		return;
-	v->evtq_irq_pending = false;
-	if (!(v->irq_ctrl & VSMMUV3_IRQ_EVENTQ))
-		return;
-	if (!v->evtq_cfg0)
-		vsmmuv3_irq_line(v, VSMMUV3_IRQ_LINE_EVENTQ);
-	else if (vsmmuv3_msi_write(v, v->evtq_cfg0, v->evtq_cfg1))
-		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_MSI_EVTQ_ABT);
+	outq_signal(v, &v->priq, VSMMUV3_IRQ_PRIQ, VSMMUV3_IRQ_LINE_PRIQ,
+		    VSMMUV3_GERROR_MSI_PRIQ_ABT);
+	outq_signal(v, &v->evtq, VSMMUV3_IRQ_EVENTQ, VSMMUV3_IRQ_LINE_EVENTQ,
+		    VSMMUV3_GERROR_MSI_EVTQ_ABT);
 }
 
 static void evt_config(struct vsmmuv3 *v, unsigned int type, uint32_t sid, uint64_t fetch)
@@ -664,6 +676,73 @@ static int gbpa_write(struct vsmmuv3 *v, uint32_t val)
 	return ret;
 }
 
+/*
+ * The registers of the event queue and of the PRI queue, by their offset
+ * @rel from the queue's BASE: BASE (+0) and IRQ_CFG0 (+0x10), 64 bits;
+ * PROD (+8), CONS (+0xc), IRQ_CFG1 (+0x18), IRQ_CFG2 (+0x1c). BASE and
+ * PROD are read-only while the queue is enabled (@en).
+ */
+_Static_assert(VSMMUV3_EVENTQ_PROD - VSMMUV3_EVENTQ_BASE == 8 &&
+		       VSMMUV3_EVENTQ_CONS - VSMMUV3_EVENTQ_BASE == 0xc &&
+		       VSMMUV3_EVENTQ_IRQ_CFG0 - VSMMUV3_EVENTQ_BASE == 0x10 &&
+		       VSMMUV3_EVENTQ_IRQ_CFG1 - VSMMUV3_EVENTQ_BASE == 0x18 &&
+		       VSMMUV3_EVENTQ_IRQ_CFG2 - VSMMUV3_EVENTQ_BASE == 0x1c &&
+		       VSMMUV3_PRIQ_PROD - VSMMUV3_PRIQ_BASE == 8 &&
+		       VSMMUV3_PRIQ_CONS - VSMMUV3_PRIQ_BASE == 0xc &&
+		       VSMMUV3_PRIQ_IRQ_CFG0 - VSMMUV3_PRIQ_BASE == 0x10 &&
+		       VSMMUV3_PRIQ_IRQ_CFG1 - VSMMUV3_PRIQ_BASE == 0x18 &&
+		       VSMMUV3_PRIQ_IRQ_CFG2 - VSMMUV3_PRIQ_BASE == 0x1c,
+	       "the event and PRI queues' registers lay out alike");
+
+static uint64_t *outq_reg64(struct vsmmuv3_outq *q, uint64_t rel, bool en, uint64_t *wmask,
+			    bool *writable)
+{
+	if (rel == 0) {
+		*wmask = Q_BASE_MASK;
+		*writable = !en;
+		return &q->base;
+	}
+	*wmask = IRQ_CFG0_MASK;
+	return &q->cfg0;
+}
+
+static uint32_t outq_read32(const struct vsmmuv3_outq *q, uint64_t rel)
+{
+	switch (rel) {
+	case 8:
+		return q->prod;
+	case 0xc:
+		return q->cons;
+	case 0x18:
+		return q->cfg1;
+	case 0x1c:
+		return q->cfg2;
+	default:
+		return 0;
+	}
+}
+
+static void outq_write32(struct vsmmuv3_outq *q, uint64_t rel, bool en, uint32_t val)
+{
+	switch (rel) {
+	case 8:
+		if (!en)
+			q->prod = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
+		break;
+	case 0xc:
+		q->cons = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
+		break;
+	case 0x18:
+		q->cfg1 = val;
+		break;
+	case 0x1c:
+		q->cfg2 = val & 0x3fu;
+		break;
+	default:
+		break;
+	}
+}
+
 /* A 64-bit register at @off (its low word), or NULL; *wmask: what software may write. */
 static uint64_t *reg64(struct vsmmuv3 *v, uint64_t off, uint64_t *wmask, bool *writable)
 {
@@ -681,19 +760,15 @@ static uint64_t *reg64(struct vsmmuv3 *v, uint64_t off, uint64_t *wmask, bool *w
 		*writable = !(v->cr0 & VSMMUV3_CR0_CMDQEN);
 		return &v->cmdq_base;
 	case VSMMUV3_EVENTQ_BASE:
-		*wmask = Q_BASE_MASK;
-		*writable = !(v->cr0 & VSMMUV3_CR0_EVENTQEN);
-		return &v->evtq_base;
 	case VSMMUV3_EVENTQ_IRQ_CFG0:
-		*wmask = IRQ_CFG0_MASK;
-		return &v->evtq_cfg0;
+		return outq_reg64(&v->evtq, off - VSMMUV3_EVENTQ_BASE,
+				  v->cr0 & VSMMUV3_CR0_EVENTQEN, wmask, writable);
 	case VSMMUV3_PRIQ_BASE:
-		*wmask = Q_BASE_MASK;
-		*writable = !(v->cr0 & VSMMUV3_CR0_PRIQEN);
-		return v->idr[0] & IDR0_PRI ? &v->priq_base : NULL;
 	case VSMMUV3_PRIQ_IRQ_CFG0:
-		*wmask = IRQ_CFG0_MASK;
-		return v->idr[0] & IDR0_PRI ? &v->priq_cfg0 : NULL;
+		if (!(v->idr[0] & IDR0_PRI))
+			return NULL;
+		return outq_reg64(&v->priq, off - VSMMUV3_PRIQ_BASE, v->cr0 & VSMMUV3_CR0_PRIQEN,
+				  wmask, writable);
 	default:
 		return NULL;
 	}
@@ -740,21 +815,15 @@ static uint32_t reg32_read(const struct vsmmuv3 *v, uint64_t off)
 	case VSMMUV3_CMDQ_CONS:
 		return v->cmdq_cons;
 	case VSMMUV3_EVENTQ_PROD:
-		return v->evtq_prod;
 	case VSMMUV3_EVENTQ_CONS:
-		return v->evtq_cons;
 	case VSMMUV3_EVENTQ_IRQ_CFG1:
-		return v->evtq_cfg1;
 	case VSMMUV3_EVENTQ_IRQ_CFG2:
-		return v->evtq_cfg2;
+		return outq_read32(&v->evtq, off - VSMMUV3_EVENTQ_BASE);
 	case VSMMUV3_PRIQ_PROD:
-		return v->priq_prod;
 	case VSMMUV3_PRIQ_CONS:
-		return v->priq_cons;
 	case VSMMUV3_PRIQ_IRQ_CFG1:
-		return v->priq_cfg1;
 	case VSMMUV3_PRIQ_IRQ_CFG2:
-		return v->priq_cfg2;
+		return outq_read32(&v->priq, off - VSMMUV3_PRIQ_BASE);
 	default:
 		return 0; /* STATUSR, AGBPA, PRIQ, ID registers: RAZ */
 	}
@@ -807,34 +876,20 @@ static int reg32_write(struct vsmmuv3 *v, uint64_t off, uint32_t val)
 			v->cmdq_cons = (v->cmdq_cons & CONS_ERR_MASK) | (val & Q_IDX_MASK);
 		return 0;
 	case VSMMUV3_EVENTQ_PROD:
-		if (!(v->cr0 & VSMMUV3_CR0_EVENTQEN))
-			v->evtq_prod = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
-		return 0;
 	case VSMMUV3_EVENTQ_CONS:
-		v->evtq_cons = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
-		return 0;
 	case VSMMUV3_EVENTQ_IRQ_CFG1:
-		v->evtq_cfg1 = val;
-		return 0;
 	case VSMMUV3_EVENTQ_IRQ_CFG2:
-		v->evtq_cfg2 = val & 0x3fu;
+		outq_write32(&v->evtq, off - VSMMUV3_EVENTQ_BASE, v->cr0 & VSMMUV3_CR0_EVENTQEN,
+			     val);
 		return 0;
-	}
-	if (!(v->idr[0] & IDR0_PRI))
-		return 0; /* no PRI queue: its registers are RAZ/WI */
-	switch (off) {
 	case VSMMUV3_PRIQ_PROD:
-		if (!(v->cr0 & VSMMUV3_CR0_PRIQEN))
-			v->priq_prod = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
-		return 0;
 	case VSMMUV3_PRIQ_CONS:
-		v->priq_cons = val & (Q_IDX_MASK | VSMMUV3_Q_OVFLG);
-		return 0;
 	case VSMMUV3_PRIQ_IRQ_CFG1:
-		v->priq_cfg1 = val;
-		return 0;
 	case VSMMUV3_PRIQ_IRQ_CFG2:
-		v->priq_cfg2 = val & 0x3fu;
+		/* Without a PRI queue its registers are RAZ/WI. */
+		if (v->idr[0] & IDR0_PRI)
+			outq_write32(&v->priq, off - VSMMUV3_PRIQ_BASE, v->cr0 & VSMMUV3_CR0_PRIQEN,
+				     val);
 		return 0;
 	default:
 		return 0; /* read-only or not implemented: ignored */

@@ -288,24 +288,23 @@ enum priq_put_result { PRIQ_OK, PRIQ_FULL, PRIQ_ABORT };
 
 static enum priq_put_result priq_put(struct vsmmuv3 *v, const uint64_t rec[2])
 {
-	unsigned int log2 = q_log2(v->priq_base);
+	unsigned int log2 = q_log2(v->priq.base);
 	uint64_t le[2] = {htole64(rec[0]), htole64(rec[1])};
 	uint64_t gpa;
 
-	if (((v->priq_prod ^ v->priq_cons) & VSMMUV3_Q_OVFLG) ||
-	    q_full(v->priq_prod, v->priq_cons, log2)) {
+	if (((v->priq.prod ^ v->priq.cons) & VSMMUV3_Q_OVFLG) ||
+	    q_full(v->priq.prod, v->priq.cons, log2)) {
 		/* Nothing is written while an overflow is unacknowledged (§8.2). */
-		if (!((v->priq_prod ^ v->priq_cons) & VSMMUV3_Q_OVFLG))
-			v->priq_prod ^= VSMMUV3_Q_OVFLG;
+		outq_overflow(&v->priq);
 		return PRIQ_FULL;
 	}
-	gpa = q_addr(v->priq_base, log2, PRIQ_ENT) + PRIQ_ENT * (v->priq_prod & ((1u << log2) - 1));
+	gpa = q_addr(v->priq.base, log2, PRIQ_ENT) + PRIQ_ENT * (v->priq.prod & ((1u << log2) - 1));
 	if (guest_mem_write(v->p.gm, gpa, le, sizeof(le))) {
 		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_PRIQ_ABT);
 		return PRIQ_ABORT;
 	}
-	v->priq_prod = (v->priq_prod & VSMMUV3_Q_OVFLG) | q_next(v->priq_prod, log2);
-	v->priq_irq_pending = true;
+	v->priq.prod = (v->priq.prod & VSMMUV3_Q_OVFLG) | q_next(v->priq.prod, log2);
+	v->priq.irq_pending = true;
 	v->st.pri_reqs++;
 	return PRIQ_OK;
 }
@@ -341,8 +340,7 @@ static int pri_in(struct vsmmuv3 *v, unsigned int ep, const struct iommu_hwpt_pg
 		if (is_last &&
 		    (v->npend == PEND_MAX ||
 		     pend_find(v, (int)ep, true, (uint16_t)(last->grpid & 0x1ff)) >= 0)) {
-			if (!((v->priq_prod ^ v->priq_cons) & VSMMUV3_Q_OVFLG))
-				v->priq_prod ^= VSMMUV3_Q_OVFLG;
+			outq_overflow(&v->priq);
 			r = PRIQ_FULL;
 		} else {
 			r = priq_put(v, rec);
@@ -356,19 +354,6 @@ static int pri_in(struct vsmmuv3 *v, unsigned int ep, const struct iommu_hwpt_pg
 		return respond(v, last->cookie, IOMMUFD_PAGE_RESP_SUCCESS);
 	pend_add(v, ep, true, (uint16_t)(last->grpid & 0x1ff), last->cookie);
 	return 0;
-}
-
-void vsmmuv3_priq_signal(struct vsmmuv3 *v)
-{
-	if (!v->priq_irq_pending)
-		return;
-	v->priq_irq_pending = false;
-	if (!(v->irq_ctrl & VSMMUV3_IRQ_PRIQ))
-		return;
-	if (!v->priq_cfg0)
-		vsmmuv3_irq_line(v, VSMMUV3_IRQ_LINE_PRIQ);
-	else if (vsmmuv3_msi_write(v, v->priq_cfg0, v->priq_cfg1))
-		vsmmuv3_gerror_raise(v, VSMMUV3_GERROR_MSI_PRIQ_ABT);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -123,6 +123,17 @@ struct vpend {
 
 #define PEND_MAX 64u
 
+/*
+ * A queue the vSMMU writes and the guest reads (the event queue, the PRI
+ * queue): BASE, PROD, CONS and IRQ_CFG0..2 as the guest wrote them, and
+ * whether an interrupt is owed for records written since the last signal.
+ */
+struct vsmmuv3_outq {
+	uint64_t base, cfg0;
+	uint32_t prod, cons, cfg1, cfg2;
+	bool irq_pending;
+};
+
 struct vsmmuv3 {
 	struct vsmmuv3_params p;
 	unsigned int nr;
@@ -132,15 +143,13 @@ struct vsmmuv3 {
 
 	uint32_t idr[6], iidr, aidr;
 	uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
-	uint64_t gerror_cfg0, strtab_base, cmdq_base, evtq_base, evtq_cfg0;
-	uint32_t gerror_cfg1, gerror_cfg2, strtab_cfg, evtq_cfg1, evtq_cfg2;
-	uint32_t cmdq_prod, cmdq_cons, evtq_prod, evtq_cons;
-	bool evtq_irq_pending;
+	uint64_t gerror_cfg0, strtab_base, cmdq_base;
+	uint32_t gerror_cfg1, gerror_cfg2, strtab_cfg;
+	uint32_t cmdq_prod, cmdq_cons;
+	struct vsmmuv3_outq evtq;
 
 	/* PRI queue (IDR0.PRI) and page requests (vsmmuv3_fault.c). */
-	uint64_t priq_base, priq_cfg0;
-	uint32_t priq_cfg1, priq_cfg2, priq_prod, priq_cons;
-	bool priq_irq_pending;
+	struct vsmmuv3_outq priq;
 	uint32_t fault_id; /* the host fault queue (0: none yet) */
 	struct uiommu_file *fault;
 	struct vpend pend[PEND_MAX];
@@ -184,6 +193,13 @@ static inline uint64_t q_addr(uint64_t base, unsigned int log2, uint64_t esz)
 	return base & ADDR_MASK(5) & ~(size - 1);
 }
 
+/* A record lost to a full @q: PROD.OVFLG toggles, unless an overflow is unacknowledged already. */
+static inline void outq_overflow(struct vsmmuv3_outq *q)
+{
+	if (!((q->prod ^ q->cons) & VSMMUV3_Q_OVFLG))
+		q->prod ^= VSMMUV3_Q_OVFLG;
+}
+
 /* vsmmuv3.c */
 void vsmmuv3_gerror_raise(struct vsmmuv3 *v, uint32_t bit);
 int vsmmuv3_msi_write(struct vsmmuv3 *v, uint64_t addr, uint32_t data);
@@ -205,7 +221,5 @@ int vsmmuv3_poll_faults(struct vsmmuv3 *v);
 bool vsmmuv3_cmd_resume(struct vsmmuv3 *v, const uint64_t c[2], int *err);
 bool vsmmuv3_cmd_stall_term(struct vsmmuv3 *v, const uint64_t c[2], int *err);
 bool vsmmuv3_cmd_pri_resp(struct vsmmuv3 *v, const uint64_t c[2], int *err);
-/* The PRI queue interrupt, once per batch of records. */
-void vsmmuv3_priq_signal(struct vsmmuv3 *v);
 
 #endif

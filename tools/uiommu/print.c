@@ -34,6 +34,7 @@
 
 #include "parse.h"
 #include "print.h"
+#include "util/bits.h"
 
 #define CELL 64
 
@@ -71,6 +72,19 @@ static void table_set(struct table *t, unsigned int r, unsigned int c, const cha
 	va_start(ap, fmt);
 	vsnprintf(t->cell[r * t->cols + c], CELL, fmt, ap);
 	va_end(ap);
+}
+
+/* table_init() with the first row a header: column c is named @head[c]. */
+static int table_init_head(struct table *t, unsigned int rows, unsigned int cols,
+			   const char *const head[])
+{
+	int ret = table_init(t, rows, cols);
+
+	if (ret)
+		return ret;
+	for (unsigned int c = 0; c < cols; c++)
+		table_set(t, 0, c, "%s", head[c]);
+	return 0;
 }
 
 static const char *table_get(const struct table *t, unsigned int r, unsigned int c)
@@ -310,6 +324,8 @@ static void print_grid(FILE *f, const struct walk_report *w)
 
 static void print_reads(FILE *f, const struct walk_report *w)
 {
+	static const char *const head[] = {"#",	      "stage", "level", "step",
+					   "address", "ipa",   "value", "decoded"};
 	unsigned int n = nr_stored(w->rec);
 	struct table t;
 	char a[32], b[32], dec[CELL];
@@ -318,16 +334,8 @@ static void print_reads(FILE *f, const struct walk_report *w)
 		fprintf(f, "  (none)\n");
 		return;
 	}
-	if (table_init(&t, n + 1, 8))
+	if (table_init_head(&t, n + 1, ARRAY_SIZE(head), head))
 		return;
-	table_set(&t, 0, 0, "#");
-	table_set(&t, 0, 1, "stage");
-	table_set(&t, 0, 2, "level");
-	table_set(&t, 0, 3, "step");
-	table_set(&t, 0, 4, "address");
-	table_set(&t, 0, 5, "ipa");
-	table_set(&t, 0, 6, "value");
-	table_set(&t, 0, 7, "decoded");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct xlate_read *rd = &w->rec->r[i];
 		const struct pt_cfg *cfg = stage_cfg(w, rd->stage);
@@ -403,19 +411,14 @@ static const char *hit_gave(const struct xlate_hit *h)
 
 static void print_hits(FILE *f, const struct walk_report *w)
 {
+	static const char *const head[] = {"#",	   "cache",	"stage", "level",
+					   "step", "looked up", "gave"};
 	unsigned int n = nr_hits(w->rec);
 	char a[32], b[32];
 	struct table t;
 
-	if (table_init(&t, n + 1, 7))
+	if (table_init_head(&t, n + 1, ARRAY_SIZE(head), head))
 		return;
-	table_set(&t, 0, 0, "#");
-	table_set(&t, 0, 1, "cache");
-	table_set(&t, 0, 2, "stage");
-	table_set(&t, 0, 3, "level");
-	table_set(&t, 0, 4, "step");
-	table_set(&t, 0, 5, "looked up");
-	table_set(&t, 0, 6, "gave");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct xlate_hit *h = &w->rec->hit[i];
 
@@ -522,20 +525,16 @@ static void stats_row(struct table *t, unsigned int *r, const char *name,
 void walk_print_cache_stats(FILE *f, const struct xlate_cache *c, const struct xlate_cfg *xc,
 			    unsigned int walks)
 {
+	static const char *const head[] = {"cache", "hits",	 "misses",
+					   "fills", "evictions", "invalidated"};
 	struct xlate_cache_stats st;
 	unsigned int r = 1;
 	struct table t;
 	char name[32];
 
 	xlate_cache_get_stats(c, &st);
-	if (table_init(&t, 4 + 2 * PT_MAX_LEVELS, 6))
+	if (table_init_head(&t, 4 + 2 * PT_MAX_LEVELS, ARRAY_SIZE(head), head))
 		return;
-	table_set(&t, 0, 0, "cache");
-	table_set(&t, 0, 1, "hits");
-	table_set(&t, 0, 2, "misses");
-	table_set(&t, 0, 3, "fills");
-	table_set(&t, 0, 4, "evictions");
-	table_set(&t, 0, 5, "invalidated");
 	stats_row(&t, &r, "iotlb", &st.iotlb);
 	for (int s = 0; s < 2; s++) {
 		const struct pt_cfg *cfg = s ? xc->s2.cfg : xc->s1.cfg;

@@ -728,24 +728,13 @@ static int boot(struct run_ctx *c)
 			return boot_fail(c, "a guest page table", ret);
 	}
 
-	if (m->vfio) {
-		/* The legacy path: the devices behind VFIO, the rest is run_vfio.c's. */
-		ret = run_machine_build(m, NULL, evt_log, c, &c->m, err, sizeof(err));
-		if (ret) {
-			run_report_fail_run(c->r, "boot: %s", err);
-			return ret;
-		}
-		c->stats_last = calloc(run_stat_count() + 2, sizeof(uint64_t));
-		if (!c->stats_last)
-			return boot_fail(c, "statistics", -ENOMEM);
-		describe_machine(c, NULL);
-		ret = run_vfio_boot(c);
-		return ret ? ret : boot_done(c);
+	if (!m->vfio) {
+		c->iommufd = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		if (!c->iommufd)
+			return boot_fail(c, "open /dev/iommu", -errno);
 	}
-	c->iommufd = uiommu_open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (!c->iommufd)
-		return boot_fail(c, "open /dev/iommu", -errno);
-	ret = run_machine_build(m, c->iommufd, evt_log, c, &c->m, err, sizeof(err));
+	ret = run_machine_build(m, m->vfio ? NULL : c->iommufd, evt_log, c, &c->m, err,
+				sizeof(err));
 	if (ret) {
 		run_report_fail_run(c->r, "boot: %s", err);
 		return ret;
@@ -753,6 +742,12 @@ static int boot(struct run_ctx *c)
 	c->stats_last = calloc(run_stat_count() + 2, sizeof(uint64_t));
 	if (!c->stats_last)
 		return boot_fail(c, "statistics", -ENOMEM);
+	if (m->vfio) {
+		/* The legacy path: the devices behind VFIO, the rest is run_vfio.c's. */
+		describe_machine(c, NULL);
+		ret = run_vfio_boot(c);
+		return ret ? ret : boot_done(c);
+	}
 
 	info.dev_id = run_machine_dev_id(c->m, 0);
 	ret = run_ioc(c, IOMMU_GET_HW_INFO, &info);

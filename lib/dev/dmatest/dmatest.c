@@ -481,9 +481,39 @@ static uint32_t hi32(uint64_t v)
 	return (uint32_t)(v >> 32);
 }
 
+/*
+ * The 64-bit register at 8-aligned @off, read as two 32-bit halves (low at
+ * @off, high at @off + 4), or NULL; *@writable: software may write it.
+ */
+static uint64_t *reg64(struct dmatest *d, uint64_t off, bool *writable)
+{
+	*writable = true;
+	switch (off) {
+	case DMATEST_REG_SRC_IOVA:
+		return &d->src;
+	case DMATEST_REG_DST_IOVA:
+		return &d->dst;
+	case DMATEST_REG_FILL:
+		return &d->fill;
+	case DMATEST_REG_FAULT_IOVA:
+		*writable = false;
+		return &d->fault_iova;
+	case DMATEST_REG_DONE_BYTES:
+		*writable = false;
+		return &d->done_bytes;
+	default:
+		return NULL;
+	}
+}
+
 /* A 32-bit register (or half of a 64-bit one) at 4-aligned @off < 0x1000. */
 static uint32_t reg_read32(struct dmatest *d, uint64_t off)
 {
+	bool writable;
+	uint64_t *r = reg64(d, off & ~4ULL, &writable);
+
+	if (r)
+		return off & 4 ? hi32(*r) : lo32(*r);
 	switch (off) {
 	case DMATEST_REG_ID:
 		return DMATEST_ID_VALUE;
@@ -493,14 +523,6 @@ static uint32_t reg_read32(struct dmatest *d, uint64_t off)
 		return DMATEST_BUF_SIZE;
 	case DMATEST_REG_NR_VECTORS:
 		return DMATEST_NR_VECTORS;
-	case DMATEST_REG_SRC_IOVA:
-		return lo32(d->src);
-	case DMATEST_REG_SRC_IOVA + 4:
-		return hi32(d->src);
-	case DMATEST_REG_DST_IOVA:
-		return lo32(d->dst);
-	case DMATEST_REG_DST_IOVA + 4:
-		return hi32(d->dst);
 	case DMATEST_REG_LEN:
 		return d->len;
 	case DMATEST_REG_PASID:
@@ -509,24 +531,12 @@ static uint32_t reg_read32(struct dmatest *d, uint64_t off)
 		return d->op;
 	case DMATEST_REG_CTRL:
 		return d->ctrl;
-	case DMATEST_REG_FILL:
-		return lo32(d->fill);
-	case DMATEST_REG_FILL + 4:
-		return hi32(d->fill);
 	case DMATEST_REG_STATUS:
 		return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
-	case DMATEST_REG_FAULT_IOVA:
-		return lo32(d->fault_iova);
-	case DMATEST_REG_FAULT_IOVA + 4:
-		return hi32(d->fault_iova);
 	case DMATEST_REG_FAULT_INFO:
 		return d->fault_info;
 	case DMATEST_REG_FAULT_PASID:
 		return d->fault_pasid;
-	case DMATEST_REG_DONE_BYTES:
-		return lo32(d->done_bytes);
-	case DMATEST_REG_DONE_BYTES + 4:
-		return hi32(d->done_bytes);
 	case DMATEST_REG_COMPLETIONS:
 		return __atomic_load_n(&d->completions, __ATOMIC_RELAXED);
 	case DMATEST_REG_ERRORS:
@@ -537,33 +547,19 @@ static uint32_t reg_read32(struct dmatest *d, uint64_t off)
 	return 0; /* reserved */
 }
 
-static void set_lo(uint64_t *r, uint32_t v)
-{
-	*r = (*r & ~0xffffffffull) | v;
-}
-
-static void set_hi(uint64_t *r, uint32_t v)
-{
-	*r = (*r & 0xffffffffull) | (uint64_t)v << 32;
-}
-
 static void reg_write32(struct dmatest *d, uint64_t off, uint32_t v)
 {
+	unsigned int sh = off & 4 ? 32 : 0;
+	bool writable;
+	uint64_t *r = reg64(d, off & ~4ULL, &writable);
 	uint32_t st;
 
+	if (r) {
+		if (writable)
+			*r = (*r & ~(0xffffffffULL << sh)) | (uint64_t)v << sh;
+		return;
+	}
 	switch (off) {
-	case DMATEST_REG_SRC_IOVA:
-		set_lo(&d->src, v);
-		break;
-	case DMATEST_REG_SRC_IOVA + 4:
-		set_hi(&d->src, v);
-		break;
-	case DMATEST_REG_DST_IOVA:
-		set_lo(&d->dst, v);
-		break;
-	case DMATEST_REG_DST_IOVA + 4:
-		set_hi(&d->dst, v);
-		break;
 	case DMATEST_REG_LEN:
 		d->len = v;
 		break;
@@ -575,12 +571,6 @@ static void reg_write32(struct dmatest *d, uint64_t off, uint32_t v)
 		break;
 	case DMATEST_REG_CTRL:
 		d->ctrl = v & (DMATEST_CTRL_IRQ_DONE | DMATEST_CTRL_IRQ_ERR);
-		break;
-	case DMATEST_REG_FILL:
-		set_lo(&d->fill, v);
-		break;
-	case DMATEST_REG_FILL + 4:
-		set_hi(&d->fill, v);
 		break;
 	case DMATEST_REG_GO:
 		if (v & 1)
@@ -669,6 +659,25 @@ static int bar_area(uint64_t off, unsigned int size, enum bar_area *area)
 	return 0;
 }
 
+/*
+ * The checks of every BAR access, in order: BAR 0 only and an access
+ * bar_area() takes (EINVAL), memory space enabled (EIO); then *@area.
+ */
+static int bar_access(struct dmatest *d, unsigned int bar, uint64_t off, unsigned int size,
+		      enum bar_area *area)
+{
+	int ret;
+
+	if (bar != 0)
+		return -EINVAL;
+	ret = bar_area(off, size, area);
+	if (ret)
+		return ret;
+	if (!mem_enabled(d))
+		return -EIO;
+	return 0;
+}
+
 static uint64_t area_read32(struct dmatest *d, enum bar_area area, uint64_t off)
 {
 	switch (area) {
@@ -699,13 +708,9 @@ int dmatest_bar_read(struct dmatest *d, unsigned int bar, uint64_t off, unsigned
 	uint64_t v = 0;
 	int ret;
 
-	if (bar != 0)
-		return -EINVAL;
-	ret = bar_area(off, size, &area);
+	ret = bar_access(d, bar, off, size, &area);
 	if (ret)
 		return ret;
-	if (!mem_enabled(d))
-		return -EIO;
 	/* STATUS (and the counters) without the lock: BUSY is visible during an operation. */
 	if (area == AREA_REGS && size == 4 &&
 	    (off == DMATEST_REG_STATUS || off == DMATEST_REG_COMPLETIONS ||
@@ -733,13 +738,9 @@ int dmatest_bar_write(struct dmatest *d, unsigned int bar, uint64_t off, unsigne
 	enum bar_area area;
 	int ret;
 
-	if (bar != 0)
-		return -EINVAL;
-	ret = bar_area(off, size, &area);
+	ret = bar_access(d, bar, off, size, &area);
 	if (ret)
 		return ret;
-	if (!mem_enabled(d))
-		return -EIO;
 	pthread_mutex_lock(&d->lock);
 	if (area == AREA_BUF) {
 		for (unsigned int i = 0; i < size; i++)

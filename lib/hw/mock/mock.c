@@ -303,17 +303,11 @@ static int mock_hw_info(struct udev *dev, unsigned int req_type, void *buf, size
 {
 	struct iommu_test_hw_info info = { .flags = 0,
 					   .test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL };
-	size_t n = MIN(len, sizeof(info));
 
 	if (req_type != IOMMU_HW_INFO_TYPE_DEFAULT && req_type != IOMMU_HW_INFO_TYPE_SELFTEST)
 		return -EOPNOTSUPP;
-	if (n && !buf)
-		return -EFAULT;
-	if (n)
-		memcpy(buf, &info, n);
-	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
-	*full_len = sizeof(info);
-	return (int)n;
+	return iommu_hw_info_fill(&info, sizeof(info), IOMMU_HW_INFO_TYPE_SELFTEST, buf, len, type,
+				  full_len);
 }
 
 static uint64_t mock_capabilities(struct udev *dev)

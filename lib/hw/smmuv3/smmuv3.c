@@ -128,16 +128,15 @@ void smmuv3_reset(struct smmuv3 *s)
 	s->gbpa = 0x1000; /* SHCFG = use incoming; ABORT = 0 */
 	s->irq_ctrl = 0;
 	s->gerror = s->gerrorn = 0;
-	s->gerror_irq_cfg0 = s->evtq_irq_cfg0 = 0;
-	s->gerror_irq_cfg1 = s->gerror_irq_cfg2 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
+	memset(&s->gerror_irq, 0, sizeof(s->gerror_irq));
+	memset(&s->evtq_irq, 0, sizeof(s->evtq_irq));
 	s->strtab_base = 0;
 	s->strtab_base_cfg = 0;
 	smmuv3_xregs_publish(s);
 	memset(&s->cmdq, 0, sizeof(s->cmdq));
 	memset(&s->evtq, 0, sizeof(s->evtq));
 	memset(&s->priq, 0, sizeof(s->priq));
-	s->priq_irq_cfg0 = 0;
-	s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
+	memset(&s->priq_irq, 0, sizeof(s->priq_irq));
 	/* Invalidations nobody waited for yet are sent: an ATC must not outlive a reset stale. */
 	smmuv3_atc_flush(s);
 	s->atc_timeout = false;
@@ -518,6 +517,97 @@ static void set_half(uint64_t *reg, bool high, uint32_t v, uint64_t mask)
 	*reg = n & mask;
 }
 
+/*
+ * The interrupt configuration registers from IRQ_CFG0 (@rel its offset):
+ * CFG0 at +0 (64-bit), CFG1 at +8, CFG2 at +0xc. GERROR, EVENTQ and PRIQ
+ * lay theirs out alike.
+ */
+#define SMMU_IRQ_CFG_REGS 0x10
+_Static_assert(SMMU_GERROR_IRQ_CFG1 - SMMU_GERROR_IRQ_CFG0 == 8 &&
+		       SMMU_GERROR_IRQ_CFG2 - SMMU_GERROR_IRQ_CFG0 == 0xc &&
+		       SMMU_EVENTQ_IRQ_CFG1 - SMMU_EVENTQ_IRQ_CFG0 == 8 &&
+		       SMMU_EVENTQ_IRQ_CFG2 - SMMU_EVENTQ_IRQ_CFG0 == 0xc &&
+		       SMMU_PRIQ_IRQ_CFG1 - SMMU_PRIQ_IRQ_CFG0 == 8 &&
+		       SMMU_PRIQ_IRQ_CFG2 - SMMU_PRIQ_IRQ_CFG0 == 0xc,
+	       "IRQ_CFG0..2 lay out alike");
+
+static uint32_t read32_irq_cfg(const struct smmuv3_irq_cfg *c, uint32_t rel)
+{
+	switch (rel) {
+	case 0:		return lo32(c->cfg0);
+	case 4:		return hi32(c->cfg0);
+	case 8:		return c->cfg1;
+	case 0xc:	return c->cfg2;
+	default:	return 0;
+	}
+}
+
+static void write32_irq_cfg(struct smmuv3_irq_cfg *c, uint32_t rel, uint32_t v)
+{
+	switch (rel) {
+	case 0:
+	case 4:
+		set_half(&c->cfg0, rel & 4, v, IRQ_CFG0_MASK);
+		break;
+	case 8:
+		c->cfg1 = v;
+		break;
+	case 0xc:
+		c->cfg2 = v & 0x3f;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The registers of a queue the SMMU writes (EVENTQ_*, PRIQ_*) from its BASE
+ * (@rel the offset): BASE at +0 (64-bit), PROD at +8, CONS at +0xc, the
+ * interrupt's IRQ_CFG0..2 from +0x10. BASE and PROD are read-only while
+ * the queue is enabled (@en); PROD and CONS keep the overflow flag.
+ */
+#define SMMU_OUTQ_REGS 0x20
+_Static_assert(SMMU_EVENTQ_PROD - SMMU_EVENTQ_BASE == 8 &&
+		       SMMU_EVENTQ_CONS - SMMU_EVENTQ_BASE == 0xc &&
+		       SMMU_EVENTQ_IRQ_CFG0 - SMMU_EVENTQ_BASE == 0x10 &&
+		       SMMU_PRIQ_PROD - SMMU_PRIQ_BASE == 8 && SMMU_PRIQ_CONS - SMMU_PRIQ_BASE == 0xc &&
+		       SMMU_PRIQ_IRQ_CFG0 - SMMU_PRIQ_BASE == 0x10,
+	       "EVENTQ_* and PRIQ_* lay out alike");
+
+static uint32_t read32_outq(const struct smmuv3_queue *q, const struct smmuv3_irq_cfg *irq,
+			    uint32_t rel)
+{
+	switch (rel) {
+	case 0:		return lo32(q->base);
+	case 4:		return hi32(q->base);
+	case 8:		return q->prod;
+	case 0xc:	return q->cons;
+	default:	return read32_irq_cfg(irq, rel - 0x10);
+	}
+}
+
+static void write32_outq(struct smmuv3_queue *q, struct smmuv3_irq_cfg *irq, bool en,
+			 uint32_t rel, uint32_t v)
+{
+	switch (rel) {
+	case 0:
+	case 4:
+		if (!en)
+			set_half(&q->base, rel & 4, v, Q_BASE_MASK);
+		break;
+	case 8:
+		if (!en)
+			q->prod = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	case 0xc:
+		q->cons = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
+		break;
+	default:
+		write32_irq_cfg(irq, rel - 0x10, v);
+		break;
+	}
+}
+
 static uint32_t read32(struct smmuv3 *s, uint32_t off)
 {
 	switch (off) {
@@ -546,10 +636,6 @@ static uint32_t read32(struct smmuv3 *s, uint32_t off)
 		return s->gerror;
 	case SMMU_GERRORN:
 		return s->gerrorn;
-	case SMMU_GERROR_IRQ_CFG0:	return lo32(s->gerror_irq_cfg0);
-	case SMMU_GERROR_IRQ_CFG0 + 4:	return hi32(s->gerror_irq_cfg0);
-	case SMMU_GERROR_IRQ_CFG1:	return s->gerror_irq_cfg1;
-	case SMMU_GERROR_IRQ_CFG2:	return s->gerror_irq_cfg2;
 	case SMMU_STRTAB_BASE:		return lo32(s->strtab_base);
 	case SMMU_STRTAB_BASE + 4:	return hi32(s->strtab_base);
 	case SMMU_STRTAB_BASE_CFG:	return s->strtab_base_cfg;
@@ -557,71 +643,22 @@ static uint32_t read32(struct smmuv3 *s, uint32_t off)
 	case SMMU_CMDQ_BASE + 4:	return hi32(s->cmdq.base);
 	case SMMU_CMDQ_PROD:		return s->cmdq.prod;
 	case SMMU_CMDQ_CONS:		return s->cmdq.cons;
-	case SMMU_EVENTQ_BASE:		return lo32(s->evtq.base);
-	case SMMU_EVENTQ_BASE + 4:	return hi32(s->evtq.base);
-	case SMMU_EVENTQ_PROD:		return s->evtq.prod;
-	case SMMU_EVENTQ_CONS:		return s->evtq.cons;
-	case SMMU_EVENTQ_IRQ_CFG0:	return lo32(s->evtq_irq_cfg0);
-	case SMMU_EVENTQ_IRQ_CFG0 + 4:	return hi32(s->evtq_irq_cfg0);
-	case SMMU_EVENTQ_IRQ_CFG1:	return s->evtq_irq_cfg1;
-	case SMMU_EVENTQ_IRQ_CFG2:	return s->evtq_irq_cfg2;
 	default:
 		break;
 	}
-	if (!s->p.pri)
-		return 0;
-	switch (off) {
-	case SMMU_PRIQ_BASE:		return lo32(s->priq.base);
-	case SMMU_PRIQ_BASE + 4:	return hi32(s->priq.base);
-	case SMMU_PRIQ_PROD:		return s->priq.prod;
-	case SMMU_PRIQ_CONS:		return s->priq.cons;
-	case SMMU_PRIQ_IRQ_CFG0:	return lo32(s->priq_irq_cfg0);
-	case SMMU_PRIQ_IRQ_CFG0 + 4:	return hi32(s->priq_irq_cfg0);
-	case SMMU_PRIQ_IRQ_CFG1:	return s->priq_irq_cfg1;
-	case SMMU_PRIQ_IRQ_CFG2:	return s->priq_irq_cfg2;
-	default:
-		return 0;
-	}
-}
-
-/* The PRIQ_* registers (PRI implemented). */
-static void write32_priq(struct smmuv3 *s, uint32_t off, uint32_t v)
-{
-	bool priqen = s->cr0 & SMMU_CR0_PRIQEN;
-
-	switch (off) {
-	case SMMU_PRIQ_BASE:
-	case SMMU_PRIQ_BASE + 4:
-		if (!priqen)
-			set_half(&s->priq.base, off & 4, v, Q_BASE_MASK);
-		break;
-	case SMMU_PRIQ_PROD:
-		if (!priqen)
-			s->priq.prod = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
-		break;
-	case SMMU_PRIQ_CONS:
-		s->priq.cons = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
-		break;
-	case SMMU_PRIQ_IRQ_CFG0:
-	case SMMU_PRIQ_IRQ_CFG0 + 4:
-		set_half(&s->priq_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
-		break;
-	case SMMU_PRIQ_IRQ_CFG1:
-		s->priq_irq_cfg1 = v;
-		break;
-	case SMMU_PRIQ_IRQ_CFG2:
-		s->priq_irq_cfg2 = v & 0x3f;
-		break;
-	default:
-		break;
-	}
+	if (off - SMMU_GERROR_IRQ_CFG0 < SMMU_IRQ_CFG_REGS)
+		return read32_irq_cfg(&s->gerror_irq, off - SMMU_GERROR_IRQ_CFG0);
+	if (off - SMMU_EVENTQ_BASE < SMMU_OUTQ_REGS)
+		return read32_outq(&s->evtq, &s->evtq_irq, off - SMMU_EVENTQ_BASE);
+	if (s->p.pri && off - SMMU_PRIQ_BASE < SMMU_OUTQ_REGS)
+		return read32_outq(&s->priq, &s->priq_irq, off - SMMU_PRIQ_BASE);
+	return 0;
 }
 
 static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 {
 	bool smmuen = s->cr0 & SMMU_CR0_SMMUEN;
 	bool cmdqen = s->cr0 & SMMU_CR0_CMDQEN;
-	bool evtqen = s->cr0 & SMMU_CR0_EVENTQEN;
 	uint32_t was;
 
 	switch (off) {
@@ -653,16 +690,6 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 		if ((was & ~(s->gerror ^ s->gerrorn)) & SMMU_GERROR_CMDQ_ERR)
 			smmuv3_cmdq_run(s);
 		break;
-	case SMMU_GERROR_IRQ_CFG0:
-	case SMMU_GERROR_IRQ_CFG0 + 4:
-		set_half(&s->gerror_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
-		break;
-	case SMMU_GERROR_IRQ_CFG1:
-		s->gerror_irq_cfg1 = v;
-		break;
-	case SMMU_GERROR_IRQ_CFG2:
-		s->gerror_irq_cfg2 = v & 0x3f;
-		break;
 	case SMMU_STRTAB_BASE:
 	case SMMU_STRTAB_BASE + 4:
 		if (!smmuen)
@@ -687,31 +714,15 @@ static void write32(struct smmuv3 *s, uint32_t off, uint32_t v)
 		if (!cmdqen)
 			s->cmdq.cons = (s->cmdq.cons & SMMU_CMDQ_CONS_ERR_MASK) | (v & Q_PTR_MASK);
 		break;
-	case SMMU_EVENTQ_BASE:
-	case SMMU_EVENTQ_BASE + 4:
-		if (!evtqen)
-			set_half(&s->evtq.base, off & 4, v, Q_BASE_MASK);
-		break;
-	case SMMU_EVENTQ_PROD:
-		if (!evtqen)
-			s->evtq.prod = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
-		break;
-	case SMMU_EVENTQ_CONS:
-		s->evtq.cons = v & (Q_PTR_MASK | SMMU_Q_OVFLG);
-		break;
-	case SMMU_EVENTQ_IRQ_CFG0:
-	case SMMU_EVENTQ_IRQ_CFG0 + 4:
-		set_half(&s->evtq_irq_cfg0, off & 4, v, IRQ_CFG0_MASK);
-		break;
-	case SMMU_EVENTQ_IRQ_CFG1:
-		s->evtq_irq_cfg1 = v;
-		break;
-	case SMMU_EVENTQ_IRQ_CFG2:
-		s->evtq_irq_cfg2 = v & 0x3f;
-		break;
 	default:
-		if (s->p.pri)
-			write32_priq(s, off, v);
+		if (off - SMMU_GERROR_IRQ_CFG0 < SMMU_IRQ_CFG_REGS)
+			write32_irq_cfg(&s->gerror_irq, off - SMMU_GERROR_IRQ_CFG0, v);
+		else if (off - SMMU_EVENTQ_BASE < SMMU_OUTQ_REGS)
+			write32_outq(&s->evtq, &s->evtq_irq, s->cr0 & SMMU_CR0_EVENTQEN,
+				     off - SMMU_EVENTQ_BASE, v);
+		else if (s->p.pri && off - SMMU_PRIQ_BASE < SMMU_OUTQ_REGS)
+			write32_outq(&s->priq, &s->priq_irq, s->cr0 & SMMU_CR0_PRIQEN,
+				     off - SMMU_PRIQ_BASE, v);
 		break; /* else RO or no register: write ignored */
 	}
 }

@@ -127,6 +127,16 @@ enum smmuv3_event_type {
 	SMMU_EVT_F_PERMISSION = 0x13,
 };
 
+/*
+ * The translation faults, F_TRANSLATION .. F_PERMISSION: the events a
+ * transaction can stall on, and that a page request (PRI, or a stall
+ * reported as one) can resolve.
+ */
+static inline bool smmuv3_evt_is_xlate_fault(unsigned int type)
+{
+	return type >= SMMU_EVT_F_TRANSLATION && type <= SMMU_EVT_F_PERMISSION;
+}
+
 /* Command opcodes (word 0 [7:0]). */
 enum smmuv3_cmd_op {
 	SMMU_CMD_PREFETCH_CONFIG = 0x01,

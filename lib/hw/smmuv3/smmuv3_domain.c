@@ -457,12 +457,7 @@ static int smmuv3_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t
 	/* Stage 1: EL0 may use it too (Linux's ARM_LPAE_PTE_AP_UNPRIV without IOMMU_PRIV). */
 	if (s2->s1)
 		pt_prot |= PT_PROT_U;
-	pthread_mutex_lock(&s2->lock);
-	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
-	pthread_mutex_unlock(&s2->lock);
-	if (!ret && mapped)
-		*mapped += size;
-	return ret;
+	return iommu_pt_map(&s2->pt, &s2->lock, iova, paddr, size, pt_prot, mapped);
 }
 
 static size_t smmuv3_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
@@ -502,21 +497,20 @@ static int smmuv3_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iov
 {
 	struct smmuv3_domain *s2 = to_s2(domain);
 	uint64_t inv_start, inv_last;
+	bool cleaned;
 
 	if (!s2->dirty)
 		return -EINVAL;
-	pthread_mutex_lock(&s2->lock);
 	if (s2->s1)
-		iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
-				       DESC_DBM | S1_DESC_AP_RO, DESC_DBM, S1_DESC_AP_RO, dirty,
-				       &inv_start, &inv_last);
+		cleaned = iommu_pt_collect_dirty(&s2->pt, &s2->lock, iova, size, flags,
+						 DESC_DBM | S1_DESC_AP_RO, DESC_DBM, S1_DESC_AP_RO,
+						 dirty, &inv_start, &inv_last);
 	else
-		iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR),
-				       DESC_DBM | S2_DESC_AP_W, DESC_DBM | S2_DESC_AP_W,
-				       S2_DESC_AP_W, dirty, &inv_start, &inv_last);
-	pthread_mutex_unlock(&s2->lock);
+		cleaned = iommu_pt_collect_dirty(&s2->pt, &s2->lock, iova, size, flags,
+						 DESC_DBM | S2_DESC_AP_W, DESC_DBM | S2_DESC_AP_W,
+						 S2_DESC_AP_W, dirty, &inv_start, &inv_last);
 	/* Cached writable translations must go, or the next write would not mark the leaf. */
-	if (inv_start <= inv_last)
+	if (cleaned)
 		smmuv3_s2_inv_range(s2, inv_start, inv_last - inv_start + 1);
 	return 0;
 }

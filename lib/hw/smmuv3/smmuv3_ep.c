@@ -133,19 +133,6 @@ unsigned int smmuv3_ep_atc_count(struct smmuv3_ep *ep)
 /* ---------------------------------------------------------------------- */
 /* The access path                                                         */
 
-static bool pri_fault(enum smmuv3_event_type e)
-{
-	switch (e) {
-	case SMMU_EVT_F_TRANSLATION:
-	case SMMU_EVT_F_ADDR_SIZE:
-	case SMMU_EVT_F_ACCESS:
-	case SMMU_EVT_F_PERMISSION:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
 			struct smmuv3_result *r, uint16_t *prgi)
 {
@@ -172,7 +159,7 @@ int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smm
 		r->iotlb_hit = false;
 		return 0;
 	}
-	if (ret != -EFAULT || !ep->p.pri || !pri_fault(r->event) || !prgi)
+	if (ret != -EFAULT || !ep->p.pri || !smmuv3_evt_is_xlate_fault(r->event) || !prgi)
 		return ret;
 	if (pcie_prg_alloc(&ep->core, &ppr.prgi))
 		return -EFAULT;

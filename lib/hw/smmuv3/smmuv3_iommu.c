@@ -868,7 +868,6 @@ static int smmuv3_hw_info(struct udev *dev, unsigned int req_type, void *buf, si
 {
 	struct iommu_hw_info_arm_smmuv3 info = {0};
 	struct smmuv3_iommu *smmu;
-	size_t n = MIN(len, sizeof(info));
 
 	if (!smmuv3_master_ours(dev))
 		return -EINVAL;
@@ -879,13 +878,8 @@ static int smmuv3_hw_info(struct udev *dev, unsigned int req_type, void *buf, si
 		info.idr[i] = rd32(smmu, SMMU_IDR0 + 4 * i);
 	info.iidr = rd32(smmu, SMMU_IIDR);
 	info.aidr = rd32(smmu, SMMU_AIDR);
-	if (n && !buf)
-		return -EFAULT;
-	if (n)
-		memcpy(buf, &info, n);
-	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
-	*full_len = sizeof(info);
-	return (int)n;
+	return iommu_hw_info_fill(&info, sizeof(info), IOMMU_HW_INFO_TYPE_ARM_SMMUV3, buf, len,
+				  type, full_len);
 }
 
 static uint64_t smmuv3_capabilities(struct udev *dev)
@@ -934,15 +928,8 @@ static int report_stall(struct iommu_domain *domain, struct udev *dev, const uin
 		.addr = evt[2],
 	};
 
-	switch (evt[0] & 0xff) {
-	case SMMU_EVT_F_TRANSLATION:
-	case SMMU_EVT_F_ADDR_SIZE:
-	case SMMU_EVT_F_ACCESS:
-	case SMMU_EVT_F_PERMISSION:
-		break;
-	default:
+	if (!smmuv3_evt_is_xlate_fault(evt[0] & 0xff))
 		return -EOPNOTSUPP;
-	}
 	f.perm = evt[1] & EVT1_RNW ? IOMMU_PGFAULT_PERM_READ : IOMMU_PGFAULT_PERM_WRITE;
 	if (evt[1] & EVT1_IND)
 		f.perm |= IOMMU_PGFAULT_PERM_EXEC;

@@ -514,15 +514,8 @@ int smmuv3_nesting_report(struct smmuv3_master *master, struct iommu_domain *dom
 
 	memset(&f, 0, sizeof(f));
 	if (evt[1] & EVT1_STALL) {
-		switch (type) {
-		case SMMU_EVT_F_TRANSLATION:
-		case SMMU_EVT_F_ADDR_SIZE:
-		case SMMU_EVT_F_ACCESS:
-		case SMMU_EVT_F_PERMISSION:
-			break;
-		default:
+		if (!smmuv3_evt_is_xlate_fault(type))
 			return -ENOENT;
-		}
 		f.type = IOMMU_FAULT_PAGE_REQ;
 		f.prm.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 		if (evt[0] & EVT0_SSV) {

@@ -71,13 +71,13 @@ static void encode_ppr(const struct smmuv3_ppr *p, uint64_t qw[2])
 /* The PRI queue interrupt for a record just written. Lock held. */
 static void priq_irq(struct smmuv3 *s)
 {
-	uint64_t addr = s->priq_irq_cfg0 & SMMU_MASK(51, 2);
+	uint64_t addr = s->priq_irq.cfg0 & SMMU_MASK(51, 2);
 
 	if (!(s->irq_ctrl & SMMU_IRQ_PRIQ_EN))
 		return;
 	if (addr) {
 		s->stats.irqs[SMMU_IRQ_PRIQ]++;
-		if (!smmuv3_write32(s, addr, s->priq_irq_cfg1))
+		if (!smmuv3_write32(s, addr, s->priq_irq.cfg1))
 			smmuv3_gerror_raise(s, SMMU_GERROR_MSI_PRIQ_ABT);
 		return;
 	}

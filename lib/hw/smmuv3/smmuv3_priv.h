@@ -35,6 +35,12 @@ struct smmuv3_queue {
 	uint32_t prod, cons;
 };
 
+/* An interrupt's IRQ_CFG0 (MSI address), IRQ_CFG1 (MSI data) and IRQ_CFG2 (attributes). */
+struct smmuv3_irq_cfg {
+	uint64_t cfg0;
+	uint32_t cfg1, cfg2;
+};
+
 /* Fields of a transaction's event record before it is encoded. */
 struct smmuv3_event {
 	enum smmuv3_event_type type;
@@ -75,8 +81,7 @@ struct smmuv3 {
 
 	uint32_t idr[6];
 	uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
-	uint64_t gerror_irq_cfg0, evtq_irq_cfg0;
-	uint32_t gerror_irq_cfg1, gerror_irq_cfg2, evtq_irq_cfg1, evtq_irq_cfg2;
+	struct smmuv3_irq_cfg gerror_irq, evtq_irq;
 	uint64_t strtab_base;
 	uint32_t strtab_base_cfg;
 	/*
@@ -87,8 +92,7 @@ struct smmuv3 {
 	uint32_t xregs_seq;
 	struct smmuv3_xregs xregs;
 	struct smmuv3_queue cmdq, evtq, priq;
-	uint64_t priq_irq_cfg0;
-	uint32_t priq_irq_cfg1, priq_irq_cfg2;
+	struct smmuv3_irq_cfg priq_irq;
 	uint32_t priqs; /* IDR1.PRIQS: the largest PRI queue (log2) */
 
 	/*

@@ -570,17 +570,8 @@ static int terminate(struct smmuv3 *s, struct smmuv3_result *res, const struct s
 static int terminate_or_stall(struct smmuv3 *s, struct smmuv3_result *res,
 			      const struct smmuv3_dcfg *d, struct smmuv3_event *ev, bool record)
 {
-	bool stalls = ev->s2 ? d->s2_stall : d->s1_stall;
+	bool stalls = (ev->s2 ? d->s2_stall : d->s1_stall) && smmuv3_evt_is_xlate_fault(ev->type);
 
-	switch (ev->type) {
-	case SMMU_EVT_F_TRANSLATION:
-	case SMMU_EVT_F_ADDR_SIZE:
-	case SMMU_EVT_F_ACCESS:
-	case SMMU_EVT_F_PERMISSION:
-		break;
-	default:
-		stalls = false;
-	}
 	if (stalls) {
 		switch (smmuv3_record_stall(s, ev, &res->stag)) {
 		case 1:

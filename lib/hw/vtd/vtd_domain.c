@@ -228,12 +228,7 @@ static int vtd_map_pages(struct iommu_domain *domain, uint64_t iova, uint64_t pa
 	ret = iommu_map_pages_check(domain, iova, paddr, pgsize, pgcount, prot, &size, &pt_prot);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&s2->lock);
-	ret = pt_map(&s2->pt, iova, paddr, size, pt_prot);
-	pthread_mutex_unlock(&s2->lock);
-	if (!ret && mapped)
-		*mapped += size;
-	return ret;
+	return iommu_pt_map(&s2->pt, &s2->lock, iova, paddr, size, pt_prot, mapped);
 }
 
 static size_t vtd_unmap_pages(struct iommu_domain *domain, uint64_t iova, size_t pgsize,
@@ -285,11 +280,8 @@ static int vtd_read_and_clear_dirty(struct iommu_domain *domain, uint64_t iova, 
 
 	if (!s2->dirty_cap)
 		return -EINVAL;
-	pthread_mutex_lock(&s2->lock);
-	iommu_pt_collect_dirty(&s2->pt, iova, size, !(flags & IOMMU_DIRTY_NO_CLEAR), SS_D, SS_D,
-			       SS_D, dirty, &inv_start, &inv_last);
-	pthread_mutex_unlock(&s2->lock);
-	if (inv_start <= inv_last) {
+	if (iommu_pt_collect_dirty(&s2->pt, &s2->lock, iova, size, flags, SS_D, SS_D, SS_D, dirty,
+				   &inv_start, &inv_last)) {
 		pthread_mutex_lock(&s2->v->lock);
 		s2_flush(s2, inv_start, inv_last - inv_start + 1);
 		pthread_mutex_unlock(&s2->v->lock);

@@ -500,6 +500,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	unsigned int pdts = 0, dir_bits;
 	struct vtd_master *m, *it;
 	uint64_t *ce;
+	int rc;
 
 	if (!p || p->pasid_bits > pss_bits || (p->pri && !p->ats) || p->atc_entries > 4096) {
 		*err = -EINVAL;
@@ -516,13 +517,10 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	if (p->ats) {
 		struct vtd_ep_params ep = {.atc_entries = p->atc_entries ? p->atc_entries : 64,
 					   .pri = p->pri};
-		int ret = vtd_ep_new(&ep, &m->ep);
 
-		if (ret) {
-			ufree(m);
-			*err = ret;
-			return NULL;
-		}
+		rc = vtd_ep_new(&ep, &m->ep);
+		if (rc)
+			goto err_free;
 		/* Linux: ATS with ECAP.DT on a PCI device; PRI also needs PRS and PDS. */
 		m->ats = p->is_pci && (v->ecap & VTD_ECAP_DT);
 		m->pri = m->ats && p->pri && (v->ecap & VTD_ECAP_PRS) && (v->ecap & VTD_ECAP_PDS);
@@ -530,36 +528,18 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	m->pdir_entries = 1u << (pdts + 7);
 	m->pdir = ualloc_aligned(4096, MAX((size_t)m->pdir_entries * 8, (size_t)4096));
 	m->ptbl = ucalloc(m->pdir_entries, sizeof(*m->ptbl));
-	if (!m->pdir || !m->ptbl) {
-		ufree(m->pdir);
-		ufree(m->ptbl);
-		vtd_ep_free(m->ep);
-		ufree(m);
-		*err = -ENOMEM;
-		return NULL;
-	}
+	rc = -ENOMEM;
+	if (!m->pdir || !m->ptbl)
+		goto err_free;
 	pthread_mutex_lock(&v->lock);
-	for (it = v->masters; it; it = it->next) {
-		if (it->dev.sid == p->sid) {
-			pthread_mutex_unlock(&v->lock);
-			ufree(m->pdir);
-			ufree(m->ptbl);
-			vtd_ep_free(m->ep);
-			ufree(m);
-			*err = -EEXIST;
-			return NULL;
-		}
-	}
+	rc = -EEXIST;
+	for (it = v->masters; it; it = it->next)
+		if (it->dev.sid == p->sid)
+			goto err_unlock;
+	rc = -ENOMEM;
 	ce = ctx_entry(v, p->sid, true);
-	if (!ce) {
-		pthread_mutex_unlock(&v->lock);
-		ufree(m->pdir);
-		ufree(m->ptbl);
-		vtd_ep_free(m->ep);
-		ufree(m);
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!ce)
+		goto err_unlock;
 	m->v = v;
 	if (p->name)
 		snprintf(m->name, sizeof(m->name), "%s", p->name);
@@ -594,6 +574,16 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 	pthread_mutex_unlock(&v->lock);
 	*err = 0;
 	return &m->dev;
+
+err_unlock:
+	pthread_mutex_unlock(&v->lock);
+err_free:
+	ufree(m->pdir);
+	ufree(m->ptbl);
+	vtd_ep_free(m->ep);
+	ufree(m);
+	*err = rc;
+	return NULL;
 }
 
 static struct vtd_attach **attach_slot(struct vtd_iommu *v, struct vtd_master *m, uint32_t pasid)
@@ -887,7 +877,6 @@ static int vtd_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_
 		       unsigned int *type, size_t *full_len)
 {
 	struct iommu_hw_info_vtd info = {0};
-	size_t n = MIN(len, sizeof(info));
 	struct vtd_iommu *v;
 
 	if (!vtd_master_ours(dev))
@@ -897,13 +886,8 @@ static int vtd_hw_info(struct udev *dev, unsigned int req_type, void *buf, size_
 	v = to_vmaster(dev)->v;
 	info.cap_reg = rd(v, VTD_CAP_REG, 8);
 	info.ecap_reg = rd(v, VTD_ECAP_REG, 8);
-	if (n && !buf)
-		return -EFAULT;
-	if (n)
-		memcpy(buf, &info, n);
-	*type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
-	*full_len = sizeof(info);
-	return (int)n;
+	return iommu_hw_info_fill(&info, sizeof(info), IOMMU_HW_INFO_TYPE_INTEL_VTD, buf, len, type,
+				  full_len);
 }
 
 static uint64_t vtd_capabilities(struct udev *dev)
