@@ -6,9 +6,9 @@
  *
  * cache_capacity: translation time with a working set of 4x the IOTLB
  *   (4096 entries, 4-way LRU; default walk and IPA caches), uniform random
- *   over 16384 4K pages, against the hit path (1024 pages), stage 1 alone
- *   and nested (stage 2 in 4K pages, and again in 2M blocks: guest RAM on
- *   huge pages; the stage2_leaves parameter). throughput_vs_hit_path = hit
+ *   over 16384 4K pages, against the hit path (1024 pages), stage 1 alone,
+ *   stage 2 alone and nested (stage 2 in 4K pages, and again in 2M blocks:
+ *   guest RAM on huge pages; the stage2_leaves parameter). throughput_vs_hit_path = hit
  *   ns / 4x ns (target >= 0.25: a miss must stay cheap, which is what the
  *   walk caches are for).
  *   reads_per_translation is counted in a separate, untimed pass.
