@@ -163,7 +163,7 @@ static void capacity(struct xsetup *s, bool s2_2m)
 
 	bj_begin(&j, "cache_capacity");
 	bj_param_str(&j, "mode", xs_mode_name(s->mode));
-	bj_param_str(&j, "stage2_leaves", s->mode != XS_NESTED ? "none" : s2_2m ? "2M" : "4K");
+	bj_param_str(&j, "stage2_leaves", s->mode == XS_S1 ? "none" : s2_2m ? "2M" : "4K");
 	bj_param_u64(&j, "iotlb_entries", entries);
 	bj_param_u64(&j, "working_set", entries * 4);
 	bj_stats(&j, &wide);

@@ -9,7 +9,7 @@
  *   hit     s1|s2|nested  64 random 4K pages, xlate() one at a time
  *   hit1k   s1|s2|nested  1024 pages, the same (W6's hit path)
  *   batch   s1|s2|nested  the same through xlate_batch() 16 at a time
- *   cap     s1|nested     16384 random 4K pages (4x the IOTLB, 75 % misses)
+ *   cap     s1|s2|nested  16384 random 4K pages (4x the IOTLB, 75 % misses)
  *   cap     nested-s2-2m  the same, their IPAs mapped by stage 2 in 2M blocks
  *
  * The measured loop is work() and nothing else; count it with
