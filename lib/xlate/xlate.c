@@ -821,6 +821,26 @@ static __attribute__((noinline)) enum xw xlate_once_cached(struct xctx *x, uint6
 }
 
 /*
+ * What every short walk counts, through one look-up of the counter shard:
+ * the walk-cache hit of group @walk_grp it resumed from, the IOTLB's miss,
+ * and the IOTLB fill xc_tlb_fill_inline() returned @r for. Returns the
+ * shard, for the caller's own counters.
+ */
+static inline __attribute__((always_inline)) uint64_t *short_count(struct xlate_cache *xc,
+								   unsigned int walk_grp, int r)
+{
+	uint64_t *ctr = xc_ctrs(xc);
+
+	xc_ctr_add(ctr, walk_grp, XC_HIT, 1);
+	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
+	if (r >= 0) {
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
+		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
+	}
+	return ctr;
+}
+
+/*
  * The end of walk_short() for stage 1 alone, from the leaf's fields (@oa
  * the output address of @iova, 2^@lg1 bytes, @prot, @level): *res as
  * fill_res() makes it, the IOTLB entry (tlb_fill_ctx()'s, straight from
@@ -835,7 +855,7 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 	const uint64_t size = 1ULL << lg1, base = iova & ~(size - 1);
 	uint8_t *rb = (uint8_t *)res;
 	unsigned int grant = prot;
-	uint64_t img[XC_TLB_IMGW], *ctr, w;
+	uint64_t img[XC_TLB_IMGW], w;
 	int r;
 
 	if (!(access & PT_PROT_W) && (c1->flags & PT_CFG_HW_AD))
@@ -858,14 +878,7 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 	}
 	r = xc_tlb_fill_inline(xc, s0, k1, access & PT_PROT_U, base, lg1, oa & ~(size - 1),
 			       oa & ~(size - 1), img, level);
-	/* The walk cache's hit, the IOTLB's miss (xlate_miss()) and fill: one shard. */
-	ctr = xc_ctrs(xc);
-	xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
-	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
-	if (r >= 0) {
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
-	}
+	short_count(xc, XC_G_WALK + depth, r);
 	return true;
 }
 
@@ -1136,18 +1149,12 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	r = xc_tlb_fill_inline(xc, s0, k1, user, iova & ~0xfffULL, 12, pa & ~0xfffULL,
 			       ipa & ~0xfffULL, img, 3);
 	/* What walk_short_gen() and the fills count, through one shard. */
-	ctr = xc_ctrs(xc);
-	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
-	xc_ctr_add(ctr, XC_G_WALK + depth, XC_HIT, 1);
+	ctr = short_count(xc, XC_G_WALK + depth, r);
 	if (ipa_hits)
 		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, ipa_hits);
 	if (walked) {
 		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
 		xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
-	}
-	if (r >= 0) {
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
 	}
 	return true;
 }
@@ -1187,15 +1194,9 @@ short_s2_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1s2, const struct pt
 	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1, iotlb_hit false */
 	r = xc_tlb_fill_inline(xc, s0, k1s2 | XC_K1_S2ONLY, false, base, lg,
 			       l2->oa & ~(size - 1), base, img, l2->level);
-	ctr = xc_ctrs(xc);
+	ctr = short_count(xc, XC_G_WALK + PT_MAX_LEVELS + depth2, r);
 	if (xc->ipa.sets)
 		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
-	xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
-	xc_ctr_add(ctr, XC_G_IOTLB, XC_MISS, 1);
-	if (r >= 0) {
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_FILL, 1);
-		xc_ctr_add(ctr, XC_G_IOTLB, XC_EVICT, (uint64_t)r);
-	}
 	return true;
 }
 
