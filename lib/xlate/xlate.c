@@ -1225,7 +1225,8 @@ walk_short_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
 	uint64_t s0, table, d;
 	struct pt_leaf l2;
 
-	if (c2->iova_base || c2->nlevels < 2 || !xc->walk[1][0].sets || !xc->iotlb.sets)
+	if (!xc->walk[1][0].sets || !xc->iotlb.sets ||
+	    (!(c2->fast & PT_FAST_VMSA4K_S2) && (c2->iova_base || c2->nlevels < 2)))
 		return false;
 	s0 = xc_begin(xc);
 	if (!xc_may_fill(xc, s0, xc_key1(vmid, cfg->tag.asid), false))
@@ -1241,7 +1242,11 @@ walk_short_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
 		if (unlikely(!read_desc_aligned(cfg->mem, table + ((ipa >> 12) & 511) * 8, &d)) ||
 		    !vmsa_s2_page4k(d, ipa, need, prot, c2->oas, &pa, &p2))
 			return false;
-		l2 = (struct pt_leaf){ .oa = pa, .size = 4096, .prot = p2, .level = 3 };
+		/* (The leaf's fields alone: short_s2_end() reads no more.) */
+		l2.oa = pa;
+		l2.size = 4096;
+		l2.prot = p2;
+		l2.level = 3;
 	} else {
 		struct pt_fault pf;
 		struct pt_walk w;
