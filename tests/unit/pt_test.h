@@ -2,8 +2,9 @@
 /*
  * tests/unit/pt_test.h - the scaffolding every page-table format test
  * shares: a descriptor's address in a test arena, a walk that records the
- * addresses and levels it read, leaves collected by pt_for_each_leaf(), and
- * the descriptor map() wrote for one IOVA.
+ * addresses and levels it read, a walk that must fault, a four-level chain
+ * of table pointers, a writer racing the walker, leaves collected by
+ * pt_for_each_leaf(), and the descriptor map() wrote for one IOVA.
  *
  * The helpers report; they decide nothing. Expected values stay in the
  * tests, worked out from the architecture, never from these functions.
@@ -13,6 +14,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +56,67 @@ static inline enum pt_fault_reason pt_test_walk(const struct pt_cfg *c, struct p
 	memset(r, 0, sizeof(*r));
 	memset(f, 0, sizeof(*f));
 	return pt_walk_mem(c, &a->mem, root, iova, access, leaf, f, pt_reads_count, r);
+}
+
+/* Not checked: for pt_walk_fault()'s @level or @nreads. */
+#define PT_ANY (-1)
+
+static inline void pt_walk_fault_at(const char *file, int line, const struct pt_cfg *c,
+				    struct pt_arena *a, uint64_t root, uint64_t iova,
+				    unsigned int access, enum pt_fault_reason want, int level,
+				    int nreads, struct pt_leaf *leaf, struct pt_fault *f,
+				    struct pt_reads *r)
+{
+	_assert_int_equal(pt_test_walk(c, a, root, iova, access, leaf, f, r), want, file, line);
+	if (level != PT_ANY)
+		_assert_int_equal(f->level, level, file, line);
+	if (nreads != PT_ANY)
+		_assert_int_equal(r->n, nreads, file, line);
+}
+
+/*
+ * pt_test_walk() that must return @want, then report the fault at @level
+ * after @nreads descriptor reads (either PT_ANY: not checked). A failure
+ * names the caller's line.
+ */
+#define pt_walk_fault(c, a, root, iova, access, want, level, nreads, leaf, f, r)                  \
+	pt_walk_fault_at(__FILE__, __LINE__, c, a, root, iova, access, want, level, nreads, leaf, \
+			 f, r)
+
+/*
+ * A four-level chain of table pointers, each ORed with @bits: the root at
+ * @base, index 0 of each pointing at the next 4 KiB page, the last table at
+ * @base + 0x3000 (left as it is).
+ */
+static inline void pt_chain4(struct pt_arena *a, uint64_t base, uint64_t bits)
+{
+	*pt_at(a, base) = (base + 0x1000) | bits;
+	*pt_at(a, base + 0x1000) = (base + 0x2000) | bits;
+	*pt_at(a, base + 0x2000) = (base + 0x3000) | bits;
+}
+
+/*
+ * A concurrent software writer, as a pt_walk_mem() read callback: counts
+ * the reads into @r and, the first time a descriptor at @level is read,
+ * ORs @bits into *@victim.
+ */
+struct pt_racer {
+	struct pt_reads r;
+	int level;
+	uint64_t *victim;
+	uint64_t bits;
+	bool done;
+};
+
+static inline void pt_race_read(void *arg, int level, uint64_t addr, uint64_t value)
+{
+	struct pt_racer *rc = arg;
+
+	pt_reads_count(&rc->r, level, addr, value);
+	if (level == rc->level && !rc->done) {
+		*rc->victim |= rc->bits;
+		rc->done = true;
+	}
 }
 
 /* Leaves seen by pt_for_each_leaf(): the first 64, and how many. */

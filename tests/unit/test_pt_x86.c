@@ -450,14 +450,10 @@ static void test_split_moves_pat(void **state)
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
-/* 4-level chain: PML4 @BASE, PDPT @+0x1000, PD @+0x2000, PT @+0x3000; P|RW|US, A clear. */
-static void build_chain(struct pt_arena *a)
-{
-	*pt_at(a, BASE) = (BASE + 0x1000) | 0x7;
-	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-}
-
+/*
+ * The walks below build pt_chain4(&a, BASE, 0x7): PML4 @BASE, PDPT @+0x1000,
+ * PD @+0x2000, PT @+0x3000; P|RW|US, A clear.
+ */
 static void test_walk_ok_and_not_present(void **state)
 {
 	struct pt_cfg c = mk(48, 48, 0);
@@ -469,7 +465,7 @@ static void test_walk_ok_and_not_present(void **state)
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
 
 	/* RW user page: exactly 4 reads, PML4E .. PTE, levels 4..1. */
@@ -502,52 +498,41 @@ static void test_walk_ok_and_not_present(void **state)
 
 	/* Not present at each level: P clear (other bits ignored), n reads. */
 	*pte = 0x5000 | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(f.desc, 0x5006);
 	assert_int_equal(r.n, 4);
 	*pte = 0x5000 | P;
 
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x6;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x2000);
 	assert_int_equal(r.n, 3);
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/* PDPTE not present; even with reserved-looking bits it is just not present. */
 	*pt_at(&a, BASE + 0x1000) = 0xfffffffffffffffeULL;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 3, 2, &leaf, &f, &r);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
 	/* PML4E not present: a different index (iova 2^39 -> PML4 index 1). */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 39, PT_PROT_R, PT_FAULT_TRANSLATION, 4, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(f.desc_addr, BASE + 8);
 	assert_int_equal(r.n, 1);
 
 	/* Non-canonical / out of range input: translation fault at level 4, no read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(
-		pt_test_walk(&c, &a, BASE, 0xffff800000001000ULL, PT_PROT_R, &leaf, &f, &r),
-		PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 48, PT_PROT_R, PT_FAULT_TRANSLATION, 4, 0, &leaf, &f,
+		      &r);
+	pt_walk_fault(&c, &a, BASE, 0xffff800000001000ULL, PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY,
+		      0, &leaf, &f, &r);
 
 	/* Next table outside the arena: walk abort at level 1, nothing read outside. */
 	*pt_at(&a, BASE + 0x2000) = 0x7000000ULL | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_EXT_ABORT, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, 0x7000008);
 	assert_int_equal(r.n, 3);
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
@@ -576,7 +561,7 @@ static void test_walk_reserved(void **state)
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
@@ -585,14 +570,12 @@ static void test_walk_reserved(void **state)
 
 	/* Output address bit 40 with a 40-bit width: reserved at level 1. */
 	*pte = (1ULL << 40) | 0x5000 | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 1, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc, (1ULL << 40) | 0x5003);
 	/* Bit 51, the top address bit: still reserved. */
 	*pte = (1ULL << 51) | 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	/* Bit 39 is a valid address bit. */
 	*pte = (1ULL << 39) | 0x5000 | P;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -606,10 +589,7 @@ static void test_walk_reserved(void **state)
 
 	/* A table address above the width in the PDPTE: reserved at level 3, 2 reads. */
 	*pdpte = (1ULL << 45) | (BASE + 0x2000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
 	/* Ignored bits in table entries: bit 6 (D), bit 8 (G), 11:9, 62:52. */
 	*pdpte = 0x7ff0000000000000ULL | (BASE + 0x2000) | 0xf40 | 0x7;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -617,10 +597,7 @@ static void test_walk_reserved(void **state)
 
 	/* PS in the PML4E is reserved: fault at level 4 after one read. */
 	*pml4e = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 1, &leaf, &f, &r);
 	*pml4e = (BASE + 0x1000) | 0x7;
 
 	/* 2M page: PAT (bit 12) is fine, bit 13 (and up to 20) is reserved. */
@@ -631,12 +608,10 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.level, 2);
 	assert_int_equal(r.n, 3);
 	*pde = 0x200000 | 0x2000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
 	*pde = 0x200000 | (1ULL << 20) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* 1G page: bits 29:13 reserved, 30 is address. */
@@ -647,29 +622,19 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
 	*pdpte = 0x40000000 | (1ULL << 29) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, PT_ANY, &leaf, &f, &r);
 	*pdpte = 0x40000000 | (1ULL << 13) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 
 	/* Root above the address width: reserved, no read. */
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(pt_walk_mem(&c, &a.mem, 1ULL << 40, 0x1000, PT_PROT_R, &leaf, &f,
-				     pt_reads_count, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, 1ULL << 40, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 0, &leaf, &f, &r);
 
 	/* With NO_1G (FS1GP clear) the same PDPTE's PS bit is reserved. */
 	*pdpte = 0x40000000 | PS | P;
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
 	/* ... while a 2M page still works. */
 	*pdpte = (BASE + 0x2000) | 0x7;
 	*pde = 0x200000 | PS | P;
@@ -711,19 +676,13 @@ static void test_walk_5level(void **state)
 
 	/* PS in the PML5E: reserved at level 5. */
 	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, iova, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 5);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, iova, PT_PROT_R, PT_FAULT_RESERVED, 5, 1, &leaf, &f, &r);
 	/* Not present PML5E (index 0). */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 5);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 5, PT_ANY, &leaf, &f,
+		      &r);
 	/* Beyond 57 bits. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 57, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 5);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 57, PT_PROT_R, PT_FAULT_TRANSLATION, 5, 0, &leaf, &f,
+		      &r);
 	pt_arena_destroy(&a);
 }
 
@@ -738,7 +697,7 @@ static void test_walk_permissions(void **state)
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
@@ -747,9 +706,8 @@ static void test_walk_permissions(void **state)
 
 	/* Read-only PTE: write faults at level 1; read works and reports no W. */
 	*pte = 0x5000 | P | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -758,9 +716,8 @@ static void test_walk_permissions(void **state)
 
 	/* R/W clear in the PDPTE only: writes below fault (at the leaf), reads work. */
 	*pdpte = (BASE + 0x2000) | P | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
 	assert_int_equal(leaf.prot & PT_PROT_W, 0);
@@ -768,32 +725,30 @@ static void test_walk_permissions(void **state)
 
 	/* U/S clear in the PDE: a user request faults, a supervisor one works without U. */
 	*pde = (BASE + 0x3000) | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, PT_FAULT_PERMISSION, 1, PT_ANY,
+		      &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* Supervisor PTE, user write: permission fault. */
 	*pte = 0x5000 | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W | PT_PROT_U, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W | PT_PROT_U, PT_FAULT_PERMISSION, PT_ANY,
+		      PT_ANY, &leaf, &f, &r);
 	*pte = 0x5000 | P | RW | US;
 
 	/* XD in the PML4E removes execute for everything below; reads still work. */
 	*pml4e = XD | (BASE + 0x1000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, PT_FAULT_PERMISSION, 1, PT_ANY,
+		      &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_W, &leaf, &f, &r),
 			 PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* XD in the leaf itself. */
 	*pte = XD | 0x5000 | P | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_X, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	*pte = 0x5000 | P | RW | US;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
@@ -801,29 +756,8 @@ static void test_walk_permissions(void **state)
 	/* A 2M page under a read-only PDPTE: write faults at level 2. */
 	*pdpte = (BASE + 0x2000) | P | US;
 	*pde = 0x400000 | PS | P | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 2, 3, &leaf, &f, &r);
 	pt_arena_destroy(&a);
-}
-
-/* Called after each read: on the 4th read, change the PTE under the walker once. */
-struct racer {
-	struct pt_reads r;
-	uint64_t *victim;
-	bool done;
-};
-
-static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct racer *rc = arg;
-
-	pt_reads_count(&rc->r, level, addr, value);
-	if (level == 1 && !rc->done) {
-		*rc->victim |= 1ULL << 52; /* an ignored bit: a concurrent software update */
-		rc->done = true;
-	}
 }
 
 static void test_walk_hw_access_dirty(void **state)
@@ -833,12 +767,12 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_leaf leaf;
 	struct pt_fault f;
 	struct pt_reads r;
-	struct racer rc = { 0 };
+	struct pt_racer rc = { .level = 1, .bits = 1ULL << 52 };
 	uint64_t *pte;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* A read sets A (0x20) on every level walked, not D. Still 4 reads. */
@@ -859,16 +793,16 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(*pte, 0x6000 | 0x63);
 
 	/* A faulting write leaves the leaf untouched (tables above were used: A set). */
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(*pte, 0x5000 | P);
 	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
 	/* So does a reserved-bit fault in the leaf. */
 	*pte = (1ULL << 50) | 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(*pte, (1ULL << 50) | 0x5000 | P);
 
 	/* A 2M page written: A and D on the PDE. */
@@ -883,8 +817,9 @@ static void test_walk_hw_access_dirty(void **state)
 	 */
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x27;
 	*pte = 0x5000 | P | RW;
+	/* The racer sets bit 52, an ignored bit: a concurrent software update. */
 	rc.victim = pte;
-	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, race_read,
+	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, pt_race_read,
 				     &rc),
 			 PT_OK);
 	assert_int_equal(rc.r.n, 8);
@@ -894,7 +829,7 @@ static void test_walk_hw_access_dirty(void **state)
 	/* Without HW_AD the same walks write nothing. */
 	c = mk(48, 48, 0);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | P | RW;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | P | RW);
