@@ -548,24 +548,21 @@ static void test_walk_chain(void **state)
 
 	/* Not present at each level: translation fault there, after level + 1 reads. */
 	put_be(&a, E2, 0x777ffc); /* address and junk, but neither READ nor WRITE */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(f.desc, 0x777ffc);
 	assert_int_equal(r.n, 3);
 	put_be(&a, E2, 0x777003);
 	put_be(&a, E1, BASE + 0x2000);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E1);
 	assert_int_equal(r.n, 2);
 	put_be(&a, E1, (BASE + 0x2000) | 3);
 	put_be(&a, E0, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 0, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E0);
 	assert_int_equal(r.n, 1);
 
@@ -602,9 +599,7 @@ static void test_walk_permissions(void **state)
 
 	/* Read-only TCE: a write is a permission fault at level 2; a read is fine. */
 	put_be(&a, E2, 0x777001);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_W, PT_FAULT_PERMISSION, 2, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -612,16 +607,14 @@ static void test_walk_permissions(void **state)
 
 	/* Write-only TCE (hand-built; map never writes one): reads fault, writes pass. */
 	put_be(&a, E2, 0x777002);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_W | PT_PROT_U);
 
 	/* No execute in TCE: an X access faults even on a RW TCE; U is always granted. */
 	put_be(&a, E2, 0x777003);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_X, PT_FAULT_PERMISSION, 2, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_RW | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
 	pt_arena_destroy(&a);
@@ -641,10 +634,7 @@ static void test_walk_addresses(void **state)
 
 	/* Output at 2^40 with a 40-bit output size: address size fault at level 2. */
 	put_be(&a, E2, 0x10000000003ULL);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 2, 3, &leaf, &f, &r);
 	/* The top bit of the largest 40-bit address is fine. */
 	put_be(&a, E2, 0xfffffff003ULL);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -653,33 +643,22 @@ static void test_walk_addresses(void **state)
 
 	/* Next-table address beyond the output size in the root entry: level 0, one read. */
 	put_be(&a, E0, 0x20000000000ULL | 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 0, 1, &leaf, &f, &r);
 	/* A root beyond the output size: no read at all. */
-	assert_int_equal(pt_test_walk(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 0, 0, &leaf, &f, &r);
 
 	/* Next table outside memory: walk abort at level 1, no read outside the arena. */
 	put_be(&a, E0, 0x7000000 | 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_EXT_ABORT, 1, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc_addr, 0x7000000 + 0x48);
 	assert_int_equal(r.n, 1);
 	build_chain(&a);
 
 	/* Outside the 2 GiB window: translation fault at level 0, nothing read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 31, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, UINT64_MAX, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 31, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 0, &leaf, &f,
+		      &r);
+	pt_walk_fault(&c, &a, BASE, UINT64_MAX, PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY, 0, &leaf,
+		      &f, &r);
 
 	/* The same tables as window 1: the iova must carry the bus start. */
 	c = mk(12, 31, 3, 40, WIN1);
@@ -687,13 +666,9 @@ static void test_walk_addresses(void **state)
 	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 | IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 	assert_int_equal(r.n, 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 0, &leaf, &f, &r);
+	pt_walk_fault(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY, 0,
+		      &leaf, &f, &r);
 	pt_arena_destroy(&a);
 }
 
@@ -726,10 +701,8 @@ static void test_walk_five_levels_and_64k(void **state)
 	assert_int_equal(r.addr[4], BASE + 0x468);
 	/* Missing at level 3: four reads. */
 	put_be(&a, BASE + 0x300 + 0xc * 8, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 4);
+	pt_walk_fault(&c, &a, BASE, 0x0abcd123, PT_PROT_R, PT_FAULT_TRANSLATION, 3, 4, &leaf, &f,
+		      &r);
 	pt_arena_destroy(&a);
 
 	/*
