@@ -19,6 +19,7 @@
 
 #include "pt/pt.h"
 
+#include "pt_intel_test.h"
 #include "pt_test.h"
 
 #define BASE 0x100000ULL
@@ -594,18 +595,8 @@ static void test_walk_reserved(void **state)
 	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
 
 	/* 2M page: bits 20:12 are reserved (no PAT in the second stage). */
-	*pde = 0x200000 | PS | SNP | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.oa, 0x21abcd);
-	assert_int_equal(leaf.size, 0x200000);
-	assert_int_equal(leaf.level, 2);
-	assert_int_equal(r.n, 3);
-	*pde = 0x200000 | 0x1000 | PS | R;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
-	*pde = 0x200000 | (1ULL << 20) | PS | R;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
-		      &r);
-	*pde = (BASE + 0x3000) | 0x7;
+	pt_intel_walk_2m(&c, &a, BASE, 0x200000 | PS | SNP | R, 0x200000 | 0x1000 | PS | R,
+			 0x200000 | (1ULL << 20) | PS | R);
 
 	/* 1G page: bits 29:12 reserved. */
 	*pdpte = 0x40000000 | PS | R | W;
@@ -613,11 +604,8 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.oa, 0x7fffffff);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
-	*pdpte = 0x40000000 | (1ULL << 21) | PS | R;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, PT_ANY, &leaf, &f, &r);
-	*pdpte = 0x40000000 | (1ULL << 12) | PS | R;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
-		      &r);
+	pt_intel_walk_1g_reserved(&c, &a, BASE, 0x40000000 | (1ULL << 21) | PS | R,
+				  0x40000000 | (1ULL << 12) | PS | R);
 
 	/* Root above the width: reserved, no read. */
 	pt_walk_fault(&c, &a, 1ULL << 40, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 0, &leaf, &f, &r);
@@ -625,12 +613,7 @@ static void test_walk_reserved(void **state)
 	/* SSLPS = 2M only: the 1G PS is reserved, a 2M page works. */
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	*pdpte = 0x40000000 | PS | R;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
-	*pdpte = (BASE + 0x2000) | 0x7;
-	*pde = 0x200000 | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.level, 2);
+	pt_intel_walk_no_1g(&c, &a, BASE, R);
 	/* SSLPS = 0: the 2M PS is reserved too. */
 	c = mk(48, 40, PT_CFG_NO_1G | PT_CFG_NO_2M);
 	assert_int_equal(pt_cfg_init(&c), 0);

@@ -19,6 +19,7 @@
 
 #include "pt/pt.h"
 
+#include "pt_intel_test.h"
 #include "pt_test.h"
 
 #define BASE 0x100000ULL
@@ -601,18 +602,8 @@ static void test_walk_reserved(void **state)
 	*pml4e = (BASE + 0x1000) | 0x7;
 
 	/* 2M page: PAT (bit 12) is fine, bit 13 (and up to 20) is reserved. */
-	*pde = 0x200000 | 0x1000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.oa, 0x21abcd);
-	assert_int_equal(leaf.size, 0x200000);
-	assert_int_equal(leaf.level, 2);
-	assert_int_equal(r.n, 3);
-	*pde = 0x200000 | 0x2000 | PS | P;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
-	*pde = 0x200000 | (1ULL << 20) | PS | P;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
-		      &r);
-	*pde = (BASE + 0x3000) | 0x7;
+	pt_intel_walk_2m(&c, &a, BASE, 0x200000 | 0x1000 | PS | P, 0x200000 | 0x2000 | PS | P,
+			 0x200000 | (1ULL << 20) | PS | P);
 
 	/* 1G page: bits 29:13 reserved, 30 is address. */
 	*pdpte = 0x40000000 | PS | P;
@@ -621,25 +612,16 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.size, 0x40000000);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
-	*pdpte = 0x40000000 | (1ULL << 29) | PS | P;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, PT_ANY, &leaf, &f, &r);
-	*pdpte = 0x40000000 | (1ULL << 13) | PS | P;
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
-		      &r);
+	pt_intel_walk_1g_reserved(&c, &a, BASE, 0x40000000 | (1ULL << 29) | PS | P,
+				  0x40000000 | (1ULL << 13) | PS | P);
 
 	/* Root above the address width: reserved, no read. */
 	pt_walk_fault(&c, &a, 1ULL << 40, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 0, &leaf, &f, &r);
 
-	/* With NO_1G (FS1GP clear) the same PDPTE's PS bit is reserved. */
-	*pdpte = 0x40000000 | PS | P;
+	/* With NO_1G (FS1GP clear) a PDPTE's PS bit is reserved, while a 2M page still works. */
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
-	/* ... while a 2M page still works. */
-	*pdpte = (BASE + 0x2000) | 0x7;
-	*pde = 0x200000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.level, 2);
+	pt_intel_walk_no_1g(&c, &a, BASE, P);
 
 	/* With a 52-bit width, bit 51 is an address bit. */
 	c = mk(48, 52, 0);
