@@ -46,6 +46,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 
+#include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
 
@@ -2156,92 +2157,36 @@ static void test_dmatest(void *arg)
 /* ------------------------------------------------------------------ */
 /* DMA while the configuration and the mappings change                 */
 
-#define CONC_THREADS 2
-#define CONC_DMAS    3000
-#define CONC_ROUNDS  150
-
-struct conc {
-	struct sdev *d;
-	unsigned int id;
-	unsigned long ok, aborted, unmapped;
-	char bad[160];
-};
+#define CONC_ROUNDS 150
 
 /*
- * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
- * mapped, 8-15 come and go; the device flips between two HWPTs of the same
- * IOAS (two stage-1 domains: the STE stays, CD 0 changes). A read returns
- * the right page's words, or is aborted (an STE in its break-before-make
- * window: no event, -EIO, reason 0; or CD 0 in its break-before-make window,
- * V = 0, as Linux's arm_smmu_write_entry does when the ASID and TTB0 both
- * change: C_BAD_CD, -EIO), or, for pages 8-15 only, faults with
- * F_TRANSLATION. Never anything else.
+ * hwdev_conc.h's readers while the device flips between two HWPTs of the
+ * same IOAS (two stage-1 domains: the STE stays, CD 0 changes). A read is
+ * aborted by an STE in its break-before-make window (no event, -EIO,
+ * reason 0) or by CD 0 in its break-before-make window (V = 0, as Linux's
+ * arm_smmu_write_entry does when the ASID and TTB0 both change: C_BAD_CD,
+ * -EIO); an unmapped page faults with F_TRANSLATION.
  */
-static void *conc_thread(void *arg)
-{
-	struct conc *c = arg;
-
-	for (unsigned int i = 0; i < CONC_DMAS && !c->bad[0]; i++) {
-		unsigned int p = (i * 7 + c->id * 3) % 16;
-		struct iommu_dma_fault f = {0};
-		uint64_t w[2] = {0, 0};
-		size_t done;
-		int ret = dma(c->d, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w, sizeof(w),
-			      false, &done, &f);
-
-		if (!ret && w[0] == p + 1 && w[1] == p + 1)
-			c->ok++;
-		else if (ret == -EIO && (!f.reason || f.reason == SMMU_EVT_C_BAD_CD) && !done)
-			c->aborted++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == EVT_F_TRANSLATION && !done)
-			c->unmapped++;
-		else
-			snprintf(c->bad, sizeof(c->bad),
-				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
-				 f.reason, done, (unsigned long long)w[0],
-				 (unsigned long long)w[1]);
-	}
-	return NULL;
-}
-
 static void test_concurrent(void *arg)
 {
-	struct conc c[CONC_THREADS];
-	pthread_t th[CONC_THREADS];
-	uint32_t ioas, hwpt[2];
-	unsigned long ok = 0;
-	uint64_t *words = buffer;
+	struct hwdev_conc h = { .iova = IOVA,
+				.blocked_reason = { 0, SMMU_EVT_C_BAD_CD },
+				.unmapped_reason = EVT_F_TRANSLATION,
+				.blocked_name = "aborted" };
 	struct sdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
-	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
-		words[i] = i / (PAGE_SIZE / 8) + 1;
-	ioas = ioas_alloc();
-	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
-	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-		       IOVA + BUFFER_SIZE / 2);
-	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
-	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
-	CHECK_OK(sdev_attach(&a, hwpt[0]));
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		c[t] = (struct conc){.d = &a, .id = t};
-		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
-	}
+	h.udev = a.udev;
+	hwdev_conc_setup(&h, a.id);
+	CHECK_OK(sdev_attach(&a, h.hwpt[0]));
+	hwdev_conc_start(&h);
 	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
-		CHECK_OK(sdev_replace(&a, hwpt[(r + 1) & 1]));
-		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
-		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-			       IOVA + BUFFER_SIZE / 2);
+		CHECK_OK(sdev_replace(&a, h.hwpt[(r + 1) & 1]));
+		hwdev_conc_unmap(&h);
+		hwdev_conc_remap(&h);
 	}
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
-		ok += c[t].ok;
-		tap_diag("thread %u: %lu read, %lu aborted, %lu unmapped", t, c[t].ok, c[t].aborted,
-			 c[t].unmapped);
-	}
-	TAP_CHECK(ok, "some reads got through");
+	hwdev_conc_stop(&h);
 	sdev_free(&a);
 	smmu_teardown();
 }

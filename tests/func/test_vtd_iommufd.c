@@ -32,6 +32,7 @@
 #include "pt/pt.h"
 #include "util/alloc.h"
 
+#include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
 
@@ -1067,99 +1068,41 @@ static void test_devices(void *arg)
 /* ------------------------------------------------------------------ */
 /* DMA while the PASID entry and the mappings change                  */
 
-#define CONC_THREADS 2
-#define CONC_DMAS    3000
-#define CONC_ROUNDS  150
-
-static bool conc_stop;
-
-struct conc {
-	struct vdev *d;
-	unsigned int id;
-	unsigned long ok, blocked, unmapped;
-	char bad[160];
-};
+#define CONC_ROUNDS 150
 
 /*
- * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
- * mapped, 8-15 come and go; the device flips between two HWPTs of the same
- * IOAS. A read returns the right page's words, or is blocked by a PASID
- * entry that is not present (the replace's window: 0x59, -EIO), or, for
- * pages 8-15 only, refused by the second stage (0x06, -EFAULT).
+ * hwdev_conc.h's readers while the device flips between two HWPTs of the
+ * same IOAS, reading on until the main thread has done its rounds. A read
+ * is blocked by a PASID entry that is not present (the replace's window:
+ * 0x59, -EIO); an unmapped page is refused by the second stage (0x06,
+ * -EFAULT).
  */
-static void *conc_thread(void *arg)
-{
-	struct conc *c = arg;
-
-	/* At least CONC_DMAS reads, and on until the main thread has done its rounds. */
-	for (unsigned int i = 0;
-	     (i < CONC_DMAS || !__atomic_load_n(&conc_stop, __ATOMIC_ACQUIRE)) && !c->bad[0]; i++) {
-		unsigned int p = (i * 7 + c->id * 3) % 16;
-		struct iommu_dma_fault f = { 0 };
-		uint64_t w[2] = { 0, 0 };
-		size_t done;
-		int ret = dma(c->d, IOMMU_NO_PASID, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w,
-			      sizeof(w), false, &done, &f);
-
-		if (!ret && w[0] == p + 1 && w[1] == p + 1)
-			c->ok++;
-		else if (ret == -EIO && f.reason == VTD_FR_PTE_NP && !done)
-			c->blocked++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SM_READ && !done)
-			c->unmapped++;
-		else
-			snprintf(c->bad, sizeof(c->bad),
-				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
-				 f.reason, done, (unsigned long long)w[0], (unsigned long long)w[1]);
-	}
-	return NULL;
-}
-
 static void test_concurrent(void *arg)
 {
-	struct conc c[CONC_THREADS];
-	pthread_t th[CONC_THREADS];
-	uint32_t ioas, hwpt[2];
-	unsigned long ok = 0;
-	uint64_t *words = buffer;
+	struct hwdev_conc h = { .iova = IOVA,
+				.blocked_reason = { VTD_FR_PTE_NP, VTD_FR_PTE_NP },
+				.unmapped_reason = VTD_FR_SM_READ,
+				.until_stop = true,
+				.blocked_name = "blocked" };
 	struct vdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
-	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
-		words[i] = i / (PAGE_SIZE / 8) + 1;
-	ioas = ioas_alloc();
-	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
-	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-		       IOVA + BUFFER_SIZE / 2);
-	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
-	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
-	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt[0]));
-	__atomic_store_n(&conc_stop, false, __ATOMIC_RELEASE);
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		c[t] = (struct conc){ .d = &a, .id = t };
-		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
-	}
+	h.udev = a.udev;
+	hwdev_conc_setup(&h, a.id);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, h.hwpt[0]));
+	hwdev_conc_start(&h);
 	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
-		uint32_t id = hwpt[(r + 1) & 1];
+		uint32_t id = h.hwpt[(r + 1) & 1];
 
 		CHECK_OK(iommufd_device_replace(a.idev, IOMMU_NO_PASID, &id));
-		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
+		hwdev_conc_unmap(&h);
 		/* Whatever the readers cached is gone once the unmap returned. */
 		dma_fault(&a, IOMMU_NO_PASID, IOVA + 8 * PAGE_SIZE + 8 * (r % 500), 8, false, -EFAULT,
 			  VTD_FR_SM_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
-		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-			       IOVA + BUFFER_SIZE / 2);
+		hwdev_conc_remap(&h);
 	}
-	__atomic_store_n(&conc_stop, true, __ATOMIC_RELEASE);
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
-		ok += c[t].ok;
-		tap_diag("thread %u: %lu read, %lu blocked, %lu unmapped", t, c[t].ok, c[t].blocked,
-			 c[t].unmapped);
-	}
-	TAP_CHECK(ok, "some reads got through");
+	hwdev_conc_stop(&h);
 	vdev_free(&a);
 	vtd_teardown();
 }
