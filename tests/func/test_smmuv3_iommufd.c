@@ -1073,6 +1073,50 @@ static void fault_respond(int fd, uint32_t cookie, uint32_t code)
 	TAP_CHECK_EQ(uiommu_write(fd_file(fd), &r, sizeof(r)), sizeof(r), "response");
 }
 
+/*
+ * A 32-byte write at IOVA + 0x3010, a page @ioas does not map yet, waits:
+ * its request (in *@pf) has the Last flag, device @a, address @addr and
+ * write permission. Mapping the page and answering SUCCESS completes the
+ * write, all 32 bytes into the new page.
+ */
+static void fault_demand_write(int ffd, struct sdev *a, uint32_t ioas, uint64_t addr,
+			       struct iommu_hwpt_pgfault *pf)
+{
+	struct dma_job j;
+
+	job_start(&j, a, IOVA + 0x3010, 32, true);
+	fault_wait(ffd, pf);
+	TAP_CHECK_EQ(pf->flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
+	TAP_CHECK_EQ(pf->dev_id, a->id, "dev_id");
+	TAP_CHECK_EQ(pf->addr, addr, "addr");
+	TAP_CHECK_EQ(pf->perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf->cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
+	TAP_CHECK_EQ(j.done, 32, "bytes");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
+}
+
+/*
+ * An 8-byte read at IOVA + 0x5000 (not mapped) waits; answering INVALID
+ * fails it with the translation fault, nothing moved.
+ */
+static void fault_demand_invalid(int ffd, struct sdev *a)
+{
+	struct iommu_hwpt_pgfault pf;
+	struct dma_job j;
+
+	job_start(&j, a, IOVA + 0x5000, 8, false);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
+	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
+	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+}
+
 static void test_iopf_s2(void *arg)
 {
 	struct iommu_hwpt_pgfault pf;
@@ -1094,31 +1138,16 @@ static void test_iopf_s2(void *arg)
 	ste_read(SID_A, ste);
 	TAP_CHECK(ste[2] & STE2_S, "S2S");
 
-	/* A write to a page not mapped yet waits; the request reaches the queue. */
-	job_start(&j, &a, IOVA + 0x3010, 32, true);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
-	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
-	TAP_CHECK_EQ(pf.addr, IOVA + 0x3010, "addr");
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	/*
+	 * A write to a page not mapped yet waits; the request reaches the
+	 * queue with the faulting address. Demand paging: map it, answer
+	 * SUCCESS, and the transaction completes.
+	 */
+	fault_demand_write(ffd, &a, ioas, IOVA + 0x3010, &pf);
 	TAP_CHECK(pf.cookie, "cookie");
-	/* Demand paging: map it, answer SUCCESS, and the transaction completes. */
-	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, 0, "retried DMA");
-	TAP_CHECK_EQ(j.done, 32, "bytes");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
 
 	/* INVALID: the transaction is aborted. */
-	job_start(&j, &a, IOVA + 0x5000, 8, false);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, -EFAULT, "aborted");
-	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
-	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	fault_demand_invalid(ffd, &a);
 
 	/* Detaching answers what is outstanding: the waiting transaction ends. */
 	job_start(&j, &a, IOVA + 0x6000, 8, true);
@@ -1758,7 +1787,6 @@ static void test_pri_iopf(void *arg)
 	struct smmuv3_iommu_stats st0, st1;
 	struct iommu_hwpt_pgfault pf;
 	uint32_t ioas, hwpt, fault_id, plain;
-	struct dma_job j;
 	uint64_t ste[8];
 	struct sdev a;
 	int ffd;
@@ -1776,30 +1804,15 @@ static void test_pri_iopf(void *arg)
 	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS");
 	smmuv3_iommu_get_stats(smmu, &st0);
 
-	/* A write to a page not mapped yet: a page request for the page, write, Last. */
-	job_start(&j, &a, IOVA + 0x3010, 32, true);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
-	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
-	TAP_CHECK_EQ(pf.addr, IOVA + 0x3000, "page address");
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	/*
+	 * A write to a page not mapped yet: a page request for the page (its
+	 * address, not the faulting one), write, Last; answered, it completes.
+	 */
+	fault_demand_write(ffd, &a, ioas, IOVA + 0x3000, &pf);
 	TAP_CHECK(pf.grpid < 512, "PRG index");
-	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
-	TAP_CHECK_EQ(j.done, 32, "bytes");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
 
 	/* INVALID: the device gives up; the access fails with the translation fault. */
-	job_start(&j, &a, IOVA + 0x5000, 8, false);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
-	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
-	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	fault_demand_invalid(ffd, &a);
 	smmuv3_iommu_get_stats(smmu, &st1);
 	TAP_CHECK_EQ(st1.pprs - st0.pprs, 2, "two PRI queue records");
 	TAP_CHECK_EQ(st1.pri_iopfs - st0.pri_iopfs, 2, "both to the fault queue");
