@@ -96,6 +96,21 @@ static inline void pt_chain4(struct pt_arena *a, uint64_t base, uint64_t bits)
 }
 
 /*
+ * The start of a walk test: pt_cfg_init(@c) must succeed and @a becomes a
+ * 64 KiB arena at @base holding pt_chain4(@base, @bits). Returns the
+ * last-level entry a walk of IOVA 0x1000 reads (index 1 of the table at
+ * @base + 0x3000, still empty).
+ */
+static inline uint64_t *pt_chain4_setup(struct pt_cfg *c, struct pt_arena *a, uint64_t base,
+					uint64_t bits)
+{
+	assert_int_equal(pt_cfg_init(c), 0);
+	assert_int_equal(pt_arena_init(a, base, 0x10000), 0);
+	pt_chain4(a, base, bits);
+	return pt_at(a, base + 0x3000 + 8);
+}
+
+/*
  * A concurrent software writer, as a pt_walk_mem() read callback: counts
  * the reads into @r and, the first time a descriptor at @level is read,
  * ORs @bits into *@victim.

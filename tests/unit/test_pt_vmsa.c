@@ -385,7 +385,7 @@ static void test_unmap_splits_and_frees(void **state)
 #define BASE 0x100000ULL
 
 /*
- * The walks below build a 4K, 48-bit stage 1 chain with pt_chain4(&a, BASE, 3):
+ * The walks below start from a 4K, 48-bit stage 1 chain, pt_chain4_setup(..., 3):
  * L0 @BASE, L1 @+0x1000, L2 @+0x2000, L3 @+0x3000.
  */
 
@@ -398,10 +398,7 @@ static void test_walk_faults(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 3);
-	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 
 	/* A good RW page: 4 reads, in order L0..L3. */
 	*pte = 0x5000ULL | 0x703; /* page, SH, AF */
@@ -504,10 +501,7 @@ static void test_walk_hw_access_dirty(void **state)
 	uint64_t *pte;
 
 	c.flags = PT_CFG_HW_AD;
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 3);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 
 	/* HTTU: AF clear is set by the walk instead of faulting. */
 	*pte = 0x5000ULL | 0x303;
@@ -538,10 +532,7 @@ static void test_walk_hw_ad_race(void **state)
 	uint64_t *pte;
 
 	c.flags = PT_CFG_HW_AD;
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 3);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 	/*
 	 * AF clear: the walk must set it. Another writer sets the contiguous
 	 * bit between the walk's read and its compare-and-swap, so the CAS

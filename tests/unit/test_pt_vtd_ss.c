@@ -394,7 +394,7 @@ static void test_unmap_splits_and_frees(void **state)
 /* Walks of hand-built tables                                             */
 
 /*
- * The walks below build pt_chain4(&a, BASE, 0x7): PML4 @BASE, PDPT @+0x1000,
+ * The walks below start from pt_chain4_setup(..., 0x7): PML4 @BASE, PDPT @+0x1000,
  * PD @+0x2000, PT @+0x3000; R|W|X, A clear.
  */
 static void test_walk_ok_and_not_present(void **state)
@@ -406,10 +406,7 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* RW page: exactly 4 reads, levels 4..1. */
 	*pte = 0x5000 | R | W;
@@ -541,13 +538,10 @@ static void test_walk_reserved(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* Output bit 40 with a 40-bit width: reserved at level 1. Bit 39 is fine. */
 	*pte = (1ULL << 40) | 0x5000 | R;
@@ -630,13 +624,10 @@ static void test_walk_permissions(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | R | W | X;
 
 	/* W missing in the SS-PDPTE: a write faults right there (level 3, 2 reads). */
@@ -693,10 +684,7 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* SSADE: a read sets A (bit 8) on every level walked; still 4 reads. */
 	*pte = 0x5000 | R | W;

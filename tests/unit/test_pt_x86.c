@@ -452,7 +452,7 @@ static void test_split_moves_pat(void **state)
 /* Walks of hand-built tables                                             */
 
 /*
- * The walks below build pt_chain4(&a, BASE, 0x7): PML4 @BASE, PDPT @+0x1000,
+ * The walks below start from pt_chain4_setup(..., 0x7): PML4 @BASE, PDPT @+0x1000,
  * PD @+0x2000, PT @+0x3000; P|RW|US, A clear.
  */
 static void test_walk_ok_and_not_present(void **state)
@@ -464,10 +464,7 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
-	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* RW user page: exactly 4 reads, PML4E .. PTE, levels 4..1. */
 	*pte = 0x5000 | P | RW | US;
@@ -560,13 +557,10 @@ static void test_walk_reserved(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW;
 
 	/* Output address bit 40 with a 40-bit width: reserved at level 1. */
@@ -677,13 +671,10 @@ static void test_walk_permissions(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW | US;
 
 	/* Read-only PTE: write faults at level 1; read works and reports no W. */
@@ -752,10 +743,7 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_racer rc = { .level = 1, .bits = 1ULL << 52 };
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	pt_chain4(&a, BASE, 0x7);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* A read sets A (0x20) on every level walked, not D. Still 4 reads. */
 	*pte = 0x5000 | P | RW | US;
