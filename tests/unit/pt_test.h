@@ -158,6 +158,44 @@ static inline int pt_leaves_collect(void *arg, uint64_t iova, uint64_t pa, uint6
 	return 0;
 }
 
+/* A pt_map() that must fail: its arguments and the negative errno. */
+struct pt_map_err {
+	uint64_t iova, pa, size;
+	unsigned int prot;
+	int err;
+};
+
+/*
+ * Each of the @n calls in @cases must fail with its errno and leave @t as
+ * it was: as many tables, and the same leaves (address, output, size).
+ * The leaves before and after are left in *@before and *@after.
+ */
+static inline void pt_map_errors_keep(struct pt_table *t, const struct pt_map_err *cases,
+				      size_t n, struct pt_leaves *before, struct pt_leaves *after)
+{
+	uint64_t tables = t->nr_tables;
+
+	memset(before, 0, sizeof(*before));
+	memset(after, 0, sizeof(*after));
+	pt_for_each_leaf(t, 0, UINT64_MAX, pt_leaves_collect, before);
+	for (size_t i = 0; i < n; i++) {
+		const struct pt_map_err *m = &cases[i];
+		int ret = pt_map(t, m->iova, m->pa, m->size, m->prot);
+
+		if (ret != m->err)
+			print_error("case %zu: pt_map(0x%llx, 0x%llx, 0x%llx, 0x%x) = %d\n", i,
+				    (unsigned long long)m->iova, (unsigned long long)m->pa,
+				    (unsigned long long)m->size, m->prot, ret);
+		assert_int_equal(ret, m->err);
+	}
+	assert_int_equal(t->nr_tables, tables);
+	pt_for_each_leaf(t, 0, UINT64_MAX, pt_leaves_collect, after);
+	assert_int_equal(after->n, before->n);
+	assert_memory_equal(before->iova, after->iova, sizeof(before->iova));
+	assert_memory_equal(before->pa, after->pa, sizeof(before->pa));
+	assert_memory_equal(before->size, after->size, sizeof(before->size));
+}
+
 /*
  * The leaf descriptor translating @iova in @t (the walk must succeed), its
  * level in *@level and, when @prot is not NULL, the permissions it grants.
