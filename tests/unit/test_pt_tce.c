@@ -499,6 +499,14 @@ static void build_chain(struct pt_arena *a)
 	put_be(a, E2, 0x777000 | 3);
 }
 
+/* The start of a walk test: pt_cfg_init(@c) must succeed, @a holds the chain. */
+static void chain_setup(struct pt_cfg *c, struct pt_arena *a)
+{
+	assert_int_equal(pt_cfg_init(c), 0);
+	assert_int_equal(pt_arena_init(a, BASE, 0x10000), 0);
+	build_chain(a);
+}
+
 static void test_walk_chain(void **state)
 {
 	struct pt_cfg c = mk(12, 31, 3, 40, 0);
@@ -508,9 +516,7 @@ static void test_walk_chain(void **state)
 	struct pt_reads r;
 	char buf[128];
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* A good RW TCE: three reads, one per level, in order. */
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
@@ -593,9 +599,7 @@ static void test_walk_permissions(void **state)
 	struct pt_fault f;
 	struct pt_reads r;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* Read-only TCE: a write is a permission fault at level 2; a read is fine. */
 	put_be(&a, E2, 0x777001);
@@ -628,9 +632,7 @@ static void test_walk_addresses(void **state)
 	struct pt_fault f;
 	struct pt_reads r;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* Output at 2^40 with a 40-bit output size: address size fault at level 2. */
 	put_be(&a, E2, 0x10000000003ULL);
