@@ -103,12 +103,6 @@
 
 static struct smmuv3_iommu *smmu;
 
-struct sdev {
-	struct udev *udev;
-	struct iommufd_device *idev;
-	uint32_t id;
-};
-
 /* The last event record the driver consumed (its event log). */
 static uint64_t evt_last[4];
 
@@ -147,18 +141,15 @@ static void smmu_setup_s2(void)
 	smmu_setup_p(false);
 }
 
-static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
+static struct hwdev sdev_new_p(const struct smmuv3_dev_params *p)
 {
-	struct sdev d = {0};
 	int err;
+	struct udev *udev = smmuv3_iommu_dev_create(smmu, p, &err);
 
-	d.udev = smmuv3_iommu_dev_create(smmu, p, &err);
-	TAP_CHECK(d.udev, "dev_create: %d", err);
-	d.idev = hwdev_bind(d.udev, &d.id);
-	return d;
+	return hwdev_new(udev, err);
 }
 
-static struct sdev sdev_new(uint32_t sid, bool can_stall)
+static struct hwdev sdev_new(uint32_t sid, bool can_stall)
 {
 	struct smmuv3_dev_params p = {
 		.sid = sid, .can_stall = can_stall, .is_pci = true, .ssid_bits = 8};
@@ -166,27 +157,23 @@ static struct sdev sdev_new(uint32_t sid, bool can_stall)
 	return sdev_new_p(&p);
 }
 
-static int sdev_attach(struct sdev *d, uint32_t pt_id)
+static int sdev_attach(struct hwdev *d, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_attach(d->idev, IOMMU_NO_PASID, &id);
 }
 
-static int sdev_replace(struct sdev *d, uint32_t pt_id)
+static int sdev_replace(struct hwdev *d, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_replace(d->idev, IOMMU_NO_PASID, &id);
 }
 
-static void sdev_free(struct sdev *d)
+static void sdev_free(struct hwdev *d)
 {
-	if (!d->udev)
-		return;
-	hwdev_unbind(d->idev);
-	smmuv3_iommu_dev_destroy(d->udev);
-	d->udev = NULL;
+	hwdev_free(d, smmuv3_iommu_dev_destroy);
 }
 
 static void smmu_teardown(void)
@@ -213,7 +200,7 @@ static uint16_t hwpt_asid(uint32_t id)
 }
 
 /* CD @ssid of @d's CD table, CPU order. */
-static void cd_read(struct sdev *d, uint32_t ssid, uint64_t cd[8])
+static void cd_read(struct hwdev *d, uint32_t ssid, uint64_t cd[8])
 {
 	TAP_CHECK(!smmuv3_iommu_read_cd(d->udev, ssid, cd), "read_cd %u", ssid);
 }
@@ -226,18 +213,18 @@ static uint16_t hwpt_vmid(uint32_t id)
 	return (uint16_t)vmid;
 }
 
-static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
+static int dma(struct hwdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
 	       struct iommu_dma_fault *f)
 {
 	return hwdev_dma(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done, f);
 }
 
-static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
+static void dma_ok(struct hwdev *d, uint64_t iova, void *buf, size_t len, bool write)
 {
 	hwdev_dma_ok(d->udev, IOMMU_NO_PASID, iova, buf, len, write);
 }
 
-static void dma_fault(struct sdev *d, uint64_t iova, size_t len, bool write, int err,
+static void dma_fault(struct hwdev *d, uint64_t iova, size_t len, bool write, int err,
 		      unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	struct iommu_dma_fault f = hwdev_dma_fault(d->udev, IOMMU_NO_PASID, iova, len, write, err,
@@ -254,7 +241,7 @@ static void test_hw_info(void *arg)
 	struct iommu_hw_info_arm_smmuv3 info;
 	struct iommu_hw_info cmd;
 	struct smmuv3_dev_params p = {.sid = SID_B, .no_dirty = true};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t v;
 
 	smmu_setup();
@@ -322,7 +309,7 @@ static void test_paging(void *arg)
 	uint32_t ioas, hwpt, hwpt2, auto_id;
 	uint8_t out[0x2000], in[0x2000];
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {1, 0}};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8];
 
 	smmu_setup_s2();
@@ -400,7 +387,7 @@ static void test_paging(void *arg)
 		struct smmuv3_iommu_params pp;
 		struct smmuv3_iommu *other, *mine = smmu;
 		struct smmuv3_dev_params dp = {.sid = 1};
-		struct sdev c;
+		struct hwdev c;
 
 		smmuv3_iommu_params_default(&pp);
 		pp.hw.s1p = false;
@@ -425,7 +412,7 @@ static void test_msi(void *arg)
 	uint32_t ioas, hwpt, msi = 0x1234abcd, v;
 	uint64_t db_iova, iova;
 	uint32_t *db;
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup_s2(); /* stage 2: the doorbell page is write-only (stage 1 has no such leaf) */
 	a = sdev_new(SID_A, false);
@@ -465,7 +452,7 @@ static void test_msi(void *arg)
 	/* A device without MSIs has no window. */
 	{
 		struct smmuv3_dev_params p = {.sid = SID_B, .no_msi = true};
-		struct sdev b = sdev_new_p(&p);
+		struct hwdev b = sdev_new_p(&p);
 
 		sdev_free(&a);
 		iova = SMMUV3_MSI_IOVA_BASE;
@@ -487,7 +474,7 @@ static void test_dirty(void *arg)
 	struct smmuv3_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint32_t ioas, hwpt, plain;
 	uint8_t x[8] = "dirtyyy";
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8], cd[8];
 
 	smmu_setup();
@@ -639,7 +626,7 @@ static void test_viommu(void *arg)
 	uint32_t ioas, parent, plain, viommu, viommu2, nested, bypass, abort_id, vdev, id;
 	struct iommu_hwpt_arm_smmuv3 v;
 	struct iommu_hwpt_selftest st = {0};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8], s2ste[8];
 	uint16_t vmid;
 
@@ -754,7 +741,7 @@ static void test_nested_dma(void *arg)
 	uint8_t buf[16];
 	struct guest g;
 	struct vrec rec;
-	struct sdev a;
+	struct hwdev a;
 	uint32_t msi = 0xfeedf00d, *db;
 	int vfd;
 
@@ -862,7 +849,7 @@ static void test_nested_pasid(void *arg)
 	uint8_t buf[8] = "pasid 1";
 	struct guest g;
 	struct vrec rec;
-	struct sdev a;
+	struct hwdev a;
 	uint64_t *cd1;
 	size_t done;
 	int vfd;
@@ -926,7 +913,7 @@ static void test_invalidate(void *arg)
 	struct smmuv3_iommu_stats st;
 	uint32_t ioas, parent, viommu, n;
 	uint64_t wide[3][3];
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -1018,7 +1005,7 @@ static void test_invalidate(void *arg)
 /* IOPF through the fault queue                                        */
 
 struct dma_job {
-	struct sdev *d;
+	struct hwdev *d;
 	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[64];
@@ -1038,7 +1025,7 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, uint64_t iova,
+static void job_start_pasid(struct dma_job *j, struct hwdev *d, uint32_t pasid, uint64_t iova,
 			    size_t len, bool write)
 {
 	j->d = d;
@@ -1052,7 +1039,7 @@ static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, u
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
 }
 
-static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+static void job_start(struct dma_job *j, struct hwdev *d, uint64_t iova, size_t len, bool write)
 {
 	job_start_pasid(j, d, IOMMU_NO_PASID, iova, len, write);
 }
@@ -1079,7 +1066,7 @@ static void fault_respond(int fd, uint32_t cookie, uint32_t code)
  * write permission. Mapping the page and answering SUCCESS completes the
  * write, all 32 bytes into the new page.
  */
-static void fault_demand_write(int ffd, struct sdev *a, uint32_t ioas, uint64_t addr,
+static void fault_demand_write(int ffd, struct hwdev *a, uint32_t ioas, uint64_t addr,
 			       struct iommu_hwpt_pgfault *pf)
 {
 	struct dma_job j;
@@ -1102,7 +1089,7 @@ static void fault_demand_write(int ffd, struct sdev *a, uint32_t ioas, uint64_t 
  * An 8-byte read at IOVA + 0x5000 (not mapped) waits; answering INVALID
  * fails it with the translation fault, nothing moved.
  */
-static void fault_demand_invalid(int ffd, struct sdev *a)
+static void fault_demand_invalid(int ffd, struct hwdev *a)
 {
 	struct iommu_hwpt_pgfault pf;
 	struct dma_job j;
@@ -1122,7 +1109,7 @@ static void test_iopf_s2(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	uint32_t ioas, hwpt, fault_id, plain;
 	struct dma_job j;
-	struct sdev a;
+	struct hwdev a;
 	uint64_t ste[8];
 	int ffd;
 
@@ -1181,7 +1168,7 @@ static void test_iopf_nested(void *arg)
 	struct smmuv3_iommu_stats st;
 	struct dma_job j;
 	struct guest g;
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1236,7 +1223,7 @@ static void test_iopf_nested(void *arg)
 static void test_dirty_nested(void *arg)
 {
 	uint32_t ioas, hwpt;
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -1294,7 +1281,7 @@ static int hw_translate(uint32_t sid, uint32_t ssid, uint64_t iova, struct smmuv
 	return ret;
 }
 
-static int dma_pasid(struct sdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+static int dma_pasid(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
 		     bool write, struct iommu_dma_fault *f)
 {
 	size_t done = 0;
@@ -1303,12 +1290,12 @@ static int dma_pasid(struct sdev *d, uint32_t pasid, uint64_t iova, void *buf, s
 	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, &done, f);
 }
 
-static int pasid_attach(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+static int pasid_attach(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	return iommufd_device_attach(d->idev, pasid, &pt_id);
 }
 
-static int pasid_replace(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+static int pasid_replace(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	return iommufd_device_replace(d->idev, pasid, &pt_id);
 }
@@ -1326,7 +1313,7 @@ static void test_s1_paging(void *arg)
 	uint64_t ste[8], cd[8];
 	uint8_t out[0x2000], in[0x2000];
 	struct iommu_dma_fault f;
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint16_t asid;
 
 	smmu_setup();
@@ -1496,7 +1483,7 @@ static void test_pasid(void *arg)
 	struct iommu_domain *d;
 	struct smmuv3_result r;
 	uint64_t ste[8], cd[8];
-	struct sdev a, b, c;
+	struct hwdev a, b, c;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);				   /* 8 SSID bits: PASIDs 1..255 */
@@ -1654,7 +1641,7 @@ static void test_iopf_pasid(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	uint64_t cd[8];
 	struct dma_job j;
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1699,7 +1686,7 @@ static void test_iopf_pasid(void *arg)
 /* ------------------------------------------------------------------ */
 /* ATS and PRI                                                         */
 
-static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
+static struct hwdev sdev_new_pcie(uint32_t sid, bool pri)
 {
 	struct smmuv3_dev_params p = {
 		.sid = sid, .is_pci = true, .ssid_bits = 8, .ats = true, .pri = pri};
@@ -1707,7 +1694,7 @@ static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
 	return sdev_new_p(&p);
 }
 
-static struct pcie_ep_stats ep_stats(struct sdev *d)
+static struct pcie_ep_stats ep_stats(struct hwdev *d)
 {
 	struct pcie_ep_stats st;
 
@@ -1724,7 +1711,7 @@ static void test_ats(void *arg)
 	uint32_t ioas, hwpt;
 	uint8_t buf[64];
 	uint64_t ste[8];
-	struct sdev a, b;
+	struct hwdev a, b;
 	int err;
 
 	smmu_setup();
@@ -1788,7 +1775,7 @@ static void test_pri_iopf(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	uint32_t ioas, hwpt, fault_id, plain;
 	uint64_t ste[8];
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1838,7 +1825,7 @@ static void test_ats_nested(void *arg)
 	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	uint64_t ste[8];
 	struct guest g;
-	struct sdev a, b, c;
+	struct hwdev a, b, c;
 
 	smmu_setup();
 	a = sdev_new_pcie(SID_A, false);
@@ -1903,7 +1890,7 @@ static void test_ats_pasid(void *arg)
 	struct iommu_dma_fault f;
 	uint8_t buf[16];
 	uint64_t ste[8];
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new_pcie(SID_A, false);
@@ -1990,7 +1977,7 @@ static void test_close_all(void *arg)
 {
 	uint32_t ioas, parent, viommu, nested, fault_id;
 	struct guest g;
-	struct sdev a, b;
+	struct hwdev a, b;
 	int vfd, ffd;
 
 	smmu_setup();
@@ -2058,7 +2045,7 @@ static void test_dmatest(void *arg)
 	struct dmatest *dt;
 	uint32_t ioas, hwpt, st;
 	uint64_t v = 0;
-	struct sdev a;
+	struct hwdev a;
 	int err, efd;
 
 	iommufd_setup();
@@ -2186,7 +2173,7 @@ static void test_concurrent(void *arg)
 				.blocked_reason = { 0, SMMU_EVT_C_BAD_CD },
 				.unmapped_reason = EVT_F_TRANSLATION,
 				.blocked_name = "aborted" };
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -2215,7 +2202,7 @@ static void test_concurrent(void *arg)
  * make check-asan, no memory).
  */
 static struct fstate {
-	struct sdev a;
+	struct hwdev a;
 	uint32_t ioas, hwpt, parent, viommu, vdev, veventq, nested;
 	int vfd;
 	uint8_t x[8];

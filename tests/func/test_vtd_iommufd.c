@@ -52,12 +52,6 @@
 
 static struct vtd_iommu *vtd;
 
-struct vdev {
-	struct udev *udev;
-	struct iommufd_device *idev;
-	uint32_t id;
-};
-
 static void vtd_setup_p(const struct vtd_iommu_params *p)
 {
 	struct vtd_iommu_params d;
@@ -75,38 +69,31 @@ static void vtd_setup(void)
 	vtd_setup_p(NULL);
 }
 
-static struct vdev vdev_new_p(const struct vtd_dev_params *p)
+static struct hwdev vdev_new_p(const struct vtd_dev_params *p)
 {
-	struct vdev d = {0};
 	int err;
+	struct udev *udev = vtd_iommu_dev_create(vtd, p, &err);
 
-	d.udev = vtd_iommu_dev_create(vtd, p, &err);
-	TAP_CHECK(d.udev, "dev_create: %d", err);
-	d.idev = hwdev_bind(d.udev, &d.id);
-	return d;
+	return hwdev_new(udev, err);
 }
 
-static struct vdev vdev_new(uint16_t sid)
+static struct hwdev vdev_new(uint16_t sid)
 {
 	struct vtd_dev_params p = {.sid = sid, .is_pci = true, .pasid_bits = 8};
 
 	return vdev_new_p(&p);
 }
 
-static int vdev_attach(struct vdev *d, uint32_t pasid, uint32_t pt_id)
+static int vdev_attach(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_attach(d->idev, pasid, &id);
 }
 
-static void vdev_free(struct vdev *d)
+static void vdev_free(struct hwdev *d)
 {
-	if (!d->udev)
-		return;
-	hwdev_unbind(d->idev);
-	vtd_iommu_dev_destroy(d->udev);
-	d->udev = NULL;
+	hwdev_free(d, vtd_iommu_dev_destroy);
 }
 
 static void vtd_teardown(void)
@@ -124,23 +111,24 @@ static uint16_t hwpt_did(uint32_t id)
 	return (uint16_t)did;
 }
 
-static void pe_read(struct vdev *d, uint32_t pasid, uint64_t pe[8])
+static void pe_read(struct hwdev *d, uint32_t pasid, uint64_t pe[8])
 {
 	TAP_CHECK(!vtd_iommu_read_pasid_entry(d->udev, pasid, pe), "read PASID entry");
 }
 
-static int dma(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
+static int dma(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
 	       size_t *done, struct iommu_dma_fault *f)
 {
 	return hwdev_dma(d->udev, pasid, iova, buf, len, write, done, f);
 }
 
-static void dma_ok(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write)
+static void dma_ok(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		   bool write)
 {
 	hwdev_dma_ok(d->udev, pasid, iova, buf, len, write);
 }
 
-static void dma_fault(struct vdev *d, uint32_t pasid, uint64_t iova, size_t len, bool write,
+static void dma_fault(struct hwdev *d, uint32_t pasid, uint64_t iova, size_t len, bool write,
 		      int err, unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	hwdev_dma_fault(d->udev, pasid, iova, len, write, err, reason, want_done, fault_iova);
@@ -154,7 +142,7 @@ static void test_hw_info(void *arg)
 	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	struct iommu_hw_info_vtd info;
 	struct iommu_hw_info cmd;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t cap, ecap;
 
 	vtd_setup();
@@ -199,7 +187,7 @@ static void test_paging(void *arg)
 	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48};
 	uint8_t out[0x2000], in[0x2000];
 	uint32_t ioas, hwpt, hwpt2;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -354,7 +342,7 @@ static void test_nested_rules(void *arg)
 	uint32_t ioas, parent, plain, id;
 	struct vtd_iommu_params p;
 	uint8_t big[32] = {0};
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -455,7 +443,7 @@ static void test_nested_dma(void *arg)
 	uint32_t ioas, parent, nested;
 	struct guest g;
 	uint8_t buf[16];
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -517,7 +505,7 @@ static void test_invalidate(void *arg)
 {
 	struct iommu_hwpt_vtd_s1_invalidate e[3];
 	uint32_t ioas, parent, nested, n;
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -590,7 +578,7 @@ static void test_dirty(void *arg)
 	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint8_t x[8] = "dirtyyy";
 	uint32_t ioas, hwpt, plain;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -641,7 +629,7 @@ static void test_dirty_nested(void *arg)
 	uint32_t ioas, parent, nested;
 	uint8_t x[8] = "nesteddd";
 	struct guest g;
-	struct vdev a;
+	struct hwdev a;
 	uint64_t pe[8], bitmap = 0;
 
 	vtd_setup();
@@ -680,7 +668,7 @@ static void test_pasid(void *arg)
 	uint32_t ioas, hwpt, rid_hwpt, parent, nested;
 	struct guest g;
 	uint8_t buf[16];
-	struct vdev a;
+	struct hwdev a;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -732,7 +720,7 @@ static void test_pasid(void *arg)
 /* IOPF: page requests to the fault queue, page group responses       */
 
 struct dma_job {
-	struct vdev *d;
+	struct hwdev *d;
 	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[32];
@@ -751,7 +739,7 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static void job_start(struct dma_job *j, struct vdev *d, uint32_t pasid, uint64_t iova, size_t len,
+static void job_start(struct dma_job *j, struct hwdev *d, uint32_t pasid, uint64_t iova, size_t len,
 		      bool write)
 {
 	*j = (struct dma_job){.d = d, .pasid = pasid, .iova = iova, .len = len, .write = write};
@@ -785,7 +773,7 @@ static void iopf_setup(void)
 	vtd_setup_p(&p);
 }
 
-static struct vdev vdev_pcie(uint16_t sid, bool ats, bool pri)
+static struct hwdev vdev_pcie(uint16_t sid, bool ats, bool pri)
 {
 	struct vtd_dev_params p = {
 		.sid = sid, .is_pci = true, .pasid_bits = 8, .ats = ats, .pri = pri};
@@ -802,7 +790,7 @@ static void test_iopf_errno(void *arg)
 {
 	uint32_t ioas, parent, nested, paging, fault_id;
 	struct vtd_dev_params np = {.sid = SID_B + 1, .pasid_bits = 8, .ats = true, .pri = true};
-	struct vdev a, b, c, d;
+	struct hwdev a, b, c, d;
 	struct guest g;
 	int ffd;
 
@@ -879,7 +867,7 @@ static void test_iopf_nested(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	struct dma_job j;
 	struct guest g;
-	struct vdev a;
+	struct hwdev a;
 	int ffd;
 
 	iopf_setup();
@@ -997,7 +985,7 @@ static void test_dmatest(void *arg)
 	struct vtd_iommu_stats st0, st1;
 	uint32_t ioas, hwpt, st;
 	struct dmatest *dt;
-	struct vdev a;
+	struct hwdev a;
 	int err;
 
 	vtd_setup();
@@ -1084,7 +1072,7 @@ static void test_concurrent(void *arg)
 				.unmapped_reason = VTD_FR_SM_READ,
 				.until_stop = true,
 				.blocked_name = "blocked" };
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
