@@ -46,6 +46,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 
+#include "dmatest_regs.h"
 #include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
@@ -2007,31 +2008,6 @@ static void test_close_all(void *arg)
 /* ------------------------------------------------------------------ */
 /* The dmatest PCI function behind the SMMU                            */
 
-static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read 0x%llx",
-		  (unsigned long long)off);
-	return v;
-}
-
-static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write 0x%llx",
-		  (unsigned long long)off);
-}
-
-static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
-{
-	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	dt_wr(d, DMATEST_REG_LEN, 4, len);
-	dt_wr(d, DMATEST_REG_OP, 4, op);
-	dt_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
-}
-
 /*
  * dmatest on an SMMUv3 device: COPY through stage 2, a fault whose reason
  * is the SMMU's event type, and an MSI-X message to the SW_MSI window that
@@ -2063,39 +2039,24 @@ static void test_dmatest(void *arg)
 	CHECK_OK(sdev_attach(&a, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
-	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
-		  "enable");
+	dt_enable(dt);
 
 	/* COPY page 1 to page 4, through the SMMU. */
-	for (unsigned int i = 0; i < PAGE_SIZE; i++)
-		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
-			  PAGE_SIZE),
-		  "copied");
+	dt_check_copy(dt, buffer, IOVA, PAGE_SIZE);
 
 	/* A read past the mapping: the fault registers carry the SMMU's F_TRANSLATION. */
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
-	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
-		     DMATEST_ERR_DMA_FAULT, "DMA fault");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
-			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
-		     "FAULT_INFO");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
-	dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+	dt_check_read_fault(dt, IOVA, IOVA + BUFFER_SIZE, EVT_F_TRANSLATION);
+	reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
 
 	/* MSI-X vector 0 to the SW_MSI window's translater, event 5: the eventfd fires. */
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
 	      SMMUV3_MSI_IOVA_BASE + MSI_DOORBELL_TRANSLATER);
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
 	TAP_CHECK(
 		!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE),
 		"MSI-X on");
-	dt_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
+	reg_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
 	st = dt_go(dt, DMATEST_OP_FILL, 0, IOVA + 8 * PAGE_SIZE, 64);
 	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
 	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
@@ -2119,7 +2080,7 @@ static void test_dmatest(void *arg)
 		for (unsigned int i = 0; i < PAGE_SIZE; i++)
 			b2[PAGE_SIZE + i] = (uint8_t)(i ^ 0x77);
 		memset((uint8_t *)buffer + 2 * PAGE_SIZE, 0, PAGE_SIZE);
-		dt_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
+		reg_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 2 * PAGE_SIZE, PAGE_SIZE);
 		TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "PASID COPY done");
 		TAP_CHECK(!memcmp(b2 + 2 * PAGE_SIZE, b2 + PAGE_SIZE, PAGE_SIZE),
@@ -2128,21 +2089,21 @@ static void test_dmatest(void *arg)
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE, IOVA, 8);
 		TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
 			     DMATEST_ERR_DMA_FAULT, "PASID DMA fault");
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_INFO, 4),
 			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
 				     EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
 				     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
 			     "FAULT_INFO with PASID");
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
-		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
-		dt_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
+		reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		reg_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA, IOVA + PAGE_SIZE, 8);
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_INFO, 4),
 			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
 				     SMMU_EVT_C_BAD_CD << DMATEST_FAULT_REASON_SHIFT |
 				     (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
 			     "PASID 4: C_BAD_CD");
-		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
 		iommufd_device_detach(a.idev, 3);
 		munmap(b2, BUFFER_SIZE);
 	}

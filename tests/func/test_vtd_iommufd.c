@@ -32,6 +32,7 @@
 #include "pt/pt.h"
 #include "util/alloc.h"
 
+#include "dmatest_regs.h"
 #include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
@@ -957,33 +958,10 @@ static void test_iopf_nested(void *arg)
 /* ------------------------------------------------------------------ */
 /* dmatest behind VT-d                                                */
 
-static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read");
-	return v;
-}
-
-static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write");
-}
-
-static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
-{
-	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	dt_wr(d, DMATEST_REG_LEN, 4, len);
-	dt_wr(d, DMATEST_REG_OP, 4, op);
-	dt_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
-}
-
 static void test_dmatest(void *arg)
 {
 	struct vtd_iommu_stats st0, st1;
-	uint32_t ioas, hwpt, st;
+	uint32_t ioas, hwpt;
 	struct dmatest *dt;
 	struct hwdev a;
 	int err;
@@ -996,25 +974,10 @@ static void test_dmatest(void *arg)
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
-	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
-		  "enable");
-	for (unsigned int i = 0; i < PAGE_SIZE; i++)
-		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
-			  PAGE_SIZE),
-		  "copied");
+	dt_enable(dt);
+	dt_check_copy(dt, buffer, IOVA, PAGE_SIZE);
 	vtd_iommu_get_stats(vtd, &st0);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
-	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
-		     DMATEST_ERR_DMA_FAULT, "DMA fault");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | VTD_FR_SM_READ << DMATEST_FAULT_REASON_SHIFT |
-			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
-		     "FAULT_INFO");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+	dt_check_read_fault(dt, IOVA, IOVA + BUFFER_SIZE, VTD_FR_SM_READ);
 	/* The driver consumed the fault record. */
 	vtd_iommu_get_stats(vtd, &st1);
 	TAP_CHECK_EQ(st1.faults - st0.faults, 1, "one fault record");
