@@ -55,13 +55,8 @@ static inline void dt_close(struct dt_fix *f)
 static inline uint32_t dt_run(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst,
 			      uint32_t len, uint32_t pasid_reg)
 {
-	reg_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	reg_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	reg_wr(d, DMATEST_REG_LEN, 4, len);
 	reg_wr(d, DMATEST_REG_PASID, 4, pasid_reg);
-	reg_wr(d, DMATEST_REG_OP, 4, op);
-	reg_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)reg_rd(d, DMATEST_REG_STATUS, 4);
+	return dt_go(d, op, src, dst, len);
 }
 
 /* Anonymous memory, page aligned, for DMA. */
