@@ -128,54 +128,56 @@ static void test_geometry_pages_windows(void **state)
 	assert_int_equal(c.oas, 52);
 }
 
-static void test_geometry_errors(void **state)
-{
-	struct pt_cfg c;
+/* A configuration: mk()'s arguments, and what pt_cfg_init() must return. */
+struct geo_case {
+	unsigned int page_shift, ias, levels, oas;
+	uint64_t base;
+	int ret;
+};
 
+static const struct geo_case geo_cases[] = {
 	/* Page sizes 4K .. 16G only. */
-	c = mk(11, 31, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(35, 50, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 11, 31, 1, 52, 0, -EINVAL },
+	{ 35, 50, 1, 52, 0, -EINVAL },
 	/* 1 .. 5 levels. */
-	c = mk(12, 31, 0, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 6, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 12, 31, 0, 52, 0, -EINVAL },
+	{ 12, 31, 6, 52, 0, -EINVAL },
 	/* The window must be larger than one page, and below bit 60. */
-	c = mk(12, 12, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(16, 13, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(30, 60, 5, 64, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 12, 12, 1, 52, 0, -EINVAL },
+	{ 16, 13, 1, 52, 0, -EINVAL },
+	{ 30, 60, 5, 64, 0, -EINVAL },
 	/*
 	 * Linux's bound e * levels + page_shift < 60: 2^59 of 4K pages in 2
 	 * levels needs e = ceil(47/2) = 24 and 48 + 12 = 60: refused. 2^58
 	 * gives e = 23, 46 + 12 = 58: fine.
 	 */
-	c = mk(12, 59, 2, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 58, 2, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 59, 2, 52, 0, -EINVAL },
+	{ 12, 58, 2, 52, 0, 0 },
 	/* The window start must be aligned to the window size. */
-	c = mk(12, 31, 1, 52, 1ULL << 30);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 52, 1ULL << 31);
-	assert_int_equal(pt_cfg_init(&c), 0);
-	c = mk(34, 59, 5, 52, WIN1 + (1ULL << 58));
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(34, 59, 5, 52, WIN1);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 31, 1, 52, 1ULL << 30, -EINVAL },
+	{ 12, 31, 1, 52, 1ULL << 31, 0 },
+	{ 34, 59, 5, 52, WIN1 + (1ULL << 58), -EINVAL },
+	{ 34, 59, 5, 52, WIN1, 0 },
 	/* Output size 32..64, and at least one page. */
-	c = mk(12, 31, 1, 31, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 65, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(34, 40, 1, 32, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 64, 0);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 31, 1, 31, 0, -EINVAL },
+	{ 12, 31, 1, 65, 0, -EINVAL },
+	{ 34, 40, 1, 32, 0, -EINVAL },
+	{ 12, 31, 1, 64, 0, 0 },
+};
+
+static void test_geometry_errors(void **state)
+{
+	for (size_t i = 0; i < sizeof(geo_cases) / sizeof(geo_cases[0]); i++) {
+		const struct geo_case *g = &geo_cases[i];
+		struct pt_cfg c = mk(g->page_shift, g->ias, g->levels, g->oas, g->base);
+		int ret = pt_cfg_init(&c);
+
+		if (ret != g->ret)
+			print_error("case %zu: page %u, ias %u, %u levels, oas %u, base 0x%llx: %d\n",
+				    i, g->page_shift, g->ias, g->levels, g->oas,
+				    (unsigned long long)g->base, ret);
+		assert_int_equal(ret, g->ret);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
