@@ -62,7 +62,6 @@ static int vtd_ss_cfg_init(struct pt_cfg *c)
 	return pt_cfg_geometry_4k_down(c, (c->ias - 12) / 9);
 }
 
-/* Reserved bits of a present (R or W) descriptor at @depth. */
 /* ---------------------------------------------------------------------- */
 /* Engine helpers (see pt_engine.h)                                       */
 

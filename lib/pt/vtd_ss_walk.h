@@ -34,6 +34,7 @@ static inline bool vtd_ss_is_table(const struct pt_cfg *c, unsigned int depth, u
 	return depth < vtd_ss_last_depth(c) && !(d & SS_PS);
 }
 
+/* Reserved bits of a present (R or W) descriptor at @depth. */
 static inline uint64_t ss_rsvd(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
 	int level = pt_level(c, depth);

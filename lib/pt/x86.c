@@ -62,11 +62,6 @@ static int x86_cfg_init(struct pt_cfg *c)
 	return pt_cfg_geometry_4k_down(c, c->ias == 57 ? 5 : 4);
 }
 
-/*
- * Reserved bits of a present descriptor at @depth. A PS bit that is not
- * allowed at its level is itself reserved; a large leaf reserves the
- * address bits between PAT (bit 12) and its alignment.
- */
 /* ---------------------------------------------------------------------- */
 /* Engine helpers (see pt_engine.h)                                       */
 

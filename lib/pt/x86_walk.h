@@ -35,6 +35,11 @@ static inline bool x86_is_table(const struct pt_cfg *c, unsigned int depth, uint
 	return depth < x86_last_depth(c) && !(d & X86_PS);
 }
 
+/*
+ * Reserved bits of a present descriptor at @depth. A PS bit that is not
+ * allowed at its level is itself reserved; a large leaf reserves the
+ * address bits between PAT (bit 12) and its alignment.
+ */
 static inline uint64_t x86_rsvd(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
 	int level = pt_level(c, depth);
