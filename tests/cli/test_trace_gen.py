@@ -14,43 +14,37 @@ from tap import Tap, run  # noqa: E402
 
 uiommu = sys.argv[1]
 
+ONE = ["--count", "1", "--pages", "1"]  # a valid one-access trace, to add one mistake to
+MODE = "expected sequential, random or zipfian"
+THETA = "--theta: expected a number above 0 and at most 10, got "
+WRITE_RATIO = "--write-ratio: expected a fraction from 0 to 1, got "
+
+# Arguments, and the first line of stderr after "uiommu trace-gen: ".
 USAGE = [
-    ([], "uiommu trace-gen: expected sequential, random or zipfian"),
-    (["--count", "1", "--pages", "1"], "uiommu trace-gen: expected sequential, random or zipfian"),
-    (["gaussian", "--count", "1", "--pages", "1"],
-     "uiommu trace-gen: expected sequential, random or zipfian, got 'gaussian'"),
-    (["random", "extra", "--count", "1", "--pages", "1"],
-     "uiommu trace-gen: unexpected argument 'extra'"),
-    (["random", "--pages", "1"], "uiommu trace-gen: missing --count N"),
-    (["random", "--count", "1"], "uiommu trace-gen: missing --pages P"),
+    ([], MODE),
+    (ONE, MODE),
+    (["gaussian", *ONE], MODE + ", got 'gaussian'"),
+    (["random", "extra", *ONE], "unexpected argument 'extra'"),
+    (["random", "--pages", "1"], "missing --count N"),
+    (["random", "--count", "1"], "missing --pages P"),
     (["random", "--count", "x", "--pages", "1"],
-     "uiommu trace-gen: --count: expected a number such as 4096, 0x1000 or 4K, got 'x'"),
-    (["random", "--count", "1", "--pages", "0"],
-     "uiommu trace-gen: --pages: expected at least 1 page, got 0"),
-    (["random", "--count", "1", "--pages", "1", "--page-size", "3000"],
-     "uiommu trace-gen: --page-size: expected a power of two up to 4G such as 4K, got '3000'"),
-    (["random", "--count", "1", "--pages", "1", "--theta", "0.5"],
-     "uiommu trace-gen: --theta applies to zipfian only"),
-    (["zipfian", "--count", "1", "--pages", "1", "--theta", "0"],
-     "uiommu trace-gen: --theta: expected a number above 0 and at most 10, got '0'"),
-    (["zipfian", "--count", "1", "--pages", "1", "--theta", "11"],
-     "uiommu trace-gen: --theta: expected a number above 0 and at most 10, got '11'"),
-    (["zipfian", "--count", "1", "--pages", "1", "--theta", "-1"],
-     "uiommu trace-gen: --theta: expected a number above 0 and at most 10, got '-1'"),
-    (["zipfian", "--count", "1", "--pages", "1", "--theta", "nan"],
-     "uiommu trace-gen: --theta: expected a number above 0 and at most 10, got 'nan'"),
-    (["random", "--count", "1", "--pages", "1", "--write-ratio", "1.5"],
-     "uiommu trace-gen: --write-ratio: expected a fraction from 0 to 1, got '1.5'"),
-    (["random", "--count", "1", "--pages", "1", "--write-ratio", "half"],
-     "uiommu trace-gen: --write-ratio: expected a fraction from 0 to 1, got 'half'"),
+     "--count: expected a number such as 4096, 0x1000 or 4K, got 'x'"),
+    (["random", "--count", "1", "--pages", "0"], "--pages: expected at least 1 page, got 0"),
+    (["random", *ONE, "--page-size", "3000"],
+     "--page-size: expected a power of two up to 4G such as 4K, got '3000'"),
+    (["random", *ONE, "--theta", "0.5"], "--theta applies to zipfian only"),
+] + [
+    (["zipfian", *ONE, "--theta", v], f"{THETA}'{v}'") for v in ("0", "11", "-1", "nan")
+] + [
+    (["random", *ONE, "--write-ratio", v], f"{WRITE_RATIO}'{v}'") for v in ("1.5", "half")
+] + [
     (["random", "--count", "1", "--pages", "0x10_0000_0000_0000", "--base", "0x10"],
-     "uiommu trace-gen: --pages: 0x10_0000_0000_0000 pages of 4096 bytes from 0x10 run past the "
-     "end of the 64-bit address space"),
+     "--pages: 0x10_0000_0000_0000 pages of 4096 bytes from 0x10 run past the end of the 64-bit "
+     "address space"),
     (["random", "--count", "1", "--pages", "2", "--base", "0xffff_ffff_ffff_f000"],
-     "uiommu trace-gen: --pages: 2 pages of 4096 bytes from 0xfffffffffffff000 run past the end "
-     "of the 64-bit address space"),
-    (["random", "--count", "1", "--pages", "1", "--seed"],
-     "uiommu trace-gen: option '--seed' needs an argument"),
+     "--pages: 2 pages of 4096 bytes from 0xfffffffffffff000 run past the end of the 64-bit "
+     "address space"),
+    (["random", *ONE, "--seed"], "option '--seed' needs an argument"),
 ]
 
 
@@ -80,7 +74,8 @@ t = Tap(len(USAGE) + 14)
 for args, want in USAGE:
     rc, out, err = run(uiommu, "trace-gen", *args)
     first = err.splitlines()[0] if err else ""
-    t.ok(rc == 2 and out == "" and first == want, f"usage error: trace-gen {' '.join(args)}",
+    t.ok(rc == 2 and out == "" and first == "uiommu trace-gen: " + want,
+         f"usage error: trace-gen {' '.join(args)}",
          f"exit {rc}\nstderr: {err!r}")
 
 # Format and header.

@@ -2,7 +2,8 @@
 /*
  * tests/func/dmatest_fixture.h - a dmatest function plugged into a mock
  * device that real ioctls made (IOMMU_TEST_OP_MOCK_DOMAIN on an IOAS),
- * and the register-level helpers a driver would have.
+ * and dt_run(), one operation with its PASID register (the other
+ * register-level helpers are dmatest_regs.h's).
  *
  * The only internal hooks: iommufd_selftest_dev_hold() to reach the mock
  * device's struct udev, and the dmatest API itself (what VFIO will expose
@@ -19,6 +20,7 @@
 #include "hw/mock/mock.h"
 #include "dev/msi_doorbell.h"
 #include "iommufd_internal.h"
+#include "dmatest_regs.h"
 #include "iommufd_objs.h"
 
 struct dt_fix {
@@ -49,60 +51,12 @@ static inline void dt_close(struct dt_fix *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static inline uint32_t cfg_rd(struct dmatest *d, unsigned int off, unsigned int size)
-{
-	uint32_t v = 0;
-	int rc = dmatest_cfg_read(d, off, size, &v);
-
-	TAP_CHECK(!rc, "cfg read 0x%x/%u: %d", off, size, rc);
-	return v;
-}
-
-static inline void cfg_wr(struct dmatest *d, unsigned int off, unsigned int size, uint32_t v)
-{
-	int rc = dmatest_cfg_write(d, off, size, v);
-
-	TAP_CHECK(!rc, "cfg write 0x%x/%u: %d", off, size, rc);
-}
-
-static inline uint64_t reg_rd(struct dmatest *d, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-	int rc = dmatest_bar_read(d, 0, off, size, &v);
-
-	TAP_CHECK(!rc, "BAR0 read 0x%llx/%u: %d", (unsigned long long)off, size, rc);
-	return v;
-}
-
-static inline void reg_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
-{
-	int rc = dmatest_bar_write(d, 0, off, size, v);
-
-	TAP_CHECK(!rc, "BAR0 write 0x%llx/%u: %d", (unsigned long long)off, size, rc);
-}
-
-/* Memory Space and Bus Master on, as a driver's pci_enable_device + set_master. */
-static inline void dt_enable(struct dmatest *d)
-{
-	cfg_wr(d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-}
-
 /* Program one operation and ring GO; returns STATUS. */
 static inline uint32_t dt_run(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst,
 			      uint32_t len, uint32_t pasid_reg)
 {
-	reg_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	reg_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	reg_wr(d, DMATEST_REG_LEN, 4, len);
 	reg_wr(d, DMATEST_REG_PASID, 4, pasid_reg);
-	reg_wr(d, DMATEST_REG_OP, 4, op);
-	reg_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)reg_rd(d, DMATEST_REG_STATUS, 4);
-}
-
-static inline uint32_t status_err(uint32_t st)
-{
-	return (st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT;
+	return dt_go(d, op, src, dst, len);
 }
 
 /* Anonymous memory, page aligned, for DMA. */

@@ -6,8 +6,8 @@
  * VFIO cdev uses, the domain behind a HWPT ID, DMA through the device with
  * its result checked, and zeroed shared pages for buffers and guest RAM.
  *
- * Each test keeps its own device struct and model setup (the instance, its
- * device parameters); these helpers take the parts they need.
+ * Each test keeps its own model setup (the instance, its device
+ * parameters); these helpers take the parts they need.
  */
 #ifndef UIOMMU_TESTS_FUNC_HWDEV_FIXTURE_H
 #define UIOMMU_TESTS_FUNC_HWDEV_FIXTURE_H
@@ -37,6 +37,34 @@ static inline void hwdev_unbind(struct iommufd_device *idev)
 {
 	iommufd_device_detach(idev, IOMMU_NO_PASID);
 	iommufd_device_unbind(idev);
+}
+
+/* A model's device bound to the test's iommufd, and its ID there. */
+struct hwdev {
+	struct udev *udev;
+	struct iommufd_device *idev;
+	uint32_t id;
+};
+
+/* @udev, just made by the model's dev_create (NULL: it failed with @err), bound. */
+static inline struct hwdev hwdev_new(struct udev *udev, int err)
+{
+	struct hwdev d = {0};
+
+	TAP_CHECK(udev, "dev_create: %d", err);
+	d.udev = udev;
+	d.idev = hwdev_bind(udev, &d.id);
+	return d;
+}
+
+/* Unbind @d and destroy its device with the model's @destroy; once only. */
+static inline void hwdev_free(struct hwdev *d, void (*destroy)(struct udev *))
+{
+	if (!d->udev)
+		return;
+	hwdev_unbind(d->idev);
+	destroy(d->udev);
+	d->udev = NULL;
 }
 
 /* The domain of HWPT @id (looked up in the context, for its VMID or DID). */

@@ -46,6 +46,8 @@
 #include "util/alloc.h"
 #include "util/file.h"
 
+#include "dmatest_regs.h"
+#include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
 
@@ -102,12 +104,6 @@
 
 static struct smmuv3_iommu *smmu;
 
-struct sdev {
-	struct udev *udev;
-	struct iommufd_device *idev;
-	uint32_t id;
-};
-
 /* The last event record the driver consumed (its event log). */
 static uint64_t evt_last[4];
 
@@ -146,18 +142,15 @@ static void smmu_setup_s2(void)
 	smmu_setup_p(false);
 }
 
-static struct sdev sdev_new_p(const struct smmuv3_dev_params *p)
+static struct hwdev sdev_new_p(const struct smmuv3_dev_params *p)
 {
-	struct sdev d = {0};
 	int err;
+	struct udev *udev = smmuv3_iommu_dev_create(smmu, p, &err);
 
-	d.udev = smmuv3_iommu_dev_create(smmu, p, &err);
-	TAP_CHECK(d.udev, "dev_create: %d", err);
-	d.idev = hwdev_bind(d.udev, &d.id);
-	return d;
+	return hwdev_new(udev, err);
 }
 
-static struct sdev sdev_new(uint32_t sid, bool can_stall)
+static struct hwdev sdev_new(uint32_t sid, bool can_stall)
 {
 	struct smmuv3_dev_params p = {
 		.sid = sid, .can_stall = can_stall, .is_pci = true, .ssid_bits = 8};
@@ -165,27 +158,23 @@ static struct sdev sdev_new(uint32_t sid, bool can_stall)
 	return sdev_new_p(&p);
 }
 
-static int sdev_attach(struct sdev *d, uint32_t pt_id)
+static int sdev_attach(struct hwdev *d, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_attach(d->idev, IOMMU_NO_PASID, &id);
 }
 
-static int sdev_replace(struct sdev *d, uint32_t pt_id)
+static int sdev_replace(struct hwdev *d, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_replace(d->idev, IOMMU_NO_PASID, &id);
 }
 
-static void sdev_free(struct sdev *d)
+static void sdev_free(struct hwdev *d)
 {
-	if (!d->udev)
-		return;
-	hwdev_unbind(d->idev);
-	smmuv3_iommu_dev_destroy(d->udev);
-	d->udev = NULL;
+	hwdev_free(d, smmuv3_iommu_dev_destroy);
 }
 
 static void smmu_teardown(void)
@@ -212,7 +201,7 @@ static uint16_t hwpt_asid(uint32_t id)
 }
 
 /* CD @ssid of @d's CD table, CPU order. */
-static void cd_read(struct sdev *d, uint32_t ssid, uint64_t cd[8])
+static void cd_read(struct hwdev *d, uint32_t ssid, uint64_t cd[8])
 {
 	TAP_CHECK(!smmuv3_iommu_read_cd(d->udev, ssid, cd), "read_cd %u", ssid);
 }
@@ -225,18 +214,18 @@ static uint16_t hwpt_vmid(uint32_t id)
 	return (uint16_t)vmid;
 }
 
-static int dma(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
+static int dma(struct hwdev *d, uint64_t iova, void *buf, size_t len, bool write, size_t *done,
 	       struct iommu_dma_fault *f)
 {
 	return hwdev_dma(d->udev, IOMMU_NO_PASID, iova, buf, len, write, done, f);
 }
 
-static void dma_ok(struct sdev *d, uint64_t iova, void *buf, size_t len, bool write)
+static void dma_ok(struct hwdev *d, uint64_t iova, void *buf, size_t len, bool write)
 {
 	hwdev_dma_ok(d->udev, IOMMU_NO_PASID, iova, buf, len, write);
 }
 
-static void dma_fault(struct sdev *d, uint64_t iova, size_t len, bool write, int err,
+static void dma_fault(struct hwdev *d, uint64_t iova, size_t len, bool write, int err,
 		      unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	struct iommu_dma_fault f = hwdev_dma_fault(d->udev, IOMMU_NO_PASID, iova, len, write, err,
@@ -253,7 +242,7 @@ static void test_hw_info(void *arg)
 	struct iommu_hw_info_arm_smmuv3 info;
 	struct iommu_hw_info cmd;
 	struct smmuv3_dev_params p = {.sid = SID_B, .no_dirty = true};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t v;
 
 	smmu_setup();
@@ -321,7 +310,7 @@ static void test_paging(void *arg)
 	uint32_t ioas, hwpt, hwpt2, auto_id;
 	uint8_t out[0x2000], in[0x2000];
 	struct iommu_hwpt_arm_smmuv3 vste = {.ste = {1, 0}};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8];
 
 	smmu_setup_s2();
@@ -399,7 +388,7 @@ static void test_paging(void *arg)
 		struct smmuv3_iommu_params pp;
 		struct smmuv3_iommu *other, *mine = smmu;
 		struct smmuv3_dev_params dp = {.sid = 1};
-		struct sdev c;
+		struct hwdev c;
 
 		smmuv3_iommu_params_default(&pp);
 		pp.hw.s1p = false;
@@ -424,7 +413,7 @@ static void test_msi(void *arg)
 	uint32_t ioas, hwpt, msi = 0x1234abcd, v;
 	uint64_t db_iova, iova;
 	uint32_t *db;
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup_s2(); /* stage 2: the doorbell page is write-only (stage 1 has no such leaf) */
 	a = sdev_new(SID_A, false);
@@ -464,7 +453,7 @@ static void test_msi(void *arg)
 	/* A device without MSIs has no window. */
 	{
 		struct smmuv3_dev_params p = {.sid = SID_B, .no_msi = true};
-		struct sdev b = sdev_new_p(&p);
+		struct hwdev b = sdev_new_p(&p);
 
 		sdev_free(&a);
 		iova = SMMUV3_MSI_IOVA_BASE;
@@ -486,7 +475,7 @@ static void test_dirty(void *arg)
 	struct smmuv3_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint32_t ioas, hwpt, plain;
 	uint8_t x[8] = "dirtyyy";
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8], cd[8];
 
 	smmu_setup();
@@ -638,7 +627,7 @@ static void test_viommu(void *arg)
 	uint32_t ioas, parent, plain, viommu, viommu2, nested, bypass, abort_id, vdev, id;
 	struct iommu_hwpt_arm_smmuv3 v;
 	struct iommu_hwpt_selftest st = {0};
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint64_t ste[8], s2ste[8];
 	uint16_t vmid;
 
@@ -753,7 +742,7 @@ static void test_nested_dma(void *arg)
 	uint8_t buf[16];
 	struct guest g;
 	struct vrec rec;
-	struct sdev a;
+	struct hwdev a;
 	uint32_t msi = 0xfeedf00d, *db;
 	int vfd;
 
@@ -861,7 +850,7 @@ static void test_nested_pasid(void *arg)
 	uint8_t buf[8] = "pasid 1";
 	struct guest g;
 	struct vrec rec;
-	struct sdev a;
+	struct hwdev a;
 	uint64_t *cd1;
 	size_t done;
 	int vfd;
@@ -925,7 +914,7 @@ static void test_invalidate(void *arg)
 	struct smmuv3_iommu_stats st;
 	uint32_t ioas, parent, viommu, n;
 	uint64_t wide[3][3];
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -1017,7 +1006,7 @@ static void test_invalidate(void *arg)
 /* IOPF through the fault queue                                        */
 
 struct dma_job {
-	struct sdev *d;
+	struct hwdev *d;
 	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[64];
@@ -1037,7 +1026,7 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, uint64_t iova,
+static void job_start_pasid(struct dma_job *j, struct hwdev *d, uint32_t pasid, uint64_t iova,
 			    size_t len, bool write)
 {
 	j->d = d;
@@ -1051,7 +1040,7 @@ static void job_start_pasid(struct dma_job *j, struct sdev *d, uint32_t pasid, u
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
 }
 
-static void job_start(struct dma_job *j, struct sdev *d, uint64_t iova, size_t len, bool write)
+static void job_start(struct dma_job *j, struct hwdev *d, uint64_t iova, size_t len, bool write)
 {
 	job_start_pasid(j, d, IOMMU_NO_PASID, iova, len, write);
 }
@@ -1072,12 +1061,56 @@ static void fault_respond(int fd, uint32_t cookie, uint32_t code)
 	TAP_CHECK_EQ(uiommu_write(fd_file(fd), &r, sizeof(r)), sizeof(r), "response");
 }
 
+/*
+ * A 32-byte write at IOVA + 0x3010, a page @ioas does not map yet, waits:
+ * its request (in *@pf) has the Last flag, device @a, address @addr and
+ * write permission. Mapping the page and answering SUCCESS completes the
+ * write, all 32 bytes into the new page.
+ */
+static void fault_demand_write(int ffd, struct hwdev *a, uint32_t ioas, uint64_t addr,
+			       struct iommu_hwpt_pgfault *pf)
+{
+	struct dma_job j;
+
+	job_start(&j, a, IOVA + 0x3010, 32, true);
+	fault_wait(ffd, pf);
+	TAP_CHECK_EQ(pf->flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
+	TAP_CHECK_EQ(pf->dev_id, a->id, "dev_id");
+	TAP_CHECK_EQ(pf->addr, addr, "addr");
+	TAP_CHECK_EQ(pf->perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
+	fault_respond(ffd, pf->cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
+	TAP_CHECK_EQ(j.done, 32, "bytes");
+	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
+}
+
+/*
+ * An 8-byte read at IOVA + 0x5000 (not mapped) waits; answering INVALID
+ * fails it with the translation fault, nothing moved.
+ */
+static void fault_demand_invalid(int ffd, struct hwdev *a)
+{
+	struct iommu_hwpt_pgfault pf;
+	struct dma_job j;
+
+	job_start(&j, a, IOVA + 0x5000, 8, false);
+	fault_wait(ffd, &pf);
+	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
+	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
+	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
+	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+}
+
 static void test_iopf_s2(void *arg)
 {
 	struct iommu_hwpt_pgfault pf;
 	uint32_t ioas, hwpt, fault_id, plain;
 	struct dma_job j;
-	struct sdev a;
+	struct hwdev a;
 	uint64_t ste[8];
 	int ffd;
 
@@ -1093,31 +1126,16 @@ static void test_iopf_s2(void *arg)
 	ste_read(SID_A, ste);
 	TAP_CHECK(ste[2] & STE2_S, "S2S");
 
-	/* A write to a page not mapped yet waits; the request reaches the queue. */
-	job_start(&j, &a, IOVA + 0x3010, 32, true);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
-	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
-	TAP_CHECK_EQ(pf.addr, IOVA + 0x3010, "addr");
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	/*
+	 * A write to a page not mapped yet waits; the request reaches the
+	 * queue with the faulting address. Demand paging: map it, answer
+	 * SUCCESS, and the transaction completes.
+	 */
+	fault_demand_write(ffd, &a, ioas, IOVA + 0x3010, &pf);
 	TAP_CHECK(pf.cookie, "cookie");
-	/* Demand paging: map it, answer SUCCESS, and the transaction completes. */
-	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, 0, "retried DMA");
-	TAP_CHECK_EQ(j.done, 32, "bytes");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
 
 	/* INVALID: the transaction is aborted. */
-	job_start(&j, &a, IOVA + 0x5000, 8, false);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, -EFAULT, "aborted");
-	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
-	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	fault_demand_invalid(ffd, &a);
 
 	/* Detaching answers what is outstanding: the waiting transaction ends. */
 	job_start(&j, &a, IOVA + 0x6000, 8, true);
@@ -1151,7 +1169,7 @@ static void test_iopf_nested(void *arg)
 	struct smmuv3_iommu_stats st;
 	struct dma_job j;
 	struct guest g;
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1206,7 +1224,7 @@ static void test_iopf_nested(void *arg)
 static void test_dirty_nested(void *arg)
 {
 	uint32_t ioas, hwpt;
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
@@ -1264,7 +1282,7 @@ static int hw_translate(uint32_t sid, uint32_t ssid, uint64_t iova, struct smmuv
 	return ret;
 }
 
-static int dma_pasid(struct sdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+static int dma_pasid(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
 		     bool write, struct iommu_dma_fault *f)
 {
 	size_t done = 0;
@@ -1273,12 +1291,12 @@ static int dma_pasid(struct sdev *d, uint32_t pasid, uint64_t iova, void *buf, s
 	return iommu_dma_rw(d->udev, pasid, iova, buf, len, write, &done, f);
 }
 
-static int pasid_attach(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+static int pasid_attach(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	return iommufd_device_attach(d->idev, pasid, &pt_id);
 }
 
-static int pasid_replace(struct sdev *d, uint32_t pasid, uint32_t pt_id)
+static int pasid_replace(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	return iommufd_device_replace(d->idev, pasid, &pt_id);
 }
@@ -1296,7 +1314,7 @@ static void test_s1_paging(void *arg)
 	uint64_t ste[8], cd[8];
 	uint8_t out[0x2000], in[0x2000];
 	struct iommu_dma_fault f;
-	struct sdev a, b;
+	struct hwdev a, b;
 	uint16_t asid;
 
 	smmu_setup();
@@ -1466,7 +1484,7 @@ static void test_pasid(void *arg)
 	struct iommu_domain *d;
 	struct smmuv3_result r;
 	uint64_t ste[8], cd[8];
-	struct sdev a, b, c;
+	struct hwdev a, b, c;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);				   /* 8 SSID bits: PASIDs 1..255 */
@@ -1624,7 +1642,7 @@ static void test_iopf_pasid(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	uint64_t cd[8];
 	struct dma_job j;
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1669,7 +1687,7 @@ static void test_iopf_pasid(void *arg)
 /* ------------------------------------------------------------------ */
 /* ATS and PRI                                                         */
 
-static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
+static struct hwdev sdev_new_pcie(uint32_t sid, bool pri)
 {
 	struct smmuv3_dev_params p = {
 		.sid = sid, .is_pci = true, .ssid_bits = 8, .ats = true, .pri = pri};
@@ -1677,7 +1695,7 @@ static struct sdev sdev_new_pcie(uint32_t sid, bool pri)
 	return sdev_new_p(&p);
 }
 
-static struct pcie_ep_stats ep_stats(struct sdev *d)
+static struct pcie_ep_stats ep_stats(struct hwdev *d)
 {
 	struct pcie_ep_stats st;
 
@@ -1694,7 +1712,7 @@ static void test_ats(void *arg)
 	uint32_t ioas, hwpt;
 	uint8_t buf[64];
 	uint64_t ste[8];
-	struct sdev a, b;
+	struct hwdev a, b;
 	int err;
 
 	smmu_setup();
@@ -1757,9 +1775,8 @@ static void test_pri_iopf(void *arg)
 	struct smmuv3_iommu_stats st0, st1;
 	struct iommu_hwpt_pgfault pf;
 	uint32_t ioas, hwpt, fault_id, plain;
-	struct dma_job j;
 	uint64_t ste[8];
-	struct sdev a;
+	struct hwdev a;
 	int ffd;
 
 	smmu_setup();
@@ -1775,30 +1792,15 @@ static void test_pri_iopf(void *arg)
 	TAP_CHECK_EQ(ste[1] & STE1_EATS(3), STE1_EATS(1), "EATS");
 	smmuv3_iommu_get_stats(smmu, &st0);
 
-	/* A write to a page not mapped yet: a page request for the page, write, Last. */
-	job_start(&j, &a, IOVA + 0x3010, 32, true);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "flags");
-	TAP_CHECK_EQ(pf.dev_id, a.id, "dev_id");
-	TAP_CHECK_EQ(pf.addr, IOVA + 0x3000, "page address");
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV, "perm");
+	/*
+	 * A write to a page not mapped yet: a page request for the page (its
+	 * address, not the faulting one), write, Last; answered, it completes.
+	 */
+	fault_demand_write(ffd, &a, ioas, IOVA + 0x3000, &pf);
 	TAP_CHECK(pf.grpid < 512, "PRG index");
-	ioas_map_fixed(ioas, (uint8_t *)buffer + 0x3000, PAGE_SIZE, IOVA + 0x3000);
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_SUCCESS);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, 0, "DMA after the response");
-	TAP_CHECK_EQ(j.done, 32, "bytes");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 0x3010, j.buf, 32), "bytes in the new page");
 
 	/* INVALID: the device gives up; the access fails with the translation fault. */
-	job_start(&j, &a, IOVA + 0x5000, 8, false);
-	fault_wait(ffd, &pf);
-	TAP_CHECK_EQ(pf.perm, IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_PRIV, "read perm");
-	fault_respond(ffd, pf.cookie, IOMMUFD_PAGE_RESP_INVALID);
-	pthread_join(j.th, NULL);
-	TAP_CHECK_EQ(j.ret, -EFAULT, "failed");
-	TAP_CHECK_EQ(j.f.reason, EVT_F_TRANSLATION, "reason");
-	TAP_CHECK_EQ(j.done, 0, "nothing moved");
+	fault_demand_invalid(ffd, &a);
 	smmuv3_iommu_get_stats(smmu, &st1);
 	TAP_CHECK_EQ(st1.pprs - st0.pprs, 2, "two PRI queue records");
 	TAP_CHECK_EQ(st1.pri_iopfs - st0.pri_iopfs, 2, "both to the fault queue");
@@ -1824,7 +1826,7 @@ static void test_ats_nested(void *arg)
 	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	uint64_t ste[8];
 	struct guest g;
-	struct sdev a, b, c;
+	struct hwdev a, b, c;
 
 	smmu_setup();
 	a = sdev_new_pcie(SID_A, false);
@@ -1889,7 +1891,7 @@ static void test_ats_pasid(void *arg)
 	struct iommu_dma_fault f;
 	uint8_t buf[16];
 	uint64_t ste[8];
-	struct sdev a;
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new_pcie(SID_A, false);
@@ -1976,7 +1978,7 @@ static void test_close_all(void *arg)
 {
 	uint32_t ioas, parent, viommu, nested, fault_id;
 	struct guest g;
-	struct sdev a, b;
+	struct hwdev a, b;
 	int vfd, ffd;
 
 	smmu_setup();
@@ -2006,31 +2008,6 @@ static void test_close_all(void *arg)
 /* ------------------------------------------------------------------ */
 /* The dmatest PCI function behind the SMMU                            */
 
-static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read 0x%llx",
-		  (unsigned long long)off);
-	return v;
-}
-
-static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write 0x%llx",
-		  (unsigned long long)off);
-}
-
-static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
-{
-	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	dt_wr(d, DMATEST_REG_LEN, 4, len);
-	dt_wr(d, DMATEST_REG_OP, 4, op);
-	dt_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
-}
-
 /*
  * dmatest on an SMMUv3 device: COPY through stage 2, a fault whose reason
  * is the SMMU's event type, and an MSI-X message to the SW_MSI window that
@@ -2044,7 +2021,7 @@ static void test_dmatest(void *arg)
 	struct dmatest *dt;
 	uint32_t ioas, hwpt, st;
 	uint64_t v = 0;
-	struct sdev a;
+	struct hwdev a;
 	int err, efd;
 
 	iommufd_setup();
@@ -2062,39 +2039,24 @@ static void test_dmatest(void *arg)
 	CHECK_OK(sdev_attach(&a, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
-	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
-		  "enable");
+	dt_enable(dt);
 
 	/* COPY page 1 to page 4, through the SMMU. */
-	for (unsigned int i = 0; i < PAGE_SIZE; i++)
-		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
-			  PAGE_SIZE),
-		  "copied");
+	dt_check_copy(dt, buffer, IOVA, PAGE_SIZE);
 
 	/* A read past the mapping: the fault registers carry the SMMU's F_TRANSLATION. */
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
-	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
-		     DMATEST_ERR_DMA_FAULT, "DMA fault");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
-			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
-		     "FAULT_INFO");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
-	dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+	dt_check_read_fault(dt, IOVA, IOVA + BUFFER_SIZE, EVT_F_TRANSLATION);
+	reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
 
 	/* MSI-X vector 0 to the SW_MSI window's translater, event 5: the eventfd fires. */
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_LOWER_ADDR, 8,
 	      SMMUV3_MSI_IOVA_BASE + MSI_DOORBELL_TRANSLATER);
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
-	dt_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_DATA, 4, 5);
+	reg_wr(dt, DMATEST_MSIX_TABLE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
 	TAP_CHECK(
 		!dmatest_cfg_write(dt, DMATEST_CAP_MSIX + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE),
 		"MSI-X on");
-	dt_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
+	reg_wr(dt, DMATEST_REG_CTRL, 4, DMATEST_CTRL_IRQ_DONE);
 	st = dt_go(dt, DMATEST_OP_FILL, 0, IOVA + 8 * PAGE_SIZE, 64);
 	TAP_CHECK_EQ(st & DMATEST_STATUS_DONE, DMATEST_STATUS_DONE, "FILL done");
 	TAP_CHECK(read(efd, &v, sizeof(v)) == sizeof(v) && v == 1, "one interrupt");
@@ -2118,7 +2080,7 @@ static void test_dmatest(void *arg)
 		for (unsigned int i = 0; i < PAGE_SIZE; i++)
 			b2[PAGE_SIZE + i] = (uint8_t)(i ^ 0x77);
 		memset((uint8_t *)buffer + 2 * PAGE_SIZE, 0, PAGE_SIZE);
-		dt_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
+		reg_wr(dt, DMATEST_REG_PASID, 4, 3 | DMATEST_PASID_VALID);
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 2 * PAGE_SIZE, PAGE_SIZE);
 		TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "PASID COPY done");
 		TAP_CHECK(!memcmp(b2 + 2 * PAGE_SIZE, b2 + PAGE_SIZE, PAGE_SIZE),
@@ -2127,21 +2089,21 @@ static void test_dmatest(void *arg)
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE, IOVA, 8);
 		TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
 			     DMATEST_ERR_DMA_FAULT, "PASID DMA fault");
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_INFO, 4),
 			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
 				     EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
 				     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
 			     "FAULT_INFO with PASID");
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
-		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
-		dt_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_PASID, 4), 3, "FAULT_PASID");
+		reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		reg_wr(dt, DMATEST_REG_PASID, 4, 4 | DMATEST_PASID_VALID);
 		st = dt_go(dt, DMATEST_OP_COPY, IOVA, IOVA + PAGE_SIZE, 8);
-		TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
+		TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_INFO, 4),
 			     DMATEST_FAULT_READ | DMATEST_FAULT_PASID |
 				     SMMU_EVT_C_BAD_CD << DMATEST_FAULT_REASON_SHIFT |
 				     (uint32_t)EIO << DMATEST_FAULT_ERRNO_SHIFT,
 			     "PASID 4: C_BAD_CD");
-		dt_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+		reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
 		iommufd_device_detach(a.idev, 3);
 		munmap(b2, BUFFER_SIZE);
 	}
@@ -2156,92 +2118,36 @@ static void test_dmatest(void *arg)
 /* ------------------------------------------------------------------ */
 /* DMA while the configuration and the mappings change                 */
 
-#define CONC_THREADS 2
-#define CONC_DMAS    3000
-#define CONC_ROUNDS  150
-
-struct conc {
-	struct sdev *d;
-	unsigned int id;
-	unsigned long ok, aborted, unmapped;
-	char bad[160];
-};
+#define CONC_ROUNDS 150
 
 /*
- * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
- * mapped, 8-15 come and go; the device flips between two HWPTs of the same
- * IOAS (two stage-1 domains: the STE stays, CD 0 changes). A read returns
- * the right page's words, or is aborted (an STE in its break-before-make
- * window: no event, -EIO, reason 0; or CD 0 in its break-before-make window,
- * V = 0, as Linux's arm_smmu_write_entry does when the ASID and TTB0 both
- * change: C_BAD_CD, -EIO), or, for pages 8-15 only, faults with
- * F_TRANSLATION. Never anything else.
+ * hwdev_conc.h's readers while the device flips between two HWPTs of the
+ * same IOAS (two stage-1 domains: the STE stays, CD 0 changes). A read is
+ * aborted by an STE in its break-before-make window (no event, -EIO,
+ * reason 0) or by CD 0 in its break-before-make window (V = 0, as Linux's
+ * arm_smmu_write_entry does when the ASID and TTB0 both change: C_BAD_CD,
+ * -EIO); an unmapped page faults with F_TRANSLATION.
  */
-static void *conc_thread(void *arg)
-{
-	struct conc *c = arg;
-
-	for (unsigned int i = 0; i < CONC_DMAS && !c->bad[0]; i++) {
-		unsigned int p = (i * 7 + c->id * 3) % 16;
-		struct iommu_dma_fault f = {0};
-		uint64_t w[2] = {0, 0};
-		size_t done;
-		int ret = dma(c->d, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w, sizeof(w),
-			      false, &done, &f);
-
-		if (!ret && w[0] == p + 1 && w[1] == p + 1)
-			c->ok++;
-		else if (ret == -EIO && (!f.reason || f.reason == SMMU_EVT_C_BAD_CD) && !done)
-			c->aborted++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == EVT_F_TRANSLATION && !done)
-			c->unmapped++;
-		else
-			snprintf(c->bad, sizeof(c->bad),
-				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
-				 f.reason, done, (unsigned long long)w[0],
-				 (unsigned long long)w[1]);
-	}
-	return NULL;
-}
-
 static void test_concurrent(void *arg)
 {
-	struct conc c[CONC_THREADS];
-	pthread_t th[CONC_THREADS];
-	uint32_t ioas, hwpt[2];
-	unsigned long ok = 0;
-	uint64_t *words = buffer;
-	struct sdev a;
+	struct hwdev_conc h = { .iova = IOVA,
+				.blocked_reason = { 0, SMMU_EVT_C_BAD_CD },
+				.unmapped_reason = EVT_F_TRANSLATION,
+				.blocked_name = "aborted" };
+	struct hwdev a;
 
 	smmu_setup();
 	a = sdev_new(SID_A, false);
-	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
-		words[i] = i / (PAGE_SIZE / 8) + 1;
-	ioas = ioas_alloc();
-	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
-	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-		       IOVA + BUFFER_SIZE / 2);
-	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
-	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
-	CHECK_OK(sdev_attach(&a, hwpt[0]));
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		c[t] = (struct conc){.d = &a, .id = t};
-		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
-	}
+	h.udev = a.udev;
+	hwdev_conc_setup(&h, a.id);
+	CHECK_OK(sdev_attach(&a, h.hwpt[0]));
+	hwdev_conc_start(&h);
 	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
-		CHECK_OK(sdev_replace(&a, hwpt[(r + 1) & 1]));
-		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
-		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-			       IOVA + BUFFER_SIZE / 2);
+		CHECK_OK(sdev_replace(&a, h.hwpt[(r + 1) & 1]));
+		hwdev_conc_unmap(&h);
+		hwdev_conc_remap(&h);
 	}
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
-		ok += c[t].ok;
-		tap_diag("thread %u: %lu read, %lu aborted, %lu unmapped", t, c[t].ok, c[t].aborted,
-			 c[t].unmapped);
-	}
-	TAP_CHECK(ok, "some reads got through");
+	hwdev_conc_stop(&h);
 	sdev_free(&a);
 	smmu_teardown();
 }
@@ -2257,7 +2163,7 @@ static void test_concurrent(void *arg)
  * make check-asan, no memory).
  */
 static struct fstate {
-	struct sdev a;
+	struct hwdev a;
 	uint32_t ioas, hwpt, parent, viommu, vdev, veventq, nested;
 	int vfd;
 	uint8_t x[8];

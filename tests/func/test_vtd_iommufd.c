@@ -32,6 +32,8 @@
 #include "pt/pt.h"
 #include "util/alloc.h"
 
+#include "dmatest_regs.h"
+#include "hwdev_conc.h"
 #include "hwdev_fixture.h"
 #include "iommufd_objs.h"
 
@@ -51,12 +53,6 @@
 
 static struct vtd_iommu *vtd;
 
-struct vdev {
-	struct udev *udev;
-	struct iommufd_device *idev;
-	uint32_t id;
-};
-
 static void vtd_setup_p(const struct vtd_iommu_params *p)
 {
 	struct vtd_iommu_params d;
@@ -74,38 +70,31 @@ static void vtd_setup(void)
 	vtd_setup_p(NULL);
 }
 
-static struct vdev vdev_new_p(const struct vtd_dev_params *p)
+static struct hwdev vdev_new_p(const struct vtd_dev_params *p)
 {
-	struct vdev d = {0};
 	int err;
+	struct udev *udev = vtd_iommu_dev_create(vtd, p, &err);
 
-	d.udev = vtd_iommu_dev_create(vtd, p, &err);
-	TAP_CHECK(d.udev, "dev_create: %d", err);
-	d.idev = hwdev_bind(d.udev, &d.id);
-	return d;
+	return hwdev_new(udev, err);
 }
 
-static struct vdev vdev_new(uint16_t sid)
+static struct hwdev vdev_new(uint16_t sid)
 {
 	struct vtd_dev_params p = {.sid = sid, .is_pci = true, .pasid_bits = 8};
 
 	return vdev_new_p(&p);
 }
 
-static int vdev_attach(struct vdev *d, uint32_t pasid, uint32_t pt_id)
+static int vdev_attach(struct hwdev *d, uint32_t pasid, uint32_t pt_id)
 {
 	uint32_t id = pt_id;
 
 	return iommufd_device_attach(d->idev, pasid, &id);
 }
 
-static void vdev_free(struct vdev *d)
+static void vdev_free(struct hwdev *d)
 {
-	if (!d->udev)
-		return;
-	hwdev_unbind(d->idev);
-	vtd_iommu_dev_destroy(d->udev);
-	d->udev = NULL;
+	hwdev_free(d, vtd_iommu_dev_destroy);
 }
 
 static void vtd_teardown(void)
@@ -123,23 +112,24 @@ static uint16_t hwpt_did(uint32_t id)
 	return (uint16_t)did;
 }
 
-static void pe_read(struct vdev *d, uint32_t pasid, uint64_t pe[8])
+static void pe_read(struct hwdev *d, uint32_t pasid, uint64_t pe[8])
 {
 	TAP_CHECK(!vtd_iommu_read_pasid_entry(d->udev, pasid, pe), "read PASID entry");
 }
 
-static int dma(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
+static int dma(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
 	       size_t *done, struct iommu_dma_fault *f)
 {
 	return hwdev_dma(d->udev, pasid, iova, buf, len, write, done, f);
 }
 
-static void dma_ok(struct vdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write)
+static void dma_ok(struct hwdev *d, uint32_t pasid, uint64_t iova, void *buf, size_t len,
+		   bool write)
 {
 	hwdev_dma_ok(d->udev, pasid, iova, buf, len, write);
 }
 
-static void dma_fault(struct vdev *d, uint32_t pasid, uint64_t iova, size_t len, bool write,
+static void dma_fault(struct hwdev *d, uint32_t pasid, uint64_t iova, size_t len, bool write,
 		      int err, unsigned int reason, size_t want_done, uint64_t fault_iova)
 {
 	hwdev_dma_fault(d->udev, pasid, iova, len, write, err, reason, want_done, fault_iova);
@@ -153,7 +143,7 @@ static void test_hw_info(void *arg)
 	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	struct iommu_hw_info_vtd info;
 	struct iommu_hw_info cmd;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t cap, ecap;
 
 	vtd_setup();
@@ -198,7 +188,7 @@ static void test_paging(void *arg)
 	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48};
 	uint8_t out[0x2000], in[0x2000];
 	uint32_t ioas, hwpt, hwpt2;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -353,7 +343,7 @@ static void test_nested_rules(void *arg)
 	uint32_t ioas, parent, plain, id;
 	struct vtd_iommu_params p;
 	uint8_t big[32] = {0};
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -454,7 +444,7 @@ static void test_nested_dma(void *arg)
 	uint32_t ioas, parent, nested;
 	struct guest g;
 	uint8_t buf[16];
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -516,7 +506,7 @@ static void test_invalidate(void *arg)
 {
 	struct iommu_hwpt_vtd_s1_invalidate e[3];
 	uint32_t ioas, parent, nested, n;
-	struct vdev a;
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
@@ -589,7 +579,7 @@ static void test_dirty(void *arg)
 	struct vtd_dev_params np = {.sid = SID_B, .no_dirty = true};
 	uint8_t x[8] = "dirtyyy";
 	uint32_t ioas, hwpt, plain;
-	struct vdev a, b;
+	struct hwdev a, b;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -640,7 +630,7 @@ static void test_dirty_nested(void *arg)
 	uint32_t ioas, parent, nested;
 	uint8_t x[8] = "nesteddd";
 	struct guest g;
-	struct vdev a;
+	struct hwdev a;
 	uint64_t pe[8], bitmap = 0;
 
 	vtd_setup();
@@ -679,7 +669,7 @@ static void test_pasid(void *arg)
 	uint32_t ioas, hwpt, rid_hwpt, parent, nested;
 	struct guest g;
 	uint8_t buf[16];
-	struct vdev a;
+	struct hwdev a;
 	uint64_t pe[8];
 
 	vtd_setup();
@@ -731,7 +721,7 @@ static void test_pasid(void *arg)
 /* IOPF: page requests to the fault queue, page group responses       */
 
 struct dma_job {
-	struct vdev *d;
+	struct hwdev *d;
 	uint32_t pasid;
 	uint64_t iova;
 	uint8_t buf[32];
@@ -750,7 +740,7 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static void job_start(struct dma_job *j, struct vdev *d, uint32_t pasid, uint64_t iova, size_t len,
+static void job_start(struct dma_job *j, struct hwdev *d, uint32_t pasid, uint64_t iova, size_t len,
 		      bool write)
 {
 	*j = (struct dma_job){.d = d, .pasid = pasid, .iova = iova, .len = len, .write = write};
@@ -784,7 +774,7 @@ static void iopf_setup(void)
 	vtd_setup_p(&p);
 }
 
-static struct vdev vdev_pcie(uint16_t sid, bool ats, bool pri)
+static struct hwdev vdev_pcie(uint16_t sid, bool ats, bool pri)
 {
 	struct vtd_dev_params p = {
 		.sid = sid, .is_pci = true, .pasid_bits = 8, .ats = ats, .pri = pri};
@@ -801,7 +791,7 @@ static void test_iopf_errno(void *arg)
 {
 	uint32_t ioas, parent, nested, paging, fault_id;
 	struct vtd_dev_params np = {.sid = SID_B + 1, .pasid_bits = 8, .ats = true, .pri = true};
-	struct vdev a, b, c, d;
+	struct hwdev a, b, c, d;
 	struct guest g;
 	int ffd;
 
@@ -878,7 +868,7 @@ static void test_iopf_nested(void *arg)
 	struct iommu_hwpt_pgfault pf;
 	struct dma_job j;
 	struct guest g;
-	struct vdev a;
+	struct hwdev a;
 	int ffd;
 
 	iopf_setup();
@@ -968,35 +958,12 @@ static void test_iopf_nested(void *arg)
 /* ------------------------------------------------------------------ */
 /* dmatest behind VT-d                                                */
 
-static uint64_t dt_reg(struct dmatest *d, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(!dmatest_bar_read(d, 0, off, size, &v), "BAR0 read");
-	return v;
-}
-
-static void dt_wr(struct dmatest *d, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(!dmatest_bar_write(d, 0, off, size, v), "BAR0 write");
-}
-
-static uint32_t dt_go(struct dmatest *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len)
-{
-	dt_wr(d, DMATEST_REG_SRC_IOVA, 8, src);
-	dt_wr(d, DMATEST_REG_DST_IOVA, 8, dst);
-	dt_wr(d, DMATEST_REG_LEN, 4, len);
-	dt_wr(d, DMATEST_REG_OP, 4, op);
-	dt_wr(d, DMATEST_REG_GO, 4, 1);
-	return (uint32_t)dt_reg(d, DMATEST_REG_STATUS, 4);
-}
-
 static void test_dmatest(void *arg)
 {
 	struct vtd_iommu_stats st0, st1;
-	uint32_t ioas, hwpt, st;
+	uint32_t ioas, hwpt;
 	struct dmatest *dt;
-	struct vdev a;
+	struct hwdev a;
 	int err;
 
 	vtd_setup();
@@ -1007,25 +974,10 @@ static void test_dmatest(void *arg)
 	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt));
 	dt = dmatest_create(a.udev, NULL, &err);
 	TAP_CHECK(dt, "dmatest_create: %d", err);
-	TAP_CHECK(!dmatest_cfg_write(dt, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
-		  "enable");
-	for (unsigned int i = 0; i < PAGE_SIZE; i++)
-		((uint8_t *)buffer)[PAGE_SIZE + i] = (uint8_t)(i ^ 0x3c);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + PAGE_SIZE, IOVA + 4 * PAGE_SIZE, PAGE_SIZE);
-	TAP_CHECK_EQ(st, DMATEST_STATUS_DONE, "COPY done");
-	TAP_CHECK(!memcmp((uint8_t *)buffer + 4 * PAGE_SIZE, (uint8_t *)buffer + PAGE_SIZE,
-			  PAGE_SIZE),
-		  "copied");
+	dt_enable(dt);
+	dt_check_copy(dt, buffer, IOVA, PAGE_SIZE);
 	vtd_iommu_get_stats(vtd, &st0);
-	st = dt_go(dt, DMATEST_OP_COPY, IOVA + BUFFER_SIZE - 0x100, IOVA, 0x200);
-	TAP_CHECK_EQ((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT,
-		     DMATEST_ERR_DMA_FAULT, "DMA fault");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + BUFFER_SIZE, "FAULT_IOVA");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_FAULT_INFO, 4),
-		     DMATEST_FAULT_READ | VTD_FR_SM_READ << DMATEST_FAULT_REASON_SHIFT |
-			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
-		     "FAULT_INFO");
-	TAP_CHECK_EQ(dt_reg(dt, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+	dt_check_read_fault(dt, IOVA, IOVA + BUFFER_SIZE, VTD_FR_SM_READ);
 	/* The driver consumed the fault record. */
 	vtd_iommu_get_stats(vtd, &st1);
 	TAP_CHECK_EQ(st1.faults - st0.faults, 1, "one fault record");
@@ -1067,99 +1019,41 @@ static void test_devices(void *arg)
 /* ------------------------------------------------------------------ */
 /* DMA while the PASID entry and the mappings change                  */
 
-#define CONC_THREADS 2
-#define CONC_DMAS    3000
-#define CONC_ROUNDS  150
-
-static bool conc_stop;
-
-struct conc {
-	struct vdev *d;
-	unsigned int id;
-	unsigned long ok, blocked, unmapped;
-	char bad[160];
-};
+#define CONC_ROUNDS 150
 
 /*
- * Page p of the buffer holds p + 1 in every word. Pages 0-7 are always
- * mapped, 8-15 come and go; the device flips between two HWPTs of the same
- * IOAS. A read returns the right page's words, or is blocked by a PASID
- * entry that is not present (the replace's window: 0x59, -EIO), or, for
- * pages 8-15 only, refused by the second stage (0x06, -EFAULT).
+ * hwdev_conc.h's readers while the device flips between two HWPTs of the
+ * same IOAS, reading on until the main thread has done its rounds. A read
+ * is blocked by a PASID entry that is not present (the replace's window:
+ * 0x59, -EIO); an unmapped page is refused by the second stage (0x06,
+ * -EFAULT).
  */
-static void *conc_thread(void *arg)
-{
-	struct conc *c = arg;
-
-	/* At least CONC_DMAS reads, and on until the main thread has done its rounds. */
-	for (unsigned int i = 0;
-	     (i < CONC_DMAS || !__atomic_load_n(&conc_stop, __ATOMIC_ACQUIRE)) && !c->bad[0]; i++) {
-		unsigned int p = (i * 7 + c->id * 3) % 16;
-		struct iommu_dma_fault f = { 0 };
-		uint64_t w[2] = { 0, 0 };
-		size_t done;
-		int ret = dma(c->d, IOMMU_NO_PASID, IOVA + (uint64_t)p * PAGE_SIZE + 8 * (i % 500), w,
-			      sizeof(w), false, &done, &f);
-
-		if (!ret && w[0] == p + 1 && w[1] == p + 1)
-			c->ok++;
-		else if (ret == -EIO && f.reason == VTD_FR_PTE_NP && !done)
-			c->blocked++;
-		else if (ret == -EFAULT && p >= 8 && f.reason == VTD_FR_SM_READ && !done)
-			c->unmapped++;
-		else
-			snprintf(c->bad, sizeof(c->bad),
-				 "page %u: ret %d reason 0x%x done %zu words 0x%llx 0x%llx", p, ret,
-				 f.reason, done, (unsigned long long)w[0], (unsigned long long)w[1]);
-	}
-	return NULL;
-}
-
 static void test_concurrent(void *arg)
 {
-	struct conc c[CONC_THREADS];
-	pthread_t th[CONC_THREADS];
-	uint32_t ioas, hwpt[2];
-	unsigned long ok = 0;
-	uint64_t *words = buffer;
-	struct vdev a;
+	struct hwdev_conc h = { .iova = IOVA,
+				.blocked_reason = { VTD_FR_PTE_NP, VTD_FR_PTE_NP },
+				.unmapped_reason = VTD_FR_SM_READ,
+				.until_stop = true,
+				.blocked_name = "blocked" };
+	struct hwdev a;
 
 	vtd_setup();
 	a = vdev_new(SID_A);
-	for (unsigned int i = 0; i < BUFFER_SIZE / 8; i++)
-		words[i] = i / (PAGE_SIZE / 8) + 1;
-	ioas = ioas_alloc();
-	ioas_map_fixed(ioas, buffer, BUFFER_SIZE / 2, IOVA);
-	ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-		       IOVA + BUFFER_SIZE / 2);
-	hwpt[0] = hwpt_alloc(a.id, ioas, 0);
-	hwpt[1] = hwpt_alloc(a.id, ioas, 0);
-	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, hwpt[0]));
-	__atomic_store_n(&conc_stop, false, __ATOMIC_RELEASE);
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		c[t] = (struct conc){ .d = &a, .id = t };
-		TAP_CHECK(!pthread_create(&th[t], NULL, conc_thread, &c[t]), "pthread_create");
-	}
+	h.udev = a.udev;
+	hwdev_conc_setup(&h, a.id);
+	CHECK_OK(vdev_attach(&a, IOMMU_NO_PASID, h.hwpt[0]));
+	hwdev_conc_start(&h);
 	for (unsigned int r = 0; r < CONC_ROUNDS; r++) {
-		uint32_t id = hwpt[(r + 1) & 1];
+		uint32_t id = h.hwpt[(r + 1) & 1];
 
 		CHECK_OK(iommufd_device_replace(a.idev, IOMMU_NO_PASID, &id));
-		ioas_unmap(ioas, IOVA + BUFFER_SIZE / 2, BUFFER_SIZE / 2);
+		hwdev_conc_unmap(&h);
 		/* Whatever the readers cached is gone once the unmap returned. */
 		dma_fault(&a, IOMMU_NO_PASID, IOVA + 8 * PAGE_SIZE + 8 * (r % 500), 8, false, -EFAULT,
 			  VTD_FR_SM_READ, 0, IOVA + 8 * PAGE_SIZE + 8 * (r % 500));
-		ioas_map_fixed(ioas, (uint8_t *)buffer + BUFFER_SIZE / 2, BUFFER_SIZE / 2,
-			       IOVA + BUFFER_SIZE / 2);
+		hwdev_conc_remap(&h);
 	}
-	__atomic_store_n(&conc_stop, true, __ATOMIC_RELEASE);
-	for (unsigned int t = 0; t < CONC_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		TAP_CHECK(!c[t].bad[0], "thread %u: %s", t, c[t].bad);
-		ok += c[t].ok;
-		tap_diag("thread %u: %lu read, %lu blocked, %lu unmapped", t, c[t].ok, c[t].blocked,
-			 c[t].unmapped);
-	}
-	TAP_CHECK(ok, "some reads got through");
+	hwdev_conc_stop(&h);
 	vdev_free(&a);
 	vtd_teardown();
 }

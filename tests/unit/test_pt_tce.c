@@ -128,54 +128,56 @@ static void test_geometry_pages_windows(void **state)
 	assert_int_equal(c.oas, 52);
 }
 
-static void test_geometry_errors(void **state)
-{
-	struct pt_cfg c;
+/* A configuration: mk()'s arguments, and what pt_cfg_init() must return. */
+struct geo_case {
+	unsigned int page_shift, ias, levels, oas;
+	uint64_t base;
+	int ret;
+};
 
+static const struct geo_case geo_cases[] = {
 	/* Page sizes 4K .. 16G only. */
-	c = mk(11, 31, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(35, 50, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 11, 31, 1, 52, 0, -EINVAL },
+	{ 35, 50, 1, 52, 0, -EINVAL },
 	/* 1 .. 5 levels. */
-	c = mk(12, 31, 0, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 6, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 12, 31, 0, 52, 0, -EINVAL },
+	{ 12, 31, 6, 52, 0, -EINVAL },
 	/* The window must be larger than one page, and below bit 60. */
-	c = mk(12, 12, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(16, 13, 1, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(30, 60, 5, 64, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
+	{ 12, 12, 1, 52, 0, -EINVAL },
+	{ 16, 13, 1, 52, 0, -EINVAL },
+	{ 30, 60, 5, 64, 0, -EINVAL },
 	/*
 	 * Linux's bound e * levels + page_shift < 60: 2^59 of 4K pages in 2
 	 * levels needs e = ceil(47/2) = 24 and 48 + 12 = 60: refused. 2^58
 	 * gives e = 23, 46 + 12 = 58: fine.
 	 */
-	c = mk(12, 59, 2, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 58, 2, 52, 0);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 59, 2, 52, 0, -EINVAL },
+	{ 12, 58, 2, 52, 0, 0 },
 	/* The window start must be aligned to the window size. */
-	c = mk(12, 31, 1, 52, 1ULL << 30);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 52, 1ULL << 31);
-	assert_int_equal(pt_cfg_init(&c), 0);
-	c = mk(34, 59, 5, 52, WIN1 + (1ULL << 58));
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(34, 59, 5, 52, WIN1);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 31, 1, 52, 1ULL << 30, -EINVAL },
+	{ 12, 31, 1, 52, 1ULL << 31, 0 },
+	{ 34, 59, 5, 52, WIN1 + (1ULL << 58), -EINVAL },
+	{ 34, 59, 5, 52, WIN1, 0 },
 	/* Output size 32..64, and at least one page. */
-	c = mk(12, 31, 1, 31, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 65, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(34, 40, 1, 32, 0);
-	assert_int_equal(pt_cfg_init(&c), -EINVAL);
-	c = mk(12, 31, 1, 64, 0);
-	assert_int_equal(pt_cfg_init(&c), 0);
+	{ 12, 31, 1, 31, 0, -EINVAL },
+	{ 12, 31, 1, 65, 0, -EINVAL },
+	{ 34, 40, 1, 32, 0, -EINVAL },
+	{ 12, 31, 1, 64, 0, 0 },
+};
+
+static void test_geometry_errors(void **state)
+{
+	for (size_t i = 0; i < sizeof(geo_cases) / sizeof(geo_cases[0]); i++) {
+		const struct geo_case *g = &geo_cases[i];
+		struct pt_cfg c = mk(g->page_shift, g->ias, g->levels, g->oas, g->base);
+		int ret = pt_cfg_init(&c);
+
+		if (ret != g->ret)
+			print_error("case %zu: page %u, ias %u, %u levels, oas %u, base 0x%llx: %d\n",
+				    i, g->page_shift, g->ias, g->levels, g->oas,
+				    (unsigned long long)g->base, ret);
+		assert_int_equal(ret, g->ret);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -499,6 +501,14 @@ static void build_chain(struct pt_arena *a)
 	put_be(a, E2, 0x777000 | 3);
 }
 
+/* The start of a walk test: pt_cfg_init(@c) must succeed, @a holds the chain. */
+static void chain_setup(struct pt_cfg *c, struct pt_arena *a)
+{
+	assert_int_equal(pt_cfg_init(c), 0);
+	assert_int_equal(pt_arena_init(a, BASE, 0x10000), 0);
+	build_chain(a);
+}
+
 static void test_walk_chain(void **state)
 {
 	struct pt_cfg c = mk(12, 31, 3, 40, 0);
@@ -508,9 +518,7 @@ static void test_walk_chain(void **state)
 	struct pt_reads r;
 	char buf[128];
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* A good RW TCE: three reads, one per level, in order. */
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
@@ -548,24 +556,21 @@ static void test_walk_chain(void **state)
 
 	/* Not present at each level: translation fault there, after level + 1 reads. */
 	put_be(&a, E2, 0x777ffc); /* address and junk, but neither READ nor WRITE */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(f.desc, 0x777ffc);
 	assert_int_equal(r.n, 3);
 	put_be(&a, E2, 0x777003);
 	put_be(&a, E1, BASE + 0x2000);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E1);
 	assert_int_equal(r.n, 2);
 	put_be(&a, E1, (BASE + 0x2000) | 3);
 	put_be(&a, E0, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 0, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, E0);
 	assert_int_equal(r.n, 1);
 
@@ -596,15 +601,11 @@ static void test_walk_permissions(void **state)
 	struct pt_fault f;
 	struct pt_reads r;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* Read-only TCE: a write is a permission fault at level 2; a read is fine. */
 	put_be(&a, E2, 0x777001);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_W, PT_FAULT_PERMISSION, 2, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc_addr, E2);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -612,16 +613,14 @@ static void test_walk_permissions(void **state)
 
 	/* Write-only TCE (hand-built; map never writes one): reads fault, writes pass. */
 	put_be(&a, E2, 0x777002);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_W | PT_PROT_U);
 
 	/* No execute in TCE: an X access faults even on a RW TCE; U is always granted. */
 	put_be(&a, E2, 0x777003);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_X, PT_FAULT_PERMISSION, 2, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_RW | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
 	pt_arena_destroy(&a);
@@ -635,16 +634,11 @@ static void test_walk_addresses(void **state)
 	struct pt_fault f;
 	struct pt_reads r;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	chain_setup(&c, &a);
 
 	/* Output at 2^40 with a 40-bit output size: address size fault at level 2. */
 	put_be(&a, E2, 0x10000000003ULL);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 2, 3, &leaf, &f, &r);
 	/* The top bit of the largest 40-bit address is fine. */
 	put_be(&a, E2, 0xfffffff003ULL);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -653,33 +647,22 @@ static void test_walk_addresses(void **state)
 
 	/* Next-table address beyond the output size in the root entry: level 0, one read. */
 	put_be(&a, E0, 0x20000000000ULL | 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 0, 1, &leaf, &f, &r);
 	/* A root beyond the output size: no read at all. */
-	assert_int_equal(pt_test_walk(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, 1ULL << 40, IOVA, PT_PROT_R, PT_FAULT_ADDR_SIZE, 0, 0, &leaf, &f, &r);
 
 	/* Next table outside memory: walk abort at level 1, no read outside the arena. */
 	put_be(&a, E0, 0x7000000 | 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_EXT_ABORT, 1, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc_addr, 0x7000000 + 0x48);
 	assert_int_equal(r.n, 1);
 	build_chain(&a);
 
 	/* Outside the 2 GiB window: translation fault at level 0, nothing read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 31, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, UINT64_MAX, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 31, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 0, &leaf, &f,
+		      &r);
+	pt_walk_fault(&c, &a, BASE, UINT64_MAX, PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY, 0, &leaf,
+		      &f, &r);
 
 	/* The same tables as window 1: the iova must carry the bus start. */
 	c = mk(12, 31, 3, 40, WIN1);
@@ -687,13 +670,9 @@ static void test_walk_addresses(void **state)
 	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 | IOVA, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.oa, 0x777abc);
 	assert_int_equal(r.n, 3);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, IOVA, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, IOVA, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 0, &leaf, &f, &r);
+	pt_walk_fault(&c, &a, BASE, WIN1 + (1ULL << 31), PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY, 0,
+		      &leaf, &f, &r);
 	pt_arena_destroy(&a);
 }
 
@@ -726,10 +705,8 @@ static void test_walk_five_levels_and_64k(void **state)
 	assert_int_equal(r.addr[4], BASE + 0x468);
 	/* Missing at level 3: four reads. */
 	put_be(&a, BASE + 0x300 + 0xc * 8, 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0abcd123, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 4);
+	pt_walk_fault(&c, &a, BASE, 0x0abcd123, PT_PROT_R, PT_FAULT_TRANSLATION, 3, 4, &leaf, &f,
+		      &r);
 	pt_arena_destroy(&a);
 
 	/*

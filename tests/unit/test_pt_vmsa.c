@@ -384,13 +384,10 @@ static void test_unmap_splits_and_frees(void **state)
 
 #define BASE 0x100000ULL
 
-/* 4K, 48-bit stage 1 chain: L0 @BASE, L1 @+0x1000, L2 @+0x2000, L3 @+0x3000. */
-static void build_chain(struct pt_arena *a)
-{
-	*pt_at(a, BASE) = (BASE + 0x1000) | 3;
-	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 3;
-	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 3;
-}
+/*
+ * The walks below start from a 4K, 48-bit stage 1 chain, pt_chain4_setup(..., 3):
+ * L0 @BASE, L1 @+0x1000, L2 @+0x2000, L3 @+0x3000.
+ */
 
 static void test_walk_faults(void **state)
 {
@@ -401,10 +398,7 @@ static void test_walk_faults(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 
 	/* A good RW page: 4 reads, in order L0..L3. */
 	*pte = 0x5000ULL | 0x703; /* page, SH, AF */
@@ -417,75 +411,61 @@ static void test_walk_faults(void **state)
 
 	/* Invalid descriptor: translation fault at level 3. */
 	*pte = 0x5000ULL | 0x702;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 
 	/* 0b01 at level 3 is reserved: translation fault. */
 	*pte = 0x5000ULL | 0x701;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 3, PT_ANY, &leaf, &f,
+		      &r);
 
 	/* AF clear: access flag fault (before the permission check). */
 	*pte = 0x5000ULL | 0x383;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_ACCESS);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_ACCESS, 3, PT_ANY, &leaf, &f, &r);
 
 	/* AP[2] read-only, write access: permission fault; read is fine. */
 	*pte = 0x5000ULL | 0x783;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot & PT_PROT_W, 0);
 
 	/* Unprivileged access to a page without AP[1]: permission fault. */
 	*pte = 0x5000ULL | 0x703;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, PT_FAULT_PERMISSION, PT_ANY,
+		      PT_ANY, &leaf, &f, &r);
 	*pte = 0x5000ULL | 0x743;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
 
 	/* APTable[1] (bit 62) on the L1 table descriptor forbids writes below it. */
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3 | (1ULL << 62);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
 
 	/* Output address at 2^40 with a 40-bit OAS: address size fault at level 3. */
 	*pte = 0x10000000000ULL | 0x703;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_ADDR_SIZE, 3, PT_ANY, &leaf, &f,
+		      &r);
 
 	/* Next-table address beyond the OAS in the L1 descriptor: address size at level 1. */
 	*pt_at(&a, BASE + 0x1000) = 0x20000000000ULL | 3;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ADDR_SIZE);
-	assert_int_equal(f.level, 1);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_ADDR_SIZE, 1, 2, &leaf, &f, &r);
 
 	/* Next table outside memory: walk abort at level 2, no read outside the arena. */
 	*pt_at(&a, BASE + 0x1000) = 0x7000000ULL | 3;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_EXT_ABORT, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, 0x7000000);
 	assert_int_equal(r.n, 2);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 3;
 
 	/* A block at level 0 is not allowed with the 4K granule: translation fault at L0. */
 	*pt_at(&a, BASE) = 0x0 | 0x701;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 1, &leaf, &f, &r);
 	/* A 1G block at level 1 is: OA 0xc0000000 + offset. */
 	*pt_at(&a, BASE) = (BASE + 0x1000) | 3;
 	*pt_at(&a, BASE + 0x1000) = 0xc0000000ULL | 0x701;
@@ -496,10 +476,8 @@ static void test_walk_faults(void **state)
 	assert_int_equal(r.n, 2);
 
 	/* Input beyond the 48-bit input size: translation fault at the start level, no read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 0);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 48, PT_PROT_R, PT_FAULT_TRANSLATION, 0, 0, &leaf, &f,
+		      &r);
 
 	/*
 	 * A loop: every table points back at the root. The walk still reads
@@ -507,9 +485,7 @@ static void test_walk_faults(void **state)
 	 * the looping "table" descriptor reads as a page mapping the root.
 	 */
 	*pt_at(&a, BASE) = BASE | 3;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x0, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_ACCESS);
-	assert_int_equal(r.n, 4);
+	pt_walk_fault(&c, &a, BASE, 0x0, PT_PROT_R, PT_FAULT_ACCESS, PT_ANY, 4, &leaf, &f, &r);
 	assert_int_equal(f.level, 3);
 
 	pt_arena_destroy(&a);
@@ -525,10 +501,7 @@ static void test_walk_hw_access_dirty(void **state)
 	uint64_t *pte;
 
 	c.flags = PT_CFG_HW_AD;
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 
 	/* HTTU: AF clear is set by the walk instead of faulting. */
 	*pte = 0x5000ULL | 0x303;
@@ -543,25 +516,10 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(*pte, 0x5000ULL | 0x703 | (1ULL << 51));
 	/* Without DBM a read-only page still faults on write. */
 	*pte = 0x5000ULL | 0x783;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(*pte, 0x5000ULL | 0x783);
 	pt_arena_destroy(&a);
-}
-
-/* A concurrent writer: on the n-th read, OR @bits into the descriptor just read. */
-struct racer {
-	struct pt_arena *a;
-	unsigned int n, at;
-	uint64_t bits;
-};
-
-static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct racer *r = arg;
-
-	if (++r->n == r->at)
-		*pt_at(r->a, addr) |= r->bits;
 }
 
 static void test_walk_hw_ad_race(void **state)
@@ -570,14 +528,11 @@ static void test_walk_hw_ad_race(void **state)
 	struct pt_arena a;
 	struct pt_leaf leaf;
 	struct pt_fault f;
-	struct racer r = { .a = &a, .at = 4, .bits = 1ULL << 52 };
+	struct pt_racer rc = { .level = 3, .bits = 1ULL << 52 };
 	uint64_t *pte;
 
 	c.flags = PT_CFG_HW_AD;
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 3);
 	/*
 	 * AF clear: the walk must set it. Another writer sets the contiguous
 	 * bit between the walk's read and its compare-and-swap, so the CAS
@@ -585,9 +540,10 @@ static void test_walk_hw_ad_race(void **state)
 	 * value rather than finishing without it.
 	 */
 	*pte = 0x5000ULL | 0x303;
-	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, race_read, &r),
-			 PT_OK);
-	assert_int_equal(r.n, 8);
+	rc.victim = pte;
+	assert_int_equal(
+		pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, pt_race_read, &rc), PT_OK);
+	assert_int_equal(rc.r.n, 8);
 	assert_int_equal(*pte, 0x5000ULL | 0x703 | (1ULL << 52));
 	assert_int_equal(leaf.oa, 0x5000);
 	pt_arena_destroy(&a);
@@ -616,14 +572,12 @@ static void test_walk_s2_concat(void **state)
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.addr[0], BASE + 0x201 * 8);
 	/* IPA at 2^40: out of range, translation fault at level 1. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 40, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 40, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf,
+		      &f, &r);
 	/* S2AP = 0b00 at level 3: permission fault for a read. */
 	*pt_at(&a, BASE + 0x3000 + 3 * 8) = 0x777000ULL | 0x43f;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x8040203000ULL, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x8040203000ULL, PT_PROT_R, PT_FAULT_PERMISSION, 3, PT_ANY,
+		      &leaf, &f, &r);
 	pt_arena_destroy(&a);
 }
 

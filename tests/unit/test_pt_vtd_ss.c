@@ -19,6 +19,7 @@
 
 #include "pt/pt.h"
 
+#include "pt_intel_test.h"
 #include "pt_test.h"
 
 #define BASE 0x100000ULL
@@ -280,51 +281,44 @@ static void test_map_large_page_support(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
+static const struct pt_map_err map_errors[] = {
+	{ 0x1800, 0x1000, 0x1000, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1010, 0x1000, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1000, 0x10, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1000, 0, PT_PROT_RW, -EINVAL },
+	/* Neither R nor W would be "not present": refused. */
+	{ 0x1000, 0x1000, 0x1000, PT_PROT_X, -EINVAL },
+	{ 0x1000, 0x1000, 0x1000, 0, -EINVAL },
+	{ 0xffffffffffff0000ULL, 0x1000, 0x20000, PT_PROT_RW, -EOVERFLOW },
+	{ 0x1000, 0xfffffffffffff000ULL, 0x2000, PT_PROT_RW, -EOVERFLOW },
+	/* Beyond the 48-bit AGAW, and the 40-bit output width. */
+	{ 1ULL << 48, 0x1000, 0x1000, PT_PROT_RW, -ERANGE },
+	{ (1ULL << 48) - 0x1000, 0x1000, 0x2000, PT_PROT_RW, -ERANGE },
+	{ 0x1000, 1ULL << 40, 0x1000, PT_PROT_RW, -ERANGE },
+	{ 0x1000, (1ULL << 40) - 0x1000, 0x2000, PT_PROT_RW, -ERANGE },
+	/* Overlaps: exact, at the end of a range needing new tables, across 1G, on a 2M page. */
+	{ 0x10002000, 0x5000, 0x1000, PT_PROT_R, -EEXIST },
+	{ 0x0f000000, 0x20000000, 0x1002000, PT_PROT_RW, -EEXIST },
+	{ 0x40000000, 0x40000000, 0x40200000, PT_PROT_RW, -EEXIST },
+	{ 0x801ff000, 0x1000, 0x1000, PT_PROT_RW, -EEXIST },
+};
+
 static void test_map_errors_leave_tables(void **state)
 {
 	struct pt_cfg c = mk(48, 40, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct pt_leaves before = { 0 }, after = { 0 };
-	uint64_t tables;
+	struct pt_leaves before, after;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x100000), 0);
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x10000000, 0x10000000, 0x3000, PT_PROT_RW), 0);
 	assert_int_equal(pt_map(&t, 0x80000000, 0x80000000, 0x200000, PT_PROT_W), 0);
-	tables = t.nr_tables;
-	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
-
-	assert_int_equal(pt_map(&t, 0x1800, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1010, 0x1000, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x10, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0, PT_PROT_RW), -EINVAL);
-	/* Neither R nor W would be "not present": refused. */
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x1000, PT_PROT_X), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x1000, 0), -EINVAL);
-	assert_int_equal(pt_map(&t, 0xffffffffffff0000ULL, 0x1000, 0x20000, PT_PROT_RW),
-			 -EOVERFLOW);
-	assert_int_equal(pt_map(&t, 0x1000, 0xfffffffffffff000ULL, 0x2000, PT_PROT_RW), -EOVERFLOW);
-	/* Beyond the 48-bit AGAW, and the 40-bit output width. */
-	assert_int_equal(pt_map(&t, 1ULL << 48, 0x1000, 0x1000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, (1ULL << 48) - 0x1000, 0x1000, 0x2000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, 0x1000, 1ULL << 40, 0x1000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, 0x1000, (1ULL << 40) - 0x1000, 0x2000, PT_PROT_RW), -ERANGE);
-	/* Overlaps: exact, at the end of a range needing new tables, across 1G, on a 2M page. */
-	assert_int_equal(pt_map(&t, 0x10002000, 0x5000, 0x1000, PT_PROT_R), -EEXIST);
-	assert_int_equal(pt_map(&t, 0x0f000000, 0x20000000, 0x1002000, PT_PROT_RW), -EEXIST);
-	assert_int_equal(pt_map(&t, 0x40000000, 0x40000000, 0x40200000, PT_PROT_RW), -EEXIST);
-	assert_int_equal(pt_map(&t, 0x801ff000, 0x1000, 0x1000, PT_PROT_RW), -EEXIST);
-
-	assert_int_equal(t.nr_tables, tables);
-	assert_int_equal(a.tables_live, tables);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
+	pt_map_errors_keep(&t, map_errors, sizeof(map_errors) / sizeof(map_errors[0]), &before,
+			   &after);
+	assert_int_equal(a.tables_live, t.nr_tables);
 	assert_int_equal(before.n, 4);
-	assert_int_equal(after.n, before.n);
-	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
-	assert_memory_equal(before.pa, after.pa, sizeof(before.pa));
-	assert_memory_equal(before.size, after.size, sizeof(before.size));
 	/* for_each_leaf reports the 2M write-only page as W (+U: no privilege). */
 	assert_int_equal(after.prot[3], PT_PROT_W | PT_PROT_U);
 	assert_int_equal(after.size[3], 0x200000);
@@ -392,14 +386,10 @@ static void test_unmap_splits_and_frees(void **state)
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
-/* 4-level chain: PML4 @BASE, PDPT @+0x1000, PD @+0x2000, PT @+0x3000; R|W|X, A clear. */
-static void build_chain(struct pt_arena *a)
-{
-	*pt_at(a, BASE) = (BASE + 0x1000) | 0x7;
-	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-}
-
+/*
+ * The walks below start from pt_chain4_setup(..., 0x7): PML4 @BASE, PDPT @+0x1000,
+ * PD @+0x2000, PT @+0x3000; R|W|X, A clear.
+ */
 static void test_walk_ok_and_not_present(void **state)
 {
 	struct pt_cfg c = mk(48, 48, 0);
@@ -409,10 +399,7 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* RW page: exactly 4 reads, levels 4..1. */
 	*pte = 0x5000 | R | W;
@@ -437,47 +424,38 @@ static void test_walk_ok_and_not_present(void **state)
 
 	/* Not present = neither R nor W, at each level (X alone does not count). */
 	*pte = 0x5000 | X;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(f.desc, 0x5004);
 	assert_int_equal(r.n, 4);
 	*pte = 0x5000 | R;
 
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | X | PS;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 2, 3, &leaf, &f, &r);
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/* All bits but R and W set: still not present. */
 	*pt_at(&a, BASE + 0x1000) = ~(R | W);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x1000);
 	assert_int_equal(r.n, 2);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 39, PT_PROT_R, PT_FAULT_TRANSLATION, 4, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(f.desc_addr, BASE + 8);
 	assert_int_equal(r.n, 1);
 
 	/* Above the AGAW: translation fault at the top level, no read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 48, PT_PROT_R, PT_FAULT_TRANSLATION, 4, 0, &leaf, &f,
+		      &r);
 
 	/* A table pointer outside the arena: walk abort at level 2, nothing read outside. */
 	*pt_at(&a, BASE + 0x1000) = 0x40000000ULL | R | W;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_EXT_ABORT, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, 0x40000000);
 	assert_int_equal(r.n, 2);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
@@ -514,10 +492,8 @@ static void test_walk_3_and_5_level(void **state)
 	assert_int_equal(leaf.oa, 0x80000123);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 1);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 39, PT_PROT_R, PT_FAULT_TRANSLATION, 3, 0, &leaf, &f,
+		      &r);
 	memset(a.buf, 0, 0x10000);
 
 	/* 5 levels: PML5 index 1 (2^48) down to PT index 1. */
@@ -536,18 +512,13 @@ static void test_walk_3_and_5_level(void **state)
 	assert_int_equal(r.addr[0], BASE + 8);
 	/* PS and SNP in an SS-PML5E are reserved. */
 	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(
-		pt_test_walk(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
-		PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 5);
+	pt_walk_fault(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 5, PT_ANY,
+		      &leaf, &f, &r);
 	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | SNP | 0x7;
-	assert_int_equal(
-		pt_test_walk(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, &leaf, &f, &r),
-		PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 5);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 57, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 5);
+	pt_walk_fault(&c, &a, BASE, (1ULL << 48) | 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 5, PT_ANY,
+		      &leaf, &f, &r);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 57, PT_PROT_R, PT_FAULT_TRANSLATION, 5, PT_ANY, &leaf,
+		      &f, &r);
 	pt_arena_destroy(&a);
 }
 
@@ -560,19 +531,14 @@ static void test_walk_reserved(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 
 	/* Output bit 40 with a 40-bit width: reserved at level 1. Bit 39 is fine. */
 	*pte = (1ULL << 40) | 0x5000 | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 1, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc, (1ULL << 40) | 0x5001);
 	assert_int_equal(r.n, 4);
 	*pte = (1ULL << 39) | 0x5000 | R;
@@ -581,9 +547,7 @@ static void test_walk_reserved(void **state)
 
 	/* Bit 62 (legacy TM) is reserved in scalable mode. */
 	*pte = (1ULL << 62) | 0x5000 | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 1, PT_ANY, &leaf, &f, &r);
 	/*
 	 * Ignored in a leaf: 63, 61:52 (mask 0xbff0...), bit 10, and bit 7 of
 	 * an SS-PTE; SNP, EMT, IPAT, A, D are leaf attributes.
@@ -597,55 +561,29 @@ static void test_walk_reserved(void **state)
 
 	/* Table pointers: a table address above the width is reserved (level 3, 2 reads). */
 	*pdpte = (1ULL << 45) | (BASE + 0x2000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
 	/* SNP (bit 11) in a non-leaf SS-PDPTE / SS-PDE / SS-PML4E is reserved. */
 	*pdpte = (BASE + 0x2000) | SNP | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, PT_ANY, &leaf, &f, &r);
 	*pdpte = (BASE + 0x2000) | 0x7;
 	*pde = (BASE + 0x3000) | SNP | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
 	*pml4e = (BASE + 0x1000) | SNP | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 1, &leaf, &f, &r);
 	/* PS in an SS-PML4E is reserved. */
 	*pml4e = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, PT_ANY, &leaf, &f, &r);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* Ignored in table pointers: 6:3, A, 9, 10, 63, 61:52. */
 	*pde = 0xbff0000000000000ULL | (BASE + 0x3000) | 0x778 | 0x7;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
 	/* ... but bit 62 is reserved there too. */
 	*pde = (1ULL << 62) | (BASE + 0x3000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, PT_ANY, &leaf, &f, &r);
 
 	/* 2M page: bits 20:12 are reserved (no PAT in the second stage). */
-	*pde = 0x200000 | PS | SNP | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.oa, 0x21abcd);
-	assert_int_equal(leaf.size, 0x200000);
-	assert_int_equal(leaf.level, 2);
-	assert_int_equal(r.n, 3);
-	*pde = 0x200000 | 0x1000 | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
-	*pde = 0x200000 | (1ULL << 20) | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	*pde = (BASE + 0x3000) | 0x7;
+	pt_intel_walk_2m(&c, &a, BASE, 0x200000 | PS | SNP | R, 0x200000 | 0x1000 | PS | R,
+			 0x200000 | (1ULL << 20) | PS | R);
 
 	/* 1G page: bits 29:12 reserved. */
 	*pdpte = 0x40000000 | PS | R | W;
@@ -653,41 +591,20 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.oa, 0x7fffffff);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
-	*pdpte = 0x40000000 | (1ULL << 21) | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	*pdpte = 0x40000000 | (1ULL << 12) | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_intel_walk_1g_reserved(&c, &a, BASE, 0x40000000 | (1ULL << 21) | PS | R,
+				  0x40000000 | (1ULL << 12) | PS | R);
 
 	/* Root above the width: reserved, no read. */
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(pt_walk_mem(&c, &a.mem, 1ULL << 40, 0x1000, PT_PROT_R, &leaf, &f,
-				     pt_reads_count, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, 1ULL << 40, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 0, &leaf, &f, &r);
 
 	/* SSLPS = 2M only: the 1G PS is reserved, a 2M page works. */
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	*pdpte = 0x40000000 | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
-	*pdpte = (BASE + 0x2000) | 0x7;
-	*pde = 0x200000 | PS | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.level, 2);
+	pt_intel_walk_no_1g(&c, &a, BASE, R);
 	/* SSLPS = 0: the 2M PS is reserved too. */
 	c = mk(48, 40, PT_CFG_NO_1G | PT_CFG_NO_2M);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 2, 3, &leaf, &f, &r);
 	pt_arena_destroy(&a);
 }
 
@@ -700,20 +617,16 @@ static void test_walk_permissions(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | R | W | X;
 
 	/* W missing in the SS-PDPTE: a write faults right there (level 3, 2 reads). */
 	*pdpte = (BASE + 0x2000) | R | X;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x1000);
 	assert_int_equal(r.n, 2);
 	/* A read works and the leaf reports the stacked rights (no W). */
@@ -723,66 +636,36 @@ static void test_walk_permissions(void **state)
 
 	/* R missing in the SS-PDE: a read faults at level 2; a write works. */
 	*pde = (BASE + 0x3000) | W | X;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_PERMISSION, 2, 3, &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_W | PT_PROT_X | PT_PROT_U);
 	/* Read + write needs both: faults at level 2. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_RW, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_RW, PT_FAULT_PERMISSION, 2, PT_ANY, &leaf, &f,
+		      &r);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* Write-only leaf: read faults at level 1. */
 	*pte = 0x5000 | W;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
-	assert_int_equal(r.n, 4);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_PERMISSION, 1, 4, &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	/* Read-only leaf: write faults at level 1. */
 	*pte = 0x5000 | R | X;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	*pte = 0x5000 | R | W | X;
 
 	/* X missing in the SS-PML4E: an execute request faults at level 4; reads work. */
 	*pml4e = (BASE + 0x1000) | R | W;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, PT_FAULT_PERMISSION, 4, 1, &leaf,
+		      &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_RW, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* X missing in the leaf. */
 	*pte = 0x5000 | R | W;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_X, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	pt_arena_destroy(&a);
-}
-
-/* Called after each read: once, change the descriptor just read at @level under the walker. */
-struct racer {
-	struct pt_reads r;
-	int level;
-	uint64_t *victim;
-	bool done;
-};
-
-static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct racer *rc = arg;
-
-	pt_reads_count(&rc->r, level, addr, value);
-	if (level == rc->level && !rc->done) {
-		*rc->victim |= 1ULL << 53; /* an ignored bit: a concurrent software update */
-		rc->done = true;
-	}
 }
 
 static void test_walk_hw_access_dirty(void **state)
@@ -794,10 +677,7 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* SSADE: a read sets A (bit 8) on every level walked; still 4 reads. */
 	*pte = 0x5000 | R | W;
@@ -816,18 +696,17 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(*pte, 0x6000 | 0x302);
 
 	/* A faulting write leaves the leaf untouched. */
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(*pte, 0x5000 | R);
 	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x107);
 	/* A table that denies the access is not marked accessed either; those above are. */
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | R;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 3, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(*pt_at(&a, BASE), (BASE + 0x1000) | 0x107);
 	assert_int_equal(*pt_at(&a, BASE + 0x1000), (BASE + 0x2000) | R);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x107;
@@ -840,14 +719,15 @@ static void test_walk_hw_access_dirty(void **state)
 	/*
 	 * The leaf changes between its read and the A/D update: the update
 	 * fails, the walk restarts (4 + 4 reads) and updates the new value.
+	 * The racer sets bit 53, an ignored bit: a concurrent software update.
 	 */
 	{
-		struct racer rc = { .level = 1, .victim = pte };
+		struct pt_racer rc = { .level = 1, .victim = pte, .bits = 1ULL << 53 };
 
-		build_chain(&a);
+		pt_chain4(&a, BASE, 0x7);
 		*pte = 0x5000 | R | W;
 		assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_W, &leaf, &f,
-					     race_read, &rc),
+					     pt_race_read, &rc),
 				 PT_OK);
 		assert_int_equal(rc.r.n, 8);
 		assert_int_equal(*pte, (1ULL << 53) | 0x5000 | 0x303);
@@ -855,12 +735,14 @@ static void test_walk_hw_access_dirty(void **state)
 	}
 	/* The same for a table pointer: the restart happens after 3 reads (3 + 4). */
 	{
-		struct racer rc = {.level = 2, .victim = pt_at(&a, BASE + 0x2000)};
+		struct pt_racer rc = { .level = 2,
+				       .victim = pt_at(&a, BASE + 0x2000),
+				       .bits = 1ULL << 53 };
 
-		build_chain(&a);
+		pt_chain4(&a, BASE, 0x7);
 		*pte = 0x5000 | R | W;
 		assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f,
-					     race_read, &rc),
+					     pt_race_read, &rc),
 				 PT_OK);
 		assert_int_equal(rc.r.n, 7);
 		assert_int_equal(*pt_at(&a, BASE + 0x2000), (1ULL << 53) | (BASE + 0x3000) | 0x107);
@@ -870,7 +752,7 @@ static void test_walk_hw_access_dirty(void **state)
 	/* Without SSADE nothing is written. */
 	c = mk(48, 48, 0);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | R | W;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | R | W);

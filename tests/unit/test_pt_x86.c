@@ -19,6 +19,7 @@
 
 #include "pt/pt.h"
 
+#include "pt_intel_test.h"
 #include "pt_test.h"
 
 #define BASE 0x100000ULL
@@ -296,52 +297,46 @@ static void test_map_no_1g_no_blocks(void **state)
 /* ---------------------------------------------------------------------- */
 /* Map / unmap rules                                                      */
 
+static const struct pt_map_err map_errors[] = {
+	{ 0x1001, 0x1000, 0x1000, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1001, 0x1000, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1000, 0x1800, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1000, 0, PT_PROT_RW, -EINVAL },
+	{ 0x1000, 0x1000, 0x1000, 0, -EINVAL },
+	{ 0x1000, 0x1000, 0x1000, PT_PROT_X | PT_PROT_U, -EINVAL },
+	{ 0xfffffffffffff000ULL, 0x1000, 0x2000, PT_PROT_RW, -EOVERFLOW },
+	{ 0x1000, 0xfffffffffffff000ULL, 0x2000, PT_PROT_RW, -EOVERFLOW },
+	/* Input at 2^48 (no upper canonical half for DMA), and a range crossing it. */
+	{ 1ULL << 48, 0x1000, 0x1000, PT_PROT_RW, -ERANGE },
+	{ (1ULL << 48) - 0x1000, 0x1000, 0x2000, PT_PROT_RW, -ERANGE },
+	{ 0xffff800000000000ULL, 0x1000, 0x1000, PT_PROT_RW, -ERANGE },
+	/* Output beyond the 40-bit address width, and one ending just past it. */
+	{ 0x1000, 1ULL << 40, 0x1000, PT_PROT_RW, -ERANGE },
+	{ 0x1000, (1ULL << 40) - 0x1000, 0x2000, PT_PROT_RW, -ERANGE },
+	/* Exact overlap, and overlap at the end of a range that needs new tables first. */
+	{ 0x10001000, 0x5000, 0x1000, PT_PROT_RW, -EEXIST },
+	{ 0x0f000000, 0x20000000, 0x1002000, PT_PROT_RW, -EEXIST },
+	/* A range spanning a fresh 1G region (new PD) up to the conflict. */
+	{ 0x10002000, 0x30000000, 0x40000000, PT_PROT_RW, -EEXIST },
+	/* A 2M page over the PT that holds the mapping. */
+	{ 0x10000000, 0x30000000, 0x200000, PT_PROT_RW, -EEXIST },
+};
+
 static void test_map_errors_leave_tables(void **state)
 {
 	struct pt_cfg c = mk(48, 40, 0);
 	struct pt_arena a;
 	struct pt_table t;
-	struct pt_leaves before = { 0 }, after = { 0 };
-	uint64_t tables;
+	struct pt_leaves before, after;
 
 	assert_int_equal(pt_cfg_init(&c), 0);
 	assert_int_equal(pt_arena_init(&a, BASE, 0x100000), 0);
 	assert_int_equal(pt_table_init(&t, &c, &a.mem), 0);
 	assert_int_equal(pt_map(&t, 0x10000000, 0x10000000, 0x3000, PT_PROT_RW), 0);
-	tables = t.nr_tables;
-	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &before);
-
-	assert_int_equal(pt_map(&t, 0x1001, 0x1000, 0x1000, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1001, 0x1000, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x1800, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0, PT_PROT_RW), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x1000, 0), -EINVAL);
-	assert_int_equal(pt_map(&t, 0x1000, 0x1000, 0x1000, PT_PROT_X | PT_PROT_U), -EINVAL);
-	assert_int_equal(pt_map(&t, 0xfffffffffffff000ULL, 0x1000, 0x2000, PT_PROT_RW), -EOVERFLOW);
-	assert_int_equal(pt_map(&t, 0x1000, 0xfffffffffffff000ULL, 0x2000, PT_PROT_RW), -EOVERFLOW);
-	/* Input at 2^48 (no upper canonical half for DMA), and a range crossing it. */
-	assert_int_equal(pt_map(&t, 1ULL << 48, 0x1000, 0x1000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, (1ULL << 48) - 0x1000, 0x1000, 0x2000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, 0xffff800000000000ULL, 0x1000, 0x1000, PT_PROT_RW), -ERANGE);
-	/* Output beyond the 40-bit address width, and one ending just past it. */
-	assert_int_equal(pt_map(&t, 0x1000, 1ULL << 40, 0x1000, PT_PROT_RW), -ERANGE);
-	assert_int_equal(pt_map(&t, 0x1000, (1ULL << 40) - 0x1000, 0x2000, PT_PROT_RW), -ERANGE);
-	/* Exact overlap, and overlap at the end of a range that needs new tables first. */
-	assert_int_equal(pt_map(&t, 0x10001000, 0x5000, 0x1000, PT_PROT_RW), -EEXIST);
-	assert_int_equal(pt_map(&t, 0x0f000000, 0x20000000, 0x1002000, PT_PROT_RW), -EEXIST);
-	/* A range spanning a fresh 1G region (new PD) up to the conflict. */
-	assert_int_equal(pt_map(&t, 0x10002000, 0x30000000, 0x40000000, PT_PROT_RW), -EEXIST);
-	/* A 2M page over the PT that holds the mapping. */
-	assert_int_equal(pt_map(&t, 0x10000000, 0x30000000, 0x200000, PT_PROT_RW), -EEXIST);
-
-	assert_int_equal(t.nr_tables, tables);
-	assert_int_equal(a.tables_live, tables);
-	pt_for_each_leaf(&t, 0, UINT64_MAX, pt_leaves_collect, &after);
+	pt_map_errors_keep(&t, map_errors, sizeof(map_errors) / sizeof(map_errors[0]), &before,
+			   &after);
+	assert_int_equal(a.tables_live, t.nr_tables);
 	assert_int_equal(before.n, 3);
-	assert_int_equal(before.n, after.n);
-	assert_memory_equal(before.iova, after.iova, sizeof(before.iova));
-	assert_memory_equal(before.pa, after.pa, sizeof(before.pa));
-	assert_memory_equal(before.size, after.size, sizeof(before.size));
 	pt_table_destroy(&t);
 	pt_arena_destroy(&a);
 }
@@ -450,14 +445,10 @@ static void test_split_moves_pat(void **state)
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
-/* 4-level chain: PML4 @BASE, PDPT @+0x1000, PD @+0x2000, PT @+0x3000; P|RW|US, A clear. */
-static void build_chain(struct pt_arena *a)
-{
-	*pt_at(a, BASE) = (BASE + 0x1000) | 0x7;
-	*pt_at(a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
-	*pt_at(a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
-}
-
+/*
+ * The walks below start from pt_chain4_setup(..., 0x7): PML4 @BASE, PDPT @+0x1000,
+ * PD @+0x2000, PT @+0x3000; P|RW|US, A clear.
+ */
 static void test_walk_ok_and_not_present(void **state)
 {
 	struct pt_cfg c = mk(48, 48, 0);
@@ -467,10 +458,7 @@ static void test_walk_ok_and_not_present(void **state)
 	struct pt_reads r;
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8); /* iova 0x1000 */
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* RW user page: exactly 4 reads, PML4E .. PTE, levels 4..1. */
 	*pte = 0x5000 | P | RW | US;
@@ -502,52 +490,41 @@ static void test_walk_ok_and_not_present(void **state)
 
 	/* Not present at each level: P clear (other bits ignored), n reads. */
 	*pte = 0x5000 | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(f.desc, 0x5006);
 	assert_int_equal(r.n, 4);
 	*pte = 0x5000 | P;
 
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x6;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 2, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x2000);
 	assert_int_equal(r.n, 3);
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
 
 	/* PDPTE not present; even with reserved-looking bits it is just not present. */
 	*pt_at(&a, BASE + 0x1000) = 0xfffffffffffffffeULL;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 3, 2, &leaf, &f, &r);
 	*pt_at(&a, BASE + 0x1000) = (BASE + 0x2000) | 0x7;
 
 	/* PML4E not present: a different index (iova 2^39 -> PML4 index 1). */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 39, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 39, PT_PROT_R, PT_FAULT_TRANSLATION, 4, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(f.desc_addr, BASE + 8);
 	assert_int_equal(r.n, 1);
 
 	/* Non-canonical / out of range input: translation fault at level 4, no read. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 48, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
-	assert_int_equal(
-		pt_test_walk(&c, &a, BASE, 0xffff800000001000ULL, PT_PROT_R, &leaf, &f, &r),
-		PT_FAULT_TRANSLATION);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 48, PT_PROT_R, PT_FAULT_TRANSLATION, 4, 0, &leaf, &f,
+		      &r);
+	pt_walk_fault(&c, &a, BASE, 0xffff800000001000ULL, PT_PROT_R, PT_FAULT_TRANSLATION, PT_ANY,
+		      0, &leaf, &f, &r);
 
 	/* Next table outside the arena: walk abort at level 1, nothing read outside. */
 	*pt_at(&a, BASE + 0x2000) = 0x7000000ULL | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_EXT_ABORT);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_EXT_ABORT, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, 0x7000008);
 	assert_int_equal(r.n, 3);
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x7;
@@ -574,25 +551,20 @@ static void test_walk_reserved(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW;
 
 	/* Output address bit 40 with a 40-bit width: reserved at level 1. */
 	*pte = (1ULL << 40) | 0x5000 | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 1, PT_ANY, &leaf, &f, &r);
 	assert_int_equal(f.desc, (1ULL << 40) | 0x5003);
 	/* Bit 51, the top address bit: still reserved. */
 	*pte = (1ULL << 51) | 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	/* Bit 39 is a valid address bit. */
 	*pte = (1ULL << 39) | 0x5000 | P;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -606,10 +578,7 @@ static void test_walk_reserved(void **state)
 
 	/* A table address above the width in the PDPTE: reserved at level 3, 2 reads. */
 	*pdpte = (1ULL << 45) | (BASE + 0x2000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 3, 2, &leaf, &f, &r);
 	/* Ignored bits in table entries: bit 6 (D), bit 8 (G), 11:9, 62:52. */
 	*pdpte = 0x7ff0000000000000ULL | (BASE + 0x2000) | 0xf40 | 0x7;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -617,27 +586,12 @@ static void test_walk_reserved(void **state)
 
 	/* PS in the PML4E is reserved: fault at level 4 after one read. */
 	*pml4e = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 1, &leaf, &f, &r);
 	*pml4e = (BASE + 0x1000) | 0x7;
 
 	/* 2M page: PAT (bit 12) is fine, bit 13 (and up to 20) is reserved. */
-	*pde = 0x200000 | 0x1000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1abcd, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.oa, 0x21abcd);
-	assert_int_equal(leaf.size, 0x200000);
-	assert_int_equal(leaf.level, 2);
-	assert_int_equal(r.n, 3);
-	*pde = 0x200000 | 0x2000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 2);
-	*pde = 0x200000 | (1ULL << 20) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	*pde = (BASE + 0x3000) | 0x7;
+	pt_intel_walk_2m(&c, &a, BASE, 0x200000 | 0x1000 | PS | P, 0x200000 | 0x2000 | PS | P,
+			 0x200000 | (1ULL << 20) | PS | P);
 
 	/* 1G page: bits 29:13 reserved, 30 is address. */
 	*pdpte = 0x40000000 | PS | P;
@@ -646,35 +600,16 @@ static void test_walk_reserved(void **state)
 	assert_int_equal(leaf.size, 0x40000000);
 	assert_int_equal(leaf.level, 3);
 	assert_int_equal(r.n, 2);
-	*pdpte = 0x40000000 | (1ULL << 29) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	*pdpte = 0x40000000 | (1ULL << 13) | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_intel_walk_1g_reserved(&c, &a, BASE, 0x40000000 | (1ULL << 29) | PS | P,
+				  0x40000000 | (1ULL << 13) | PS | P);
 
 	/* Root above the address width: reserved, no read. */
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(pt_walk_mem(&c, &a.mem, 1ULL << 40, 0x1000, PT_PROT_R, &leaf, &f,
-				     pt_reads_count, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 4);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, 1ULL << 40, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, 4, 0, &leaf, &f, &r);
 
-	/* With NO_1G (FS1GP clear) the same PDPTE's PS bit is reserved. */
-	*pdpte = 0x40000000 | PS | P;
+	/* With NO_1G (FS1GP clear) a PDPTE's PS bit is reserved, while a 2M page still works. */
 	c = mk(48, 40, PT_CFG_NO_1G);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 3);
-	assert_int_equal(r.n, 2);
-	/* ... while a 2M page still works. */
-	*pdpte = (BASE + 0x2000) | 0x7;
-	*pde = 0x200000 | PS | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
-	assert_int_equal(leaf.level, 2);
+	pt_intel_walk_no_1g(&c, &a, BASE, P);
 
 	/* With a 52-bit width, bit 51 is an address bit. */
 	c = mk(48, 52, 0);
@@ -711,19 +646,13 @@ static void test_walk_5level(void **state)
 
 	/* PS in the PML5E: reserved at level 5. */
 	*pt_at(&a, BASE + 8) = (BASE + 0x1000) | PS | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, iova, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
-	assert_int_equal(f.level, 5);
-	assert_int_equal(r.n, 1);
+	pt_walk_fault(&c, &a, BASE, iova, PT_PROT_R, PT_FAULT_RESERVED, 5, 1, &leaf, &f, &r);
 	/* Not present PML5E (index 0). */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 5);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_TRANSLATION, 5, PT_ANY, &leaf, &f,
+		      &r);
 	/* Beyond 57 bits. */
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 1ULL << 57, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_TRANSLATION);
-	assert_int_equal(f.level, 5);
-	assert_int_equal(r.n, 0);
+	pt_walk_fault(&c, &a, BASE, 1ULL << 57, PT_PROT_R, PT_FAULT_TRANSLATION, 5, 0, &leaf, &f,
+		      &r);
 	pt_arena_destroy(&a);
 }
 
@@ -736,20 +665,16 @@ static void test_walk_permissions(void **state)
 	struct pt_reads r;
 	uint64_t *pml4e, *pdpte, *pde, *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 	pml4e = pt_at(&a, BASE);
 	pdpte = pt_at(&a, BASE + 0x1000);
 	pde = pt_at(&a, BASE + 0x2000);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
 	*pte = 0x5000 | P | RW | US;
 
 	/* Read-only PTE: write faults at level 1; read works and reports no W. */
 	*pte = 0x5000 | P | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(f.desc_addr, BASE + 0x3008);
 	assert_int_equal(r.n, 4);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r), PT_OK);
@@ -758,9 +683,8 @@ static void test_walk_permissions(void **state)
 
 	/* R/W clear in the PDPTE only: writes below fault (at the leaf), reads work. */
 	*pdpte = (BASE + 0x2000) | P | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 1, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
 	assert_int_equal(leaf.prot & PT_PROT_W, 0);
@@ -768,32 +692,30 @@ static void test_walk_permissions(void **state)
 
 	/* U/S clear in the PDE: a user request faults, a supervisor one works without U. */
 	*pde = (BASE + 0x3000) | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_U, PT_FAULT_PERMISSION, 1, PT_ANY,
+		      &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_X);
 	*pde = (BASE + 0x3000) | 0x7;
 
 	/* Supervisor PTE, user write: permission fault. */
 	*pte = 0x5000 | P | RW;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W | PT_PROT_U, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W | PT_PROT_U, PT_FAULT_PERMISSION, PT_ANY,
+		      PT_ANY, &leaf, &f, &r);
 	*pte = 0x5000 | P | RW | US;
 
 	/* XD in the PML4E removes execute for everything below; reads still work. */
 	*pml4e = XD | (BASE + 0x1000) | 0x7;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 1);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_X, PT_FAULT_PERMISSION, 1, PT_ANY,
+		      &leaf, &f, &r);
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R | PT_PROT_W, &leaf, &f, &r),
 			 PT_OK);
 	assert_int_equal(leaf.prot, PT_PROT_R | PT_PROT_W | PT_PROT_U);
 	*pml4e = (BASE + 0x1000) | 0x7;
 	/* XD in the leaf itself. */
 	*pte = XD | 0x5000 | P | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_X, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	*pte = 0x5000 | P | RW | US;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_X | PT_PROT_U, &leaf, &f, &r),
 			 PT_OK);
@@ -801,29 +723,8 @@ static void test_walk_permissions(void **state)
 	/* A 2M page under a read-only PDPTE: write faults at level 2. */
 	*pdpte = (BASE + 0x2000) | P | US;
 	*pde = 0x400000 | PS | P | RW | US;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
-	assert_int_equal(f.level, 2);
-	assert_int_equal(r.n, 3);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, 2, 3, &leaf, &f, &r);
 	pt_arena_destroy(&a);
-}
-
-/* Called after each read: on the 4th read, change the PTE under the walker once. */
-struct racer {
-	struct pt_reads r;
-	uint64_t *victim;
-	bool done;
-};
-
-static void race_read(void *arg, int level, uint64_t addr, uint64_t value)
-{
-	struct racer *rc = arg;
-
-	pt_reads_count(&rc->r, level, addr, value);
-	if (level == 1 && !rc->done) {
-		*rc->victim |= 1ULL << 52; /* an ignored bit: a concurrent software update */
-		rc->done = true;
-	}
 }
 
 static void test_walk_hw_access_dirty(void **state)
@@ -833,13 +734,10 @@ static void test_walk_hw_access_dirty(void **state)
 	struct pt_leaf leaf;
 	struct pt_fault f;
 	struct pt_reads r;
-	struct racer rc = { 0 };
+	struct pt_racer rc = { .level = 1, .bits = 1ULL << 52 };
 	uint64_t *pte;
 
-	assert_int_equal(pt_cfg_init(&c), 0);
-	assert_int_equal(pt_arena_init(&a, BASE, 0x10000), 0);
-	build_chain(&a);
-	pte = pt_at(&a, BASE + 0x3000 + 8);
+	pte = pt_chain4_setup(&c, &a, BASE, 0x7);
 
 	/* A read sets A (0x20) on every level walked, not D. Still 4 reads. */
 	*pte = 0x5000 | P | RW | US;
@@ -859,16 +757,16 @@ static void test_walk_hw_access_dirty(void **state)
 	assert_int_equal(*pte, 0x6000 | 0x63);
 
 	/* A faulting write leaves the leaf untouched (tables above were used: A set). */
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r),
-			 PT_FAULT_PERMISSION);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_W, PT_FAULT_PERMISSION, PT_ANY, PT_ANY, &leaf,
+		      &f, &r);
 	assert_int_equal(*pte, 0x5000 | P);
 	assert_int_equal(*pt_at(&a, BASE + 0x2000), (BASE + 0x3000) | 0x27);
 	/* So does a reserved-bit fault in the leaf. */
 	*pte = (1ULL << 50) | 0x5000 | P;
-	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_R, &leaf, &f, &r),
-			 PT_FAULT_RESERVED);
+	pt_walk_fault(&c, &a, BASE, 0x1000, PT_PROT_R, PT_FAULT_RESERVED, PT_ANY, PT_ANY, &leaf, &f,
+		      &r);
 	assert_int_equal(*pte, (1ULL << 50) | 0x5000 | P);
 
 	/* A 2M page written: A and D on the PDE. */
@@ -883,8 +781,9 @@ static void test_walk_hw_access_dirty(void **state)
 	 */
 	*pt_at(&a, BASE + 0x2000) = (BASE + 0x3000) | 0x27;
 	*pte = 0x5000 | P | RW;
+	/* The racer sets bit 52, an ignored bit: a concurrent software update. */
 	rc.victim = pte;
-	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, race_read,
+	assert_int_equal(pt_walk_mem(&c, &a.mem, BASE, 0x1000, PT_PROT_R, &leaf, &f, pt_race_read,
 				     &rc),
 			 PT_OK);
 	assert_int_equal(rc.r.n, 8);
@@ -894,7 +793,7 @@ static void test_walk_hw_access_dirty(void **state)
 	/* Without HW_AD the same walks write nothing. */
 	c = mk(48, 48, 0);
 	assert_int_equal(pt_cfg_init(&c), 0);
-	build_chain(&a);
+	pt_chain4(&a, BASE, 0x7);
 	*pte = 0x5000 | P | RW;
 	assert_int_equal(pt_test_walk(&c, &a, BASE, 0x1000, PT_PROT_W, &leaf, &f, &r), PT_OK);
 	assert_int_equal(*pte, 0x5000 | P | RW);

@@ -475,6 +475,17 @@ static enum pt_fault_reason run(struct env *e, uint64_t iova, unsigned int acces
 	return xlate(&e->xc, iova, access, &e->res, &e->f, &e->rec);
 }
 
+/*
+ * run() that must fail with @reason, the fault record naming @iova as its
+ * input: the rest as expect_fault() checks it.
+ */
+static void run_fault(struct env *e, uint64_t iova, unsigned int access, int stage,
+		      enum xlate_class cls, int level, enum pt_fault_reason reason, uint64_t ipa)
+{
+	assert_int_equal(run(e, iova, access), reason);
+	expect_fault(&e->f, stage, cls, level, reason, iova, ipa);
+}
+
 struct walk_reads {
 	unsigned int n;
 	uint64_t addr[PT_MAX_LEVELS];
@@ -618,8 +629,8 @@ static void test_nested_permissions(void **state)
 	assert_int_equal(pt_map(&e.s2, DATA_IPA + 0x1000, DATA_PA + 0x1000, 0x1000, PT_PROT_R), 0);
 
 	/* S1 RW over S2 RO: a write is a stage-2 permission fault, class IN, at the IPA. */
-	assert_int_equal(run(&e, 0x1234, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x1234, DATA_IPA + 0x1234);
+	run_fault(&e, 0x1234, PT_PROT_W, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION,
+		  DATA_IPA + 0x1234);
 	assert_int_equal(e.rec.n, 24);
 	/* ... a read is fine and the combined prot is read-only. */
 	assert_int_equal(run(&e, 0x1234, PT_PROT_R), PT_OK);
@@ -629,15 +640,13 @@ static void test_nested_permissions(void **state)
 
 	/* S1 RO over S2 RW: a write is a stage-1 permission fault, class IN, no stage-2 walk. */
 	leaf3(&e.s1, 0x2000, &s1addr);
-	assert_int_equal(run(&e, 0x2010, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x2010, 0);
+	run_fault(&e, 0x2010, PT_PROT_W, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0);
 	/* desc_addr is the PA the stage-1 leaf was read from. */
 	assert_int_equal(e.f.desc_addr, s1addr - GRAM_IPA + GRAM_PA);
 	assert_int_equal(e.rec.n, 20);
 
 	/* Unprivileged access: stage 1 decides; stage 2 never refuses U. */
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R | PT_PROT_U), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_R | PT_PROT_U, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0);
 	assert_int_equal(run(&e, 0x3000, PT_PROT_W | PT_PROT_U), PT_OK);
 	assert_int_equal(e.res.prot, PT_PROT_RW | PT_PROT_U);
 
@@ -661,8 +670,8 @@ static void test_nested_permissions(void **state)
 	assert_int_equal(e.f.stage, 1);
 	assert_int_equal(pt_map(&e.s1, 0x4000, DATA_IPA + 0x4000, 0x1000, PT_PROT_R | PT_PROT_X),
 			 0);
-	assert_int_equal(run(&e, 0x4000, PT_PROT_X), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x4000, DATA_IPA + 0x4000);
+	run_fault(&e, 0x4000, PT_PROT_X, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION,
+		  DATA_IPA + 0x4000);
 	env_destroy(&e);
 }
 
@@ -680,39 +689,33 @@ static void test_nested_stage1_faults(void **state)
 	saved = *pte;
 
 	/* Translation: nothing at 0x200000 (L2 index 1 empty): level 2, 3 * (3 + 1) reads. */
-	assert_int_equal(run(&e, 0x200000, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION, 0x200000, 0);
+	run_fault(&e, 0x200000, PT_PROT_R, 1, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION, 0);
 	assert_int_equal(e.rec.n, 12);
 
 	/* Access flag clear (no HTTU): stage 1 access fault at level 3. */
 	*pte = saved & ~S1_AF;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ACCESS);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_ACCESS, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_R, 1, XLATE_CLASS_IN, 3, PT_FAULT_ACCESS, 0);
 
 	/* Permission: read-only page, write. */
 	*pte = saved | S1_AP2;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_W, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0);
 
 	/* Address size: output IPA at 2^40. */
 	*pte = (saved & ~0xfffffffff000ULL) | (1ULL << 40);
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ADDR_SIZE);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_ADDR_SIZE, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_R, 1, XLATE_CLASS_IN, 3, PT_FAULT_ADDR_SIZE, 0);
 	*pte = saved;
 
 	/* Address size: a table address at 2^40 in the L2 table descriptor (level 2). */
 	l2 = desc_at(&e.s1, 0x1000, 2, NULL);
 	saved = *l2;
 	*l2 = (1ULL << 41) | 3;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ADDR_SIZE);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 2, PT_FAULT_ADDR_SIZE, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_R, 1, XLATE_CLASS_IN, 2, PT_FAULT_ADDR_SIZE, 0);
 	assert_int_equal(e.rec.n, 12);
 	*l2 = saved;
 
 	/* Address size: the root beyond the output size, before anything is read. */
 	e.xc.s1.root = 1ULL << 40;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ADDR_SIZE);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 0, PT_FAULT_ADDR_SIZE, 0x1000, 0);
+	run_fault(&e, 0x1000, PT_PROT_R, 1, XLATE_CLASS_IN, 0, PT_FAULT_ADDR_SIZE, 0);
 	assert_int_equal(e.rec.n, 0);
 	e.xc.s1.root = e.s1.root;
 
@@ -734,15 +737,14 @@ static void test_nested_stage2_faults(void **state)
 	s1root_idx_ipa = e.s1.root; /* index 0 of the root for IOVAs below 2^39 */
 
 	/* The final IPA unmapped: stage 2, IN, translation; ipa = the IPA with its offset. */
-	assert_int_equal(run(&e, 0x2468, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION, 0x2468, NOMAP_IPA + 0x468);
+	run_fault(&e, 0x2468, PT_PROT_R, 2, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION,
+		  NOMAP_IPA + 0x468);
 	assert_int_equal(e.rec.n, 20 + 3);
 	assert_int_equal(e.rec.r[20].s1_step, 4);
 
 	/* The root TTB at an unmapped IPA: stage 2, TT, before any stage-1 read. */
 	e.xc.s1.root = NOMAP_IPA;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 2, XLATE_CLASS_TT, 2, PT_FAULT_TRANSLATION, 0x1000, NOMAP_IPA);
+	run_fault(&e, 0x1000, PT_PROT_R, 2, XLATE_CLASS_TT, 2, PT_FAULT_TRANSLATION, NOMAP_IPA);
 	assert_int_equal(e.rec.n, 3);
 	assert_int_equal(e.rec.r[0].s1_step, 0);
 	e.xc.s1.root = e.s1.root;
@@ -751,16 +753,14 @@ static void test_nested_stage2_faults(void **state)
 	s2pte = leaf3(&e.s2, s1root_idx_ipa, NULL);
 	saved = *s2pte;
 	*s2pte = saved & ~S1_AF;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ACCESS);
-	expect_fault(&e.f, 2, XLATE_CLASS_TT, 3, PT_FAULT_ACCESS, 0x1000, s1root_idx_ipa);
+	run_fault(&e, 0x1000, PT_PROT_R, 2, XLATE_CLASS_TT, 3, PT_FAULT_ACCESS, s1root_idx_ipa);
 	*s2pte = saved;
 
 	/* The data page with its stage-2 access flag clear: IN access. */
 	s2pte = leaf3(&e.s2, DATA_IPA + 0x1000, NULL);
 	saved = *s2pte;
 	*s2pte = saved & ~S1_AF;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_ACCESS);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 3, PT_FAULT_ACCESS, 0x1000, DATA_IPA + 0x1000);
+	run_fault(&e, 0x1000, PT_PROT_R, 2, XLATE_CLASS_IN, 3, PT_FAULT_ACCESS, DATA_IPA + 0x1000);
 	*s2pte = saved;
 
 	/*
@@ -811,16 +811,14 @@ static void test_stage1_only(void **state)
 	expect_read(&e.rec, 0, 1, 0, 0, e.s1.root, e.s1.root);
 	expect_read(&e.rec, 3, 1, 3, 3, l3addr, l3addr);
 
-	assert_int_equal(run(&e, 0x5000, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x5000, 0);
+	run_fault(&e, 0x5000, PT_PROT_W, 1, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0);
 	assert_int_equal(e.f.desc_addr, l3addr);
 
 	/* A table outside memory: walk abort, stage 1, TT, desc_addr = the failing PA. */
 	l1 = desc_at(&e.s1, 0x5000, 1, &l1addr);
 	saved = *l1;
 	*l1 = 0x7000000000ULL | 3;
-	assert_int_equal(run(&e, 0x5000, PT_PROT_R), PT_FAULT_EXT_ABORT);
-	expect_fault(&e.f, 1, XLATE_CLASS_TT, 2, PT_FAULT_EXT_ABORT, 0x5000, 0x7000000000ULL);
+	run_fault(&e, 0x5000, PT_PROT_R, 1, XLATE_CLASS_TT, 2, PT_FAULT_EXT_ABORT, 0x7000000000ULL);
 	assert_int_equal(e.f.desc_addr, 0x7000000000ULL);
 	assert_int_equal(e.rec.n, 2);
 	assert_int_equal(e.rec.r[1].addr, l1addr);
@@ -854,10 +852,9 @@ static void test_stage2_only(void **state)
 	expect_read(&e.rec, 2, 2, 3, 0, l3addr, DATA_IPA + 0x3abc);
 
 	/* Faults are stage 2, class IN, ipa = the input. */
-	assert_int_equal(run(&e, NOMAP_IPA, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION, NOMAP_IPA, NOMAP_IPA);
-	assert_int_equal(run(&e, 1ULL << 40, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 1, PT_FAULT_TRANSLATION, 1ULL << 40, 1ULL << 40);
+	run_fault(&e, NOMAP_IPA, PT_PROT_R, 2, XLATE_CLASS_IN, 2, PT_FAULT_TRANSLATION, NOMAP_IPA);
+	run_fault(&e, 1ULL << 40, PT_PROT_R, 2, XLATE_CLASS_IN, 1, PT_FAULT_TRANSLATION,
+		  1ULL << 40);
 	assert_int_equal(e.rec.n, 0);
 	l2 = desc_at(&e.s2, DATA_IPA, 2, &l2addr);
 	(void)l2addr;
@@ -865,9 +862,8 @@ static void test_stage2_only(void **state)
 		uint64_t saved = *l2;
 
 		*l2 = 0x7000000000ULL | 3;
-		assert_int_equal(run(&e, DATA_IPA + 0x3000, PT_PROT_R), PT_FAULT_EXT_ABORT);
-		expect_fault(&e.f, 2, XLATE_CLASS_IN, 3, PT_FAULT_EXT_ABORT, DATA_IPA + 0x3000,
-			     DATA_IPA + 0x3000);
+		run_fault(&e, DATA_IPA + 0x3000, PT_PROT_R, 2, XLATE_CLASS_IN, 3,
+			  PT_FAULT_EXT_ABORT, DATA_IPA + 0x3000);
 		/* L3 index of DATA_IPA + 0x3000 within its 2M: 0x3 */
 		assert_int_equal(e.f.desc_addr, 0x7000000000ULL + 3 * 8);
 		*l2 = saved;
@@ -1001,8 +997,7 @@ static void test_nested_hw_ad_stage2_rules(void **state)
 	 */
 	*s1leaf = s1v;
 	*s2tab = s2tv & ~S2_AP_W;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_R), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 2, XLATE_CLASS_TT, 3, PT_FAULT_PERMISSION, 0x1000, s1leaf_ipa);
+	run_fault(&e, 0x1000, PT_PROT_R, 2, XLATE_CLASS_TT, 3, PT_FAULT_PERMISSION, s1leaf_ipa);
 	assert_int_equal(e.rec.n, 28);
 	assert_int_equal(e.rec.r[24].s1_step, 3);
 	assert_int_equal(*s1leaf, s1v);
@@ -1020,8 +1015,8 @@ static void test_nested_hw_ad_stage2_rules(void **state)
 	 */
 	*s1leaf = s1v;
 	*s2data = s2dv & ~S2_AP_W;
-	assert_int_equal(run(&e, 0x1000, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION, 0x1000, DATA_IPA + 0x1000);
+	run_fault(&e, 0x1000, PT_PROT_W, 2, XLATE_CLASS_IN, 3, PT_FAULT_PERMISSION,
+		  DATA_IPA + 0x1000);
 	assert_int_equal(*s1leaf, s1v);
 	*s2data = s2dv;
 	assert_int_equal(run(&e, 0x1000, PT_PROT_W), PT_OK);
@@ -1192,17 +1187,15 @@ static void test_nested_x86_over_vtd_ss(void **state)
 
 	/* First-stage read-only page, write: stage 1 permission fault at level 1. */
 	assert_int_equal(pt_map(&e.s1, 0x20000000, DATA_IPA + 0x4000, 0x1000, PT_PROT_R), 0);
-	assert_int_equal(run(&e, 0x20000010, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 1, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION, 0x20000010, 0);
+	run_fault(&e, 0x20000010, PT_PROT_W, 1, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION, 0);
 	assert_int_equal(run(&e, 0x20000010, PT_PROT_R), PT_OK);
 
 	/* Second stage read-only under a first-stage RW page: stage 2, class IN. */
 	assert_int_equal(pt_unmap(&e.s2, DATA_IPA + 0x8000, 0x1000, NULL), 0);
 	assert_int_equal(pt_map(&e.s2, DATA_IPA + 0x8000, DATA_PA + 0x8000, 0x1000, PT_PROT_R), 0);
 	assert_int_equal(pt_map(&e.s1, 0x30000000, DATA_IPA + 0x8000, 0x1000, PT_PROT_RW), 0);
-	assert_int_equal(run(&e, 0x30000020, PT_PROT_W), PT_FAULT_PERMISSION);
-	expect_fault(&e.f, 2, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION, 0x30000020,
-		     DATA_IPA + 0x8020);
+	run_fault(&e, 0x30000020, PT_PROT_W, 2, XLATE_CLASS_IN, 1, PT_FAULT_PERMISSION,
+		  DATA_IPA + 0x8020);
 	assert_int_equal(run(&e, 0x30000020, PT_PROT_R), PT_OK);
 
 	/* Not mapped at the first stage: translation fault at the first missing level. */
@@ -1212,9 +1205,8 @@ static void test_nested_x86_over_vtd_ss(void **state)
 
 	/* The page holding the first-stage root unmapped at the second stage: TT fault. */
 	assert_int_equal(pt_unmap(&e.s2, e.s1.root & ~0xfffULL, 0x1000, NULL), 0);
-	assert_int_equal(run(&e, 0x12345678, PT_PROT_R), PT_FAULT_TRANSLATION);
-	expect_fault(&e.f, 2, XLATE_CLASS_TT, 1, PT_FAULT_TRANSLATION, 0x12345678,
-		     e.s1.root + ((0x12345678ULL >> 39) & 511) * 8);
+	run_fault(&e, 0x12345678, PT_PROT_R, 2, XLATE_CLASS_TT, 1, PT_FAULT_TRANSLATION,
+		  e.s1.root + ((0x12345678ULL >> 39) & 511) * 8);
 	env_destroy(&e);
 }
 
