@@ -232,13 +232,13 @@ static void write_summary(void)
 		return;
 	hlen = (size_t)snprintf(head, sizeof(head), "uiommu summary: pid %d (%s)\n", (int)getpid(),
 				program_invocation_short_name);
-	len = stats_format(NULL, 0);
+	len = uiommu_stats_format(NULL, 0);
 	/* Plain malloc: at exit, fail-nth must not cost the summary. */
 	buf = malloc(hlen + len + 2);
 	if (!buf)
 		return;
 	memcpy(buf, head, hlen);
-	stats_format(buf + hlen, len + 1);
+	uiommu_stats_format(buf + hlen, len + 1);
 	buf[hlen + len] = '\n';
 	fd = open(summary_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0) {

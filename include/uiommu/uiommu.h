@@ -371,7 +371,11 @@ struct uiommu_file *uiommu_file_from_fd(int fd);
  * --summary`. Off until enabled; then every file opened, object created,
  * ioctl, DMA access and fault or event delivered is counted (relaxed
  * atomics: exact, but not a consistent snapshot while threads run). A
- * fork()ed child starts from zero.
+ * fork()ed child starts from zero. The translation caches of the emulated
+ * IOMMUs (IOTLB, walk caches, IPA cache, configuration cache) count on
+ * their own, whether or not counting is enabled: their "cache.*" counters
+ * are the sum over every IOMMU instance the process has; a fork()ed child
+ * has none of its own.
  */
 
 /**
@@ -383,7 +387,7 @@ struct uiommu_file *uiommu_file_from_fd(int fd);
 int uiommu_stats_enable(int on);
 
 /**
- * uiommu_stats_reset() - set every counter to zero.
+ * uiommu_stats_reset() - set every counter to zero, the caches' too.
  *
  * Meant for quiet moments: counts made concurrently may survive it.
  */
@@ -398,7 +402,10 @@ void uiommu_stats_reset(void);
  *        VFIO_IOMMU_MAP_DMA ..., "unknown" for requests nobody knows),
  *        "errno.<ENAME>" (ioctls that failed with it), "dma.accesses",
  *        "dma.bytes", "dma.faults", "faults.queued", "faults.read",
- *        "faults.answered", "vevents.queued", "vevents.lost", "vevents.read".
+ *        "faults.answered", "vevents.queued", "vevents.lost", "vevents.read",
+ *        "cache.<cache>.<counter>" with <cache> one of iotlb, walk_s1,
+ *        walk_s2 (each summed over its levels), ipa, cfg and <counter> one
+ *        of hits, misses, fills, evictions, invalidated (0 with no cache).
  * @value: the count.
  *
  * Return: 0, or -1 with errno ENOENT for a name nothing has counted (a
@@ -412,7 +419,8 @@ int uiommu_stats_get(const char *name, unsigned long long *value);
  * @size: bytes at @buf.
  *
  * Several lines: files by kind, objects by type, ioctls by result (errno
- * names) and by command, DMA, faults, events.
+ * names) and by command, DMA, faults, events, and when the process has
+ * translation caches, their number and each cache's hits/misses.
  *
  * Return: the length of the whole summary (like snprintf(3): a result >=
  * @size means it was cut).

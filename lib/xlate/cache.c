@@ -244,6 +244,7 @@ void xlate_cache_free(struct xlate_cache *c)
 {
 	if (!c)
 		return;
+	xc_reg_del(c);
 	cset_free(&c->iotlb);
 	cset_free(&c->ipa);
 	cset_free(&c->cfg);
@@ -301,6 +302,7 @@ int xlate_cache_new(const struct xlate_cache_params *p, struct xlate_cache **out
 	if (ret)
 		goto fail;
 	c->n4k = c->walk[0][0].sets && c->walk[1][0].sets && c->ipa.geom4 && c->iotlb.geom4;
+	xc_reg_add(c);
 	*out = c;
 	return 0;
 fail:

@@ -170,6 +170,15 @@ struct xlate_cache_stats {
 
 void xlate_cache_get_stats(const struct xlate_cache *c, struct xlate_cache_stats *s);
 void xlate_cache_reset_stats(struct xlate_cache *c);
+
+/*
+ * Every live cache of the process (the public statistics, uiommu_stats_*):
+ * the sum of their counters, and how many there are; and a reset of all.
+ * A fork()ed child starts with none (its copies of the parent's caches are
+ * not its own: its files forward to the parent).
+ */
+unsigned int xlate_cache_stats_all(struct xlate_cache_stats *sum);
+void xlate_cache_reset_all(void);
 const char *xlate_cache_name(enum xlate_cache_id id);
 
 /*

@@ -224,6 +224,8 @@ struct xlate_cache {
 	struct xc_cset walk[2][XC_WALK_DEPTHS];
 	/* Walk caches at both stages, and an IPA cache and IOTLB of the default geometry. */
 	bool n4k;
+	/* The process's live caches (cache_reg.c), for the public statistics. */
+	struct xlate_cache *reg_next, **reg_pprev;
 	void *vm_mem;
 	struct xlate_cache_params params;
 	/* Random replacement state (xorshift64), racy by design. Own line. */
@@ -1310,6 +1312,10 @@ xc_insert_scan(const uint64_t *e0, unsigned int nw, const uint64_t *tag, unsigne
 	}
 	return -1;
 }
+
+/* Put @c on / take it off the process's list of live caches (cache_reg.c). */
+void xc_reg_add(struct xlate_cache *c);
+void xc_reg_del(struct xlate_cache *c);
 
 /* A way of set @h whose entry is dead, or -1 (cache.c). */
 int xc_dead_way(const struct xlate_cache *c, const struct xc_cset *s, struct xc_hdr *h,
