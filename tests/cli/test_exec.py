@@ -2,7 +2,8 @@
 """
 uiommu exec: runs a program with the preload shim and passes its exit
 status through (128 + N for signal N, 127 / 126 when it cannot be run),
---summary reports what each process did with the library (to stderr, or to
+--summary reports what each process did with the library, its emulated
+IOMMUs' translation caches included (to stderr, or to
 a file), --config and --trace reach the program's environment, LD_PRELOAD
 keeps what was there after the shim, and the private debugfs stand-in is
 removed afterwards. Usage errors exit 2, a topology file that does not load
@@ -18,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(44)
+t = Tap(46)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -46,6 +47,16 @@ t.ok(err.count("uiommu summary: pid ") == 1 and "(exec_helper)" in err,
 t.ok("objects: ioas 3" in err, "--summary: objects by type", err)
 t.ok("ioctls: 3 (ok 3)" in err and "IOMMU_IOAS_ALLOC 3" in err, "--summary: ioctls", err)
 t.ok("files: iommufd 1" in err, "--summary: files", err)
+t.ok("caches:" not in err, "--summary: no caches line when no emulated IOMMU was built", err)
+
+# A program that opens VFIO groups builds the machine: the summary counts its
+# IOMMUs' translation caches (one per IOMMU of the topology), nothing translated.
+rc, out, err = ex("--summary", "--", helper, "groups")
+rc2, topo, _ = ex("--print-topology")
+iommus = sum(line.startswith("iommu ") for line in topo.splitlines())
+t.ok(rc == 0 and rc2 == 0 and iommus >= 1 and
+     "caches: %d, hits/misses iotlb 0/0, walk_s1 0/0, walk_s2 0/0, ipa 0/0, cfg 0/0\n" % iommus
+     in err, "--summary: a caches line, one cache per IOMMU of the topology", (iommus, err))
 
 rc, out, err = ex("-s", helper, "vfio")
 t.ok(rc == 0 and out == "api 0 type1v2 1\n", "a VFIO container through the shim", (rc, out, err))
