@@ -56,7 +56,7 @@ rc2, topo, _ = ex("--print-topology")
 iommus = sum(line.startswith("iommu ") for line in topo.splitlines())
 t.ok(rc == 0 and rc2 == 0 and iommus >= 1 and
      "caches: %d, hits/misses iotlb 0/0, walk_s1 0/0, walk_s2 0/0, ipa 0/0, cfg 0/0\n" % iommus
-     in err, "--summary: a caches line, one cache per IOMMU of the topology", (iommus, err))
+     in err, "--summary: a caches line, one cache per IOMMU of the (SMMUv3) topology", (iommus, err))
 
 rc, out, err = ex("-s", helper, "vfio")
 t.ok(rc == 0 and out == "api 0 type1v2 1\n", "a VFIO container through the shim", (rc, out, err))
