@@ -9,9 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <uiommu/uiommu.h>
@@ -108,19 +106,6 @@ UIOMMU_EXPORT int uiommu_stats_get(const char *name, unsigned long long *value)
 	return 0;
 }
 
-/* snprintf() at @len into @buf of @size, counting what did not fit. */
-static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*len += (size_t)n;
-}
-
 UIOMMU_EXPORT size_t uiommu_stats_format(char *buf, size_t size)
 {
 	size_t len = stats_format(size ? buf : NULL, size);
@@ -129,15 +114,15 @@ UIOMMU_EXPORT size_t uiommu_stats_format(char *buf, size_t size)
 
 	/* One more line when the process has translation caches (hits/misses). */
 	if (n) {
-		put(buf, size, &len, "caches: %u, hits/misses", n);
+		stats_put(buf, size, &len, "caches: %u, hits/misses", n);
 		for (unsigned int i = 0; i < ARRAY_SIZE(cache_names); i++) {
 			struct xlate_cache_counters k;
 
 			cache_sum(&s, i, &k);
-			put(buf, size, &len, "%s %s %" PRIu64 "/%" PRIu64, i ? "," : "",
+			stats_put(buf, size, &len, "%s %s %" PRIu64 "/%" PRIu64, i ? "," : "",
 			    cache_names[i], k.hits, k.misses);
 		}
-		put(buf, size, &len, "\n");
+		stats_put(buf, size, &len, "\n");
 	}
 	return len;
 }

@@ -207,9 +207,7 @@ int stats_get(const char *name, uint64_t *value)
 	return -ENOENT;
 }
 
-/* snprintf into buf + *len, keeping the length it would have needed. */
-__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t size, size_t *len,
-						      const char *fmt, ...)
+void stats_put(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -233,12 +231,12 @@ static void put_table(char *buf, size_t size, size_t *len, enum stats_table t)
 			name = "other";
 		if (!name || !n)
 			continue;
-		put(buf, size, len, "%s%s %" PRIu64, shown++ ? ", " : "", name, n);
+		stats_put(buf, size, len, "%s%s %" PRIu64, shown++ ? ", " : "", name, n);
 		if (failed && t == STATS_IOCTLS)
-			put(buf, size, len, " (%" PRIu64 " failed)", failed);
+			stats_put(buf, size, len, " (%" PRIu64 " failed)", failed);
 	}
 	if (!shown)
-		put(buf, size, len, "none");
+		stats_put(buf, size, len, "none");
 }
 
 size_t stats_format(char *buf, size_t size)
@@ -248,17 +246,17 @@ size_t stats_format(char *buf, size_t size)
 
 	if (size)
 		buf[0] = '\0';
-	put(buf, size, &len, "files: ");
+	stats_put(buf, size, &len, "files: ");
 	put_table(buf, size, &len, STATS_FILES);
-	put(buf, size, &len, "\nobjects: ");
+	stats_put(buf, size, &len, "\nobjects: ");
 	put_table(buf, size, &len, STATS_OBJECTS);
-	put(buf, size, &len, "\nioctls: %" PRIu64 " (ok %" PRIu64, total, ld(&results[0]));
+	stats_put(buf, size, &len, "\nioctls: %" PRIu64 " (ok %" PRIu64, total, ld(&results[0]));
 	for (unsigned int e = 1; e <= STATS_ERRNO_MAX; e++)
 		if (ld(&results[e]))
-			put(buf, size, &len, ", %s %" PRIu64, errno_name(e), ld(&results[e]));
-	put(buf, size, &len, ")\n  ");
+			stats_put(buf, size, &len, ", %s %" PRIu64, errno_name(e), ld(&results[e]));
+	stats_put(buf, size, &len, ")\n  ");
 	put_table(buf, size, &len, STATS_IOCTLS);
-	put(buf, size, &len,
+	stats_put(buf, size, &len,
 	    "\ndma: %" PRIu64 " accesses, %" PRIu64 " bytes, %" PRIu64 " faulted\n"
 	    "faults: %" PRIu64 " queued, %" PRIu64 " read, %" PRIu64 " answered\n"
 	    "vevents: %" PRIu64 " queued, %" PRIu64 " lost, %" PRIu64 " read\n",

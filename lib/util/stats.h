@@ -57,6 +57,14 @@ enum stats_table {
 /* errno values counted one by one; larger ones count as STATS_ERRNO_MAX. */
 #define STATS_ERRNO_MAX 160
 
+/*
+ * snprintf(3) at *@len into @buf of @size bytes, adding to *@len the length
+ * it needed (what did not fit is counted, not written): for a summary that
+ * stats_format() began and a caller continues.
+ */
+__attribute__((format(printf, 4, 5))) void stats_put(char *buf, size_t size, size_t *len,
+						     const char *fmt, ...);
+
 bool stats_enable(bool on);
 void stats_reset(void);
 /* After fork(), in the child: counters start from zero. */
