@@ -898,6 +898,29 @@ read_desc_aligned(const struct pt_mem *mem, uint64_t pa, uint64_t *d)
 }
 
 /*
+ * The generic step of a short walk at stage 2: @ipa's descriptor at depth
+ * @depth2 + 1 of @table (below a stage-2 walk-cache hit, with its
+ * permission limit @prot), read and decoded by the format into *@leaf.
+ * False for anything but a leaf that needs no descriptor update (the
+ * general walk does the rest).
+ */
+static inline __attribute__((always_inline)) bool
+short_s2_step(const struct pt_cfg *c2, const struct pt_mem *mem, uint64_t ipa,
+	      unsigned int access, unsigned int depth2, uint64_t table, unsigned int prot,
+	      struct pt_leaf *leaf)
+{
+	struct pt_fault pf;
+	struct pt_walk w;
+	uint64_t d;
+
+	walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
+	if (unlikely(!read_desc(c2, mem, w.desc_addr, &d)))
+		return false;
+	w.wb_valid = false;
+	return pt_walk_step_inline(&w, d, leaf, &pf) == PT_STEP_LEAF && likely(!w.wb_valid);
+}
+
+/*
  * walk_short(), the usual IOTLB miss with warm caches, short: stage 1 resumed at its
  * leaf level from the deepest walk-cache level, the leaf table's IPA
  * answered by the IPA cache, one descriptor read, and the output IPA (with
@@ -1002,13 +1025,8 @@ generic_step:
 		depth2 = c2->nlevels - 2;
 		lg = c2->shift[depth2];
 		if (!xc_walk_lookup(xc, 1, depth2, xc_key1(vmid, 0), false, ipa & ~mask_bits(lg),
-				    lg, &table, &prot))
-			return false;
-		walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
-		if (unlikely(!read_desc(c2, cfg->mem, w.desc_addr, &d)))
-			return false;
-		w.wb_valid = false;
-		if (pt_walk_step_inline(&w, d, &l2, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
+				    lg, &table, &prot) ||
+		    !short_s2_step(c2, cfg->mem, ipa, access, depth2, table, prot, &l2))
 			return false;
 		s2_walked = true;
 		reads++;
@@ -1247,16 +1265,8 @@ walk_short_s2(const struct xlate_cfg *cfg, uint64_t ipa, unsigned int access,
 		l2.size = 4096;
 		l2.prot = p2;
 		l2.level = 3;
-	} else {
-		struct pt_fault pf;
-		struct pt_walk w;
-
-		walk_resume(&w, c2, ipa, access & ~PT_PROT_U, depth2 + 1, table, prot);
-		if (unlikely(!read_desc(c2, cfg->mem, w.desc_addr, &d)))
-			return false;
-		w.wb_valid = false;
-		if (pt_walk_step_inline(&w, d, &l2, &pf) != PT_STEP_LEAF || unlikely(w.wb_valid))
-			return false;
+	} else if (!short_s2_step(c2, cfg->mem, ipa, access, depth2, table, prot, &l2)) {
+		return false;
 	}
 	return short_s2_end(xc, s0, k1s2, c2, ipa, access, depth2, res, &l2);
 }
