@@ -53,16 +53,6 @@ static void run_page(struct env *e, struct xlate_cache *c, unsigned int n, bool 
 	}
 }
 
-static struct xlate_cache *new_cache(void)
-{
-	struct xlate_cache_params p;
-	struct xlate_cache *c;
-
-	xlate_cache_params_default(&p);
-	assert_int_equal(xlate_cache_new(&p, &c), 0);
-	return c;
-}
-
 static void test_cache_stats(void **state)
 {
 	struct pt_cfg s1c = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
@@ -86,8 +76,8 @@ static void test_cache_stats(void **state)
 
 	env_init(&e, &s1c, NULL);
 	assert_int_equal(pt_map(&e.s1, 0x5000, e.data_pa, 0x1000, PT_PROT_R), 0);
-	a = new_cache();
-	b = new_cache();
+	a = env_new_cache();
+	b = env_new_cache();
 	run_page(&e, a, 2, true); /* IOTLB: 1 miss, 1 hit; walk caches: 3 misses, 3 fills */
 	run_page(&e, b, 3, true); /* IOTLB: 1 miss, 2 hits; the same walk */
 	assert_int_equal(get("cache.iotlb.hits"), 3);

@@ -21,16 +21,6 @@
 
 #define RWX (PT_PROT_R | PT_PROT_W | PT_PROT_X)
 
-static struct xlate_cache *new_cache(void)
-{
-	struct xlate_cache_params p;
-	struct xlate_cache *c;
-
-	xlate_cache_params_default(&p);
-	assert_int_equal(xlate_cache_new(&p, &c), 0);
-	return c;
-}
-
 static void expect_hit(const struct xlate_record *rec, unsigned int i, enum xlate_cache_id cache,
 		       int stage, int level, int s1_step, uint64_t addr, uint64_t out)
 {
@@ -80,7 +70,7 @@ static void test_hand_counts_4k(void **state)
 	uint64_t l3ipa, s2l3 = 0;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	e.xc.tag = (struct xlate_tag){ .vmid = 3, .asid = 7 };
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
 	l3ipa = GRAM_IPA + 0x3000;
@@ -187,7 +177,7 @@ static void test_hand_counts_2m(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);
 	assert_int_equal(env_run(&e, 0x1000, PT_PROT_W), PT_OK);
 	assert_int_equal(e.res.reads, 8);
@@ -224,7 +214,7 @@ static void test_stream_2m(void **state)
 	struct env e;
 
 	env_init_sized(&e, &s1c, &s2c, 0x2000000, 0x1000000);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x40000000, e.data_ipa, half * 0x1000, PT_PROT_RW), 0);
 	assert_int_equal(pt_map(&e.s1, 0x40000000 + half * 0x1000, e.data_ipa, half * 0x1000,
 				PT_PROT_RW), 0);
@@ -276,7 +266,7 @@ static void test_stream_4k(void **state)
 	struct env e;
 
 	env_init_sized(&e, &s1c, &s2c, 0x2000000, 0x1000000);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0, e.data_ipa, n * 0x1000, PT_PROT_RW), 0);
 	for (uint64_t i = 0; i < n; i++) {
 		assert_int_equal(env_run(&e, i * 0x1000, PT_PROT_R), PT_OK);
@@ -345,7 +335,7 @@ static void test_perm_faults_on_hits(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
 	assert_int_equal(pt_map(&e.s1, 0x2000, e.data_ipa + 0x2000, 0x1000, PT_PROT_R), 0);
 	assert_int_equal(pt_unmap(&e.s2, e.data_ipa + 0x1000, 0x1000, NULL), 0);
@@ -419,7 +409,7 @@ static void test_hw_ad_vmsa(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
 	s1leaf = env_desc_at(&e.s1, 0x1000, 3, NULL);
 	s2data = env_desc_at(&e.s2, e.data_ipa + 0x1000, 3, NULL);
@@ -472,7 +462,7 @@ static void test_hw_ad_x86_vtd(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	e.xc.tag = (struct xlate_tag){ .vmid = 12, .asid = 0x345 };
 	assert_int_equal(pt_map(&e.s1, 0x12345000, e.data_ipa + 0x3000, 0x1000, PT_PROT_RW), 0);
 	s1leaf = env_desc_at(&e.s1, 0x12345000, 1, NULL);
@@ -516,7 +506,7 @@ static void test_fault_settled_uncached(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x200000, e.data_ipa, 0x200000, PT_PROT_RW), 0);
 	assert_int_equal(pt_map(&e.s1, 0x400000, e.data_ipa, 0x1000, PT_PROT_RW), 0); /* keeps L2 */
 	assert_int_equal(env_run(&e, 0x200000, PT_PROT_R), PT_OK);
@@ -560,7 +550,7 @@ static void test_xlate_s2_cached(void **state)
 	struct env e;
 
 	env_init(&e, NULL, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(xlate_s2(&e.xc, GRAM_IPA + 0x3040, PT_PROT_R, XLATE_CLASS_CD, 0x3040, &pa,
 				  &f, &rec),
 			 PT_OK);
@@ -618,7 +608,7 @@ static void test_contexts(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	e.xc.tag = (struct xlate_tag){ .vmid = 5, .asid = 1 };
 	assert_int_equal(pt_table_init(&other, &s1c, &e.g.mem), 0);
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa + 0x1000, 0x1000, PT_PROT_RW), 0);
@@ -652,7 +642,7 @@ static void test_contexts(void **state)
 
 	/* Stage 1 alone. */
 	env_init(&e, &s1c, NULL);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x5000, e.data_pa, 0x1000, PT_PROT_R | PT_PROT_U), 0);
 	assert_int_equal(env_run(&e, 0x5abc, PT_PROT_R | PT_PROT_U), PT_OK);
 	assert_int_equal(e.res.reads, 4);
@@ -769,7 +759,7 @@ static void test_combined_straddle(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	assert_int_equal(pt_map(&e.s1, 0x10000, e.data_ipa, 0x20000, PT_PROT_RW), 0);
 	assert_int_equal(env_run(&e, 0x10000, PT_PROT_R), PT_OK);
 	assert_int_equal(env_run(&e, 0x20010, PT_PROT_R), PT_OK);
@@ -853,7 +843,7 @@ static void test_no_fill_during_invalidation(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = c = new_cache();
+	e.xc.cache = c = env_new_cache();
 	e.xc.tag = (struct xlate_tag){ .vmid = 4, .asid = 1 };
 	other = e.xc;
 	other.tag.vmid = 5;
@@ -908,7 +898,7 @@ static void test_batch(void **state)
 	struct env e;
 
 	env_init(&e, &s1c, &s2c);
-	e.xc.cache = new_cache();
+	e.xc.cache = env_new_cache();
 	plain = e.xc;
 	plain.cache = NULL;
 	assert_int_equal(pt_map(&e.s1, 0x1000, e.data_ipa, 0x2000, PT_PROT_RW), 0);

@@ -101,6 +101,17 @@ static inline void env_destroy(struct env *e)
 	pt_arena_destroy(&e->host);
 }
 
+/* A cache of the default geometry (xlate_cache_params_default()). */
+static inline struct xlate_cache *env_new_cache(void)
+{
+	struct xlate_cache_params p;
+	struct xlate_cache *c;
+
+	xlate_cache_params_default(&p);
+	assert_int_equal(xlate_cache_new(&p, &c), 0);
+	return c;
+}
+
 static inline enum pt_fault_reason env_run(struct env *e, uint64_t iova, unsigned int access)
 {
 	memset(&e->res, 0, sizeof(e->res));
