@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
@@ -251,6 +254,29 @@ static inline int count_fds(void)
 		if (fcntl(fd, F_GETFD) >= 0)
 			n++;
 	return n;
+}
+
+/* fork(); the child dies with the parent, so a failed check never leaves it waiting. */
+static inline pid_t fork_child(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(100);
+	}
+	return pid;
+}
+
+/* A child's exit status (checked to be an exit), or -1. */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status), "child status 0x%x", status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 #endif

@@ -51,26 +51,6 @@
 
 static uint8_t *shared_buf; /* MAP_SHARED | MAP_ANONYMOUS, made before any fork */
 
-static pid_t fork_child(void)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(100);
-	}
-	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
-	TAP_CHECK(WIFEXITED(status), "child status 0x%x", status);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void wait_byte(int rfd)
 {
