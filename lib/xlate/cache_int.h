@@ -177,11 +177,11 @@ struct xc_scope {
 /* One VMID: its flush stamps (an entry filled under a smaller sequence is dead). */
 struct xc_vm {
 	uint64_t comb; /* combined entries: the IOTLB's, and every stage-1 walk-cache entry */
-	uint64_t spare1;
 	uint64_t s2;   /* stage-2 walk cache, IPA cache, stage-2-only IOTLB entries */
 	struct xc_scope sc;
-	uint64_t spare[3];
+	uint64_t spare[4]; /* to a cache line */
 };
+_Static_assert(sizeof(struct xc_vm) == 64, "struct xc_vm: one cache line");
 
 /* One hashed (VMID, ASID) slot. */
 struct xc_as {
