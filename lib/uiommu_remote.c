@@ -114,8 +114,12 @@
 #include "util/remote_mm.h"
 #include "util/uaccess.h"
 
-/* Files one UREMOTE_FORK request can hand on; more are dead in the new child. */
-#define FORK_MAX_FILES 1024
+/*
+ * Files named in one UREMOTE_FORK_FILES message. A child hands on as many
+ * as it has (its RLIMIT_NOFILE is the bound), in as many messages as it
+ * takes; the owner gathers them in the conn until UREMOTE_FORK.
+ */
+#define FORK_CHUNK 512
 
 /* Caller to owner. */
 struct remote_req {
@@ -124,7 +128,7 @@ struct remote_req {
 	uint64_t file; /* the file's address in the owner */
 	uint64_t a, b, c, d;
 	int64_t offset;
-	uint32_t nfiles; /* UREMOTE_FORK: addresses that follow */
+	uint32_t nfiles; /* UREMOTE_FORK_FILES: addresses that follow (at most FORK_CHUNK) */
 	uint32_t pad;
 };
 
@@ -161,6 +165,9 @@ struct conn {
 	unsigned int nfiles;
 	struct uiommu_file **files;
 	struct conn_vma *vmas;
+	/* UREMOTE_FORK_FILES so far: the files the next UREMOTE_FORK hands on. */
+	uint64_t *fork_addrs;
+	unsigned int fork_n, fork_cap;
 };
 
 /* The caller's end of a channel to the owner of some of our remote files. */
@@ -525,6 +532,7 @@ static void conn_free(struct conn *c, bool put)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	ufree(c->fork_addrs);
 	ufree(c->files);
 	ufree(c);
 }
@@ -683,13 +691,48 @@ static int hook_fetch_fd(int fd)
 	return got;
 }
 
-/* UREMOTE_FORK: a conn for the caller's child, holding @addrs; its other end in *pass. */
-static int64_t serve_fork(struct conn *c, const uint64_t *addrs, unsigned int n, int *pass)
+/* UREMOTE_FORK_FILES: @n more files (held by @c) for the next UREMOTE_FORK. */
+static int64_t serve_fork_files(struct conn *c, const uint64_t *addrs, unsigned int n)
 {
+	for (unsigned int i = 0; i < n; i++)
+		if (conn_slot(c, addrs[i]) < 0)
+			goto bad;
+	if (c->fork_cap - c->fork_n < n) {
+		unsigned int cap = c->fork_cap ? c->fork_cap : FORK_CHUNK;
+		uint64_t *na;
+
+		while (cap - c->fork_n < n)
+			cap *= 2;
+		na = ucalloc(cap, sizeof(*na));
+		if (!na) {
+			c->fork_n = 0;
+			return -ENOMEM;
+		}
+		if (c->fork_n)
+			memcpy(na, c->fork_addrs, c->fork_n * sizeof(*na));
+		ufree(c->fork_addrs);
+		c->fork_addrs = na;
+		c->fork_cap = cap;
+	}
+	memcpy(c->fork_addrs + c->fork_n, addrs, n * sizeof(*addrs));
+	c->fork_n += n;
+	return 0;
+bad:
+	c->fork_n = 0;
+	return -EBADF;
+}
+
+/* UREMOTE_FORK: a conn for the caller's child, holding the files named before; its other end in *pass. */
+static int64_t serve_fork(struct conn *c, int *pass)
+{
+	const uint64_t *addrs = c->fork_addrs;
+	unsigned int n = c->fork_n;
 	uint64_t one = 1;
 	struct conn *nc;
 	int sv[2];
 
+	/* Whatever happens, the next fork names its files again. */
+	c->fork_n = 0;
 	for (unsigned int i = 0; i < n; i++)
 		if (conn_slot(c, addrs[i]) < 0)
 			return -EBADF;
@@ -737,8 +780,10 @@ static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_
 	case UREMOTE_EXIT:
 		conn_drop(c);
 		return 0;
+	case UREMOTE_FORK_FILES:
+		return serve_fork_files(c, addrs, req->nfiles);
 	case UREMOTE_FORK:
-		return serve_fork(c, addrs, req->nfiles, pass);
+		return serve_fork(c, pass);
 	case UREMOTE_VMA_CLOSE:
 		for (struct conn_vma **pp = &c->vmas; *pp; pp = &(*pp)->next) {
 			struct conn_vma *v = *pp;
@@ -814,7 +859,7 @@ static bool conn_serve_one(struct conn *c)
 {
 	static union {
 		struct remote_req req;
-		char bytes[sizeof(struct remote_req) + FORK_MAX_FILES * sizeof(uint64_t)];
+		char bytes[sizeof(struct remote_req) + FORK_CHUNK * sizeof(uint64_t)];
 	} in;
 	struct remote_msg rep = {.kind = MSG_REPLY};
 	uint64_t addrs[1];
@@ -829,8 +874,8 @@ static bool conn_serve_one(struct conn *c)
 		return true;
 	if (n < (ssize_t)sizeof(in.req) || n > (ssize_t)sizeof(in))
 		return false;
-	if (in.req.op == UREMOTE_FORK) {
-		if (in.req.nfiles > FORK_MAX_FILES ||
+	if (in.req.op == UREMOTE_FORK_FILES) {
+		if (in.req.nfiles > FORK_CHUNK ||
 		    (size_t)n != sizeof(in.req) + in.req.nfiles * sizeof(uint64_t))
 			return false;
 		list = (const uint64_t *)(in.bytes + sizeof(in.req));
@@ -958,58 +1003,99 @@ static int server_start(void)
 /* ---------------------------------------------------------------------- */
 /* fork()                                                                 */
 
-/* Ask the owner behind @ch for a channel of the child being made, for the files of @ch. */
-static void hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nremote)
+/* What fork(2) says when the child's share of the files cannot be made: ENOMEM, else EAGAIN. */
+static int fork_errno(int err)
+{
+	return err == -ENOMEM ? -ENOMEM : -EAGAIN;
+}
+
+/*
+ * Ask the owner behind @ch for a channel of the child being made, for the
+ * files of @ch among @remote (ch->handoff: its end). 0, or -errno (a fork
+ * errno) when the owner could not make it; an owner that is gone is no
+ * failure: the files are dead for the child as they are for us.
+ */
+static int hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nremote)
 {
 	struct remote_req *req;
 	uint64_t *addrs;
-	unsigned int n = 0;
-	size_t len;
+	unsigned int n = 0, i = 0;
+	long rc = 0;
 
 	ch->handoff = -1;
 	if (ch->fd < 0 || ch->user != getpid())
-		return;
-	for (unsigned int i = 0; i < nremote; i++)
-		n += remote[i]->chan == ch;
+		return 0;
+	for (unsigned int k = 0; k < nremote; k++)
+		n += remote[k]->chan == ch;
 	if (!n)
-		return;
-	if (n > FORK_MAX_FILES)
-		n = FORK_MAX_FILES;
-	len = sizeof(*req) + n * sizeof(uint64_t);
-	req = uzalloc(len);
+		return 0;
+	req = uzalloc(sizeof(*req) + FORK_CHUNK * sizeof(uint64_t));
 	if (!req)
-		return;
+		return -ENOMEM;
 	addrs = (uint64_t *)(req + 1);
-	n = 0;
-	for (unsigned int i = 0; i < nremote && n < FORK_MAX_FILES; i++)
-		if (remote[i]->chan == ch)
-			addrs[n++] = remote[i]->remote_addr;
-	req->op = UREMOTE_FORK;
 	req->pid = (int32_t)getpid();
-	req->nfiles = n;
-	if (chan_call(ch, req, len, &ch->handoff) < 0 && ch->handoff >= 0) {
+	/* The files, a chunk a message. */
+	while (i < nremote && rc >= 0) {
+		n = 0;
+		for (; i < nremote && n < FORK_CHUNK; i++)
+			if (remote[i]->chan == ch)
+				addrs[n++] = remote[i]->remote_addr;
+		if (!n)
+			break;
+		req->op = UREMOTE_FORK_FILES;
+		req->nfiles = n;
+		rc = chan_call(ch, req, sizeof(*req) + n * sizeof(uint64_t), NULL);
+	}
+	if (rc >= 0) {
+		req->op = UREMOTE_FORK;
+		req->nfiles = 0;
+		rc = chan_call(ch, req, sizeof(*req), &ch->handoff);
+	}
+	ufree(req);
+	if (rc >= 0 && ch->handoff < 0)
+		rc = -EPROTO;
+	if (rc < 0 && ch->handoff >= 0) {
 		close(ch->handoff);
 		ch->handoff = -1;
 	}
-	ufree(req);
+	/* chan_call() closed a channel whose owner is gone: nothing to hand on. */
+	if (rc < 0 && ch->fd < 0)
+		return 0;
+	return rc < 0 ? fork_errno((int)rc) : 0;
 }
 
-static void remote_prepare(void)
+/*
+ * The prepare hook: each owner of our remote files makes a channel for the
+ * child (hand_on()), and for the files of our own, a channel of ours and
+ * the server thread. 0, or a fork errno with everything made undone but
+ * the file table's lock (what the parent and child hooks release).
+ */
+static int remote_prepare(void)
 {
 	struct uiommu_file **files, **remote;
-	unsigned int nremote, n = ufile_fork_prepare(&files, &remote, &nremote);
-	int sv[2];
+	unsigned int nremote, n;
+	int sv[2] = {-1, -1}, rc;
 
 	pending = NULL;
 	pending_chan = NULL;
 	pending_child_fd = -1;
 	for (struct chan *ch = chans; ch; ch = ch->next)
-		hand_on(ch, remote, nremote);
+		ch->handoff = -1;
+	rc = ufile_fork_prepare(&files, &n, &remote, &nremote);
+	if (rc)
+		return rc;
+	for (struct chan *ch = chans; ch && !rc; ch = ch->next)
+		rc = hand_on(ch, remote, nremote);
 	ufree(remote);
-	if (!n)
-		return;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+	if (rc || !n)
 		goto drop;
+	rc = server_start();
+	if (!rc && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		rc = -errno;
+	if (rc) {
+		rc = fork_errno(rc);
+		goto drop;
+	}
 	pending = uzalloc(sizeof(*pending));
 	pending_chan = uzalloc(sizeof(*pending_chan));
 	if (!pending || !pending_chan) {
@@ -1019,18 +1105,28 @@ static void remote_prepare(void)
 		pending_chan = NULL;
 		close(sv[0]);
 		close(sv[1]);
+		rc = -ENOMEM;
 		goto drop;
 	}
 	pending->fd = sv[0];
 	pending->files = files;
 	pending->nfiles = n;
 	pending_child_fd = sv[1];
-	return;
+	return 0;
 drop:
 	/* Installed files: these are never the last references. */
 	for (unsigned int i = 0; i < n; i++)
 		ufile_put(files[i]);
 	ufree(files);
+	if (rc) {
+		/* The owners' channels for the child end with our ends of them. */
+		for (struct chan *ch = chans; ch; ch = ch->next) {
+			if (ch->handoff >= 0)
+				close(ch->handoff);
+			ch->handoff = -1;
+		}
+	}
+	return rc;
 }
 
 static void remote_parent(void)
@@ -1051,13 +1147,7 @@ static void remote_parent(void)
 		return;
 	close(pending_child_fd);
 	pending_child_fd = -1;
-	if (server_start()) {
-		/* The child's calls will find the channel closed: EBADF. */
-		for (unsigned int i = 0; i < c->nfiles; i++)
-			ufile_put(c->files[i]);
-		conn_free(c, false);
-		return;
-	}
+	/* The server thread runs (remote_prepare()). */
 	pthread_mutex_lock(&conns_lock);
 	c->next = conns;
 	conns = c;

@@ -322,14 +322,15 @@ void ufile_put(struct uiommu_file *file)
 	ufree(file);
 }
 
-unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
-				unsigned int *nremote)
+int ufile_fork_prepare(struct uiommu_file ***files, unsigned int *nfiles,
+		       struct uiommu_file ***remote, unsigned int *nremote)
 {
 	struct uiommu_file **out = NULL, **rem = NULL;
 	unsigned int n = 0, nr = 0;
 
 	pthread_mutex_lock(&table_lock);
 	*files = NULL;
+	*nfiles = 0;
 	*remote = NULL;
 	*nremote = 0;
 	if (!files_installed)
@@ -339,7 +340,7 @@ unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file 
 	if (!out || !rem) {
 		ufree(out);
 		ufree(rem);
-		return 0;
+		return -ENOMEM;
 	}
 	for (unsigned int fd = 0; fd < table_size; fd++) {
 		struct uiommu_file *f = table[fd];
@@ -363,9 +364,10 @@ unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file 
 		rem = NULL;
 	}
 	*files = out;
+	*nfiles = n;
 	*remote = rem;
 	*nremote = nr;
-	return n;
+	return 0;
 }
 
 void ufile_fork_parent(void)

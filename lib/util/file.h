@@ -219,18 +219,19 @@ void ufile_node_stat(const struct ufile_node *node, const char *path, struct sta
  * fork(). ufile_fork_prepare() holds the table until ufile_fork_parent() or
  * ufile_fork_child() (so no lookup is half done in the child), and returns
  * every installed file of this process's own (not remote, not dead), each
- * held once for the child, in *files (ucalloc'd, NULL when there are none
- * or the array cannot be had): the caller keeps them for as long as the
- * child may use them. It also lists the installed remote files (not held:
- * the table is locked) in *remote (ucalloc'd, *nremote of them), which a
- * child can hand on to its own child. In the child, ufile_fork_child()
+ * held once for the child, in *files (ucalloc'd, *nfiles of them; NULL
+ * when there are none): the caller keeps them for as long as the child may
+ * use them. It also lists the installed remote files (not held: the table
+ * is locked) in *remote (ucalloc'd, *nremote of them), which a child can
+ * hand on to its own child. 0, or -ENOMEM with nothing held or listed
+ * (the table is locked all the same). In the child, ufile_fork_child()
  * asks @keep about every installed file: true makes it remote (@keep has
  * set its remote_addr and chan), false dead; and it counts only the
  * installed numbers as its references: the internal holders of the parent
- * have no life in the child.
+ * have no life in the child. It allocates nothing.
  */
-unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
-				unsigned int *nremote);
+int ufile_fork_prepare(struct uiommu_file ***files, unsigned int *nfiles,
+		       struct uiommu_file ***remote, unsigned int *nremote);
 void ufile_fork_parent(void);
 void ufile_fork_child(bool (*keep)(struct uiommu_file *file));
 
