@@ -1089,30 +1089,34 @@ static int remote_prepare(void)
 	ufree(remote);
 	if (rc || !n)
 		goto drop;
-	rc = server_start();
-	if (!rc && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		rc = -errno;
-	if (rc) {
-		rc = fork_errno(rc);
-		goto drop;
-	}
 	pending = uzalloc(sizeof(*pending));
 	pending_chan = uzalloc(sizeof(*pending_chan));
 	if (!pending || !pending_chan) {
-		ufree(pending);
-		ufree(pending_chan);
-		pending = NULL;
-		pending_chan = NULL;
+		rc = -ENOMEM;
+		goto free;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		rc = fork_errno(-errno);
+		goto free;
+	}
+	/* Last: a failed fork leaves no thread behind. */
+	rc = server_start();
+	if (rc) {
+		rc = fork_errno(rc);
 		close(sv[0]);
 		close(sv[1]);
-		rc = -ENOMEM;
-		goto drop;
+		goto free;
 	}
 	pending->fd = sv[0];
 	pending->files = files;
 	pending->nfiles = n;
 	pending_child_fd = sv[1];
 	return 0;
+free:
+	ufree(pending);
+	ufree(pending_chan);
+	pending = NULL;
+	pending_chan = NULL;
 drop:
 	/* Installed files: these are never the last references. */
 	for (unsigned int i = 0; i < n; i++)
