@@ -106,6 +106,7 @@ static void gate_child(void)
 	stats_fork_child();
 	if (h)
 		h->child();
+	ualloc_fork_child_done();
 	writer = false;
 	readers = depth ? 1 : 0;
 	gate_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
