@@ -241,6 +241,134 @@ static int sweep(int slot, unsigned long *first)
 	return *first ? 0 : 9;
 }
 
+/* The owner's server thread (named by the library, lib/uiommu_remote.c), or 0. */
+static pid_t server_tid(void)
+{
+	char path[64], comm[32];
+	pid_t tid = 0;
+
+	for (pid_t t = getpid(); t < getpid() + 4096 && !tid; t++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "uiommu-remote\n"))
+			tid = t;
+		fclose(f);
+	}
+	return tid;
+}
+
+/* The child of test_owner(): a grandchild fork per command; replies {errno, status}. */
+static int owner_child(int cmd, int res)
+{
+	int before = count_fds(), go[2], st, out[2];
+	uint32_t n;
+	pid_t pid;
+
+	while (read(cmd, &n, sizeof(n)) == sizeof(n) && n) {
+		if (pipe2(go, O_CLOEXEC))
+			return 1;
+		pid = fork();
+		if (!pid) {
+			uint8_t b;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(go[1]);
+			/* Wait until the owner's countdown is disarmed. */
+			if (read(go[0], &b, 1) != 1)
+				_exit(30);
+			_exit(child_side(3));
+		}
+		out[0] = pid < 0 ? errno : 0;
+		out[1] = 0;
+		close(go[0]);
+		if (write(res, out, sizeof(out)) != sizeof(out))
+			return 2;
+		/* The owner has disarmed: the grandchild may go. */
+		if (read(cmd, &n, sizeof(n)) != sizeof(n))
+			return 3;
+		if (pid > 0) {
+			(void)!write(go[1], "g", 1);
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+				return 4;
+			out[1] = WEXITSTATUS(st);
+		}
+		close(go[1]);
+		out[0] = count_fds() != before ? 1 : works(0x70, 3);
+		if (write(res, out, sizeof(out)) != sizeof(out))
+			return 5;
+	}
+	return 0;
+}
+
+/*
+ * The owner's part of a grandchild's fork (the channel it makes for the
+ * grandchild, in its server thread) under the server thread's fail-nth,
+ * armed through its /proc task file as any thread's: the child's fork
+ * fails with ENOMEM and everything works on, or the fork succeeds.
+ */
+static void test_owner(void *arg)
+{
+	int cmd[2], res[2], fd;
+	unsigned long first = 0;
+	char path[64];
+	pid_t pid, stid;
+
+	(void)arg;
+	world_open();
+	TAP_CHECK(pipe2(cmd, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0, "pipes");
+	pid = fork_child();
+	if (!pid) {
+		close(cmd[1]);
+		close(res[0]);
+		_exit(owner_child(cmd[0], res[1]));
+	}
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	stid = server_tid();
+	TAP_CHECK(stid > 0, "the server thread");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", (int)stid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	TAP_CHECK(fd >= 0, "%s: %s", path, strerror(errno));
+	for (uint32_t n = 1; n < 100 && (!first || n <= first + EXTRA); n++) {
+		int forked[2], after[2];
+		long left;
+
+		TAP_CHECK_EQ(failnth_set(fd, n), 0, "arm %u", n);
+		TAP_CHECK_EQ(write(cmd[1], &n, sizeof(n)), (ssize_t)sizeof(n), "command");
+		TAP_CHECK_EQ(read(res[0], forked, sizeof(forked)), (ssize_t)sizeof(forked),
+			     "n = %u", n);
+		left = failnth_get(fd);
+		TAP_CHECK_EQ(failnth_set(fd, 0), 0, "disarm");
+		TAP_CHECK_EQ(write(cmd[1], &n, sizeof(n)), (ssize_t)sizeof(n), "go");
+		TAP_CHECK_EQ(read(res[0], after, sizeof(after)), (ssize_t)sizeof(after), "n = %u",
+			     n);
+		if (forked[0]) {
+			/* The owner's allocation failed: fork(2)'s ENOMEM, no grandchild. */
+			TAP_CHECK(forked[0] == ENOMEM, "n = %u: fork: %s", n, strerror(forked[0]));
+			TAP_CHECK(!first, "n = %u: fails after N = %lu forked", n, first);
+			TAP_CHECK_EQ(left, 0, "n = %u: fired", n);
+		} else {
+			if (!first)
+				first = n;
+			TAP_CHECK_EQ(after[1], 0, "n = %u: the grandchild's step", n);
+		}
+		TAP_CHECK_EQ(after[0], 0, "n = %u: the child's fds and work after the fork", n);
+		TAP_CHECK_EQ(works(0x71, 0), 0, "n = %u: the owner works", n);
+	}
+	tap_diag("the owner's part of a grandchild's fork: %lu allocations", first - 1);
+	TAP_CHECK(first > 1, "the owner allocates for the grandchild (N = 1 fails)");
+	close(fd);
+	close(cmd[1]);
+	TAP_CHECK_EQ(wait_child(pid), 0, "the child");
+	close(cmd[0]);
+	close(res[0]);
+	close(res[1]);
+	world_close();
+}
+
 static void test_sweep(void *arg)
 {
 	unsigned long first = 0;
@@ -276,8 +404,9 @@ static void test_sweep(void *arg)
 int main(void)
 {
 	shim_check_preloaded();
-	tap_plan(1);
+	tap_plan(2);
 	tap_run("fork() under fail-nth: ENOMEM and nothing done, or both sides work", test_sweep,
 		NULL);
+	tap_run("a grandchild's fork under the owner's fail-nth", test_owner, NULL);
 	return tap_done();
 }
