@@ -141,6 +141,8 @@ enum msg_kind {
 	MSG_UNMAP,   /* a: addr, b: length */
 	MSG_LOOKUP,  /* a: number. Answer: the file's address in the owner */
 	MSG_GETFD,   /* a: number. Answer: 0 + that fd (a real file), or -EBADF */
+	MSG_AGENT,   /* + fd: the agent's end. Answer: 0 once the agent thread runs */
+	MSG_SWAP,    /* agent; (+ fd); a: addr, b: ones, c: prot, e: fd offset. Answer: 0 or -errno */
 };
 
 struct remote_msg {
@@ -158,6 +160,23 @@ struct conn_vma {
 	void *priv;
 };
 
+/*
+ * The owner's end of a child's agent channel (a second socketpair, made at
+ * the first mapping the owner must swap later): any thread of the owner
+ * sends MSG_SWAP on it, under @lock, and the child's agent thread answers.
+ * Held by the conn and by each ufile_rvma.
+ */
+struct agent {
+	pthread_mutex_t lock;
+	int fd;
+	atomic_uint refs;
+};
+
+struct ufile_rvma {
+	struct agent *ag;
+	uint64_t addr;
+};
+
 /* The owner's end of one child's channel, and the files it holds for the child. */
 struct conn {
 	struct conn *next;
@@ -168,6 +187,7 @@ struct conn {
 	/* UREMOTE_FORK_FILES so far: the files the next UREMOTE_FORK hands on. */
 	uint64_t *fork_addrs;
 	unsigned int fork_n, fork_cap;
+	struct agent *agent; /* or NULL: none needed yet */
 };
 
 /* The caller's end of a channel to the owner of some of our remote files. */
@@ -179,6 +199,8 @@ struct chan {
 	pid_t user;
 	/* Between prepare and parent/child: the end the owner made for the child being made. */
 	int handoff;
+	/* Our agent thread's end of the owner's agent channel, or -1 (it never closes it). */
+	int agent_fd;
 };
 
 /* Owner side. */
@@ -261,13 +283,87 @@ static ssize_t recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd)
 /* ---------------------------------------------------------------------- */
 /* Caller side                                                            */
 
+static void chan_vma_close(void *priv);
+
+/* What a mapping the owner made in this process holds there. */
+struct chan_vma {
+	struct chan *ch;
+	uint64_t start;
+};
+
+/*
+ * The agent thread: swaps the pages of mappings the owner made here
+ * (MSG_SWAP, ufile_vma_swap()) when the owner asks, from whichever of its
+ * threads changes their state (an EEH freeze), while our threads do what
+ * they do. It ends with the owner.
+ */
+static void *agent_main(void *arg)
+{
+	int sock = (int)(intptr_t)arg;
+	struct remote_req ans = {.op = UREMOTE_ANSWER};
+	struct remote_msg m;
+	int fd;
+
+	for (;;) {
+		if (recv_with_fd(sock, &m, sizeof(m), 0, &fd) != sizeof(m)) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		ans.a = (uint64_t)(int64_t)-EPROTO;
+		if (m.kind == MSG_SWAP) {
+			fork_gate_enter();
+			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
+								(int)m.c, fd, m.e);
+			fork_gate_exit();
+		}
+		if (fd >= 0)
+			close(fd);
+		ans.pid = (int32_t)getpid();
+		if (send_with_fd(sock, &ans, sizeof(ans), -1) != sizeof(ans))
+			break;
+	}
+	return NULL;
+}
+
+/* MSG_AGENT: run the agent thread on @fd (ours to keep). 0 or -errno. */
+static int agent_start(struct chan *ch, int fd)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (ch->agent_fd >= 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	/* The program's signals are for its own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, agent_main, (void *)(intptr_t)fd);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(fd);
+		return -rc;
+	}
+	(void)pthread_setname_np(tid, "uiommu-agent");
+	ch->agent_fd = fd;
+	return 0;
+}
+
 /*
  * The owner's request @m (with @fd, ours to keep or close), made of us on
  * @ch; a descriptor to send with the answer goes to *pass.
  */
 static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *pass)
 {
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct uiommu_file *file;
+	struct chan_vma *v;
 	int64_t rc;
 	int err = 0;
 	void *p;
@@ -292,13 +388,41 @@ static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *
 	case MSG_MAP:
 		if (fd < 0)
 			return -EBADF;
+		v = uzalloc(sizeof(*v));
+		if (!v) {
+			close(fd);
+			return -ENOMEM;
+		}
 		p = mmap((void *)(uintptr_t)m->a, (size_t)m->b, (int)m->c, (int)m->d, fd,
 			 (off_t)m->e);
 		rc = p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
 		close(fd);
+		if (rc < 0) {
+			ufree(v);
+			return rc;
+		}
+		/*
+		 * Registered now, before the owner answers the call: its
+		 * unmapping tells the owner (chan_vma_close()), and the owner may
+		 * swap its pages (MSG_SWAP) from the moment it exists.
+		 */
+		v->ch = ch;
+		v->start = (uintptr_t)p;
+		err = ufile_vma_add(p, ((size_t)m->b + psz - 1) & ~(psz - 1), chan_vma_close, v);
+		if (err) {
+			munmap(p, (size_t)m->b);
+			ufree(v);
+			return err;
+		}
 		return rc;
 	case MSG_UNMAP:
+		/* The owner's call failed after mapping: the owner keeps nothing for it. */
+		ufree(ufile_vma_del((void *)(uintptr_t)m->a));
 		return munmap((void *)(uintptr_t)m->a, (size_t)m->b) ? -errno : 0;
+	case MSG_AGENT:
+		if (fd < 0)
+			return -EBADF;
+		return agent_start(ch, fd);
 	case MSG_GETFD:
 		if (fcntl((int)m->a, F_GETFD) < 0)
 			return -EBADF;
@@ -384,12 +508,6 @@ long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint
 	return chan_call(file->chan, &req, sizeof(req), NULL);
 }
 
-/* What a mapping the owner made in this process holds there. */
-struct chan_vma {
-	struct chan *ch;
-	uint64_t start;
-};
-
 /* Every page of the mapping is unmapped: the owner drops what it holds for it. */
 static void chan_vma_close(void *priv)
 {
@@ -407,7 +525,6 @@ static void chan_vma_close(void *priv)
 int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, int flags,
 		 int64_t offset, void **out)
 {
-	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct remote_req req = {
 		.op = UREMOTE_MMAP,
 		.pid = (int32_t)getpid(),
@@ -417,30 +534,15 @@ int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, 
 		.d = (uint64_t)(unsigned int)flags,
 		.offset = offset,
 	};
-	struct chan_vma *v;
 	long rc;
-	int err;
 
 	if (file->dead || !file->remote || !file->chan)
 		return -EBADF;
 	req.file = file->remote_addr;
-	v = uzalloc(sizeof(*v));
-	if (!v)
-		return -ENOMEM;
+	/* The mapping is registered as the owner made it (answer(), MSG_MAP). */
 	rc = chan_call(file->chan, &req, sizeof(req), NULL);
-	if (rc < 0) {
-		ufree(v);
+	if (rc < 0)
 		return (int)rc;
-	}
-	v->ch = file->chan;
-	v->start = (uint64_t)rc;
-	err = ufile_vma_add((void *)(uintptr_t)rc, (length + psz - 1) & ~(psz - 1), chan_vma_close,
-			    v);
-	if (err) {
-		munmap((void *)(uintptr_t)rc, length);
-		chan_vma_close(v);
-		return err;
-	}
 	*out = (void *)(uintptr_t)rc;
 	return 0;
 }
@@ -499,6 +601,16 @@ static int conn_add_file(struct conn *c, struct uiommu_file *file)
 	return 0;
 }
 
+static void agent_put(struct agent *ag)
+{
+	if (atomic_fetch_sub_explicit(&ag->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (ag->fd >= 0)
+		close(ag->fd);
+	pthread_mutex_destroy(&ag->lock);
+	ufree(ag);
+}
+
 /* Drop what @c holds for its child (files, mappings). Call outside the gate. */
 static void conn_drop(struct conn *c)
 {
@@ -532,6 +644,8 @@ static void conn_free(struct conn *c, bool put)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->agent)
+		agent_put(c->agent);
 	ufree(c->fork_addrs);
 	ufree(c->files);
 	ufree(c);
@@ -689,6 +803,89 @@ static int hook_fetch_fd(int fd)
 		return rc < 0 ? (int)rc : -EBADF;
 	}
 	return got;
+}
+
+/* ufile_rvma_get(): the caller's agent (started at the first), and a handle on @addr there. */
+static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
+{
+	struct remote_msg m = {.kind = MSG_AGENT};
+	struct conn *c = serving;
+	struct ufile_rvma *rv;
+	struct agent *ag;
+	int64_t rc;
+	int sv[2];
+
+	if (!c) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	rv = uzalloc(sizeof(*rv));
+	if (!rv) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (!c->agent) {
+		ag = uzalloc(sizeof(*ag));
+		if (!ag) {
+			*err = -ENOMEM;
+			goto free;
+		}
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+			*err = -errno;
+			ufree(ag);
+			goto free;
+		}
+		rc = owner_ask(&m, sv[1]);
+		close(sv[1]);
+		if (rc < 0) {
+			*err = (int)rc;
+			close(sv[0]);
+			ufree(ag);
+			goto free;
+		}
+		pthread_mutex_init(&ag->lock, NULL);
+		ag->fd = sv[0];
+		atomic_init(&ag->refs, 1);
+		c->agent = ag;
+	}
+	rv->ag = c->agent;
+	atomic_fetch_add_explicit(&rv->ag->refs, 1, memory_order_relaxed);
+	rv->addr = (uintptr_t)addr;
+	return rv;
+free:
+	ufree(rv);
+	return NULL;
+}
+
+/* ufile_rvma_swap(): ask the caller's agent, from any thread. */
+static int hook_rvma_swap(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	struct remote_msg m = {
+		.kind = MSG_SWAP,
+		.a = rv->addr,
+		.b = ones,
+		.c = (uint64_t)(unsigned int)prot,
+		.e = fd_off,
+	};
+	struct agent *ag = rv->ag;
+	struct remote_req ans;
+	int rc = -ESRCH, in;
+
+	pthread_mutex_lock(&ag->lock);
+	if (ag->fd >= 0 && send_with_fd(ag->fd, &m, sizeof(m), ones ? -1 : fd) == sizeof(m) &&
+	    recv_with_fd(ag->fd, &ans, sizeof(ans), 0, &in) == sizeof(ans)) {
+		if (in >= 0)
+			close(in);
+		rc = ans.op == UREMOTE_ANSWER ? (int)(int64_t)ans.a : -EPROTO;
+	}
+	pthread_mutex_unlock(&ag->lock);
+	return rc;
+}
+
+static void hook_rvma_put(struct ufile_rvma *rv)
+{
+	agent_put(rv->ag);
+	ufree(rv);
 }
 
 /* UREMOTE_FORK_FILES: @n more files (held by @c) for the next UREMOTE_FORK. */
@@ -1112,6 +1309,7 @@ static int remote_prepare(void)
 		close(sv[1]);
 		goto free;
 	}
+	pending_chan->agent_fd = -1;
 	pending->fd = sv[0];
 	pending->files = files;
 	pending->nfiles = n;
@@ -1210,6 +1408,10 @@ static void remote_child(void)
 		if (ch->handoff >= 0)
 			close(ch->handoff);
 		ch->handoff = -1;
+		/* Our parent's agent thread is not here: the owner's swaps are its. */
+		if (ch->agent_fd >= 0)
+			close(ch->agent_fd);
+		ch->agent_fd = -1;
 	}
 	/*
 	 * The owner's side of our parent's other children is not ours to serve,
@@ -1220,6 +1422,10 @@ static void remote_child(void)
 		for (unsigned int i = 0; i < c->nfiles; i++)
 			if (c->files[i] && c->files[i]->served && c->files[i]->own_fd >= 0)
 				close(c->files[i]->own_fd);
+		/* Nor the agents of those children (the parent's copies of it hold it). */
+		if (c->agent && c->agent->fd >= 0)
+			close(c->agent->fd);
+		c->agent = NULL;
 		conn_free(c, false);
 	}
 	conns = NULL;
@@ -1251,6 +1457,9 @@ static const struct ufile_remote_ops remote_ops = {
 	.vma_add = hook_vma_add,
 	.lookup = hook_lookup,
 	.fetch_fd = hook_fetch_fd,
+	.rvma_get = hook_rvma_get,
+	.rvma_swap = hook_rvma_swap,
+	.rvma_put = hook_rvma_put,
 };
 
 __attribute__((constructor)) static void remote_init(void)

@@ -909,6 +909,92 @@ int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), voi
 	return rc;
 }
 
+void *ufile_vma_del(void *addr)
+{
+	struct ufile_vma **pp, *vma;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&vma_lock);
+	for (pp = &vmas; (vma = *pp); pp = &vma->next) {
+		if (vma->start != (uintptr_t)addr)
+			continue;
+		*pp = vma->next;
+		atomic_fetch_sub_explicit(&vmas_live, 1, memory_order_relaxed);
+		priv = vma->priv;
+		ufree(vma->present);
+		ufree(vma);
+		break;
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return priv;
+}
+
+struct vma_swap {
+	uintptr_t addr;
+	bool ones;
+	int prot, fd;
+	uint64_t fd_off;
+};
+
+static int vma_swap_run(void *run, size_t len, void *arg)
+{
+	const struct vma_swap *sw = arg;
+	void *p;
+
+	if (sw->ones) {
+		p = mmap(run, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		memset(p, 0xff, len);
+		if (sw->prot != (PROT_READ | PROT_WRITE) && mprotect(p, len, sw->prot))
+			return -errno;
+		return 0;
+	}
+	p = mmap(run, len, sw->prot, MAP_FIXED | MAP_SHARED, sw->fd,
+		 (off_t)(sw->fd_off + ((uintptr_t)run - sw->addr)));
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int ufile_vma_swap(void *addr, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	struct vma_swap sw = {
+		.addr = (uintptr_t)addr,
+		.ones = ones,
+		.prot = prot,
+		.fd = fd,
+		.fd_off = fd_off,
+	};
+
+	return ufile_vma_remap(addr, vma_swap_run, &sw);
+}
+
+struct ufile_rvma *ufile_rvma_get(void *addr, int *err)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	if (!uaccess_current_mm() || !rops || !rops->rvma_get) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	return rops->rvma_get(addr, err);
+}
+
+int ufile_rvma_swap(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	return rops && rops->rvma_swap ? rops->rvma_swap(rv, ones, prot, fd, fd_off) : -ENODEV;
+}
+
+void ufile_rvma_put(struct ufile_rvma *rv)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	if (rv && rops && rops->rvma_put)
+		rops->rvma_put(rv);
+}
+
 /*
  * fork() child: the mappings it inherited are its own pages, but what their
  * registrations hold (the parent's objects, copied) is not its to release.
