@@ -33,12 +33,30 @@
  *     after making it;
  *   - MAP / UNMAP: an mmap op maps the memfd behind the region (a BAR, the
  *     DMA fault ring, a vIOMMU page): the fd travels to the caller, which
- *     maps it, so both processes (and emulated DMA) see the same pages. The
- *     conn keeps what the mapping holds (the op's ufile_vma_add()) until
- *     the caller has unmapped every page (UREMOTE_VMA_CLOSE) or is gone.
+ *     maps it and registers the mapping (its own munmap tracking) before
+ *     answering, so both processes (and emulated DMA) see the same pages.
+ *     The conn keeps what the mapping holds (the op's ufile_vma_add())
+ *     until the caller has unmapped every page (UREMOTE_VMA_CLOSE) or is
+ *     gone;
+ *   - AGENT: a mapping whose pages the owner swaps later from any thread
+ *     (an sPAPR BAR under EEH, util/file.h ufile_rvma_get()) needs a
+ *     thread of the caller's that answers at any time: the first one
+ *     starts an agent thread in the caller on a second socketpair, and
+ *     every swap after is a MSG_SWAP to it (the agent lock serialises the
+ *     owner's threads), done with ufile_vma_swap() on the caller's own
+ *     registration.
  *
- * The server thread starts with the first such fork (the parent handler),
- * so a program that never forks with emulated files open never has it. It
+ * The server thread starts with the first such fork (in prepare), so a
+ * program that never forks with emulated files open never has it.
+ *
+ * fork() fails as fork(2) does when the child's share cannot be made:
+ * prepare (run by uiommu_fork() before libc's fork(), util/forkgate.h)
+ * makes everything the child will need (the held files, the channel, the
+ * server thread, each owner's channel for a grandchild) and, when
+ * something cannot be had, undoes the rest and says ENOMEM (memory) or
+ * EAGAIN (a descriptor or thread); the child's adoption allocates nothing.
+ * A grandchild's files are named to the owner FORK_CHUNK to a message
+ * (UREMOTE_FORK_FILES), so their number has no bound but RLIMIT_NOFILE. It
  * poll()s every child's end and an eventfd that announces new ones, and
  * serves one request at a time, inside the fork gate, with user memory
  * redirected to the caller (util/uaccess.h uaccess_use_mm(), the kernel's
@@ -81,14 +99,16 @@
  *
  * What is not shared: a file the child opens itself is its own (its own
  * server serves it to the child's children), and its number given to the
- * owner in an ioctl is not one of the owner's files there; a BAR of a device behind an
- * sPAPR PE cannot be mapped by a remote caller (EOPNOTSUPP: a freeze
- * remaps it in place); per-task fail-nth settings of the child do not
+ * owner in an ioctl is not one of the owner's files there; a mapping the
+ * child inherited is its own pages (an sPAPR BAR's does not follow later
+ * EEH freezes there); per-task fail-nth settings of the child do not
  * apply to calls served for it.
  *
  * Locks: conns_lock guards the owner's list of conns (the server thread
  * adds and removes, the parent handler adds); a conn's files and mappings
- * are the server thread's alone. chan->lock serialises a chan's requests;
+ * are the server thread's alone. agent->lock serialises the owner's swaps
+ * on one agent channel (taken under the sPAPR PE's watch lock; the agent
+ * takes the caller's mapping lock). chan->lock serialises a chan's requests;
  * the list of chans changes only in the child handler. None is held while
  * an operation of the owner runs in another thread. Everything of the
  * owner's side is reset in the child handler, which also closes the
