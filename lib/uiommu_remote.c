@@ -331,12 +331,14 @@ static void *agent_main(void *arg)
 			break;
 		}
 		ans.a = (uint64_t)(int64_t)-EPROTO;
-		if (m.kind == MSG_SWAP) {
-			fork_gate_enter();
+		/*
+		 * Outside the fork gate: the owner may be waiting for this while
+		 * serving our fork's hand-on. A fork meanwhile gives the child a
+		 * copy that forgets every registration anyway.
+		 */
+		if (m.kind == MSG_SWAP)
 			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
 								(int)m.c, fd, m.e);
-			fork_gate_exit();
-		}
 		if (fd >= 0)
 			close(fd);
 		ans.pid = (int32_t)getpid();

@@ -48,6 +48,8 @@ static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static unsigned int readers;
 static bool writer;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+/* The handlers are registered: the library has been used (every emulated file is made inside). */
+static atomic_bool gate_ready;
 static _Thread_local unsigned int depth;
 /* fork_gate_fork() closed the gate and ran the prepare hook: the handler has done its work. */
 static _Thread_local bool preflight;
@@ -118,6 +120,7 @@ static void gate_init(void)
 	/* Epoch's handlers first, so that ours (registered later) run first in prepare. */
 	(void)epoch_uses_membarrier();
 	pthread_atfork(gate_prepare, gate_parent, gate_child);
+	atomic_store(&gate_ready, true);
 }
 
 pid_t fork_gate_fork(pid_t (*fork_fn)(void))
@@ -126,7 +129,9 @@ pid_t fork_gate_fork(pid_t (*fork_fn)(void))
 	pid_t pid;
 	int rc;
 
-	pthread_once(&gate_once, gate_init);
+	/* A process that never entered the library has nothing to share (and no handlers). */
+	if (!atomic_load(&gate_ready))
+		return fork_fn();
 	rc = gate_close_prepare();
 	if (rc) {
 		/* The hook undid what it made; its parent half lets go of the rest. */
