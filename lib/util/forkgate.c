@@ -99,20 +99,26 @@ static void gate_parent(void)
 	gate_open();
 }
 
-static void gate_child(void)
+/* The child's side after the fail-nth registry (gate_child(), or a fork that ran no handlers). */
+static void gate_child_open(void)
 {
 	const struct fork_gate_hooks *h = atomic_load(&hooks);
 
-	preflight = false;
-	ualloc_fork_child();
 	stats_fork_child();
 	if (h)
 		h->child();
-	ualloc_fork_child_done();
 	writer = false;
 	readers = depth ? 1 : 0;
 	gate_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	pthread_mutex_unlock(&gate_mutex);
+}
+
+static void gate_child(void)
+{
+	preflight = false;
+	ualloc_fork_child();
+	gate_child_open();
+	ualloc_fork_child_done();
 }
 
 static void gate_init(void)
@@ -145,14 +151,18 @@ pid_t fork_gate_fork(pid_t (*fork_fn)(void))
 	preflight = true;
 	pid = fork_fn();
 	if (preflight) {
-		/* A fork function that ran no handlers: finish here (no child shares the files). */
+		/* A fork function that ran no handlers: their work, here. */
 		int err = errno;
 
 		preflight = false;
-		h = atomic_load(&hooks);
-		if (h)
-			h->parent();
-		gate_open();
+		if (!pid) {
+			gate_child_open();
+		} else {
+			h = atomic_load(&hooks);
+			if (h)
+				h->parent();
+			gate_open();
+		}
 		errno = err;
 	}
 	return pid;
