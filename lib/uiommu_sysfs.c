@@ -41,8 +41,8 @@
 #include "vfio/vfio.h"
 #include "vmm/topology.h"
 
-#define BUS_DEVICES "/sys/bus/pci/devices/"
-#define DEVICES_PCI "/sys/devices/pci"
+#define BUS_DEVICES  "/sys/bus/pci/devices/"
+#define DEVICES_PCI  "/sys/devices/pci"
 #define IOMMU_GROUPS "/sys/kernel/iommu_groups/"
 #define PCI_NAME_LEN 12 /* DDDD:BB:DD.F */
 

@@ -263,27 +263,27 @@ XSTAT_WRAPPER(__xstat64, struct stat64, false)
 XSTAT_WRAPPER(__lxstat, struct stat, true)
 XSTAT_WRAPPER(__lxstat64, struct stat64, true)
 
-#define FXSTATAT_WRAPPER(name, type)                                                               \
-	int name(int ver, int dirfd, const char *path, type *st, int flags);                       \
-	int name(int ver, int dirfd, const char *path, type *st, int flags)                        \
-	{                                                                                          \
-		char redirect[PATH_MAX];                                                           \
-		struct uiommu_file *file;                                                          \
-		bool done;                                                                         \
-		int rc;                                                                            \
-		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&                 \
-		    (file = shim_file_get(dirfd))) {                                               \
-			rc = LIB(uiommu_fstat(file, (struct stat *)st));                           \
-			shim_file_put(file);                                                       \
-			return rc;                                                                 \
-		}                                                                                  \
-		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), &done,  \
-			       flags & AT_SYMLINK_NOFOLLOW);                                       \
-		if (done)                                                                          \
-			return rc;                                                                 \
-		if (redirect[0])                                                                   \
-			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);                     \
-		return REAL(name)(ver, dirfd, path, st, flags);                                    \
+#define FXSTATAT_WRAPPER(name, type)                                                              \
+	int name(int ver, int dirfd, const char *path, type *st, int flags);                      \
+	int name(int ver, int dirfd, const char *path, type *st, int flags)                       \
+	{                                                                                         \
+		char redirect[PATH_MAX];                                                          \
+		struct uiommu_file *file;                                                         \
+		bool done;                                                                        \
+		int rc;                                                                           \
+		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&                \
+		    (file = shim_file_get(dirfd))) {                                              \
+			rc = LIB(uiommu_fstat(file, (struct stat *)st));                          \
+			shim_file_put(file);                                                      \
+			return rc;                                                                \
+		}                                                                                 \
+		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), &done, \
+			       flags & AT_SYMLINK_NOFOLLOW);                                      \
+		if (done)                                                                         \
+			return rc;                                                                \
+		if (redirect[0])                                                                  \
+			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);                    \
+		return REAL(name)(ver, dirfd, path, st, flags);                                   \
 	}
 
 FXSTATAT_WRAPPER(__fxstatat, struct stat)

@@ -119,9 +119,10 @@ static void test_stat(void *arg)
 static void test_nothing_else(void *arg)
 {
 	static const char *const absent[] = {
-		DEV1 "/vendor",	     DEV1 "/config",	       DEV1 "/driver",
-		DEV1 "/subsystem",   DEV1 "/iommu_group/type", DIR1 "/resource",
-		GRP1 "/devices",     GRP1 "/devices/0000:00:01.0",
+		DEV1 "/vendor",		  DEV1 "/config",
+		DEV1 "/driver",		  DEV1 "/subsystem",
+		DEV1 "/iommu_group/type", DIR1 "/resource",
+		GRP1 "/devices",	  GRP1 "/devices/0000:00:01.0",
 	};
 	struct stat st;
 
