@@ -19,6 +19,14 @@ and a device the topology lacks (QEMU fails).
 
 Skips (1..0) only when qemu-system-x86_64 is not installed;
 scripts/install-deps.sh installs it.
+
+In a sanitizer build (UIOMMU_TEST_PRELOAD_FIRST names the sanitizer's
+runtime, UIOMMU_TEST_SHIM the shim) QEMU is started with
+LD_PRELOAD=<runtime>:<shim> and the UIOMMU_* variables that `uiommu exec`
+would set: the instrumented shim must not run before its runtime is
+initialised, and QEMU's libraries call stat() from their constructors. The
+leaks of QEMU's own allocations (through GLib) are suppressed; the
+library's are not.
 """
 import json
 import os
@@ -58,20 +66,40 @@ with open(topo, "w") as f:
                "devices": [{"type": "dmatest", "name": "0000:03:00.0", "group": 7}]}, f)
 
 
+preload_first = os.environ.get("UIOMMU_TEST_PRELOAD_FIRST")
+env = dict(os.environ)
+if preload_first:
+    supp = os.path.join(tmp, "lsan.supp")
+    with open(supp, "w") as f:
+        f.write("leak:libglib-2.0.so\n")
+    env["LSAN_OPTIONS"] = "suppressions=" + supp
+
+
 class Qemu:
     """QEMU under uiommu exec, QMP on its stdin/stdout."""
 
     def __init__(self, host, machine="q35", config=None, extra=()):
         self.summary = os.path.join(tmp, "summary-%s-%s.txt" % (machine, host))
-        args = [uiommu, "exec", "--summary=" + self.summary, "--trace", "iopt_map,iopt_unmap"]
-        if config:
-            args += ["--config", config]
-        args += ["--", qemu, "-accel", "tcg", "-machine", machine, "-nodefaults",
-                 "-display", "none", "-m", str(MEM_MB), "-S",
-                 "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
-                 "-qmp", "stdio", *extra]
+        qemu_args = [qemu, "-accel", "tcg", "-machine", machine, "-nodefaults",
+                     "-display", "none", "-m", str(MEM_MB), "-S",
+                     "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
+                     "-qmp", "stdio", *extra]
+        run_env = dict(env)
+        if preload_first:
+            # What `uiommu exec --summary=F --trace T --config C` sets, runtime first.
+            open(self.summary, "w").close()
+            run_env.update(LD_PRELOAD=preload_first + ":" + os.environ["UIOMMU_TEST_SHIM"],
+                           UIOMMU_SUMMARY_FILE=self.summary, UIOMMU_TRACE="iopt_map,iopt_unmap")
+            if config:
+                run_env["UIOMMU_CONFIG"] = config
+            args = qemu_args
+        else:
+            args = [uiommu, "exec", "--summary=" + self.summary, "--trace", "iopt_map,iopt_unmap"]
+            if config:
+                args += ["--config", config]
+            args += ["--", *qemu_args]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, env=run_env)
         self.greeting = self._read()
 
     def _read(self):
@@ -84,8 +112,12 @@ class Qemu:
                 return msg
 
     def qmp(self, cmd, **args):
-        self.p.stdin.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
-        self.p.stdin.flush()
+        """The command's answer; None when QEMU is gone."""
+        try:
+            self.p.stdin.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+            self.p.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            return None
         return self._read()
 
     def hmp(self, line):
@@ -106,10 +138,12 @@ class Qemu:
         self.hmp("o /%s 0xcfc %#x" % (fmt, value))
 
     def finish(self):
-        """quit (if still running); exit status, stderr, summary."""
+        """quit (if still running); exit status, stderr, summary (once; then the same)."""
+        if getattr(self, "result", None):
+            return self.result
+        if self.greeting is not None:
+            self.qmp("quit")
         try:
-            if self.greeting is not None:
-                self.qmp("quit")
             _, err = self.p.communicate(timeout=60)
         except (subprocess.TimeoutExpired, BrokenPipeError):
             self.p.kill()
@@ -118,7 +152,8 @@ class Qemu:
         if os.path.exists(self.summary):
             with open(self.summary) as f:
                 summary = f.read()
-        return self.p.returncode, err, summary
+        self.result = (self.p.returncode, err, summary)
+        return self.result
 
 
 def dt0(q):
@@ -169,8 +204,9 @@ def covered(maps, start, end, need_prot):
 
 # --- q35, a topology file: 0000:03:00.0 in group 7 ------------------------
 q = Qemu("0000:03:00.0", config=topo)
-t.ok(q.greeting is not None and "QMP" in q.greeting and q.qmp("qmp_capabilities") == {"return": {}},
-     "q35: QEMU realized vfio-pci under uiommu exec and answers QMP", q.greeting)
+up = q.greeting is not None and "QMP" in q.greeting and q.qmp("qmp_capabilities") == {"return": {}}
+t.ok(up, "q35: QEMU realized vfio-pci under uiommu exec and answers QMP",
+     q.greeting if up else q.finish())
 d = dt0(q)
 t.ok(d is not None and d["id"]["vendor"] == VENDOR and d["id"]["device"] == DEVICE and
      d["id"]["subsystem-vendor"] == VENDOR and d["id"]["subsystem"] == 1 and
@@ -202,7 +238,7 @@ t.ok(re.search(r"%016x-%016x \(prio \d+, i/o\): 0000:03:00.0 BAR 0$" %
      "info mtree: the BAR at its address, its buffer half mmapped",
      "\n".join(line for line in mtree.splitlines() if "BAR" in line))
 rc, err, summary = q.finish()
-t.ok(rc == 0, "quit: exit status 0", (rc, err))
+t.ok(rc == 0 and "Sanitizer" not in err, "quit: exit status 0", (rc, err))
 t.ok("files: vfio-group 1, vfio-container 1, vfio-device 1" in summary,
      "summary: one group, one container, one device file", summary)
 m = re.search(r"^ioctls: (\d+) \(ok (\d+)\)$", summary, re.M)
@@ -224,14 +260,15 @@ d = dt0(q)
 rc, err, summary = q.finish()
 t.ok(d is not None and d["id"]["vendor"] == VENDOR and d["id"]["device"] == DEVICE,
      "pc, default topology: 0000:00:02.0 realized", d)
-t.ok(rc == 0 and "VFIO_IOMMU_MAP_DMA" in summary and covered(mappings(err), 0, RAM, 1),
+t.ok(rc == 0 and "Sanitizer" not in err and "VFIO_IOMMU_MAP_DMA" in summary and covered(mappings(err), 0, RAM, 1),
      "pc: exit status 0, guest RAM mapped", (rc, err, summary))
 
 # --- a device the topology lacks ------------------------------------------
 q = Qemu("0000:03:01.0", config=topo)
 rc, err, summary = q.finish()
-t.ok(rc != 0 and "0000:03:01.0" in err and "vfio-device" not in summary,
-     "a device the topology lacks: QEMU fails, naming it", (rc, err, summary))
+t.ok(rc == 1 and "Sanitizer" not in err and "0000:03:01.0" in err and
+     "vfio-device" not in summary,
+     "a device the topology lacks: QEMU fails (exit status 1), naming it", (rc, err, summary))
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
