@@ -173,12 +173,37 @@ static bool in_tree(const char *norm)
 	return false;
 }
 
-/* The names a relative path must end in to have a chance of being ours. */
-static bool candidate_leaf(const char *path)
+/*
+ * A component that leads into the emulated sysfs: a PCI name (DDDD:BB:DD.F,
+ * checked properly once the path is absolute), pciDDDD:BB, iommu_group or
+ * iommu_groups. Anything may follow it.
+ */
+static bool sysfs_component(const char *s, size_t n)
+{
+	return (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.') ||
+	       (n == 10 && !strncmp(s, "pci", 3) && s[7] == ':') ||
+	       (n == 11 && !strncmp(s, "iommu_group", 11)) ||
+	       (n == 12 && !strncmp(s, "iommu_groups", 12));
+}
+
+/*
+ * Whether a relative path has a chance of being ours: a component leads
+ * into the emulated sysfs, or it ends in a name the rest of the namespace
+ * uses.
+ */
+static bool candidate_relative(const char *path)
 {
 	const char *leaf = strrchr(path, '/');
 	size_t n;
 
+	for (const char *c = path; *c;) {
+		size_t len = strcspn(c, "/");
+
+		if (sysfs_component(c, len))
+			return true;
+		c += len;
+		c += strspn(c, "/");
+	}
 	leaf = leaf ? leaf + 1 : path;
 	if (!*leaf) {
 		/* "dir/": the component before the slash. */
@@ -194,11 +219,7 @@ static bool candidate_leaf(const char *path)
 		return n > (size_t)(leaf - path);
 	}
 	if (!strcmp(leaf, "iommu") || !strcmp(leaf, "vfio") || !strcmp(leaf, "devices") ||
-	    !strcmp(leaf, "fail-nth") || !strcmp(leaf, ".") || !strcmp(leaf, "..") ||
-	    !strcmp(leaf, "iommu_group"))
-		return true;
-	/* A PCI name: DDDD:BB:DD.F (checked properly once the path is absolute). */
-	if (strlen(leaf) == 12 && leaf[4] == ':' && leaf[7] == ':' && leaf[10] == '.')
+	    !strcmp(leaf, "fail-nth") || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
 		return true;
 	if (!strncmp(leaf, "vfio", 4))
 		leaf += 4;
@@ -340,7 +361,7 @@ UIOMMU_EXPORT int uiommu_path_emulated(const char *path)
 	if (!path || !*path)
 		return 0;
 	if (path[0] != '/')
-		return candidate_leaf(path);
+		return candidate_relative(path);
 	if (upath_normalize(path, norm, sizeof(norm), &slash))
 		return 0;
 	/* Which sysfs paths are ours depends on the machine's devices. */

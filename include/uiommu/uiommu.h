@@ -83,9 +83,11 @@ struct uiommu_file *uiommu_open(const char *path, int flags);
  * Paths in it are answered by the library alone (uiommu_open(),
  * uiommu_stat(), uiommu_lstat(), uiommu_access(), uiommu_readlink()),
  * including ENOENT for nodes the topology lacks: an interposer must never
- * hand them to the host's kernel. For a relative @path the answer is whether it could be
- * one (its last component is a name the namespace uses); the caller then
- * makes it absolute (current or @dirfd's directory) and asks again.
+ * hand them to the host's kernel. For a relative @path the answer is
+ * whether it could be one (its last component is a name the namespace
+ * uses, or a component leads into the emulated sysfs: a PCI name,
+ * pciDDDD:BB, iommu_group, iommu_groups); the caller then makes it
+ * absolute (current or @dirfd's directory) and asks again.
  *
  * Return: 1 when @path is (or, relative, may be) emulated, else 0.
  */

@@ -185,10 +185,38 @@ static void test_host(void *arg)
 	}
 }
 
+/* Relative to the host's /sys/bus/pci/devices (the working directory, a directory fd). */
+static void test_relative(void *arg)
+{
+	char buf[128], cwd[PATH_MAX];
+	struct stat st;
+	ssize_t r;
+	int dfd;
+
+	dfd = open("/sys/bus/pci/devices", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		tap_skip("the host has no /sys/bus/pci/devices: %s", strerror(errno));
+	r = readlinkat(dfd, "0000:00:01.0/iommu_group", buf, sizeof(buf));
+	TAP_CHECK(r == 30 && !memcmp(buf, "../../../kernel/iommu_groups/1", 30),
+		  "readlinkat(dirfd): %zd", r);
+	CHECK_OK(fstatat(dfd, "0000:00:02.0", &st, AT_SYMLINK_NOFOLLOW));
+	TAP_CHECK(S_ISLNK(st.st_mode), "fstatat(dirfd, BDF, NOFOLLOW): a link");
+	TAP_CHECK(getcwd(cwd, sizeof(cwd)) != NULL, "getcwd");
+	CHECK_OK(fchdir(dfd));
+	r = readlink("0000:00:02.0/iommu_group", buf, sizeof(buf));
+	TAP_CHECK(r == 30 && !memcmp(buf, "../../../kernel/iommu_groups/2", 30),
+		  "readlink relative to the working directory: %zd", r);
+	CHECK_OK(stat("0000:00:01.0", &st));
+	TAP_CHECK(S_ISDIR(st.st_mode), "stat(BDF): the device's directory");
+	CHECK_ERRNO(ENOENT, stat("0000:00:01.0/vendor", &st));
+	CHECK_OK(chdir(cwd));
+	close(dfd);
+}
+
 int main(void)
 {
 	shim_check_preloaded();
-	tap_plan(5);
+	tap_plan(6);
 	tap_run("readlink: the device entries and iommu_group links, cut, EINVAL, ENOENT",
 		test_links, NULL);
 	tap_run("stat follows the links, lstat / AT_SYMLINK_NOFOLLOW show them", test_stat, NULL);
@@ -196,5 +224,6 @@ int main(void)
 		test_nothing_else, NULL);
 	tap_run("open: EOPNOTSUPP for the directories, ELOOP with O_NOFOLLOW", test_open, NULL);
 	tap_run("an address or group the topology lacks is the host's", test_host, NULL);
+	tap_run("relative paths: readlinkat(dirfd), the working directory", test_relative, NULL);
 	return tap_done();
 }
