@@ -46,22 +46,24 @@
  * are there however a program first looks. So does any call on a path of
  * the sysfs shapes (uiommu_sysfs.c), uiommu_path_emulated() included: a
  * VMM looks at /sys/bus/pci/devices/BDF before it opens anything, and
- * whether that path is ours depends on the devices the machine has. A configuration that fails
- * fails open(2) with its errno (EINVAL, ENOMEM); stat(2) and access(2)
- * then answer from what exists (the message is logged either way).
+ * whether that path is ours depends on the devices the machine has. A
+ * configuration that fails fails open(2) under /dev/vfio with its errno
+ * (EINVAL, ENOMEM); stat(2) and access(2) then answer from what exists,
+ * and the sysfs paths are the host's (the message is logged either way).
  * Otherwise uiommu_path_emulated() never builds anything: the shim asks
  * it about every path.
  *
  * No locks, and no library state of its own: the table is constant,
- * lib/vfio answers which groups, cdevs and PCI devices exist, failnth_path() asks the
- * host's /proc whether a thread exists. So these calls need not
- * pass the fork gate, and a program that only looks at paths (every
- * program under the shim) never sets it up.
+ * lib/vfio answers which groups, cdevs and PCI devices exist (inside the
+ * fork gate, for its registry lock), failnth_path() asks the host's /proc
+ * whether a thread exists. So only those registry look-ups pass the fork
+ * gate, and a program that only looks at other paths (every program under
+ * the shim looks at some) never sets it up.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
