@@ -17,6 +17,9 @@
  *	                              (lib/vfio); everything else is ENOENT,
  *	                              never the host's
  *	/proc/.../fail-nth            of this process, see util/failnth.h
+ *	/sys/bus/pci/devices/BDF ...  the sysfs entries of VFIO's PCI devices
+ *	                              and groups (uiommu_sysfs.c), where the
+ *	                              topology has that device or group
  *
  * A path in the namespace is answered here and never reaches the host's
  * kernel; every other path is not ours (uiommu_path_emulated() says which).
@@ -24,7 +27,9 @@
  * Normalisation is lexical, as the kernel's lookup would resolve it with no
  * symbolic links in the way: repeated slashes and "." vanish, ".." removes
  * the previous component (at the root it stays at the root). A trailing
- * slash is remembered: it makes a non-directory ENOTDIR.
+ * slash is remembered: it makes a non-directory ENOTDIR. The only symbolic
+ * links are the sysfs ones; stat(2), access(2) and open(2) follow them,
+ * lstat(2) and readlink(2) (uiommu_readlink()) do not.
  *
  * Node identity (reference: drivers/char/misc.c, drivers/vfio):
  *   /dev/iommu      char 10:256, 0666 root:root. Linux registers it as a
@@ -38,22 +43,29 @@
  * The machine (lib/vmm/machine.h): stat(2), access(2) and open(2) of a
  * path under /dev/vfio first make sure the process's machine exists, so
  * the groups and cdevs of UIOMMU_CONFIG's topology (or the default one)
- * are there however a program first looks. A configuration that fails
- * fails open(2) with its errno (EINVAL, ENOMEM); stat(2) and access(2)
- * then answer from what exists (the message is logged either way).
- * uiommu_path_emulated() never builds anything: the shim asks it about
- * every path.
+ * are there however a program first looks. So does any call on a path of
+ * the sysfs shapes (uiommu_sysfs.c), uiommu_path_emulated() included: a
+ * VMM looks at /sys/bus/pci/devices/BDF before it opens anything, and
+ * whether that path is ours depends on the devices the machine has. A
+ * configuration that fails fails open(2) under /dev/vfio with its errno
+ * (EINVAL, ENOMEM); stat(2) and access(2) then answer from what exists,
+ * and the sysfs paths are the host's (the message is logged either way).
+ * Otherwise uiommu_path_emulated() never builds anything: the shim asks
+ * it about every path.
  *
  * No locks, and no library state of its own: the table is constant,
- * lib/vfio answers which groups and cdevs exist, failnth_path() asks the
- * host's /proc whether a thread exists. So these calls need not
- * pass the fork gate, and a program that only looks at paths (every
- * program under the shim) never sets it up.
+ * lib/vfio answers which groups, cdevs and PCI devices exist (inside the
+ * fork gate, for its registry lock), failnth_path() asks the host's /proc
+ * whether a thread exists. So only those registry look-ups pass the fork
+ * gate, and a program that only looks at other paths (every program under
+ * the shim looks at some) never sets it up.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <uiommu/uiommu.h>
@@ -102,6 +114,10 @@ static const struct ufile_node vfio_container_node = {
 	.minor = VFIO_MINOR,
 };
 static const struct ufile_node vfio_dir_node = {.mode = S_IFDIR | 0755};
+/* sysfs: root's directories, and links, which always show 0777. */
+static const struct ufile_node sysfs_dir_node = {.mode = S_IFDIR | 0755};
+static const struct ufile_node sysfs_link_node = {.mode = S_IFLNK | 0777};
+#define NODE_DEV_SYSFS makedev(0, 21)
 
 int upath_normalize(const char *path, char *out, size_t size, bool *trailing_slash)
 {
@@ -159,12 +175,37 @@ static bool in_tree(const char *norm)
 	return false;
 }
 
-/* The names a relative path must end in to have a chance of being ours. */
-static bool candidate_leaf(const char *path)
+/*
+ * A component that leads into the emulated sysfs: a PCI name (DDDD:BB:DD.F,
+ * checked properly once the path is absolute), pciDDDD:BB, iommu_group or
+ * iommu_groups. Anything may follow it.
+ */
+static bool sysfs_component(const char *s, size_t n)
+{
+	return (n == 12 && s[4] == ':' && s[7] == ':' && s[10] == '.') ||
+	       (n == 10 && !strncmp(s, "pci", 3) && s[7] == ':') ||
+	       (n == 11 && !strncmp(s, "iommu_group", 11)) ||
+	       (n == 12 && !strncmp(s, "iommu_groups", 12));
+}
+
+/*
+ * Whether a relative path has a chance of being ours: a component leads
+ * into the emulated sysfs, or it ends in a name the rest of the namespace
+ * uses.
+ */
+static bool candidate_relative(const char *path)
 {
 	const char *leaf = strrchr(path, '/');
 	size_t n;
 
+	for (const char *c = path; *c;) {
+		size_t len = strcspn(c, "/");
+
+		if (sysfs_component(c, len))
+			return true;
+		c += len;
+		c += strspn(c, "/");
+	}
 	leaf = leaf ? leaf + 1 : path;
 	if (!*leaf) {
 		/* "dir/": the component before the slash. */
@@ -194,6 +235,7 @@ enum lookup_kind {
 	LK_VFIO,    /* a node lib/vfio opens */
 	LK_DIR,	    /* /dev/vfio, /dev/vfio/devices */
 	LK_FAILNTH, /* a fail-nth file */
+	LK_LINK,    /* a sysfs symbolic link, not followed */
 };
 
 /* Where a normalised path lands. */
@@ -204,6 +246,8 @@ struct uiommu_lookup {
 	pid_t tid;		/* fail-nth: the thread */
 	int failnth;		/* failnth_path()'s answer */
 	bool owned;		/* in the namespace at all */
+	bool sysfs;		/* a sysfs node: */
+	struct usysfs_node sys; /* which (its identity and link target) */
 };
 
 static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
@@ -241,7 +285,46 @@ static void lookup_vfio(const char *norm, struct uiommu_lookup *l)
 		l->node = vfio_dir_node;
 }
 
-static void lookup(const char *norm, struct uiommu_lookup *l)
+/*
+ * Under /dev/vfio, or of a sysfs shape: the process's machine, built now if
+ * this is the first look.
+ */
+static int machine_for(const char *norm)
+{
+	int rc;
+
+	if ((strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/')) && !usysfs_shape(norm))
+		return 0;
+	fork_gate_enter();
+	rc = vmm_machine_ensure();
+	fork_gate_exit();
+	return rc;
+}
+
+/* A sysfs path: false when it is not ours (the host's). */
+static bool lookup_sysfs(const char *norm, bool follow, struct uiommu_lookup *l)
+{
+	int rc;
+
+	fork_gate_enter();
+	rc = usysfs_lookup(norm, follow, &l->sys);
+	fork_gate_exit();
+	if (rc <= 0)
+		return false;
+	l->owned = true;
+	l->sysfs = true;
+	if (l->sys.kind == USYSFS_DIR) {
+		l->kind = LK_DIR;
+		l->node = sysfs_dir_node;
+	} else if (l->sys.kind == USYSFS_LINK) {
+		l->kind = LK_LINK;
+		l->node = sysfs_link_node;
+	}
+	return true;
+}
+
+/* @follow: whether a symbolic link as the last component is followed. */
+static void lookup(const char *norm, bool follow, struct uiommu_lookup *l)
 {
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < sizeof(devnodes) / sizeof(devnodes[0]); i++) {
@@ -261,6 +344,8 @@ static void lookup(const char *norm, struct uiommu_lookup *l)
 		l->owned = true;
 		return;
 	}
+	if (usysfs_shape(norm) && lookup_sysfs(norm, follow, l))
+		return;
 	l->failnth = failnth_path(norm, &l->tid);
 	if (l->failnth == 1) {
 		l->kind = LK_FAILNTH;
@@ -278,33 +363,25 @@ UIOMMU_EXPORT int uiommu_path_emulated(const char *path)
 	if (!path || !*path)
 		return 0;
 	if (path[0] != '/')
-		return candidate_leaf(path);
+		return candidate_relative(path);
 	if (upath_normalize(path, norm, sizeof(norm), &slash))
 		return 0;
-	lookup(norm, &l);
+	/* Which sysfs paths are ours depends on the machine's devices. */
+	if (usysfs_shape(norm) && machine_for(norm))
+		return 0;
+	lookup(norm, true, &l);
 	return l.owned;
 }
 
-/* Under /dev/vfio: the process's machine, built now if this is the first look. */
-static int machine_for(const char *norm)
-{
-	int rc;
-
-	if (strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/'))
-		return 0;
-	fork_gate_enter();
-	rc = vmm_machine_ensure();
-	fork_gate_exit();
-	return rc;
-}
-
 /*
- * Resolve @path for open/stat/access: 0 with *l filled for an existing
- * node, else -ENOENT / -ENOTDIR / -ENAMETOOLONG / -EFAULT. *machine_rc:
- * what building the machine answered (0 outside /dev/vfio).
+ * Resolve @path for open/stat/access/readlink: 0 with *l filled for an
+ * existing node, else -ENOENT / -ENOTDIR / -ENAMETOOLONG / -EFAULT.
+ * *machine_rc: what building the machine answered (0 outside /dev/vfio and
+ * the sysfs shapes). @follow: follow a symbolic link as the last component
+ * (a trailing slash always does, as in Linux).
  */
 static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t size,
-		   int *machine_rc)
+		   int *machine_rc, bool follow)
 {
 	bool slash;
 	int rc;
@@ -318,7 +395,7 @@ static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
 	*machine_rc = machine_for(norm);
-	lookup(norm, l);
+	lookup(norm, follow || slash, l);
 	if (l->kind == LK_NONE)
 		return l->failnth < 0 ? l->failnth : -ENOENT;
 	if (slash && l->kind != LK_DIR)
@@ -328,7 +405,9 @@ static int resolve(const char *path, struct uiommu_lookup *l, char *norm, size_t
 
 static int node_stat(const struct uiommu_lookup *l, const char *norm, struct stat *st)
 {
-	ufile_node_stat(&l->node, norm, st);
+	ufile_node_stat(&l->node, l->sysfs ? l->sys.canon : norm, st);
+	if (l->sysfs)
+		st->st_dev = NODE_DEV_SYSFS;
 	if (l->kind == LK_FAILNTH)
 		st->st_ino = 0x40000000u + (uint64_t)l->tid;
 	if (l->kind == LK_DIR)
@@ -368,13 +447,13 @@ static int node_permission(const struct stat *st, int mode, bool effective)
 	return 0;
 }
 
-UIOMMU_EXPORT int uiommu_stat(const char *path, struct stat *st)
+static int stat_common(const char *path, struct stat *st, bool follow)
 {
 	char norm[PATH_MAX];
 	struct uiommu_lookup l;
 	int rc, mrc;
 
-	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc, follow);
 	if (!rc && !st)
 		rc = -EFAULT;
 	if (!rc)
@@ -384,6 +463,45 @@ UIOMMU_EXPORT int uiommu_stat(const char *path, struct stat *st)
 		return -1;
 	}
 	return 0;
+}
+
+UIOMMU_EXPORT int uiommu_stat(const char *path, struct stat *st)
+{
+	return stat_common(path, st, true);
+}
+
+UIOMMU_EXPORT int uiommu_lstat(const char *path, struct stat *st)
+{
+	return stat_common(path, st, false);
+}
+
+UIOMMU_EXPORT ssize_t uiommu_readlink(const char *path, char *buf, size_t size)
+{
+	char norm[PATH_MAX];
+	struct uiommu_lookup l;
+	int rc, mrc;
+	size_t n;
+
+	/* Linux checks the size first, as an int (do_readlinkat()). */
+	if ((int)size <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc, false);
+	if (!rc && l.kind != LK_LINK)
+		rc = -EINVAL;
+	if (!rc && !buf)
+		rc = -EFAULT;
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	/* No terminating NUL; a short buffer gets the start. */
+	n = strlen(l.sys.target);
+	if (n > size)
+		n = size;
+	memcpy(buf, l.sys.target, n);
+	return (ssize_t)n;
 }
 
 UIOMMU_EXPORT int uiommu_access(const char *path, int mode, int flags)
@@ -397,7 +515,7 @@ UIOMMU_EXPORT int uiommu_access(const char *path, int mode, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc, true);
 	if (!rc) {
 		node_stat(&l, norm, &st);
 		rc = node_permission(&st, mode, flags & AT_EACCESS);
@@ -418,12 +536,15 @@ struct uiommu_file *upath_open(const char *path, int flags, int *err)
 	int rc, mrc, acc = 0;
 
 	uiommu_process_init();
-	rc = resolve(path, &l, norm, sizeof(norm), &mrc);
+	rc = resolve(path, &l, norm, sizeof(norm), &mrc, !(flags & O_NOFOLLOW));
 	/* The topology could not be built: every open under /dev/vfio fails with why. */
 	if (mrc)
 		rc = mrc;
 	if (!rc && (flags & O_CREAT) && (flags & O_EXCL))
 		rc = -EEXIST;
+	/* O_NOFOLLOW on a link: ELOOP; with O_PATH it would be the link's own fd. */
+	if (!rc && l.kind == LK_LINK)
+		rc = (flags & O_PATH) ? -EOPNOTSUPP : -ELOOP;
 	if (!rc && l.kind == LK_DIR)
 		/* A real directory fd cannot be made up: only its errors are Linux's. */
 		rc = (flags & O_ACCMODE) != O_RDONLY ? -EISDIR : -EOPNOTSUPP;

@@ -24,6 +24,23 @@ int upath_normalize(const char *path, char *out, size_t size, bool *trailing_sla
 struct uiommu_file *upath_open(const char *path, int flags, int *err);
 
 /*
+ * uiommu_sysfs.c: the sysfs entries of VFIO's PCI devices. usysfs_shape():
+ * whether a normalised path could be one (a prefix test, cheap).
+ * usysfs_lookup(): 0 when the path is not ours (the host's); 1 when it is,
+ * with *n saying what is there: nothing (ENOENT), a directory, or a
+ * symbolic link (not followed when it is the last component and @follow is
+ * false); @canon is the node's canonical path (its identity).
+ */
+enum usysfs_kind { USYSFS_NONE, USYSFS_DIR, USYSFS_LINK };
+struct usysfs_node {
+	enum usysfs_kind kind;
+	char canon[96];
+	char target[64];
+};
+bool usysfs_shape(const char *norm);
+int usysfs_lookup(const char *norm, bool follow, struct usysfs_node *n);
+
+/*
  * uiommu_file.c: what a call on a file does in the process that owns it,
  * once the call's checks for the file as a whole are done (the caller holds
  * the gate and a reference). Value >= 0 or -errno. ufile_op_rw() with @pos

@@ -158,10 +158,11 @@ int __openat64_2(int dirfd, const char *path, int flags)
 /*
  * stat-like call on @path relative to @dirfd: *done set when the shim
  * answered (the result is returned), else the caller passes through, to
- * @redirect when that was filled in.
+ * @redirect when that was filled in. @nofollow: lstat(2), or
+ * AT_SYMLINK_NOFOLLOW (the emulated sysfs links are then shown themselves).
  */
 static int stat_path(int dirfd, const char *path, struct stat *st, char *redirect, size_t size,
-		     bool *done)
+		     bool *done, bool nofollow)
 {
 	char abs[PATH_MAX];
 
@@ -172,7 +173,7 @@ static int stat_path(int dirfd, const char *path, struct stat *st, char *redirec
 	switch (shim_classify(dirfd, path, abs, sizeof(abs))) {
 	case SHIM_PATH_EMULATED:
 		*done = true;
-		return LIB(uiommu_stat(abs, st));
+		return nofollow ? LIB(uiommu_lstat(abs, st)) : LIB(uiommu_stat(abs, st));
 	case SHIM_PATH_REDIRECT:
 		if (strlen(abs) < size)
 			strcpy(redirect, abs);
@@ -185,22 +186,22 @@ static int stat_path(int dirfd, const char *path, struct stat *st, char *redirec
 	}
 }
 
-#define STAT_WRAPPER(name, type)                                                                  \
+#define STAT_WRAPPER(name, type, nofollow)                                                        \
 	int name(const char *path, type *st)                                                      \
 	{                                                                                         \
 		char redirect[PATH_MAX];                                                          \
 		bool done;                                                                        \
 		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect, sizeof(redirect), \
-				   &done);                                                        \
+				   &done, nofollow);                                              \
 		if (done)                                                                         \
 			return rc;                                                                \
 		return REAL(name)(redirect[0] ? redirect : path, st);                             \
 	}
 
-STAT_WRAPPER(stat, struct stat)
-STAT_WRAPPER(stat64, struct stat64)
-STAT_WRAPPER(lstat, struct stat)
-STAT_WRAPPER(lstat64, struct stat64)
+STAT_WRAPPER(stat, struct stat, false)
+STAT_WRAPPER(stat64, struct stat64, false)
+STAT_WRAPPER(lstat, struct stat, true)
+STAT_WRAPPER(lstat64, struct stat64, true)
 
 static int fstatat_common(int dirfd, const char *path, struct stat *st, int flags, bool is64)
 {
@@ -217,7 +218,8 @@ static int fstatat_common(int dirfd, const char *path, struct stat *st, int flag
 			return rc;
 		}
 	}
-	rc = stat_path(dirfd, path, st, redirect, sizeof(redirect), &done);
+	rc = stat_path(dirfd, path, st, redirect, sizeof(redirect), &done,
+		       flags & AT_SYMLINK_NOFOLLOW);
 	if (done)
 		return rc;
 	if (redirect[0])
@@ -243,44 +245,45 @@ int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
  * stat() and friends: a sanitizer runtime loaded ahead of the shim
  * implements its stat interceptors with them, which would loop.
  */
-#define XSTAT_WRAPPER(name, type)                                                                 \
+#define XSTAT_WRAPPER(name, type, nofollow)                                                       \
 	int name(int ver, const char *path, type *st);                                            \
 	int name(int ver, const char *path, type *st)                                             \
 	{                                                                                         \
 		char redirect[PATH_MAX];                                                          \
 		bool done;                                                                        \
 		int rc = stat_path(AT_FDCWD, path, (struct stat *)st, redirect, sizeof(redirect), \
-				   &done);                                                        \
+				   &done, nofollow);                                              \
 		if (done)                                                                         \
 			return rc;                                                                \
 		return REAL(name)(ver, redirect[0] ? redirect : path, st);                        \
 	}
 
-XSTAT_WRAPPER(__xstat, struct stat)
-XSTAT_WRAPPER(__xstat64, struct stat64)
-XSTAT_WRAPPER(__lxstat, struct stat)
-XSTAT_WRAPPER(__lxstat64, struct stat64)
+XSTAT_WRAPPER(__xstat, struct stat, false)
+XSTAT_WRAPPER(__xstat64, struct stat64, false)
+XSTAT_WRAPPER(__lxstat, struct stat, true)
+XSTAT_WRAPPER(__lxstat64, struct stat64, true)
 
-#define FXSTATAT_WRAPPER(name, type)                                                               \
-	int name(int ver, int dirfd, const char *path, type *st, int flags);                       \
-	int name(int ver, int dirfd, const char *path, type *st, int flags)                        \
-	{                                                                                          \
-		char redirect[PATH_MAX];                                                           \
-		struct uiommu_file *file;                                                          \
-		bool done;                                                                         \
-		int rc;                                                                            \
-		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&                 \
-		    (file = shim_file_get(dirfd))) {                                               \
-			rc = LIB(uiommu_fstat(file, (struct stat *)st));                           \
-			shim_file_put(file);                                                       \
-			return rc;                                                                 \
-		}                                                                                  \
-		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), &done); \
-		if (done)                                                                          \
-			return rc;                                                                 \
-		if (redirect[0])                                                                   \
-			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);                     \
-		return REAL(name)(ver, dirfd, path, st, flags);                                    \
+#define FXSTATAT_WRAPPER(name, type)                                                              \
+	int name(int ver, int dirfd, const char *path, type *st, int flags);                      \
+	int name(int ver, int dirfd, const char *path, type *st, int flags)                       \
+	{                                                                                         \
+		char redirect[PATH_MAX];                                                          \
+		struct uiommu_file *file;                                                         \
+		bool done;                                                                        \
+		int rc;                                                                           \
+		if (path && !*path && (flags & AT_EMPTY_PATH) && !SHIM_BYPASS() &&                \
+		    (file = shim_file_get(dirfd))) {                                              \
+			rc = LIB(uiommu_fstat(file, (struct stat *)st));                          \
+			shim_file_put(file);                                                      \
+			return rc;                                                                \
+		}                                                                                 \
+		rc = stat_path(dirfd, path, (struct stat *)st, redirect, sizeof(redirect), &done, \
+			       flags & AT_SYMLINK_NOFOLLOW);                                      \
+		if (done)                                                                         \
+			return rc;                                                                \
+		if (redirect[0])                                                                  \
+			return REAL(name)(ver, AT_FDCWD, redirect, st, flags);                    \
+		return REAL(name)(ver, dirfd, path, st, flags);                                   \
 	}
 
 FXSTATAT_WRAPPER(__fxstatat, struct stat)
@@ -339,7 +342,8 @@ int statx(int dirfd, const char *path, int flags, unsigned int mask, struct stat
 			stat_to_statx(&st, mask, stx);
 		return rc;
 	}
-	rc = stat_path(dirfd, path, &st, redirect, sizeof(redirect), &done);
+	rc = stat_path(dirfd, path, &st, redirect, sizeof(redirect), &done,
+		       flags & AT_SYMLINK_NOFOLLOW);
 	if (done) {
 		if (!rc)
 			stat_to_statx(&st, mask, stx);

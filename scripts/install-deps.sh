@@ -5,9 +5,11 @@
 # is missing.
 set -eu
 
+# qemu-system-x86 (QEMU 7.2, about 17 MB to download without recommends) is
+# the unmodified VMM tests/func/test_qemu_vfio.py runs under `uiommu exec`.
 pkgs="meson ninja-build pkg-config gcc make libcmocka-dev libjansson-dev
 systemtap-sdt-dev clang libclang-rt-14-dev libfuzzer-14-dev libglib2.0-dev
-liburcu-dev"
+liburcu-dev qemu-system-x86"
 
 missing=""
 for p in $pkgs; do

@@ -76,13 +76,18 @@ struct uiommu_file *uiommu_open(const char *path, int flags);
  * uiommu_path_emulated() - whether a path belongs to the emulated namespace.
  * @path: a path, as given to open(2).
  *
- * The namespace is /dev/iommu, /dev/vfio and everything below it, and this
- * process's /proc fail-nth files. Paths in it are answered by the library
- * alone (uiommu_open(), uiommu_stat(), uiommu_access()), including ENOENT
- * for nodes the topology lacks: an interposer must never hand them to the
- * host's kernel. For a relative @path the answer is whether it could be
- * one (its last component is a name the namespace uses); the caller then
- * makes it absolute (current or @dirfd's directory) and asks again.
+ * The namespace is /dev/iommu, /dev/vfio and everything below it, this
+ * process's /proc fail-nth files, and the sysfs entries of the emulated
+ * PCI devices and groups (see uiommu_readlink()); a path of those sysfs
+ * shapes builds the machine topology first, to know which devices it has.
+ * Paths in it are answered by the library alone (uiommu_open(),
+ * uiommu_stat(), uiommu_lstat(), uiommu_access(), uiommu_readlink()),
+ * including ENOENT for nodes the topology lacks: an interposer must never
+ * hand them to the host's kernel. For a relative @path the answer is
+ * whether it could be one (its last component is a name the namespace
+ * uses, or a component leads into the emulated sysfs: a PCI name,
+ * pciDDDD:BB, iommu_group, iommu_groups); the caller then makes it
+ * absolute (current or @dirfd's directory) and asks again.
  *
  * Return: 1 when @path is (or, relative, may be) emulated, else 0.
  */
@@ -101,6 +106,39 @@ int uiommu_path_emulated(const char *path);
  * ENOTDIR, ENAMETOOLONG, EFAULT.
  */
 int uiommu_stat(const char *path, struct stat *st);
+
+/**
+ * uiommu_lstat() - lstat(2) of a path of the emulated namespace.
+ * @path: an absolute path (see uiommu_open()).
+ * @st: the result.
+ *
+ * uiommu_stat(), but a symbolic link as the last component is shown
+ * itself (S_IFLNK, 0777, root's), not followed. The only links are the
+ * sysfs ones of the emulated PCI devices: /sys/bus/pci/devices/<BDF> and
+ * its iommu_group (see uiommu_readlink()).
+ *
+ * Return: 0, or -1 with errno as uiommu_stat().
+ */
+int uiommu_lstat(const char *path, struct stat *st);
+
+/**
+ * uiommu_readlink() - readlink(2) of a path of the emulated namespace.
+ * @path: an absolute path (see uiommu_open()).
+ * @buf: where the link's target is written, without a terminating NUL.
+ * @size: bytes at @buf; a longer target is cut to it.
+ *
+ * For every PCI device VFIO has (the topology's), the namespace holds
+ * Linux's sysfs entries that lead to its group: the link
+ * /sys/bus/pci/devices/<BDF> -> ../../../devices/pci<DDDD>:<BB>/<BDF>, that
+ * directory, its link iommu_group -> ../../../kernel/iommu_groups/<N>, and
+ * the group's directory /sys/kernel/iommu_groups/<N>; nothing else below
+ * them exists. Other paths under /sys are not emulated.
+ *
+ * Return: the number of bytes written, or -1 with errno EINVAL (@size 0,
+ * or not a positive int, or @path is not a symbolic link), ENOENT, ENOTDIR,
+ * ENAMETOOLONG, EFAULT.
+ */
+ssize_t uiommu_readlink(const char *path, char *buf, size_t size);
 
 /**
  * uiommu_access() - access(2) / faccessat(2) of a path of the emulated namespace.

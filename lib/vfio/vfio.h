@@ -171,6 +171,8 @@ int vfio_device_guest_msi_iova(struct vfio_device *vdev, uint64_t *iova);
 bool vfio_group_exists(unsigned int group_id);
 bool vfio_cdev_exists(unsigned int index);
 unsigned int vfio_device_count(void);
+/* The group of the device registered as @name: 0, or -ENOENT when there is none. */
+int vfio_device_group_id(const char *name, unsigned int *group_id);
 
 /*
  * uiommu_open() of a path under /dev/vfio/: the container, a group or a

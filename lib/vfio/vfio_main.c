@@ -232,6 +232,18 @@ bool vfio_cdev_exists(unsigned int index)
 	return found;
 }
 
+int vfio_device_group_id(const char *name, unsigned int *group_id)
+{
+	struct vfio_device *vdev;
+
+	pthread_mutex_lock(&vfio_registry_lock);
+	vdev = device_find_locked(name);
+	if (vdev)
+		*group_id = vdev->group_id;
+	pthread_mutex_unlock(&vfio_registry_lock);
+	return vdev ? 0 : -ENOENT;
+}
+
 unsigned int vfio_device_count(void)
 {
 	unsigned int n;

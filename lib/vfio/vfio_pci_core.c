@@ -28,6 +28,15 @@
  *            loads and drops stores; thawed, the device's memory is back
  *   IRQs     INTx is MASKABLE | AUTOMASKED, every other PCI index NORESIZE
  *            (no dynamic MSI-X); ERR exists only on PCIe (count 1)
+ *   hot      GET_PCI_HOT_RESET_INFO and PCI_HOT_RESET check their argument
+ *   reset    as Linux does, then ENODEV: Linux resets a resettable hotplug
+ *            slot or the bus below a bridge, and the topology's devices sit
+ *            on root buses (pciDDDD:BB, see lib/uiommu_sysfs.c) with no slot
+ *   feature  DEVICE_FEATURE checks argsz and flags as vfio_main.c does;
+ *            every feature is then ENOTTY: no migration or dirty logging
+ *            (no mig_ops / log_ops), no VF token (no SR-IOV). Not modelled
+ *            (ENOTTY, where Linux 6.12 accepts them): the LOW_POWER
+ *            features, and IOEVENTFD
  *
  * The program's buffers are reached only through util/uaccess (bounce
  * buffers), never handed to the model.
@@ -229,6 +238,58 @@ static int vfio_pci_ioctl_get_irq_info(struct vfio_device *vdev, void *arg)
 				 MIN(info.argsz, sizeof(info)));
 }
 
+static int vfio_pci_ioctl_get_pci_hot_reset_info(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset_info, count);
+	struct vfio_pci_hot_reset_info hdr;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz)
+		return -EINVAL;
+	/* No slot, and a root bus: pci_probe_reset_slot/bus() both refuse. */
+	return -ENODEV;
+}
+
+static int vfio_pci_ioctl_pci_hot_reset(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset, count);
+	struct vfio_pci_hot_reset hdr;
+	bool cdev;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz || hdr.flags)
+		return -EINVAL;
+	/* Group fds are listed by the group path; a cdev-bound device lists none. */
+	pthread_mutex_lock(&vdev->core->lock);
+	cdev = vdev->core->cdev_opened;
+	pthread_mutex_unlock(&vdev->core->lock);
+	if (!!hdr.count == cdev)
+		return -EINVAL;
+	return -ENODEV;
+}
+
+static int vfio_ioctl_device_feature(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_feature, flags);
+	struct vfio_device_feature feature;
+
+	if (copy_from_user(&feature, arg, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+	if (feature.flags & ~(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	/* GET and SET together only with PROBE. */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) && (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+	/* Each feature's handler refuses first for want of its ops (see the essay). */
+	return -ENOTTY;
+}
+
 long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
 {
 	void *uarg = (void *)arg;
@@ -246,8 +307,14 @@ long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned lo
 		if (!vdev->ops->reset)
 			return -EINVAL;
 		return vdev->ops->reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_pci_ioctl_get_pci_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_pci_ioctl_pci_hot_reset(vdev, uarg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_ioctl_device_feature(vdev, uarg);
 	default:
-		/* Hot reset, DEVICE_FEATURE, IOEVENTFD: not offered yet. */
+		/* IOEVENTFD: not modelled; QUERY_GFX_PLANE and the rest: not vfio-pci's. */
 		return -ENOTTY;
 	}
 }

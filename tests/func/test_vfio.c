@@ -912,7 +912,8 @@ static void test_device_info_regions(void *arg)
 	info.argsz = sizeof(info);
 	CHECK_OK(uiommu_ioctl(c.dev, VFIO_DEVICE_GET_INFO, &info));
 	TAP_CHECK_EQ(info.cap_offset, 0, "no device capability");
-	CHECK_ERRNO(ENOTTY, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &info));
+	/* info.flags (PCI | RESET) is not a hot reset's 0. */
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &info));
 	/* The cdev's ioctls are not a group-path fd's. */
 	CHECK_ERRNO(ENOTTY, uiommu_ioctl(c.dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &info));
 	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_BIND_IOMMUFD, &info));
@@ -1111,6 +1112,86 @@ static int set_irqs(struct uiommu_file *dev, uint32_t flags, uint32_t index, uin
 #define TRIG_FD	  (VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD)
 #define TRIG_NONE (VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE)
 #define TRIG_BOOL (VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_BOOL)
+
+/*
+ * Linux 6.12's vfio-pci for a device on a root bus, with no hotplug slot, no
+ * migration, dirty logging or SR-IOV: the argument checks, then ENODEV for
+ * hot reset and ENOTTY for every feature.
+ */
+static void test_hot_reset_and_features(void *arg)
+{
+	struct {
+		struct vfio_pci_hot_reset_info hdr;
+		struct vfio_pci_dependent_device devices[4];
+	} ri;
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		int32_t fds[1];
+	} hr;
+	struct {
+		struct vfio_device_feature hdr;
+		uint8_t data[64];
+	} f;
+	static const uint32_t features[] = {
+		VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+		VFIO_DEVICE_FEATURE_MIGRATION,
+		VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+		VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+		VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+		VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+		VFIO_DEVICE_FEATURE_BUS_MASTER,
+		0xffff,
+	};
+	struct classic c;
+
+	classic_setup(&c, VFIO_TYPE1v2_IOMMU);
+	memset(&ri, 0xee, sizeof(ri));
+	CHECK_ERRNO(EFAULT, uiommu_ioctl(c.dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, NULL));
+	ri.hdr.argsz = 11;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &ri));
+	ri.hdr.argsz = sizeof(ri);
+	CHECK_ERRNO(ENODEV, uiommu_ioctl(c.dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &ri));
+	TAP_CHECK_EQ(ri.hdr.count, 0xeeeeeeee, "nothing written back");
+
+	memset(&hr, 0, sizeof(hr));
+	CHECK_ERRNO(EFAULT, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, NULL));
+	hr.hdr.argsz = 11;
+	hr.hdr.count = 1;
+	hr.fds[0] = uiommu_file_fd(c.group);
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	hr.hdr.argsz = sizeof(hr);
+	hr.hdr.flags = 1;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	hr.hdr.flags = 0;
+	/* Opened through its group: the group fds must be listed (count 0 is the cdev's). */
+	hr.hdr.count = 0;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	hr.hdr.count = 1;
+	CHECK_ERRNO(ENODEV, uiommu_ioctl(c.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+
+	memset(&f, 0, sizeof(f));
+	CHECK_ERRNO(EFAULT, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, NULL));
+	f.hdr.argsz = 7;
+	f.hdr.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, &f));
+	f.hdr.argsz = sizeof(f);
+	f.hdr.flags = (1u << 19) | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, &f));
+	f.hdr.flags =
+		VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIGRATION;
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, &f));
+	for (size_t i = 0; i < ARRAY_SIZE_T(features); i++) {
+		f.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_PROBE | features[i];
+		CHECK_ERRNO(ENOTTY, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, &f));
+		f.hdr.flags = VFIO_DEVICE_FEATURE_GET | features[i];
+		CHECK_ERRNO(ENOTTY, uiommu_ioctl(c.dev, VFIO_DEVICE_FEATURE, &f));
+	}
+	/* +17 on the container is DIRTY_PAGES, not a feature. */
+	CHECK_ERRNO(EINVAL, uiommu_ioctl(c.container, VFIO_DEVICE_FEATURE, &f));
+	classic_teardown(&c);
+}
 
 static void test_irq_info(void *arg)
 {
@@ -1461,6 +1542,14 @@ static void test_cdev(void *arg)
 	CHECK_ERRNO(EINVAL, bind_iommufd(cdev2, uiommu_file_fd(self_file), NULL));
 	CHECK_OK(uiommu_close(cdev2));
 	CHECK_OK(uiommu_ioctl(cdev, VFIO_DEVICE_GET_INFO, &info));
+	{
+		/* A cdev-bound device names no group fds: count 0 passes, then no slot or bus. */
+		struct vfio_pci_hot_reset hr = {.argsz = sizeof(hr), .count = 1};
+
+		CHECK_ERRNO(EINVAL, uiommu_ioctl(cdev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+		hr.count = 0;
+		CHECK_ERRNO(ENODEV, uiommu_ioctl(cdev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	}
 	/* Not attached: DMA is blocked. */
 	TAP_CHECK(dev_dma(cdev, IOVA, 0, 1, &v) < 0, "blocked before ATTACH");
 
@@ -1744,6 +1833,8 @@ int main(void)
 		{"TYPE1_NESTING container", test_nesting},
 		{"device info, regions, read/write, reset", test_device_info_regions},
 		{"device region mmap", test_device_mmap},
+		{"device hot reset and features: Linux's checks, ENODEV, ENOTTY",
+		 test_hot_reset_and_features},
 		{"device IRQ info", test_irq_info},
 		{"device SET_IRQS and eventfds", test_set_irqs},
 		{"device cdev", test_cdev},

@@ -337,6 +337,34 @@ struct vfio_pci_hot_reset {
 };
 #define VFIO_DEVICE_PCI_HOT_RESET _IO(VFIO_TYPE, VFIO_BASE + 13)
 
+/*
+ * Device features (+17 on a device fd; +17 on a container is DIRTY_PAGES):
+ * the low 16 bits of flags name the feature, GET / SET / PROBE the access.
+ */
+struct vfio_device_feature {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_FEATURE_MASK  (0xffff)
+#define VFIO_DEVICE_FEATURE_GET	  (1 << 16)
+#define VFIO_DEVICE_FEATURE_SET	  (1 << 17)
+#define VFIO_DEVICE_FEATURE_PROBE (1 << 18)
+	__u8 data[];
+};
+#define VFIO_DEVICE_FEATURE _IO(VFIO_TYPE, VFIO_BASE + 17)
+
+/* Feature numbers (their payloads are not transcribed: no device offers them). */
+#define VFIO_DEVICE_FEATURE_PCI_VF_TOKEN		(0)
+#define VFIO_DEVICE_FEATURE_MIGRATION			1
+#define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE		2
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY		3
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP 4
+#define VFIO_DEVICE_FEATURE_LOW_POWER_EXIT		5
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_START		6
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP		7
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT		8
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE		9
+#define VFIO_DEVICE_FEATURE_BUS_MASTER			10
+
 /* ---- device cdev (/dev/vfio/devices/vfioN) ---- */
 
 struct vfio_device_bind_iommufd {
@@ -743,6 +771,8 @@ UIOMMU_VFIO_SIZE(struct vfio_pci_hot_reset_info, 12);
 UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset_info, count, 8);
 UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset_info, devices, 12);
 UIOMMU_VFIO_SIZE(struct vfio_pci_hot_reset, 12);
+UIOMMU_VFIO_SIZE(struct vfio_device_feature, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_feature, data, 8);
 UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset, count, 8);
 UIOMMU_VFIO_OFF(struct vfio_pci_hot_reset, group_fds, 12);
 
