@@ -13,8 +13,9 @@
  * Fuzzed structures (the guest's):
  *   SID 0x18  its context entry (qwords 0-1, P and the PASID directory
  *             pointer kept) and its PASID entries 0-7 (qword 0 keeps the
- *             known SSPTPTR and a PGTT of second stage or nested: a host
- *             never hands a guest PGTT first-stage-only or pass-through;
+ *             known SSPTPTR and AW, and a PGTT of second stage or nested:
+ *             a host never hands a guest PGTT first-stage-only or
+ *             pass-through, nor the second stage's width;
  *             qwords 1-7 free: DID, FSPTPTR, SRE, FSPM, reserved bits ...);
  *   the guest region: 64 KiB of first-stage tables and data, at any byte.
  * Records, each an op byte and its operands:
@@ -324,9 +325,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint64_t *pe = hp(PTBL(2) + ((sel >> 3) & 7) * 64);
 				unsigned int q = sel & 7;
 
+				/*
+				 * qword 0: the host's AW (the known second
+				 * stage has 4 levels) and SSPTPTR, PGTT second
+				 * stage or nested; P, FPD, SSEE, SSADE free.
+				 */
 				if (q == 0)
-					val = (val & 0x23fULL) | (2ULL + (val >> 6 & 1)) << 6 |
-					      ss.root;
+					val = (val & 0x223ULL) | 2ULL << 2 |
+					      (2ULL + (val >> 6 & 1)) << 6 | ss.root;
 				pe[q] = val;
 			}
 			break;
