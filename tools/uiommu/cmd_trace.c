@@ -52,6 +52,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "print.h"
 #include "scenario.h"
 #include "svgplot.h"
 #include "tracefile.h"
@@ -529,7 +530,6 @@ static int report_json(const struct trace_opts *o, const struct env *e, const st
 {
 	const struct xlate_cache_stats *s = &r->stats;
 	json_t *root = jhead(o, e, t), *caches = NULL, *walk;
-	int ret;
 
 	if (!root)
 		return -ENOMEM;
@@ -566,12 +566,7 @@ static int report_json(const struct trace_opts *o, const struct env *e, const st
 			    json_real(tm->ns / (double)tm->translations));
 	json_object_set_new(root, "ns_note",
 			    json_string("measured on this machine; informational"));
-	ret = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (ret)
-		return -ENOMEM;
-	putchar('\n');
-	return 0;
+	return print_json_doc(stdout, root);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -686,7 +681,6 @@ static int sweep_report(const struct trace_opts *o, const struct env *e, const s
 {
 	char sub[512], lab[16];
 	json_t *root, *pts;
-	int ret;
 
 	if (!o->json) {
 		sweep_subtitle(o, t, sw, sub, sizeof(sub));
@@ -702,8 +696,11 @@ static int sweep_report(const struct trace_opts *o, const struct env *e, const s
 	}
 	root = jhead(o, e, t);
 	pts = json_array();
-	if (!root || !pts)
+	if (!root || !pts) {
+		json_decref(root);
+		json_decref(pts);
 		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < sw->n; i++) {
 		const struct replay *r = &sw->r[i];
 
@@ -725,12 +722,7 @@ static int sweep_report(const struct trace_opts *o, const struct env *e, const s
 	json_object_set_new(root, "uncached_reads_per_translation",
 			    jrate(sw->nc.reads, sw->nc.translations));
 	json_object_set_new(root, "points", pts);
-	ret = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (ret)
-		return -ENOMEM;
-	putchar('\n');
-	return 0;
+	return print_json_doc(stdout, root);
 }
 
 /* ---------------------------------------------------------------------- */

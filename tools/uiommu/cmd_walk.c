@@ -409,7 +409,7 @@ static int run_walk(const struct walk_opts *o, struct walk_report *rep, struct x
 			walk_print_text_walk(stdout, rep);
 		}
 	}
-	if (all && walk_print_json_doc(stdout, all))
+	if (all && print_json_doc(stdout, all))
 		errx(1, "out of memory building the JSON report");
 	if (cache && !o->json)
 		walk_print_cache_stats(stdout, cache, xc, o->niova);
