@@ -95,7 +95,7 @@ USAGE = [
     ([DEMO, "t.csv", "--frob"], "uiommu trace: unknown option '--frob'"),
 ]
 
-t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 13)
+t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 13 + 4)
 
 # --- Trace-file errors: one line on stderr, exit 1, nothing on stdout. ---
 for i, (text, scen, extra, want) in enumerate(BAD_TRACES):
@@ -256,6 +256,40 @@ t.ok(rc == 0 and
      "  walk S1 (L3 tables)             5            1            4    20.00%\n" in out and
      "reads          36 descriptors, 6.000 per translation (no caches: 17.333)" in out,
      "hand-worked replay: text table", out)
+
+# The IPA cache's note. nested-4k's stage 2 has no blocks, so every stage-2
+# leaf is 4K and none is larger than a stage-1 leaf (4K pages, a 2M block):
+# with the IOTLB on, no output IPA has a size to probe, the 0 % above is not
+# about output IPAs, and the report says so under the row.
+NOTE = ("n/a for output IPAs: no stage-2 leaf was larger than its stage-1 leaf, so each "
+        "counts a miss with nothing probed; only stage-1 table fetches can hit")
+ipa = c.get("ipa", {})
+t.ok(ipa.get("s2_leaf_larger") == 0 and ipa.get("note") == NOTE and
+     "  IPA                            10            0           10     0.00%\n"
+     "  (IPA: n/a for output IPAs: no stage-2 leaf was larger than its stage-1\n"
+     "   leaf, so each counts a miss with nothing probed; only stage-1 table\n"
+     "   fetches can hit)\n" in out,
+     "4K stage-2 leaves only: the IPA row says n/a for output IPAs", out + json.dumps(ipa))
+# The same scenario with stage-2 blocks: guest RAM (16M at IPA 0x4000_0000, PA
+# 0x8000_0000) is 2M blocks. A, B and C end in 4K stage-1 pages inside one: 3
+# translations with a larger stage-2 leaf. D and E are a 2M stage-1 block over a
+# 2M stage-2 block (not larger); F faults. So no note.
+blocks = json.load(open(DEMO))
+blocks["stage2"]["flags"] = []
+BLOCKS = tfile("nested-2m-s2.json", json.dumps(blocks))
+rc, out, err = run(uiommu, "trace", BLOCKS, HAND, "--json")
+ipa = ((json.loads(out) if rc == 0 else {}).get("caches") or {}).get("ipa", {})
+t.ok(ipa.get("s2_leaf_larger") == 3 and ipa.get("note", "") is None,
+     "2M stage-2 blocks behind 4K pages: 3 larger leaves, no note", out + err)
+# Without an IOTLB the IPA cache keeps every stage-2 leaf: no note either.
+rc, out, err = run(uiommu, "trace", DEMO, HAND, "--iotlb", "0")
+t.ok(rc == 0 and "  IPA " in out and "(IPA:" not in out, "IOTLB off: no IPA note", out + err)
+# Stage 2 alone (64K pages): the IOTLB holds every stage-2 leaf; nothing probed.
+f = tfile("s2c.csv", "0x10000,0x20000,r\n0x10000,4,r\n")
+rc, out, err = run(uiommu, "trace", S2ONLY, f)
+t.ok(rc == 0 and "  (IPA: n/a, stage 2 alone: the IOTLB holds every stage-2 leaf, so each\n"
+     "   look-up counts a miss with nothing probed)\n" in out,
+     "stage 2 alone: the IPA row says n/a", out + err)
 
 rc, out, err = run(uiommu, "trace", TRACE4K, zipf)
 t.ok(rc == 0 and "IOTLB" in out, "default caches replay", out + err)
