@@ -22,6 +22,10 @@ PASIDS = "tests/data/pasids.json"
 S2ONLY = "tests/data/s2-only.json"
 OFF = ["--iotlb", "0", "--walk-cache", "0", "--ipa-cache", "0"]
 EXPECT = "expected iova,len,r|w[,pasid], got"
+ACCESS = "expected the access r or w, got"
+IOVA = "expected an IOVA such as 0x1000 or 4096, got"
+PASID = "expected a PASID from 0 to 1048575, got"
+NONE = "expected lines iova,len,r|w[,pasid], got the end of the file and no transaction"
 
 tmp = tempfile.TemporaryDirectory()
 
@@ -35,23 +39,30 @@ def tfile(name, text, mode="w"):
 
 # (trace contents, scenario, extra args, expected stderr with {f} for the file)
 BAD_TRACES = [
+    # Not three or four fields: the whole line is shown.
     ("0x1000,4096\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096'"),
-    ("# header\n\n0x1000,4096,x\n", DEMO, [], "{f}:3: " + EXPECT + " '0x1000,4096,x'"),
     ("0x1000,4096,r,1,2\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,1,2'"),
-    ("zz,4096,r\n", DEMO, [], "{f}:1: " + EXPECT + " 'zz,4096,r'"),
-    ("0x1000,,r\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,,r'"),
-    ("0x1000,4096,rw\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,rw'"),
-    ("0x1000,4096,r,\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,'"),
     ("0x1000 4096 r\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000 4096 r'"),
-    ("0x1000,4096,r,pasid\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,pasid'"),
+    ("0x1000,4096,r" + "," * 70 + "\n", DEMO, [],
+     "{f}:1: " + EXPECT + " '0x1000,4096,r" + "," * 47 + "...'"),
+    ("0x1000,4096,r\0\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r\\x00'"),
+    # Three or four fields: the first wrong one, and what it should be.
+    ("# header\n\n0x1000,4096,x\n", DEMO, [], "{f}:3: " + ACCESS + " 'x'"),
+    ("0x1000,4096,rw\n", DEMO, [], "{f}:1: " + ACCESS + " 'rw'"),
+    ("0x1000,4096,W\n", DEMO, [], "{f}:1: " + ACCESS + " 'W'"),
+    ("zz,4096,r\n", DEMO, [], "{f}:1: " + IOVA + " 'zz'"),
+    ("-1,4096,r\n", DEMO, [], "{f}:1: " + IOVA + " '-1'"),
+    ("\x01\x02\xff,1,r\n", DEMO, [], "{f}:1: " + IOVA + " '\\x01\\x02\\xff'"),
     ("0x1_0000_0000_0000_0000,1,r\n", DEMO, [],
-     "{f}:1: " + EXPECT + " '0x1_0000_0000_0000_0000,1,r'"),
+     "{f}:1: expected an IOVA below 2^64, got '0x1_0000_0000_0000_0000'"),
+    ("0x1000,,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got ''"),
     ("0x1000,0,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got '0'"),
     ("0x1000,8G,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got '8G'"),
+    ("0x1000,4096,r,\n", DEMO, [], "{f}:1: " + PASID + " ''"),
+    ("0x1000,4096,r,pasid\n", DEMO, [], "{f}:1: " + PASID + " 'pasid'"),
+    ("0x1000,4096,r,0x100000\n", DEMO, [], "{f}:1: " + PASID + " '0x100000'"),
     ("0xffffffffffffff00,0x1000,r\n", DEMO, [],
      "{f}:1: 0xffffffffffffff00 + 4096 bytes runs past the end of the 64-bit address space"),
-    ("0x1000,4096,r,0x100000\n", DEMO, [],
-     "{f}:1: expected a PASID from 0 to 1048575, got '0x100000'"),
     ("0x8040200000,4096,r\n0x8040200000,4096,r,7\n", DEMO, [],
      "{f}:2: scenarios/nested-4k.json: no stage 1 for PASID 7 (the scenario has no "
      "\"pasids\")"),
@@ -60,12 +71,11 @@ BAD_TRACES = [
     ("0x1000_0000,4K,r,1\n0x1000_0000,4K,r\n", PASIDS, [],
      "{f}:2: no PASID on this line, no --pasid, and tests/data/pasids.json has no \"stage1\" "
      "(its PASIDs: 1, 2)"),
-    ("\x01\x02\xff,1,r\n", DEMO, [], "{f}:1: " + EXPECT + " '\\x01\\x02\\xff,1,r'"),
-    ("0x1000,4096,r" + "," * 70 + "\n", DEMO, [],
-     "{f}:1: " + EXPECT + " '0x1000,4096,r" + "," * 47 + "...'"),
-    ("# nothing but comments\n\n   \n", DEMO, [],
-     "{f}: no transactions (expected lines iova,len,r|w[,pasid])"),
-    ("0x1000,4096,r\0\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r\\x00'"),
+    # No transaction at all: the position where the file ends (after a last
+    # newline, the line that follows it), as the JSON loaders give it.
+    ("", DEMO, [], "{f}:1: " + NONE),
+    ("# nothing but comments\n\n   \n", DEMO, [], "{f}:4: " + NONE),
+    ("# no newline at the end", DEMO, [], "{f}:1: " + NONE),
 ]
 
 USAGE = [
@@ -95,7 +105,7 @@ USAGE = [
     ([DEMO, "t.csv", "--frob"], "uiommu trace: unknown option '--frob'"),
 ]
 
-t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 13 + 4)
+t = Tap(len(BAD_TRACES) + 4 + len(USAGE) + 11 + 13 + 4)
 
 # --- Trace-file errors: one line on stderr, exit 1, nothing on stdout. ---
 for i, (text, scen, extra, want) in enumerate(BAD_TRACES):
@@ -109,6 +119,9 @@ rc, out, err = run(uiommu, "trace", DEMO, os.path.join(tmp.name, "missing.csv"),
 t.ok(rc == 1 and out == "" and
      err == f"uiommu trace: {tmp.name}/missing.csv: No such file or directory\n",
      "a missing trace file", err)
+rc, out, err = run(uiommu, "trace", DEMO, tmp.name, *OFF)
+t.ok(rc == 1 and out == "" and err == f"uiommu trace: {tmp.name}: Is a directory\n",
+     "a directory as the trace file", err)
 rc, out, err = run(uiommu, "trace", "tests/data/bad-granule.json", tfile("ok.csv", "0,1,r\n"))
 t.ok(rc == 1 and out == "" and err.startswith("uiommu trace: tests/data/bad-granule.json:5:16: "),
      "a bad scenario is reported like uiommu walk reports it", err)
@@ -187,7 +200,7 @@ t.ok(j.get("trace") == "<stdin>" and j.get("translations") == 64 and
 bad = __import__("subprocess").run(
     f"printf '0x1000,1,q\\n' | {uiommu} trace {DEMO} - --iotlb 0 --walk-cache 0 --ipa-cache 0",
     shell=True, capture_output=True, text=True)
-t.ok(bad.returncode == 1 and bad.stderr == "uiommu trace: <stdin>:1: " + EXPECT + " '0x1000,1,q'\n",
+t.ok(bad.returncode == 1 and bad.stderr == "uiommu trace: <stdin>:1: " + ACCESS + " 'q'\n",
      "stdin errors say <stdin>", bad.stderr)
 
 # help
