@@ -126,6 +126,10 @@ BAD = [
      "steps[0].size: 0x1770 is not a multiple of 4K"),
     ("bad number", steps('{ "step": "map", "gpa": @"0x4000_000g", "size": "4K" }'),
      'steps[0].gpa: expected a number such as 4096, "0x1000" or "4K", got 0x4000_000g'),
+    ("a fraction shown as one", steps('{ "step": "map", "gpa": "0x4000_0000", "size": @4096.0 }'),
+     'steps[0].size: expected a number such as 4096, "0x1000" or "4K", got 4096.0'),
+    ("a wrong type", steps('{ "step": "map", "gpa": @[], "size": "4K" }'),
+     'steps[0].gpa: expected a number such as 4096, "0x1000" or "4K", got an array'),
     ("an event name", steps('{ "step": "expect_event", "type": @"F_TRANSLATE" }'),
      'steps[0].type: expected an SMMUv3 event name such as F_TRANSLATION or F_PERMISSION, or '
      '"any", got F_TRANSLATE'),
