@@ -19,6 +19,7 @@ USAGE_ERRORS = [
     (["frob"], "uiommu: unknown command 'frob'"),
     (["--frob"], "uiommu: unknown option '--frob'"),
     (["help", "frob"], "uiommu help: unknown command 'frob'"),
+    (["help", "walk", "trace"], "uiommu help: expected one command name, got 2 words"),
     (["walk"], "uiommu walk: expected a SCENARIO file or --image FILE[@BASE]"),
     (["walk", DEMO], "uiommu walk: missing --iova ADDR"),
     (["walk", DEMO, "--iova"], "uiommu walk: option '--iova' needs an argument"),
@@ -30,6 +31,24 @@ USAGE_ERRORS = [
      "uiommu walk: --access: expected r, w and/or x (plus u for an unprivileged access), "
      "got 'rq'"),
     (["walk", DEMO, "--iova", "0", "--bogus"], "uiommu walk: unknown option '--bogus'"),
+    (["walk", DEMO, "--iova", "0", "--bogus=1"], "uiommu walk: unknown option '--bogus'"),
+    # An argument given to an option that takes none: named as the user wrote it, whatever
+    # the option's internal value (a letter, or a long-only one).
+    (["--version=2"], "uiommu: option '--version' takes no argument, got '--version=2'"),
+    (["walk", DEMO, "--iova", "0", "--json=yes"],
+     "uiommu walk: option '--json' takes no argument, got '--json=yes'"),
+    (["walk", DEMO, "--iova", "0", "--cache=1"],
+     "uiommu walk: option '--cache' takes no argument, got '--cache=1'"),
+    (["run", "--check=1"], "uiommu run: option '--check' takes no argument, got '--check=1'"),
+    (["trace", DEMO, "t.csv", "--sweep=yes"],
+     "uiommu trace: option '--sweep' takes no argument, got '--sweep=yes'"),
+    (["trace-gen", "zipfian", "--help=1"],
+     "uiommu trace-gen: option '--help' takes no argument, got '--help=1'"),
+    (["exec", "--summary=x", "--frob", "--", "true"], "uiommu exec: unknown option '--frob'"),
+    # A prefix of several long options (getopt_long takes a unique one).
+    (["walk", DEMO, "--s2-i", "1"],
+     "uiommu walk: option '--s2-i' is ambiguous: --s2-image, --s2-ias"),
+    (["walk", DEMO, "-jz"], "uiommu walk: unknown option '-z'"),
     (["walk", DEMO, "-z"], "uiommu walk: unknown option '-z'"),
     (["walk", DEMO, "extra", "--iova", "0"], "uiommu walk: unexpected argument 'extra'"),
     (["walk", DEMO, "--iova", "0", "--pasid", "0x100000"],
@@ -66,7 +85,7 @@ USAGE_ERRORS = [
       "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
 ]
 
-t = Tap(len(USAGE_ERRORS) * 2 + 10)
+t = Tap(len(USAGE_ERRORS) * 2 + 11)
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""
@@ -104,6 +123,9 @@ rc, out2, err = run(uiommu, "walk", "--help")
 t.ok(rc == 0 and out2 == out, "walk --help is the same text", out2)
 rc, out, err = run(uiommu, "help")
 t.ok(rc == 0 and "Commands:" in out, "help alone", out)
+rc, out2, err = run(uiommu, "help", "--help")
+t.ok(rc == 0 and out2 == out and err == "",
+     "help --help (where 'uiommu help' usage errors point) is the main help", out2 + err)
 rc, out, err = run(uiommu, "-v", "walk", DEMO, "--iova", "0x8040201000")
 t.ok(rc == 0 and "stage1: vmsa-s1 table" in out and "Nested walk, 19 reads:" in out,
      "-v before the command lists the tables, then walks", out[:400])
