@@ -40,9 +40,9 @@ json_t *walk_json(const struct walk_report *w);
 int walk_print_json(FILE *f, const struct walk_report *w);
 /*
  * Print @doc (indented, keys in order, then a newline) and drop it: the
- * one JSON dump of every --json report (walk, trace). NULL @doc (a build
- * that ran out of memory) is -ENOMEM; so is a dump that fails, and then
- * no newline follows what was written. 0 on success.
+ * one JSON dump of every --json report (walk, trace, run). A NULL @doc (a
+ * build that ran out of memory) is -ENOMEM; so is a dump that fails, and
+ * then no newline follows what was written. 0 on success.
  */
 int print_json_doc(FILE *f, json_t *doc);
 
