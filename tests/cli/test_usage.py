@@ -5,6 +5,7 @@ errors exit 2 with one message (and a pointer to --help) on stderr and
 nothing on stdout.
 """
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,7 +86,53 @@ USAGE_ERRORS = [
       "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
 ]
 
-t = Tap(len(USAGE_ERRORS) * 2 + 11)
+# Every command of `uiommu --help`, and its man page doc/uiommu-CMD.1.
+rc, top, _ = run(uiommu, "--help")
+COMMANDS = re.findall(r"^  (\S+) ", top.split("Commands:\n", 1)[-1].split("\n\n", 1)[0], re.M)
+COMMANDS = [c for c in COMMANDS if c != "help"]
+OPT = re.compile(r"(?<![\w-])--[a-z0-9][a-z0-9-]*")
+PAIR = re.compile(r'(?<![\w-])-([A-Za-z])[ ",]{1,6}--([a-z0-9][a-z0-9-]*)')
+
+
+def man_sections(cmd, names):
+    """The roff text of the SYNOPSIS and OPTIONS sections, with \\- read as -."""
+    text, cur = [], None
+    for line in open(f"doc/uiommu-{cmd}.1"):
+        if line.startswith(".SH"):
+            cur = line[3:].strip().strip('"')
+        elif cur in names:
+            text.append(line)
+    return "".join(text).replace("\\-", "-")
+
+
+t = Tap(len(USAGE_ERRORS) * 2 + 11 + 1 + 5 * len(COMMANDS))
+t.ok(set(COMMANDS) >= {"run", "walk", "trace", "trace-gen", "exec"}, "the commands", COMMANDS)
+for cmd in COMMANDS:
+    rc, out, err = run(uiommu, cmd, "--help")
+    rc2, out2, _ = run(uiommu, cmd, "-h")
+    rc3, out3, _ = run(uiommu, "help", cmd)
+    t.ok(rc == 0 and err == "" and out.startswith(f"usage: uiommu {cmd} ") and
+         rc2 == 0 and out2 == out and rc3 == 0 and out3 == out,
+         f"{cmd} --help, -h and help {cmd}: the same help on stdout, exit 0", out + err)
+    t.ok(max(len(x) for x in out.splitlines()) <= 80, f"{cmd} --help fits in 80 columns",
+         [x for x in out.splitlines() if len(x) > 80])
+    # The help and the man page name the same options, with the same short forms.
+    man = man_sections(cmd, {"SYNOPSIS", "OPTIONS"})
+    t.ok(set(OPT.findall(out)) == set(OPT.findall(man)),
+         f"{cmd}: --help and uiommu-{cmd}(1) name the same long options",
+         f"help only: {sorted(set(OPT.findall(out)) - set(OPT.findall(man)))}\n"
+         f"man only: {sorted(set(OPT.findall(man)) - set(OPT.findall(out)))}")
+    t.ok(set(PAIR.findall(out)) == set(PAIR.findall(man)),
+         f"{cmd}: --help and uiommu-{cmd}(1) give the same short options",
+         f"{sorted(set(PAIR.findall(out)) ^ set(PAIR.findall(man)))}")
+    # Every long option the help names is one the command knows (it may then
+    # want an argument or a file, but is not unknown).
+    unknown = []
+    for o in sorted(set(OPT.findall(out))):
+        rc, _, err = run(uiommu, cmd, o, "--no-such-option-here")
+        if f"unknown option '{o}'" in err or "is ambiguous" in err:
+            unknown.append(f"{o}: {err.strip()}")
+    t.ok(not unknown, f"{cmd}: every option of its help is accepted", "\n".join(unknown))
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""

@@ -67,6 +67,7 @@ void cmd_walk_usage(FILE *f)
 	fprintf(f,
 		"usage: uiommu walk SCENARIO.json --iova ADDR... [--pasid N] [--access ACC]\n"
 		"                   [--json] [--cache] [--iotlb N[,WAYS]] [--walk-cache N[,WAYS]]\n"
+		"                   [--ipa-cache N[,WAYS]] [-v] [--trace PATTERNS]\n"
 		"       uiommu walk --image FILE[@BASE] --format FMT --root ADDR --iova ADDR\n"
 		"                   [stage options] [--s2-format FMT --s2-root ADDR ...]\n"
 		"\n"
