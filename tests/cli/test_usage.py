@@ -105,7 +105,7 @@ def man_sections(cmd, names):
     return "".join(text).replace("\\-", "-")
 
 
-t = Tap(len(USAGE_ERRORS) * 2 + 11 + 1 + 5 * len(COMMANDS))
+t = Tap(len(USAGE_ERRORS) * 2 + 11 + 1 + 6 * len(COMMANDS))
 t.ok(set(COMMANDS) >= {"run", "walk", "trace", "trace-gen", "exec"}, "the commands", COMMANDS)
 for cmd in COMMANDS:
     rc, out, err = run(uiommu, cmd, "--help")
@@ -133,6 +133,10 @@ for cmd in COMMANDS:
         if f"unknown option '{o}'" in err or "is ambiguous" in err:
             unknown.append(f"{o}: {err.strip()}")
     t.ok(not unknown, f"{cmd}: every option of its help is accepted", "\n".join(unknown))
+    rc, out, err = run(uiommu, cmd, "--no-such-option-here")
+    t.ok(rc == 2 and out == "" and err == f"uiommu {cmd}: unknown option '--no-such-option-here'\n"
+         f"Try 'uiommu {cmd} --help' for more information.\n",
+         f"{cmd}: an unknown option is a usage error (stderr, exit 2)", f"exit {rc}: {out!r} {err!r}")
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""
