@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(46 + 8 + 1)
+t = Tap(46 + 10 + 1)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -149,6 +149,12 @@ BAD_TOPOLOGIES = [
     ("an array", "[]\n", "{f}:1:1: expected an object at the top level, got an array"),
     ("unknown key", '{"iommus": [], "devices": [], "colour": 1}\n',
      "{f}:1:31: colour: unknown key (expected description, iommus, devices)"),
+    ("a run scenario", '{"machine": {}, "steps": []}\n',
+     "{f}:1:2: machine: unknown key (expected description, iommus, devices; this looks like a "
+     "run scenario, for uiommu run, which describes its own machine)"),
+    ("a page-table scenario", '{"memory": {}, "stage1": {}}\n',
+     "{f}:1:2: memory: unknown key (expected description, iommus, devices; this looks like a "
+     "page-table scenario, for uiommu walk and uiommu trace)"),
     ("wrong type", '{"iommus": {}, "devices": []}\n',
      "{f}:1:12: iommus: expected an array of IOMMU instances, got an object"),
     ("a fraction", DEV.replace("GROUP", "1.0"),

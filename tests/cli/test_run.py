@@ -109,6 +109,13 @@ BAD = [
     ("unknown top-level key", steps('{ "step": "map" }').replace('"steps"', '@"stepz"'),
      "stepz: unknown key (expected description, machine, steps)"),
     ("no machine", '@{ "steps": [ { "step": "map" } ] }\n', 'missing key "machine"'),
+    # The other two kinds of JSON file in scenarios/: named, with the command for them.
+    ("a page-table scenario", '{\n  @"memory": { "base": 0, "size": "1M" },\n  "stage1": {}\n}\n',
+     "memory: unknown key (expected description, machine, steps; this looks like a page-table "
+     "scenario, for uiommu walk and uiommu trace)"),
+    ("a topology", '{ @"iommus": [], "devices": [] }\n',
+     "iommus: unknown key (expected description, machine, steps; this looks like a topology, "
+     "for uiommu exec --config)"),
     ("unknown step", steps('{ "step": @"mapp" }'),
      "steps[0].step: expected a step (map, unmap, write, check, guest_map, guest_unmap, cd, "
      "ste, invalidate, dma, dma_wait, expect_event, expect_page_request, page_response, msi, "
