@@ -243,7 +243,7 @@ def position(text):
     return text[:i].count("\n") + 1, i - (text.rfind("\n", 0, i) + 1) + 1, text[:i] + text[i + 1:]
 
 
-n = 3 * len(SCENARIOS) + 2 + len(FAILS) + 2 + len(BAD) + 5 + (RUNS + GROUP - 1) // GROUP
+n = 3 * len(SCENARIOS) + 2 + len(FAILS) + 2 + len(BAD) + 7 + (RUNS + GROUP - 1) // GROUP
 t = Tap(n)
 
 # ---------------------------------------------------------------------------
@@ -325,6 +325,12 @@ t.ok(rc == 2 and out == "" and re.match(r"uiommu run: \S+syntax.json:1:\d+: inva
 rc, out, err = run(uiommu, "run", os.path.join(tmp, "missing.json"))
 t.ok(rc == 2 and out == "" and err.endswith("missing.json: No such file or directory\n"),
      "a missing file: exit 2", err)
+rc, out, err = run(uiommu, "run", tmp)
+t.ok(rc == 2 and out == "" and err == f"uiommu run: {tmp}: not a regular file\n",
+     "a directory: exit 2", err)
+rc, out, err = run(uiommu, "run", write("empty.json", ""))
+t.ok(rc == 2 and out == "" and err == f"uiommu run: {tmp}/empty.json:1:1: invalid JSON: "
+     "'[' or '{' expected near end of file\n", "an empty file: its position, exit 2", err)
 rc, out, err = run(uiommu, "run", "--bogus")
 t.ok(rc == 2 and "unknown option '--bogus'" in err, "an unknown option: exit 2", err)
 rc, out, err = run(uiommu, "run", DEFAULT, DEFAULT)
