@@ -11,6 +11,9 @@
  * cache (IOTLB, the walk caches of each stage and level, the IPA cache),
  * how many descriptors were read (in total, per translation, and what the
  * same trace costs with no caches at all), and how long a translation took.
+ * When no output IPA of the trace can have been looked up in the IPA cache
+ * (no stage-2 leaf larger than its stage-1 leaf), its row says "n/a" next
+ * to the counters' own figure (ipa_note()).
  *
  * Pages: a transaction is cut at the boundaries of its input stage's
  * smallest page (stage 1's granule; stage 2's in a stage-2-only
