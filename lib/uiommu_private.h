@@ -55,8 +55,9 @@ enum uremote_op {
 	UREMOTE_FCNTL,	   /* @a: F_GETFL or F_SETFL, @b: its argument */
 	UREMOTE_MMAP,	   /* uremote_mmap() */
 	UREMOTE_VMA_CLOSE, /* internal: a mapping the owner made for us is gone */
-	UREMOTE_FORK,	   /* internal: a channel for our child */
+	UREMOTE_FORK,	   /* internal: a channel for our child, with the files named before */
 	UREMOTE_ANSWER,	   /* internal: the answer to the owner's request */
+	UREMOTE_FORK_FILES, /* internal: files for the next UREMOTE_FORK (a chunk of them) */
 };
 
 long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint64_t b,

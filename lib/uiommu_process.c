@@ -45,6 +45,7 @@
 #include <uiommu/uiommu.h>
 
 #include "uiommu_private.h"
+#include "util/forkgate.h"
 #include "util/rmtree.h"
 #include "util/stats.h"
 
@@ -247,6 +248,11 @@ static void write_summary(void)
 		close(fd);
 	}
 	free(buf);
+}
+
+UIOMMU_EXPORT pid_t uiommu_fork(pid_t (*fork_fn)(void))
+{
+	return fork_gate_fork(fork_fn ? fork_fn : fork);
 }
 
 UIOMMU_EXPORT void uiommu_process_exit(void)

@@ -33,12 +33,30 @@
  *     after making it;
  *   - MAP / UNMAP: an mmap op maps the memfd behind the region (a BAR, the
  *     DMA fault ring, a vIOMMU page): the fd travels to the caller, which
- *     maps it, so both processes (and emulated DMA) see the same pages. The
- *     conn keeps what the mapping holds (the op's ufile_vma_add()) until
- *     the caller has unmapped every page (UREMOTE_VMA_CLOSE) or is gone.
+ *     maps it and registers the mapping (its own munmap tracking) before
+ *     answering, so both processes (and emulated DMA) see the same pages.
+ *     The conn keeps what the mapping holds (the op's ufile_vma_add())
+ *     until the caller has unmapped every page (UREMOTE_VMA_CLOSE) or is
+ *     gone;
+ *   - AGENT: a mapping whose pages the owner swaps later from any thread
+ *     (an sPAPR BAR under EEH, util/file.h ufile_rvma_get()) needs a
+ *     thread of the caller's that answers at any time: the first one
+ *     starts an agent thread in the caller on a second socketpair, and
+ *     every swap after is a MSG_SWAP to it (the agent lock serialises the
+ *     owner's threads), done with ufile_vma_swap() on the caller's own
+ *     registration.
  *
- * The server thread starts with the first such fork (the parent handler),
- * so a program that never forks with emulated files open never has it. It
+ * The server thread starts with the first such fork (in prepare), so a
+ * program that never forks with emulated files open never has it.
+ *
+ * fork() fails as fork(2) does when the child's share cannot be made:
+ * prepare (run by uiommu_fork() before libc's fork(), util/forkgate.h)
+ * makes everything the child will need (the held files, the channel, the
+ * server thread, each owner's channel for a grandchild) and, when
+ * something cannot be had, undoes the rest and says ENOMEM (memory) or
+ * EAGAIN (a descriptor or thread); the child's adoption allocates nothing.
+ * A grandchild's files are named to the owner FORK_CHUNK to a message
+ * (UREMOTE_FORK_FILES), so their number has no bound but RLIMIT_NOFILE. It
  * poll()s every child's end and an eventfd that announces new ones, and
  * serves one request at a time, inside the fork gate, with user memory
  * redirected to the caller (util/uaccess.h uaccess_use_mm(), the kernel's
@@ -81,14 +99,16 @@
  *
  * What is not shared: a file the child opens itself is its own (its own
  * server serves it to the child's children), and its number given to the
- * owner in an ioctl is not one of the owner's files there; a BAR of a device behind an
- * sPAPR PE cannot be mapped by a remote caller (EOPNOTSUPP: a freeze
- * remaps it in place); per-task fail-nth settings of the child do not
+ * owner in an ioctl is not one of the owner's files there; a mapping the
+ * child inherited is its own pages (an sPAPR BAR's does not follow later
+ * EEH freezes there); per-task fail-nth settings of the child do not
  * apply to calls served for it.
  *
  * Locks: conns_lock guards the owner's list of conns (the server thread
  * adds and removes, the parent handler adds); a conn's files and mappings
- * are the server thread's alone. chan->lock serialises a chan's requests;
+ * are the server thread's alone. agent->lock serialises the owner's swaps
+ * on one agent channel (taken under the sPAPR PE's watch lock; the agent
+ * takes the caller's mapping lock). chan->lock serialises a chan's requests;
  * the list of chans changes only in the child handler. None is held while
  * an operation of the owner runs in another thread. Everything of the
  * owner's side is reset in the child handler, which also closes the
@@ -114,8 +134,12 @@
 #include "util/remote_mm.h"
 #include "util/uaccess.h"
 
-/* Files one UREMOTE_FORK request can hand on; more are dead in the new child. */
-#define FORK_MAX_FILES 1024
+/*
+ * Files named in one UREMOTE_FORK_FILES message. A child hands on as many
+ * as it has (its RLIMIT_NOFILE is the bound), in as many messages as it
+ * takes; the owner gathers them in the conn until UREMOTE_FORK.
+ */
+#define FORK_CHUNK 512
 
 /* Caller to owner. */
 struct remote_req {
@@ -124,7 +148,7 @@ struct remote_req {
 	uint64_t file; /* the file's address in the owner */
 	uint64_t a, b, c, d;
 	int64_t offset;
-	uint32_t nfiles; /* UREMOTE_FORK: addresses that follow */
+	uint32_t nfiles; /* UREMOTE_FORK_FILES: addresses that follow (at most FORK_CHUNK) */
 	uint32_t pad;
 };
 
@@ -137,6 +161,8 @@ enum msg_kind {
 	MSG_UNMAP,   /* a: addr, b: length */
 	MSG_LOOKUP,  /* a: number. Answer: the file's address in the owner */
 	MSG_GETFD,   /* a: number. Answer: 0 + that fd (a real file), or -EBADF */
+	MSG_AGENT,   /* + fd: the agent's end. Answer: 0 once the agent thread runs */
+	MSG_SWAP,    /* agent; (+ fd); a: addr, b: ones, c: prot, e: fd offset. Answer: 0 or -errno */
 };
 
 struct remote_msg {
@@ -154,6 +180,23 @@ struct conn_vma {
 	void *priv;
 };
 
+/*
+ * The owner's end of a child's agent channel (a second socketpair, made at
+ * the first mapping the owner must swap later): any thread of the owner
+ * sends MSG_SWAP on it, under @lock, and the child's agent thread answers.
+ * Held by the conn and by each ufile_rvma.
+ */
+struct agent {
+	pthread_mutex_t lock;
+	int fd;
+	atomic_uint refs;
+};
+
+struct ufile_rvma {
+	struct agent *ag;
+	uint64_t addr;
+};
+
 /* The owner's end of one child's channel, and the files it holds for the child. */
 struct conn {
 	struct conn *next;
@@ -161,6 +204,10 @@ struct conn {
 	unsigned int nfiles;
 	struct uiommu_file **files;
 	struct conn_vma *vmas;
+	/* UREMOTE_FORK_FILES so far: the files the next UREMOTE_FORK hands on. */
+	uint64_t *fork_addrs;
+	unsigned int fork_n, fork_cap;
+	struct agent *agent; /* or NULL: none needed yet */
 };
 
 /* The caller's end of a channel to the owner of some of our remote files. */
@@ -172,6 +219,8 @@ struct chan {
 	pid_t user;
 	/* Between prepare and parent/child: the end the owner made for the child being made. */
 	int handoff;
+	/* Our agent thread's end of the owner's agent channel, or -1 (it never closes it). */
+	int agent_fd;
 };
 
 /* Owner side. */
@@ -254,13 +303,89 @@ static ssize_t recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd)
 /* ---------------------------------------------------------------------- */
 /* Caller side                                                            */
 
+static void chan_vma_close(void *priv);
+
+/* What a mapping the owner made in this process holds there. */
+struct chan_vma {
+	struct chan *ch;
+	uint64_t start;
+};
+
+/*
+ * The agent thread: swaps the pages of mappings the owner made here
+ * (MSG_SWAP, ufile_vma_swap()) when the owner asks, from whichever of its
+ * threads changes their state (an EEH freeze), while our threads do what
+ * they do. It ends with the owner.
+ */
+static void *agent_main(void *arg)
+{
+	int sock = (int)(intptr_t)arg;
+	struct remote_req ans = {.op = UREMOTE_ANSWER};
+	struct remote_msg m;
+	int fd;
+
+	for (;;) {
+		if (recv_with_fd(sock, &m, sizeof(m), 0, &fd) != sizeof(m)) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		ans.a = (uint64_t)(int64_t)-EPROTO;
+		/*
+		 * Outside the fork gate: the owner may be waiting for this while
+		 * serving our fork's hand-on. A fork meanwhile gives the child a
+		 * copy that forgets every registration anyway.
+		 */
+		if (m.kind == MSG_SWAP)
+			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
+								(int)m.c, fd, m.e);
+		if (fd >= 0)
+			close(fd);
+		ans.pid = (int32_t)getpid();
+		if (send_with_fd(sock, &ans, sizeof(ans), -1) != sizeof(ans))
+			break;
+	}
+	return NULL;
+}
+
+/* MSG_AGENT: run the agent thread on @fd (ours to keep). 0 or -errno. */
+static int agent_start(struct chan *ch, int fd)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (ch->agent_fd >= 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	/* The program's signals are for its own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, agent_main, (void *)(intptr_t)fd);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(fd);
+		return -rc;
+	}
+	(void)pthread_setname_np(tid, "uiommu-agent");
+	ch->agent_fd = fd;
+	return 0;
+}
+
 /*
  * The owner's request @m (with @fd, ours to keep or close), made of us on
  * @ch; a descriptor to send with the answer goes to *pass.
  */
 static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *pass)
 {
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct uiommu_file *file;
+	struct chan_vma *v;
 	int64_t rc;
 	int err = 0;
 	void *p;
@@ -285,13 +410,41 @@ static int64_t answer(struct chan *ch, const struct remote_msg *m, int fd, int *
 	case MSG_MAP:
 		if (fd < 0)
 			return -EBADF;
+		v = uzalloc(sizeof(*v));
+		if (!v) {
+			close(fd);
+			return -ENOMEM;
+		}
 		p = mmap((void *)(uintptr_t)m->a, (size_t)m->b, (int)m->c, (int)m->d, fd,
 			 (off_t)m->e);
 		rc = p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
 		close(fd);
+		if (rc < 0) {
+			ufree(v);
+			return rc;
+		}
+		/*
+		 * Registered now, before the owner answers the call: its
+		 * unmapping tells the owner (chan_vma_close()), and the owner may
+		 * swap its pages (MSG_SWAP) from the moment it exists.
+		 */
+		v->ch = ch;
+		v->start = (uintptr_t)p;
+		err = ufile_vma_add(p, ((size_t)m->b + psz - 1) & ~(psz - 1), chan_vma_close, v);
+		if (err) {
+			munmap(p, (size_t)m->b);
+			ufree(v);
+			return err;
+		}
 		return rc;
 	case MSG_UNMAP:
+		/* The owner's call failed after mapping: the owner keeps nothing for it. */
+		ufree(ufile_vma_del((void *)(uintptr_t)m->a));
 		return munmap((void *)(uintptr_t)m->a, (size_t)m->b) ? -errno : 0;
+	case MSG_AGENT:
+		if (fd < 0)
+			return -EBADF;
+		return agent_start(ch, fd);
 	case MSG_GETFD:
 		if (fcntl((int)m->a, F_GETFD) < 0)
 			return -EBADF;
@@ -377,12 +530,6 @@ long uremote_call(struct uiommu_file *file, enum uremote_op op, uint64_t a, uint
 	return chan_call(file->chan, &req, sizeof(req), NULL);
 }
 
-/* What a mapping the owner made in this process holds there. */
-struct chan_vma {
-	struct chan *ch;
-	uint64_t start;
-};
-
 /* Every page of the mapping is unmapped: the owner drops what it holds for it. */
 static void chan_vma_close(void *priv)
 {
@@ -400,7 +547,6 @@ static void chan_vma_close(void *priv)
 int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, int flags,
 		 int64_t offset, void **out)
 {
-	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 	struct remote_req req = {
 		.op = UREMOTE_MMAP,
 		.pid = (int32_t)getpid(),
@@ -410,30 +556,15 @@ int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, 
 		.d = (uint64_t)(unsigned int)flags,
 		.offset = offset,
 	};
-	struct chan_vma *v;
 	long rc;
-	int err;
 
 	if (file->dead || !file->remote || !file->chan)
 		return -EBADF;
 	req.file = file->remote_addr;
-	v = uzalloc(sizeof(*v));
-	if (!v)
-		return -ENOMEM;
+	/* The mapping is registered as the owner made it (answer(), MSG_MAP). */
 	rc = chan_call(file->chan, &req, sizeof(req), NULL);
-	if (rc < 0) {
-		ufree(v);
+	if (rc < 0)
 		return (int)rc;
-	}
-	v->ch = file->chan;
-	v->start = (uint64_t)rc;
-	err = ufile_vma_add((void *)(uintptr_t)rc, (length + psz - 1) & ~(psz - 1), chan_vma_close,
-			    v);
-	if (err) {
-		munmap((void *)(uintptr_t)rc, length);
-		chan_vma_close(v);
-		return err;
-	}
 	*out = (void *)(uintptr_t)rc;
 	return 0;
 }
@@ -492,6 +623,16 @@ static int conn_add_file(struct conn *c, struct uiommu_file *file)
 	return 0;
 }
 
+static void agent_put(struct agent *ag)
+{
+	if (atomic_fetch_sub_explicit(&ag->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (ag->fd >= 0)
+		close(ag->fd);
+	pthread_mutex_destroy(&ag->lock);
+	ufree(ag);
+}
+
 /* Drop what @c holds for its child (files, mappings). Call outside the gate. */
 static void conn_drop(struct conn *c)
 {
@@ -525,6 +666,9 @@ static void conn_free(struct conn *c, bool put)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->agent)
+		agent_put(c->agent);
+	ufree(c->fork_addrs);
 	ufree(c->files);
 	ufree(c);
 }
@@ -683,13 +827,131 @@ static int hook_fetch_fd(int fd)
 	return got;
 }
 
-/* UREMOTE_FORK: a conn for the caller's child, holding @addrs; its other end in *pass. */
-static int64_t serve_fork(struct conn *c, const uint64_t *addrs, unsigned int n, int *pass)
+/* ufile_rvma_get(): the caller's agent (started at the first), and a handle on @addr there. */
+static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
 {
+	struct remote_msg m = {.kind = MSG_AGENT};
+	struct conn *c = serving;
+	struct ufile_rvma *rv;
+	struct agent *ag;
+	int64_t rc;
+	int sv[2];
+
+	if (!c) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	rv = uzalloc(sizeof(*rv));
+	if (!rv) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (!c->agent) {
+		ag = uzalloc(sizeof(*ag));
+		if (!ag) {
+			*err = -ENOMEM;
+			goto free;
+		}
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+			*err = -errno;
+			ufree(ag);
+			goto free;
+		}
+		rc = owner_ask(&m, sv[1]);
+		close(sv[1]);
+		if (rc < 0) {
+			*err = (int)rc;
+			close(sv[0]);
+			ufree(ag);
+			goto free;
+		}
+		pthread_mutex_init(&ag->lock, NULL);
+		ag->fd = sv[0];
+		atomic_init(&ag->refs, 1);
+		c->agent = ag;
+	}
+	rv->ag = c->agent;
+	atomic_fetch_add_explicit(&rv->ag->refs, 1, memory_order_relaxed);
+	rv->addr = (uintptr_t)addr;
+	return rv;
+free:
+	ufree(rv);
+	return NULL;
+}
+
+/* ufile_rvma_swap(): ask the caller's agent, from any thread. */
+static int hook_rvma_swap(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	struct remote_msg m = {
+		.kind = MSG_SWAP,
+		.a = rv->addr,
+		.b = ones,
+		.c = (uint64_t)(unsigned int)prot,
+		.e = fd_off,
+	};
+	struct agent *ag = rv->ag;
+	struct remote_req ans;
+	int rc = -ESRCH, in;
+
+	pthread_mutex_lock(&ag->lock);
+	if (ag->fd >= 0 && send_with_fd(ag->fd, &m, sizeof(m), ones ? -1 : fd) == sizeof(m) &&
+	    recv_with_fd(ag->fd, &ans, sizeof(ans), 0, &in) == sizeof(ans)) {
+		if (in >= 0)
+			close(in);
+		rc = ans.op == UREMOTE_ANSWER ? (int)(int64_t)ans.a : -EPROTO;
+	}
+	pthread_mutex_unlock(&ag->lock);
+	return rc;
+}
+
+static void hook_rvma_put(struct ufile_rvma *rv)
+{
+	agent_put(rv->ag);
+	ufree(rv);
+}
+
+/* UREMOTE_FORK_FILES: @n more files (held by @c) for the next UREMOTE_FORK. */
+static int64_t serve_fork_files(struct conn *c, const uint64_t *addrs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (conn_slot(c, addrs[i]) < 0)
+			goto bad;
+	if (c->fork_cap - c->fork_n < n) {
+		unsigned int cap = c->fork_cap ? c->fork_cap : FORK_CHUNK;
+		uint64_t *na;
+
+		while (cap - c->fork_n < n)
+			cap *= 2;
+		na = ucalloc(cap, sizeof(*na));
+		if (!na) {
+			c->fork_n = 0;
+			return -ENOMEM;
+		}
+		if (c->fork_n)
+			memcpy(na, c->fork_addrs, c->fork_n * sizeof(*na));
+		ufree(c->fork_addrs);
+		c->fork_addrs = na;
+		c->fork_cap = cap;
+	}
+	memcpy(c->fork_addrs + c->fork_n, addrs, n * sizeof(*addrs));
+	c->fork_n += n;
+	return 0;
+bad:
+	c->fork_n = 0;
+	return -EBADF;
+}
+
+/* UREMOTE_FORK: a conn for the caller's child, holding the files named before; its other end in *pass. */
+static int64_t serve_fork(struct conn *c, int *pass)
+{
+	const uint64_t *addrs = c->fork_addrs;
+	unsigned int n = c->fork_n;
 	uint64_t one = 1;
 	struct conn *nc;
 	int sv[2];
 
+	/* Whatever happens, the next fork names its files again. */
+	c->fork_n = 0;
 	for (unsigned int i = 0; i < n; i++)
 		if (conn_slot(c, addrs[i]) < 0)
 			return -EBADF;
@@ -737,8 +999,10 @@ static int64_t serve(struct conn *c, const struct remote_req *req, const uint64_
 	case UREMOTE_EXIT:
 		conn_drop(c);
 		return 0;
+	case UREMOTE_FORK_FILES:
+		return serve_fork_files(c, addrs, req->nfiles);
 	case UREMOTE_FORK:
-		return serve_fork(c, addrs, req->nfiles, pass);
+		return serve_fork(c, pass);
 	case UREMOTE_VMA_CLOSE:
 		for (struct conn_vma **pp = &c->vmas; *pp; pp = &(*pp)->next) {
 			struct conn_vma *v = *pp;
@@ -814,7 +1078,7 @@ static bool conn_serve_one(struct conn *c)
 {
 	static union {
 		struct remote_req req;
-		char bytes[sizeof(struct remote_req) + FORK_MAX_FILES * sizeof(uint64_t)];
+		char bytes[sizeof(struct remote_req) + FORK_CHUNK * sizeof(uint64_t)];
 	} in;
 	struct remote_msg rep = {.kind = MSG_REPLY};
 	uint64_t addrs[1];
@@ -829,8 +1093,8 @@ static bool conn_serve_one(struct conn *c)
 		return true;
 	if (n < (ssize_t)sizeof(in.req) || n > (ssize_t)sizeof(in))
 		return false;
-	if (in.req.op == UREMOTE_FORK) {
-		if (in.req.nfiles > FORK_MAX_FILES ||
+	if (in.req.op == UREMOTE_FORK_FILES) {
+		if (in.req.nfiles > FORK_CHUNK ||
 		    (size_t)n != sizeof(in.req) + in.req.nfiles * sizeof(uint64_t))
 			return false;
 		list = (const uint64_t *)(in.bytes + sizeof(in.req));
@@ -860,12 +1124,13 @@ static void *server_main(void *unused)
 
 	(void)unused;
 	for (;;) {
-		unsigned int n = 1;
+		unsigned int n = 1, all;
 		struct conn *c;
 
 		pthread_mutex_lock(&conns_lock);
 		for (c = conns; c; c = c->next)
 			n++;
+		all = n;
 		if (n > cap) {
 			struct pollfd *np = ucalloc(n * 2, sizeof(*np));
 			struct conn **nw = ucalloc(n * 2, sizeof(*nw));
@@ -897,7 +1162,8 @@ static void *server_main(void *unused)
 			usleep(1000);
 			continue;
 		}
-		if (poll(pfds, n, -1) < 0)
+		/* Some channels left out for want of memory: look again soon, not at their turn. */
+		if (poll(pfds, n, n < all ? 1 : -1) < 0)
 			continue;
 		if (pfds[0].revents) {
 			uint64_t v;
@@ -946,6 +1212,9 @@ static int server_start(void)
 	rc = pthread_create(&tid, &attr, server_main, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Its name in /proc/<pid>/task/<tid>/comm (tests arm its fail-nth by it). */
+	if (!rc)
+		(void)pthread_setname_np(tid, "uiommu-remote");
 	if (rc) {
 		close(wake_fd);
 		wake_fd = -1;
@@ -958,79 +1227,135 @@ static int server_start(void)
 /* ---------------------------------------------------------------------- */
 /* fork()                                                                 */
 
-/* Ask the owner behind @ch for a channel of the child being made, for the files of @ch. */
-static void hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nremote)
+/* What fork(2) says when the child's share of the files cannot be made: ENOMEM, else EAGAIN. */
+static int fork_errno(int err)
+{
+	return err == -ENOMEM ? -ENOMEM : -EAGAIN;
+}
+
+/*
+ * Ask the owner behind @ch for a channel of the child being made, for the
+ * files of @ch among @remote (ch->handoff: its end). 0, or -errno (a fork
+ * errno) when the owner could not make it; an owner that is gone is no
+ * failure: the files are dead for the child as they are for us.
+ */
+static int hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nremote)
 {
 	struct remote_req *req;
 	uint64_t *addrs;
-	unsigned int n = 0;
-	size_t len;
+	unsigned int n = 0, i = 0;
+	long rc = 0;
 
 	ch->handoff = -1;
 	if (ch->fd < 0 || ch->user != getpid())
-		return;
-	for (unsigned int i = 0; i < nremote; i++)
-		n += remote[i]->chan == ch;
+		return 0;
+	for (unsigned int k = 0; k < nremote; k++)
+		n += remote[k]->chan == ch;
 	if (!n)
-		return;
-	if (n > FORK_MAX_FILES)
-		n = FORK_MAX_FILES;
-	len = sizeof(*req) + n * sizeof(uint64_t);
-	req = uzalloc(len);
+		return 0;
+	req = uzalloc(sizeof(*req) + FORK_CHUNK * sizeof(uint64_t));
 	if (!req)
-		return;
+		return -ENOMEM;
 	addrs = (uint64_t *)(req + 1);
-	n = 0;
-	for (unsigned int i = 0; i < nremote && n < FORK_MAX_FILES; i++)
-		if (remote[i]->chan == ch)
-			addrs[n++] = remote[i]->remote_addr;
-	req->op = UREMOTE_FORK;
 	req->pid = (int32_t)getpid();
-	req->nfiles = n;
-	if (chan_call(ch, req, len, &ch->handoff) < 0 && ch->handoff >= 0) {
+	/* The files, a chunk a message. */
+	while (i < nremote && rc >= 0) {
+		n = 0;
+		for (; i < nremote && n < FORK_CHUNK; i++)
+			if (remote[i]->chan == ch)
+				addrs[n++] = remote[i]->remote_addr;
+		if (!n)
+			break;
+		req->op = UREMOTE_FORK_FILES;
+		req->nfiles = n;
+		rc = chan_call(ch, req, sizeof(*req) + n * sizeof(uint64_t), NULL);
+	}
+	if (rc >= 0) {
+		req->op = UREMOTE_FORK;
+		req->nfiles = 0;
+		rc = chan_call(ch, req, sizeof(*req), &ch->handoff);
+	}
+	ufree(req);
+	if (rc >= 0 && ch->handoff < 0)
+		rc = -EPROTO;
+	if (rc < 0 && ch->handoff >= 0) {
 		close(ch->handoff);
 		ch->handoff = -1;
 	}
-	ufree(req);
+	/* chan_call() closed a channel whose owner is gone: nothing to hand on. */
+	if (rc < 0 && ch->fd < 0)
+		return 0;
+	return rc < 0 ? fork_errno((int)rc) : 0;
 }
 
-static void remote_prepare(void)
+/*
+ * The prepare hook: each owner of our remote files makes a channel for the
+ * child (hand_on()), and for the files of our own, a channel of ours and
+ * the server thread. 0, or a fork errno with everything made undone but
+ * the file table's lock (what the parent and child hooks release).
+ */
+static int remote_prepare(void)
 {
 	struct uiommu_file **files, **remote;
-	unsigned int nremote, n = ufile_fork_prepare(&files, &remote, &nremote);
-	int sv[2];
+	unsigned int nremote, n;
+	int sv[2] = {-1, -1}, rc;
 
 	pending = NULL;
 	pending_chan = NULL;
 	pending_child_fd = -1;
 	for (struct chan *ch = chans; ch; ch = ch->next)
-		hand_on(ch, remote, nremote);
+		ch->handoff = -1;
+	rc = ufile_fork_prepare(&files, &n, &remote, &nremote);
+	if (rc)
+		return rc;
+	for (struct chan *ch = chans; ch && !rc; ch = ch->next)
+		rc = hand_on(ch, remote, nremote);
 	ufree(remote);
-	if (!n)
-		return;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+	if (rc || !n)
 		goto drop;
 	pending = uzalloc(sizeof(*pending));
 	pending_chan = uzalloc(sizeof(*pending_chan));
 	if (!pending || !pending_chan) {
-		ufree(pending);
-		ufree(pending_chan);
-		pending = NULL;
-		pending_chan = NULL;
+		rc = -ENOMEM;
+		goto free;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		rc = fork_errno(-errno);
+		goto free;
+	}
+	/* Last: a failed fork leaves no thread behind. */
+	rc = server_start();
+	if (rc) {
+		rc = fork_errno(rc);
 		close(sv[0]);
 		close(sv[1]);
-		goto drop;
+		goto free;
 	}
+	pending_chan->agent_fd = -1;
 	pending->fd = sv[0];
 	pending->files = files;
 	pending->nfiles = n;
 	pending_child_fd = sv[1];
-	return;
+	return 0;
+free:
+	ufree(pending);
+	ufree(pending_chan);
+	pending = NULL;
+	pending_chan = NULL;
 drop:
 	/* Installed files: these are never the last references. */
 	for (unsigned int i = 0; i < n; i++)
 		ufile_put(files[i]);
 	ufree(files);
+	if (rc) {
+		/* The owners' channels for the child end with our ends of them. */
+		for (struct chan *ch = chans; ch; ch = ch->next) {
+			if (ch->handoff >= 0)
+				close(ch->handoff);
+			ch->handoff = -1;
+		}
+	}
+	return rc;
 }
 
 static void remote_parent(void)
@@ -1051,13 +1376,7 @@ static void remote_parent(void)
 		return;
 	close(pending_child_fd);
 	pending_child_fd = -1;
-	if (server_start()) {
-		/* The child's calls will find the channel closed: EBADF. */
-		for (unsigned int i = 0; i < c->nfiles; i++)
-			ufile_put(c->files[i]);
-		conn_free(c, false);
-		return;
-	}
+	/* The server thread runs (remote_prepare()). */
 	pthread_mutex_lock(&conns_lock);
 	c->next = conns;
 	conns = c;
@@ -1111,6 +1430,10 @@ static void remote_child(void)
 		if (ch->handoff >= 0)
 			close(ch->handoff);
 		ch->handoff = -1;
+		/* Our parent's agent thread is not here: the owner's swaps are its. */
+		if (ch->agent_fd >= 0)
+			close(ch->agent_fd);
+		ch->agent_fd = -1;
 	}
 	/*
 	 * The owner's side of our parent's other children is not ours to serve,
@@ -1121,6 +1444,10 @@ static void remote_child(void)
 		for (unsigned int i = 0; i < c->nfiles; i++)
 			if (c->files[i] && c->files[i]->served && c->files[i]->own_fd >= 0)
 				close(c->files[i]->own_fd);
+		/* Nor the agents of those children (the parent's copies of it hold it). */
+		if (c->agent && c->agent->fd >= 0)
+			close(c->agent->fd);
+		c->agent = NULL;
 		conn_free(c, false);
 	}
 	conns = NULL;
@@ -1152,6 +1479,9 @@ static const struct ufile_remote_ops remote_ops = {
 	.vma_add = hook_vma_add,
 	.lookup = hook_lookup,
 	.fetch_fd = hook_fetch_fd,
+	.rvma_get = hook_rvma_get,
+	.rvma_swap = hook_rvma_swap,
+	.rvma_put = hook_rvma_put,
 };
 
 __attribute__((constructor)) static void remote_init(void)

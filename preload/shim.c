@@ -4,7 +4,9 @@
  * path or an fd is recognised, and process exit.
  *
  * What it owns: the table of libc functions (resolved lazily, see shim.h),
- * the thread-local depth counter, and the classification of paths. The
+ * the thread-local depth counter, the classification of paths, and fork()
+ * (uiommu_fork(): a fork that cannot share the emulated files with the
+ * child fails as fork(2) fails, ENOMEM or EAGAIN). The
  * interposers themselves are in fd.c (calls on descriptors) and path.c
  * (calls on paths). Everything they forward lands in libuiommu, which owns
  * all behaviour: which paths exist, what a file does, fork safety, the
@@ -164,4 +166,17 @@ __attribute__((noreturn)) void _Exit(int status)
 		shim_process_exit();
 	REAL(_Exit)(status);
 	__builtin_unreachable();
+}
+
+pid_t fork(void)
+{
+	pid_t pid;
+
+	if (SHIM_BYPASS())
+		return REAL(fork)();
+	/* errno is the fork's (libc's, or the library's ENOMEM / EAGAIN). */
+	shim_enter();
+	pid = uiommu_fork(REAL(fork));
+	shim_leave();
+	return pid;
 }

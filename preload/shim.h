@@ -39,7 +39,7 @@
 	X(eaccess) X(opendir) X(chdir) X(fopen) X(fopen64) X(_exit) X(_Exit)   \
 	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X(__xstat)     \
 	X(__xstat64) X(__lxstat) X(__lxstat64) X(__fxstat) X(__fxstat64)       \
-	X(__fxstatat) X(__fxstatat64)
+	X(__fxstatat) X(__fxstatat64) X(fork)
 /* clang-format on */
 
 enum shim_sym {

@@ -451,6 +451,29 @@ size_t uiommu_stats_format(char *buf, size_t size);
 int uiommu_path_redirect(const char *path, char *buf, size_t size);
 
 /**
+ * uiommu_fork() - fork(2) for a process whose emulated files its child shares.
+ * @fork_fn: the fork to call, one that runs the pthread_atfork handlers
+ *           (an interposer passes the next fork()); NULL for libc's fork().
+ *
+ * In Linux a child's inherited iommufd or VFIO fd is its parent's open
+ * file; here the child's calls on one travel to the process that owns it,
+ * over a channel made for the child before it exists. uiommu_fork() makes
+ * that share first, with no thread inside the library, and forks only when
+ * it is made: so, as fork(2) fails when the kernel cannot copy the
+ * process, it fails with ENOMEM (no memory for the share) or EAGAIN (no
+ * descriptor or thread for it: the process is at RLIMIT_NOFILE, say), and
+ * then nothing has happened: no child, nothing of the parent changed. A
+ * process without emulated files forks as @fork_fn does. The preload shim
+ * calls it from fork(). (A fork made without it still shares the files,
+ * but cannot fail on their account: what cannot be shared is dead, EBADF,
+ * in the child.)
+ *
+ * Return: as fork(2): the child's PID in the parent, 0 in the child, or
+ * -1 with errno.
+ */
+pid_t uiommu_fork(pid_t (*fork_fn)(void));
+
+/**
  * uiommu_process_exit() - the process is exiting.
  *
  * With UIOMMU_SUMMARY_FILE set in the environment (which also turns

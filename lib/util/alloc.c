@@ -296,10 +296,16 @@ void ualloc_fork_child(void)
 	registry = NULL;
 	atomic_store_explicit(&unowned_entries, 0, memory_order_relaxed);
 	if (self) {
+		/* The countdown stays for the fork's own work here (ualloc_fork_child_done()). */
 		self->next = NULL;
 		self->tid = gettid();
-		atomic_store_explicit(&self->countdown, 0, memory_order_relaxed);
 		registry = self;
 	}
 	pthread_mutex_unlock(&reg_lock);
+}
+
+void ualloc_fork_child_done(void)
+{
+	if (self)
+		atomic_store_explicit(&self->countdown, 0, memory_order_relaxed);
 }

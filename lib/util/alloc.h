@@ -59,12 +59,17 @@ int ualloc_task_fail_nth_set(pid_t tid, unsigned long n);
 unsigned long ualloc_task_fail_nth_get(pid_t tid);
 /*
  * fork(): the registry lock is held across it (prepare / parent); in the
- * child only the forking thread survives, with a new thread ID and a
- * counter of 0 (Linux's copy_process() clears fail_nth). Called by the
- * handlers of util/forkgate.c.
+ * child only the forking thread survives, with a new thread ID. Its
+ * countdown, where the parent's stood at the fork, goes on counting the
+ * fork's own work in the child (the fork gate's child hooks: in Linux all
+ * of a fork's allocations are copy_process()'s, in the parent, and fail-nth
+ * reaches them), and ualloc_fork_child_done() then sets it to 0, as
+ * copy_process() clears the new task's fail_nth. Called by the handlers
+ * of util/forkgate.c.
  */
 void ualloc_fork_prepare(void);
 void ualloc_fork_parent(void);
 void ualloc_fork_child(void);
+void ualloc_fork_child_done(void);
 
 #endif

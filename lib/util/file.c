@@ -322,14 +322,15 @@ void ufile_put(struct uiommu_file *file)
 	ufree(file);
 }
 
-unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
-				unsigned int *nremote)
+int ufile_fork_prepare(struct uiommu_file ***files, unsigned int *nfiles,
+		       struct uiommu_file ***remote, unsigned int *nremote)
 {
 	struct uiommu_file **out = NULL, **rem = NULL;
 	unsigned int n = 0, nr = 0;
 
 	pthread_mutex_lock(&table_lock);
 	*files = NULL;
+	*nfiles = 0;
 	*remote = NULL;
 	*nremote = 0;
 	if (!files_installed)
@@ -339,7 +340,7 @@ unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file 
 	if (!out || !rem) {
 		ufree(out);
 		ufree(rem);
-		return 0;
+		return -ENOMEM;
 	}
 	for (unsigned int fd = 0; fd < table_size; fd++) {
 		struct uiommu_file *f = table[fd];
@@ -363,9 +364,10 @@ unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file 
 		rem = NULL;
 	}
 	*files = out;
+	*nfiles = n;
 	*remote = rem;
 	*nremote = nr;
-	return n;
+	return 0;
 }
 
 void ufile_fork_parent(void)
@@ -905,6 +907,92 @@ int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), voi
 	}
 	pthread_mutex_unlock(&vma_lock);
 	return rc;
+}
+
+void *ufile_vma_del(void *addr)
+{
+	struct ufile_vma **pp, *vma;
+	void *priv = NULL;
+
+	pthread_mutex_lock(&vma_lock);
+	for (pp = &vmas; (vma = *pp); pp = &vma->next) {
+		if (vma->start != (uintptr_t)addr)
+			continue;
+		*pp = vma->next;
+		atomic_fetch_sub_explicit(&vmas_live, 1, memory_order_relaxed);
+		priv = vma->priv;
+		ufree(vma->present);
+		ufree(vma);
+		break;
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return priv;
+}
+
+struct vma_swap {
+	uintptr_t addr;
+	bool ones;
+	int prot, fd;
+	uint64_t fd_off;
+};
+
+static int vma_swap_run(void *run, size_t len, void *arg)
+{
+	const struct vma_swap *sw = arg;
+	void *p;
+
+	if (sw->ones) {
+		p = mmap(run, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		memset(p, 0xff, len);
+		if (sw->prot != (PROT_READ | PROT_WRITE) && mprotect(p, len, sw->prot))
+			return -errno;
+		return 0;
+	}
+	p = mmap(run, len, sw->prot, MAP_FIXED | MAP_SHARED, sw->fd,
+		 (off_t)(sw->fd_off + ((uintptr_t)run - sw->addr)));
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int ufile_vma_swap(void *addr, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	struct vma_swap sw = {
+		.addr = (uintptr_t)addr,
+		.ones = ones,
+		.prot = prot,
+		.fd = fd,
+		.fd_off = fd_off,
+	};
+
+	return ufile_vma_remap(addr, vma_swap_run, &sw);
+}
+
+struct ufile_rvma *ufile_rvma_get(void *addr, int *err)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	if (!uaccess_current_mm() || !rops || !rops->rvma_get) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	return rops->rvma_get(addr, err);
+}
+
+int ufile_rvma_swap(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	return rops && rops->rvma_swap ? rops->rvma_swap(rv, ones, prot, fd, fd_off) : -ENODEV;
+}
+
+void ufile_rvma_put(struct ufile_rvma *rv)
+{
+	const struct ufile_remote_ops *rops = atomic_load(&remote_ops);
+
+	if (rv && rops && rops->rvma_put)
+		rops->rvma_put(rv);
 }
 
 /*

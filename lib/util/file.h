@@ -219,18 +219,19 @@ void ufile_node_stat(const struct ufile_node *node, const char *path, struct sta
  * fork(). ufile_fork_prepare() holds the table until ufile_fork_parent() or
  * ufile_fork_child() (so no lookup is half done in the child), and returns
  * every installed file of this process's own (not remote, not dead), each
- * held once for the child, in *files (ucalloc'd, NULL when there are none
- * or the array cannot be had): the caller keeps them for as long as the
- * child may use them. It also lists the installed remote files (not held:
- * the table is locked) in *remote (ucalloc'd, *nremote of them), which a
- * child can hand on to its own child. In the child, ufile_fork_child()
+ * held once for the child, in *files (ucalloc'd, *nfiles of them; NULL
+ * when there are none): the caller keeps them for as long as the child may
+ * use them. It also lists the installed remote files (not held: the table
+ * is locked) in *remote (ucalloc'd, *nremote of them), which a child can
+ * hand on to its own child. 0, or -ENOMEM with nothing held or listed
+ * (the table is locked all the same). In the child, ufile_fork_child()
  * asks @keep about every installed file: true makes it remote (@keep has
  * set its remote_addr and chan), false dead; and it counts only the
  * installed numbers as its references: the internal holders of the parent
- * have no life in the child.
+ * have no life in the child. It allocates nothing.
  */
-unsigned int ufile_fork_prepare(struct uiommu_file ***files, struct uiommu_file ***remote,
-				unsigned int *nremote);
+int ufile_fork_prepare(struct uiommu_file ***files, unsigned int *nfiles,
+		       struct uiommu_file ***remote, unsigned int *nremote);
 void ufile_fork_parent(void);
 void ufile_fork_child(bool (*keep)(struct uiommu_file *file));
 
@@ -254,7 +255,8 @@ void ufile_fork_child(bool (*keep)(struct uiommu_file *file));
  *   lookup    serving: ufile_lookup() of the caller's number @fd (an ioctl
  *             argument that names a file): the file, held, or NULL;
  *   fetch_fd  serving: a descriptor of ours for the caller's @fd (passed
- *             over the channel), or -EBADF when the caller has none.
+ *             over the channel), or -EBADF when the caller has none;
+ *   rvma_get, rvma_swap, rvma_put  ufile_rvma_get() and friends (below).
  */
 struct ufile_remote_ops {
 	void (*release)(struct uiommu_file *file);
@@ -265,6 +267,9 @@ struct ufile_remote_ops {
 	int (*vma_add)(void *addr, size_t len, void (*close)(void *priv), void *priv);
 	struct uiommu_file *(*lookup)(int fd);
 	int (*fetch_fd)(int fd);
+	struct ufile_rvma *(*rvma_get)(void *addr, int *err);
+	int (*rvma_swap)(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off);
+	void (*rvma_put)(struct ufile_rvma *rv);
 };
 
 /*
@@ -345,5 +350,32 @@ int ufile_vma_add(void *addr, size_t len, void (*close)(void *priv), void *priv)
 int ufile_munmap(void *addr, size_t len);
 unsigned int ufile_vma_count(void);
 int ufile_vma_remap(void *addr, int (*fn)(void *run, size_t len, void *arg), void *arg);
+
+/*
+ * ufile_vma_del(): the registration at @addr goes without its @close (the
+ * maker undoes a mapping it has not handed out): its @priv, or NULL.
+ */
+void *ufile_vma_del(void *addr);
+
+/*
+ * Swapping a mapping's pages in place (a BAR behind an sPAPR PE under EEH,
+ * vfio_pci_core.c): the still-mapped pages of the mapping registered at
+ * @addr become private pages of all ones (@ones: loads read ones, stores
+ * go nowhere), or again @fd's pages from @fd_off (MAP_SHARED); @prot is
+ * the mapping's. ufile_vma_swap() does it here (ufile_vma_remap()): 0,
+ * -ENOENT when nothing is registered at @addr, or -errno.
+ *
+ * For a mapping made in the remote caller a served call maps for
+ * (ufile_map() while serving), only the caller can do it:
+ * ufile_rvma_get(), in that served call, after ufile_map(), gives a
+ * handle; ufile_rvma_swap() then asks the caller, from any thread of ours
+ * and at any time, to do ufile_vma_swap() on its mapping, and waits for
+ * it (-ESRCH once the caller is gone); ufile_rvma_put() lets go of it.
+ */
+int ufile_vma_swap(void *addr, bool ones, int prot, int fd, uint64_t fd_off);
+struct ufile_rvma;
+struct ufile_rvma *ufile_rvma_get(void *addr, int *err);
+int ufile_rvma_swap(struct ufile_rvma *rv, bool ones, int prot, int fd, uint64_t fd_off);
+void ufile_rvma_put(struct ufile_rvma *rv);
 
 #endif

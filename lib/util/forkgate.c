@@ -17,6 +17,15 @@
  * gate_mutex, readers is 0 (or 1, the forking thread itself, when it forks
  * from inside a call) and writer is set.
  *
+ * fork_gate_fork() is fork() that can fail the way fork(2) fails: it
+ * closes the gate and runs the prepare hook itself, before libc's fork(),
+ * and returns -1 with the hook's errno (ENOMEM, EAGAIN) without forking
+ * when the hook cannot do its work; only then does it call the fork
+ * function, whose prepare handler finds the work done ("preflight"). A
+ * fork the library does not see (daemon(), a program linking its own
+ * fork) runs the hook in the handler, where a failure cannot stop the
+ * fork: the hook then leaves the child without what it could not make.
+ *
  * Locks: gate_mutex guards readers and writer, gate_cond signals both
  * ways. prepare keeps gate_mutex (and then the fail-nth registry lock)
  * across fork(); parent and child release them. The child also
@@ -24,6 +33,7 @@
  * (A read-write lock cannot do this: glibc's unlock tells a writer by its
  * thread ID, which the child no longer has.)
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -38,7 +48,11 @@ static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static unsigned int readers;
 static bool writer;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+/* The handlers are registered: the library has been used (every emulated file is made inside). */
+static atomic_bool gate_ready;
 static _Thread_local unsigned int depth;
+/* fork_gate_fork() closed the gate and ran the prepare hook: the handler has done its work. */
+static _Thread_local bool preflight;
 static const struct fork_gate_hooks *_Atomic hooks;
 
 void fork_gate_set_hooks(const struct fork_gate_hooks *h)
@@ -46,7 +60,8 @@ void fork_gate_set_hooks(const struct fork_gate_hooks *h)
 	atomic_store(&hooks, h);
 }
 
-static void gate_prepare(void)
+/* Close the gate, wait until no other thread is inside, run the prepare hook: its result. */
+static int gate_close_prepare(void)
 {
 	const struct fork_gate_hooks *h;
 
@@ -55,8 +70,21 @@ static void gate_prepare(void)
 	while (readers > (depth ? 1u : 0u))
 		pthread_cond_wait(&gate_cond, &gate_mutex);
 	h = atomic_load(&hooks);
-	if (h)
-		h->prepare();
+	return h ? h->prepare() : 0;
+}
+
+static void gate_open(void)
+{
+	writer = false;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_mutex);
+}
+
+static void gate_prepare(void)
+{
+	/* A failure here cannot stop the fork: the hook has left the child without it. */
+	if (!preflight)
+		(void)gate_close_prepare();
 	ualloc_fork_prepare();
 }
 
@@ -64,19 +92,18 @@ static void gate_parent(void)
 {
 	const struct fork_gate_hooks *h = atomic_load(&hooks);
 
+	preflight = false;
 	ualloc_fork_parent();
 	if (h)
 		h->parent();
-	writer = false;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_mutex);
+	gate_open();
 }
 
-static void gate_child(void)
+/* The child's side after the fail-nth registry (gate_child(), or a fork that ran no handlers). */
+static void gate_child_open(void)
 {
 	const struct fork_gate_hooks *h = atomic_load(&hooks);
 
-	ualloc_fork_child();
 	stats_fork_child();
 	if (h)
 		h->child();
@@ -86,11 +113,59 @@ static void gate_child(void)
 	pthread_mutex_unlock(&gate_mutex);
 }
 
+static void gate_child(void)
+{
+	preflight = false;
+	ualloc_fork_child();
+	gate_child_open();
+	ualloc_fork_child_done();
+}
+
 static void gate_init(void)
 {
 	/* Epoch's handlers first, so that ours (registered later) run first in prepare. */
 	(void)epoch_uses_membarrier();
 	pthread_atfork(gate_prepare, gate_parent, gate_child);
+	atomic_store(&gate_ready, true);
+}
+
+pid_t fork_gate_fork(pid_t (*fork_fn)(void))
+{
+	const struct fork_gate_hooks *h;
+	pid_t pid;
+	int rc;
+
+	/* A process that never entered the library has nothing to share (and no handlers). */
+	if (!atomic_load(&gate_ready))
+		return fork_fn();
+	rc = gate_close_prepare();
+	if (rc) {
+		/* The hook undid what it made; its parent half lets go of the rest. */
+		h = atomic_load(&hooks);
+		if (h)
+			h->parent();
+		gate_open();
+		errno = -rc;
+		return -1;
+	}
+	preflight = true;
+	pid = fork_fn();
+	if (preflight) {
+		/* A fork function that ran no handlers: their work, here. */
+		int err = errno;
+
+		preflight = false;
+		if (!pid) {
+			gate_child_open();
+		} else {
+			h = atomic_load(&hooks);
+			if (h)
+				h->parent();
+			gate_open();
+		}
+		errno = err;
+	}
+	return pid;
 }
 
 void fork_gate_enter(void)

@@ -34,7 +34,9 @@
  *
  * Locks: none of its own; the model serialises its own state. A frozen /
  * thawed BAR mapping is swapped under the PE's watch lock and util/file's
- * mapping lock (ufile_vma_remap), in that order.
+ * mapping lock (ufile_vma_swap), in that order; a forked child's under the
+ * PE's watch lock, the channel's agent lock, then the child's mapping lock
+ * (in the child, by its agent thread: lib/uiommu_remote.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -399,45 +401,30 @@ static void vfio_region_vma_close(void *priv)
  * MMIO must change the mapping itself: while frozen its pages are a private
  * page of all ones (loads read ones, stores never reach the device), and
  * when MMIO thaws the device's memory is mapped back at the same address.
+ * A mapping made in a forked child (a remote caller) is swapped by the
+ * child, which the owner asks (util/file.h ufile_rvma_swap()).
  */
 struct vfio_bar_map {
 	struct spapr_mmio_watch w;
 	struct spapr_pe *pe;
 	struct uiommu_file *file; /* the device file the mapping holds */
+	struct ufile_rvma *rv;	  /* the remote caller's mapping, or NULL: ours */
 	uintptr_t addr;
 	int prot, fd;
 	uint64_t fd_off;
-	bool frozen;
 };
-
-static int vfio_bar_map_run(void *run, size_t len, void *arg)
-{
-	struct vfio_bar_map *bm = arg;
-	void *p;
-
-	if (bm->frozen) {
-		p = mmap(run, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-		if (p == MAP_FAILED)
-			return -errno;
-		memset(p, 0xff, len);
-		if (bm->prot != (PROT_READ | PROT_WRITE) && mprotect(p, len, bm->prot))
-			return -errno;
-		return 0;
-	}
-	p = mmap(run, len, bm->prot, MAP_FIXED | MAP_SHARED, bm->fd,
-		 (off_t)(bm->fd_off + ((uintptr_t)run - bm->addr)));
-	return p == MAP_FAILED ? -errno : 0;
-}
 
 static void vfio_bar_map_state(void *arg, bool frozen)
 {
 	struct vfio_bar_map *bm = arg;
 	int rc;
 
-	bm->frozen = frozen;
-	rc = ufile_vma_remap((void *)bm->addr, vfio_bar_map_run, bm);
-	if (rc && rc != -ENOENT)
+	if (bm->rv)
+		rc = ufile_rvma_swap(bm->rv, frozen, bm->prot, bm->fd, bm->fd_off);
+	else
+		rc = ufile_vma_swap((void *)bm->addr, frozen, bm->prot, bm->fd, bm->fd_off);
+	/* Unmapped meanwhile (ENOENT), or the child has gone (ESRCH): nothing to swap. */
+	if (rc && rc != -ENOENT && rc != -ESRCH)
 		ulog_warn("vfio: BAR mapping at %p: %s the PE's MMIO failed: %s", (void *)bm->addr,
 			  frozen ? "freezing" : "thawing", strerror(-rc));
 }
@@ -447,6 +434,7 @@ static void vfio_bar_vma_close(void *priv)
 	struct vfio_bar_map *bm = priv;
 
 	spapr_pe_unwatch_mmio(bm->pe, &bm->w);
+	ufile_rvma_put(bm->rv);
 	ufile_put(bm->file);
 	ufree(bm);
 }
@@ -456,12 +444,10 @@ static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t lengt
 			      int prot, int fd, uint64_t fd_off, void **out)
 {
 	struct vfio_bar_map *bm = uzalloc(sizeof(*bm));
-	int rc;
+	int rc = -ENOMEM;
 
-	if (!bm) {
-		munmap(p, length);
-		return -ENOMEM;
-	}
+	if (!bm)
+		goto unmap;
 	*bm = (struct vfio_bar_map){
 		.w = {.fn = vfio_bar_map_state, .arg = bm},
 		.pe = spapr_dev_pe(df->device->dev),
@@ -471,18 +457,28 @@ static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t lengt
 		.fd = fd,
 		.fd_off = fd_off,
 	};
+	/* In a forked child: a handle the owner's other threads can swap it through. */
+	if (uaccess_current_mm()) {
+		bm->rv = ufile_rvma_get(p, &rc);
+		if (!bm->rv)
+			goto free;
+	}
 	ufile_get(df->file);
 	rc = ufile_vma_add(p, req_len, vfio_bar_vma_close, bm);
 	if (rc) {
-		munmap(p, length);
 		ufile_put(df->file);
-		ufree(bm);
-		return rc;
+		ufile_rvma_put(bm->rv);
+		goto free;
 	}
 	/* Applies the state now: a mapping made while frozen starts as all ones. */
 	spapr_pe_watch_mmio(bm->pe, &bm->w);
 	*out = p;
 	return 0;
+free:
+	ufree(bm);
+unmap:
+	ufile_unmap(p, length);
+	return rc;
 }
 
 int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, int prot, int flags,
@@ -521,13 +517,6 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 		rc = vdev->ops->region_mmap(vdev, index, off, req_len, &fd, &fd_off);
 	if (rc)
 		return rc;
-	/*
-	 * A BAR behind an sPAPR PE is remapped here when its MMIO freezes, which
-	 * cannot be done to another process's mapping (a forked child's).
-	 */
-	if (index <= VFIO_PCI_BAR5_REGION_INDEX && spapr_dev_pe(vdev->dev) &&
-	    uaccess_current_mm())
-		return -EOPNOTSUPP;
 	/* Here, or in the forked child this thread serves (fd passed over the channel). */
 	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (int64_t)fd_off, &p);
 	if (rc)

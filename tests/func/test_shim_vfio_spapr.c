@@ -20,6 +20,9 @@
  * freezes and deasserting it thaws; pages the program unmapped stay
  * unmapped.
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -224,6 +227,142 @@ static void test_tce_eeh(void *arg)
 	munmap(mem, MEM_SIZE);
 }
 
+static void wait_byte(int rfd)
+{
+	char b;
+
+	TAP_CHECK_EQ(read(rfd, &b, 1), 1, "the other side's signal");
+}
+
+/* The child of test_fork_bar(): 0, or the step that failed. */
+static int fork_bar_child(int c, struct dev *a, struct dev *b, int go, int ready)
+{
+	uint8_t *w, *late, x;
+	uint32_t st;
+
+	/* The inherited device fd maps the BAR's buffer: the device's bytes. */
+	w = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd,
+		 (off_t)(b->bar0 + DT_BUF));
+	if (w == MAP_FAILED)
+		return 1;
+	if (w[0] != 0x3c || w[0xff] != 0x3c || w[0x100] != 0)
+		return 2;
+	memset(w + 0x100, 0x5a, 0x100);
+	if (write(ready, "1", 1) != 1 || read(go, &x, 1) != 1)
+		return 3;
+	/* The parent froze the PE: all ones here too, and stores go nowhere. */
+	for (unsigned int i = 0; i < DT_BUF_SIZE; i += 0x800)
+		if (w[i] != 0xff)
+			return 4;
+	memset(w, 0x77, 0x10);
+	late = mmap(NULL, SHIM_PAGE, PROT_READ, MAP_SHARED, b->fd, (off_t)(b->bar0 + DT_BUF));
+	if (late == MAP_FAILED || late[0] != 0xff)
+		return 5;
+	if (write(ready, "2", 1) != 1 || read(go, &x, 1) != 1)
+		return 6;
+	/* Thawed by the parent: the device's bytes again, in both mappings. */
+	if (w[0] != 0x3c || w[0xff] != 0x3c || w[0x100] != 0x5a || late[0] != 0x3c)
+		return 7;
+	/* The child's own DMA outside every window freezes the PE: at once here. */
+	if (pwrite(a->fd, &(uint64_t){GIB}, 8, (off_t)(a->bar0 + DT_SRC)) != 8 ||
+	    pwrite(a->fd, &(uint64_t){0x12000}, 8, (off_t)(a->bar0 + DT_DST)) != 8 ||
+	    pwrite(a->fd, &(uint32_t){0x10}, 4, (off_t)(a->bar0 + DT_LEN)) != 4 ||
+	    pwrite(a->fd, &(uint32_t){OP_COPY}, 4, (off_t)(a->bar0 + DT_OP)) != 4 ||
+	    pwrite(a->fd, &(uint32_t){1}, 4, (off_t)(a->bar0 + DT_GO)) != 4)
+		return 8;
+	if (pread(a->fd, &st, 4, (off_t)(a->bar0 + DT_STATUS)) != 4 || st != 0xffffffffu)
+		return 9;
+	if (w[0] != 0xff || w[0x100] != 0xff || late[0] != 0xff)
+		return 10;
+	/* Part unmapped, then thawed by the child: what is left shows the device. */
+	if (munmap(w, SHIM_PAGE) || munmap(late, SHIM_PAGE))
+		return 11;
+	if (eeh(c, VFIO_EEH_PE_UNFREEZE_IO) || eeh(c, VFIO_EEH_PE_UNFREEZE_DMA) ||
+	    eeh(c, VFIO_EEH_PE_GET_STATE) != VFIO_EEH_PE_STATE_NORMAL)
+		return 12;
+	if (w[SHIM_PAGE] != 0)
+		return 13;
+	w[SHIM_PAGE] = 0x66;
+	if (write(ready, "3", 1) != 1 || read(go, &x, 1) != 1)
+		return 14;
+	/* The rest stays mapped: the exit unmaps it. */
+	return 0;
+}
+
+/*
+ * A forked child maps a BAR of a device behind an sPAPR PE through the
+ * device fd it inherited: the same bytes as the parent's mapping both
+ * ways; a freeze by the parent makes the child's mapping (and one it makes
+ * while frozen) read all ones and drop its stores; a thaw brings the
+ * device's bytes back; the child's own DMA outside every window freezes
+ * its mapping before the call returns, and its thaw gives it back.
+ */
+static void test_fork_bar(void *arg)
+{
+	struct vfio_iommu_spapr_register_memory reg = {.argsz = sizeof(reg), .size = MEM_SIZE};
+	int c, g, go[2], ready[2];
+	struct dev a, b;
+	uint8_t *mem, *win;
+	pid_t pid;
+
+	(void)arg;
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TAP_CHECK(mem != MAP_FAILED, "mmap");
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	g = open("/dev/vfio/3", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(c >= 0 && g >= 0, "container, group 3: %s", strerror(errno));
+	CHECK_OK(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
+	CHECK_OK(ioctl(c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	reg.vaddr = (uintptr_t)mem;
+	CHECK_OK(ioctl(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg));
+	dev_open(g, &a, "0000:00:04.0");
+	dev_open(g, &b, "0000:00:05.0");
+	win = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd,
+		   (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(win != MAP_FAILED, "the parent's mapping: %s", strerror(errno));
+	memset(win, 0x3c, 0x100);
+	memset(win + 0x100, 0, DT_BUF_SIZE - 0x100);
+	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
+	pid = fork_child();
+	if (!pid) {
+		close(go[1]);
+		close(ready[0]);
+		_exit(fork_bar_child(c, &a, &b, go[0], ready[1]));
+	}
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	close(go[0]);
+	close(ready[1]);
+	wait_byte(ready[0]);
+	TAP_CHECK(win[0x100] == 0x5a && win[0x1ff] == 0x5a, "the child's stores: 0x%x",
+		  win[0x100]);
+	TAP_CHECK_EQ(copy(&a, GIB, 0x12000, 0x10), 0xffffffffu, "a DMA outside every window");
+	TAP_CHECK_EQ(win[0], 0xff, "the parent's mapping is frozen");
+	TAP_CHECK_EQ(write(go[1], "1", 1), 1, "go");
+	wait_byte(ready[0]);
+	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_IO));
+	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_DMA));
+	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the child's frozen stores never reached it");
+	TAP_CHECK_EQ(write(go[1], "2", 1), 1, "go");
+	wait_byte(ready[0]);
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "thawed by the child");
+	TAP_CHECK_EQ(win[SHIM_PAGE], 0x66, "the child's store after its thaw");
+	TAP_CHECK_EQ(win[0], 0x3c, "the parent's mapping is thawed too");
+	TAP_CHECK_EQ(write(go[1], "3", 1), 1, "go");
+	TAP_CHECK_EQ(wait_child(pid), 0, "child step");
+	close(go[1]);
+	close(ready[0]);
+	CHECK_OK(munmap(win, DT_BUF_SIZE));
+	CHECK_OK(close(a.fd));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
+	/* Nothing the child's mappings held is left: the group opens again. */
+	g = open("/dev/vfio/3", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(g >= 0, "group 3 again: %s", strerror(errno));
+	close(g);
+	munmap(mem, MEM_SIZE);
+}
+
 int main(void)
 {
 	static const struct {
@@ -233,6 +372,8 @@ int main(void)
 		{"the sPAPR topology's groups and cdevs", test_paths},
 		{"TCE v2 container, DMA through the default window, EEH freeze and thaw",
 		 test_tce_eeh},
+		{"a forked child's BAR mapping: the device's bytes, all ones while frozen",
+		 test_fork_bar},
 	};
 
 	shim_check_preloaded();
