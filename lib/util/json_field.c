@@ -79,7 +79,10 @@ static const char *describe(const json_t *v, bool quote, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
 		return buf;
 	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
+		/* As written, near enough: 1.0 must not read as the integer 1. */
+		snprintf(buf, len, "%.15g", json_real_value(v));
+		if (!strpbrk(buf, ".eni"))
+			jf_add(buf, len, strlen(buf), ".0");
 		return buf;
 	case JSON_STRING:
 		break;
@@ -387,9 +390,16 @@ int jf_parse(struct jf *jf, const char *text, size_t len, json_t **root)
 
 	*root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*root) {
-		snprintf(jf->err, jf->errlen, "%s:%d:%d: invalid JSON: %s", jf->file,
+		/* An integer JSON cannot hold here is one for a string: say how. */
+		bool big = json_error_code(&jerr) == json_error_numeric_overflow &&
+			   !strncmp(jerr.text, "too big integer", 15);
+
+		snprintf(jf->err, jf->errlen, "%s:%d:%d: invalid JSON: %s%s", jf->file,
 			 jerr.line > 0 ? jerr.line : 1, jerr.column > 0 ? jerr.column : 1,
-			 jerr.text);
+			 jerr.text,
+			 big ? " (expected at most 2^63 - 1; write larger numbers as strings, "
+			       "e.g. \"0xffff_ffff_ffff_ffff\")"
+			     : "");
 		return -EINVAL;
 	}
 	ret = jpos_scan(&jf->pos, text, len);

@@ -667,6 +667,21 @@ void topology_free(struct topology *t)
 	ufree(t);
 }
 
+/*
+ * uiommu's CLI reads two more kinds of JSON file, kept next to topologies
+ * in scenarios/: a top-level key of one of them says which it looks like.
+ */
+static const char *other_kind(json_t *root)
+{
+	if (json_object_get(root, "machine") || json_object_get(root, "steps"))
+		return "; this looks like a run scenario, for uiommu run, which describes its "
+		       "own machine";
+	if (json_object_get(root, "memory") || json_object_get(root, "stage1") ||
+	    json_object_get(root, "stage2"))
+		return "; this looks like a page-table scenario, for uiommu walk and uiommu trace";
+	return NULL;
+}
+
 static int parse_root(struct tl *ld, json_t *root)
 {
 	struct topology *t = ld->t;
@@ -679,7 +694,7 @@ static int parse_root(struct tl *ld, json_t *root)
 	if (!json_is_object(root))
 		return jf_err(&ld->jf, "", false, "expected an object at the top level, got %s",
 			      jf_describe_as(&ld->jf, root, d, sizeof(d)));
-	ret = jf_check_keys(&ld->jf, root, "", top_keys);
+	ret = jf_check_keys_note(&ld->jf, root, "", top_keys, other_kind(root));
 	if (ret)
 		return ret;
 	ret = jf_get_str(&ld->jf, root, "", "description", false, &desc);

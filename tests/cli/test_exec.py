@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Tap, run  # noqa: E402
 
 uiommu, helper = sys.argv[1], sys.argv[2]
-t = Tap(46)
+t = Tap(46 + 10 + 1)
 tmp = tempfile.mkdtemp(prefix="uiommu-exec-test.")
 
 
@@ -137,6 +137,47 @@ t.ok(rc == 2 and out == "" and err == "uiommu exec: " + bad + ":2:67: devices[0]
 rc, out, err = ex("--", "sh", "-c", "echo ran", env={"UIOMMU_CONFIG": bad})
 t.ok(rc == 2 and out == "" and bad + ":2:67: devices[0].group" in err,
      "UIOMMU_CONFIG from the environment is checked too", (rc, out, err))
+
+# More bad topology files: each is one line on stderr with the file, the line
+# (and column) and what was expected, exit 2, and the program never runs.
+# Columns by hand; jansson puts a token it cannot read at its last character.
+DEV = '{"iommus": [{"name": "s", "model": "smmuv3"}],\n "devices": [{"type": "dmatest", ' \
+      '"name": "0000:00:01.0", "group": GROUP}]}\n'
+BAD_TOPOLOGIES = [
+    ("empty", "", "{f}:1:1: invalid JSON: '[' or '{{' expected near end of file"),
+    ("truncated", '{"iommus": [', "{f}:1:"),
+    ("an array", "[]\n", "{f}:1:1: expected an object at the top level, got an array"),
+    ("unknown key", '{"iommus": [], "devices": [], "colour": 1}\n',
+     "{f}:1:31: colour: unknown key (expected description, iommus, devices)"),
+    ("a run scenario", '{"machine": {}, "steps": []}\n',
+     "{f}:1:2: machine: unknown key (expected description, iommus, devices; this looks like a "
+     "run scenario, for uiommu run, which describes its own machine)"),
+    ("a page-table scenario", '{"memory": {}, "stage1": {}}\n',
+     "{f}:1:2: memory: unknown key (expected description, iommus, devices; this looks like a "
+     "page-table scenario, for uiommu walk and uiommu trace)"),
+    ("wrong type", '{"iommus": {}, "devices": []}\n',
+     "{f}:1:12: iommus: expected an array of IOMMU instances, got an object"),
+    ("a fraction", DEV.replace("GROUP", "1.0"),
+     "{f}:2:67: devices[0].group: expected a number from 0 to 0x7fffffff, got 1.0"),
+    ("out of range", DEV.replace("GROUP", "2147483648"),
+     "{f}:2:67: devices[0].group: expected a number from 0 to 0x7fffffff, got 2147483648"),
+    ("too big for JSON", DEV.replace("GROUP", "9" * 20),
+     "{f}:2:86: invalid JSON: too big integer near '" + "9" * 20 + "' (expected at most "
+     "2^63 - 1; write larger numbers as strings, e.g. \"0xffff_ffff_ffff_ffff\")"),
+]
+for what, text, want in BAD_TOPOLOGIES:
+    f = os.path.join(tmp, "badtopo.json")
+    with open(f, "w") as fh:
+        fh.write(text)
+    want = "uiommu exec: " + want.format(f=f)
+    rc, out, err = ex("--config", f, "--", "sh", "-c", "echo ran")
+    exact = not want.endswith(":")
+    t.ok(rc == 2 and out == "" and err.count("\n") == 1 and
+         (err == want + "\n" if exact else err.startswith(want) and "expected" in err),
+         f"--config, {what}: {want}", (rc, out, err))
+rc, out, err = ex("--config", tmp, "--", "sh", "-c", "echo ran")
+t.ok(rc == 2 and out == "" and err == f"uiommu exec: {tmp}: not a regular file\n",
+     "--config, a directory: not a regular file", (rc, out, err))
 rc, out, err = run_env({"UIOMMU_CONFIG": os.path.relpath(cfg)}, "exec", "--", helper, "env",
                        "UIOMMU_CONFIG")
 t.ok(rc == 0 and out.strip() == os.path.abspath(cfg),

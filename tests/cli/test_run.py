@@ -109,6 +109,13 @@ BAD = [
     ("unknown top-level key", steps('{ "step": "map" }').replace('"steps"', '@"stepz"'),
      "stepz: unknown key (expected description, machine, steps)"),
     ("no machine", '@{ "steps": [ { "step": "map" } ] }\n', 'missing key "machine"'),
+    # The other two kinds of JSON file in scenarios/: named, with the command for them.
+    ("a page-table scenario", '{\n  @"memory": { "base": 0, "size": "1M" },\n  "stage1": {}\n}\n',
+     "memory: unknown key (expected description, machine, steps; this looks like a page-table "
+     "scenario, for uiommu walk and uiommu trace)"),
+    ("a topology", '{ @"iommus": [], "devices": [] }\n',
+     "iommus: unknown key (expected description, machine, steps; this looks like a topology, "
+     "for uiommu exec --config)"),
     ("unknown step", steps('{ "step": @"mapp" }'),
      "steps[0].step: expected a step (map, unmap, write, check, guest_map, guest_unmap, cd, "
      "ste, invalidate, dma, dma_wait, expect_event, expect_page_request, page_response, msi, "
@@ -126,6 +133,10 @@ BAD = [
      "steps[0].size: 0x1770 is not a multiple of 4K"),
     ("bad number", steps('{ "step": "map", "gpa": @"0x4000_000g", "size": "4K" }'),
      'steps[0].gpa: expected a number such as 4096, "0x1000" or "4K", got 0x4000_000g'),
+    ("a fraction shown as one", steps('{ "step": "map", "gpa": "0x4000_0000", "size": @4096.0 }'),
+     'steps[0].size: expected a number such as 4096, "0x1000" or "4K", got 4096.0'),
+    ("a wrong type", steps('{ "step": "map", "gpa": @[], "size": "4K" }'),
+     'steps[0].gpa: expected a number such as 4096, "0x1000" or "4K", got an array'),
     ("an event name", steps('{ "step": "expect_event", "type": @"F_TRANSLATE" }'),
      'steps[0].type: expected an SMMUv3 event name such as F_TRANSLATION or F_PERMISSION, or '
      '"any", got F_TRANSLATE'),
@@ -232,7 +243,7 @@ def position(text):
     return text[:i].count("\n") + 1, i - (text.rfind("\n", 0, i) + 1) + 1, text[:i] + text[i + 1:]
 
 
-n = 3 * len(SCENARIOS) + 2 + len(FAILS) + 2 + len(BAD) + 5 + (RUNS + GROUP - 1) // GROUP
+n = 3 * len(SCENARIOS) + 2 + len(FAILS) + 2 + len(BAD) + 7 + (RUNS + GROUP - 1) // GROUP
 t = Tap(n)
 
 # ---------------------------------------------------------------------------
@@ -314,6 +325,12 @@ t.ok(rc == 2 and out == "" and re.match(r"uiommu run: \S+syntax.json:1:\d+: inva
 rc, out, err = run(uiommu, "run", os.path.join(tmp, "missing.json"))
 t.ok(rc == 2 and out == "" and err.endswith("missing.json: No such file or directory\n"),
      "a missing file: exit 2", err)
+rc, out, err = run(uiommu, "run", tmp)
+t.ok(rc == 2 and out == "" and err == f"uiommu run: {tmp}: not a regular file\n",
+     "a directory: exit 2", err)
+rc, out, err = run(uiommu, "run", write("empty.json", ""))
+t.ok(rc == 2 and out == "" and err == f"uiommu run: {tmp}/empty.json:1:1: invalid JSON: "
+     "'[' or '{' expected near end of file\n", "an empty file: its position, exit 2", err)
 rc, out, err = run(uiommu, "run", "--bogus")
 t.ok(rc == 2 and "unknown option '--bogus'" in err, "an unknown option: exit 2", err)
 rc, out, err = run(uiommu, "run", DEFAULT, DEFAULT)

@@ -14,7 +14,7 @@ from tap import Tap, run  # noqa: E402
 
 uiommu = sys.argv[1]
 files = sorted(glob.glob("tests/data/bad-*.json"))
-t = Tap(len(files) + 1)
+t = Tap(len(files) + 3)
 t.ok(len(files) >= 20, f"{len(files)} bad scenario files found")
 for f in files:
     with open(f[:-5] + ".err") as e:
@@ -23,4 +23,11 @@ for f in files:
     t.ok(rc == 1 and out == "" and err == want,
          f"{os.path.basename(f)}: {want.strip()}",
          f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}\nwanted: {want!r}")
+
+# Files that cannot be read have no line: the file and the reason.
+for path, why in (("tests/data", "not a regular file"),
+                  ("tests/data/no-such-scenario.json", "No such file or directory")):
+    rc, out, err = run(uiommu, "walk", path, "--iova", "0x1000")
+    t.ok(rc == 1 and out == "" and err == f"uiommu walk: {path}: {why}\n",
+         f"{path}: {why}", f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}")
 t.done()

@@ -22,6 +22,10 @@ PASIDS = "tests/data/pasids.json"
 S2ONLY = "tests/data/s2-only.json"
 OFF = ["--iotlb", "0", "--walk-cache", "0", "--ipa-cache", "0"]
 EXPECT = "expected iova,len,r|w[,pasid], got"
+ACCESS = "expected the access r or w, got"
+IOVA = "expected an IOVA such as 0x1000 or 4096, got"
+PASID = "expected a PASID from 0 to 1048575, got"
+NONE = "expected lines iova,len,r|w[,pasid], got the end of the file and no transaction"
 
 tmp = tempfile.TemporaryDirectory()
 
@@ -35,23 +39,30 @@ def tfile(name, text, mode="w"):
 
 # (trace contents, scenario, extra args, expected stderr with {f} for the file)
 BAD_TRACES = [
+    # Not three or four fields: the whole line is shown.
     ("0x1000,4096\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096'"),
-    ("# header\n\n0x1000,4096,x\n", DEMO, [], "{f}:3: " + EXPECT + " '0x1000,4096,x'"),
     ("0x1000,4096,r,1,2\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,1,2'"),
-    ("zz,4096,r\n", DEMO, [], "{f}:1: " + EXPECT + " 'zz,4096,r'"),
-    ("0x1000,,r\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,,r'"),
-    ("0x1000,4096,rw\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,rw'"),
-    ("0x1000,4096,r,\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,'"),
     ("0x1000 4096 r\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000 4096 r'"),
-    ("0x1000,4096,r,pasid\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r,pasid'"),
+    ("0x1000,4096,r" + "," * 70 + "\n", DEMO, [],
+     "{f}:1: " + EXPECT + " '0x1000,4096,r" + "," * 47 + "...'"),
+    ("0x1000,4096,r\0\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r\\x00'"),
+    # Three or four fields: the first wrong one, and what it should be.
+    ("# header\n\n0x1000,4096,x\n", DEMO, [], "{f}:3: " + ACCESS + " 'x'"),
+    ("0x1000,4096,rw\n", DEMO, [], "{f}:1: " + ACCESS + " 'rw'"),
+    ("0x1000,4096,W\n", DEMO, [], "{f}:1: " + ACCESS + " 'W'"),
+    ("zz,4096,r\n", DEMO, [], "{f}:1: " + IOVA + " 'zz'"),
+    ("-1,4096,r\n", DEMO, [], "{f}:1: " + IOVA + " '-1'"),
+    ("\x01\x02\xff,1,r\n", DEMO, [], "{f}:1: " + IOVA + " '\\x01\\x02\\xff'"),
     ("0x1_0000_0000_0000_0000,1,r\n", DEMO, [],
-     "{f}:1: " + EXPECT + " '0x1_0000_0000_0000_0000,1,r'"),
+     "{f}:1: expected an IOVA below 2^64, got '0x1_0000_0000_0000_0000'"),
+    ("0x1000,,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got ''"),
     ("0x1000,0,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got '0'"),
     ("0x1000,8G,r\n", DEMO, [], "{f}:1: expected a length from 1 to 4G, got '8G'"),
+    ("0x1000,4096,r,\n", DEMO, [], "{f}:1: " + PASID + " ''"),
+    ("0x1000,4096,r,pasid\n", DEMO, [], "{f}:1: " + PASID + " 'pasid'"),
+    ("0x1000,4096,r,0x100000\n", DEMO, [], "{f}:1: " + PASID + " '0x100000'"),
     ("0xffffffffffffff00,0x1000,r\n", DEMO, [],
      "{f}:1: 0xffffffffffffff00 + 4096 bytes runs past the end of the 64-bit address space"),
-    ("0x1000,4096,r,0x100000\n", DEMO, [],
-     "{f}:1: expected a PASID from 0 to 1048575, got '0x100000'"),
     ("0x8040200000,4096,r\n0x8040200000,4096,r,7\n", DEMO, [],
      "{f}:2: scenarios/nested-4k.json: no stage 1 for PASID 7 (the scenario has no "
      "\"pasids\")"),
@@ -60,12 +71,11 @@ BAD_TRACES = [
     ("0x1000_0000,4K,r,1\n0x1000_0000,4K,r\n", PASIDS, [],
      "{f}:2: no PASID on this line, no --pasid, and tests/data/pasids.json has no \"stage1\" "
      "(its PASIDs: 1, 2)"),
-    ("\x01\x02\xff,1,r\n", DEMO, [], "{f}:1: " + EXPECT + " '\\x01\\x02\\xff,1,r'"),
-    ("0x1000,4096,r" + "," * 70 + "\n", DEMO, [],
-     "{f}:1: " + EXPECT + " '0x1000,4096,r" + "," * 47 + "...'"),
-    ("# nothing but comments\n\n   \n", DEMO, [],
-     "{f}: no transactions (expected lines iova,len,r|w[,pasid])"),
-    ("0x1000,4096,r\0\n", DEMO, [], "{f}:1: " + EXPECT + " '0x1000,4096,r\\x00'"),
+    # No transaction at all: the position where the file ends (after a last
+    # newline, the line that follows it), as the JSON loaders give it.
+    ("", DEMO, [], "{f}:1: " + NONE),
+    ("# nothing but comments\n\n   \n", DEMO, [], "{f}:4: " + NONE),
+    ("# no newline at the end", DEMO, [], "{f}:1: " + NONE),
 ]
 
 USAGE = [
@@ -95,7 +105,7 @@ USAGE = [
     ([DEMO, "t.csv", "--frob"], "uiommu trace: unknown option '--frob'"),
 ]
 
-t = Tap(len(BAD_TRACES) + 3 + len(USAGE) + 11 + 13)
+t = Tap(len(BAD_TRACES) + 4 + len(USAGE) + 11 + 13 + 4)
 
 # --- Trace-file errors: one line on stderr, exit 1, nothing on stdout. ---
 for i, (text, scen, extra, want) in enumerate(BAD_TRACES):
@@ -109,6 +119,9 @@ rc, out, err = run(uiommu, "trace", DEMO, os.path.join(tmp.name, "missing.csv"),
 t.ok(rc == 1 and out == "" and
      err == f"uiommu trace: {tmp.name}/missing.csv: No such file or directory\n",
      "a missing trace file", err)
+rc, out, err = run(uiommu, "trace", DEMO, tmp.name, *OFF)
+t.ok(rc == 1 and out == "" and err == f"uiommu trace: {tmp.name}: Is a directory\n",
+     "a directory as the trace file", err)
 rc, out, err = run(uiommu, "trace", "tests/data/bad-granule.json", tfile("ok.csv", "0,1,r\n"))
 t.ok(rc == 1 and out == "" and err.startswith("uiommu trace: tests/data/bad-granule.json:5:16: "),
      "a bad scenario is reported like uiommu walk reports it", err)
@@ -187,7 +200,7 @@ t.ok(j.get("trace") == "<stdin>" and j.get("translations") == 64 and
 bad = __import__("subprocess").run(
     f"printf '0x1000,1,q\\n' | {uiommu} trace {DEMO} - --iotlb 0 --walk-cache 0 --ipa-cache 0",
     shell=True, capture_output=True, text=True)
-t.ok(bad.returncode == 1 and bad.stderr == "uiommu trace: <stdin>:1: " + EXPECT + " '0x1000,1,q'\n",
+t.ok(bad.returncode == 1 and bad.stderr == "uiommu trace: <stdin>:1: " + ACCESS + " 'q'\n",
      "stdin errors say <stdin>", bad.stderr)
 
 # help
@@ -256,6 +269,40 @@ t.ok(rc == 0 and
      "  walk S1 (L3 tables)             5            1            4    20.00%\n" in out and
      "reads          36 descriptors, 6.000 per translation (no caches: 17.333)" in out,
      "hand-worked replay: text table", out)
+
+# The IPA cache's note. nested-4k's stage 2 has no blocks, so every stage-2
+# leaf is 4K and none is larger than a stage-1 leaf (4K pages, a 2M block):
+# with the IOTLB on, no output IPA has a size to probe, the 0 % above is not
+# about output IPAs, and the report says so under the row.
+NOTE = ("n/a for output IPAs: no stage-2 leaf was larger than its stage-1 leaf, so each "
+        "counts a miss with nothing probed; only stage-1 table fetches can hit")
+ipa = c.get("ipa", {})
+t.ok(ipa.get("s2_leaf_larger") == 0 and ipa.get("note") == NOTE and
+     "  IPA                            10            0           10     0.00%\n"
+     "  (IPA: n/a for output IPAs: no stage-2 leaf was larger than its stage-1\n"
+     "   leaf, so each counts a miss with nothing probed; only stage-1 table\n"
+     "   fetches can hit)\n" in out,
+     "4K stage-2 leaves only: the IPA row says n/a for output IPAs", out + json.dumps(ipa))
+# The same scenario with stage-2 blocks: guest RAM (16M at IPA 0x4000_0000, PA
+# 0x8000_0000) is 2M blocks. A, B and C end in 4K stage-1 pages inside one: 3
+# translations with a larger stage-2 leaf. D and E are a 2M stage-1 block over a
+# 2M stage-2 block (not larger); F faults. So no note.
+blocks = json.load(open(DEMO))
+blocks["stage2"]["flags"] = []
+BLOCKS = tfile("nested-2m-s2.json", json.dumps(blocks))
+rc, out, err = run(uiommu, "trace", BLOCKS, HAND, "--json")
+ipa = ((json.loads(out) if rc == 0 else {}).get("caches") or {}).get("ipa", {})
+t.ok(ipa.get("s2_leaf_larger") == 3 and ipa.get("note", "") is None,
+     "2M stage-2 blocks behind 4K pages: 3 larger leaves, no note", out + err)
+# Without an IOTLB the IPA cache keeps every stage-2 leaf: no note either.
+rc, out, err = run(uiommu, "trace", DEMO, HAND, "--iotlb", "0")
+t.ok(rc == 0 and "  IPA " in out and "(IPA:" not in out, "IOTLB off: no IPA note", out + err)
+# Stage 2 alone (64K pages): the IOTLB holds every stage-2 leaf; nothing probed.
+f = tfile("s2c.csv", "0x10000,0x20000,r\n0x10000,4,r\n")
+rc, out, err = run(uiommu, "trace", S2ONLY, f)
+t.ok(rc == 0 and "  (IPA: n/a, stage 2 alone: the IOTLB holds every stage-2 leaf, so each\n"
+     "   look-up counts a miss with nothing probed)\n" in out,
+     "stage 2 alone: the IPA row says n/a", out + err)
 
 rc, out, err = run(uiommu, "trace", TRACE4K, zipf)
 t.ok(rc == 0 and "IOTLB" in out, "default caches replay", out + err)

@@ -5,6 +5,7 @@ errors exit 2 with one message (and a pointer to --help) on stderr and
 nothing on stdout.
 """
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,6 +20,7 @@ USAGE_ERRORS = [
     (["frob"], "uiommu: unknown command 'frob'"),
     (["--frob"], "uiommu: unknown option '--frob'"),
     (["help", "frob"], "uiommu help: unknown command 'frob'"),
+    (["help", "walk", "trace"], "uiommu help: expected one command name, got 2 words"),
     (["walk"], "uiommu walk: expected a SCENARIO file or --image FILE[@BASE]"),
     (["walk", DEMO], "uiommu walk: missing --iova ADDR"),
     (["walk", DEMO, "--iova"], "uiommu walk: option '--iova' needs an argument"),
@@ -30,6 +32,24 @@ USAGE_ERRORS = [
      "uiommu walk: --access: expected r, w and/or x (plus u for an unprivileged access), "
      "got 'rq'"),
     (["walk", DEMO, "--iova", "0", "--bogus"], "uiommu walk: unknown option '--bogus'"),
+    (["walk", DEMO, "--iova", "0", "--bogus=1"], "uiommu walk: unknown option '--bogus'"),
+    # An argument given to an option that takes none: named as the user wrote it, whatever
+    # the option's internal value (a letter, or a long-only one).
+    (["--version=2"], "uiommu: option '--version' takes no argument, got '--version=2'"),
+    (["walk", DEMO, "--iova", "0", "--json=yes"],
+     "uiommu walk: option '--json' takes no argument, got '--json=yes'"),
+    (["walk", DEMO, "--iova", "0", "--cache=1"],
+     "uiommu walk: option '--cache' takes no argument, got '--cache=1'"),
+    (["run", "--check=1"], "uiommu run: option '--check' takes no argument, got '--check=1'"),
+    (["trace", DEMO, "t.csv", "--sweep=yes"],
+     "uiommu trace: option '--sweep' takes no argument, got '--sweep=yes'"),
+    (["trace-gen", "zipfian", "--help=1"],
+     "uiommu trace-gen: option '--help' takes no argument, got '--help=1'"),
+    (["exec", "--summary=x", "--frob", "--", "true"], "uiommu exec: unknown option '--frob'"),
+    # A prefix of several long options (getopt_long takes a unique one).
+    (["walk", DEMO, "--s2-i", "1"],
+     "uiommu walk: option '--s2-i' is ambiguous: --s2-image, --s2-ias"),
+    (["walk", DEMO, "-jz"], "uiommu walk: unknown option '-z'"),
     (["walk", DEMO, "-z"], "uiommu walk: unknown option '-z'"),
     (["walk", DEMO, "extra", "--iova", "0"], "uiommu walk: unexpected argument 'extra'"),
     (["walk", DEMO, "--iova", "0", "--pasid", "0x100000"],
@@ -66,7 +86,57 @@ USAGE_ERRORS = [
       "--pasid", "1"], "uiommu walk: --pasid selects a stage 1 of a scenario file"),
 ]
 
-t = Tap(len(USAGE_ERRORS) * 2 + 10)
+# Every command of `uiommu --help`, and its man page doc/uiommu-CMD.1.
+rc, top, _ = run(uiommu, "--help")
+COMMANDS = re.findall(r"^  (\S+) ", top.split("Commands:\n", 1)[-1].split("\n\n", 1)[0], re.M)
+COMMANDS = [c for c in COMMANDS if c != "help"]
+OPT = re.compile(r"(?<![\w-])--[a-z0-9][a-z0-9-]*")
+PAIR = re.compile(r'(?<![\w-])-([A-Za-z])[ ",]{1,6}--([a-z0-9][a-z0-9-]*)')
+
+
+def man_sections(cmd, names):
+    """The roff text of the SYNOPSIS and OPTIONS sections, with \\- read as -."""
+    text, cur = [], None
+    for line in open(f"doc/uiommu-{cmd}.1"):
+        if line.startswith(".SH"):
+            cur = line[3:].strip().strip('"')
+        elif cur in names:
+            text.append(line)
+    return "".join(text).replace("\\-", "-")
+
+
+t = Tap(len(USAGE_ERRORS) * 2 + 11 + 1 + 6 * len(COMMANDS))
+t.ok(set(COMMANDS) >= {"run", "walk", "trace", "trace-gen", "exec"}, "the commands", COMMANDS)
+for cmd in COMMANDS:
+    rc, out, err = run(uiommu, cmd, "--help")
+    rc2, out2, _ = run(uiommu, cmd, "-h")
+    rc3, out3, _ = run(uiommu, "help", cmd)
+    t.ok(rc == 0 and err == "" and out.startswith(f"usage: uiommu {cmd} ") and
+         rc2 == 0 and out2 == out and rc3 == 0 and out3 == out,
+         f"{cmd} --help, -h and help {cmd}: the same help on stdout, exit 0", out + err)
+    t.ok(max(len(x) for x in out.splitlines()) <= 80, f"{cmd} --help fits in 80 columns",
+         [x for x in out.splitlines() if len(x) > 80])
+    # The help and the man page name the same options, with the same short forms.
+    man = man_sections(cmd, {"SYNOPSIS", "OPTIONS"})
+    t.ok(set(OPT.findall(out)) == set(OPT.findall(man)),
+         f"{cmd}: --help and uiommu-{cmd}(1) name the same long options",
+         f"help only: {sorted(set(OPT.findall(out)) - set(OPT.findall(man)))}\n"
+         f"man only: {sorted(set(OPT.findall(man)) - set(OPT.findall(out)))}")
+    t.ok(set(PAIR.findall(out)) == set(PAIR.findall(man)),
+         f"{cmd}: --help and uiommu-{cmd}(1) give the same short options",
+         f"{sorted(set(PAIR.findall(out)) ^ set(PAIR.findall(man)))}")
+    # Every long option the help names is one the command knows (it may then
+    # want an argument or a file, but is not unknown).
+    unknown = []
+    for o in sorted(set(OPT.findall(out))):
+        rc, _, err = run(uiommu, cmd, o, "--no-such-option-here")
+        if f"unknown option '{o}'" in err or "is ambiguous" in err:
+            unknown.append(f"{o}: {err.strip()}")
+    t.ok(not unknown, f"{cmd}: every option of its help is accepted", "\n".join(unknown))
+    rc, out, err = run(uiommu, cmd, "--no-such-option-here")
+    t.ok(rc == 2 and out == "" and err == f"uiommu {cmd}: unknown option '--no-such-option-here'\n"
+         f"Try 'uiommu {cmd} --help' for more information.\n",
+         f"{cmd}: an unknown option is a usage error (stderr, exit 2)", f"exit {rc}: {out!r} {err!r}")
 for args, want in USAGE_ERRORS:
     rc, out, err = run(uiommu, *args)
     first = err.splitlines()[0] if err else ""
@@ -104,6 +174,9 @@ rc, out2, err = run(uiommu, "walk", "--help")
 t.ok(rc == 0 and out2 == out, "walk --help is the same text", out2)
 rc, out, err = run(uiommu, "help")
 t.ok(rc == 0 and "Commands:" in out, "help alone", out)
+rc, out2, err = run(uiommu, "help", "--help")
+t.ok(rc == 0 and out2 == out and err == "",
+     "help --help (where 'uiommu help' usage errors point) is the main help", out2 + err)
 rc, out, err = run(uiommu, "-v", "walk", DEMO, "--iova", "0x8040201000")
 t.ok(rc == 0 and "stage1: vmsa-s1 table" in out and "Nested walk, 19 reads:" in out,
      "-v before the command lists the tables, then walks", out[:400])

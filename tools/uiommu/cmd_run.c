@@ -31,6 +31,7 @@ void cmd_run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: uiommu run [SCENARIO.json] [--json] [-v] [--timeout MS] [--check]\n"
+		"                  [--trace PATTERNS]\n"
 		"\n"
 		"Run a machine (an SMMUv3, guest RAM, dmatest devices) and a script of steps\n"
 		"through the iommufd API, as a VMM with a vSMMU does: map guest RAM into\n"

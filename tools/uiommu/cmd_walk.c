@@ -67,6 +67,7 @@ void cmd_walk_usage(FILE *f)
 	fprintf(f,
 		"usage: uiommu walk SCENARIO.json --iova ADDR... [--pasid N] [--access ACC]\n"
 		"                   [--json] [--cache] [--iotlb N[,WAYS]] [--walk-cache N[,WAYS]]\n"
+		"                   [--ipa-cache N[,WAYS]] [-v] [--trace PATTERNS]\n"
 		"       uiommu walk --image FILE[@BASE] --format FMT --root ADDR --iova ADDR\n"
 		"                   [stage options] [--s2-format FMT --s2-root ADDR ...]\n"
 		"\n"
@@ -409,7 +410,7 @@ static int run_walk(const struct walk_opts *o, struct walk_report *rep, struct x
 			walk_print_text_walk(stdout, rep);
 		}
 	}
-	if (all && walk_print_json_doc(stdout, all))
+	if (all && print_json_doc(stdout, all))
 		errx(1, "out of memory building the JSON report");
 	if (cache && !o->json)
 		walk_print_cache_stats(stdout, cache, xc, o->niova);

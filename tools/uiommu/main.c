@@ -17,6 +17,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,45 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/*
+ * getopt_long() said '?' for @arg, a long option ("--NAME" or "--NAME=V"):
+ * say whether it takes no argument, is an ambiguous prefix, or is unknown.
+ * (Its own messages are off, and optopt alone cannot tell these apart: it
+ * holds the option's value, which need not be a printable character.)
+ */
+static _Noreturn void bad_long_option(const char *cmd, const char *arg, int val,
+				      const struct option *longopts)
+{
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name), n = 0;
+	char list[256];
+	int matches = 0;
+
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (eq && val && o->val == val && o->has_arg == no_argument &&
+		    !strncmp(o->name, name, len))
+			cli_usage_error(cmd, "option '--%s' takes no argument, got '%s'", o->name,
+					arg);
+		if (strncmp(o->name, name, len))
+			continue;
+		if (n < sizeof(list))
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s--%s",
+					      matches ? ", " : "", o->name);
+		matches++;
+	}
+	if (matches > 1)
+		cli_usage_error(cmd, "option '--%.*s' is ambiguous: %s", (int)len, name, list);
+	cli_usage_error(cmd, "unknown option '%.*s'", (int)(len + 2), arg);
+}
+
+static bool takes_no_arg(const struct option *longopts, int val)
+{
+	for (const struct option *o = longopts; o && o->name; o++)
+		if (o->val == val && o->has_arg == no_argument)
+			return true;
+	return false;
+}
+
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
@@ -81,9 +121,19 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	opterr = 0;
 	c = getopt_long(argc, argv, opts, longopts, NULL);
 	if (c == '?') {
-		if (optopt)
-			cli_usage_error(cmd, "unknown option '-%c'", optopt);
-		cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		/*
+		 * optopt: 0 for a long option that is unknown or ambiguous, the
+		 * option's value for "--NAME=V" of one that takes no argument,
+		 * else the unknown short option's letter. A long option always
+		 * moves optind past its word; a short one in a cluster may not,
+		 * so the word is only looked at when optopt says "long".
+		 */
+		const char *arg = argv[optind - 1];
+
+		if (!optopt ||
+		    (!strncmp(arg, "--", 2) && strchr(arg, '=') && takes_no_arg(longopts, optopt)))
+			bad_long_option(cmd, arg, optopt, longopts);
+		cli_usage_error(cmd, "unknown option '-%c'", optopt);
 	}
 	if (c == ':')
 		cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
@@ -143,7 +193,7 @@ static int cmd_help(int argc, char **argv)
 	}
 	if (argc > 2)
 		cli_usage_error("help", "expected one command name, got %d words", argc - 1);
-	if (!strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;
 	}

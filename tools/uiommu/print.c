@@ -661,19 +661,21 @@ json_t *walk_json(const struct walk_report *w)
 	return o;
 }
 
-int walk_print_json_doc(FILE *f, json_t *doc)
+int print_json_doc(FILE *f, json_t *doc)
 {
 	int ret;
 
 	if (!doc)
 		return -ENOMEM;
 	ret = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', f);
 	json_decref(doc);
-	return ret ? -ENOMEM : 0;
+	if (ret)
+		return -ENOMEM;
+	fputc('\n', f);
+	return 0;
 }
 
 int walk_print_json(FILE *f, const struct walk_report *w)
 {
-	return walk_print_json_doc(f, walk_json(w));
+	return print_json_doc(f, walk_json(w));
 }

@@ -38,7 +38,12 @@ void walk_print_cache_stats(FILE *f, const struct xlate_cache *c, const struct x
 json_t *walk_json(const struct walk_report *w);
 /* 0, or -ENOMEM when the JSON document could not be built. */
 int walk_print_json(FILE *f, const struct walk_report *w);
-/* Print @doc (an object, or an array of them) and drop it; 0 or -ENOMEM. */
-int walk_print_json_doc(FILE *f, json_t *doc);
+/*
+ * Print @doc (indented, keys in order, then a newline) and drop it: the
+ * one JSON dump of every --json report (walk, trace, run). A NULL @doc (a
+ * build that ran out of memory) is -ENOMEM; so is a dump that fails, and
+ * then no newline follows what was written. 0 on success.
+ */
+int print_json_doc(FILE *f, json_t *doc);
 
 #endif

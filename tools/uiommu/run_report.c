@@ -9,11 +9,13 @@
  * the objects and prints one document at the end. Output is flushed per
  * step, so a run that hangs shows how far it got.
  */
+#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "print.h"
 #include "run_report.h"
 
 struct run_report {
@@ -291,8 +293,12 @@ int run_report_finish(struct run_report *r, unsigned int steps_run)
 		json_object_set_new(r->doc, "failure", json_string(r->failure));
 	}
 	if (r->json) {
-		json_dumpf(r->doc, r->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', r->out);
+		/* The document stays r->doc's (run_report_free() drops it). */
+		if (print_json_doc(r->out, json_incref(r->doc))) {
+			fflush(r->out);
+			warnx("the JSON report could not be written");
+			return 1;
+		}
 	} else {
 		fprintf(r->out, "\n");
 		if (r->failed && steps_run + 1 == total)

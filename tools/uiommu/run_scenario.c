@@ -764,6 +764,23 @@ static int parse_machine(struct rl *rl, json_t *root)
 /* ---------------------------------------------------------------------- */
 /* Loading                                                                */
 
+/*
+ * The CLI reads three kinds of JSON file and scenarios/ holds all three: a
+ * top-level key of another kind says which it looks like.
+ */
+static const char *other_kind(json_t *root)
+{
+	static const char *const walk_keys[] = {"memory", "stage1", "stage2", "pasids", "guest"};
+
+	if (json_object_get(root, "iommus"))
+		return "; this looks like a topology, for uiommu exec --config";
+	for (size_t i = 0; i < sizeof(walk_keys) / sizeof(walk_keys[0]); i++)
+		if (json_object_get(root, walk_keys[i]))
+			return "; this looks like a page-table scenario, for uiommu walk and "
+			       "uiommu trace";
+	return NULL;
+}
+
 int run_scenario_load(const char *file, struct run_sc **out, char *errbuf, size_t errlen)
 {
 	static const char *const keys[] = {"description", "machine", "steps", NULL};
@@ -789,7 +806,7 @@ int run_scenario_load(const char *file, struct run_sc **out, char *errbuf, size_
 	if (!json_is_object(root))
 		ret = err(&rl, "", false, "expected an object at the top level, got an array");
 	if (!ret)
-		ret = jf_check_keys(&rl.jf, root, "", keys);
+		ret = jf_check_keys_note(&rl.jf, root, "", keys, other_kind(root));
 	if (!ret)
 		ret = jf_get_str(&rl.jf, root, "", "description", false, &desc);
 	if (ret == 1 && !(sc->description = strdup(desc)))

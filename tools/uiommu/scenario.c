@@ -520,6 +520,19 @@ static int parse_pasids(struct sc_loader *ld, json_t *root)
 	return 0;
 }
 
+/*
+ * The CLI reads three kinds of JSON file and scenarios/ holds all three: a
+ * top-level key of another kind says which it looks like.
+ */
+static const char *other_kind(json_t *root)
+{
+	if (json_object_get(root, "machine") || json_object_get(root, "steps"))
+		return "; this looks like a run scenario, for uiommu run";
+	if (json_object_get(root, "iommus") || json_object_get(root, "devices"))
+		return "; this looks like a topology, for uiommu exec --config";
+	return NULL;
+}
+
 static int parse_root(struct sc_loader *ld, json_t *root)
 {
 	struct scenario *sc = ld->sc;
@@ -527,7 +540,7 @@ static int parse_root(struct sc_loader *ld, json_t *root)
 	const char *desc;
 	int ret;
 
-	ret = jf_check_keys(&ld->jf, root, "", top_keys);
+	ret = jf_check_keys_note(&ld->jf, root, "", top_keys, other_kind(root));
 	if (!ret)
 		ret = jf_get_str(&ld->jf, root, "", "description", false, &desc);
 	if (ret < 0)

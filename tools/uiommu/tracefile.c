@@ -83,13 +83,14 @@ static int push(struct trace *t, const struct trace_op *op)
 enum line_result { LINE_OK, LINE_EMPTY, LINE_SYNTAX, LINE_OTHER };
 
 /*
- * Parse one line (modified in place). LINE_SYNTAX: the generic message;
- * LINE_OTHER: @why is filled.
+ * Parse one line (modified in place). LINE_SYNTAX (not three or four
+ * fields): the generic message with the whole line; LINE_OTHER: @why says
+ * which field is wrong and what it should be.
  */
 static enum line_result parse_line(char *line, struct trace_op *op, bool *has_pasid,
 				   uint32_t *pasid, char *why, size_t wlen)
 {
-	char *field[5], *hash = strchr(line, '#'), *p = line;
+	char *field[5], *hash = strchr(line, '#'), *p = line, shown[SHOW_MAX * 4 + 16];
 	unsigned int nf = 0;
 	uint64_t iova, len, v;
 	int ret;
@@ -114,13 +115,18 @@ static enum line_result parse_line(char *line, struct trace_op *op, bool *has_pa
 	for (unsigned int i = 0; i < nf; i++)
 		field[i] = trim(field[i]);
 
-	if (parse_u64(field[0], &iova))
-		return LINE_SYNTAX;
+	/* Three or four fields: from here on a message names the field that is wrong. */
+	ret = parse_u64(field[0], &iova);
+	if (ret) {
+		show(field[0], strlen(field[0]), shown, sizeof(shown));
+		snprintf(why, wlen, "expected an IOVA %s, got %s",
+			 ret == -ERANGE ? "below 2^64" : "such as 0x1000 or 4096", shown);
+		return LINE_OTHER;
+	}
 	ret = parse_u64(field[1], &len);
-	if (ret == -EINVAL)
-		return LINE_SYNTAX;
 	if (ret || !len || len > TRACE_MAX_LEN) {
-		snprintf(why, wlen, "expected a length from 1 to 4G, got '%.40s'", field[1]);
+		show(field[1], strlen(field[1]), shown, sizeof(shown));
+		snprintf(why, wlen, "expected a length from 1 to 4G, got %s", shown);
 		return LINE_OTHER;
 	}
 	if (iova > UINT64_MAX - (len - 1)) {
@@ -130,16 +136,18 @@ static enum line_result parse_line(char *line, struct trace_op *op, bool *has_pa
 			 (unsigned long long)iova, (unsigned long long)len);
 		return LINE_OTHER;
 	}
-	if (strcmp(field[2], "r") && strcmp(field[2], "w"))
-		return LINE_SYNTAX;
+	if (strcmp(field[2], "r") && strcmp(field[2], "w")) {
+		show(field[2], strlen(field[2]), shown, sizeof(shown));
+		snprintf(why, wlen, "expected the access r or w, got %s", shown);
+		return LINE_OTHER;
+	}
 	*has_pasid = nf == 4;
 	if (nf == 4) {
 		ret = parse_u64(field[3], &v);
-		if (ret == -EINVAL)
-			return LINE_SYNTAX;
 		if (ret || v > TRACE_MAX_PASID) {
-			snprintf(why, wlen, "expected a PASID from 0 to %u, got '%.40s'",
-				 TRACE_MAX_PASID, field[3]);
+			show(field[3], strlen(field[3]), shown, sizeof(shown));
+			snprintf(why, wlen, "expected a PASID from 0 to %u, got %s", TRACE_MAX_PASID,
+				 shown);
 			return LINE_OTHER;
 		}
 		*pasid = (uint32_t)v;
@@ -155,9 +163,10 @@ int trace_load(const char *file, trace_ctx_fn fn, void *arg, struct trace *t, ch
 {
 	bool is_stdin = !strcmp(file, "-");
 	FILE *f = is_stdin ? stdin : fopen(file, "r");
-	char *line = NULL, *copy = NULL, why[256], shown[SHOW_MAX * 4 + 16];
+	char *line = NULL, *copy = NULL, why[512], shown[SHOW_MAX * 4 + 16];
 	size_t cap = 0, ccap = 0;
 	unsigned long lineno = 0;
+	bool open_line = false; /* the last line read has no '\n' */
 	ssize_t len;
 	int ret = -1;
 
@@ -178,6 +187,7 @@ int trace_load(const char *file, trace_ctx_fn fn, void *arg, struct trace *t, ch
 		size_t shown_len = (size_t)len;
 
 		lineno++;
+		open_line = line[len - 1] != '\n';
 		while (shown_len && (line[shown_len - 1] == '\n' || line[shown_len - 1] == '\r'))
 			shown_len--;
 		/* Keep the line as it was for the message; parsing cuts it up. */
@@ -227,8 +237,11 @@ int trace_load(const char *file, trace_ctx_fn fn, void *arg, struct trace *t, ch
 		goto out;
 	}
 	if (!t->n) {
-		snprintf(err, errlen, "%s: no transactions (expected lines iova,len,r|w[,pasid])",
-			 t->file);
+		/* Where the file ends, as the JSON loaders say it: the line after a last '\n'. */
+		snprintf(err, errlen,
+			 "%s:%lu: expected lines iova,len,r|w[,pasid], got the end of the file "
+			 "and no transaction",
+			 t->file, lineno + !open_line);
 		goto out;
 	}
 	ret = 0;

@@ -43,8 +43,12 @@ typedef int (*trace_ctx_fn)(void *arg, bool has_pasid, uint32_t pasid, uint16_t 
 /*
  * Read @file ("-" for stdin). On error returns -1, frees what it built and
  * writes one line to @err: "FILE:LINE: expected iova,len,r|w[,pasid], got
- * '...'" for a malformed line, a more precise "FILE:LINE: ..." for a
- * length, range or PASID problem, "FILE: reason" when it cannot be read.
+ * '...'" for a line that is not three or four fields, "FILE:LINE: expected
+ * WHAT, got '...'" for the first field that is wrong (an IOVA, a length
+ * from 1 to 4G, the access r or w, a PASID), "FILE:LINE: ..." for a range
+ * past 2^64 or a PASID the callback refuses, "FILE:LINE: ... got the end
+ * of the file ..." when no line holds a transaction (LINE: where the file
+ * ends), and "FILE: reason" when it cannot be read.
  */
 int trace_load(const char *file, trace_ctx_fn fn, void *arg, struct trace *t, char *err,
 	       size_t errlen);
