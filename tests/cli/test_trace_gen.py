@@ -30,6 +30,8 @@ USAGE = [
     (["random", "--count", "x", "--pages", "1"],
      "--count: expected a number such as 4096, 0x1000 or 4K, got 'x'"),
     (["random", "--count", "1", "--pages", "0"], "--pages: expected at least 1 page, got 0"),
+    (["random", "--count", "0", "--pages", "1"],
+     "--count: expected at least 1 transaction, got 0"),
     (["random", *ONE, "--page-size", "3000"],
      "--page-size: expected a power of two up to 4G such as 4K, got '3000'"),
     (["random", *ONE, "--theta", "0.5"], "--theta applies to zipfian only"),

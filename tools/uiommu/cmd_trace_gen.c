@@ -43,7 +43,7 @@ void cmd_trace_gen_usage(FILE *f)
 		"               (page 0 the hottest; exact, by rejection-inversion)\n"
 		"\n"
 		"Options:\n"
-		"  -n, --count N        transactions to write (required)\n"
+		"  -n, --count N        transactions to write (required, at least 1)\n"
 		"  -P, --pages P        pages the stream draws from (required)\n"
 		"  -b, --base ADDR      IOVA of page 0 (default 0)\n"
 		"      --page-size SIZE bytes a page, a power of two (default 4K)\n"
@@ -121,6 +121,8 @@ int cmd_trace_gen(int argc, char **argv)
 	if (!pages)
 		cli_usage_error(CMD, "missing --pages P");
 	n = cli_opt_u64(CMD, "--count", count);
+	if (!n) /* a trace with no transaction, which uiommu trace refuses */
+		cli_usage_error(CMD, "--count: expected at least 1 transaction, got %s", count);
 	np = cli_opt_u64(CMD, "--pages", pages);
 	if (!np)
 		cli_usage_error(CMD, "--pages: expected at least 1 page, got %s", pages);
