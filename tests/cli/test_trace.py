@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """
-uiommu trace: trace-file errors (exact messages, exit 1, nothing on stdout),
+uiommu trace: trace-file errors (exact messages, exit 2, nothing on stdout),
 usage errors (exit 2), the split of transactions into pages, descriptor
 reads and faults of a replay with the caches off and of one with them
 (both counted by hand from the scenario), and the --sweep outputs (the SVG
@@ -107,26 +107,26 @@ USAGE = [
 
 t = Tap(len(BAD_TRACES) + 4 + len(USAGE) + 11 + 13 + 4)
 
-# --- Trace-file errors: one line on stderr, exit 1, nothing on stdout. ---
+# --- Trace-file errors: one line on stderr, exit 2, nothing on stdout. ---
 for i, (text, scen, extra, want) in enumerate(BAD_TRACES):
     f = tfile(f"bad{i}.csv", text.encode("latin-1"), "wb")
     rc, out, err = run(uiommu, "trace", scen, f, *OFF, *extra)
     want = "uiommu trace: " + want.format(f=f)
-    t.ok(rc == 1 and out == "" and err == want + "\n", f"trace error: {want}",
+    t.ok(rc == 2 and out == "" and err == want + "\n", f"trace error: {want}",
          f"exit {rc}\nstdout: {out!r}\nstderr: {err!r}\nwant:   {want!r}")
 
 rc, out, err = run(uiommu, "trace", DEMO, os.path.join(tmp.name, "missing.csv"), *OFF)
-t.ok(rc == 1 and out == "" and
+t.ok(rc == 2 and out == "" and
      err == f"uiommu trace: {tmp.name}/missing.csv: No such file or directory\n",
      "a missing trace file", err)
 rc, out, err = run(uiommu, "trace", DEMO, tmp.name, *OFF)
-t.ok(rc == 1 and out == "" and err == f"uiommu trace: {tmp.name}: Is a directory\n",
+t.ok(rc == 2 and out == "" and err == f"uiommu trace: {tmp.name}: Is a directory\n",
      "a directory as the trace file", err)
 rc, out, err = run(uiommu, "trace", "tests/data/bad-granule.json", tfile("ok.csv", "0,1,r\n"))
-t.ok(rc == 1 and out == "" and err.startswith("uiommu trace: tests/data/bad-granule.json:5:16: "),
+t.ok(rc == 2 and out == "" and err.startswith("uiommu trace: tests/data/bad-granule.json:5:16: "),
      "a bad scenario is reported like uiommu walk reports it", err)
 rc, out, err = run(uiommu, "trace", PASIDS, tfile("ok.csv", "0,1,r\n"), "--pasid", "9", *OFF)
-t.ok(rc == 1 and out == "" and err == "uiommu trace: tests/data/pasids.json: no stage 1 for PASID "
+t.ok(rc == 2 and out == "" and err == "uiommu trace: tests/data/pasids.json: no stage 1 for PASID "
      "9 (the scenario has PASIDs 1, 2)\n", "--pasid that the scenario lacks", err)
 
 # --- Usage errors: exit 2, before any file is opened. ---
@@ -200,7 +200,7 @@ t.ok(j.get("trace") == "<stdin>" and j.get("translations") == 64 and
 bad = __import__("subprocess").run(
     f"printf '0x1000,1,q\\n' | {uiommu} trace {DEMO} - --iotlb 0 --walk-cache 0 --ipa-cache 0",
     shell=True, capture_output=True, text=True)
-t.ok(bad.returncode == 1 and bad.stderr == "uiommu trace: <stdin>:1: " + ACCESS + " 'q'\n",
+t.ok(bad.returncode == 2 and bad.stderr == "uiommu trace: <stdin>:1: " + ACCESS + " 'q'\n",
      "stdin errors say <stdin>", bad.stderr)
 
 # help

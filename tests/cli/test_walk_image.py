@@ -133,11 +133,11 @@ t.ok(rc == 0 and len(d["reads"]) == 15 and d["reads"][0]["address"] == hex(Q)
 # --- image errors ------------------------------------------------------------------
 rc, out, err = run(uiommu, "walk", "--image", os.path.join(tmp, "missing.bin"), "--format",
                    "vmsa-s1", "--root", "0", "--iova", "0")
-t.ok(rc == 1 and out == "" and err == f"uiommu walk: --image: {tmp}/missing.bin: "
-     "No such file or directory\n", "missing image file: exit 1 and the file's name", err)
+t.ok(rc == 2 and out == "" and err == f"uiommu walk: --image: {tmp}/missing.bin: "
+     "No such file or directory\n", "missing image file: exit 2 and the file's name", err)
 rc, out, err = run(uiommu, "walk", "--image", f"{s1img}@{P:#x}", "--s2-image", f"{s2img}@{P:#x}",
                    *args)
-t.ok(rc == 1 and out == "" and "overlaps --image" in err, "overlapping images: exit 1", err)
+t.ok(rc == 2 and out == "" and "overlaps --image" in err, "overlapping images: exit 2", err)
 if not t.failed:
     shutil.rmtree(tmp)
 t.done()

@@ -154,12 +154,12 @@ f = (d or {}).get("fault", {})
 t.ok(rc == 1 and f.get("stage") == 1 and f.get("reason") == "permission",
      "pasid 2: its mapping is read-only", f)
 rc, d, err = walk(P, 0x1000_0000)
-t.ok(rc == 1 and d is None
+t.ok(rc == 2 and d is None
      and err == 'uiommu walk: tests/data/pasids.json: no "stage1"; choose a stage 1 with '
-               '--pasid (1, 2)\n', "no --pasid without a \"stage1\": exit 1 and why", err)
+               '--pasid (1, 2)\n', "no --pasid without a \"stage1\": exit 2 and why", err)
 rc, d, err = walk(P, 0x1000_0000, "r", "--pasid", "7")
-t.ok(rc == 1 and d is None and "no stage 1 for PASID 7 (the scenario has PASIDs 1, 2)" in err,
-     "unknown PASID: exit 1 and the list of PASIDs", err)
+t.ok(rc == 2 and d is None and "no stage 1 for PASID 7 (the scenario has PASIDs 1, 2)" in err,
+     "unknown PASID: exit 2 and the list of PASIDs", err)
 
 # --- single stages ---------------------------------------------------------------
 rc, d, err = walk("tests/data/s1-only.json", 0x4000_1000)

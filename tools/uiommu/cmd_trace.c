@@ -100,7 +100,8 @@ void cmd_trace_usage(FILE *f)
 		"\n"
 		"Cache sizes are powers of two up to 1M. Time per translation is measured on\n"
 		"this machine and is informational; the counts are exact and repeatable.\n"
-		"Exit status: 0 success (faults included), 1 an error, 2 usage error.\n"
+		"Exit status: 0 success (faults included), 1 an error, 2 an input that does\n"
+		"not load (scenario, trace) or a usage error.\n"
 		"See uiommu-trace(1) and uiommu-trace-gen(1).\n");
 }
 
@@ -810,13 +811,16 @@ static int run(const struct trace_opts *o)
 	char msg[1024];
 	int ret;
 
+	/* Inputs that do not load are 2, as for walk, run and exec. */
 	if (scenario_load(o->scenario, &sc, msg, sizeof(msg)))
-		errx(1, "%s", msg);
+		errx(2, "%s", msg);
 	ret = env_init(&e, sc, o->pasid);
+	if (ret == -ENOMEM)
+		errx(1, "out of memory");
 	if (ret)
-		errx(1, "%s", ret == -ENOMEM ? "out of memory" : e.dflt_err);
+		errx(2, "%s", e.dflt_err);
 	if (trace_load(o->trace, line_ctx, &e, &t, msg, sizeof(msg)))
-		errx(1, "%s", msg);
+		errx(2, "%s", msg);
 
 	if (o->sweep) {
 		struct sweep *sw = calloc(1, sizeof(*sw));

@@ -112,7 +112,8 @@ void cmd_walk_usage(FILE *f)
 		"                           the same for stage 2\n"
 		"\n"
 		"Numbers: decimal or 0x hex, '_' between digits, sizes with K, M, G, T suffixes.\n"
-		"Exit status: 0 translated, 1 the walk faulted or an error, 2 usage error.\n"
+		"Exit status: 0 translated, 1 the walk faulted or an error, 2 an input that\n"
+		"does not load (scenario, image) or a usage error.\n"
 		"See uiommu-walk(1) and doc/scenario.md.\n");
 }
 
@@ -431,12 +432,13 @@ static int walk_scenario(const struct walk_opts *o)
 	bool none;
 	int ret;
 
+	/* An input that does not load is 2, as for run and exec; 1 is a fault. */
 	if (scenario_load(o->scenario, &sc, msg, sizeof(msg)))
-		errx(1, "%s", msg);
+		errx(2, "%s", msg);
 	s1 = scenario_stage1(sc, o->pasid, &none, msg, sizeof(msg));
 	if (!s1 && !none) {
 		scenario_free(sc);
-		errx(1, "%s", msg);
+		errx(2, "%s", msg);
 	}
 	if (cli_verbose)
 		scenario_dump(sc, o->json ? stderr : stdout);
@@ -456,7 +458,7 @@ static void open_image(const struct stage_opts *so, struct memimage *img)
 	if (memimage_parse_spec(so->image, &file, &base, msg, sizeof(msg)))
 		cli_usage_error(CMD, "--%simage: %s", so->prefix, msg);
 	if (memimage_open(img, file, base, msg, sizeof(msg)))
-		errx(1, "--%simage: %s", so->prefix, msg);
+		errx(2, "--%simage: %s", so->prefix, msg);
 	free(file);
 }
 
@@ -482,7 +484,7 @@ static int walk_image(const struct walk_opts *o)
 		open_image(&o->s2, &img2);
 		if (img2.base <= img1.base + (img1.size - 1) &&
 		    img1.base <= img2.base + (img2.size - 1))
-			errx(1, "--s2-image %s (0x%llx-0x%llx) overlaps --image %s (0x%llx-0x%llx)",
+			errx(2, "--s2-image %s (0x%llx-0x%llx) overlaps --image %s (0x%llx-0x%llx)",
 			     img2.file, (unsigned long long)img2.base,
 			     (unsigned long long)(img2.base + img2.size - 1), img1.file,
 			     (unsigned long long)img1.base,
