@@ -65,7 +65,7 @@ check-tsan: deps
 # $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86 fuzz_iommufd fuzz_smmuv3_cmdq fuzz_smmuv3_ste \
-	fuzz_vfio fuzz_vtd fuzz_inputs
+	fuzz_vfio fuzz_vtd fuzz_inputs fuzz_vsmmu
 FUZZ_ARGS ?=
 fuzz: deps
 	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz $(MESON_OPTS) \
