@@ -37,8 +37,10 @@
  *          STE words of the two vSIDs, CD words, stage-1 descriptors, L1
  *          stream table descriptors, L2 STE words, anywhere; valid: a good
  *          word of that place (with a bit of the value flipped, sometimes)
- *     4    1..4 commands at CMDQ_PROD (opcode byte, 16 bytes each), then a
- *          PROD write; valid: fields from guest_cmd_encode() (vSIDs, ASID 7)
+ *     4    1..4 commands at CMDQ_PROD (bits 5:4; opcode byte, 16 bytes
+ *          each), bit 6: the last one repeated (count byte) up to a full
+ *          queue, then a PROD write; valid: fields from guest_cmd_encode()
+ *          (vSIDs, ASID 7, CMD_SYNC MSIs to RAM, the doorbell, nowhere)
  *     5    DMA by function sel & 1 (sel byte, 8 address bytes, length
  *          byte): a fill or a read at an IOVA, a GPA, the RAM's edges, the
  *          canary's host address or anywhere
@@ -306,7 +308,10 @@ struct reg {
 	unsigned int size;
 };
 
-/* The register file (vsmmuv3.h), the 64-bit ones also as 32-bit halves, and page 1's aliases. */
+/*
+ * The register file (vsmmuv3.h), the 64-bit ones also as 32-bit halves, and
+ * page 1's aliases. Append only: the corpus names registers by index.
+ */
 static const struct reg regs[] = {
 	{VSMMUV3_IDR0, 4},
 	{VSMMUV3_IDR1, 4},
@@ -350,9 +355,16 @@ static const struct reg regs[] = {
 	{VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4},
 	{VSMMUV3_PRIQ_IRQ_CFG0, 8},
 	{VSMMUV3_PRIQ_IRQ_CFG1, 4},
-	{0x3c, 4},   /* not implemented: RAZ / WI */
-	{0xfd0, 4},  /* an ID register */
+	{0x3c, 4},    /* not implemented: RAZ / WI */
+	{0xfd0, 4},   /* an ID register */
 	{0x100a0, 4}, /* page 1 outside the aliases */
+	{0x200, 8},   /* 64-bit accesses where no register is: RAZ / WI too */
+	{0x100c0, 8},
+	{VSMMUV3_IDR2, 4},
+	{VSMMUV3_IDR3, 4},
+	{VSMMUV3_IDR4, 4},
+	{VSMMUV3_IIDR, 4},
+	{VSMMUV3_AIDR, 4},
 };
 
 static uint64_t rd(struct run *r, uint64_t off, unsigned int size)
@@ -541,7 +553,7 @@ static void op_ram_write(struct input *in, bool valid)
 		gpa = STRTAB + 64 * vsids[(target >> 3) & 1] + 8 * (idx % 8);
 		if (idx % 8 == 0)
 			good = (v >> 8) % 3 ? H.ste_nested[0] | ((v >> 16) & 1 ? 0 : (v & 0x1fULL) << 59)
-					    : w0s[(v >> 8) % ARRAY_N(w0s)];
+					    : w0s[(v >> 12) % ARRAY_N(w0s)];
 		else if (idx % 8 == 1)
 			good = (v >> 8) & 1 ? H.ste_nested[1] : (v & 3) | ((v >> 2) & 3) << 28;
 		break;
@@ -613,8 +625,13 @@ static void make_cmd(struct input *in, bool valid, uint64_t c[2])
 		};
 
 		if (!guest_cmd_encode(&gc, c)) {
-			if (op == GUEST_CMD_SYNC && gc.cs == 1 && (a >> 45) & 1)
-				c[1] = (a >> 46) & 1 ? DOORBELL : MSI_PAGE + (b & 0xff8);
+			/* CMD_SYNC's MSI: none (the wired line), RAM, the doorbell, nowhere. */
+			static const uint64_t msi[4] = {0, MSI_PAGE, DOORBELL, 0x10000000};
+
+			if (op == GUEST_CMD_SYNC && gc.cs == 1) {
+				c[0] |= (b >> 32) << 32; /* MSIData */
+				c[1] = msi[(a >> 45) & 3] + (((a >> 45) & 3) == 1 ? b & 0xff8 : 0);
+			}
 			return;
 		}
 	}
@@ -624,15 +641,20 @@ static void make_cmd(struct input *in, bool valid, uint64_t c[2])
 
 static void op_commands(struct run *r, struct input *in, uint8_t op, bool valid)
 {
-	unsigned int n = 1 + ((op >> 4) & 3), log2 = cmdq_log2(r);
+	unsigned int n = 1 + ((op >> 4) & 3), log2 = cmdq_log2(r), total = n;
 	uint64_t base = rd(r, VSMMUV3_CMDQ_BASE, 8) & ((1ULL << 52) - 1) & ~0x1fULL;
 	uint32_t prod = (uint32_t)rd(r, VSMMUV3_CMDQ_PROD, 4);
+	uint64_t c[2] = {0, 0};
 
+	/* Bit 6: the last command repeated, up to a full queue (batches beyond BATCH_MAX). */
+	if (op & 0x40 && (1u << log2) > n)
+		total = n + get8(in) % ((1u << log2) - n + 1);
 	base &= ~((16ULL << log2) - 1);
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t c[2], gpa = base + 16ULL * (prod & ((1u << log2) - 1));
+	for (unsigned int i = 0; i < total; i++) {
+		uint64_t gpa = base + 16ULL * (prod & ((1u << log2) - 1));
 
-		make_cmd(in, valid, c);
+		if (i < n)
+			make_cmd(in, valid, c);
 		/* A queue outside RAM: the guest's writes go nowhere. */
 		if (guest_mem_ptr(&H.gm, gpa, 16)) {
 			ram_put(gpa, c[0]);

@@ -26,7 +26,7 @@ R = {name: i for i, name in enumerate([
     'EVENTQ_BASE_LO', 'EVENTQ_PROD', 'EVENTQ_CONS', 'EVENTQ_PROD_P1', 'EVENTQ_CONS_P1',
     'EVENTQ_IRQ_CFG0', 'EVENTQ_IRQ_CFG1', 'EVENTQ_IRQ_CFG2', 'PRIQ_BASE', 'PRIQ_PROD',
     'PRIQ_CONS', 'PRIQ_PROD_P1', 'PRIQ_CONS_P1', 'PRIQ_IRQ_CFG0', 'PRIQ_IRQ_CFG1', 'RAZ',
-    'ID', 'P1_OTHER'])}
+    'ID', 'P1_OTHER', 'WIDE_NONE', 'WIDE_P1', 'IDR2', 'IDR3', 'IDR4', 'IIDR', 'AIDR'])}
 
 # Indexes into cmd_ops[].
 OPS = ['PREFETCH_CONFIG', 'PREFETCH_ADDR', 'CFGI_STE', 'CFGI_STE_RANGE', 'CFGI_CD',
@@ -51,9 +51,13 @@ def rd(reg):
     return bytes([2, R[reg]])
 
 
-def cmds(lst, valid=True):
-    """lst: (opcode index, a, b); with valid, a's bits pick fields (fuzz_vsmmu.c make_cmd)."""
-    out = bytes([4 | (VALID if valid else 0) | (len(lst) - 1) << 4])
+def cmds(lst, valid=True, repeat=None):
+    """lst: (opcode index, a, b); with valid, a's bits pick fields (fuzz_vsmmu.c make_cmd).
+    repeat: the last command again, up to that many more (bounded by the queue)."""
+    out = bytes([4 | (VALID if valid else 0) | (len(lst) - 1) << 4 |
+                 (0x40 if repeat is not None else 0)])
+    if repeat is not None:
+        out += bytes([repeat])
     for op, a, b in lst:
         out += bytes([op]) + q(a) + q(b)
     return out
@@ -124,6 +128,17 @@ def main():
           bytes([3 | VALID, 1, 0]) + q(0) + bytes([3 | VALID, 2, 3]) + q(1 | 8 * 5) +
           cmds([(C['CFGI_CD'], VSID0_A, 0), (C['TLBI_NH_VA'], 1 << 20 | 1 << 37, 0),
                 (C['SYNC'], 0, 0)]) + dma(0, 1, 0x2800, 64) + POLL)
+    # A full queue of 256 TLBIs (batches beyond the 64 of one IOMMU_HWPT_INVALIDATE), a
+    # CMD_SYNC whose MSI goes nowhere (GERROR.MSI_CMDQ_ABT_ERR), the IDs read.
+    write('full-queue', bytes([0]) + probe(cmdq_log2=8) +
+          cmds([(C['TLBI_NH_ASID'], 1 << 20, 0)], repeat=254) +
+          cmds([(C['SYNC'], 1 << 43 | 3 << 45, 0)]) + rd('GERROR') + RECOVER +
+          rd('IDR2') + rd('IIDR') + rd('AIDR') + rd('WIDE_NONE') + wr('WIDE_P1', 1))
+    # A bypass STE of VSID0 with SMMUEN = 1: stage 2 only.
+    write('ste-bypass', bytes([0]) + probe() +
+          bytes([3 | VALID, 0, 0]) + q(0x1200) +  # w0s[1]: V, Config bypass
+          cmds([(C['CFGI_STE'], VSID0_A, 0), (C['SYNC'], 1 << 43, 0)]) +
+          dma(0, 2, 0x20000, 64) + POLL)
 
 
 if __name__ == '__main__':
