@@ -49,7 +49,8 @@
  *
  * Invariants (a broken one is FAIL(): a message, then a trap): every MMIO
  * access returns 0 and every poll >= 0 (the VMM never fails on guest
- * input); the canaries around guest RAM are intact after every DMA; CMDQ
+ * input); the canaries around guest RAM are intact after every DMA; the
+ * records the vSMMU adds to the event queue fit in the room CONS left; CMDQ
  * CONS never passes PROD, and while CMDQEN is 1 it stops short of PROD
  * only with GERROR.CMDQ_ERR active and CONS.ERR naming an error; after the
  * program, the reset a guest driver does (CR0 = 0, GERRORN = GERROR,
@@ -470,6 +471,8 @@ struct cmdq_snap {
 	uint32_t prod, cons, cr0ack, gerr;
 	unsigned int log2;
 	bool raised; /* an active CMDQ_ERR that GERROR raised */
+	uint32_t eprod, econs; /* the event queue's PROD and CONS (page 1) */
+	unsigned int elog2;
 };
 
 static void cmdq_snap(struct run *r, struct cmdq_snap *s)
@@ -484,6 +487,28 @@ static void cmdq_snap(struct run *r, struct cmdq_snap *s)
 	if (!(s->gerr & VSMMUV3_GERROR_CMDQ))
 		r->gerror_idle = g & VSMMUV3_GERROR_CMDQ;
 	s->raised = (g & VSMMUV3_GERROR_CMDQ) != r->gerror_idle;
+	s->eprod = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
+	s->econs = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_CONS, 4);
+	s->elog2 = (unsigned int)(rd(r, VSMMUV3_EVENTQ_BASE, 8) & 0x1f);
+	if (s->elog2 > VSMMUV3_QUEUE_LOG2)
+		s->elog2 = VSMMUV3_QUEUE_LOG2;
+}
+
+/*
+ * The event queue: records the vSMMU added during a record (PROD moved,
+ * the guest did not write the queue's registers: !@guest) fit in the room
+ * CONS left; the vSMMU never overwrites a record the guest has not read.
+ */
+static void evtq_check(struct run *r, const struct cmdq_snap *b, const struct cmdq_snap *a,
+		       bool guest)
+{
+	uint32_t m = (2u << a->elog2) - 1, used = (b->eprod - b->econs) & m;
+
+	if (guest || a->elog2 != b->elog2 || a->econs != b->econs || used > (1u << a->elog2))
+		return;
+	if (((a->eprod - b->eprod) & m) > (1u << a->elog2) - used)
+		FAIL("op %u: EVENTQ_PROD 0x%x -> 0x%x overran CONS 0x%x (log2 %u)", r->op,
+		     b->eprod, a->eprod, a->econs, a->elog2);
 }
 
 /*
@@ -491,12 +516,13 @@ static void cmdq_snap(struct run *r, struct cmdq_snap *s)
  * it (unless the record wrote CONS or the queue base: @moved); with CMDQEN
  * set, CONS short of PROD means an active CMDQ_ERR and a CONS.ERR.
  */
-static void cmdq_check(struct run *r, const struct cmdq_snap *b, bool moved)
+static void cmdq_check(struct run *r, const struct cmdq_snap *b, bool moved, bool evtq_regs)
 {
 	struct cmdq_snap a;
 	uint32_t m;
 
 	cmdq_snap(r, &a);
+	evtq_check(r, b, &a, evtq_regs);
 	m = (2u << a.log2) - 1;
 	if (!moved && a.log2 == b->log2 && ((a.cons - b->cons) & m) > ((a.prod - b->cons) & m))
 		FAIL("op %u: CMDQ_CONS 0x%x -> 0x%x passed PROD 0x%x (log2 %u)", r->op, b->cons,
@@ -527,7 +553,8 @@ static uint64_t get64(struct input *in)
 	return lo | (uint64_t)get32(in) << 32;
 }
 
-static void op_mmio_write(struct run *r, struct input *in, bool valid, bool *moved)
+static void op_mmio_write(struct run *r, struct input *in, bool valid, bool *moved,
+			  bool *evtq_regs)
 {
 	const struct reg *g = &regs[get8(in) % ARRAY_N(regs)];
 	uint64_t v = get64(in);
@@ -537,6 +564,7 @@ static void op_mmio_write(struct run *r, struct input *in, bool valid, bool *mov
 	if (g->size == 4)
 		v &= UINT32_MAX;
 	*moved = g->off == VSMMUV3_CMDQ_CONS || (g->off & ~4u) == VSMMUV3_CMDQ_BASE;
+	*evtq_regs = (g->off & 0xffff & ~0xfu) == VSMMUV3_EVENTQ_BASE;
 	wr(r, g->off, g->size, v);
 }
 
@@ -863,14 +891,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vsmmu_up(&r, cfg & 1);
 	for (r.op = 0; r.op < MAX_OPS && in.n; r.op++) {
 		uint8_t op = get8(&in);
-		bool valid = op & 8, moved = false;
+		bool valid = op & 8, moved = false, evtq_regs = false;
 		struct cmdq_snap before;
 
 		cmdq_snap(&r, &before);
 		switch (op & 7) {
 		case 0:
 		case 1:
-			op_mmio_write(&r, &in, valid, &moved);
+			op_mmio_write(&r, &in, valid, &moved, &evtq_regs);
 			break;
 		case 2: {
 			const struct reg *g = &regs[get8(&in) % ARRAY_N(regs)];
@@ -895,7 +923,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wr(&r, VSMMUV3_CMDQ_PROD, 4, rd(&r, VSMMUV3_CMDQ_PROD, 4));
 			break;
 		}
-		cmdq_check(&r, &before, moved);
+		cmdq_check(&r, &before, moved, evtq_regs);
 	}
 	poll_ok(&r);
 	canary_check();
