@@ -52,13 +52,16 @@
  * input); the canaries around guest RAM are intact after every DMA; the
  * records the vSMMU adds to the event queue fit in the room CONS left; CMDQ
  * CONS never passes PROD, and while CMDQEN is 1 it stops short of PROD
- * only with GERROR.CMDQ_ERR active and CONS.ERR naming an error; after the
+ * only with GERROR.CMDQ_ERR active, and CONS.ERR names the error when
+ * the vSMMU raised it (a guest may activate it itself: cmdq_check()); after the
  * program, the reset a guest driver does (CR0 = 0, GERRORN = GERROR,
  * stream table and queues programmed, enables, CFGI_ALL + TLBI_NSNH_ALL +
  * CMD_SYNC) consumes those commands without an error, and a DMA of VSID0
  * at IOVA lands in BUF_GPA with the expected bytes while VSID1 aborts.
  *
  * Seeds: tests/fuzz/gen_vsmmu_seeds.py writes corpus/fuzz_vsmmu/.
+ * FUZZ_VSMMU_TRACE=1 in the environment prints each input's DMA results,
+ * queue state and counters (to see what a seed really does).
  */
 #include <endian.h>
 #include <errno.h>
@@ -87,12 +90,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FAIL(...)                                                                                  \
-	do {                                                                                       \
-		fprintf(stderr, "fuzz_vsmmu.c:%d: invariant broken: ", __LINE__);                  \
-		fprintf(stderr, __VA_ARGS__);                                                      \
-		fputc('\n', stderr);                                                               \
-		__builtin_trap();                                                                  \
+#define FAIL(...)                                                                 \
+	do {                                                                      \
+		fprintf(stderr, "fuzz_vsmmu.c:%d: invariant broken: ", __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                                     \
+		fputc('\n', stderr);                                              \
+		__builtin_trap();                                                 \
 	} while (0)
 
 #define ARRAY_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -116,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define VSID1	    0x5c
 #define STRTAB_LOG2 7 /* 128 STEs */
 #define SPLIT	    6 /* 2-level: 64 STEs per L2 table (VSID0 in the first, VSID1 the second) */
-#define CMDQ_LOG2   6  /* the reset's queue sizes */
+#define CMDQ_LOG2   6 /* the reset's queue sizes */
 #define EVTQ_LOG2   4
 #define ASID	    7
 #define DOORBELL    0x8000040ULL
@@ -157,10 +160,10 @@ struct run {
 /* ---------------------------------------------------------------------- */
 /* Set-up                                                                 */
 
-#define SETUP_OK(x)                                                                                \
-	do {                                                                                       \
-		if ((x) < 0)                                                                       \
-			FAIL("set-up: %s (errno %d)", #x, errno);                                  \
+#define SETUP_OK(x)                                               \
+	do {                                                      \
+		if ((x) < 0)                                      \
+			FAIL("set-up: %s (errno %d)", #x, errno); \
 	} while (0)
 
 static int msi_hook(void *opaque, uint64_t addr, uint32_t data)
@@ -470,7 +473,7 @@ static uint64_t valid_value(struct run *r, uint32_t off, uint64_t v)
 struct cmdq_snap {
 	uint32_t prod, cons, cr0ack, gerr;
 	unsigned int log2;
-	bool raised; /* an active CMDQ_ERR that GERROR raised */
+	bool raised;	       /* an active CMDQ_ERR that GERROR raised */
 	uint32_t eprod, econs; /* the event queue's PROD and CONS (page 1) */
 	unsigned int elog2;
 };
@@ -507,8 +510,8 @@ static void evtq_check(struct run *r, const struct cmdq_snap *b, const struct cm
 	if (guest || a->elog2 != b->elog2 || a->econs != b->econs || used > (1u << a->elog2))
 		return;
 	if (((a->eprod - b->eprod) & m) > (1u << a->elog2) - used)
-		FAIL("op %u: EVENTQ_PROD 0x%x -> 0x%x overran CONS 0x%x (log2 %u)", r->op,
-		     b->eprod, a->eprod, a->econs, a->elog2);
+		FAIL("op %u: EVENTQ_PROD 0x%x -> 0x%x overran CONS 0x%x (log2 %u)", r->op, b->eprod,
+		     a->eprod, a->econs, a->elog2);
 }
 
 /*
@@ -553,8 +556,7 @@ static uint64_t get64(struct input *in)
 	return lo | (uint64_t)get32(in) << 32;
 }
 
-static void op_mmio_write(struct run *r, struct input *in, bool valid, bool *moved,
-			  bool *evtq_regs)
+static void op_mmio_write(struct run *r, struct input *in, bool valid, bool *moved, bool *evtq_regs)
 {
 	const struct reg *g = &regs[get8(in) % ARRAY_N(regs)];
 	uint64_t v = get64(in);
@@ -576,12 +578,14 @@ static void op_ram_write(struct input *in, bool valid)
 
 	switch (target % 6) {
 	case 0: { /* STE words of the two vSIDs (linear table) */
-		static const uint64_t w0s[] = {1, 1 | 4 << 1, 0, 1 | 2 << 1, 1 | 6 << 1, 1 | 7 << 1};
+		static const uint64_t w0s[] = {1,	   1 | 4 << 1, 0,
+					       1 | 2 << 1, 1 | 6 << 1, 1 | 7 << 1};
 
 		gpa = STRTAB + 64 * vsids[(target >> 3) & 1] + 8 * (idx % 8);
 		if (idx % 8 == 0)
-			good = (v >> 8) % 3 ? H.ste_nested[0] | ((v >> 16) & 1 ? 0 : (v & 0x1fULL) << 59)
-					    : w0s[(v >> 12) % ARRAY_N(w0s)];
+			good = (v >> 8) % 3
+				       ? H.ste_nested[0] | ((v >> 16) & 1 ? 0 : (v & 0x1fULL) << 59)
+				       : w0s[(v >> 12) % ARRAY_N(w0s)];
 		else if (idx % 8 == 1)
 			good = (v >> 8) & 1 ? H.ste_nested[1] : (v & 3) | ((v >> 2) & 3) << 28;
 		break;
@@ -622,12 +626,12 @@ static void op_ram_write(struct input *in, bool valid)
 }
 
 static const unsigned int cmd_ops[] = {
-	GUEST_CMD_PREFETCH_CONFIG, GUEST_CMD_PREFETCH_ADDR, GUEST_CMD_CFGI_STE,
-	GUEST_CMD_CFGI_STE_RANGE,  GUEST_CMD_CFGI_CD,	    GUEST_CMD_CFGI_CD_ALL,
-	GUEST_CMD_TLBI_NH_ALL,	   GUEST_CMD_TLBI_NH_ASID,  GUEST_CMD_TLBI_NH_VA,
+	GUEST_CMD_PREFETCH_CONFIG, GUEST_CMD_PREFETCH_ADDR,  GUEST_CMD_CFGI_STE,
+	GUEST_CMD_CFGI_STE_RANGE,  GUEST_CMD_CFGI_CD,	     GUEST_CMD_CFGI_CD_ALL,
+	GUEST_CMD_TLBI_NH_ALL,	   GUEST_CMD_TLBI_NH_ASID,   GUEST_CMD_TLBI_NH_VA,
 	GUEST_CMD_TLBI_NH_VAA,	   GUEST_CMD_TLBI_S12_VMALL, GUEST_CMD_TLBI_S2_IPA,
-	GUEST_CMD_TLBI_NSNH_ALL,   GUEST_CMD_ATC_INV,	    GUEST_CMD_PRI_RESP,
-	GUEST_CMD_RESUME,	   GUEST_CMD_STALL_TERM,    GUEST_CMD_SYNC,
+	GUEST_CMD_TLBI_NSNH_ALL,   GUEST_CMD_ATC_INV,	     GUEST_CMD_PRI_RESP,
+	GUEST_CMD_RESUME,	   GUEST_CMD_STALL_TERM,     GUEST_CMD_SYNC,
 };
 
 /* One command's words: raw with the opcode chosen, or encoded from fields. */
@@ -700,9 +704,8 @@ static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32
 	uint64_t st = 0;
 	bool ok = true;
 
-	ok &= !dmatest_bar_write(d, 0, op == DMATEST_OP_READ ? DMATEST_REG_SRC_IOVA
-							      : DMATEST_REG_DST_IOVA,
-				 8, iova);
+	ok &= !dmatest_bar_write(
+		d, 0, op == DMATEST_OP_READ ? DMATEST_REG_SRC_IOVA : DMATEST_REG_DST_IOVA, 8, iova);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_LEN, 4, len);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4, 0);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_FILL, 8, pattern);
@@ -785,7 +788,8 @@ static void good_reset(struct run *r)
 	r->op = MAX_OPS + 1;
 	wr(r, VSMMUV3_CR0, 4, 0);
 	if (rd(r, VSMMUV3_CR0ACK, 4) != 0)
-		FAIL("reset: CR0ACK 0x%llx after CR0 = 0", (unsigned long long)rd(r, VSMMUV3_CR0ACK, 4));
+		FAIL("reset: CR0ACK 0x%llx after CR0 = 0",
+		     (unsigned long long)rd(r, VSMMUV3_CR0ACK, 4));
 	wr(r, VSMMUV3_GERRORN, 4, rd(r, VSMMUV3_GERROR, 4));
 	guest_structs();
 	memset(H.gm.region[0].host + (BUF_GPA - RAM_GPA), 0, 0x2000);
@@ -936,7 +940,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"(%llu forwarded), %llu nested HWPTs, %llu records (%llu lost)\n",
 			r.op, (unsigned long long)rd(&r, VSMMUV3_CMDQ_CONS, 4),
 			(unsigned long long)rd(&r, VSMMUV3_CMDQ_PROD, 4),
-			(unsigned long long)(rd(&r, VSMMUV3_GERROR, 4) ^ rd(&r, VSMMUV3_GERRORN, 4)),
+			(unsigned long long)(rd(&r, VSMMUV3_GERROR, 4) ^
+					     rd(&r, VSMMUV3_GERRORN, 4)),
 			(unsigned long long)st.cmds, (unsigned long long)st.forwarded,
 			(unsigned long long)st.ste_updates, (unsigned long long)st.events,
 			(unsigned long long)st.events_lost);
