@@ -53,6 +53,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -100,7 +101,6 @@ CONTEXT = "seed %#x, SRC %#x, DST %#x, LEN %#x, BAD %#x, BAR0 %#x" % (SEED, SRC,
                                                                      BAR0_GPA)
 
 # The program's last line of defence: nothing here may hang `make check`.
-import signal  # noqa: E402
 signal.alarm(150)
 
 
@@ -320,15 +320,15 @@ def run(t, model, host, config):
     q.cfg_write(0x10, BAR0_GPA)
     q.cfg_write(0x14, 0)
     q.cfg_write(0x04, 0x0006, "h")  # Memory Space, Bus Master
-    regs = q.xp(BAR0_GPA, 1) + [q.reg(REG_STATUS), q.reg(REG_COMPLETIONS), q.reg(REG_ERRORS)]
+    regs = [q.reg(REG_ID), q.reg(REG_STATUS), q.reg(REG_COMPLETIONS), q.reg(REG_ERRORS)]
     t.ok(regs == [0x4D444955, 0, 0, 0],
          "%s: BAR0 at %#x through config writes: ID reads UIDM, STATUS 0, no operation yet" %
          (model, BAR0_GPA), [hex(r or 0) for r in regs])
     before = q.ram()
     t.ok(len(before) == RAM and before[SRC:SRC + LEN] == PATTERN and
          before[DST:DST + LEN] != PATTERN and before[DST - 64:DST + LEN + 64] == bytes(LEN + 128),
-         "%s: before the DMA, SRC holds the pattern (the loader's), DST and around it zeros" % model,
-         CONTEXT)
+         "%s: before the DMA, SRC holds the pattern (the loader's), DST and around it zeros" %
+         model, CONTEXT)
 
     q.qmp("cont")
     st1 = q.wait_record(0)
