@@ -36,6 +36,34 @@
 
 #include "tap.h"
 
+/*
+ * The dmatest function's registers (doc/dmatest.md, the data sheet), as a
+ * driver of it spells them: the shim tests are programs that know the
+ * device, not the library's headers.
+ */
+#define DT_ID	      0x000
+#define DT_ID_VALUE   0x4d444955u /* "UIDM" */
+#define DT_VENDOR     0x5549
+#define DT_DEVICE     0x444d
+#define DT_SRC	      0x010
+#define DT_DST	      0x018
+#define DT_LEN	      0x020
+#define DT_OP	      0x028
+#define DT_CTRL	      0x02c
+#define DT_GO	      0x038
+#define DT_STATUS     0x03c
+#define DT_FAULT_IOVA 0x040
+#define DT_FAULT_INFO 0x048
+#define DT_DONE_BYTES 0x050
+#define DT_BUF	      0x8000 /* the buffer, the BAR's mmap-able part */
+#define DT_BUF_SIZE   0x8000
+#define OP_WRITE      2
+#define OP_COPY	      3
+#define ST_DONE	      (1u << 1)
+#define ST_ERROR      (1u << 2)
+#define CTRL_DONE_IRQ 1u
+#define ERR_DMA_FAULT 4u /* STATUS [15:8]: a DMA the IOMMU refused */
+
 #define SHIM_PAGE	4096UL
 #define ARRAY_SIZE_T(a) (sizeof(a) / sizeof((a)[0]))
 

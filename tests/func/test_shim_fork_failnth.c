@@ -35,14 +35,6 @@
 #include "shim_utils.h"
 
 #define BUF_SIZE    (8 * SHIM_PAGE)
-#define DT_DST	    0x018
-#define DT_LEN	    0x020
-#define DT_OP	    0x028
-#define DT_GO	    0x038
-#define DT_STATUS   0x03c
-#define DT_BUF	    0x8000
-#define OP_WRITE    2
-#define ST_DONE	    (1u << 1)
 #define VFIO_IOVA   0x1000000ULL
 #define MEM_SIZE    (64u * 1024)
 /* N past the first that forks: the child's adoption gets countdowns 1 .. EXTRA. */

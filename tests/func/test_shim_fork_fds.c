@@ -51,7 +51,6 @@
 
 static uint8_t *shared_buf; /* MAP_SHARED | MAP_ANONYMOUS, made before any fork */
 
-
 static void wait_byte(int rfd)
 {
 	char c;
@@ -372,18 +371,6 @@ static void test_viommu_mmap(void *arg)
 	CHECK_OK(close(fd));
 }
 
-/* dmatest (doc/dmatest.md), behind VFIO in the default topology. */
-#define DT_VENDOR   0x5549
-#define DT_SRC	    0x010
-#define DT_DST	    0x018
-#define DT_LEN	    0x020
-#define DT_OP	    0x028
-#define DT_GO	    0x038
-#define DT_STATUS   0x03c
-#define DT_BUF	    0x8000
-#define DT_BUF_SIZE 0x8000
-#define OP_WRITE    2
-#define ST_DONE	    (1u << 1)
 #define VFIO_IOVA   0x1000000ULL
 #define MEM_SIZE    (64u * 1024)
 

@@ -32,26 +32,6 @@
 
 #include "shim_utils.h"
 
-/* dmatest (doc/dmatest.md) */
-#define DT_VENDOR	   0x5549
-#define DT_DEVICE	   0x444d
-#define DT_SRC		   0x010
-#define DT_DST		   0x018
-#define DT_LEN		   0x020
-#define DT_OP		   0x028
-#define DT_CTRL		   0x02c
-#define DT_GO		   0x038
-#define DT_STATUS	   0x03c
-#define DT_FAULT_IOVA	   0x040
-#define DT_FAULT_INFO	   0x048
-#define DT_DONE_BYTES	   0x050
-#define DT_BUF		   0x8000
-#define DT_BUF_SIZE	   0x8000
-#define OP_WRITE	   2
-#define OP_COPY		   3
-#define ST_DONE		   (1u << 1)
-#define ST_ERROR	   (1u << 2)
-#define ERR_DMA_FAULT	   4u
 #define SMMU_F_TRANSLATION 0x10 /* the SMMUv3 event type a fault reports */
 #define VTD_FR_SM_READ	   0x86 /* the VT-d fault reason of a read the second stage refuses */
 

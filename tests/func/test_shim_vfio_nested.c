@@ -50,22 +50,6 @@
 
 #include "shim_utils.h"
 
-/* dmatest (doc/dmatest.md) */
-#define DT_SRC	      0x010
-#define DT_DST	      0x018
-#define DT_LEN	      0x020
-#define DT_OP	      0x028
-#define DT_CTRL	      0x02c
-#define DT_GO	      0x038
-#define DT_STATUS     0x03c
-#define DT_FAULT_IOVA 0x040
-#define DT_FAULT_INFO 0x048
-#define DT_DONE_BYTES 0x050
-#define OP_COPY	      3
-#define ST_DONE	      (1u << 1)
-#define ST_ERROR      (1u << 2)
-#define ERR_DMA_FAULT 4u
-#define CTRL_DONE_IRQ 1u
 #define F_TRANSLATION 0x10 /* SMMUv3 event types dmatest reports as its reason */
 #define F_PERMISSION  0x13
 

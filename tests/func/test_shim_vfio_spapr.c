@@ -28,22 +28,6 @@
 
 #include "shim_utils.h"
 
-#define DT_ID	      0x000
-#define DT_SRC	      0x010
-#define DT_DST	      0x018
-#define DT_LEN	      0x020
-#define DT_OP	      0x028
-#define DT_GO	      0x038
-#define DT_STATUS     0x03c
-#define DT_FAULT_IOVA 0x040
-#define DT_FAULT_INFO 0x048
-#define DT_ID_VALUE   0x4d444955u /* "UIDM" */
-#define OP_COPY	      3
-#define ST_DONE	      (1u << 1)
-#define ST_ERROR      (1u << 2)
-#define ERR_DMA_FAULT 4u
-#define DT_BUF	      0x8000 /* the buffer, the BAR's mmap-able part */
-#define DT_BUF_SIZE   0x8000
 #define GIB	      (1ULL << 30)
 #define MEM_SIZE      (4u << 20)
 
