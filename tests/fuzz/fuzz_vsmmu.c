@@ -50,7 +50,8 @@
  * Invariants (a broken one is FAIL(): a message, then a trap): every MMIO
  * access returns 0 and every poll >= 0 (the VMM never fails on guest
  * input); the canaries around guest RAM are intact after every DMA; the
- * records the vSMMU adds to the event queue fit in the room CONS left; CMDQ
+ * records the vSMMU adds to the event queue fit in the room CONS left, and
+ * those the pump writes name a vSID (never a host SID) and a type; CMDQ
  * CONS never passes PROD, and while CMDQEN is 1 it stops short of PROD
  * only with GERROR.CMDQ_ERR active, and CONS.ERR names the error when
  * the vSMMU raised it (a guest may activate it itself: cmdq_check()); after the
@@ -755,12 +756,47 @@ static void op_dma(struct input *in)
 	canary_check();
 }
 
+/* Whether an MSI address register points into [@base, @base + @size). */
+static bool msi_into(struct run *r, uint64_t reg, uint64_t base, uint64_t size)
+{
+	uint64_t a = rd(r, reg, 8) & ((1ULL << 52) - 1) & ~3ULL;
+
+	return a + 4 > base && a < base + size;
+}
+
+/*
+ * The pump. The records it wrote into the guest's event queue name the
+ * guest's StreamIDs (VSID0, VSID1), never the host's, and have a type:
+ * checked when PROD moved by the count it returned and no MSI of the
+ * vSMMU (event queue, GERROR) can have landed on them.
+ */
 static void poll_ok(struct run *r)
 {
+	uint32_t p0 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4), p1;
+	uint64_t base = rd(r, VSMMUV3_EVENTQ_BASE, 8);
+	unsigned int log2 = (unsigned int)(base & 0x1f);
 	int rc = vsmmuv3_poll_events(r->vs);
+	uint32_t m;
 
 	if (rc < 0)
 		FAIL("op %u: vsmmuv3_poll_events: %d", r->op, rc);
+	if (log2 > VSMMUV3_QUEUE_LOG2)
+		log2 = VSMMUV3_QUEUE_LOG2;
+	m = (2u << log2) - 1;
+	base &= ((1ULL << 52) - 1) & ~0x1fULL & ~((32ULL << log2) - 1);
+	p1 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
+	if (!rc || ((p1 - p0) & m) != (uint32_t)rc || !guest_mem_ptr(&H.gm, base, 32ULL << log2) ||
+	    msi_into(r, VSMMUV3_EVENTQ_IRQ_CFG0, base, 32ULL << log2) ||
+	    msi_into(r, VSMMUV3_GERROR_IRQ_CFG0, base, 32ULL << log2))
+		return;
+	for (uint32_t i = p0; ((p1 - i) & m) != 0; i++) {
+		uint64_t w0 = ram_get(base + 32ULL * (i & ((1u << log2) - 1)));
+		uint32_t sid = (uint32_t)(w0 >> 32);
+
+		if ((sid != VSID0 && sid != VSID1) || !(w0 & 0xff))
+			FAIL("op %u: event record 0x%llx at index 0x%x: type 0x%x, StreamID 0x%x",
+			     r->op, (unsigned long long)w0, i & m, (unsigned int)(w0 & 0xff), sid);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
