@@ -59,13 +59,14 @@ check-tsan: deps
 	TSAN_OPTIONS=halt_on_error=1 ./scripts/run-tests.sh $(BUILD)-tsan $(TSAN_TESTS)
 
 # libFuzzer runs of the page-table walkers, the iommufd dispatcher, the
-# SMMUv3 and VT-d models, the VFIO files and the CLI's input files
-# (topology, scenarios, traces) (clang build in $(BUILD)-fuzz/).
+# SMMUv3 and VT-d models, the VFIO files, the vSMMUv3 front end and the
+# CLI's input files (topology, scenarios, traces) (clang build in
+# $(BUILD)-fuzz/).
 # New inputs collect in $(BUILD)-fuzz/fuzz-corpus/<target>/, crashes in
 # $(BUILD)-fuzz/fuzz-artifacts/; tests/fuzz/corpus/<target>/ seeds each run.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_pt_vmsa fuzz_pt_tce fuzz_pt_x86 fuzz_iommufd fuzz_smmuv3_cmdq fuzz_smmuv3_ste \
-	fuzz_vfio fuzz_vtd fuzz_inputs
+	fuzz_vfio fuzz_vtd fuzz_inputs fuzz_vsmmu
 FUZZ_ARGS ?=
 fuzz: deps
 	[ -f $(BUILD)-fuzz/build.ninja ] || CC=clang meson setup $(BUILD)-fuzz $(MESON_OPTS) \
