@@ -290,6 +290,17 @@ static void test_fork_bar(void *arg)
 	pid_t pid;
 
 	(void)arg;
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * The child starts a thread (the swap agent) after its parent, which
+	 * runs the library's server thread, forked it. glibc's malloc is made
+	 * consistent across fork(); the allocator of GCC 12's AddressSanitizer
+	 * is not, and the agent's start then blocks on a size-class lock the
+	 * parent's server thread held at the fork (1 run in about 100 here).
+	 * make check runs this point.
+	 */
+	tap_skip("under AddressSanitizer, whose allocator is not fork-safe: make check runs it");
+#endif
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TAP_CHECK(mem != MAP_FAILED, "mmap");
 	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
