@@ -45,8 +45,8 @@ Once with an SMMUv3 topology (group 7 at 0000:03:00.0) and once with the
 VT-d one (scenarios/topology-vtd.json, 0000:00:01.0).
 
 Skips (1..0) only when qemu-system-x86_64 is not installed;
-scripts/install-deps.sh installs it. In a sanitizer build QEMU runs with
-LD_PRELOAD=<runtime>:<shim> as in test_qemu_vfio.py.
+scripts/install-deps.sh installs it. In a sanitizer build QEMU runs as
+qemu_qmp.py says.
 """
 import json
 import os
@@ -55,20 +55,18 @@ import re
 import shutil
 import signal
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from tap import Tap  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_qmp  # noqa: E402
 
 uiommu = sys.argv[1]
 srcdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-qemu = shutil.which("qemu-system-x86_64")
-if not qemu:
-    print("1..0 # SKIP qemu-system-x86_64 is not installed (scripts/install-deps.sh installs it)")
-    sys.exit(0)
+qemu = qemu_qmp.find_qemu()
 
 MEM_MB = 64
 RAM = MEM_MB << 20
@@ -158,68 +156,24 @@ with open(smmu_topo, "w") as f:
                "devices": [{"type": "dmatest", "name": "0000:03:00.0", "group": 7}]}, f)
 vtd_topo = os.path.join(srcdir, "scenarios", "topology-vtd.json")
 
-preload_first = os.environ.get("UIOMMU_TEST_PRELOAD_FIRST")
-env = dict(os.environ)
-if preload_first:
-    supp = os.path.join(tmp, "lsan.supp")
-    with open(supp, "w") as f:
-        f.write("leak:libglib-2.0.so\n")
-    env["LSAN_OPTIONS"] = "suppressions=" + supp
+env = qemu_qmp.qemu_env(tmp)
 
 TRACE = "xlate_walk,xlate_fault,smmu_evt"
 
 
-class Qemu:
+class Qemu(qemu_qmp.Qemu):
     """QEMU under uiommu exec running the firmware above, QMP on stdin/stdout."""
 
     def __init__(self, name, host, config):
-        self.summary = os.path.join(tmp, "summary-%s.txt" % name)
         self.dump = os.path.join(tmp, "ram-%s" % name)
-        qemu_args = [qemu, "-accel", "tcg", "-machine", "q35", "-nodefaults",
-                     "-display", "none", "-m", str(MEM_MB), "-S", "-bios", bios,
-                     "-device", "loader,file=%s,addr=%#x,force-raw=on" % (pattern_file, SRC),
-                     "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
-                     "-qmp", "stdio"]
-        run_env = dict(env)
-        if preload_first:
-            open(self.summary, "w").close()
-            run_env.update(LD_PRELOAD=preload_first + ":" + os.environ["UIOMMU_TEST_SHIM"],
-                           UIOMMU_SUMMARY_FILE=self.summary, UIOMMU_TRACE=TRACE,
-                           UIOMMU_CONFIG=config)
-            args = qemu_args
-        else:
-            args = [uiommu, "exec", "--summary=" + self.summary, "--trace", TRACE,
-                    "--config", config, "--", *qemu_args]
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=run_env)
-        self.greeting = self._read()
-        self.up = (self.greeting is not None and "QMP" in self.greeting and
-                   self.qmp("qmp_capabilities") == {"return": {}})
-
-    def _read(self):
-        while True:
-            line = self.p.stdout.readline()
-            if not line:
-                return None
-            msg = json.loads(line)
-            if "event" not in msg:
-                return msg
-
-    def qmp(self, cmd, **args):
-        try:
-            self.p.stdin.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
-            self.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            return None
-        return self._read()
-
-    def hmp(self, line):
-        r = self.qmp("human-monitor-command", **{"command-line": line})
-        return r.get("return", "") if r else ""
-
-    def cfg_write(self, reg, value, fmt="w"):
-        self.hmp("o /w 0xcf8 %#x" % (0x80000000 | (SLOT << 11) | reg))
-        self.hmp("o /%s 0xcfc %#x" % (fmt, value))
+        args = [qemu, "-accel", "tcg", "-machine", "q35", "-nodefaults",
+                "-display", "none", "-m", str(MEM_MB), "-S", "-bios", bios,
+                "-device", "loader,file=%s,addr=%#x,force-raw=on" % (pattern_file, SRC),
+                "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
+                "-qmp", "stdio"]
+        super().__init__(uiommu, args, env, os.path.join(tmp, "summary-%s.txt" % name), TRACE,
+                         config, SLOT)
+        self.up = self.start()
 
     def xp(self, addr, n):
         """@n dwords of guest-physical memory (through QEMU's memory API), or []."""
@@ -254,23 +208,6 @@ class Qemu:
                 return None
             time.sleep(0.02)
         return None
-
-    def finish(self):
-        if getattr(self, "result", None):
-            return self.result
-        if self.greeting is not None:
-            self.qmp("quit")
-        try:
-            _, err = self.p.communicate(timeout=60)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.p.kill()
-            _, err = self.p.communicate()
-        summary = ""
-        if os.path.exists(self.summary):
-            with open(self.summary) as f:
-                summary = f.read()
-        self.result = (self.p.returncode, err, summary)
-        return self.result
 
 
 def walks(err, access):

@@ -20,31 +20,23 @@ and a device the topology lacks (QEMU fails).
 Skips (1..0) only when qemu-system-x86_64 is not installed;
 scripts/install-deps.sh installs it.
 
-In a sanitizer build (UIOMMU_TEST_PRELOAD_FIRST names the sanitizer's
-runtime, UIOMMU_TEST_SHIM the shim) QEMU is started with
-LD_PRELOAD=<runtime>:<shim> and the UIOMMU_* variables that `uiommu exec`
-would set: the instrumented shim must not run before its runtime is
-initialised, and QEMU's libraries call stat() from their constructors. The
-leaks of QEMU's own allocations (through GLib) are suppressed; the
-library's are not.
+In a sanitizer build QEMU runs as qemu_qmp.py says.
 """
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from tap import Tap  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_qmp  # noqa: E402
 
 uiommu = sys.argv[1]
-qemu = shutil.which("qemu-system-x86_64")
-if not qemu:
-    print("1..0 # SKIP qemu-system-x86_64 is not installed (scripts/install-deps.sh installs it)")
-    sys.exit(0)
+qemu = qemu_qmp.find_qemu()
 
 MEM_MB = 64
 RAM = MEM_MB << 20
@@ -66,94 +58,17 @@ with open(topo, "w") as f:
                "devices": [{"type": "dmatest", "name": "0000:03:00.0", "group": 7}]}, f)
 
 
-preload_first = os.environ.get("UIOMMU_TEST_PRELOAD_FIRST")
-env = dict(os.environ)
-if preload_first:
-    supp = os.path.join(tmp, "lsan.supp")
-    with open(supp, "w") as f:
-        f.write("leak:libglib-2.0.so\n")
-    env["LSAN_OPTIONS"] = "suppressions=" + supp
+env = qemu_qmp.qemu_env(tmp)
 
 
-class Qemu:
-    """QEMU under uiommu exec, QMP on its stdin/stdout."""
-
-    def __init__(self, host, machine="q35", config=None, extra=()):
-        self.summary = os.path.join(tmp, "summary-%s-%s.txt" % (machine, host))
-        qemu_args = [qemu, "-accel", "tcg", "-machine", machine, "-nodefaults",
-                     "-display", "none", "-m", str(MEM_MB), "-S",
-                     "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
-                     "-qmp", "stdio", *extra]
-        run_env = dict(env)
-        if preload_first:
-            # What `uiommu exec --summary=F --trace T --config C` sets, runtime first.
-            open(self.summary, "w").close()
-            run_env.update(LD_PRELOAD=preload_first + ":" + os.environ["UIOMMU_TEST_SHIM"],
-                           UIOMMU_SUMMARY_FILE=self.summary, UIOMMU_TRACE="iopt_map,iopt_unmap")
-            if config:
-                run_env["UIOMMU_CONFIG"] = config
-            args = qemu_args
-        else:
-            args = [uiommu, "exec", "--summary=" + self.summary, "--trace", "iopt_map,iopt_unmap"]
-            if config:
-                args += ["--config", config]
-            args += ["--", *qemu_args]
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=run_env)
-        self.greeting = self._read()
-
-    def _read(self):
-        while True:
-            line = self.p.stdout.readline()
-            if not line:
-                return None
-            msg = json.loads(line)
-            if "event" not in msg:
-                return msg
-
-    def qmp(self, cmd, **args):
-        """The command's answer; None when QEMU is gone."""
-        try:
-            self.p.stdin.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
-            self.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            return None
-        return self._read()
-
-    def hmp(self, line):
-        r = self.qmp("human-monitor-command", **{"command-line": line})
-        return r.get("return", "") if r else ""
-
-    def cfg_addr(self, reg):
-        return 0x80000000 | (SLOT << 11) | reg
-
-    def cfg_read(self, reg):
-        """A dword of the guest's config space of 00:03.0, as a guest reads it (port I/O)."""
-        self.hmp("o /w 0xcf8 %#x" % self.cfg_addr(reg))
-        m = re.search(r"= (0x[0-9a-f]+)", self.hmp("i /w 0xcfc"))
-        return int(m.group(1), 16) if m else None
-
-    def cfg_write(self, reg, value, fmt="w"):
-        self.hmp("o /w 0xcf8 %#x" % self.cfg_addr(reg))
-        self.hmp("o /%s 0xcfc %#x" % (fmt, value))
-
-    def finish(self):
-        """quit (if still running); exit status, stderr, summary (once; then the same)."""
-        if getattr(self, "result", None):
-            return self.result
-        if self.greeting is not None:
-            self.qmp("quit")
-        try:
-            _, err = self.p.communicate(timeout=60)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.p.kill()
-            _, err = self.p.communicate()
-        summary = ""
-        if os.path.exists(self.summary):
-            with open(self.summary) as f:
-                summary = f.read()
-        self.result = (self.p.returncode, err, summary)
-        return self.result
+def Qemu(host, machine="q35", config=None, extra=()):
+    """QEMU under uiommu exec (-S: the guest CPU never runs), QMP on its stdin/stdout."""
+    args = [qemu, "-accel", "tcg", "-machine", machine, "-nodefaults",
+            "-display", "none", "-m", str(MEM_MB), "-S",
+            "-device", "vfio-pci,host=%s,id=dt0,addr=%#x" % (host, SLOT),
+            "-qmp", "stdio", *extra]
+    summary = os.path.join(tmp, "summary-%s-%s.txt" % (machine, host))
+    return qemu_qmp.Qemu(uiommu, args, env, summary, "iopt_map,iopt_unmap", config, SLOT)
 
 
 def dt0(q):
@@ -204,7 +119,7 @@ def covered(maps, start, end, need_prot):
 
 # --- q35, a topology file: 0000:03:00.0 in group 7 ------------------------
 q = Qemu("0000:03:00.0", config=topo)
-up = q.greeting is not None and "QMP" in q.greeting and q.qmp("qmp_capabilities") == {"return": {}}
+up = q.start()
 t.ok(up, "q35: QEMU realized vfio-pci under uiommu exec and answers QMP",
      q.greeting if up else q.finish())
 d = dt0(q)
@@ -260,7 +175,8 @@ d = dt0(q)
 rc, err, summary = q.finish()
 t.ok(d is not None and d["id"]["vendor"] == VENDOR and d["id"]["device"] == DEVICE,
      "pc, default topology: 0000:00:02.0 realized", d)
-t.ok(rc == 0 and "Sanitizer" not in err and "VFIO_IOMMU_MAP_DMA" in summary and covered(mappings(err), 0, RAM, 1),
+t.ok(rc == 0 and "Sanitizer" not in err and "VFIO_IOMMU_MAP_DMA" in summary and
+     covered(mappings(err), 0, RAM, 1),
      "pc: exit status 0, guest RAM mapped", (rc, err, summary))
 
 # --- a device the topology lacks ------------------------------------------
