@@ -192,7 +192,7 @@ def main():
     write('stall-terminate', bytes([RECOVERABLE]) + probe() + stalls_on() +
           dma(1, 1, 0x3000, 64) + POLL +
           cmds([(C['STALL_TERM'], 0, LIVE), (C['SYNC'], 0, 0)]) +
-          dma(1, 1, 0x3800, 8) + POLL +
+          dma(1, 1, 0x3800, 8, read=True) + POLL +
           cmds([(C['RESUME'], 0, LIVE | ABORT), (C['RESUME'], 0, LIVE | ABORT),
                 (C['SYNC'], 0, 0)]) + dma(1, 1, 0x4000, 8) + POLL)
     # A page request (ATS + PRI, EATS 0b01) at an unmapped page, its PRI record, the guest maps
@@ -204,6 +204,24 @@ def main():
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) +
           dma(0, 1, 0x4000, 16) + POLL + wr('PRIQ_CONS_P1', 0, valid=True) +
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]) + POLL)
+    # A PRI queue of two entries the guest never reads: two requests reach it, the third finds
+    # it full (PRIQ_PROD.OVFLG, answered Success by the vSMMU, the device asks again and again).
+    write('priq-overflow', bytes([RECOVERABLE]) + probe() + priq_on(log2=1) +
+          b''.join(dma(0, 1, 0x3000 + 0x1000 * i, 8) + POLL +
+                   cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)])
+                   for i in range(2)) +
+          dma(0, 1, 0x3000, 8) + POLL + POLL + rd('PRIQ_PROD_P1') +
+          wr('PRIQ_CONS_P1', 0, valid=True) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A PRI queue outside RAM: GERROR.PRIQ_ABT_ERR and the request answered Invalid; while the
+    # error is active the next one is answered without a record; the guest acknowledges, moves
+    # the queue into RAM (PRIQEN = 0 meanwhile: PRIQ_BASE is read-only while it is 1).
+    write('priq-abort', bytes([RECOVERABLE]) + probe() + wr('PRIQ_BASE', 0x10000000 | 3) +
+          wr('PRIQ_PROD_P1', 0) + wr('PRIQ_CONS_P1', 0) + wr('IRQ_CTRL', 7) + wr('CR0', 0xf) +
+          dma(0, 1, 0x3000, 8) + POLL + rd('GERROR') + dma(0, 1, 0x3000, 8) + POLL +
+          RECOVER + wr('CR0', 0xd) + wr('PRIQ_BASE', 2, valid=True) + wr('PRIQ_PROD_P1', 0) +
+          wr('PRIQ_CONS_P1', 0) + wr('CR0', 0xf) + dma(0, 1, 0x3000, 8) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]))
     # ATS: a translation through the ATC, the guest moves the page and invalidates its TLB only
     # (the ATC is stale), then ATC_INV of everything and CMD_SYNC; ATC_INV Size 53, which the
     # host refuses (CERROR_ILL), and the recovery.
