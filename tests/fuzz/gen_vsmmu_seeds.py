@@ -6,7 +6,8 @@
 
 An input is a config byte (bit 0: GBPA bypass at reset; bit 1: recoverable, the
 endpoints are a function with ATS + PRI as VSID0 and one that can stall as
-VSID1, and DMA runs on the function's thread), then records whose
+VSID1, and DMA runs on the function's thread; with bit 1, bit 2: no reset after
+the program, the vSMMU destroyed with whatever still waits), then records whose
 first byte's bits 2:0 name the kind and bit 3 asks for a driver's value (see
 fuzz_vsmmu.c): 0 MMIO write (register index, 8 value bytes), 2 MMIO read,
 3 guest RAM word (target, index, 8 bytes), 4 commands at PROD (count in
@@ -90,6 +91,7 @@ VSID0_A = 1
 VSID1_A = 1 | 1 << 1
 CFGI_ALL_A = 1 << 39
 RECOVERABLE = 2
+TEARDOWN = 4
 LIVE = 1
 RETRY, ABORT = 1 << 1, 2 << 1
 PRI_SUCCESS, PRI_INVALID = 2 << 1, 1 << 1
@@ -222,6 +224,12 @@ def main():
           RECOVER + wr('CR0', 0xd) + wr('PRIQ_BASE', 2, valid=True) + wr('PRIQ_PROD_P1', 0) +
           wr('PRIQ_CONS_P1', 0) + wr('CR0', 0xf) + dma(0, 1, 0x3000, 8) + POLL +
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]))
+    # A stall and a page request the guest was told of and never answers, then the vSMMU is
+    # destroyed without a reset: its teardown answers both.
+    # (The page request first: stalls_on()'s CD.S is VSID0's CD too, and a stalling CD is
+    # C_BAD_CD for a stream that cannot stall.)
+    write('teardown-waiting', bytes([RECOVERABLE | TEARDOWN]) + probe() + priq_on() +
+          dma(0, 1, 0x4000, 64) + POLL + stalls_on() + dma(1, 1, 0x3000, 64) + POLL)
     # ATS: a translation through the ATC, the guest moves the page and invalidates its TLB only
     # (the ATC is stale), then ATC_INV of everything and CMD_SYNC; ATC_INV Size 53, which the
     # host refuses (CERROR_ILL), and the recovery.
