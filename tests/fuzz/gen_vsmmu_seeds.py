@@ -183,13 +183,38 @@ def main():
           cmds([(C['CFGI_STE'], VSID0_A, 0), (C['SYNC'], 1 << 43, 0)]) +
           dma(0, 2, 0x20000, 64) + POLL)
     # Recoverable inputs (config bit 1).
-    # A stall (CD.S, S1STALLD = 0) at an unmapped page, its record, the guest maps the page and
-    # resumes (Retry): the DMA completes; the same RESUME again is ignored.
+    # A stall (CD.S, S1STALLD = 0) at an unmapped page, its record; RESUMEs naming another STAG
+    # or the other stream and a STALL_TERM of the other stream are ignored; the guest maps the
+    # page and resumes (Retry): the DMA completes; the same RESUME again is ignored.
     write('stall-resume', bytes([RECOVERABLE]) + probe() + stalls_on() +
-          dma(1, 1, 0x3000, 64) + POLL + s1_page(258, 2) +
+          dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], VSID1_A, 0x77 << 16 | RETRY), (C['RESUME'], VSID0_A, ABORT),
+                (C['STALL_TERM'], VSID0_A, 0), (C['SYNC'], 0, 0)]) + s1_page(258, 2) +
           cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
           cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
           dma(1, 1, 0x3000, 64, read=True) + POLL)
+    # A stall answered twice while a page request waits: the first RESUME (Abort) ends the stall
+    # and frees its fault-queue cookie, the page request that comes next gets that cookie, and the
+    # second RESUME of the same STAG must not answer it. (VSID0's DMA at IOVA first, so that the
+    # SMMU has its CD cached before stalls_on() sets CD.S in it.)
+    write('double-resume', bytes([RECOVERABLE]) + probe() + priq_on() + dma(0, 0, 0, 8) +
+          stalls_on() + dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['SYNC'], 0, 0)]) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['PRI_RESP'], 0, LIVE | PRI_INVALID),
+                (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A stall the guest was told of, ended when the guest rewrites the stream's STE (CFGI_STE: a
+    # new HWPT, iommufd answers what came through the old one); the page request that comes next
+    # gets its cookie, and a RESUME of the old STAG must not answer it.
+    write('resume-after-cfgi', bytes([RECOVERABLE]) + probe() + priq_on() + dma(0, 0, 0, 8) +
+          stalls_on() + dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['CFGI_STE'], VSID1_A | 1 << 38, 0), (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['STALL_TERM'], 0, LIVE), (C['SYNC'], 0, 0)]) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
     # A stall ended by CMD_STALL_TERM; a second one by RESUME Abort, answered twice.
     write('stall-terminate', bytes([RECOVERABLE]) + probe() + stalls_on() +
           dma(1, 1, 0x3000, 64) + POLL +
@@ -197,11 +222,13 @@ def main():
           dma(1, 1, 0x3800, 8, read=True) + POLL +
           cmds([(C['RESUME'], 0, LIVE | ABORT), (C['RESUME'], 0, LIVE | ABORT),
                 (C['SYNC'], 0, 0)]) + dma(1, 1, 0x4000, 8) + POLL)
-    # A page request (ATS + PRI, EATS 0b01) at an unmapped page, its PRI record, the guest maps
-    # the page and answers Success: the DMA completes; the same PRI_RESP again is ignored; a
+    # A page request (ATS + PRI, EATS 0b01) at an unmapped page, its PRI record; PRI_RESPs naming
+    # another PRGI or the other stream are ignored; the guest maps the page and answers Success: the DMA completes; the same PRI_RESP again is ignored; a
     # second request answered Invalid.
     write('pri-response', bytes([RECOVERABLE]) + probe() + priq_on() +
-          dma(0, 1, 0x3000, 64) + POLL + s1_page(258, 2) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['PRI_RESP'], VSID0_A, 0x1ff << 16 | PRI_INVALID),
+                (C['PRI_RESP'], VSID1_A, PRI_INVALID), (C['SYNC'], 0, 0)]) + s1_page(258, 2) +
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) +
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) +
           dma(0, 1, 0x4000, 16) + POLL + wr('PRIQ_CONS_P1', 0, valid=True) +
