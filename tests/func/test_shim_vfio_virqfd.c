@@ -39,6 +39,7 @@
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include <linux/pci_regs.h>
@@ -688,6 +689,83 @@ static void test_fork(void *arg)
 	close(e);
 }
 
+/* The countdown of this thread's fail-nth file: armed with @n (0 disarms), or what is left. */
+static void fail_nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	TAP_CHECK(pwrite(fd, buf, (size_t)len, 0) == len, "fail-nth write: %s", strerror(errno));
+}
+
+static long fail_nth_left(int fd)
+{
+	char buf[16] = {0};
+
+	TAP_CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "fail-nth read: %s", strerror(errno));
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * fail-nth over the two ways in (an IOEVENTFD, an unmask eventfd): each
+ * injected failure is ENOMEM and leaves nothing behind (no action: the
+ * removal is ENODEV / a new eventfd is taken; no descriptor, no watcher),
+ * until the call passes untouched.
+ */
+static void test_failnth(void *arg)
+{
+	char path[64];
+	int e = efd_new(0), trig = efd_new(0), nfds, ff, failures[2] = {0, 0};
+	struct machine m;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
+	ff = open(path, O_RDWR | O_CLOEXEC);
+	TAP_CHECK(ff >= 0, "%s: %s", path, strerror(errno));
+	machine_open(&m);
+	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	TAP_CHECK(m.dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
+	CHECK_OK(set_irqs(m.dev, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+			  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig));
+	wait_no_watcher();
+	nfds = fds();
+	for (int which = 0; which < 2; which++) {
+		for (unsigned int n = 1; n < 200; n++) {
+			int rc, err;
+			long left;
+
+			fail_nth_arm(ff, n);
+			rc = which ? set_unmask_fd(m.dev, e)
+				   : _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, e);
+			err = errno;
+			left = fail_nth_left(ff);
+			fail_nth_arm(ff, 0);
+			if (!rc && left) {
+				/* Untouched: the call's allocation points are all behind us. */
+				CHECK_OK(which ? set_unmask_fd(m.dev, -1)
+					       : _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+				break;
+			}
+			TAP_CHECK(rc == -1 && err == ENOMEM, "N=%u (%s): rc %d errno %d", n,
+				  which ? "unmask" : "ioeventfd", rc, rc ? err : 0);
+			failures[which]++;
+			if (!which)
+				CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+			wait_no_watcher();
+			TAP_CHECK_EQ(fds(), nfds, "N=%u: descriptors", n);
+		}
+	}
+	tap_diag("allocation points: IOEVENTFD %d, unmask eventfd %d", failures[0], failures[1]);
+	TAP_CHECK(failures[0] >= 4 && failures[1] >= 4, "too few points");
+	/* The slot is free after every failure: one more set works. */
+	CHECK_OK(set_unmask_fd(m.dev, e));
+	close(ff);
+	close(m.dev);
+	m.dev = -1;
+	machine_close(&m);
+	close(e);
+	close(trig);
+}
+
 /* ------------------------------------------------------------------ */
 /* Threads                                                            */
 
@@ -766,6 +844,9 @@ int main(void)
 		 test_intx_unmask},
 		{"the last close ends every action: threads and descriptors", test_close_teardown},
 		{"fork: the child's signals and its own ioeventfd act", test_fork},
+		{"fail-nth: each allocation of IOEVENTFD and the unmask eventfd, ENOMEM, nothing "
+		 "left",
+		 test_failnth},
 		{"threads: signals racing add, remove and close", test_threads},
 	};
 
