@@ -36,12 +36,24 @@
  *            every feature is then ENOTTY: no migration or dirty logging
  *            (no mig_ops / log_ops), no VF token (no SR-IOV). Not modelled
  *            (ENOTTY, where Linux 6.12 accepts them): the LOW_POWER
- *            features, and IOEVENTFD
+ *            features
+ *   ioeventfd  IOEVENTFD (vfio_pci_rdwr.c's checks, in order): argsz,
+ *            flags, one size of 1/2/4/8, fd >= -1 (EINVAL); a BAR (the
+ *            ROM, config, VGA and device regions: EINVAL), the write inside
+ *            it and off the MSI-X table, found through the MSI-X capability
+ *            of the config space (EINVAL); then under ioeventfds_lock: the
+ *            same offset, data and size is removed by fd -1, else EEXIST;
+ *            fd -1 without one ENODEV; 1000 per device ENOSPC; the
+ *            eventfd's EBADF / EINVAL. A signal writes the low bytes of
+ *            DATA through the model as write(2) there would (virqfd.c's
+ *            watcher thread); RESET keeps them, the last close ends them
  *
  * The program's buffers are reached only through util/uaccess (bounce
  * buffers), never handed to the model.
  *
- * Locks: none of its own; the model serialises its own state. A frozen /
+ * Locks: ioeventfds_lock (the device's IOEVENTFD list; ending one waits
+ * for its running handler, which takes only the model's locks);
+ * otherwise none of its own: the model serialises its own state. A frozen /
  * thawed BAR mapping is swapped under the PE's watch lock and util/file's
  * mapping lock (ufile_vma_swap), in that order; a forked child's under the
  * PE's watch lock, the channel's agent lock, then the child's mapping lock

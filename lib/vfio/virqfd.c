@@ -349,10 +349,10 @@ static void *virqfd_watch(void *arg)
 			pthread_mutex_unlock(&virqfd_lock);
 			close(w->epfd);
 			close(w->stopfd);
+			ufree(w);
 		}
 		fork_gate_exit();
 	}
-	ufree(w);
 	return NULL;
 }
 

@@ -216,7 +216,7 @@ static int watchers(void)
 
 	TAP_CHECK(d, "opendir: %s", strerror(errno));
 	while ((de = readdir(d))) {
-		char path[64], comm[32] = {0};
+		char path[300], comm[32] = {0};
 		int fd;
 
 		if (de->d_name[0] == '.')
