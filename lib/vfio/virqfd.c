@@ -12,7 +12,8 @@
  * References. The kernel keeps an eventfd_ctx; we keep a descriptor: the
  * program's number is recognised as an eventfd by its /proc/self/fd link
  * ("anon_inode:[eventfd]": EBADF for a closed number, EINVAL for anything
- * else, as eventfd_ctx_fdget() answers) and duplicated close-on-exec, so
+ * else, one of our emulated files too, whatever is behind it, as
+ * eventfd_ctx_fdget() answers) and duplicated close-on-exec, so
  * the program may close its own. A forked child's number (a call the
  * owner serves for it) comes over the channel (util/file.h
  * ufile_real_fd()): the same open file, so the child's signals reach us.
@@ -163,11 +164,18 @@ static bool is_eventfd(int fd)
 
 int vfio_eventfd_get(int ufd, int *out)
 {
+	struct uiommu_file *file;
 	bool owned;
 	int fd, rc;
 
 	if (ufd < 0)
 		return -EBADF;
+	/* One of our files (a fault queue has an eventfd behind it) is not an eventfd. */
+	file = ufile_lookup(ufd);
+	if (file) {
+		ufile_put(file);
+		return -EINVAL;
+	}
 	/* Ours for a forked child's number (owned), or the number itself. */
 	fd = ufile_real_fd(ufd, &owned);
 	if (fd < 0)

@@ -357,6 +357,16 @@ static void test_ioeventfd_checks(void *arg)
 	CHECK_ERRNO(EBADF, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, 100000));
 	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, pipefd[0]));
 	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, m.g));
+	/* An emulated file whose backing is an eventfd (an iommufd fault queue) is not one. */
+	{
+		int iommufd = iommufd_open(), fault_fd;
+		uint32_t fault_id;
+
+		CHECK_OK(_fault_alloc(iommufd, &fault_id, &fault_fd));
+		CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, fault_fd));
+		close(fault_fd);
+		close(iommufd);
+	}
 	/* Removing what does not exist: ENODEV. */
 	CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
 	/* A duplicate is the same offset, data and size, whatever the eventfd: EEXIST. */
