@@ -23,8 +23,8 @@
  *    descriptors it had before the device was opened;
  *  - a forked child: its signals of inherited eventfds act (the owner's
  *    watcher), and it can register its own;
- *  - threads: signals racing add / remove and the device's close (make
- *    check-tsan runs it).
+ *  - threads: signals racing add / remove, resets, fork() and the device's
+ *    close (make check-tsan runs it).
  *
  * The actions run in a watcher thread, shortly after the signal (Linux:
  * inside the signalling write). A test waits for their effect (a bounded
@@ -271,16 +271,22 @@ static void machine_open(struct machine *m)
 	m->mark = -1;
 }
 
-/* The device fd, Memory Space and Bus Master on, the marker ioeventfd (LEN = MARK_DATA). */
-static void dev_open(struct machine *m)
+/* Memory Space and Bus Master on (again after a reset). */
+static void cmd_on(struct machine *m)
 {
 	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 
-	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	TAP_CHECK(m->dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
 	TAP_CHECK(pwrite(m->dev, &cmd, 2,
 			 (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) == 2,
 		  "Command: %s", strerror(errno));
+}
+
+/* The device fd, Memory Space and Bus Master on, the marker ioeventfd (LEN = MARK_DATA). */
+static void dev_open(struct machine *m)
+{
+	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	TAP_CHECK(m->dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
+	cmd_on(m);
 	m->mark = efd_new(0);
 	CHECK_OK(_ioeventfd(m->dev, BAR0 + DT_LEN, MARK_DATA, S32, m->mark));
 }
@@ -481,9 +487,7 @@ static void test_ioeventfd_writes(void *arg)
 
 	/* VFIO_DEVICE_RESET (an FLR) keeps them: Memory Space back on, a signal writes. */
 	CHECK_OK(ioctl(m.dev, VFIO_DEVICE_RESET));
-	TAP_CHECK(pwrite(m.dev, &(uint16_t){PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER}, 2,
-			 (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) == 2,
-		  "Command");
+	cmd_on(&m);
 	TAP_CHECK_EQ(rd(m.dev, DT_FILL, 8), 0, "FILL cleared by the reset");
 	sig(e64, 1);
 	wait_reg(m.dev, DT_FILL, 8, 0x1122334455667788ULL);
@@ -810,7 +814,9 @@ static void test_threads(void *arg)
 			  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig));
 	TAP_CHECK(!pthread_create(&t, NULL, signaller, &r), "thread");
 	TAP_CHECK(!pthread_create(&tu, NULL, signaller, &ru), "thread");
-	/* Add and remove while the eventfds are signalled without pause. */
+	/* A doorbell too: the watcher's GO raises INTx while SET_IRQS runs here. */
+	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, r.efd));
+	/* Add and remove while the eventfds are signalled without pause; resets; forks. */
 	for (int i = 0; i < 300; i++) {
 		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, r.efd));
 		CHECK_OK(set_unmask_fd(m.dev, ru.efd));
@@ -818,6 +824,21 @@ static void test_threads(void *arg)
 			go_copy(&m); /* INTx raised while the unmask handler runs */
 		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, -1));
 		CHECK_OK(set_unmask_fd(m.dev, -1));
+		if (i % 25 == 24) {
+			CHECK_OK(ioctl(m.dev, VFIO_DEVICE_RESET));
+			cmd_on(&m);
+		}
+		if (i % 60 == 59) {
+			pid_t pid = fork_child();
+
+			if (!pid) {
+				uint32_t v;
+
+				_exit(pread(m.dev, &v, 4, DT_ID) == 4 && v == DT_ID_VALUE ? 0 : 1);
+			}
+			TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+			TAP_CHECK_EQ(wait_child(pid), 0, "a child forked while actions run");
+		}
 	}
 	/* And the last close while they are registered and signalled. */
 	for (int i = 0; i < 20; i++) {
@@ -857,7 +878,7 @@ int main(void)
 		{"fail-nth: each allocation of IOEVENTFD and the unmask eventfd, ENOMEM, nothing "
 		 "left",
 		 test_failnth},
-		{"threads: signals racing add, remove and close", test_threads},
+		{"threads: signals racing add, remove, reset, fork and close", test_threads},
 	};
 
 	shim_check_preloaded();
