@@ -34,7 +34,10 @@
  * before the watcher has looked are one event (one run, the whole count
  * consumed); a count already there at registration is consumed and acted
  * on by the watcher (Linux acts on it inside the ioctl and leaves the
- * count for the next signal to consume).
+ * count for the next signal to consume). ThreadSanitizer does not see the
+ * order a signal gives (it does not intercept preadv2()): what the program
+ * wrote before signalling and a handler then reads must also be ordered by
+ * something it sees (the device model's lock, for a BAR write).
  *
  * Hang-up. Linux ends a virqfd when the eventfd's file is released (the
  * program closed its last descriptor: EPOLLHUP), which frees its slot;

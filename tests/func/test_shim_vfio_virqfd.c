@@ -469,9 +469,16 @@ static void test_ioeventfd_writes(void *arg)
 	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, go));
 	sig(go, 1);
 	wait_reg(m.dev, DT_COMPLETIONS, 4, 1);
-	TAP_CHECK(!memcmp(m.mem + 0x2000, m.mem + 0x100, 0x100), "the doorbell's COPY moved it");
+	/* The completion first: the eventfd orders the watcher's DMA before our read (TSan). */
 	TAP_CHECK_EQ(wait_take(msix), 1, "its completion on the MSI-X eventfd");
-	/* Signals before the watcher looks may be one event; each one that is seen is one GO. */
+	TAP_CHECK(!memcmp(m.mem + 0x2000, m.mem + 0x100, 0x100), "the doorbell's COPY moved it");
+	/*
+	 * Another GO. A register write first: TSan does not see the order the
+	 * eventfd gives (the watcher consumes it with preadv2(), which it does
+	 * not intercept), the device's lock it does (our read above, then the
+	 * next DMA into that memory).
+	 */
+	wr(m.dev, DT_CTRL, 4, CTRL_DONE_IRQ);
 	sig(go, 1);
 	wait_reg(m.dev, DT_COMPLETIONS, 4, 2);
 
