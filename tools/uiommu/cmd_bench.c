@@ -409,6 +409,7 @@ static void counts_json(struct row *r, const struct counts *k, bool cached)
 	jset_u64(r->fields, "translations_counted", k->n);
 	jset_u64(r->fields, "faults", k->faults);
 	jset_f(r->fields, "iotlb_hit_rate", cached ? iotlb_rate(k) : NAN);
+	jset_u64(r->fields, "reads", k->reads);
 	jset_f(r->fields, "reads_per_translation", ratio(k->reads, k->n));
 	jset_u64(r->fields, "reads_min", k->reads_min);
 	jset_u64(r->fields, "reads_max", k->reads_max);
@@ -581,6 +582,7 @@ static void run_seq(struct bench_ctx *b)
 	xlate_cache_get_stats(q.xc.cache, &cs);
 	jset_u64(r->fields, "translations_counted", q.n);
 	jset_f(r->fields, "iotlb_hit_rate", ratio(cs.iotlb.hits, cs.iotlb.hits + cs.iotlb.misses));
+	jset_u64(r->fields, "reads", reads);
 	jset_f(r->fields, "reads_per_translation", ratio(reads, q.n));
 	/*
 	 * Timed from empty caches over the same pages (the tables are warm in
