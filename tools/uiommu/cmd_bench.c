@@ -415,7 +415,7 @@ static void counts_json(struct row *r, const struct counts *k, bool cached)
 	jset_u64(r->fields, "reads_max", k->reads_max);
 }
 
-/* The IOTLB's own reason to skip a row that needs @need of it, or NULL. */
+/* Whether a row that needs the IOTLB and @pages pages can run; else it is n/a, with why. */
 static bool need_iotlb(struct bench_ctx *b, struct row *r, uint64_t pages, const char *what)
 {
 	if (!b->o->params.iotlb.entries) {
