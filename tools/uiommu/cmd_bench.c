@@ -12,7 +12,7 @@
  * (xs_layout_fit: 1 GiB of pages, or 4 x the IOTLB's entries when
  * capacity runs and that is more; fewer when the sizes cannot hold them,
  * which the report says). Then each workload asked for runs, one row
- * each (the W-rows of perf.md §5):
+ * each (the W-rows of BENCHMARKS.md, which are perf.md §5's):
  *
  *   hit         W4  IOTLB hits: the first IOTLB/4 pages of the region,
  *                   uniform random, one xlate() a translation
@@ -101,7 +101,7 @@ void cmd_bench_usage(FILE *f)
 		   "its counts (working set, IOTLB hit rate, reads per translation), which come\n"
 		   "from an untimed pass and are exact and repeatable.\n"
 		   "\n"
-		   "Workloads (perf.md rows):\n");
+		   "Workloads (and the BENCHMARKS.md row each reproduces):\n");
 	for (int w = 0; w < WL_NR; w++)
 		fprintf(f, "  %-11s %s  %s\n", workloads[w].name, workloads[w].wrow,
 			workloads[w].summary);
@@ -215,7 +215,6 @@ struct bench_ctx {
 	uint64_t pages, page; /* the region: pages of @page bytes */
 	char shrink[160];     /* why the region has fewer pages than wanted, or "" */
 	uint64_t wanted;
-	unsigned int n1, n2; /* levels (0: stage off) */
 	double budget_ns;    /* per timed row */
 	double hit_p50;	     /* 0 until hit has run */
 	struct row rows[16];
@@ -1092,8 +1091,6 @@ static int run(const struct bench_cli *o)
 		if (ret)
 			errx(1, "building the tables: %s", strerror(-ret));
 	}
-	b->n1 = c.mode != XS_S2 ? b->s.s1.cfg.nlevels : 0;
-	b->n2 = c.mode != XS_S1 ? b->s.s2.cfg.nlevels : 0;
 
 	bench_clock_setup(o->cpu, &ci);
 	if (ci.pin_error[0])
