@@ -12,6 +12,7 @@
 #ifndef UIOMMU_TOOLS_CLI_H
 #define UIOMMU_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -53,6 +54,15 @@ uint64_t cli_opt_u64(const char *cmd, const char *name, const char *arg);
 /* A plain non-negative decimal fraction ("0.99", "1", ".5"): 0 or -EINVAL. */
 int cli_parse_double(const char *arg, double *out);
 
+/* The cache options of trace and bench (cliopt.c), each a usage error of @cmd when wrong. */
+struct xlate_cache_geom;
+/* @name's entries: 0 (off) or a power of two up to 1M. */
+unsigned int cli_opt_entries(const char *cmd, const char *name, const char *arg);
+/* --iotlb N[,WAYS] into @g: true when WAYS was given (else g->ways is left alone). */
+bool cli_opt_iotlb(const char *cmd, const char *arg, struct xlate_cache_geom *g);
+/* --repl lru|random: an enum xlate_repl. */
+int cli_opt_repl(const char *cmd, const char *arg);
+
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(FILE *f);
 int cmd_walk(int argc, char **argv);
@@ -63,5 +73,7 @@ int cmd_trace_gen(int argc, char **argv);
 void cmd_trace_gen_usage(FILE *f);
 int cmd_exec(int argc, char **argv);
 void cmd_exec_usage(FILE *f);
+int cmd_bench(int argc, char **argv);
+void cmd_bench_usage(FILE *f);
 
 #endif

@@ -68,7 +68,6 @@
 #define SWEEP_MIN    16u
 #define SWEEP_MAX    65536u
 #define SWEEP_POINTS 13 /* 16 .. 64K */
-#define CACHE_MAX    (1u << 20)
 #define DEFAULT_WAYS 4u
 
 void cmd_trace_usage(FILE *f)
@@ -131,37 +130,6 @@ static const struct option trace_longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
-
-static unsigned int opt_entries(const char *name, const char *arg)
-{
-	uint64_t v = cli_opt_u64(CMD, name, arg);
-
-	if (v && (!is_pow2(v) || v > CACHE_MAX))
-		cli_usage_error(CMD,
-				"%s: expected 0 (off) or a power of two up to 1M entries, got '%s'",
-				name, arg);
-	return (unsigned int)v;
-}
-
-static void opt_iotlb(struct trace_opts *o, const char *arg)
-{
-	const char *comma = strchr(arg, ',');
-	char n[64];
-	uint64_t ways;
-
-	if (!comma) {
-		o->params.iotlb.entries = opt_entries("--iotlb", arg);
-		return;
-	}
-	snprintf(n, sizeof(n), "%.*s", (int)MIN((size_t)(comma - arg), sizeof(n) - 1), arg);
-	o->params.iotlb.entries = opt_entries("--iotlb", n);
-	ways = cli_opt_u64(CMD, "--iotlb WAYS", comma + 1);
-	if (!ways || !is_pow2(ways) || ways > 64)
-		cli_usage_error(CMD, "--iotlb: expected WAYS a power of two from 1 to 64, got '%s'",
-				comma + 1);
-	o->params.iotlb.ways = (unsigned int)ways;
-	o->ways_given = true;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Contexts: one translation setup per stage 1 of the scenario           */
@@ -874,23 +842,17 @@ int cmd_trace(int argc, char **argv)
 	while ((c = cli_getopt(CMD, argc, argv, "p:jh", trace_longopts)) != -1) {
 		switch (c) {
 		case OPT_IOTLB:
-			opt_iotlb(&o, optarg);
+			o.ways_given |= cli_opt_iotlb(CMD, optarg, &o.params.iotlb);
 			break;
 		case OPT_WALK:
 			o.params.walk[0].entries = o.params.walk[1].entries =
-				opt_entries("--walk-cache", optarg);
+				cli_opt_entries(CMD, "--walk-cache", optarg);
 			break;
 		case OPT_IPA:
-			o.params.ipa.entries = opt_entries("--ipa-cache", optarg);
+			o.params.ipa.entries = cli_opt_entries(CMD, "--ipa-cache", optarg);
 			break;
 		case OPT_REPL:
-			if (!strcmp(optarg, "lru"))
-				o.params.repl = XLATE_REPL_LRU;
-			else if (!strcmp(optarg, "random"))
-				o.params.repl = XLATE_REPL_RANDOM;
-			else
-				cli_usage_error(CMD, "--repl: expected lru or random, got '%s'",
-						optarg);
+			o.params.repl = (enum xlate_repl)cli_opt_repl(CMD, optarg);
 			break;
 		case OPT_SEED:
 			o.params.seed = cli_opt_u64(CMD, "--seed", optarg);
