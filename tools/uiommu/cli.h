@@ -63,6 +63,39 @@ bool cli_opt_iotlb(const char *cmd, const char *arg, struct xlate_cache_geom *g)
 /* --repl lru|random: an enum xlate_repl. */
 int cli_opt_repl(const char *cmd, const char *arg);
 
+/*
+ * The five cache options as getopt_long entries (CLI_CACHE_LONGOPTS, in a
+ * command's table) and their values, from CLI_OPT_CACHE: a command numbers
+ * its own long-only options from CLI_OPT_CACHE_END.
+ */
+enum {
+	CLI_OPT_CACHE = 256,
+	CLI_OPT_IOTLB = CLI_OPT_CACHE,
+	CLI_OPT_WALK,
+	CLI_OPT_IPA,
+	CLI_OPT_REPL,
+	CLI_OPT_SEED,
+	CLI_OPT_CACHE_END,
+};
+
+#define CLI_CACHE_LONGOPTS                                             \
+	{"iotlb", required_argument, NULL, CLI_OPT_IOTLB},             \
+		{"walk-cache", required_argument, NULL, CLI_OPT_WALK}, \
+		{"ipa-cache", required_argument, NULL, CLI_OPT_IPA},   \
+		{"repl", required_argument, NULL, CLI_OPT_REPL},       \
+	{                                                              \
+		"seed", required_argument, NULL, CLI_OPT_SEED          \
+	}
+
+struct xlate_cache_params;
+/*
+ * Option @c with argument @arg into @p, when it is one of the cache
+ * options: true (and *ways_given set when --iotlb named its WAYS), else
+ * false and nothing changed. A bad value is a usage error of @cmd.
+ */
+bool cli_opt_cache(const char *cmd, int c, const char *arg, struct xlate_cache_params *p,
+		   bool *ways_given);
+
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(FILE *f);
 int cmd_walk(int argc, char **argv);

@@ -86,3 +86,27 @@ int cli_opt_repl(const char *cmd, const char *arg)
 		return XLATE_REPL_RANDOM;
 	cli_usage_error(cmd, "--repl: expected lru or random, got '%s'", arg);
 }
+
+bool cli_opt_cache(const char *cmd, int c, const char *arg, struct xlate_cache_params *p,
+		   bool *ways_given)
+{
+	switch (c) {
+	case CLI_OPT_IOTLB:
+		*ways_given |= cli_opt_iotlb(cmd, arg, &p->iotlb);
+		return true;
+	case CLI_OPT_WALK:
+		p->walk[0].entries = p->walk[1].entries = cli_opt_entries(cmd, "--walk-cache", arg);
+		return true;
+	case CLI_OPT_IPA:
+		p->ipa.entries = cli_opt_entries(cmd, "--ipa-cache", arg);
+		return true;
+	case CLI_OPT_REPL:
+		p->repl = (enum xlate_repl)cli_opt_repl(cmd, arg);
+		return true;
+	case CLI_OPT_SEED:
+		p->seed = cli_opt_u64(cmd, "--seed", arg);
+		return true;
+	default:
+		return false;
+	}
+}

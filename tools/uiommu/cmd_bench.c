@@ -144,15 +144,11 @@ struct bench_cli {
 	int cpu;
 };
 
-enum { OPT_IOTLB = 256, OPT_WALK, OPT_IPA, OPT_REPL, OPT_SEED, OPT_CPU };
+enum { OPT_CPU = CLI_OPT_CACHE_END };
 
 static const struct option bench_longopts[] = {
 	{"workload", required_argument, NULL, 'w'},
-	{"iotlb", required_argument, NULL, OPT_IOTLB},
-	{"walk-cache", required_argument, NULL, OPT_WALK},
-	{"ipa-cache", required_argument, NULL, OPT_IPA},
-	{"repl", required_argument, NULL, OPT_REPL},
-	{"seed", required_argument, NULL, OPT_SEED},
+	CLI_CACHE_LONGOPTS,
 	{"cpu", required_argument, NULL, OPT_CPU},
 	{"quick", no_argument, NULL, 'q'},
 	{"json", no_argument, NULL, 'j'},
@@ -1143,25 +1139,11 @@ int cmd_bench(int argc, char **argv)
 	xlate_cache_params_default(&o.params);
 	o.params.seed = 1;
 	while ((c = cli_getopt(CMD, argc, argv, "w:qjlh", bench_longopts)) != -1) {
+		if (cli_opt_cache(CMD, c, optarg, &o.params, &ways_given))
+			continue;
 		switch (c) {
 		case 'w':
 			opt_workloads(&o, optarg);
-			break;
-		case OPT_IOTLB:
-			ways_given |= cli_opt_iotlb(CMD, optarg, &o.params.iotlb);
-			break;
-		case OPT_WALK:
-			o.params.walk[0].entries = o.params.walk[1].entries =
-				cli_opt_entries(CMD, "--walk-cache", optarg);
-			break;
-		case OPT_IPA:
-			o.params.ipa.entries = cli_opt_entries(CMD, "--ipa-cache", optarg);
-			break;
-		case OPT_REPL:
-			o.params.repl = (enum xlate_repl)cli_opt_repl(CMD, optarg);
-			break;
-		case OPT_SEED:
-			o.params.seed = cli_opt_u64(CMD, "--seed", optarg);
 			break;
 		case OPT_CPU:
 			cpu = optarg;

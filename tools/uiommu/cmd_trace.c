@@ -114,14 +114,10 @@ struct trace_opts {
 	bool sweep, json, ways_given;
 };
 
-enum { OPT_IOTLB = 256, OPT_WALK, OPT_IPA, OPT_REPL, OPT_SEED, OPT_SWEEP, OPT_SVG, OPT_CSV };
+enum { OPT_SWEEP = CLI_OPT_CACHE_END, OPT_SVG, OPT_CSV };
 
 static const struct option trace_longopts[] = {
-	{"iotlb", required_argument, NULL, OPT_IOTLB},
-	{"walk-cache", required_argument, NULL, OPT_WALK},
-	{"ipa-cache", required_argument, NULL, OPT_IPA},
-	{"repl", required_argument, NULL, OPT_REPL},
-	{"seed", required_argument, NULL, OPT_SEED},
+	CLI_CACHE_LONGOPTS,
 	{"pasid", required_argument, NULL, 'p'},
 	{"sweep", no_argument, NULL, OPT_SWEEP},
 	{"svg", required_argument, NULL, OPT_SVG},
@@ -840,23 +836,9 @@ int cmd_trace(int argc, char **argv)
 	xlate_cache_params_default(&o.params);
 	o.params.seed = 1;
 	while ((c = cli_getopt(CMD, argc, argv, "p:jh", trace_longopts)) != -1) {
+		if (cli_opt_cache(CMD, c, optarg, &o.params, &o.ways_given))
+			continue;
 		switch (c) {
-		case OPT_IOTLB:
-			o.ways_given |= cli_opt_iotlb(CMD, optarg, &o.params.iotlb);
-			break;
-		case OPT_WALK:
-			o.params.walk[0].entries = o.params.walk[1].entries =
-				cli_opt_entries(CMD, "--walk-cache", optarg);
-			break;
-		case OPT_IPA:
-			o.params.ipa.entries = cli_opt_entries(CMD, "--ipa-cache", optarg);
-			break;
-		case OPT_REPL:
-			o.params.repl = (enum xlate_repl)cli_opt_repl(CMD, optarg);
-			break;
-		case OPT_SEED:
-			o.params.seed = cli_opt_u64(CMD, "--seed", optarg);
-			break;
 		case 'p':
 			pasid = optarg;
 			break;
