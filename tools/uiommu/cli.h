@@ -78,14 +78,14 @@ enum {
 	CLI_OPT_CACHE_END,
 };
 
-#define CLI_CACHE_LONGOPTS                                             \
-	{"iotlb", required_argument, NULL, CLI_OPT_IOTLB},             \
-		{"walk-cache", required_argument, NULL, CLI_OPT_WALK}, \
-		{"ipa-cache", required_argument, NULL, CLI_OPT_IPA},   \
-		{"repl", required_argument, NULL, CLI_OPT_REPL},       \
-	{                                                              \
-		"seed", required_argument, NULL, CLI_OPT_SEED          \
-	}
+/* clang-format off */
+#define CLI_CACHE_LONGOPTS \
+	{"iotlb", required_argument, NULL, CLI_OPT_IOTLB}, \
+	{"walk-cache", required_argument, NULL, CLI_OPT_WALK}, \
+	{"ipa-cache", required_argument, NULL, CLI_OPT_IPA}, \
+	{"repl", required_argument, NULL, CLI_OPT_REPL}, \
+	{"seed", required_argument, NULL, CLI_OPT_SEED}
+/* clang-format on */
 
 struct xlate_cache_params;
 /*

@@ -147,8 +147,8 @@ struct bench_cli {
 enum { OPT_CPU = CLI_OPT_CACHE_END };
 
 static const struct option bench_longopts[] = {
-	{"workload", required_argument, NULL, 'w'},
 	CLI_CACHE_LONGOPTS,
+	{"workload", required_argument, NULL, 'w'},
 	{"cpu", required_argument, NULL, OPT_CPU},
 	{"quick", no_argument, NULL, 'q'},
 	{"json", no_argument, NULL, 'j'},
