@@ -211,8 +211,8 @@ struct bench_ctx {
 	uint64_t pages, page; /* the region: pages of @page bytes */
 	char shrink[160];     /* why the region has fewer pages than wanted, or "" */
 	uint64_t wanted;
-	double budget_ns;    /* per timed row */
-	double hit_p50;	     /* 0 until hit has run */
+	double budget_ns; /* per timed row */
+	double hit_p50;	  /* 0 until hit has run */
 	struct row rows[16];
 	unsigned int nrows;
 };
