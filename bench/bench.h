@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "benchclock.h" /* bench_ticks, bench_ns, bench_stats, bench_keep */
+
 struct bench_opts {
 	bool quick;
 	int cpu;
@@ -44,10 +46,6 @@ extern struct bench_opts bench_opts;
 /* Parse the options, pin, calibrate the clock. Exits on a bad option. */
 void bench_init(int argc, char **argv, const char *prog);
 
-/* Ticks of the benchmark clock; bench_ns() converts a difference. */
-uint64_t bench_ticks(void);
-double bench_ns(uint64_t ticks);
-
 /* Samples: scale a requested count down in --quick mode (at least @min). */
 unsigned int bench_samples(unsigned int n, unsigned int min);
 
@@ -56,14 +54,6 @@ unsigned int bench_samples(unsigned int n, unsigned int min);
  * --quick) when one sample takes @ns_per_sample: between @min and @max.
  */
 unsigned int bench_samples_for(double ns_per_sample, unsigned int min, unsigned int max);
-
-struct bench_stats {
-	double p50, p99, min, mean;
-	unsigned int n;
-};
-
-/* Sorts @v in place. */
-void bench_stats(double *v, unsigned int n, struct bench_stats *st);
 
 /* A JSON object under construction. */
 struct bench_json {
@@ -88,11 +78,5 @@ void bj_end(struct bench_json *j);
 
 /* True when --filter is unset or @desc contains it. */
 bool bench_want(const char *desc);
-
-/* Keep the compiler from dropping a computed value. */
-static inline void bench_keep(uint64_t v)
-{
-	__asm__ volatile("" : : "r"(v) : "memory");
-}
 
 #endif

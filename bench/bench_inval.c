@@ -37,7 +37,9 @@
  * seq_stream: translating a sequential IOVA stream through the nested
  *   setup with the default caches: descriptor reads per translation
  *   (target <= 2; 24 with no caches), once per 4K page and as 512-byte
- *   DMAs (8 a page), with the time per translation.
+ *   DMAs (8 a page), with the time per translation; over 4K stage-2
+ *   pages (2 reads a page: both leaves) and again over 2M stage-2 blocks,
+ *   guest RAM on huge pages (1 a page: the output IPA hits the IPA cache).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -360,9 +362,10 @@ static void strict_loop(struct xsetup *s)
 /* ---------------------------------------------------------------------- */
 /* Sequential streams                                                     */
 
-static void seq_stream(struct xsetup *s, uint64_t step)
+static void seq_stream(struct xsetup *s, uint64_t step, bool s2_2m)
 {
 	const uint64_t pages = 65536, n = pages * (PAGE / step);
+	const uint64_t base = s2_2m ? xs_addr_4k_s2_2m(s, 0) : xs_addr_4k(s, 0);
 	struct xlate_record *rec = malloc(sizeof(*rec));
 	struct xlate_cache *c;
 	struct xlate_cfg xc = s->xc;
@@ -373,14 +376,15 @@ static void seq_stream(struct xsetup *s, uint64_t step)
 	char desc[64], stepname[16];
 
 	snprintf(stepname, sizeof(stepname), "%llu", (unsigned long long)step);
-	snprintf(desc, sizeof(desc), "seq %s %s", xs_mode_name(s->mode), stepname);
+	snprintf(desc, sizeof(desc), "seq %s %s%s", xs_mode_name(s->mode), stepname,
+		 s2_2m ? " s2_2m" : "");
 	if (!rec || !bench_want(desc) || new_cache(4096, &c)) {
 		free(rec);
 		return;
 	}
 	xc.cache = c;
 	for (uint64_t i = 0; i < n; i++) {
-		xlate(&xc, xs_addr_4k(s, 0) + i * step, PT_PROT_R, NULL, NULL, rec);
+		xlate(&xc, base + i * step, PT_PROT_R, NULL, NULL, rec);
 		reads += rec->n;
 	}
 	xlate_cache_get_stats(c, &cs);
@@ -388,12 +392,13 @@ static void seq_stream(struct xsetup *s, uint64_t step)
 	xlate_inv_all(c);
 	t0 = bench_ticks();
 	for (uint64_t i = 0; i < n; i++)
-		xlate(&xc, xs_addr_4k(s, pages) + i * step, PT_PROT_R, NULL, NULL, NULL);
+		xlate(&xc, base + pages * PAGE + i * step, PT_PROT_R, NULL, NULL, NULL);
 	t1 = bench_ticks();
 	ns = bench_ns(t1 - t0) / (double)n;
 
 	bj_begin(&j, "seq_stream");
 	bj_param_str(&j, "mode", xs_mode_name(s->mode));
+	bj_param_str(&j, "stage2_leaves", s2_2m ? "2M" : "4K");
 	bj_param_u64(&j, "step_bytes", step);
 	bj_param_u64(&j, "translations", n);
 	bj_f(&j, "reads_per_translation", (double)reads / (double)n);
@@ -431,8 +436,10 @@ int main(int argc, char **argv)
 		for (enum op op = OP_PAGE; op <= OP_ALL; op++)
 			inval(&s, sizes[i], op);
 	strict_loop(&s);
-	seq_stream(&s, PAGE);
-	seq_stream(&s, 512);
+	seq_stream(&s, PAGE, false);
+	seq_stream(&s, 512, false);
+	seq_stream(&s, PAGE, true);
+	seq_stream(&s, 512, true);
 	xs_destroy(&s);
 
 	ret = xs_build(&s, XS_S1);

@@ -124,6 +124,7 @@ int vfio_register_device(struct vfio_device *vdev)
 		return -ENOMEM;
 	core->vdev = vdev;
 	pthread_mutex_init(&core->lock, NULL);
+	vfio_pci_ioeventfds_init(core);
 	rc = vfio_intrs_init(core, vdev->ops->num_irqs);
 	if (rc)
 		goto err_free;
@@ -168,6 +169,7 @@ err_unlock:
 err_intrs:
 	vfio_intrs_free(core);
 err_free:
+	vfio_pci_ioeventfds_free(core);
 	pthread_mutex_destroy(&core->lock);
 	ufree(core);
 	return rc;
@@ -202,6 +204,7 @@ int vfio_unregister_device(struct vfio_device *vdev)
 	if (free_group)
 		group_free(free_group);
 	vfio_intrs_free(core);
+	vfio_pci_ioeventfds_free(core);
 	pthread_mutex_destroy(&core->lock);
 	ufree(core);
 	return 0;
@@ -461,7 +464,9 @@ void vfio_df_close(struct vfio_device_file *df)
 	if (!core->open_count)
 		return;
 	if (core->open_count == 1) {
+		/* Linux's vfio_pci_core_disable(): interrupts, then the IOEVENTFDs. */
 		vfio_intrs_teardown(vdev);
+		vfio_pci_ioeventfds_teardown(vdev);
 		if (vdev->ops->close_device)
 			vdev->ops->close_device(vdev);
 		vfio_dma_fault_close(vdev);

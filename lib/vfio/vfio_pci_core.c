@@ -36,12 +36,24 @@
  *            every feature is then ENOTTY: no migration or dirty logging
  *            (no mig_ops / log_ops), no VF token (no SR-IOV). Not modelled
  *            (ENOTTY, where Linux 6.12 accepts them): the LOW_POWER
- *            features, and IOEVENTFD
+ *            features
+ *   ioeventfd  IOEVENTFD (vfio_pci_rdwr.c's checks, in order): argsz,
+ *            flags, one size of 1/2/4/8, fd >= -1 (EINVAL); a BAR (the
+ *            ROM, config, VGA and device regions: EINVAL), the write inside
+ *            it and off the MSI-X table, found through the MSI-X capability
+ *            of the config space (EINVAL); then under ioeventfds_lock: the
+ *            same offset, data and size is removed by fd -1, else EEXIST;
+ *            fd -1 without one ENODEV; 1000 per device ENOSPC; the
+ *            eventfd's EBADF / EINVAL. A signal writes the low bytes of
+ *            DATA through the model as write(2) there would (virqfd.c's
+ *            watcher thread); RESET keeps them, the last close ends them
  *
  * The program's buffers are reached only through util/uaccess (bounce
  * buffers), never handed to the model.
  *
- * Locks: none of its own; the model serialises its own state. A frozen /
+ * Locks: ioeventfds_lock (the device's IOEVENTFD list; ending one waits
+ * for its running handler, which takes only the model's locks);
+ * otherwise none of its own: the model serialises its own state. A frozen /
  * thawed BAR mapping is swapped under the PE's watch lock and util/file's
  * mapping lock (ufile_vma_swap), in that order; a forked child's under the
  * PE's watch lock, the channel's agent lock, then the child's mapping lock
@@ -57,6 +69,9 @@
 #include "util/log.h"
 #include "util/uaccess.h"
 #include "vfio/vfio_private.h"
+#include "vfio/virqfd.h"
+
+#include <linux/pci_regs.h>
 
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info)
 {
@@ -290,6 +305,208 @@ static int vfio_ioctl_device_feature(struct vfio_device *vdev, void *arg)
 	return -ENOTTY;
 }
 
+/* ------------------------------------------------------------------ */
+/* IOEVENTFD                                                          */
+
+/* Cap on IOEVENTFDs per device (Linux's VFIO_PCI_IOEVENTFD_MAX). */
+#define VFIO_PCI_IOEVENTFD_MAX 1000
+
+/* One IOEVENTFD: write @data, @count bytes, at @pos of BAR @bar when its eventfd is signalled. */
+struct vfio_pci_ioeventfd {
+	struct list_head next; /* core->ioeventfds_list */
+	struct vfio_device *vdev;
+	struct virqfd *virqfd;
+	uint64_t pos, data;
+	unsigned int bar, count;
+};
+
+void vfio_pci_ioeventfds_init(struct vfio_device_core *core)
+{
+	pthread_mutex_init(&core->ioeventfds_lock, NULL);
+	INIT_LIST_HEAD(&core->ioeventfds_list);
+	core->ioeventfds_nr = 0;
+}
+
+void vfio_pci_ioeventfds_free(struct vfio_device_core *core)
+{
+	pthread_mutex_destroy(&core->ioeventfds_lock);
+}
+
+void vfio_pci_ioeventfds_teardown(struct vfio_device *vdev)
+{
+	struct vfio_device_core *core = vfio_core(vdev);
+	struct vfio_pci_ioeventfd *ie, *tmp;
+
+	pthread_mutex_lock(&core->ioeventfds_lock);
+	list_for_each_entry_safe(ie, tmp, &core->ioeventfds_list, next) {
+		vfio_virqfd_disable(&ie->virqfd);
+		list_del(&ie->next);
+		ufree(ie);
+	}
+	core->ioeventfds_nr = 0;
+	pthread_mutex_unlock(&core->ioeventfds_lock);
+}
+
+/* A config-space read of @size bytes at @off through the model (0 when it fails). */
+static uint32_t vfio_pci_cfg_read(struct vfio_device *vdev, unsigned int off, unsigned int size)
+{
+	uint32_t v = 0;
+
+	if (vdev->ops->region_rw(vdev, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, size, false) !=
+	    (ssize_t)size)
+		return 0;
+	return v;
+}
+
+/*
+ * Where the MSI-X table is, from the MSI-X capability of the model's
+ * config space (vfio_pci_core_enable() reads the same three fields):
+ * false when the function has none.
+ */
+static bool vfio_pci_msix_table(struct vfio_device *vdev, unsigned int *bar, uint64_t *off,
+				uint64_t *size)
+{
+	struct vfio_region cfg;
+	unsigned int pos;
+
+	vfio_pci_region_info(vdev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
+	if (cfg.size < 0x40 || !(vfio_pci_cfg_read(vdev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return false;
+	pos = vfio_pci_cfg_read(vdev, PCI_CAPABILITY_LIST, 1);
+	/* pci_find_capability(): at most 48 steps, pointers dword aligned, none below 0x40. */
+	for (unsigned int ttl = 48; ttl-- && pos >= 0x40 && pos + 8 <= cfg.size;) {
+		unsigned int id;
+
+		pos &= ~3u;
+		id = vfio_pci_cfg_read(vdev, pos + PCI_CAP_LIST_ID, 1);
+		if (id == 0xff)
+			break;
+		if (id == PCI_CAP_ID_MSIX) {
+			uint32_t flags = vfio_pci_cfg_read(vdev, pos + PCI_MSIX_FLAGS, 2);
+			uint32_t table = vfio_pci_cfg_read(vdev, pos + PCI_MSIX_TABLE, 4);
+
+			*bar = table & PCI_MSIX_TABLE_BIR;
+			*off = table & PCI_MSIX_TABLE_OFFSET;
+			*size = ((uint64_t)(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
+			return true;
+		}
+		pos = vfio_pci_cfg_read(vdev, pos + PCI_CAP_LIST_NEXT, 1);
+	}
+	return false;
+}
+
+/*
+ * The eventfd was signalled (the watcher thread): the write, as a write(2)
+ * of those bytes at that offset of the device fd would make it: a BAR the
+ * model does not let be written, a frozen PE's MMIO (dropped stores) and
+ * the model's own refusals (Memory Space off: EIO) leave it undone, as
+ * Linux's handler does nothing while memory decoding is off.
+ */
+static void vfio_pci_ioeventfd_handler(void *opaque, void *unused)
+{
+	struct vfio_pci_ioeventfd *ie = opaque;
+	struct vfio_device *vdev = ie->vdev;
+	uint64_t data = ie->data; /* little-endian: its low @count bytes, as iowriteN() */
+	struct vfio_region r;
+
+	(void)unused;
+	vfio_pci_region_info(vdev, ie->bar, &r);
+	if (!(r.flags & VFIO_REGION_INFO_FLAG_WRITE) || ie->pos + ie->count > r.size)
+		return;
+	if (!spapr_dev_mmio_ok(vdev->dev, true))
+		return;
+	(void)vdev->ops->region_rw(vdev, ie->bar, ie->pos, &data, ie->count, true);
+}
+
+/* vfio_pci_ioeventfd(): the checks in Linux's order, then add, find or remove. */
+static int vfio_pci_ioeventfd(struct vfio_device *vdev, uint64_t offset, uint64_t data,
+			      unsigned int count, int32_t fd)
+{
+	struct vfio_device_core *core = vfio_core(vdev);
+	uint64_t pos = offset & VFIO_PCI_OFFSET_MASK, msix_off, msix_size;
+	uint64_t index = VFIO_PCI_OFFSET_TO_INDEX(offset);
+	struct vfio_pci_ioeventfd *ie;
+	unsigned int msix_bar;
+	struct vfio_region r;
+	int rc;
+
+	/* Only BARs: the ROM, config space, VGA and device-specific regions are EINVAL. */
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	vfio_pci_region_info(vdev, (unsigned int)index, &r);
+	if (pos + count > r.size)
+		return -EINVAL;
+	/* Never around the MSI-X table's writes. */
+	if (vfio_pci_msix_table(vdev, &msix_bar, &msix_off, &msix_size) && index == msix_bar &&
+	    !(pos + count <= msix_off || pos >= msix_off + msix_size))
+		return -EINVAL;
+
+	pthread_mutex_lock(&core->ioeventfds_lock);
+	list_for_each_entry(ie, &core->ioeventfds_list, next) {
+		if (ie->pos == pos && ie->bar == index && ie->data == data && ie->count == count) {
+			if (fd == -1) {
+				vfio_virqfd_disable(&ie->virqfd);
+				list_del(&ie->next);
+				core->ioeventfds_nr--;
+				ufree(ie);
+				rc = 0;
+			} else {
+				rc = -EEXIST;
+			}
+			goto out;
+		}
+	}
+	if (fd < 0) {
+		rc = -ENODEV;
+		goto out;
+	}
+	if (core->ioeventfds_nr >= VFIO_PCI_IOEVENTFD_MAX) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	ie = uzalloc(sizeof(*ie));
+	if (!ie) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*ie = (struct vfio_pci_ioeventfd){
+		.vdev = vdev,
+		.pos = pos,
+		.data = data,
+		.bar = (unsigned int)index,
+		.count = count,
+	};
+	rc = vfio_virqfd_enable(ie, vfio_pci_ioeventfd_handler, NULL, &ie->virqfd, fd);
+	if (rc) {
+		ufree(ie);
+		goto out;
+	}
+	list_add(&ie->next, &core->ioeventfds_list);
+	core->ioeventfds_nr++;
+out:
+	pthread_mutex_unlock(&core->ioeventfds_lock);
+	return rc;
+}
+
+static int vfio_pci_ioctl_ioeventfd(struct vfio_device *vdev, void *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_ioeventfd, fd);
+	struct vfio_device_ioeventfd ioeventfd;
+	unsigned int count;
+
+	if (copy_from_user(&ioeventfd, arg, minsz))
+		return -EFAULT;
+	if (ioeventfd.argsz < minsz)
+		return -EINVAL;
+	if (ioeventfd.flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK)
+		return -EINVAL;
+	count = ioeventfd.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+	/* One size (1, 2, 4 or 8 bytes: iowrite64 exists on 64-bit hosts); fd -1 removes. */
+	if (__builtin_popcount(count) != 1 || ioeventfd.fd < -1)
+		return -EINVAL;
+	return vfio_pci_ioeventfd(vdev, ioeventfd.offset, ioeventfd.data, count, ioeventfd.fd);
+}
+
 long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
 {
 	void *uarg = (void *)arg;
@@ -313,8 +530,10 @@ long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned lo
 		return vfio_pci_ioctl_pci_hot_reset(vdev, uarg);
 	case VFIO_DEVICE_FEATURE:
 		return vfio_ioctl_device_feature(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_pci_ioctl_ioeventfd(vdev, uarg);
 	default:
-		/* IOEVENTFD: not modelled; QUERY_GFX_PLANE and the rest: not vfio-pci's. */
+		/* QUERY_GFX_PLANE, GET_GFX_DMABUF and the rest: not vfio-pci's. */
 		return -ENOTTY;
 	}
 }

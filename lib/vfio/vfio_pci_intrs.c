@@ -17,10 +17,16 @@
  * 0 / 1 / 4 bytes) fits in argsz - 20 (EINVAL); then by index and action:
  *
  *   INTx     MASK / UNMASK (start 0, count 1, INTx enabled; NONE, or BOOL
- *            with a non-zero byte; an eventfd to (un)mask with is not
- *            offered: ENOTTY); TRIGGER: count 0 with NONE disables; an
- *            eventfd (count 1) enables INTx or replaces its eventfd (-1:
- *            none); NONE / BOOL signal it (loopback)
+ *            with a non-zero byte; MASK with an eventfd: ENOTTY, as
+ *            Linux); UNMASK with an eventfd (an irqfd's resample fd): each
+ *            signal of it unmasks as UNMASK does (virqfd.c's watcher), a
+ *            pending interrupt then firing the trigger again; errnos
+ *            ENOMEM, EBADF, EINVAL, then EBUSY while one is set (unless
+ *            the program has closed that one: Linux's hang-up); a negative
+ *            fd removes it, and so does disabling INTx; TRIGGER: count 0
+ *            with NONE disables; an eventfd (count 1) enables INTx or
+ *            replaces its eventfd (-1: none); NONE / BOOL signal it
+ *            (loopback)
  *   MSI/MSI-X  TRIGGER only (MASK / UNMASK: ENOTTY): count 0 with NONE
  *            disables; eventfds enable start + count vectors (EINVAL while
  *            the other kind, or INTx, is on) or set a block of them, all
@@ -29,17 +35,23 @@
  *            count <= 1: eventfd (-1 releases), NONE (count 1 signals,
  *            count 0 releases; EINVAL without an eventfd), BOOL (count 1)
  *
- * Eventfds: the user's fd must be an eventfd (EBADF when not open, EINVAL
- * otherwise, as eventfd_ctx_fdget() answers); we keep our own duplicate,
- * so the user may close theirs, as the kernel keeps its eventfd_ctx. A
- * signal adds 1 to the counter and never blocks.
+ * Eventfds (virqfd.c): the user's fd must be an eventfd (EBADF when not
+ * open, EINVAL otherwise, as eventfd_ctx_fdget() answers); we keep our own
+ * duplicate, so the user may close theirs, as the kernel keeps its
+ * eventfd_ctx. A signal adds 1 to the counter.
  *
  * INTx is level-like and auto-masked: a raise signals and masks, a raise
  * while masked is remembered (pending) and signalled by the next unmask.
  *
  * Locks: core->igate guards all of it, for SET_IRQS and for
- * vfio_device_irq() from the model's threads; the model's irq_enable runs
- * under it. The eventfds of the single-vector indexes (ERR, REQ,
+ * vfio_device_irq() of MSI / MSI-X from the model's threads; the model's
+ * irq_enable runs under it. What INTx delivery reads (irq_type, ctx and
+ * its trigger, the mask and pending bits) is also under core->irqlock, a
+ * leaf taken inside igate by SET_IRQS and alone by vfio_device_irq() of
+ * INTx and by the unmask eventfd's handler: SET_IRQS ends that virqfd
+ * (waiting for a running handler) with igate held, so the handler must
+ * not need igate (Linux's handler takes only its irqlock too). The
+ * eventfds of the single-vector indexes (ERR, REQ,
  * device-specific) are also under core->single_lock, a leaf taken inside
  * igate by SET_IRQS and alone by vfio_device_irq(): those IRQs are raised
  * from paths that hold the model's own locks (the nested extension's DMA
@@ -55,48 +67,7 @@
 
 #include "util/alloc.h"
 #include "vfio/vfio_private.h"
-
-/* ------------------------------------------------------------------ */
-/* Eventfds                                                           */
-
-/* A duplicate of the user's eventfd @fd in *out; -EBADF / -EINVAL / -EMFILE. */
-static int vfio_eventfd_get(int fd, int *out)
-{
-	char path[64], target[64];
-	ssize_t n;
-	int dup_fd;
-
-	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
-		return -EBADF;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -EBADF;
-	target[n] = '\0';
-	if (strcmp(target, "anon_inode:[eventfd]"))
-		return -EINVAL;
-	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dup_fd < 0)
-		return -errno;
-	*out = dup_fd;
-	return 0;
-}
-
-static void vfio_eventfd_put(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void vfio_eventfd_signal(int fd)
-{
-	uint64_t one = 1;
-
-	/* A counter at its maximum (EAGAIN on a non-blocking fd) just stays there. */
-	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
-		return;
-}
+#include "vfio/virqfd.h"
 
 /* ------------------------------------------------------------------ */
 /* State                                                              */
@@ -112,6 +83,7 @@ int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs)
 	for (unsigned int i = 0; i < core->nr_single; i++)
 		core->single[i].trigger = -1;
 	pthread_mutex_init(&core->igate, NULL);
+	pthread_mutex_init(&core->irqlock, NULL);
 	pthread_mutex_init(&core->single_lock, NULL);
 	return 0;
 }
@@ -119,6 +91,7 @@ int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs)
 void vfio_intrs_free(struct vfio_device_core *core)
 {
 	pthread_mutex_destroy(&core->igate);
+	pthread_mutex_destroy(&core->irqlock);
 	pthread_mutex_destroy(&core->single_lock);
 	ufree(core->single);
 	ufree(core->ctx);
@@ -129,16 +102,24 @@ static void vfio_irq_disable_locked(struct vfio_device *vdev)
 {
 	struct vfio_device_core *core = vfio_core(vdev);
 	int type = core->irq_type;
+	struct vfio_irq_ctx *ctx;
+	unsigned int n;
 
 	if (type < 0)
 		return;
-	for (unsigned int i = 0; i < core->num_ctx; i++)
-		vfio_eventfd_put(&core->ctx[i].trigger);
-	ufree(core->ctx);
+	/* INTx's unmask eventfd first: its handler may be running (it takes irqlock only). */
+	vfio_virqfd_disable(&core->intx_unmask);
+	pthread_mutex_lock(&core->irqlock);
+	ctx = core->ctx;
+	n = core->num_ctx;
 	core->ctx = NULL;
 	core->num_ctx = 0;
 	core->irq_type = -1;
 	core->intx_masked = core->intx_pending = false;
+	pthread_mutex_unlock(&core->irqlock);
+	for (unsigned int i = 0; i < n; i++)
+		vfio_eventfd_put(&ctx[i].trigger);
+	ufree(ctx);
 	if (vdev->ops->irq_enable)
 		vdev->ops->irq_enable(vdev, (unsigned int)type, 0);
 }
@@ -164,10 +145,12 @@ static int vfio_irq_enable_locked(struct vfio_device *vdev, unsigned int index, 
 			return rc;
 		}
 	}
+	pthread_mutex_lock(&core->irqlock);
 	core->ctx = ctx;
 	core->num_ctx = nvec;
 	core->irq_type = (int)index;
 	core->intx_masked = core->intx_pending = false;
+	pthread_mutex_unlock(&core->irqlock);
 	return 0;
 }
 
@@ -187,7 +170,7 @@ void vfio_intrs_teardown(struct vfio_device *vdev)
 /* ------------------------------------------------------------------ */
 /* Delivery                                                           */
 
-/* INTx fires (or a pending one is replayed): signal and auto-mask. Under igate. */
+/* INTx fires (or a pending one is replayed): signal and auto-mask. Under irqlock. */
 static void vfio_intx_fire_locked(struct vfio_device_core *core)
 {
 	if (core->intx_masked) {
@@ -213,12 +196,16 @@ void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int 
 		pthread_mutex_unlock(&core->single_lock);
 		return;
 	}
-	pthread_mutex_lock(&core->igate);
-	switch (index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
+	if (index == VFIO_PCI_INTX_IRQ_INDEX) {
+		/* Without igate: INTx's state is irqlock's (see "Locks" above). */
+		pthread_mutex_lock(&core->irqlock);
 		if (core->irq_type == VFIO_PCI_INTX_IRQ_INDEX && !vector)
 			vfio_intx_fire_locked(core);
-		break;
+		pthread_mutex_unlock(&core->irqlock);
+		return;
+	}
+	pthread_mutex_lock(&core->igate);
+	switch (index) {
 	case VFIO_PCI_MSI_IRQ_INDEX:
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (core->irq_type == (int)index && vector < core->num_ctx)
@@ -233,6 +220,26 @@ void vfio_device_irq(struct vfio_device *vdev, unsigned int index, unsigned int 
 /* ------------------------------------------------------------------ */
 /* SET_IRQS                                                           */
 
+/* Unmask INTx; a level still asserted fires again at once. Under irqlock. */
+static void vfio_intx_unmask_locked(struct vfio_device_core *core)
+{
+	if (core->irq_type != VFIO_PCI_INTX_IRQ_INDEX || !core->intx_masked)
+		return;
+	core->intx_masked = false;
+	if (core->intx_pending)
+		vfio_intx_fire_locked(core);
+}
+
+/* The unmask eventfd was signalled (the watcher thread, virqfd.c). */
+static void vfio_intx_unmask_handler(void *opaque, void *data)
+{
+	struct vfio_device_core *core = opaque;
+
+	pthread_mutex_lock(&core->irqlock);
+	vfio_intx_unmask_locked(core);
+	pthread_mutex_unlock(&core->irqlock);
+}
+
 static int vfio_intx_mask(struct vfio_device *vdev, unsigned int start, unsigned int count,
 			  uint32_t flags, const uint8_t *data, bool unmask)
 {
@@ -240,18 +247,27 @@ static int vfio_intx_mask(struct vfio_device *vdev, unsigned int start, unsigned
 
 	if (core->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start || count != 1)
 		return -EINVAL;
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		return -ENOTTY; /* an irqfd-style (un)mask eventfd is not offered */
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		int32_t ufd;
+
+		if (!unmask)
+			return -ENOTTY; /* a mask eventfd is not offered (Linux: same) */
+		/* An eventfd whose signals unmask (an irqfd's resample fd); any negative: none. */
+		memcpy(&ufd, data, sizeof(ufd));
+		if (ufd >= 0)
+			return vfio_virqfd_enable(core, vfio_intx_unmask_handler, NULL,
+						  &core->intx_unmask, ufd);
+		vfio_virqfd_disable(&core->intx_unmask);
+		return 0;
+	}
 	if ((flags & VFIO_IRQ_SET_DATA_BOOL) && !data[0])
 		return 0;
-	if (!unmask) {
+	pthread_mutex_lock(&core->irqlock);
+	if (!unmask)
 		core->intx_masked = true;
-	} else if (core->intx_masked) {
-		core->intx_masked = false;
-		/* A level still asserted fires again at once. */
-		if (core->intx_pending)
-			vfio_intx_fire_locked(core);
-	}
+	else
+		vfio_intx_unmask_locked(core);
+	pthread_mutex_unlock(&core->irqlock);
 	return 0;
 }
 
@@ -285,15 +301,22 @@ static int vfio_intx_trigger(struct vfio_device *vdev, unsigned int start, unsig
 				return rc;
 			}
 		}
-		vfio_eventfd_put(&core->ctx[0].trigger);
+		/* Swapped under irqlock: a signal never lands in a number being closed. */
+		pthread_mutex_lock(&core->irqlock);
+		ufd = core->ctx[0].trigger;
 		core->ctx[0].trigger = fd;
+		pthread_mutex_unlock(&core->irqlock);
+		vfio_eventfd_put(&ufd);
 		return 0;
 	}
 	if (!is_intx)
 		return -EINVAL;
 	/* Loopback: signal without touching the mask. */
-	if ((flags & VFIO_IRQ_SET_DATA_NONE) || data[0])
+	if ((flags & VFIO_IRQ_SET_DATA_NONE) || data[0]) {
+		pthread_mutex_lock(&core->irqlock);
 		vfio_eventfd_signal(core->ctx[0].trigger);
+		pthread_mutex_unlock(&core->irqlock);
+	}
 	return 0;
 }
 

@@ -9,7 +9,10 @@
  *   vfio_pci_core.c   the PCI-shaped device ioctls over the model's ops:
  *                     GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, RESET, region
  *                     read / write / mmap
- *   vfio_pci_intrs.c  SET_IRQS, the eventfds, vfio_device_irq()
+ *   vfio_pci_intrs.c  SET_IRQS, vfio_device_irq()
+ *   virqfd.c          the user's eventfds: our references, signals, and
+ *                     actions run when one is signalled (IOEVENTFD, the
+ *                     INTx unmask eventfd)
  *   container.c       /dev/vfio/vfio: an iommufd context with VFIO's type1
  *                     answers, its groups, SET_IOMMU
  *   group.c           /dev/vfio/<group>: status, container, device fds
@@ -42,8 +45,16 @@
  *                        read by the type1 ioctls, written by changes
  *   the container's type1 lock (lib/iommufd)
  *   core->lock           open_count, the binding (Linux's dev_set->lock)
+ *   core->ioeventfds_lock  the device's IOEVENTFDs (vfio_pci_core.c)
  *   core->igate          interrupt state (vfio_pci_intrs.c)
+ *   virqfd.c's lock      (a leaf but for disable's wait) every virqfd
+ *   core->irqlock        (a leaf) INTx delivery's state
  *   core->single_lock    (a leaf) the eventfds of ERR, REQ and device-specific IRQs
+ * A virqfd's handler runs with none of these held and takes only what it
+ * needs: IOEVENTFD's, the model's locks (a BAR write, which may raise an
+ * interrupt); INTx unmask's, core->irqlock. Ending a virqfd waits for its
+ * running handler, so it is done with ioeventfds_lock or igate held, never
+ * with a lock such a handler takes.
  *   lib/iommufd's locks
  * A group's device list changes only with both the registry lock and the
  * group lock held, so either one is enough to read it.
@@ -74,6 +85,7 @@ extern pthread_mutex_t vfio_registry_lock;
 struct vfio_container;
 struct vfio_nested_fault;
 struct infocap;
+struct virqfd;
 
 struct vfio_group {
 	unsigned int id;
@@ -117,10 +129,17 @@ struct vfio_device_core {
 	bool cdev_opened;      /* bound through the cdev */
 	bool container_bound;  /* bound by its group's container */
 
+	/* VFIO_DEVICE_IOEVENTFD (vfio_pci_core.c): struct vfio_pci_ioeventfd, under the lock. */
+	pthread_mutex_t ioeventfds_lock;
+	struct list_head ioeventfds_list;
+	unsigned int ioeventfds_nr;
+
 	/* Interrupts. */
 	pthread_mutex_t igate;
+	pthread_mutex_t irqlock;     /* INTx delivery: irq_type, ctx, intx_*; a leaf */
+	struct virqfd *intx_unmask;  /* SET_IRQS UNMASK's eventfd (igate) */
 	pthread_mutex_t single_lock; /* single[].trigger; a leaf: nothing is taken inside */
-	int irq_type; /* VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX enabled, or -1 */
+	int irq_type;		     /* VFIO_PCI_INTX/MSI/MSIX_IRQ_INDEX enabled, or -1 */
 	unsigned int num_ctx;
 	struct vfio_irq_ctx *ctx; /* num_ctx vectors of irq_type */
 	bool intx_masked, intx_pending;
@@ -170,6 +189,10 @@ void vfio_device_get_file(struct vfio_device *vdev);
 void vfio_device_put_file(struct vfio_device *vdev);
 
 /* vfio_pci_core.c */
+void vfio_pci_ioeventfds_init(struct vfio_device_core *core);
+void vfio_pci_ioeventfds_free(struct vfio_device_core *core);
+/* End every IOEVENTFD of the device (its last close). */
+void vfio_pci_ioeventfds_teardown(struct vfio_device *vdev);
 long vfio_pci_core_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
 ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int64_t *ppos,
 			 bool write);

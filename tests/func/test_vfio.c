@@ -31,6 +31,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "vfio/vfio_private.h"
+#include "vfio/virqfd.h"
 
 #include "iommufd_utils.h"
 #include "vfio_fixture.h"
@@ -1376,8 +1377,9 @@ static void test_set_irqs(void *arg)
 			  bools, 1));
 	dev_raise(c.dev, VFIO_PCI_INTX_IRQ_INDEX, 0);
 	TAP_CHECK_EQ(ev_take(ev[2]), 0, "BOOL 0 did not unmask");
-	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_EVENTFD,
-				     0, 0, 1, fds, 4));
+	/* No mask eventfd (Linux: same); the unmask eventfd: test_shim_vfio_virqfd. */
+	CHECK_ERRNO(ENOTTY, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_EVENTFD, 0,
+				     0, 1, fds, 4));
 	CHECK_ERRNO(EINVAL, set_irqs(c.dev, VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE, 0, 0,
 				     0, NULL, 0));
 	CHECK_OK(set_irqs(c.dev, TRIG_NONE, 0, 0, 1, NULL, 0));
@@ -1782,6 +1784,26 @@ static void test_failnth(void *arg)
 		}
 		if (!rc)
 			rc = set_irqs(dev, TRIG_FD, 2, 0, 1, fds, 4);
+		/* IOEVENTFD: its entry, our reference, the watcher and its thread. */
+		if (!rc) {
+			struct vfio_device_ioeventfd ie = {
+				.argsz = sizeof(ie),
+				.flags = VFIO_DEVICE_IOEVENTFD_64,
+				.offset = FIX_REG_SCRATCH,
+				.data = 1,
+				.fd = efd,
+			};
+
+			rc = uiommu_ioctl(dev, VFIO_DEVICE_IOEVENTFD, &ie);
+		}
+		/* INTx in MSI-X's place, with an unmask eventfd (left set: the close ends it). */
+		if (!rc)
+			rc = set_irqs(dev, TRIG_NONE, 2, 0, 0, NULL, 0);
+		if (!rc)
+			rc = set_irqs(dev, TRIG_FD, 0, 0, 1, fds, 4);
+		if (!rc)
+			rc = set_irqs(dev, VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_EVENTFD, 0,
+				      0, 1, fds, 4);
 		if (!rc) {
 			uint8_t buf[128] = {0};
 
@@ -1800,6 +1822,7 @@ static void test_failnth(void *arg)
 		close(efd);
 		TAP_CHECK_EQ(ufile_count(), base_files, "N=%lu: files left", n);
 		TAP_CHECK(!dev_a->vdev.dev->iommufd_priv, "N=%lu: A still bound", n);
+		TAP_CHECK_EQ(vfio_virqfd_count(), 0, "N=%lu: virqfds left", n);
 		if (!ualloc_fail_nth_pending()) {
 			failures++;
 			continue;

@@ -12,6 +12,7 @@
 #ifndef UIOMMU_TOOLS_CLI_H
 #define UIOMMU_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -53,6 +54,48 @@ uint64_t cli_opt_u64(const char *cmd, const char *name, const char *arg);
 /* A plain non-negative decimal fraction ("0.99", "1", ".5"): 0 or -EINVAL. */
 int cli_parse_double(const char *arg, double *out);
 
+/* The cache options of trace and bench (cliopt.c), each a usage error of @cmd when wrong. */
+struct xlate_cache_geom;
+/* @name's entries: 0 (off) or a power of two up to 1M. */
+unsigned int cli_opt_entries(const char *cmd, const char *name, const char *arg);
+/* --iotlb N[,WAYS] into @g: true when WAYS was given (else g->ways is left alone). */
+bool cli_opt_iotlb(const char *cmd, const char *arg, struct xlate_cache_geom *g);
+/* --repl lru|random: an enum xlate_repl. */
+int cli_opt_repl(const char *cmd, const char *arg);
+
+/*
+ * The five cache options as getopt_long entries (CLI_CACHE_LONGOPTS, in a
+ * command's table) and their values, from CLI_OPT_CACHE: a command numbers
+ * its own long-only options from CLI_OPT_CACHE_END.
+ */
+enum {
+	CLI_OPT_CACHE = 256,
+	CLI_OPT_IOTLB = CLI_OPT_CACHE,
+	CLI_OPT_WALK,
+	CLI_OPT_IPA,
+	CLI_OPT_REPL,
+	CLI_OPT_SEED,
+	CLI_OPT_CACHE_END,
+};
+
+/* clang-format off */
+#define CLI_CACHE_LONGOPTS \
+	{"iotlb", required_argument, NULL, CLI_OPT_IOTLB}, \
+	{"walk-cache", required_argument, NULL, CLI_OPT_WALK}, \
+	{"ipa-cache", required_argument, NULL, CLI_OPT_IPA}, \
+	{"repl", required_argument, NULL, CLI_OPT_REPL}, \
+	{"seed", required_argument, NULL, CLI_OPT_SEED}
+/* clang-format on */
+
+struct xlate_cache_params;
+/*
+ * Option @c with argument @arg into @p, when it is one of the cache
+ * options: true (and *ways_given set when --iotlb named its WAYS), else
+ * false and nothing changed. A bad value is a usage error of @cmd.
+ */
+bool cli_opt_cache(const char *cmd, int c, const char *arg, struct xlate_cache_params *p,
+		   bool *ways_given);
+
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(FILE *f);
 int cmd_walk(int argc, char **argv);
@@ -63,5 +106,7 @@ int cmd_trace_gen(int argc, char **argv);
 void cmd_trace_gen_usage(FILE *f);
 int cmd_exec(int argc, char **argv);
 void cmd_exec_usage(FILE *f);
+int cmd_bench(int argc, char **argv);
+void cmd_bench_usage(FILE *f);
 
 #endif

@@ -68,7 +68,6 @@
 #define SWEEP_MIN    16u
 #define SWEEP_MAX    65536u
 #define SWEEP_POINTS 13 /* 16 .. 64K */
-#define CACHE_MAX    (1u << 20)
 #define DEFAULT_WAYS 4u
 
 void cmd_trace_usage(FILE *f)
@@ -115,14 +114,10 @@ struct trace_opts {
 	bool sweep, json, ways_given;
 };
 
-enum { OPT_IOTLB = 256, OPT_WALK, OPT_IPA, OPT_REPL, OPT_SEED, OPT_SWEEP, OPT_SVG, OPT_CSV };
+enum { OPT_SWEEP = CLI_OPT_CACHE_END, OPT_SVG, OPT_CSV };
 
 static const struct option trace_longopts[] = {
-	{"iotlb", required_argument, NULL, OPT_IOTLB},
-	{"walk-cache", required_argument, NULL, OPT_WALK},
-	{"ipa-cache", required_argument, NULL, OPT_IPA},
-	{"repl", required_argument, NULL, OPT_REPL},
-	{"seed", required_argument, NULL, OPT_SEED},
+	CLI_CACHE_LONGOPTS,
 	{"pasid", required_argument, NULL, 'p'},
 	{"sweep", no_argument, NULL, OPT_SWEEP},
 	{"svg", required_argument, NULL, OPT_SVG},
@@ -131,37 +126,6 @@ static const struct option trace_longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
-
-static unsigned int opt_entries(const char *name, const char *arg)
-{
-	uint64_t v = cli_opt_u64(CMD, name, arg);
-
-	if (v && (!is_pow2(v) || v > CACHE_MAX))
-		cli_usage_error(CMD,
-				"%s: expected 0 (off) or a power of two up to 1M entries, got '%s'",
-				name, arg);
-	return (unsigned int)v;
-}
-
-static void opt_iotlb(struct trace_opts *o, const char *arg)
-{
-	const char *comma = strchr(arg, ',');
-	char n[64];
-	uint64_t ways;
-
-	if (!comma) {
-		o->params.iotlb.entries = opt_entries("--iotlb", arg);
-		return;
-	}
-	snprintf(n, sizeof(n), "%.*s", (int)MIN((size_t)(comma - arg), sizeof(n) - 1), arg);
-	o->params.iotlb.entries = opt_entries("--iotlb", n);
-	ways = cli_opt_u64(CMD, "--iotlb WAYS", comma + 1);
-	if (!ways || !is_pow2(ways) || ways > 64)
-		cli_usage_error(CMD, "--iotlb: expected WAYS a power of two from 1 to 64, got '%s'",
-				comma + 1);
-	o->params.iotlb.ways = (unsigned int)ways;
-	o->ways_given = true;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Contexts: one translation setup per stage 1 of the scenario           */
@@ -872,29 +836,9 @@ int cmd_trace(int argc, char **argv)
 	xlate_cache_params_default(&o.params);
 	o.params.seed = 1;
 	while ((c = cli_getopt(CMD, argc, argv, "p:jh", trace_longopts)) != -1) {
+		if (cli_opt_cache(CMD, c, optarg, &o.params, &o.ways_given))
+			continue;
 		switch (c) {
-		case OPT_IOTLB:
-			opt_iotlb(&o, optarg);
-			break;
-		case OPT_WALK:
-			o.params.walk[0].entries = o.params.walk[1].entries =
-				opt_entries("--walk-cache", optarg);
-			break;
-		case OPT_IPA:
-			o.params.ipa.entries = opt_entries("--ipa-cache", optarg);
-			break;
-		case OPT_REPL:
-			if (!strcmp(optarg, "lru"))
-				o.params.repl = XLATE_REPL_LRU;
-			else if (!strcmp(optarg, "random"))
-				o.params.repl = XLATE_REPL_RANDOM;
-			else
-				cli_usage_error(CMD, "--repl: expected lru or random, got '%s'",
-						optarg);
-			break;
-		case OPT_SEED:
-			o.params.seed = cli_opt_u64(CMD, "--seed", optarg);
-			break;
 		case 'p':
 			pasid = optarg;
 			break;

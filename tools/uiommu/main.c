@@ -39,6 +39,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "trace-gen", .summary = "write a synthetic DMA trace (sequential, random, zipfian)",
 	  .run = cmd_trace_gen, .usage = cmd_trace_gen_usage },
 	CLI_CMD(exec, "run a program with libuiommu as its /dev/iommu (the preload shim)"),
+	CLI_CMD(bench, "measure translation, walks and invalidation for one configuration"),
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -4,7 +4,7 @@
  *
  * uiommu's own transcription of Linux's VFIO uAPI: the container and its
  * type1 IOMMU (info capabilities, MAP/UNMAP_DMA, dirty tracking), groups,
- * device fds (regions, capabilities, IRQs, reset, PCI hot reset), the device
+ * device fds (regions, capabilities, IRQs, reset, PCI hot reset, IOEVENTFD), the device
  * cdev (BIND_IOMMUFD, ATTACH/DETACH_IOMMUFD_PT with the PASID variants), and
  * the nested-stage ("IOMMU dual stage control") extension of the never-merged
  * v13 series (reference vfio.md §2: SET_PASID_TABLE, CACHE_INVALIDATE,
@@ -336,6 +336,28 @@ struct vfio_pci_hot_reset {
 	__s32 group_fds[];
 };
 #define VFIO_DEVICE_PCI_HOT_RESET _IO(VFIO_TYPE, VFIO_BASE + 13)
+
+/*
+ * IOEVENTFD (+16 on a device fd; +16 on a type1 container is
+ * VFIO_IOMMU_DISABLE): when the eventfd @fd is signalled, write @data, of
+ * the one size flags names, at device fd offset @offset (vfio-pci: a BAR,
+ * outside the MSI-X table). @fd -1 removes the ioeventfd of that offset,
+ * data and size.
+ */
+struct vfio_device_ioeventfd {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_IOEVENTFD_8		(1 << 0)
+#define VFIO_DEVICE_IOEVENTFD_16	(1 << 1)
+#define VFIO_DEVICE_IOEVENTFD_32	(1 << 2)
+#define VFIO_DEVICE_IOEVENTFD_64	(1 << 3)
+#define VFIO_DEVICE_IOEVENTFD_SIZE_MASK (0xf)
+	__aligned_u64 offset;
+	__aligned_u64 data;
+	__s32 fd;
+	__u32 reserved;
+};
+#define VFIO_DEVICE_IOEVENTFD _IO(VFIO_TYPE, VFIO_BASE + 16)
 
 /*
  * Device features (+17 on a device fd; +17 on a container is DIRTY_PAGES):
