@@ -4,7 +4,10 @@
 
     tests/fuzz/gen_vsmmu_seeds.py   # rewrites tests/fuzz/corpus/fuzz_vsmmu/seed-*
 
-An input is a config byte (bit 0: GBPA bypass at reset), then records whose
+An input is a config byte (bit 0: GBPA bypass at reset; bit 1: recoverable, the
+endpoints are a function with ATS + PRI as VSID0 and one that can stall as
+VSID1, and DMA runs on the function's thread; with bit 1, bit 2: no reset after
+the program, the vSMMU destroyed with whatever still waits), then records whose
 first byte's bits 2:0 name the kind and bit 3 asks for a driver's value (see
 fuzz_vsmmu.c): 0 MMIO write (register index, 8 value bytes), 2 MMIO read,
 3 guest RAM word (target, index, 8 bytes), 4 commands at PROD (count in
@@ -81,8 +84,48 @@ def probe(cmdq_log2=6, evtq_log2=4):
 
 # make_cmd's valid fields: a bit 0 -> a vSID, bit 1 which; bit 20 -> ASID 7;
 # bit 37 -> IOVA; bit 38 leaf; bit 39 range 31; (a >> 43) % 3 the CS.
+# RESUME / PRI_RESP: b bit 0 -> the request the guest was last told of, b bits 2:1 the
+# Action / Resp; STALL_TERM: b bit 0 -> VSID1; ATC_INV: (b >> 1) & 7 picks the Size
+# (0, 1, 2, 9, 52, 53, 63, 0).
 VSID0_A = 1
+VSID1_A = 1 | 1 << 1
 CFGI_ALL_A = 1 << 39
+RECOVERABLE = 2
+TEARDOWN = 4
+LIVE = 1
+RETRY, ABORT = 1 << 1, 2 << 1
+PRI_SUCCESS, PRI_INVALID = 2 << 1, 1 << 1
+
+
+def ram(target, idx, v):
+    """A guest RAM word, the place's good value (fuzz_vsmmu.c op_ram_write)."""
+    return bytes([3 | VALID, target, idx]) + q(v)
+
+
+STE_VSID1 = 3 << 3            # op_ram_write target 24: STE words (24 % 6 = 0) of VSID1 (bit 3)
+NESTED_W0 = 0x10100           # STE word 0: the nested one
+NESTED_W1 = 0x100             # STE word 1: the nested one (S1STALLD 0, EATS 0)
+NESTED_W1_EATS = 0x500        # ... with EATS 0b01
+CD_STALL_W0 = 0x100           # CD word 0 with S (stall)
+
+
+def s1_page(slot, page):
+    """A stage-1 L3 descriptor: IOVA + 0x1000 * (slot - 256) -> BUF_GPA + 0x1000 * page."""
+    return ram(2, 3, slot << 32 | page << 3)
+
+
+def stalls_on():
+    """VSID1 nested over a CD with S = 1, its STE re-read: its faults stall."""
+    return (ram(STE_VSID1, 0, NESTED_W0) + ram(STE_VSID1, 1, NESTED_W1) +
+            ram(1, 0, CD_STALL_W0) +
+            cmds([(C['CFGI_STE'], VSID1_A | 1 << 38, 0), (C['CFGI_CD'], VSID1_A, 0),
+                  (C['SYNC'], 0, 0)]))
+
+
+def priq_on(log2=3):
+    """The PRI queue, its interrupt, PRIQEN."""
+    return (wr('PRIQ_BASE', log2 - 1, valid=True) + wr('PRIQ_PROD_P1', 0) +
+            wr('PRIQ_CONS_P1', 0) + wr('IRQ_CTRL', 7) + wr('CR0', 0xf))
 
 
 def write(name, data):
@@ -139,6 +182,102 @@ def main():
           bytes([3 | VALID, 0, 0]) + q(0x1200) +  # w0s[1]: V, Config bypass
           cmds([(C['CFGI_STE'], VSID0_A, 0), (C['SYNC'], 1 << 43, 0)]) +
           dma(0, 2, 0x20000, 64) + POLL)
+    # Recoverable inputs (config bit 1).
+    # A stall (CD.S, S1STALLD = 0) at an unmapped page, its record; RESUMEs naming another STAG
+    # or the other stream and a STALL_TERM of the other stream are ignored; the guest maps the
+    # page and resumes (Retry): the DMA completes; the same RESUME again is ignored.
+    write('stall-resume', bytes([RECOVERABLE]) + probe() + stalls_on() +
+          dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], VSID1_A, 0x77 << 16 | RETRY), (C['RESUME'], VSID0_A, ABORT),
+                (C['STALL_TERM'], VSID0_A, 0), (C['SYNC'], 0, 0)]) + s1_page(258, 2) +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
+          dma(1, 1, 0x3000, 64, read=True) + POLL)
+    # A stall answered twice while a page request waits: the first RESUME (Abort) ends the stall
+    # and frees its fault-queue cookie, the page request that comes next gets that cookie, and the
+    # second RESUME of the same STAG must not answer it. (VSID0's DMA at IOVA first, so that the
+    # SMMU has its CD cached before stalls_on() sets CD.S in it.)
+    write('double-resume', bytes([RECOVERABLE]) + probe() + priq_on() + dma(0, 0, 0, 8) +
+          stalls_on() + dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['SYNC'], 0, 0)]) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['PRI_RESP'], 0, LIVE | PRI_INVALID),
+                (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A stall the guest was told of, ended when the guest rewrites the stream's STE (CFGI_STE: a
+    # new HWPT, iommufd answers what came through the old one); the page request that comes next
+    # gets its cookie, and a RESUME of the old STAG must not answer it.
+    write('resume-after-cfgi', bytes([RECOVERABLE]) + probe() + priq_on() + dma(0, 0, 0, 8) +
+          stalls_on() + dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['CFGI_STE'], VSID1_A | 1 << 38, 0), (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['STALL_TERM'], 0, LIVE), (C['SYNC'], 0, 0)]) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A stall ended by CMD_STALL_TERM; a second one by RESUME Abort, answered twice.
+    write('stall-terminate', bytes([RECOVERABLE]) + probe() + stalls_on() +
+          dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['STALL_TERM'], 0, LIVE), (C['SYNC'], 0, 0)]) +
+          dma(1, 1, 0x3800, 8, read=True) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['RESUME'], 0, LIVE | ABORT),
+                (C['SYNC'], 0, 0)]) + dma(1, 1, 0x4000, 8) + POLL)
+    # A page request (ATS + PRI, EATS 0b01) at an unmapped page, its PRI record; PRI_RESPs naming
+    # another PRGI or the other stream are ignored; the guest maps the page and answers Success: the DMA completes; the same PRI_RESP again is ignored; a
+    # second request answered Invalid.
+    write('pri-response', bytes([RECOVERABLE]) + probe() + priq_on() +
+          dma(0, 1, 0x3000, 64) + POLL +
+          cmds([(C['PRI_RESP'], VSID0_A, 0x1ff << 16 | PRI_INVALID),
+                (C['PRI_RESP'], VSID1_A, PRI_INVALID), (C['SYNC'], 0, 0)]) + s1_page(258, 2) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) +
+          dma(0, 1, 0x4000, 16) + POLL + wr('PRIQ_CONS_P1', 0, valid=True) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]) + POLL)
+    # A PRI queue of two entries the guest never reads: two requests reach it, the third finds
+    # it full (PRIQ_PROD.OVFLG, answered Success by the vSMMU, the device asks again and again).
+    write('priq-overflow', bytes([RECOVERABLE]) + probe() + priq_on(log2=1) +
+          b''.join(dma(0, 1, 0x3000 + 0x1000 * i, 8) + POLL +
+                   cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)])
+                   for i in range(2)) +
+          dma(0, 1, 0x3000, 8) + POLL + POLL + rd('PRIQ_PROD_P1') +
+          wr('PRIQ_CONS_P1', 0, valid=True) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A PRI queue outside RAM: GERROR.PRIQ_ABT_ERR and the request answered Invalid; while the
+    # error is active the next one is answered without a record; the guest acknowledges, moves
+    # the queue into RAM (PRIQEN = 0 meanwhile: PRIQ_BASE is read-only while it is 1).
+    write('priq-abort', bytes([RECOVERABLE]) + probe() + wr('PRIQ_BASE', 0x10000000 | 3) +
+          wr('PRIQ_PROD_P1', 0) + wr('PRIQ_CONS_P1', 0) + wr('IRQ_CTRL', 7) + wr('CR0', 0xf) +
+          dma(0, 1, 0x3000, 8) + POLL + rd('GERROR') + dma(0, 1, 0x3000, 8) + POLL +
+          RECOVER + wr('CR0', 0xd) + wr('PRIQ_BASE', 2, valid=True) + wr('PRIQ_PROD_P1', 0) +
+          wr('PRIQ_CONS_P1', 0) + wr('CR0', 0xf) + dma(0, 1, 0x3000, 8) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]))
+    # A stall and a page request the guest was told of and never answers, then the vSMMU is
+    # destroyed without a reset: its teardown answers both.
+    # (The page request first: stalls_on()'s CD.S is VSID0's CD too, and a stalling CD is
+    # C_BAD_CD for a stream that cannot stall.)
+    write('teardown-waiting', bytes([RECOVERABLE | TEARDOWN]) + probe() + priq_on() +
+          dma(0, 1, 0x4000, 64) + POLL + stalls_on() + dma(1, 1, 0x3000, 64) + POLL)
+    # ATS: a translation through the ATC, the guest moves the page and invalidates its TLB only
+    # (the ATC is stale), then ATC_INV of everything and CMD_SYNC; ATC_INV Size 53, which the
+    # host refuses (CERROR_ILL), and the recovery.
+    write('ats-atc-inv', bytes([RECOVERABLE]) + probe() +
+          dma(0, 0, 0, 64) + ram(2, 3, 1 | 3 << 3) +
+          cmds([(C['TLBI_NH_ASID'], 1 << 20, 0), (C['SYNC'], 0, 0)]) + dma(0, 0, 0, 64) +
+          cmds([(C['ATC_INV'], VSID0_A | 1 << 37, 4 << 1), (C['SYNC'], 0, 0)]) +
+          dma(0, 0, 0x40, 64) +
+          cmds([(C['ATC_INV'], VSID0_A, 5 << 1), (C['SYNC'], 0, 0)]) + rd('GERROR') + RECOVER +
+          POLL)
+    # An event queue of two entries: a stall told, then F_BAD_ATS_TREQ records of VSID0 (EATS 0)
+    # overflow it while the stall waits; the guest aborts the stall and acknowledges; a stall
+    # that finds the queue full is terminated by the vSMMU.
+    write('evtq-overflow-stall', bytes([RECOVERABLE]) + probe(evtq_log2=1) + stalls_on() +
+          dma(1, 1, 0x3000, 64) + POLL +
+          ram(0, 1, NESTED_W1) + cmds([(C['CFGI_STE'], VSID0_A, 0), (C['SYNC'], 0, 0)]) +
+          b''.join(dma(0, 0, 0x100 * i, 8) for i in range(3)) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | ABORT), (C['SYNC'], 0, 0)]) +
+          dma(1, 1, 0x3000, 64) + POLL +
+          wr('EVENTQ_CONS_P1', 0, valid=True) + dma(1, 1, 0x3000, 64) + POLL +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]))
 
 
 if __name__ == '__main__':
