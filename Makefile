@@ -6,12 +6,18 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps build demo check check-asan check-tsan bench install clean format fuzz
+.PHONY: all deps deps-tests build demo check check-asan check-tsan bench install clean format fuzz
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+# What only the tests need besides (the kernel's selftest and uAPI headers
+# from linux-source-6.12, g++): installed before any test runs, so that no
+# test finds it missing and skips.
+deps-tests:
+	@./scripts/install-deps.sh --tests
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_OPTS)
@@ -22,10 +28,10 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	./scripts/demo.sh $(BUILD)
 
-check: build
+check: build deps-tests
 	./scripts/run-tests.sh $(BUILD)
 
-check-asan: deps
+check-asan: deps deps-tests
 	[ -f $(BUILD)-asan/build.ninja ] || meson setup $(BUILD)-asan $(MESON_OPTS) \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 	ninja -C $(BUILD)-asan
@@ -55,7 +61,7 @@ TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_thread
 	vtd_iommufd vsmmuv3
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
-check-tsan: deps
+check-tsan: deps deps-tests
 	[ -f $(BUILD)-tsan/build.ninja ] || meson setup $(BUILD)-tsan $(MESON_OPTS) \
 		-Db_sanitize=thread -Db_lundef=false -Dc_args=-Wno-tsan
 	ninja -C $(BUILD)-tsan

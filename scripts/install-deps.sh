@@ -3,6 +3,14 @@
 # Install the Debian packages uiommu needs to build and test. Does nothing when
 # every package is already present; needs root (or sudo) only when something
 # is missing.
+#
+#   install-deps.sh          what the build, make demo and most tests need
+#   install-deps.sh --tests  also what only tests need (make check and the
+#                            sanitizer runs): linux-source-6.12, whose
+#                            tarball holds the kernel's iommufd selftest and
+#                            uAPI headers (tests/conformance, tests/abi;
+#                            about 150 MB), and g++ (the uAPI headers must
+#                            compile as C++, tests/abi/compilers.sh)
 set -eu
 
 # qemu-system-x86 (QEMU 7.2, about 17 MB to download without recommends) is
@@ -10,6 +18,11 @@ set -eu
 pkgs="meson ninja-build pkg-config gcc make libcmocka-dev libjansson-dev
 systemtap-sdt-dev clang libclang-rt-14-dev libfuzzer-14-dev libglib2.0-dev
 liburcu-dev qemu-system-x86"
+case "${1:-}" in
+--tests) pkgs="$pkgs linux-source-6.12 g++" ;;
+"") ;;
+*) echo "usage: install-deps.sh [--tests]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $pkgs; do
