@@ -32,7 +32,9 @@
  *             the endpoints are functions 2 (VSID0: ATS + PRI, its STE
  *             with EATS 0b01) and 3 (VSID1: can stall), and each DMA runs
  *             on its function's thread (see job_settle()); with bit 1,
- *             bit 2: no reset, the vSMMU destroyed right after the program
+ *             bit 2: no reset, the vSMMU destroyed right after the program;
+ *             bit 3: host failures, two more bytes follow: the record that
+ *             runs with fail-nth armed and n - 1 (see below)
  *   records (at most MAX_OPS), op byte: bits 2:0 the kind, bit 3 "valid":
  *     0, 1 MMIO write of regs[sel % n] (sel byte, 8 value bytes); valid: the
  *          value is a driver's (queue bases inside RAM, CR0 enables, GERRORN
@@ -74,6 +76,26 @@
  * (jobs_check(): an answer given twice, or naming what is not
  * outstanding, completes nothing); the reset's SMMUEN = 0 leaves no DMA
  * waiting and nothing in the host fault queue; no DMA outlives the vSMMU.
+ * After the teardown no object of the vSMMU is left in the iommufd
+ * (ids_free(): the IDs above the set-up's objects are all free again).
+ *
+ * Host failures (config bit 3): one record of the program runs with
+ * ualloc_fail_nth(n) armed on this thread, which makes every host call of
+ * the vSMMU (MMIO and the pump run its iommufd ioctls synchronously), and,
+ * when the record starts a DMA on a function's thread, on that thread too
+ * (its countdown stays armed while the DMA waits); iommufd's object
+ * lookups count as allocations and fail as ENOENT. The vSMMU's contract
+ * (vsmmuv3.h) is that a negative errno from a write or a poll is the
+ * host's failure, so in that record, and only once the countdown fired, a
+ * write or a poll may return one; everything else holds as above. By
+ * design the guest does not see the host's ENOMEM as a command error: the
+ * vSMMU leaves CMDQ_CONS at the command (no CMDQ_ERR) and the next write
+ * that runs the queue retries it, so CONS short of PROD without CMDQ_ERR
+ * is allowed until such a write succeeds (run.host_stuck). A nested
+ * HWPT allocation that fails otherwise than with ENOMEM (an injected
+ * lookup's ENOENT) looks like the kernel refusing the guest's vSTE and is
+ * reported to it as C_BAD_STE. Reads never fail, and the known-good reset
+ * must work afterwards.
  *
  * Seeds: tests/fuzz/gen_vsmmu_seeds.py writes corpus/fuzz_vsmmu/.
  * FUZZ_VSMMU_TRACE=1 in the environment prints each input's DMA results,
@@ -171,7 +193,8 @@ static struct host {
 	struct uiommu_file *iommufd, *cdev[NR_DEVS];
 	struct dmatest *dt[NR_DEVS];
 	uint32_t dev_id[NR_DEVS], ioas;
-	uint8_t *mem; /* canary, RAM, canary */
+	uint32_t free_id; /* the lowest object ID free after set-up: all above it are too */
+	uint8_t *mem;	  /* canary, RAM, canary */
 	struct guest_mem gm;
 	uint64_t cd[8];	      /* the good CD, words in CPU order */
 	uint64_t cd_stall[8]; /* the same with CD.S: its translation faults stall */
@@ -196,6 +219,12 @@ struct run {
 	 * toggled GERRORN on an inactive error), not the vSMMU's.
 	 */
 	uint32_t gerror_idle;
+	/*
+	 * The host failed a command (config bit 3): CONS stays before it, with
+	 * no CMDQ_ERR (the guest's commands were not at fault), until the next
+	 * write that runs the queue retries it.
+	 */
+	bool host_stuck;
 };
 
 /* A DMA that waits for an answer (see job_settle()). */
@@ -215,11 +244,37 @@ struct job {
 	unsigned int dev, op, err;
 	uint64_t iova, pattern;
 	uint32_t len;
+	unsigned long fail_nth; /* the thread's countdown (host failures), or 0 */
+	bool fired;		/* it failed an allocation */
 	enum told told;
 	uint16_t tag;
 };
 
 static struct job jobs[2]; /* by function: 0 (VSID0, PRI), 1 (VSID1, stalls) */
+
+/*
+ * Host failures (config bit 3): one step of the program runs with the
+ * allocation countdown (util/alloc.h) armed at n on the thread that makes
+ * the vSMMU's host calls (this one), and on the DMA's thread when the step
+ * starts one; iommufd's object lookups count too (they fail as ENOENT).
+ */
+static struct {
+	bool on;	   /* config bit 3 */
+	unsigned int step; /* the record that runs armed */
+	unsigned long n;
+	bool armed;	     /* the step runs now */
+	int err;	     /* what the vSMMU returned for it (the host's failure), or 0 */
+	unsigned long job_n; /* for a DMA thread the armed step starts */
+} inj;
+
+/* An error the vSMMU may return: the armed countdown fired on this thread. */
+static bool inj_fired(int rc)
+{
+	if (!inj.armed || ualloc_fail_nth_pending() != 0)
+		return false;
+	inj.err = rc;
+	return true;
+}
 
 /* ---------------------------------------------------------------------- */
 /* Set-up                                                                 */
@@ -241,6 +296,35 @@ static void irq_hook(void *opaque, enum vsmmuv3_irq line)
 {
 	(void)opaque;
 	(void)line;
+}
+
+/*
+ * The iommufd's objects: IDs are the lowest free, so NR_PROBE IOASes
+ * allocated now take @first and the IDs after it when nothing above the
+ * set-up's objects is left (the vSMMU's objects all had IDs in that range).
+ * @first 0: only say where the first one went. Returns that ID.
+ */
+#define NR_PROBE 32
+
+static uint32_t ids_free(uint32_t first)
+{
+	uint32_t ids[NR_PROBE];
+
+	for (unsigned int i = 0; i < NR_PROBE; i++) {
+		struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
+
+		SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_IOAS_ALLOC, &ia));
+		ids[i] = ia.out_ioas_id;
+		if (first && ids[i] != first + i)
+			FAIL("an object of the vSMMU outlived it: a new object took ID %u, not %u",
+			     ids[i], first + i);
+	}
+	for (unsigned int i = 0; i < NR_PROBE; i++) {
+		struct iommu_destroy d = {.size = sizeof(d), .id = ids[i]};
+
+		SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_DESTROY, &d));
+	}
+	return ids[0];
 }
 
 static void host_up(void)
@@ -324,6 +408,7 @@ static void host_up(void)
 	map.ioas_id = H.ioas;
 	map.user_va = (uintptr_t)(H.mem + CANARY_SIZE);
 	SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_IOAS_MAP, &map));
+	H.free_id = ids_free(0);
 	SETUP_OK(guest_cd_encode(&cd, H.cd));
 	cd.stall = true;
 	SETUP_OK(guest_cd_encode(&cd, H.cd_stall));
@@ -471,9 +556,11 @@ static void wr(struct run *r, uint64_t off, unsigned int size, uint64_t val)
 {
 	int rc = vsmmuv3_mmio_write(r->vs, off, size, val);
 
-	if (rc)
+	if (rc && !inj_fired(rc))
 		FAIL("op %u: MMIO write 0x%llx/%u = 0x%llx: %d", r->op, (unsigned long long)off,
 		     size, (unsigned long long)val, rc);
+	if (off == VSMMUV3_CR0 || off == VSMMUV3_GERRORN || off == VSMMUV3_CMDQ_PROD)
+		r->host_stuck = rc != 0;
 }
 
 /* The next queue index (WR + RD of a queue of 2^@log2 entries) @n entries on. */
@@ -618,7 +705,7 @@ static void cmdq_check(struct run *r, const struct cmdq_snap *b, bool moved, boo
 		     a.cons, a.prod, a.log2);
 	if (!(a.cr0ack & VSMMUV3_CR0_CMDQEN) || ((a.cons ^ a.prod) & m) == 0)
 		return;
-	if (!(a.gerr & VSMMUV3_GERROR_CMDQ))
+	if (!(a.gerr & VSMMUV3_GERROR_CMDQ) && !r->host_stuck)
 		FAIL("op %u: CMDQ_CONS 0x%x stopped short of PROD 0x%x without CMDQ_ERR", r->op,
 		     a.cons, a.prod);
 	/*
@@ -817,6 +904,12 @@ static void op_commands(struct run *r, struct input *in, uint8_t op, bool valid)
 	wr(r, VSMMUV3_CMDQ_PROD, 4, prod);
 }
 
+/* dma()'s answer when an allocation the countdown failed made a register access fail. */
+#define DMA_HOST_FAILED 0x100u
+
+/* This thread's countdown was armed (config bit 3). */
+static _Thread_local bool t_armed;
+
 static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
 			uint64_t pattern)
 {
@@ -832,6 +925,8 @@ static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_OP, 4, op);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_GO, 4, 1);
 	ok &= !dmatest_bar_read(d, 0, DMATEST_REG_STATUS, 4, &st);
+	if (!ok && t_armed && ualloc_fail_nth_pending() == 0)
+		return DMA_HOST_FAILED; /* the countdown failed a register access */
 	if (!ok || (st & DMATEST_STATUS_BUSY))
 		FAIL("the dmatest function's registers (status 0x%llx)", (unsigned long long)st);
 	return (unsigned int)((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT);
@@ -859,7 +954,15 @@ static void *job_run(void *arg)
 	struct job *j = arg;
 
 	atomic_store(&j->tid, (int)syscall(SYS_gettid));
+	if (j->fail_nth) {
+		t_armed = true;
+		ualloc_fail_nth(j->fail_nth);
+	}
 	j->err = dma(j->dev, j->op, j->iova, j->len, j->pattern);
+	if (j->fail_nth) {
+		j->fired = ualloc_fail_nth_pending() == 0;
+		ualloc_fail_nth(0);
+	}
 	atomic_store(&j->done, true);
 	return NULL;
 }
@@ -926,8 +1029,9 @@ static bool job_settle(struct run *r, struct job *j)
 			pthread_join(j->th, NULL);
 			j->live = j->blocked = false;
 			if (H.trace)
-				fprintf(stderr, "# op %u: dma dev %u 0x%llx ended: error %u\n",
-					r->op, j->dev, (unsigned long long)j->iova, j->err);
+				fprintf(stderr, "# op %u: dma dev %u 0x%llx ended: error %u%s\n",
+					r->op, j->dev, (unsigned long long)j->iova, j->err,
+					j->fired ? " (fail-nth fired)" : "");
 			canary_check();
 			return was;
 		}
@@ -962,7 +1066,12 @@ static void job_start(struct run *r, unsigned int dev, unsigned int op, uint64_t
 {
 	struct job *j = &jobs[dev];
 
-	*j = (struct job){.dev = dev, .op = op, .iova = iova, .len = len, .pattern = pattern};
+	*j = (struct job){.dev = dev,
+			  .op = op,
+			  .iova = iova,
+			  .len = len,
+			  .pattern = pattern,
+			  .fail_nth = inj.job_n};
 	j->live = true;
 	if (pthread_create(&j->th, NULL, job_run, j))
 		FAIL("op %u: pthread_create", r->op);
@@ -1068,12 +1177,15 @@ static void poll_ok(struct run *r)
 	uint32_t m = (2u << log2) - 1, pm = (2u << plog2) - 1, ne, np;
 	bool seen = true;
 
-	if (rc < 0)
+	if (rc < 0 && !inj_fired(rc))
 		FAIL("op %u: vsmmuv3_poll_events: %d", r->op, rc);
 	p1 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
 	q1 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
 	ne = (p1 - p0) & m;
 	np = (q1 - q0) & pm;
+	/* A poll the host failed (config bit 3) wrote what it wrote: those records are checked. */
+	if (rc < 0)
+		rc = (int)(ne + np);
 	if (!rc)
 		return;
 	if (ne + np != (uint32_t)rc)
@@ -1350,6 +1462,7 @@ static void vsmmu_down(struct run *r)
 	d.id = r->s2;
 	if (uiommu_ioctl(H.iommufd, IOMMU_DESTROY, &d))
 		FAIL("the nesting parent still has users after vsmmuv3_destroy (errno %d)", errno);
+	ids_free(H.free_id);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1361,6 +1474,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!H.up)
 		host_up();
 	cfg = get8(&in);
+	inj = (typeof(inj)){.on = cfg & 8};
+	if (inj.on) {
+		inj.step = get8(&in);
+		inj.n = 1 + get8(&in);
+	}
 	recoverable = cfg & 2;
 	D = recoverable ? 2 : 0;
 	memset(H.gm.region[0].host, 0, RAM_SIZE);
@@ -1373,6 +1491,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cmdq_snap before;
 
 		cmdq_snap(&r, &before);
+		if (inj.on && r.op == inj.step) {
+			inj.armed = t_armed = true;
+			inj.job_n = inj.n;
+			ualloc_fail_nth(inj.n);
+		}
 		switch (op & 7) {
 		case 0:
 		case 1:
@@ -1401,6 +1524,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wr(&r, VSMMUV3_GERRORN, 4, rd(&r, VSMMUV3_GERROR, 4));
 			wr(&r, VSMMUV3_CMDQ_PROD, 4, rd(&r, VSMMUV3_CMDQ_PROD, 4));
 			break;
+		}
+		if (inj.armed) {
+			if (H.trace)
+				fprintf(stderr,
+					"# op %u ran with fail-nth %lu: %s, vSMMU returned %d\n",
+					r.op, inj.n,
+					ualloc_fail_nth_pending() ? "not reached" : "fired",
+					inj.err);
+			ualloc_fail_nth(0);
+			inj.armed = t_armed = false;
+			inj.job_n = 0;
 		}
 		if (recoverable)
 			jobs_check(&r, answers, &before);
