@@ -52,7 +52,8 @@
  *          RESUME / PRI_RESP naming the STAG / PRGI the guest was last
  *          told of, ATC_INV sizes)
  *     5    DMA by function sel & 1 (sel byte, 8 address bytes, length
- *          byte): a fill or a read at an IOVA, a GPA, the RAM's edges, the
+ *          byte; sel bit 5: with PASID 1 + sel bit 6, which the STE's
+ *          S1CDMax and CDs 1..3 serve): a fill or a read at an IOVA, a GPA, the RAM's edges, the
  *          canary's host address or anywhere; recoverable: on the
  *          function's thread, and nothing while its last DMA still waits
  *     6    vsmmuv3_poll_events()
@@ -243,7 +244,7 @@ struct job {
 	long nvcsw;   /* its voluntary context switches then */
 	unsigned int dev, op, err;
 	uint64_t iova, pattern;
-	uint32_t len;
+	uint32_t len, pasid;
 	unsigned long fail_nth; /* the thread's countdown (host failures), or 0 */
 	bool fired;		/* it failed an allocation */
 	enum told told;
@@ -389,6 +390,9 @@ static void host_up(void)
 			FAIL("set-up: dmatest %s", names[i]);
 		SETUP_OK(dmatest_cfg_write(H.dt[i], PCI_COMMAND, 2,
 					   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+		/* PASID on: a DMA record may name a substream (sel bit 5). */
+		SETUP_OK(dmatest_cfg_write(H.dt[i], DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2,
+					   PCI_PASID_CTRL_ENABLE));
 	}
 	/* Guest RAM between canaries: a region of our own, so that we know its neighbours. */
 	H.mem = mmap(NULL, RAM_SIZE + 2 * CANARY_SIZE, PROT_READ | PROT_WRITE,
@@ -910,8 +914,9 @@ static void op_commands(struct run *r, struct input *in, uint8_t op, bool valid)
 /* This thread's countdown was armed (config bit 3). */
 static _Thread_local bool t_armed;
 
-static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
-			uint64_t pattern)
+/* DMA by function @dev with PASID @pasid (0: none); the dmatest error code. */
+static unsigned int dma_pasid(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
+			      uint64_t pattern, uint32_t pasid)
 {
 	struct dmatest *d = H.dt[D + dev];
 	uint64_t st = 0;
@@ -920,7 +925,8 @@ static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32
 	ok &= !dmatest_bar_write(
 		d, 0, op == DMATEST_OP_READ ? DMATEST_REG_SRC_IOVA : DMATEST_REG_DST_IOVA, 8, iova);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_LEN, 4, len);
-	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4, 0);
+	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4,
+				 pasid ? DMATEST_PASID_VALID | pasid : 0);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_FILL, 8, pattern);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_OP, 4, op);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_GO, 4, 1);
@@ -930,6 +936,12 @@ static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32
 	if (!ok || (st & DMATEST_STATUS_BUSY))
 		FAIL("the dmatest function's registers (status 0x%llx)", (unsigned long long)st);
 	return (unsigned int)((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT);
+}
+
+static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
+			uint64_t pattern)
+{
+	return dma_pasid(dev, op, iova, len, pattern, 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -958,7 +970,7 @@ static void *job_run(void *arg)
 		t_armed = true;
 		ualloc_fail_nth(j->fail_nth);
 	}
-	j->err = dma(j->dev, j->op, j->iova, j->len, j->pattern);
+	j->err = dma_pasid(j->dev, j->op, j->iova, j->len, j->pattern, j->pasid);
 	if (j->fail_nth) {
 		j->fired = ualloc_fail_nth_pending() == 0;
 		ualloc_fail_nth(0);
@@ -1062,7 +1074,7 @@ static bool job_settle(struct run *r, struct job *j)
 }
 
 static void job_start(struct run *r, unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
-		      uint64_t pattern)
+		      uint64_t pattern, uint32_t pasid)
 {
 	struct job *j = &jobs[dev];
 
@@ -1071,6 +1083,7 @@ static void job_start(struct run *r, unsigned int dev, unsigned int op, uint64_t
 			  .iova = iova,
 			  .len = len,
 			  .pattern = pattern,
+			  .pasid = pasid,
 			  .fail_nth = inj.job_n};
 	j->live = true;
 	if (pthread_create(&j->th, NULL, job_run, j))
@@ -1083,6 +1096,8 @@ static void op_dma(struct run *r, struct input *in)
 	uint8_t sel = get8(in);
 	uint64_t a = get64(in), iova;
 	uint32_t len = 1 + get8(in);
+	/* sel bit 5: with PASID 1 or 2 (bit 6): substreams of the CD table (S1CDMax > 0). */
+	uint32_t pasid = (sel >> 5) & 1 ? 1 + ((sel >> 6) & 1) : 0;
 	unsigned int err;
 
 	switch ((sel >> 1) & 7) {
@@ -1112,14 +1127,15 @@ static void op_dma(struct run *r, struct input *in)
 		/* A function whose DMA waits for an answer is busy: the record does nothing. */
 		if (!jobs[sel & 1].live)
 			job_start(r, sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL,
-				  iova, len, 0xa5a5a5a5a5a5a5a5ULL);
+				  iova, len, 0xa5a5a5a5a5a5a5a5ULL, pasid);
 		return;
 	}
-	err = dma(sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL, iova, len,
-		  0xa5a5a5a5a5a5a5a5ULL);
+	err = dma_pasid(sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL, iova, len,
+			0xa5a5a5a5a5a5a5a5ULL, pasid);
 	if (H.trace)
-		fprintf(stderr, "# dma dev %u %s 0x%llx len %u: error %u\n", sel & 1,
-			(sel >> 4) & 1 ? "read" : "fill", (unsigned long long)iova, len, err);
+		fprintf(stderr, "# dma dev %u %s 0x%llx len %u pasid %u: error %u\n", sel & 1,
+			(sel >> 4) & 1 ? "read" : "fill", (unsigned long long)iova, len, pasid,
+			err);
 	canary_check();
 }
 

@@ -67,8 +67,10 @@ def cmds(lst, valid=True, repeat=None):
     return out
 
 
-def dma(dev, mode, addr, length, read=False):
-    return bytes([5, dev | mode << 1 | (0x10 if read else 0)]) + q(addr) + bytes([length - 1])
+def dma(dev, mode, addr, length, read=False, pasid=0):
+    """pasid: 0 (none), 1 or 2 (sel bits 5, 6)."""
+    sel = dev | mode << 1 | (0x10 if read else 0) | ((0x20 | (pasid - 1) << 6) if pasid else 0)
+    return bytes([5, sel]) + q(addr) + bytes([length - 1])
 
 
 POLL = bytes([6])
@@ -289,6 +291,19 @@ def main():
           dma(1, 1, 0x3000, 64) + POLL +
           wr('EVENTQ_CONS_P1', 0, valid=True) + dma(1, 1, 0x3000, 64) + POLL +
           cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]))
+
+    # PASID stalls: VSID1's STE with S1CDMax 2 (a linear CD table of 4), CD 1 a stalling CD;
+    # a DMA with PASID 1 stalls (the record has SSV and the SSID), the guest maps the page and
+    # resumes it; one with PASID 2 (CD 2 invalid) is C_BAD_CD with SSV; PASID 0 (the STE's
+    # S1DSS: terminate) aborts.
+    write('stall-pasid', bytes([RECOVERABLE]) + probe() +
+          ram(STE_VSID1, 0, 0x102) + ram(STE_VSID1, 1, NESTED_W1) +
+          b''.join(ram(1, 8 + w, CD_STALL_W0) for w in range(8)) +
+          cmds([(C['CFGI_STE'], VSID1_A | 1 << 38, 0), (C['CFGI_CD_ALL'], VSID1_A, 0),
+                (C['SYNC'], 0, 0)]) +
+          dma(1, 1, 0x3000, 64, pasid=1) + POLL + s1_page(258, 2) +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
+          dma(1, 0, 0x40, 8, pasid=2) + POLL + dma(1, 0, 0x40, 8) + POLL)
 
     # Host failures (config bit 3): one record runs with the n-th allocation of the vSMMU's host
     # calls failing (ENOMEM; iommufd's object lookups count too and fail as ENOENT), on this
