@@ -325,10 +325,16 @@ def main():
                                         dma(0, 0, 0x800, 64)))
     write('failnth-cmds-noent', failnth(0, PROBE_N, 6, batch + rd('CMDQ_CONS') + RECOVER +
                                         dma(0, 0, 0x800, 64)))
-    # Stalls: the fault queue's allocation at CFGI_STE, the pump's read of it, the DMA's own.
+    # Recoverable, SMMUEN = 1: VSID0's STE (EATS, PRI) wants the host fault queue first, and its
+    # allocation fails; the PRI DMA then aborts (no fault queue behind its HWPT) until the reset.
+    write('failnth-fault-queue-enable',
+          failnth(RECOVERABLE, PROBE_SMMUEN, 1, probe() + priq_on() + dma(0, 1, 0x3000, 64) + POLL +
+                  cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)])))
+    # Stalls: the stalling STE's nested HWPT at CFGI_STE, the pump's read of the fault queue, the
+    # DMA's own.
     stall = probe() + stalls_on() + dma(1, 1, 0x3000, 64) + POLL + POLL + \
         cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)])
-    write('failnth-fault-queue', failnth(RECOVERABLE, PROBE_N + 3, 3, stall))
+    write('failnth-cfgi-stall', failnth(RECOVERABLE, PROBE_N + 3, 3, stall))
     write('failnth-poll-stall', failnth(RECOVERABLE, PROBE_N + 5, 1, stall))
     write('failnth-dma-stall', failnth(RECOVERABLE, PROBE_N + 4, 1, stall))
     # PRI: the function's page request fails on its own thread.
