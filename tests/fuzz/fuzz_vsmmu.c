@@ -32,7 +32,9 @@
  *             the endpoints are functions 2 (VSID0: ATS + PRI, its STE
  *             with EATS 0b01) and 3 (VSID1: can stall), and each DMA runs
  *             on its function's thread (see job_settle()); with bit 1,
- *             bit 2: no reset, the vSMMU destroyed right after the program
+ *             bit 2: no reset, the vSMMU destroyed right after the program;
+ *             bit 3: host failures, two more bytes follow: the record that
+ *             runs with fail-nth armed and n - 1 (see below)
  *   records (at most MAX_OPS), op byte: bits 2:0 the kind, bit 3 "valid":
  *     0, 1 MMIO write of regs[sel % n] (sel byte, 8 value bytes); valid: the
  *          value is a driver's (queue bases inside RAM, CR0 enables, GERRORN
@@ -50,7 +52,8 @@
  *          RESUME / PRI_RESP naming the STAG / PRGI the guest was last
  *          told of, ATC_INV sizes)
  *     5    DMA by function sel & 1 (sel byte, 8 address bytes, length
- *          byte): a fill or a read at an IOVA, a GPA, the RAM's edges, the
+ *          byte; sel bit 5: with PASID 1 + sel bit 6, which the STE's
+ *          S1CDMax and CDs 1..3 serve): a fill or a read at an IOVA, a GPA, the RAM's edges, the
  *          canary's host address or anywhere; recoverable: on the
  *          function's thread, and nothing while its last DMA still waits
  *     6    vsmmuv3_poll_events()
@@ -74,6 +77,26 @@
  * (jobs_check(): an answer given twice, or naming what is not
  * outstanding, completes nothing); the reset's SMMUEN = 0 leaves no DMA
  * waiting and nothing in the host fault queue; no DMA outlives the vSMMU.
+ * After the teardown no object of the vSMMU is left in the iommufd
+ * (ids_free(): the IDs above the set-up's objects are all free again).
+ *
+ * Host failures (config bit 3): one record of the program runs with
+ * ualloc_fail_nth(n) armed on this thread, which makes every host call of
+ * the vSMMU (MMIO and the pump run its iommufd ioctls synchronously), and,
+ * when the record starts a DMA on a function's thread, on that thread too
+ * (its countdown stays armed while the DMA waits); iommufd's object
+ * lookups count as allocations and fail as ENOENT. The vSMMU's contract
+ * (vsmmuv3.h) is that a negative errno from a write or a poll is the
+ * host's failure, so in that record, and only once the countdown fired, a
+ * write or a poll may return one; everything else holds as above. By
+ * design the guest does not see the host's ENOMEM as a command error: the
+ * vSMMU leaves CMDQ_CONS at the command (no CMDQ_ERR) and the next write
+ * that runs the queue retries it, so CONS short of PROD without CMDQ_ERR
+ * is allowed until such a write succeeds (run.host_stuck). A nested
+ * HWPT allocation that fails otherwise than with ENOMEM (an injected
+ * lookup's ENOENT) looks like the kernel refusing the guest's vSTE and is
+ * reported to it as C_BAD_STE. Reads never fail, and the known-good reset
+ * must work afterwards.
  *
  * Seeds: tests/fuzz/gen_vsmmu_seeds.py writes corpus/fuzz_vsmmu/.
  * FUZZ_VSMMU_TRACE=1 in the environment prints each input's DMA results,
@@ -171,7 +194,8 @@ static struct host {
 	struct uiommu_file *iommufd, *cdev[NR_DEVS];
 	struct dmatest *dt[NR_DEVS];
 	uint32_t dev_id[NR_DEVS], ioas;
-	uint8_t *mem; /* canary, RAM, canary */
+	uint32_t free_id; /* the lowest object ID free after set-up: all above it are too */
+	uint8_t *mem;	  /* canary, RAM, canary */
 	struct guest_mem gm;
 	uint64_t cd[8];	      /* the good CD, words in CPU order */
 	uint64_t cd_stall[8]; /* the same with CD.S: its translation faults stall */
@@ -196,6 +220,12 @@ struct run {
 	 * toggled GERRORN on an inactive error), not the vSMMU's.
 	 */
 	uint32_t gerror_idle;
+	/*
+	 * The host failed a command (config bit 3): CONS stays before it, with
+	 * no CMDQ_ERR (the guest's commands were not at fault), until the next
+	 * write that runs the queue retries it.
+	 */
+	bool host_stuck;
 };
 
 /* A DMA that waits for an answer (see job_settle()). */
@@ -214,12 +244,38 @@ struct job {
 	long nvcsw;   /* its voluntary context switches then */
 	unsigned int dev, op, err;
 	uint64_t iova, pattern;
-	uint32_t len;
+	uint32_t len, pasid;
+	unsigned long fail_nth; /* the thread's countdown (host failures), or 0 */
+	bool fired;		/* it failed an allocation */
 	enum told told;
 	uint16_t tag;
 };
 
 static struct job jobs[2]; /* by function: 0 (VSID0, PRI), 1 (VSID1, stalls) */
+
+/*
+ * Host failures (config bit 3): one step of the program runs with the
+ * allocation countdown (util/alloc.h) armed at n on the thread that makes
+ * the vSMMU's host calls (this one), and on the DMA's thread when the step
+ * starts one; iommufd's object lookups count too (they fail as ENOENT).
+ */
+static struct {
+	bool on;	   /* config bit 3 */
+	unsigned int step; /* the record that runs armed */
+	unsigned long n;
+	bool armed;	     /* the step runs now */
+	int err;	     /* what the vSMMU returned for it (the host's failure), or 0 */
+	unsigned long job_n; /* for a DMA thread the armed step starts */
+} inj;
+
+/* An error the vSMMU may return: the armed countdown fired on this thread. */
+static bool inj_fired(int rc)
+{
+	if (!inj.armed || ualloc_fail_nth_pending() != 0)
+		return false;
+	inj.err = rc;
+	return true;
+}
 
 /* ---------------------------------------------------------------------- */
 /* Set-up                                                                 */
@@ -241,6 +297,35 @@ static void irq_hook(void *opaque, enum vsmmuv3_irq line)
 {
 	(void)opaque;
 	(void)line;
+}
+
+/*
+ * The iommufd's objects: IDs are the lowest free, so NR_PROBE IOASes
+ * allocated now take @first and the IDs after it when nothing above the
+ * set-up's objects is left (the vSMMU's objects all had IDs in that range).
+ * @first 0: only say where the first one went. Returns that ID.
+ */
+#define NR_PROBE 32
+
+static uint32_t ids_free(uint32_t first)
+{
+	uint32_t ids[NR_PROBE];
+
+	for (unsigned int i = 0; i < NR_PROBE; i++) {
+		struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
+
+		SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_IOAS_ALLOC, &ia));
+		ids[i] = ia.out_ioas_id;
+		if (first && ids[i] != first + i)
+			FAIL("an object of the vSMMU outlived it: a new object took ID %u, not %u",
+			     ids[i], first + i);
+	}
+	for (unsigned int i = 0; i < NR_PROBE; i++) {
+		struct iommu_destroy d = {.size = sizeof(d), .id = ids[i]};
+
+		SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_DESTROY, &d));
+	}
+	return ids[0];
 }
 
 static void host_up(void)
@@ -305,6 +390,9 @@ static void host_up(void)
 			FAIL("set-up: dmatest %s", names[i]);
 		SETUP_OK(dmatest_cfg_write(H.dt[i], PCI_COMMAND, 2,
 					   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+		/* PASID on: a DMA record may name a substream (sel bit 5). */
+		SETUP_OK(dmatest_cfg_write(H.dt[i], DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2,
+					   PCI_PASID_CTRL_ENABLE));
 	}
 	/* Guest RAM between canaries: a region of our own, so that we know its neighbours. */
 	H.mem = mmap(NULL, RAM_SIZE + 2 * CANARY_SIZE, PROT_READ | PROT_WRITE,
@@ -324,6 +412,7 @@ static void host_up(void)
 	map.ioas_id = H.ioas;
 	map.user_va = (uintptr_t)(H.mem + CANARY_SIZE);
 	SETUP_OK(uiommu_ioctl(H.iommufd, IOMMU_IOAS_MAP, &map));
+	H.free_id = ids_free(0);
 	SETUP_OK(guest_cd_encode(&cd, H.cd));
 	cd.stall = true;
 	SETUP_OK(guest_cd_encode(&cd, H.cd_stall));
@@ -471,9 +560,11 @@ static void wr(struct run *r, uint64_t off, unsigned int size, uint64_t val)
 {
 	int rc = vsmmuv3_mmio_write(r->vs, off, size, val);
 
-	if (rc)
+	if (rc && !inj_fired(rc))
 		FAIL("op %u: MMIO write 0x%llx/%u = 0x%llx: %d", r->op, (unsigned long long)off,
 		     size, (unsigned long long)val, rc);
+	if (off == VSMMUV3_CR0 || off == VSMMUV3_GERRORN || off == VSMMUV3_CMDQ_PROD)
+		r->host_stuck = rc != 0;
 }
 
 /* The next queue index (WR + RD of a queue of 2^@log2 entries) @n entries on. */
@@ -618,7 +709,7 @@ static void cmdq_check(struct run *r, const struct cmdq_snap *b, bool moved, boo
 		     a.cons, a.prod, a.log2);
 	if (!(a.cr0ack & VSMMUV3_CR0_CMDQEN) || ((a.cons ^ a.prod) & m) == 0)
 		return;
-	if (!(a.gerr & VSMMUV3_GERROR_CMDQ))
+	if (!(a.gerr & VSMMUV3_GERROR_CMDQ) && !r->host_stuck)
 		FAIL("op %u: CMDQ_CONS 0x%x stopped short of PROD 0x%x without CMDQ_ERR", r->op,
 		     a.cons, a.prod);
 	/*
@@ -817,8 +908,15 @@ static void op_commands(struct run *r, struct input *in, uint8_t op, bool valid)
 	wr(r, VSMMUV3_CMDQ_PROD, 4, prod);
 }
 
-static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
-			uint64_t pattern)
+/* dma()'s answer when an allocation the countdown failed made a register access fail. */
+#define DMA_HOST_FAILED 0x100u
+
+/* This thread's countdown was armed (config bit 3). */
+static _Thread_local bool t_armed;
+
+/* DMA by function @dev with PASID @pasid (0: none); the dmatest error code. */
+static unsigned int dma_pasid(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
+			      uint64_t pattern, uint32_t pasid)
 {
 	struct dmatest *d = H.dt[D + dev];
 	uint64_t st = 0;
@@ -827,14 +925,23 @@ static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32
 	ok &= !dmatest_bar_write(
 		d, 0, op == DMATEST_OP_READ ? DMATEST_REG_SRC_IOVA : DMATEST_REG_DST_IOVA, 8, iova);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_LEN, 4, len);
-	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4, 0);
+	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_PASID, 4,
+				 pasid ? DMATEST_PASID_VALID | pasid : 0);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_FILL, 8, pattern);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_OP, 4, op);
 	ok &= !dmatest_bar_write(d, 0, DMATEST_REG_GO, 4, 1);
 	ok &= !dmatest_bar_read(d, 0, DMATEST_REG_STATUS, 4, &st);
+	if (!ok && t_armed && ualloc_fail_nth_pending() == 0)
+		return DMA_HOST_FAILED; /* the countdown failed a register access */
 	if (!ok || (st & DMATEST_STATUS_BUSY))
 		FAIL("the dmatest function's registers (status 0x%llx)", (unsigned long long)st);
 	return (unsigned int)((st & DMATEST_STATUS_ERR_MASK) >> DMATEST_STATUS_ERR_SHIFT);
+}
+
+static unsigned int dma(unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
+			uint64_t pattern)
+{
+	return dma_pasid(dev, op, iova, len, pattern, 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -859,7 +966,15 @@ static void *job_run(void *arg)
 	struct job *j = arg;
 
 	atomic_store(&j->tid, (int)syscall(SYS_gettid));
-	j->err = dma(j->dev, j->op, j->iova, j->len, j->pattern);
+	if (j->fail_nth) {
+		t_armed = true;
+		ualloc_fail_nth(j->fail_nth);
+	}
+	j->err = dma_pasid(j->dev, j->op, j->iova, j->len, j->pattern, j->pasid);
+	if (j->fail_nth) {
+		j->fired = ualloc_fail_nth_pending() == 0;
+		ualloc_fail_nth(0);
+	}
 	atomic_store(&j->done, true);
 	return NULL;
 }
@@ -926,8 +1041,9 @@ static bool job_settle(struct run *r, struct job *j)
 			pthread_join(j->th, NULL);
 			j->live = j->blocked = false;
 			if (H.trace)
-				fprintf(stderr, "# op %u: dma dev %u 0x%llx ended: error %u\n",
-					r->op, j->dev, (unsigned long long)j->iova, j->err);
+				fprintf(stderr, "# op %u: dma dev %u 0x%llx ended: error %u%s\n",
+					r->op, j->dev, (unsigned long long)j->iova, j->err,
+					j->fired ? " (fail-nth fired)" : "");
 			canary_check();
 			return was;
 		}
@@ -958,11 +1074,17 @@ static bool job_settle(struct run *r, struct job *j)
 }
 
 static void job_start(struct run *r, unsigned int dev, unsigned int op, uint64_t iova, uint32_t len,
-		      uint64_t pattern)
+		      uint64_t pattern, uint32_t pasid)
 {
 	struct job *j = &jobs[dev];
 
-	*j = (struct job){.dev = dev, .op = op, .iova = iova, .len = len, .pattern = pattern};
+	*j = (struct job){.dev = dev,
+			  .op = op,
+			  .iova = iova,
+			  .len = len,
+			  .pattern = pattern,
+			  .pasid = pasid,
+			  .fail_nth = inj.job_n};
 	j->live = true;
 	if (pthread_create(&j->th, NULL, job_run, j))
 		FAIL("op %u: pthread_create", r->op);
@@ -974,6 +1096,8 @@ static void op_dma(struct run *r, struct input *in)
 	uint8_t sel = get8(in);
 	uint64_t a = get64(in), iova;
 	uint32_t len = 1 + get8(in);
+	/* sel bit 5: with PASID 1 or 2 (bit 6): substreams of the CD table (S1CDMax > 0). */
+	uint32_t pasid = (sel >> 5) & 1 ? 1 + ((sel >> 6) & 1) : 0;
 	unsigned int err;
 
 	switch ((sel >> 1) & 7) {
@@ -1003,14 +1127,15 @@ static void op_dma(struct run *r, struct input *in)
 		/* A function whose DMA waits for an answer is busy: the record does nothing. */
 		if (!jobs[sel & 1].live)
 			job_start(r, sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL,
-				  iova, len, 0xa5a5a5a5a5a5a5a5ULL);
+				  iova, len, 0xa5a5a5a5a5a5a5a5ULL, pasid);
 		return;
 	}
-	err = dma(sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL, iova, len,
-		  0xa5a5a5a5a5a5a5a5ULL);
+	err = dma_pasid(sel & 1, (sel >> 4) & 1 ? DMATEST_OP_READ : DMATEST_OP_FILL, iova, len,
+			0xa5a5a5a5a5a5a5a5ULL, pasid);
 	if (H.trace)
-		fprintf(stderr, "# dma dev %u %s 0x%llx len %u: error %u\n", sel & 1,
-			(sel >> 4) & 1 ? "read" : "fill", (unsigned long long)iova, len, err);
+		fprintf(stderr, "# dma dev %u %s 0x%llx len %u pasid %u: error %u\n", sel & 1,
+			(sel >> 4) & 1 ? "read" : "fill", (unsigned long long)iova, len, pasid,
+			err);
 	canary_check();
 }
 
@@ -1068,12 +1193,15 @@ static void poll_ok(struct run *r)
 	uint32_t m = (2u << log2) - 1, pm = (2u << plog2) - 1, ne, np;
 	bool seen = true;
 
-	if (rc < 0)
+	if (rc < 0 && !inj_fired(rc))
 		FAIL("op %u: vsmmuv3_poll_events: %d", r->op, rc);
 	p1 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_EVENTQ_PROD, 4);
 	q1 = (uint32_t)rd(r, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
 	ne = (p1 - p0) & m;
 	np = (q1 - q0) & pm;
+	/* A poll the host failed (config bit 3) wrote what it wrote: those records are checked. */
+	if (rc < 0)
+		rc = (int)(ne + np);
 	if (!rc)
 		return;
 	if (ne + np != (uint32_t)rc)
@@ -1350,6 +1478,7 @@ static void vsmmu_down(struct run *r)
 	d.id = r->s2;
 	if (uiommu_ioctl(H.iommufd, IOMMU_DESTROY, &d))
 		FAIL("the nesting parent still has users after vsmmuv3_destroy (errno %d)", errno);
+	ids_free(H.free_id);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1361,6 +1490,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!H.up)
 		host_up();
 	cfg = get8(&in);
+	inj = (typeof(inj)){.on = cfg & 8};
+	if (inj.on) {
+		inj.step = get8(&in);
+		inj.n = 1 + get8(&in);
+	}
 	recoverable = cfg & 2;
 	D = recoverable ? 2 : 0;
 	memset(H.gm.region[0].host, 0, RAM_SIZE);
@@ -1373,6 +1507,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cmdq_snap before;
 
 		cmdq_snap(&r, &before);
+		if (inj.on && r.op == inj.step) {
+			inj.armed = t_armed = true;
+			inj.job_n = inj.n;
+			ualloc_fail_nth(inj.n);
+		}
 		switch (op & 7) {
 		case 0:
 		case 1:
@@ -1401,6 +1540,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wr(&r, VSMMUV3_GERRORN, 4, rd(&r, VSMMUV3_GERROR, 4));
 			wr(&r, VSMMUV3_CMDQ_PROD, 4, rd(&r, VSMMUV3_CMDQ_PROD, 4));
 			break;
+		}
+		if (inj.armed) {
+			if (H.trace)
+				fprintf(stderr,
+					"# op %u ran with fail-nth %lu: %s, vSMMU returned %d\n",
+					r.op, inj.n,
+					ualloc_fail_nth_pending() ? "not reached" : "fired",
+					inj.err);
+			ualloc_fail_nth(0);
+			inj.armed = t_armed = false;
+			inj.job_n = 0;
 		}
 		if (recoverable)
 			jobs_check(&r, answers, &before);

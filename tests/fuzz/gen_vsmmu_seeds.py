@@ -7,7 +7,8 @@
 An input is a config byte (bit 0: GBPA bypass at reset; bit 1: recoverable, the
 endpoints are a function with ATS + PRI as VSID0 and one that can stall as
 VSID1, and DMA runs on the function's thread; with bit 1, bit 2: no reset after
-the program, the vSMMU destroyed with whatever still waits), then records whose
+the program, the vSMMU destroyed with whatever still waits; bit 3: host failures, two more bytes: the
+record that runs with fail-nth armed and n - 1, see failnth()), then records whose
 first byte's bits 2:0 name the kind and bit 3 asks for a driver's value (see
 fuzz_vsmmu.c): 0 MMIO write (register index, 8 value bytes), 2 MMIO read,
 3 guest RAM word (target, index, 8 bytes), 4 commands at PROD (count in
@@ -66,12 +67,18 @@ def cmds(lst, valid=True, repeat=None):
     return out
 
 
-def dma(dev, mode, addr, length, read=False):
-    return bytes([5, dev | mode << 1 | (0x10 if read else 0)]) + q(addr) + bytes([length - 1])
+def dma(dev, mode, addr, length, read=False, pasid=0):
+    """pasid: 0 (none), 1 or 2 (sel bits 5, 6)."""
+    sel = dev | mode << 1 | (0x10 if read else 0) | ((0x20 | (pasid - 1) << 6) if pasid else 0)
+    return bytes([5, sel]) + q(addr) + bytes([length - 1])
 
 
 POLL = bytes([6])
 RECOVER = bytes([7])
+
+
+PROBE_EVENTQEN, PROBE_SMMUEN = 9, 10  # probe()'s records that enable the queues, the SMMU
+PROBE_N = 11
 
 
 def probe(cmdq_log2=6, evtq_log2=4):
@@ -92,6 +99,7 @@ VSID1_A = 1 | 1 << 1
 CFGI_ALL_A = 1 << 39
 RECOVERABLE = 2
 TEARDOWN = 4
+FAILNTH = 8
 LIVE = 1
 RETRY, ABORT = 1 << 1, 2 << 1
 PRI_SUCCESS, PRI_INVALID = 2 << 1, 1 << 1
@@ -126,6 +134,11 @@ def priq_on(log2=3):
     """The PRI queue, its interrupt, PRIQEN."""
     return (wr('PRIQ_BASE', log2 - 1, valid=True) + wr('PRIQ_PROD_P1', 0) +
             wr('PRIQ_CONS_P1', 0) + wr('IRQ_CTRL', 7) + wr('CR0', 0xf))
+
+
+def failnth(cfg, step, n, body):
+    """Config bit 3: record @step runs with the n-th allocation of the host calls failing."""
+    return bytes([cfg | FAILNTH, step, n - 1]) + body
 
 
 def write(name, data):
@@ -278,6 +291,57 @@ def main():
           dma(1, 1, 0x3000, 64) + POLL +
           wr('EVENTQ_CONS_P1', 0, valid=True) + dma(1, 1, 0x3000, 64) + POLL +
           cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]))
+
+    # PASID stalls: VSID1's STE with S1CDMax 2 (a linear CD table of 4), CD 1 a stalling CD;
+    # a DMA with PASID 1 stalls (the record has SSV and the SSID), the guest maps the page and
+    # resumes it; one with PASID 2 (CD 2 invalid) is C_BAD_CD with SSV; PASID 0 (the STE's
+    # S1DSS: terminate) aborts.
+    write('stall-pasid', bytes([RECOVERABLE]) + probe() +
+          ram(STE_VSID1, 0, 0x102) + ram(STE_VSID1, 1, NESTED_W1) +
+          b''.join(ram(1, 8 + w, CD_STALL_W0) for w in range(8)) +
+          cmds([(C['CFGI_STE'], VSID1_A | 1 << 38, 0), (C['CFGI_CD_ALL'], VSID1_A, 0),
+                (C['SYNC'], 0, 0)]) +
+          dma(1, 1, 0x3000, 64, pasid=1) + POLL + s1_page(258, 2) +
+          cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)]) +
+          dma(1, 0, 0x40, 8, pasid=2) + POLL + dma(1, 0, 0x40, 8) + POLL)
+
+    # Host failures (config bit 3): one record runs with the n-th allocation of the vSMMU's host
+    # calls failing (ENOMEM; iommufd's object lookups count too and fail as ENOENT), on this
+    # thread or, for a DMA, on the function's; the VMM sees the errno, the guest what the
+    # architecture gives it, and the reset and teardown find nothing left over.
+    # SMMUEN = 1: the nested HWPT of VSID0 (ENOMEM: the endpoint aborts until the next CFGI_STE;
+    # ENOENT: the kernel refused the vSTE, C_BAD_STE).
+    enable = probe() + cmds([(C['CFGI_STE'], VSID0_A | 1 << 38, 0), (C['SYNC'], 0, 0)]) + \
+        dma(0, 0, 0x800, 64) + POLL
+    write('failnth-smmuen-nomem', failnth(0, PROBE_SMMUEN, 3, enable))
+    write('failnth-smmuen-noent', failnth(0, PROBE_SMMUEN, 5, enable))
+    # EVENTQEN = 1: the vEVENTQ's allocation.
+    write('failnth-veventq', failnth(0, PROBE_EVENTQEN, 2, probe() + dma(0, 7, 0x400000, 8) +
+                                     POLL + RECOVER + wr('CR0', 0x9) + wr('CR0', 0xd) + POLL))
+    # A command batch: CFGI_STE's HWPT, the forwarded TLBI / CFGI_CD; the retry at PROD.
+    batch = probe() + cmds([(C['CFGI_STE'], VSID0_A, 0), (C['TLBI_NH_ASID'], 1 << 20, 0),
+                            (C['CFGI_CD'], VSID0_A, 0), (C['SYNC'], 0, 0)])
+    write('failnth-cmds-nomem', failnth(0, PROBE_N, 3, batch + rd('CMDQ_CONS') + RECOVER +
+                                        dma(0, 0, 0x800, 64)))
+    write('failnth-cmds-noent', failnth(0, PROBE_N, 6, batch + rd('CMDQ_CONS') + RECOVER +
+                                        dma(0, 0, 0x800, 64)))
+    # Recoverable, SMMUEN = 1: VSID0's STE (EATS, PRI) wants the host fault queue first, and its
+    # allocation fails; the PRI DMA then aborts (no fault queue behind its HWPT) until the reset.
+    write('failnth-fault-queue-enable',
+          failnth(RECOVERABLE, PROBE_SMMUEN, 1, probe() + priq_on() + dma(0, 1, 0x3000, 64) + POLL +
+                  cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)])))
+    # Stalls: the stalling STE's nested HWPT at CFGI_STE, the pump's read of the fault queue, the
+    # DMA's own.
+    stall = probe() + stalls_on() + dma(1, 1, 0x3000, 64) + POLL + POLL + \
+        cmds([(C['RESUME'], 0, LIVE | RETRY), (C['SYNC'], 0, 0)])
+    write('failnth-cfgi-stall', failnth(RECOVERABLE, PROBE_N + 3, 3, stall))
+    write('failnth-poll-stall', failnth(RECOVERABLE, PROBE_N + 5, 1, stall))
+    write('failnth-dma-stall', failnth(RECOVERABLE, PROBE_N + 4, 1, stall))
+    # PRI: the function's page request fails on its own thread.
+    write('failnth-dma-pri', failnth(RECOVERABLE, PROBE_N + 5, 2, probe() + priq_on() +
+                                     dma(0, 1, 0x3000, 64) + POLL +
+                                     cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS),
+                                           (C['SYNC'], 0, 0)])))
 
 
 if __name__ == '__main__':
