@@ -64,7 +64,8 @@
 
 #define CMD "bench"
 
-#define STREAM		(1u << 16) /* addresses of a random stream (a power of two) */
+#define STREAM		(1u << 16) /* addresses of a random stream, at least (a power of two) */
+#define STREAM_MAX	(1u << 24) /* and at most: 4 x the working set of capacity at 1M entries */
 #define STREAM_SEED	0x9e3779b97f4a7c15ULL
 #define STREAM_SEED_STR "0x9e3779b97f4a7c15" /* JSON: above 2^63 */
 #define SEQ_PAGES	65536u
@@ -311,24 +312,44 @@ static struct xlate_cache *new_cache(const struct xlate_cache_params *p)
 struct stream {
 	struct bench_ctx *b;
 	struct xlate_cfg xc;
-	uint64_t *a; /* STREAM addresses */
+	uint64_t *a;	/* @n addresses */
+	unsigned int n; /* a power of two: passes wrap with n - 1 */
 };
 
 /*
- * A uniform random stream over the first @ws pages of the region, each at a
- * random 8-byte offset in its page; with @each_once the first @ws addresses
- * are the pages in order, so one pass touches them all.
+ * A stream whose replays keep the working set's reuse: every pass of the
+ * hit, capacity and count loops replays the same addresses, so a stream
+ * with fewer draws than pages would touch only some of them, each at a
+ * fixed distance, and a large IOTLB would hold them all. 4 draws a page
+ * (STREAM at least) keep uniform draws' reuse, hence LRU's C/W hit rate.
  */
-static void stream_init(struct stream *sm, struct bench_ctx *b, uint64_t ws, bool each_once)
+static unsigned int stream_len(uint64_t ws)
+{
+	uint64_t n = STREAM;
+
+	while (n < 4 * ws && n < STREAM_MAX)
+		n *= 2;
+	return (unsigned int)n;
+}
+
+/*
+ * A uniform random stream of @n addresses (a power of two, at least @ws
+ * with @each_once) over the first @ws pages of the region, each at a
+ * random 8-byte offset in its page; with @each_once the first @ws
+ * addresses are the pages in order, so one pass touches them all.
+ */
+static void stream_init(struct stream *sm, struct bench_ctx *b, uint64_t ws, bool each_once,
+			unsigned int n)
 {
 	uint64_t rng = STREAM_SEED;
 
 	sm->b = b;
 	sm->xc = b->s.xc;
-	sm->a = malloc(STREAM * sizeof(*sm->a));
+	sm->n = n;
+	sm->a = malloc((size_t)n * sizeof(*sm->a));
 	if (!sm->a)
 		errx(1, "out of memory");
-	for (unsigned int i = 0; i < STREAM; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uint64_t pg = each_once && i < ws ? i : xs_rand(&rng) % ws;
 
 		sm->a[i] = xs_addr(&b->s, XS_R_4K, pg, (xs_rand(&rng) % (b->page / 8)) * 8);
@@ -342,7 +363,7 @@ static uint64_t xlate_single(void *arg, unsigned int pos, unsigned int n)
 	uint64_t v = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
-		xlate(&sm->xc, sm->a[(pos + i) & (STREAM - 1)], PT_PROT_R, &res, NULL, NULL);
+		xlate(&sm->xc, sm->a[(pos + i) & (sm->n - 1)], PT_PROT_R, &res, NULL, NULL);
 		v += res.pa;
 	}
 	return v;
@@ -357,7 +378,7 @@ static uint64_t xlate_16(void *arg, unsigned int pos, unsigned int n)
 
 	/* @pos and @n are multiples of 16, so a call never wraps the stream. */
 	for (unsigned int i = 0; i < n; i += 16) {
-		xlate_batch(&sm->xc, &sm->a[(pos + i) & (STREAM - 1)], 16, PT_PROT_R, res, NULL,
+		xlate_batch(&sm->xc, &sm->a[(pos + i) & (sm->n - 1)], 16, PT_PROT_R, res, NULL,
 			    ret);
 		for (unsigned int k = 0; k < 16; k++)
 			v += res[k].pa;
@@ -381,7 +402,7 @@ static void count_pass(struct stream *sm, struct counts *k)
 	k->reads_min = UINT64_MAX;
 	if (sm->xc.cache)
 		xlate_cache_reset_stats(sm->xc.cache);
-	for (unsigned int i = 0; i < STREAM; i++) {
+	for (unsigned int i = 0; i < sm->n; i++) {
 		if (xlate(&sm->xc, sm->a[i], PT_PROT_R, NULL, NULL, rec) != PT_OK)
 			k->faults++;
 		k->n++;
@@ -441,9 +462,9 @@ static void run_hit(struct bench_ctx *b, bool batch)
 		json_object_set_new(r->params, "api", json_string("xlate_batch, 16 a call"));
 	if (!need_iotlb(b, r, ws, "IOTLB/4"))
 		return;
-	stream_init(&sm, b, ws, true);
+	stream_init(&sm, b, ws, true, stream_len(ws));
 	sm.xc.cache = new_cache(&b->o->params);
-	bench_keep(xlate_single(&sm, 0, STREAM)); /* fill */
+	bench_keep(xlate_single(&sm, 0, sm.n)); /* fill */
 	count_pass(&sm, &k);
 	counts_json(r, &k, true);
 	measure(b, batch ? xlate_16 : xlate_single, &sm, 256, &r->st);
@@ -467,9 +488,9 @@ static void run_capacity(struct bench_ctx *b)
 	jset_u64(r->params, "working_set", ws);
 	if (!need_iotlb(b, r, ws, "4 x IOTLB"))
 		return;
-	stream_init(&sm, b, ws, false);
+	stream_init(&sm, b, ws, false, stream_len(ws));
 	sm.xc.cache = new_cache(&b->o->params);
-	bench_keep(xlate_single(&sm, 0, STREAM)); /* fill: the steady state */
+	bench_keep(xlate_single(&sm, 0, sm.n)); /* fill: the steady state */
 	count_pass(&sm, &k);
 	counts_json(r, &k, true);
 	measure(b, xlate_single, &sm, 256, &r->st);
@@ -500,7 +521,8 @@ static void run_walk(struct bench_ctx *b)
 
 	jset_u64(r->params, "working_set", b->pages);
 	json_object_set_new(r->params, "caches", json_string("off"));
-	stream_init(&sm, b, b->pages, false);
+	/* Caches off: no reuse to keep, so STREAM draws suffice. */
+	stream_init(&sm, b, b->pages, false, STREAM);
 	count_pass(&sm, &k);
 	counts_json(r, &k, false);
 	measure(b, xlate_single, &sm, 64, &r->st);
