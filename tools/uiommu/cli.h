@@ -96,6 +96,11 @@ struct xlate_cache_params;
 bool cli_opt_cache(const char *cmd, int c, const char *arg, struct xlate_cache_params *p,
 		   bool *ways_given);
 
+/* The cache options' values in words: "4096 (4-way)", "4096 (fully associative)" or "off". */
+const char *cli_cache_geom_str(const struct xlate_cache_geom *g, char *buf, size_t len);
+/* "lru" or "random" (an enum xlate_repl). */
+const char *cli_repl_name(int repl);
+
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(FILE *f);
 int cmd_walk(int argc, char **argv);

@@ -110,3 +110,19 @@ bool cli_opt_cache(const char *cmd, int c, const char *arg, struct xlate_cache_p
 		return false;
 	}
 }
+
+const char *cli_cache_geom_str(const struct xlate_cache_geom *g, char *buf, size_t len)
+{
+	if (!g->entries)
+		snprintf(buf, len, "off");
+	else if (g->ways)
+		snprintf(buf, len, "%u (%u-way)", g->entries, g->ways);
+	else
+		snprintf(buf, len, "%u (fully associative)", g->entries);
+	return buf;
+}
+
+const char *cli_repl_name(int repl)
+{
+	return repl == XLATE_REPL_RANDOM ? "random" : "lru";
+}

@@ -914,17 +914,6 @@ static json_t *stage_json(const struct pt_cfg *c)
 			 c->start_level, "flags", flag_list(c->flags, f, sizeof(f)));
 }
 
-static const char *geom_str(const struct xlate_cache_geom *g, char *buf, size_t len)
-{
-	if (!g->entries)
-		snprintf(buf, len, "off");
-	else if (g->ways)
-		snprintf(buf, len, "%u (%u-way)", g->entries, g->ways);
-	else
-		snprintf(buf, len, "%u (fully associative)", g->entries);
-	return buf;
-}
-
 static json_t *geom_json(const struct xlate_cache_geom *g)
 {
 	return json_pack("{sI sI}", "entries", (json_int_t)g->entries, "ways", (json_int_t)g->ways);
@@ -962,8 +951,9 @@ static void header_text(const struct bench_ctx *b, const struct config *c)
 	if (c->s1_pasid >= 0)
 		printf(" (stage 1: PASID %ld's)", c->s1_pasid);
 	printf("; IOTLB %s, walk %s a stage and level, IPA %s, %s; region %llu x %s pages\n",
-	       geom_str(&p->iotlb, g1, sizeof(g1)), geom_str(&p->walk[0], g2, sizeof(g2)),
-	       geom_str(&p->ipa, g3, sizeof(g3)), p->repl == XLATE_REPL_RANDOM ? "random" : "lru",
+	       cli_cache_geom_str(&p->iotlb, g1, sizeof(g1)),
+	       cli_cache_geom_str(&p->walk[0], g2, sizeof(g2)),
+	       cli_cache_geom_str(&p->ipa, g3, sizeof(g3)), cli_repl_name(p->repl),
 	       (unsigned long long)b->pages, size_str(b->page, sz, sizeof(sz)));
 }
 
@@ -1016,18 +1006,18 @@ static int report_json(const struct bench_ctx *b, const struct config *c,
 	const struct xlate_cache_params *p = &b->o->params;
 	json_t *root, *cfg, *rows;
 
-	cfg = json_pack(
-		"{ss? ss? ss so so sI sI sI s{so so so so ss sI} ss sb si ss sf}", "scenario",
-		c->file, "description", c->description, "mode", xs_mode_name(c->mode), "stage1",
-		c->mode != XS_S2 ? stage_json(&b->s.s1.cfg) : json_null(), "stage2",
-		c->mode != XS_S1 ? stage_json(&b->s.s2.cfg) : json_null(), "region_pages",
-		(json_int_t)b->pages, "region_pages_wanted", (json_int_t)b->wanted, "page_size",
-		(json_int_t)b->page, "caches", "iotlb", geom_json(&p->iotlb), "walk_s1",
-		geom_json(&p->walk[0]), "walk_s2", geom_json(&p->walk[1]), "ipa",
-		geom_json(&p->ipa), "replacement", p->repl == XLATE_REPL_RANDOM ? "random" : "lru",
-		"seed", (json_int_t)p->seed, "stream_seed", STREAM_SEED_STR, "quick", b->o->quick,
-		"cpu", ci->cpu, "clock", ci->tsc ? "tsc" : "monotonic", "read_to_read_ns",
-		ci->read_to_read_ns);
+	cfg = json_pack("{ss? ss? ss so so sI sI sI s{so so so so ss sI} ss sb si ss sf}",
+			"scenario", c->file, "description", c->description, "mode",
+			xs_mode_name(c->mode), "stage1",
+			c->mode != XS_S2 ? stage_json(&b->s.s1.cfg) : json_null(), "stage2",
+			c->mode != XS_S1 ? stage_json(&b->s.s2.cfg) : json_null(), "region_pages",
+			(json_int_t)b->pages, "region_pages_wanted", (json_int_t)b->wanted,
+			"page_size", (json_int_t)b->page, "caches", "iotlb", geom_json(&p->iotlb),
+			"walk_s1", geom_json(&p->walk[0]), "walk_s2", geom_json(&p->walk[1]), "ipa",
+			geom_json(&p->ipa), "replacement", cli_repl_name(p->repl), "seed",
+			(json_int_t)p->seed, "stream_seed", STREAM_SEED_STR, "quick", b->o->quick,
+			"cpu", ci->cpu, "clock", ci->tsc ? "tsc" : "monotonic", "read_to_read_ns",
+			ci->read_to_read_ns);
 	rows = json_array();
 	root = json_object();
 	if (!cfg || !rows || !root) {

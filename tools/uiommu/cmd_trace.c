@@ -323,23 +323,6 @@ static double rate(uint64_t part, uint64_t whole)
 	return whole ? (double)part / (double)whole : NAN;
 }
 
-static const char *repl_name(enum xlate_repl r)
-{
-	return r == XLATE_REPL_RANDOM ? "random" : "lru";
-}
-
-/* "4096 (4-way)", "4096 (fully associative)" or "off". */
-static const char *geom_str(const struct xlate_cache_geom *g, char *buf, size_t len)
-{
-	if (!g->entries)
-		snprintf(buf, len, "off");
-	else if (g->ways)
-		snprintf(buf, len, "%u (%u-way)", g->entries, g->ways);
-	else
-		snprintf(buf, len, "%u (fully associative)", g->entries);
-	return buf;
-}
-
 /* "256" or "off", for the plot's subtitle. */
 static const char *short_geom(const struct xlate_cache_geom *g, char *buf, size_t len)
 {
@@ -422,8 +405,9 @@ static void caches_line(const struct trace_opts *o, bool cached)
 		return;
 	}
 	printf("caches         IOTLB %s; walk %s a stage and level; IPA %s; %s\n",
-	       geom_str(&p->iotlb, a, sizeof(a)), geom_str(&p->walk[0], b, sizeof(b)),
-	       geom_str(&p->ipa, d, sizeof(d)), repl_name(p->repl));
+	       cli_cache_geom_str(&p->iotlb, a, sizeof(a)),
+	       cli_cache_geom_str(&p->walk[0], b, sizeof(b)),
+	       cli_cache_geom_str(&p->ipa, d, sizeof(d)), cli_repl_name(p->repl));
 }
 
 /*
@@ -547,7 +531,7 @@ static json_t *jconfig(const struct trace_opts *o)
 
 	return json_pack("{so so so so ss}", "iotlb", jgeom(&p->iotlb), "walk_s1",
 			 jgeom(&p->walk[0]), "walk_s2", jgeom(&p->walk[1]), "ipa", jgeom(&p->ipa),
-			 "replacement", repl_name(p->repl));
+			 "replacement", cli_repl_name(p->repl));
 }
 
 static json_t *jhead(const struct trace_opts *o, const struct env *e, const struct trace *t)
