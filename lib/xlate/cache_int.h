@@ -190,8 +190,38 @@ struct xc_as {
 	uint64_t spare;
 };
 
+/*
+ * Short walks (xlate.c's walk_short_*, which filled the IOTLB): one counter
+ * per outcome stands for every group counter that outcome implies, so the
+ * miss path makes one store where it would make six; xlate_cache_get_stats()
+ * folds them into the groups (xc_sw_fold(), cache.c). Outcomes:
+ *
+ *   XC_SW_S1 + d1 * 2 + ev	stage 1 alone, resumed at walk-cache depth d1:
+ *				walk[0][d1] hit, IOTLB miss, fill, ev evictions
+ *   XC_SW_S2 + d2 * 2 + ev	stage 2 alone: walk[1][d2] hit, IOTLB miss,
+ *				fill, ev evictions, an IPA-cache miss (with one)
+ *   XC_SW_N4K + xc_sw_n4k()	nested (walk_short_n4k()): walk[0][d1] hit,
+ *				IOTLB miss, fill, ev evictions; an IPA-cache hit
+ *				for the leaf table (ti); the output IPA either
+ *				from the IPA cache (a hit) or walked (w: an
+ *				IPA-cache miss and a walk[1][d2] hit)
+ */
+enum {
+	XC_SW_S1 = 0,
+	XC_SW_S2 = XC_SW_S1 + XC_WALK_DEPTHS * 2,
+	XC_SW_N4K = XC_SW_S2 + XC_WALK_DEPTHS * 2,
+	XC_SW_N = XC_SW_N4K + XC_WALK_DEPTHS * XC_WALK_DEPTHS * 8,
+};
+
+static inline __attribute__((always_inline)) unsigned int
+xc_sw_n4k(unsigned int d1, unsigned int d2, bool ti, bool w, unsigned int ev)
+{
+	return ((d1 * XC_WALK_DEPTHS + d2) * 2 + ti) * 4 + (unsigned int)w * 2 + ev;
+}
+
 struct xc_shard {
 	uint64_t v[XC_NGRP][XC_NCTR];
+	uint64_t sw[XC_SW_N]; /* short walks, folded into v when read */
 } __attribute__((aligned(64)));
 
 struct xlate_cache {
@@ -613,6 +643,17 @@ static inline __attribute__((always_inline)) void xc_ctr_add(uint64_t *ctrs, uns
 
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
+
+/* One short walk's outcome (XC_SW_*), in this thread's shard @ctrs (xc_ctrs()). */
+static inline __attribute__((always_inline)) void xc_sw_add(uint64_t *ctrs, unsigned int sw)
+{
+	uint64_t *p = ctrs + offsetof(struct xc_shard, sw) / 8 + sw;
+
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/* Add the short walks' counts @sw[XC_SW_N] of @c to the group counters @v. */
+void xc_sw_fold(const struct xlate_cache *c, uint64_t v[XC_NGRP][XC_NCTR], const uint64_t *sw);
 
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
