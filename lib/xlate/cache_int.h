@@ -467,6 +467,7 @@ struct xc_geom {
 	uint8_t *sets, *ents;
 	uint32_t set_mask, nsets, estride, tshift, nw, ways;
 	bool lru;
+	bool pow2; /* a power-of-two number (> 1) of sets: set_mask is not 0 */
 };
 
 static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const struct xc_cset *s)
@@ -479,7 +480,8 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const str
 				 .tshift = s->tshift,
 				 .nw = s->nw,
 				 .ways = s->ways,
-				 .lru = s->lru };
+				 .lru = s->lru,
+				 .pow2 = false };
 }
 
 /*
@@ -498,15 +500,16 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom4_of(const st
 				 .tshift = 6,
 				 .nw = nw,
 				 .ways = 4,
-				 .lru = s->lru };
+				 .lru = s->lru,
+				 .pow2 = true };
 }
 
 /* The set of @hash: its index. */
 static inline __attribute__((always_inline)) uint32_t xc_geom_set(const struct xc_geom *g,
 								   uint64_t hash)
 {
-	return likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
-				   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+	return g->pow2 || likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
+				: (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
 }
 
 static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_hdr(const struct xc_geom *g,

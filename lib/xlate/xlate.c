@@ -892,9 +892,13 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 static inline __attribute__((always_inline)) bool
 read_desc_aligned(const struct pt_mem *mem, uint64_t pa, uint64_t *d)
 {
-	const uint64_t *p = pt_mem_ptr(mem, pa, 8);
+	const uint64_t *p;
+	uint64_t off;
 
-	if (unlikely(!p))
+	/* pt_mem_ptr(), the pointer tested only when it comes from the slow path. */
+	if (likely(pt_mem_first(mem, pa, 8, &off)))
+		p = (const uint64_t *)((uintptr_t)mem->region[0].host + (uintptr_t)off);
+	else if (unlikely(!(p = pt_mem_ptr_slow(mem, pa, 8))))
 		return false;
 	*d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 	return true;
