@@ -1411,12 +1411,12 @@ xc_insert_way(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 
 		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
 			way = xc_insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
-		if (way < 0)
+		/* (A full set, the usual case, in one test.) */
+		if (way < 0 && unlikely(!(t0 & t1 & t2 & t3 & XC_K0_VALID)))
 			way = !(t0 & XC_K0_VALID)   ? 0
 			      : !(t1 & XC_K0_VALID) ? 1
 			      : !(t2 & XC_K0_VALID) ? 2
-			      : !(t3 & XC_K0_VALID) ? 3
-						    : -1;
+						    : 3;
 	} else {
 		way = xc_insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
 		if (way < 0)
@@ -1438,11 +1438,19 @@ xc_insert_way(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 			unsigned int last = 4 * (ways - 1);
 
-			way = (int)(o >> last) & 15;
-			__atomic_store_n(&h->lru,
-					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
-						 (uint64_t)way,
-					 __ATOMIC_RELAXED);
+			if (g4) {
+				/* Four ways: the low 16 bits rotated by a nibble. */
+				uint16_t r = (uint16_t)((uint16_t)o << 4 | (uint16_t)o >> 12);
+
+				way = r & 15;
+				__atomic_store_n(&h->lru, (o & ~0xffffULL) | r, __ATOMIC_RELAXED);
+			} else {
+				way = (int)(o >> last) & 15;
+				__atomic_store_n(&h->lru,
+						 (o & ~mask_bits(last + 4)) |
+							 (o & mask_bits(last)) << 4 | (uint64_t)way,
+						 __ATOMIC_RELAXED);
+			}
 		} else {
 			way = (int)xc_victim(c, s, h);
 		}
