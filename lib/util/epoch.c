@@ -13,7 +13,10 @@
  *	v = load-acquire(E); store-release(active, v); compiler barrier;
  *	... read shared data (table descriptors) ...
  *	store-release(active, 0)			(epoch_exit)
- * No read-modify-write, no fence: on x86 three plain moves.
+ * No read-modify-write, no fence: on x86 three plain moves. epoch.h has
+ * that path inline (struct epoch_reader: active, and the depth with
+ * EPOCH_FAST set while the thread is registered and writers use
+ * membarrier); a first, nested or fenced section calls epoch_enter_slow().
  *
  * Writer (epoch_poll), for the callbacks it took from the queue:
  *	[each was retired after its memory was unlinked]

@@ -135,7 +135,9 @@
  *    first use) with a relaxed load and store; totals are summed on demand.
  *    With more concurrent threads than shards two threads may share one and
  *    lose an increment now and then; counters are statistics, never used
- *    for correctness.
+ *    for correctness. A short walk of xlate.c's miss path adds one outcome
+ *    counter (struct xc_shard's sw[]) for the several group counters it
+ *    stands for; reading the statistics folds them in (xc_sw_fold()).
  *
  * Table pages are not this file's concern: an entry names a table's
  * address, and a walk that follows a stale entry before the invalidation
