@@ -239,6 +239,8 @@ static bool epoch_register(struct epoch_rec *r)
 {
 	if (!epoch_key_ok || epoch_nohook || pthread_setspecific(epoch_key, r))
 		return false;
+	/* Before the record is on the registry: the writers' scan reads it there. */
+	r->rd = &epoch_reader;
 	pthread_mutex_lock(&reg_lock);
 	r->next = registry;
 	if (registry)
@@ -248,7 +250,6 @@ static bool epoch_register(struct epoch_rec *r)
 	__atomic_add_fetch(&nr_registered, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&reg_lock);
 	r->registered = true;
-	r->rd = &epoch_reader;
 	/* Writers that found nobody else have their unlinks visible from here on. */
 	epoch_sys_barrier();
 	/* With membarrier a section is two stores from now on: epoch.h's inline path. */
