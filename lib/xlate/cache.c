@@ -943,6 +943,11 @@ void xlate_cfgc_inv_all(struct xlate_cache *c)
 	xc_inv_end(&c->cfg_sc, s);
 }
 
+bool xc_live_slow(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp)
+{
+	return xc_live_rest(c, kind, k1, stamp);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Statistics                                                             */
 

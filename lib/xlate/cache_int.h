@@ -384,14 +384,23 @@ static inline __attribute__((always_inline)) uint64_t xc_key1(uint32_t vmid, uin
  * load, the common case); the others compare with the stamps that cover
  * them.
  */
+bool xc_live_slow(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp);
+
 static inline __attribute__((always_inline)) bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
 			   uint64_t stamp)
+{
+	if (likely(stamp >= xc_ld(&c->flushed)))
+		return true;
+	return xc_live_slow(c, kind, k1, stamp);
+}
+
+/* xc_live() past its first test (out of line: the callers' registers stay theirs). */
+static inline __attribute__((always_inline)) bool
+xc_live_rest(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 	const struct xc_vm *vm = &c->vm[vmid];
 
-	if (likely(stamp >= xc_ld(&c->flushed)))
-		return true;
 	if (stamp < xc_ld(&c->all))
 		return false;
 	switch (kind) {
