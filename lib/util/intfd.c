@@ -33,7 +33,7 @@
 #include "util/alloc.h"
 #include "util/intfd.h"
 
-/* Where a moved descriptor goes, when RLIMIT_NOFILE allows: above what programs number. */
+/* Where internal descriptors go, when RLIMIT_NOFILE allows: above what programs number. */
 #define INTFD_HIGH 512
 
 struct intfd_map {
@@ -230,13 +230,19 @@ int intfd_add(int *fd)
 	if (!(fl & FD_CLOEXEC) && fcntl(n, F_SETFD, fl | FD_CLOEXEC))
 		return -errno;
 	pthread_mutex_lock(&lock);
-	if (is_alias_name(n)) {
-		/* A moved descriptor is known by this number: ours gets another. */
-		n = dup_unnamed(n, false);
-		if (n < 0) {
-			rc = n;
+	/*
+	 * High, where the program does not number (the numbers it gets are then
+	 * the ones Linux would give it); and never the name of a moved one.
+	 */
+	if (n < INTFD_HIGH || is_alias_name(n)) {
+		int m = dup_unnamed(n, true);
+
+		if (m < 0 && is_alias_name(n)) {
+			rc = m;
 			goto out;
 		}
+		if (m >= 0)
+			n = m;
 	}
 	rc = map_reserve((unsigned int)n);
 	if (rc) {
@@ -272,6 +278,15 @@ void intfd_del(int name)
 			(void)aliases_update(name, -1, -1);
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+int intfd_take(int *name)
+{
+	int fd = intfd_fd(*name);
+
+	intfd_del(*name);
+	*name = -1;
+	return fd;
 }
 
 void intfd_close(int *name)

@@ -48,6 +48,12 @@ int intfd_add(int *fd);
 /* Unregister @name (before the caller closes or hands on its number); nothing if not internal. */
 void intfd_del(int name);
 
+/*
+ * Unregister *@name and return its number (for a lower layer that closes it
+ * itself); *@name becomes -1. -1 for -1.
+ */
+int intfd_take(int *name);
+
 /* intfd_del() then close(2) of the number; *@name becomes -1. Nothing for -1. */
 void intfd_close(int *name);
 
