@@ -47,7 +47,20 @@
  *     registration.
  *
  * The server thread starts with the first such fork (in prepare), so a
- * program that never forks with emulated files open never has it.
+ * program that never forks with emulated files open never has it. It
+ * waits in poll() inside the fork gate (poll looks its descriptors up
+ * again at every wake-up, so a number must not change under it), and a
+ * closing gate kicks it out (server_kick(), through its wake-up eventfd).
+ *
+ * Every descriptor here is the library's own (util/intfd.h): registered
+ * as it is made, kept by name, resolved at each use (send_with_fd() and
+ * recv_with_fd() take names), so the program's close_range() passes them
+ * by and a dup2() onto one moves it. The agent thread waits outside the
+ * gate (below): it resolves its socket before each message.
+ *
+ * daemon()'s child (uremote_take_over()) keeps the channels, conns and
+ * agents of its parent, which exits at once without telling the owners,
+ * and starts the server and agent threads again.
  *
  * fork() fails as fork(2) does when the child's share cannot be made:
  * prepare (run by uiommu_fork() before libc's fork(), util/forkgate.h)

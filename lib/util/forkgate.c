@@ -26,7 +26,17 @@
  * fork) runs the hook in the handler, where a failure cannot stop the
  * fork: the hook then leaves the child without what it could not make.
  *
- * Locks: gate_mutex guards readers and writer, gate_cond signals both
+ * Threads that wait inside the gate (the virqfd watcher, the fork server:
+ * so that no descriptor number changes under them, util/intfd.h) register
+ * a kick, called as the gate closes, that makes them leave it.
+ * fork_gate_lock() closes the gate for a change no call may see half made
+ * (the program's close_range(), a dup2() onto an internal descriptor): the
+ * closer stays inside as the only reader (excl keeps the others out), so
+ * its own calls into the library pass. fork_gate_handover() is daemon()'s
+ * fork: the handlers leave the state to the child as it is (no hooks; the
+ * counts go on) and keep the parent's gate closed for good.
+ *
+ * Locks: gate_mutex guards readers, writer and excl, gate_cond signals both
  * ways. prepare keeps gate_mutex (and then the fail-nth registry lock)
  * across fork(); parent and child release them. The child also
  * re-initialises gate_cond, whose waiters were threads of the parent.

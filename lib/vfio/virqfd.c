@@ -5,9 +5,8 @@
  * (Linux's drivers/vfio/virqfd.c, used for VFIO_DEVICE_IOEVENTFD and for
  * the INTx unmask eventfd of SET_IRQS).
  *
- * What it owns: the set of descriptors that are our references to the
- * program's eventfds (a bitmap by number), every virqfd of the process
- * (one list), and the watcher thread that runs their actions.
+ * What it owns: our references to the program's eventfds, every virqfd of
+ * the process (one list), and the watcher thread that runs their actions.
  *
  * References. The kernel keeps an eventfd_ctx; we keep a descriptor: the
  * program's number is recognised as an eventfd by its /proc/self/fd link
@@ -17,8 +16,12 @@
  * the program may close its own. A forked child's number (a call the
  * owner serves for it) comes over the channel (util/file.h
  * ufile_real_fd()): the same open file, so the child's signals reach us.
- * Our numbers are remembered so that a scan of the process's descriptors
- * can tell the program's from ours (below).
+ * Our descriptors (references, the watcher's epoll and wake-up fds) are
+ * registered as the library's own (util/intfd.h): the program's
+ * close_range() passes them by, a dup2() onto one moves it (the epoll set
+ * learns the new number, virqfd_moved()), so they are kept by name and
+ * resolved with intfd_fd() at each use; and a scan of the process's
+ * descriptors can tell the program's from ours (below).
  *
  * Virqfds. Each holds a reference, the handler and its arguments, and the
  * slot that points at it (*pvirqfd, as Linux's). One watcher thread per
@@ -59,10 +62,12 @@
  * after finding it by its ID (64-bit, never reused), so an event still in
  * the watcher's hands for a virqfd that is gone finds nothing.
  *
- * fork(). The watcher takes virqfd_lock and runs handlers only inside the
- * fork gate (util/forkgate.h), as every caller of the enable / disable
- * calls is (an ioctl), so at fork() no lock here is held and no handler
- * is halfway. A watcher that ends does so without waiting for anyone (it
+ * fork(). The watcher waits, takes virqfd_lock and runs handlers only
+ * inside the fork gate (util/forkgate.h), as every caller of the enable /
+ * disable calls is (an ioctl), so at fork() no lock here is held, no
+ * handler is halfway and no number it uses changes under it; whoever
+ * closes the gate kicks it out of epoll_wait() first (virqfd_kick(): a
+ * write to its wake-up eventfd, taken back when it wakes). A watcher that ends does so without waiting for anyone (it
  * is detached and frees itself; nobody joins it, since a caller inside
  * the gate waiting for a watcher that waits at a closed gate would stop
  * fork() forever). The child has no watcher: its device files are the
@@ -72,11 +77,15 @@
  * parent's: every virqfd is ended as by a hang-up (its slot NULL, our
  * descriptor closed), the watchers' epoll and wake descriptors are
  * closed (the epoll set is the parent's object: the child must not touch
- * it). A fork that runs no handlers (_Fork()) leaves them in the child.
+ * it). A fork that runs no handlers (_Fork()) leaves them in the child
+ * (which the shim then keeps away from the library). daemon()'s fork
+ * leaves them too, and its child takes them over: a watcher thread of its
+ * own waits on the same epoll set (vfio_virqfd_take_over()).
  *
  * Locks: virqfd_lock (list, IDs, slots, running, the watcher) is a leaf
- * except that disable waits on virqfd_cond with it; held_lock (the set of
- * our numbers) is a leaf. Handlers run with neither held.
+ * except that disable waits on virqfd_cond with it, and is taken inside
+ * the gate's closing (the kick, with gate_mutex held) and in a move's
+ * hook. Handlers run without it.
  */
 #include <errno.h>
 #include <fcntl.h>
