@@ -261,9 +261,10 @@ UIOMMU_EXPORT pid_t uiommu_fork(pid_t (*fork_fn)(void))
 UIOMMU_EXPORT pid_t uiommu_fork_handover(pid_t (*fork_fn)(void))
 {
 	pid_t parent = getpid(), pid;
+	bool used = fork_gate_used();
 
 	pid = fork_gate_handover(fork_fn ? fork_fn : fork);
-	if (pid)
+	if (pid || !used)
 		return pid;
 	/* The child: what the parent's threads did, ours do now; what it would remove, we will. */
 	fork_gate_enter();

@@ -666,6 +666,16 @@ bool ufile_any_fd(void)
 	return atomic_load_explicit(&fds_installed, memory_order_relaxed) != 0;
 }
 
+void ufile_handover_lock(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+void ufile_handover_unlock(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
 unsigned int ufile_count(void)
 {
 	unsigned int n;

@@ -50,6 +50,7 @@
 
 #include "util/alloc.h"
 #include "util/epoch.h"
+#include "util/file.h"
 #include "util/forkgate.h"
 #include "util/intfd.h"
 #include "util/stats.h"
@@ -237,10 +238,14 @@ pid_t fork_gate_handover(pid_t (*fork_fn)(void))
 	if (!atomic_load(&gate_ready))
 		return fork_fn();
 	gate_close();
+	/* Look-ups run outside the gate: the table whole in the child. */
+	ufile_handover_lock();
 	handover = true;
 	preflight = true;
 	pid = fork_fn();
 	err = errno;
+	if (pid <= 0)
+		ufile_handover_unlock();
 	if (preflight) {
 		/* A fork function that ran no handlers: the child's side, here. */
 		preflight = false;
