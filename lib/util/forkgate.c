@@ -12,10 +12,10 @@
  * parent and child run after the registry is usable again.
  *
  * Invariants: readers counts the threads with a non-zero depth; while
- * writer is set no thread enters (so a stream of calls cannot starve
- * fork()); between prepare and parent/child the forking thread holds
+ * writers (threads closing the gate) is not 0 no thread enters (so a
+ * stream of calls cannot starve fork()); between prepare and parent/child the forking thread holds
  * gate_mutex, readers is 0 (or 1, the forking thread itself, when it forks
- * from inside a call) and writer is set.
+ * from inside a call) and writers counts it.
  *
  * fork_gate_fork() is fork() that can fail the way fork(2) fails: it
  * closes the gate and runs the prepare hook itself, before libc's fork(),
@@ -36,7 +36,7 @@
  * fork: the handlers leave the state to the child as it is (no hooks; the
  * counts go on) and keep the parent's gate closed for good.
  *
- * Locks: gate_mutex guards readers, writer and excl, gate_cond signals both
+ * Locks: gate_mutex guards readers, writers and excl, gate_cond signals both
  * ways. prepare keeps gate_mutex (and then the fail-nth registry lock)
  * across fork(); parent and child release them. The child also
  * re-initialises gate_cond, whose waiters were threads of the parent.
@@ -58,7 +58,8 @@
 static pthread_mutex_t gate_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static unsigned int readers;
-static bool writer;
+/* Threads closing the gate (a fork, fork_gate_lock()): none enters while any is. */
+static unsigned int writers;
 /* fork_gate_lock(): one thread is inside alone, and the gate stays shut to the others. */
 static bool excl;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
@@ -103,7 +104,7 @@ static void gate_close(void)
 	unsigned int n;
 
 	pthread_mutex_lock(&gate_mutex);
-	writer = true;
+	writers++;
 	n = atomic_load(&nr_kicks);
 	for (unsigned int i = 0; i < n && i < MAX_KICKS; i++) {
 		void (*kick)(void) = atomic_load(&kicks[i]);
@@ -127,7 +128,7 @@ static int gate_close_prepare(void)
 
 static void gate_open(void)
 {
-	writer = false;
+	writers--;
 	pthread_cond_broadcast(&gate_cond);
 	pthread_mutex_unlock(&gate_mutex);
 }
@@ -168,7 +169,7 @@ static void gate_child_open(void)
 		if (h)
 			h->child();
 	}
-	writer = false;
+	writers = 0;
 	excl = false;
 	readers = depth ? 1 : 0;
 	gate_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
@@ -265,8 +266,12 @@ bool fork_gate_lock(void)
 	if (!atomic_load(&gate_ready))
 		return false;
 	gate_close();
-	/* Inside as a reader (its calls into the library pass), alone: excl keeps the rest out. */
-	writer = false;
+	/*
+	 * Inside as a reader (its calls into the library pass), alone: excl
+	 * keeps the rest out. Another closer waiting meanwhile stays counted in
+	 * writers, so no thread slips in between us.
+	 */
+	writers--;
 	excl = true;
 	readers++;
 	depth++;
@@ -290,7 +295,7 @@ void fork_gate_enter(void)
 		return;
 	pthread_once(&gate_once, gate_init);
 	pthread_mutex_lock(&gate_mutex);
-	while (writer || excl)
+	while (writers || excl)
 		pthread_cond_wait(&gate_cond, &gate_mutex);
 	readers++;
 	pthread_mutex_unlock(&gate_mutex);
@@ -301,7 +306,7 @@ void fork_gate_exit(void)
 	if (--depth)
 		return;
 	pthread_mutex_lock(&gate_mutex);
-	if (!--readers && writer)
+	if (!--readers && writers)
 		pthread_cond_broadcast(&gate_cond);
 	pthread_mutex_unlock(&gate_mutex);
 }

@@ -25,13 +25,18 @@
  *    one it is a process the library does not know (its ioctl reaches the
  *    backing memfd: ENOTTY) and the parent's files are untouched;
  *  - vfork(): a child that closes and dups before _exit() changes its own
- *    table only: the parent's emulated and internal descriptors work on.
+ *    table only: the parent's emulated and internal descriptors work on;
+ *  - threads: close_range() and blind dup2()s onto the numbers where the
+ *    library's descriptors live, racing actions made and ended (make
+ *    check-tsan runs it).
  *
  * The actions run in a watcher thread, shortly after the signal: a test
  * waits for their effect (a bounded wait, never a timing assertion).
  */
 #include <dirent.h>
 #include <linux/close_range.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -259,8 +264,12 @@ static long fdinfo_flags(int fd)
 /* What was open when the test began (the harness's too): the program's. */
 static int base_fds[MAX_FDS], nbase;
 
+static void wait_no_watcher(void);
+
+/* After the last test's watcher has ended: its descriptors are not the program's. */
 static void snapshot(void)
 {
+	wait_no_watcher();
 	nbase = open_fds(base_fds, MAX_FDS);
 }
 
@@ -435,6 +444,39 @@ static void test_cloexec(void *arg)
 	machine_close(&m);
 }
 
+/* Threads named uiommu-virqfd: VFIO's watchers (one that was told to end goes on its own). */
+static int watchers(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	TAP_CHECK(d, "opendir: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		char path[300], comm[32] = {0};
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (read(fd, comm, sizeof(comm) - 1) > 0 && !strcmp(comm, "uiommu-virqfd\n"))
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+static void wait_no_watcher(void)
+{
+	for (int i = 0; i < WAIT_MS && watchers(); i++)
+		msleep1();
+	TAP_CHECK_EQ(watchers(), 0, "watcher threads left");
+}
+
 /* Wait (bounded) until @n descriptors are open. */
 static void wait_fds(int n)
 {
@@ -505,6 +547,7 @@ static void test_dup_onto(void *arg)
 	close(e_io);
 	close(p[0]);
 	close(p[1]);
+	wait_no_watcher();
 	wait_fds(base);
 }
 
@@ -576,6 +619,92 @@ static void test_dup_failnth(void *arg)
 	close(e_io);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads                                                            */
+
+struct racer {
+	struct machine *m;
+	int efd, msix;
+	atomic_int stop;
+	int rounds;
+};
+
+/* Actions made and ended: internal descriptors come and go. */
+static void *adder(void *arg)
+{
+	struct racer *r = arg;
+
+	for (int i = 0; i < r->rounds; i++) {
+		(void)ioeventfd(r->m->dev, BAR0 + DT_DST, (uint64_t)i, r->efd);
+		(void)msix_trigger(r->m->dev, i & 1 ? r->msix : -1);
+		(void)ioeventfd(r->m->dev, BAR0 + DT_DST, (uint64_t)i, -1);
+	}
+	atomic_store(&r->stop, 1);
+	return NULL;
+}
+
+/* The program's own low descriptors, made and closed by range. */
+static void *ranger(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC))
+			continue;
+		(void)close_range(3, HIGH - 1, 0);
+	}
+	return NULL;
+}
+
+/* Blind dup2()s onto the numbers where internal descriptors live. */
+static void *duper(void *arg)
+{
+	struct racer *r = arg;
+	int n = 0;
+
+	while (!atomic_load(&r->stop)) {
+		int fd = 512 + (n++ % 8);
+
+		if (dup2(r->efd, fd) == fd)
+			(void)close(fd);
+	}
+	return NULL;
+}
+
+static void test_threads(void *arg)
+{
+	struct racer r = {.rounds = 300};
+	pthread_t t[3];
+	struct machine m;
+	int e_io;
+
+	(void)arg;
+	machine_open(&m);
+	m.c = high(m.c);
+	m.g = high(m.g);
+	m.dev = high(m.dev);
+	e_io = high(efd_new());
+	r.m = &m;
+	r.efd = high(efd_new());
+	r.msix = high(efd_new());
+	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
+	TAP_CHECK(!pthread_create(&t[0], NULL, adder, &r), "thread");
+	TAP_CHECK(!pthread_create(&t[1], NULL, ranger, &r), "thread");
+	TAP_CHECK(!pthread_create(&t[2], NULL, duper, &r), "thread");
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	/* The action made before it all still acts. */
+	wr(m.dev, DT_FILL, 8, 0);
+	sig(e_io);
+	wait_reg(m.dev, DT_FILL, 8, FILL_DATA);
+	machine_close(&m);
+	close(e_io);
+	close(r.efd);
+	close(r.msix);
 }
 
 /* ------------------------------------------------------------------ */
@@ -791,6 +920,8 @@ int main(void)
 		{"fail-nth: dup2 onto an internal number, ENOMEM, nothing changed", test_dup_failnth},
 		{"daemon(): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
+		{"threads: close_range and blind dup2 racing actions made and ended",
+		 test_threads},
 	};
 
 	shim_check_preloaded();
