@@ -447,7 +447,7 @@ UIOMMU_EXPORT int uiommu_close_range(unsigned int first, unsigned int last, int 
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		(void)ufile_forget(first, last);
 	if ((flags & CLOSE_RANGE_CLOEXEC) || !intfd_any()) {
-		/* Internal descriptors are close-on-exec already: setting it again changes nothing. */
+		/* Ours are close-on-exec already: setting it again changes nothing. */
 		rc = close_fn(first, last, flags);
 	} else if ((flags & CLOSE_RANGE_UNSHARE) && unshare(CLONE_FILES)) {
 		rc = -1;
@@ -463,14 +463,16 @@ UIOMMU_EXPORT int uiommu_close_range(unsigned int first, unsigned int last, int 
 
 UIOMMU_EXPORT int uiommu_fd_evict(int fd)
 {
-	int rc = 0;
+	bool locked;
+	int rc;
 
 	if (!intfd_has(fd))
 		return 0;
-	if (fork_gate_lock()) {
-		rc = intfd_move(fd);
+	/* No call of the library uses a number while it moves. */
+	locked = fork_gate_lock();
+	rc = intfd_move(fd);
+	if (locked)
 		fork_gate_unlock();
-	}
 	if (rc) {
 		errno = -rc;
 		return -1;

@@ -33,10 +33,10 @@
 #include "shim.h"
 
 /* A libc function this libc lacks (_Fork before glibc 2.34): ENOSYS. */
-#define CALL_REAL_PID(name)                                    \
-	({                                                     \
-		__typeof__(&name) fn_ = REAL(name);            \
-		fn_ ? fn_() : (errno = ENOSYS, (pid_t)-1);     \
+#define CALL_REAL_PID(name)                                \
+	({                                                 \
+		__typeof__(&name) fn_ = REAL(name);        \
+		fn_ ? fn_() : (errno = ENOSYS, (pid_t)-1); \
 	})
 
 __thread unsigned int shim_depth __attribute__((tls_model("initial-exec")));

@@ -142,8 +142,7 @@ static int map_reserve(unsigned int fd)
 		return -ENOMEM;
 	n->nwords = want;
 	for (size_t w = 0; w < nwords; w++)
-		atomic_init(&n->words[w],
-			    atomic_load_explicit(&m->words[w], memory_order_relaxed));
+		atomic_init(&n->words[w], atomic_load_explicit(&m->words[w], memory_order_relaxed));
 	if (m) {
 		m->retired = map_retired;
 		map_retired = m;
@@ -268,8 +267,9 @@ void intfd_del(int name)
 	if (name < 0)
 		return;
 	pthread_mutex_lock(&lock);
-	a = is_alias_name(name) ? alias_of(atomic_load_explicit(&aliases, memory_order_relaxed), name)
-				: NULL;
+	a = is_alias_name(name)
+		    ? alias_of(atomic_load_explicit(&aliases, memory_order_relaxed), name)
+		    : NULL;
 	fd = a ? a->fd : name;
 	if (map_test(atomic_load_explicit(&map, memory_order_relaxed), (unsigned int)fd)) {
 		map_set((unsigned int)fd, false);

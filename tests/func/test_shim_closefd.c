@@ -437,7 +437,8 @@ static void test_cloexec(void *arg)
 	sig(e_io);
 	wait_reg(dev_low, DT_FILL, 8, FILL_DATA);
 	for (int i = 0; i < nin; i++)
-		TAP_CHECK(in_proc(in[i]) && (fdinfo_flags(in[i]) & O_CLOEXEC), "internal %d", in[i]);
+		TAP_CHECK(in_proc(in[i]) && (fdinfo_flags(in[i]) & O_CLOEXEC), "internal %d",
+			  in[i]);
 	close(own);
 	close(dev_low);
 	close(e_io);
@@ -524,7 +525,8 @@ static void test_dup_onto(void *arg)
 		else
 			TAP_CHECK_EQ(dup2(p[1], in[i]), in[i], "dup2 onto %d", in[i]);
 		TAP_CHECK_EQ(fcntl(in[i], F_GETFD), want, "F_GETFD of %d", in[i]);
-		TAP_CHECK(write(in[i], "x", 1) == 1, "write through %d: %s", in[i], strerror(errno));
+		TAP_CHECK(write(in[i], "x", 1) == 1, "write through %d: %s", in[i],
+			  strerror(errno));
 		TAP_CHECK(read(p[0], &c, 1) == 1 && c == 'x', "the pipe's byte");
 	}
 	/* Ours moved, and go on: a signal writes the BAR (the watcher's epoll moved too). */
@@ -599,7 +601,8 @@ static void test_dup_failnth(void *arg)
 		fail_nth_arm(ff, 0);
 		if (rc == in[0] && left)
 			break;
-		TAP_CHECK(rc == -1 && err == ENOMEM, "N=%u: rc %d errno %d", n, rc, rc < 0 ? err : 0);
+		TAP_CHECK(rc == -1 && err == ENOMEM, "N=%u: rc %d errno %d", n, rc,
+			  rc < 0 ? err : 0);
 		failures++;
 		/* Nothing changed: still ours, and acting. */
 		CHECK_ERRNO(EBADF, fcntl(in[0], F_GETFD));
@@ -798,7 +801,8 @@ static void test_daemon(void *arg)
 	}
 	close(p[1]);
 	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
-	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x", status);
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x",
+		  status);
 	n = read(p[0], &r, sizeof(r));
 	close(p[0]);
 	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
@@ -917,11 +921,11 @@ int main(void)
 		 test_cloexec},
 		{"close/dup/fcntl of an internal number: EBADF; dup2/dup3 onto one: the program's",
 		 test_dup_onto},
-		{"fail-nth: dup2 onto an internal number, ENOMEM, nothing changed", test_dup_failnth},
+		{"fail-nth: dup2 onto an internal number, ENOMEM, nothing changed",
+		 test_dup_failnth},
 		{"daemon(): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
-		{"threads: close_range and blind dup2 racing actions made and ended",
-		 test_threads},
+		{"threads: close_range and blind dup2 racing actions made and ended", test_threads},
 	};
 
 	shim_check_preloaded();
