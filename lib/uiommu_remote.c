@@ -874,13 +874,20 @@ static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
 			ufree(ag);
 			goto free;
 		}
+		/* Ours before the caller's agent starts on the other end. */
+		rc = intfd_add(&sv[0]);
+		if (rc) {
+			close(sv[0]);
+			close(sv[1]);
+			*err = (int)rc;
+			ufree(ag);
+			goto free;
+		}
 		rc = owner_ask(&m, sv[1]);
 		close(sv[1]);
-		if (rc >= 0)
-			rc = intfd_add(&sv[0]);
 		if (rc < 0) {
 			*err = (int)rc;
-			close(sv[0]);
+			intfd_close(&sv[0]);
 			ufree(ag);
 			goto free;
 		}
