@@ -19,8 +19,10 @@
  * descriptor (intfd_add() renumbers a new one that would be), and its
  * number's bit is set; every internal descriptor is close-on-exec.
  *
- * Locks: lock guards every change (a leaf: nothing is taken inside, and
- * the move hook runs with it released). Readers take nothing.
+ * Locks: lock guards every change (a leaf: nothing is taken inside, no
+ * system call is made under it, since a library thread's calls go through
+ * the preload shim, which looks files up under the file table's lock; the
+ * move hook runs with it released). Readers take nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,11 +122,15 @@ int intfd_fd(int name)
 	return a ? a->fd : name;
 }
 
-/* Under lock: is @fd the name of a moved descriptor? */
+/*
+ * Is @fd the name of a moved descriptor? Lock-free: a name is made only
+ * of a number that is internal, so a number the caller just got from the
+ * kernel cannot become one while it looks.
+ */
 static bool is_alias_name(int fd)
 {
-	return atomic_load_explicit(&nr_aliases, memory_order_relaxed) &&
-	       alias_of(atomic_load_explicit(&aliases, memory_order_relaxed), fd);
+	return atomic_load_explicit(&nr_aliases, memory_order_acquire) &&
+	       alias_of(atomic_load_explicit(&aliases, memory_order_acquire), fd);
 }
 
 /* Under lock: make room for bit @fd. 0 or -ENOMEM. */
@@ -193,9 +199,10 @@ static int aliases_update(int drop, int name, int fd)
 }
 
 /*
- * Under lock: a close-on-exec duplicate of @fd whose number is neither
- * @fd nor a name in use, at INTFD_HIGH or above when the limit allows
- * (@high), else the lowest free. The number, or -errno.
+ * A close-on-exec duplicate of @fd whose number is neither @fd nor a name
+ * in use, at INTFD_HIGH or above when the limit allows (@high), else the
+ * lowest free. The number, or -errno. Without lock: its system calls may
+ * be the preload shim's (a library thread), which look files up.
  */
 static int dup_unnamed(int fd, bool high)
 {
@@ -228,7 +235,6 @@ int intfd_add(int *fd)
 		return -errno;
 	if (!(fl & FD_CLOEXEC) && fcntl(n, F_SETFD, fl | FD_CLOEXEC))
 		return -errno;
-	pthread_mutex_lock(&lock);
 	/*
 	 * High, where the program does not number (the numbers it gets are then
 	 * the ones Linux would give it); and never the name of a moved one.
@@ -236,27 +242,27 @@ int intfd_add(int *fd)
 	if (n < INTFD_HIGH || is_alias_name(n)) {
 		int m = dup_unnamed(n, true);
 
-		if (m < 0 && is_alias_name(n)) {
-			rc = m;
-			goto out;
-		}
+		if (m < 0 && is_alias_name(n))
+			return m;
 		if (m >= 0)
 			n = m;
 	}
+	pthread_mutex_lock(&lock);
 	rc = map_reserve((unsigned int)n);
+	if (!rc)
+		map_set((unsigned int)n, true);
+	pthread_mutex_unlock(&lock);
+	/* No system call under the lock (see dup_unnamed()). */
 	if (rc) {
 		if (n != *fd)
 			close(n);
-		goto out;
+		return rc;
 	}
-	map_set((unsigned int)n, true);
 	if (n != *fd) {
 		close(*fd);
 		*fd = n;
 	}
-out:
-	pthread_mutex_unlock(&lock);
-	return rc;
+	return 0;
 }
 
 void intfd_del(int name)
@@ -314,29 +320,26 @@ int intfd_move(int fd)
 
 	if (!intfd_has(fd))
 		return 0;
+	n = dup_unnamed(fd, true);
+	if (n < 0)
+		return n;
 	pthread_mutex_lock(&lock);
 	al = atomic_load_explicit(&aliases, memory_order_relaxed);
 	for (unsigned int i = 0; al && i < al->n; i++)
 		if (al->a[i].fd == fd)
 			name = al->a[i].name;
-	n = dup_unnamed(fd, true);
-	if (n < 0) {
-		rc = n;
-		goto out;
-	}
 	rc = map_reserve((unsigned int)n);
 	if (!rc)
 		rc = aliases_update(name, name, n);
+	if (!rc) {
+		map_set((unsigned int)n, true);
+		map_set((unsigned int)fd, false);
+	}
+	pthread_mutex_unlock(&lock);
 	if (rc) {
 		close(n);
-		goto out;
-	}
-	map_set((unsigned int)n, true);
-	map_set((unsigned int)fd, false);
-out:
-	pthread_mutex_unlock(&lock);
-	if (rc)
 		return rc;
+	}
 	hook = atomic_load(&move_hook);
 	if (hook)
 		hook(name, fd, n);
