@@ -307,7 +307,14 @@ static void *virqfd_watch(void *arg)
 		 * first (virqfd_kick()).
 		 */
 		fork_gate_enter();
-		n = epoll_wait(intfd_fd(w->epfd), ev, VIRQFD_EVENTS, -1);
+		/*
+		 * The system call itself, not libc's: a sanitizer that intercepts
+		 * epoll_wait() ahead of the preload shim would take the program's
+		 * close() of this number (EBADF: it is ours, util/intfd.h) for a
+		 * race on it. The handlers' data is ordered by virqfd_lock.
+		 */
+		n = (int)syscall(SYS_epoll_pwait, intfd_fd(w->epfd), ev, VIRQFD_EVENTS, -1, NULL,
+				 (size_t)8);
 		pthread_mutex_lock(&virqfd_lock);
 		stop = w->stop;
 		pthread_mutex_unlock(&virqfd_lock);

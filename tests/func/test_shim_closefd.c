@@ -9,7 +9,9 @@
  *    (F_GETFD: EBADF), the library's stay (still in /proc/self/fd, and to
  *    the program EBADF as a free number), and the actions still happen: a
  *    signal writes the BAR, a DMA's completion reaches the trigger;
- *  - closefrom(3) likewise, the device and the eventfd kept at 0 and 2;
+ *  - closefrom(3) likewise, in a forked child with the device and the
+ *    eventfd at 0 and 2: the channel to its parent (a socket of the
+ *    library's) survives, and its IOEVENTFD writes the BAR;
  *  - CLOSE_RANGE_CLOEXEC: the program's descriptors become close-on-exec,
  *    the emulated ones keep working; every internal descriptor is
  *    close-on-exec (/proc/self/fdinfo);
@@ -367,46 +369,76 @@ static void test_close_range(void *arg)
 	close(msix);
 }
 
+/*
+ * closefrom(3) in a forked child (whose stdin and stderr it may take): the
+ * device at 0 and an eventfd at 2 are what it spares. Its files are its
+ * parent's, reached over a channel whose socket is the library's own: it
+ * survives, and the IOEVENTFD the child registers (the owner acts on it)
+ * writes the BAR when the child signals. Exit codes say what failed.
+ */
+static int closefrom_child(struct machine *m)
+{
+	int p[2], e, own[4], nown = 0;
+	uint64_t v = 0, one = 1;
+
+	if (dup2(m->dev, 0) != 0)
+		return 30;
+	close(m->dev);
+	e = eventfd(0, EFD_NONBLOCK);
+	if (e < 0 || dup2(e, 2) != 2)
+		return 31;
+	close(e);
+	if (ioeventfd(0, BAR0 + DT_FILL, FILL_DATA, 2))
+		return 32;
+	if (pipe2(p, O_CLOEXEC))
+		return 33;
+	own[nown++] = p[0];
+	own[nown++] = p[1];
+	own[nown++] = m->c;
+	own[nown++] = m->g;
+	closefrom(3);
+	for (int i = 0; i < nown; i++)
+		if (fcntl(own[i], F_GETFD) != -1 || errno != EBADF)
+			return 34;
+	if (pwrite(0, &v, 8, (off_t)(BAR0 + DT_FILL)) != 8)
+		return 35;
+	if (write(2, &one, sizeof(one)) != sizeof(one))
+		return 36;
+	for (int i = 0; i < WAIT_MS; i++) {
+		if (pread(0, &v, 8, (off_t)(BAR0 + DT_FILL)) != 8)
+			return 37;
+		if (v == FILL_DATA)
+			return 0;
+		msleep1();
+	}
+	return 38;
+}
+
 static void test_closefrom(void *arg)
 {
-	int own[4], in[MAX_FDS], nin, p[2];
+	int in[MAX_FDS], nin, status;
 	struct machine m;
+	pid_t pid;
 
 	(void)arg;
 	snapshot();
 	machine_open(&m);
-	/* The device at 0 and the eventfd at 2: what closefrom(3) spares. */
-	TAP_CHECK_EQ(dup2(m.dev, 0), 0, "dup2 device");
-	close(m.dev);
-	m.dev = 0;
-	own[0] = efd_new();
-	TAP_CHECK_EQ(dup2(own[0], 2), 2, "dup2 eventfd");
-	close(own[0]);
-	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, 2));
-	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
-	own[0] = p[0];
-	own[1] = p[1];
-	own[2] = m.c;
-	own[3] = m.g;
-	nin = internal_fds(own, 4, HIGH, in, MAX_FDS);
-	TAP_CHECK(nin >= 3, "%d internal descriptors", nin);
+	{
+		int mine[3] = {m.dev, m.c, m.g};
 
-	closefrom(3);
-	for (int i = 0; i < 4; i++)
-		CHECK_ERRNO(EBADF, fcntl(own[i], F_GETFD));
+		nin = internal_fds(mine, 3, HIGH, in, MAX_FDS);
+	}
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid)
+		_exit(closefrom_child(&m));
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "child: status 0x%x", status);
+	/* Ours are untouched by the child's closefrom. */
 	for (int i = 0; i < nin; i++)
 		TAP_CHECK(in_proc(in[i]), "internal %d was closed", in[i]);
-	/* The device (holding its group and container) acts on a signal. */
-	wr(m.dev, DT_FILL, 8, 0);
-	sig(2);
-	wait_reg(m.dev, DT_FILL, 8, FILL_DATA);
-
-	/* stdin and stderr back, on /dev/null (the device's last close ends the action). */
-	close(0);
-	close(2);
-	TAP_CHECK_EQ(open("/dev/null", O_RDONLY), 0, "stdin");
-	TAP_CHECK_EQ(open("/dev/null", O_WRONLY), 2, "stderr");
-	munmap(m.mem, MEM_SIZE);
+	machine_close(&m);
 }
 
 static void test_cloexec(void *arg)
@@ -916,7 +948,8 @@ int main(void)
 		 test_fork_raw},
 		{"close_range(3, N): the program's closed, the library's kept, the actions go on",
 		 test_close_range},
-		{"closefrom(3): likewise, the device at 0", test_closefrom},
+		{"closefrom(3) in a forked child: likewise, its channel to the owner kept",
+		 test_closefrom},
 		{"CLOSE_RANGE_CLOEXEC: the program's close-on-exec, the library's already",
 		 test_cloexec},
 		{"close/dup/fcntl of an internal number: EBADF; dup2/dup3 onto one: the program's",
