@@ -734,6 +734,7 @@ struct vfio_bar_map {
 /* Map @bm's pages to all ones (@how 1), the device's memory (0) or @gone (2). */
 static void vfio_bar_map_swap(struct vfio_bar_map *bm, int how, int gone)
 {
+	static const char *const what[] = {"restoring", "freezing", "zapping"};
 	int fd = how == 2 ? gone : bm->fd;
 	uint64_t off = how == 2 ? 0 : bm->fd_off;
 	int rc;
@@ -744,8 +745,8 @@ static void vfio_bar_map_swap(struct vfio_bar_map *bm, int how, int gone)
 		rc = ufile_vma_swap((void *)bm->addr, how == 1, bm->prot, fd, off);
 	/* Unmapped meanwhile (ENOENT), or the child has gone (ESRCH): nothing to swap. */
 	if (rc && rc != -ENOENT && rc != -ESRCH)
-		ulog_warn("vfio: BAR mapping at %p: %s failed: %s", (void *)bm->addr,
-			  how == 2 ? "zapping" : how == 1 ? "freezing" : "restoring", strerror(-rc));
+		ulog_warn("vfio: BAR mapping at %p: %s failed: %s", (void *)bm->addr, what[how],
+			  strerror(-rc));
 }
 
 /* What the device and the PE say @bm's pages are, applied (memory_lock held). */

@@ -196,8 +196,7 @@ static int vfio_pci_core_pm_exit(struct vfio_device *vdev, uint32_t flags, size_
 	return 0;
 }
 
-int vfio_pci_core_ioctl_feature(struct vfio_device *vdev, uint32_t flags, void *arg,
-				size_t argsz)
+int vfio_pci_core_ioctl_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz)
 {
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:

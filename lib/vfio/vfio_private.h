@@ -235,8 +235,7 @@ void vfio_pci_pm_access(struct vfio_device *vdev);
 /* The last close (vfio_pci_core_disable()): out of low power, no signal. */
 void vfio_pci_pm_close(struct vfio_device *vdev);
 /* VFIO_DEVICE_FEATURE's device part (vfio_pci_core_ioctl_feature()); @arg: the data. */
-int vfio_pci_core_ioctl_feature(struct vfio_device *vdev, uint32_t flags, void *arg,
-				size_t argsz);
+int vfio_pci_core_ioctl_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
 /* Is the device in low power now (IOEVENTFD's writes are dropped then)? */
 bool vfio_pci_pm_engaged(struct vfio_device *vdev);
 
