@@ -33,10 +33,12 @@
  *            slot or the bus below a bridge, and the topology's devices sit
  *            on root buses (pciDDDD:BB, see lib/uiommu_sysfs.c) with no slot
  *   feature  DEVICE_FEATURE checks argsz and flags as vfio_main.c does;
- *            every feature is then ENOTTY: no migration or dirty logging
- *            (no mig_ops / log_ops), no VF token (no SR-IOV). Not modelled
- *            (ENOTTY, where Linux 6.12 accepts them): the LOW_POWER
- *            features
+ *            migration and dirty logging are then ENOTTY (no mig_ops /
+ *            log_ops), the rest is the device's (vfio_pci_pm.c): the
+ *            LOW_POWER features, and ENOTTY for the VF token (no SR-IOV)
+ *   lowpower  while the device is in low power (vfio_pci_pm.c) every BAR
+ *            mapping raises SIGBUS (struct vfio_bar_map below), reads and
+ *            writes resume it first, IOEVENTFD's writes are dropped
  *   ioeventfd  IOEVENTFD (vfio_pci_rdwr.c's checks, in order): argsz,
  *            flags, one size of 1/2/4/8, fd >= -1 (EINVAL); a BAR (the
  *            ROM, config, VGA and device regions: EINVAL), the write inside
@@ -53,11 +55,14 @@
  *
  * Locks: ioeventfds_lock (the device's IOEVENTFD list; ending one waits
  * for its running handler, which takes only the model's locks);
+ * memory_lock (vfio_pci_pm.c's: the BAR mappings' list and state);
  * otherwise none of its own: the model serialises its own state. A frozen /
- * thawed BAR mapping is swapped under the PE's watch lock and util/file's
- * mapping lock (ufile_vma_swap), in that order; a forked child's under the
- * PE's watch lock, the channel's agent lock, then the child's mapping lock
- * (in the child, by its agent thread: lib/uiommu_remote.c).
+ * thawed BAR mapping is swapped under the PE's watch lock, memory_lock and
+ * util/file's mapping lock (ufile_vma_swap), in that order; a forked
+ * child's under the PE's watch lock, memory_lock, the channel's agent lock,
+ * then the child's mapping lock (in the child, by its agent thread:
+ * lib/uiommu_remote.c). A zap or its end takes memory_lock, then the
+ * mapping or agent lock.
  */
 #include <errno.h>
 #include <string.h>
