@@ -22,7 +22,8 @@
  *  - fail-nth over dup2() onto an internal number: ENOMEM, nothing changed;
  *  - daemon(): the child (a new session, in /, stdio on /dev/null) keeps an
  *    emulated /dev/iommu working (IOAS_ALLOC) and a VFIO IOEVENTFD acting,
- *    and reports over a pipe; its parent exits 0;
+ *    and reports over a pipe; its parent exits 0; daemon(1, 1) keeps the
+ *    directory and stdio;
  *  - _Fork(): with no emulated file the child may open /dev/iommu; with
  *    one it is a process the library does not know (its ioctl reaches the
  *    backing memfd: ENOTTY) and the parent's files are untouched;
@@ -750,7 +751,8 @@ struct daemon_report {
 	int ioas_rc, ioas_errno;
 	uint32_t ioas_id;
 	int setsid_ok, cwd_root, stdio_null;
-	uint64_t fill; /* BAR0 FILL after its signal */
+	int cwd_same, stdio_same; /* daemon(1, 1): neither changed */
+	uint64_t fill;		  /* BAR0 FILL after its signal */
 	int done;
 };
 
@@ -762,13 +764,28 @@ static bool is_devnull(int fd)
 }
 
 /* The runner: opens what the daemon will use, calls daemon(); the daemon reports. */
-static void daemon_runner(int wfd)
+/* @fd is still the file @before was. */
+static bool same_file(int fd, const struct stat *before)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_dev == before->st_dev && st.st_ino == before->st_ino;
+}
+
+static void daemon_runner(int wfd, bool keep)
 {
 	struct daemon_report r = {0};
+	char cwd[8] = {0}, cwd0[512] = {0}, cwd1[512] = {0};
+	struct stat stdio[3];
 	struct machine m;
-	char cwd[8] = {0};
 	uint64_t one = 1;
 	int iommufd, e_io;
+
+	for (int i = 0; i < 3; i++)
+		if (fstat(i, &stdio[i]))
+			_exit(16);
+	if (!getcwd(cwd0, sizeof(cwd0)))
+		_exit(17);
 
 	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (iommufd < 0)
@@ -789,12 +806,15 @@ static void daemon_runner(int wfd)
 			   (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) != 2)
 			_exit(13);
 	}
-	if (daemon(0, 0))
+	if (daemon(keep, keep))
 		_exit(14);
 	/* The daemon: its own session, in /, stdio on /dev/null. */
 	r.setsid_ok = getsid(0) == getpid();
 	r.cwd_root = getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, "/");
 	r.stdio_null = is_devnull(0) && is_devnull(1) && is_devnull(2);
+	r.cwd_same = getcwd(cwd1, sizeof(cwd1)) && !strcmp(cwd0, cwd1);
+	r.stdio_same =
+		same_file(0, &stdio[0]) && same_file(1, &stdio[1]) && same_file(2, &stdio[2]);
 	r.ioas_rc = _ioas_alloc(iommufd, &r.ioas_id);
 	r.ioas_errno = r.ioas_rc ? errno : 0;
 	if (write(e_io, &one, sizeof(one)) == sizeof(one)) {
@@ -817,19 +837,19 @@ static void daemon_runner(int wfd)
 
 static void test_daemon(void *arg)
 {
+	bool keep = arg != NULL;
 	struct daemon_report r = {0};
 	int p[2], status;
 	pid_t pid;
 	ssize_t n;
 
-	(void)arg;
 	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
 	fflush(stdout);
 	pid = fork();
 	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (!pid) {
 		close(p[0]);
-		daemon_runner(p[1]);
+		daemon_runner(p[1], keep);
 	}
 	close(p[1]);
 	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
@@ -838,12 +858,22 @@ static void test_daemon(void *arg)
 	n = read(p[0], &r, sizeof(r));
 	close(p[0]);
 	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
-	TAP_CHECK(r.done && r.setsid_ok && r.cwd_root && r.stdio_null,
-		  "session %d, cwd / %d, stdio /dev/null %d", r.setsid_ok, r.cwd_root,
-		  r.stdio_null);
+	TAP_CHECK(r.done && r.setsid_ok, "session %d", r.setsid_ok);
+	if (keep)
+		TAP_CHECK(r.cwd_same && r.stdio_same,
+			  "nochdir: cwd kept %d, noclose: stdio kept %d", r.cwd_same, r.stdio_same);
+	else
+		TAP_CHECK(r.cwd_root && r.stdio_null, "cwd / %d, stdio /dev/null %d", r.cwd_root,
+			  r.stdio_null);
 	TAP_CHECK(!r.ioas_rc && r.ioas_id, "IOAS_ALLOC in the daemon: rc %d errno %d (%s)",
 		  r.ioas_rc, r.ioas_errno, strerror(r.ioas_errno));
 	TAP_CHECK_EQ(r.fill, FILL_DATA, "the daemon's ioeventfd wrote the BAR");
+}
+
+static void test_daemon_keep(void *arg)
+{
+	(void)arg;
+	test_daemon((void *)1);
 }
 
 static void test_fork_raw(void *arg)
@@ -956,7 +986,9 @@ int main(void)
 		 test_dup_onto},
 		{"fail-nth: dup2 onto an internal number, ENOMEM, nothing changed",
 		 test_dup_failnth},
-		{"daemon(): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
+		{"daemon(0, 0): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
+		{"daemon(1, 1): likewise, in the same directory with the same stdio",
+		 test_daemon_keep},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
 		{"threads: close_range and blind dup2 racing actions made and ended", test_threads},
 	};
