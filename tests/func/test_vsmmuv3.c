@@ -1525,6 +1525,74 @@ static void test_pri_group(void *arg)
 	vm_down(&vm);
 }
 
+/*
+ * CD.S = 1 on the stream of the PCIe function with ATS and PRI. IHI 0070:
+ * CD.S = 1 is ILLEGAL (C_BAD_CD) with STE.S1STALLD = 1 or STALL_MODEL
+ * 0b01, and nowhere else (being PCIe is no condition of it); an ATS
+ * Translation Request never stalls: its translation fault is reported in
+ * the completion, not recorded, and the function uses PRI. So with the
+ * guest's S1STALLD = 0 the DMA asks through the PRI queue (no event) and
+ * completes after CMD_PRI_RESP; with S1STALLD = 1 the guest's EVTQ gets
+ * C_BAD_CD with its vSID and the DMA fails, nothing asked.
+ */
+static void test_pri_cd_stall(void *arg)
+{
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .stall = true};
+	struct vsmmuv3_stats st0, st1;
+	struct smmuv3_evt e;
+	struct dma_job j;
+	uint64_t w[8], priq;
+	uint16_t prgi;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_IDR0, 4) >> 24) & 3, 0, "STALL_MODEL 0b00");
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq(&vm);
+	guest_s1_setup(&vm);
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste_words(&vm, VSID0, false, true);
+	vsmmuv3_get_stats(vm.vs, &st0);
+
+	/* S1STALLD = 0: a page request, no event; answered, the DMA completes. */
+	job_start(&j, &vm, 0, IOVA + 0x3000, 0x5151);
+	prgi = pri_record(&vm, priq, IOVA + 0x3000);
+	TAP_CHECK(!evt_next(&vm, &e), "no event record");
+	s1_map_page(&vm, 0x3000);
+	{
+		uint64_t r[2];
+
+		pri_resp_words(prgi, 2, r);
+		cmd_sync_ok(&vm, r);
+	}
+	TAP_CHECK_EQ(job_end(&j), 0, "CD.S = 1, S1STALLD = 0: the DMA completed through PRI");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x5151, "its bytes");
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.stalls - st0.stalls, 0, "no stall");
+
+	/* S1STALLD = 1: CD.S = 1 is ILLEGAL, C_BAD_CD with the vSID; the DMA fails. */
+	nested_ste_words(&vm, VSID0, true, true);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x6000, 64, 0x5252), DMATEST_ERR_DMA_FAULT,
+		     "CD.S = 1, S1STALLD = 1: a DMA fault");
+	TAP_CHECK(vsmmuv3_poll_events(vm.vs) >= 1, "the pump moved a record");
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x0a, "C_BAD_CD");
+	TAP_CHECK_EQ(e.sid, VSID0, "the guest's SID");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x6000), 0, "nothing written");
+	vsmmuv3_get_stats(vm.vs, &st0);
+	TAP_CHECK_EQ(st0.pri_reqs, st1.pri_reqs, "no page request");
+	vm_down(&vm);
+}
+
 static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, unsigned long n)
 {
 	(void)n;
@@ -1852,6 +1920,8 @@ int main(void)
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
 		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
 		{"PRI groups: N records, one CMD_PRI_RESP; a group cut by overflow", test_pri_group},
+		{"CD.S = 1 on a PRI function: PRI under S1STALLD = 0, C_BAD_CD under 1",
+		 test_pri_cd_stall},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
 		{"fail-nth with the fault queue (a stalling device's STE)", test_failnth_faults},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},
