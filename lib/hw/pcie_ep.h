@@ -31,8 +31,8 @@ struct pcie_atc_entry {
 struct pcie_ep_stats {
 	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs, atc_evicted;
 	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
-	uint64_t prgs;		/* groups sent (page_reqs counts their requests) */
-	uint64_t prg_alloc_waits; /* a group waited for the allocation to free up */
+	uint64_t prgs;			  /* groups sent (page_reqs counts their requests) */
+	uint64_t prg_alloc_waits;	  /* a group waited for the allocation to free up */
 	unsigned int prg_max_outstanding; /* the most page requests ever outstanding at once */
 };
 

@@ -1878,8 +1878,8 @@ static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned 
  * @addrs (in order), the device, @perm, one group index and one cookie,
  * LAST_PAGE on the final record only.
  */
-static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n,
-			const uint64_t *addrs, unsigned int want, uint32_t dev_id, uint32_t perm)
+static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, const uint64_t *addrs,
+			unsigned int want, uint32_t dev_id, uint32_t perm)
 {
 	TAP_CHECK_EQ(n, want, "records in the group");
 	for (unsigned int k = 0; k < n && k < want; k++) {

@@ -1000,8 +1000,8 @@ static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned 
 }
 
 /* One group's records: pages @addrs in order, PASID 5, a user write, LAST_PAGE on the last. */
-static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n,
-			const uint64_t *addrs, unsigned int want, uint32_t dev_id)
+static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, const uint64_t *addrs,
+			unsigned int want, uint32_t dev_id)
 {
 	const uint32_t flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | 1u << 2; /* + NEEDS_PASID */
 
@@ -1053,9 +1053,9 @@ static void test_iopf_group(void *arg)
 	{
 		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
 
-		CHECK_OK(_hwpt_alloc_data(d[0].id, parent,
-					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
-					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+		CHECK_OK(_hwpt_alloc_data(
+			d[0].id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+			fault_id, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
 	}
 	for (unsigned int i = 0; i < 2; i++) {
 		CHECK_OK(vdev_attach(&d[i], 5, nested));
@@ -1066,7 +1066,7 @@ static void test_iopf_group(void *arg)
 		reg_wr(dt[i], DMATEST_REG_PASID, 4, 5 | DMATEST_PASID_VALID);
 	}
 
-	/* 0x60000 and 0x62000 mapped: a FILL of 0x60800..0x64800 asks for 0x61000, 0x63000, 0x64000. */
+	/* 0x60000, 0x62000 mapped: a FILL of 0x60800..0x64800 asks for 0x61000, 0x63000, 0x64000 */
 	guest_map(&g, 0x60000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
 	guest_map(&g, 0x62000, GRAM_IPA + DATA_OFF + 0x2000, PT_PROT_RW);
 	e0 = vtd_ep_stats(&d[0]);
@@ -1118,7 +1118,8 @@ static void test_iopf_group(void *arg)
 		n = group_read(ffd, pf, 8);
 		group_check(pf, n, want, cnt, d[1].id);
 		for (unsigned int k = 0; k < cnt; k++)
-			guest_map(&g, want[k], GRAM_IPA + DATA_OFF + 0x10000 + (page + k) * 0x1000ULL,
+			guest_map(&g, want[k],
+				  GRAM_IPA + DATA_OFF + 0x10000 + (page + k) * 0x1000ULL,
 				  PT_PROT_RW);
 		fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS);
 		page += cnt;

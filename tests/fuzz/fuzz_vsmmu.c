@@ -55,9 +55,10 @@
  *          byte; sel bit 5: with PASID 1 + sel bit 6, which the STE's
  *          S1CDMax and CDs 1..3 serve; sel bit 7: the length in 256-byte
  *          units, up to 64 KiB: a DMA over many pages, whose faults make
- *          one page request group of several requests): a fill or a read at an IOVA, a GPA, the RAM's edges, the
- *          canary's host address or anywhere; recoverable: on the
- *          function's thread, and nothing while its last DMA still waits
+ *          one page request group of several requests): a fill or a read
+ *          at an IOVA, a GPA, the RAM's edges, the canary's host address
+ *          or anywhere; recoverable: on the function's thread, and nothing
+ *          while its last DMA still waits
  *     6    vsmmuv3_poll_events()
  *     7    the driver's error recovery: GERRORN = GERROR, PROD again
  *
@@ -1215,8 +1216,9 @@ static void poll_ok(struct run *r)
 	if (rc < 0)
 		rc = (int)(ne + np);
 	if (H.trace && rc)
-		fprintf(stderr, "# op %u: poll: %u event records, %u PRI records (PRIQ_PROD 0x%x)\n",
-			r->op, ne, np, q1);
+		fprintf(stderr,
+			"# op %u: poll: %u event records, %u PRI records (PRIQ_PROD 0x%x)\n", r->op,
+			ne, np, q1);
 	if (!rc)
 		return;
 	if (ne + np != (uint32_t)rc)

@@ -96,9 +96,10 @@
  * to CD.S with S1STALLD; Linux passes the guest's bit through), unless it
  * is an ATS device, whose Translation Requests never stall (the guest's
  * S1STALLD stands: CD.S = 1 under S1STALLD = 0 is legal, and its faults
- * go through PRI); without stall S1STALLD is ILLEGAL, so it is cleared. A stage-1 translate attach needs the device's vDEVICE
- * on the vIOMMU (ENOENT), whose vSID its events will carry; abort and
- * bypass do not (Linux's GBPA case).
+ * go through PRI); without stall S1STALLD is ILLEGAL, so it is cleared. A
+ * stage-1 translate attach needs the device's vDEVICE on the vIOMMU
+ * (ENOENT), whose vSID its events will carry; abort and bypass do not
+ * (Linux's GBPA case).
  */
 #include <endian.h>
 #include <errno.h>

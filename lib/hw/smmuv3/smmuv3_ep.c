@@ -228,7 +228,7 @@ int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct
 		ppr.last = k + 1 == granted;
 		if (smmuv3_pri_request(s, &ppr) == -EINVAL) {
 			/* Nothing was sent (the same for every page): nothing will answer. */
-			struct smmuv3_prg_resp none = { .prgi = ppr.prgi, .code = SMMU_PRG_FAILURE };
+			struct smmuv3_prg_resp none = {.prgi = ppr.prgi, .code = SMMU_PRG_FAILURE};
 
 			smmuv3_ep_prg_resp(ep, &none);
 			break;

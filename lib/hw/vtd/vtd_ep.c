@@ -146,7 +146,8 @@ static unsigned int prg_pages(struct vtd_ep *ep, struct vtd *v, const struct vtd
 			u.addr = a;
 			ret = vtd_translate(v, &u, &r);
 			if (!ret) {
-				pcie_atc_fill(&ep->core, gen, pv, t->pasid, a, r.size, r.pa, r.prot);
+				pcie_atc_fill(&ep->core, gen, pv, t->pasid, a, r.size, r.pa,
+					      r.prot);
 				next = (a & ~(r.size - 1)) + r.size;
 			} else if (xlate_fault(ret, &r)) {
 				pages[n++] = a;

@@ -515,7 +515,7 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 		return NULL;
 	}
 	if (p->ats) {
-		/* The allocation within the 4 KiB page request queue (128 descriptors), as Linux's PRQ_DEPTH. */
+		/* Within the 4 KiB page request queue (128 descriptors), as Linux's PRQ_DEPTH. */
 		unsigned int alloc = p->pri_alloc ? p->pri_alloc : VTD_PRI_ALLOC_DEFAULT;
 		struct vtd_ep_params ep = {.atc_entries = p->atc_entries ? p->atc_entries : 64,
 					   .pri = p->pri,
