@@ -2034,6 +2034,67 @@ static void test_pri_group(void *arg)
 	smmu_teardown();
 }
 
+/*
+ * PRI queue overflow in the middle of a group (IHI 0070 §8.2): the records
+ * that fit are written, the rest (Last among them) lost and the lost Last
+ * answered by the SMMU, so the group would never complete in the fault
+ * queue. The driver reports what was written, then drops the device's
+ * partial groups before acknowledging the overflow: a later group with
+ * the same index is one of its own, not the stale records plus its Last.
+ * The requests are an endpoint's messages sent by hand (smmuv3_pri_request)
+ * into a PRI queue of two entries.
+ */
+static void test_priq_overflow_group(void *arg)
+{
+	struct smmuv3_ppr ppr = {.sid = SID_A, .ssid = SMMU_NO_SSID, .perm = PT_PROT_W, .prgi = 5};
+	struct smmuv3_iommu_params p;
+	struct smmuv3_iommu_stats st;
+	struct iommu_hwpt_pgfault pf[4];
+	uint32_t ioas, hwpt, fault_id;
+	struct hwdev a;
+	int ffd;
+
+	iommufd_setup();
+	smmuv3_iommu_params_default(&p);
+	p.priq_log2 = 1;
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+	a = sdev_new_pcie(SID_A, true);
+	ioas = ioas_alloc();
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(sdev_attach(&a, hwpt));
+
+	/* Three requests of group 5: two fit, the Last is lost (the SMMU answers it). */
+	for (unsigned int k = 0; k < 3; k++) {
+		ppr.addr = IOVA + k * PAGE_SIZE;
+		ppr.last = k == 2;
+		TAP_CHECK_EQ(smmuv3_pri_request(smmuv3_iommu_hw(smmu), &ppr), k < 2 ? 0 : -ENOSPC,
+			     "request %u", k);
+	}
+	smmuv3_iommu_process_priq(smmu);
+	smmuv3_iommu_get_stats(smmu, &st);
+	TAP_CHECK_EQ(st.pprs, 2, "two records consumed");
+	TAP_CHECK_EQ(st.priq_overflows, 1, "the overflow seen");
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), 0, "no complete group");
+
+	/* The device asks again under the same index: its group alone, one page. */
+	ppr.addr = IOVA + 7 * PAGE_SIZE;
+	ppr.last = true;
+	TAP_CHECK_EQ(smmuv3_pri_request(smmuv3_iommu_hw(smmu), &ppr), 0, "written after the ack");
+	smmuv3_iommu_process_priq(smmu);
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), sizeof(pf[0]),
+		     "one record: the stale partial group was dropped");
+	TAP_CHECK_EQ(pf[0].addr, IOVA + 7 * PAGE_SIZE, "its page");
+	TAP_CHECK_EQ(pf[0].grpid, 5, "its index");
+	TAP_CHECK_EQ(pf[0].flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "LAST_PAGE");
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
 /* Nested: EATS from the vSTE; the guest's ATC_INV reaches its device's physical SID only. */
 static void test_ats_nested(void *arg)
 {
@@ -2647,6 +2708,7 @@ int main(void)
 		{"PRI: page requests to the fault queue, CMD_PRI_RESP", test_pri_iopf},
 		{"PRI: multi-page groups of a dmatest FILL, one response, the allocation bound",
 		 test_pri_group},
+		{"PRI queue overflow mid-group: the partial group dropped", test_priq_overflow_group},
 		{"ATS nested: vSTE EATS, forwarded ATC_INV to the right SID", test_ats_nested},
 		{"stage-1 paging: STE, CD 0, stage-1 walk, TLBI_NH_VA, replace", test_s1_paging},
 		{"PASIDs: CDs, S1DSS, DMA with SSID, replace, detach, errnos", test_pasid},
