@@ -1142,6 +1142,74 @@ static void test_iopf_group(void *arg)
 	vtd_teardown();
 }
 
+/*
+ * Page request queue overflow in the middle of a group: the descriptors
+ * that fit are written, the rest (LPIG among them) dropped with PRO set
+ * and the dropped LPIG answered by the unit. The driver reports what was
+ * written, then drops the device's partial groups before clearing PRO
+ * (Linux: iopf_queue_discard_partial): a later group with the same index
+ * stands alone. The requests are the endpoint's messages sent by hand
+ * (vtd_page_request) into the driver's queue of 128 descriptors.
+ */
+static void test_prq_overflow_group(void *arg)
+{
+	struct vtd_page_req pr = {
+		.sid = SID_A, .pasid_valid = true, .pasid = 5, .write = true, .prgi = 9};
+	uint32_t ioas, parent, nested, fault_id;
+	struct iommu_hwpt_pgfault pf[2];
+	struct vtd_iommu_stats st;
+	struct guest g;
+	struct hwdev a;
+	unsigned int k;
+	int ffd;
+
+	iopf_setup();
+	a = vdev_pcie(SID_A, true, true);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(a.id, parent,
+					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
+					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	CHECK_OK(vdev_attach(&a, 5, nested));
+
+	/* 127 descriptors fill the queue; the 128th, the group's last, is dropped. */
+	for (k = 0; k < 128; k++) {
+		pr.addr = 0x100000 + k * 0x1000ULL;
+		pr.last = k == 127;
+		if (vtd_page_request(vtd_iommu_hw(vtd), &pr) != (k < 127 ? 0 : -ENOSPC))
+			break;
+	}
+	TAP_CHECK_EQ(k, 128, "127 written, the last dropped");
+	vtd_iommu_process_prq(vtd);
+	vtd_iommu_get_stats(vtd, &st);
+	TAP_CHECK_EQ(st.prq_overflows, 1, "PRO seen");
+	TAP_CHECK_EQ(st.iopfs, 127, "127 requests to the fault queue");
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), 0, "no complete group");
+
+	/* The device asks again under index 9: a group of its own. */
+	pr.addr = 0x300000;
+	pr.last = true;
+	TAP_CHECK_EQ(vtd_page_request(vtd_iommu_hw(vtd), &pr), 0, "written after PRO cleared");
+	vtd_iommu_process_prq(vtd);
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), sizeof(pf[0]),
+		     "one record: the stale partial group was dropped");
+	TAP_CHECK_EQ(pf[0].addr, 0x300000, "its page");
+	TAP_CHECK_EQ(pf[0].grpid, 9, "its index");
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+
+	iommufd_device_detach(a.idev, 5);
+	vdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	guest_destroy(&g);
+	vtd_teardown();
+}
+
 /* ------------------------------------------------------------------ */
 /* dmatest behind VT-d                                                */
 
@@ -1360,6 +1428,8 @@ int main(void)
 		{"IOPF: page requests to the fault queue, page group responses", test_iopf_nested},
 		{"IOPF: multi-page groups of a dmatest FILL, one response, the allocation bound",
 		 test_iopf_group},
+		{"page request queue overflow mid-group: the partial group dropped",
+		 test_prq_overflow_group},
 		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
 		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
 		{"DMA while PASID entries and mappings change", test_concurrent},
