@@ -1172,9 +1172,9 @@ static void test_prq_overflow_group(void *arg)
 	{
 		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
 
-		CHECK_OK(_hwpt_alloc_data(a.id, parent,
-					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
-					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+		CHECK_OK(_hwpt_alloc_data(
+			a.id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
+			IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
 	}
 	CHECK_OK(vdev_attach(&a, 5, nested));
 
