@@ -312,33 +312,74 @@ static uint64_t eng_reclaim(struct pt_table *t, uint64_t *table, unsigned int de
 	return bytes + leaves * pt_entry_size(c, depth);
 }
 
+/* Four 32-bit halves of two descriptors: SSE2 compares 32 bits at a time. */
+typedef uint32_t eng_v4 __attribute__((vector_size(16), may_alias));
+
+/*
+ * Two entries from @p for counting: one 16-byte load. The only other
+ * writers of a descriptor are walkers setting its access flag or dirty
+ * state, which turn one non-zero value into another; the count asks only
+ * zero or not, so a load that sees either value (or halves of both) counts
+ * the same, and the clearing itself is done with atomic stores. A
+ * ThreadSanitizer build, which cannot know that, takes two atomic loads.
+ */
+static inline eng_v4 eng_load2(const uint64_t *p)
+{
+#if defined(__SANITIZE_THREAD__)
+	return (eng_v4)(eng_v2){ fmt_load(&p[0]), fmt_load(&p[1]) };
+#else
+	eng_v4 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+#endif
+}
+
 /*
  * Clear entries [i, ie] of a table that walkers can see (one atomic store
- * each, no branch) and return how many were non-zero. Four a step, with
- * independent counts.
+ * each, no branch) and return how many were non-zero: 256 pages in one
+ * call is mostly this loop. Only this thread maps or unmaps the table
+ * (callers serialise them), so the count reads two entries a vector
+ * (eng_load2()) before their stores: OR-ing each descriptor's 32-bit
+ * halves together makes both halves zero exactly when it is, and a lane
+ * that compares equal to zero (all ones) subtracted from a count adds one
+ * zero entry, twice. Eight entries a step; SSE2, any -march.
  */
 static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned int ie)
 {
-	uint64_t n = 0, n1 = 0, n2 = 0, n3 = 0;
+	uint64_t *p = table + i, *const end = table + ie + 1;
+	const uint64_t total = (uint64_t)(end - p);
+	eng_v4 z0 = { 0, 0, 0, 0 }, z1 = { 0, 0, 0, 0 };
+	uint64_t zeros = 0;
 
-	for (; i + 3 <= ie; i += 4) {
-		uint64_t e0 = fmt_load(&table[i]), e1 = fmt_load(&table[i + 1]);
-		uint64_t e2 = fmt_load(&table[i + 2]), e3 = fmt_load(&table[i + 3]);
+	/* (A pointer, not an index: no address arithmetic per entry.) */
+	for (; end - p >= 8; p += 8) {
+		eng_v4 a = eng_load2(&p[0]), b = eng_load2(&p[2]);
+		eng_v4 c = eng_load2(&p[4]), d = eng_load2(&p[6]);
 
-		fmt_store(&table[i], 0);
-		fmt_store(&table[i + 1], 0);
-		fmt_store(&table[i + 2], 0);
-		fmt_store(&table[i + 3], 0);
-		n += e0 != 0;
-		n1 += e1 != 0;
-		n2 += e2 != 0;
-		n3 += e3 != 0;
+		fmt_store(&p[0], 0);
+		fmt_store(&p[1], 0);
+		fmt_store(&p[2], 0);
+		fmt_store(&p[3], 0);
+		fmt_store(&p[4], 0);
+		fmt_store(&p[5], 0);
+		fmt_store(&p[6], 0);
+		fmt_store(&p[7], 0);
+		a |= __builtin_shuffle(a, (eng_v4){ 1, 0, 3, 2 });
+		b |= __builtin_shuffle(b, (eng_v4){ 1, 0, 3, 2 });
+		c |= __builtin_shuffle(c, (eng_v4){ 1, 0, 3, 2 });
+		d |= __builtin_shuffle(d, (eng_v4){ 1, 0, 3, 2 });
+		z0 -= (eng_v4)(a == 0) + (eng_v4)(c == 0);
+		z1 -= (eng_v4)(b == 0) + (eng_v4)(d == 0);
 	}
-	for (; i <= ie; i++) {
-		n += fmt_load(&table[i]) != 0;
-		fmt_store(&table[i], 0);
+	for (; p < end; p++) {
+		zeros += !fmt_load(p);
+		fmt_store(p, 0);
 	}
-	return n + n1 + n2 + n3;
+	/* Each zero entry was counted in both of its halves. */
+	z0 += z1;
+	zeros += ((uint64_t)z0[0] + z0[1] + z0[2] + z0[3]) / 2;
+	return total - zeros;
 }
 
 /*
