@@ -56,7 +56,12 @@
  * a record becomes a page request for the sink of the attached domain
  * (group = PRG index, LAST_PAGE from Last, PASID_VALID from SSV, the
  * permissions from its bits), and one nobody takes is answered Invalid
- * Request when it ends its group. The page response is CMD_PRI_RESP
+ * Request when it ends its group; after an overflow (OVFLG) the devices'
+ * partial groups are dropped from the fault queues before the CONS write
+ * acknowledges it, since the SMMU answered their lost Last requests. A
+ * device's group has a request per faulting page of its access, at most
+ * its Outstanding Page Request Allocation, which the driver writes no
+ * larger than the PRI queue. The page response is CMD_PRI_RESP
  * (SUCCESS: Success; else Invalid Request). The DMA thread waits for the
  * endpoint's response outside the epoch section, as for a stall. Every
  * unmap of a stage 2 ends with CMD_ATC_INV of the range to each ATS device

@@ -56,7 +56,11 @@
  * queue (4 KiB) is set up at probe when ECAP.PRS; its handler refuses
  * what prq_event_thread refuses and reports the rest to the sink of the
  * domain the request's PASID is attached to; the page response is a page
- * group response descriptor. Every IOTLB / P_IOTLB flush is followed by
+ * group response descriptor. With PRO (requests dropped, the dropped LPIG
+ * ones answered by the unit) the devices' partial groups are dropped from
+ * the fault queues before PRO is cleared. A device's group has a request
+ * per faulting page of its access, at most its Outstanding Page Request
+ * Allocation, which the driver writes no larger than the queue. Every IOTLB / P_IOTLB flush is followed by
  * the device-TLB invalidation of the ATS devices attached to the DID, and
  * a PASID entry's teardown by its device's. The unit's messages to
  * devices come back through params.dev_msg (route_dev_msg): to the
