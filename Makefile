@@ -58,7 +58,7 @@ TSAN_TESTS ?= cache_stress xlate xlate_cache cache cache_property iommufd_thread
 	iommufd_objs_threads epoch epoch_fence dmatest_threads dmatest_vfio vfio_threads vfio \
 	vfio_nested smmuv3_iommufd smmuv3_lockfree shim_threads shim_poll shim_failnth shim_fds \
 	shim_fork shim_fork_fds shim_fork_failnth shim_fork_nofile spapr vfio_spapr run_failnth cli_run iommufd_dmabuf \
-	shim_vfio_virqfd shim_vfio_lowpower \
+	shim_vfio_virqfd shim_vfio_lowpower shim_closefd \
 	vtd_iommufd vsmmuv3
 # GCC's TSan cannot model atomic_thread_fence (-Wtsan); the seqcount readers
 # read every shared field with atomics, so TSan still sees no plain race.
