@@ -18,7 +18,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,6 +33,7 @@
 #include "uiommu_private.h"
 #include "util/file.h"
 #include "util/forkgate.h"
+#include "util/intfd.h"
 #include "util/stats.h"
 
 static inline long ret_errno(long rc)
@@ -399,6 +402,82 @@ UIOMMU_EXPORT unsigned int uiommu_forget_fds(unsigned int first, unsigned int la
 	n = ufile_forget(first, last);
 	fork_gate_exit();
 	return n;
+}
+
+UIOMMU_EXPORT bool uiommu_fd_internal(int fd)
+{
+	return intfd_has(fd);
+}
+
+/* Close [@first, @last] around the internal descriptors, with @close_fn; the gate is closed. */
+static int close_around(unsigned int first, unsigned int last, int flags,
+			int (*close_fn)(unsigned int, unsigned int, int))
+{
+	unsigned int from = first;
+
+	for (;;) {
+		int k = intfd_next(from);
+		unsigned int end = k < 0 || (unsigned int)k > last ? last : (unsigned int)k - 1;
+
+		if (k < 0 || (unsigned int)k != from) {
+			if (close_fn(from, end, flags))
+				return -1;
+		}
+		if (k < 0 || (unsigned int)k >= last)
+			return 0;
+		from = (unsigned int)k + 1;
+	}
+}
+
+UIOMMU_EXPORT int uiommu_close_range(unsigned int first, unsigned int last, int flags,
+				     int (*close_fn)(unsigned int, unsigned int, int))
+{
+	bool locked;
+	int rc, err;
+
+	if (first > last || (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))) {
+		errno = EINVAL;
+		return -1;
+	}
+	/*
+	 * With the gate closed: no call of the library is making or using a
+	 * descriptor while the range is split around them.
+	 */
+	locked = fork_gate_lock();
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		(void)ufile_forget(first, last);
+	if ((flags & CLOSE_RANGE_CLOEXEC) || !intfd_any()) {
+		/* Ours are close-on-exec already: setting it again changes nothing. */
+		rc = close_fn(first, last, flags);
+	} else if ((flags & CLOSE_RANGE_UNSHARE) && unshare(CLONE_FILES)) {
+		rc = -1;
+	} else {
+		rc = close_around(first, last, flags & ~CLOSE_RANGE_UNSHARE, close_fn);
+	}
+	err = errno;
+	if (locked)
+		fork_gate_unlock();
+	errno = err;
+	return rc;
+}
+
+UIOMMU_EXPORT int uiommu_fd_evict(int fd)
+{
+	bool locked;
+	int rc;
+
+	if (!intfd_has(fd))
+		return 0;
+	/* No call of the library uses a number while it moves. */
+	locked = fork_gate_lock();
+	rc = intfd_move(fd);
+	if (locked)
+		fork_gate_unlock();
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
 }
 
 UIOMMU_EXPORT int uiommu_fstat(struct uiommu_file *file, struct stat *st)

@@ -86,6 +86,8 @@ int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, 
 
 /* The process is exiting: the owner drops what it holds for us, and we wait for that. */
 void uremote_process_exit(void);
+/* daemon()'s child: the channels, conns and agents of its parent are its own (threads restarted). */
+void uremote_take_over(pid_t parent);
 
 /* uiommu_process.c: read the process-wide settings of the environment (once). */
 void uiommu_process_init(void);

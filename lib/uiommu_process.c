@@ -45,7 +45,10 @@
 #include <uiommu/uiommu.h>
 
 #include "uiommu_private.h"
+#include "vfio/virqfd.h"
+#include "util/file.h"
 #include "util/forkgate.h"
+#include "util/intfd.h"
 #include "util/rmtree.h"
 #include "util/stats.h"
 
@@ -253,6 +256,29 @@ static void write_summary(void)
 UIOMMU_EXPORT pid_t uiommu_fork(pid_t (*fork_fn)(void))
 {
 	return fork_gate_fork(fork_fn ? fork_fn : fork);
+}
+
+UIOMMU_EXPORT pid_t uiommu_fork_handover(pid_t (*fork_fn)(void))
+{
+	pid_t parent = getpid(), pid;
+	bool used = fork_gate_used();
+
+	pid = fork_gate_handover(fork_fn ? fork_fn : fork);
+	if (pid || !used)
+		return pid;
+	/* The child: what the parent's threads did, ours do now; what it would remove, we will. */
+	fork_gate_enter();
+	vfio_virqfd_take_over();
+	uremote_take_over(parent);
+	fork_gate_exit();
+	if (debugfs_owner == parent)
+		debugfs_owner = getpid();
+	return 0;
+}
+
+UIOMMU_EXPORT bool uiommu_fork_shared(void)
+{
+	return ufile_any_fd() || intfd_any();
 }
 
 UIOMMU_EXPORT void uiommu_process_exit(void)

@@ -47,7 +47,20 @@
  *     registration.
  *
  * The server thread starts with the first such fork (in prepare), so a
- * program that never forks with emulated files open never has it.
+ * program that never forks with emulated files open never has it. It
+ * waits in poll() inside the fork gate (poll looks its descriptors up
+ * again at every wake-up, so a number must not change under it), and a
+ * closing gate kicks it out (server_kick(), through its wake-up eventfd).
+ *
+ * Every descriptor here is the library's own (util/intfd.h): registered
+ * as it is made, kept by name, resolved at each use (send_with_fd() and
+ * recv_with_fd() take names), so the program's close_range() passes them
+ * by and a dup2() onto one moves it. The agent thread waits outside the
+ * gate (below): it resolves its socket before each message.
+ *
+ * daemon()'s child (uremote_take_over()) keeps the channels, conns and
+ * agents of its parent, which exits at once without telling the owners,
+ * and starts the server and agent threads again.
  *
  * fork() fails as fork(2) does when the child's share cannot be made:
  * prepare (run by uiommu_fork() before libc's fork(), util/forkgate.h)
@@ -131,6 +144,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/forkgate.h"
+#include "util/intfd.h"
 #include "util/remote_mm.h"
 #include "util/uaccess.h"
 
@@ -241,6 +255,7 @@ static struct chan *chans;
 /* ---------------------------------------------------------------------- */
 /* Messages with a descriptor                                             */
 
+/* @sock is a name (util/intfd.h); @fd a number. */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
 	union {
@@ -261,7 +276,7 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(intfd_fd(sock), &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n;
 }
@@ -285,7 +300,7 @@ static ssize_t recv_with_fd(int sock, void *buf, size_t len, int flags, int *fd)
 
 	*fd = -1;
 	do
-		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+		n = recvmsg(intfd_fd(sock), &mh, flags | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return n;
@@ -360,6 +375,11 @@ static int agent_start(struct chan *ch, int fd)
 		close(fd);
 		return -EBUSY;
 	}
+	rc = intfd_add(&fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -369,7 +389,7 @@ static int agent_start(struct chan *ch, int fd)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
-		close(fd);
+		intfd_close(&fd);
 		return -rc;
 	}
 	(void)pthread_setname_np(tid, "uiommu-agent");
@@ -506,8 +526,7 @@ static long chan_call(struct chan *ch, const struct remote_req *req, size_t len,
 	goto out;
 gone:
 	/* The owner has exited: nothing will answer again. */
-	close(ch->fd);
-	ch->fd = -1;
+	intfd_close(&ch->fd);
 out:
 	pthread_mutex_unlock(&ch->lock);
 	return rc;
@@ -627,8 +646,7 @@ static void agent_put(struct agent *ag)
 {
 	if (atomic_fetch_sub_explicit(&ag->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (ag->fd >= 0)
-		close(ag->fd);
+	intfd_close(&ag->fd);
 	pthread_mutex_destroy(&ag->lock);
 	ufree(ag);
 }
@@ -664,8 +682,7 @@ static void conn_free(struct conn *c, bool put)
 		c->vmas = v->next;
 		ufree(v);
 	}
-	if (c->fd >= 0)
-		close(c->fd);
+	intfd_close(&c->fd);
 	if (c->agent)
 		agent_put(c->agent);
 	ufree(c->fork_addrs);
@@ -727,7 +744,7 @@ static int hook_install(struct uiommu_file *file, int backing_fd)
 	if (rc)
 		return (int)rc;
 	slot = conn_slot(c, (uintptr_t)file);
-	rc = owner_ask(&m, backing_fd);
+	rc = owner_ask(&m, intfd_fd(backing_fd));
 	if (rc < 0) {
 		c->files[slot] = NULL;
 		return (int)rc;
@@ -857,11 +874,20 @@ static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
 			ufree(ag);
 			goto free;
 		}
+		/* Ours before the caller's agent starts on the other end. */
+		rc = intfd_add(&sv[0]);
+		if (rc) {
+			close(sv[0]);
+			close(sv[1]);
+			*err = (int)rc;
+			ufree(ag);
+			goto free;
+		}
 		rc = owner_ask(&m, sv[1]);
 		close(sv[1]);
 		if (rc < 0) {
 			*err = (int)rc;
-			close(sv[0]);
+			intfd_close(&sv[0]);
 			ufree(ag);
 			goto free;
 		}
@@ -948,7 +974,7 @@ static int64_t serve_fork(struct conn *c, int *pass)
 	unsigned int n = c->fork_n;
 	uint64_t one = 1;
 	struct conn *nc;
-	int sv[2];
+	int sv[2], e;
 
 	/* Whatever happens, the next fork names its files again. */
 	c->fork_n = 0;
@@ -964,11 +990,18 @@ static int64_t serve_fork(struct conn *c, int *pass)
 		return -ENOMEM;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		int e = errno;
-
+		e = -errno;
 		ufree(nc->files);
 		ufree(nc);
-		return -e;
+		return e;
+	}
+	e = intfd_add(&sv[0]);
+	if (e) {
+		close(sv[0]);
+		close(sv[1]);
+		ufree(nc->files);
+		ufree(nc);
+		return e;
 	}
 	nc->fd = sv[0];
 	nc->nfiles = n;
@@ -982,7 +1015,7 @@ static int64_t serve_fork(struct conn *c, int *pass)
 	nc->next = conns;
 	conns = nc;
 	pthread_mutex_unlock(&conns_lock);
-	(void)!write(wake_fd, &one, sizeof(one));
+	(void)!write(intfd_fd(wake_fd), &one, sizeof(one));
 	*pass = sv[1];
 	return 0;
 }
@@ -1127,6 +1160,12 @@ static void *server_main(void *unused)
 		unsigned int n = 1, all;
 		struct conn *c;
 
+		/*
+		 * Inside the gate while it waits, so that no number it polls
+		 * changes under it (util/intfd.h); whoever closes the gate kicks
+		 * it out first (server_kick()).
+		 */
+		fork_gate_enter();
 		pthread_mutex_lock(&conns_lock);
 		for (c = conns; c; c = c->next)
 			n++;
@@ -1150,25 +1189,28 @@ static void *server_main(void *unused)
 		}
 		n = 0;
 		if (cap) {
-			pfds[n++] = (struct pollfd){.fd = wake_fd, .events = POLLIN};
+			pfds[n++] = (struct pollfd){.fd = intfd_fd(wake_fd), .events = POLLIN};
 			for (c = conns; c && n < cap; c = c->next) {
 				which[n] = c;
-				pfds[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+				pfds[n++] = (struct pollfd){.fd = intfd_fd(c->fd), .events = POLLIN};
 			}
 		}
 		pthread_mutex_unlock(&conns_lock);
 		if (!n) {
 			/* Nothing could be allocated: try again in a moment. */
+			fork_gate_exit();
 			usleep(1000);
 			continue;
 		}
 		/* Some channels left out for want of memory: look again soon, not at their turn. */
-		if (poll(pfds, n, n < all ? 1 : -1) < 0)
+		if (poll(pfds, n, n < all ? 1 : -1) < 0) {
+			fork_gate_exit();
 			continue;
+		}
 		if (pfds[0].revents) {
 			uint64_t v;
 
-			(void)!read(wake_fd, &v, sizeof(v));
+			(void)!read(intfd_fd(wake_fd), &v, sizeof(v));
 		}
 		for (unsigned int i = 1; i < n; i++) {
 			if (!pfds[i].revents)
@@ -1187,23 +1229,28 @@ static void *server_main(void *unused)
 			pthread_mutex_unlock(&conns_lock);
 			conn_free(c, true);
 		}
+		fork_gate_exit();
 	}
 	return NULL;
 }
 
-/* Start the server thread (parent handler). 0 or -errno. */
-static int server_start(void)
+/* The gate is closing (a fork, a move): the server leaves it. */
+static void server_kick(void)
+{
+	uint64_t one = 1;
+
+	if (server_running)
+		(void)!write(intfd_fd(wake_fd), &one, sizeof(one));
+}
+
+/* The server thread on the conns there are. 0 or -errno. */
+static int server_run(void)
 {
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t tid;
 	int rc;
 
-	if (server_running)
-		return 0;
-	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (wake_fd < 0)
-		return -errno;
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1215,10 +1262,29 @@ static int server_start(void)
 	/* Its name in /proc/<pid>/task/<tid>/comm (tests arm its fail-nth by it). */
 	if (!rc)
 		(void)pthread_setname_np(tid, "uiommu-remote");
+	return -rc;
+}
+
+/* Start the server thread (parent handler). 0 or -errno. */
+static int server_start(void)
+{
+	int rc;
+
+	if (server_running)
+		return 0;
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake_fd < 0)
+		return -errno;
+	rc = intfd_add(&wake_fd);
 	if (rc) {
 		close(wake_fd);
 		wake_fd = -1;
-		return -rc;
+		return rc;
+	}
+	rc = server_run();
+	if (rc) {
+		intfd_close(&wake_fd);
+		return rc;
 	}
 	server_running = true;
 	return 0;
@@ -1278,10 +1344,15 @@ static int hand_on(struct chan *ch, struct uiommu_file **remote, unsigned int nr
 	ufree(req);
 	if (rc >= 0 && ch->handoff < 0)
 		rc = -EPROTO;
-	if (rc < 0 && ch->handoff >= 0) {
-		close(ch->handoff);
-		ch->handoff = -1;
+	if (rc >= 0) {
+		rc = intfd_add(&ch->handoff);
+		if (rc) {
+			close(ch->handoff);
+			ch->handoff = -1;
+		}
 	}
+	if (rc < 0 && ch->handoff >= 0)
+		intfd_close(&ch->handoff);
 	/* chan_call() closed a channel whose owner is gone: nothing to hand on. */
 	if (rc < 0 && ch->fd < 0)
 		return 0;
@@ -1323,12 +1394,24 @@ static int remote_prepare(void)
 		rc = fork_errno(-errno);
 		goto free;
 	}
+	rc = intfd_add(&sv[0]);
+	if (rc) {
+		close(sv[0]);
+		close(sv[1]);
+		goto free;
+	}
+	rc = intfd_add(&sv[1]);
+	if (rc) {
+		intfd_close(&sv[0]);
+		close(sv[1]);
+		goto free;
+	}
 	/* Last: a failed fork leaves no thread behind. */
 	rc = server_start();
 	if (rc) {
 		rc = fork_errno(rc);
-		close(sv[0]);
-		close(sv[1]);
+		intfd_close(&sv[0]);
+		intfd_close(&sv[1]);
 		goto free;
 	}
 	pending_chan->agent_fd = -1;
@@ -1349,11 +1432,8 @@ drop:
 	ufree(files);
 	if (rc) {
 		/* The owners' channels for the child end with our ends of them. */
-		for (struct chan *ch = chans; ch; ch = ch->next) {
-			if (ch->handoff >= 0)
-				close(ch->handoff);
-			ch->handoff = -1;
-		}
+		for (struct chan *ch = chans; ch; ch = ch->next)
+			intfd_close(&ch->handoff);
 	}
 	return rc;
 }
@@ -1364,24 +1444,20 @@ static void remote_parent(void)
 	uint64_t one = 1;
 
 	ufile_fork_parent();
-	for (struct chan *ch = chans; ch; ch = ch->next) {
-		if (ch->handoff >= 0)
-			close(ch->handoff);
-		ch->handoff = -1;
-	}
+	for (struct chan *ch = chans; ch; ch = ch->next)
+		intfd_close(&ch->handoff);
 	ufree(pending_chan);
 	pending_chan = NULL;
 	pending = NULL;
 	if (!c)
 		return;
-	close(pending_child_fd);
-	pending_child_fd = -1;
+	intfd_close(&pending_child_fd);
 	/* The server thread runs (remote_prepare()). */
 	pthread_mutex_lock(&conns_lock);
 	c->next = conns;
 	conns = c;
 	pthread_mutex_unlock(&conns_lock);
-	(void)!write(wake_fd, &one, sizeof(one));
+	(void)!write(intfd_fd(wake_fd), &one, sizeof(one));
 }
 
 /* ufile_fork_child(): does an installed file of the parent live on here, and through what? */
@@ -1427,13 +1503,9 @@ static void remote_child(void)
 	}
 	ufile_fork_child(child_keep);
 	for (ch = chans; ch; ch = ch->next) {
-		if (ch->handoff >= 0)
-			close(ch->handoff);
-		ch->handoff = -1;
+		intfd_close(&ch->handoff);
 		/* Our parent's agent thread is not here: the owner's swaps are its. */
-		if (ch->agent_fd >= 0)
-			close(ch->agent_fd);
-		ch->agent_fd = -1;
+		intfd_close(&ch->agent_fd);
 	}
 	/*
 	 * The owner's side of our parent's other children is not ours to serve,
@@ -1442,19 +1514,17 @@ static void remote_child(void)
 	for (c = conns; c; c = next) {
 		next = c->next;
 		for (unsigned int i = 0; i < c->nfiles; i++)
-			if (c->files[i] && c->files[i]->served && c->files[i]->own_fd >= 0)
-				close(c->files[i]->own_fd);
+			if (c->files[i] && c->files[i]->served)
+				intfd_close(&c->files[i]->own_fd);
 		/* Nor the agents of those children (the parent's copies of it hold it). */
-		if (c->agent && c->agent->fd >= 0)
-			close(c->agent->fd);
+		if (c->agent)
+			intfd_close(&c->agent->fd);
 		c->agent = NULL;
 		conn_free(c, false);
 	}
 	conns = NULL;
 	conns_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	if (wake_fd >= 0)
-		close(wake_fd);
-	wake_fd = -1;
+	intfd_close(&wake_fd);
 	server_running = false;
 	if (pending) {
 		conn_free(pending, false);
@@ -1462,6 +1532,34 @@ static void remote_child(void)
 		pending_chan = NULL;
 		pending_child_fd = -1;
 	}
+}
+
+/*
+ * daemon()'s child (util/forkgate.h fork_gate_handover()): the channels,
+ * the conns and the agents are ours now, their threads are not here.
+ */
+void uremote_take_over(pid_t parent)
+{
+	conns_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	for (struct chan *ch = chans; ch; ch = ch->next) {
+		int fd = ch->agent_fd;
+
+		ch->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+		if (ch->user != parent)
+			continue;
+		ch->user = getpid();
+		/* The agent's end, for a thread of ours (agent_start() registers it again). */
+		ch->agent_fd = -1;
+		if (fd >= 0) {
+			int real = intfd_fd(fd);
+
+			intfd_del(fd);
+			(void)agent_start(ch, real);
+		}
+	}
+	/* No thread to serve our children's calls: they fail as if we had exited. */
+	if (server_running && server_run())
+		server_running = false;
 }
 
 static const struct fork_gate_hooks remote_hooks = {
@@ -1487,5 +1585,6 @@ static const struct ufile_remote_ops remote_ops = {
 __attribute__((constructor)) static void remote_init(void)
 {
 	fork_gate_set_hooks(&remote_hooks);
+	fork_gate_add_kick(server_kick);
 	ufile_set_remote_ops(&remote_ops);
 }

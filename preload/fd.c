@@ -12,6 +12,18 @@
  * replaces by other means are given up first (uiommu_forget_fds()), so the
  * library never follows a number that now means something else.
  *
+ * The library's own descriptors (uiommu_fd_internal(): Linux's kernel
+ * references, which have no number there) are not the program's: close()
+ * of one is EBADF and so is any dup or fcntl of one, close_range() and
+ * closefrom() close around them (uiommu_close_range()), and a dup2() or
+ * dup3() onto one first moves ours away (uiommu_fd_evict()). Other calls
+ * on such a number (read, write, fstat, ioctl, mmap, poll) pass through to
+ * it: a program that makes them uses a number no call gave it.
+ *
+ * A vfork() child shares the library's memory but not the fd table: what
+ * it closes or dups changes its own table only, so those calls go straight
+ * to libc there (shim_vforked(), asked only when the fd is one of ours).
+ *
  * No state, no locks.
  */
 #include <fcntl.h>
@@ -34,35 +46,59 @@ _Static_assert(sizeof(off_t) == sizeof(off64_t), "64-bit hosts only");
 		fn_ ? fn_(__VA_ARGS__) : (errno = ENOSYS, -1); \
 	})
 
+/* A number the program was never given: what the kernel says of a free one. */
+static int not_open(void)
+{
+	errno = EBADF;
+	return -1;
+}
+
 int close(int fd)
 {
-	if (!SHIM_BYPASS() && shim_fd_ours(fd))
-		return LIB(uiommu_close_fd(fd));
+	if (!SHIM_BYPASS()) {
+		if (uiommu_fd_internal(fd))
+			return not_open();
+		if (shim_fd_ours(fd) && !shim_vforked())
+			return LIB(uiommu_close_fd(fd));
+	}
 	return REAL(close)(fd);
+}
+
+static int real_close_range(unsigned int first, unsigned int last, int flags)
+{
+	return CALL_REAL(close_range, first, last, flags);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
-	if (!SHIM_BYPASS() && first <= last &&
-	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-	    !(flags & CLOSE_RANGE_CLOEXEC)) {
-		int saved = errno;
+	/* Nothing of the library's in the table (or not in this one): libc's, as it is. */
+	if (SHIM_BYPASS() || !uiommu_fork_shared() || shim_vforked())
+		return real_close_range(first, last, flags);
+	return LIB(uiommu_close_range(first, last, flags, real_close_range));
+}
 
-		LIB(uiommu_forget_fds(first, last));
-		errno = saved;
+/* closefrom() a stretch at a time: the last one (to ~0U) with libc's own closefrom(). */
+static int real_closefrom_range(unsigned int first, unsigned int last, int flags)
+{
+	void (*fn)(int) = REAL(closefrom);
+
+	if (last == ~0u && fn) {
+		fn((int)first);
+		return 0;
 	}
-	return CALL_REAL(close_range, first, last, flags);
+	return real_close_range(first, last, flags);
 }
 
 void closefrom(int lowfd)
 {
 	void (*fn)(int) = REAL(closefrom);
 
-	if (!SHIM_BYPASS() && lowfd >= 0) {
+	if (!SHIM_BYPASS() && lowfd >= 0 && uiommu_fork_shared() && !shim_vforked()) {
 		int saved = errno;
 
-		LIB(uiommu_forget_fds((unsigned int)lowfd, ~0u));
+		(void)LIB(uiommu_close_range((unsigned int)lowfd, ~0u, 0, real_closefrom_range));
 		errno = saved;
+		return;
 	}
 	if (fn)
 		fn(lowfd);
@@ -70,22 +106,45 @@ void closefrom(int lowfd)
 
 int dup(int oldfd)
 {
-	if (!SHIM_BYPASS() && shim_fd_ours(oldfd))
-		return LIB(uiommu_dup(oldfd, 0, UIOMMU_DUP_MIN));
+	if (!SHIM_BYPASS()) {
+		if (uiommu_fd_internal(oldfd))
+			return not_open();
+		if (shim_fd_ours(oldfd) && !shim_vforked())
+			return LIB(uiommu_dup(oldfd, 0, UIOMMU_DUP_MIN));
+	}
 	return REAL(dup)(oldfd);
+}
+
+/*
+ * dup2 / dup3 onto @newfd: when it is one of the library's own numbers,
+ * ours moves away first (in a vfork() child the table is the child's: the
+ * real call replaces the copy, ours stays in the parent's). 0, or -1 with
+ * errno when ours cannot move (ENOMEM, EMFILE).
+ */
+static int evict(int newfd)
+{
+	if (!uiommu_fd_internal(newfd) || shim_vforked())
+		return 0;
+	return LIB(uiommu_fd_evict(newfd));
 }
 
 int dup2(int oldfd, int newfd)
 {
 	if (!SHIM_BYPASS()) {
-		bool old_ours = shim_fd_ours(oldfd);
+		bool old_ours;
 
+		if (uiommu_fd_internal(oldfd))
+			return not_open();
+		old_ours = shim_fd_ours(oldfd);
 		if (oldfd == newfd) {
 			/* dup2(fd, fd) checks fd and changes nothing. */
 			if (old_ours)
 				return newfd;
-		} else if (old_ours || shim_fd_ours(newfd)) {
-			return LIB(uiommu_dup(oldfd, newfd, 0));
+		} else {
+			if (evict(newfd))
+				return -1;
+			if ((old_ours || shim_fd_ours(newfd)) && !shim_vforked())
+				return LIB(uiommu_dup(oldfd, newfd, 0));
 		}
 	}
 	return REAL(dup2)(oldfd, newfd);
@@ -94,9 +153,14 @@ int dup2(int oldfd, int newfd)
 int dup3(int oldfd, int newfd, int flags)
 {
 	/* Bad flags and oldfd == newfd are EINVAL from libc itself. */
-	if (!SHIM_BYPASS() && !(flags & ~O_CLOEXEC) && oldfd != newfd &&
-	    (shim_fd_ours(oldfd) || shim_fd_ours(newfd)))
-		return LIB(uiommu_dup(oldfd, newfd, flags));
+	if (!SHIM_BYPASS() && !(flags & ~O_CLOEXEC) && oldfd != newfd) {
+		if (uiommu_fd_internal(oldfd))
+			return not_open();
+		if (evict(newfd))
+			return -1;
+		if ((shim_fd_ours(oldfd) || shim_fd_ours(newfd)) && !shim_vforked())
+			return LIB(uiommu_dup(oldfd, newfd, flags));
+	}
 	return REAL(dup3)(oldfd, newfd, flags);
 }
 
@@ -105,7 +169,11 @@ static int fcntl_common(int fd, int cmd, unsigned long arg, bool is64)
 	struct uiommu_file *file;
 	int rc;
 
-	if (!SHIM_BYPASS() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_ours(fd))
+	/* Every command on a number the program was never given: EBADF. */
+	if (!SHIM_BYPASS() && uiommu_fd_internal(fd))
+		return not_open();
+	if (!SHIM_BYPASS() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && shim_fd_ours(fd) &&
+	    !shim_vforked())
 		return LIB(uiommu_dup(fd, (int)arg,
 				      UIOMMU_DUP_MIN | (cmd == F_DUPFD_CLOEXEC ? O_CLOEXEC : 0)));
 	/* The file's status flags are the library's; F_GETFD / F_SETFD are the number's (real). */

@@ -40,7 +40,7 @@
 	X(__open_2) X(__open64_2) X(__openat_2) X(__openat64_2) X(__xstat)     \
 	X(__xstat64) X(__lxstat) X(__lxstat64) X(__fxstat) X(__fxstat64)       \
 	X(__fxstatat) X(__fxstatat64) X(fork) X(readlink) X(readlinkat)        \
-	X(__readlink_chk) X(__readlinkat_chk)
+	X(__readlink_chk) X(__readlinkat_chk) X(daemon) X(_Fork)
 /* clang-format on */
 
 enum shim_sym {
@@ -57,7 +57,19 @@ void *shim_real(enum shim_sym sym);
 
 extern __thread unsigned int shim_depth __attribute__((tls_model("initial-exec")));
 
-#define SHIM_BYPASS() (shim_depth != 0)
+/*
+ * The child of a _Fork() made while the library had state (shim.c): a copy
+ * it must not use, so every call of the process goes straight to libc.
+ */
+extern bool shim_stale;
+
+#define SHIM_BYPASS() (shim_depth != 0 || __atomic_load_n(&shim_stale, __ATOMIC_RELAXED))
+
+/*
+ * Is this a vfork() child (the library's memory is its parent's, the fd
+ * table its own)? A system call: ask only when a descriptor is ours.
+ */
+bool shim_vforked(void);
 
 /* Bracket every call into libuiommu. */
 static inline void shim_enter(void)

@@ -12,6 +12,7 @@
 extern "C" {
 #endif
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -392,6 +393,56 @@ int uiommu_dup(int oldfd, int newfd, int flags);
 unsigned int uiommu_forget_fds(unsigned int first, unsigned int last);
 
 /**
+ * uiommu_fd_internal() - is @fd one of the library's own descriptors?
+ * @fd: any number.
+ *
+ * The library keeps descriptors of its own in the process's table where
+ * Linux keeps kernel references that have no number (its reference to an
+ * eventfd the program gave VFIO, the epoll and wake-up fds of the thread
+ * that acts on them, the sockets that reach a forked child). A program
+ * never got these numbers, so to it they are free: an interposer answers
+ * close() of one EBADF, skips them in close_range() (uiommu_close_range())
+ * and moves one away before dup2() onto it (uiommu_fd_evict()). One
+ * relaxed load when the process has none.
+ *
+ * Return: true when @fd is internal.
+ */
+bool uiommu_fd_internal(int fd);
+
+/**
+ * uiommu_close_range() - close_range(2) that leaves the library's descriptors alone.
+ * @first: the first number.
+ * @last: the last (inclusive).
+ * @flags: CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC.
+ * @close_fn: the real close_range (called for each stretch between internal
+ *            numbers, with @flags less CLOSE_RANGE_UNSHARE, which is done first).
+ *
+ * The emulated numbers in the range are given up (uiommu_forget_fds()),
+ * unless only CLOSE_RANGE_CLOEXEC is asked, and the range is closed around
+ * the internal descriptors, with no library call in flight meanwhile.
+ * With CLOSE_RANGE_CLOEXEC the whole range goes to @close_fn (internal
+ * descriptors are close-on-exec already). Bad @flags or @first > @last:
+ * EINVAL, as the kernel says, with nothing done.
+ *
+ * Return: 0, or -1 with errno (EINVAL, or @close_fn's).
+ */
+int uiommu_close_range(unsigned int first, unsigned int last, int flags,
+		       int (*close_fn)(unsigned int first, unsigned int last, int flags));
+
+/**
+ * uiommu_fd_evict() - make number @fd free of the library's own descriptor.
+ * @fd: a number a program is about to dup2() / dup3() onto.
+ *
+ * When @fd is internal (uiommu_fd_internal()), the descriptor moves to
+ * another number (close-on-exec, high), with no library call in flight,
+ * and @fd is closed: the program may then make it what it wants. Nothing
+ * otherwise.
+ *
+ * Return: 0, or -1 with errno ENOMEM or EMFILE (nothing changed).
+ */
+int uiommu_fd_evict(int fd);
+
+/**
  * uiommu_file_from_fd() - the emulated file behind a file descriptor.
  * @fd: a descriptor the library handed out: one from uiommu_file_fd(), or
  *      one returned inside an ioctl's result (an access fd, a fault fd ...).
@@ -510,6 +561,35 @@ int uiommu_path_redirect(const char *path, char *buf, size_t size);
  * -1 with errno.
  */
 pid_t uiommu_fork(pid_t (*fork_fn)(void));
+
+/**
+ * uiommu_fork_handover() - the fork of daemon(3): the child takes everything over.
+ * @fork_fn: the fork to call (runs the pthread_atfork handlers); NULL: libc's.
+ *
+ * daemon() forks and its parent exits at once. A child of uiommu_fork()
+ * would reach its files through that parent, which is gone; here, instead,
+ * the child keeps the library's state as its own (the files, the actions
+ * on eventfds, the channels to the owners of inherited files, the server
+ * of its own children), and the threads that serve them start again in it.
+ * In the parent the library stays closed for good: it must _exit() at
+ * once, without the library's exit work (the state is the child's).
+ *
+ * Return: as fork(2).
+ */
+pid_t uiommu_fork_handover(pid_t (*fork_fn)(void));
+
+/**
+ * uiommu_fork_shared() - would a child of this process need the library's preparation?
+ *
+ * True when the process has emulated files or internal descriptors: a
+ * fork made without uiommu_fork() (_Fork(3), which runs no handlers) leaves
+ * its child a copy of that state that it must not use (the interposer
+ * then treats the child as a process the library does not know). One
+ * relaxed load or two, async-signal-safe.
+ *
+ * Return: true or false.
+ */
+bool uiommu_fork_shared(void);
 
 /**
  * uiommu_process_exit() - the process is exiting.

@@ -233,6 +233,13 @@ struct iommu_page_response {
 struct iommu_event_sink {
 	int (*report_iopf)(struct iommu_domain *domain, struct udev *dev,
 			   const struct iopf_fault *fault);
+	/*
+	 * The IOMMU lost page requests (its queue overflowed, and it answered
+	 * the lost Last requests itself): page request groups of @dev that
+	 * came through @domain and have not ended will never end; drop them
+	 * (Linux's iopf_queue_discard_partial()). May be NULL.
+	 */
+	void (*discard_partial)(struct iommu_domain *domain, struct udev *dev);
 	void *priv;
 };
 

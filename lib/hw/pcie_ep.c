@@ -20,6 +20,15 @@
  *  - A group index is busy from its page request to its response; a
  *    response for an index that is not waiting is ignored (prg_stray).
  *    Clearing PRI Enable answers the waiting groups.
+ *  - The Outstanding Page Request Allocation bounds the page requests
+ *    (not groups) a function has outstanding: a request is outstanding
+ *    from when it is sent until its group's response. The function must
+ *    not exceed it, so a group is opened for at most what is free
+ *    (pcie_prg_open grants fewer than asked: the caller ends its group
+ *    there with Last and asks for the other pages in a later group, after
+ *    this one's response), and when nothing is free the sender waits for
+ *    a response. A response, an abort or PRI Enable cleared gives the
+ *    group's requests back.
  *
  * Concurrency: one mutex over everything. The IOMMUs' messages come with
  * their own lock held, so this lock is taken inside theirs, and nothing
@@ -43,6 +52,7 @@ int pcie_ep_init(struct pcie_ep *e, unsigned int atc_entries)
 			return -ENOMEM;
 	}
 	e->atc_entries = atc_entries;
+	e->prg_alloc = PCIE_PRI_ALLOC_DEFAULT;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->prg_cond, NULL);
 	return 0;
@@ -195,16 +205,40 @@ unsigned int pcie_atc_count(struct pcie_ep *e)
 /* ---------------------------------------------------------------------- */
 /* Page Request Groups                                                     */
 
+/* Lock held: group @i is answered @code; its requests are no longer outstanding. */
+static void answer_group(struct pcie_ep *e, unsigned int i, uint8_t code)
+{
+	e->prg_state[i] = PRG_ANSWERED;
+	e->prg_code[i] = code;
+	e->prg_outstanding -= e->prg_nreq[i];
+	e->prg_nreq[i] = 0;
+}
+
 /* Lock held: answer every waiting group with @code. */
 static void abort_groups(struct pcie_ep *e, uint8_t code)
 {
-	for (unsigned int i = 0; i < PCIE_PRG_MAX; i++) {
-		if (e->prg_state[i] == PRG_WAITING) {
-			e->prg_state[i] = PRG_ANSWERED;
-			e->prg_code[i] = code;
-		}
-	}
+	for (unsigned int i = 0; i < PCIE_PRG_MAX; i++)
+		if (e->prg_state[i] == PRG_WAITING)
+			answer_group(e, i, code);
 	pthread_cond_broadcast(&e->prg_cond);
+}
+
+void pcie_prg_set_alloc(struct pcie_ep *e, unsigned int alloc)
+{
+	pthread_mutex_lock(&e->lock);
+	e->prg_alloc = alloc < 1 ? 1 : alloc > PCIE_PRG_MAX ? PCIE_PRG_MAX : alloc;
+	pthread_cond_broadcast(&e->prg_cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+unsigned int pcie_prg_get_alloc(struct pcie_ep *e)
+{
+	unsigned int a;
+
+	pthread_mutex_lock(&e->lock);
+	a = e->prg_alloc;
+	pthread_mutex_unlock(&e->lock);
+	return a;
 }
 
 void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code)
@@ -216,30 +250,59 @@ void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code)
 	pthread_mutex_unlock(&e->lock);
 }
 
-int pcie_prg_alloc(struct pcie_ep *e, uint16_t *prgi)
+int pcie_prg_open(struct pcie_ep *e, unsigned int want, uint16_t *prgi, unsigned int *granted)
 {
-	int ret = -EBUSY;
+	bool waited = false;
+	unsigned int n, i = 0, g;
+	int ret = 0;
 
+	if (!want)
+		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
-	if (!e->pri_enabled) {
-		ret = -EPERM;
-		goto out;
-	}
-	for (unsigned int n = 0; n < PCIE_PRG_MAX; n++) {
-		unsigned int i = (e->next_prgi + n) & (PCIE_PRG_MAX - 1);
-
-		if (e->prg_state[i] == PRG_FREE) {
-			e->prg_state[i] = PRG_WAITING;
-			e->next_prgi = (uint16_t)((i + 1) & (PCIE_PRG_MAX - 1));
-			*prgi = (uint16_t)i;
-			e->stats.page_reqs++;
-			ret = 0;
-			break;
+	for (;;) {
+		if (!e->pri_enabled) {
+			ret = -EPERM;
+			goto out;
 		}
+		for (n = 0; n < PCIE_PRG_MAX; n++) {
+			i = (e->next_prgi + n) & (PCIE_PRG_MAX - 1);
+			if (e->prg_state[i] == PRG_FREE)
+				break;
+		}
+		if (n == PCIE_PRG_MAX) {
+			ret = -EBUSY;
+			goto out;
+		}
+		if (e->prg_outstanding < e->prg_alloc)
+			break;
+		/* No request beyond the allocation: wait for a response to give some back. */
+		if (!waited)
+			e->stats.prg_alloc_waits++;
+		waited = true;
+		pthread_cond_wait(&e->prg_cond, &e->lock);
 	}
+	g = e->prg_alloc - e->prg_outstanding;
+	g = want < g ? want : g;
+	e->prg_state[i] = PRG_WAITING;
+	e->prg_nreq[i] = (uint16_t)g;
+	e->prg_outstanding += g;
+	if (e->prg_outstanding > e->stats.prg_max_outstanding)
+		e->stats.prg_max_outstanding = e->prg_outstanding;
+	e->next_prgi = (uint16_t)((i + 1) & (PCIE_PRG_MAX - 1));
+	*prgi = (uint16_t)i;
+	*granted = g;
+	e->stats.page_reqs += g;
+	e->stats.prgs++;
 out:
 	pthread_mutex_unlock(&e->lock);
 	return ret;
+}
+
+int pcie_prg_alloc(struct pcie_ep *e, uint16_t *prgi)
+{
+	unsigned int granted;
+
+	return pcie_prg_open(e, 1, prgi, &granted);
 }
 
 void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg_outcome o)
@@ -250,8 +313,7 @@ void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg
 	if (e->prg_state[i] != PRG_WAITING) {
 		e->stats.prg_stray++;
 	} else {
-		e->prg_state[i] = PRG_ANSWERED;
-		e->prg_code[i] = code;
+		answer_group(e, i, code);
 		if (o == PCIE_PRG_SUCCESS)
 			e->stats.prg_success++;
 		else if (o == PCIE_PRG_INVALID)

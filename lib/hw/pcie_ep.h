@@ -14,6 +14,12 @@
 #include <stdint.h>
 
 #define PCIE_PRG_MAX 512
+/*
+ * The Outstanding Page Request Allocation a function starts with in the
+ * models (software writes its own, pcie_prg_set_alloc()): as many page
+ * requests as there are group indexes.
+ */
+#define PCIE_PRI_ALLOC_DEFAULT PCIE_PRG_MAX
 
 struct pcie_atc_entry {
 	bool valid, pasid_valid;
@@ -25,6 +31,9 @@ struct pcie_atc_entry {
 struct pcie_ep_stats {
 	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs, atc_evicted;
 	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
+	uint64_t prgs;			  /* groups sent (page_reqs counts their requests) */
+	uint64_t prg_alloc_waits;	  /* a group waited for the allocation to free up */
+	unsigned int prg_max_outstanding; /* the most page requests ever outstanding at once */
 };
 
 /* What a PRG response said, for the counters (each model has its own codes). */
@@ -38,7 +47,10 @@ struct pcie_ep {
 	uint64_t gen; /* ATS invalidations seen */
 	bool pri_enabled;
 	uint8_t prg_state[PCIE_PRG_MAX], prg_code[PCIE_PRG_MAX];
+	uint16_t prg_nreq[PCIE_PRG_MAX]; /* page requests of each waiting group */
 	uint16_t next_prgi;
+	unsigned int prg_alloc;	      /* Outstanding Page Request Allocation */
+	unsigned int prg_outstanding; /* page requests sent and not answered yet */
 	struct pcie_ep_stats stats;
 };
 
@@ -79,7 +91,28 @@ unsigned int pcie_atc_count(struct pcie_ep *e);
 
 /* PRI Enable; clearing it answers the waiting groups @code. */
 void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code);
-/* A free group index (0..511), now waiting, counted a page request; -EBUSY, or -EPERM without PRI. */
+/*
+ * The Outstanding Page Request Allocation (the PRI capability's register
+ * software writes): how many page requests the function may have
+ * outstanding at once, 1..PCIE_PRG_MAX (other values are clamped). A
+ * request is outstanding from the moment it is sent until the response
+ * to its group arrives.
+ */
+void pcie_prg_set_alloc(struct pcie_ep *e, unsigned int alloc);
+unsigned int pcie_prg_get_alloc(struct pcie_ep *e);
+/*
+ * Open a Page Request Group for up to @want (>= 1) page requests: a free
+ * index (0..511), now waiting, and *granted (1..@want) requests reserved
+ * of the allocation, counted page requests; send exactly *granted, the
+ * last with Last / LPIG. PCIe forbids exceeding the allocation: with none
+ * of it free (other groups of the function outstanding) this waits for a
+ * response that frees some; a group that would exceed it is cut short
+ * (the caller sends the rest as a later group). -EBUSY when all 512
+ * indexes are outstanding, -EPERM without PRI Enable (also when it is
+ * cleared while waiting).
+ */
+int pcie_prg_open(struct pcie_ep *e, unsigned int want, uint16_t *prgi, unsigned int *granted);
+/* A group of one request (pcie_prg_open(e, 1, ...)). */
 int pcie_prg_alloc(struct pcie_ep *e, uint16_t *prgi);
 /* A PRG Response for @prgi (ignored, prg_stray, unless it is waiting). */
 void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg_outcome o);

@@ -14,7 +14,9 @@
  *             by cookie (lowest free >= 1, as Linux's xarray hands out)
  *
  * Each group remembers the attachment it came through (device, PASID or
- * RID, HWPT). When that attachment ends (detach, replace, device unbind),
+ * RID, HWPT). When the IOMMU's page request queue overflowed, the model
+ * asks (discard_partial) for the device's partial groups to be dropped:
+ * their Last request may be lost. When that attachment ends (detach, replace, device unbind),
  * device.c calls iommufd_auto_response_faults(): its queued and unanswered
  * groups are answered INVALID and its partial faults dropped, so a group
  * never outlives the device and HWPT it names. Destroying the FAULT object
@@ -167,8 +169,36 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * The IOMMU's queue overflowed: the Last request of a group still partial
+ * here may have been lost (the IOMMU answered it), so the group would never
+ * complete, and a later group reusing its index would join it. Drop the
+ * partial groups of the device in this fault queue.
+ */
+static void iommufd_fault_discard_partial(struct iommu_domain *domain, struct udev *dev)
+{
+	struct iommufd_hw_pagetable *hwpt = domain->iommufd_hwpt;
+	struct iommufd_device *idev = __atomic_load_n(&dev->iommufd_priv, __ATOMIC_ACQUIRE);
+	struct iommufd_fault_group *group, *next;
+	struct iommufd_fault *fault;
+
+	if (!hwpt || !hwpt->fault || !idev)
+		return;
+	fault = hwpt->fault;
+	pthread_mutex_lock(&fault->mutex);
+	list_for_each_entry_safe(group, next, &fault->partial, node)
+	{
+		if (group->idev != idev)
+			continue;
+		list_del(&group->node);
+		fault_group_free(group);
+	}
+	pthread_mutex_unlock(&fault->mutex);
+}
+
 struct iommu_event_sink iommufd_fault_sink = {
 	.report_iopf = iommufd_fault_iopf_handler,
+	.discard_partial = iommufd_fault_discard_partial,
 };
 
 void iommufd_auto_response_faults(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,

@@ -365,10 +365,10 @@ static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned i
 		fmt_store(&p[5], 0);
 		fmt_store(&p[6], 0);
 		fmt_store(&p[7], 0);
-		a |= __builtin_shuffle(a, (eng_v4){ 1, 0, 3, 2 });
-		b |= __builtin_shuffle(b, (eng_v4){ 1, 0, 3, 2 });
-		c |= __builtin_shuffle(c, (eng_v4){ 1, 0, 3, 2 });
-		d |= __builtin_shuffle(d, (eng_v4){ 1, 0, 3, 2 });
+		a |= __builtin_shufflevector(a, a, 1, 0, 3, 2);
+		b |= __builtin_shufflevector(b, b, 1, 0, 3, 2);
+		c |= __builtin_shufflevector(c, c, 1, 0, 3, 2);
+		d |= __builtin_shufflevector(d, d, 1, 0, 3, 2);
 		z0 -= (eng_v4)(a == 0) + (eng_v4)(c == 0);
 		z1 -= (eng_v4)(b == 0) + (eng_v4)(d == 0);
 	}

@@ -36,6 +36,7 @@
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/file.h"
+#include "util/intfd.h"
 #include "util/stats.h"
 #include "util/uaccess.h"
 
@@ -175,13 +176,19 @@ static struct uiommu_file *create_served(struct uiommu_file *file, int fd, int *
 	int rc;
 
 	file->served = true;
+	/* Ours only, out of the program's reach (the caller's number has its own close-on-exec). */
+	rc = intfd_add(&fd);
+	if (rc) {
+		close(fd);
+		ufree(file);
+		*err = rc;
+		return NULL;
+	}
 	file->own_fd = fd;
-	/* Ours only (the caller's number has its own close-on-exec). */
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	atomic_init(&file->refs, 1);
 	rc = rops && rops->install ? rops->install(file, fd) : -EOPNOTSUPP;
 	if (rc < 0) {
-		close(fd);
+		intfd_close(&file->own_fd);
 		ufree(file);
 		*err = rc;
 		return NULL;
@@ -317,8 +324,7 @@ void ufile_put(struct uiommu_file *file)
 	} else if (!file->dead && file->ops->release) {
 		file->ops->release(file);
 	}
-	if (file->own_fd >= 0)
-		close(file->own_fd);
+	intfd_close(&file->own_fd);
 	ufree(file);
 }
 
@@ -582,7 +588,7 @@ void ufile_set_readable(struct uiommu_file *file, bool readable)
 	if (file->backing != UFILE_BACKING_EVENTFD)
 		return;
 	readable_lock(file);
-	fd = file->served ? file->own_fd : file->fd;
+	fd = file->served ? intfd_fd(file->own_fd) : file->fd;
 	if (readable != file->readable && fd >= 0) {
 		ssize_t n;
 
@@ -658,6 +664,16 @@ int ufile_setfl(struct uiommu_file *file, int flags)
 bool ufile_any_fd(void)
 {
 	return atomic_load_explicit(&fds_installed, memory_order_relaxed) != 0;
+}
+
+void ufile_handover_lock(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+void ufile_handover_unlock(void)
+{
+	pthread_mutex_unlock(&table_lock);
 }
 
 unsigned int ufile_count(void)
@@ -749,7 +765,7 @@ void ufile_fstat(struct uiommu_file *file, struct stat *st)
 	 * (an eventfd already is one; a memfd's shmem identity is close enough).
 	 */
 	pthread_mutex_lock(&table_lock);
-	fd = file->served ? file->own_fd : file->fd;
+	fd = file->served ? intfd_fd(file->own_fd) : file->fd;
 	if (fd < 0 || fstat(fd, st))
 		memset(st, 0, sizeof(*st));
 	pthread_mutex_unlock(&table_lock);

@@ -321,6 +321,14 @@ void ufile_set_readable(struct uiommu_file *file, bool readable);
 bool ufile_any_fd(void);
 bool ufile_any_vma(void);
 
+/*
+ * daemon()'s fork (util/forkgate.h fork_gate_handover()): the table held
+ * across it (a look-up runs outside the fork gate), released in the child
+ * and after a failed fork; the parent exits with it held.
+ */
+void ufile_handover_lock(void);
+void ufile_handover_unlock(void);
+
 /* Files with at least one installed fd (for leak checks in tests). */
 unsigned int ufile_count(void);
 

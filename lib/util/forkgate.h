@@ -24,6 +24,7 @@
 #ifndef UIOMMU_UTIL_FORKGATE_H
 #define UIOMMU_UTIL_FORKGATE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -59,5 +60,41 @@ pid_t fork_gate_fork(pid_t (*fork_fn)(void));
 
 void fork_gate_enter(void);
 void fork_gate_exit(void);
+
+/*
+ * The gate closed for a change to the process that no library call may see
+ * half made (the program's close_range(), a dup2() onto an internal
+ * descriptor, util/intfd.h): returns with no other thread inside and none
+ * able to enter until fork_gate_unlock(). Nothing when the library was
+ * never entered (false: there is nothing to unlock). Call outside the gate.
+ */
+bool fork_gate_lock(void);
+void fork_gate_unlock(void);
+
+/*
+ * A thread that waits inside the gate (the virqfd watcher in epoll_wait(),
+ * the fork server in poll()) registers a kick: called when the gate is
+ * being closed (a fork, fork_gate_lock()), with no lock of the caller's
+ * held, it must make the waiter leave the gate soon (write its wake-up
+ * eventfd). At most four.
+ */
+void fork_gate_add_kick(void (*kick)(void));
+
+/*
+ * fork() for daemon(3): the child takes the library's state over as its
+ * own (no channel, no remote files: the parent never uses the state
+ * again). The prepare hook and the parent and child hooks do not run; the
+ * fail-nth registry and the statistics carry on in the child (their owner
+ * is the child). In the parent (a positive return), the gate stays closed
+ * for good: the caller must _exit() at once, without the library's exit
+ * work. The child's threads (watcher, server) are not there: the caller
+ * restarts them. fork_gate_handing_over() tells a pthread_atfork handler of
+ * the library that this is such a fork.
+ */
+pid_t fork_gate_handover(pid_t (*fork_fn)(void));
+bool fork_gate_handing_over(void);
+
+/* The library was entered (the handlers are registered): it may have state to share. */
+bool fork_gate_used(void);
 
 #endif

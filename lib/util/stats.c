@@ -94,6 +94,11 @@ void stats_fork_child(void)
 	atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
 }
 
+void stats_take_over(void)
+{
+	atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
+}
+
 void stats_add_slow(enum stats_counter c, uint64_t n)
 {
 	if ((unsigned int)c < STATS_NR_COUNTERS)

@@ -69,6 +69,8 @@ bool stats_enable(bool on);
 void stats_reset(void);
 /* After fork(), in the child: counters start from zero. */
 void stats_fork_child(void);
+/* A daemon()'s child (util/forkgate.h fork_gate_handover()): the counts go on, as its own. */
+void stats_take_over(void);
 /*
  * The process the counters belong to: the one that enabled them, or the
  * fork() child that reset them. A vfork() child shares them without being

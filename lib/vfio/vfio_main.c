@@ -125,6 +125,7 @@ int vfio_register_device(struct vfio_device *vdev)
 	core->vdev = vdev;
 	pthread_mutex_init(&core->lock, NULL);
 	vfio_pci_ioeventfds_init(core);
+	vfio_pci_pm_init(core);
 	rc = vfio_intrs_init(core, vdev->ops->num_irqs);
 	if (rc)
 		goto err_free;
@@ -169,6 +170,7 @@ err_unlock:
 err_intrs:
 	vfio_intrs_free(core);
 err_free:
+	vfio_pci_pm_free(core);
 	vfio_pci_ioeventfds_free(core);
 	pthread_mutex_destroy(&core->lock);
 	ufree(core);
@@ -204,6 +206,7 @@ int vfio_unregister_device(struct vfio_device *vdev)
 	if (free_group)
 		group_free(free_group);
 	vfio_intrs_free(core);
+	vfio_pci_pm_free(core);
 	vfio_pci_ioeventfds_free(core);
 	pthread_mutex_destroy(&core->lock);
 	ufree(core);
@@ -465,6 +468,7 @@ void vfio_df_close(struct vfio_device_file *df)
 		return;
 	if (core->open_count == 1) {
 		/* Linux's vfio_pci_core_disable(): interrupts, then the IOEVENTFDs. */
+		vfio_pci_pm_close(vdev);
 		vfio_intrs_teardown(vdev);
 		vfio_pci_ioeventfds_teardown(vdev);
 		if (vdev->ops->close_device)
@@ -489,6 +493,8 @@ static long vfio_device_fops_ioctl(struct uiommu_file *file, unsigned long reque
 		return vfio_df_ioctl_bind_iommufd(df, uarg);
 	if (!atomic_load_explicit(&df->access_granted, memory_order_acquire))
 		return -EINVAL;
+	/* Every other ioctl resumes the device first (vfio_device_pm_runtime_get()). */
+	vfio_pci_pm_access(df->device);
 	if (!df->group) {
 		switch (cmd) {
 		case VFIO_DEVICE_ATTACH_IOMMUFD_PT:

@@ -33,10 +33,12 @@
  *            slot or the bus below a bridge, and the topology's devices sit
  *            on root buses (pciDDDD:BB, see lib/uiommu_sysfs.c) with no slot
  *   feature  DEVICE_FEATURE checks argsz and flags as vfio_main.c does;
- *            every feature is then ENOTTY: no migration or dirty logging
- *            (no mig_ops / log_ops), no VF token (no SR-IOV). Not modelled
- *            (ENOTTY, where Linux 6.12 accepts them): the LOW_POWER
- *            features
+ *            migration and dirty logging are then ENOTTY (no mig_ops /
+ *            log_ops), the rest is the device's (vfio_pci_pm.c): the
+ *            LOW_POWER features, and ENOTTY for the VF token (no SR-IOV)
+ *   lowpower  while the device is in low power (vfio_pci_pm.c) every BAR
+ *            mapping raises SIGBUS (struct vfio_bar_map below), reads and
+ *            writes resume it first, IOEVENTFD's writes are dropped
  *   ioeventfd  IOEVENTFD (vfio_pci_rdwr.c's checks, in order): argsz,
  *            flags, one size of 1/2/4/8, fd >= -1 (EINVAL); a BAR (the
  *            ROM, config, VGA and device regions: EINVAL), the write inside
@@ -53,15 +55,19 @@
  *
  * Locks: ioeventfds_lock (the device's IOEVENTFD list; ending one waits
  * for its running handler, which takes only the model's locks);
+ * memory_lock (vfio_pci_pm.c's: the BAR mappings' list and state);
  * otherwise none of its own: the model serialises its own state. A frozen /
- * thawed BAR mapping is swapped under the PE's watch lock and util/file's
- * mapping lock (ufile_vma_swap), in that order; a forked child's under the
- * PE's watch lock, the channel's agent lock, then the child's mapping lock
- * (in the child, by its agent thread: lib/uiommu_remote.c).
+ * thawed BAR mapping is swapped under the PE's watch lock, memory_lock and
+ * util/file's mapping lock (ufile_vma_swap), in that order; a forked
+ * child's under the PE's watch lock, memory_lock, the channel's agent lock,
+ * then the child's mapping lock (in the child, by its agent thread:
+ * lib/uiommu_remote.c). A zap or its end takes memory_lock, then the
+ * mapping or agent lock.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "hw/spapr/spapr.h"
 #include "util/alloc.h"
@@ -301,8 +307,21 @@ static int vfio_ioctl_device_feature(struct vfio_device *vdev, void *arg)
 	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
 	    (feature.flags & VFIO_DEVICE_FEATURE_SET) && (feature.flags & VFIO_DEVICE_FEATURE_GET))
 		return -EINVAL;
-	/* Each feature's handler refuses first for want of its ops (see the essay). */
-	return -ENOTTY;
+	/*
+	 * Migration and dirty logging refuse first for want of their ops (see
+	 * the essay); the rest is the device's (vfio_pci_pm.c).
+	 */
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+		return -ENOTTY;
+	}
+	return vfio_pci_core_ioctl_feature(vdev, feature.flags, uptr_add(arg, minsz),
+					   feature.argsz - minsz);
 }
 
 /* ------------------------------------------------------------------ */
@@ -414,6 +433,9 @@ static void vfio_pci_ioeventfd_handler(void *opaque, void *unused)
 	if (!(r.flags & VFIO_REGION_INFO_FLAG_WRITE) || ie->pos + ie->count > r.size)
 		return;
 	if (!spapr_dev_mmio_ok(vdev->dev, true))
+		return;
+	/* A device in low power is suspended: the write reaches nothing (Linux: no resume here). */
+	if (vfio_pci_pm_engaged(vdev))
 		return;
 	(void)vdev->ops->region_rw(vdev, ie->bar, ie->pos, &data, ie->count, true);
 }
@@ -618,6 +640,8 @@ ssize_t vfio_pci_core_rw(struct vfio_device *vdev, void *buf, size_t count, int6
 	vfio_pci_region_info(vdev, index, &r);
 	if (!count)
 		return 0;
+	/* vfio_pci_rw(): a valid index resumes the device, whatever the access then does. */
+	vfio_pci_pm_access(vdev);
 
 	if (index >= vdev->ops->num_regions) {
 		/* The nested extension's rings: their own access rules. */
@@ -682,61 +706,136 @@ static void vfio_region_vma_close(void *priv)
 }
 
 /*
- * A mapping of a BAR of a device behind an sPAPR PE. Its loads and stores
- * reach the device's memory without passing here, so a freeze of the PE's
- * MMIO must change the mapping itself: while frozen its pages are a private
- * page of all ones (loads read ones, stores never reach the device), and
- * when MMIO thaws the device's memory is mapped back at the same address.
- * A mapping made in a forked child (a remote caller) is swapped by the
- * child, which the owner asks (util/file.h ufile_rvma_swap()).
+ * A live mapping of a BAR. Its loads and stores reach the device's memory
+ * without passing here, so what must change them changes the mapping
+ * itself, in place (util/file.h ufile_vma_swap()):
+ *  - a freeze of its sPAPR PE's MMIO (EEH): the pages become a private page
+ *    of all ones (loads read ones, stores never reach the device), and when
+ *    MMIO thaws the device's memory is mapped back at the same address;
+ *  - the device's low power (vfio_pci_pm.c): the pages become those of an
+ *    empty file, so that a touch raises SIGBUS (Linux zaps the mapping and
+ *    its fault handler answers VM_FAULT_SIGBUS while pm_runtime_engaged),
+ *    until low power ends.
+ * Low power wins over a frozen PE; its end puts back what the PE says. A
+ * mapping made in a forked child (a remote caller) is swapped by the child,
+ * which the owner asks (util/file.h ufile_rvma_swap()); such a mapping of a
+ * device behind no PE has no handle and is not on the list (see the essay).
  */
 struct vfio_bar_map {
+	struct list_head next; /* core->bar_maps (memory_lock), if @listed */
+	struct vfio_device *vdev;
 	struct spapr_mmio_watch w;
-	struct spapr_pe *pe;
+	struct spapr_pe *pe;	  /* the PE it follows, or NULL */
 	struct uiommu_file *file; /* the device file the mapping holds */
 	struct ufile_rvma *rv;	  /* the remote caller's mapping, or NULL: ours */
 	uintptr_t addr;
 	int prot, fd;
 	uint64_t fd_off;
+	bool listed;
+	bool frozen; /* the PE's MMIO is frozen (memory_lock) */
+	bool zapped; /* mapped to the empty file (memory_lock) */
 };
 
-static void vfio_bar_map_state(void *arg, bool frozen)
+/* Map @bm's pages to all ones (@how 1), the device's memory (0) or @gone (2). */
+static void vfio_bar_map_swap(struct vfio_bar_map *bm, int how, int gone)
 {
-	struct vfio_bar_map *bm = arg;
+	static const char *const what[] = {"restoring", "freezing", "zapping"};
+	int fd = how == 2 ? gone : bm->fd;
+	uint64_t off = how == 2 ? 0 : bm->fd_off;
 	int rc;
 
 	if (bm->rv)
-		rc = ufile_rvma_swap(bm->rv, frozen, bm->prot, bm->fd, bm->fd_off);
+		rc = ufile_rvma_swap(bm->rv, how == 1, bm->prot, fd, off);
 	else
-		rc = ufile_vma_swap((void *)bm->addr, frozen, bm->prot, bm->fd, bm->fd_off);
+		rc = ufile_vma_swap((void *)bm->addr, how == 1, bm->prot, fd, off);
 	/* Unmapped meanwhile (ENOENT), or the child has gone (ESRCH): nothing to swap. */
 	if (rc && rc != -ENOENT && rc != -ESRCH)
-		ulog_warn("vfio: BAR mapping at %p: %s the PE's MMIO failed: %s", (void *)bm->addr,
-			  frozen ? "freezing" : "thawing", strerror(-rc));
+		ulog_warn("vfio: BAR mapping at %p: %s failed: %s", (void *)bm->addr, what[how],
+			  strerror(-rc));
+}
+
+/* What the device and the PE say @bm's pages are, applied (memory_lock held). */
+static void vfio_bar_map_apply(struct vfio_bar_map *bm, int gone)
+{
+	bool zap = atomic_load(&vfio_core(bm->vdev)->pm_runtime_engaged);
+
+	vfio_bar_map_swap(bm, zap ? 2 : bm->frozen ? 1 : 0, gone);
+	bm->zapped = zap;
+}
+
+int vfio_pci_bar_maps_update(struct vfio_device *vdev)
+{
+	struct vfio_device_core *core = vfio_core(vdev);
+	bool engaged = atomic_load(&core->pm_runtime_engaged);
+	struct vfio_bar_map *bm;
+	int gone = -1;
+
+	list_for_each_entry(bm, &core->bar_maps, next) {
+		if (bm->zapped == engaged)
+			continue;
+		/* An empty file: every touch of a page mapped from it is SIGBUS. */
+		if (engaged && gone < 0) {
+			gone = memfd_create("vfio-bar-low-power", MFD_CLOEXEC);
+			if (gone < 0)
+				return -errno;
+		}
+		vfio_bar_map_apply(bm, gone);
+	}
+	if (gone >= 0)
+		close(gone);
+	return 0;
+}
+
+/* The PE's MMIO froze or thawed (under the PE's watch lock). */
+static void vfio_bar_map_state(void *arg, bool frozen)
+{
+	struct vfio_bar_map *bm = arg;
+	struct vfio_device_core *core = vfio_core(bm->vdev);
+
+	pthread_mutex_lock(&core->memory_lock);
+	bm->frozen = frozen;
+	/* While zapped, the end of low power applies it. */
+	if (!bm->zapped)
+		vfio_bar_map_swap(bm, frozen ? 1 : 0, -1);
+	pthread_mutex_unlock(&core->memory_lock);
 }
 
 static void vfio_bar_vma_close(void *priv)
 {
 	struct vfio_bar_map *bm = priv;
+	struct vfio_device_core *core = vfio_core(bm->vdev);
 
-	spapr_pe_unwatch_mmio(bm->pe, &bm->w);
+	if (bm->pe)
+		spapr_pe_unwatch_mmio(bm->pe, &bm->w);
+	if (bm->listed) {
+		pthread_mutex_lock(&core->memory_lock);
+		list_del(&bm->next);
+		pthread_mutex_unlock(&core->memory_lock);
+	}
 	ufile_rvma_put(bm->rv);
 	ufile_put(bm->file);
 	ufree(bm);
 }
 
-/* Register the new BAR mapping @p of an sPAPR device and follow its PE's MMIO state. */
-static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t length, uint64_t req_len,
-			      int prot, int fd, uint64_t fd_off, void **out)
+/*
+ * Register the new BAR mapping @p; it follows the device's power state and
+ * its PE's MMIO state. A mapping made while the device is in low power is
+ * zapped at once (Linux's mmap() succeeds, its first fault is SIGBUS).
+ */
+static int vfio_bar_map_add(struct vfio_device_file *df, void *p, size_t length, uint64_t req_len,
+			    int prot, int fd, uint64_t fd_off, void **out)
 {
+	struct vfio_device *vdev = df->device;
+	struct vfio_device_core *core = vfio_core(vdev);
 	struct vfio_bar_map *bm = uzalloc(sizeof(*bm));
 	int rc = -ENOMEM;
 
 	if (!bm)
 		goto unmap;
 	*bm = (struct vfio_bar_map){
+		.vdev = vdev,
 		.w = {.fn = vfio_bar_map_state, .arg = bm},
-		.pe = spapr_dev_pe(df->device->dev),
+		.pe = spapr_dev_pe(vdev->dev),
 		.file = df->file,
 		.addr = (uintptr_t)p,
 		.prot = prot,
@@ -744,11 +843,12 @@ static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t lengt
 		.fd_off = fd_off,
 	};
 	/* In a forked child: a handle the owner's other threads can swap it through. */
-	if (uaccess_current_mm()) {
+	if (uaccess_current_mm() && bm->pe) {
 		bm->rv = ufile_rvma_get(p, &rc);
 		if (!bm->rv)
 			goto free;
 	}
+	bm->listed = !uaccess_current_mm() || bm->rv;
 	ufile_get(df->file);
 	rc = ufile_vma_add(p, req_len, vfio_bar_vma_close, bm);
 	if (rc) {
@@ -756,8 +856,17 @@ static int vfio_bar_map_spapr(struct vfio_device_file *df, void *p, size_t lengt
 		ufile_rvma_put(bm->rv);
 		goto free;
 	}
+	if (bm->listed) {
+		pthread_mutex_lock(&core->memory_lock);
+		list_add_tail(&bm->next, &core->bar_maps);
+		/* A failure to zap leaves the mapping live (logged); the mmap stands. */
+		if (vfio_pci_bar_maps_update(vdev))
+			ulog_warn("vfio: BAR mapping at %p made in low power: not zapped", p);
+		pthread_mutex_unlock(&core->memory_lock);
+	}
 	/* Applies the state now: a mapping made while frozen starts as all ones. */
-	spapr_pe_watch_mmio(bm->pe, &bm->w);
+	if (bm->pe)
+		spapr_pe_watch_mmio(bm->pe, &bm->w);
 	*out = p;
 	return 0;
 free:
@@ -807,8 +916,8 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, (int64_t)fd_off, &p);
 	if (rc)
 		return rc;
-	if (index <= VFIO_PCI_BAR5_REGION_INDEX && spapr_dev_pe(vdev->dev))
-		return vfio_bar_map_spapr(df, p, length, req_len, prot, fd, fd_off, out);
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX)
+		return vfio_bar_map_add(df, p, length, req_len, prot, fd, fd_off, out);
 	/* The mapping holds the device file, as a VMA holds its file. */
 	ufile_get(df->file);
 	rc = ufile_vma_add(p, req_len, vfio_region_vma_close, df->file);

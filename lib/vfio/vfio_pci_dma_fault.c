@@ -54,6 +54,7 @@
 
 #include "util/alloc.h"
 #include "util/infocap.h"
+#include "util/intfd.h"
 #include "vfio/vfio_private.h"
 
 #define DMA_FAULT_RING_LENGTH 512u
@@ -158,6 +159,12 @@ int vfio_dma_fault_open(struct vfio_device *vdev)
 		rc = -ENOMEM;
 		goto err_free;
 	}
+	/* The rings' memfds are ours, out of the program's reach (util/intfd.h). */
+	rc = intfd_add(&nf->fault_fd);
+	if (!rc)
+		rc = intfd_add(&nf->resp_fd);
+	if (rc)
+		goto err_free;
 	fh = nf->fault_base;
 	fh->entry_size = FAULT_ENTRY_SIZE;
 	fh->nb_entries = DMA_FAULT_RING_LENGTH;
@@ -181,9 +188,9 @@ int vfio_dma_fault_open(struct vfio_device *vdev)
 
 err_free:
 	if (nf->fault_base)
-		iommu_mmap_region_free(nf->fault_base, nf->fault_size, nf->fault_fd);
+		iommu_mmap_region_free(nf->fault_base, nf->fault_size, intfd_take(&nf->fault_fd));
 	if (nf->resp_base)
-		iommu_mmap_region_free(nf->resp_base, nf->resp_size, nf->resp_fd);
+		iommu_mmap_region_free(nf->resp_base, nf->resp_size, intfd_take(&nf->resp_fd));
 	pthread_mutex_destroy(&nf->lock);
 	ufree(nf);
 	return rc;
@@ -199,8 +206,8 @@ void vfio_dma_fault_close(struct vfio_device *vdev)
 	/* No report runs in the handler once this returns. */
 	iommu_unregister_device_fault_handler(vdev->dev);
 	core->nested = NULL;
-	iommu_mmap_region_free(nf->fault_base, nf->fault_size, nf->fault_fd);
-	iommu_mmap_region_free(nf->resp_base, nf->resp_size, nf->resp_fd);
+	iommu_mmap_region_free(nf->fault_base, nf->fault_size, intfd_take(&nf->fault_fd));
+	iommu_mmap_region_free(nf->resp_base, nf->resp_size, intfd_take(&nf->resp_fd));
 	pthread_mutex_destroy(&nf->lock);
 	ufree(nf);
 }
@@ -333,7 +340,7 @@ int vfio_dma_fault_mmap(struct vfio_device *vdev, unsigned int index, uint64_t o
 	/* The header page is reached with pread / pwrite only. */
 	if (off < PAGE_SIZE || off > size || len > size - off)
 		return -EINVAL;
-	*fd = fault ? nf->fault_fd : nf->resp_fd;
+	*fd = intfd_fd(fault ? nf->fault_fd : nf->resp_fd);
 	*fd_off = off;
 	return 0;
 }

@@ -10,6 +10,9 @@
  *                     GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, RESET, region
  *                     read / write / mmap
  *   vfio_pci_intrs.c  SET_IRQS, vfio_device_irq()
+ *   vfio_pci_pm.c     the LOW_POWER device features: runtime power
+ *                     management driven by the user, the wake-up on an
+ *                     access, the zap of BAR mappings while low-power
  *   virqfd.c          the user's eventfds: our references, signals, and
  *                     actions run when one is signalled (IOEVENTFD, the
  *                     INTx unmask eventfd)
@@ -46,6 +49,10 @@
  *   the container's type1 lock (lib/iommufd)
  *   core->lock           open_count, the binding (Linux's dev_set->lock)
  *   core->ioeventfds_lock  the device's IOEVENTFDs (vfio_pci_core.c)
+ *   core->memory_lock    the power state and the BAR mappings' state
+ *                        (vfio_pci_pm.c; taken inside an sPAPR PE's watch
+ *                        lock, and holds util/file's mapping lock or a
+ *                        forked child's agent lock inside)
  *   core->igate          interrupt state (vfio_pci_intrs.c)
  *   virqfd.c's lock      (a leaf but for disable's wait) every virqfd
  *   core->irqlock        (a leaf) INTx delivery's state
@@ -62,6 +69,7 @@
 #ifndef UIOMMU_VFIO_PRIVATE_H
 #define UIOMMU_VFIO_PRIVATE_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -134,6 +142,18 @@ struct vfio_device_core {
 	struct list_head ioeventfds_list;
 	unsigned int ioeventfds_nr;
 
+	/*
+	 * Runtime power management (vfio_pci_pm.c; Linux's memory_lock guards
+	 * the same): the LOW_POWER features, and every live BAR mapping
+	 * (struct vfio_bar_map, vfio_pci_core.c), zapped while engaged.
+	 * pm_runtime_engaged is written under memory_lock and read without it
+	 * by the paths that only test it (an access's wake-up, IOEVENTFD).
+	 */
+	pthread_mutex_t memory_lock;
+	atomic_bool pm_runtime_engaged; /* LOW_POWER_ENTRY(_WITH_WAKEUP) in force */
+	int pm_wake_fd;			/* our dup of the wake-up eventfd, or -1 */
+	struct list_head bar_maps;	/* struct vfio_bar_map::next */
+
 	/* Interrupts. */
 	pthread_mutex_t igate;
 	pthread_mutex_t irqlock;     /* INTx delivery: irq_type, ctx, intx_*; a leaf */
@@ -201,6 +221,52 @@ int vfio_pci_core_mmap(struct vfio_device_file *df, void *addr, size_t length, i
 /* The region's description, with the core's own checks of the model's answer. */
 void vfio_pci_region_info(struct vfio_device *vdev, unsigned int index, struct vfio_region *info);
 void vfio_pci_irq_info(struct vfio_device *vdev, unsigned int index, struct vfio_irq *info);
+
+/* vfio_pci_pm.c */
+void vfio_pci_pm_init(struct vfio_device_core *core);
+void vfio_pci_pm_free(struct vfio_device_core *core);
+/*
+ * An access through the device fd (an ioctl, a read or write of a region)
+ * resumes the device first, as Linux's pm_runtime_resume_and_get() around
+ * them: a device in low power with a wake-up eventfd signals it and leaves
+ * low power; without one it stays engaged (it suspends again after).
+ */
+void vfio_pci_pm_access(struct vfio_device *vdev);
+/* The last close (vfio_pci_core_disable()): out of low power, no signal. */
+void vfio_pci_pm_close(struct vfio_device *vdev);
+/* VFIO_DEVICE_FEATURE's device part (vfio_pci_core_ioctl_feature()); @arg: the data. */
+int vfio_pci_core_ioctl_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
+/* Is the device in low power now (IOEVENTFD's writes are dropped then)? */
+bool vfio_pci_pm_engaged(struct vfio_device *vdev);
+
+/*
+ * vfio_pci_core.c: put every live BAR mapping of the device in the state
+ * the device and its PE say (memory_lock held): the device's memory, a
+ * private page of all ones while its sPAPR PE's MMIO is frozen, or pages
+ * that raise SIGBUS while the device is in low power (Linux's zap, after
+ * which its fault handler answers VM_FAULT_SIGBUS). 0, or the errno of
+ * making the empty file that zapped pages map (nothing changed then).
+ */
+int vfio_pci_bar_maps_update(struct vfio_device *vdev);
+
+/*
+ * vfio_check_feature() (include/linux/vfio.h): 1 to go on with the
+ * feature, 0 for a PROBE that the feature supports, or -EINVAL (GET or SET
+ * it does not have; neither GET nor SET without PROBE; argsz < minsz).
+ */
+static inline int vfio_check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops,
+				     size_t minsz)
+{
+	if (flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET) & ~supported_ops)
+		return -EINVAL;
+	if (flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	if (!(flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)))
+		return -EINVAL;
+	if (argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
 
 /* vfio_pci_intrs.c */
 int vfio_intrs_init(struct vfio_device_core *core, unsigned int num_irqs);

@@ -5,9 +5,8 @@
  * (Linux's drivers/vfio/virqfd.c, used for VFIO_DEVICE_IOEVENTFD and for
  * the INTx unmask eventfd of SET_IRQS).
  *
- * What it owns: the set of descriptors that are our references to the
- * program's eventfds (a bitmap by number), every virqfd of the process
- * (one list), and the watcher thread that runs their actions.
+ * What it owns: our references to the program's eventfds, every virqfd of
+ * the process (one list), and the watcher thread that runs their actions.
  *
  * References. The kernel keeps an eventfd_ctx; we keep a descriptor: the
  * program's number is recognised as an eventfd by its /proc/self/fd link
@@ -17,8 +16,12 @@
  * the program may close its own. A forked child's number (a call the
  * owner serves for it) comes over the channel (util/file.h
  * ufile_real_fd()): the same open file, so the child's signals reach us.
- * Our numbers are remembered so that a scan of the process's descriptors
- * can tell the program's from ours (below).
+ * Our descriptors (references, the watcher's epoll and wake-up fds) are
+ * registered as the library's own (util/intfd.h): the program's
+ * close_range() passes them by, a dup2() onto one moves it (the epoll set
+ * learns the new number, virqfd_moved()), so they are kept by name and
+ * resolved with intfd_fd() at each use; and a scan of the process's
+ * descriptors can tell the program's from ours (below).
  *
  * Virqfds. Each holds a reference, the handler and its arguments, and the
  * slot that points at it (*pvirqfd, as Linux's). One watcher thread per
@@ -59,10 +62,12 @@
  * after finding it by its ID (64-bit, never reused), so an event still in
  * the watcher's hands for a virqfd that is gone finds nothing.
  *
- * fork(). The watcher takes virqfd_lock and runs handlers only inside the
- * fork gate (util/forkgate.h), as every caller of the enable / disable
- * calls is (an ioctl), so at fork() no lock here is held and no handler
- * is halfway. A watcher that ends does so without waiting for anyone (it
+ * fork(). The watcher waits, takes virqfd_lock and runs handlers only
+ * inside the fork gate (util/forkgate.h), as every caller of the enable /
+ * disable calls is (an ioctl), so at fork() no lock here is held, no
+ * handler is halfway and no number it uses changes under it; whoever
+ * closes the gate kicks it out of epoll_wait() first (virqfd_kick(): a
+ * write to its wake-up eventfd, taken back when it wakes). A watcher that ends does so without waiting for anyone (it
  * is detached and frees itself; nobody joins it, since a caller inside
  * the gate waiting for a watcher that waits at a closed gate would stop
  * fork() forever). The child has no watcher: its device files are the
@@ -72,11 +77,15 @@
  * parent's: every virqfd is ended as by a hang-up (its slot NULL, our
  * descriptor closed), the watchers' epoll and wake descriptors are
  * closed (the epoll set is the parent's object: the child must not touch
- * it). A fork that runs no handlers (_Fork()) leaves them in the child.
+ * it). A fork that runs no handlers (_Fork()) leaves them in the child
+ * (which the shim then keeps away from the library). daemon()'s fork
+ * leaves them too, and its child takes them over: a watcher thread of its
+ * own waits on the same epoll set (vfio_virqfd_take_over()).
  *
  * Locks: virqfd_lock (list, IDs, slots, running, the watcher) is a leaf
- * except that disable waits on virqfd_cond with it; held_lock (the set of
- * our numbers) is a leaf. Handlers run with neither held.
+ * except that disable waits on virqfd_cond with it, and is taken inside
+ * the gate's closing (the kick, with gate_mutex held) and in a move's
+ * hook. Handlers run without it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,61 +105,13 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/forkgate.h"
+#include "util/intfd.h"
 #include "util/list.h"
 #include "util/uaccess.h"
 #include "vfio/virqfd.h"
 
 /* ------------------------------------------------------------------ */
 /* Our references                                                     */
-
-static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t *held; /* bit per descriptor number that is a reference of ours */
-static size_t held_words;
-
-static int held_add(int fd)
-{
-	size_t w = (size_t)fd / 64;
-
-	pthread_mutex_lock(&held_lock);
-	if (w >= held_words) {
-		size_t n = held_words ? held_words : 4;
-		uint64_t *p;
-
-		while (n <= w)
-			n *= 2;
-		p = ucalloc(n, sizeof(*p));
-		if (!p) {
-			pthread_mutex_unlock(&held_lock);
-			return -ENOMEM;
-		}
-		if (held_words)
-			memcpy(p, held, held_words * sizeof(*p));
-		ufree(held);
-		held = p;
-		held_words = n;
-	}
-	held[w] |= 1ULL << (fd % 64);
-	pthread_mutex_unlock(&held_lock);
-	return 0;
-}
-
-static void held_del(int fd)
-{
-	pthread_mutex_lock(&held_lock);
-	if ((size_t)fd / 64 < held_words)
-		held[fd / 64] &= ~(1ULL << (fd % 64));
-	pthread_mutex_unlock(&held_lock);
-}
-
-static bool held_has(int fd)
-{
-	bool ret;
-
-	pthread_mutex_lock(&held_lock);
-	ret = (size_t)fd / 64 < held_words && (held[fd / 64] >> (fd % 64) & 1);
-	pthread_mutex_unlock(&held_lock);
-	return ret;
-}
 
 static bool is_eventfd(int fd)
 {
@@ -193,10 +154,9 @@ int vfio_eventfd_get(int ufd, int *out)
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-	} else {
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	rc = held_add(fd);
+	/* Ours, out of the program's reach (util/intfd.h); close-on-exec. */
+	rc = intfd_add(&fd);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -207,11 +167,7 @@ int vfio_eventfd_get(int ufd, int *out)
 
 void vfio_eventfd_put(int *fd)
 {
-	if (*fd >= 0) {
-		held_del(*fd);
-		close(*fd);
-	}
-	*fd = -1;
+	intfd_close(fd);
 }
 
 void vfio_eventfd_signal(int fd)
@@ -219,15 +175,15 @@ void vfio_eventfd_signal(int fd)
 	uint64_t one = 1;
 
 	/* A counter at its maximum (EAGAIN on a non-blocking fd) just stays there. */
-	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
+	if (fd >= 0 && write(intfd_fd(fd), &one, sizeof(one)) != sizeof(one))
 		return;
 }
 
 /*
  * Does a descriptor of this process other than ours name the eventfd of
- * our reference @fd? True when that cannot be told (no /proc, no kcmp).
+ * our reference @name? True when that cannot be told (no /proc, no kcmp).
  */
-static bool program_holds(int fd)
+static bool program_holds(int name)
 {
 	struct dirent64_hdr {
 		uint64_t ino;
@@ -239,7 +195,7 @@ static bool program_holds(int fd)
 	char buf[4096] __attribute__((aligned(8)));
 	pid_t pid = getpid();
 	bool found = false;
-	int dfd;
+	int dfd, fd = intfd_fd(name);
 
 	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -257,8 +213,7 @@ static bool program_holds(int fd)
 			long num = strtol(de->name, &end, 10), same;
 
 			off += de->reclen;
-			if (end == de->name || *end || num == dfd || num == fd ||
-			    held_has((int)num))
+			if (end == de->name || *end || num == dfd || intfd_has((int)num))
 				continue;
 			errno = 0;
 			same = syscall(SYS_kcmp, pid, pid, KCMP_FILE, (int)num, fd);
@@ -329,7 +284,7 @@ static void virqfd_run(uint64_t id)
 		return;
 	/* eventfd_ctx_do_read(): all of the count, or one of a semaphore's; never blocks. */
 	iov = (struct iovec){.iov_base = &cnt, .iov_len = sizeof(cnt)};
-	(void)preadv2(v->fd, &iov, 1, -1, RWF_NOWAIT);
+	(void)preadv2(intfd_fd(v->fd), &iov, 1, -1, RWF_NOWAIT);
 	v->handler(v->opaque, v->data);
 	pthread_mutex_lock(&virqfd_lock);
 	v->running = false;
@@ -344,27 +299,79 @@ static void *virqfd_watch(void *arg)
 	bool stop = false;
 
 	while (!stop) {
-		int n = epoll_wait(w->epfd, ev, VIRQFD_EVENTS, -1);
+		int n;
 
+		/*
+		 * It waits inside the gate, so that no number it uses changes
+		 * under it (util/intfd.h); whoever closes the gate kicks it out
+		 * first (virqfd_kick()).
+		 */
 		fork_gate_enter();
+		/*
+		 * The system call itself, not libc's: a sanitizer that intercepts
+		 * epoll_wait() ahead of the preload shim would take the program's
+		 * close() of this number (EBADF: it is ours, util/intfd.h) for a
+		 * race on it. The handlers' data is ordered by virqfd_lock.
+		 */
+		n = (int)syscall(SYS_epoll_pwait, intfd_fd(w->epfd), ev, VIRQFD_EVENTS, -1, NULL,
+				 (size_t)8);
 		pthread_mutex_lock(&virqfd_lock);
 		stop = w->stop;
 		pthread_mutex_unlock(&virqfd_lock);
-		for (int i = 0; i < n && !stop; i++)
+		for (int i = 0; i < n && !stop; i++) {
+			uint64_t cnt;
+
 			if (ev[i].data.u64)
 				virqfd_run(ev[i].data.u64);
+			else /* a kick: taken, so that it wakes us once */
+				(void)!read(intfd_fd(w->stopfd), &cnt, sizeof(cnt));
+		}
 		if (stop) {
 			/* Gone inside the gate: a fork() sees this watcher whole or not at all. */
 			pthread_mutex_lock(&virqfd_lock);
 			list_del(&w->next);
 			pthread_mutex_unlock(&virqfd_lock);
-			close(w->epfd);
-			close(w->stopfd);
+			intfd_close(&w->epfd);
+			intfd_close(&w->stopfd);
 			ufree(w);
 		}
 		fork_gate_exit();
 	}
 	return NULL;
+}
+
+/* The gate is closing (a fork, a move): every watcher leaves it. */
+static void virqfd_kick(void)
+{
+	struct virqfd_watcher *w;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&virqfd_lock);
+	list_for_each_entry(w, &watcher_list, next)
+		(void)!write(intfd_fd(w->stopfd), &one, sizeof(one));
+	pthread_mutex_unlock(&virqfd_lock);
+}
+
+/*
+ * Our reference @name moves from @oldfd to @newfd (the program dup2()s onto
+ * @oldfd; the gate is closed): the epoll set knows it by number.
+ */
+static void virqfd_moved(int name, int oldfd, int newfd)
+{
+	struct virqfd *v;
+
+	pthread_mutex_lock(&virqfd_lock);
+	list_for_each_entry(v, &virqfd_list, next) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = v->id};
+		int epfd;
+
+		if (v->fd != name || !watcher)
+			continue;
+		epfd = intfd_fd(watcher->epfd);
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, oldfd, NULL);
+		(void)epoll_ctl(epfd, EPOLL_CTL_ADD, newfd, &ev);
+	}
+	pthread_mutex_unlock(&virqfd_lock);
 }
 
 /* The child of fork(): the parent's virqfds and watchers are not ours (see the essay). */
@@ -373,6 +380,9 @@ static void virqfd_fork_child(void)
 	struct virqfd_watcher *w, *wn;
 	struct virqfd *v, *vn;
 
+	/* daemon(): the child takes everything over (vfio_virqfd_take_over()). */
+	if (fork_gate_handing_over())
+		return;
 	list_for_each_entry_safe(v, vn, &virqfd_list, next) {
 		list_del(&v->next);
 		*v->pvirqfd = NULL;
@@ -382,8 +392,8 @@ static void virqfd_fork_child(void)
 	virqfd_nr = 0;
 	list_for_each_entry_safe(w, wn, &watcher_list, next) {
 		list_del(&w->next);
-		close(w->epfd);
-		close(w->stopfd);
+		intfd_close(&w->epfd);
+		intfd_close(&w->stopfd);
 		ufree(w);
 	}
 	watcher = NULL;
@@ -392,6 +402,8 @@ static void virqfd_fork_child(void)
 static void virqfd_init_once(void)
 {
 	pthread_atfork(NULL, NULL, virqfd_fork_child);
+	fork_gate_add_kick(virqfd_kick);
+	intfd_set_move_hook(virqfd_moved);
 }
 
 /* Tell the current watcher to end (no virqfd is left); it frees itself. */
@@ -402,41 +414,21 @@ static void watcher_stop_locked(void)
 	if (!watcher)
 		return;
 	watcher->stop = true;
-	(void)!write(watcher->stopfd, &one, sizeof(one));
+	(void)!write(intfd_fd(watcher->stopfd), &one, sizeof(one));
 	watcher = NULL;
 }
 
-static int watcher_start_locked(void)
+/* The thread of @w. 0 or -errno. */
+static int watcher_run(struct virqfd_watcher *w)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
-	struct virqfd_watcher *w;
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t tid;
 	int rc;
 
-	w = uzalloc(sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (w->epfd < 0) {
-		rc = -errno;
-		goto free;
-	}
-	w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->stopfd < 0) {
-		rc = -errno;
-		goto close_ep;
-	}
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stopfd, &ev)) {
-		rc = -errno;
-		goto close_stop;
-	}
 	/* The thread, as the kernel's work: injection reaches it as an allocation. */
-	if (ualloc_should_fail()) {
-		rc = -ENOMEM;
-		goto close_stop;
-	}
+	if (ualloc_should_fail())
+		return -ENOMEM;
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -445,26 +437,93 @@ static int watcher_start_locked(void)
 	rc = -pthread_create(&tid, &attr, virqfd_watch, w);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!rc)
+		(void)pthread_setname_np(tid, "uiommu-virqfd");
+	return rc;
+}
+
+static int watcher_start_locked(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+	struct virqfd_watcher *w;
+	int rc;
+
+	w = uzalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->stopfd = -1;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0) {
+		rc = -errno;
+		goto free;
+	}
+	rc = intfd_add(&w->epfd);
+	if (rc) {
+		close(w->epfd);
+		goto free;
+	}
+	w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->stopfd < 0) {
+		rc = -errno;
+		goto close;
+	}
+	rc = intfd_add(&w->stopfd);
+	if (rc) {
+		close(w->stopfd);
+		w->stopfd = -1;
+		goto close;
+	}
+	if (epoll_ctl(intfd_fd(w->epfd), EPOLL_CTL_ADD, intfd_fd(w->stopfd), &ev)) {
+		rc = -errno;
+		goto close;
+	}
+	rc = watcher_run(w);
 	if (rc)
-		goto close_stop;
-	(void)pthread_setname_np(tid, "uiommu-virqfd");
+		goto close;
 	list_add(&w->next, &watcher_list);
 	watcher = w;
 	return 0;
-close_stop:
-	close(w->stopfd);
-close_ep:
-	close(w->epfd);
+close:
+	intfd_close(&w->stopfd);
+	intfd_close(&w->epfd);
 free:
 	ufree(w);
 	return rc;
+}
+
+void vfio_virqfd_take_over(void)
+{
+	struct virqfd_watcher *w, *wn;
+
+	virqfd_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	virqfd_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+	pthread_mutex_lock(&virqfd_lock);
+	list_for_each_entry_safe(w, wn, &watcher_list, next) {
+		/* Stopped ones were ending in the parent's threads: theirs to free, here ours. */
+		if (w == watcher)
+			continue;
+		list_del(&w->next);
+		intfd_close(&w->epfd);
+		intfd_close(&w->stopfd);
+		ufree(w);
+	}
+	/* The epoll set is the same file: a thread of ours waits on it again. */
+	if (watcher && watcher_run(watcher)) {
+		/* No thread: the actions stop (a daemon has nobody to tell). */
+		list_del(&watcher->next);
+		intfd_close(&watcher->epfd);
+		intfd_close(&watcher->stopfd);
+		ufree(watcher);
+		watcher = NULL;
+	}
+	pthread_mutex_unlock(&virqfd_lock);
 }
 
 /* End @v, already unlinked from its slot and list; virqfd_lock held, and released on return. */
 static void virqfd_end_locked(struct virqfd *v)
 {
 	if (watcher)
-		(void)epoll_ctl(watcher->epfd, EPOLL_CTL_DEL, v->fd, NULL);
+		(void)epoll_ctl(intfd_fd(watcher->epfd), EPOLL_CTL_DEL, intfd_fd(v->fd), NULL);
 	while (v->running)
 		pthread_cond_wait(&virqfd_cond, &virqfd_lock);
 	if (!--virqfd_nr)
@@ -532,7 +591,7 @@ int vfio_virqfd_enable(void *opaque, void (*handler)(void *opaque, void *data), 
 	}
 	v->id = virqfd_next_id++;
 	ev.data.u64 = v->id;
-	if (epoll_ctl(watcher->epfd, EPOLL_CTL_ADD, v->fd, &ev)) {
+	if (epoll_ctl(intfd_fd(watcher->epfd), EPOLL_CTL_ADD, intfd_fd(v->fd), &ev)) {
 		rc = -errno;
 		if (!virqfd_nr)
 			watcher_stop_locked();

@@ -39,6 +39,12 @@ int vfio_virqfd_enable(void *opaque, void (*handler)(void *opaque, void *data), 
  */
 void vfio_virqfd_disable(struct virqfd **pvirqfd);
 
+/*
+ * daemon()'s child (util/forkgate.h fork_gate_handover()): the virqfds are
+ * its own; a watcher thread of its own waits on their epoll set again.
+ */
+void vfio_virqfd_take_over(void);
+
 /* Live virqfds of the process and watcher threads not yet gone (tests). */
 unsigned int vfio_virqfd_count(void);
 unsigned int vfio_virqfd_watchers(void);

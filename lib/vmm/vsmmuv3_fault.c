@@ -62,7 +62,13 @@
 
 #include "vmm/vsmmuv3_priv.h"
 
-#define PGFAULT_BATCH 64u /* records per read; a group must fit */
+/*
+ * Records per read. read() hands out whole groups only, so the largest group
+ * must fit: a function has at most its Outstanding Page Request Allocation
+ * outstanding, which the endpoint models cap at 512 (one group of 512 at
+ * most); a group that did not fit would never be read.
+ */
+#define PGFAULT_BATCH 512u
 #define PRIQ_ENT      16u
 
 /* Event record fields (IHI 0070 §7.3). */

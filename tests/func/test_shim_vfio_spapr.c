@@ -18,8 +18,11 @@
  * reads all ones and its stores never reach the device, a mapping made
  * while frozen too; thawed, it shows the device's memory again; a reset
  * freezes and deasserting it thaws; pages the program unmapped stay
- * unmapped.
+ * unmapped. The LOW_POWER features over that: while the device is in low
+ * power its mappings (a forked child's too) raise SIGBUS whatever the PE's
+ * state, and its end gives back what the PE says (all ones while frozen).
  */
+#include <setjmp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -358,6 +361,137 @@ static void test_fork_bar(void *arg)
 	munmap(mem, MEM_SIZE);
 }
 
+/* ------------------------------------------------------------------ */
+/* Low power over EEH                                                 */
+
+static sigjmp_buf touch_jb;
+
+static void touch_handler(int signo)
+{
+	siglongjmp(touch_jb, signo);
+}
+
+/* Load the byte at @p into *@v: the signal the load raised, or 0. */
+static int touch(volatile uint8_t *p, uint8_t *v)
+{
+	struct sigaction sa, old;
+	volatile int got = 0;
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = touch_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	s = sigsetjmp(touch_jb, 1);
+	if (!s)
+		*v = *p;
+	else
+		got = s;
+	sigaction(SIGBUS, &old, NULL);
+	return got;
+}
+
+static int lp(int dev, uint32_t feature)
+{
+	struct vfio_device_feature f = {.argsz = sizeof(f),
+					.flags = VFIO_DEVICE_FEATURE_SET | feature};
+
+	return ioctl(dev, VFIO_DEVICE_FEATURE, &f);
+}
+
+/* The child of test_lowpower_eeh(): 0, or the step that failed. */
+static int lowpower_child(struct dev *b, int go, int ready)
+{
+	uint8_t *w, v, x;
+
+	w = mmap(NULL, DT_BUF_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)(b->bar0 + DT_BUF));
+	if (w == MAP_FAILED)
+		return 1;
+	if (touch(w, &v) || v != 0x3c)
+		return 2;
+	if (write(ready, "1", 1) != 1 || read(go, &x, 1) != 1)
+		return 3;
+	/* The parent entered low power: SIGBUS here too. */
+	if (touch(w + SHIM_PAGE, &v) != SIGBUS)
+		return 4;
+	if (write(ready, "2", 1) != 1 || read(go, &x, 1) != 1)
+		return 5;
+	/* Out of low power, the PE frozen meanwhile: all ones. */
+	if (touch(w, &v) || v != 0xff)
+		return 6;
+	return 0;
+}
+
+static void test_lowpower_eeh(void *arg)
+{
+	struct dev b;
+	uint8_t *win, v;
+	int c, g, go[2], ready[2];
+	pid_t pid;
+
+	(void)arg;
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	g = open("/dev/vfio/3", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(c >= 0 && g >= 0, "container, group 3: %s", strerror(errno));
+	CHECK_OK(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
+	CHECK_OK(ioctl(c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	dev_open(g, &b, "0000:00:05.0");
+	win = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd,
+		   (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(win != MAP_FAILED, "mmap of 05.0's buffer: %s", strerror(errno));
+	memset(win, 0x3c, DT_BUF_SIZE);
+
+	/* Low power, then a freeze (a PE reset): still SIGBUS; EXIT shows all ones. */
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	TAP_CHECK_EQ(touch(win, &v), SIGBUS, "zapped");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_HOT));
+	TAP_CHECK_EQ(touch(win, &v), SIGBUS, "low power wins over the frozen PE");
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	TAP_CHECK(!touch(win, &v) && v == 0xff, "out of low power, frozen: all ones (0x%x)", v);
+	/* Frozen, then low power, then a thaw: still SIGBUS; EXIT gives the device back. */
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	TAP_CHECK_EQ(touch(win + 100, &v), SIGBUS, "zapped over the frozen page");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_DEACTIVATE));
+	TAP_CHECK_EQ(touch(win + 100, &v), SIGBUS, "a thaw does not end low power");
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	TAP_CHECK(!touch(win, &v) && v == 0x3c, "the device's bytes again (0x%x)", v);
+
+#ifdef __SANITIZE_ADDRESS__
+	/* The child's swap agent: see test_fork_bar(). */
+	CHECK_OK(munmap(win, DT_BUF_SIZE));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
+	tap_skip("the forked child's part under AddressSanitizer: make check runs it");
+#endif
+	/* A forked child's mapping: zapped by the parent's entry, then frozen. */
+	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
+	pid = fork_child();
+	if (!pid) {
+		close(go[1]);
+		close(ready[0]);
+		_exit(lowpower_child(&b, go[0], ready[1]));
+	}
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	close(go[0]);
+	close(ready[1]);
+	wait_byte(ready[0]);
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	TAP_CHECK_EQ(write(go[1], "1", 1), 1, "go");
+	wait_byte(ready[0]);
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_HOT));
+	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	TAP_CHECK_EQ(write(go[1], "2", 1), 1, "go");
+	TAP_CHECK_EQ(wait_child(pid), 0, "child step");
+	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_DEACTIVATE));
+	close(go[1]);
+	close(ready[0]);
+	CHECK_OK(munmap(win, DT_BUF_SIZE));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
+}
+
 int main(void)
 {
 	static const struct {
@@ -369,6 +503,8 @@ int main(void)
 		 test_tce_eeh},
 		{"a forked child's BAR mapping: the device's bytes, all ones while frozen",
 		 test_fork_bar},
+		{"LOW_POWER over EEH: SIGBUS whatever the PE's state, a forked child's mapping too",
+		 test_lowpower_eeh},
 	};
 
 	shim_check_preloaded();

@@ -1818,6 +1818,283 @@ static void test_pri_iopf(void *arg)
 	smmu_teardown();
 }
 
+/*
+ * Multi-page Page Request Groups: a dmatest FILL over several pages of a
+ * PRI function, run on a thread (GO returns when the DMA has ended).
+ */
+struct dt_job {
+	struct dmatest *dt;
+	uint64_t dst;
+	uint32_t len, st;
+	pthread_t th;
+};
+
+static void *dt_fill_thread(void *arg)
+{
+	struct dt_job *j = arg;
+
+	j->st = dt_go(j->dt, DMATEST_OP_FILL, 0, j->dst, j->len);
+	return NULL;
+}
+
+#define PRG_FILL 0x0123456789abcdefULL
+
+static void dt_fill_start(struct dt_job *j, struct dmatest *dt, uint64_t dst, uint32_t len)
+{
+	*j = (struct dt_job){.dt = dt, .dst = dst, .len = len};
+	reg_wr(dt, DMATEST_REG_FILL, 8, PRG_FILL);
+	TAP_CHECK(!pthread_create(&j->th, NULL, dt_fill_thread, j), "pthread_create");
+}
+
+/* [off, off + len) of the buffer holds the fill pattern (FILL's byte i is byte i % 8 of it). */
+static bool fill_bytes_ok(size_t off, size_t len)
+{
+	const uint8_t *b = (const uint8_t *)buffer + off;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != (uint8_t)(PRG_FILL >> (8 * (i % 8))))
+			return false;
+	return true;
+}
+
+/*
+ * Wait for a group and read it: the records (at most @max) in @pf, their
+ * count returned. read() hands out whole groups, so a buffer of @max
+ * records holds the group when it has no more.
+ */
+static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
+{
+	struct pollfd p = {.fd = ffd, .events = POLLIN};
+	ssize_t n;
+
+	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
+	n = uiommu_read(fd_file(ffd), pf, max * sizeof(*pf));
+	TAP_CHECK(n > 0 && n % (ssize_t)sizeof(*pf) == 0, "read a group: %zd", n);
+	return n > 0 ? (unsigned int)((size_t)n / sizeof(*pf)) : 0;
+}
+
+/*
+ * The records of one group as iommufd defines them: one per page at
+ * @addrs (in order), the device, @perm, one group index and one cookie,
+ * LAST_PAGE on the final record only.
+ */
+static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, const uint64_t *addrs,
+			unsigned int want, uint32_t dev_id, uint32_t perm)
+{
+	TAP_CHECK_EQ(n, want, "records in the group");
+	for (unsigned int k = 0; k < n && k < want; k++) {
+		TAP_CHECK_EQ(pf[k].addr, addrs[k], "record %u: page", k);
+		TAP_CHECK_EQ(pf[k].flags, k + 1 == n ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0,
+			     "record %u: LAST_PAGE on the last only", k);
+		TAP_CHECK_EQ(pf[k].perm, perm, "record %u: perm", k);
+		TAP_CHECK_EQ(pf[k].dev_id, dev_id, "record %u: dev_id", k);
+		TAP_CHECK_EQ(pf[k].grpid, pf[0].grpid, "record %u: one group index", k);
+		TAP_CHECK_EQ(pf[k].cookie, pf[0].cookie, "record %u: one cookie", k);
+		TAP_CHECK_EQ(pf[k].length, 0, "record %u: length", k);
+	}
+}
+
+/*
+ * A DMA that faults on several pages sends one Page Request Group with a
+ * request for each faulting page (not the ones that translate), in
+ * address order, Last on the final one; the fault queue hands it out as
+ * one group, one response answers it, the DMA completes with every byte.
+ * INVALID fails the DMA; the allocation bound splits a larger DMA into
+ * groups of at most the allocation, one outstanding at a time.
+ */
+static void test_pri_group(void *arg)
+{
+	const uint32_t perm = IOMMU_PGFAULT_PERM_WRITE | IOMMU_PGFAULT_PERM_PRIV;
+	struct smmuv3_dev_params bp = {
+		.sid = SID_B, .is_pci = true, .ats = true, .pri = true, .pri_alloc = 2};
+	struct iommu_hwpt_page_response bogus = {.cookie = 77, .code = IOMMUFD_PAGE_RESP_SUCCESS};
+	struct iommu_hwpt_pgfault pf[8];
+	struct smmuv3_iommu_stats st0, st1;
+	struct pcie_ep_stats e0, e1;
+	uint32_t ioas, hwpt, hwpt_b, fault_id;
+	struct dmatest *dt, *dtb;
+	struct dt_job j;
+	struct hwdev a, b;
+	unsigned int n;
+	int ffd, err;
+
+	smmu_setup();
+	a = sdev_new_pcie(SID_A, true);
+	b = sdev_new_p(&bp);
+	ioas = ioas_alloc();
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(_hwpt_alloc_data(b.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt_b));
+	CHECK_OK(sdev_attach(&a, hwpt));
+	CHECK_OK(sdev_attach(&b, hwpt_b));
+	dt = dmatest_create(a.udev, NULL, &err);
+	TAP_CHECK(dt, "dmatest_create: %d", err);
+	dt_enable(dt);
+	dtb = dmatest_create(b.udev, NULL, &err);
+	TAP_CHECK(dtb, "dmatest_create: %d", err);
+	dt_enable(dtb);
+	memset(buffer, 0, BUFFER_SIZE);
+
+	/*
+	 * Pages 0 and 2 mapped; a FILL of 0x800..0x4800 (pages 0 to 4): the
+	 * group names pages 1, 3 and 4, write, in order.
+	 */
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 2 * PAGE_SIZE, PAGE_SIZE, IOVA + 2 * PAGE_SIZE);
+	smmuv3_iommu_get_stats(smmu, &st0);
+	e0 = ep_stats(&a);
+	/* No group was read: no cookie a response could name (EINVAL). */
+	TAP_CHECK(uiommu_write(fd_file(ffd), &bogus, sizeof(bogus)) < 0 && errno == EINVAL,
+		  "a response naming no group read: EINVAL");
+	dt_fill_start(&j, dt, IOVA + 0x800, 4 * PAGE_SIZE);
+	n = group_read(ffd, pf, ARRAY_SIZE_T(pf));
+	{
+		const uint64_t want[] = {IOVA + PAGE_SIZE, IOVA + 3 * PAGE_SIZE,
+					 IOVA + 4 * PAGE_SIZE};
+
+		group_check(pf, n, want, 3, a.id, perm);
+	}
+	TAP_CHECK(pf[0].grpid < 512, "PRG index");
+	/* Nothing else is queued: the device waits for this group's response. */
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf + 4, sizeof(pf[0])), 0, "one group only");
+	ioas_map_fixed(ioas, (uint8_t *)buffer + PAGE_SIZE, PAGE_SIZE, IOVA + PAGE_SIZE);
+	ioas_map_fixed(ioas, (uint8_t *)buffer + 3 * PAGE_SIZE, 2 * PAGE_SIZE,
+		       IOVA + 3 * PAGE_SIZE);
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	/* The group is answered: its cookie is gone. */
+	bogus.cookie = pf[0].cookie;
+	TAP_CHECK(uiommu_write(fd_file(ffd), &bogus, sizeof(bogus)) < 0 && errno == EINVAL,
+		  "a second response to the group: EINVAL");
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.st, DMATEST_STATUS_DONE, "FILL done after one response");
+	TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_DONE_BYTES, 4), 4 * PAGE_SIZE, "DONE_BYTES");
+	TAP_CHECK(fill_bytes_ok(0x800, 4 * PAGE_SIZE), "every byte filled");
+	TAP_CHECK(!((uint8_t *)buffer)[0x7ff] && !((uint8_t *)buffer)[0x4800], "nothing around");
+	smmuv3_iommu_get_stats(smmu, &st1);
+	e1 = ep_stats(&a);
+	TAP_CHECK_EQ(st1.pprs - st0.pprs, 3, "three PRI queue records");
+	TAP_CHECK_EQ(st1.pri_iopfs - st0.pri_iopfs, 3, "all three to the fault queue");
+	TAP_CHECK_EQ(e1.prgs - e0.prgs, 1, "one group");
+	TAP_CHECK_EQ(e1.page_reqs - e0.page_reqs, 3, "three page requests");
+	TAP_CHECK_EQ(e1.prg_success - e0.prg_success, 1, "one response");
+
+	/* INVALID: the DMA fails at the first page, nothing moved. */
+	dt_fill_start(&j, dt, IOVA + 6 * PAGE_SIZE, 3 * PAGE_SIZE);
+	n = group_read(ffd, pf, ARRAY_SIZE_T(pf));
+	{
+		const uint64_t want[] = {IOVA + 6 * PAGE_SIZE, IOVA + 7 * PAGE_SIZE,
+					 IOVA + 8 * PAGE_SIZE};
+
+		group_check(pf, n, want, 3, a.id, perm);
+	}
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(status_err(j.st), DMATEST_ERR_DMA_FAULT, "FILL failed");
+	TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_DONE_BYTES, 4), 0, "nothing moved");
+	TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_IOVA, 8), IOVA + 6 * PAGE_SIZE, "FAULT_IOVA");
+	TAP_CHECK_EQ(reg_rd(dt, DMATEST_REG_FAULT_INFO, 4),
+		     DMATEST_FAULT_WRITE | EVT_F_TRANSLATION << DMATEST_FAULT_REASON_SHIFT |
+			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
+		     "FAULT_INFO: a write, F_TRANSLATION");
+	reg_wr(dt, DMATEST_REG_STATUS, 4, DMATEST_STATUS_ERROR | DMATEST_STATUS_DONE);
+
+	/*
+	 * B's Outstanding Page Request Allocation is 2: a FILL of five
+	 * unmapped pages (10..14) asks in groups of at most two, each after
+	 * the previous one's response; the program maps what each names.
+	 */
+	e0 = ep_stats(&b);
+	dt_fill_start(&j, dtb, IOVA + 10 * PAGE_SIZE, 5 * PAGE_SIZE);
+	for (unsigned int g = 0, page = 10; g < 3; g++) {
+		uint64_t want[2] = {IOVA + page * PAGE_SIZE, IOVA + (page + 1) * PAGE_SIZE};
+		unsigned int cnt = g < 2 ? 2 : 1;
+
+		n = group_read(ffd, pf, ARRAY_SIZE_T(pf));
+		group_check(pf, n, want, cnt, b.id, perm);
+		ioas_map_fixed(ioas, (uint8_t *)buffer + page * PAGE_SIZE, cnt * PAGE_SIZE,
+			       IOVA + page * PAGE_SIZE);
+		fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+		page += cnt;
+	}
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.st, DMATEST_STATUS_DONE, "FILL done after three groups");
+	TAP_CHECK(fill_bytes_ok(10 * PAGE_SIZE, 5 * PAGE_SIZE), "every byte filled");
+	e1 = ep_stats(&b);
+	TAP_CHECK_EQ(e1.prgs - e0.prgs, 3, "three groups");
+	TAP_CHECK_EQ(e1.page_reqs - e0.page_reqs, 5, "five page requests");
+	TAP_CHECK_EQ(e1.prg_max_outstanding, 2, "never more than the allocation outstanding");
+
+	dmatest_destroy(dt);
+	dmatest_destroy(dtb);
+	sdev_free(&a);
+	sdev_free(&b);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
+/*
+ * PRI queue overflow in the middle of a group (IHI 0070 §8.2): the records
+ * that fit are written, the rest (Last among them) lost and the lost Last
+ * answered by the SMMU, so the group would never complete in the fault
+ * queue. The driver reports what was written, then drops the device's
+ * partial groups before acknowledging the overflow: a later group with
+ * the same index is one of its own, not the stale records plus its Last.
+ * The requests are an endpoint's messages sent by hand (smmuv3_pri_request)
+ * into a PRI queue of two entries.
+ */
+static void test_priq_overflow_group(void *arg)
+{
+	struct smmuv3_ppr ppr = {.sid = SID_A, .ssid = SMMU_NO_SSID, .perm = PT_PROT_W, .prgi = 5};
+	struct smmuv3_iommu_params p;
+	struct smmuv3_iommu_stats st;
+	struct iommu_hwpt_pgfault pf[4];
+	uint32_t ioas, hwpt, fault_id;
+	struct hwdev a;
+	int ffd;
+
+	iommufd_setup();
+	smmuv3_iommu_params_default(&p);
+	p.priq_log2 = 1;
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+	a = sdev_new_pcie(SID_A, true);
+	ioas = ioas_alloc();
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(sdev_attach(&a, hwpt));
+
+	/* Three requests of group 5: two fit, the Last is lost (the SMMU answers it). */
+	for (unsigned int k = 0; k < 3; k++) {
+		ppr.addr = IOVA + k * PAGE_SIZE;
+		ppr.last = k == 2;
+		TAP_CHECK_EQ(smmuv3_pri_request(smmuv3_iommu_hw(smmu), &ppr), k < 2 ? 0 : -ENOSPC,
+			     "request %u", k);
+	}
+	smmuv3_iommu_process_priq(smmu);
+	smmuv3_iommu_get_stats(smmu, &st);
+	TAP_CHECK_EQ(st.pprs, 2, "two records consumed");
+	TAP_CHECK_EQ(st.priq_overflows, 1, "the overflow seen");
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), 0, "no complete group");
+
+	/* The device asks again under the same index: its group alone, one page. */
+	ppr.addr = IOVA + 7 * PAGE_SIZE;
+	ppr.last = true;
+	TAP_CHECK_EQ(smmuv3_pri_request(smmuv3_iommu_hw(smmu), &ppr), 0, "written after the ack");
+	smmuv3_iommu_process_priq(smmu);
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), sizeof(pf[0]),
+		     "one record: the stale partial group was dropped");
+	TAP_CHECK_EQ(pf[0].addr, IOVA + 7 * PAGE_SIZE, "its page");
+	TAP_CHECK_EQ(pf[0].grpid, 5, "its index");
+	TAP_CHECK_EQ(pf[0].flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE, "LAST_PAGE");
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
 /* Nested: EATS from the vSTE; the guest's ATC_INV reaches its device's physical SID only. */
 static void test_ats_nested(void *arg)
 {
@@ -2429,6 +2706,10 @@ int main(void)
 		 test_dirty_nested},
 		{"ATS: EATS, the device's ATC, unmap invalidation", test_ats},
 		{"PRI: page requests to the fault queue, CMD_PRI_RESP", test_pri_iopf},
+		{"PRI: multi-page groups of a dmatest FILL, one response, the allocation bound",
+		 test_pri_group},
+		{"PRI queue overflow mid-group: the partial group dropped",
+		 test_priq_overflow_group},
 		{"ATS nested: vSTE EATS, forwarded ATC_INV to the right SID", test_ats_nested},
 		{"stage-1 paging: STE, CD 0, stage-1 walk, TLBI_NH_VA, replace", test_s1_paging},
 		{"PASIDs: CDs, S1DSS, DMA with SSID, replace, detach, errnos", test_pasid},

@@ -1796,6 +1796,28 @@ static void test_failnth(void *arg)
 
 			rc = uiommu_ioctl(dev, VFIO_DEVICE_IOEVENTFD, &ie);
 		}
+		/* Low power with a wake-up eventfd, a BAR mapped while engaged (zapped). */
+		if (!rc) {
+			struct {
+				struct vfio_device_feature hdr;
+				struct vfio_device_low_power_entry_with_wakeup w;
+			} f = {
+				.hdr = {.argsz = sizeof(f),
+					.flags = VFIO_DEVICE_FEATURE_SET |
+						 VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP},
+				.w = {.wakeup_eventfd = efd},
+			};
+			void *p;
+
+			rc = uiommu_ioctl(dev, VFIO_DEVICE_FEATURE, &f);
+			p = rc ? MAP_FAILED
+			       : uiommu_mmap(dev, NULL, PAGE_SIZE, PROT_READ, MAP_SHARED,
+					     2ULL << 40);
+			if (!rc && p == MAP_FAILED)
+				rc = -1;
+			if (!rc)
+				CHECK_OK(uiommu_munmap(p, PAGE_SIZE));
+		}
 		/* INTx in MSI-X's place, with an unmask eventfd (left set: the close ends it). */
 		if (!rc)
 			rc = set_irqs(dev, TRIG_NONE, 2, 0, 0, NULL, 0);

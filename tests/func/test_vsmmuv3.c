@@ -958,6 +958,7 @@ static unsigned int dma_fill_quiet(struct dmatest *d, uint64_t iova, uint32_t le
 struct dma_job {
 	struct dmatest *d;
 	uint64_t iova, pattern;
+	uint32_t len; /* 64 unless set (job_start_len) */
 	unsigned int err;
 	pthread_t th;
 };
@@ -966,7 +967,7 @@ static void *dma_job_run(void *arg)
 {
 	struct dma_job *j = arg;
 
-	j->err = dma_fill_quiet(j->d, j->iova, 64, j->pattern);
+	j->err = dma_fill_quiet(j->d, j->iova, j->len ? j->len : 64, j->pattern);
 	return NULL;
 }
 
@@ -974,6 +975,13 @@ static void job_start(struct dma_job *j, struct vm *vm, unsigned int dev, uint64
 		      uint64_t pattern)
 {
 	*j = (struct dma_job){.d = vm->dt[dev], .iova = iova, .pattern = pattern};
+	TAP_CHECK(!pthread_create(&j->th, NULL, dma_job_run, j), "DMA thread");
+}
+
+static void job_start_len(struct dma_job *j, struct vm *vm, unsigned int dev, uint64_t iova,
+			  uint32_t len, uint64_t pattern)
+{
+	*j = (struct dma_job){.d = vm->dt[dev], .iova = iova, .pattern = pattern, .len = len};
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_job_run, j), "DMA thread");
 }
 
@@ -1399,6 +1407,192 @@ static void test_priq_overflow(void *arg)
 	vm_down(&vm);
 }
 
+/*
+ * The guest's PRI records [cons, cons + n) (a queue of 2^@log2): device
+ * 0's requests for @pages in order, Write, one PRG index (returned), Last
+ * on the final one when @last, else on none.
+ */
+static uint16_t pri_group_check(struct vm *vm, uint64_t priq, unsigned int log2, uint32_t cons,
+				const uint64_t *pages, unsigned int n, bool last)
+{
+	uint16_t prgi = 0;
+
+	for (unsigned int k = 0; k < n; k++) {
+		uint64_t at = priq + 16ULL * ((cons + k) & ((1u << log2) - 1));
+		uint64_t w0 = ram64(vm, at), w1 = ram64(vm, at + 8);
+
+		if (!k)
+			prgi = (uint16_t)(w1 & 0x1ff);
+		TAP_CHECK_EQ((uint32_t)w0, VSID0, "record %u: the vSID", k);
+		TAP_CHECK_EQ((w0 >> 62) & 1, last && k + 1 == n, "record %u: Last", k);
+		TAP_CHECK((w0 >> 61) & 1, "record %u: Write", k);
+		TAP_CHECK(!(w0 >> 63), "record %u: no SSV", k);
+		TAP_CHECK_EQ(w1 & ~0xfffULL, pages[k], "record %u: page", k);
+		TAP_CHECK_EQ(w1 & 0x1ff, prgi, "record %u: one PRG index", k);
+	}
+	return prgi;
+}
+
+/*
+ * A DMA over several pages the guest has not mapped: the guest's PRI
+ * queue gets one record per faulting page (the mapped one skipped), one
+ * PRG index, Last on the final record; one CMD_PRI_RESP answers the group
+ * and the DMA moves every byte. A queue too small for the group (§8.2):
+ * the records that fit are written, the rest (Last among them) lost,
+ * OVFLG toggles and the front end answers the group Success; a
+ * CMD_PRI_RESP naming the partial group is ignored (nothing pending).
+ */
+static void test_pri_group(void *arg)
+{
+	const uint64_t pat = 0x5a5a5a5a00000000ULL | 0x1234;
+	struct vsmmuv3_stats st0, st1;
+	struct dma_job j;
+	uint64_t w[2], priq;
+	uint32_t prod;
+	uint16_t prgi;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq(&vm); /* 16 entries */
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+
+	/* 0x8000 mapped; a FILL of 0x8800..0xb800: records for 0x9000, 0xa000, 0xb000. */
+	s1_map_page(&vm, 0x8000);
+	vsmmuv3_get_stats(vm.vs, &st0);
+	job_start_len(&j, &vm, 0, IOVA + 0x8800, 0x3000, pat);
+	fault_wait(&vm);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 3, "three records");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod & 0x1f, 3, "PRIQ_PROD moved by three");
+	{
+		const uint64_t pages[] = {IOVA + 0x9000, IOVA + 0xa000, IOVA + 0xb000};
+
+		prgi = pri_group_check(&vm, priq, PRIQ_LOG2, 0, pages, 3, true);
+	}
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, prod);
+	s1_map_page(&vm, 0x9000);
+	s1_map_page(&vm, 0xa000);
+	s1_map_page(&vm, 0xb000);
+	pri_resp_words(prgi, 2, w);
+	cmd_sync_ok(&vm, w);
+	TAP_CHECK_EQ(job_end(&j), 0, "one CMD_PRI_RESP: the DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x8800), pat, "its first bytes");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0xb7f8), pat, "its last bytes");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0xb800), 0, "nothing after");
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.pri_reqs - st0.pri_reqs, 3, "three PRI records");
+	TAP_CHECK_EQ(st1.page_resps - st0.page_resps, 1, "one page response");
+	vm_down(&vm);
+
+	/*
+	 * A queue of 4 and a group of 5 (0x10000..0x14fff, mapped before the
+	 * pump runs, so the device's second try succeeds): 4 records without
+	 * Last, OVFLG, the group answered Success by the front end.
+	 */
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq_n(&vm, 2);
+	guest_s1_setup(&vm);
+	nested_ste_words(&vm, VSID0, true, true);
+	vsmmuv3_get_stats(vm.vs, &st0);
+	job_start_len(&j, &vm, 0, IOVA + 0x10000, 0x5000, pat);
+	fault_wait(&vm);
+	for (unsigned int k = 0; k < 5; k++)
+		s1_map_page(&vm, 0x10000 + 0x1000 * k);
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 4, "four records");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 4, "PRIQ_PROD: full, OVFLG toggled");
+	{
+		const uint64_t pages[] = {IOVA + 0x10000, IOVA + 0x11000, IOVA + 0x12000,
+					  IOVA + 0x13000};
+
+		prgi = pri_group_check(&vm, priq, 2, 0, pages, 4, false);
+	}
+	TAP_CHECK_EQ(job_end(&j), 0, "answered Success: the device's second try completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x14ff8), pat, "its last bytes");
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.page_resps - st0.page_resps, 1, "the front end's response");
+	/* The guest answers the group it never saw end: nothing is pending, ignored. */
+	pri_resp_words(prgi, 2, w);
+	cmd_sync_ok(&vm, w);
+	vsmmuv3_get_stats(vm.vs, &st0);
+	TAP_CHECK_EQ(st0.page_resps, st1.page_resps, "no response for a partial group");
+	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, 4 | VSMMUV3_Q_OVFLG);
+	vm_down(&vm);
+}
+
+/*
+ * CD.S = 1 on the stream of the PCIe function with ATS and PRI. IHI 0070:
+ * CD.S = 1 is ILLEGAL (C_BAD_CD) with STE.S1STALLD = 1 or STALL_MODEL
+ * 0b01, and nowhere else (being PCIe is no condition of it); an ATS
+ * Translation Request never stalls: its translation fault is reported in
+ * the completion, not recorded, and the function uses PRI. So with the
+ * guest's S1STALLD = 0 the DMA asks through the PRI queue (no event) and
+ * completes after CMD_PRI_RESP; with S1STALLD = 1 the guest's EVTQ gets
+ * C_BAD_CD with its vSID and the DMA fails, nothing asked.
+ */
+static void test_pri_cd_stall(void *arg)
+{
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .stall = true};
+	struct vsmmuv3_stats st0, st1;
+	struct smmuv3_evt e;
+	struct dma_job j;
+	uint64_t w[8], priq;
+	uint16_t prgi;
+	struct vm vm;
+
+	vm_host_opts(&vm, true);
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_IDR0, 4) >> 24) & 3, 0, "STALL_MODEL 0b00");
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq(&vm);
+	guest_s1_setup(&vm);
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste_words(&vm, VSID0, false, true);
+	vsmmuv3_get_stats(vm.vs, &st0);
+
+	/* S1STALLD = 0: a page request, no event; answered, the DMA completes. */
+	job_start(&j, &vm, 0, IOVA + 0x3000, 0x5151);
+	prgi = pri_record(&vm, priq, IOVA + 0x3000);
+	TAP_CHECK(!evt_next(&vm, &e), "no event record");
+	s1_map_page(&vm, 0x3000);
+	{
+		uint64_t r[2];
+
+		pri_resp_words(prgi, 2, r);
+		cmd_sync_ok(&vm, r);
+	}
+	TAP_CHECK_EQ(job_end(&j), 0, "CD.S = 1, S1STALLD = 0: the DMA completed through PRI");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x5151, "its bytes");
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.stalls - st0.stalls, 0, "no stall");
+
+	/* S1STALLD = 1: CD.S = 1 is ILLEGAL, C_BAD_CD with the vSID; the DMA fails. */
+	nested_ste_words(&vm, VSID0, true, true);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x6000, 64, 0x5252), DMATEST_ERR_DMA_FAULT,
+		     "CD.S = 1, S1STALLD = 1: a DMA fault");
+	TAP_CHECK(vsmmuv3_poll_events(vm.vs) >= 1, "the pump moved a record");
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x0a, "C_BAD_CD");
+	TAP_CHECK_EQ(e.sid, VSID0, "the guest's SID");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x6000), 0, "nothing written");
+	vsmmuv3_get_stats(vm.vs, &st0);
+	TAP_CHECK_EQ(st0.pri_reqs, st1.pri_reqs, "no page request");
+	vm_down(&vm);
+}
+
 static int nth_wr(struct vm *vm, uint64_t off, unsigned int size, uint64_t val, unsigned long n)
 {
 	(void)n;
@@ -1725,6 +1919,10 @@ int main(void)
 		 test_stall},
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
 		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
+		{"PRI groups: N records, one CMD_PRI_RESP; a group cut by overflow",
+		 test_pri_group},
+		{"CD.S = 1 on a PRI function: PRI under S1STALLD = 0, C_BAD_CD under 1",
+		 test_pri_cd_stall},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},
 		{"fail-nth with the fault queue (a stalling device's STE)", test_failnth_faults},
 		{"a random guest: no crash, no VMM error, no DMA outside guest RAM", test_fuzz},

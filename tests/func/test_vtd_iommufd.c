@@ -955,6 +955,261 @@ static void test_iopf_nested(void *arg)
 	vtd_teardown();
 }
 
+static struct pcie_ep_stats vtd_ep_stats(struct hwdev *d)
+{
+	struct pcie_ep_stats st;
+
+	vtd_ep_get_stats(vtd_iommu_dev_ep(d->udev), &st);
+	return st;
+}
+
+struct dt_job {
+	struct dmatest *dt;
+	uint64_t dst;
+	uint32_t len, st;
+	pthread_t th;
+};
+
+static void *dt_fill_thread(void *arg)
+{
+	struct dt_job *j = arg;
+
+	j->st = dt_go(j->dt, DMATEST_OP_FILL, 0, j->dst, j->len);
+	return NULL;
+}
+
+#define PRG_FILL 0xfedcba9876543210ULL
+
+static void dt_fill_start(struct dt_job *j, struct dmatest *dt, uint64_t dst, uint32_t len)
+{
+	*j = (struct dt_job){.dt = dt, .dst = dst, .len = len};
+	reg_wr(dt, DMATEST_REG_FILL, 8, PRG_FILL);
+	TAP_CHECK(!pthread_create(&j->th, NULL, dt_fill_thread, j), "pthread_create");
+}
+
+/* Wait for one group and read it (whole groups only): the count of records. */
+static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
+{
+	struct pollfd p = {.fd = ffd, .events = POLLIN};
+	ssize_t n;
+
+	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
+	n = uiommu_read(fd_file(ffd), pf, max * sizeof(*pf));
+	TAP_CHECK(n > 0 && n % (ssize_t)sizeof(*pf) == 0, "read a group: %zd", n);
+	return n > 0 ? (unsigned int)((size_t)n / sizeof(*pf)) : 0;
+}
+
+/* One group's records: pages @addrs in order, PASID 5, a user write, LAST_PAGE on the last. */
+static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, const uint64_t *addrs,
+			unsigned int want, uint32_t dev_id)
+{
+	const uint32_t flags = IOMMU_PGFAULT_FLAGS_PASID_VALID | 1u << 2; /* + NEEDS_PASID */
+
+	TAP_CHECK_EQ(n, want, "records in the group");
+	for (unsigned int k = 0; k < n && k < want; k++) {
+		TAP_CHECK_EQ(pf[k].addr, addrs[k], "record %u: page", k);
+		TAP_CHECK_EQ(pf[k].flags, flags | (k + 1 == n ? IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0),
+			     "record %u: flags, LAST_PAGE on the last only", k);
+		TAP_CHECK_EQ(pf[k].pasid, 5, "record %u: pasid", k);
+		TAP_CHECK_EQ(pf[k].perm, IOMMU_PGFAULT_PERM_WRITE, "record %u: perm", k);
+		TAP_CHECK_EQ(pf[k].dev_id, dev_id, "record %u: dev_id", k);
+		TAP_CHECK_EQ(pf[k].grpid, pf[0].grpid, "record %u: one group index", k);
+		TAP_CHECK_EQ(pf[k].cookie, pf[0].cookie, "record %u: one cookie", k);
+	}
+}
+
+/*
+ * A dmatest FILL with PASID 5 over guest pages, some not mapped: one page
+ * request group names each page that faults (address order, LPIG on the
+ * last), one page group response answers it and every byte lands; with an
+ * Outstanding Page Request Allocation of 2, five pages take groups of 2,
+ * 2 and 1.
+ */
+static void test_iopf_group(void *arg)
+{
+	uint32_t ioas, parent, nested, fault_id;
+	struct vtd_dev_params bp = {.sid = SID_B,
+				    .is_pci = true,
+				    .pasid_bits = 8,
+				    .ats = true,
+				    .pri = true,
+				    .pri_alloc = 2};
+	struct iommu_hwpt_pgfault pf[8];
+	struct pcie_ep_stats e0, e1;
+	struct dmatest *dt[2];
+	struct hwdev d[2];
+	struct dt_job j;
+	struct guest g;
+	unsigned int n;
+	int ffd, err;
+
+	iopf_setup();
+	d[0] = vdev_pcie(SID_A, true, true);
+	d[1] = vdev_new_p(&bp);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	parent = hwpt_alloc(d[0].id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(
+			d[0].id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+			fault_id, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		CHECK_OK(vdev_attach(&d[i], 5, nested));
+		dt[i] = dmatest_create(d[i].udev, NULL, &err);
+		TAP_CHECK(dt[i], "dmatest_create: %d", err);
+		dt_enable(dt[i]);
+		cfg_wr(dt[i], DMATEST_EXT_CAP_PASID + PCI_PASID_CTRL, 2, PCI_PASID_CTRL_ENABLE);
+		reg_wr(dt[i], DMATEST_REG_PASID, 4, 5 | DMATEST_PASID_VALID);
+	}
+
+	/* 0x60000, 0x62000 mapped: a FILL of 0x60800..0x64800 asks for 0x61000, 0x63000, 0x64000 */
+	guest_map(&g, 0x60000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
+	guest_map(&g, 0x62000, GRAM_IPA + DATA_OFF + 0x2000, PT_PROT_RW);
+	e0 = vtd_ep_stats(&d[0]);
+	dt_fill_start(&j, dt[0], 0x60800, 0x4000);
+	n = group_read(ffd, pf, 8);
+	{
+		const uint64_t want[] = {0x61000, 0x63000, 0x64000};
+
+		group_check(pf, n, want, 3, d[0].id);
+	}
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf + 4, sizeof(pf[0])), 0, "one group only");
+	guest_map(&g, 0x61000, GRAM_IPA + DATA_OFF + 0x1000, PT_PROT_RW);
+	guest_map(&g, 0x63000, GRAM_IPA + DATA_OFF + 0x3000, PT_PROT_RW);
+	guest_map(&g, 0x64000, GRAM_IPA + DATA_OFF + 0x4000, PT_PROT_RW);
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.st, DMATEST_STATUS_DONE, "FILL done after one response");
+	for (size_t i = 0; i < 0x4000; i++) {
+		if (g.ram[DATA_OFF + 0x800 + i] != (uint8_t)(PRG_FILL >> (8 * (i % 8)))) {
+			TAP_CHECK(false, "byte 0x%zx of the FILL", i);
+			break;
+		}
+	}
+	e1 = vtd_ep_stats(&d[0]);
+	TAP_CHECK_EQ(e1.prgs - e0.prgs, 1, "one group");
+	TAP_CHECK_EQ(e1.page_reqs - e0.page_reqs, 3, "three page requests");
+
+	/* INVALID fails the FILL at its first page. */
+	dt_fill_start(&j, dt[0], 0x70000, 0x2000);
+	n = group_read(ffd, pf, 8);
+	{
+		const uint64_t want[] = {0x70000, 0x71000};
+
+		group_check(pf, n, want, 2, d[0].id);
+	}
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(status_err(j.st), DMATEST_ERR_DMA_FAULT, "FILL failed");
+	TAP_CHECK_EQ(reg_rd(dt[0], DMATEST_REG_DONE_BYTES, 4), 0, "nothing moved");
+	TAP_CHECK_EQ(reg_rd(dt[0], DMATEST_REG_FAULT_IOVA, 8), 0x70000, "FAULT_IOVA");
+
+	/* Allocation 2: five pages in groups of 2, 2, 1, each after the last one's response. */
+	e0 = vtd_ep_stats(&d[1]);
+	dt_fill_start(&j, dt[1], 0x80000, 0x5000);
+	for (unsigned int grp = 0, page = 0; grp < 3; grp++) {
+		const uint64_t want[2] = {0x80000 + page * 0x1000ULL, 0x81000 + page * 0x1000ULL};
+		unsigned int cnt = grp < 2 ? 2 : 1;
+
+		n = group_read(ffd, pf, 8);
+		group_check(pf, n, want, cnt, d[1].id);
+		for (unsigned int k = 0; k < cnt; k++)
+			guest_map(&g, want[k],
+				  GRAM_IPA + DATA_OFF + 0x10000 + (page + k) * 0x1000ULL,
+				  PT_PROT_RW);
+		fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS);
+		page += cnt;
+	}
+	pthread_join(j.th, NULL);
+	TAP_CHECK_EQ(j.st, DMATEST_STATUS_DONE, "FILL done after three groups");
+	TAP_CHECK_EQ(g.ram[DATA_OFF + 0x14fff], (uint8_t)(PRG_FILL >> 56), "last byte");
+	e1 = vtd_ep_stats(&d[1]);
+	TAP_CHECK_EQ(e1.prgs - e0.prgs, 3, "three groups");
+	TAP_CHECK_EQ(e1.page_reqs - e0.page_reqs, 5, "five page requests");
+	TAP_CHECK_EQ(e1.prg_max_outstanding, 2, "never more than the allocation outstanding");
+
+	for (unsigned int i = 0; i < 2; i++) {
+		dmatest_destroy(dt[i]);
+		iommufd_device_detach(d[i].idev, 5);
+		vdev_free(&d[i]);
+	}
+	CHECK_OK(fd_close(ffd));
+	guest_destroy(&g);
+	vtd_teardown();
+}
+
+/*
+ * Page request queue overflow in the middle of a group: the descriptors
+ * that fit are written, the rest (LPIG among them) dropped with PRO set
+ * and the dropped LPIG answered by the unit. The driver reports what was
+ * written, then drops the device's partial groups before clearing PRO
+ * (Linux: iopf_queue_discard_partial): a later group with the same index
+ * stands alone. The requests are the endpoint's messages sent by hand
+ * (vtd_page_request) into the driver's queue of 128 descriptors.
+ */
+static void test_prq_overflow_group(void *arg)
+{
+	struct vtd_page_req pr = {
+		.sid = SID_A, .pasid_valid = true, .pasid = 5, .write = true, .prgi = 9};
+	uint32_t ioas, parent, nested, fault_id;
+	struct iommu_hwpt_pgfault pf[2];
+	struct vtd_iommu_stats st;
+	struct guest g;
+	struct hwdev a;
+	unsigned int k;
+	int ffd;
+
+	iopf_setup();
+	a = vdev_pcie(SID_A, true, true);
+	ioas = ioas_alloc();
+	guest_init(&g, ioas);
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	{
+		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
+
+		CHECK_OK(_hwpt_alloc_data(
+			a.id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
+			IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	}
+	CHECK_OK(vdev_attach(&a, 5, nested));
+
+	/* 127 descriptors fill the queue; the 128th, the group's last, is dropped. */
+	for (k = 0; k < 128; k++) {
+		pr.addr = 0x100000 + k * 0x1000ULL;
+		pr.last = k == 127;
+		if (vtd_page_request(vtd_iommu_hw(vtd), &pr) != (k < 127 ? 0 : -ENOSPC))
+			break;
+	}
+	TAP_CHECK_EQ(k, 128, "127 written, the last dropped");
+	vtd_iommu_process_prq(vtd);
+	vtd_iommu_get_stats(vtd, &st);
+	TAP_CHECK_EQ(st.prq_overflows, 1, "PRO seen");
+	TAP_CHECK_EQ(st.iopfs, 127, "127 requests to the fault queue");
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), 0, "no complete group");
+
+	/* The device asks again under index 9: a group of its own. */
+	pr.addr = 0x300000;
+	pr.last = true;
+	TAP_CHECK_EQ(vtd_page_request(vtd_iommu_hw(vtd), &pr), 0, "written after PRO cleared");
+	vtd_iommu_process_prq(vtd);
+	TAP_CHECK_EQ(uiommu_read(fd_file(ffd), pf, sizeof(pf)), sizeof(pf[0]),
+		     "one record: the stale partial group was dropped");
+	TAP_CHECK_EQ(pf[0].addr, 0x300000, "its page");
+	TAP_CHECK_EQ(pf[0].grpid, 9, "its index");
+	fault_respond(ffd, pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID);
+
+	iommufd_device_detach(a.idev, 5);
+	vdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	guest_destroy(&g);
+	vtd_teardown();
+}
+
 /* ------------------------------------------------------------------ */
 /* dmatest behind VT-d                                                */
 
@@ -1171,6 +1426,10 @@ int main(void)
 		{"PASID attach: paging and nested, DMA with a PASID", test_pasid},
 		{"IOPF: which devices take a fault queue (ENODEV without PRI)", test_iopf_errno},
 		{"IOPF: page requests to the fault queue, page group responses", test_iopf_nested},
+		{"IOPF: multi-page groups of a dmatest FILL, one response, the allocation bound",
+		 test_iopf_group},
+		{"page request queue overflow mid-group: the partial group dropped",
+		 test_prq_overflow_group},
 		{"dmatest behind VT-d: COPY and a fault", test_dmatest},
 		{"devices: SIDs, PASID widths, both root-entry halves", test_devices},
 		{"DMA while PASID entries and mappings change", test_concurrent},

@@ -53,9 +53,12 @@
  *          told of, ATC_INV sizes)
  *     5    DMA by function sel & 1 (sel byte, 8 address bytes, length
  *          byte; sel bit 5: with PASID 1 + sel bit 6, which the STE's
- *          S1CDMax and CDs 1..3 serve): a fill or a read at an IOVA, a GPA, the RAM's edges, the
- *          canary's host address or anywhere; recoverable: on the
- *          function's thread, and nothing while its last DMA still waits
+ *          S1CDMax and CDs 1..3 serve; sel bit 7: the length in 256-byte
+ *          units, up to 64 KiB: a DMA over many pages, whose faults make
+ *          one page request group of several requests): a fill or a read
+ *          at an IOVA, a GPA, the RAM's edges, the canary's host address
+ *          or anywhere; recoverable: on the function's thread, and nothing
+ *          while its last DMA still waits
  *     6    vsmmuv3_poll_events()
  *     7    the driver's error recovery: GERRORN = GERROR, PROD again
  *
@@ -63,7 +66,12 @@
  * access returns 0 and every poll >= 0 (the VMM never fails on guest
  * input); the canaries around guest RAM are intact after every DMA; the
  * records the vSMMU adds to the event queue fit in the room CONS left, and
- * those the pump writes name a vSID (never a host SID) and a type; CMDQ
+ * those the pump writes name a vSID (never a host SID) and a type, and its
+ * PRI records come in whole page request groups (one PRG index, one
+ * function, one access kind, pages rising, Last on the final record), of
+ * which only the last one a poll writes may lack its Last (a full queue
+ * lost the rest, §8.2), and no group has more requests than the host's
+ * Outstanding Page Request Allocation (SMMUV3_PRI_ALLOC_DEFAULT); CMDQ
  * CONS never passes PROD, and while CMDQEN is 1 it stops short of PROD
  * only with GERROR.CMDQ_ERR active, and CONS.ERR names the error when
  * the vSMMU raised it (a guest may activate it itself: cmdq_check()); after the
@@ -126,6 +134,7 @@
 
 #include "dev/dmatest/dmatest.h"
 #include "dev/dmatest/dmatest_vfio.h"
+#include "hw/smmuv3/smmuv3_iommu.h"
 #include "util/alloc.h"
 #include "vmm/guest_smmuv3.h"
 #include "vmm/machine.h"
@@ -1100,6 +1109,9 @@ static void op_dma(struct run *r, struct input *in)
 	uint32_t pasid = (sel >> 5) & 1 ? 1 + ((sel >> 6) & 1) : 0;
 	unsigned int err;
 
+	if (sel & 0x80) /* many pages: a page request group of several requests */
+		len *= 0x100;
+
 	switch ((sel >> 1) & 7) {
 	case 0:
 		iova = IOVA + a % 0x2000;
@@ -1191,6 +1203,7 @@ static void poll_ok(struct run *r)
 	uint64_t pbase = q_base(r, VSMMUV3_PRIQ_BASE, 16, &plog2);
 	int rc = vsmmuv3_poll_events(r->vs);
 	uint32_t m = (2u << log2) - 1, pm = (2u << plog2) - 1, ne, np;
+	uint64_t g0 = 0, g1 = 0; /* the previous PRI record of the group being read */
 	bool seen = true;
 
 	if (rc < 0 && !inj_fired(rc))
@@ -1202,6 +1215,10 @@ static void poll_ok(struct run *r)
 	/* A poll the host failed (config bit 3) wrote what it wrote: those records are checked. */
 	if (rc < 0)
 		rc = (int)(ne + np);
+	if (H.trace && rc)
+		fprintf(stderr,
+			"# op %u: poll: %u event records, %u PRI records (PRIQ_PROD 0x%x)\n", r->op,
+			ne, np, q1);
 	if (!rc)
 		return;
 	if (ne + np != (uint32_t)rc)
@@ -1229,15 +1246,31 @@ static void poll_ok(struct run *r)
 		if ((w1 >> 31) & 1) /* Stall */
 			told(&jobs[sid == VSID1], (uint16_t)w1);
 	}
-	for (uint32_t i = q0; ((q1 - i) & pm) != 0; i++) {
+	for (uint32_t i = q0, in_group = 0; ((q1 - i) & pm) != 0; i++) {
 		uint64_t w0 = ram_get(pbase + 16ULL * (i & ((1u << plog2) - 1)));
 		uint64_t w1 = ram_get(pbase + 16ULL * (i & ((1u << plog2) - 1)) + 8);
 
 		if ((uint32_t)w0 != VSID0 && (uint32_t)w0 != VSID1)
 			FAIL("op %u: PRI record 0x%llx at index 0x%x: StreamID 0x%x", r->op,
 			     (unsigned long long)w0, i & pm, (uint32_t)w0);
-		if ((w0 >> 62) & 1) /* Last */
+		/*
+		 * A group's records: one SID, SSV / SSID, access kind and PRG
+		 * index, pages rising, at most the allocation of them.
+		 */
+		if (in_group &&
+		    (((w0 ^ g0) & ~(1ULL << 62)) || ((w1 ^ g1) & 0x1ff) ||
+		     (w1 & ~0xfffULL) <= (g1 & ~0xfffULL) || in_group >= SMMUV3_PRI_ALLOC_DEFAULT))
+			FAIL("op %u: PRI record %u of a group (0x%llx 0x%llx) after 0x%llx 0x%llx: "
+			     "another group before the Last one",
+			     r->op, in_group, (unsigned long long)w0, (unsigned long long)w1,
+			     (unsigned long long)g0, (unsigned long long)g1);
+		g0 = w0;
+		g1 = w1;
+		in_group++;
+		if ((w0 >> 62) & 1) { /* Last */
 			told(&jobs[(uint32_t)w0 == VSID1], (uint16_t)(w1 & 0x1ff));
+			in_group = 0;
+		}
 	}
 }
 

@@ -67,9 +67,10 @@ def cmds(lst, valid=True, repeat=None):
     return out
 
 
-def dma(dev, mode, addr, length, read=False, pasid=0):
-    """pasid: 0 (none), 1 or 2 (sel bits 5, 6)."""
-    sel = dev | mode << 1 | (0x10 if read else 0) | ((0x20 | (pasid - 1) << 6) if pasid else 0)
+def dma(dev, mode, addr, length, read=False, pasid=0, pages=False):
+    """pasid: 0 (none), 1 or 2 (sel bits 5, 6); pages: length in 256-byte units (sel bit 7)."""
+    sel = (dev | mode << 1 | (0x10 if read else 0) | ((0x20 | (pasid - 1) << 6) if pasid else 0) |
+           (0x80 if pages else 0))
     return bytes([5, sel]) + q(addr) + bytes([length - 1])
 
 
@@ -255,6 +256,19 @@ def main():
           dma(0, 1, 0x3000, 8) + POLL + POLL + rd('PRIQ_PROD_P1') +
           wr('PRIQ_CONS_P1', 0, valid=True) + POLL +
           cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]))
+    # A DMA over 0x100000..0x104fff (pages 2..4 not mapped): one page request group of three
+    # records (Last on the third), answered once; page 2 mapped meanwhile, so the device's
+    # next group names pages 3 and 4, answered Invalid. Then a queue of two and a DMA over
+    # 0x102000..0x105fff: its group of three (pages 3 to 5) is cut (two records, no Last,
+    # OVFLG), the vSMMU answers it Success, the device asks again; the guest acknowledges.
+    write('pri-group', bytes([RECOVERABLE]) + probe() + priq_on() +
+          dma(0, 0, 0x0, 0x50, pages=True) + POLL + s1_page(258, 2) +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_SUCCESS), (C['SYNC'], 0, 0)]) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]) +
+          wr('PRIQ_CONS_P1', 0, valid=True) + wr('CR0', 0xd) + priq_on(log2=1) +
+          dma(0, 1, 0x3000, 0x40, pages=True) + POLL + rd('PRIQ_PROD_P1') +
+          wr('PRIQ_CONS_P1', 0, valid=True) + POLL +
+          cmds([(C['PRI_RESP'], 0, LIVE | PRI_INVALID), (C['SYNC'], 0, 0)]) + POLL)
     # A PRI queue outside RAM: GERROR.PRIQ_ABT_ERR and the request answered Invalid; while the
     # error is active the next one is answered without a record; the guest acknowledges, moves
     # the queue into RAM (PRIQEN = 0 meanwhile: PRIQ_BASE is read-only while it is 1).

@@ -14,6 +14,9 @@
  * ILLEGAL without ATS; completes at the next CMD_SYNC, which fails with
  * CERROR_ATC_INV_SYNC (3) when an endpoint does not answer.
  */
+#include <pthread.h>
+#include <sched.h>
+
 #include "smmuv3_env.h"
 
 #include "hw/smmuv3/smmuv3_ep.h"
@@ -427,12 +430,144 @@ static void test_ep_pri(void **state)
 	ats_destroy(&a);
 }
 
+/*
+ * A page request group for an access over several pages: the pages whose
+ * Translation Requests fault (not the one that translates), one PRG index,
+ * in address order, Last on the final record only.
+ */
+static void test_ep_pri_group(void **state)
+{
+	struct smmuv3_txn txn = {
+		.sid = SID, .ssid = SMMU_NO_SSID, .addr = 0x10000800, .access = PT_PROT_R};
+	struct smmuv3_result r;
+	struct pcie_ep_stats est;
+	struct ats_env a;
+	uint16_t prgi = 999;
+
+	(void)state;
+	ats_init(&a, 1, true);
+	/* 0x10001000 mapped; the access 0x10000800..0x10003fff faults at its first page. */
+	assert_int_equal(pt_map(&a.t.e.s2, 0x10001000, a.t.e.gram_pa + 0x1000, 0x1000, PT_PROT_RW),
+			 0);
+	assert_int_equal(smmuv3_ep_translate_len(a.ep, a.t.s, &txn, 0x3800, &r, &prgi), -EAGAIN);
+	assert_int_equal(sm_r32(&a.t, SMMU_PRIQ_PROD), 3);
+	for (unsigned int k = 0; k < 3; k++) {
+		const uint64_t *rec = sm_hp(&a.t, a.priq + 16 * k);
+		static const uint64_t page[3] = {0x10000000, 0x10002000, 0x10003000};
+
+		/* Privileged read; Last (bit 62) on the third only. */
+		assert_int_equal(rec[0], (uint64_t)SID | 1ULL << 58 | 1ULL << 60 |
+						 (k == 2 ? 1ULL << 62 : 0));
+		assert_int_equal(rec[1], page[k] | prgi);
+	}
+	/* The page that translated is in the ATC now (the function asked for it). */
+	assert_int_equal(smmuv3_ep_atc_count(a.ep), 1);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)prgi | 1ULL << 12);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_INVALID);
+	smmuv3_ep_get_stats(a.ep, &est);
+	assert_int_equal(est.prgs, 1);
+	assert_int_equal(est.page_reqs, 3);
+	/* An allocation of 2: the same access asks for its first two pages only. */
+	smmuv3_ep_set_pri_alloc(a.ep, 2);
+	assert_int_equal(smmuv3_ep_translate_len(a.ep, a.t.s, &txn, 0x3800, &r, &prgi), -EAGAIN);
+	assert_int_equal(sm_r32(&a.t, SMMU_PRIQ_PROD), 5);
+	{
+		const uint64_t *r3 = sm_hp(&a.t, a.priq + 16 * 3),
+			       *r4 = sm_hp(&a.t, a.priq + 16 * 4);
+
+		assert_int_equal(r3[0], (uint64_t)SID | 1ULL << 58 | 1ULL << 60);
+		assert_int_equal(r4[0], (uint64_t)SID | 1ULL << 58 | 1ULL << 60 | 1ULL << 62);
+		assert_int_equal(r4[1], 0x10002000ULL | prgi);
+	}
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)prgi | 1ULL << 12);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_INVALID);
+	ats_destroy(&a);
+}
+
+/* The Outstanding Page Request Allocation (pcie_ep.c). */
+struct opener {
+	struct pcie_ep *e;
+	unsigned int want, granted;
+	uint16_t prgi;
+	int ret;
+};
+
+static void *open_thread(void *arg)
+{
+	struct opener *o = arg;
+
+	o->ret = pcie_prg_open(o->e, o->want, &o->prgi, &o->granted);
+	return NULL;
+}
+
+static void wait_for_alloc_waits(struct pcie_ep *e, uint64_t n)
+{
+	struct pcie_ep_stats st;
+
+	do {
+		sched_yield();
+		pcie_ep_get_stats(e, &st);
+	} while (st.prg_alloc_waits < n);
+}
+
+/*
+ * Groups take requests of the allocation until their response: a group
+ * asking for more than is free gets what is free; with nothing free the
+ * sender waits (PCIe: it must not exceed the allocation) until a response
+ * gives some back, or PRI Enable is cleared (-EPERM).
+ */
+static void test_pcie_prg_alloc(void **state)
+{
+	struct opener o = {0};
+	struct pcie_ep_stats st;
+	struct pcie_ep e;
+	unsigned int granted;
+	uint16_t g1, g2;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(pcie_ep_init(&e, 0), 0);
+	assert_int_equal(pcie_prg_open(&e, 1, &g1, &granted), -EPERM); /* PRI off */
+	pcie_prg_enable(&e, true, 1);
+	pcie_prg_set_alloc(&e, 3);
+	assert_int_equal(pcie_prg_get_alloc(&e), 3);
+	assert_int_equal(pcie_prg_open(&e, 0, &g1, &granted), -EINVAL);
+	assert_int_equal(pcie_prg_open(&e, 2, &g1, &granted), 0);
+	assert_int_equal(granted, 2);
+	assert_int_equal(pcie_prg_open(&e, 5, &g2, &granted), 0);
+	assert_int_equal(granted, 1); /* what was free */
+	assert_int_not_equal(g1, g2);
+	/* Nothing free: the next sender waits for a response. */
+	o = (struct opener){.e = &e, .want = 4};
+	assert_int_equal(pthread_create(&th, NULL, open_thread, &o), 0);
+	wait_for_alloc_waits(&e, 1);
+	pcie_prg_resp(&e, g1, 0, PCIE_PRG_SUCCESS);
+	pthread_join(th, NULL);
+	assert_int_equal(o.ret, 0);
+	assert_int_equal(o.granted, 2); /* g1's two came back */
+	assert_int_equal(pcie_prg_wait(&e, g1), 0);
+	pcie_ep_get_stats(&e, &st);
+	assert_int_equal(st.prg_max_outstanding, 3);
+	assert_int_equal(st.page_reqs, 5);
+	assert_int_equal(st.prgs, 3);
+	/* Waiting when PRI Enable is cleared: -EPERM, and the waiting groups answered. */
+	o = (struct opener){.e = &e, .want = 1};
+	assert_int_equal(pthread_create(&th, NULL, open_thread, &o), 0);
+	wait_for_alloc_waits(&e, 2);
+	pcie_prg_enable(&e, false, 7);
+	pthread_join(th, NULL);
+	assert_int_equal(o.ret, -EPERM);
+	assert_int_equal(pcie_prg_wait(&e, g2), 7);
+	pcie_ep_fini(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr_eats),	cmocka_unit_test(test_ats_requests),
-		cmocka_unit_test(test_atc_inv_sync),	cmocka_unit_test(test_atc_inv_span),
-		cmocka_unit_test(test_atc_inv_errors),	cmocka_unit_test(test_ep_pri),
+		cmocka_unit_test(test_idr_eats),       cmocka_unit_test(test_ats_requests),
+		cmocka_unit_test(test_atc_inv_sync),   cmocka_unit_test(test_atc_inv_span),
+		cmocka_unit_test(test_atc_inv_errors), cmocka_unit_test(test_ep_pri),
+		cmocka_unit_test(test_ep_pri_group),   cmocka_unit_test(test_pcie_prg_alloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

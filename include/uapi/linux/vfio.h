@@ -374,7 +374,7 @@ struct vfio_device_feature {
 };
 #define VFIO_DEVICE_FEATURE _IO(VFIO_TYPE, VFIO_BASE + 17)
 
-/* Feature numbers (their payloads are not transcribed: no device offers them). */
+/* Feature numbers (payloads are transcribed for the features a device offers). */
 #define VFIO_DEVICE_FEATURE_PCI_VF_TOKEN		(0)
 #define VFIO_DEVICE_FEATURE_MIGRATION			1
 #define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE		2
@@ -386,6 +386,16 @@ struct vfio_device_feature {
 #define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT		8
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE		9
 #define VFIO_DEVICE_FEATURE_BUS_MASTER			10
+
+/*
+ * LOW_POWER_ENTRY_WITH_WAKEUP's payload (SET only): the eventfd signalled
+ * when an access wakes the device, which then leaves low power. reserved
+ * is not checked.
+ */
+struct vfio_device_low_power_entry_with_wakeup {
+	__s32 wakeup_eventfd;
+	__u32 reserved;
+};
 
 /* ---- device cdev (/dev/vfio/devices/vfioN) ---- */
 
@@ -697,6 +707,9 @@ UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dma_unmap, flags, 4);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dma_unmap, iova, 8);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dma_unmap, size, 16);
 UIOMMU_VFIO_OFF(struct vfio_iommu_type1_dma_unmap, data, 24);
+
+UIOMMU_VFIO_SIZE(struct vfio_device_low_power_entry_with_wakeup, 8);
+UIOMMU_VFIO_OFF(struct vfio_device_low_power_entry_with_wakeup, reserved, 4);
 
 UIOMMU_VFIO_ASSERT(VFIO_GET_API_VERSION == 0x3b64, "VFIO_GET_API_VERSION");
 UIOMMU_VFIO_ASSERT(VFIO_CHECK_EXTENSION == 0x3b65, "VFIO_CHECK_EXTENSION");

@@ -55,6 +55,7 @@
 #include "util/alloc.h"
 #include "util/bits.h"
 #include "util/epoch.h"
+#include "util/intfd.h"
 
 #define CMD_WRITABLE                                                                       \
 	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
@@ -761,7 +762,7 @@ int dmatest_bar_mmap_area(const struct dmatest *d, unsigned int bar, uint64_t *o
 		return -EINVAL;
 	*offset = DMATEST_BUF_OFFSET;
 	*len = DMATEST_BUF_SIZE;
-	*fd = d->buf_fd;
+	*fd = intfd_fd(d->buf_fd);
 	return 0;
 }
 
@@ -822,6 +823,11 @@ struct dmatest *dmatest_create(struct udev *udev, const struct dmatest_params *p
 	d->buf = iommu_mmap_region_alloc(buf_alloc_len(), &d->buf_fd);
 	if (!d->buf)
 		goto nomem;
+	/* The buffer's memfd is the device's, out of the program's reach (util/intfd.h). */
+	if (intfd_add(&d->buf_fd)) {
+		iommu_mmap_region_free(d->buf, buf_alloc_len(), d->buf_fd);
+		goto nomem;
+	}
 	d->udev = udev;
 	d->pasid_width = width;
 	for (unsigned int v = 0; v < DMATEST_NR_VECTORS; v++)
@@ -844,7 +850,7 @@ void dmatest_destroy(struct dmatest *d)
 	if (!d)
 		return;
 	pthread_mutex_destroy(&d->lock);
-	iommu_mmap_region_free(d->buf, buf_alloc_len(), d->buf_fd);
+	iommu_mmap_region_free(d->buf, buf_alloc_len(), intfd_take(&d->buf_fd));
 	ufree(d->bounce);
 	ufree(d);
 }

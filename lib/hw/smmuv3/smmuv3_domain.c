@@ -92,11 +92,14 @@
  * = the parent's stage-2 STE; stage-1 translate = the parent's stage-2 STE
  * with Config nested, the guest's words 0 and 1 ORed in, and MEV. On an
  * SMMU that can stall, a device that cannot gets S1STALLD whatever the
- * guest said (a guest CD.S = 1 is then C_BAD_CD, the architecture's answer;
- * Linux passes the guest's bit through); without stall S1STALLD is ILLEGAL,
- * so it is cleared. A stage-1 translate attach needs the device's vDEVICE
- * on the vIOMMU (ENOENT), whose vSID its events will carry; abort and
- * bypass do not (Linux's GBPA case).
+ * guest said (a guest CD.S = 1 is then C_BAD_CD, the architecture's answer
+ * to CD.S with S1STALLD; Linux passes the guest's bit through), unless it
+ * is an ATS device, whose Translation Requests never stall (the guest's
+ * S1STALLD stands: CD.S = 1 under S1STALLD = 0 is legal, and its faults
+ * go through PRI); without stall S1STALLD is ILLEGAL, so it is cleared. A
+ * stage-1 translate attach needs the device's vDEVICE on the vIOMMU
+ * (ENOENT), whose vSID its events will carry; abort and bypass do not
+ * (Linux's GBPA case).
  */
 #include <endian.h>
 #include <errno.h>
@@ -692,10 +695,20 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 		if (master->ats)
 			ste[1] |= nested->ste[1] & STE1_EATS_MASK;
 		ste[1] |= (nested->ste[1] & ~STE1_EATS_MASK) | STE1_MEV;
-		/* S1STALLD is ILLEGAL unless stall is configurable: only then is it ours to set. */
+		/*
+		 * S1STALLD is ILLEGAL unless stall is configurable: only then is
+		 * it ours to set. A device that cannot stall gets it (a guest
+		 * CD.S = 1 is then C_BAD_CD, not a stall nobody can take), except
+		 * an ATS device: it sends only Translation Requests and Translated
+		 * transactions, and a Translation Request never stalls (its
+		 * translation fault is in the completion, unrecorded, and the
+		 * device asks with PRI). The guest's S1STALLD stands for it, so
+		 * that its CD.S = 1 under S1STALLD = 0, which the architecture
+		 * allows, works as on hardware instead of being C_BAD_CD.
+		 */
 		if (!master->smmu->stall)
 			ste[1] &= ~STE1_S1STALLD;
-		else if (!master->can_stall)
+		else if (!master->can_stall && !master->ats)
 			ste[1] |= STE1_S1STALLD;
 		break;
 	case STE_CFG_BYPASS:

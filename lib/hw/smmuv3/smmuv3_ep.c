@@ -10,13 +10,19 @@
  * above is everything; SSID SMMU_NO_SSID is "no PASID"), the faults that
  * start a page request, and the access path.
  *
- * The access path (smmuv3_ep_translate): ATC hit -> done (a Translated
- * transaction, which the SMMU lets through with ATSCHK = 0). Miss ->
- * Translation Request. Success -> fill and done. A translation fault with
- * PRI enabled -> a page request for the page with the access's
- * permissions as its group's only (Last) request, and -EAGAIN: the caller
- * waits for the response (smmuv3_ep_prg_wait) and, on Success, tries the
- * access again; anything else fails it.
+ * The access path (smmuv3_ep_translate_len): ATC hit -> done (a
+ * Translated transaction, which the SMMU lets through with ATSCHK = 0).
+ * Miss -> Translation Request. Success -> fill and done. A translation
+ * fault with PRI enabled -> one Page Request Group for the access: the
+ * faulting page, then every later page of the access that faults too
+ * (the function asks for each with a Translation Request first, and
+ * keeps the ones that succeed), in address order, with the access's
+ * permissions, Last on the final one; at most as many as the Outstanding
+ * Page Request Allocation leaves free (pcie_ep.c), the rest left for a
+ * later group. Then -EAGAIN: the caller waits for the response
+ * (smmuv3_ep_prg_wait) and, on Success, tries the access again; anything
+ * else fails it. The SMMU sees the requests as they would come over the
+ * link: one PRI queue record each, in order.
  *
  * Concurrency: pcie_ep.c's lock; nothing here calls into the SMMU while
  * holding it (messages from the SMMU come with the SMMU's lock held).
@@ -48,6 +54,8 @@ int smmuv3_ep_new(const struct smmuv3_ep_params *p, struct smmuv3_ep **out)
 		return -ENOMEM;
 	}
 	pcie_prg_enable(&ep->core, p->pri, SMMU_PRG_FAILURE);
+	if (p->pri_alloc)
+		pcie_prg_set_alloc(&ep->core, p->pri_alloc);
 	*out = ep;
 	return 0;
 }
@@ -86,6 +94,11 @@ int smmuv3_ep_prg_alloc(struct smmuv3_ep *ep, uint16_t *prgi)
 int smmuv3_ep_prg_wait(struct smmuv3_ep *ep, uint16_t prgi)
 {
 	return pcie_prg_wait(&ep->core, prgi);
+}
+
+void smmuv3_ep_set_pri_alloc(struct smmuv3_ep *ep, unsigned int alloc)
+{
+	pcie_prg_set_alloc(&ep->core, alloc);
 }
 
 void smmuv3_ep_prg_abort(struct smmuv3_ep *ep)
@@ -133,13 +146,56 @@ unsigned int smmuv3_ep_atc_count(struct smmuv3_ep *ep)
 /* ---------------------------------------------------------------------- */
 /* The access path                                                         */
 
-int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
-			struct smmuv3_result *r, uint16_t *prgi)
+/*
+ * The pages of a page request group for an access of @len bytes at t->addr,
+ * whose first page faulted: that page, then each later page of the access
+ * whose Translation Request faults too, at most @max. A page that
+ * translates is cached (the function asked for it anyway); anything but a
+ * translation fault ends the list, as the access would end there.
+ */
+static unsigned int prg_pages(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
+			      uint64_t len, uint64_t *pages, unsigned int max)
 {
 	const bool pv = t->ssid != SMMU_NO_SSID;
+	const uint64_t last = t->addr + (len - 1);
+	struct smmuv3_txn u = *t;
+	uint64_t a = (t->addr & ~0xfffULL) + 4096, pa, left, gen;
+	unsigned int n = 0;
+
+	pages[n++] = t->addr & ~0xfffULL;
+	while (n < max && a > t->addr && a <= last) {
+		struct smmuv3_result r;
+		uint64_t next;
+
+		if (!pcie_atc_lookup(&ep->core, pv, t->ssid, a, t->access, &pa, &left)) {
+			next = a + left;
+		} else {
+			gen = pcie_atc_gen(&ep->core);
+			u.addr = a;
+			if (smmuv3_ats_translate(s, &u, &r)) {
+				if (!smmuv3_evt_is_xlate_fault(r.event))
+					break;
+				pages[n++] = a;
+				next = a + 4096;
+			} else {
+				smmuv3_ep_atc_fill(ep, gen, t->ssid, a, &r);
+				next = (a & ~(r.size - 1)) + r.size;
+			}
+		}
+		if (next <= a) /* the top of the address space */
+			break;
+		a = next & ~0xfffULL;
+	}
+	return n;
+}
+
+int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
+			    uint64_t len, struct smmuv3_result *r, uint16_t *prgi)
+{
+	const bool pv = t->ssid != SMMU_NO_SSID;
+	uint64_t gen = 0, pa, size, pages[PCIE_PRG_MAX];
+	unsigned int prot, n, granted;
 	struct smmuv3_ppr ppr;
-	uint64_t gen = 0, pa, size;
-	unsigned int prot;
 	int ret;
 
 	if (!ep || !ep->p.atc_entries)
@@ -161,19 +217,29 @@ int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smm
 	}
 	if (ret != -EFAULT || !ep->p.pri || !smmuv3_evt_is_xlate_fault(r->event) || !prgi)
 		return ret;
-	if (pcie_prg_alloc(&ep->core, &ppr.prgi))
+	n = prg_pages(ep, s, t, len ? len : 1, pages, pcie_prg_get_alloc(&ep->core));
+	if (pcie_prg_open(&ep->core, n, &ppr.prgi, &granted))
 		return -EFAULT;
 	ppr.sid = t->sid;
 	ppr.ssid = t->ssid;
-	ppr.addr = t->addr & ~0xfffULL;
 	ppr.perm = t->access;
-	ppr.last = true;
-	if (smmuv3_pri_request(s, &ppr) == -EINVAL) {
-		/* Nothing was sent: nothing will answer. */
-		struct smmuv3_prg_resp none = { .prgi = ppr.prgi, .code = SMMU_PRG_FAILURE };
+	for (unsigned int k = 0; k < granted; k++) {
+		ppr.addr = pages[k];
+		ppr.last = k + 1 == granted;
+		if (smmuv3_pri_request(s, &ppr) == -EINVAL) {
+			/* Nothing was sent (the same for every page): nothing will answer. */
+			struct smmuv3_prg_resp none = {.prgi = ppr.prgi, .code = SMMU_PRG_FAILURE};
 
-		smmuv3_ep_prg_resp(ep, &none);
+			smmuv3_ep_prg_resp(ep, &none);
+			break;
+		}
 	}
 	*prgi = ppr.prgi;
 	return -EAGAIN;
+}
+
+int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
+			struct smmuv3_result *r, uint16_t *prgi)
+{
+	return smmuv3_ep_translate_len(ep, s, t, 1, r, prgi);
 }

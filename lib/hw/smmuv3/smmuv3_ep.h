@@ -34,6 +34,8 @@
 struct smmuv3_ep_params {
 	unsigned int atc_entries; /* ATC size (0: no ATS; at most 4096) */
 	bool pri;		  /* Page Request Interface enabled */
+	/* Outstanding Page Request Allocation (0: PCIE_PRI_ALLOC_DEFAULT; at most 512). */
+	unsigned int pri_alloc;
 };
 
 struct smmuv3_ep;
@@ -80,6 +82,18 @@ unsigned int smmuv3_ep_atc_count(struct smmuv3_ep *ep);
  */
 int smmuv3_ep_translate(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
 			struct smmuv3_result *r, uint16_t *prgi);
+/*
+ * The same for an access of @len (>= 1) bytes from t->addr: when t->addr
+ * faults, the page request group names every page of the access that
+ * faults (in address order, Last on the final one), as many as the
+ * Outstanding Page Request Allocation lets the function have outstanding;
+ * pages beyond that are asked for in a later group (the caller's next
+ * call, once this group was answered and the access got that far).
+ */
+int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
+			    uint64_t len, struct smmuv3_result *r, uint16_t *prgi);
+/* Software writes the Outstanding Page Request Allocation (pcie_prg_set_alloc()). */
+void smmuv3_ep_set_pri_alloc(struct smmuv3_ep *ep, unsigned int alloc);
 
 /* The endpoint's counters (pcie_ep.h). */
 void smmuv3_ep_get_stats(struct smmuv3_ep *ep, struct pcie_ep_stats *st);

@@ -56,7 +56,12 @@
  * a record becomes a page request for the sink of the attached domain
  * (group = PRG index, LAST_PAGE from Last, PASID_VALID from SSV, the
  * permissions from its bits), and one nobody takes is answered Invalid
- * Request when it ends its group. The page response is CMD_PRI_RESP
+ * Request when it ends its group; after an overflow (OVFLG) the devices'
+ * partial groups are dropped from the fault queues before the CONS write
+ * acknowledges it, since the SMMU answered their lost Last requests. A
+ * device's group has a request per faulting page of its access, at most
+ * its Outstanding Page Request Allocation, which the driver writes no
+ * larger than the PRI queue. The page response is CMD_PRI_RESP
  * (SUCCESS: Success; else Invalid Request). The DMA thread waits for the
  * endpoint's response outside the epoch section, as for a stall. Every
  * unmap of a stage 2 ends with CMD_ATC_INV of the range to each ATS device
@@ -658,9 +663,17 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 	master->ats = p->ats && smmu->ats;
 	master->pri = master->ats && p->pri && smmu->pri;
 	if (master->ats) {
+		/*
+		 * PRI: the allocation keeps a function's outstanding requests
+		 * within the PRI queue (Linux's VT-d driver sizes it by its page
+		 * request queue the same way), so one function alone never
+		 * overflows it.
+		 */
+		unsigned int alloc = p->pri_alloc ? p->pri_alloc : SMMUV3_PRI_ALLOC_DEFAULT;
 		struct smmuv3_ep_params ep = {
 			.atc_entries = p->atc_entries ? p->atc_entries : 32,
 			.pri = master->pri,
+			.pri_alloc = MIN(alloc, 1u << smmu->priq_log2),
 		};
 		int ret = smmuv3_ep_new(&ep, &master->ep);
 
@@ -1134,6 +1147,51 @@ static void handle_ppr(struct smmuv3_iommu *smmu, const uint64_t ppr[2])
 		pri_resp(smmu, sid, ssv, ssid, f.grpid, CMD_PRI_RESP_INVALID);
 }
 
+/* Lock held: @domain's sink drops the partial groups of @master (PRI queue overflow). */
+static void discard_partial(struct smmuv3_master *master, struct iommu_domain *domain)
+{
+	struct iommu_event_sink *sink =
+		domain ? __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE) : NULL;
+
+	if (sink && sink->discard_partial)
+		sink->discard_partial(domain, &master->udev);
+}
+
+/*
+ * The PRI queue overflowed: requests were lost, and the SMMU answered the
+ * lost Last ones itself (§8.2), so groups that began before the overflow
+ * and are still partial in a fault queue will never end. Drop them, for
+ * every PRI device (Linux's iopf_queue_discard_partial()), under
+ * report_lock as deliveries are. Under priq_lock.
+ */
+static void priq_discard_partial(struct smmuv3_iommu *smmu)
+{
+	pthread_rwlock_rdlock(&smmu->report_lock);
+	for (uint32_t sid = 0; sid < (1u << smmu->sid_bits); sid++) {
+		struct smmuv3_master *master;
+		struct iommu_domain *domain;
+
+		pthread_mutex_lock(&smmu->lock);
+		master = smmu->masters[sid];
+		pthread_mutex_unlock(&smmu->lock);
+		if (!master || !master->pri)
+			continue;
+		pthread_mutex_lock(&master->lock);
+		domain = master->domain;
+		pthread_mutex_unlock(&master->lock);
+		discard_partial(master, domain);
+		for (unsigned int i = 0;; i++) {
+			pthread_mutex_lock(&master->lock);
+			domain = i < master->nr_pasids ? &master->pasids[i].dom->domain : NULL;
+			pthread_mutex_unlock(&master->lock);
+			if (!domain)
+				break;
+			discard_partial(master, domain);
+		}
+	}
+	pthread_rwlock_unlock(&smmu->report_lock);
+}
+
 void smmuv3_iommu_process_priq(struct smmuv3_iommu *smmu)
 {
 	uint32_t size = 1u << smmu->priq_log2, mask = (size << 1) - 1;
@@ -1143,19 +1201,25 @@ void smmuv3_iommu_process_priq(struct smmuv3_iommu *smmu)
 	pthread_mutex_lock(&smmu->priq_lock);
 	for (;;) {
 		uint32_t prod = rd32(smmu, SMMU_PRIQ_PROD), cons = smmu->priq_cons;
+		bool overflow = (prod ^ cons) & SMMU_Q_OVFLG;
 
-		if ((prod ^ cons) & SMMU_Q_OVFLG) {
-			/*
-			 * Requests were lost (the SMMU answered the Last ones). Every
-			 * record still in the queue is handled; acknowledge with the
-			 * CONS write after them (§8.1.1).
-			 */
-			stat_add(&smmu->stats.priq_overflows, 1);
-			cons ^= SMMU_Q_OVFLG;
-		}
 		if ((prod & mask) == (cons & mask)) {
+			if (overflow) {
+				/*
+				 * Requests were lost. Every record written before
+				 * the overflow has been handled (nothing is written
+				 * while it is unacknowledged): the groups still
+				 * partial go, then the CONS write acknowledges
+				 * (§8.1.1), and records may come again.
+				 */
+				stat_add(&smmu->stats.priq_overflows, 1);
+				priq_discard_partial(smmu);
+				cons ^= SMMU_Q_OVFLG;
+			}
 			smmu->priq_cons = cons;
 			wr32(smmu, SMMU_PRIQ_CONS, cons);
+			if (overflow)
+				continue;
 			break;
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -1267,8 +1331,8 @@ static int ep_dma_translate(struct smmuv3_master *master, const struct smmuv3_tx
 		bool section;
 		int code;
 
-		ret = smmuv3_ep_translate(master->ep, smmu->hw, t, &r,
-					  rounds < EP_PRI_ROUNDS ? &prgi : NULL);
+		ret = smmuv3_ep_translate_len(master->ep, smmu->hw, t, len, &r,
+					      rounds < EP_PRI_ROUNDS ? &prgi : NULL);
 		if (ret != -EAGAIN)
 			break;
 		rounds++;

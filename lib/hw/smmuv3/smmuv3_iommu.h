@@ -130,6 +130,8 @@ struct iommu_device *smmuv3_iommu_device(struct smmuv3_iommu *smmu);
 /* The hardware model (for tests and tools that look at registers and caches). */
 struct smmuv3 *smmuv3_iommu_hw(struct smmuv3_iommu *smmu);
 
+#define SMMUV3_PRI_ALLOC_DEFAULT 32
+
 struct smmuv3_dev_params {
 	uint32_t sid;
 	unsigned int ssid_bits; /* PASID width (0: none; at most IDR1.SSIDSIZE) */
@@ -141,6 +143,12 @@ struct smmuv3_dev_params {
 	 */
 	bool ats, pri;
 	unsigned int atc_entries;
+	/*
+	 * The Outstanding Page Request Allocation the driver writes into the
+	 * function's PRI capability (page requests it may have outstanding):
+	 * 0 for SMMUV3_PRI_ALLOC_DEFAULT; never more than the PRI queue holds.
+	 */
+	unsigned int pri_alloc;
 	bool no_msi;		/* no MSIs: no SW_MSI window, no doorbell mapping */
 	bool no_dirty;		/* the device is excluded from dirty tracking */
 	bool is_pci;

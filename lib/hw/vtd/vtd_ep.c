@@ -13,9 +13,12 @@
  * The access path: ATC hit -> done. Miss -> Translation Request.
  * Success -> fill and done. A translation fault (a first- or second-stage
  * walk reason, 0x70 and above: the "no translation" completion) with PRI
- * enabled -> a page request for the page as its group's only (last)
- * request, and -EAGAIN. A configuration fault (the unit recorded it) ends
- * the access.
+ * enabled -> one page request group for the access: the faulting page and
+ * every later page of the access whose Translation Request faults too, in
+ * address order, LPIG on the final one, at most what the Outstanding Page
+ * Request Allocation leaves free (pcie_ep.c; the rest in a later group),
+ * and -EAGAIN. A configuration fault (the unit recorded it) ends the
+ * access.
  *
  * Concurrency: pcie_ep.c's lock; nothing here calls the unit while
  * holding it (the unit's messages come with the unit's lock held).
@@ -46,6 +49,8 @@ int vtd_ep_new(const struct vtd_ep_params *p, struct vtd_ep **out)
 		ufree(ep);
 		return -ENOMEM;
 	}
+	if (p->pri_alloc)
+		pcie_prg_set_alloc(&ep->core, p->pri_alloc);
 	*out = ep;
 	return 0;
 }
@@ -66,6 +71,11 @@ void vtd_ep_get_stats(struct vtd_ep *ep, struct pcie_ep_stats *st)
 void vtd_ep_set_pri(struct vtd_ep *ep, bool enable)
 {
 	pcie_prg_enable(&ep->core, enable && ep->p.pri, VTD_PRG_FAILURE);
+}
+
+void vtd_ep_set_pri_alloc(struct vtd_ep *ep, unsigned int alloc)
+{
+	pcie_prg_set_alloc(&ep->core, alloc);
 }
 
 void vtd_ep_prg_abort(struct vtd_ep *ep)
@@ -101,14 +111,66 @@ unsigned int vtd_ep_atc_count(struct vtd_ep *ep)
 	return pcie_atc_count(&ep->core);
 }
 
-int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
-		     struct vtd_result *r, uint16_t *prgi)
+/* A translation fault: the "no translation" completion (first- or second-stage walk reasons). */
+static bool xlate_fault(int ret, const struct vtd_result *r)
+{
+	return ret == -EFAULT && r->reason >= VTD_FR_FS_READ_ERR;
+}
+
+/*
+ * The pages of a group for an access of @len bytes at t->addr whose first
+ * page faulted: that one, then each later page whose Translation Request
+ * faults too, at most @max. Pages that translate are cached; anything but
+ * a translation fault ends the list.
+ */
+static unsigned int prg_pages(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
+			      uint64_t len, uint64_t *pages, unsigned int max)
 {
 	const bool pv = t->pasid != VTD_NO_PASID;
+	const uint64_t last = t->addr + (len - 1);
+	struct vtd_txn u = *t;
+	uint64_t a = (t->addr & ~0xfffULL) + 4096, pa, left, gen;
+	unsigned int n = 0;
+
+	u.ats_req = true;
+	pages[n++] = t->addr & ~0xfffULL;
+	while (n < max && a > t->addr && a <= last) {
+		struct vtd_result r;
+		uint64_t next;
+		int ret;
+
+		if (!pcie_atc_lookup(&ep->core, pv, t->pasid, a, t->access, &pa, &left)) {
+			next = a + left;
+		} else {
+			gen = pcie_atc_gen(&ep->core);
+			u.addr = a;
+			ret = vtd_translate(v, &u, &r);
+			if (!ret) {
+				pcie_atc_fill(&ep->core, gen, pv, t->pasid, a, r.size, r.pa,
+					      r.prot);
+				next = (a & ~(r.size - 1)) + r.size;
+			} else if (xlate_fault(ret, &r)) {
+				pages[n++] = a;
+				next = a + 4096;
+			} else {
+				break;
+			}
+		}
+		if (next <= a)
+			break;
+		a = next & ~0xfffULL;
+	}
+	return n;
+}
+
+int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t, uint64_t len,
+			 struct vtd_result *r, uint16_t *prgi)
+{
+	const bool pv = t->pasid != VTD_NO_PASID;
+	uint64_t gen = 0, pa, size, pages[PCIE_PRG_MAX];
 	struct vtd_txn req = *t;
 	struct vtd_page_req pr;
-	uint64_t gen = 0, pa, size;
-	unsigned int prot;
+	unsigned int prot, n, granted;
 	int ret;
 
 	if (pcie_atc_translate(&ep->core, pv, t->pasid, t->addr, t->access, &pa, &size, &prot,
@@ -127,26 +189,36 @@ int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
 		r->iotlb_hit = false;
 		return 0;
 	}
-	if (ret != -EFAULT || !prgi || r->reason < VTD_FR_FS_READ_ERR)
+	if (!prgi || !xlate_fault(ret, r))
 		return ret;
-	if (pcie_prg_alloc(&ep->core, &pr.prgi))
+	n = prg_pages(ep, v, t, len ? len : 1, pages, pcie_prg_get_alloc(&ep->core));
+	if (pcie_prg_open(&ep->core, n, &pr.prgi, &granted))
 		return ret;
 	pr.sid = t->sid;
 	pr.pasid_valid = pv;
 	pr.pasid = pv ? t->pasid : 0;
-	pr.addr = t->addr & ~0xfffULL;
 	pr.read = t->access & PT_PROT_R;
 	pr.write = t->access & PT_PROT_W;
 	pr.exe = t->access & PT_PROT_X;
 	pr.priv = pv && !(t->access & PT_PROT_U);
-	pr.last = true;
-	if (vtd_page_request(v, &pr) == -EINVAL) {
-		/* Nothing was sent: nothing will answer. */
-		struct vtd_dev_msg none = {
-			.type = VTD_MSG_PRG_RESP, .prgi = pr.prgi, .code = VTD_PRG_FAILURE};
+	for (unsigned int k = 0; k < granted; k++) {
+		pr.addr = pages[k];
+		pr.last = k + 1 == granted;
+		if (vtd_page_request(v, &pr) == -EINVAL) {
+			/* Nothing was sent (the same for every page): nothing will answer. */
+			struct vtd_dev_msg none = {
+				.type = VTD_MSG_PRG_RESP, .prgi = pr.prgi, .code = VTD_PRG_FAILURE};
 
-		vtd_ep_msg(ep, &none);
+			vtd_ep_msg(ep, &none);
+			break;
+		}
 	}
 	*prgi = pr.prgi;
 	return -EAGAIN;
+}
+
+int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
+		     struct vtd_result *r, uint16_t *prgi)
+{
+	return vtd_ep_translate_len(ep, v, t, 1, r, prgi);
 }

@@ -29,6 +29,8 @@
 struct vtd_ep_params {
 	unsigned int atc_entries; /* 1..4096 */
 	bool pri;		  /* the function has a Page Request Interface */
+	/* Outstanding Page Request Allocation (0: PCIE_PRI_ALLOC_DEFAULT; at most 512). */
+	unsigned int pri_alloc;
 };
 
 struct vtd_ep;
@@ -62,6 +64,16 @@ void vtd_ep_prg_abort(struct vtd_ep *ep);
  */
 int vtd_ep_translate(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
 		     struct vtd_result *r, uint16_t *prgi);
+/*
+ * The same for an access of @len (>= 1) bytes from t->addr: the group a
+ * fault sends names every page of the access that faults (address order,
+ * LPIG on the final one), as many as the Outstanding Page Request
+ * Allocation leaves free; the rest go in a later group (the next call).
+ */
+int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t, uint64_t len,
+			 struct vtd_result *r, uint16_t *prgi);
+/* Software writes the Outstanding Page Request Allocation (pcie_prg_set_alloc()). */
+void vtd_ep_set_pri_alloc(struct vtd_ep *ep, unsigned int alloc);
 
 /* Entries held (tests). */
 unsigned int vtd_ep_atc_count(struct vtd_ep *ep);

@@ -56,7 +56,11 @@
  * queue (4 KiB) is set up at probe when ECAP.PRS; its handler refuses
  * what prq_event_thread refuses and reports the rest to the sink of the
  * domain the request's PASID is attached to; the page response is a page
- * group response descriptor. Every IOTLB / P_IOTLB flush is followed by
+ * group response descriptor. With PRO (requests dropped, the dropped LPIG
+ * ones answered by the unit) the devices' partial groups are dropped from
+ * the fault queues before PRO is cleared. A device's group has a request
+ * per faulting page of its access, at most its Outstanding Page Request
+ * Allocation, which the driver writes no larger than the queue. Every IOTLB / P_IOTLB flush is followed by
  * the device-TLB invalidation of the ATS devices attached to the DID, and
  * a PASID entry's teardown by its device's. The unit's messages to
  * devices come back through params.dev_msg (route_dev_msg): to the
@@ -515,8 +519,11 @@ struct udev *vtd_iommu_dev_create(struct vtd_iommu *v, const struct vtd_dev_para
 		return NULL;
 	}
 	if (p->ats) {
+		/* Within the 4 KiB page request queue (128 descriptors), as Linux's PRQ_DEPTH. */
+		unsigned int alloc = p->pri_alloc ? p->pri_alloc : VTD_PRI_ALLOC_DEFAULT;
 		struct vtd_ep_params ep = {.atc_entries = p->atc_entries ? p->atc_entries : 64,
-					   .pri = p->pri};
+					   .pri = p->pri,
+					   .pri_alloc = MIN(alloc, 4096u / 32)};
 
 		rc = vtd_ep_new(&ep, &m->ep);
 		if (rc)
@@ -994,6 +1001,44 @@ void vtd_report_barrier(struct vtd_iommu *v)
 	pthread_rwlock_unlock(&v->report_lock);
 }
 
+/*
+ * PRO: page requests were dropped, and the unit answered the dropped LPIG
+ * ones itself, so groups that began before and are still partial in a
+ * fault queue will never end: drop them, for every attachment with a
+ * fault queue (Linux's prq thread calls iopf_queue_discard_partial()).
+ * The sink runs under report_lock only, as a report does; the n-th
+ * attachment is found again each time, v->lock not held across the call.
+ */
+static void prq_discard_partial(struct vtd_iommu *v)
+{
+	pthread_rwlock_rdlock(&v->report_lock);
+	for (unsigned int n = 0;; n++) {
+		struct iommu_event_sink *sink = NULL;
+		struct iommu_domain *domain = NULL;
+		struct udev *dev = NULL;
+		unsigned int k = 0;
+		struct vtd_attach *a;
+
+		pthread_mutex_lock(&v->lock);
+		for (a = v->attached; a; a = a->next) {
+			if (!a->m->pri || !a->iopf)
+				continue;
+			if (k++ == n) {
+				domain = a->domain;
+				dev = &a->m->dev;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&v->lock);
+		if (!domain)
+			break;
+		sink = __atomic_load_n(&domain->sink, __ATOMIC_ACQUIRE);
+		if (sink && sink->discard_partial)
+			sink->discard_partial(domain, dev);
+	}
+	pthread_rwlock_unlock(&v->report_lock);
+}
+
 void vtd_iommu_process_prq(struct vtd_iommu *v)
 {
 	if (!v->prq)
@@ -1036,8 +1081,10 @@ void vtd_iommu_process_prq(struct vtd_iommu *v)
 	/* Overflow: cleared once the queue is empty, as Linux does. */
 	if (rd(v, VTD_PRS_REG, 4) & VTD_PRS_PRO) {
 		__atomic_add_fetch(&v->stats.prq_overflows, 1, __ATOMIC_RELAXED);
-		if ((rd(v, VTD_PQH_REG, 8) & 0xfe0) == (rd(v, VTD_PQT_REG, 8) & 0xfe0))
+		if ((rd(v, VTD_PQH_REG, 8) & 0xfe0) == (rd(v, VTD_PQT_REG, 8) & 0xfe0)) {
+			prq_discard_partial(v);
 			wr(v, VTD_PRS_REG, 4, VTD_PRS_PRO);
+		}
 	}
 	pthread_mutex_unlock(&v->prq_lock);
 }
@@ -1068,7 +1115,8 @@ static int vtd_page_response(struct udev *dev, const struct iopf_fault *fault,
  */
 #define EP_PRI_ROUNDS 8
 
-static int ep_translate(struct vtd_master *m, const struct vtd_txn *t, struct vtd_result *r)
+static int ep_translate(struct vtd_master *m, const struct vtd_txn *t, size_t len,
+			struct vtd_result *r)
 {
 	unsigned int rounds = 0;
 	uint16_t prgi;
@@ -1078,8 +1126,8 @@ static int ep_translate(struct vtd_master *m, const struct vtd_txn *t, struct vt
 		bool section;
 		int code;
 
-		ret = vtd_ep_translate(m->ep, m->v->hw, t, r,
-				       rounds < EP_PRI_ROUNDS ? &prgi : NULL);
+		ret = vtd_ep_translate_len(m->ep, m->v->hw, t, len, r,
+					   rounds < EP_PRI_ROUNDS ? &prgi : NULL);
 		if (ret != -EAGAIN)
 			return ret;
 		rounds++;
@@ -1114,7 +1162,7 @@ static int vtd_dma_translate(struct udev *dev, uint32_t pasid, uint64_t iova, si
 	/* A user request (Linux's first-stage tables set U/S). */
 	t.access = access | PT_PROT_U;
 	if (to_vmaster(dev)->ats)
-		ret = ep_translate(to_vmaster(dev), &t, &r);
+		ret = ep_translate(to_vmaster(dev), &t, len, &r);
 	else
 		ret = vtd_translate(v->hw, &t, &r);
 	if (!ret) {

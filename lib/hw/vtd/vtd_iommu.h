@@ -73,6 +73,8 @@ void vtd_iommu_free(struct vtd_iommu *v);
 struct iommu_device *vtd_iommu_device(struct vtd_iommu *v);
 struct vtd *vtd_iommu_hw(struct vtd_iommu *v);
 
+#define VTD_PRI_ALLOC_DEFAULT 32
+
 struct vtd_dev_params {
 	uint16_t sid;		 /* requester id: bus [15:8], devfn [7:0] */
 	unsigned int pasid_bits; /* PASID width (0: none; at most ECAP.PSS + 1) */
@@ -85,6 +87,12 @@ struct vtd_dev_params {
 	 */
 	bool ats, pri;
 	unsigned int atc_entries;
+	/*
+	 * The Outstanding Page Request Allocation the driver writes (page
+	 * requests the function may have outstanding): 0 for
+	 * VTD_PRI_ALLOC_DEFAULT; never more than the page request queue holds.
+	 */
+	unsigned int pri_alloc;
 	const char *name; /* default "dmar<n>:<sid>" */
 };
 

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+/*
+ * intfd.c - the registry of the library's internal descriptors
+ * (util/intfd.h): which numbers of the program's fd table are the
+ * library's own, and what number each holder's name stands for.
+ *
+ * What it owns: a bitmap of the internal numbers and a list of aliases
+ * (name -> number) of the descriptors that were moved, each published as
+ * an immutable array behind an atomic pointer, so that the shim's look-ups
+ * (every close() of the program, while any internal descriptor exists) and
+ * the holders' resolutions take no lock. A change copies the array it
+ * changes and publishes the copy; the old one is kept (never freed) on a
+ * list, because a reader may still be in it. They are few: the bitmap
+ * doubles as it grows and aliases change only when the program dup2()s
+ * onto one of our numbers.
+ *
+ * Invariants: a number's bit is set exactly while it is an internal
+ * descriptor; an alias's name is never the number of another internal
+ * descriptor (intfd_add() renumbers a new one that would be), and its
+ * number's bit is set; every internal descriptor is close-on-exec.
+ *
+ * Locks: lock guards every change (a leaf: nothing is taken inside, no
+ * system call is made under it, since a library thread's calls go through
+ * the preload shim, which looks files up under the file table's lock; the
+ * move hook runs with it released). Readers take nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/intfd.h"
+
+/* Where internal descriptors go, when RLIMIT_NOFILE allows: above what programs number. */
+#define INTFD_HIGH 512
+
+struct intfd_map {
+	struct intfd_map *retired; /* the list of replaced maps */
+	size_t nwords;
+	_Atomic uint64_t words[];
+};
+
+struct intfd_alias {
+	int name, fd;
+};
+
+struct intfd_aliases {
+	struct intfd_aliases *retired;
+	unsigned int n;
+	struct intfd_alias a[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct intfd_map *_Atomic map;
+static struct intfd_aliases *_Atomic aliases;
+/* Replaced arrays: a lock-free reader may still be in one. */
+static struct intfd_map *map_retired;
+static struct intfd_aliases *aliases_retired;
+static atomic_uint nr_fds, nr_aliases;
+static void (*_Atomic move_hook)(int name, int oldfd, int newfd);
+
+bool intfd_any(void)
+{
+	return atomic_load_explicit(&nr_fds, memory_order_relaxed) != 0;
+}
+
+unsigned int intfd_count(void)
+{
+	return atomic_load_explicit(&nr_fds, memory_order_relaxed);
+}
+
+static bool map_test(const struct intfd_map *m, unsigned int fd)
+{
+	return m && fd / 64 < m->nwords &&
+	       (atomic_load_explicit(&m->words[fd / 64], memory_order_acquire) >> (fd % 64) & 1);
+}
+
+bool intfd_has(int fd)
+{
+	if (fd < 0 || !intfd_any())
+		return false;
+	return map_test(atomic_load_explicit(&map, memory_order_acquire), (unsigned int)fd);
+}
+
+int intfd_next(unsigned int from)
+{
+	struct intfd_map *m = atomic_load_explicit(&map, memory_order_acquire);
+
+	if (!m || !intfd_any())
+		return -1;
+	for (size_t w = from / 64; w < m->nwords; w++) {
+		uint64_t bits = atomic_load_explicit(&m->words[w], memory_order_acquire);
+
+		if (w == from / 64)
+			bits &= ~0ULL << (from % 64);
+		if (bits)
+			return (int)(w * 64 + (size_t)__builtin_ctzll(bits));
+	}
+	return -1;
+}
+
+/* The alias of @name, or NULL. Lock-free. */
+static const struct intfd_alias *alias_of(const struct intfd_aliases *al, int name)
+{
+	for (unsigned int i = 0; al && i < al->n; i++)
+		if (al->a[i].name == name)
+			return &al->a[i];
+	return NULL;
+}
+
+int intfd_fd(int name)
+{
+	const struct intfd_alias *a;
+
+	if (name < 0 || !atomic_load_explicit(&nr_aliases, memory_order_relaxed))
+		return name;
+	a = alias_of(atomic_load_explicit(&aliases, memory_order_acquire), name);
+	return a ? a->fd : name;
+}
+
+/*
+ * Is @fd the name of a moved descriptor? Lock-free: a name is made only
+ * of a number that is internal, so a number the caller just got from the
+ * kernel cannot become one while it looks.
+ */
+static bool is_alias_name(int fd)
+{
+	return atomic_load_explicit(&nr_aliases, memory_order_acquire) &&
+	       alias_of(atomic_load_explicit(&aliases, memory_order_acquire), fd);
+}
+
+/* Under lock: make room for bit @fd. 0 or -ENOMEM. */
+static int map_reserve(unsigned int fd)
+{
+	struct intfd_map *m = atomic_load_explicit(&map, memory_order_relaxed), *n;
+	size_t nwords = m ? m->nwords : 0, want = nwords ? nwords : 2;
+
+	if (fd / 64 < nwords)
+		return 0;
+	while (want <= fd / 64)
+		want *= 2;
+	n = uzalloc(sizeof(*n) + want * sizeof(n->words[0]));
+	if (!n)
+		return -ENOMEM;
+	n->nwords = want;
+	for (size_t w = 0; w < nwords; w++)
+		atomic_init(&n->words[w], atomic_load_explicit(&m->words[w], memory_order_relaxed));
+	if (m) {
+		m->retired = map_retired;
+		map_retired = m;
+	}
+	atomic_store_explicit(&map, n, memory_order_release);
+	return 0;
+}
+
+static void map_set(unsigned int fd, bool on)
+{
+	struct intfd_map *m = atomic_load_explicit(&map, memory_order_relaxed);
+	uint64_t bit = 1ULL << (fd % 64);
+
+	if (on) {
+		atomic_fetch_or_explicit(&m->words[fd / 64], bit, memory_order_release);
+		atomic_fetch_add_explicit(&nr_fds, 1, memory_order_relaxed);
+	} else {
+		atomic_fetch_and_explicit(&m->words[fd / 64], ~bit, memory_order_release);
+		atomic_fetch_sub_explicit(&nr_fds, 1, memory_order_relaxed);
+	}
+}
+
+/*
+ * Under lock: publish the aliases less @drop's entry (a name, or -1) plus
+ * {@name, @fd} (unless @name is -1). 0 or -ENOMEM, nothing changed.
+ */
+static int aliases_update(int drop, int name, int fd)
+{
+	struct intfd_aliases *old = atomic_load_explicit(&aliases, memory_order_relaxed), *n;
+	unsigned int cnt = 0, max = (old ? old->n : 0) + 1;
+
+	n = uzalloc(sizeof(*n) + max * sizeof(n->a[0]));
+	if (!n)
+		return -ENOMEM;
+	for (unsigned int i = 0; old && i < old->n; i++)
+		if (old->a[i].name != drop)
+			n->a[cnt++] = old->a[i];
+	if (name >= 0)
+		n->a[cnt++] = (struct intfd_alias){.name = name, .fd = fd};
+	n->n = cnt;
+	if (old) {
+		old->retired = aliases_retired;
+		aliases_retired = old;
+	}
+	atomic_store_explicit(&aliases, n, memory_order_release);
+	atomic_store_explicit(&nr_aliases, cnt, memory_order_relaxed);
+	return 0;
+}
+
+/*
+ * A close-on-exec duplicate of @fd whose number is neither @fd nor a name
+ * in use, at INTFD_HIGH or above when the limit allows (@high), else the
+ * lowest free. The number, or -errno. Without lock: its system calls may
+ * be the preload shim's (a library thread), which look files up.
+ */
+static int dup_unnamed(int fd, bool high)
+{
+	int min = high ? INTFD_HIGH : 0, n;
+
+	for (;;) {
+		n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+		if (n < 0 && min == INTFD_HIGH && (errno == EINVAL || errno == EMFILE)) {
+			min = 0;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		if (!is_alias_name(n))
+			return n;
+		/* A name in the way (rare): look above it. */
+		close(n);
+		min = n + 1;
+	}
+}
+
+int intfd_add(int *fd)
+{
+	int rc, n = *fd, fl;
+
+	if (n < 0)
+		return -EBADF;
+	fl = fcntl(n, F_GETFD);
+	if (fl < 0)
+		return -errno;
+	if (!(fl & FD_CLOEXEC) && fcntl(n, F_SETFD, fl | FD_CLOEXEC))
+		return -errno;
+	/*
+	 * High, where the program does not number (the numbers it gets are then
+	 * the ones Linux would give it); and never the name of a moved one.
+	 */
+	if (n < INTFD_HIGH || is_alias_name(n)) {
+		int m = dup_unnamed(n, true);
+
+		if (m < 0 && is_alias_name(n))
+			return m;
+		if (m >= 0)
+			n = m;
+	}
+	pthread_mutex_lock(&lock);
+	rc = map_reserve((unsigned int)n);
+	if (!rc)
+		map_set((unsigned int)n, true);
+	pthread_mutex_unlock(&lock);
+	/* No system call under the lock (see dup_unnamed()). */
+	if (rc) {
+		if (n != *fd)
+			close(n);
+		return rc;
+	}
+	if (n != *fd) {
+		close(*fd);
+		*fd = n;
+	}
+	return 0;
+}
+
+void intfd_del(int name)
+{
+	const struct intfd_alias *a;
+	int fd;
+
+	if (name < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	a = is_alias_name(name)
+		    ? alias_of(atomic_load_explicit(&aliases, memory_order_relaxed), name)
+		    : NULL;
+	fd = a ? a->fd : name;
+	if (map_test(atomic_load_explicit(&map, memory_order_relaxed), (unsigned int)fd)) {
+		map_set((unsigned int)fd, false);
+		/* Without memory the alias stays: a name of nothing, which only costs a look-up. */
+		if (a)
+			(void)aliases_update(name, -1, -1);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+int intfd_take(int *name)
+{
+	int fd = intfd_fd(*name);
+
+	intfd_del(*name);
+	*name = -1;
+	return fd;
+}
+
+void intfd_close(int *name)
+{
+	int fd;
+
+	if (*name < 0)
+		return;
+	fd = intfd_fd(*name);
+	intfd_del(*name);
+	close(fd);
+	*name = -1;
+}
+
+void intfd_set_move_hook(void (*hook)(int name, int oldfd, int newfd))
+{
+	atomic_store(&move_hook, hook);
+}
+
+int intfd_move(int fd)
+{
+	const struct intfd_aliases *al;
+	void (*hook)(int, int, int);
+	int name = fd, n, rc;
+
+	if (!intfd_has(fd))
+		return 0;
+	n = dup_unnamed(fd, true);
+	if (n < 0)
+		return n;
+	pthread_mutex_lock(&lock);
+	al = atomic_load_explicit(&aliases, memory_order_relaxed);
+	for (unsigned int i = 0; al && i < al->n; i++)
+		if (al->a[i].fd == fd)
+			name = al->a[i].name;
+	rc = map_reserve((unsigned int)n);
+	if (!rc)
+		rc = aliases_update(name, name, n);
+	if (!rc) {
+		map_set((unsigned int)n, true);
+		map_set((unsigned int)fd, false);
+	}
+	pthread_mutex_unlock(&lock);
+	if (rc) {
+		close(n);
+		return rc;
+	}
+	hook = atomic_load(&move_hook);
+	if (hook)
+		hook(name, fd, n);
+	/* The number is the program's now: nothing of ours is left behind it. */
+	close(fd);
+	return 0;
+}
+
+void intfd_fork_child(void)
+{
+	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+}
