@@ -17,7 +17,8 @@
  *   valgrind --tool=callgrind --toggle-collect=work --callgrind-out-file=cg.out \
  *	build/bench/xlate_insn cap s1
  *
- * and divide the total by the translations it prints.
+ * and divide the total by the translations it prints. A third argument
+ * "stats" prints the caches' counters at the end (to compare two builds).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 	bool batch, s2_2m = false;
 
 	if (argc < 3 || !stream) {
-		fprintf(stderr, "usage: xlate_insn hit|hit1k|batch|cap s1|s2|nested|nested-s2-2m\n");
+		fprintf(stderr, "usage: xlate_insn hit|hit1k|batch|cap s1|s2|nested|nested-s2-2m [stats]\n");
 		return 2;
 	}
 	if (!strcmp(argv[2], "s2"))
@@ -98,6 +99,27 @@ int main(int argc, char **argv)
 	warm(&xc, stream);
 	printf("%llu %s %s translations: %u\n",
 	       (unsigned long long)work(&xc, stream, n, batch) & 1, argv[1], argv[2], n);
+	/* The caches' counters after everything (warm-up included), to compare builds. */
+	if (argc > 3 && !strcmp(argv[3], "stats")) {
+		struct xlate_cache_stats st;
+		const struct xlate_cache_counters *k[3 + 2 * PT_MAX_LEVELS];
+		const char *name[3] = { "iotlb", "ipa", "cfg" };
+
+		xlate_cache_get_stats(cache, &st);
+		k[0] = &st.iotlb, k[1] = &st.ipa, k[2] = &st.cfg;
+		for (int i = 0; i < 2 * PT_MAX_LEVELS; i++)
+			k[3 + i] = &st.walk[i / PT_MAX_LEVELS][i % PT_MAX_LEVELS];
+		for (int i = 0; i < 3 + 2 * PT_MAX_LEVELS; i++) {
+			if (i < 3)
+				printf("%-8s", name[i]);
+			else
+				printf("walk%d.%d  ", (i - 3) / PT_MAX_LEVELS + 1, (i - 3) % PT_MAX_LEVELS);
+			printf(" hits %llu misses %llu fills %llu evictions %llu invalidated %llu\n",
+			       (unsigned long long)k[i]->hits, (unsigned long long)k[i]->misses,
+			       (unsigned long long)k[i]->fills, (unsigned long long)k[i]->evictions,
+			       (unsigned long long)k[i]->invalidated);
+		}
+	}
 	xlate_cache_free(cache);
 	xs_destroy(&s);
 	free(stream);

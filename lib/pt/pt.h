@@ -252,14 +252,28 @@ extern struct pt_mem pt_mem_host;
  * The first region is checked inline; it is the only one in the hot cases.
  */
 void *pt_mem_ptr_slow(const struct pt_mem *mem, uint64_t pa, uint64_t len);
+
+/*
+ * pt_mem_ptr()'s inline test: is [pa, pa + len) inside the first region?
+ * *off: pa's offset there. For callers that go on differently from there
+ * (no test of a pointer that cannot be NULL).
+ */
+static inline __attribute__((always_inline)) bool pt_mem_first(const struct pt_mem *mem, uint64_t pa,
+							    uint64_t len, uint64_t *off)
+{
+	const struct pt_mem_region *r = &mem->region[0];
+
+	*off = pa - r->base;
+	return mem->nr_regions && *off < r->size && len <= r->size - *off;
+}
+
 static inline __attribute__((always_inline)) void *pt_mem_ptr(const struct pt_mem *mem, uint64_t pa,
 							   uint64_t len)
 {
-	const struct pt_mem_region *r = &mem->region[0];
-	uint64_t off = pa - r->base;
+	uint64_t off;
 
-	if (mem->nr_regions && off < r->size && len <= r->size - off)
-		return (void *)((uintptr_t)r->host + (uintptr_t)off);
+	if (pt_mem_first(mem, pa, len, &off))
+		return (void *)((uintptr_t)mem->region[0].host + (uintptr_t)off);
 	return pt_mem_ptr_slow(mem, pa, len);
 }
 

@@ -13,7 +13,10 @@
  *	v = load-acquire(E); store-release(active, v); compiler barrier;
  *	... read shared data (table descriptors) ...
  *	store-release(active, 0)			(epoch_exit)
- * No read-modify-write, no fence: on x86 three plain moves.
+ * No read-modify-write, no fence: on x86 three plain moves. epoch.h has
+ * that path inline (struct epoch_reader: active, and the depth with
+ * EPOCH_FAST set while the thread is registered and writers use
+ * membarrier); a first, nested or fenced section calls epoch_enter_slow().
  *
  * Writer (epoch_poll), for the callbacks it took from the queue:
  *	[each was retired after its memory was unlinked]
@@ -120,9 +123,14 @@
 /* Queued callbacks that make a retiring thread poll (when no poll is under way). */
 #define EPOCH_POLL_BATCH 64
 
+/*
+ * A thread's record. Its section state (active, and the nesting depth) is
+ * the struct epoch_reader of epoch.h, a thread-local of its own that the
+ * inline reader side reaches with one address: rd points to it once the
+ * thread is on the registry, for the writers' scan.
+ */
 struct epoch_rec {
-	unsigned long active; /* 0: outside a section; else E as read on entry */
-	unsigned int depth;   /* section nesting (owner only) */
+	struct epoch_reader *rd; /* the thread's epoch_reader (registered records) */
 	unsigned int hold;    /* epoch_hold() nesting (owner only) */
 	bool registered;      /* on the registry, with an exit hook */
 	bool anon;	      /* no exit hook: sections counted in anon_active */
@@ -132,8 +140,15 @@ struct epoch_rec {
 };
 
 static __thread struct epoch_rec epoch_self __attribute__((tls_model("initial-exec")));
+__thread struct epoch_reader epoch_reader __attribute__((tls_model("initial-exec")));
 
-static unsigned long epoch_now = 1; /* E */
+unsigned long epoch_now = 1; /* E */
+
+/* The calling thread's section nesting depth. */
+static inline unsigned int epoch_depth(void)
+{
+	return epoch_reader.state & ~EPOCH_FAST;
+}
 
 /* Set once by epoch_init(); every thread reads it after its own epoch_setup(). */
 static bool epoch_fenced, epoch_nohook, epoch_key_ok;
@@ -224,6 +239,8 @@ static bool epoch_register(struct epoch_rec *r)
 {
 	if (!epoch_key_ok || epoch_nohook || pthread_setspecific(epoch_key, r))
 		return false;
+	/* Before the record is on the registry: the writers' scan reads it there. */
+	r->rd = &epoch_reader;
 	pthread_mutex_lock(&reg_lock);
 	r->next = registry;
 	if (registry)
@@ -235,12 +252,15 @@ static bool epoch_register(struct epoch_rec *r)
 	r->registered = true;
 	/* Writers that found nobody else have their unlinks visible from here on. */
 	epoch_sys_barrier();
+	/* With membarrier a section is two stores from now on: epoch.h's inline path. */
+	if (!epoch_fenced)
+		epoch_reader.state |= EPOCH_FAST;
 	return true;
 }
 
-static inline void epoch_announce(struct epoch_rec *r)
+static inline void epoch_announce(void)
 {
-	__atomic_store_n(&r->active, __atomic_load_n(&epoch_now, __ATOMIC_ACQUIRE),
+	__atomic_store_n(&epoch_reader.active, __atomic_load_n(&epoch_now, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);
 	if (unlikely(epoch_fenced))
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -248,11 +268,11 @@ static inline void epoch_announce(struct epoch_rec *r)
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-static __attribute__((noinline)) void epoch_enter_slow(struct epoch_rec *r)
+static __attribute__((noinline)) void epoch_enter_first(struct epoch_rec *r)
 {
 	epoch_setup();
 	if (!r->anon && epoch_register(r)) {
-		epoch_announce(r);
+		epoch_announce();
 		return;
 	}
 	if (!r->anon) {
@@ -264,35 +284,37 @@ static __attribute__((noinline)) void epoch_enter_slow(struct epoch_rec *r)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-void epoch_enter(void)
+/* epoch_enter() but for an outermost section of a registered thread under membarrier. */
+void epoch_enter_slow(void)
 {
 	struct epoch_rec *r = &epoch_self;
 
-	if (r->depth++)
+	if (epoch_reader.state++ & ~EPOCH_FAST)
 		return;
 	if (unlikely(!r->registered)) {
-		epoch_enter_slow(r);
+		epoch_enter_first(r);
 		return;
 	}
-	epoch_announce(r);
+	epoch_announce();
 }
 
-void epoch_exit(void)
+/* epoch_exit() but for the end of such a section. */
+void epoch_exit_slow(void)
 {
 	struct epoch_rec *r = &epoch_self;
 
-	if (--r->depth)
+	if (--epoch_reader.state & ~EPOCH_FAST)
 		return;
 	if (unlikely(r->anon)) {
 		__atomic_sub_fetch(&anon_active, 1, __ATOMIC_RELEASE);
 		return;
 	}
-	__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&epoch_reader.active, 0, __ATOMIC_RELEASE);
 }
 
 bool epoch_in_section(void)
 {
-	return epoch_self.depth;
+	return epoch_depth();
 }
 
 bool epoch_uses_membarrier(void)
@@ -307,7 +329,7 @@ bool epoch_uses_membarrier(void)
 /* No other thread can be reading (see "Nobody else"); the caller is outside a section. */
 static inline __attribute__((always_inline)) bool epoch_nobody_else(const struct epoch_rec *r)
 {
-	if (r->depth)
+	if (epoch_depth())
 		return false;
 	if (epoch_fenced)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -321,7 +343,7 @@ bool epoch_alone(void)
 {
 	const struct epoch_rec *r = &epoch_self;
 
-	if (r->hold || r->depth)
+	if (r->hold || epoch_depth())
 		return false;
 	epoch_setup();
 	return epoch_nobody_else(r);
@@ -336,7 +358,7 @@ static unsigned long epoch_scan(void)
 		return 0;
 	pthread_mutex_lock(&reg_lock);
 	for (const struct epoch_rec *r = registry; r; r = r->next) {
-		unsigned long a = __atomic_load_n(&r->active, __ATOMIC_ACQUIRE);
+		unsigned long a = __atomic_load_n(&r->rd->active, __ATOMIC_ACQUIRE);
 
 		if (a && a < min)
 			min = a;
@@ -363,7 +385,7 @@ static bool epoch_older_than(unsigned long t)
 		return true;
 	pthread_mutex_lock(&reg_lock);
 	for (const struct epoch_rec *r = registry; r && !found; r = r->next) {
-		unsigned long a = __atomic_load_n(&r->active, __ATOMIC_ACQUIRE);
+		unsigned long a = __atomic_load_n(&r->rd->active, __ATOMIC_ACQUIRE);
 
 		found = a && a < t;
 	}
@@ -464,7 +486,7 @@ unsigned int epoch_poll(void)
 {
 	const struct epoch_rec *r = &epoch_self;
 
-	if (r->depth || !__atomic_load_n(&q_len, __ATOMIC_RELAXED))
+	if (epoch_depth() || !__atomic_load_n(&q_len, __ATOMIC_RELAXED))
 		return 0;
 	epoch_setup();
 	pthread_mutex_lock(&gp_lock);
@@ -474,7 +496,7 @@ unsigned int epoch_poll(void)
 /* A retiring writer's poll: not when another thread is polling already. */
 static void epoch_poll_try(const struct epoch_rec *r)
 {
-	if (r->depth || __atomic_load_n(&q_len, __ATOMIC_RELAXED) <
+	if (epoch_depth() || __atomic_load_n(&q_len, __ATOMIC_RELAXED) <
 				__atomic_load_n(&q_poll_at, __ATOMIC_RELAXED))
 		return;
 	if (!pthread_mutex_trylock(&gp_lock))
@@ -486,7 +508,7 @@ void epoch_barrier(void)
 	const struct epoch_rec *r = &epoch_self;
 	struct epoch_node *list;
 
-	if (r->depth) {
+	if (epoch_depth()) {
 		ulog_err("epoch_barrier() inside a read-side section would wait for itself");
 		abort();
 	}
@@ -567,7 +589,7 @@ void epoch_retire(epoch_fn fn, void *arg)
 	const struct epoch_rec *r = &epoch_self;
 	struct epoch_heap *h;
 
-	if (!r->hold && !r->depth) {
+	if (!r->hold && !epoch_depth()) {
 		epoch_setup();
 		if (epoch_nobody_else(r)) {
 			fn(arg);
@@ -581,9 +603,9 @@ void epoch_retire(epoch_fn fn, void *arg)
 		epoch_retire_node(&h->node, epoch_heap_run, h);
 		return;
 	}
-	if (r->depth || r->hold) {
+	if (epoch_depth() || r->hold) {
 		ulog_err("epoch: no memory to retire %p inside a %s: it is never freed", arg,
-			 r->depth ? "read-side section" : "hold");
+			 epoch_depth() ? "read-side section" : "hold");
 		return;
 	}
 	epoch_barrier();
@@ -633,10 +655,10 @@ static void epoch_thread_exit(void *arg)
 {
 	struct epoch_rec *r = arg;
 
-	if (r->depth) {
+	if (epoch_depth()) {
 		ulog_warn("epoch: a thread exited inside a read-side section");
-		r->depth = 0;
-		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
+		epoch_reader.state &= EPOCH_FAST;
+		__atomic_store_n(&epoch_reader.active, 0, __ATOMIC_RELEASE);
 	}
 	if (r->hold) {
 		r->hold = 1;
@@ -649,6 +671,7 @@ static void epoch_thread_exit(void *arg)
 	__atomic_sub_fetch(&nr_registered, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&reg_lock);
 	r->registered = false;
+	epoch_reader.state &= ~EPOCH_FAST;
 }
 
 /*
@@ -685,10 +708,12 @@ static void epoch_fork_child(void)
 	}
 	nr_registered = r->registered;
 	nr_anon = r->anon;
-	anon_active = r->anon && r->depth;
+	anon_active = r->anon && epoch_depth();
 	if (!epoch_fenced &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0)) {
 		epoch_fenced = true;
+		epoch_reader.state &= ~EPOCH_FAST; /* its sections fence from now on */
+	}
 	pthread_mutex_unlock(&reg_lock);
 	pthread_mutex_unlock(&q_lock);
 	pthread_mutex_unlock(&gp_lock);

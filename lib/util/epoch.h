@@ -48,8 +48,55 @@
 
 #include <stdbool.h>
 
-void epoch_enter(void);
-void epoch_exit(void);
+/*
+ * The reader side inline: this thread's section state, which epoch.c owns
+ * (its record points here). active is 0 outside a section, else the epoch
+ * read on entry (the writers' scan reads it); state is the nesting depth,
+ * with EPOCH_FAST set while a section is two plain stores: the thread is
+ * on the registry and writers use membarrier(2). Anything else (a first
+ * section, which registers, a nested one, reader fences, a thread without
+ * an exit hook) takes the calls.
+ */
+struct epoch_reader {
+	unsigned long active;
+	unsigned int state;
+};
+#define EPOCH_FAST 0x80000000u
+
+extern __thread struct epoch_reader epoch_reader __attribute__((tls_model("initial-exec")));
+extern unsigned long epoch_now; /* E (epoch.c) */
+
+void epoch_enter_slow(void);
+void epoch_exit_slow(void);
+
+/* Enter a read-side section (they nest). */
+static inline __attribute__((always_inline)) void epoch_enter(void)
+{
+	struct epoch_reader *r = &epoch_reader;
+
+	if (__builtin_expect(r->state == EPOCH_FAST, 1)) {
+		r->state = EPOCH_FAST | 1;
+		__atomic_store_n(&r->active, __atomic_load_n(&epoch_now, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+		/* The section's reads stay after the announcement (membarrier orders them). */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return;
+	}
+	epoch_enter_slow();
+}
+
+/* Leave it. */
+static inline __attribute__((always_inline)) void epoch_exit(void)
+{
+	struct epoch_reader *r = &epoch_reader;
+
+	if (__builtin_expect(r->state == (EPOCH_FAST | 1), 1)) {
+		r->state = EPOCH_FAST;
+		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	epoch_exit_slow();
+}
 
 typedef void (*epoch_fn)(void *arg);
 

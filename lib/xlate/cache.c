@@ -135,7 +135,9 @@
  *    first use) with a relaxed load and store; totals are summed on demand.
  *    With more concurrent threads than shards two threads may share one and
  *    lose an increment now and then; counters are statistics, never used
- *    for correctness.
+ *    for correctness. A short walk of xlate.c's miss path adds one outcome
+ *    counter (struct xc_shard's sw[]) for the several group counters it
+ *    stands for; reading the statistics folds them in (xc_sw_fold()).
  *
  * Table pages are not this file's concern: an entry names a table's
  * address, and a walk that follows a stale entry before the invalidation
@@ -941,17 +943,68 @@ void xlate_cfgc_inv_all(struct xlate_cache *c)
 	xc_inv_end(&c->cfg_sc, s);
 }
 
+bool xc_live_slow(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp)
+{
+	return xc_live_rest(c, kind, k1, stamp);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Statistics                                                             */
 
-static void sum_group(const struct xlate_cache *c, unsigned int grp,
-		      struct xlate_cache_counters *out)
+void xc_sw_fold(const struct xlate_cache *c, uint64_t v[XC_NGRP][XC_NCTR], const uint64_t *sw)
 {
-	uint64_t t[XC_NCTR] = { 0 };
+	const unsigned int w2 = XC_G_WALK + PT_MAX_LEVELS;
 
-	for (unsigned int i = 0; i < XC_SHARDS; i++)
-		for (unsigned int k = 0; k < XC_NCTR; k++)
-			t[k] += __atomic_load_n(&c->shard[i].v[grp][k], __ATOMIC_RELAXED);
+	for (unsigned int d1 = 0; d1 < XC_WALK_DEPTHS; d1++) {
+		for (unsigned int ev = 0; ev < 2; ev++) {
+			uint64_t n1 = sw[XC_SW_S1 + d1 * 2 + ev], n2 = sw[XC_SW_S2 + d1 * 2 + ev];
+
+			v[XC_G_WALK + d1][XC_HIT] += n1;
+			v[w2 + d1][XC_HIT] += n2;
+			v[XC_G_IOTLB][XC_MISS] += n1 + n2;
+			v[XC_G_IOTLB][XC_FILL] += n1 + n2;
+			v[XC_G_IOTLB][XC_EVICT] += (n1 + n2) * ev;
+			if (c->ipa.sets)
+				v[XC_G_IPA][XC_MISS] += n2;
+		}
+		for (unsigned int d2 = 0; d2 < XC_WALK_DEPTHS; d2++) {
+			for (unsigned int k = 0; k < 8; k++) {
+				const bool ti = k & 4, w = k & 2;
+				const unsigned int ev = k & 1;
+				uint64_t n = sw[XC_SW_N4K + xc_sw_n4k(d1, d2, ti, w, ev)];
+
+				v[XC_G_WALK + d1][XC_HIT] += n;
+				v[XC_G_IOTLB][XC_MISS] += n;
+				v[XC_G_IOTLB][XC_FILL] += n;
+				v[XC_G_IOTLB][XC_EVICT] += n * ev;
+				v[XC_G_IPA][XC_HIT] += n * ((unsigned int)ti + !w);
+				if (w) {
+					v[XC_G_IPA][XC_MISS] += n;
+					v[w2 + d2][XC_HIT] += n;
+				}
+			}
+		}
+	}
+}
+
+/* Every shard's counters summed, the short walks' folded in. */
+static void sum_shards(const struct xlate_cache *c, uint64_t v[XC_NGRP][XC_NCTR])
+{
+	uint64_t sw[XC_SW_N] = { 0 };
+
+	memset(v, 0, sizeof(uint64_t) * XC_NGRP * XC_NCTR);
+	for (unsigned int i = 0; i < XC_SHARDS; i++) {
+		for (unsigned int g = 0; g < XC_NGRP; g++)
+			for (unsigned int k = 0; k < XC_NCTR; k++)
+				v[g][k] += __atomic_load_n(&c->shard[i].v[g][k], __ATOMIC_RELAXED);
+		for (unsigned int k = 0; k < XC_SW_N; k++)
+			sw[k] += __atomic_load_n(&c->shard[i].sw[k], __ATOMIC_RELAXED);
+	}
+	xc_sw_fold(c, v, sw);
+}
+
+static void sum_group(const uint64_t t[XC_NCTR], struct xlate_cache_counters *out)
+{
 	out->hits = t[XC_HIT];
 	out->misses = t[XC_MISS];
 	out->fills = t[XC_FILL];
@@ -961,21 +1014,27 @@ static void sum_group(const struct xlate_cache *c, unsigned int grp,
 
 void xlate_cache_get_stats(const struct xlate_cache *c, struct xlate_cache_stats *s)
 {
+	uint64_t v[XC_NGRP][XC_NCTR];
+
 	memset(s, 0, sizeof(*s));
-	sum_group(c, XC_G_IOTLB, &s->iotlb);
-	sum_group(c, XC_G_IPA, &s->ipa);
-	sum_group(c, XC_G_CFG, &s->cfg);
+	sum_shards(c, v);
+	sum_group(v[XC_G_IOTLB], &s->iotlb);
+	sum_group(v[XC_G_IPA], &s->ipa);
+	sum_group(v[XC_G_CFG], &s->cfg);
 	for (int st = 0; st < 2; st++)
 		for (int d = 0; d < PT_MAX_LEVELS; d++)
-			sum_group(c, XC_G_WALK + st * PT_MAX_LEVELS + d, &s->walk[st][d]);
+			sum_group(v[XC_G_WALK + st * PT_MAX_LEVELS + d], &s->walk[st][d]);
 }
 
 void xlate_cache_reset_stats(struct xlate_cache *c)
 {
-	for (unsigned int i = 0; i < XC_SHARDS; i++)
+	for (unsigned int i = 0; i < XC_SHARDS; i++) {
 		for (unsigned int g = 0; g < XC_NGRP; g++)
 			for (unsigned int k = 0; k < XC_NCTR; k++)
 				__atomic_store_n(&c->shard[i].v[g][k], 0, __ATOMIC_RELAXED);
+		for (unsigned int k = 0; k < XC_SW_N; k++)
+			__atomic_store_n(&c->shard[i].sw[k], 0, __ATOMIC_RELAXED);
+	}
 }
 
 const char *xlate_cache_name(enum xlate_cache_id id)

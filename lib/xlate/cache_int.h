@@ -190,8 +190,38 @@ struct xc_as {
 	uint64_t spare;
 };
 
+/*
+ * Short walks (xlate.c's walk_short_*, which filled the IOTLB): one counter
+ * per outcome stands for every group counter that outcome implies, so the
+ * miss path makes one store where it would make six; xlate_cache_get_stats()
+ * folds them into the groups (xc_sw_fold(), cache.c). Outcomes:
+ *
+ *   XC_SW_S1 + d1 * 2 + ev	stage 1 alone, resumed at walk-cache depth d1:
+ *				walk[0][d1] hit, IOTLB miss, fill, ev evictions
+ *   XC_SW_S2 + d2 * 2 + ev	stage 2 alone: walk[1][d2] hit, IOTLB miss,
+ *				fill, ev evictions, an IPA-cache miss (with one)
+ *   XC_SW_N4K + xc_sw_n4k()	nested (walk_short_n4k()): walk[0][d1] hit,
+ *				IOTLB miss, fill, ev evictions; an IPA-cache hit
+ *				for the leaf table (ti); the output IPA either
+ *				from the IPA cache (a hit) or walked (w: an
+ *				IPA-cache miss and a walk[1][d2] hit)
+ */
+enum {
+	XC_SW_S1 = 0,
+	XC_SW_S2 = XC_SW_S1 + XC_WALK_DEPTHS * 2,
+	XC_SW_N4K = XC_SW_S2 + XC_WALK_DEPTHS * 2,
+	XC_SW_N = XC_SW_N4K + XC_WALK_DEPTHS * XC_WALK_DEPTHS * 8,
+};
+
+static inline __attribute__((always_inline)) unsigned int
+xc_sw_n4k(unsigned int d1, unsigned int d2, bool ti, bool w, unsigned int ev)
+{
+	return ((d1 * XC_WALK_DEPTHS + d2) * 2 + ti) * 4 + (unsigned int)w * 2 + ev;
+}
+
 struct xc_shard {
 	uint64_t v[XC_NGRP][XC_NCTR];
+	uint64_t sw[XC_SW_N]; /* short walks, folded into v when read */
 } __attribute__((aligned(64)));
 
 struct xlate_cache {
@@ -354,14 +384,23 @@ static inline __attribute__((always_inline)) uint64_t xc_key1(uint32_t vmid, uin
  * load, the common case); the others compare with the stamps that cover
  * them.
  */
+bool xc_live_slow(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp);
+
 static inline __attribute__((always_inline)) bool xc_live(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1,
 			   uint64_t stamp)
+{
+	if (likely(stamp >= xc_ld(&c->flushed)))
+		return true;
+	return xc_live_slow(c, kind, k1, stamp);
+}
+
+/* xc_live() past its first test (out of line: the callers' registers stay theirs). */
+static inline __attribute__((always_inline)) bool
+xc_live_rest(const struct xlate_cache *c, enum xc_kind kind, uint64_t k1, uint64_t stamp)
 {
 	uint32_t vmid = (uint32_t)(k1 >> 32) & 0xffff;
 	const struct xc_vm *vm = &c->vm[vmid];
 
-	if (likely(stamp >= xc_ld(&c->flushed)))
-		return true;
 	if (stamp < xc_ld(&c->all))
 		return false;
 	switch (kind) {
@@ -437,6 +476,7 @@ struct xc_geom {
 	uint8_t *sets, *ents;
 	uint32_t set_mask, nsets, estride, tshift, nw, ways;
 	bool lru;
+	bool pow2; /* a power-of-two number (> 1) of sets: set_mask is not 0 */
 };
 
 static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const struct xc_cset *s)
@@ -449,7 +489,8 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom_of(const str
 				 .tshift = s->tshift,
 				 .nw = s->nw,
 				 .ways = s->ways,
-				 .lru = s->lru };
+				 .lru = s->lru,
+				 .pow2 = false };
 }
 
 /*
@@ -468,15 +509,16 @@ static inline __attribute__((always_inline)) struct xc_geom xc_geom4_of(const st
 				 .tshift = 6,
 				 .nw = nw,
 				 .ways = 4,
-				 .lru = s->lru };
+				 .lru = s->lru,
+				 .pow2 = true };
 }
 
 /* The set of @hash: its index. */
 static inline __attribute__((always_inline)) uint32_t xc_geom_set(const struct xc_geom *g,
 								   uint64_t hash)
 {
-	return likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
-				   : (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
+	return g->pow2 || likely(g->set_mask) ? (uint32_t)(hash & g->set_mask)
+				: (uint32_t)(((xc_mix(hash) >> 32) * g->nsets) >> 32);
 }
 
 static inline __attribute__((always_inline)) struct xc_hdr *xc_geom_hdr(const struct xc_geom *g,
@@ -613,6 +655,17 @@ static inline __attribute__((always_inline)) void xc_ctr_add(uint64_t *ctrs, uns
 
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
+
+/* One short walk's outcome (XC_SW_*), in this thread's shard @ctrs (xc_ctrs()). */
+static inline __attribute__((always_inline)) void xc_sw_add(uint64_t *ctrs, unsigned int sw)
+{
+	uint64_t *p = ctrs + offsetof(struct xc_shard, sw) / 8 + sw;
+
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/* Add the short walks' counts @sw[XC_SW_N] of @c to the group counters @v. */
+void xc_sw_fold(const struct xlate_cache *c, uint64_t v[XC_NGRP][XC_NCTR], const uint64_t *sw);
 
 /* A fill, and an eviction with it when @evict: one shard lookup for both. */
 static inline void xc_count_fill(struct xlate_cache *c, unsigned int grp, bool evict)
@@ -1367,12 +1420,12 @@ xc_insert_way(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 
 		if (unlikely(t0 == k0 || t1 == k0 || t2 == k0 || t3 == k0))
 			way = xc_insert_scan(e0, nw, tag, 4, k0, ent[XC_K1], &free_way);
-		if (way < 0)
+		/* (A full set, the usual case, in one test.) */
+		if (way < 0 && unlikely(!(t0 & t1 & t2 & t3 & XC_K0_VALID)))
 			way = !(t0 & XC_K0_VALID)   ? 0
 			      : !(t1 & XC_K0_VALID) ? 1
 			      : !(t2 & XC_K0_VALID) ? 2
-			      : !(t3 & XC_K0_VALID) ? 3
-						    : -1;
+						    : 3;
 	} else {
 		way = xc_insert_scan(e0, s->nw, tag, ways, k0, ent[XC_K1], &free_way);
 		if (way < 0)
@@ -1394,11 +1447,19 @@ xc_insert_way(struct xlate_cache *c, struct xc_cset *s, uint64_t hash, uint64_t 
 			uint64_t o = __atomic_load_n(&h->lru, __ATOMIC_RELAXED);
 			unsigned int last = 4 * (ways - 1);
 
-			way = (int)(o >> last) & 15;
-			__atomic_store_n(&h->lru,
-					 (o & ~mask_bits(last + 4)) | (o & mask_bits(last)) << 4 |
-						 (uint64_t)way,
-					 __ATOMIC_RELAXED);
+			if (g4) {
+				/* Four ways: the low 16 bits rotated by a nibble. */
+				uint16_t r = (uint16_t)((uint16_t)o << 4 | (uint16_t)o >> 12);
+
+				way = r & 15;
+				__atomic_store_n(&h->lru, (o & ~0xffffULL) | r, __ATOMIC_RELAXED);
+			} else {
+				way = (int)(o >> last) & 15;
+				__atomic_store_n(&h->lru,
+						 (o & ~mask_bits(last + 4)) |
+							 (o & mask_bits(last)) << 4 | (uint64_t)way,
+						 __ATOMIC_RELAXED);
+			}
 		} else {
 			way = (int)xc_victim(c, s, h);
 		}

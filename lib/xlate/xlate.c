@@ -878,7 +878,10 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 	}
 	r = xc_tlb_fill_inline(xc, s0, k1, access & PT_PROT_U, base, lg1, oa & ~(size - 1),
 			       oa & ~(size - 1), img, level);
-	short_count(xc, XC_G_WALK + depth, r);
+	if (likely(r >= 0))
+		xc_sw_add(xc_ctrs(xc), XC_SW_S1 + depth * 2 + (unsigned int)r);
+	else
+		short_count(xc, XC_G_WALK + depth, r);
 	return true;
 }
 
@@ -889,9 +892,13 @@ short_s1_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1, const struct pt_c
 static inline __attribute__((always_inline)) bool
 read_desc_aligned(const struct pt_mem *mem, uint64_t pa, uint64_t *d)
 {
-	const uint64_t *p = pt_mem_ptr(mem, pa, 8);
+	const uint64_t *p;
+	uint64_t off;
 
-	if (unlikely(!p))
+	/* pt_mem_ptr(), the pointer tested only when it comes from the slow path. */
+	if (likely(pt_mem_first(mem, pa, 8, &off)))
+		p = (const uint64_t *)((uintptr_t)mem->region[0].host + (uintptr_t)off);
+	else if (unlikely(!(p = pt_mem_ptr_slow(mem, pa, 8))))
 		return false;
 	*d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 	return true;
@@ -1101,8 +1108,8 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	const bool user = access & PT_PROT_U;
 	const unsigned int depth = c1->nlevels - 2, depth2 = c2->nlevels - 2;
 	uint64_t s0, table, dpa, d, ipa, pa, img[XC_TLB_IMGW], *ctr, w, meta, m;
-	unsigned int tprot, p1, p2, lg2 = 12, prot, grant, ipa_hits = 0;
-	bool walked = false;
+	unsigned int tprot, p1, p2, lg2 = 12, prot, grant;
+	bool walked = false, table_ipa = false;
 	int l2 = 3, r;
 	uint8_t *rb = (uint8_t *)res;
 	struct xc_ipa_hit ih;
@@ -1121,7 +1128,7 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 		if (!xc_ipa_lookup(xc, vmid, dpa, &ih) || !(ih.grant & PT_PROT_R))
 			return false;
 		dpa = ih.pa | (dpa & mask_bits(ih.lg));
-		ipa_hits = 1;
+		table_ipa = true;
 	}
 	if (unlikely(!read_desc_aligned(cfg->mem, dpa, &d)) ||
 	    !vmsa_s1_page4k(d, iova, access, (unsigned int)(meta & XC_WALK_M_PROT), c1->oas, &ipa,
@@ -1134,7 +1141,6 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	 */
 	m = xc_ipa_sizes(xc, 12);
 	if (m && xc_ipa_lookup_m(xc, vmid, ipa, m, &ih) && !(need & ~ih.grant)) {
-		ipa_hits++;
 		pa = ih.pa | (ipa & mask_bits(ih.lg));
 		p2 = ih.prot;
 		lg2 = ih.lg;
@@ -1166,10 +1172,18 @@ walk_short_n4k(const struct xlate_cfg *cfg, uint64_t iova, unsigned int access,
 	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1 or 2, iotlb_hit false */
 	r = xc_tlb_fill_inline(xc, s0, k1, user, iova & ~0xfffULL, 12, pa & ~0xfffULL,
 			       ipa & ~0xfffULL, img, 3);
-	/* What walk_short_gen() and the fills count, through one shard. */
+	/*
+	 * What walk_short_gen() and the fills count: one counter for the lot
+	 * (XC_SW_N4K), unless the fill was dropped.
+	 */
+	if (likely(r >= 0)) {
+		xc_sw_add(xc_ctrs(xc),
+			  XC_SW_N4K + xc_sw_n4k(depth, depth2, table_ipa, walked, (unsigned int)r));
+		return true;
+	}
 	ctr = short_count(xc, XC_G_WALK + depth, r);
-	if (ipa_hits)
-		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, ipa_hits);
+	if (table_ipa + !walked)
+		xc_ctr_add(ctr, XC_G_IPA, XC_HIT, (unsigned int)table_ipa + !walked);
 	if (walked) {
 		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
 		xc_ctr_add(ctr, XC_G_WALK + PT_MAX_LEVELS + depth2, XC_HIT, 1);
@@ -1212,6 +1226,10 @@ short_s2_end(struct xlate_cache *xc, uint64_t s0, uint64_t k1s2, const struct pt
 	memcpy(rb + RES_OFF(reads), &w, 8); /* reads 1, iotlb_hit false */
 	r = xc_tlb_fill_inline(xc, s0, k1s2 | XC_K1_S2ONLY, false, base, lg,
 			       l2->oa & ~(size - 1), base, img, l2->level);
+	if (likely(r >= 0)) {
+		xc_sw_add(xc_ctrs(xc), XC_SW_S2 + depth2 * 2 + (unsigned int)r);
+		return true;
+	}
 	ctr = short_count(xc, XC_G_WALK + PT_MAX_LEVELS + depth2, r);
 	if (xc->ipa.sets)
 		xc_ctr_add(ctr, XC_G_IPA, XC_MISS, 1);
