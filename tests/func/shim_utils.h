@@ -307,4 +307,22 @@ static inline int wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The countdown of a fail-nth file (/proc/self/task/TID/fail-nth): armed with @n (0 disarms). */
+static inline void fail_nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	TAP_CHECK(pwrite(fd, buf, (size_t)len, 0) == len, "fail-nth write: %s", strerror(errno));
+}
+
+/* What is left of it: 0 once the armed failure happened (or when it was never armed). */
+static inline long fail_nth_left(int fd)
+{
+	char buf[16] = {0};
+
+	TAP_CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "fail-nth read: %s", strerror(errno));
+	return strtol(buf, NULL, 10);
+}
+
 #endif

@@ -586,22 +586,6 @@ static void test_dup_onto(void *arg)
 	wait_fds(base);
 }
 
-static void fail_nth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	TAP_CHECK(pwrite(fd, buf, (size_t)len, 0) == len, "fail-nth write: %s", strerror(errno));
-}
-
-static long fail_nth_left(int fd)
-{
-	char buf[16] = {0};
-
-	TAP_CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "fail-nth read: %s", strerror(errno));
-	return strtol(buf, NULL, 10);
-}
-
 /* dup2 onto an internal number with each allocation failing: ENOMEM, nothing changed. */
 static void test_dup_failnth(void *arg)
 {

@@ -785,22 +785,6 @@ static void test_close(void *arg)
 	close(e);
 }
 
-static void fail_nth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	TAP_CHECK(pwrite(fd, buf, (size_t)len, 0) == len, "fail-nth write: %s", strerror(errno));
-}
-
-static long fail_nth_left(int fd)
-{
-	char buf[16] = {0};
-
-	TAP_CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "fail-nth read: %s", strerror(errno));
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * fail-nth over ENTRY_WITH_WAKEUP (our reference to the eventfd) and a BAR
  * mmap made while engaged (its record): each injected failure is ENOMEM

@@ -710,23 +710,6 @@ static void test_fork(void *arg)
 	close(e);
 }
 
-/* The countdown of this thread's fail-nth file: armed with @n (0 disarms), or what is left. */
-static void fail_nth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	TAP_CHECK(pwrite(fd, buf, (size_t)len, 0) == len, "fail-nth write: %s", strerror(errno));
-}
-
-static long fail_nth_left(int fd)
-{
-	char buf[16] = {0};
-
-	TAP_CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "fail-nth read: %s", strerror(errno));
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * fail-nth over the two ways in (an IOEVENTFD, an unmask eventfd): each
  * injected failure is ENOMEM and leaves nothing behind (no action: the
