@@ -48,30 +48,13 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "shim_utils.h"
+#include "shim_vfio_machine.h"
 
-#define IOVA	       0x1000000ULL
-#define MEM_SIZE       (64u * 1024)
-#define BAR0	       0ULL
-#define REGION(i)      ((uint64_t)(i) << 40)
 #define DT_FILL	       0x030
 #define DT_COMPLETIONS 0x058
 #define FILL_DATA      0x1122334455667788ULL
 #define HIGH	       1000 /* where the test keeps what a close_range(3, HIGH - 1) must spare */
-#define WAIT_MS	       20000
 #define MAX_FDS	       64
-
-struct machine {
-	int c, g, dev;
-	uint8_t *mem;
-};
-
-static void msleep1(void)
-{
-	struct timespec ts = {0, 1000000};
-
-	nanosleep(&ts, NULL);
-}
 
 /* @fd moved to HIGH or above (close-on-exec), the old number closed. */
 static int high(int fd)
@@ -83,41 +66,11 @@ static int high(int fd)
 	return n;
 }
 
-static int efd_new(void)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	TAP_CHECK(fd >= 0, "eventfd: %s", strerror(errno));
-	return fd;
-}
-
 static void sig(int efd)
 {
 	uint64_t one = 1;
 
 	TAP_CHECK(write(efd, &one, sizeof(one)) == sizeof(one), "signal: %s", strerror(errno));
-}
-
-static uint64_t rd(int dev, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(pread(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 read 0x%llx: %s", (unsigned long long)off, strerror(errno));
-	return v;
-}
-
-static void wr(int dev, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(pwrite(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 write 0x%llx: %s", (unsigned long long)off, strerror(errno));
-}
-
-static void wait_reg(int dev, uint64_t off, unsigned int size, uint64_t want)
-{
-	for (int i = 0; i < WAIT_MS && rd(dev, off, size) != want; i++)
-		msleep1();
-	TAP_CHECK_EQ(rd(dev, off, size), want, "BAR0 0x%llx", (unsigned long long)off);
 }
 
 static uint64_t wait_take(int efd)
@@ -156,39 +109,6 @@ static int msix_trigger(int dev, int32_t fd)
 	s->count = 1;
 	memcpy(s->data, &fd, sizeof(fd));
 	return ioctl(dev, VFIO_DEVICE_SET_IRQS, s);
-}
-
-/* Container, group 1, type1 v2, memory mapped, the device with Memory Space and Bus Master on. */
-static void machine_open(struct machine *m)
-{
-	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map)};
-	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-
-	m->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	TAP_CHECK(m->mem != MAP_FAILED, "mmap");
-	m->c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	m->g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
-	TAP_CHECK(m->c >= 0 && m->g >= 0, "container and group: %s", strerror(errno));
-	CHECK_OK(ioctl(m->g, VFIO_GROUP_SET_CONTAINER, &m->c));
-	CHECK_OK(ioctl(m->c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	map.vaddr = (uintptr_t)m->mem;
-	map.iova = IOVA;
-	map.size = MEM_SIZE;
-	CHECK_OK(ioctl(m->c, VFIO_IOMMU_MAP_DMA, &map));
-	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	TAP_CHECK(m->dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
-	TAP_CHECK(pwrite(m->dev, &cmd, 2,
-			 (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) == 2,
-		  "Command: %s", strerror(errno));
-}
-
-static void machine_close(struct machine *m)
-{
-	close(m->dev);
-	close(m->g);
-	close(m->c);
-	munmap(m->mem, MEM_SIZE);
 }
 
 /* A COPY whose completion raises MSI-X vector 0. */
@@ -324,15 +244,15 @@ static void test_close_range(void *arg)
 	m.c = high(m.c);
 	m.g = high(m.g);
 	m.dev = high(m.dev);
-	e_io = high(efd_new());
-	msix = high(efd_new());
+	e_io = high(efd_new(0));
+	msix = high(efd_new(0));
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	CHECK_OK(msix_trigger(m.dev, msix));
 	/* The program's own, low: the range must close them. */
 	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
 	own[0] = p[0];
 	own[1] = p[1];
-	own[2] = efd_new();
+	own[2] = efd_new(0);
 	own[3] = open("/dev/null", O_RDONLY);
 	TAP_CHECK(own[3] >= 0, "/dev/null");
 	nin = internal_fds(own, 4, HIGH, in, MAX_FDS);
@@ -355,7 +275,7 @@ static void test_close_range(void *arg)
 	TAP_CHECK_EQ(wait_take(msix), 1, "the completion on the MSI-X eventfd");
 	TAP_CHECK(!memcmp(m.mem + 0x2000, m.mem + 0x100, 0x100), "the COPY moved it");
 	/* A new descriptor of the program's takes the lowest free number, as in Linux. */
-	own[0] = efd_new();
+	own[0] = efd_new(0);
 	TAP_CHECK_EQ(own[0], 3, "the first free number");
 	close(own[0]);
 
@@ -450,7 +370,7 @@ static void test_cloexec(void *arg)
 	(void)arg;
 	snapshot();
 	machine_open(&m);
-	e_io = efd_new();
+	e_io = efd_new(0);
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	own = open("/dev/null", O_RDONLY); /* without O_CLOEXEC */
 	TAP_CHECK(own >= 0, "/dev/null");
@@ -478,39 +398,6 @@ static void test_cloexec(void *arg)
 	machine_close(&m);
 }
 
-/* Threads named uiommu-virqfd: VFIO's watchers (one that was told to end goes on its own). */
-static int watchers(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	TAP_CHECK(d, "opendir: %s", strerror(errno));
-	while ((de = readdir(d))) {
-		char path[300], comm[32] = {0};
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (read(fd, comm, sizeof(comm) - 1) > 0 && !strcmp(comm, "uiommu-virqfd\n"))
-			n++;
-		close(fd);
-	}
-	closedir(d);
-	return n;
-}
-
-static void wait_no_watcher(void)
-{
-	for (int i = 0; i < WAIT_MS && watchers(); i++)
-		msleep1();
-	TAP_CHECK_EQ(watchers(), 0, "watcher threads left");
-}
-
 /* Wait (bounded) until @n descriptors are open. */
 static void wait_fds(int n)
 {
@@ -531,7 +418,7 @@ static void test_dup_onto(void *arg)
 	snapshot();
 	base = open_fds(all, MAX_FDS);
 	machine_open(&m);
-	e_io = efd_new();
+	e_io = efd_new(0);
 	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	{
@@ -598,7 +485,7 @@ static void test_dup_failnth(void *arg)
 	ff = open(path, O_RDWR | O_CLOEXEC);
 	TAP_CHECK(ff >= 0, "%s: %s", path, strerror(errno));
 	machine_open(&m);
-	e_io = efd_new();
+	e_io = efd_new(0);
 	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	{
@@ -707,10 +594,10 @@ static void test_threads(void *arg)
 	m.c = high(m.c);
 	m.g = high(m.g);
 	m.dev = high(m.dev);
-	e_io = high(efd_new());
+	e_io = high(efd_new(0));
 	r.m = &m;
-	r.efd = high(efd_new());
-	r.msix = high(efd_new());
+	r.efd = high(efd_new(0));
+	r.msix = high(efd_new(0));
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	TAP_CHECK(!pthread_create(&t[0], NULL, adder, &r), "thread");
 	TAP_CHECK(!pthread_create(&t[1], NULL, ranger, &r), "thread");
@@ -913,7 +800,7 @@ static void test_vfork(void *arg)
 	(void)arg;
 	snapshot();
 	machine_open(&m);
-	e_io = efd_new();
+	e_io = efd_new(0);
 	CHECK_OK(ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io));
 	fd = iommufd_open();
 	id = ioas_alloc(fd);

@@ -38,32 +38,14 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "shim_utils.h"
+#include "shim_vfio_machine.h"
 
-#define IOVA	     0x1000000ULL
-#define MEM_SIZE     (64u * 1024)
-#define BAR0	     0ULL /* BAR0's region offset (index 0 << 40) */
-#define REGION(i)    ((uint64_t)(i) << 40)
-#define CFG	     REGION(VFIO_PCI_CONFIG_REGION_INDEX)
 #define ENTRY	     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY
 #define ENTRY_WAKEUP VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP
 #define EXIT	     VFIO_DEVICE_FEATURE_LOW_POWER_EXIT
 #define SET	     VFIO_DEVICE_FEATURE_SET
 #define GET	     VFIO_DEVICE_FEATURE_GET
 #define PROBE	     VFIO_DEVICE_FEATURE_PROBE
-#define WAIT_MS	     20000 /* the bound of a wait for an effect (a hang, not a timing check) */
-
-struct machine {
-	int c, g, dev;
-	uint8_t *mem;
-};
-
-static void msleep1(void)
-{
-	struct timespec ts = {0, 1000000};
-
-	nanosleep(&ts, NULL);
-}
 
 /* VFIO_DEVICE_FEATURE with @argsz (the header's 8 bytes included) and @data. */
 static int _feature(int dev, uint32_t flags, uint32_t argsz, const void *data, size_t len)
@@ -100,44 +82,11 @@ static int _entry_wakeup(int dev, int32_t efd, uint32_t reserved)
 			(uint32_t)(sizeof(struct vfio_device_feature) + sizeof(w)), &w, sizeof(w));
 }
 
-static int efd_new(void)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	TAP_CHECK(fd >= 0, "eventfd: %s", strerror(errno));
-	return fd;
-}
-
 static void sig(int efd)
 {
 	uint64_t n = 1;
 
 	TAP_CHECK(write(efd, &n, sizeof(n)) == sizeof(n), "signal: %s", strerror(errno));
-}
-
-/* The eventfd's count, 0 when there is none (non-blocking): the count is consumed. */
-static uint64_t take(int efd)
-{
-	uint64_t v = 0;
-
-	if (read(efd, &v, sizeof(v)) != sizeof(v))
-		return 0;
-	return v;
-}
-
-static uint64_t rd(int dev, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(pread(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 read 0x%llx: %s", (unsigned long long)off, strerror(errno));
-	return v;
-}
-
-static void wr(int dev, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(pwrite(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 write 0x%llx: %s", (unsigned long long)off, strerror(errno));
 }
 
 static int fds(void)
@@ -152,39 +101,6 @@ static int fds(void)
 			n++;
 	closedir(d);
 	return n - 1; /* the directory's own fd */
-}
-
-/* Container, group 1, type1 v2, the memory mapped, the device open with Memory Space on. */
-static void machine_open(struct machine *m)
-{
-	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map)};
-	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-
-	m->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	TAP_CHECK(m->mem != MAP_FAILED, "mmap");
-	m->c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	m->g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
-	TAP_CHECK(m->c >= 0 && m->g >= 0, "container and group: %s", strerror(errno));
-	CHECK_OK(ioctl(m->g, VFIO_GROUP_SET_CONTAINER, &m->c));
-	CHECK_OK(ioctl(m->c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	map.vaddr = (uintptr_t)m->mem;
-	map.iova = IOVA;
-	map.size = MEM_SIZE;
-	CHECK_OK(ioctl(m->c, VFIO_IOMMU_MAP_DMA, &map));
-	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	TAP_CHECK(m->dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
-	TAP_CHECK(pwrite(m->dev, &cmd, 2, (off_t)(CFG + PCI_COMMAND)) == 2, "Command: %s",
-		  strerror(errno));
-}
-
-static void machine_close(struct machine *m)
-{
-	if (m->dev >= 0)
-		close(m->dev);
-	close(m->g);
-	close(m->c);
-	munmap(m->mem, MEM_SIZE);
 }
 
 /* The mmap-able part of BAR0: the buffer window. */
@@ -280,21 +196,11 @@ static void test_probe(void *arg)
 	machine_close(&m);
 }
 
-/* A closed number: high, so that a duplicate of ours does not take it meanwhile. */
-static int closed_fd(int any)
-{
-	int fd = fcntl(any, F_DUPFD_CLOEXEC, 5000);
-
-	TAP_CHECK(fd >= 5000, "F_DUPFD: %s", strerror(errno));
-	close(fd);
-	return fd;
-}
-
 static void test_entry_checks(void *arg)
 {
 	const uint32_t hdr = sizeof(struct vfio_device_feature);
 	struct vfio_device_low_power_entry_with_wakeup w;
-	int e = efd_new(), pipefd[2], closed = closed_fd(e), nfds;
+	int e = efd_new(0), pipefd[2], closed = closed_fd(e), nfds;
 	long psz = sysconf(_SC_PAGESIZE);
 	struct vfio_device_feature *edge;
 	struct machine m;
@@ -368,7 +274,7 @@ static void test_entry_exit(void *arg)
 	struct vfio_group_status st = {.argsz = sizeof(st)};
 	struct machine m;
 	uint16_t vendor;
-	int e = efd_new();
+	int e = efd_new(0);
 
 	machine_open(&m);
 	/* EXIT when not engaged: 0, every time. */
@@ -557,7 +463,7 @@ static void test_wakeup(void *arg)
 		{"poll", false, a_poll},
 	};
 	struct machine m;
-	int e = efd_new(), e2 = efd_new();
+	int e = efd_new(0), e2 = efd_new(0);
 	volatile uint8_t *p;
 	uint8_t v;
 
@@ -597,7 +503,7 @@ static void test_wakeup(void *arg)
 	TAP_CHECK_EQ(take(e), 1, "and by EXIT");
 	/* The program may close its eventfd: ours is a duplicate; the signal goes to it. */
 	{
-		int e3 = efd_new(), e3dup = dup(e3);
+		int e3 = efd_new(0), e3dup = dup(e3);
 
 		CHECK_OK(_entry_wakeup(m.dev, e3, 0));
 		close(e3);
@@ -614,7 +520,7 @@ static void test_mmap(void *arg)
 {
 	struct machine m;
 	volatile uint8_t *p, *q;
-	int e = efd_new();
+	int e = efd_new(0);
 	uint8_t v = 0;
 
 	machine_open(&m);
@@ -699,7 +605,7 @@ static void wait_consumed(int efd)
  */
 static void test_ioeventfd(void *arg)
 {
-	int a = efd_new(), b = efd_new(), e = efd_new();
+	int a = efd_new(0), b = efd_new(0), e = efd_new(0);
 	struct machine m;
 
 	machine_open(&m);
@@ -733,7 +639,7 @@ static void test_ioeventfd(void *arg)
 static void test_close(void *arg)
 {
 	struct machine m;
-	int e = efd_new(), base;
+	int e = efd_new(0), base;
 	volatile uint8_t *p;
 	uint8_t v;
 
@@ -793,7 +699,7 @@ static void test_close(void *arg)
  */
 static void test_failnth(void *arg)
 {
-	int e = efd_new(), ff, nfds, failures[2] = {0, 0};
+	int e = efd_new(0), ff, nfds, failures[2] = {0, 0};
 	struct machine m;
 	char path[64];
 

@@ -45,12 +45,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "shim_utils.h"
+#include "shim_vfio_machine.h"
 
-#define IOVA	       0x1000000ULL
-#define MEM_SIZE       (64u * 1024)
-#define BAR0	       0ULL /* BAR0's region offset (index 0 << 40) */
-#define REGION(i)      ((uint64_t)(i) << 40)
 #define S8	       VFIO_DEVICE_IOEVENTFD_8
 #define S16	       VFIO_DEVICE_IOEVENTFD_16
 #define S32	       VFIO_DEVICE_IOEVENTFD_32
@@ -59,19 +55,6 @@
 #define DT_COMPLETIONS 0x058
 #define DT_MSIX_TABLE  0x1000 /* 2 vectors: 32 bytes */
 #define MARK_DATA      0x4d4du
-#define WAIT_MS	       20000 /* the bound of a wait for an effect (a hang, not a timing check) */
-
-struct machine {
-	int c, g, dev, mark;
-	uint8_t *mem;
-};
-
-static void msleep1(void)
-{
-	struct timespec ts = {0, 1000000};
-
-	nanosleep(&ts, NULL);
-}
 
 static int _ioeventfd(int dev, uint64_t offset, uint64_t data, uint32_t flags, int32_t fd)
 {
@@ -108,50 +91,9 @@ static int set_unmask_fd(int dev, int32_t fd)
 			VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd);
 }
 
-static uint64_t rd(int dev, uint64_t off, unsigned int size)
-{
-	uint64_t v = 0;
-
-	TAP_CHECK(pread(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 read 0x%llx: %s", (unsigned long long)off, strerror(errno));
-	return v;
-}
-
-static void wr(int dev, uint64_t off, unsigned int size, uint64_t v)
-{
-	TAP_CHECK(pwrite(dev, &v, size, (off_t)(BAR0 + off)) == (ssize_t)size,
-		  "BAR0 write 0x%llx: %s", (unsigned long long)off, strerror(errno));
-}
-
-static int efd_new(int flags)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | flags);
-
-	TAP_CHECK(fd >= 0, "eventfd: %s", strerror(errno));
-	return fd;
-}
-
 static void sig(int efd, uint64_t n)
 {
 	TAP_CHECK(write(efd, &n, sizeof(n)) == sizeof(n), "signal: %s", strerror(errno));
-}
-
-/* The eventfd's count, 0 when there is none (non-blocking). */
-static uint64_t take(int efd)
-{
-	uint64_t v = 0;
-
-	if (read(efd, &v, sizeof(v)) != sizeof(v))
-		return 0;
-	return v;
-}
-
-/* Wait (bounded) until BAR0 @off reads @want; then check it. */
-static void wait_reg(int dev, uint64_t off, unsigned int size, uint64_t want)
-{
-	for (int i = 0; i < WAIT_MS && rd(dev, off, size) != want; i++)
-		msleep1();
-	TAP_CHECK_EQ(rd(dev, off, size), want, "BAR0 0x%llx", (unsigned long long)off);
 }
 
 /* Wait (bounded) until @efd is readable, and take its count. */
@@ -168,19 +110,6 @@ static void marker(struct machine *m)
 	wr(m->dev, DT_LEN, 4, 0);
 	sig(m->mark, 1);
 	wait_reg(m->dev, DT_LEN, 4, MARK_DATA);
-}
-
-/*
- * A number that is not open: high, since the library's own duplicates of
- * eventfds take the lowest free numbers, a closed low one may be one soon.
- */
-static int closed_fd(int any)
-{
-	int fd = fcntl(any, F_DUPFD_CLOEXEC, 5000);
-
-	TAP_CHECK(fd >= 5000, "F_DUPFD: %s", strerror(errno));
-	close(fd);
-	return fd;
 }
 
 static int count_dir(const char *path)
@@ -207,40 +136,6 @@ static int fds(void)
 	return count_dir("/proc/self/fd");
 }
 
-/* Threads named uiommu-virqfd: VFIO's watchers (one runs while any action is registered). */
-static int watchers(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	TAP_CHECK(d, "opendir: %s", strerror(errno));
-	while ((de = readdir(d))) {
-		char path[300], comm[32] = {0};
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* gone meanwhile */
-		if (read(fd, comm, sizeof(comm) - 1) > 0 && !strcmp(comm, "uiommu-virqfd\n"))
-			n++;
-		close(fd);
-	}
-	closedir(d);
-	return n;
-}
-
-/* Wait (bounded) until no watcher is left (one that was told to end goes on its own). */
-static void wait_no_watcher(void)
-{
-	for (int i = 0; i < WAIT_MS && watchers(); i++)
-		msleep1();
-	TAP_CHECK_EQ(watchers(), 0, "watcher threads left");
-}
-
 /* Wait (bounded) until the process has @n threads; then check it. */
 static void wait_threads(int n)
 {
@@ -250,61 +145,12 @@ static void wait_threads(int n)
 	TAP_CHECK_EQ(threads(), n, "threads");
 }
 
-/* Container, group 1, type1 v2, the memory mapped: the device is the caller's to get. */
-static void machine_open(struct machine *m)
-{
-	struct vfio_iommu_type1_dma_map map = {.argsz = sizeof(map)};
-
-	m->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	TAP_CHECK(m->mem != MAP_FAILED, "mmap");
-	m->c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	m->g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
-	TAP_CHECK(m->c >= 0 && m->g >= 0, "container and group: %s", strerror(errno));
-	CHECK_OK(ioctl(m->g, VFIO_GROUP_SET_CONTAINER, &m->c));
-	CHECK_OK(ioctl(m->c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	map.vaddr = (uintptr_t)m->mem;
-	map.iova = IOVA;
-	map.size = MEM_SIZE;
-	CHECK_OK(ioctl(m->c, VFIO_IOMMU_MAP_DMA, &map));
-	m->dev = -1;
-	m->mark = -1;
-}
-
-/* Memory Space and Bus Master on (again after a reset). */
-static void cmd_on(struct machine *m)
-{
-	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-
-	TAP_CHECK(pwrite(m->dev, &cmd, 2,
-			 (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) == 2,
-		  "Command: %s", strerror(errno));
-}
-
 /* The device fd, Memory Space and Bus Master on, the marker ioeventfd (LEN = MARK_DATA). */
 static void dev_open(struct machine *m)
 {
-	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	TAP_CHECK(m->dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
-	cmd_on(m);
+	machine_dev_open(m);
 	m->mark = efd_new(0);
 	CHECK_OK(_ioeventfd(m->dev, BAR0 + DT_LEN, MARK_DATA, S32, m->mark));
-}
-
-static void dev_close(struct machine *m)
-{
-	close(m->dev);
-	close(m->mark);
-	m->dev = m->mark = -1;
-}
-
-static void machine_close(struct machine *m)
-{
-	if (m->dev >= 0)
-		dev_close(m);
-	close(m->g);
-	close(m->c);
-	munmap(m->mem, MEM_SIZE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -315,7 +161,7 @@ static void test_ioeventfd_checks(void *arg)
 	struct machine m;
 	int e = efd_new(0), pipefd[2], closed;
 
-	machine_open(&m);
+	machine_setup(&m);
 	dev_open(&m);
 	TAP_CHECK(!pipe2(pipefd, O_CLOEXEC), "pipe");
 	closed = closed_fd(e);
@@ -408,7 +254,7 @@ static void test_ioeventfd_limit(void *arg)
 			 (unsigned long long)rl.rlim_max);
 	rl.rlim_cur = rl.rlim_max;
 	TAP_CHECK(!setrlimit(RLIMIT_NOFILE, &rl), "setrlimit");
-	machine_open(&m);
+	machine_setup(&m);
 	dev_open(&m);
 	closed = closed_fd(e);
 	for (uint64_t i = 1; i < 1000; i++)
@@ -434,7 +280,7 @@ static void test_ioeventfd_writes(void *arg)
 	int go = efd_new(0), sem = efd_new(EFD_SEMAPHORE), msix = efd_new(0);
 	uint8_t b[4] = {0};
 
-	machine_open(&m);
+	machine_setup(&m);
 	dev_open(&m);
 	/* Each size; only DATA's low bytes are written (iowrite8/16/32/64). */
 	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_BUF + 1, 0xffffffffffffffabULL, S8, e8));
@@ -494,7 +340,7 @@ static void test_ioeventfd_writes(void *arg)
 
 	/* VFIO_DEVICE_RESET (an FLR) keeps them: Memory Space back on, a signal writes. */
 	CHECK_OK(ioctl(m.dev, VFIO_DEVICE_RESET));
-	cmd_on(&m);
+	machine_cmd_on(&m);
 	TAP_CHECK_EQ(rd(m.dev, DT_FILL, 8), 0, "FILL cleared by the reset");
 	sig(e64, 1);
 	wait_reg(m.dev, DT_FILL, 8, 0x1122334455667788ULL);
@@ -512,7 +358,7 @@ static void test_ioeventfd_writes(void *arg)
 	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, e8));
 	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, -1));
 
-	dev_close(&m);
+	machine_dev_close(&m);
 	machine_close(&m);
 	close(e8);
 	close(e16);
@@ -540,7 +386,7 @@ static void test_intx_unmask(void *arg)
 	int trig = efd_new(0), u = efd_new(0), u2 = efd_new(0), pipefd[2], closed, d;
 	int32_t one = 1; /* DATA_BOOL: the first byte */
 
-	machine_open(&m);
+	machine_setup(&m);
 	dev_open(&m);
 	TAP_CHECK(!pipe2(pipefd, O_CLOEXEC), "pipe");
 	closed = closed_fd(u);
@@ -611,7 +457,7 @@ static void test_intx_unmask(void *arg)
 			  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig));
 	CHECK_OK(set_unmask_fd(m.dev, u2));
 	/* Left set at the last close: ended with INTx. */
-	dev_close(&m);
+	machine_dev_close(&m);
 	machine_close(&m);
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -628,7 +474,7 @@ static void test_close_teardown(void *arg)
 
 	for (int i = 0; i < 4; i++)
 		e[i] = efd_new(0);
-	machine_open(&m);
+	machine_setup(&m);
 	wait_no_watcher();
 	nthreads = threads();
 	nfds = fds();
@@ -642,7 +488,7 @@ static void test_close_teardown(void *arg)
 		CHECK_OK(set_unmask_fd(m.dev, u));
 		sig(e[round], 1);
 		wait_reg(m.dev, DT_FILL, 8, (uint64_t)round + 1);
-		dev_close(&m);
+		machine_dev_close(&m);
 		wait_threads(nthreads);
 		TAP_CHECK_EQ(fds(), nfds, "descriptors after close, round %d", round);
 		/* Nothing watches them: a signal stays. */
@@ -668,7 +514,7 @@ static void test_fork(void *arg)
 	struct machine m;
 	pid_t pid;
 
-	machine_open(&m);
+	machine_setup(&m);
 	dev_open(&m);
 	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 0xc0ffee, S64, e));
 	pid = fork_child();
@@ -725,7 +571,7 @@ static void test_failnth(void *arg)
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
 	ff = open(path, O_RDWR | O_CLOEXEC);
 	TAP_CHECK(ff >= 0, "%s: %s", path, strerror(errno));
-	machine_open(&m);
+	machine_setup(&m);
 	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
 	TAP_CHECK(m.dev >= 0, "GET_DEVICE_FD: %s", strerror(errno));
 	CHECK_OK(set_irqs(m.dev, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
@@ -796,7 +642,7 @@ static void test_threads(void *arg)
 	pthread_t t, tu;
 	struct machine m;
 
-	machine_open(&m);
+	machine_setup(&m);
 	wait_no_watcher();
 	nthreads = threads();
 	dev_open(&m);
@@ -816,7 +662,7 @@ static void test_threads(void *arg)
 		CHECK_OK(set_unmask_fd(m.dev, -1));
 		if (i % 25 == 24) {
 			CHECK_OK(ioctl(m.dev, VFIO_DEVICE_RESET));
-			cmd_on(&m);
+			machine_cmd_on(&m);
 		}
 		if (i % 60 == 59) {
 			pid_t pid = fork_child();
@@ -834,7 +680,7 @@ static void test_threads(void *arg)
 	for (int i = 0; i < 20; i++) {
 		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 7, S64, r.efd));
 		CHECK_OK(set_unmask_fd(m.dev, ru.efd));
-		dev_close(&m);
+		machine_dev_close(&m);
 		dev_open(&m);
 		CHECK_OK(set_irqs(m.dev, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
 				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig));
@@ -843,7 +689,7 @@ static void test_threads(void *arg)
 	atomic_store(&ru.stop, 1);
 	pthread_join(t, NULL);
 	pthread_join(tu, NULL);
-	dev_close(&m);
+	machine_dev_close(&m);
 	wait_threads(nthreads);
 	machine_close(&m);
 	close(r.efd);
