@@ -29,6 +29,10 @@
  *    this one's response), and when nothing is free the sender waits for
  *    a response. A response, an abort or PRI Enable cleared gives the
  *    group's requests back.
+ *  - A faulting access asks for its pages in one group (pcie_prg_pages):
+ *    the first page, then each later page of the access that neither the
+ *    ATC nor a Translation Request (the IOMMU's, a callback) can answer,
+ *    in address order; the pages that do translate are cached on the way.
  *
  * Concurrency: one mutex over everything. The IOMMUs' messages come with
  * their own lock held, so this lock is taken inside theirs, and nothing
@@ -248,6 +252,43 @@ void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code)
 	if (!enable)
 		abort_groups(e, code);
 	pthread_mutex_unlock(&e->lock);
+}
+
+unsigned int pcie_prg_pages(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, uint64_t addr,
+			    uint64_t len, unsigned int access, pcie_treq_fn treq, void *arg,
+			    uint64_t *pages, unsigned int max)
+{
+	const uint64_t last = addr + (len - 1);
+	uint64_t a = (addr & ~0xfffULL) + 4096;
+	unsigned int n = 0;
+
+	pages[n++] = addr & ~0xfffULL;
+	while (n < max && a > addr && a <= last) {
+		uint64_t pa, left, size, next;
+		unsigned int prot;
+		int ret;
+
+		if (!pcie_atc_lookup(e, pasid_valid, pasid, a, access, &pa, &left)) {
+			next = a + left;
+		} else {
+			uint64_t gen = pcie_atc_gen(e);
+
+			ret = treq(arg, a, &size, &pa, &prot);
+			if (ret == 0) {
+				pcie_atc_fill(e, gen, pasid_valid, pasid, a, size, pa, prot);
+				next = (a & ~(size - 1)) + size;
+			} else if (ret == 1) {
+				pages[n++] = a;
+				next = a + 4096;
+			} else {
+				break;
+			}
+		}
+		if (next <= a) /* the top of the address space */
+			break;
+		a = next & ~0xfffULL;
+	}
+	return n;
 }
 
 int pcie_prg_open(struct pcie_ep *e, unsigned int want, uint16_t *prgi, unsigned int *granted)

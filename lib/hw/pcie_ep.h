@@ -89,6 +89,27 @@ void pcie_atc_inv(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, bool glob
 		  uint64_t first, uint64_t last);
 unsigned int pcie_atc_count(struct pcie_ep *e);
 
+/*
+ * A Translation Request for one page, the IOMMU's side (a model's
+ * callback): 0 with the completion (*size, *pa, *prot) for @addr, 1 for a
+ * translation fault (the page goes in a page request), any other value
+ * for anything else (the access ends there).
+ */
+typedef int (*pcie_treq_fn)(void *arg, uint64_t addr, uint64_t *size, uint64_t *pa,
+			    unsigned int *prot);
+/*
+ * The pages of the Page Request Group of an access of @len bytes at @addr
+ * whose first page faulted: that page, then each later page of the access
+ * whose Translation Request (@treq) faults too, in address order, at most
+ * @max. Later pages the ATC holds are skipped; a page that translates is
+ * cached (the function asked for it anyway); anything but a translation
+ * fault ends the list, as the access would end there. Returns how many
+ * are in @pages (>= 1).
+ */
+unsigned int pcie_prg_pages(struct pcie_ep *e, bool pasid_valid, uint32_t pasid, uint64_t addr,
+			    uint64_t len, unsigned int access, pcie_treq_fn treq, void *arg,
+			    uint64_t *pages, unsigned int max);
+
 /* PRI Enable; clearing it answers the waiting groups @code. */
 void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code);
 /*

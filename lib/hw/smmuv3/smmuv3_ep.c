@@ -146,47 +146,34 @@ unsigned int smmuv3_ep_atc_count(struct smmuv3_ep *ep)
 /* ---------------------------------------------------------------------- */
 /* The access path                                                         */
 
-/*
- * The pages of a page request group for an access of @len bytes at t->addr,
- * whose first page faulted: that page, then each later page of the access
- * whose Translation Request faults too, at most @max. A page that
- * translates is cached (the function asked for it anyway); anything but a
- * translation fault ends the list, as the access would end there.
- */
+/* A Translation Request for one page of a page request group (pcie_treq_fn). */
+struct prg_treq {
+	struct smmuv3 *s;
+	struct smmuv3_txn u;
+};
+
+static int prg_treq(void *arg, uint64_t addr, uint64_t *size, uint64_t *pa, unsigned int *prot)
+{
+	struct prg_treq *q = arg;
+	struct smmuv3_result r;
+
+	q->u.addr = addr;
+	if (smmuv3_ats_translate(q->s, &q->u, &r))
+		return smmuv3_evt_is_xlate_fault(r.event) ? 1 : -1;
+	*size = r.size;
+	*pa = r.pa;
+	*prot = r.prot;
+	return 0;
+}
+
+/* The pages of a page request group for an access of @len bytes at t->addr (pcie_prg_pages()). */
 static unsigned int prg_pages(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
 			      uint64_t len, uint64_t *pages, unsigned int max)
 {
-	const bool pv = t->ssid != SMMU_NO_SSID;
-	const uint64_t last = t->addr + (len - 1);
-	struct smmuv3_txn u = *t;
-	uint64_t a = (t->addr & ~0xfffULL) + 4096, pa, left, gen;
-	unsigned int n = 0;
+	struct prg_treq q = { .s = s, .u = *t };
 
-	pages[n++] = t->addr & ~0xfffULL;
-	while (n < max && a > t->addr && a <= last) {
-		struct smmuv3_result r;
-		uint64_t next;
-
-		if (!pcie_atc_lookup(&ep->core, pv, t->ssid, a, t->access, &pa, &left)) {
-			next = a + left;
-		} else {
-			gen = pcie_atc_gen(&ep->core);
-			u.addr = a;
-			if (smmuv3_ats_translate(s, &u, &r)) {
-				if (!smmuv3_evt_is_xlate_fault(r.event))
-					break;
-				pages[n++] = a;
-				next = a + 4096;
-			} else {
-				smmuv3_ep_atc_fill(ep, gen, t->ssid, a, &r);
-				next = (a & ~(r.size - 1)) + r.size;
-			}
-		}
-		if (next <= a) /* the top of the address space */
-			break;
-		a = next & ~0xfffULL;
-	}
-	return n;
+	return pcie_prg_pages(&ep->core, t->ssid != SMMU_NO_SSID, t->ssid, t->addr, len, t->access,
+			      prg_treq, &q, pages, max);
 }
 
 int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,

@@ -117,50 +117,37 @@ static bool xlate_fault(int ret, const struct vtd_result *r)
 	return ret == -EFAULT && r->reason >= VTD_FR_FS_READ_ERR;
 }
 
-/*
- * The pages of a group for an access of @len bytes at t->addr whose first
- * page faulted: that one, then each later page whose Translation Request
- * faults too, at most @max. Pages that translate are cached; anything but
- * a translation fault ends the list.
- */
+/* A Translation Request for one page of a page request group (pcie_treq_fn). */
+struct prg_treq {
+	struct vtd *v;
+	struct vtd_txn u;
+};
+
+static int prg_treq(void *arg, uint64_t addr, uint64_t *size, uint64_t *pa, unsigned int *prot)
+{
+	struct prg_treq *q = arg;
+	struct vtd_result r;
+	int ret;
+
+	q->u.addr = addr;
+	ret = vtd_translate(q->v, &q->u, &r);
+	if (ret)
+		return xlate_fault(ret, &r) ? 1 : -1;
+	*size = r.size;
+	*pa = r.pa;
+	*prot = r.prot;
+	return 0;
+}
+
+/* The pages of a page request group for an access of @len bytes at t->addr (pcie_prg_pages()). */
 static unsigned int prg_pages(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t,
 			      uint64_t len, uint64_t *pages, unsigned int max)
 {
-	const bool pv = t->pasid != VTD_NO_PASID;
-	const uint64_t last = t->addr + (len - 1);
-	struct vtd_txn u = *t;
-	uint64_t a = (t->addr & ~0xfffULL) + 4096, pa, left, gen;
-	unsigned int n = 0;
+	struct prg_treq q = { .v = v, .u = *t };
 
-	u.ats_req = true;
-	pages[n++] = t->addr & ~0xfffULL;
-	while (n < max && a > t->addr && a <= last) {
-		struct vtd_result r;
-		uint64_t next;
-		int ret;
-
-		if (!pcie_atc_lookup(&ep->core, pv, t->pasid, a, t->access, &pa, &left)) {
-			next = a + left;
-		} else {
-			gen = pcie_atc_gen(&ep->core);
-			u.addr = a;
-			ret = vtd_translate(v, &u, &r);
-			if (!ret) {
-				pcie_atc_fill(&ep->core, gen, pv, t->pasid, a, r.size, r.pa,
-					      r.prot);
-				next = (a & ~(r.size - 1)) + r.size;
-			} else if (xlate_fault(ret, &r)) {
-				pages[n++] = a;
-				next = a + 4096;
-			} else {
-				break;
-			}
-		}
-		if (next <= a)
-			break;
-		a = next & ~0xfffULL;
-	}
-	return n;
+	q.u.ats_req = true;
+	return pcie_prg_pages(&ep->core, t->pasid != VTD_NO_PASID, t->pasid, t->addr, len,
+			      t->access, prg_treq, &q, pages, max);
 }
 
 int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t, uint64_t len,
