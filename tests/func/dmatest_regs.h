@@ -12,6 +12,7 @@
 #define UIOMMU_TESTS_FUNC_DMATEST_REGS_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -107,6 +108,34 @@ static inline void dt_check_read_fault(struct dmatest *d, uint64_t iova, uint64_
 			     (uint32_t)EFAULT << DMATEST_FAULT_ERRNO_SHIFT,
 		     "FAULT_INFO");
 	TAP_CHECK_EQ(reg_rd(d, DMATEST_REG_DONE_BYTES, 8), 0x100, "DONE_BYTES");
+}
+
+/*
+ * A dmatest FILL of @len bytes at @dst with @pattern, run on a thread: GO
+ * returns only when the DMA has ended, which a page request group may keep
+ * waiting for its response. Join j->th; j->st is then GO's status.
+ */
+struct dt_job {
+	struct dmatest *dt;
+	uint64_t dst;
+	uint32_t len, st;
+	pthread_t th;
+};
+
+static inline void *dt_fill_thread(void *arg)
+{
+	struct dt_job *j = arg;
+
+	j->st = dt_go(j->dt, DMATEST_OP_FILL, 0, j->dst, j->len);
+	return NULL;
+}
+
+static inline void dt_fill_start(struct dt_job *j, struct dmatest *dt, uint64_t dst, uint32_t len,
+				 uint64_t pattern)
+{
+	*j = (struct dt_job){.dt = dt, .dst = dst, .len = len};
+	reg_wr(dt, DMATEST_REG_FILL, 8, pattern);
+	TAP_CHECK(!pthread_create(&j->th, NULL, dt_fill_thread, j), "pthread_create");
 }
 
 #endif

@@ -1818,33 +1818,8 @@ static void test_pri_iopf(void *arg)
 	smmu_teardown();
 }
 
-/*
- * Multi-page Page Request Groups: a dmatest FILL over several pages of a
- * PRI function, run on a thread (GO returns when the DMA has ended).
- */
-struct dt_job {
-	struct dmatest *dt;
-	uint64_t dst;
-	uint32_t len, st;
-	pthread_t th;
-};
-
-static void *dt_fill_thread(void *arg)
-{
-	struct dt_job *j = arg;
-
-	j->st = dt_go(j->dt, DMATEST_OP_FILL, 0, j->dst, j->len);
-	return NULL;
-}
-
+/* Multi-page Page Request Groups: the pattern their FILLs write (dt_fill_start()). */
 #define PRG_FILL 0x0123456789abcdefULL
-
-static void dt_fill_start(struct dt_job *j, struct dmatest *dt, uint64_t dst, uint32_t len)
-{
-	*j = (struct dt_job){.dt = dt, .dst = dst, .len = len};
-	reg_wr(dt, DMATEST_REG_FILL, 8, PRG_FILL);
-	TAP_CHECK(!pthread_create(&j->th, NULL, dt_fill_thread, j), "pthread_create");
-}
 
 /* [off, off + len) of the buffer holds the fill pattern (FILL's byte i is byte i % 8 of it). */
 static bool fill_bytes_ok(size_t off, size_t len)
@@ -1948,7 +1923,7 @@ static void test_pri_group(void *arg)
 	/* No group was read: no cookie a response could name (EINVAL). */
 	TAP_CHECK(uiommu_write(fd_file(ffd), &bogus, sizeof(bogus)) < 0 && errno == EINVAL,
 		  "a response naming no group read: EINVAL");
-	dt_fill_start(&j, dt, IOVA + 0x800, 4 * PAGE_SIZE);
+	dt_fill_start(&j, dt, IOVA + 0x800, 4 * PAGE_SIZE, PRG_FILL);
 	n = group_read(ffd, pf, ARRAY_SIZE_T(pf));
 	{
 		const uint64_t want[] = {IOVA + PAGE_SIZE, IOVA + 3 * PAGE_SIZE,
@@ -1981,7 +1956,7 @@ static void test_pri_group(void *arg)
 	TAP_CHECK_EQ(e1.prg_success - e0.prg_success, 1, "one response");
 
 	/* INVALID: the DMA fails at the first page, nothing moved. */
-	dt_fill_start(&j, dt, IOVA + 6 * PAGE_SIZE, 3 * PAGE_SIZE);
+	dt_fill_start(&j, dt, IOVA + 6 * PAGE_SIZE, 3 * PAGE_SIZE, PRG_FILL);
 	n = group_read(ffd, pf, ARRAY_SIZE_T(pf));
 	{
 		const uint64_t want[] = {IOVA + 6 * PAGE_SIZE, IOVA + 7 * PAGE_SIZE,
@@ -2006,7 +1981,7 @@ static void test_pri_group(void *arg)
 	 * the previous one's response; the program maps what each names.
 	 */
 	e0 = ep_stats(&b);
-	dt_fill_start(&j, dtb, IOVA + 10 * PAGE_SIZE, 5 * PAGE_SIZE);
+	dt_fill_start(&j, dtb, IOVA + 10 * PAGE_SIZE, 5 * PAGE_SIZE, PRG_FILL);
 	for (unsigned int g = 0, page = 10; g < 3; g++) {
 		uint64_t want[2] = {IOVA + page * PAGE_SIZE, IOVA + (page + 1) * PAGE_SIZE};
 		unsigned int cnt = g < 2 ? 2 : 1;

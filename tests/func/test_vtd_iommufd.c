@@ -963,29 +963,8 @@ static struct pcie_ep_stats vtd_ep_stats(struct hwdev *d)
 	return st;
 }
 
-struct dt_job {
-	struct dmatest *dt;
-	uint64_t dst;
-	uint32_t len, st;
-	pthread_t th;
-};
-
-static void *dt_fill_thread(void *arg)
-{
-	struct dt_job *j = arg;
-
-	j->st = dt_go(j->dt, DMATEST_OP_FILL, 0, j->dst, j->len);
-	return NULL;
-}
-
+/* Multi-page Page Request Groups: the pattern their FILLs write (dt_fill_start()). */
 #define PRG_FILL 0xfedcba9876543210ULL
-
-static void dt_fill_start(struct dt_job *j, struct dmatest *dt, uint64_t dst, uint32_t len)
-{
-	*j = (struct dt_job){.dt = dt, .dst = dst, .len = len};
-	reg_wr(dt, DMATEST_REG_FILL, 8, PRG_FILL);
-	TAP_CHECK(!pthread_create(&j->th, NULL, dt_fill_thread, j), "pthread_create");
-}
 
 /* Wait for one group and read it (whole groups only): the count of records. */
 static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
@@ -1070,7 +1049,7 @@ static void test_iopf_group(void *arg)
 	guest_map(&g, 0x60000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
 	guest_map(&g, 0x62000, GRAM_IPA + DATA_OFF + 0x2000, PT_PROT_RW);
 	e0 = vtd_ep_stats(&d[0]);
-	dt_fill_start(&j, dt[0], 0x60800, 0x4000);
+	dt_fill_start(&j, dt[0], 0x60800, 0x4000, PRG_FILL);
 	n = group_read(ffd, pf, 8);
 	{
 		const uint64_t want[] = {0x61000, 0x63000, 0x64000};
@@ -1095,7 +1074,7 @@ static void test_iopf_group(void *arg)
 	TAP_CHECK_EQ(e1.page_reqs - e0.page_reqs, 3, "three page requests");
 
 	/* INVALID fails the FILL at its first page. */
-	dt_fill_start(&j, dt[0], 0x70000, 0x2000);
+	dt_fill_start(&j, dt[0], 0x70000, 0x2000, PRG_FILL);
 	n = group_read(ffd, pf, 8);
 	{
 		const uint64_t want[] = {0x70000, 0x71000};
@@ -1110,7 +1089,7 @@ static void test_iopf_group(void *arg)
 
 	/* Allocation 2: five pages in groups of 2, 2, 1, each after the last one's response. */
 	e0 = vtd_ep_stats(&d[1]);
-	dt_fill_start(&j, dt[1], 0x80000, 0x5000);
+	dt_fill_start(&j, dt[1], 0x80000, 0x5000, PRG_FILL);
 	for (unsigned int grp = 0, page = 0; grp < 3; grp++) {
 		const uint64_t want[2] = {0x80000 + page * 0x1000ULL, 0x81000 + page * 0x1000ULL};
 		unsigned int cnt = grp < 2 ? 2 : 1;
