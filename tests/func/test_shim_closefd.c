@@ -12,6 +12,9 @@
  *  - closefrom(3) likewise, in a forked child with the device and the
  *    eventfd at 0 and 2: the channel to its parent (a socket of the
  *    library's) survives, and its IOEVENTFD writes the BAR;
+ *  - close_range(3, ~0U, 0) in a process with the mock vIOMMU's region
+ *    mapped: the region's memfd (the library's) is kept, the region maps
+ *    again, the same pages, and the vIOMMU is busy while either is mapped;
  *  - CLOSE_RANGE_CLOEXEC: the program's descriptors become close-on-exec,
  *    the emulated ones keep working; every internal descriptor is
  *    close-on-exec (/proc/self/fdinfo);
@@ -162,6 +165,33 @@ static bool in_proc(int fd)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	return readlink(path, target, sizeof(target)) > 0;
+}
+
+/* How many of the process's descriptors are memfds named @name. */
+static unsigned int count_memfds(const char *name)
+{
+	char want[96], path[64], target[128];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned int n = 0;
+
+	if (!d)
+		return 0;
+	snprintf(want, sizeof(want), "/memfd:%s", name);
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", atoi(de->d_name));
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += !strncmp(target, want, strlen(want));
+	}
+	closedir(d);
+	return n;
 }
 
 /* The flags line of /proc/self/fdinfo/@fd (octal), -1 when it has none. */
@@ -360,6 +390,84 @@ static void test_closefrom(void *arg)
 	for (int i = 0; i < nin; i++)
 		TAP_CHECK(in_proc(in[i]), "internal %d was closed", in[i]);
 	machine_close(&m);
+}
+
+/*
+ * The mock vIOMMU's mmap region (its memfd is the library's) in a process
+ * that close_range(3, ~0U)s: the region maps again afterwards, the same
+ * pages as the mapping made before, and the vIOMMU is busy until both are
+ * gone. A child forked before anything is open (its files its own) with
+ * its iommufd at 0; exit codes say what failed.
+ */
+static int viommu_child(void)
+{
+	struct iommu_viommu_selftest data = {.in_data = 0xbeef};
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	struct iommu_test_cmd mock = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
+	uint32_t ioas, parent, *a, *b;
+	int fd, in_before, in_after;
+	size_t len;
+	off_t off;
+
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) != 0 || close(fd))
+		return 40;
+	if (_ioas_alloc(0, &ioas))
+		return 41;
+	mock.id = ioas;
+	if (_test_cmd(0, &mock) ||
+	    _hwpt_alloc(0, mock.mock_domain.out_idev_id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+			IOMMU_HWPT_DATA_NONE, NULL, 0, &parent))
+		return 42;
+	cmd.dev_id = mock.mock_domain.out_idev_id;
+	cmd.hwpt_id = parent;
+	if (ioctl(0, IOMMU_VIOMMU_ALLOC, &cmd))
+		return 43;
+	off = (off_t)data.out_mmap_offset;
+	len = data.out_mmap_length;
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0, off);
+	if (a == MAP_FAILED || a[0] != 0xbeef)
+		return 44;
+	in_before = (int)count_memfds("uiommu:mmap-region");
+	if (in_before < 1)
+		return 45;
+	if (close_range(3, ~0U, 0))
+		return 46;
+	/* The region's memfd is still there, and still maps. */
+	in_after = (int)count_memfds("uiommu:mmap-region");
+	if (in_after != in_before)
+		return 47;
+	b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0, off);
+	if (b == MAP_FAILED)
+		return 48;
+	a[1] = 0x12345678;
+	if (b[0] != 0xbeef || b[1] != 0x12345678)
+		return 49;
+	if (munmap(a, len) || _destroy(0, cmd.out_viommu_id) != -1 || errno != EBUSY)
+		return 50;
+	if (munmap(b, len) || _destroy(0, cmd.out_viommu_id))
+		return 51;
+	return close(0) ? 52 : 0;
+}
+
+static void test_viommu_mmap(void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid)
+		_exit(viommu_child());
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "child: status 0x%x", status);
 }
 
 static void test_cloexec(void *arg)
@@ -851,6 +959,8 @@ int main(void)
 		 test_close_range},
 		{"closefrom(3) in a forked child: likewise, its channel to the owner kept",
 		 test_closefrom},
+		{"close_range(3, ~0U): the mock vIOMMU's region memfd kept, the region maps again",
+		 test_viommu_mmap},
 		{"CLOSE_RANGE_CLOEXEC: the program's close-on-exec, the library's already",
 		 test_cloexec},
 		{"close/dup/fcntl of an internal number: EBADF; dup2/dup3 onto one: the program's",
