@@ -56,7 +56,8 @@
  * as it is made, kept by name, resolved at each use (send_with_fd() and
  * recv_with_fd() take names), so the program's close_range() passes them
  * by and a dup2() onto one moves it. The agent thread waits outside the
- * gate (below): it resolves its socket before each message.
+ * gate (below), in the registry's users' gate instead (util/intfd.h
+ * intfd_user_enter()), which a move closes too.
  *
  * daemon()'s child (uremote_take_over()) keeps the channels, conns and
  * agents of its parent, which exits at once without telling the owners,
@@ -327,40 +328,115 @@ struct chan_vma {
 };
 
 /*
+ * The agents' wake-up eventfd (a name; -1 until the first agent): the
+ * registry's user kick (util/intfd.h intfd_set_user_kick()) makes it
+ * readable while a descriptor moves, so that every agent leaves its poll()
+ * and the users' gate, and drains it before they enter again.
+ */
+static atomic_int agent_wake = -1;
+
+static void agent_kick(bool start)
+{
+	int wake = atomic_load(&agent_wake);
+	uint64_t v = 1;
+
+	if (wake < 0)
+		return;
+	if (start)
+		(void)!write(intfd_fd(wake), &v, sizeof(v));
+	else
+		(void)!read(intfd_fd(wake), &v, sizeof(v));
+}
+
+/*
+ * The agent's next message on @sock (recv_with_fd()'s result, *fd the
+ * descriptor it carries). Its numbers are resolved and used only inside
+ * the registry's users' gate, which a move closes after kicking the poll.
+ */
+static ssize_t agent_recv(int sock, struct remote_msg *m, int *fd)
+{
+	for (;;) {
+		struct pollfd p[2];
+		ssize_t n = -1;
+		int err = EAGAIN;
+
+		*fd = -1;
+		intfd_user_enter();
+		p[0] = (struct pollfd){.fd = intfd_fd(sock), .events = POLLIN};
+		p[1] = (struct pollfd){.fd = intfd_fd(atomic_load(&agent_wake)), .events = POLLIN};
+		if (poll(p, 2, -1) > 0 && p[0].revents) {
+			n = recv_with_fd(sock, m, sizeof(*m), MSG_DONTWAIT, fd);
+			err = n < 0 ? errno : 0;
+		}
+		intfd_user_exit();
+		if (n >= 0 || (err != EAGAIN && err != EINTR))
+			return n;
+		/* Kicked (a move), or nothing yet: enter again, after the move. */
+	}
+}
+
+/*
  * The agent thread: swaps the pages of mappings the owner made here
  * (MSG_SWAP, ufile_vma_swap()) when the owner asks, from whichever of its
  * threads changes their state (an EEH freeze), while our threads do what
  * they do. It ends with the owner.
+ *
+ * It waits outside the fork gate: the owner may ask it while serving a
+ * call of ours that waits inside (our fork's hand-on, our own DMA that
+ * freezes the PE), and a closing gate would keep it out. Its socket and
+ * wake-up numbers are resolved and used inside the registry's users' gate
+ * instead (agent_recv()), so a dup2() of the program's onto one of them,
+ * which moves ours (intfd_move(), with the fork gate closed), never finds
+ * the agent holding the old number.
  */
 static void *agent_main(void *arg)
 {
 	int sock = (int)(intptr_t)arg;
 	struct remote_req ans = {.op = UREMOTE_ANSWER};
 	struct remote_msg m;
+	ssize_t n;
 	int fd;
 
 	for (;;) {
-		if (recv_with_fd(sock, &m, sizeof(m), 0, &fd) != sizeof(m)) {
+		if (agent_recv(sock, &m, &fd) != sizeof(m)) {
 			if (fd >= 0)
 				close(fd);
 			break;
 		}
 		ans.a = (uint64_t)(int64_t)-EPROTO;
-		/*
-		 * Outside the fork gate: the owner may be waiting for this while
-		 * serving our fork's hand-on. A fork meanwhile gives the child a
-		 * copy that forgets every registration anyway.
-		 */
+		/* A fork meanwhile gives the child a copy that forgets every registration anyway. */
 		if (m.kind == MSG_SWAP)
 			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
 								(int)m.c, fd, m.e);
 		if (fd >= 0)
 			close(fd);
 		ans.pid = (int32_t)getpid();
-		if (send_with_fd(sock, &ans, sizeof(ans), -1) != sizeof(ans))
+		intfd_user_enter();
+		n = send_with_fd(sock, &ans, sizeof(ans), -1);
+		intfd_user_exit();
+		if (n != sizeof(ans))
 			break;
 	}
 	return NULL;
+}
+
+/* The agents' wake-up eventfd, made with the first agent. 0 or -errno. */
+static int agent_wake_make(void)
+{
+	int fd, rc;
+
+	if (atomic_load(&agent_wake) >= 0)
+		return 0;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	rc = intfd_add(&fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	atomic_store(&agent_wake, fd);
+	return 0;
 }
 
 /* MSG_AGENT: run the agent thread on @fd (ours to keep). 0 or -errno. */
@@ -375,7 +451,9 @@ static int agent_start(struct chan *ch, int fd)
 		close(fd);
 		return -EBUSY;
 	}
-	rc = intfd_add(&fd);
+	rc = agent_wake_make();
+	if (!rc)
+		rc = intfd_add(&fd);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -1507,6 +1585,13 @@ static void remote_child(void)
 		/* Our parent's agent thread is not here: the owner's swaps are its. */
 		intfd_close(&ch->agent_fd);
 	}
+	/* Nor its wake-up: our first agent makes ours. */
+	{
+		int wake = atomic_load(&agent_wake);
+
+		intfd_close(&wake);
+		atomic_store(&agent_wake, -1);
+	}
 	/*
 	 * The owner's side of our parent's other children is not ours to serve,
 	 * nor the backing fds our parent kept for the files it made for them.
@@ -1586,5 +1671,6 @@ __attribute__((constructor)) static void remote_init(void)
 {
 	fork_gate_set_hooks(&remote_hooks);
 	fork_gate_add_kick(server_kick);
+	intfd_set_user_kick(agent_kick);
 	ufile_set_remote_ops(&remote_ops);
 }

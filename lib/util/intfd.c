@@ -19,10 +19,22 @@
  * descriptor (intfd_add() renumbers a new one that would be), and its
  * number's bit is set; every internal descriptor is close-on-exec.
  *
+ * Users outside the fork gate (intfd_user_enter(): the agent thread of
+ * lib/uiommu_remote.c, which waits for its owner's requests while a call
+ * of its own process may wait inside the gate for the owner, so it cannot
+ * enter the gate to use its socket). Every other holder resolves and uses
+ * its numbers inside the fork gate, which a move closes; these resolve
+ * and use theirs inside the users' gate, which intfd_move() closes too:
+ * it kicks them out of their wait (the user kick, e.g. an eventfd their
+ * poll() watches), waits until none is inside, moves, takes the kick back
+ * and lets them in again, so they resolve the name anew. A user waits
+ * inside for nothing but its own descriptors, so the mover's wait ends.
+ *
  * Locks: lock guards every change (a leaf: nothing is taken inside, no
  * system call is made under it, since a library thread's calls go through
  * the preload shim, which looks files up under the file table's lock; the
- * move hook runs with it released). Readers take nothing.
+ * move hook runs with it released). Readers take nothing. users_lock
+ * guards users and movers (a leaf; the kick runs without it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +74,11 @@ static struct intfd_map *map_retired;
 static struct intfd_aliases *aliases_retired;
 static atomic_uint nr_fds, nr_aliases;
 static void (*_Atomic move_hook)(int name, int oldfd, int newfd);
+/* The users' gate (intfd_user_enter()): users inside, and moves under way. */
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t users_cond = PTHREAD_COND_INITIALIZER;
+static unsigned int users, movers;
+static void (*_Atomic user_kick)(bool start);
 
 bool intfd_any(void)
 {
@@ -307,6 +324,62 @@ void intfd_close(int *name)
 	*name = -1;
 }
 
+void intfd_user_enter(void)
+{
+	pthread_mutex_lock(&users_lock);
+	while (movers)
+		pthread_cond_wait(&users_cond, &users_lock);
+	users++;
+	pthread_mutex_unlock(&users_lock);
+}
+
+void intfd_user_exit(void)
+{
+	pthread_mutex_lock(&users_lock);
+	if (!--users && movers)
+		pthread_cond_broadcast(&users_cond);
+	pthread_mutex_unlock(&users_lock);
+}
+
+void intfd_set_user_kick(void (*kick)(bool start))
+{
+	atomic_store(&user_kick, kick);
+}
+
+/* Keep the users out (and wait for those inside to leave) for a move. */
+static void users_block(void)
+{
+	void (*kick)(bool) = atomic_load(&user_kick);
+
+	pthread_mutex_lock(&users_lock);
+	movers++;
+	pthread_mutex_unlock(&users_lock);
+	/* The kick's system calls are made without the lock (the shim may look files up). */
+	if (kick)
+		kick(true);
+	pthread_mutex_lock(&users_lock);
+	while (users)
+		pthread_cond_wait(&users_cond, &users_lock);
+	pthread_mutex_unlock(&users_lock);
+}
+
+static void users_unblock(void)
+{
+	void (*kick)(bool) = atomic_load(&user_kick);
+	bool last;
+
+	/* No user is inside: the kick may take back what it started. */
+	pthread_mutex_lock(&users_lock);
+	last = movers == 1;
+	pthread_mutex_unlock(&users_lock);
+	if (kick && last)
+		kick(false);
+	pthread_mutex_lock(&users_lock);
+	if (!--movers)
+		pthread_cond_broadcast(&users_cond);
+	pthread_mutex_unlock(&users_lock);
+}
+
 void intfd_set_move_hook(void (*hook)(int name, int oldfd, int newfd))
 {
 	atomic_store(&move_hook, hook);
@@ -320,9 +393,13 @@ int intfd_move(int fd)
 
 	if (!intfd_has(fd))
 		return 0;
+	/* No user outside the fork gate holds a number while it changes. */
+	users_block();
 	n = dup_unnamed(fd, true);
-	if (n < 0)
+	if (n < 0) {
+		users_unblock();
 		return n;
+	}
 	pthread_mutex_lock(&lock);
 	al = atomic_load_explicit(&aliases, memory_order_relaxed);
 	for (unsigned int i = 0; al && i < al->n; i++)
@@ -338,6 +415,7 @@ int intfd_move(int fd)
 	pthread_mutex_unlock(&lock);
 	if (rc) {
 		close(n);
+		users_unblock();
 		return rc;
 	}
 	hook = atomic_load(&move_hook);
@@ -345,10 +423,16 @@ int intfd_move(int fd)
 		hook(name, fd, n);
 	/* The number is the program's now: nothing of ours is left behind it. */
 	close(fd);
+	users_unblock();
 	return 0;
 }
 
 void intfd_fork_child(void)
 {
 	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	/* The users were threads of the parent's; a move needs the fork gate, which was closed. */
+	users_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	users_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+	users = 0;
+	movers = 0;
 }
