@@ -26,7 +26,8 @@
  *  - daemon(): the child (a new session, in /, stdio on /dev/null) keeps an
  *    emulated /dev/iommu working (IOAS_ALLOC) and a VFIO IOEVENTFD acting,
  *    and reports over a pipe; its parent exits 0; daemon(1, 1) keeps the
- *    directory and stdio;
+ *    directory and stdio; with a child of its own that calls all along,
+ *    the daemon serves the child (the same context) and its exit;
  *  - _Fork(): with no emulated file the child may open /dev/iommu; with
  *    one it is a process the library does not know (its ioctl reaches the
  *    backing memfd: ENOTTY) and the parent's files are untouched;
@@ -855,6 +856,146 @@ static void test_daemon_keep(void *arg)
 	test_daemon((void *)1);
 }
 
+/*
+ * daemon() in a process with a child of its own (forked with the files
+ * open): the child's calls on the files it inherited were served by the
+ * runner's server thread, and go on while the runner forks the daemon
+ * (none fails); the daemon takes the channel over, so they act
+ * on the same context (the IOAS the child makes is one the daemon then
+ * sees and destroys), and the child's exit is served by the daemon.
+ */
+struct daemon_child_report {
+	int c_rc, c_errno;
+	uint32_t c_id;
+	int ranges_rc, destroy_rc, d_rc;
+	uint32_t d_id;
+	uint32_t first; /* the runner's IOAS, made before the fork */
+	unsigned int loops, loop_fails; /* the child's calls while the runner became the daemon */
+	int c_exit_rc;
+	int done;
+};
+
+/*
+ * The runner's child: makes and destroys IOASes while its parent turns
+ * into the daemon (every call answered, by the runner or the daemon), then
+ * makes one and reports it, and exits when told.
+ */
+static int daemon_child_main(int fd, int go, int report)
+{
+	struct daemon_child_report r = {0};
+	char x;
+
+	while (poll_now(go, POLLIN) != POLLIN) {
+		uint32_t id;
+
+		if (_ioas_alloc(fd, &id) || _destroy(fd, id)) {
+			r.c_errno = errno;
+			r.loop_fails++;
+		}
+		/* Under way: the runner may fork the daemon now. */
+		if (++r.loops == 50 && write(report, "s", 1) != 1)
+			return 64;
+	}
+	if (read(go, &x, 1) != 1)
+		return 60;
+	r.c_rc = _ioas_alloc(fd, &r.c_id);
+	r.c_errno = r.c_rc ? errno : 0;
+	if (write(report, &r, sizeof(r)) != sizeof(r))
+		return 61;
+	if (read(go, &x, 1) != 1)
+		return 62;
+	/* Its exit: the daemon drops what the channel holds (uiommu_process_exit()). */
+	return close(fd) ? 63 : 0;
+}
+
+static void daemon_children_runner(int wfd)
+{
+	struct daemon_child_report r = {0}, c;
+	int fd, go[2], back[2];
+	pid_t child;
+	uint32_t first;
+
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || _ioas_alloc(fd, &first))
+		_exit(70);
+	if (pipe2(go, O_CLOEXEC) || pipe2(back, O_CLOEXEC))
+		_exit(71);
+	child = fork();
+	if (child < 0)
+		_exit(72);
+	if (!child) {
+		close(go[1]);
+		close(back[0]);
+		close(wfd);
+		_exit(daemon_child_main(fd, go[0], back[1]));
+	}
+	close(go[0]);
+	close(back[1]);
+	/* The child's calls under way (they go on while the daemon is forked). */
+	if (read(back[0], &c, 1) != 1)
+		_exit(78);
+	if (daemon(0, 0))
+		_exit(73);
+	/* The daemon: the child's calls are ours to serve now. */
+	if (write(go[1], "g", 1) != 1 || read(back[0], &c, sizeof(c)) != sizeof(c))
+		_exit(74);
+	r.first = first;
+	r.loops = c.loops;
+	r.loop_fails = c.loop_fails;
+	r.c_rc = c.c_rc;
+	r.c_errno = c.c_errno;
+	r.c_id = c.c_id;
+	/* The same context: the child's IOAS is here, and goes. */
+	r.ranges_rc = r.c_id ? _ioas_ranges(fd, r.c_id) : -2;
+	r.destroy_rc = r.c_id ? _destroy(fd, r.c_id) : -2;
+	r.d_rc = _ioas_alloc(fd, &r.d_id);
+	/* The child exits; its channel's end tells us (EOF on the pipe after its exit work). */
+	if (write(go[1], "x", 1) != 1)
+		_exit(75);
+	r.c_exit_rc = read(back[0], &c, 1) == 0 ? 0 : -1;
+	r.done = 1;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(76);
+	_exit(close(fd) ? 77 : 0);
+}
+
+static void test_daemon_children(void *arg)
+{
+	struct daemon_child_report r = {0};
+	int p[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	(void)arg;
+	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		close(p[0]);
+		daemon_children_runner(p[1]);
+	}
+	close(p[1]);
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x",
+		  status);
+	n = read(p[0], &r, sizeof(r));
+	close(p[0]);
+	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
+	TAP_CHECK(r.done, "done");
+	tap_diag("the child's calls around the daemon's fork: %u", r.loops);
+	TAP_CHECK_EQ(r.loop_fails, 0, "of the child's calls around the fork failed (errno %d)",
+		     r.c_errno);
+	TAP_CHECK(!r.c_rc && r.c_id, "the child's IOAS_ALLOC, served by the daemon: rc %d (%s)",
+		  r.c_rc, strerror(r.c_errno));
+	/* Made in the runner's context (a new one would start again at the first ID). */
+	TAP_CHECK(r.c_id != r.first, "the child's IOAS %u, the runner's %u", r.c_id, r.first);
+	CHECK_OK(r.ranges_rc);
+	CHECK_OK(r.destroy_rc);
+	TAP_CHECK(!r.d_rc && r.d_id, "the daemon's IOAS_ALLOC: rc %d id %u", r.d_rc, r.d_id);
+	CHECK_OK(r.c_exit_rc);
+}
+
 static void test_fork_raw(void *arg)
 {
 	int fd, status;
@@ -970,6 +1111,8 @@ int main(void)
 		{"daemon(0, 0): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
 		{"daemon(1, 1): likewise, in the same directory with the same stdio",
 		 test_daemon_keep},
+		{"daemon() with a child of its own: the daemon serves the child's calls",
+		 test_daemon_children},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
 		{"threads: close_range and blind dup2 racing actions made and ended", test_threads},
 	};
