@@ -458,6 +458,11 @@ static int agent_start(struct chan *ch, int fd)
 		close(fd);
 		return rc;
 	}
+	/* The thread, as the kernel's work: injection reaches it as an allocation. */
+	if (ualloc_should_fail()) {
+		intfd_close(&fd);
+		return -ENOMEM;
+	}
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1329,6 +1334,9 @@ static int server_run(void)
 	pthread_t tid;
 	int rc;
 
+	/* The thread, as the kernel's work: injection reaches it as an allocation. */
+	if (ualloc_should_fail())
+		return -ENOMEM;
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1623,8 +1631,10 @@ static void remote_child(void)
  * daemon()'s child (util/forkgate.h fork_gate_handover()): the channels,
  * the conns and the agents are ours now, their threads are not here.
  */
-void uremote_take_over(pid_t parent)
+int uremote_take_over(pid_t parent)
 {
+	int rc = 0;
+
 	conns_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	for (struct chan *ch = chans; ch; ch = ch->next) {
 		int fd = ch->agent_fd;
@@ -1636,15 +1646,26 @@ void uremote_take_over(pid_t parent)
 		/* The agent's end, for a thread of ours (agent_start() registers it again). */
 		ch->agent_fd = -1;
 		if (fd >= 0) {
-			int real = intfd_fd(fd);
+			int real = intfd_fd(fd), err;
 
 			intfd_del(fd);
-			(void)agent_start(ch, real);
+			/* Without it, the owner's swaps of our mappings fail (ESRCH there). */
+			err = agent_start(ch, real);
+			if (err && !rc)
+				rc = err;
 		}
 	}
 	/* No thread to serve our children's calls: they fail as if we had exited. */
-	if (server_running && server_run())
-		server_running = false;
+	if (server_running) {
+		int err = server_run();
+
+		if (err) {
+			server_running = false;
+			if (!rc)
+				rc = err;
+		}
+	}
+	return rc == -ENOMEM ? -ENOMEM : rc ? -EAGAIN : 0;
 }
 
 static const struct fork_gate_hooks remote_hooks = {

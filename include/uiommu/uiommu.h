@@ -574,7 +574,11 @@ pid_t uiommu_fork(pid_t (*fork_fn)(void));
  * In the parent the library stays closed for good: it must _exit() at
  * once, without the library's exit work (the state is the child's).
  *
- * Return: as fork(2).
+ * Return: as fork(2), and -1 in the child too, with errno ENOMEM or
+ * EAGAIN, when a thread the takeover needs could not be had (its piece
+ * then stops as if its process had exited: the actions on eventfds, or
+ * the children's calls on files they inherited, fail; the child's own
+ * calls work). daemon(3) fails likewise in its child when setsid() does.
  */
 pid_t uiommu_fork_handover(pid_t (*fork_fn)(void));
 

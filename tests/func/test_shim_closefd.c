@@ -27,7 +27,8 @@
  *    emulated /dev/iommu working (IOAS_ALLOC) and a VFIO IOEVENTFD acting,
  *    and reports over a pipe; its parent exits 0; daemon(1, 1) keeps the
  *    directory and stdio; with a child of its own that calls all along,
- *    the daemon serves the child (the same context) and its exit;
+ *    the daemon serves the child (the same context) and its exit; under
+ *    fail-nth it fails (ENOMEM / EAGAIN) or the daemon has everything;
  *  - _Fork(): with no emulated file the child may open /dev/iommu; with
  *    one it is a process the library does not know (its ioctl reaches the
  *    backing memfd: ENOTTY) and the parent's files are untouched;
@@ -996,6 +997,170 @@ static void test_daemon_children(void *arg)
 	CHECK_OK(r.c_exit_rc);
 }
 
+/*
+ * daemon() under fail-nth: the caller arms its countdown at N and calls
+ * daemon(); the countdown goes on in the daemon (the caller carrying on)
+ * through the takeover. Either daemon() fails (-1, ENOMEM or EAGAIN, the
+ * armed failure): in the caller, which keeps everything working, or in
+ * the daemon, whose takeover lacked a thread (what it would serve stops,
+ * its own calls work); or it succeeds and the daemon has all of it: its
+ * own calls, its ioeventfd's action (the watcher thread) and its child's
+ * calls (the server thread).
+ */
+struct daemon_nth_report {
+	int in_daemon; /* the report is the daemon's (else the runner's: daemon() failed there) */
+	int rc, err;   /* daemon()'s */
+	long left;     /* the countdown after it */
+	int ioas_rc, ioas_err;
+	uint64_t fill;
+	int c_rc, c_err; /* the child's IOAS_ALLOC */
+	int done;
+};
+
+static void daemon_nth_runner(int wfd, unsigned int nth)
+{
+	struct daemon_nth_report r = {0};
+	int go[2], back[2], ff, e_io, iommufd, cres[2];
+	pid_t runner = getpid(), child;
+	struct machine m;
+	uint64_t one = 1;
+	uint32_t id;
+	char buf[16];
+	ssize_t n;
+
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	m.c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	m.g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
+	if (iommufd < 0 || m.c < 0 || m.g < 0 || ioctl(m.g, VFIO_GROUP_SET_CONTAINER, &m.c) ||
+	    ioctl(m.c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		_exit(80);
+	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	e_io = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m.dev < 0 || e_io < 0 || ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io))
+		_exit(81);
+	{
+		uint16_t cmd = PCI_COMMAND_MEMORY;
+
+		if (pwrite(m.dev, &cmd, 2,
+			   (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) != 2)
+			_exit(82);
+	}
+	if (pipe2(go, O_CLOEXEC) || pipe2(back, O_CLOEXEC))
+		_exit(83);
+	child = fork();
+	if (child < 0)
+		_exit(84);
+	if (!child) {
+		char x;
+
+		close(go[1]);
+		close(back[0]);
+		close(wfd);
+		if (read(go[0], &x, 1) != 1)
+			_exit(0);
+		cres[0] = _ioas_alloc(iommufd, &id);
+		cres[1] = cres[0] ? errno : 0;
+		_exit(write(back[1], cres, sizeof(cres)) == sizeof(cres) ? 0 : 90);
+	}
+	close(go[0]);
+	close(back[1]);
+	ff = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (ff < 0)
+		_exit(85);
+	n = snprintf(buf, sizeof(buf), "%u", nth);
+	if (pwrite(ff, buf, (size_t)n, 0) != n)
+		_exit(86);
+	r.rc = daemon(0, 0);
+	r.err = r.rc ? errno : 0;
+	memset(buf, 0, sizeof(buf));
+	r.left = pread(ff, buf, sizeof(buf) - 1, 0) > 0 ? strtol(buf, NULL, 10) : -1;
+	if (pwrite(ff, "0", 1, 0) != 1)
+		_exit(87);
+	r.in_daemon = getpid() != runner;
+	/* Whoever has the files: all of it works (a daemon without its threads: its own calls). */
+	r.ioas_rc = _ioas_alloc(iommufd, &id);
+	r.ioas_err = r.ioas_rc ? errno : 0;
+	if (r.rc && r.in_daemon) {
+		r.done = 1;
+		_exit(write(wfd, &r, sizeof(r)) == sizeof(r) ? 0 : 88);
+	}
+	wr(m.dev, DT_FILL, 8, 0);
+	if (write(e_io, &one, sizeof(one)) == sizeof(one)) {
+		for (int i = 0; i < WAIT_MS; i++) {
+			if (pread(m.dev, &r.fill, 8, (off_t)(BAR0 + DT_FILL)) == 8 &&
+			    r.fill == FILL_DATA)
+				break;
+			msleep1();
+		}
+	}
+	if (write(go[1], "g", 1) != 1 || read(back[0], cres, sizeof(cres)) != sizeof(cres)) {
+		r.c_rc = -2;
+	} else {
+		r.c_rc = cres[0];
+		r.c_err = cres[1];
+	}
+	r.done = 1;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(88);
+	close(ff);
+	close(m.dev);
+	close(m.g);
+	close(m.c);
+	close(iommufd);
+	_exit(0);
+}
+
+static void test_daemon_failnth(void *arg)
+{
+	unsigned int failures = 0, nth;
+
+	(void)arg;
+	for (nth = 1; nth < 64; nth++) {
+		struct daemon_nth_report r = {0};
+		int p[2], status;
+		pid_t pid;
+		ssize_t n;
+
+		TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
+		fflush(stdout);
+		pid = fork();
+		TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (!pid) {
+			close(p[0]);
+			daemon_nth_runner(p[1], nth);
+		}
+		close(p[1]);
+		TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+		TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "N=%u: runner status 0x%x",
+			  nth, status);
+		n = read(p[0], &r, sizeof(r));
+		close(p[0]);
+		TAP_CHECK(n == sizeof(r) && r.done, "N=%u: the report (%zd bytes)", nth, n);
+		if (r.rc) {
+			TAP_CHECK(r.rc == -1 && (r.err == ENOMEM || r.err == EAGAIN),
+				  "N=%u: daemon() rc %d errno %d", nth, r.rc, r.err);
+			TAP_CHECK_EQ(r.left, 0, "N=%u: a failure that was not the armed one", nth);
+			failures++;
+		}
+		TAP_CHECK(!r.ioas_rc, "N=%u (%s): IOAS_ALLOC: %s", nth,
+			  r.in_daemon ? "daemon" : "runner", strerror(r.ioas_err));
+		/*
+		 * A daemon whose takeover could not have a thread: what that thread
+		 * served has stopped, as in a process that exited; its own calls work.
+		 */
+		if (r.rc && r.in_daemon)
+			continue;
+		TAP_CHECK_EQ(r.fill, FILL_DATA, "N=%u (%s): the ioeventfd wrote the BAR", nth,
+			     r.in_daemon ? "daemon" : "runner");
+		TAP_CHECK(!r.c_rc, "N=%u (%s): the child's IOAS_ALLOC: rc %d (%s)", nth,
+			  r.in_daemon ? "daemon" : "runner", r.c_rc, strerror(r.c_err));
+		if (r.left)
+			break;
+	}
+	tap_diag("allocation points of daemon(): %u, of which %u made it fail", nth - 1, failures);
+	TAP_CHECK(nth < 64, "the countdown was never left over");
+}
+
 static void test_fork_raw(void *arg)
 {
 	int fd, status;
@@ -1113,6 +1278,8 @@ int main(void)
 		 test_daemon_keep},
 		{"daemon() with a child of its own: the daemon serves the child's calls",
 		 test_daemon_children},
+		{"daemon() under fail-nth: it fails cleanly, or the daemon has it all",
+		 test_daemon_failnth},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
 		{"threads: close_range and blind dup2 racing actions made and ended", test_threads},
 	};
