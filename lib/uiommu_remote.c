@@ -404,14 +404,24 @@ static void *agent_main(void *arg)
 			break;
 		}
 		ans.a = (uint64_t)(int64_t)-EPROTO;
-		/* A fork meanwhile gives the child a copy that forgets every registration anyway. */
-		if (m.kind == MSG_SWAP)
-			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
-								(int)m.c, fd, m.e);
-		if (fd >= 0)
-			close(fd);
-		ans.pid = (int32_t)getpid();
+		/*
+		 * The file to map is ours while the swap lasts (util/intfd.h): this
+		 * thread is no call of the program's, which may take any number it
+		 * does not hold (lib/util/intfd.c). The swap runs inside the users'
+		 * gate, so that the number stays until it is closed.
+		 */
 		intfd_user_enter();
+		if (fd >= 0 && intfd_add(&fd)) {
+			close(fd);
+			fd = -1;
+			ans.a = (uint64_t)(int64_t)-ENOMEM;
+		} else if (m.kind == MSG_SWAP) {
+			/* A fork meanwhile gives the child a copy that forgets every registration. */
+			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
+								(int)m.c, intfd_fd(fd), m.e);
+		}
+		intfd_close(&fd);
+		ans.pid = (int32_t)getpid();
 		n = send_with_fd(sock, &ans, sizeof(ans), -1);
 		intfd_user_exit();
 		if (n != sizeof(ans))
@@ -966,8 +976,21 @@ static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
 			ufree(ag);
 			goto free;
 		}
-		rc = owner_ask(&m, sv[1]);
-		close(sv[1]);
+		/*
+		 * The caller's end, until the caller has it: ours (util/intfd.h),
+		 * since we wait for the caller with it open, in the server thread,
+		 * while no call of our program's is under way (lib/util/intfd.c).
+		 */
+		rc = intfd_add(&sv[1]);
+		if (rc) {
+			intfd_close(&sv[0]);
+			close(sv[1]);
+			*err = (int)rc;
+			ufree(ag);
+			goto free;
+		}
+		rc = owner_ask(&m, intfd_fd(sv[1]));
+		intfd_close(&sv[1]);
 		if (rc < 0) {
 			*err = (int)rc;
 			intfd_close(&sv[0]);

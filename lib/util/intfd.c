@@ -30,6 +30,51 @@
  * and lets them in again, so they resolve the name anew. A user waits
  * inside for nothing but its own descriptors, so the mover's wait ends.
  *
+ * Descriptors made and closed within one piece of work (a transient: a
+ * memfd or eventfd made for a call, a descriptor received over a channel
+ * and used at once, a file of /proc read and closed). What registering
+ * buys is only this: that the program's dup2() onto the number, or its
+ * close_range(), cannot reach the descriptor while it exists. The facts
+ * that decide which need it:
+ *   - Linux's own work in a system call takes no number of the caller's
+ *     table but the one the call returns; but glibc's functions do: they
+ *     open and close descriptors of their own (close-on-exec) inside the
+ *     call, on the caller's thread (getpwnam()'s nss_files, opendir(),
+ *     syslog()), and no program is protected from those: a program that
+ *     dup2()s onto, or closes, a number it does not hold while another of
+ *     its threads is inside such a call races with libc, and with its own
+ *     threads' open()s (POSIX gives the lowest free number, which another
+ *     thread may take first), so a multi-threaded program cannot rely on a
+ *     number it does not hold being free;
+ *   - but a program with one thread of its own may: in Linux nothing else
+ *     makes descriptors in its table, so its dup2(fd, 7) onto a number it
+ *     knows free is correct, and so is its blind close_range();
+ *   - the program's close_range() and closefrom() run with the fork gate
+ *     closed (uiommu_close_range()), and dup2() / dup3() onto a registered
+ *     number with it closed too; a dup2() onto a number that is not
+ *     registered goes straight to libc.
+ * So: a transient made and closed inside a call of the program's, on the
+ * thread that made the call (inside the fork gate, waiting for no other
+ * process), is left unregistered, as glibc's are: no thread of the
+ * program's own that is not racing with libc can reach it, and no
+ * close_range() runs meanwhile (in this library: the memfd of
+ * iommu_mmap_region_alloc() until its holder registers it, the /proc and
+ * config files read and closed, the summary files at exit). A transient
+ * that exists while no call of the program's is under way (made by the
+ * library's own threads: the server serving a forked child, the swap
+ * agent, the virqfd watcher) or that stays open while we wait for another
+ * process (an answer over a channel) is registered as soon as it exists,
+ * and closed with intfd_close(): the low-power memfd of
+ * vfio_pci_bar_maps_update() (held while forked children's agents swap
+ * their mappings onto it), the agent channel end that hook_rvma_get()
+ * passes to the caller, and the file the agent maps in a swap
+ * (lib/uiommu_remote.c). What stays is the moment between the kernel's
+ * making of such a number (the lowest free one: there is no way to ask
+ * for a high one) and intfd_add()'s move of it, a few instructions, not
+ * a wait; the descriptors the server receives and uses at once without
+ * waiting (a forked child's file for IOAS_MAP_FILE, an eventfd, which
+ * virqfd.c registers at once) have only that moment too.
+ *
  * Locks: lock guards every change (a leaf: nothing is taken inside, no
  * system call is made under it, since a library thread's calls go through
  * the preload shim, which looks files up under the file table's lock; the
