@@ -57,9 +57,8 @@
  * thread that made the call (inside the fork gate, waiting for no other
  * process), is left unregistered, as glibc's are: no thread of the
  * program's own that is not racing with libc can reach it, and no
- * close_range() runs meanwhile (in this library: the memfd of
- * iommu_mmap_region_alloc() until its holder registers it, the /proc and
- * config files read and closed, the summary files at exit). A transient
+ * close_range() runs meanwhile (in this library: the /proc and config
+ * files read and closed, the summary files at exit). A transient
  * that exists while no call of the program's is under way (made by the
  * library's own threads: the server serving a forked child, the swap
  * agent, the virqfd watcher) or that stays open while we wait for another
@@ -71,9 +70,12 @@
  * (lib/uiommu_remote.c). What stays is the moment between the kernel's
  * making of such a number (the lowest free one: there is no way to ask
  * for a high one) and intfd_add()'s move of it, a few instructions, not
- * a wait; the descriptors the server receives and uses at once without
- * waiting (a forked child's file for IOAS_MAP_FILE, an eventfd, which
- * virqfd.c registers at once) have only that moment too.
+ * a wait. The descriptors the server thread makes or receives and uses
+ * at once, waiting for nobody, have only that moment too, registered or
+ * not, and are left as they are: a forked child's file for IOAS_MAP_FILE
+ * (mapped and closed), /proc/<pid>/mem of a child whose memory a call
+ * reaches (util/remote_mm.c), a region memfd until its holder registers
+ * it; an eventfd for an action virqfd.c registers at once.
  *
  * Locks: lock guards every change (a leaf: nothing is taken inside, no
  * system call is made under it, since a library thread's calls go through
