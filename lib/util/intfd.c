@@ -77,11 +77,27 @@
  * reaches (util/remote_mm.c), a region memfd until its holder registers
  * it; an eventfd for an action virqfd.c registers at once.
  *
+ * Numbering. intfd_add() and intfd_move() make a number at INTFD_HIGH or
+ * above (F_DUPFD_CLOEXEC), sometimes close one that is a name in the way,
+ * and register it; a program thread that dup2()s blind onto numbers up
+ * there (as test_shim_closefd's threads do) could replace the new
+ * descriptor before it is registered, or have its own closed by us. So
+ * number_lock is held from the making to the registration (and across a
+ * move's giving up of the old number), and the shim makes the program's
+ * dup2() / dup3() onto a number at INTFD_HIGH or above under it
+ * (intfd_number_lock(), after moving ours off the number; if one of ours
+ * landed there meanwhile it moves that too). Below INTFD_HIGH our numbers
+ * are only the kernel's lowest free ones, left as the transients above.
+ *
  * Locks: lock guards every change (a leaf: nothing is taken inside, no
  * system call is made under it, since a library thread's calls go through
  * the preload shim, which looks files up under the file table's lock; the
  * move hook runs with it released). Readers take nothing. users_lock
- * guards users and movers (a leaf; the kick runs without it).
+ * guards users and movers (a leaf; the kick runs without it). number_lock
+ * is taken before lock and after the users' gate is shut; what runs under
+ * it makes only system calls on numbers, which the shim passes to libc
+ * (the program's dup2() under it is libc's alone), so it waits for
+ * nothing that could wait for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +137,13 @@ static struct intfd_map *map_retired;
 static struct intfd_aliases *aliases_retired;
 static atomic_uint nr_fds, nr_aliases;
 static void (*_Atomic move_hook)(int name, int oldfd, int newfd);
+/*
+ * Numbering (intfd_number_lock()): a number at INTFD_HIGH or above is made
+ * and registered, or given up by a move, under it, and the program's
+ * dup2() onto such a number (the preload shim) is made under it too.
+ */
+static pthread_mutex_t number_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool numbered;
 /* The users' gate (intfd_user_enter()): users inside, and moves under way. */
 static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t users_cond = PTHREAD_COND_INITIALIZER;
@@ -288,12 +311,40 @@ static int dup_unnamed(int fd, bool high)
 	}
 }
 
+bool intfd_number_lock(int fd)
+{
+	/* Below INTFD_HIGH our numbers are only the kernel's lowest free ones (see the essay). */
+	if (fd < INTFD_HIGH || !atomic_load_explicit(&numbered, memory_order_acquire))
+		return false;
+	pthread_mutex_lock(&number_lock);
+	return true;
+}
+
+void intfd_number_unlock(void)
+{
+	pthread_mutex_unlock(&number_lock);
+}
+
+static int add_numbered(int *fd);
+
 int intfd_add(int *fd)
+{
+	int rc;
+
+	if (*fd < 0)
+		return -EBADF;
+	atomic_store_explicit(&numbered, true, memory_order_release);
+	pthread_mutex_lock(&number_lock);
+	rc = add_numbered(fd);
+	pthread_mutex_unlock(&number_lock);
+	return rc;
+}
+
+/* intfd_add() under number_lock. */
+static int add_numbered(int *fd)
 {
 	int rc, n = *fd, fl;
 
-	if (n < 0)
-		return -EBADF;
 	fl = fcntl(n, F_GETFD);
 	if (fl < 0)
 		return -errno;
@@ -442,8 +493,10 @@ int intfd_move(int fd)
 		return 0;
 	/* No user outside the fork gate holds a number while it changes. */
 	users_block();
+	pthread_mutex_lock(&number_lock);
 	n = dup_unnamed(fd, true);
 	if (n < 0) {
+		pthread_mutex_unlock(&number_lock);
 		users_unblock();
 		return n;
 	}
@@ -455,21 +508,31 @@ int intfd_move(int fd)
 	rc = map_reserve((unsigned int)n);
 	if (!rc)
 		rc = aliases_update(name, name, n);
-	if (!rc) {
+	if (!rc)
 		map_set((unsigned int)n, true);
-		map_set((unsigned int)fd, false);
-	}
 	pthread_mutex_unlock(&lock);
 	if (rc) {
 		close(n);
+		pthread_mutex_unlock(&number_lock);
 		users_unblock();
 		return rc;
 	}
+	/*
+	 * The hook without number_lock (it takes its holder's locks, under
+	 * which new descriptors are registered); the old number stays
+	 * registered meanwhile, so no dup2() of the program's reaches it.
+	 */
+	pthread_mutex_unlock(&number_lock);
 	hook = atomic_load(&move_hook);
 	if (hook)
 		hook(name, fd, n);
 	/* The number is the program's now: nothing of ours is left behind it. */
+	pthread_mutex_lock(&number_lock);
+	pthread_mutex_lock(&lock);
+	map_set((unsigned int)fd, false);
+	pthread_mutex_unlock(&lock);
 	close(fd);
+	pthread_mutex_unlock(&number_lock);
 	users_unblock();
 	return 0;
 }
@@ -477,6 +540,7 @@ int intfd_move(int fd)
 void intfd_fork_child(void)
 {
 	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	number_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	/* The users were threads of the parent's; a move needs the fork gate, which was closed. */
 	users_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	users_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;

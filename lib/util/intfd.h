@@ -102,6 +102,16 @@ void intfd_user_enter(void);
 void intfd_user_exit(void);
 void intfd_set_user_kick(void (*kick)(bool start));
 
+/*
+ * The program's dup2() / dup3() onto @fd (the preload shim, after moving
+ * ours off it): when @fd is where the library makes its numbers, true with
+ * the numbering lock held, so that no number of ours is being made or given
+ * up there meanwhile; the caller checks again that @fd is not internal,
+ * makes the call, and unlocks. false (nothing held) otherwise.
+ */
+bool intfd_number_lock(int fd);
+void intfd_number_unlock(void);
+
 /* How many internal descriptors (tests). */
 unsigned int intfd_count(void);
 
