@@ -95,9 +95,10 @@
  * move hook runs with it released). Readers take nothing. users_lock
  * guards users and movers (a leaf; the kick runs without it). number_lock
  * is taken before lock and after the users' gate is shut; what runs under
- * it makes only system calls on numbers, which the shim passes to libc
- * (the program's dup2() under it is libc's alone), so it waits for
- * nothing that could wait for it.
+ * it makes only raw system calls on numbers (syscall(2): not through the
+ * preload shim, whose look-ups take the file table's lock, held by fork's
+ * prepare while it registers), and the program's dup2() under it is
+ * libc's alone, so it waits for nothing that could wait for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,10 +106,28 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/intfd.h"
+
+/*
+ * The system calls made under number_lock: straight to the kernel, so that
+ * none passes through the preload shim (whose look-ups take the file
+ * table's lock, which fork's prepare holds while it registers). They act
+ * on numbers the registry is making or giving up, never on a file of the
+ * library's table.
+ */
+static int raw_fcntl(int fd, int cmd, long arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static void raw_close(int fd)
+{
+	(void)syscall(SYS_close, fd);
+}
 
 /* Where internal descriptors go, when RLIMIT_NOFILE allows: above what programs number. */
 #define INTFD_HIGH 512
@@ -288,15 +307,14 @@ static int aliases_update(int drop, int name, int fd)
 /*
  * A close-on-exec duplicate of @fd whose number is neither @fd nor a name
  * in use, at INTFD_HIGH or above when the limit allows (@high), else the
- * lowest free. The number, or -errno. Without lock: its system calls may
- * be the preload shim's (a library thread), which look files up.
+ * lowest free. The number, or -errno. Under number_lock, not lock.
  */
 static int dup_unnamed(int fd, bool high)
 {
 	int min = high ? INTFD_HIGH : 0, n;
 
 	for (;;) {
-		n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+		n = raw_fcntl(fd, F_DUPFD_CLOEXEC, min);
 		if (n < 0 && min == INTFD_HIGH && (errno == EINVAL || errno == EMFILE)) {
 			min = 0;
 			continue;
@@ -306,7 +324,7 @@ static int dup_unnamed(int fd, bool high)
 		if (!is_alias_name(n))
 			return n;
 		/* A name in the way (rare): look above it. */
-		close(n);
+		raw_close(n);
 		min = n + 1;
 	}
 }
@@ -345,10 +363,10 @@ static int add_numbered(int *fd)
 {
 	int rc, n = *fd, fl;
 
-	fl = fcntl(n, F_GETFD);
+	fl = raw_fcntl(n, F_GETFD, 0);
 	if (fl < 0)
 		return -errno;
-	if (!(fl & FD_CLOEXEC) && fcntl(n, F_SETFD, fl | FD_CLOEXEC))
+	if (!(fl & FD_CLOEXEC) && raw_fcntl(n, F_SETFD, fl | FD_CLOEXEC))
 		return -errno;
 	/*
 	 * High, where the program does not number (the numbers it gets are then
@@ -370,11 +388,11 @@ static int add_numbered(int *fd)
 	/* No system call under the lock (see dup_unnamed()). */
 	if (rc) {
 		if (n != *fd)
-			close(n);
+			raw_close(n);
 		return rc;
 	}
 	if (n != *fd) {
-		close(*fd);
+		raw_close(*fd);
 		*fd = n;
 	}
 	return 0;
@@ -512,7 +530,7 @@ int intfd_move(int fd)
 		map_set((unsigned int)n, true);
 	pthread_mutex_unlock(&lock);
 	if (rc) {
-		close(n);
+		raw_close(n);
 		pthread_mutex_unlock(&number_lock);
 		users_unblock();
 		return rc;
@@ -531,7 +549,7 @@ int intfd_move(int fd)
 	pthread_mutex_lock(&lock);
 	map_set((unsigned int)fd, false);
 	pthread_mutex_unlock(&lock);
-	close(fd);
+	raw_close(fd);
 	pthread_mutex_unlock(&number_lock);
 	users_unblock();
 	return 0;
