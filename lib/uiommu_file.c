@@ -480,8 +480,7 @@ UIOMMU_EXPORT int uiommu_fd_evict(int fd)
 	return 0;
 }
 
-UIOMMU_EXPORT int uiommu_fd_dup_onto(int oldfd, int newfd, int flags,
-				     int (*dup_fn)(int, int, int))
+UIOMMU_EXPORT int uiommu_fd_dup_onto(int oldfd, int newfd, int flags, int (*dup_fn)(int, int, int))
 {
 	int rc;
 

@@ -416,9 +416,9 @@ static void *agent_main(void *arg)
 			fd = -1;
 			ans.a = (uint64_t)(int64_t)-ENOMEM;
 		} else if (m.kind == MSG_SWAP) {
-			/* A fork meanwhile gives the child a copy that forgets every registration. */
+			/* A fork meanwhile: the child's copy forgets every registration. */
 			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
-								(int)m.c, intfd_fd(fd), m.e);
+								  (int)m.c, intfd_fd(fd), m.e);
 		}
 		intfd_close(&fd);
 		ans.pid = (int32_t)getpid();

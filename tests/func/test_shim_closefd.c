@@ -870,7 +870,7 @@ struct daemon_child_report {
 	uint32_t c_id;
 	int ranges_rc, destroy_rc, d_rc;
 	uint32_t d_id;
-	uint32_t first; /* the runner's IOAS, made before the fork */
+	uint32_t first;			/* the runner's IOAS, made before the fork */
 	unsigned int loops, loop_fails; /* the child's calls while the runner became the daemon */
 	int c_exit_rc;
 	int done;
