@@ -153,13 +153,15 @@ struct smmuv3_dcfg {
 	uint8_t kind;
 	bool s1, s2;	    /* stages enabled */
 	bool s1_record, s2_record; /* CD.R, STE.S2R */
-	bool epd0;	    /* stage 1: TTB0 walks disabled */
+	bool epd0, epd1;    /* stage 1: TTB0 / TTB1 walks disabled */
+	uint8_t tbi;	    /* CD.TBI: bit 0 TTB0's range, bit 1 TTB1's: top byte ignored */
 	bool s1_stall, s2_stall; /* CD.S, STE.S2S: faults of that stage stall */
 	bool ats;	    /* effective STE.EATS = 0b01: translation requests served */
 	uint16_t vmid;
 	uint16_t asid;
 	uint16_t s1_event;  /* abort-with-event decided at decode: F_STREAM_DISABLED (S1DSS) */
-	struct smmuv3_stage_cfg st[2];
+	struct smmuv3_stage_cfg st[2]; /* stage 1 through TTB0, stage 2 */
+	struct smmuv3_stage_cfg tt1;   /* stage 1 through TTB1 (T1SZ, TG1, TTB1) */
 };
 
 _Static_assert(sizeof(struct smmuv3_dcfg) <= XLATE_CFGC_BYTES, "dcfg fits the config cache");
@@ -201,6 +203,14 @@ void smmuv3_prg_auto(struct smmuv3 *s, const struct smmuv3_ppr *p, uint32_t ssid
 void smmuv3_cmdq_run(struct smmuv3 *s);
 /* Send the pending ATS invalidations (lock held); false if one timed out. */
 bool smmuv3_atc_flush(struct smmuv3 *s);
+
+/*
+ * lib/xlate tag bit of a walk through TTB1: its stage-1 entries are kept
+ * under {VMID, ASID | SMMU_TAG_TTB1} (ASIDs have 16 bits), apart from
+ * TTB0's, because the walk's input is the TTB1-range address's low IAS
+ * bits (smmuv3_select_tt), which a TTB0 address may share.
+ */
+#define SMMU_TAG_TTB1 (1u << 16)
 
 /* Configuration cache key of a transaction without substream (SSIDs have 20 bits). */
 #define SMMU_CFGC_NO_SSID 0x100000u
