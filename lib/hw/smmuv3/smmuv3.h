@@ -345,6 +345,14 @@ void smmuv3_select_tt(uint64_t addr, unsigned int tbi, unsigned int ias0, unsign
 		      struct smmuv3_tt_sel *sel);
 
 /*
+ * lib/xlate tag bit of a walk through TTB1: the model keeps its stage-1
+ * entries under {VMID, ASID | SMMU_TAG_TTB1} (ASIDs have 16 bits), apart
+ * from TTB0's, because the walk's input is the TTB1-range address's low
+ * IAS bits (smmuv3_tt_sel.in), which a TTB0 address may share.
+ */
+#define SMMU_TAG_TTB1 (1u << 16)
+
+/*
  * What one translation read, for tests that check where guest-written
  * structures led the SMMU: the structure fetches (STE, L1STD, L1CD, CD) at
  * their physical addresses, the stage-2 walks that translated the L1CD and

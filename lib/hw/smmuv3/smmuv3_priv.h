@@ -204,14 +204,6 @@ void smmuv3_cmdq_run(struct smmuv3 *s);
 /* Send the pending ATS invalidations (lock held); false if one timed out. */
 bool smmuv3_atc_flush(struct smmuv3 *s);
 
-/*
- * lib/xlate tag bit of a walk through TTB1: its stage-1 entries are kept
- * under {VMID, ASID | SMMU_TAG_TTB1} (ASIDs have 16 bits), apart from
- * TTB0's, because the walk's input is the TTB1-range address's low IAS
- * bits (smmuv3_select_tt), which a TTB0 address may share.
- */
-#define SMMU_TAG_TTB1 (1u << 16)
-
 /* Configuration cache key of a transaction without substream (SSIDs have 20 bits). */
 #define SMMU_CFGC_NO_SSID 0x100000u
 
