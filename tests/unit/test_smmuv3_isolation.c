@@ -25,9 +25,9 @@
  * the host), CD tables (linear and 2-level, valid and invalid L1CDs), CDs
  * with random T0SZ/TG0/T1SZ/TG1/IPS/EPD0/EPD1/TBI/AA64/ENDI/R/A/S/HA/HD
  * bits, and stage-1 tables (TTB0's and TTB1's) built along random IOVAs
- * (tagged ones too, and addresses in the gap between the ranges), whose descriptors point into RAM, at
- * the hole, beyond the IPA size, at the tables themselves, at the host's
- * addresses, or are garbage. Then random transactions (SID, SSID, address,
+ * (tagged ones too, and addresses in the gap between the ranges), whose
+ * descriptors point into RAM, at the hole, beyond the IPA size, at the
+ * tables themselves, at the host's addresses, or are garbage. Then random transactions (SID, SSID, address,
  * R/W/X/unprivileged) go to two SMMUs over the same memory: one with
  * (small) caches, one without.
  *

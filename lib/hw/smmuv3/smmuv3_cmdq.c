@@ -36,7 +36,7 @@
  * architecture promises (smmuv3_ste.c).
  *
  * Stage 1 through TTB1 is cached under ASID | SMMU_TAG_TTB1 (see
- * smmuv3_priv.h): TLBI_NH_ASID drops both tags; TLBI_NH_VA / VAA of a VA
+ * smmuv3.h): TLBI_NH_ASID drops both tags; TLBI_NH_VA / VAA of a VA
  * whose bit 55 is 1 (a TTB1-range VA, the top byte ignored) reach TTB1's
  * entries (inv_va).
  *

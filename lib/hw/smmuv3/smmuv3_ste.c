@@ -28,8 +28,9 @@
  *    TG1 0b00, T1SZ outside 16..39, HA/HD without HTTU, S = 1 without
  *    stall or with STE.S1STALLD, A = 0 (TERM_MODEL = 1), TTB0 or TTB1
  *    beyond the effective IPS: C_BAD_CD (TG1's encoding is not TG0's:
- *    0b01 16K, 0b10 4K, 0b11 64K). A read that aborts is F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
- *    beyond S1CDMax and any SSID with S1CDMax = 0. A transaction
+ *    0b01 16K, 0b10 4K, 0b11 64K). A read that aborts is F_CD_FETCH. An
+ *    L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID beyond S1CDMax
+ *    and any SSID with S1CDMax = 0. A transaction
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
