@@ -85,28 +85,35 @@
  * top byte is ignored, as TBI may have made it a tag). A TTB0-range VA is
  * the walk's input as it is, the top byte cleared. A TTB1-range VA was
  * walked as its low IAS bits under ASID | SMMU_TAG_TTB1, and the command
- * does not say the CD's T1SZ: every IAS for which the VA is in TTB1's
- * range (bits [63:ias] all 1, 25 <= ias <= 48) is invalidated, which is
- * more than asked only for contexts of that ASID (allowed).
+ * does not say the CD's T1SZ: the VA is invalidated at every IAS a TTB1
+ * walk has used (s->ttb1_ias_seen) for which it is in TTB1's range (bits
+ * [63:ias] all 1), which is more than asked only for contexts of that
+ * ASID (allowed). The fence pairs with the translation's RMW that sets an
+ * IAS's bit before its walk: either this reads the bit, or that walk
+ * starts after the table update this invalidation follows.
  */
-static void inv_va(struct xlate_cache *c, uint16_t vmid, uint32_t asid, uint64_t addr,
-		   uint64_t size, unsigned int flags, int lvl)
+static void inv_va(struct smmuv3 *s, uint16_t vmid, uint32_t asid, uint64_t addr, uint64_t size,
+		   unsigned int flags, int lvl)
 {
 	const uint64_t top = SMMU_MASK(63, 56);
+	uint64_t seen;
 
 	if (!(addr >> 55 & 1)) {
-		xlate_inv_range(c, vmid, asid, addr & ~top, size, flags, lvl);
+		xlate_inv_range(s->cache, vmid, asid, addr & ~top, size, flags, lvl);
 		return;
 	}
 	addr |= top;
 	if (asid != XLATE_ANY_ASID)
 		asid |= SMMU_TAG_TTB1;
-	for (unsigned int ias = 25; ias <= 48; ias++) {
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	seen = __atomic_load_n(&s->ttb1_ias_seen, __ATOMIC_RELAXED);
+	for (; seen; seen &= seen - 1) {
+		unsigned int ias = (unsigned int)__builtin_ctzll(seen);
 		uint64_t in = addr & ((1ULL << ias) - 1), room = (1ULL << ias) - in;
 
 		if (~addr >> ias)
 			continue;
-		xlate_inv_range(c, vmid, asid, in, size < room ? size : room, flags, lvl);
+		xlate_inv_range(s->cache, vmid, asid, in, size < room ? size : room, flags, lvl);
 	}
 }
 
@@ -135,7 +142,7 @@ static void inv_range(struct smmuv3 *s, bool ipa, uint16_t vmid, uint32_t asid,
 	if (ipa)
 		xlate_inv_ipa(s->cache, vmid, addr, size, flags, lvl);
 	else
-		inv_va(s->cache, vmid, asid, addr, size, flags, lvl);
+		inv_va(s, vmid, asid, addr, size, flags, lvl);
 }
 
 static void cfgi_ste_range(struct smmuv3 *s, uint32_t sid, unsigned int range)

@@ -91,6 +91,14 @@ struct smmuv3 {
 	 */
 	uint32_t xregs_seq;
 	struct smmuv3_xregs xregs;
+	/*
+	 * Bit n: a translation has walked through TTB1 with an IAS of n bits
+	 * (so the caches may hold entries under SMMU_TAG_TTB1 for inputs of n
+	 * bits). Set before that walk with a sequentially consistent RMW, never
+	 * cleared; TLBI_NH_VA / VAA of a TTB1-range VA invalidate at these IASs
+	 * alone (smmuv3_cmdq.c's inv_va()).
+	 */
+	uint64_t ttb1_ias_seen;
 	struct smmuv3_queue cmdq, evtq, priq;
 	struct smmuv3_irq_cfg priq_irq;
 	uint32_t priqs; /* IDR1.PRIQS: the largest PRI queue (log2) */

@@ -763,8 +763,13 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 		}
 		tt = sel.ttb ? &d.tt1 : &d.st[0];
 		xc.s1 = (struct xlate_stage){ stage_cfg(s, tt, PT_VMSA_S1, &s1c), tt->root };
-		if (sel.ttb)
+		if (sel.ttb) {
+			const uint64_t bit = 1ULL << tt->ias;
+
 			xc.tag.asid |= SMMU_TAG_TTB1;
+			if (!(__atomic_load_n(&s->ttb1_ias_seen, __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(&s->ttb1_ias_seen, bit, __ATOMIC_SEQ_CST);
+		}
 		in = sel.in;
 	} else if (t->addr >> SMMU_OAS_BITS) {
 		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
