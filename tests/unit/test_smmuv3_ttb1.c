@@ -364,6 +364,58 @@ static void test_ttb1_tlbi(void **state)
 }
 
 /*
+ * A TLBI_NH_VA does not say T1SZ: one TTB1-range VA of ASID 7 cached by
+ * two streams whose CDs give TTB1 39 and 42 bits (the same ASID and
+ * VMID, so the same address space as far as TLBI goes) is removed from
+ * both by one command.
+ */
+static void test_ttb1_tlbi_two_ias(void **state)
+{
+	struct pt_cfg c42 = env_mk(PT_VMSA_S1, 14, 42, 48, 0, 0);
+	const uint64_t va = TTB1_VA | LOW, in42 = va & ((1ULL << 42) - 1);
+	const uint32_t sid2 = SID + 1;
+	struct pt_table tt42;
+	struct ttb1_env v;
+	uint64_t *cd2, p2, q1, q2;
+
+	setup(&v, false, cd0_both(0));
+	p2 = v.t.e.data_pa + 0xc000;
+	assert_int_equal(pt_table_init(&tt42, &c42, &v.t.e.host.mem), 0);
+	assert_int_equal(pt_map(&tt42, in42, p2, 0x4000, PT_PROT_RW), 0);
+	cd2 = sm_hp(&v.t, v.cd + 64);
+	cd_set(cd2, (cd0_both(0) & ~CD0_T1SZ(63)) | CD0_T1SZ(64 - 42), v.t.e.s1.root);
+	cd2[2] = tt42.root;
+	ste_set(&v.t, sid2, STE0_V | STE0_CFG(5) | (v.cd + 64), 0, STE2_VMID(VMID), 0);
+	assert_int_equal(pa_of(&v, va, PT_PROT_R), v.p1);
+	{
+		struct smmuv3_result r;
+
+		assert_int_equal(sm_xlate(&v.t, sid2, SMMU_NO_SSID, va, PT_PROT_R, &r), 0);
+		assert_int_equal(r.pa, p2);
+	}
+	/* Both remapped in memory: both streams still see the cached pages. */
+	q1 = v.t.e.data_pa + 0x10000;
+	q2 = v.t.e.data_pa + 0x14000;
+	pt_unmap(&v.tt1, LOW, 0x4000, NULL);
+	pt_unmap(&tt42, in42, 0x4000, NULL);
+	assert_int_equal(pt_map(&v.tt1, LOW, q1, 0x4000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&tt42, in42, q2, 0x4000, PT_PROT_RW), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		struct smmuv3_result r;
+
+		if (pass)
+			cmd_issue(&v.t, 0x12 | VMID << 32 | ASID << 48, va);
+		assert_int_equal(sm_xlate(&v.t, SID, SMMU_NO_SSID, va, PT_PROT_R, &r), 0);
+		assert_true(pass ? r.pa == q1 : r.pa == v.p1);
+		assert_int_equal(sm_xlate(&v.t, sid2, SMMU_NO_SSID, va, PT_PROT_R, &r), 0);
+		assert_true(pass ? r.pa == q2 : r.pa == p2);
+	}
+	assert_int_equal(sm_r32(&v.t, SMMU_GERROR), 0);
+	pt_table_destroy(&tt42);
+	teardown(&v);
+}
+
+/*
  * Nested: TTB1 is an IPA translated through stage 2 like TTB0, and so are
  * TTB1's table addresses; the output is an IPA. A TTB1 outside what stage
  * 2 maps is a stage-2 fault of class TT whose IPA is TTB1.
@@ -437,7 +489,8 @@ int main(void)
 		cmocka_unit_test(test_select_tt),   cmocka_unit_test(test_ttb1_translate),
 		cmocka_unit_test(test_ttb1_gap),    cmocka_unit_test(test_epd),
 		cmocka_unit_test(test_tbi),	    cmocka_unit_test(test_bad_cd_ttb1),
-		cmocka_unit_test(test_ttb1_tlbi),   cmocka_unit_test(test_ttb1_nested),
+		cmocka_unit_test(test_ttb1_tlbi),
+		cmocka_unit_test(test_ttb1_tlbi_two_ias),   cmocka_unit_test(test_ttb1_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
