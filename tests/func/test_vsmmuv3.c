@@ -145,6 +145,9 @@ static struct uiommu_file *cdev_open(struct vm *vm, unsigned int i)
  * @recoverable: device 0 is a PCIe function with ATS and PRI, device 1 a
  * device that tolerates stalls.
  */
+/* The host SMMU's STALL_MODEL is 0b10 (stall forced) for the next vm_host_n(). */
+static bool host_stall_forced;
+
 static void vm_host_n(struct vm *vm, bool recoverable, unsigned int extra)
 {
 	char names[VM_DEVS][24];
@@ -188,6 +191,8 @@ static void vm_host_n(struct vm *vm, bool recoverable, unsigned int extra)
 		t->devices[0].pri = true;
 		t->devices[1].can_stall = true;
 	}
+	t->iommus[0].stall_force = host_stall_forced;
+	t->iommus[0].stall |= host_stall_forced;
 	CHECK_OK(machine_create(t, &vm->m, err, sizeof(err)));
 	topology_free(t);
 	vm->iommufd = uiommu_open("/dev/iommu", O_RDWR);
@@ -1258,6 +1263,66 @@ static void test_stall(void *arg)
 	vm_down(&vm);
 }
 
+/*
+ * A host SMMU with STALL_MODEL 0b10 (stall forced): the guest sees 0b10.
+ * Its CD with S = 1 stalls as with 0b00 (the fault queue, the Stall
+ * record, RESUME Retry completes the DMA). A CD with S = 0 is ILLEGAL
+ * under 0b10: the host's C_BAD_CD reaches the guest's EVTQ with its vSID
+ * and the DMA fails.
+ */
+static void test_stall_forced_host(void *arg)
+{
+	struct guest_cmd resume = {.op = GUEST_CMD_RESUME, .sid = VSID1, .action = 1};
+	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_CD, .sid = VSID1, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .stall = true};
+	struct smmuv3_evt e;
+	struct dma_job j;
+	uint64_t w[8], c[2][2];
+	struct vm vm;
+
+	host_stall_forced = true;
+	vm_host_opts(&vm, true);
+	host_stall_forced = false;
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_IDR0, 4) >> 24) & 3, 2, "STALL_MODEL 0b10: the host's");
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste_words(&vm, VSID1, false, false);
+	TAP_CHECK(vsmmuv3_fault_fd(vm.vs) >= 0, "the fault queue");
+	job_start(&j, &vm, 1, IOVA + 0x3000, 0x71);
+	resume.stag = stall_record(&vm, IOVA + 0x3000);
+	s1_map_page(&vm, 0x3000);
+	cmd_sync_ok(&vm, (cmd(&resume, c[0]), c[0]));
+	TAP_CHECK_EQ(job_end(&j), 0, "Retry: the DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x71, "its bytes");
+
+	/* CD.S = 0: C_BAD_CD (0x0a) in the guest's EVTQ, the DMA fails. */
+	cd.stall = false;
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	cmd(&cfgi, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA + 0x3000, 64, 0x72), DMATEST_ERR_DMA_FAULT,
+		     "CD.S = 0 under stall forced: a fault");
+	vsmmuv3_poll_events(vm.vs);
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x0a, "C_BAD_CD");
+	TAP_CHECK_EQ(e.sid, VSID1, "the guest's SID");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x71, "nothing written");
+	vm_down(&vm);
+}
+
 #define PRIQ_LOG2 4u
 
 /* The guest's PRI queue (2^@log2 entries), its interrupt, PRIQEN. */
@@ -2076,6 +2141,8 @@ int main(void)
 		{"stalls: the fault queue, Stall records in the EVTQ, RESUME, STALL_TERM",
 		 test_stall},
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
+		{"stall forced on the host: STALL_MODEL 0b10, CD.S stalls, CD.S = 0 is C_BAD_CD",
+		 test_stall_forced_host},
 		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
 		{"PRI groups: N records, one CMD_PRI_RESP; a group cut by overflow",
 		 test_pri_group},
