@@ -32,9 +32,9 @@ struct pcie_ep_stats {
 	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs, atc_evicted;
 	/* prg_stray: responses for an index not outstanding (each sets UPRGI) */
 	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
-	uint64_t prg_ignored;	/* responses ignored while Response Failure was set */
-	uint64_t prg_refused;	/* page requests not sent: Enable clear or Response Failure */
-	uint64_t pri_resets;	/* Reset written with Enable clear: pending state cleared */
+	uint64_t prg_ignored; /* responses ignored while Response Failure was set */
+	uint64_t prg_refused; /* page requests not sent: Enable clear or Response Failure */
+	uint64_t pri_resets;  /* Reset written with Enable clear: pending state cleared */
 	uint64_t prgs;			  /* groups sent (page_reqs counts their requests) */
 	uint64_t prg_alloc_waits;	  /* a group waited for the allocation to free up */
 	unsigned int prg_max_outstanding; /* the most page requests ever outstanding at once */
@@ -54,12 +54,12 @@ struct pcie_ep {
 	struct pcie_atc_entry *atc;
 	unsigned int atc_entries, next_victim;
 	uint64_t gen; /* ATS invalidations seen */
-	bool pri_enabled;     /* PRI Control: Enable */
-	uint16_t pri_status;  /* PRI Status: RF, UPRGI, PRG Response PASID Required */
+	bool pri_enabled;    /* PRI Control: Enable */
+	uint16_t pri_status; /* PRI Status: RF, UPRGI, PRG Response PASID Required */
 	uint8_t prg_state[PCIE_PRG_MAX], prg_code[PCIE_PRG_MAX];
 	uint16_t prg_nreq[PCIE_PRG_MAX]; /* page requests of each waiting group */
 	uint16_t next_prgi;
-	uint8_t pri_reset_code; /* what a group answered by Reset or given up on gets */
+	uint8_t pri_reset_code;	      /* what a group answered by Reset or given up on gets */
 	unsigned int prg_alloc;	      /* Outstanding Page Request Allocation */
 	unsigned int prg_outstanding; /* page requests sent and not answered yet */
 	struct pcie_ep_stats stats;

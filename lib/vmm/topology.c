@@ -961,6 +961,14 @@ static void geom_text(FILE *f, const char *name, const struct xlate_cache_geom *
 	fputs(last ? "" : ", ", f);
 }
 
+/* The stall model as printed: "on" (0b00), "off" (0b01) or "forced" (0b10). */
+static const char *stall_name(const struct topo_iommu *io)
+{
+	if (io->stall_force)
+		return "forced";
+	return io->stall ? "on" : "off";
+}
+
 int topology_print_text(const struct topology *t, FILE *f)
 {
 	fprintf(f, "topology %s%s%s\n", t->source, t->description ? ": " : "",
@@ -988,8 +996,7 @@ int topology_print_text(const struct topology *t, FILE *f)
 				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "
 				"stall %s\n",
 				io->name, topo_stages_name(io), io->sidsize, io->ssidsize,
-				io->httu ? "on" : "off",
-				io->stall_force ? "forced" : io->stall ? "on" : "off");
+				io->httu ? "on" : "off", stall_name(io));
 		fputs("  caches: ", f);
 		if (io->no_cache) {
 			fputs("none\n", f);

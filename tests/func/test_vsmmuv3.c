@@ -172,7 +172,8 @@ static void vm_host_n(struct vm *vm, bool recoverable, unsigned int extra)
 	if (!extra) {
 		TAP_CHECK(!topology_default(&t), "default topology");
 	} else {
-		/* The default topology's two devices, then the extra functions (SID 8 * (i + 1)). */
+		/* The default topology's two devices, then the extra functions (SID 8 * (i + 1)).
+		 */
 		char text[4096];
 		int n = snprintf(text, sizeof(text),
 				 "{\"iommus\": [{\"name\": \"smmu0\", \"model\": \"smmuv3\"}], "
@@ -180,8 +181,9 @@ static void vm_host_n(struct vm *vm, bool recoverable, unsigned int extra)
 
 		for (unsigned int i = 0; i < vm->ndev; i++)
 			n += snprintf(text + n, sizeof(text) - (size_t)n,
-				      "%s{\"type\": \"dmatest\", \"name\": \"%s\"%s}", i ? ", " : "",
-				      names[i], i >= 2 ? ", \"ats\": true, \"pri\": true" : "");
+				      "%s{\"type\": \"dmatest\", \"name\": \"%s\"%s}",
+				      i ? ", " : "", names[i],
+				      i >= 2 ? ", \"ats\": true, \"pri\": true" : "");
 		snprintf(text + n, sizeof(text) - (size_t)n, "]}");
 		TAP_CHECK(!topology_parse(text, strlen(text), "vm.json", &t, err, sizeof(err)),
 			  "topology: %s", err);
@@ -1646,8 +1648,8 @@ static void test_pri_group(void *arg)
  * function then translates its access.
  */
 #define MANY_FN	   VM_EXTRA
-#define MANY_PAGES 32u		/* the host driver's allocation for a function */
-#define MANY_OFF   0x40000ULL	/* the functions' accesses: IOVA + MANY_OFF, 32 pages */
+#define MANY_PAGES 32u	      /* the host driver's allocation for a function */
+#define MANY_OFF   0x40000ULL /* the functions' accesses: IOVA + MANY_OFF, 32 pages */
 
 static void pri_many_run(unsigned int log2)
 {
@@ -1693,7 +1695,8 @@ static void pri_many_run(unsigned int log2)
 	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), fit * MANY_PAGES, "records written");
 	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
 	if (fit < MANY_FN)
-		TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 1u << log2, "PRIQ_PROD: full (wrapped), OVFLG");
+		TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 1u << log2,
+			     "PRIQ_PROD: full (wrapped), OVFLG");
 	else
 		TAP_CHECK_EQ(prod, fit * MANY_PAGES, "PRIQ_PROD: every record");
 	for (unsigned int g = 0; g < fit; g++) {
@@ -1704,12 +1707,13 @@ static void pri_many_run(unsigned int log2)
 			if (!p)
 				prgi[g] = (uint16_t)(w1 & 0x1ff);
 			TAP_CHECK_EQ((uint32_t)w0, VSID_X(g), "group %u record %u: the vSID", g, p);
-			TAP_CHECK_EQ((w0 >> 62) & 1, p + 1 == MANY_PAGES, "group %u record %u: Last",
-				     g, p);
+			TAP_CHECK_EQ((w0 >> 62) & 1, p + 1 == MANY_PAGES,
+				     "group %u record %u: Last", g, p);
 			TAP_CHECK((w0 >> 61) & 1, "group %u record %u: Write", g, p);
 			TAP_CHECK_EQ(w1 & ~0xfffULL, IOVA + MANY_OFF + 0x1000ULL * p,
 				     "group %u record %u: page", g, p);
-			TAP_CHECK_EQ(w1 & 0x1ff, prgi[g], "group %u record %u: its PRG index", g, p);
+			TAP_CHECK_EQ(w1 & 0x1ff, prgi[g], "group %u record %u: its PRG index", g,
+				     p);
 		}
 	}
 	vsmmuv3_get_stats(vm.vs, &st1);
@@ -1734,7 +1738,8 @@ static void pri_many_run(unsigned int log2)
 		TAP_CHECK_EQ(smmuv3_ep_translate_len(ep[k], smmuv3_iommu_hw(host), &txn[k],
 						     MANY_PAGES * 0x1000, &r, &hprgi[k]),
 			     0, "function %u translates its access", k);
-		TAP_CHECK_EQ(r.pa, (uint64_t)(uintptr_t)guest_mem_ptr(&vm.gm, BUF_GPA + MANY_OFF, 8),
+		TAP_CHECK_EQ(r.pa,
+			     (uint64_t)(uintptr_t)guest_mem_ptr(&vm.gm, BUF_GPA + MANY_OFF, 8),
 			     "function %u: the page's host address", k);
 	}
 	vsmmuv3_get_stats(vm.vs, &st1);

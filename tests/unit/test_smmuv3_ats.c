@@ -554,7 +554,8 @@ static void test_ep_pri_uprgi_stopped(void **state)
 	/* Reset with Enable set does nothing (a group stays outstanding). */
 	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
 	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2,
-						 PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET), 0);
+						 PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET),
+			 0);
 	smmuv3_ep_get_stats(a.ep, &est);
 	assert_int_equal(est.pri_resets, 0);
 	/* Enable cleared and Reset in one write: the group is answered, Stopped. */
@@ -704,10 +705,14 @@ static void test_pcie_prg_alloc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr_eats),       cmocka_unit_test(test_ats_requests),
-		cmocka_unit_test(test_atc_inv_sync),   cmocka_unit_test(test_atc_inv_span),
-		cmocka_unit_test(test_atc_inv_errors), cmocka_unit_test(test_ep_pri),
-		cmocka_unit_test(test_ep_pri_group),   cmocka_unit_test(test_pcie_prg_alloc),
+		cmocka_unit_test(test_idr_eats),
+		cmocka_unit_test(test_ats_requests),
+		cmocka_unit_test(test_atc_inv_sync),
+		cmocka_unit_test(test_atc_inv_span),
+		cmocka_unit_test(test_atc_inv_errors),
+		cmocka_unit_test(test_ep_pri),
+		cmocka_unit_test(test_ep_pri_group),
+		cmocka_unit_test(test_pcie_prg_alloc),
 		cmocka_unit_test(test_ep_pri_response_failure),
 		cmocka_unit_test(test_ep_pri_uprgi_stopped),
 	};

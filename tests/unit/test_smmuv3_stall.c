@@ -462,8 +462,9 @@ static void test_stall_model_table(void **state)
 			case SO_BAD_STE:
 			case SO_BAD_CD:
 				assert_int_equal(ret, -EFAULT);
-				assert_int_equal(r.event, w->out[model] == SO_BAD_STE ? SMMU_EVT_C_BAD_STE
-										 : SMMU_EVT_C_BAD_CD);
+				assert_int_equal(r.event, w->out[model] == SO_BAD_STE
+								  ? SMMU_EVT_C_BAD_STE
+								  : SMMU_EVT_C_BAD_CD);
 				break;
 			}
 			if (w->out[model] != SO_BYPASS && w->out[model] != SO_STALL)
@@ -495,8 +496,8 @@ static void test_stall_forced_eats(void **state)
 	struct pt_cfg c1 = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
 	struct pt_cfg c2 = env_mk(PT_VMSA_S2, 12, 40, 48, 1, 0);
 	struct smmuv3_params p = feat_params();
-	struct smmuv3_txn txn = {.sid = 2, .ssid = SMMU_NO_SSID, .addr = GRAM_IPA,
-				 .access = PT_PROT_R};
+	struct smmuv3_txn txn = {
+		.sid = 2, .ssid = SMMU_NO_SSID, .addr = GRAM_IPA, .access = PT_PROT_R};
 	struct smmuv3_result r;
 	struct smmu_env t;
 	uint64_t cd;
@@ -529,9 +530,12 @@ static void test_stall_forced_eats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr),	 cmocka_unit_test(test_s2_httu),
-		cmocka_unit_test(test_cd_httu),	 cmocka_unit_test(test_stall_s1),
-		cmocka_unit_test(test_stall_s2),  cmocka_unit_test(test_s1stalld),
+		cmocka_unit_test(test_idr),
+		cmocka_unit_test(test_s2_httu),
+		cmocka_unit_test(test_cd_httu),
+		cmocka_unit_test(test_stall_s1),
+		cmocka_unit_test(test_stall_s2),
+		cmocka_unit_test(test_s1stalld),
 		cmocka_unit_test(test_stall_model_table),
 		cmocka_unit_test(test_stall_forced_eats),
 	};

@@ -58,7 +58,8 @@ int smmuv3_ep_new(const struct smmuv3_ep_params *p, struct smmuv3_ep **out)
 		return -ENOMEM;
 	}
 	pcie_pri_init(&ep->core, false, SMMU_PRG_FAILURE);
-	pcie_prg_enable(&ep->core, p->pri, SMMU_PRG_FAILURE);
+	if (p->pri)
+		pcie_prg_enable(&ep->core, true, SMMU_PRG_FAILURE);
 	if (p->pri_alloc)
 		pcie_prg_set_alloc(&ep->core, p->pri_alloc);
 	*out = ep;
@@ -116,8 +117,7 @@ uint32_t smmuv3_ep_pri_cfg_read(struct smmuv3_ep *ep, unsigned int off, unsigned
 	return pcie_pri_cfg_read(&ep->core, off, size);
 }
 
-int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size,
-			    uint32_t val)
+int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size, uint32_t val)
 {
 	return pcie_pri_cfg_write(&ep->core, off, size, val);
 }

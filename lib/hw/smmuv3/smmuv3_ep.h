@@ -100,8 +100,7 @@ void smmuv3_ep_set_pri_alloc(struct smmuv3_ep *ep, unsigned int alloc);
  * allocation). A group the function gives up on gets SMMU_PRG_FAILURE.
  */
 uint32_t smmuv3_ep_pri_cfg_read(struct smmuv3_ep *ep, unsigned int off, unsigned int size);
-int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size,
-			    uint32_t val);
+int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size, uint32_t val);
 
 /* The endpoint's counters (pcie_ep.h). */
 void smmuv3_ep_get_stats(struct smmuv3_ep *ep, struct pcie_ep_stats *st);
