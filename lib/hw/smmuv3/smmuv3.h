@@ -213,6 +213,14 @@ struct smmuv3_params {
 	bool stall;
 	unsigned int stall_max;
 	/*
+	 * With stall: IDR0.STALL_MODEL = 0b10, stall forced (implies stall).
+	 * Every fault of a translating stage stalls: CD.S = 0 is ILLEGAL
+	 * (C_BAD_CD), and so are STE.S2S = 0 with stage 2 on and S1STALLD = 1
+	 * with stage 1 on (C_BAD_STE; S1STALLD is ILLEGAL with any
+	 * STALL_MODEL but 0b00).
+	 */
+	bool stall_force;
+	/*
 	 * IDR0.PRI: the PRI queue (PRIQ_* registers, CR0.PRIQEN,
 	 * IRQ_CTRL.PRIQ_IRQEN, GERROR.PRIQ_ABT_ERR), smmuv3_pri_request()
 	 * and CMD_PRI_RESP. priqs: IDR1.PRIQS (largest queue, log2, 1..19;

@@ -23,19 +23,22 @@
  *    IGNORED with stage 2), and for stage 2: S2AA64 = 0,
  *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
  *    granule or needing more than 16 concatenated tables, S2S = 1 without
- *    stall, S2HA/S2HD without HTTU, S2TTB beyond the effective S2PS.
+ *    stall, S2S = 0 with stall forced (STALL_MODEL 0b10), S2HA/S2HD
+ *    without HTTU, S2TTB beyond the effective S2PS.
  *  - CD: V = 0, ENDI = 1, AA64 = 0, TG0 0b11, T0SZ outside 16..39,
  *    TG1 0b00, T1SZ outside 16..39, HA/HD without HTTU, S = 1 without
- *    stall or with STE.S1STALLD, A = 0 (TERM_MODEL = 1), TTB0 or TTB1
- *    beyond the effective IPS: C_BAD_CD (TG1's encoding is not TG0's:
- *    0b01 16K, 0b10 4K, 0b11 64K). A read that aborts is F_CD_FETCH. An
- *    L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID beyond S1CDMax
- *    and any SSID with S1CDMax = 0. A transaction
+ *    stall or with STE.S1STALLD, S = 0 with stall forced (STALL_MODEL
+ *    0b10), A = 0 (TERM_MODEL = 1), TTB0 or TTB1 beyond the effective
+ *    IPS: C_BAD_CD (TG1's encoding is not TG0's: 0b01 16K, 0b10 4K, 0b11
+ *    64K). A read that aborts is F_CD_FETCH. An L1CD with V = 0 is
+ *    C_BAD_SUBSTREAMID, as is an SSID beyond S1CDMax and any SSID with
+ *    S1CDMax = 0. A transaction
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
  *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. S1STALLD = 1 with
- *    stage 1 on is ILLEGAL without stall (STALL_MODEL 0b01). EATS is
+ *    stage 1 on is ILLEGAL unless STALL_MODEL is 0b00 (0b01 no stall,
+ *    0b10 stall forced: the STE cannot opt out). EATS is
  *    IGNORED without ATS; with it, 0b01 / 0b11 with S2S and 0b10 other
  *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose
  *    stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID. With
@@ -268,6 +271,7 @@ static bool ste_decode_s2(struct smmuv3 *s, const uint64_t ste[8], struct smmuv3
 	    (ste[2] >> 52 & 1) ||	/* S2ENDI = 1: big endian (IDR0.TTENDIAN LE only) */
 	    ((hd || ha) && !s->p.httu) ||	/* S2HD / S2HA without HTTU */
 	    ((ste[2] >> 57 & 1) && !s->p.stall) ||	/* S2S without stall */
+	    (!(ste[2] >> 57 & 1) && s->p.stall_force) ||	/* no S2S, stall forced */
 	    tg == 3 || t0sz < 16 || t0sz > 39)
 		return false;
 	sc->granule_shift = tg_shift[tg];
@@ -333,6 +337,7 @@ static bool cd_decode(struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
 	    !(cd[0] >> 41 & 1) ||	/* AA64 */
 	    ((hd || ha) && !s->p.httu) ||	/* HD, HA without HTTU */
 	    (stall && (!s->p.stall || s1stalld)) ||	/* S without stall, or S1STALLD */
+	    (!stall && s->p.stall_force) ||	/* no S, stall forced */
 	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
 	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39)) ||
 	    (!epd1 && (tg1 == 0 || t1sz < 16 || t1sz > 39)))
@@ -569,7 +574,7 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
 		goto bad_ste;
 	/* S1STALLD with stage 1 on: ILLEGAL unless STALL_MODEL = 0b00 (stall configurable). */
-	if (d->s1 && (ste[1] >> 27 & 1) && !s->p.stall)
+	if (d->s1 && (ste[1] >> 27 & 1) && (!s->p.stall || s->p.stall_force))
 		goto bad_ste;
 	if (s->p.ats && !ste_eats(ste, config, &d->ats))
 		goto bad_ste;
