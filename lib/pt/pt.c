@@ -221,6 +221,12 @@ int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *m
 	}
 	if (t->counted)
 		t->count = mem->count;
+	t->in_last = cfg->ias < 64 ? (1ULL << cfg->ias) - 1 : UINT64_MAX;
+	t->out_last = cfg->oas < 64 ? (1ULL << cfg->oas) - 1 : UINT64_MAX;
+	memset(t->leaf_depth, 0xff, sizeof(t->leaf_depth));
+	for (unsigned int d = 0; d < cfg->nlevels; d++)
+		if (cfg->leaf_ok & BIT(d))
+			t->leaf_depth[cfg->shift[d] & 63] = (uint8_t)d;
 	sz = pt_table_size(cfg, 0);
 	ret = mem->alloc_table(mem, sz, 0, &t->root, &t->root_ptr);
 	if (ret)

@@ -678,6 +678,9 @@ static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth,
 	const struct pt_cfg *c = &t->cfg;
 	uint64_t *table = t->root_ptr, *p;
 
+	/* (Callers pass a depth of the format: the descent is above the last level.) */
+	if (depth >= c->nlevels)
+		__builtin_unreachable();
 	for (unsigned int d = 0; d < depth; d++) {
 		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
 
@@ -716,12 +719,16 @@ static __attribute__((noinline)) int eng_map_range(struct pt_table *t, uint64_t 
 	return 0;
 }
 
-static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
-					     uint64_t size, unsigned int prot)
+/*
+ * Any call that is not one leaf: every check in the order the errors are
+ * defined, then the range (one leaf the checks would pass never gets here:
+ * eng_map_checked()).
+ */
+static __attribute__((noinline)) int eng_map_general(struct pt_table *t, uint64_t iova,
+						     uint64_t pa, uint64_t size, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int last = c->nlevels - 1;
-	int ret, d;
+	int ret;
 
 	ret = eng_check_input(c, iova, size);
 	if (ret)
@@ -732,14 +739,37 @@ static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, 
 		return -EOVERFLOW;
 	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
 		return -ERANGE;
-
-	/* One page, or one block whose alignment allows it: the short path. */
-	if (likely(size == pt_page_size(c)))
-		return eng_map_one(t, last, iova, pa, prot);
-	if (is_pow2(size) && !((iova - c->iova_base) & (size - 1)) && !(pa & (size - 1)) &&
-	    (d = eng_leaf_depth(c, size)) >= 0)
-		return eng_map_one(t, (unsigned int)d, iova, pa, prot);
 	return eng_map_range(t, iova, pa, size, prot);
+}
+
+/*
+ * One leaf of @size (a page, or a block the format allows), aligned to its
+ * size on both sides and inside both address spaces, with R or W asked for:
+ * then none of eng_map_general()'s errors can apply (an aligned leaf cannot
+ * wrap, and it ends inside a space exactly when it starts inside), and the
+ * map takes the short path after these few tests. Anything else, valid or
+ * not, takes eng_map_general(), which finds the error the spec defines.
+ */
+static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
+					     uint64_t size, unsigned int prot)
+{
+	const struct pt_cfg *c = &t->cfg;
+	uint64_t rel = iova - c->iova_base, m = size - 1;
+	unsigned int d;
+
+	if (likely(size == pt_page_size(c))) {
+		d = c->nlevels - 1;
+	} else {
+		if (!is_pow2(size) || (c->flags & PT_CFG_NO_BLOCKS))
+			return eng_map_general(t, iova, pa, size, prot);
+		d = t->leaf_depth[__builtin_ctzll(size)];
+		if (d == 0xff)
+			return eng_map_general(t, iova, pa, size, prot);
+	}
+	if (likely(!((iova | rel | pa) & m) && rel + m <= t->in_last && pa + m <= t->out_last &&
+		   (prot & PT_PROT_RW)))
+		return eng_map_one(t, d, iova, pa, prot);
+	return eng_map_general(t, iova, pa, size, prot);
 }
 
 /* pt_map() of this format (the trace point is here, so that pt_map() is a tail call). */
