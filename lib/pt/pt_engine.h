@@ -88,6 +88,28 @@ static inline uint64_t *eng_child(const struct pt_table *t, unsigned int depth, 
 	return eng_table_ptr(t, fmt_table_pa(&t->cfg, depth, desc), depth + 1);
 }
 
+/*
+ * The one-leaf paths' versions of pt_index() and eng_child(): @rel is
+ * iova - iova_base, the mask comes from pt_table_init, and @direct is a
+ * constant in each copy of the path, so that the descent tests nothing but
+ * the descriptors.
+ */
+static eng_always_inline unsigned int eng_idx(const struct pt_table *t, unsigned int depth,
+					      uint64_t rel)
+{
+	return (unsigned int)(rel >> t->cfg.shift[depth]) & t->idx_mask[depth];
+}
+
+static eng_always_inline uint64_t *eng_child_d(const struct pt_table *t, unsigned int depth,
+					       uint64_t desc, bool direct)
+{
+	uint64_t pa = fmt_table_pa(&t->cfg, depth, desc);
+
+	if (direct)
+		return (uint64_t *)(uintptr_t)(pa + t->host_delta);
+	return pt_mem_ptr(t->mem, pa, pt_table_size(&t->cfg, depth + 1));
+}
+
 /* Counter of @table at @depth, or NULL: the root, or a table without one. */
 static inline struct pt_count *eng_cnt(const struct pt_table *t, const void *table,
 				       unsigned int depth)
@@ -672,31 +694,40 @@ static __attribute__((noinline)) int eng_map_one_new(struct pt_table *t, uint64_
  * leaf, or a table, which is never empty) means -EEXIST. Returns 0,
  * -EEXIST or -ENOMEM, with nothing changed on error.
  */
-static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
-					 uint64_t pa, unsigned int prot)
+static eng_always_inline int eng_map_one_in(struct pt_table *t, unsigned int depth,
+					    uint64_t iova, uint64_t pa, unsigned int prot,
+					    bool direct)
 {
 	const struct pt_cfg *c = &t->cfg;
-	uint64_t *table = t->root_ptr, *p;
+	uint64_t *table = t->root_ptr, *p, rel = iova - c->iova_base;
 
-	/* (Callers pass a depth of the format: the descent is above the last level.) */
-	if (depth >= c->nlevels)
-		__builtin_unreachable();
 	for (unsigned int d = 0; d < depth; d++) {
-		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
+		uint64_t e = fmt_load(&table[eng_idx(t, d, rel)]);
 
+		/* (Above the last level, which tells fmt_is_table() what it cannot know.) */
+		if (d >= c->nlevels - 1)
+			__builtin_unreachable();
 		if (unlikely(!e))
 			return eng_map_one_new(t, table, d, depth, iova, pa, prot);
 		if (unlikely(!fmt_is_table(c, d, e)))
 			return -EEXIST; /* a block maps the range */
-		table = eng_child(t, d, e);
+		table = eng_child_d(t, d, e, direct);
 	}
-	p = &table[pt_index(c, depth, iova)];
+	p = &table[eng_idx(t, depth, rel)];
 	if (unlikely(fmt_load(p)))
 		return -EEXIST;
 	fmt_store(p, fmt_mk_leaf(c, depth, pa, prot));
 	if (t->counted && depth)
 		pt_count_of(&t->count, table)->valid++;
 	return 0;
+}
+
+static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					 uint64_t pa, unsigned int prot)
+{
+	if (likely(t->direct))
+		return eng_map_one_in(t, depth, iova, pa, prot, true);
+	return eng_map_one_in(t, depth, iova, pa, prot, false);
 }
 
 /* Any range (checked): runs of the largest leaves alignment allows, all or nothing. */
@@ -762,8 +793,8 @@ static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, 
 	} else {
 		if (!is_pow2(size) || (c->flags & PT_CFG_NO_BLOCKS))
 			return eng_map_general(t, iova, pa, size, prot);
-		d = t->leaf_depth[__builtin_ctzll(size)];
-		if (d == 0xff)
+		d = t->depth_of[__builtin_ctzll(size)];
+		if (d == 0xff || !(c->leaf_ok & BIT(d)))
 			return eng_map_general(t, iova, pa, size, prot);
 	}
 	if (likely(!((iova | rel | pa) & m) && rel + m <= t->in_last && pa + m <= t->out_last &&
@@ -822,23 +853,26 @@ static void eng_unmap_climb(struct pt_table *t, uint64_t *const *path, uint64_t 
  * reclaimed. Returns 1 when a block above @depth covers the range (the
  * general path splits it), else 0 with *unmapped set.
  */
-static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
-					   uint64_t last, uint64_t *unmapped)
+static eng_always_inline int eng_unmap_one_in(struct pt_table *t, unsigned int depth,
+					      uint64_t iova, uint64_t last, uint64_t *unmapped,
+					      bool direct)
 {
 	const struct pt_cfg *c = &t->cfg;
-	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e, rel = iova - c->iova_base;
 	struct pt_count *cnt;
 
 	for (unsigned int d = 0; d < depth; d++) {
-		e = fmt_load(&table[pt_index(c, d, iova)]);
+		e = fmt_load(&table[eng_idx(t, d, rel)]);
+		if (d >= c->nlevels - 1)
+			__builtin_unreachable(); /* as in eng_map_one_in() */
 		if (!e)
 			return 0;
 		if (unlikely(!fmt_is_table(c, d, e)))
 			return 1;
 		path[d] = table;
-		table = eng_child(t, d, e);
+		table = eng_child_d(t, d, e, direct);
 	}
-	p = &table[pt_index(c, depth, iova)];
+	p = &table[eng_idx(t, depth, rel)];
 	e = fmt_load(p);
 	if (!e)
 		return 0;
@@ -855,6 +889,14 @@ static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int dept
 	if (depth && (!cnt || !--cnt->valid))
 		eng_unmap_climb(t, path, table, depth, iova, last);
 	return 0;
+}
+
+static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					   uint64_t last, uint64_t *unmapped)
+{
+	if (likely(t->direct))
+		return eng_unmap_one_in(t, depth, iova, last, unmapped, true);
+	return eng_unmap_one_in(t, depth, iova, last, unmapped, false);
 }
 
 /*
@@ -922,22 +964,25 @@ static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova
 					       uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
+	uint64_t rel = iova - c->iova_base, m = size - 1;
+	unsigned int d;
 	int ret;
 
 	*unmapped = 0;
-	ret = eng_check_input(c, iova, size);
-	if (ret)
-		return ret;
-	if (likely(size == pt_page_size(c))) {
-		if (!eng_unmap_one(t, c->nlevels - 1, iova, iova, unmapped))
+	/* An aligned entry inside the input space passes eng_check_input(). */
+	if (likely(size == pt_page_size(c)))
+		d = c->nlevels - 1;
+	else if (is_pow2(size))
+		d = t->depth_of[__builtin_ctzll(size)];
+	else
+		d = 0xff;
+	if (likely(d != 0xff && !((iova | rel) & m) && rel + m <= t->in_last)) {
+		if (!eng_unmap_one(t, d, iova, iova + m, unmapped))
 			return 0;
-	} else if (is_pow2(size) && !((iova - c->iova_base) & (size - 1))) {
-		for (unsigned int d = 0; d + 1 < c->nlevels; d++)
-			if (size == pt_entry_size(c, d)) {
-				if (!eng_unmap_one(t, d, iova, iova + size - 1, unmapped))
-					return 0;
-				break;
-			}
+	} else {
+		ret = eng_check_input(c, iova, size);
+		if (ret)
+			return ret;
 	}
 	return eng_unmap_range(t, iova, size, unmapped);
 }
