@@ -362,10 +362,11 @@ static inline eng_v4 eng_load2(const uint64_t *p)
  * each, no branch) and return how many were non-zero: 256 pages in one
  * call is mostly this loop. Only this thread maps or unmaps the table
  * (callers serialise them), so the count reads two entries a vector
- * (eng_load2()) before their stores: OR-ing each descriptor's 32-bit
- * halves together makes both halves zero exactly when it is, and a lane
- * that compares equal to zero (all ones) subtracted from a count adds one
- * zero entry, twice. Eight entries a step; SSE2, any -march.
+ * (eng_load2()) before their stores: the low halves of four descriptors
+ * OR-ed with their high halves (two shuffles of two vectors) make a lane
+ * that is zero exactly when its descriptor is, and a lane that compares
+ * equal to zero (all ones) subtracted from a count adds one zero entry.
+ * Eight entries a step; SSE2, any -march.
  */
 static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned int ie)
 {
@@ -387,20 +388,18 @@ static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned i
 		fmt_store(&p[5], 0);
 		fmt_store(&p[6], 0);
 		fmt_store(&p[7], 0);
-		a |= __builtin_shufflevector(a, a, 1, 0, 3, 2);
-		b |= __builtin_shufflevector(b, b, 1, 0, 3, 2);
-		c |= __builtin_shufflevector(c, c, 1, 0, 3, 2);
-		d |= __builtin_shufflevector(d, d, 1, 0, 3, 2);
-		z0 -= (eng_v4)(a == 0) + (eng_v4)(c == 0);
-		z1 -= (eng_v4)(b == 0) + (eng_v4)(d == 0);
+		/* Low | high half of four descriptors a vector: zero exactly when the descriptor is. */
+		a = __builtin_shufflevector(a, b, 0, 2, 4, 6) | __builtin_shufflevector(a, b, 1, 3, 5, 7);
+		c = __builtin_shufflevector(c, d, 0, 2, 4, 6) | __builtin_shufflevector(c, d, 1, 3, 5, 7);
+		z0 -= (eng_v4)(a == 0);
+		z1 -= (eng_v4)(c == 0);
 	}
 	for (; p < end; p++) {
 		zeros += !fmt_load(p);
 		fmt_store(p, 0);
 	}
-	/* Each zero entry was counted in both of its halves. */
 	z0 += z1;
-	zeros += ((uint64_t)z0[0] + z0[1] + z0[2] + z0[3]) / 2;
+	zeros += (uint64_t)z0[0] + z0[1] + z0[2] + z0[3];
 	return total - zeros;
 }
 
@@ -956,8 +955,63 @@ static __attribute__((noinline)) int eng_unmap_range(struct pt_table *t, uint64_
 }
 
 /*
+ * The usual range (checked): it lies in one table, starts and ends on
+ * entries of that table, and the table holds only leaves (the last level,
+ * or a counter that says so). Then nothing is split or unlinked below it:
+ * count and clear the entries in one run, and free the tables that leaves
+ * empty on the way up. Returns 1, having changed nothing, for any other
+ * range (eng_unmap_range() takes it), else 0 with *unmapped set.
+ */
+static eng_always_inline int eng_unmap_span_in(struct pt_table *t, uint64_t iova, uint64_t size,
+					       uint64_t *unmapped, bool direct)
+{
+	const struct pt_cfg *c = &t->cfg;
+	const unsigned int last = c->nlevels - 1;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, e, n, m;
+	uint64_t rel = iova - c->iova_base, rlast = rel + size - 1;
+	unsigned int d = 0, i, ie;
+	struct pt_count *cnt;
+
+	for (;; d++) {
+		i = eng_idx(t, d, rel);
+		ie = eng_idx(t, d, rlast);
+		if (i != ie || d == last)
+			break;
+		e = fmt_load(&table[i]);
+		if (!e)
+			return 0; /* nothing is mapped anywhere in the range */
+		if (!fmt_is_table(c, d, e) || size == pt_entry_size(c, d))
+			return 1;
+		path[d] = table;
+		table = eng_child_d(t, d, e, direct);
+	}
+	m = pt_entry_size(c, d) - 1;
+	if ((rel | (rlast + 1)) & m)
+		return 1; /* it cuts an entry */
+	cnt = eng_cnt(t, table, d);
+	if (d != last && !(cnt && !cnt->tables))
+		return 1; /* tables below */
+	n = eng_clear_run(table, i, ie);
+	if (cnt)
+		cnt->valid -= (uint16_t)n;
+	*unmapped = n * (m + 1);
+	if (n && d && (!cnt || !cnt->valid))
+		eng_unmap_climb(t, path, table, d, iova, iova + size - 1);
+	return 0;
+}
+
+static __attribute__((noinline)) int eng_unmap_span(struct pt_table *t, uint64_t iova,
+						    uint64_t size, uint64_t *unmapped)
+{
+	if (likely(t->direct))
+		return eng_unmap_span_in(t, iova, size, unmapped, true);
+	return eng_unmap_span_in(t, iova, size, unmapped, false);
+}
+
+/*
  * A one-page unmap, or one of exactly a block (whatever maps it), takes
- * eng_unmap_one() and walks the tree once; anything else, or a block above
+ * eng_unmap_one() and walks the tree once, and so does a run of whole
+ * leaves in one table (eng_unmap_span()); anything else, or a block above
  * that needs splitting, takes eng_unmap_range().
  */
 static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova, uint64_t size,
@@ -979,11 +1033,13 @@ static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova
 	if (likely(d != 0xff && !((iova | rel) & m) && rel + m <= t->in_last)) {
 		if (!eng_unmap_one(t, d, iova, iova + m, unmapped))
 			return 0;
-	} else {
-		ret = eng_check_input(c, iova, size);
-		if (ret)
-			return ret;
+		return eng_unmap_range(t, iova, size, unmapped);
 	}
+	ret = eng_check_input(c, iova, size);
+	if (ret)
+		return ret;
+	if (!eng_unmap_span(t, iova, size, unmapped))
+		return 0;
 	return eng_unmap_range(t, iova, size, unmapped);
 }
 
