@@ -306,6 +306,31 @@ static enum xw write_back(struct xctx *x, const struct pt_cfg *c, int stage,
 /* Stage 2                                                                */
 
 /*
+ * One step of a stage-2 walk for @ipa at the table descriptor *@w points
+ * to: read it (counted, recorded as serving stage-1 depth @s1_step),
+ * decode it into *@st (*@leaf, *@pf), and swap it when the format asks
+ * for an update. XW_OK to go on, else what ends the walk (the fault set).
+ */
+static inline __attribute__((always_inline)) enum xw
+s2_step(struct xctx *x, struct pt_walk *w, uint64_t ipa, int s1_step, enum xlate_class cls,
+	struct pt_leaf *leaf, struct pt_fault *pf, enum pt_step *st)
+{
+	const struct pt_cfg *c = x->c2;
+	int level = pt_level(c, w->depth);
+	uint64_t d;
+
+	if (unlikely(!read_desc(c, x->mem, w->desc_addr, &d)))
+		return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w->desc_addr);
+	x->reads++;
+	rec_read(x->rec, 2, level, s1_step, w->desc_addr, ipa, d);
+	w->wb_valid = false;
+	*st = pt_walk_step_inline(w, d, leaf, pf);
+	if (unlikely(w->wb_valid))
+		return write_back(x, c, 2, cls, level, ipa, w->wb_addr, w->wb_old, w->wb_new);
+	return XW_OK;
+}
+
+/*
  * Walk stage 2 for @ipa. Faults are reported as stage 2 with class @cls;
  * reads are recorded as serving stage-1 depth @s1_step.
  */
@@ -320,22 +345,10 @@ s2_walk(struct xctx *x, uint64_t ipa, unsigned int access, int s1_step, enum xla
 
 	st = pt_walk_begin_inline(c, x->root2, ipa, access, &w, &pf);
 	while (likely(st == PT_STEP_TABLE)) {
-		int level = pt_level(c, w.depth);
-		uint64_t d;
+		enum xw r = s2_step(x, &w, ipa, s1_step, cls, leaf, &pf, &st);
 
-		if (unlikely(!read_desc(c, x->mem, w.desc_addr, &d)))
-			return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w.desc_addr);
-		x->reads++;
-		rec_read(x->rec, 2, level, s1_step, w.desc_addr, ipa, d);
-		w.wb_valid = false;
-		st = pt_walk_step_inline(&w, d, leaf, &pf);
-		if (unlikely(w.wb_valid)) {
-			enum xw r = write_back(x, c, 2, cls, level, ipa, w.wb_addr, w.wb_old,
-					       w.wb_new);
-
-			if (r)
-				return r;
-		}
+		if (r)
+			return r;
 	}
 	if (likely(st == PT_STEP_LEAF))
 		return XW_OK;
@@ -491,22 +504,10 @@ static enum xw s2_walk_cached(struct xctx *x, uint64_t ipa, unsigned int access,
 	st = s2_begin_cached(x, ipa, access, s1_step, &w, &pf);
 	while (st == PT_STEP_TABLE) {
 		unsigned int depth = w.depth;
-		int level = pt_level(c, depth);
-		uint64_t d;
+		enum xw r = s2_step(x, &w, ipa, s1_step, cls, leaf, &pf, &st);
 
-		if (unlikely(!read_desc(c, x->mem, w.desc_addr, &d)))
-			return set_fault(x, 2, cls, level, PT_FAULT_EXT_ABORT, ipa, w.desc_addr);
-		x->reads++;
-		rec_read(x->rec, 2, level, s1_step, w.desc_addr, ipa, d);
-		w.wb_valid = false;
-		st = pt_walk_step_inline(&w, d, leaf, &pf);
-		if (unlikely(w.wb_valid)) {
-			enum xw r = write_back(x, c, 2, cls, level, ipa, w.wb_addr, w.wb_old,
-					       w.wb_new);
-
-			if (r)
-				return r;
-		}
+		if (r)
+			return r;
 		if (st == PT_STEP_TABLE && x->wc2 && x->fill) {
 			unsigned int lg = c->shift[depth];
 
