@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		ret = pt_table_init(&t, &c, &pt_mem_host);
 		if (ret)
 			die("pt_table_init", ret);
-		/* As bench_pt_map's warm shape: 256 single leaves in one table, or 16 runs a table. */
+		/* bench_pt_map's warm shape: 256 single leaves in one table, or a run a table. */
 		k = count == 1 ? 256 : 16;
 		for (unsigned int i = 0; i < k; i++) {
 			uint64_t span = leaf << c.bits[depth];

@@ -33,6 +33,13 @@
  * linking it is stored; a block is replaced by an equivalent table in one
  * store. Callers serialise map and unmap on one table.
  *
+ * Short paths. A map of one leaf, an unmap of one entry and an unmap of a
+ * run of whole leaves in one table are recognised first, with a few tests
+ * against what pt_table_init() keeps in struct pt_table (in_last,
+ * out_last, depth_of, idx_mask), and descend on their own, with a copy for
+ * a port that is one offset (t->direct); anything else, valid or not,
+ * takes the general code, which defines every errno.
+ *
  * Counters. When the memory port keeps a struct pt_count per table (and
  * t->counted says every non-root table of this format has one), every
  * store that turns an entry of a non-root table zero <-> non-zero also
@@ -388,9 +395,11 @@ static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned i
 		fmt_store(&p[5], 0);
 		fmt_store(&p[6], 0);
 		fmt_store(&p[7], 0);
-		/* Low | high half of four descriptors a vector: zero exactly when the descriptor is. */
-		a = __builtin_shufflevector(a, b, 0, 2, 4, 6) | __builtin_shufflevector(a, b, 1, 3, 5, 7);
-		c = __builtin_shufflevector(c, d, 0, 2, 4, 6) | __builtin_shufflevector(c, d, 1, 3, 5, 7);
+		/* Low | high half of four descriptors: zero exactly when the descriptor is. */
+		a = __builtin_shufflevector(a, b, 0, 2, 4, 6) |
+		    __builtin_shufflevector(a, b, 1, 3, 5, 7);
+		c = __builtin_shufflevector(c, d, 0, 2, 4, 6) |
+		    __builtin_shufflevector(c, d, 1, 3, 5, 7);
 		z0 -= (eng_v4)(a == 0);
 		z1 -= (eng_v4)(c == 0);
 	}
@@ -642,18 +651,6 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 			return -EEXIST; /* a block already maps part of the range */
 		}
 	}
-}
-
-/*
- * The depth whose leaves are @size bytes, when the format allows a leaf
- * there and blocks are not turned off, else -1.
- */
-static inline int eng_leaf_depth(const struct pt_cfg *c, uint64_t size)
-{
-	for (unsigned int d = 0; d < c->nlevels; d++)
-		if (size == pt_entry_size(c, d))
-			return eng_leaf_allowed(c, d) ? (int)d : -1;
-	return -1;
 }
 
 /*

@@ -963,7 +963,9 @@ static struct pt_mem *prop_mem(struct prop *p)
 		p->host_no_count.region[0] =
 			(struct pt_mem_region){ .base = 0, .size = 1ULL << 63, .host = NULL };
 		p->host_no_count.region[1] = (struct pt_mem_region){
-			.base = 1ULL << 63, .size = 1ULL << 63, .host = (void *)(uintptr_t)(1ULL << 63)
+			.base = 1ULL << 63,
+			.size = 1ULL << 63,
+			.host = (void *)(uintptr_t)(1ULL << 63),
 		};
 		return &p->host_no_count;
 	case MEM_ARENA:
