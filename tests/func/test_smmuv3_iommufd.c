@@ -71,6 +71,7 @@
 #define CD0_HD		  (1ULL << 42)
 #define CD0_HA		  (1ULL << 43)
 #define CD0_EPD0	  (1ULL << 14)
+#define CD0_EPD1	  (1ULL << 30)
 #define CD0_V		  (1ULL << 31)
 #define CD0_IPS(p)	  ((uint64_t)(p) << 32)
 #define CD0_AA64	  (1ULL << 41)
@@ -558,7 +559,7 @@ static void guest_init(struct guest *g, uint32_t ioas, uint64_t cd_extra)
 	TAP_CHECK(!pt_table_init(&g->s1, &c, &g->tables.mem), "guest s1");
 	/* The guest's CD: 48-bit VA, 4K, IPS 48, AA64, R, A, ASID; TTB0 its table (an IPA). */
 	cd = guest_cd(g);
-	cd[0] = htole64(CD0_T0SZ(16) | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
+	cd[0] = htole64(CD0_T0SZ(16) | CD0_EPD1 | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
 			CD0_ASID(GASID) | cd_extra);
 	cd[1] = htole64(g->s1.root);
 }

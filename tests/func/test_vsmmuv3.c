@@ -15,6 +15,9 @@
  *    fault read back from the guest's EVTQ (vSID, fields of IHI 0070
  *    §7.3), TLBI_NH_VA + CMD_SYNC after a stage-1 unmap (the DMA then
  *    faults), CMD_SYNC's MSI write into guest RAM;
+ *  - the guest's CD with TTB1 and TBI (read by the host SMMU from guest
+ *    RAM): DMA at TTB1-range and tagged VAs, the gap's F_TRANSLATION,
+ *    TLBI_NH_VA of a TTB1 VA forwarded through the vIOMMU;
  *  - illegal commands: CONS.ERR, GERROR.CMDQ_ERR, resumption at GERRORN;
  *    a queue outside RAM: CERROR_ABT;
  *  - the event queue: overflow (OVFLG, OVACKFLG), the interrupt;
@@ -648,6 +651,86 @@ static void test_nested(void *arg)
 	cfgi_ste_sync(&vm, VSID0);
 	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 5), DMATEST_ERR_DMA_FAULT, "abort STE");
 	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "abort records nothing");
+	vm_down(&vm);
+}
+
+/*
+ * The guest's CD with both VA ranges (IHI 0070 §3.4.1): the vSMMU hands
+ * over only the STE, the host SMMU reads the CD from guest RAM, so TTB1,
+ * T1SZ / TG1 and TBI reach it as the guest wrote them. TTB1: a 16K-granule
+ * table of 39 bits (the range from 0xffff_ff80_0000_0000) mapping the same
+ * low bits as TTB0's IOVA to another buffer; TBI for TTB1's range only.
+ */
+#define TTB1_VA	 (~0ULL << 39)
+#define BUF1_GPA (BUF_GPA + 0x10000) /* TTB1's target (16K aligned) */
+
+static void test_ttb1(void *arg)
+{
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .ttb1_on = true,
+			      .ias1 = 39,
+			      .granule1_shift = 14,
+			      .tbi = 2};
+	struct guest_cmd tlbi = {.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t w[8], c[2][2], va = TTB1_VA | IOVA, tagged = (va & ~(0xffULL << 56)) | 0x5aULL << 56;
+	struct guest_s1 s1b;
+	struct smmuv3_evt e;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm); /* TTB0: IOVA -> BUF_GPA, and the CD table */
+	CHECK_OK(guest_s1_init(&s1b, &vm.gm, 14, 39, 48));
+	CHECK_OK(guest_s1_map(&s1b, IOVA, BUF1_GPA, 0x4000, PT_PROT_RW));
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	cd.ttb1 = guest_s1_root(&s1b);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va + 0x100, 64, 0x1111), 0, "DMA at a TTB1 VA");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x100), 0x1111, "landed in TTB1's buffer");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x138), 0x1111, "all 64 bytes");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x100), 0, "not in TTB0's");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x100, 64, 0x2222), 0, "DMA at the TTB0 IOVA");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x100), 0x2222, "landed in TTB0's buffer");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x100), 0x1111, "TTB1's untouched");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, tagged + 0x3000, 8, 0x3333), 0, "a tagged TTB1 VA (TBI1)");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x3000), 0x3333, "through TTB1's table");
+
+	/* A tagged TTB0 address (no TBI0) and the gap: F_TRANSLATION, InputAddr as issued. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x5aULL << 56 | IOVA, 8, 4), DMATEST_ERR_DMA_FAULT,
+		     "tagged TTB0 address without TBI0");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 1ULL << 50, 8, 5), DMATEST_ERR_DMA_FAULT, "the gap");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 2, "two records");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == (0x5aULL << 56 | IOVA) &&
+			  e.cls == SMMUV3_EVT_CLASS_IN && !e.s2 && e.sid == VSID0,
+		  "F_TRANSLATION, CLASS IN, the tagged address");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == 1ULL << 50 &&
+			  e.cls == SMMUV3_EVT_CLASS_IN && !e.s2,
+		  "F_TRANSLATION, CLASS IN, the gap address");
+
+	/* The guest unmaps TTB1's page and invalidates it by VA: the DMA faults. */
+	CHECK_OK(guest_s1_unmap(&s1b, IOVA, 0x4000, NULL));
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va, 8, 6), 0, "still cached before the TLBI");
+	tlbi.addr = va;
+	cmd(&tlbi, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va, 8, 7), DMATEST_ERR_DMA_FAULT, "TTB1 VA unmapped now");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA), 6, "nothing more written");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == va, "F_TRANSLATION at the VA");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 8, 8), 0, "TTB0's page still maps");
+
+	guest_s1_destroy(&s1b);
 	vm_down(&vm);
 }
 
@@ -1907,6 +1990,7 @@ int main(void)
 		{"IDRs from GET_HW_INFO, register access rules", test_idr},
 		{"GBPA abort / bypass while SMMUEN = 0, UPDATE", test_gbpa},
 		{"nested STE, DMA, F_TRANSLATION in the guest EVTQ, TLBI + CMD_SYNC", test_nested},
+		{"the guest's CD with TTB1 and TBI: DMA at TTB1 VAs, the gap, TLBI_NH_VA", test_ttb1},
 		{"illegal commands: CONS.ERR, GERROR.CMDQ_ERR, GERRORN, CERROR_ABT",
 		 test_bad_commands},
 		{"event queue overflow: OVFLG, OVACKFLG, EVENTQEN = 0", test_evtq_overflow},
