@@ -115,10 +115,11 @@ static void build(struct setup *x, const char *s2leaf, bool cached)
 	    pt_arena_alloc(&x->host, 4096, 4096, &x->cmdq) ||
 	    pt_arena_alloc(&x->host, 4096, 4096, &x->evtq))
 		die("queues", ENOMEM);
-	/* CD in guest RAM (an IPA): T0SZ 16, 4K, V, IPS 48, AA64, R, A, ASID 1. */
+	/* CD in guest RAM (an IPA): T0SZ 16, 4K, EPD1 (no TTB1), V, IPS 48, AA64, R, A, ASID 1. */
 	x->cd = S1_TABLES - 4096;
 	cd = hp(x, GRAM_PA + (x->cd - GRAM_IPA));
-	cd[0] = 16 | 1ULL << 31 | 5ULL << 32 | 1ULL << 41 | 1ULL << 45 | 1ULL << 46 | 1ULL << 48;
+	cd[0] = 16 | 1ULL << 30 | 1ULL << 31 | 5ULL << 32 | 1ULL << 41 | 1ULL << 45 | 1ULL << 46 |
+		1ULL << 48;
 	cd[1] = x->s1.root;
 	ste = hp(x, x->strtab + SID * 64);
 	ste[0] = 1 | 7 << 1 | x->cd;

@@ -18,8 +18,22 @@
  *    generation, a fill carries the generation read before its request,
  *    and an older fill is dropped (atc_fill_races).
  *  - A group index is busy from its page request to its response; a
- *    response for an index that is not waiting is ignored (prg_stray).
- *    Clearing PRI Enable answers the waiting groups.
+ *    response for an index that is not waiting is ignored and sets
+ *    Unexpected PRG Index (prg_stray).
+ *  - The PRI capability's Control and Status (pcie_pri_cfg_read/_write,
+ *    Linux's PCI_PRI_* layout). A Response Failure response sets Response
+ *    Failure: the PCIe response code table says it disables the function's
+ *    Page Request Interface and that the function ignores every later PRG
+ *    Response until PRI is enabled again. So, while it is set, no page
+ *    request is sent (the access fails at once, prg_refused), responses
+ *    are ignored (prg_ignored), and the groups still waiting are given up
+ *    (their accesses fail) with their requests left outstanding, since no
+ *    response for them will be taken. Software recovers as Linux's
+ *    pci_disable_pri / pci_reset_pri / pci_enable_pri do: clear Enable,
+ *    write Reset (the pending request state and credits cleared: Stopped
+ *    sets), set Enable (which clears Response Failure and Unexpected PRG
+ *    Index). Clearing Enable alone sends nothing new and lets the
+ *    outstanding groups finish; Stopped sets when none is left.
  *  - The Outstanding Page Request Allocation bounds the page requests
  *    (not groups) a function has outstanding: a request is outstanding
  *    from when it is sent until its group's response. The function must
@@ -41,6 +55,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/pci_regs.h>
+
 #include "hw/pcie_ep.h"
 #include "pt/pt.h"
 #include "util/alloc.h"
@@ -57,6 +73,7 @@ int pcie_ep_init(struct pcie_ep *e, unsigned int atc_entries)
 	}
 	e->atc_entries = atc_entries;
 	e->prg_alloc = PCIE_PRI_ALLOC_DEFAULT;
+	e->pri_reset_code = PCIE_PRG_CODE_FAILURE;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->prg_cond, NULL);
 	return 0;
@@ -245,12 +262,103 @@ unsigned int pcie_prg_get_alloc(struct pcie_ep *e)
 	return a;
 }
 
+void pcie_pri_init(struct pcie_ep *e, bool pasid_required, uint8_t reset_code)
+{
+	pthread_mutex_lock(&e->lock);
+	e->pri_reset_code = reset_code;
+	if (pasid_required)
+		e->pri_status |= PCI_PRI_STATUS_PASID;
+	else
+		e->pri_status &= (uint16_t)~PCI_PRI_STATUS_PASID;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Lock held: Reset with Enable clear: no group pending, no request outstanding. */
+static void pri_reset(struct pcie_ep *e)
+{
+	for (unsigned int i = 0; i < PCIE_PRG_MAX; i++)
+		if (e->prg_state[i] == PRG_WAITING)
+			answer_group(e, i, e->pri_reset_code);
+	e->prg_outstanding = 0;
+	e->stats.pri_resets++;
+	pthread_cond_broadcast(&e->prg_cond);
+}
+
+/* Lock held: the Control register written @v. */
+static void pri_write_ctrl(struct pcie_ep *e, uint16_t v)
+{
+	bool enable = v & PCI_PRI_CTRL_ENABLE;
+
+	/* Reset counts with Enable clear or being cleared by this write. */
+	if ((v & PCI_PRI_CTRL_RESET) && !enable)
+		pri_reset(e);
+	if (enable && !e->pri_enabled)
+		e->pri_status &= (uint16_t)~(PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
+	e->pri_enabled = enable;
+	pthread_cond_broadcast(&e->prg_cond); /* a sender waiting for the allocation looks again */
+}
+
+/* Lock held: the Status register as read. */
+static uint16_t pri_status(struct pcie_ep *e)
+{
+	uint16_t st = e->pri_status;
+
+	if (!e->pri_enabled && !e->prg_outstanding)
+		st |= PCI_PRI_STATUS_STOPPED;
+	return st;
+}
+
+uint32_t pcie_pri_cfg_read(struct pcie_ep *e, unsigned int off, unsigned int size)
+{
+	uint32_t v = 0;
+
+	pthread_mutex_lock(&e->lock);
+	if (off == PCI_PRI_CTRL && size == 2)
+		v = e->pri_enabled ? PCI_PRI_CTRL_ENABLE : 0; /* Reset reads 0 */
+	else if (off == PCI_PRI_STATUS && size == 2)
+		v = pri_status(e);
+	else if (off == PCI_PRI_MAX_REQ && size == 4)
+		v = PCIE_PRG_MAX;
+	else if (off == PCI_PRI_ALLOC_REQ && size == 4)
+		v = e->prg_alloc;
+	pthread_mutex_unlock(&e->lock);
+	return v;
+}
+
+int pcie_pri_cfg_write(struct pcie_ep *e, unsigned int off, unsigned int size, uint32_t val)
+{
+	int ret = 0;
+
+	if (off == PCI_PRI_ALLOC_REQ && size == 4) {
+		pcie_prg_set_alloc(e, val);
+		return 0;
+	}
+	pthread_mutex_lock(&e->lock);
+	if (off == PCI_PRI_CTRL && size == 2)
+		pri_write_ctrl(e, (uint16_t)val);
+	else if (off == PCI_PRI_STATUS && size == 2) /* RF and UPRGI are RW1C */
+		e->pri_status &= (uint16_t)~(val & (PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI));
+	else
+		ret = -EINVAL;
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+bool pcie_pri_failed(struct pcie_ep *e)
+{
+	bool rf;
+
+	pthread_mutex_lock(&e->lock);
+	rf = e->pri_status & PCI_PRI_STATUS_RF;
+	pthread_mutex_unlock(&e->lock);
+	return rf;
+}
+
 void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code)
 {
 	pthread_mutex_lock(&e->lock);
-	e->pri_enabled = enable;
-	if (!enable)
-		abort_groups(e, code);
+	e->pri_reset_code = code;
+	pri_write_ctrl(e, enable ? PCI_PRI_CTRL_ENABLE : PCI_PRI_CTRL_RESET);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -301,7 +409,8 @@ int pcie_prg_open(struct pcie_ep *e, unsigned int want, uint16_t *prgi, unsigned
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		if (!e->pri_enabled) {
+		if (!e->pri_enabled || (e->pri_status & PCI_PRI_STATUS_RF)) {
+			e->stats.prg_refused++;
 			ret = -EPERM;
 			goto out;
 		}
@@ -351,16 +460,41 @@ void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg
 	unsigned int i = prgi & (PCIE_PRG_MAX - 1);
 
 	pthread_mutex_lock(&e->lock);
-	if (e->prg_state[i] != PRG_WAITING) {
+	if (e->pri_status & PCI_PRI_STATUS_RF) {
+		e->stats.prg_ignored++;
+	} else if (e->prg_state[i] != PRG_WAITING) {
+		e->pri_status |= PCI_PRI_STATUS_UPRGI;
 		e->stats.prg_stray++;
 	} else {
 		answer_group(e, i, code);
-		if (o == PCIE_PRG_SUCCESS)
+		if (o == PCIE_PRG_SUCCESS) {
 			e->stats.prg_success++;
-		else if (o == PCIE_PRG_INVALID)
+		} else if (o == PCIE_PRG_INVALID) {
 			e->stats.prg_invalid++;
-		else
+		} else {
 			e->stats.prg_failure++;
+			e->pri_status |= PCI_PRI_STATUS_RF;
+			/* Given up: answered, their requests outstanding until Reset. */
+			for (unsigned int k = 0; k < PCIE_PRG_MAX; k++) {
+				if (e->prg_state[k] != PRG_WAITING)
+					continue;
+				e->prg_state[k] = PRG_ANSWERED;
+				e->prg_code[k] = e->pri_reset_code;
+				e->prg_nreq[k] = 0;
+			}
+		}
+		pthread_cond_broadcast(&e->prg_cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+void pcie_prg_cancel(struct pcie_ep *e, uint16_t prgi, uint8_t code)
+{
+	unsigned int i = prgi & (PCIE_PRG_MAX - 1);
+
+	pthread_mutex_lock(&e->lock);
+	if (e->prg_state[i] == PRG_WAITING) {
+		answer_group(e, i, code);
 		pthread_cond_broadcast(&e->prg_cond);
 	}
 	pthread_mutex_unlock(&e->lock);

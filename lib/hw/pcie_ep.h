@@ -30,11 +30,20 @@ struct pcie_atc_entry {
 
 struct pcie_ep_stats {
 	uint64_t atc_hits, atc_misses, atc_fills, atc_fill_races, atc_invs, atc_evicted;
+	/* prg_stray: responses for an index not outstanding (each sets UPRGI) */
 	uint64_t page_reqs, prg_success, prg_invalid, prg_failure, prg_stray;
+	uint64_t prg_ignored; /* responses ignored while Response Failure was set */
+	uint64_t prg_refused; /* page requests not sent: Enable clear or Response Failure */
+	uint64_t pri_resets;  /* Reset written with Enable clear: pending state cleared */
 	uint64_t prgs;			  /* groups sent (page_reqs counts their requests) */
 	uint64_t prg_alloc_waits;	  /* a group waited for the allocation to free up */
 	unsigned int prg_max_outstanding; /* the most page requests ever outstanding at once */
 };
+
+/* PCIe's PRG Response codes (the models' own constants have the same values). */
+#define PCIE_PRG_CODE_SUCCESS 0x0
+#define PCIE_PRG_CODE_INVALID 0x1 /* Invalid Request */
+#define PCIE_PRG_CODE_FAILURE 0xf /* Response Failure */
 
 /* What a PRG response said, for the counters (each model has its own codes). */
 enum pcie_prg_outcome { PCIE_PRG_SUCCESS, PCIE_PRG_INVALID, PCIE_PRG_FAILURE };
@@ -45,10 +54,12 @@ struct pcie_ep {
 	struct pcie_atc_entry *atc;
 	unsigned int atc_entries, next_victim;
 	uint64_t gen; /* ATS invalidations seen */
-	bool pri_enabled;
+	bool pri_enabled;    /* PRI Control: Enable */
+	uint16_t pri_status; /* PRI Status: RF, UPRGI, PRG Response PASID Required */
 	uint8_t prg_state[PCIE_PRG_MAX], prg_code[PCIE_PRG_MAX];
 	uint16_t prg_nreq[PCIE_PRG_MAX]; /* page requests of each waiting group */
 	uint16_t next_prgi;
+	uint8_t pri_reset_code;	      /* what a group answered by Reset or given up on gets */
 	unsigned int prg_alloc;	      /* Outstanding Page Request Allocation */
 	unsigned int prg_outstanding; /* page requests sent and not answered yet */
 	struct pcie_ep_stats stats;
@@ -110,7 +121,46 @@ unsigned int pcie_prg_pages(struct pcie_ep *e, bool pasid_valid, uint32_t pasid,
 			    uint64_t len, unsigned int access, pcie_treq_fn treq, void *arg,
 			    uint64_t *pages, unsigned int max);
 
-/* PRI Enable; clearing it answers the waiting groups @code. */
+/*
+ * The PRI Extended Capability as software sees it, from its Control
+ * register on (@off: Linux's PCI_PRI_CTRL 0x04 (2 bytes), PCI_PRI_STATUS
+ * 0x06 (2), PCI_PRI_MAX_REQ 0x08 (4, the Outstanding Page Request
+ * Capacity: PCIE_PRG_MAX), PCI_PRI_ALLOC_REQ 0x0c (4)). A read of another
+ * offset or size is 0 (-EINVAL from the write).
+ *
+ * Control: Enable, and Reset (reads 0). Writing Reset with Enable clear,
+ * or being cleared by the same write, clears the pending request state:
+ * every group still waiting is answered @reset_code (the accesses waiting
+ * for them fail) and no page request is outstanding any more. Setting
+ * Enable (from clear) clears Response Failure and Unexpected PRG Index.
+ * Clearing Enable alone stops new page requests (a sender waiting for
+ * the allocation gives up) and leaves the groups outstanding: their
+ * responses still count, and Stopped is set once none is left.
+ *
+ * Status: Response Failure (RW1C) is set by a Response Failure response
+ * (pcie_prg_resp, PCIE_PRG_FAILURE); while it is set the function sends
+ * no page request (pcie_prg_open: -EPERM), ignores every PRG Response
+ * (prg_ignored) and has given up on its other waiting groups (answered
+ * @reset_code, their requests still outstanding: no response will be
+ * taken for them, so only Reset gives them back). Enabling while page
+ * requests are outstanding (Stopped clear) is indeterminate in PCIe;
+ * here they stay outstanding, taking their share of the allocation.
+ * Unexpected PRG Index (RW1C): a response for an index not outstanding.
+ * Stopped (RO): Enable clear and no page request outstanding (undefined
+ * with Enable set; the model reads 0 then). PRG Response PASID Required
+ * (RO): @pasid_required of pcie_pri_init.
+ */
+void pcie_pri_init(struct pcie_ep *e, bool pasid_required, uint8_t reset_code);
+uint32_t pcie_pri_cfg_read(struct pcie_ep *e, unsigned int off, unsigned int size);
+int pcie_pri_cfg_write(struct pcie_ep *e, unsigned int off, unsigned int size, uint32_t val);
+/* Response Failure is set: the function sends no page request. */
+bool pcie_pri_failed(struct pcie_ep *e);
+
+/*
+ * PRI Enable as a driver turns it on and off: Enable set, or Enable
+ * cleared with Reset in the same write (the pending groups answered
+ * @code).
+ */
 void pcie_prg_enable(struct pcie_ep *e, bool enable, uint8_t code);
 /*
  * The Outstanding Page Request Allocation (the PRI capability's register
@@ -135,11 +185,22 @@ unsigned int pcie_prg_get_alloc(struct pcie_ep *e);
 int pcie_prg_open(struct pcie_ep *e, unsigned int want, uint16_t *prgi, unsigned int *granted);
 /* A group of one request (pcie_prg_open(e, 1, ...)). */
 int pcie_prg_alloc(struct pcie_ep *e, uint16_t *prgi);
-/* A PRG Response for @prgi (ignored, prg_stray, unless it is waiting). */
+/*
+ * A PRG Response Message for @prgi: ignored while Response Failure is set
+ * (prg_ignored); for an index not waiting, Unexpected PRG Index
+ * (prg_stray); else the group is answered @code, and @o PCIE_PRG_FAILURE
+ * (Response Failure) sets Response Failure (see pcie_pri_cfg_read).
+ */
 void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg_outcome o);
+/*
+ * The function's own end of a group whose requests never left it (the
+ * link refused them): answered @code, its requests given back; not a
+ * PRG Response (no status changes).
+ */
+void pcie_prg_cancel(struct pcie_ep *e, uint16_t prgi, uint8_t code);
 /* Wait for @prgi's response and free it: the code, or -ENOENT when it is not outstanding. */
 int pcie_prg_wait(struct pcie_ep *e, uint16_t prgi);
-/* Answer every waiting group @code. */
+/* Answer every waiting group @code (the function goes away: no status changes). */
 void pcie_prg_abort(struct pcie_ep *e, uint8_t code);
 
 #endif

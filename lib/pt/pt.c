@@ -221,6 +221,13 @@ int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *m
 	}
 	if (t->counted)
 		t->count = mem->count;
+	t->in_last = cfg->ias < 64 ? (1ULL << cfg->ias) - 1 : UINT64_MAX;
+	t->out_last = cfg->oas < 64 ? (1ULL << cfg->oas) - 1 : UINT64_MAX;
+	memset(t->depth_of, 0xff, sizeof(t->depth_of));
+	for (unsigned int d = 0; d < cfg->nlevels; d++) {
+		t->depth_of[cfg->shift[d] & 63] = (uint8_t)d;
+		t->idx_mask[d] = (uint32_t)((1ULL << cfg->bits[d]) - 1);
+	}
 	sz = pt_table_size(cfg, 0);
 	ret = mem->alloc_table(mem, sz, 0, &t->root, &t->root_ptr);
 	if (ret)

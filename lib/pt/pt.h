@@ -467,6 +467,16 @@ struct pt_table {
 	bool counted, direct;
 	uintptr_t host_delta;
 	struct pt_count_map count;
+	/*
+	 * Also set by pt_table_init, for the one-leaf paths of map and unmap:
+	 * the last input offset (iova - iova_base) and the last output
+	 * address the format takes, and depth_of[s], the depth whose entries
+	 * are 2^s bytes (0xff where none is); idx_mask[d] is the index mask
+	 * of depth d (pt_index()).
+	 */
+	uint64_t in_last, out_last;
+	uint32_t idx_mask[PT_MAX_LEVELS];
+	uint8_t depth_of[64];
 };
 
 int pt_table_init(struct pt_table *t, const struct pt_cfg *cfg, struct pt_mem *mem);

@@ -33,6 +33,13 @@
  * linking it is stored; a block is replaced by an equivalent table in one
  * store. Callers serialise map and unmap on one table.
  *
+ * Short paths. A map of one leaf, an unmap of one entry and an unmap of a
+ * run of whole leaves in one table are recognised first, with a few tests
+ * against what pt_table_init() keeps in struct pt_table (in_last,
+ * out_last, depth_of, idx_mask), and descend on their own, with a copy for
+ * a port that is one offset (t->direct); anything else, valid or not,
+ * takes the general code, which defines every errno.
+ *
  * Counters. When the memory port keeps a struct pt_count per table (and
  * t->counted says every non-root table of this format has one), every
  * store that turns an entry of a non-root table zero <-> non-zero also
@@ -86,6 +93,28 @@ static inline void *eng_table_ptr(const struct pt_table *t, uint64_t pa, unsigne
 static inline uint64_t *eng_child(const struct pt_table *t, unsigned int depth, uint64_t desc)
 {
 	return eng_table_ptr(t, fmt_table_pa(&t->cfg, depth, desc), depth + 1);
+}
+
+/*
+ * The one-leaf paths' versions of pt_index() and eng_child(): @rel is
+ * iova - iova_base, the mask comes from pt_table_init, and @direct is a
+ * constant in each copy of the path, so that the descent tests nothing but
+ * the descriptors.
+ */
+static eng_always_inline unsigned int eng_idx(const struct pt_table *t, unsigned int depth,
+					      uint64_t rel)
+{
+	return (unsigned int)(rel >> t->cfg.shift[depth]) & t->idx_mask[depth];
+}
+
+static eng_always_inline uint64_t *eng_child_d(const struct pt_table *t, unsigned int depth,
+					       uint64_t desc, bool direct)
+{
+	uint64_t pa = fmt_table_pa(&t->cfg, depth, desc);
+
+	if (direct)
+		return (uint64_t *)(uintptr_t)(pa + t->host_delta);
+	return pt_mem_ptr(t->mem, pa, pt_table_size(&t->cfg, depth + 1));
 }
 
 /* Counter of @table at @depth, or NULL: the root, or a table without one. */
@@ -340,10 +369,11 @@ static inline eng_v4 eng_load2(const uint64_t *p)
  * each, no branch) and return how many were non-zero: 256 pages in one
  * call is mostly this loop. Only this thread maps or unmaps the table
  * (callers serialise them), so the count reads two entries a vector
- * (eng_load2()) before their stores: OR-ing each descriptor's 32-bit
- * halves together makes both halves zero exactly when it is, and a lane
- * that compares equal to zero (all ones) subtracted from a count adds one
- * zero entry, twice. Eight entries a step; SSE2, any -march.
+ * (eng_load2()) before their stores: the low halves of four descriptors
+ * OR-ed with their high halves (two shuffles of two vectors) make a lane
+ * that is zero exactly when its descriptor is, and a lane that compares
+ * equal to zero (all ones) subtracted from a count adds one zero entry.
+ * Eight entries a step; SSE2, any -march.
  */
 static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned int ie)
 {
@@ -365,20 +395,20 @@ static inline uint64_t eng_clear_run(uint64_t *table, unsigned int i, unsigned i
 		fmt_store(&p[5], 0);
 		fmt_store(&p[6], 0);
 		fmt_store(&p[7], 0);
-		a |= __builtin_shufflevector(a, a, 1, 0, 3, 2);
-		b |= __builtin_shufflevector(b, b, 1, 0, 3, 2);
-		c |= __builtin_shufflevector(c, c, 1, 0, 3, 2);
-		d |= __builtin_shufflevector(d, d, 1, 0, 3, 2);
-		z0 -= (eng_v4)(a == 0) + (eng_v4)(c == 0);
-		z1 -= (eng_v4)(b == 0) + (eng_v4)(d == 0);
+		/* Low | high half of four descriptors: zero exactly when the descriptor is. */
+		a = __builtin_shufflevector(a, b, 0, 2, 4, 6) |
+		    __builtin_shufflevector(a, b, 1, 3, 5, 7);
+		c = __builtin_shufflevector(c, d, 0, 2, 4, 6) |
+		    __builtin_shufflevector(c, d, 1, 3, 5, 7);
+		z0 -= (eng_v4)(a == 0);
+		z1 -= (eng_v4)(c == 0);
 	}
 	for (; p < end; p++) {
 		zeros += !fmt_load(p);
 		fmt_store(p, 0);
 	}
-	/* Each zero entry was counted in both of its halves. */
 	z0 += z1;
-	zeros += ((uint64_t)z0[0] + z0[1] + z0[2] + z0[3]) / 2;
+	zeros += (uint64_t)z0[0] + z0[1] + z0[2] + z0[3];
 	return total - zeros;
 }
 
@@ -624,18 +654,6 @@ static int eng_map_run(struct pt_table *t, uint64_t iova, uint64_t pa, uint64_t 
 }
 
 /*
- * The depth whose leaves are @size bytes, when the format allows a leaf
- * there and blocks are not turned off, else -1.
- */
-static inline int eng_leaf_depth(const struct pt_cfg *c, uint64_t size)
-{
-	for (unsigned int d = 0; d < c->nlevels; d++)
-		if (size == pt_entry_size(c, d))
-			return eng_leaf_allowed(c, d) ? (int)d : -1;
-	return -1;
-}
-
-/*
  * The rest of eng_map_one() when the entry of @table (at @d) on the leaf's
  * path is zero: every table below is new. A failed allocation frees the
  * tables this call linked, as eng_map()'s rollback would.
@@ -672,28 +690,40 @@ static __attribute__((noinline)) int eng_map_one_new(struct pt_table *t, uint64_
  * leaf, or a table, which is never empty) means -EEXIST. Returns 0,
  * -EEXIST or -ENOMEM, with nothing changed on error.
  */
-static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
-					 uint64_t pa, unsigned int prot)
+static eng_always_inline int eng_map_one_in(struct pt_table *t, unsigned int depth,
+					    uint64_t iova, uint64_t pa, unsigned int prot,
+					    bool direct)
 {
 	const struct pt_cfg *c = &t->cfg;
-	uint64_t *table = t->root_ptr, *p;
+	uint64_t *table = t->root_ptr, *p, rel = iova - c->iova_base;
 
 	for (unsigned int d = 0; d < depth; d++) {
-		uint64_t e = fmt_load(&table[pt_index(c, d, iova)]);
+		uint64_t e = fmt_load(&table[eng_idx(t, d, rel)]);
 
+		/* (Above the last level, which tells fmt_is_table() what it cannot know.) */
+		if (d >= c->nlevels - 1)
+			__builtin_unreachable();
 		if (unlikely(!e))
 			return eng_map_one_new(t, table, d, depth, iova, pa, prot);
 		if (unlikely(!fmt_is_table(c, d, e)))
 			return -EEXIST; /* a block maps the range */
-		table = eng_child(t, d, e);
+		table = eng_child_d(t, d, e, direct);
 	}
-	p = &table[pt_index(c, depth, iova)];
+	p = &table[eng_idx(t, depth, rel)];
 	if (unlikely(fmt_load(p)))
 		return -EEXIST;
 	fmt_store(p, fmt_mk_leaf(c, depth, pa, prot));
 	if (t->counted && depth)
 		pt_count_of(&t->count, table)->valid++;
 	return 0;
+}
+
+static eng_always_inline int eng_map_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					 uint64_t pa, unsigned int prot)
+{
+	if (likely(t->direct))
+		return eng_map_one_in(t, depth, iova, pa, prot, true);
+	return eng_map_one_in(t, depth, iova, pa, prot, false);
 }
 
 /* Any range (checked): runs of the largest leaves alignment allows, all or nothing. */
@@ -716,12 +746,16 @@ static __attribute__((noinline)) int eng_map_range(struct pt_table *t, uint64_t 
 	return 0;
 }
 
-static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
-					     uint64_t size, unsigned int prot)
+/*
+ * Any call that is not one leaf: every check in the order the errors are
+ * defined, then the range (one leaf the checks would pass never gets here:
+ * eng_map_checked()).
+ */
+static __attribute__((noinline)) int eng_map_general(struct pt_table *t, uint64_t iova,
+						     uint64_t pa, uint64_t size, unsigned int prot)
 {
 	const struct pt_cfg *c = &t->cfg;
-	unsigned int last = c->nlevels - 1;
-	int ret, d;
+	int ret;
 
 	ret = eng_check_input(c, iova, size);
 	if (ret)
@@ -732,14 +766,37 @@ static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, 
 		return -EOVERFLOW;
 	if (c->oas < 64 && ((pa + size - 1) >> c->oas))
 		return -ERANGE;
-
-	/* One page, or one block whose alignment allows it: the short path. */
-	if (likely(size == pt_page_size(c)))
-		return eng_map_one(t, last, iova, pa, prot);
-	if (is_pow2(size) && !((iova - c->iova_base) & (size - 1)) && !(pa & (size - 1)) &&
-	    (d = eng_leaf_depth(c, size)) >= 0)
-		return eng_map_one(t, (unsigned int)d, iova, pa, prot);
 	return eng_map_range(t, iova, pa, size, prot);
+}
+
+/*
+ * One leaf of @size (a page, or a block the format allows), aligned to its
+ * size on both sides and inside both address spaces, with R or W asked for:
+ * then none of eng_map_general()'s errors can apply (an aligned leaf cannot
+ * wrap, and it ends inside a space exactly when it starts inside), and the
+ * map takes the short path after these few tests. Anything else, valid or
+ * not, takes eng_map_general(), which finds the error the spec defines.
+ */
+static eng_always_inline int eng_map_checked(struct pt_table *t, uint64_t iova, uint64_t pa,
+					     uint64_t size, unsigned int prot)
+{
+	const struct pt_cfg *c = &t->cfg;
+	uint64_t rel = iova - c->iova_base, m = size - 1;
+	unsigned int d;
+
+	if (likely(size == pt_page_size(c))) {
+		d = c->nlevels - 1;
+	} else {
+		if (!is_pow2(size) || (c->flags & PT_CFG_NO_BLOCKS))
+			return eng_map_general(t, iova, pa, size, prot);
+		d = t->depth_of[__builtin_ctzll(size)];
+		if (d == 0xff || !(c->leaf_ok & BIT(d)))
+			return eng_map_general(t, iova, pa, size, prot);
+	}
+	if (likely(!((iova | rel | pa) & m) && rel + m <= t->in_last && pa + m <= t->out_last &&
+		   (prot & PT_PROT_RW)))
+		return eng_map_one(t, d, iova, pa, prot);
+	return eng_map_general(t, iova, pa, size, prot);
 }
 
 /* pt_map() of this format (the trace point is here, so that pt_map() is a tail call). */
@@ -792,23 +849,26 @@ static void eng_unmap_climb(struct pt_table *t, uint64_t *const *path, uint64_t 
  * reclaimed. Returns 1 when a block above @depth covers the range (the
  * general path splits it), else 0 with *unmapped set.
  */
-static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
-					   uint64_t last, uint64_t *unmapped)
+static eng_always_inline int eng_unmap_one_in(struct pt_table *t, unsigned int depth,
+					      uint64_t iova, uint64_t last, uint64_t *unmapped,
+					      bool direct)
 {
 	const struct pt_cfg *c = &t->cfg;
-	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, *p, e, rel = iova - c->iova_base;
 	struct pt_count *cnt;
 
 	for (unsigned int d = 0; d < depth; d++) {
-		e = fmt_load(&table[pt_index(c, d, iova)]);
+		e = fmt_load(&table[eng_idx(t, d, rel)]);
+		if (d >= c->nlevels - 1)
+			__builtin_unreachable(); /* as in eng_map_one_in() */
 		if (!e)
 			return 0;
 		if (unlikely(!fmt_is_table(c, d, e)))
 			return 1;
 		path[d] = table;
-		table = eng_child(t, d, e);
+		table = eng_child_d(t, d, e, direct);
 	}
-	p = &table[pt_index(c, depth, iova)];
+	p = &table[eng_idx(t, depth, rel)];
 	e = fmt_load(p);
 	if (!e)
 		return 0;
@@ -825,6 +885,14 @@ static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int dept
 	if (depth && (!cnt || !--cnt->valid))
 		eng_unmap_climb(t, path, table, depth, iova, last);
 	return 0;
+}
+
+static eng_always_inline int eng_unmap_one(struct pt_table *t, unsigned int depth, uint64_t iova,
+					   uint64_t last, uint64_t *unmapped)
+{
+	if (likely(t->direct))
+		return eng_unmap_one_in(t, depth, iova, last, unmapped, true);
+	return eng_unmap_one_in(t, depth, iova, last, unmapped, false);
 }
 
 /*
@@ -884,31 +952,91 @@ static __attribute__((noinline)) int eng_unmap_range(struct pt_table *t, uint64_
 }
 
 /*
+ * The usual range (checked): it lies in one table, starts and ends on
+ * entries of that table, and the table holds only leaves (the last level,
+ * or a counter that says so). Then nothing is split or unlinked below it:
+ * count and clear the entries in one run, and free the tables that leaves
+ * empty on the way up. Returns 1, having changed nothing, for any other
+ * range (eng_unmap_range() takes it), else 0 with *unmapped set.
+ */
+static eng_always_inline int eng_unmap_span_in(struct pt_table *t, uint64_t iova, uint64_t size,
+					       uint64_t *unmapped, bool direct)
+{
+	const struct pt_cfg *c = &t->cfg;
+	const unsigned int last = c->nlevels - 1;
+	uint64_t *path[PT_MAX_LEVELS], *table = t->root_ptr, e, n, m;
+	uint64_t rel = iova - c->iova_base, rlast = rel + size - 1;
+	unsigned int d = 0, i, ie;
+	struct pt_count *cnt;
+
+	for (;; d++) {
+		i = eng_idx(t, d, rel);
+		ie = eng_idx(t, d, rlast);
+		if (i != ie || d == last)
+			break;
+		e = fmt_load(&table[i]);
+		if (!e)
+			return 0; /* nothing is mapped anywhere in the range */
+		if (!fmt_is_table(c, d, e) || size == pt_entry_size(c, d))
+			return 1;
+		path[d] = table;
+		table = eng_child_d(t, d, e, direct);
+	}
+	m = pt_entry_size(c, d) - 1;
+	if ((rel | (rlast + 1)) & m)
+		return 1; /* it cuts an entry */
+	cnt = eng_cnt(t, table, d);
+	if (d != last && !(cnt && !cnt->tables))
+		return 1; /* tables below */
+	n = eng_clear_run(table, i, ie);
+	if (cnt)
+		cnt->valid -= (uint16_t)n;
+	*unmapped = n * (m + 1);
+	if (n && d && (!cnt || !cnt->valid))
+		eng_unmap_climb(t, path, table, d, iova, iova + size - 1);
+	return 0;
+}
+
+static __attribute__((noinline)) int eng_unmap_span(struct pt_table *t, uint64_t iova,
+						    uint64_t size, uint64_t *unmapped)
+{
+	if (likely(t->direct))
+		return eng_unmap_span_in(t, iova, size, unmapped, true);
+	return eng_unmap_span_in(t, iova, size, unmapped, false);
+}
+
+/*
  * A one-page unmap, or one of exactly a block (whatever maps it), takes
- * eng_unmap_one() and walks the tree once; anything else, or a block above
+ * eng_unmap_one() and walks the tree once, and so does a run of whole
+ * leaves in one table (eng_unmap_span()); anything else, or a block above
  * that needs splitting, takes eng_unmap_range().
  */
 static eng_always_inline int eng_unmap_checked(struct pt_table *t, uint64_t iova, uint64_t size,
 					       uint64_t *unmapped)
 {
 	const struct pt_cfg *c = &t->cfg;
+	uint64_t rel = iova - c->iova_base, m = size - 1;
+	unsigned int d;
 	int ret;
 
 	*unmapped = 0;
+	/* An aligned entry inside the input space passes eng_check_input(). */
+	if (likely(size == pt_page_size(c)))
+		d = c->nlevels - 1;
+	else if (is_pow2(size))
+		d = t->depth_of[__builtin_ctzll(size)];
+	else
+		d = 0xff;
+	if (likely(d != 0xff && !((iova | rel) & m) && rel + m <= t->in_last)) {
+		if (!eng_unmap_one(t, d, iova, iova + m, unmapped))
+			return 0;
+		return eng_unmap_range(t, iova, size, unmapped);
+	}
 	ret = eng_check_input(c, iova, size);
 	if (ret)
 		return ret;
-	if (likely(size == pt_page_size(c))) {
-		if (!eng_unmap_one(t, c->nlevels - 1, iova, iova, unmapped))
-			return 0;
-	} else if (is_pow2(size) && !((iova - c->iova_base) & (size - 1))) {
-		for (unsigned int d = 0; d + 1 < c->nlevels; d++)
-			if (size == pt_entry_size(c, d)) {
-				if (!eng_unmap_one(t, d, iova, iova + size - 1, unmapped))
-					return 0;
-				break;
-			}
-	}
+	if (!eng_unmap_span(t, iova, size, unmapped))
+		return 0;
 	return eng_unmap_range(t, iova, size, unmapped);
 }
 

@@ -151,9 +151,14 @@ static inline bool fmt_is_table(const struct pt_cfg *c, unsigned int depth, uint
 	return depth < vmsa_last_depth(c) && (d & D_TYPE_MASK) == (D_VALID | D_TABLE);
 }
 
+/*
+ * The engine reads only table descriptors it wrote (fmt_mk_table: the
+ * table's address, aligned to the granule, and the two type bits), so one
+ * constant mask serves every granule; vmsa_table_pa() decodes any descriptor.
+ */
 static inline uint64_t fmt_table_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
 {
-	return vmsa_table_pa(c, depth, d);
+	return d & GENMASK(D_ADDR_TOP, 12);
 }
 
 static inline uint64_t fmt_leaf_pa(const struct pt_cfg *c, unsigned int depth, uint64_t d)
@@ -216,10 +221,10 @@ static void vmsa_decode(const struct pt_cfg *c, int level, uint64_t d, char *buf
 	if (!last && (d & D_TABLE)) {
 		if (vmsa_is_s2(c))
 			snprintf(buf, len, "table next=0x%llx",
-				 (unsigned long long)fmt_table_pa(c, depth, d));
+				 (unsigned long long)vmsa_table_pa(c, depth, d));
 		else
 			snprintf(buf, len, "table next=0x%llx APTable=%u%s%s",
-				 (unsigned long long)fmt_table_pa(c, depth, d),
+				 (unsigned long long)vmsa_table_pa(c, depth, d),
 				 (unsigned int)FIELD_GET(GENMASK(62, 61), d),
 				 d & D_PXNTABLE ? " PXNTable" : "", d & D_UXNTABLE ? " UXNTable" : "");
 		return;

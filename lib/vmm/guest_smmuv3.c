@@ -33,10 +33,13 @@
 #define CD0_OR0	 GENMASK(11, 10)
 #define CD0_SH0	 GENMASK(13, 12)
 #define CD0_EPD0 BIT(14)
+#define CD0_T1SZ GENMASK(21, 16)
+#define CD0_TG1	 GENMASK(23, 22)
 #define CD0_EPD1 BIT(30)
 #define CD0_V	 BIT(31)
 #define CD0_IPS	 GENMASK(34, 32)
 #define CD0_AFFD BIT(35)
+#define CD0_TBI	 GENMASK(39, 38)
 #define CD0_AA64 BIT(41)
 #define CD0_HD	 BIT(42)
 #define CD0_HA	 BIT(43)
@@ -46,6 +49,7 @@
 #define CD0_ASID GENMASK(63, 48)
 /* CD word 1 */
 #define CD1_TTB0 GENMASK(51, 4)
+#define CD2_TTB1 GENMASK(51, 4)
 
 /* STE word 0 */
 #define STE0_V		  BIT(0)
@@ -197,18 +201,44 @@ static int tg0_of(unsigned int granule_shift)
 	return -EINVAL;
 }
 
+/* TG1 is not TG0's encoding: 0b01 16K, 0b10 4K, 0b11 64K (IHI 0070 §5.4). */
+static int tg1_of(unsigned int granule_shift)
+{
+	switch (granule_shift) {
+	case 14:
+		return 1;
+	case 12:
+		return 2;
+	case 16:
+		return 3;
+	}
+	return -EINVAL;
+}
+
 int guest_cd_encode(const struct guest_cd *cd, uint64_t words[8])
 {
-	int ips = ips_of(cd->oas), tg0 = tg0_of(cd->granule_shift);
+	int ips = ips_of(cd->oas), tg0 = tg0_of(cd->granule_shift), tg1 = 0;
 
 	if (ips < 0 || tg0 < 0 || cd->ias < 25 || cd->ias > 48 || (cd->ttb0 & 0xf) ||
-	    (cd->ttb0 & ~CD1_TTB0))
+	    (cd->ttb0 & ~CD1_TTB0) || cd->tbi > 3)
 		return -EINVAL;
+	if (cd->ttb1_on) {
+		tg1 = tg1_of(cd->granule1_shift);
+		if (tg1 < 0 || cd->ias1 < 25 || cd->ias1 > 48 || (cd->ttb1 & ~CD2_TTB1))
+			return -EINVAL;
+	}
 	memset(words, 0, 8 * sizeof(words[0]));
 	words[0] = FIELD_PREP(CD0_T0SZ, 64 - cd->ias) | FIELD_PREP(CD0_TG0, tg0) |
 		   FIELD_PREP(CD0_IR0, ATTR_WBRA) | FIELD_PREP(CD0_OR0, ATTR_WBRA) |
-		   FIELD_PREP(CD0_SH0, ATTR_ISH) | CD0_EPD1 | FIELD_PREP(CD0_IPS, ips) | CD0_AA64 |
-		   CD0_A | FIELD_PREP(CD0_ASID, cd->asid);
+		   FIELD_PREP(CD0_SH0, ATTR_ISH) | FIELD_PREP(CD0_IPS, ips) | CD0_AA64 | CD0_A |
+		   FIELD_PREP(CD0_TBI, cd->tbi) | FIELD_PREP(CD0_ASID, cd->asid);
+	/* TTB1's walks use TTB0's cacheability and shareability (IR1/OR1/SH1 = IR0/OR0/SH0). */
+	if (cd->ttb1_on)
+		words[0] |= FIELD_PREP(CD0_T1SZ, 64 - cd->ias1) | FIELD_PREP(CD0_TG1, tg1) |
+			    (uint64_t)ATTR_WBRA << 24 | (uint64_t)ATTR_WBRA << 26 |
+			    (uint64_t)ATTR_ISH << 28;
+	else
+		words[0] |= CD0_EPD1;
 	if (cd->valid)
 		words[0] |= CD0_V;
 	if (cd->epd0)
@@ -224,6 +254,8 @@ int guest_cd_encode(const struct guest_cd *cd, uint64_t words[8])
 	if (cd->record)
 		words[0] |= CD0_R;
 	words[1] = cd->ttb0 & CD1_TTB0;
+	if (cd->ttb1_on)
+		words[2] = cd->ttb1 & CD2_TTB1;
 	return 0;
 }
 

@@ -76,12 +76,20 @@ struct guest_cd {
 	bool record;		    /* R: faults are recorded as events */
 	bool affd;		    /* access flag faults disabled */
 	bool ha, hd;		    /* hardware access flag / dirty state updates */
+	/* The upper VA range (addresses whose bits above ias1 are all 1): off (EPD1) unless */
+	bool ttb1_on;
+	uint64_t ttb1;		     /* TTB1: GPA of its stage-1 root, 16-byte aligned */
+	unsigned int ias1;	     /* 64 - T1SZ: 25..48 */
+	unsigned int granule1_shift; /* TG1: 12, 14, 16 */
+	unsigned int tbi;	     /* TBI: bit 0 TTB0's range, bit 1 TTB1's: top byte ignored */
 };
 
 /*
- * The CD's eight words (CPU order): TTB1 walks disabled (EPD1), AA64, A
- * (abort on fault, as Linux sets it), inner/outer write-back cacheable,
- * inner shareable walks. -EINVAL for a field out of its encoding.
+ * The CD's eight words (CPU order): TTB1 walks disabled (EPD1) unless
+ * ttb1_on, AA64, A (abort on fault, as Linux sets it), inner/outer
+ * write-back cacheable, inner shareable walks. -EINVAL for a field out of
+ * its encoding. A guest_s1 serves TTB1 as well: it maps the low ias1 bits
+ * of the upper range's addresses (IHI 0070's walk of a TTB1 address).
  */
 int guest_cd_encode(const struct guest_cd *cd, uint64_t words[8]);
 /*

@@ -159,6 +159,7 @@ static int make_iommu(struct machine *m, unsigned int i, char *err, size_t errle
 	p.hw.s2p = io->s2;
 	p.hw.httu = io->httu;
 	p.hw.stall = io->stall;
+	p.hw.stall_force = io->stall_force;
 	p.hw.sidsize = io->sidsize;
 	p.hw.ssidsize = io->ssidsize;
 	p.hw.no_cache = io->no_cache;

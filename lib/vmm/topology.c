@@ -220,6 +220,26 @@ static int parse_cache(struct tl *ld, json_t *obj, const char *opath, struct top
 	return ret;
 }
 
+/* "stall": true (STALL_MODEL 0b00), false (0b01) or "forced" (0b10). */
+static int parse_stall(struct tl *ld, json_t *obj, const char *path, struct topo_iommu *io)
+{
+	json_t *v = json_object_get(obj, "stall");
+
+	char p[TL_PBUF], d[64];
+
+	if (json_is_string(v) && !strcmp(json_string_value(v), "forced")) {
+		io->stall = io->stall_force = true;
+		return 1;
+	}
+	io->stall_force = false;
+	if (v && !json_is_boolean(v)) {
+		jf_child(p, sizeof(p), path, "stall");
+		return jf_err(&ld->jf, p, false, "expected true, false or \"forced\", got %s",
+			      jf_describe_as(&ld->jf, v, d, sizeof(d)));
+	}
+	return jf_get_bool(&ld->jf, obj, path, "stall", &io->stall);
+}
+
 static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_iommu *io)
 {
 	const char *stages = NULL;
@@ -260,7 +280,7 @@ static int parse_smmu(struct tl *ld, json_t *obj, const char *path, struct topo_
 		io->ssidsize = (unsigned int)x;
 	ret = jf_get_bool(&ld->jf, obj, path, "httu", &io->httu);
 	if (ret >= 0)
-		ret = jf_get_bool(&ld->jf, obj, path, "stall", &io->stall);
+		ret = parse_stall(ld, obj, path, io);
 	if (ret >= 0)
 		ret = parse_cache(ld, obj, path, io);
 	return ret < 0 ? ret : 0;
@@ -868,10 +888,10 @@ static json_t *iommu_json(const struct topo_iommu *io)
 		o = json_pack("{s:s,s:s,s:b,s:b}", "name", io->name, "model", "vtd", "ats", io->ats,
 			      "prs", io->prs);
 	else
-		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "name", io->name, "model", "smmuv3",
+		o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "name", io->name, "model", "smmuv3",
 			      "stages", topo_stages_name(io), "sidsize", (json_int_t)io->sidsize,
 			      "ssidsize", (json_int_t)io->ssidsize, "httu", io->httu, "stall",
-			      io->stall);
+			      io->stall_force ? json_string("forced") : json_boolean(io->stall));
 	if (!o)
 		return NULL;
 	if (io->no_cache)
@@ -941,6 +961,14 @@ static void geom_text(FILE *f, const char *name, const struct xlate_cache_geom *
 	fputs(last ? "" : ", ", f);
 }
 
+/* The stall model as printed: "on" (0b00), "off" (0b01) or "forced" (0b10). */
+static const char *stall_name(const struct topo_iommu *io)
+{
+	if (io->stall_force)
+		return "forced";
+	return io->stall ? "on" : "off";
+}
+
 int topology_print_text(const struct topology *t, FILE *f)
 {
 	fprintf(f, "topology %s%s%s\n", t->source, t->description ? ": " : "",
@@ -968,7 +996,7 @@ int topology_print_text(const struct topology *t, FILE *f)
 				"iommu %s: smmuv3, stages %s, SIDSIZE %u, SSIDSIZE %u, HTTU %s, "
 				"stall %s\n",
 				io->name, topo_stages_name(io), io->sidsize, io->ssidsize,
-				io->httu ? "on" : "off", io->stall ? "on" : "off");
+				io->httu ? "on" : "off", stall_name(io));
 		fputs("  caches: ", f);
 		if (io->no_cache) {
 			fputs("none\n", f);

@@ -47,6 +47,7 @@ struct topo_iommu {
 	/* SMMUv3 only: the stages implemented (nesting needs both). */
 	bool s1, s2;
 	bool httu, stall;
+	bool stall_force; /* "stall": "forced": IDR0.STALL_MODEL 0b10 (with stall) */
 	bool ats, prs; /* VT-d only: ECAP.DT (device TLBs) and ECAP.PRS (page requests) */
 	unsigned int sidsize, ssidsize;
 	bool no_cache;			 /* no translation caches at all (SMMUv3, VT-d) */

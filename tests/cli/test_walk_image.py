@@ -43,7 +43,7 @@ def walk(*args):
         return rc, None, err
 
 
-t = Tap(14)
+t = Tap(20)
 
 # --- stage 1 alone: 4K granule, ias 48, 4 levels; image at PA 0x100000 --------------
 # iova 0x80_4020_1abc: index 1 at levels 0..3, so each table's entry 1 (offset 8).
@@ -138,6 +138,48 @@ t.ok(rc == 2 and out == "" and err == f"uiommu walk: --image: {tmp}/missing.bin:
 rc, out, err = run(uiommu, "walk", "--image", f"{s1img}@{P:#x}", "--s2-image", f"{s2img}@{P:#x}",
                    *args)
 t.ok(rc == 2 and out == "" and "overlaps --image" in err, "overlapping images: exit 2", err)
+
+# --- two VA ranges (an SMMUv3 CD's TTB0 and TTB1, --tbi) ------------------------------
+# TTB0: the 4-level table above (root B); TTB1: 4K, ias 39, 3 levels at B + 0x6000,
+# mapping the low bits 0x4020_1abc (index 1 at L1, L2, L3) to the page at B + 0x9000.
+img = image("ttb1.bin", 0xa000, {
+    0x0008: (B + 0x1000) | TABLE, 0x1008: (B + 0x2000) | TABLE, 0x2008: (B + 0x3000) | TABLE,
+    0x3008: (B + 0x5000) | S1_PAGE_RW,
+    0x6008: (B + 0x7000) | TABLE, 0x7008: (B + 0x8000) | TABLE, 0x8008: (B + 0x9000) | S1_PAGE_RW,
+})
+two = ["--image", f"{img}@{B:#x}", "--format", "vmsa-s1", "--root", hex(B),
+       "--ttb1-root", hex(B + 0x6000), "--ttb1-ias", "39"]
+rc, d, err = walk(*two, "--iova", "0xffffff8040201abc")
+d = d or {"reads": [], "result": {}}
+t.ok(rc == 0 and d.get("ttb") == 1 and d.get("walk_input") == "0x40201abc"
+     and [r["address"] for r in d["reads"]] == [hex(B + 0x6008), hex(B + 0x7008), hex(B + 0x8008)]
+     and d["result"].get("output_address") == hex(B + 0x9abc),
+     "two ranges: a TTB1 VA walks TTB1's 3 levels with its low 39 bits", err or d)
+rc, d, err = walk(*two, "--iova", "0x8040201abc")
+d = d or {"reads": [], "result": {}}
+t.ok(rc == 0 and d.get("ttb") == 0 and len(d["reads"]) == 4
+     and d["result"].get("output_address") == hex(B + 0x5abc),
+     "two ranges: a TTB0 address walks TTB0", err or d)
+rc, d, err = walk(*two, "--iova", "0x1000000000000")
+f = (d or {}).get("fault", {})
+t.ok(rc == 1 and d.get("ttb") is None and d.get("reads") == [] and f.get("stage") == 1
+     and f.get("class") == "IN" and f.get("reason") == "translation"
+     and f.get("input_address") == "0x1000000000000",
+     "two ranges: the gap is a stage-1 translation fault of class IN, nothing read", d)
+rc, d, err = walk(*two, "--iova", "0x5affff8040201abc")
+t.ok(rc == 1 and (d or {}).get("ttb") is None and (d or {}).get("tbi") is False,
+     "two ranges: a tagged TTB1 VA without TBI is in neither range", d)
+rc, d, err = walk(*two, "--tbi", "2", "--iova", "0x5affff8040201abc")
+d = d or {"result": {}}
+t.ok(rc == 0 and d.get("ttb") == 1 and d.get("tbi") is True
+     and d["result"].get("output_address") == hex(B + 0x9abc),
+     "two ranges, --tbi 2: the tagged TTB1 VA walks TTB1", err or d)
+rc, out, err = run(uiommu, "walk", "--image", f"{img}@{B:#x}", "--format", "vmsa-s1", "--root",
+                   hex(B), "--tbi", "1", "--iova", "0x5a00008040201abc", "--iova",
+                   "0xffffff8040201abc")
+t.ok(rc == 1 and "Table: TTB0 (bits [63:48] all 0)" in out and "TTB1     disabled" in out
+     and "Table: none: not in TTB0's range" in out and "pa 0x105abc" in out,
+     "--tbi alone: a tagged TTB0 address translates, TTB1 is disabled (text report)", out)
 if not t.failed:
     shutil.rmtree(tmp)
 t.done()

@@ -71,6 +71,7 @@
 #define CD0_HD		  (1ULL << 42)
 #define CD0_HA		  (1ULL << 43)
 #define CD0_EPD0	  (1ULL << 14)
+#define CD0_EPD1	  (1ULL << 30)
 #define CD0_V		  (1ULL << 31)
 #define CD0_IPS(p)	  ((uint64_t)(p) << 32)
 #define CD0_AA64	  (1ULL << 41)
@@ -558,7 +559,7 @@ static void guest_init(struct guest *g, uint32_t ioas, uint64_t cd_extra)
 	TAP_CHECK(!pt_table_init(&g->s1, &c, &g->tables.mem), "guest s1");
 	/* The guest's CD: 48-bit VA, 4K, IPS 48, AA64, R, A, ASID; TTB0 its table (an IPA). */
 	cd = guest_cd(g);
-	cd[0] = htole64(CD0_T0SZ(16) | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
+	cd[0] = htole64(CD0_T0SZ(16) | CD0_EPD1 | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
 			CD0_ASID(GASID) | cd_extra);
 	cd[1] = htole64(g->s1.root);
 }
@@ -1156,6 +1157,81 @@ static void test_iopf_s2(void *arg)
 	TAP_CHECK(!(ste[2] & STE2_S), "no S2S");
 	dma_fault(&a, IOVA + 0x7000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x7000);
 
+	sdev_free(&a);
+	CHECK_OK(fd_close(ffd));
+	smmu_teardown();
+}
+
+/*
+ * STALL_MODEL 0b10 (stall forced): Linux's ARM_SMMU_FEAT_STALL_FORCE makes
+ * every master stall_enabled, so every CD has S, every stage-2 STE S2S,
+ * and no STE S1STALLD (each of those the other way is ILLEGAL under
+ * 0b10: C_BAD_CD / C_BAD_STE). A device that did not say it can stall
+ * then translates as usual; its fault on a domain without a fault queue
+ * stalls and is answered RESUME Abort at once (the DMA fails with the
+ * translation fault, nothing waits); on a domain with one it is a page
+ * request, and demand paging works. GET_HW_INFO reports 0b10.
+ */
+static void test_stall_forced(void *arg)
+{
+	struct smmuv3_iommu_params p;
+	struct iommu_hw_info_arm_smmuv3 info;
+	struct iommu_hw_info hw;
+	struct iommu_hwpt_pgfault pf;
+	uint32_t ioas, s1, s2, hwpt, fault_id;
+	uint8_t out[64], in[64];
+	uint64_t ste[8], cd[8];
+	struct hwdev a;
+	int ffd;
+
+	iommufd_setup();
+	smmuv3_iommu_params_default(&p);
+	p.hw.stall_force = true;
+	p.evt_log = evt_log;
+	TAP_CHECK(!smmuv3_iommu_new(&p, &smmu), "smmuv3_iommu_new");
+	a = sdev_new(SID_A, false);
+	hw = (struct iommu_hw_info){
+		.dev_id = a.id, .data_len = sizeof(info), .data_uptr = (uintptr_t)&info};
+	CHECK_OK(_get_hw_info(&hw));
+	TAP_CHECK_EQ(info.idr[0] >> 24 & 3, 2, "IDR0.STALL_MODEL 0b10");
+	ioas = ioas_alloc();
+	ioas_map_fixed(ioas, buffer, PAGE_SIZE, IOVA);
+
+	/* Stage 1 without a fault queue: CD.S, no S1STALLD. */
+	s1 = hwpt_alloc(a.id, ioas, 0);
+	CHECK_OK(sdev_attach(&a, s1));
+	ste_read(SID_A, ste);
+	TAP_CHECK(!(ste[1] & STE1_S1STALLD), "no S1STALLD");
+	cd_read(&a, 0, cd);
+	TAP_CHECK(cd[0] & CD0_S, "CD.S");
+	memset(out, 0x5a, sizeof(out));
+	dma_ok(&a, IOVA + 0x40, out, sizeof(out), true);
+	dma_ok(&a, IOVA + 0x40, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, out, sizeof(in)), "stage 1 round trip");
+	dma_fault(&a, IOVA + 0x7000, 4, true, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x7000);
+	TAP_CHECK(evt_last[1] & (1ULL << 31), "the fault was a stall (Stall = 1)");
+
+	/* Stage 2 (a nesting parent attached as is): S2S. */
+	s2 = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	CHECK_OK(sdev_replace(&a, s2));
+	ste_read(SID_A, ste);
+	TAP_CHECK_EQ(ste[0] >> 1 & 7, 6, "stage-2 STE");
+	TAP_CHECK(ste[2] & STE2_S, "S2S");
+	dma_ok(&a, IOVA + 0x40, in, sizeof(in), false);
+	TAP_CHECK(!memcmp(in, out, sizeof(in)), "stage 2 read");
+	evt_last_clear();
+	dma_fault(&a, IOVA + 0x7000, 4, false, -EFAULT, EVT_F_TRANSLATION, 0, IOVA + 0x7000);
+	TAP_CHECK(evt_last[1] & (1ULL << 31), "stage-2 stall");
+
+	/* Stage 1 with a fault queue: the stall is a page request; demand paging. */
+	CHECK_OK(_fault_alloc(&fault_id, &ffd));
+	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID, fault_id,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt));
+	CHECK_OK(sdev_replace(&a, hwpt));
+	fault_demand_write(ffd, &a, ioas, IOVA + 0x3010, &pf);
+	fault_demand_invalid(ffd, &a);
+
+	iommufd_device_detach(a.idev, IOMMU_NO_PASID);
 	sdev_free(&a);
 	CHECK_OK(fd_close(ffd));
 	smmu_teardown();
@@ -2677,6 +2753,7 @@ int main(void)
 		{"vIOMMU invalidation: refusals, entry_num, array rules", test_invalidate},
 		{"IOPF: stage-2 stall, fault queue, page responses", test_iopf_s2},
 		{"IOPF: a guest stage-1 stall answered by the guest", test_iopf_nested},
+		{"STALL_MODEL 0b10: CD.S and S2S for every device, no S1STALLD", test_stall_forced},
 		{"dirty tracking: stage 1 only (NEST_PARENT / stage-2-only errnos)",
 		 test_dirty_nested},
 		{"ATS: EATS, the device's ATC, unmap invalidation", test_ats},

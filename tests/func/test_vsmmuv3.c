@@ -15,6 +15,9 @@
  *    fault read back from the guest's EVTQ (vSID, fields of IHI 0070
  *    §7.3), TLBI_NH_VA + CMD_SYNC after a stage-1 unmap (the DMA then
  *    faults), CMD_SYNC's MSI write into guest RAM;
+ *  - the guest's CD with TTB1 and TBI (read by the host SMMU from guest
+ *    RAM): DMA at TTB1-range and tagged VAs, the gap's F_TRANSLATION,
+ *    TLBI_NH_VA of a TTB1 VA forwarded through the vIOMMU;
  *  - illegal commands: CONS.ERR, GERROR.CMDQ_ERR, resumption at GERRORN;
  *    a queue outside RAM: CERROR_ABT;
  *  - the event queue: overflow (OVFLG, OVACKFLG), the interrupt;
@@ -63,11 +66,17 @@
 #define ASID	     7
 #define STE_CTX_MASK (((1ULL << 52) - 1) & ~63ULL)
 
+/* Devices 0 and 1, and up to VM_EXTRA more PCIe functions with ATS and PRI (vm_host_n). */
+#define VM_EXTRA  18
+#define VM_DEVS	  (2 + VM_EXTRA)
+#define VSID_X(k) (0x200u + (k)) /* the extra functions' vSIDs */
+
 struct vm {
 	struct machine *m;
-	struct uiommu_file *iommufd, *cdev[2];
-	struct dmatest *dt[2];
-	uint32_t dev_id[2], ioas, s2;
+	struct uiommu_file *iommufd, *cdev[VM_DEVS];
+	struct dmatest *dt[VM_DEVS];
+	uint32_t dev_id[VM_DEVS], ioas, s2;
+	unsigned int ndev;
 	struct guest_mem gm;
 	struct vsmmuv3 *vs;
 	unsigned int irqs[4];
@@ -139,9 +148,12 @@ static struct uiommu_file *cdev_open(struct vm *vm, unsigned int i)
  * @recoverable: device 0 is a PCIe function with ATS and PRI, device 1 a
  * device that tolerates stalls.
  */
-static void vm_host_opts(struct vm *vm, bool recoverable)
+/* The host SMMU's STALL_MODEL is 0b10 (stall forced) for the next vm_host_n(). */
+static bool host_stall_forced;
+
+static void vm_host_n(struct vm *vm, bool recoverable, unsigned int extra)
 {
-	static const char *names[2] = {"0000:00:01.0", "0000:00:02.0"};
+	char names[VM_DEVS][24];
 	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
@@ -156,17 +168,41 @@ static void vm_host_opts(struct vm *vm, bool recoverable)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->recoverable = recoverable;
-	TAP_CHECK(!topology_default(&t), "default topology");
+	vm->ndev = 2 + extra;
+	TAP_CHECK(extra <= VM_EXTRA, "at most %u more functions", VM_EXTRA);
+	for (unsigned int i = 0; i < vm->ndev; i++)
+		snprintf(names[i], sizeof(names[i]), "0000:00:%02x.0", i + 1);
+	if (!extra) {
+		TAP_CHECK(!topology_default(&t), "default topology");
+	} else {
+		/* The default topology's two devices, then the extra functions (SID 8 * (i + 1)).
+		 */
+		char text[4096];
+		int n = snprintf(text, sizeof(text),
+				 "{\"iommus\": [{\"name\": \"smmu0\", \"model\": \"smmuv3\"}], "
+				 "\"devices\": [");
+
+		for (unsigned int i = 0; i < vm->ndev; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      "%s{\"type\": \"dmatest\", \"name\": \"%s\"%s}",
+				      i ? ", " : "", names[i],
+				      i >= 2 ? ", \"ats\": true, \"pri\": true" : "");
+		snprintf(text + n, sizeof(text) - (size_t)n, "]}");
+		TAP_CHECK(!topology_parse(text, strlen(text), "vm.json", &t, err, sizeof(err)),
+			  "topology: %s", err);
+	}
 	if (recoverable) {
 		t->devices[0].ats = true;
 		t->devices[0].pri = true;
 		t->devices[1].can_stall = true;
 	}
+	t->iommus[0].stall_force = host_stall_forced;
+	t->iommus[0].stall |= host_stall_forced;
 	CHECK_OK(machine_create(t, &vm->m, err, sizeof(err)));
 	topology_free(t);
 	vm->iommufd = uiommu_open("/dev/iommu", O_RDWR);
 	TAP_CHECK(vm->iommufd, "open /dev/iommu");
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < vm->ndev; i++) {
 		vm->cdev[i] = cdev_open(vm, i);
 		vm->dt[i] = dmatest_vfio_function(machine_dmatest(vm->m, names[i]));
 		CHECK_OK(dmatest_cfg_write(vm->dt[i], PCI_COMMAND, 2,
@@ -186,6 +222,11 @@ static void vm_host_opts(struct vm *vm, bool recoverable)
 	vm->s2 = s2.out_hwpt_id;
 }
 
+static void vm_host_opts(struct vm *vm, bool recoverable)
+{
+	vm_host_n(vm, recoverable, 0);
+}
+
 static void vm_host(struct vm *vm)
 {
 	vm_host_opts(vm, false);
@@ -193,7 +234,7 @@ static void vm_host(struct vm *vm)
 
 static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
 {
-	struct vsmmuv3_endpoint eps[2];
+	struct vsmmuv3_endpoint eps[VM_DEVS];
 	struct vsmmuv3_params p = {0};
 
 	eps[0] = (struct vsmmuv3_endpoint){.vsid = VSID0,
@@ -207,8 +248,13 @@ static int vm_vsmmu(struct vm *vm, bool bypass_at_reset)
 	p.iommufd = vm->iommufd;
 	p.s2_hwpt = vm->s2;
 	p.gm = &vm->gm;
+	for (unsigned int i = 2; i < vm->ndev; i++)
+		eps[i] = (struct vsmmuv3_endpoint){.vsid = VSID_X(i - 2),
+						   .dev_id = vm->dev_id[i],
+						   .cdev = vm->cdev[i],
+						   .pri = true};
 	p.eps = eps;
-	p.nr_eps = 2;
+	p.nr_eps = vm->ndev;
 	p.veventq_depth = 16;
 	p.gbpa_bypass_at_reset = bypass_at_reset;
 	p.irq = irq_hook;
@@ -243,7 +289,7 @@ static void vm_down(struct vm *vm)
 	CHECK_OK(uiommu_ioctl(vm->iommufd, IOMMU_DESTROY, &d));
 	if (vm->s1_live)
 		guest_s1_destroy(&vm->s1);
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < vm->ndev; i++)
 		CHECK_OK(uiommu_close(vm->cdev[i]));
 	CHECK_OK(uiommu_close(vm->iommufd));
 	CHECK_OK(machine_destroy(vm->m));
@@ -648,6 +694,86 @@ static void test_nested(void *arg)
 	cfgi_ste_sync(&vm, VSID0);
 	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x1000, 64, 5), DMATEST_ERR_DMA_FAULT, "abort STE");
 	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 0, "abort records nothing");
+	vm_down(&vm);
+}
+
+/*
+ * The guest's CD with both VA ranges (IHI 0070 §3.4.1): the vSMMU hands
+ * over only the STE, the host SMMU reads the CD from guest RAM, so TTB1,
+ * T1SZ / TG1 and TBI reach it as the guest wrote them. TTB1: a 16K-granule
+ * table of 39 bits (the range from 0xffff_ff80_0000_0000) mapping the same
+ * low bits as TTB0's IOVA to another buffer; TBI for TTB1's range only.
+ */
+#define TTB1_VA	 (~0ULL << 39)
+#define BUF1_GPA (BUF_GPA + 0x10000) /* TTB1's target (16K aligned) */
+
+static void test_ttb1(void *arg)
+{
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .ttb1_on = true,
+			      .ias1 = 39,
+			      .granule1_shift = 14,
+			      .tbi = 2};
+	struct guest_cmd tlbi = {.op = GUEST_CMD_TLBI_NH_VA, .asid = ASID, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	uint64_t w[8], c[2][2], va = TTB1_VA | IOVA, tagged = (va & ~(0xffULL << 56)) | 0x5aULL << 56;
+	struct guest_s1 s1b;
+	struct smmuv3_evt e;
+	struct vm vm;
+
+	vm_boot(&vm, false);
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm); /* TTB0: IOVA -> BUF_GPA, and the CD table */
+	CHECK_OK(guest_s1_init(&s1b, &vm.gm, 14, 39, 48));
+	CHECK_OK(guest_s1_map(&s1b, IOVA, BUF1_GPA, 0x4000, PT_PROT_RW));
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	cd.ttb1 = guest_s1_root(&s1b);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste(&vm, ste_gpa(&vm, VSID0));
+	cfgi_ste_sync(&vm, VSID0);
+
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va + 0x100, 64, 0x1111), 0, "DMA at a TTB1 VA");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x100), 0x1111, "landed in TTB1's buffer");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x138), 0x1111, "all 64 bytes");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x100), 0, "not in TTB0's");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA + 0x100, 64, 0x2222), 0, "DMA at the TTB0 IOVA");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x100), 0x2222, "landed in TTB0's buffer");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x100), 0x1111, "TTB1's untouched");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, tagged + 0x3000, 8, 0x3333), 0, "a tagged TTB1 VA (TBI1)");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA + 0x3000), 0x3333, "through TTB1's table");
+
+	/* A tagged TTB0 address (no TBI0) and the gap: F_TRANSLATION, InputAddr as issued. */
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 0x5aULL << 56 | IOVA, 8, 4), DMATEST_ERR_DMA_FAULT,
+		     "tagged TTB0 address without TBI0");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, 1ULL << 50, 8, 5), DMATEST_ERR_DMA_FAULT, "the gap");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 2, "two records");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == (0x5aULL << 56 | IOVA) &&
+			  e.cls == SMMUV3_EVT_CLASS_IN && !e.s2 && e.sid == VSID0,
+		  "F_TRANSLATION, CLASS IN, the tagged address");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == 1ULL << 50 &&
+			  e.cls == SMMUV3_EVT_CLASS_IN && !e.s2,
+		  "F_TRANSLATION, CLASS IN, the gap address");
+
+	/* The guest unmaps TTB1's page and invalidates it by VA: the DMA faults. */
+	CHECK_OK(guest_s1_unmap(&s1b, IOVA, 0x4000, NULL));
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va, 8, 6), 0, "still cached before the TLBI");
+	tlbi.addr = va;
+	cmd(&tlbi, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(dma_fill(&vm, 0, va, 8, 7), DMATEST_ERR_DMA_FAULT, "TTB1 VA unmapped now");
+	TAP_CHECK_EQ(ram64(&vm, BUF1_GPA), 6, "nothing more written");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), 1, "its record");
+	TAP_CHECK(evt_next(&vm, &e) && e.type == 0x10 && e.input == va, "F_TRANSLATION at the VA");
+	TAP_CHECK_EQ(dma_fill(&vm, 0, IOVA, 8, 8), 0, "TTB0's page still maps");
+
+	guest_s1_destroy(&s1b);
 	vm_down(&vm);
 }
 
@@ -1222,6 +1348,66 @@ static void test_stall(void *arg)
 	vm_down(&vm);
 }
 
+/*
+ * A host SMMU with STALL_MODEL 0b10 (stall forced): the guest sees 0b10.
+ * Its CD with S = 1 stalls as with 0b00 (the fault queue, the Stall
+ * record, RESUME Retry completes the DMA). A CD with S = 0 is ILLEGAL
+ * under 0b10: the host's C_BAD_CD reaches the guest's EVTQ with its vSID
+ * and the DMA fails.
+ */
+static void test_stall_forced_host(void *arg)
+{
+	struct guest_cmd resume = {.op = GUEST_CMD_RESUME, .sid = VSID1, .action = 1};
+	struct guest_cmd cfgi = {.op = GUEST_CMD_CFGI_CD, .sid = VSID1, .leaf = true};
+	struct guest_cmd sync = {.op = GUEST_CMD_SYNC};
+	struct guest_cd cd = {.valid = true,
+			      .asid = ASID,
+			      .ias = 48,
+			      .granule_shift = 12,
+			      .oas = 48,
+			      .record = true,
+			      .stall = true};
+	struct smmuv3_evt e;
+	struct dma_job j;
+	uint64_t w[8], c[2][2];
+	struct vm vm;
+
+	host_stall_forced = true;
+	vm_host_opts(&vm, true);
+	host_stall_forced = false;
+	CHECK_OK(vm_vsmmu(&vm, false));
+	TAP_CHECK_EQ((rd(&vm, VSMMUV3_IDR0, 4) >> 24) & 3, 2, "STALL_MODEL 0b10: the host's");
+	guest_probe(&vm, false, 4, true);
+	guest_s1_setup(&vm);
+	cd.ttb0 = guest_s1_root(&vm.s1);
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	nested_ste_words(&vm, VSID1, false, false);
+	TAP_CHECK(vsmmuv3_fault_fd(vm.vs) >= 0, "the fault queue");
+	job_start(&j, &vm, 1, IOVA + 0x3000, 0x71);
+	resume.stag = stall_record(&vm, IOVA + 0x3000);
+	s1_map_page(&vm, 0x3000);
+	cmd_sync_ok(&vm, (cmd(&resume, c[0]), c[0]));
+	TAP_CHECK_EQ(job_end(&j), 0, "Retry: the DMA completed");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x71, "its bytes");
+
+	/* CD.S = 0: C_BAD_CD (0x0a) in the guest's EVTQ, the DMA fails. */
+	cd.stall = false;
+	CHECK_OK(guest_cd_encode(&cd, w));
+	CHECK_OK(guest_cd_write(&vm.gm, vm.cdtab, w));
+	cmd(&cfgi, c[0]);
+	cmd(&sync, c[1]);
+	cmds_ok(&vm, (const uint64_t(*)[2])c, 2);
+	TAP_CHECK_EQ(dma_fill(&vm, 1, IOVA + 0x3000, 64, 0x72), DMATEST_ERR_DMA_FAULT,
+		     "CD.S = 0 under stall forced: a fault");
+	vsmmuv3_poll_events(vm.vs);
+	TAP_CHECK(evt_next(&vm, &e), "a record");
+	TAP_CHECK_EQ(e.type, 0x0a, "C_BAD_CD");
+	TAP_CHECK_EQ(e.sid, VSID1, "the guest's SID");
+	TAP_CHECK_EQ(ram64(&vm, BUF_GPA + 0x3000), 0x71, "nothing written");
+	vm_down(&vm);
+}
+
 #define PRIQ_LOG2 4u
 
 /* The guest's PRI queue (2^@log2 entries), its interrupt, PRIQEN. */
@@ -1523,6 +1709,131 @@ static void test_pri_group(void *arg)
 	TAP_CHECK_EQ(st0.page_resps, st1.page_resps, "no response for a partial group");
 	wr(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_CONS, 4, 4 | VSMMUV3_Q_OVFLG);
 	vm_down(&vm);
+}
+
+/*
+ * More than one read of the host fault queue: the pump reads at most 512
+ * records at a time (PGFAULT_BATCH), whole groups only. 18 PCIe functions
+ * with PRI each make an access of 32 pages the guest has not mapped (at
+ * their endpoints, as a function whose access spans 32 pages would: the
+ * dmatest device moves 8 pages at a time), one after the other, the host
+ * driver moving each group from its PRI queue to the fault queue, so 576
+ * records wait before the pump runs: one read of 16 groups (512 records,
+ * a full read), then one of 2.
+ *
+ * Guest PRI queue of 2^@log2 entries. 1024: every record reaches it, in
+ * the host's order: function k's group k-th, its 32 pages in address
+ * order, one PRG index, Write, Last on the 32nd only; a CMD_PRI_RESP
+ * Success per group reaches its function. 512 (IHI 0070 §8.2): the first
+ * 16 groups fill it exactly; the 17th finds it full: PRIQ_PROD.OVFLG
+ * toggles, nothing more is written, and the front end answers the lost
+ * Last requests (groups 17 and 18) Success itself. Either way every
+ * function then translates its access.
+ */
+#define MANY_FN	   VM_EXTRA
+#define MANY_PAGES 32u	      /* the host driver's allocation for a function */
+#define MANY_OFF   0x40000ULL /* the functions' accesses: IOVA + MANY_OFF, 32 pages */
+
+static void pri_many_run(unsigned int log2)
+{
+	const unsigned int fit =
+		(1u << log2) / MANY_PAGES < MANY_FN ? (1u << log2) / MANY_PAGES : MANY_FN;
+	struct smmuv3_iommu_stats hs0, hs1;
+	struct vsmmuv3_stats st0, st1;
+	struct smmuv3_ep *ep[MANY_FN];
+	struct smmuv3_txn txn[MANY_FN];
+	struct smmuv3_iommu *host;
+	struct smmuv3_result r;
+	uint16_t prgi[MANY_FN], hprgi[MANY_FN];
+	uint64_t priq, w[2];
+	uint32_t prod;
+	struct vm vm;
+
+	vm_host_n(&vm, false, MANY_FN);
+	host = machine_smmu(vm.m, "smmu0");
+	TAP_CHECK(host, "the host SMMU");
+	CHECK_OK(vm_vsmmu(&vm, false));
+	guest_probe(&vm, false, 4, true);
+	priq = guest_priq_n(&vm, log2);
+	guest_s1_setup(&vm);
+	vsmmuv3_get_stats(vm.vs, &st0);
+	smmuv3_iommu_get_stats(host, &hs0);
+	for (unsigned int k = 0; k < MANY_FN; k++) {
+		nested_ste_words(&vm, VSID_X(k), true, true);
+		ep[k] = smmuv3_iommu_dev_ep(dmatest_udev(vm.dt[2 + k]));
+		TAP_CHECK(ep[k], "function %u's endpoint", k);
+		txn[k] = (struct smmuv3_txn){.sid = machine_topology(vm.m)->devices[2 + k].sid,
+					     .ssid = SMMU_NO_SSID,
+					     .addr = IOVA + MANY_OFF,
+					     .access = PT_PROT_W};
+		TAP_CHECK_EQ(smmuv3_ep_translate_len(ep[k], smmuv3_iommu_hw(host), &txn[k],
+						     MANY_PAGES * 0x1000, &r, &hprgi[k]),
+			     -EAGAIN, "function %u: a page request group", k);
+		smmuv3_iommu_process_priq(host);
+	}
+	smmuv3_iommu_get_stats(host, &hs1);
+	TAP_CHECK_EQ(hs1.pri_iopfs - hs0.pri_iopfs, MANY_FN * MANY_PAGES,
+		     "every request in the host fault queue");
+	TAP_CHECK_EQ(hs1.priq_overflows, hs0.priq_overflows, "no host PRI queue overflow");
+	TAP_CHECK_EQ(vsmmuv3_poll_events(vm.vs), fit * MANY_PAGES, "records written");
+	prod = (uint32_t)rd(&vm, VSMMUV3_PAGE1 + VSMMUV3_PRIQ_PROD, 4);
+	if (fit < MANY_FN)
+		TAP_CHECK_EQ(prod, VSMMUV3_Q_OVFLG | 1u << log2,
+			     "PRIQ_PROD: full (wrapped), OVFLG");
+	else
+		TAP_CHECK_EQ(prod, fit * MANY_PAGES, "PRIQ_PROD: every record");
+	for (unsigned int g = 0; g < fit; g++) {
+		for (unsigned int p = 0; p < MANY_PAGES; p++) {
+			uint64_t at = priq + 16ULL * (g * MANY_PAGES + p);
+			uint64_t w0 = ram64(&vm, at), w1 = ram64(&vm, at + 8);
+
+			if (!p)
+				prgi[g] = (uint16_t)(w1 & 0x1ff);
+			TAP_CHECK_EQ((uint32_t)w0, VSID_X(g), "group %u record %u: the vSID", g, p);
+			TAP_CHECK_EQ((w0 >> 62) & 1, p + 1 == MANY_PAGES,
+				     "group %u record %u: Last", g, p);
+			TAP_CHECK((w0 >> 61) & 1, "group %u record %u: Write", g, p);
+			TAP_CHECK_EQ(w1 & ~0xfffULL, IOVA + MANY_OFF + 0x1000ULL * p,
+				     "group %u record %u: page", g, p);
+			TAP_CHECK_EQ(w1 & 0x1ff, prgi[g], "group %u record %u: its PRG index", g,
+				     p);
+		}
+	}
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.page_reqs - st0.page_reqs, MANY_FN * MANY_PAGES, "every request pumped");
+	TAP_CHECK_EQ(st1.pri_reqs - st0.pri_reqs, fit * MANY_PAGES, "PRI records");
+	TAP_CHECK_EQ(st1.page_resps - st0.page_resps, MANY_FN - fit,
+		     "the front end's Success for each lost group");
+	for (unsigned int k = fit; k < MANY_FN; k++)
+		TAP_CHECK_EQ(smmuv3_ep_prg_wait(ep[k], hprgi[k]), SMMU_PRG_SUCCESS,
+			     "function %u: answered Success by the front end", k);
+	/* The guest maps the pages and answers the groups it was told of. */
+	for (unsigned int p = 0; p < MANY_PAGES; p++)
+		s1_map_page(&vm, MANY_OFF + 0x1000ULL * p);
+	for (unsigned int g = 0; g < fit; g++) {
+		w[0] = GUEST_CMD_PRI_RESP | (uint64_t)VSID_X(g) << 32;
+		w[1] = prgi[g] | 2ULL << 12;
+		cmd_sync_ok(&vm, w);
+		TAP_CHECK_EQ(smmuv3_ep_prg_wait(ep[g], hprgi[g]), SMMU_PRG_SUCCESS,
+			     "function %u: the guest's Success", g);
+	}
+	for (unsigned int k = 0; k < MANY_FN; k++) {
+		TAP_CHECK_EQ(smmuv3_ep_translate_len(ep[k], smmuv3_iommu_hw(host), &txn[k],
+						     MANY_PAGES * 0x1000, &r, &hprgi[k]),
+			     0, "function %u translates its access", k);
+		TAP_CHECK_EQ(r.pa,
+			     (uint64_t)(uintptr_t)guest_mem_ptr(&vm.gm, BUF_GPA + MANY_OFF, 8),
+			     "function %u: the page's host address", k);
+	}
+	vsmmuv3_get_stats(vm.vs, &st1);
+	TAP_CHECK_EQ(st1.page_resps - st0.page_resps, MANY_FN, "one response per group");
+	vm_down(&vm);
+}
+
+static void test_pri_many(void *arg)
+{
+	pri_many_run(10);
+	pri_many_run(9);
 }
 
 /*
@@ -1907,6 +2218,7 @@ int main(void)
 		{"IDRs from GET_HW_INFO, register access rules", test_idr},
 		{"GBPA abort / bypass while SMMUEN = 0, UPDATE", test_gbpa},
 		{"nested STE, DMA, F_TRANSLATION in the guest EVTQ, TLBI + CMD_SYNC", test_nested},
+		{"the guest's CD with TTB1 and TBI: DMA at TTB1 VAs, the gap, TLBI_NH_VA", test_ttb1},
 		{"illegal commands: CONS.ERR, GERROR.CMDQ_ERR, GERRORN, CERROR_ABT",
 		 test_bad_commands},
 		{"event queue overflow: OVFLG, OVACKFLG, EVENTQEN = 0", test_evtq_overflow},
@@ -1918,9 +2230,14 @@ int main(void)
 		{"stalls: the fault queue, Stall records in the EVTQ, RESUME, STALL_TERM",
 		 test_stall},
 		{"PRI: the PRI queue, page requests, PRI_RESP, PRIQEN = 0", test_pri},
+		{"stall forced on the host: STALL_MODEL 0b10, CD.S stalls, CD.S = 0 is C_BAD_CD",
+		 test_stall_forced_host},
 		{"PRI queue overflow: OVFLG, the automatic Success, OVACKFLG", test_priq_overflow},
 		{"PRI groups: N records, one CMD_PRI_RESP; a group cut by overflow",
 		 test_pri_group},
+		{"PRI: 576 records, more than one 512-record read, in order; a 512-entry guest "
+		 "queue overflows",
+		 test_pri_many},
 		{"CD.S = 1 on a PRI function: PRI under S1STALLD = 0, C_BAD_CD under 1",
 		 test_pri_cd_stall},
 		{"fail-nth: every allocation of a vSMMU's life, nothing left behind", test_failnth},

@@ -189,6 +189,7 @@ static inline ssize_t vn_write_index(VN_FILE dev, uint64_t reg_off, uint32_t v)
 /* ---- a guest: RAM (mapped by the caller with MAP_DMA at gpa), its stage 1 and CD ---- */
 
 #define VN_CD0_T0SZ(t) ((uint64_t)(t))
+#define VN_CD0_EPD1    (1ULL << 30) /* TTB1 walks disabled */
 #define VN_CD0_V       (1ULL << 31)
 #define VN_CD0_IPS(p)  ((uint64_t)(p) << 32)
 #define VN_CD0_AA64    (1ULL << 41)
@@ -228,8 +229,8 @@ static inline int vn_guest_init(struct vn_guest *g, void *ram, uint64_t gpa, uin
 	if (rc)
 		return rc;
 	cd = (uint64_t *)(g->ram + tables_size);
-	cd[0] = htole64(VN_CD0_T0SZ(16) | VN_CD0_V | VN_CD0_IPS(5) | VN_CD0_AA64 | VN_CD0_R |
-			VN_CD0_A | VN_CD0_ASID(asid));
+	cd[0] = htole64(VN_CD0_T0SZ(16) | VN_CD0_EPD1 | VN_CD0_V | VN_CD0_IPS(5) | VN_CD0_AA64 |
+			VN_CD0_R | VN_CD0_A | VN_CD0_ASID(asid));
 	cd[1] = htole64(g->s1.root);
 	return 0;
 }

@@ -98,9 +98,10 @@ static void setup(void)
 	CHECK(!pt_table_init(&s1, &c1, &arena.mem) && !pt_table_init(&s2, &c2, &arena.mem));
 	CHECK(!pt_map(&s1, IOVA, DATA_PA, 0x10000, PT_PROT_RW));
 	CHECK(!pt_map(&s2, IPA, DATA_PA, 0x10000, PT_PROT_RW));
-	/* CD: T0SZ 16, TG0 4K, V, IPS 48, AA64, R, A, ASID 5; TTB0. */
+	/* CD: T0SZ 16, TG0 4K, EPD1, V, IPS 48, AA64, R, A, ASID 5; TTB0. */
 	((uint64_t *)hp(cd_pa))[0] =
-		16 | 1ULL << 31 | 5ULL << 32 | 1ULL << 41 | 1ULL << 45 | 1ULL << 46 | 5ULL << 48;
+		16 | 1ULL << 30 | 1ULL << 31 | 5ULL << 32 | 1ULL << 41 | 1ULL << 45 | 1ULL << 46 |
+		5ULL << 48;
 	((uint64_t *)hp(cd_pa))[1] = s1.root;
 	ste = hp(strtab);
 	ste[8 * 1 + 0] = 1 | 5 << 1 | cd_pa; /* SID 1: stage 1 */

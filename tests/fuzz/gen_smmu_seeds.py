@@ -101,7 +101,10 @@ def ste(cfg, ptr=0, cdmax=0, fmt=0, s1dss=0, vmid=1, s2r=True):
     return q(q0) + q(s1dss) + q(vmid | (1 << 58 if s2r else 0)) + bytes(40)
 
 
-CD0 = 16 | 1 << 31 | 5 << 32 | 1 << 41 | 1 << 45 | 1 << 46   # T0SZ 16, V, IPS 48, AA64, R, A
+# T0SZ 16, EPD1, V, IPS 48, AA64, R, A
+CD0 = 16 | 1 << 30 | 1 << 31 | 5 << 32 | 1 << 41 | 1 << 45 | 1 << 46
+# TTB1 only: EPD0, T1SZ 16, TG1 4K (0b10), TBI1, V, IPS 48, AA64, R, A
+CD0_TTB1 = 1 << 14 | 16 << 16 | 2 << 22 | 1 << 31 | 5 << 32 | 1 << 39 | 1 << 41 | 1 << 45 | 1 << 46
 
 
 class Page:
@@ -158,6 +161,18 @@ def ste_target():
     # 2-level stream table: L1STD 0 Span 3 (4 STEs), L1STD 1 Span 0; SPLIT 6.
     txns = b''.join(t_(sid, a_ok, R) for sid in (0, 1, 2, 3, 4, 5, 6, 8))
     write(t, 'strtab-2level', hdr(0x05, 3, 0, 0) + txns + stes + body)
+    # TTB1 (CD at 0xec0, TTB1 = the same tables, TBI1): a TTB1-range VA, a tagged one, one in
+    # the gap, one with bit 55 clear (TTB0's range, disabled by EPD0).
+    pg.put(0xec0, CD0_TTB1 | 3 << 48)
+    pg.put(0xed0, GRAM)
+    body = bytes(pg.b)
+    hi = 0xffff << 48
+    txns = (t_(4, hi | a_ok, R) + t_(4, hi | a_ok, W) + t_(4, 0x5aff << 48 | a_ok, R) +
+            t_(4, 0xfffe << 48 | a_ok, R) + t_(4, a_ok, R) + t_(4, hi | iova4(1, 2, 3, 6), R) +
+            t_(1, hi | a_ok, R) + t_(1, a_ok, R))
+    stes_ttb1 = (ste(0) + ste(7, GRAM + 0xe00) + ste(6) + ste(0) + ste(7, GRAM + 0xec0) +
+                 ste(0) * 3)
+    write(t, 'ttb1', hdr(0x04) + txns + stes_ttb1 + body)
     # Raw STEs: bypass and stage-1-only configurations, outputs not checked.
     stes_raw = (ste(4) + ste(5, GRAM + 0xe00) + ste(7, GRAM + 0xe00) + ste(0) * 5)
     write(t, 'raw-stes', hdr(0x06) + txns + stes_raw + body)

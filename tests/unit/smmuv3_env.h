@@ -37,9 +37,14 @@
 #define CD0_TG0(g)	((uint64_t)(g) << 6)
 #define CD0_EPD0	(1ULL << 14)
 #define CD0_ENDI	(1ULL << 15)
+#define CD0_T1SZ(t)	((uint64_t)(t) << 16)
+#define CD0_TG1(g)	((uint64_t)(g) << 22) /* 1: 16K, 2: 4K, 3: 64K */
+#define CD0_EPD1	(1ULL << 30)
 #define CD0_V		(1ULL << 31)
 #define CD0_IPS(p)	((uint64_t)(p) << 32)
 #define CD0_AFFD	(1ULL << 35)
+#define CD0_TBI0	(1ULL << 38)
+#define CD0_TBI1	(1ULL << 39)
 #define CD0_AA64	(1ULL << 41)
 #define CD0_HD		(1ULL << 42)
 #define CD0_S		(1ULL << 44)
@@ -145,11 +150,11 @@ static inline void cd_set(void *where, uint64_t q0, uint64_t q1)
 	p[1] = q1;
 }
 
-/* The usual valid CD: 48-bit VA, 4K, IPS 48, R, A, AA64. */
+/* The usual valid CD: 48-bit VA through TTB0, 4K, TTB1 off (EPD1), IPS 48, R, A, AA64. */
 static inline uint64_t cd0_std(uint16_t asid)
 {
-	return CD0_T0SZ(16) | CD0_TG0(0) | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R | CD0_A |
-	       CD0_ASID(asid);
+	return CD0_T0SZ(16) | CD0_TG0(0) | CD0_EPD1 | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R |
+	       CD0_A | CD0_ASID(asid);
 }
 
 /* Stage-2 fields of an STE for a pt_cfg of granule 4K with explicit SL0. */

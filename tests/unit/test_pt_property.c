@@ -43,8 +43,9 @@
  *
  * Every configuration runs three times, with the same seed, on three
  * memory ports: the host port (per-table counters in its chunks), a copy of
- * it without counters (the engine's scanning fallback), and an arena (its
- * own counter array). After every step pt_table_check() walks each table:
+ * it without counters (the engine's scanning fallback) split in two
+ * regions (the engine's path for a port that is not one offset), and an
+ * arena (its own counter array). After every step pt_table_check() walks each table:
  * every counter must equal the entries of its table, no non-root table may
  * be empty, and nr_tables / table_bytes must match the tables reached.
  *
@@ -955,8 +956,17 @@ static struct pt_mem *prop_mem(struct prop *p)
 {
 	switch (p->mode) {
 	case MEM_HOST_NO_COUNT:
+		/* Also two regions (the same identity), so no table is "direct". */
 		p->host_no_count = pt_mem_host;
 		p->host_no_count.count = (struct pt_count_map){ 0 };
+		p->host_no_count.nr_regions = 2;
+		p->host_no_count.region[0] =
+			(struct pt_mem_region){ .base = 0, .size = 1ULL << 63, .host = NULL };
+		p->host_no_count.region[1] = (struct pt_mem_region){
+			.base = 1ULL << 63,
+			.size = 1ULL << 63,
+			.host = (void *)(uintptr_t)(1ULL << 63),
+		};
 		return &p->host_no_count;
 	case MEM_ARENA:
 		if (!p->arena_live) {
@@ -991,6 +1001,7 @@ static void tbl_init(struct prop *p, struct tbl *tb, const struct pt_cfg *in)
 		    pt_table_size(&c, d) > mem->count.max_size)
 			want_counted = false;
 	TAP_CHECK_EQ(tb->t.counted, want_counted, "pt_table_init: counted");
+	TAP_CHECK_EQ(tb->t.direct, mem->nr_regions == 1, "pt_table_init: direct");
 	TAP_CHECK_EQ(pt_table_check(&tb->t, stderr), 0, "pt_table_check of a new table");
 }
 

@@ -379,6 +379,135 @@ static void test_unmap_splits_and_frees(void **state)
 	pt_table_destroy(&t);
 }
 
+/*
+ * The edges of the short paths: one leaf mapped or unmapped (a page or a
+ * block, aligned on both sides, inside both spaces) and a run of whole
+ * leaves of one table unmapped. Everything here is also what the general
+ * paths define, so only the outcome is checked: errno, bytes, the leaves
+ * (level, output) and the table count. @mem: the host port, or a copy of
+ * it split in two regions, whose tables are reached through
+ * pt_mem_ptr() instead of one offset.
+ */
+static void one_leaf_edges(struct pt_mem *mem)
+{
+	struct pt_cfg c = mk(PT_VMSA_S1, 12, 48, 48, 0);
+	struct pt_leaves l = { 0 };
+	struct pt_table t;
+	uint64_t unmapped, pa, tables;
+
+	assert_int_equal(pt_cfg_init(&c), 0);
+	assert_int_equal(pt_table_init(&t, &c, mem), 0);
+	assert_int_equal(t.direct, mem->nr_regions == 1);
+
+	/* A 2M block: root, L1, L2. The same block again, or another over it: -EEXIST. */
+	assert_int_equal(pt_map(&t, 0x40000000, 0x80000000, 0x200000, PT_PROT_RW), 0);
+	assert_int_equal(t.nr_tables, 3);
+	assert_int_equal(pt_map(&t, 0x40000000, 0x80000000, 0x200000, PT_PROT_RW), -EEXIST);
+	assert_int_equal(pt_map(&t, 0x40000000, 0xa0000000, 0x200000, PT_PROT_R), -EEXIST);
+	/* A page inside the block: -EEXIST at the block's level. */
+	assert_int_equal(pt_map(&t, 0x40001000, 0x1000, 0x1000, PT_PROT_RW), -EEXIST);
+	/* A 1G block over the L2 table that holds the 2M block: -EEXIST. */
+	assert_int_equal(pt_map(&t, 0x40000000, 0xc0000000, 0x40000000, PT_PROT_RW), -EEXIST);
+	assert_int_equal(t.nr_tables, 3);
+
+	/* A page, then a 2M block over the L3 table that holds it: -EEXIST, nothing new. */
+	assert_int_equal(pt_map(&t, 0x40400000, 0x1000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(t.nr_tables, 4);
+	assert_int_equal(pt_map(&t, 0x40400000, 0x80400000, 0x200000, PT_PROT_RW), -EEXIST);
+	assert_int_equal(t.nr_tables, 4);
+
+	/* A 2M map whose output is only 4K-aligned: 512 pages in a new L3 table. */
+	assert_int_equal(pt_map(&t, 0x40600000, 0x90001000, 0x200000, PT_PROT_RW), 0);
+	assert_int_equal(t.nr_tables, 5);
+	pt_for_each_leaf(&t, 0x40600000, 0x407fffff, pt_leaves_collect, &l);
+	assert_int_equal(l.n, 512);
+	assert_int_equal(l.level[0], 3);
+	assert_int_equal(l.pa[0], 0x90001000);
+	/* Its unmap as one 2M entry: the L3 table is unlinked and freed whole. */
+	assert_int_equal(pt_unmap(&t, 0x40600000, 0x200000, &unmapped), 0);
+	assert_int_equal(unmapped, 0x200000);
+	assert_int_equal(t.nr_tables, 4);
+
+	/* The last 2M of the 48-bit input space, to the last 2M of the output space. */
+	assert_int_equal(pt_map(&t, 0xffffffe00000ULL, 0xffffffe00000ULL, 0x200000, PT_PROT_R), 0);
+	assert_int_equal(pt_iova_to_phys(&t, 0xffffffffffffULL, &pa), 0);
+	assert_int_equal(pa, 0xffffffffffffULL);
+	tables = t.nr_tables;
+	/* One 2M further on either side: -ERANGE; no R or W: -EINVAL; nothing changes. */
+	assert_int_equal(pt_map(&t, 0x1000000000000ULL, 0x200000, 0x200000, PT_PROT_RW), -ERANGE);
+	assert_int_equal(pt_map(&t, 0x200000, 0x1000000000000ULL, 0x200000, PT_PROT_RW), -ERANGE);
+	assert_int_equal(pt_map(&t, 0x200000, 0x200000, 0x200000, PT_PROT_X), -EINVAL);
+	assert_int_equal(pt_map(&t, 0x200000, 0x200000, 0x200000, 0), -EINVAL);
+	assert_int_equal(t.nr_tables, tables);
+	assert_int_equal(pt_unmap(&t, 0x1000000000000ULL, 0x200000, &unmapped), -ERANGE);
+	assert_int_equal(pt_unmap(&t, 0xffffffe00000ULL, 0x200000, &unmapped), 0);
+	assert_int_equal(unmapped, 0x200000);
+	assert_int_equal(t.nr_tables, 4);
+
+	/* A page out of the 2M block: the block is split, the rest stays. */
+	assert_int_equal(pt_unmap(&t, 0x40001000, 0x1000, &unmapped), 0);
+	assert_int_equal(unmapped, 0x1000);
+	assert_int_equal(t.nr_tables, 5);
+	assert_int_equal(pt_iova_to_phys(&t, 0x40001000, &pa), -ENOENT);
+	assert_int_equal(pt_iova_to_phys(&t, 0x40002000, &pa), 0);
+	assert_int_equal(pa, 0x80002000);
+	/*
+	 * A 2M-size unmap that cuts two entries, half of each (256 pages of
+	 * the split block, half of a new block, which is split): 2M.
+	 */
+	assert_int_equal(pt_map(&t, 0x40200000, 0x80200000, 0x200000, PT_PROT_RW), 0);
+	assert_int_equal(pt_unmap(&t, 0x40100000, 0x200000, &unmapped), 0);
+	assert_int_equal(unmapped, 0x200000);
+	assert_int_equal(pt_iova_to_phys(&t, 0x40100000, &pa), -ENOENT);
+	assert_int_equal(pt_iova_to_phys(&t, 0x402ff000, &pa), -ENOENT);
+	assert_int_equal(pt_iova_to_phys(&t, 0x400ff000, &pa), 0);
+	assert_int_equal(pt_iova_to_phys(&t, 0x40300000, &pa), 0);
+	assert_int_equal(pa, 0x80300000);
+
+	/* A run of whole pages with a hole, in one L3 table: what was there; the table goes. */
+	assert_int_equal(pt_unmap(&t, 0x40400000, 0x1000, &unmapped), 0);
+	assert_int_equal(pt_map(&t, 0x40800000, 0x1000000, 0x10000, PT_PROT_RW), 0);
+	assert_int_equal(pt_unmap(&t, 0x40803000, 0x1000, &unmapped), 0);
+	tables = t.nr_tables;
+	assert_int_equal(pt_unmap(&t, 0x40800000, 0x20000, &unmapped), 0);
+	assert_int_equal(unmapped, 0xf000);
+	assert_int_equal(t.nr_tables, tables - 1);
+	/* A run of 2M entries that are tables (one page in each): unlinked, freed. */
+	assert_int_equal(pt_map(&t, 0x40800000, 0x1000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(pt_map(&t, 0x40a00000, 0x2000, 0x1000, PT_PROT_RW), 0);
+	assert_int_equal(pt_unmap(&t, 0x40800000, 0x400000, &unmapped), 0);
+	assert_int_equal(unmapped, 0x2000);
+	assert_int_equal(t.nr_tables, tables - 1);
+
+	/* PT_CFG_NO_BLOCKS set on a live table (as lib/hw's mock does): a 2M map is pages. */
+	t.cfg.flags |= PT_CFG_NO_BLOCKS;
+	assert_int_equal(pt_map(&t, 0x80000000, 0x80000000, 0x200000, PT_PROT_RW), 0);
+	memset(&l, 0, sizeof(l));
+	pt_for_each_leaf(&t, 0x80000000, 0x801fffff, pt_leaves_collect, &l);
+	assert_int_equal(l.n, 512);
+	assert_int_equal(l.level[0], 3);
+	t.cfg.flags &= ~PT_CFG_NO_BLOCKS;
+
+	/* Everything: the root alone stays. */
+	assert_int_equal(pt_unmap(&t, 0, 1ULL << 48, &unmapped), 0);
+	assert_int_equal(t.nr_tables, 1);
+	assert_int_equal(pt_table_check(&t, stderr), 0);
+	pt_table_destroy(&t);
+}
+
+static void test_one_leaf_edges(void **state)
+{
+	struct pt_mem split = pt_mem_host;
+
+	one_leaf_edges(&pt_mem_host);
+	/* The host port's identity, as two regions. */
+	split.nr_regions = 2;
+	split.region[0] = (struct pt_mem_region){ .base = 0, .size = 1ULL << 63, .host = NULL };
+	split.region[1] = (struct pt_mem_region){ .base = 1ULL << 63, .size = 1ULL << 63,
+						  .host = (void *)(uintptr_t)(1ULL << 63) };
+	one_leaf_edges(&split);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Walks of hand-built tables                                             */
 
@@ -591,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_s2_descriptors),
 		cmocka_unit_test(test_map_errors_leave_tables),
 		cmocka_unit_test(test_unmap_splits_and_frees),
+		cmocka_unit_test(test_one_leaf_edges),
 		cmocka_unit_test(test_walk_faults),
 		cmocka_unit_test(test_walk_hw_access_dirty),
 		cmocka_unit_test(test_walk_hw_ad_race),

@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <linux/pci_regs.h>
+
 #include "smmuv3_env.h"
 
 #include "hw/smmuv3/smmuv3_ep.h"
@@ -409,24 +411,163 @@ static void test_ep_pri(void **state)
 	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
 	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)prgi | 1ULL << 12);
 	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_INVALID);
-	/* PRIQEN = 0: the SMMU answers Response Failure itself. */
+	/* A response nobody waits for is ignored (Unexpected PRG Index). */
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, 17ULL | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_UPRGI);
+	/* PRIQEN = 0: the SMMU answers Response Failure itself; PRI stops. */
 	sm_w32(&a.t, SMMU_CR0, sm_r32(&a.t, SMMU_CR0) & ~SMMU_CR0_PRIQEN);
 	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
 	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_FAILURE);
-	/* A response nobody waits for is ignored. */
-	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, 17ULL | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2),
+			 PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
 	smmuv3_ep_get_stats(a.ep, &est);
 	assert_int_equal(est.page_reqs, 3);
 	assert_int_equal(est.prg_success, 1);
 	assert_int_equal(est.prg_invalid, 1);
 	assert_int_equal(est.prg_failure, 1);
 	assert_int_equal(est.prg_stray, 1);
+	/* Disable, Reset, enable: PRI works again, the status bits clear. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_RESET), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
 	/* All 512 group indexes outstanding: -EBUSY. */
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(smmuv3_ep_prg_alloc(a.ep, &prgi), 0);
 	assert_int_equal(smmuv3_ep_prg_alloc(a.ep, &prgi), -EBUSY);
 	smmuv3_ep_prg_abort(a.ep);
 	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_FAILURE);
+	ats_destroy(&a);
+}
+
+/*
+ * The PRI capability after a Response Failure (PCIe PRI; Linux's
+ * PCI_PRI_* layout): CMD_PRI_RESP Resp 0b00 is Response Failure
+ * (0b01 Invalid Request, 0b10 Success). The function sets RF (Status bit
+ * 0), gives up its other waiting groups, sends no page request (a fault
+ * fails at once, nothing in the PRI queue), ignores every later response
+ * (no UPRGI either). Clearing Enable leaves the given-up groups'
+ * requests outstanding (Stopped, Status bit 8, stays clear); Reset with
+ * Enable clear clears them (Stopped set); setting Enable clears RF,
+ * UPRGI and Stopped, and page requests flow again.
+ */
+static void test_ep_pri_response_failure(void **state)
+{
+	struct smmuv3_txn txn = {
+		.sid = SID, .ssid = SMMU_NO_SSID, .addr = 0x20000000, .access = PT_PROT_R};
+	struct pcie_ep_stats est;
+	struct smmuv3_result r;
+	struct ats_env a;
+	uint16_t g1, g2, prgi;
+
+	(void)state;
+	ats_init(&a, 1, true);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_CTRL, 2), PCI_PRI_CTRL_ENABLE);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_MAX_REQ, 4), 512);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_ALLOC_REQ, 4, 8), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_ALLOC_REQ, 4), 8);
+	/* Two groups outstanding; the first is answered Response Failure. */
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &g1), -EAGAIN);
+	txn.addr = 0x20005000;
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &g2), -EAGAIN);
+	assert_int_equal(sm_r32(&a.t, SMMU_PRIQ_PROD), 2);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)g1 | 0ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_RF);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, g1), SMMU_PRG_FAILURE);
+	/* The other group is given up: its access fails too. */
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, g2), SMMU_PRG_FAILURE);
+	/* No page request while RF: the fault fails, the PRI queue is unchanged. */
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EFAULT);
+	assert_int_equal(sm_r32(&a.t, SMMU_PRIQ_PROD), 2);
+	/* Responses are ignored: g2's Success and a stray index set nothing. */
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)g2 | 2ULL << 12);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, 300ULL | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_RF);
+	smmuv3_ep_get_stats(a.ep, &est);
+	assert_int_equal(est.page_reqs, 2);
+	assert_int_equal(est.prg_failure, 1);
+	assert_int_equal(est.prg_success, 0);
+	assert_int_equal(est.prg_ignored, 2);
+	assert_int_equal(est.prg_stray, 0);
+	assert_int_equal(est.prg_refused, 1);
+	/* RF stays when Enable is cleared; g2's request is still outstanding: not Stopped. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, 0), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_CTRL, 2), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_RF);
+	/* Reset (reads 0): the pending state goes, Stopped. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_RESET), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_CTRL, 2), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2),
+			 PCI_PRI_STATUS_RF | PCI_PRI_STATUS_STOPPED);
+	/* Still disabled: a fault fails without a page request. */
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EFAULT);
+	/* Enable: RF and Stopped clear, page requests again. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
+	assert_int_equal(sm_r32(&a.t, SMMU_PRIQ_PROD), 3);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)prgi | 1ULL << 12);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_INVALID);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
+	ats_destroy(&a);
+}
+
+/*
+ * Unexpected PRG Index (Status bit 1): a response for an index with no
+ * request outstanding sets it and is otherwise ignored; writing 1 clears
+ * it (RW1C), writing 0 does not; so does setting Enable from clear. And
+ * Stopped: with Enable clear and a group outstanding it is clear; the
+ * group's response (still taken with Enable clear) sets it.
+ */
+static void test_ep_pri_uprgi_stopped(void **state)
+{
+	struct smmuv3_txn txn = {
+		.sid = SID, .ssid = SMMU_NO_SSID, .addr = 0x20000000, .access = PT_PROT_R};
+	struct pcie_ep_stats est;
+	struct smmuv3_result r;
+	struct ats_env a;
+	uint16_t prgi;
+
+	(void)state;
+	ats_init(&a, 1, true);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, 5ULL | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_UPRGI);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_STATUS, 2, 0), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_UPRGI);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_STATUS, 2, PCI_PRI_STATUS_UPRGI), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
+	/* Set again; a later response for a waiting group does not clear it. */
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)((prgi + 1) & 511) | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_UPRGI);
+	/* Enable cleared with the group outstanding: not Stopped. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, 0), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_UPRGI);
+	/* Its response still counts; now nothing is outstanding: Stopped. */
+	cmd_issue(&a.t, 0x41 | (uint64_t)SID << 32, (uint64_t)prgi | 2ULL << 12);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_SUCCESS);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2),
+			 PCI_PRI_STATUS_UPRGI | PCI_PRI_STATUS_STOPPED);
+	/* Enable clears UPRGI (and Stopped). */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), 0);
+	/* Reset with Enable set does nothing (a group stays outstanding). */
+	assert_int_equal(smmuv3_ep_translate(a.ep, a.t.s, &txn, &r, &prgi), -EAGAIN);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2,
+						 PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET),
+			 0);
+	smmuv3_ep_get_stats(a.ep, &est);
+	assert_int_equal(est.pri_resets, 0);
+	/* Enable cleared and Reset in one write: the group is answered, Stopped. */
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, PCI_PRI_CTRL, 2, PCI_PRI_CTRL_RESET), 0);
+	assert_int_equal(smmuv3_ep_prg_wait(a.ep, prgi), SMMU_PRG_FAILURE);
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_STOPPED);
+	smmuv3_ep_get_stats(a.ep, &est);
+	assert_int_equal(est.pri_resets, 1);
+	assert_int_equal(est.prg_stray, 2);
+	/* Offsets outside the registers: read 0, write -EINVAL. */
+	assert_int_equal(smmuv3_ep_pri_cfg_read(a.ep, 0x02, 2), 0);
+	assert_int_equal(smmuv3_ep_pri_cfg_write(a.ep, 0x08, 4, 1), -EINVAL);
 	ats_destroy(&a);
 }
 
@@ -564,10 +705,16 @@ static void test_pcie_prg_alloc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr_eats),       cmocka_unit_test(test_ats_requests),
-		cmocka_unit_test(test_atc_inv_sync),   cmocka_unit_test(test_atc_inv_span),
-		cmocka_unit_test(test_atc_inv_errors), cmocka_unit_test(test_ep_pri),
-		cmocka_unit_test(test_ep_pri_group),   cmocka_unit_test(test_pcie_prg_alloc),
+		cmocka_unit_test(test_idr_eats),
+		cmocka_unit_test(test_ats_requests),
+		cmocka_unit_test(test_atc_inv_sync),
+		cmocka_unit_test(test_atc_inv_span),
+		cmocka_unit_test(test_atc_inv_errors),
+		cmocka_unit_test(test_ep_pri),
+		cmocka_unit_test(test_ep_pri_group),
+		cmocka_unit_test(test_pcie_prg_alloc),
+		cmocka_unit_test(test_ep_pri_response_failure),
+		cmocka_unit_test(test_ep_pri_uprgi_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

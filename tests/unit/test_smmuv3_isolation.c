@@ -23,10 +23,11 @@
  *
  * Each round writes random guest structures: STEs (stage-2 fields fixed by
  * the host), CD tables (linear and 2-level, valid and invalid L1CDs), CDs
- * with random T0SZ/TG0/IPS/EPD0/AA64/ENDI/R/A/S/HA/HD bits, and stage-1
- * tables built along random IOVAs, whose descriptors point into RAM, at
- * the hole, beyond the IPA size, at the tables themselves, at the host's
- * addresses, or are garbage. Then random transactions (SID, SSID, address,
+ * with random T0SZ/TG0/T1SZ/TG1/IPS/EPD0/EPD1/TBI/AA64/ENDI/R/A/S/HA/HD
+ * bits, and stage-1 tables (TTB0's and TTB1's) built along random IOVAs
+ * (tagged ones too, and addresses in the gap between the ranges), whose
+ * descriptors point into RAM, at the hole, beyond the IPA size, at the
+ * tables themselves, at the host's addresses, or are garbage. Then random transactions (SID, SSID, address,
  * R/W/X/unprivileged) go to two SMMUs over the same memory: one with
  * (small) caches, one without.
  *
@@ -109,7 +110,7 @@ struct iso {
 	unsigned int nallocs;
 	struct pool_ent pool[NSID][POOL];
 	unsigned int npool[NSID];
-	unsigned long n_ok, n_fault, n_cd_cls, n_tt_cls, n_in_s2;
+	unsigned long n_ok, n_fault, n_cd_cls, n_tt_cls, n_in_s2, n_ttb1_ok, n_gap;
 };
 
 #define ISO_FAIL(w, ...)                                                                           \
@@ -289,16 +290,37 @@ static void pool_add(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t iova)
 /* A CD at @cd_ipa (if it lies in RAM) and stage-1 tables for a few IOVAs of it. */
 static const unsigned int ips_bits[8] = {32, 36, 40, 42, 44, 48, 48, 48};
 
+/* A stage-1 root for @c: fresh guest memory mostly, else any IPA. */
+static uint64_t gen_root(struct iso *w, const struct pt_cfg *c)
+{
+	uint64_t root = pct(w) < 85 ? g_alloc(w, pt_table_size(c, 0) < 4096 ? 4096
+									  : pt_table_size(c, 0))
+				    : 0;
+
+	return root ? root : ipa_pick(w, 16);
+}
+
+/* A random top byte for a tagged address (TBI), or none. */
+static uint64_t gen_tag(struct iso *w, uint64_t va)
+{
+	return pct(w) < 50 ? (va & ~GMASK(63, 56)) | (rnd(w) & GMASK(63, 56)) : va;
+}
+
 static void gen_cd(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t cd_ipa)
 {
-	static const unsigned int tg_shift[3] = {12, 16, 14};
+	static const unsigned int tg_shift[3] = {12, 16, 14}, tg1_shift[4] = {12, 14, 12, 16};
 	uint64_t *cd = gptr(w, cd_ipa, 64);
 	unsigned int tg0 = pct(w) < 60 ? 0 : pct(w) < 90 ? 1 + (unsigned int)(rnd(w) % 2) : 3;
 	unsigned int t0sz =
 		pct(w) < 90 ? 16 + (unsigned int)(rnd(w) % 24) : (unsigned int)(rnd(w) % 64);
+	/* TTB1: TG1 0b01 16K, 0b10 4K, 0b11 64K, 0b00 Reserved (C_BAD_CD unless EPD1). */
+	unsigned int tg1 = pct(w) < 95 ? 1 + (unsigned int)(rnd(w) % 3) : 0;
+	unsigned int t1sz =
+		pct(w) < 90 ? 16 + (unsigned int)(rnd(w) % 24) : (unsigned int)(rnd(w) % 64);
 	unsigned int ips = pct(w) < 60 ? 5 : (unsigned int)(rnd(w) % 8);
-	struct pt_cfg c;
-	uint64_t q0, root;
+	bool ttb1 = pct(w) < 40;
+	struct pt_cfg c, c1;
+	uint64_t q0, root, root1;
 
 	if (!cd)
 		return;
@@ -313,23 +335,46 @@ static void gen_cd(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t cd_ipa)
 	q0 |= pct(w) < 3 ? CD0_HD : 0;
 	q0 |= pct(w) < 3 ? CD0_S : 0;
 	q0 |= pct(w) < 3 ? 1ULL << 43 : 0; /* HA */
+	q0 |= pct(w) < 30 ? (rnd(w) & 3) << 38 : 0; /* TBI */
+	/* EPD1 mostly when TTB1 is not set up; T1SZ / TG1 are then IGNORED, often garbage. */
+	if (ttb1)
+		q0 |= CD0_T1SZ(t1sz) | CD0_TG1(tg1) | (pct(w) < 4 ? CD0_EPD1 : 0);
+	else
+		q0 |= (pct(w) < 97 ? CD0_EPD1 : 0) | (pct(w) < 50 ? rnd(w) & GMASK(23, 16) : 0);
 	c = (struct pt_cfg){.format = PT_VMSA_S1,
 			    .granule_shift = tg0 < 3 ? tg_shift[tg0] : 12,
 			    .ias = 64 - (t0sz < 16 || t0sz > 39 ? 39 : t0sz),
 			    .oas = ips_bits[ips],
 			    .sl0 = -1};
 	assert_int_equal(pt_cfg_init(&c), 0);
-	root = pct(w) < 85 ? g_alloc(w, pt_table_size(&c, 0) < 4096 ? 4096 : pt_table_size(&c, 0))
-			   : 0;
-	if (!root)
-		root = ipa_pick(w, 16);
+	c1 = (struct pt_cfg){.format = PT_VMSA_S1,
+			     .granule_shift = tg1_shift[tg1],
+			     .ias = 64 - (t1sz < 16 || t1sz > 39 ? 39 : t1sz),
+			     .oas = ips_bits[ips],
+			     .sl0 = -1};
+	assert_int_equal(pt_cfg_init(&c1), 0);
+	root = gen_root(w, &c);
+	root1 = ttb1 ? gen_root(w, &c1) : (pct(w) < 50 ? rnd(w) : 0);
 	cd[0] = q0;
 	cd[1] = root | (pct(w) < 5 ? rnd(w) & 0xf : 0);
+	cd[2] = root1 | (pct(w) < 5 ? rnd(w) & 0xf : 0);
 	for (unsigned int k = 0; k < 3; k++) {
 		uint64_t iova = rnd(w) & ((1ULL << c.ias) - 1);
 
 		build_path(w, &c, root, iova);
-		pool_add(w, sid, ssid, iova);
+		pool_add(w, sid, ssid, pct(w) < 20 ? gen_tag(w, iova) : iova);
+	}
+	for (unsigned int k = 0; ttb1 && k < 3; k++) {
+		uint64_t low = rnd(w) & ((1ULL << c1.ias) - 1), va = ~0ULL << c1.ias | low;
+
+		build_path(w, &c1, root1, low);
+		pool_add(w, sid, ssid, pct(w) < 20 ? gen_tag(w, va) : va);
+	}
+	if (pct(w) < 20) { /* the gap between the ranges, whatever TBI says */
+		uint64_t g = rnd(w);
+
+		g = pct(w) < 50 ? (g | 1ULL << 54) & ~(1ULL << 55) : (g | 1ULL << 55) & ~(1ULL << 50);
+		pool_add(w, sid, ssid, g);
 	}
 }
 
@@ -441,6 +486,7 @@ struct ref {
 	bool s2;
 	unsigned int cls;
 	uint64_t ipa;
+	int ttb; /* the stage-1 table selected (-1: none, or no stage 1) */
 };
 
 static void ref_config(struct ref *o, enum smmuv3_event_type ev)
@@ -523,10 +569,10 @@ static void ref_s2_only(uint64_t addr, unsigned int access, bool s2r, struct ref
 static void ref_translate(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t addr,
 			  unsigned int access, struct ref *o)
 {
-	static const unsigned int tg_shift[3] = {12, 16, 14};
-	bool ssv = ssid != SMMU_NO_SSID, s2r, cdr, epd0;
-	uint64_t ste[8], cd[8], ptr, cd_ipa, root;
-	unsigned int config, cdmax, fmt, s1dss, t0sz, tg0;
+	static const unsigned int tg_shift[3] = {12, 16, 14}, tg1_shift[4] = {0, 14, 12, 16};
+	bool ssv = ssid != SMMU_NO_SSID, s2r, cdr, epd0, epd1, b55;
+	uint64_t ste[8], cd[8], ptr, cd_ipa, root, root1, va;
+	unsigned int config, cdmax, fmt, s1dss, t0sz, tg0, t1sz, tg1, oas;
 	struct pt_cfg c1;
 	struct pt_walk wk;
 	struct pt_leaf leaf;
@@ -610,29 +656,44 @@ static void ref_translate(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t a
 	/* §5.4: the CD's validity. */
 	t0sz = FIELD(cd[0], 5, 0);
 	tg0 = FIELD(cd[0], 7, 6);
+	t1sz = FIELD(cd[0], 21, 16);
+	tg1 = FIELD(cd[0], 23, 22);
 	epd0 = cd[0] & CD0_EPD0;
+	epd1 = cd[0] & CD0_EPD1;
 	cdr = cd[0] & CD0_R;
+	oas = ips_bits[FIELD(cd[0], 34, 32)];
 	root = cd[1] & GMASK(51, 4);
+	root1 = cd[2] & GMASK(51, 4);
 	if (!(cd[0] & CD0_V) || (cd[0] & CD0_ENDI) || !(cd[0] & CD0_AA64) ||
 	    (cd[0] & (3ULL << 42)) || (cd[0] & CD0_S) || !(cd[0] & CD0_A) ||
-	    (!epd0 &&
-	     (tg0 == 3 || t0sz < 16 || t0sz > 39 || (root >> ips_bits[FIELD(cd[0], 34, 32)])))) {
+	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39 || (root >> oas))) ||
+	    (!epd1 && (tg1 == 0 || t1sz < 16 || t1sz > 39 || (root1 >> oas)))) {
 		ref_config(o, SMMU_EVT_C_BAD_CD);
 		return;
 	}
-	if (epd0) {
+	/* §3.4.1: TBI of the range bit 55 names, then TTB0 / TTB1 / the gap. */
+	b55 = addr >> 55 & 1;
+	va = addr;
+	if (cd[0] & (b55 ? CD0_TBI1 : CD0_TBI0))
+		va = b55 ? va | GMASK(63, 56) : va & ~GMASK(63, 56);
+	if (!b55 && !epd0 && !(va >> (64 - t0sz))) {
+		c1 = (struct pt_cfg){.granule_shift = tg_shift[tg0], .ias = 64 - t0sz};
+	} else if (b55 && !epd1 && !(~va >> (64 - t1sz))) {
+		c1 = (struct pt_cfg){.granule_shift = tg1_shift[tg1], .ias = 64 - t1sz};
+		root = root1;
+		va &= (1ULL << (64 - t1sz)) - 1;
+	} else {
 		ref_fault(o, PT_FAULT_TRANSLATION, false, XLATE_CLASS_IN, 0, cdr);
+		w->n_gap++;
 		return;
 	}
-	c1 = (struct pt_cfg){.format = PT_VMSA_S1,
-			     .granule_shift = tg_shift[tg0],
-			     .ias = 64 - t0sz,
-			     .oas = ips_bits[FIELD(cd[0], 34, 32)],
-			     .sl0 = -1,
-			     .flags = (cd[0] & CD0_AFFD) ? PT_CFG_AFFD : 0};
+	c1.format = PT_VMSA_S1;
+	c1.oas = oas;
+	c1.sl0 = -1;
+	c1.flags = (cd[0] & CD0_AFFD) ? PT_CFG_AFFD : 0;
 	assert_int_equal(pt_cfg_init(&c1), 0);
 	/* The nested walk: each descriptor's IPA through stage 2 (class TT), then the output. */
-	st = pt_walk_begin(&c1, root, addr, access, &wk, &f);
+	st = pt_walk_begin(&c1, root, va, access, &wk, &f);
 	while (st == PT_STEP_TABLE) {
 		enum pt_fault_reason r;
 		uint64_t pa, d;
@@ -657,7 +718,7 @@ static void ref_translate(struct iso *w, uint32_t sid, uint32_t ssid, uint64_t a
 		if (r)
 			ref_fault(o, r, true, XLATE_CLASS_IN, leaf.oa, s2r);
 		else
-			*o = (struct ref){.ret = 0, .pa = pa};
+			*o = (struct ref){.ret = 0, .pa = pa, .ttb = b55};
 	}
 }
 
@@ -899,8 +960,10 @@ static void test_isolation(void **state)
 			ref_translate(w, t.sid, t.ssid, t.addr, t.access, &o);
 			check_one(w, &w->a, "cached", &t, &o);
 			check_one(w, &w->b, "uncached", &t, &o);
-			if (o.ret == 0)
+			if (o.ret == 0) {
 				w->n_ok++;
+				w->n_ttb1_ok += o.ttb == 1;
+			}
 			else
 				w->n_fault++;
 			if (o.fault && o.s2) {
@@ -911,12 +974,14 @@ static void test_isolation(void **state)
 		}
 	}
 	print_message("  %u rounds: %lu translated, %lu terminated; stage-2 faults of class "
-		      "CD %lu, TT %lu, IN %lu\n",
-		      rounds, w->n_ok, w->n_fault, w->n_cd_cls, w->n_tt_cls, w->n_in_s2);
+		      "CD %lu, TT %lu, IN %lu; %lu translated through TTB1, %lu in no range\n",
+		      rounds, w->n_ok, w->n_fault, w->n_cd_cls, w->n_tt_cls, w->n_in_s2,
+		      w->n_ttb1_ok, w->n_gap);
 	/* The generator must reach every kind of outcome, or the property says little. */
 	if (rounds == ROUNDS) {
 		assert_true(w->n_ok > 100);
 		assert_true(w->n_cd_cls > 10 && w->n_tt_cls > 10 && w->n_in_s2 > 10);
+		assert_true(w->n_ttb1_ok > 100 && w->n_gap > 100);
 	}
 	smmuv3_free(w->a.s);
 	smmuv3_free(w->b.s);

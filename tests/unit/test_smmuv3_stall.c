@@ -363,12 +363,181 @@ static void test_s1stalld(void **state)
 	}
 }
 
+/*
+ * SMMU_IDR0.STALL_MODEL, every combination of STE.Config, CD.S,
+ * STE.S1STALLD and STE.S2S under each model (IHI 0070 §5.2, §5.4 and its
+ * SteIllegal() pseudocode, as Linux's arm-smmu-v3 commits quote them):
+ * 0b00 stall configurable (S1STALLD may turn CD.S off: CD.S with it is
+ * C_BAD_CD); 0b01 no stall (CD.S and S2S ILLEGAL, S1STALLD with stage 1
+ * on ILLEGAL); 0b10 stall forced (CD.S = 0 C_BAD_CD, S2S = 0 with stage 2
+ * on C_BAD_STE, S1STALLD with stage 1 on C_BAD_STE). Stage-1 faults come
+ * from a CD with EPD0 (every walk a translation fault), stage-2 ones from
+ * an IPA stage 2 does not map. S1STALLD and S2S are IGNORED by the stage
+ * that is off; bypass checks neither.
+ */
+enum stall_outcome { SO_TERM, SO_STALL, SO_BAD_STE, SO_BAD_CD, SO_BYPASS };
+
+static const struct stall_row {
+	unsigned int config; /* STE.Config: 4 bypass, 5 S1, 6 S2, 7 nested */
+	bool s, s1stalld, s2s;
+	enum stall_outcome out[3]; /* STALL_MODEL 0b00, 0b01, 0b10 */
+} stall_rows[] = {
+	{5, 0, 0, 0, {SO_TERM, SO_TERM, SO_BAD_CD}},
+	{5, 1, 0, 0, {SO_STALL, SO_BAD_CD, SO_STALL}},
+	{5, 0, 1, 0, {SO_TERM, SO_BAD_STE, SO_BAD_STE}},
+	{5, 1, 1, 0, {SO_BAD_CD, SO_BAD_STE, SO_BAD_STE}},
+	{6, 0, 0, 0, {SO_TERM, SO_TERM, SO_BAD_STE}},
+	{6, 0, 0, 1, {SO_STALL, SO_BAD_STE, SO_STALL}},
+	{6, 0, 1, 0, {SO_TERM, SO_TERM, SO_BAD_STE}},
+	{6, 0, 1, 1, {SO_STALL, SO_BAD_STE, SO_STALL}},
+	{7, 0, 0, 0, {SO_TERM, SO_TERM, SO_BAD_STE}},
+	{7, 1, 0, 0, {SO_STALL, SO_BAD_CD, SO_BAD_STE}},
+	{7, 0, 0, 1, {SO_TERM, SO_BAD_STE, SO_BAD_CD}},
+	{7, 1, 0, 1, {SO_STALL, SO_BAD_STE, SO_STALL}},
+	{7, 0, 1, 1, {SO_TERM, SO_BAD_STE, SO_BAD_STE}},
+	{7, 1, 1, 1, {SO_BAD_CD, SO_BAD_STE, SO_BAD_STE}},
+	{4, 0, 1, 0, {SO_BYPASS, SO_BYPASS, SO_BYPASS}},
+};
+
+static void test_stall_model_table(void **state)
+{
+	struct pt_cfg c1 = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg c2 = env_mk(PT_VMSA_S2, 12, 40, 48, 1, 0);
+	const unsigned int n = sizeof(stall_rows) / sizeof(stall_rows[0]);
+	struct smmuv3_params p = feat_params();
+	struct smmuv3_result r;
+	struct smmu_env t;
+
+	(void)state;
+	for (unsigned int model = 0; model < 3; model++) {
+		uint64_t cd_pa[2], cd_ipa[2];
+
+		p.stall = model != 1;
+		p.stall_force = model == 2;
+		smmu_env_init_p(&t, &c1, &c2, &p);
+		assert_int_equal(sm_r32(&t, SMMU_IDR0) >> 24 & 3, model);
+		/* CDs with EPD0, S = 0 and S = 1: at a PA (stage 1 only) and an IPA (nested). */
+		for (unsigned int s = 0; s < 2; s++) {
+			uint64_t q0 = cd0_std(ASID) | CD0_EPD0 | (s ? CD0_S : 0);
+
+			cd_pa[s] = sm_alloc(&t, 64);
+			cd_set(sm_hp(&t, cd_pa[s]), q0, 0);
+			cd_ipa[s] = t.e.data_ipa + 0x100000 + 64 * s;
+			cd_set(sm_hp(&t, t.e.gram_pa + (cd_ipa[s] - GRAM_IPA)), q0, 0);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			const struct stall_row *w = &stall_rows[i];
+			uint32_t sid = 1 + i;
+			uint64_t q0 = STE0_V | STE0_CFG(w->config), q2 = 0, q3 = 0;
+			uint64_t addr = w->config == 6 ? 0x10000000 : IOVA;
+			int ret;
+
+			if (w->config == 5)
+				q0 |= cd_pa[w->s];
+			if (w->config == 7)
+				q0 |= cd_ipa[w->s];
+			if (w->config & 2) {
+				q2 = ste2_std(VMID, 40, 1) | (w->s2s ? STE2_S : 0);
+				q3 = t.e.s2.root;
+			}
+			ste_set(&t, sid, q0, w->s1stalld ? STE1_S1STALLD : 0, q2, q3);
+			ret = sm_xlate(&t, sid, SMMU_NO_SSID, addr, PT_PROT_R, &r);
+			switch (w->out[model]) {
+			case SO_BYPASS:
+				assert_int_equal(ret, 0);
+				assert_int_equal(r.pa, addr);
+				break;
+			case SO_STALL:
+				assert_int_equal(ret, -EAGAIN);
+				assert_true(r.stalled);
+				assert_true(evt_next(&t)[1] & EVT_STALL);
+				cmd_issue(&t, RESUME(sid, 2), r.stag);
+				assert_int_equal(smmuv3_stall_wait(t.s, sid, r.stag), -EFAULT);
+				break;
+			case SO_TERM:
+				assert_int_equal(ret, -EFAULT);
+				assert_false(r.stalled);
+				assert_int_equal(r.event, SMMU_EVT_F_TRANSLATION);
+				break;
+			case SO_BAD_STE:
+			case SO_BAD_CD:
+				assert_int_equal(ret, -EFAULT);
+				assert_int_equal(r.event, w->out[model] == SO_BAD_STE
+								  ? SMMU_EVT_C_BAD_STE
+								  : SMMU_EVT_C_BAD_CD);
+				break;
+			}
+			if (w->out[model] != SO_BYPASS && w->out[model] != SO_STALL)
+				assert_int_equal(evt_next(&t)[0] & 0xff, r.event);
+			assert_true(evt_empty(&t));
+		}
+		/* RESUME and STALL_TERM exist with 0b00 and 0b10 only. */
+		cmd_issue(&t, STALL_TERM(1), 0);
+		assert_int_equal(sm_r32(&t, SMMU_CMDQ_CONS) >> 24,
+				 model == 1 ? SMMU_CERROR_ILL : SMMU_CERROR_NONE);
+		smmu_env_destroy(&t);
+	}
+	/* Stall forced implies stall. */
+	p.stall = false;
+	p.stall_force = true;
+	smmu_env_init_p(&t, NULL, NULL, &p);
+	assert_int_equal(sm_r32(&t, SMMU_IDR0) >> 24 & 3, 2);
+	assert_int_equal(sm_r32(&t, SMMU_IDR5) >> 16, 32); /* STALL_MAX */
+	smmu_env_destroy(&t);
+}
+
+/*
+ * STE.EATS = 0b01 is ILLEGAL with stage 2 stalling (§5.2): under stall
+ * forced every stage-2 STE must have S2S, so a stage-2 STE cannot have
+ * full ATS, while a stage-1 one can (its CD.S does not touch EATS).
+ */
+static void test_stall_forced_eats(void **state)
+{
+	struct pt_cfg c1 = env_mk(PT_VMSA_S1, 12, 48, 48, 0, 0);
+	struct pt_cfg c2 = env_mk(PT_VMSA_S2, 12, 40, 48, 1, 0);
+	struct smmuv3_params p = feat_params();
+	struct smmuv3_txn txn = {
+		.sid = 2, .ssid = SMMU_NO_SSID, .addr = GRAM_IPA, .access = PT_PROT_R};
+	struct smmuv3_result r;
+	struct smmu_env t;
+	uint64_t cd;
+
+	(void)state;
+	p.stall_force = true;
+	p.ats = true;
+	smmu_env_init_p(&t, NULL, &c2, &p);
+	/* Stage 2 with S2S and EATS 0b01: C_BAD_STE (S2S = 0 would be too). */
+	ste_set(&t, 2, STE0_V | STE0_CFG(6), 1ULL << 28, ste2_std(VMID, 40, 1) | STE2_S,
+		t.e.s2.root);
+	assert_int_equal(sm_xlate(&t, 2, SMMU_NO_SSID, GRAM_IPA, PT_PROT_R, &r), -EFAULT);
+	assert_int_equal(r.event, SMMU_EVT_C_BAD_STE);
+	evt_next(&t);
+	smmu_env_destroy(&t);
+	/* Stage 1 with CD.S and EATS 0b01: a Translation Request is answered. */
+	smmu_env_init_p(&t, &c1, NULL, &p);
+	cd = sm_alloc(&t, 64);
+	cd_set(sm_hp(&t, cd), cd0_std(ASID) | CD0_S, t.e.s1.root);
+	assert_int_equal(pt_map(&t.e.s1, IOVA, 0x40000000, 0x1000, PT_PROT_RW), 0);
+	ste_set(&t, 3, STE0_V | STE0_CFG(5) | cd, 1ULL << 28, STE2_VMID(VMID), 0);
+	txn.sid = 3;
+	txn.addr = IOVA;
+	assert_int_equal(smmuv3_ats_translate(t.s, &txn, &r), 0);
+	assert_int_equal(r.pa, 0x40000000);
+	assert_true(evt_empty(&t));
+	smmu_env_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idr),	 cmocka_unit_test(test_s2_httu),
-		cmocka_unit_test(test_cd_httu),	 cmocka_unit_test(test_stall_s1),
-		cmocka_unit_test(test_stall_s2),  cmocka_unit_test(test_s1stalld),
+		cmocka_unit_test(test_idr),
+		cmocka_unit_test(test_s2_httu),
+		cmocka_unit_test(test_cd_httu),
+		cmocka_unit_test(test_stall_s1),
+		cmocka_unit_test(test_stall_s2),
+		cmocka_unit_test(test_s1stalld),
+		cmocka_unit_test(test_stall_model_table),
+		cmocka_unit_test(test_stall_forced_eats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,7 +106,7 @@ static const struct {
 	{"{\"iommus\": [" SMMU_A ", \"httu\": 1}], \"devices\": []}",
 	 "t.json:1:54: iommus[0].httu: expected true or false, got 1"},
 	{"{\"iommus\": [" SMMU_A ", \"stall\": \"yes\"}], \"devices\": []}",
-	 "t.json:1:55: iommus[0].stall: expected true or false, got \"yes\""},
+	 "t.json:1:55: iommus[0].stall: expected true, false or \"forced\", got \"yes\""},
 	{"{\"iommus\": [" SMMU_A ", \"cache\": 4}], \"devices\": []}",
 	 "t.json:1:55: iommus[0].cache: expected false (no caches), true (the defaults) or an "
 	 "object of cache sizes, got 4"},
@@ -195,6 +195,8 @@ static const struct {
 	 ", \"can_stall\": true}]}",
 	 "t.json:1:133: devices[0].can_stall: a has \"stall\": false, so no device behind it can "
 	 "stall"},
+	{"{\"iommus\": [" SMMU_A ", \"stall\": \"always\"}], \"devices\": []}",
+	 "t.json:1:55: iommus[0].stall: expected true, false or \"forced\", got \"always\""},
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"can_stall\": \"no\"}]}",
 	 "t.json:1:117: devices[0].can_stall: expected true or false, got \"no\""},
 	{"{\"iommus\": [" SMMU_A "}], \"devices\": [" DEV1 ", \"group\": -1}]}",
@@ -496,6 +498,38 @@ static void test_print(void **state)
 	topology_free(t);
 }
 
+/* "stall": "forced" is STALL_MODEL 0b10 (stall on too); printed and round-tripped as such. */
+static void test_stall_forced(void **state)
+{
+	static const char text[] =
+		"{\"iommus\": [{\"name\": \"s\", \"model\": \"smmuv3\", \"stall\": \"forced\"}], "
+		"\"devices\": [{\"type\": \"dmatest\", \"name\": \"0000:00:01.0\"}]}";
+	struct topology *t;
+	char *buf = NULL, err[512];
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse(text, &t, err, sizeof(err)), 0);
+	assert_true(t->iommus[0].stall && t->iommus[0].stall_force);
+	round_trip(t);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(topology_print_json(t, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"stall\": \"forced\""));
+	free(buf);
+	topology_free(t);
+	/* true: configurable, not forced. */
+	assert_int_equal(parse("{\"iommus\": [{\"name\": \"s\", \"model\": \"smmuv3\", "
+			       "\"stall\": true}], \"devices\": []}",
+			       &t, err, sizeof(err)),
+			 0);
+	assert_true(t->iommus[0].stall);
+	assert_false(t->iommus[0].stall_force);
+	topology_free(t);
+}
+
 /* A VT-d instance: its devices' requester IDs, PASID widths, printing. */
 static void test_vtd(void **state)
 {
@@ -590,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_default_topology),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_vtd),
+		cmocka_unit_test(test_stall_forced),
 		cmocka_unit_test(test_fail_nth),
 	};
 

@@ -234,6 +234,47 @@ static void test_cd(void **state)
 	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
 	cd.ttb0 = 1ULL << 52;
 	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
+
+	/*
+	 * TTB1 on: EPD1 clear, T1SZ [21:16], TG1 [23:22] with TG1's encoding
+	 * (16K 0b01, 4K 0b10, 64K 0b11), IR1 / OR1 WBRA [25:24] / [27:26], SH1
+	 * ISH [29:28], TBI [39:38], TTB1 in word 2.
+	 */
+	cd = (struct guest_cd){.valid = true,
+			       .asid = 5,
+			       .ttb0 = 0x40001000,
+			       .ias = 48,
+			       .granule_shift = 12,
+			       .oas = 48,
+			       .record = true,
+			       .ttb1_on = true,
+			       .ttb1 = 0x40002000,
+			       .ias1 = 39,
+			       .granule1_shift = 14,
+			       .tbi = 2};
+	assert_int_equal(guest_cd_encode(&cd, w), 0);
+	assert_int_equal(w[0], (0x00056205c0003510ULL & ~(1ULL << 30)) | 25ULL << 16 | 1ULL << 22 |
+				       1ULL << 24 | 1ULL << 26 | 3ULL << 28 | 2ULL << 38);
+	assert_int_equal(w[1], 0x40001000);
+	assert_int_equal(w[2], 0x40002000);
+	assert_memory_equal(&w[3], zero, 5 * sizeof(zero[0]));
+	cd.granule1_shift = 12;
+	assert_int_equal(guest_cd_encode(&cd, w), 0);
+	assert_int_equal(w[0] >> 22 & 3, 2);
+	cd.granule1_shift = 16;
+	assert_int_equal(guest_cd_encode(&cd, w), 0);
+	assert_int_equal(w[0] >> 22 & 3, 3);
+	cd.granule1_shift = 13;
+	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
+	cd.granule1_shift = 14;
+	cd.ias1 = 49;
+	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
+	cd.ias1 = 39;
+	cd.ttb1 = 1ULL << 52;
+	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
+	cd.ttb1 = 0x40002000;
+	cd.tbi = 4;
+	assert_int_equal(guest_cd_encode(&cd, w), -EINVAL);
 }
 
 static void test_cd_write(void **state)

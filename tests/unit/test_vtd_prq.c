@@ -9,6 +9,8 @@
  * invalidation (CCMD, IOTLB_REG) with the queue off and ignored with it
  * on. Memory as in vtd_env.h.
  */
+#include <linux/pci_regs.h>
+
 #include "hw/vtd/vtd_ep.h"
 #include "vtd_env.h"
 
@@ -376,7 +378,7 @@ static void test_endpoint(void **state)
 	struct vtd_result r;
 	struct vtd_env t;
 	uint16_t prgi;
-	uint64_t prq, *d;
+	uint64_t prq, *d, pqt;
 
 	vtd_params_default(&p);
 	p.ats = p.prs = true;
@@ -427,6 +429,32 @@ static void test_endpoint(void **state)
 	assert_int_equal(es.page_reqs, 2);
 	assert_int_equal(es.prg_success, 1);
 	assert_int_equal(es.atc_invs, 3);
+	/* ...and left it Stopped (Enable cleared with Reset). */
+	assert_int_equal(vtd_ep_pri_cfg_read(the_ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_STOPPED);
+	/* Response Code 0xF (Response Failure): RF set, no page request until PRI is re-enabled. */
+	vtd_ep_set_pri(the_ep, true);
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EAGAIN);
+	assert_true(vt_inv(&t, 0x9 | 1ULL << 4 | 0xfULL << 12 | (uint64_t)VSID << 16 | 3ULL << 32,
+			   1ULL << 2 | (uint64_t)prgi << 3));
+	assert_int_equal(vtd_ep_prg_wait(the_ep, prgi), VTD_PRG_FAILURE);
+	assert_int_equal(vtd_ep_pri_cfg_read(the_ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_RF);
+	pqt = vt_rd(&t, VTD_PQT_REG, 8);
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EFAULT);
+	assert_int_equal(vt_rd(&t, VTD_PQT_REG, 8), pqt);
+	vtd_ep_set_pri(the_ep, false);
+	vtd_ep_set_pri(the_ep, true);
+	assert_int_equal(vtd_ep_pri_cfg_read(the_ep, PCI_PRI_STATUS, 2), 0);
+	/* PRE cleared in the context entry: the unit answers Response Failure itself. */
+	vt_set_ctx(&t, VTD_CTX0_DTE, 0);
+	assert_true(vt_inv(&t, VTD_INV_CC | 1ULL << 4, 0)); /* global context-cache */
+	assert_int_equal(vtd_ep_translate(the_ep, t.v, &txn, &r, &prgi), -EAGAIN);
+	assert_int_equal(vtd_ep_prg_wait(the_ep, prgi), VTD_PRG_FAILURE);
+	assert_int_equal(vtd_ep_pri_cfg_read(the_ep, PCI_PRI_STATUS, 2), PCI_PRI_STATUS_RF);
+	assert_int_equal(vt_rd(&t, VTD_PQT_REG, 8), pqt);
+	vtd_ep_get_stats(the_ep, &es);
+	assert_int_equal(es.page_reqs, 4);
+	assert_int_equal(es.prg_failure, 2);
+	assert_int_equal(es.prg_refused, 2); /* PRI off at first, then RF */
 	vtd_ep_free(the_ep);
 	the_ep = NULL;
 	vt_destroy(&t);

@@ -13,6 +13,10 @@
  * of translation caches (lib/xlate/cache.h), so later walks show which
  * caches answered in place of reads, and the caches' counters follow.
  *
+ * Stage 1 can have two VA ranges, as an SMMUv3 CD gives it (--ttb1-root,
+ * --tbi): each address first selects TTB0, TTB1 or neither, exactly as the
+ * SMMUv3 model does (smmuv3_select_tt), and the report says which.
+ *
  * Everything the command line alone can show to be wrong (unknown option,
  * bad number, a configuration the format refuses) is a usage error, exit 2,
  * checked before any file is opened. Problems with files are failures,
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hw/smmuv3/smmuv3.h"
 #include "memimage.h"
 #include "parse.h"
 #include "print.h"
@@ -55,6 +60,11 @@ struct walk_opts {
 	bool cache;		       /* walks share caches */
 	struct xlate_cache_params cp;
 	struct stage_opts s1, s2;
+	/* Stage 1's upper VA range (an SMMUv3 CD's TTB1) and TBI, in image mode. */
+	const char *ttb1_root, *ttb1_ias, *ttb1_granule, *tbi;
+	bool ranges;		       /* TTB0 / TTB1 selection before each walk */
+	unsigned int tbi_bits;	       /* CD.TBI: bit 0 TTB0's range, bit 1 TTB1's */
+	struct xlate_stage ttb0, ttb1; /* ttb1.cfg NULL: TTB1 disabled */
 };
 
 struct image_stage {
@@ -110,6 +120,17 @@ void cmd_walk_usage(FILE *f)
 		"                           (default: the same memory as --image)\n"
 		"      --s2-root, --s2-granule, --s2-ias, --s2-oas, --s2-sl0, --s2-flags\n"
 		"                           the same for stage 2\n"
+		"      --ttb1-root ADDR     vmsa-s1 with two VA ranges, as an SMMUv3 CD: --root\n"
+		"                           is TTB0 (addresses whose bits above --ias are 0),\n"
+		"                           this TTB1 (bits above --ttb1-ias all 1; the walk\n"
+		"                           translates the low --ttb1-ias bits); any other\n"
+		"                           address is a stage-1 translation fault\n"
+		"      --ttb1-ias N, --ttb1-granule SIZE\n"
+		"                           TTB1's input bits (64 - T1SZ) and granule\n"
+		"                           (default: --ias, --granule)\n"
+		"      --tbi N              CD.TBI: 1 TTB0's range, 2 TTB1's, 3 both ignore the\n"
+		"                           top byte (bits [63:56] taken as bit 55); alone,\n"
+		"                           TTB1 is disabled (EPD1)\n"
 		"\n"
 		"Numbers: decimal or 0x hex, '_' between digits, sizes with K, M, G, T suffixes.\n"
 		"Exit status: 0 translated, 1 the walk faulted or an error, 2 an input that\n"
@@ -124,6 +145,10 @@ enum {
 	OPT_IOTLB = 200,
 	OPT_WALK_CACHE,
 	OPT_IPA_CACHE,
+	OPT_TTB1_ROOT,
+	OPT_TTB1_IAS,
+	OPT_TTB1_GRANULE,
+	OPT_TBI,
 	OPT_IMAGE = 256,
 	OPT_FORMAT,
 	OPT_ROOT,
@@ -144,6 +169,10 @@ static const struct option walk_longopts[] = {
 	{"iotlb", required_argument, NULL, OPT_IOTLB},
 	{"walk-cache", required_argument, NULL, OPT_WALK_CACHE},
 	{"ipa-cache", required_argument, NULL, OPT_IPA_CACHE},
+	{"ttb1-root", required_argument, NULL, OPT_TTB1_ROOT},
+	{"ttb1-ias", required_argument, NULL, OPT_TTB1_IAS},
+	{"ttb1-granule", required_argument, NULL, OPT_TTB1_GRANULE},
+	{"tbi", required_argument, NULL, OPT_TBI},
 	{"image", required_argument, NULL, OPT_IMAGE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"root", required_argument, NULL, OPT_ROOT},
@@ -370,6 +399,43 @@ static void stage_from_opts(const struct stage_opts *so, enum stage_kind kind,
 /* ---------------------------------------------------------------------- */
 /* The walk                                                               */
 
+/*
+ * One walk of stage 1 with two VA ranges, as the SMMUv3 model does it
+ * (smmuv3_select_tt): TBI, then TTB0, TTB1 or neither; TTB1's walks are
+ * cached under the model's tag for them. A fault reports the address as
+ * given, as the model's event record does.
+ */
+static enum pt_fault_reason walk_ranges(const struct walk_opts *o, struct xlate_cfg *xc,
+					struct walk_report *rep, struct xlate_result *res,
+					struct xlate_fault *fault, struct xlate_record *rec)
+{
+	struct smmuv3_tt_sel sel;
+	enum pt_fault_reason r;
+
+	smmuv3_select_tt(rep->iova, o->tbi_bits, o->ttb0.cfg->ias,
+			 o->ttb1.cfg ? o->ttb1.cfg->ias : 0, &sel);
+	if (sel.ttb == 1 && !o->ttb1.cfg)
+		sel.ttb = -1; /* TTB1 disabled */
+	rep->ttb = sel.ttb;
+	rep->tbi = sel.tbi;
+	rep->walk_in = sel.in;
+	xc->s1 = sel.ttb == 1 ? o->ttb1 : o->ttb0;
+	xc->tag.asid = sel.ttb == 1 ? SMMU_TAG_TTB1 : 0;
+	if (sel.ttb < 0) {
+		memset(rec, 0, sizeof(*rec));
+		memset(res, 0, sizeof(*res));
+		*fault = (struct xlate_fault){.stage = 1, .cls = XLATE_CLASS_IN,
+					      .level = o->ttb0.cfg->start_level,
+					      .reason = PT_FAULT_TRANSLATION,
+					      .input_addr = rep->iova};
+		return PT_FAULT_TRANSLATION;
+	}
+	r = xlate(xc, sel.in, o->access, res, fault, rec);
+	if (r != PT_OK)
+		fault->input_addr = rep->iova;
+	return r;
+}
+
 /* Walk every --iova in order (through caches shared by the walks when asked). */
 static int run_walk(const struct walk_opts *o, struct walk_report *rep, struct xlate_cfg *xc)
 {
@@ -395,9 +461,15 @@ static int run_walk(const struct walk_opts *o, struct walk_report *rep, struct x
 	rep->rec = &rec;
 	rep->res = &res;
 	rep->fault = &fault;
+	rep->ranges = o->ranges;
+	rep->ttb0 = &o->ttb0;
+	rep->ttb1 = o->ttb1.cfg ? &o->ttb1 : NULL;
 	for (unsigned int i = 0; i < o->niova; i++) {
 		rep->iova = o->iova[i];
-		rep->reason = xlate(xc, o->iova[i], o->access, &res, &fault, &rec);
+		if (o->ranges)
+			rep->reason = walk_ranges(o, xc, rep, &res, &fault, &rec);
+		else
+			rep->reason = xlate(xc, o->iova[i], o->access, &res, &fault, &rec);
 		faulted |= rep->reason != PT_OK;
 		if (all) {
 			if (json_array_append_new(all, walk_json(rep)))
@@ -462,10 +534,54 @@ static void open_image(const struct stage_opts *so, struct memimage *img)
 	free(file);
 }
 
-static int walk_image(const struct walk_opts *o)
+/* --ttb1-root, --ttb1-ias, --ttb1-granule, --tbi: TTB1 beside stage 1's --root (TTB0). */
+static void ttb1_from_opts(struct walk_opts *o, const struct image_stage *s1,
+			   struct image_stage *tt1)
+{
+	struct pt_cfg *c = &tt1->cfg;
+
+	if (s1->cfg.format != PT_VMSA_S1)
+		cli_usage_error(CMD, "%s needs --format vmsa-s1 (a stage 1 with two VA ranges)",
+				o->ttb1_root ? "--ttb1-root" : "--tbi");
+	if (!o->ttb1_root && (o->ttb1_ias || o->ttb1_granule))
+		cli_usage_error(CMD, "%s needs --ttb1-root ADDR",
+				o->ttb1_ias ? "--ttb1-ias" : "--ttb1-granule");
+	o->ranges = true;
+	if (o->tbi) {
+		uint64_t v = opt_u64("--tbi", o->tbi);
+
+		if (v > 3)
+			cli_usage_error(CMD, "--tbi: expected 0 to 3 (CD.TBI), got %s", o->tbi);
+		o->tbi_bits = (unsigned int)v;
+	}
+	o->ttb0 = (struct xlate_stage){&s1->cfg, s1->root};
+	if (!o->ttb1_root)
+		return;
+	*tt1 = *s1;
+	tt1->root = opt_u64("--ttb1-root", o->ttb1_root);
+	if (o->ttb1_ias) {
+		uint64_t x = opt_u64("--ttb1-ias", o->ttb1_ias);
+
+		c->ias = x < 64 ? (unsigned int)x : 64;
+	}
+	if (o->ttb1_granule) {
+		uint64_t x = opt_u64("--ttb1-granule", o->ttb1_granule);
+
+		if (!is_pow2(x) || !stage_granule_ok(c->format, ilog2_u64(x)))
+			cli_usage_error(CMD, "--ttb1-granule: expected %s, got %s",
+					stage_granules_expected(c->format), o->ttb1_granule);
+		c->granule_shift = ilog2_u64(x);
+	}
+	if (pt_cfg_init(c))
+		cli_usage_error(CMD, "--ttb1-ias %u with a %s granule: vmsa-s1 takes 25 to 48 bits",
+				c->ias, o->ttb1_granule ? o->ttb1_granule : "--granule");
+	o->ttb1 = (struct xlate_stage){c, tt1->root};
+}
+
+static int walk_image(struct walk_opts *o)
 {
 	bool nested = o->s2.format;
-	struct image_stage s1, s2;
+	struct image_stage s1, s2, tt1;
 	struct memimage img1, img2 = {0};
 	struct pt_mem mem = {0};
 	struct xlate_cfg xc = {0};
@@ -477,6 +593,8 @@ static int walk_image(const struct walk_opts *o)
 	stage_from_opts(&o->s1, nested ? STAGE_1 : STAGE_ANY, &s1);
 	if (nested)
 		stage_from_opts(&o->s2, STAGE_2, &s2);
+	if (o->ttb1_root || o->tbi)
+		ttb1_from_opts(o, &s1, &tt1);
 
 	open_image(&o->s1, &img1);
 	memimage_add_region(&img1, &mem);
@@ -554,6 +672,18 @@ int cmd_walk(int argc, char **argv)
 			o.cp.ipa = opt_geom("--ipa-cache", optarg);
 			o.cache = true;
 			break;
+		case OPT_TTB1_ROOT:
+			o.ttb1_root = optarg;
+			break;
+		case OPT_TTB1_IAS:
+			o.ttb1_ias = optarg;
+			break;
+		case OPT_TTB1_GRANULE:
+			o.ttb1_granule = optarg;
+			break;
+		case OPT_TBI:
+			o.tbi = optarg;
+			break;
 		case 'a':
 			if (parse_prot(optarg, &o.access) ||
 			    !(o.access & (PT_PROT_R | PT_PROT_W | PT_PROT_X)))
@@ -596,6 +726,9 @@ int cmd_walk(int argc, char **argv)
 		cli_usage_error(CMD, "%s is for --image mode, not with a scenario file",
 				stage_opts_any(&o.s1) ? stage_opts_first(&o.s1, b1, sizeof(b1))
 						      : stage_opts_first(&o.s2, b2, sizeof(b2)));
+	if (o.scenario && (o.ttb1_root || o.ttb1_ias || o.ttb1_granule || o.tbi))
+		cli_usage_error(CMD, "%s is for --image mode, not with a scenario file",
+				o.ttb1_root ? "--ttb1-root" : o.tbi ? "--tbi" : "--ttb1-ias");
 	if (!o.scenario && !o.s1.format)
 		cli_usage_error(CMD, "missing --format FMT for --image");
 	if (!o.scenario && stage_opts_any(&o.s2) && !o.s2.format)

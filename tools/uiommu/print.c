@@ -446,6 +446,11 @@ static void print_walk(FILE *f, const struct walk_report *w)
 {
 	const struct xlate_cfg *xc = w->xc;
 
+	if (w->ranges && w->ttb < 0) {
+		fputc('\n', f);
+		print_outcome(f, w);
+		return;
+	}
 	if (iotlb_hit(w)) {
 		fprintf(f, "\nIOTLB hit: no descriptor read.\n");
 	} else {
@@ -480,6 +485,25 @@ static void print_walk_line(FILE *f, const struct walk_report *w)
 	if (w->pasid >= 0)
 		fprintf(f, ", pasid %ld", w->pasid);
 	fputc('\n', f);
+	if (!w->ranges)
+		return;
+	if (w->tbi)
+		fprintf(f, "Top byte ignored (TBI): 0x%llx\n",
+			(unsigned long long)(w->iova >> 55 & 1 ? w->iova | 0xffULL << 56
+							       : w->iova & ~(0xffULL << 56)));
+	if (w->ttb == 0)
+		fprintf(f, "Table: TTB0 (bits [63:%u] all 0)\n", w->ttb0->cfg->ias);
+	else if (w->ttb == 1)
+		fprintf(f, "Table: TTB1 (bits [63:%u] all 1), walked as 0x%llx\n",
+			w->ttb1->cfg->ias, (unsigned long long)w->walk_in);
+	else if (w->ttb1)
+		fprintf(f, "Table: none: in neither TTB0's range (bits [63:%u] all 0) nor "
+			   "TTB1's (bits [63:%u] all 1)\n",
+			w->ttb0->cfg->ias, w->ttb1->cfg->ias);
+	else
+		fprintf(f, "Table: none: not in TTB0's range (bits [63:%u] all 0), and TTB1 "
+			   "is disabled\n",
+			w->ttb0->cfg->ias);
 }
 
 void walk_print_text(FILE *f, const struct walk_report *w)
@@ -490,7 +514,15 @@ void walk_print_text(FILE *f, const struct walk_report *w)
 		w->description ? w->description : "");
 	print_walk_line(f, w);
 	fputc('\n', f);
-	if (xc->s1.cfg)
+	if (w->ranges) {
+		describe_stage(f, "TTB0   ", w->s1_name, w->ttb0->cfg, w->ttb0->root,
+			       !!xc->s2.cfg);
+		if (w->ttb1)
+			describe_stage(f, "TTB1   ", NULL, w->ttb1->cfg, w->ttb1->root,
+				       !!xc->s2.cfg);
+		else
+			fprintf(f, "  TTB1     disabled (EPD1)\n");
+	} else if (xc->s1.cfg)
 		describe_stage(f, "stage 1", w->s1_name, xc->s1.cfg, xc->s1.root, !!xc->s2.cfg);
 	else
 		fprintf(f, "  stage 1  off\n");
@@ -658,6 +690,15 @@ json_t *walk_json(const struct walk_report *w)
 		      json_stage(xc->s2.cfg, xc->s2.root), "read_count", (int)w->rec->n, "reads",
 		      reads, "iotlb_hit", iotlb_hit(w), "hits", json_hits(w),
 		      w->reason == PT_OK ? "result" : "fault", out);
+	if (o && w->ranges) {
+		/* Stage 1 with two ranges: which table, and what the walk translated. */
+		json_object_set_new(o, "ttb", w->ttb >= 0 ? json_integer(w->ttb) : json_null());
+		json_object_set_new(o, "tbi", json_boolean(w->tbi));
+		json_object_set_new(o, "walk_input", w->ttb >= 0 ? jhex(w->walk_in) : json_null());
+		json_object_set_new(o, "ttb0", json_stage(w->ttb0->cfg, w->ttb0->root));
+		json_object_set_new(o, "ttb1", w->ttb1 ? json_stage(w->ttb1->cfg, w->ttb1->root)
+						       : json_null());
+	}
 	return o;
 }
 

@@ -20,6 +20,17 @@ struct walk_report {
 	uint64_t iova;
 	unsigned int access; /* PT_PROT_* */
 	long pasid;	     /* -1: none */
+	/*
+	 * Stage 1 with two VA ranges (walk --ttb1-root / --tbi, as an SMMUv3
+	 * CD): ttb the table the address selected (0, 1; -1 in neither
+	 * range: a stage-1 translation fault, nothing read), walk_in what
+	 * the walk translated, tbi whether the top byte was ignored.
+	 */
+	bool ranges;
+	int ttb;
+	bool tbi;
+	uint64_t walk_in;
+	const struct xlate_stage *ttb0, *ttb1; /* TTB1 NULL: disabled */
 	const struct xlate_record *rec;
 	enum pt_fault_reason reason; /* PT_OK: res is valid, else fault */
 	const struct xlate_result *res;

@@ -282,11 +282,16 @@ int rs_get_device(struct rl *rl, json_t *obj, const char *opath, bool required, 
 
 int rs_get_table(struct rl *rl, json_t *obj, const char *opath, int *table)
 {
+	return rs_get_table_at(rl, obj, opath, "table", table);
+}
+
+int rs_get_table_at(struct rl *rl, json_t *obj, const char *opath, const char *key, int *table)
+{
 	const struct run_machine_desc *m = &rl->sc->m;
 	const char *s = m->tables[0].name;
 	char p[JF_PBUF], list[256];
 	size_t n = 0;
-	int ret = jf_get_str(&rl->jf, obj, opath, "table", false, &s);
+	int ret = jf_get_str(&rl->jf, obj, opath, key, false, &s);
 
 	if (ret < 0)
 		return ret;
@@ -297,7 +302,7 @@ int rs_get_table(struct rl *rl, json_t *obj, const char *opath, int *table)
 		}
 		n = jf_add(list, sizeof(list), n, "%s%s", i ? ", " : "", m->tables[i].name);
 	}
-	jf_child(p, sizeof(p), opath, "table");
+	jf_child(p, sizeof(p), opath, key);
 	return err(rl, p, false, "no guest page table \"%.40s\" (page_tables: %s)", s, list);
 }
 

@@ -180,6 +180,8 @@ struct run_step {
 	uint32_t ssid;
 	uint16_t asid;
 	bool cd_stall, epd0, cd_valid, record;
+	int ttb1_table;	  /* the guest stage-1 index serving TTB1's range, -1: EPD1 */
+	unsigned int tbi; /* CD.TBI */
 	/* ste */
 	struct guest_ste ste;
 	bool ste_raw;

@@ -42,6 +42,8 @@ int rs_parse_action_expect(struct rl *rl, json_t *obj, struct run_step *st, bool
 int rs_get_device(struct rl *rl, json_t *obj, const char *opath, bool required, int *dev);
 /* "table": a guest page table's name (default the first one). */
 int rs_get_table(struct rl *rl, json_t *obj, const char *opath, int *table);
+/* The same for the table named by @key (default: the first table). */
+int rs_get_table_at(struct rl *rl, json_t *obj, const char *opath, const char *key, int *table);
 /* "access": "read" or "write" (PT_PROT_R / _W, -1 absent). */
 int rs_get_access(struct rl *rl, json_t *obj, const char *opath, int *access);
 /* An SMMU event type by name, "any" (-1), or with @abort_ok "abort" (0). */

@@ -37,7 +37,7 @@ static const char *const *const step_keys[RS_NR] = {
 	[RS_GUEST_UNMAP] =
 		(const char *const[]){"step", "note", "table", "iova", "size", "expect", NULL},
 	[RS_CD] = (const char *const[]){"step", "note", "device", "ssid", "table", "asid", "stall",
-					"epd0", "valid", "record", NULL},
+					"epd0", "valid", "record", "ttb1", "tbi", NULL},
 	[RS_STE] = (const char *const[]){"step", "note", "device", "config", "cdmax", "s1dss",
 					 "s1stalld", "words", "expect", NULL},
 	[RS_INVALIDATE] = (const char *const[]){"step", "note", "commands", "expect", NULL},
@@ -381,6 +381,16 @@ static int parse_cd(struct rl *rl, json_t *o, struct run_step *st)
 	if (ret < 0)
 		return ret;
 	st->asid = ret == 1 ? (uint16_t)v : 0;
+	st->ttb1_table = -1;
+	if (json_object_get(o, "ttb1")) {
+		ret = rs_get_table_at(rl, o, st->path, "ttb1", &st->ttb1_table);
+		if (ret < 0)
+			return ret;
+	}
+	ret = jf_get_small(&rl->jf, o, st->path, "tbi", 0, 3, &v);
+	if (ret < 0)
+		return ret;
+	st->tbi = ret == 1 ? (unsigned int)v : 0;
 	st->cd_valid = st->record = true;
 	if (jf_get_bool(&rl->jf, o, st->path, "stall", &st->cd_stall) < 0 ||
 	    jf_get_bool(&rl->jf, o, st->path, "epd0", &st->epd0) < 0 ||

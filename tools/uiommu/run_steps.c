@@ -482,8 +482,21 @@ static void step_cd(struct run_ctx *c, const struct run_step *st)
 		.record = st->record,
 	};
 	uint64_t w[8], gpa;
+	char ttb1[96] = "";
 	int ret = 0;
 
+	if (st->ttb1_table >= 0) {
+		const struct run_table *t1 = &c->sc->m.tables[st->ttb1_table];
+
+		cd.ttb1_on = true;
+		cd.ttb1 = guest_s1_root(&c->s1[st->ttb1_table]);
+		cd.ias1 = t1->ias;
+		cd.granule1_shift = t1->granule_shift;
+		snprintf(ttb1, sizeof(ttb1), ", TTB1 0x%llx (%s), %u-bit, %lluK",
+			 (unsigned long long)cd.ttb1, t1->name, t1->ias,
+			 (1ULL << t1->granule_shift) >> 10);
+	}
+	cd.tbi = st->tbi;
 	if (!rd->cd_table) {
 		ret = guest_mem_alloc(&c->gm, (uint64_t)GUEST_CD_SIZE << cd_log2(d), 64,
 				      &rd->cd_table);
@@ -501,14 +514,19 @@ static void step_cd(struct run_ctx *c, const struct run_step *st)
 	if (!ret)
 		ret = guest_cd_write(&c->gm, gpa, w);
 	run_report_summary(
-		c->r, "%s CD %u at GPA 0x%llx: %sASID %u, TTB0 0x%llx (%s), %u-bit, %lluK%s%s%s",
+		c->r, "%s CD %u at GPA 0x%llx: %sASID %u, TTB0 0x%llx (%s), %u-bit, %lluK%s%s%s%s%s",
 		d->name, st->ssid, (unsigned long long)gpa, st->cd_valid ? "" : "invalid, ",
 		st->asid, (unsigned long long)cd.ttb0, t->name, t->ias,
-		(1ULL << t->granule_shift) >> 10, st->cd_stall ? ", stall" : "",
+		(1ULL << t->granule_shift) >> 10, ttb1, st->cd_stall ? ", stall" : "",
 		st->epd0 ? ", TTB0 walks disabled (EPD0)" : "",
+		st->tbi == 3	 ? ", top byte ignored (TBI)"
+		: st->tbi == 2 ? ", top byte ignored in TTB1's range (TBI)"
+		: st->tbi == 1 ? ", top byte ignored in TTB0's range (TBI)"
+			       : "",
 		st->record ? "" : ", faults not recorded");
-	run_report_verbose(c->r, "CD words 0x%016llx 0x%016llx", (unsigned long long)w[0],
-			   (unsigned long long)w[1]);
+	run_report_verbose(c->r, "CD words 0x%016llx 0x%016llx 0x%016llx",
+			   (unsigned long long)w[0], (unsigned long long)w[1],
+			   (unsigned long long)w[2]);
 	if (ret)
 		run_report_fail(c->r, "cannot write the CD: %s", strerror(-ret));
 }

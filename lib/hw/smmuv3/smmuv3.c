@@ -103,7 +103,9 @@ static void smmuv3_init_idr(struct smmuv3 *s)
 	if (s->p.httu)
 		idr0 |= 2u << 6;	/* HTTU: access flag and dirty state */
 	if (!s->p.stall)
-		idr0 |= 1u << 24;	/* STALL_MODEL: 0b01 stall not supported, else 0b00 */
+		idr0 |= 1u << 24;	/* STALL_MODEL: 0b01 stall not supported */
+	else if (s->p.stall_force)
+		idr0 |= 2u << 24;	/* 0b10 stall forced (else 0b00: stall configurable) */
 	idr0 |= 1u << 26;		/* TERM_MODEL: terminate = abort */
 	idr0 |= 1u << 27;		/* ST_LEVEL: 2-level stream table */
 	s->idr[0] = idr0;
@@ -163,6 +165,7 @@ int smmuv3_new(const struct smmuv3_params *p, const struct pt_mem *mem, struct s
 	if (!s)
 		return -ENOMEM;
 	s->p = *p;
+	s->p.stall |= p->stall_force;
 	s->mem = mem;
 	s->priqs = p->priqs ? p->priqs : SMMU_Q_MAX_LOG2;
 	if (s->p.stall) {

@@ -213,6 +213,14 @@ struct smmuv3_params {
 	bool stall;
 	unsigned int stall_max;
 	/*
+	 * With stall: IDR0.STALL_MODEL = 0b10, stall forced (implies stall).
+	 * Every fault of a translating stage stalls: CD.S = 0 is ILLEGAL
+	 * (C_BAD_CD), and so are STE.S2S = 0 with stage 2 on and S1STALLD = 1
+	 * with stage 1 on (C_BAD_STE; S1STALLD is ILLEGAL with any
+	 * STALL_MODEL but 0b00).
+	 */
+	bool stall_force;
+	/*
 	 * IDR0.PRI: the PRI queue (PRIQ_* registers, CR0.PRIQEN,
 	 * IRQ_CTRL.PRIQ_IRQEN, GERROR.PRIQ_ABT_ERR), smmuv3_pri_request()
 	 * and CMD_PRI_RESP. priqs: IDR1.PRIQS (largest queue, log2, 1..19;
@@ -325,6 +333,34 @@ int smmuv3_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 int smmuv3_ats_translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3_result *r);
 
 /*
+ * Which stage-1 table a CD's address space gives input address @addr
+ * (IHI 0070 §3.4.1, VMSAv8-64's two VA ranges). CD.TBI (@tbi: bit 0 for
+ * TTB0's range, bit 1 for TTB1's; the range is the one bit 55 names)
+ * makes bits [63:56] copies of bit 55: the top byte is ignored for the
+ * range check and the walk. Then an address whose bits [63:ias0] are all
+ * 0 uses TTB0, one whose bits [63:ias1] are all 1 uses TTB1, and any
+ * other is in neither range: a stage-1 Translation fault. @ias0 / @ias1
+ * are 64 - TxSZ, or 0 for a table that EPDx disables (its TxSZ is then
+ * IGNORED): addresses whose bit 55 names it select it, and fault there.
+ */
+struct smmuv3_tt_sel {
+	int ttb;     /* 0 or 1; -1: in neither range (the gap) */
+	bool tbi;    /* the top byte was ignored */
+	uint64_t va; /* @addr with TBI applied (the tag-stripped address) */
+	uint64_t in; /* the walk's input: va for TTB0, va's low ias1 bits for TTB1 */
+};
+void smmuv3_select_tt(uint64_t addr, unsigned int tbi, unsigned int ias0, unsigned int ias1,
+		      struct smmuv3_tt_sel *sel);
+
+/*
+ * lib/xlate tag bit of a walk through TTB1: the model keeps its stage-1
+ * entries under {VMID, ASID | SMMU_TAG_TTB1} (ASIDs have 16 bits), apart
+ * from TTB0's, because the walk's input is the TTB1-range address's low
+ * IAS bits (smmuv3_tt_sel.in), which a TTB0 address may share.
+ */
+#define SMMU_TAG_TTB1 (1u << 16)
+
+/*
  * What one translation read, for tests that check where guest-written
  * structures led the SMMU: the structure fetches (STE, L1STD, L1CD, CD) at
  * their physical addresses, the stage-2 walks that translated the L1CD and
@@ -341,6 +377,8 @@ struct smmuv3_trace {
 	unsigned int ns2; /* stage-2 walks of L1CD / CD fetches (at most 2 stored) */
 	struct xlate_record s2[2];
 	struct xlate_record walk; /* n = 0 when no walk ran */
+	int ttb;		  /* stage 1: the table selected (0, 1), -1 none or no stage 1 */
+	uint64_t walk_in;	  /* the address the walk translated (smmuv3_tt_sel.in) */
 };
 
 /* smmuv3_translate() that also fills @tr (set for the call's duration, this thread only). */

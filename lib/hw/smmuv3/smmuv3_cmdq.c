@@ -35,6 +35,11 @@
  * transaction can be using a structure torn between old and new, as the
  * architecture promises (smmuv3_ste.c).
  *
+ * Stage 1 through TTB1 is cached under ASID | SMMU_TAG_TTB1 (see
+ * smmuv3.h): TLBI_NH_ASID drops both tags; TLBI_NH_VA / VAA of a VA
+ * whose bit 55 is 1 (a TTB1-range VA, the top byte ignored) reach TTB1's
+ * entries (inv_va).
+ *
  * Range invalidation (SMMUv3.2 RIL): TG = 0 names one address (any leaf
  * containing it); TG != 0 names (NUM + 1) << SCALE pages of the granule
  * TG selects (1: 4K, 2: 16K, 3: 64K), TTL the leaf level (0: unknown).
@@ -75,6 +80,43 @@
 
 #include "hw/smmuv3/smmuv3_priv.h"
 
+/*
+ * TLBI_NH_VA / VAA of [addr, addr + size): bit 55 names the range (the
+ * top byte is ignored, as TBI may have made it a tag). A TTB0-range VA is
+ * the walk's input as it is, the top byte cleared. A TTB1-range VA was
+ * walked as its low IAS bits under ASID | SMMU_TAG_TTB1, and the command
+ * does not say the CD's T1SZ: the VA is invalidated at every IAS a TTB1
+ * walk has used (s->ttb1_ias_seen) for which it is in TTB1's range (bits
+ * [63:ias] all 1), which is more than asked only for contexts of that
+ * ASID (allowed). The fence pairs with the translation's RMW that sets an
+ * IAS's bit before its walk: either this reads the bit, or that walk
+ * starts after the table update this invalidation follows.
+ */
+static void inv_va(struct smmuv3 *s, uint16_t vmid, uint32_t asid, uint64_t addr, uint64_t size,
+		   unsigned int flags, int lvl)
+{
+	const uint64_t top = SMMU_MASK(63, 56);
+	uint64_t seen;
+
+	if (!(addr >> 55 & 1)) {
+		xlate_inv_range(s->cache, vmid, asid, addr & ~top, size, flags, lvl);
+		return;
+	}
+	addr |= top;
+	if (asid != XLATE_ANY_ASID)
+		asid |= SMMU_TAG_TTB1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	seen = __atomic_load_n(&s->ttb1_ias_seen, __ATOMIC_RELAXED);
+	for (; seen; seen &= seen - 1) {
+		unsigned int ias = (unsigned int)__builtin_ctzll(seen);
+		uint64_t in = addr & ((1ULL << ias) - 1), room = (1ULL << ias) - in;
+
+		if (~addr >> ias)
+			continue;
+		xlate_inv_range(s->cache, vmid, asid, in, size < room ? size : room, flags, lvl);
+	}
+}
+
 static void inv_range(struct smmuv3 *s, bool ipa, uint16_t vmid, uint32_t asid,
 		      const uint64_t cmd[2])
 {
@@ -100,7 +142,7 @@ static void inv_range(struct smmuv3 *s, bool ipa, uint16_t vmid, uint32_t asid,
 	if (ipa)
 		xlate_inv_ipa(s->cache, vmid, addr, size, flags, lvl);
 	else
-		xlate_inv_range(s->cache, vmid, asid, addr, size, flags, lvl);
+		inv_va(s, vmid, asid, addr, size, flags, lvl);
 }
 
 static void cfgi_ste_range(struct smmuv3 *s, uint32_t sid, unsigned int range)
@@ -235,8 +277,10 @@ static enum smmuv3_cerror cmd_exec(struct smmuv3 *s, const uint64_t cmd[2])
 			if (c)
 				xlate_inv_vmid(c, vmid);
 		} else if (op == SMMU_CMD_TLBI_NH_ASID) {
-			if (c)
+			if (c) {
 				xlate_inv_asid(c, vmid, asid);
+				xlate_inv_asid(c, vmid, asid | SMMU_TAG_TTB1);
+			}
 		} else {
 			inv_range(s, false, vmid, op == SMMU_CMD_TLBI_NH_VA ? asid : XLATE_ANY_ASID,
 				  cmd);

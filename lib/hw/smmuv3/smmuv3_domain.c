@@ -28,12 +28,14 @@
  * streams). Its CD (smmuv3_make_s1_cd): T0SZ 16, TG0 4K, IRGN0 / ORGN0
  * WBWA, SH0 inner, EPD1, V, IPS 48 bits, AA64, R, A, ASET, the ASID,
  * TTB0, MAIR attr 0 normal write-back; HA | HD with DIRTY_TRACKING; S
- * when the domain has a fault queue and the device can stall. The STE
+ * when the domain has a fault queue and the device can stall, and always
+ * with STALL_MODEL 0b10 (stall forced: S = 0 is ILLEGAL). The STE
  * (smmuv3_make_cdtable_ste): Config S1 translate, S1ContextPtr of the
  * device's CD table (smmuv3_cd.c), S1Fmt, S1CDMax = the device's SSID
  * bits, S1DSS (SSID0: a RID on a stage-1 domain uses CD 0; terminate: a
  * blocked RID with PASIDs), S1CIR / S1COR WBRA, S1CSH inner, S1STALLD
- * when the SMMU stalls and the device cannot, EATS = 0b01 with ATS.
+ * when the SMMU's stall is configurable (0b00) and the device cannot
+ * stall, EATS = 0b01 with ATS.
  * Unmap: TLBI_NH_VA (VMID 0, ASID) over the range (range commands with
  * IDR3.RIL), TLBI_NH_ASID above 1 GiB, CMD_SYNC, then CMD_ATC_INV to ATS
  * devices using it (the RID without SSV, each PASID with it). Free:
@@ -45,8 +47,9 @@
  * S2VMID, S2T0SZ 16, S2SL0 from the table, S2TG 4K, S2PS 48 bits, S2AA64,
  * S2R (record faults), S2PTW for a nesting parent; S2S when the domain
  * has a fault queue and the device can stall (stage-2 faults then become
- * page requests); EATS = 0b01 for a device with ATS (whose IOPF is PRI
- * instead). A stage 2 serves no PASID (set_dev_pasid: EINVAL, as Linux);
+ * page requests), and always with stall forced; EATS = 0b01 for a device
+ * with ATS (whose IOPF is PRI instead), except with stall forced (EATS
+ * 0b01 with S2S is ILLEGAL). A stage 2 serves no PASID (set_dev_pasid: EINVAL, as Linux);
  * a RID cannot move to one while PASIDs are attached (EBUSY).
  *
  * Map and unmap (the core's, under its lock for this domain; the doorbell
@@ -96,7 +99,8 @@
  * to CD.S with S1STALLD; Linux passes the guest's bit through), unless it
  * is an ATS device, whose Translation Requests never stall (the guest's
  * S1STALLD stands: CD.S = 1 under S1STALLD = 0 is legal, and its faults
- * go through PRI); without stall S1STALLD is ILLEGAL, so it is cleared. A
+ * go through PRI); without stall, and with stall forced, S1STALLD is
+ * ILLEGAL, so it is cleared (and the guest's CD.S = 0 is C_BAD_CD). A
  * stage-1 translate attach needs the device's vDEVICE on the vIOMMU
  * (ENOENT), whose vSID its events will carry; abort and bypass do not
  * (Linux's GBPA case).
@@ -148,10 +152,15 @@ void smmuv3_make_s2_ste(const struct smmuv3_master *master, const struct smmuv3_
 		ste[2] |= STE2_PTW;
 	if (s2->dirty)
 		ste[2] |= STE2_HA | STE2_HD;
-	if (master->can_stall && __atomic_load_n(&s2->domain.sink, __ATOMIC_ACQUIRE))
+	if ((master->can_stall && __atomic_load_n(&s2->domain.sink, __ATOMIC_ACQUIRE)) ||
+	    master->smmu->stall_force)
 		ste[2] |= STE2_S;
-	/* Translation requests served: full ATS (never with S2S: no device has both). */
-	if (master->ats)
+	/*
+	 * Translation requests served: full ATS (never with S2S: a device that
+	 * can stall has no ATS; with stall forced, S2S is needed and EATS 0b01
+	 * ILLEGAL with it, so a stage 2 serves no Translation Request).
+	 */
+	if (master->ats && !master->smmu->stall_force)
 		ste[1] |= STE1_EATS_TRANS;
 	ste[3] = s2->pt.root & STE3_S2TTB_MASK;
 }
@@ -167,8 +176,9 @@ void smmuv3_make_s1_cd(const struct smmuv3_master *master, const struct smmuv3_d
 		CD0_AA64 | CD0_R | CD0_A | CD0_ASET | (uint64_t)s1->asid << CD0_ASID_SHIFT;
 	if (s1->dirty)
 		cd[0] |= CD0_HA | CD0_HD;
-	if (master->can_stall && __atomic_load_n(&s1->domain.sink, __ATOMIC_ACQUIRE))
-		cd[0] |= CD0_S;
+	if ((master->can_stall && __atomic_load_n(&s1->domain.sink, __ATOMIC_ACQUIRE)) ||
+	    master->smmu->stall_force)
+		cd[0] |= CD0_S; /* stall forced: S = 0 is ILLEGAL */
 	cd[1] = s1->pt.root & CD1_TTB0_MASK;
 	cd[3] = CD3_MAIR_NORMAL;
 }
@@ -184,8 +194,11 @@ void smmuv3_make_cdtable_ste(const struct smmuv3_master *master, unsigned int s1
 		 ((uint64_t)(uintptr_t)cd->base & STE0_S1CTXPTR_MASK) |
 		 (uint64_t)cd->cdmax << STE0_S1CDMAX_SHIFT;
 	ste[1] = (uint64_t)s1dss | STE1_S1C_WBRA_ISH;
-	/* Stall is the CD's to ask for (CD.S); a device that cannot take it never gets it. */
-	if (master->smmu->stall && !master->can_stall)
+	/*
+	 * Stall is the CD's to ask for (CD.S); a device that cannot take it
+	 * never gets it. S1STALLD is ILLEGAL unless stall is configurable.
+	 */
+	if (master->smmu->stall && !master->smmu->stall_force && !master->can_stall)
 		ste[1] |= STE1_S1STALLD;
 	if (master->ats)
 		ste[1] |= STE1_EATS_TRANS;
@@ -688,11 +701,13 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 	case STE_CFG_S1_TRANS:
 		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
 		/* EATS as the guest's vSTE asks, when the device has ATS (Linux: enable_ats). */
-		ste[2] &= ~STE2_S; /* stage-2 faults are the host's, never the guest's requests */
+		/* Stage-2 faults are the host's, never the guest's requests (unless forced). */
+		if (!master->smmu->stall_force)
+			ste[2] &= ~STE2_S;
 		ste[0] = STE0_V | (uint64_t)STE_CFG_NESTED << STE0_CFG_SHIFT |
 			 (nested->ste[0] & ~STE0_CFG_MASK);
 		ste[1] &= ~STE1_EATS_MASK;
-		if (master->ats)
+		if (master->ats && !master->smmu->stall_force) /* EATS 0b01 with S2S: ILLEGAL */
 			ste[1] |= nested->ste[1] & STE1_EATS_MASK;
 		ste[1] |= (nested->ste[1] & ~STE1_EATS_MASK) | STE1_MEV;
 		/*
@@ -706,14 +721,15 @@ static int smmuv3_nested_attach(struct iommu_domain *domain, struct udev *dev)
 		 * that its CD.S = 1 under S1STALLD = 0, which the architecture
 		 * allows, works as on hardware instead of being C_BAD_CD.
 		 */
-		if (!master->smmu->stall)
+		if (!master->smmu->stall || master->smmu->stall_force)
 			ste[1] &= ~STE1_S1STALLD;
 		else if (!master->can_stall && !master->ats)
 			ste[1] |= STE1_S1STALLD;
 		break;
 	case STE_CFG_BYPASS:
 		smmuv3_make_s2_ste(master, vsmmu->s2, ste);
-		ste[2] &= ~STE2_S;
+		if (!master->smmu->stall_force)
+			ste[2] &= ~STE2_S;
 		ste[1] &= ~STE1_EATS_MASK;
 		break;
 	default:

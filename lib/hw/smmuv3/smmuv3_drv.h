@@ -156,6 +156,7 @@ struct smmuv3_iommu {
 
 	/* What the ID registers said at probe. */
 	bool s1p, s2p, httu_dirty, stall, ril, cd2l, pri, ats, asid16;
+	bool stall_force; /* IDR0.STALL_MODEL 0b10: every master stalls (CD.S, S2S) */
 	unsigned int sid_bits, ssid_bits;
 
 	/*

@@ -22,7 +22,11 @@
  * later group. Then -EAGAIN: the caller waits for the response
  * (smmuv3_ep_prg_wait) and, on Success, tries the access again; anything
  * else fails it. The SMMU sees the requests as they would come over the
- * link: one PRI queue record each, in order.
+ * link: one PRI queue record each, in order. A Response Failure (the
+ * SMMU answers one itself with PRIQEN = 0 or PRIQ_ABT_ERR active, and
+ * CMD_PRI_RESP Resp 0b00 sends one) sets the capability's Response
+ * Failure: no page request until software clears Enable, writes Reset and
+ * sets Enable again (pcie_ep.c); an access that faults meanwhile fails.
  *
  * Concurrency: pcie_ep.c's lock; nothing here calls into the SMMU while
  * holding it (messages from the SMMU come with the SMMU's lock held).
@@ -53,7 +57,9 @@ int smmuv3_ep_new(const struct smmuv3_ep_params *p, struct smmuv3_ep **out)
 		ufree(ep);
 		return -ENOMEM;
 	}
-	pcie_prg_enable(&ep->core, p->pri, SMMU_PRG_FAILURE);
+	pcie_pri_init(&ep->core, false, SMMU_PRG_FAILURE);
+	if (p->pri)
+		pcie_prg_enable(&ep->core, true, SMMU_PRG_FAILURE);
 	if (p->pri_alloc)
 		pcie_prg_set_alloc(&ep->core, p->pri_alloc);
 	*out = ep;
@@ -104,6 +110,16 @@ void smmuv3_ep_set_pri_alloc(struct smmuv3_ep *ep, unsigned int alloc)
 void smmuv3_ep_prg_abort(struct smmuv3_ep *ep)
 {
 	pcie_prg_abort(&ep->core, SMMU_PRG_FAILURE);
+}
+
+uint32_t smmuv3_ep_pri_cfg_read(struct smmuv3_ep *ep, unsigned int off, unsigned int size)
+{
+	return pcie_pri_cfg_read(&ep->core, off, size);
+}
+
+int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size, uint32_t val)
+{
+	return pcie_pri_cfg_write(&ep->core, off, size, val);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -215,11 +231,12 @@ int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct
 		ppr.last = k + 1 == granted;
 		if (smmuv3_pri_request(s, &ppr) == -EINVAL) {
 			/* Nothing was sent (the same for every page): nothing will answer. */
-			struct smmuv3_prg_resp none = {.prgi = ppr.prgi, .code = SMMU_PRG_FAILURE};
-
-			smmuv3_ep_prg_resp(ep, &none);
+			pcie_prg_cancel(&ep->core, ppr.prgi, SMMU_PRG_FAILURE);
 			break;
 		}
+		/* A Response Failure (the SMMU's own) came back: send no more. */
+		if (!ppr.last && pcie_pri_failed(&ep->core))
+			break;
 	}
 	*prgi = ppr.prgi;
 	return -EAGAIN;

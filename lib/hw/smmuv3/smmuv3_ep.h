@@ -94,6 +94,13 @@ int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct
 			    uint64_t len, struct smmuv3_result *r, uint16_t *prgi);
 /* Software writes the Outstanding Page Request Allocation (pcie_prg_set_alloc()). */
 void smmuv3_ep_set_pri_alloc(struct smmuv3_ep *ep, unsigned int alloc);
+/*
+ * The function's PRI capability (pcie_pri_cfg_read/_write: Control,
+ * Status with Response Failure / Unexpected PRG Index / Stopped, capacity,
+ * allocation). A group the function gives up on gets SMMU_PRG_FAILURE.
+ */
+uint32_t smmuv3_ep_pri_cfg_read(struct smmuv3_ep *ep, unsigned int off, unsigned int size);
+int smmuv3_ep_pri_cfg_write(struct smmuv3_ep *ep, unsigned int off, unsigned int size, uint32_t val);
 
 /* The endpoint's counters (pcie_ep.h). */
 void smmuv3_ep_get_stats(struct smmuv3_ep *ep, struct pcie_ep_stats *st);

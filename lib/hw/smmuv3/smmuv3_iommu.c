@@ -87,7 +87,10 @@
  * the last). A paging domain with a fault queue (the core's sink) on a
  * device that can stall gets CD.S (stage 1) or STE.S2S (stage 2): its
  * faults become page requests, for the RID's domain or, with SSV, the
- * PASID's.
+ * PASID's. With STALL_MODEL 0b10 (stall forced) every CD has S and every
+ * stage-2 STE S2S, as Linux's ARM_SMMU_FEAT_STALL_FORCE makes every
+ * master stall_enabled; a fault of a domain without a fault queue is then
+ * answered RESUME Abort at once.
  *
  * Locks, outermost first: the core's (idev->lock, vIOMMU lock) around
  * attach; evtq_lock or priq_lock; report_lock (read while an event is delivered; write
@@ -451,6 +454,7 @@ static int smmuv3_iommu_reset(struct smmuv3_iommu *smmu)
 	smmu->s1p = idr0 >> 1 & 1;
 	smmu->httu_dirty = (idr0 >> 6 & 3) == 2;
 	smmu->stall = (idr0 >> 24 & 3) != 1;
+	smmu->stall_force = (idr0 >> 24 & 3) == 2;
 	smmu->ril = idr3 >> 10 & 1;
 	smmu->cd2l = idr0 >> 19 & 1;
 	smmu->pri = idr0 >> 16 & 1;
@@ -689,7 +693,12 @@ struct udev *smmuv3_iommu_dev_create(struct smmuv3_iommu *smmu, const struct smm
 		snprintf(master->name, sizeof(master->name), "%s", p->name);
 	else
 		snprintf(master->name, sizeof(master->name), "%s:%04x", smmu->name, p->sid);
-	master->can_stall = p->can_stall && smmu->stall;
+	/*
+	 * Linux's stall_enabled: a master that says it can stall on an SMMU
+	 * that can, and every master when stalls are forced (CD.S = 0 and
+	 * S2S = 0 are then ILLEGAL).
+	 */
+	master->can_stall = (p->can_stall && smmu->stall) || smmu->stall_force;
 	master->msi = !p->no_msi;
 	master->resv = (struct iommu_resv_region){
 		.start = SMMUV3_MSI_IOVA_BASE,

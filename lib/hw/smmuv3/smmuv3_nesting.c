@@ -116,14 +116,16 @@ void smmuv3_nesting_apply(const struct smmuv3_master *master, struct smmuv3_doma
 		smmuv3_make_abort_ste(ste);
 		break;
 	case IOMMU_PASID_CONFIG_TRANSLATE:
-		ste[2] &= ~STE2_S; /* stage-2 faults are the host's, never the guest's requests */
+		/* Stage-2 faults are the host's, never the guest's requests (unless forced). */
+		if (!s2->smmu->stall_force)
+			ste[2] &= ~STE2_S;
 		ste[0] = STE0_V | (uint64_t)STE_CFG_NESTED << STE0_CFG_SHIFT |
 			 (s2->s1_ctxptr & STE0_S1CTXPTR_MASK) |
 			 ((uint64_t)s2->s1fmt << STE0_S1FMT_SHIFT & STE0_S1FMT_MASK) |
 			 ((uint64_t)s2->s1cdmax << STE0_S1CDMAX_SHIFT & STE0_S1CDMAX_MASK);
 		ste[1] |= ((uint64_t)s2->s1dss & STE1_S1DSS_MASK) | STE1_MEV;
-		if (!master->can_stall && s2->smmu->stall)
-			ste[1] |= STE1_S1STALLD; /* ILLEGAL when the SMMU cannot stall */
+		if (!master->can_stall && s2->smmu->stall && !s2->smmu->stall_force)
+			ste[1] |= STE1_S1STALLD; /* ILLEGAL unless stall is configurable */
 		break;
 	default: /* none, BYPASS: stage 2 only */
 		break;

@@ -91,6 +91,14 @@ struct smmuv3 {
 	 */
 	uint32_t xregs_seq;
 	struct smmuv3_xregs xregs;
+	/*
+	 * Bit n: a translation has walked through TTB1 with an IAS of n bits
+	 * (so the caches may hold entries under SMMU_TAG_TTB1 for inputs of n
+	 * bits). Set before that walk with a sequentially consistent RMW, never
+	 * cleared; TLBI_NH_VA / VAA of a TTB1-range VA invalidate at these IASs
+	 * alone (smmuv3_cmdq.c's inv_va()).
+	 */
+	uint64_t ttb1_ias_seen;
 	struct smmuv3_queue cmdq, evtq, priq;
 	struct smmuv3_irq_cfg priq_irq;
 	uint32_t priqs; /* IDR1.PRIQS: the largest PRI queue (log2) */
@@ -153,13 +161,15 @@ struct smmuv3_dcfg {
 	uint8_t kind;
 	bool s1, s2;	    /* stages enabled */
 	bool s1_record, s2_record; /* CD.R, STE.S2R */
-	bool epd0;	    /* stage 1: TTB0 walks disabled */
+	bool epd0, epd1;    /* stage 1: TTB0 / TTB1 walks disabled */
+	uint8_t tbi;	    /* CD.TBI: bit 0 TTB0's range, bit 1 TTB1's: top byte ignored */
 	bool s1_stall, s2_stall; /* CD.S, STE.S2S: faults of that stage stall */
 	bool ats;	    /* effective STE.EATS = 0b01: translation requests served */
 	uint16_t vmid;
 	uint16_t asid;
 	uint16_t s1_event;  /* abort-with-event decided at decode: F_STREAM_DISABLED (S1DSS) */
-	struct smmuv3_stage_cfg st[2];
+	struct smmuv3_stage_cfg st[2]; /* stage 1 through TTB0, stage 2 */
+	struct smmuv3_stage_cfg tt1;   /* stage 1 through TTB1 (T1SZ, TG1, TTB1) */
 };
 
 _Static_assert(sizeof(struct smmuv3_dcfg) <= XLATE_CFGC_BYTES, "dcfg fits the config cache");

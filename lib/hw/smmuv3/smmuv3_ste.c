@@ -23,27 +23,42 @@
  *    IGNORED with stage 2), and for stage 2: S2AA64 = 0,
  *    S2ENDI = 1, S2TG 0b11, S2T0SZ outside 16..39, S2SL0 illegal for the
  *    granule or needing more than 16 concatenated tables, S2S = 1 without
- *    stall, S2HA/S2HD without HTTU, S2TTB beyond the effective S2PS.
+ *    stall, S2S = 0 with stall forced (STALL_MODEL 0b10), S2HA/S2HD
+ *    without HTTU, S2TTB beyond the effective S2PS.
  *  - CD: V = 0, ENDI = 1, AA64 = 0, TG0 0b11, T0SZ outside 16..39,
- *    HA/HD without HTTU, S = 1 without stall or with STE.S1STALLD, A = 0
- *    (TERM_MODEL = 1), TTB0 beyond the effective IPS: C_BAD_CD. A read
- *    that aborts is
- *    F_CD_FETCH. An L1CD with V = 0 is C_BAD_SUBSTREAMID, as is an SSID
- *    beyond S1CDMax and any SSID with S1CDMax = 0. A transaction
+ *    TG1 0b00, T1SZ outside 16..39, HA/HD without HTTU, S = 1 without
+ *    stall or with STE.S1STALLD, S = 0 with stall forced (STALL_MODEL
+ *    0b10), A = 0 (TERM_MODEL = 1), TTB0 or TTB1 beyond the effective
+ *    IPS: C_BAD_CD (TG1's encoding is not TG0's: 0b01 16K, 0b10 4K, 0b11
+ *    64K). A read that aborts is F_CD_FETCH. An L1CD with V = 0 is
+ *    C_BAD_SUBSTREAMID, as is an SSID beyond S1CDMax and any SSID with
+ *    S1CDMax = 0. A transaction
  *    without SSID on a substream STE follows S1DSS: terminate
  *    (F_STREAM_DISABLED), bypass stage 1, or CD 0; with S1DSS = SSID0
  *    one that selects SSID 0 is F_STREAM_DISABLED (§5.2). S1Fmt
  *    0b11 and S1DSS 0b11 are Reserved and act as 0b00. S1STALLD = 1 with
- *    stage 1 on is ILLEGAL without stall (STALL_MODEL 0b01). EATS is
+ *    stage 1 on is ILLEGAL unless STALL_MODEL is 0b00 (0b01 no stall,
+ *    0b10 stall forced: the STE cannot opt out). EATS is
  *    IGNORED without ATS; with it, 0b01 / 0b11 with S2S and 0b10 other
  *    than nested without S2S are ILLEGAL (see smmuv3_ats_translate()). A SubstreamID on a stream whose
- *    stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID. With CD.EPD0 = 1, T0SZ, TG0 and
- *    TTB0 are IGNORED (every TTB0 lookup is a translation fault).
+ *    stage 1 is off (Config 0b100, 0b110) is C_BAD_SUBSTREAMID. With
+ *    CD.EPDx = 1, TxSZ, TGx and TTBx are IGNORED (every lookup that
+ *    selects that table is a translation fault).
+ *  - Stage-1 table selection (smmuv3_select_tt): CD.TBI for the range
+ *    bit 55 names makes bits [63:56] copies of bit 55 (the top byte is
+ *    ignored for the range check and the walk); then bits [63:64-T0SZ]
+ *    all 0 select TTB0, bits [63:64-T1SZ] all 1 TTB1, and an address in
+ *    neither range is a stage-1 F_TRANSLATION (class IN, InputAddr the
+ *    address as issued, tag included), as is one whose table is
+ *    disabled (EPDx). A TTB1 walk translates the address's low 64-T1SZ
+ *    bits (lib/pt walks inputs below 2^IAS) and is cached under ASID |
+ *    SMMU_TAG_TTB1, so TTB0 and TTB1 entries never meet; TLBI_NH_VA /
+ *    VAA of a TTB1-range VA find them (smmuv3_cmdq.c).
  *  - IPS / S2PS above IDR5.OAS (48) are taken as 48.
  *  - Stage-2-only: an input address beyond IAS (48 bits) is F_ADDR_SIZE
  *    (S2 = 0, class IN); otherwise stage 2 checks it against S2T0SZ.
  *  - Nested: the CD pointer (and L1CD pointer) is an IPA, translated
- *    through stage 2 with class CD; TTB0 and every stage-1 table address
+ *    through stage 2 with class CD; TTB0 / TTB1 and every stage-1 table address
  *    go through stage 2 inside lib/xlate with class TT; the output IPA
  *    with class IN.
  *  - Faults of the walk become F_TRANSLATION, F_ADDR_SIZE, F_ACCESS,
@@ -66,9 +81,8 @@
  *    F_BAD_ATS_TREQ, an abort STE or SMMUEN = 0 a silent Unsupported
  *    Request, and the walk's translation faults are reported in the
  *    completion only (never recorded, never stalled).
- * Not modelled yet: TTB1 (addresses outside TTB0's range fault as
- * translation faults), TBI, CR0.ATSCHK (Translated traffic bypasses),
- * secure streams.
+ * Not modelled yet: CR0.ATSCHK (Translated traffic bypasses), secure
+ * streams, 52-bit VAs (CD.TxSZ below 16, VAX).
  *
  * Caching: a successful decode (including abort, bypass and S1DSS
  * outcomes) is stored in the configuration cache under (SID, SSID, or
@@ -257,6 +271,7 @@ static bool ste_decode_s2(struct smmuv3 *s, const uint64_t ste[8], struct smmuv3
 	    (ste[2] >> 52 & 1) ||	/* S2ENDI = 1: big endian (IDR0.TTENDIAN LE only) */
 	    ((hd || ha) && !s->p.httu) ||	/* S2HD / S2HA without HTTU */
 	    ((ste[2] >> 57 & 1) && !s->p.stall) ||	/* S2S without stall */
+	    (!(ste[2] >> 57 & 1) && s->p.stall_force) ||	/* no S2S, stall forced */
 	    tg == 3 || t0sz < 16 || t0sz > 39)
 		return false;
 	sc->granule_shift = tg_shift[tg];
@@ -279,41 +294,65 @@ static bool ste_decode_s2(struct smmuv3 *s, const uint64_t ste[8], struct smmuv3
 }
 
 /*
+ * One stage-1 table of a CD (TTB0 or TTB1) into @sc; false: ILLEGAL (its
+ * TTB beyond the effective IPS, or a geometry lib/pt refuses). With @epd
+ * (EPDx = 1) TxSZ, TGx and TTBx are IGNORED: nothing is checked.
+ */
+static bool cd_table(struct smmuv3 *s, struct smmuv3_stage_cfg *sc, bool epd,
+		     unsigned int granule_shift, unsigned int tsz, uint64_t ttb, unsigned int oas,
+		     unsigned int flags)
+{
+	struct pt_cfg c;
+
+	*sc = (struct smmuv3_stage_cfg){ .granule_shift = (uint8_t)granule_shift,
+					 .ias = (uint8_t)(64 - tsz), .oas = (uint8_t)oas,
+					 .flags = (uint8_t)flags, .sl0 = -1,
+					 .ptcfg = SMMU_PTCFG_NONE, .root = ttb & SMMU_MASK(51, 4) };
+	if (epd)
+		return true;
+	if ((sc->root >> oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c))
+		return false;
+	sc->ptcfg = ptcfg_intern(s, sc, PT_VMSA_S1);
+	return true;
+}
+
+/*
  * Decode a CD into stage 1; false: ILLEGAL (C_BAD_CD). @s1stalld: the
  * STE's S1STALLD (stall disabled for stage 1).
  */
 static bool cd_decode(struct smmuv3 *s, const uint64_t cd[8], bool s1stalld,
 		      struct smmuv3_dcfg *d)
 {
-	static const uint8_t tg_shift[4] = { 12, 16, 14, 0 };
+	/* §5.4: TG0 0b00 4K, 0b01 64K, 0b10 16K; TG1 0b01 16K, 0b10 4K, 0b11 64K (0: Reserved). */
+	static const uint8_t tg0_shift[4] = { 12, 16, 14, 0 }, tg1_shift[4] = { 0, 14, 12, 16 };
 	unsigned int t0sz = SMMU_BITS(cd[0], 5, 0), tg0 = SMMU_BITS(cd[0], 7, 6);
+	unsigned int t1sz = SMMU_BITS(cd[0], 21, 16), tg1 = SMMU_BITS(cd[0], 23, 22);
 	bool hd = cd[0] >> 42 & 1, ha = cd[0] >> 43 & 1, stall = cd[0] >> 44 & 1;
-	struct smmuv3_stage_cfg *sc = &d->st[0];
-	bool epd0 = cd[0] >> 14 & 1; /* §5.4: T0SZ, TG0, TTB0 are then IGNORED */
-	struct pt_cfg c;
+	/* §5.4: with EPDx = 1, TxSZ, TGx and TTBx are IGNORED */
+	bool epd0 = cd[0] >> 14 & 1, epd1 = cd[0] >> 30 & 1;
+	unsigned int oas = eff_ps(SMMU_BITS(cd[0], 34, 32)), flags;
 
 	if (!(cd[0] >> 31 & 1) ||	/* V */
 	    (cd[0] >> 15 & 1) ||	/* ENDI */
 	    !(cd[0] >> 41 & 1) ||	/* AA64 */
 	    ((hd || ha) && !s->p.httu) ||	/* HD, HA without HTTU */
 	    (stall && (!s->p.stall || s1stalld)) ||	/* S without stall, or S1STALLD */
+	    (!stall && s->p.stall_force) ||	/* no S, stall forced */
 	    !(cd[0] >> 46 & 1) ||	/* A: TERM_MODEL = 1 needs abort */
-	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39)))
+	    (!epd0 && (tg0 == 3 || t0sz < 16 || t0sz > 39)) ||
+	    (!epd1 && (tg1 == 0 || t1sz < 16 || t1sz > 39)))
 		return false;
-	sc->granule_shift = tg_shift[tg0];
-	sc->ias = 64 - t0sz;
-	sc->oas = eff_ps(SMMU_BITS(cd[0], 34, 32));
-	sc->sl0 = -1;
-	sc->flags = (cd[0] >> 35 & 1) ? PT_CFG_AFFD : 0;
+	flags = (cd[0] >> 35 & 1) ? PT_CFG_AFFD : 0;
 	/* HTTU: HA sets the access flag, HD (only with HA) the dirty state. */
 	if (ha)
-		sc->flags |= hd ? PT_CFG_HW_AD : PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY;
-	d->s1_stall = stall;
-	sc->root = cd[1] & SMMU_MASK(51, 4);
-	if (!epd0 && ((sc->root >> sc->oas) || stage_pt_cfg(sc, PT_VMSA_S1, &c)))
+		flags |= hd ? PT_CFG_HW_AD : PT_CFG_HW_AD | PT_CFG_HW_NO_DIRTY;
+	if (!cd_table(s, &d->st[0], epd0, tg0_shift[tg0], t0sz, cd[1], oas, flags) ||
+	    !cd_table(s, &d->tt1, epd1, tg1_shift[tg1], t1sz, cd[2], oas, flags))
 		return false;
-	sc->ptcfg = epd0 ? SMMU_PTCFG_NONE : ptcfg_intern(s, sc, PT_VMSA_S1);
+	d->s1_stall = stall;
 	d->epd0 = epd0;
+	d->epd1 = epd1;
+	d->tbi = (uint8_t)SMMU_BITS(cd[0], 39, 38);
 	d->s1_record = cd[0] >> 45 & 1;
 	d->asid = (uint16_t)(cd[0] >> 48);
 	return true;
@@ -535,7 +574,7 @@ static enum smmuv3_event_type decode(struct smmuv3 *s, const struct regs_snap *r
 	if (config == 5 && SMMU_BITS(ste[1], 31, 30))
 		goto bad_ste;
 	/* S1STALLD with stage 1 on: ILLEGAL unless STALL_MODEL = 0b00 (stall configurable). */
-	if (d->s1 && (ste[1] >> 27 & 1) && !s->p.stall)
+	if (d->s1 && (ste[1] >> 27 & 1) && (!s->p.stall || s->p.stall_force))
 		goto bad_ste;
 	if (s->p.ats && !ste_eats(ste, config, &d->ats))
 		goto bad_ste;
@@ -553,6 +592,28 @@ bad_ste:
 
 /* ---------------------------------------------------------------------- */
 /* Translation                                                             */
+
+void smmuv3_select_tt(uint64_t addr, unsigned int tbi, unsigned int ias0, unsigned int ias1,
+		      struct smmuv3_tt_sel *sel)
+{
+	const uint64_t top = SMMU_MASK(63, 56);
+	unsigned int b55 = addr >> 55 & 1;
+	uint64_t va = addr;
+
+	sel->tbi = tbi >> b55 & 1;
+	if (sel->tbi)
+		va = b55 ? va | top : va & ~top;
+	sel->va = va;
+	sel->in = va;
+	if (b55 == 0 && (ias0 ? !(va >> ias0) : true))
+		sel->ttb = 0;
+	else if (b55 == 1 && (ias1 ? !(~va >> ias1) : true))
+		sel->ttb = 1;
+	else
+		sel->ttb = -1;
+	if (sel->ttb == 1 && ias1)
+		sel->in = va & ((1ULL << ias1) - 1);
+}
 
 static int terminate(struct smmuv3 *s, struct smmuv3_result *res, const struct smmuv3_event *ev,
 		     bool record)
@@ -634,6 +695,7 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	struct xlate_cfg xc;
 	struct regs_snap r;
 	enum pt_fault_reason pr;
+	uint64_t in = t->addr;
 	bool record;
 
 	memset(res, 0, sizeof(*res));
@@ -690,15 +752,30 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 	}
 	memset(&f, 0, sizeof(f));
 	if (d.s1) {
-		xc.s1 = (struct xlate_stage){ stage_cfg(s, &d.st[0], PT_VMSA_S1, &s1c),
-					      d.st[0].root };
-		if (d.epd0) {
-			/* TTB0 walks disabled: a stage-1 translation fault */
+		const struct smmuv3_stage_cfg *tt;
+		struct smmuv3_tt_sel sel;
+
+		smmuv3_select_tt(t->addr, d.tbi, d.epd0 ? 0 : d.st[0].ias,
+				 d.epd1 ? 0 : d.tt1.ias, &sel);
+		if (cur_trace)
+			cur_trace->ttb = sel.ttb;
+		if (sel.ttb < 0 || (sel.ttb ? d.epd1 : d.epd0)) {
+			/* In neither range, or its table disabled: a stage-1 translation fault */
 			f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
 						  .input_addr = t->addr };
 			fault_event(t, &d, PT_FAULT_TRANSLATION, &f, &ev, &record);
 			goto fault;
 		}
+		tt = sel.ttb ? &d.tt1 : &d.st[0];
+		xc.s1 = (struct xlate_stage){ stage_cfg(s, tt, PT_VMSA_S1, &s1c), tt->root };
+		if (sel.ttb) {
+			const uint64_t bit = 1ULL << tt->ias;
+
+			xc.tag.asid |= SMMU_TAG_TTB1;
+			if (!(__atomic_load_n(&s->ttb1_ias_seen, __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(&s->ttb1_ias_seen, bit, __ATOMIC_SEQ_CST);
+		}
+		in = sel.in;
 	} else if (t->addr >> SMMU_OAS_BITS) {
 		/* Stage 1 bypassed: the input must fit IAS (= OAS, 48 bits). */
 		f = (struct xlate_fault){ .stage = 1, .cls = XLATE_CLASS_IN,
@@ -708,7 +785,9 @@ static int translate(struct smmuv3 *s, const struct smmuv3_txn *t, struct smmuv3
 			goto fault;
 		return terminate(s, res, &ev, d.s2_record);
 	}
-	pr = xlate(&xc, t->addr, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
+	if (cur_trace)
+		cur_trace->walk_in = in;
+	pr = xlate(&xc, in, t->access, &xr, &f, cur_trace ? &cur_trace->walk : NULL);
 	if (pr != PT_OK) {
 		fault_event(t, &d, pr, &f, &ev, &record);
 		goto fault;
@@ -749,6 +828,7 @@ int smmuv3_translate_traced(struct smmuv3 *s, const struct smmuv3_txn *t, struct
 	int ret;
 
 	memset(tr, 0, sizeof(*tr));
+	tr->ttb = -1;
 	cur_trace = tr;
 	ret = smmuv3_translate(s, t, r);
 	cur_trace = NULL;

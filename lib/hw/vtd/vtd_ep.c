@@ -18,7 +18,10 @@
  * address order, LPIG on the final one, at most what the Outstanding Page
  * Request Allocation leaves free (pcie_ep.c; the rest in a later group),
  * and -EAGAIN. A configuration fault (the unit recorded it) ends the
- * access.
+ * access. A Response Failure (a page group response with Response Code
+ * 0xF, or the unit's own when the context entry's PRE is clear) sets the
+ * capability's Response Failure: no page request until PRI is enabled
+ * again (vtd_ep_set_pri: Enable cleared with Reset, then set; pcie_ep.c).
  *
  * Concurrency: pcie_ep.c's lock; nothing here calls the unit while
  * holding it (the unit's messages come with the unit's lock held).
@@ -51,6 +54,7 @@ int vtd_ep_new(const struct vtd_ep_params *p, struct vtd_ep **out)
 	}
 	if (p->pri_alloc)
 		pcie_prg_set_alloc(&ep->core, p->pri_alloc);
+	pcie_pri_init(&ep->core, false, VTD_PRG_FAILURE);
 	*out = ep;
 	return 0;
 }
@@ -71,6 +75,16 @@ void vtd_ep_get_stats(struct vtd_ep *ep, struct pcie_ep_stats *st)
 void vtd_ep_set_pri(struct vtd_ep *ep, bool enable)
 {
 	pcie_prg_enable(&ep->core, enable && ep->p.pri, VTD_PRG_FAILURE);
+}
+
+uint32_t vtd_ep_pri_cfg_read(struct vtd_ep *ep, unsigned int off, unsigned int size)
+{
+	return pcie_pri_cfg_read(&ep->core, off, size);
+}
+
+int vtd_ep_pri_cfg_write(struct vtd_ep *ep, unsigned int off, unsigned int size, uint32_t val)
+{
+	return pcie_pri_cfg_write(&ep->core, off, size, val);
 }
 
 void vtd_ep_set_pri_alloc(struct vtd_ep *ep, unsigned int alloc)
@@ -193,12 +207,12 @@ int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn 
 		pr.last = k + 1 == granted;
 		if (vtd_page_request(v, &pr) == -EINVAL) {
 			/* Nothing was sent (the same for every page): nothing will answer. */
-			struct vtd_dev_msg none = {
-				.type = VTD_MSG_PRG_RESP, .prgi = pr.prgi, .code = VTD_PRG_FAILURE};
-
-			vtd_ep_msg(ep, &none);
+			pcie_prg_cancel(&ep->core, pr.prgi, VTD_PRG_FAILURE);
 			break;
 		}
+		/* A Response Failure (the unit's own, PRE clear) came back: send no more. */
+		if (!pr.last && pcie_pri_failed(&ep->core))
+			break;
 	}
 	*prgi = pr.prgi;
 	return -EAGAIN;

@@ -38,8 +38,16 @@ struct vtd_ep;
 int vtd_ep_new(const struct vtd_ep_params *p, struct vtd_ep **out);
 void vtd_ep_free(struct vtd_ep *ep);
 
-/* PRI Enable (the PRI capability's control bit): page requests only while set. */
+/*
+ * PRI Enable (the PRI capability's control bit): page requests only while
+ * set. Clearing writes Reset with it (the groups still pending answered
+ * VTD_PRG_FAILURE); setting clears Response Failure and Unexpected PRG
+ * Index (pcie_ep.h).
+ */
 void vtd_ep_set_pri(struct vtd_ep *ep, bool enable);
+/* The function's PRI capability registers (pcie_pri_cfg_read/_write). */
+uint32_t vtd_ep_pri_cfg_read(struct vtd_ep *ep, unsigned int off, unsigned int size);
+int vtd_ep_pri_cfg_write(struct vtd_ep *ep, unsigned int off, unsigned int size, uint32_t val);
 
 /* A message from the unit (called with the unit's lock held: takes only the endpoint's). */
 void vtd_ep_msg(struct vtd_ep *ep, const struct vtd_dev_msg *m);
