@@ -12,6 +12,7 @@
 #ifndef UIOMMU_TESTS_FUNC_HWDEV_FIXTURE_H
 #define UIOMMU_TESTS_FUNC_HWDEV_FIXTURE_H
 
+#include <poll.h>
 #include <sys/mman.h>
 
 #include "hw/iommu.h"
@@ -150,6 +151,40 @@ static inline void bitmap_expect(uint32_t hwpt, uint64_t iova, unsigned int npag
 	CHECK_OK(_get_dirty_bitmap(hwpt, iova, (uint64_t)npages * PAGE_SIZE, PAGE_SIZE, &bitmap,
 				   flags));
 	TAP_CHECK_EQ(bitmap, want | 0xdead0000ULL << 32, "dirty bitmap");
+}
+
+/*
+ * Wait for the fault queue @fd to be readable: 20 s at most, a bound that
+ * only a lost page request reaches (the test fails there rather than at
+ * meson's timeout).
+ */
+static inline void hwdev_fault_poll(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	TAP_CHECK_EQ(poll(&p, 1, 20000), 1, "a page request reached the fault queue");
+}
+
+/* Wait for one page request, and read it. */
+static inline void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
+{
+	hwdev_fault_poll(fd);
+	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
+}
+
+/*
+ * Wait for a group and read it: the records (at most @max) in @pf, their
+ * count returned. read() hands out whole groups, so a buffer of @max
+ * records holds the group when it has no more.
+ */
+static inline unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
+{
+	ssize_t n;
+
+	hwdev_fault_poll(ffd);
+	n = uiommu_read(fd_file(ffd), pf, max * sizeof(*pf));
+	TAP_CHECK(n > 0 && n % (ssize_t)sizeof(*pf) == 0, "read a group: %zd", n);
+	return n > 0 ? (unsigned int)((size_t)n / sizeof(*pf)) : 0;
 }
 
 #endif

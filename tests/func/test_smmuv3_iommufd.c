@@ -1046,15 +1046,6 @@ static void job_start(struct dma_job *j, struct hwdev *d, uint64_t iova, size_t 
 	job_start_pasid(j, d, IOMMU_NO_PASID, iova, len, write);
 }
 
-/* Wait (no timeout: the test's own) for one page request, and read it. */
-static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-
-	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
-	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
-}
-
 static void fault_respond(int fd, uint32_t cookie, uint32_t code)
 {
 	struct iommu_hwpt_page_response r = {.cookie = cookie, .code = code};
@@ -1906,22 +1897,6 @@ static bool fill_bytes_ok(size_t off, size_t len)
 		if (b[i] != (uint8_t)(PRG_FILL >> (8 * (i % 8))))
 			return false;
 	return true;
-}
-
-/*
- * Wait for a group and read it: the records (at most @max) in @pf, their
- * count returned. read() hands out whole groups, so a buffer of @max
- * records holds the group when it has no more.
- */
-static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
-{
-	struct pollfd p = {.fd = ffd, .events = POLLIN};
-	ssize_t n;
-
-	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
-	n = uiommu_read(fd_file(ffd), pf, max * sizeof(*pf));
-	TAP_CHECK(n > 0 && n % (ssize_t)sizeof(*pf) == 0, "read a group: %zd", n);
-	return n > 0 ? (unsigned int)((size_t)n / sizeof(*pf)) : 0;
 }
 
 /*

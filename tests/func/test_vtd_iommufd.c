@@ -749,15 +749,6 @@ static void job_start(struct dma_job *j, struct hwdev *d, uint32_t pasid, uint64
 	TAP_CHECK(!pthread_create(&j->th, NULL, dma_thread, j), "pthread_create");
 }
 
-/* Wait (no timeout but the test's own) for one page request and read it. */
-static void fault_wait(int fd, struct iommu_hwpt_pgfault *pf)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-
-	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
-	TAP_CHECK_EQ(uiommu_read(fd_file(fd), pf, sizeof(*pf)), sizeof(*pf), "read a request");
-}
-
 static void fault_respond(int fd, uint32_t cookie, uint32_t code)
 {
 	struct iommu_hwpt_page_response r = {.cookie = cookie, .code = code};
@@ -965,18 +956,6 @@ static struct pcie_ep_stats vtd_ep_stats(struct hwdev *d)
 
 /* Multi-page Page Request Groups: the pattern their FILLs write (dt_fill_start()). */
 #define PRG_FILL 0xfedcba9876543210ULL
-
-/* Wait for one group and read it (whole groups only): the count of records. */
-static unsigned int group_read(int ffd, struct iommu_hwpt_pgfault *pf, unsigned int max)
-{
-	struct pollfd p = {.fd = ffd, .events = POLLIN};
-	ssize_t n;
-
-	TAP_CHECK(poll(&p, 1, -1) == 1, "poll");
-	n = uiommu_read(fd_file(ffd), pf, max * sizeof(*pf));
-	TAP_CHECK(n > 0 && n % (ssize_t)sizeof(*pf) == 0, "read a group: %zd", n);
-	return n > 0 ? (unsigned int)((size_t)n / sizeof(*pf)) : 0;
-}
 
 /* One group's records: pages @addrs in order, PASID 5, a user write, LAST_PAGE on the last. */
 static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, const uint64_t *addrs,
