@@ -480,6 +480,25 @@ UIOMMU_EXPORT int uiommu_fd_evict(int fd)
 	return 0;
 }
 
+UIOMMU_EXPORT int uiommu_fd_dup_onto(int oldfd, int newfd, int flags, int (*dup_fn)(int, int, int))
+{
+	int rc;
+
+	for (;;) {
+		if (uiommu_fd_evict(newfd))
+			return -1;
+		if (!intfd_number_lock(newfd))
+			return dup_fn(oldfd, newfd, flags);
+		/* One of ours landed there between the move and the lock: move it too. */
+		if (!intfd_has(newfd))
+			break;
+		intfd_number_unlock();
+	}
+	rc = dup_fn(oldfd, newfd, flags);
+	intfd_number_unlock();
+	return rc;
+}
+
 UIOMMU_EXPORT int uiommu_fstat(struct uiommu_file *file, struct stat *st)
 {
 	if (!st) {

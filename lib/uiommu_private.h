@@ -86,8 +86,12 @@ int uremote_mmap(struct uiommu_file *file, void *addr, size_t length, int prot, 
 
 /* The process is exiting: the owner drops what it holds for us, and we wait for that. */
 void uremote_process_exit(void);
-/* daemon()'s child: the channels, conns and agents of its parent are its own (threads restarted). */
-void uremote_take_over(pid_t parent);
+/*
+ * daemon()'s child: the channels, conns and agents of its parent are its
+ * own (threads restarted). 0, or -ENOMEM / -EAGAIN when a thread could not
+ * be had (what it served then fails as if we had exited).
+ */
+int uremote_take_over(pid_t parent);
 
 /* uiommu_process.c: read the process-wide settings of the environment (once). */
 void uiommu_process_init(void);

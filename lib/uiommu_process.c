@@ -262,17 +262,25 @@ UIOMMU_EXPORT pid_t uiommu_fork_handover(pid_t (*fork_fn)(void))
 {
 	pid_t parent = getpid(), pid;
 	bool used = fork_gate_used();
+	int rc, err;
 
 	pid = fork_gate_handover(fork_fn ? fork_fn : fork);
 	if (pid || !used)
 		return pid;
 	/* The child: what the parent's threads did, ours do now; what it would remove, we will. */
 	fork_gate_enter();
-	vfio_virqfd_take_over();
-	uremote_take_over(parent);
+	rc = vfio_virqfd_take_over();
+	err = uremote_take_over(parent);
 	fork_gate_exit();
 	if (debugfs_owner == parent)
 		debugfs_owner = getpid();
+	if (!rc)
+		rc = err;
+	/* A thread the takeover needs could not be had: daemon() fails here, as on setsid(). */
+	if (rc) {
+		errno = rc == -ENOMEM ? ENOMEM : EAGAIN;
+		return -1;
+	}
 	return 0;
 }
 

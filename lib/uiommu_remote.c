@@ -56,7 +56,8 @@
  * as it is made, kept by name, resolved at each use (send_with_fd() and
  * recv_with_fd() take names), so the program's close_range() passes them
  * by and a dup2() onto one moves it. The agent thread waits outside the
- * gate (below): it resolves its socket before each message.
+ * gate (below), in the registry's users' gate instead (util/intfd.h
+ * intfd_user_enter()), which a move closes too.
  *
  * daemon()'s child (uremote_take_over()) keeps the channels, conns and
  * agents of its parent, which exits at once without telling the owners,
@@ -327,40 +328,125 @@ struct chan_vma {
 };
 
 /*
+ * The agents' wake-up eventfd (a name; -1 until the first agent): the
+ * registry's user kick (util/intfd.h intfd_set_user_kick()) makes it
+ * readable while a descriptor moves, so that every agent leaves its poll()
+ * and the users' gate, and drains it before they enter again.
+ */
+static atomic_int agent_wake = -1;
+
+static void agent_kick(bool start)
+{
+	int wake = atomic_load(&agent_wake);
+	uint64_t v = 1;
+
+	if (wake < 0)
+		return;
+	if (start)
+		(void)!write(intfd_fd(wake), &v, sizeof(v));
+	else
+		(void)!read(intfd_fd(wake), &v, sizeof(v));
+}
+
+/*
+ * The agent's next message on @sock (recv_with_fd()'s result, *fd the
+ * descriptor it carries). Its numbers are resolved and used only inside
+ * the registry's users' gate, which a move closes after kicking the poll.
+ */
+static ssize_t agent_recv(int sock, struct remote_msg *m, int *fd)
+{
+	for (;;) {
+		struct pollfd p[2];
+		ssize_t n = -1;
+		int err = EAGAIN;
+
+		*fd = -1;
+		intfd_user_enter();
+		p[0] = (struct pollfd){.fd = intfd_fd(sock), .events = POLLIN};
+		p[1] = (struct pollfd){.fd = intfd_fd(atomic_load(&agent_wake)), .events = POLLIN};
+		if (poll(p, 2, -1) > 0 && p[0].revents) {
+			n = recv_with_fd(sock, m, sizeof(*m), MSG_DONTWAIT, fd);
+			err = n < 0 ? errno : 0;
+		}
+		intfd_user_exit();
+		if (n >= 0 || (err != EAGAIN && err != EINTR))
+			return n;
+		/* Kicked (a move), or nothing yet: enter again, after the move. */
+	}
+}
+
+/*
  * The agent thread: swaps the pages of mappings the owner made here
  * (MSG_SWAP, ufile_vma_swap()) when the owner asks, from whichever of its
  * threads changes their state (an EEH freeze), while our threads do what
  * they do. It ends with the owner.
+ *
+ * It waits outside the fork gate: the owner may ask it while serving a
+ * call of ours that waits inside (our fork's hand-on, our own DMA that
+ * freezes the PE), and a closing gate would keep it out. Its socket and
+ * wake-up numbers are resolved and used inside the registry's users' gate
+ * instead (agent_recv()), so a dup2() of the program's onto one of them,
+ * which moves ours (intfd_move(), with the fork gate closed), never finds
+ * the agent holding the old number.
  */
 static void *agent_main(void *arg)
 {
 	int sock = (int)(intptr_t)arg;
 	struct remote_req ans = {.op = UREMOTE_ANSWER};
 	struct remote_msg m;
+	ssize_t n;
 	int fd;
 
 	for (;;) {
-		if (recv_with_fd(sock, &m, sizeof(m), 0, &fd) != sizeof(m)) {
+		if (agent_recv(sock, &m, &fd) != sizeof(m)) {
 			if (fd >= 0)
 				close(fd);
 			break;
 		}
 		ans.a = (uint64_t)(int64_t)-EPROTO;
 		/*
-		 * Outside the fork gate: the owner may be waiting for this while
-		 * serving our fork's hand-on. A fork meanwhile gives the child a
-		 * copy that forgets every registration anyway.
+		 * The file to map is ours while the swap lasts (util/intfd.h): this
+		 * thread is no call of the program's, which may take any number it
+		 * does not hold (lib/util/intfd.c). The swap runs inside the users'
+		 * gate, so that the number stays until it is closed.
 		 */
-		if (m.kind == MSG_SWAP)
-			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
-								(int)m.c, fd, m.e);
-		if (fd >= 0)
+		intfd_user_enter();
+		if (fd >= 0 && intfd_add(&fd)) {
 			close(fd);
+			fd = -1;
+			ans.a = (uint64_t)(int64_t)-ENOMEM;
+		} else if (m.kind == MSG_SWAP) {
+			/* A fork meanwhile: the child's copy forgets every registration. */
+			ans.a = (uint64_t)(int64_t)ufile_vma_swap((void *)(uintptr_t)m.a, m.b != 0,
+								  (int)m.c, intfd_fd(fd), m.e);
+		}
+		intfd_close(&fd);
 		ans.pid = (int32_t)getpid();
-		if (send_with_fd(sock, &ans, sizeof(ans), -1) != sizeof(ans))
+		n = send_with_fd(sock, &ans, sizeof(ans), -1);
+		intfd_user_exit();
+		if (n != sizeof(ans))
 			break;
 	}
 	return NULL;
+}
+
+/* The agents' wake-up eventfd, made with the first agent. 0 or -errno. */
+static int agent_wake_make(void)
+{
+	int fd, rc;
+
+	if (atomic_load(&agent_wake) >= 0)
+		return 0;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	rc = intfd_add(&fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	atomic_store(&agent_wake, fd);
+	return 0;
 }
 
 /* MSG_AGENT: run the agent thread on @fd (ours to keep). 0 or -errno. */
@@ -375,10 +461,17 @@ static int agent_start(struct chan *ch, int fd)
 		close(fd);
 		return -EBUSY;
 	}
-	rc = intfd_add(&fd);
+	rc = agent_wake_make();
+	if (!rc)
+		rc = intfd_add(&fd);
 	if (rc) {
 		close(fd);
 		return rc;
+	}
+	/* The thread, as the kernel's work: injection reaches it as an allocation. */
+	if (ualloc_should_fail()) {
+		intfd_close(&fd);
+		return -ENOMEM;
 	}
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
@@ -883,8 +976,21 @@ static struct ufile_rvma *hook_rvma_get(void *addr, int *err)
 			ufree(ag);
 			goto free;
 		}
-		rc = owner_ask(&m, sv[1]);
-		close(sv[1]);
+		/*
+		 * The caller's end, until the caller has it: ours (util/intfd.h),
+		 * since we wait for the caller with it open, in the server thread,
+		 * while no call of our program's is under way (lib/util/intfd.c).
+		 */
+		rc = intfd_add(&sv[1]);
+		if (rc) {
+			intfd_close(&sv[0]);
+			close(sv[1]);
+			*err = (int)rc;
+			ufree(ag);
+			goto free;
+		}
+		rc = owner_ask(&m, intfd_fd(sv[1]));
+		intfd_close(&sv[1]);
 		if (rc < 0) {
 			*err = (int)rc;
 			intfd_close(&sv[0]);
@@ -1251,6 +1357,9 @@ static int server_run(void)
 	pthread_t tid;
 	int rc;
 
+	/* The thread, as the kernel's work: injection reaches it as an allocation. */
+	if (ualloc_should_fail())
+		return -ENOMEM;
 	/* The program's signals are for its own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1507,6 +1616,13 @@ static void remote_child(void)
 		/* Our parent's agent thread is not here: the owner's swaps are its. */
 		intfd_close(&ch->agent_fd);
 	}
+	/* Nor its wake-up: our first agent makes ours. */
+	{
+		int wake = atomic_load(&agent_wake);
+
+		intfd_close(&wake);
+		atomic_store(&agent_wake, -1);
+	}
 	/*
 	 * The owner's side of our parent's other children is not ours to serve,
 	 * nor the backing fds our parent kept for the files it made for them.
@@ -1538,8 +1654,10 @@ static void remote_child(void)
  * daemon()'s child (util/forkgate.h fork_gate_handover()): the channels,
  * the conns and the agents are ours now, their threads are not here.
  */
-void uremote_take_over(pid_t parent)
+int uremote_take_over(pid_t parent)
 {
+	int rc = 0;
+
 	conns_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	for (struct chan *ch = chans; ch; ch = ch->next) {
 		int fd = ch->agent_fd;
@@ -1551,15 +1669,26 @@ void uremote_take_over(pid_t parent)
 		/* The agent's end, for a thread of ours (agent_start() registers it again). */
 		ch->agent_fd = -1;
 		if (fd >= 0) {
-			int real = intfd_fd(fd);
+			int real = intfd_fd(fd), err;
 
 			intfd_del(fd);
-			(void)agent_start(ch, real);
+			/* Without it, the owner's swaps of our mappings fail (ESRCH there). */
+			err = agent_start(ch, real);
+			if (err && !rc)
+				rc = err;
 		}
 	}
 	/* No thread to serve our children's calls: they fail as if we had exited. */
-	if (server_running && server_run())
-		server_running = false;
+	if (server_running) {
+		int err = server_run();
+
+		if (err) {
+			server_running = false;
+			if (!rc)
+				rc = err;
+		}
+	}
+	return rc == -ENOMEM ? -ENOMEM : rc ? -EAGAIN : 0;
 }
 
 static const struct fork_gate_hooks remote_hooks = {
@@ -1586,5 +1715,6 @@ __attribute__((constructor)) static void remote_init(void)
 {
 	fork_gate_set_hooks(&remote_hooks);
 	fork_gate_add_kick(server_kick);
+	intfd_set_user_kick(agent_kick);
 	ufile_set_remote_ops(&remote_ops);
 }

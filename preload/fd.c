@@ -16,7 +16,9 @@
  * references, which have no number there) are not the program's: close()
  * of one is EBADF and so is any dup or fcntl of one, close_range() and
  * closefrom() close around them (uiommu_close_range()), and a dup2() or
- * dup3() onto one first moves ours away (uiommu_fd_evict()). Other calls
+ * dup3() onto one first moves ours away (uiommu_fd_evict()), and one onto a
+ * number where the library makes its own (512 and up) waits for none of
+ * ours to be in the making there (uiommu_fd_dup_onto()). Other calls
  * on such a number (read, write, fstat, ioctl, mmap, poll) pass through to
  * it: a program that makes them uses a number no call gave it.
  *
@@ -128,6 +130,25 @@ static int evict(int newfd)
 	return LIB(uiommu_fd_evict(newfd));
 }
 
+/* libc's dup2 (flags 0) or dup3, as uiommu_fd_dup_onto() calls it. */
+static int real_dup_onto(int oldfd, int newfd, int flags)
+{
+	return flags ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
+}
+
+/*
+ * libc's dup2 / dup3 onto @newfd, a number of the program's choosing: where
+ * the library makes its own numbers (uiommu_fd_dup_onto(): high), not while
+ * it is making or giving one up; in a process with none of ours, as it is.
+ */
+static int dup_onto(int oldfd, int newfd, int flags)
+{
+	/* A vfork() child's table is its own: nothing of ours is made there. */
+	if (newfd < 512 || !uiommu_fork_shared() || shim_vforked())
+		return real_dup_onto(oldfd, newfd, flags);
+	return LIB(uiommu_fd_dup_onto(oldfd, newfd, flags, real_dup_onto));
+}
+
 int dup2(int oldfd, int newfd)
 {
 	if (!SHIM_BYPASS()) {
@@ -145,6 +166,7 @@ int dup2(int oldfd, int newfd)
 				return -1;
 			if ((old_ours || shim_fd_ours(newfd)) && !shim_vforked())
 				return LIB(uiommu_dup(oldfd, newfd, 0));
+			return dup_onto(oldfd, newfd, 0);
 		}
 	}
 	return REAL(dup2)(oldfd, newfd);
@@ -160,6 +182,7 @@ int dup3(int oldfd, int newfd, int flags)
 			return -1;
 		if ((shim_fd_ours(oldfd) || shim_fd_ours(newfd)) && !shim_vforked())
 			return LIB(uiommu_dup(oldfd, newfd, flags));
+		return dup_onto(oldfd, newfd, flags);
 	}
 	return REAL(dup3)(oldfd, newfd, flags);
 }

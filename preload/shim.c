@@ -240,7 +240,9 @@ pid_t _Fork(void)
  * puts /dev/null on 0, 1 and 2 (with the shim's dup2(), so an emulated or
  * internal descriptor there is handled as the program's dup2 would be).
  * -1 with errno: fork's, setsid's, or opening /dev/null's (ENODEV when it
- * is not the character device), as glibc's.
+ * is not the character device), as glibc's; and in the child, before
+ * setsid(), ENOMEM or EAGAIN when the library's takeover could not have a
+ * thread it needs (uiommu_fork_handover()).
  */
 int daemon(int nochdir, int noclose)
 {

@@ -443,6 +443,23 @@ int uiommu_close_range(unsigned int first, unsigned int last, int flags,
 int uiommu_fd_evict(int fd);
 
 /**
+ * uiommu_fd_dup_onto() - dup2() / dup3() onto a number the library may be using.
+ * @oldfd: the program's descriptor.
+ * @newfd: the number it wants.
+ * @flags: dup3's (0 for dup2).
+ * @dup_fn: the real dup3 (for dup2, one that calls dup2 when @flags is 0).
+ *
+ * Where the library makes its own numbers (high), a program that dup2()s
+ * blind could replace a descriptor of ours being made, or have its own
+ * closed by us; so the call is made while none of ours is being made or
+ * given up there, after moving ours off @newfd (uiommu_fd_evict()).
+ * Elsewhere it is @dup_fn as it is.
+ *
+ * Return: @dup_fn's, or -1 with errno ENOMEM or EMFILE (ours could not move).
+ */
+int uiommu_fd_dup_onto(int oldfd, int newfd, int flags, int (*dup_fn)(int, int, int));
+
+/**
  * uiommu_file_from_fd() - the emulated file behind a file descriptor.
  * @fd: a descriptor the library handed out: one from uiommu_file_fd(), or
  *      one returned inside an ioctl's result (an access fd, a fault fd ...).
@@ -574,7 +591,11 @@ pid_t uiommu_fork(pid_t (*fork_fn)(void));
  * In the parent the library stays closed for good: it must _exit() at
  * once, without the library's exit work (the state is the child's).
  *
- * Return: as fork(2).
+ * Return: as fork(2), and -1 in the child too, with errno ENOMEM or
+ * EAGAIN, when a thread the takeover needs could not be had (its piece
+ * then stops as if its process had exited: the actions on eventfds, or
+ * the children's calls on files they inherited, fail; the child's own
+ * calls work). daemon(3) fails likewise in its child when setsid() does.
  */
 pid_t uiommu_fork_handover(pid_t (*fork_fn)(void));
 

@@ -371,7 +371,9 @@ struct iommu_viommu {
 	 * Set by viommu_alloc; the core maps it for userspace and keeps the
 	 * vIOMMU busy while it is mapped. Page aligned, mmap_len a multiple
 	 * of the host page size; from iommu_mmap_region_alloc(), whose memfd
-	 * is mmap_fd (the core maps that for the program).
+	 * is mmap_fd (the core maps that for the program): the model registers
+	 * it as an internal descriptor (util/intfd.h intfd_add()) and mmap_fd is
+	 * then its name, which the core resolves (intfd_fd()) at each mmap.
 	 */
 	void *mmap_base;
 	uint64_t mmap_len;

@@ -67,6 +67,7 @@
 #include "iommufd/io_pagetable.h"
 #include "iommufd/iommufd_private.h"
 #include "util/alloc.h"
+#include "util/intfd.h"
 #include "util/stats.h"
 #include "util/trace.h"
 
@@ -664,8 +665,12 @@ static int iommufd_fops_mmap(struct uiommu_file *file, void *addr, size_t length
 	ref->ictx = ictx;
 	ref->owner = owner;
 
-	/* Here, or in the forked child this thread serves (fd passed over the channel). */
-	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, fd, 0, &p);
+	/*
+	 * Here, or in the forked child this thread serves (fd passed over the
+	 * channel). The region's memfd is an internal descriptor (util/intfd.h):
+	 * its name resolves to its number now, inside the fork gate.
+	 */
+	rc = ufile_map(addr, length, prot, flags & ~MAP_ANONYMOUS, intfd_fd(fd), 0, &p);
 	if (rc)
 		goto err_put;
 	rc = ufile_vma_add(p, length, iommufd_mmap_close, ref);

@@ -40,6 +40,8 @@
 struct fail_task {
 	struct fail_task *next;
 	pid_t tid;
+	/* daemon()'s child: the thread ID it had in the caller, which its files still name. */
+	pid_t was_tid;
 	bool owned;
 	_Atomic unsigned long countdown;
 };
@@ -82,7 +84,7 @@ static struct fail_task *find_locked(pid_t tid)
 	struct fail_task *t;
 
 	for (t = registry; t; t = t->next)
-		if (t->tid == tid)
+		if (t->tid == tid || (t->was_tid && t->was_tid == tid))
 			return t;
 	return NULL;
 }
@@ -298,14 +300,23 @@ void ualloc_fork_child(void)
 	if (self) {
 		/* The countdown stays for the fork's own work here (ualloc_fork_child_done()). */
 		self->next = NULL;
+		self->was_tid = self->tid;
 		self->tid = gettid();
 		registry = self;
 	}
 	pthread_mutex_unlock(&reg_lock);
 }
 
+void ualloc_fork_child_carry_on(void)
+{
+	/* Nothing to do: the countdown goes on, and the old thread ID still names it. */
+}
+
 void ualloc_fork_child_done(void)
 {
-	if (self)
+	if (self) {
 		atomic_store_explicit(&self->countdown, 0, memory_order_relaxed);
+		/* A new task: the caller's thread ID is not its name. */
+		self->was_tid = 0;
+	}
 }

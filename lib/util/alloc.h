@@ -64,12 +64,22 @@ unsigned long ualloc_task_fail_nth_get(pid_t tid);
  * fork's own work in the child (the fork gate's child hooks: in Linux all
  * of a fork's allocations are copy_process()'s, in the parent, and fail-nth
  * reaches them), and ualloc_fork_child_done() then sets it to 0, as
- * copy_process() clears the new task's fail_nth. Called by the handlers
- * of util/forkgate.c.
+ * copy_process() clears the new task's fail_nth. In daemon()'s fork
+ * (util/forkgate.h fork_gate_handover()) the child is the caller carrying
+ * on, and its countdown is not cleared: it goes on through the takeover
+ * (daemon()'s own work) and after, as the thread's own, and the caller's
+ * fail-nth file names it still (ualloc_fork_child_carry_on()). Called by the
+ * handlers of util/forkgate.c.
  */
 void ualloc_fork_prepare(void);
 void ualloc_fork_parent(void);
 void ualloc_fork_child(void);
 void ualloc_fork_child_done(void);
+/*
+ * Instead of ualloc_fork_child_done() in daemon()'s child: the countdown
+ * goes on, and a fail-nth file that named the caller's thread still names
+ * this one (the caller exits at once).
+ */
+void ualloc_fork_child_carry_on(void);
 
 #endif

@@ -178,10 +178,19 @@ static void gate_child_open(void)
 
 static void gate_child(void)
 {
+	bool carry_on = handover;
+
 	preflight = false;
 	ualloc_fork_child();
 	gate_child_open();
-	ualloc_fork_child_done();
+	/*
+	 * daemon()'s child is the caller carrying on (fork_gate_handover()): its
+	 * countdown goes on through the takeover, which is daemon()'s own work.
+	 */
+	if (carry_on)
+		ualloc_fork_child_carry_on();
+	else
+		ualloc_fork_child_done();
 }
 
 static void gate_init(void)

@@ -19,10 +19,86 @@
  * descriptor (intfd_add() renumbers a new one that would be), and its
  * number's bit is set; every internal descriptor is close-on-exec.
  *
+ * Users outside the fork gate (intfd_user_enter(): the agent thread of
+ * lib/uiommu_remote.c, which waits for its owner's requests while a call
+ * of its own process may wait inside the gate for the owner, so it cannot
+ * enter the gate to use its socket). Every other holder resolves and uses
+ * its numbers inside the fork gate, which a move closes; these resolve
+ * and use theirs inside the users' gate, which intfd_move() closes too:
+ * it kicks them out of their wait (the user kick, e.g. an eventfd their
+ * poll() watches), waits until none is inside, moves, takes the kick back
+ * and lets them in again, so they resolve the name anew. A user waits
+ * inside for nothing but its own descriptors, so the mover's wait ends.
+ *
+ * Descriptors made and closed within one piece of work (a transient: a
+ * memfd or eventfd made for a call, a descriptor received over a channel
+ * and used at once, a file of /proc read and closed). What registering
+ * buys is only this: that the program's dup2() onto the number, or its
+ * close_range(), cannot reach the descriptor while it exists. The facts
+ * that decide which need it:
+ *   - Linux's own work in a system call takes no number of the caller's
+ *     table but the one the call returns; but glibc's functions do: they
+ *     open and close descriptors of their own (close-on-exec) inside the
+ *     call, on the caller's thread (getpwnam()'s nss_files, opendir(),
+ *     syslog()), and no program is protected from those: a program that
+ *     dup2()s onto, or closes, a number it does not hold while another of
+ *     its threads is inside such a call races with libc, and with its own
+ *     threads' open()s (POSIX gives the lowest free number, which another
+ *     thread may take first), so a multi-threaded program cannot rely on a
+ *     number it does not hold being free;
+ *   - but a program with one thread of its own may: in Linux nothing else
+ *     makes descriptors in its table, so its dup2(fd, 7) onto a number it
+ *     knows free is correct, and so is its blind close_range();
+ *   - the program's close_range() and closefrom() run with the fork gate
+ *     closed (uiommu_close_range()), and dup2() / dup3() onto a registered
+ *     number with it closed too; a dup2() onto a number that is not
+ *     registered goes straight to libc.
+ * So: a transient made and closed inside a call of the program's, on the
+ * thread that made the call (inside the fork gate, waiting for no other
+ * process), is left unregistered, as glibc's are: no thread of the
+ * program's own that is not racing with libc can reach it, and no
+ * close_range() runs meanwhile (in this library: the /proc and config
+ * files read and closed, the summary files at exit). A transient
+ * that exists while no call of the program's is under way (made by the
+ * library's own threads: the server serving a forked child, the swap
+ * agent, the virqfd watcher) or that stays open while we wait for another
+ * process (an answer over a channel) is registered as soon as it exists,
+ * and closed with intfd_close(): the low-power memfd of
+ * vfio_pci_bar_maps_update() (held while forked children's agents swap
+ * their mappings onto it), the agent channel end that hook_rvma_get()
+ * passes to the caller, and the file the agent maps in a swap
+ * (lib/uiommu_remote.c). What stays is the moment between the kernel's
+ * making of such a number (the lowest free one: there is no way to ask
+ * for a high one) and intfd_add()'s move of it, a few instructions, not
+ * a wait. The descriptors the server thread makes or receives and uses
+ * at once, waiting for nobody, have only that moment too, registered or
+ * not, and are left as they are: a forked child's file for IOAS_MAP_FILE
+ * (mapped and closed), /proc/<pid>/mem of a child whose memory a call
+ * reaches (util/remote_mm.c), a region memfd until its holder registers
+ * it; an eventfd for an action virqfd.c registers at once.
+ *
+ * Numbering. intfd_add() and intfd_move() make a number at INTFD_HIGH or
+ * above (F_DUPFD_CLOEXEC), sometimes close one that is a name in the way,
+ * and register it; a program thread that dup2()s blind onto numbers up
+ * there (as test_shim_closefd's threads do) could replace the new
+ * descriptor before it is registered, or have its own closed by us. So
+ * number_lock is held from the making to the registration (and across a
+ * move's giving up of the old number), and the shim makes the program's
+ * dup2() / dup3() onto a number at INTFD_HIGH or above under it
+ * (intfd_number_lock(), after moving ours off the number; if one of ours
+ * landed there meanwhile it moves that too). Below INTFD_HIGH our numbers
+ * are only the kernel's lowest free ones, left as the transients above.
+ *
  * Locks: lock guards every change (a leaf: nothing is taken inside, no
  * system call is made under it, since a library thread's calls go through
  * the preload shim, which looks files up under the file table's lock; the
- * move hook runs with it released). Readers take nothing.
+ * move hook runs with it released). Readers take nothing. users_lock
+ * guards users and movers (a leaf; the kick runs without it). number_lock
+ * is taken before lock and after the users' gate is shut; what runs under
+ * it makes only raw system calls on numbers (syscall(2): not through the
+ * preload shim, whose look-ups take the file table's lock, held by fork's
+ * prepare while it registers), and the program's dup2() under it is
+ * libc's alone, so it waits for nothing that could wait for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +106,28 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/intfd.h"
+
+/*
+ * The system calls made under number_lock: straight to the kernel, so that
+ * none passes through the preload shim (whose look-ups take the file
+ * table's lock, which fork's prepare holds while it registers). They act
+ * on numbers the registry is making or giving up, never on a file of the
+ * library's table.
+ */
+static int raw_fcntl(int fd, int cmd, long arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static void raw_close(int fd)
+{
+	(void)syscall(SYS_close, fd);
+}
 
 /* Where internal descriptors go, when RLIMIT_NOFILE allows: above what programs number. */
 #define INTFD_HIGH 512
@@ -62,6 +156,18 @@ static struct intfd_map *map_retired;
 static struct intfd_aliases *aliases_retired;
 static atomic_uint nr_fds, nr_aliases;
 static void (*_Atomic move_hook)(int name, int oldfd, int newfd);
+/*
+ * Numbering (intfd_number_lock()): a number at INTFD_HIGH or above is made
+ * and registered, or given up by a move, under it, and the program's
+ * dup2() onto such a number (the preload shim) is made under it too.
+ */
+static pthread_mutex_t number_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool numbered;
+/* The users' gate (intfd_user_enter()): users inside, and moves under way. */
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t users_cond = PTHREAD_COND_INITIALIZER;
+static unsigned int users, movers;
+static void (*_Atomic user_kick)(bool start);
 
 bool intfd_any(void)
 {
@@ -201,15 +307,14 @@ static int aliases_update(int drop, int name, int fd)
 /*
  * A close-on-exec duplicate of @fd whose number is neither @fd nor a name
  * in use, at INTFD_HIGH or above when the limit allows (@high), else the
- * lowest free. The number, or -errno. Without lock: its system calls may
- * be the preload shim's (a library thread), which look files up.
+ * lowest free. The number, or -errno. Under number_lock, not lock.
  */
 static int dup_unnamed(int fd, bool high)
 {
 	int min = high ? INTFD_HIGH : 0, n;
 
 	for (;;) {
-		n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+		n = raw_fcntl(fd, F_DUPFD_CLOEXEC, min);
 		if (n < 0 && min == INTFD_HIGH && (errno == EINVAL || errno == EMFILE)) {
 			min = 0;
 			continue;
@@ -219,21 +324,49 @@ static int dup_unnamed(int fd, bool high)
 		if (!is_alias_name(n))
 			return n;
 		/* A name in the way (rare): look above it. */
-		close(n);
+		raw_close(n);
 		min = n + 1;
 	}
 }
 
+bool intfd_number_lock(int fd)
+{
+	/* Below INTFD_HIGH our numbers are only the kernel's lowest free ones (see the essay). */
+	if (fd < INTFD_HIGH || !atomic_load_explicit(&numbered, memory_order_acquire))
+		return false;
+	pthread_mutex_lock(&number_lock);
+	return true;
+}
+
+void intfd_number_unlock(void)
+{
+	pthread_mutex_unlock(&number_lock);
+}
+
+static int add_numbered(int *fd);
+
 int intfd_add(int *fd)
+{
+	int rc;
+
+	if (*fd < 0)
+		return -EBADF;
+	atomic_store_explicit(&numbered, true, memory_order_release);
+	pthread_mutex_lock(&number_lock);
+	rc = add_numbered(fd);
+	pthread_mutex_unlock(&number_lock);
+	return rc;
+}
+
+/* intfd_add() under number_lock. */
+static int add_numbered(int *fd)
 {
 	int rc, n = *fd, fl;
 
-	if (n < 0)
-		return -EBADF;
-	fl = fcntl(n, F_GETFD);
+	fl = raw_fcntl(n, F_GETFD, 0);
 	if (fl < 0)
 		return -errno;
-	if (!(fl & FD_CLOEXEC) && fcntl(n, F_SETFD, fl | FD_CLOEXEC))
+	if (!(fl & FD_CLOEXEC) && raw_fcntl(n, F_SETFD, fl | FD_CLOEXEC))
 		return -errno;
 	/*
 	 * High, where the program does not number (the numbers it gets are then
@@ -255,11 +388,11 @@ int intfd_add(int *fd)
 	/* No system call under the lock (see dup_unnamed()). */
 	if (rc) {
 		if (n != *fd)
-			close(n);
+			raw_close(n);
 		return rc;
 	}
 	if (n != *fd) {
-		close(*fd);
+		raw_close(*fd);
 		*fd = n;
 	}
 	return 0;
@@ -307,6 +440,62 @@ void intfd_close(int *name)
 	*name = -1;
 }
 
+void intfd_user_enter(void)
+{
+	pthread_mutex_lock(&users_lock);
+	while (movers)
+		pthread_cond_wait(&users_cond, &users_lock);
+	users++;
+	pthread_mutex_unlock(&users_lock);
+}
+
+void intfd_user_exit(void)
+{
+	pthread_mutex_lock(&users_lock);
+	if (!--users && movers)
+		pthread_cond_broadcast(&users_cond);
+	pthread_mutex_unlock(&users_lock);
+}
+
+void intfd_set_user_kick(void (*kick)(bool start))
+{
+	atomic_store(&user_kick, kick);
+}
+
+/* Keep the users out (and wait for those inside to leave) for a move. */
+static void users_block(void)
+{
+	void (*kick)(bool) = atomic_load(&user_kick);
+
+	pthread_mutex_lock(&users_lock);
+	movers++;
+	pthread_mutex_unlock(&users_lock);
+	/* The kick's system calls are made without the lock (the shim may look files up). */
+	if (kick)
+		kick(true);
+	pthread_mutex_lock(&users_lock);
+	while (users)
+		pthread_cond_wait(&users_cond, &users_lock);
+	pthread_mutex_unlock(&users_lock);
+}
+
+static void users_unblock(void)
+{
+	void (*kick)(bool) = atomic_load(&user_kick);
+	bool last;
+
+	/* No user is inside: the kick may take back what it started. */
+	pthread_mutex_lock(&users_lock);
+	last = movers == 1;
+	pthread_mutex_unlock(&users_lock);
+	if (kick && last)
+		kick(false);
+	pthread_mutex_lock(&users_lock);
+	if (!--movers)
+		pthread_cond_broadcast(&users_cond);
+	pthread_mutex_unlock(&users_lock);
+}
+
 void intfd_set_move_hook(void (*hook)(int name, int oldfd, int newfd))
 {
 	atomic_store(&move_hook, hook);
@@ -320,9 +509,15 @@ int intfd_move(int fd)
 
 	if (!intfd_has(fd))
 		return 0;
+	/* No user outside the fork gate holds a number while it changes. */
+	users_block();
+	pthread_mutex_lock(&number_lock);
 	n = dup_unnamed(fd, true);
-	if (n < 0)
+	if (n < 0) {
+		pthread_mutex_unlock(&number_lock);
+		users_unblock();
 		return n;
+	}
 	pthread_mutex_lock(&lock);
 	al = atomic_load_explicit(&aliases, memory_order_relaxed);
 	for (unsigned int i = 0; al && i < al->n; i++)
@@ -331,24 +526,42 @@ int intfd_move(int fd)
 	rc = map_reserve((unsigned int)n);
 	if (!rc)
 		rc = aliases_update(name, name, n);
-	if (!rc) {
+	if (!rc)
 		map_set((unsigned int)n, true);
-		map_set((unsigned int)fd, false);
-	}
 	pthread_mutex_unlock(&lock);
 	if (rc) {
-		close(n);
+		raw_close(n);
+		pthread_mutex_unlock(&number_lock);
+		users_unblock();
 		return rc;
 	}
+	/*
+	 * The hook without number_lock (it takes its holder's locks, under
+	 * which new descriptors are registered); the old number stays
+	 * registered meanwhile, so no dup2() of the program's reaches it.
+	 */
+	pthread_mutex_unlock(&number_lock);
 	hook = atomic_load(&move_hook);
 	if (hook)
 		hook(name, fd, n);
 	/* The number is the program's now: nothing of ours is left behind it. */
-	close(fd);
+	pthread_mutex_lock(&number_lock);
+	pthread_mutex_lock(&lock);
+	map_set((unsigned int)fd, false);
+	pthread_mutex_unlock(&lock);
+	raw_close(fd);
+	pthread_mutex_unlock(&number_lock);
+	users_unblock();
 	return 0;
 }
 
 void intfd_fork_child(void)
 {
 	lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	number_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	/* The users were threads of the parent's; a move needs the fork gate, which was closed. */
+	users_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	users_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+	users = 0;
+	movers = 0;
 }

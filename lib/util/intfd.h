@@ -30,7 +30,8 @@
  * that resolves a name and uses the number inside the fork gate
  * (util/forkgate.h) can never see the number change under it: moves and
  * the program's close_range() happen with the gate closed
- * (fork_gate_lock()).
+ * (fork_gate_lock()). A thread that cannot wait inside the gate uses the
+ * registry's own users' gate instead (intfd_user_enter()).
  */
 #ifndef UIOMMU_UTIL_INTFD_H
 #define UIOMMU_UTIL_INTFD_H
@@ -83,6 +84,33 @@ int intfd_move(int fd);
  * the kernel by number (an epoll set) re-registers it. One hook a process.
  */
 void intfd_set_move_hook(void (*hook)(int name, int oldfd, int newfd));
+
+/*
+ * Users outside the fork gate. A thread that must use internal numbers
+ * while it is not inside the fork gate (lib/uiommu_remote.c's agent
+ * thread, which must answer its owner while a call of its process waits
+ * inside) brackets each resolution and the system calls that use the
+ * number with intfd_user_enter() / intfd_user_exit(), and never waits
+ * there for anything but its descriptors (a poll() that the kick ends).
+ * intfd_move() waits until no user is inside and keeps new ones out
+ * while it moves, so such a user never holds a number that has become
+ * the program's. The kick (one a process) is called with @start true
+ * before the wait, so that a user blocked inside (in poll()) leaves, and
+ * with @start false once the move is done and before users enter again.
+ */
+void intfd_user_enter(void);
+void intfd_user_exit(void);
+void intfd_set_user_kick(void (*kick)(bool start));
+
+/*
+ * The program's dup2() / dup3() onto @fd (the preload shim, after moving
+ * ours off it): when @fd is where the library makes its numbers, true with
+ * the numbering lock held, so that no number of ours is being made or given
+ * up there meanwhile; the caller checks again that @fd is not internal,
+ * makes the call, and unlocks. false (nothing held) otherwise.
+ */
+bool intfd_number_lock(int fd);
+void intfd_number_unlock(void);
 
 /* How many internal descriptors (tests). */
 unsigned int intfd_count(void);

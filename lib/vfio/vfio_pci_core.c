@@ -72,6 +72,7 @@
 #include "hw/spapr/spapr.h"
 #include "util/alloc.h"
 #include "util/infocap.h"
+#include "util/intfd.h"
 #include "util/log.h"
 #include "util/uaccess.h"
 #include "vfio/vfio_private.h"
@@ -773,16 +774,29 @@ int vfio_pci_bar_maps_update(struct vfio_device *vdev)
 	list_for_each_entry(bm, &core->bar_maps, next) {
 		if (bm->zapped == engaged)
 			continue;
-		/* An empty file: every touch of a page mapped from it is SIGBUS. */
+		/*
+		 * An empty file: every touch of a page mapped from it is SIGBUS.
+		 * Ours while it lasts (util/intfd.h): a forked child's mapping is
+		 * swapped by the child's agent, and we wait for each answer with it
+		 * open, maybe in the server thread, while no call of the program's
+		 * is under way to tell it a number is taken (lib/util/intfd.c). We
+		 * are inside the fork gate: its number cannot move until we leave.
+		 */
 		if (engaged && gone < 0) {
+			int rc;
+
 			gone = memfd_create("vfio-bar-low-power", MFD_CLOEXEC);
 			if (gone < 0)
 				return -errno;
+			rc = intfd_add(&gone);
+			if (rc) {
+				close(gone);
+				return rc;
+			}
 		}
-		vfio_bar_map_apply(bm, gone);
+		vfio_bar_map_apply(bm, intfd_fd(gone));
 	}
-	if (gone >= 0)
-		close(gone);
+	intfd_close(&gone);
 	return 0;
 }
 

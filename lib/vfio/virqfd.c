@@ -491,9 +491,10 @@ free:
 	return rc;
 }
 
-void vfio_virqfd_take_over(void)
+int vfio_virqfd_take_over(void)
 {
 	struct virqfd_watcher *w, *wn;
+	int rc = 0;
 
 	virqfd_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	virqfd_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
@@ -508,8 +509,10 @@ void vfio_virqfd_take_over(void)
 		ufree(w);
 	}
 	/* The epoll set is the same file: a thread of ours waits on it again. */
-	if (watcher && watcher_run(watcher)) {
-		/* No thread: the actions stop (a daemon has nobody to tell). */
+	if (watcher)
+		rc = watcher_run(watcher);
+	if (rc) {
+		/* No thread: the actions stop (daemon() says so). */
 		list_del(&watcher->next);
 		intfd_close(&watcher->epfd);
 		intfd_close(&watcher->stopfd);
@@ -517,6 +520,7 @@ void vfio_virqfd_take_over(void)
 		watcher = NULL;
 	}
 	pthread_mutex_unlock(&virqfd_lock);
+	return rc;
 }
 
 /* End @v, already unlinked from its slot and list; virqfd_lock held, and released on return. */

@@ -42,8 +42,10 @@ void vfio_virqfd_disable(struct virqfd **pvirqfd);
 /*
  * daemon()'s child (util/forkgate.h fork_gate_handover()): the virqfds are
  * its own; a watcher thread of its own waits on their epoll set again.
+ * 0, or -ENOMEM / -EAGAIN when that thread cannot be had (the actions then
+ * stop, as they would if the process had exited).
  */
-void vfio_virqfd_take_over(void);
+int vfio_virqfd_take_over(void);
 
 /* Live virqfds of the process and watcher threads not yet gone (tests). */
 unsigned int vfio_virqfd_count(void);

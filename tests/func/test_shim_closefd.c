@@ -12,6 +12,9 @@
  *  - closefrom(3) likewise, in a forked child with the device and the
  *    eventfd at 0 and 2: the channel to its parent (a socket of the
  *    library's) survives, and its IOEVENTFD writes the BAR;
+ *  - close_range(3, ~0U, 0) in a process with the mock vIOMMU's region
+ *    mapped: the region's memfd (the library's) is kept, the region maps
+ *    again, the same pages, and the vIOMMU is busy while either is mapped;
  *  - CLOSE_RANGE_CLOEXEC: the program's descriptors become close-on-exec,
  *    the emulated ones keep working; every internal descriptor is
  *    close-on-exec (/proc/self/fdinfo);
@@ -23,7 +26,9 @@
  *  - daemon(): the child (a new session, in /, stdio on /dev/null) keeps an
  *    emulated /dev/iommu working (IOAS_ALLOC) and a VFIO IOEVENTFD acting,
  *    and reports over a pipe; its parent exits 0; daemon(1, 1) keeps the
- *    directory and stdio;
+ *    directory and stdio; with a child of its own that calls all along,
+ *    the daemon serves the child (the same context) and its exit; under
+ *    fail-nth it fails (ENOMEM / EAGAIN) or the daemon has everything;
  *  - _Fork(): with no emulated file the child may open /dev/iommu; with
  *    one it is a process the library does not know (its ioctl reaches the
  *    backing memfd: ENOTTY) and the parent's files are untouched;
@@ -162,6 +167,33 @@ static bool in_proc(int fd)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	return readlink(path, target, sizeof(target)) > 0;
+}
+
+/* How many of the process's descriptors are memfds named @name. */
+static unsigned int count_memfds(const char *name)
+{
+	char want[96], path[64], target[128];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned int n = 0;
+
+	if (!d)
+		return 0;
+	snprintf(want, sizeof(want), "/memfd:%s", name);
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", atoi(de->d_name));
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += !strncmp(target, want, strlen(want));
+	}
+	closedir(d);
+	return n;
 }
 
 /* The flags line of /proc/self/fdinfo/@fd (octal), -1 when it has none. */
@@ -360,6 +392,84 @@ static void test_closefrom(void *arg)
 	for (int i = 0; i < nin; i++)
 		TAP_CHECK(in_proc(in[i]), "internal %d was closed", in[i]);
 	machine_close(&m);
+}
+
+/*
+ * The mock vIOMMU's mmap region (its memfd is the library's) in a process
+ * that close_range(3, ~0U)s: the region maps again afterwards, the same
+ * pages as the mapping made before, and the vIOMMU is busy until both are
+ * gone. A child forked before anything is open (its files its own) with
+ * its iommufd at 0; exit codes say what failed.
+ */
+static int viommu_child(void)
+{
+	struct iommu_viommu_selftest data = {.in_data = 0xbeef};
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	struct iommu_test_cmd mock = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
+	uint32_t ioas, parent, *a, *b;
+	int fd, in_before, in_after;
+	size_t len;
+	off_t off;
+
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) != 0 || close(fd))
+		return 40;
+	if (_ioas_alloc(0, &ioas))
+		return 41;
+	mock.id = ioas;
+	if (_test_cmd(0, &mock) ||
+	    _hwpt_alloc(0, mock.mock_domain.out_idev_id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+			IOMMU_HWPT_DATA_NONE, NULL, 0, &parent))
+		return 42;
+	cmd.dev_id = mock.mock_domain.out_idev_id;
+	cmd.hwpt_id = parent;
+	if (ioctl(0, IOMMU_VIOMMU_ALLOC, &cmd))
+		return 43;
+	off = (off_t)data.out_mmap_offset;
+	len = data.out_mmap_length;
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0, off);
+	if (a == MAP_FAILED || a[0] != 0xbeef)
+		return 44;
+	in_before = (int)count_memfds("uiommu:mmap-region");
+	if (in_before < 1)
+		return 45;
+	if (close_range(3, ~0U, 0))
+		return 46;
+	/* The region's memfd is still there, and still maps. */
+	in_after = (int)count_memfds("uiommu:mmap-region");
+	if (in_after != in_before)
+		return 47;
+	b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0, off);
+	if (b == MAP_FAILED)
+		return 48;
+	a[1] = 0x12345678;
+	if (b[0] != 0xbeef || b[1] != 0x12345678)
+		return 49;
+	if (munmap(a, len) || _destroy(0, cmd.out_viommu_id) != -1 || errno != EBUSY)
+		return 50;
+	if (munmap(b, len) || _destroy(0, cmd.out_viommu_id))
+		return 51;
+	return close(0) ? 52 : 0;
+}
+
+static void test_viommu_mmap(void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid)
+		_exit(viommu_child());
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "child: status 0x%x", status);
 }
 
 static void test_cloexec(void *arg)
@@ -747,6 +857,310 @@ static void test_daemon_keep(void *arg)
 	test_daemon((void *)1);
 }
 
+/*
+ * daemon() in a process with a child of its own (forked with the files
+ * open): the child's calls on the files it inherited were served by the
+ * runner's server thread, and go on while the runner forks the daemon
+ * (none fails); the daemon takes the channel over, so they act
+ * on the same context (the IOAS the child makes is one the daemon then
+ * sees and destroys), and the child's exit is served by the daemon.
+ */
+struct daemon_child_report {
+	int c_rc, c_errno;
+	uint32_t c_id;
+	int ranges_rc, destroy_rc, d_rc;
+	uint32_t d_id;
+	uint32_t first;			/* the runner's IOAS, made before the fork */
+	unsigned int loops, loop_fails; /* the child's calls while the runner became the daemon */
+	int c_exit_rc;
+	int done;
+};
+
+/*
+ * The runner's child: makes and destroys IOASes while its parent turns
+ * into the daemon (every call answered, by the runner or the daemon), then
+ * makes one and reports it, and exits when told.
+ */
+static int daemon_child_main(int fd, int go, int report)
+{
+	struct daemon_child_report r = {0};
+	char x;
+
+	while (poll_now(go, POLLIN) != POLLIN) {
+		uint32_t id;
+
+		if (_ioas_alloc(fd, &id) || _destroy(fd, id)) {
+			r.c_errno = errno;
+			r.loop_fails++;
+		}
+		/* Under way: the runner may fork the daemon now. */
+		if (++r.loops == 50 && write(report, "s", 1) != 1)
+			return 64;
+	}
+	if (read(go, &x, 1) != 1)
+		return 60;
+	r.c_rc = _ioas_alloc(fd, &r.c_id);
+	r.c_errno = r.c_rc ? errno : 0;
+	if (write(report, &r, sizeof(r)) != sizeof(r))
+		return 61;
+	if (read(go, &x, 1) != 1)
+		return 62;
+	/* Its exit: the daemon drops what the channel holds (uiommu_process_exit()). */
+	return close(fd) ? 63 : 0;
+}
+
+static void daemon_children_runner(int wfd)
+{
+	struct daemon_child_report r = {0}, c;
+	int fd, go[2], back[2];
+	pid_t child;
+	uint32_t first;
+
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || _ioas_alloc(fd, &first))
+		_exit(70);
+	if (pipe2(go, O_CLOEXEC) || pipe2(back, O_CLOEXEC))
+		_exit(71);
+	child = fork();
+	if (child < 0)
+		_exit(72);
+	if (!child) {
+		close(go[1]);
+		close(back[0]);
+		close(wfd);
+		_exit(daemon_child_main(fd, go[0], back[1]));
+	}
+	close(go[0]);
+	close(back[1]);
+	/* The child's calls under way (they go on while the daemon is forked). */
+	if (read(back[0], &c, 1) != 1)
+		_exit(78);
+	if (daemon(0, 0))
+		_exit(73);
+	/* The daemon: the child's calls are ours to serve now. */
+	if (write(go[1], "g", 1) != 1 || read(back[0], &c, sizeof(c)) != sizeof(c))
+		_exit(74);
+	r.first = first;
+	r.loops = c.loops;
+	r.loop_fails = c.loop_fails;
+	r.c_rc = c.c_rc;
+	r.c_errno = c.c_errno;
+	r.c_id = c.c_id;
+	/* The same context: the child's IOAS is here, and goes. */
+	r.ranges_rc = r.c_id ? _ioas_ranges(fd, r.c_id) : -2;
+	r.destroy_rc = r.c_id ? _destroy(fd, r.c_id) : -2;
+	r.d_rc = _ioas_alloc(fd, &r.d_id);
+	/* The child exits; its channel's end tells us (EOF on the pipe after its exit work). */
+	if (write(go[1], "x", 1) != 1)
+		_exit(75);
+	r.c_exit_rc = read(back[0], &c, 1) == 0 ? 0 : -1;
+	r.done = 1;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(76);
+	_exit(close(fd) ? 77 : 0);
+}
+
+static void test_daemon_children(void *arg)
+{
+	struct daemon_child_report r = {0};
+	int p[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	(void)arg;
+	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		close(p[0]);
+		daemon_children_runner(p[1]);
+	}
+	close(p[1]);
+	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x",
+		  status);
+	n = read(p[0], &r, sizeof(r));
+	close(p[0]);
+	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
+	TAP_CHECK(r.done, "done");
+	tap_diag("the child's calls around the daemon's fork: %u", r.loops);
+	TAP_CHECK_EQ(r.loop_fails, 0, "of the child's calls around the fork failed (errno %d)",
+		     r.c_errno);
+	TAP_CHECK(!r.c_rc && r.c_id, "the child's IOAS_ALLOC, served by the daemon: rc %d (%s)",
+		  r.c_rc, strerror(r.c_errno));
+	/* Made in the runner's context (a new one would start again at the first ID). */
+	TAP_CHECK(r.c_id != r.first, "the child's IOAS %u, the runner's %u", r.c_id, r.first);
+	CHECK_OK(r.ranges_rc);
+	CHECK_OK(r.destroy_rc);
+	TAP_CHECK(!r.d_rc && r.d_id, "the daemon's IOAS_ALLOC: rc %d id %u", r.d_rc, r.d_id);
+	CHECK_OK(r.c_exit_rc);
+}
+
+/*
+ * daemon() under fail-nth: the caller arms its countdown at N and calls
+ * daemon(); the countdown goes on in the daemon (the caller carrying on)
+ * through the takeover. Either daemon() fails (-1, ENOMEM or EAGAIN, the
+ * armed failure): in the caller, which keeps everything working, or in
+ * the daemon, whose takeover lacked a thread (what it would serve stops,
+ * its own calls work); or it succeeds and the daemon has all of it: its
+ * own calls, its ioeventfd's action (the watcher thread) and its child's
+ * calls (the server thread).
+ */
+struct daemon_nth_report {
+	int in_daemon; /* the report is the daemon's (else the runner's: daemon() failed there) */
+	int rc, err;   /* daemon()'s */
+	long left;     /* the countdown after it */
+	int ioas_rc, ioas_err;
+	uint64_t fill;
+	int c_rc, c_err; /* the child's IOAS_ALLOC */
+	int done;
+};
+
+static void daemon_nth_runner(int wfd, unsigned int nth)
+{
+	struct daemon_nth_report r = {0};
+	int go[2], back[2], ff, e_io, iommufd, cres[2];
+	pid_t runner = getpid(), child;
+	struct machine m;
+	uint64_t one = 1;
+	uint32_t id;
+	char buf[16];
+	ssize_t n;
+
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	m.c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	m.g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
+	if (iommufd < 0 || m.c < 0 || m.g < 0 || ioctl(m.g, VFIO_GROUP_SET_CONTAINER, &m.c) ||
+	    ioctl(m.c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		_exit(80);
+	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	e_io = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m.dev < 0 || e_io < 0 || ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io))
+		_exit(81);
+	{
+		uint16_t cmd = PCI_COMMAND_MEMORY;
+
+		if (pwrite(m.dev, &cmd, 2,
+			   (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) != 2)
+			_exit(82);
+	}
+	if (pipe2(go, O_CLOEXEC) || pipe2(back, O_CLOEXEC))
+		_exit(83);
+	child = fork();
+	if (child < 0)
+		_exit(84);
+	if (!child) {
+		char x;
+
+		close(go[1]);
+		close(back[0]);
+		close(wfd);
+		if (read(go[0], &x, 1) != 1)
+			_exit(0);
+		cres[0] = _ioas_alloc(iommufd, &id);
+		cres[1] = cres[0] ? errno : 0;
+		_exit(write(back[1], cres, sizeof(cres)) == sizeof(cres) ? 0 : 90);
+	}
+	close(go[0]);
+	close(back[1]);
+	ff = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (ff < 0)
+		_exit(85);
+	n = snprintf(buf, sizeof(buf), "%u", nth);
+	if (pwrite(ff, buf, (size_t)n, 0) != n)
+		_exit(86);
+	r.rc = daemon(0, 0);
+	r.err = r.rc ? errno : 0;
+	memset(buf, 0, sizeof(buf));
+	r.left = pread(ff, buf, sizeof(buf) - 1, 0) > 0 ? strtol(buf, NULL, 10) : -1;
+	if (pwrite(ff, "0", 1, 0) != 1)
+		_exit(87);
+	r.in_daemon = getpid() != runner;
+	/* Whoever has the files: all of it works (a daemon without its threads: its own calls). */
+	r.ioas_rc = _ioas_alloc(iommufd, &id);
+	r.ioas_err = r.ioas_rc ? errno : 0;
+	if (r.rc && r.in_daemon) {
+		r.done = 1;
+		_exit(write(wfd, &r, sizeof(r)) == sizeof(r) ? 0 : 88);
+	}
+	wr(m.dev, DT_FILL, 8, 0);
+	if (write(e_io, &one, sizeof(one)) == sizeof(one)) {
+		for (int i = 0; i < WAIT_MS; i++) {
+			if (pread(m.dev, &r.fill, 8, (off_t)(BAR0 + DT_FILL)) == 8 &&
+			    r.fill == FILL_DATA)
+				break;
+			msleep1();
+		}
+	}
+	if (write(go[1], "g", 1) != 1 || read(back[0], cres, sizeof(cres)) != sizeof(cres)) {
+		r.c_rc = -2;
+	} else {
+		r.c_rc = cres[0];
+		r.c_err = cres[1];
+	}
+	r.done = 1;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(88);
+	close(ff);
+	close(m.dev);
+	close(m.g);
+	close(m.c);
+	close(iommufd);
+	_exit(0);
+}
+
+static void test_daemon_failnth(void *arg)
+{
+	unsigned int failures = 0, nth;
+
+	(void)arg;
+	for (nth = 1; nth < 64; nth++) {
+		struct daemon_nth_report r = {0};
+		int p[2], status;
+		pid_t pid;
+		ssize_t n;
+
+		TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
+		fflush(stdout);
+		pid = fork();
+		TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (!pid) {
+			close(p[0]);
+			daemon_nth_runner(p[1], nth);
+		}
+		close(p[1]);
+		TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+		TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "N=%u: runner status 0x%x",
+			  nth, status);
+		n = read(p[0], &r, sizeof(r));
+		close(p[0]);
+		TAP_CHECK(n == sizeof(r) && r.done, "N=%u: the report (%zd bytes)", nth, n);
+		if (r.rc) {
+			TAP_CHECK(r.rc == -1 && (r.err == ENOMEM || r.err == EAGAIN),
+				  "N=%u: daemon() rc %d errno %d", nth, r.rc, r.err);
+			TAP_CHECK_EQ(r.left, 0, "N=%u: a failure that was not the armed one", nth);
+			failures++;
+		}
+		TAP_CHECK(!r.ioas_rc, "N=%u (%s): IOAS_ALLOC: %s", nth,
+			  r.in_daemon ? "daemon" : "runner", strerror(r.ioas_err));
+		/*
+		 * A daemon whose takeover could not have a thread: what that thread
+		 * served has stopped, as in a process that exited; its own calls work.
+		 */
+		if (r.rc && r.in_daemon)
+			continue;
+		TAP_CHECK_EQ(r.fill, FILL_DATA, "N=%u (%s): the ioeventfd wrote the BAR", nth,
+			     r.in_daemon ? "daemon" : "runner");
+		TAP_CHECK(!r.c_rc, "N=%u (%s): the child's IOAS_ALLOC: rc %d (%s)", nth,
+			  r.in_daemon ? "daemon" : "runner", r.c_rc, strerror(r.c_err));
+		if (r.left)
+			break;
+	}
+	tap_diag("allocation points of daemon(): %u, of which %u made it fail", nth - 1, failures);
+	TAP_CHECK(nth < 64, "the countdown was never left over");
+}
+
 static void test_fork_raw(void *arg)
 {
 	int fd, status;
@@ -851,6 +1265,8 @@ int main(void)
 		 test_close_range},
 		{"closefrom(3) in a forked child: likewise, its channel to the owner kept",
 		 test_closefrom},
+		{"close_range(3, ~0U): the mock vIOMMU's region memfd kept, the region maps again",
+		 test_viommu_mmap},
 		{"CLOSE_RANGE_CLOEXEC: the program's close-on-exec, the library's already",
 		 test_cloexec},
 		{"close/dup/fcntl of an internal number: EBADF; dup2/dup3 onto one: the program's",
@@ -860,6 +1276,10 @@ int main(void)
 		{"daemon(0, 0): the child keeps /dev/iommu and an ioeventfd working", test_daemon},
 		{"daemon(1, 1): likewise, in the same directory with the same stdio",
 		 test_daemon_keep},
+		{"daemon() with a child of its own: the daemon serves the child's calls",
+		 test_daemon_children},
+		{"daemon() under fail-nth: it fails cleanly, or the daemon has it all",
+		 test_daemon_failnth},
 		{"vfork(): the child's closes and dups are its own", test_vfork},
 		{"threads: close_range and blind dup2 racing actions made and ended", test_threads},
 	};

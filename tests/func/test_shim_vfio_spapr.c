@@ -21,8 +21,13 @@
  * unmapped. The LOW_POWER features over that: while the device is in low
  * power its mappings (a forked child's too) raise SIGBUS whatever the PE's
  * state, and its end gives back what the PE says (all ones while frozen).
+ * A forked child's mapping follows the PE through the child's swap agent
+ * thread, also while a thread of the child dup2()s blindly onto the
+ * numbers where the library's descriptors live.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -304,6 +309,18 @@ static void test_fork_bar(void *arg)
 	 */
 	tap_skip("under AddressSanitizer, whose allocator is not fork-safe: make check runs it");
 #endif
+#ifdef __SANITIZE_THREAD__
+	/*
+	 * The child's mapping follows the PE only through a thread of its own
+	 * (the swap agent, lib/uiommu_remote.c: only a thread of a process can
+	 * change that process's mappings), which it starts after a fork of a
+	 * process that runs the library's server thread. ThreadSanitizer does
+	 * not support threads started after a multi-threaded fork (and checks
+	 * nothing in such a child). make check runs this point.
+	 */
+	tap_skip("ThreadSanitizer: the forked child must start its swap agent thread, which TSan "
+		 "does not support after a multi-threaded fork: make check runs it");
+#endif
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TAP_CHECK(mem != MAP_FAILED, "mmap");
 	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
@@ -359,6 +376,112 @@ static void test_fork_bar(void *arg)
 	TAP_CHECK(g >= 0, "group 3 again: %s", strerror(errno));
 	close(g);
 	munmap(mem, MEM_SIZE);
+}
+
+/* Freezes and thaws of test_fork_bar_moved(), each checked in the child. */
+#define MOVE_ROUNDS 40
+
+struct duper {
+	atomic_int stop;
+	int fd;
+};
+
+/* Blind dup2()s onto the numbers where the library's descriptors live (512 and up). */
+static void *duper_main(void *arg)
+{
+	struct duper *d = arg;
+
+	while (!atomic_load(&d->stop))
+		for (int n = 512; n < 528; n++)
+			if (dup2(d->fd, n) == n)
+				(void)close(n);
+	return NULL;
+}
+
+/* The child of test_fork_bar_moved(): 0, or the step that failed. */
+static int fork_moved_child(struct dev *b, int go, int ready)
+{
+	struct duper d = {.fd = ready};
+	pthread_t t;
+	uint8_t *w, x;
+	int rc = 0;
+
+	w = mmap(NULL, DT_BUF_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)(b->bar0 + DT_BUF));
+	if (w == MAP_FAILED)
+		return 1;
+	if (w[0] != 0x3c)
+		return 2;
+	if (pthread_create(&t, NULL, duper_main, &d))
+		return 3;
+	for (unsigned int i = 0; i < MOVE_ROUNDS && !rc; i++) {
+		if (write(ready, "r", 1) != 1 || read(go, &x, 1) != 1)
+			rc = 4;
+		/* The parent froze (even rounds) or thawed (odd) the PE before answering. */
+		else if (w[0] != (i % 2 ? 0x3c : 0xff))
+			rc = 10 + (int)i;
+	}
+	atomic_store(&d.stop, 1);
+	pthread_join(t, NULL);
+	return rc;
+}
+
+/*
+ * The child's swap agent while a thread of the child dup2()s blindly onto
+ * the numbers where the library's descriptors live (each such dup2 moves
+ * ours, the agent's socket and wake-up among them): every freeze and thaw
+ * of the parent's still reaches the child's mapping before the parent's
+ * call returns. (The agent resolves and uses its numbers only where a move
+ * waits for it; an agent that used a number the program had just taken
+ * would end, and the next swap would fail.)
+ */
+static void test_fork_bar_moved(void *arg)
+{
+	int c, g, go[2], ready[2];
+	struct dev b;
+	uint8_t *win;
+	pid_t pid;
+
+	(void)arg;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	tap_skip("the child's swap agent after a multi-threaded fork: see test_fork_bar()");
+#endif
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	g = open("/dev/vfio/3", O_RDWR | O_CLOEXEC);
+	TAP_CHECK(c >= 0 && g >= 0, "container, group 3: %s", strerror(errno));
+	CHECK_OK(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
+	CHECK_OK(ioctl(c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU));
+	dev_open(g, &b, "0000:00:05.0");
+	win = mmap(NULL, DT_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd,
+		   (off_t)(b.bar0 + DT_BUF));
+	TAP_CHECK(win != MAP_FAILED, "the parent's mapping: %s", strerror(errno));
+	memset(win, 0x3c, 0x100);
+	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
+	pid = fork_child();
+	if (!pid) {
+		close(go[1]);
+		close(ready[0]);
+		_exit(fork_moved_child(&b, go[0], ready[1]));
+	}
+	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	close(go[0]);
+	close(ready[1]);
+	for (unsigned int i = 0; i < MOVE_ROUNDS; i++) {
+		char x;
+
+		if (read(ready[0], &x, 1) != 1)
+			break;
+		CHECK_OK(eeh(c, i % 2 ? VFIO_EEH_PE_RESET_DEACTIVATE : VFIO_EEH_PE_RESET_HOT));
+		TAP_CHECK_EQ(write(go[1], "g", 1), 1, "go");
+	}
+	TAP_CHECK_EQ(wait_child(pid), 0, "child step (10 + n: round n's mapping was wrong)");
+	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "thawed");
+	TAP_CHECK_EQ(win[0], 0x3c, "the parent's mapping");
+	close(go[1]);
+	close(ready[0]);
+	CHECK_OK(munmap(win, DT_BUF_SIZE));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
 }
 
 /* ------------------------------------------------------------------ */
@@ -464,6 +587,15 @@ static void test_lowpower_eeh(void *arg)
 	CHECK_OK(close(c));
 	tap_skip("the forked child's part under AddressSanitizer: make check runs it");
 #endif
+#ifdef __SANITIZE_THREAD__
+	/* The child's swap agent: see test_fork_bar(). */
+	CHECK_OK(munmap(win, DT_BUF_SIZE));
+	CHECK_OK(close(b.fd));
+	CHECK_OK(close(g));
+	CHECK_OK(close(c));
+	tap_skip("the forked child's part under ThreadSanitizer (its swap agent thread after a "
+		 "multi-threaded fork): make check runs it");
+#endif
 	/* A forked child's mapping: zapped by the parent's entry, then frozen. */
 	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
 	pid = fork_child();
@@ -503,6 +635,8 @@ int main(void)
 		 test_tce_eeh},
 		{"a forked child's BAR mapping: the device's bytes, all ones while frozen",
 		 test_fork_bar},
+		{"a forked child's BAR mapping follows the PE while the child dup2()s onto ours",
+		 test_fork_bar_moved},
 		{"LOW_POWER over EEH: SIGBUS whatever the PE's state, a forked child's mapping too",
 		 test_lowpower_eeh},
 	};

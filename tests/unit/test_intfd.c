@@ -6,14 +6,20 @@
  * name resolves to it, the old number is closed and a new descriptor that
  * lands on the name is renumbered; close through a name closes the moved
  * one; fail-nth: -ENOMEM leaves the registry and the descriptors as they
- * were.
+ * were; a user outside the fork gate (intfd_user_enter()) is kicked out
+ * of its wait before a move and never holds a number that moved.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -176,12 +182,110 @@ static void test_failnth(void **state)
 	assert_true(failures >= 1);
 }
 
+/* The users' gate: a kick that an eventfd-like pipe carries, and what it saw. */
+static int kick_pipe[2];
+static atomic_int kicks_started, kicks_ended, user_errors, user_rounds, user_entered, stop_users;
+
+static void user_kick(bool start)
+{
+	char c = 'k';
+
+	if (start) {
+		atomic_fetch_add(&kicks_started, 1);
+		assert_int_equal(write(kick_pipe[1], &c, 1), 1);
+	} else {
+		atomic_fetch_add(&kicks_ended, 1);
+		assert_int_equal(read(kick_pipe[0], &c, 1), 1);
+	}
+}
+
+struct user_arg {
+	int name;
+	ino_t ino;
+};
+
+/* A user outside the fork gate: resolves inside the users' gate, waits there in poll(). */
+static void *user_main(void *p)
+{
+	struct user_arg *u = p;
+
+	while (!atomic_load(&stop_users)) {
+		struct pollfd pf = {.fd = kick_pipe[0], .events = POLLIN};
+		struct stat st;
+		int fd;
+
+		intfd_user_enter();
+		atomic_store(&user_entered, 1);
+		fd = intfd_fd(u->name);
+		/* The number is ours (our pipe) from the resolution to the end of the wait. */
+		if (fstat(fd, &st) || st.st_ino != u->ino)
+			atomic_fetch_add(&user_errors, 1);
+		(void)poll(&pf, 1, -1);
+		if (fstat(fd, &st) || st.st_ino != u->ino)
+			atomic_fetch_add(&user_errors, 1);
+		intfd_user_exit();
+		atomic_fetch_add(&user_rounds, 1);
+	}
+	return NULL;
+}
+
+/*
+ * intfd_move() with a user inside the users' gate: it kicks, waits for the
+ * user to leave, moves, takes the kick back; the user never finds its
+ * resolved number taken by another file (each old number is given to a
+ * different file at once, as the program's dup2() would).
+ */
+static void test_users(void **state)
+{
+	struct user_arg u;
+	struct stat st;
+	pthread_t t;
+	int other = plain_fd();
+
+	(void)state;
+	assert_int_equal(pipe(kick_pipe), 0);
+	u.name = plain_fd();
+	assert_int_equal(fstat(u.name, &st), 0);
+	u.ino = st.st_ino;
+	assert_int_equal(intfd_add(&u.name), 0);
+	intfd_set_user_kick(user_kick);
+	assert_int_equal(pthread_create(&t, NULL, user_main, &u), 0);
+	/* The first move finds the user inside. */
+	while (!atomic_load(&user_entered))
+		sched_yield();
+	for (int i = 0; i < 50; i++) {
+		int old = intfd_fd(u.name);
+
+		assert_int_equal(intfd_move(old), 0);
+		/* The number is the program's now: another file there at once. */
+		assert_int_equal(dup2(other, old), old);
+		close(old);
+	}
+	intfd_set_user_kick(NULL);
+	atomic_store(&stop_users, 1);
+	{
+		char c = 's';
+
+		assert_int_equal(write(kick_pipe[1], &c, 1), 1);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&user_errors), 0);
+	assert_int_equal(atomic_load(&kicks_started), 50);
+	assert_int_equal(atomic_load(&kicks_ended), 50);
+	assert_true(atomic_load(&user_rounds) >= 1);
+	intfd_close(&u.name);
+	close(other);
+	close(kick_pipe[0]);
+	close(kick_pipe[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_del),
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_failnth),
+		cmocka_unit_test(test_users),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

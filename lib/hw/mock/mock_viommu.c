@@ -9,7 +9,9 @@
  * mock paging domain allocated with NEST_PARENT (EINVAL, as the core also
  * says). Vendor data is optional: struct iommu_viommu_selftest, at least
  * up to out_data (EINVAL), of the vIOMMU's type. With data, the vIOMMU gets
- * a zeroed two-page region (shared memory, iommu_mmap_region_alloc()) whose
+ * a zeroed two-page region (shared memory, iommu_mmap_region_alloc(); its
+ * memfd registered as one of the library's own descriptors, util/intfd.h,
+ * so the program's close_range() passes it by) whose
  * first u32 is in_data, published through
  * iommu_viommu.mmap_* for the core to offer as mmap(); the data is written
  * back with out_data = in_data, out_mmap_offset and out_mmap_length (two
@@ -49,6 +51,7 @@
 
 #include "hw/mock/mock_priv.h"
 #include "util/alloc.h"
+#include "util/intfd.h"
 
 #define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 #define MOCK_INV_MAX_BYTES (4u << 20) /* Linux's KMALLOC_MAX_SIZE on x86-64 (order 10) */
@@ -249,7 +252,7 @@ static void mock_viommu_destroy(struct iommu_viommu *viommu)
 {
 	struct mock_viommu *v = to_mock_viommu(viommu);
 
-	iommu_mmap_region_free(v->page, v->core.mmap_len, v->core.mmap_fd);
+	iommu_mmap_region_free(v->page, v->core.mmap_len, intfd_take(&v->core.mmap_fd));
 	ufree(v->vdevs);
 	ufree(v);
 }
@@ -318,6 +321,10 @@ struct iommu_viommu *mock_viommu_alloc(struct udev *dev, struct iommu_domain *pa
 			ret = -ENOMEM;
 			goto err;
 		}
+		/* The region's memfd is ours, out of the program's reach (util/intfd.h). */
+		ret = intfd_add(&v->core.mmap_fd);
+		if (ret)
+			goto err;
 		/* For loopback: the region and out_data both echo in_data. */
 		v->page[0] = io.in_data;
 		v->core.mmap_base = v->page;
@@ -334,7 +341,8 @@ struct iommu_viommu *mock_viommu_alloc(struct udev *dev, struct iommu_domain *pa
 	*err = 0;
 	return &v->core;
 err:
-	iommu_mmap_region_free(v->page, v->core.mmap_len, v->core.mmap_fd);
+	/* mmap_len is set once the region is complete: the length it was made with. */
+	iommu_mmap_region_free(v->page, 2 * host_page_size(), intfd_take(&v->core.mmap_fd));
 	ufree(v);
 	*err = ret;
 	return NULL;
