@@ -744,7 +744,6 @@ static bool is_devnull(int fd)
 	return !fstat(fd, &st) && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 
-/* The runner: opens what the daemon will use, calls daemon(); the daemon reports. */
 /* @fd is still the file @before was. */
 static bool same_file(int fd, const struct stat *before)
 {
@@ -753,6 +752,36 @@ static bool same_file(int fd, const struct stat *before)
 	return !fstat(fd, &st) && st.st_dev == before->st_dev && st.st_ino == before->st_ino;
 }
 
+/*
+ * Fork a runner that writes its report into a pipe: the pid (0 in the
+ * child); *@fd the pipe's write end in the child, its read end here.
+ */
+static pid_t report_fork(int *fd)
+{
+	int p[2];
+	pid_t pid;
+
+	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
+	fflush(stdout);
+	pid = fork();
+	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	close(p[pid ? 1 : 0]);
+	*fd = p[pid ? 0 : 1];
+	return pid;
+}
+
+/* Reap the runner @pid (its wait status in *@status) and read its report: the bytes read. */
+static ssize_t report_wait(pid_t pid, int fd, void *r, size_t size, int *status)
+{
+	ssize_t n;
+
+	TAP_CHECK_EQ(waitpid(pid, status, 0), pid, "waitpid");
+	n = read(fd, r, size);
+	close(fd);
+	return n;
+}
+
+/* The runner: opens what the daemon will use, calls daemon(); the daemon reports. */
 static void daemon_runner(int wfd, bool keep)
 {
 	struct daemon_report r = {0};
@@ -820,24 +849,16 @@ static void test_daemon(void *arg)
 {
 	bool keep = arg != NULL;
 	struct daemon_report r = {0};
-	int p[2], status;
+	int fd, status;
 	pid_t pid;
 	ssize_t n;
 
-	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
-	fflush(stdout);
-	pid = fork();
-	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(p[0]);
-		daemon_runner(p[1], keep);
-	}
-	close(p[1]);
-	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	pid = report_fork(&fd);
+	if (!pid)
+		daemon_runner(fd, keep);
+	n = report_wait(pid, fd, &r, sizeof(r), &status);
 	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x",
 		  status);
-	n = read(p[0], &r, sizeof(r));
-	close(p[0]);
 	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
 	TAP_CHECK(r.done && r.setsid_ok, "session %d", r.setsid_ok);
 	if (keep)
@@ -963,25 +984,17 @@ static void daemon_children_runner(int wfd)
 static void test_daemon_children(void *arg)
 {
 	struct daemon_child_report r = {0};
-	int p[2], status;
+	int fd, status;
 	pid_t pid;
 	ssize_t n;
 
 	(void)arg;
-	TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
-	fflush(stdout);
-	pid = fork();
-	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(p[0]);
-		daemon_children_runner(p[1]);
-	}
-	close(p[1]);
-	TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+	pid = report_fork(&fd);
+	if (!pid)
+		daemon_children_runner(fd);
+	n = report_wait(pid, fd, &r, sizeof(r), &status);
 	TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "daemon's parent: status 0x%x",
 		  status);
-	n = read(p[0], &r, sizeof(r));
-	close(p[0]);
 	TAP_CHECK_EQ(n, sizeof(r), "the daemon's report");
 	TAP_CHECK(r.done, "done");
 	tap_diag("the child's calls around the daemon's fork: %u", r.loops);
@@ -1117,24 +1130,16 @@ static void test_daemon_failnth(void *arg)
 	(void)arg;
 	for (nth = 1; nth < 64; nth++) {
 		struct daemon_nth_report r = {0};
-		int p[2], status;
+		int fd, status;
 		pid_t pid;
 		ssize_t n;
 
-		TAP_CHECK(!pipe2(p, O_CLOEXEC), "pipe");
-		fflush(stdout);
-		pid = fork();
-		TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
-		if (!pid) {
-			close(p[0]);
-			daemon_nth_runner(p[1], nth);
-		}
-		close(p[1]);
-		TAP_CHECK_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+		pid = report_fork(&fd);
+		if (!pid)
+			daemon_nth_runner(fd, nth);
+		n = report_wait(pid, fd, &r, sizeof(r), &status);
 		TAP_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "N=%u: runner status 0x%x",
 			  nth, status);
-		n = read(p[0], &r, sizeof(r));
-		close(p[0]);
 		TAP_CHECK(n == sizeof(r) && r.done, "N=%u: the report (%zd bytes)", nth, n);
 		if (r.rc) {
 			TAP_CHECK(r.rc == -1 && (r.err == ENOMEM || r.err == EAGAIN),
