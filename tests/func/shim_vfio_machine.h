@@ -95,6 +95,21 @@ static inline void machine_close(struct machine *m)
 	munmap(m->mem, MEM_SIZE);
 }
 
+/* VFIO_DEVICE_IOEVENTFD: @flags the width (VFIO_DEVICE_IOEVENTFD_8 ... _64), @fd -1 to remove. */
+static inline int vfio_ioeventfd(int dev, uint64_t offset, uint64_t data, uint32_t flags,
+				 int32_t fd)
+{
+	struct vfio_device_ioeventfd ie = {
+		.argsz = sizeof(ie),
+		.flags = flags,
+		.offset = offset,
+		.data = data,
+		.fd = fd,
+	};
+
+	return ioctl(dev, VFIO_DEVICE_IOEVENTFD, &ie);
+}
+
 static inline uint64_t rd(int dev, uint64_t off, unsigned int size)
 {
 	uint64_t v = 0;

@@ -781,6 +781,34 @@ static ssize_t report_wait(pid_t pid, int fd, void *r, size_t size, int *status)
 	return n;
 }
 
+/*
+ * In a runner (a forked child, which reports by its exit status):
+ * /dev/iommu in *@iommufd, the container, group 1 and the device with
+ * Memory Space on in *@m, and an ioeventfd on FILL signalling *@e_io.
+ * 0, or the step that failed (1 to 4).
+ */
+static int runner_machine(struct machine *m, int *iommufd, int *e_io)
+{
+	const uint16_t cmd = PCI_COMMAND_MEMORY;
+
+	*iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (*iommufd < 0)
+		return 1;
+	m->c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	m->g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
+	if (m->c < 0 || m->g < 0 || ioctl(m->g, VFIO_GROUP_SET_CONTAINER, &m->c) ||
+	    ioctl(m->c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return 2;
+	m->dev = ioctl(m->g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
+	*e_io = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->dev < 0 || *e_io < 0 || ioeventfd(m->dev, BAR0 + DT_FILL, FILL_DATA, *e_io))
+		return 3;
+	if (pwrite(m->dev, &cmd, 2, (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) !=
+	    2)
+		return 4;
+	return 0;
+}
+
 /* The runner: opens what the daemon will use, calls daemon(); the daemon reports. */
 static void daemon_runner(int wfd, bool keep)
 {
@@ -789,7 +817,7 @@ static void daemon_runner(int wfd, bool keep)
 	struct stat stdio[3];
 	struct machine m;
 	uint64_t one = 1;
-	int iommufd, e_io;
+	int iommufd, e_io, rc;
 
 	for (int i = 0; i < 3; i++)
 		if (fstat(i, &stdio[i]))
@@ -797,25 +825,9 @@ static void daemon_runner(int wfd, bool keep)
 	if (!getcwd(cwd0, sizeof(cwd0)))
 		_exit(17);
 
-	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (iommufd < 0)
-		_exit(10);
-	m.c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	m.g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
-	if (m.c < 0 || m.g < 0 || ioctl(m.g, VFIO_GROUP_SET_CONTAINER, &m.c) ||
-	    ioctl(m.c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		_exit(11);
-	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	e_io = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m.dev < 0 || e_io < 0 || ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io))
-		_exit(12);
-	{
-		uint16_t cmd = PCI_COMMAND_MEMORY;
-
-		if (pwrite(m.dev, &cmd, 2,
-			   (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) != 2)
-			_exit(13);
-	}
+	rc = runner_machine(&m, &iommufd, &e_io);
+	if (rc)
+		_exit(9 + rc); /* 10 to 13 */
 	if (daemon(keep, keep))
 		_exit(14);
 	/* The daemon: its own session, in /, stdio on /dev/null. */
@@ -1033,7 +1045,7 @@ struct daemon_nth_report {
 static void daemon_nth_runner(int wfd, unsigned int nth)
 {
 	struct daemon_nth_report r = {0};
-	int go[2], back[2], ff, e_io, iommufd, cres[2];
+	int go[2], back[2], ff, e_io, iommufd, cres[2], rc;
 	pid_t runner = getpid(), child;
 	struct machine m;
 	uint64_t one = 1;
@@ -1041,23 +1053,9 @@ static void daemon_nth_runner(int wfd, unsigned int nth)
 	char buf[16];
 	ssize_t n;
 
-	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	m.c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	m.g = open("/dev/vfio/1", O_RDWR | O_CLOEXEC);
-	if (iommufd < 0 || m.c < 0 || m.g < 0 || ioctl(m.g, VFIO_GROUP_SET_CONTAINER, &m.c) ||
-	    ioctl(m.c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		_exit(80);
-	m.dev = ioctl(m.g, VFIO_GROUP_GET_DEVICE_FD, "0000:00:01.0");
-	e_io = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m.dev < 0 || e_io < 0 || ioeventfd(m.dev, BAR0 + DT_FILL, FILL_DATA, e_io))
-		_exit(81);
-	{
-		uint16_t cmd = PCI_COMMAND_MEMORY;
-
-		if (pwrite(m.dev, &cmd, 2,
-			   (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) + PCI_COMMAND)) != 2)
-			_exit(82);
-	}
+	rc = runner_machine(&m, &iommufd, &e_io);
+	if (rc)
+		_exit(89 + rc); /* 90 to 93 */
 	if (pipe2(go, O_CLOEXEC) || pipe2(back, O_CLOEXEC))
 		_exit(83);
 	child = fork();

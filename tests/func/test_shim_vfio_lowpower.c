@@ -584,19 +584,6 @@ static void test_mmap(void *arg)
 	machine_close(&m);
 }
 
-static int _ioeventfd(int dev, uint64_t offset, uint64_t data, int32_t fd)
-{
-	struct vfio_device_ioeventfd ie = {
-		.argsz = sizeof(ie),
-		.flags = VFIO_DEVICE_IOEVENTFD_32,
-		.offset = offset,
-		.data = data,
-		.fd = fd,
-	};
-
-	return ioctl(dev, VFIO_DEVICE_IOEVENTFD, &ie);
-}
-
 /* Wait (bounded) until @efd's count has been consumed (by VFIO's watcher). */
 static void wait_consumed(int efd)
 {
@@ -619,8 +606,8 @@ static void test_ioeventfd(void *arg)
 	machine_open(&m);
 	wr(m.dev, DT_SRC, 4, 0);
 	wr(m.dev, DT_DST, 4, 0);
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_SRC, 0xabcd, a));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_DST, 0x1234, b));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xabcd, VFIO_DEVICE_IOEVENTFD_32, a));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_DST, 0x1234, VFIO_DEVICE_IOEVENTFD_32, b));
 	CHECK_OK(_entry_wakeup(m.dev, e, 0));
 	sig(a);
 	sig(b);

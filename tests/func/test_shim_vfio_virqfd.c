@@ -56,19 +56,6 @@
 #define DT_MSIX_TABLE  0x1000 /* 2 vectors: 32 bytes */
 #define MARK_DATA      0x4d4du
 
-static int _ioeventfd(int dev, uint64_t offset, uint64_t data, uint32_t flags, int32_t fd)
-{
-	struct vfio_device_ioeventfd ie = {
-		.argsz = sizeof(ie),
-		.flags = flags,
-		.offset = offset,
-		.data = data,
-		.fd = fd,
-	};
-
-	return ioctl(dev, VFIO_DEVICE_IOEVENTFD, &ie);
-}
-
 static int set_irqs(int dev, uint32_t flags, uint32_t index, uint32_t start, uint32_t count,
 		    const int32_t *fds)
 {
@@ -150,7 +137,7 @@ static void dev_open(struct machine *m)
 {
 	machine_dev_open(m);
 	m->mark = efd_new(0);
-	CHECK_OK(_ioeventfd(m->dev, BAR0 + DT_LEN, MARK_DATA, S32, m->mark));
+	CHECK_OK(vfio_ioeventfd(m->dev, BAR0 + DT_LEN, MARK_DATA, S32, m->mark));
 }
 
 /* ------------------------------------------------------------------ */
@@ -176,64 +163,64 @@ static void test_ioeventfd_checks(void *arg)
 	CHECK_ERRNO(EFAULT, ioctl(m.dev, VFIO_DEVICE_IOEVENTFD, (void *)8));
 
 	/* Flags: sizes only, exactly one; fd -1 or an fd. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32 | 0x10, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 0, 0, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32 | S64, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32, -2));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32 | 0x10, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0, 0, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32 | S64, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0, S32, -2));
 	/* ... before the region: a bad size at a bad offset is the same EINVAL, fd -2 too. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(7), 0, S32, -2));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(7), 0, S32, -2));
 
 	/* BARs only: not the ROM, config space, VGA, device-specific or wild indexes. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(VFIO_PCI_ROM_REGION_INDEX), 0, S8, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(VFIO_PCI_CONFIG_REGION_INDEX), 0, S8, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(VFIO_PCI_VGA_REGION_INDEX), 0, S8, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(9), 0, S8, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, 1ULL << 63, 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(VFIO_PCI_ROM_REGION_INDEX), 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(VFIO_PCI_CONFIG_REGION_INDEX), 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(VFIO_PCI_VGA_REGION_INDEX), 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(9), 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, 1ULL << 63, 0, S8, e));
 	/* A BAR the function does not implement (size 0), and the range. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, REGION(VFIO_PCI_BAR2_REGION_INDEX), 0, S8, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + 0xfffc, 0, S64, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + 0x10000, 0, S8, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + 0xfff8, 0, S64, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + 0xfff8, 0, S64, -1));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, REGION(VFIO_PCI_BAR2_REGION_INDEX), 0, S8, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + 0xfffc, 0, S64, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + 0x10000, 0, S8, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + 0xfff8, 0, S64, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + 0xfff8, 0, S64, -1));
 	/* Not around the MSI-X table ([0x1000, 0x1020) of BAR0); right after it is fine. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE, 0, S32, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S64, e));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x1f, 0, S8, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x20, 0, S32, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S32, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE, 0, S32, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S64, e));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x1f, 0, S8, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x20, 0, S32, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S32, e));
 	/* The range is checked before the list: a bad one with fd -1 is EINVAL, not ENODEV. */
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE, 0, S32, -1));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE, 0, S32, -1));
 
 	/* The eventfd: EBADF when not open, EINVAL when not an eventfd (eventfd_ctx_fdget()). */
-	CHECK_ERRNO(EBADF, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, closed));
-	CHECK_ERRNO(EBADF, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, 100000));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, pipefd[0]));
-	CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, m.g));
+	CHECK_ERRNO(EBADF, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, closed));
+	CHECK_ERRNO(EBADF, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, 100000));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, pipefd[0]));
+	CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, m.g));
 	/* An emulated file whose backing is an eventfd (an iommufd fault queue) is not one. */
 	{
 		int iommufd = iommufd_open(), fault_fd;
 		uint32_t fault_id;
 
 		CHECK_OK(_fault_alloc(iommufd, &fault_id, &fault_fd));
-		CHECK_ERRNO(EINVAL, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, fault_fd));
+		CHECK_ERRNO(EINVAL, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, fault_fd));
 		close(fault_fd);
 		close(iommufd);
 	}
 	/* Removing what does not exist: ENODEV. */
-	CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+	CHECK_ERRNO(ENODEV, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
 	/* A duplicate is the same offset, data and size, whatever the eventfd: EEXIST. */
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, e));
-	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, m.mark));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, e));
+	CHECK_ERRNO(EEXIST, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, m.mark));
 	/* ... found before the eventfd is looked at. */
-	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, closed));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 2, S64, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S32, e));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
-	CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 2, S64, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S32, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x20, 0, S32, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S32, -1));
+	CHECK_ERRNO(EEXIST, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, closed));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 2, S64, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S32, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+	CHECK_ERRNO(ENODEV, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 2, S64, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S32, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE + 0x20, 0, S32, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_MSIX_TABLE - 4, 0, S32, -1));
 
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -258,16 +245,16 @@ static void test_ioeventfd_limit(void *arg)
 	dev_open(&m);
 	closed = closed_fd(e);
 	for (uint64_t i = 1; i < 1000; i++)
-		TAP_CHECK(!_ioeventfd(m.dev, BAR0 + DT_FILL, i, S64, e), "ioeventfd %llu: %s",
+		TAP_CHECK(!vfio_ioeventfd(m.dev, BAR0 + DT_FILL, i, S64, e), "ioeventfd %llu: %s",
 			  (unsigned long long)i, strerror(errno));
-	CHECK_ERRNO(ENOSPC, _ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, e));
-	CHECK_ERRNO(ENOSPC, _ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, closed));
-	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, e));
-	CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, -1));
-	CHECK_ERRNO(EBADF, _ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, closed));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, e));
-	CHECK_ERRNO(ENOSPC, _ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, e));
+	CHECK_ERRNO(ENOSPC, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, e));
+	CHECK_ERRNO(ENOSPC, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, closed));
+	CHECK_ERRNO(EEXIST, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, e));
+	CHECK_ERRNO(ENODEV, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, -1));
+	CHECK_ERRNO(EBADF, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, closed));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1000, S64, e));
+	CHECK_ERRNO(ENOSPC, vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 999, S64, e));
 	/* The last close ends all 1000. */
 	close(e);
 	machine_close(&m);
@@ -283,10 +270,10 @@ static void test_ioeventfd_writes(void *arg)
 	machine_setup(&m);
 	dev_open(&m);
 	/* Each size; only DATA's low bytes are written (iowrite8/16/32/64). */
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_BUF + 1, 0xffffffffffffffabULL, S8, e8));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_BUF + 2, 0x12345678beefULL, S16, e16));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, e32));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 0x1122334455667788ULL, S64, e64));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_BUF + 1, 0xffffffffffffffabULL, S8, e8));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_BUF + 2, 0x12345678beefULL, S16, e16));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, e32));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0x1122334455667788ULL, S64, e64));
 	wr(m.dev, DT_SRC, 8, 0x5555555555555555ULL);
 	sig(e8, 1);
 	sig(e16, 1);
@@ -312,7 +299,7 @@ static void test_ioeventfd_writes(void *arg)
 	wr(m.dev, DT_LEN, 4, 0x100);
 	wr(m.dev, DT_OP, 4, OP_COPY);
 	wr(m.dev, DT_CTRL, 4, CTRL_DONE_IRQ);
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, go));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, go));
 	sig(go, 1);
 	wait_reg(m.dev, DT_COMPLETIONS, 4, 1);
 	/* The completion first: the eventfd orders the watcher's DMA before our read (TSan). */
@@ -329,9 +316,9 @@ static void test_ioeventfd_writes(void *arg)
 	wait_reg(m.dev, DT_COMPLETIONS, 4, 2);
 
 	/* An EFD_SEMAPHORE eventfd: a signal of 3 is one write, consuming one of the count. */
-	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, sem));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, -1));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, sem));
+	CHECK_ERRNO(EEXIST, vfio_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, sem));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, sem));
 	sig(sem, 3);
 	wait_reg(m.dev, DT_COMPLETIONS, 4, 3);
 	marker(&m);
@@ -346,7 +333,7 @@ static void test_ioeventfd_writes(void *arg)
 	wait_reg(m.dev, DT_FILL, 8, 0x1122334455667788ULL);
 
 	/* Removed: a signal does nothing and stays in the eventfd. */
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 0x1122334455667788ULL, S64, -1));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0x1122334455667788ULL, S64, -1));
 	wr(m.dev, DT_FILL, 8, 0);
 	sig(e64, 1);
 	marker(&m);
@@ -355,8 +342,8 @@ static void test_ioeventfd_writes(void *arg)
 
 	/* The eventfd closed by the program: the action stays until removed (our reference). */
 	close(e32);
-	CHECK_ERRNO(EEXIST, _ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, e8));
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, -1));
+	CHECK_ERRNO(EEXIST, vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, e8));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xdeadbeef00000042ULL, S32, -1));
 
 	machine_dev_close(&m);
 	machine_close(&m);
@@ -482,7 +469,7 @@ static void test_close_teardown(void *arg)
 		dev_open(&m);
 		TAP_CHECK_EQ(watchers(), 1, "one watcher runs");
 		for (int i = 0; i < 4; i++)
-			CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i + 1, S64, e[i]));
+			CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i + 1, S64, e[i]));
 		CHECK_OK(set_irqs(m.dev, VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
 				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig));
 		CHECK_OK(set_unmask_fd(m.dev, u));
@@ -516,7 +503,7 @@ static void test_fork(void *arg)
 
 	machine_setup(&m);
 	dev_open(&m);
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 0xc0ffee, S64, e));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 0xc0ffee, S64, e));
 	pid = fork_child();
 	TAP_CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (!pid) {
@@ -534,7 +521,7 @@ static void test_fork(void *arg)
 		}
 		ok &= v == 0xc0ffee;
 		/* One of its own, registered through its (remote) device fd. */
-		if (own < 0 || _ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, own))
+		if (own < 0 || vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, own))
 			_exit(12);
 		if (write(own, &one, 8) != 8)
 			_exit(13);
@@ -544,14 +531,14 @@ static void test_fork(void *arg)
 			msleep1();
 		}
 		ok &= v == 0xbeef;
-		if (_ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, -1))
+		if (vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, -1))
 			_exit(15);
 		_exit(ok ? 0 : 16);
 	}
 	st = wait_child(pid);
 	TAP_CHECK_EQ(st, 0, "the child's checks");
 	TAP_CHECK_EQ(rd(m.dev, DT_SRC, 8), 0xbeef, "the child's ioeventfd wrote");
-	CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, -1));
+	CHECK_ERRNO(ENODEV, vfio_ioeventfd(m.dev, BAR0 + DT_SRC, 0xbeef, S64, -1));
 	machine_close(&m);
 	close(e);
 }
@@ -585,21 +572,22 @@ static void test_failnth(void *arg)
 
 			fail_nth_arm(ff, n);
 			rc = which ? set_unmask_fd(m.dev, e)
-				   : _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, e);
+				   : vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, e);
 			err = errno;
 			left = fail_nth_left(ff);
 			fail_nth_arm(ff, 0);
 			if (!rc && left) {
 				/* Untouched: the call's allocation points are all behind us. */
 				CHECK_OK(which ? set_unmask_fd(m.dev, -1)
-					       : _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+					       : vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
 				break;
 			}
 			TAP_CHECK(rc == -1 && err == ENOMEM, "N=%u (%s): rc %d errno %d", n,
 				  which ? "unmask" : "ioeventfd", rc, rc ? err : 0);
 			failures[which]++;
 			if (!which)
-				CHECK_ERRNO(ENODEV, _ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
+				CHECK_ERRNO(ENODEV,
+					    vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 1, S64, -1));
 			wait_no_watcher();
 			TAP_CHECK_EQ(fds(), nfds, "N=%u: descriptors", n);
 		}
@@ -651,14 +639,14 @@ static void test_threads(void *arg)
 	TAP_CHECK(!pthread_create(&t, NULL, signaller, &r), "thread");
 	TAP_CHECK(!pthread_create(&tu, NULL, signaller, &ru), "thread");
 	/* A doorbell too: the watcher's GO raises INTx while SET_IRQS runs here. */
-	CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, r.efd));
+	CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_GO, 1, S32, r.efd));
 	/* Add and remove while the eventfds are signalled without pause; resets; forks. */
 	for (int i = 0; i < 300; i++) {
-		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, r.efd));
+		CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, r.efd));
 		CHECK_OK(set_unmask_fd(m.dev, ru.efd));
 		if (i & 1)
 			go_copy(&m); /* INTx raised while the unmask handler runs */
-		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, -1));
+		CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, (uint64_t)i, S64, -1));
 		CHECK_OK(set_unmask_fd(m.dev, -1));
 		if (i % 25 == 24) {
 			CHECK_OK(ioctl(m.dev, VFIO_DEVICE_RESET));
@@ -678,7 +666,7 @@ static void test_threads(void *arg)
 	}
 	/* And the last close while they are registered and signalled. */
 	for (int i = 0; i < 20; i++) {
-		CHECK_OK(_ioeventfd(m.dev, BAR0 + DT_FILL, 7, S64, r.efd));
+		CHECK_OK(vfio_ioeventfd(m.dev, BAR0 + DT_FILL, 7, S64, r.efd));
 		CHECK_OK(set_unmask_fd(m.dev, ru.efd));
 		machine_dev_close(&m);
 		dev_open(&m);
