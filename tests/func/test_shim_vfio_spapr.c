@@ -226,6 +226,28 @@ static void wait_byte(int rfd)
 	TAP_CHECK_EQ(read(rfd, &b, 1), 1, "the other side's signal");
 }
 
+/*
+ * Fork a child that talks to this process over two pipes, "go" (to it) and
+ * "ready" (from it): 0 in the child, whose *@go is go's read end and
+ * *@ready ready's write end; here the child's pid, *@go go's write end and
+ * *@ready ready's read end.
+ */
+static pid_t fork_paired(int *go, int *ready)
+{
+	int g[2], r[2];
+	pid_t pid;
+
+	TAP_CHECK(pipe2(g, O_CLOEXEC) == 0 && pipe2(r, O_CLOEXEC) == 0, "pipes");
+	pid = fork_child();
+	if (pid)
+		TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
+	close(g[pid ? 0 : 1]);
+	close(r[pid ? 1 : 0]);
+	*go = g[pid ? 1 : 0];
+	*ready = r[pid ? 0 : 1];
+	return pid;
+}
+
 /* The child of test_fork_bar(): 0, or the step that failed. */
 static int fork_bar_child(int c, struct dev *a, struct dev *b, int go, int ready)
 {
@@ -292,7 +314,7 @@ static int fork_bar_child(int c, struct dev *a, struct dev *b, int go, int ready
 static void test_fork_bar(void *arg)
 {
 	struct vfio_iommu_spapr_register_memory reg = {.argsz = sizeof(reg), .size = MEM_SIZE};
-	int c, g, go[2], ready[2];
+	int c, g, go, ready;
 	struct dev a, b;
 	uint8_t *mem, *win;
 	pid_t pid;
@@ -337,35 +359,28 @@ static void test_fork_bar(void *arg)
 	TAP_CHECK(win != MAP_FAILED, "the parent's mapping: %s", strerror(errno));
 	memset(win, 0x3c, 0x100);
 	memset(win + 0x100, 0, DT_BUF_SIZE - 0x100);
-	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
-	pid = fork_child();
-	if (!pid) {
-		close(go[1]);
-		close(ready[0]);
-		_exit(fork_bar_child(c, &a, &b, go[0], ready[1]));
-	}
-	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
-	close(go[0]);
-	close(ready[1]);
-	wait_byte(ready[0]);
+	pid = fork_paired(&go, &ready);
+	if (!pid)
+		_exit(fork_bar_child(c, &a, &b, go, ready));
+	wait_byte(ready);
 	TAP_CHECK(win[0x100] == 0x5a && win[0x1ff] == 0x5a, "the child's stores: 0x%x",
 		  win[0x100]);
 	TAP_CHECK_EQ(copy(&a, GIB, 0x12000, 0x10), 0xffffffffu, "a DMA outside every window");
 	TAP_CHECK_EQ(win[0], 0xff, "the parent's mapping is frozen");
-	TAP_CHECK_EQ(write(go[1], "1", 1), 1, "go");
-	wait_byte(ready[0]);
+	TAP_CHECK_EQ(write(go, "1", 1), 1, "go");
+	wait_byte(ready);
 	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_IO));
 	CHECK_OK(eeh(c, VFIO_EEH_PE_UNFREEZE_DMA));
 	TAP_CHECK_EQ(reg_rd(&b, DT_BUF, 4), 0x3c3c3c3cu, "the child's frozen stores never reached it");
-	TAP_CHECK_EQ(write(go[1], "2", 1), 1, "go");
-	wait_byte(ready[0]);
+	TAP_CHECK_EQ(write(go, "2", 1), 1, "go");
+	wait_byte(ready);
 	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "thawed by the child");
 	TAP_CHECK_EQ(win[SHIM_PAGE], 0x66, "the child's store after its thaw");
 	TAP_CHECK_EQ(win[0], 0x3c, "the parent's mapping is thawed too");
-	TAP_CHECK_EQ(write(go[1], "3", 1), 1, "go");
+	TAP_CHECK_EQ(write(go, "3", 1), 1, "go");
 	TAP_CHECK_EQ(wait_child(pid), 0, "child step");
-	close(go[1]);
-	close(ready[0]);
+	close(go);
+	close(ready);
 	CHECK_OK(munmap(win, DT_BUF_SIZE));
 	CHECK_OK(close(a.fd));
 	CHECK_OK(close(b.fd));
@@ -436,7 +451,7 @@ static int fork_moved_child(struct dev *b, int go, int ready)
  */
 static void test_fork_bar_moved(void *arg)
 {
-	int c, g, go[2], ready[2];
+	int c, g, go, ready;
 	struct dev b;
 	uint8_t *win;
 	pid_t pid;
@@ -455,29 +470,22 @@ static void test_fork_bar_moved(void *arg)
 		   (off_t)(b.bar0 + DT_BUF));
 	TAP_CHECK(win != MAP_FAILED, "the parent's mapping: %s", strerror(errno));
 	memset(win, 0x3c, 0x100);
-	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
-	pid = fork_child();
-	if (!pid) {
-		close(go[1]);
-		close(ready[0]);
-		_exit(fork_moved_child(&b, go[0], ready[1]));
-	}
-	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
-	close(go[0]);
-	close(ready[1]);
+	pid = fork_paired(&go, &ready);
+	if (!pid)
+		_exit(fork_moved_child(&b, go, ready));
 	for (unsigned int i = 0; i < MOVE_ROUNDS; i++) {
 		char x;
 
-		if (read(ready[0], &x, 1) != 1)
+		if (read(ready, &x, 1) != 1)
 			break;
 		CHECK_OK(eeh(c, i % 2 ? VFIO_EEH_PE_RESET_DEACTIVATE : VFIO_EEH_PE_RESET_HOT));
-		TAP_CHECK_EQ(write(go[1], "g", 1), 1, "go");
+		TAP_CHECK_EQ(write(go, "g", 1), 1, "go");
 	}
 	TAP_CHECK_EQ(wait_child(pid), 0, "child step (10 + n: round n's mapping was wrong)");
 	TAP_CHECK_EQ(eeh(c, VFIO_EEH_PE_GET_STATE), VFIO_EEH_PE_STATE_NORMAL, "thawed");
 	TAP_CHECK_EQ(win[0], 0x3c, "the parent's mapping");
-	close(go[1]);
-	close(ready[0]);
+	close(go);
+	close(ready);
 	CHECK_OK(munmap(win, DT_BUF_SIZE));
 	CHECK_OK(close(b.fd));
 	CHECK_OK(close(g));
@@ -549,7 +557,7 @@ static void test_lowpower_eeh(void *arg)
 {
 	struct dev b;
 	uint8_t *win, v;
-	int c, g, go[2], ready[2];
+	int c, g, go, ready;
 	pid_t pid;
 
 	(void)arg;
@@ -597,27 +605,20 @@ static void test_lowpower_eeh(void *arg)
 		 "multi-threaded fork): make check runs it");
 #endif
 	/* A forked child's mapping: zapped by the parent's entry, then frozen. */
-	TAP_CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0, "pipes");
-	pid = fork_child();
-	if (!pid) {
-		close(go[1]);
-		close(ready[0]);
-		_exit(lowpower_child(&b, go[0], ready[1]));
-	}
-	TAP_CHECK(pid > 0, "fork: %s", strerror(errno));
-	close(go[0]);
-	close(ready[1]);
-	wait_byte(ready[0]);
+	pid = fork_paired(&go, &ready);
+	if (!pid)
+		_exit(lowpower_child(&b, go, ready));
+	wait_byte(ready);
 	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
-	TAP_CHECK_EQ(write(go[1], "1", 1), 1, "go");
-	wait_byte(ready[0]);
+	TAP_CHECK_EQ(write(go, "1", 1), 1, "go");
+	wait_byte(ready);
 	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_HOT));
 	CHECK_OK(lp(b.fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
-	TAP_CHECK_EQ(write(go[1], "2", 1), 1, "go");
+	TAP_CHECK_EQ(write(go, "2", 1), 1, "go");
 	TAP_CHECK_EQ(wait_child(pid), 0, "child step");
 	CHECK_OK(eeh(c, VFIO_EEH_PE_RESET_DEACTIVATE));
-	close(go[1]);
-	close(ready[0]);
+	close(go);
+	close(ready);
 	CHECK_OK(munmap(win, DT_BUF_SIZE));
 	CHECK_OK(close(b.fd));
 	CHECK_OK(close(g));
