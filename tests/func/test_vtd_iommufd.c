@@ -298,6 +298,24 @@ static void guest_unmap(struct guest *g, uint64_t iova)
 	TAP_CHECK(!pt_unmap(&g->s1, iova, PAGE_SIZE, NULL), "guest unmap");
 }
 
+/*
+ * For device @dev_id: a NEST_PARENT HWPT of @ioas (its ID in *@parent,
+ * unless NULL) and over it @g's first stage as a PASID-capable nested
+ * HWPT whose faults go to @fault_id: the nested HWPT's ID.
+ */
+static uint32_t guest_fault_hwpt(uint32_t dev_id, uint32_t ioas, const struct guest *g,
+				 uint32_t fault_id, uint32_t *parent)
+{
+	struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g->s1.root};
+	uint32_t p = hwpt_alloc(dev_id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT), nested;
+
+	CHECK_OK(_hwpt_alloc_data(dev_id, p, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+				  fault_id, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
+	if (parent)
+		*parent = p;
+	return nested;
+}
+
 static void guest_destroy(struct guest *g)
 {
 	pt_table_destroy(&g->s1);
@@ -794,14 +812,7 @@ static void test_iopf_errno(void *arg)
 	ioas = ioas_alloc();
 	guest_init(&g, ioas);
 	CHECK_OK(_fault_alloc(&fault_id, &ffd));
-	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	{
-		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
-
-		CHECK_OK(_hwpt_alloc_data(a.id, parent,
-					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
-					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
-	}
+	nested = guest_fault_hwpt(a.id, ioas, &g, fault_id, &parent);
 	CHECK_OK(_hwpt_alloc_data(a.id, ioas, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
 				  fault_id, IOMMU_HWPT_DATA_NONE, NULL, 0, &paging));
 	/* A fault queue on a nesting parent: EOPNOTSUPP (the core). */
@@ -855,7 +866,7 @@ static void test_iopf_errno(void *arg)
 static void test_iopf_nested(void *arg)
 {
 	struct vtd_iommu_stats st0, st1;
-	uint32_t ioas, parent, nested, fault_id;
+	uint32_t ioas, nested, fault_id;
 	struct iommu_hwpt_pgfault pf;
 	struct dma_job j;
 	struct guest g;
@@ -867,14 +878,7 @@ static void test_iopf_nested(void *arg)
 	ioas = ioas_alloc();
 	guest_init(&g, ioas);
 	CHECK_OK(_fault_alloc(&fault_id, &ffd));
-	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	{
-		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
-
-		CHECK_OK(_hwpt_alloc_data(a.id, parent,
-					  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
-					  IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
-	}
+	nested = guest_fault_hwpt(a.id, ioas, &g, fault_id, NULL);
 	CHECK_OK(vdev_attach(&a, 5, nested));
 	guest_map(&g, 0x10000, GRAM_IPA + DATA_OFF, PT_PROT_RW);
 	vtd_iommu_get_stats(vtd, &st0);
@@ -985,7 +989,7 @@ static void group_check(const struct iommu_hwpt_pgfault *pf, unsigned int n, con
  */
 static void test_iopf_group(void *arg)
 {
-	uint32_t ioas, parent, nested, fault_id;
+	uint32_t ioas, nested, fault_id;
 	struct vtd_dev_params bp = {.sid = SID_B,
 				    .is_pci = true,
 				    .pasid_bits = 8,
@@ -1007,14 +1011,7 @@ static void test_iopf_group(void *arg)
 	ioas = ioas_alloc();
 	guest_init(&g, ioas);
 	CHECK_OK(_fault_alloc(&fault_id, &ffd));
-	parent = hwpt_alloc(d[0].id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	{
-		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
-
-		CHECK_OK(_hwpt_alloc_data(
-			d[0].id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
-			fault_id, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
-	}
+	nested = guest_fault_hwpt(d[0].id, ioas, &g, fault_id, NULL);
 	for (unsigned int i = 0; i < 2; i++) {
 		CHECK_OK(vdev_attach(&d[i], 5, nested));
 		dt[i] = dmatest_create(d[i].udev, NULL, &err);
@@ -1113,7 +1110,7 @@ static void test_prq_overflow_group(void *arg)
 {
 	struct vtd_page_req pr = {
 		.sid = SID_A, .pasid_valid = true, .pasid = 5, .write = true, .prgi = 9};
-	uint32_t ioas, parent, nested, fault_id;
+	uint32_t ioas, nested, fault_id;
 	struct iommu_hwpt_pgfault pf[2];
 	struct vtd_iommu_stats st;
 	struct guest g;
@@ -1126,14 +1123,7 @@ static void test_prq_overflow_group(void *arg)
 	ioas = ioas_alloc();
 	guest_init(&g, ioas);
 	CHECK_OK(_fault_alloc(&fault_id, &ffd));
-	parent = hwpt_alloc(a.id, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
-	{
-		struct iommu_hwpt_vtd_s1 s1 = {.addr_width = 48, .pgtbl_addr = g.s1.root};
-
-		CHECK_OK(_hwpt_alloc_data(
-			a.id, parent, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, fault_id,
-			IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nested));
-	}
+	nested = guest_fault_hwpt(a.id, ioas, &g, fault_id, NULL);
 	CHECK_OK(vdev_attach(&a, 5, nested));
 
 	/* 127 descriptors fill the queue; the 128th, the group's last, is dropped. */
