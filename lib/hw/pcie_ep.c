@@ -500,6 +500,21 @@ void pcie_prg_cancel(struct pcie_ep *e, uint16_t prgi, uint8_t code)
 	pthread_mutex_unlock(&e->lock);
 }
 
+void pcie_prg_send(struct pcie_ep *e, uint16_t prgi, const uint64_t *pages, unsigned int n,
+		   pcie_preq_fn send, void *arg, uint8_t fail_code)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		bool last = k + 1 == n;
+
+		if (send(arg, pages[k], last) == -EINVAL) {
+			pcie_prg_cancel(e, prgi, fail_code);
+			return;
+		}
+		if (!last && pcie_pri_failed(e))
+			return;
+	}
+}
+
 int pcie_prg_wait(struct pcie_ep *e, uint16_t prgi)
 {
 	int ret;

@@ -198,6 +198,22 @@ void pcie_prg_resp(struct pcie_ep *e, uint16_t prgi, uint8_t code, enum pcie_prg
  * PRG Response (no status changes).
  */
 void pcie_prg_cancel(struct pcie_ep *e, uint16_t prgi, uint8_t code);
+/*
+ * A Page Request Message, the IOMMU's side (a model's callback): the
+ * request for @addr of the group the caller opened, @last its Last / LPIG.
+ * -EINVAL when the link refused it (nothing was sent), else 0.
+ */
+typedef int (*pcie_preq_fn)(void *arg, uint64_t addr, bool last);
+/*
+ * Send the @n requests of group @prgi (pcie_prg_open()'s *granted) for
+ * @pages in order, the last with Last / LPIG. A request the link refuses
+ * is refused for every page: the group is cancelled (@fail_code) and no
+ * more are sent. A Response Failure that comes back meanwhile (the
+ * IOMMU's own answer) stops the rest: the function sends no page request
+ * while it is set.
+ */
+void pcie_prg_send(struct pcie_ep *e, uint16_t prgi, const uint64_t *pages, unsigned int n,
+		   pcie_preq_fn send, void *arg, uint8_t fail_code);
 /* Wait for @prgi's response and free it: the code, or -ENOENT when it is not outstanding. */
 int pcie_prg_wait(struct pcie_ep *e, uint16_t prgi);
 /* Answer every waiting group @code (the function goes away: no status changes). */

@@ -702,6 +702,83 @@ static void test_pcie_prg_alloc(void **state)
 	pcie_ep_fini(&e);
 }
 
+/* pcie_prg_send()'s callback: records each request; answers as told. */
+struct sender {
+	struct pcie_ep *e;
+	uint64_t addr[8];
+	bool last[8];
+	unsigned int n;
+	unsigned int fail_after; /* after this many sent, the IOMMU answers Response Failure */
+	uint16_t fail_prgi;
+	bool refuse;		 /* the link refuses every request */
+};
+
+static int sender_fn(void *arg, uint64_t addr, bool last)
+{
+	struct sender *sd = arg;
+
+	if (sd->refuse)
+		return -EINVAL;
+	sd->addr[sd->n] = addr;
+	sd->last[sd->n] = last;
+	if (++sd->n == sd->fail_after)
+		pcie_prg_resp(sd->e, sd->fail_prgi, 0xf, PCIE_PRG_FAILURE);
+	return 0;
+}
+
+/*
+ * pcie_prg_send(): the group's pages in order, Last on the final one; a
+ * request the link refuses cancels the group (its code, its share of the
+ * allocation back); a Response Failure coming back mid-group stops the
+ * rest, the function sending no page request while it is set.
+ */
+static void test_pcie_prg_send(void **state)
+{
+	const uint64_t pages[4] = {0x1000, 0x3000, 0x4000, 0x9000};
+	struct sender sd = {0};
+	struct pcie_ep e;
+	unsigned int granted;
+	uint16_t g;
+
+	(void)state;
+	assert_int_equal(pcie_ep_init(&e, 0), 0);
+	pcie_prg_enable(&e, true, 1);
+	pcie_prg_set_alloc(&e, 8);
+	/* All four sent. */
+	sd.e = &e;
+	assert_int_equal(pcie_prg_open(&e, 4, &g, &granted), 0);
+	assert_int_equal(granted, 4);
+	pcie_prg_send(&e, g, pages, granted, sender_fn, &sd, 0xf);
+	assert_int_equal(sd.n, 4);
+	for (unsigned int k = 0; k < 4; k++) {
+		assert_int_equal(sd.addr[k], pages[k]);
+		assert_int_equal(sd.last[k], k == 3);
+	}
+	pcie_prg_resp(&e, g, 0, PCIE_PRG_SUCCESS);
+	assert_int_equal(pcie_prg_wait(&e, g), 0);
+	/* Refused: nothing sent, the group answered the failure code, its requests back. */
+	sd = (struct sender){.e = &e, .refuse = true};
+	assert_int_equal(pcie_prg_open(&e, 4, &g, &granted), 0);
+	pcie_prg_send(&e, g, pages, granted, sender_fn, &sd, 0xf);
+	assert_int_equal(sd.n, 0);
+	assert_int_equal(pcie_prg_wait(&e, g), 0xf);
+	assert_false(pcie_pri_failed(&e));
+	assert_int_equal(pcie_prg_open(&e, 8, &g, &granted), 0);
+	assert_int_equal(granted, 8); /* the whole allocation free again */
+	pcie_prg_cancel(&e, g, 0);
+	assert_int_equal(pcie_prg_wait(&e, g), 0);
+	/* A Response Failure after the second request: the last two are never sent. */
+	sd = (struct sender){.e = &e, .fail_after = 2};
+	assert_int_equal(pcie_prg_open(&e, 4, &g, &granted), 0);
+	sd.fail_prgi = g;
+	pcie_prg_send(&e, g, pages, granted, sender_fn, &sd, 0xf);
+	assert_int_equal(sd.n, 2);
+	assert_false(sd.last[1]);
+	assert_true(pcie_pri_failed(&e));
+	assert_int_equal(pcie_prg_wait(&e, g), 0xf);
+	pcie_ep_fini(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_ep_pri),
 		cmocka_unit_test(test_ep_pri_group),
 		cmocka_unit_test(test_pcie_prg_alloc),
+		cmocka_unit_test(test_pcie_prg_send),
 		cmocka_unit_test(test_ep_pri_response_failure),
 		cmocka_unit_test(test_ep_pri_uprgi_stopped),
 	};

@@ -192,6 +192,21 @@ static unsigned int prg_pages(struct smmuv3_ep *ep, struct smmuv3 *s, const stru
 			      prg_treq, &q, pages, max);
 }
 
+/* A page request of the group in *ppr, through the SMMU's PRI queue (pcie_prg_send()). */
+struct pri_send {
+	struct smmuv3 *s;
+	struct smmuv3_ppr *ppr;
+};
+
+static int pri_send(void *arg, uint64_t addr, bool last)
+{
+	struct pri_send *ps = arg;
+
+	ps->ppr->addr = addr;
+	ps->ppr->last = last;
+	return smmuv3_pri_request(ps->s, ps->ppr);
+}
+
 int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct smmuv3_txn *t,
 			    uint64_t len, struct smmuv3_result *r, uint16_t *prgi)
 {
@@ -226,17 +241,10 @@ int smmuv3_ep_translate_len(struct smmuv3_ep *ep, struct smmuv3 *s, const struct
 	ppr.sid = t->sid;
 	ppr.ssid = t->ssid;
 	ppr.perm = t->access;
-	for (unsigned int k = 0; k < granted; k++) {
-		ppr.addr = pages[k];
-		ppr.last = k + 1 == granted;
-		if (smmuv3_pri_request(s, &ppr) == -EINVAL) {
-			/* Nothing was sent (the same for every page): nothing will answer. */
-			pcie_prg_cancel(&ep->core, ppr.prgi, SMMU_PRG_FAILURE);
-			break;
-		}
-		/* A Response Failure (the SMMU's own) came back: send no more. */
-		if (!ppr.last && pcie_pri_failed(&ep->core))
-			break;
+	{
+		struct pri_send ps = {s, &ppr};
+
+		pcie_prg_send(&ep->core, ppr.prgi, pages, granted, pri_send, &ps, SMMU_PRG_FAILURE);
 	}
 	*prgi = ppr.prgi;
 	return -EAGAIN;

@@ -164,6 +164,21 @@ static unsigned int prg_pages(struct vtd_ep *ep, struct vtd *v, const struct vtd
 			      t->access, prg_treq, &q, pages, max);
 }
 
+/* A page request of the group in *pr, through the unit's page request queue (pcie_prg_send()). */
+struct prq_send {
+	struct vtd *v;
+	struct vtd_page_req *pr;
+};
+
+static int prq_send(void *arg, uint64_t addr, bool last)
+{
+	struct prq_send *ps = arg;
+
+	ps->pr->addr = addr;
+	ps->pr->last = last;
+	return vtd_page_request(ps->v, ps->pr);
+}
+
 int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn *t, uint64_t len,
 			 struct vtd_result *r, uint16_t *prgi)
 {
@@ -202,17 +217,10 @@ int vtd_ep_translate_len(struct vtd_ep *ep, struct vtd *v, const struct vtd_txn 
 	pr.write = t->access & PT_PROT_W;
 	pr.exe = t->access & PT_PROT_X;
 	pr.priv = pv && !(t->access & PT_PROT_U);
-	for (unsigned int k = 0; k < granted; k++) {
-		pr.addr = pages[k];
-		pr.last = k + 1 == granted;
-		if (vtd_page_request(v, &pr) == -EINVAL) {
-			/* Nothing was sent (the same for every page): nothing will answer. */
-			pcie_prg_cancel(&ep->core, pr.prgi, VTD_PRG_FAILURE);
-			break;
-		}
-		/* A Response Failure (the unit's own, PRE clear) came back: send no more. */
-		if (!pr.last && pcie_pri_failed(&ep->core))
-			break;
+	{
+		struct prq_send ps = {v, &pr};
+
+		pcie_prg_send(&ep->core, pr.prgi, pages, granted, prq_send, &ps, VTD_PRG_FAILURE);
 	}
 	*prgi = pr.prgi;
 	return -EAGAIN;
