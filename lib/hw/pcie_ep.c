@@ -47,10 +47,14 @@
  *    the first page, then each later page of the access that neither the
  *    ATC nor a Translation Request (the IOMMU's, a callback) can answer,
  *    in address order; the pages that do translate are cached on the way.
+ *    The group's requests are sent by pcie_prg_send (the IOMMU's Page
+ *    Request, a callback), Last on the final one; a Response Failure that
+ *    comes back before the last stops the rest, as RF says.
  *
  * Concurrency: one mutex over everything. The IOMMUs' messages come with
  * their own lock held, so this lock is taken inside theirs, and nothing
- * here calls out. prg_cond wakes waiters.
+ * calls out while holding it (the callbacks run without it). prg_cond
+ * wakes waiters.
  */
 #include <errno.h>
 #include <string.h>
